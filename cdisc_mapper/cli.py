@@ -1,0 +1,163 @@
+"""The ``cdisc-mapper`` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from cdisc_mapper import __version__
+from cdisc_mapper.errors import CdiscMapperError
+
+DEFAULT_STUDY = Path(__file__).resolve().parents[1] / "mappings" / "als_msc"
+
+
+class _Progress:
+    """Step messages on stderr with the elapsed time, so long runs show where they are."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            elapsed = time.perf_counter() - self.start
+            click.echo(f"[{elapsed:6.1f}s] {message}", err=True)
+
+
+def _run(fn: Callable[[], None], debug: bool) -> None:
+    try:
+        fn()
+    except CdiscMapperError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (OSError, MemoryError) as exc:
+        if debug:
+            raise
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # a bug: still one line, with a way to see more
+        if debug:
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
+            "traceback and report it)",
+            err=True,
+        )
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cdisc-mapper")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Raw clinical-trial records to CDISC SDTM/ADaM (SAS XPORT v5), Define-XML 2.1
+    and a validation report, driven by one mapping spec."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    ctx.obj["progress"] = _Progress(quiet)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for the raw CSV forms and manifest.json.",
+)
+@click.option(
+    "--subjects", default=20, show_default=True, type=click.IntRange(1), help="Number of subjects."
+)
+@click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
+@click.pass_context
+def simulate(ctx: click.Context, out: Path, subjects: int, seed: int | None) -> None:
+    """Write the synthetic raw EDC export of the bundled ALS-MSC study."""
+
+    def go() -> None:
+        from cdisc_mapper.simulate import simulate as sim
+
+        ctx.obj["progress"](f"simulating {subjects} subjects into {out}")
+        kwargs = {} if seed is None else {"seed": seed}
+        manifest = sim(out, subjects, **kwargs)
+        for name, info in sorted(manifest["forms"].items()):
+            click.echo(f"{out / name}  ({info['rows']} rows)")
+
+    _run(go, ctx.obj["debug"])
+
+
+def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
+    from cdisc_mapper.sdtm.pipeline import run_sdtm
+
+    result = run_sdtm(study, raw, out, ctx.obj["progress"])
+    for path in result.files:
+        click.echo(str(path))
+
+
+@main.command()
+@click.option(
+    "--study",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_STUDY,
+    show_default="mappings/als_msc",
+    help="Study spec folder.",
+)
+@click.option(
+    "--raw", type=click.Path(path_type=Path), required=True, help="Folder of raw form files."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder; datasets go to OUT/sdtm.",
+)
+@click.pass_context
+def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
+    """Map raw forms to SDTM: OUT/sdtm/<domain>.xpt and reconciliation.csv."""
+    _run(lambda: _sdtm(ctx, study, raw, out), ctx.obj["debug"])
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option("--subjects", default=20, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
+@click.pass_context
+def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None) -> None:
+    """Simulate the bundled study, then run every conversion stage into OUT."""
+
+    def go() -> None:
+        from cdisc_mapper.simulate import simulate as sim
+
+        say = ctx.obj["progress"]
+        raw = out / "raw"
+        say(f"simulating {subjects} subjects into {raw}")
+        kwargs = {} if seed is None else {"seed": seed}
+        sim(raw, subjects, **kwargs)
+        click.echo(f"raw forms:  {raw}")
+        from cdisc_mapper.sdtm.pipeline import run_sdtm
+
+        result = run_sdtm(DEFAULT_STUDY, raw, out, say)
+        click.echo(
+            f"SDTM:       {out / 'sdtm'} ({len(result.datasets)} datasets: "
+            f"{', '.join(sorted(result.datasets))})"
+        )
+        click.echo(f"reconciliation: {out / 'sdtm' / 'reconciliation.csv'}")
+
+    _run(go, ctx.obj["debug"])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

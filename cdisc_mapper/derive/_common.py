@@ -1,0 +1,129 @@
+"""Shared helpers of the derivation library: text handling, error listing, number format.
+
+Not part of the public API. Conventions used by every module of ``cdisc_mapper.derive``:
+
+* Character results use ``""`` for a null value (never NaN/None); numeric results use NaN
+  (float) or ``pd.NA`` (nullable ``Int64``).
+* Functions that may fail on raw values take them as a Series whose index is the raw row
+  number. The error lists the offending rows (index labels) and values, the first
+  :data:`MAX_LISTED`, then a count of the rest; the full lists are attached to the error as
+  ``err.rows`` and ``err.values`` so that the caller can re-raise with the file name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.errors import CdiscMapperError
+
+MAX_LISTED = 20
+
+
+def as_series(values: pd.Series | Sequence | None, index: pd.Index, name: str) -> pd.Series:
+    """Return ``values`` as a Series on ``index``; a scalar is broadcast."""
+    if isinstance(values, pd.Series):
+        if not values.index.equals(index):
+            raise ValueError(f"{name}: index differs from the index of the first argument")
+        return values
+    if values is None or np.isscalar(values):
+        return pd.Series([values] * len(index), index=index, dtype=object)
+    if len(values) != len(index):
+        raise ValueError(f"{name}: {len(values)} values for {len(index)} rows")
+    return pd.Series(list(values), index=index)
+
+
+def factorize_text(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Factorize raw cell values; return codes (-1 for NA) and the unique values as text.
+
+    Non-string values (e.g. numbers read by a non-text reader) are converted with ``str``.
+    """
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    texts = [u if isinstance(u, str) else str(u) for u in uniques]
+    return np.asarray(codes), texts
+
+
+def take(per_unique: Sequence | np.ndarray, codes: np.ndarray, na_value: object) -> np.ndarray:
+    """Map per-unique results back to rows; code -1 (NA input) gives ``na_value``."""
+    arr = np.empty(len(per_unique) + 1, dtype=object)
+    arr[: len(per_unique)] = list(per_unique)
+    arr[-1] = na_value
+    return arr[codes]
+
+
+def text_series(values: np.ndarray | Sequence[str], index: pd.Index, name: Hashable = None):
+    """A character Series in pandas' default string dtype (``""`` for null)."""
+    return pd.Series(np.asarray(values, dtype=object), index=index, dtype=str, name=name)
+
+
+def offender_list(rows: Sequence, values: Sequence, reasons: Sequence[str] | None = None) -> str:
+    """``row 3 '31/02/2016' (no such day), row 7 'abc' (...); and 12 more rows``."""
+    parts = []
+    for i, (row, value) in enumerate(zip(rows, values, strict=True)):
+        if i == MAX_LISTED:
+            break
+        text = f"row {row} {value!r}"
+        if reasons is not None and reasons[i]:
+            text += f" ({reasons[i]})"
+        parts.append(text)
+    out = ", ".join(parts)
+    if len(rows) > MAX_LISTED:
+        out += f"; and {len(rows) - MAX_LISTED} more rows"
+    return out
+
+
+def raise_for_rows(
+    error: Callable[..., CdiscMapperError],
+    what: str,
+    index: pd.Index,
+    mask: np.ndarray,
+    values: Sequence,
+    reasons: Sequence[str] | None = None,
+    hint: str = "",
+) -> None:
+    """Raise ``error`` listing the rows where ``mask`` is true, if any.
+
+    ``values`` and ``reasons`` are per row (same length as ``index``).
+    """
+    pos = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if len(pos) == 0:
+        return
+    rows = list(index[pos])
+    vals = [values[p] for p in pos]
+    why = [reasons[p] for p in pos] if reasons is not None else None
+    noun = "row" if len(pos) == 1 else "rows"
+    err = error(f"{what} in {len(pos)} {noun}: {offender_list(rows, vals, why)}", hint=hint)
+    err.rows = rows  # type: ignore[attr-defined]
+    err.values = vals  # type: ignore[attr-defined]
+    raise err
+
+
+def format_number(x: float, decimals: int | None = None, significant: int = 12) -> str:
+    """Format a float as plain decimal text, without float noise and without exponent.
+
+    * ``decimals=None``: integers print without ``.0`` (``44``); other values are rounded
+      to ``significant`` significant digits, then trailing zeros dropped
+      (``6.200000000000001`` -> ``6.2``).
+    * ``decimals=d``: rounded half away from zero to ``d`` decimals and printed with
+      exactly ``d`` decimals (``36.65`` -> ``36.7``, ``60`` -> ``60.0`` for ``d=1``).
+
+    NaN and infinities give ``""``; ``-0`` prints as ``0``.
+    """
+    if x is None or not math.isfinite(x):
+        return ""
+    if x == int(x) and abs(x) < 2**53:
+        text = str(int(x))
+    else:
+        text = np.format_float_positional(
+            x, precision=significant, unique=True, fractional=False, trim="-"
+        )
+    if decimals is not None:
+        q = Decimal(text).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        text = f"{q:f}"
+    if text.startswith("-") and Decimal(text) == 0:
+        text = text[1:]
+    return text

@@ -1,0 +1,201 @@
+"""Findings results: raw result text to --ORRES, --STRESC and --STRESN.
+
+SDTMIG 3.4 section 4.5.1.1 (Original and Standardized Results): --ORRES holds "the result
+of the measurement or finding as originally received or collected"; "When --ORRES is
+populated, --STRESC must also be populated"; --STRESC is filled "by the conversion of
+values in --ORRES to values with standard units, or by the assignment of the value of
+--ORRES"; numeric --STRESC values "are converted to numeric type and written to --STRESN";
+a value with "a greater than (>) or less than (<) sign attached ... should be moved to the
+--STRESC variable, and --STRESN should be null" (its example converts ``<0.1`` mg/dL to
+``<1.71`` umol/L).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.derive._common import (
+    as_series,
+    factorize_text,
+    format_number,
+    raise_for_rows,
+    take,
+    text_series,
+)
+from cdisc_mapper.errors import MappingError, SpecError
+
+__all__ = ["derive_standard_result", "parse_numeric_result"]
+
+_NUMBER_RE = (
+    r"^(?P<op><=|>=|=<|=>|≤|≥|<|>)?\s*"
+    r"(?P<num>[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?)$"
+)
+_OPERATORS = {
+    "<=": "<=",
+    "=<": "<=",
+    "≤": "<=",
+    ">=": ">=",
+    "=>": ">=",
+    "≥": ">=",
+    "<": "<",
+    ">": ">",
+}
+
+
+def parse_numeric_result(raw: pd.Series, *, decimal_comma: bool = True) -> pd.DataFrame:
+    """Read raw results as numbers where they are numbers (SDTMIG 3.4 section 4.5.1.1).
+
+    Returns a DataFrame on the index of ``raw`` with columns:
+
+    * ``orres`` (str): the raw text with surrounding spaces removed, for --ORRES ("as
+      originally received or collected": ``4,5`` stays ``4,5``); ``""`` for an empty cell.
+    * ``value`` (float): the number read, also for a result with an operator (``<5`` -> 5);
+      NaN when no number was read.
+    * ``operator`` (str): ``"<"``, ``">"``, ``"<="``, ``">="`` or ``""`` (``≤``, ``=<`` are
+      written ``<=``).
+    * ``numeric`` (bool): True when the result is exactly a number (no operator), i.e. when
+      --STRESN may be populated.
+
+    Accepted numbers: optional sign, digits with one optional decimal separator, optional
+    exponent (``6.2``, ``+5``, ``-0.3``, ``.5``, ``1e3``), with an optional operator and
+    spaces before the number (``< 5``). Decimal separator (decision): with
+    ``decimal_comma=True`` (default) a single comma is *always* a decimal mark (``4,5`` ->
+    4.5, and ``1,000`` -> 1.0); thousands separators are never interpreted, so a value with
+    two separators (``1,000.5``, ``1,000,000``) or, with ``decimal_comma=False``, any comma is
+    not numeric and is kept as text. Non-numeric results never raise.
+    """
+    codes, texts = factorize_text(raw)
+    u = pd.Series(texts, dtype=object).str.strip().str.replace("\u2212", "-", regex=False)
+    parts = u.str.extract(_NUMBER_RE)
+    num = parts["num"]
+    if decimal_comma:
+        num = num.str.replace(",", ".", regex=False)
+    else:
+        num = num.where(~num.str.contains(",", regex=False, na=False))
+    value = pd.to_numeric(num, errors="coerce").astype(float).to_numpy(copy=True)
+    value[~np.isfinite(value)] = np.nan
+    op = parts["op"].map(_OPERATORS).fillna("").to_numpy(dtype=object)
+    op[np.isnan(value)] = ""
+    orres = take(u.to_numpy(dtype=object), codes, "")
+    value_rows = np.append(value, np.nan)[codes]
+    op_rows = take(op, codes, "")
+    return pd.DataFrame(
+        {
+            "orres": text_series(orres, raw.index),
+            "value": value_rows,
+            "operator": text_series(op_rows, raw.index),
+            "numeric": ~np.isnan(value_rows) & (op_rows == ""),
+        },
+        index=raw.index,
+    )
+
+
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "": ""}
+
+
+def _format_many(values: np.ndarray, decimals: np.ndarray, significant: int) -> np.ndarray:
+    """:func:`format_number` per row, computed once per distinct (value, decimals)."""
+    v_codes, v_uniq = pd.factorize(values)  # -1 for NaN
+    d_codes, d_uniq = pd.factorize(decimals)
+    width = len(d_uniq) + 1
+    pair_codes, pairs = pd.factorize((v_codes.astype(np.int64) + 1) * width + d_codes + 1)
+    texts = []
+    for pair in pairs:
+        vc, dc = divmod(int(pair), width)
+        v = float(v_uniq[vc - 1]) if vc > 0 else float("nan")
+        d = int(d_uniq[dc - 1]) if dc > 0 else None
+        texts.append(format_number(v, d, significant))
+    return take(texts, pair_codes, "")
+
+
+def _decimals_array(decimals: int | pd.Series | None, index: pd.Index) -> np.ndarray:
+    if decimals is None:
+        return np.full(len(index), np.nan)
+    if isinstance(decimals, pd.Series):
+        if not decimals.index.equals(index):
+            raise ValueError("decimals: index differs from the index of orres")
+        arr = pd.to_numeric(decimals, errors="coerce").astype(float).to_numpy()
+    else:
+        arr = np.full(len(index), float(decimals))
+    ok = np.isnan(arr) | ((arr >= 0) & (arr == np.round(arr)))
+    if not ok.all():
+        raise SpecError("decimals must be whole numbers >= 0")
+    return arr
+
+
+def derive_standard_result(
+    orres: pd.Series,
+    factor: pd.Series | float = 1.0,
+    *,
+    offset: pd.Series | float = 0.0,
+    decimals: int | pd.Series | None = None,
+    decimal_comma: bool = True,
+    significant: int = 12,
+) -> pd.DataFrame:
+    """--STRESC and --STRESN from --ORRES, per SDTMIG 3.4 section 4.5.1.1.
+
+    "The variable --STRESC is populated either by the conversion of values in --ORRES to
+    values with standard units, or by the assignment of the value of --ORRES"; numeric
+    values go to --STRESN; an inequality keeps its sign in --STRESC with --STRESN null.
+
+    Per row (``orres`` is the raw result text, read with :func:`parse_numeric_result`):
+
+    * exact number ``v``: standard value ``s = v * factor + offset`` (``offset`` serves
+      e.g. F to C: factor 5/9, offset -160/9); STRESC is ``s`` formatted (see below) and
+      STRESN is ``float(STRESC)``, so the two always agree;
+    * inequality (``<5``): STRESC is the operator and the converted bound (``<0.1`` mg/dL
+      with factor 17.1 -> ``<1.71``; a negative factor flips the operator), STRESN NaN;
+    * anything else (``NEGATIVE``, ``1,000.5``): STRESC is the stripped text, STRESN NaN;
+    * empty: ``""`` and NaN.
+
+    Formatting: with ``decimals`` (an int, or a per-row Series with NaN meaning "not set")
+    the value is rounded half away from zero and printed with exactly that many decimals
+    (``60.0``); otherwise integers print without ``.0`` and other values are rounded to
+    ``significant`` significant digits with trailing zeros dropped (``6.2``, not
+    ``6.200000000000001``). Exponent notation is never used. The spec should set
+    ``decimals`` for converted tests (e.g. temperature), since without it a conversion
+    keeps up to 12 significant digits.
+
+    ``factor``/``offset``: scalars or Series on the index of ``orres`` (as returned by
+    :func:`cdisc_mapper.derive.units.conversion_factors`).
+
+    Returns:
+        DataFrame on the index of ``orres`` with ``stresc`` (str) and ``stresn`` (float).
+
+    Raises:
+        MappingError: listing rows with a numeric result but no conversion factor (NaN).
+    """
+    parsed = parse_numeric_result(orres, decimal_comma=decimal_comma)
+    idx = orres.index
+    fac = pd.to_numeric(as_series(factor, idx, "factor"), errors="coerce").astype(float)
+    off = pd.to_numeric(as_series(offset, idx, "offset"), errors="coerce").astype(float)
+    fac_a, off_a = fac.to_numpy(), off.fillna(0.0).to_numpy()
+    value = parsed["value"].to_numpy()
+    has_value = ~np.isnan(value)
+    missing = has_value & np.isnan(fac_a)
+    raise_for_rows(
+        MappingError,
+        "numeric result without a unit conversion factor",
+        idx,
+        missing,
+        parsed["orres"].to_numpy(dtype=object),
+        hint="give the result's unit, or add the conversion to the spec",
+    )
+    std = np.where(has_value, value * np.where(has_value, fac_a, 1.0) + off_a, np.nan)
+    dec = _decimals_array(decimals, idx)
+
+    formatted = _format_many(std, dec, significant)
+    operator = parsed["operator"].to_numpy(dtype=object)
+    negative = has_value & (fac_a < 0)
+    if negative.any():
+        flipped = pd.Series(operator).map(_FLIP).to_numpy(dtype=object)
+        operator = np.where(negative, flipped, operator)
+    numeric = parsed["numeric"].to_numpy()
+    stresc = np.where(
+        has_value, operator + formatted, parsed["orres"].to_numpy(dtype=object)
+    ).astype(object)
+    stresn = np.full(len(idx), np.nan)
+    if numeric.any():
+        stresn[numeric] = pd.to_numeric(pd.Series(formatted[numeric])).to_numpy(dtype=float)
+    return pd.DataFrame({"stresc": text_series(stresc, idx), "stresn": stresn}, index=idx)

@@ -1,0 +1,103 @@
+"""Read one raw form into a frame of stripped strings.
+
+Every cell is read as text, exactly as the EDC exported it (no type guessing: ``01``
+stays ``01`` and ``NA`` stays ``NA``), with leading/trailing blanks removed. The frame's
+index is the row number a person sees in the file: the header is row 1, so the first
+record is row 2 (for CSV and XLSX); SAS7BDAT rows are numbered from 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc_mapper.errors import Location, RawDataError
+
+
+@dataclass(frozen=True)
+class RawForm:
+    """A raw form: its file and its records as text (index = row number in the file)."""
+
+    name: str
+    path: Path
+    data: pd.DataFrame
+
+    def require(self, columns: list[str] | tuple[str, ...] | set[str]) -> None:
+        """Raise RawDataError naming the file and every needed column it lacks."""
+        missing = [c for c in columns if c not in self.data.columns]
+        if missing:
+            raise RawDataError(
+                f"missing column(s) {', '.join(missing)}; the file has "
+                f"{', '.join(map(str, self.data.columns))}",
+                where=Location(file=str(self.path)),
+                hint="fix the export or the spec's column names",
+            )
+
+
+def _strip(frame: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        out[str(col).strip()] = s.fillna("").astype(str).str.strip().astype(object)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def read_form(name: str, path: Path) -> RawForm:
+    """Read a raw form file (.csv, .xlsx, .sas7bdat) as text."""
+    path = Path(path)
+    if not path.exists():
+        raise RawDataError(
+            f"raw file for form {name!r} not found",
+            where=Location(file=str(path)),
+            hint="check --raw and the spec's form/file names",
+        )
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".csv", ".txt"}:
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding="utf-8",
+                skipinitialspace=False,
+            )
+            frame.index = pd.RangeIndex(2, len(frame) + 2)
+        elif suffix in {".xlsx", ".xlsm"}:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+            frame.index = pd.RangeIndex(2, len(frame) + 2)
+        elif suffix == ".sas7bdat":
+            import pyreadstat
+
+            frame, _ = pyreadstat.read_sas7bdat(str(path))
+            frame = frame.astype(object).where(frame.notna(), "")
+            frame = frame.map(_sas_text)
+            frame.index = pd.RangeIndex(1, len(frame) + 1)
+        else:
+            raise RawDataError(
+                f"unsupported raw file type {suffix!r}",
+                where=Location(file=str(path)),
+                hint="export the form as CSV, XLSX or SAS7BDAT",
+            )
+    except RawDataError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise RawDataError(
+            f"not UTF-8 text at byte {exc.start}",
+            where=Location(file=str(path)),
+            hint="re-export as UTF-8",
+        ) from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        raise RawDataError(f"cannot read file: {exc}", where=Location(file=str(path))) from None
+    dupes = frame.columns[frame.columns.duplicated()].tolist()
+    if dupes:
+        raise RawDataError(f"duplicate column names {dupes}", where=Location(file=str(path)))
+    return RawForm(name=name, path=path, data=_strip(frame))
+
+
+def _sas_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)

@@ -1,0 +1,239 @@
+"""The SDTM mapping engine: sources -> domain records -> derived variables, in
+dependency order across domains, then subject elements, visits and trial design."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.raw import RawForm, read_form
+from cdisc_mapper.sdtm import ops_basic, ops_timing  # noqa: F401  (register operations)
+from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
+from cdisc_mapper.sdtm.registry import operation
+from cdisc_mapper.sdtm.sources import SourceResult, map_source
+from cdisc_mapper.sdtm.subject_design import build_se, build_sv
+from cdisc_mapper.sdtm.visits import build_calendar, visit_entries
+from cdisc_mapper.spec.loader import StudyBundle
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SdtmRun:
+    """The result of mapping: domain frames (working columns included) and counts."""
+
+    domains: dict[str, pd.DataFrame]
+    sources: list[tuple[str, SourceResult]] = field(default_factory=list)
+    se: pd.DataFrame | None = None
+    sv: pd.DataFrame | None = None
+
+
+class _Engine:
+    def __init__(self, bundle: StudyBundle, terminology: Any, raw_dir: Path, progress: Progress):
+        self.bundle = bundle
+        self.study = bundle.study
+        self.terminology = terminology
+        self.raw_dir = Path(raw_dir)
+        self.progress = progress
+        self.forms: dict[str, RawForm] = {}
+        self.frames: dict[str, pd.DataFrame] = {}
+        self.calendar: pd.DataFrame | None = None
+        self.se: pd.DataFrame | None = None
+        self.sites: dict[str, str] = self._sites()
+
+    def _sites(self) -> dict[str, str]:
+        subj = self.study.subjects
+        if not (subj.registry_form and subj.site_column):
+            return {}
+        form = self.form(subj.registry_form, None)
+        form.require([subj.subject_column, subj.site_column])
+        table = form.data[[subj.subject_column, subj.site_column]].drop_duplicates()
+        dup = table[subj.subject_column].duplicated(keep=False)
+        if dup.any():
+            raise MappingError(
+                f"{form.path.name}: subject(s) with more than one site: "
+                f"{sorted(table.loc[dup, subj.subject_column].unique())[:20]}"
+            )
+        return dict(zip(table[subj.subject_column], table[subj.site_column], strict=True))
+
+    # ------------------------------------------------------------------ helpers
+    def form(self, name: str, file: str | None) -> RawForm:
+        key = file or f"{name}.{self.study.raw_format}"
+        if key not in self.forms:
+            self.forms[key] = read_form(name, self.raw_dir / key)
+        return self.forms[key]
+
+    def make_ctx(
+        self, domain: str, variable: str, *, raw: pd.DataFrame | None, loc: tuple[Any, ...]
+    ) -> OpContext:
+        doc = self.bundle.documents.get(domain)
+        return OpContext(
+            study=self.study,
+            terminology=self.terminology,
+            domain=domain,
+            variable=variable,
+            domains=self.frames,
+            raw=raw,
+            calendar=self.calendar,
+            se=self.se,
+            spec_where=doc.where(loc) if doc else None,
+            extra={"sites": self.sites},
+        )
+
+    # ------------------------------------------------------------------ stages
+    def map_sources(self) -> list[tuple[str, SourceResult]]:
+        results: list[tuple[str, SourceResult]] = []
+        for code, spec in self.bundle.domains.items():
+            parts = []
+            for i, src in enumerate(spec.sources):
+                self.progress(f"{code}: reading {src.file or src.form}")
+                res = map_source(self.bundle, spec, i, self.form(src.form, src.file), self.make_ctx)
+                results.append((code, res))
+                parts.append(res.frame)
+            if parts:
+                frame = pd.concat(parts, ignore_index=True, sort=False)
+            else:
+                frame = pd.DataFrame({SRC: pd.Series(dtype=object), ROW: pd.Series(dtype=int)})
+            self.frames[code] = frame
+        return results
+
+    def _calendar_entries(self) -> list[pd.DataFrame]:
+        entries = []
+        for code, spec in self.bundle.domains.items():
+            for name, var in spec.variables.items():
+                if var.op != "visitnum":
+                    continue
+                args = self.bundle.op_args[(code, None, name)]
+                frame = self.frames[code]
+                missing = {args.label, args.date, "USUBJID"} - set(frame.columns)
+                if missing:
+                    raise SpecError(
+                        f"{code}.{name}: visitnum needs source variables {sorted(missing)}",
+                        where=self.bundle.where(code, ("variables", name)),
+                    )
+                entries.append(visit_entries(frame, args.label, args.date))
+        return entries
+
+    def resolve(self) -> None:
+        """Compute every domain-level variable once its inputs exist."""
+        pending: dict[str, list[str]] = {
+            code: list(spec.variables) for code, spec in self.bundle.domains.items()
+        }
+        se_ready = False
+        while any(pending.values()):
+            progress = False
+            for code, names in pending.items():
+                for name in list(names):
+                    if self._ready(code, name, names, se_ready):
+                        self._compute(code, name)
+                        names.remove(name)
+                        progress = True
+            if not se_ready and self._se_possible():
+                self.progress("SE: subject elements")
+                self.se = build_se(self.frames, self.study, self.terminology)
+                se_ready = True
+                progress = True
+            if not progress:
+                waiting = {
+                    f"{c}.{n}": sorted(self._missing(c, n, se_ready))
+                    for c, ns in pending.items()
+                    for n in ns
+                }
+                raise SpecError(
+                    "cannot order the derivations: these variables wait for inputs that are "
+                    f"never produced: {waiting}",
+                    hint="check variable names in op arguments",
+                )
+        if not se_ready and self.study.elements:
+            self.se = build_se(self.frames, self.study, self.terminology)
+
+    def _se_possible(self) -> bool:
+        needs = {("DM", "RFPENDTC"), ("DM", "USUBJID")}
+        for el in self.study.elements:
+            needs.add((el.start.domain, el.start.variable))
+        return all(d in self.frames and v in self.frames[d].columns for d, v in needs)
+
+    def _missing(self, code: str, name: str, se_ready: bool) -> set[str]:
+        var = self.bundle.domains[code].variables[name]
+        op = operation(var.op)
+        assert op is not None
+        args = self.bundle.op_args[(code, None, name)]
+        frame = self.frames[code]
+        missing = {v for v in args.inputs() if v not in frame.columns}
+        for dom, v in args.external():
+            if dom == "SE":
+                if not se_ready:
+                    missing.add("SE")
+            elif dom == "*":
+                continue
+            elif dom not in self.frames:
+                missing.add(f"{dom} (domain not in the study's specs)")
+            elif v not in self.frames[dom].columns:
+                missing.add(f"{dom}.{v}")
+        return missing
+
+    def _ready(self, code: str, name: str, pending: list[str], se_ready: bool) -> bool:
+        if self._missing(code, name, se_ready):
+            return False
+        op = operation(self.bundle.domains[code].variables[name].op)
+        assert op is not None
+        if op.needs_all:
+            others = [n for n in pending if n != name]
+            return all(
+                operation(self.bundle.domains[code].variables[n].op).needs_all for n in others
+            )  # type: ignore[union-attr]
+        return True
+
+    def _compute(self, code: str, name: str) -> None:
+        var = self.bundle.domains[code].variables[name]
+        op = operation(var.op)
+        assert op is not None
+        args = self.bundle.op_args[(code, None, name)]
+        if ("*", "CALENDAR") in args.external() and self.calendar is None:
+            self.calendar = build_calendar(self._calendar_entries(), self.study)
+        ctx = self.make_ctx(code, name, raw=None, loc=("variables", name))
+        frame = self.frames[code]
+        value = op.fn(frame, args, ctx)
+        frame[name] = value.to_numpy() if len(frame) else value
+        self.frames[code] = frame
+
+
+def check_subjects_in_dm(frames: dict[str, pd.DataFrame]) -> None:
+    """Every record's subject must be in DM (SDTMIG 3.4 section 5.2: DM holds every
+    subject). An orphan record is an error listing each one."""
+    if "DM" not in frames:
+        return
+    known = set(frames["DM"]["USUBJID"].astype(str))
+    problems = []
+    for code, frame in frames.items():
+        if code == "DM" or "USUBJID" not in frame.columns:
+            continue
+        bad = ~frame["USUBJID"].astype(str).isin(known)
+        for _, rec in frame.loc[bad].head(20).iterrows():
+            problems.append(
+                f"{code} from {rec.get(SRC, '?')} row {rec.get(ROW, '?')}: {rec['USUBJID']}"
+            )
+        if bad.sum() > 20:
+            problems.append(f"... {int(bad.sum()) - 20} more in {code}")
+    if problems:
+        raise MappingError(
+            "records for subjects missing from DM (no enrolment record): " + "; ".join(problems),
+            hint="add the subject to the enrolment form or remove the records",
+        )
+
+
+def run_mapping(
+    bundle: StudyBundle, terminology: Any, raw_dir: Path, progress: Progress | None = None
+) -> SdtmRun:
+    """Map a study's raw forms to SDTM domain frames (not yet finalised or written)."""
+    engine = _Engine(bundle, terminology, raw_dir, progress or (lambda _m: None))
+    sources = engine.map_sources()
+    check_subjects_in_dm(engine.frames)
+    engine.resolve()
+    sv = build_sv(engine.frames, bundle, engine.se, terminology)
+    return SdtmRun(domains=engine.frames, sources=sources, se=engine.se, sv=sv)

@@ -1,0 +1,179 @@
+"""From working frames to submission datasets: standard variable order, labels and
+types from SDTMIG metadata, Expected variables present, SUPP-- split, key order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.spec.loader import StudyBundle
+from cdisc_mapper.spec.models import DomainSpec, VariableSpec
+
+#: Key variables of the domains built from the study spec (SDTMIG 3.4 chapter 7, 5.3).
+DESIGN_KEYS: dict[str, list[str]] = {
+    "TA": ["STUDYID", "ARMCD", "TAETORD"],
+    "TE": ["STUDYID", "ETCD"],
+    "TV": ["STUDYID", "VISITNUM", "ARMCD"],
+    "TI": ["STUDYID", "IETESTCD", "TIVERS"],
+    "TS": ["STUDYID", "TSPARMCD", "TSSEQ"],
+    "SE": ["STUDYID", "USUBJID", "ETCD", "SESTDTC"],
+    "SV": ["STUDYID", "USUBJID", "VISITNUM"],
+}
+SUPP_KEYS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]
+
+
+@dataclass
+class Dataset:
+    """A finished dataset: its records and, per variable, the standard metadata."""
+
+    name: str
+    label: str
+    frame: pd.DataFrame
+    variables: list[Any]  # VariableMeta from the standard, in output order
+    keys: list[str]
+
+
+def _all_variables(spec: DomainSpec) -> dict[str, VariableSpec]:
+    out: dict[str, VariableSpec] = {}
+    for src in spec.sources:
+        out.update(src.variables)
+    out.update(spec.variables)
+    return out
+
+
+def check_against_standard(bundle: StudyBundle, standard: Any) -> None:
+    """Every spec variable is a variable of the domain in the IG, or a declared
+    supplemental qualifier; keys exist. Errors point at the spec line."""
+    for code, spec in bundle.domains.items():
+        standard.dataset(code)
+        known = {v.name for v in standard.variables(code)}
+        for loc_prefix, variables in [
+            *[(("sources", i, "variables"), s.variables) for i, s in enumerate(spec.sources)],
+            (("variables",), spec.variables),
+        ]:
+            for name, var in variables.items():
+                if name.startswith("_") or name in known:
+                    continue
+                if var.supp is None:
+                    raise SpecError(
+                        f"{name} is not a variable of {code} in SDTMIG 3.4",
+                        where=bundle.where(code, (*loc_prefix, name)),
+                        hint="fix the name, or declare it a supplemental qualifier with supp:",
+                    )
+                if len(name) > 8 or not name.isalnum() or not name[0].isalpha():
+                    raise SpecError(
+                        f"supplemental qualifier name {name!r} is not a valid QNAM "
+                        "(<= 8 letters/digits, starting with a letter)",
+                        where=bundle.where(code, (*loc_prefix, name)),
+                    )
+        all_vars = _all_variables(spec)
+        for key in spec.keys:
+            if key not in known or (key not in all_vars and key not in ("STUDYID",)):
+                raise SpecError(
+                    f"key variable {key} is not a mapped {code} variable",
+                    where=bundle.where(code, ("keys",)),
+                )
+
+
+def _typed(series: pd.Series, kind: str) -> pd.Series:
+    if kind == "Num":
+        return pd.to_numeric(series, errors="raise").astype(float)
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def finalize(
+    code: str,
+    frame: pd.DataFrame,
+    standard: Any,
+    keys: list[str],
+    spec: DomainSpec | None = None,
+) -> tuple[Dataset, Dataset | None]:
+    """Shape a working frame into ``code`` and, when it has qualifiers, ``SUPP<code>``."""
+    meta = standard.variables(code)
+    by_name = {v.name: v for v in meta}
+    spec_vars = _all_variables(spec) if spec else {}
+    out = pd.DataFrame(index=frame.index)
+    chosen = []
+    for v in meta:
+        if v.name in frame.columns:
+            out[v.name] = _typed(frame[v.name], v.type)
+        elif v.core == "Exp" or v.core == "Req":
+            if v.core == "Req" and len(frame):
+                raise SpecError(
+                    f"{code}.{v.name} is required by SDTMIG 3.4 but the spec does not map it"
+                )
+            out[v.name] = np.nan if v.type == "Num" else ""
+        else:
+            continue
+        chosen.append(v)
+    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+    label = standard.dataset(code).label
+    main = Dataset(code, label, out, chosen, keys)
+    supp_names = [n for n, s in spec_vars.items() if s.supp is not None and n not in by_name]
+    if not supp_names:
+        return main, None
+    # SUPP-- rows follow the parent's sorted records
+    work = frame.copy()
+    work["_ORDER"] = np.arange(len(work))
+    work = work.sort_values(keys, kind="stable")
+    rows = []
+    for name in supp_names:
+        supp = spec_vars[name].supp
+        assert supp is not None
+        idvar = supp.idvar or (f"{code}SEQ" if code != "DM" else "")
+        vals = work[name].fillna("").astype(str)
+        keep = vals != ""
+        if not keep.any():
+            continue
+        sub = work.loc[keep]
+        if idvar:
+            idval = sub[idvar]
+            idval = idval.map(lambda x: f"{x:.0f}" if isinstance(x, float) else str(x))
+        else:
+            idval = pd.Series([""] * len(sub), index=sub.index)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "STUDYID": sub["STUDYID"].to_numpy(),
+                    "RDOMAIN": code,
+                    "USUBJID": sub["USUBJID"].to_numpy(),
+                    "IDVAR": idvar,
+                    "IDVARVAL": idval.to_numpy(),
+                    "QNAM": name,
+                    "QLABEL": supp.label,
+                    "QVAL": vals[keep].to_numpy(),
+                    "QORIG": supp.qorig,
+                    "QEVAL": supp.qeval,
+                }
+            )
+        )
+    if not rows:
+        return main, None
+    supp_frame = pd.concat(rows, ignore_index=True)
+    supp_name = f"SUPP{code}"
+    supp_meta = standard.variables(supp_name)
+    supp_frame = supp_frame[[v.name for v in supp_meta if v.name in supp_frame.columns]]
+    supp_frame = supp_frame.sort_values(SUPP_KEYS, kind="stable").reset_index(drop=True)
+    supp_vars = [v for v in supp_meta if v.name in supp_frame.columns]
+    dup = supp_frame.duplicated(SUPP_KEYS)
+    if dup.any():
+        raise MappingError(f"{supp_name}: duplicate qualifier records for keys {SUPP_KEYS}")
+    return main, Dataset(
+        supp_name, f"Supplemental Qualifiers for {code}", supp_frame, supp_vars, SUPP_KEYS
+    )
+
+
+def check_unique_keys(ds: Dataset) -> None:
+    """Records must be unique by the dataset's key variables (SDTMIG 3.4 section 3.2.1.1)."""
+    keys = [k for k in ds.keys if k in ds.frame.columns]
+    dup = ds.frame.duplicated(keys, keep=False)
+    if dup.any():
+        sample = ds.frame.loc[dup, keys].head(10).to_dict("records")
+        raise MappingError(
+            f"{ds.name}: {int(dup.sum())} records share key values {keys}, e.g. {sample}",
+            hint="add a distinguishing key variable to the spec's keys or fix duplicates",
+        )

@@ -1,0 +1,157 @@
+"""`cdisc-mapper sdtm`: specs + raw forms -> SDTM XPT files and a reconciliation."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc_mapper.sdtm.engine import SdtmRun, run_mapping
+from cdisc_mapper.sdtm.finalize import (
+    DESIGN_KEYS,
+    Dataset,
+    check_against_standard,
+    check_unique_keys,
+    finalize,
+)
+from cdisc_mapper.sdtm.trial_design import build_trial_design
+from cdisc_mapper.spec.loader import StudyBundle, load_study
+from cdisc_mapper.standards import load_sdtmig, load_terminology
+from cdisc_mapper.xpt import XptVariable, write_xpt
+
+RECONCILIATION_FILE = "reconciliation.csv"
+
+
+@dataclass
+class SdtmResult:
+    datasets: dict[str, Dataset]
+    run: SdtmRun
+    files: list[Path] = field(default_factory=list)
+
+
+def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> dict[str, Dataset]:
+    """Finished datasets (parents and SUPP--) in name order."""
+    out: dict[str, Dataset] = {}
+    for code, frame in run.domains.items():
+        spec = bundle.domains[code]
+        main, supp = finalize(code, frame, standard, spec.keys, spec)
+        out[code] = main
+        if supp is not None:
+            out[supp.name] = supp
+    extra = build_trial_design(bundle.study, terminology)
+    if run.se is not None:
+        extra["SE"] = run.se
+    if run.sv is not None:
+        extra["SV"] = run.sv
+    for code, frame in extra.items():
+        if code in out:
+            continue
+        main, _ = finalize(code, frame, standard, DESIGN_KEYS[code])
+        out[code] = main
+    for ds in out.values():
+        check_unique_keys(ds)
+    return dict(sorted(out.items()))
+
+
+def write_datasets(datasets: dict[str, Dataset], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, ds in datasets.items():
+        path = out_dir / f"{name.lower()}.xpt"
+        write_xpt(
+            ds.frame,
+            path,
+            dataset=name,
+            label=ds.label,
+            variables=[XptVariable(v.name, v.label, v.type) for v in ds.variables],
+        )
+        files.append(path)
+    return files
+
+
+def reconciliation_rows(run: SdtmRun, raw_dir: Path, used_files: set[str]) -> list[dict]:
+    """Per form and domain: rows read = rows mapped + rows excluded (with reasons).
+
+    Raw files that no spec reads are listed too, all rows excluded, so nothing is lost
+    without a word."""
+    rows = []
+    for code, res in run.sources:
+        excluded = sum(res.excluded.values())
+        rows.append(
+            {
+                "domain": code,
+                "form": res.form,
+                "file": res.file,
+                "rows_read": res.rows_read,
+                "rows_mapped": res.rows_mapped,
+                "rows_excluded": excluded,
+                "exclusion_reasons": "; ".join(
+                    f"{k}: {v}" for k, v in sorted(res.excluded.items())
+                ),
+                "records_written": len(res.frame),
+                "empty_items_not_recorded": res.values_not_recorded,
+            }
+        )
+    for path in sorted(raw_dir.iterdir()):
+        if path.suffix.lower() not in {".csv", ".xlsx", ".sas7bdat"} or path.name in used_files:
+            continue
+        n = len(pd.read_csv(path, dtype=str)) if path.suffix.lower() == ".csv" else 0
+        rows.append(
+            {
+                "domain": "",
+                "form": path.stem,
+                "file": path.name,
+                "rows_read": n,
+                "rows_mapped": 0,
+                "rows_excluded": n,
+                "exclusion_reasons": f"form not used by any domain spec: {n}",
+                "records_written": 0,
+                "empty_items_not_recorded": 0,
+            }
+        )
+    return rows
+
+
+def write_reconciliation(rows: list[dict], path: Path) -> None:
+    fields = [
+        "domain",
+        "form",
+        "file",
+        "rows_read",
+        "rows_mapped",
+        "rows_excluded",
+        "exclusion_reasons",
+        "records_written",
+        "empty_items_not_recorded",
+    ]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def run_sdtm(
+    study_dir: Path,
+    raw_dir: Path,
+    out_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> SdtmResult:
+    """Map ``raw_dir`` with the specs in ``study_dir`` and write ``out_dir/sdtm``."""
+    say = progress or (lambda _m: None)
+    bundle = load_study(Path(study_dir))
+    standard = load_sdtmig()
+    terminology = load_terminology()
+    check_against_standard(bundle, standard)
+    run = run_mapping(bundle, terminology, Path(raw_dir), say)
+    datasets = build_datasets(bundle, run, standard, terminology)
+    sdtm_dir = Path(out_dir) / "sdtm"
+    say(f"writing {len(datasets)} datasets to {sdtm_dir}")
+    files = write_datasets(datasets, sdtm_dir)
+    used = {res.file for _, res in run.sources}
+    rec_path = sdtm_dir / RECONCILIATION_FILE
+    write_reconciliation(reconciliation_rows(run, Path(raw_dir), used), rec_path)
+    files.append(rec_path)
+    return SdtmResult(datasets=datasets, run=run, files=files)

@@ -1,0 +1,131 @@
+"""Subject-level trial design: SE (subject elements) and SV (subject visits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.derive import dates as ddates
+from cdisc_mapper.derive import timing as dtiming
+from cdisc_mapper.sdtm.conditions import evaluate
+from cdisc_mapper.spec.loader import StudyBundle
+from cdisc_mapper.spec.models import StudySpec
+
+SE_COLUMNS = [
+    "STUDYID",
+    "DOMAIN",
+    "USUBJID",
+    "SESEQ",
+    "ETCD",
+    "ELEMENT",
+    "TAETORD",
+    "EPOCH",
+    "SESTDTC",
+    "SEENDTC",
+    "SESTDY",
+    "SEENDY",
+]
+
+
+def _study_day(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame) -> pd.Series:
+    ref = usubjid.map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("").astype(str)
+    return ddates.derive_study_day(dtc.fillna("").astype(str), ref).astype(float)
+
+
+def _taetord(study: StudySpec) -> dict[str, int]:
+    order: dict[str, int] = {}
+    for arm in study.arms:
+        for i, etcd in enumerate(arm.elements, start=1):
+            order.setdefault(etcd, i)
+    return order
+
+
+def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any) -> pd.DataFrame:
+    """One record per subject and element actually experienced (SDTMIG 3.4 section 5.3.1).
+
+    Each element starts where the study spec says (a dated variable of another domain,
+    optionally its n-th occurrence); it ends when the subject's next element starts, the
+    last one at DM.RFPENDTC. Elements whose start is absent are not recorded.
+    """
+    dm = frames["DM"]
+    parts = []
+    for el in study.elements:
+        src = frames[el.start.domain]
+        if el.start.where is not None:
+            src = src.loc[evaluate(el.start.where, src).to_numpy()]
+        vals = src[["USUBJID", el.start.variable]].copy()
+        vals.columns = ["USUBJID", "SESTDTC"]
+        vals = vals[vals["SESTDTC"].fillna("").astype(str) != ""]
+        vals = vals.sort_values(["USUBJID", "SESTDTC"], kind="stable")
+        if el.start.occurrence is not None:
+            vals["_N"] = vals.groupby("USUBJID").cumcount() + 1
+            vals = vals[vals["_N"] == el.start.occurrence].drop(columns="_N")
+        else:
+            vals = vals.drop_duplicates("USUBJID", keep="first")
+        vals["ETCD"] = el.etcd
+        vals["ELEMENT"] = el.element
+        vals["EPOCH"] = el.epoch
+        parts.append(vals)
+    se = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SE_COLUMNS)
+    order = _taetord(study)
+    se["TAETORD"] = se["ETCD"].map(order).astype(float)
+    se = se.sort_values(["USUBJID", "SESTDTC", "TAETORD"], kind="stable").reset_index(drop=True)
+    nxt = se.groupby("USUBJID")["SESTDTC"].shift(-1)
+    end = se["USUBJID"].map(dm.set_index("USUBJID")["RFPENDTC"]).fillna("")
+    se["SEENDTC"] = nxt.fillna(end).astype(str).str.slice(0, 10)
+    se["SESTDTC"] = se["SESTDTC"].astype(str).str.slice(0, 10)
+    se["STUDYID"] = study.studyid
+    se["DOMAIN"] = "SE"
+    se["SESEQ"] = (se.groupby("USUBJID").cumcount() + 1).astype(float)
+    se["SESTDY"] = _study_day(se["SESTDTC"], se["USUBJID"], dm)
+    se["SEENDY"] = _study_day(se["SEENDTC"], se["USUBJID"], dm)
+    return se[SE_COLUMNS]
+
+
+def build_sv(
+    frames: dict[str, pd.DataFrame], bundle: StudyBundle, se: pd.DataFrame | None, terminology: Any
+) -> pd.DataFrame | None:
+    """One record per subject and visit that took place (SDTMIG 3.4 section 5.3.2):
+    start and end are the earliest and latest dates recorded for the visit in any domain.
+    Unscheduled visits carry SVUPDES."""
+    study = bundle.study
+    parts = []
+    for code, spec in bundle.domains.items():
+        for name, var in spec.variables.items():
+            if var.op != "visitnum":
+                continue
+            args = bundle.op_args[(code, None, name)]
+            frame = frames[code]
+            if "VISITNUM" not in frame.columns:
+                continue
+            part = pd.DataFrame(
+                {
+                    "USUBJID": frame["USUBJID"].astype(str),
+                    "VISITNUM": frame["VISITNUM"].astype(float),
+                    "VISIT": frame["VISIT"].astype(str) if "VISIT" in frame else "",
+                    "DATE": frame[args.date].fillna("").astype(str).str.slice(0, 10),
+                }
+            )
+            parts.append(part)
+    if not parts:
+        return None
+    allv = pd.concat(parts, ignore_index=True)
+    allv = allv[allv["VISITNUM"].notna()]
+    dated = allv[allv["DATE"].str.len() == 10]
+    sv = (
+        dated.groupby(["USUBJID", "VISITNUM"], sort=True)
+        .agg(VISIT=("VISIT", "first"), SVSTDTC=("DATE", "min"), SVENDTC=("DATE", "max"))
+        .reset_index()
+    )
+    sv.insert(0, "STUDYID", study.studyid)
+    sv.insert(1, "DOMAIN", "SV")
+    scheduled = {float(v.visitnum) for v in study.visits}
+    sv["SVUPDES"] = np.where(sv["VISITNUM"].isin(scheduled), "", "Unscheduled visit")
+    dm = frames["DM"]
+    sv["SVSTDY"] = _study_day(sv["SVSTDTC"], sv["USUBJID"], dm)
+    sv["SVENDY"] = _study_day(sv["SVENDTC"], sv["USUBJID"], dm)
+    if se is not None:
+        sv["EPOCH"] = dtiming.derive_epoch(sv["SVSTDTC"], sv["USUBJID"], se).astype(object)
+    return sv

@@ -1,0 +1,150 @@
+"""Trial design domains TA, TE, TV, TI and TS, from the study spec alone
+(SDTMIG 3.4 chapter 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.sdtm import ctutil
+from cdisc_mapper.spec.models import StudySpec
+
+
+def build_te(study: StudySpec) -> pd.DataFrame:
+    """TE: one record per planned element (SDTMIG 3.4 section 7.3.2)."""
+    rows = [
+        {
+            "STUDYID": study.studyid,
+            "DOMAIN": "TE",
+            "ETCD": e.etcd,
+            "ELEMENT": e.element,
+            "TESTRL": e.start_rule,
+            "TEENRL": e.end_rule,
+            "TEDUR": e.duration or "",
+        }
+        for e in study.elements
+    ]
+    return pd.DataFrame(rows)
+
+
+def build_ta(study: StudySpec) -> pd.DataFrame:
+    """TA: one record per planned element per arm (SDTMIG 3.4 section 7.2.1)."""
+    epochs = {e.etcd: e.epoch for e in study.elements}
+    names = {e.etcd: e.element for e in study.elements}
+    rows = []
+    for arm in study.arms:
+        for order, etcd in enumerate(arm.elements, start=1):
+            rows.append(
+                {
+                    "STUDYID": study.studyid,
+                    "DOMAIN": "TA",
+                    "ARMCD": arm.armcd,
+                    "ARM": arm.arm,
+                    "TAETORD": float(order),
+                    "ETCD": etcd,
+                    "ELEMENT": names[etcd],
+                    "TABRANCH": arm.branch.get(etcd, ""),
+                    "TATRANS": arm.transition.get(etcd, ""),
+                    "EPOCH": epochs[etcd],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def build_tv(study: StudySpec) -> pd.DataFrame:
+    """TV: one record per planned visit per arm (SDTMIG 3.4 section 7.3.1). ARMCD is
+    blank when the visit applies to every arm."""
+    rows = []
+    for v in study.visits:
+        for armcd in v.arms or [""]:
+            rows.append(
+                {
+                    "STUDYID": study.studyid,
+                    "DOMAIN": "TV",
+                    "VISITNUM": float(v.visitnum),
+                    "VISIT": v.visit,
+                    "VISITDY": float(v.visitdy) if v.visitdy is not None else float("nan"),
+                    "ARMCD": armcd,
+                    "TVSTRL": v.start_rule,
+                    "TVENRL": v.end_rule or "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def build_ti(study: StudySpec) -> pd.DataFrame:
+    """TI: one record per inclusion/exclusion criterion (SDTMIG 3.4 section 7.4.1)."""
+    rows = [
+        {
+            "STUDYID": study.studyid,
+            "DOMAIN": "TI",
+            "IETESTCD": c.ietestcd,
+            "IETEST": c.ietest,
+            "IECAT": c.iecat,
+            "TIVERS": c.tivers,
+        }
+        for c in study.criteria
+    ]
+    return pd.DataFrame(rows)
+
+
+def build_ts(study: StudySpec, terminology: Any) -> pd.DataFrame:
+    """TS: trial summary parameters (SDTMIG 3.4 section 7.6.1). TSPARM is the decode of
+    TSPARMCD from CDISC CT; TSSEQ numbers repeated parameters."""
+    parm = terminology.get("TSPARMCD")
+    parm_names = terminology.get("TSPARM")
+    rows = []
+    for p in study.trial_summary:
+        term = parm.term(p.tsparmcd)
+        if term is None:
+            raise SpecError(
+                f"trial_summary: {p.tsparmcd} is not a TSPARMCD term in CDISC CT",
+                where="study.yaml",
+            )
+        name = ctutil.decode(parm, parm_names, term) or term.preferred_term
+        values = p.tsval if isinstance(p.tsval, list) else [p.tsval]
+        for seq, value in enumerate(values, start=1):
+            rows.append(
+                {
+                    "STUDYID": study.studyid,
+                    "DOMAIN": "TS",
+                    "TSSEQ": float(seq),
+                    "TSGRPID": p.tsgrpid or "",
+                    "TSPARMCD": p.tsparmcd,
+                    "TSPARM": name,
+                    "TSVAL": value,
+                    "TSVALNF": p.tsvalnf or "",
+                    "TSVALCD": _value_code(p, value, terminology),
+                    "TSVCDREF": p.tsvcdref or ("CDISC CT" if p.codelist else ""),
+                    "TSVCDVER": p.tsvcdver or (_ct_version(p, terminology) if p.codelist else ""),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _value_code(p: Any, value: str, terminology: Any) -> str:
+    """The NCI code of TSVAL in the parameter's CDISC codelist (TSVCDREF "CDISC CT")."""
+    if not p.codelist:
+        return ""
+    term = terminology.get(p.codelist).term(value)
+    if term is None or not term.code:
+        raise SpecError(
+            f"trial_summary: {p.tsparmcd} value {value!r} is not a term of {p.codelist}",
+            where="study.yaml",
+        )
+    return term.code
+
+
+def _ct_version(p: Any, terminology: Any) -> str:
+    return str(getattr(terminology.get(p.codelist), "version", "") or "")
+
+
+def build_trial_design(study: StudySpec, terminology: Any) -> dict[str, pd.DataFrame]:
+    out = {"TA": build_ta(study), "TE": build_te(study), "TV": build_tv(study)}
+    if study.criteria:
+        out["TI"] = build_ti(study)
+    if study.trial_summary:
+        out["TS"] = build_ts(study, terminology)
+    return out

@@ -1,0 +1,53 @@
+"""Synthetic raw EDC export of the bundled ALS-MSC study (contract: ``docs/raw_forms.md``).
+
+``simulate(out_dir, n_subjects, seed)`` writes one CSV per CRF form plus
+``manifest.json`` and returns the manifest. The output depends only on ``seed`` and
+``n_subjects`` (byte-identical files for the same pair).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import adverse, forms_subject, forms_visit, labs, medications
+from .progression import course, disease_params
+from .timeline import build_cohort
+from .writer import write_form, write_manifest
+
+__all__ = ["simulate"]
+
+DEFAULT_SEED = 20160101
+
+
+def simulate(out_dir: Path, n_subjects: int = 20, seed: int = DEFAULT_SEED) -> dict:
+    """Generate the raw export of ``n_subjects`` subjects into ``out_dir``; return the manifest.
+
+    ``out_dir`` is created if needed; existing form files in it are overwritten.
+    """
+    if isinstance(n_subjects, bool) or not isinstance(n_subjects, int) or n_subjects < 1:
+        raise ValueError(f"n_subjects must be a positive integer, got {n_subjects!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cohort = build_cohort(seed, n_subjects)
+    params, ranks = disease_params(seed, cohort)
+    state = course(seed, cohort, params, ranks)
+    hist = forms_subject.history_days(seed, cohort, params)
+    ae_form, ae_events = adverse.adverse_events(seed, cohort)
+    builders = {
+        "enrollment.csv": lambda: forms_subject.enrollment(seed, cohort, state),
+        "eligibility.csv": lambda: forms_subject.eligibility(cohort),
+        "als_history.csv": lambda: forms_subject.als_history(seed, cohort, state, hist),
+        "medications.csv": lambda: medications.medications(seed, cohort, state, hist, ae_events),
+        "alsfrs.csv": lambda: forms_visit.alsfrs(seed, cohort, state),
+        "fvc.csv": lambda: forms_visit.fvc(seed, cohort, state),
+        "vitals.csv": lambda: forms_visit.vitals(seed, cohort, state),
+        "labs.csv": lambda: labs.labs(seed, cohort, state),
+        "bma.csv": lambda: forms_subject.bma(seed, cohort),
+        "injections.csv": lambda: forms_subject.injections(seed, cohort, state),
+        "adverse_events.csv": lambda: ae_form,
+        "end_of_study.csv": lambda: forms_subject.end_of_study(seed, cohort),
+    }
+    entries = {name: write_form(out, name, build()) for name, build in builders.items()}
+    return write_manifest(out, seed, n_subjects, entries)

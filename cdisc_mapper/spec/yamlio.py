@@ -1,0 +1,115 @@
+"""YAML reading that remembers where every value came from.
+
+Spec files are reviewed by people, so an error must point at the spec line. We compose
+the YAML node tree (which carries line marks), build plain Python values from it and
+keep a map from each value's path (e.g. ``("variables", "VSTESTCD", "op")``) to its line.
+
+Scalars are resolved with YAML 1.2 core-schema rules (``true``/``false``, ``null``,
+decimal ints and floats); everything else stays a string, so ``Yes``, ``No``, ``ND``
+and ``01`` are read as the text a reviewer sees, not as booleans or octal numbers.
+Duplicate keys are an error.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cdisc_mapper.errors import Location, SpecError
+
+Path_ = tuple[str | int, ...]
+
+
+class _CoreLoader(yaml.SafeLoader):
+    """A SafeLoader with YAML 1.2 core-schema implicit types only."""
+
+
+_CoreLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$",
+        list("-+.0123456789"),
+    ),
+]:
+    _CoreLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+class SpecDocument:
+    """A parsed spec file: its data and the line of every value in it."""
+
+    def __init__(self, path: Path, data: Any, lines: dict[Path_, int]):
+        self.path = path
+        self.data = data
+        self.lines = lines
+
+    def line_of(self, loc: Path_) -> int | None:
+        """The line of the deepest known prefix of ``loc`` (1-based)."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), None)
+
+    def where(self, loc: Path_) -> Location:
+        return Location(file=str(self.path), line=self.line_of(loc))
+
+
+def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _build(key_node, (*path, "<key>"), {}, file)
+            if isinstance(key, list | dict):
+                raise SpecError(
+                    "a mapping key must be a plain value",
+                    where=Location(file=str(file), line=key_node.start_mark.line + 1),
+                )
+            if key in out:
+                raise SpecError(
+                    f"duplicate key {key!r} (first given at line {lines[(*path, key)]})",
+                    where=Location(file=str(file), line=key_node.start_mark.line + 1),
+                    hint="each key may appear once; remove or rename one",
+                )
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, (*path, key), lines, file)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
+    constructor = _CoreLoader("")
+    return constructor.construct_object(node, deep=True)
+
+
+def load_spec_yaml(path: Path) -> SpecDocument:
+    """Read a YAML spec file, keeping line numbers; raise SpecError on malformed YAML."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("spec file not found", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"spec file is not UTF-8 ({exc.reason})", where=str(path)) from None
+    try:
+        node = yaml.compose(text, Loader=_CoreLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise SpecError(
+            f"malformed YAML: {exc.problem or exc.context}",
+            where=Location(file=str(path), line=line),
+            hint="check indentation, quotes and colons on that line",
+        ) from None
+    if node is None:
+        raise SpecError("spec file is empty", where=str(path))
+    lines: dict[Path_, int] = {}
+    data = _build(node, (), lines, path)
+    return SpecDocument(path, data, lines)

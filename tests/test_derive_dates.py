@@ -1,0 +1,332 @@
+"""Tests of cdisc_mapper.derive.dates: raw dates/times to ISO 8601, study day, age."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cdisc_mapper.derive import (
+    combine_dtc,
+    derive_age,
+    derive_study_day,
+    dtc_to_date,
+    dtc_to_datetime,
+    is_complete_date,
+    parse_partial_date,
+    parse_time,
+)
+from cdisc_mapper.errors import DateParseError, MappingError, SpecError
+
+ISO_DATE = re.compile(r"(?:[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)?")
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+def one(value: str, **kw) -> str:
+    return parse_partial_date(pd.Series([value]), **kw).iloc[0]
+
+
+# ------------------------------------------------------------------ parse_partial_date
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("UN/03/2014", "2014-03"),
+        ("UN/UNK/2013", "2013"),
+        ("UNK/2013", "2013"),
+        ("un/unk/2013", "2013"),
+        ("05/04/2016", "2016-04-05"),
+        ("5/4/2016", "2016-04-05"),
+        ("05.04.2016", "2016-04-05"),
+        ("05-04-2016", "2016-04-05"),
+        (" 05 / 04 / 2016 ", "2016-04-05"),
+        ("2016-04-05", "2016-04-05"),
+        ("2016/04/05", "2016-04-05"),
+        ("05-APR-2016", "2016-04-05"),
+        ("05-apr-2016", "2016-04-05"),
+        ("05APR2016", "2016-04-05"),
+        ("5 April 2016", "2016-04-05"),
+        ("Apr-05-2016", "2016-04-05"),
+        ("UN-APR-2016", "2016-04"),
+        ("UNAPR2016", "2016-04"),
+        ("APR2016", "2016-04"),
+        ("MAR-2014", "2014-03"),
+        ("03/2014", "2014-03"),
+        ("2014-03", "2014-03"),
+        ("2014", "2014"),
+        ("??/??/2014", "2014"),
+        ("XX/03/2014", "2014-03"),
+        ("15/UNK/2013", "2013"),  # known day, unknown month: right truncation drops the day
+        ("29/02/2016", "2016-02-29"),
+        ("UN/UN/UNKN", ""),
+        ("", ""),
+        ("   ", ""),
+    ],
+)
+def test_parse_partial_date_hand_cases(raw: str, iso: str) -> None:
+    assert one(raw) == iso
+
+
+def test_parse_partial_date_keeps_index_name_and_missing() -> None:
+    raw = pd.Series(["05/04/2016", None, np.nan, "UN/03/2014"], index=[7, 8, 9, 10], name="D")
+    out = parse_partial_date(raw)
+    assert out.index.tolist() == [7, 8, 9, 10]
+    assert out.name == "D"
+    assert out.tolist() == ["2016-04-05", "", "", "2014-03"]
+
+
+def test_order_mdy_and_ymd() -> None:
+    assert one("04/05/2016", order="MDY") == "2016-04-05"
+    assert one("2016-04-05", order="MDY") == "2016-04-05"  # ISO is always Y-M-D
+    assert one("2016.04.05", order="YMD") == "2016-04-05"
+    assert one("2016/UNK", order="YMD") == "2016"
+    assert one("APR-2016", order="YMD") == "2016-04"
+    with pytest.raises(SpecError):
+        one("05/04/2016", order="DYM")
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("31/02/2016", "no day 31 in 2016-02"),
+        ("29/02/2015", "no day 29"),
+        ("05/04/16", "2-digit year"),
+        ("05/04/1899", "year outside 1900-2100"),
+        ("05/04/2101", "year outside"),
+        ("13/13/2013", "month outside"),
+        ("32/UNK/2013", "day outside"),
+        ("UN/03/UNK", "year unknown"),
+        ("not a date", "not a recognised date"),
+        ("05/04-2016", "mixed separators"),
+        ("2016-04-05T10:30", "not a recognised date"),
+        ("05/APR", "2-digit year"),
+        ("FOO-2016", "not a recognised date"),
+    ],
+)
+def test_invalid_dates_raise_with_reason(raw: str, reason: str) -> None:
+    with pytest.raises(DateParseError, match=re.escape(reason)):
+        one(raw)
+
+
+def test_error_names_every_row_and_value() -> None:
+    raw = pd.Series(
+        ["01/01/2016", "31/02/2016", "02/01/2016", "31/02/2016", "foo"], index=[2, 3, 4, 5, 6]
+    )
+    with pytest.raises(DateParseError) as info:
+        parse_partial_date(raw)
+    err = info.value
+    assert isinstance(err, MappingError)
+    assert "row 3 '31/02/2016'" in str(err)
+    assert "row 5 '31/02/2016'" in str(err)
+    assert "row 6 'foo'" in str(err)
+    assert err.rows == [3, 5, 6]
+    assert err.values == ["31/02/2016", "31/02/2016", "foo"]
+
+
+def test_error_lists_first_twenty_then_count() -> None:
+    raw = pd.Series(["31/02/2016"] * 25, index=range(100, 125))
+    with pytest.raises(DateParseError) as info:
+        parse_partial_date(raw)
+    text = str(info.value)
+    assert "in 25 rows" in text
+    assert "row 119" in text and "row 120 " not in text
+    assert "and 5 more rows" in text
+    assert len(info.value.rows) == 25
+
+
+def test_extra_formats_only_for_unrecognised_text() -> None:
+    assert one("20160405", formats=["%Y%m%d"]) == "2016-04-05"
+    with pytest.raises(DateParseError):
+        one("20160405")
+    # shaped like a date but invalid: extra formats are not tried
+    with pytest.raises(DateParseError):
+        one("12/25/2016", formats=["%m/%d/%Y"])
+    with pytest.raises(SpecError):
+        one("050416", formats=["%d%m%y"])
+
+
+def test_custom_unknown_tokens() -> None:
+    assert one("00/03/2014", unknown_tokens=("00",)) == "2014-03"
+    with pytest.raises(DateParseError):
+        one("00/03/2014")
+
+
+def test_vectorised_on_many_rows() -> None:
+    raw = pd.Series(["05/04/2016", "UN/03/2014", "", "UN/UNK/2013"] * 50_000)
+    out = parse_partial_date(raw)
+    assert out.iloc[:4].tolist() == ["2016-04-05", "2014-03", "", "2013"]
+    assert len(out) == 200_000
+
+
+# ------------------------------------------------------------------ hypothesis: dates
+
+valid_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
+
+
+@given(valid_dates)
+def test_roundtrip_day_first(d: dt.date) -> None:
+    assert one(f"{d.day:02d}/{d.month:02d}/{d.year}") == d.isoformat()
+    assert one(f"{d.day}/{d.month}/{d.year}") == d.isoformat()
+
+
+@given(valid_dates, st.sampled_from(["DMY", "MDY", "YMD"]))
+def test_roundtrip_iso_whatever_the_order(d: dt.date, order: str) -> None:
+    assert one(d.isoformat(), order=order) == d.isoformat()
+
+
+@given(
+    valid_dates, st.sampled_from(["-", " ", ""]), st.sampled_from([str.upper, str.lower, str.title])
+)
+def test_roundtrip_month_name(d: dt.date, sep: str, case) -> None:
+    text = f"{d.day:02d}{sep}{case(MONTHS[d.month - 1])}{sep}{d.year}"
+    assert one(text) == d.isoformat()
+
+
+@given(valid_dates, st.sampled_from(["UN", "UNK", "un", "??", "XX"]))
+def test_unknown_day_gives_year_month(d: dt.date, token: str) -> None:
+    assert one(f"{token}/{d.month:02d}/{d.year}") == f"{d.year:04d}-{d.month:02d}"
+
+
+@given(valid_dates)
+def test_unknown_day_and_month_gives_year(d: dt.date) -> None:
+    assert one(f"UN/UNK/{d.year}") == f"{d.year:04d}"
+
+
+date_like = st.lists(
+    st.sampled_from([*list("0123456789/.-: ?xXUNKunkAPRaprTt"), "UN", "UNK", "APR", "2016"]),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=400)
+@given(st.one_of(st.text(max_size=20), date_like))
+def test_garbage_parses_to_iso_or_raises_date_parse_error(text: str) -> None:
+    try:
+        out = one(text)
+    except DateParseError:
+        return
+    assert ISO_DATE.fullmatch(out)
+    if len(out) == 10:
+        dt.date.fromisoformat(out)
+    if out:
+        assert 1900 <= int(out[:4]) <= 2100
+
+
+# ------------------------------------------------------------------ times
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("09:05", "09:05"),
+        ("9:05", "09:05"),
+        ("23:59:59", "23:59:59"),
+        ("1030", "10:30"),
+        (" 00:00 ", "00:00"),
+        ("13:UN", "13"),
+        ("13:30:UN", "13:30"),
+        ("UN:UN", ""),
+        ("UNK", ""),
+        ("", ""),
+    ],
+)
+def test_parse_time(raw: str, iso: str) -> None:
+    assert parse_time(pd.Series([raw])).iloc[0] == iso
+
+
+@pytest.mark.parametrize("raw", ["24:00", "10:60", "10:5", "UN:30", "10:30 PM", "10", "1:2:3:4"])
+def test_parse_time_invalid(raw: str) -> None:
+    with pytest.raises(DateParseError, match="row 4"):
+        parse_time(pd.Series([raw], index=[4]))
+
+
+def test_combine_dtc() -> None:
+    d = pd.Series(["2016-04-05", "2016-04-05", "2016-04", ""], index=[1, 2, 3, 4])
+    t = pd.Series(["10:30", "", "", ""], index=[1, 2, 3, 4])
+    assert combine_dtc(d, t).tolist() == ["2016-04-05T10:30", "2016-04-05", "2016-04", ""]
+
+
+def test_combine_dtc_time_with_partial_date() -> None:
+    d = pd.Series(["2016-04", "", "2016-04-05"], index=[11, 12, 13])
+    t = pd.Series(["10:30", "08:00", "09:00"], index=[11, 12, 13])
+    with pytest.raises(DateParseError) as info:
+        combine_dtc(d, t)
+    assert info.value.rows == [11, 12]
+    assert "row 11 '2016-04 10:30'" in str(info.value)
+    dropped = combine_dtc(d, t, on_partial_date="drop")
+    assert dropped.tolist() == ["2016-04", "", "2016-04-05T09:00"]
+    with pytest.raises(ValueError):
+        combine_dtc(d, t.reset_index(drop=True))
+
+
+# ------------------------------------------------------------------ --DTC helpers
+
+
+def test_dtc_to_date_and_datetime() -> None:
+    s = pd.Series(["2016-04-05T10:30", "2016-04-05", "2016-04", "2016", "", None, "2016-04-05T10"])
+    d = dtc_to_date(s)
+    assert d.iloc[0] == pd.Timestamp("2016-04-05")
+    assert d.iloc[1] == pd.Timestamp("2016-04-05")
+    assert d.iloc[2:6].isna().all()
+    assert d.iloc[6] == pd.Timestamp("2016-04-05")
+    t = dtc_to_datetime(s)
+    assert t.iloc[0] == pd.Timestamp("2016-04-05 10:30")
+    assert t.iloc[1:].isna().all()  # hour-only time counts as date precision
+    assert is_complete_date(s).tolist() == [True, True, False, False, False, False, True]
+
+
+@pytest.mark.parametrize("bad", ["05/04/2016", "2016-02-30", "2016---15", "2016-04-05T25:00"])
+def test_dtc_helpers_reject_non_iso(bad: str) -> None:
+    with pytest.raises(DateParseError, match="row 1"):
+        dtc_to_date(pd.Series(["2016-01-01", bad]))
+
+
+# ------------------------------------------------------------------ study day
+
+
+def test_study_day_before_on_after_reference() -> None:
+    dtc = pd.Series(
+        ["2016-04-04", "2016-04-05", "2016-04-06T23:59", "2016-03-06", "2016-04", "", "2017-04-05"]
+    )
+    ref = pd.Series(["2016-04-05T09:00"] * 7)
+    assert derive_study_day(dtc, ref).tolist() == [-1, 1, 2, -30, pd.NA, pd.NA, 366]
+    assert str(derive_study_day(dtc, ref).dtype) == "Int64"
+
+
+def test_study_day_missing_reference() -> None:
+    out = derive_study_day(pd.Series(["2016-04-04", "2016-04-04"]), pd.Series(["", "2016"]))
+    assert out.isna().all()
+
+
+@given(valid_dates, valid_dates, valid_dates)
+def test_study_day_never_zero_and_monotonic(a: dt.date, b: dt.date, ref: dt.date) -> None:
+    lo, hi = sorted([a, b])
+    out = derive_study_day(
+        pd.Series([lo.isoformat(), hi.isoformat()]), pd.Series([ref.isoformat()] * 2)
+    )
+    assert 0 not in out.tolist()
+    assert out.iloc[0] <= out.iloc[1]
+    expected = (lo - ref).days
+    assert out.iloc[0] == (expected + 1 if expected >= 0 else expected)
+
+
+# ------------------------------------------------------------------ age
+
+
+def test_derive_age() -> None:
+    birth = pd.Series(["1980-06-15", "1980-06-15", "2000-02-29", "2000-02-29", "1980", "1980-06"])
+    ref = pd.Series(
+        ["2016-06-14", "2016-06-15", "2017-02-28", "2017-03-01", "2016-01-01", "2016-01-01"]
+    )
+    assert derive_age(birth, ref).tolist() == [35, 36, 16, 17, pd.NA, pd.NA]
+
+
+def test_derive_age_reference_before_birth() -> None:
+    with pytest.raises(MappingError, match="row 1"):
+        derive_age(pd.Series(["1980-01-01", "2020-01-01"]), pd.Series(["2016-01-01"] * 2))

@@ -1,0 +1,464 @@
+"""Build the project's standards files in ``specs/`` from the CDISC reference exports.
+
+Usage (from the repository root)::
+
+    python tools/build_specs.py --reference ../shared/reference --out specs
+
+The reference folder (``../shared/reference``) is a development-time input only: this
+script derives the subsets the project needs and writes them into ``specs/``, which is
+committed, so that ``cdisc_mapper`` never reads the reference folder at run time.
+
+Outputs (all UTF-8, ``\\n`` line endings, rows sorted, byte-identical on every run):
+
+- ``sdtmig-3.4/datasets.csv``, ``sdtmig-3.4/variables.csv``: SDTMIG v3.4 metadata of
+  the domains this project produces (:data:`SDTM_DATASETS`), CDISC notes left out.
+- ``adamig-1.3/datasets.csv``, ``adamig-1.3/variables.csv``: ADaMIG v1.3 structures
+  and all ADSL and BDS variables (notes left out). The OCCDS structure row is
+  hand-curated here (:data:`OCCDS_STRUCTURE`); its variables are in the hand-curated
+  ``adamig-1.3/occds_variables.csv``, which this script does not write.
+- ``ct/sdtm-ct-2025-03-28.csv``: every SDTM CT codelist referenced by the selected
+  SDTMIG variables plus :data:`EXTRA_SDTM_CODELISTS`.
+- ``ct/adam-ct-2025-09-26.csv``, ``ct/define-xml-ct-2025-09-26.csv``: complete.
+
+Sponsor codelists (``sponsor/codelists.yaml``) and ``README.md`` are hand-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+#: Domains produced by cdisc_mapper. SUPPQUAL is the SDTMIG name of the generic SUPP--.
+# fmt: off
+SDTM_DATASETS: tuple[str, ...] = (
+    "AE", "CM", "CO", "DM", "DS", "EX", "IE", "LB", "MH", "PR", "QS",
+    "RE", "SE", "SUPPQUAL", "SV", "TA", "TE", "TI", "TS", "TV", "VS",
+)
+# fmt: on
+
+#: SDTM CT codelists included even when no selected SDTMIG variable references them
+#: (value-level and TS-parameter codelists that conformance checks look at), and a few
+#: referenced ones listed again so that the build fails loudly if the IG stops citing them.
+EXTRA_SDTM_CODELISTS: dict[str, str] = {
+    # test codes / names and units (value level)
+    "C71620": "UNIT: --ORRESU/--STRESU, --DOSU, TS DOSU",
+    "C65047": "LBTESTCD",
+    "C67154": "LBTEST",
+    "C66741": "VSTESTCD",
+    "C67153": "VSTEST",
+    "C66770": "VSRESU",
+    "C111106": "RETESTCD (FVC C111361, FVCPP C112381)",
+    "C111107": "RETEST",
+    "C66738": "TSPARMCD",
+    "C67152": "TSPARM",
+    # general
+    "C99079": "EPOCH",
+    "C124301": "MHEDTTYP (MHEVDTYP)",
+    "C66789": "ND (--STAT)",
+    "C66729": "ROUTE",
+    "C66726": "FRM (dose form, TS DOSFRM)",
+    "C71113": "FREQ (TS DOSFRQ)",
+    "C66742": "NY",
+    "C66731": "SEX",
+    "C74457": "RACE",
+    "C66790": "ETHNIC",
+    "C66781": "AGEU",
+    "C142179": "ARMNULRS",
+    "C66727": "NCOMPLT",
+    "C74558": "DSCAT",
+    "C114118": "PROTMLST",
+    "C66769": "AESEV",
+    "C66768": "OUT",
+    "C66767": "ACN",
+    # TSVAL codelists of the TS parameters named in parentheses
+    "C99077": "STYPE (TS STYPE)",
+    "C66737": "TPHASE (TS TPHASE)",
+    "C66735": "TBLIND (TS TBLIND)",
+    "C66785": "TCNTRL (TS TCNTRL)",
+    "C66736": "TINDTP (TS TINDTP)",
+    "C66739": "TTYPE (TS TTYPE)",
+    "C99076": "INTMODEL (TS INTMODEL)",
+    "C99078": "INTTYPE (TS INTTYPE)",
+    "C66732": "SEXPOP (TS SEXPOP)",
+    "C160923": "SDTMVRS (TS SDTMVER)",
+    "C160924": "SDTMIGRS (TS SDTIGVER)",
+    "C160925": "CTAUGRS (TS CTAUG)",
+    "C160926": "FDATSRS (TS FDATCHSP)",
+    "C127257": "CONROL (TS CONROLE)",
+    "C101848": "RSKASMT (TS PROTRSK)",
+    "C187681": "CMSPSTAT (TS CMSPSTAT)",
+    "C66788": "DICTNAM (TSVCDREF)",
+}
+
+SDTM_CT_DATE = "2025-03-28"
+SDTM_CT_FILE = "ct/SDTM_Terminology_2025Q1.txt"
+ADAM_CT_DATE = "2025-09-26"
+ADAM_CT_FILE = "ct/ADaM_CT_2025-09-26.csv"
+DEFINE_CT_DATE = "2025-09-26"
+DEFINE_CT_FILE = "ct/Define-XML_CT_2025-09-26.csv"
+
+#: Definitions longer than this are cut (with "...") in the SDTM CT subset, to keep it small.
+DEFINITION_MAX = 200
+
+#: ADaMIG v1.3 data structure names as used in Variables.csv, by structure code.
+ADAM_STRUCTURE_NAMES: dict[str, str] = {
+    "Subject-Level Analysis Dataset": "ADSL",
+    "Basic Data Structure": "BDS",
+}
+#: Which structure's variables a structure uses (TTE is a BDS subclass).
+ADAM_VARIABLE_STRUCTURE: dict[str, str] = {"ADSL": "ADSL", "BDS": "BDS", "TTE": "BDS"}
+
+#: OCCDS is not in the ADaMIG v1.3 reference export: hand-curated from ADaM OCCDS v1.1.
+OCCDS_STRUCTURE: dict[str, str] = {
+    "dataset": "OCCDS",
+    "label": "Occurrence Data Structure",
+    "class": "OCCURRENCE DATA STRUCTURE",
+    "subclass": "",
+    "structure": "One record per subject per record (occurrence) in the source SDTM domain",
+    "variable_structure": "OCCDS",
+    "source": "ADaM OCCDS v1.1 (hand-curated in tools/build_specs.py)",
+}
+
+CT_COLUMNS = (
+    "codelist_code",
+    "codelist_name",
+    "codelist_short_name",
+    "extensible",
+    "term_code",
+    "submission_value",
+    "synonyms",
+    "definition",
+    "preferred_term",
+)
+
+
+class BuildError(Exception):
+    """The reference files are not as expected."""
+
+
+# ---------------------------------------------------------------------------- io
+
+
+def read_rows(path: Path, *, delimiter: str = ",") -> list[dict[str, str]]:
+    """Read a delimited file (UTF-8, optional BOM) into a list of dicts of stripped text."""
+    if not path.is_file():
+        raise BuildError(f"reference file not found: {path}")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        reader = csv.DictReader(fh, delimiter=delimiter, quoting=quoting)
+        return [{k.strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
+    """Write ``rows`` under a header to ``path`` (``\\n`` endings); return the row count."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+    return count
+
+
+def require(row: dict[str, str], *columns: str, where: str) -> None:
+    """Raise :class:`BuildError` if ``row`` lacks one of ``columns``."""
+    missing = [c for c in columns if c not in row]
+    if missing:
+        raise BuildError(f"{where}: missing column(s) {missing}; found {sorted(row)}")
+
+
+# -------------------------------------------------------------------- text helpers
+
+
+def squash(text: str) -> str:
+    """Collapse runs of whitespace (including line breaks) to single spaces."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def split_list(text: str) -> list[str]:
+    """Split a ``;``-separated cell into stripped, non-empty items (order kept)."""
+    return [item.strip() for item in text.split(";") if item.strip()]
+
+
+def shorten(text: str, limit: int | None) -> str:
+    """Squash ``text`` and cut it to ``limit`` characters, ending in ``...`` when cut."""
+    text = squash(text)
+    if limit is None or len(text) <= limit:
+        return text
+    return text[: limit - 3].rstrip() + "..."
+
+
+# ---------------------------------------------------------------------- SDTMIG
+
+
+def build_sdtmig(reference: Path, out: Path) -> set[str]:
+    """Write SDTMIG 3.4 datasets/variables subsets; return the codelist codes they cite."""
+    src = reference / "sdtmig-3.4"
+    datasets = [r for r in read_rows(src / "Datasets.csv") if r["Dataset Name"] in SDTM_DATASETS]
+    found = {r["Dataset Name"] for r in datasets}
+    if found != set(SDTM_DATASETS):
+        raise BuildError(f"SDTMIG datasets not found: {sorted(set(SDTM_DATASETS) - found)}")
+    write_csv(
+        out / "sdtmig-3.4" / "datasets.csv",
+        ("dataset", "label", "class", "structure"),
+        sorted(
+            (r["Dataset Name"], r["Dataset Label"], r["Class"], squash(r["Structure"]))
+            for r in datasets
+        ),
+    )
+
+    rows: list[tuple[str, int, str, str, str, str, str, str, str, str]] = []
+    codes: set[str] = set()
+    for r in read_rows(src / "Variables.csv"):
+        require(r, "Dataset Name", "Variable Order", "Core", "Role", where="SDTMIG Variables.csv")
+        if r["Dataset Name"] not in SDTM_DATASETS:
+            continue
+        cl = split_list(r["CDISC CT Codelist Code(s)"])
+        codes.update(cl)
+        if r["Type"] not in ("Char", "Num") or r["Core"] not in ("Req", "Exp", "Perm"):
+            raise BuildError(f"SDTMIG {r['Dataset Name']}.{r['Variable Name']}: bad type/core")
+        rows.append(
+            (
+                r["Dataset Name"],
+                int(r["Variable Order"]),
+                r["Variable Name"],
+                r["Variable Label"],
+                r["Type"],
+                r["Core"],
+                r["Role"],
+                ";".join(cl),
+                squash(r["Described Value Domain(s)"]),
+                ";".join(split_list(r["Value List"])),
+            )
+        )
+    rows.sort(key=lambda x: (x[0], x[1]))
+    write_csv(
+        out / "sdtmig-3.4" / "variables.csv",
+        (
+            "dataset",
+            "order",
+            "name",
+            "label",
+            "type",
+            "core",
+            "role",
+            "codelist_codes",
+            "described_value_domain",
+            "value_list",
+        ),
+        ((d, str(o), *rest) for d, o, *rest in rows),
+    )
+    return codes
+
+
+# ---------------------------------------------------------------------- ADaMIG
+
+
+def adam_in_ig_order(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Reference rows in ADaMIG table order.
+
+    The reference export lists the BDS "Identifier" variable set (STUDYID, USUBJID,
+    SUBJID, SITEID, ASEQ) last; ADaMIG v1.3 section 3.3.1 lists it first. Moving it is
+    the only reordering (stable otherwise).
+    """
+
+    def key(item: tuple[int, dict[str, str]]) -> tuple[bool, int]:
+        index, row = item
+        bds = row.get("Data Structure Name") == "Basic Data Structure"
+        return (not (bds and row.get("Variable Set") == "Identifier"), index)
+
+    return [row for _, row in sorted(enumerate(rows), key=key)]
+
+
+def build_adamig(reference: Path, out: Path) -> set[str]:
+    """Write ADaMIG 1.3 structures and ADSL/BDS variables; return the codelist codes cited."""
+    src = reference / "adamig-1.3"
+    structures = []
+    for r in read_rows(src / "DataStructures.csv"):
+        name = r["Data Structure Name"]
+        if name not in ADAM_VARIABLE_STRUCTURE:
+            raise BuildError(f"ADaMIG structure {name!r} has no variable mapping in this script")
+        structures.append(
+            {
+                "dataset": name,
+                "label": r["Data Structure Description"],
+                "class": r["Class"],
+                "subclass": r["Subclass"],
+                "structure": squash(r["CDISC Notes"]),
+                "variable_structure": ADAM_VARIABLE_STRUCTURE[name],
+                "source": "ADaMIG v1.3",
+            }
+        )
+    structures.append(dict(OCCDS_STRUCTURE))
+    columns = ("dataset", "label", "class", "subclass", "structure", "variable_structure", "source")
+    write_csv(
+        out / "adamig-1.3" / "datasets.csv",
+        columns,
+        sorted(tuple(s[c] for c in columns) for s in structures),
+    )
+
+    rows: list[tuple[str, int, str, str, str, str, str, str, str]] = []
+    order: dict[str, int] = {}
+    codes: set[str] = set()
+    for r in adam_in_ig_order(read_rows(src / "Variables.csv")):
+        require(r, "Data Structure Name", "Variable Set", "Core", where="ADaMIG Variables.csv")
+        structure = ADAM_STRUCTURE_NAMES.get(r["Data Structure Name"])
+        if structure is None:
+            raise BuildError(f"unknown ADaMIG data structure {r['Data Structure Name']!r}")
+        if r["Type"] not in ("Char", "Num") or r["Core"] not in ("Req", "Cond", "Perm"):
+            raise BuildError(f"ADaMIG {structure}.{r['Variable Name']}: bad type/core")
+        order[structure] = order.get(structure, 0) + 1
+        cl = split_list(r["CDISC CT Codelist Code(s)"])
+        codes.update(cl)
+        rows.append(
+            (
+                structure,
+                order[structure],
+                r["Variable Name"],
+                r["Variable Label"],
+                r["Type"],
+                r["Core"],
+                r["Variable Set"],
+                ";".join(cl),
+                ";".join(split_list(r["Value List Value"])),
+            )
+        )
+    rows.sort(key=lambda x: (x[0], x[1]))
+    write_csv(
+        out / "adamig-1.3" / "variables.csv",
+        (
+            "dataset",
+            "order",
+            "name",
+            "label",
+            "type",
+            "core",
+            "variable_set",
+            "codelist_codes",
+            "value_list",
+        ),
+        ((d, str(o), *rest) for d, o, *rest in rows),
+    )
+    return codes
+
+
+# -------------------------------------------------------------------------- CT
+
+
+def ct_rows(
+    rows: list[dict[str, str]], keep: set[str] | None, definition_max: int | None
+) -> list[tuple[str, ...]]:
+    """Turn NCI EVS CT rows (headers have an empty Codelist Code) into flat term rows.
+
+    ``keep`` selects codelists by code (None keeps all). Raises :class:`BuildError` when a
+    wanted codelist is missing or a term names an unknown codelist.
+    """
+    headers: dict[str, dict[str, str]] = {}
+    for r in rows:
+        require(
+            r,
+            "Code",
+            "Codelist Code",
+            "Codelist Extensible (Yes/No)",
+            "Codelist Name",
+            "CDISC Submission Value",
+            "CDISC Synonym(s)",
+            "CDISC Definition",
+            "NCI Preferred Term",
+            where="CT file",
+        )
+        if not r["Codelist Code"]:
+            headers[r["Code"]] = r
+    if keep is not None and (missing := keep - set(headers)):
+        raise BuildError(f"codelists not in the CT package: {sorted(missing)}")
+    out: list[tuple[str, ...]] = []
+    for r in rows:
+        code = r["Codelist Code"]
+        if not code or (keep is not None and code not in keep):
+            continue
+        head = headers.get(code)
+        if head is None:
+            raise BuildError(f"term {r['Code']} names unknown codelist {code}")
+        if head["Codelist Extensible (Yes/No)"] not in ("Yes", "No"):
+            raise BuildError(f"codelist {code}: extensible is not Yes/No")
+        out.append(
+            (
+                code,
+                head["Codelist Name"],
+                head["CDISC Submission Value"],
+                head["Codelist Extensible (Yes/No)"],
+                r["Code"],
+                r["CDISC Submission Value"],
+                ";".join(split_list(r["CDISC Synonym(s)"])),
+                shorten(r["CDISC Definition"], definition_max),
+                squash(r["NCI Preferred Term"]),
+            )
+        )
+    out.sort(key=lambda x: (x[2], x[0], x[5], x[4]))
+    return out
+
+
+def build_ct(reference: Path, out: Path, sdtm_codes: set[str]) -> None:
+    """Write the SDTM CT subset and the complete ADaM and Define-XML CT files."""
+    wanted = sdtm_codes | set(EXTRA_SDTM_CODELISTS)
+    sdtm = read_rows(reference / SDTM_CT_FILE, delimiter="\t")
+    write_csv(
+        out / "ct" / f"sdtm-ct-{SDTM_CT_DATE}.csv",
+        CT_COLUMNS,
+        ct_rows(sdtm, wanted, DEFINITION_MAX),
+    )
+    for file, date, stem in (
+        (ADAM_CT_FILE, ADAM_CT_DATE, "adam-ct"),
+        (DEFINE_CT_FILE, DEFINE_CT_DATE, "define-xml-ct"),
+    ):
+        rows = read_rows(reference / file)
+        stamps = {r.get("Standard and Date", "") for r in rows}
+        if not all(s.endswith(date) for s in stamps):
+            raise BuildError(f"{file}: expected package date {date}, found {sorted(stamps)}")
+        write_csv(out / "ct" / f"{stem}-{date}.csv", CT_COLUMNS, ct_rows(rows, None, None))
+
+
+# ------------------------------------------------------------------------ main
+
+
+def build(reference: Path, out: Path) -> None:
+    """Derive every generated file in ``out`` from the reference folder."""
+    sdtm_codes = build_sdtmig(reference, out)
+    adam_codes = build_adamig(reference, out)
+    build_ct(reference, out, sdtm_codes)
+    adam_ct = {r[0] for r in ct_rows(read_rows(reference / ADAM_CT_FILE), None, None)}
+    unresolved = adam_codes - adam_ct - sdtm_codes - set(EXTRA_SDTM_CODELISTS)
+    if unresolved:
+        raise BuildError(f"ADaMIG codelists in neither SDTM nor ADaM CT output: {unresolved}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        required=True,
+        help="folder with the CDISC reference exports (../shared/reference)",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output folder (specs)")
+    args = parser.parse_args(argv)
+    try:
+        build(args.reference, args.out)
+    except BuildError as exc:
+        print(f"build_specs: {exc}", file=sys.stderr)
+        return 1
+    print(f"build_specs: wrote standards files to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

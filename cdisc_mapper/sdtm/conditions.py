@@ -7,6 +7,7 @@ import re
 import pandas as pd
 
 from cdisc_mapper.errors import SpecError
+from cdisc_mapper.sdtm.context import as_text
 from cdisc_mapper.spec.models import Condition
 
 
@@ -30,7 +31,7 @@ def evaluate(cond: Condition, frame: pd.DataFrame) -> pd.Series:
             f"condition names column {cond.column!r}, which is not there; available: "
             f"{', '.join(c for c in frame.columns if not str(c).startswith('_'))}"
         )
-    values = frame[cond.column].fillna("").astype(str).str.strip()
+    values = as_text(frame[cond.column]).str.strip()
 
     def fold(v: str) -> str:
         return v if cond.case_sensitive else v.upper()

@@ -48,3 +48,18 @@ class OpContext:
             f"{self.domain}.{self.variable}: {message} in {len(places)} record(s): "
             f"{shown}{more}{spec}"
         )
+
+
+def _num_text(x: object) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return ""
+    if isinstance(x, float):
+        return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+    return str(x)
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Values as text: blanks for missing, numbers without a spurious ``.0``."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
+        return series.map(_num_text).astype(object)
+    return series.astype(object).where(series.notna(), "").map(_num_text).astype(object)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.sdtm.context import as_text
 from cdisc_mapper.spec.loader import StudyBundle
 from cdisc_mapper.spec.models import DomainSpec, VariableSpec
 
@@ -125,7 +126,7 @@ def finalize(
         supp = spec_vars[name].supp
         assert supp is not None
         idvar = supp.idvar or (f"{code}SEQ" if code != "DM" else "")
-        vals = work[name].fillna("").astype(str)
+        vals = as_text(work[name])
         keep = vals != ""
         if not keep.any():
             continue

@@ -403,13 +403,21 @@ def _with_file(exc: MappingError, ctx: OpContext, column: str) -> MappingError:
 
 # --------------------------------------------------------------------------- results
 class ResultArgs(_Input):
-    pass
+    decimal_comma: bool = True
+
+
+_DECIMAL_COMMA = r"^(?P<op>[<>]=?\s*)?(?P<int>[-+]?\d+),(?P<frac>\d+)$"
 
 
 @register("result", ResultArgs, origin="Collected")
 def op_result(frame: pd.DataFrame, args: ResultArgs, ctx: OpContext) -> pd.Series:
-    """The result as collected (--ORRES), blanks trimmed."""
-    return _get(frame, args, ctx).astype(str).str.strip()
+    """The result as collected (--ORRES), blanks trimmed. With ``decimal_comma`` (the
+    default) a number typed with a decimal comma (``6,7``) is written with a decimal
+    point (``6.7``), so that --ORRES reads as a number everywhere; nothing else changes."""
+    text = _get(frame, args, ctx).astype(str).str.strip()
+    if args.decimal_comma:
+        text = text.str.replace(_DECIMAL_COMMA, r"\g<op>\g<int>.\g<frac>", regex=True)
+    return text
 
 
 class UnitArgs(OpArgs):
@@ -456,9 +464,10 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
 
 class StdUnitArgs(OpArgs):
     testcd: str
+    result: str | None = Field(default=None, description="blank unit when this is blank")
 
     def inputs(self) -> set[str]:
-        return {self.testcd}
+        return {self.testcd} | ({self.result} if self.result else set())
 
 
 @register("standard_unit", StdUnitArgs, origin="Assigned")
@@ -466,8 +475,10 @@ def op_standard_unit(frame: pd.DataFrame, args: StdUnitArgs, ctx: OpContext) -> 
     """The standard unit the study declares for the test (units.standard in study.yaml)."""
     table = ctx.study.units.standard.get(ctx.domain, {})
     tests = frame[args.testcd].fillna("").astype(str)
-    out = tests.map(table)
-    return out.fillna("").astype(object)
+    out = tests.map(table).fillna("")
+    if args.result:
+        out = out.where(frame[args.result].fillna("").astype(str) != "", "")
+    return out.astype(object)
 
 
 class StrescArgs(OpArgs):
@@ -515,8 +526,22 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
             ) from None
         factor[need] = f.astype(float)
         offset[need] = o.astype(float)
+    decimals = pd.Series(np.nan, index=frame.index)
+    converted = need & (from_u != to_u)
+    if converted.any():
+        rounding = {
+            (c.test, c.from_, c.to): c.decimals
+            for c in ctx.study.units.conversions
+            if c.decimals is not None
+        }
+        tests = frame[args.testcd].fillna("").astype(str)
+        for (test, src_u, dst_u), dec in rounding.items():
+            hit = converted & (from_u == src_u) & (to_u == dst_u)
+            if test != "*":
+                hit &= tests == test
+            decimals[hit] = dec
     std = dresults.derive_standard_result(
-        orres, factor, offset=offset, decimal_comma=args.decimal_comma
+        orres, factor, offset=offset, decimals=decimals, decimal_comma=args.decimal_comma
     )
     return std["stresc"].astype(object)
 

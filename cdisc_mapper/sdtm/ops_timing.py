@@ -9,6 +9,7 @@ from pydantic import Field
 
 from cdisc_mapper.derive import dates as ddates
 from cdisc_mapper.derive import flags as dflags
+from cdisc_mapper.derive import partial as dpartial
 from cdisc_mapper.derive import timing as dtiming
 from cdisc_mapper.sdtm.conditions import evaluate
 from cdisc_mapper.sdtm.context import OpContext
@@ -198,7 +199,7 @@ class AgeArgs(OpArgs):
 def op_age(frame: pd.DataFrame, args: AgeArgs, ctx: OpContext) -> pd.Series:
     """AGE in completed years at the reference date (SDTMIG 3.4 DM). With a partial birth
     date, the age is given only when every possible birth day yields the same age."""
-    return ddates.derive_age(
+    return dpartial.derive_age_exact(
         frame[args.birth].fillna("").astype(str), frame[args.ref].fillna("").astype(str)
     ).astype(float)
 
@@ -218,7 +219,7 @@ def op_epoch(frame: pd.DataFrame, args: EpochArgs, ctx: OpContext) -> pd.Series:
     """EPOCH of the record's date from the subject's elements in SE (SDTMIG 3.4 section
     4.1.3.1? / 5.3.1): the element whose start <= date < next start."""
     assert ctx.se is not None
-    return dtiming.derive_epoch(
+    return dpartial.derive_epoch_exact(
         frame[args.dtc].fillna("").astype(str), _subject_key(frame), ctx.se
     ).astype(object)
 

@@ -122,7 +122,10 @@ def build_sv(
     sv.insert(0, "STUDYID", study.studyid)
     sv.insert(1, "DOMAIN", "SV")
     scheduled = {float(v.visitnum) for v in study.visits}
-    sv["SVUPDES"] = np.where(sv["VISITNUM"].isin(scheduled), "", "Unscheduled visit")
+    planned = sv["VISITNUM"].isin(scheduled)
+    sv["SVPRESP"] = np.where(planned, "Y", "")
+    sv["SVOCCUR"] = np.where(planned, "Y", "")
+    sv["SVUPDES"] = np.where(planned, "", "Unscheduled visit")
     dm = frames["DM"]
     sv["SVSTDY"] = _study_day(sv["SVSTDTC"], sv["USUBJID"], dm)
     sv["SVENDY"] = _study_day(sv["SVENDTC"], sv["USUBJID"], dm)

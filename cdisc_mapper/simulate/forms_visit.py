@@ -80,6 +80,7 @@ def fvc(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
             "FVC_PRED_PCT": fmt.fixed(pct, pct_decimals),
         },
         dtype=object,
+        copy=False,  # fresh arrays: no need to copy them into one block
     )
 
 
@@ -126,5 +127,6 @@ def vitals(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
             "WEIGHT_UNIT": weight_unit,
         },
         dtype=object,
+        copy=False,  # fresh arrays: no need to copy them into one block
     )
     return mess.duplicate_rows(rng, frame, quota(ns, 0.05, 1))

@@ -15,7 +15,7 @@ import pandas as pd
 from . import fmt, mess
 from .catalog import LAB_ORDER, LAB_TESTS
 from .progression import Course
-from .timeline import Cohort, quota
+from .timeline import Cohort
 
 LAB_KINDS = ("SCR", "EOS", "INJ1", "INJ2", "INJ3", "INJ4", "FU1", "FU2", "FU3", "FU4")
 LAB_B_RATE = 0.15
@@ -100,7 +100,7 @@ def labs(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
         for out, end in ((ref_low, 0), (ref_high, 1)):
             limit = np.select(conds, [r[end] for r in ranges], spec.ref_a_f[end])
             out[:, t] = fmt.fixed(limit * factor, dec)
-        test_name[:, t] = np.where(b, spec.name_b, spec.name_a)
+        test_name[:, t] = np.array([spec.name_a, spec.name_b], dtype=object)[b.astype(np.int8)]
     result[low_crp, LAB_ORDER.index("CRP")] = "<5"
     result[high_plat, LAB_ORDER.index("PLAT")] = ">1000"
     result = mess.commas(rng, result.ravel(), 0.02)
@@ -108,8 +108,8 @@ def labs(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
     haemolysis_sensitive = np.tile(np.isin(np.array(LAB_ORDER), ["K", "AST"]), n)
     not_done = lost[sample] | (haemolysed[sample] & haemolysis_sensitive)
     result[not_done] = ""
-    reason = np.where(lost[sample], "Sample lost",
-                      np.where(not_done, "Sample haemolysed", "")).astype(object)
+    nd_code = np.where(lost[sample], 2, not_done.astype(np.int8))
+    reason = np.array(["", "Sample haemolysed", "Sample lost"], dtype=object)[nd_code]
     labels = mess.visit_labels(rng, vv["label"].to_numpy())
     has_time = (rng.random(n) < 0.5) & ~lost
     clock = vv["clock"].to_numpy() + rng.integers(5, 35, n)
@@ -124,8 +124,9 @@ def labs(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
             "UNIT": unit.ravel(),
             "REF_LOW": ref_low.ravel(),
             "REF_HIGH": ref_high.ravel(),
-            "NOT_DONE": np.where(not_done, "ND", "").astype(object),
+            "NOT_DONE": np.array(["", "ND"], dtype=object)[not_done.astype(np.int8)],
             "ND_REASON": reason,
         },
         dtype=object,
+        copy=False,  # fresh arrays: no need to copy them into one block
     )

@@ -137,9 +137,10 @@ def _schedule(rng: np.random.Generator, roles: pd.DataFrame) -> dict[str, np.nda
         has = n_inj > k
         day[f"INJ{k + 1}"] = np.where(has, inj[:, k], NO_DAY)
         day[f"FU{k + 1}"] = np.where(has, inj[:, k] + fu_off[:, k], NO_DAY)
-    last_inj = inj[np.arange(n), np.maximum(n_inj - 1, 0)]
-    day["EOS"] = np.where(treated & (status == "Completed"), last_inj + 91 + rng.integers(-7, 11, n),
-                          NO_DAY)
+    last = np.maximum(n_inj - 1, 0)
+    last_inj = inj[np.arange(n), last]
+    eos = last_inj + 91 + rng.integers(-7, 11, n)
+    day["EOS"] = np.where(treated & (status == "Completed"), eos, NO_DAY)
     day["RM4"] = np.where(roles["withdraw_rm2"].to_numpy(), NO_DAY, day["RM4"])
     uns = roles["unscheduled"].to_numpy()
     day["UNS"] = np.select(
@@ -147,8 +148,8 @@ def _schedule(rng: np.random.Generator, roles: pd.DataFrame) -> dict[str, np.nda
         [day["RM2"] + rng.integers(15, 41, n), inj1 + rng.integers(10, 26, n)],
         NO_DAY,
     )
-    last_fu = inj[np.arange(n), np.maximum(n_inj - 1, 0)] + fu_off[np.arange(n), np.maximum(
-        n_inj - 1, 0)]
+    # death a few days after the last follow-up, before the planned end of study
+    last_fu = last_inj + fu_off[np.arange(n), last]
     death = np.where(status == "Death", last_fu + 5 + rng.integers(0, 15, n), NO_DAY)
     day["DEATH"] = death
     return day
@@ -156,7 +157,6 @@ def _schedule(rng: np.random.Generator, roles: pd.DataFrame) -> dict[str, np.nda
 
 def _visits(day: dict[str, np.ndarray]) -> pd.DataFrame:
     """Long table of performed visits, sorted by subject, day and protocol order."""
-    n = day["SCR"].size
     frames = []
     for order, kind in enumerate(VISIT_KINDS):
         d = day[kind]
@@ -171,7 +171,6 @@ def _visits(day: dict[str, np.ndarray]) -> pd.DataFrame:
     visits["cycle"] = visits["kind"].map(cycle).astype(np.int64)
     visits["is_inj"] = visits["kind"].map({k: k.startswith("INJ") for k in VISIT_KINDS}).astype(
         bool)
-    assert visits["subj"].max() < n
     return visits
 
 

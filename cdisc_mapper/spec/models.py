@@ -142,6 +142,9 @@ class UnitConversion(Strict):
     to: str
     factor: float
     offset: float = 0.0
+    decimals: int | None = Field(
+        default=None, ge=0, le=10, description="round converted results to this many decimals"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

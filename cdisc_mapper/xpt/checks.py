@@ -68,9 +68,7 @@ def label_problem(label: object) -> str | None:
     if "\x00" in label:
         return f"label {label!r} contains a NUL character"
     if len(label) > MAX_LABEL_LENGTH:
-        return (
-            f"label {label!r} is {len(label)} characters; XPORT v5 allows {MAX_LABEL_LENGTH}"
-        )
+        return f"label {label!r} is {len(label)} characters; XPORT v5 allows {MAX_LABEL_LENGTH}"
     return None
 
 

@@ -79,6 +79,8 @@ class ErrorContext:
 
 def show(value: object) -> str:
     """A short ``repr`` of an offending value for error messages."""
+    if isinstance(value, np.generic):
+        value = value.item()
     text = repr(value)
     return text if len(text) <= _SHOW_MAX else text[: _SHOW_MAX - 3] + "..."
 
@@ -183,8 +185,8 @@ def encode_char(series: pd.Series, variable: XptVariable, ctx: ErrorContext) -> 
             too_long,
             f"value {show(value)} is {trimmed[too_long[0]]} bytes; XPORT v5 allows "
             f"{MAX_CHAR_LENGTH}",
-            "split the text per the SDTMIG (e.g. --TERM into SUPP-- QNAMs of 200 bytes) "
-            "or shorten it in the source",
+            "per SDTMIG 4.5.3, keep the first 200 characters in the variable and put the "
+            "rest in SUPP-- (e.g. QNAM AETERM1), or shorten the text at source",
         )
     if variable.length is not None:
         longer = np.flatnonzero(trimmed > variable.length)
@@ -243,6 +245,7 @@ def _datetime_to_sas(
             "(days/seconds since 1960-01-01) yourself",
         )
     delta = values - _SAS_EPOCH.astype(values.dtype)
+    delta[missing] = np.timedelta64(0, "s")  # NaT would warn in the arithmetic below
     if kind == "date":
         day = np.timedelta64(1, "D").astype(delta.dtype)
         partial = np.flatnonzero(~missing & (delta % day != np.timedelta64(0, "s")))
@@ -259,16 +262,16 @@ def _datetime_to_sas(
     elif kind == "datetime":
         result = delta / np.timedelta64(1, "s")
     else:
-        midnight = values.astype("datetime64[D]").astype(values.dtype)
-        result = (values - midnight) / np.timedelta64(1, "s")
+        day = np.timedelta64(1, "D").astype(delta.dtype)
+        result = (delta % day) / np.timedelta64(1, "s")
     return np.where(missing, np.nan, result)
 
 
 def _check_exact_ints(
     floats: np.ndarray, originals: np.ndarray, variable: XptVariable, ctx: ErrorContext
 ) -> None:
-    """Reject integers too large to be stored exactly as doubles (|x| > 2**53)."""
-    big = np.flatnonzero(np.abs(floats) > _MAX_EXACT_INT)
+    """Reject integers that doubles cannot hold exactly (some beyond 2**53 in magnitude)."""
+    big = np.flatnonzero(np.abs(floats) >= _MAX_EXACT_INT)
     if not len(big):
         return
     lossy = [
@@ -307,7 +310,7 @@ def _numeric_float64(
         return _datetime_to_sas(series, fmt, variable, ctx)
     if ptypes.is_integer_dtype(dtype):
         floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        if len(floats) and np.nanmax(np.abs(floats), initial=0) > _MAX_EXACT_INT:
+        if len(floats) and np.nanmax(np.abs(floats), initial=0) >= _MAX_EXACT_INT:
             _check_exact_ints(floats, series.to_numpy(dtype=object), variable, ctx)
         return floats
     if ptypes.is_float_dtype(dtype):
@@ -337,8 +340,10 @@ def _numeric_float64(
             return floats
     bad = _first_where(
         series.to_numpy(dtype=object),
-        lambda v: not _is_na(v)
-        and (isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number)),
+        lambda v: (
+            not _is_na(v)
+            and (isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number))
+        ),
     )
     if not bad:  # e.g. complex numbers
         bad = np.flatnonzero(series.notna().to_numpy()).tolist() or [0]
@@ -370,7 +375,7 @@ def encode_num(
         raise ctx.fail(
             variable.name,
             exc.positions,
-            f"value {value!r} cannot be stored in SAS (IBM) floating point, whose "
+            f"value {show(value)} cannot be stored in SAS (IBM) floating point, whose "
             "magnitude range is about 5.4e-79 to 7.2e75 (no infinities)",
             "set such values to missing or 0 deliberately in the derivation",
         ) from None
@@ -380,7 +385,7 @@ def encode_num(
         raise ctx.fail(
             variable.name,
             lossy,
-            f"value {floats[lossy[0]]!r} does not fit exactly in the declared numeric "
+            f"value {show(floats[lossy[0]])} does not fit exactly in the declared numeric "
             f"length {length}",
             "use length 8 (recommended for submissions) or round the values",
         )

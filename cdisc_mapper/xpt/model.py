@@ -152,6 +152,7 @@ def canonical_format(text: str | None) -> str | None:
 
 
 # Format families used to convert datetime64 columns to SAS numbers.
+# fmt: off
 _DATE_FORMATS = frozenset(
     {
         "DATE", "DAY", "DOWNAME", "E8601DA", "B8601DA", "IS8601DA", "JULDAY", "JULIAN",
@@ -169,6 +170,7 @@ _DATETIME_FORMATS = frozenset(
 _TIME_FORMATS = frozenset(
     {"TIME", "TIMEAMPM", "TOD", "HHMM", "HOUR", "MMSS", "E8601TM", "B8601TM", "IS8601TM"}
 )
+# fmt: on
 
 TemporalKind = Literal["date", "datetime", "time"]
 

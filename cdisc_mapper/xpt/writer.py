@@ -149,7 +149,9 @@ def build_header(
         _record(timestamp),
         _header_record("MEMBER", "000000000000000001600000000140"),
         _header_record("DSCRPTR"),
-        _record(f"{'SAS':<8}{dataset:<8}{'SASDATA':<8}{SAS_VERSION:<8}{OS_NAME:<8}{'':24}{timestamp}"),
+        _record(
+            f"{'SAS':<8}{dataset:<8}{'SASDATA':<8}{SAS_VERSION:<8}{OS_NAME:<8}{'':24}{timestamp}"
+        ),
         _record(f"{timestamp}{'':16}{label:<40}{'':8}"),
         _header_record("NAMESTR", f"000000{len(columns):04d}{'0' * 20}"),
     ]
@@ -188,8 +190,7 @@ def _check_columns(
         )
     if extra:
         raise XptError(
-            f"DataFrame columns {', '.join(extra)} are not declared variables and would be "
-            "dropped",
+            f"DataFrame columns {', '.join(extra)} are not declared variables and would be dropped",
             where=where,
             hint="declare them (XptVariable) or drop them from the DataFrame explicitly",
         )
@@ -268,6 +269,12 @@ def _write_file(
                     last_row_blank = bool((chunk[-1] == BLANK).all())
             out.write(b" " * (-(n * row_length) % RECORD_LENGTH))
         os.replace(tmp, path)
+    except OSError as exc:
+        raise XptError(
+            f"cannot write the file: {exc.strerror or exc}",
+            where=Location(file=str(path), record=f"dataset {ctx.dataset}"),
+            hint="check that the folder exists, is writable and has free space",
+        ) from exc
     finally:
         if tmp.exists():
             tmp.unlink()

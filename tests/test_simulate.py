@@ -53,11 +53,13 @@ def norm_visit(series: pd.Series) -> pd.Series:
 
 
 def to_date(series: pd.Series) -> pd.Series:
+    """Parse full ``dd/mm/yyyy`` dates."""
     return pd.to_datetime(series, format="%d/%m/%Y")
 
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default export: 20 subjects, default seed."""
     out = tmp_path_factory.mktemp("default")
     simulate(out)
     return out
@@ -65,6 +67,7 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def big_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A 300-subject export and its manifest."""
     out = tmp_path_factory.mktemp("n300")
     return out, simulate(out, 300, seed=7)
 
@@ -349,6 +352,7 @@ def _slopes(a: pd.DataFrame) -> pd.DataFrame:
         post = g[(g["d"] >= end1) & (g["d"] <= inj.get("injection 2", pd.NaT))]
 
         def slope(part: pd.DataFrame) -> float:
+            """Least-squares decline of the total, points a month."""
             if len(part) < 2:
                 return np.nan
             months = (part["d"] - part["d"].min()).dt.days / 30.4375

@@ -418,7 +418,8 @@ def test_build_is_reproducible(tmp_path):
         text=True,
     )
     built = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
-    assert len(built) == 7
+    assert len(built) == 8
+    assert Path("sdtm-1.8/class_variables.csv") in built
     for rel in built:
         committed = SPECS / rel
         assert committed.is_file(), f"{rel} is built but not committed in specs/"

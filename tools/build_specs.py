@@ -19,6 +19,9 @@ Outputs (all UTF-8, ``\\n`` line endings, rows sorted, byte-identical on every r
 - ``ct/sdtm-ct-2025-03-28.csv``: every SDTM CT codelist referenced by the selected
   SDTMIG variables plus :data:`EXTRA_SDTM_CODELISTS`.
 - ``ct/adam-ct-2025-09-26.csv``, ``ct/define-xml-ct-2025-09-26.csv``: complete.
+- ``sdtm-1.8/class_variables.csv``: the SDTM v1.8 model's general observation class
+  variables (Identifiers, Interventions, Events, Findings, Findings About, Timing) in
+  model order, generic ``--`` names kept (see :func:`build_sdtm_model`).
 
 Sponsor codelists (``sponsor/codelists.yaml``) and ``README.md`` are hand-written.
 """
@@ -32,6 +35,8 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+import openpyxl
 
 #: Domains produced by cdisc_mapper. SUPPQUAL is the SDTMIG name of the generic SUPP--.
 # fmt: off
@@ -101,6 +106,20 @@ ADAM_CT_DATE = "2025-09-26"
 ADAM_CT_FILE = "ct/ADaM_CT_2025-09-26.csv"
 DEFINE_CT_DATE = "2025-09-26"
 DEFINE_CT_FILE = "ct/Define-XML_CT_2025-09-26.csv"
+
+SDTM_MODEL_FILE = "sdtm-1.8/sdtm_1_8.xlsx"
+SDTM_MODEL_VERSION = "SDTM v1.8"
+#: Output classes of ``sdtm-1.8/class_variables.csv``, in the order rows are written. The
+#: model's "General Observations" table is split by role into Identifiers and Timing.
+MODEL_CLASSES: tuple[str, ...] = (
+    "Identifiers",
+    "Interventions",
+    "Events",
+    "Findings",
+    "Findings About",
+    "Timing",
+)
+MODEL_COLUMNS = ("class", "order", "name", "label", "type", "role", "role_description", "format")
 
 #: Definitions longer than this are cut (with "...") in the SDTM CT subset, to keep it small.
 DEFINITION_MAX = 200
@@ -426,6 +445,119 @@ def build_ct(reference: Path, out: Path, sdtm_codes: set[str]) -> None:
         write_csv(out / "ct" / f"{stem}-{date}.csv", CT_COLUMNS, ct_rows(rows, None, None))
 
 
+# ------------------------------------------------------------------- SDTM model
+
+
+def read_model_variables(path: Path) -> list[dict[str, str]]:
+    """Rows of the ``Variables`` sheet of the SDTM model workbook as dicts of stripped text."""
+    if not path.is_file():
+        raise BuildError(f"reference file not found: {path}")
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if "Variables" not in workbook.sheetnames:
+            raise BuildError(f"{path}: no 'Variables' sheet; found {workbook.sheetnames}")
+        rows = workbook["Variables"].iter_rows(values_only=True)
+        header = [squash(str(c or "")) for c in next(rows, ())]
+        out = []
+        for values in rows:
+            if all(v is None for v in values):
+                continue
+            if len(values) != len(header):
+                raise BuildError(f"{path}: row of {len(values)} cells under {len(header)} headers")
+            out.append(
+                {
+                    h: squash(str(v)) if v is not None else ""
+                    for h, v in zip(header, values, strict=True)
+                }
+            )
+        return out
+    finally:
+        workbook.close()
+
+
+def build_sdtm_model(reference: Path, out: Path) -> None:
+    """Write the SDTM v1.8 general observation class variables in model order.
+
+    The workbook's ``General Observations`` table (identifiers then timing variables, one
+    numbering) becomes the classes ``Identifiers`` and ``Timing``; ``Interventions``,
+    ``Events``, ``Findings`` and ``Findings About`` are copied. ``order`` is the model's
+    "Variable Order" within its workbook table (so Timing starts after the identifiers'
+    numbers); names and labels keep the ``--`` domain-prefix placeholder; ``format`` is the
+    model's "Controlled Terms, Codelist or Format" cell (e.g. ``ISO 8601``). Special-purpose,
+    trial design, relationship and other dataset-specific tables are left out: their
+    domains take their variables from the IG alone.
+    """
+    rows = read_model_variables(reference / SDTM_MODEL_FILE)
+    found: dict[str, list[tuple[int, str, str, str, str, str, str]]] = {}
+    for r in rows:
+        require(
+            r,
+            "Version",
+            "Variable Order",
+            "Class",
+            "Dataset Name",
+            "Variable Name",
+            "Variable Label",
+            "Type",
+            "Controlled Terms, Codelist or Format",
+            "Role",
+            "Role Description",
+            where="SDTM model Variables sheet",
+        )
+        where = f"SDTM model {r['Class']}.{r['Variable Name']}"
+        if r["Version"] != SDTM_MODEL_VERSION:
+            raise BuildError(f"{where}: version {r['Version']!r}, expected {SDTM_MODEL_VERSION}")
+        model_class = r["Class"]
+        if r["Dataset Name"] or model_class == "Associated Persons":
+            continue  # dataset-specific tables (DM, TS, SUPPQUAL, ...); AP identifiers
+        if model_class == "General Observations":
+            by_role = {"Identifier": "Identifiers", "Timing": "Timing"}
+            if r["Role"] not in by_role:
+                raise BuildError(f"{where}: role {r['Role']!r} is neither Identifier nor Timing")
+            model_class = by_role[r["Role"]]
+        if model_class not in MODEL_CLASSES:
+            raise BuildError(f"{where}: unexpected general observation class {model_class!r}")
+        if not re.fullmatch(r"(--)?[A-Z][A-Z0-9]*", r["Variable Name"]):
+            raise BuildError(f"{where}: unexpected variable name")
+        if r["Type"] not in ("Char", "Num"):
+            raise BuildError(f"{where}: type {r['Type']!r} is not Char or Num")
+        try:
+            order = int(r["Variable Order"])
+        except ValueError:
+            raise BuildError(f"{where}: order {r['Variable Order']!r} is not an integer") from None
+        found.setdefault(model_class, []).append(
+            (
+                order,
+                r["Variable Name"],
+                r["Variable Label"],
+                r["Type"],
+                r["Role"],
+                r["Role Description"],
+                r["Controlled Terms, Codelist or Format"],
+            )
+        )
+    for model_class in ("Identifiers", "Interventions", "Events", "Findings", "Timing"):
+        if model_class not in found:
+            raise BuildError(f"SDTM model: no {model_class} variables")
+    for model_class, variables in found.items():
+        variables.sort()
+        orders = [v[0] for v in variables]
+        names = [v[1] for v in variables]
+        if len(set(orders)) != len(orders) or len(set(names)) != len(names):
+            raise BuildError(f"SDTM model {model_class}: repeated variable order or name")
+    if max(v[0] for v in found["Identifiers"]) > min(v[0] for v in found["Timing"]):
+        raise BuildError("SDTM model: General Observations identifiers and timing interleave")
+    write_csv(
+        out / "sdtm-1.8" / "class_variables.csv",
+        MODEL_COLUMNS,
+        (
+            (model_class, str(order), *rest)
+            for model_class in MODEL_CLASSES
+            for order, *rest in found.get(model_class, [])
+        ),
+    )
+
+
 # ------------------------------------------------------------------------ main
 
 
@@ -434,6 +566,7 @@ def build(reference: Path, out: Path) -> None:
     sdtm_codes = build_sdtmig(reference, out)
     adam_codes = build_adamig(reference, out)
     build_ct(reference, out, sdtm_codes)
+    build_sdtm_model(reference, out)
     adam_ct = {r[0] for r in ct_rows(read_rows(reference / ADAM_CT_FILE), None, None)}
     unresolved = adam_codes - adam_ct - sdtm_codes - set(EXTRA_SDTM_CODELISTS)
     if unresolved:

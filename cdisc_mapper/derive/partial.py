@@ -1,6 +1,6 @@
 """Derivations that stay exact with partial dates: the value is given only when every
 complete date the partial date could stand for gives the same answer (nothing is
-imputed; SDTMIG 3.4 section 4.4.4 forbids inventing date parts)."""
+imputed; SDTMIG 3.4 section 4.4.2 forbids inventing date parts)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from cdisc_mapper.derive.dates import derive_age
 from cdisc_mapper.derive.timing import derive_epoch
+from cdisc_mapper.textops import map_unique
 
 
 def _bounds_one(text: str) -> tuple[str, str]:
@@ -31,10 +32,8 @@ def partial_date_bounds(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     ``2014-03`` -> (``2014-03-01``, ``2014-03-31``); ``2013`` -> (``2013-01-01``,
     ``2013-12-31``); complete values are returned unchanged; blanks stay blank.
     """
-    text = dtc.fillna("").astype(str)
-    table = {v: _bounds_one(v) for v in pd.unique(text)}
-    lo = text.map(lambda v: table[v][0])
-    hi = text.map(lambda v: table[v][1])
+    lo = map_unique(dtc, lambda u: u.map(lambda v: _bounds_one(str(v))[0]))
+    hi = map_unique(dtc, lambda u: u.map(lambda v: _bounds_one(str(v))[1]))
     return lo, hi
 
 
@@ -54,7 +53,12 @@ def derive_epoch_exact(dtc: pd.Series, usubjid: pd.Series, se: pd.DataFrame) -> 
     """EPOCH (SDTMIG 3.4 section 4.1.3.1) from the subject's elements, also for a partial
     date when its whole range lies in one epoch; otherwise null ("If it is not possible to
     determine the epoch of an observation, then EPOCH should be null")."""
-    lo, hi = partial_date_bounds(dtc)
-    first = derive_epoch(lo, usubjid, se)
-    last = derive_epoch(hi, usubjid, se)
-    return first.where(first == last, "")
+    text = dtc.fillna("").astype(str)
+    out = derive_epoch(text, usubjid, se)
+    partial = (text != "") & (text.str.len() < 10)
+    if partial.any():
+        lo, hi = partial_date_bounds(text[partial])
+        first = derive_epoch(lo, usubjid[partial], se)
+        last = derive_epoch(hi, usubjid[partial], se)
+        out[partial] = first.where(first == last, "")
+    return out

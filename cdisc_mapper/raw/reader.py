@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_mapper.errors import Location, RawDataError
+from cdisc_mapper.textops import strip_text
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,7 @@ class RawForm:
 
 
 def _strip(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for col in frame.columns:
-        s = frame[col]
-        out[str(col).strip()] = s.fillna("").astype(str).str.strip().astype(object)
+    out = {str(col).strip(): strip_text(frame[col]) for col in frame.columns}
     return pd.DataFrame(out, index=frame.index)
 
 

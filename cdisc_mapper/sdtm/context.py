@@ -60,6 +60,6 @@ def _num_text(x: object) -> str:
 
 def as_text(series: pd.Series) -> pd.Series:
     """Values as text: blanks for missing, numbers without a spurious ``.0``."""
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
-        return series.map(_num_text).astype(object)
-    return series.astype(object).where(series.notna(), "").map(_num_text).astype(object)
+    from cdisc_mapper.textops import map_unique
+
+    return map_unique(series, lambda u: u.map(_num_text))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
@@ -198,9 +199,38 @@ class _Engine:
             self.calendar = build_calendar(self._calendar_entries(), self.study)
         ctx = self.make_ctx(code, name, raw=None, loc=("variables", name))
         frame = self.frames[code]
-        value = op.fn(frame, args, ctx)
-        frame[name] = value.to_numpy() if len(frame) else value
+        inputs = sorted(args.inputs())
+        if op.row_local and inputs and len(frame) > DEDUPE_MIN_ROWS:
+            values = compute_distinct(op.fn, frame, inputs, args, ctx)
+        else:
+            values = np.asarray(op.fn(frame, args, ctx).to_numpy())
+        frame[name] = values
         self.frames[code] = frame
+
+
+DEDUPE_MIN_ROWS = 20_000
+
+
+def compute_distinct(fn: Any, frame: pd.DataFrame, inputs: list[str], args: Any, ctx: Any):
+    """A row-local operation computed once per distinct combination of its inputs.
+
+    On an error the operation is rerun on every record, so that the message lists every
+    occurrence with its file and row, as it would without this shortcut.
+    """
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for col in inputs:
+        col_codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+        codes = codes * (len(uniques) + 1) + (col_codes + 1)
+        if codes.max(initial=0) > 2**62 // max(len(frame), 1):
+            codes = pd.factorize(codes)[0].astype(np.int64)
+    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    keep = inputs + [c for c in (SRC, ROW) if c in frame.columns and c not in inputs]
+    distinct = frame.iloc[first][keep].reset_index(drop=True)
+    try:
+        result = fn(distinct, args, ctx)
+    except MappingError:
+        return np.asarray(fn(frame, args, ctx).to_numpy())
+    return np.asarray(result.to_numpy())[inverse]
 
 
 def check_subjects_in_dm(frames: dict[str, pd.DataFrame]) -> None:

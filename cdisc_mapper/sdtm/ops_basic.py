@@ -18,6 +18,7 @@ from cdisc_mapper.sdtm.conditions import evaluate
 from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
 from cdisc_mapper.sdtm.registry import OpArgs, register
 from cdisc_mapper.spec.models import Condition
+from cdisc_mapper.textops import map_unique
 
 
 class _Input(OpArgs):
@@ -62,7 +63,7 @@ class CopyArgs(OpArgs):
         return {self.variable}
 
 
-@register("copy", CopyArgs, origin="Derived")
+@register("copy", CopyArgs, origin="Derived", row_local=True)
 def op_copy(frame: pd.DataFrame, args: CopyArgs, ctx: OpContext) -> pd.Series:
     """The value of another variable of the same record."""
     return frame[args.variable]
@@ -207,7 +208,7 @@ def _norm(s: pd.Series, case_sensitive: bool) -> pd.Series:
     return s if case_sensitive else s.str.upper()
 
 
-@register("map", MapArgs, origin="Derived")
+@register("map", MapArgs, origin="Derived", row_local=True)
 def op_map(frame: pd.DataFrame, args: MapArgs, ctx: OpContext) -> pd.Series:
     """Recode values by an explicit table in the spec (study-specific synonyms)."""
     src = _get(frame, args, ctx)
@@ -237,7 +238,7 @@ class CtArgs(_Input):
     synonyms: dict[str, str] = Field(default_factory=dict)
 
 
-@register("ct", CtArgs, origin="Collected")
+@register("ct", CtArgs, origin="Collected", row_local=True)
 def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
     """Raw terms to the codelist's submission values.
 
@@ -291,7 +292,7 @@ class DecodeArgs(OpArgs):
         return {self.variable}
 
 
-@register("ct_decode", DecodeArgs, origin="Derived")
+@register("ct_decode", DecodeArgs, origin="Derived", row_local=True)
 def op_ct_decode(frame: pd.DataFrame, args: DecodeArgs, ctx: OpContext) -> pd.Series:
     """The paired codelist's term for a coded value (e.g. LBTESTCD -> LBTEST), by NCI code
     or, for sponsor lists, by the term's decode."""
@@ -334,6 +335,8 @@ class CaseArgs(OpArgs):
             found |= _condition_variables(case.when)
             if case.variable:
                 found.add(case.variable)
+            if case.column:
+                found.add(case.column)
         return found
 
 
@@ -346,7 +349,7 @@ def _condition_variables(cond: Condition) -> set[str]:
     return out
 
 
-@register("case", CaseArgs, origin="Derived")
+@register("case", CaseArgs, origin="Derived", row_local=True)
 def op_case(frame: pd.DataFrame, args: CaseArgs, ctx: OpContext) -> pd.Series:
     """The first case whose condition holds gives the value; otherwise the default.
 
@@ -414,10 +417,14 @@ def op_result(frame: pd.DataFrame, args: ResultArgs, ctx: OpContext) -> pd.Serie
     """The result as collected (--ORRES), blanks trimmed. With ``decimal_comma`` (the
     default) a number typed with a decimal comma (``6,7``) is written with a decimal
     point (``6.7``), so that --ORRES reads as a number everywhere; nothing else changes."""
-    text = _get(frame, args, ctx).astype(str).str.strip()
-    if args.decimal_comma:
-        text = text.str.replace(_DECIMAL_COMMA, r"\g<op>\g<int>.\g<frac>", regex=True)
-    return text
+
+    def clean(u: pd.Series) -> pd.Series:
+        text = u.astype(str).str.strip()
+        if args.decimal_comma:
+            text = text.str.replace(_DECIMAL_COMMA, r"\g<op>\g<int>.\g<frac>", regex=True)
+        return text
+
+    return map_unique(_get(frame, args, ctx), clean)
 
 
 class UnitArgs(OpArgs):
@@ -470,7 +477,7 @@ class StdUnitArgs(OpArgs):
         return {self.testcd} | ({self.result} if self.result else set())
 
 
-@register("standard_unit", StdUnitArgs, origin="Assigned")
+@register("standard_unit", StdUnitArgs, origin="Assigned", row_local=True)
 def op_standard_unit(frame: pd.DataFrame, args: StdUnitArgs, ctx: OpContext) -> pd.Series:
     """The standard unit the study declares for the test (units.standard in study.yaml)."""
     table = ctx.study.units.standard.get(ctx.domain, {})
@@ -492,7 +499,7 @@ class StrescArgs(OpArgs):
         return {self.orres, self.orresu, self.stresu, self.testcd}
 
 
-@register("stresc", StrescArgs, origin="Derived")
+@register("stresc", StrescArgs, origin="Derived", row_local=True)
 def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Series:
     """Result in standard format and units (SDTMIG 3.4 section 4.5.1).
 
@@ -560,7 +567,7 @@ class NumericArgs(OpArgs):
         return {self.variable}
 
 
-@register("stresn", NumericArgs, origin="Derived")
+@register("stresn", NumericArgs, origin="Derived", row_local=True)
 def op_stresn(frame: pd.DataFrame, args: NumericArgs, ctx: OpContext) -> pd.Series:
     """Numeric standard result: --STRESC when it is a plain number, otherwise missing."""
     text = frame[args.variable].fillna("").astype(str)
@@ -574,7 +581,7 @@ class NumberArgs(_Input):
     decimal_comma: bool = True
 
 
-@register("number", NumberArgs, origin="Collected")
+@register("number", NumberArgs, origin="Collected", row_local=True)
 def op_number(frame: pd.DataFrame, args: NumberArgs, ctx: OpContext) -> pd.Series:
     """A numeric value from text (``72,5`` read as 72.5); text that is not a number is an
     error listing every record."""
@@ -596,7 +603,7 @@ class NrindArgs(OpArgs):
         return {self.value, self.low, self.high}
 
 
-@register("nrind", NrindArgs, origin="Derived")
+@register("nrind", NrindArgs, origin="Derived", row_local=True)
 def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: OpContext) -> pd.Series:
     """Reference range indicator LOW/NORMAL/HIGH from the result and its range."""
 
@@ -623,7 +630,7 @@ class ConditionArgs(OpArgs):
         return _condition_variables(self.when)
 
 
-@register("flag", ConditionArgs, origin="Derived")
+@register("flag", ConditionArgs, origin="Derived", row_local=True)
 def op_flag(frame: pd.DataFrame, args: ConditionArgs, ctx: OpContext) -> pd.Series:
     """``Y`` (or the given value) where the condition holds, otherwise null."""
     view = frame if ctx.raw is None else pd.concat([frame, ctx.raw], axis=1)
@@ -640,7 +647,7 @@ class CriterionArgs(OpArgs):
         return {self.variable}
 
 
-@register("criterion", CriterionArgs, origin="Assigned")
+@register("criterion", CriterionArgs, origin="Assigned", row_local=True)
 def op_criterion(frame: pd.DataFrame, args: CriterionArgs, ctx: OpContext) -> pd.Series:
     """IETEST or IECAT of a criterion code, from the study's criteria (TI)."""
     table = {c.ietestcd: getattr(c, args.field) for c in ctx.study.criteria}

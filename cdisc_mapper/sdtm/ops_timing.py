@@ -10,7 +10,6 @@ from pydantic import Field
 from cdisc_mapper.derive import dates as ddates
 from cdisc_mapper.derive import flags as dflags
 from cdisc_mapper.derive import partial as dpartial
-from cdisc_mapper.derive import timing as dtiming
 from cdisc_mapper.sdtm.conditions import evaluate
 from cdisc_mapper.sdtm.context import OpContext
 from cdisc_mapper.sdtm.registry import OpArgs, register
@@ -50,8 +49,9 @@ def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how:
         other = other.loc[evaluate(args.where, other).to_numpy()]
     vals = other[["USUBJID", args.variable]].copy()
     vals[args.variable] = vals[args.variable].fillna("").astype(str)
-    vals = vals[vals[args.variable] != ""]
-    agg = vals.groupby("USUBJID")[args.variable].agg(how)
+    vals = vals[vals[args.variable] != ""].sort_values(["USUBJID", args.variable])
+    keep = "first" if how == "min" else "last"
+    agg = vals.drop_duplicates("USUBJID", keep=keep).set_index("USUBJID")[args.variable]
     return _subject_key(frame).map(agg).fillna("").astype(object)
 
 
@@ -102,7 +102,7 @@ class MaxOfArgs(OpArgs):
         return set(self.variables)
 
 
-@register("latest_of", MaxOfArgs, origin="Derived")
+@register("latest_of", MaxOfArgs, origin="Derived", row_local=True)
 def op_latest_of(frame: pd.DataFrame, args: MaxOfArgs, ctx: OpContext) -> pd.Series:
     """The latest of several ISO 8601 date variables of the same record (blanks ignored)."""
     sub = frame[args.variables].fillna("").astype(str).replace("", np.nan)
@@ -142,7 +142,7 @@ class VisitArgs(OpArgs):
         return {self.visitnum}
 
 
-@register("visit", VisitArgs, origin="Derived")
+@register("visit", VisitArgs, origin="Derived", row_local=True)
 def op_visit(frame: pd.DataFrame, args: VisitArgs, ctx: OpContext) -> pd.Series:
     """VISIT: the schedule's name for VISITNUM; unscheduled visits ``UNSCHEDULED n.nn``."""
     from cdisc_mapper.sdtm.visits import visit_names
@@ -179,7 +179,7 @@ class SameDayArgs(OpArgs):
         return {self.dtc, self.ref}
 
 
-@register("study_day_of", SameDayArgs, origin="Derived")
+@register("study_day_of", SameDayArgs, origin="Derived", row_local=True)
 def op_study_day_of(frame: pd.DataFrame, args: SameDayArgs, ctx: OpContext) -> pd.Series:
     """Study day of a date relative to a reference date held on the same record."""
     return ddates.derive_study_day(
@@ -195,7 +195,7 @@ class AgeArgs(OpArgs):
         return {self.birth, self.ref}
 
 
-@register("age", AgeArgs, origin="Derived")
+@register("age", AgeArgs, origin="Derived", row_local=True)
 def op_age(frame: pd.DataFrame, args: AgeArgs, ctx: OpContext) -> pd.Series:
     """AGE in completed years at the reference date (SDTMIG 3.4 DM). With a partial birth
     date, the age is given only when every possible birth day yields the same age."""

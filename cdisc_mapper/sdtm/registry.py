@@ -47,6 +47,7 @@ class Operation:
     origin: Literal["Collected", "Derived", "Assigned", "Protocol"]
     raw: bool
     needs_all: bool
+    row_local: bool = False
     doc: str = field(default="")
 
 
@@ -60,11 +61,14 @@ def register(
     origin: Literal["Collected", "Derived", "Assigned", "Protocol"] = "Derived",
     raw: bool = False,
     needs_all: bool = False,
+    row_local: bool = False,
 ) -> Callable[[OpFunc], OpFunc]:
     """Register ``fn`` as mapping operation ``name``.
 
     ``needs_all``: the operation runs after every other variable of its domain (e.g.
-    --SEQ, which sorts on the final values).
+    --SEQ, which sorts on the final values). ``row_local``: each record's value depends
+    only on that record's ``inputs()``, so the engine may compute it once per distinct
+    combination of inputs (large studies repeat the same few values millions of times).
     """
 
     def deco(fn: OpFunc) -> OpFunc:
@@ -77,6 +81,7 @@ def register(
             origin=origin,
             raw=raw,
             needs_all=needs_all,
+            row_local=row_local,
             doc=(fn.__doc__ or "").strip(),
         )
         return fn

@@ -114,10 +114,17 @@ def build_sv(
     allv = pd.concat(parts, ignore_index=True)
     allv = allv[allv["VISITNUM"].notna()]
     dated = allv[allv["DATE"].str.len() == 10]
-    sv = (
-        dated.groupby(["USUBJID", "VISITNUM"], sort=True)
-        .agg(VISIT=("VISIT", "first"), SVSTDTC=("DATE", "min"), SVENDTC=("DATE", "max"))
-        .reset_index()
+    dated = dated.sort_values(["USUBJID", "VISITNUM", "DATE"], kind="stable")
+    firsts = dated.drop_duplicates(["USUBJID", "VISITNUM"], keep="first")
+    lasts = dated.drop_duplicates(["USUBJID", "VISITNUM"], keep="last")
+    sv = pd.DataFrame(
+        {
+            "USUBJID": firsts["USUBJID"].to_numpy(),
+            "VISITNUM": firsts["VISITNUM"].to_numpy(),
+            "VISIT": firsts["VISIT"].to_numpy(),
+            "SVSTDTC": firsts["DATE"].to_numpy(),
+            "SVENDTC": lasts["DATE"].to_numpy(),
+        }
     )
     sv.insert(0, "STUDYID", study.studyid)
     sv.insert(1, "DOMAIN", "SV")

@@ -8,14 +8,17 @@ import re
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
+from cdisc_mapper.sdtm.context import OpContext
 from cdisc_mapper.spec.models import StudySpec
+from cdisc_mapper.textops import map_unique
 
 CAL_COLUMNS = ["USUBJID", "LABEL", "DATE"]
 
 
 def _norm_label(s: pd.Series) -> pd.Series:
-    return s.fillna("").astype(str).str.strip().str.replace(r"\s+", " ", regex=True).str.upper()
+    return map_unique(
+        s, lambda u: u.astype(str).str.strip().str.replace(r"\s+", " ", regex=True).str.upper()
+    )
 
 
 def label_table(study: StudySpec) -> dict[str, float]:
@@ -52,7 +55,9 @@ def build_calendar(entries: list[pd.DataFrame], study: StudySpec) -> pd.DataFram
     unsched = unsched[["USUBJID", "DATE"]].drop_duplicates().sort_values(["USUBJID", "DATE"])
     # last scheduled visit on or before each unscheduled date
     first_dates = (
-        sched[sched["DATE"] != ""].groupby(["USUBJID", "NOMINAL"])["DATE"].min().reset_index()
+        sched.loc[sched["DATE"] != "", ["USUBJID", "NOMINAL", "DATE"]]
+        .sort_values(["USUBJID", "NOMINAL", "DATE"], kind="stable")
+        .drop_duplicates(["USUBJID", "NOMINAL"], keep="first")
     )
     step = study.unscheduled.step if study.unscheduled else 0.01
     base = np.zeros(len(unsched))
@@ -110,13 +115,13 @@ def visit_names(visitnum: pd.Series, study: StudySpec) -> pd.Series:
 
 
 def visit_entries(frame: pd.DataFrame, label: str, date: str) -> pd.DataFrame:
-    """Calendar entries (USUBJID, LABEL, DATE) from a domain's records."""
-    return pd.DataFrame(
+    """Calendar entries (USUBJID, LABEL, DATE): one per distinct subject, visit label and
+    visit date among a domain's records (a visit's many records add nothing)."""
+    entries = pd.DataFrame(
         {
-            "USUBJID": frame["USUBJID"].astype(str).to_numpy(),
+            "USUBJID": frame["USUBJID"].to_numpy(),
             "LABEL": frame[label].to_numpy(),
-            "DATE": frame[date].fillna("").astype(str).to_numpy(),
-            SRC: frame[SRC].to_numpy() if SRC in frame else "",
-            ROW: frame[ROW].to_numpy() if ROW in frame else 0,
+            "DATE": map_unique(frame[date], lambda u: u.astype(str).str.slice(0, 10)).to_numpy(),
         }
     )
+    return entries.drop_duplicates(ignore_index=True)

@@ -42,6 +42,7 @@ PAINFUL = ("post_lp_headache", "back_pain", "low_back_pain")
 
 
 def _injection_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame:
+    """Events following each lumbar puncture / injection, at per-injection rates."""
     v = cohort.visits
     inj = v[v["is_inj"].to_numpy()]
     subj = inj["subj"].to_numpy()
@@ -65,6 +66,7 @@ def _injection_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame:
 
 
 def _background_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame:
+    """Events unrelated to the treatment, Poisson over the months of follow-up."""
     s = cohort.subjects
     icf = s["icf"].to_numpy()
     end = s["end"].to_numpy()
@@ -91,6 +93,7 @@ def _background_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame
 
 
 def _fatal_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame:
+    """Serious pneumonia, then fatal respiratory failure, for each subject who dies."""
     s = cohort.subjects
     dead = np.flatnonzero(s["death"].to_numpy() != NO_DAY)
     death = s["death"].to_numpy()[dead]

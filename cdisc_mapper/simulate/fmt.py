@@ -36,6 +36,7 @@ def choose(rng: np.random.Generator, options: Sequence[str], size: int,
 
 
 def _date_text(ordinal: int) -> str:
+    """One proleptic Gregorian ordinal as ``dd/mm/yyyy``."""
     d = dt.date.fromordinal(ordinal)
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
 
@@ -73,6 +74,7 @@ def times(minutes: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 
 def _fixed_text(scaled: int, decimals: int) -> str:
+    """``scaled`` / 10**``decimals`` written exactly with ``decimals`` decimals."""
     sign = "-" if scaled < 0 else ""
     whole, frac = divmod(abs(scaled), 10**decimals)
     return f"{sign}{whole}.{frac:0{decimals}d}" if decimals else f"{sign}{whole}"

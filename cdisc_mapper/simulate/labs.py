@@ -28,6 +28,7 @@ def _canonical(rng: np.random.Generator, subj: np.ndarray, male: np.ndarray,
     n = subj.size
 
     def lognorm(median: float, between: float, within: float) -> np.ndarray:
+        """Log-normal values: subject effect (sd ``between``) plus sample noise."""
         return np.exp(np.log(median) + rng.normal(0, between, ns)[subj] + rng.normal(0, within, n))
 
     wbc = np.clip(lognorm(6.6, 0.2, 0.12), 3.0, 14.0)

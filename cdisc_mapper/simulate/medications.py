@@ -23,6 +23,7 @@ PAIN_INDICATION = {"post_lp_headache": "Headache after LP", "headache": "headach
 
 def _rows(key: str, subj: np.ndarray, start: np.ndarray, stop: np.ndarray,
           event: np.ndarray | str = "") -> pd.DataFrame:
+    """Medication rows (absolute days; ``stop`` -1 = ongoing; ``event`` = AE key)."""
     return pd.DataFrame({"subj": subj, "key": key, "start": start, "stop": stop, "event": event})
 
 

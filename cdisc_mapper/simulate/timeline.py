@@ -45,6 +45,7 @@ def quota(n: int, rate: float, minimum: int = 0) -> int:
 
 
 def _pick(rng: np.random.Generator, candidates: np.ndarray, k: int) -> np.ndarray:
+    """``k`` distinct random candidates (fewer if there are not enough), sorted."""
     k = min(k, candidates.size)
     if k <= 0:
         return np.empty(0, dtype=np.int64)

@@ -1,7 +1,8 @@
-"""Loading SDTMIG 3.4 and ADaMIG 1.3 metadata from ``specs/``."""
+"""Loading SDTMIG 3.4 (with SDTM v1.8 class variables) and ADaMIG 1.3 metadata from ``specs/``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import replace
 from functools import lru_cache
@@ -9,15 +10,27 @@ from pathlib import Path
 
 from cdisc_mapper.errors import Location, StandardsError
 from cdisc_mapper.standards.csvio import read_table, split_codes
-from cdisc_mapper.standards.metadata import DatasetMeta, Standard, VariableMeta
+from cdisc_mapper.standards.metadata import (
+    MODEL_CLASSES,
+    ClassVariable,
+    DatasetMeta,
+    Standard,
+    VariableMeta,
+)
 from cdisc_mapper.standards.paths import resolve_specs_dir
 
 SDTMIG_DIR = "sdtmig-3.4"
 ADAMIG_DIR = "adamig-1.3"
+#: SDTM model general observation class variables (built from the SDTM v1.8 workbook).
+SDTM_MODEL_DIR = "sdtm-1.8"
+SDTM_MODEL_VERSION = "SDTM v1.8"
+CLASS_VARIABLES_FILE = "class_variables.csv"
 #: Hand-curated ADaM OCCDS v1.1 variables (not in the ADaMIG 1.3 reference export).
 OCCDS_FILE = "occds_variables.csv"
 
 _VARIABLE_COLUMNS = ("dataset", "order", "name", "label", "type", "core", "codelist_codes")
+_CLASS_COLUMNS = ("class", "order", "name", "label", "type", "role")
+_MODEL_NAME = re.compile(r"^(--)?[A-Z][A-Z0-9]*$")
 
 
 def _read_datasets(path: Path, extra: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
@@ -69,6 +82,48 @@ def _read_variables(
     return out
 
 
+def _read_class_variables(path: Path) -> list[ClassVariable]:
+    """SDTM model class variables of ``class_variables.csv``, validated."""
+    out: list[ClassVariable] = []
+    seen: set[tuple[str, str]] = set()
+    for line, row in read_table(path, _CLASS_COLUMNS):
+        where = Location(file=str(path), line=line)
+        if row["class"] not in MODEL_CLASSES:
+            raise StandardsError(
+                f"class must be one of {', '.join(MODEL_CLASSES)}, not {row['class']!r}",
+                where=where,
+            )
+        if not _MODEL_NAME.match(row["name"]):
+            raise StandardsError(f"bad model variable name {row['name']!r}", where=where)
+        if (row["class"], row["name"]) in seen:
+            raise StandardsError(f"{row['class']} lists {row['name']} twice", where=where)
+        seen.add((row["class"], row["name"]))
+        if row["type"] not in ("Char", "Num"):
+            raise StandardsError(f"type must be Char or Num, not {row['type']!r}", where=where)
+        try:
+            order = int(row["order"])
+        except ValueError:
+            raise StandardsError(f"order {row['order']!r} is not an integer", where=where) from None
+        out.append(
+            ClassVariable(
+                class_=row["class"],
+                order=order,
+                name=row["name"],
+                label=row["label"],
+                type=row["type"],
+                role=row["role"],
+                role_description=row.get("role_description", ""),
+                format=row.get("format", ""),
+            )
+        )
+    missing = {"Identifiers", "Timing", "Interventions", "Events", "Findings"} - {
+        c for c, _ in seen
+    }
+    if missing:
+        raise StandardsError(f"no {', '.join(sorted(missing))} variables", where=str(path))
+    return out
+
+
 def _group(variables: list[VariableMeta]) -> dict[str, list[VariableMeta]]:
     by_dataset: dict[str, list[VariableMeta]] = {}
     for v in variables:
@@ -85,7 +140,15 @@ def _load_sdtmig(folder: Path) -> Standard:
         for n, r in rows.items()
     ]
     variables = _read_variables(base / "variables.csv", rows, ("Req", "Exp", "Perm"))
-    return Standard("SDTMIG", "3.4", datasets, _group(variables))
+    model = _read_class_variables(folder / SDTM_MODEL_DIR / CLASS_VARIABLES_FILE)
+    return Standard(
+        "SDTMIG",
+        "3.4",
+        datasets,
+        _group(variables),
+        class_variables=model,
+        model_version=SDTM_MODEL_VERSION,
+    )
 
 
 @lru_cache(maxsize=8)
@@ -116,6 +179,9 @@ def _load_adamig(folder: Path) -> Standard:
 
 def load_sdtmig(specs_dir: Path | str | None = None) -> Standard:
     """SDTMIG v3.4 metadata of the domains this project produces (and SUPPQUAL).
+
+    Includes the SDTM v1.8 general observation class variables
+    (``sdtm-1.8/class_variables.csv``) behind :meth:`Standard.allowed_variables`.
 
     ``specs_dir`` defaults to ``$CDISC_MAPPER_SPECS`` or the repository's ``specs/``.
     Cached per resolved folder. Raises :class:`StandardsError` for missing or bad files.

@@ -1,9 +1,14 @@
-"""Dataset and variable metadata of an implementation guide (SDTMIG, ADaMIG)."""
+"""Dataset and variable metadata of an implementation guide (SDTMIG, ADaMIG).
+
+For SDTMIG, :class:`Standard` also knows the SDTM model's general observation class
+variables (:class:`ClassVariable`, SDTM v1.8) and derives from them the variables a domain
+may hold beyond its IG table, in model order (:meth:`Standard.allowed_variables`).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -12,6 +17,16 @@ from cdisc_mapper.errors import StandardsError
 #: The generic SDTMIG dataset behind every SUPP-- dataset.
 SUPPQUAL = "SUPPQUAL"
 _SUPP_NAME = re.compile(r"^SUPP[A-Z][A-Z0-9]{1,3}$")
+
+#: SDTM general observation classes (SDTMIG ``DatasetMeta.class_`` values) whose domains
+#: may add the model's class variables; other classes use their IG table only.
+GENERAL_OBSERVATION_CLASSES = ("Interventions", "Events", "Findings", "Findings About")
+#: Classes of ``specs/sdtm-1.8/class_variables.csv``: the model's General Observations
+#: identifiers and timing variables (shared by every general observation class) and the
+#: variables of each class.
+MODEL_CLASSES = ("Identifiers", "Timing", *GENERAL_OBSERVATION_CLASSES)
+#: Placeholder for the domain prefix in SDTM model names and labels.
+PREFIX = "--"
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,10 @@ class VariableMeta:
     :meth:`cdisc_mapper.standards.Terminology.get`). ``value_list`` holds the values the IG
     itself lists (e.g. DOMAIN ``VS``, ADaM flags ``Y``/``N``). ``template`` is the IG's
     generic name when this variable was resolved from one (ADaM ``TRTxxP`` -> ``TRT01P``).
+    ``source`` is ``"ig"`` for variables of the standard's own tables and ``"model"`` for
+    SDTM model class variables added by :meth:`Standard.allowed_variables`; for those,
+    ``order`` is the model's variable order within its class table, ``core`` is ``Perm``
+    and ``described_value_domain`` the model's format (e.g. ``ISO 8601``).
     """
 
     dataset: str
@@ -53,6 +72,114 @@ class VariableMeta:
     value_list: tuple[str, ...] = ()
     variable_set: str = ""
     template: str | None = None
+    source: str = "ig"
+
+
+@dataclass(frozen=True)
+class ClassVariable:
+    """One variable of an SDTM model general observation class, with ``--`` placeholders.
+
+    ``class_`` is one of :data:`MODEL_CLASSES`; ``order`` is the model's variable order in
+    its table (Identifiers and Timing share the General Observations numbering). ``name``
+    and ``label`` keep the ``--`` domain prefix placeholder (``--STDY``); ``format`` is the
+    model's "Controlled Terms, Codelist or Format" cell (e.g. ``ISO 8601``).
+    """
+
+    class_: str
+    order: int
+    name: str
+    label: str
+    type: str
+    role: str
+    role_description: str = ""
+    format: str = ""
+
+    def for_domain(self, domain: str) -> tuple[str, str]:
+        """The concrete ``(name, label)`` in ``domain``: ``--`` replaced by the domain code."""
+        name = domain + self.name[len(PREFIX) :] if self.name.startswith(PREFIX) else self.name
+        return name, self.label.replace(PREFIX, domain)
+
+
+def model_class_order(
+    class_variables: Mapping[str, Sequence[ClassVariable]], class_: str
+) -> tuple[ClassVariable, ...]:
+    """The SDTM model's variable order of general observation class ``class_``.
+
+    Identifiers, then the class's own variables (topic and qualifiers, in model order), then
+    the timing variables, as the SDTM model tables list them. Findings About uses the
+    Findings variables with its own (``--OBJ``) placed right after ``--TEST``, where SDTMIG
+    3.4's FA and SR domains put FAOBJ/SROBJ (the model table only says Findings About adds
+    ``--OBJ`` to Findings).
+    """
+    if class_ not in GENERAL_OBSERVATION_CLASSES:
+        raise ValueError(f"{class_!r} is not a general observation class")
+    if class_ == "Findings About":
+        body = list(class_variables.get("Findings", ()))
+        names = [v.name for v in body]
+        at = names.index("--TEST") + 1 if "--TEST" in names else len(body)
+        body[at:at] = class_variables.get("Findings About", ())
+    else:
+        body = list(class_variables.get(class_, ()))
+    return (
+        *class_variables.get("Identifiers", ()),
+        *body,
+        *class_variables.get("Timing", ()),
+    )
+
+
+def interleave(
+    ig_variables: Sequence[VariableMeta],
+    model_order: Sequence[ClassVariable],
+    domain: str,
+    dataset: str | None = None,
+) -> list[VariableMeta]:
+    """Merge a domain's IG variables with its class's model variables, in model order.
+
+    Rule:
+
+    1. Every model variable of the class is concrete-named for ``domain`` (``--STDY`` ->
+       ``MHSTDY``). IG variables keep their IG metadata; model variables the IG table lacks
+       are added with ``source="model"``, ``core="Perm"``, the model's label (``--``
+       filled), type and role, no codelist.
+    2. Variables the model lists (IG or added) are sorted by their position in
+       ``model_order``, so IG variables follow the model even where the IG table differs.
+    3. An IG variable the model does not list (domain-specific, e.g. MHEVDTYP) sits right
+       after its nearest preceding IG neighbour that the model lists, ahead of added model
+       variables; consecutive unlisted IG variables keep their IG order; with no such
+       neighbour it goes first.
+
+    ``dataset`` names the added variables' dataset (default ``domain``).
+    """
+    rank: dict[str, int] = {}
+    added: dict[str, VariableMeta] = {}
+    for position, cv in enumerate(model_order):
+        name, label = cv.for_domain(domain)
+        rank[name] = position
+        added[name] = VariableMeta(
+            dataset=dataset or domain,
+            name=name,
+            label=label,
+            type=cv.type,
+            order=cv.order,
+            core="Perm",
+            role=cv.role,
+            codelist_codes=(),
+            described_value_domain=cv.format,
+            source="model",
+        )
+    keyed: list[tuple[tuple[int, int, int], VariableMeta]] = []
+    anchor = -1
+    for index, v in enumerate(ig_variables):
+        position = rank.get(v.name)
+        if position is None:
+            keyed.append(((anchor, 1, index), v))
+        else:
+            anchor = position
+            keyed.append(((position, 0, 0), v))
+        added.pop(v.name, None)
+    keyed.extend(((rank[name], 0, 0), v) for name, v in added.items())
+    keyed.sort(key=lambda item: item[0])
+    return [v for _, v in keyed]
 
 
 def _template_regex(template: str) -> re.Pattern[str]:
@@ -97,7 +224,9 @@ class Standard:
     """The dataset and variable metadata of one implementation guide version.
 
     Built by :func:`cdisc_mapper.standards.load_sdtmig` and
-    :func:`cdisc_mapper.standards.load_adamig`; read-only.
+    :func:`cdisc_mapper.standards.load_adamig`; read-only. ``class_variables`` (SDTMIG
+    only) are the SDTM model's general observation class variables, ``model_version`` their
+    model version (e.g. ``SDTM v1.8``).
     """
 
     def __init__(
@@ -106,9 +235,21 @@ class Standard:
         version: str,
         datasets: Iterable[DatasetMeta],
         variables: Mapping[str, Iterable[VariableMeta]],
+        *,
+        class_variables: Iterable[ClassVariable] = (),
+        model_version: str = "",
     ) -> None:
         self.name = name
         self.version = version
+        self.model_version = model_version
+        by_class: dict[str, list[ClassVariable]] = {}
+        for cv in class_variables:
+            by_class.setdefault(cv.class_, []).append(cv)
+        self._class_variables = MappingProxyType(
+            {c: tuple(sorted(vs, key=lambda v: v.order)) for c, vs in by_class.items()}
+        )
+        self._allowed: dict[str, tuple[VariableMeta, ...]] = {}
+        self._allowed_index: dict[str, dict[str, VariableMeta]] = {}
         self._datasets = MappingProxyType({d.name: d for d in datasets})
         self._variables = MappingProxyType(
             {ds: tuple(sorted(vs, key=lambda v: v.order)) for ds, vs in variables.items()}
@@ -201,6 +342,72 @@ class Standard:
             if found:
                 return _resolve_template(meta, found, wanted)
         return None
+
+    def class_variables(self, class_: str) -> list[ClassVariable]:
+        """The SDTM model variables of general observation class ``class_``, in model order.
+
+        Identifiers, the class's topic and qualifiers, then timing variables, with ``--``
+        placeholders (see :func:`model_class_order`). Raises :class:`StandardsError` when
+        this standard has no model metadata or ``class_`` is not a general observation class.
+        """
+        self._require_model()
+        if class_ not in GENERAL_OBSERVATION_CLASSES:
+            raise StandardsError(
+                f"{class_!r} is not an SDTM general observation class",
+                hint=f"one of {', '.join(GENERAL_OBSERVATION_CLASSES)}",
+            )
+        return list(model_class_order(self._class_variables, class_))
+
+    def allowed_variables(self, dataset: str) -> list[VariableMeta]:
+        """Every variable ``dataset`` may hold: its IG variables plus its class's model ones.
+
+        For a general observation class domain (Interventions, Events, Findings, Findings
+        About), the IG variables (unchanged metadata, ``source="ig"``) plus each SDTM model
+        variable of the class the IG table lacks (``source="model"``, ``core="Perm"``,
+        ``--`` filled with the domain code), ordered as the SDTM model lists the class:
+        identifiers, topic, qualifiers, timing. IG variables the model does not list keep
+        their place after their preceding IG neighbour (rule: :func:`interleave`). The order
+        is SDTM v1.8's, the model version in ``specs/``; CDISC CORE's "variables in SDTM
+        class order" check uses SDTM v2.0, whose tables may add or move variables. IG
+        variables absent from the v1.8 class table (e.g. MHEVDTYP) are placed by rule 3.
+
+        Special-purpose (DM, CO, SE, SV), trial design and relationship datasets (SUPPxx)
+        return :meth:`variables` unchanged. Raises :class:`StandardsError` for an unknown
+        dataset or a standard without model metadata (ADaMIG).
+        """
+        self._require_model()
+        generic = self._generic_name(dataset)
+        if generic is None:
+            raise self._unknown(dataset)
+        key = dataset.strip().upper()
+        if generic != key or self._datasets[generic].class_ not in GENERAL_OBSERVATION_CLASSES:
+            return self.variables(dataset)
+        if key not in self._allowed:
+            order = model_class_order(self._class_variables, self._datasets[key].class_)
+            merged = tuple(interleave(self._variables.get(key, ()), order, key))
+            self._allowed[key] = merged
+            self._allowed_index[key] = {v.name: v for v in merged}
+        return list(self._allowed[key])
+
+    def variable_allowed(self, dataset: str, name: str) -> VariableMeta | None:
+        """Metadata of ``dataset.name`` if :meth:`allowed_variables` lists it, else None.
+
+        IG variables come with their IG metadata, model class variables with
+        ``source="model"``. For datasets outside the general observation classes this is
+        :meth:`variable`. Raises :class:`StandardsError` like :meth:`allowed_variables`.
+        """
+        self.allowed_variables(dataset)  # validates ``dataset`` and fills the index
+        index = self._allowed_index.get(dataset.strip().upper())
+        if index is None:
+            return self.variable(dataset, name)
+        return index.get(name.strip().upper())
+
+    def _require_model(self) -> None:
+        if not self._class_variables:
+            raise StandardsError(
+                f"{self.name} {self.version} has no SDTM model class metadata",
+                hint="allowed variables are defined for SDTMIG (load_sdtmig) only",
+            )
 
     def _template_index(self, dataset: str) -> tuple[tuple[re.Pattern[str], VariableMeta], ...]:
         if dataset not in self._templates:

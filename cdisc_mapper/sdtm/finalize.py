@@ -51,7 +51,7 @@ def check_against_standard(bundle: StudyBundle, standard: Any) -> None:
     supplemental qualifier; keys exist. Errors point at the spec line."""
     for code, spec in bundle.domains.items():
         standard.dataset(code)
-        known = {v.name for v in standard.variables(code)}
+        known = {v.name for v in standard.allowed_variables(code)}
         for loc_prefix, variables in [
             *[(("sources", i, "variables"), s.variables) for i, s in enumerate(spec.sources)],
             (("variables",), spec.variables),
@@ -61,7 +61,8 @@ def check_against_standard(bundle: StudyBundle, standard: Any) -> None:
                     continue
                 if var.supp is None:
                     raise SpecError(
-                        f"{name} is not a variable of {code} in SDTMIG 3.4",
+                        f"{name} is not a variable of {code} in SDTMIG 3.4 nor of its "
+                        "SDTM observation class",
                         where=bundle.where(code, (*loc_prefix, name)),
                         hint="fix the name, or declare it a supplemental qualifier with supp:",
                     )
@@ -94,7 +95,7 @@ def finalize(
     spec: DomainSpec | None = None,
 ) -> tuple[Dataset, Dataset | None]:
     """Shape a working frame into ``code`` and, when it has qualifiers, ``SUPP<code>``."""
-    meta = standard.variables(code)
+    meta = standard.allowed_variables(code)
     by_name = {v.name: v for v in meta}
     spec_vars = _all_variables(spec) if spec else {}
     out = pd.DataFrame(index=frame.index)

@@ -171,5 +171,20 @@ def adverse_events(seed: int, cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFram
         "OUTCOME": outcome,
         "ACTION": events["action"].to_numpy(),
     })
+    # seriousness criteria, answered Yes/No on serious events only
+    serious = events["serious"].to_numpy() == "Yes"
+
+    def box(ticked: np.ndarray) -> np.ndarray:
+        return np.where(serious, np.where(ticked, "Yes", "No"), "")
+
+    none = np.zeros(n, dtype=bool)
+    cols.update({
+        "SAE_DEATH": box(fatal),
+        "SAE_LIFE": box(fatal),
+        "SAE_HOSP": box(~fatal),
+        "SAE_DISAB": box(none),
+        "SAE_CONG": box(none),
+        "SAE_MIE": box(none),
+    })
     form = pd.DataFrame(cols).astype(str).astype(object)
     return form, events

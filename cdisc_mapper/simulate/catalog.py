@@ -75,6 +75,7 @@ FORM_COLUMNS: dict[str, tuple[str, ...]] = {
         "PT_ID", "AE_NO", "AE_TERM", "LLT_NAME", "LLT_CODE", "PT_NAME", "PT_CODE", "HLT_NAME",
         "HLT_CODE", "HLGT_NAME", "HLGT_CODE", "SOC_NAME", "SOC_CODE", "START_DATE", "END_DATE",
         "ONGOING", "SEVERITY", "SERIOUS", "REL_INJECTION", "REL_LP", "OUTCOME", "ACTION",
+        "SAE_DEATH", "SAE_LIFE", "SAE_HOSP", "SAE_DISAB", "SAE_CONG", "SAE_MIE",
     ),
     "end_of_study.csv": (
         "PT_ID", "STATUS", "LAST_VISIT_DATE", "DEATH_DATE", "DEATH_CAUSE", "COMMENT",

@@ -73,24 +73,31 @@ def _loc_without_args(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def validate_model(model: type[BaseModel], data: Any, doc: SpecDocument, prefix=()) -> Any:
-    """Validate ``data`` with ``model``; raise SpecError at the first error's line."""
+    """Validate ``data`` with ``model``; raise SpecError at the line of the most telling
+    error (an unknown key, usually a typo, before a missing one), naming the others."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = (*prefix, *_loc_without_args(tuple(err["loc"])))
-        clean = loc
-        field_path = ".".join(str(x) for x in clean) or "(top)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (not part of the spec format; check the spelling)"
-        elif err["type"] == "missing":
-            msg = "required key missing"
-        raise SpecError(f"{field_path}: {msg}", where=doc.where(clean)) from None
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+
+        def describe(err: Any) -> tuple[tuple[Any, ...], str]:
+            loc = (*prefix, *_loc_without_args(tuple(err["loc"])))
+            path = ".".join(str(x) for x in loc) or "(top)"
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (not part of the spec format; check the spelling)"
+            elif err["type"] == "missing":
+                msg = "required key missing"
+            return loc, f"{path}: {msg}"
+
+        loc, first = describe(errors[0])
+        others = [describe(e)[1] for e in errors[1:4]]
+        more = f" (also: {'; '.join(others)})" if others else ""
+        raise SpecError(first + more, where=doc.where(loc)) from None
 
 
 def _check_ops(bundle: StudyBundle, domain: DomainSpec, doc: SpecDocument) -> None:
-    from cdisc_mapper.sdtm import registry
+    from cdisc_mapper.sdtm import registry  # the package registers every operation
 
     registry_names = ", ".join(registry.names())
 

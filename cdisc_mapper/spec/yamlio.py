@@ -108,6 +108,13 @@ def load_spec_yaml(path: Path) -> SpecDocument:
             where=Location(file=str(path), line=line),
             hint="check indentation, quotes and colons on that line",
         ) from None
+    except yaml.YAMLError as exc:  # e.g. a control character the YAML reader refuses
+        line = text.count("\n", 0, getattr(exc, "position", 0) or 0) + 1
+        raise SpecError(
+            f"malformed YAML: {exc}".splitlines()[0],
+            where=Location(file=str(path), line=line),
+            hint="remove control characters; save the file as plain UTF-8 text",
+        ) from None
     if node is None:
         raise SpecError("spec file is empty", where=str(path))
     lines: dict[Path_, int] = {}

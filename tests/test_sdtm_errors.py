@@ -1,0 +1,150 @@
+"""Bad input gives a clear error naming the file, row, column or spec line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cdisc_mapper.errors import MappingError, RawDataError, SpecError
+from cdisc_mapper.sdtm.pipeline import run_sdtm
+from cdisc_mapper.spec.loader import load_study
+from tests.conftest import STUDY
+
+
+@pytest.fixture()
+def raw_copy(demo_raw: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "raw"
+    shutil.copytree(demo_raw, dst)
+    return dst
+
+
+@pytest.fixture()
+def study_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "study"
+    shutil.copytree(STUDY, dst)
+    return dst
+
+
+def edit_csv(path: Path, fn) -> None:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    fn(df)
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+def test_missing_raw_column_names_file_and_column(raw_copy, tmp_path):
+    edit_csv(raw_copy / "vitals.csv", lambda df: df.pop("SYS_BP"))
+    with pytest.raises(RawDataError) as err:
+        run_sdtm(STUDY, raw_copy, tmp_path / "out")
+    text = str(err.value)
+    assert "vitals.csv" in text and "SYS_BP" in text and "missing column" in text
+
+
+def test_missing_raw_file(raw_copy, tmp_path):
+    (raw_copy / "labs.csv").unlink()
+    with pytest.raises(RawDataError, match=r"labs\.csv.*not found"):
+        run_sdtm(STUDY, raw_copy, tmp_path / "out")
+
+
+def test_unknown_ct_term_lists_every_occurrence(raw_copy, tmp_path):
+    def bad(df):
+        df.loc[[0, 3], "GENDER"] = "Mle"
+
+    edit_csv(raw_copy / "enrollment.csv", bad)
+    with pytest.raises(MappingError) as err:
+        run_sdtm(STUDY, raw_copy, tmp_path / "out")
+    text = str(err.value)
+    assert "DM.SEX" in text and "codelist SEX" in text
+    assert "enrollment.csv row 2: 'Mle'" in text and "enrollment.csv row 5: 'Mle'" in text
+    assert "2 record(s)" in text and "dm.yaml" in text
+
+
+def test_unparseable_date_names_file_row_and_column(raw_copy, tmp_path):
+    def bad(df):
+        df.loc[4, "ASSESS_DATE"] = "31/02/2017"
+
+    edit_csv(raw_copy / "alsfrs.csv", bad)
+    with pytest.raises(MappingError) as err:
+        run_sdtm(STUDY, raw_copy, tmp_path / "out")
+    text = str(err.value)
+    assert "alsfrs.csv" in text and "ASSESS_DATE" in text
+    assert "row 6" in text and "31/02/2017" in text
+
+
+def test_ae_for_subject_missing_from_dm(raw_copy, tmp_path):
+    def bad(df):
+        df.loc[0, "PT_ID"] = "999"
+
+    edit_csv(raw_copy / "adverse_events.csv", bad)
+    with pytest.raises(MappingError) as err:
+        run_sdtm(STUDY, raw_copy, tmp_path / "out")
+    text = str(err.value)
+    assert "adverse_events.csv row 2" in text and "'999'" in text
+    assert "registry form" in text or "missing from DM" in text
+
+
+def test_spec_naming_a_variable_the_standard_lacks(study_copy, raw_copy, tmp_path):
+    spec = study_copy / "sdtm" / "vs.yaml"
+    text = spec.read_text()
+    spec.write_text(text.replace("      VSORRES: {op: result", "      VSORRESX: {op: result", 1))
+    line = next(i for i, t in enumerate(spec.read_text().splitlines(), 1) if "VSORRESX" in t)
+    with pytest.raises(SpecError) as err:
+        run_sdtm(study_copy, raw_copy, tmp_path / "out")
+    msg = str(err.value)
+    assert f"vs.yaml:{line}" in msg and "VSORRESX is not a variable of VS" in msg
+
+
+def test_malformed_spec_file_points_at_the_line(study_copy):
+    spec = study_copy / "sdtm" / "lb.yaml"
+    lines = spec.read_text().splitlines()
+    lines[5] = lines[5] + " ]"
+    spec.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SpecError) as err:
+        load_study(study_copy)
+    assert "lb.yaml:6" in str(err.value) and "malformed YAML" in str(err.value)
+
+
+def test_unknown_operation_and_unknown_argument(study_copy):
+    spec = study_copy / "sdtm" / "ae.yaml"
+    spec.write_text(
+        spec.read_text().replace("{op: column, column: AE_TERM}", "{op: colum, column: AE_TERM}")
+    )
+    with pytest.raises(SpecError, match=r"ae\.yaml:\d+: AETERM: unknown operation 'colum'"):
+        load_study(study_copy)
+    spec.write_text(
+        spec.read_text().replace("{op: colum, column: AE_TERM}", "{op: column, colunm: AE_TERM}")
+    )
+    with pytest.raises(SpecError, match=r"ae\.yaml:\d+: .*colunm: unknown key"):
+        load_study(study_copy)
+
+
+def test_unknown_key_in_study_file(study_copy):
+    spec = study_copy / "study.yaml"
+    spec.write_text(spec.read_text().replace("sponsor: Hadassah", "sponsr: Hadassah"))
+    with pytest.raises(SpecError) as err:
+        load_study(study_copy)
+    assert "study.yaml" in str(err.value) and "sponsr" in str(err.value)
+
+
+def test_cli_gives_one_line_cause_and_nonzero_exit(raw_copy, tmp_path):
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    (raw_copy / "labs.csv").unlink()
+    res = CliRunner().invoke(main, ["-q", "sdtm", "--raw", str(raw_copy), "--out", str(tmp_path)])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "labs.csv" in lines[0]
+
+
+@pytest.mark.parametrize("cmd", [[], ["simulate"], ["sdtm"], ["demo"]])
+def test_every_command_has_help(cmd):
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    res = CliRunner().invoke(main, [*cmd, "--help"])
+    assert res.exit_code == 0 and "Usage:" in res.output

@@ -1,0 +1,36 @@
+"""A second study with a different EDC layout maps with specs alone (no code changes):
+month-first dates, long-format vitals, another subject id scheme, two arms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyreadstat
+
+from cdisc_mapper.sdtm.pipeline import run_sdtm
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_mini_study_maps_with_its_own_specs(tmp_path):
+    result = run_sdtm(DATA / "mini_study", DATA / "mini_raw", tmp_path)
+    dm, _ = pyreadstat.read_xport(str(tmp_path / "sdtm" / "dm.xpt"))
+    assert dm.USUBJID.tolist() == ["MINI-01/S1", "MINI-01/S2"]
+    assert dm.RFICDTC.tolist() == ["2021-03-01", "2021-03-02"]  # month-first
+    assert dm.SEX.tolist() == ["F", "M"]
+    assert dm.RFSTDTC.tolist() == ["2021-03-08", "2021-03-09"]
+    assert dm.SITEID.tolist() == ["100", "100"]
+    vs, _ = pyreadstat.read_xport(str(tmp_path / "sdtm" / "vs.xpt"))
+    wt = vs[vs.VSTESTCD == "WEIGHT"].set_index("USUBJID")
+    assert wt.loc["MINI-01/S1", "VSORRESU"] == "LB"
+    assert wt.loc["MINI-01/S1", "VSSTRESN"] == 70.0  # 154.3 lb, 1 decimal
+    assert wt.loc["MINI-01/S2", "VSSTRESC"] == "80.2"
+    assert set(vs.VSORRESU) == {"mmHg", "LB", "kg"}
+    assert vs[vs.VISIT == "WEEK 1"].EPOCH.tolist() == ["TREATMENT"]
+    assert set(vs[vs.VISIT == "SCREENING"].EPOCH) == {"SCREENING"}
+    se, _ = pyreadstat.read_xport(str(tmp_path / "sdtm" / "se.xpt"))
+    assert se.groupby("USUBJID").ETCD.apply(list).to_dict() == {
+        "MINI-01/S1": ["SCRN", "TRTA"],
+        "MINI-01/S2": ["SCRN", "TRTP"],
+    }
+    assert {"DM", "EX", "VS", "SE", "SV", "TA", "TE", "TV"} <= set(result.datasets)

@@ -383,7 +383,7 @@ class DateArgs(OpArgs):
 def op_date(frame: pd.DataFrame, args: DateArgs, ctx: OpContext) -> pd.Series:
     """ISO 8601 date (and time when recorded) from raw text in the study's date order.
 
-    Partial dates stay partial (SDTMIG 3.4 section 4.4.4): no day or month is invented.
+    Partial dates stay partial (SDTMIG 3.4 section 4.4.2): no day or month is invented.
     """
     assert ctx.raw is not None
     try:

@@ -216,7 +216,8 @@ class EpochArgs(OpArgs):
 
 @register("epoch", EpochArgs, origin="Derived")
 def op_epoch(frame: pd.DataFrame, args: EpochArgs, ctx: OpContext) -> pd.Series:
-    """EPOCH of the record's date from the subject's elements in SE (SDTMIG 3.4 section 4.1.3.1): the element whose start <= date < next start."""
+    """EPOCH of the record's date from the subject's elements in SE (SDTMIG 3.4 section
+    4.1.3.1): the element whose start <= date < next start."""
     assert ctx.se is not None
     return dpartial.derive_epoch_exact(
         frame[args.dtc].fillna("").astype(str), _subject_key(frame), ctx.se
@@ -232,7 +233,8 @@ class SeqArgs(OpArgs):
 
 @register("seq", SeqArgs, origin="Derived", needs_all=True)
 def op_seq(frame: pd.DataFrame, args: SeqArgs, ctx: OpContext) -> pd.Series:
-    """--SEQ: 1..n within subject in the given order (SDTMIG 3.4 section 4.1.7: unique within USUBJID)."""
+    """--SEQ: 1..n within subject in the given order (SDTMIG 3.4 section 4.1.7: unique
+    within USUBJID)."""
     return dflags.derive_seq(frame, by=["USUBJID"], order_by=args.order_by).astype(float)
 
 

@@ -34,3 +34,26 @@ def test_mini_study_maps_with_its_own_specs(tmp_path):
         "MINI-01/S2": ["SCRN", "TRTP"],
     }
     assert {"DM", "EX", "VS", "SE", "SV", "TA", "TE", "TV"} <= set(result.datasets)
+
+
+def test_xlsx_export_gives_the_same_datasets(tmp_path):
+    """The same forms exported as XLSX map to byte-identical XPT files."""
+    import shutil
+
+    import pandas as pd
+
+    raw = tmp_path / "raw_xlsx"
+    raw.mkdir()
+    for csv in (DATA / "mini_raw").glob("*.csv"):
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        frame.to_excel(raw / f"{csv.stem}.xlsx", index=False)
+    study = tmp_path / "study"
+    shutil.copytree(DATA / "mini_study", study)
+    text = (study / "study.yaml").read_text()
+    (study / "study.yaml").write_text(
+        text.replace("sponsor: Example Sponsor", "sponsor: Example Sponsor\nraw_format: xlsx")
+    )
+    run_sdtm(DATA / "mini_study", DATA / "mini_raw", tmp_path / "a")
+    run_sdtm(study, raw, tmp_path / "b")
+    for xpt in sorted((tmp_path / "a" / "sdtm").glob("*.xpt")):
+        assert xpt.read_bytes() == (tmp_path / "b" / "sdtm" / xpt.name).read_bytes(), xpt.name

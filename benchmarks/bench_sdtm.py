@@ -19,7 +19,7 @@ from pathlib import Path
 def run(cmd: list[str]) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return wall, max(peak_kib, before) / 1024**2
@@ -37,13 +37,12 @@ def main() -> None:
     print(f"simulate {args.subjects} subjects: {wall:.1f} s, peak RSS {peak:.2f} GiB")
     wall, peak = run([*exe, "sdtm", "--raw", str(raw), "--out", str(args.out)])
     print(f"sdtm {args.subjects} subjects: {wall:.1f} s, peak RSS {peak:.2f} GiB")
-    records = 0
-    import pyreadstat
-
-    for path in sorted((args.out / "sdtm").glob("*.xpt")):
-        _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
-        records += meta.number_rows or 0
-    print(f"records written: {records:,}")
+    sizes = sorted((p.stat().st_size, p.name) for p in (args.out / "sdtm").glob("*.xpt"))
+    total = sum(size for size, _ in sizes) / 1024**2
+    print(
+        f"{len(sizes)} datasets, {total:.0f} MiB; largest: "
+        + ", ".join(f"{name} {size / 1024**2:.0f} MiB" for size, name in sizes[::-1][:4])
+    )
 
 
 if __name__ == "__main__":

@@ -263,6 +263,10 @@ def test_nrind_from_reference_ranges(demo_sdtm):
         num.LBSTRESN < num.LBSTNRLO, "LOW", np.where(num.LBSTRESN > num.LBSTNRHI, "HIGH", "NORMAL")
     )
     assert (num.LBNRIND.to_numpy() == expect).all()
+    censored = lb[lb.LBSTRESC.str.startswith(">") & (lb.LBTESTCD == "PLAT")]
+    assert len(censored) >= 1 and set(censored.LBNRIND) == {"HIGH"}
+    below = lb[(lb.LBSTRESC == "<5") & (lb.LBSTNRLO == 0) & (lb.LBSTNRHI == 5)]
+    assert len(below) >= 1 and set(below.LBNRIND) == {"NORMAL"}
 
 
 def test_visits_unscheduled_and_out_of_window(demo_sdtm, demo_raw):

@@ -15,7 +15,7 @@ from cdisc_mapper.derive import units as dunits
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import ctutil
 from cdisc_mapper.sdtm.conditions import evaluate
-from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
+from cdisc_mapper.sdtm.context import ROW, SRC, OpContext, as_text
 from cdisc_mapper.sdtm.registry import OpArgs, register
 from cdisc_mapper.spec.models import Condition
 from cdisc_mapper.textops import map_unique
@@ -605,21 +605,22 @@ class NrindArgs(OpArgs):
 
 @register("nrind", NrindArgs, origin="Derived", row_local=True)
 def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: OpContext) -> pd.Series:
-    """Reference range indicator LOW/NORMAL/HIGH from the result and its range."""
-
-    def num(name: str) -> pd.Series:
-        s = frame[name]
-        if s.dtype == object:
-            return dresults.parse_numeric_result(s.fillna("").astype(str))["value"]
-        return s.astype(float)
-
-    return dunits_nrind(num(args.value), num(args.low), num(args.high))
-
-
-def dunits_nrind(value: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
+    """Reference range indicator LOW/NORMAL/HIGH from the result and its range
+    (SDTMIG 3.4 --NRIND). A character result keeps its operator: ``<5`` against a range
+    of 0 to 5 is NORMAL, ``>1000`` against an upper limit of 450 is HIGH."""
     from cdisc_mapper.derive import flags
 
-    return flags.derive_nrind(value, low, high).astype(object)
+    def parsed(name: str) -> tuple[pd.Series, pd.Series | None]:
+        s = frame[name]
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            return s.astype(float), None
+        res = dresults.parse_numeric_result(as_text(s))
+        return res["value"], res["operator"]
+
+    value, operator = parsed(args.value)
+    low, _ = parsed(args.low)
+    high, _ = parsed(args.high)
+    return flags.derive_nrind(value, low, high, operator=operator).astype(object)
 
 
 class ConditionArgs(OpArgs):

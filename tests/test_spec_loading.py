@@ -135,3 +135,15 @@ def test_variable_line_is_reported_for_a_bad_op_argument(tmp_path: Path):
         assert f"qs.yaml:{line}" in str(exc) and "value" in str(exc)
     else:
         raise AssertionError("missing argument accepted")
+
+
+def test_yaml_tags_are_a_spec_error(tmp_path: Path):
+    """Found by the property test: an unknown tag must not escape as a YAML exception."""
+    path = tmp_path / "s.yaml"
+    path.write_text("a: 1\nb: !0\n")
+    try:
+        load_spec_yaml(path)
+    except SpecError as exc:
+        assert "s.yaml:2" in str(exc)
+    else:
+        raise AssertionError("tag accepted")

@@ -86,7 +86,14 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path) ->
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
     constructor = _CoreLoader("")
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:  # e.g. an unknown tag such as !foo
+        raise SpecError(
+            f"cannot read this value: {getattr(exc, 'problem', None) or exc}",
+            where=Location(file=str(file), line=node.start_mark.line + 1),
+            hint="spec files use plain YAML values: no tags",
+        ) from None
 
 
 def load_spec_yaml(path: Path) -> SpecDocument:

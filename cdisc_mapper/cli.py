@@ -159,5 +159,39 @@ def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None) -> None
     _run(go, ctx.obj["debug"])
 
 
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--define",
+    "define_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="define.xml to check the data against (default: the one beside the data).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Exit non-zero when findings of this severity exist.",
+)
+@click.pass_context
+def validate(ctx: click.Context, directory: Path, define_path: Path | None, fail_on: str) -> None:
+    """Check the SDTM/ADaM datasets under DIRECTORY; write DIRECTORY/reports/validation.*"""
+
+    def go() -> None:
+        from cdisc_mapper.validate import validate_package, write_reports
+
+        report = validate_package(directory, define=define_path)
+        for path in write_reports(report, directory / "reports"):
+            click.echo(str(path))
+        click.echo(report.summary_line())
+        code = report.exit_code(fail_on)
+        if code:
+            sys.exit(code)
+
+    _run(go, ctx.obj["debug"])
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

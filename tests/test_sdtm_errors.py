@@ -148,3 +148,17 @@ def test_every_command_has_help(cmd):
 
     res = CliRunner().invoke(main, [*cmd, "--help"])
     assert res.exit_code == 0 and "Usage:" in res.output
+
+
+def test_validate_command_writes_reports(demo_sdtm, tmp_path):
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    out, _ = demo_sdtm
+    pkg = tmp_path / "pkg"
+    shutil.copytree(out / "sdtm", pkg / "sdtm")
+    res = CliRunner().invoke(main, ["-q", "validate", str(pkg)])
+    assert res.exit_code == 0, res.output
+    assert (pkg / "reports" / "validation.json").exists()
+    assert "0 errors" in res.output

@@ -1,0 +1,228 @@
+"""Terminology checks (CT): codelist values, code/decode pairs, Y/null flags."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.standards import Codelist
+from cdisc_mapper.validate.context import Context, fmt_value
+from cdisc_mapper.validate.model import ERROR, WARNING, scope
+from cdisc_mapper.validate.package import Dataset, blank, is_char, row_keys
+from cdisc_mapper.validate.registry import check
+
+
+def _codelists(ctx: Context, ds: Dataset, col: str) -> list[Codelist]:
+    meta = ds.ig_variable(ctx.standard_for(ds), col)
+    if meta is None or not meta.codelist_codes:
+        return []
+    found = (ctx.terminology.find(code) for code in meta.codelist_codes)
+    return [cl for cl in found if cl is not None]
+
+
+_NUMERIC_RESULT = re.compile(r"^(?:[<>]=?|=)?\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+
+
+def _numeric_result_variable(ds: Dataset, col: str) -> bool:
+    """--ORRES/--STRESC: their codelist (e.g. LBSTRESC C102580) covers text results only."""
+    return ds.standard == "SDTM" and col[2:] in ("ORRES", "STRESC")
+
+
+def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
+    """Flag values outside the variable's codelists, for extensible or strict lists."""
+    for col in ds.columns:
+        lists = _codelists(ctx, ds, col)
+        if not lists or ds.df[col].dtype.kind in "fiub":
+            continue
+        is_extensible = any(cl.extensible for cl in lists)
+        if is_extensible != extensible:
+            continue
+        skip_numbers = _numeric_result_variable(ds, col)
+        bad = [
+            v
+            for v in ds.uniques(col)
+            if isinstance(v, str)
+            and v
+            and not any(v in cl for cl in lists)
+            and not (skip_numbers and _NUMERIC_RESULT.match(v))
+        ]
+        if not bad:
+            continue
+        names = " or ".join(f"{cl.short_name} ({cl.code or 'sponsor'})" for cl in lists)
+        kind = "extensible" if extensible else "non-extensible"
+        messages: dict[str, str] = {}
+        for value in bad:
+            text = f"{value!r} is not in {kind} codelist {names}"
+            hint = next((t for cl in lists if (t := cl.match(value)) is not None), None)
+            if hint is not None:
+                text += f"; the CDISC submission value is {hint.submission_value!r}"
+            elif extensible:
+                text += " (sponsor extension: declare it in define.xml)"
+            messages[value] = text
+        ctx.flag_values(ds, col, messages)
+
+
+@check(
+    "CT0001",
+    ERROR,
+    "terminology",
+    "Value is not in the variable's non-extensible CDISC codelist",
+    explanation="Values of a variable controlled by a non-extensible codelist (e.g. SEX, "
+    "NY, AGEU) must be submission values of that codelist, exactly (case-sensitive).",
+    reference="SDTMIG v3.4 §4.3; CDISC CT 2025-03-28",
+)
+def non_extensible(ctx: Context, ds: Dataset) -> None:
+    _outside(ctx, ds, extensible=False)
+
+
+@check(
+    "CT0002",
+    WARNING,
+    "terminology",
+    "Value is not in the variable's extensible CDISC codelist (sponsor extension)",
+    explanation="Extensible CDISC codelists may be extended with sponsor terms when no "
+    "CDISC term fits (e.g. QSCAT 'ALSFRS-R': SDTM CT has no ALSFRS-R terminology, so the "
+    "study uses sponsor-defined lists from specs/sponsor/codelists.yaml). Each extension "
+    "must be declared in define.xml; check that no value is a misspelt CDISC term (the "
+    "message names the CDISC term when one matches).",
+    reference="SDTMIG v3.4 §4.3.2",
+)
+def extensible(ctx: Context, ds: Dataset) -> None:
+    _outside(ctx, ds, extensible=True)
+
+
+def _pairs(ds: Dataset) -> list[tuple[str, str]]:
+    cols = set(ds.columns)
+    out: list[tuple[str, str]] = []
+    if ds.standard == "SDTM":
+        for col in ds.columns:
+            if (col.endswith("TESTCD") or col.endswith("PARMCD")) and col[:-2] in cols:
+                out.append((col, col[:-2]))
+        for code, decode in (("ETCD", "ELEMENT"), ("ARMCD", "ARM"), ("ACTARMCD", "ACTARM")):
+            if code in cols and decode in cols:
+                out.append((code, decode))
+        if ds.is_supp and {"QNAM", "QLABEL"} <= cols:
+            out.append(("QNAM", "QLABEL"))
+    else:
+        if {"PARAMCD", "PARAM"} <= cols:
+            out.append(("PARAMCD", "PARAM"))
+        for col in ds.columns:
+            numeric = col + "N"
+            if numeric in cols and is_char(ds.df[col]) and ds.df[numeric].dtype.kind == "f":
+                out.append((numeric, col))
+    return out
+
+
+@check(
+    "CT0003",
+    ERROR,
+    "terminology",
+    "Code and decode are not one-to-one (--TESTCD/--TEST, PARAMCD/PARAM, ...)",
+    explanation="Within a dataset each --TESTCD has exactly one --TEST and vice versa; "
+    "likewise TSPARMCD/TSPARM, ARMCD/ARM, ETCD/ELEMENT, QNAM/QLABEL and in ADaM "
+    "PARAMCD/PARAM and every variable/its numeric version (AVISIT/AVISITN, TRTP/TRTPN).",
+    reference="SDTMIG v3.4 §4.5.3.1; ADaMIG v1.3 §3.3.4",
+)
+def code_decode(ctx: Context, ds: Dataset) -> None:
+    for code, decode in _pairs(ds):
+        a, b = ds.df[code], ds.df[decode]
+        keep = ~(blank(a) | blank(b))
+        if not keep.any():
+            continue
+        pairs = pd.DataFrame({"c": a[keep], "d": b[keep]}).drop_duplicates().astype(object)
+        per_code = pairs.groupby("c", sort=True)["d"].agg(lambda s: sorted(map(fmt_value, s)))
+        per_decode = pairs.groupby("d", sort=True)["c"].agg(lambda s: sorted(map(fmt_value, s)))
+        bad_codes = per_code[per_code.map(len) > 1]
+        bad_decodes = per_decode[per_decode.map(len) > 1]
+        if bad_codes.empty and bad_decodes.empty:
+            continue
+        code_text = {
+            value: f"{code} {fmt_value(value)!r} has {len(decodes)} {decode} values: "
+            + ", ".join(repr(d) for d in decodes)
+            for value, decodes in bad_codes.items()
+        }
+        decode_text = {
+            value: f"{decode} {fmt_value(value)!r} has {len(codes)} {code} values: "
+            + ", ".join(repr(c) for c in codes)
+            for value, codes in bad_decodes.items()
+        }
+        mask = keep & (
+            a.isin(list(code_text)).to_numpy(dtype=bool)
+            | b.isin(list(decode_text)).to_numpy(dtype=bool)
+        )
+        ctx.flag(
+            ds,
+            mask,
+            lambda rows, a=a, b=b, code_text=code_text, decode_text=decode_text: [
+                code_text.get(a.iloc[r]) or decode_text[b.iloc[r]] for r in rows
+            ],
+            variable=code,
+        )
+
+
+@check(
+    "CT0004",
+    ERROR,
+    "terminology",
+    "--TEST is not the CDISC decode of --TESTCD",
+    scope=scope("SDTM"),
+    explanation="Where --TESTCD and --TEST both use CDISC codelists (LBTESTCD/LBTEST, "
+    "VSTESTCD/VSTEST, TSPARMCD/TSPARM...), the pair must share the NCI concept code.",
+    reference="CDISC CT: paired test code / test name codelists",
+)
+def ct_pairing(ctx: Context, ds: Dataset) -> None:
+    for code, decode in _pairs(ds):
+        code_lists = _codelists(ctx, ds, code)
+        decode_lists = _codelists(ctx, ds, decode)
+        if len(code_lists) != 1 or len(decode_lists) != 1:
+            continue
+        code_cl, decode_cl = code_lists[0], decode_lists[0]
+        by_nci = {t.code: t.submission_value for t in decode_cl.terms if t.code}
+        expected: dict[str, str] = {}
+        for value in ds.uniques(code):
+            term = code_cl.term(value) if isinstance(value, str) else None
+            if term is not None and term.code in by_nci:
+                expected[value] = by_nci[term.code]
+        if not expected:
+            continue
+        pair_codes, pairs_known = row_keys(
+            [ds.df[code], ds.df[decode]],
+            [pd.Series(list(expected)), pd.Series(list(expected.values()))],
+        )
+        checked = ds.df[code].isin(list(expected)).to_numpy()
+        mask = checked & ~np.isin(pair_codes, pairs_known) & ~blank(ds.df[decode])
+        codes = ds.df[code]
+        ctx.flag(
+            ds,
+            mask,
+            lambda rows, codes=codes, expected=expected, code=code, decode=decode: [
+                f"expected {decode} {expected[codes.iloc[r]]!r} for {code} {codes.iloc[r]}"
+                for r in rows
+            ],
+            variable=decode,
+        )
+
+
+_Y_NULL_SUFFIXES = ("LOBXFL", "BLFL", "DRVFL", "PRESP")
+
+
+@check(
+    "CT0005",
+    ERROR,
+    "terminology",
+    "Flag must be Y or null",
+    scope=scope("SDTM"),
+    explanation="--LOBXFL, --BLFL, --DRVFL, --PRESP and DTHFL take only 'Y' or null (never 'N').",
+    reference="SDTMIG v3.4 §4.5.9, DM assumptions",
+)
+def y_or_null(ctx: Context, ds: Dataset) -> None:
+    for col in ds.columns:
+        if not (col == "DTHFL" or (len(col) > 4 and col[2:] in _Y_NULL_SUFFIXES)):
+            continue
+        column = ds.df[col]
+        if column.dtype.kind in "fiub":
+            continue
+        mask = ~blank(column) & (column != "Y").to_numpy(dtype=bool)
+        ctx.flag(ds, mask, f"{col} must be 'Y' or null", variable=col)

@@ -1,0 +1,471 @@
+"""Date and timing checks (TM): ISO 8601, study days, order of dates, death, EPOCH, visits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.validate.context import Context, fmt_value
+from cdisc_mapper.validate.model import ERROR, WARNING, scope
+from cdisc_mapper.validate.package import Dataset, blank, codes_in, row_keys
+from cdisc_mapper.validate.registry import check
+from cdisc_mapper.validate.timeutil import compare_dtc, day_number, dtc_problems, duration_invalid
+
+_DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT", "STINT", "ENINT")
+
+
+def _char(ds: Dataset, col: str) -> bool:
+    return ds.df[col].dtype.kind not in "fiub"
+
+
+@check(
+    "TM0001",
+    ERROR,
+    "timing",
+    "Date/time is not ISO 8601",
+    explanation="--DTC variables hold ISO 8601 extended-format dates/times, complete or "
+    "truncated (2016-08, 2016-08-04T13:45), with missing middle components as '-' "
+    "(2003---15), and must be real calendar dates.",
+    reference="SDTMIG v3.4 §4.4.1-4.4.4",
+)
+def iso8601(ctx: Context, ds: Dataset) -> None:
+    for col in ds.columns:
+        if not col.endswith("DTC") or not _char(ds, col):
+            continue
+        reasons = pd.Series(dtc_problems(ds.df[col]), index=ds.df.index)
+        ctx.flag(ds, (reasons != "").to_numpy(), reasons, variable=col)
+
+
+@check(
+    "TM0002",
+    ERROR,
+    "timing",
+    "Duration or interval is not ISO 8601",
+    explanation="--DUR, --ELTM, --EVLINT, --STINT, --ENINT and TEDUR hold ISO 8601 "
+    "durations (P1Y2M, PT30M, P2W); TSVAL values whose TSVCDREF is 'ISO 8601' hold an "
+    "ISO 8601 date or duration.",
+    reference="SDTMIG v3.4 §4.4.3",
+)
+def iso_duration(ctx: Context, ds: Dataset) -> None:
+    for col in ds.columns:
+        if _char(ds, col) and any(col.endswith(s) for s in _DURATION_SUFFIXES) and len(col) > 4:
+            bad = duration_invalid(ds.df[col])
+            ctx.flag(ds, bad, f"{col} is not an ISO 8601 duration", variable=col)
+    if ds.name == "TS" and ds.has("TSVAL", "TSVCDREF"):
+        iso = (ds.df["TSVCDREF"] == "ISO 8601").to_numpy(dtype=bool)
+        bad = iso & duration_invalid(ds.df["TSVAL"]) & (dtc_problems(ds.df["TSVAL"]) != "")
+        ctx.flag(ds, bad, "TSVAL is neither an ISO 8601 date nor a duration", variable="TSVAL")
+
+
+def _dy_pairs(ds: Dataset) -> list[tuple[str, str]]:
+    out = []
+    for dy_suffix, dtc_suffix in (("DY", "DTC"), ("STDY", "STDTC"), ("ENDY", "ENDTC")):
+        dy, dtc = ds.var(dy_suffix), ds.var(dtc_suffix)
+        if dy and dtc:
+            out.append((dy, dtc))
+    return out
+
+
+@check(
+    "TM0003",
+    ERROR,
+    "timing",
+    "Study day is inconsistent with the date and DM.RFSTDTC",
+    scope=scope("SDTM"),
+    explanation="--DY = date - RFSTDTC + 1 on or after the reference start date, "
+    "date - RFSTDTC before it; there is no day 0. Only records with complete dates are "
+    "checked.",
+    reference="SDTMIG v3.4 §4.4.4",
+)
+def study_day(ctx: Context, ds: Dataset) -> None:
+    subjects = ctx.subjects
+    if subjects is None or ds.name == "DM" or "USUBJID" not in ds.df.columns:
+        return
+    pairs = _dy_pairs(ds)
+    if not pairs:
+        return
+    ref = ctx.per_record(ds, subjects["_rf_day"])
+    for dy_col, dtc_col in pairs:
+        if not ds.has_numeric(dy_col):
+            continue
+        dy = ds.df[dy_col].to_numpy(dtype=float)
+        day = day_number(ds.df[dtc_col])
+        expected = day - ref + (day >= ref)
+        zero = dy == 0
+        wrong = ~np.isnan(dy) & ~np.isnan(expected) & (dy != expected)
+
+        def messages(
+            rows: np.ndarray, dy_col=dy_col, dtc_col=dtc_col, expected=expected, zero=zero
+        ) -> list[str]:
+            return [
+                f"{dy_col} is 0 (there is no study day 0)"
+                if zero[r]
+                else f"expected {fmt_value(expected[r])} from {dtc_col} and RFSTDTC"
+                for r in rows
+            ]
+
+        ctx.flag(ds, zero | wrong, messages, variable=dy_col)
+
+
+def _start_end_pairs(ds: Dataset) -> list[tuple[str, str]]:
+    cols = set(ds.columns)
+    pairs: list[tuple[str, str]] = []
+    if ds.standard == "SDTM":
+        if ds.name == "DM":
+            pairs += [("RFSTDTC", "RFENDTC"), ("RFXSTDTC", "RFXENDTC")]
+        st, en = ds.var("STDTC"), ds.var("ENDTC")
+        if st and en:
+            pairs.append((st, en))
+    else:
+        for st, en in (
+            ("ASTDT", "AENDT"),
+            ("ASTDTM", "AENDTM"),
+            ("TRTSDT", "TRTEDT"),
+            ("TRTSDTM", "TRTEDTM"),
+            ("APERSDT", "APEREDT"),
+        ):
+            pairs.append((st, en))
+        for col in ds.columns:
+            if col.startswith("TR") and col.endswith("SDT") and len(col) == 7:
+                pairs.append((col, col[:4] + "EDT"))
+    return [(a, b) for a, b in pairs if a in cols and b in cols]
+
+
+@check(
+    "TM0004",
+    ERROR,
+    "timing",
+    "End date is before the start date",
+    explanation="--ENDTC must not precede --STDTC (compared at their common precision: "
+    "2016-08 vs 2016-08-04 is not a conflict); likewise RFENDTC/RFSTDTC, "
+    "RFXENDTC/RFXSTDTC and ADaM AENDT/ASTDT, TRTEDT/TRTSDT.",
+    reference="SDTMIG v3.4 §4.4",
+)
+def end_before_start(ctx: Context, ds: Dataset) -> None:
+    for st, en in _start_end_pairs(ds):
+        if ds.standard == "SDTM":
+            order = compare_dtc(ds.df[st], ds.df[en])
+            bad = order > 0
+        elif ds.has_numeric(st, en):
+            a = ds.df[st].to_numpy(dtype=float)
+            b = ds.df[en].to_numpy(dtype=float)
+            bad = ~np.isnan(a) & ~np.isnan(b) & (b < a)
+        else:
+            continue
+        starts = ds.df[st]
+        ctx.flag(
+            ds,
+            bad,
+            lambda rows, st=st, en=en, starts=starts: [
+                f"{en} is before {st} {fmt_value(starts.iloc[r])!r}" for r in rows
+            ],
+            variable=en,
+        )
+
+
+@check(
+    "TM0005",
+    ERROR,
+    "timing",
+    "Date is after the subject's death (DM.DTHDTC)",
+    scope=scope("SDTM"),
+    explanation="No observation, intervention or event can start or end after death; "
+    "compared at the common precision of the two dates.",
+    reference="SDTMIG v3.4 DM assumptions (DTHDTC)",
+)
+def after_death(ctx: Context, ds: Dataset) -> None:
+    subjects = ctx.subjects
+    if (
+        subjects is None
+        or "DTHDTC" not in subjects.columns
+        or ds.name == "DM"
+        or ds.is_supp
+        or "USUBJID" not in ds.df.columns
+    ):
+        return
+    death = subjects["DTHDTC"]
+    death = death[~blank(death)]
+    if death.empty:
+        return
+    death_of = pd.Series(ctx.per_record(ds, death, missing=""), index=ds.df.index)
+    rows = np.flatnonzero((death_of != "").to_numpy())
+    if rows.size == 0:
+        return
+    sub_death = death_of.iloc[rows].reset_index(drop=True)
+    for suffix in ("DTC", "STDTC", "ENDTC"):
+        col = ds.var(suffix)
+        if col is None:
+            continue
+        after = compare_dtc(ds.df[col].iloc[rows].reset_index(drop=True), sub_death) > 0
+        mask = np.zeros(ds.n, dtype=bool)
+        mask[rows[after]] = True
+        ctx.flag(
+            ds,
+            mask,
+            lambda flagged, col=col: [
+                f"{col} is after death on {death_of.iloc[r]}" for r in flagged
+            ],
+            variable=col,
+        )
+
+
+def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(mismatch, outside, expected-epochs text) per record, or None when not checkable."""
+    key = ("epoch", ds.name)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    result = None
+    se = ctx.get("SE")
+    date_col = ds.var("DTC") or ds.var("STDTC")
+    if (
+        se is not None
+        and ds.name not in ("SE", "DM")
+        and not ds.is_supp
+        and "EPOCH" in ds.df.columns
+        and "USUBJID" in ds.df.columns
+        and date_col is not None
+        and se.has("USUBJID", "SESTDTC", "EPOCH")
+    ):
+        result = _epoch_match(ds, se, date_col)
+    ctx.cache[key] = result
+    return result
+
+
+def _epoch_match(ds: Dataset, se: Dataset, date_col: str) -> tuple[np.ndarray, ...]:
+    elements = pd.DataFrame(
+        {
+            "subj": se.df["USUBJID"].to_numpy(dtype=object),
+            "st": day_number(se.df["SESTDTC"]),
+            "en": day_number(se.df["SEENDTC"]) if "SEENDTC" in se.df.columns else np.nan,
+            "epoch": se.df["EPOCH"].to_numpy(dtype=object),
+        }
+    )
+    elements = elements[~np.isnan(elements["st"])]
+    elements["en"] = elements["en"].fillna(np.inf)
+    elements = elements.sort_values(["subj", "st", "en"], kind="stable")
+    same = elements["subj"].eq(elements["subj"].shift())
+    elements["prev_en"] = elements["en"].shift().where(same, -np.inf)
+    elements["prev_epoch"] = elements["epoch"].shift().where(same, "")
+    epoch = ds.df["EPOCH"]
+    day = day_number(ds.df[date_col])
+    rows = np.flatnonzero(~np.isnan(day) & ~blank(epoch))
+    mismatch = np.zeros(ds.n, dtype=bool)
+    outside = np.zeros(ds.n, dtype=bool)
+    expected = np.full(ds.n, "", dtype=object)
+    if rows.size == 0 or elements.empty:
+        return mismatch, outside, expected
+    cats = pd.Index(pd.unique(elements["subj"].to_numpy()))
+    records = pd.DataFrame(
+        {"row": rows, "subj": codes_in(ds.df["USUBJID"], cats)[rows], "day": day[rows]}
+    )
+    records = records[records["subj"] >= 0]
+    elements["subj"] = cats.get_indexer(elements["subj"].to_numpy())
+    merged = pd.merge_asof(
+        records.sort_values("day", kind="stable"),
+        elements.sort_values("st", kind="stable"),
+        left_on="day",
+        right_on="st",
+        by="subj",
+        direction="backward",
+    )
+    have = epoch.iloc[merged["row"].to_numpy()].to_numpy(dtype=object)
+    in_elem = merged["st"].notna().to_numpy() & (merged["day"] <= merged["en"]).to_numpy()
+    in_prev = merged["st"].notna().to_numpy() & (merged["day"] <= merged["prev_en"]).to_numpy()
+    ok = (in_elem & (have == merged["epoch"].to_numpy(dtype=object))) | (
+        in_prev & (have == merged["prev_epoch"].to_numpy(dtype=object))
+    )
+    found = in_elem | in_prev
+    row_idx = merged["row"].to_numpy()
+    mismatch[row_idx[found & ~ok]] = True
+    out_rows = set(rows) - set(records["row"]) | set(row_idx[~found])
+    outside[np.fromiter(out_rows, dtype=np.int64)] = True
+    flagged = found & ~ok
+    cur = merged["epoch"].to_numpy(dtype=object)
+    prev = merged["prev_epoch"].to_numpy(dtype=object)
+    expected[row_idx[flagged]] = [
+        f"{p} or {c}" if both else (c if inside else p)
+        for p, c, both, inside in zip(
+            prev[flagged],
+            cur[flagged],
+            (in_elem & in_prev)[flagged],
+            in_elem[flagged],
+            strict=True,
+        )
+    ]
+    return mismatch, outside, expected
+
+
+@check(
+    "TM0006",
+    ERROR,
+    "timing",
+    "EPOCH differs from the subject's element (SE) on that date",
+    scope=scope("SDTM"),
+    explanation="EPOCH is the epoch of the SE element whose SESTDTC-SEENDTC span holds the "
+    "record's --DTC (or --STDTC). On a day where one element ends and the next starts, "
+    "either epoch is accepted (dates are compared by day).",
+    reference="SDTMIG v3.4 §4.4.10, §5.2 (SE)",
+)
+def epoch_vs_se(ctx: Context, ds: Dataset) -> None:
+    status = _epoch_status(ctx, ds)
+    if status is None:
+        return
+    mismatch, _, expected = status
+    ctx.flag(
+        ds,
+        mismatch,
+        lambda rows: [f"expected EPOCH {expected[r]} (SE)" for r in rows],
+        variable="EPOCH",
+    )
+
+
+@check(
+    "TM0007",
+    WARNING,
+    "timing",
+    "EPOCH is populated but the date is outside every SE element of the subject",
+    scope=scope("SDTM"),
+    explanation="A record dated before the subject's first element or after the last one "
+    "has no epoch in SE; EPOCH should then be null (e.g. medical history or prior "
+    "medications).",
+    reference="SDTMIG v3.4 §4.4.10",
+)
+def epoch_outside_se(ctx: Context, ds: Dataset) -> None:
+    status = _epoch_status(ctx, ds)
+    if status is None:
+        return
+    ctx.flag(
+        ds,
+        status[1],
+        "date is outside the subject's SE elements but EPOCH is set",
+        variable="EPOCH",
+    )
+
+
+def _visit_pairs(ctx: Context) -> pd.DataFrame:
+    key = ("visit-pairs",)
+    if key not in ctx.cache:
+        frames = []
+        for ds in ctx.sdtm():
+            if ds.has("VISITNUM", "VISIT"):
+                pairs = ds.df[["VISITNUM", "VISIT"]].drop_duplicates().astype({"VISIT": object})
+                pairs = pairs[pairs["VISITNUM"].notna() & (pairs["VISIT"] != "")]
+                frames.append(pairs.assign(dataset=ds.name))
+        ctx.cache[key] = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=["VISITNUM", "VISIT", "dataset"])
+        )
+    return ctx.cache[key]
+
+
+@check(
+    "TM0008",
+    ERROR,
+    "timing",
+    "VISITNUM and VISIT are not one-to-one across the package",
+    scope=scope("SDTM"),
+    explanation="Each VISITNUM has one VISIT name and each VISIT one VISITNUM, in every "
+    "dataset and in TV and SV.",
+    reference="SDTMIG v3.4 §4.4.5",
+)
+def visit_one_to_one(ctx: Context, ds: Dataset) -> None:
+    if not ds.has("VISITNUM", "VISIT"):
+        return
+    pairs = _visit_pairs(ctx)
+    unique = pairs.drop_duplicates(["VISITNUM", "VISIT"])
+    names = unique.groupby("VISITNUM")["VISIT"].agg(lambda s: sorted(s, key=fmt_value))
+    nums = unique.groupby("VISIT")["VISITNUM"].agg(lambda s: sorted(s, key=fmt_value))
+    bad_num = names[names.map(len) > 1]
+    bad_name = nums[nums.map(len) > 1]
+    if bad_num.empty and bad_name.empty:
+        return
+    num_text = {}
+    for num, visits in bad_num.items():
+        where = {
+            v: sorted(
+                pairs.loc[(pairs["VISITNUM"] == num) & (pairs["VISIT"] == v), "dataset"], key=str
+            )
+            for v in visits
+        }
+        num_text[num] = f"VISITNUM {fmt_value(num)} is named " + "; ".join(
+            f"{v!r} in {', '.join(d)}" for v, d in where.items()
+        )
+    name_text = {
+        name: f"VISIT {name!r} has VISITNUM " + ", ".join(map(fmt_value, numbers))
+        for name, numbers in bad_name.items()
+    }
+    visitnum, visit = ds.df["VISITNUM"], ds.df["VISIT"]
+    mask = visitnum.isin(list(num_text)).to_numpy(dtype=bool) | visit.isin(
+        list(name_text)
+    ).to_numpy(dtype=bool)
+    ctx.flag(
+        ds,
+        mask,
+        lambda rows: [num_text.get(visitnum.iloc[r]) or name_text[visit.iloc[r]] for r in rows],
+        variable="VISITNUM",
+    )
+
+
+@check(
+    "TM0009",
+    ERROR,
+    "timing",
+    "Subject visit is not in SV",
+    scope=scope("SDTM"),
+    explanation="Every (USUBJID, VISITNUM) used in a domain must have a record in SV "
+    "(one record per actual visit per subject).",
+    reference="SDTMIG v3.4 §5.3 (SV)",
+)
+def visit_in_sv(ctx: Context, ds: Dataset) -> None:
+    sv = ctx.get("SV")
+    if sv is None:
+        ctx.skip("no SV dataset")
+    assert sv is not None
+    if ds.name == "SV" or ds.is_supp or not ds.has("USUBJID", "VISITNUM"):
+        return
+    if not sv.has("USUBJID", "VISITNUM"):
+        return
+    keys, sv_keys = row_keys(
+        [ds.df["USUBJID"], ds.df["VISITNUM"]], [sv.df["USUBJID"], sv.df["VISITNUM"]]
+    )
+    have = ds.df["VISITNUM"].notna().to_numpy()
+    present = np.isin(keys, sv_keys)
+    ctx.flag(ds, have & ~present, "subject has no SV record for this VISITNUM", variable="VISITNUM")
+
+
+@check(
+    "TM0010",
+    ERROR,
+    "timing",
+    "Planned visit in SV is not in TV (or has another name there)",
+    scope=scope("SDTM", datasets=("SV",)),
+    explanation="Planned visits (SVPRESP = 'Y', or no SVUPDES) are defined in TV with the "
+    "same VISITNUM and VISIT; unplanned visits are in SV only.",
+    reference="SDTMIG v3.4 §7.3.1 (TV), §5.3 (SV)",
+)
+def sv_in_tv(ctx: Context, ds: Dataset) -> None:
+    tv = ctx.get("TV")
+    if tv is None:
+        ctx.skip("no TV dataset")
+    assert tv is not None
+    if ds.name != "SV" or not ds.has("VISITNUM") or not tv.has("VISITNUM"):
+        return
+    if "SVPRESP" in ds.df.columns:
+        planned = (ds.df["SVPRESP"] == "Y").to_numpy(dtype=bool)
+    elif "SVUPDES" in ds.df.columns:
+        planned = blank(ds.df["SVUPDES"])
+    else:
+        planned = np.ones(ds.n, dtype=bool)
+    tv_names = tv.df.drop_duplicates("VISITNUM").set_index("VISITNUM")
+    in_tv = ds.df["VISITNUM"].isin(tv_names.index).to_numpy()
+    ctx.flag(ds, planned & ~in_tv, "planned visit is not in TV", variable="VISITNUM")
+    if "VISIT" in ds.df.columns and "VISIT" in tv.df.columns:
+        want = ds.df["VISITNUM"].map(tv_names["VISIT"].astype(object)).astype(object)
+        bad = planned & in_tv & (want != ds.df["VISIT"].astype(object)).to_numpy(dtype=bool)
+        ctx.flag(
+            ds,
+            bad,
+            lambda rows: [f"VISIT differs from TV: {want.iloc[r]!r}" for r in rows],
+            variable="VISIT",
+        )

@@ -1,0 +1,231 @@
+"""Running the registered checks over a package: :func:`validate_package`."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
+from cdisc_mapper.validate.context import Context, SkipCheck
+from cdisc_mapper.validate.define_xml import merge_defines, read_define
+from cdisc_mapper.validate.errors import ValidationInputError
+from cdisc_mapper.validate.model import (
+    ERROR,
+    CheckResult,
+    CheckSpec,
+    DatasetSummary,
+    ValidationReport,
+)
+from cdisc_mapper.validate.package import Dataset, discover, iter_files, read_dataset
+from cdisc_mapper.validate.recon import find_reconciliation, read_reconciliation
+from cdisc_mapper.validate.registry import check, registered_checks
+
+DEFAULT_LIMIT = 1000
+"""Findings kept per check and dataset; the rest are counted."""
+
+
+@check(
+    "VX0001",
+    ERROR,
+    "validator",
+    "A check failed with an internal error",
+    explanation="A bug in the validator, not necessarily in the data: the check was "
+    "interrupted on this dataset. Please report it with the message.",
+)
+def _internal_error(ctx: Context, ds: Dataset) -> None:  # pragma: no cover - placeholder
+    """Findings of this ID are produced by the runner when a check raises."""
+
+
+def _applies(spec: CheckSpec, ds: Dataset) -> bool:
+    sc = spec.scope
+    if sc.standard != "any" and sc.standard != ds.standard:
+        return False
+    if sc.classes is not None and ds.class_ not in sc.classes:
+        return False
+    return sc.datasets is None or ds.name in sc.datasets or ds.domain in sc.datasets
+
+
+def load_package(path: Path, *, encoding: str | None = None) -> tuple[Path, dict[str, Dataset]]:
+    """Find and read every dataset of the package (see :func:`validate_package`)."""
+    root, files = discover(Path(path))
+    sdtmig, adamig = load_sdtmig(), load_adamig()
+    datasets: dict[str, Dataset] = {}
+    for file in iter_files(root, files):
+        ds = read_dataset(root, file, encoding=encoding, sdtmig=sdtmig, adamig=adamig)
+        if ds.name in datasets:
+            raise ValidationInputError(
+                f"dataset {ds.name} is in two files: {datasets[ds.name].file} and {ds.file}",
+                where=str(root),
+                hint="validate one package at a time",
+            )
+        datasets[ds.name] = ds
+    return root, dict(sorted(datasets.items()))
+
+
+def validate_package(
+    path: Path,
+    *,
+    define: Path | Sequence[Path] | None = None,
+    encoding: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    checks: list[str] | None = None,
+) -> ValidationReport:
+    """Validate the datasets under ``path`` and return the report.
+
+    Args:
+        path: a package folder (``path/sdtm`` and/or ``path/adam``, or ``.xpt`` files
+            directly in ``path``), or one ``.xpt`` file.
+        define: a define.xml to compare with the datasets (DD checks), or several (one
+            per standard, e.g. ``[out/sdtm/define.xml, out/adam/define.xml]``); a define
+            is compared with the datasets of the standard it describes. None skips them.
+        encoding: character encoding of the XPT files (e.g. ``"WINDOWS-1252"``); None
+            lets readstat decide.
+        limit: findings kept per check and dataset (the rest are counted, not listed).
+        checks: IDs of the checks to run (default: all registered).
+
+    Raises:
+        ValidationInputError: the folder is missing or holds no ``.xpt`` file, a file is
+            not a readable/complete XPORT file, or ``define`` is missing or not
+            Define-XML.
+    """
+    define_paths = _define_paths(define)
+    define_meta = merge_defines([read_define(p) for p in define_paths]) if define_paths else None
+    root, datasets = load_package(Path(path), encoding=encoding)
+    recon_path = find_reconciliation(root)
+    recon_rows, recon_error = (
+        read_reconciliation(recon_path) if recon_path is not None else (None, None)
+    )
+    terminology = load_terminology()
+    ctx = Context(
+        root,
+        datasets,
+        sdtmig=load_sdtmig(),
+        adamig=load_adamig(),
+        terminology=terminology,
+        define=define_meta,
+        define_path=define_paths[0] if define_paths else None,
+        define_paths=define_paths,
+        reconciliation=recon_rows,
+        reconciliation_error=recon_error,
+        limit=limit,
+    )
+    specs = registered_checks()
+    if checks is not None:
+        unknown = sorted(set(checks) - {s.id for s in specs})
+        if unknown:
+            raise ValidationInputError(f"unknown check IDs: {', '.join(unknown)}")
+        specs = [s for s in specs if s.id in checks or s.id == "VX0001"]
+    internal = next(s for s in specs if s.id == "VX0001")
+    results: list[CheckResult] = []
+    for spec in specs:
+        if spec.id == "VX0001":
+            continue
+        results.append(_run_check(ctx, spec, internal))
+    results.append(_result(ctx, internal, "failed" if ctx.counts[internal.id] else "passed", ""))
+    results.sort(key=lambda r: r.spec.id)
+    findings = sorted(ctx.findings, key=lambda f: f.sort_key())
+    return ValidationReport(
+        package=str(root),
+        datasets=[_summary(ds) for ds in datasets.values()],
+        findings=findings,
+        checks=results,
+        reconciliation=recon_rows,
+        define=", ".join(p.name for p in define_paths) if define_paths else None,
+        standards={
+            "SDTMIG": ctx.sdtmig.version,
+            "ADaMIG": ctx.adamig.version,
+            **{f"CT {k}": v for k, v in sorted(terminology.versions.items())},
+        },
+    )
+
+
+def _define_paths(define: Path | Sequence[Path] | None) -> tuple[Path, ...]:
+    if define is None:
+        return ()
+    if isinstance(define, str | Path):
+        return (Path(define),)
+    return tuple(Path(p) for p in define)
+
+
+def _run_check(ctx: Context, spec: CheckSpec, internal: CheckSpec) -> CheckResult:
+    ctx.current = spec
+    notes: list[str] = []
+    ran = False
+    if spec.scope.package:
+        applicable = spec.scope.standard == "any" or any(
+            d.standard == spec.scope.standard for d in ctx.datasets.values()
+        )
+        if not applicable:
+            return _result(ctx, spec, "not applicable", "")
+        try:
+            spec.func(ctx)
+            ran = True
+        except SkipCheck as skip:
+            notes.append(str(skip))
+        except Exception as exc:  # a validator bug must not hide the other checks
+            _report_crash(ctx, internal, spec, None, exc)
+            ran = True
+    else:
+        for ds in ctx.datasets.values():
+            if not _applies(spec, ds):
+                continue
+            ctx.current = spec
+            try:
+                spec.func(ctx, ds)
+                ran = True
+            except SkipCheck as skip:
+                notes.append(str(skip))
+                break
+            except Exception as exc:
+                _report_crash(ctx, internal, spec, ds, exc)
+                ran = True
+    if notes and not ran:
+        return _result(ctx, spec, "skipped", notes[0])
+    if not ran and not notes:
+        return _result(ctx, spec, "not applicable", "")
+    status = "failed" if ctx.counts[spec.id] else "passed"
+    return _result(ctx, spec, status, notes[0] if notes else "")
+
+
+def _report_crash(
+    ctx: Context, internal: CheckSpec, spec: CheckSpec, ds: Dataset | None, exc: Exception
+) -> None:
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    ctx.current = internal
+    ctx.note(
+        f"check {spec.id} crashed: {type(exc).__name__}: {exc} "
+        f"({Path(frame.filename).name}:{frame.lineno})",
+        dataset=ds.name if ds is not None else "",
+    )
+    ctx.current = spec
+
+
+def _result(ctx: Context, spec: CheckSpec, status: str, note: str) -> CheckResult:
+    return CheckResult(
+        spec=spec,
+        findings=ctx.counts[spec.id],
+        suppressed=ctx.suppressed[spec.id],
+        status=status,  # type: ignore[arg-type]
+        note=note,
+    )
+
+
+def _summary(ds: Dataset) -> DatasetSummary:
+    if ds.ig_name is None:
+        metadata = "none"
+    elif ds.standard == "ADaM":
+        metadata = f"ADaMIG 1.3 {ds.ig_name}"
+    else:
+        metadata = f"SDTMIG 3.4 {ds.ig_name}"
+    return DatasetSummary(
+        name=ds.name,
+        file=ds.file,
+        standard=ds.standard,
+        domain=ds.domain,
+        class_=ds.class_,
+        label=ds.meta.label,
+        records=ds.n,
+        variables=len(ds.columns),
+        metadata=metadata,
+    )

@@ -1,0 +1,343 @@
+"""Finding and reading the datasets of a package (SDTM and/or ADaM XPT files).
+
+A package folder is ``DIR`` holding ``sdtm/`` and/or ``adam/`` subfolders, or ``DIR``
+itself holding ``.xpt`` files written by any tool. Each file is read with
+:func:`cdisc_mapper.xpt.read_xpt` (pyreadstat; never ``pandas.read_sas``, which misreads
+IBM zero and may drop trailing blank records) and classified: standard (SDTM/ADaM),
+domain, observation class, the implementation-guide metadata that applies, and the
+``--SEQ`` variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.errors import CdiscMapperError, XptError
+from cdisc_mapper.standards import Standard, VariableMeta
+from cdisc_mapper.validate.errors import ValidationInputError
+from cdisc_mapper.validate.fastxpt import LayoutError, read_xpt_fast
+from cdisc_mapper.xpt import XptMetadata, read_xpt
+
+_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+_SDTM_DIR = "sdtm"
+_ADAM_DIR = "adam"
+
+#: SDTM relationship datasets that are not domains.
+RELATIONSHIP_DATASETS = frozenset({"RELREC", "RELSUB", "RELSPEC"})
+#: ADaM structure names used as classes (``scope(classes=...)``).
+ADSL, BDS, TTE, OCCDS, ADAM_OTHER = "ADSL", "BDS", "TTE", "OCCDS", "OTHER"
+
+
+@dataclass
+class Dataset:
+    """One dataset of the package, read and classified.
+
+    Attributes:
+        name: dataset name (uppercase), from the file's header or else the file name.
+        file: path relative to the package folder, for reports.
+        df: the records (see :func:`cdisc_mapper.xpt.read_xpt`); row ``i`` is record ``i+1``.
+        meta: the file's own metadata (labels, types, lengths, formats).
+        standard: ``"SDTM"`` or ``"ADaM"``.
+        domain: SDTM domain code (``QS`` for a split ``QSPH``; ``SUPPAE`` keeps its name;
+            ``RELREC``); for ADaM the dataset name.
+        class_: SDTM observation class (``Findings``...; inferred from the variables when
+            the domain is not in the loaded SDTMIG metadata) or ADaM structure (``ADSL``,
+            ``BDS``, ``TTE``, ``OCCDS``, ``OTHER``).
+        ig_name: the name to look up in the implementation guide (``AE``, ``SUPPAE``,
+            ``BDS``...), or ``None`` when the standard metadata has no such dataset.
+        seq_var: ``--SEQ`` (SDTM) or ``ASEQ`` (ADaM) when present.
+    """
+
+    name: str
+    file: str
+    path: Path
+    df: pd.DataFrame
+    meta: XptMetadata
+    standard: str
+    domain: str
+    class_: str
+    ig_name: str | None
+    seq_var: str | None
+    _ig_vars: dict[str, VariableMeta | None] = field(default_factory=dict, repr=False)
+    _uniques: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def n(self) -> int:
+        """Number of records."""
+        return len(self.df)
+
+    @property
+    def columns(self) -> list[str]:
+        """Variable names in file order."""
+        return list(self.df.columns)
+
+    @property
+    def is_supp(self) -> bool:
+        """Whether this is a SUPP-- (supplemental qualifiers) dataset."""
+        return self.standard == "SDTM" and self.name.startswith("SUPP")
+
+    @property
+    def prefix(self) -> str:
+        """The two-letter variable prefix (``--``) of an SDTM domain, e.g. ``LB``."""
+        return self.name[:2] if self.standard == "SDTM" else ""
+
+    def has(self, *names: str) -> bool:
+        """Whether every variable in ``names`` is present."""
+        return all(n in self.df.columns for n in names)
+
+    def has_numeric(self, *names: str) -> bool:
+        """Whether every variable in ``names`` is present and numeric (checks that do
+        arithmetic skip a mistyped variable; SD0004 reports the type)."""
+        return all(n in self.df.columns and self.df[n].dtype.kind in "fiub" for n in names)
+
+    def var(self, suffix: str) -> str | None:
+        """The domain variable ``--suffix`` (``var("TESTCD")`` -> ``LBTESTCD``) if present."""
+        name = self.prefix + suffix
+        return name if self.prefix and name in self.df.columns else None
+
+    def usubjid(self) -> pd.Series | None:
+        """USUBJID per record, or None when the dataset has none."""
+        return self.df["USUBJID"] if "USUBJID" in self.df.columns else None
+
+    def uniques(self, name: str) -> np.ndarray:
+        """Distinct values of a variable (cached; blank text as ``""``, NaN kept)."""
+        if name not in self._uniques:
+            self._uniques[name] = distinct(self.df[name])
+        return self._uniques[name]
+
+    def ig_variable(self, standard: Standard | None, name: str) -> VariableMeta | None:
+        """Implementation-guide metadata of variable ``name`` (cached), or None."""
+        if standard is None or self.ig_name is None:
+            return None
+        if name not in self._ig_vars:
+            self._ig_vars[name] = standard.variable(self.ig_name, name)
+        return self._ig_vars[name]
+
+
+def discover(path: Path) -> tuple[Path, list[Path]]:
+    """The package root and its ``.xpt`` files (``root/sdtm``, ``root/adam``, ``root``).
+
+    Raises:
+        ValidationInputError: the path does not exist, is a file that is not ``.xpt``, or
+            the folder holds no ``.xpt`` files.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValidationInputError(
+            "package folder not found",
+            where=str(path),
+            hint="give the output folder of `cdisc-mapper sdtm` or a folder of .xpt files",
+        )
+    if path.is_file():
+        if path.suffix.lower() != ".xpt":
+            raise ValidationInputError(
+                "not a folder or a .xpt file",
+                where=str(path),
+                hint="give the folder that holds sdtm/, adam/ or .xpt files",
+            )
+        return path.parent, [path]
+    files: list[Path] = []
+    for folder in (path / _SDTM_DIR, path / _ADAM_DIR, path):
+        if folder.is_dir():
+            files.extend(
+                sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".xpt")
+            )
+    if not files:
+        raise ValidationInputError(
+            "no .xpt files found",
+            where=str(path),
+            hint=f"looked in {path}, {path / _SDTM_DIR} and {path / _ADAM_DIR}",
+        )
+    return path, files
+
+
+def _integrity_problem(path: Path, meta: XptMetadata) -> str | None:
+    """Why an XPORT v5 file looks truncated, or None.
+
+    A v5 file is a sequence of 80-byte records; the observations are fixed-length records
+    after the ``OBS`` header, padded with blanks to a multiple of 80 bytes. readstat reads
+    a truncated file silently (dropping the incomplete observation), so check the layout.
+    """
+    size = path.stat().st_size
+    if size % 80:
+        return f"file size {size} bytes is not a multiple of 80 (the file is truncated)"
+    obs_len = sum(v.length or 8 for v in meta.variables)
+    with path.open("rb") as handle:
+        head = handle.read(min(size, 1 << 20))
+        start = head.find(_OBS_HEADER)
+        if start < 0 or obs_len <= 0:
+            return None  # v8 or an unusual writer: nothing more to verify
+        start += 80
+        full, rest = divmod(size - start, obs_len)
+        if not rest:
+            return None
+        handle.seek(start + full * obs_len)
+        tail = handle.read(rest)
+    if tail.strip(b" \x00"):
+        return (
+            f"the last observation is incomplete ({rest} of {obs_len} bytes): the file is truncated"
+        )
+    return None
+
+
+def _read(path: Path, encoding: str | None) -> tuple[pd.DataFrame, XptMetadata]:
+    """The fast vectorised reader for plain v5 files, else read_xpt (pyreadstat)."""
+    try:
+        return read_xpt_fast(path, encoding=encoding)
+    except LayoutError:
+        return read_xpt(path, encoding=encoding)
+    except OSError as exc:
+        raise XptError(f"cannot open the file: {exc.strerror or exc}") from exc
+
+
+def read_dataset(
+    root: Path, path: Path, *, encoding: str | None, sdtmig: Standard, adamig: Standard
+) -> Dataset:
+    """Read and classify one file.
+
+    Raises:
+        ValidationInputError: the file is not a readable, complete SAS transport file.
+    """
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    try:
+        df, meta = _read(path, encoding)
+    except CdiscMapperError as exc:
+        raise ValidationInputError(
+            f"cannot read dataset: {exc.message}",
+            where=rel,
+            hint="is it a SAS XPORT v5 file? regenerate it, or remove it from the folder",
+        ) from exc
+    problem = _integrity_problem(path, meta)
+    if problem:
+        raise ValidationInputError(
+            problem, where=rel, hint="the file was cut short; regenerate or copy it again"
+        )
+    df = df.reset_index(drop=True)
+    name = (meta.dataset or path.stem).strip().upper()
+    in_adam_dir = path.parent.name.lower() == _ADAM_DIR
+    in_sdtm_dir = path.parent.name.lower() == _SDTM_DIR
+    is_adam = in_adam_dir or (not in_sdtm_dir and name.startswith("AD"))
+    if is_adam:
+        class_ = adam_class(name, df)
+        ig_name = _adam_ig_name(name, class_, adamig)
+        seq_var = "ASEQ" if "ASEQ" in df.columns else None
+        return Dataset(name, rel, path, df, meta, "ADaM", name, class_, ig_name, seq_var)
+    domain = sdtm_domain(name)
+    ig_name: str | None = None
+    class_ = ""
+    if sdtmig.has_dataset(name):
+        ig_name = name
+    elif name.startswith("SUPP") and sdtmig.has_dataset("SUPPQUAL"):
+        ig_name = "SUPPQUAL"
+    elif sdtmig.has_dataset(domain):
+        ig_name = domain
+    if ig_name is not None:
+        class_ = sdtmig.dataset(ig_name).class_
+    else:
+        class_ = infer_sdtm_class(name, domain, df)
+    seq = domain + "SEQ"
+    seq_var = seq if seq in df.columns and not name.startswith("SUPP") else None
+    return Dataset(name, rel, path, df, meta, "SDTM", domain, class_, ig_name, seq_var)
+
+
+def sdtm_domain(name: str) -> str:
+    """Domain code of an SDTM dataset name: ``QSPH`` -> ``QS``; SUPP/REL names unchanged."""
+    if name.startswith("SUPP") or name in RELATIONSHIP_DATASETS or len(name) < 2:
+        return name
+    return name[:2]
+
+
+def infer_sdtm_class(name: str, domain: str, df: pd.DataFrame) -> str:
+    """Observation class of a domain the loaded SDTMIG metadata does not describe."""
+    cols = set(df.columns)
+    if name.startswith("SUPP") or name in RELATIONSHIP_DATASETS:
+        return "Relationship"
+    if domain + "TESTCD" in cols:
+        return "Findings"
+    if domain + "TRT" in cols:
+        return "Interventions"
+    if domain + "TERM" in cols:
+        return "Events"
+    if "USUBJID" not in cols:
+        return "Special-Purpose" if "SPDEVID" in cols else "Trial Design"
+    return "Special-Purpose"
+
+
+def adam_class(name: str, df: pd.DataFrame) -> str:
+    """ADaM structure of a dataset: ADSL, TTE, BDS, OCCDS or OTHER."""
+    cols = set(df.columns)
+    if name == "ADSL":
+        return ADSL
+    if "PARAMCD" in cols:
+        return TTE if "CNSR" in cols else BDS
+    if name == "ADAE" or {"AETERM", "AEDECOD"} <= cols:
+        return OCCDS
+    return ADAM_OTHER
+
+
+def _adam_ig_name(name: str, class_: str, adamig: Standard) -> str | None:
+    if class_ == OCCDS and name != "ADAE":
+        return None  # the hand-curated OCCDS metadata describes ADAE only
+    return class_ if adamig.has_dataset(class_) else None
+
+
+def iter_files(root: Path, files: list[Path]) -> Iterator[Path]:
+    """Files in report order (folder, then name)."""
+    yield from sorted(files, key=lambda p: (p.parent.as_posix(), p.name.lower()))
+
+
+def blank(series: pd.Series) -> np.ndarray:
+    """True where a value is missing: NaN for numbers, empty text for characters.
+
+    :func:`cdisc_mapper.xpt.read_xpt` returns SAS blank character values as ``""`` with
+    trailing blanks removed, so an all-blank value is ``""``.
+    """
+    if series.dtype.kind in "fiub":
+        return series.isna().to_numpy()
+    return (series.isna() | (series == "")).to_numpy(dtype=bool)
+
+
+def is_char(series: pd.Series) -> bool:
+    """Whether a column holds text (object, string or categorical of text)."""
+    return series.dtype.kind not in "fiubcmM"
+
+
+def distinct(series: pd.Series) -> np.ndarray:
+    """Distinct values (object array), cheap for categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        used = np.unique(series.cat.codes.to_numpy())
+        values = series.cat.categories.to_numpy(dtype=object)[used[used >= 0]]
+        if (used < 0).any():
+            values = np.append(values, np.nan)
+        return values
+    return pd.unique(series.to_numpy(dtype=object if is_char(series) else None))
+
+
+def codes_in(series: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value of ``series`` in ``index`` (-1 when absent or missing)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        lookup = index.get_indexer(series.cat.categories)
+        codes = series.cat.codes.to_numpy()
+        return np.where(codes >= 0, lookup[codes], -1)
+    return index.get_indexer(series.to_numpy())
+
+
+def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """Integer keys of the rows of two column lists; equal value tuples get equal keys.
+
+    Used to match records across datasets (``np.isin`` on the keys) without building
+    millions of Python tuples.
+    """
+    left = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    right = np.zeros(len(other[0]) if other else 0, dtype=np.int64)
+    for a, b in zip(columns, other, strict=True):
+        index = pd.Index(pd.unique(np.concatenate([distinct(a), distinct(b)]).astype(object)))
+        size = len(index) + 1
+        left = left * size + codes_in(a, index) + 1
+        right = right * size + codes_in(b, index) + 1
+    return left, right

@@ -1,0 +1,345 @@
+"""The validator as a whole: API, reports, bad input, the fast XPT reader, and the CDISC
+pilot package as an external test case (skipped when ../shared/reference is absent)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.validate import (
+    ERROR,
+    INFO,
+    WARNING,
+    Severity,
+    ValidationInputError,
+    ValidationReport,
+    registered_checks,
+    render_html,
+    validate_package,
+    write_reports,
+)
+from cdisc_mapper.validate.fastxpt import LayoutError, read_xpt_fast
+from cdisc_mapper.xpt import read_xpt
+from tests.conftest import SHARED
+
+PILOT = SHARED / "reference" / "cdisc-pilot-msg2"
+needs_pilot = pytest.mark.skipif(not PILOT.is_dir(), reason="CDISC pilot package not present")
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_sdtm) -> ValidationReport:
+    out, _ = demo_sdtm
+    return validate_package(out)
+
+
+@pytest.fixture
+def pkg(tmp_path: Path, demo_sdtm) -> Path:
+    out, _ = demo_sdtm
+    shutil.copytree(out / "sdtm", tmp_path / "pkg" / "sdtm")
+    return tmp_path / "pkg"
+
+
+# ------------------------------------------------------------------------ the demo
+def test_demo_output_has_no_errors(demo_report: ValidationReport):
+    totals = demo_report.totals()
+    assert totals["error"] == 0, [f for f in demo_report.findings if f.severity == ERROR][:5]
+    assert demo_report.exit_code("error") == 0
+    assert demo_report.exit_code(Severity.WARNING) == 1  # the explained CT extensions
+    assert demo_report.exit_code("info") == 1
+    names = {d.name for d in demo_report.datasets}
+    assert {"DM", "AE", "LB", "QS", "SUPPEX", "TS"} <= names
+    assert all(d.standard == "SDTM" for d in demo_report.datasets)
+
+
+def test_demo_warnings_are_explained(demo_report: ValidationReport):
+    for result in demo_report.checks:
+        if result.findings and result.spec.severity >= WARNING:
+            assert len(result.spec.explanation) > 40, result.spec.id
+    html = render_html(demo_report)
+    assert "ALSFRS-R" in html and "sponsor" in html
+
+
+def test_summary_line(demo_report: ValidationReport):
+    line = demo_report.summary_line()
+    assert line.startswith("validated 23 datasets") and "0 errors" in line
+    assert "CT0002 x2" in line
+
+
+def test_reconciliation_is_read(demo_report: ValidationReport, demo_sdtm):
+    out, _ = demo_sdtm
+    with (out / "sdtm" / "reconciliation.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert demo_report.reconciliation is not None
+    assert len(demo_report.reconciliation) == len(rows)
+    ie = next(r for r in demo_report.reconciliation if r["domain"] == "IE")
+    assert (ie["rows_read"], ie["rows_mapped"], ie["rows_excluded"]) == (160, 1, 159)
+    assert "criteria not met" in ie["exclusion_reasons"]
+
+
+# ------------------------------------------------------------------------- reports
+def test_write_reports_json_csv_html(demo_report: ValidationReport, tmp_path: Path):
+    paths = write_reports(demo_report, tmp_path / "reports")
+    assert [p.name for p in paths] == ["validation.json", "validation.csv", "validation.html"]
+    data = json.loads(paths[0].read_text())
+    assert data["summary"]["error"] == 0 and data["summary"]["warning"] == 2
+    assert data["summary"]["exit_code_fail_on_error"] == 0
+    assert [c["id"] for c in data["checks"]] == sorted(c["id"] for c in data["checks"])
+    assert {c["id"] for c in data["checks"]} == {s.id for s in registered_checks()}
+    assert len(data["findings"]) == len(demo_report.findings)
+    assert data["reconciliation"][0]["domain"] == "AE"
+    finding = data["findings"][0]
+    assert set(finding) >= {
+        "check_id",
+        "severity",
+        "dataset",
+        "usubjid",
+        "seq",
+        "record",
+        "variable",
+        "value",
+        "message",
+    }
+    with paths[1].open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(demo_report.findings)
+    assert rows[0]["check_id"] == "CT0002" and rows[0]["category"] == "terminology"
+    html = paths[2].read_text()
+    assert html.startswith("<!DOCTYPE html>") and "</html>" in html
+    assert "<script" not in html and "src=" not in html and 'href="http' not in html
+    for text in (
+        "Summary by check",
+        "Reconciliation",
+        "Checks run",
+        "eligibility.csv",
+        'id="CT0002"',
+        "SDTMIG 3.4",
+    ):
+        assert text in html, text
+
+
+def test_reports_are_deterministic(pkg: Path, tmp_path: Path):
+    first = write_reports(validate_package(pkg), tmp_path / "a")
+    second = write_reports(validate_package(pkg), tmp_path / "b")
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_findings_beyond_the_limit_are_counted(pkg: Path):
+    from tests.test_validate_checks import rewrite
+
+    rewrite(pkg, "LB", lambda df: df.assign(DOMAIN="LX"))
+    report = validate_package(pkg, checks=["SD0012"], limit=5)
+    result = next(r for r in report.checks if r.spec.id == "SD0012")
+    lb_records = next(d.records for d in report.datasets if d.name == "LB")
+    assert result.findings == lb_records and result.suppressed == lb_records - 5
+    assert len(report.by_check("SD0012")) == 5
+    assert report.totals()["error"] == lb_records
+    assert f"{lb_records - 5} beyond the per-dataset limit" in render_html(report)
+
+
+def test_exit_code_thresholds(pkg: Path):
+    report = validate_package(pkg, checks=["DD0000"])
+    assert report.exit_code("error") == 0 and report.exit_code("warning") == 0
+    assert report.exit_code("info") == 1
+    with pytest.raises(ValidationInputError, match="unknown severity"):
+        report.exit_code("fatal")
+
+
+# ----------------------------------------------------------------------- registry
+def test_registry_ids_are_stable_and_documented():
+    specs = registered_checks()
+    ids = [s.id for s in specs]
+    assert len(ids) == len(set(ids)) >= 60
+    for spec in specs:
+        assert spec.description and spec.explanation, spec.id
+        assert spec.severity in (ERROR, WARNING, INFO)
+    prefixes = Counter(i[:2] for i in ids)
+    assert set(prefixes) == {"SD", "CT", "TM", "ID", "SP", "AD", "DD", "RC", "VX"}
+
+
+def test_only_requested_checks_run(pkg: Path):
+    report = validate_package(pkg, checks=["ID0001"])
+    assert {r.spec.id for r in report.checks} == {"ID0001", "VX0001"}
+    with pytest.raises(ValidationInputError, match="ZZ0001"):
+        validate_package(pkg, checks=["ZZ0001"])
+
+
+# ---------------------------------------------------------------------- bad input
+def _raises(path: Path, match: str, **kwargs) -> str:
+    with pytest.raises(ValidationInputError, match=match) as info:
+        validate_package(path, **kwargs)
+    assert isinstance(info.value, CdiscMapperError)
+    assert "Traceback" not in str(info.value)
+    return str(info.value)
+
+
+def test_missing_folder(tmp_path: Path):
+    message = _raises(tmp_path / "nope", "package folder not found")
+    assert "nope" in message
+
+
+def test_empty_folder(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    assert "sdtm" in _raises(tmp_path / "empty", "no .xpt files found")
+
+
+def test_non_xpt_path(tmp_path: Path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b\n1,2\n")
+    _raises(path, "not a folder or a .xpt file")
+
+
+def test_non_xpt_file_named_xpt(pkg: Path):
+    (pkg / "sdtm" / "zz.xpt").write_text("STUDYID,DOMAIN\nS,ZZ\n")
+    message = _raises(pkg, "cannot read dataset")
+    assert "sdtm/zz.xpt" in message
+
+
+@pytest.mark.parametrize("cut", ["odd", "record"])
+def test_truncated_xpt(pkg: Path, cut: str):
+    path = pkg / "sdtm" / "lb.xpt"
+    data = path.read_bytes()
+    keep = len(data) - 37 if cut == "odd" else (len(data) // 2) // 80 * 80
+    path.write_bytes(data[:keep])
+    message = _raises(pkg, "truncated")
+    assert "sdtm/lb.xpt" in message
+
+
+def test_missing_define(pkg: Path):
+    assert "nodefine.xml" in _raises(pkg, "define.xml not found", define=pkg / "nodefine.xml")
+
+
+def test_define_that_is_not_xml(pkg: Path):
+    bad = pkg / "define.xml"
+    bad.write_text("<ODM><unclosed>")
+    _raises(pkg, "not well-formed XML", define=bad)
+    bad.write_text("<html xmlns='http://www.w3.org/1999/xhtml'/>")
+    _raises(pkg, "not a Define-XML document", define=bad)
+
+
+def test_two_files_with_one_dataset(pkg: Path):
+    shutil.copy(pkg / "sdtm" / "ae.xpt", pkg / "ae.xpt")
+    _raises(pkg, "dataset AE is in two files")
+
+
+# --------------------------------------------------------------- other layouts
+def test_single_file_and_plain_folder(pkg: Path, tmp_path: Path):
+    report = validate_package(pkg / "sdtm" / "dm.xpt")
+    assert [d.name for d in report.datasets] == ["DM"]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    df, meta = read_xpt(pkg / "sdtm" / "dm.xpt")
+    pyreadstat.write_xport(  # another tool's writer: lengths/format its own way
+        df,
+        str(plain / "dm.xpt"),
+        table_name="DM",
+        file_label=meta.label,
+        column_labels=[v.label for v in meta.variables],
+    )
+    report = validate_package(plain)
+    assert [d.file for d in report.datasets] == ["dm.xpt"]
+    assert report.count("VX0001") == 0
+    assert report.count("SD0001") == 0
+
+
+def test_fast_reader_matches_read_xpt(demo_sdtm):
+    out, _ = demo_sdtm
+    files = sorted((out / "sdtm").glob("*.xpt"))
+    encodings = [None] * len(files)
+    if PILOT.is_dir():
+        pilot = sorted(PILOT.glob("*/*.xpt"))
+        files += pilot
+        encodings += ["WINDOWS-1252"] * len(pilot)
+    for path, encoding in zip(files, encodings, strict=True):
+        slow, slow_meta = read_xpt(path, encoding=encoding)
+        fast, fast_meta = read_xpt_fast(path, encoding=encoding)
+        assert fast_meta.variables == slow_meta.variables, path
+        assert (fast_meta.dataset, fast_meta.label) == (slow_meta.dataset, slow_meta.label)
+        assert len(fast) == len(slow), path
+        for col in slow.columns:
+            if slow[col].dtype.kind == "f":
+                np.testing.assert_array_equal(fast[col].to_numpy(), slow[col].to_numpy())
+            else:
+                assert fast[col].astype(object).tolist() == slow[col].tolist(), (path, col)
+
+
+def test_fast_reader_declines_xport_v8(tmp_path: Path):
+    path = tmp_path / "v8.xpt"
+    pyreadstat.write_xport(pd.DataFrame({"A": ["x"]}), str(path), file_format_version=8)
+    with pytest.raises(LayoutError):
+        read_xpt_fast(path)
+
+
+# ------------------------------------------------------------------- the pilot
+@needs_pilot
+def test_pilot_sdtm(tmp_path: Path):
+    start = time.perf_counter()
+    report = validate_package(PILOT / "sdtm", encoding="WINDOWS-1252")
+    assert time.perf_counter() - start < 30
+    assert report.count("VX0001") == 0, report.by_check("VX0001")
+    assert len(report.datasets) == len(list((PILOT / "sdtm").glob("*.xpt")))
+    found = {(f.check_id, f.dataset, f.variable, f.value) for f in report.findings}
+    # facts about the pilot data, verified by hand
+    assert ("CT0001", "DM", "RACE", "MULTIPLE") in found  # not a CDISC RACE term
+    assert ("SD0004", "AE", "AELLTCD", "Char") in found  # MedDRA codes must be Num
+    assert any(f[:3] == ("SD0002", "AE", "AEDECOD") for f in found)  # uncoded AEs
+    assert ("SD0011", "CM", "", "Concomitant Medications") in found
+    assert any(f[:2] == ("SD0014", "RELREC") for f in found)
+    write_reports(report, tmp_path)
+    assert (tmp_path / "validation.html").stat().st_size > 10_000
+
+
+@needs_pilot
+def test_pilot_adam():
+    start = time.perf_counter()
+    report = validate_package(PILOT / "adam", encoding="WINDOWS-1252")
+    assert time.perf_counter() - start < 30
+    assert report.count("VX0001") == 0
+    classes = {d.name: d.class_ for d in report.datasets}
+    assert classes == {
+        "ADAE": "OCCDS",
+        "ADCIBC": "BDS",
+        "ADLBHY": "BDS",
+        "ADSL": "ADSL",
+        "ADTTE": "TTE",
+    }
+    assert all(report.count(f"AD{n:04d}") == 0 for n in range(1, 11))
+    assert {f.dataset for f in report.by_check("SD0011")} == {
+        "ADAE",
+        "ADCIBC",
+        "ADLBHY",
+        "ADTTE",
+    }  # empty labels
+
+
+@needs_pilot
+def test_pilot_with_define():
+    report = validate_package(
+        PILOT / "adam", define=PILOT / "adam" / "define.xml", encoding="WINDOWS-1252"
+    )
+    assert report.count("DD0000") == 0
+    missing = {f.dataset for f in report.by_check("DD0002")}
+    assert {"ADADAS", "ADLBC", "ADNPIX"} <= missing
+    assert report.count("DD0001") == 0 and report.count("DD0006") == 0
+    lengths = {(f.dataset, f.variable) for f in report.by_check("DD0007")}
+    assert ("ADLBHY", "ABLFL") in lengths  # stored as 2 bytes, define says 1
+    sdtm = validate_package(
+        PILOT / "sdtm", define=PILOT / "sdtm" / "define.xml", encoding="WINDOWS-1252"
+    )
+    assert sdtm.count("DD0001") == 0 and sdtm.count("VX0001") == 0
+    assert {"FT", "NV"} <= {f.dataset for f in sdtm.by_check("DD0002")}
+    schema = next(r for r in sdtm.checks if r.spec.id == "DD0008")
+    if schema.status != "skipped":  # the Define-XML module provides schema validation
+        (problem,) = sdtm.by_check("DD0008")  # the known typo, and nothing else
+        assert "line 63" in problem.message and "STDTMIG" in problem.message
+        assert report.count("DD0008") == 0

@@ -126,6 +126,118 @@ def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
 
 @main.command()
 @click.option(
+    "--study",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_STUDY,
+    show_default="mappings/als_msc",
+    help="Study spec folder.",
+)
+@click.option(
+    "--sdtm",
+    "sdtm_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder of SDTM .xpt files (OUT/sdtm).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder; datasets go to OUT/adam, reports to OUT/reports.",
+)
+@click.pass_context
+def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
+    """Derive ADaM datasets from SDTM: OUT/adam/<dataset>.xpt and the progression summary."""
+
+    def go() -> None:
+        from cdisc_mapper.adam import run_adam
+
+        result = run_adam(study, sdtm_dir, out, ctx.obj["progress"])
+        for path in result.files:
+            click.echo(str(path))
+
+    _run(go, ctx.obj["debug"])
+
+
+@main.command()
+@click.option(
+    "--study",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_STUDY,
+    show_default="mappings/als_msc",
+    help="Study spec folder.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder holding sdtm/ and adam/; define.xml goes beside the data.",
+)
+@click.pass_context
+def define(ctx: click.Context, study: Path, out: Path) -> None:
+    """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam."""
+
+    def go() -> None:
+        from cdisc_mapper.define import write_define
+
+        for path in write_define(study, out, progress=ctx.obj["progress"]):
+            click.echo(str(path))
+
+    _run(go, ctx.obj["debug"])
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--define",
+    "define_paths",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="define.xml to check the data against (repeatable; default: DIRECTORY/sdtm/"
+    "define.xml and DIRECTORY/adam/define.xml when they exist).",
+)
+@click.option(
+    "--encoding", default=None, help="Text encoding of the XPT files (e.g. WINDOWS-1252)."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Exit non-zero when findings of this severity exist.",
+)
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    directory: Path,
+    define_paths: tuple[Path, ...],
+    encoding: str | None,
+    fail_on: str,
+) -> None:
+    """Check the SDTM/ADaM datasets under DIRECTORY; write DIRECTORY/reports/validation.*"""
+
+    def go() -> None:
+        from cdisc_mapper.validate import validate_package, write_reports
+
+        defines = list(define_paths) or [
+            p
+            for p in (directory / "sdtm" / "define.xml", directory / "adam" / "define.xml")
+            if p.exists()
+        ]
+        ctx.obj["progress"](f"validating {directory}")
+        report = validate_package(directory, define=defines or None, encoding=encoding)
+        for path in write_reports(report, directory / "reports"):
+            click.echo(str(path))
+        click.echo(report.summary_line())
+        code = report.exit_code(fail_on)
+        if code:
+            sys.exit(code)
+
+    _run(go, ctx.obj["debug"])
+
+
+@main.command()
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("demo-output"),
@@ -136,59 +248,42 @@ def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
 @click.pass_context
 def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None) -> None:
-    """Simulate the bundled study, then run every conversion stage into OUT."""
+    """Simulate the bundled study, then run every conversion stage into OUT:
+    raw forms, SDTM, ADaM, define.xml and the validation report."""
 
     def go() -> None:
+        from cdisc_mapper.adam import run_adam
+        from cdisc_mapper.define import write_define
+        from cdisc_mapper.sdtm.pipeline import run_sdtm
         from cdisc_mapper.simulate import simulate as sim
+        from cdisc_mapper.validate import validate_package, write_reports
 
         say = ctx.obj["progress"]
         raw = out / "raw"
         say(f"simulating {subjects} subjects into {raw}")
         kwargs = {} if seed is None else {"seed": seed}
         sim(raw, subjects, **kwargs)
-        click.echo(f"raw forms:  {raw}")
-        from cdisc_mapper.sdtm.pipeline import run_sdtm
-
+        click.echo(f"raw forms:   {raw}")
         result = run_sdtm(DEFAULT_STUDY, raw, out, say)
         click.echo(
-            f"SDTM:       {out / 'sdtm'} ({len(result.datasets)} datasets: "
-            f"{', '.join(sorted(result.datasets))})"
+            f"SDTM:        {out / 'sdtm'} ({len(result.datasets)} datasets: "
+            f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"
         )
-        click.echo(f"reconciliation: {out / 'sdtm' / 'reconciliation.csv'}")
-
-    _run(go, ctx.obj["debug"])
-
-
-@main.command()
-@click.argument("directory", type=click.Path(path_type=Path))
-@click.option(
-    "--define",
-    "define_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="define.xml to check the data against (default: the one beside the data).",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning"]),
-    default="error",
-    show_default=True,
-    help="Exit non-zero when findings of this severity exist.",
-)
-@click.pass_context
-def validate(ctx: click.Context, directory: Path, define_path: Path | None, fail_on: str) -> None:
-    """Check the SDTM/ADaM datasets under DIRECTORY; write DIRECTORY/reports/validation.*"""
-
-    def go() -> None:
-        from cdisc_mapper.validate import validate_package, write_reports
-
-        report = validate_package(directory, define=define_path)
-        for path in write_reports(report, directory / "reports"):
-            click.echo(str(path))
-        click.echo(report.summary_line())
-        code = report.exit_code(fail_on)
-        if code:
-            sys.exit(code)
+        say("deriving ADaM")
+        adam_result = run_adam(DEFAULT_STUDY, out / "sdtm", out, say)
+        click.echo(
+            f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
+            f"{', '.join(sorted(adam_result.datasets))})"
+        )
+        say("writing define.xml")
+        written = write_define(DEFAULT_STUDY, out, progress=say, adam_result=adam_result)
+        defines = [p for p in written if p.name == "define.xml"]
+        click.echo("define.xml:  " + ", ".join(str(p) for p in written))
+        say("validating")
+        report = validate_package(out, define=defines)
+        files = write_reports(report, out / "reports")
+        click.echo("reports:     " + ", ".join(str(p) for p in files))
+        click.echo(f"validation:  {report.summary_line()}")
 
     _run(go, ctx.obj["debug"])
 

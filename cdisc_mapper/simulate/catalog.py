@@ -45,7 +45,7 @@ ALSFRS_ITEM_COLUMNS: tuple[str, ...] = (
 
 FORM_COLUMNS: dict[str, tuple[str, ...]] = {
     "enrollment.csv": (
-        "SITE_NO", "PT_ID", "ICF_DATE", "BIRTH_DATE", "GENDER", "RACE", "ETHNIC",
+        "SITE_NO", "PT_ID", "ICF_DATE", "BIRTH_DATE", "AGE_YRS", "GENDER", "RACE", "ETHNIC",
         "COUNTRY", "WEIGHT_KG", "HEIGHT_CM",
     ),
     "eligibility.csv": ("PT_ID", "VISIT_DATE", "CRIT_ID", "CRIT_MET"),

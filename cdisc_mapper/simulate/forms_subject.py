@@ -55,6 +55,7 @@ def enrollment(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
             "PT_ID": s["pt_id"].to_numpy(),
             "ICF_DATE": fmt.dates(icf),
             "BIRTH_DATE": fmt.partial_dates(icf - age_days.astype(np.int64), birth_mode),
+            "AGE_YRS": p["age"].to_numpy().astype(np.int64).astype(str),
             "GENDER": gender,
             "RACE": fmt.choose(rng, ("White", "white", "Asian", "Other"), n,
                                p=[0.8, 0.08, 0.04, 0.08]),

@@ -1,0 +1,139 @@
+"""ADaM: analysis datasets from SDTM, driven by the study's ADaM specs.
+
+::
+
+    from cdisc_mapper.adam import run_adam, load_adam_specs
+
+    result = run_adam(Path("mappings/als_msc"), Path("out/sdtm"), Path("out"))
+    result.datasets["ADSL"].frame            # the records (dates as SAS day numbers)
+    result.datasets["ADQS"].variables        # define.xml metadata per variable
+    specs = load_adam_specs(Path("mappings/als_msc"))   # the specs alone (for define.xml)
+
+``run_adam`` writes ``out_dir/adam/<dataset>.xpt`` (SAS XPORT v5, lower-case names) and the
+reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv`` and ``.md``).
+
+Layout: :mod:`.spec` (spec models and loader), :mod:`.derive` (pure derivations, each
+citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec names to derivations),
+:mod:`.engine` (build order, records, variables, metadata), :mod:`.summary` (reports),
+:mod:`.sdtm` and :mod:`.xptread` (reading SDTM).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.engine import CLASSES, build_all, dataset_metadata, sdtm_needs
+from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, ValueLevel
+from cdisc_mapper.adam.sdtm import SdtmInput
+from cdisc_mapper.adam.spec import AdamSpecs, load_adam_specs
+from cdisc_mapper.adam.summary import progression_summary, write_summary
+from cdisc_mapper.xpt import XptVariable, write_xpt
+
+__all__ = [
+    "AdamDataset",
+    "AdamResult",
+    "AdamSpecs",
+    "AdamVariable",
+    "ValueLevel",
+    "adam_metadata",
+    "build_adam",
+    "load_adam_specs",
+    "run_adam",
+    "write_adam",
+]
+
+
+def adam_metadata(study_dir: Path | AdamSpecs) -> dict[str, AdamDataset]:
+    """The datasets' define.xml metadata from the specs alone (no SDTM needed).
+
+    Each :class:`AdamDataset` has an empty ``frame`` (its columns in order) and the
+    variables' labels, types, formats, origins, methods and sources as :func:`run_adam`
+    gives them (a variable whose type only the data can tell has ``type`` None here).
+    """
+    specs = study_dir if isinstance(study_dir, AdamSpecs) else load_adam_specs(Path(study_dir))
+    metas = dataset_metadata(BuildContext(specs=specs))
+    out: dict[str, AdamDataset] = {}
+    for name in sorted(metas, key=lambda n: (n != "ADSL", n)):
+        ds = specs.datasets[name]
+        out[name] = AdamDataset(
+            name=name,
+            label=ds.label,
+            structure=ds.structure,
+            class_=ds.class_ or CLASSES[ds.structure],
+            keys=list(ds.keys),
+            frame=pd.DataFrame(columns=[v.name for v in metas[name]]),
+            variables=metas[name],
+            comment=ds.comment,
+            spec_file=str(specs.documents[name].path),
+        )
+    return out
+
+
+def build_adam(
+    study_dir: Path, sdtm_dir: Path, progress: Callable[[str], None] | None = None
+) -> AdamResult:
+    """Build every ADaM dataset of the study's specs from ``sdtm_dir`` (nothing written).
+
+    Raises:
+        SpecError: a spec is malformed (names the spec file and line).
+        RawDataError: an SDTM domain or variable the specs need is missing (names it and
+            the spec line that needs it).
+        MappingError: the data contradicts the specs (e.g. duplicate keys).
+    """
+    say = progress or (lambda _m: None)
+    specs = load_adam_specs(Path(study_dir))
+    sdtm = SdtmInput(Path(sdtm_dir))
+    sdtm.check(sdtm_needs(specs))
+    ctx = BuildContext(specs=specs, sdtm=sdtm)
+    datasets = build_all(ctx, say)
+    result = AdamResult(datasets=datasets, specs=specs)
+    for rep in specs.reports.progression_summaries:
+        result.reports[rep.name] = progression_summary(datasets[rep.dataset].frame, rep)
+    return result
+
+
+def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> list[Path]:
+    """Write the datasets as ``out_dir/adam/<name>.xpt`` and the reports as
+    ``out_dir/reports/<name>.csv|.md``; return the files written."""
+    adam_dir = Path(out_dir) / "adam"
+    adam_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    for name, ds in result.datasets.items():
+        path = adam_dir / f"{name.lower()}.xpt"
+        write_xpt(
+            ds.frame,
+            path,
+            dataset=name,
+            label=ds.label,
+            variables=[
+                XptVariable(v.name, v.label, v.type, v.length, v.format) for v in ds.variables
+            ],
+        )
+        files.append(path)
+    specs = specs or result.specs
+    for rep in specs.reports.progression_summaries:
+        files += write_summary(result.reports[rep.name], rep, Path(out_dir) / "reports")
+    return files
+
+
+def run_adam(
+    study_dir: Path,
+    sdtm_dir: Path,
+    out_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> AdamResult:
+    """Build the study's ADaM datasets from ``sdtm_dir`` and write them to ``out_dir``.
+
+    Writes ``out_dir/adam/<dataset>.xpt`` and ``out_dir/reports/<report>.csv`` + ``.md``;
+    returns the datasets (frames and define.xml metadata), the reports and the files.
+    Errors as :func:`build_adam`.
+    """
+    say = progress or (lambda _m: None)
+    result = build_adam(study_dir, sdtm_dir, say)
+    say(f"writing {len(result.datasets)} ADaM datasets to {Path(out_dir) / 'adam'}")
+    result.files = write_adam(result, result.specs, Path(out_dir))
+    return result

@@ -1,0 +1,460 @@
+"""Building the ADaM datasets from their specs: plan, records, variables, metadata.
+
+The plan follows the data: ADSL variables that need only SDTM come first (stage 1); then
+the datasets that need only those; then the ADSL variables that read other ADaM datasets
+(stage 2, e.g. baseline ALSFRS-R from ADQS, the efficacy population flag); then the datasets
+that need those (e.g. ADPROG, which carries EFFFL). A cycle is a spec error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.derive._keys import lexsort, sort_keys
+from cdisc_mapper.adam.model import AdamDataset, AdamVariable, ValueLevel
+from cdisc_mapper.adam.ops import (
+    COLUMN_OPS,
+    RECORD_OPS,
+    BuildState,
+    ColumnMeta,
+    copied_from,
+    is_adam,
+    record_columns,
+    split_source,
+    stage_of,
+    variable_order,
+)
+from cdisc_mapper.adam.spec import AdamSpecs
+from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.standards import load_adamig, load_sdtmig
+
+CLASSES = {
+    "ADSL": "SUBJECT LEVEL ANALYSIS DATASET",
+    "BDS": "BASIC DATA STRUCTURE",
+    "OCCDS": "OCCURRENCE DATA STRUCTURE",
+}
+
+
+# --------------------------------------------------------------------------- planning
+def sdtm_needs(specs: AdamSpecs) -> dict[str, dict[str, str]]:
+    """SDTM domain -> {variable: the spec place that needs it}."""
+    needs: dict[str, dict[str, str]] = {}
+
+    def add(dom: str, var: str, where: str) -> None:
+        if dom and not is_adam(dom):
+            needs.setdefault(dom, {}).setdefault(var, where)
+
+    add("DM", "USUBJID", specs.where("ADSL", ("records",)))
+    for name, ev in specs.conventions.events.items():
+        where = specs.where("conventions", ("events", name))
+        add(ev.domain, "USUBJID", where)
+        add(ev.domain, ev.variable, where)
+        for v in ev.where.variables() if ev.where else ():
+            add(ev.domain, v, where)
+    for name, ds in specs.datasets.items():
+        for i, _step in enumerate(ds.records):
+            where = specs.where(name, ("records", i))
+            for dom, var in specs.record_args[(name, i)].lookups():
+                add(dom, var, where)
+        for var in ds.variables:
+            where = specs.where(name, ("variables", var))
+            for dom, v in specs.op_args[(name, var)].lookups():
+                add(dom, v, where)
+    return needs
+
+
+def _dataset_deps(specs: AdamSpecs, name: str) -> set[str]:
+    ds = specs.datasets[name]
+    deps: set[str] = set()
+    for i in range(len(ds.records)):
+        deps |= {d for d, _ in specs.record_args[(name, i)].lookups() if is_adam(d)}
+    for var in ds.variables:
+        deps |= {d for d, _ in specs.op_args[(name, var)].lookups() if is_adam(d)}
+    deps.discard(name)
+    return deps
+
+
+def _adsl_vars_used(specs: AdamSpecs, name: str) -> set[str]:
+    """ADSL variables a (non-ADSL) dataset reads, by lookup or by name."""
+    ds = specs.datasets[name]
+    own = set(record_columns(specs, name)) | set(ds.variables)
+    used: set[str] = set()
+    for var in ds.variables:
+        args = specs.op_args[(name, var)]
+        used |= {v for d, v in args.lookups() if d == "ADSL"}
+        used |= {r for r in args.refs() if r not in own}
+    for i in range(len(ds.records)):
+        used |= {v for d, v in specs.record_args[(name, i)].lookups() if d == "ADSL"}
+    return used
+
+
+def plan(specs: AdamSpecs) -> list[tuple[str, int]]:
+    """Build order: (dataset, stage) pairs; ADSL appears as stage 1 and (if needed) 2."""
+    adsl_stage = stage_of(specs, "ADSL")
+    late_vars = {v for v, s in adsl_stage.items() if s == 2}
+    others = [n for n in specs.datasets if n != "ADSL"]
+    deps = {n: _dataset_deps(specs, n) - {"ADSL"} for n in others}
+    late = {n for n in others if _adsl_vars_used(specs, n) & late_vars}
+    # a dataset that needs a late dataset is late too
+    changed = True
+    while changed:
+        changed = False
+        for n in others:
+            if n not in late and deps[n] & late:
+                late.add(n)
+                changed = True
+    adsl2_deps: set[str] = set()
+    for var, s in adsl_stage.items():
+        if s == 2:
+            adsl2_deps |= {
+                d for d, _ in specs.op_args[("ADSL", var)].lookups() if is_adam(d) and d != "ADSL"
+            }
+    cyc = adsl2_deps & late
+    if cyc:
+        raise SpecError(
+            f"ADSL reads {', '.join(sorted(cyc))}, which in turn needs ADSL variables derived "
+            "from other datasets: a cycle",
+            where=specs.where("ADSL", ("variables",)),
+        )
+
+    def topo(names: set[str]) -> list[str]:
+        out: list[str] = []
+        todo = sorted(names)
+        while todo:
+            ready = [n for n in todo if not (deps[n] & (set(todo) - {n}))]
+            if not ready:
+                raise SpecError(f"datasets depend on each other in a cycle: {', '.join(todo)}")
+            out.append(ready[0])
+            todo.remove(ready[0])
+        return out
+
+    early = set(others) - late
+    order: list[tuple[str, int]] = [("ADSL", 1)]
+    order += [(n, 0) for n in topo(early)]
+    if late_vars:
+        order.append(("ADSL", 2))
+    order += [(n, 0) for n in topo(late)]
+    return order
+
+
+# --------------------------------------------------------------------------- building
+def _merge_meta(old: ColumnMeta | None, new: ColumnMeta) -> ColumnMeta:
+    """Metadata of a column made by several record steps (value-level entries joined)."""
+    if old is None:
+        return new
+    vl = old.value_level + new.value_level
+    origin = old.origin if old.origin == new.origin else "Derived"
+    return replace(old, origin=origin, value_level=vl, type=old.type or new.type)
+
+
+def build_records(ctx: BuildContext, name: str) -> pd.DataFrame:
+    """Run the dataset's record steps; collect their columns' metadata in ``ctx.state``."""
+    specs = ctx.specs
+    ds = specs.datasets[name]
+    frame: pd.DataFrame | None = None
+    for i, step in enumerate(ds.records):
+        op = RECORD_OPS[step.op]
+        args = specs.record_args[(name, i)]
+        frame = op.fn(frame, args, ctx)
+        for col, meta in op.columns(args).items():
+            ctx.state.columns[col] = _merge_meta(ctx.state.columns.get(col), meta)
+    assert frame is not None
+    # put the records in (roughly) their final order now, while the frame is narrow, so
+    # that the final sort by the keys moves little memory
+    keys = [k for k in ds.keys if k in frame.columns] + (
+        ["_DTC"] if "_DTC" in frame.columns else []
+    )
+    order = lexsort(sort_keys(frame, keys))
+    if not np.array_equal(order, np.arange(len(frame))):
+        frame = frame.take(order)
+    return frame.reset_index(drop=True)
+
+
+def derive_variables(
+    ctx: BuildContext, name: str, frame: pd.DataFrame, variables: list[str]
+) -> pd.DataFrame:
+    """Derive ``variables`` (in that order, see :func:`variable_order`) into ``frame``.
+
+    A derivation failing on the data is reported as a MappingError at its spec line.
+    """
+    specs = ctx.specs
+    ds = specs.datasets[name]
+    ctx.state.cache["__frame"] = frame
+    for var in variables:
+        vspec = ds.variables[var]
+        op = COLUMN_OPS[vspec.derive]
+        args = specs.op_args[(name, var)]
+        ctx.state.cache["__variable"] = var
+        try:
+            values = op.fn(frame, args, ctx)
+        except (KeyError, ValueError) as exc:
+            raise MappingError(
+                f"{name}.{var}: {exc}", where=specs.where(name, ("variables", var))
+            ) from exc
+        if len(values) != len(frame):
+            raise MappingError(
+                f"{name}.{var}: derivation returned {len(values)} values for {len(frame)} records"
+            )
+        arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+        if arr.dtype == object:  # keep object (no string-dtype inference over every value)
+            frame[var] = pd.Series(arr, index=frame.index, dtype=object, copy=False)
+        else:
+            frame[var] = arr
+    return frame
+
+
+# --------------------------------------------------------------------------- metadata
+def _supp_source(source: str | None, sdtmig) -> str | None:
+    """``MH.MHONSITE`` -> ``SUPPMH.QVAL (QNAM = MHONSITE)`` when SDTMIG has no such
+    MH variable (the value is a supplemental qualifier merged into its parent)."""
+    if not source or "," in source:
+        return source
+    dom, var = split_source(source)
+    if not dom or is_adam(dom) or var.startswith("_") or not sdtmig.has_dataset(dom):
+        return source
+    if sdtmig.variable(dom, var) is None:
+        return f"SUPP{dom}.QVAL (QNAM = {var})"
+    return source
+
+
+def variable_metadata(
+    ctx: BuildContext, name: str, done: dict[str, list[AdamVariable]]
+) -> list[AdamVariable]:
+    """define.xml metadata of a dataset's variables, from the specs and standards alone
+    (``done`` holds the metadata of datasets it copies variables from). A type nothing
+    states (rare) is left empty and taken from the data when the dataset is finished."""
+    specs = ctx.specs
+    ds = specs.datasets[name]
+    adamig, sdtmig = load_adamig(), load_sdtmig()
+    out: list[AdamVariable] = []
+    for var, vspec in ds.variables.items():
+        args = specs.op_args[(name, var)]
+        op = COLUMN_OPS[vspec.derive]
+        if vspec.derive == "keep":
+            meta = ctx.state.columns.get(args.column or var, ColumnMeta())
+        else:
+            meta = op.meta(args, ctx)
+        std = adamig.variable(ds.structure, var)
+        standard = "sponsor"
+        label = vspec.label
+        vtype = vspec.type or meta.type
+        codelist = vspec.codelist or meta.codelist
+        core = None
+        if std is not None:
+            label, vtype, core, standard = std.label, std.type, std.core, "ADaMIG 1.3"
+            if std.codelist_codes and not codelist:
+                codelist = std.codelist_codes[0]
+        else:
+            copy = copied_from(specs, name, var)
+            if copy is not None and label is None:
+                dom, src = copy
+                if is_adam(dom) and dom in done:
+                    other = next(v for v in done[dom] if v.name == src)
+                    label, vtype, standard = other.label, other.type, other.standard
+                    codelist = codelist or other.codelist
+                elif not is_adam(dom):
+                    sv = sdtmig.variable(dom, src)
+                    if sv is not None:
+                        label, vtype, standard = sv.label, sv.type, "SDTMIG 3.4"
+        if label is None:
+            raise SpecError(f"{name}.{var}: no label", where=specs.where(name, ("variables", var)))
+        if vtype is None and vspec.derive in ("value", "recode"):
+            dom, src = split_source(args.source)
+            if dom and not is_adam(dom):
+                sv = sdtmig.variable(dom, src) if sdtmig.has_dataset(dom) else None
+                # not in SDTMIG: a supplemental qualifier, whose QVAL is character
+                vtype = sv.type if sv is not None else "Char"
+        fmt = vspec.format
+        if (
+            fmt is None
+            and vtype == "Num"
+            and (meta.date or (var.endswith("DT") and std is not None))
+        ):
+            fmt = "DATE9."
+        if fmt is None and vspec.derive == "value":
+            dom, src = split_source(args.source)
+            if dom in done:
+                other = next(v for v in done[dom] if v.name == src)
+                if vtype is None:
+                    vtype = other.type
+                if other.type == vtype:
+                    fmt = other.format
+        origin = vspec.origin or meta.origin
+        method = vspec.method or meta.method
+        source = _supp_source(meta.source, sdtmig)
+        vl = tuple(
+            ValueLevel(where={k: v}, origin=o, source=s, method=m)
+            for k, v, o, s, m in meta.value_level
+        )
+        out.append(
+            AdamVariable(
+                name=var,
+                label=label,
+                type=vtype,  # type: ignore[arg-type]
+                format=fmt,
+                origin=origin,
+                method=method,
+                source=source,
+                comment=vspec.comment,
+                codelist=codelist,
+                core=core,
+                standard=standard,
+                value_level=vl,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- finishing
+def finish(
+    ctx: BuildContext, name: str, frame: pd.DataFrame, variables: list[AdamVariable]
+) -> pd.DataFrame:
+    ds = ctx.specs.datasets[name]
+    order = lexsort(sort_keys(frame, ds.keys))
+    identity = np.array_equal(order, np.arange(len(frame)))
+    cols: dict[str, pd.Series] = {}
+    for i, v in enumerate(variables):
+        col = frame[v.name]
+        if v.type is None:
+            v = replace(v, type="Num" if pd.api.types.is_numeric_dtype(col) else "Char")
+            variables[i] = v
+        if v.type == "Num":
+            arr = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
+        elif col.dtype == object:
+            # the derivations make "" for null: no per-value scan of object columns
+            arr = col.to_numpy()
+        else:
+            arr = col.to_numpy(dtype=object, na_value="")
+        if not identity:
+            arr = arr[order]
+        cols[v.name] = pd.Series(arr, dtype=arr.dtype, copy=False)
+    out = pd.DataFrame(cols, copy=False)
+    # sorted by the keys: duplicate keys are adjacent
+    same = np.ones(max(len(out) - 1, 0), dtype=bool)
+    for k in ds.keys:
+        a = out[k].to_numpy()
+        if out[k].dtype.kind == "f":
+            eq = (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))
+        else:
+            eq = a[1:] == a[:-1]
+        same = same & eq
+    dup = np.r_[same, False] | np.r_[False, same]
+    if dup.any():
+        sample = out.loc[dup, ds.keys].head(2).to_dict("records")
+        raise MappingError(
+            f"{name}: {int(dup.sum())} records share key values {ds.keys}, e.g. {sample}",
+            where=ctx.specs.where(name, ("keys",)),
+            hint="add a distinguishing variable to the keys, or fix the derivation",
+        )
+    return out
+
+
+def _length(col: pd.Series, vtype: str | None) -> int:
+    """Storage length: 8 for numbers; the longest value in bytes (at least 1) for text,
+    as the XPT writer stores it (each distinct value measured once)."""
+    if vtype != "Char":
+        return 8
+    uniques = pd.unique(col.to_numpy(dtype=object))
+    longest = max((len(str(u).rstrip(" ").encode("utf-8")) for u in uniques), default=0)
+    return max(longest, 1)
+
+
+def static_columns(specs: AdamSpecs, name: str) -> dict[str, ColumnMeta]:
+    """The metadata the record steps give their columns (as :func:`build_records` merges it)."""
+    out: dict[str, ColumnMeta] = {}
+    ds = specs.datasets[name]
+    for i, step in enumerate(ds.records):
+        for col, meta in RECORD_OPS[step.op].columns(specs.record_args[(name, i)]).items():
+            out[col] = _merge_meta(out.get(col), meta)
+    return out
+
+
+def _domains_used(specs: AdamSpecs, name: str) -> set[str]:
+    ds = specs.datasets[name]
+    doms = set()
+    for i in range(len(ds.records)):
+        doms |= {d for d, _ in specs.record_args[(name, i)].lookups() if d and not is_adam(d)}
+    for var in ds.variables:
+        doms |= {d for d, _ in specs.op_args[(name, var)].lookups() if d and not is_adam(d)}
+    return doms
+
+
+def dataset_metadata(ctx: BuildContext) -> dict[str, list[AdamVariable]]:
+    """Every dataset's variable metadata, from the specs and standards alone (no data)."""
+    specs = ctx.specs
+    names = ["ADSL"] + [n for n, _ in plan(specs) if n != "ADSL"]
+    metas: dict[str, list[AdamVariable]] = {}
+    for name in [*names, "ADSL"]:  # ADSL again: its copies of other datasets' variables
+        ctx.dataset = name
+        ctx.state = BuildState(columns=static_columns(specs, name))
+        metas[name] = variable_metadata(ctx, name, metas)
+    ctx.state = BuildState()
+    return metas
+
+
+def build_all(ctx: BuildContext, say: Callable[[str], None]) -> dict[str, AdamDataset]:
+    """Build every dataset in plan order. Each is finished (variables chosen, typed,
+    sorted by its keys, keys checked) as soon as it is built, and SDTM domains are released
+    after their last use, so that peak memory stays near the largest dataset."""
+    specs = ctx.specs
+    order = plan(specs)
+    adsl_stage = stage_of(specs, "ADSL")
+    metas = dataset_metadata(ctx)
+    last_use: dict[str, int] = {}
+    for i, (name, _) in enumerate(order):
+        for dom in _domains_used(specs, name):
+            last_use[dom] = i
+    done: dict[str, AdamDataset] = {}
+    adsl_state = BuildState()
+
+    def complete(name: str, frame: pd.DataFrame) -> None:
+        ds = specs.datasets[name]
+        variables = list(metas[name])
+        finished = finish(ctx, name, frame, variables)
+        variables[:] = [replace(v, length=_length(finished[v.name], v.type)) for v in variables]
+        done[name] = AdamDataset(
+            name=name,
+            label=ds.label,
+            structure=ds.structure,
+            class_=ds.class_ or CLASSES[ds.structure],
+            keys=list(ds.keys),
+            frame=finished,
+            variables=variables,
+            comment=ds.comment,
+            spec_file=str(specs.documents[name].path),
+        )
+        ctx.datasets[name] = finished
+
+    for i, (name, stage) in enumerate(order):
+        ctx.dataset = name
+        if name == "ADSL":
+            vars_ = [v for v in variable_order(specs, name) if adsl_stage[v] == stage]
+            if stage == 1:
+                ctx.state = adsl_state
+                say(f"ADSL: subjects and SDTM-derived variables ({len(vars_)})")
+                frame = build_records(ctx, name)
+            else:
+                ctx.state = adsl_state
+                say(f"ADSL: variables from other ADaM datasets ({len(vars_)})")
+                frame = ctx.datasets[name]
+            frame = derive_variables(ctx, name, frame, vars_)
+            ctx.datasets[name] = frame
+            if stage == 2 or not any(s == 2 for s in adsl_stage.values()):
+                complete(name, frame)
+        else:
+            ctx.state = BuildState()
+            say(f"{name}: building")
+            frame = build_records(ctx, name)
+            frame = derive_variables(ctx, name, frame, variable_order(specs, name))
+            complete(name, frame)
+            del frame
+        ctx.state = BuildState()
+        for dom, last in last_use.items():
+            if last == i:
+                ctx.sdtm.release(dom)
+    return {n: done[n] for n in sorted(done, key=lambda n: (n != "ADSL", n))}

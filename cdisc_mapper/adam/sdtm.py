@@ -1,0 +1,186 @@
+"""Reading the SDTM datasets ADaM needs, with a clear error for anything missing.
+
+Before any derivation runs, every (domain, variable) the specs read is checked against the
+SDTM folder's files (their metadata only), so a missing domain or variable is reported at
+once, naming the file, the variable and the spec line that needs it. Supplemental
+qualifiers (``supp<xx>.xpt``) are merged into their parent domain as columns named by QNAM
+(linked through IDVAR/IDVARVAL), so a spec reads ``MH.MHONSITE`` whether the value sits in
+MH or in SUPPMH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+from cdisc_mapper.adam.xptread import read_xpt_fast, xpt_variables
+from cdisc_mapper.errors import Location, RawDataError
+
+SUPP_KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL")
+
+
+class SdtmInput:
+    """The SDTM datasets of one folder (``<domain>.xpt``, lower-case names), read lazily."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise RawDataError(
+                "SDTM folder not found",
+                where=str(self.folder),
+                hint="run `cdisc-mapper sdtm` first, or pass the folder holding <domain>.xpt",
+            )
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._columns: dict[str, list[str]] = {}
+        self._supp_qnams: dict[str, dict[str, str]] = {}
+        self._wanted: dict[str, set[str]] = {}
+
+    def path(self, domain: str) -> Path:
+        return self.folder / f"{domain.lower()}.xpt"
+
+    def _meta_columns(self, path: Path) -> list[str]:
+        try:
+            return xpt_variables(path)
+        except ValueError:
+            pass
+        try:
+            _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+        except Exception as exc:
+            raise RawDataError(
+                f"cannot read as SAS transport file: {exc}", where=str(path)
+            ) from exc
+        return list(meta.column_names)
+
+    def _read(self, path: Path, usecols: list[str] | None = None) -> pd.DataFrame:
+        """Records of an XPT file (fast reader; pyreadstat for what it cannot parse)."""
+        try:
+            frame, _ = read_xpt_fast(path, usecols)
+            return frame
+        except ValueError:
+            pass
+        try:
+            frame, _ = pyreadstat.read_xport(
+                str(path), usecols=usecols, disable_datetime_conversion=True
+            )
+        except Exception as exc:
+            raise RawDataError(
+                f"cannot read as SAS transport file: {exc}", where=str(path)
+            ) from exc
+        for c in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[c]):
+                frame[c] = frame[c].fillna("").astype(str).astype(object)
+        return frame
+
+    def supp_qnams(self, domain: str) -> dict[str, str]:
+        """QNAM -> QLABEL of ``supp<domain>.xpt`` (empty when there is no such file)."""
+        if domain not in self._supp_qnams:
+            path = self.path(f"SUPP{domain}")
+            qnams: dict[str, str] = {}
+            if path.is_file():
+                supp = self._read(path, ["QNAM", "QLABEL"])
+                for q, lab in supp.drop_duplicates("QNAM").itertuples(index=False):
+                    qnams[str(q)] = str(lab)
+            self._supp_qnams[domain] = qnams
+        return self._supp_qnams[domain]
+
+    def columns(self, domain: str) -> list[str]:
+        if domain not in self._columns:
+            self._columns[domain] = self._meta_columns(self.path(domain))
+        return self._columns[domain]
+
+    def check(self, needs: Mapping[str, Mapping[str, str]]) -> None:
+        """Raise RawDataError for the first missing domain or variable.
+
+        ``needs`` maps domain -> {variable: where it is needed (spec file:line)}.
+        """
+        for domain in sorted(needs):
+            path = self.path(domain)
+            wanted = needs[domain]
+            if not path.is_file():
+                first = next(iter(sorted(wanted.items(), key=lambda kv: kv[1])), ("", ""))
+                raise RawDataError(
+                    f"SDTM domain {domain} not found (expected {path.name})",
+                    where=str(self.folder),
+                    hint=f"{first[1]} needs {domain}.{first[0]}; map {domain} to SDTM first",
+                )
+            have = set(self.columns(domain)) | set(self.supp_qnams(domain))
+            for var, where in sorted(wanted.items()):
+                if var not in have:
+                    raise RawDataError(
+                        f"SDTM {domain} has no variable {var} (neither in {path.name} nor in "
+                        f"supp{domain.lower()}.xpt)",
+                        where=Location(file=str(path)),
+                        hint=f"{where} needs {domain}.{var}",
+                    )
+            self._wanted.setdefault(domain, set()).update(wanted)
+
+    def frame(self, domain: str, variables: Iterable[str] = ()) -> pd.DataFrame:
+        """The domain's records: the checked variables, plus USUBJID and the sequence
+        variable, with SUPP-- qualifiers merged as columns. Cached per domain."""
+        if domain in self._frames:
+            frame = self._frames[domain]
+            missing = [v for v in variables if v not in frame.columns]
+            if not missing:
+                return frame
+            self._wanted.setdefault(domain, set()).update(missing)
+            del self._frames[domain]
+        wanted = set(self._wanted.get(domain, set())) | set(variables)
+        cols = self.columns(domain)
+        seq = f"{domain}SEQ"
+        base = [c for c in cols if c in wanted or c in ("USUBJID", seq)]
+        frame = self._read(self.path(domain), base)
+        supp_vars = sorted(v for v in wanted if v not in cols and v in self.supp_qnams(domain))
+        if supp_vars:
+            frame = self._merge_supp(domain, frame, supp_vars)
+        self._frames[domain] = frame
+        return frame
+
+    def release(self, domain: str) -> None:
+        """Forget a domain's records (they are read again if needed)."""
+        self._frames.pop(domain, None)
+
+    def _merge_supp(self, domain: str, frame: pd.DataFrame, qnams: list[str]) -> pd.DataFrame:
+        supp = self._read(self.path(f"SUPP{domain}"))
+        supp = supp[supp["QNAM"].isin(qnams)]
+        out = frame.copy()
+        for idvar, part in supp.groupby("IDVAR", sort=True):
+            wide = part.pivot_table(
+                index=["USUBJID", "IDVARVAL"], columns="QNAM", values="QVAL", aggfunc="first"
+            ).reset_index()
+            if idvar:
+                key = out[idvar]
+                if pd.api.types.is_numeric_dtype(key):
+                    k = key.to_numpy(dtype="float64")
+                    whole = np.where(np.isnan(k), 0, k)
+                    key_text = pd.Series(
+                        np.where(np.isnan(k), "", whole.astype("int64").astype(str)),
+                        index=out.index,
+                    ).where(whole == np.round(whole), key.astype(str))
+                else:
+                    key_text = key.astype(str).str.strip()
+                out["__id"] = key_text
+                merged = out.merge(
+                    wide.rename(columns={"IDVARVAL": "__id"}),
+                    on=["USUBJID", "__id"],
+                    how="left",
+                    suffixes=("", "__supp"),
+                )
+                merged.index = out.index
+                out = merged.drop(columns="__id")
+            else:  # subject-level qualifiers
+                merged = out.merge(wide.drop(columns="IDVARVAL"), on="USUBJID", how="left")
+                merged.index = out.index
+                out = merged
+            for q in qnams:
+                if f"{q}__supp" in out.columns:
+                    out[q] = out[q].where(out[q].notna(), out[f"{q}__supp"])
+                    out = out.drop(columns=f"{q}__supp")
+        for q in qnams:
+            if q not in out.columns:
+                out[q] = ""
+            out[q] = out[q].fillna("").astype(str)
+        return out

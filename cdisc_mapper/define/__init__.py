@@ -1,0 +1,49 @@
+"""Define-XML 2.1 for the SDTM and ADaM datasets, from the same specs that made them.
+
+::
+
+    from cdisc_mapper.define import (
+        write_define, validate_define_schema, render_html, check_define_consistency,
+    )
+
+    files = write_define(Path("mappings/als_msc"), Path("out"))   # out/sdtm, out/adam
+    validate_define_schema(Path("out/sdtm/define.xml"))           # [] when valid
+    check_define_consistency(Path("out/sdtm/define.xml"), Path("out/sdtm"))  # findings
+
+Layout (the data flow): :mod:`.spec` (optional ``define.yaml`` facts: documents, named
+methods, dictionary versions), :mod:`.sdtm_meta` / :mod:`.adam_meta` (per dataset and
+variable: origin, derivation, comment, code list, value-level metadata, from the specs),
+:mod:`.assemble` with :mod:`.codelists` and :mod:`.datatypes` (what the data decide: types,
+lengths, used terms) into the :mod:`.model`, :mod:`.writer` (odmlib, Define-XML 2.1),
+:mod:`.schema` (odmlib's XSD), :mod:`.html` (defineutils' define2-1.xsl),
+:mod:`.reader` and :mod:`.consistency` (define.xml against the XPT files).
+"""
+
+from __future__ import annotations
+
+from cdisc_mapper.define.consistency import DefineFinding, check_define_consistency
+from cdisc_mapper.define.html import render_html
+from cdisc_mapper.define.pipeline import (
+    DefineSchemaError,
+    DefineWarning,
+    build_adam_model,
+    build_sdtm_model,
+    write_define,
+)
+from cdisc_mapper.define.schema import validate_define_schema
+
+#: The hook :mod:`cdisc_mapper.validate` (check DD0008) calls for schema problems.
+schema_problems = validate_define_schema
+
+__all__ = [
+    "DefineFinding",
+    "DefineSchemaError",
+    "DefineWarning",
+    "build_adam_model",
+    "build_sdtm_model",
+    "check_define_consistency",
+    "render_html",
+    "schema_problems",
+    "validate_define_schema",
+    "write_define",
+]

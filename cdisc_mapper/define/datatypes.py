@@ -1,0 +1,132 @@
+"""Define-XML data types: which one a variable's values have, and whether values fit one.
+
+Define-XML 2.1 (section 4.4, ODM 1.3.2 data types) names character ISO 8601 values by
+their shape: ``date`` (YYYY-MM-DD), ``datetime`` (YYYY-MM-DDThh:mm:ss), ``partialDate``
+and ``partialDatetime`` (right-truncated), ``incompleteDatetime`` (a missing component
+in the middle, written ``-``), ``durationDatetime`` (PnYnMnD...) and ``intervalDatetime``
+(``a/b``). Numbers are ``integer`` or ``float`` (with ``SignificantDigits``). Other text
+is ``text``. The same functions choose the type when define.xml is written and check the
+data against it when define.xml is compared with the datasets, so both agree by design.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+_DATE = r"\d{4}-\d{2}-\d{2}"
+_TIME_FULL = r"\d{2}:\d{2}:\d{2}(?:\.\d+)?"
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "date": re.compile(rf"^{_DATE}$"),
+    "datetime": re.compile(rf"^{_DATE}T{_TIME_FULL}$"),
+    "time": re.compile(rf"^{_TIME_FULL}$"),
+    "partialDate": re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$"),
+    "partialTime": re.compile(r"^\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    "partialDatetime": re.compile(
+        r"^\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?)?)?)?$"
+    ),
+    "incompleteDatetime": re.compile(
+        r"^(?:\d{4}|-)(?:-(?:\d{2}|-)(?:-(?:\d{2}|-)(?:T(?:\d{2}|-)(?::(?:\d{2}|-)"
+        r"(?::(?:\d{2}(?:\.\d+)?|-))?)?)?)?)?$"
+    ),
+    "durationDatetime": re.compile(
+        r"^-?P(?:\d+(?:\.\d+)?W|(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?"
+        r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?)$"
+    ),
+}
+#: ISO 8601 character types from the narrowest to the broadest; the first that fits every
+#: value is chosen.
+ISO_ORDER = (
+    "date",
+    "datetime",
+    "partialDate",
+    "partialDatetime",
+    "incompleteDatetime",
+    "durationDatetime",
+    "intervalDatetime",
+)
+ISO_TYPES = frozenset(ISO_ORDER) | {"time", "partialTime"}
+CHAR_TYPES = ISO_TYPES | {"text", "URI"}
+NUM_TYPES = frozenset({"integer", "float"})
+#: Define-XML data types that carry a Length (Define-XML 2.1 section 5.3.11: Length is
+#: given for text, integer and float; ISO 8601 types are described by their format).
+LENGTH_TYPES = frozenset({"text", "integer", "float"})
+
+
+def _interval_ok(value: str) -> bool:
+    parts = value.split("/")
+    if len(parts) != 2:
+        return False
+    return all(
+        p == "" or fits(p, "partialDatetime") or fits(p, "durationDatetime") for p in parts
+    ) and any(parts)
+
+
+def fits(value: str, data_type: str) -> bool:
+    """Whether one non-empty text value has the shape of ``data_type``."""
+    if data_type in ("text", "URI"):
+        return True
+    if data_type == "intervalDatetime":
+        return _interval_ok(value)
+    if data_type in ("integer", "float"):
+        try:
+            number = float(value)
+        except ValueError:
+            return False
+        return data_type == "float" or (math.isfinite(number) and number == int(number))
+    pattern = _PATTERNS.get(data_type)
+    return True if pattern is None else bool(pattern.match(value))
+
+
+def char_iso_type(values: Iterable[str]) -> str | None:
+    """The narrowest ISO 8601 data type every value fits, or None (empty or not ISO)."""
+    distinct = {v for v in values if v != ""}
+    if not distinct:
+        return None
+    for data_type in ISO_ORDER:
+        if all(fits(v, data_type) for v in distinct):
+            return data_type
+    return None
+
+
+def decimals(number: float) -> int:
+    """Digits after the decimal point of a number as written with 10 decimals at most."""
+    text = f"{number:.10f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def numeric_type(values: pd.Series) -> tuple[str, int | None]:
+    """``("integer", None)`` when every value is whole (or there is none), else
+    ``("float", significant digits)`` where the digits are the most decimals used."""
+    nums = pd.to_numeric(values, errors="coerce").dropna()
+    nums = nums[nums.map(math.isfinite)]
+    if nums.empty or bool((nums == nums.round()).all()):
+        return "integer", None
+    return "float", max(1, max(decimals(float(x)) for x in nums.unique()))
+
+
+def misfits(values: Iterable[str], data_type: str) -> list[str]:
+    """Distinct non-empty values that do not fit ``data_type``, sorted."""
+    return sorted({v for v in values if v != "" and not fits(v, data_type)})
+
+
+def _number_text(x: float) -> str:
+    if x != x:  # NaN
+        return ""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Values as define.xml writes them: text stripped, whole numbers without ``.0``.
+    Computed once per distinct value (columns repeat a few values many times)."""
+    if series.dtype == object:
+        codes, uniques = pd.factorize(series.fillna(""), use_na_sentinel=False)
+        table = np.array([str(u).rstrip() for u in uniques], dtype=object)
+    else:
+        codes, uniques = pd.factorize(series.astype(float), use_na_sentinel=False)
+        table = np.array([_number_text(float(u)) for u in uniques], dtype=object)
+    return pd.Series(table[codes] if len(codes) else [], index=series.index, dtype=object)

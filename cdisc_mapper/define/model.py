@@ -1,0 +1,198 @@
+"""The intermediate metadata model: what one define.xml says, before any XML.
+
+Builders (:mod:`.sdtm_meta`, :mod:`.adam_meta`) fill a :class:`DefineModel` from the specs
+and the written datasets; :mod:`.writer` turns it into Define-XML 2.1. Every OID is made
+here, from names only (``IT.DM.SEX``, ``CL.SEX``, ``MT.AE.AESTDY``), so reruns give the
+same document. Lists are kept in a meaningful order (datasets by name, variables in file
+order) or sorted by OID where the order carries no meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+OriginType = str  # Collected | Derived | Assigned | Protocol | Predecessor | Not Available
+
+
+def oid_part(text: str) -> str:
+    """A name made safe for an OID part: letters, digits, ``_ - .`` kept, others ``_``."""
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", text.strip()) or "_"
+
+
+@dataclass(frozen=True)
+class DocRef:
+    leaf_id: str
+    pages: str | None = None
+
+
+@dataclass(frozen=True)
+class Origin:
+    type: OriginType
+    source: str | None = None  # Investigator | Sponsor | Subject | Vendor
+    text: str = ""
+    document: DocRef | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    oid: str
+    name: str
+    description: str
+    type: str = "Computation"
+    document: DocRef | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    oid: str
+    text: str
+    document: DocRef | None = None
+
+
+@dataclass(frozen=True)
+class Term:
+    value: str
+    decode: str | None = None
+    nci_code: str | None = None
+    extended: bool = False
+
+
+@dataclass
+class CodeListDef:
+    oid: str
+    name: str
+    data_type: str
+    terms: list[Term] = field(default_factory=list)
+    nci_code: str | None = None
+    standard_oid: str | None = None
+    non_standard: bool = False
+    dictionary: str | None = None  # external code list
+    version: str | None = None
+    href: str | None = None
+    comment_oid: str | None = None
+
+    @property
+    def has_decodes(self) -> bool:
+        return any(t.decode for t in self.terms)
+
+
+@dataclass(frozen=True)
+class RangeCheckDef:
+    item_oid: str
+    comparator: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WhereClause:
+    oid: str
+    checks: tuple[RangeCheckDef, ...]
+
+
+@dataclass
+class ItemDef:
+    oid: str
+    name: str
+    label: str
+    data_type: str
+    length: int | None = None
+    significant_digits: int | None = None
+    display_format: str | None = None
+    codelist_oid: str | None = None
+    origin: Origin | None = None
+    valuelist_oid: str | None = None
+    comment_oid: str | None = None
+
+
+@dataclass
+class ItemRef:
+    item_oid: str
+    order: int
+    mandatory: bool
+    key_sequence: int | None = None
+    method_oid: str | None = None
+    role: str | None = None
+    where_oids: tuple[str, ...] = ()
+    has_no_data: bool = False
+    non_standard: bool = False
+
+
+@dataclass
+class ValueList:
+    oid: str
+    item_refs: list[ItemRef] = field(default_factory=list)
+
+
+@dataclass
+class DatasetDef:
+    oid: str
+    name: str
+    domain: str | None
+    label: str
+    structure: str
+    class_: str
+    purpose: str
+    repeating: bool
+    reference_data: bool
+    standard_oid: str
+    href: str
+    subclass: str | None = None
+    comment_oid: str | None = None
+    non_standard: bool = False
+    domain_description: str | None = None  # parent's label, for SUPP--
+    item_refs: list[ItemRef] = field(default_factory=list)
+
+    @property
+    def leaf_id(self) -> str:
+        return f"LF.{oid_part(self.name)}"
+
+
+@dataclass(frozen=True)
+class StandardDef:
+    oid: str
+    name: str
+    type: str
+    version: str
+    publishing_set: str | None = None
+    status: str = "Final"
+
+
+@dataclass(frozen=True)
+class Leaf:
+    id: str
+    href: str
+    title: str
+
+
+@dataclass
+class DefineModel:
+    """One define.xml."""
+
+    which: str  # "sdtm" | "adam"
+    file_oid: str
+    study_oid: str
+    study_name: str
+    study_description: str
+    protocol_name: str
+    mdv_oid: str
+    mdv_name: str
+    mdv_description: str
+    creation_datetime: str
+    originator: str
+    source_system_version: str
+    standards: list[StandardDef] = field(default_factory=list)
+    acrf_leaf: str | None = None
+    supplemental_leaves: list[str] = field(default_factory=list)
+    datasets: list[DatasetDef] = field(default_factory=list)
+    items: dict[str, ItemDef] = field(default_factory=dict)
+    value_lists: dict[str, ValueList] = field(default_factory=dict)
+    where_clauses: dict[str, WhereClause] = field(default_factory=dict)
+    codelists: dict[str, CodeListDef] = field(default_factory=dict)
+    methods: dict[str, Method] = field(default_factory=dict)
+    comments: dict[str, Comment] = field(default_factory=dict)
+    leaves: list[Leaf] = field(default_factory=list)
+
+    def add_item(self, item: ItemDef) -> ItemDef:
+        self.items[item.oid] = item
+        return item

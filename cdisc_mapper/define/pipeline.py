@@ -1,0 +1,159 @@
+"""Orchestration: specs + written datasets -> DefineModel -> define.xml + define.html."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
+from cdisc_mapper.define.html import render_html
+from cdisc_mapper.define.model import DefineModel, StandardDef
+from cdisc_mapper.define.schema import validate_define_schema
+from cdisc_mapper.define.spec import load_define_extras
+from cdisc_mapper.define.writer import write_model
+from cdisc_mapper.errors import CdiscMapperError
+
+DEFINE_FILE = "define.xml"
+
+
+class DefineWarning(UserWarning):
+    """Something define.xml cannot say (e.g. a dictionary version nobody gave)."""
+
+
+class DefineSchemaError(CdiscMapperError):
+    """The define.xml written does not validate (a bug: please report it)."""
+
+
+def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list[str]]:
+    """The SDTM DefineModel and warnings (nothing is written)."""
+    from cdisc_mapper.define.sdtm_meta import SdtmDescriber, dataset_order
+    from cdisc_mapper.spec.loader import load_study
+    from cdisc_mapper.standards import load_sdtmig, load_terminology
+
+    bundle = load_study(Path(study_dir))
+    extras = load_define_extras(Path(study_dir))
+    terminology = load_terminology()
+    standard = load_sdtmig()
+    ig = StandardDef(
+        oid=f"STD.SDTMIG.{standard.version}", name="SDTMIG", type="IG", version=standard.version
+    )
+    describer = SdtmDescriber(bundle, extras, terminology, standard, None)
+    describer.check_references()
+    datasets = read_datasets(Path(sdtm_dir))
+    model = new_model("sdtm", bundle.study, extras, ig, [m for _, _, m in datasets])
+    describer.acrf_leaf = model.acrf_leaf
+    infos = [describer.dataset(path, frame, meta) for path, frame, meta in datasets]
+    return model, assemble(model, extras, infos, dataset_order)
+
+
+def build_adam_model(
+    study_dir: Path, adam_dir: Path, sdtm_dir: Path, adam_result: Any = None
+) -> tuple[DefineModel, list[str]]:
+    """The ADaM DefineModel and warnings. The per-variable metadata (origin, derivation,
+    source, value level) is the ADaM package's: ``adam_result`` when the caller has just
+    built the datasets, else rebuilt from ``sdtm_dir``; the datasets described are the
+    files of ``adam_dir``."""
+    try:
+        from cdisc_mapper.adam import build_adam, load_adam_specs
+    except ImportError as exc:
+        raise DefineInputError(
+            f"the ADaM define needs the ADaM package, which cannot be imported ({exc})",
+            where=str(adam_dir),
+        ) from None
+    from cdisc_mapper.define.adam_meta import AdamDescriber, dataset_order
+    from cdisc_mapper.spec.loader import load_study
+    from cdisc_mapper.standards import load_adamig, load_terminology
+
+    study = load_study(Path(study_dir)).study
+    specs = load_adam_specs(Path(study_dir))
+    extras = load_define_extras(Path(study_dir))
+    terminology = load_terminology()
+    adamig = load_adamig()
+    describer = AdamDescriber(specs, dict(study.comments), extras, terminology, adamig)
+    describer.check_references()
+    datasets = read_datasets(Path(adam_dir))
+    result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir))
+    ig = StandardDef(
+        oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
+    )
+    model = new_model("adam", study, extras, ig, [m for _, _, m in datasets])
+    infos = []
+    for path, frame, meta in datasets:
+        name = (meta.dataset or path.stem).upper()
+        ds = result.datasets.get(name)
+        if ds is None:
+            raise DefineInputError(
+                f"{path.name}: no ADaM spec describes dataset {name}",
+                where=str(path),
+                hint="remove the stale file or add its spec under adam/",
+            )
+        infos.append(describer.dataset(ds, path, frame, meta))
+    return model, assemble(model, extras, infos, dataset_order)
+
+
+def _has_datasets(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.glob("*.xpt"))
+
+
+def write_define(
+    study_dir: Path,
+    out_dir: Path,
+    *,
+    which: Iterable[str] = ("sdtm", "adam"),
+    progress: Callable[[str], None] | None = None,
+    adam_result: Any = None,
+) -> list[Path]:
+    """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html``
+    beside each) for the datasets written there; return the files written.
+
+    A standard in ``which`` whose folder holds no ``.xpt`` file is skipped; nothing at
+    all to describe is an error. Warnings (e.g. no MedDRA version in define.yaml) go to
+    ``progress`` and :mod:`warnings` (:class:`DefineWarning`). ``adam_result`` (what
+    :func:`cdisc_mapper.adam.run_adam` returned for the same folders) saves rebuilding the
+    ADaM metadata.
+
+    Raises:
+        SpecError: a spec names a method, comment or code list that does not exist
+            (message names the spec file and line).
+        DefineInputError: no datasets to describe, or a dataset without a spec.
+        DefineSchemaError: the written define.xml fails the Define-XML 2.1 schema.
+    """
+    say = progress or (lambda _m: None)
+    out_dir = Path(out_dir)
+    wanted = [w for w in which]
+    unknown = set(wanted) - {"sdtm", "adam"}
+    if unknown:
+        raise DefineInputError(f"unknown standard(s) {sorted(unknown)}; use sdtm and/or adam")
+    written: list[Path] = []
+    for kind in ("sdtm", "adam"):
+        folder = out_dir / kind
+        if kind not in wanted or not _has_datasets(folder):
+            continue
+        say(f"define.xml for {kind.upper()}: reading specs and {folder}")
+        if kind == "sdtm":
+            model, notes = build_sdtm_model(Path(study_dir), folder)
+        else:
+            model, notes = build_adam_model(Path(study_dir), folder, out_dir / "sdtm", adam_result)
+        for note in notes:
+            say(f"warning: {note}")
+            warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=2)
+        path = write_model(model, folder / DEFINE_FILE)
+        problems = validate_define_schema(path)
+        if problems:
+            raise DefineSchemaError(
+                f"written define.xml is not schema-valid ({len(problems)} error(s)): "
+                + "; ".join(problems[:3]),
+                where=str(path),
+                hint="this is a cdisc_mapper bug; please report it with the file",
+            )
+        written += [path, render_html(path)]
+        say(f"wrote {path} and define.html")
+    if not written:
+        raise DefineInputError(
+            f"no datasets to describe in {out_dir / 'sdtm'} or {out_dir / 'adam'}",
+            where=str(out_dir),
+            hint="run cdisc-mapper sdtm (and adam) with this --out first",
+        )
+    return written

@@ -1,0 +1,265 @@
+"""Reading a Define-XML 2.0/2.1 document into plain dataclasses (with source lines).
+
+Only what the define/data consistency check and the tests need: datasets (ItemGroupDef
+with their ItemRefs), variables (ItemDef), value lists and where clauses, code lists.
+Works on any define.xml (ours or another sponsor's), so nothing here assumes our OIDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from cdisc_mapper.errors import CdiscMapperError, Location
+
+ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
+DEF21_NS = "http://www.cdisc.org/ns/def/v2.1"
+DEF20_NS = "http://www.cdisc.org/ns/def/v2.0"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+NCI_CONTEXT = "nci:ExtCodeID"
+
+
+class DefineReadError(CdiscMapperError):
+    """A define.xml cannot be read (missing, not XML, not ODM/Define-XML)."""
+
+
+@dataclass(frozen=True)
+class RangeCheck:
+    item_oid: str
+    comparator: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WhereClause:
+    oid: str
+    checks: tuple[RangeCheck, ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    item_oid: str
+    order: int | None
+    key_sequence: int | None
+    mandatory: str | None
+    method_oid: str | None
+    where_oids: tuple[str, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """An ItemDef."""
+
+    oid: str
+    name: str
+    label: str
+    data_type: str
+    length: int | None
+    significant_digits: int | None
+    display_format: str | None
+    codelist_oid: str | None
+    valuelist_oid: str | None
+    origin_type: str | None
+    origin_text: str
+    comment_oid: str | None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CodeList:
+    oid: str
+    name: str
+    data_type: str
+    values: tuple[str, ...]
+    decodes: dict[str, str]
+    nci_code: str | None
+    external: str | None
+    extended: frozenset[str] = frozenset()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An ItemGroupDef."""
+
+    oid: str
+    name: str
+    label: str
+    domain: str
+    href: str
+    item_refs: tuple[ItemRef, ...]
+    line: int | None = None
+
+
+@dataclass
+class DefineDocument:
+    path: Path
+    define_version: str
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    codelists: dict[str, CodeList] = field(default_factory=dict)
+    value_lists: dict[str, tuple[ItemRef, ...]] = field(default_factory=dict)
+    where_clauses: dict[str, WhereClause] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
+    standards: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def dataset(self, name: str) -> Dataset | None:
+        return self.datasets.get(name.upper())
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _text(element: etree._Element | None, ns: dict[str, str]) -> str:
+    """The (first) TranslatedText of an element's Description, whitespace-normalised."""
+    if element is None:
+        return ""
+    node = element.find("odm:Description/odm:TranslatedText", ns)
+    return " ".join((node.text or "").split()) if node is not None else ""
+
+
+def parse_tree(path: Path) -> etree._ElementTree:
+    """Parse ``path`` safely (no entities, no network); DefineReadError if it cannot."""
+    path = Path(path)
+    if not path.is_file():
+        raise DefineReadError("define.xml not found", where=str(path))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    try:
+        return etree.parse(str(path), parser)
+    except etree.XMLSyntaxError as exc:
+        raise DefineReadError(
+            f"not well-formed XML: {exc.msg}", where=Location(file=str(path), line=exc.lineno)
+        ) from None
+
+
+def _item_ref(ref: etree._Element, ns: dict[str, str]) -> ItemRef:
+    return ItemRef(
+        item_oid=ref.get("ItemOID", ""),
+        order=_int(ref.get("OrderNumber")),
+        key_sequence=_int(ref.get("KeySequence")),
+        mandatory=ref.get("Mandatory"),
+        method_oid=ref.get("MethodOID"),
+        where_oids=tuple(
+            w.get("WhereClauseOID", "") for w in ref.iterfind("def:WhereClauseRef", ns)
+        ),
+        line=ref.sourceline,
+    )
+
+
+def read_define(path: Path) -> DefineDocument:
+    """Parse a Define-XML 2.0 or 2.1 document."""
+    tree = parse_tree(Path(path))
+    root = tree.getroot()
+    if etree.QName(root).namespace != ODM_NS or etree.QName(root).localname != "ODM":
+        raise DefineReadError("not a Define-XML document (root is not ODM 1.3)", where=str(path))
+    nsmap = {v for v in (root.nsmap or {}).values()}
+    def_ns = DEF20_NS if DEF20_NS in nsmap and DEF21_NS not in nsmap else DEF21_NS
+    ns = {"odm": ODM_NS, "def": def_ns, "xlink": XLINK_NS}
+    mdv = root.find("odm:Study/odm:MetaDataVersion", ns)
+    if mdv is None:
+        raise DefineReadError("no Study/MetaDataVersion", where=str(path))
+    doc = DefineDocument(path=Path(path), define_version=mdv.get(f"{{{def_ns}}}DefineVersion", ""))
+    for std in mdv.iterfind("def:Standards/def:Standard", ns):
+        doc.standards[std.get("OID", "")] = dict(std.attrib)
+    leaves = {
+        leaf.get("ID"): leaf.get(f"{{{XLINK_NS}}}href", "") for leaf in mdv.iterfind("def:leaf", ns)
+    }
+    for group in mdv.iterfind("odm:ItemGroupDef", ns):
+        name = (group.get("Name") or group.get("SASDatasetName") or "").upper()
+        leaf = group.find("def:leaf", ns)
+        href = (
+            leaf.get(f"{{{XLINK_NS}}}href", "")
+            if leaf is not None
+            else leaves.get(group.get(f"{{{def_ns}}}ArchiveLocationID"), "")
+        )
+        doc.datasets[name] = Dataset(
+            oid=group.get("OID", ""),
+            name=name,
+            label=_text(group, ns),
+            domain=group.get("Domain", ""),
+            href=href,
+            item_refs=tuple(_item_ref(r, ns) for r in group.iterfind("odm:ItemRef", ns)),
+            line=group.sourceline,
+        )
+    for item in mdv.iterfind("odm:ItemDef", ns):
+        origin = item.find("def:Origin", ns)
+        clref = item.find("odm:CodeListRef", ns)
+        vlref = item.find("def:ValueListRef", ns)
+        doc.items[item.get("OID", "")] = Item(
+            oid=item.get("OID", ""),
+            name=(item.get("Name") or item.get("SASFieldName") or "").upper(),
+            label=_text(item, ns),
+            data_type=item.get("DataType", ""),
+            length=_int(item.get("Length")),
+            significant_digits=_int(item.get("SignificantDigits")),
+            display_format=item.get(f"{{{def_ns}}}DisplayFormat"),
+            codelist_oid=clref.get("CodeListOID") if clref is not None else None,
+            valuelist_oid=vlref.get("ValueListOID") if vlref is not None else None,
+            origin_type=origin.get("Type") if origin is not None else None,
+            origin_text=_text(origin, ns),
+            comment_oid=item.get(f"{{{def_ns}}}CommentOID"),
+            line=item.sourceline,
+        )
+    for vl in mdv.iterfind("def:ValueListDef", ns):
+        doc.value_lists[vl.get("OID", "")] = tuple(
+            _item_ref(r, ns) for r in vl.iterfind("odm:ItemRef", ns)
+        )
+    for wc in mdv.iterfind("def:WhereClauseDef", ns):
+        checks = tuple(
+            RangeCheck(
+                item_oid=rc.get(f"{{{def_ns}}}ItemOID", ""),
+                comparator=rc.get("Comparator", ""),
+                values=tuple((cv.text or "") for cv in rc.iterfind("odm:CheckValue", ns)),
+            )
+            for rc in wc.iterfind("odm:RangeCheck", ns)
+        )
+        doc.where_clauses[wc.get("OID", "")] = WhereClause(
+            oid=wc.get("OID", ""), checks=checks, line=wc.sourceline
+        )
+    for cl in mdv.iterfind("odm:CodeList", ns):
+        values: list[str] = []
+        decodes: dict[str, str] = {}
+        extended: set[str] = set()
+        for term in (*cl.iterfind("odm:CodeListItem", ns), *cl.iterfind("odm:EnumeratedItem", ns)):
+            value = term.get("CodedValue", "")
+            values.append(value)
+            decode = term.find("odm:Decode/odm:TranslatedText", ns)
+            if decode is not None:
+                decodes[value] = decode.text or ""
+            if term.get(f"{{{def_ns}}}ExtendedValue") == "Yes":
+                extended.add(value)
+        alias = next(
+            (
+                a.get("Name")
+                for a in cl.iterfind("odm:Alias", ns)
+                if a.get("Context") == NCI_CONTEXT
+            ),
+            None,
+        )
+        ext = cl.find("odm:ExternalCodeList", ns)
+        doc.codelists[cl.get("OID", "")] = CodeList(
+            oid=cl.get("OID", ""),
+            name=cl.get("Name", ""),
+            data_type=cl.get("DataType", ""),
+            values=tuple(values),
+            decodes=decodes,
+            nci_code=alias,
+            external=(ext.get("Dictionary") or "external") if ext is not None else None,
+            extended=frozenset(extended),
+            line=cl.sourceline,
+        )
+    for method in mdv.iterfind("odm:MethodDef", ns):
+        doc.methods[method.get("OID", "")] = _text(method, ns)
+    for comment in mdv.iterfind("def:CommentDef", ns):
+        doc.comments[comment.get("OID", "")] = _text(comment, ns)
+    return doc

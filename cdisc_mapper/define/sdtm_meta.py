@@ -1,0 +1,523 @@
+"""SDTM define metadata from the mapping specs and the written SDTM datasets.
+
+Where each variable comes from is read from its spec entries (one per source form and
+one at domain level):
+
+* Collected: ``Source: CRF, <file> <column>`` from the operation's raw ``column`` (and
+  ``time_column``); items of a melted form name their own column; aCRF pages from
+  define.yaml ``forms:``.
+* Assigned: the value (``constant``, ``studyid``, ``domain``, a unit given as a value,
+  the test code of a melted item), else the operation's description.
+* Derived: a MethodDef with the spec's ``method:`` text or, when the spec gives none, the
+  first paragraph of the operation's docstring followed by its arguments; internal
+  ``_XXX`` variables an argument names are explained after it.
+* Protocol: trial design datasets, built from study.yaml.
+
+An explicit ``origin:`` in the spec wins over the operation's default. A variable filled
+by several sources gets one origin (Collected before Derived before Assigned before
+Protocol) whose text names each form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdisc_mapper.define import describe, vlm
+from cdisc_mapper.define.assemble import as_text
+from cdisc_mapper.define.info import (
+    CodelistRef,
+    CommentInfo,
+    DatasetInfo,
+    MethodInfo,
+    VarInfo,
+)
+from cdisc_mapper.define.model import DocRef, Origin
+from cdisc_mapper.define.spec import COMMENT_ID, METHOD_ID, DefineExtras
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.sdtm import registry
+from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, SUPP_KEYS
+from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT, MELT_VALUE
+from cdisc_mapper.sdtm.subject_design import build_se, build_sv
+from cdisc_mapper.sdtm.trial_design import build_ta, build_te, build_ti, build_ts, build_tv
+from cdisc_mapper.spec.loader import StudyBundle
+from cdisc_mapper.spec.models import SourceSpec, VariableSpec
+from cdisc_mapper.xpt import XptMetadata
+
+ORIGIN_ORDER = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor")
+#: Datasets built from study.yaml (trial design) and from the other domains (SE, SV):
+#: the builder whose docstring says how.
+BUILT_DATASETS = {
+    "TA": build_ta,
+    "TE": build_te,
+    "TV": build_tv,
+    "TI": build_ti,
+    "TS": build_ts,
+    "SE": build_se,
+    "SV": build_sv,
+}
+#: Define-XML def:Class names of SDTMIG observation classes.
+SDTM_CLASSES = {
+    "Special-Purpose": "SPECIAL PURPOSE",
+    "Trial Design": "TRIAL DESIGN",
+    "Relationship": "RELATIONSHIP",
+}
+CLASS_ORDER = (
+    "TRIAL DESIGN",
+    "SPECIAL PURPOSE",
+    "INTERVENTIONS",
+    "EVENTS",
+    "FINDINGS",
+    "FINDINGS ABOUT",
+    "RELATIONSHIP",
+)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One spec entry's contribution to a variable's origin."""
+
+    form: str | None
+    type: str
+    text: str
+    method: MethodInfo | None = None
+    document: DocRef | None = None
+    codelist: CodelistRef | None = None
+    comment: CommentInfo | None = None
+
+
+def sdtm_class(class_: str) -> str:
+    return SDTM_CLASSES.get(class_, class_.upper().replace("-", " "))
+
+
+class SdtmDescriber:
+    """Turns the study's specs into :class:`DatasetInfo` for each written dataset."""
+
+    def __init__(
+        self,
+        bundle: StudyBundle,
+        extras: DefineExtras,
+        terminology: Any,
+        standard: Any,
+        acrf_leaf: str | None,
+    ) -> None:
+        self.bundle = bundle
+        self.extras = extras
+        self.terminology = terminology
+        self.standard = standard
+        self.acrf_leaf = acrf_leaf
+
+    # ------------------------------------------------------------------ spec checks
+    def check_references(self) -> None:
+        """Every named method, comment and code list exists (SpecError at its line)."""
+        for code, spec in sorted(self.bundle.domains.items()):
+            for loc, source, name, var in vlm.entries(spec):
+                self._method(code, loc, name, var)
+                self._comment(code, loc, var)
+                self._codelist(code, loc, source, name, var)
+
+    def _method(self, code: str, loc: tuple, name: str, var: VariableSpec) -> MethodInfo | None:
+        if var.method is None:
+            return None
+        text = var.method.strip()
+        if not METHOD_ID.match(text):
+            return MethodInfo(description=text)
+        method = self.extras.spec.methods.get(text)
+        if method is None:
+            known = ", ".join(sorted(self.extras.spec.methods)) or "none"
+            raise SpecError(
+                f"{name}: method {text} is not defined (define.yaml methods: {known})",
+                where=self.bundle.where(code, (*loc, "method")),
+                hint="add it to define.yaml methods:, or write the derivation as text",
+            )
+        return MethodInfo(
+            description=method.description,
+            oid=f"MT.{text}",
+            name=method.name or text,
+            type=method.type,
+            document=self._doc(method.document, method.pages),
+        )
+
+    def _doc(self, doc_id: str | None, pages: str | None) -> DocRef | None:
+        return DocRef(f"LF.{doc_id}", pages) if doc_id else None
+
+    def named_comment(self, cid: str, where: str, what: str) -> CommentInfo:
+        text = self.bundle.study.comments.get(cid)
+        if text is None:
+            known = ", ".join(sorted(self.bundle.study.comments)) or "none"
+            raise SpecError(
+                f"{what}: comment {cid} is not defined (study.yaml comments: {known})",
+                where=where,
+                hint="add it to study.yaml comments:, or write the comment as text",
+            )
+        return CommentInfo(text=" ".join(text.split()), oid=f"COM.{cid}")
+
+    def _comment_text(self, value: str, where: str, what: str) -> CommentInfo:
+        value = value.strip()
+        if COMMENT_ID.match(value) or value in self.bundle.study.comments:
+            return self.named_comment(value, where, what)
+        return CommentInfo(text=" ".join(value.split()))
+
+    def _comment(self, code: str, loc: tuple, var: VariableSpec) -> CommentInfo | None:
+        if var.comment is None:
+            return None
+        return self._comment_text(var.comment, self.bundle.where(code, (*loc, "comment")), loc[-1])
+
+    def _codelist(
+        self, code: str, loc: tuple, source: int | None, name: str, var: VariableSpec
+    ) -> CodelistRef | None:
+        args = self.bundle.op_args.get((code, source, name))
+        key, wanted = "codelist", var.codelist
+        if var.op == "ct_decode" and args is not None:
+            key, wanted = "target", args.target
+        elif wanted is None and args is not None:
+            wanted = getattr(args, "codelist", None)
+        if not wanted:
+            return None
+        found = self.terminology.find(wanted)
+        if found is None:
+            raise SpecError(
+                f"{name}: codelist {wanted!r} does not exist in the loaded terminology",
+                where=self.bundle.where(code, (*loc, key)),
+                hint="check the short name or NCI code (specs/ct, specs/sponsor/codelists.yaml)",
+            )
+        return CodelistRef(codelist=found, where=self.bundle.where(code, (*loc, key)))
+
+    # ------------------------------------------------------------------ parts
+    def raw_file(self, src: SourceSpec) -> str:
+        return src.file or f"{src.form}.{self.bundle.study.raw_format}"
+
+    def _crf_doc(self, src: SourceSpec | None) -> DocRef | None:
+        if src is None or self.acrf_leaf is None:
+            return None
+        form = self.extras.spec.forms.get(src.form)
+        return DocRef(self.acrf_leaf, form.pages if form else None)
+
+    def part(self, code: str, source: int | None, name: str, depth: int = 0) -> _Part:
+        spec = self.bundle.domains[code]
+        src = spec.sources[source] if source is not None else None
+        var = (src.variables if src is not None else spec.variables)[name]
+        loc = ("sources", source, "variables", name) if src is not None else ("variables", name)
+        op = registry.operation(var.op)
+        assert op is not None  # checked by the loader
+        args = self.bundle.op_args[(code, source, name)]
+        kind = var.origin or op.origin
+        form = src.form if src is not None else None
+        column = getattr(args, "column", None)
+        codelist = self._codelist(code, loc, source, name, var)
+        comment = self._comment(code, loc, var)
+        common = {"form": form, "codelist": codelist, "comment": comment}
+        if var.op == "unit" and getattr(args, "value", None):
+            return _Part(type="Assigned", text=f"Assigned: {args.value}", **common)
+        if src is not None and src.melt is not None and column in (MELT_TEST, MELT_UNIT):
+            return self._melt_part(code, source, name, column, kind, common)
+        if kind == "Derived" or (kind == "Predecessor" and var.method):
+            method = self._method(code, loc, name, var) or MethodInfo(
+                self.derivation(code, source, name, var, args, depth)
+            )
+            return _Part(type=kind, text=method.description, method=method, **common)
+        if kind == "Collected":
+            return _Part(
+                type=kind,
+                text=self._collected_text(src, args, var),
+                document=self._crf_doc(src),
+                **common,
+            )
+        if kind == "Assigned":
+            value = self._assigned_value(code, var, args)
+            return _Part(type=kind, text=f"Assigned: {value}", **common)
+        text = describe.first_paragraph(op.doc)
+        detail = describe.args_text(args, self._names(code))
+        return _Part(type=kind, text=f"{text} ({detail})" if detail else text, **common)
+
+    def _names(self, code: str) -> frozenset[str]:
+        spec = self.bundle.domains[code]
+        return frozenset(n for _, _, n, _ in vlm.entries(spec))
+
+    def _collected_text(self, src: SourceSpec | None, args: Any, var: VariableSpec) -> str:
+        if src is None:
+            variable = getattr(args, "variable", None)
+            return f"Collected, from {variable}" if variable else "Collected"
+        file = self.raw_file(src)
+        columns = [getattr(args, k, None) for k in ("column", "time_column")]
+        columns = [c for c in columns if c]
+        if MELT_VALUE in columns and src.melt is not None:
+            columns = [item.value for item in src.melt.items]
+        subjects = self.bundle.study.subjects
+        if var.op == "subjid":
+            columns = [subjects.subject_column]
+        elif var.op == "siteid":
+            if subjects.site_column is None:
+                return f"Source: CRF, {file}"
+            columns = [subjects.site_column]
+            if subjects.registry_form:
+                file = f"{subjects.registry_form}.{self.bundle.study.raw_format}"
+        variable = getattr(args, "variable", None)
+        if not columns and variable:
+            return f"Source: CRF, {file}, from {variable}"
+        return f"Source: CRF, {file} {', '.join(columns)}".rstrip()
+
+    def _assigned_value(self, code: str, var: VariableSpec, args: Any) -> str:
+        if var.op == "studyid":
+            return self.bundle.study.studyid
+        if var.op == "domain":
+            return code
+        value = getattr(args, "value", None)
+        if value is not None and len(type(args).model_fields) == 1:
+            return describe.value_text(value)
+        op = registry.operation(var.op)
+        doc = describe.first_paragraph(op.doc if op else "")
+        detail = describe.args_text(args, self._names(code))
+        return f"{doc} ({detail})" if detail else doc
+
+    def derivation(
+        self, code: str, source: int | None, name: str, var: VariableSpec, args: Any, depth: int
+    ) -> str:
+        """Default derivation text: the operation's docstring and its arguments, with
+        internal variables explained."""
+        op = registry.operation(var.op)
+        text = describe.first_paragraph(op.doc if op else var.op)
+        detail = describe.args_text(args, self._names(code))
+        if detail:
+            text = f"{text} Here: {detail}."
+        if depth == 0:
+            notes = []
+            for internal in sorted(_internal_names(detail)):
+                notes.extend(self._internal_note(code, source, internal))
+            if notes:
+                text += " Where " + "; ".join(notes) + "."
+        return text
+
+    def _internal_note(self, code: str, source: int | None, internal: str) -> list[str]:
+        spec = self.bundle.domains[code]
+        out = []
+        sources = [source] if source is not None else range(len(spec.sources))
+        for i in sources:
+            if internal in spec.sources[i].variables:
+                part = self.part(code, i, internal, depth=1)
+                out.append(f"{internal} ({spec.sources[i].form}) = {part.text}")
+        if internal in spec.variables and source is None:
+            part = self.part(code, None, internal, depth=1)
+            out.append(f"{internal} = {part.text}")
+        return out
+
+    def _melt_part(
+        self, code: str, source: int, name: str, column: str, kind: str, common: dict
+    ) -> _Part:
+        src = self.bundle.domains[code].sources[source]
+        assert src.melt is not None
+        file = self.raw_file(src)
+        items = src.melt.items
+        if column == MELT_TEST:
+            pairs = ", ".join(f"{i.value} -> {self.test_code(code, source, i.test)}" for i in items)
+            text = f"Assigned per CRF item of {file}: {pairs}"
+            return _Part(type="Assigned", text=text, **common)
+        collected = [i.unit_column for i in items if i.unit_column]
+        fixed = "; ".join(
+            f"{self.test_code(code, source, i.test)} {i.unit}" for i in items if i.unit
+        )
+        if collected:
+            text = f"Source: CRF, {file} {', '.join(dict.fromkeys(collected))}"
+            if fixed:
+                text += f"; assigned for the other items: {fixed}"
+            return _Part(type="Collected", text=text, document=self._crf_doc(src), **common)
+        return _Part(type="Assigned", text=f"Assigned per CRF item: {fixed}", **common)
+
+    def test_code(self, code: str, source: int, test: str) -> str:
+        """The test code a melted item's test becomes (through the TESTCD operation)."""
+        spec = self.bundle.domains[code]
+        src = spec.sources[source]
+        for name, var in src.variables.items():
+            args = self.bundle.op_args.get((code, source, name))
+            if getattr(args, "column", None) != MELT_TEST or var.op != "ct":
+                continue
+            synonyms = {k.strip().upper(): v for k, v in args.synonyms.items()}
+            if test.strip().upper() in synonyms:
+                return synonyms[test.strip().upper()]
+            found = self.terminology.find(args.codelist)
+            term = found.match(test) if found is not None else None
+            return term.submission_value if term is not None else test
+        return test
+
+    # ------------------------------------------------------------------ variables
+    def merge(self, parts: list[_Part]) -> tuple[Origin | None, MethodInfo | None]:
+        if not parts:
+            return None, None
+        kind = min((p.type for p in parts), key=lambda t: ORIGIN_ORDER.index(t))
+        texts = list(dict.fromkeys(p.text for p in parts))
+        if len(parts) == 1 or len(texts) == 1:
+            text = texts[0]
+        else:
+            text = "; ".join(f"{p.form or 'all records'}: {p.text}" for p in parts if p.text)
+        methods = [p.method for p in parts if p.method is not None]
+        method = None
+        if kind == "Derived":
+            method = methods[0] if len(parts) == 1 and methods else MethodInfo(text)
+        source = {"Collected": "Investigator", "Predecessor": None}.get(kind, "Sponsor")
+        document = next((p.document for p in parts if p.document is not None), None)
+        shown = "" if kind == "Derived" else text
+        return Origin(type=kind, source=source, text=shown, document=document), method
+
+    def spec_variable(self, code: str, name: str, ig: Any) -> VarInfo:
+        spec = self.bundle.domains[code]
+        parts = [self.part(code, src, n) for _, src, n, _ in vlm.entries(spec) if n == name]
+        origin, method = self.merge(parts)
+        lists = {vlm.list_key(p.codelist) for p in parts if p.codelist is not None}
+        codelist = None
+        if len(lists) == 1:  # sources with different lists: value-level metadata has them
+            codelist = next(p.codelist for p in parts if p.codelist is not None)
+        comment = next((p.comment for p in parts if p.comment is not None), None)
+        return self._finish(code, name, ig, origin, method, codelist, comment)
+
+    def _finish(
+        self,
+        code: str,
+        name: str,
+        ig: Any,
+        origin: Origin | None,
+        method: MethodInfo | None,
+        codelist: CodelistRef | None,
+        comment: CommentInfo | None,
+    ) -> VarInfo:
+        if codelist is None and ig is not None:
+            for nci in ig.codelist_codes:
+                found = self.terminology.find(nci)
+                if found is not None:
+                    codelist = CodelistRef(codelist=found, explicit=False)
+                    break
+            if codelist is None and ig.described_value_domain.strip() == "MedDRA":
+                codelist = CodelistRef(dictionary="MedDRA")
+        attached = self.extras.attached(code, name)
+        if comment is None and attached:
+            comment = self.named_comment(attached, self.extras.where(("attach",)), name)
+        return VarInfo(
+            name=name,
+            origin=origin,
+            method=method,
+            comment=comment,
+            codelist=codelist,
+            role=(ig.role or None) if ig is not None else None,
+            mandatory=ig is not None and ig.core == "Req",
+            non_standard=ig is None,
+            iso8601=ig is not None and "ISO 8601" in ig.described_value_domain,
+        )
+
+    def built_variable(self, code: str, name: str, ig: Any) -> VarInfo:
+        """A variable of a dataset built from study.yaml or from the other domains."""
+        study = self.bundle.study
+        builder = BUILT_DATASETS.get(code)
+        doc = describe.first_paragraph(builder.__doc__ or "") if builder else ""
+        method = None
+        if name == "STUDYID":
+            origin = Origin("Assigned", "Sponsor", f"Assigned: {study.studyid}")
+        elif name == "DOMAIN":
+            origin = Origin("Assigned", "Sponsor", f"Assigned: {code}")
+        elif code in ("SE", "SV"):
+            origin = Origin("Derived", "Sponsor")
+            method = MethodInfo(description=doc, oid=f"MT.{code}", name=f"Algorithm for {code}")
+        else:
+            origin = Origin("Protocol", "Sponsor", f"Protocol (study.yaml): {doc}")
+        return self._finish(code, name, ig, origin, method, None, None)
+
+    # ------------------------------------------------------------------ datasets
+    def dataset(self, path: Path, frame: pd.DataFrame, meta: XptMetadata) -> DatasetInfo:
+        name = (meta.dataset or path.stem).upper()
+        ig_ds = self.standard.dataset(name)
+        is_supp = name.startswith("SUPP") and name != "SUPPQUAL"
+        parent = name[4:] if is_supp else None
+        spec = self.bundle.domains.get(name)
+        variables: dict[str, VarInfo] = {}
+        for xvar in meta.variables:
+            ig = self.standard.variable_allowed(name, xvar.name)
+            if is_supp:
+                variables[xvar.name] = self.supp_variable(name, xvar.name, ig, frame)
+            elif spec is not None and any(n == xvar.name for _, _, n, _ in vlm.entries(spec)):
+                variables[xvar.name] = self.spec_variable(name, xvar.name, ig)
+            elif spec is None and name in BUILT_DATASETS:
+                variables[xvar.name] = self.built_variable(name, xvar.name, ig)
+            else:
+                variables[xvar.name] = self._finish(
+                    name, xvar.name, ig, _unmapped_origin(frame[xvar.name]), None, None, None
+                )
+        if spec is not None and not is_supp:
+            labels = {v.name: v.label for v in meta.variables}
+            vlm.findings_levels(self, name, spec, frame, variables, labels)
+            vlm.source_levels(self, name, spec, frame, variables, labels)
+        keys = (
+            SUPP_KEYS
+            if is_supp
+            else list(spec.keys)
+            if spec is not None
+            else DESIGN_KEYS.get(name, [])
+        )
+        comment = None
+        if spec is not None and spec.comment:
+            comment = self._comment_text(spec.comment, self.bundle.where(name, ("comment",)), name)
+        elif self.extras.attached(name):
+            comment = self.named_comment(
+                self.extras.attached(name) or "", self.extras.where(("attach", name)), name
+            )
+        class_ = sdtm_class(ig_ds.class_)
+        one_per_subject = ig_ds.structure.lower().startswith("one record per subject")
+        has_subject = "USUBJID" in frame.columns
+        return DatasetInfo(
+            name=name,
+            path=path,
+            frame=frame,
+            meta=meta,
+            domain=parent or name,
+            structure=ig_ds.structure,
+            class_=class_,
+            purpose="Tabulation",
+            keys=keys,
+            variables=variables,
+            repeating=has_subject and not one_per_subject,
+            reference_data=not has_subject,
+            comment=comment,
+            domain_description=self.standard.dataset(parent).label if parent else None,
+        )
+
+    # ------------------------------------------------------------------ SUPP--
+    def supp_variable(self, name: str, var: str, ig: Any, frame: pd.DataFrame) -> VarInfo:
+        parent = name[4:]
+        if var in ("STUDYID", "USUBJID"):
+            origin = Origin("Predecessor", None, f"{parent}.{var}")
+        elif var == "IDVARVAL":
+            origin = Origin("Predecessor", None, f"{parent}.IDVAR of the parent record")
+        elif var == "RDOMAIN":
+            origin = Origin("Assigned", "Sponsor", f"Assigned: {parent}")
+        elif var == "QVAL":
+            return self._qval(name, ig, frame)
+        else:
+            origin = Origin("Assigned", "Sponsor", "Assigned in the spec's supp: declaration")
+        return self._finish(name, var, ig, origin, None, None, None)
+
+    def _qval(self, name: str, ig: Any, frame: pd.DataFrame) -> VarInfo:
+        levels, kinds = vlm.qval_levels(self, name, frame)
+        origin = None
+        if len(kinds) == 1 and "Derived" not in kinds and "" not in kinds:
+            origin = Origin(kinds.pop(), None, "See the value-level metadata (by QNAM)")
+        info = self._finish(name, "QVAL", ig, origin, None, None, None)
+        info.value_levels = levels
+        return info
+
+
+def _unmapped_origin(values: pd.Series) -> Origin | None:
+    """A variable no spec maps (an Expected variable kept empty): Not Available."""
+    if bool((as_text(values) == "").all()):
+        return Origin("Not Available", None, "Not collected in this study")
+    return None
+
+
+def _internal_names(text: str) -> set[str]:
+    return set(re.findall(r"(?<![A-Za-z0-9])_[A-Z][A-Z0-9_]*", text))
+
+
+def dataset_order(info: DatasetInfo) -> tuple[int, str]:
+    """Trial design, special purpose, interventions, events, findings, relationship."""
+    rank = CLASS_ORDER.index(info.class_) if info.class_ in CLASS_ORDER else len(CLASS_ORDER)
+    return rank, info.name

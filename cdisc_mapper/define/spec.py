@@ -1,0 +1,151 @@
+"""Optional define.xml facts a study may add in ``<study>/define.yaml``.
+
+The mapping specs already give what define.xml needs for most variables (operation,
+origin, ``method:``, ``comment:``, ``codelist:``). What they cannot say lives here, every
+key optional::
+
+    originator: Hadassah Medical Organization        # default: study.yaml sponsor
+    documents:                                       # def:leaf documents
+      acrf: {title: Annotated CRF, href: acrf.pdf, kind: acrf, standards: [sdtm]}
+      csdrg: {title: Reviewer's Guide, href: csdrg.pdf, standards: [sdtm]}
+    forms:                                           # aCRF pages of a raw form
+      enrollment: {pages: "3 4"}
+    methods:                                         # named by ``method: M-<ID>`` in a spec
+      M-AGE: {description: "...", type: Computation, document: csdrg, pages: "12"}
+    dictionaries:                                    # external code lists
+      MedDRA: {version: "26.0", href: "https://www.meddra.org/"}
+    codelists:                                       # codelists written in full
+      ELESCCAT: {full: true}
+    attach:                                          # study.yaml comments for datasets and
+      SE: C-SE                                       # variables no spec file describes
+      "*.VISITNUM": C-VISIT
+
+A ``method:`` that is a single ``M-<ID>`` word names a method of this file; any other
+text is the derivation itself. Likewise a ``comment:`` that is a single ``C-<ID>`` word
+names a comment of study.yaml ``comments:``. Naming one that is not defined is a
+:class:`~cdisc_mapper.errors.SpecError` at the spec line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cdisc_mapper.spec.loader import validate_model
+from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
+
+DEFINE_FILE = "define.yaml"
+METHOD_ID = re.compile(r"^M-[A-Za-z0-9][A-Za-z0-9_.-]*$")
+COMMENT_ID = re.compile(r"^C-[A-Za-z0-9][A-Za-z0-9_.-]*$")
+Which = Literal["sdtm", "adam"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DocumentSpec(_Strict):
+    title: str
+    href: str
+    kind: Literal["acrf", "supplemental"] = "supplemental"
+    standards: list[Which] = Field(default_factory=lambda: ["sdtm", "adam"])
+
+
+class FormSpec(_Strict):
+    pages: str = Field(description="aCRF page numbers, blank-separated")
+
+
+class MethodSpec(_Strict):
+    description: str
+    name: str | None = None
+    type: Literal["Computation", "Imputation"] = "Computation"
+    document: str | None = Field(default=None, description="id of a documents: entry")
+    pages: str | None = None
+
+
+class DictionarySpec(_Strict):
+    version: str
+    href: str | None = None
+
+
+class CodelistOption(_Strict):
+    full: bool = False
+
+
+class DefineSpec(_Strict):
+    originator: str | None = None
+    documents: dict[str, DocumentSpec] = Field(default_factory=dict)
+    forms: dict[str, FormSpec] = Field(default_factory=dict)
+    methods: dict[str, MethodSpec] = Field(default_factory=dict)
+    dictionaries: dict[str, DictionarySpec] = Field(default_factory=dict)
+    codelists: dict[str, CodelistOption] = Field(default_factory=dict)
+    attach: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass
+class DefineExtras:
+    """The parsed define.yaml (or an empty one) and its document, for error lines."""
+
+    spec: DefineSpec
+    document: SpecDocument | None = None
+
+    def where(self, loc: tuple[str | int, ...]) -> str:
+        return str(self.document.where(loc)) if self.document else DEFINE_FILE
+
+    def full_codelist(self, short_name: str) -> bool:
+        option = self.spec.codelists.get(short_name)
+        return bool(option and option.full)
+
+    def dictionary(self, name: str) -> DictionarySpec | None:
+        for key, value in self.spec.dictionaries.items():
+            if key.casefold() == name.casefold():
+                return value
+        return None
+
+    def attached(self, dataset: str, variable: str | None = None) -> str | None:
+        """The comment id attached to a dataset (``SE``) or variable (``SE.SESTDTC`` or
+        ``*.SESTDTC``)."""
+        if variable is None:
+            return self.spec.attach.get(dataset)
+        return self.spec.attach.get(f"{dataset}.{variable}") or self.spec.attach.get(
+            f"*.{variable}"
+        )
+
+
+def load_define_extras(study_dir: Path) -> DefineExtras:
+    """Read ``define.yaml`` of a study folder when present (SpecError at its line)."""
+    path = Path(study_dir) / DEFINE_FILE
+    if not path.is_file():
+        return DefineExtras(DefineSpec())
+    doc = load_spec_yaml(path)
+    spec = validate_model(DefineSpec, doc.data, doc)
+    extras = DefineExtras(spec, doc)
+    _check_references(extras)
+    return extras
+
+
+def _check_references(extras: DefineExtras) -> None:
+    from cdisc_mapper.errors import SpecError
+
+    spec = extras.spec
+    for mid, method in spec.methods.items():
+        if not METHOD_ID.match(mid):
+            raise SpecError(
+                f"method id {mid!r} must look like M-<NAME>",
+                where=extras.where(("methods", mid)),
+            )
+        if method.document and method.document not in spec.documents:
+            raise SpecError(
+                f"method {mid} names document {method.document!r}, not in documents:",
+                where=extras.where(("methods", mid, "document")),
+            )
+    for key, cid in spec.attach.items():
+        if not COMMENT_ID.match(cid):
+            raise SpecError(
+                f"attach: {key} must name a comment id C-<NAME>, not {cid!r}",
+                where=extras.where(("attach", key)),
+            )

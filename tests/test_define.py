@@ -1,0 +1,328 @@
+"""Define-XML 2.1 for the demo study: schema-valid, consistent with the data, complete
+enough for a reviewer (origins, methods, value-level metadata, code lists), reproducible."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from html import unescape
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from cdisc_mapper.define import (
+    check_define_consistency,
+    render_html,
+    validate_define_schema,
+    write_define,
+)
+from cdisc_mapper.define.reader import read_define
+
+REPO = Path(__file__).resolve().parents[1]
+STUDY = REPO / "mappings" / "als_msc"
+NS = {
+    "odm": "http://www.cdisc.org/ns/odm/v1.3",
+    "def": "http://www.cdisc.org/ns/def/v2.1",
+    "xlink": "http://www.w3.org/1999/xlink",
+}
+
+
+def _copy_sdtm(src: Path, dst: Path) -> None:
+    (dst / "sdtm").mkdir(parents=True)
+    for xpt in (src / "sdtm").glob("*.xpt"):
+        shutil.copy(xpt, dst / "sdtm" / xpt.name)
+
+
+@pytest.fixture(scope="module")
+def built(demo_sdtm, tmp_path_factory) -> tuple[Path, object]:
+    """A private copy of the demo SDTM datasets, ADaM built from them, and both defines:
+    (output folder, the ADaM result)."""
+    out = tmp_path_factory.mktemp("define") / "out"
+    _copy_sdtm(demo_sdtm[0], out)
+    from cdisc_mapper.adam import run_adam
+
+    adam = run_adam(STUDY, out / "sdtm", out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_define(STUDY, out, adam_result=adam)
+    return out, adam
+
+
+@pytest.fixture(scope="module")
+def package(built) -> Path:
+    return built[0]
+
+
+def _tree(package: Path, kind: str) -> etree._ElementTree:
+    return etree.parse(str(package / kind / "define.xml"))
+
+
+def _text(el: etree._Element | None) -> str:
+    if el is None:
+        return ""
+    node = el.find("odm:Description/odm:TranslatedText", NS)
+    return node.text if node is not None else ""
+
+
+def _item(tree: etree._ElementTree, oid: str) -> etree._Element:
+    found = tree.getroot().find(f".//odm:ItemDef[@OID='{oid}']", NS)
+    assert found is not None, oid
+    return found
+
+
+def _html_text(path: Path) -> str:
+    raw = path.read_text(encoding="utf-8")
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", raw)))
+
+
+# --------------------------------------------------------------------------- validity
+@pytest.mark.parametrize("kind", ["sdtm", "adam"])
+def test_define_is_schema_valid_and_consistent_with_the_data(package, kind):
+    define = package / kind / "define.xml"
+    assert (package / kind / "define.html").is_file()
+    assert validate_define_schema(define) == []
+    assert check_define_consistency(define, package / kind) == []
+
+
+@pytest.mark.parametrize("kind", ["sdtm", "adam"])
+def test_every_dataset_and_variable_is_described(package, kind):
+    doc = read_define(package / kind / "define.xml")
+    files = {p.stem.upper() for p in (package / kind).glob("*.xpt")}
+    assert set(doc.datasets) == files
+    assert all(ds.href == f"{name.lower()}.xpt" for name, ds in doc.datasets.items())
+
+
+def test_rerun_is_byte_identical(built, tmp_path):
+    package, adam = built
+    again = tmp_path / "out"
+    for kind in ("sdtm", "adam"):
+        (again / kind).mkdir(parents=True)
+        for xpt in (package / kind).glob("*.xpt"):
+            shutil.copy(xpt, again / kind / xpt.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_define(STUDY, again, adam_result=adam)
+    for kind in ("sdtm", "adam"):
+        for name in ("define.xml", "define.html"):
+            assert (again / kind / name).read_bytes() == (package / kind / name).read_bytes()
+
+
+def test_creation_datetime_follows_source_date_epoch(package, tmp_path, monkeypatch):
+    _copy_sdtm(package, tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_define(STUDY, tmp_path, which=["sdtm"])
+    root = _tree(tmp_path, "sdtm").getroot()
+    assert root.get("CreationDateTime") == "2023-11-14T22:13:20"
+
+
+# --------------------------------------------------------------------------- SDTM content
+def test_sdtm_header_standards_and_datasets(package):
+    root = _tree(package, "sdtm").getroot()
+    assert root.get("ODMVersion") == "1.3.2"
+    assert root.get(f"{{{NS['def']}}}Context") == "Submission"
+    mdv = root.find("odm:Study/odm:MetaDataVersion", NS)
+    assert mdv.get(f"{{{NS['def']}}}DefineVersion") == "2.1.0"
+    assert root.findtext("odm:Study/odm:GlobalVariables/odm:StudyName", namespaces=NS) == (
+        "0208-16-HMO"
+    )
+    standards = {
+        (s.get("Name"), s.get("Type"), s.get("PublishingSet"), s.get("Version"))
+        for s in mdv.iterfind("def:Standards/def:Standard", NS)
+    }
+    assert ("SDTMIG", "IG", None, "3.4") in standards
+    assert ("CDISC/NCI", "CT", "SDTM", "2025-03-28") in standards
+    dm = mdv.find("odm:ItemGroupDef[@Name='DM']", NS)
+    assert dm.get("Repeating") == "No"
+    assert dm.get("Purpose") == "Tabulation"
+    assert dm.get(f"{{{NS['def']}}}Structure") == "One record per subject"
+    assert dm.find("def:Class", NS).get("Name") == "SPECIAL PURPOSE"
+    assert dm.find("def:leaf", NS).get(f"{{{NS['xlink']}}}href") == "dm.xpt"
+    keys = {
+        r.get("ItemOID"): r.get("KeySequence")
+        for r in dm.iterfind("odm:ItemRef", NS)
+        if r.get("KeySequence")
+    }
+    assert keys == {"IT.DM.STUDYID": "1", "IT.DM.USUBJID": "2"}
+    ta = mdv.find("odm:ItemGroupDef[@Name='TA']", NS)
+    assert ta.get("IsReferenceData") == "Yes"
+    assert ta.find("def:Class", NS).get("Name") == "TRIAL DESIGN"
+    supp = mdv.find("odm:ItemGroupDef[@Name='SUPPMH']", NS)
+    assert supp.get("Domain") == "MH"  # linked to its parent
+    assert supp.find("odm:Alias", NS).get("Name") == "Medical History"
+    assert supp.find("def:Class", NS).get("Name") == "RELATIONSHIP"
+    qs = mdv.find("odm:ItemGroupDef[@Name='QS']", NS)
+    assert qs.get(f"{{{NS['def']}}}CommentOID") == "COM.C-QS"
+
+
+def test_sdtm_origins_say_where_each_variable_comes_from(package):
+    tree = _tree(package, "sdtm")
+    sex = _item(tree, "IT.DM.SEX").find("def:Origin", NS)
+    assert (sex.get("Type"), sex.get("Source")) == ("Collected", "Investigator")
+    assert _text(sex) == "Source: CRF, enrollment.csv GENDER"
+    armcd = _item(tree, "IT.DM.ARMCD").find("def:Origin", NS)
+    assert (armcd.get("Type"), _text(armcd)) == ("Assigned", "Assigned: MSC")
+    assert _text(_item(tree, "IT.VS.VSORRES.PULSE").find("def:Origin", NS)) == (
+        "Source: CRF, vitals.csv PULSE"
+    )
+    assert _text(_item(tree, "IT.VS.VSORRES.HEIGHT").find("def:Origin", NS)) == (
+        "Source: CRF, enrollment.csv HEIGHT_CM"
+    )
+    assert _item(tree, "IT.TA.ARMCD").find("def:Origin", NS).get("Type") == "Protocol"
+    doc = read_define(package / "sdtm" / "define.xml")
+    for ds in doc.datasets.values():
+        for ref in ds.item_refs:
+            item = doc.items[ref.item_oid]
+            if item.valuelist_oid and item.origin_type is None:
+                continue  # mixed origins: each value-level item carries its own
+            assert item.origin_type, f"{ds.name}.{item.name} has no origin"
+            if item.origin_type == "Derived":
+                assert ref.method_oid and doc.methods[ref.method_oid].strip(), item.oid
+            elif item.origin_type in ("Collected", "Assigned", "Predecessor"):
+                assert item.origin_text, f"{ds.name}.{item.name}: no origin text"
+
+
+def test_sdtm_methods_come_from_the_spec_or_the_operation(package):
+    doc = read_define(package / "sdtm" / "define.xml")
+    # spec method: text
+    assert doc.methods["MT.DM.RFSTDTC"] == "First MSC injection (RFXSTDTC)"
+    assert doc.methods["MT.DM.AGE"].startswith("Completed years from BRTHDTC to RFICDTC")
+    # no method in the spec: the operation's docstring and its arguments
+    assert doc.methods["MT.VS.VSDY"].startswith("--DY relative to DM.RFSTDTC")
+    assert "dtc: VSDTC" in doc.methods["MT.VS.VSDY"]
+    assert doc.items["IT.DM.AGE"].comment_oid == "COM.C-AGE"
+    assert doc.comments["COM.C-AGE"].startswith("AGE is derived at informed consent")
+    assert doc.comments["COM.AE.AERLPRT"] == "The lumbar puncture is the study activity (AERLPRT)"
+    # internal variables an argument names are explained
+    assert "_VISITLABEL (labs) = Source: CRF, labs.csv VISIT" in doc.methods["MT.LB.VISITNUM"]
+
+
+def test_sdtm_value_level_metadata(package):
+    doc = read_define(package / "sdtm" / "define.xml")
+    for ds, testcd in (
+        ("QS", "QSTESTCD"),
+        ("LB", "LBTESTCD"),
+        ("VS", "VSTESTCD"),
+        ("RE", "RETESTCD"),
+    ):
+        refs = doc.value_lists[f"VL.{ds}.{ds}ORRES"]
+        clauses = [doc.where_clauses[r.where_oids[0]] for r in refs]
+        assert all(c.checks[0].item_oid == f"IT.{ds}.{testcd}" for c in clauses)
+        assert all(c.checks[0].comparator == "EQ" for c in clauses)
+    temp = doc.items["IT.VS.VSORRES.TEMP"]
+    assert (temp.data_type, temp.significant_digits) == ("float", 1)
+    assert doc.items["IT.VS.VSORRESU.PULSE"].origin_text == "Assigned: beats/min"
+    supp = doc.value_lists["VL.SUPPMH.QVAL"]
+    names = {doc.items[r.item_oid].name for r in supp}
+    assert names == {"MHONSITE", "MHALSTYP", "MHELESC"}
+    assert doc.items["IT.SUPPMH.QVAL.MHELESC"].codelist_oid == "CL.ELESCCAT"
+    assert doc.items["IT.SUPPMH.QVAL.MHELESC"].label == "El Escorial Category"
+    # records of each source form: DSDECOD by DSCAT, each with its own code list
+    ds = doc.value_lists["VL.DS.DSDECOD"]
+    lists = {doc.items[r.item_oid].codelist_oid for r in ds}
+    assert lists == {"CL.PROTMLST", "CL.NCOMPLT"}
+
+
+def test_sdtm_code_lists(package):
+    tree = _tree(package, "sdtm")
+    mdv = tree.getroot().find("odm:Study/odm:MetaDataVersion", NS)
+    sex = mdv.find("odm:CodeList[@OID='CL.SEX']", NS)
+    assert sex.find("odm:Alias", NS).get("Name") == "C66731"
+    assert sex.get(f"{{{NS['def']}}}StandardOID") == "STD.CT.SDTM.2025-03-28"
+    terms = {
+        t.get("CodedValue"): t.find("odm:Alias", NS).get("Name")
+        for t in sex.iterfind("odm:EnumeratedItem", NS)
+    }
+    assert terms == {"F": "C16576", "M": "C20197"}  # only the terms used, with codes
+    # sponsor list: no NCI alias, non-standard, decodes
+    alsfrs = mdv.find("odm:CodeList[@OID='CL.ALSFRSTC']", NS)
+    assert alsfrs.get(f"{{{NS['def']}}}IsNonStandard") == "Yes"
+    assert alsfrs.find(".//odm:Alias", NS) is None
+    decode = alsfrs.find("odm:CodeListItem[@CodedValue='ALSR01']/odm:Decode/odm:TranslatedText", NS)
+    assert decode.text == "ALSFRS-R - Speech"
+    # CDISC test codes decoded by the paired test names in the data
+    lbtestcd = mdv.find("odm:CodeList[@OID='CL.LBTESTCD']", NS)
+    alt = lbtestcd.find("odm:CodeListItem[@CodedValue='ALT']", NS)
+    assert alt.findtext("odm:Decode/odm:TranslatedText", namespaces=NS) == (
+        "Alanine Aminotransferase"
+    )
+    assert alt.find("odm:Alias", NS).get("Name") == "C64433"
+    meddra = mdv.find("odm:CodeList[@OID='CL.MEDDRA']/odm:ExternalCodeList", NS)
+    assert meddra.get("Dictionary") == "MedDRA"
+    assert _item(tree, "IT.AE.AEDECOD").find("odm:CodeListRef", NS).get("CodeListOID") == (
+        "CL.MEDDRA"
+    )
+
+
+# --------------------------------------------------------------------------- ADaM content
+def test_adam_datasets_classes_and_formats(package):
+    mdv = _tree(package, "adam").getroot().find("odm:Study/odm:MetaDataVersion", NS)
+    groups = mdv.findall("odm:ItemGroupDef", NS)
+    assert groups[0].get("Name") == "ADSL"
+    assert all(g.get("Purpose") == "Analysis" for g in groups)
+    classes = {g.get("Name"): g.find("def:Class", NS) for g in groups}
+    assert classes["ADSL"].get("Name") == "SUBJECT LEVEL ANALYSIS DATASET"
+    assert classes["ADQS"].get("Name") == "BASIC DATA STRUCTURE"
+    assert classes["ADAE"].get("Name") == "OCCURRENCE DATA STRUCTURE"
+    assert classes["ADAE"].find("def:SubClass", NS).get("Name") == "ADVERSE EVENT"
+    standards = {s.get("Name") for s in mdv.iterfind("def:Standards/def:Standard", NS)}
+    assert {"ADaMIG", "CDISC/NCI"} <= standards
+    trtsdt = mdv.find("odm:ItemDef[@OID='IT.ADSL.TRTSDT']", NS)
+    assert trtsdt.get("DataType") == "integer"
+    assert trtsdt.get(f"{{{NS['def']}}}DisplayFormat") == "DATE9."
+
+
+def test_adam_value_level_metadata_by_parameter(package):
+    doc = read_define(package / "adam" / "define.xml")
+    for ds in ("ADQS", "ADRE", "ADPROG", "ADLB", "ADVS"):
+        refs = doc.value_lists[f"VL.{ds}.AVAL"]
+        checks = [doc.where_clauses[r.where_oids[0]].checks[0] for r in refs]
+        assert {c.item_oid for c in checks} == {f"IT.{ds}.PARAMCD"}
+        params = {c.values[0] for c in checks}
+        assert set(doc.codelists[f"CL.{ds}.PARAMCD"].values) == params
+    total = doc.items["IT.ADQS.AVAL.ALSRTOT"]
+    assert total.origin_type == "Derived"
+    ref = next(r for r in doc.value_lists["VL.ADQS.AVAL"] if r.item_oid == total.oid)
+    assert doc.methods[ref.method_oid].startswith("Sum of the AVAL of ALSR01")
+    item = doc.items["IT.ADQS.AVAL.ALSR01"]
+    assert (item.origin_type, item.origin_text) == ("Predecessor", "QS.QSSTRESN")
+    assert doc.codelists["CL.ADQS.PARAMCD"].decodes["ALSRTOT"] == "ALSFRS-R Total Score"
+
+
+def test_every_derived_adam_variable_says_how(package):
+    doc = read_define(package / "adam" / "define.xml")
+    refs = [r for ds in doc.datasets.values() for r in ds.item_refs]
+    refs += [r for vl in doc.value_lists.values() for r in vl]
+    for ref in refs:
+        item = doc.items[ref.item_oid]
+        if item.origin_type == "Derived":
+            assert ref.method_oid, item.oid
+            assert doc.methods[ref.method_oid].strip(), item.oid
+        elif item.origin_type == "Predecessor":
+            assert re.match(r"^[A-Z]+\.[A-Z0-9_]+", item.origin_text), item.oid
+
+
+# --------------------------------------------------------------------------- HTML
+def test_define_html_shows_variables_origins_vlm_codelists_methods(package):
+    sdtm = _html_text(package / "sdtm" / "define.html")
+    assert "Source: CRF, enrollment.csv GENDER" in sdtm  # where SEX came from
+    assert "Completed years from BRTHDTC to RFICDTC" in sdtm  # a method
+    assert 'VSTESTCD = "PULSE"' in sdtm  # value-level metadata
+    assert "Source: CRF, vitals.csv PULSE" in sdtm
+    assert "C66731" in sdtm and "El Escorial Diagnostic Category" in sdtm  # code lists
+    assert "AGE is derived at informed consent" in sdtm  # a sponsor decision (comment)
+    adam = _html_text(package / "adam" / "define.html")
+    assert 'PARAMCD = "ALSRTOT"' in adam
+    assert "Sum of the AVAL of ALSR01" in adam
+    assert "DATE9." in adam
+
+
+def test_render_html_beside_any_define(package, tmp_path):
+    target = tmp_path / "define.xml"
+    shutil.copy(package / "sdtm" / "define.xml", target)
+    html = render_html(target)
+    assert html == tmp_path / "define.html"
+    assert "Demographics" in _html_text(html)

@@ -140,7 +140,9 @@ def test_cli_gives_one_line_cause_and_nonzero_exit(raw_copy, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "labs.csv" in lines[0]
 
 
-@pytest.mark.parametrize("cmd", [[], ["simulate"], ["sdtm"], ["demo"]])
+@pytest.mark.parametrize(
+    "cmd", [[], ["simulate"], ["sdtm"], ["adam"], ["define"], ["validate"], ["demo"]]
+)
 def test_every_command_has_help(cmd):
     from click.testing import CliRunner
 

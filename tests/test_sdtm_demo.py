@@ -372,3 +372,25 @@ def test_trial_design_from_study_spec(demo_sdtm, name):
     if name == "ts":
         assert df.set_index("TSPARMCD").loc["TPHASE", "TSVALCD"] == "C15693"
         assert set(df.TSPARMCD) >= {"TITLE", "STYPE", "TBLIND", "AGEMIN", "SSTDTC"}
+
+
+def test_distinct_value_shortcut_gives_identical_output(demo_raw, tmp_path, monkeypatch):
+    """Large studies compute row-local operations once per distinct input combination;
+    forcing that path on the demo must give byte-identical datasets."""
+    from cdisc_mapper.sdtm import engine
+    from cdisc_mapper.sdtm.pipeline import run_sdtm
+
+    run_sdtm(STUDY, demo_raw, tmp_path / "plain")
+    monkeypatch.setattr(engine, "DEDUPE_MIN_ROWS", 0)
+    calls = []
+    real = engine.compute_distinct
+
+    def spy(*args, **kwargs):
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "compute_distinct", spy)
+    run_sdtm(STUDY, demo_raw, tmp_path / "distinct")
+    assert len(calls) > 20
+    for xpt in sorted((tmp_path / "plain" / "sdtm").glob("*.xpt")):
+        assert xpt.read_bytes() == (tmp_path / "distinct" / "sdtm" / xpt.name).read_bytes(), xpt

@@ -55,14 +55,14 @@ def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how:
     return _subject_key(frame).map(agg).fillna("").astype(object)
 
 
-@register("subject_first", SubjectAggArgs, origin="Derived")
+@register("subject_first", SubjectAggArgs, origin="Derived", row_local=True)
 def op_subject_first(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
     """The subject's earliest value of another domain's ISO 8601 variable (e.g. RFXSTDTC
     = first EXSTDTC, SDTMIG 3.4 DM). ISO 8601 text sorts chronologically."""
     return _subject_agg(frame, args, ctx, "min")
 
 
-@register("subject_last", SubjectAggArgs, origin="Derived")
+@register("subject_last", SubjectAggArgs, origin="Derived", row_local=True)
 def op_subject_last(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
     """The subject's latest value of another domain's ISO 8601 variable (e.g. RFXENDTC)."""
     return _subject_agg(frame, args, ctx, "max")
@@ -72,7 +72,7 @@ class SubjectCountArgs(SubjectAggArgs):
     pass
 
 
-@register("subject_value", SubjectAggArgs, origin="Derived")
+@register("subject_value", SubjectAggArgs, origin="Derived", row_local=True)
 def op_subject_value(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
     """The subject's single value of another domain's variable (more than one distinct
     value is an error)."""
@@ -121,7 +121,7 @@ class VisitnumArgs(OpArgs):
         return {("*", "CALENDAR")}
 
 
-@register("visitnum", VisitnumArgs, origin="Derived")
+@register("visitnum", VisitnumArgs, origin="Derived", row_local=True)
 def op_visitnum(frame: pd.DataFrame, args: VisitnumArgs, ctx: OpContext) -> pd.Series:
     """VISITNUM from the schedule (nominal visit, also when out of window); unscheduled
     visits get the number of the subject's last scheduled visit on or before the date
@@ -162,7 +162,7 @@ class StudyDayArgs(OpArgs):
         return {("DM", self.ref), ("DM", "USUBJID")}
 
 
-@register("study_day", StudyDayArgs, origin="Derived")
+@register("study_day", StudyDayArgs, origin="Derived", row_local=True)
 def op_study_day(frame: pd.DataFrame, args: StudyDayArgs, ctx: OpContext) -> pd.Series:
     """--DY relative to DM.RFSTDTC (SDTMIG 3.4 section 4.4.4): no day 0; missing when
     either date is partial."""
@@ -214,7 +214,7 @@ class EpochArgs(OpArgs):
         return {("SE", "*")}
 
 
-@register("epoch", EpochArgs, origin="Derived")
+@register("epoch", EpochArgs, origin="Derived", row_local=True)
 def op_epoch(frame: pd.DataFrame, args: EpochArgs, ctx: OpContext) -> pd.Series:
     """EPOCH of the record's date from the subject's elements in SE (SDTMIG 3.4 section
     4.1.3.1): the element whose start <= date < next start."""

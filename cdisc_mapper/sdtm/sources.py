@@ -49,12 +49,35 @@ def referenced_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -> s
         if src.melt.keep_empty_when:
             cols |= _cond_cols(src.melt.keep_empty_when)
     for name in src.variables:
-        args = bundle.op_args[(domain.domain, index, name)]
-        for key in ("column", "time_column"):
-            value = getattr(args, key, None)
-            if value:
-                cols.add(value)
+        cols |= _model_columns(bundle.op_args[(domain.domain, index, name)])
     return {c for c in cols if not c.startswith("_")}
+
+
+def _model_columns(model: object) -> set[str]:
+    """Raw columns an operation's arguments name: ``column``/``time_column`` fields,
+    conditions (at any depth) and template fields."""
+    import string
+
+    from pydantic import BaseModel
+
+    out: set[str] = set()
+    if isinstance(model, Condition):
+        return _cond_cols(model)
+    if isinstance(model, list | tuple):
+        for item in model:
+            out |= _model_columns(item)
+        return out
+    if not isinstance(model, BaseModel):
+        return out
+    for key in type(model).model_fields:
+        value = getattr(model, key)
+        if key in ("column", "time_column") and isinstance(value, str):
+            out.add(value)
+        elif key == "template" and isinstance(value, str):
+            out |= {f for _, f, _, _ in string.Formatter().parse(value) if f}
+        elif isinstance(value, BaseModel | list | tuple):
+            out |= _model_columns(value)
+    return out
 
 
 def _cond_cols(cond: Condition) -> set[str]:
@@ -108,7 +131,8 @@ def map_source(
 ) -> SourceResult:
     """Map one raw form to records of ``domain`` (source-level variables only)."""
     src = domain.sources[index]
-    form.require(sorted(referenced_columns(bundle, domain, index)))
+    needed = sorted(referenced_columns(bundle, domain, index))
+    form.require(needed)
     raw = form.data.copy()
     raw[SRC] = form.path.name
     raw[ROW] = raw.index
@@ -126,7 +150,8 @@ def map_source(
         if hit.any():
             excluded[excl.reason] = excluded.get(excl.reason, 0) + int(hit.sum())
         alive &= ~hit
-    raw = raw.loc[alive]
+    # only the columns the spec reads travel on (a melt copies them once per item)
+    raw = raw.loc[alive, [*needed, SRC, ROW]]
     not_recorded = 0
     if src.melt is not None:
         raw, not_recorded, produced = _melt(raw, src)

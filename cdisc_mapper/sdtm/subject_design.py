@@ -12,6 +12,7 @@ from cdisc_mapper.derive import timing as dtiming
 from cdisc_mapper.sdtm.conditions import evaluate
 from cdisc_mapper.spec.loader import StudyBundle
 from cdisc_mapper.spec.models import StudySpec
+from cdisc_mapper.textops import map_unique
 
 SE_COLUMNS = [
     "STUDYID",
@@ -102,13 +103,15 @@ def build_sv(
                 continue
             part = pd.DataFrame(
                 {
-                    "USUBJID": frame["USUBJID"].astype(str),
-                    "VISITNUM": frame["VISITNUM"].astype(float),
-                    "VISIT": frame["VISIT"].astype(str) if "VISIT" in frame else "",
-                    "DATE": frame[args.date].fillna("").astype(str).str.slice(0, 10),
+                    "USUBJID": frame["USUBJID"].to_numpy(),
+                    "VISITNUM": frame["VISITNUM"].astype(float).to_numpy(),
+                    "VISIT": frame["VISIT"].to_numpy() if "VISIT" in frame else "",
+                    "DATE": map_unique(
+                        frame[args.date], lambda u: u.astype(str).str.slice(0, 10)
+                    ).to_numpy(),
                 }
             )
-            parts.append(part)
+            parts.append(part.drop_duplicates(ignore_index=True))
     if not parts:
         return None
     allv = pd.concat(parts, ignore_index=True)

@@ -15,6 +15,15 @@ from cdisc_mapper.errors import CdiscMapperError
 DEFAULT_STUDY = Path(__file__).resolve().parents[1] / "mappings" / "als_msc"
 
 
+study_option = click.option(
+    "--study",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_STUDY,
+    show_default="mappings/als_msc",
+    help="Study spec folder.",
+)
+
+
 class _Progress:
     """Step messages on stderr with the elapsed time, so long runs show where they are."""
 
@@ -102,13 +111,7 @@ def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--study",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_STUDY,
-    show_default="mappings/als_msc",
-    help="Study spec folder.",
-)
+@study_option
 @click.option(
     "--raw", type=click.Path(path_type=Path), required=True, help="Folder of raw form files."
 )
@@ -125,13 +128,7 @@ def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--study",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_STUDY,
-    show_default="mappings/als_msc",
-    help="Study spec folder.",
-)
+@study_option
 @click.option(
     "--sdtm",
     "sdtm_dir",
@@ -160,13 +157,7 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--study",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_STUDY,
-    show_default="mappings/als_msc",
-    help="Study spec folder.",
-)
+@study_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),

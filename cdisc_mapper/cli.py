@@ -279,5 +279,47 @@ def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None) -> None
     _run(go, ctx.obj["debug"])
 
 
+@main.group()
+def spec() -> None:
+    """Study specs as an Excel workbook (Pinnacle 21 define layout plus mapping columns)."""
+
+
+@spec.command("export")
+@study_option
+@click.option("--xlsx", type=click.Path(path_type=Path), required=True, help="Workbook to write.")
+@click.pass_context
+def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
+    """Write the study's SDTM specs to one reviewable workbook."""
+
+    def go() -> None:
+        from cdisc_mapper.xlsx import export_workbook
+
+        export_workbook(study, xlsx)
+        click.echo(str(xlsx))
+
+    _run(go, ctx.obj["debug"])
+
+
+@spec.command("import")
+@click.option("--xlsx", type=click.Path(path_type=Path), required=True, help="Workbook to read.")
+@click.option(
+    "--study",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Study spec folder to write (study.yaml, sdtm/*.yaml).",
+)
+@click.pass_context
+def spec_import(ctx: click.Context, xlsx: Path, study: Path) -> None:
+    """Write spec files back from a workbook made by `spec export`."""
+
+    def go() -> None:
+        from cdisc_mapper.xlsx import import_workbook
+
+        import_workbook(xlsx, study)
+        click.echo(str(study))
+
+    _run(go, ctx.obj["debug"])
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -141,7 +141,19 @@ def test_cli_gives_one_line_cause_and_nonzero_exit(raw_copy, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "cmd", [[], ["simulate"], ["sdtm"], ["adam"], ["define"], ["validate"], ["demo"]]
+    "cmd",
+    [
+        [],
+        ["simulate"],
+        ["sdtm"],
+        ["adam"],
+        ["define"],
+        ["validate"],
+        ["demo"],
+        ["spec"],
+        ["spec", "export"],
+        ["spec", "import"],
+    ],
 )
 def test_every_command_has_help(cmd):
     from click.testing import CliRunner

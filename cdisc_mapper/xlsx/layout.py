@@ -1,0 +1,127 @@
+"""Sheet and column layout of the spec workbook (Pinnacle 21 define generator + mapping)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from cdisc_mapper.spec.yamlio import _CoreLoader
+
+STUDY = "Study"
+DATASETS = "Datasets"
+SOURCES = "Sources"
+VARIABLES = "Variables"
+VALUELEVEL = "ValueLevel"
+WHERECLAUSES = "WhereClauses"
+CODELISTS = "Codelists"
+DICTIONARIES = "Dictionaries"
+METHODS = "Methods"
+COMMENTS = "Comments"
+DOCUMENTS = "Documents"
+LISTS = "_Lists"
+
+#: Every sheet, in workbook order, with its header row.
+SHEETS: dict[str, list[str]] = {
+    STUDY: ["Attribute", "Value"],
+    DATASETS: [
+        "Dataset", "Description", "Class", "Structure", "Purpose", "Key Variables",
+        "Repeating", "Reference Data", "Comment",
+    ],
+    SOURCES: [
+        "Dataset", "Source Form", "Form", "File", "Required Columns", "Drop Duplicates",
+        "Exclude", "Melt",
+    ],
+    VARIABLES: [
+        "Order", "Dataset", "Variable", "Label", "Data Type", "Length", "Significant Digits",
+        "Format", "Mandatory", "Codelist", "Origin", "Source", "Pages", "Method",
+        "Predecessor", "Role", "Comment", "Source Form", "Operation", "Arguments",
+        "Supp Label", "Supp QORIG", "Supp QEVAL", "Supp IDVAR",
+    ],
+    VALUELEVEL: [
+        "Order", "Dataset", "Variable", "Where Clause", "Label", "Data Type", "Length",
+        "Significant Digits", "Format", "Mandatory", "Codelist", "Origin", "Source", "Pages",
+        "Method", "Predecessor", "Comment",
+    ],
+    WHERECLAUSES: ["ID", "Dataset", "Variable", "Comparator", "Value", "Comment"],
+    CODELISTS: [
+        "ID", "Name", "NCI Codelist Code", "Data Type", "Terminology", "Order", "Term",
+        "NCI Term Code", "Decoded Value",
+    ],
+    DICTIONARIES: ["ID", "Name", "Data Type", "Dictionary", "Version"],
+    METHODS: [
+        "ID", "Name", "Type", "Description", "Expression Context", "Expression Code",
+        "Document", "Pages",
+    ],
+    COMMENTS: ["ID", "Description", "Document", "Pages"],
+    DOCUMENTS: ["ID", "Title", "Href"],
+}  # fmt: skip
+
+#: Sheets the import reads (the others are written for define.xml tools and ignored).
+READ_SHEETS = (STUDY, DATASETS, SOURCES, VARIABLES, METHODS, COMMENTS)
+
+#: Columns the import needs; the others (define.xml metadata) may be left out.
+REQUIRED_COLUMNS: dict[str, list[str]] = {
+    STUDY: ["Attribute", "Value"],
+    DATASETS: ["Dataset", "Description", "Key Variables", "Comment"],
+    SOURCES: SHEETS[SOURCES],
+    VARIABLES: [
+        "Order", "Dataset", "Variable", "Codelist", "Origin", "Method", "Comment",
+        "Source Form", "Operation", "Arguments", "Supp Label", "Supp QORIG", "Supp QEVAL",
+        "Supp IDVAR",
+    ],
+    METHODS: ["ID", "Description"],
+    COMMENTS: ["ID", "Description"],
+}  # fmt: skip
+
+#: Enumerated columns: (sheet, column) -> list name in the hidden ``_Lists`` sheet.
+ORIGINS = ["Collected", "Derived", "Assigned", "Protocol", "Predecessor"]
+DATA_TYPES = [
+    "text", "integer", "float", "datetime", "date", "time", "partialDate", "partialTime",
+    "partialDatetime", "incompleteDatetime", "durationDatetime",
+]  # fmt: skip
+QORIGS = ["CRF", "Derived", "Assigned", "Protocol", "eDT"]
+YES_NO = ["Yes", "No"]
+
+#: Study sheet: attribute name -> StudySpec key (P21 names first, then cdisc_mapper's).
+STUDY_ATTRIBUTES = {
+    "StudyName": "studyid",
+    "StudyDescription": "title",
+    "ProtocolName": "protocol",
+    "Sponsor": "sponsor",
+    "RawFormat": "raw_format",
+}
+#: StudySpec keys carried as a YAML text in one cell.
+STUDY_BLOBS = ("arms", "elements", "visits", "unscheduled", "trial_summary", "criteria", "units")
+
+
+def args_json(args: dict[str, Any]) -> str:
+    """Operation arguments as compact JSON with sorted keys ('' for none)."""
+    if not args:
+        return ""
+    return json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class SpecDumper(yaml.SafeDumper):
+    """Quotes every string the spec reader (YAML 1.2 core) or YAML 1.1 would not read back
+    as that string."""
+
+
+for _tag, _regexp, _first in [
+    (tag, regexp, first)
+    for first, pairs in _CoreLoader.yaml_implicit_resolvers.items()
+    for tag, regexp in pairs
+]:
+    SpecDumper.add_implicit_resolver(_tag, _regexp, [_first])
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(
+        data, Dumper=SpecDumper, sort_keys=False, allow_unicode=True, width=100,
+        default_flow_style=None,
+    )  # fmt: skip
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_CoreLoader)  # a SafeLoader subclass

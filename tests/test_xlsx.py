@@ -1,0 +1,219 @@
+"""Spec workbooks (issue 6): export -> import round trip and errors naming sheet/row/column."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.loader import load_study
+from cdisc_mapper.xlsx import export_workbook, import_workbook
+from cdisc_mapper.xlsx import layout as L
+
+STUDY = Path(__file__).resolve().parents[1] / "mappings" / "als_msc"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("xlsx") / "spec.xlsx"
+    export_workbook(STUDY, path)
+    return path
+
+
+def _cells(path: Path) -> dict[str, list[tuple]]:
+    wb = load_workbook(path)
+    try:
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def _edit(src: Path, dst: Path, sheet: str, row: int, column: int, value: object) -> Path:
+    wb = load_workbook(src)
+    wb[sheet].cell(row=row, column=column).value = value
+    wb.save(dst)
+    return dst
+
+
+def test_layout(exported: Path) -> None:
+    wb = load_workbook(exported)
+    assert wb.sheetnames == [*L.SHEETS, L.LISTS]
+    assert wb[L.LISTS].sheet_state == "hidden"
+    for name, header in L.SHEETS.items():
+        ws = wb[name]
+        assert [c.value for c in ws[1]] == header
+        assert ws["A1"].font.bold
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref
+    variables = wb[L.VARIABLES]
+    validated = sorted(str(dv.sqref) for dv in variables.data_validations.dataValidation)
+    assert validated == ["E2:E5000", "K2:K5000", "S2:S5000", "V2:V5000"]
+    study = dict(wb[L.STUDY].iter_rows(min_row=2, values_only=True))
+    assert study["StudyName"] == "0208-16-HMO"
+    assert study["subjects.date_order"] == "DMY"
+    datasets = {r[0]: r for r in wb[L.DATASETS].iter_rows(min_row=2, values_only=True)}
+    assert datasets["DM"][1:5] == (
+        "Demographics",
+        "Special-Purpose",
+        "One record per subject",
+        "Tabulation",
+    )
+    rows = [r for r in variables.iter_rows(min_row=2, values_only=True) if r[1] == "DS"]
+    cause = next(r for r in rows if r[2] == "DSCAUSE")
+    assert cause[17:22] == ("end_of_study", "column", '{"column":"DEATH_CAUSE"}',
+                            "Cause of Death", "CRF")  # fmt: skip
+    assert wb.properties.created == wb.properties.modified
+    wb.close()
+
+
+def test_round_trip_gives_the_same_specs(exported: Path, tmp_path: Path) -> None:
+    import_workbook(exported, tmp_path / "study")
+    _assert_same(STUDY, tmp_path / "study")
+
+
+def test_export_import_export_is_stable(exported: Path, tmp_path: Path) -> None:
+    import_workbook(exported, tmp_path / "study")
+    export_workbook(tmp_path / "study", tmp_path / "again.xlsx")
+    assert _cells(tmp_path / "again.xlsx") == _cells(exported)
+    assert (tmp_path / "again.xlsx").read_bytes() == exported.read_bytes()  # deterministic
+
+
+def _column(name: str, sheet: str = L.VARIABLES) -> int:
+    return L.SHEETS[sheet].index(name) + 1
+
+
+def test_misspelled_column(exported: Path, tmp_path: Path) -> None:
+    bad = _edit(exported, tmp_path / "bad.xlsx", L.VARIABLES, 1, _column("Operation"), "Operaton")
+    with pytest.raises(SpecError) as err:
+        import_workbook(bad, tmp_path / "out")
+    text = str(err.value)
+    assert "sheet Variables" in text and "row 1" in text and "column Operaton (S)" in text
+    assert "did you mean 'Operation'" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_misspelled_sheet(exported: Path, tmp_path: Path) -> None:
+    wb = load_workbook(exported)
+    wb[L.VARIABLES].title = "Variabels"
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(
+        SpecError, match=r"sheet Variabels.*unknown sheet.*did you mean 'Variables'"
+    ):
+        import_workbook(tmp_path / "bad.xlsx", tmp_path / "out")
+
+
+def test_duplicate_variable(exported: Path, tmp_path: Path) -> None:
+    wb = load_workbook(exported)
+    ws = wb[L.VARIABLES]
+    ws.cell(row=3, column=_column("Variable"), value=ws.cell(row=2, column=3).value)
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(SpecError) as err:
+        import_workbook(tmp_path / "bad.xlsx", tmp_path / "out")
+    text = str(err.value)
+    assert "sheet Variables, row 3, column Variable (C)" in text
+    assert "duplicate variable AE.STUDYID" in text and "first at row 2" in text
+
+
+def test_unknown_variable(exported: Path, tmp_path: Path) -> None:
+    bad = _edit(exported, tmp_path / "bad.xlsx", L.VARIABLES, 5, _column("Variable"), "AETREM")
+    with pytest.raises(
+        SpecError, match=r"row 5, column Variable \(C\).*unknown variable AE.AETREM"
+    ):
+        import_workbook(bad, tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("Operation", "colum", r"column Operation \(S\).*unknown operation 'colum'.*'column'"),
+        ("Arguments", '{"column": ', r"column Arguments \(T\).*cannot read this JSON"),
+        ("Arguments", '{"colum": "X"}', r"column Arguments \(T\).*AESPID.colum: unknown key"),
+        ("Origin", "CRF", r"column Origin \(K\).*origin"),
+        ("Dataset", "XX", r"column Dataset \(B\).*dataset 'XX' is not in the Datasets sheet"),
+        ("Source Form", None, r"column Source Form \(R\).*AESPID: operation 'column' reads raw"),
+        ("Source Form", "adverse_event", r"column Source Form \(R\).*'adverse_event' is not in"),
+        ("Supp QORIG", "CRF", r"column Supp Label \(U\).*AESPID.supp.label: required key"),
+    ],
+)
+def test_bad_cells(
+    exported: Path, tmp_path: Path, column: str, value: str | None, message: str
+) -> None:
+    bad = _edit(exported, tmp_path / "bad.xlsx", L.VARIABLES, 5, _column(column), value)
+    with pytest.raises(SpecError, match="sheet Variables, row 5, " + message):
+        import_workbook(bad, tmp_path / "out")
+
+
+MINI = Path(__file__).parent / "data" / "mini_study"
+
+
+def _assert_same(a: Path, b: Path) -> None:
+    original, again = load_study(a), load_study(b)
+    assert again.study == original.study
+    assert list(again.domains) == list(original.domains)
+    for code, domain in original.domains.items():
+        assert again.domains[code] == domain, code
+        assert list(again.domains[code].variables) == list(domain.variables)
+        for x, y in zip(again.domains[code].sources, domain.sources, strict=True):
+            assert list(x.variables) == list(y.variables)
+
+
+def test_mini_study_maps_the_same_from_imported_specs(tmp_path: Path) -> None:
+    from cdisc_mapper.sdtm.pipeline import run_sdtm
+
+    export_workbook(MINI, tmp_path / "spec.xlsx")
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "study")
+    _assert_same(MINI, tmp_path / "study")
+    raw = MINI.parent / "mini_raw"
+    run_sdtm(MINI, raw, tmp_path / "a")
+    run_sdtm(tmp_path / "study", raw, tmp_path / "b")
+    xpts = sorted((tmp_path / "a" / "sdtm").glob("*.xpt"))
+    assert xpts
+    for xpt in xpts:
+        assert xpt.read_bytes() == (tmp_path / "b" / "sdtm" / xpt.name).read_bytes(), xpt.name
+
+
+def test_a_form_feeding_a_domain_twice(tmp_path: Path) -> None:
+    study = tmp_path / "twice"
+    shutil.copytree(MINI, study)
+    vs = study / "sdtm" / "vs.yaml"
+    text = vs.read_text(encoding="utf-8")
+    head, _, tail = text.partition("variables:\n  VSTEST:")
+    second = (
+        "  - form: vitals_long\n"
+        "    file: vitals_long.csv\n"
+        "    required_columns: [Param, Value]\n"
+        "    drop_duplicates: true\n"
+        "    exclude: [{where: {column: Param, in: [Height]}, reason: not wanted}]\n"
+        "    variables:\n"
+        "      STUDYID: {op: studyid}\n"
+        "      VSORRES: {op: result, column: Value, origin: Collected, comment: '=not a formula'}\n"
+    )
+    vs.write_text(head + second + "variables:\n  VSTEST:" + tail, encoding="utf-8")
+    export_workbook(study, tmp_path / "spec.xlsx")
+    sources = _cells(tmp_path / "spec.xlsx")[L.SOURCES]
+    assert [r[1] for r in sources if r[0] == "VS"] == ["vitals_long", "vitals_long#2"]
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
+    _assert_same(study, tmp_path / "again")
+
+
+def test_yaml_keeps_strings_that_look_like_other_values() -> None:
+    tricky = ["1e5", "01", "1_000", "Yes", "No", "on", "null", "~", "true", "1.0", "-1", ".5",
+              "", " x ", "a: b", "#c", "=1+1", "multi\nline", "ünïcode", "0o7", "0x1F"]  # fmt: skip
+    data = {"s": tricky, "n": [1, 1.5, -2, True, None]}
+    assert L.load_yaml(L.dump_yaml(data)) == data
+
+
+def test_define_only_columns_may_be_left_out(exported: Path, tmp_path: Path) -> None:
+    wb = load_workbook(exported)
+    ws = wb[L.VARIABLES]
+    ws.delete_cols(_column("Pages"))
+    wb.save(tmp_path / "fewer.xlsx")
+    import_workbook(tmp_path / "fewer.xlsx", tmp_path / "study")
+    _assert_same(STUDY, tmp_path / "study")
+    ws.delete_cols(_column("Operation") - 1)  # now at one column to the left
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(SpecError, match=r"sheet Variables, row 1: missing column\(s\): Operation"):
+        import_workbook(tmp_path / "bad.xlsx", tmp_path / "out")

@@ -217,3 +217,19 @@ def test_define_only_columns_may_be_left_out(exported: Path, tmp_path: Path) -> 
     wb.save(tmp_path / "bad.xlsx")
     with pytest.raises(SpecError, match=r"sheet Variables, row 1: missing column\(s\): Operation"):
         import_workbook(tmp_path / "bad.xlsx", tmp_path / "out")
+
+
+def test_sdtm_from_the_exported_workbook_is_byte_identical(demo_raw, tmp_path):
+    """`cdisc-mapper sdtm --study spec.xlsx` gives the same XPT files as the spec folder."""
+    from cdisc_mapper.sdtm.pipeline import run_sdtm
+    from tests.conftest import STUDY
+
+    book = tmp_path / "spec.xlsx"
+    export_workbook(STUDY, book)
+    run_sdtm(STUDY, demo_raw, tmp_path / "folder")
+    run_sdtm(book, demo_raw, tmp_path / "book")
+    names = sorted(p.name for p in (tmp_path / "folder" / "sdtm").glob("*.xpt"))
+    assert len(names) >= 20
+    for name in names:
+        a = (tmp_path / "folder" / "sdtm" / name).read_bytes()
+        assert a == (tmp_path / "book" / "sdtm" / name).read_bytes(), name

@@ -130,8 +130,17 @@ def _check_ops(bundle: StudyBundle, domain: DomainSpec, doc: SpecDocument) -> No
 
 
 def load_study(root: Path) -> StudyBundle:
-    """Load and check every spec file of a study folder."""
+    """Load and check every spec file of a study folder, or of a workbook made by
+    ``cdisc-mapper spec export`` (read through a temporary spec folder)."""
     root = Path(root)
+    if root.suffix.lower() == ".xlsx" and root.is_file():
+        import tempfile
+
+        from cdisc_mapper.xlsx import import_workbook
+
+        with tempfile.TemporaryDirectory(prefix="cdisc-mapper-spec-") as tmp:
+            import_workbook(root, Path(tmp))
+            return load_study(Path(tmp))
     if not root.is_dir():
         raise SpecError("study spec folder not found", where=str(root))
     study_doc = load_spec_yaml(root / "study.yaml")

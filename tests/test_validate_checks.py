@@ -189,7 +189,7 @@ def test_sd0002_required_variable_null(pkg):
 def test_sd0003_expected_variable_missing(pkg):
     rewrite(pkg, "AE", lambda df: df.drop(columns=["AESER"]))
     _, found = run(pkg, "SD0003")
-    one(found, dataset="AE", variable="AESER")
+    assert one(found, dataset="AE", variable="AESER")
 
 
 def test_sd0004_variable_type(pkg):
@@ -236,7 +236,7 @@ def test_sd0008_xpt_limits(pkg):
 def test_sd0009_dataset_name(pkg):
     rewrite(pkg, "CM", dataset="XYZ123", target=pkg / "sdtm" / "xyz123.xpt")
     _, found = run(pkg, "SD0009")
-    one(found, dataset="XYZ123")
+    assert one(found, dataset="XYZ123")
 
 
 def test_sd0010_file_name(pkg):
@@ -262,13 +262,13 @@ def test_sd0012_domain_value(pkg):
 def test_sd0013_non_standard_variable(pkg):
     rewrite(pkg, "AE", lambda df: df.assign(AEXYZ="x"))
     _, found = run(pkg, "SD0013")
-    one(found, dataset="AE", variable="AEXYZ")
+    assert one(found, dataset="AE", variable="AEXYZ")
 
 
 def test_sd0014_dataset_without_metadata(pkg):
     rewrite(pkg, "CM", dataset="XX", target=pkg / "sdtm" / "xx.xpt")
     report, found = run(pkg, "SD0014")
-    one(found, dataset="XX")
+    assert one(found, dataset="XX")
     assert report.exit_code("warning") == 0  # informational only
 
 
@@ -283,7 +283,7 @@ def test_sd0015_short_name_format(pkg):
 def test_sd0016_empty_dataset(pkg):
     rewrite(pkg, "CM", lambda df: df.iloc[0:0])
     _, found = run(pkg, "SD0016")
-    one(found, dataset="CM")
+    assert one(found, dataset="CM")
 
 
 # ---------------------------------------------------------------------- terminology
@@ -572,7 +572,7 @@ def test_rc0004_exclusion_without_reason(pkg):
         pkg, lambda df: set_value(df, df.index[df["domain"] == "IE"][0], "exclusion_reasons", "")
     )
     _, found = run(pkg, "RC0004")
-    one(found, dataset="IE")
+    assert one(found, dataset="IE")
 
 
 # ------------------------------------------------------------------------------ ADaM
@@ -757,16 +757,16 @@ def test_ad0009_subject_in_adsl(adam_pkg):
 def test_ad0010_analysis_value_present(adam_pkg):
     rewrite(adam_pkg, "ADVS", lambda df: df.drop(columns=["AVAL", "BASE", "CHG", "PCHG"]))
     _, found = run(adam_pkg, "AD0010")
-    one(found, dataset="ADVS")
+    assert one(found, dataset="ADVS")
 
 
 def test_adam_req_variable_and_type_checks_cover_adam(adam_pkg):
     rewrite(adam_pkg, "ADSL", lambda df: df.drop(columns=["TRT01P"]))
     rewrite(adam_pkg, "ADVS", types_={"AVAL": "Char"})
     _, found = run(adam_pkg, "SD0001")
-    one(found, dataset="ADSL", variable="TRTxxP")
+    assert one(found, dataset="ADSL", variable="TRTxxP")
     _, found = run(adam_pkg, "SD0004")
-    one(found, dataset="ADVS", variable="AVAL")
+    assert one(found, dataset="ADVS", variable="AVAL")
 
 
 def test_paramcd_param_one_to_one(adam_pkg):
@@ -892,7 +892,7 @@ def test_dd0001_dataset_not_in_define(define_pkg):
         ),
     )
     _, found = run(pkg, "DD0001", define=define)
-    one(found, dataset="CM")
+    assert one(found, dataset="CM")
 
 
 def test_dd0002_define_dataset_not_in_package(define_pkg):
@@ -917,14 +917,14 @@ def test_dd0003_variable_not_in_define(define_pkg):
     pkg, define = define_pkg
     edit_define(define, lambda r, ns: _drop_itemref(r, ns, "AE", "AESEV"))
     _, found = run(pkg, "DD0003", define=define)
-    one(found, dataset="AE", variable="AESEV")
+    assert one(found, dataset="AE", variable="AESEV")
 
 
 def test_dd0004_define_variable_not_in_dataset(define_pkg):
     pkg, define = define_pkg
     rewrite(pkg, "AE", lambda df: df.drop(columns=["AESEV"]))
     _, found = run(pkg, "DD0004", define=define)
-    one(found, dataset="AE", variable="AESEV")
+    assert one(found, dataset="AE", variable="AESEV")
 
 
 def test_dd0005_label_mismatch(define_pkg):

@@ -442,8 +442,9 @@ def test_atomic_write_keeps_previous_file(tmp_path):
 
 def test_warns_when_last_record_is_blank(tmp_path):
     df = pd.DataFrame({"X": ["a", ""]})
-    with pytest.warns(XptWarning, match="last record of T is entirely blank"):
+    with pytest.warns(XptWarning, match="last record of T is entirely blank") as caught:
         write(tmp_path, df, [XptVariable("X", "x", "Char")], dataset="T", label="t")
+    assert len([w for w in caught if issubclass(w.category, XptWarning)]) == 1
 
 
 # ------------------------------------------------------------------ errors

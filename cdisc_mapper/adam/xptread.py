@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.xpt.ibm import ibm_to_ieee
+
 _HEADER = b"HEADER RECORD*******"
 _NAMESTR = struct.Struct(">hhhh8s40s8shhh2s8shhl52s")
 
@@ -56,20 +58,12 @@ def _columns(data: bytes) -> tuple[list[tuple[str, bool, int, int, str]], int]:
 
 
 def _ibm_to_float(raw: np.ndarray, length: int) -> np.ndarray:
-    """IBM hexadecimal floating point (big-endian, ``length`` bytes) to float64."""
+    """IBM hexadecimal floating point (big-endian, ``length`` bytes) to float64, through
+    the writer's own converter (:func:`cdisc_mapper.xpt.ibm.ibm_to_ieee`)."""
     n = raw.shape[0]
     buf = np.zeros((n, 8), dtype=np.uint8)
     buf[:, :length] = raw.reshape(n, length)
-    x = buf.view(">u8").reshape(n).astype(np.uint64)
-    first = buf[:, 0]
-    rest_zero = (x & np.uint64(0x00FFFFFFFFFFFFFF)) == 0
-    missing = rest_zero & ((first == 0x2E) | ((first >= 0x41) & (first <= 0x5A)) | (first == 0x5F))
-    mant = (x & np.uint64(0x00FFFFFFFFFFFFFF)).astype(np.float64)
-    exp = ((x >> np.uint64(56)) & np.uint64(0x7F)).astype(np.int64)
-    val = np.ldexp(mant, (4 * (exp - 64) - 56).astype(np.int32))
-    val = np.where((x >> np.uint64(63)) == 1, -val, val)
-    val[missing] = np.nan
-    return val
+    return ibm_to_ieee(buf.view(">u8").reshape(n).astype(np.uint64))
 
 
 def _decode(raw: np.ndarray) -> np.ndarray:

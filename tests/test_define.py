@@ -9,6 +9,7 @@ import warnings
 from html import unescape
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from lxml import etree
 
@@ -326,3 +327,43 @@ def test_render_html_beside_any_define(package, tmp_path):
     html = render_html(target)
     assert html == tmp_path / "define.html"
     assert "Demographics" in _html_text(html)
+
+
+# --------------------------------------------------------------------------- stated VLM
+def _value_list(tree: etree._ElementTree, oid: str) -> list[etree._Element]:
+    return tree.findall(f".//def:ValueListDef[@OID='{oid}']/odm:ItemRef", NS)
+
+
+def test_stated_value_level_replaces_the_found_one_with_composite_clauses(package):
+    """define.yaml states ADRE.AVAL by PARAMCD and DTYPE: four levels, each with a where
+    clause of two RangeChecks that selects exactly the records recomputed from ADRE."""
+    import pyreadstat
+
+    tree = _tree(package, "adam")
+    refs = _value_list(tree, "VL.ADRE.AVAL")
+    assert len(refs) == 4
+    frame, _ = pyreadstat.read_xport(str(package / "adam" / "adre.xpt"))
+    for ref in refs:
+        (wc_ref,) = ref.findall("def:WhereClauseRef", NS)
+        oid = wc_ref.get("WhereClauseOID")
+        checks = tree.findall(f".//def:WhereClauseDef[@OID='{oid}']/odm:RangeCheck", NS)
+        assert len(checks) == 2
+        mask = pd.Series(True, index=frame.index)
+        for check in checks:
+            name = check.get("{http://www.cdisc.org/ns/def/v2.1}ItemOID").split(".")[-1]
+            values = [v.text for v in check.findall("odm:CheckValue", NS)]
+            hit = frame[name].isin(values)
+            mask &= hit if check.get("Comparator") == "EQ" else ~hit
+        assert mask.sum() > 0, oid
+        item = tree.find(f".//odm:ItemDef[@OID='{ref.get('ItemOID')}']", NS)
+        origin = item.find("def:Origin", NS)
+        best = oid.endswith("DTYPE.EQ.MAXIMUM")
+        assert origin.get("Type") == ("Derived" if best else "Predecessor")
+        assert (ref.get("MethodOID") == "MT.M-BESTEFFORT") is best
+        if best:  # the best effort is the largest of the visit's efforts
+            efforts = frame[~frame["DTYPE"].eq("MAXIMUM")]
+            top = efforts.groupby(["USUBJID", "PARAMCD", "VISITNUM", "ADT"])["AVAL"].max()
+            rows = frame[mask].set_index(["USUBJID", "PARAMCD", "VISITNUM", "ADT"])["AVAL"]
+            assert (rows == top.reindex(rows.index)).all()
+    assert tree.find(".//odm:MethodDef[@OID='MT.M-BESTEFFORT']", NS) is not None
+    assert check_define_consistency(package / "adam" / "define.xml", package / "adam") == []

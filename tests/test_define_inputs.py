@@ -292,3 +292,95 @@ def test_schema_validation_reports_lines_and_is_the_validator_hook(tmp_path):
     broken.write_text('<?xml version="1.0"?>\n<ODM>\n<Study>\n</ODM>\n', encoding="utf-8")
     problems = validate_define_schema(broken)
     assert len(problems) == 1 and problems[0].startswith("line 4:")
+
+
+# --------------------------------------------------------------------------- stated VLM
+_STATED = """
+  VS.VSORRES:
+    - where:
+        - {variable: VSTESTCD, values: [TEMP]}
+        - {variable: VSORRESU, values: [F]}
+      label: Temperature collected in Fahrenheit
+      origin: Collected
+      source: vitals.csv TEMP
+      comment: Converted to C in VSSTRESN.
+    - where:
+        - {variable: VSTESTCD, values: [TEMP]}
+        - {variable: VSORRESU, comparator: NE, values: [F]}
+      label: Temperature collected in Celsius
+      origin: Collected
+      source: vitals.csv TEMP
+"""
+
+
+def _state(study: Path, text: str) -> int:
+    """Append ``text`` to define.yaml's ``value_level:`` (its last key); return the line
+    number the first line of ``text`` gets."""
+    path = study / "define.yaml"
+    before = path.read_text(encoding="utf-8")
+    top = [line for line in before.splitlines() if line[:1].isalpha()]
+    assert top[-1] == "value_level:"
+    path.write_text(before.rstrip("\n") + "\n" + text.lstrip("\n"), encoding="utf-8")
+    return before.rstrip("\n").count("\n") + 2
+
+
+def test_stated_sdtm_value_level_with_composite_clauses(study_copy, sdtm_copy):
+    _state(study_copy, _STATED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_define(study_copy, sdtm_copy, which=["sdtm"])
+    tree = etree.parse(str(sdtm_copy / "sdtm" / "define.xml"))
+    refs = tree.findall(".//def:ValueListDef[@OID='VL.VS.VSORRES']/odm:ItemRef", NS)
+    assert [r.get("ItemOID") for r in refs] == [
+        "IT.VS.VSORRES.TEMP.F",
+        "IT.VS.VSORRES.TEMP.NOT.F",
+    ]
+    clause = tree.find(".//def:WhereClauseDef[@OID='WC.VS.VSTESTCD.EQ.TEMP.VSORRESU.EQ.F']", NS)
+    checks = clause.findall("odm:RangeCheck", NS)
+    assert [(c.get("Comparator"), c.findtext("odm:CheckValue", namespaces=NS)) for c in checks] == [
+        ("EQ", "TEMP"),
+        ("EQ", "F"),
+    ]
+    item = tree.find(".//odm:ItemDef[@OID='IT.VS.VSORRES.TEMP.F']", NS)
+    assert item.find("def:Origin", NS).get("Type") == "Collected"
+    comment_oid = item.get(f"{{{NS['def']}}}CommentOID")
+    comment = tree.find(f".//def:CommentDef[@OID='{comment_oid}']", NS)
+    assert "Converted to C" in "".join(comment.itertext())
+    assert validate_define_schema(sdtm_copy / "sdtm" / "define.xml") == []
+    assert check_define_consistency(sdtm_copy / "sdtm" / "define.xml", sdtm_copy / "sdtm") == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "offset", "message"),
+    [
+        ("{variable: VSORRESU, values: [F]}", "{variable: VSORREZU, values: [F]}", 3,
+         "tests VSORREZU, which is not a variable of VS"),
+        ("VS.VSORRES:", "VS.VSNOPE:", 0, "VS has no variable VSNOPE"),
+        ("{variable: VSORRESU, values: [F]}", "{variable: VSORRESU, values: [F, C]}", 3,
+         "EQ takes one value"),
+        ("{variable: VSORRESU, values: [F]}", "{variable: VSTESTCD, values: [F]}", 1,
+         "tests a variable twice"),
+        ("origin: Collected\n      source: vitals.csv TEMP\n      comment",
+         "origin: Predecessor\n      comment", 5, "Predecessor origin needs source"),
+        ("comment: Converted to C in VSSTRESN.", "comment: C-NOSUCH", 7,
+         "comment C-NOSUCH is not defined"),
+    ],
+)  # fmt: skip
+def test_bad_stated_value_level_stops_at_its_define_yaml_line(
+    study_copy, sdtm_copy, old, new, offset, message
+):
+    first = _state(study_copy, _STATED.replace(old, new, 1))
+    with pytest.raises(SpecError) as err:
+        write_define(study_copy, sdtm_copy, which=["sdtm"])
+    assert message in str(err.value)
+    assert f"define.yaml:{first + offset}" in str(err.value)
+    assert not (sdtm_copy / "sdtm" / "define.xml").exists()
+
+
+def test_stated_clause_selecting_nothing_is_a_warning(study_copy, sdtm_copy):
+    _state(study_copy, _STATED.replace("values: [F]}", "values: [K]}", 1))
+    with pytest.warns(DefineWarning, match="entry 1 selects no record of VS"):
+        write_define(study_copy, sdtm_copy, which=["sdtm"])
+    tree = etree.parse(str(sdtm_copy / "sdtm" / "define.xml"))
+    refs = tree.findall(".//def:ValueListDef[@OID='VL.VS.VSORRES']/odm:ItemRef", NS)
+    assert [r.get("ItemOID") for r in refs] == ["IT.VS.VSORRES.TEMP.NOT.F"]

@@ -318,7 +318,10 @@ class Assembler:
             mask = _mask(texts, vl.where)
             if not mask.any():
                 continue  # a where clause must select records
-            suffix = ".".join("_".join(oid_part(x) for x in vals) for _, _, vals in vl.where)
+            suffix = ".".join(
+                ("NOT." if c in ("NE", "NOTIN") else "") + "_".join(oid_part(x) for x in vals)
+                for _, c, vals in vl.where
+            )
             oid = f"{parent.oid}.{suffix}"
             item = self._item(
                 oid,

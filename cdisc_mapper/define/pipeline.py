@@ -12,6 +12,7 @@ from cdisc_mapper.define.html import render_html
 from cdisc_mapper.define.model import DefineModel, StandardDef
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.spec import load_define_extras
+from cdisc_mapper.define.stated_vlm import StatedLevels
 from cdisc_mapper.define.writer import write_model
 from cdisc_mapper.errors import CdiscMapperError
 
@@ -45,7 +46,9 @@ def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list
     model = new_model("sdtm", bundle.study, extras, ig, [m for _, _, m in datasets])
     describer.acrf_leaf = model.acrf_leaf
     infos = [describer.dataset(path, frame, meta) for path, frame, meta in datasets]
-    return model, assemble(model, extras, infos, dataset_order)
+    stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
+    notes = stated.apply(infos)
+    return model, notes + assemble(model, extras, infos, dataset_order)
 
 
 def build_adam_model(
@@ -90,7 +93,8 @@ def build_adam_model(
                 hint="remove the stale file or add its spec under adam/",
             )
         infos.append(describer.dataset(ds, path, frame, meta))
-    return model, assemble(model, extras, infos, dataset_order)
+    notes = StatedLevels(extras, describer.comments, terminology, "adam").apply(infos)
+    return model, notes + assemble(model, extras, infos, dataset_order)
 
 
 def _has_datasets(folder: Path) -> bool:

@@ -19,6 +19,19 @@ key optional::
     attach:                                          # study.yaml comments for datasets and
       SE: C-SE                                       # variables no spec file describes
       "*.VISITNUM": C-VISIT
+    value_level:                                     # value-level metadata stated, not found
+      ADRE.AVAL:                                     # DATASET.VARIABLE
+        - where:                                     # two or more conditions: all must hold
+            - {variable: PARAMCD, values: [FVC]}     # comparator EQ (default), NE, IN, NOTIN
+            - {variable: DTYPE, values: [MAXIMUM]}
+          label: FVC, best effort of the visit
+          origin: Derived                            # Collected Derived Assigned Protocol
+          method: "Largest AVAL of the visit's efforts."  # Predecessor (then source: DS.VAR)
+
+The metadata of a variable is found from the specs and the data (e.g. result variables by
+test code, AVAL by PARAMCD). A ``value_level:`` entry states it instead: its list replaces
+the value-level metadata found for that variable. Each where condition must name a
+variable of the dataset, and each clause must select records.
 
 A ``method:`` that is a single ``M-<ID>`` word names a method of this file; any other
 text is the derivation itself. Likewise a ``comment:`` that is a single ``C-<ID>`` word
@@ -33,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cdisc_mapper.spec.loader import validate_model
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
@@ -76,6 +89,39 @@ class CodelistOption(_Strict):
     full: bool = False
 
 
+Comparator = Literal["EQ", "NE", "IN", "NOTIN"]
+ORIGIN_TYPES = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor")
+VALUE_LEVEL_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,7}\.[A-Z][A-Z0-9_]{0,7}$")
+
+
+class ConditionSpec(_Strict):
+    """One condition of a where clause (a Define-XML RangeCheck)."""
+
+    variable: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,7}$")
+    comparator: Comparator = "EQ"
+    values: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_value(self) -> ConditionSpec:
+        if self.comparator in ("EQ", "NE") and len(self.values) != 1:
+            raise ValueError(f"{self.comparator} takes one value; use IN or NOTIN for several")
+        return self
+
+
+class ValueLevelSpec(_Strict):
+    """Metadata of a variable on the records its where clause selects."""
+
+    where: list[ConditionSpec] = Field(min_length=1)
+    label: str | None = Field(default=None, min_length=1)
+    origin: Literal["Collected", "Derived", "Assigned", "Protocol", "Predecessor"] | None = None
+    source: str | None = Field(
+        default=None, description="Predecessor: DATASET.VARIABLE; Collected: the CRF item"
+    )
+    method: str | None = Field(default=None, description="derivation text or M-<ID>")
+    comment: str | None = Field(default=None, description="comment text or C-<ID>")
+    codelist: str | None = None
+
+
 class DefineSpec(_Strict):
     originator: str | None = None
     documents: dict[str, DocumentSpec] = Field(default_factory=dict)
@@ -84,6 +130,7 @@ class DefineSpec(_Strict):
     dictionaries: dict[str, DictionarySpec] = Field(default_factory=dict)
     codelists: dict[str, CodelistOption] = Field(default_factory=dict)
     attach: dict[str, str] = Field(default_factory=dict)
+    value_level: dict[str, list[ValueLevelSpec]] = Field(default_factory=dict)
 
 
 @dataclass
@@ -143,6 +190,26 @@ def _check_references(extras: DefineExtras) -> None:
                 f"method {mid} names document {method.document!r}, not in documents:",
                 where=extras.where(("methods", mid, "document")),
             )
+    for key, levels in spec.value_level.items():
+        if not VALUE_LEVEL_KEY.match(key):
+            raise SpecError(
+                f"value_level: {key!r} must name DATASET.VARIABLE (e.g. ADRE.AVAL)",
+                where=extras.where(("value_level", key)),
+            )
+        for i, level in enumerate(levels):
+            variables = [c.variable for c in level.where]
+            if len(set(variables)) != len(variables):
+                raise SpecError(
+                    f"value_level: {key} entry {i + 1} tests a variable twice in its where clause",
+                    where=extras.where(("value_level", key, i, "where")),
+                    hint="give one condition per variable (IN for several values)",
+                )
+            if level.origin == "Predecessor" and not level.source:
+                raise SpecError(
+                    f"value_level: {key} entry {i + 1}: a Predecessor origin needs "
+                    "source: DATASET.VARIABLE",
+                    where=extras.where(("value_level", key, i, "origin")),
+                )
     for key, cid in spec.attach.items():
         if not COMMENT_ID.match(cid):
             raise SpecError(

@@ -12,6 +12,7 @@ from cdisc_mapper.spec.yamlio import _CoreLoader
 STUDY = "Study"
 DATASETS = "Datasets"
 SOURCES = "Sources"
+RECORDS = "Records"
 VARIABLES = "Variables"
 VALUELEVEL = "ValueLevel"
 WHERECLAUSES = "WhereClauses"
@@ -33,6 +34,7 @@ SHEETS: dict[str, list[str]] = {
         "Dataset", "Source Form", "Form", "File", "Required Columns", "Drop Duplicates",
         "Exclude", "Melt",
     ],
+    RECORDS: ["Dataset", "Order", "Operation", "Arguments"],
     VARIABLES: [
         "Order", "Dataset", "Variable", "Label", "Data Type", "Length", "Significant Digits",
         "Format", "Mandatory", "Codelist", "Origin", "Source", "Pages", "Method",
@@ -49,13 +51,13 @@ SHEETS: dict[str, list[str]] = {
         "ID", "Name", "NCI Codelist Code", "Data Type", "Terminology", "Order", "Term",
         "NCI Term Code", "Decoded Value",
     ],
-    DICTIONARIES: ["ID", "Name", "Data Type", "Dictionary", "Version"],
+    DICTIONARIES: ["ID", "Name", "Data Type", "Dictionary", "Version", "Href"],
     METHODS: [
         "ID", "Name", "Type", "Description", "Expression Context", "Expression Code",
         "Document", "Pages",
     ],
     COMMENTS: ["ID", "Description", "Document", "Pages"],
-    DOCUMENTS: ["ID", "Title", "Href"],
+    DOCUMENTS: ["ID", "Title", "Href", "Type", "Standards"],
 }  # fmt: skip
 
 #: Sheets the import reads (the others are written for define.xml tools and ignored).
@@ -66,6 +68,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
     STUDY: ["Attribute", "Value"],
     DATASETS: ["Dataset", "Description", "Key Variables", "Comment"],
     SOURCES: SHEETS[SOURCES],
+    RECORDS: ["Dataset", "Order", "Operation", "Arguments"],
     VARIABLES: [
         "Order", "Dataset", "Variable", "Codelist", "Origin", "Method", "Comment",
         "Source Form", "Operation", "Arguments", "Supp Label", "Supp QORIG", "Supp QEVAL",

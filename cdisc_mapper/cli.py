@@ -20,7 +20,7 @@ study_option = click.option(
     type=click.Path(path_type=Path),
     default=DEFAULT_STUDY,
     show_default="mappings/als_msc",
-    help="Study spec folder.",
+    help="Study spec folder, or a spec workbook (.xlsx) made by `spec export`.",
 )
 
 
@@ -124,7 +124,14 @@ def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
 @click.pass_context
 def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
     """Map raw forms to SDTM: OUT/sdtm/<domain>.xpt and reconciliation.csv."""
-    _run(lambda: _sdtm(ctx, study, raw, out), ctx.obj["debug"])
+
+    def go() -> None:
+        from cdisc_mapper.xlsx import spec_folder
+
+        with spec_folder(study) as folder:
+            _sdtm(ctx, folder, raw, out)
+
+    _run(go, ctx.obj["debug"])
 
 
 @main.command()
@@ -148,8 +155,10 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
 
     def go() -> None:
         from cdisc_mapper.adam import run_adam
+        from cdisc_mapper.xlsx import spec_folder
 
-        result = run_adam(study, sdtm_dir, out, ctx.obj["progress"])
+        with spec_folder(study) as folder:
+            result = run_adam(folder, sdtm_dir, out, ctx.obj["progress"])
         for path in result.files:
             click.echo(str(path))
 
@@ -170,8 +179,11 @@ def define(ctx: click.Context, study: Path, out: Path) -> None:
 
     def go() -> None:
         from cdisc_mapper.define import write_define
+        from cdisc_mapper.xlsx import spec_folder
 
-        for path in write_define(study, out, progress=ctx.obj["progress"]):
+        with spec_folder(study) as folder:
+            written = write_define(folder, out, progress=ctx.obj["progress"])
+        for path in written:
             click.echo(str(path))
 
     _run(go, ctx.obj["debug"])
@@ -289,7 +301,7 @@ def spec() -> None:
 @click.option("--xlsx", type=click.Path(path_type=Path), required=True, help="Workbook to write.")
 @click.pass_context
 def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
-    """Write the study's SDTM specs to one reviewable workbook."""
+    """Write the study's specs (SDTM, ADaM, define.yaml) to one reviewable workbook."""
 
     def go() -> None:
         from cdisc_mapper.xlsx import export_workbook
@@ -306,7 +318,7 @@ def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
     "--study",
     type=click.Path(path_type=Path),
     required=True,
-    help="Study spec folder to write (study.yaml, sdtm/*.yaml).",
+    help="Study spec folder to write (study.yaml, sdtm/, adam/, define.yaml).",
 )
 @click.pass_context
 def spec_import(ctx: click.Context, xlsx: Path, study: Path) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from cdisc_mapper.adam.spec import load_adam_specs
+from cdisc_mapper.define.spec import load_define_extras
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.loader import load_study
 from cdisc_mapper.xlsx import export_workbook, import_workbook
@@ -50,7 +52,7 @@ def test_layout(exported: Path) -> None:
         assert ws.auto_filter.ref
     variables = wb[L.VARIABLES]
     validated = sorted(str(dv.sqref) for dv in variables.data_validations.dataValidation)
-    assert validated == ["E2:E5000", "K2:K5000", "S2:S5000", "V2:V5000"]
+    assert validated == ["E2:E5000", "K2:K5000", "S2:S5000", "V2:V5000", "Y2:Y5000"]
     study = dict(wb[L.STUDY].iter_rows(min_row=2, values_only=True))
     assert study["StudyName"] == "0208-16-HMO"
     assert study["subjects.date_order"] == "DMY"
@@ -158,6 +160,18 @@ def _assert_same(a: Path, b: Path) -> None:
         assert list(again.domains[code].variables) == list(domain.variables)
         for x, y in zip(again.domains[code].sources, domain.sources, strict=True):
             assert list(x.variables) == list(y.variables)
+    assert load_define_extras(b).spec == load_define_extras(a).spec
+    assert (b / "define.yaml").is_file() == (a / "define.yaml").is_file()
+    if (a / "adam").is_dir():
+        adam_a, adam_b = load_adam_specs(a), load_adam_specs(b)
+        assert adam_b.conventions == adam_a.conventions
+        assert adam_b.reports == adam_a.reports
+        assert list(adam_b.datasets) == list(adam_a.datasets)
+        for name, ds in adam_a.datasets.items():
+            assert adam_b.datasets[name] == ds, name
+            assert list(adam_b.datasets[name].variables) == list(ds.variables), name
+    else:
+        assert not (b / "adam").exists()
 
 
 def test_mini_study_maps_the_same_from_imported_specs(tmp_path: Path) -> None:
@@ -233,3 +247,127 @@ def test_sdtm_from_the_exported_workbook_is_byte_identical(demo_raw, tmp_path):
     for name in names:
         a = (tmp_path / "folder" / "sdtm" / name).read_bytes()
         assert a == (tmp_path / "book" / "sdtm" / name).read_bytes(), name
+
+
+def test_the_whole_demo_from_the_workbook_is_byte_identical(demo_raw, tmp_path):
+    """`sdtm`, `adam` and `define --study spec.xlsx` give the same XPT files and the same
+    define.xml files as the spec folder (value-level metadata with composite where clauses
+    included)."""
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    book = tmp_path / "spec.xlsx"
+    export_workbook(STUDY, book)
+    runner = CliRunner()
+    for study, out in ((STUDY, tmp_path / "folder"), (book, tmp_path / "book")):
+        for args in (
+            ["sdtm", "--study", study, "--raw", demo_raw, "--out", out],
+            ["adam", "--study", study, "--sdtm", out / "sdtm", "--out", out],
+            ["define", "--study", study, "--out", out],
+        ):
+            result = runner.invoke(main, ["-q", *map(str, args)])
+            assert result.exit_code == 0, result.output
+    for kind, least in (("sdtm", 20), ("adam", 7)):
+        names = sorted(p.name for p in (tmp_path / "folder" / kind).glob("*.xpt"))
+        names += ["define.xml"]
+        assert len(names) > least
+        for name in names:
+            a = (tmp_path / "folder" / kind / name).read_bytes()
+            assert a == (tmp_path / "book" / kind / name).read_bytes(), f"{kind}/{name}"
+    define = (tmp_path / "book" / "adam" / "define.xml").read_text(encoding="utf-8")
+    assert 'WhereClauseOID="WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM"' in define
+
+
+# --------------------------------------------------------------------------- define sheets
+def _find(path: Path, sheet: str, **match: object) -> int:
+    """The row number of the first row of ``sheet`` whose columns have these values."""
+    wb = load_workbook(path, read_only=True)
+    try:
+        rows = list(wb[sheet].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    header = list(rows[0])
+    for r, row in enumerate(rows[1:], start=2):
+        if all(row[header.index(k.replace("_", " "))] == v for k, v in match.items()):
+            return r
+    raise AssertionError(f"no row {match} in {sheet}")
+
+
+def test_value_level_and_composite_where_clauses_in_the_workbook(exported: Path) -> None:
+    cells = _cells(exported)
+    clause = "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM"
+    assert [r[1:5] for r in cells[L.WHERECLAUSES] if r[0] == clause] == [
+        ("ADRE", "PARAMCD", "EQ", "FVC"),
+        ("ADRE", "DTYPE", "EQ", "MAXIMUM"),
+    ]
+    header = L.SHEETS[L.VALUELEVEL]
+    levels = [dict(zip(header, r, strict=False)) for r in cells[L.VALUELEVEL][1:]]
+    adre = [r for r in levels if (r["Dataset"], r["Variable"]) == ("ADRE", "AVAL")]
+    assert [(r["Where Clause"], r["Origin"], r["Method"], r["Predecessor"]) for r in adre][:2] == [
+        ("WC.ADRE.PARAMCD.EQ.FVC.DTYPE.NE.MAXIMUM", "Predecessor", None, "RE.RESTRESN"),
+        (clause, "Derived", "M-BESTEFFORT", None),
+    ]
+    methods = {r[0]: r for r in cells[L.METHODS][1:]}
+    assert methods["M-BESTEFFORT"][1:3] == ("Best FVC effort of a visit", "Computation")
+    assert [r[:5] for r in cells[L.DICTIONARIES][1:]] == [
+        ("MedDRA", "MedDRA", "text", "MedDRA", "26.0")
+    ]
+    study = dict(r[:2] for r in cells[L.STUDY][1:])
+    assert "ELESCCAT" in study["define.codelists"] and "C-VISIT" in study["define.attach"]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "match", "column", "value", "message"),
+    [
+        (L.WHERECLAUSES, {"ID": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM", "Variable": "DTYPE"},
+         "Variable", "DTYPX", r"column Variable \(C\).*tests ADRE.DTYPX, which is not a variable"),
+        (L.WHERECLAUSES, {"ID": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM", "Variable": "DTYPE"},
+         "Variable", "PARAMCD", r"column Variable \(C\).*tests PARAMCD twice"),
+        (L.WHERECLAUSES, {"ID": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM", "Variable": "DTYPE"},
+         "Comparator", "LIKE", r"column Comparator \(D\).*use EQ, NE, IN or NOTIN"),
+        (L.VALUELEVEL, {"Where_Clause": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM"},
+         "Where Clause", "WC.NOPE", r"column Where Clause \(D\).*'WC.NOPE' is not in the Where"),
+        (L.VALUELEVEL, {"Where_Clause": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM"},
+         "Variable", "AVALX", r"column Variable \(C\).*ADRE.AVALX is not a variable"),
+        (L.VALUELEVEL, {"Where_Clause": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM"},
+         "Where Clause", "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.NE.MAXIMUM",
+         r"column Where Clause \(D\).*ADRE.AVAL has where clause .* twice \(first at row"),
+        (L.VALUELEVEL, {"Where_Clause": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM"},
+         "Origin", "CRF", r"column Origin \(L\).*ADRE.AVAL.origin"),
+        (L.METHODS, {"ID": "M-BESTEFFORT"}, "ID", "M-BESTEFORT",
+         r"sheet ValueLevel, row \d+, column Method \(O\).*M-BESTEFFORT is not defined"),
+    ],
+)  # fmt: skip
+def test_bad_define_sheets(
+    exported: Path, tmp_path: Path, sheet: str, match: dict | None, column: str, value: object,
+    message: str | None,
+) -> None:  # fmt: skip
+    if match is None:  # the demo study has no documents: the sheet is header only
+        assert _cells(exported)[sheet][1:] == []
+        return
+    row = _find(exported, sheet, **match)
+    bad = _edit(exported, tmp_path / "bad.xlsx", sheet, row, _column(column, sheet), value)
+    from cdisc_mapper.xlsx import spec_folder
+
+    # some are found by the checks that run on the imported files
+    with pytest.raises(SpecError, match=message) as err, spec_folder(bad) as folder:
+        load_define_extras(folder)
+        load_study(folder)
+        load_adam_specs(folder)
+    assert "bad.xlsx: sheet" in str(err.value) and ", row " in str(err.value)
+
+
+def test_errors_found_after_import_name_the_workbook_cell(exported: Path, tmp_path: Path):
+    """A check that runs on the imported spec files (here: an ADaM derivation naming
+    windows that conventions does not define) names the sheet, row and column."""
+    from cdisc_mapper.xlsx import spec_folder
+
+    row = _find(exported, L.VARIABLES, Dataset="ADRE", Variable="AVISIT")
+    args = '{"windows":"nosuch","output":"AVISIT"}'
+    bad = _edit(exported, tmp_path / "bad.xlsx", L.VARIABLES, row, _column("Arguments"), args)
+    with pytest.raises(SpecError) as err, spec_folder(bad) as folder:
+        load_adam_specs(folder)
+    text = str(err.value)
+    assert f"bad.xlsx: sheet Variables, row {row}, column " in text, text
+    assert "nosuch" in text and "cdisc-mapper-spec-" not in text

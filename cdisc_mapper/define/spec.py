@@ -204,6 +204,14 @@ def _check_references(extras: DefineExtras) -> None:
                     where=extras.where(("value_level", key, i, "where")),
                     hint="give one condition per variable (IN for several values)",
                 )
+            method = (level.method or "").strip()
+            if METHOD_ID.match(method) and method not in spec.methods:
+                known = ", ".join(sorted(spec.methods)) or "none"
+                raise SpecError(
+                    f"value_level: {key} entry {i + 1}: method {method} is not defined "
+                    f"(methods: {known})",
+                    where=extras.where(("value_level", key, i, "method")),
+                )
             if level.origin == "Predecessor" and not level.source:
                 raise SpecError(
                     f"value_level: {key} entry {i + 1}: a Predecessor origin needs "

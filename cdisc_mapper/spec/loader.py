@@ -134,13 +134,10 @@ def load_study(root: Path) -> StudyBundle:
     ``cdisc-mapper spec export`` (read through a temporary spec folder)."""
     root = Path(root)
     if root.suffix.lower() == ".xlsx" and root.is_file():
-        import tempfile
+        from cdisc_mapper.xlsx import spec_folder
 
-        from cdisc_mapper.xlsx import import_workbook
-
-        with tempfile.TemporaryDirectory(prefix="cdisc-mapper-spec-") as tmp:
-            import_workbook(root, Path(tmp))
-            return load_study(Path(tmp))
+        with spec_folder(root) as folder:
+            return load_study(folder)
     if not root.is_dir():
         raise SpecError("study spec folder not found", where=str(root))
     study_doc = load_spec_yaml(root / "study.yaml")

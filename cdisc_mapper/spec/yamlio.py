@@ -13,6 +13,7 @@ Duplicate keys are an error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,28 @@ class SpecDocument:
         return self.lines.get((), None)
 
     def where(self, loc: Path_) -> Location:
+        found = _PROVENANCE.get(self.path.resolve())
+        if found is not None:  # read from a workbook: point at its cell
+            cell = found(tuple(loc))
+            if cell is not None:
+                return cell
         return Location(file=str(self.path), line=self.line_of(loc))
+
+
+#: Spec files written from a workbook (resolved path -> loc -> the workbook cell), so
+#: that errors name the sheet, row and column the user edits, not the temporary file.
+_PROVENANCE: dict[Path, Callable[[tuple[Any, ...]], Location | None]] = {}
+
+
+def register_provenance(
+    path: Path, locate: Callable[[tuple[Any, ...]], Location | None] | None
+) -> None:
+    """Make errors about ``path`` point where ``locate`` says (None: forget it)."""
+    key = Path(path).resolve()
+    if locate is None:
+        _PROVENANCE.pop(key, None)
+    else:
+        _PROVENANCE[key] = locate
 
 
 def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path) -> Any:

@@ -13,6 +13,7 @@ mapping order (a variable may use the ones before it).
 """
 
 from cdisc_mapper.xlsx.export import export_workbook
+from cdisc_mapper.xlsx.folder import is_workbook, spec_folder
 from cdisc_mapper.xlsx.reader import import_workbook
 
-__all__ = ["export_workbook", "import_workbook"]
+__all__ = ["export_workbook", "import_workbook", "is_workbook", "spec_folder"]

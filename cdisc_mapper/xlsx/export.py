@@ -16,10 +16,13 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from cdisc_mapper.adam.spec import ADAM_FOLDER
+from cdisc_mapper.define.spec import METHOD_ID
 from cdisc_mapper.spec.loader import load_study
 from cdisc_mapper.spec.models import DomainSpec, SourceSpec, StudySpec, VariableSpec
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 from cdisc_mapper.xlsx import layout as L
+from cdisc_mapper.xlsx.define_sheets import define_content
 
 #: Workbook properties get this fixed time, so that the same spec gives the same file.
 FIXED_TIME = dt.datetime(2000, 1, 1)
@@ -89,7 +92,9 @@ def _variable_rows(domain: DomainSpec) -> list[list[Any]]:
             meta = sdtmig.variable_allowed(domain.domain, name)
             label = var.supp.label if var.supp else (meta.label if meta else "")
             method_id = ""
-            if var.method is not None:
+            if var.method is not None and METHOD_ID.match(var.method.strip()):
+                method_id = var.method.strip()  # a named method (define.yaml methods:)
+            elif var.method is not None:
                 method_id = f"MT.{domain.domain}.{name}"
                 n = 1
                 while method_id in used_methods:
@@ -206,14 +211,21 @@ def _write_sheet(ws: Worksheet, header: list[str], rows: list[dict[str, Any]]) -
 
 def _add_lists(wb: Workbook) -> dict[str, str]:
     """A hidden sheet of the enumerated values; returns list name -> range formula."""
+    from cdisc_mapper.adam.ops import COLUMN_OPS, RECORD_OPS
     from cdisc_mapper.sdtm import registry
 
     lists = {
         "Origin": L.ORIGINS,
         "Data Type": L.DATA_TYPES,
-        "Operation": list(registry.names()),
+        # SDTM mapping operations, then ADaM derivations (Variables rows of AD datasets)
+        "Operation": [*registry.names(), *(n for n in COLUMN_OPS if n not in registry.names())],
+        "Record Operation": list(RECORD_OPS),
+        "Type": ["Char", "Num"],
         "Supp QORIG": L.QORIGS,
         "YesNo": L.YES_NO,
+        "Comparator": L.COMPARATORS,
+        "Document Type": L.DOCUMENT_TYPES,
+        "Method Type": L.METHOD_TYPES,
     }
     ws = wb.create_sheet(L.LISTS)
     ws.sheet_state = "hidden"
@@ -283,7 +295,7 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
             "Description": row["_method"],
         }
         for row in variable_rows
-        if row["Method"]
+        if row["Method"] and not METHOD_ID.match(row["Method"])
     ]
     comment_rows = [{"ID": k, "Description": v} for k, v in study.comments.items()]
     content: dict[str, list[dict[str, Any]]] = {
@@ -295,6 +307,13 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
         L.METHODS: method_rows,
         L.COMMENTS: comment_rows,
     }
+    if (Path(study_dir) / ADAM_FOLDER).is_dir():
+        from cdisc_mapper.xlsx.adam_sheets import adam_content
+
+        for name, rows in adam_content(Path(study_dir)).items():
+            content[name] = content.get(name, []) + rows
+    for name, rows in define_content(Path(study_dir)).items():
+        content[name] = content.get(name, []) + rows
     for name, header in L.SHEETS.items():
         ws = wb.create_sheet(name)
         _write_sheet(ws, header, content.get(name, []))
@@ -305,8 +324,13 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
                 ws.cell(row=r, column=value_col).alignment = _WRAP
     formulas = _add_lists(wb)
     header = L.SHEETS[L.VARIABLES]
-    for column in ("Origin", "Data Type", "Operation", "Supp QORIG"):
+    for column in ("Origin", "Data Type", "Operation", "Supp QORIG", "Type"):
         _validate(wb[L.VARIABLES], header, column, formulas[column])
+    _validate(wb[L.RECORDS], L.SHEETS[L.RECORDS], "Operation", formulas["Record Operation"])
+    _validate(wb[L.VALUELEVEL], L.SHEETS[L.VALUELEVEL], "Origin", formulas["Origin"])
+    _validate(wb[L.WHERECLAUSES], L.SHEETS[L.WHERECLAUSES], "Comparator", formulas["Comparator"])
+    _validate(wb[L.DOCUMENTS], L.SHEETS[L.DOCUMENTS], "Type", formulas["Document Type"])
+    _validate(wb[L.METHODS], L.SHEETS[L.METHODS], "Type", formulas["Method Type"])
     _validate(wb[L.SOURCES], L.SHEETS[L.SOURCES], "Drop Duplicates", formulas["YesNo"])
     _validate(wb[L.DATASETS], L.SHEETS[L.DATASETS], "Repeating", formulas["YesNo"])
     _validate(wb[L.DATASETS], L.SHEETS[L.DATASETS], "Reference Data", formulas["YesNo"])

@@ -39,7 +39,7 @@ SHEETS: dict[str, list[str]] = {
         "Order", "Dataset", "Variable", "Label", "Data Type", "Length", "Significant Digits",
         "Format", "Mandatory", "Codelist", "Origin", "Source", "Pages", "Method",
         "Predecessor", "Role", "Comment", "Source Form", "Operation", "Arguments",
-        "Supp Label", "Supp QORIG", "Supp QEVAL", "Supp IDVAR",
+        "Supp Label", "Supp QORIG", "Supp QEVAL", "Supp IDVAR", "Type", "Label Source",
     ],
     VALUELEVEL: [
         "Order", "Dataset", "Variable", "Where Clause", "Label", "Data Type", "Length",
@@ -61,7 +61,10 @@ SHEETS: dict[str, list[str]] = {
 }  # fmt: skip
 
 #: Sheets the import reads (the others are written for define.xml tools and ignored).
-READ_SHEETS = (STUDY, DATASETS, SOURCES, VARIABLES, METHODS, COMMENTS)
+READ_SHEETS = (
+    STUDY, DATASETS, SOURCES, RECORDS, VARIABLES, VALUELEVEL, WHERECLAUSES, DICTIONARIES, METHODS,
+    COMMENTS, DOCUMENTS,
+)  # fmt: skip
 
 #: Columns the import needs; the others (define.xml metadata) may be left out.
 REQUIRED_COLUMNS: dict[str, list[str]] = {
@@ -74,8 +77,15 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
         "Source Form", "Operation", "Arguments", "Supp Label", "Supp QORIG", "Supp QEVAL",
         "Supp IDVAR",
     ],
-    METHODS: ["ID", "Description"],
+    VALUELEVEL: [
+        "Order", "Dataset", "Variable", "Where Clause", "Label", "Codelist", "Origin", "Source",
+        "Method", "Predecessor", "Comment",
+    ],
+    WHERECLAUSES: ["ID", "Dataset", "Variable", "Comparator", "Value"],
+    DICTIONARIES: ["ID", "Version", "Href"],
+    METHODS: ["ID", "Name", "Type", "Description", "Document", "Pages"],
     COMMENTS: ["ID", "Description"],
+    DOCUMENTS: SHEETS[DOCUMENTS],
 }  # fmt: skip
 
 #: Enumerated columns: (sheet, column) -> list name in the hidden ``_Lists`` sheet.
@@ -86,6 +96,9 @@ DATA_TYPES = [
 ]  # fmt: skip
 QORIGS = ["CRF", "Derived", "Assigned", "Protocol", "eDT"]
 YES_NO = ["Yes", "No"]
+COMPARATORS = ["EQ", "NE", "IN", "NOTIN"]
+DOCUMENT_TYPES = ["acrf", "supplemental"]
+METHOD_TYPES = ["Computation", "Imputation"]
 
 #: Study sheet: attribute name -> StudySpec key (P21 names first, then cdisc_mapper's).
 STUDY_ATTRIBUTES = {
@@ -97,13 +110,16 @@ STUDY_ATTRIBUTES = {
 }
 #: StudySpec keys carried as a YAML text in one cell.
 STUDY_BLOBS = ("arms", "elements", "visits", "unscheduled", "trial_summary", "criteria", "units")
+#: Study sheet: attribute of each ADaM spec file carried as a YAML text in one cell
+#: (``adam/<file>``; see :mod:`cdisc_mapper.xlsx.adam_sheets`).
+ADAM_BLOBS = {"adam.conventions": "conventions.yaml", "adam.reports": "reports.yaml"}
 
 
 def args_json(args: dict[str, Any]) -> str:
-    """Operation arguments as compact JSON with sorted keys ('' for none)."""
+    """Operation arguments as compact JSON in the spec's key order ('' for none)."""
     if not args:
         return ""
-    return json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(args, separators=(",", ":"), ensure_ascii=False)
 
 
 class SpecDumper(yaml.SafeDumper):

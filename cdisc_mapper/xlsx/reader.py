@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,14 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
+from cdisc_mapper.define.spec import DEFINE_FILE, METHOD_ID
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.loader import _normalise_domain
 from cdisc_mapper.spec.models import DomainSpec, SourceSpec, StudySpec, VariableSpec
 from cdisc_mapper.standards import load_sdtmig
 from cdisc_mapper.xlsx import layout as L
+from cdisc_mapper.xlsx.define_sheets import read_define
+from cdisc_mapper.xlsx.provenance import WorkbookLocator
 
 Row = dict[str, Any]
 
@@ -124,7 +128,16 @@ def _validation_error(
     return sheet.error(f"{path}: {msg}", r, column)
 
 
-def _read_study(sheets: dict[str, _Sheet]) -> dict[str, Any]:
+def _read_study(
+    sheets: dict[str, _Sheet], other: dict[str, list[tuple[int, str, str]]] | None = None
+) -> dict[str, Any]:
+    """study.yaml from the Study and Comments sheets; the rows of other spec files
+    (``define.*``, ``adam.*`` attributes) are collected in ``other`` by prefix."""
+    from cdisc_mapper.xlsx.define_sheets import STUDY_ATTRIBUTES as DEFINE_ATTRIBUTES
+
+    other = {} if other is None else other
+    others = {**dict.fromkeys(DEFINE_ATTRIBUTES, "define"),
+              **dict.fromkeys(getattr(L, "ADAM_BLOBS", {}), "adam")}  # fmt: skip
     sheet = sheets[L.STUDY]
     data: dict[str, Any] = {}
     subjects: dict[str, Any] = {}
@@ -140,14 +153,16 @@ def _read_study(sheets: dict[str, _Sheet]) -> dict[str, Any]:
         seen[attr] = r
         if value is None:
             continue
-        if attr in L.STUDY_ATTRIBUTES:
+        if attr in others:
+            other.setdefault(others[attr], []).append((r, attr, value))
+        elif attr in L.STUDY_ATTRIBUTES:
             data[L.STUDY_ATTRIBUTES[attr]] = value
         elif attr.startswith("subjects."):
             subjects[attr.removeprefix("subjects.")] = value
         elif attr in L.STUDY_BLOBS:
             data[attr] = _parse(sheet, r, "Value", value, "yaml")
         else:
-            known = [*L.STUDY_ATTRIBUTES, *L.STUDY_BLOBS, "subjects.<key>"]
+            known = [*L.STUDY_ATTRIBUTES, *L.STUDY_BLOBS, "subjects.<key>", *others]
             close = difflib.get_close_matches(attr, known, n=1)
             raise sheet.error(
                 f"unknown attribute {attr!r}", r, "Attribute",
@@ -206,7 +221,8 @@ def _read_variable(sheet: _Sheet, r: int, row: Row, methods: dict[str, str]) -> 
         if method_id not in methods:
             raise sheet.error(f"{name}: method {method_id!r} is not in the Methods sheet",
                               r, "Method")  # fmt: skip
-        body["method"] = methods[method_id]
+        # a named method (M-<ID>, define.yaml methods:) stays a reference
+        body["method"] = method_id if METHOD_ID.match(method_id) else methods[method_id]
     supp = {key: _str(row, column) for key, column in _SUPP_COLUMNS.items()}
     supp = {k: v for k, v in supp.items() if v is not None}
     if supp:
@@ -238,6 +254,8 @@ def _is_raw(op: str) -> bool:
 
 
 def _read_domains(sheets: dict[str, _Sheet]) -> dict[str, dict[str, Any]]:
+    from cdisc_mapper.xlsx.adam_sheets import is_adam_dataset
+
     sdtmig = load_sdtmig()
     ds_sheet, src_sheet, var_sheet = sheets[L.DATASETS], sheets[L.SOURCES], sheets[L.VARIABLES]
     domains: dict[str, dict[str, Any]] = {}
@@ -246,6 +264,8 @@ def _read_domains(sheets: dict[str, _Sheet]) -> dict[str, dict[str, Any]]:
         code = _str(row, "Dataset")
         if code is None:
             raise ds_sheet.error("a row without a dataset name", r, "Dataset")
+        if is_adam_dataset(code):
+            continue  # read by adam_sheets.read_adam
         if code in domains:
             raise ds_sheet.error(f"dataset {code} given twice (first at row {rows_of[code]})",
                                  r, "Dataset")  # fmt: skip
@@ -310,6 +330,8 @@ def _read_domains(sheets: dict[str, _Sheet]) -> dict[str, dict[str, Any]]:
     ordered: list[tuple[float, int, str, str, str, dict[str, Any]]] = []
     for r, row in var_sheet.rows:
         code = _str(row, "Dataset")
+        if is_adam_dataset(code):
+            continue
         if code not in domains:
             raise var_sheet.error(f"dataset {code!r} is not in the Datasets sheet", r, "Dataset")
         name = _str(row, "Variable")
@@ -364,12 +386,20 @@ def _read_domains(sheets: dict[str, _Sheet]) -> dict[str, dict[str, Any]]:
     return domains
 
 
-def import_workbook(xlsx: Path, study_dir: Path) -> None:
-    """Write ``study.yaml`` and ``sdtm/<domain>.yaml`` of ``study_dir`` from ``xlsx``.
+def import_workbook(xlsx: Path, study_dir: Path) -> list[Path]:
+    """Write the spec files of ``study_dir`` from ``xlsx``: ``study.yaml``,
+    ``sdtm/<domain>.yaml``, ``adam/*.yaml`` and ``define.yaml`` (those the workbook has);
+    return the files written.
 
-    Every problem is a :class:`SpecError` naming the sheet, row and column. Domain files
-    of ``study_dir/sdtm`` that the workbook does not list are left alone.
+    Every problem is a :class:`SpecError` naming the sheet, row and column. Spec files of
+    ``study_dir`` that the workbook does not hold are left alone.
     """
+    return [Path(study_dir) / rel for rel in read_workbook(xlsx, study_dir)[0]]
+
+
+def read_workbook(xlsx: Path, study_dir: Path) -> tuple[list[str], WorkbookLocator]:
+    """:func:`import_workbook`, returning the files written (relative to ``study_dir``)
+    and the :class:`WorkbookLocator` that maps their values back to workbook cells."""
     xlsx = Path(xlsx)
     try:
         wb = load_workbook(xlsx, read_only=True, data_only=True)
@@ -393,12 +423,47 @@ def import_workbook(xlsx: Path, study_dir: Path) -> None:
         sheets = {name: _Sheet(xlsx, name, wb[name]) for name in L.READ_SHEETS}
     finally:
         wb.close()
-    study = _read_study(sheets)
-    domains = _read_domains(sheets)
+    from cdisc_mapper.xlsx.adam_sheets import read_adam
 
+    other: dict[str, list[tuple[int, str, str]]] = {}
+    study = _read_study(sheets, other)
+    domains = _read_domains(sheets)
+    adam = read_adam(sheets, _method_texts(sheets))
+    define = read_define(sheets, other.get("define", []), _variable_test(sheets))
+
+    files: dict[str, Any] = {"study.yaml": study}
+    files.update({f"sdtm/{code.lower()}.yaml": data for code, data in domains.items()})
+    files.update(adam)
+    if define is not None:
+        files[DEFINE_FILE] = define
     study_dir = Path(study_dir)
-    (study_dir / "sdtm").mkdir(parents=True, exist_ok=True)
-    (study_dir / "study.yaml").write_text(L.dump_yaml(study), encoding="utf-8")
-    for code, data in domains.items():
-        path = study_dir / "sdtm" / f"{code.lower()}.yaml"
+    for rel, data in files.items():
+        path = study_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(L.dump_yaml(data), encoding="utf-8")
+    return list(files), WorkbookLocator(xlsx, sheets)
+
+
+def _method_texts(sheets: dict[str, _Sheet]) -> dict[str, str]:
+    return {
+        mid: _str(row, "Description") or ""
+        for _, row in sheets[L.METHODS].rows
+        if (mid := _str(row, "ID")) is not None
+    }
+
+
+def _variable_test(sheets: dict[str, _Sheet]) -> Callable[[str, str], bool]:
+    """Whether a dataset of the workbook has a variable: a Variables-sheet row, or for an
+    SDTM domain a variable the SDTMIG / SDTM model allows (e.g. --SEQ, added by the tool)."""
+    sdtmig = load_sdtmig()
+    datasets = {_str(row, "Dataset") for _, row in sheets[L.DATASETS].rows}
+    named = {(_str(row, "Dataset"), _str(row, "Variable")) for _, row in sheets[L.VARIABLES].rows}
+
+    def has(dataset: str, variable: str) -> bool:
+        if dataset not in datasets:
+            return False
+        if (dataset, variable) in named:
+            return True
+        return not dataset.startswith("AD") and bool(sdtmig.variable_allowed(dataset, variable))
+
+    return has

@@ -1,0 +1,351 @@
+"""``define.yaml`` in the spec workbook: the P21 sheets ValueLevel, WhereClauses, Methods
+(named ``M-`` methods), Dictionaries and Documents, plus ``define.*`` rows of the Study
+sheet (originator, aCRF pages per form, codelists shown in full, attached comments).
+
+A where clause is one row per condition; rows sharing an ``ID`` form one composite clause
+(every condition must hold). ``Value`` lists several values (IN, NOTIN) separated by
+``", "``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from cdisc_mapper.define.model import oid_part
+from cdisc_mapper.define.spec import (
+    DEFINE_FILE,
+    METHOD_ID,
+    DefineSpec,
+    ValueLevelSpec,
+    load_define_extras,
+)
+from cdisc_mapper.xlsx import layout as L
+
+if TYPE_CHECKING:
+    from cdisc_mapper.xlsx.reader import _Sheet
+
+#: Study-sheet attributes holding the rest of define.yaml (text, or YAML for mappings).
+STUDY_ATTRIBUTES = {
+    "define.originator": "originator",
+    "define.forms": "forms",
+    "define.codelists": "codelists",
+    "define.attach": "attach",
+}
+VALUE_SEPARATOR = ", "
+
+
+def where_id(dataset: str, conditions: list[Any]) -> str:
+    """The WhereClauses ID of a clause (as define.xml names it: WC.DS.VAR.CMP.VALUES...)."""
+    parts = [
+        f"{oid_part(c.variable)}.{c.comparator}.{'_'.join(oid_part(v) for v in c.values)}"
+        for c in conditions
+    ]
+    return f"WC.{oid_part(dataset)}." + ".".join(parts)
+
+
+def define_content(study_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Rows of the define sheets (and ``define.*`` Study rows) from ``define.yaml``."""
+    path = Path(study_dir) / DEFINE_FILE
+    if not path.is_file():
+        return {}
+    spec = load_define_extras(Path(study_dir)).spec
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    study = []
+    for attr, key in STUDY_ATTRIBUTES.items():
+        if key not in data:
+            continue
+        value = data[key]
+        study.append(
+            {"Attribute": attr, "Value": value if isinstance(value, str) else _yaml(value)}
+        )
+    methods = [
+        {
+            "ID": mid,
+            "Name": m.name,
+            "Type": m.type,
+            "Description": m.description,
+            "Document": m.document,
+            "Pages": m.pages,
+        }
+        for mid, m in spec.methods.items()
+    ]
+    documents = [
+        {
+            "ID": did,
+            "Title": d.title,
+            "Href": d.href,
+            "Type": d.kind,
+            "Standards": ", ".join(d.standards),
+        }
+        for did, d in spec.documents.items()
+    ]
+    dictionaries = [
+        {
+            "ID": name,
+            "Name": name,
+            "Data Type": "text",
+            "Dictionary": name,
+            "Version": d.version,
+            "Href": d.href,
+        }
+        for name, d in spec.dictionaries.items()
+    ]
+    levels: list[dict[str, Any]] = []
+    clauses: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for key, entries in spec.value_level.items():
+        dataset, variable = key.split(".")
+        for order, level in enumerate(entries, start=1):
+            wid = where_id(dataset, level.where)
+            predecessor = level.origin == "Predecessor"
+            levels.append(
+                {
+                    "Order": order,
+                    "Dataset": dataset,
+                    "Variable": variable,
+                    "Where Clause": wid,
+                    "Label": level.label,
+                    "Codelist": level.codelist,
+                    "Origin": level.origin,
+                    "Source": None if predecessor else level.source,
+                    "Method": level.method,
+                    "Predecessor": level.source if predecessor else None,
+                    "Comment": level.comment,
+                }
+            )
+            if wid in seen:
+                continue
+            seen.add(wid)
+            for cond in level.where:
+                clauses.append(
+                    {
+                        "ID": wid,
+                        "Dataset": dataset,
+                        "Variable": cond.variable,
+                        "Comparator": cond.comparator,
+                        "Value": VALUE_SEPARATOR.join(cond.values),
+                    }
+                )
+    return {
+        L.STUDY: study,
+        L.METHODS: methods,
+        L.DOCUMENTS: documents,
+        L.DICTIONARIES: dictionaries,
+        L.VALUELEVEL: levels,
+        L.WHERECLAUSES: clauses,
+    }
+
+
+def _yaml(value: Any) -> str:
+    return L.dump_yaml(value).rstrip("\n")
+
+
+def read_define(
+    sheets: dict[str, _Sheet],
+    study_rows: list[tuple[int, str, str]],
+    has_variable: Callable[[str, str], bool],
+) -> dict[str, Any] | None:
+    """define.yaml's content from the workbook (None when it states nothing).
+
+    ``study_rows`` are the ``define.*`` rows of the Study sheet (row, attribute, value);
+    ``has_variable(dataset, variable)`` tells whether a dataset of the workbook has a
+    variable (for the where clauses and value-level rows). Errors name sheet, row and
+    column.
+    """
+    from cdisc_mapper.xlsx.reader import _parse, _split, _str, _validation_error
+
+    data: dict[str, Any] = {}
+    study = sheets[L.STUDY]
+    for r, attr, value in study_rows:
+        key = STUDY_ATTRIBUTES[attr]
+        data[key] = value if key == "originator" else _parse(study, r, "Value", value, "yaml")
+
+    documents: dict[str, Any] = {}
+    sheet = sheets[L.DOCUMENTS]
+    for r, row in sheet.rows:
+        did = _required(sheet, r, row, "ID", documents)
+        doc: dict[str, Any] = {"title": _str(row, "Title"), "href": _str(row, "Href")}
+        if (kind := _str(row, "Type")) is not None:
+            doc["kind"] = kind
+        if (standards := _str(row, "Standards")) is not None:
+            doc["standards"] = _split(standards)
+        documents[did] = _checked(sheet, r, doc, "documents", did)
+    methods: dict[str, Any] = {}
+    sheet = sheets[L.METHODS]
+    for r, row in sheet.rows:
+        mid = _str(row, "ID")
+        if mid is None or not METHOD_ID.match(mid):
+            continue  # a variable's own derivation (MT.<DS>.<VAR>), read with Variables
+        if mid in methods:
+            raise sheet.error(f"method ID {mid!r} given twice", r, "ID")
+        method = {"description": _str(row, "Description") or ""}
+        for key, column in (("name", "Name"), ("type", "Type"), ("document", "Document"),
+                            ("pages", "Pages")):  # fmt: skip
+            if (value := _str(row, column)) is not None:
+                method[key] = value
+        if method.get("document") and method["document"] not in documents:
+            raise sheet.error(
+                f"method {mid} names document {method['document']!r}, not in the Documents sheet",
+                r,
+                "Document",
+            )
+        methods[mid] = _checked(sheet, r, method, "methods", mid)
+    dictionaries: dict[str, Any] = {}
+    sheet = sheets[L.DICTIONARIES]
+    for r, row in sheet.rows:
+        name = _required(sheet, r, row, "ID", dictionaries)
+        entry = {"version": _str(row, "Version")}
+        if (href := _str(row, "Href")) is not None:
+            entry["href"] = href
+        dictionaries[name] = _checked(sheet, r, entry, "dictionaries", name)
+
+    clauses = _read_where_clauses(sheets[L.WHERECLAUSES], has_variable)
+    value_level: dict[str, list[dict[str, Any]]] = {}
+    sheet = sheets[L.VALUELEVEL]
+    seen: dict[tuple[str, str, str], int] = {}
+    ordered: list[tuple[str, float, int, dict[str, Any]]] = []
+    for r, row in sheet.rows:
+        dataset = _str(row, "Dataset") or ""
+        variable = _str(row, "Variable") or ""
+        if not has_variable(dataset, variable):
+            raise sheet.error(
+                f"{dataset}.{variable} is not a variable of a dataset in this workbook",
+                r,
+                "Variable",
+                hint="check the Dataset and Variable names against the Variables sheet",
+            )
+        wid = _str(row, "Where Clause")
+        if wid is None or wid not in clauses:
+            raise sheet.error(
+                f"{dataset}.{variable}: where clause {wid!r} is not in the WhereClauses sheet",
+                r,
+                "Where Clause",
+            )
+        if clauses[wid][0] != dataset:
+            raise sheet.error(
+                f"where clause {wid} tests dataset {clauses[wid][0]}, not {dataset}",
+                r,
+                "Where Clause",
+            )
+        key = (dataset, variable, wid)
+        if key in seen:
+            raise sheet.error(
+                f"{dataset}.{variable} has where clause {wid} twice (first at row {seen[key]})",
+                r,
+                "Where Clause",
+            )
+        seen[key] = r
+        level: dict[str, Any] = {"where": clauses[wid][1]}
+        for k, column in (("label", "Label"), ("origin", "Origin"), ("source", "Source"),
+                          ("method", "Method"), ("comment", "Comment"),
+                          ("codelist", "Codelist")):  # fmt: skip
+            if (value := _str(row, column)) is not None:
+                level[k] = value
+        if (pred := _str(row, "Predecessor")) is not None:
+            level["source"] = pred
+        try:
+            ValueLevelSpec.model_validate(level)
+        except ValidationError as exc:
+            columns = {"label": "Label", "origin": "Origin", "source": "Source",
+                       "method": "Method", "comment": "Comment", "codelist": "Codelist",
+                       "where": "Where Clause"}  # fmt: skip
+            raise _validation_error(sheet, r, exc, columns, name=f"{dataset}.{variable}") from None
+        order = row.get("Order")
+        ordered.append((f"{dataset}.{variable}", order if isinstance(order, int | float) else r,
+                        r, level))  # fmt: skip
+    keys = list(dict.fromkeys(k for k, *_ in ordered))
+    for key, _order, _r, level in sorted(ordered, key=lambda x: (keys.index(x[0]), x[1], x[2])):
+        value_level.setdefault(key, []).append(level)
+
+    for key, value in (("documents", documents), ("methods", methods),
+                       ("dictionaries", dictionaries), ("value_level", value_level)):  # fmt: skip
+        if value:
+            data[key] = value
+    if not data:
+        return None
+    ordered_data = {k: data[k] for k in DefineSpec.model_fields if k in data}
+    try:
+        DefineSpec.model_validate(ordered_data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = ".".join(str(x) for x in err["loc"]) or "(define)"
+        raise study.error(f"{path}: {err['msg']}", 1, None) from None
+    return ordered_data
+
+
+def _required(sheet: _Sheet, r: int, row: dict[str, Any], column: str, seen: dict) -> str:
+    from cdisc_mapper.xlsx.reader import _str
+
+    value = _str(row, column)
+    if value is None:
+        raise sheet.error(f"a row without {column}", r, column)
+    if value in seen:
+        raise sheet.error(f"{column} {value!r} given twice", r, column)
+    return value
+
+
+def _checked(sheet: _Sheet, r: int, body: dict[str, Any], section: str, key: str) -> Any:
+    """``body`` validated as a define.yaml ``section`` entry (errors at the row)."""
+    from cdisc_mapper.xlsx.reader import _validation_error
+
+    model = DefineSpec.model_fields[section].annotation.__args__[1]  # dict[str, Model]
+    body = {k: v for k, v in body.items() if v is not None}
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        columns = {"title": "Title", "href": "Href", "kind": "Type", "standards": "Standards",
+                   "description": "Description", "name": "Name", "type": "Type",
+                   "document": "Document", "pages": "Pages", "version": "Version"}  # fmt: skip
+        raise _validation_error(sheet, r, exc, columns, name=key) from None
+    return body
+
+
+def _read_where_clauses(
+    sheet: _Sheet, has_variable: Callable[[str, str], bool]
+) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+    """ID -> (dataset, conditions); rows sharing an ID are one composite clause."""
+    from cdisc_mapper.xlsx.reader import _str
+
+    clauses: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+    for r, row in sheet.rows:
+        wid = _str(row, "ID")
+        if wid is None:
+            raise sheet.error("a where clause row without an ID", r, "ID")
+        dataset = _str(row, "Dataset") or ""
+        variable = _str(row, "Variable") or ""
+        if not has_variable(dataset, variable):
+            raise sheet.error(
+                f"where clause {wid} tests {dataset}.{variable}, which is not a variable of a "
+                "dataset in this workbook",
+                r,
+                "Variable",
+            )
+        found = clauses.setdefault(wid, (dataset, []))
+        if found[0] != dataset:
+            raise sheet.error(
+                f"where clause {wid} mixes datasets {found[0]} and {dataset}", r, "Dataset"
+            )
+        if any(c["variable"] == variable for c in found[1]):
+            raise sheet.error(f"where clause {wid} tests {variable} twice", r, "Variable")
+        comparator = _str(row, "Comparator") or "EQ"
+        if comparator not in ("EQ", "NE", "IN", "NOTIN"):
+            raise sheet.error(
+                f"comparator {comparator!r}: use EQ, NE, IN or NOTIN", r, "Comparator"
+            )
+        text = _str(row, "Value")
+        if text is None:
+            raise sheet.error(f"where clause {wid}: no value", r, "Value")
+        values = text.split(VALUE_SEPARATOR) if comparator in ("IN", "NOTIN") else [text]
+        if comparator in ("EQ", "NE") and VALUE_SEPARATOR in text:
+            raise sheet.error(
+                f"{comparator} takes one value; use IN or NOTIN for several", r, "Value"
+            )
+        condition: dict[str, Any] = {"variable": variable}
+        if comparator != "EQ":
+            condition["comparator"] = comparator
+        found[1].append({**condition, "values": values})
+    return clauses

@@ -180,13 +180,35 @@ def define(ctx: click.Context, study: Path, out: Path) -> None:
     def go() -> None:
         from cdisc_mapper.define import write_define
         from cdisc_mapper.xlsx import spec_folder
+        from cdisc_mapper.xlsx.folder import METADATA, spec_kind
 
-        with spec_folder(study) as folder:
-            written = write_define(folder, out, progress=ctx.obj["progress"])
+        if spec_kind(study) == METADATA:
+            written = _define_from_metadata(ctx, study, out)
+        else:
+            with spec_folder(study) as folder:
+                written = write_define(folder, out, progress=ctx.obj["progress"])
         for path in written:
             click.echo(str(path))
 
     _run(go, ctx.obj["debug"])
+
+
+def _define_from_metadata(ctx: click.Context, study: Path, out: Path) -> list[Path]:
+    """define.xml from define-generator metadata alone (a P21 workbook without mapping
+    columns, or the metadata.yaml `spec import` made of one)."""
+    from cdisc_mapper.define.metadata import load_metadata
+    from cdisc_mapper.define.metadata_meta import write_define_from_metadata
+    from cdisc_mapper.xlsx import is_workbook
+    from cdisc_mapper.xlsx.p21 import read_define_workbook
+
+    say = ctx.obj["progress"]
+    if is_workbook(study):
+        meta, warnings = read_define_workbook(study)
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
+    else:
+        meta = load_metadata(study)
+    return write_define_from_metadata(meta, out, progress=say)
 
 
 @main.command()
@@ -322,11 +344,23 @@ def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
 )
 @click.pass_context
 def spec_import(ctx: click.Context, xlsx: Path, study: Path) -> None:
-    """Write spec files back from a workbook made by `spec export`."""
+    """Write spec files back from a workbook made by `spec export`.
+
+    A define-generator workbook made by another tool (Pinnacle 21 layout, no mapping
+    columns) becomes DIR/metadata.yaml, which only `define` can use; its unknown columns
+    and sheets are ignored with a warning."""
 
     def go() -> None:
         from cdisc_mapper.xlsx import import_workbook
+        from cdisc_mapper.xlsx.folder import METADATA, spec_kind
 
+        if spec_kind(xlsx) == METADATA:  # a define-generator workbook made by another tool
+            from cdisc_mapper.xlsx.p21 import import_define_workbook
+
+            for warning in import_define_workbook(xlsx, study):
+                click.echo(f"warning: {warning}", err=True)
+            click.echo(str(Path(study) / "metadata.yaml"))
+            return
         import_workbook(xlsx, study)
         click.echo(str(study))
 

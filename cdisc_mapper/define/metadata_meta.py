@@ -1,0 +1,729 @@
+"""define.xml from a define-generator workbook's metadata (:mod:`.metadata`) and the XPT
+datasets it describes, for studies whose datasets were made by another tool.
+
+The workbook says what the mapping specs say for our own studies: each dataset's class,
+structure, keys and comment; each variable's origin, source, aCRF pages, method,
+predecessor, role, comment and code list; value-level metadata with its where clauses.
+:class:`MetadataDescriber` turns that into :mod:`.info` records and the shared assembler
+(:func:`~cdisc_mapper.define.build.assemble`) does the rest the same way as for our own
+datasets: data types, lengths and significant digits come from the data (where the
+workbook says otherwise, a warning tells), ``HasNoData``, and only where clauses that
+select records.
+
+Code lists are the workbook's, written as it gives them: every term in its order, its
+decode and NCI code, the list's NCI code, and ``def:ExtendedValue="Yes"`` for a term
+without an NCI code in a list that has one. The assembler builds code lists from the
+loaded CT, so each workbook list is handed to it as a sponsor list with all its terms (so
+that every variable keeps its reference) and replaced by the workbook's own afterwards
+(:func:`_workbook_codelists`). A value in the data that the list lacks is a warning.
+Dictionaries (MedDRA...) are external code lists with the workbook's name and version.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.define import datatypes
+from cdisc_mapper.define.assemble import as_text
+from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
+from cdisc_mapper.define.codelists import PUBLISHING_SETS
+from cdisc_mapper.define.info import (
+    CodelistRef,
+    CommentInfo,
+    DatasetInfo,
+    MethodInfo,
+    ValueLevelInfo,
+    VarInfo,
+)
+from cdisc_mapper.define.metadata import (
+    CodelistMeta,
+    DatasetMeta,
+    DefineMetadata,
+    DocumentMeta,
+    ValueLevelMeta,
+    VariableMeta,
+    check_metadata,
+)
+from cdisc_mapper.define.model import (
+    CodeListDef,
+    Comment,
+    DefineModel,
+    DocRef,
+    Origin,
+    StandardDef,
+    Term,
+    oid_part,
+)
+from cdisc_mapper.define.spec import (
+    CodelistOption,
+    DefineExtras,
+    DefineSpec,
+    DictionarySpec,
+    DocumentSpec,
+    Which,
+)
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.xpt import XptMetadata, XptVariable
+
+DEFINE_FILE = "define.xml"
+#: Document IDs (normalised) that name the annotated CRF when no Type column says so.
+ACRF_IDS = frozenset({"blankcrf", "acrf", "crf", "annotatedcrf"})
+#: Origin Source when the workbook gives none (as the spec-driven builders do).
+DEFAULT_SOURCES = {
+    "Collected": "Investigator",
+    "Derived": "Sponsor",
+    "Assigned": "Sponsor",
+    "Protocol": "Sponsor",
+}
+#: Define-XML 2.1 IG standard names (define-enumerations.xsd StandardName) by kind.
+IG_NAMES: dict[str, Which] = {
+    "SDTMIG": "sdtm",
+    "SDTMIG-AP": "sdtm",
+    "SDTMIG-MD": "sdtm",
+    "ADaMIG": "adam",
+    "ADaM-OCCDSIG": "adam",
+    "ADaMIG-MD": "adam",
+    "ADaMIG-NCA": "adam",
+    "ADaMIG-popPK": "adam",
+}
+_CT_PACKAGE = re.compile(
+    r"\b(SDTM|ADaM|SEND|CDASH|DEFINE-XML)\b.*?\b(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE
+)
+_PUBLISHING = {p.upper(): p for p in (*PUBLISHING_SETS.values(), "SEND", "CDASH")}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", text).casefold()
+
+
+def _oid(prefix: str, given: str) -> str:
+    """An OID from a workbook ID: kept when it already has the prefix (``MT.AGE``)."""
+    given = given.strip()
+    return oid_part(given) if given.startswith(f"{prefix}.") else f"{prefix}.{oid_part(given)}"
+
+
+def codelist_short_name(cl_id: str) -> str:
+    """The short name whose OID (``CL.<short name>``) a workbook code list gets."""
+    return cl_id[3:] if cl_id.startswith("CL.") and len(cl_id) > 3 else cl_id
+
+
+def dataset_kind(name: str, ds: DatasetMeta) -> Which:
+    """sdtm or adam: by Purpose, else by Standard (an SDTM or ADaM IG), else ADaM for a
+    name starting with AD."""
+    if ds.purpose is not None:
+        return "adam" if ds.purpose == "Analysis" else "sdtm"
+    standard = parse_standard(ds.standard)[0]
+    if standard is not None:
+        return IG_NAMES[standard]
+    return "adam" if name.upper().startswith("AD") else "sdtm"
+
+
+def document_kind(doc_id: str, doc: DocumentMeta) -> str:
+    """acrf or supplemental: the Type column, else the annotated CRF by ID or title."""
+    if doc.kind is not None:
+        return doc.kind
+    title = doc.title.casefold()
+    if _key(doc_id) in ACRF_IDS or ("annotated" in title and "crf" in title):
+        return "acrf"
+    return "supplemental"
+
+
+def define_extras(meta: DefineMetadata) -> DefineExtras:
+    """The define.yaml facts the shared builders read (documents, dictionaries, full code
+    lists), from the workbook. The annotated CRF is for the SDTM define.xml only unless
+    the workbook's Standards column says otherwise."""
+    documents = {}
+    for doc_id, doc in meta.documents.items():
+        kind = document_kind(doc_id, doc)
+        default: list[Which] = ["sdtm"] if kind == "acrf" else ["sdtm", "adam"]
+        documents[doc_id] = DocumentSpec(
+            title=doc.title, href=doc.href, kind=kind, standards=doc.standards or default
+        )
+    dictionaries: dict[str, DictionarySpec] = {}
+    for d in meta.dictionaries.values():
+        dictionaries.setdefault(d.dictionary, DictionarySpec(version=d.version or "", href=d.href))
+    codelists = {codelist_short_name(c): CodelistOption(full=True) for c in meta.codelists}
+    spec = DefineSpec(
+        originator=meta.study.originator,
+        documents=documents,
+        dictionaries=dictionaries,
+        codelists=codelists,
+    )
+    return DefineExtras(spec)
+
+
+def parse_standard(text: str | None) -> tuple[str | None, str | None]:
+    """``("SDTMIG", "3.4")`` from ``SDTMIG 3.4``, ``SDTM-IG v3.4`` or ``SDTM-IG``: the
+    Define-XML IG name (None when not one) and the version given with it."""
+    if not text:
+        return None, None
+    m = re.fullmatch(r"\s*(.*?)[\s_]*(?:v(?:ersion)?\s*)?(\d+(?:\.\d+)*)?\s*", text, re.I)
+    assert m is not None  # the pattern matches any text
+    name = next((n for n in IG_NAMES if _key(n) == _key(m[1])), None)
+    return name, m[2]
+
+
+def ig_standard(meta: DefineMetadata, which: Which, notes: list[str]) -> StandardDef:
+    """The IG of the Study sheet (StandardName, StandardVersion) when it is this kind's,
+    else the one the Datasets sheet's Standard column gives this kind's datasets, else the
+    IG version cdisc_mapper ships."""
+    found: list[tuple[str, str]] = []
+    name, version = parse_standard(meta.study.standard)
+    if meta.study.standard and name is None:
+        notes.append(
+            f"Study StandardName {meta.study.standard!r} is not a Define-XML 2.1 IG name; ignored"
+        )
+    if name is not None and IG_NAMES[name] == which and (meta.study.standard_version or version):
+        found.append((name, meta.study.standard_version or version or ""))
+    for ds_name, ds in meta.datasets.items():
+        name, version = parse_standard(ds.standard)
+        if (
+            name is not None
+            and version
+            and IG_NAMES[name] == which
+            and dataset_kind(ds_name, ds) == which
+        ):
+            found.append((name, version))
+    if found:
+        if len(set(found)) > 1:
+            shown = ", ".join(sorted({f"{n} {v}" for n, v in found}))
+            notes.append(
+                f"the workbook names several {which} IGs ({shown}); define.xml says "
+                f"{found[0][0]} {found[0][1]}"
+            )
+        name, version = found[0]
+        return StandardDef(oid=f"STD.{name}.{version}", name=name, type="IG", version=version)
+    from cdisc_mapper.standards import load_adamig, load_sdtmig
+
+    name = "SDTMIG" if which == "sdtm" else "ADaMIG"
+    version = (load_sdtmig() if which == "sdtm" else load_adamig()).version
+    notes.append(f"no {name} version in the Study sheet; define.xml says {name} {version}")
+    return StandardDef(oid=f"STD.{name}.{version}", name=name, type="IG", version=version)
+
+
+def _term_of(value: str, terms: set[str]) -> bool:
+    if value in terms:
+        return True
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    for term in terms:
+        try:
+            if float(term) == number:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+class MetadataDescriber:
+    """Turns the workbook's metadata into :class:`DatasetInfo` for each written dataset."""
+
+    def __init__(
+        self, meta: DefineMetadata, which: Which, extras: DefineExtras, acrf_leaf: str | None
+    ) -> None:
+        self.meta = meta
+        self.which = which
+        self.acrf_leaf = acrf_leaf
+        self.notes: list[str] = []
+        self.documents = {d for d, spec in extras.spec.documents.items() if which in spec.standards}
+        self._lists: dict[str, object] = {}
+        self._told: set[str] = set()
+        self.codelist_oids: dict[str, str] = {}  # OID -> workbook codelist ID
+        for cl_id in meta.codelists:
+            oid = f"CL.{oid_part(codelist_short_name(cl_id))}"
+            if oid in self.codelist_oids:
+                raise SpecError(
+                    f"codelists {self.codelist_oids[oid]!r} and {cl_id!r} would both be {oid}",
+                    where=f"metadata codelists.{cl_id}",
+                    hint="give the codelists IDs that differ in more than a CL. prefix",
+                )
+            self.codelist_oids[oid] = cl_id
+
+    def note(self, text: str) -> None:
+        if text not in self._told:
+            self._told.add(text)
+            self.notes.append(text)
+
+    # ------------------------------------------------------------------ references
+    def doc(self, doc_id: str | None, pages: str | None, what: str) -> DocRef | None:
+        if doc_id is None:
+            return None
+        if doc_id not in self.documents:
+            self.note(
+                f"{what}: document {doc_id} is not for the {self.which} define.xml; "
+                "its reference is left out"
+            )
+            return None
+        return DocRef(f"LF.{oid_part(doc_id)}", pages)
+
+    def method(self, method_id: str) -> MethodInfo:
+        m = self.meta.methods[method_id]
+        if m.expression_code or m.expression_context:
+            self.note(
+                f"method {method_id}: its Expression Context/Code is not written "
+                "(define.xml FormalExpression is not supported yet)"
+            )
+        return MethodInfo(
+            description=m.description,
+            oid=_oid("MT", method_id),
+            name=m.name or method_id,
+            type=m.type,
+            document=self.doc(m.document, m.pages, f"method {method_id}"),
+        )
+
+    def comment(self, comment_id: str | None) -> CommentInfo | None:
+        if comment_id is None:
+            return None
+        c = self.meta.comments[comment_id]
+        return CommentInfo(
+            text=c.description,
+            oid=_oid("COM", comment_id),
+            document=self.doc(c.document, c.pages, f"comment {comment_id}"),
+        )
+
+    def codelist(self, list_id: str | None) -> CodelistRef | None:
+        if list_id is None:
+            return None
+        if list_id in self.meta.dictionaries:
+            return CodelistRef(dictionary=self.meta.dictionaries[list_id].dictionary)
+        if list_id not in self._lists:
+            from cdisc_mapper.standards import Codelist
+            from cdisc_mapper.standards import Term as CtTerm
+
+            cl = self.meta.codelists[list_id]
+            if not cl.terms:
+                self.note(f"codelist {list_id} has no terms; it is not written")
+            self._lists[list_id] = Codelist(
+                code=None,
+                name=cl.name,
+                short_name=codelist_short_name(list_id),
+                extensible=False,
+                source="sponsor",
+                version="",
+                terms=tuple(CtTerm(None, t.term, preferred_term=t.decode or "") for t in cl.terms),
+                data_type=cl.data_type or "text",
+            )
+        return CodelistRef(codelist=self._lists[list_id], where=f"codelist {list_id}")
+
+    def check_terms(self, what: str, list_id: str | None, values: Iterable[str]) -> None:
+        """Warn about data values a workbook code list lacks."""
+        cl = self.meta.codelists.get(list_id) if list_id else None
+        if cl is None or not cl.terms:
+            return
+        terms = {t.term for t in cl.terms}
+        extra = sorted({v for v in values if v != "" and not _term_of(v, terms)})
+        if extra:
+            shown = ", ".join(repr(v) for v in extra[:5]) + (" ..." if len(extra) > 5 else "")
+            self.note(f"{what}: value(s) {shown} in the data are not terms of codelist {list_id}")
+
+    def origin(self, v: VariableMeta | ValueLevelMeta, what: str) -> Origin | None:
+        if v.origin is None:
+            return None
+        text = ""
+        if v.origin == "Predecessor":
+            text = v.predecessor or ""
+            if not text:
+                self.note(f"{what}: origin Predecessor without a Predecessor")
+        document = None
+        if v.pages:
+            if v.origin != "Collected":
+                self.note(
+                    f"{what}: Pages are aCRF pages of Collected variables; ignored "
+                    f"for origin {v.origin}"
+                )
+            elif self.acrf_leaf is None:
+                self.note(
+                    f"{what}: Pages given, but no annotated CRF in the Documents sheet "
+                    f"for the {self.which} define.xml; left out"
+                )
+            else:
+                document = DocRef(self.acrf_leaf, v.pages)
+        source = v.source or DEFAULT_SOURCES.get(v.origin)
+        return Origin(type=v.origin, source=source, text=text, document=document)
+
+    def _method_of(
+        self, v: VariableMeta | ValueLevelMeta, origin: Origin | None, what: str
+    ) -> MethodInfo | None:
+        derived = origin is not None and origin.type == "Derived"
+        if v.method is None:
+            if derived and isinstance(v, VariableMeta):
+                self.note(f"{what}: origin Derived without a Method")
+            return None
+        if origin is not None and not derived:
+            self.note(
+                f"{what}: method {v.method} is linked to Derived variables only; "
+                f"origin is {origin.type}"
+            )
+        return self.method(v.method)
+
+    # ------------------------------------------------------------------ variables
+    def variable(self, ds_name: str, xvar: XptVariable, v: VariableMeta | None) -> VarInfo:
+        what = f"{ds_name}.{xvar.name}"
+        if v is None:
+            self.note(f"{what} is in the data but not in the Variables sheet")
+            return VarInfo(xvar.name, origin=None)
+        if v.label is not None and v.label != xvar.label:
+            self.note(
+                f"{what}: label {v.label!r} in the workbook, {xvar.label!r} in the data "
+                "(define.xml has the data's)"
+            )
+        origin = self.origin(v, what)
+        return VarInfo(
+            name=xvar.name,
+            origin=origin,
+            method=self._method_of(v, origin, what),
+            comment=self.comment(v.comment),
+            codelist=self.codelist(v.codelist),
+            role=v.role,
+            mandatory=bool(v.mandatory),
+            display_format=v.format,
+            iso8601=xvar.type == "Char" and (v.data_type or "") in datatypes.ISO_TYPES,
+        )
+
+    def value_levels(
+        self, ds_name: str, frame: pd.DataFrame, variables: dict[str, VarInfo]
+    ) -> None:
+        texts: dict[str, pd.Series] = {}
+
+        def text(column: str) -> pd.Series:
+            if column not in texts:
+                texts[column] = as_text(frame[column])
+            return texts[column]
+
+        item_oids: set[tuple[str, str]] = set()
+        for vl in self.meta.value_levels:
+            if vl.dataset != ds_name or vl.variable not in variables:
+                continue
+            what = f"{ds_name}.{vl.variable} [{vl.where}]"
+            conditions = self.meta.where_clauses[vl.where]
+            # the assembler names a value-level item by its variable and where values
+            suffix = ".".join(
+                ("NOT." if c.comparator in ("NE", "NOTIN") else "")
+                + "_".join(oid_part(x) for x in c.values)
+                for c in conditions
+            )
+            if (vl.variable, suffix) in item_oids:
+                self.note(
+                    f"{what}: tests the same values as another value level of "
+                    f"{vl.variable}; left out"
+                )
+                continue
+            absent = [c.variable for c in conditions if c.variable not in frame.columns]
+            if absent:
+                self.note(f"{what}: {', '.join(absent)} is not in the data; value level left out")
+                continue
+            mask = np.ones(len(frame), dtype=bool)
+            for c in conditions:
+                hit = text(c.variable).isin(c.values).to_numpy()
+                mask &= hit if c.comparator in ("EQ", "IN") else ~hit
+            if not mask.any():
+                self.note(f"{what}: the where clause selects no record; value level left out")
+                continue
+            item_oids.add((vl.variable, suffix))
+            self.check_terms(what, vl.codelist, text(vl.variable)[mask])
+            origin = self.origin(vl, what)
+            variables[vl.variable].value_levels.append(
+                ValueLevelInfo(
+                    where=tuple((c.variable, c.comparator, tuple(c.values)) for c in conditions),
+                    origin=origin,
+                    method=self._method_of(vl, origin or variables[vl.variable].origin, what),
+                    codelist=self.codelist(vl.codelist),
+                    label=vl.label,
+                    comment=self.comment(vl.comment),
+                )
+            )
+
+    # ------------------------------------------------------------------ datasets
+    def dataset(self, name: str, path: Path, frame: pd.DataFrame, meta: XptMetadata) -> DatasetInfo:
+        ds = self.meta.datasets[name]
+        if ds.label is not None and ds.label != meta.label:
+            self.note(
+                f"{name}: label {ds.label!r} in the workbook, {meta.label!r} in the data "
+                "(define.xml has the data's)"
+            )
+        variables: dict[str, VarInfo] = {}
+        for xvar in meta.variables:
+            v = ds.variables.get(xvar.name)
+            variables[xvar.name] = self.variable(name, xvar, v)
+            if v is not None:
+                self.check_terms(f"{name}.{xvar.name}", v.codelist, as_text(frame[xvar.name]))
+        absent = [v for v in ds.variables if v not in variables]
+        if absent:
+            self.note(f"{name}: {', '.join(absent)} in the Variables sheet but not in the data")
+        given = [v for v in ds.variables if v in variables]
+        if given != [v for v in variables if v in ds.variables]:
+            self.note(
+                f"{name}: the Variables sheet orders the variables differently from the "
+                "data (define.xml has the data's order)"
+            )
+        self.value_levels(name, frame, variables)
+        has_subject = "USUBJID" in frame.columns
+        one_per_subject = ds.structure.casefold().startswith("one record per subject")
+        parent = name[4:] if name.startswith("SUPP") and len(name) > 4 else None
+        parent_meta = self.meta.datasets.get(parent) if parent else None
+        return DatasetInfo(
+            name=name,
+            path=path,
+            frame=frame,
+            meta=meta,
+            domain=None if self.which == "adam" else (parent or name),
+            structure=ds.structure,
+            class_=ds.class_,
+            subclass=ds.subclass,
+            purpose="Analysis" if self.which == "adam" else "Tabulation",
+            keys=list(ds.keys),
+            variables=variables,
+            repeating=ds.repeating
+            if ds.repeating is not None
+            else has_subject and not one_per_subject,
+            reference_data=(
+                ds.reference_data if ds.reference_data is not None else not has_subject
+            ),
+            comment=self.comment(ds.comment),
+            domain_description=parent_meta.label if parent_meta is not None else None,
+        )
+
+
+# ---------------------------------------------------------------------------- code lists
+def _ct_standard(terminology: str | None) -> StandardDef | None:
+    """The CT package a Terminology cell names (``SDTM CT 2024-03-29``), if any."""
+    m = _CT_PACKAGE.search(terminology or "")
+    if m is None:
+        return None
+    publishing, version = _PUBLISHING[m[1].upper()], m[2]
+    return StandardDef(
+        oid=f"STD.CT.{publishing}.{version}",
+        name="CDISC/NCI",
+        type="CT",
+        version=version,
+        publishing_set=publishing,
+    )
+
+
+def _workbook_codelist(
+    oid: str,
+    cl_id: str,
+    cl: CodelistMeta,
+    built: CodeListDef,
+    model: DefineModel,
+    describer: MetadataDescriber,
+    notes: list[str],
+) -> CodeListDef:
+    standard = _ct_standard(cl.terminology)
+    if cl.nci_code and standard is None:
+        notes.append(
+            f"codelist {cl_id}: Terminology {cl.terminology!r} names no CT package "
+            "(e.g. 'SDTM CT 2024-03-29'); written without def:StandardOID"
+        )
+    if standard is not None and all(s.oid != standard.oid for s in model.standards):
+        model.standards.append(standard)
+    comment = describer.comment(cl.comment)
+    comment_oid = comment.oid if comment is not None else None
+    if comment is not None and comment.oid and comment.oid not in model.comments:
+        model.comments[comment.oid] = Comment(comment.oid, comment.text, comment.document)
+    return CodeListDef(
+        oid=oid,
+        name=cl.name,
+        data_type=cl.data_type or built.data_type,
+        terms=[
+            Term(
+                value=t.term,
+                decode=t.decode,
+                nci_code=t.nci_code,
+                extended=bool(cl.nci_code) and not t.nci_code,
+            )
+            for t in cl.terms
+        ],
+        nci_code=cl.nci_code,
+        standard_oid=standard.oid if standard is not None else None,
+        non_standard=not cl.nci_code,
+        comment_oid=comment_oid,
+    )
+
+
+def _workbook_codelists(
+    model: DefineModel, meta: DefineMetadata, describer: MetadataDescriber
+) -> list[str]:
+    """Replace the assembled code lists by the workbook's; name and version the
+    dictionaries as the workbook does. Returns warnings."""
+    notes: list[str] = []
+    for oid, built in list(model.codelists.items()):
+        cl_id = describer.codelist_oids.get(oid)
+        if cl_id is not None:
+            cl = meta.codelists[cl_id]
+            model.codelists[oid] = _workbook_codelist(
+                oid, cl_id, cl, built, model, describer, notes
+            )
+        elif built.dictionary:
+            found = [
+                (i, d) for i, d in meta.dictionaries.items() if d.dictionary == built.dictionary
+            ]
+            versions = sorted({d.version or "" for _, d in found})
+            if len(versions) > 1:
+                notes.append(
+                    f"dictionary {built.dictionary} has versions {versions} in the "
+                    f"Dictionaries sheet; define.xml says {found[0][1].version}"
+                )
+            dict_id, d = found[0]
+            if not d.version:
+                notes.append(f"dictionary {dict_id} ({d.dictionary}) has no Version")
+            built.name = d.name or d.dictionary
+            built.data_type = d.data_type
+            built.version = d.version or None
+            built.href = d.href or built.href
+    return notes
+
+
+def _data_differences(model: DefineModel, meta: DefineMetadata) -> list[str]:
+    """Where the workbook's data type or length is not what the data have."""
+    notes = []
+    for ds in model.datasets:
+        variables = meta.datasets[ds.name].variables
+        for ref in ds.item_refs:
+            item = model.items[ref.item_oid]
+            v = variables.get(item.name)
+            if v is None:
+                continue
+            what = f"{ds.name}.{item.name}"
+            if v.data_type is not None and v.data_type != item.data_type:
+                notes.append(
+                    f"{what}: Data Type {v.data_type} in the workbook, {item.data_type} "
+                    "in the data (define.xml has the data's)"
+                )
+            elif v.length is not None and item.length is not None and v.length != item.length:
+                notes.append(
+                    f"{what}: Length {v.length} in the workbook, {item.length} in the "
+                    "data (define.xml has the data's)"
+                )
+    return notes
+
+
+# ---------------------------------------------------------------------------- build
+def build_metadata_model(
+    meta: DefineMetadata, data_dir: Path, which: Which
+) -> tuple[DefineModel, list[str]]:
+    """The DefineModel of the ``which`` datasets in ``data_dir`` as the workbook metadata
+    describes them, and warnings (nothing is written).
+
+    Raises:
+        SpecError: a name in the metadata points at nothing.
+        DefineInputError: no datasets in ``data_dir``, or one the metadata does not
+            describe or describes as the other kind (tabulation/analysis).
+    """
+    check_metadata(meta)
+    notes: list[str] = []
+    extras = define_extras(meta)
+    ig = ig_standard(meta, which, notes)
+    datasets = read_datasets(Path(data_dir))
+    study = SimpleNamespace(
+        studyid=meta.study.study_name,
+        title=meta.study.study_description or meta.study.study_name,
+        protocol=meta.study.protocol_name or meta.study.study_name,
+        sponsor=meta.study.originator or "",
+    )
+    model = new_model(which, study, extras, ig, [m for _, _, m in datasets])
+    describer = MetadataDescriber(meta, which, extras, model.acrf_leaf)
+    infos = []
+    for path, frame, xmeta in datasets:
+        name = (xmeta.dataset or path.stem).upper()
+        ds = meta.datasets.get(name)
+        if ds is None:
+            raise DefineInputError(
+                f"{path.name}: the workbook's Datasets sheet does not describe {name}",
+                where=str(path),
+                hint="add the dataset to the workbook, or remove the file",
+            )
+        kind = dataset_kind(name, ds)
+        if kind != which:
+            raise DefineInputError(
+                f"{path.name}: the workbook says {name} is a "
+                f"{'n analysis' if kind == 'adam' else ' tabulation'} dataset, "
+                f"but it is among the {which} datasets",
+                where=str(path),
+                hint=f"move it to the {kind} folder, or correct its Purpose",
+            )
+        infos.append(describer.dataset(name, path, frame, xmeta))
+    present = {info.name for info in infos}
+    for name, ds in meta.datasets.items():
+        if dataset_kind(name, ds) == which and name not in present:
+            notes.append(f"{name} is in the Datasets sheet but {data_dir} has no {name}.xpt")
+    order = {name: i for i, name in enumerate(meta.datasets)}
+    assembled = assemble(model, extras, infos, lambda info: order[info.name])
+    listed = _workbook_codelists(model, meta, describer)
+    return model, notes + describer.notes + assembled + listed + _data_differences(model, meta)
+
+
+def _has_datasets(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.glob("*.xpt"))
+
+
+def write_define_from_metadata(
+    meta: DefineMetadata,
+    out_dir: Path,
+    which: Iterable[str] = ("sdtm", "adam"),
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html``
+    beside each) for the datasets there, as the workbook metadata describes them; return
+    the files written. Like :func:`~cdisc_mapper.define.pipeline.write_define`: a kind
+    whose folder holds no ``.xpt`` is skipped, nothing at all is an error, warnings go to
+    ``progress`` and :mod:`warnings` (DefineWarning), and each file is schema-checked.
+    """
+    from cdisc_mapper.define.html import render_html
+    from cdisc_mapper.define.pipeline import DefineSchemaError, DefineWarning
+    from cdisc_mapper.define.schema import validate_define_schema
+    from cdisc_mapper.define.writer import write_model
+
+    say = progress or (lambda _m: None)
+    out_dir = Path(out_dir)
+    wanted = list(which)
+    unknown = set(wanted) - {"sdtm", "adam"}
+    if unknown:
+        raise DefineInputError(f"unknown standard(s) {sorted(unknown)}; use sdtm and/or adam")
+    written: list[Path] = []
+    for kind in ("sdtm", "adam"):
+        folder = out_dir / kind
+        if kind not in wanted or not _has_datasets(folder):
+            continue
+        say(f"define.xml for {kind.upper()}: reading the workbook metadata and {folder}")
+        model, notes = build_metadata_model(meta, folder, kind)  # type: ignore[arg-type]
+        for note in notes:
+            say(f"warning: {note}")
+            warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=2)
+        path = write_model(model, folder / DEFINE_FILE)
+        problems = validate_define_schema(path)
+        if problems:
+            raise DefineSchemaError(
+                f"written define.xml is not schema-valid ({len(problems)} error(s)): "
+                + "; ".join(problems[:3]),
+                where=str(path),
+                hint="this is a cdisc_mapper bug; please report it with the file",
+            )
+        written += [path, render_html(path)]
+        say(f"wrote {path} and define.html")
+    if not written:
+        raise DefineInputError(
+            f"no datasets to describe in {out_dir / 'sdtm'} or {out_dir / 'adam'}",
+            where=str(out_dir),
+            hint="put the .xpt files in OUT/sdtm (tabulation) and OUT/adam (analysis)",
+        )
+    return written
+
+
+__all__ = [
+    "MetadataDescriber",
+    "build_metadata_model",
+    "dataset_kind",
+    "define_extras",
+    "write_define_from_metadata",
+]

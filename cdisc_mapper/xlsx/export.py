@@ -303,7 +303,6 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
         L.DATASETS: dataset_rows,
         L.SOURCES: source_rows,
         L.VARIABLES: variable_rows,
-        L.CODELISTS: _codelist_rows(codelists),
         L.METHODS: method_rows,
         L.COMMENTS: comment_rows,
     }
@@ -314,6 +313,10 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
             content[name] = content.get(name, []) + rows
     for name, rows in define_content(Path(study_dir)).items():
         content[name] = content.get(name, []) + rows
+    for row in content[L.VARIABLES] + content.get(L.VALUELEVEL, []):  # ADaM, value level
+        if row.get("Codelist"):
+            codelists.setdefault(row["Codelist"], set())
+    content[L.CODELISTS] = _codelist_rows(codelists)
     for name, header in L.SHEETS.items():
         ws = wb.create_sheet(name)
         _write_sheet(ws, header, content.get(name, []))

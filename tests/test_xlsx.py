@@ -371,3 +371,55 @@ def test_errors_found_after_import_name_the_workbook_cell(exported: Path, tmp_pa
     text = str(err.value)
     assert f"bad.xlsx: sheet Variables, row {row}, column " in text, text
     assert "nosuch" in text and "cdisc-mapper-spec-" not in text
+
+
+# --------------------------------------------------------------------------- design sheets
+def test_study_design_is_tables(exported: Path) -> None:
+    cells = _cells(exported)
+    visits = cells["Visits"]
+    assert visits[0][:4] == ("visitnum", "visit", "raw_labels", "visitdy")
+    assert visits[1][:4] == (1, "SCREENING", '["Screening"]', -180)
+    elements = {r[0]: r for r in cells["Elements"][1:]}
+    assert elements["RUNIN"][-1] == '{"domain": "DM", "variable": "RFICDTC"}'
+    assert ("VS", "TEMP", "C") in cells["StandardUnits"]
+    study = dict(r[:2] for r in cells[L.STUDY][1:])
+    assert study["unscheduled.raw_labels"] == '["Unscheduled", "Unsched", "UNS"]'
+    assert not set(study) & set(L.STUDY_BLOBS)  # no YAML texts for the design any more
+
+
+@pytest.mark.parametrize(
+    ("sheet", "row", "column", "value", "message"),
+    [
+        ("Visits", 3, "window_before", -2, r"sheet Visits, row 3, column window_before \(G\)"),
+        ("Visits", 2, "raw_labels", '["Screening"', r"column raw_labels \(C\).*cannot read"),
+        ("Elements", 2, "start", '{"domain": "DM"}', r"sheet Elements, row 2, column start"),
+        ("StandardUnits", 3, "testcd", "PULSE",
+         r"row 3, column testcd \(B\).*VS PULSE given twice"),
+        ("Arms", 2, "elements", '["RUNIN", "NOPE"]',
+         r"sheet Arms, row 2, column elements \(C\).*element 'NOPE' not in elements"),
+        ("Visits", 4, "visitnum", 2, r"sheet Visits, row 4, column visitnum \(A\).*unique"),
+    ],
+)  # fmt: skip
+def test_bad_design_cells(
+    exported: Path, tmp_path: Path, sheet: str, row: int, column: str, value: object, message: str
+) -> None:
+    bad = _edit(exported, tmp_path / "bad.xlsx", sheet, row, _column(column, sheet), value)
+    with pytest.raises(SpecError, match=message):
+        import_workbook(bad, tmp_path / "out")
+
+
+def test_design_cells_keep_texts_that_look_like_json(tmp_path: Path) -> None:
+    study = tmp_path / "mini"
+    shutil.copytree(MINI, study)
+    path = study / "study.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "unscheduled:" not in text
+    path.write_text(
+        text + 'unscheduled:\n  raw_labels: ["[x]", "{y}", "\\"q\\"", "12"]\n'
+        '  label_prefix: "[UNS]"\n',
+        encoding="utf-8",
+    )
+    export_workbook(study, tmp_path / "spec.xlsx")
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
+    _assert_same(study, tmp_path / "again")
+    assert load_study(tmp_path / "again").study.unscheduled.label_prefix == "[UNS]"

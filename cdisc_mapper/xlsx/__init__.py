@@ -1,15 +1,23 @@
-"""Spec workbooks: a study's SDTM mapping spec as one reviewer-friendly Excel file.
+"""Spec workbooks: a study's whole spec as one reviewer-friendly Excel file.
 
-:func:`export_workbook` writes ``study.yaml`` and ``sdtm/*.yaml`` as a workbook in the
-Pinnacle 21 define-generator layout (``Study``, ``Datasets``, ``Variables``,
-``Codelists``, ``Methods``, ``Comments``...), with cdisc_mapper's mapping columns added
-(Variables: ``Source Form``, ``Operation``, ``Arguments`` as JSON, ``Supp ...``) and a
-``Sources`` sheet (one row per source form of a domain); :func:`import_workbook` writes
-the YAML specs back from such a workbook, so that ``load_study`` gives the same specs.
+:func:`export_workbook` writes ``study.yaml``, ``sdtm/*.yaml``, ``adam/*.yaml`` and
+``define.yaml`` as a workbook in the Pinnacle 21 define-generator layout (``Study``,
+``Datasets``, ``Variables``, ``ValueLevel``, ``WhereClauses``, ``Codelists``,
+``Dictionaries``, ``Methods``, ``Comments``, ``Documents``) with cdisc_mapper's mapping
+columns added (Variables: ``Source Form``, ``Operation``, ``Arguments`` as JSON,
+``Supp ...``, ``Type``, ``Label Source``) and mapping sheets: ``Sources`` (the raw forms of
+each SDTM domain), ``Records`` (the record builders of each ADaM dataset) and the study
+design as tables (``Arms``, ``Elements``, ``Visits``, ``TrialSummary``, ``Criteria``,
+``UnitConversions``, ``StandardUnits``, ``UnitSynonyms``). :func:`import_workbook` writes
+the spec files back, so that the loaders give equal specs and a second export the same
+workbook.
 
-The study's design (arms, elements, visits, unscheduled, trial_summary, criteria, units)
-is one YAML text per row of the ``Study`` sheet. ``Order`` in ``Variables`` is the
-mapping order (a variable may use the ones before it).
+``Order`` in ``Variables`` is the mapping order (a variable may use the ones before it).
+A composite where clause is several ``WhereClauses`` rows with one ``ID``.
+:func:`spec_folder` lets every command take a workbook where it takes a spec folder, with
+errors that name the workbook cell (:mod:`.provenance`). A define-generator workbook made
+by another tool, without the mapping columns, is read by :mod:`.p21` into define.xml
+metadata (``metadata.yaml``), which only ``define`` uses.
 """
 
 from cdisc_mapper.xlsx.export import export_workbook

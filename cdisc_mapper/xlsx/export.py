@@ -23,6 +23,7 @@ from cdisc_mapper.spec.models import DomainSpec, SourceSpec, StudySpec, Variable
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.define_sheets import define_content
+from cdisc_mapper.xlsx.design_sheets import design_content
 
 #: Workbook properties get this fixed time, so that the same spec gives the same file.
 FIXED_TIME = dt.datetime(2000, 1, 1)
@@ -70,9 +71,7 @@ def _study_rows(study: StudySpec) -> list[tuple[str, str]]:
     rows = [(attr, data.get(key)) for attr, key in L.STUDY_ATTRIBUTES.items()]
     for key, value in data.get("subjects", {}).items():
         rows.append((f"subjects.{key}", value))
-    for key in L.STUDY_BLOBS:
-        if key in data:
-            rows.append((key, L.dump_yaml(data[key]).rstrip("\n")))
+    rows += [(r["Attribute"], r["Value"]) for r in design_content(study)[L.STUDY]]
     return [(a, v) for a, v in rows if v not in (None, "")]
 
 
@@ -306,6 +305,7 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
         L.METHODS: method_rows,
         L.COMMENTS: comment_rows,
     }
+    content.update({k: v for k, v in design_content(study).items() if k != L.STUDY})
     if (Path(study_dir) / ADAM_FOLDER).is_dir():
         from cdisc_mapper.xlsx.adam_sheets import adam_content
 

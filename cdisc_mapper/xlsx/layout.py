@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from cdisc_mapper.spec.yamlio import _CoreLoader
+from cdisc_mapper.xlsx import design_sheets
 
 STUDY = "Study"
 DATASETS = "Datasets"
@@ -60,10 +61,14 @@ SHEETS: dict[str, list[str]] = {
     DOCUMENTS: ["ID", "Title", "Href", "Type", "Standards"],
 }  # fmt: skip
 
+#: The study design as tables (see :mod:`cdisc_mapper.xlsx.design_sheets`).
+SHEETS.update(design_sheets.headers())
+DESIGN_SHEETS = tuple(design_sheets.headers())
+
 #: Sheets the import reads (the others are written for define.xml tools and ignored).
 READ_SHEETS = (
     STUDY, DATASETS, SOURCES, RECORDS, VARIABLES, VALUELEVEL, WHERECLAUSES, DICTIONARIES, METHODS,
-    COMMENTS, DOCUMENTS,
+    COMMENTS, DOCUMENTS, *DESIGN_SHEETS,
 )  # fmt: skip
 
 #: Columns the import needs; the others (define.xml metadata) may be left out.
@@ -86,6 +91,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
     METHODS: ["ID", "Name", "Type", "Description", "Document", "Pages"],
     COMMENTS: ["ID", "Description"],
     DOCUMENTS: SHEETS[DOCUMENTS],
+    **design_sheets.required_columns(),
 }  # fmt: skip
 
 #: Enumerated columns: (sheet, column) -> list name in the hidden ``_Lists`` sheet.
@@ -108,7 +114,8 @@ STUDY_ATTRIBUTES = {
     "Sponsor": "sponsor",
     "RawFormat": "raw_format",
 }
-#: StudySpec keys carried as a YAML text in one cell.
+#: StudySpec keys that workbooks of cdisc_mapper 0.x carried as a YAML text in one cell
+#: (still read; written as the design sheets now).
 STUDY_BLOBS = ("arms", "elements", "visits", "unscheduled", "trial_summary", "criteria", "units")
 #: Study sheet: attribute of each ADaM spec file carried as a YAML text in one cell
 #: (``adam/<file>``; see :mod:`cdisc_mapper.xlsx.adam_sheets`).

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cdisc_mapper.errors import Location
 from cdisc_mapper.xlsx import layout as L
+from cdisc_mapper.xlsx.design_sheets import TABLES
 
 if TYPE_CHECKING:
     from cdisc_mapper.xlsx.reader import _Sheet
@@ -121,8 +122,15 @@ class WorkbookLocator:
         key = loc[0]
         if key == "comments" and len(loc) > 1:
             return self._cell(L.COMMENTS, self.comments.get(str(loc[1])), "Description")
-        if key == "subjects" and len(loc) > 1:
-            return self._cell(L.STUDY, self.study.get(f"subjects.{loc[1]}"), "Value")
+        if key in ("subjects", "unscheduled") and len(loc) > 1:
+            return self._cell(L.STUDY, self.study.get(f"{key}.{loc[1]}"), "Value")
+        for sheet, (path, _model) in TABLES.items():  # the design sheets
+            n = len(path)
+            if tuple(loc[:n]) == path and len(loc) > n and isinstance(loc[n], int):
+                rows = self._rows(sheet)
+                if loc[n] < len(rows):
+                    column = str(loc[n + 1]) if len(loc) > n + 1 else None
+                    return self._cell(sheet, rows[loc[n]][0], column)
         attr = {v: k for k, v in L.STUDY_ATTRIBUTES.items()}.get(key, key)
         return self._cell(L.STUDY, self.study.get(attr), "Value")
 

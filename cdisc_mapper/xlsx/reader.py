@@ -16,10 +16,17 @@ from pydantic import ValidationError
 from cdisc_mapper.define.spec import DEFINE_FILE, METHOD_ID
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.loader import _normalise_domain
-from cdisc_mapper.spec.models import DomainSpec, SourceSpec, StudySpec, VariableSpec
+from cdisc_mapper.spec.models import (
+    DomainSpec,
+    SourceSpec,
+    StudySpec,
+    UnscheduledSpec,
+    VariableSpec,
+)
 from cdisc_mapper.standards import load_sdtmig
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.define_sheets import read_define
+from cdisc_mapper.xlsx.design_sheets import read_design
 from cdisc_mapper.xlsx.provenance import WorkbookLocator
 
 Row = dict[str, Any]
@@ -138,6 +145,7 @@ def _read_study(
     other = {} if other is None else other
     others = {**dict.fromkeys(DEFINE_ATTRIBUTES, "define"),
               **dict.fromkeys(getattr(L, "ADAM_BLOBS", {}), "adam")}  # fmt: skip
+    unscheduled = {f"unscheduled.{k}" for k in UnscheduledSpec.model_fields}
     sheet = sheets[L.STUDY]
     data: dict[str, Any] = {}
     subjects: dict[str, Any] = {}
@@ -155,6 +163,8 @@ def _read_study(
             continue
         if attr in others:
             other.setdefault(others[attr], []).append((r, attr, value))
+        elif attr in unscheduled:
+            other.setdefault("unscheduled", []).append((r, attr, value))
         elif attr in L.STUDY_ATTRIBUTES:
             data[L.STUDY_ATTRIBUTES[attr]] = value
         elif attr.startswith("subjects."):
@@ -162,13 +172,22 @@ def _read_study(
         elif attr in L.STUDY_BLOBS:
             data[attr] = _parse(sheet, r, "Value", value, "yaml")
         else:
-            known = [*L.STUDY_ATTRIBUTES, *L.STUDY_BLOBS, "subjects.<key>", *others]
+            known = [*L.STUDY_ATTRIBUTES, "subjects.<key>", *sorted(unscheduled), *others]
             close = difflib.get_close_matches(attr, known, n=1)
             raise sheet.error(
                 f"unknown attribute {attr!r}", r, "Attribute",
                 hint=f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known),
             )  # fmt: skip
     data["subjects"] = subjects
+    for key, value in read_design(sheets, other.get("unscheduled", [])).items():
+        if key in data:
+            raise sheet.error(
+                f"{key} is given both as a YAML text in the Study sheet and in its own sheet(s)",
+                seen.get(key, 1),
+                "Attribute",
+                hint="remove the Study row",
+            )
+        data[key] = value
     comments_sheet = sheets[L.COMMENTS]
     comments: dict[str, str] = {}
     for r, row in comments_sheet.rows:
@@ -186,8 +205,29 @@ def _read_study(
     except ValidationError as exc:
         err = exc.errors()[0]
         path = ".".join(str(x) for x in err["loc"]) or "(study)"
-        raise SpecError(f"{path}: {err['msg']}", where=sheet.where(1, None)) from None
+        raise _design_error(sheets, f"{path}: {err['msg']}", data) from None
     return data
+
+
+def _design_error(sheets: dict[str, _Sheet], message: str, data: dict[str, Any]) -> SpecError:
+    """A study-level check that failed, at the design-sheet row it is about when the
+    message names one (``arms[0] names element ...``, duplicate ``visitnum``)."""
+    import re
+
+    from cdisc_mapper.xlsx.design_sheets import ARMS, VISITS
+
+    found = re.search(r"arms\[(\d+)\]", message)
+    if found and ARMS in sheets and int(found[1]) < len(sheets[ARMS].rows):
+        r = sheets[ARMS].rows[int(found[1])][0]
+        return sheets[ARMS].error(message, r, "elements")
+    if "visitnum values must be unique" in message and VISITS in sheets:
+        seen: set[float] = set()
+        for r, row in sheets[VISITS].rows:
+            number = row.get("visitnum")
+            if number in seen:
+                return sheets[VISITS].error(message, r, "visitnum")
+            seen.add(number)
+    return SpecError(message, where=sheets[L.STUDY].where(1, None))
 
 
 def _split(text: str | None) -> list[str]:

@@ -423,3 +423,19 @@ def test_design_cells_keep_texts_that_look_like_json(tmp_path: Path) -> None:
     import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
     _assert_same(study, tmp_path / "again")
     assert load_study(tmp_path / "again").study.unscheduled.label_prefix == "[UNS]"
+
+
+def test_conventions_errors_found_after_import_name_their_row(exported: Path, tmp_path: Path):
+    """A period naming an unknown event is found by the ADaM loader on the imported files;
+    the error names the AnalysisPeriods cell."""
+    from cdisc_mapper.xlsx import spec_folder
+
+    row = _find(exported, "AnalysisPeriods", aperiod=2)
+    start = '{"event": "INJECTON", "occurrence": 1}'
+    bad = _edit(exported, tmp_path / "bad.xlsx", "AnalysisPeriods", row,
+                _column("start", "AnalysisPeriods"), start)  # fmt: skip
+    with pytest.raises(SpecError) as err, spec_folder(bad) as folder:
+        load_adam_specs(folder)
+    text = str(err.value)
+    assert f"bad.xlsx: sheet AnalysisPeriods, row {row}, column start (C)" in text, text
+    assert "names event 'INJECTON'" in text

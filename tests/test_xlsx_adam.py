@@ -15,11 +15,13 @@ from cdisc_mapper.adam.spec import load_adam_specs
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.adam_sheets import adam_content, read_adam
+from cdisc_mapper.xlsx.conventions_sheets import PREFIX
+from cdisc_mapper.xlsx.conventions_sheets import TABLES as CONVENTION_SHEETS
 from cdisc_mapper.xlsx.export import _write_sheet
 from cdisc_mapper.xlsx.reader import _Sheet, _str
 
 STUDY = Path(__file__).resolve().parents[1] / "mappings" / "als_msc"
-SHEETS = (L.STUDY, L.DATASETS, L.RECORDS, L.VARIABLES, L.METHODS)
+SHEETS = (L.STUDY, L.DATASETS, L.RECORDS, L.VARIABLES, L.METHODS, *CONVENTION_SHEETS)
 Content = dict[str, list[dict[str, Any]]]
 
 
@@ -45,7 +47,12 @@ def _read(xlsx: Path) -> dict[str, Any]:
         wb.close()
     methods = {_str(row, "ID"): _str(row, "Description") or "" for _r, row in
                sheets[L.METHODS].rows}  # fmt: skip
-    return read_adam(sheets, methods)
+    conventions = [
+        (r, attr, _str(row, "Value"))
+        for r, row in sheets[L.STUDY].rows
+        if (attr := _str(row, "Attribute") or "").startswith(PREFIX)
+    ]
+    return read_adam(sheets, methods, conventions)
 
 
 def _import(content: Content, tmp: Path) -> Path:
@@ -75,8 +82,23 @@ def test_rows(content: Content) -> None:
         for row in rows:
             assert set(row) <= set(L.SHEETS[name]), name
     study = {r["Attribute"]: r["Value"] for r in content[L.STUDY]}
-    assert list(study) == ["adam.conventions", "adam.reports"]
-    assert L.load_yaml(study["adam.conventions"])["month_days"] == 30.4375
+    assert list(study) == [
+        "adam.conventions.studyid", "adam.conventions.month_days",
+        "adam.conventions.reference_date", "adam.conventions.comments", "adam.reports",
+    ]  # fmt: skip
+    assert study["adam.conventions.month_days"] == 30.4375
+    periods = content["AnalysisPeriods"]
+    assert [(r["aperiod"], r["aperiodc"]) for r in periods][:2] == [
+        (1, "RUN-IN"), (2, "AFTER INJECTION 1"),
+    ]  # fmt: skip
+    assert (
+        periods[0]["end"] == '[{"event": "INJECTION", "occurrence": 1}, {"event": "END", '
+        '"occurrence": 1}]'
+    )
+    windows = content["AnalysisWindows"]
+    assert windows[0] == {"set": "standard", "avisitn": -6.0, "avisit": "SCREENING",
+                          "reference": "RFICDT", "target": 1, "lo": -30, "hi": 30}  # fmt: skip
+    assert [r["event"] for r in content["AnalysisEvents"]] == ["CONSENT", "INJECTION", "END"]
     datasets = {r["Dataset"]: r for r in content[L.DATASETS]}
     assert next(iter(datasets)) == "ADSL"
     assert set(datasets) == {"ADSL", "ADQS", "ADRE", "ADPROG", "ADAE", "ADLB", "ADVS"}
@@ -169,7 +191,7 @@ def test_reports_only_when_the_study_has_them(tmp_path: Path) -> None:
     shutil.copytree(STUDY / "adam", study / "adam")
     (study / "adam" / "reports.yaml").unlink()
     content = adam_content(study)
-    assert [r["Attribute"] for r in content[L.STUDY]] == ["adam.conventions"]
+    assert [r["Attribute"] for r in content[L.STUDY]][-1] == "adam.conventions.comments"
     again = _import(content, tmp_path)
     assert not (again / "adam" / "reports.yaml").exists()
     _assert_same(study, again)
@@ -249,11 +271,24 @@ def test_duplicate_variable(content: Content, tmp_path: Path) -> None:
 
 def test_unknown_key_in_the_conventions(content: Content, tmp_path: Path) -> None:
     bad = copy.deepcopy(content)
-    row = bad[L.STUDY][0]
-    row["Value"] = row["Value"].replace("month_days:", "month_dayz:")
+    row = bad[L.STUDY][1]
+    row["Attribute"] = "adam.conventions.month_dayz"
     text = _error(bad, tmp_path)
-    assert _where(L.STUDY, 2, "Value") in text
-    assert "adam.conventions.month_dayz: unknown key" in text
+    assert _where(L.STUDY, 3, "Attribute") in text
+    assert "unknown attribute 'adam.conventions.month_dayz'" in text
+    assert "did you mean 'adam.conventions.month_days'" in text
+
+
+def test_bad_conventions_rows(content: Content, tmp_path: Path) -> None:
+    bad = copy.deepcopy(content)
+    bad["AnalysisWindows"][2]["lo"] = 200
+    text = _error(bad, tmp_path)
+    assert "sheet AnalysisWindows, row 4" in text
+    assert "lo 200 is after hi" in text
+    bad = copy.deepcopy(content)
+    bad["AnalysisEvents"][1]["event"] = "CONSENT"
+    text = _error(bad, tmp_path)
+    assert _where("AnalysisEvents", 3, "event") in text and "given twice" in text
 
 
 @pytest.mark.parametrize(
@@ -289,6 +324,8 @@ def test_a_dataset_without_record_steps(content: Content, tmp_path: Path) -> Non
 
 def test_adam_datasets_need_the_conventions(content: Content, tmp_path: Path) -> None:
     bad = copy.deepcopy(content)
-    bad[L.STUDY] = bad[L.STUDY][1:]
+    bad[L.STUDY] = [r for r in bad[L.STUDY] if not r["Attribute"].startswith(PREFIX)]
+    for sheet in CONVENTION_SHEETS:
+        bad[sheet] = []
     text = _error(bad, tmp_path)
-    assert "sheet Study, row 1, column Attribute (A)" in text and "no adam.conventions" in text
+    assert "sheet Study, row 1, column Attribute (A)" in text and "no ADaM conventions" in text

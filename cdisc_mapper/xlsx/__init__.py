@@ -8,7 +8,9 @@ columns added (Variables: ``Source Form``, ``Operation``, ``Arguments`` as JSON,
 ``Supp ...``, ``Type``, ``Label Source``) and mapping sheets: ``Sources`` (the raw forms of
 each SDTM domain), ``Records`` (the record builders of each ADaM dataset) and the study
 design as tables (``Arms``, ``Elements``, ``Visits``, ``TrialSummary``, ``Criteria``,
-``UnitConversions``, ``StandardUnits``, ``UnitSynonyms``). :func:`import_workbook` writes
+``UnitConversions``, ``StandardUnits``, ``UnitSynonyms``) and the ADaM conventions
+(``AnalysisEvents``, ``AnalysisPeriods``, ``AnalysisPhases``, ``AnalysisWindows``).
+:func:`import_workbook` writes
 the spec files back, so that the loaders give equal specs and a second export the same
 workbook.
 

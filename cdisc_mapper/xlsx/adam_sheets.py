@@ -3,8 +3,9 @@ YAML documents read back.
 
 Where each part of the ADaM specs goes (rows of a dataset whose name starts with ``AD``):
 
-* Study sheet: ``adam.conventions`` and ``adam.reports`` (only when ``reports.yaml``
-  exists), each the file's model as one YAML text (defaults shown, like the SDTM blobs).
+* Study sheet: ``adam.conventions.<key>`` rows and the conventions tables (see
+  :mod:`.conventions_sheets`); ``adam.reports`` (only when ``reports.yaml`` exists), the
+  file's model as one YAML text (defaults shown).
 * Datasets: Description = ``label``; **Structure = the spec's ``structure`` as written**
   (``ADSL``, ``BDS`` or ``OCCDS``; define.xml's structure text is made from the keys);
   Class = the spec's ``class``, else the ADaMIG class of the structure (a Class equal to
@@ -42,9 +43,9 @@ from pydantic import BaseModel, ValidationError
 from cdisc_mapper.adam.spec import (
     _VARIABLE_META,
     ADAM_FOLDER,
+    CONVENTIONS_FILE,
     NAME_PATTERN,
     REPORTS_FILE,
-    Conventions,
     DatasetSpec,
     ReportsSpec,
     VariableSpec,
@@ -53,6 +54,7 @@ from cdisc_mapper.adam.spec import (
 )
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx import reader as R  # a module (not names): reader may import this one
+from cdisc_mapper.xlsx.conventions_sheets import conventions_content, read_conventions
 
 if TYPE_CHECKING:
     from cdisc_mapper.errors import SpecError
@@ -146,7 +148,8 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
     adamig, sdtmig = load_adamig(), load_sdtmig()
     classes = _classes()
 
-    study = [{"Attribute": "adam.conventions", "Value": _dump(specs.conventions)}]
+    conventions = conventions_content(specs.conventions)
+    study = conventions.pop(L.STUDY)
     if (study_dir / ADAM_FOLDER / REPORTS_FILE).is_file():
         study.append({"Attribute": "adam.reports", "Value": _dump(specs.reports)})
     datasets: list[Row] = []
@@ -230,6 +233,7 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
         L.RECORDS: records,
         L.VARIABLES: variables,
         L.METHODS: methods,
+        **conventions,
     }
 
 
@@ -270,13 +274,12 @@ def _check_args(
 
 
 def _read_blobs(sheet: _Sheet) -> dict[str, Any]:
-    models: dict[str, type[BaseModel]] = {"adam.conventions": Conventions,
-                                          "adam.reports": ReportsSpec}  # fmt: skip
+    models: dict[str, type[BaseModel]] = {"adam.reports": ReportsSpec}
     out: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for r, row in sheet.rows:
         attr = R._str(row, "Attribute")
-        if attr is None or not attr.startswith("adam."):
+        if attr is None or not attr.startswith("adam.") or attr.startswith(L.ADAM_CONVENTIONS):
             continue
         if attr not in L.ADAM_BLOBS:
             raise sheet.error(f"unknown attribute {attr!r}", r, "Attribute",
@@ -497,7 +500,11 @@ def _read_variables(
         datasets[code]["variables"][var] = body
 
 
-def read_adam(sheets: dict[str, _Sheet], methods: dict[str, str]) -> dict[str, Any]:
+def read_adam(
+    sheets: dict[str, _Sheet],
+    methods: dict[str, str],
+    conventions_rows: list[tuple[int, str, str]] | None = None,
+) -> dict[str, Any]:
     """The ADaM spec documents of a workbook, by path relative to the study folder:
     ``adam/conventions.yaml``, ``adam/<dataset>.yaml`` (lower case) and
     ``adam/reports.yaml``, each in the hand-written shape (arguments inline), ready for
@@ -511,6 +518,9 @@ def read_adam(sheets: dict[str, _Sheet], methods: dict[str, str]) -> dict[str, A
     """
     study = sheets[L.STUDY]
     blobs = _read_blobs(study)
+    conventions = read_conventions(sheets, conventions_rows or [])
+    if conventions is not None:
+        blobs["adam.conventions"] = conventions
     ds_sheet = sheets[L.DATASETS]
     datasets, rows_of = _read_datasets(ds_sheet)
     _read_records(sheets.get(L.RECORDS), datasets)
@@ -518,9 +528,9 @@ def read_adam(sheets: dict[str, _Sheet], methods: dict[str, str]) -> dict[str, A
     if datasets and "adam.conventions" not in blobs:
         first = min(rows_of.values())
         raise study.error(
-            "the workbook has ADaM datasets but no adam.conventions", 1, "Attribute",
-            hint=f"add an adam.conventions row (the Datasets sheet lists ADaM datasets from "
-            f"row {first})",
+            "the workbook has ADaM datasets but no ADaM conventions", 1, "Attribute",
+            hint=f"fill the AnalysisPeriods, AnalysisEvents (...) sheets and the "
+            f"adam.conventions.* rows (the Datasets sheet lists ADaM datasets from row {first})",
         )  # fmt: skip
     for code, data in datasets.items():
         try:
@@ -529,7 +539,7 @@ def read_adam(sheets: dict[str, _Sheet], methods: dict[str, str]) -> dict[str, A
             raise _dataset_error(ds_sheet, rows_of[code], exc, code) from None
     out: dict[str, Any] = {}
     if "adam.conventions" in blobs:
-        out[f"{ADAM_FOLDER}/{L.ADAM_BLOBS['adam.conventions']}"] = blobs["adam.conventions"]
+        out[f"{ADAM_FOLDER}/{CONVENTIONS_FILE}"] = blobs["adam.conventions"]
     for code, data in datasets.items():
         out[f"{ADAM_FOLDER}/{code.lower()}.yaml"] = data
     if "adam.reports" in blobs:

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from cdisc_mapper.spec.yamlio import _CoreLoader
-from cdisc_mapper.xlsx import design_sheets
+from cdisc_mapper.xlsx import conventions_sheets, design_sheets
 
 STUDY = "Study"
 DATASETS = "Datasets"
@@ -63,7 +63,9 @@ SHEETS: dict[str, list[str]] = {
 
 #: The study design as tables (see :mod:`cdisc_mapper.xlsx.design_sheets`).
 SHEETS.update(design_sheets.headers())
-DESIGN_SHEETS = tuple(design_sheets.headers())
+#: ADaM conventions.yaml as tables (see :mod:`cdisc_mapper.xlsx.conventions_sheets`).
+SHEETS.update(conventions_sheets.headers())
+DESIGN_SHEETS = (*design_sheets.headers(), *conventions_sheets.headers())
 
 #: Sheets the import reads (the others are written for define.xml tools and ignored).
 READ_SHEETS = (
@@ -92,6 +94,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
     COMMENTS: ["ID", "Description"],
     DOCUMENTS: SHEETS[DOCUMENTS],
     **design_sheets.required_columns(),
+    **conventions_sheets.required_columns(),
 }  # fmt: skip
 
 #: Enumerated columns: (sheet, column) -> list name in the hidden ``_Lists`` sheet.
@@ -119,7 +122,9 @@ STUDY_ATTRIBUTES = {
 STUDY_BLOBS = ("arms", "elements", "visits", "unscheduled", "trial_summary", "criteria", "units")
 #: Study sheet: attribute of each ADaM spec file carried as a YAML text in one cell
 #: (``adam/<file>``; see :mod:`cdisc_mapper.xlsx.adam_sheets`).
-ADAM_BLOBS = {"adam.conventions": "conventions.yaml", "adam.reports": "reports.yaml"}
+ADAM_BLOBS = {"adam.reports": "reports.yaml"}
+#: Study sheet: prefix of the ``conventions.yaml`` keys that are not tables.
+ADAM_CONVENTIONS = conventions_sheets.PREFIX
 
 
 def args_json(args: dict[str, Any]) -> str:

@@ -107,6 +107,8 @@ class WorkbookLocator:
             return self._study(loc)
         if relpath == "define.yaml":
             return self._define(loc)
+        if relpath == "adam/conventions.yaml":
+            return self._conventions(loc)
         if len(parts) == 2 and parts[0] == "adam":
             blob = {v: k for k, v in getattr(L, "ADAM_BLOBS", {}).items()}.get(parts[1])
             if blob is not None:
@@ -133,6 +135,31 @@ class WorkbookLocator:
                     return self._cell(sheet, rows[loc[n]][0], column)
         attr = {v: k for k, v in L.STUDY_ATTRIBUTES.items()}.get(key, key)
         return self._cell(L.STUDY, self.study.get(attr), "Value")
+
+    def _conventions(self, loc: Loc) -> Location | None:
+        """conventions.yaml: its tables (AnalysisPeriods...) or its Study rows."""
+        from cdisc_mapper.xlsx.conventions_sheets import PREFIX
+        from cdisc_mapper.xlsx.conventions_sheets import TABLES as CONVENTIONS
+
+        if not loc:
+            rows = [r for a, r in self.study.items() if a.startswith(PREFIX)]
+            return self._cell(L.STUDY, min(rows, default=None), "Attribute")
+        for sheet, (field, _model, key, many) in CONVENTIONS.items():
+            if loc[0] != field or len(loc) < 2:
+                continue
+            rows = self._rows(sheet)
+            if key is None:  # a list: (field, i, column)
+                index, rest = loc[1], loc[2:]
+            elif many:  # (field, set, i, column)
+                rows = [x for x in rows if _text(x[1].get(key)) == str(loc[1])]
+                index, rest = (loc[2], loc[3:]) if len(loc) > 2 else (0, ())
+            else:  # (field, name, column)
+                rows = [x for x in rows if _text(x[1].get(key)) == str(loc[1])]
+                index, rest = 0, loc[2:]
+            if not isinstance(index, int) or index >= len(rows):
+                return None
+            return self._cell(sheet, rows[index][0], str(rest[0]) if rest else key)
+        return self._cell(L.STUDY, self.study.get(f"{PREFIX}{loc[0]}"), "Value")
 
     def _define(self, loc: Loc) -> Location | None:
         if not loc:

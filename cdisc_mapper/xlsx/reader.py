@@ -163,6 +163,8 @@ def _read_study(
             continue
         if attr in others:
             other.setdefault(others[attr], []).append((r, attr, value))
+        elif attr.startswith(L.ADAM_CONVENTIONS):
+            other.setdefault("conventions", []).append((r, attr, value))
         elif attr in unscheduled:
             other.setdefault("unscheduled", []).append((r, attr, value))
         elif attr in L.STUDY_ATTRIBUTES:
@@ -468,7 +470,7 @@ def read_workbook(xlsx: Path, study_dir: Path) -> tuple[list[str], WorkbookLocat
     other: dict[str, list[tuple[int, str, str]]] = {}
     study = _read_study(sheets, other)
     domains = _read_domains(sheets)
-    adam = read_adam(sheets, _method_texts(sheets))
+    adam = read_adam(sheets, _method_texts(sheets), other.get("conventions", []))
     define = read_define(sheets, other.get("define", []), _variable_test(sheets))
 
     files: dict[str, Any] = {"study.yaml": study}

@@ -384,3 +384,35 @@ def test_stated_clause_selecting_nothing_is_a_warning(study_copy, sdtm_copy):
     tree = etree.parse(str(sdtm_copy / "sdtm" / "define.xml"))
     refs = tree.findall(".//def:ValueListDef[@OID='VL.VS.VSORRES']/odm:ItemRef", NS)
     assert [r.get("ItemOID") for r in refs] == ["IT.VS.VSORRES.TEMP.NOT.F"]
+
+
+def test_stated_value_level_with_an_order_comparator(study_copy, sdtm_copy):
+    """GT on a numeric variable: the clause selects exactly the records above the value,
+    and the consistency check (which evaluates clauses the same way) finds it clean."""
+    import pyreadstat
+
+    _state(
+        study_copy,
+        """
+  VS.VSSTRESN:
+    - where:
+        - {variable: VSTESTCD, values: [TEMP]}
+        - {variable: VSSTRESN, comparator: GT, values: ["36.8"]}
+      label: Temperature above 36.8 C
+      origin: Derived
+      method: Converted from VSORRES to C where collected in F.
+""",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_define(study_copy, sdtm_copy, which=["sdtm"])
+    define = sdtm_copy / "sdtm" / "define.xml"
+    tree = etree.parse(str(define))
+    oid = "WC.VS.VSTESTCD.EQ.TEMP.VSSTRESN.GT.36.8"
+    checks = tree.findall(f".//def:WhereClauseDef[@OID='{oid}']/odm:RangeCheck", NS)
+    assert [c.get("Comparator") for c in checks] == ["EQ", "GT"]
+    frame, _ = pyreadstat.read_xport(str(sdtm_copy / "sdtm" / "vs.xpt"))
+    hot = frame[(frame["VSTESTCD"] == "TEMP") & (frame["VSSTRESN"] > 36.8)]
+    assert len(hot) > 0
+    assert validate_define_schema(define) == []
+    assert check_define_consistency(define, sdtm_copy / "sdtm") == []

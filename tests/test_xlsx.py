@@ -325,7 +325,7 @@ def test_value_level_and_composite_where_clauses_in_the_workbook(exported: Path)
         (L.WHERECLAUSES, {"ID": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM", "Variable": "DTYPE"},
          "Variable", "PARAMCD", r"column Variable \(C\).*tests PARAMCD twice"),
         (L.WHERECLAUSES, {"ID": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM", "Variable": "DTYPE"},
-         "Comparator", "LIKE", r"column Comparator \(D\).*use EQ, NE, IN or NOTIN"),
+         "Comparator", "LIKE", r"column Comparator \(D\).*use EQ, NE, IN, NOTIN, LT"),
         (L.VALUELEVEL, {"Where_Clause": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM"},
          "Where Clause", "WC.NOPE", r"column Where Clause \(D\).*'WC.NOPE' is not in the Where"),
         (L.VALUELEVEL, {"Where_Clause": "WC.ADRE.PARAMCD.EQ.FVC.DTYPE.EQ.MAXIMUM"},

@@ -39,6 +39,7 @@ from cdisc_mapper.define.model import (
     oid_part,
 )
 from cdisc_mapper.define.spec import DefineExtras
+from cdisc_mapper.define.where import condition_mask, is_numeric
 from cdisc_mapper.xpt import XptVariable, parse_format
 from cdisc_mapper.xpt.model import temporal_kind
 
@@ -99,15 +100,12 @@ def _same_number(text: str, number: float) -> bool:
 
 
 def _mask(texts: _Texts, where: tuple[tuple[str, str, tuple[str, ...]], ...]) -> np.ndarray:
+    """The records every condition of ``where`` selects (:mod:`.where`)."""
     mask = np.ones(len(texts.frame), dtype=bool)
     for variable, comparator, values in where:
-        hit = texts[variable].isin(values).to_numpy()
-        if comparator in ("EQ", "IN"):
-            mask &= hit
-        elif comparator in ("NE", "NOTIN"):
-            mask &= ~hit
-        else:
-            raise ValueError(f"unsupported comparator {comparator}")
+        column = texts.frame[variable]
+        text = None if is_numeric(column) else texts[variable]
+        mask &= condition_mask(column, comparator, values, text)
     return mask
 
 
@@ -323,6 +321,11 @@ class Assembler:
                 for _, c, vals in vl.where
             )
             oid = f"{parent.oid}.{suffix}"
+            if oid in self.model.items:  # two clauses testing the same values: name them all
+                oid = f"{parent.oid}." + ".".join(
+                    f"{oid_part(v)}.{c}.{'_'.join(oid_part(x) for x in vals)}"
+                    for v, c, vals in vl.where
+                )
             item = self._item(
                 oid,
                 vl.name or xvar.name,

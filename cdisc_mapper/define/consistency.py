@@ -39,6 +39,7 @@ import pandas as pd
 
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.reader import DefineDocument, Item, ItemRef, WhereClause, read_define
+from cdisc_mapper.define.where import condition_mask
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.xpt import XptMetadata, read_xpt
 
@@ -112,34 +113,11 @@ def _where_mask(
             return None, f"where clause {clause.oid} tests undefined item {rc.item_oid}"
         if item.name not in frame.columns:
             return None, f"where clause {clause.oid} tests {item.name}, not in the dataset"
-        col = frame[item.name]
-        numeric = col.dtype != object
-        if numeric:
-            vals = pd.to_numeric(pd.Series(rc.values, dtype=object), errors="coerce")
-            left = col.astype(float)
-        else:
-            vals = pd.Series(rc.values, dtype=object)
-            left = col.fillna("").astype(str).str.rstrip()
-        first = vals.iloc[0] if len(vals) else None
-        op = rc.comparator
-        if op == "EQ":
-            hit = left == first
-        elif op == "NE":
-            hit = left != first
-        elif op == "IN":
-            hit = left.isin(list(vals))
-        elif op == "NOTIN":
-            hit = ~left.isin(list(vals))
-        elif op in ("LT", "LE", "GT", "GE") and first is not None:
-            hit = {
-                "LT": left < first,
-                "LE": left <= first,
-                "GT": left > first,
-                "GE": left >= first,
-            }[op]
-        else:
-            return None, f"where clause {clause.oid}: unsupported comparator {op!r}"
-        mask &= hit.fillna(False).astype(bool)
+        try:
+            hit = condition_mask(frame[item.name], rc.comparator, list(rc.values))
+        except ValueError as exc:
+            return None, f"where clause {clause.oid}: {exc}"
+        mask &= hit
     return mask, ""
 
 

@@ -55,7 +55,7 @@ OriginType = Literal[
 ]
 OriginSource = Literal["Investigator", "Sponsor", "Subject", "Vendor"]
 #: Comparators the define.xml assembler can evaluate on the data.
-Comparator = Literal["EQ", "NE", "IN", "NOTIN"]
+Comparator = Literal["EQ", "NE", "IN", "NOTIN", "LT", "LE", "GT", "GE"]
 MethodType = Literal["Computation", "Imputation", "Transpose", "Other"]
 #: Define-XML 2.1 item data types.
 DataType = Literal[

@@ -69,6 +69,7 @@ from cdisc_mapper.define.spec import (
     DocumentSpec,
     Which,
 )
+from cdisc_mapper.define.where import condition_mask, is_numeric
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 
@@ -399,36 +400,23 @@ class MetadataDescriber:
                 texts[column] = as_text(frame[column])
             return texts[column]
 
-        item_oids: set[tuple[str, str]] = set()
         for vl in self.meta.value_levels:
             if vl.dataset != ds_name or vl.variable not in variables:
                 continue
             what = f"{ds_name}.{vl.variable} [{vl.where}]"
             conditions = self.meta.where_clauses[vl.where]
-            # the assembler names a value-level item by its variable and where values
-            suffix = ".".join(
-                ("NOT." if c.comparator in ("NE", "NOTIN") else "")
-                + "_".join(oid_part(x) for x in c.values)
-                for c in conditions
-            )
-            if (vl.variable, suffix) in item_oids:
-                self.note(
-                    f"{what}: tests the same values as another value level of "
-                    f"{vl.variable}; left out"
-                )
-                continue
             absent = [c.variable for c in conditions if c.variable not in frame.columns]
             if absent:
                 self.note(f"{what}: {', '.join(absent)} is not in the data; value level left out")
                 continue
             mask = np.ones(len(frame), dtype=bool)
             for c in conditions:
-                hit = text(c.variable).isin(c.values).to_numpy()
-                mask &= hit if c.comparator in ("EQ", "IN") else ~hit
+                column = frame[c.variable]
+                known = None if is_numeric(column) else text(c.variable)
+                mask &= condition_mask(column, c.comparator, c.values, known)
             if not mask.any():
                 self.note(f"{what}: the where clause selects no record; value level left out")
                 continue
-            item_oids.add((vl.variable, suffix))
             self.check_terms(what, vl.codelist, text(vl.variable)[mask])
             origin = self.origin(vl, what)
             variables[vl.variable].value_levels.append(

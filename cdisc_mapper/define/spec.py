@@ -22,8 +22,8 @@ key optional::
     value_level:                                     # value-level metadata stated, not found
       ADRE.AVAL:                                     # DATASET.VARIABLE
         - where:                                     # two or more conditions: all must hold
-            - {variable: PARAMCD, values: [FVC]}     # comparator EQ (default), NE, IN, NOTIN
-            - {variable: DTYPE, values: [MAXIMUM]}
+            - {variable: PARAMCD, values: [FVC]}     # comparator EQ (default), NE, IN, NOTIN,
+            - {variable: DTYPE, values: [MAXIMUM]}   # LT, LE, GT, GE
           label: FVC, best effort of the visit
           origin: Derived                            # Collected Derived Assigned Protocol
           method: "Largest AVAL of the visit's efforts."  # Predecessor (then source: DS.VAR)
@@ -89,7 +89,7 @@ class CodelistOption(_Strict):
     full: bool = False
 
 
-Comparator = Literal["EQ", "NE", "IN", "NOTIN"]
+Comparator = Literal["EQ", "NE", "IN", "NOTIN", "LT", "LE", "GT", "GE"]
 ORIGIN_TYPES = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor")
 VALUE_LEVEL_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,7}\.[A-Z][A-Z0-9_]{0,7}$")
 
@@ -103,7 +103,7 @@ class ConditionSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_value(self) -> ConditionSpec:
-        if self.comparator in ("EQ", "NE") and len(self.values) != 1:
+        if self.comparator not in ("IN", "NOTIN") and len(self.values) != 1:
             raise ValueError(f"{self.comparator} takes one value; use IN or NOTIN for several")
         return self
 

@@ -332,15 +332,15 @@ def _read_where_clauses(
         if any(c["variable"] == variable for c in found[1]):
             raise sheet.error(f"where clause {wid} tests {variable} twice", r, "Variable")
         comparator = _str(row, "Comparator") or "EQ"
-        if comparator not in ("EQ", "NE", "IN", "NOTIN"):
+        if comparator not in L.COMPARATORS:
             raise sheet.error(
-                f"comparator {comparator!r}: use EQ, NE, IN or NOTIN", r, "Comparator"
+                f"comparator {comparator!r}: use " + ", ".join(L.COMPARATORS), r, "Comparator"
             )
         text = _str(row, "Value")
         if text is None:
             raise sheet.error(f"where clause {wid}: no value", r, "Value")
         values = text.split(VALUE_SEPARATOR) if comparator in ("IN", "NOTIN") else [text]
-        if comparator in ("EQ", "NE") and VALUE_SEPARATOR in text:
+        if comparator not in ("IN", "NOTIN") and VALUE_SEPARATOR in text:
             raise sheet.error(
                 f"{comparator} takes one value; use IN or NOTIN for several", r, "Value"
             )

@@ -105,7 +105,7 @@ DATA_TYPES = [
 ]  # fmt: skip
 QORIGS = ["CRF", "Derived", "Assigned", "Protocol", "eDT"]
 YES_NO = ["Yes", "No"]
-COMPARATORS = ["EQ", "NE", "IN", "NOTIN"]
+COMPARATORS = ["EQ", "NE", "IN", "NOTIN", "LT", "LE", "GT", "GE"]
 DOCUMENT_TYPES = ["acrf", "supplemental"]
 METHOD_TYPES = ["Computation", "Imputation"]
 

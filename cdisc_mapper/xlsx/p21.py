@@ -267,7 +267,7 @@ DOC_KINDS = {
     "supplementaldocument": "supplemental", "other": "supplemental",
 }  # fmt: skip
 COMPARATORS = ("EQ", "NE", "IN", "NOTIN", "LT", "LE", "GT", "GE")
-SUPPORTED_COMPARATORS = ("EQ", "NE", "IN", "NOTIN")
+SUPPORTED_COMPARATORS = COMPARATORS  # every one is evaluated (cdisc_mapper.define.where)
 DATA_TYPES = {t.casefold(): t for t in get_args(DataType)}
 CL_TYPES = {t: t for t in ("text", "integer", "float")}
 CLASS_NAMES = {_norm(c): c for c in get_args(DatasetClass)} | {

@@ -416,3 +416,35 @@ def test_stated_value_level_with_an_order_comparator(study_copy, sdtm_copy):
     assert len(hot) > 0
     assert validate_define_schema(define) == []
     assert check_define_consistency(define, sdtm_copy / "sdtm") == []
+
+
+def test_named_method_with_a_formal_expression(study_copy, sdtm_copy):
+    """define.yaml ``expression:`` becomes def:MethodDef/FormalExpression (Context and
+    code), schema-valid."""
+    path = study_copy / "define.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "      parameter, visit and date (ties: the lowest REREPNUM); DTYPE = MAXIMUM.\n"
+    assert old in text
+    path.write_text(
+        text.replace(
+            old,
+            old + '    expression: {context: "SAS 9.4", code: "aval = max(of effort1-effort3);"}\n',
+        ),
+        encoding="utf-8",
+    )
+    derived = "origin: Derived\n      method: M-BESTEFFORT"
+    collected = (
+        "origin: Collected\n      source: vitals.csv TEMP\n"
+        "      comment: Converted to C in VSSTRESN."
+    )
+    assert collected in _STATED
+    _state(study_copy, _STATED.replace(collected, derived))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_define(study_copy, sdtm_copy, which=["sdtm"])
+    define = sdtm_copy / "sdtm" / "define.xml"
+    tree = etree.parse(str(define))
+    (expr,) = tree.findall(".//odm:MethodDef[@OID='MT.M-BESTEFFORT']/odm:FormalExpression", NS)
+    assert expr.get("Context") == "SAS 9.4"
+    assert expr.text == "aval = max(of effort1-effort3);"
+    assert validate_define_schema(define) == []

@@ -620,3 +620,22 @@ def test_command_line_define_only_workbook(workbook: Path, datasets: Path, tmp_p
                                       "--out", str(tmp_path / "x")])  # fmt: skip
         assert result.exit_code == 1
         assert "only `cdisc-mapper define` can use it" in result.output
+
+
+def test_method_formal_expression(tmp_path: Path) -> None:
+    """Expression Context/Code of the Methods sheet become def:FormalExpression."""
+    data = sheets()
+    methods = data["Methods"]
+    header = methods[0]
+    row = next(r for r in methods if r[0] == "MT.AGE")
+    row[header.index("Expression Context")] = "SAS 9.4"
+    row[header.index("Expression Code")] = "age = floor(yrdif(brthdt, rficdt, 'AGE'));"
+    book = write_workbook(tmp_path / "spec.xlsx", data)
+    out = write_datasets(tmp_path / "out")
+    meta, _ = read_define_workbook(book)
+    with pytest.warns(UserWarning):
+        write_define_from_metadata(meta, out, which=("sdtm",))
+    root = _tree(out / "sdtm" / "define.xml")
+    (expr,) = root.findall(".//{*}MethodDef[@OID='MT.AGE']/{*}FormalExpression")
+    assert expr.get("Context") == "SAS 9.4" and expr.text.startswith("age = floor(")
+    assert validate_define_schema(out / "sdtm" / "define.xml") == []

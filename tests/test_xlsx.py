@@ -439,3 +439,24 @@ def test_conventions_errors_found_after_import_name_their_row(exported: Path, tm
     text = str(err.value)
     assert f"bad.xlsx: sheet AnalysisPeriods, row {row}, column start (C)" in text, text
     assert "names event 'INJECTON'" in text
+
+
+def test_method_expression_round_trips(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    path = study / "define.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "    name: Best FVC effort of a visit\n"
+    path.write_text(
+        text.replace(old, old + "    expression: {context: R 4.3, code: 'max(aval)'}\n"),
+        encoding="utf-8",
+    )
+    export_workbook(study, tmp_path / "spec.xlsx")
+    row = _find(tmp_path / "spec.xlsx", L.METHODS, ID="M-BESTEFFORT")
+    cells = _cells(tmp_path / "spec.xlsx")[L.METHODS][row - 1]
+    header = L.SHEETS[L.METHODS]
+    assert cells[header.index("Expression Context")] == "R 4.3"
+    assert cells[header.index("Expression Code")] == "max(aval)"
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
+    _assert_same(study, tmp_path / "again")
+    assert load_define_extras(tmp_path / "again").spec.methods["M-BESTEFFORT"].expression

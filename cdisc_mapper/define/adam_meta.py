@@ -29,7 +29,7 @@ from cdisc_mapper.define.info import (
     ValueLevelInfo,
     VarInfo,
 )
-from cdisc_mapper.define.model import DocRef, Origin
+from cdisc_mapper.define.model import Origin
 from cdisc_mapper.define.spec import COMMENT_ID, METHOD_ID, DefineExtras
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.xpt import XptMetadata
@@ -80,7 +80,7 @@ class AdamDescriber:
         text = " ".join(text.split())
         if not METHOD_ID.match(text):
             return MethodInfo(description=text)
-        method = self.extras.spec.methods.get(text)
+        method = self.extras.method_info(text)
         if method is None:
             known = ", ".join(sorted(self.extras.spec.methods)) or "none"
             raise SpecError(
@@ -88,13 +88,7 @@ class AdamDescriber:
                 where=self.specs.where(dataset, loc),
                 hint="add it to define.yaml methods:, or write the derivation as text",
             )
-        return MethodInfo(
-            description=method.description,
-            oid=f"MT.{text}",
-            name=method.name or text,
-            type=method.type,
-            document=DocRef(f"LF.{method.document}", method.pages) if method.document else None,
-        )
+        return method
 
     def comment(self, text: str, dataset: str, loc: tuple) -> CommentInfo:
         text = text.strip()

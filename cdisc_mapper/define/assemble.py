@@ -125,7 +125,7 @@ class Assembler:
         for the same variable (value-level items) shares its MethodDef."""
         if info is None:
             return None
-        key = (default_name, info.description, info.type, info.document)
+        key = (default_name, info.description, info.type, info.document, info.expression)
         if info.oid is None and key in self._by_text:
             return self._by_text[key]
         oid = info.oid or default_oid
@@ -138,6 +138,7 @@ class Assembler:
                 description=info.description,
                 type=info.type if info.oid else method_type(info.description),
                 document=info.document,
+                expression=info.expression,
             )
         return oid
 

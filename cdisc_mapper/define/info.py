@@ -41,6 +41,7 @@ class MethodInfo:
     name: str | None = None
     type: str = "Computation"
     document: DocRef | None = None
+    expression: tuple[str, str] | None = None  # (context, code): def:FormalExpression
 
 
 @dataclass(frozen=True)

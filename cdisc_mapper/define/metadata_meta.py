@@ -268,12 +268,16 @@ class MetadataDescriber:
 
     def method(self, method_id: str) -> MethodInfo:
         m = self.meta.methods[method_id]
-        if m.expression_code or m.expression_context:
+        expression = None
+        if m.expression_code and m.expression_context:
+            expression = (m.expression_context, m.expression_code)
+        elif m.expression_code or m.expression_context:
             self.note(
-                f"method {method_id}: its Expression Context/Code is not written "
-                "(define.xml FormalExpression is not supported yet)"
+                f"method {method_id}: an Expression Code needs its Expression Context (and "
+                "the other way round); the expression is left out"
             )
         return MethodInfo(
+            expression=expression,
             description=m.description,
             oid=_oid("MT", method_id),
             name=m.name or method_id,

@@ -41,6 +41,7 @@ class Method:
     description: str
     type: str = "Computation"
     document: DocRef | None = None
+    expression: tuple[str, str] | None = None  # (Context, code) of a FormalExpression
 
 
 @dataclass(frozen=True)

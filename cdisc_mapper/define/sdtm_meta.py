@@ -126,7 +126,7 @@ class SdtmDescriber:
         text = var.method.strip()
         if not METHOD_ID.match(text):
             return MethodInfo(description=text)
-        method = self.extras.spec.methods.get(text)
+        method = self.extras.method_info(text)
         if method is None:
             known = ", ".join(sorted(self.extras.spec.methods)) or "none"
             raise SpecError(
@@ -134,13 +134,7 @@ class SdtmDescriber:
                 where=self.bundle.where(code, (*loc, "method")),
                 hint="add it to define.yaml methods:, or write the derivation as text",
             )
-        return MethodInfo(
-            description=method.description,
-            oid=f"MT.{text}",
-            name=method.name or text,
-            type=method.type,
-            document=self._doc(method.document, method.pages),
-        )
+        return method
 
     def _doc(self, doc_id: str | None, pages: str | None) -> DocRef | None:
         return DocRef(f"LF.{doc_id}", pages) if doc_id else None

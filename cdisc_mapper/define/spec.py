@@ -11,7 +11,8 @@ key optional::
     forms:                                           # aCRF pages of a raw form
       enrollment: {pages: "3 4"}
     methods:                                         # named by ``method: M-<ID>`` in a spec
-      M-AGE: {description: "...", type: Computation, document: csdrg, pages: "12"}
+      M-AGE: {description: "...", type: Computation, document: csdrg, pages: "12",
+              expression: {context: "SAS 9.4", code: "age = floor(...);"}}
     dictionaries:                                    # external code lists
       MedDRA: {version: "26.0", href: "https://www.meddra.org/"}
     codelists:                                       # codelists written in full
@@ -48,6 +49,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cdisc_mapper.define.info import MethodInfo
+from cdisc_mapper.define.model import DocRef
 from cdisc_mapper.spec.loader import validate_model
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
 
@@ -72,12 +75,20 @@ class FormSpec(_Strict):
     pages: str = Field(description="aCRF page numbers, blank-separated")
 
 
+class ExpressionSpec(_Strict):
+    """A method's machine-readable form (def:MethodDef/FormalExpression)."""
+
+    context: str = Field(min_length=1, description="language and version, e.g. SAS 9.4")
+    code: str = Field(min_length=1)
+
+
 class MethodSpec(_Strict):
     description: str
     name: str | None = None
     type: Literal["Computation", "Imputation"] = "Computation"
     document: str | None = Field(default=None, description="id of a documents: entry")
     pages: str | None = None
+    expression: ExpressionSpec | None = None
 
 
 class DictionarySpec(_Strict):
@@ -146,6 +157,22 @@ class DefineExtras:
     def full_codelist(self, short_name: str) -> bool:
         option = self.spec.codelists.get(short_name)
         return bool(option and option.full)
+
+    def method_info(self, method_id: str) -> MethodInfo | None:
+        """The define.yaml method ``M-<ID>`` as define.xml describes it (None: not
+        defined)."""
+        method = self.spec.methods.get(method_id)
+        if method is None:
+            return None
+        expression = method.expression
+        return MethodInfo(
+            description=method.description,
+            oid=f"MT.{method_id}",
+            name=method.name or method_id,
+            type=method.type,
+            document=DocRef(f"LF.{method.document}", method.pages) if method.document else None,
+            expression=(expression.context, expression.code) if expression else None,
+        )
 
     def dictionary(self, name: str) -> DictionarySpec | None:
         for key, value in self.spec.dictionaries.items():

@@ -20,7 +20,7 @@ from cdisc_mapper.define.info import (
     MethodInfo,
     ValueLevelInfo,
 )
-from cdisc_mapper.define.model import DocRef, Origin
+from cdisc_mapper.define.model import Origin
 from cdisc_mapper.define.spec import COMMENT_ID, METHOD_ID, DefineExtras, ValueLevelSpec
 from cdisc_mapper.errors import SpecError
 
@@ -67,20 +67,14 @@ class StatedLevels:
         text = " ".join(text.split())
         if not METHOD_ID.match(text):
             return MethodInfo(description=text)
-        method = self.extras.spec.methods.get(text)
+        method = self.extras.method_info(text)
         if method is None:
             known = ", ".join(sorted(self.extras.spec.methods)) or "none"
             raise SpecError(
                 f"value_level: {key}: method {text} is not defined (define.yaml methods: {known})",
                 where=self._where(key, i, "method"),
             )
-        return MethodInfo(
-            description=method.description,
-            oid=f"MT.{text}",
-            name=method.name or text,
-            type=method.type,
-            document=DocRef(f"LF.{method.document}", method.pages) if method.document else None,
-        )
+        return method
 
     def _comment(self, key: str, i: int, text: str) -> CommentInfo:
         text = text.strip()

@@ -272,6 +272,9 @@ def to_odmlib(model: DefineModel) -> DEF.ODM:
         method = model.methods[oid]
         md = DEF.MethodDef(OID=oid, Name=method.name, Type=method.type)
         md.Description = _description(method.description)
+        if method.expression is not None:
+            context, code = method.expression
+            md.FormalExpression.append(DEF.FormalExpression(Context=context, _content=code))
         if method.document is not None:
             md.DocumentRef.append(_doc_ref(method.document))
         mdv.MethodDef.append(md)

@@ -70,6 +70,8 @@ def define_content(study_dir: Path) -> dict[str, list[dict[str, Any]]]:
             "Description": m.description,
             "Document": m.document,
             "Pages": m.pages,
+            "Expression Context": m.expression.context if m.expression else None,
+            "Expression Code": m.expression.code if m.expression else None,
         }
         for mid, m in spec.methods.items()
     ]
@@ -187,6 +189,9 @@ def read_define(
                             ("pages", "Pages")):  # fmt: skip
             if (value := _str(row, column)) is not None:
                 method[key] = value
+        context, code = _str(row, "Expression Context"), _str(row, "Expression Code")
+        if context is not None or code is not None:
+            method["expression"] = {"context": context, "code": code}
         if method.get("document") and method["document"] not in documents:
             raise sheet.error(
                 f"method {mid} names document {method['document']!r}, not in the Documents sheet",
@@ -299,7 +304,8 @@ def _checked(sheet: _Sheet, r: int, body: dict[str, Any], section: str, key: str
     except ValidationError as exc:
         columns = {"title": "Title", "href": "Href", "kind": "Type", "standards": "Standards",
                    "description": "Description", "name": "Name", "type": "Type",
-                   "document": "Document", "pages": "Pages", "version": "Version"}  # fmt: skip
+                   "document": "Document", "pages": "Pages", "version": "Version",
+                   "expression": "Expression Code"}  # fmt: skip
         raise _validation_error(sheet, r, exc, columns, name=key) from None
     return body
 

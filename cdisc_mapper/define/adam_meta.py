@@ -80,15 +80,7 @@ class AdamDescriber:
         text = " ".join(text.split())
         if not METHOD_ID.match(text):
             return MethodInfo(description=text)
-        method = self.extras.method_info(text)
-        if method is None:
-            known = ", ".join(sorted(self.extras.spec.methods)) or "none"
-            raise SpecError(
-                f"method {text} is not defined (define.yaml methods: {known})",
-                where=self.specs.where(dataset, loc),
-                hint="add it to define.yaml methods:, or write the derivation as text",
-            )
-        return method
+        return self.extras.require_method(text, self.specs.where(dataset, loc))
 
     def comment(self, text: str, dataset: str, loc: tuple) -> CommentInfo:
         text = text.strip()

@@ -22,7 +22,6 @@ Dictionaries (MedDRA...) are external code lists with the workbook's name and ve
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import SimpleNamespace
@@ -73,7 +72,6 @@ from cdisc_mapper.define.where import condition_mask, is_numeric
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 
-DEFINE_FILE = "define.xml"
 #: Document IDs (normalised) that name the annotated CRF when no Type column says so.
 ACRF_IDS = frozenset({"blankcrf", "acrf", "crf", "annotatedcrf"})
 #: Origin Source when the workbook gives none (as the spec-driven builders do).
@@ -671,10 +669,7 @@ def write_define_from_metadata(
     whose folder holds no ``.xpt`` is skipped, nothing at all is an error, warnings go to
     ``progress`` and :mod:`warnings` (DefineWarning), and each file is schema-checked.
     """
-    from cdisc_mapper.define.html import render_html
-    from cdisc_mapper.define.pipeline import DefineSchemaError, DefineWarning
-    from cdisc_mapper.define.schema import validate_define_schema
-    from cdisc_mapper.define.writer import write_model
+    from cdisc_mapper.define.pipeline import publish
 
     say = progress or (lambda _m: None)
     out_dir = Path(out_dir)
@@ -689,20 +684,7 @@ def write_define_from_metadata(
             continue
         say(f"define.xml for {kind.upper()}: reading the workbook metadata and {folder}")
         model, notes = build_metadata_model(meta, folder, kind)  # type: ignore[arg-type]
-        for note in notes:
-            say(f"warning: {note}")
-            warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=2)
-        path = write_model(model, folder / DEFINE_FILE)
-        problems = validate_define_schema(path)
-        if problems:
-            raise DefineSchemaError(
-                f"written define.xml is not schema-valid ({len(problems)} error(s)): "
-                + "; ".join(problems[:3]),
-                where=str(path),
-                hint="this is a cdisc_mapper bug; please report it with the file",
-            )
-        written += [path, render_html(path)]
-        say(f"wrote {path} and define.html")
+        written += publish(model, notes, folder, kind, say)
     if not written:
         raise DefineInputError(
             f"no datasets to describe in {out_dir / 'sdtm'} or {out_dir / 'adam'}",

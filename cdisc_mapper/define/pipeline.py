@@ -101,6 +101,28 @@ def _has_datasets(folder: Path) -> bool:
     return folder.is_dir() and any(folder.glob("*.xpt"))
 
 
+def publish(
+    model: DefineModel, notes: list[str], folder: Path, kind: str, say: Callable[[str], None]
+) -> list[Path]:
+    """Write ``folder/define.xml`` and its define.html; pass the build's warnings to
+    ``say`` and :mod:`warnings`. Raises DefineSchemaError when the file written fails the
+    Define-XML 2.1 schema."""
+    for note in notes:
+        say(f"warning: {note}")
+        warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
+    path = write_model(model, Path(folder) / DEFINE_FILE)
+    problems = validate_define_schema(path)
+    if problems:
+        raise DefineSchemaError(
+            f"written define.xml is not schema-valid ({len(problems)} error(s)): "
+            + "; ".join(problems[:3]),
+            where=str(path),
+            hint="this is a cdisc_mapper bug; please report it with the file",
+        )
+    say(f"wrote {path} and define.html")
+    return [path, render_html(path)]
+
+
 def write_define(
     study_dir: Path,
     out_dir: Path,
@@ -140,20 +162,7 @@ def write_define(
             model, notes = build_sdtm_model(Path(study_dir), folder)
         else:
             model, notes = build_adam_model(Path(study_dir), folder, out_dir / "sdtm", adam_result)
-        for note in notes:
-            say(f"warning: {note}")
-            warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=2)
-        path = write_model(model, folder / DEFINE_FILE)
-        problems = validate_define_schema(path)
-        if problems:
-            raise DefineSchemaError(
-                f"written define.xml is not schema-valid ({len(problems)} error(s)): "
-                + "; ".join(problems[:3]),
-                where=str(path),
-                hint="this is a cdisc_mapper bug; please report it with the file",
-            )
-        written += [path, render_html(path)]
-        say(f"wrote {path} and define.html")
+        written += publish(model, notes, folder, kind, say)
     if not written:
         raise DefineInputError(
             f"no datasets to describe in {out_dir / 'sdtm'} or {out_dir / 'adam'}",

@@ -126,15 +126,8 @@ class SdtmDescriber:
         text = var.method.strip()
         if not METHOD_ID.match(text):
             return MethodInfo(description=text)
-        method = self.extras.method_info(text)
-        if method is None:
-            known = ", ".join(sorted(self.extras.spec.methods)) or "none"
-            raise SpecError(
-                f"{name}: method {text} is not defined (define.yaml methods: {known})",
-                where=self.bundle.where(code, (*loc, "method")),
-                hint="add it to define.yaml methods:, or write the derivation as text",
-            )
-        return method
+        where = self.bundle.where(code, (*loc, "method"))
+        return self.extras.require_method(text, where, f"{name}: ")
 
     def _doc(self, doc_id: str | None, pages: str | None) -> DocRef | None:
         return DocRef(f"LF.{doc_id}", pages) if doc_id else None

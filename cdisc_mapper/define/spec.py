@@ -51,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cdisc_mapper.define.info import MethodInfo
 from cdisc_mapper.define.model import DocRef
+from cdisc_mapper.errors import Location
 from cdisc_mapper.spec.loader import validate_model
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
 
@@ -173,6 +174,20 @@ class DefineExtras:
             document=DocRef(f"LF.{method.document}", method.pages) if method.document else None,
             expression=(expression.context, expression.code) if expression else None,
         )
+
+    def require_method(self, method_id: str, where: Location | str, what: str = "") -> MethodInfo:
+        """:meth:`method_info`, or a SpecError at ``where`` naming the defined methods."""
+        from cdisc_mapper.errors import SpecError
+
+        method = self.method_info(method_id)
+        if method is None:
+            known = ", ".join(sorted(self.spec.methods)) or "none"
+            raise SpecError(
+                f"{what}method {method_id} is not defined (define.yaml methods: {known})",
+                where=where,
+                hint="add it to define.yaml methods:, or write the derivation as text",
+            )
+        return method
 
     def dictionary(self, name: str) -> DictionarySpec | None:
         for key, value in self.spec.dictionaries.items():

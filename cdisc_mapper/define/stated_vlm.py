@@ -67,14 +67,8 @@ class StatedLevels:
         text = " ".join(text.split())
         if not METHOD_ID.match(text):
             return MethodInfo(description=text)
-        method = self.extras.method_info(text)
-        if method is None:
-            known = ", ".join(sorted(self.extras.spec.methods)) or "none"
-            raise SpecError(
-                f"value_level: {key}: method {text} is not defined (define.yaml methods: {known})",
-                where=self._where(key, i, "method"),
-            )
-        return method
+        where = self._where(key, i, "method")
+        return self.extras.require_method(text, where, f"value_level: {key}: ")
 
     def _comment(self, key: str, i: int, text: str) -> CommentInfo:
         text = text.strip()

@@ -127,6 +127,15 @@ ADAM_BLOBS = {"adam.reports": "reports.yaml"}
 ADAM_CONVENTIONS = conventions_sheets.PREFIX
 
 
+def cell_text(value: Any) -> str:
+    """A cell's value as text ('' for an empty cell; a whole float without ``.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
 def args_json(args: dict[str, Any]) -> str:
     """Operation arguments as compact JSON in the spec's key order ('' for none)."""
     if not args:

@@ -37,12 +37,7 @@ _LEVEL_KEYS = {"where": "Where Clause", "label": "Label", "origin": "Origin",
                "codelist": "Codelist"}  # fmt: skip
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
+_text = L.cell_text
 
 
 def _order(row: dict[str, Any], r: int) -> float:

@@ -92,12 +92,7 @@ class _Sheet:
         return SpecError(message, where=self.where(row, column), hint=hint)
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
+_text = L.cell_text
 
 
 def _str(row: Row, column: str) -> str | None:

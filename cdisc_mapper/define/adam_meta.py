@@ -30,8 +30,8 @@ from cdisc_mapper.define.info import (
     VarInfo,
 )
 from cdisc_mapper.define.model import Origin
-from cdisc_mapper.define.spec import COMMENT_ID, METHOD_ID, DefineExtras
-from cdisc_mapper.errors import SpecError
+from cdisc_mapper.define.refs import codelist_ref, comment_ref, method_ref
+from cdisc_mapper.define.spec import METHOD_ID, DefineExtras
 from cdisc_mapper.xpt import XptMetadata
 
 #: ADaM class names (Define-XML def:Class) of the ADaMIG data structures.
@@ -77,34 +77,15 @@ class AdamDescriber:
                     self.codelist(vspec.codelist, name, ("variables", var, "codelist"))
 
     def method(self, text: str, dataset: str, loc: tuple) -> MethodInfo:
-        text = " ".join(text.split())
-        if not METHOD_ID.match(text):
-            return MethodInfo(description=text)
-        return self.extras.require_method(text, self.specs.where(dataset, loc))
+        return method_ref(text, self.extras, self.specs.where(dataset, loc))
 
     def comment(self, text: str, dataset: str, loc: tuple) -> CommentInfo:
-        text = text.strip()
-        if COMMENT_ID.match(text) or text in self.comments:
-            found = self.comments.get(text)
-            if found is None:
-                known = ", ".join(sorted(self.comments)) or "none"
-                raise SpecError(
-                    f"comment {text} is not defined (study.yaml / ADaM conventions comments: "
-                    f"{known})",
-                    where=self.specs.where(dataset, loc),
-                )
-            return CommentInfo(text=" ".join(found.split()), oid=f"COM.{text}")
-        return CommentInfo(text=" ".join(text.split()))
+        return comment_ref(text, self.comments, self.specs.where(dataset, loc),
+                           source="study.yaml / ADaM conventions comments")  # fmt: skip
 
     def codelist(self, wanted: str, dataset: str, loc: tuple) -> CodelistRef:
-        found = self.terminology.find(wanted)
-        if found is None:
-            raise SpecError(
-                f"codelist {wanted!r} does not exist in the loaded terminology",
-                where=self.specs.where(dataset, loc),
-                hint="check the short name or NCI code (specs/ct, specs/sponsor/codelists.yaml)",
-            )
-        return CodelistRef(codelist=found, where=self.specs.where(dataset, loc), explicit=False)
+        where = self.specs.where(dataset, loc)
+        return codelist_ref(self.terminology, wanted, where, explicit=False)
 
     # ------------------------------------------------------------------ variables
     def origin(self, kind: str | None, source: str | None, method: str | None) -> Origin | None:

@@ -39,7 +39,7 @@ from cdisc_mapper.define.model import (
     oid_part,
 )
 from cdisc_mapper.define.spec import DefineExtras
-from cdisc_mapper.define.where import condition_mask, is_numeric
+from cdisc_mapper.define.where import clause_oid_part, condition_mask, is_numeric
 from cdisc_mapper.xpt import XptVariable, parse_format
 from cdisc_mapper.xpt.model import temporal_kind
 
@@ -296,8 +296,7 @@ class Assembler:
         return ds
 
     def _where(self, ds: str, where: tuple[tuple[str, str, tuple[str, ...]], ...]) -> str:
-        parts = [f"{oid_part(v)}.{c}.{'_'.join(oid_part(x) for x in vals)}" for v, c, vals in where]
-        oid = f"WC.{oid_part(ds)}." + ".".join(parts)
+        oid = f"WC.{oid_part(ds)}.{clause_oid_part(where)}"
         if oid not in self.model.where_clauses:
             self.model.where_clauses[oid] = WhereClause(
                 oid=oid,
@@ -323,10 +322,7 @@ class Assembler:
             )
             oid = f"{parent.oid}.{suffix}"
             if oid in self.model.items:  # two clauses testing the same values: name them all
-                oid = f"{parent.oid}." + ".".join(
-                    f"{oid_part(v)}.{c}.{'_'.join(oid_part(x) for x in vals)}"
-                    for v, c, vals in vl.where
-                )
+                oid = f"{parent.oid}.{clause_oid_part(vl.where)}"
             item = self._item(
                 oid,
                 vl.name or xvar.name,

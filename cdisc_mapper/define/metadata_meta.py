@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.define import datatypes
-from cdisc_mapper.define.assemble import as_text
+from cdisc_mapper.define.assemble import _term_of, as_text
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
 from cdisc_mapper.define.codelists import PUBLISHING_SETS
 from cdisc_mapper.define.info import (
@@ -207,22 +207,6 @@ def ig_standard(meta: DefineMetadata, which: Which, notes: list[str]) -> Standar
     return StandardDef(oid=f"STD.{name}.{version}", name=name, type="IG", version=version)
 
 
-def _term_of(value: str, terms: set[str]) -> bool:
-    if value in terms:
-        return True
-    try:
-        number = float(value)
-    except ValueError:
-        return False
-    for term in terms:
-        try:
-            if float(term) == number:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
 class MetadataDescriber:
     """Turns the workbook's metadata into :class:`DatasetInfo` for each written dataset."""
 
@@ -317,13 +301,14 @@ class MetadataDescriber:
             )
         return CodelistRef(codelist=self._lists[list_id], where=f"codelist {list_id}")
 
-    def check_terms(self, what: str, list_id: str | None, values: Iterable[str]) -> None:
-        """Warn about data values a workbook code list lacks."""
+    def check_terms(self, what: str, list_id: str | None, values: pd.Series) -> None:
+        """Warn about data values a workbook code list lacks (each distinct value once)."""
         cl = self.meta.codelists.get(list_id) if list_id else None
         if cl is None or not cl.terms:
             return
         terms = {t.term for t in cl.terms}
-        extra = sorted({v for v in values if v != "" and not _term_of(v, terms)})
+        distinct = pd.unique(values)
+        extra = sorted(v for v in distinct if v != "" and not _term_of(v, terms, numeric=True))
         if extra:
             shown = ", ".join(repr(v) for v in extra[:5]) + (" ..." if len(extra) > 5 else "")
             self.note(f"{what}: value(s) {shown} in the data are not terms of codelist {list_id}")
@@ -652,10 +637,6 @@ def build_metadata_model(
     return model, notes + describer.notes + assembled + listed + _data_differences(model, meta)
 
 
-def _has_datasets(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.glob("*.xpt"))
-
-
 def write_define_from_metadata(
     meta: DefineMetadata,
     out_dir: Path,
@@ -669,29 +650,15 @@ def write_define_from_metadata(
     whose folder holds no ``.xpt`` is skipped, nothing at all is an error, warnings go to
     ``progress`` and :mod:`warnings` (DefineWarning), and each file is schema-checked.
     """
-    from cdisc_mapper.define.pipeline import publish
+    from cdisc_mapper.define.pipeline import write_each
 
-    say = progress or (lambda _m: None)
-    out_dir = Path(out_dir)
-    wanted = list(which)
-    unknown = set(wanted) - {"sdtm", "adam"}
-    if unknown:
-        raise DefineInputError(f"unknown standard(s) {sorted(unknown)}; use sdtm and/or adam")
-    written: list[Path] = []
-    for kind in ("sdtm", "adam"):
-        folder = out_dir / kind
-        if kind not in wanted or not _has_datasets(folder):
-            continue
-        say(f"define.xml for {kind.upper()}: reading the workbook metadata and {folder}")
-        model, notes = build_metadata_model(meta, folder, kind)  # type: ignore[arg-type]
-        written += publish(model, notes, folder, kind, say)
-    if not written:
-        raise DefineInputError(
-            f"no datasets to describe in {out_dir / 'sdtm'} or {out_dir / 'adam'}",
-            where=str(out_dir),
-            hint="put the .xpt files in OUT/sdtm (tabulation) and OUT/adam (analysis)",
-        )
-    return written
+    def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
+        return build_metadata_model(meta, folder, kind)  # type: ignore[arg-type]
+
+    return write_each(
+        Path(out_dir), which, build, progress, "the workbook metadata",
+        empty_hint="put the .xpt files in OUT/sdtm (tabulation) and OUT/adam (analysis)",
+    )  # fmt: skip
 
 
 __all__ = [

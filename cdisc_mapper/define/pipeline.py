@@ -146,9 +146,35 @@ def write_define(
         DefineInputError: no datasets to describe, or a dataset without a spec.
         DefineSchemaError: the written define.xml fails the Define-XML 2.1 schema.
     """
-    say = progress or (lambda _m: None)
+    study_dir = Path(study_dir)
     out_dir = Path(out_dir)
-    wanted = [w for w in which]
+
+    def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
+        if kind == "sdtm":
+            return build_sdtm_model(study_dir, folder)
+        return build_adam_model(study_dir, folder, out_dir / "sdtm", adam_result)
+
+    return write_each(
+        out_dir, which, build, progress, "specs",
+        empty_hint="run cdisc-mapper sdtm (and adam) with this --out first",
+    )  # fmt: skip
+
+
+def write_each(
+    out_dir: Path,
+    which: Iterable[str],
+    build: Callable[[str, Path], tuple[DefineModel, list[str]]],
+    progress: Callable[[str], None] | None,
+    source: str,
+    *,
+    empty_hint: str,
+) -> list[Path]:
+    """For each standard in ``which`` whose folder ``out_dir/<kind>`` holds ``.xpt``
+    files, build its model with ``build(kind, folder)`` and :func:`publish` it; return the
+    files written. Nothing at all to describe is a DefineInputError (``empty_hint`` says
+    what to do)."""
+    say = progress or (lambda _m: None)
+    wanted = list(which)
     unknown = set(wanted) - {"sdtm", "adam"}
     if unknown:
         raise DefineInputError(f"unknown standard(s) {sorted(unknown)}; use sdtm and/or adam")
@@ -157,16 +183,13 @@ def write_define(
         folder = out_dir / kind
         if kind not in wanted or not _has_datasets(folder):
             continue
-        say(f"define.xml for {kind.upper()}: reading specs and {folder}")
-        if kind == "sdtm":
-            model, notes = build_sdtm_model(Path(study_dir), folder)
-        else:
-            model, notes = build_adam_model(Path(study_dir), folder, out_dir / "sdtm", adam_result)
+        say(f"define.xml for {kind.upper()}: reading {source} and {folder}")
+        model, notes = build(kind, folder)
         written += publish(model, notes, folder, kind, say)
     if not written:
         raise DefineInputError(
             f"no datasets to describe in {out_dir / 'sdtm'} or {out_dir / 'adam'}",
             where=str(out_dir),
-            hint="run cdisc-mapper sdtm (and adam) with this --out first",
+            hint=empty_hint,
         )
     return written

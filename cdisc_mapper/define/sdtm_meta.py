@@ -37,8 +37,8 @@ from cdisc_mapper.define.info import (
     VarInfo,
 )
 from cdisc_mapper.define.model import DocRef, Origin
-from cdisc_mapper.define.spec import COMMENT_ID, METHOD_ID, DefineExtras
-from cdisc_mapper.errors import SpecError
+from cdisc_mapper.define.refs import codelist_ref, comment_ref
+from cdisc_mapper.define.spec import METHOD_ID, DefineExtras
 from cdisc_mapper.sdtm import registry
 from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, SUPP_KEYS
 from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT, MELT_VALUE
@@ -132,22 +132,12 @@ class SdtmDescriber:
     def _doc(self, doc_id: str | None, pages: str | None) -> DocRef | None:
         return DocRef(f"LF.{doc_id}", pages) if doc_id else None
 
-    def named_comment(self, cid: str, where: str, what: str) -> CommentInfo:
-        text = self.bundle.study.comments.get(cid)
-        if text is None:
-            known = ", ".join(sorted(self.bundle.study.comments)) or "none"
-            raise SpecError(
-                f"{what}: comment {cid} is not defined (study.yaml comments: {known})",
-                where=where,
-                hint="add it to study.yaml comments:, or write the comment as text",
-            )
-        return CommentInfo(text=" ".join(text.split()), oid=f"COM.{cid}")
-
     def _comment_text(self, value: str, where: str, what: str) -> CommentInfo:
-        value = value.strip()
-        if COMMENT_ID.match(value) or value in self.bundle.study.comments:
-            return self.named_comment(value, where, what)
-        return CommentInfo(text=" ".join(value.split()))
+        return comment_ref(
+            value, self.bundle.study.comments, where, what=f"{what}: ",
+            source="study.yaml comments",
+            hint="add it to study.yaml comments:, or write the comment as text",
+        )  # fmt: skip
 
     def _comment(self, code: str, loc: tuple, var: VariableSpec) -> CommentInfo | None:
         if var.comment is None:
@@ -165,14 +155,8 @@ class SdtmDescriber:
             wanted = getattr(args, "codelist", None)
         if not wanted:
             return None
-        found = self.terminology.find(wanted)
-        if found is None:
-            raise SpecError(
-                f"{name}: codelist {wanted!r} does not exist in the loaded terminology",
-                where=self.bundle.where(code, (*loc, key)),
-                hint="check the short name or NCI code (specs/ct, specs/sponsor/codelists.yaml)",
-            )
-        return CodelistRef(codelist=found, where=self.bundle.where(code, (*loc, key)))
+        where = self.bundle.where(code, (*loc, key))
+        return codelist_ref(self.terminology, wanted, where, what=f"{name}: ")
 
     # ------------------------------------------------------------------ parts
     def raw_file(self, src: SourceSpec) -> str:
@@ -380,7 +364,7 @@ class SdtmDescriber:
                 codelist = CodelistRef(dictionary="MedDRA")
         attached = self.extras.attached(code, name)
         if comment is None and attached:
-            comment = self.named_comment(attached, self.extras.where(("attach",)), name)
+            comment = self._comment_text(attached, self.extras.where(("attach",)), name)
         return VarInfo(
             name=name,
             origin=origin,
@@ -445,7 +429,7 @@ class SdtmDescriber:
         if spec is not None and spec.comment:
             comment = self._comment_text(spec.comment, self.bundle.where(name, ("comment",)), name)
         elif self.extras.attached(name):
-            comment = self.named_comment(
+            comment = self._comment_text(
                 self.extras.attached(name) or "", self.extras.where(("attach", name)), name
             )
         class_ = sdtm_class(ig_ds.class_)

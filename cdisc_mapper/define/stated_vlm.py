@@ -21,7 +21,8 @@ from cdisc_mapper.define.info import (
     ValueLevelInfo,
 )
 from cdisc_mapper.define.model import Origin
-from cdisc_mapper.define.spec import COMMENT_ID, METHOD_ID, DefineExtras, ValueLevelSpec
+from cdisc_mapper.define.refs import codelist_ref, comment_ref, method_ref
+from cdisc_mapper.define.spec import DefineExtras, ValueLevelSpec
 from cdisc_mapper.errors import SpecError
 
 _ORIGIN_SOURCE = {
@@ -64,33 +65,17 @@ class StatedLevels:
         return self.extras.where(("value_level", *loc))
 
     def _method(self, key: str, i: int, text: str) -> MethodInfo:
-        text = " ".join(text.split())
-        if not METHOD_ID.match(text):
-            return MethodInfo(description=text)
         where = self._where(key, i, "method")
-        return self.extras.require_method(text, where, f"value_level: {key}: ")
+        return method_ref(text, self.extras, where, f"value_level: {key}: ")
 
     def _comment(self, key: str, i: int, text: str) -> CommentInfo:
-        text = text.strip()
-        if COMMENT_ID.match(text) or text in self.comments:
-            found = self.comments.get(text)
-            if found is None:
-                known = ", ".join(sorted(self.comments)) or "none"
-                raise SpecError(
-                    f"value_level: {key}: comment {text} is not defined (comments: {known})",
-                    where=self._where(key, i, "comment"),
-                )
-            return CommentInfo(text=" ".join(found.split()), oid=f"COM.{text}")
-        return CommentInfo(text=" ".join(text.split()))
+        where = self._where(key, i, "comment")
+        return comment_ref(text, self.comments, where, what=f"value_level: {key}: ")
 
     def _codelist(self, key: str, i: int, wanted: str) -> CodelistRef:
-        found = self.terminology.find(wanted)
-        if found is None:
-            raise SpecError(
-                f"value_level: {key}: codelist {wanted!r} does not exist in the loaded terminology",
-                where=self._where(key, i, "codelist"),
-            )
-        return CodelistRef(codelist=found, where=self._where(key, i, "codelist"))
+        where = self._where(key, i, "codelist")
+        what = f"value_level: {key}: "
+        return codelist_ref(self.terminology, wanted, where, what=what, hint="")
 
     def level(self, key: str, i: int, spec: ValueLevelSpec) -> ValueLevelInfo:
         return ValueLevelInfo(

@@ -16,9 +16,21 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.define.datatypes import as_text
+from cdisc_mapper.define.model import oid_part
 
 COMPARATORS = ("EQ", "NE", "IN", "NOTIN", "LT", "LE", "GT", "GE")
 ONE_VALUE = ("EQ", "NE", "LT", "LE", "GT", "GE")
+
+
+Condition = tuple[str, str, Sequence[str]]  # (variable, comparator, values)
+
+
+def clause_oid_part(where: Sequence[Condition]) -> str:
+    """``VAR.CMP.VALUES`` for each condition, dot-joined (the define.xml OID of a where
+    clause is ``WC.<dataset>.`` followed by this)."""
+    return ".".join(
+        f"{oid_part(v)}.{c}.{'_'.join(oid_part(x) for x in values)}" for v, c, values in where
+    )
 
 
 def is_numeric(column: pd.Series) -> bool:

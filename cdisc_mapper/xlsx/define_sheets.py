@@ -23,6 +23,7 @@ from cdisc_mapper.define.spec import (
     ValueLevelSpec,
     load_define_extras,
 )
+from cdisc_mapper.define.where import clause_oid_part
 from cdisc_mapper.xlsx import layout as L
 
 if TYPE_CHECKING:
@@ -40,11 +41,8 @@ VALUE_SEPARATOR = ", "
 
 def where_id(dataset: str, conditions: list[Any]) -> str:
     """The WhereClauses ID of a clause (as define.xml names it: WC.DS.VAR.CMP.VALUES...)."""
-    parts = [
-        f"{oid_part(c.variable)}.{c.comparator}.{'_'.join(oid_part(v) for v in c.values)}"
-        for c in conditions
-    ]
-    return f"WC.{oid_part(dataset)}." + ".".join(parts)
+    where = [(c.variable, c.comparator, c.values) for c in conditions]
+    return f"WC.{oid_part(dataset)}.{clause_oid_part(where)}"
 
 
 def define_content(study_dir: Path) -> dict[str, list[dict[str, Any]]]:

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
@@ -884,12 +883,9 @@ def _inline(text: str, dataset: str) -> list[dict[str, Any]] | None:
 
 # ---------------------------------------------------------------------------- workbook
 def _open_tables(xlsx: Path, warnings: list[str]) -> dict[str, _Table]:
-    try:
-        wb = load_workbook(xlsx, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise SpecError("define workbook not found", where=str(xlsx)) from None
-    except Exception as exc:  # openpyxl raises many kinds on a file that is not xlsx
-        raise SpecError(f"cannot read the workbook: {exc}", where=str(xlsx)) from None
+    from cdisc_mapper.xlsx.reader import open_workbook
+
+    wb = open_workbook(xlsx, "define workbook")
     try:
         by_key = {_sheet_key(n): spec for spec in SHEETS for n in spec.names}
         found: dict[str, str] = {}

@@ -434,16 +434,22 @@ def import_workbook(xlsx: Path, study_dir: Path) -> list[Path]:
     return [Path(study_dir) / rel for rel in read_workbook(xlsx, study_dir)[0]]
 
 
+def open_workbook(xlsx: Path, what: str) -> Any:
+    """The workbook, read-only with cell values; a SpecError naming the file when it is
+    missing or not a workbook."""
+    try:
+        return load_workbook(xlsx, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise SpecError(f"{what} not found", where=str(xlsx)) from None
+    except Exception as exc:  # openpyxl raises many kinds on a file that is not xlsx
+        raise SpecError(f"cannot read the workbook: {exc}", where=str(xlsx)) from None
+
+
 def read_workbook(xlsx: Path, study_dir: Path) -> tuple[list[str], WorkbookLocator]:
     """:func:`import_workbook`, returning the files written (relative to ``study_dir``)
     and the :class:`WorkbookLocator` that maps their values back to workbook cells."""
     xlsx = Path(xlsx)
-    try:
-        wb = load_workbook(xlsx, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise SpecError("spec workbook not found", where=str(xlsx)) from None
-    except Exception as exc:  # openpyxl raises many kinds on a file that is not xlsx
-        raise SpecError(f"cannot read the workbook: {exc}", where=str(xlsx)) from None
+    wb = open_workbook(xlsx, "spec workbook")
     try:
         names = list(wb.sheetnames)
         for name in names:

@@ -196,8 +196,8 @@ def define(ctx: click.Context, study: Path, out: Path) -> None:
 def _define_from_metadata(ctx: click.Context, study: Path, out: Path) -> list[Path]:
     """define.xml from define-generator metadata alone (a P21 workbook without mapping
     columns, or the metadata.yaml `spec import` made of one)."""
-    from cdisc_mapper.define.metadata import load_metadata
-    from cdisc_mapper.define.metadata_meta import write_define_from_metadata
+    from cdisc_mapper.define.describe_metadata import write_define_from_metadata
+    from cdisc_mapper.spec.metadata import load_metadata
     from cdisc_mapper.xlsx import is_workbook
     from cdisc_mapper.xlsx.p21 import read_define_workbook
 

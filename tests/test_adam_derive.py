@@ -30,10 +30,8 @@ from cdisc_mapper.adam.derive import (
     derive_score,
     derive_slope,
     derive_two_point_rate,
-    evaluate_where,
 )
 from cdisc_mapper.adam.derive._keys import group_codes, lexsort
-from cdisc_mapper.adam.spec import Where
 from cdisc_mapper.errors import DateParseError
 
 
@@ -334,18 +332,6 @@ def test_group_recode_and_conditions() -> None:
         missing="ONGOING",
     )
     assert list(rec) == ["COMPLETED", "DISCONTINUED", "ONGOING"]
-    frame = pd.DataFrame({"X": ["Y", "N", ""], "N": [1.0, 2.0, np.nan]})
-    w = Where.model_validate(
-        {"all": [{"variable": "X", "in": ["Y", "N"]}, {"variable": "N", "ge": 2}]}
-    )
-    assert list(evaluate_where(w, frame)) == [False, True, False]
-    assert list(evaluate_where(Where(variable="X", present=False), frame)) == [False, False, True]
-    assert list(evaluate_where(Where(variable="N", equals=1), frame)) == [True, False, False]
-
-
-def test_where_model_rejects_two_tests() -> None:
-    with pytest.raises(ValueError):
-        Where.model_validate({"variable": "X", "equals": "A", "in": ["B"]})
 
 
 def test_best_record_ties_first_by_order() -> None:

@@ -250,7 +250,7 @@ def test_consistency_check_finds_each_kind_of_mismatch(sdtm_copy, tmp_path):
 # --------------------------------------------------------------------------- units
 def test_codelist_terms_codes_extensions_and_decodes():
     from cdisc_mapper.define.codelists import CodelistBuilder
-    from cdisc_mapper.define.spec import DefineExtras, DefineSpec
+    from cdisc_mapper.spec.define import DefineExtras, DefineSpec
     from cdisc_mapper.standards import load_terminology
 
     ct = load_terminology()

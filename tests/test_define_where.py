@@ -1,6 +1,6 @@
 """Where-clause evaluation (Define-XML 2.1 def:WhereClauseDef / ODM RangeCheck), shared by
-the define.xml builder and its consistency check: checked against a plain-Python reading
-of each comparator."""
+the define.xml builder and its consistency check through the one condition evaluator:
+checked against a plain-Python reading of each comparator."""
 
 from __future__ import annotations
 
@@ -9,10 +9,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdisc_mapper.define.where import COMPARATORS, condition_mask
+from cdisc_mapper.condition import Records
+from cdisc_mapper.define.where import COMPARATORS, clause_mask
+from cdisc_mapper.errors import SpecError
+
+
+def condition_mask(column: pd.Series, comparator: str, values: list) -> np.ndarray:
+    return clause_mask(Records(pd.DataFrame({"X": column})), [("X", comparator, values)])
+
 
 _PY = {
     "EQ": lambda x, v: x == v[0],
@@ -37,6 +44,7 @@ def _expected(values: list, comparator: str, check: list, missing) -> list[bool]
     return out
 
 
+@settings(deadline=None)
 @given(
     st.lists(st.one_of(st.none(), st.integers(-5, 5).map(float)), max_size=30),
     st.sampled_from(COMPARATORS),
@@ -52,6 +60,7 @@ def test_numbers(values: list, comparator: str, check: list) -> None:
                                      lambda x: x is None or math.isnan(x))  # fmt: skip
 
 
+@settings(deadline=None)
 @given(
     st.lists(st.one_of(st.none(), st.sampled_from(["", "A", "B", "AB", "2024-01-05"])),
              max_size=30),
@@ -76,9 +85,13 @@ def test_text_is_compared_stripped_and_numbers_as_numbers() -> None:
 
 @pytest.mark.parametrize(
     ("comparator", "values", "message"),
-    [("LIKE", ["A"], "unsupported comparator"), ("GT", ["1", "2"], "GT takes one value"),
-     ("LT", ["x"], "a number column compared with")],
+    [("LIKE", ["A"], "unsupported comparator"), ("GT", ["1", "2"], "GT takes one value")],
 )  # fmt: skip
 def test_bad_conditions(comparator: str, values: list, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         condition_mask(pd.Series([1.0]), comparator, values)
+
+
+def test_a_number_column_compared_with_text_is_an_error() -> None:
+    with pytest.raises(SpecError, match="compares X as a number with 'x', which is not a number"):
+        condition_mask(pd.Series([1.0]), "LT", ["x"])

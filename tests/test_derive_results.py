@@ -16,8 +16,8 @@ from cdisc_mapper.derive import (
     normalise_unit,
     parse_numeric_result,
 )
-from cdisc_mapper.derive._common import format_number
 from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.textops import format_number
 
 # ------------------------------------------------------------------ parse_numeric_result
 

@@ -14,14 +14,14 @@ import pytest
 from lxml import etree
 from openpyxl import Workbook
 
-from cdisc_mapper.define.metadata import (
+from cdisc_mapper.define.describe_metadata import build_metadata_model, write_define_from_metadata
+from cdisc_mapper.define.schema import validate_define_schema
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.metadata import (
     DefineMetadata,
     dump_metadata,
     load_metadata,
 )
-from cdisc_mapper.define.metadata_meta import build_metadata_model, write_define_from_metadata
-from cdisc_mapper.define.schema import validate_define_schema
-from cdisc_mapper.errors import SpecError
 from cdisc_mapper.xlsx.p21 import import_define_workbook, read_define_workbook
 from cdisc_mapper.xpt import XptVariable, write_xpt
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 
-from cdisc_mapper.sdtm import registry
+from cdisc_mapper.sdtm import OPERATIONS
 from tests.conftest import REPO
 
 
 def test_every_operation_is_documented():
     text = (REPO / "README.md").read_text()
     documented = set(re.findall(r"`([a-z_]+)`", text))
-    missing = [name for name in registry.names() if name not in documented]
+    missing = [name for name in OPERATIONS.names() if name not in documented]
     assert not missing, f"operations missing from the README table: {missing}"
 
 

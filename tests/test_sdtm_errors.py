@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from cdisc_mapper.errors import MappingError, RawDataError, SpecError
+from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.sdtm.pipeline import run_sdtm
-from cdisc_mapper.spec.loader import load_study
 from tests.conftest import STUDY
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdisc_mapper.errors import SpecError
-from cdisc_mapper.spec.loader import load_study
+from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.spec.yamlio import load_spec_yaml
 from tests.conftest import STUDY
 

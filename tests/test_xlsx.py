@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from cdisc_mapper.adam.spec import load_adam_specs
-from cdisc_mapper.define.spec import load_define_extras
+from cdisc_mapper.adam import load_adam_specs
 from cdisc_mapper.errors import SpecError
-from cdisc_mapper.spec.loader import load_study
-from cdisc_mapper.xlsx import export_workbook, import_workbook
+from cdisc_mapper.sdtm import load_study
+from cdisc_mapper.spec.define import load_define_extras
+from cdisc_mapper.spec.yamlio import dump_yaml, load_yaml
+from cdisc_mapper.xlsx import export_workbook, import_workbook, spec_folder
 from cdisc_mapper.xlsx import layout as L
 
 STUDY = Path(__file__).resolve().parents[1] / "mappings" / "als_msc"
@@ -217,7 +218,7 @@ def test_yaml_keeps_strings_that_look_like_other_values() -> None:
     tricky = ["1e5", "01", "1_000", "Yes", "No", "on", "null", "~", "true", "1.0", "-1", ".5",
               "", " x ", "a: b", "#c", "=1+1", "multi\nline", "ünïcode", "0o7", "0x1F"]  # fmt: skip
     data = {"s": tricky, "n": [1, 1.5, -2, True, None]}
-    assert L.load_yaml(L.dump_yaml(data)) == data
+    assert load_yaml(dump_yaml(data)) == data
 
 
 def test_define_only_columns_may_be_left_out(exported: Path, tmp_path: Path) -> None:
@@ -241,7 +242,8 @@ def test_sdtm_from_the_exported_workbook_is_byte_identical(demo_raw, tmp_path):
     book = tmp_path / "spec.xlsx"
     export_workbook(STUDY, book)
     run_sdtm(STUDY, demo_raw, tmp_path / "folder")
-    run_sdtm(book, demo_raw, tmp_path / "book")
+    with spec_folder(book) as folder:
+        run_sdtm(folder, demo_raw, tmp_path / "book")
     names = sorted(p.name for p in (tmp_path / "folder" / "sdtm").glob("*.xpt"))
     assert len(names) >= 20
     for name in names:

@@ -11,8 +11,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from cdisc_mapper.adam.spec import load_adam_specs
+from cdisc_mapper.adam import load_adam_specs
 from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.yamlio import dump_yaml
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.adam_sheets import adam_content, read_adam
 from cdisc_mapper.xlsx.conventions_sheets import PREFIX
@@ -62,7 +63,7 @@ def _import(content: Content, tmp: Path) -> Path:
     for rel, data in docs.items():
         path = study / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(L.dump_yaml(data), encoding="utf-8")
+        path.write_text(dump_yaml(data), encoding="utf-8")
     return study
 
 

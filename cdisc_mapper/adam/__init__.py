@@ -12,10 +12,11 @@
 ``run_adam`` writes ``out_dir/adam/<dataset>.xpt`` (SAS XPORT v5, lower-case names) and the
 reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv`` and ``.md``).
 
-Layout: :mod:`.spec` (spec models and loader), :mod:`.derive` (pure derivations, each
-citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec names to derivations),
-:mod:`.engine` (build order, records, variables, metadata), :mod:`.summary` (reports),
-:mod:`.sdtm` and :mod:`.xptread` (reading SDTM).
+Layout: the specs are :mod:`cdisc_mapper.spec.adam` (models) and
+:mod:`cdisc_mapper.spec.adam_loader` (loading and checks); :mod:`.derive` (pure
+derivations, each citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec names to
+derivations), :mod:`.engine` (build order, records, variables, metadata), :mod:`.summary`
+(reports), :mod:`.sdtm` (reading SDTM).
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ import pandas as pd
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.engine import CLASSES, build_all, dataset_metadata, sdtm_needs
 from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, ValueLevel
+from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.adam.spec import AdamSpecs, load_adam_specs
 from cdisc_mapper.adam.summary import progression_summary, write_summary
+from cdisc_mapper.spec.adam_loader import AdamSpecs
+from cdisc_mapper.spec.adam_loader import load_adam_specs as _load_adam_specs
 from cdisc_mapper.xpt import XptVariable, write_xpt
 
 __all__ = [
@@ -45,6 +48,12 @@ __all__ = [
     "run_adam",
     "write_adam",
 ]
+
+
+def load_adam_specs(study_dir: Path) -> AdamSpecs:
+    """Load and check a study's ADaM specs (``<study>/adam/*.yaml``) against the ADaM
+    derivations and record builders; every problem is a SpecError at the spec line."""
+    return _load_adam_specs(Path(study_dir), DERIVATIONS, RECORD_BUILDERS)
 
 
 def adam_metadata(study_dir: Path | AdamSpecs) -> dict[str, AdamDataset]:

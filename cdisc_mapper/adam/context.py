@@ -9,17 +9,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.adam.common import BuildState, is_adam
 from cdisc_mapper.adam.derive import (
     Window,
     derive_nth_date,
     derive_numeric_date,
     derive_period_dates,
-    evaluate_where,
 )
 from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.adam.spec import AdamSpecs, Conventions
+from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.spec.adam import Conventions
+from cdisc_mapper.spec.adam_loader import AdamSpecs
+from cdisc_mapper.spec.base import is_adam
+from cdisc_mapper.spec.operations import ColumnMeta
+
+
+@dataclass
+class BuildState:
+    """The column metadata and caches collected while one dataset is built."""
+
+    columns: dict[str, ColumnMeta] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,7 +91,7 @@ class BuildContext:
         source: str,
         variable: str,
         *,
-        where: Any = None,
+        where: Condition | None = None,
         select: str = "only",
         order_by: str | None = None,
     ) -> pd.Series:
@@ -92,7 +102,7 @@ class BuildContext:
             needed += sorted(where.variables())
         frame = self.table(source, needed)
         if where is not None:
-            frame = frame[evaluate_where(where, frame).to_numpy()]
+            frame = frame[evaluate(where, frame).to_numpy()]
         if select == "only":
             dup = frame["USUBJID"].duplicated()
             if dup.any():
@@ -153,7 +163,7 @@ class BuildContext:
             needed = ["USUBJID", ev.variable] + (sorted(ev.where.variables()) if ev.where else [])
             frame = self.sdtm.frame(ev.domain, needed)
             if ev.where is not None:
-                frame = frame[evaluate_where(ev.where, frame).to_numpy()]
+                frame = frame[evaluate(ev.where, frame).to_numpy()]
             dates = derive_numeric_date(frame[ev.variable])
             nth = derive_nth_date(frame["USUBJID"], dates, occurrence)  # type: ignore[arg-type]
             self.state.cache[key] = nth.reindex(self.subjects)

@@ -14,23 +14,20 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.context import BuildContext, BuildState
 from cdisc_mapper.adam.derive._keys import lexsort, sort_keys
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable, ValueLevel
-from cdisc_mapper.adam.ops import (
-    COLUMN_OPS,
-    RECORD_OPS,
-    BuildState,
-    ColumnMeta,
+from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.spec.adam_loader import (
+    AdamSpecs,
     copied_from,
-    is_adam,
     record_columns,
-    split_source,
     stage_of,
     variable_order,
 )
-from cdisc_mapper.adam.spec import AdamSpecs
-from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.spec.base import is_adam, split_source
+from cdisc_mapper.spec.operations import ColumnMeta
 from cdisc_mapper.standards import load_adamig, load_sdtmig
 
 CLASSES = {
@@ -87,7 +84,7 @@ def _adsl_vars_used(specs: AdamSpecs, name: str) -> set[str]:
     for var in ds.variables:
         args = specs.op_args[(name, var)]
         used |= {v for d, v in args.lookups() if d == "ADSL"}
-        used |= {r for r in args.refs() if r not in own}
+        used |= {r for r in args.inputs() if r not in own}
     for i in range(len(ds.records)):
         used |= {v for d, v in specs.record_args[(name, i)].lookups() if d == "ADSL"}
     return used
@@ -158,7 +155,7 @@ def build_records(ctx: BuildContext, name: str) -> pd.DataFrame:
     ds = specs.datasets[name]
     frame: pd.DataFrame | None = None
     for i, step in enumerate(ds.records):
-        op = RECORD_OPS[step.op]
+        op = RECORD_BUILDERS.require(step.op)
         args = specs.record_args[(name, i)]
         frame = op.fn(frame, args, ctx)
         for col, meta in op.columns(args).items():
@@ -187,7 +184,7 @@ def derive_variables(
     ctx.state.cache["__frame"] = frame
     for var in variables:
         vspec = ds.variables[var]
-        op = COLUMN_OPS[vspec.derive]
+        op = DERIVATIONS.require(vspec.derive)
         args = specs.op_args[(name, var)]
         ctx.state.cache["__variable"] = var
         try:
@@ -234,7 +231,7 @@ def variable_metadata(
     out: list[AdamVariable] = []
     for var, vspec in ds.variables.items():
         args = specs.op_args[(name, var)]
-        op = COLUMN_OPS[vspec.derive]
+        op = DERIVATIONS.require(vspec.derive)
         if vspec.derive == "keep":
             meta = ctx.state.columns.get(args.column or var, ColumnMeta())
         else:
@@ -369,7 +366,9 @@ def static_columns(specs: AdamSpecs, name: str) -> dict[str, ColumnMeta]:
     out: dict[str, ColumnMeta] = {}
     ds = specs.datasets[name]
     for i, step in enumerate(ds.records):
-        for col, meta in RECORD_OPS[step.op].columns(specs.record_args[(name, i)]).items():
+        for col, meta in (
+            RECORD_BUILDERS.require(step.op).columns(specs.record_args[(name, i)]).items()
+        ):
             out[col] = _merge_meta(out.get(col), meta)
     return out
 

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cdisc_mapper.adam.derive import evaluate_where
-from cdisc_mapper.adam.spec import ProgressionSummarySpec
-from cdisc_mapper.derive._common import format_number
+from cdisc_mapper.condition import evaluate
+from cdisc_mapper.spec.adam import ProgressionSummarySpec
+from cdisc_mapper.textops import format_number
 
 COLUMNS = [
     "paramcd",
@@ -79,7 +79,7 @@ def progression_summary(frame: pd.DataFrame, spec: ProgressionSummarySpec) -> pd
         par = pop[pop["PARAMCD"].eq(paramcd)]
         label = par["PARAM"].iloc[0] if len(par) else paramcd
         for row in spec.rows:
-            sub = par[evaluate_where(row.where, par).to_numpy()]
+            sub = par[evaluate(row.where, par).to_numpy()]
             flag = sub[spec.responder_flag].astype(str)
             evaluable = int(flag.isin(["Y", "N"]).sum())
             responders = int(flag.eq("Y").sum())

@@ -11,7 +11,7 @@
     check_define_consistency(Path("out/sdtm/define.xml"), Path("out/sdtm"))  # findings
 
 Layout (the data flow): :mod:`.spec` (optional ``define.yaml`` facts: documents, named
-methods, dictionary versions), :mod:`.sdtm_meta` / :mod:`.adam_meta` (per dataset and
+methods, dictionary versions), :mod:`.describe_sdtm` / :mod:`.describe_adam` (per dataset and
 variable: origin, derivation, comment, code list, value-level metadata, from the specs),
 :mod:`.assemble` with :mod:`.codelists` and :mod:`.datatypes` (what the data decide: types,
 lengths, used terms) into the :mod:`.model`, :mod:`.writer` (odmlib, Define-XML 2.1),

@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.codelists import CodelistBuilder
 from cdisc_mapper.define.datatypes import as_text
-from cdisc_mapper.define.describe import method_type
+from cdisc_mapper.define.describe_common import method_type
 from cdisc_mapper.define.info import (
     CodelistRef,
     CommentInfo,
@@ -38,17 +39,19 @@ from cdisc_mapper.define.model import (
     WhereClause,
     oid_part,
 )
-from cdisc_mapper.define.spec import DefineExtras
-from cdisc_mapper.define.where import clause_oid_part, condition_mask, is_numeric
+from cdisc_mapper.define.where import clause_mask, clause_oid_part
+from cdisc_mapper.spec.define import DefineExtras
 from cdisc_mapper.xpt import XptVariable, parse_format
 from cdisc_mapper.xpt.model import temporal_kind
 
 
 class _Texts:
-    """``as_text`` of a frame's columns, computed on first use."""
+    """``as_text`` of a frame's columns, computed on first use, and the frame as the
+    where clauses see it."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
+        self.records = Records(frame)
         self._cache: dict[str, pd.Series] = {}
 
     def __getitem__(self, column: str) -> pd.Series:
@@ -101,12 +104,7 @@ def _same_number(text: str, number: float) -> bool:
 
 def _mask(texts: _Texts, where: tuple[tuple[str, str, tuple[str, ...]], ...]) -> np.ndarray:
     """The records every condition of ``where`` selects (:mod:`.where`)."""
-    mask = np.ones(len(texts.frame), dtype=bool)
-    for variable, comparator, values in where:
-        column = texts.frame[variable]
-        text = None if is_numeric(column) else texts[variable]
-        mask &= condition_mask(column, comparator, values, text)
-    return mask
+    return clause_mask(texts.records, where)
 
 
 class Assembler:

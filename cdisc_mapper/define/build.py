@@ -18,8 +18,8 @@ import pandas as pd
 from cdisc_mapper.define.assemble import Assembler
 from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef, oid_part
-from cdisc_mapper.define.spec import DefineExtras, Which
 from cdisc_mapper.errors import CdiscMapperError, Location
+from cdisc_mapper.spec.define import DefineExtras, Which
 from cdisc_mapper.xpt import XptMetadata, read_xpt
 
 FALLBACK_DATETIME = datetime(2000, 1, 1)

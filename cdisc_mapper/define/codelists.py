@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdisc_mapper.define.model import CodeListDef, StandardDef, Term, oid_part
-from cdisc_mapper.define.spec import DefineExtras
+from cdisc_mapper.spec.define import DefineExtras
 
 #: Define-XML def:Standard PublishingSet of each terminology source.
 PUBLISHING_SETS = {"sdtm": "SDTM", "adam": "ADaM", "define-xml": "DEFINE-XML"}

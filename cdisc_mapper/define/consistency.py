@@ -37,9 +37,10 @@ from typing import Literal
 
 import pandas as pd
 
+from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.reader import DefineDocument, Item, ItemRef, WhereClause, read_define
-from cdisc_mapper.define.where import condition_mask
+from cdisc_mapper.define.where import clause_mask
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.xpt import XptMetadata, read_xpt
 
@@ -106,19 +107,21 @@ def _extensible(nci_code: str | None) -> bool | None:
 def _where_mask(
     doc: DefineDocument, clause: WhereClause, frame: pd.DataFrame
 ) -> tuple[pd.Series | None, str]:
-    mask = pd.Series(True, index=frame.index)
+    checks = []
     for rc in clause.checks:
         item = doc.items.get(rc.item_oid)
         if item is None:
             return None, f"where clause {clause.oid} tests undefined item {rc.item_oid}"
         if item.name not in frame.columns:
             return None, f"where clause {clause.oid} tests {item.name}, not in the dataset"
-        try:
-            hit = condition_mask(frame[item.name], rc.comparator, list(rc.values))
-        except ValueError as exc:
-            return None, f"where clause {clause.oid}: {exc}"
-        mask &= hit
-    return mask, ""
+        checks.append((item.name, rc.comparator, list(rc.values)))
+    try:
+        hit = clause_mask(Records(frame), checks)
+    except CdiscMapperError as exc:
+        return None, f"where clause {clause.oid}: {exc.message}"
+    except ValueError as exc:
+        return None, f"where clause {clause.oid}: {exc}"
+    return pd.Series(hit, index=frame.index), ""
 
 
 class _Checker:

@@ -1,6 +1,6 @@
 """What a standard-specific builder tells the assembler about each dataset and variable.
 
-:mod:`.sdtm_meta` (from the SDTM mapping specs) and :mod:`.adam_meta` (from the ADaM
+:mod:`.describe_sdtm` (from the SDTM mapping specs) and :mod:`.describe_adam` (from the ADaM
 package's metadata) describe datasets with these records; :mod:`.assemble` turns them,
 together with the data, into the :class:`~cdisc_mapper.define.model.DefineModel`. Data
 types, lengths and the terms of code lists are never given here: they come from the

@@ -1,6 +1,6 @@
 """The intermediate metadata model: what one define.xml says, before any XML.
 
-Builders (:mod:`.sdtm_meta`, :mod:`.adam_meta`) fill a :class:`DefineModel` from the specs
+Builders (:mod:`.describe_sdtm`, :mod:`.describe_adam`) fill a :class:`DefineModel` from the specs
 and the written datasets; :mod:`.writer` turns it into Define-XML 2.1. Every OID is made
 here, from names only (``IT.DM.SEX``, ``CL.SEX``, ``MT.AE.AESTDY``), so reruns give the
 same document. Lists are kept in a meaningful order (datasets by name, variables in file

@@ -7,14 +7,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from cdisc_mapper.adam import build_adam, load_adam_specs
+from cdisc_mapper.define import describe_adam, describe_sdtm
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
 from cdisc_mapper.define.html import render_html
 from cdisc_mapper.define.model import DefineModel, StandardDef
 from cdisc_mapper.define.schema import validate_define_schema
-from cdisc_mapper.define.spec import load_define_extras
 from cdisc_mapper.define.stated_vlm import StatedLevels
 from cdisc_mapper.define.writer import write_model
 from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.sdtm import load_study
+from cdisc_mapper.spec.define import load_define_extras
+from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
 
 DEFINE_FILE = "define.xml"
 
@@ -29,10 +33,6 @@ class DefineSchemaError(CdiscMapperError):
 
 def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list[str]]:
     """The SDTM DefineModel and warnings (nothing is written)."""
-    from cdisc_mapper.define.sdtm_meta import SdtmDescriber, dataset_order
-    from cdisc_mapper.spec.loader import load_study
-    from cdisc_mapper.standards import load_sdtmig, load_terminology
-
     bundle = load_study(Path(study_dir))
     extras = load_define_extras(Path(study_dir))
     terminology = load_terminology()
@@ -40,7 +40,7 @@ def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list
     ig = StandardDef(
         oid=f"STD.SDTMIG.{standard.version}", name="SDTMIG", type="IG", version=standard.version
     )
-    describer = SdtmDescriber(bundle, extras, terminology, standard, None)
+    describer = describe_sdtm.SdtmDescriber(bundle, extras, terminology, standard, None)
     describer.check_references()
     datasets = read_datasets(Path(sdtm_dir))
     model = new_model("sdtm", bundle.study, extras, ig, [m for _, _, m in datasets])
@@ -48,7 +48,7 @@ def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list
     infos = [describer.dataset(path, frame, meta) for path, frame, meta in datasets]
     stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
     notes = stated.apply(infos)
-    return model, notes + assemble(model, extras, infos, dataset_order)
+    return model, notes + assemble(model, extras, infos, describe_sdtm.dataset_order)
 
 
 def build_adam_model(
@@ -58,23 +58,14 @@ def build_adam_model(
     source, value level) is the ADaM package's: ``adam_result`` when the caller has just
     built the datasets, else rebuilt from ``sdtm_dir``; the datasets described are the
     files of ``adam_dir``."""
-    try:
-        from cdisc_mapper.adam import build_adam, load_adam_specs
-    except ImportError as exc:
-        raise DefineInputError(
-            f"the ADaM define needs the ADaM package, which cannot be imported ({exc})",
-            where=str(adam_dir),
-        ) from None
-    from cdisc_mapper.define.adam_meta import AdamDescriber, dataset_order
-    from cdisc_mapper.spec.loader import load_study
-    from cdisc_mapper.standards import load_adamig, load_terminology
-
     study = load_study(Path(study_dir)).study
     specs = load_adam_specs(Path(study_dir))
     extras = load_define_extras(Path(study_dir))
     terminology = load_terminology()
     adamig = load_adamig()
-    describer = AdamDescriber(specs, dict(study.comments), extras, terminology, adamig)
+    describer = describe_adam.AdamDescriber(
+        specs, dict(study.comments), extras, terminology, adamig
+    )
     describer.check_references()
     datasets = read_datasets(Path(adam_dir))
     result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir))
@@ -94,7 +85,7 @@ def build_adam_model(
             )
         infos.append(describer.dataset(ds, path, frame, meta))
     notes = StatedLevels(extras, describer.comments, terminology, "adam").apply(infos)
-    return model, notes + assemble(model, extras, infos, dataset_order)
+    return model, notes + assemble(model, extras, infos, describe_adam.dataset_order)
 
 
 def _has_datasets(folder: Path) -> bool:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from cdisc_mapper.define.info import CodelistRef, CommentInfo, MethodInfo
-from cdisc_mapper.define.spec import COMMENT_ID, METHOD_ID, DefineExtras
+from cdisc_mapper.define.model import DocRef
 from cdisc_mapper.errors import Location, SpecError
+from cdisc_mapper.spec.define import COMMENT_ID, METHOD_ID, DefineExtras
 
 CODELIST_HINT = "check the short name or NCI code (specs/ct, specs/sponsor/codelists.yaml)"
 
@@ -66,4 +67,35 @@ def method_ref(
     text = " ".join(text.split())
     if not METHOD_ID.match(text):
         return MethodInfo(description=text)
-    return extras.require_method(text, where, what)
+    return require_method(extras, text, where, what)
+
+
+def method_info(extras: DefineExtras, method_id: str) -> MethodInfo | None:
+    """The define.yaml method ``M-<ID>`` as define.xml describes it (None: not defined)."""
+    method = extras.spec.methods.get(method_id)
+    if method is None:
+        return None
+    expression = method.expression
+    return MethodInfo(
+        description=method.description,
+        oid=f"MT.{method_id}",
+        name=method.name or method_id,
+        type=method.type,
+        document=DocRef(f"LF.{method.document}", method.pages) if method.document else None,
+        expression=(expression.context, expression.code) if expression else None,
+    )
+
+
+def require_method(
+    extras: DefineExtras, method_id: str, where: Location | str, what: str = ""
+) -> MethodInfo:
+    """:func:`method_info`, or a SpecError at ``where`` naming the defined methods."""
+    method = method_info(extras, method_id)
+    if method is None:
+        known = ", ".join(sorted(extras.spec.methods)) or "none"
+        raise SpecError(
+            f"{what}method {method_id} is not defined (define.yaml methods: {known})",
+            where=where,
+            hint="add it to define.yaml methods:, or write the derivation as text",
+        )
+    return method

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cdisc_mapper.condition import range_checks
 from cdisc_mapper.define.assemble import _mask, _Texts
 from cdisc_mapper.define.info import (
     CodelistRef,
@@ -22,8 +23,8 @@ from cdisc_mapper.define.info import (
 )
 from cdisc_mapper.define.model import Origin
 from cdisc_mapper.define.refs import codelist_ref, comment_ref, method_ref
-from cdisc_mapper.define.spec import DefineExtras, ValueLevelSpec
 from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.define import DefineExtras, ValueLevelSpec
 
 _ORIGIN_SOURCE = {
     "Collected": "Investigator",
@@ -79,7 +80,7 @@ class StatedLevels:
 
     def level(self, key: str, i: int, spec: ValueLevelSpec) -> ValueLevelInfo:
         return ValueLevelInfo(
-            where=tuple((c.variable, c.comparator, tuple(c.values)) for c in spec.where),
+            where=range_checks(spec.condition) or (),
             origin=level_origin(spec),
             method=self._method(key, i, spec.method) if spec.method else None,
             codelist=self._codelist(key, i, spec.codelist) if spec.codelist else None,
@@ -115,11 +116,11 @@ class StatedLevels:
             texts = _Texts(info.frame)
             stated = []
             for i, spec in enumerate(levels):
-                for j, cond in enumerate(spec.where):
-                    if cond.variable not in info.frame.columns:
+                for j, (variable_tested, _, _) in enumerate(range_checks(spec.condition) or ()):
+                    if variable_tested not in info.frame.columns:
                         raise SpecError(
                             f"value_level: {key} entry {i + 1}: the where clause tests "
-                            f"{cond.variable}, which is not a variable of {dataset}",
+                            f"{variable_tested}, which is not a variable of {dataset}",
                             where=self._where(key, i, "where", j, "variable"),
                         )
                 level = self.level(key, i, spec)

@@ -21,10 +21,10 @@ from cdisc_mapper.define.assemble import as_text, pair_decodes
 from cdisc_mapper.define.info import CodelistRef, MethodInfo, ValueLevelInfo, VarInfo
 from cdisc_mapper.define.model import Origin
 from cdisc_mapper.sdtm.sources import MELT_UNIT, MELT_VALUE
-from cdisc_mapper.spec.models import DomainSpec
+from cdisc_mapper.spec.sdtm import DomainSpec
 
 if TYPE_CHECKING:
-    from cdisc_mapper.define.sdtm_meta import SdtmDescriber
+    from cdisc_mapper.define.describe_sdtm import SdtmDescriber
 
 RESULT_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
 SUPP_QORIG = {"CRF": "Collected", "eDT": "Collected", "Derived": "Derived"}

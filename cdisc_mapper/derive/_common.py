@@ -1,4 +1,4 @@
-"""Shared helpers of the derivation library: text handling, error listing, number format.
+"""Shared helpers of the derivation library: text handling and error listing.
 
 Not part of the public API. Conventions used by every module of ``cdisc_mapper.derive``:
 
@@ -12,9 +12,7 @@ Not part of the public API. Conventions used by every module of ``cdisc_mapper.d
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Hashable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -100,30 +98,3 @@ def raise_for_rows(
     err.rows = rows  # type: ignore[attr-defined]
     err.values = vals  # type: ignore[attr-defined]
     raise err
-
-
-def format_number(x: float, decimals: int | None = None, significant: int = 12) -> str:
-    """Format a float as plain decimal text, without float noise and without exponent.
-
-    * ``decimals=None``: integers print without ``.0`` (``44``); other values are rounded
-      to ``significant`` significant digits, then trailing zeros dropped
-      (``6.200000000000001`` -> ``6.2``).
-    * ``decimals=d``: rounded half away from zero to ``d`` decimals and printed with
-      exactly ``d`` decimals (``36.65`` -> ``36.7``, ``60`` -> ``60.0`` for ``d=1``).
-
-    NaN and infinities give ``""``; ``-0`` prints as ``0``.
-    """
-    if x is None or not math.isfinite(x):
-        return ""
-    if x == int(x) and abs(x) < 2**53:
-        text = str(int(x))
-    else:
-        text = np.format_float_positional(
-            x, precision=significant, unique=True, fractional=False, trim="-"
-        )
-    if decimals is not None:
-        q = Decimal(text).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-        text = f"{q:f}"
-    if text.startswith("-") and Decimal(text) == 0:
-        text = text[1:]
-    return text

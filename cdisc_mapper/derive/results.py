@@ -18,12 +18,12 @@ import pandas as pd
 from cdisc_mapper.derive._common import (
     as_series,
     factorize_text,
-    format_number,
     raise_for_rows,
     take,
     text_series,
 )
 from cdisc_mapper.errors import MappingError, SpecError
+from cdisc_mapper.textops import format_number
 
 __all__ = ["derive_standard_result", "parse_numeric_result"]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.derive._common import format_number, raise_for_rows, text_series
+from cdisc_mapper.derive._common import raise_for_rows, text_series
 from cdisc_mapper.derive.dates import _dtc_parts
 from cdisc_mapper.derive.flags import require_columns
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.textops import format_number
 
 __all__ = ["derive_epoch", "derive_visitnum_unscheduled"]
 

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from cdisc_mapper.errors import Location, MappingError
-from cdisc_mapper.spec.models import StudySpec
+from cdisc_mapper.spec.study import StudySpec
+from cdisc_mapper.textops import map_unique
 
 SRC = "_SRC"  # raw form a record came from
 ROW = "_ROW"  # row number in that form's file
@@ -60,6 +61,4 @@ def _num_text(x: object) -> str:
 
 def as_text(series: pd.Series) -> pd.Series:
     """Values as text: blanks for missing, numbers without a spurious ``.0``."""
-    from cdisc_mapper.textops import map_unique
-
     return map_unique(series, lambda u: u.map(_num_text))

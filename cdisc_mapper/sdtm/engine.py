@@ -13,13 +13,12 @@ import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.raw import RawForm, read_form
-from cdisc_mapper.sdtm import ops_basic, ops_timing  # noqa: F401  (register operations)
 from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
-from cdisc_mapper.sdtm.registry import operation
+from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import SourceResult, map_source
 from cdisc_mapper.sdtm.subject_design import build_se, build_sv
 from cdisc_mapper.sdtm.visits import build_calendar, visit_entries
-from cdisc_mapper.spec.loader import StudyBundle
+from cdisc_mapper.spec.sdtm_loader import StudyBundle
 
 Progress = Callable[[str], None]
 
@@ -160,13 +159,10 @@ class _Engine:
         return all(d in self.frames and v in self.frames[d].columns for d, v in needs)
 
     def _missing(self, code: str, name: str, se_ready: bool) -> set[str]:
-        var = self.bundle.domains[code].variables[name]
-        op = operation(var.op)
-        assert op is not None
         args = self.bundle.op_args[(code, None, name)]
         frame = self.frames[code]
         missing = {v for v in args.inputs() if v not in frame.columns}
-        for dom, v in args.external():
+        for dom, v in args.lookups():
             if dom == "SE":
                 if not se_ready:
                     missing.add("SE")
@@ -181,21 +177,20 @@ class _Engine:
     def _ready(self, code: str, name: str, pending: list[str], se_ready: bool) -> bool:
         if self._missing(code, name, se_ready):
             return False
-        op = operation(self.bundle.domains[code].variables[name].op)
-        assert op is not None
+        op = OPERATIONS.require(self.bundle.domains[code].variables[name].op)
         if op.needs_all:
             others = [n for n in pending if n != name]
             return all(
-                operation(self.bundle.domains[code].variables[n].op).needs_all for n in others
-            )  # type: ignore[union-attr]
+                OPERATIONS.require(self.bundle.domains[code].variables[n].op).needs_all
+                for n in others
+            )
         return True
 
     def _compute(self, code: str, name: str) -> None:
         var = self.bundle.domains[code].variables[name]
-        op = operation(var.op)
-        assert op is not None
+        op = OPERATIONS.require(var.op)
         args = self.bundle.op_args[(code, None, name)]
-        if ("*", "CALENDAR") in args.external() and self.calendar is None:
+        if ("*", "CALENDAR") in args.lookups() and self.calendar is None:
             self.calendar = build_calendar(self._calendar_entries(), self.study)
         ctx = self.make_ctx(code, name, raw=None, loc=("variables", name))
         frame = self.frames[code]

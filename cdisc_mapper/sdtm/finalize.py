@@ -11,8 +11,8 @@ import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.sdtm.context import as_text
-from cdisc_mapper.spec.loader import StudyBundle
-from cdisc_mapper.spec.models import DomainSpec, VariableSpec
+from cdisc_mapper.spec.sdtm import DomainSpec, VariableSpec
+from cdisc_mapper.spec.sdtm_loader import StudyBundle
 
 #: Key variables of the domains built from the study spec (SDTMIG 3.4 chapter 7, 5.3).
 DESIGN_KEYS: dict[str, list[str]] = {

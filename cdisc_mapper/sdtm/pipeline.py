@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.sdtm.engine import SdtmRun, run_mapping
 from cdisc_mapper.sdtm.finalize import (
     DESIGN_KEYS,
@@ -18,7 +19,7 @@ from cdisc_mapper.sdtm.finalize import (
     finalize,
 )
 from cdisc_mapper.sdtm.trial_design import build_trial_design
-from cdisc_mapper.spec.loader import StudyBundle, load_study
+from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 from cdisc_mapper.xpt import XptVariable, write_xpt
 

@@ -3,17 +3,19 @@ source-level operations. Every raw row is either mapped or excluded with a reaso
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 
 import pandas as pd
+from pydantic import BaseModel
 
+from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.raw import RawForm
-from cdisc_mapper.sdtm.conditions import evaluate
 from cdisc_mapper.sdtm.context import ROW, SRC
-from cdisc_mapper.sdtm.registry import operation
-from cdisc_mapper.spec.loader import StudyBundle
-from cdisc_mapper.spec.models import Condition, DomainSpec, SourceSpec
+from cdisc_mapper.sdtm.registry import OPERATIONS
+from cdisc_mapper.spec.sdtm import DomainSpec, SourceSpec
+from cdisc_mapper.spec.sdtm_loader import StudyBundle
 
 MELT_TEST, MELT_VALUE, MELT_UNIT = "_TEST", "_VALUE", "_UNIT"
 
@@ -40,14 +42,14 @@ def referenced_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -> s
     if subj.site_column and (subj.registry_form is None or subj.registry_form == src.form):
         cols.add(subj.site_column)
     for excl in src.exclude:
-        cols |= _cond_cols(excl.where)
+        cols |= excl.where.variables()
     if src.melt:
         for item in src.melt.items:
             cols.add(item.value)
             if item.unit_column:
                 cols.add(item.unit_column)
         if src.melt.keep_empty_when:
-            cols |= _cond_cols(src.melt.keep_empty_when)
+            cols |= src.melt.keep_empty_when.variables()
     for name in src.variables:
         cols |= _model_columns(bundle.op_args[(domain.domain, index, name)])
     return {c for c in cols if not c.startswith("_")}
@@ -56,13 +58,9 @@ def referenced_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -> s
 def _model_columns(model: object) -> set[str]:
     """Raw columns an operation's arguments name: ``column``/``time_column`` fields,
     conditions (at any depth) and template fields."""
-    import string
-
-    from pydantic import BaseModel
-
     out: set[str] = set()
     if isinstance(model, Condition):
-        return _cond_cols(model)
+        return model.variables()
     if isinstance(model, list | tuple):
         for item in model:
             out |= _model_columns(item)
@@ -77,13 +75,6 @@ def _model_columns(model: object) -> set[str]:
             out |= {f for _, f, _, _ in string.Formatter().parse(value) if f}
         elif isinstance(value, BaseModel | list | tuple):
             out |= _model_columns(value)
-    return out
-
-
-def _cond_cols(cond: Condition) -> set[str]:
-    out = {cond.column} if cond.column else set()
-    for sub in (cond.all or []) + (cond.any or []) + ([cond.not_] if cond.not_ else []):
-        out |= _cond_cols(sub)
     return out
 
 
@@ -160,8 +151,7 @@ def map_source(
             excluded["no item recorded on the form row"] = empty_rows
     out = pd.DataFrame(index=raw.index)
     for name, var in src.variables.items():
-        op = operation(var.op)
-        assert op is not None
+        op = OPERATIONS.require(var.op)
         args = bundle.op_args[(domain.domain, index, name)]
         ctx = make_ctx(domain.domain, name, raw=raw, loc=("sources", index, "variables", name))
         value = op.fn(out, args, ctx)

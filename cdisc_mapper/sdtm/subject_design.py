@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.condition import evaluate
 from cdisc_mapper.derive import dates as ddates
 from cdisc_mapper.derive import timing as dtiming
-from cdisc_mapper.sdtm.conditions import evaluate
-from cdisc_mapper.spec.loader import StudyBundle
-from cdisc_mapper.spec.models import StudySpec
+from cdisc_mapper.spec.sdtm_loader import StudyBundle
+from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.textops import map_unique
 
 SE_COLUMNS = [
@@ -29,6 +29,19 @@ SE_COLUMNS = [
     "SEENDY",
 ]
 
+
+#: What define.xml says of how SE and SV are derived.
+SUBJECT_DESIGN_METHODS = {
+    "SE": (
+        "One record per subject and element actually experienced (SDTMIG 3.4 section "
+        "5.3.1)."
+    ),
+    "SV": (
+        "One record per subject and visit that took place (SDTMIG 3.4 section 5.3.2): start "
+        "and end are the earliest and latest dates recorded for the visit in any domain. "
+        "Unscheduled visits carry SVUPDES."
+    ),
+}
 
 def _study_day(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame) -> pd.Series:
     ref = usubjid.map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("").astype(str)

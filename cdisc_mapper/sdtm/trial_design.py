@@ -9,8 +9,22 @@ import pandas as pd
 
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.sdtm import ctutil
-from cdisc_mapper.spec.models import StudySpec
+from cdisc_mapper.spec.study import StudySpec
 
+#: What define.xml says of how each trial design dataset is built (from study.yaml).
+TRIAL_DESIGN_METHODS = {
+    "TA": "TA: one record per planned element per arm (SDTMIG 3.4 section 7.2.1).",
+    "TE": "TE: one record per planned element (SDTMIG 3.4 section 7.3.2).",
+    "TV": (
+        "TV: one record per planned visit per arm (SDTMIG 3.4 section 7.3.1). ARMCD is "
+        "blank when the visit applies to every arm."
+    ),
+    "TI": "TI: one record per inclusion/exclusion criterion (SDTMIG 3.4 section 7.4.1).",
+    "TS": (
+        "TS: trial summary parameters (SDTMIG 3.4 section 7.6.1). TSPARM is the decode of "
+        "TSPARMCD from CDISC CT; TSSEQ numbers repeated parameters."
+    ),
+}
 
 def build_te(study: StudySpec) -> pd.DataFrame:
     """TE: one record per planned element (SDTMIG 3.4 section 7.3.2)."""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.sdtm.context import OpContext
-from cdisc_mapper.spec.models import StudySpec
+from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.textops import map_unique
 
 CAL_COLUMNS = ["USUBJID", "LABEL", "DATE"]

@@ -7,7 +7,8 @@ keep a map from each value's path (e.g. ``("variables", "VSTESTCD", "op")``) to 
 Scalars are resolved with YAML 1.2 core-schema rules (``true``/``false``, ``null``,
 decimal ints and floats); everything else stays a string, so ``Yes``, ``No``, ``ND``
 and ``01`` are read as the text a reviewer sees, not as booleans or octal numbers.
-Duplicate keys are an error.
+Duplicate keys are an error. :func:`dump_yaml` writes values back so that this reader
+reads them as the same values (strings that would read as something else are quoted).
 """
 
 from __future__ import annotations
@@ -149,3 +150,29 @@ def load_spec_yaml(path: Path) -> SpecDocument:
     lines: dict[Path_, int] = {}
     data = _build(node, (), lines, path)
     return SpecDocument(path, data, lines)
+
+
+class SpecDumper(yaml.SafeDumper):
+    """Quotes every string the spec reader (YAML 1.2 core) or YAML 1.1 would not read back
+    as that string."""
+
+
+for _tag, _regexp, _first in [
+    (tag, regexp, first)
+    for first, pairs in _CoreLoader.yaml_implicit_resolvers.items()
+    for tag, regexp in pairs
+]:
+    SpecDumper.add_implicit_resolver(_tag, _regexp, [_first])
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` as spec YAML text (key order kept, flow style for short collections)."""
+    return yaml.dump(
+        data, Dumper=SpecDumper, sort_keys=False, allow_unicode=True, width=100,
+        default_flow_style=None,
+    )  # fmt: skip
+
+
+def load_yaml(text: str) -> Any:
+    """Plain values from YAML text with the spec reader's scalar rules (no line marks)."""
+    return yaml.load(text, Loader=_CoreLoader)  # a SafeLoader subclass

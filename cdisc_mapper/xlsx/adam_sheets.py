@@ -40,18 +40,22 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from cdisc_mapper.adam.spec import (
-    _VARIABLE_META,
+from cdisc_mapper.adam import load_adam_specs
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.engine import dataset_metadata
+from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.spec.adam import (
     ADAM_FOLDER,
     CONVENTIONS_FILE,
-    NAME_PATTERN,
     REPORTS_FILE,
     DatasetSpec,
     ReportsSpec,
     VariableSpec,
-    _normalise_dataset,
-    load_adam_specs,
 )
+from cdisc_mapper.spec.adam_loader import VARIABLE_META, copied_from, normalise_dataset
+from cdisc_mapper.spec.base import NAME_PATTERN, is_adam
+from cdisc_mapper.spec.yamlio import dump_yaml
+from cdisc_mapper.standards import load_adamig, load_sdtmig
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx import reader as R  # a module (not names): reader may import this one
 from cdisc_mapper.xlsx.conventions_sheets import conventions_content, read_conventions
@@ -109,7 +113,7 @@ def _classes() -> dict[str, str]:
 
 def _dump(model: BaseModel) -> str:
     data = model.model_dump(by_alias=True, exclude_none=True, mode="json")
-    return L.dump_yaml(data).rstrip("\n")
+    return dump_yaml(data).rstrip("\n")
 
 
 def _data_type(name: str, derive: str, vtype: str | None, fmt: str | None) -> str:
@@ -132,11 +136,6 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
     Empty when the study has no ``adam/`` folder. Raises :class:`SpecError` when the specs
     do not load (:func:`load_adam_specs`).
     """
-    from cdisc_mapper.adam.context import BuildContext
-    from cdisc_mapper.adam.engine import dataset_metadata
-    from cdisc_mapper.adam.ops import copied_from, is_adam
-    from cdisc_mapper.standards import load_adamig, load_sdtmig
-
     study_dir = Path(study_dir)
     if not (study_dir / ADAM_FOLDER).is_dir():
         return {}
@@ -336,7 +335,6 @@ def _read_datasets(sheet: _Sheet) -> tuple[dict[str, dict[str, Any]], dict[str, 
 
 
 def _read_records(sheet: _Sheet | None, datasets: dict[str, dict[str, Any]]) -> None:
-    from cdisc_mapper.adam.ops import RECORD_OPS
 
     if sheet is None:
         return
@@ -352,11 +350,11 @@ def _read_records(sheet: _Sheet | None, datasets: dict[str, dict[str, Any]]) -> 
         op = R._str(row, "Operation")
         if op is None:
             raise sheet.error(f"{code}: a record step without an operation", r, "Operation")
-        if op not in RECORD_OPS:
+        if op not in RECORD_BUILDERS:
             raise sheet.error(f"{code}: unknown record builder {op!r}", r, "Operation",
-                              hint=_known(op, list(RECORD_OPS)))  # fmt: skip
+                              hint=_known(op, RECORD_BUILDERS.names()))  # fmt: skip
         args = _arguments(sheet, r, row, f"{code} {op}", {"op"})
-        _check_args(sheet, r, RECORD_OPS[op].args_model, args, f"{code}.{op}")
+        _check_args(sheet, r, RECORD_BUILDERS.require(op).args_model, args, f"{code}.{op}")
         ordered.append((order, r, code, {"op": op, **args}))
     for *_, code, step in sorted(ordered, key=lambda x: x[:2]):
         datasets[code]["records"].append(step)
@@ -434,7 +432,6 @@ def _read_label(
 def _read_variables(
     sheet: _Sheet, datasets: dict[str, dict[str, Any]], methods: dict[str, str]
 ) -> None:
-    from cdisc_mapper.adam.ops import COLUMN_OPS
 
     labels = _Labels(sheet)
     seen: dict[tuple[str, str], int] = {}
@@ -466,11 +463,11 @@ def _read_variables(
                 raise sheet.error(f"{what}: {column} is for SDTM variables only", r, column)
         order = _order(sheet, r, row, what)
         derive = R._str(row, "Operation") or "keep"
-        if derive not in COLUMN_OPS:
+        if derive not in DERIVATIONS:
             raise sheet.error(f"{what}: unknown derivation {derive!r}", r, "Operation",
-                              hint=_known(derive, list(COLUMN_OPS)))  # fmt: skip
-        args = _arguments(sheet, r, row, what, _VARIABLE_META | {"args"})
-        _check_args(sheet, r, COLUMN_OPS[derive].args_model, args, what)
+                              hint=_known(derive, DERIVATIONS.names()))  # fmt: skip
+        args = _arguments(sheet, r, row, what, VARIABLE_META | {"args"})
+        _check_args(sheet, r, DERIVATIONS.require(derive).args_model, args, what)
         meta: dict[str, Any] = {}
         structure = datasets[code].get("structure")
         if (label := _read_label(sheet, r, row, labels, structure, what)) is not None:
@@ -508,7 +505,7 @@ def read_adam(
     """The ADaM spec documents of a workbook, by path relative to the study folder:
     ``adam/conventions.yaml``, ``adam/<dataset>.yaml`` (lower case) and
     ``adam/reports.yaml``, each in the hand-written shape (arguments inline), ready for
-    :func:`layout.dump_yaml`. Empty when the workbook has no ADaM rows.
+    :func:`~cdisc_mapper.spec.yamlio.dump_yaml`. Empty when the workbook has no ADaM rows.
 
     ``sheets`` are the parsed Study, Datasets, Records (optional) and Variables sheets;
     ``methods`` maps Methods-sheet IDs to their descriptions. Only rows of ADaM datasets
@@ -534,7 +531,7 @@ def read_adam(
         )  # fmt: skip
     for code, data in datasets.items():
         try:
-            DatasetSpec.model_validate(_normalise_dataset(data))
+            DatasetSpec.model_validate(normalise_dataset(data))
         except ValidationError as exc:
             raise _dataset_error(ds_sheet, rows_of[code], exc, code) from None
     out: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from cdisc_mapper.adam.spec import Conventions, EventSpec, PeriodSpec, PhaseSpec, WindowSpec
+from cdisc_mapper.spec.adam import Conventions, EventSpec, PeriodSpec, PhaseSpec, WindowSpec
 from cdisc_mapper.xlsx.design_sheets import _decode, _encode, _text_only, columns
 
 if TYPE_CHECKING:

@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from cdisc_mapper.condition import Condition, range_checks
 from cdisc_mapper.define.model import oid_part
-from cdisc_mapper.define.spec import (
+from cdisc_mapper.define.where import clause_oid_part
+from cdisc_mapper.spec.define import (
     DEFINE_FILE,
     METHOD_ID,
     DefineSpec,
     ValueLevelSpec,
     load_define_extras,
 )
-from cdisc_mapper.define.where import clause_oid_part
+from cdisc_mapper.spec.yamlio import dump_yaml
 from cdisc_mapper.xlsx import layout as L
 
 if TYPE_CHECKING:
@@ -39,10 +41,9 @@ STUDY_ATTRIBUTES = {
 VALUE_SEPARATOR = ", "
 
 
-def where_id(dataset: str, conditions: list[Any]) -> str:
+def where_id(dataset: str, condition: Condition) -> str:
     """The WhereClauses ID of a clause (as define.xml names it: WC.DS.VAR.CMP.VALUES...)."""
-    where = [(c.variable, c.comparator, c.values) for c in conditions]
-    return f"WC.{oid_part(dataset)}.{clause_oid_part(where)}"
+    return f"WC.{oid_part(dataset)}.{clause_oid_part(range_checks(condition) or ())}"
 
 
 def define_content(study_dir: Path) -> dict[str, list[dict[str, Any]]]:
@@ -100,7 +101,7 @@ def define_content(study_dir: Path) -> dict[str, list[dict[str, Any]]]:
     for key, entries in spec.value_level.items():
         dataset, variable = key.split(".")
         for order, level in enumerate(entries, start=1):
-            wid = where_id(dataset, level.where)
+            wid = where_id(dataset, level.condition)
             predecessor = level.origin == "Predecessor"
             levels.append(
                 {
@@ -120,14 +121,14 @@ def define_content(study_dir: Path) -> dict[str, list[dict[str, Any]]]:
             if wid in seen:
                 continue
             seen.add(wid)
-            for cond in level.where:
+            for variable_tested, comparator, values in range_checks(level.condition) or ():
                 clauses.append(
                     {
                         "ID": wid,
                         "Dataset": dataset,
-                        "Variable": cond.variable,
-                        "Comparator": cond.comparator,
-                        "Value": VALUE_SEPARATOR.join(cond.values),
+                        "Variable": variable_tested,
+                        "Comparator": comparator,
+                        "Value": VALUE_SEPARATOR.join(values),
                     }
                 )
     return {
@@ -141,7 +142,7 @@ def define_content(study_dir: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def _yaml(value: Any) -> str:
-    return L.dump_yaml(value).rstrip("\n")
+    return dump_yaml(value).rstrip("\n")
 
 
 def read_define(

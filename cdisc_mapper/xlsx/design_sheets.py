@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from cdisc_mapper.spec.models import (
+from cdisc_mapper.spec.study import (
     ArmSpec,
     Criterion,
     ElementSpec,

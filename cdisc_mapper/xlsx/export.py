@@ -16,10 +16,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cdisc_mapper.adam.spec import ADAM_FOLDER
-from cdisc_mapper.define.spec import METHOD_ID
-from cdisc_mapper.spec.loader import load_study
-from cdisc_mapper.spec.models import DomainSpec, SourceSpec, StudySpec, VariableSpec
+from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.sdtm import OPERATIONS, load_study
+from cdisc_mapper.spec.adam import ADAM_FOLDER
+from cdisc_mapper.spec.define import METHOD_ID
+from cdisc_mapper.spec.sdtm import DomainSpec, SourceSpec, VariableSpec
+from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.define_sheets import define_content
@@ -210,15 +212,15 @@ def _write_sheet(ws: Worksheet, header: list[str], rows: list[dict[str, Any]]) -
 
 def _add_lists(wb: Workbook) -> dict[str, str]:
     """A hidden sheet of the enumerated values; returns list name -> range formula."""
-    from cdisc_mapper.adam.ops import COLUMN_OPS, RECORD_OPS
-    from cdisc_mapper.sdtm import registry
-
     lists = {
         "Origin": L.ORIGINS,
         "Data Type": L.DATA_TYPES,
         # SDTM mapping operations, then ADaM derivations (Variables rows of AD datasets)
-        "Operation": [*registry.names(), *(n for n in COLUMN_OPS if n not in registry.names())],
-        "Record Operation": list(RECORD_OPS),
+        "Operation": [
+            *OPERATIONS.names(),
+            *(op.name for op in DERIVATIONS if op.name not in OPERATIONS),
+        ],
+        "Record Operation": [op.name for op in RECORD_BUILDERS],
         "Type": ["Char", "Num"],
         "Supp QORIG": L.QORIGS,
         "YesNo": L.YES_NO,

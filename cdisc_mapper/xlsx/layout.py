@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
-from cdisc_mapper.spec.yamlio import _CoreLoader
 from cdisc_mapper.xlsx import conventions_sheets, design_sheets
 
 STUDY = "Study"
@@ -141,27 +138,3 @@ def args_json(args: dict[str, Any]) -> str:
     if not args:
         return ""
     return json.dumps(args, separators=(",", ":"), ensure_ascii=False)
-
-
-class SpecDumper(yaml.SafeDumper):
-    """Quotes every string the spec reader (YAML 1.2 core) or YAML 1.1 would not read back
-    as that string."""
-
-
-for _tag, _regexp, _first in [
-    (tag, regexp, first)
-    for first, pairs in _CoreLoader.yaml_implicit_resolvers.items()
-    for tag, regexp in pairs
-]:
-    SpecDumper.add_implicit_resolver(_tag, _regexp, [_first])
-
-
-def dump_yaml(data: Any) -> str:
-    return yaml.dump(
-        data, Dumper=SpecDumper, sort_keys=False, allow_unicode=True, width=100,
-        default_flow_style=None,
-    )  # fmt: skip
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_CoreLoader)  # a SafeLoader subclass

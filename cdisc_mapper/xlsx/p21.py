@@ -43,7 +43,8 @@ from typing import Any, get_args
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
-from cdisc_mapper.define.metadata import (
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.metadata import (
     METADATA_FILE,
     DatasetClass,
     DatasetSubClass,
@@ -53,7 +54,6 @@ from cdisc_mapper.define.metadata import (
     dump_metadata,
     reference_problems,
 )
-from cdisc_mapper.errors import SpecError
 from cdisc_mapper.xlsx.reader import _text
 
 #: difflib ratio from which an unknown sheet or column name counts as a misspelling.

@@ -13,16 +13,13 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
-from cdisc_mapper.define.spec import DEFINE_FILE, METHOD_ID
 from cdisc_mapper.errors import SpecError
-from cdisc_mapper.spec.loader import _normalise_domain
-from cdisc_mapper.spec.models import (
-    DomainSpec,
-    SourceSpec,
-    StudySpec,
-    UnscheduledSpec,
-    VariableSpec,
-)
+from cdisc_mapper.sdtm import OPERATIONS
+from cdisc_mapper.spec.define import DEFINE_FILE, METHOD_ID
+from cdisc_mapper.spec.sdtm import DomainSpec, SourceSpec, VariableSpec
+from cdisc_mapper.spec.sdtm_loader import normalise_domain
+from cdisc_mapper.spec.study import StudySpec, UnscheduledSpec
+from cdisc_mapper.spec.yamlio import dump_yaml, load_yaml
 from cdisc_mapper.standards import load_sdtmig
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.define_sheets import read_define
@@ -102,7 +99,7 @@ def _str(row: Row, column: str) -> str | None:
 
 def _parse(sheet: _Sheet, r: int, column: str, text: str, how: str) -> Any:
     try:
-        return json.loads(text) if how == "json" else L.load_yaml(text)
+        return json.loads(text) if how == "json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0]
         raise sheet.error(f"cannot read this {how.upper()} value: {first}", r, column) from None
@@ -232,15 +229,14 @@ def _split(text: str | None) -> list[str]:
 
 
 def _read_variable(sheet: _Sheet, r: int, row: Row, methods: dict[str, str]) -> dict[str, Any]:
-    from cdisc_mapper.sdtm import registry
 
     name = _str(row, "Variable")
     op = _str(row, "Operation")
     if op is None:
         raise sheet.error(f"{name}: no operation", r, "Operation")
-    operation = registry.operation(op)
+    operation = OPERATIONS.get(op)
     if operation is None:
-        close = difflib.get_close_matches(op, list(registry.names()), n=1)
+        close = difflib.get_close_matches(op, OPERATIONS.names(), n=1)
         raise sheet.error(
             f"{name}: unknown operation {op!r}", r, "Operation",
             hint=f"did you mean {close[0]!r}?" if close else "",
@@ -284,9 +280,8 @@ def _read_variable(sheet: _Sheet, r: int, row: Row, methods: dict[str, str]) -> 
 
 
 def _is_raw(op: str) -> bool:
-    from cdisc_mapper.sdtm import registry
 
-    operation = registry.operation(op)
+    operation = OPERATIONS.get(op)
     return bool(operation and operation.raw)
 
 
@@ -415,7 +410,7 @@ def _read_domains(sheets: dict[str, _Sheet]) -> dict[str, dict[str, Any]]:
         if not data["sources"]:
             del data["sources"]
         try:
-            DomainSpec.model_validate(_normalise_domain(data))
+            DomainSpec.model_validate(normalise_domain(data))
         except ValidationError as exc:
             columns = {"keys": "Key Variables", "label": "Description", "comment": "Comment",
                        "domain": "Dataset"}  # fmt: skip
@@ -483,7 +478,7 @@ def read_workbook(xlsx: Path, study_dir: Path) -> tuple[list[str], WorkbookLocat
     for rel, data in files.items():
         path = study_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(L.dump_yaml(data), encoding="utf-8")
+        path.write_text(dump_yaml(data), encoding="utf-8")
     return list(files), WorkbookLocator(xlsx, sheets)
 
 

@@ -23,7 +23,6 @@ from cdisc_mapper.adam.derive.flags import (
     derive_flag,
     derive_group,
     derive_recode,
-    evaluate_where,
 )
 from cdisc_mapper.adam.derive.periods import (
     derive_nth_date,
@@ -74,5 +73,4 @@ __all__ = [
     "derive_score",
     "derive_slope",
     "derive_two_point_rate",
-    "evaluate_where",
 ]

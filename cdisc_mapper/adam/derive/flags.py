@@ -1,4 +1,4 @@
-"""Conditions, flags, groupings, recodes and best-of-several derived records.
+"""Flags, groupings, recodes and best-of-several derived records.
 
 Rules implemented (ADaMIG v1.3):
 
@@ -14,21 +14,19 @@ Rules implemented (ADaMIG v1.3):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from cdisc_mapper.adam.derive._keys import group_codes, lexsort, sort_keys
-from cdisc_mapper.derive._common import format_number
-from cdisc_mapper.errors import SpecError
+from cdisc_mapper.textops import format_number
 
 __all__ = [
     "derive_best_record",
     "derive_flag",
     "derive_group",
     "derive_recode",
-    "evaluate_where",
 ]
 
 
@@ -41,73 +39,6 @@ def _text(values: pd.Series) -> pd.Series:
         )
     return values.fillna("").astype(str).str.strip()
 
-
-def _as_text(value: Any) -> str:
-    return format_number(float(value)) if isinstance(value, int | float) else str(value)
-
-
-def evaluate_where(where: Any, frame: pd.DataFrame) -> pd.Series:
-    """A boolean Series: where the spec condition (:class:`~cdisc_mapper.adam.spec.Where`)
-    holds on each row of ``frame``. Nothing is evaluated as code."""
-    if where.all is not None:
-        out = pd.Series(True, index=frame.index)
-        for sub in where.all:
-            out &= evaluate_where(sub, frame)
-        return out
-    if where.any is not None:
-        out = pd.Series(False, index=frame.index)
-        for sub in where.any:
-            out |= evaluate_where(sub, frame)
-        return out
-    if where.not_ is not None:
-        return ~evaluate_where(where.not_, frame)
-    name = where.variable
-    if name not in frame.columns:
-        known = ", ".join(c for c in frame.columns if not str(c).startswith("_"))
-        raise SpecError(
-            f"condition names variable {name!r}, which is not there; available: {known}"
-        )
-    col = frame[name]
-    for op in ("ge", "gt", "le", "lt"):
-        bound = getattr(where, op)
-        if bound is not None:
-            v = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
-            with np.errstate(invalid="ignore"):
-                res = {"ge": v >= bound, "gt": v > bound, "le": v <= bound, "lt": v < bound}[op]
-            return pd.Series(res, index=frame.index)
-    if where.present is not None:
-        if pd.api.types.is_numeric_dtype(col):
-            has = col.notna().to_numpy()
-        else:
-            codes, uniques = pd.factorize(col)
-            ok_u = np.array([str(u).strip() != "" for u in uniques], dtype=bool)
-            has = np.where(codes >= 0, np.append(ok_u, False)[codes], False)
-        return pd.Series(has if where.present else ~has, index=frame.index)
-    if where.equals is not None:
-        wanted, negate = [where.equals], False
-    elif where.not_equals is not None:
-        wanted, negate = [where.not_equals], True
-    elif where.in_ is not None:
-        wanted, negate = list(where.in_), False
-    elif where.not_in is not None:
-        wanted, negate = list(where.not_in), True
-    else:
-        raise SpecError("empty condition")
-    if pd.api.types.is_numeric_dtype(col):
-        nums = []
-        for w in wanted:
-            try:
-                nums.append(float(w))
-            except ValueError:
-                continue
-        hit = np.isin(col.to_numpy(dtype="float64"), np.array(nums, dtype="float64"))
-    else:
-        texts = {_as_text(w) for w in wanted}
-        codes, uniques = pd.factorize(col)
-        ok_u = np.array([str(u).strip() in texts for u in uniques], dtype=bool)
-        hit = np.where(codes >= 0, np.append(ok_u, False)[codes], "" in texts)
-    return pd.Series(~hit if negate else hit, index=frame.index)
-    raise SpecError("empty condition")
 
 
 def derive_flag(mask: pd.Series, *, false_value: Literal["N", ""] = "N") -> pd.Series:

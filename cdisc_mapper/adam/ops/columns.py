@@ -32,13 +32,15 @@ from cdisc_mapper.adam.derive import (
     derive_percent_improvement,
     derive_recode,
     derive_record_period,
-    evaluate_where,
 )
 from cdisc_mapper.adam.derive._keys import group_codes, lexsort, sort_keys
-from cdisc_mapper.adam.ops.base import ColumnMeta, OpArgs, column_op, split_source
-from cdisc_mapper.adam.spec import NAME_PATTERN, Where
+from cdisc_mapper.adam.ops.base import column_op
+from cdisc_mapper.condition import Condition, Records, evaluate
+from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.derive import derive_nrind
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.spec.base import NAME_PATTERN, split_source
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 
 def _ref(ctx: Any) -> str:
@@ -46,36 +48,32 @@ def _ref(ctx: Any) -> str:
     return ctx.specs.conventions.reference_date if ctx is not None else "TRTSDT"
 
 
-def _where_text(where: Where | None) -> str:
-    if where is None:
-        return ""
-    if where.all is not None:
-        return " and ".join(_where_text(w) for w in where.all)
-    if where.any is not None:
-        return "(" + " or ".join(_where_text(w) for w in where.any) + ")"
-    if where.not_ is not None:
-        return f"not ({_where_text(where.not_)})"
-    for op, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-        if getattr(where, op) is not None:
-            return f"{where.variable} {sym} {getattr(where, op):g}"
-    if where.present is not None:
-        return f"{where.variable} is {'present' if where.present else 'missing'}"
-    if where.equals is not None:
-        return f"{where.variable} = {where.equals!r}"
-    if where.not_equals is not None:
-        return f"{where.variable} != {where.not_equals!r}"
-    if where.in_ is not None:
-        return f"{where.variable} in ({', '.join(repr(v) for v in where.in_)})"
-    return f"{where.variable} not in ({', '.join(repr(v) for v in where.not_in or [])})"
+def _adsl_column(frame: pd.DataFrame, ctx: BuildContext, name: str) -> pd.Series | None:
+    """The ADSL variable ``name`` on the rows of ``frame`` (None when there is none)."""
+    if ctx.dataset != "ADSL" and "ADSL" in ctx.datasets and name in ctx.datasets["ADSL"].columns:
+        return ctx.to_rows(frame, ctx.adsl(name))
+    return None
 
 
 def _col(frame: pd.DataFrame, ctx: BuildContext, name: str) -> pd.Series:
     """A column of the frame, or (when absent) the ADSL variable of the row's subject."""
     if name in frame.columns:
         return frame[name]
-    if ctx.dataset != "ADSL" and "ADSL" in ctx.datasets and name in ctx.datasets["ADSL"].columns:
-        return ctx.to_rows(frame, ctx.adsl(name))
-    raise MappingError(f"{ctx.dataset}: variable {name} is needed but not derived yet")
+    found = _adsl_column(frame, ctx, name)
+    if found is None:
+        raise MappingError(f"{ctx.dataset}: variable {name} is needed but not derived yet")
+    return found
+
+
+def _records(frame: pd.DataFrame, ctx: BuildContext) -> Records:
+    """The frame as conditions see it: its columns, and ADSL variables on its rows."""
+    return Records(frame, fallback=lambda name: _adsl_column(frame, ctx, name))
+
+
+def _where_mask(
+    frame: pd.DataFrame, ctx: BuildContext, where: Condition | None
+) -> pd.Series | None:
+    return None if where is None else evaluate(where, _records(frame, ctx))
 
 
 # --------------------------------------------------------------------------- lookups
@@ -85,7 +83,7 @@ class Lookup(OpArgs):
     taken: the only one where ``where`` holds, or the first/last by ``order_by``."""
 
     source: str
-    where: Where | None = None
+    where: Condition | None = None
     select: Literal["only", "first", "last"] = "only"
     order_by: str | None = None
 
@@ -102,7 +100,7 @@ class Lookup(OpArgs):
             raise ValueError(f"select: {self.select} needs order_by")
         return self
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         dom, var = split_source(self.source)
         return {var} if dom is None else set()
 
@@ -121,7 +119,7 @@ class Lookup(OpArgs):
             return var
         text = f"{dom}.{var}"
         if self.where is not None:
-            text += f" where {_where_text(self.where)}"
+            text += f" where {describe_condition(self.where)}"
         if self.select != "only":
             text += f" ({self.select} by {self.order_by})"
         return text
@@ -187,9 +185,9 @@ def op_value(frame: pd.DataFrame, args: ValueArgs, ctx: BuildContext) -> pd.Seri
 
 class ConstantArgs(OpArgs):
     value: str | float
-    when: Where | None = None
+    when: Condition | None = None
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return self.when.variables() if self.when else set()
 
 
@@ -199,7 +197,7 @@ class ConstantArgs(OpArgs):
     lambda a, c: ColumnMeta(
         origin="Assigned",
         method=f"Set to {a.value!r}"
-        + (f" where {_where_text(a.when)}; null otherwise." if a.when else "."),
+        + (f" where {describe_condition(a.when)}; null otherwise." if a.when else "."),
         type="Num" if isinstance(a.value, int | float) else "Char",
     ),
 )
@@ -241,8 +239,8 @@ class DateArgs(Lookup):
     impute: ImputeSpec | None = None
     output: Literal["date", "flag"] = "date"
 
-    def refs(self) -> set[str]:
-        out = super().refs()
+    def inputs(self) -> set[str]:
+        out = super().inputs()
         if self.impute:
             out |= set(self.impute.not_before) | set(self.impute.not_after)
         return out
@@ -288,7 +286,7 @@ def op_date(frame: pd.DataFrame, args: DateArgs, ctx: BuildContext) -> pd.Series
 
 class CountArgs(OpArgs):
     source: str = Field(description="DOMAIN.VAR counted per subject where present")
-    where: Where | None = None
+    where: Condition | None = None
     distinct: bool = False
 
     def lookups(self) -> set[tuple[str, str]]:
@@ -305,7 +303,7 @@ class CountArgs(OpArgs):
         source=a.source,
         method=(
             f"Number of {'distinct ' if a.distinct else ''}{a.source} values per subject"
-            + (f" where {_where_text(a.where)}" if a.where else "")
+            + (f" where {describe_condition(a.where)}" if a.where else "")
             + "; 0 when none."
         ),
         type="Num",
@@ -317,7 +315,7 @@ def op_count(frame: pd.DataFrame, args: CountArgs, ctx: BuildContext) -> pd.Seri
     needed = ["USUBJID", var] + (sorted(args.where.variables()) if args.where else [])
     other = ctx.table(dom or "", needed)
     if args.where is not None:
-        other = other[evaluate_where(args.where, other).to_numpy()]
+        other = other[evaluate(args.where, other).to_numpy()]
     col = other[var]
     present = (
         col.notna() if pd.api.types.is_numeric_dtype(col) else col.astype(str).str.strip() != ""
@@ -332,7 +330,7 @@ class MonthsArgs(OpArgs):
     start: str
     end: str
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.start, self.end}
 
 
@@ -359,7 +357,7 @@ class DeclineRateArgs(OpArgs):
     start: str
     end: str
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.value, self.start, self.end}
 
 
@@ -398,7 +396,7 @@ class GroupArgs(OpArgs):
     groups: list[GroupItem] = Field(min_length=1)
     output: Literal["text", "number"] = "text"
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.source}
 
     def describe(self) -> str:
@@ -461,10 +459,10 @@ def op_recode(frame: pd.DataFrame, args: RecodeArgs, ctx: BuildContext) -> pd.Se
 
 
 class FlagArgs(OpArgs):
-    where: Where
+    where: Condition
     otherwise: Literal["N", ""] = "N"
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return set(self.where.variables())
 
 
@@ -472,25 +470,19 @@ class FlagArgs(OpArgs):
     "flag",
     FlagArgs,
     lambda a, c: ColumnMeta(
-        method=f"'Y' if {_where_text(a.where)}; "
+        method=f"'Y' if {describe_condition(a.where)}; "
         f"otherwise {repr(a.otherwise) if a.otherwise else 'null'}.",
         type="Char",
     ),
 )
 def op_flag(frame: pd.DataFrame, args: FlagArgs, ctx: BuildContext) -> pd.Series:
     """A Y/N (or Y/null) flag from a condition on this dataset's variables."""
-    missing = [v for v in args.where.variables() if v not in frame.columns]
-    work = frame
-    if missing:
-        work = frame.copy()
-        for v in missing:
-            work[v] = _col(frame, ctx, v)
-    return derive_flag(evaluate_where(args.where, work), false_value=args.otherwise)
+    return derive_flag(evaluate(args.where, _records(frame, ctx)), false_value=args.otherwise)
 
 
 class ExistsArgs(OpArgs):
     source: str
-    where: Where | None = None
+    where: Condition | None = None
     otherwise: Literal["N", ""] = "N"
 
     def lookups(self) -> set[tuple[str, str]]:
@@ -506,7 +498,7 @@ class ExistsArgs(OpArgs):
         source=a.source,
         method=(
             f"'Y' if the subject has a {split_source(a.source)[0]} record"
-            + (f" with {_where_text(a.where)}" if a.where else "")
+            + (f" with {describe_condition(a.where)}" if a.where else "")
             + f"; otherwise {repr(a.otherwise) if a.otherwise else 'null'}."
         ),
         type="Char",
@@ -518,7 +510,7 @@ def op_exists(frame: pd.DataFrame, args: ExistsArgs, ctx: BuildContext) -> pd.Se
     needed = ["USUBJID", var] + (sorted(args.where.variables()) if args.where else [])
     other = ctx.table(dom or "", needed)
     if args.where is not None:
-        other = other[evaluate_where(args.where, other).to_numpy()]
+        other = other[evaluate(args.where, other).to_numpy()]
     has = frame["USUBJID"].isin(set(other["USUBJID"]))
     return derive_flag(has, false_value=args.otherwise)
 
@@ -535,8 +527,10 @@ class PeriodDateArgs(OpArgs):
             raise ValueError("give exactly one of period, phase")
         return self
 
-    def periods_used(self) -> set[int]:
-        return {self.period} if self.period is not None else set()
+    def conventions_used(self) -> set[tuple[str, str | int]]:
+        if self.period is not None:
+            return {("period", self.period)}
+        return {("phase", self.phase)} if self.phase is not None else set()
 
 
 def _period_date_meta(a: PeriodDateArgs, c: Any) -> ColumnMeta:
@@ -575,8 +569,8 @@ class PeriodTreatmentArgs(OpArgs):
     period: int
     actual: bool = False
 
-    def periods_used(self) -> set[int]:
-        return {self.period}
+    def conventions_used(self) -> set[tuple[str, str | int]]:
+        return {("period", self.period)}
 
 
 def _period_trt_meta(a: PeriodTreatmentArgs, c: Any) -> ColumnMeta:
@@ -629,7 +623,7 @@ class RecordPeriodArgs(OpArgs):
     output: Literal[PERIOD_OUTPUTS]  # type: ignore[valid-type]
     boundary: Literal["end", "start"] = "end"
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.date}
 
 
@@ -726,7 +720,7 @@ class AnalysisDayArgs(OpArgs):
     date: str = "ADT"
     reference: str | None = Field(default=None, description="default: conventions.reference_date")
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.date}
 
 
@@ -758,11 +752,11 @@ class WindowArgs(OpArgs):
     date: str = "ADT"
     output: Literal[WINDOW_OUTPUTS]  # type: ignore[valid-type]
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.date}
 
-    def windows_used(self) -> set[str]:
-        return {self.windows}
+    def conventions_used(self) -> set[tuple[str, str | int]]:
+        return {("window", self.windows)}
 
 
 def _window_meta(a: WindowArgs, c: Any) -> ColumnMeta:
@@ -816,9 +810,9 @@ class BaselineFlagArgs(OpArgs):
     date: str = "ADT"
     reference: str | None = None
     order_by: list[str] = Field(default_factory=list)
-    where: Where | None = None
+    where: Condition | None = None
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         out = {*self.by, self.value, self.date, *self.order_by}
         if self.where:
             out |= self.where.variables()
@@ -832,7 +826,7 @@ class BaselineFlagArgs(OpArgs):
         method=(
             f"'Y' on the last record per {', '.join(a.by)} with a non-missing {a.value} and "
             f"{a.date} on or before {a.reference or _ref(c)}"
-            + (f", among records where {_where_text(a.where)}" if a.where else "")
+            + (f", among records where {describe_condition(a.where)}" if a.where else "")
             + (f"; ties on the date: the last by {', '.join(a.order_by)}" if a.order_by else "")
             + "; null otherwise."
         ),
@@ -845,7 +839,7 @@ def op_baseline_flag(frame: pd.DataFrame, args: BaselineFlagArgs, ctx: BuildCont
     work = frame
     if ref not in frame.columns:
         work = frame.assign(**{ref: _col(frame, ctx, ref)})
-    eligible = evaluate_where(args.where, work) if args.where is not None else None
+    eligible = _where_mask(work, ctx, args.where)
     return derive_baseline_flag(
         work,
         by=args.by,
@@ -862,7 +856,7 @@ class BaseArgs(OpArgs):
     value: str = "AVAL"
     flag: str = "ABLFL"
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {*self.by, self.value, self.flag}
 
 
@@ -882,9 +876,9 @@ def op_base(frame: pd.DataFrame, args: BaseArgs, ctx: BuildContext) -> pd.Series
 class ChangeArgs(OpArgs):
     value: str = "AVAL"
     base: str = "BASE"
-    where: Where | None = None
+    where: Condition | None = None
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.value, self.base} | (self.where.variables() if self.where else set())
 
 
@@ -895,20 +889,10 @@ def _change_meta(kind: str) -> Any:
             if kind == "chg"
             else f"({a.value} - {a.base}) / {a.base} * 100 (null when {a.base} is 0)"
         )
-        when = f" on records where {_where_text(a.where)}" if a.where else ""
+        when = f" on records where {describe_condition(a.where)}" if a.where else ""
         return ColumnMeta(method=f"{formula}{when}; null when either is missing.", type="Num")
 
     return meta
-
-
-def _where_mask(frame: pd.DataFrame, ctx: BuildContext, where: Where | None) -> pd.Series | None:
-    if where is None:
-        return None
-    work = frame
-    missing = [v for v in where.variables() if v not in frame.columns]
-    if missing:
-        work = frame.assign(**{v: _col(frame, ctx, v) for v in missing})
-    return evaluate_where(where, work)
 
 
 @column_op("chg", ChangeArgs, _change_meta("chg"))
@@ -941,7 +925,7 @@ class ImprovementArgs(ChangeArgs):
             else f"100 * ({a.base} - {a.value}) / |{a.base}|"
         )
         + f" (a {'higher' if a.direction == 'increase' else 'lower'} value is better)"
-        + (f" on records where {_where_text(a.where)}" if a.where else "")
+        + (f" on records where {describe_condition(a.where)}" if a.where else "")
         + f"; null when {a.base} is 0 or either value is missing.",
         type="Num",
     ),
@@ -961,9 +945,9 @@ class CriterionArgs(OpArgs):
     threshold: float
     text: str = Field(min_length=1, max_length=200)
     output: Literal["text", "flag"]
-    where: Where | None = None
+    where: Condition | None = None
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.source} | (self.where.variables() if self.where else set())
 
 
@@ -976,11 +960,11 @@ _SYM = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
     lambda a, c: ColumnMeta(
         method=(
             f"{a.text!r} on records where "
-            f"{_where_text(a.where) if a.where else 'the criterion applies'}."
+            f"{describe_condition(a.where) if a.where else 'the criterion applies'}."
             if a.output == "text"
             else f"'Y' if {a.source} {_SYM[a.op]} {a.threshold:g}, 'N' if not, "
             f"null when {a.source} is missing"
-            + (f" or not ({_where_text(a.where)})" if a.where else "")
+            + (f" or not ({describe_condition(a.where)})" if a.where else "")
             + "."
         ),
         type="Char",
@@ -1006,7 +990,7 @@ class RangeArgs(OpArgs):
         default_factory=dict, description="PARAMCD -> [low, high] when the data has none"
     )
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {"PARAMCD"} | ({self.source} if self.source else set())
 
 
@@ -1044,7 +1028,7 @@ class NrindArgs(OpArgs):
     high: str = "ANRHI"
     fallback: str | None = Field(default=None, description="e.g. LBNRIND, when AVAL is missing")
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.value, self.low, self.high} | ({self.fallback} if self.fallback else set())
 
 
@@ -1080,9 +1064,9 @@ class AnalysisFlagArgs(OpArgs):
     date: str = "ADT"
     prefer: str | None = "ABLFL"
     order_by: list[str] = Field(default_factory=list)
-    where: Where | None = None
+    where: Condition | None = None
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         out = {*self.by, self.window, self.distance, self.date, *self.order_by}
         if self.prefer:
             out.add(self.prefer)
@@ -1097,7 +1081,7 @@ class AnalysisFlagArgs(OpArgs):
     lambda a, c: ColumnMeta(
         method=(
             f"'Y' on one record per {', '.join(a.by)} and {a.window}"
-            + (f", among records where {_where_text(a.where)}" if a.where else "")
+            + (f", among records where {describe_condition(a.where)}" if a.where else "")
             + ": "
             + (f"the {a.prefer} = 'Y' record if the window has it, else " if a.prefer else "")
             + f"the record closest to the window target (smallest {a.distance}), "
@@ -1127,7 +1111,7 @@ class SequenceArgs(OpArgs):
     by: list[str] = Field(default_factory=lambda: ["USUBJID"])
     order_by: list[str] = Field(min_length=1)
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {*self.by, *self.order_by}
 
 
@@ -1158,7 +1142,7 @@ class TreatmentEmergentArgs(OpArgs):
     end_reference: str | None = Field(default=None, description="e.g. EOSDT: not after it")
     missing_start: Literal["Y", ""] = "Y"
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.start}
 
 
@@ -1199,7 +1183,7 @@ class DurationArgs(OpArgs):
     start: str = "ASTDT"
     end: str = "AENDT"
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {self.start, self.end}
 
 
@@ -1218,9 +1202,9 @@ def op_duration(frame: pd.DataFrame, args: DurationArgs, ctx: BuildContext) -> p
 class FirstOccurrenceArgs(OpArgs):
     by: list[str]
     order_by: list[str] = Field(min_length=1)
-    where: Where | None = None
+    where: Condition | None = None
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {*self.by, *self.order_by} | (self.where.variables() if self.where else set())
 
 
@@ -1230,7 +1214,7 @@ class FirstOccurrenceArgs(OpArgs):
     lambda a, c: ColumnMeta(
         method=(
             f"'Y' on the first record per {', '.join(a.by)} in the order of {', '.join(a.order_by)}"
-            + (f", among records where {_where_text(a.where)}" if a.where else "")
+            + (f", among records where {describe_condition(a.where)}" if a.where else "")
             + "; null otherwise."
         ),
         type="Char",

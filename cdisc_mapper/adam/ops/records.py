@@ -22,13 +22,14 @@ from cdisc_mapper.adam.derive import (
     derive_best_record,
     derive_rate,
     derive_score,
-    evaluate_where,
 )
 from cdisc_mapper.adam.derive._keys import group_codes
-from cdisc_mapper.adam.ops.base import ColumnMeta, OpArgs, record_op
-from cdisc_mapper.adam.ops.columns import _where_text
-from cdisc_mapper.adam.spec import NAME_PATTERN, Where
+from cdisc_mapper.adam.ops.base import record_op
+from cdisc_mapper.condition import Condition, evaluate
+from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.spec.base import NAME_PATTERN
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 PARAMETER_COLUMNS = ("PARAMCD", "PARAM", "PARAMN", "PARCAT1")
 
@@ -62,7 +63,7 @@ class ParameterSpec(OpArgs):
 
 class FindingsArgs(OpArgs):
     domain: str = Field(pattern=r"^[A-Z]{2}$")
-    where: Where | None = None
+    where: Condition | None = None
     test: str = Field(description="--TESTCD")
     value: str = Field(description="--STRESN")
     value_char: str | None = Field(default=None, description="--STRESC, for AVALC")
@@ -165,7 +166,7 @@ def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildConte
     """One record per SDTM Findings record, its test code mapped to an analysis parameter."""
     src = ctx.sdtm.frame(args.domain, sorted(n for _, n in args.lookups()))
     if args.where is not None:
-        src = src[evaluate_where(args.where, src).to_numpy()]
+        src = src[evaluate(args.where, src).to_numpy()]
     test_to_param = {t: p.paramcd for p in args.parameters for t in p.tests}
     paramcd = src[args.test].map(test_to_param)
     unmapped = paramcd.isna()
@@ -251,7 +252,7 @@ class ScoresArgs(OpArgs):
             raise ValueError("scores: paramcd values must be unique")
         return self
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {*self.by, *self.carry, "PARAMCD", "AVAL"}
 
 
@@ -334,7 +335,7 @@ class BestRecordArgs(OpArgs):
     order_by: list[str] = Field(default_factory=list, description="tie-break, first wins")
     clear: list[str] = Field(default_factory=list, description="columns blanked on the new rows")
 
-    def refs(self) -> set[str]:
+    def inputs(self) -> set[str]:
         return {*self.by, *self.order_by, *self.clear, "PARAMCD", "AVAL"}
 
 
@@ -376,7 +377,7 @@ def rec_best_record(
 class OccurrencesArgs(OpArgs):
     domain: str = Field(pattern=r"^[A-Z]{2}$")
     keep: list[str] = Field(min_length=1)
-    where: Where | None = None
+    where: Condition | None = None
 
     def lookups(self) -> set[tuple[str, str]]:
         names = {"USUBJID", *self.keep} | (self.where.variables() if self.where else set())
@@ -397,7 +398,7 @@ def rec_occurrences(
     """One record per SDTM Events/Interventions record (OCCDS), its variables copied."""
     src = ctx.sdtm.frame(args.domain, sorted(n for _, n in args.lookups()))
     if args.where is not None:
-        src = src[evaluate_where(args.where, src).to_numpy()]
+        src = src[evaluate(args.where, src).to_numpy()]
     cols = ["USUBJID", *[k for k in args.keep if k != "USUBJID"]]
     return src[cols].reset_index(drop=True).copy()
 
@@ -410,7 +411,7 @@ class RateParameter(OpArgs):
     source: str = Field(pattern=r"^AD[A-Z0-9]{1,6}$", description="BDS dataset of assessments")
     source_paramcd: str
     method: Literal["slope", "two_point"]
-    where: Where | None = None
+    where: Condition | None = None
 
 
 class ProgressionArgs(OpArgs):
@@ -439,8 +440,8 @@ class ProgressionArgs(OpArgs):
             out |= {(p.source, n) for n in names}
         return out
 
-    def periods_used(self) -> set[int]:
-        return set(self.periods)
+    def conventions_used(self) -> set[tuple[str, str | int]]:
+        return {("period", n) for n in self.periods}
 
 
 def _method_text(a: ProgressionArgs, p: RateParameter, month_days: str) -> str:
@@ -449,7 +450,7 @@ def _method_text(a: ProgressionArgs, p: RateParameter, month_days: str) -> str:
         if p.method == "slope"
         else "(AVAL at the last assessment - AVAL at the first) / (time between them)"
     )
-    sel = f" where {_where_text(p.where)}" if p.where else ""
+    sel = f" where {describe_condition(p.where)}" if p.where else ""
     return (
         f"{rule}, time in months = (ADT - period start) / {month_days}, over the {p.source} "
         f"PARAMCD = {p.source_paramcd!r}{sel} assessments with non-missing {a.value} dated within "
@@ -561,7 +562,7 @@ def rec_progression(
         src = ctx.table(p.source, sorted(n for d, n in args.lookups() if d == p.source))
         sel = src["PARAMCD"].eq(p.source_paramcd)
         if p.where is not None:
-            sel = sel & evaluate_where(p.where, src)
+            sel = sel & evaluate(p.where, src)
         a = src.loc[sel.to_numpy(), ["USUBJID", args.date, args.value]]
         a = a[a[args.date].notna() & a[args.value].notna()]
         a = a.groupby(["USUBJID", args.date], sort=True, as_index=False)[args.value].mean()

@@ -25,14 +25,18 @@ key optional::
         - where:                                     # two or more conditions: all must hold
             - {variable: PARAMCD, values: [FVC]}     # comparator EQ (default), NE, IN, NOTIN,
             - {variable: DTYPE, values: [MAXIMUM]}   # LT, LE, GT, GE
-          label: FVC, best effort of the visit
+          label: FVC, best effort of the visit       # (or a condition: {all: [{variable:
+                                                     #  PARAMCD, equals: FVC}, ...]})
           origin: Derived                            # Collected Derived Assigned Protocol
           method: "Largest AVAL of the visit's efforts."  # Predecessor (then source: DS.VAR)
 
 The metadata of a variable is found from the specs and the data (e.g. result variables by
 test code, AVAL by PARAMCD). A ``value_level:`` entry states it instead: its list replaces
-the value-level metadata found for that variable. Each where condition must name a
-variable of the dataset, and each clause must select records.
+the value-level metadata found for that variable. A ``where`` is a list of Define-XML
+range checks (as above) or a condition of the condition language
+(:mod:`cdisc_mapper.condition`) that a where clause can say: comparisons of variables with
+constants, all of which must hold. Each where condition must name a variable of the
+dataset, and each clause must select records.
 
 A ``method:`` that is a single ``M-<ID>`` word names a method of this file; any other
 text is the derivation itself. Likewise a ``comment:`` that is a single ``C-<ID>`` word
@@ -45,14 +49,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
-from cdisc_mapper.define.info import MethodInfo
-from cdisc_mapper.define.model import DocRef
-from cdisc_mapper.errors import Location
-from cdisc_mapper.spec.loader import validate_model
+from cdisc_mapper.condition import Condition, from_range_checks, range_checks
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.base import Strict, validate_model
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
 
 DEFINE_FILE = "define.yaml"
@@ -61,29 +64,25 @@ COMMENT_ID = re.compile(r"^C-[A-Za-z0-9][A-Za-z0-9_.-]*$")
 Which = Literal["sdtm", "adam"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DocumentSpec(_Strict):
+class DocumentSpec(Strict):
     title: str
     href: str
     kind: Literal["acrf", "supplemental"] = "supplemental"
     standards: list[Which] = Field(default_factory=lambda: ["sdtm", "adam"])
 
 
-class FormSpec(_Strict):
+class FormSpec(Strict):
     pages: str = Field(description="aCRF page numbers, blank-separated")
 
 
-class ExpressionSpec(_Strict):
+class ExpressionSpec(Strict):
     """A method's machine-readable form (def:MethodDef/FormalExpression)."""
 
     context: str = Field(min_length=1, description="language and version, e.g. SAS 9.4")
     code: str = Field(min_length=1)
 
 
-class MethodSpec(_Strict):
+class MethodSpec(Strict):
     description: str
     name: str | None = None
     type: Literal["Computation", "Imputation"] = "Computation"
@@ -92,12 +91,12 @@ class MethodSpec(_Strict):
     expression: ExpressionSpec | None = None
 
 
-class DictionarySpec(_Strict):
+class DictionarySpec(Strict):
     version: str
     href: str | None = None
 
 
-class CodelistOption(_Strict):
+class CodelistOption(Strict):
     full: bool = False
 
 
@@ -106,24 +105,36 @@ ORIGIN_TYPES = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor")
 VALUE_LEVEL_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,7}\.[A-Z][A-Z0-9_]{0,7}$")
 
 
-class ConditionSpec(_Strict):
-    """One condition of a where clause (a Define-XML RangeCheck)."""
+class RangeCheckSpec(Strict):
+    """One condition of a where clause in the Define-XML form (a RangeCheck)."""
 
     variable: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,7}$")
     comparator: Comparator = "EQ"
     values: list[str] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _one_value(self) -> ConditionSpec:
+    def _one_value(self) -> RangeCheckSpec:
         if self.comparator not in ("IN", "NOTIN") and len(self.values) != 1:
             raise ValueError(f"{self.comparator} takes one value; use IN or NOTIN for several")
         return self
 
 
-class ValueLevelSpec(_Strict):
+def _where_form(value: Any) -> str:
+    return "<range checks>" if isinstance(value, list) else "<condition>"
+
+
+#: A ``where:``: a list of range checks (the Define-XML form) or a condition.
+WhereForm = Annotated[
+    Annotated[list[RangeCheckSpec], Tag("<range checks>")]
+    | Annotated[Condition, Tag("<condition>")],
+    Discriminator(_where_form),
+]
+
+
+class ValueLevelSpec(Strict):
     """Metadata of a variable on the records its where clause selects."""
 
-    where: list[ConditionSpec] = Field(min_length=1)
+    where: WhereForm
     label: str | None = Field(default=None, min_length=1)
     origin: Literal["Collected", "Derived", "Assigned", "Protocol", "Predecessor"] | None = None
     source: str | None = Field(
@@ -133,8 +144,34 @@ class ValueLevelSpec(_Strict):
     comment: str | None = Field(default=None, description="comment text or C-<ID>")
     codelist: str | None = None
 
+    @model_validator(mode="after")
+    def _where_clause(self) -> ValueLevelSpec:
+        """Only what a def:WhereClauseDef can say, kept as one canonical condition (so
+        that the two forms of the same clause compare equal)."""
+        where = self.where
+        if isinstance(where, list):
+            if not where:
+                raise ValueError("where: give at least one condition")
+            checks = tuple((c.variable, c.comparator, tuple(c.values)) for c in where)
+        else:
+            found = range_checks(where)
+            if found is None:
+                raise ValueError(
+                    "where: a where clause ANDs comparisons of variables with constants "
+                    "(equals, not_equals, lt, le, gt, ge, in, not_in); this condition is not one"
+                )
+            checks = found
+        object.__setattr__(self, "where", from_range_checks(checks))
+        return self
 
-class DefineSpec(_Strict):
+    @property
+    def condition(self) -> Condition:
+        """The where clause as a condition (its canonical form)."""
+        assert isinstance(self.where, Condition)
+        return self.where
+
+
+class DefineSpec(Strict):
     originator: str | None = None
     documents: dict[str, DocumentSpec] = Field(default_factory=dict)
     forms: dict[str, FormSpec] = Field(default_factory=dict)
@@ -158,36 +195,6 @@ class DefineExtras:
     def full_codelist(self, short_name: str) -> bool:
         option = self.spec.codelists.get(short_name)
         return bool(option and option.full)
-
-    def method_info(self, method_id: str) -> MethodInfo | None:
-        """The define.yaml method ``M-<ID>`` as define.xml describes it (None: not
-        defined)."""
-        method = self.spec.methods.get(method_id)
-        if method is None:
-            return None
-        expression = method.expression
-        return MethodInfo(
-            description=method.description,
-            oid=f"MT.{method_id}",
-            name=method.name or method_id,
-            type=method.type,
-            document=DocRef(f"LF.{method.document}", method.pages) if method.document else None,
-            expression=(expression.context, expression.code) if expression else None,
-        )
-
-    def require_method(self, method_id: str, where: Location | str, what: str = "") -> MethodInfo:
-        """:meth:`method_info`, or a SpecError at ``where`` naming the defined methods."""
-        from cdisc_mapper.errors import SpecError
-
-        method = self.method_info(method_id)
-        if method is None:
-            known = ", ".join(sorted(self.spec.methods)) or "none"
-            raise SpecError(
-                f"{what}method {method_id} is not defined (define.yaml methods: {known})",
-                where=where,
-                hint="add it to define.yaml methods:, or write the derivation as text",
-            )
-        return method
 
     def dictionary(self, name: str) -> DictionarySpec | None:
         for key, value in self.spec.dictionaries.items():
@@ -218,8 +225,6 @@ def load_define_extras(study_dir: Path) -> DefineExtras:
 
 
 def _check_references(extras: DefineExtras) -> None:
-    from cdisc_mapper.errors import SpecError
-
     spec = extras.spec
     for mid, method in spec.methods.items():
         if not METHOD_ID.match(mid):
@@ -239,7 +244,7 @@ def _check_references(extras: DefineExtras) -> None:
                 where=extras.where(("value_level", key)),
             )
         for i, level in enumerate(levels):
-            variables = [c.variable for c in level.where]
+            variables = [c[0] for c in range_checks(level.condition) or ()]
             if len(set(variables)) != len(variables):
                 raise SpecError(
                     f"value_level: {key} entry {i + 1} tests a variable twice in its where clause",

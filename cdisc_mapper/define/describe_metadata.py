@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 
+from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.assemble import _term_of, as_text
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
@@ -41,15 +41,6 @@ from cdisc_mapper.define.info import (
     ValueLevelInfo,
     VarInfo,
 )
-from cdisc_mapper.define.metadata import (
-    CodelistMeta,
-    DatasetMeta,
-    DefineMetadata,
-    DocumentMeta,
-    ValueLevelMeta,
-    VariableMeta,
-    check_metadata,
-)
 from cdisc_mapper.define.model import (
     CodeListDef,
     Comment,
@@ -60,7 +51,9 @@ from cdisc_mapper.define.model import (
     Term,
     oid_part,
 )
-from cdisc_mapper.define.spec import (
+from cdisc_mapper.define.where import clause_mask
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.define import (
     CodelistOption,
     DefineExtras,
     DefineSpec,
@@ -68,8 +61,15 @@ from cdisc_mapper.define.spec import (
     DocumentSpec,
     Which,
 )
-from cdisc_mapper.define.where import condition_mask, is_numeric
-from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.metadata import (
+    CodelistMeta,
+    DatasetMeta,
+    DefineMetadata,
+    DocumentMeta,
+    ValueLevelMeta,
+    VariableMeta,
+    check_metadata,
+)
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 
 #: Document IDs (normalised) that name the annotated CRF when no Type column says so.
@@ -381,6 +381,7 @@ class MetadataDescriber:
         self, ds_name: str, frame: pd.DataFrame, variables: dict[str, VarInfo]
     ) -> None:
         texts: dict[str, pd.Series] = {}
+        records = Records(frame)
 
         def text(column: str) -> pd.Series:
             if column not in texts:
@@ -396,11 +397,7 @@ class MetadataDescriber:
             if absent:
                 self.note(f"{what}: {', '.join(absent)} is not in the data; value level left out")
                 continue
-            mask = np.ones(len(frame), dtype=bool)
-            for c in conditions:
-                column = frame[c.variable]
-                known = None if is_numeric(column) else text(c.variable)
-                mask &= condition_mask(column, c.comparator, c.values, known)
+            mask = clause_mask(records, [(c.variable, c.comparator, c.values) for c in conditions])
             if not mask.any():
                 self.note(f"{what}: the where clause selects no record; value level left out")
                 continue

@@ -1,8 +1,9 @@
-"""Load a study's spec folder: ``study.yaml`` and ``sdtm/<domain>.yaml``.
+"""Loading a study's SDTM spec: ``study.yaml`` and ``sdtm/<domain>.yaml``.
 
 Every problem is reported as a :class:`SpecError` naming the spec file and line.
-Operation arguments are checked here, against each operation's own model, so that a
-spec with a typo fails before any data is read.
+Operation arguments are checked here, against each operation's own model (from the
+registry the SDTM stage passes in), so that a spec with a typo fails before any data is
+read.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from cdisc_mapper.errors import SpecError
-from cdisc_mapper.spec.models import DomainSpec, StudySpec, VariableSpec
+from cdisc_mapper.spec.base import validate_model
+from cdisc_mapper.spec.operations import Registry
+from cdisc_mapper.spec.sdtm import DomainSpec, VariableSpec
+from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
 
 _VARIABLE_META = set(VariableSpec.model_fields) - {"args"}
@@ -22,7 +24,8 @@ _VARIABLE_META = set(VariableSpec.model_fields) - {"args"}
 
 @dataclass
 class StudyBundle:
-    """A study's specs, with the documents they came from (for error locations)."""
+    """A study's specs, with the documents they came from (for error locations) and each
+    variable's checked operation arguments, by ``(domain, source index or None, name)``."""
 
     root: Path
     study: StudySpec
@@ -52,7 +55,9 @@ def _normalise_variables(raw: Any) -> Any:
     return out
 
 
-def _normalise_domain(data: Any) -> Any:
+def normalise_domain(data: Any) -> Any:
+    """A domain file's data with each variable's operation arguments nested under
+    ``args`` (the shape :class:`DomainSpec` validates)."""
     if not isinstance(data, dict):
         return data
     data = dict(data)
@@ -68,50 +73,15 @@ def _normalise_domain(data: Any) -> Any:
     return data
 
 
-def _loc_without_args(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(x for x in loc if x != "args")
-
-
-def validate_model(model: type[BaseModel], data: Any, doc: SpecDocument, prefix=()) -> Any:
-    """Validate ``data`` with ``model``; raise SpecError at the line of the most telling
-    error (an unknown key, usually a typo, before a missing one), naming the others."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-
-        def describe(err: Any) -> tuple[tuple[Any, ...], str]:
-            loc = (*prefix, *_loc_without_args(tuple(err["loc"])))
-            path = ".".join(str(x) for x in loc) or "(top)"
-            msg = err["msg"]
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (not part of the spec format; check the spelling)"
-            elif err["type"] == "missing":
-                msg = "required key missing"
-            return loc, f"{path}: {msg}"
-
-        loc, first = describe(errors[0])
-        others = [describe(e)[1] for e in errors[1:4]]
-        more = f" (also: {'; '.join(others)})" if others else ""
-        raise SpecError(first + more, where=doc.where(loc)) from None
-
-
-def _check_ops(bundle: StudyBundle, domain: DomainSpec, doc: SpecDocument) -> None:
-    from cdisc_mapper.sdtm import registry  # the package registers every operation
-
-    registry_names = ", ".join(registry.names())
-
+def _check_ops(
+    bundle: StudyBundle, domain: DomainSpec, doc: SpecDocument, operations: Registry[Any]
+) -> None:
     def check(
         variables: dict[str, VariableSpec], loc: tuple[Any, ...], source: int | None, raw: bool
     ) -> None:
         for name, var in variables.items():
-            op = registry.operation(var.op)
             where = doc.where((*loc, name, "op"))
-            if op is None:
-                raise SpecError(
-                    f"{name}: unknown operation {var.op!r}; known: {registry_names}",
-                    where=where,
-                )
+            op = operations.require(var.op, where, f"{name}: ")
             if op.raw and not raw:
                 raise SpecError(
                     f"{name}: operation {var.op!r} reads raw columns, so it belongs in a "
@@ -129,15 +99,10 @@ def _check_ops(bundle: StudyBundle, domain: DomainSpec, doc: SpecDocument) -> No
         check(src.variables, ("sources", i, "variables"), i, raw=True)
 
 
-def load_study(root: Path) -> StudyBundle:
-    """Load and check every spec file of a study folder, or of a workbook made by
-    ``cdisc-mapper spec export`` (read through a temporary spec folder)."""
+def load_study(root: Path, operations: Registry[Any]) -> StudyBundle:
+    """Load and check every spec file of a study folder; ``operations`` is the SDTM
+    registry (``cdisc_mapper.sdtm.load_study`` passes it)."""
     root = Path(root)
-    if root.suffix.lower() == ".xlsx" and root.is_file():
-        from cdisc_mapper.xlsx import spec_folder
-
-        with spec_folder(root) as folder:
-            return load_study(folder)
     if not root.is_dir():
         raise SpecError("study spec folder not found", where=str(root))
     study_doc = load_spec_yaml(root / "study.yaml")
@@ -149,7 +114,7 @@ def load_study(root: Path) -> StudyBundle:
         raise SpecError("no domain specs found (expected sdtm/<domain>.yaml)", where=str(root))
     for path in files:
         doc = load_spec_yaml(path)
-        domain = validate_model(DomainSpec, _normalise_domain(doc.data), doc)
+        domain = validate_model(DomainSpec, normalise_domain(doc.data), doc)
         if domain.domain.lower() != path.stem.lower():
             raise SpecError(
                 f"file declares domain {domain.domain} but is named {path.name}",
@@ -158,5 +123,5 @@ def load_study(root: Path) -> StudyBundle:
             )
         bundle.domains[domain.domain] = domain
         bundle.documents[domain.domain] = doc
-        _check_ops(bundle, domain, doc)
+        _check_ops(bundle, domain, doc, operations)
     return bundle

@@ -9,8 +9,9 @@ one at domain level):
 * Assigned: the value (``constant``, ``studyid``, ``domain``, a unit given as a value,
   the test code of a melted item), else the operation's description.
 * Derived: a MethodDef with the spec's ``method:`` text or, when the spec gives none, the
-  first paragraph of the operation's docstring followed by its arguments; internal
-  ``_XXX`` variables an argument names are explained after it.
+  operation's method template (given when it was registered) filled from its arguments,
+  or followed by them; internal ``_XXX`` variables an argument names are explained after
+  it.
 * Protocol: trial design datasets, built from study.yaml.
 
 An explicit ``origin:`` in the spec wins over the operation's default. A variable filled
@@ -27,7 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_mapper.define import describe, vlm
+from cdisc_mapper.define import describe_common as describe
+from cdisc_mapper.define import vlm
 from cdisc_mapper.define.assemble import as_text
 from cdisc_mapper.define.info import (
     CodelistRef,
@@ -37,29 +39,21 @@ from cdisc_mapper.define.info import (
     VarInfo,
 )
 from cdisc_mapper.define.model import DocRef, Origin
-from cdisc_mapper.define.refs import codelist_ref, comment_ref
-from cdisc_mapper.define.spec import METHOD_ID, DefineExtras
-from cdisc_mapper.sdtm import registry
+from cdisc_mapper.define.refs import codelist_ref, comment_ref, require_method
 from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, SUPP_KEYS
+from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT, MELT_VALUE
-from cdisc_mapper.sdtm.subject_design import build_se, build_sv
-from cdisc_mapper.sdtm.trial_design import build_ta, build_te, build_ti, build_ts, build_tv
-from cdisc_mapper.spec.loader import StudyBundle
-from cdisc_mapper.spec.models import SourceSpec, VariableSpec
+from cdisc_mapper.sdtm.subject_design import SUBJECT_DESIGN_METHODS
+from cdisc_mapper.sdtm.trial_design import TRIAL_DESIGN_METHODS
+from cdisc_mapper.spec.define import METHOD_ID, DefineExtras
+from cdisc_mapper.spec.sdtm import SourceSpec, VariableSpec
+from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.xpt import XptMetadata
 
 ORIGIN_ORDER = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor")
 #: Datasets built from study.yaml (trial design) and from the other domains (SE, SV):
-#: the builder whose docstring says how.
-BUILT_DATASETS = {
-    "TA": build_ta,
-    "TE": build_te,
-    "TV": build_tv,
-    "TI": build_ti,
-    "TS": build_ts,
-    "SE": build_se,
-    "SV": build_sv,
-}
+#: what define.xml says of how.
+BUILT_DATASETS = {**TRIAL_DESIGN_METHODS, **SUBJECT_DESIGN_METHODS}
 #: Define-XML def:Class names of SDTMIG observation classes.
 SDTM_CLASSES = {
     "Special-Purpose": "SPECIAL PURPOSE",
@@ -127,7 +121,7 @@ class SdtmDescriber:
         if not METHOD_ID.match(text):
             return MethodInfo(description=text)
         where = self.bundle.where(code, (*loc, "method"))
-        return self.extras.require_method(text, where, f"{name}: ")
+        return require_method(self.extras, text, where, f"{name}: ")
 
     def _doc(self, doc_id: str | None, pages: str | None) -> DocRef | None:
         return DocRef(f"LF.{doc_id}", pages) if doc_id else None
@@ -173,8 +167,7 @@ class SdtmDescriber:
         src = spec.sources[source] if source is not None else None
         var = (src.variables if src is not None else spec.variables)[name]
         loc = ("sources", source, "variables", name) if src is not None else ("variables", name)
-        op = registry.operation(var.op)
-        assert op is not None  # checked by the loader
+        op = OPERATIONS.require(var.op)
         args = self.bundle.op_args[(code, source, name)]
         kind = var.origin or op.origin
         form = src.form if src is not None else None
@@ -201,8 +194,7 @@ class SdtmDescriber:
         if kind == "Assigned":
             value = self._assigned_value(code, var, args)
             return _Part(type=kind, text=f"Assigned: {value}", **common)
-        text = describe.first_paragraph(op.doc)
-        detail = describe.args_text(args, self._names(code))
+        text, detail = describe.operation_text(op.method, args, self._names(code))
         return _Part(type=kind, text=f"{text} ({detail})" if detail else text, **common)
 
     def _names(self, code: str) -> frozenset[str]:
@@ -240,24 +232,22 @@ class SdtmDescriber:
         value = getattr(args, "value", None)
         if value is not None and len(type(args).model_fields) == 1:
             return describe.value_text(value)
-        op = registry.operation(var.op)
-        doc = describe.first_paragraph(op.doc if op else "")
-        detail = describe.args_text(args, self._names(code))
-        return f"{doc} ({detail})" if detail else doc
+        op = OPERATIONS.require(var.op)
+        text, detail = describe.operation_text(op.method, args, self._names(code))
+        return f"{text} ({detail})" if detail else text
 
     def derivation(
         self, code: str, source: int | None, name: str, var: VariableSpec, args: Any, depth: int
     ) -> str:
-        """Default derivation text: the operation's docstring and its arguments, with
-        internal variables explained."""
-        op = registry.operation(var.op)
-        text = describe.first_paragraph(op.doc if op else var.op)
-        detail = describe.args_text(args, self._names(code))
+        """Default derivation text: the operation's method template filled from its
+        arguments (or followed by them), with internal variables explained."""
+        op = OPERATIONS.require(var.op)
+        text, detail = describe.operation_text(op.method, args, self._names(code))
         if detail:
             text = f"{text} Here: {detail}."
         if depth == 0:
             notes = []
-            for internal in sorted(_internal_names(detail)):
+            for internal in sorted(_internal_names(detail or text)):
                 notes.extend(self._internal_note(code, source, internal))
             if notes:
                 text += " Where " + "; ".join(notes) + "."
@@ -380,8 +370,7 @@ class SdtmDescriber:
     def built_variable(self, code: str, name: str, ig: Any) -> VarInfo:
         """A variable of a dataset built from study.yaml or from the other domains."""
         study = self.bundle.study
-        builder = BUILT_DATASETS.get(code)
-        doc = describe.first_paragraph(builder.__doc__ or "") if builder else ""
+        doc = BUILT_DATASETS.get(code, "")
         method = None
         if name == "STUDYID":
             origin = Origin("Assigned", "Sponsor", f"Assigned: {study.studyid}")

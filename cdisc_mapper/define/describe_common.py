@@ -1,6 +1,7 @@
-"""Plain-English text for define.xml from spec objects: conditions, operation arguments,
-docstrings. A reviewer reads these in define.html, so they name variables and raw columns
-as the spec does and never show Python."""
+"""Plain-English text for define.xml from spec objects: operation arguments and method
+templates (conditions are described by :func:`cdisc_mapper.condition.describe`). A
+reviewer reads these in define.html, so they name variables and raw columns as the spec
+does and never show Python."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import re
 from typing import Any
 
 from pydantic import BaseModel
+
+from cdisc_mapper.condition import Condition
+from cdisc_mapper.condition import describe as condition_text
+from cdisc_mapper.spec.operations import OpArgs, fill_template, template_fields
 
 _IMPUTES = re.compile(
     r"\b(?:is|are|was|were) imputed (?:as|to|with|by)\b|\bimputed as\b|\bimputation rule\b",
@@ -21,53 +26,11 @@ def method_type(description: str) -> str:
     return "Imputation" if _IMPUTES.search(description) else "Computation"
 
 
-def first_paragraph(doc: str) -> str:
-    """The first paragraph of a docstring, on one line, without reST markup."""
-    para = doc.strip().split("\n\n", 1)[0]
-    return " ".join(para.split()).replace("``", "")
-
-
-def condition_text(cond: Any) -> str:
-    """A spec :class:`~cdisc_mapper.spec.models.Condition` as text."""
-    if cond.all:
-        return " and ".join(_paren(condition_text(c)) for c in cond.all)
-    if cond.any:
-        return " or ".join(_paren(condition_text(c)) for c in cond.any)
-    if cond.not_ is not None:
-        return f"not ({condition_text(cond.not_)})"
-    col = cond.column
-    if cond.equals is not None:
-        text = f"{col} = '{cond.equals}'"
-    elif cond.not_equals is not None:
-        text = f"{col} is not '{cond.not_equals}'"
-    elif cond.in_ is not None:
-        text = f"{col} in ({', '.join(repr(v) for v in cond.in_)})"
-    elif cond.not_in is not None:
-        text = f"{col} not in ({', '.join(repr(v) for v in cond.not_in)})"
-    elif cond.empty is not None:
-        text = f"{col} is {'empty' if cond.empty else 'not empty'}"
-    elif cond.startswith is not None:
-        text = f"{col} starts with '{cond.startswith}'"
-    else:
-        text = f"{col} matches /{cond.matches}/"
-    if not cond.case_sensitive:
-        text += " (any case)"
-    return text
-
-
-def _paren(text: str) -> str:
-    return f"({text})" if " and " in text or " or " in text else text
-
-
-def _is_condition(value: Any) -> bool:
-    return type(value).__name__ == "Condition"
-
-
 def value_text(value: Any, *, quote: bool = False) -> str:
     """Any argument value as text; ``quote`` puts data values (not names) in quotes."""
     if value is None:
         return "null"
-    if _is_condition(value):
+    if isinstance(value, Condition):
         return condition_text(value)
     if isinstance(value, BaseModel):
         return args_text(value)
@@ -123,3 +86,16 @@ def args_text(args: BaseModel, names: frozenset[str] = frozenset()) -> str:
             quote = name in _DATA_ARGS and not (isinstance(value, str) and value in names)
             parts.append(f"{name}: {value_text(value, quote=quote)}")
     return ", ".join(parts)
+
+
+def operation_text(template: str, args: OpArgs, names: frozenset[str]) -> tuple[str, str]:
+    """An operation's define.xml text and the detail to add: the method template filled
+    from its arguments (no detail), or, when the template names no argument, the template
+    and the arguments listed (:func:`args_text`)."""
+    filled = fill_template(template, args, lambda name, v: _field_text(name, v, names))
+    return filled, "" if template_fields(template) else args_text(args, names)
+
+
+def _field_text(name: str, value: Any, names: frozenset[str]) -> str:
+    quote = name in _DATA_ARGS and not (isinstance(value, str) and value in names)
+    return value_text(value, quote=quote)

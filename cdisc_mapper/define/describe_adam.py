@@ -31,7 +31,7 @@ from cdisc_mapper.define.info import (
 )
 from cdisc_mapper.define.model import Origin
 from cdisc_mapper.define.refs import codelist_ref, comment_ref, method_ref
-from cdisc_mapper.define.spec import METHOD_ID, DefineExtras
+from cdisc_mapper.spec.define import METHOD_ID, DefineExtras
 from cdisc_mapper.xpt import XptMetadata
 
 #: ADaM class names (Define-XML def:Class) of the ADaMIG data structures.

@@ -5,8 +5,8 @@ A Pinnacle 21 style define-generator workbook made by another tool (sheets ``Stu
 ``Dictionaries``, ``Methods``, ``Comments``, ``Documents``; see
 :mod:`cdisc_mapper.xlsx.p21`) says, for datasets written elsewhere, what define.xml should
 say about them. :class:`DefineMetadata` holds exactly that, sheet by sheet, with IDs as
-the workbook gives them; :mod:`.metadata_meta` turns it plus the XPT datasets into a
-define.xml. ``metadata.yaml`` is that model as YAML::
+the workbook gives them; :mod:`cdisc_mapper.define.describe_metadata` turns it plus the
+XPT datasets into a define.xml. ``metadata.yaml`` is that model as YAML::
 
     study: {study_name: XYZ-01, study_description: ..., protocol_name: XYZ-01,
             standard: SDTMIG, standard_version: "3.4"}
@@ -47,6 +47,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.base import validate_model
+from cdisc_mapper.spec.yamlio import dump_yaml, load_spec_yaml
 
 METADATA_FILE = "metadata.yaml"
 
@@ -330,9 +332,6 @@ def metadata_path(path: Path) -> Path:
 def load_metadata(path: Path) -> DefineMetadata:
     """Read ``metadata.yaml`` (or a folder holding one); SpecError at the file's line for
     malformed YAML, unknown keys, wrong values and names that point at nothing."""
-    from cdisc_mapper.spec.loader import validate_model
-    from cdisc_mapper.spec.yamlio import load_spec_yaml
-
     doc = load_spec_yaml(metadata_path(path))
     meta = validate_model(DefineMetadata, doc.data, doc)
     for loc, message in reference_problems(meta):
@@ -347,8 +346,6 @@ def metadata_data(meta: DefineMetadata) -> dict[str, Any]:
 
 def dump_metadata(meta: DefineMetadata, path: Path) -> Path:
     """Write ``meta`` as YAML to ``path`` (a folder gets ``metadata.yaml``); return the file."""
-    from cdisc_mapper.xlsx.layout import dump_yaml
-
     path = Path(path)
     if path.is_dir():
         path = path / METADATA_FILE

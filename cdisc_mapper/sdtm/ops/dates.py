@@ -1,0 +1,141 @@
+"""Dates: raw text to ISO 8601 --DTC (SDTMIG 3.4 section 4.4), the latest of several
+dates, study days (section 4.4.4) and AGE."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.derive import dates as ddates
+from cdisc_mapper.derive import partial as dpartial
+from cdisc_mapper.errors import MappingError
+from cdisc_mapper.sdtm.context import OpContext
+from cdisc_mapper.sdtm.ops._common import subject_key, with_file
+from cdisc_mapper.sdtm.registry import register
+from cdisc_mapper.spec.operations import OpArgs
+
+
+class DateArgs(OpArgs):
+    column: str
+    time_column: str | None = None
+
+
+@register(
+    "date",
+    DateArgs,
+    method="ISO 8601 date (and time when recorded) from raw text in the study's date order.",
+    origin="Collected",
+    raw=True,
+)
+def op_date(frame: pd.DataFrame, args: DateArgs, ctx: OpContext) -> pd.Series:
+    """ISO 8601 date (and time when recorded) from raw text in the study's date order.
+
+    Partial dates stay partial (SDTMIG 3.4 section 4.4.2): no day or month is invented.
+    """
+    assert ctx.raw is not None
+    try:
+        date = ddates.parse_partial_date(ctx.raw[args.column], order=ctx.study.subjects.date_order)
+        if args.time_column:
+            time = ddates.parse_time(ctx.raw[args.time_column])
+            return ddates.combine_dtc(date, time)
+    except MappingError as exc:
+        raise with_file(exc, ctx, args.column) from None
+    return date
+
+
+class MaxOfArgs(OpArgs):
+    variables: list[str]
+
+    def inputs(self) -> set[str]:
+        return set(self.variables)
+
+
+@register(
+    "latest_of",
+    MaxOfArgs,
+    method="The latest of several ISO 8601 date variables of the same record (blanks ignored).",
+    origin="Derived",
+    row_local=True,
+)
+def op_latest_of(frame: pd.DataFrame, args: MaxOfArgs, ctx: OpContext) -> pd.Series:
+    """The latest of several ISO 8601 date variables of the same record (blanks ignored)."""
+    sub = frame[args.variables].fillna("").astype(str).replace("", np.nan)
+    return sub.max(axis=1, skipna=True).fillna("").astype(object)
+
+
+class StudyDayArgs(OpArgs):
+    dtc: str
+    ref: str = "RFSTDTC"
+
+    def inputs(self) -> set[str]:
+        return {self.dtc, "USUBJID"}
+
+    def lookups(self) -> set[tuple[str, str]]:
+        return {("DM", self.ref), ("DM", "USUBJID")}
+
+
+@register(
+    "study_day",
+    StudyDayArgs,
+    method=(
+        "--DY relative to DM.RFSTDTC (SDTMIG 3.4 section 4.4.4): no day 0; missing when "
+        "either date is partial."
+    ),
+    origin="Derived",
+    row_local=True,
+)
+def op_study_day(frame: pd.DataFrame, args: StudyDayArgs, ctx: OpContext) -> pd.Series:
+    """--DY relative to DM.RFSTDTC (SDTMIG 3.4 section 4.4.4): no day 0; missing when
+    either date is partial."""
+    dm = ctx.domains["DM"]
+    ref = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")
+    return ddates.derive_study_day(frame[args.dtc].fillna("").astype(str), ref.astype(str))
+
+
+class SameDayArgs(OpArgs):
+    dtc: str
+    ref: str
+
+    def inputs(self) -> set[str]:
+        return {self.dtc, self.ref}
+
+
+@register(
+    "study_day_of",
+    SameDayArgs,
+    method="Study day of a date relative to a reference date held on the same record.",
+    origin="Derived",
+    row_local=True,
+)
+def op_study_day_of(frame: pd.DataFrame, args: SameDayArgs, ctx: OpContext) -> pd.Series:
+    """Study day of a date relative to a reference date held on the same record."""
+    return ddates.derive_study_day(
+        frame[args.dtc].fillna("").astype(str), frame[args.ref].fillna("").astype(str)
+    )
+
+
+class AgeArgs(OpArgs):
+    birth: str = "BRTHDTC"
+    ref: str = "RFICDTC"
+
+    def inputs(self) -> set[str]:
+        return {self.birth, self.ref}
+
+
+@register(
+    "age",
+    AgeArgs,
+    method=(
+        "AGE in completed years at the reference date (SDTMIG 3.4 DM). With a partial "
+        "birth date, the age is given only when every possible birth day yields the same "
+        "age."
+    ),
+    origin="Derived",
+    row_local=True,
+)
+def op_age(frame: pd.DataFrame, args: AgeArgs, ctx: OpContext) -> pd.Series:
+    """AGE in completed years at the reference date (SDTMIG 3.4 DM). With a partial birth
+    date, the age is given only when every possible birth day yields the same age."""
+    return dpartial.derive_age_exact(
+        frame[args.birth].fillna("").astype(str), frame[args.ref].fillna("").astype(str)
+    ).astype(float)

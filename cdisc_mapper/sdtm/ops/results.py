@@ -1,0 +1,250 @@
+"""Findings results: --ORRES as collected, --STRESC/--STRESN in standard units (SDTMIG
+3.4 section 4.5.1), numbers from text, --NRIND and --LOBXFL (section 4.5.9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from cdisc_mapper.derive import flags as dflags
+from cdisc_mapper.derive import results as dresults
+from cdisc_mapper.derive import units as dunits
+from cdisc_mapper.errors import MappingError
+from cdisc_mapper.sdtm.context import OpContext, as_text
+from cdisc_mapper.sdtm.ops._common import (
+    ColumnOrVariable,
+    input_values,
+    record_labels,
+    subject_key,
+)
+from cdisc_mapper.sdtm.registry import register
+from cdisc_mapper.spec.operations import OpArgs
+from cdisc_mapper.textops import map_unique
+
+
+class ResultArgs(ColumnOrVariable):
+    decimal_comma: bool = True
+
+
+_DECIMAL_COMMA = r"^(?P<op>[<>]=?\s*)?(?P<int>[-+]?\d+),(?P<frac>\d+)$"
+
+
+@register(
+    "result",
+    ResultArgs,
+    method=(
+        "The result as collected (--ORRES), blanks trimmed. With decimal_comma (the "
+        "default) a number typed with a decimal comma (6,7) is written with a decimal "
+        "point (6.7), so that --ORRES reads as a number everywhere; nothing else changes."
+    ),
+    origin="Collected",
+)
+def op_result(frame: pd.DataFrame, args: ResultArgs, ctx: OpContext) -> pd.Series:
+    """The result as collected (--ORRES), blanks trimmed. With ``decimal_comma`` (the
+    default) a number typed with a decimal comma (``6,7``) is written with a decimal
+    point (``6.7``), so that --ORRES reads as a number everywhere; nothing else changes."""
+
+    def clean(u: pd.Series) -> pd.Series:
+        text = u.astype(str).str.strip()
+        if args.decimal_comma:
+            text = text.str.replace(_DECIMAL_COMMA, r"\g<op>\g<int>.\g<frac>", regex=True)
+        return text
+
+    return map_unique(input_values(frame, args, ctx), clean)
+
+
+class StrescArgs(OpArgs):
+    orres: str
+    orresu: str
+    stresu: str
+    testcd: str
+    decimal_comma: bool = True
+
+    def inputs(self) -> set[str]:
+        return {self.orres, self.orresu, self.stresu, self.testcd}
+
+
+@register(
+    "stresc",
+    StrescArgs,
+    method="Result in standard format and units (SDTMIG 3.4 section 4.5.1).",
+    origin="Derived",
+    row_local=True,
+)
+def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Series:
+    """Result in standard format and units (SDTMIG 3.4 section 4.5.1).
+
+    Numeric results are converted from --ORRESU to --STRESU with the study's conversion
+    table; results with an operator (``<5``) keep it; text results are copied.
+    """
+    orres = frame[args.orres].fillna("").astype(str)
+    parsed = dresults.parse_numeric_result(orres, decimal_comma=args.decimal_comma)
+    table = [
+        {"test": c.test, "from": c.from_, "to": c.to, "factor": c.factor, "offset": c.offset}
+        for c in ctx.study.units.conversions
+    ]
+    from_u = frame[args.orresu].fillna("").astype(str)
+    to_u = frame[args.stresu].fillna("").astype(str)
+    need = parsed["numeric"] & (from_u != "") & (to_u != "")
+    factor = pd.Series(1.0, index=frame.index)
+    offset = pd.Series(0.0, index=frame.index)
+    if need.any():
+        try:
+            where = record_labels(frame)[need]
+            f, o = dunits.conversion_factors(
+                frame.loc[need, args.testcd].astype(str).set_axis(where),
+                from_u[need].set_axis(where),
+                to_u[need].set_axis(where),
+                table,
+            )
+            f, o = f.set_axis(frame.index[need]), o.set_axis(frame.index[need])
+        except MappingError as exc:
+            raise MappingError(
+                f"{ctx.domain}.{ctx.variable}: {exc}", where=ctx.spec_where
+            ) from None
+        factor[need] = f.astype(float)
+        offset[need] = o.astype(float)
+    decimals = pd.Series(np.nan, index=frame.index)
+    converted = need & (from_u != to_u)
+    if converted.any():
+        rounding = {
+            (c.test, c.from_, c.to): c.decimals
+            for c in ctx.study.units.conversions
+            if c.decimals is not None
+        }
+        tests = frame[args.testcd].fillna("").astype(str)
+        for (test, src_u, dst_u), dec in rounding.items():
+            hit = converted & (from_u == src_u) & (to_u == dst_u)
+            if test != "*":
+                hit &= tests == test
+            decimals[hit] = dec
+    std = dresults.derive_standard_result(
+        orres, factor, offset=offset, decimals=decimals, decimal_comma=args.decimal_comma
+    )
+    return std["stresc"].astype(object)
+
+
+class NumericArgs(OpArgs):
+    variable: str
+
+    def inputs(self) -> set[str]:
+        return {self.variable}
+
+
+@register(
+    "stresn",
+    NumericArgs,
+    method="Numeric standard result: --STRESC when it is a plain number, otherwise missing.",
+    origin="Derived",
+    row_local=True,
+)
+def op_stresn(frame: pd.DataFrame, args: NumericArgs, ctx: OpContext) -> pd.Series:
+    """Numeric standard result: --STRESC when it is a plain number, otherwise missing."""
+    text = frame[args.variable].fillna("").astype(str)
+    num = pd.to_numeric(
+        text.where(text.str.fullmatch(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?"), ""), errors="coerce"
+    )
+    return num.astype(float)
+
+
+class NumberArgs(ColumnOrVariable):
+    decimal_comma: bool = True
+
+
+@register(
+    "number",
+    NumberArgs,
+    method=(
+        "A numeric value from text (72,5 read as 72.5); text that is not a number is an "
+        "error listing every record."
+    ),
+    origin="Collected",
+    row_local=True,
+)
+def op_number(frame: pd.DataFrame, args: NumberArgs, ctx: OpContext) -> pd.Series:
+    """A numeric value from text (``72,5`` read as 72.5); text that is not a number is an
+    error listing every record."""
+    src = input_values(frame, args, ctx)
+    parsed = dresults.parse_numeric_result(src, decimal_comma=args.decimal_comma)
+    bad = (src.astype(str).str.strip() != "") & (~parsed["numeric"] | (parsed["operator"] != ""))
+    if bad.any():
+        holder = ctx.raw if args.column is not None else frame
+        raise ctx.data_error("not a number", holder, bad, value_of=src)
+    return parsed["value"].astype(float)
+
+
+class NrindArgs(OpArgs):
+    value: str
+    low: str
+    high: str
+
+    def inputs(self) -> set[str]:
+        return {self.value, self.low, self.high}
+
+
+@register(
+    "nrind",
+    NrindArgs,
+    method=(
+        "Reference range indicator LOW/NORMAL/HIGH from the result and its range (SDTMIG "
+        "3.4 --NRIND). A character result keeps its operator: <5 against a range of 0 to "
+        "5 is NORMAL, >1000 against an upper limit of 450 is HIGH."
+    ),
+    origin="Derived",
+    row_local=True,
+)
+def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: OpContext) -> pd.Series:
+    """Reference range indicator LOW/NORMAL/HIGH from the result and its range
+    (SDTMIG 3.4 --NRIND). A character result keeps its operator: ``<5`` against a range
+    of 0 to 5 is NORMAL, ``>1000`` against an upper limit of 450 is HIGH."""
+
+    def parsed(name: str) -> tuple[pd.Series, pd.Series | None]:
+        s = frame[name]
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            return s.astype(float), None
+        res = dresults.parse_numeric_result(as_text(s))
+        return res["value"], res["operator"]
+
+    value, operator = parsed(args.value)
+    low, _ = parsed(args.low)
+    high, _ = parsed(args.high)
+    return dflags.derive_nrind(value, low, high, operator=operator).astype(object)
+
+
+class LobxflArgs(OpArgs):
+    testcd: list[str] = Field(description="variables identifying a test, e.g. [LBTESTCD]")
+    dtc: str
+    result: str
+    ref: str = "RFXSTDTC"
+
+    def inputs(self) -> set[str]:
+        return {"USUBJID", self.dtc, self.result, *self.testcd}
+
+    def lookups(self) -> set[tuple[str, str]]:
+        return {("DM", self.ref), ("DM", "USUBJID")}
+
+
+@register(
+    "lobxfl",
+    LobxflArgs,
+    method=(
+        "--LOBXFL: Y on the subject's last non-missing result per test on or before "
+        "DM.RFXSTDTC (SDTMIG 3.4 section 4.5.9, Baseline Values)."
+    ),
+    origin="Derived",
+    needs_all=True,
+)
+def op_lobxfl(frame: pd.DataFrame, args: LobxflArgs, ctx: OpContext) -> pd.Series:
+    """--LOBXFL: ``Y`` on the subject's last non-missing result per test on or before
+    DM.RFXSTDTC (SDTMIG 3.4 section 4.5.9, Baseline Values)."""
+    dm = ctx.domains["DM"]
+    work = frame.copy()
+    work["_REF"] = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")
+    return dflags.derive_last_obs_before_exposure_flag(
+        work,
+        by=["USUBJID", *args.testcd],
+        dtc=args.dtc,
+        ref_dtc="_REF",
+        value_present=args.result,
+    ).astype(object)

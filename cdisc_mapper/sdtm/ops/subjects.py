@@ -1,0 +1,98 @@
+"""Subject-level values taken from another domain: the subject's first, last or single
+value of a variable (e.g. RFXSTDTC, the first EXSTDTC; SDTMIG 3.4 DM)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cdisc_mapper.condition import Condition, evaluate
+from cdisc_mapper.errors import MappingError
+from cdisc_mapper.sdtm.context import OpContext
+from cdisc_mapper.sdtm.ops._common import subject_key
+from cdisc_mapper.sdtm.registry import register
+from cdisc_mapper.spec.operations import OpArgs
+
+
+class SubjectAggArgs(OpArgs):
+    domain: str
+    variable: str
+    where: Condition | None = None
+
+    def inputs(self) -> set[str]:
+        return {"USUBJID"}
+
+    def lookups(self) -> set[tuple[str, str]]:
+        needed = {(self.domain, self.variable), (self.domain, "USUBJID")}
+        if self.where is not None:
+            needed |= {(self.domain, c) for c in self.where.variables()}
+        return needed
+
+
+def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how: str) -> pd.Series:
+    other = ctx.domains[args.domain]
+    if args.where is not None:
+        other = other.loc[evaluate(args.where, other).to_numpy()]
+    vals = other[["USUBJID", args.variable]].copy()
+    vals[args.variable] = vals[args.variable].fillna("").astype(str)
+    vals = vals[vals[args.variable] != ""].sort_values(["USUBJID", args.variable])
+    keep = "first" if how == "min" else "last"
+    agg = vals.drop_duplicates("USUBJID", keep=keep).set_index("USUBJID")[args.variable]
+    return subject_key(frame).map(agg).fillna("").astype(object)
+
+
+@register(
+    "subject_first",
+    SubjectAggArgs,
+    method=(
+        "The subject's earliest value of another domain's ISO 8601 variable (e.g. "
+        "RFXSTDTC = first EXSTDTC, SDTMIG 3.4 DM). ISO 8601 text sorts chronologically."
+    ),
+    origin="Derived",
+    row_local=True,
+)
+def op_subject_first(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
+    """The subject's earliest value of another domain's ISO 8601 variable (e.g. RFXSTDTC
+    = first EXSTDTC, SDTMIG 3.4 DM). ISO 8601 text sorts chronologically."""
+    return _subject_agg(frame, args, ctx, "min")
+
+
+@register(
+    "subject_last",
+    SubjectAggArgs,
+    method="The subject's latest value of another domain's ISO 8601 variable (e.g. RFXENDTC).",
+    origin="Derived",
+    row_local=True,
+)
+def op_subject_last(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
+    """The subject's latest value of another domain's ISO 8601 variable (e.g. RFXENDTC)."""
+    return _subject_agg(frame, args, ctx, "max")
+
+
+@register(
+    "subject_value",
+    SubjectAggArgs,
+    method=(
+        "The subject's single value of another domain's variable (more than one distinct "
+        "value is an error)."
+    ),
+    origin="Derived",
+    row_local=True,
+)
+def op_subject_value(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
+    """The subject's single value of another domain's variable (more than one distinct
+    value is an error)."""
+    other = ctx.domains[args.domain]
+    if args.where is not None:
+        other = other.loc[evaluate(args.where, other).to_numpy()]
+    vals = other[["USUBJID", args.variable]].astype(str)
+    vals = vals[vals[args.variable] != ""].drop_duplicates()
+    dup = vals["USUBJID"].duplicated(keep=False)
+    if dup.any():
+        subjects = sorted(vals.loc[dup, "USUBJID"].unique())[:20]
+        raise MappingError(
+            f"{ctx.domain}.{ctx.variable}: {args.domain}.{args.variable} has more than one "
+            f"value for subject(s) {', '.join(subjects)}",
+            where=ctx.spec_where,
+        )
+    table = vals.set_index("USUBJID")[args.variable]
+    return subject_key(frame).map(table).fillna("").astype(object)

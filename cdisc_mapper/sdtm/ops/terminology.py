@@ -1,0 +1,189 @@
+"""Controlled terminology: raw terms to CDISC submission values, code/decode pairs,
+units and the study's standard units."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from pydantic import Field
+
+from cdisc_mapper.derive import units as dunits
+from cdisc_mapper.errors import MappingError
+from cdisc_mapper.sdtm import ctutil
+from cdisc_mapper.sdtm.context import OpContext
+from cdisc_mapper.sdtm.ops._common import ColumnOrVariable, input_values, with_file
+from cdisc_mapper.sdtm.registry import register
+from cdisc_mapper.spec.operations import OpArgs
+
+
+class CtArgs(ColumnOrVariable):
+    codelist: str
+    synonyms: dict[str, str] = Field(default_factory=dict)
+
+
+@register(
+    "ct",
+    CtArgs,
+    method="Raw terms to the codelist's submission values.",
+    origin="Collected",
+    row_local=True,
+)
+def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
+    """Raw terms to the codelist's submission values.
+
+    A raw term matches a term's submission value, CDISC synonym or NCI preferred term
+    (case-insensitive), or a study synonym from the spec. Anything else is an error
+    that lists every occurrence.
+    """
+    src = input_values(frame, args, ctx)
+    codelist = ctx.terminology.get(args.codelist)
+    syn = {k.strip().upper(): v for k, v in args.synonyms.items()}
+    for target in syn.values():
+        if codelist.term(target) is None and not codelist.extensible:
+            raise MappingError(
+                f"{ctx.domain}.{ctx.variable}: synonym target {target!r} is not a term of "
+                f"non-extensible codelist {args.codelist}",
+                where=ctx.spec_where,
+            )
+    uniq = pd.unique(src)
+    lookup: dict[str, str | None] = {}
+    for raw in uniq:
+        text = str(raw).strip()
+        if text == "":
+            lookup[raw] = ""
+            continue
+        key = re.sub(r"\s+", " ", text).upper()
+        if key in syn:
+            lookup[raw] = syn[key]
+            continue
+        term = codelist.match(text)
+        lookup[raw] = term.submission_value if term is not None else None
+    out = src.map(lookup)
+    bad = out.isna()
+    if bad.any():
+        holder = ctx.raw if args.column is not None else frame
+        raise ctx.data_error(
+            f"term not in codelist {args.codelist} (add a synonym in the spec, or correct "
+            "the raw data)",
+            holder,
+            bad,
+            value_of=src,
+        )
+    return out.astype(object)
+
+
+class DecodeArgs(OpArgs):
+    variable: str
+    codelist: str
+    target: str
+
+    def inputs(self) -> set[str]:
+        return {self.variable}
+
+
+@register(
+    "ct_decode",
+    DecodeArgs,
+    method=(
+        "The paired codelist's term for a coded value (e.g. LBTESTCD -> LBTEST), by NCI "
+        "code or, for sponsor lists, by the term's decode."
+    ),
+    origin="Derived",
+    row_local=True,
+)
+def op_ct_decode(frame: pd.DataFrame, args: DecodeArgs, ctx: OpContext) -> pd.Series:
+    """The paired codelist's term for a coded value (e.g. LBTESTCD -> LBTEST), by NCI code
+    or, for sponsor lists, by the term's decode."""
+    src = frame[args.variable].fillna("").astype(str)
+    code_list = ctx.terminology.get(args.codelist)
+    target = ctx.terminology.get(args.target)
+    table: dict[str, str] = {"": ""}
+    for value in pd.unique(src):
+        if value == "":
+            continue
+        term = code_list.term(value)
+        decoded = None
+        if term is not None:
+            decoded = ctutil.decode(code_list, target, term)
+        if decoded is None:
+            raise ctx.data_error(
+                f"no {args.target} term pairs with {args.codelist} value",
+                frame,
+                src == value,
+                value_of=src,
+            )
+        table[value] = decoded
+    return src.map(table).astype(object)
+
+
+class UnitArgs(OpArgs):
+    column: str | None = None
+    variable: str | None = None
+    value: str | None = None
+    codelist: str = "UNIT"
+
+    def inputs(self) -> set[str]:
+        return {self.variable} if self.variable else set()
+
+
+@register(
+    "unit",
+    UnitArgs,
+    method="A unit as a CDISC UNIT submission value, via the study's unit synonyms.",
+    origin="Collected",
+)
+def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
+    """A unit as a CDISC UNIT submission value, via the study's unit synonyms."""
+    if args.value is not None:
+        src = pd.Series([args.value] * len(frame), index=frame.index, dtype=object)
+    elif args.variable is not None:
+        src = frame[args.variable].fillna("").astype(str)
+    else:
+        assert ctx.raw is not None
+        src = ctx.raw[args.column]
+    synonyms = dict(ctx.study.units.synonyms)
+    for table in ctx.study.units.standard.values():
+        for unit in table.values():
+            synonyms.setdefault(unit, unit)
+    if args.value is not None:
+        synonyms.setdefault(args.value, args.value)
+    codelist = ctx.terminology.get(args.codelist)
+    src = src.fillna("").astype(str).str.strip()
+    exact = src.isin(list(codelist.submission_values))
+    out = src.copy()
+    try:
+        if (~exact).any():
+            out[~exact] = dunits.normalise_unit(src[~exact], synonyms)
+    except MappingError as exc:
+        raise with_file(exc, ctx, args.column or args.variable or "unit") from None
+    if not codelist.extensible:
+        bad = (out != "") & ~out.isin(list(codelist.submission_values))
+        if bad.any():
+            raise ctx.data_error(f"unit not in codelist {args.codelist}", frame, bad, value_of=out)
+    return out
+
+
+class StdUnitArgs(OpArgs):
+    testcd: str
+    result: str | None = Field(default=None, description="blank unit when this is blank")
+
+    def inputs(self) -> set[str]:
+        return {self.testcd} | ({self.result} if self.result else set())
+
+
+@register(
+    "standard_unit",
+    StdUnitArgs,
+    method="The standard unit the study declares for the test (units.standard in study.yaml).",
+    origin="Assigned",
+    row_local=True,
+)
+def op_standard_unit(frame: pd.DataFrame, args: StdUnitArgs, ctx: OpContext) -> pd.Series:
+    """The standard unit the study declares for the test (units.standard in study.yaml)."""
+    table = ctx.study.units.standard.get(ctx.domain, {})
+    tests = frame[args.testcd].fillna("").astype(str)
+    out = tests.map(table).fillna("")
+    if args.result:
+        out = out.where(frame[args.result].fillna("").astype(str) != "", "")
+    return out.astype(object)

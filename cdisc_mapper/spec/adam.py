@@ -1,0 +1,225 @@
+"""The ADaM spec format: pydantic models (``extra="forbid"``) and their loader.
+
+A study's ADaM specs live in ``<study>/adam/``:
+
+* ``conventions.yaml`` (:class:`Conventions`): the study's time unit (days per month),
+  analysis reference date, subject events, periods, phases and analysis windows, shared by
+  every dataset;
+* one file per dataset (:class:`DatasetSpec`), e.g. ``adsl.yaml``, ``adqs.yaml``: its
+  label, ADaM structure, keys, the steps that build its records (``records``) and its
+  variables in output order, each with the derivation that computes it (``derive``, a
+  name in the ADaM registry, :mod:`cdisc_mapper.adam.ops`), that derivation's arguments and
+  its define.xml metadata (origin, method text, comment, codelist; label and type for
+  sponsor variables);
+* ``reports.yaml`` (:class:`ReportsSpec`, optional): summary reports drawn from the datasets.
+
+A variable entry, for example::
+
+    ABLFL: {derive: baseline_flag, order_by: [SRCSEQ]}
+    CHG:
+      derive: chg
+      where: {variable: ADY, ge: 2}          # post-baseline records only
+    NUMINJ:
+      derive: count
+      source: EX.EXSTDTC
+      label: Number of MSC Injections          # sponsor variable: label required
+      method: "Number of EX records."          # optional: overrides the generated text
+
+``{}`` keeps a column the record steps made (e.g. ``AVAL`` from ``--STRESN``). Record
+builders (``records: - op:``): ``subjects``, ``findings``, ``scores``, ``best_record``,
+``occurrences``, ``progression``. Derivations (``derive:``): ``keep``, ``value``,
+``constant``, ``date``, ``count``, ``months``, ``decline_rate``, ``group``, ``recode``,
+``flag``, ``exists``, ``period_date``, ``period_treatment``, ``record_period``,
+``analysis_day``, ``window``, ``baseline_flag``, ``base``, ``chg``, ``pchg``,
+``percent_improvement``, ``criterion``, ``reference_range``, ``nrind``,
+``analysis_flag``, ``sequence``, ``treatment_emergent``, ``duration``,
+``first_occurrence``; each one's argument model documents its arguments (see the
+generated reference, ``docs/operations.md``). Conditions (``where``, ``when``) are
+:class:`~cdisc_mapper.condition.Condition` trees, never code.
+
+Every error is a :class:`~cdisc_mapper.errors.SpecError` naming the spec file and line.
+Derivation names and their arguments are checked when the specs are loaded, before any data
+is read. No spec text is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from cdisc_mapper.condition import Condition
+from cdisc_mapper.spec.base import NAME_PATTERN, Strict
+
+ADAM_FOLDER = "adam"
+CONVENTIONS_FILE = "conventions.yaml"
+REPORTS_FILE = "reports.yaml"
+
+
+# --------------------------------------------------------------------------- conventions
+class EventSpec(Strict):
+    """A dated subject event: the dates of ``domain.variable`` (complete dates only)."""
+
+    domain: str = Field(pattern=r"^[A-Z]{2}$")
+    variable: str = Field(pattern=NAME_PATTERN)
+    where: Condition | None = None
+    description: str = ""
+
+
+class EventRef(Strict):
+    """The ``occurrence``-th date (1-based, by date) of an event, or its last one."""
+
+    event: str
+    occurrence: int | Literal["last"] = 1
+
+
+class PeriodSpec(Strict):
+    """An analysis period (ADaMIG v1.3 section 3.2.7: APxxSDT/APxxEDT, APERIOD)."""
+
+    aperiod: int = Field(ge=1, le=99)
+    aperiodc: str = Field(min_length=1, max_length=200)
+    start: EventRef
+    end: list[EventRef] = Field(min_length=1, description="the first one available ends it")
+    trtp: str | None = Field(default=None, description="planned treatment (TRTxxP)")
+    trta: str | None = Field(
+        default=None, description="actual treatment (TRTxxA), for subjects with the period"
+    )
+    description: str = ""
+
+
+class PhaseSpec(Strict):
+    """An analysis phase grouping consecutive periods (APHASE, APHASEN, PHwSDT/PHwEDT)."""
+
+    aphasen: int = Field(ge=1, le=9)
+    aphase: str = Field(min_length=1, max_length=200)
+    periods: list[int] = Field(min_length=1)
+
+
+class WindowSpec(Strict):
+    """An analysis window: days ``lo``..``hi`` relative to an ADSL date (that date is day
+    1, the day before is day -1; no day 0), with a target day."""
+
+    avisitn: float
+    avisit: str = Field(min_length=1, max_length=200)
+    reference: str = Field(pattern=NAME_PATTERN, description="ADSL date variable (day 1)")
+    target: int
+    lo: int
+    hi: int
+
+    @model_validator(mode="after")
+    def _range(self) -> WindowSpec:
+        if self.lo > self.hi:
+            raise ValueError(f"window {self.avisit}: lo {self.lo} is after hi {self.hi}")
+        if not self.lo <= self.target <= self.hi:
+            raise ValueError(f"window {self.avisit}: target {self.target} is outside lo..hi")
+        if 0 in (self.lo, self.hi, self.target):
+            raise ValueError(f"window {self.avisit}: there is no day 0 (day 1 is the reference)")
+        return self
+
+
+class Conventions(Strict):
+    """The study-wide ADaM conventions (``conventions.yaml``)."""
+
+    studyid: str | None = None
+    month_days: float = Field(gt=0, description="days per month for every month conversion")
+    reference_date: str = Field(
+        default="TRTSDT", pattern=NAME_PATTERN, description="ADSL date of analysis day 1 (ADY)"
+    )
+    events: dict[str, EventSpec]
+    periods: list[PeriodSpec] = Field(min_length=1)
+    phases: list[PhaseSpec] = Field(default_factory=list)
+    windows: dict[str, list[WindowSpec]] = Field(default_factory=dict)
+    comments: dict[str, str] = Field(default_factory=dict)
+
+    def period(self, aperiod: int) -> PeriodSpec:
+        for p in self.periods:
+            if p.aperiod == aperiod:
+                return p
+        raise KeyError(aperiod)
+
+    def phase_of(self, aperiod: int) -> PhaseSpec | None:
+        for ph in self.phases:
+            if aperiod in ph.periods:
+                return ph
+        return None
+
+
+# --------------------------------------------------------------------------- datasets
+class VariableSpec(Strict):
+    """One output variable: its derivation (a registered name) and define.xml metadata.
+
+    ``label`` and ``type`` are for sponsor variables only: a variable ADaMIG (or, for a
+    copied SDTM variable, SDTMIG) defines takes its label and type from there.
+    """
+
+    derive: str = "keep"
+    args: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = Field(default=None, min_length=1, max_length=40)
+    type: Literal["Char", "Num"] | None = None
+    origin: Literal["Derived", "Assigned", "Predecessor", "Collected", "Protocol"] | None = None
+    method: str | None = Field(default=None, description="derivation text for define.xml")
+    comment: str | None = None
+    codelist: str | None = None
+    format: str | None = None
+
+
+class RecordStep(Strict):
+    """A step that makes records (rows): ``op`` names a record builder, the rest are its
+    arguments."""
+
+    op: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class DatasetSpec(Strict):
+    dataset: str = Field(pattern=r"^AD[A-Z0-9]{1,6}$")
+    label: str = Field(min_length=1, max_length=40)
+    structure: Literal["ADSL", "BDS", "OCCDS"]
+    class_: str | None = Field(default=None, alias="class")
+    keys: list[str] = Field(min_length=1)
+    records: list[RecordStep] = Field(min_length=1)
+    variables: dict[str, VariableSpec] = Field(min_length=1)
+    comment: str | None = None
+
+    @model_validator(mode="after")
+    def _names(self) -> DatasetSpec:
+        for name in self.variables:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"variable name {name!r} is not a valid SAS V5 name")
+        for key in self.keys:
+            if key not in self.variables:
+                raise ValueError(f"key {key} is not among the variables")
+        return self
+
+
+# --------------------------------------------------------------------------- reports
+class ReportRow(Strict):
+    label: str
+    where: Condition
+
+
+class ProgressionSummarySpec(Strict):
+    """A responder summary of a progression dataset: per parameter and analysis row,
+    responders n/N, mean percent improvement and a Wilcoxon signed-rank test of AVAL
+    against BASE."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    dataset: str = Field(pattern=r"^AD[A-Z0-9]{1,6}$")
+    population: str = Field(pattern=NAME_PATTERN, description="subject flag, e.g. EFFFL")
+    parameters: list[str] = Field(min_length=1)
+    rows: list[ReportRow] = Field(min_length=1)
+    responder_flag: str = Field(pattern=NAME_PATTERN)
+    responder_label: str
+    extra_flags: dict[str, str] = Field(
+        default_factory=dict, description="more criterion flags -> column heading"
+    )
+    improvement: str = Field(pattern=NAME_PATTERN)
+    decimals: int = Field(default=1, ge=0, le=6)
+    p_decimals: int = Field(default=4, ge=1, le=10)
+    notes: list[str] = Field(default_factory=list)
+
+
+class ReportsSpec(Strict):
+    progression_summaries: list[ProgressionSummarySpec] = Field(default_factory=list)

@@ -1,0 +1,414 @@
+"""Loading and checking a study's ADaM specs (``<study>/adam/*.yaml``).
+
+:func:`load_adam_specs` reads ``conventions.yaml``, ``reports.yaml`` and one file per
+dataset, validates each against its model, and checks them against the ADaM registries
+the stage passes in: unknown derivation or record-builder names, bad arguments, variables
+used before they are derived, periods, windows and datasets that do not exist, labels
+given for ADaMIG variables or missing for sponsor variables. Every error is a
+:class:`~cdisc_mapper.errors.SpecError` at the spec line, before any data is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.adam import (
+    ADAM_FOLDER,
+    CONVENTIONS_FILE,
+    REPORTS_FILE,
+    Conventions,
+    DatasetSpec,
+    EventRef,
+    ReportsSpec,
+    VariableSpec,
+)
+from cdisc_mapper.spec.base import is_adam, split_source, validate_model
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs, Registry
+from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
+from cdisc_mapper.standards import load_adamig, load_sdtmig
+
+#: The keys of a variable entry that are not its derivation's arguments.
+VARIABLE_META = set(VariableSpec.model_fields) - {"args"}
+
+
+@dataclass
+class AdamSpecs:
+    """A study's ADaM specs with the documents they came from (for error locations)."""
+
+    root: Path
+    conventions: Conventions
+    datasets: dict[str, DatasetSpec]
+    reports: ReportsSpec
+    derivations: Registry[Any]
+    builders: Registry[Any]
+    documents: dict[str, SpecDocument] = field(default_factory=dict)
+    op_args: dict[tuple[str, str], Any] = field(default_factory=dict)
+    record_args: dict[tuple[str, int], Any] = field(default_factory=dict)
+
+    def where(self, dataset: str, loc: tuple[str | int, ...]) -> str:
+        doc = self.documents.get(dataset)
+        return str(doc.where(loc)) if doc is not None else dataset
+
+    def args(self, dataset: str, variable: str) -> Any:
+        return self.op_args[(dataset, variable)]
+
+
+def _check_conventions(conv: Conventions, doc: SpecDocument) -> None:
+    """Cross-references of conventions.yaml, reported at the line that names them."""
+    numbers = [p.aperiod for p in conv.periods]
+    if len(numbers) != len(set(numbers)) or numbers != sorted(numbers):
+        raise SpecError(
+            "periods: aperiod values must be unique and in increasing order",
+            where=doc.where(("periods",)),
+        )
+    for i, p in enumerate(conv.periods):
+        refs: list[tuple[tuple[str | int, ...], EventRef]] = [(("start",), p.start)]
+        refs += [(("end", j), e) for j, e in enumerate(p.end)]
+        for loc, ref in refs:
+            if ref.event not in conv.events:
+                path = ("periods", i, *loc)
+                raise SpecError(
+                    f"period {p.aperiod} names event {ref.event!r}; "
+                    f"known: {', '.join(conv.events)}",
+                    where=doc.where(path),
+                )
+    seen: set[int] = set()
+    for i, ph in enumerate(conv.phases):
+        for n in ph.periods:
+            if n not in numbers:
+                raise SpecError(
+                    f"phase {ph.aphase} names period {n}, not in periods",
+                    where=doc.where(("phases", i)),
+                )
+            if n in seen:
+                raise SpecError(f"period {n} is in two phases", where=doc.where(("phases", i)))
+            seen.add(n)
+    for name, windows in conv.windows.items():
+        nums = [w.avisitn for w in windows]
+        if len(nums) != len(set(nums)):
+            raise SpecError(
+                f"windows {name}: avisitn values must be unique", where=doc.where(("windows", name))
+            )
+
+
+def _split_meta(body: Any, meta_keys: set[str]) -> Any:
+    if not isinstance(body, dict):
+        return body
+    meta = {k: v for k, v in body.items() if k in meta_keys}
+    args = {k: v for k, v in body.items() if k not in meta_keys}
+    return {**meta, "args": args}
+
+
+def normalise_dataset(data: Any) -> Any:
+    """``{VAR: {derive: x, arg: y, label: ...}}`` -> VariableSpec input (args nested)."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    variables = data.get("variables")
+    if isinstance(variables, dict):
+        data["variables"] = {
+            name: ({} if body is None else _split_meta(body, VARIABLE_META))
+            for name, body in variables.items()
+        }
+    records = data.get("records")
+    if isinstance(records, list):
+        data["records"] = [_split_meta(r, {"op"}) for r in records]
+    return data
+
+
+def load_adam_specs(
+    study_dir: Path, derivations: Registry[Any], builders: Registry[Any]
+) -> AdamSpecs:
+    """Load and check the ADaM specs of a study folder (``<study_dir>/adam/*.yaml``).
+
+    Checks every file against its model, every derivation name and its arguments against
+    the registries (``cdisc_mapper.adam.load_adam_specs`` passes the stage's), and the
+    names each derivation refers to (variables computed before it, periods, windows).
+    Raises :class:`SpecError` at the spec line.
+    """
+    root = Path(study_dir)
+    folder = root / ADAM_FOLDER
+    if not folder.is_dir():
+        raise SpecError(
+            "ADaM spec folder not found", where=str(folder), hint="expected <study>/adam/"
+        )
+    conv_doc = load_spec_yaml(folder / CONVENTIONS_FILE)
+    conventions = validate_model(Conventions, conv_doc.data, conv_doc)
+    _check_conventions(conventions, conv_doc)
+    documents = {"conventions": conv_doc}
+    reports = ReportsSpec()
+    if (folder / REPORTS_FILE).is_file():
+        rep_doc = load_spec_yaml(folder / REPORTS_FILE)
+        reports = validate_model(ReportsSpec, rep_doc.data, rep_doc)
+        documents["reports"] = rep_doc
+    specs = AdamSpecs(
+        root=root,
+        conventions=conventions,
+        datasets={},
+        reports=reports,
+        derivations=derivations,
+        builders=builders,
+        documents=documents,
+    )
+    files = sorted(
+        p for p in folder.glob("*.yaml") if p.name not in {CONVENTIONS_FILE, REPORTS_FILE}
+    )
+    if not files:
+        raise SpecError(
+            "no ADaM dataset specs found (expected adam/<dataset>.yaml)", where=str(folder)
+        )
+    for path in files:
+        doc = load_spec_yaml(path)
+        ds = validate_model(DatasetSpec, normalise_dataset(doc.data), doc)
+        if ds.dataset.lower() != path.stem.lower():
+            raise SpecError(
+                f"file declares dataset {ds.dataset} but is named {path.name}",
+                where=doc.where(("dataset",)),
+                hint=f"name it {ds.dataset.lower()}.yaml",
+            )
+        specs.datasets[ds.dataset] = ds
+        specs.documents[ds.dataset] = doc
+    if "ADSL" not in specs.datasets:
+        raise SpecError("no adsl.yaml: every ADaM study needs ADSL", where=str(folder))
+    for name, ds in specs.datasets.items():
+        check_dataset_spec(specs, name, ds, specs.documents[name])
+    check_reports(specs)
+    return specs
+
+
+def record_columns(specs: AdamSpecs, name: str) -> dict[str, ColumnMeta]:
+    """The columns the dataset's record steps make, with their metadata."""
+    ds = specs.datasets[name]
+    out: dict[str, ColumnMeta] = {}
+    for i, step in enumerate(ds.records):
+        out.update(specs.builders.require(step.op).columns(specs.record_args[(name, i)]))
+    return out
+
+
+def _check_records(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDocument) -> None:
+    for i, step in enumerate(ds.records):
+        where = doc.where(("records", i, "op"))
+        op = specs.builders.require(step.op, where, f"records[{i}]: ")
+        if i == 0 and not op.first:
+            raise SpecError(
+                f"records[0]: {step.op!r} adds rows to earlier records; it cannot come first",
+                where=where,
+            )
+        if i > 0 and not op.later:
+            raise SpecError(
+                f"records[{i}]: {step.op!r} makes a dataset's records; it must come first",
+                where=where,
+            )
+        specs.record_args[(name, i)] = validate_model(
+            op.args_model, step.args, doc, prefix=("records", i)
+        )
+    if ds.structure == "ADSL" and ds.records[0].op != "subjects":
+        raise SpecError(
+            "ADSL records must start with op: subjects", where=doc.where(("records", 0, "op"))
+        )
+
+
+def check_dataset_spec(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDocument) -> None:
+    """Check one dataset spec's record steps and variables (see the module docstring)."""
+    _check_records(specs, name, ds, doc)
+    known_cols = set(record_columns(specs, name))
+    for var, vspec in ds.variables.items():
+        loc = ("variables", var)
+        op = specs.derivations.require(vspec.derive, doc.where((*loc, "derive")), f"{var}: ")
+        args = validate_model(op.args_model, vspec.args, doc, prefix=loc)
+        specs.op_args[(name, var)] = args
+        if vspec.derive == "keep":
+            col = args.column or var
+            if col not in known_cols:
+                raise SpecError(
+                    f"{var}: the records have no column {col} (made: "
+                    f"{', '.join(sorted(c for c in known_cols if not c.startswith('_')))})",
+                    where=doc.where(loc),
+                    hint="give it a derivation (derive: ...) or keep it in the record step",
+                )
+    defined = known_cols | set(ds.variables)
+    adamig = load_adamig()
+    for var, vspec in ds.variables.items():
+        loc = ("variables", var)
+        _check_refs(specs, name, var, specs.op_args[(name, var)], defined, doc, loc)
+        _check_conventions_used(specs, var, specs.op_args[(name, var)], doc, loc)
+        _check_label(specs, name, vspec, var, adamig.variable(ds.structure, var), doc, loc)
+    variable_order(specs, name)
+
+
+def variable_order(specs: AdamSpecs, name: str) -> list[str]:
+    """The dataset's variables in an order where each comes after the variables it uses
+    (spec order otherwise). Raises SpecError on a cycle."""
+    ds = specs.datasets[name]
+    own = list(ds.variables)
+    deps = {}
+    for var in own:
+        used = specs.op_args[(name, var)].inputs()
+        deps[var] = {r for r in used if r in ds.variables and r != var}
+    done: list[str] = []
+    placed: set[str] = set()
+    todo = list(own)
+    while todo:
+        for var in todo:
+            if deps[var] <= placed:
+                done.append(var)
+                placed.add(var)
+                todo.remove(var)
+                break
+        else:
+            doc = specs.documents[name]
+            raise SpecError(
+                f"variables use each other in a cycle: {', '.join(todo)}",
+                where=doc.where(("variables", todo[0])),
+            )
+    return done
+
+
+def _check_refs(
+    specs: AdamSpecs,
+    name: str,
+    var: str,
+    args: OpArgs,
+    defined: set[str],
+    doc: SpecDocument,
+    loc: tuple[str, str],
+) -> None:
+    adsl = specs.datasets.get("ADSL")
+    for ref in sorted(args.inputs()):
+        if ref in defined:
+            continue
+        if name != "ADSL" and adsl is not None and ref in adsl.variables:
+            continue
+        raise SpecError(
+            f"{var}: uses {ref}, which is neither a record column nor one of the variables"
+            + ("" if name == "ADSL" else " (nor an ADSL variable)"),
+            where=doc.where(loc),
+            hint="add the variable it needs to 'variables'",
+        )
+    for dom, v in sorted(args.lookups()):
+        if not dom:
+            raise SpecError(f"{var}: source must be DOMAIN.VARIABLE", where=doc.where(loc))
+        if not is_adam(dom):
+            continue
+        other = specs.datasets.get(dom)
+        if other is None:
+            raise SpecError(f"{var}: reads dataset {dom}, which has no spec", where=doc.where(loc))
+        if dom == name:
+            raise SpecError(
+                f"{var}: a dataset cannot look itself up; use the variable name",
+                where=doc.where(loc),
+            )
+        if v not in other.variables and v != "USUBJID":
+            raise SpecError(f"{var}: {dom} has no variable {v} in its spec", where=doc.where(loc))
+
+
+def _check_conventions_used(
+    specs: AdamSpecs, var: str, args: OpArgs, doc: SpecDocument, loc: tuple[str, str]
+) -> None:
+    conv = specs.conventions
+    known: dict[str, set[Any]] = {
+        "period": {p.aperiod for p in conv.periods},
+        "phase": {p.aphasen for p in conv.phases},
+        "window": set(conv.windows),
+    }
+    for kind, value in sorted(args.conventions_used(), key=str):
+        if value not in known[kind]:
+            what = f"window set {value!r}" if kind == "window" else f"{kind} {value}"
+            raise SpecError(f"{var}: {what} is not in conventions.yaml", where=doc.where(loc))
+
+
+def copied_from(specs: AdamSpecs, name: str, var: str) -> tuple[str, str] | None:
+    """(domain or dataset, variable) when ``var`` is a same-name copy of another dataset's
+    variable (an SDTM variable kept by a record step, or ``derive: value`` of X.var)."""
+    vspec = specs.datasets[name].variables[var]
+    args = specs.op_args[(name, var)]
+    if vspec.derive == "keep":
+        meta = record_columns(specs, name).get(args.column or var)
+        if meta is not None and meta.origin == "Predecessor" and meta.source:
+            dom, src = split_source(meta.source)
+            if dom and src == var:
+                return dom, src
+        return None
+    if vspec.derive == "value":
+        dom, src = split_source(args.source)
+        if dom and src == var:
+            return dom, src
+    return None
+
+
+def _check_label(
+    specs: AdamSpecs,
+    name: str,
+    vspec: VariableSpec,
+    var: str,
+    meta: Any,
+    doc: SpecDocument,
+    loc: tuple[str, str],
+) -> None:
+    if meta is None and vspec.label is None and not _copied_standard(specs, name, var):
+        raise SpecError(
+            f"{var}: a sponsor variable (not in ADaMIG {specs.datasets[name].structure} "
+            "metadata, nor a copied SDTM variable) needs a 'label' (at most 40 characters)",
+            where=doc.where(loc),
+        )
+    if meta is not None and vspec.label is not None:
+        raise SpecError(
+            f"{var}: ADaMIG defines this variable; its label is {meta.label!r} and cannot be set",
+            where=doc.where((*loc, "label")),
+            hint="remove 'label' (only sponsor variables take a label from the spec)",
+        )
+    if meta is not None and vspec.type is not None and vspec.type != meta.type:
+        raise SpecError(
+            f"{var}: ADaMIG type is {meta.type}, not {vspec.type}", where=doc.where((*loc, "type"))
+        )
+
+
+def _copied_standard(specs: AdamSpecs, name: str, var: str) -> bool:
+    """Whether ``var`` copies an ADaM variable or an SDTMIG variable of the same name."""
+    copy = copied_from(specs, name, var)
+    if copy is None:
+        return False
+    dom, src = copy
+    if is_adam(dom):
+        return True
+    sdtmig = load_sdtmig()
+    return sdtmig.has_dataset(dom) and sdtmig.variable(dom, src) is not None
+
+
+def stage_of(specs: AdamSpecs, name: str) -> dict[str, int]:
+    """Per variable of dataset ``name``: 1 when computable from SDTM and earlier variables
+    alone, 2 when it (or a variable it uses) reads another ADaM dataset."""
+    stage: dict[str, int] = {}
+    for var in variable_order(specs, name):
+        args = specs.op_args[(name, var)]
+        s = 1
+        if any(is_adam(d) and d != name for d, _ in args.lookups()):
+            s = 2
+        if any(stage.get(r, 1) == 2 for r in args.inputs()):
+            s = 2
+        stage[var] = s
+    return stage
+
+
+def check_reports(specs: AdamSpecs) -> None:
+    """Every report names a dataset with a spec and variables that dataset has."""
+    doc = specs.documents.get("reports")
+    for i, rep in enumerate(specs.reports.progression_summaries):
+        ds = specs.datasets.get(rep.dataset)
+        if ds is None:
+            raise SpecError(
+                f"report {rep.name}: dataset {rep.dataset} has no spec",
+                where=doc.where(("progression_summaries", i, "dataset")) if doc else None,
+            )
+        wanted = {rep.population, rep.responder_flag, rep.improvement, *rep.extra_flags}
+        for row in rep.rows:
+            wanted |= row.where.variables()
+        for v in sorted(wanted):
+            if v not in ds.variables:
+                raise SpecError(
+                    f"report {rep.name}: {rep.dataset} has no variable {v}",
+                    where=doc.where(("progression_summaries", i)) if doc else None,
+                )

@@ -1,0 +1,151 @@
+"""The study spec (``study.yaml``): identity, how subjects are identified in the raw
+forms, the trial design (arms, elements, visits, trial summary, criteria), units and the
+sponsor's comments. The README documents the format with an example.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from cdisc_mapper.condition import Condition
+from cdisc_mapper.spec.base import Strict
+
+
+class ArmSpec(Strict):
+    armcd: str = Field(max_length=20)
+    arm: str = Field(max_length=200)
+    elements: list[str] = Field(description="ETCD of each element, in order (TA)")
+    branch: dict[str, str] = Field(default_factory=dict, description="ETCD -> TABRANCH")
+    transition: dict[str, str] = Field(default_factory=dict, description="ETCD -> TATRANS")
+
+
+class ElementStart(Strict):
+    """Where a subject's element starts: a dated variable of another domain."""
+
+    domain: str
+    variable: str
+    occurrence: int | None = Field(
+        default=None, ge=1, description="n-th record by date for the subject (1-based)"
+    )
+    where: Condition | None = None
+
+
+class ElementSpec(Strict):
+    etcd: str = Field(max_length=8)
+    element: str = Field(max_length=40)
+    epoch: str
+    start_rule: str
+    end_rule: str
+    duration: str | None = Field(default=None, description="ISO 8601 planned duration")
+    start: ElementStart
+
+
+class VisitSpec(Strict):
+    visitnum: float
+    visit: str = Field(max_length=200)
+    raw_labels: list[str] = Field(description="labels the EDC uses for this visit")
+    visitdy: int | None = Field(default=None, description="planned study day (TV.VISITDY)")
+    start_rule: str
+    end_rule: str | None = None
+    window_before: int | None = Field(default=None, ge=0)
+    window_after: int | None = Field(default=None, ge=0)
+    arms: list[str] | None = None
+
+
+class UnscheduledSpec(Strict):
+    raw_labels: list[str]
+    label_prefix: str = "UNSCHEDULED"
+    step: float = 0.01
+
+
+class TrialSummaryParam(Strict):
+    tsparmcd: str = Field(max_length=8)
+    tsval: str | list[str]
+    tsvalnf: str | None = None
+    tsvcdref: str | None = None
+    tsvcdver: str | None = None
+    tsgrpid: str | None = None
+    codelist: str | None = Field(
+        default=None, description="CDISC codelist of TSVAL; gives TSVALCD and TSVCDREF"
+    )
+
+
+class Criterion(Strict):
+    ietestcd: str = Field(max_length=8)
+    ietest: str = Field(max_length=200)
+    iecat: Literal["INCLUSION", "EXCLUSION"]
+    tivers: str = "1"
+
+
+class UnitConversion(Strict):
+    test: str = "*"
+    from_: str = Field(alias="from")
+    to: str
+    factor: float
+    offset: float = 0.0
+    decimals: int | None = Field(
+        default=None, ge=0, le=10, description="round converted results to this many decimals"
+    )
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class UnitsSpec(Strict):
+    """Standard units per test code, raw spelling synonyms and conversions."""
+
+    standard: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="domain -> {TESTCD: standard unit}"
+    )
+    synonyms: dict[str, str] = Field(default_factory=dict)
+    conversions: list[UnitConversion] = Field(default_factory=list)
+
+
+class SubjectSpec(Strict):
+    """How subjects are identified in the raw forms."""
+
+    subject_column: str
+    site_column: str | None = None
+    registry_form: str | None = Field(
+        default=None,
+        description="form listing every subject with its site; forms without the site "
+        "column take the site from it",
+    )
+    site: str | None = Field(default=None, description="site id when no column gives it")
+    usubjid: str = Field(
+        default="{STUDYID}-{SITEID}-{SUBJID}",
+        description="template over STUDYID, SITEID, SUBJID",
+    )
+    date_order: Literal["DMY", "MDY", "YMD"] = "DMY"
+
+
+class StudySpec(Strict):
+    studyid: str = Field(max_length=20)
+    title: str
+    sponsor: str
+    protocol: str | None = None
+    raw_format: Literal["csv", "xlsx", "sas7bdat"] = "csv"
+    subjects: SubjectSpec
+    arms: list[ArmSpec]
+    elements: list[ElementSpec]
+    visits: list[VisitSpec]
+    unscheduled: UnscheduledSpec | None = None
+    trial_summary: list[TrialSummaryParam] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(default_factory=list)
+    units: UnitsSpec = Field(default_factory=UnitsSpec)
+    comments: dict[str, str] = Field(
+        default_factory=dict, description="sponsor decisions, by id (for define.xml)"
+    )
+
+    @model_validator(mode="after")
+    def _references(self) -> StudySpec:
+        etcds = {e.etcd for e in self.elements}
+        for i, arm in enumerate(self.arms):
+            for etcd in arm.elements:
+                if etcd not in etcds:
+                    raise ValueError(f"arms[{i}] names element {etcd!r} not in elements")
+        nums = [v.visitnum for v in self.visits]
+        if len(nums) != len(set(nums)):
+            raise ValueError("visitnum values must be unique")
+        return self

@@ -11,14 +11,27 @@ import click
 
 from cdisc_mapper import __version__
 from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.standards.paths import STUDY_PARTS, bundled_path
 
-DEFAULT_STUDY = Path(__file__).resolve().parents[1] / "mappings" / "als_msc"
+
+def _study_or_bundled(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """``--study`` as given, else the bundled example study (mappings/als_msc)."""
+    if value is not None:
+        return value
+    try:
+        return bundled_path(*STUDY_PARTS)
+    except CdiscMapperError as exc:
+        if (ctx.obj or {}).get("debug"):
+            raise
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
 
 
 study_option = click.option(
     "--study",
     type=click.Path(path_type=Path),
-    default=DEFAULT_STUDY,
+    default=None,
+    callback=_study_or_bundled,
     show_default="mappings/als_msc",
     help="Study spec folder, or a spec workbook (.xlsx) made by `spec export`.",
 )
@@ -284,24 +297,25 @@ def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None) -> None
         from cdisc_mapper.validate import validate_package, write_reports
 
         say = ctx.obj["progress"]
+        study = bundled_path(*STUDY_PARTS)
         raw = out / "raw"
         say(f"simulating {subjects} subjects into {raw}")
         kwargs = {} if seed is None else {"seed": seed}
         sim(raw, subjects, **kwargs)
         click.echo(f"raw forms:   {raw}")
-        result = run_sdtm(DEFAULT_STUDY, raw, out, say)
+        result = run_sdtm(study, raw, out, say)
         click.echo(
             f"SDTM:        {out / 'sdtm'} ({len(result.datasets)} datasets: "
             f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"
         )
         say("deriving ADaM")
-        adam_result = run_adam(DEFAULT_STUDY, out / "sdtm", out, say)
+        adam_result = run_adam(study, out / "sdtm", out, say)
         click.echo(
             f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
             f"{', '.join(sorted(adam_result.datasets))})"
         )
         say("writing define.xml")
-        written = write_define(DEFAULT_STUDY, out, progress=say, adam_result=adam_result)
+        written = write_define(study, out, progress=say, adam_result=adam_result)
         defines = [p for p in written if p.name == "define.xml"]
         click.echo("define.xml:  " + ", ".join(str(p) for p in written))
         say("validating")

@@ -2,7 +2,8 @@
 
 Everything is read from the project's ``specs/`` folder (built by ``tools/build_specs.py``
 from the CDISC reference exports; see ``specs/README.md``), never from the reference
-exports themselves. Loaders are cached per resolved folder::
+exports themselves; an installed wheel carries it as package data (see
+:func:`bundled_path`). Loaders are cached per resolved folder::
 
     from cdisc_mapper.standards import load_sdtmig, load_adamig, load_terminology
 
@@ -15,19 +16,25 @@ exports themselves. Loaders are cached per resolved folder::
 from cdisc_mapper.standards.ct_loader import load_terminology
 from cdisc_mapper.standards.ig import load_adamig, load_sdtmig
 from cdisc_mapper.standards.metadata import ClassVariable, DatasetMeta, Standard, VariableMeta
-from cdisc_mapper.standards.paths import DEFAULT_SPECS_DIR, SPECS_ENV, resolve_specs_dir
+from cdisc_mapper.standards.paths import (
+    SPECS_ENV,
+    PackageDataError,
+    bundled_path,
+    resolve_specs_dir,
+)
 from cdisc_mapper.standards.terminology import Codelist, Term, Terminology
 
 __all__ = [
-    "DEFAULT_SPECS_DIR",
     "SPECS_ENV",
     "ClassVariable",
     "Codelist",
     "DatasetMeta",
+    "PackageDataError",
     "Standard",
     "Term",
     "Terminology",
     "VariableMeta",
+    "bundled_path",
     "load_adamig",
     "load_sdtmig",
     "load_terminology",

@@ -217,7 +217,7 @@ def _load_terminology(folder: Path) -> Terminology:
 def load_terminology(specs_dir: Path | str | None = None) -> Terminology:
     """SDTM CT subset, ADaM CT, Define-XML CT and sponsor codelists, merged.
 
-    ``specs_dir`` defaults to ``$CDISC_MAPPER_SPECS`` or the repository's ``specs/``.
+    ``specs_dir`` defaults to ``$CDISC_MAPPER_SPECS`` or the bundled ``specs/``.
     Cached per resolved folder. Raises :class:`StandardsError` for missing or bad files.
     """
     return _load_terminology(resolve_specs_dir(specs_dir))

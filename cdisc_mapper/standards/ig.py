@@ -183,7 +183,7 @@ def load_sdtmig(specs_dir: Path | str | None = None) -> Standard:
     Includes the SDTM v1.8 general observation class variables
     (``sdtm-1.8/class_variables.csv``) behind :meth:`Standard.allowed_variables`.
 
-    ``specs_dir`` defaults to ``$CDISC_MAPPER_SPECS`` or the repository's ``specs/``.
+    ``specs_dir`` defaults to ``$CDISC_MAPPER_SPECS`` or the bundled ``specs/``.
     Cached per resolved folder. Raises :class:`StandardsError` for missing or bad files.
     """
     return _load_sdtmig(resolve_specs_dir(specs_dir))

@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -377,6 +378,69 @@ def spec_import(ctx: click.Context, xlsx: Path, study: Path) -> None:
             return
         import_workbook(xlsx, study)
         click.echo(str(study))
+
+    _run(go, ctx.obj["debug"])
+
+
+def reference_text() -> str:
+    """The operations reference (``docs/operations.md``) of the SDTM and ADaM registries."""
+    from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+    from cdisc_mapper.sdtm import OPERATIONS
+    from cdisc_mapper.spec.reference import Section, operations_markdown
+
+    def sdtm_traits(op: Any) -> str:
+        where = "raw columns: in a source's `variables` only" if op.raw else "any level"
+        extra = "; runs after the domain's other variables" if op.needs_all else ""
+        return f"Default origin: {op.origin}; reads {where}{extra}."
+
+    def builder_traits(op: Any) -> str:
+        if op.first and op.later:
+            return "May start a dataset or add records to earlier steps'."
+        return "Starts a dataset's records." if op.first else "Adds records to earlier steps'."
+
+    return operations_markdown(
+        [
+            Section(
+                "SDTM mapping operations (`op:`)",
+                "The operation of a variable in `sdtm/<domain>.yaml`, at domain level or in "
+                "a source. Its other keys are the arguments below.",
+                OPERATIONS,
+                sdtm_traits,
+            ),
+            Section(
+                "ADaM record builders (`records: - op:`)",
+                "The steps that make a dataset's records, in `adam/<dataset>.yaml`.",
+                RECORD_BUILDERS,
+                builder_traits,
+            ),
+            Section(
+                "ADaM derivations (`derive:`)",
+                "The derivation of a variable in `adam/<dataset>.yaml`; `{}` keeps a "
+                "column the record steps made.",
+                DERIVATIONS,
+            ),
+        ]
+    )
+
+
+@spec.command("reference")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File to write (default: print it).",
+)
+@click.pass_context
+def spec_reference(ctx: click.Context, out: Path | None) -> None:
+    """Write the reference of every operation and its arguments (docs/operations.md)."""
+
+    def go() -> None:
+        text = reference_text()
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            Path(out).write_text(text, encoding="utf-8")
+            click.echo(str(out))
 
     _run(go, ctx.obj["debug"])
 

@@ -9,7 +9,8 @@ that need those (e.g. ADPROG, which carries EFFFL). A cycle is a spec error.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -219,6 +220,90 @@ def _supp_source(source: str | None, sdtmig) -> str | None:
     return source
 
 
+@dataclass
+class _Attributes:
+    """Label, type, code list, core and standard of one variable, as they are settled."""
+
+    label: str | None
+    type: str | None
+    codelist: str | None
+    core: str | None = None
+    standard: str = "sponsor"
+
+
+def _attributes(
+    ctx: BuildContext,
+    name: str,
+    var: str,
+    meta: ColumnMeta,
+    done: dict[str, list[AdamVariable]],
+) -> _Attributes:
+    """From ADaMIG when it defines the variable, else from the spec, else from the
+    variable it copies (an ADaM dataset's, or SDTMIG's)."""
+    specs = ctx.specs
+    ds = specs.datasets[name]
+    vspec = ds.variables[var]
+    out = _Attributes(vspec.label, vspec.type or meta.type, vspec.codelist or meta.codelist)
+    std = load_adamig().variable(ds.structure, var)
+    if std is not None:
+        out.label, out.type, out.core, out.standard = std.label, std.type, std.core, "ADaMIG 1.3"
+        if std.codelist_codes and not out.codelist:
+            out.codelist = std.codelist_codes[0]
+        return out
+    copy = copied_from(specs, name, var)
+    if copy is None or out.label is not None:
+        return out
+    dom, src = copy
+    if is_adam(dom) and dom in done:
+        other = next(v for v in done[dom] if v.name == src)
+        out.label, out.type, out.standard = other.label, other.type, other.standard
+        out.codelist = out.codelist or other.codelist
+    elif not is_adam(dom):
+        sv = load_sdtmig().variable(dom, src)
+        if sv is not None:
+            out.label, out.type, out.standard = sv.label, sv.type, "SDTMIG 3.4"
+    return out
+
+
+def _copied_type(args: Any) -> str | None:
+    """The type of the SDTM variable a ``value``/``recode`` derivation copies (a
+    supplemental qualifier, not in SDTMIG, has a character QVAL)."""
+    dom, src = split_source(args.source)
+    if not dom or is_adam(dom):
+        return None
+    sdtmig = load_sdtmig()
+    sv = sdtmig.variable(dom, src) if sdtmig.has_dataset(dom) else None
+    return sv.type if sv is not None else "Char"
+
+
+def _format(
+    ctx: BuildContext,
+    name: str,
+    var: str,
+    meta: ColumnMeta,
+    attrs: _Attributes,
+    done: dict[str, list[AdamVariable]],
+) -> str | None:
+    """The display format: the spec's, DATE9. for numeric dates, or the copied variable's
+    (whose type also settles a type nothing else stated)."""
+    ds = ctx.specs.datasets[name]
+    vspec = ds.variables[var]
+    if vspec.format is not None:
+        return vspec.format
+    is_ig = attrs.standard == "ADaMIG 1.3"
+    if attrs.type == "Num" and (meta.date or (var.endswith("DT") and is_ig)):
+        return "DATE9."
+    if vspec.derive != "value":
+        return None
+    dom, src = split_source(ctx.specs.op_args[(name, var)].source)
+    if dom not in done:
+        return None
+    other = next(v for v in done[dom] if v.name == src)
+    if attrs.type is None:
+        attrs.type = other.type
+    return other.format if other.type == attrs.type else None
+
+
 def variable_metadata(
     ctx: BuildContext, name: str, done: dict[str, list[AdamVariable]]
 ) -> list[AdamVariable]:
@@ -227,81 +312,36 @@ def variable_metadata(
     states (rare) is left empty and taken from the data when the dataset is finished."""
     specs = ctx.specs
     ds = specs.datasets[name]
-    adamig, sdtmig = load_adamig(), load_sdtmig()
     out: list[AdamVariable] = []
     for var, vspec in ds.variables.items():
         args = specs.op_args[(name, var)]
-        op = DERIVATIONS.require(vspec.derive)
         if vspec.derive == "keep":
             meta = ctx.state.columns.get(args.column or var, ColumnMeta())
         else:
-            meta = op.meta(args, ctx)
-        std = adamig.variable(ds.structure, var)
-        standard = "sponsor"
-        label = vspec.label
-        vtype = vspec.type or meta.type
-        codelist = vspec.codelist or meta.codelist
-        core = None
-        if std is not None:
-            label, vtype, core, standard = std.label, std.type, std.core, "ADaMIG 1.3"
-            if std.codelist_codes and not codelist:
-                codelist = std.codelist_codes[0]
-        else:
-            copy = copied_from(specs, name, var)
-            if copy is not None and label is None:
-                dom, src = copy
-                if is_adam(dom) and dom in done:
-                    other = next(v for v in done[dom] if v.name == src)
-                    label, vtype, standard = other.label, other.type, other.standard
-                    codelist = codelist or other.codelist
-                elif not is_adam(dom):
-                    sv = sdtmig.variable(dom, src)
-                    if sv is not None:
-                        label, vtype, standard = sv.label, sv.type, "SDTMIG 3.4"
-        if label is None:
+            meta = DERIVATIONS.require(vspec.derive).meta(args, ctx)
+        attrs = _attributes(ctx, name, var, meta, done)
+        if attrs.label is None:
             raise SpecError(f"{name}.{var}: no label", where=specs.where(name, ("variables", var)))
-        if vtype is None and vspec.derive in ("value", "recode"):
-            dom, src = split_source(args.source)
-            if dom and not is_adam(dom):
-                sv = sdtmig.variable(dom, src) if sdtmig.has_dataset(dom) else None
-                # not in SDTMIG: a supplemental qualifier, whose QVAL is character
-                vtype = sv.type if sv is not None else "Char"
-        fmt = vspec.format
-        if (
-            fmt is None
-            and vtype == "Num"
-            and (meta.date or (var.endswith("DT") and std is not None))
-        ):
-            fmt = "DATE9."
-        if fmt is None and vspec.derive == "value":
-            dom, src = split_source(args.source)
-            if dom in done:
-                other = next(v for v in done[dom] if v.name == src)
-                if vtype is None:
-                    vtype = other.type
-                if other.type == vtype:
-                    fmt = other.format
-        origin = vspec.origin or meta.origin
-        method = vspec.method or meta.method
-        source = _supp_source(meta.source, sdtmig)
-        vl = tuple(
-            ValueLevel(where={k: v}, origin=o, source=s, method=m)
-            for k, v, o, s, m in meta.value_level
-        )
+        if attrs.type is None and vspec.derive in ("value", "recode"):
+            attrs.type = _copied_type(args)
+        fmt = _format(ctx, name, var, meta, attrs, done)
         out.append(
             AdamVariable(
                 name=var,
-                label=label,
-                type=vtype,  # type: ignore[arg-type]
+                label=attrs.label,
+                type=attrs.type,  # type: ignore[arg-type]
                 format=fmt,
-                origin=origin,
-                method=method,
-                source=source,
+                origin=vspec.origin or meta.origin,
+                method=vspec.method or meta.method,
+                source=_supp_source(meta.source, load_sdtmig()),
                 comment=vspec.comment,
-                codelist=codelist,
-                core=core,
-                standard=standard,
-                value_level=vl,
+                codelist=attrs.codelist,
+                core=attrs.core,
+                standard=attrs.standard,
+                value_level=tuple(
+                    ValueLevel(where={k: v}, origin=o, source=s, method=m)
+                    for k, v, o, s, m in meta.value_level
+                ),
             )
         )
     return out

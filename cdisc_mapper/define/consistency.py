@@ -42,6 +42,7 @@ from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.reader import DefineDocument, Item, ItemRef, WhereClause, read_define
 from cdisc_mapper.define.where import clause_mask
 from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.standards import load_terminology
 from cdisc_mapper.xpt import XptMetadata, read_xpt
 
 Severity = Literal["error", "warning", "info"]
@@ -95,8 +96,6 @@ def _extensible(nci_code: str | None) -> bool | None:
     """Extensibility of a CDISC list from the loaded terminology (None: not known)."""
     if not nci_code:
         return None
-    from cdisc_mapper.standards import load_terminology
-
     try:
         found = load_terminology().find(nci_code)
     except CdiscMapperError:

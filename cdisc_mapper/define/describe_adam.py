@@ -32,6 +32,7 @@ from cdisc_mapper.define.info import (
 from cdisc_mapper.define.model import Origin
 from cdisc_mapper.define.refs import codelist_ref, comment_ref, method_ref
 from cdisc_mapper.spec.define import METHOD_ID, DefineExtras
+from cdisc_mapper.standards import Codelist, Term
 from cdisc_mapper.xpt import XptMetadata
 
 #: ADaM class names (Define-XML def:Class) of the ADaMIG data structures.
@@ -226,8 +227,6 @@ def structure_text(keys: list[str], given: str | None) -> str:
 
 def parameter_codelist(dataset: str, frame: pd.DataFrame) -> Any:
     """A sponsor code list of the dataset's PARAMCD values, decoded by PARAM."""
-    from cdisc_mapper.standards import Codelist, Term
-
     decodes = pair_decodes(frame, "PARAMCD")
     codes = sorted(c for c in pd.unique(as_text(frame["PARAMCD"])) if c != "")
     return Codelist(

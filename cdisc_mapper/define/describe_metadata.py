@@ -21,7 +21,6 @@ Dictionaries (MedDRA...) are external code lists with the workbook's name and ve
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,7 +31,6 @@ from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.assemble import _term_of, as_text
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
-from cdisc_mapper.define.codelists import PUBLISHING_SETS
 from cdisc_mapper.define.info import (
     CodelistRef,
     CommentInfo,
@@ -41,39 +39,40 @@ from cdisc_mapper.define.info import (
     ValueLevelInfo,
     VarInfo,
 )
+from cdisc_mapper.define.metadata_standards import (
+    codelist_short_name,
+    ct_standard,
+    dataset_kind,
+    define_extras,
+    ig_standard,
+)
 from cdisc_mapper.define.model import (
     CodeListDef,
     Comment,
     DefineModel,
     DocRef,
     Origin,
-    StandardDef,
     Term,
     oid_part,
 )
+from cdisc_mapper.define.pipeline import write_each
 from cdisc_mapper.define.where import clause_mask
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.define import (
-    CodelistOption,
     DefineExtras,
-    DefineSpec,
-    DictionarySpec,
-    DocumentSpec,
     Which,
 )
 from cdisc_mapper.spec.metadata import (
     CodelistMeta,
-    DatasetMeta,
     DefineMetadata,
-    DocumentMeta,
     ValueLevelMeta,
     VariableMeta,
     check_metadata,
 )
+from cdisc_mapper.standards import Codelist
+from cdisc_mapper.standards import Term as CtTerm
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 
-#: Document IDs (normalised) that name the annotated CRF when no Type column says so.
-ACRF_IDS = frozenset({"blankcrf", "acrf", "crf", "annotatedcrf"})
 #: Origin Source when the workbook gives none (as the spec-driven builders do).
 DEFAULT_SOURCES = {
     "Collected": "Investigator",
@@ -81,130 +80,12 @@ DEFAULT_SOURCES = {
     "Assigned": "Sponsor",
     "Protocol": "Sponsor",
 }
-#: Define-XML 2.1 IG standard names (define-enumerations.xsd StandardName) by kind.
-IG_NAMES: dict[str, Which] = {
-    "SDTMIG": "sdtm",
-    "SDTMIG-AP": "sdtm",
-    "SDTMIG-MD": "sdtm",
-    "ADaMIG": "adam",
-    "ADaM-OCCDSIG": "adam",
-    "ADaMIG-MD": "adam",
-    "ADaMIG-NCA": "adam",
-    "ADaMIG-popPK": "adam",
-}
-_CT_PACKAGE = re.compile(
-    r"\b(SDTM|ADaM|SEND|CDASH|DEFINE-XML)\b.*?\b(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE
-)
-_PUBLISHING = {p.upper(): p for p in (*PUBLISHING_SETS.values(), "SEND", "CDASH")}
-
-
-def _key(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "", text).casefold()
 
 
 def _oid(prefix: str, given: str) -> str:
     """An OID from a workbook ID: kept when it already has the prefix (``MT.AGE``)."""
     given = given.strip()
     return oid_part(given) if given.startswith(f"{prefix}.") else f"{prefix}.{oid_part(given)}"
-
-
-def codelist_short_name(cl_id: str) -> str:
-    """The short name whose OID (``CL.<short name>``) a workbook code list gets."""
-    return cl_id[3:] if cl_id.startswith("CL.") and len(cl_id) > 3 else cl_id
-
-
-def dataset_kind(name: str, ds: DatasetMeta) -> Which:
-    """sdtm or adam: by Purpose, else by Standard (an SDTM or ADaM IG), else ADaM for a
-    name starting with AD."""
-    if ds.purpose is not None:
-        return "adam" if ds.purpose == "Analysis" else "sdtm"
-    standard = parse_standard(ds.standard)[0]
-    if standard is not None:
-        return IG_NAMES[standard]
-    return "adam" if name.upper().startswith("AD") else "sdtm"
-
-
-def document_kind(doc_id: str, doc: DocumentMeta) -> str:
-    """acrf or supplemental: the Type column, else the annotated CRF by ID or title."""
-    if doc.kind is not None:
-        return doc.kind
-    title = doc.title.casefold()
-    if _key(doc_id) in ACRF_IDS or ("annotated" in title and "crf" in title):
-        return "acrf"
-    return "supplemental"
-
-
-def define_extras(meta: DefineMetadata) -> DefineExtras:
-    """The define.yaml facts the shared builders read (documents, dictionaries, full code
-    lists), from the workbook. The annotated CRF is for the SDTM define.xml only unless
-    the workbook's Standards column says otherwise."""
-    documents = {}
-    for doc_id, doc in meta.documents.items():
-        kind = document_kind(doc_id, doc)
-        default: list[Which] = ["sdtm"] if kind == "acrf" else ["sdtm", "adam"]
-        documents[doc_id] = DocumentSpec(
-            title=doc.title, href=doc.href, kind=kind, standards=doc.standards or default
-        )
-    dictionaries: dict[str, DictionarySpec] = {}
-    for d in meta.dictionaries.values():
-        dictionaries.setdefault(d.dictionary, DictionarySpec(version=d.version or "", href=d.href))
-    codelists = {codelist_short_name(c): CodelistOption(full=True) for c in meta.codelists}
-    spec = DefineSpec(
-        originator=meta.study.originator,
-        documents=documents,
-        dictionaries=dictionaries,
-        codelists=codelists,
-    )
-    return DefineExtras(spec)
-
-
-def parse_standard(text: str | None) -> tuple[str | None, str | None]:
-    """``("SDTMIG", "3.4")`` from ``SDTMIG 3.4``, ``SDTM-IG v3.4`` or ``SDTM-IG``: the
-    Define-XML IG name (None when not one) and the version given with it."""
-    if not text:
-        return None, None
-    m = re.fullmatch(r"\s*(.*?)[\s_]*(?:v(?:ersion)?\s*)?(\d+(?:\.\d+)*)?\s*", text, re.I)
-    assert m is not None  # the pattern matches any text
-    name = next((n for n in IG_NAMES if _key(n) == _key(m[1])), None)
-    return name, m[2]
-
-
-def ig_standard(meta: DefineMetadata, which: Which, notes: list[str]) -> StandardDef:
-    """The IG of the Study sheet (StandardName, StandardVersion) when it is this kind's,
-    else the one the Datasets sheet's Standard column gives this kind's datasets, else the
-    IG version cdisc_mapper ships."""
-    found: list[tuple[str, str]] = []
-    name, version = parse_standard(meta.study.standard)
-    if meta.study.standard and name is None:
-        notes.append(
-            f"Study StandardName {meta.study.standard!r} is not a Define-XML 2.1 IG name; ignored"
-        )
-    if name is not None and IG_NAMES[name] == which and (meta.study.standard_version or version):
-        found.append((name, meta.study.standard_version or version or ""))
-    for ds_name, ds in meta.datasets.items():
-        name, version = parse_standard(ds.standard)
-        if (
-            name is not None
-            and version
-            and IG_NAMES[name] == which
-            and dataset_kind(ds_name, ds) == which
-        ):
-            found.append((name, version))
-    if found:
-        if len(set(found)) > 1:
-            shown = ", ".join(sorted({f"{n} {v}" for n, v in found}))
-            notes.append(
-                f"the workbook names several {which} IGs ({shown}); define.xml says "
-                f"{found[0][0]} {found[0][1]}"
-            )
-        name, version = found[0]
-        return StandardDef(oid=f"STD.{name}.{version}", name=name, type="IG", version=version)
-    from cdisc_mapper.standards import load_adamig, load_sdtmig
-
-    name = "SDTMIG" if which == "sdtm" else "ADaMIG"
-    version = (load_sdtmig() if which == "sdtm" else load_adamig()).version
-    notes.append(f"no {name} version in the Study sheet; define.xml says {name} {version}")
-    return StandardDef(oid=f"STD.{name}.{version}", name=name, type="IG", version=version)
 
 
 class MetadataDescriber:
@@ -283,9 +164,6 @@ class MetadataDescriber:
         if list_id in self.meta.dictionaries:
             return CodelistRef(dictionary=self.meta.dictionaries[list_id].dictionary)
         if list_id not in self._lists:
-            from cdisc_mapper.standards import Codelist
-            from cdisc_mapper.standards import Term as CtTerm
-
             cl = self.meta.codelists[list_id]
             if not cl.terms:
                 self.note(f"codelist {list_id} has no terms; it is not written")
@@ -466,19 +344,6 @@ class MetadataDescriber:
 
 
 # ---------------------------------------------------------------------------- code lists
-def _ct_standard(terminology: str | None) -> StandardDef | None:
-    """The CT package a Terminology cell names (``SDTM CT 2024-03-29``), if any."""
-    m = _CT_PACKAGE.search(terminology or "")
-    if m is None:
-        return None
-    publishing, version = _PUBLISHING[m[1].upper()], m[2]
-    return StandardDef(
-        oid=f"STD.CT.{publishing}.{version}",
-        name="CDISC/NCI",
-        type="CT",
-        version=version,
-        publishing_set=publishing,
-    )
 
 
 def _workbook_codelist(
@@ -490,7 +355,7 @@ def _workbook_codelist(
     describer: MetadataDescriber,
     notes: list[str],
 ) -> CodeListDef:
-    standard = _ct_standard(cl.terminology)
+    standard = ct_standard(cl.terminology)
     if cl.nci_code and standard is None:
         notes.append(
             f"codelist {cl_id}: Terminology {cl.terminology!r} names no CT package "
@@ -647,7 +512,6 @@ def write_define_from_metadata(
     whose folder holds no ``.xpt`` is skipped, nothing at all is an error, warnings go to
     ``progress`` and :mod:`warnings` (DefineWarning), and each file is schema-checked.
     """
-    from cdisc_mapper.define.pipeline import write_each
 
     def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
         return build_metadata_model(meta, folder, kind)  # type: ignore[arg-type]

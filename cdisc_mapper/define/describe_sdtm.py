@@ -156,7 +156,7 @@ class SdtmDescriber:
     def raw_file(self, src: SourceSpec) -> str:
         return src.file or f"{src.form}.{self.bundle.study.raw_format}"
 
-    def _crf_doc(self, src: SourceSpec | None) -> DocRef | None:
+    def crf_doc(self, src: SourceSpec | None) -> DocRef | None:
         if src is None or self.acrf_leaf is None:
             return None
         form = self.extras.spec.forms.get(src.form)
@@ -188,7 +188,7 @@ class SdtmDescriber:
             return _Part(
                 type=kind,
                 text=self._collected_text(src, args, var),
-                document=self._crf_doc(src),
+                document=self.crf_doc(src),
                 **common,
             )
         if kind == "Assigned":
@@ -285,7 +285,7 @@ class SdtmDescriber:
             text = f"Source: CRF, {file} {', '.join(dict.fromkeys(collected))}"
             if fixed:
                 text += f"; assigned for the other items: {fixed}"
-            return _Part(type="Collected", text=text, document=self._crf_doc(src), **common)
+            return _Part(type="Collected", text=text, document=self.crf_doc(src), **common)
         return _Part(type="Assigned", text=f"Assigned per CRF item: {fixed}", **common)
 
     def test_code(self, code: str, source: int, test: str) -> str:

@@ -12,19 +12,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import pandas as pd
 
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.assemble import as_text, pair_decodes
 from cdisc_mapper.define.info import CodelistRef, MethodInfo, ValueLevelInfo, VarInfo
-from cdisc_mapper.define.model import Origin
+from cdisc_mapper.define.model import DocRef, Origin
 from cdisc_mapper.sdtm.sources import MELT_UNIT, MELT_VALUE
-from cdisc_mapper.spec.sdtm import DomainSpec
+from cdisc_mapper.spec.sdtm import DomainSpec, SourceSpec
+from cdisc_mapper.spec.sdtm_loader import StudyBundle
 
-if TYPE_CHECKING:
-    from cdisc_mapper.define.describe_sdtm import SdtmDescriber
+
+class SdtmDescriber(Protocol):
+    """What the value-level builders ask of the SDTM describer
+    (:class:`cdisc_mapper.define.describe_sdtm.SdtmDescriber`)."""
+
+    bundle: StudyBundle
+
+    def part(self, code: str, source: int | None, name: str, depth: int = 0) -> Any: ...
+
+    def merge(self, parts: list[Any]) -> tuple[Origin | None, MethodInfo | None]: ...
+
+    def test_code(self, code: str, source: int, test: str) -> str: ...
+
+    def raw_file(self, src: SourceSpec) -> str: ...
+
+    def crf_doc(self, src: SourceSpec | None) -> DocRef | None: ...
+
 
 RESULT_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
 SUPP_QORIG = {"CRF": "Collected", "eDT": "Collected", "Derived": "Derived"}
@@ -224,14 +240,14 @@ def test_origin(
                     "Collected",
                     "Investigator",
                     f"Source: CRF, {file} {item.value}",
-                    d._crf_doc(src),
+                    d.crf_doc(src),
                 ), None
             if column == MELT_UNIT and item.unit_column:
                 return Origin(
                     "Collected",
                     "Investigator",
                     f"Source: CRF, {file} {item.unit_column}",
-                    d._crf_doc(src),
+                    d.crf_doc(src),
                 ), None
             if column == MELT_UNIT:
                 return Origin("Assigned", "Sponsor", f"Assigned: {item.unit}"), None

@@ -24,11 +24,14 @@ from lxml import etree
 
 from cdisc_mapper.define.model import (
     CodeListDef,
+    Comment,
     DatasetDef,
     DefineModel,
     DocRef,
     ItemDef,
+    Method,
     Origin,
+    WhereClause,
 )
 from cdisc_mapper.define.model import ItemRef as RefDef
 
@@ -210,6 +213,95 @@ def _codelist(cl: CodeListDef) -> DEF.CodeList:
     return out
 
 
+def _global_variables(model: DefineModel) -> DEF.GlobalVariables:
+    out = DEF.GlobalVariables()
+    out.StudyName = DEF.StudyName(_content=model.study_name)
+    out.StudyDescription = DEF.StudyDescription(_content=model.study_description)
+    out.ProtocolName = DEF.ProtocolName(_content=model.protocol_name)
+    return out
+
+
+def _standards(model: DefineModel) -> DEF.Standards:
+    out = DEF.Standards()
+    for std in model.standards:
+        kw: dict[str, object] = {"OID": std.oid, "Name": std.name, "Type": std.type}
+        if std.publishing_set:
+            kw["PublishingSet"] = std.publishing_set
+        kw["Version"] = std.version
+        kw["Status"] = std.status
+        out.Standard.append(DEF.Standard(**kw))
+    return out
+
+
+def _documents(model: DefineModel, mdv: DEF.MetaDataVersion) -> None:
+    if model.acrf_leaf:
+        mdv.AnnotatedCRF = DEF.AnnotatedCRF(DocumentRef=DEF.DocumentRef(leafID=model.acrf_leaf))
+    if model.supplemental_leaves:
+        mdv.SupplementalDoc = DEF.SupplementalDoc()
+        for leaf_id in model.supplemental_leaves:
+            mdv.SupplementalDoc.DocumentRef.append(DEF.DocumentRef(leafID=leaf_id))
+
+
+def _where_clause(oid: str, clause: WhereClause) -> DEF.WhereClauseDef:
+    wc = DEF.WhereClauseDef(OID=oid)
+    for check in clause.checks:
+        rc = DEF.RangeCheck(Comparator=check.comparator, SoftHard="Soft", ItemOID=check.item_oid)
+        for value in check.values:
+            rc.CheckValue.append(DEF.CheckValue(_content=value))
+        wc.RangeCheck.append(rc)
+    return wc
+
+
+def _method(oid: str, method: Method) -> DEF.MethodDef:
+    md = DEF.MethodDef(OID=oid, Name=method.name, Type=method.type)
+    md.Description = _description(method.description)
+    if method.expression is not None:
+        context, code = method.expression
+        md.FormalExpression.append(DEF.FormalExpression(Context=context, _content=code))
+    if method.document is not None:
+        md.DocumentRef.append(_doc_ref(method.document))
+    return md
+
+
+def _comment(oid: str, comment: Comment) -> DEF.CommentDef:
+    cd = DEF.CommentDef(OID=oid)
+    cd.Description = _description(comment.text)
+    if comment.document is not None:
+        cd.DocumentRef.append(_doc_ref(comment.document))
+    return cd
+
+
+def _metadata_version(model: DefineModel) -> DEF.MetaDataVersion:
+    mdv = DEF.MetaDataVersion(
+        OID=model.mdv_oid,
+        Name=model.mdv_name,
+        Description=model.mdv_description,
+        DefineVersion="2.1.0",
+    )
+    mdv.Standards = _standards(model)
+    _documents(model, mdv)
+    for oid in sorted(model.value_lists):
+        vl = DEF.ValueListDef(OID=oid)
+        for ref in model.value_lists[oid].item_refs:
+            vl.ItemRef.append(_item_ref(ref))
+        mdv.ValueListDef.append(vl)
+    for oid in sorted(model.where_clauses):
+        mdv.WhereClauseDef.append(_where_clause(oid, model.where_clauses[oid]))
+    for ds in model.datasets:
+        mdv.ItemGroupDef.append(_dataset(ds))
+    for item in model.items.values():
+        mdv.ItemDef.append(_item(item))
+    for oid in sorted(model.codelists):
+        mdv.CodeList.append(_codelist(model.codelists[oid]))
+    for oid in sorted(model.methods):
+        mdv.MethodDef.append(_method(oid, model.methods[oid]))
+    for oid in sorted(model.comments):
+        mdv.CommentDef.append(_comment(oid, model.comments[oid]))
+    for leaf in model.leaves:
+        mdv.leaf.append(DEF.leaf(ID=leaf.id, href=leaf.href, title=DEF.title(_content=leaf.title)))
+    return mdv
+
+
 def to_odmlib(model: DefineModel) -> DEF.ODM:
     """The odmlib object tree of a DefineModel."""
     root = DEF.ODM(
@@ -223,71 +315,8 @@ def to_odmlib(model: DefineModel) -> DEF.ODM:
         Context="Submission",
     )
     study = DEF.Study(OID=model.study_oid)
-    study.GlobalVariables = DEF.GlobalVariables()
-    study.GlobalVariables.StudyName = DEF.StudyName(_content=model.study_name)
-    study.GlobalVariables.StudyDescription = DEF.StudyDescription(_content=model.study_description)
-    study.GlobalVariables.ProtocolName = DEF.ProtocolName(_content=model.protocol_name)
-    mdv = DEF.MetaDataVersion(
-        OID=model.mdv_oid,
-        Name=model.mdv_name,
-        Description=model.mdv_description,
-        DefineVersion="2.1.0",
-    )
-    mdv.Standards = DEF.Standards()
-    for std in model.standards:
-        kw: dict[str, object] = {"OID": std.oid, "Name": std.name, "Type": std.type}
-        if std.publishing_set:
-            kw["PublishingSet"] = std.publishing_set
-        kw["Version"] = std.version
-        kw["Status"] = std.status
-        mdv.Standards.Standard.append(DEF.Standard(**kw))
-    if model.acrf_leaf:
-        mdv.AnnotatedCRF = DEF.AnnotatedCRF(DocumentRef=DEF.DocumentRef(leafID=model.acrf_leaf))
-    if model.supplemental_leaves:
-        mdv.SupplementalDoc = DEF.SupplementalDoc()
-        for leaf_id in model.supplemental_leaves:
-            mdv.SupplementalDoc.DocumentRef.append(DEF.DocumentRef(leafID=leaf_id))
-    for oid in sorted(model.value_lists):
-        vl = DEF.ValueListDef(OID=oid)
-        for ref in model.value_lists[oid].item_refs:
-            vl.ItemRef.append(_item_ref(ref))
-        mdv.ValueListDef.append(vl)
-    for oid in sorted(model.where_clauses):
-        wc = DEF.WhereClauseDef(OID=oid)
-        for check in model.where_clauses[oid].checks:
-            rc = DEF.RangeCheck(
-                Comparator=check.comparator, SoftHard="Soft", ItemOID=check.item_oid
-            )
-            for value in check.values:
-                rc.CheckValue.append(DEF.CheckValue(_content=value))
-            wc.RangeCheck.append(rc)
-        mdv.WhereClauseDef.append(wc)
-    for ds in model.datasets:
-        mdv.ItemGroupDef.append(_dataset(ds))
-    for item in model.items.values():
-        mdv.ItemDef.append(_item(item))
-    for oid in sorted(model.codelists):
-        mdv.CodeList.append(_codelist(model.codelists[oid]))
-    for oid in sorted(model.methods):
-        method = model.methods[oid]
-        md = DEF.MethodDef(OID=oid, Name=method.name, Type=method.type)
-        md.Description = _description(method.description)
-        if method.expression is not None:
-            context, code = method.expression
-            md.FormalExpression.append(DEF.FormalExpression(Context=context, _content=code))
-        if method.document is not None:
-            md.DocumentRef.append(_doc_ref(method.document))
-        mdv.MethodDef.append(md)
-    for oid in sorted(model.comments):
-        comment = model.comments[oid]
-        cd = DEF.CommentDef(OID=oid)
-        cd.Description = _description(comment.text)
-        if comment.document is not None:
-            cd.DocumentRef.append(_doc_ref(comment.document))
-        mdv.CommentDef.append(cd)
-    for leaf in model.leaves:
-        mdv.leaf.append(DEF.leaf(ID=leaf.id, href=leaf.href, title=DEF.title(_content=leaf.title)))
-    study.MetaDataVersion = mdv
+    study.GlobalVariables = _global_variables(model)
+    study.MetaDataVersion = _metadata_version(model)
     root.Study = study
     return root
 

@@ -40,7 +40,7 @@ clauses and documents must exist; :func:`reference_problems` lists what does not
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -227,43 +227,57 @@ class DefineMetadata(_Strict):
 
 
 # ---------------------------------------------------------------------------- references
-def _listed(what: str, known: dict[str, Any] | list[str]) -> str:
+def _listed(what: str, known: Mapping[str, Any] | list[str]) -> str:
     names = sorted(known)
     shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
     return f"{what}: {shown or 'none'}"
 
 
-def reference_problems(meta: DefineMetadata) -> Iterator[tuple[Loc, str]]:
+Problems = Iterator[tuple[Loc, str]]
+
+
+def _missing(value: str | None, known: Mapping[str, Any], field: str, sheet: str) -> str | None:
+    if value is None or value in known:
+        return None
+    return f"{field} {value!r} is not in {_listed(sheet, known)}"
+
+
+def _named_fields(meta: DefineMetadata) -> tuple[tuple[str, Mapping[str, Any], str], ...]:
+    """(field, the definitions it names, their sheet) of variables and value levels."""
+    return (
+        ("codelist", {**meta.codelists, **meta.dictionaries}, "Codelists or Dictionaries"),
+        ("method", meta.methods, "Methods"),
+        ("comment", meta.comments, "Comments"),
+    )
+
+
+def reference_problems(meta: DefineMetadata) -> Problems:
     """Every name that points at nothing, as ``(location in the model, message)``:
     comments, methods, code lists, documents, where clauses, keys, value-level variables,
     where-clause variables; also a value-level row or a where-clause variable given twice."""
-    comments, methods, documents = meta.comments, meta.methods, meta.documents
-    lists = {**meta.codelists, **meta.dictionaries}
-    named_fields = (
-        ("codelist", lists, "Codelists or Dictionaries"),
-        ("method", methods, "Methods"),
-        ("comment", comments, "Comments"),
-    )
+    yield from _dataset_problems(meta)
+    yield from _value_level_problems(meta)
+    yield from _where_clause_problems(meta)
+    yield from _definition_problems(meta)
 
-    def missing(value: str | None, known: dict[str, Any], field: str, sheet: str) -> str | None:
-        if value is None or value in known:
-            return None
-        return f"{field} {value!r} is not in {_listed(sheet, known)}"
 
+def _dataset_problems(meta: DefineMetadata) -> Problems:
     for ds_name, ds in meta.datasets.items():
         base: Loc = ("datasets", ds_name)
-        if msg := missing(ds.comment, comments, "comment", "Comments"):
+        if msg := _missing(ds.comment, meta.comments, "comment", "Comments"):
             yield (*base, "comment"), f"{ds_name}: {msg}"
         for key in ds.keys if ds.variables else ():
             if key not in ds.variables:
                 msg = f"key variable {key} is not a variable of {ds_name} in Variables"
                 yield (*base, "keys"), f"{ds_name}: {msg}"
         for var_name, var in ds.variables.items():
-            for field, known, sheet in named_fields:
-                if msg := missing(getattr(var, field), known, field, sheet):
+            for field, known, sheet in _named_fields(meta):
+                if msg := _missing(getattr(var, field), known, field, sheet):
                     loc = (*base, "variables", var_name, field)
                     yield loc, f"{ds_name}.{var_name}: {msg}"
 
+
+def _value_level_problems(meta: DefineMetadata) -> Problems:
     seen: dict[tuple[str, str, str], int] = {}
     for i, vl in enumerate(meta.value_levels):
         loc: Loc = ("value_levels", i)
@@ -276,27 +290,33 @@ def reference_problems(meta: DefineMetadata) -> Iterator[tuple[Loc, str]]:
         if vl.variable not in ds.variables:
             msg = f"{vl.variable} is not a variable of {vl.dataset} in Variables"
             yield (*loc, "variable"), f"{what}: {msg}"
-        clause = meta.where_clauses.get(vl.where)
-        if clause is None:
-            known = _listed("WhereClauses", meta.where_clauses)
-            yield (*loc, "where"), f"{what}: where clause {vl.where!r} is not in {known}"
-        else:
-            other = sorted({c.dataset for c in clause} - {vl.dataset})
-            if other:
-                msg = f"where clause {vl.where} is about dataset {other[0]}, not {vl.dataset}"
-                yield (*loc, "where"), f"{what}: {msg}"
-        for field, known, sheet in named_fields:
-            if msg := missing(getattr(vl, field), known, field, sheet):
+        yield from _clause_of(meta, vl, loc, what)
+        for field, known, sheet in _named_fields(meta):
+            if msg := _missing(getattr(vl, field), known, field, sheet):
                 yield (*loc, field), f"{what}: {msg}"
         key = (vl.dataset, vl.variable, vl.where)
         if key in seen:
             yield (*loc, "where"), f"{what}: given twice (first as value-level row {seen[key] + 1})"
         seen.setdefault(key, i)
 
+
+def _clause_of(meta: DefineMetadata, vl: ValueLevelMeta, loc: Loc, what: str) -> Problems:
+    clause = meta.where_clauses.get(vl.where)
+    if clause is None:
+        known = _listed("WhereClauses", meta.where_clauses)
+        yield (*loc, "where"), f"{what}: where clause {vl.where!r} is not in {known}"
+        return
+    other = sorted({c.dataset for c in clause} - {vl.dataset})
+    if other:
+        msg = f"where clause {vl.where} is about dataset {other[0]}, not {vl.dataset}"
+        yield (*loc, "where"), f"{what}: {msg}"
+
+
+def _where_clause_problems(meta: DefineMetadata) -> Problems:
     for wc_id, conditions in meta.where_clauses.items():
         what = f"where clause {wc_id}"
         for j, cond in enumerate(conditions):
-            loc = ("where_clauses", wc_id, j)
+            loc: Loc = ("where_clauses", wc_id, j)
             ds = meta.datasets.get(cond.dataset)
             if ds is None:
                 known = _listed("Datasets", meta.datasets)
@@ -307,12 +327,18 @@ def reference_problems(meta: DefineMetadata) -> Iterator[tuple[Loc, str]]:
             if any(c.variable == cond.variable for c in conditions[:j]):
                 yield (*loc, "variable"), f"{what}: variable {cond.variable} given twice"
 
+
+def _definition_problems(meta: DefineMetadata) -> Problems:
     for cl_id, cl in meta.codelists.items():
-        if msg := missing(cl.comment, comments, "comment", "Comments"):
+        if msg := _missing(cl.comment, meta.comments, "comment", "Comments"):
             yield ("codelists", cl_id, "comment"), f"codelist {cl_id}: {msg}"
-    for section, defs in (("methods", methods), ("comments", comments)):
+    sections: tuple[tuple[str, Mapping[str, MethodMeta | CommentMeta]], ...] = (
+        ("methods", meta.methods),
+        ("comments", meta.comments),
+    )
+    for section, defs in sections:
         for def_id, d in defs.items():
-            if msg := missing(d.document, documents, "document", "Documents"):
+            if msg := _missing(d.document, meta.documents, "document", "Documents"):
                 yield (section, def_id, "document"), f"{section[:-1]} {def_id}: {msg}"
 
 

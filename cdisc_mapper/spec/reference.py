@@ -1,0 +1,142 @@
+"""The reference of every operation, generated from the registries and argument models.
+
+``docs/operations.md`` is this text (``cdisc-mapper spec reference`` writes it; a test
+keeps the file equal to it), so a new operation or argument is documented the moment it is
+registered: its name, what it does (the first paragraph of its function's docstring), and
+each argument with its type, default and description (``Field(description=...)``).
+Nested argument models (e.g. the items of ``case``) get a table of their own.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from cdisc_mapper.spec.operations import Operation, Registry
+
+
+@dataclass(frozen=True)
+class Section:
+    """One registry of the reference: its title, what its names are for, and a line of
+    traits per operation (e.g. the SDTM default origin)."""
+
+    title: str
+    intro: str
+    registry: Registry[Any]
+    traits: typing.Callable[[Any], str] = lambda op: ""
+
+
+def summary(op: Operation) -> str:
+    """The first paragraph of the operation's docstring, on one line."""
+    doc = inspect.getdoc(op.fn) or ""
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+def type_text(annotation: Any) -> str:
+    """An argument's type as a reader of a spec sees it (``text``, ``list of text``...)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " | ".join(repr(a) if isinstance(a, str) else str(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(type_text(a) for a in args if a is not type(None))
+    if origin is list:
+        return f"list of {type_text(args[0])}"
+    if origin is dict:
+        return f"mapping of {type_text(args[0])} to {type_text(args[1])}"
+    if origin is typing.Annotated:
+        return type_text(args[0])
+    names = {str: "text", int: "integer", float: "number", bool: "true/false"}
+    if annotation in names:
+        return names[annotation]
+    if annotation is Any:
+        return "any value"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "required"
+    factory = info.default_factory
+    value = factory() if factory is not None else info.default  # type: ignore[call-arg]
+    if value is None or value is PydanticUndefined:
+        return ""
+    if isinstance(value, BaseModel):
+        return type(value).__name__
+    if value == "":
+        return '`""`'
+    return f"`{value}`" if isinstance(value, str) else f"`{value!r}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Argument models nested in a field's type (not the condition language)."""
+    if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+        return [annotation] if annotation.__name__ not in ("Condition", "VariableRef") else []
+    out: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        out += _models_in(arg)
+    return out
+
+
+def fields_table(model: type[BaseModel]) -> list[str]:
+    """A markdown table of ``model``'s fields (spec key, type, default, description)."""
+    if not model.model_fields:
+        return ["No arguments."]
+    lines = ["| key | type | default | description |", "|---|---|---|---|"]
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        kind = type_text(info.annotation)
+        if "Condition" in kind:
+            kind = kind.replace("Condition", "condition")
+        lines.append(
+            f"| `{key}` | {_cell(kind)} | {_cell(_default(info))} | "
+            f"{_cell(info.description or '')} |"
+        )
+    return lines
+
+
+def operation_text(op: Operation, traits: str = "") -> list[str]:
+    lines = [f"### `{op.name}`", "", summary(op) or "(no description)"]
+    if traits:
+        lines += ["", traits]
+    lines += ["", *fields_table(op.args_model)]
+    seen: set[str] = set()
+    for info in op.args_model.model_fields.values():
+        for nested in _models_in(info.annotation):
+            if nested.__name__ in seen:
+                continue
+            seen.add(nested.__name__)
+            lines += ["", f"Each `{nested.__name__}`:", "", *fields_table(nested)]
+    return lines
+
+
+def operations_markdown(sections: Sequence[Section]) -> str:
+    """The whole reference (markdown), one section per registry, operations by name."""
+    lines = [
+        "# Operations reference",
+        "",
+        "Generated from the operation registries and their argument models by",
+        "`cdisc-mapper spec reference`; do not edit by hand (a test keeps it current).",
+        "Conditions (`when:`, `where:`) use the condition language of",
+        "`cdisc_mapper/condition/model.py`.",
+    ]
+    for section in sections:
+        lines += ["", f"## {section.title}", "", section.intro]
+        for name in section.registry.names():
+            op = section.registry.require(name)
+            lines += ["", *operation_text(op, section.traits(op))]
+    text = "\n".join(lines) + "\n"
+    return re.sub(r"\n{3,}", "\n\n", text)

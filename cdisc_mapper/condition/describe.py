@@ -66,7 +66,8 @@ def _leaf_text(cond: Condition) -> str:
     if test in ("present", "empty"):
         return f"{name} {_PRESENCE[(test, bool(operand))]}"
     if test in ("in", "not_in"):
-        listed = ", ".join(_value(v) for v in operand)  # type: ignore[union-attr]
+        values = (cond.in_ if test == "in" else cond.not_in) or []
+        listed = ", ".join(_value(v) for v in values)
         return f"{name} {'in' if test == 'in' else 'not in'} ({listed})"
     if test == "not_equals":
         return f"{name} is not {_value(operand)}"  # type: ignore[arg-type]

@@ -8,11 +8,13 @@ those of :mod:`cdisc_mapper.condition.model`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cdisc_mapper import iso8601
@@ -20,7 +22,9 @@ from cdisc_mapper.condition.model import ORDER, Condition, Scalar, VariableRef
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.textops import format_number
 
-Mask = np.ndarray
+Mask = npt.NDArray[np.bool_]
+Numbers = npt.NDArray[np.float64]
+Values = npt.NDArray[np.object_]
 SECONDS_PER_DAY = 86_400.0
 
 
@@ -30,7 +34,7 @@ def is_numeric(column: pd.Series) -> bool:
 
 
 def _cell_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return str(value)
@@ -68,7 +72,10 @@ class Records:
     ) -> None:
         self.frame = frame
         self.fallback = fallback
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._columns: dict[str, pd.Series] = {}
+        self._texts: dict[tuple[str, bool], Values] = {}
+        self._numbers: dict[str, Numbers] = {}
+        self._instants: dict[tuple[str, str], tuple[Numbers, Numbers]] = {}
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -76,55 +83,53 @@ class Records:
     def column(self, name: str, kind: str = "variable") -> pd.Series:
         if name in self.frame.columns:
             return self.frame[name]
-        found = self.fallback(name) if self.fallback is not None else None
-        if found is None:
-            known = ", ".join(str(c) for c in self.frame.columns if not str(c).startswith("_"))
-            raise SpecError(
-                f"condition names {kind} {name!r}, which is not there; available: {known}"
-            )
-        return found
-
-    def _cached(self, key: tuple[str, str], make: Callable[[], Any]) -> Any:
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
+        if name not in self._columns:
+            found = self.fallback(name) if self.fallback is not None else None
+            if found is None:
+                known = ", ".join(str(c) for c in self.frame.columns if not str(c).startswith("_"))
+                raise SpecError(
+                    f"condition names {kind} {name!r}, which is not there; available: {known}"
+                )
+            self._columns[name] = found
+        return self._columns[name]
 
     def numeric(self, name: str) -> bool:
-        return self._cached((name, "numeric?"), lambda: is_numeric(self.column(name)))
+        return is_numeric(self.column(name))
 
-    def text(self, name: str, case_sensitive: bool = True) -> np.ndarray:
+    def text(self, name: str, case_sensitive: bool = True) -> Values:
         """Stripped text of each value (``""`` when missing; numbers as plain decimals)."""
-        if not case_sensitive:
-            return self._cached((name, "TEXT"), lambda: _upper(self.text(name)))
-        return self._cached((name, "text"), lambda: _per_distinct(self.column(name), _cell_text))
+        key = (name, case_sensitive)
+        if key not in self._texts:
+            if case_sensitive:
+                self._texts[key] = _per_distinct(self.column(name), _cell_text)
+            else:
+                self._texts[key] = _upper(self.text(name))
+        return self._texts[key]
 
-    def numbers(self, name: str) -> np.ndarray:
+    def numbers(self, name: str) -> Numbers:
         """Each value as a number (NaN when missing or not a number)."""
-
-        def make() -> np.ndarray:
+        if name not in self._numbers:
             col = self.column(name)
             if is_numeric(col):
-                return col.to_numpy(dtype="float64", na_value=np.nan)
-            return pd.to_numeric(pd.Series(self.text(name)), errors="coerce").to_numpy(
-                dtype="float64"
-            )
+                self._numbers[name] = col.to_numpy(dtype="float64", na_value=np.nan)
+            else:
+                numbers = pd.to_numeric(pd.Series(self.text(name)), errors="coerce")
+                self._numbers[name] = numbers.to_numpy(dtype="float64")
+        return self._numbers[name]
 
-        return self._cached((name, "number"), make)
-
-    def instants(self, name: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    def instants(self, name: str, unit: str) -> tuple[Numbers, Numbers]:
         """Earliest and latest day (``unit="date"``) or second (``"datetime"``) each
         value can stand for; numeric values are day numbers (SAS dates)."""
-
-        def make() -> tuple[np.ndarray, np.ndarray]:
+        key = (name, unit)
+        if key not in self._instants:
             col = self.column(name)
             if is_numeric(col):
                 days = col.to_numpy(dtype="float64", na_value=np.nan)
                 lo, hi = days * SECONDS_PER_DAY, days * SECONDS_PER_DAY + SECONDS_PER_DAY - 1
             else:
                 lo, hi = iso8601.bounds(pd.Series(self.text(name), index=col.index))
-            return _at_resolution(lo, hi, unit)
-
-        return self._cached((name, unit), make)  # type: ignore[no-any-return]
+            self._instants[key] = _at_resolution(lo, hi, unit)
+        return self._instants[key]
 
 
 def _per_distinct(column: pd.Series, fn: Callable[[Any], str]) -> np.ndarray:
@@ -188,8 +193,8 @@ def _leaf(cond: Condition, view: Records) -> Mask:
 
 def _present(view: Records, name: str) -> Mask:
     if view.numeric(name):
-        return ~np.isnan(view.numbers(name))
-    return view.text(name) != ""
+        return np.asarray(~np.isnan(view.numbers(name)), dtype=bool)
+    return np.asarray(view.text(name) != "", dtype=bool)
 
 
 def _text_test(cond: Condition, view: Records) -> Mask:
@@ -270,12 +275,12 @@ def _compare(cond: Condition, view: Records) -> Mask:
 def _operands(cond: Condition, view: Records, operand: Any, mode: str) -> tuple[Any, Any, Mask]:
     """Left and right values of a comparison, and where both are present."""
     if mode == "number":
-        left = view.numbers(cond.subject)
+        numbers = view.numbers(cond.subject)
         if isinstance(operand, VariableRef):
-            right = view.numbers(operand.variable)
+            other = view.numbers(operand.variable)
         else:
-            right = np.full(len(view), _number_operand(cond, operand))
-        return left, right, ~np.isnan(left) & ~np.isnan(right)
+            other = np.full(len(view), _number_operand(cond, operand))
+        return numbers, other, ~np.isnan(numbers) & ~np.isnan(other)
     left = view.text(cond.subject, cond.case_sensitive)
     if isinstance(operand, VariableRef):
         right = view.text(operand.variable, cond.case_sensitive)
@@ -324,7 +329,9 @@ def _dates(cond: Condition, view: Records, test: str, operand: Any, unit: str) -
     return hit & known
 
 
-def _interval_compare(test: str, rule: str, alo: Mask, ahi: Mask, blo: Mask, bhi: Mask) -> Mask:
+def _interval_compare(
+    test: str, rule: str, alo: Numbers, ahi: Numbers, blo: Numbers, bhi: Numbers
+) -> Mask:
     """``A test B`` for intervals [alo, ahi] and [blo, bhi] under a partial-date rule."""
     if rule in ("earliest", "latest"):
         a, b = (alo, blo) if rule == "earliest" else (ahi, bhi)

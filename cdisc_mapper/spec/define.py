@@ -68,7 +68,7 @@ class DocumentSpec(Strict):
     title: str
     href: str
     kind: Literal["acrf", "supplemental"] = "supplemental"
-    standards: list[Which] = Field(default_factory=lambda: ["sdtm", "adam"])
+    standards: list[Which] = Field(default_factory=lambda: list[Which](["sdtm", "adam"]))
 
 
 class FormSpec(Strict):
@@ -152,7 +152,9 @@ class ValueLevelSpec(Strict):
         if isinstance(where, list):
             if not where:
                 raise ValueError("where: give at least one condition")
-            checks = tuple((c.variable, c.comparator, tuple(c.values)) for c in where)
+            checks: tuple[tuple[str, str, tuple[str, ...]], ...] = tuple(
+                (c.variable, c.comparator, tuple(c.values)) for c in where
+            )
         else:
             found = range_checks(where)
             if found is None:
@@ -251,11 +253,11 @@ def _check_references(extras: DefineExtras) -> None:
                     where=extras.where(("value_level", key, i, "where")),
                     hint="give one condition per variable (IN for several values)",
                 )
-            method = (level.method or "").strip()
-            if METHOD_ID.match(method) and method not in spec.methods:
+            named = (level.method or "").strip()
+            if METHOD_ID.match(named) and named not in spec.methods:
                 known = ", ".join(sorted(spec.methods)) or "none"
                 raise SpecError(
-                    f"value_level: {key} entry {i + 1}: method {method} is not defined "
+                    f"value_level: {key} entry {i + 1}: method {named} is not defined "
                     f"(methods: {known})",
                     where=extras.where(("value_level", key, i, "method")),
                 )

@@ -291,9 +291,9 @@ def _value_level_problems(meta: DefineMetadata) -> Problems:
             msg = f"{vl.variable} is not a variable of {vl.dataset} in Variables"
             yield (*loc, "variable"), f"{what}: {msg}"
         yield from _clause_of(meta, vl, loc, what)
-        for field, known, sheet in _named_fields(meta):
-            if msg := _missing(getattr(vl, field), known, field, sheet):
-                yield (*loc, field), f"{what}: {msg}"
+        for field, defined, sheet in _named_fields(meta):
+            if problem := _missing(getattr(vl, field), defined, field, sheet):
+                yield (*loc, field), f"{what}: {problem}"
         key = (vl.dataset, vl.variable, vl.where)
         if key in seen:
             yield (*loc, "where"), f"{what}: given twice (first as value-level row {seen[key] + 1})"
@@ -359,7 +359,7 @@ def load_metadata(path: Path) -> DefineMetadata:
     """Read ``metadata.yaml`` (or a folder holding one); SpecError at the file's line for
     malformed YAML, unknown keys, wrong values and names that point at nothing."""
     doc = load_spec_yaml(metadata_path(path))
-    meta = validate_model(DefineMetadata, doc.data, doc)
+    meta: DefineMetadata = validate_model(DefineMetadata, doc.data, doc)
     for loc, message in reference_problems(meta):
         raise SpecError(message, where=doc.where(loc))
     return meta

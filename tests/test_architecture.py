@@ -154,3 +154,16 @@ def test_no_importlib_hooks() -> None:
         if hooks.search(line)
     ]
     assert not found, f"dynamic imports: {found}"
+
+
+def test_property_tests_have_no_deadline() -> None:
+    """A correct property test must pass on a loaded machine: no Hypothesis deadline."""
+    from hypothesis import settings
+
+    assert settings.default.deadline is None
+    timed = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "tests").rglob("*.py")
+        if re.search(r"deadline\s*=\s*(?!None)", path.read_text(encoding="utf-8"))
+    ]
+    assert not timed, f"tests with a Hypothesis deadline: {timed}"

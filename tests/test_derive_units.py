@@ -304,3 +304,32 @@ def test_conversion_factors_index_must_agree() -> None:
             pd.Series(["a"], index=[1]),
             [],
         )
+
+
+def test_conversion_table_blank_cells_take_the_documented_defaults() -> None:
+    # a table read from a sheet has NaN (or "") in blank cells: a blank test is "*" and a
+    # blank offset is 0, as when the key is left out
+    table = pd.DataFrame(
+        {
+            "test": ["TEMP", np.nan, ""],
+            "from": ["F", "g/dL", "LB"],
+            "to": ["C", "g/L", "kg"],
+            "factor": ["5/9", 10, 0.45359237],
+            "offset": ["-160/9", "", None],
+        }
+    )
+    rows = pd.DataFrame(
+        {"TESTCD": ["TEMP", "HGB", "WEIGHT"], "FROM": ["F", "g/dL", "LB"], "TO": ["C", "g/L", "kg"]}
+    )
+    expected = pd.DataFrame(
+        {"factor": [5 / 9, 10.0, 0.45359237], "offset": [-160 / 9, 0.0, 0.0]}, index=rows.index
+    )
+    pd.testing.assert_frame_equal(_factors(rows, table), expected)
+
+
+@pytest.mark.parametrize("column", ["from", "to", "factor"])
+def test_conversion_table_blank_required_cell_is_a_spec_error(column: str) -> None:
+    table = pd.DataFrame({"test": ["*"], "from": ["a"], "to": ["b"], "factor": [2.0]})
+    table[column] = [np.nan]
+    with pytest.raises(SpecError, match=f"unit conversion 1 lacks {column}"):
+        conversion_factors(pd.Series(["T"]), pd.Series(["a"]), pd.Series(["b"]), table)

@@ -453,3 +453,24 @@ def test_epoch_errors() -> None:
         derive_epoch(pd.Series(["2016-01-05"]), pd.Series(["01"]), SE.drop(columns="SEENDTC"))
     with pytest.raises(ValueError, match="usubjid index differs"):
         derive_epoch(pd.Series(["2016-01-05"], index=[1]), pd.Series(["01"], index=[2]), SE)
+
+
+def test_unscheduled_when_no_scheduled_visit_has_a_date() -> None:
+    # only unscheduled visits (e.g. an unscheduled-visit form on its own), or scheduled
+    # visits without a date: every unscheduled visit precedes every dated scheduled one
+    sv = _sv(
+        [
+            ("01", np.nan, "Unsched", "2016-01-05"),
+            ("01", np.nan, "Unsched", "2016-01-02"),
+            ("02", np.nan, "Unsched", "2016-01-05"),
+        ]
+    )
+    expected = _expected(
+        [0.02, 0.01, 0.01],
+        ["UNSCHEDULED 0.02", "UNSCHEDULED 0.01", "UNSCHEDULED 0.01"],
+        sv.index,
+    )
+    pd.testing.assert_frame_equal(derive_visitnum_unscheduled(sv), expected)
+    sv = _sv([("01", 1.0, "SCREENING", ""), ("01", np.nan, "Unsched", "2016-01-02")])
+    expected = _expected([1.0, 0.01], ["SCREENING", "UNSCHEDULED 0.01"], sv.index)
+    pd.testing.assert_frame_equal(derive_visitnum_unscheduled(sv), expected)

@@ -271,3 +271,54 @@ def test_sas7bdat_values_as_text_rows_from_1(tmp_path: Path) -> None:
         [1, 2, 3],
     )
     pd.testing.assert_frame_equal(read_form("DM", path).data, expected)
+
+
+# ------------------------------------------------------------------ header row (bug fixes)
+
+
+def test_csv_trailing_delimiter_does_not_shift_the_columns(tmp_path: Path) -> None:
+    # "1,2," under "A,B": pandas took the first field as the row index and shifted every
+    # value one column to the left (A=2, B=""), silently; now an error naming the line
+    path = _csv(tmp_path, "SUBJID,AGE\n01,55,\n02,60,\n")
+    with pytest.raises(RawDataError, match=r"cannot read file: .*Expected 2 fields in line 2"):
+        read_form("DM", path)
+
+
+def test_csv_extra_field_in_first_record_is_an_error_not_a_shift(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "SUBJID,AGE\n01,55,X\n02,60\n")
+    with pytest.raises(RawDataError, match=r"Expected 2 fields in line 2, saw 3"):
+        read_form("DM", path)
+
+
+@pytest.mark.parametrize("header", ["SUBJID,AGE,AGE", "SUBJID,AGE, AGE "])
+def test_csv_duplicate_column_names_are_an_error(tmp_path: Path, header: str) -> None:
+    # pandas renamed a repeated name to AGE.1, and two names equal after stripping
+    # collapsed to one column (the first one's values lost): neither may pass silently
+    path = _csv(tmp_path, f"{header}\n01,55,56\n")
+    with pytest.raises(RawDataError) as info:
+        read_form("DM", path)
+    assert str(info.value) == f"{path}: duplicate column names ['AGE']"
+
+
+def test_xlsx_duplicate_column_names_are_an_error(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [["SUBJID", "AGE", "AGE "], ["01", 55, 56]])
+    with pytest.raises(RawDataError, match=r"duplicate column names \['AGE'\]"):
+        read_form("DM", path)
+
+
+def test_blank_header_cells_are_named_by_position(tmp_path: Path) -> None:
+    # as pandas names them; a header ending with a delimiter gives one such column
+    path = _csv(tmp_path, "A,,C,\n1,2,3,\n")
+    expected = _frame([["1", "2", "3", ""]], ["A", "Unnamed: 1", "C", "Unnamed: 3"], [2])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+    path = _xlsx(tmp_path, [["A", None, "C"], ["1", "2", "3"]])
+    expected = _frame([["1", "2", "3"]], ["A", "Unnamed: 1", "C"], [2])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+
+
+def test_xlsx_empty_sheet_has_no_columns_and_require_says_so(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [])
+    form = read_form("AE", path)
+    assert form.data.shape == (0, 0)
+    with pytest.raises(RawDataError, match=r"missing column\(s\) USUBJID; the file has "):
+        form.require(["USUBJID"])

@@ -42,6 +42,17 @@ def _strip(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+def _with_header(frame: pd.DataFrame) -> pd.DataFrame:
+    """Row 1 of a sheet read without header as the column names, the rest as records on
+    their row numbers (2, 3...). Blank names become ``Unnamed: <position>`` as in pandas."""
+    if frame.empty:
+        return pd.DataFrame(index=pd.RangeIndex(2, 2))
+    names = [str(v) if str(v).strip() else f"Unnamed: {i}" for i, v in enumerate(frame.iloc[0])]
+    body = frame.iloc[1:].set_axis(names, axis=1)
+    body.index = pd.RangeIndex(2, len(frame) + 1)
+    return body
+
+
 def read_form(name: str, path: Path) -> RawForm:
     """Read a raw form file (.csv, .xlsx, .sas7bdat) as text."""
     path = Path(path)
@@ -56,16 +67,19 @@ def read_form(name: str, path: Path) -> RawForm:
         if suffix in {".csv", ".txt"}:
             frame = pd.read_csv(
                 path,
+                header=None,  # row 1 is promoted below: no renaming of repeated names
                 dtype=str,
                 keep_default_na=False,
                 na_filter=False,
                 encoding="utf-8",
                 skipinitialspace=False,
             )
-            frame.index = pd.RangeIndex(2, len(frame) + 2)
+            frame = _with_header(frame)
         elif suffix in {".xlsx", ".xlsm"}:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-            frame.index = pd.RangeIndex(2, len(frame) + 2)
+            frame = pd.read_excel(
+                path, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
+            )
+            frame = _with_header(frame)
         elif suffix == ".sas7bdat":
             import pyreadstat
 
@@ -89,7 +103,8 @@ def read_form(name: str, path: Path) -> RawForm:
         ) from None
     except (pd.errors.ParserError, ValueError, OSError) as exc:
         raise RawDataError(f"cannot read file: {exc}", where=Location(file=str(path))) from None
-    dupes = frame.columns[frame.columns.duplicated()].tolist()
+    names = pd.Index([str(col).strip() for col in frame.columns])
+    dupes = names[names.duplicated()].unique().tolist()
     if dupes:
         raise RawDataError(f"duplicate column names {dupes}", where=Location(file=str(path)))
     return RawForm(name=name, path=path, data=_strip(frame))

@@ -322,3 +322,35 @@ def test_xlsx_empty_sheet_has_no_columns_and_require_says_so(tmp_path: Path) -> 
     assert form.data.shape == (0, 0)
     with pytest.raises(RawDataError, match=r"missing column\(s\) USUBJID; the file has "):
         form.require(["USUBJID"])
+
+
+# ------------------------------------------------------------------ blank rows (bug fix)
+
+
+def test_csv_blank_line_keeps_the_row_numbers_of_later_records(tmp_path: Path) -> None:
+    # pandas skipped blank lines and the records after one were numbered one row too
+    # early, so error messages pointed at the wrong row of the file
+    path = _csv(tmp_path, "ID,X\n1,a\n\n2,b\n,\n3,c\n\n")
+    expected = _frame([["1", "a"], ["2", "b"], ["3", "c"]], ["ID", "X"], [2, 4, 6])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+
+
+def test_rows_without_any_value_are_not_records(tmp_path: Path) -> None:
+    # blank rows in a sheet (and ' , ' lines in a CSV) carry no record in any format
+    path = _xlsx(tmp_path, [["ID", "X"], ["1", "a"], [None, None], [" ", None], ["2", "b"]])
+    expected = _frame([["1", "a"], ["2", "b"]], ["ID", "X"], [2, 5])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+    path = _csv(tmp_path, "ID,X\n , \n1,a\n")
+    pd.testing.assert_frame_equal(read_form("F", path).data, _frame([["1", "a"]], ["ID", "X"], [3]))
+
+
+def test_csv_header_must_be_on_row_1(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "\nID,X\n1,a\n")
+    with pytest.raises(RawDataError, match=r"no header on row 1"):
+        read_form("F", path)
+
+
+def test_xlsx_header_must_be_on_row_1(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [[None, None], ["ID", "X"], ["1", "a"]])
+    with pytest.raises(RawDataError, match=r"cannot read file: no header on row 1"):
+        read_form("F", path)

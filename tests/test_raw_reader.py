@@ -354,3 +354,28 @@ def test_xlsx_header_must_be_on_row_1(tmp_path: Path) -> None:
     path = _xlsx(tmp_path, [[None, None], ["ID", "X"], ["1", "a"]])
     with pytest.raises(RawDataError, match=r"cannot read file: no header on row 1"):
         read_form("F", path)
+
+
+# ------------------------------------------------------------------ unreadable files (bug fixes)
+
+
+def test_csv_not_utf8_names_the_byte_offset_in_the_file(tmp_path: Path) -> None:
+    # the offset was the one within pandas' decoding chunk (3 here), not in the file
+    path = tmp_path / "dm.csv"
+    content = "ID,NAME\n1,Jos\xe9\n".encode("latin-1")
+    path.write_bytes(content)
+    with pytest.raises(RawDataError) as info:
+        read_form("DM", path)
+    assert content.index(b"\xe9") == 13
+    assert str(info.value) == f"{path}: not UTF-8 text at byte 13 (re-export as UTF-8)"
+
+
+def test_csv_not_utf8_after_a_large_utf8_part(tmp_path: Path) -> None:
+    path = tmp_path / "ae.csv"
+    head = "ID,TERM\n" + "".join(f"{i},CÉPHALÉE\n" for i in range(20000))
+    content = head.encode() + "1,fi\xe8vre\n".encode("latin-1")
+    path.write_bytes(content)
+    offset = content.index(b"\xe8")
+    assert offset > 200000
+    with pytest.raises(RawDataError, match=f"not UTF-8 text at byte {offset} "):
+        read_form("AE", path)

@@ -103,9 +103,9 @@ def read_form(name: str, path: Path) -> RawForm:
             )
     except RawDataError:
         raise
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise RawDataError(
-            f"not UTF-8 text at byte {exc.start}",
+            f"not UTF-8 text at byte {_utf8_error_offset(path)}",
             where=Location(file=str(path)),
             hint="re-export as UTF-8",
         ) from None
@@ -121,6 +121,16 @@ def read_form(name: str, path: Path) -> RawForm:
     for col in data.columns:
         has_value |= (data[col] != "").to_numpy(dtype=bool)
     return RawForm(name=name, path=path, data=data if has_value.all() else data[has_value])
+
+
+def _utf8_error_offset(path: Path) -> int:
+    """Offset in the file of the first byte that is not UTF-8 (pandas decodes in chunks, so
+    its error's offset is within a chunk)."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
 
 
 def _sas_text(value: object) -> str:

@@ -379,3 +379,23 @@ def test_csv_not_utf8_after_a_large_utf8_part(tmp_path: Path) -> None:
     assert offset > 200000
     with pytest.raises(RawDataError, match=f"not UTF-8 text at byte {offset} "):
         read_form("AE", path)
+
+
+@pytest.mark.parametrize("name", ["dm.xlsx", "dm.xlsm", "dm.sas7bdat"])
+def test_corrupt_binary_file_is_a_raw_data_error(tmp_path: Path, name: str) -> None:
+    # a truncated or mislabelled file gave an internal error (BadZipFile, ReadstatError)
+    path = tmp_path / name
+    path.write_bytes(b"SUBJID,AGE\n01,55\n")
+    with pytest.raises(RawDataError) as info:
+        read_form("DM", path)
+    assert str(info.value).startswith(f"{path}: cannot read file: ")
+
+
+def test_zip_that_is_not_a_workbook_is_a_raw_data_error(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "dm.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("dm.csv", "SUBJID\n01\n")
+    with pytest.raises(RawDataError, match=r"^.*dm\.xlsx: cannot read file: not an Excel workbook"):
+        read_form("DM", path)

@@ -9,6 +9,7 @@ value (a blank line or row) is not a record; the rows after it keep their number
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,14 +85,26 @@ def read_form(name: str, path: Path) -> RawForm:
             )
             frame = _with_header(frame)
         elif suffix in {".xlsx", ".xlsm"}:
-            frame = pd.read_excel(
-                path, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
-            )
+            try:
+                frame = pd.read_excel(
+                    path, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
+                )
+            except (zipfile.BadZipFile, KeyError) as exc:  # not a workbook (zip) inside
+                raise RawDataError(
+                    f"cannot read file: not an Excel workbook ({exc})",
+                    where=Location(file=str(path)),
+                ) from None
             frame = _with_header(frame)
         elif suffix == ".sas7bdat":
             import pyreadstat
 
-            frame, _ = pyreadstat.read_sas7bdat(str(path))
+            try:
+                frame, _ = pyreadstat.read_sas7bdat(str(path))
+            except pyreadstat.ReadstatError as exc:
+                raise RawDataError(
+                    f"cannot read file: not a readable SAS7BDAT file ({exc})",
+                    where=Location(file=str(path)),
+                ) from None
             frame = frame.astype(object).where(frame.notna(), "")
             frame = frame.map(_sas_text)
             frame.index = pd.RangeIndex(1, len(frame) + 1)

@@ -335,3 +335,19 @@ def test_stresc_populated_whenever_orres_is(raw: list[str], factor: float) -> No
         if not math.isnan(stresn):
             assert float(stresc) == stresn
             assert stresc[0] not in "<>"
+
+
+def test_parse_numeric_result_orres_keeps_the_text_as_collected() -> None:
+    # parse_numeric_result: orres is "the raw text with surrounding spaces removed, for
+    # --ORRES" (as originally collected): a Unicode minus sign is read as a sign for the
+    # number, but stays as written in orres
+    out = parse_numeric_result(pd.Series([" −3 ", "Rh−", "-3"]))
+    expected = pd.DataFrame(
+        {
+            "orres": pd.Series(["−3", "Rh−", "-3"], dtype=str),
+            "value": [-3.0, np.nan, -3.0],
+            "operator": pd.Series(["", "", ""], dtype=str),
+            "numeric": [True, False, True],
+        }
+    )
+    pd.testing.assert_frame_equal(out, expected)

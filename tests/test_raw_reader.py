@@ -167,9 +167,11 @@ def test_read_form_accepts_a_text_path(tmp_path: Path) -> None:
 
 def test_require_passes_when_every_column_is_there(tmp_path: Path) -> None:
     form = read_form("DM", _csv(tmp_path, "SUBJID,AGE,SEX\n01,55,F\n"))
-    form.require(["AGE", "SUBJID"])
-    form.require({"SEX"})
-    form.require(())
+    assert form.require(["AGE", "SUBJID"]) is None
+    assert form.require({"SEX"}) is None
+    assert form.require(()) is None
+    with pytest.raises(RawDataError, match=r"missing column\(s\) sex;"):
+        form.require(["SUBJID", "sex"])  # names are compared exactly
 
 
 def test_require_names_the_file_and_every_missing_column(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv`` and ``.md``).
 Layout: :mod:`.spec` (spec models and loader), :mod:`.derive` (pure derivations, each
 citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec names to derivations),
 :mod:`.engine` (build order, records, variables, metadata), :mod:`.summary` (reports),
-:mod:`.sdtm` and :mod:`.xptread` (reading SDTM).
+:mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`).
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from cdisc_mapper.validate.context import Context
-from cdisc_mapper.validate.define_xml import CHAR_TYPES, NUM_TYPES, DefineDataset
+from cdisc_mapper.define.reader import CHAR_TYPES, NUM_TYPES
+from cdisc_mapper.validate.context import Context, DefineDataset
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
 from cdisc_mapper.validate.package import Dataset
 from cdisc_mapper.validate.registry import check

@@ -309,7 +309,9 @@ def test_pilot_with_define():
     assert sdtm.count("DD0001") == 0 and sdtm.count("VX0001") == 0
     assert {"FT", "NV"} <= {f.dataset for f in sdtm.by_check("DD0002")}
     schema = next(r for r in sdtm.checks if r.spec.id == "DD0008")
-    if schema.status != "skipped":  # the Define-XML module provides schema validation
-        (problem,) = sdtm.by_check("DD0008")  # the known typo, and nothing else
-        assert "line 63" in problem.message and "STDTMIG" in problem.message
-        assert report.count("DD0008") == 0
+    assert schema.status == "failed"
+    (problem,) = sdtm.by_check("DD0008")  # the known typo, and nothing else
+    assert "line 63" in problem.message and "STDTMIG" in problem.message
+    assert problem.value == "define.xml"
+    adam_schema = next(r for r in report.checks if r.spec.id == "DD0008")
+    assert adam_schema.status == "passed" and report.count("DD0008") == 0

@@ -152,10 +152,9 @@ def _read_defines(paths: tuple[Path, ...]) -> PackageDefine:
         try:
             documents.append(read_define(path))
         except DefineReadError as exc:
+            missing = "give the path of an existing define.xml, or leave --define out"
             raise ValidationInputError(
-                exc.message,
-                where=exc.where,
-                hint=exc.hint or "give the path of an existing define.xml, or leave --define out",
+                exc.message, where=exc.where, hint=exc.hint or ("" if path.is_file() else missing)
             ) from exc
     return PackageDefine.of(documents)
 

@@ -85,14 +85,12 @@ def read_xpt(
     wanted = None if columns is None else list(dict.fromkeys(columns))
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise XptError("file not found", where=_where(path), hint="check the path") from None
     except OSError as exc:
-        raise XptError(f"cannot open the file: {exc.strerror or exc}", where=_where(path)) from exc
+        raise _open_error(path, exc) from exc
     try:
         return read_fast(path, raw, encoding=encoding, columns=wanted, text=text)
     except LayoutError:
-        del raw
+        del raw  # free the bytes before pyreadstat reads the file
     frame, metadata = read_readstat(path, encoding=encoding, columns=wanted, text=text)
     problem = truncation_problem(path, metadata)
     if problem:
@@ -113,10 +111,8 @@ def read_xpt_names(path: str | Path, *, encoding: str | None = None) -> list[str
         return [v.name for v in parse_namestrs(head)[0]]
     except LayoutError:
         pass
-    except FileNotFoundError:
-        raise XptError("file not found", where=_where(path), hint="check the path") from None
     except OSError as exc:
-        raise XptError(f"cannot open the file: {exc.strerror or exc}", where=_where(path)) from exc
+        raise _open_error(path, exc) from exc
     return list(_readstat_metadata(path, encoding).column_names)
 
 
@@ -223,12 +219,18 @@ def _where(path: Path) -> Location:
     return Location(file=str(path))
 
 
+def _open_error(path: Path, exc: OSError) -> XptError:
+    if isinstance(exc, FileNotFoundError):
+        return XptError("file not found", where=_where(path), hint="check the path")
+    return XptError(f"cannot open the file: {exc.strerror or exc}", where=_where(path))
+
+
 def _readstat_metadata(path: Path, encoding: str | None) -> Any:
     """pyreadstat's metadata of the file (header only)."""
     try:
         return pyreadstat.read_xport(str(path), metadataonly=True, encoding=encoding)[1]
-    except FileNotFoundError:
-        raise XptError("file not found", where=_where(path), hint="check the path") from None
+    except FileNotFoundError as exc:
+        raise _open_error(path, exc) from exc
     except Exception as exc:  # pyreadstat raises several unrelated exception types
         raise XptError(
             f"cannot read as SAS transport file: {exc}", where=_where(path), hint=_NOT_XPT_HINT

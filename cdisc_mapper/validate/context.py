@@ -1,4 +1,5 @@
-"""What a check sees: the package, the standards, and vectorised ways to report findings."""
+"""What a check sees: the package, the standards, the define.xml files given (a thin view
+over :mod:`cdisc_mapper.define.reader`), and vectorised ways to report findings."""
 
 from __future__ import annotations
 

@@ -285,7 +285,7 @@ def test_data_types_from_values():
 
 
 def test_schema_validation_reports_lines_and_is_the_validator_hook(tmp_path):
-    import cdisc_mapper.define as define
+    from cdisc_mapper import define
 
     assert define.schema_problems is define.validate_define_schema
     broken = tmp_path / "define.xml"

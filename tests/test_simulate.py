@@ -344,8 +344,8 @@ def _slopes(a: pd.DataFrame) -> pd.DataFrame:
     a = a.drop_duplicates().assign(v=norm_visit(a["VISIT"]), d=to_date(a["ASSESS_DATE"]),
                                    t=pd.to_numeric(a["TOTAL"], errors="coerce"))
     rows = []
-    for pt, g in a.groupby("PT_ID"):
-        g = g.dropna(subset=["t"])
+    for pt, group in a.groupby("PT_ID"):
+        g = group.dropna(subset=["t"])
         inj = {v: d for v, d in zip(g["v"], g["d"], strict=True) if v.startswith("injection")}
         end1 = inj.get("injection 1", g["d"].max())
         run = g[g["d"] <= end1]

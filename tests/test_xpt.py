@@ -69,7 +69,7 @@ def write(tmp_path: Path, df: pd.DataFrame, variables, dataset="DM", label="Demo
 
 def expected_char(values) -> list[str]:
     """What readers return for a written char column: blanks for missing, no trailing blanks."""
-    return ["" if v is None or v is pd.NA or v != v else str(v).rstrip(" ") for v in values]
+    return ["" if v is None or pd.isna(v) else str(v).rstrip(" ") for v in values]
 
 
 def expected_num(values) -> np.ndarray:

@@ -355,8 +355,9 @@ def finish(
     order = lexsort(sort_keys(frame, ds.keys))
     identity = np.array_equal(order, np.arange(len(frame)))
     cols: dict[str, pd.Series] = {}
-    for i, v in enumerate(variables):
-        col = frame[v.name]
+    for i, declared in enumerate(variables):
+        col = frame[declared.name]
+        v = declared
         if v.type is None:
             v = replace(v, type="Num" if pd.api.types.is_numeric_dtype(col) else "Char")
             variables[i] = v

@@ -43,7 +43,7 @@ from cdisc_mapper.define.reader import DefineDocument, Item, ItemRef, WhereClaus
 from cdisc_mapper.define.where import clause_mask
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.standards import load_terminology
-from cdisc_mapper.xpt import XptMetadata, read_xpt
+from cdisc_mapper.xpt import XptMetadata, XptVariable, read_xpt
 
 Severity = Literal["error", "warning", "info"]
 
@@ -254,34 +254,7 @@ class _Checker:
                     value=var.label,
                     line=item.line,
                 )
-            allowed = datatypes.CHAR_TYPES if var.type == "Char" else datatypes.NUM_TYPES
-            if item.data_type not in allowed:
-                out.add(
-                    "DC0007",
-                    f"{var.type} in the file but DataType {item.data_type!r} in define.xml",
-                    dataset=name,
-                    variable=key,
-                    value=item.data_type,
-                    line=item.line,
-                )
-            elif var.type == "Char":
-                if item.length is not None and item.length != var.length:
-                    out.add(
-                        "DC0008",
-                        f"length {var.length} in the file, Length {item.length} in define.xml",
-                        dataset=name,
-                        variable=key,
-                        value=str(item.length),
-                        line=item.line,
-                    )
-                elif item.length is None and item.data_type in datatypes.LENGTH_TYPES:
-                    out.add(
-                        "DC0008",
-                        f"DataType {item.data_type} needs a Length ({var.length} in the file)",
-                        dataset=name,
-                        variable=key,
-                        line=item.line,
-                    )
+            self.data_type(name, key, var, item)
             if key in frame.columns:
                 self.values(name, item, frame, key, var.type, "variable")
                 if item.valuelist_oid in doc.value_lists:
@@ -294,6 +267,38 @@ class _Checker:
                     dataset=name,
                     variable=key,
                     line=ref.line,
+                )
+
+    def data_type(self, name: str, key: str, var: XptVariable, item: Item) -> None:
+        """DataType and Length of an ItemDef against the file's variable."""
+        out = self.out
+        allowed = datatypes.CHAR_TYPES if var.type == "Char" else datatypes.NUM_TYPES
+        if item.data_type not in allowed:
+            out.add(
+                "DC0007",
+                f"{var.type} in the file but DataType {item.data_type!r} in define.xml",
+                dataset=name,
+                variable=key,
+                value=item.data_type,
+                line=item.line,
+            )
+        elif var.type == "Char":
+            if item.length is not None and item.length != var.length:
+                out.add(
+                    "DC0008",
+                    f"length {var.length} in the file, Length {item.length} in define.xml",
+                    dataset=name,
+                    variable=key,
+                    value=str(item.length),
+                    line=item.line,
+                )
+            elif item.length is None and item.data_type in datatypes.LENGTH_TYPES:
+                out.add(
+                    "DC0008",
+                    f"DataType {item.data_type} needs a Length ({var.length} in the file)",
+                    dataset=name,
+                    variable=key,
+                    line=item.line,
                 )
 
     def value_level(self, name: str, parent: Item, frame: pd.DataFrame, meta_type: str) -> None:

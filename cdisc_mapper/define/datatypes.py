@@ -106,7 +106,7 @@ def numeric_type(values: pd.Series) -> tuple[str, int | None]:
     nums = nums[nums.map(math.isfinite)]
     if nums.empty or bool((nums == nums.round()).all()):
         return "integer", None
-    return "float", max(1, max(decimals(float(x)) for x in nums.unique()))
+    return "float", max(1, *(decimals(float(x)) for x in nums.unique()))
 
 
 def misfits(values: Iterable[str], data_type: str) -> list[str]:
@@ -115,7 +115,7 @@ def misfits(values: Iterable[str], data_type: str) -> list[str]:
 
 
 def _number_text(x: float) -> str:
-    if x != x:  # NaN
+    if math.isnan(x):
         return ""
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 

@@ -76,7 +76,7 @@ def args_text(args: BaseModel, names: frozenset[str] = frozenset()) -> str:
     parts = []
     for name, info in type(args).model_fields.items():
         value = data[name]
-        if value is None or value == [] or value == {}:
+        if value is None or value in ([], {}):
             continue
         if isinstance(value, bool) and value == info.default:
             continue

@@ -308,7 +308,7 @@ class SdtmDescriber:
     def merge(self, parts: list[_Part]) -> tuple[Origin | None, MethodInfo | None]:
         if not parts:
             return None, None
-        kind = min((p.type for p in parts), key=lambda t: ORIGIN_ORDER.index(t))
+        kind = min((p.type for p in parts), key=ORIGIN_ORDER.index)
         texts = list(dict.fromkeys(p.text for p in parts))
         if len(parts) == 1 or len(texts) == 1:
             text = texts[0]

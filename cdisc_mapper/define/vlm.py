@@ -93,7 +93,7 @@ def qval_levels(
         supp = found[0][3].supp
         if origin is not None and supp is not None and supp.qorig in SUPP_QORIG:
             wanted = SUPP_QORIG[supp.qorig]
-            if wanted != origin.type and wanted != "Derived":
+            if wanted not in (origin.type, "Derived"):
                 origin = Origin(wanted, "Investigator", origin.text, origin.document)
         kinds.add(origin.type if origin else "")
         levels.append(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyreadstat
 
 from cdisc_mapper.errors import Location, RawDataError
 from cdisc_mapper.textops import strip_text
@@ -96,8 +97,6 @@ def read_form(name: str, path: Path) -> RawForm:
                 ) from None
             frame = _with_header(frame)
         elif suffix == ".sas7bdat":
-            import pyreadstat
-
             try:
                 frame, _ = pyreadstat.read_sas7bdat(str(path))
             except pyreadstat.ReadstatError as exc:

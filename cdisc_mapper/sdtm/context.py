@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +53,7 @@ class OpContext:
 
 
 def _num_text(x: object) -> str:
-    if x is None or (isinstance(x, float) and x != x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     if isinstance(x, float):
         return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)

@@ -103,7 +103,7 @@ def finalize(
     for v in meta:
         if v.name in frame.columns:
             out[v.name] = _typed(frame[v.name], v.type)
-        elif v.core == "Exp" or v.core == "Req":
+        elif v.core in ("Exp", "Req"):
             if v.core == "Req" and len(frame):
                 raise SpecError(
                     f"{code}.{v.name} is required by SDTMIG 3.4 but the spec does not map it"

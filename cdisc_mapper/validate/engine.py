@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cdisc_mapper.define.reader import DefineReadError, read_define
 from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
+from cdisc_mapper.validate import checks as _checks  # noqa: F401  (registers the checks)
 from cdisc_mapper.validate.context import Context, PackageDefine, SkipCheck
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import (
@@ -39,7 +40,7 @@ def _internal_error(ctx: Context, ds: Dataset) -> None:  # pragma: no cover - pl
 
 def _applies(spec: CheckSpec, ds: Dataset) -> bool:
     sc = spec.scope
-    if sc.standard != "any" and sc.standard != ds.standard:
+    if sc.standard not in ("any", ds.standard):
         return False
     if sc.classes is not None and ds.class_ not in sc.classes:
         return False

@@ -70,26 +70,11 @@ def check(
 
 
 def registered_checks() -> list[CheckSpec]:
-    """Every registered check, in ID order."""
-    _load_builtin_checks()
+    """Every registered check, in ID order (the built-in ones register when
+    :mod:`cdisc_mapper.validate.checks` is imported, as the package does)."""
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
 def get_check(check_id: str) -> CheckSpec:
     """The check registered as ``check_id``; ``KeyError`` if none."""
-    _load_builtin_checks()
     return _REGISTRY[check_id]
-
-
-def _load_builtin_checks() -> None:
-    # Importing the modules registers their checks (idempotent).
-    from cdisc_mapper.validate import (  # noqa: F401
-        checks_adam,
-        checks_define,
-        checks_identity,
-        checks_recon,
-        checks_structure,
-        checks_supp,
-        checks_terminology,
-        checks_timing,
-    )

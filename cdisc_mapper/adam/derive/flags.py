@@ -40,7 +40,6 @@ def _text(values: pd.Series) -> pd.Series:
     return values.fillna("").astype(str).str.strip()
 
 
-
 def derive_flag(mask: pd.Series, *, false_value: Literal["N", ""] = "N") -> pd.Series:
     """A character flag (ADaMIG v1.3 section 3.1.4): "Y" where ``mask`` holds, else
     ``false_value`` ("N" for population flags, ``""`` for Y/null flags)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from cdisc_mapper.standards import VariableMeta
@@ -176,8 +177,6 @@ def char_length(ctx: Context, ds: Dataset) -> None:
 
 def _longest_increasing(orders: list[int]) -> set[int]:
     """Indices of one longest strictly increasing subsequence of ``orders``."""
-    import bisect
-
     tails: list[int] = []
     tails_idx: list[int] = []
     prev = [-1] * len(orders)

@@ -1,0 +1,13 @@
+"""The built-in checks, one module per category; importing the package registers them
+all (:func:`cdisc_mapper.validate.registry.check`)."""
+
+from cdisc_mapper.validate.checks import (  # noqa: F401  (each module registers its checks)
+    adam,
+    define,
+    identity,
+    recon,
+    structure,
+    supp,
+    terminology,
+    timing,
+)

@@ -19,9 +19,21 @@ FULL_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 PARTIAL_DAY = re.compile(r"^UN/\d{2}/\d{4}$")
 PARTIAL_MONTH = re.compile(r"^UN/UNK/\d{4}$")
 TIME = re.compile(r"^\d{2}:\d{2}$")
-ITEMS = ["Q1_SPEECH", "Q2_SALIVATION", "Q3_SWALLOWING", "Q4_HANDWRITING", "Q5A_CUTTING",
-         "Q5B_CUTTING_GASTRO", "Q6_DRESSING", "Q7_TURNING", "Q8_WALKING", "Q9_CLIMBING",
-         "Q10_DYSPNEA", "Q11_ORTHOPNEA", "Q12_RESP_INSUFF"]
+ITEMS = [
+    "Q1_SPEECH",
+    "Q2_SALIVATION",
+    "Q3_SWALLOWING",
+    "Q4_HANDWRITING",
+    "Q5A_CUTTING",
+    "Q5B_CUTTING_GASTRO",
+    "Q6_DRESSING",
+    "Q7_TURNING",
+    "Q8_WALKING",
+    "Q9_CLIMBING",
+    "Q10_DYSPNEA",
+    "Q11_ORTHOPNEA",
+    "Q12_RESP_INSUFF",
+]
 
 
 def doc_forms() -> dict[str, list[str]]:
@@ -210,16 +222,25 @@ def test_partial_dates_only_where_allowed(default_run: Path) -> None:
     assert ae["END_DATE"].str.match(PARTIAL_DAY).any()
     meds = read(default_run, "medications.csv")
     assert meds["START_DATE"].str.startswith("UN/").any()
-    for name, col in [("alsfrs.csv", "ASSESS_DATE"), ("fvc.csv", "TEST_DATE"),
-                      ("vitals.csv", "VS_DATE"), ("labs.csv", "SAMPLE_DATE"),
-                      ("injections.csv", "INJ_DATE"), ("bma.csv", "BMA_DATE"),
-                      ("enrollment.csv", "ICF_DATE"), ("eligibility.csv", "VISIT_DATE")]:
+    for name, col in [
+        ("alsfrs.csv", "ASSESS_DATE"),
+        ("fvc.csv", "TEST_DATE"),
+        ("vitals.csv", "VS_DATE"),
+        ("labs.csv", "SAMPLE_DATE"),
+        ("injections.csv", "INJ_DATE"),
+        ("bma.csv", "BMA_DATE"),
+        ("enrollment.csv", "ICF_DATE"),
+        ("eligibility.csv", "VISIT_DATE"),
+    ]:
         assert read(default_run, name)[col].str.match(FULL_DATE).all(), name
 
 
 def test_times_on_some_records(default_run: Path) -> None:
-    for name, col in [("vitals.csv", "VS_TIME"), ("labs.csv", "SAMPLE_TIME"),
-                      ("injections.csv", "INJ_TIME")]:
+    for name, col in [
+        ("vitals.csv", "VS_TIME"),
+        ("labs.csv", "SAMPLE_TIME"),
+        ("injections.csv", "INJ_TIME"),
+    ]:
         values = read(default_run, name)[col]
         assert (values == "").any() and values.str.match(TIME).any(), name
         assert (values.str.match(TIME) | (values == "")).all()
@@ -227,8 +248,11 @@ def test_times_on_some_records(default_run: Path) -> None:
 
 def test_unscheduled_visit_with_alsfrs_fvc_vitals(default_run: Path) -> None:
     keys = []
-    for name, date in [("alsfrs.csv", "ASSESS_DATE"), ("fvc.csv", "TEST_DATE"),
-                       ("vitals.csv", "VS_DATE")]:
+    for name, date in [
+        ("alsfrs.csv", "ASSESS_DATE"),
+        ("fvc.csv", "TEST_DATE"),
+        ("vitals.csv", "VS_DATE"),
+    ]:
         form = read(default_run, name)
         uns = form[norm_visit(form["VISIT"]) == "unscheduled"]
         keys.append(set(zip(uns["PT_ID"], uns[date], strict=True)))
@@ -259,9 +283,23 @@ def test_lab_mess_units_and_conversions(default_run: Path) -> None:
     assert len(nd) and (nd["RESULT"] == "").all()
     assert set(nd["ND_REASON"]) == {"Sample haemolysed", "Sample lost"}
     assert (labs.loc[labs["NOT_DONE"] == "", "ND_REASON"] == "").all()
-    assert set(labs["UNIT"]) == {"10^9/L", "x10^9/l", "10E9/L", "g/dL", "g/dl", "g/L", "%",
-                                 "mmol/L", "mmol/l", "umol/L", "µmol/L", "mg/dL", "U/L",
-                                 "IU/L", "mg/L"}
+    assert set(labs["UNIT"]) == {
+        "10^9/L",
+        "x10^9/l",
+        "10E9/L",
+        "g/dL",
+        "g/dl",
+        "g/L",
+        "%",
+        "mmol/L",
+        "mmol/l",
+        "umol/L",
+        "µmol/L",
+        "mg/dL",
+        "U/L",
+        "IU/L",
+        "mg/L",
+    }
     assert {"Hemoglobin", "Haemoglobin"} <= set(labs["TEST"])
     assert labs.groupby(["PT_ID", "VISIT", "SAMPLE_DATE"]).size().eq(16).all()
     num = pd.to_numeric(labs["RESULT"].str.replace(",", "."), errors="coerce")
@@ -278,8 +316,9 @@ def test_lab_mess_units_and_conversions(default_run: Path) -> None:
     umol_ranges = set(zip(low[umol], high[umol], strict=True))
     assert mg_ranges == {(0.70, 1.20), (0.50, 0.90)}
     for lo, hi in mg_ranges:  # the same range, converted (umol/L = mg/dL * 88.42)
-        assert any(abs(lo * 88.42 - ul) <= 1 and abs(hi * 88.42 - uh) <= 1
-                   for ul, uh in umol_ranges)
+        assert any(
+            abs(lo * 88.42 - ul) <= 1 and abs(hi * 88.42 - uh) <= 1 for ul, uh in umol_ranges
+        )
     ratio = num[umol].median() / num[mg].median()
     assert 88.42 / 1.5 < ratio < 88.42 * 1.5
     hgb_gl = labs["UNIT"] == "g/L"
@@ -341,8 +380,11 @@ def test_bulbar_onset_loses_bulbar_items_first(default_run: Path) -> None:
 
 def _slopes(a: pd.DataFrame) -> pd.DataFrame:
     """Run-in and injection 1 -> 2 ALSFRS-R decline (points a month) per subject."""
-    a = a.drop_duplicates().assign(v=norm_visit(a["VISIT"]), d=to_date(a["ASSESS_DATE"]),
-                                   t=pd.to_numeric(a["TOTAL"], errors="coerce"))
+    a = a.drop_duplicates().assign(
+        v=norm_visit(a["VISIT"]),
+        d=to_date(a["ASSESS_DATE"]),
+        t=pd.to_numeric(a["TOTAL"], errors="coerce"),
+    )
     rows = []
     for pt, group in a.groupby("PT_ID"):
         g = group.dropna(subset=["t"])
@@ -381,8 +423,10 @@ def test_fvc_efforts_and_decline(default_run: Path) -> None:
     assert litres.between(0.3, 6.5).all()
     pct = f["FVC_PRED_PCT"].astype(float)
     assert pct.between(10, 135).all()
-    assert f["FVC_PRED_PCT"].str.contains(r"\.").any() and (~f["FVC_PRED_PCT"].str.contains(
-        r"\.")).any()
+    assert (
+        f["FVC_PRED_PCT"].str.contains(r"\.").any()
+        and (~f["FVC_PRED_PCT"].str.contains(r"\.")).any()
+    )
     best = f.assign(p=pct, v=norm_visit(f["VISIT"])).groupby(["PT_ID", "v"])["p"].max().unstack()
     decline = (best["screening"] - best["injection 1"]).dropna() / 6
     assert 0.5 <= decline.median() <= 3.5
@@ -410,11 +454,20 @@ def test_adverse_events_coding(default_run: Path) -> None:
         assert ae[f"{level}_CODE"].str.match(r"^\d{8}$").all()
         assert (ae.groupby(f"{level}_NAME")[f"{level}_CODE"].nunique() == 1).all()
         assert (ae.groupby(f"{level}_CODE")[f"{level}_NAME"].nunique() == 1).all()
-    assert ae.groupby("PT_ID")["AE_NO"].apply(
-        lambda s: list(map(int, s)) == list(range(1, len(s) + 1))).all()
+    assert (
+        ae.groupby("PT_ID")["AE_NO"]
+        .apply(lambda s: list(map(int, s)) == list(range(1, len(s) + 1)))
+        .all()
+    )
     assert set(ae["SEVERITY"]) <= {"Mild", "Moderate", "Severe", "mild"}
-    assert set(ae["OUTCOME"]) <= {"Recovered", "Recovering", "Not recovered",
-                                  "Recovered with sequelae", "Fatal", "Unknown"}
+    assert set(ae["OUTCOME"]) <= {
+        "Recovered",
+        "Recovering",
+        "Not recovered",
+        "Recovered with sequelae",
+        "Fatal",
+        "Unknown",
+    }
     rel = {"Not related", "Unlikely", "Possible", "Probable", "Definite"}
     assert set(ae["REL_INJECTION"]) <= rel and set(ae["REL_LP"]) <= rel
     assert ((ae["ONGOING"] == "Yes") <= (ae["END_DATE"] == "")).all()

@@ -32,16 +32,14 @@ SE_COLUMNS = [
 
 #: What define.xml says of how SE and SV are derived.
 SUBJECT_DESIGN_METHODS = {
-    "SE": (
-        "One record per subject and element actually experienced (SDTMIG 3.4 section "
-        "5.3.1)."
-    ),
+    "SE": ("One record per subject and element actually experienced (SDTMIG 3.4 section 5.3.1)."),
     "SV": (
         "One record per subject and visit that took place (SDTMIG 3.4 section 5.3.2): start "
         "and end are the earliest and latest dates recorded for the visit in any domain. "
         "Unscheduled visits carry SVUPDES."
     ),
 }
+
 
 def _study_day(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame) -> pd.Series:
     ref = usubjid.map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("").astype(str)

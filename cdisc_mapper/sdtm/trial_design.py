@@ -26,6 +26,7 @@ TRIAL_DESIGN_METHODS = {
     ),
 }
 
+
 def build_te(study: StudySpec) -> pd.DataFrame:
     """TE: one record per planned element (SDTMIG 3.4 section 7.3.2)."""
     rows = [

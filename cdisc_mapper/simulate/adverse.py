@@ -17,14 +17,13 @@ from .timeline import NO_DAY, Cohort
 
 # key: (probability per injection, start offset range, duration range, REL_INJECTION
 # choices, REL_LP choices)
-INJECTION_EVENTS: dict[str, tuple[float, tuple[int, int], tuple[int, int], tuple[str, ...],
-                                  tuple[str, ...]]] = {
-    "post_lp_headache": (0.22, (0, 3), (2, 11), ("Unlikely", "Possible"),
-                         ("Probable", "Definite")),
+INJECTION_EVENTS: dict[
+    str, tuple[float, tuple[int, int], tuple[int, int], tuple[str, ...], tuple[str, ...]]
+] = {
+    "post_lp_headache": (0.22, (0, 3), (2, 11), ("Unlikely", "Possible"), ("Probable", "Definite")),
     "headache": (0.10, (0, 2), (1, 4), ("Possible", "Probable"), ("Possible", "Probable")),
     "back_pain": (0.15, (0, 3), (2, 15), ("Not related", "Unlikely"), ("Probable", "Definite")),
-    "low_back_pain": (0.06, (0, 3), (3, 21), ("Not related", "Unlikely"),
-                      ("Possible", "Probable")),
+    "low_back_pain": (0.06, (0, 3), (3, 21), ("Not related", "Unlikely"), ("Possible", "Probable")),
     "fever": (0.12, (0, 2), (1, 4), ("Possible", "Probable"), ("Not related", "Unlikely")),
     "nausea": (0.06, (0, 2), (1, 3), ("Unlikely", "Possible"), ("Possible", "Probable")),
 }
@@ -52,16 +51,28 @@ def _injection_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame:
         hit = rng.random(subj.size) < p
         m = int(hit.sum())
         start = day[hit] + rng.integers(o0, o1, m)
-        parts.append(pd.DataFrame({
-            "subj": subj[hit], "key": key, "start": start,
-            "end": start + rng.integers(d0, d1, m),
-            "severity": fmt.choose(rng, ("Mild", "Moderate", "Severe"), m,
-                                   p=[0.62, 0.32, 0.06] if key in PAINFUL else [0.75, 0.25, 0]),
-            "serious": "No",
-            "rel_inj": fmt.choose(rng, rel_inj, m), "rel_lp": fmt.choose(rng, rel_lp, m),
-            "action": fmt.choose(rng, ("None", "Dose not changed"), m),
-            "background": False, "fatal": False,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "subj": subj[hit],
+                    "key": key,
+                    "start": start,
+                    "end": start + rng.integers(d0, d1, m),
+                    "severity": fmt.choose(
+                        rng,
+                        ("Mild", "Moderate", "Severe"),
+                        m,
+                        p=[0.62, 0.32, 0.06] if key in PAINFUL else [0.75, 0.25, 0],
+                    ),
+                    "serious": "No",
+                    "rel_inj": fmt.choose(rng, rel_inj, m),
+                    "rel_lp": fmt.choose(rng, rel_lp, m),
+                    "action": fmt.choose(rng, ("None", "Dose not changed"), m),
+                    "background": False,
+                    "fatal": False,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -80,16 +91,21 @@ def _background_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame
     start = icf[subj] + 1 + np.floor(rng.random(m) * span).astype(np.int64)
     lo = np.array([d[0] for _, d in BACKGROUND_EVENTS.values()])[kind]
     hi = np.array([d[1] for _, d in BACKGROUND_EVENTS.values()])[kind]
-    return pd.DataFrame({
-        "subj": subj, "key": keys[kind], "start": start,
-        "end": start + lo + np.floor(rng.random(m) * (hi - lo)).astype(np.int64),
-        "severity": fmt.choose(rng, ("Mild", "Moderate"), m, p=[0.75, 0.25]),
-        "serious": "No",
-        "rel_inj": fmt.choose(rng, ("Not related", "Unlikely"), m, p=[0.8, 0.2]),
-        "rel_lp": fmt.choose(rng, ("Not related", "Unlikely"), m, p=[0.85, 0.15]),
-        "action": fmt.choose(rng, ("None", "Not applicable"), m),
-        "background": True, "fatal": False,
-    })
+    return pd.DataFrame(
+        {
+            "subj": subj,
+            "key": keys[kind],
+            "start": start,
+            "end": start + lo + np.floor(rng.random(m) * (hi - lo)).astype(np.int64),
+            "severity": fmt.choose(rng, ("Mild", "Moderate"), m, p=[0.75, 0.25]),
+            "serious": "No",
+            "rel_inj": fmt.choose(rng, ("Not related", "Unlikely"), m, p=[0.8, 0.2]),
+            "rel_lp": fmt.choose(rng, ("Not related", "Unlikely"), m, p=[0.85, 0.15]),
+            "action": fmt.choose(rng, ("None", "Not applicable"), m),
+            "background": True,
+            "fatal": False,
+        }
+    )
 
 
 def _fatal_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame:
@@ -98,14 +114,20 @@ def _fatal_events(rng: np.random.Generator, cohort: Cohort) -> pd.DataFrame:
     dead = np.flatnonzero(s["death"].to_numpy() != NO_DAY)
     death = s["death"].to_numpy()[dead]
     m = dead.size
-    frame = pd.DataFrame({
-        "subj": np.concatenate([dead, dead]),
-        "key": ["pneumonia"] * m + ["resp_failure"] * m,
-        "start": np.concatenate([death - rng.integers(2, 6, m), death - rng.integers(0, 2, m)]),
-        "end": np.concatenate([death, death]),
-        "severity": "Severe", "serious": "Yes", "rel_inj": "Not related",
-        "rel_lp": "Not related", "action": "Not applicable", "background": False,
-    })
+    frame = pd.DataFrame(
+        {
+            "subj": np.concatenate([dead, dead]),
+            "key": ["pneumonia"] * m + ["resp_failure"] * m,
+            "start": np.concatenate([death - rng.integers(2, 6, m), death - rng.integers(0, 2, m)]),
+            "end": np.concatenate([death, death]),
+            "severity": "Severe",
+            "serious": "Yes",
+            "rel_inj": "Not related",
+            "rel_lp": "Not related",
+            "action": "Not applicable",
+            "background": False,
+        }
+    )
     frame["fatal"] = frame["key"] == "resp_failure"
     return frame
 
@@ -114,8 +136,11 @@ def adverse_events(seed: int, cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFram
     """Return the AE form and the underlying events (full days, for medications)."""
     rng = fmt.stream(seed, "adverse")
     events = pd.concat(
-        [_injection_events(rng, cohort), _background_events(rng, cohort),
-         _fatal_events(rng, cohort)],
+        [
+            _injection_events(rng, cohort),
+            _background_events(rng, cohort),
+            _fatal_events(rng, cohort),
+        ],
         ignore_index=True,
     )
     events = events.sort_values(["subj", "start", "key"], kind="stable", ignore_index=True)
@@ -128,9 +153,11 @@ def adverse_events(seed: int, cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFram
     keys = events["key"].to_numpy()
     # still going at the last contact (at death for the subject who died)
     open_end = ((events["end"].to_numpy() > end_contact) | (keys == "pneumonia")) & ~fatal
-    start_mode = np.where(events["background"].to_numpy(),
-                          rng.choice(3, n, p=[0.82, 0.15, 0.03]),
-                          rng.choice(3, n, p=[0.97, 0.03, 0.0]))
+    start_mode = np.where(
+        events["background"].to_numpy(),
+        rng.choice(3, n, p=[0.82, 0.15, 0.03]),
+        rng.choice(3, n, p=[0.97, 0.03, 0.0]),
+    )
     start_mode = np.where(fatal, 0, start_mode)
     start_mode[mess.at_least(rng, start_mode == 1, 1, where=~fatal) & (start_mode == 0)] = 1
     end_mode = np.where(rng.random(n) < 0.08, 1, 0)
@@ -138,16 +165,23 @@ def adverse_events(seed: int, cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFram
     end_text = fmt.partial_dates(events["end"].to_numpy(), np.where(fatal, 0, end_mode))
     end_text[open_end] = ""
     draw = rng.random(n)
-    recovered = np.where((keys == "fall") & (draw < 0.15), "Recovered with sequelae",
-                         np.where(events["background"].to_numpy() & (draw > 0.97), "Unknown",
-                                  "Recovered"))
-    outcome = np.where(open_end & ~died, fmt.choose(rng, ("Not recovered", "Recovering"), n),
-                       np.where(open_end, "Not recovered", recovered))
+    recovered = np.where(
+        (keys == "fall") & (draw < 0.15),
+        "Recovered with sequelae",
+        np.where(events["background"].to_numpy() & (draw > 0.97), "Unknown", "Recovered"),
+    )
+    outcome = np.where(
+        open_end & ~died,
+        fmt.choose(rng, ("Not recovered", "Recovering"), n),
+        np.where(open_end, "Not recovered", recovered),
+    )
     outcome = np.where(fatal, "Fatal", outcome)
     severity = events["severity"].to_numpy().astype(object)
     severity[(severity == "Mild") & (rng.random(n) < 0.15)] = "mild"
-    coding = {level: {k: getattr(MEDDRA[k], level) for k in MEDDRA}
-              for level in ("llt", "pt", "hlt", "hlgt", "soc")}
+    coding = {
+        level: {k: getattr(MEDDRA[k], level) for k in MEDDRA}
+        for level in ("llt", "pt", "hlt", "hlgt", "soc")
+    }
     verbatim = np.empty(n, dtype=object)
     for key, spellings in AE_VERBATIM.items():
         sel = keys == key
@@ -160,17 +194,19 @@ def adverse_events(seed: int, cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFram
     for level in ("llt", "pt", "hlt", "hlgt", "soc"):
         cols[f"{level.upper()}_NAME"] = np.array([coding[level][k][0] for k in keys], dtype=object)
         cols[f"{level.upper()}_CODE"] = np.array([coding[level][k][1] for k in keys], dtype=object)
-    cols.update({
-        "START_DATE": fmt.partial_dates(events["start"].to_numpy(), start_mode),
-        "END_DATE": end_text,
-        "ONGOING": np.where(open_end & ~died, "Yes", ""),
-        "SEVERITY": severity,
-        "SERIOUS": events["serious"].to_numpy(),
-        "REL_INJECTION": events["rel_inj"].to_numpy(),
-        "REL_LP": events["rel_lp"].to_numpy(),
-        "OUTCOME": outcome,
-        "ACTION": events["action"].to_numpy(),
-    })
+    cols.update(
+        {
+            "START_DATE": fmt.partial_dates(events["start"].to_numpy(), start_mode),
+            "END_DATE": end_text,
+            "ONGOING": np.where(open_end & ~died, "Yes", ""),
+            "SEVERITY": severity,
+            "SERIOUS": events["serious"].to_numpy(),
+            "REL_INJECTION": events["rel_inj"].to_numpy(),
+            "REL_LP": events["rel_lp"].to_numpy(),
+            "OUTCOME": outcome,
+            "ACTION": events["action"].to_numpy(),
+        }
+    )
     # seriousness criteria, answered Yes/No on serious events only
     serious = events["serious"].to_numpy() == "Yes"
 
@@ -178,13 +214,15 @@ def adverse_events(seed: int, cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFram
         return np.where(serious, np.where(ticked, "Yes", "No"), "")
 
     none = np.zeros(n, dtype=bool)
-    cols.update({
-        "SAE_DEATH": box(fatal),
-        "SAE_LIFE": box(fatal),
-        "SAE_HOSP": box(~fatal),
-        "SAE_DISAB": box(none),
-        "SAE_CONG": box(none),
-        "SAE_MIE": box(none),
-    })
+    cols.update(
+        {
+            "SAE_DEATH": box(fatal),
+            "SAE_LIFE": box(fatal),
+            "SAE_HOSP": box(~fatal),
+            "SAE_DISAB": box(none),
+            "SAE_CONG": box(none),
+            "SAE_MIE": box(none),
+        }
+    )
     form = pd.DataFrame(cols).astype(str).astype(object)
     return form, events

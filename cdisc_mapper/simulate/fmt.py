@@ -25,8 +25,9 @@ def stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode("ascii"))])
 
 
-def choose(rng: np.random.Generator, options: Sequence[str], size: int,
-           p: Sequence[float] | None = None) -> np.ndarray:
+def choose(
+    rng: np.random.Generator, options: Sequence[str], size: int, p: Sequence[float] | None = None
+) -> np.ndarray:
     """Draw ``size`` spellings from ``options`` (object array)."""
     table = np.array(list(options), dtype=object)
     if p is not None:

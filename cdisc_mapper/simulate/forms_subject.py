@@ -46,8 +46,11 @@ def enrollment(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
     for mode in (1, 2):
         birth_mode[mess.at_least(rng, birth_mode == mode, 1, where=birth_mode == 0)] = mode
     male = p["male"].to_numpy()
-    gender = np.where(male, fmt.choose(rng, ("M", "Male"), n, p=[0.7, 0.3]),
-                      fmt.choose(rng, ("F", "female"), n, p=[0.7, 0.3]))
+    gender = np.where(
+        male,
+        fmt.choose(rng, ("M", "Male"), n, p=[0.7, 0.3]),
+        fmt.choose(rng, ("F", "female"), n, p=[0.7, 0.3]),
+    )
     weight = course.weight[_screening_index(cohort)]
     return pd.DataFrame(
         {
@@ -57,10 +60,12 @@ def enrollment(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
             "BIRTH_DATE": fmt.partial_dates(icf - age_days.astype(np.int64), birth_mode),
             "AGE_YRS": p["age"].to_numpy().astype(np.int64).astype(str),
             "GENDER": gender,
-            "RACE": fmt.choose(rng, ("White", "white", "Asian", "Other"), n,
-                               p=[0.8, 0.08, 0.04, 0.08]),
-            "ETHNIC": fmt.choose(rng, ("Not Hispanic or Latino", "not hispanic", "Unknown"), n,
-                                 p=[0.75, 0.15, 0.1]),
+            "RACE": fmt.choose(
+                rng, ("White", "white", "Asian", "Other"), n, p=[0.8, 0.08, 0.04, 0.08]
+            ),
+            "ETHNIC": fmt.choose(
+                rng, ("Not Hispanic or Latino", "not hispanic", "Unknown"), n, p=[0.75, 0.15, 0.1]
+            ),
             "COUNTRY": "Israel",
             "WEIGHT_KG": mess.commas(rng, fmt.fixed(weight, 1), 0.1),
             "HEIGHT_CM": fmt.fixed(p["height"].to_numpy(), 0),
@@ -100,8 +105,11 @@ def als_history(seed: int, cohort: Cohort, course: Course, hist: pd.DataFrame) -
         onset_mode[mess.at_least(rng, onset_mode == mode, 1, where=onset_mode == 0)] = mode
     diag_mode = np.where(rng.random(n) < 0.2, 1, 0)
     bulbar = p["bulbar"].to_numpy()
-    site = np.where(bulbar, fmt.choose(rng, ("Bulbar", "bulbar"), n, p=[0.8, 0.2]),
-                    fmt.choose(rng, ("Limb", "Spinal"), n, p=[0.7, 0.3]))
+    site = np.where(
+        bulbar,
+        fmt.choose(rng, ("Bulbar", "bulbar"), n, p=[0.8, 0.2]),
+        fmt.choose(rng, ("Limb", "Spinal"), n, p=[0.7, 0.3]),
+    )
     return pd.DataFrame(
         {
             "PT_ID": cohort.subjects["pt_id"].to_numpy(),
@@ -127,8 +135,9 @@ def bma(seed: int, cohort: Cohort) -> pd.DataFrame:
             "PT_ID": cohort.subjects["pt_id"].to_numpy()[vv["subj"].to_numpy()],
             "BMA_DATE": fmt.dates(vv["abs_day"].to_numpy()),
             "BMA_TIME": fmt.times(vv["clock"].to_numpy() + 30, rng.random(n) < 0.7),
-            "VOLUME_ML": fmt.choose(rng, ("150", "145", "155", "140", "160"), n,
-                                    p=[0.7, 0.1, 0.1, 0.05, 0.05]),
+            "VOLUME_ML": fmt.choose(
+                rng, ("150", "145", "155", "140", "160"), n, p=[0.7, 0.1, 0.1, 0.05, 0.05]
+            ),
             "ANESTHESIA": "Light general",
             "SITE": "Posterior iliac crest",
         },
@@ -150,8 +159,9 @@ def injections(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
             "PT_ID": cohort.subjects["pt_id"].to_numpy()[vv["subj"].to_numpy()],
             "INJ_NO": vv["cycle"].astype(str).to_numpy(),
             "INJ_DATE": fmt.dates(vv["abs_day"].to_numpy()),
-            "INJ_TIME": fmt.times(vv["clock"].to_numpy() + rng.integers(60, 150, n),
-                                  rng.random(n) < 0.75),
+            "INJ_TIME": fmt.times(
+                vv["clock"].to_numpy() + rng.integers(60, 150, n), rng.random(n) < 0.75
+            ),
             "WEIGHT_KG": fmt.fixed(weight, 1),
             "DOSE_PER_KG": "1x10^6",
             "TOTAL_CELLS": cells.astype(str),
@@ -178,11 +188,11 @@ def end_of_study(seed: int, cohort: Cohort) -> pd.DataFrame:
     pre = (status == "Withdrew consent") & (n_inj == 0)
     comment[pre] = "Withdrew consent before BMA"
     late = (status == "Withdrew consent") & (n_inj > 0)
-    comment[late] = np.array([f"Withdrew consent after injection {k}" for k in n_inj[late]],
-                             dtype=object)
+    comment[late] = np.array(
+        [f"Withdrew consent after injection {k}" for k in n_inj[late]], dtype=object
+    )
     lost = status == "Lost to follow-up"
-    comment[lost] = np.array([f"No contact after follow-up {k}" for k in n_inj[lost]],
-                             dtype=object)
+    comment[lost] = np.array([f"No contact after follow-up {k}" for k in n_inj[lost]], dtype=object)
     comment[dead] = fmt.choose(rng, ("Died at home", "Died in hospital"), int(dead.sum()))
     return pd.DataFrame(
         {

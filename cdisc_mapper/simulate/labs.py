@@ -21,8 +21,13 @@ LAB_KINDS = ("SCR", "EOS", "INJ1", "INJ2", "INJ3", "INJ4", "FU1", "FU2", "FU3", 
 LAB_B_RATE = 0.15
 
 
-def _canonical(rng: np.random.Generator, subj: np.ndarray, male: np.ndarray,
-               months: np.ndarray, riluzole: np.ndarray) -> dict[str, np.ndarray]:
+def _canonical(
+    rng: np.random.Generator,
+    subj: np.ndarray,
+    male: np.ndarray,
+    months: np.ndarray,
+    riluzole: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Per-sample results in canonical units (subject level + within-subject noise)."""
     ns = male.size
     n = subj.size
@@ -69,8 +74,13 @@ def labs(seed: int, cohort: Cohort, course: Course) -> pd.DataFrame:
     n = len(vv)
     subj = vv["subj"].to_numpy()
     male = course.params["male"].to_numpy()
-    values = _canonical(rng, subj, male, vv["day"].to_numpy() / fmt.DAYS_PER_MONTH,
-                        course.params["riluzole"].to_numpy())
+    values = _canonical(
+        rng,
+        subj,
+        male,
+        vv["day"].to_numpy() / fmt.DAYS_PER_MONTH,
+        course.params["riluzole"].to_numpy(),
+    )
     lab_b = rng.random(n) < LAB_B_RATE
     style = (rng.random(n) < 0.2).astype(np.int64)
     lost = mess.draw(rng, n, 0.005)

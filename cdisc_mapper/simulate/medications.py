@@ -15,20 +15,31 @@ from .catalog import MEDICATIONS
 from .progression import Course
 from .timeline import Cohort
 
-SYMPTOMATIC = {"baclofen": 0.35, "omeprazole": 0.25, "amitriptyline": 0.15,
-               "citalopram": 0.15, "lorazepam": 0.1}
-PAIN_INDICATION = {"post_lp_headache": "Headache after LP", "headache": "headache",
-                   "back_pain": "back pain", "low_back_pain": "back pain"}
+SYMPTOMATIC = {
+    "baclofen": 0.35,
+    "omeprazole": 0.25,
+    "amitriptyline": 0.15,
+    "citalopram": 0.15,
+    "lorazepam": 0.1,
+}
+PAIN_INDICATION = {
+    "post_lp_headache": "Headache after LP",
+    "headache": "headache",
+    "back_pain": "back pain",
+    "low_back_pain": "back pain",
+}
 
 
-def _rows(key: str, subj: np.ndarray, start: np.ndarray, stop: np.ndarray,
-          event: np.ndarray | str = "") -> pd.DataFrame:
+def _rows(
+    key: str, subj: np.ndarray, start: np.ndarray, stop: np.ndarray, event: np.ndarray | str = ""
+) -> pd.DataFrame:
     """Medication rows (absolute days; ``stop`` -1 = ongoing; ``event`` = AE key)."""
     return pd.DataFrame({"subj": subj, "key": key, "start": start, "stop": stop, "event": event})
 
 
-def medications(seed: int, cohort: Cohort, course: Course, hist: pd.DataFrame,
-                events: pd.DataFrame) -> pd.DataFrame:
+def medications(
+    seed: int, cohort: Cohort, course: Course, hist: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
     """Zero or more rows per subject, sorted by subject and start date."""
     rng = fmt.stream(seed, "medications")
     s = cohort.subjects
@@ -40,14 +51,22 @@ def medications(seed: int, cohort: Cohort, course: Course, hist: pd.DataFrame,
     for key, p in SYMPTOMATIC.items():
         who = np.flatnonzero(rng.random(n) < p)
         start = onset[who] + np.floor(rng.random(who.size) * (end[who] - onset[who])).astype(
-            np.int64)
+            np.int64
+        )
         stop = start + rng.integers(30, 400, who.size)
         stopped = (rng.random(who.size) < 0.3) & (stop < end[who])
         parts.append(_rows(key, who, start, np.where(stopped, stop, -1)))
     pain = events[events["key"].isin(list(PAIN_INDICATION)).to_numpy()]
     pain = pain[rng.random(len(pain)) < 0.6]
-    parts.append(_rows("paracetamol", pain["subj"].to_numpy(), pain["start"].to_numpy(),
-                       pain["end"].to_numpy(), pain["key"].to_numpy()))
+    parts.append(
+        _rows(
+            "paracetamol",
+            pain["subj"].to_numpy(),
+            pain["start"].to_numpy(),
+            pain["end"].to_numpy(),
+            pain["key"].to_numpy(),
+        )
+    )
     meds = pd.concat(parts, ignore_index=True)
     meds = meds.sort_values(["subj", "start", "key"], kind="stable", ignore_index=True)
     m = len(meds)

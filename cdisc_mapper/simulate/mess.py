@@ -15,8 +15,9 @@ from .fmt import comma_decimal, label_variants
 LABEL_VARIANT_RATE = 0.02
 
 
-def at_least(rng: np.random.Generator, mask: np.ndarray, minimum: int = 1,
-             where: np.ndarray | None = None) -> np.ndarray:
+def at_least(
+    rng: np.random.Generator, mask: np.ndarray, minimum: int = 1, where: np.ndarray | None = None
+) -> np.ndarray:
     """Return ``mask`` with extra random picks among ``where`` until ``minimum`` are set."""
     mask = np.asarray(mask, dtype=bool).copy()
     allowed = np.ones(mask.size, dtype=bool) if where is None else np.asarray(where, dtype=bool)
@@ -28,14 +29,18 @@ def at_least(rng: np.random.Generator, mask: np.ndarray, minimum: int = 1,
     return mask
 
 
-def draw(rng: np.random.Generator, size: int, rate: float, minimum: int = 1,
-         where: np.ndarray | None = None) -> np.ndarray:
+def draw(
+    rng: np.random.Generator,
+    size: int,
+    rate: float,
+    minimum: int = 1,
+    where: np.ndarray | None = None,
+) -> np.ndarray:
     """Bernoulli(``rate``) mask of ``size`` with at least ``minimum`` set (within ``where``)."""
     return at_least(rng, rng.random(size) < rate, minimum, where)
 
 
-def commas(rng: np.random.Generator, text: np.ndarray, rate: float,
-           minimum: int = 1) -> np.ndarray:
+def commas(rng: np.random.Generator, text: np.ndarray, rate: float, minimum: int = 1) -> np.ndarray:
     """Type some decimal numbers with a comma (``3,45``), at least ``minimum`` of them."""
     has_point = np.array(["." in t for t in text], dtype=bool)
     return comma_decimal(text, draw(rng, len(text), rate, minimum, where=has_point))
@@ -56,8 +61,9 @@ def duplicate_rows(rng: np.random.Generator, frame: pd.DataFrame, count: int) ->
     return frame.iloc[np.repeat(np.arange(n), repeats)].reset_index(drop=True)
 
 
-def force_value(rng: np.random.Generator, values: np.ndarray, target: object,
-                where: np.ndarray | None = None) -> np.ndarray:
+def force_value(
+    rng: np.random.Generator, values: np.ndarray, target: object, where: np.ndarray | None = None
+) -> np.ndarray:
     """Make sure ``target`` occurs in ``values`` at least once (set one allowed cell)."""
     values = np.asarray(values, dtype=object).copy()
     present = values == target

@@ -94,10 +94,12 @@ def _slot_ranks(rng: np.random.Generator, params: pd.DataFrame) -> np.ndarray:
     arms = params["arms_first"].to_numpy()
     region_delay = np.empty((n, 4))
     region_delay[:, 0] = np.where(bulbar, 0.0, rng.uniform(1.0, 2.2, n))
-    region_delay[:, 1] = np.where(bulbar, rng.uniform(0.6, 1.4, n),
-                                  np.where(arms, 0.0, rng.uniform(0.4, 1.2, n)))
-    region_delay[:, 2] = np.where(bulbar, rng.uniform(0.8, 1.8, n),
-                                  np.where(arms, rng.uniform(0.4, 1.2, n), 0.0))
+    region_delay[:, 1] = np.where(
+        bulbar, rng.uniform(0.6, 1.4, n), np.where(arms, 0.0, rng.uniform(0.4, 1.2, n))
+    )
+    region_delay[:, 2] = np.where(
+        bulbar, rng.uniform(0.8, 1.8, n), np.where(arms, rng.uniform(0.4, 1.2, n), 0.0)
+    )
     region_delay[:, 3] = rng.uniform(1.6, 2.8, n)
     item_delay = region_delay[:, ITEM_REGION] + rng.uniform(0, 0.6, (n, 12))
     item_delay[:, 11] += 0.8  # ventilatory support comes last
@@ -111,8 +113,9 @@ def _slot_ranks(rng: np.random.Generator, params: pd.DataFrame) -> np.ndarray:
     return ranks.astype(np.int8)
 
 
-def _piecewise(t: np.ndarray, inj: np.ndarray, slope0: np.ndarray,
-               ratios: np.ndarray) -> np.ndarray:
+def _piecewise(
+    t: np.ndarray, inj: np.ndarray, slope0: np.ndarray, ratios: np.ndarray
+) -> np.ndarray:
     """Cumulative decline at ``t`` (months) with slope changes at the injections."""
     edges = np.column_stack([inj, np.full(t.size, FAR)])
     total = slope0 * np.minimum(t, edges[:, 0])
@@ -131,9 +134,12 @@ def course(seed: int, cohort: Cohort, params: pd.DataFrame, ranks: np.ndarray) -
     p = params.iloc[subj]
     t = v["day"].to_numpy() / DAYS_PER_MONTH
     s = cohort.subjects.iloc[subj]
-    inj = np.column_stack(
-        [np.where(s[f"inj{k}"] != NO_DAY, s[f"inj{k}"] - s["icf"], FAR) for k in range(1, 5)]
-    ) / DAYS_PER_MONTH
+    inj = (
+        np.column_stack(
+            [np.where(s[f"inj{k}"] != NO_DAY, s[f"inj{k}"] - s["icf"], FAR) for k in range(1, 5)]
+        )
+        / DAYS_PER_MONTH
+    )
     inj = np.where(inj > FAR / 100, FAR, inj)
     ratios = p[[f"ratio{k}" for k in range(1, 5)]].to_numpy()
     loss = p["base_loss"].to_numpy() + _piecewise(t, inj, p["slope"].to_numpy(), ratios)
@@ -150,8 +156,15 @@ def course(seed: int, cohort: Cohort, params: pd.DataFrame, ranks: np.ndarray) -
     fvc_pct = np.clip(fvc_pct + rng.normal(0, 2.0, nv), 12, 130)
     age = p["age"].to_numpy() + t / 12
     h = p["height"].to_numpy() / 100
-    pred = np.where(p["male"].to_numpy(), 5.76 * h - 0.026 * age - 4.34,
-                    4.43 * h - 0.026 * age - 2.89)
+    pred = np.where(
+        p["male"].to_numpy(), 5.76 * h - 0.026 * age - 4.34, 4.43 * h - 0.026 * age - 2.89
+    )
     weight = p["weight0"].to_numpy() - p["weight_slope"].to_numpy() * t + rng.normal(0, 0.4, nv)
-    return Course(params=params, items=items, peg=peg, fvc_pct=fvc_pct, fvc_pred_l=pred,
-                  weight=np.round(weight, 1))
+    return Course(
+        params=params,
+        items=items,
+        peg=peg,
+        fvc_pct=fvc_pct,
+        fvc_pred_l=pred,
+        weight=np.round(weight, 1),
+    )

@@ -65,9 +65,7 @@ def _roles(rng: np.random.Generator, n: int) -> pd.DataFrame:
     """Disposition and special roles of every subject."""
     idx = np.arange(n)
     last = n - 1
-    withdrawn = np.concatenate(
-        [_pick(rng, idx[:-1], quota(n, 0.05, 1) - 1), np.array([last])]
-    )
+    withdrawn = np.concatenate([_pick(rng, idx[:-1], quota(n, 0.05, 1) - 1), np.array([last])])
     pre = np.zeros(n, dtype=bool)
     pre[withdrawn] = True
     # the last subject leaves after Run-in Month 4, others after Month 2 or Month 4
@@ -129,8 +127,9 @@ def _schedule(rng: np.random.Generator, roles: pd.DataFrame) -> dict[str, np.nda
     fu_off = 61 + rng.integers(-7, 8, size=(n, 4))
     oow = roles["oow"].to_numpy()
     fu_off[oow, 0] = 118 + rng.integers(0, 11, int(oow.sum()))  # Follow-up 1 at ~4 months
-    gaps[:, 0] = np.where(oow, np.maximum(gaps[:, 0], fu_off[:, 0] + rng.integers(21, 41, n)),
-                          gaps[:, 0])
+    gaps[:, 0] = np.where(
+        oow, np.maximum(gaps[:, 0], fu_off[:, 0] + rng.integers(21, 41, n)), gaps[:, 0]
+    )
     inj = np.cumsum(np.column_stack([inj1, gaps]), axis=1)
     treated = n_inj > 0
     day["BMA"] = np.where(treated, inj1 - 30 + rng.integers(-5, 6, n), NO_DAY)
@@ -162,16 +161,15 @@ def _visits(day: dict[str, np.ndarray]) -> pd.DataFrame:
     for order, kind in enumerate(VISIT_KINDS):
         d = day[kind]
         subj = np.flatnonzero(d != NO_DAY)
-        frames.append(
-            pd.DataFrame({"subj": subj, "day": d[subj], "order": order, "kind": kind})
-        )
+        frames.append(pd.DataFrame({"subj": subj, "day": d[subj], "order": order, "kind": kind}))
     visits = pd.concat(frames, ignore_index=True)
     visits = visits.sort_values(["subj", "day", "order"], kind="stable", ignore_index=True)
     visits["label"] = visits["kind"].map(VISIT_LABELS).astype(object)
     cycle = {k: int(k[-1]) if k[:-1] in ("INJ", "FU") else 0 for k in VISIT_KINDS}
     visits["cycle"] = visits["kind"].map(cycle).astype(np.int64)
-    visits["is_inj"] = visits["kind"].map({k: k.startswith("INJ") for k in VISIT_KINDS}).astype(
-        bool)
+    visits["is_inj"] = (
+        visits["kind"].map({k: k.startswith("INJ") for k in VISIT_KINDS}).astype(bool)
+    )
     return visits
 
 
@@ -191,10 +189,13 @@ def build_cohort(seed: int, n: int) -> Cohort:
         icf=icf,
         last_visit=icf + last_rel,
         death=np.where(day["DEATH"] != NO_DAY, icf + day["DEATH"], NO_DAY),
-        **{f"inj{k}": np.where(day[f"INJ{k}"] != NO_DAY, icf + day[f"INJ{k}"], NO_DAY)
-           for k in range(1, 5)},
+        **{
+            f"inj{k}": np.where(day[f"INJ{k}"] != NO_DAY, icf + day[f"INJ{k}"], NO_DAY)
+            for k in range(1, 5)
+        },
     )
     subjects["bma"] = np.where(day["BMA"] != NO_DAY, icf + day["BMA"], NO_DAY)
-    subjects["end"] = np.where(subjects["death"] != NO_DAY, subjects["death"],
-                               subjects["last_visit"])
+    subjects["end"] = np.where(
+        subjects["death"] != NO_DAY, subjects["death"], subjects["last_visit"]
+    )
     return Cohort(subjects=subjects, visits=visits)

@@ -30,8 +30,9 @@ def write_form(out_dir: Path, name: str, frame: pd.DataFrame) -> dict[str, int |
     return {"rows": len(frame), "sha256": digest}
 
 
-def write_manifest(out_dir: Path, seed: int, n_subjects: int,
-                   forms: dict[str, dict[str, int | str]]) -> dict[str, object]:
+def write_manifest(
+    out_dir: Path, seed: int, n_subjects: int, forms: dict[str, dict[str, int | str]]
+) -> dict[str, object]:
     """Write ``manifest.json`` (sorted keys, indent 2, trailing newline) and return it."""
     manifest: dict[str, object] = {
         "study": STUDY_ID,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -105,6 +106,13 @@ def build_adam(
     return result
 
 
+def _settled(vtype: Literal["Char", "Num"] | None) -> Literal["Char", "Num"]:
+    """A variable's type once its dataset is finished (the data settle any left open)."""
+    if vtype is None:
+        raise RuntimeError("a variable's type was not settled before writing")
+    return vtype
+
+
 def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> list[Path]:
     """Write the datasets as ``out_dir/adam/<name>.xpt`` and the reports as
     ``out_dir/reports/<name>.csv|.md``; return the files written."""
@@ -119,7 +127,8 @@ def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> li
             dataset=name,
             label=ds.label,
             variables=[
-                XptVariable(v.name, v.label, v.type, v.length, v.format) for v in ds.variables
+                XptVariable(v.name, v.label, _settled(v.type), v.length, v.format)
+                for v in ds.variables
             ],
         )
         files.append(path)

@@ -126,10 +126,10 @@ class BuildContext:
         if frame is self.state.cache.get("__frame"):
             pos = self.state.cache.get("__rowpos")
             if pos is None or len(pos) != len(frame):
-                pos = self.subjects.get_indexer(frame["USUBJID"].to_numpy())
+                pos = self.subjects.get_indexer(pd.Index(frame["USUBJID"].to_numpy()))
                 self.state.cache["__rowpos"] = pos
             return pos
-        return self.subjects.get_indexer(frame["USUBJID"].to_numpy())
+        return self.subjects.get_indexer(pd.Index(frame["USUBJID"].to_numpy()))
 
     def to_rows(self, frame: pd.DataFrame, values: pd.Series) -> pd.Series:
         """Per-subject ``values`` (index USUBJID, unique) on the rows of ``frame``."""
@@ -189,9 +189,9 @@ class BuildContext:
                 periods[p.aperiod] = (s, e)
             phases: dict[int, tuple[pd.Series, pd.Series]] = {}
             for ph in conv.phases:
-                starts = pd.concat([periods[n][0] for n in ph.periods], axis=1)
-                ends = pd.concat([periods[n][1] for n in ph.periods], axis=1)
-                phases[ph.aphasen] = (starts.min(axis=1), ends.max(axis=1))
+                first = pd.concat([periods[n][0] for n in ph.periods], axis=1).min(axis=1)
+                last = pd.concat([periods[n][1] for n in ph.periods], axis=1).max(axis=1)
+                phases[ph.aphasen] = (first, last)
             self._periods = PeriodTable(periods, phases)
         return self._periods
 

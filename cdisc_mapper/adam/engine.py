@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -225,7 +225,7 @@ class _Attributes:
     """Label, type, code list, core and standard of one variable, as they are settled."""
 
     label: str | None
-    type: str | None
+    type: Literal["Char", "Num"] | None
     codelist: str | None
     core: str | None = None
     standard: str = "sponsor"
@@ -265,7 +265,7 @@ def _attributes(
     return out
 
 
-def _copied_type(args: Any) -> str | None:
+def _copied_type(args: Any) -> Literal["Char", "Num"] | None:
     """The type of the SDTM variable a ``value``/``recode`` derivation copies (a
     supplemental qualifier, not in SDTMIG, has a character QVAL)."""
     dom, src = split_source(args.source)
@@ -329,7 +329,7 @@ def variable_metadata(
             AdamVariable(
                 name=var,
                 label=attrs.label,
-                type=attrs.type,  # type: ignore[arg-type]
+                type=attrs.type,
                 format=fmt,
                 origin=vspec.origin or meta.origin,
                 method=vspec.method or meta.method,

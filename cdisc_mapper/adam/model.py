@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -32,7 +32,8 @@ class AdamVariable:
 
     name: str
     label: str
-    type: str
+    type: Literal["Char", "Num"] | None
+    """None only in metadata built from the specs alone, when only the data can tell."""
     length: int | None = None
     format: str | None = None
     origin: str = "Derived"

@@ -134,13 +134,16 @@ class SdtmInput:
             ).reset_index()
             if idvar:
                 key = out[idvar]
+                key_text: pd.Series
                 if pd.api.types.is_numeric_dtype(key):
                     k = key.to_numpy(dtype="float64")
                     whole = np.where(np.isnan(k), 0, k)
+                    as_int = np.where(np.isnan(k), "", whole.astype("int64").astype(str))
                     key_text = pd.Series(
-                        np.where(np.isnan(k), "", whole.astype("int64").astype(str)),
+                        np.where(whole == np.round(whole), as_int, key.astype(str).to_numpy()),
                         index=out.index,
-                    ).where(whole == np.round(whole), key.astype(str))
+                        dtype=object,
+                    )
                 else:
                     key_text = key.astype(str).str.strip()
                 out["__id"] = key_text

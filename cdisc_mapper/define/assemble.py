@@ -160,7 +160,7 @@ class Assembler:
         if ref.dictionary:
             return self.codelists.external(ref.dictionary)
         values = [v for v in text.unique() if v != ""]
-        if not ref.explicit:
+        if not ref.explicit and ref.codelist is not None:
             terms = set(ref.codelist.submission_values)
             if not values or not all(_term_of(v, terms, numeric) for v in values):
                 return None

@@ -118,7 +118,7 @@ def assemble(
 ) -> list[str]:
     """Add the datasets (in ``order``) and the code lists; return warnings."""
     assembler = Assembler(model, extras, model.standards[0].oid)
-    for info in sorted(infos, key=order):  # type: ignore[arg-type, return-value]
+    for info in sorted(infos, key=order):  # type: ignore[arg-type]
         assembler.add_dataset(info)
     warnings = assembler.finish()
     _check_leaves(model)

@@ -368,7 +368,7 @@ def check_define_consistency(
     by_file: dict[str, str] = {}
     for name, ds in doc.datasets.items():
         href = Path(ds.href.replace("\\", "/")).stem.upper() if ds.href else name
-        target = href if href in files else name
+        target: str = href if href in files else name
         if target not in files:
             out.add(
                 "DC0002",
@@ -380,12 +380,12 @@ def check_define_consistency(
             continue
         by_file[target] = name
     for stem, path in files.items():
-        name = by_file.get(stem)
-        if name is None:
+        described = by_file.get(stem)
+        if described is None:
             out.add("DC0001", f"{path.name} is not described in define.xml", dataset=stem)
             continue
         frame, meta = read_xpt(path, encoding=encoding)
-        checker.dataset(name, frame, meta)
+        checker.dataset(described, frame, meta)
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(
         out.findings,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -69,6 +69,14 @@ CLASS_ORDER = (
     "FINDINGS ABOUT",
     "RELATIONSHIP",
 )
+
+
+class _Common(TypedDict):
+    """What every part of a variable's origin carries."""
+
+    form: str | None
+    codelist: CodelistRef | None
+    comment: CommentInfo | None
 
 
 @dataclass(frozen=True)
@@ -174,11 +182,12 @@ class SdtmDescriber:
         column = getattr(args, "column", None)
         codelist = self._codelist(code, loc, source, name, var)
         comment = self._comment(code, loc, var)
-        common = {"form": form, "codelist": codelist, "comment": comment}
+        common: _Common = {"form": form, "codelist": codelist, "comment": comment}
         if var.op == "unit" and getattr(args, "value", None):
             return _Part(type="Assigned", text=f"Assigned: {args.value}", **common)
-        if src is not None and src.melt is not None and column in (MELT_TEST, MELT_UNIT):
-            return self._melt_part(code, source, name, column, kind, common)
+        if src is not None and source is not None and column in (MELT_TEST, MELT_UNIT):
+            if src.melt is not None:
+                return self._melt_part(code, source, name, column, kind, common)
         if kind == "Derived" or (kind == "Predecessor" and var.method):
             method = self._method(code, loc, name, var) or MethodInfo(
                 self.derivation(code, source, name, var, args, depth)
@@ -206,8 +215,8 @@ class SdtmDescriber:
             variable = getattr(args, "variable", None)
             return f"Collected, from {variable}" if variable else "Collected"
         file = self.raw_file(src)
-        columns = [getattr(args, k, None) for k in ("column", "time_column")]
-        columns = [c for c in columns if c]
+        named = [getattr(args, k, None) for k in ("column", "time_column")]
+        columns: list[str] = [c for c in named if c]
         if MELT_VALUE in columns and src.melt is not None:
             columns = [item.value for item in src.melt.items]
         subjects = self.bundle.study.subjects
@@ -267,7 +276,7 @@ class SdtmDescriber:
         return out
 
     def _melt_part(
-        self, code: str, source: int, name: str, column: str, kind: str, common: dict
+        self, code: str, source: int, name: str, column: str, kind: str, common: _Common
     ) -> _Part:
         src = self.bundle.domains[code].sources[source]
         assert src.melt is not None
@@ -294,14 +303,14 @@ class SdtmDescriber:
         src = spec.sources[source]
         for name, var in src.variables.items():
             args = self.bundle.op_args.get((code, source, name))
-            if getattr(args, "column", None) != MELT_TEST or var.op != "ct":
+            if args is None or getattr(args, "column", None) != MELT_TEST or var.op != "ct":
                 continue
             synonyms = {k.strip().upper(): v for k, v in args.synonyms.items()}
             if test.strip().upper() in synonyms:
                 return synonyms[test.strip().upper()]
             found = self.terminology.find(args.codelist)
             term = found.match(test) if found is not None else None
-            return term.submission_value if term is not None else test
+            return str(term.submission_value) if term is not None else test
         return test
 
     # ------------------------------------------------------------------ variables

@@ -16,6 +16,7 @@ ordered from the model, and the creation date-time is an input.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import odmlib.define_2_1.model as DEF
 import odmlib.ns_registry as NS
@@ -74,7 +75,7 @@ def _origin(origin: Origin) -> DEF.Origin:
     return out
 
 
-def _item_ref(ref: RefDef, cls: type = DEF.ItemRef) -> object:
+def _item_ref(ref: RefDef, cls: type = DEF.ItemRef) -> Any:
     kwargs: dict[str, object] = {
         "ItemOID": ref.item_oid,
         "OrderNumber": ref.order,
@@ -195,6 +196,8 @@ def _codelist(cl: CodeListDef) -> DEF.CodeList:
         kw: dict[str, object] = {"CodedValue": term.value, "OrderNumber": order}
         if term.extended:
             kw["ExtendedValue"] = "Yes"
+        entry: Any
+        target: list[Any]
         if decoded:
             entry = DEF.CodeListItem(**kw)
             entry.Decode = DEF.Decode()

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import Location, MappingError
@@ -33,22 +34,25 @@ class OpContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def data_error(
-        self, message: str, frame: pd.DataFrame, mask: pd.Series, *, value_of: pd.Series
+        self, message: str, frame: pd.DataFrame | None, mask: pd.Series, *, value_of: pd.Series
     ) -> MappingError:
-        """An error listing every offending record (form, row) and value."""
-        bad = frame.loc[mask.to_numpy()] if len(mask) else frame.iloc[0:0]
-        values = value_of.loc[mask.to_numpy()] if len(mask) else value_of.iloc[0:0]
+        """An error listing the offending records (form, row) and values: the first
+        :data:`MAX_LISTED`, then how many more."""
+        hit = mask.to_numpy(dtype=bool) if len(mask) else np.zeros(0, dtype=bool)
+        count = int(hit.sum())
+        records = frame if frame is not None else pd.DataFrame(index=value_of.index)
+        bad = records.loc[hit].head(MAX_LISTED)
+        values = value_of.loc[hit].head(MAX_LISTED)
         places = []
         for (_, rec), val in zip(bad.iterrows(), values, strict=False):
             src = rec.get(SRC, "")
             row = rec.get(ROW, "")
             places.append(f"{src} row {row}: {val!r}")
-        shown = "; ".join(places[:MAX_LISTED])
-        more = f"; and {len(places) - MAX_LISTED} more" if len(places) > MAX_LISTED else ""
+        shown = "; ".join(places)
+        more = f"; and {count - MAX_LISTED} more" if count > MAX_LISTED else ""
         spec = f" [spec {self.spec_where}]" if self.spec_where else ""
         return MappingError(
-            f"{self.domain}.{self.variable}: {message} in {len(places)} record(s): "
-            f"{shown}{more}{spec}"
+            f"{self.domain}.{self.variable}: {message} in {count} record(s): {shown}{more}{spec}"
         )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from cdisc_mapper.errors import Location, StandardsError
 from cdisc_mapper.standards.csvio import read_table, split_codes
@@ -33,6 +34,14 @@ _CLASS_COLUMNS = ("class", "order", "name", "label", "type", "role")
 _MODEL_NAME = re.compile(r"^(--)?[A-Z][A-Z0-9]*$")
 
 
+def _variable_type(text: str, where: Location) -> Literal["Char", "Num"]:
+    if text == "Char":
+        return "Char"
+    if text == "Num":
+        return "Num"
+    raise StandardsError(f"type must be Char or Num, not {text!r}", where=where)
+
+
 def _read_datasets(path: Path, extra: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
     """Rows of a ``datasets.csv`` keyed by dataset name."""
     rows: dict[str, dict[str, str]] = {}
@@ -54,8 +63,7 @@ def _read_variables(
         where = Location(file=str(path), line=line)
         if row["dataset"] not in datasets:
             raise StandardsError(f"unknown dataset {row['dataset']!r}", where=where)
-        if row["type"] not in ("Char", "Num"):
-            raise StandardsError(f"type must be Char or Num, not {row['type']!r}", where=where)
+        vtype = _variable_type(row["type"], where)
         if row["core"] not in cores:
             raise StandardsError(
                 f"core must be one of {', '.join(cores)}, not {row['core']!r}", where=where
@@ -69,7 +77,7 @@ def _read_variables(
                 dataset=row["dataset"],
                 name=row["name"],
                 label=row["label"],
-                type=row["type"],
+                type=vtype,
                 order=order,
                 core=row["core"],
                 role=row.get("role", ""),
@@ -98,8 +106,7 @@ def _read_class_variables(path: Path) -> list[ClassVariable]:
         if (row["class"], row["name"]) in seen:
             raise StandardsError(f"{row['class']} lists {row['name']} twice", where=where)
         seen.add((row["class"], row["name"]))
-        if row["type"] not in ("Char", "Num"):
-            raise StandardsError(f"type must be Char or Num, not {row['type']!r}", where=where)
+        vtype = _variable_type(row["type"], where)
         try:
             order = int(row["order"])
         except ValueError:
@@ -110,7 +117,7 @@ def _read_class_variables(path: Path) -> list[ClassVariable]:
                 order=order,
                 name=row["name"],
                 label=row["label"],
-                type=row["type"],
+                type=vtype,
                 role=row["role"],
                 role_description=row.get("role_description", ""),
                 format=row.get("format", ""),

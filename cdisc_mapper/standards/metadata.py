@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Literal
 
 from cdisc_mapper.errors import StandardsError
 
@@ -63,7 +64,7 @@ class VariableMeta:
     dataset: str
     name: str
     label: str
-    type: str
+    type: Literal["Char", "Num"]
     order: int
     core: str
     role: str
@@ -89,7 +90,7 @@ class ClassVariable:
     order: int
     name: str
     label: str
-    type: str
+    type: Literal["Char", "Num"]
     role: str
     role_description: str = ""
     format: str = ""
@@ -170,12 +171,12 @@ def interleave(
     keyed: list[tuple[tuple[int, int, int], VariableMeta]] = []
     anchor = -1
     for index, v in enumerate(ig_variables):
-        position = rank.get(v.name)
-        if position is None:
+        ranked = rank.get(v.name)
+        if ranked is None:
             keyed.append(((anchor, 1, index), v))
         else:
-            anchor = position
-            keyed.append(((position, 0, 0), v))
+            anchor = ranked
+            keyed.append(((ranked, 0, 0), v))
         added.pop(v.name, None)
     keyed.extend(((rank[name], 0, 0), v) for name, v in added.items())
     keyed.sort(key=lambda item: item[0])

@@ -57,11 +57,11 @@ def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
         finite = np.isfinite(values)
         if finite.any():
             v = values[finite]
-            lo, hi = float(v.min()), float(v.max())
-            if hi - lo < 2**40 and np.array_equal(v, np.floor(v)):
-                width = int(hi - lo) + 1
+            flo, fhi = float(v.min()), float(v.max())
+            if fhi - flo < 2**40 and np.array_equal(v, np.floor(v)):
+                width = int(fhi - flo) + 1
                 codes = np.empty(n, dtype=np.int64)
-                codes[finite] = (v - lo).astype(np.int64) + 1  # 0 is kept for -inf
+                codes[finite] = (v - flo).astype(np.int64) + 1  # 0 is kept for -inf
                 codes[values == -np.inf] = 0
                 codes[~finite & (values != -np.inf)] = width + 1  # +inf, NaN: last
                 return codes, width + 2

@@ -88,7 +88,7 @@ def derive_record_period(
         order = order[::-1]
     for aperiod in order:
         s, e = periods[aperiod]
-        pos = s.index.get_indexer(usubjid.to_numpy())
+        pos = s.index.get_indexer(pd.Index(usubjid.to_numpy()))
         ok = pos >= 0
         sv = np.where(ok, s.to_numpy(dtype="float64")[pos], np.nan)
         ev = np.where(ok, e.to_numpy(dtype="float64")[pos], np.nan)

@@ -17,8 +17,8 @@ Time is in months: ``(date - period start) / month_days``, the convention the sp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,9 @@ def _grouped(
     return work, codes.astype(np.int64), xv[o], y.to_numpy(dtype="float64")[idx][o]
 
 
-def _result(work: pd.DataFrame, keys: Sequence[str], codes: np.ndarray, cols: dict) -> pd.DataFrame:
+def _result(
+    work: pd.DataFrame, keys: Iterable[str], codes: np.ndarray, cols: dict[str, Any]
+) -> pd.DataFrame:
     first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
     out = work.loc[first, list(keys)].reset_index(drop=True)
     for name, values in cols.items():

@@ -35,8 +35,8 @@ def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how:
     vals = other[["USUBJID", args.variable]].copy()
     vals[args.variable] = vals[args.variable].fillna("").astype(str)
     vals = vals[vals[args.variable] != ""].sort_values(["USUBJID", args.variable])
-    keep = "first" if how == "min" else "last"
-    agg = vals.drop_duplicates("USUBJID", keep=keep).set_index("USUBJID")[args.variable]
+    last = vals.drop_duplicates(["USUBJID"], keep="first" if how == "min" else "last")
+    agg = last.set_index("USUBJID")[args.variable]
     return subject_key(frame).map(agg).fillna("").astype(object)
 
 

@@ -152,7 +152,9 @@ def _compact_re(unknown: frozenset[str]) -> re.Pattern[str]:
     )
 
 
-def _parse_one_date(text: str, order: str, unknown: frozenset[str], compact: re.Pattern) -> str:
+def _parse_one_date(
+    text: str, order: str, unknown: frozenset[str], compact: re.Pattern[str]
+) -> str:
     s = text.strip().upper()
     if not s:
         return ""
@@ -184,20 +186,24 @@ def _parse_one_date(text: str, order: str, unknown: frozenset[str], compact: re.
             return _iso(_year(c[0]), _month(c[1]), None)
         return _iso(_year(c[1]), _month(c[0]), None)
     if len(c) == 3:
-        if c[0][0] == "num" and c[0][2] == 4:
-            y, mo, d = c
-        elif c[1][0] == "mon":
-            d, mo, y = c
-        elif c[0][0] == "mon":
-            mo, d, y = c
-        elif order == "DMY":
-            d, mo, y = c
-        elif order == "MDY":
-            mo, d, y = c
-        else:
-            y, mo, d = c
+        y, mo, d = _year_month_day(c, order)
         return _iso(_year(y), _month(mo), _day(d))
     raise _Unrecognised(_NOT_A_DATE)
+
+
+_Component = tuple[str, int, int]
+
+
+def _year_month_day(c: list[_Component], order: str) -> tuple[_Component, _Component, _Component]:
+    """The year, month and day of three components: a 4-digit first component is the year,
+    a month name is the month, else ``order`` decides."""
+    if c[0][0] == "num" and c[0][2] == 4:
+        return c[0], c[1], c[2]
+    if c[1][0] == "mon" or (c[0][0] != "mon" and order == "DMY"):
+        return c[2], c[1], c[0]
+    if c[0][0] == "mon" or order == "MDY":
+        return c[2], c[0], c[1]
+    return c[0], c[1], c[2]
 
 
 def _parse_with_formats(text: str, formats: Sequence[str]) -> str | None:

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper import iso8601
 from cdisc_mapper.standards import Standard, Terminology
 from cdisc_mapper.validate.define_xml import DefineMetadata
 from cdisc_mapper.validate.model import CheckSpec, Finding
 from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
-from cdisc_mapper.validate.timeutil import day_number
 
 
 class SkipCheck(Exception):
@@ -119,7 +119,11 @@ class Context:
         ]
         frame = dm.df[["USUBJID", *cols]].astype(object).drop_duplicates("USUBJID")
         frame = frame.set_index("USUBJID")
-        frame["_rf_day"] = day_number(frame["RFSTDTC"]) if "RFSTDTC" in frame.columns else np.nan
+        frame["_rf_day"] = (
+            iso8601.to_sas_date(frame["RFSTDTC"], date_portion=True)
+            if "RFSTDTC" in frame.columns
+            else np.nan
+        )
         return frame
 
     @cached_property

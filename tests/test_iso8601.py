@@ -438,3 +438,11 @@ def test_parser_properties(texts: list[str]) -> None:
     assert (np.floor(lo[dated] / 86400) == days[dated]).all()
     assert (np.floor(hi[dated] / 86400) == days[dated]).all()
     assert (iso8601.precision(values) <= [len(t) for t in texts]).all()
+
+
+def test_day_bounds() -> None:
+    parsed = iso8601.parse(S(["2016-02", "2016-02-03T23:59:59", "1959-12", "--12-15"]))
+    lo, hi = parsed.day_bounds
+    assert lo[:3].tolist() == [sas_day("2016-02-01"), sas_day("2016-02-03"), -31.0]
+    assert hi[:3].tolist() == [sas_day("2016-02-29"), sas_day("2016-02-03"), -1.0]
+    assert np.isnan(lo[3]) and np.isnan(hi[3])

@@ -458,7 +458,7 @@ def _dtc_parts(dtc: pd.Series) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[
             hold.
     """
     parsed = parse_dtc(dtc)
-    date = parsed.sas_dates * iso8601.calendar.SECONDS_PER_DAY
+    date = parsed.sas_dates * iso8601.SECONDS_PER_DAY
     start = parsed.bounds[0]
     timed = np.where(~np.isnan(date) & (parsed.minute >= 0), start, np.nan)
     with np.errstate(invalid="ignore"):

@@ -15,8 +15,9 @@ from cdisc_mapper.derive.timing import derive_epoch
 def partial_date_bounds(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The earliest and latest complete dates an ISO 8601 (possibly partial) date allows.
 
-    The first and last day of :func:`cdisc_mapper.iso8601.bounds`: ``2014-03`` ->
-    (``2014-03-01``, ``2014-03-31``); ``2013`` -> (``2013-01-01``, ``2013-12-31``).
+    The first and last day of :func:`cdisc_mapper.iso8601.bounds` (``Parsed.day_bounds``):
+    ``2014-03`` -> (``2014-03-01``, ``2014-03-31``); ``2013`` -> (``2013-01-01``,
+    ``2013-12-31``).
     Values with a complete date (with or without a time) are returned unchanged, and so
     are values that are not valid ISO 8601 dates with a year (the derivations reading the
     result report them); blanks stay blank.
@@ -24,10 +25,9 @@ def partial_date_bounds(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     parsed = iso8601.parse(dtc)
     partial = parsed.valid_date_time & np.isnan(parsed.sas_dates)
     ends = []
-    for instant in parsed.bounds:
-        days = pd.Series(np.floor(instant / iso8601.calendar.SECONDS_PER_DAY))
+    for days in parsed.day_bounds:
         text = parsed.text.copy()
-        text[partial] = iso8601.from_sas_date(days).to_numpy(dtype=object)[partial]
+        text[partial] = iso8601.from_sas_date(pd.Series(days)).to_numpy(dtype=object)[partial]
         ends.append(pd.Series(parsed.rows(text), index=dtc.index, dtype=object))
     return ends[0], ends[1]
 

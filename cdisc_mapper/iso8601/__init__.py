@@ -32,6 +32,7 @@ Dates are SAS numbers: days (or seconds) since 1960-01-01, as the XPT files stor
 from cdisc_mapper.iso8601._text import Components, Duration, parse_duration
 from cdisc_mapper.iso8601.calendar import (
     SAS_EPOCH,
+    SECONDS_PER_DAY,
     days_in_month,
     from_sas_date,
     is_leap_year,
@@ -62,6 +63,7 @@ __all__ = [
     "MONTH",
     "SAS_EPOCH",
     "SECOND",
+    "SECONDS_PER_DAY",
     "YEAR",
     "Components",
     "Duration",

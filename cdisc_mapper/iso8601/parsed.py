@@ -176,6 +176,13 @@ class Parsed:
         hi = sas_date(year, hi_month, hi_day) * float(SECONDS_PER_DAY) + hi_clock
         return np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
 
+    @cached_property
+    def day_bounds(self) -> tuple[FloatArray, FloatArray]:
+        """Per distinct value: the first and last day it can stand for (SAS dates), the days
+        of :attr:`bounds`; NaN unless :attr:`valid_date_time`."""
+        lo, hi = self.bounds
+        return np.floor(lo / SECONDS_PER_DAY), np.floor(hi / SECONDS_PER_DAY)
+
 
 def _clock(
     hour: IntArray, minute: IntArray, second: FloatArray, h: int, m: int, s: float

@@ -147,7 +147,7 @@ def derive_imputed_date(
     parsed = _parse_partial(dtc)
     value, flag = _impute(parsed, day, month)
     # the range the partial date allows
-    lo, hi = (np.floor(b / iso8601.calendar.SECONDS_PER_DAY) for b in parsed.bounds)
+    lo, hi = parsed.day_bounds
     out = parsed.rows(value)
     row_lo = parsed.rows(lo)
     row_hi = parsed.rows(hi)

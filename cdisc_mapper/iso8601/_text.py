@@ -1,7 +1,9 @@
 """One ISO 8601 value as text: its grammar, its components and what is wrong with it.
 
 Pure Python on a single ``str``; :mod:`cdisc_mapper.iso8601.parsed` calls it once per
-distinct value and turns the results into arrays.
+distinct value that the vectorised reader (:mod:`cdisc_mapper.iso8601._fast`) leaves
+(anything but a valid plain ``YYYY-MM-DDThh:mm:ss`` or a right truncation of it) and
+turns the results into arrays. This module is the definition of the rules.
 
 Grammar (SDTMIG 3.4 section 4.4.1-4.4.3; ISO 8601 extended format, ASCII digits only):
 
@@ -23,8 +25,6 @@ from typing import NamedTuple
 __all__ = [
     "Components",
     "Duration",
-    "days_in_month",
-    "dtc_components",
     "dtc_problem",
     "is_duration_text",
     "parse_duration",
@@ -94,16 +94,6 @@ def _number(text: str | None) -> int:
     return -1 if text is None or text == "-" else int(text)
 
 
-def dtc_components(text: str) -> Components | None:
-    """Components of a date/time written in the grammar, or None when it is not.
-
-    Only the shape is checked here (e.g. month ``13`` still gives components);
-    :func:`dtc_problem` tells whether the value is valid.
-    """
-    match = _DTC.fullmatch(text)
-    return None if match is None else _components(match)
-
-
 def _components(match: re.Match[str]) -> Components:
     y, m, d, h, mi, s, tz = match.group("y", "m", "d", "h", "mi", "s", "tz")
     hyphen = "-" in (y, m, d, h, mi)
@@ -150,7 +140,8 @@ def _read_single(text: str) -> tuple[Components | None, str]:
 
 def read_dtc(text: str) -> tuple[Components | None, str]:
     """The components of a date/time value (None for an interval, a blank or a value not in
-    the grammar) and :func:`dtc_problem` of it, from one match."""
+    the grammar; a value in the grammar has components even when out of range, e.g. month
+    13) and :func:`dtc_problem` of it, from one match."""
     if text == "" or "/" in text:
         return None, dtc_problem(text)
     return _read_single(text)
@@ -181,10 +172,10 @@ def dtc_problem(text: str) -> str:
 def _calendar_day(year: int, month: int, day: int) -> bool:
     """Whether the day exists: years 0001-9999 (year 0000, ISO 8601's 1 BC, only "by
     mutual agreement", is refused as by Python's and pandas' calendars)."""
-    return year >= 1 and day <= days_in_month(year, month)
+    return year >= 1 and day <= _days_in_month(year, month)
 
 
-def days_in_month(year: int, month: int) -> int:
+def _days_in_month(year: int, month: int) -> int:
     """Days in ``month`` of ``year`` (proleptic Gregorian calendar)."""
     if month != 2:
         return _MONTH_DAYS[month - 1]

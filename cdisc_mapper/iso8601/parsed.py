@@ -75,8 +75,14 @@ class Parsed:
         return per_distinct[self.codes]
 
     @cached_property
+    def _common(self) -> tuple[BoolArray, IntArray, FloatArray]:
+        """:func:`read_common` of the distinct values (the vectorised reader)."""
+        return read_common(self.text)
+
+    @cached_property
     def _read(self) -> tuple[IntArray, FloatArray, TextArray, BoolArray, BoolArray, BoolArray]:
-        common, parts, second = read_common(self.text)
+        common = self._common[0]
+        parts, second = self._common[1].copy(), self._common[2].copy()
         n = len(self.text)
         problem = np.full(n, "", dtype=object)
         flags = np.zeros((n, 3), dtype=bool)
@@ -88,10 +94,6 @@ class Parsed:
                 second[i] = components.second
                 flags[i] = (True, components.hyphen, components.zone != "")
         return parts, second, problem, flags[:, 0], flags[:, 1], flags[:, 2]
-
-    @cached_property
-    def _common(self) -> BoolArray:
-        return read_common(self.text)[0]
 
     @property
     def year(self) -> IntArray:
@@ -141,7 +143,7 @@ class Parsed:
     @cached_property
     def precision(self) -> IntArray:
         """Per distinct value: :func:`~cdisc_mapper.iso8601._text.precision_length`."""
-        common = self._common
+        common = self._common[0]
         lengths = np.fromiter((len(t) for t in self.text), dtype=np.int64, count=len(self.text))
         for i in np.flatnonzero(~common):
             lengths[i] = precision_length(self.text[i])

@@ -225,6 +225,7 @@ def test_bounds_are_sas_datetimes() -> None:
         ("", math.nan, None),
         (None, math.nan, None),
         ("2016-02-30", math.nan, None),
+        ("0000-01-01", math.nan, None),  # year 0000 is not a calendar year here
         # invalid time: no date, except for the date portion
         ("2016-02-03T25:00", math.nan, sas_day("2016-02-03")),
         ("2016-02-03 10:11", math.nan, sas_day("2016-02-03")),

@@ -32,6 +32,7 @@ from cdisc_mapper.adam.derive import (
     derive_two_point_rate,
 )
 from cdisc_mapper.adam.derive._keys import group_codes, lexsort
+from cdisc_mapper.adam.derive.dates import sas_date_to_iso
 from cdisc_mapper.errors import DateParseError
 
 
@@ -50,9 +51,41 @@ def test_numeric_date_complete_only() -> None:
     assert out.iloc[2:].isna().all()
 
 
-def test_numeric_date_rejects_bad_text() -> None:
+@pytest.mark.parametrize("bad", ["03/02/2016", "2016-13", "2016---03", "2016-02-30", "2016T10"])
+def test_numeric_date_rejects_bad_text(bad: str) -> None:
     with pytest.raises(DateParseError):
-        derive_numeric_date(S(["03/02/2016"], object))
+        derive_numeric_date(S(["2016-01-01", bad], object))
+
+
+def test_numeric_date_any_year() -> None:
+    out = derive_numeric_date(S(["1500-01-01", "2300-01-01", None], object))
+    assert out.tolist()[:2] == [sas("1500-01-01"), sas("2300-01-01")]
+    assert np.isnan(out.iloc[2])
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("03/02/2016", "not an ISO 8601 date"),
+        ("2016---03", "not an ISO 8601 date"),
+        ("2016T10", "not an ISO 8601 date"),
+        ("2016-13", "no such date: '2016-13' \\(month 13 out of range\\)"),
+        ("2016-02-30", "no such date: '2016-02-30' \\(2016-02-30 is not a calendar date\\)"),
+        ("2016-02-03T25:00", "no such date: .*hour 25 out of range"),
+    ],
+)
+def test_imputed_date_rejects_bad_text(bad: str, message: str) -> None:
+    with pytest.raises(DateParseError, match=message):
+        derive_imputed_date(S(["2016-01", bad], object), day="first", month="first")
+
+
+def test_imputed_date_reads_stripped_values_with_times() -> None:
+    dtc = S([" 2017-11 ", "2017-11-05T10:00+01:00", "  ", None, "2017-02"], object)
+    out, flag = derive_imputed_date(dtc, day="last", month="first")
+    assert out.tolist()[:2] == [sas("2017-11-30"), sas("2017-11-05")]
+    assert np.isnan(out.iloc[2]) and np.isnan(out.iloc[3])
+    assert out.iloc[4] == sas("2017-02-28")
+    assert list(flag) == ["D", "", "", "", "D"]
 
 
 def test_imputed_date_rules_and_flags() -> None:
@@ -95,9 +128,16 @@ def test_imputed_date_not_after_cap() -> None:
 
 
 def test_analysis_day_has_no_day_zero() -> None:
-    ref = S([sas("2016-08-04")] * 3)
-    d = S([sas("2016-08-04"), sas("2016-08-03"), sas("2016-08-05")])
-    assert list(derive_analysis_day(d, ref)) == [1.0, -1.0, 2.0]
+    ref = S([sas("2016-08-04")] * 4)
+    d = S([sas("2016-08-04"), sas("2016-08-03"), sas("2016-08-05"), np.nan])
+    out = derive_analysis_day(d, ref)
+    assert list(out)[:3] == [1.0, -1.0, 2.0]
+    assert np.isnan(out.iloc[3])
+
+
+def test_sas_date_to_iso() -> None:
+    out = sas_date_to_iso(S([sas("2016-02-29"), np.nan, -1.0]))
+    assert out.tolist() == ["2016-02-29", "", "1959-12-31"]
 
 
 def test_months_convention() -> None:

@@ -21,6 +21,7 @@ from cdisc_mapper.derive import (
     parse_partial_date,
     parse_time,
 )
+from cdisc_mapper.derive.partial import derive_age_exact, partial_date_bounds
 from cdisc_mapper.errors import DateParseError, MappingError, SpecError
 
 ISO_DATE = re.compile(r"(?:[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)?")
@@ -281,10 +282,41 @@ def test_dtc_to_date_and_datetime() -> None:
     assert is_complete_date(s).tolist() == [True, True, False, False, False, False, True]
 
 
-@pytest.mark.parametrize("bad", ["05/04/2016", "2016-02-30", "2016---15", "2016-04-05T25:00"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "05/04/2016",
+        "2016-02-30",
+        "2016---15",
+        "2016-04-05T25:00",
+        # invalid although partial or without minutes (cdisc_mapper.iso8601 validity)
+        "2016-13",
+        "2016-00",
+        "2016-04-05T25",
+        "2016-04-05T10:00Z",
+        "2016-04-05\n",
+        " 2016",
+    ],
+)
 def test_dtc_helpers_reject_non_iso(bad: str) -> None:
-    with pytest.raises(DateParseError, match="row 1"):
+    with pytest.raises(DateParseError, match=r"^not an ISO 8601 date/time .* in 1 row: row 1 "):
         dtc_to_date(pd.Series(["2016-01-01", bad]))
+
+
+def test_dtc_helpers_blank_and_fractions() -> None:
+    s = pd.Series(["  ", None, "2016-04-05T10:30:15.75", "1677-09-22"], index=[7, 8, 9, 10])
+    assert dtc_to_date(s).isna().tolist() == [True, True, False, False]
+    assert dtc_to_datetime(s).iloc[2] == pd.Timestamp("2016-04-05 10:30:15")
+    assert dtc_to_date(s).index.tolist() == [7, 8, 9, 10]
+
+
+@pytest.mark.parametrize("far", ["1500-01-01", "1677-09-21", "2262-04-12", "2262-04-11T23:59"])
+def test_dtc_helpers_reject_dates_datetime64_cannot_hold(far: str) -> None:
+    with pytest.raises(
+        DateParseError, match=r"^date outside 1677-09-22 to 2262-04-11 .* in 1 row: row 1 "
+    ):
+        dtc_to_date(pd.Series(["2016-01-01", far]))
+    assert dtc_to_date(pd.Series(["1500", "2300-01"])).isna().all()
 
 
 # ------------------------------------------------------------------ study day
@@ -327,6 +359,44 @@ def test_derive_age() -> None:
     assert derive_age(birth, ref).tolist() == [35, 36, 16, 17, pd.NA, pd.NA]
 
 
+def test_derive_age_far_dates() -> None:
+    # study days and ages do not go through datetime64: any 4-digit year works
+    birth = pd.Series(["1500-06-15", "2016-02-29"])
+    ref = pd.Series(["1550-06-14", "2300-02-28"])
+    assert derive_age(birth, ref).tolist() == [49, 283]
+    assert derive_study_day(birth, ref).tolist() == [-18261, -103728]
+
+
 def test_derive_age_reference_before_birth() -> None:
     with pytest.raises(MappingError, match="row 1"):
         derive_age(pd.Series(["1980-01-01", "2020-01-01"]), pd.Series(["2016-01-01"] * 2))
+
+
+# ------------------------------------------------------------------ partial dates
+
+
+@pytest.mark.parametrize(
+    ("dtc", "lo", "hi"),
+    [
+        ("2014-03", "2014-03-01", "2014-03-31"),
+        ("2016-02", "2016-02-01", "2016-02-29"),
+        ("2013", "2013-01-01", "2013-12-31"),
+        ("2013-05-06", "2013-05-06", "2013-05-06"),
+        ("2013-05-06T10:00", "2013-05-06T10:00", "2013-05-06T10:00"),
+        ("2003---15", "2003-01-15", "2003-12-15"),
+        ("", "", ""),
+        (None, "", ""),
+        ("2016-13", "2016-13", "2016-13"),  # invalid: unchanged, so a reader reports it
+    ],
+)
+def test_partial_date_bounds(dtc: str | None, lo: str, hi: str) -> None:
+    low, high = partial_date_bounds(pd.Series([dtc], index=[4]))
+    assert (low.loc[4], high.loc[4]) == (lo, hi)
+
+
+def test_derive_age_exact() -> None:
+    birth = pd.Series(["1961-03", "1961-08", "1961", "1961-03-15"])
+    ref = pd.Series(["2016-08-29"] * 4)
+    assert derive_age_exact(birth, ref).tolist() == [55, pd.NA, pd.NA, 55]
+    with pytest.raises(DateParseError):
+        derive_age_exact(pd.Series(["2016-13"]), pd.Series(["2020-01-01"]))

@@ -13,8 +13,10 @@ Not part of the public API. Conventions used by every module of ``cdisc_mapper.d
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cdisc_mapper.errors import CdiscMapperError
@@ -22,7 +24,7 @@ from cdisc_mapper.errors import CdiscMapperError
 MAX_LISTED = 20
 
 
-def as_series(values: pd.Series | Sequence | None, index: pd.Index, name: str) -> pd.Series:
+def as_series(values: pd.Series | Sequence[Any] | None, index: pd.Index, name: str) -> pd.Series:
     """Return ``values`` as a Series on ``index``; a scalar is broadcast."""
     if isinstance(values, pd.Series):
         if not values.index.equals(index):
@@ -45,20 +47,27 @@ def factorize_text(raw: pd.Series) -> tuple[np.ndarray, list[str]]:
     return np.asarray(codes), texts
 
 
-def take(per_unique: Sequence | np.ndarray, codes: np.ndarray, na_value: object) -> np.ndarray:
+def take(
+    per_unique: Sequence[Any] | np.ndarray, codes: np.ndarray, na_value: object
+) -> npt.NDArray[np.object_]:
     """Map per-unique results back to rows; code -1 (NA input) gives ``na_value``."""
     arr = np.empty(len(per_unique) + 1, dtype=object)
     arr[: len(per_unique)] = list(per_unique)
     arr[-1] = na_value
-    return arr[codes]
+    out: npt.NDArray[np.object_] = arr[codes]
+    return out
 
 
-def text_series(values: np.ndarray | Sequence[str], index: pd.Index, name: Hashable = None):
+def text_series(
+    values: np.ndarray | Sequence[str], index: pd.Index, name: Hashable = None
+) -> pd.Series:
     """A character Series in pandas' default string dtype (``""`` for null)."""
     return pd.Series(np.asarray(values, dtype=object), index=index, dtype=str, name=name)
 
 
-def offender_list(rows: Sequence, values: Sequence, reasons: Sequence[str] | None = None) -> str:
+def offender_list(
+    rows: Sequence[Any], values: Sequence[Any], reasons: Sequence[str] | None = None
+) -> str:
     """``row 3 '31/02/2016' (no such day), row 7 'abc' (...); and 12 more rows``."""
     parts = []
     for i, (row, value) in enumerate(zip(rows, values, strict=True)):
@@ -79,8 +88,8 @@ def raise_for_rows(
     what: str,
     index: pd.Index,
     mask: np.ndarray,
-    values: Sequence,
-    reasons: Sequence[str] | None = None,
+    values: Sequence[Any] | np.ndarray,
+    reasons: Sequence[str] | np.ndarray | None = None,
     hint: str = "",
 ) -> None:
     """Raise ``error`` listing the rows where ``mask`` is true, if any.
@@ -91,8 +100,8 @@ def raise_for_rows(
     if len(pos) == 0:
         return
     rows = list(index[pos])
-    vals = [values[p] for p in pos]
-    why = [reasons[p] for p in pos] if reasons is not None else None
+    vals = [values[p] for p in pos.tolist()]
+    why = [reasons[p] for p in pos.tolist()] if reasons is not None else None
     noun = "row" if len(pos) == 1 else "rows"
     err = error(f"{what} in {len(pos)} {noun}: {offender_list(rows, vals, why)}", hint=hint)
     err.rows = rows  # type: ignore[attr-defined]

@@ -25,8 +25,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from cdisc_mapper import iso8601
 from cdisc_mapper.derive._common import factorize_text, raise_for_rows, take, text_series
 from cdisc_mapper.errors import DateParseError, MappingError, SpecError
 
@@ -38,6 +40,7 @@ __all__ = [
     "dtc_to_date",
     "dtc_to_datetime",
     "is_complete_date",
+    "parse_dtc",
     "parse_partial_date",
     "parse_time",
 ]
@@ -152,7 +155,9 @@ def _compact_re(unknown: frozenset[str]) -> re.Pattern[str]:
     )
 
 
-def _parse_one_date(text: str, order: str, unknown: frozenset[str], compact: re.Pattern) -> str:
+def _parse_one_date(
+    text: str, order: str, unknown: frozenset[str], compact: re.Pattern[str]
+) -> str:
     s = text.strip().upper()
     if not s:
         return ""
@@ -184,20 +189,24 @@ def _parse_one_date(text: str, order: str, unknown: frozenset[str], compact: re.
             return _iso(_year(c[0]), _month(c[1]), None)
         return _iso(_year(c[1]), _month(c[0]), None)
     if len(c) == 3:
-        if c[0][0] == "num" and c[0][2] == 4:
-            y, mo, d = c
-        elif c[1][0] == "mon":
-            d, mo, y = c
-        elif c[0][0] == "mon":
-            mo, d, y = c
-        elif order == "DMY":
-            d, mo, y = c
-        elif order == "MDY":
-            mo, d, y = c
-        else:
-            y, mo, d = c
+        y, mo, d = _year_month_day(c, order)
         return _iso(_year(y), _month(mo), _day(d))
     raise _Unrecognised(_NOT_A_DATE)
+
+
+_Component = tuple[str, int, int]
+
+
+def _year_month_day(c: list[_Component], order: str) -> tuple[_Component, _Component, _Component]:
+    """The year, month and day of three components: a 4-digit first component is the year,
+    a month name is the month, else ``order`` decides."""
+    if c[0][0] == "num" and c[0][2] == 4:
+        return c[0], c[1], c[2]
+    if c[1][0] == "mon" or (c[0][0] != "mon" and order == "DMY"):
+        return c[2], c[1], c[0]
+    if c[0][0] == "mon" or order == "MDY":
+        return c[2], c[0], c[1]
+    return c[0], c[1], c[2]
 
 
 def _parse_with_formats(text: str, formats: Sequence[str]) -> str | None:
@@ -400,42 +409,68 @@ def combine_dtc(
 
 # ------------------------------------------------------------------ ISO 8601 --DTC
 
-_DTC_RE = (
-    r"^(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2})"
-    r"(?:T(?P<H>[0-9]{2})(?::(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.[0-9]+)?)?)?)?)?)?$"
-)
+_NOT_DTC = "not an ISO 8601 date/time (YYYY[-MM[-DD[Thh:mm[:ss]]]])"
+# the whole seconds datetime64[ns] can hold (int64 nanoseconds around 1970-01-01; the
+# smallest int64 is NaT), as SAS datetimes (seconds since 1960-01-01)
+_SAS_SECONDS = np.datetime64("1960-01-01T00:00:00", "s")
+_UNIX_EPOCH = 315619200  # 1970-01-01 as a SAS datetime
+_NS_FIRST = -((2**63 - 1) // 10**9) + _UNIX_EPOCH
+_NS_LAST = (2**63 - 1) // 10**9 + _UNIX_EPOCH
 
 
-def _dtc_parts(dtc: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Return (date, datetime) as datetime64 arrays; NaT when not complete / without hh:mm.
+def parse_dtc(dtc: pd.Series) -> iso8601.Parsed:
+    """ISO 8601 --DTC values read by :mod:`cdisc_mapper.iso8601`, held to this library's
+    contract: right truncation only (SDTMIG 3.4 section 4.4.2), no time zone.
 
-    Raises DateParseError for values that are not right-truncated ISO 8601 --DTC text.
+    Blank or whitespace-only values are missing. Every other value must be a valid
+    ``YYYY[-MM[-DD[Thh[:mm[:ss[.f]]]]]]`` (:func:`cdisc_mapper.iso8601.problems`).
+
+    Raises:
+        DateParseError: listing the rows whose value is not such text (e.g. ``05/04/2016``,
+            ``2016-02-30``, ``2016-13``, ``2016---15``, ``2016-04-05T25:00``).
     """
-    codes, texts = factorize_text(dtc)
-    u = pd.Series(texts, dtype=object)
-    parts = u.str.extract(_DTC_RE)
-    bad = parts["y"].isna().to_numpy() & (u.str.strip() != "").to_numpy()
-    complete = parts["d"].notna()
-    ymd = parts["y"] + "-" + parts["m"] + "-" + parts["d"]
-    d = pd.to_datetime(ymd.where(complete), format="%Y-%m-%d", errors="coerce")
-    bad |= (complete & d.isna()).to_numpy()
-    timed = complete & parts["M"].notna()
-    hms = parts["H"] + ":" + parts["M"] + ":" + parts["S"].fillna("00")
-    dt = pd.to_datetime((ymd + " " + hms).where(timed), format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    bad |= (timed & dt.isna()).to_numpy()
-    if bad.any():
-        bad_codes = np.flatnonzero(bad)
-        raise_for_rows(
-            DateParseError,
-            "not an ISO 8601 date/time (YYYY[-MM[-DD[Thh:mm[:ss]]]])",
-            dtc.index,
-            np.isin(codes, bad_codes),
-            take(texts, codes, ""),
-        )
-    nat = np.datetime64("NaT", "ns")
-    d_arr = np.append(d.to_numpy(dtype="datetime64[ns]"), nat)[codes]
-    dt_arr = np.append(dt.to_numpy(dtype="datetime64[ns]"), nat)[codes]
-    return d_arr, dt_arr
+    parsed = iso8601.parse(dtc)
+    blank = np.fromiter((not t.strip() for t in parsed.text), dtype=bool, count=len(parsed.text))
+    ok = parsed.valid_date_time & ~parsed.hyphen & ~parsed.zone
+    raise_for_rows(
+        DateParseError, _NOT_DTC, dtc.index, parsed.rows(~ok & ~blank), parsed.rows(parsed.text)
+    )
+    return parsed
+
+
+def _datetime64(seconds: npt.NDArray[np.float64]) -> npt.NDArray[np.datetime64]:
+    """SAS datetimes (whole seconds, NaN for missing) as ``datetime64[ns]`` (NaT)."""
+    known = ~np.isnan(seconds)
+    whole = np.where(known, seconds, 0).astype(np.int64).astype("timedelta64[s]")
+    out = (_SAS_SECONDS + whole).astype("datetime64[ns]")
+    out[~known] = np.datetime64("NaT", "ns")
+    return out
+
+
+def _dtc_parts(dtc: pd.Series) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.datetime64]]:
+    """Return (date, datetime) as datetime64[ns] arrays; NaT when not complete / without hh:mm.
+
+    The datetime keeps whole seconds (a fraction of a second is dropped).
+
+    Raises:
+        DateParseError: a value is not right-truncated ISO 8601 text (:func:`parse_dtc`), or
+            its date lies outside 1677-09-22 to 2262-04-11, which ``datetime64[ns]`` cannot
+            hold.
+    """
+    parsed = parse_dtc(dtc)
+    date = parsed.sas_dates * iso8601.SECONDS_PER_DAY
+    start = parsed.bounds[0]
+    timed = np.where(~np.isnan(date) & (parsed.minute >= 0), start, np.nan)
+    with np.errstate(invalid="ignore"):
+        outside = (date < _NS_FIRST) | (timed > _NS_LAST) | (date > _NS_LAST)
+    raise_for_rows(
+        DateParseError,
+        "date outside 1677-09-22 to 2262-04-11 (the range of datetime64[ns])",
+        dtc.index,
+        parsed.rows(outside),
+        parsed.rows(parsed.text),
+    )
+    return parsed.rows(_datetime64(date)), parsed.rows(_datetime64(timed))
 
 
 def dtc_to_date(dtc: pd.Series) -> pd.Series:
@@ -461,8 +496,8 @@ def dtc_to_datetime(dtc: pd.Series) -> pd.Series:
 
 def is_complete_date(dtc: pd.Series) -> pd.Series:
     """True where a --DTC value has a complete date (``YYYY-MM-DD``, with or without time)."""
-    d, _ = _dtc_parts(dtc)
-    return pd.Series(~np.isnat(d), index=dtc.index, name=dtc.name)
+    parsed = parse_dtc(dtc)
+    return pd.Series(parsed.rows(~np.isnan(parsed.sas_dates)), index=dtc.index, name=dtc.name)
 
 
 def derive_study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
@@ -471,23 +506,25 @@ def derive_study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
     "--DY = (date portion of --DTC) - (date portion of RFSTDTC) + 1 if --DTC is on or after
     RFSTDTC"; "--DY = (date portion of --DTC) - (date portion of RFSTDTC) if --DTC precedes
     RFSTDTC": the reference date is day 1, the day before is day -1, "there is no study day
-    0". Times are ignored. Missing (``pd.NA``) when either date is partial or missing.
+    0" (:func:`cdisc_mapper.iso8601.study_day`). Times are ignored. Missing (``pd.NA``) when
+    either date is partial or missing.
 
     ``ref_dtc`` is the subject's RFSTDTC on each row (same index as ``dtc``); the caller
     merges it from DM by USUBJID.
 
     Returns:
         Nullable ``Int64`` Series on the index of ``dtc``.
+
+    Raises:
+        DateParseError: a value is not right-truncated ISO 8601 text (:func:`parse_dtc`).
     """
     if not dtc.index.equals(ref_dtc.index):
         raise ValueError("derive_study_day: dtc and ref_dtc have different indexes")
-    d, _ = _dtc_parts(dtc)
-    r, _ = _dtc_parts(ref_dtc)
-    diff = (d - r).astype("timedelta64[D]")
-    known = ~np.isnat(diff)
-    days = np.where(known, diff.astype("int64", copy=False), 0)
-    days = days + (days >= 0)
-    return pd.Series(pd.array(days, dtype="Int64"), index=dtc.index, name=dtc.name).mask(~known)
+    d, r = parse_dtc(dtc), parse_dtc(ref_dtc)
+    days = iso8601.study_day(d.rows(d.sas_dates), r.rows(r.sas_dates))
+    known = ~np.isnan(days)
+    out = pd.array(np.where(known, days, 0).astype(np.int64), dtype="Int64")
+    return pd.Series(out, index=dtc.index, name=dtc.name).mask(~known)
 
 
 def derive_age(birth_dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
@@ -500,15 +537,16 @@ def derive_age(birth_dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
     birthday is reached on 1 March in non-leap years. AGEU is then ``"YEARS"``.
 
     Raises:
+        DateParseError: a value is not right-truncated ISO 8601 text (:func:`parse_dtc`).
         MappingError: listing rows where the reference date precedes the birth date.
     """
     if not birth_dtc.index.equals(ref_dtc.index):
         raise ValueError("derive_age: birth_dtc and ref_dtc have different indexes")
-    b = pd.DatetimeIndex(_dtc_parts(birth_dtc)[0])
-    r = pd.DatetimeIndex(_dtc_parts(ref_dtc)[0])
-    known = ~(b.isna() | r.isna())
-    before_birthday = (r.month * 100 + r.day) < (b.month * 100 + b.day)
-    years = np.where(known, r.year - b.year - before_birthday.astype(int), 0)
+    b, r = parse_dtc(birth_dtc), parse_dtc(ref_dtc)
+    known = ~np.isnan(b.rows(b.sas_dates)) & ~np.isnan(r.rows(r.sas_dates))
+    birthday = b.rows(b.month) * 100 + b.rows(b.day)
+    before_birthday = r.rows(r.month) * 100 + r.rows(r.day) < birthday
+    years = np.where(known, r.rows(r.year) - b.rows(b.year) - before_birthday, 0)
     negative = known & (years < 0)
     if negative.any():
         shown = [f"{x} -> {y}" for x, y in zip(birth_dtc, ref_dtc, strict=True)]

@@ -4,37 +4,32 @@ imputed; SDTMIG 3.4 section 4.4.2 forbids inventing date parts)."""
 
 from __future__ import annotations
 
-import calendar
-
+import numpy as np
 import pandas as pd
 
+from cdisc_mapper import iso8601
 from cdisc_mapper.derive.dates import derive_age
 from cdisc_mapper.derive.timing import derive_epoch
-from cdisc_mapper.textops import map_unique
-
-
-def _bounds_one(text: str) -> tuple[str, str]:
-    date = text[:10]
-    if len(date) == 10 or not date:
-        return text, text
-    if len(date) == 7:  # YYYY-MM
-        year, month = int(date[:4]), int(date[5:7])
-        last = calendar.monthrange(year, month)[1]
-        return f"{date}-01", f"{date}-{last:02d}"
-    if len(date) == 4:  # YYYY
-        return f"{date}-01-01", f"{date}-12-31"
-    return "", ""
 
 
 def partial_date_bounds(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The earliest and latest complete dates an ISO 8601 (possibly partial) date allows.
 
+    The first and last day of :func:`cdisc_mapper.iso8601.bounds` (``Parsed.day_bounds``):
     ``2014-03`` -> (``2014-03-01``, ``2014-03-31``); ``2013`` -> (``2013-01-01``,
-    ``2013-12-31``); complete values are returned unchanged; blanks stay blank.
+    ``2013-12-31``).
+    Values with a complete date (with or without a time) are returned unchanged, and so
+    are values that are not valid ISO 8601 dates with a year (the derivations reading the
+    result report them); blanks stay blank.
     """
-    lo = map_unique(dtc, lambda u: u.map(lambda v: _bounds_one(str(v))[0]))
-    hi = map_unique(dtc, lambda u: u.map(lambda v: _bounds_one(str(v))[1]))
-    return lo, hi
+    parsed = iso8601.parse(dtc)
+    partial = parsed.valid_date_time & np.isnan(parsed.sas_dates)
+    ends = []
+    for days in parsed.day_bounds:
+        text = parsed.text.copy()
+        text[partial] = iso8601.from_sas_date(pd.Series(days)).to_numpy(dtype=object)[partial]
+        ends.append(pd.Series(parsed.rows(text), index=dtc.index, dtype=object))
+    return ends[0], ends[1]
 
 
 def derive_age_exact(birth_dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:

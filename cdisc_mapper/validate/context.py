@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper import iso8601
 from cdisc_mapper.define.reader import Dataset as ItemGroup
 from cdisc_mapper.define.reader import DefineDocument, Item
 from cdisc_mapper.standards import Standard, Terminology
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import CheckSpec, Finding
 from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
-from cdisc_mapper.validate.timeutil import day_number
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,11 @@ class Context:
         ]
         frame = dm.df[["USUBJID", *cols]].astype(object).drop_duplicates("USUBJID")
         frame = frame.set_index("USUBJID")
-        frame["_rf_day"] = day_number(frame["RFSTDTC"]) if "RFSTDTC" in frame.columns else np.nan
+        frame["_rf_day"] = (
+            iso8601.to_sas_date(frame["RFSTDTC"], date_portion=True)
+            if "RFSTDTC" in frame.columns
+            else np.nan
+        )
         return frame
 
     @cached_property

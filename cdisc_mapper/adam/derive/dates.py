@@ -16,14 +16,15 @@ Rules implemented (ADaMIG v1.3):
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from cdisc_mapper.derive import dtc_to_date
+from cdisc_mapper import iso8601
+from cdisc_mapper.derive.dates import parse_dtc
 from cdisc_mapper.errors import DateParseError
 
 __all__ = [
@@ -35,10 +36,9 @@ __all__ = [
     "sas_date_to_iso",
 ]
 
-SAS_EPOCH = np.datetime64("1960-01-01", "D")
+SAS_EPOCH = iso8601.SAS_EPOCH
 ImputeChoice = Literal["first", "mid", "last"]
-
-_DTC = r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?(?:T.*)?$"
+FloatArray = npt.NDArray[np.float64]
 
 
 def _check_index(what: str, *series: pd.Series) -> None:
@@ -52,24 +52,58 @@ def derive_numeric_date(dtc: pd.Series) -> pd.Series:
     """``*DT`` from ``--DTC`` (ADaMIG v1.3 section 3.1.2): the date part of a complete
     ISO 8601 date as a SAS date number; NaN for partial or missing dates (no imputation).
 
+    The date is :func:`cdisc_mapper.iso8601.to_sas_date` of the value.
+
     Raises:
-        DateParseError: a value is not right-truncated ISO 8601 text.
+        DateParseError: a value is not right-truncated ISO 8601 text
+            (:func:`cdisc_mapper.derive.dates.parse_dtc`).
     """
-    d = dtc_to_date(dtc.fillna("").astype(str))
-    days = (d.to_numpy(dtype="datetime64[D]") - SAS_EPOCH).astype("float64")
-    days[np.isnat(d.to_numpy())] = np.nan
-    return pd.Series(days, index=dtc.index, name=dtc.name)
+    parsed = parse_dtc(dtc)
+    return pd.Series(parsed.rows(parsed.sas_dates), index=dtc.index, name=dtc.name)
 
 
-def _days(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """SAS date numbers of integer year/month/day arrays (all valid)."""
-    text = np.char.add(
-        np.char.add(np.char.zfill(y.astype(str), 4), "-"),
-        np.char.add(
-            np.char.add(np.char.zfill(m.astype(str), 2), "-"), np.char.zfill(d.astype(str), 2)
-        ),
-    )
-    return (text.astype("datetime64[D]") - SAS_EPOCH).astype("float64")
+def _parse_partial(dtc: pd.Series) -> iso8601.Parsed:
+    """Stripped ``--DTC`` values read as ISO 8601 dates, at most to the day.
+
+    Raises DateParseError for values that are not ``YYYY[-MM[-DD]]`` (with any valid
+    time), listing the first 10 distinct offenders.
+    """
+    parsed = iso8601.parse(dtc).map_text(str.strip)
+    shaped = parsed.shaped & ~parsed.hyphen & (parsed.year >= 0)
+    bad = ~shaped & (parsed.text != "")
+    if bad.any():
+        shown = ", ".join(repr(u) for u in parsed.text[bad][:10])
+        raise DateParseError(f"not an ISO 8601 date (YYYY[-MM[-DD]]): {shown}")
+    bad_date = shaped & (parsed.problem != "")
+    if bad_date.any():
+        shown = ", ".join(
+            f"{u!r} ({why})"
+            for u, why in zip(
+                parsed.text[bad_date][:10], parsed.problem[bad_date][:10], strict=True
+            )
+        )
+        raise DateParseError(f"no such date: {shown}")
+    return parsed
+
+
+def _impute(
+    parsed: iso8601.Parsed, day: ImputeChoice, month: ImputeChoice
+) -> tuple[FloatArray, npt.NDArray[np.object_]]:
+    """Per distinct value: the imputed SAS date and its ``*DTF`` flag."""
+    has_y = parsed.year >= 0
+    has_m = has_y & (parsed.month >= 0)
+    has_d = has_m & (parsed.day >= 0)
+    year = np.where(has_y, parsed.year, 2000)
+    month_no = np.where(has_m, parsed.month, 1)
+    last_dom = iso8601.days_in_month(year, month_no)
+    days = {"first": np.ones_like(last_dom), "mid": np.minimum(15, last_dom), "last": last_dom}
+    day_pick = days[day]
+    month_pick = {"first": (1, 1), "mid": (7, 1), "last": (12, 31)}[month]
+    imp_m = np.where(has_m, month_no, month_pick[0])
+    imp_d = np.where(has_d, parsed.day, np.where(has_m, day_pick, month_pick[1]))
+    value = np.where(has_y, iso8601.sas_date(year, imp_m, imp_d), np.nan)
+    flag = np.where(has_d | ~has_y, "", np.where(has_m, "D", "M")).astype(object)
+    return value, flag
 
 
 def derive_imputed_date(
@@ -92,63 +126,32 @@ def derive_imputed_date(
     * ``month`` (day then imputed as the first/mid-year/last day): ``first`` = 1 January,
       ``mid`` = 1 July, ``last`` = 31 December;
     * ``not_before``: per-row dates (e.g. the first treatment date); when such a date lies in
-      the range the partial date allows and after the imputed date, it replaces it (an event
-      in the month of first treatment is not moved before treatment);
+      the range the partial date allows (:func:`cdisc_mapper.iso8601.bounds`) and after the
+      imputed date, it replaces it (an event in the month of first treatment is not moved
+      before treatment);
     * ``not_after``: likewise, per-row dates that cap the imputed date when they lie in the
       allowed range (e.g. end of study, death).
+
+    Values are read by :mod:`cdisc_mapper.iso8601` after stripping surrounding blanks: a
+    right-truncated date with or without a time (SDTMIG 3.4 section 4.4.2; the time is
+    not used).
 
     Returns:
         ``(date, flag)`` on the index of ``dtc``: float SAS dates and ``"D"``/``"M"``/``""``.
 
     Raises:
-        DateParseError: a value is not right-truncated ISO 8601 text.
+        DateParseError: a value is not right-truncated ISO 8601 text, or names no real
+            date or time (``2016-02-30``, ``2016-13``).
     """
     _check_index("derive_imputed_date", dtc, *not_before, *not_after)
-    text = dtc.fillna("").astype(str).str.strip()
-    codes, uniques = pd.factorize(text)
-    parts = pd.Series(uniques, dtype=object).str.extract(_DTC)
-    bad = parts["y"].isna().to_numpy() & (np.asarray(uniques, dtype=object) != "")
-    if bad.any():
-        shown = ", ".join(repr(u) for u in np.asarray(uniques, dtype=object)[bad][:10])
-        raise DateParseError(f"not an ISO 8601 date (YYYY[-MM[-DD]]): {shown}")
-    y = pd.to_numeric(parts["y"]).to_numpy(dtype="float64")
-    m = pd.to_numeric(parts["m"]).to_numpy(dtype="float64")
-    d = pd.to_numeric(parts["d"]).to_numpy(dtype="float64")
-    has_y = ~np.isnan(y)
-    has_m = has_y & ~np.isnan(m)
-    has_d = has_m & ~np.isnan(d)
-    yi = np.where(has_y, y, 2000).astype(int)
-    mi = np.where(has_m, m, 1).astype(int)
-    last_dom = np.array([calendar.monthrange(a, b)[1] for a, b in zip(yi, mi, strict=True)])
-    di = np.where(has_d, d, 1).astype(int)
-    bad_date = has_d & ((mi < 1) | (mi > 12) | (di < 1) | (di > last_dom))
-    if bad_date.any():
-        shown = ", ".join(repr(u) for u in np.asarray(uniques, dtype=object)[bad_date][:10])
-        raise DateParseError(f"no such date: {shown}")
-
+    parsed = _parse_partial(dtc)
+    value, flag = _impute(parsed, day, month)
     # the range the partial date allows
-    lo_m = np.where(has_m, mi, 1)
-    hi_m = np.where(has_m, mi, 12)
-    lo_d = np.where(has_d, di, 1)
-    hi_d = np.where(
-        has_d, di, [calendar.monthrange(a, b)[1] for a, b in zip(yi, hi_m, strict=True)]
-    )
-    lo = np.where(has_y, _days(yi, lo_m, lo_d), np.nan)
-    hi = np.where(has_y, _days(yi, hi_m, hi_d), np.nan)
-    # the imputed date
-    day_pick = {"first": lo_d, "mid": np.minimum(15, hi_d), "last": hi_d}[day]
-    month_pick = {"first": (1, 1), "mid": (7, 1), "last": (12, 31)}[month]
-    imp_m = np.where(has_m, mi, month_pick[0])
-    imp_d = np.where(has_d, di, np.where(has_m, day_pick, month_pick[1]))
-    value = np.where(has_y, _days(yi, imp_m, imp_d), np.nan)
-    flag = np.where(has_d | ~has_y, "", np.where(has_m, "D", "M")).astype(object)
-
-    n = len(uniques)
-    take = np.where(codes < 0, n, codes)
-    out = np.append(value, np.nan)[take]
-    row_lo = np.append(lo, np.nan)[take]
-    row_hi = np.append(hi, np.nan)[take]
-    imputed = np.append(flag != "", False)[take]
+    lo, hi = parsed.day_bounds
+    out = parsed.rows(value)
+    row_lo = parsed.rows(lo)
+    row_hi = parsed.rows(hi)
+    imputed = parsed.rows(flag != "")
     for ref in not_before:
         r = pd.to_numeric(ref, errors="coerce").to_numpy(dtype="float64")
         with np.errstate(invalid="ignore"):
@@ -159,10 +162,9 @@ def derive_imputed_date(
         with np.errstate(invalid="ignore"):
             use = imputed & (r >= row_lo) & (r <= row_hi) & (r < out)
         out = np.where(use, r, out)
-    flags = np.append(flag, "")[take]
     return (
         pd.Series(out, index=dtc.index, name=dtc.name),
-        pd.Series(flags, index=dtc.index, dtype=object, name=dtc.name),
+        pd.Series(parsed.rows(flag), index=dtc.index, dtype=object, name=dtc.name),
     )
 
 
@@ -170,8 +172,8 @@ def derive_analysis_day(date: pd.Series, reference: pd.Series) -> pd.Series:
     """ADY (ADaMIG v1.3 section 3.3.3): ``date - reference + 1`` on or after the reference
     date, ``date - reference`` before it (no day 0); NaN when either is missing."""
     _check_index("derive_analysis_day", date, reference)
-    diff = date.to_numpy(dtype="float64") - reference.to_numpy(dtype="float64")
-    return pd.Series(np.where(diff >= 0, diff + 1, diff), index=date.index)
+    days = iso8601.study_day(date.to_numpy(dtype="float64"), reference.to_numpy(dtype="float64"))
+    return pd.Series(days, index=date.index)
 
 
 def derive_months(start: pd.Series, end: pd.Series, month_days: float) -> pd.Series:
@@ -187,9 +189,6 @@ def derive_months(start: pd.Series, end: pd.Series, month_days: float) -> pd.Ser
 
 
 def sas_date_to_iso(days: pd.Series) -> pd.Series:
-    """``YYYY-MM-DD`` text of SAS date numbers (``""`` for missing), for reports."""
-    arr = days.to_numpy(dtype="float64")
-    ok = ~np.isnan(arr)
-    out = np.full(len(arr), "", dtype=object)
-    out[ok] = (SAS_EPOCH + arr[ok].astype("int64")).astype(str)
-    return pd.Series(out, index=days.index)
+    """``YYYY-MM-DD`` text of SAS date numbers (``""`` for missing), for reports
+    (:func:`cdisc_mapper.iso8601.from_sas_date`)."""
+    return iso8601.from_sas_date(days)

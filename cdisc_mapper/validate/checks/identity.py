@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper import iso8601
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
 from cdisc_mapper.validate.package import Dataset, blank, distinct
 from cdisc_mapper.validate.registry import check
-from cdisc_mapper.validate.timeutil import day_number
 
 #: ACTARMCD values of subjects who received no study treatment (SDTMIG before v3.4, and
 #: blank with ARMNRS from v3.4 on).
@@ -186,8 +186,12 @@ def rfx_vs_ex(ctx: Context, ds: Dataset) -> None:
         return
     frames = []
     for ex in exposure:
-        start = day_number(ex.df["EXSTDTC"])
-        end = day_number(ex.df["EXENDTC"]) if "EXENDTC" in ex.df.columns else start
+        start = iso8601.to_sas_date(ex.df["EXSTDTC"], date_portion=True)
+        end = (
+            iso8601.to_sas_date(ex.df["EXENDTC"], date_portion=True)
+            if "EXENDTC" in ex.df.columns
+            else start
+        )
         end = np.where(np.isnan(end), start, end)
         frames.append(
             pd.DataFrame({"USUBJID": ex.df["USUBJID"].astype(object), "st": start, "en": end})
@@ -197,7 +201,7 @@ def rfx_vs_ex(ctx: Context, ds: Dataset) -> None:
         if col not in ds.df.columns:
             continue
         want = ctx.per_record(ds, days[agg])
-        have = day_number(ds.df[col])
+        have = iso8601.to_sas_date(ds.df[col], date_portion=True)
         bad = ~np.isnan(want) & ~np.isnan(have) & (want != have)
         expected = pd.Series(want).map(
             lambda d: (

@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper import iso8601 as iso
 from cdisc_mapper.validate.context import Context, fmt_value
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
 from cdisc_mapper.validate.package import Dataset, blank, codes_in, row_keys
 from cdisc_mapper.validate.registry import check
-from cdisc_mapper.validate.timeutil import compare_dtc, day_number, dtc_problems, duration_invalid
 
 _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT", "STINT", "ENINT")
+
+
+def _day(values: pd.Series) -> np.ndarray:
+    """SAS date of each value's date portion (its study day is checked even when its time
+    part is invalid; TM0001 reports that)."""
+    return iso.to_sas_date(values, date_portion=True)
 
 
 def _char(ds: Dataset, col: str) -> bool:
@@ -32,7 +38,7 @@ def iso8601(ctx: Context, ds: Dataset) -> None:
     for col in ds.columns:
         if not col.endswith("DTC") or not _char(ds, col):
             continue
-        reasons = pd.Series(dtc_problems(ds.df[col]), index=ds.df.index)
+        reasons = pd.Series(iso.problems(ds.df[col]), index=ds.df.index)
         ctx.flag(ds, (reasons != "").to_numpy(), reasons, variable=col)
 
 
@@ -49,11 +55,12 @@ def iso8601(ctx: Context, ds: Dataset) -> None:
 def iso_duration(ctx: Context, ds: Dataset) -> None:
     for col in ds.columns:
         if _char(ds, col) and any(col.endswith(s) for s in _DURATION_SUFFIXES) and len(col) > 4:
-            bad = duration_invalid(ds.df[col])
+            bad = iso.duration_problems(ds.df[col]) != ""
             ctx.flag(ds, bad, f"{col} is not an ISO 8601 duration", variable=col)
     if ds.name == "TS" and ds.has("TSVAL", "TSVCDREF"):
-        iso = (ds.df["TSVCDREF"] == "ISO 8601").to_numpy(dtype=bool)
-        bad = iso & duration_invalid(ds.df["TSVAL"]) & (dtc_problems(ds.df["TSVAL"]) != "")
+        declared = (ds.df["TSVCDREF"] == "ISO 8601").to_numpy(dtype=bool)
+        tsval = ds.df["TSVAL"]
+        bad = declared & (iso.duration_problems(tsval) != "") & (iso.problems(tsval) != "")
         ctx.flag(ds, bad, "TSVAL is neither an ISO 8601 date nor a duration", variable="TSVAL")
 
 
@@ -89,8 +96,8 @@ def study_day(ctx: Context, ds: Dataset) -> None:
         if not ds.has_numeric(dy_col):
             continue
         dy = ds.df[dy_col].to_numpy(dtype=float)
-        day = day_number(ds.df[dtc_col])
-        expected = day - ref + (day >= ref)
+        day = _day(ds.df[dtc_col])
+        expected = iso.study_day(day, ref)
         zero = dy == 0
         wrong = ~np.isnan(dy) & ~np.isnan(expected) & (dy != expected)
 
@@ -144,7 +151,7 @@ def _start_end_pairs(ds: Dataset) -> list[tuple[str, str]]:
 def end_before_start(ctx: Context, ds: Dataset) -> None:
     for st, en in _start_end_pairs(ds):
         if ds.standard == "SDTM":
-            order = compare_dtc(ds.df[st], ds.df[en])
+            order = iso.compare(ds.df[st], ds.df[en])
             bad = order > 0
         elif ds.has_numeric(st, en):
             a = ds.df[st].to_numpy(dtype=float)
@@ -196,7 +203,7 @@ def after_death(ctx: Context, ds: Dataset) -> None:
         col = ds.var(suffix)
         if col is None:
             continue
-        after = compare_dtc(ds.df[col].iloc[rows].reset_index(drop=True), sub_death) > 0
+        after = iso.compare(ds.df[col].iloc[rows].reset_index(drop=True), sub_death) > 0
         mask = np.zeros(ds.n, dtype=bool)
         mask[rows[after]] = True
         ctx.flag(
@@ -235,8 +242,8 @@ def _epoch_match(ds: Dataset, se: Dataset, date_col: str) -> tuple[np.ndarray, .
     elements = pd.DataFrame(
         {
             "subj": se.df["USUBJID"].to_numpy(dtype=object),
-            "st": day_number(se.df["SESTDTC"]),
-            "en": day_number(se.df["SEENDTC"]) if "SEENDTC" in se.df.columns else np.nan,
+            "st": _day(se.df["SESTDTC"]),
+            "en": _day(se.df["SEENDTC"]) if "SEENDTC" in se.df.columns else np.nan,
             "epoch": se.df["EPOCH"].to_numpy(dtype=object),
         }
     )
@@ -247,7 +254,7 @@ def _epoch_match(ds: Dataset, se: Dataset, date_col: str) -> tuple[np.ndarray, .
     elements["prev_en"] = elements["en"].shift().where(same, -np.inf)
     elements["prev_epoch"] = elements["epoch"].shift().where(same, "")
     epoch = ds.df["EPOCH"]
-    day = day_number(ds.df[date_col])
+    day = _day(ds.df[date_col])
     rows = np.flatnonzero(~np.isnan(day) & ~blank(epoch))
     mismatch = np.zeros(ds.n, dtype=bool)
     outside = np.zeros(ds.n, dtype=bool)

@@ -196,6 +196,9 @@ def test_a_fallback_supplies_missing_columns() -> None:
         ({"variable": "A", "in": []}, "at least one value"),
         ({"variable": "A", "equal": 1}, "Extra inputs"),
         ({"variable": "A", "equals": {"column": "B"}}, "equals"),
+        ({"variable": "A", "ge": "2020-13", "as": "date"}, "not an ISO 8601 date"),
+        ({"variable": "A", "in": ["2020", "soon"], "as": "date"}, "'soon' is not an ISO 8601"),
+        ({"variable": "A", "lt": "ten", "as": "number"}, "'ten' is not a number"),
     ],
 )
 def test_malformed_conditions_are_rejected(spec: dict, message: str) -> None:

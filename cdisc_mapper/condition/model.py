@@ -39,7 +39,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cdisc_mapper import iso8601
 
 Scalar = str | int | float
 Mode = Literal["auto", "text", "number", "date", "datetime"]
@@ -175,6 +178,36 @@ def _check_test(cond: Condition) -> None:
             raise ValueError(f"matches: not a regular expression ({exc})") from None
     if test in ("in_", "not_in") and not getattr(cond, test):
         raise ValueError(f"{'in' if test == 'in_' else test} needs at least one value")
+    if cond.as_ in ("date", "datetime"):
+        _check_date_constants(cond, test)
+    if cond.as_ == "number":
+        _check_number_constants(cond, test)
+
+
+def _constants(cond: Condition, test: str) -> list[str]:
+    value = getattr(cond, test)
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if not isinstance(v, VariableRef | bool)]
+
+
+def _check_number_constants(cond: Condition, test: str) -> None:
+    """A number comparison's constants must be numbers."""
+    for text in _constants(cond, test):
+        try:
+            float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number (as: number)") from None
+
+
+def _check_date_constants(cond: Condition, test: str) -> None:
+    """A date comparison's constants must be ISO 8601 dates (complete or partial)."""
+    texts = _constants(cond, test)
+    if not texts:
+        return
+    problems = iso8601.problems(pd.Series(texts, dtype=object))
+    for text, problem in zip(texts, problems, strict=True):
+        if problem or text.strip() == "":
+            raise ValueError(f"{text!r} is not an ISO 8601 date ({problem or 'blank'})")
 
 
 Condition.model_rebuild()

@@ -185,9 +185,9 @@ class SdtmDescriber:
         common: _Common = {"form": form, "codelist": codelist, "comment": comment}
         if var.op == "unit" and getattr(args, "value", None):
             return _Part(type="Assigned", text=f"Assigned: {args.value}", **common)
-        if src is not None and source is not None and column in (MELT_TEST, MELT_UNIT):
-            if src.melt is not None:
-                return self._melt_part(code, source, name, column, kind, common)
+        melted = src is not None and src.melt is not None and source is not None
+        if melted and source is not None and column in (MELT_TEST, MELT_UNIT):
+            return self._melt_part(code, source, name, column, kind, common)
         if kind == "Derived" or (kind == "Predecessor" and var.method):
             method = self._method(code, loc, name, var) or MethodInfo(
                 self.derivation(code, source, name, var, args, depth)

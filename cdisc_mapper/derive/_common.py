@@ -24,14 +24,17 @@ from cdisc_mapper.errors import CdiscMapperError
 MAX_LISTED = 20
 
 
-def as_series(values: pd.Series | Sequence[Any] | None, index: pd.Index, name: str) -> pd.Series:
+def as_series(
+    values: pd.Series | Sequence[Any] | float | None, index: pd.Index, name: str
+) -> pd.Series:
     """Return ``values`` as a Series on ``index``; a scalar is broadcast."""
     if isinstance(values, pd.Series):
         if not values.index.equals(index):
             raise ValueError(f"{name}: index differs from the index of the first argument")
         return values
-    if values is None or np.isscalar(values):
+    if values is None or isinstance(values, float | int) or np.isscalar(values):
         return pd.Series([values] * len(index), index=index, dtype=object)
+    assert isinstance(values, Sequence)
     if len(values) != len(index):
         raise ValueError(f"{name}: {len(values)} values for {len(index)} rows")
     return pd.Series(list(values), index=index)

@@ -125,6 +125,11 @@ def _decimals_array(decimals: int | pd.Series | None, index: pd.Index) -> np.nda
     return arr
 
 
+def _numbers(values: pd.Series) -> pd.Series:
+    """``values`` as float64 (NaN where not a number)."""
+    return pd.Series(pd.to_numeric(values.astype(object), errors="coerce"), dtype="float64")
+
+
 def derive_standard_result(
     orres: pd.Series,
     factor: pd.Series | float = 1.0,
@@ -169,8 +174,8 @@ def derive_standard_result(
     """
     parsed = parse_numeric_result(orres, decimal_comma=decimal_comma)
     idx = orres.index
-    fac = pd.to_numeric(as_series(factor, idx, "factor"), errors="coerce").astype(float)
-    off = pd.to_numeric(as_series(offset, idx, "offset"), errors="coerce").astype(float)
+    fac = _numbers(as_series(factor, idx, "factor"))
+    off = _numbers(as_series(offset, idx, "offset"))
     fac_a, off_a = fac.to_numpy(), off.fillna(0.0).to_numpy()
     value = parsed["value"].to_numpy()
     has_value = ~np.isnan(value)

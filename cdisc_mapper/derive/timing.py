@@ -77,8 +77,9 @@ def derive_visitnum_unscheduled(
         sched = ~unsched & ~np.isnat(rec_d)
         anchors = (
             pd.DataFrame({"subj": subj[sched], "date": rec_d[sched], "base": vn[sched]})
-            .groupby(["subj", "date"], as_index=False)["base"]
+            .groupby(["subj", "date"])["base"]
             .max()
+            .reset_index()
             .sort_values("date", kind="stable")
         )
         visits = (
@@ -203,12 +204,12 @@ def derive_epoch(dtc: pd.Series, usubjid: pd.Series, se: pd.DataFrame) -> pd.Ser
     out = np.full(len(dtc), "", dtype=object)
     for k in range(int(el["k"].max()) + 1 if len(el) else 0):
         ek = el[el["k"] == k].set_index("subj")
-        pos = ek.index.get_indexer(subj)
+        pos = ek.index.get_indexer(pd.Index(subj))
         has = pos >= 0
         p = np.where(has, pos, 0)
 
         def col(name: str, ek: pd.DataFrame = ek, p: np.ndarray = p) -> np.ndarray:
-            return ek[name].to_numpy()[p]
+            return np.asarray(ek[name].to_numpy()[p])
 
         b_d = col("b_d").astype("datetime64[ns]")
         b_dt = col("b_dt").astype("datetime64[ns]")

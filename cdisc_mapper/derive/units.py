@@ -100,7 +100,11 @@ def _blank(value: Any) -> bool:
 def _conversion_table(
     table: pd.DataFrame | Iterable[Mapping[str, Any]],
 ) -> dict[tuple[str, str, str], tuple[float, float]]:
-    rows = table.to_dict("records") if isinstance(table, pd.DataFrame) else list(table)
+    rows: list[Mapping[str, Any]] = (
+        [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
+        if isinstance(table, pd.DataFrame)
+        else list(table)
+    )
     out: dict[tuple[str, str, str], tuple[float, float]] = {}
     for i, row in enumerate(rows):
         missing = {k for k in ("from", "to", "factor") if _blank(row.get(k))}

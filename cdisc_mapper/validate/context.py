@@ -94,11 +94,12 @@ def fmt_value(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float | np.floating):
-        if np.isnan(value):
+        number = float(value)
+        if np.isnan(number):
             return ""
-        if float(value).is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(float(value))
+        if number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return repr(number)
     return str(value)
 
 

@@ -65,7 +65,7 @@ class Scope:
         """Short text for reports: ``"SDTM Findings"``, ``"package"``..."""
         if self.package:
             return "package" if self.standard == "any" else f"{self.standard} package"
-        parts = [] if self.standard == "any" else [self.standard]
+        parts: list[str] = [] if self.standard == "any" else [self.standard]
         if self.classes:
             parts.append("/".join(sorted(self.classes)))
         if self.datasets:

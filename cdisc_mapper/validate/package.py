@@ -180,9 +180,9 @@ def read_dataset(
     is_adam = in_adam_dir or (not in_sdtm_dir and name.startswith("AD"))
     if is_adam:
         class_ = adam_class(name, df)
-        ig_name = _adam_ig_name(name, class_, adamig)
+        adam_ig = _adam_ig_name(name, class_, adamig)
         seq_var = "ASEQ" if "ASEQ" in df.columns else None
-        return Dataset(name, rel, path, df, meta, "ADaM", name, class_, ig_name, seq_var)
+        return Dataset(name, rel, path, df, meta, "ADaM", name, class_, adam_ig, seq_var)
     domain = sdtm_domain(name)
     ig_name: str | None = None
     class_ = ""
@@ -280,7 +280,7 @@ def codes_in(series: pd.Series, index: pd.Index) -> np.ndarray:
         lookup = index.get_indexer(series.cat.categories)
         codes = series.cat.codes.to_numpy()
         return np.where(codes >= 0, lookup[codes], -1)
-    return index.get_indexer(series.to_numpy())
+    return index.get_indexer(pd.Index(series.to_numpy()))
 
 
 def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ Time is in months: ``(date - period start) / month_days``, the convention the sp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import numpy as np

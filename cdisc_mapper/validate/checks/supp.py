@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ def parent_exists(ctx: Context, ds: Dataset) -> None:
     df = ds.df
     idvar = df["IDVAR"] if "IDVAR" in df.columns else pd.Series("", index=df.index)
     idvarval = df["IDVARVAL"] if "IDVARVAL" in df.columns else pd.Series("", index=df.index)
-    messages = pd.Series("", index=df.index, dtype=object)
+    messages = np.full(len(df), "", dtype=object)
     groups = (
         pd.DataFrame(
             {"r": df["RDOMAIN"].astype(object).astype(str), "v": idvar.astype(object).astype(str)}
@@ -54,20 +55,21 @@ def parent_exists(ctx: Context, ds: Dataset) -> None:
         .groupby(["r", "v"], sort=True)
         .indices
     )
-    for (rdomain, var), rows in groups.items():
+    for key, rows in groups.items():
+        rdomain, var = (str(k) for k in cast(tuple[Any, Any], key))
         parents = [p for p in ctx.domain(rdomain) if "USUBJID" in p.df.columns]
         if not parents:
-            messages.iloc[rows] = f"parent dataset {rdomain} is not in the package"
+            messages[rows] = f"parent dataset {rdomain} is not in the package"
             continue
         subj = df["USUBJID"].iloc[rows].astype(object)
         if var == "":
             known = set().union(*(set(map(str, distinct(p.df["USUBJID"]))) for p in parents))
             bad = ~subj.astype(str).isin(known).to_numpy()
-            messages.iloc[rows[bad]] = f"subject has no {rdomain} record"
+            messages[rows[bad]] = f"subject has no {rdomain} record"
             continue
         holders = [p for p in parents if var in p.df.columns]
         if not holders:
-            messages.iloc[rows] = f"IDVAR {var} is not a variable of {rdomain}"
+            messages[rows] = f"IDVAR {var} is not a variable of {rdomain}"
             continue
         numeric = all(p.df[var].dtype.kind in "fiub" for p in holders)
         values = _as_parent_type(idvarval.iloc[rows], numeric).reset_index(drop=True)
@@ -78,10 +80,11 @@ def parent_exists(ctx: Context, ds: Dataset) -> None:
             keys, parent_keys = row_keys(wanted, [parent.df["USUBJID"], parent_values])
             found |= np.isin(keys, parent_keys)
         bad = ~found
-        messages.iloc[rows[bad]] = [
+        texts = [
             f"no {rdomain} record of the subject has {var} = {fmt_value(v)!r}" for v in values[bad]
         ]
-    ctx.flag(ds, (messages != "").to_numpy(), messages, variable="IDVARVAL")
+        messages[rows[bad]] = np.array(texts, dtype=object)
+    ctx.flag(ds, messages != "", messages, variable="IDVARVAL")
 
 
 @check(
@@ -166,7 +169,8 @@ def qnam_not_standard(ctx: Context, ds: Dataset) -> None:
         return
     messages = pd.Series("", index=ds.df.index, dtype=object)
     keys = ds.df[["RDOMAIN", "QNAM"]].astype(object)
-    for (rdomain, qnam), rows in keys.groupby(["RDOMAIN", "QNAM"], sort=True).indices.items():
+    for key, rows in keys.groupby(["RDOMAIN", "QNAM"], sort=True).indices.items():
+        rdomain, qnam = cast(tuple[Any, Any], key)
         if not isinstance(rdomain, str) or not isinstance(qnam, str):
             continue
         if not ctx.sdtmig.has_dataset(rdomain):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -152,14 +153,17 @@ def code_decode(ctx: Context, ds: Dataset) -> None:
             a.isin(list(code_text)).to_numpy(dtype=bool)
             | b.isin(list(decode_text)).to_numpy(dtype=bool)
         )
-        ctx.flag(
-            ds,
-            mask,
-            lambda rows, a=a, b=b, code_text=code_text, decode_text=decode_text: [
-                code_text.get(a.iloc[r]) or decode_text[b.iloc[r]] for r in rows
-            ],
-            variable=code,
-        )
+
+        def conflict(
+            rows: np.ndarray,
+            a: pd.Series = a,
+            b: pd.Series = b,
+            code_text: dict[Any, str] = code_text,
+            decode_text: dict[Any, str] = decode_text,
+        ) -> list[str]:
+            return [code_text.get(a.iloc[r]) or decode_text[b.iloc[r]] for r in rows]
+
+        ctx.flag(ds, mask, conflict, variable=code)
 
 
 @check(
@@ -194,15 +198,20 @@ def ct_pairing(ctx: Context, ds: Dataset) -> None:
         checked = ds.df[code].isin(list(expected)).to_numpy()
         mask = checked & ~np.isin(pair_codes, pairs_known) & ~blank(ds.df[decode])
         codes = ds.df[code]
-        ctx.flag(
-            ds,
-            mask,
-            lambda rows, codes=codes, expected=expected, code=code, decode=decode: [
+
+        def expected_decode(
+            rows: np.ndarray,
+            codes: pd.Series = codes,
+            expected: dict[str, str] = expected,
+            code: str = code,
+            decode: str = decode,
+        ) -> list[str]:
+            return [
                 f"expected {decode} {expected[codes.iloc[r]]!r} for {code} {codes.iloc[r]}"
                 for r in rows
-            ],
-            variable=decode,
-        )
+            ]
+
+        ctx.flag(ds, mask, expected_decode, variable=decode)
 
 
 _Y_NULL_SUFFIXES = ("LOBXFL", "BLFL", "DRVFL", "PRESP")

@@ -160,14 +160,13 @@ def end_before_start(ctx: Context, ds: Dataset) -> None:
         else:
             continue
         starts = ds.df[st]
-        ctx.flag(
-            ds,
-            bad,
-            lambda rows, st=st, en=en, starts=starts: [
-                f"{en} is before {st} {fmt_value(starts.iloc[r])!r}" for r in rows
-            ],
-            variable=en,
-        )
+
+        def before(
+            rows: np.ndarray, st: str = st, en: str = en, starts: pd.Series = starts
+        ) -> list[str]:
+            return [f"{en} is before {st} {fmt_value(starts.iloc[r])!r}" for r in rows]
+
+        ctx.flag(ds, bad, before, variable=en)
 
 
 @check(
@@ -206,21 +205,19 @@ def after_death(ctx: Context, ds: Dataset) -> None:
         after = iso.compare(ds.df[col].iloc[rows].reset_index(drop=True), sub_death) > 0
         mask = np.zeros(ds.n, dtype=bool)
         mask[rows[after]] = True
-        ctx.flag(
-            ds,
-            mask,
-            lambda flagged, col=col: [
-                f"{col} is after death on {death_of.iloc[r]}" for r in flagged
-            ],
-            variable=col,
-        )
+
+        def after_death(flagged: np.ndarray, col: str = col) -> list[str]:
+            return [f"{col} is after death on {death_of.iloc[r]}" for r in flagged]
+
+        ctx.flag(ds, mask, after_death, variable=col)
 
 
 def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(mismatch, outside, expected-epochs text) per record, or None when not checkable."""
     key = ("epoch", ds.name)
     if key in ctx.cache:
-        return ctx.cache[key]
+        cached: tuple[np.ndarray, np.ndarray, np.ndarray] | None = ctx.cache[key]
+        return cached
     result = None
     se = ctx.get("SE")
     date_col = ds.var("DTC") or ds.var("STDTC")
@@ -238,7 +235,9 @@ def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np
     return result
 
 
-def _epoch_match(ds: Dataset, se: Dataset, date_col: str) -> tuple[np.ndarray, ...]:
+def _epoch_match(
+    ds: Dataset, se: Dataset, date_col: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     elements = pd.DataFrame(
         {
             "subj": se.df["USUBJID"].to_numpy(dtype=object),

@@ -83,25 +83,6 @@ def pair_decodes(frame: pd.DataFrame, name: str, texts: _Texts | None = None) ->
     return dict(zip(pairs.c, pairs.d, strict=True))
 
 
-def _term_of(value: str, terms: set[str], numeric: bool) -> bool:
-    if value in terms:
-        return True
-    if not numeric:
-        return False
-    try:
-        number = float(value)
-    except ValueError:
-        return False
-    return any(_same_number(t, number) for t in terms)
-
-
-def _same_number(text: str, number: float) -> bool:
-    try:
-        return float(text) == number
-    except ValueError:
-        return False
-
-
 def _mask(texts: _Texts, where: tuple[tuple[str, str, tuple[str, ...]], ...]) -> np.ndarray:
     """The records every condition of ``where`` selects (:mod:`.where`)."""
     return clause_mask(texts.records, where)
@@ -162,7 +143,7 @@ class Assembler:
         values = [v for v in text.unique() if v != ""]
         if not ref.explicit and ref.codelist is not None:
             terms = set(ref.codelist.submission_values)
-            if not values or not all(_term_of(v, terms, numeric) for v in values):
+            if not values or not all(datatypes.is_term(v, terms, numeric) for v in values):
                 return None
         return self.codelists.use(ref.codelist, values, numeric=numeric, decodes=decodes)
 

@@ -28,8 +28,12 @@ DICTIONARY_HOMES = {"MEDDRA": "https://www.meddra.org/"}
 
 
 def ct_standard(source: str, version: str) -> StandardDef:
-    """The def:Standard of a CDISC CT package."""
-    publishing = PUBLISHING_SETS[source]
+    """The def:Standard of a CDISC CT package of ``source`` (a key of PUBLISHING_SETS)."""
+    return ct_package(PUBLISHING_SETS[source], version)
+
+
+def ct_package(publishing: str, version: str) -> StandardDef:
+    """The def:Standard of the CDISC CT package of a publishing set (SDTM, ADaM...)."""
     return StandardDef(
         oid=f"STD.CT.{publishing}.{version}",
         name="CDISC/NCI",

@@ -74,24 +74,6 @@ class _Collector:
         self.findings.append(DefineFinding(check_id, severity, message, **kw))
 
 
-def _same_code(value: str, codes: set[str], numeric: bool) -> bool:
-    if value in codes:
-        return True
-    if not numeric:
-        return False
-    try:
-        number = float(value)
-    except ValueError:
-        return False
-    for code in codes:
-        try:
-            if float(code) == number:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
 def _extensible(nci_code: str | None) -> bool | None:
     """Extensibility of a CDISC list from the loaded terminology (None: not known)."""
     if not nci_code:
@@ -190,7 +172,7 @@ class _Checker:
         if cl is None or cl.external:
             return
         codes = set(cl.values)
-        missing = sorted(v for v in distinct if not _same_code(v, codes, meta_type == "Num"))
+        missing = sorted(v for v in distinct if not datatypes.is_term(v, codes, meta_type == "Num"))
         if missing:
             extensible = _extensible(cl.nci_code)
             severity: Severity = "warning" if extensible else "error"

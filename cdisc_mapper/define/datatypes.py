@@ -130,3 +130,24 @@ def as_text(series: pd.Series) -> pd.Series:
         codes, uniques = pd.factorize(series.astype(float), use_na_sentinel=False)
         table = np.array([_number_text(float(u)) for u in uniques], dtype=object)
     return pd.Series(table[codes] if len(codes) else [], index=series.index, dtype=object)
+
+
+def is_term(value: str, terms: set[str], numeric: bool) -> bool:
+    """Whether ``value`` is one of ``terms``; for a numeric variable, also when it is the
+    same number written differently (``1`` and ``1.0``)."""
+    if value in terms:
+        return True
+    if not numeric:
+        return False
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return any(_same_number(t, number) for t in terms)
+
+
+def _same_number(text: str, number: float) -> bool:
+    try:
+        return float(text) == number
+    except ValueError:
+        return False

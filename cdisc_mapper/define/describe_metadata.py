@@ -29,7 +29,7 @@ import pandas as pd
 
 from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
-from cdisc_mapper.define.assemble import _term_of, as_text
+from cdisc_mapper.define.assemble import as_text
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
 from cdisc_mapper.define.info import (
     CodelistRef,
@@ -186,7 +186,9 @@ class MetadataDescriber:
             return
         terms = {t.term for t in cl.terms}
         distinct = pd.unique(values)
-        extra = sorted(v for v in distinct if v != "" and not _term_of(v, terms, numeric=True))
+        extra = sorted(
+            v for v in distinct if v != "" and not datatypes.is_term(v, terms, numeric=True)
+        )
         if extra:
             shown = ", ".join(repr(v) for v in extra[:5]) + (" ..." if len(extra) > 5 else "")
             self.note(f"{what}: value(s) {shown} in the data are not terms of codelist {list_id}")

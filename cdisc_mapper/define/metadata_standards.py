@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from cdisc_mapper.define.codelists import PUBLISHING_SETS
+from cdisc_mapper.define.codelists import PUBLISHING_SETS, ct_package
 from cdisc_mapper.define.model import StandardDef
 from cdisc_mapper.spec.define import (
     CodelistOption,
@@ -148,11 +148,4 @@ def ct_standard(terminology: str | None) -> StandardDef | None:
     m = _CT_PACKAGE.search(terminology or "")
     if m is None:
         return None
-    publishing, version = _PUBLISHING[m[1].upper()], m[2]
-    return StandardDef(
-        oid=f"STD.CT.{publishing}.{version}",
-        name="CDISC/NCI",
-        type="CT",
-        version=version,
-        publishing_set=publishing,
-    )
+    return ct_package(_PUBLISHING[m[1].upper()], m[2])

@@ -80,6 +80,8 @@ class CodeListDef:
 
 @dataclass(frozen=True)
 class RangeCheckDef:
+    """One RangeCheck of a where clause: ``ItemOID comparator values``."""
+
     item_oid: str
     comparator: str
     values: tuple[str, ...]
@@ -87,8 +89,12 @@ class RangeCheckDef:
 
 @dataclass(frozen=True)
 class WhereClause:
+    """A def:WhereClauseDef: its RangeChecks are ANDed (``line``: where a read
+    define.xml has it)."""
+
     oid: str
     checks: tuple[RangeCheckDef, ...]
+    line: int | None = None
 
 
 @dataclass

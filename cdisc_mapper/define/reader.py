@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from cdisc_mapper.define.model import RangeCheckDef, WhereClause
 from cdisc_mapper.errors import CdiscMapperError, Location
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -45,20 +46,6 @@ NUM_TYPES = frozenset({"integer", "float", "double", "decimal"})
 
 class DefineReadError(CdiscMapperError):
     """A define.xml cannot be read (missing, not XML, not ODM/Define-XML)."""
-
-
-@dataclass(frozen=True)
-class RangeCheck:
-    item_oid: str
-    comparator: str
-    values: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class WhereClause:
-    oid: str
-    checks: tuple[RangeCheck, ...]
-    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -274,7 +261,7 @@ def read_define(path: Path) -> DefineDocument:
         )
     for wc in mdv.iterfind("def:WhereClauseDef", ns):
         checks = tuple(
-            RangeCheck(
+            RangeCheckDef(
                 item_oid=rc.get(f"{{{def_ns}}}ItemOID", ""),
                 comparator=rc.get("Comparator", ""),
                 values=tuple((cv.text or "") for cv in rc.iterfind("odm:CheckValue", ns)),

@@ -159,6 +159,13 @@ def test_map_of_a_mapped_variable_at_domain_level() -> None:
     assert values(out) == ["HEMATOLOGY", "CHEMISTRY", ""]
 
 
+def test_map_of_a_numeric_variable_matches_the_number_as_written() -> None:
+    frame = records("vitals.csv", ["VISITNUM"], [1.0], [2.5], [None])
+    args = {"variable": "VISITNUM", "values": {"1": "SCREENING", "2.5": "RUN-IN"}}
+    out = run_op("map", args, frame, make_ctx("VS", "X"))
+    assert values(out) == ["SCREENING", "RUN-IN", ""]
+
+
 def test_map_unlisted_value_without_default_names_every_raw_record() -> None:
     raw = raw_form(
         "enrollment.csv", ["COUNTRY"], ["Israel"], ["France"], ["Israel"], ["Peru"], ["France"]

@@ -7,7 +7,7 @@ import pandas as pd
 from pydantic import model_validator
 
 from cdisc_mapper.errors import MappingError
-from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
+from cdisc_mapper.sdtm.context import ROW, SRC, OpContext, as_text
 from cdisc_mapper.spec.operations import OpArgs
 
 
@@ -29,7 +29,7 @@ class ColumnOrVariable(OpArgs):
 
 def input_values(frame: pd.DataFrame, args: ColumnOrVariable, ctx: OpContext) -> pd.Series:
     if args.variable is not None:
-        return frame[args.variable].fillna("").astype(str)
+        return as_text(frame[args.variable])  # a number as written: 1, not 1.0
     assert ctx.raw is not None, "raw column used outside a source"
     return ctx.raw[args.column]
 

@@ -195,3 +195,15 @@ def test_criterion_field_is_ietest_or_iecat() -> None:
         OPERATIONS.require("criterion").args_model.model_validate(
             {"variable": "IETESTCD", "field": "tivers"}
         )
+
+
+def test_criterion_inside_a_source_names_the_raw_file_and_row() -> None:
+    raw = raw_form("eligibility.csv", ["CRIT_ID"], ["INCL01"], ["INCL9"])
+    frame = raw[[]].assign(IETESTCD=["INCL01", "INCL9"])  # mapped earlier in the source
+    with pytest.raises(MappingError, match=r"in 1 record\(s\): eligibility\.csv row 3: 'INCL9'$"):
+        run_op(
+            "criterion",
+            {"variable": "IETESTCD", "field": "iecat"},
+            frame,
+            make_ctx("IE", "IECAT", raw=raw),
+        )

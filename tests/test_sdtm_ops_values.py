@@ -193,6 +193,18 @@ def test_map_unlisted_value_of_a_variable_names_the_records_file_and_row() -> No
         )
 
 
+def test_map_of_a_variable_inside_a_source_names_the_raw_file_and_row() -> None:
+    raw = raw_form("labs.csv", ["TEST"], ["Hemoglobin"], ["Troponin"])
+    frame = raw[[]].assign(LBTESTCD=["HGB", "TROPONI"])  # mapped earlier in the source
+    with pytest.raises(MappingError, match=r"1 record\(s\): labs\.csv row 3: 'TROPONI'$"):
+        run_op(
+            "map",
+            {"variable": "LBTESTCD", "values": {"HGB": "HEMATOLOGY"}},
+            frame,
+            make_ctx("LB", "LBCAT", raw=raw),
+        )
+
+
 @pytest.mark.parametrize("args", [{}, {"column": "A", "variable": "B"}])
 def test_map_takes_exactly_one_input(args) -> None:
     with pytest.raises(ValidationError, match="exactly one of column"):

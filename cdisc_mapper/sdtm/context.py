@@ -35,6 +35,8 @@ class OpContext:
         self, message: str, frame: pd.DataFrame, mask: pd.Series, *, value_of: pd.Series
     ) -> MappingError:
         """An error listing every offending record (form, row) and value."""
+        if SRC not in frame.columns and self.raw is not None and frame.index.equals(self.raw.index):
+            frame = self.raw  # a source's records so far: their form and row are the raw's
         bad = frame.loc[mask.to_numpy()] if len(mask) else frame.iloc[0:0]
         values = value_of.loc[mask.to_numpy()] if len(mask) else value_of.iloc[0:0]
         places = []

@@ -194,6 +194,14 @@ def test_unit_unknown_spelling_names_file_column_and_every_row() -> None:
     assert "in 2 rows: row 3 'furlongs', row 5 'furlongs'" in msg
 
 
+def test_unit_unknown_spelling_of_a_variable_names_each_records_file_and_row() -> None:
+    frame = records("labs.csv", ["_U"], ["g/L"], ["furlongs"], first=40)
+    with pytest.raises(MappingError) as err:
+        run_op("unit", {"variable": "_U"}, frame, make_ctx("LB", "LBORRESU"))
+    msg = str(err.value)
+    assert msg.startswith("LB.LBORRESU: unknown unit 'furlongs' in 1 row: row labs.csv:41")
+
+
 def test_unit_outside_a_non_extensible_codelist_names_every_record() -> None:
     assert units("YEARS", codelist="AGEU") == ["YEARS"]
     raw = raw_form("enrollment.csv", ["AGE_UNIT"], ["YEARS"], ["kg"])

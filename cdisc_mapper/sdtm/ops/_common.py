@@ -49,5 +49,17 @@ def record_labels(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(frame.index.astype(str), index=frame.index)
 
 
+def by_record(frame: pd.DataFrame, series: pd.Series) -> pd.Series:
+    """``series`` (on the records' index) indexed by each record's ``file:row``: the
+    derivation functions list offending rows by index label, so that their errors then
+    name the records."""
+    return series.set_axis(record_labels(frame).to_numpy())
+
+
+def in_variable(exc: MappingError, ctx: OpContext) -> MappingError:
+    """``exc``, raised on :func:`by_record` input, naming the variable being derived."""
+    return type(exc)(f"{ctx.domain}.{ctx.variable}: {exc}", where=ctx.spec_where)
+
+
 def subject_key(frame: pd.DataFrame) -> pd.Series:
     return frame["USUBJID"].astype(str)

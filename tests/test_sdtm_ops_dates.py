@@ -106,8 +106,21 @@ def test_date_time_with_a_partial_date_names_file_and_row() -> None:
     with pytest.raises(DateParseError) as err:
         run_op("date", args, ctx=make_ctx("LB", "LBDTC", raw=raw))
     msg = str(err.value)
-    assert msg.startswith("labs.csv, column SAMPLE_DATE")
+    assert msg.startswith("labs.csv, column SAMPLE_DATE with SAMPLE_TIME (rows are file rows)")
     assert msg.endswith("in 1 row: row 3 '2016-04 10:00'")
+
+
+def test_date_invalid_time_names_the_time_column_and_row() -> None:
+    raw = raw_form(
+        "labs.csv", ["SAMPLE_DATE", "SAMPLE_TIME"], ["05/04/2016", "10:00"], ["05/04/2016", "25:00"]
+    )
+    args = {"column": "SAMPLE_DATE", "time_column": "SAMPLE_TIME"}
+    with pytest.raises(DateParseError) as err:
+        run_op("date", args, ctx=make_ctx("LB", "LBDTC", raw=raw))
+    assert str(err.value) == (
+        "labs.csv, column SAMPLE_TIME (rows are file rows): invalid time in 1 row: "
+        "row 3 '25:00' (hour outside 0-23)"
+    )
 
 
 # ------------------------------------------------------------------ latest_of

@@ -35,12 +35,18 @@ def op_date(frame: pd.DataFrame, args: DateArgs, ctx: OpContext) -> pd.Series:
     assert ctx.raw is not None
     try:
         date = ddates.parse_partial_date(ctx.raw[args.column], order=ctx.study.subjects.date_order)
-        if args.time_column:
-            time = ddates.parse_time(ctx.raw[args.time_column])
-            return ddates.combine_dtc(date, time)
     except MappingError as exc:
         raise with_file(exc, ctx, args.column) from None
-    return date
+    if not args.time_column:
+        return date
+    try:
+        time = ddates.parse_time(ctx.raw[args.time_column])
+    except MappingError as exc:
+        raise with_file(exc, ctx, args.time_column) from None
+    try:
+        return ddates.combine_dtc(date, time)
+    except MappingError as exc:
+        raise with_file(exc, ctx, f"{args.column} with {args.time_column}") from None
 
 
 class MaxOfArgs(OpArgs):

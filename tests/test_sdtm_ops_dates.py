@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdisc_mapper.errors import DateParseError
+from cdisc_mapper.errors import DateParseError, MappingError
 from cdisc_mapper.sdtm import OPERATIONS
 from tests.sdtm_ops_helpers import (
     SUBJ1,
@@ -182,6 +182,19 @@ def test_study_day_missing_without_a_date_or_a_reference() -> None:
     assert study_days((SUBJ1, ""), ("0208-16-HMO-01-999", "2016-07-20")) == [None, None]
 
 
+def test_study_day_of_several_records_from_one_form_row() -> None:
+    # a melted form (one record per test of a row) gives records with the same file row
+    frame = records(
+        "vitals.csv",
+        ["USUBJID", "VSDTC"],
+        [SUBJ1, "2016-07-03"],
+        [SUBJ1, "2016-07-03"],
+        [SUBJ1, "2016-06-03"],
+    ).assign(_ROW=[5, 5, 6])
+    out = run_op("study_day", {"dtc": "VSDTC"}, frame, make_ctx("VS", "VSDY", domains={"DM": DM}))
+    assert values(out) == [3, 3, -28]
+
+
 def test_study_day_from_another_reference_variable_of_dm() -> None:
     assert study_days((SUBJ1, "2016-07-03"), (SUBJ2, "2016-07-03"), ref="RFXSTDTC") == [3, None]
 
@@ -198,6 +211,26 @@ def test_study_day_of_a_reference_on_the_same_record() -> None:
     args = {"dtc": "AEENDTC", "ref": "AESTDTC"}
     out = run_op("study_day_of", args, frame, make_ctx("AE", "AEENDY"))
     assert values(out) == [1, 10, -2, None]
+
+
+def test_study_day_of_a_date_that_is_not_iso_8601_names_the_record() -> None:
+    frame = records(
+        "adverse_events.csv", ["AESTDTC", "AEENDTC"], ["2016-07-01", "10/07/2016"], first=5
+    )
+    with pytest.raises(DateParseError) as err:
+        run_op(
+            "study_day_of", {"dtc": "AEENDTC", "ref": "AESTDTC"}, frame, make_ctx("AE", "AEENDY")
+        )
+    assert str(err.value).startswith(
+        "AE.AEENDY: not an ISO 8601 date/time (YYYY[-MM[-DD[Thh:mm[:ss]]]]) in 1 row: "
+        "row adverse_events.csv:5 '10/07/2016'"
+    )
+
+
+def test_study_day_with_a_date_that_is_not_iso_8601_names_the_record() -> None:
+    frame = records("labs.csv", ["USUBJID", "LBDTC"], [SUBJ1, "2016-07-02"], [SUBJ1, "2/7/2016"])
+    with pytest.raises(DateParseError, match=r"^LB\.LBDY: .* row labs\.csv:3 '2/7/2016'"):
+        run_op("study_day", {"dtc": "LBDTC"}, frame, make_ctx("LB", "LBDY", domains={"DM": DM}))
 
 
 # ------------------------------------------------------------------ age (DM)
@@ -234,7 +267,35 @@ def test_age_leap_day_birthday_is_reached_on_1_march_in_other_years() -> None:
     assert ages(("1960-02-29", "2015-02-28"), ("1960-02-29", "2015-03-01")) == [54, 55]
 
 
+def test_age_of_several_records_from_one_form_row() -> None:
+    frame = records(
+        "enrollment.csv",
+        ["BRTHDTC", "RFICDTC"],
+        ["1961-03", "2016-08-29"],
+        ["1961-03", "2016-03-10"],
+        ["1961-03-15", "2016-03-10"],
+    ).assign(_ROW=[2, 2, 2])
+    assert values(run_op("age", {}, frame, make_ctx("DM", "AGE"))) == [55, None, 54]
+
+
 def test_age_other_birth_and_reference_variables() -> None:
     frame = records("enrollment.csv", ["BRTHDTC", "RFSTDTC"], ["1980-01-10", "2016-07-01"])
     out = run_op("age", {"ref": "RFSTDTC"}, frame, make_ctx("DM", "AGE"))
     assert values(out) == [36]
+
+
+def test_age_reference_before_birth_names_every_record() -> None:
+    frame = records(
+        "enrollment.csv",
+        ["BRTHDTC", "RFICDTC"],
+        ["1961-03-15", "2016-03-15"],
+        ["2017-01-01", "2016-01-01"],
+        ["1990-01-01", "1989-06-01"],
+    )
+    with pytest.raises(MappingError) as err:
+        run_op("age", {}, frame, make_ctx("DM", "AGE"))
+    assert str(err.value) == (
+        "DM.AGE: reference date before birth date in 2 rows: "
+        "row enrollment.csv:3 '2017-01-01 -> 2016-01-01', "
+        "row enrollment.csv:4 '1990-01-01 -> 1989-06-01'"
+    )

@@ -19,7 +19,8 @@ from cdisc_mapper.define import (
     validate_define_schema,
     write_define,
 )
-from cdisc_mapper.define.reader import read_define
+from cdisc_mapper.define.reader import CHAR_TYPES, NUM_TYPES, DefineReadError, read_define
+from cdisc_mapper.xpt import read_xpt
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "mappings" / "als_msc"
@@ -93,6 +94,38 @@ def test_every_dataset_and_variable_is_described(package, kind):
     files = {p.stem.upper() for p in (package / kind).glob("*.xpt")}
     assert set(doc.datasets) == files
     assert all(ds.href == f"{name.lower()}.xpt" for name, ds in doc.datasets.items())
+
+
+@pytest.mark.parametrize(("kind", "standard"), [("sdtm", "SDTM"), ("adam", "ADaM")])
+def test_the_reader_joins_items_and_keys(package, kind, standard):
+    doc = read_define(package / kind / "define.xml")
+    for name, ds in doc.datasets.items():
+        assert ds.standard == standard and ds.line is not None
+        _, meta = read_xpt(package / kind / ds.href)
+        variables = doc.variables(ds)
+        assert list(variables) == meta.names, name  # ItemRef order is the file's order
+        for var in meta.variables:
+            item = variables[var.name]
+            assert item.label == var.label and item.line is not None
+            assert item.data_type in (CHAR_TYPES if var.type == "Char" else NUM_TYPES)
+            assert item.length in (var.length, None) or var.type == "Num"  # none for ISO 8601
+        assert doc.keys(ds) and set(doc.keys(ds)) <= set(variables)
+    first = "DM" if kind == "sdtm" else "ADSL"
+    assert doc.keys(doc.datasets[first]) == ("STUDYID", "USUBJID")
+    assert doc.dataset(first.lower()) is doc.datasets[first]
+
+
+def test_the_reader_says_what_is_wrong(tmp_path):
+    with pytest.raises(DefineReadError, match=r"define\.xml not found"):
+        read_define(tmp_path / "define.xml")
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<ODM>\n<unclosed>\n")
+    with pytest.raises(DefineReadError, match="not well-formed XML") as info:
+        read_define(bad)
+    assert f"{bad}:" in str(info.value)
+    bad.write_text("<html xmlns='http://www.w3.org/1999/xhtml'/>")
+    with pytest.raises(DefineReadError, match="not a Define-XML document"):
+        read_define(bad)
 
 
 def test_rerun_is_byte_identical(built, tmp_path):

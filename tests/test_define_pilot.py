@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from cdisc_mapper.define import check_define_consistency, validate_define_schema
+from cdisc_mapper.define.reader import CHAR_TYPES, NUM_TYPES, read_define
+from cdisc_mapper.xpt import read_xpt_names
 
 PILOT = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cdisc-pilot-msg2"
 ENCODING = "WINDOWS-1252"
@@ -15,6 +17,26 @@ ENCODING = "WINDOWS-1252"
 pytestmark = pytest.mark.skipif(
     not (PILOT / "sdtm" / "define.xml").is_file(), reason="CDISC pilot reference data absent"
 )
+
+
+@pytest.mark.parametrize(("kind", "purpose"), [("sdtm", "Tabulation"), ("adam", "Analysis")])
+def test_the_reader_reads_the_pilot_defines(kind, purpose):
+    doc = read_define(PILOT / kind / "define.xml")
+    assert doc.define_version == "2.1.0"
+    assert {ds.purpose for ds in doc.datasets.values()} == {purpose}
+    assert {i.data_type for i in doc.items.values()} <= CHAR_TYPES | NUM_TYPES
+    for path in sorted((PILOT / kind).glob("*.xpt")):
+        ds = doc.dataset(path.stem)
+        assert ds is not None and ds.href == path.name
+        assert ds.standard == ("SDTM" if kind == "sdtm" else "ADaM")
+        assert list(doc.variables(ds)) == read_xpt_names(path), path.name
+    if kind == "sdtm":
+        dm = doc.datasets["DM"]
+        assert doc.keys(dm) == ("STUDYID", "USUBJID")
+        age = doc.variables(dm)["AGE"]
+        assert (age.data_type, age.length, age.label) == ("integer", 8, "Age")
+    else:
+        assert doc.keys(doc.datasets["ADSL"]) == ("USUBJID",)
 
 
 def test_pilot_adam_define_is_schema_valid():

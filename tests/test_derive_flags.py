@@ -307,3 +307,195 @@ def test_derive_epoch_requires_complete_element_start() -> None:
     se.loc[2, "SESTDTC"] = "2016-04"
     with pytest.raises(MappingError, match="row 2 '2016-04'"):
         derive_epoch(pd.Series(["2016-01-02"]), pd.Series(["A"]), se)
+
+
+# ------------------------------------------------------------------ more --SEQ / --NRIND / --LOBXFL
+# (added with the unit tests of raw/timing/units: one rule per test, table in -> table out;
+# imported here to keep this file's head unchanged)
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def test_seq_numbers_each_subject_from_1_in_order_missing_last() -> None:
+    # SDTMIG 3.4 4.1.7: --SEQ unique within USUBJID; order_by ascending, missing last,
+    # ties in row order
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["02", "01", "01", "02", "01", "01"],
+            "VSDTC": ["2016-01-02", "", "2016-01-01", "2016-01-01", "2016-01-01", "2016-01-03"],
+            "VISITNUM": [1.0, 3.0, np.nan, 1.0, 1.0, 2.0],
+        },
+        index=["r1", "r2", "r3", "r4", "r5", "r6"],
+    )
+    out = derive_seq(df, order_by=["VISITNUM", "VSDTC"])
+    expected = pd.Series([2, 3, 4, 1, 1, 2], index=df.index, name="SEQ", dtype="int64")
+    pd.testing.assert_series_equal(out, expected)
+
+
+def test_seq_missing_subject_is_one_group_and_empty_frame() -> None:
+    df = pd.DataFrame({"USUBJID": [None, "01", None]})
+    pd.testing.assert_series_equal(derive_seq(df), pd.Series([1, 1, 2], name="SEQ", dtype="int64"))
+    empty = derive_seq(pd.DataFrame({"USUBJID": pd.Series([], dtype=object)}))
+    pd.testing.assert_series_equal(empty, pd.Series([], name="SEQ", dtype="int64"))
+
+
+def test_seq_by_several_keys() -> None:
+    df = pd.DataFrame(
+        {"STUDYID": ["S1", "S2", "S1", "S1"], "USUBJID": ["01", "01", "01", "02"]},
+        index=[5, 6, 7, 8],
+    )
+    out = derive_seq(df, by=["STUDYID", "USUBJID"])
+    pd.testing.assert_series_equal(
+        out, pd.Series([1, 1, 2, 1], index=df.index, name="SEQ", dtype="int64")
+    )
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["01", "02", "03"]),
+            st.one_of(st.none(), st.integers(min_value=0, max_value=5)),
+        ),
+        max_size=25,
+    )
+)
+def test_seq_is_1_to_n_per_subject_and_follows_the_order(rows) -> None:
+    df = pd.DataFrame(rows, columns=["USUBJID", "ORD"], dtype=object)
+    df["ORD"] = pd.to_numeric(df["ORD"]).astype(float)
+    seq = derive_seq(df, order_by=["ORD"])
+    pd.testing.assert_series_equal(seq, derive_seq(df, order_by=["ORD"]))  # deterministic
+    for _, group in df.assign(SEQ=seq).groupby("USUBJID"):
+        assert sorted(group["SEQ"]) == list(range(1, len(group) + 1))
+        ordered = group.sort_values("SEQ")
+        ord_ = ordered["ORD"].fillna(99.0).to_numpy()
+        assert (np.diff(ord_) >= 0).all()  # missing last
+        ties = ordered.groupby("ORD", dropna=False)
+        assert all(g.index.is_monotonic_increasing for _, g in ties)  # ties in row order
+
+
+def test_nrind_table_keeps_index_and_reads_text_numbers() -> None:
+    # --NRIND per CT C78736: LOW / NORMAL / HIGH against the range; "" when unknown
+    df = pd.DataFrame(
+        {
+            "STRESN": ["3.9", "4", "5.5", "11", "abc", "", "7"],
+            "STNRLO": ["4", "4", "4", "4", "4", "4", ""],
+            "STNRHI": ["10", "10", "10", "10", "10", "10", ""],
+        },
+        index=[101, 102, 103, 104, 105, 106, 107],
+    )
+    out = derive_nrind(df["STRESN"], df["STNRLO"], df["STNRHI"])
+    expected = pd.Series(
+        ["LOW", "NORMAL", "NORMAL", "HIGH", "", "", ""], index=df.index, name="NRIND", dtype=str
+    )
+    pd.testing.assert_series_equal(out, expected)
+
+
+def test_nrind_single_point_range_and_operators_on_the_limits() -> None:
+    value = pd.Series([5.0, 5.0, 5.0, 10.0, 10.0, 10.0])
+    op = pd.Series(["", "<=", ">", ">=", "<", ">"])
+    low = pd.Series([5.0, 5.0, 5.0, 5.0, 5.0, 5.0])
+    high = pd.Series([5.0, 10.0, 10.0, 10.0, 10.0, 10.0])
+    out = derive_nrind(value, low, high, operator=op)
+    # 5 in [5, 5]; <=5 may be 5; >5 just above the low limit; >=10 may be 10; <10 just
+    # below the high limit; >10 just above it
+    expected = pd.Series(["NORMAL"] * 5 + ["HIGH"], name="NRIND", dtype=str)
+    pd.testing.assert_series_equal(out, expected)
+
+
+def test_nrind_inverted_ranges_listed_with_their_rows() -> None:
+    with pytest.raises(MappingError) as info:
+        derive_nrind(
+            pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"]),
+            pd.Series([5.0, 1.0, 9.0], index=["a", "b", "c"]),
+            pd.Series([4.0, 2.0, 8.0], index=["a", "b", "c"]),
+        )
+    assert info.value.rows == ["a", "c"]
+    assert "in 2 rows: row a '5.0 - 4.0', row c '9.0 - 8.0'" in str(info.value)
+
+
+def test_nrind_index_must_match() -> None:
+    with pytest.raises(ValueError, match="high index differs"):
+        derive_nrind(
+            pd.Series([1.0], index=[1]), pd.Series([0.0], index=[1]), pd.Series([2.0], index=[2])
+        )
+
+
+def test_lobxfl_per_group_with_category_and_index_kept() -> None:
+    # --LOBXFL: "last non-missing value prior to RFXSTDTC"; one per by group
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["01"] * 5 + ["02"] * 2,
+            "LBCAT": ["CHEM", "CHEM", "HEMA", "HEMA", "CHEM", "CHEM", "CHEM"],
+            "LBTESTCD": ["ALT"] * 7,
+            "LBDTC": [
+                "2016-01-01",
+                "2016-01-03",
+                "2016-01-02",
+                "2016-01-04T08:00",
+                "2016-01-10",  # after exposure
+                "2016-02-10",  # after exposure: 02 has no baseline
+                "2016-02-11",
+            ],
+            "RFXSTDTC": ["2016-01-04T09:00"] * 5 + ["2016-02-01"] * 2,
+            "LBSTRESC": ["10", "12", "30", "31", "15", "20", "21"],
+        },
+        index=["r1", "r2", "r3", "r4", "r5", "r6", "r7"],
+    )
+    out = derive_last_obs_before_exposure_flag(
+        df,
+        by=["USUBJID", "LBCAT", "LBTESTCD"],
+        dtc="LBDTC",
+        ref_dtc="RFXSTDTC",
+        value_present="LBSTRESC",
+    )
+    expected = pd.Series(["", "Y", "", "Y", "", "", ""], index=df.index, name="LOBXFL", dtype=str)
+    pd.testing.assert_series_equal(out, expected)
+
+
+def test_lobxfl_timed_record_on_the_untimed_reference_date_counts_as_before() -> None:
+    # compared at the precision both have: a reference without time -> dates only
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["01"] * 3,
+            "TESTCD": ["HR"] * 3,
+            "DTC": ["2016-04-04", "2016-04-05T23:00", "2016-04-06"],
+            "RFXSTDTC": ["2016-04-05"] * 3,
+            "ORRES": ["60", "61", "62"],
+        }
+    )
+    assert lobxfl(df) == ["", "Y", ""]
+    # equal date and time (seconds omitted on one side) is "on or before"
+    df["DTC"] = ["2016-04-04", "2016-04-05T09:00:00", "2016-04-05T09:00:01"]
+    df["RFXSTDTC"] = "2016-04-05T09:00"
+    assert lobxfl(df) == ["", "Y", ""]
+
+
+@pytest.mark.parametrize(
+    ("values", "flags"),
+    [
+        (pd.Series([1.0, np.nan, 3.0]), ["Y", "", ""]),  # numeric: NaN is missing
+        (pd.Series(["1", "  ", "3"], dtype=object), ["Y", "", ""]),  # blank text is missing
+        (pd.Series(["1", None, "3"], dtype=object), ["Y", "", ""]),
+        (pd.array([True, pd.NA, False], dtype="boolean"), ["Y", "", ""]),
+        (pd.Series([True, True, True]), ["", "Y", ""]),
+    ],
+)
+def test_lobxfl_only_non_missing_values_count(values, flags: list[str]) -> None:
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["01"] * 3,
+            "TESTCD": ["HR"] * 3,
+            "DTC": ["2016-04-01", "2016-04-02", "2016-04-09"],
+            "RFXSTDTC": ["2016-04-05"] * 3,
+        }
+    )
+    df["ORRES"] = values
+    assert lobxfl(df) == flags
+
+
+def test_lobxfl_missing_column_is_a_spec_error() -> None:
+    df = pd.DataFrame({"USUBJID": ["01"], "TESTCD": ["HR"], "DTC": ["2016-01-01"], "ORRES": ["1"]})
+    with pytest.raises(SpecError, match="derive_lobxfl: no column RFXSTDTC"):
+        lobxfl(df)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdisc_mapper.derive import (
@@ -243,3 +243,111 @@ def test_conversion_table_errors(table) -> None:
     s = pd.Series(["T"])
     with pytest.raises(SpecError):
         conversion_factors(s, pd.Series(["a"]), pd.Series(["b"]), table)
+
+
+# ------------------------------------------------------------------ SDTMIG 3.4 4.5.1.1 rules
+# (added with the unit tests of raw/timing/units: one rule per test, table in -> table out)
+
+
+def _std(orres: list[str], factor=1.0, index=None, **kw) -> pd.DataFrame:
+    return derive_standard_result(pd.Series(orres, index=index), factor, **kw)
+
+
+def _std_expected(stresc: list[str], stresn: list[float], index=None) -> pd.DataFrame:
+    index = pd.RangeIndex(len(stresc)) if index is None else pd.Index(index)
+    return pd.DataFrame(
+        {"stresc": pd.Series(stresc, index=index, dtype=str), "stresn": stresn}, index=index
+    )
+
+
+def test_stresc_text_results_take_the_value_of_orres_with_null_stresn() -> None:
+    # "--STRESC is populated ... by the assignment of the value of --ORRES"; only numeric
+    # values go to --STRESN
+    out = _std(["NEGATIVE", " Trace ", "1+", "5 mg", "1,000.5", "ABNORMAL, CS"], index=range(2, 8))
+    expected = _std_expected(
+        ["NEGATIVE", "Trace", "1+", "5 mg", "1,000.5", "ABNORMAL, CS"],
+        [np.nan] * 6,
+        index=range(2, 8),
+    )
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_stresc_numbers_in_standard_format_and_stresn_is_their_value() -> None:
+    out = _std(["007", "+5", "5.", ".50", "-0", "1e3", "2,50", "−3"])
+    expected = _std_expected(
+        ["7", "5", "5", "0.5", "0", "1000", "2.5", "-3"],
+        [7.0, 5.0, 5.0, 0.5, 0.0, 1000.0, 2.5, -3.0],
+    )
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_stresc_inequality_keeps_its_sign_and_stresn_is_null() -> None:
+    # "a greater than (>) or less than (<) sign attached ... should be moved to the
+    # --STRESC variable, and --STRESN should be null"; operator spellings standardised
+    out = _std(["<5", "> 10", "=<0.5", "≤0.5", "=>2", "≥2", "<=1,5"])
+    expected = _std_expected(["<5", ">10", "<=0.5", "<=0.5", ">=2", ">=2", "<=1.5"], [np.nan] * 7)
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_stresc_inequality_converted_and_rounded_like_a_number() -> None:
+    # SDTMIG 3.4 4.5.1.3 example: <0.1 mg/dL -> <1.71 umol/L; with decimals=1 -> <1.7
+    out = _std(["<0.1", "0.13"], 17.1, decimals=1)
+    pd.testing.assert_frame_equal(out, _std_expected(["<1.7", "2.2"], [np.nan, 2.2]))
+
+
+def test_stresc_negative_factor_flips_the_inequality() -> None:
+    # a bound multiplied by a negative factor reverses the order: <5 -> >-5
+    out = _std(["<5", "<=5", ">5", ">=5", "5"], -1.0)
+    expected = _std_expected([">-5", ">=-5", "<-5", "<=-5", "-5"], [np.nan] * 4 + [-5.0])
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_stresc_without_decimal_comma_a_comma_is_text() -> None:
+    out = _std(["4,5", "4.5", "<4,5"], 10.0, decimal_comma=False)
+    pd.testing.assert_frame_equal(out, _std_expected(["4,5", "45", "<4,5"], [np.nan, 45.0, np.nan]))
+
+
+def test_stresc_text_and_empty_results_need_no_conversion_factor() -> None:
+    index = [11, 12, 13]
+    factor = pd.Series([np.nan, np.nan, 2.0], index=index)
+    out = derive_standard_result(pd.Series(["NOT DONE", "", "3"], index=index), factor)
+    pd.testing.assert_frame_equal(
+        out, _std_expected(["NOT DONE", "", "6"], [np.nan, np.nan, 6.0], index=index)
+    )
+
+
+def test_standard_result_factor_index_must_match() -> None:
+    with pytest.raises(ValueError, match="factor: index differs"):
+        derive_standard_result(pd.Series(["1"], index=[1]), pd.Series([1.0], index=[2]))
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.text(max_size=8), min_size=1, max_size=6),
+    st.sampled_from([1.0, 17.1, -2.0, 0.001]),
+)
+def test_stresc_populated_whenever_orres_is(raw: list[str], factor: float) -> None:
+    # "When --ORRES is populated, --STRESC must also be populated"; STRESN only for a
+    # plain number, and then equal to STRESC read as a number
+    out = derive_standard_result(pd.Series(raw), factor)
+    for text, stresc, stresn in zip(raw, out["stresc"], out["stresn"], strict=True):
+        assert (stresc != "") == (text.strip() != "")
+        if not math.isnan(stresn):
+            assert float(stresc) == stresn
+            assert stresc[0] not in "<>"
+
+
+def test_parse_numeric_result_orres_keeps_the_text_as_collected() -> None:
+    # parse_numeric_result: orres is "the raw text with surrounding spaces removed, for
+    # --ORRES" (as originally collected): a Unicode minus sign is read as a sign for the
+    # number, but stays as written in orres
+    out = parse_numeric_result(pd.Series([" −3 ", "Rh−", "-3"]))
+    expected = pd.DataFrame(
+        {
+            "orres": pd.Series(["−3", "Rh−", "-3"], dtype=str),
+            "value": [-3.0, np.nan, -3.0],
+            "operator": pd.Series(["", "", ""], dtype=str),
+            "numeric": [True, False, True],
+        }
+    )
+    pd.testing.assert_frame_equal(out, expected)

@@ -1,5 +1,6 @@
-"""The validator as a whole: API, reports, bad input, the fast XPT reader, and the CDISC
-pilot package as an external test case (skipped when ../shared/reference is absent)."""
+"""The validator as a whole: API, reports, bad input, and the CDISC pilot package as an
+external test case (skipped when ../shared/reference is absent). The XPT reader it uses is
+tested in test_xpt_reader.py."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pyreadstat
 import pytest
 
@@ -28,7 +27,6 @@ from cdisc_mapper.validate import (
     validate_package,
     write_reports,
 )
-from cdisc_mapper.validate.fastxpt import LayoutError, read_xpt_fast
 from cdisc_mapper.xpt import read_xpt
 from tests.conftest import SHARED
 
@@ -252,34 +250,6 @@ def test_single_file_and_plain_folder(pkg: Path, tmp_path: Path):
     assert report.count("SD0001") == 0
 
 
-def test_fast_reader_matches_read_xpt(demo_sdtm):
-    out, _ = demo_sdtm
-    files = sorted((out / "sdtm").glob("*.xpt"))
-    encodings = [None] * len(files)
-    if PILOT.is_dir():
-        pilot = sorted(PILOT.glob("*/*.xpt"))
-        files += pilot
-        encodings += ["WINDOWS-1252"] * len(pilot)
-    for path, encoding in zip(files, encodings, strict=True):
-        slow, slow_meta = read_xpt(path, encoding=encoding)
-        fast, fast_meta = read_xpt_fast(path, encoding=encoding)
-        assert fast_meta.variables == slow_meta.variables, path
-        assert (fast_meta.dataset, fast_meta.label) == (slow_meta.dataset, slow_meta.label)
-        assert len(fast) == len(slow), path
-        for col in slow.columns:
-            if slow[col].dtype.kind == "f":
-                np.testing.assert_array_equal(fast[col].to_numpy(), slow[col].to_numpy())
-            else:
-                assert fast[col].astype(object).tolist() == slow[col].tolist(), (path, col)
-
-
-def test_fast_reader_declines_xport_v8(tmp_path: Path):
-    path = tmp_path / "v8.xpt"
-    pyreadstat.write_xport(pd.DataFrame({"A": ["x"]}), str(path), file_format_version=8)
-    with pytest.raises(LayoutError):
-        read_xpt_fast(path)
-
-
 # ------------------------------------------------------------------- the pilot
 @needs_pilot
 def test_pilot_sdtm(tmp_path: Path):
@@ -339,7 +309,9 @@ def test_pilot_with_define():
     assert sdtm.count("DD0001") == 0 and sdtm.count("VX0001") == 0
     assert {"FT", "NV"} <= {f.dataset for f in sdtm.by_check("DD0002")}
     schema = next(r for r in sdtm.checks if r.spec.id == "DD0008")
-    if schema.status != "skipped":  # the Define-XML module provides schema validation
-        (problem,) = sdtm.by_check("DD0008")  # the known typo, and nothing else
-        assert "line 63" in problem.message and "STDTMIG" in problem.message
-        assert report.count("DD0008") == 0
+    assert schema.status == "failed"
+    (problem,) = sdtm.by_check("DD0008")  # the known typo, and nothing else
+    assert "line 63" in problem.message and "STDTMIG" in problem.message
+    assert problem.value == "define.xml"
+    adam_schema = next(r for r in report.checks if r.spec.id == "DD0008")
+    assert adam_schema.status == "passed" and report.count("DD0008") == 0

@@ -16,7 +16,7 @@ Layout: the specs are :mod:`cdisc_mapper.spec.adam` (models) and
 :mod:`cdisc_mapper.spec.adam_loader` (loading and checks); :mod:`.derive` (pure
 derivations, each citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec names to
 derivations), :mod:`.engine` (build order, records, variables, metadata), :mod:`.summary`
-(reports), :mod:`.sdtm` (reading SDTM).
+(reports), :mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`).
 """
 
 from __future__ import annotations

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
-from cdisc_mapper.adam.xptread import read_xpt_fast, xpt_variables
-from cdisc_mapper.errors import Location, RawDataError
+from cdisc_mapper.errors import Location, RawDataError, XptError
+from cdisc_mapper.xpt import read_xpt, read_xpt_names
 
 SUPP_KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL")
 
@@ -44,35 +43,17 @@ class SdtmInput:
 
     def _meta_columns(self, path: Path) -> list[str]:
         try:
-            return xpt_variables(path)
-        except ValueError:
-            pass
-        try:
-            _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
-        except Exception as exc:
-            raise RawDataError(
-                f"cannot read as SAS transport file: {exc}", where=str(path)
-            ) from exc
-        return list(meta.column_names)
+            return read_xpt_names(path)
+        except XptError as exc:
+            raise RawDataError(exc.message, where=str(path), hint=exc.hint) from exc
 
     def _read(self, path: Path, usecols: list[str] | None = None) -> pd.DataFrame:
-        """Records of an XPT file (fast reader; pyreadstat for what it cannot parse)."""
+        """Records of an XPT file: the ``usecols`` variables (all when None), text as
+        pandas' ``str`` dtype."""
         try:
-            frame, _ = read_xpt_fast(path, usecols)
-            return frame
-        except ValueError:
-            pass
-        try:
-            frame, _ = pyreadstat.read_xport(
-                str(path), usecols=usecols, disable_datetime_conversion=True
-            )
-        except Exception as exc:
-            raise RawDataError(
-                f"cannot read as SAS transport file: {exc}", where=str(path)
-            ) from exc
-        for c in frame.columns:
-            if not pd.api.types.is_numeric_dtype(frame[c]):
-                frame[c] = frame[c].fillna("").astype(str).astype(object)
+            frame, _ = read_xpt(path, columns=usecols, text="str")
+        except XptError as exc:
+            raise RawDataError(exc.message, where=str(path), hint=exc.hint) from exc
         return frame
 
     def supp_qnams(self, domain: str) -> dict[str, str]:

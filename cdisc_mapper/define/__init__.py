@@ -32,7 +32,8 @@ from cdisc_mapper.define.pipeline import (
 )
 from cdisc_mapper.define.schema import validate_define_schema
 
-#: The hook :mod:`cdisc_mapper.validate` (check DD0008) calls for schema problems.
+#: Another name of :func:`validate_define_schema`, the name check DD0008's explanation
+#: (shown in validation reports) gives; the validator imports validate_define_schema.
 schema_problems = validate_define_schema
 
 __all__ = [

@@ -1,8 +1,11 @@
 """Reading a Define-XML 2.0/2.1 document into plain dataclasses (with source lines).
 
-Only what the define/data consistency check and the tests need: datasets (ItemGroupDef
-with their ItemRefs), variables (ItemDef), value lists and where clauses, code lists.
-Works on any define.xml (ours or another sponsor's), so nothing here assumes our OIDs.
+The one define.xml reader: the consistency check, the schema check, the HTML rendering and
+the validator's define checks (DD) all read through it. It keeps datasets (ItemGroupDef
+with their ItemRefs and Purpose), variables (ItemDef), value lists and where clauses, code
+lists, methods, comments and standards; :meth:`DefineDocument.variables` and
+:meth:`DefineDocument.keys` join a dataset's ItemRefs with their ItemDefs. Works on any
+define.xml (ours or another sponsor's), so nothing here assumes our OIDs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,24 @@ DEF20_NS = "http://www.cdisc.org/ns/def/v2.0"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 NCI_CONTEXT = "nci:ExtCodeID"
+
+#: Define-XML DataType values stored as SAS character / numeric variables.
+CHAR_TYPES = frozenset(
+    {
+        "text",
+        "date",
+        "datetime",
+        "time",
+        "partialDate",
+        "partialTime",
+        "partialDatetime",
+        "incompleteDatetime",
+        "durationDatetime",
+        "intervalDatetime",
+        "URI",
+    }
+)
+NUM_TYPES = frozenset({"integer", "float", "double", "decimal"})
 
 
 class DefineReadError(CdiscMapperError):
@@ -85,7 +106,7 @@ class CodeList:
 
 @dataclass(frozen=True)
 class Dataset:
-    """An ItemGroupDef."""
+    """An ItemGroupDef (``href``: the def:leaf file, ``purpose``: Tabulation/Analysis)."""
 
     oid: str
     name: str
@@ -94,6 +115,14 @@ class Dataset:
     href: str
     item_refs: tuple[ItemRef, ...]
     line: int | None = None
+    purpose: str = ""
+
+    @property
+    def standard(self) -> str:
+        """``"ADaM"`` for Purpose="Analysis" (or an AD* name without Purpose), else SDTM."""
+        if self.purpose:
+            return "ADaM" if self.purpose.lower() == "analysis" else "SDTM"
+        return "ADaM" if self.name.startswith("AD") else "SDTM"
 
 
 @dataclass
@@ -110,7 +139,33 @@ class DefineDocument:
     standards: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def dataset(self, name: str) -> Dataset | None:
+        """The ItemGroupDef called ``name`` (case-insensitive), or None."""
         return self.datasets.get(name.upper())
+
+    def _joined(self, dataset: Dataset) -> dict[str, tuple[ItemRef, Item]]:
+        out: dict[str, tuple[ItemRef, Item]] = {}
+        for ref in dataset.item_refs:
+            item = self.items.get(ref.item_oid)
+            if item is not None:
+                out[item.name] = (ref, item)
+        return out
+
+    def variables(self, dataset: Dataset) -> dict[str, Item]:
+        """The ItemDefs a dataset references, by variable name, in ItemRef order.
+
+        A reference to a missing ItemDef is left out; a name referenced twice keeps its
+        first place and its last ItemDef.
+        """
+        return {name: item for name, (_, item) in self._joined(dataset).items()}
+
+    def keys(self, dataset: Dataset) -> tuple[str, ...]:
+        """The dataset's key variables in KeySequence order."""
+        keyed = [
+            (r.key_sequence, name)
+            for name, (r, _) in self._joined(dataset).items()
+            if r.key_sequence is not None
+        ]
+        return tuple(name for _, name in sorted(keyed, key=lambda k: k[0]))
 
 
 def _int(text: str | None) -> int | None:
@@ -140,6 +195,8 @@ def parse_tree(path: Path) -> etree._ElementTree:
         raise DefineReadError(
             f"not well-formed XML: {exc.msg}", where=Location(file=str(path), line=exc.lineno)
         ) from None
+    except OSError as exc:
+        raise DefineReadError(f"cannot read define.xml: {exc}", where=str(path)) from None
 
 
 def _item_ref(ref: etree._Element, ns: dict[str, str]) -> ItemRef:
@@ -190,6 +247,7 @@ def read_define(path: Path) -> DefineDocument:
             href=href,
             item_refs=tuple(_item_ref(r, ns) for r in group.iterfind("odm:ItemRef", ns)),
             line=group.sourceline,
+            purpose=group.get("Purpose", ""),
         )
     for item in mdv.iterfind("odm:ItemDef", ns):
         origin = item.find("def:Origin", ns)

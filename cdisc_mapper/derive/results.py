@@ -66,7 +66,8 @@ def parse_numeric_result(raw: pd.Series, *, decimal_comma: bool = True) -> pd.Da
     not numeric and is kept as text. Non-numeric results never raise.
     """
     codes, texts = factorize_text(raw)
-    u = pd.Series(texts, dtype=object).str.strip().str.replace("\u2212", "-", regex=False)
+    stripped = pd.Series(texts, dtype=object).str.strip()
+    u = stripped.str.replace("\u2212", "-", regex=False)  # a minus sign reads as "-"
     parts = u.str.extract(_NUMBER_RE)
     num = parts["num"]
     if decimal_comma:
@@ -77,7 +78,7 @@ def parse_numeric_result(raw: pd.Series, *, decimal_comma: bool = True) -> pd.Da
     value[~np.isfinite(value)] = np.nan
     op = parts["op"].map(_OPERATORS).fillna("").to_numpy(dtype=object)
     op[np.isnan(value)] = ""
-    orres = take(u.to_numpy(dtype=object), codes, "")
+    orres = take(stripped.to_numpy(dtype=object), codes, "")  # as collected
     value_rows = np.append(value, np.nan)[codes]
     op_rows = take(op, codes, "")
     return pd.DataFrame(

@@ -86,6 +86,8 @@ def derive_visitnum_unscheduled(
             .drop_duplicates()
             .sort_values("date", kind="stable")
         )
+        # same key dtype on both sides, also when no scheduled visit has a date
+        anchors = anchors.astype({"subj": visits["subj"].dtype})
         visits = pd.merge_asof(visits, anchors, on="date", by="subj", direction="backward")
         visits["base"] = visits["base"].fillna(0.0)
         visits = visits.sort_values(["subj", "base", "date"], kind="stable")
@@ -94,7 +96,7 @@ def derive_visitnum_unscheduled(
         number = np.round(base + k * step, 10)
         levels = np.unique(vn[~unsched])
         nxt = np.searchsorted(levels, base, side="right")
-        limit = np.where(nxt < len(levels), levels[np.minimum(nxt, len(levels) - 1)], np.inf)
+        limit = np.append(levels, np.inf)[nxt]  # no next scheduled visit: no limit
         overflow = number >= limit
         if overflow.any():
             shown = [

@@ -90,22 +90,27 @@ def _number(value: Any, what: str) -> float:
         raise SpecError(f"unit conversion {what} {value!r} is not a number") from None
 
 
+def _blank(value: Any) -> bool:
+    """A cell left empty: absent, None, NaN (a blank cell of a DataFrame) or blank text."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
 def _conversion_table(
     table: pd.DataFrame | Iterable[Mapping[str, Any]],
 ) -> dict[tuple[str, str, str], tuple[float, float]]:
     rows = table.to_dict("records") if isinstance(table, pd.DataFrame) else list(table)
     out: dict[tuple[str, str, str], tuple[float, float]] = {}
     for i, row in enumerate(rows):
-        missing = {"from", "to", "factor"} - set(row)
+        missing = {k for k in ("from", "to", "factor") if _blank(row.get(k))}
         if missing:
             raise SpecError(f"unit conversion {i + 1} lacks {', '.join(sorted(missing))}")
-        key = (str(row.get("test", "*") or "*"), str(row["from"]), str(row["to"]))
+        test = row.get("test")
+        key = ("*" if _blank(test) else str(test), str(row["from"]), str(row["to"]))
         factor = _number(row["factor"], "factor")
-        offset = row.get("offset", 0)
-        offset = (
-            0.0 if offset is None or (isinstance(offset, float) and np.isnan(offset)) else offset
-        )
-        value = (factor, _number(offset, "offset"))
+        offset = row.get("offset")
+        value = (factor, 0.0 if _blank(offset) else _number(offset, "offset"))
         if not np.isfinite(value[0]) or value[0] == 0 or not np.isfinite(value[1]):
             raise SpecError(f"unit conversion {key}: factor must be finite and non-zero")
         if key in out and out[key] != value:

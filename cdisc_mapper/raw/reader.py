@@ -3,14 +3,17 @@
 Every cell is read as text, exactly as the EDC exported it (no type guessing: ``01``
 stays ``01`` and ``NA`` stays ``NA``), with leading/trailing blanks removed. The frame's
 index is the row number a person sees in the file: the header is row 1, so the first
-record is row 2 (for CSV and XLSX); SAS7BDAT rows are numbered from 1.
+record is row 2 (for CSV and XLSX); SAS7BDAT rows are numbered from 1. A row without any
+value (a blank line or row) is not a record; the rows after it keep their numbers.
 """
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import Location, RawDataError
@@ -42,6 +45,22 @@ def _strip(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+_NO_HEADER = "no header on row 1 (the file is empty or starts with a blank row)"
+
+
+def _with_header(frame: pd.DataFrame) -> pd.DataFrame:
+    """Row 1 of a sheet read without header as the column names, the rest as records on
+    their row numbers (2, 3...). Blank names become ``Unnamed: <position>`` as in pandas."""
+    if frame.empty:
+        return pd.DataFrame(index=pd.RangeIndex(2, 2))
+    if not any(str(v).strip() for v in frame.iloc[0]):
+        raise ValueError(_NO_HEADER)
+    names = [str(v) if str(v).strip() else f"Unnamed: {i}" for i, v in enumerate(frame.iloc[0])]
+    body = frame.iloc[1:].set_axis(names, axis=1)
+    body.index = pd.RangeIndex(2, len(frame) + 1)
+    return body
+
+
 def read_form(name: str, path: Path) -> RawForm:
     """Read a raw form file (.csv, .xlsx, .sas7bdat) as text."""
     path = Path(path)
@@ -56,20 +75,36 @@ def read_form(name: str, path: Path) -> RawForm:
         if suffix in {".csv", ".txt"}:
             frame = pd.read_csv(
                 path,
+                header=None,  # row 1 is promoted below: no renaming of repeated names
                 dtype=str,
                 keep_default_na=False,
                 na_filter=False,
                 encoding="utf-8",
                 skipinitialspace=False,
+                skip_blank_lines=False,  # blank lines count in the row numbers
             )
-            frame.index = pd.RangeIndex(2, len(frame) + 2)
+            frame = _with_header(frame)
         elif suffix in {".xlsx", ".xlsm"}:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-            frame.index = pd.RangeIndex(2, len(frame) + 2)
+            try:
+                frame = pd.read_excel(
+                    path, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
+                )
+            except (zipfile.BadZipFile, KeyError) as exc:  # not a workbook (zip) inside
+                raise RawDataError(
+                    f"cannot read file: not an Excel workbook ({exc})",
+                    where=Location(file=str(path)),
+                ) from None
+            frame = _with_header(frame)
         elif suffix == ".sas7bdat":
             import pyreadstat
 
-            frame, _ = pyreadstat.read_sas7bdat(str(path))
+            try:
+                frame, _ = pyreadstat.read_sas7bdat(str(path))
+            except pyreadstat.ReadstatError as exc:
+                raise RawDataError(
+                    f"cannot read file: not a readable SAS7BDAT file ({exc})",
+                    where=Location(file=str(path)),
+                ) from None
             frame = frame.astype(object).where(frame.notna(), "")
             frame = frame.map(_sas_text)
             frame.index = pd.RangeIndex(1, len(frame) + 1)
@@ -81,18 +116,34 @@ def read_form(name: str, path: Path) -> RawForm:
             )
     except RawDataError:
         raise
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise RawDataError(
-            f"not UTF-8 text at byte {exc.start}",
+            f"not UTF-8 text at byte {_utf8_error_offset(path)}",
             where=Location(file=str(path)),
             hint="re-export as UTF-8",
         ) from None
     except (pd.errors.ParserError, ValueError, OSError) as exc:
-        raise RawDataError(f"cannot read file: {exc}", where=Location(file=str(path))) from None
-    dupes = frame.columns[frame.columns.duplicated()].tolist()
+        why = _NO_HEADER if isinstance(exc, pd.errors.EmptyDataError) else exc
+        raise RawDataError(f"cannot read file: {why}", where=Location(file=str(path))) from None
+    names = pd.Index([str(col).strip() for col in frame.columns])
+    dupes = names[names.duplicated()].unique().tolist()
     if dupes:
         raise RawDataError(f"duplicate column names {dupes}", where=Location(file=str(path)))
-    return RawForm(name=name, path=path, data=_strip(frame))
+    data = _strip(frame)
+    has_value = np.zeros(len(data), dtype=bool)
+    for col in data.columns:
+        has_value |= (data[col] != "").to_numpy(dtype=bool)
+    return RawForm(name=name, path=path, data=data if has_value.all() else data[has_value])
+
+
+def _utf8_error_offset(path: Path) -> int:
+    """Offset in the file of the first byte that is not UTF-8 (pandas decodes in chunks, so
+    its error's offset is within a chunk)."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
 
 
 def _sas_text(value: object) -> str:

@@ -1,18 +1,18 @@
 """Define/data consistency checks (DD): define.xml against the datasets.
 
-Without ``--define`` the checks are skipped and DD0000 says so. The Define-XML module
-(:mod:`cdisc_mapper.define`) can add deeper checks through the registry; DD0008 calls
-its ``schema_problems(path) -> list[str]`` when that function exists.
+Without ``--define`` the checks are skipped and DD0000 says so. define.xml is read by
+:func:`cdisc_mapper.define.reader.read_define` (see :class:`.context.PackageDefine`);
+DD0008 validates it against the Define-XML schema with
+:func:`cdisc_mapper.define.schema.validate_define_schema`.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from pathlib import Path
 
-from cdisc_mapper.validate.context import Context
-from cdisc_mapper.validate.define_xml import CHAR_TYPES, NUM_TYPES, DefineDataset
+from cdisc_mapper.define.reader import CHAR_TYPES, NUM_TYPES
+from cdisc_mapper.define.schema import validate_define_schema
+from cdisc_mapper.validate.context import Context, DefineDataset
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
 from cdisc_mapper.validate.package import Dataset
 from cdisc_mapper.validate.registry import check
@@ -206,15 +206,6 @@ def lengths_match(ctx: Context, ds: Dataset) -> None:
             )
 
 
-def _schema_hook() -> Callable[..., list[str]] | None:
-    try:
-        module = importlib.import_module("cdisc_mapper.define")
-    except ImportError:
-        return None
-    hook = getattr(module, "schema_problems", None)
-    return hook if callable(hook) else None
-
-
 @check(
     "DD0008",
     ERROR,
@@ -229,13 +220,9 @@ def _schema_hook() -> Callable[..., list[str]] | None:
 def define_schema(ctx: Context) -> None:
     if not ctx.define_paths:
         ctx.skip("no define.xml given")
-    hook = _schema_hook()
-    if hook is None:
-        ctx.skip("cdisc_mapper.define.schema_problems is not available")
-    assert hook is not None
     for path in ctx.define_paths:
-        for problem in hook(path):
-            ctx.note(str(problem), value=_relative(ctx, path))
+        for problem in validate_define_schema(path):
+            ctx.note(problem, value=_relative(ctx, path))
 
 
 def _relative(ctx: Context, path: Path) -> str:

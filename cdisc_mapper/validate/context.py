@@ -1,9 +1,11 @@
-"""What a check sees: the package, the standards, and vectorised ways to report findings."""
+"""What a check sees: the package, the standards, the define.xml files given (a thin view
+over :mod:`cdisc_mapper.define.reader`), and vectorised ways to report findings."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -11,11 +13,76 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.define.reader import Dataset as ItemGroup
+from cdisc_mapper.define.reader import DefineDocument, Item
 from cdisc_mapper.standards import Standard, Terminology
-from cdisc_mapper.validate.define_xml import DefineMetadata
+from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import CheckSpec, Finding
 from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
 from cdisc_mapper.validate.timeutil import day_number
+
+
+@dataclass(frozen=True)
+class DefineDataset:
+    """What the define checks read of one ItemGroupDef: the define reader's dataset with
+    its ItemDefs (by variable name) and key variables joined."""
+
+    group: ItemGroup
+    variables: dict[str, Item]
+    keys: tuple[str, ...]
+    source: Path
+
+    @property
+    def label(self) -> str:
+        return self.group.label
+
+    @property
+    def file(self) -> str:
+        """The dataset's file (def:leaf xlink:href), or ``""``."""
+        return self.group.href
+
+    @property
+    def standard(self) -> str:
+        return self.group.standard
+
+
+@dataclass(frozen=True)
+class PackageDefine:
+    """The define.xml files given (one per standard), looked up as one."""
+
+    paths: tuple[Path, ...]
+    datasets: dict[str, DefineDataset]
+
+    @classmethod
+    def of(cls, documents: Sequence[DefineDocument]) -> PackageDefine:
+        """One view of the documents read by :func:`cdisc_mapper.define.reader.read_define`.
+
+        Raises:
+            ValidationInputError: two documents describe the same dataset.
+        """
+        datasets: dict[str, DefineDataset] = {}
+        for doc in documents:
+            for name, group in doc.datasets.items():
+                if not name:
+                    continue
+                if name in datasets:
+                    raise ValidationInputError(
+                        f"dataset {name} is described in {datasets[name].source} and {doc.path}",
+                        hint="give one define.xml per standard",
+                    )
+                datasets[name] = DefineDataset(
+                    group, doc.variables(group), doc.keys(group), doc.path
+                )
+        return cls(tuple(doc.path for doc in documents), datasets)
+
+    def dataset(self, name: str) -> DefineDataset | None:
+        """The ItemGroupDef called ``name`` (case-insensitive), or None."""
+        return self.datasets.get(name.upper())
+
+    @property
+    def standards(self) -> frozenset[str]:
+        """The standards (SDTM, ADaM) whose datasets the files describe."""
+        return frozenset(d.standard for d in self.datasets.values())
 
 
 class SkipCheck(Exception):
@@ -42,7 +109,7 @@ class Context:
         root: the package folder.
         datasets: every dataset read, by name, in name order.
         sdtmig, adamig, terminology: the standards metadata.
-        define: parsed define.xml metadata, or None when none was given.
+        define: the define.xml files given, read, or None when none was given.
         define_path: the (first) define.xml given, or None.
         define_paths: every define.xml given.
         reconciliation: rows of ``reconciliation.csv`` or None.
@@ -57,7 +124,7 @@ class Context:
         sdtmig: Standard,
         adamig: Standard,
         terminology: Terminology,
-        define: DefineMetadata | None = None,
+        define: PackageDefine | None = None,
         define_path: Path | None = None,
         define_paths: tuple[Path, ...] = (),
         reconciliation: list[dict[str, object]] | None = None,

@@ -6,9 +6,9 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from cdisc_mapper.define.reader import DefineReadError, read_define
 from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
-from cdisc_mapper.validate.context import Context, SkipCheck
-from cdisc_mapper.validate.define_xml import merge_defines, read_define
+from cdisc_mapper.validate.context import Context, PackageDefine, SkipCheck
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import (
     ERROR,
@@ -90,7 +90,7 @@ def validate_package(
             Define-XML.
     """
     define_paths = _define_paths(define)
-    define_meta = merge_defines([read_define(p) for p in define_paths]) if define_paths else None
+    define_meta = _read_defines(define_paths) if define_paths else None
     root, datasets = load_package(Path(path), encoding=encoding)
     recon_path = find_reconciliation(root)
     recon_rows, recon_error = (
@@ -138,6 +138,25 @@ def validate_package(
             **{f"CT {k}": v for k, v in sorted(terminology.versions.items())},
         },
     )
+
+
+def _read_defines(paths: tuple[Path, ...]) -> PackageDefine:
+    """Read every define.xml given.
+
+    Raises:
+        ValidationInputError: a file is missing or not Define-XML, or two describe the
+            same dataset.
+    """
+    documents = []
+    for path in paths:
+        try:
+            documents.append(read_define(path))
+        except DefineReadError as exc:
+            missing = "give the path of an existing define.xml, or leave --define out"
+            raise ValidationInputError(
+                exc.message, where=exc.where, hint=exc.hint or ("" if path.is_file() else missing)
+            ) from exc
+    return PackageDefine.of(documents)
 
 
 def _define_paths(define: Path | Sequence[Path] | None) -> tuple[Path, ...]:

@@ -17,13 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.errors import CdiscMapperError, XptError
+from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.standards import Standard, VariableMeta
 from cdisc_mapper.validate.errors import ValidationInputError
-from cdisc_mapper.validate.fastxpt import LayoutError, read_xpt_fast
-from cdisc_mapper.xpt import XptMetadata, read_xpt
+from cdisc_mapper.xpt import XptMetadata, XptTruncatedError, read_xpt
 
-_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
 _SDTM_DIR = "sdtm"
 _ADAM_DIR = "adam"
 
@@ -156,45 +154,6 @@ def discover(path: Path) -> tuple[Path, list[Path]]:
     return path, files
 
 
-def _integrity_problem(path: Path, meta: XptMetadata) -> str | None:
-    """Why an XPORT v5 file looks truncated, or None.
-
-    A v5 file is a sequence of 80-byte records; the observations are fixed-length records
-    after the ``OBS`` header, padded with blanks to a multiple of 80 bytes. readstat reads
-    a truncated file silently (dropping the incomplete observation), so check the layout.
-    """
-    size = path.stat().st_size
-    if size % 80:
-        return f"file size {size} bytes is not a multiple of 80 (the file is truncated)"
-    obs_len = sum(v.length or 8 for v in meta.variables)
-    with path.open("rb") as handle:
-        head = handle.read(min(size, 1 << 20))
-        start = head.find(_OBS_HEADER)
-        if start < 0 or obs_len <= 0:
-            return None  # v8 or an unusual writer: nothing more to verify
-        start += 80
-        full, rest = divmod(size - start, obs_len)
-        if not rest:
-            return None
-        handle.seek(start + full * obs_len)
-        tail = handle.read(rest)
-    if tail.strip(b" \x00"):
-        return (
-            f"the last observation is incomplete ({rest} of {obs_len} bytes): the file is truncated"
-        )
-    return None
-
-
-def _read(path: Path, encoding: str | None) -> tuple[pd.DataFrame, XptMetadata]:
-    """The fast vectorised reader for plain v5 files, else read_xpt (pyreadstat)."""
-    try:
-        return read_xpt_fast(path, encoding=encoding)
-    except LayoutError:
-        return read_xpt(path, encoding=encoding)
-    except OSError as exc:
-        raise XptError(f"cannot open the file: {exc.strerror or exc}") from exc
-
-
 def read_dataset(
     root: Path, path: Path, *, encoding: str | None, sdtmig: Standard, adamig: Standard
 ) -> Dataset:
@@ -205,18 +164,15 @@ def read_dataset(
     """
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
-        df, meta = _read(path, encoding)
+        df, meta = read_xpt(path, encoding=encoding, text="category")
+    except XptTruncatedError as exc:
+        raise ValidationInputError(exc.message, where=rel, hint=exc.hint) from exc
     except CdiscMapperError as exc:
         raise ValidationInputError(
             f"cannot read dataset: {exc.message}",
             where=rel,
             hint="is it a SAS XPORT v5 file? regenerate it, or remove it from the folder",
         ) from exc
-    problem = _integrity_problem(path, meta)
-    if problem:
-        raise ValidationInputError(
-            problem, where=rel, hint="the file was cut short; regenerate or copy it again"
-        )
     df = df.reset_index(drop=True)
     name = (meta.dataset or path.stem).strip().upper()
     in_adam_dir = path.parent.name.lower() == _ADAM_DIR

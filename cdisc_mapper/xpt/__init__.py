@@ -1,4 +1,5 @@
-"""SAS transport (XPORT) version 5 files: a deterministic, vectorised writer and checks.
+"""SAS transport (XPORT) version 5 files: a deterministic, vectorised writer, checks and
+the one reader (vectorised for plain v5 files, pyreadstat for the rest).
 
 >>> write_xpt(df, "dm.xpt", dataset="DM", label="Demographics", variables=[
 ...     XptVariable("STUDYID", "Study Identifier", "Char"),
@@ -6,22 +7,25 @@
 ... ])  # doctest: +SKIP
 >>> df, meta = read_xpt("dm.xpt")  # doctest: +SKIP
 
-See :mod:`cdisc_mapper.xpt.writer` for the file layout and the determinism rules.
+See :mod:`cdisc_mapper.xpt.writer` for the file layout and the determinism rules, and
+:mod:`cdisc_mapper.xpt.reader` for reading.
 """
 
 from cdisc_mapper.xpt.checks import check_xpt_metadata, metadata_problems
 from cdisc_mapper.xpt.model import SasFormat, XptMetadata, XptVariable, XptWarning, parse_format
-from cdisc_mapper.xpt.reader import read_xpt
+from cdisc_mapper.xpt.reader import XptTruncatedError, read_xpt, read_xpt_names
 from cdisc_mapper.xpt.writer import write_xpt
 
 __all__ = [
     "SasFormat",
     "XptMetadata",
+    "XptTruncatedError",
     "XptVariable",
     "XptWarning",
     "check_xpt_metadata",
     "metadata_problems",
     "parse_format",
     "read_xpt",
+    "read_xpt_names",
     "write_xpt",
 ]

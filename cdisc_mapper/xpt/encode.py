@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,14 +86,14 @@ def show(value: object) -> str:
     return text if len(text) <= _SHOW_MAX else text[: _SHOW_MAX - 3] + "..."
 
 
-def _is_na(value: object) -> bool:
+def _is_na(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 
 
-def _first_where(values: np.ndarray, bad: Callable[[object], bool]) -> list[int]:
+def _first_where(values: np.ndarray, bad: Callable[[Any], bool]) -> list[int]:
     """Positions of ``values`` for which ``bad`` is true (Python loop: error path only)."""
     return [i for i, v in enumerate(values) if bad(v)]
 
@@ -338,19 +339,19 @@ def _numeric_float64(
                 ) from None
             _check_exact_ints(floats, values, variable, ctx)
             return floats
-    bad = _first_where(
+    positions = _first_where(
         series.to_numpy(dtype=object),
         lambda v: (
             not _is_na(v)
             and (isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number))
         ),
     )
-    if not bad:  # e.g. complex numbers
-        bad = np.flatnonzero(series.notna().to_numpy()).tolist() or [0]
-    value = series.iloc[bad[0]]
+    if not positions:  # e.g. complex numbers
+        positions = np.flatnonzero(series.notna().to_numpy()).tolist() or [0]
+    value = series.iloc[positions[0]]
     raise ctx.fail(
         name,
-        bad,
+        positions,
         f"Num variable holds a non-numeric value {show(value)} "
         f"({type(value).__name__}; column dtype {dtype})",
         "convert the column with pd.to_numeric (and fix values that fail) or declare the "

@@ -66,7 +66,7 @@ def ieee_to_ibm(values: np.ndarray) -> np.ndarray:
         raise IbmRangeError(np.flatnonzero(bad))
 
     fraction = significand >> shift.astype(np.uint64)
-    out = (bits & _SIGN) | (exponent.astype(np.uint64) << np.uint64(56)) | fraction
+    out: np.ndarray = (bits & _SIGN) | (exponent.astype(np.uint64) << np.uint64(56)) | fraction
     out[is_zero] = 0
     out[is_nan] = SAS_MISSING
     return out
@@ -83,7 +83,7 @@ def ibm_to_ieee(ibm: np.ndarray) -> np.ndarray:
     fraction = bits & _FRACTION_56
     exponent = (first & 0x7F) - 64
     magnitude = np.ldexp(fraction.astype(np.float64), (4 * exponent - 56).astype(np.int32))
-    out = np.where(first & 0x80, -magnitude, magnitude)
+    out: np.ndarray = np.where(first & 0x80, -magnitude, magnitude)
     missing_byte = (first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A))
     out[missing_byte & (fraction == 0)] = np.nan
     return out
@@ -98,4 +98,5 @@ def truncation_loss(ibm: np.ndarray, length: int) -> np.ndarray:
     if length >= 8:
         return np.zeros(len(ibm), dtype=bool)
     mask = np.uint64((1 << (8 * (8 - length))) - 1)
-    return (np.asarray(ibm, dtype=np.uint64) & mask) != 0
+    lost: np.ndarray = (np.asarray(ibm, dtype=np.uint64) & mask) != 0
+    return lost

@@ -1,17 +1,63 @@
-"""Reading XPORT files back (through pyreadstat) with their metadata."""
+"""Reading SAS transport (XPORT) files back, with their metadata: the one reader.
+
+:func:`read_xpt` takes the vectorised path (:mod:`cdisc_mapper.xpt.fastread`) for plain
+single-member XPORT v5 files, which is what this project and SAS write, and falls back to
+pyreadstat (readstat) for anything else (XPORT v8, several members, text that does not
+decode). Both give the same frame and metadata: labels, formats and header dates always
+come from pyreadstat, and the values follow readstat's rules. :func:`read_xpt_names` reads
+the variable names from the header only. Never ``pandas.read_sas``: it misreads IBM zero
+and may drop trailing blank records.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Literal, cast
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyreadstat
 
 from cdisc_mapper.errors import Location, XptError
+from cdisc_mapper.xpt.fastread import (
+    Layout,
+    LayoutError,
+    TextColumn,
+    numeric_column,
+    observations,
+    parse_layout,
+    parse_namestrs,
+    text_column,
+)
 from cdisc_mapper.xpt.model import XptMetadata, XptVariable, canonical_format
 
+TextMode = Literal["object", "str", "category"]
+"""How character columns come back: ``"object"`` (numpy object arrays of ``str``),
+``"str"`` (pandas' ``str`` dtype where pandas infers it) or ``"category"`` (categoricals
+whose categories are in order of first appearance; cheapest for large files)."""
 
-def read_xpt(path: str | Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, XptMetadata]:
+_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+_HEAD_BYTES = 1 << 20
+_NOT_XPT_HINT = "check that it is an XPORT file; pass encoding= if it is not UTF-8/ASCII"
+_TRUNCATED_HINT = "the file was cut short; regenerate or copy it again"
+
+Column = npt.NDArray[np.float64] | npt.NDArray[np.object_] | TextColumn
+"""A column read: numbers (float64), texts (object array of ``str``) or a TextColumn."""
+
+
+class XptTruncatedError(XptError):
+    """The file ends inside an observation or in the middle of an 80-byte record."""
+
+
+def read_xpt(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    columns: Iterable[str] | None = None,
+    text: TextMode = "object",
+) -> tuple[pd.DataFrame, XptMetadata]:
     """Read a SAS transport (XPORT v5 or v8) file and its metadata.
 
     Numbers are returned as float64 (NaN for SAS missing values), SAS dates and
@@ -21,53 +67,231 @@ def read_xpt(path: str | Path, *, encoding: str | None = None) -> tuple[pd.DataF
     Args:
         path: the ``.xpt`` file.
         encoding: character encoding of the values and labels (e.g. ``"WINDOWS-1252"``
-            for files written by SAS on Windows); ``None`` lets readstat decide.
+            for files written by SAS on Windows); ``None`` reads UTF-8/ASCII.
+        columns: the variables to return, in this order (names the file does not have
+            are left out); ``None`` for all, in file order. The metadata always
+            describes every variable of the file.
+        text: how character columns come back (see :data:`TextMode`).
 
     Returns:
         The records and an :class:`XptMetadata` whose variables carry the stored lengths
         and canonical formats (``DATE9.``), suitable for :func:`write_xpt`.
 
     Raises:
+        XptError: the file is missing or is not a readable transport file
+            (:class:`XptTruncatedError` when it is cut short); the message names it.
+    """
+    path = Path(path)
+    wanted = None if columns is None else list(dict.fromkeys(columns))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _open_error(path, exc) from exc
+    try:
+        return read_fast(path, raw, encoding=encoding, columns=wanted, text=text)
+    except LayoutError:
+        del raw  # free the bytes before pyreadstat reads the file
+    frame, metadata = read_readstat(path, encoding=encoding, columns=wanted, text=text)
+    problem = truncation_problem(path, metadata)
+    if problem:
+        raise XptTruncatedError(problem, where=_where(path), hint=_TRUNCATED_HINT)
+    return frame, metadata
+
+
+def read_xpt_names(path: str | Path, *, encoding: str | None = None) -> list[str]:
+    """Variable names of an XPORT file in file order, from its header only.
+
+    Raises:
         XptError: the file is missing or is not a readable transport file.
     """
     path = Path(path)
     try:
-        df, meta = pyreadstat.read_xport(
-            str(path), encoding=encoding, disable_datetime_conversion=True
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+        return [v.name for v in parse_namestrs(head)[0]]
+    except LayoutError:
+        pass
+    except OSError as exc:
+        raise _open_error(path, exc) from exc
+    return list(_readstat_metadata(path, encoding).column_names)
+
+
+def read_fast(
+    path: Path,
+    raw: bytes,
+    *,
+    encoding: str | None,
+    columns: list[str] | None,
+    text: TextMode,
+) -> tuple[pd.DataFrame, XptMetadata]:
+    """The vectorised engine: ``raw`` is the content of the file at ``path``.
+
+    Its layout checks cover truncation (an incomplete observation is a LayoutError).
+
+    Raises:
+        LayoutError: the file is not plain single-member v5, pyreadstat cannot read its
+            header, the two disagree, or text does not decode.
+    """
+    layout = parse_layout(raw)
+    try:
+        meta = pyreadstat.read_xport(str(path), metadataonly=True, encoding=encoding)[1]
+    except Exception as exc:  # pyreadstat raises several unrelated exception types
+        raise LayoutError(f"pyreadstat cannot read the metadata: {exc}") from exc
+    _check_agreement(layout, meta)
+    records = observations(raw, layout)
+    by_name = {v.name: v for v in layout.variables}
+    names = [v.name for v in layout.variables] if columns is None else columns
+    data: dict[str, Column] = {}
+    for name in (n for n in names if n in by_name):
+        var = by_name[name]
+        block = records[:, var.position : var.position + var.length]
+        if var.is_char:
+            data[name] = text_column(np.ascontiguousarray(block), encoding or "utf-8")
+        else:
+            data[name] = numeric_column(block)
+    return _frame(data, len(records), text), _metadata(meta, len(records))
+
+
+def read_readstat(
+    path: Path, *, encoding: str | None, columns: list[str] | None, text: TextMode
+) -> tuple[pd.DataFrame, XptMetadata]:
+    """The pyreadstat engine, for any file readstat reads (no truncation check).
+
+    Raises:
+        XptError: pyreadstat cannot read the file.
+    """
+    meta = _readstat_metadata(path, encoding)
+    names = list(meta.column_names)
+    present = set(names)
+    selected = names if columns is None else [c for c in columns if c in present]
+    try:
+        df, _ = pyreadstat.read_xport(
+            str(path),
+            encoding=encoding,
+            usecols=None if columns is None else selected,
+            disable_datetime_conversion=True,
         )
-    except FileNotFoundError:
-        raise XptError(
-            "file not found", where=Location(file=str(path)), hint="check the path"
-        ) from None
     except Exception as exc:  # pyreadstat raises several unrelated exception types
         raise XptError(
-            f"cannot read as SAS transport file: {exc}",
-            where=Location(file=str(path)),
-            hint="check that it is an XPORT file; pass encoding= if it is not UTF-8/ASCII",
+            f"cannot read as SAS transport file: {exc}", where=_where(path), hint=_NOT_XPT_HINT
+        ) from exc
+    types = meta.readstat_variable_types
+    data: dict[str, Column] = {}
+    for name in selected:
+        if types[name] == "string":
+            values = df[name].astype(object)
+            data[name] = values.where(values.notna(), "").to_numpy(dtype=object)
+        else:
+            data[name] = df[name].to_numpy(dtype=np.float64)
+    return _frame(data, len(df), text), _metadata(meta, len(df))
+
+
+def truncation_problem(path: Path, meta: XptMetadata) -> str | None:
+    """Why a transport file looks truncated, or None.
+
+    A v5 file is a sequence of 80-byte records; the observations are fixed-length records
+    after the ``OBS`` header, padded with blanks to a multiple of 80 bytes. readstat reads
+    a truncated file silently (dropping the incomplete observation), so check the layout.
+    """
+    size = path.stat().st_size
+    if size % 80:
+        return f"file size {size} bytes is not a multiple of 80 (the file is truncated)"
+    obs_len = sum(v.length or 8 for v in meta.variables)
+    with path.open("rb") as handle:
+        head = handle.read(min(size, _HEAD_BYTES))
+        start = head.find(_OBS_HEADER)
+        if start < 0 or obs_len <= 0:
+            return None  # v8 or an unusual writer: nothing more to verify
+        start += 80
+        full, rest = divmod(size - start, obs_len)
+        if not rest:
+            return None
+        handle.seek(start + full * obs_len)
+        tail = handle.read(rest)
+    if tail.strip(b" \x00"):
+        return (
+            f"the last observation is incomplete ({rest} of {obs_len} bytes): the file is truncated"
+        )
+    return None
+
+
+def _where(path: Path) -> Location:
+    return Location(file=str(path))
+
+
+def _open_error(path: Path, exc: OSError) -> XptError:
+    if isinstance(exc, FileNotFoundError):
+        return XptError("file not found", where=_where(path), hint="check the path")
+    return XptError(f"cannot open the file: {exc.strerror or exc}", where=_where(path))
+
+
+def _readstat_metadata(path: Path, encoding: str | None) -> Any:
+    """pyreadstat's metadata of the file (header only)."""
+    try:
+        return pyreadstat.read_xport(str(path), metadataonly=True, encoding=encoding)[1]
+    except FileNotFoundError as exc:
+        raise _open_error(path, exc) from exc
+    except Exception as exc:  # pyreadstat raises several unrelated exception types
+        raise XptError(
+            f"cannot read as SAS transport file: {exc}", where=_where(path), hint=_NOT_XPT_HINT
         ) from exc
 
+
+def _check_agreement(layout: Layout, meta: Any) -> None:
+    """LayoutError unless the namestrs and pyreadstat agree on names, types and lengths."""
+    names = [v.name for v in layout.variables]
+    types, widths = meta.readstat_variable_types, meta.variable_storage_width
+    if names != list(meta.column_names) or any(
+        widths[v.name] != v.length or (types[v.name] == "string") != v.is_char
+        for v in layout.variables
+    ):
+        raise LayoutError("namestrs disagree with pyreadstat")
+
+
+def _frame(data: dict[str, Column], rows: int, text: TextMode) -> pd.DataFrame:
+    """The records as a DataFrame (index 0..rows-1) with text as ``text`` asks."""
+    out: dict[str, Any] = {}
+    for name, column in data.items():
+        if isinstance(column, TextColumn):
+            out[name] = _text(column, text)
+        elif column.dtype == object:
+            out[name] = _text(cast("npt.NDArray[np.object_]", column), text)
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=pd.RangeIndex(rows), columns=list(data))
+
+
+def _text(column: TextColumn | npt.NDArray[np.object_], text: TextMode) -> Any:
+    """A character column as ``text`` asks: categorical, object Series, or an object
+    array from which pandas infers its ``str`` dtype."""
+    if text == "category":
+        if not isinstance(column, TextColumn):
+            column = TextColumn.from_texts(column)
+        categories = pd.Index(column.values, dtype=object)
+        return pd.Categorical.from_codes(column.codes, categories=categories)
+    values = column.values[column.codes] if isinstance(column, TextColumn) else column
+    return values if text == "str" else pd.Series(values, dtype=object, copy=False)
+
+
+def _metadata(meta: Any, n_records: int) -> XptMetadata:
+    """An XptMetadata from pyreadstat's metadata."""
     labels = meta.column_names_to_labels or {}
     formats = meta.original_variable_types or {}
-    variables = []
-    for name in meta.column_names:
-        is_char = meta.readstat_variable_types[name] == "string"
-        variables.append(
-            XptVariable(
-                name=name,
-                label=labels.get(name) or "",
-                type="Char" if is_char else "Num",
-                length=int(meta.variable_storage_width[name]),
-                format=canonical_format(formats.get(name)),
-            )
+    variables = tuple(
+        XptVariable(
+            name=name,
+            label=labels.get(name) or "",
+            type="Char" if meta.readstat_variable_types[name] == "string" else "Num",
+            length=int(meta.variable_storage_width[name]),
+            format=canonical_format(formats.get(name)),
         )
-        if is_char:
-            df[name] = df[name].astype(object).where(df[name].notna(), "")
-    metadata = XptMetadata(
+        for name in meta.column_names
+    )
+    return XptMetadata(
         dataset=meta.table_name or "",
         label=meta.file_label or "",
-        variables=tuple(variables),
-        n_records=len(df),
+        variables=variables,
+        n_records=n_records,
         created=meta.creation_time,
         modified=meta.modification_time,
     )
-    return df, metadata

@@ -264,7 +264,7 @@ def _write_file(
                     if width < column.length:
                         chunk[:, offset + width : offset + column.length] = BLANK
                     offset += column.length
-                out.write(memoryview(chunk).cast("B"))
+                out.write(chunk.data.cast("B"))
                 if stop == n:
                     last_row_blank = bool((chunk[-1] == BLANK).all())
             out.write(b" " * (-(n * row_length) % RECORD_LENGTH))

@@ -76,7 +76,8 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
     """Result in standard format and units (SDTMIG 3.4 section 4.5.1).
 
     Numeric results are converted from --ORRESU to --STRESU with the study's conversion
-    table; results with an operator (``<5``) keep it; text results are copied.
+    table; results with an operator (``<5``) keep it, with the bound converted; text
+    results are copied.
     """
     orres = frame[args.orres].fillna("").astype(str)
     parsed = dresults.parse_numeric_result(orres, decimal_comma=args.decimal_comma)
@@ -86,7 +87,8 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
     ]
     from_u = frame[args.orresu].fillna("").astype(str)
     to_u = frame[args.stresu].fillna("").astype(str)
-    need = parsed["numeric"] & (from_u != "") & (to_u != "")
+    # every result with a number, also an inequality (<0.1 mg/dL -> <1.71 umol/L)
+    need = parsed["value"].notna() & (from_u != "") & (to_u != "")
     factor = pd.Series(1.0, index=frame.index)
     offset = pd.Series(0.0, index=frame.index)
     if need.any():

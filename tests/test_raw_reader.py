@@ -1,0 +1,403 @@
+"""Unit tests of cdisc_mapper.raw.reader: raw forms read as stripped text with row numbers.
+
+The reader's promises (module docstring): every cell is text exactly as exported (no type
+guessing: ``01`` stays ``01``, ``NA`` stays ``NA``), with surrounding blanks removed; the
+index is the row number a person sees in the file (header = row 1, first record = row 2
+for CSV and XLSX; SAS7BDAT rows from 1); every failure is a RawDataError naming the file.
+Fixture files are written in tmp_path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdisc_mapper.errors import RawDataError
+from cdisc_mapper.raw import RawForm, read_form
+
+
+def _frame(rows: list[list[str]], columns: list[str], index: list[int]) -> pd.DataFrame:
+    """The expected form data: text (object) columns on the file's row numbers."""
+    return pd.DataFrame(rows, columns=columns, index=pd.Index(index, dtype="int64"), dtype=object)
+
+
+def _csv(tmp_path: Path, text: str, name: str = "dm.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def _xlsx(tmp_path: Path, rows: list[list[object]], name: str = "dm.xlsx") -> Path:
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if value is not None:
+                ws.cell(row=r, column=c, value=value)
+    path = tmp_path / name
+    wb.save(path)
+    return path
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def test_csv_cells_are_stripped_text_without_type_guessing(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "SUBJID, AGE ,SEX,VISIT,RESULT\n"
+        "01, 055 ,NA,,1.50\n"
+        "002,NULL, f ,  ,-0\n"
+        "3,1e3,N/A,TRUE,nan\n",
+    )
+    form = read_form("DM", path)
+    expected = _frame(
+        [
+            ["01", "055", "NA", "", "1.50"],
+            ["002", "NULL", "f", "", "-0"],
+            ["3", "1e3", "N/A", "TRUE", "nan"],
+        ],
+        ["SUBJID", "AGE", "SEX", "VISIT", "RESULT"],
+        [2, 3, 4],
+    )
+    pd.testing.assert_frame_equal(form.data, expected)
+    assert form.name == "DM"
+    assert form.path == path
+
+
+def test_csv_row_numbers_start_at_2_after_the_header(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "A\n" + "".join(f"v{i}\n" for i in range(2, 12)))
+    data = read_form("F", path).data
+    assert data.index.tolist() == list(range(2, 12))
+    assert data.loc[7, "A"] == "v7"  # the value on file row 7 is found as row 7
+
+
+def test_csv_quoted_cells_keep_commas_quotes_and_line_breaks(tmp_path: Path) -> None:
+    path = _csv(tmp_path, 'ID,TERM\n1,"HEADACHE, SEVERE"\n2,"say ""hi"""\n3,"two\nlines"\n')
+    expected = _frame(
+        [["1", "HEADACHE, SEVERE"], ["2", 'say "hi"'], ["3", "two\nlines"]],
+        ["ID", "TERM"],
+        [2, 3, 4],  # a line break inside a quoted cell stays in its row
+    )
+    pd.testing.assert_frame_equal(read_form("AE", path).data, expected)
+
+
+def test_csv_short_row_gets_blank_cells(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "A,B,C\n1,2\n4,5,6\n")
+    expected = _frame([["1", "2", ""], ["4", "5", "6"]], ["A", "B", "C"], [2, 3])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+
+
+def test_csv_txt_and_upper_case_suffix(tmp_path: Path) -> None:
+    for name in ("vs.txt", "vs.CSV"):
+        path = _csv(tmp_path, "A,B\n1,2\n", name)
+        pd.testing.assert_frame_equal(
+            read_form("VS", path).data, _frame([["1", "2"]], ["A", "B"], [2])
+        )
+
+
+def test_csv_utf8_text_and_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "lb.csv"
+    path.write_bytes("\ufeffLBTEST,LBORRESU\nGlucose,µmol/L\nCréatinine,mg/dL\n".encode())
+    expected = _frame(
+        [["Glucose", "µmol/L"], ["Créatinine", "mg/dL"]], ["LBTEST", "LBORRESU"], [2, 3]
+    )
+    pd.testing.assert_frame_equal(read_form("LB", path).data, expected)
+
+
+def test_csv_not_utf8_is_a_raw_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "dm.csv"
+    path.write_bytes("ID,NAME\n1,Jos\xe9\n".encode("latin-1"))
+    with pytest.raises(RawDataError) as info:
+        read_form("DM", path)
+    text = str(info.value)
+    assert text.startswith(f"{path}: not UTF-8 text at byte ")
+    assert text.endswith("(re-export as UTF-8)")
+
+
+def test_csv_header_only_is_an_empty_form(tmp_path: Path) -> None:
+    form = read_form("AE", _csv(tmp_path, "USUBJID,AETERM\n"))
+    pd.testing.assert_frame_equal(form.data, _frame([], ["USUBJID", "AETERM"], []))
+
+
+def test_csv_empty_file_is_a_raw_data_error(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "")
+    with pytest.raises(RawDataError, match="cannot read file") as info:
+        read_form("AE", path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_csv_row_with_too_many_fields_is_a_raw_data_error(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "A,B\n1,2\n3,4,5\n")
+    with pytest.raises(RawDataError, match=r"cannot read file: .*line 3"):
+        read_form("F", path)
+
+
+# ------------------------------------------------------------------ file-level errors
+
+
+def test_missing_file_names_form_and_path(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "ae.csv"
+    with pytest.raises(RawDataError) as info:
+        read_form("AE", path)
+    assert str(info.value) == (
+        f"{path}: raw file for form 'AE' not found (check --raw and the spec's form/file names)"
+    )
+
+
+def test_unsupported_file_type(tmp_path: Path) -> None:
+    path = tmp_path / "dm.json"
+    path.write_text("{}")
+    with pytest.raises(RawDataError, match=r"unsupported raw file type '\.json'"):
+        read_form("DM", path)
+
+
+def test_read_form_accepts_a_text_path(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "A\n1\n")
+    form = read_form("F", str(path))
+    assert form.path == path and isinstance(form.path, Path)
+
+
+# ------------------------------------------------------------------ RawForm.require
+
+
+def test_require_passes_when_every_column_is_there(tmp_path: Path) -> None:
+    form = read_form("DM", _csv(tmp_path, "SUBJID,AGE,SEX\n01,55,F\n"))
+    assert form.require(["AGE", "SUBJID"]) is None
+    assert form.require({"SEX"}) is None
+    assert form.require(()) is None
+    with pytest.raises(RawDataError, match=r"missing column\(s\) sex;"):
+        form.require(["SUBJID", "sex"])  # names are compared exactly
+
+
+def test_require_names_the_file_and_every_missing_column(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "SUBJID,AGE\n01,55\n")
+    form = read_form("DM", path)
+    with pytest.raises(RawDataError) as info:
+        form.require(["SUBJID", "SEX", "AGE", "RACE"])
+    assert str(info.value) == (
+        f"{path}: missing column(s) SEX, RACE; the file has SUBJID, AGE "
+        "(fix the export or the spec's column names)"
+    )
+
+
+def test_require_compares_stripped_exact_names(tmp_path: Path) -> None:
+    form = read_form("DM", _csv(tmp_path, " SUBJID ,Age\n01,55\n"))
+    form.require(["SUBJID"])  # header blanks are removed...
+    with pytest.raises(RawDataError, match=r"missing column\(s\) AGE;"):
+        form.require(["AGE"])  # ...but case is kept
+
+
+def test_rawform_can_be_built_directly() -> None:
+    data = _frame([["1"]], ["A"], [2])
+    form = RawForm(name="F", path=Path("f.csv"), data=data)
+    with pytest.raises(RawDataError, match=r"^f\.csv: missing column\(s\) B;"):
+        form.require(["B"])
+
+
+# ------------------------------------------------------------------ XLSX
+
+
+def test_xlsx_cells_as_text_with_row_numbers(tmp_path: Path) -> None:
+    path = _xlsx(
+        tmp_path,
+        [
+            ["SUBJID", " AGE ", "SEX", "WEIGHT"],
+            ["01", 55, " F ", 70.5],
+            ["002", None, "NA", 80],
+        ],
+    )
+    expected = _frame(
+        [["01", "55", "F", "70.5"], ["002", "", "NA", "80"]],
+        ["SUBJID", "AGE", "SEX", "WEIGHT"],
+        [2, 3],
+    )
+    pd.testing.assert_frame_equal(read_form("DM", path).data, expected)
+
+
+def test_xlsx_reads_the_first_sheet(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["A"])
+    wb.active.append(["first"])
+    other = wb.create_sheet("Other")
+    other.append(["A"])
+    other.append(["second"])
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    pd.testing.assert_frame_equal(read_form("F", path).data, _frame([["first"]], ["A"], [2]))
+
+
+def test_xlsx_blank_row_keeps_the_row_numbers_of_later_records(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [["ID", "X"], ["1", "a"], [None, None], ["2", "b"]])
+    data = read_form("F", path).data
+    assert data.loc[2].tolist() == ["1", "a"]
+    assert data.loc[4].tolist() == ["2", "b"]  # as on the sheet: row 4
+
+
+def test_xlsx_header_only_is_an_empty_form(tmp_path: Path) -> None:
+    form = read_form("AE", _xlsx(tmp_path, [["USUBJID", "AETERM"]]))
+    pd.testing.assert_frame_equal(form.data, _frame([], ["USUBJID", "AETERM"], []))
+
+
+# ------------------------------------------------------------------ SAS7BDAT
+
+
+def _sas7bdat(tmp_path: Path, frame: pd.DataFrame) -> Path:
+    pyreadstat = pytest.importorskip("pyreadstat")
+    if not hasattr(pyreadstat, "write_sas7bdat"):
+        pytest.skip("this pyreadstat cannot write sas7bdat")
+    path = tmp_path / "dm.sas7bdat"
+    pyreadstat.write_sas7bdat(frame, str(path))
+    return path
+
+
+def test_sas7bdat_values_as_text_rows_from_1(tmp_path: Path) -> None:
+    path = _sas7bdat(
+        tmp_path,
+        pd.DataFrame(
+            {
+                "SUBJID": ["01", " 002 ", ""],
+                "AGE": [55.0, np.nan, 1.5],  # whole numbers without ".0"; missing -> ""
+                "N": [1e15, -0.0, 3.0],
+            }
+        ),
+    )
+    expected = _frame(
+        [["01", "55", "1000000000000000"], ["002", "", "0"], ["", "1.5", "3"]],
+        ["SUBJID", "AGE", "N"],
+        [1, 2, 3],
+    )
+    pd.testing.assert_frame_equal(read_form("DM", path).data, expected)
+
+
+# ------------------------------------------------------------------ header row (bug fixes)
+
+
+def test_csv_trailing_delimiter_does_not_shift_the_columns(tmp_path: Path) -> None:
+    # "1,2," under "A,B": pandas took the first field as the row index and shifted every
+    # value one column to the left (A=2, B=""), silently; now an error naming the line
+    path = _csv(tmp_path, "SUBJID,AGE\n01,55,\n02,60,\n")
+    with pytest.raises(RawDataError, match=r"cannot read file: .*Expected 2 fields in line 2"):
+        read_form("DM", path)
+
+
+def test_csv_extra_field_in_first_record_is_an_error_not_a_shift(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "SUBJID,AGE\n01,55,X\n02,60\n")
+    with pytest.raises(RawDataError, match=r"Expected 2 fields in line 2, saw 3"):
+        read_form("DM", path)
+
+
+@pytest.mark.parametrize("header", ["SUBJID,AGE,AGE", "SUBJID,AGE, AGE "])
+def test_csv_duplicate_column_names_are_an_error(tmp_path: Path, header: str) -> None:
+    # pandas renamed a repeated name to AGE.1, and two names equal after stripping
+    # collapsed to one column (the first one's values lost): neither may pass silently
+    path = _csv(tmp_path, f"{header}\n01,55,56\n")
+    with pytest.raises(RawDataError) as info:
+        read_form("DM", path)
+    assert str(info.value) == f"{path}: duplicate column names ['AGE']"
+
+
+def test_xlsx_duplicate_column_names_are_an_error(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [["SUBJID", "AGE", "AGE "], ["01", 55, 56]])
+    with pytest.raises(RawDataError, match=r"duplicate column names \['AGE'\]"):
+        read_form("DM", path)
+
+
+def test_blank_header_cells_are_named_by_position(tmp_path: Path) -> None:
+    # as pandas names them; a header ending with a delimiter gives one such column
+    path = _csv(tmp_path, "A,,C,\n1,2,3,\n")
+    expected = _frame([["1", "2", "3", ""]], ["A", "Unnamed: 1", "C", "Unnamed: 3"], [2])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+    path = _xlsx(tmp_path, [["A", None, "C"], ["1", "2", "3"]])
+    expected = _frame([["1", "2", "3"]], ["A", "Unnamed: 1", "C"], [2])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+
+
+def test_xlsx_empty_sheet_has_no_columns_and_require_says_so(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [])
+    form = read_form("AE", path)
+    assert form.data.shape == (0, 0)
+    with pytest.raises(RawDataError, match=r"missing column\(s\) USUBJID; the file has "):
+        form.require(["USUBJID"])
+
+
+# ------------------------------------------------------------------ blank rows (bug fix)
+
+
+def test_csv_blank_line_keeps_the_row_numbers_of_later_records(tmp_path: Path) -> None:
+    # pandas skipped blank lines and the records after one were numbered one row too
+    # early, so error messages pointed at the wrong row of the file
+    path = _csv(tmp_path, "ID,X\n1,a\n\n2,b\n,\n3,c\n\n")
+    expected = _frame([["1", "a"], ["2", "b"], ["3", "c"]], ["ID", "X"], [2, 4, 6])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+
+
+def test_rows_without_any_value_are_not_records(tmp_path: Path) -> None:
+    # blank rows in a sheet (and ' , ' lines in a CSV) carry no record in any format
+    path = _xlsx(tmp_path, [["ID", "X"], ["1", "a"], [None, None], [" ", None], ["2", "b"]])
+    expected = _frame([["1", "a"], ["2", "b"]], ["ID", "X"], [2, 5])
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+    path = _csv(tmp_path, "ID,X\n , \n1,a\n")
+    pd.testing.assert_frame_equal(read_form("F", path).data, _frame([["1", "a"]], ["ID", "X"], [3]))
+
+
+def test_csv_header_must_be_on_row_1(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "\nID,X\n1,a\n")
+    with pytest.raises(RawDataError, match=r"no header on row 1"):
+        read_form("F", path)
+
+
+def test_xlsx_header_must_be_on_row_1(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [[None, None], ["ID", "X"], ["1", "a"]])
+    with pytest.raises(RawDataError, match=r"cannot read file: no header on row 1"):
+        read_form("F", path)
+
+
+# ------------------------------------------------------------------ unreadable files (bug fixes)
+
+
+def test_csv_not_utf8_names_the_byte_offset_in_the_file(tmp_path: Path) -> None:
+    # the offset was the one within pandas' decoding chunk (3 here), not in the file
+    path = tmp_path / "dm.csv"
+    content = "ID,NAME\n1,Jos\xe9\n".encode("latin-1")
+    path.write_bytes(content)
+    with pytest.raises(RawDataError) as info:
+        read_form("DM", path)
+    assert content.index(b"\xe9") == 13
+    assert str(info.value) == f"{path}: not UTF-8 text at byte 13 (re-export as UTF-8)"
+
+
+def test_csv_not_utf8_after_a_large_utf8_part(tmp_path: Path) -> None:
+    path = tmp_path / "ae.csv"
+    head = "ID,TERM\n" + "".join(f"{i},CÉPHALÉE\n" for i in range(20000))
+    content = head.encode() + "1,fi\xe8vre\n".encode("latin-1")
+    path.write_bytes(content)
+    offset = content.index(b"\xe8")
+    assert offset > 200000
+    with pytest.raises(RawDataError, match=f"not UTF-8 text at byte {offset} "):
+        read_form("AE", path)
+
+
+@pytest.mark.parametrize("name", ["dm.xlsx", "dm.xlsm", "dm.sas7bdat"])
+def test_corrupt_binary_file_is_a_raw_data_error(tmp_path: Path, name: str) -> None:
+    # a truncated or mislabelled file gave an internal error (BadZipFile, ReadstatError)
+    path = tmp_path / name
+    path.write_bytes(b"SUBJID,AGE\n01,55\n")
+    with pytest.raises(RawDataError) as info:
+        read_form("DM", path)
+    assert str(info.value).startswith(f"{path}: cannot read file: ")
+
+
+def test_zip_that_is_not_a_workbook_is_a_raw_data_error(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "dm.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("dm.csv", "SUBJID\n01\n")
+    with pytest.raises(RawDataError, match=r"^.*dm\.xlsx: cannot read file: not an Excel workbook"):
+        read_form("DM", path)

@@ -113,6 +113,14 @@ def test_stresc_keeps_the_operator_of_an_inequality() -> None:
     ]
 
 
+def test_stresc_converts_the_bound_of_an_inequality() -> None:
+    # SDTMIG 3.4 section 4.5.1.1: "<0.1" mg/dL goes to --STRESC converted to umol/L
+    assert stresc(("CREAT", "<0.1", "mg/dL", "umol/L"), ("HGB", ">20", "g/dL", "g/L")) == [
+        "<9",
+        ">200",
+    ]
+
+
 def test_stresc_text_result_is_copied() -> None:
     assert stresc(("WBC", "NEGATIVE", "10^9/L", "10^9/L"), ("HGB", "clotted", "g/dL", "g/L")) == [
         "NEGATIVE",

@@ -227,6 +227,35 @@ def test_nrind_limits_given_as_text() -> None:
     assert nrind(("12", "4", "10"), ("6,5", "4", "10")) == ["HIGH", "NORMAL"]
 
 
+def test_nrind_of_several_records_from_one_form_row() -> None:
+    frame = records(
+        "labs.csv",
+        ["LBSTRESC", "LBSTNRLO", "LBSTNRHI"],
+        ["3", 4.0, 10.0],
+        ["<5", 0.0, 5.0],
+        ["12", 4.0, 10.0],
+    ).assign(_ROW=[7, 7, 7])
+    args = {"value": "LBSTRESC", "low": "LBSTNRLO", "high": "LBSTNRHI"}
+    out = run_op("nrind", args, frame, make_ctx("LB", "LBNRIND"))
+    assert values(out) == ["LOW", "NORMAL", "HIGH"]
+
+
+def test_nrind_low_limit_above_high_limit_names_every_record() -> None:
+    frame = records(
+        "labs.csv",
+        ["LBSTRESC", "LBSTNRLO", "LBSTNRHI"],
+        ["5", 1.0, 10.0],
+        ["5", 10.0, 1.0],
+        first=20,
+    )
+    args = {"value": "LBSTRESC", "low": "LBSTNRLO", "high": "LBSTNRHI"}
+    with pytest.raises(MappingError) as err:
+        run_op("nrind", args, frame, make_ctx("LB", "LBNRIND"))
+    assert str(err.value) == (
+        "LB.LBNRIND: normal range low limit above high limit in 1 row: row labs.csv:21 '10.0 - 1.0'"
+    )
+
+
 # ------------------------------------------------------------------ lobxfl (4.5.9)
 
 DM = records(

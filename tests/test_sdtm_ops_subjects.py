@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
 from tests.sdtm_ops_helpers import SUBJ1, SUBJ2, make_ctx, records, run_op, values
 
@@ -106,3 +107,23 @@ def test_subject_value_blank_values_do_not_count() -> None:
     args = {"domain": "DS", "variable": "DSSTDTC"}
     ds = DS[DS["USUBJID"] != SUBJ2]
     assert subject_op("subject_value", args, DS=ds) == ["2017-04-20", "", ""]
+
+
+def test_subject_value_with_two_values_names_every_record() -> None:
+    ds = records(
+        "disposition.csv",
+        ["USUBJID", "DSDECOD", "DSSTDTC"],
+        [SUBJ1, "COMPLETED", "2017-04-20"],
+        [SUBJ2, "DEATH", "2017-02-03"],
+        [SUBJ2, "COMPLETED", "2017-02-04"],
+        [SUBJ2, "DEATH", "2017-02-03"],
+    )
+    ctx = make_ctx("DM", "RFPENDTC", domains={"DS": ds})
+    with pytest.raises(MappingError) as err:
+        run_op("subject_value", {"domain": "DS", "variable": "DSSTDTC"}, DM, ctx)
+    assert str(err.value) == (
+        "DM.RFPENDTC: DS.DSSTDTC has more than one value for a subject in 3 record(s): "
+        f"disposition.csv row 3: '{SUBJ2} 2017-02-03'; "
+        f"disposition.csv row 4: '{SUBJ2} 2017-02-04'; "
+        f"disposition.csv row 5: '{SUBJ2} 2017-02-03'"
+    )

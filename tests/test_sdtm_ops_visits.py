@@ -137,6 +137,21 @@ def test_visitnum_label_not_in_the_schedule_names_every_record() -> None:
     assert msg.endswith("in 2 record(s): vitals.csv row 3: 'Week 3'; vitals.csv row 4: 'Week 3'")
 
 
+def test_visitnum_unscheduled_visit_without_a_date_names_every_record() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Screening", "2016-01-05"),
+        (SUBJ1, "Unscheduled", ""),
+        (SUBJ1, "UNS", "2016"),
+    )
+    with pytest.raises(MappingError) as err:
+        visitnums(vs)
+    assert str(err.value) == (
+        "VS.VISITNUM: unscheduled visit without a complete date (cannot be numbered after "
+        "the scheduled visits) in 2 record(s): vitals.csv row 3: ''; vitals.csv row 4: '2016'"
+    )
+
+
 # ------------------------------------------------------------------ VISIT
 
 

@@ -317,3 +317,33 @@ def test_lobxfl_against_another_reference_date() -> None:
         (SUBJ1, "HEMATOLOGY", "HGB", "2016-07-01T11:00", "128"),
         ref="RFSTDTC",  # a date without time: the whole day is before
     ) == ["", "Y"]
+
+
+def test_lobxfl_of_several_records_from_one_form_row() -> None:
+    frame = records(
+        "labs.csv",
+        COLUMNS,
+        (SUBJ1, "HEMATOLOGY", "HGB", "2016-06-01", "130"),
+        (SUBJ1, "HEMATOLOGY", "WBC", "2016-06-01", "6.1"),
+        (SUBJ1, "HEMATOLOGY", "HGB", "2016-05-01", "131"),
+        (SUBJ1, "HEMATOLOGY", "WBC", "2016-05-01", "6.0"),
+    ).assign(_ROW=[3, 3, 2, 2])
+    ctx = make_ctx("LB", "LBLOBXFL", domains={"DM": DM})
+    assert values(run_op("lobxfl", LOBXFL, frame, ctx)) == ["Y", "Y", "", ""]
+
+
+def test_lobxfl_of_a_date_that_is_not_iso_8601_names_the_record() -> None:
+    frame = records(
+        "labs.csv",
+        COLUMNS,
+        (SUBJ1, "HEMATOLOGY", "HGB", "2016-06-01", "130"),
+        (SUBJ1, "HEMATOLOGY", "HGB", "1/6/2016", "131"),
+        first=12,
+    )
+    ctx = make_ctx("LB", "LBLOBXFL", domains={"DM": DM})
+    with pytest.raises(MappingError) as err:
+        run_op("lobxfl", LOBXFL, frame, ctx)
+    assert str(err.value) == (
+        "LB.LBLOBXFL: not an ISO 8601 date/time (YYYY[-MM[-DD[Thh:mm[:ss]]]]) in 1 row: "
+        "row labs.csv:13 '1/6/2016'"
+    )

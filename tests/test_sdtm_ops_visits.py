@@ -223,3 +223,25 @@ def test_epoch_of_a_partial_date_only_when_it_lies_in_one_epoch() -> None:
 
 def test_epoch_null_without_a_date_or_subject_elements() -> None:
     assert epochs((SUBJ1, ""), (SUBJ2, "2016-08-15")) == ["", ""]
+
+
+def test_epoch_of_several_records_from_one_form_row() -> None:
+    frame = records(
+        "vitals.csv",
+        ["USUBJID", "VSDTC"],
+        [SUBJ1, "2016-03"],
+        [SUBJ1, "2016-07"],
+        [SUBJ1, "2016-08-01"],
+    ).assign(_ROW=[4, 4, 4])
+    out = run_op("epoch", {"dtc": "VSDTC"}, frame, make_ctx("VS", "EPOCH", se=SE))
+    assert values(out) == ["RUN-IN", "", "TREATMENT"]
+
+
+def test_epoch_of_a_date_that_is_not_iso_8601_names_the_record() -> None:
+    frame = records("vitals.csv", ["USUBJID", "VSDTC"], [SUBJ1, "2016-08-01"], [SUBJ1, "1/8/2016"])
+    with pytest.raises(MappingError) as err:
+        run_op("epoch", {"dtc": "VSDTC"}, frame, make_ctx("VS", "EPOCH", se=SE))
+    assert str(err.value) == (
+        "VS.EPOCH: not an ISO 8601 date/time (YYYY[-MM[-DD[Thh:mm[:ss]]]]) in 1 row: "
+        "row vitals.csv:3 '1/8/2016'"
+    )

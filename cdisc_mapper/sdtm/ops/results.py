@@ -249,10 +249,15 @@ def op_lobxfl(frame: pd.DataFrame, args: LobxflArgs, ctx: OpContext) -> pd.Serie
     dm = ctx.domains["DM"]
     work = frame.copy()
     work["_REF"] = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")
-    return dflags.derive_last_obs_before_exposure_flag(
-        work,
-        by=["USUBJID", *args.testcd],
-        dtc=args.dtc,
-        ref_dtc="_REF",
-        value_present=args.result,
-    ).astype(object)
+    work.index = record_labels(frame).to_numpy()  # errors name each record's file:row
+    try:
+        flag = dflags.derive_last_obs_before_exposure_flag(
+            work,
+            by=["USUBJID", *args.testcd],
+            dtc=args.dtc,
+            ref_dtc="_REF",
+            value_present=args.result,
+        )
+    except MappingError as exc:
+        raise in_variable(exc, ctx) from None
+    return flag.set_axis(frame.index).astype(object)

@@ -13,7 +13,9 @@ result with an expected column, as pharmaverse admiral and sdtm.oak tests do:
 * :func:`run_op` validates the arguments with the operation's model and calls it (and
   checks that a ``row_local`` operation reads only its declared inputs);
 * :func:`values` turns a result into a plain list (missing values as ``None``) to compare
-  with the expected column.
+  with the expected column;
+* :func:`operations_of` lists a family module's operations, so that each test file checks
+  that it covers every operation of the module it mirrors.
 """
 
 from __future__ import annotations
@@ -142,6 +144,12 @@ def check_row_local(fn: Any, model: Any, frame: pd.DataFrame, ctx: OpContext, re
     alone = frame[keep].iloc[::-1].reset_index(drop=True)
     again = fn(alone, model, ctx)
     assert values(again)[::-1] == values(result), "not row-local on its declared inputs"
+
+
+def operations_of(family: str) -> set[str]:
+    """Names of the operations registered by ``cdisc_mapper/sdtm/ops/<family>.py``."""
+    module = f"cdisc_mapper.sdtm.ops.{family}"
+    return {name for name in OPERATIONS.names() if OPERATIONS.require(name).fn.__module__ == module}
 
 
 def values(result: pd.Series) -> list[Any]:

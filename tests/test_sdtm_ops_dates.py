@@ -11,12 +11,17 @@ from tests.sdtm_ops_helpers import (
     SUBJ1,
     SUBJ2,
     make_ctx,
+    operations_of,
     raw_form,
     records,
     run_op,
     subjects,
     values,
 )
+
+
+def test_every_operation_of_dates_py_is_tested_here() -> None:
+    assert operations_of("dates") == {"date", "latest_of", "study_day", "study_day_of", "age"}
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from tests.sdtm_ops_helpers import (
     SUBJ1,
     SUBJ2,
     make_ctx,
+    operations_of,
     raw_form,
     records,
     run_op,
@@ -21,6 +22,10 @@ from tests.sdtm_ops_helpers import (
 
 #: The enrolment form (the registry) gives each subject's site.
 SITES = {"001": "01", "002": "02"}
+
+
+def test_every_operation_of_identifiers_py_is_tested_here() -> None:
+    assert operations_of("identifiers") == {"usubjid", "subjid", "siteid", "seq", "criterion"}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,20 @@ import pytest
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
-from tests.sdtm_ops_helpers import SUBJ1, SUBJ2, make_ctx, raw_form, records, run_op, values
+from tests.sdtm_ops_helpers import (
+    SUBJ1,
+    SUBJ2,
+    make_ctx,
+    operations_of,
+    raw_form,
+    records,
+    run_op,
+    values,
+)
+
+
+def test_every_operation_of_results_py_is_tested_here() -> None:
+    assert operations_of("results") == {"result", "stresc", "stresn", "number", "nrind", "lobxfl"}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
-from tests.sdtm_ops_helpers import SUBJ1, SUBJ2, make_ctx, records, run_op, values
+from tests.sdtm_ops_helpers import SUBJ1, SUBJ2, make_ctx, operations_of, records, run_op, values
 
 SUBJ3 = "0208-16-HMO-01-003"  # a screen failure: no exposure, no disposition date
 
@@ -37,6 +37,10 @@ DS = records(
 def subject_op(name: str, args: dict, **domains) -> list:
     ctx = make_ctx("DM", "X", domains=domains)
     return values(run_op(name, args, DM, ctx))
+
+
+def test_every_operation_of_subjects_py_is_tested_here() -> None:
+    assert operations_of("subjects") == {"subject_first", "subject_last", "subject_value"}
 
 
 @pytest.mark.parametrize("name", ["subject_first", "subject_last", "subject_value"])

@@ -7,7 +7,11 @@ import pytest
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
-from tests.sdtm_ops_helpers import make_ctx, raw_form, records, run_op, values
+from tests.sdtm_ops_helpers import make_ctx, operations_of, raw_form, records, run_op, values
+
+
+def test_every_operation_of_terminology_py_is_tested_here() -> None:
+    assert operations_of("terminology") == {"ct", "ct_decode", "unit", "standard_unit"}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,21 @@ from pydantic import ValidationError
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
-from tests.sdtm_ops_helpers import make_ctx, raw_form, records, run_op, values
+from tests.sdtm_ops_helpers import make_ctx, operations_of, raw_form, records, run_op, values
+
+
+def test_every_operation_of_values_py_is_tested_here() -> None:
+    assert operations_of("values") == {
+        "column",
+        "copy",
+        "constant",
+        "studyid",
+        "domain",
+        "template",
+        "map",
+        "case",
+        "flag",
+    }
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,20 @@ import pytest
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
 from cdisc_mapper.sdtm.visits import build_calendar, visit_entries
-from tests.sdtm_ops_helpers import SUBJ1, SUBJ2, make_ctx, records, run_op, study, values
+from tests.sdtm_ops_helpers import (
+    SUBJ1,
+    SUBJ2,
+    make_ctx,
+    operations_of,
+    records,
+    run_op,
+    study,
+    values,
+)
+
+
+def test_every_operation_of_visits_py_is_tested_here() -> None:
+    assert operations_of("visits") == {"visitnum", "visit", "epoch"}
 
 
 @pytest.mark.parametrize("name", ["visitnum", "visit", "epoch"])

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdisc_mapper.errors import Location
 from cdisc_mapper.sdtm import OPERATIONS, StudyBundle, load_study
 from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
 from cdisc_mapper.spec.study import StudySpec
@@ -94,8 +95,10 @@ def make_ctx(
     se: pd.DataFrame | None = None,
     spec: StudySpec | None = None,
     sites: dict[str, str] | None = None,
+    where: Location | None = None,
 ) -> OpContext:
-    """An operation's context over the bundled study and terminology."""
+    """An operation's context over the bundled study and terminology; ``where`` is the
+    spec line of the variable being mapped."""
     return OpContext(
         study=spec if spec is not None else study(),
         terminology=terminology(),
@@ -105,6 +108,7 @@ def make_ctx(
         raw=raw,
         calendar=calendar,
         se=se,
+        spec_where=where,
         extra={"sites": sites or {}},
     )
 

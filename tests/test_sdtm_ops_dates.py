@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdisc_mapper.errors import DateParseError, MappingError
+from cdisc_mapper.errors import DateParseError, Location, MappingError
 from cdisc_mapper.sdtm import OPERATIONS
 from tests.sdtm_ops_helpers import (
     SUBJ1,
@@ -236,6 +236,14 @@ def test_study_day_with_a_date_that_is_not_iso_8601_names_the_record() -> None:
     frame = records("labs.csv", ["USUBJID", "LBDTC"], [SUBJ1, "2016-07-02"], [SUBJ1, "2/7/2016"])
     with pytest.raises(DateParseError, match=r"^LB\.LBDY: .* row labs\.csv:3 '2/7/2016'"):
         run_op("study_day", {"dtc": "LBDTC"}, frame, make_ctx("LB", "LBDY", domains={"DM": DM}))
+
+
+def test_study_day_error_starts_with_the_spec_line() -> None:
+    frame = records("labs.csv", ["USUBJID", "LBDTC"], [SUBJ1, "2/7/2016"])
+    where = Location(file="lb.yaml", line=31)
+    ctx = make_ctx("LB", "LBDY", domains={"DM": DM}, where=where)
+    with pytest.raises(DateParseError, match=r"^lb\.yaml:31: LB\.LBDY: .* row labs\.csv:2 "):
+        run_op("study_day", {"dtc": "LBDTC"}, frame, ctx)
 
 
 # ------------------------------------------------------------------ age (DM)

@@ -90,12 +90,13 @@ def test_usubjid_empty_subject_identifier_names_every_record() -> None:
     )
 
 
-def test_usubjid_subject_missing_from_the_registry_names_every_record() -> None:
+@pytest.mark.parametrize("name", ["usubjid", "subjid", "siteid"])
+def test_subject_missing_from_the_registry_names_every_record(name) -> None:
     raw = raw_form("labs.csv", ["PT_ID"], ["001"], ["003"], ["004"], ["003"])
     with pytest.raises(MappingError) as err:
-        run_op("usubjid", {}, ctx=make_ctx("LB", "USUBJID", raw=raw, sites=SITES))
+        run_op(name, {}, ctx=make_ctx("LB", name.upper(), raw=raw, sites=SITES))
     msg = str(err.value)
-    assert msg.startswith("LB.USUBJID: subject not in the registry form 'enrollment'")
+    assert msg.startswith(f"LB.{name.upper()}: subject not in the registry form 'enrollment'")
     assert msg.endswith(
         "in 3 record(s): labs.csv row 3: '003'; labs.csv row 4: '004'; labs.csv row 5: '003'"
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from cdisc_mapper.errors import MappingError
+from cdisc_mapper.errors import Location, MappingError
 from cdisc_mapper.sdtm import OPERATIONS
 from tests.sdtm_ops_helpers import make_ctx, operations_of, raw_form, records, run_op, values
 
@@ -217,6 +217,13 @@ def test_map_of_a_variable_inside_a_source_names_the_raw_file_and_row() -> None:
             frame,
             make_ctx("LB", "LBCAT", raw=raw),
         )
+
+
+def test_map_error_ends_with_the_spec_line() -> None:
+    raw = raw_form("enrollment.csv", ["COUNTRY"], ["Peru"])
+    ctx = make_ctx("DM", "COUNTRY", raw=raw, where=Location(file="dm.yaml", line=17))
+    with pytest.raises(MappingError, match=r"enrollment\.csv row 2: 'Peru' \[spec dm\.yaml:17\]$"):
+        run_op("map", {"column": "COUNTRY", "values": COUNTRY}, ctx=ctx)
 
 
 @pytest.mark.parametrize("args", [{}, {"column": "A", "variable": "B"}])

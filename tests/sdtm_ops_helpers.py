@@ -61,10 +61,12 @@ def terminology() -> Any:
 
 
 def tribble(columns: Sequence[str], *rows: Sequence[Any]) -> pd.DataFrame:
-    """A small table given row by row; every row has one value per column."""
+    """A small table given row by row; every row has one value per column. Column types
+    are inferred as in the engine's frames: text columns hold objects, a column of numbers
+    (``None`` for missing) is float."""
     for row in rows:
         assert len(row) == len(columns), f"row {row!r} has not {len(columns)} values"
-    return pd.DataFrame([list(r) for r in rows], columns=list(columns), dtype=object)
+    return pd.DataFrame([list(r) for r in rows], columns=list(columns))
 
 
 def raw_form(file: str, columns: Sequence[str], *rows: Sequence[Any], first: int = 2):

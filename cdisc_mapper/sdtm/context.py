@@ -41,6 +41,9 @@ class OpContext:
         hit = mask.to_numpy(dtype=bool) if len(mask) else np.zeros(0, dtype=bool)
         count = int(hit.sum())
         records = frame if frame is not None else pd.DataFrame(index=value_of.index)
+        raw = self.raw
+        if SRC not in records.columns and raw is not None and records.index.equals(raw.index):
+            records = raw  # a source's records so far: their form and row are the raw's
         bad = records.loc[hit].head(MAX_LISTED)
         values = value_of.loc[hit].head(MAX_LISTED)
         places = []

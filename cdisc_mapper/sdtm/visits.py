@@ -51,7 +51,9 @@ def build_calendar(entries: list[pd.DataFrame], study: StudySpec) -> pd.DataFram
     table = label_table(study)
     cal["NOMINAL"] = cal["LABEL"].map(table)
     sched = cal[cal["NOMINAL"].notna()]
-    unsched = cal[cal["LABEL"].isin(unscheduled_labels(study)) & (cal["DATE"] != "")]
+    # only a complete date places an unscheduled visit among the scheduled ones
+    complete = cal["DATE"].str.len() == 10
+    unsched = cal[cal["LABEL"].isin(unscheduled_labels(study)) & complete]
     unsched = unsched[["USUBJID", "DATE"]].drop_duplicates().sort_values(["USUBJID", "DATE"])
     # last scheduled visit on or before each unscheduled date
     first_dates = (
@@ -93,13 +95,21 @@ def lookup_visitnum(
         nums = pd.Series(table.reindex(key).to_numpy(), index=frame.index)
         out = out.where(~unsched, nums)
     bad = out.isna() & (labels != "")
-    if bad.any():
+    if (bad & ~unsched).any():
         raise ctx.data_error(
             "visit label not in the study's visit schedule (add it to a visit's raw_labels "
             "or to unscheduled.raw_labels in study.yaml)",
             frame,
-            bad,
+            bad & ~unsched,
             value_of=frame[label],
+        )
+    if bad.any():
+        raise ctx.data_error(
+            "unscheduled visit without a complete date (cannot be numbered after the "
+            "scheduled visits)",
+            frame,
+            bad,
+            value_of=frame[date].fillna("").astype(str),
         )
     return out
 

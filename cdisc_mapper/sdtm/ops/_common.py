@@ -7,7 +7,7 @@ import pandas as pd
 from pydantic import model_validator
 
 from cdisc_mapper.errors import MappingError
-from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
+from cdisc_mapper.sdtm.context import ROW, SRC, OpContext, as_text
 from cdisc_mapper.spec.operations import OpArgs
 
 
@@ -29,7 +29,7 @@ class ColumnOrVariable(OpArgs):
 
 def input_values(frame: pd.DataFrame, args: ColumnOrVariable, ctx: OpContext) -> pd.Series:
     if args.variable is not None:
-        return frame[args.variable].fillna("").astype(str)
+        return as_text(frame[args.variable])  # a number as written: 1, not 1.0
     assert ctx.raw is not None, "raw column used outside a source"
     return ctx.raw[args.column]
 
@@ -47,6 +47,18 @@ def record_labels(frame: pd.DataFrame) -> pd.Series:
     if SRC in frame.columns and ROW in frame.columns:
         return frame[SRC].astype(str) + ":" + frame[ROW].astype(str)
     return pd.Series(frame.index.astype(str), index=frame.index)
+
+
+def by_record(frame: pd.DataFrame, series: pd.Series) -> pd.Series:
+    """``series`` (on the records' index) indexed by each record's ``file:row``: the
+    derivation functions list offending rows by index label, so that their errors then
+    name the records."""
+    return series.set_axis(record_labels(frame).to_numpy())
+
+
+def in_variable(exc: MappingError, ctx: OpContext) -> MappingError:
+    """``exc``, raised on :func:`by_record` input, naming the variable being derived."""
+    return type(exc)(f"{ctx.domain}.{ctx.variable}: {exc}", where=ctx.spec_where)
 
 
 def subject_key(frame: pd.DataFrame) -> pd.Series:

@@ -10,7 +10,7 @@ from cdisc_mapper.derive import dates as ddates
 from cdisc_mapper.derive import partial as dpartial
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.context import OpContext
-from cdisc_mapper.sdtm.ops._common import subject_key, with_file
+from cdisc_mapper.sdtm.ops._common import by_record, in_variable, subject_key, with_file
 from cdisc_mapper.sdtm.registry import register
 from cdisc_mapper.spec.operations import OpArgs
 
@@ -35,12 +35,18 @@ def op_date(frame: pd.DataFrame, args: DateArgs, ctx: OpContext) -> pd.Series:
     assert ctx.raw is not None
     try:
         date = ddates.parse_partial_date(ctx.raw[args.column], order=ctx.study.subjects.date_order)
-        if args.time_column:
-            time = ddates.parse_time(ctx.raw[args.time_column])
-            return ddates.combine_dtc(date, time)
     except MappingError as exc:
         raise with_file(exc, ctx, args.column) from None
-    return date
+    if not args.time_column:
+        return date
+    try:
+        time = ddates.parse_time(ctx.raw[args.time_column])
+    except MappingError as exc:
+        raise with_file(exc, ctx, args.time_column) from None
+    try:
+        return ddates.combine_dtc(date, time)
+    except MappingError as exc:
+        raise with_file(exc, ctx, f"{args.column} with {args.time_column}") from None
 
 
 class MaxOfArgs(OpArgs):
@@ -89,7 +95,18 @@ def op_study_day(frame: pd.DataFrame, args: StudyDayArgs, ctx: OpContext) -> pd.
     either date is partial."""
     dm = ctx.domains["DM"]
     ref = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")
-    return ddates.derive_study_day(frame[args.dtc].fillna("").astype(str), ref.astype(str))
+    return _study_day(frame, frame[args.dtc], ref, ctx)
+
+
+def _study_day(frame: pd.DataFrame, dtc: pd.Series, ref: pd.Series, ctx: OpContext) -> pd.Series:
+    """--DY of each record; a value that is not ISO 8601 is an error naming its record."""
+    try:
+        days = ddates.derive_study_day(
+            by_record(frame, dtc.fillna("").astype(str)), by_record(frame, ref.astype(str))
+        )
+    except MappingError as exc:
+        raise in_variable(exc, ctx) from None
+    return days.set_axis(frame.index)
 
 
 class SameDayArgs(OpArgs):
@@ -109,9 +126,7 @@ class SameDayArgs(OpArgs):
 )
 def op_study_day_of(frame: pd.DataFrame, args: SameDayArgs, ctx: OpContext) -> pd.Series:
     """Study day of a date relative to a reference date held on the same record."""
-    return ddates.derive_study_day(
-        frame[args.dtc].fillna("").astype(str), frame[args.ref].fillna("").astype(str)
-    )
+    return _study_day(frame, frame[args.dtc], frame[args.ref].fillna(""), ctx)
 
 
 class AgeArgs(OpArgs):
@@ -136,6 +151,10 @@ class AgeArgs(OpArgs):
 def op_age(frame: pd.DataFrame, args: AgeArgs, ctx: OpContext) -> pd.Series:
     """AGE in completed years at the reference date (SDTMIG 3.4 DM). With a partial birth
     date, the age is given only when every possible birth day yields the same age."""
-    return dpartial.derive_age_exact(
-        frame[args.birth].fillna("").astype(str), frame[args.ref].fillna("").astype(str)
-    ).astype(float)
+    birth = by_record(frame, frame[args.birth].fillna("").astype(str))
+    ref = by_record(frame, frame[args.ref].fillna("").astype(str))
+    try:
+        age = dpartial.derive_age_exact(birth, ref)
+    except MappingError as exc:
+        raise in_variable(exc, ctx) from None
+    return age.set_axis(frame.index).astype(float)

@@ -14,6 +14,8 @@ from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.context import OpContext, as_text
 from cdisc_mapper.sdtm.ops._common import (
     ColumnOrVariable,
+    by_record,
+    in_variable,
     input_values,
     record_labels,
     subject_key,
@@ -202,7 +204,7 @@ def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: OpContext) -> pd.Series:
     of 0 to 5 is NORMAL, ``>1000`` against an upper limit of 450 is HIGH."""
 
     def parsed(name: str) -> tuple[pd.Series, pd.Series | None]:
-        s = frame[name]
+        s = by_record(frame, frame[name])  # errors name each record's file:row
         if pd.api.types.is_numeric_dtype(s.dtype):
             return s.astype(float), None
         res = dresults.parse_numeric_result(as_text(s))
@@ -211,7 +213,11 @@ def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: OpContext) -> pd.Series:
     value, operator = parsed(args.value)
     low, _ = parsed(args.low)
     high, _ = parsed(args.high)
-    return dflags.derive_nrind(value, low, high, operator=operator).astype(object)
+    try:
+        nrind = dflags.derive_nrind(value, low, high, operator=operator)
+    except MappingError as exc:
+        raise in_variable(exc, ctx) from None
+    return nrind.set_axis(frame.index).astype(object)
 
 
 class LobxflArgs(OpArgs):
@@ -243,10 +249,15 @@ def op_lobxfl(frame: pd.DataFrame, args: LobxflArgs, ctx: OpContext) -> pd.Serie
     dm = ctx.domains["DM"]
     work = frame.copy()
     work["_REF"] = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")
-    return dflags.derive_last_obs_before_exposure_flag(
-        work,
-        by=["USUBJID", *args.testcd],
-        dtc=args.dtc,
-        ref_dtc="_REF",
-        value_present=args.result,
-    ).astype(object)
+    work.index = record_labels(frame).to_numpy()  # errors name each record's file:row
+    try:
+        flag = dflags.derive_last_obs_before_exposure_flag(
+            work,
+            by=["USUBJID", *args.testcd],
+            dtc=args.dtc,
+            ref_dtc="_REF",
+            value_present=args.result,
+        )
+    except MappingError as exc:
+        raise in_variable(exc, ctx) from None
+    return flag.set_axis(frame.index).astype(object)

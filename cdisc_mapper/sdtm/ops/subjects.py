@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 
 from cdisc_mapper.condition import Condition, evaluate
-from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.context import OpContext
 from cdisc_mapper.sdtm.ops._common import subject_key
 from cdisc_mapper.sdtm.registry import register
@@ -88,11 +87,13 @@ def op_subject_value(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) 
     vals = vals[vals[args.variable] != ""].drop_duplicates()
     dup = vals["USUBJID"].duplicated(keep=False)
     if dup.any():
-        subjects = sorted(vals.loc[dup, "USUBJID"].unique())[:20]
-        raise MappingError(
-            f"{ctx.domain}.{ctx.variable}: {args.domain}.{args.variable} has more than one "
-            f"value for subject(s) {', '.join(subjects)}",
-            where=ctx.spec_where,
+        text = other[args.variable].astype(str)
+        bad = other["USUBJID"].astype(str).isin(vals.loc[dup, "USUBJID"]) & (text != "")
+        raise ctx.data_error(
+            f"{args.domain}.{args.variable} has more than one value for a subject",
+            other,
+            bad,
+            value_of=other["USUBJID"].astype(str) + " " + text,
         )
     table = vals.set_index("USUBJID")[args.variable]
     return subject_key(frame).map(table).fillna("").astype(object)

@@ -12,7 +12,13 @@ from cdisc_mapper.derive import units as dunits
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import ctutil
 from cdisc_mapper.sdtm.context import OpContext
-from cdisc_mapper.sdtm.ops._common import ColumnOrVariable, input_values, with_file
+from cdisc_mapper.sdtm.ops._common import (
+    ColumnOrVariable,
+    by_record,
+    in_variable,
+    input_values,
+    with_file,
+)
 from cdisc_mapper.sdtm.registry import register
 from cdisc_mapper.spec.operations import OpArgs
 
@@ -154,8 +160,11 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
     out = src.copy()
     try:
         if (~exact).any():
-            out[~exact] = dunits.normalise_unit(src[~exact], synonyms)
+            todo = src[~exact] if ctx.raw is not None else by_record(frame, src)[~exact.to_numpy()]
+            out[~exact] = dunits.normalise_unit(todo, synonyms).to_numpy()
     except MappingError as exc:
+        if ctx.raw is None:
+            raise in_variable(exc, ctx) from None
         raise with_file(exc, ctx, args.column or args.variable or "unit") from None
     if not codelist.extensible:
         bad = (out != "") & ~out.isin(list(codelist.submission_values))

@@ -7,8 +7,9 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc_mapper.derive import partial as dpartial
+from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.context import OpContext
-from cdisc_mapper.sdtm.ops._common import subject_key
+from cdisc_mapper.sdtm.ops._common import by_record, in_variable, subject_key
 from cdisc_mapper.sdtm.registry import register
 from cdisc_mapper.sdtm.visits import lookup_visitnum, visit_names
 from cdisc_mapper.spec.operations import OpArgs
@@ -92,6 +93,9 @@ def op_epoch(frame: pd.DataFrame, args: EpochArgs, ctx: OpContext) -> pd.Series:
     """EPOCH of the record's date from the subject's elements in SE (SDTMIG 3.4 section
     4.1.3.1): the element whose start <= date < next start."""
     assert ctx.se is not None
-    return dpartial.derive_epoch_exact(
-        frame[args.dtc].fillna("").astype(str), subject_key(frame), ctx.se
-    ).astype(object)
+    dtc = by_record(frame, frame[args.dtc].fillna("").astype(str))
+    try:
+        epoch = dpartial.derive_epoch_exact(dtc, by_record(frame, subject_key(frame)), ctx.se)
+    except MappingError as exc:
+        raise in_variable(exc, ctx) from None
+    return epoch.set_axis(frame.index).astype(object)

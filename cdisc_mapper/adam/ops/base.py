@@ -24,10 +24,13 @@ from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs, Operation, Registry
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs, Operation, Origin, Registry
 
 ColumnFunc = Callable[[pd.DataFrame, Any, Any], pd.Series]
 RecordFunc = Callable[[pd.DataFrame | None, Any, Any], pd.DataFrame]
+ValueLevel = tuple[str, str, Origin, str | None, str | None]
+"""One value-level entry of :attr:`ColumnMeta.value_level`: (variable, value, origin,
+source, method)."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.baseline`):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Literal
 
 import pandas as pd
 from pydantic import Field
@@ -32,7 +33,7 @@ from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 
-# --------------------------------------------------------------------------- baseline, change
+# --------------------------------------------------------------------------- baseline flag
 class BaselineFlagArgs(OpArgs):
     by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
     value: str = "AVAL"
@@ -48,10 +49,8 @@ class BaselineFlagArgs(OpArgs):
         return out
 
 
-@column_op(
-    "baseline_flag",
-    BaselineFlagArgs,
-    lambda a, c: ColumnMeta(
+def _baseline_flag_meta(a: BaselineFlagArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=(
             f"'Y' on the last record per {', '.join(a.by)} with a non-missing {a.value} and "
             f"{a.date} on or before {a.reference or reference_text(c)}"
@@ -60,8 +59,10 @@ class BaselineFlagArgs(OpArgs):
             + "; null otherwise."
         ),
         type="Char",
-    ),
-)
+    )
+
+
+@column_op("baseline_flag", BaselineFlagArgs, _baseline_flag_meta)
 def op_baseline_flag(frame: pd.DataFrame, args: BaselineFlagArgs, ctx: BuildContext) -> pd.Series:
     """ABLFL: last non-missing value on or before the reference date."""
     ref = args.reference or ctx.conventions.reference_date
@@ -80,6 +81,7 @@ def op_baseline_flag(frame: pd.DataFrame, args: BaselineFlagArgs, ctx: BuildCont
     )
 
 
+# --------------------------------------------------------------------------- BASE, change
 class BaseArgs(OpArgs):
     by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
     value: str = "AVAL"
@@ -89,14 +91,14 @@ class BaseArgs(OpArgs):
         return {*self.by, self.value, self.flag}
 
 
-@column_op(
-    "base",
-    BaseArgs,
-    lambda a, c: ColumnMeta(
+def _base_meta(a: BaseArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=f"{a.value} of the record with {a.flag} = 'Y' of the same {', '.join(a.by)}; "
         "null when there is none."
-    ),
-)
+    )
+
+
+@column_op("base", BaseArgs, _base_meta)
 def op_base(frame: pd.DataFrame, args: BaseArgs, ctx: BuildContext) -> pd.Series:
     """BASE (or BASEC, BNRIND): the baseline record's value on every record."""
     return derive_base(frame, by=args.by, value=args.value, flag=args.flag)
@@ -111,8 +113,10 @@ class ChangeArgs(OpArgs):
         return {self.value, self.base} | (self.where.variables() if self.where else set())
 
 
-def _change_meta(kind: str) -> Any:
-    def meta(a: ChangeArgs, c: Any) -> ColumnMeta:
+def _change_meta(
+    kind: Literal["chg", "pchg"],
+) -> Callable[[ChangeArgs, BuildContext | None], ColumnMeta]:
+    def meta(a: ChangeArgs, c: BuildContext | None) -> ColumnMeta:
         formula = (
             f"{a.value} - {a.base}"
             if kind == "chg"
@@ -142,10 +146,8 @@ class ImprovementArgs(ChangeArgs):
     direction: Literal["increase", "decrease"] = "increase"
 
 
-@column_op(
-    "percent_improvement",
-    ImprovementArgs,
-    lambda a, c: ColumnMeta(
+def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=(
             f"100 * ({a.value} - {a.base}) / |{a.base}|"
             if a.direction == "increase"
@@ -155,8 +157,10 @@ class ImprovementArgs(ChangeArgs):
         + (f" on records where {describe_condition(a.where)}" if a.where else "")
         + f"; null when {a.base} is 0 or either value is missing.",
         type="Num",
-    ),
-)
+    )
+
+
+@column_op("percent_improvement", ImprovementArgs, _percent_improvement_meta)
 def op_percent_improvement(
     frame: pd.DataFrame, args: ImprovementArgs, ctx: BuildContext
 ) -> pd.Series:

@@ -7,8 +7,6 @@ same holds for the variables a condition (``where``, ``when``) names.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from cdisc_mapper.adam.context import BuildContext
@@ -16,8 +14,9 @@ from cdisc_mapper.condition import Condition, Records, evaluate
 from cdisc_mapper.errors import MappingError
 
 
-def reference_text(ctx: Any) -> str:
-    """The conventions' analysis reference date (for method texts)."""
+def reference_text(ctx: BuildContext | None) -> str:
+    """The conventions' analysis reference date (for method texts; TRTSDT, the default,
+    when only the specs' arguments are known)."""
     return ctx.specs.conventions.reference_date if ctx is not None else "TRTSDT"
 
 
@@ -44,4 +43,5 @@ def records_of(frame: pd.DataFrame, ctx: BuildContext) -> Records:
 
 
 def where_mask(frame: pd.DataFrame, ctx: BuildContext, where: Condition | None) -> pd.Series | None:
+    """Where ``where`` holds on the rows of ``frame`` (None when there is no condition)."""
     return None if where is None else evaluate(where, records_of(frame, ctx))

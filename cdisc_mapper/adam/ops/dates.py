@@ -14,7 +14,7 @@ Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.dates`):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from pydantic import Field
@@ -32,7 +32,7 @@ from cdisc_mapper.adam.ops.lookups import Lookup, lookup, lookup_meta
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 
-# --------------------------------------------------------------------------- dates
+# --------------------------------------------------------------------------- dates (*DT, *DTF)
 class ImputeSpec(OpArgs):
     day: Literal["first", "mid", "last"]
     month: Literal["first", "mid", "last"]
@@ -67,7 +67,7 @@ class DateArgs(Lookup):
         return out
 
 
-def _date_meta(args: DateArgs, ctx: Any) -> ColumnMeta:
+def _date_meta(args: DateArgs, ctx: BuildContext | None) -> ColumnMeta:
     base = lookup_meta(args, ctx, derived=True)
     src = base.source or args.source
     if args.output == "flag":
@@ -105,6 +105,7 @@ def op_date(frame: pd.DataFrame, args: DateArgs, ctx: BuildContext) -> pd.Series
     return date if args.output == "date" else flag
 
 
+# --------------------------------------------------------------------------- months, rates
 class MonthsArgs(OpArgs):
     start: str
     end: str
@@ -113,16 +114,16 @@ class MonthsArgs(OpArgs):
         return {self.start, self.end}
 
 
-@column_op(
-    "months",
-    MonthsArgs,
-    lambda a, c: ColumnMeta(
+def _months_meta(a: MonthsArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=f"({a.end} - {a.start}) / {c.specs.conventions.month_days:g} (days per month)."
         if c is not None
         else f"({a.end} - {a.start}) / days per month.",
         type="Num",
-    ),
-)
+    )
+
+
+@column_op("months", MonthsArgs, _months_meta)
 def op_months(frame: pd.DataFrame, args: MonthsArgs, ctx: BuildContext) -> pd.Series:
     """Months between two dates with the study's days-per-month convention."""
     return derive_months(
@@ -142,10 +143,8 @@ class DeclineRateArgs(OpArgs):
         return {self.value, self.start, self.end}
 
 
-@column_op(
-    "decline_rate",
-    DeclineRateArgs,
-    lambda a, c: ColumnMeta(
+def _decline_rate_meta(a: DeclineRateArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=(
             f"({a.maximum:g} - {a.value}) / months from {a.start} to {a.end}, months = days / "
             f"{c.specs.conventions.month_days:g}; null when the interval is not positive."
@@ -153,8 +152,10 @@ class DeclineRateArgs(OpArgs):
             else f"({a.maximum:g} - {a.value}) / months from {a.start} to {a.end}."
         ),
         type="Num",
-    ),
-)
+    )
+
+
+@column_op("decline_rate", DeclineRateArgs, _decline_rate_meta)
 def op_decline_rate(frame: pd.DataFrame, args: DeclineRateArgs, ctx: BuildContext) -> pd.Series:
     """Average decline per month from a maximum score (e.g. delta-FS: (48 - score) /
     months from symptom onset)."""
@@ -167,6 +168,7 @@ def op_decline_rate(frame: pd.DataFrame, args: DeclineRateArgs, ctx: BuildContex
     return ((args.maximum - value) / months).where(months > 0)
 
 
+# --------------------------------------------------------------------------- days, durations
 class AnalysisDayArgs(OpArgs):
     date: str = "ADT"
     reference: str | None = Field(default=None, description="default: conventions.reference_date")
@@ -175,18 +177,18 @@ class AnalysisDayArgs(OpArgs):
         return {self.date}
 
 
-@column_op(
-    "analysis_day",
-    AnalysisDayArgs,
-    lambda a, c: ColumnMeta(
+def _analysis_day_meta(a: AnalysisDayArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=(
             f"{a.date} - {a.reference or reference_text(c)} + 1 "
             f"if {a.date} is on or after it, else {a.date} - "
             f"{a.reference or reference_text(c)} (no day 0)."
         ),
         type="Num",
-    ),
-)
+    )
+
+
+@column_op("analysis_day", AnalysisDayArgs, _analysis_day_meta)
 def op_analysis_day(frame: pd.DataFrame, args: AnalysisDayArgs, ctx: BuildContext) -> pd.Series:
     """ADY (or ASTDY, AENDY) relative to the analysis reference date."""
     ref = args.reference or ctx.conventions.reference_date
@@ -204,13 +206,13 @@ class DurationArgs(OpArgs):
         return {self.start, self.end}
 
 
-@column_op(
-    "duration",
-    DurationArgs,
-    lambda a, c: ColumnMeta(
+def _duration_meta(a: DurationArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=f"{a.end} - {a.start} + 1 (days); null when either is missing.", type="Num"
-    ),
-)
+    )
+
+
+@column_op("duration", DurationArgs, _duration_meta)
 def op_duration(frame: pd.DataFrame, args: DurationArgs, ctx: BuildContext) -> pd.Series:
     """ADURN in days, counting both end days."""
     return frame[args.end].astype("float64") - frame[args.start].astype("float64") + 1

@@ -27,7 +27,7 @@ from cdisc_mapper.adam.derive import (
     derive_score,
 )
 from cdisc_mapper.adam.derive._keys import group_codes
-from cdisc_mapper.adam.ops.base import record_op
+from cdisc_mapper.adam.ops.base import ValueLevel, record_op
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.spec.base import NAME_PATTERN
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
@@ -83,8 +83,44 @@ class ScoresArgs(OpArgs):
 
 
 def _scores_columns(a: ScoresArgs) -> dict[str, ColumnMeta]:
-    vl = tuple(("PARAMCD", x.paramcd, "Derived", None, x.describe(a.by)) for x in a.scores)
+    vl: tuple[ValueLevel, ...] = tuple(
+        ("PARAMCD", x.paramcd, "Derived", None, x.describe(a.by)) for x in a.scores
+    )
     return {"AVAL": ColumnMeta(origin="Derived", type="Num", value_level=vl)}
+
+
+def _score_rows(
+    items: pd.DataFrame,
+    groups: np.ndarray,
+    x: ScoreSpec,
+    args: ScoresArgs,
+    ctx: BuildContext,
+    parcat1: bool,
+) -> pd.DataFrame:
+    """The rows of score ``x``: one per assessment with any of its items (``groups``, the
+    assessment of each item row)."""
+    try:
+        scores = derive_score(
+            items,
+            by=args.by,
+            item="PARAMCD",
+            value="AVAL",
+            item_codes=x.items,
+            rule=x.rule,
+            max_missing=x.max_missing,
+            groups=groups,
+        )
+    except ValueError as exc:
+        raise MappingError(f"{ctx.dataset}: score {x.paramcd}: {exc}") from None
+    rows = scores[[*args.by, "AVAL"]].copy()
+    for c in args.carry:
+        rows[c] = items[c].to_numpy()[scores["ROW"].to_numpy()]
+    rows["PARAMCD"] = x.paramcd
+    rows["PARAM"] = x.param
+    rows["PARAMN"] = float(x.paramn)
+    if parcat1:
+        rows["PARCAT1"] = x.parcat1 or ""
+    return rows
 
 
 @record_op("scores", ScoresArgs, _scores_columns, first=False, later=True)
@@ -104,28 +140,7 @@ def rec_scores(frame: pd.DataFrame | None, args: ScoresArgs, ctx: BuildContext) 
             raise MappingError(
                 f"{ctx.dataset}: score {x.paramcd}: none of its items is in the data"
             )
-        try:
-            scores = derive_score(
-                items,
-                by=args.by,
-                item="PARAMCD",
-                value="AVAL",
-                item_codes=x.items,
-                rule=x.rule,
-                max_missing=x.max_missing,
-                groups=groups,
-            )
-        except ValueError as exc:
-            raise MappingError(f"{ctx.dataset}: score {x.paramcd}: {exc}") from None
-        rows = scores[[*args.by, "AVAL"]].copy()
-        for c in args.carry:
-            rows[c] = items[c].to_numpy()[scores["ROW"].to_numpy()]
-        rows["PARAMCD"] = x.paramcd
-        rows["PARAM"] = x.param
-        rows["PARAMN"] = float(x.paramn)
-        if "PARCAT1" in frame.columns:
-            rows["PARCAT1"] = x.parcat1 or ""
-        pieces.append(rows)
+        pieces.append(_score_rows(items, groups, x, args, ctx, "PARCAT1" in frame.columns))
     rows = pd.concat(pieces, ignore_index=True)
     rows["SRCDOM"] = ""
     rows["SRCVAR"] = ""

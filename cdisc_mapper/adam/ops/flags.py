@@ -16,7 +16,7 @@ Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.flags`):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 
-# --------------------------------------------------------------------------- groups, recodes, flags
+# --------------------------------------------------------------------------- groups, recodes
 class GroupItem(OpArgs):
     label: str
     lo: float | None = None
@@ -68,11 +68,11 @@ class GroupArgs(OpArgs):
         return "; ".join(parts) + "."
 
 
-@column_op(
-    "group",
-    GroupArgs,
-    lambda a, c: ColumnMeta(method=a.describe(), type="Num" if a.output == "number" else "Char"),
-)
+def _group_meta(a: GroupArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(method=a.describe(), type="Num" if a.output == "number" else "Char")
+
+
+@column_op("group", GroupArgs, _group_meta)
 def op_group(frame: pd.DataFrame, args: GroupArgs, ctx: BuildContext) -> pd.Series:
     """A grouping (``*GRy``) of a numeric variable, or its number (``*GRyN``)."""
     text, code = derive_group(
@@ -88,7 +88,7 @@ class RecodeArgs(Lookup):
     output_type: Literal["Char", "Num"] = "Char"
 
 
-def _recode_meta(args: RecodeArgs, ctx: Any) -> ColumnMeta:
+def _recode_meta(args: RecodeArgs, ctx: BuildContext | None) -> ColumnMeta:
     parts = [f"{k!r} -> {v!r}" for k, v in args.map.items()]
     if args.other is not None:
         parts.append(f"any other value -> {args.other!r}")
@@ -112,6 +112,7 @@ def op_recode(frame: pd.DataFrame, args: RecodeArgs, ctx: BuildContext) -> pd.Se
     return out
 
 
+# --------------------------------------------------------------------------- flags, criteria
 class FlagArgs(OpArgs):
     where: Condition
     otherwise: Literal["N", ""] = "N"
@@ -120,15 +121,15 @@ class FlagArgs(OpArgs):
         return set(self.where.variables())
 
 
-@column_op(
-    "flag",
-    FlagArgs,
-    lambda a, c: ColumnMeta(
+def _flag_meta(a: FlagArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=f"'Y' if {describe_condition(a.where)}; "
         f"otherwise {repr(a.otherwise) if a.otherwise else 'null'}.",
         type="Char",
-    ),
-)
+    )
+
+
+@column_op("flag", FlagArgs, _flag_meta)
 def op_flag(frame: pd.DataFrame, args: FlagArgs, ctx: BuildContext) -> pd.Series:
     """A Y/N (or Y/null) flag from a condition on this dataset's variables."""
     return derive_flag(evaluate(args.where, records_of(frame, ctx)), false_value=args.otherwise)
@@ -149,22 +150,20 @@ class CriterionArgs(OpArgs):
 _SYM = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
 
-@column_op(
-    "criterion",
-    CriterionArgs,
-    lambda a, c: ColumnMeta(
-        method=(
-            f"{a.text!r} on records where "
-            f"{describe_condition(a.where) if a.where else 'the criterion applies'}."
-            if a.output == "text"
-            else f"'Y' if {a.source} {_SYM[a.op]} {a.threshold:g}, 'N' if not, "
-            f"null when {a.source} is missing"
-            + (f" or not ({describe_condition(a.where)})" if a.where else "")
-            + "."
-        ),
-        type="Char",
-    ),
-)
+def _criterion_meta(a: CriterionArgs, c: BuildContext | None) -> ColumnMeta:
+    if a.output == "text":
+        applies = describe_condition(a.where) if a.where else "the criterion applies"
+        return ColumnMeta(method=f"{a.text!r} on records where {applies}.", type="Char")
+    method = (
+        f"'Y' if {a.source} {_SYM[a.op]} {a.threshold:g}, 'N' if not, "
+        f"null when {a.source} is missing"
+        + (f" or not ({describe_condition(a.where)})" if a.where else "")
+        + "."
+    )
+    return ColumnMeta(method=method, type="Char")
+
+
+@column_op("criterion", CriterionArgs, _criterion_meta)
 def op_criterion(frame: pd.DataFrame, args: CriterionArgs, ctx: BuildContext) -> pd.Series:
     """CRITy (text) and CRITyFL (Y/N/null) for a threshold on a variable."""
     mask = where_mask(frame, ctx, args.where)
@@ -177,7 +176,7 @@ def op_criterion(frame: pd.DataFrame, args: CriterionArgs, ctx: BuildContext) ->
     return derive_criterion_flag(value, op=args.op, threshold=args.threshold)
 
 
-# --------------------------------------------------------------------------- occurrences
+# --------------------------------------------------------------------------- occurrences (OCCDS)
 class TreatmentEmergentArgs(OpArgs):
     start: str = "ASTDT"
     reference: str = "TRTSDT"
@@ -188,10 +187,8 @@ class TreatmentEmergentArgs(OpArgs):
         return {self.start}
 
 
-@column_op(
-    "treatment_emergent",
-    TreatmentEmergentArgs,
-    lambda a, c: ColumnMeta(
+def _treatment_emergent_meta(a: TreatmentEmergentArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=(
             f"'Y' if {a.start} is on or after {a.reference}"
             + (f" and on or before {a.end_reference}" if a.end_reference else "")
@@ -203,8 +200,10 @@ class TreatmentEmergentArgs(OpArgs):
             + f"; null otherwise (always null when {a.reference} is missing: never treated)."
         ),
         type="Char",
-    ),
-)
+    )
+
+
+@column_op("treatment_emergent", TreatmentEmergentArgs, _treatment_emergent_meta)
 def op_treatment_emergent(
     frame: pd.DataFrame, args: TreatmentEmergentArgs, ctx: BuildContext
 ) -> pd.Series:
@@ -230,18 +229,18 @@ class FirstOccurrenceArgs(OpArgs):
         return {*self.by, *self.order_by} | (self.where.variables() if self.where else set())
 
 
-@column_op(
-    "first_occurrence",
-    FirstOccurrenceArgs,
-    lambda a, c: ColumnMeta(
+def _first_occurrence_meta(a: FirstOccurrenceArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=(
             f"'Y' on the first record per {', '.join(a.by)} in the order of {', '.join(a.order_by)}"
             + (f", among records where {describe_condition(a.where)}" if a.where else "")
             + "; null otherwise."
         ),
         type="Char",
-    ),
-)
+    )
+
+
+@column_op("first_occurrence", FirstOccurrenceArgs, _first_occurrence_meta)
 def op_first_occurrence(
     frame: pd.DataFrame, args: FirstOccurrenceArgs, ctx: BuildContext
 ) -> pd.Series:

@@ -18,7 +18,7 @@ Rules implemented (ADaMIG v1.3):
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from pydantic import Field, model_validator
@@ -33,7 +33,7 @@ from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.spec.base import NAME_PATTERN, split_source
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs, Origin
 
 
 # --------------------------------------------------------------------------- lookups
@@ -86,6 +86,7 @@ class Lookup(OpArgs):
 
 
 def lookup(frame: pd.DataFrame, ctx: BuildContext, args: Lookup) -> pd.Series:
+    """The value ``args`` names on the rows of ``frame``."""
     dom, var = split_source(args.source)
     if dom is None:
         return column_of(frame, ctx, var)
@@ -95,24 +96,29 @@ def lookup(frame: pd.DataFrame, ctx: BuildContext, args: Lookup) -> pd.Series:
     return ctx.to_rows(frame, per_subject)
 
 
-def lookup_meta(args: Lookup, ctx: Any, *, derived: bool = False, what: str = "") -> ColumnMeta:
+def lookup_meta(
+    args: Lookup, ctx: BuildContext | None, *, derived: bool = False, what: str = ""
+) -> ColumnMeta:
+    """Origin and source of a value taken with ``args``: a copy of another dataset's
+    variable is "Predecessor" unless ``derived`` or one record is chosen among several; a
+    working column (``_DTC``) is described by the source its record step gave it."""
     dom, var = split_source(args.source)
     if dom is None:
         prior = ctx.state.columns.get(var) if ctx is not None else None
         src = prior.source if prior is not None and var.startswith("_") else var
         return ColumnMeta(origin="Derived", source=src, method=what or None)
-    origin = (
+    origin: Origin = (
         "Derived" if derived or args.where is not None or args.select != "only" else "Predecessor"
     )
     return ColumnMeta(origin=origin, source=f"{dom}.{var}", method=what or None)
 
 
-# --------------------------------------------------------------------------- keep, value
+# --------------------------------------------------------------------------- keep, value, constant
 class KeepArgs(OpArgs):
     column: str | None = Field(default=None, description="records column (default: same name)")
 
 
-def _keep_meta(args: KeepArgs, ctx: Any) -> ColumnMeta:
+def _keep_meta(args: KeepArgs, ctx: BuildContext | None) -> ColumnMeta:
     return ColumnMeta()
 
 
@@ -129,7 +135,7 @@ class ValueArgs(Lookup):
     pass
 
 
-def _value_meta(args: ValueArgs, ctx: Any) -> ColumnMeta:
+def _value_meta(args: ValueArgs, ctx: BuildContext | None) -> ColumnMeta:
     text = f"Copied from {args.describe()}."
     meta = lookup_meta(
         args, ctx, what=text if args.where is not None or args.select != "only" else ""
@@ -151,24 +157,43 @@ class ConstantArgs(OpArgs):
         return self.when.variables() if self.when else set()
 
 
-@column_op(
-    "constant",
-    ConstantArgs,
-    lambda a, c: ColumnMeta(
+def _constant_meta(a: ConstantArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         origin="Assigned",
         method=f"Set to {a.value!r}"
         + (f" where {describe_condition(a.when)}; null otherwise." if a.when else "."),
         type="Num" if isinstance(a.value, int | float) else "Char",
-    ),
-)
+    )
+
+
+@column_op("constant", ConstantArgs, _constant_meta)
 def op_constant(frame: pd.DataFrame, args: ConstantArgs, ctx: BuildContext) -> pd.Series:
     """The same value on every record (or on the records where ``when`` holds)."""
     mask = where_mask(frame, ctx, args.when)
     if isinstance(args.value, int | float):
-        out = pd.Series(float(args.value), index=frame.index)
-        return out if mask is None else out.where(mask.fillna(False).astype(bool))
-    out = pd.Series(args.value, index=frame.index, dtype=object)
-    return out if mask is None else out.where(mask.fillna(False).astype(bool), "")
+        number = pd.Series(float(args.value), index=frame.index)
+        return number if mask is None else number.where(mask.fillna(False).astype(bool))
+    text = pd.Series(args.value, index=frame.index, dtype=object)
+    return text if mask is None else text.where(mask.fillna(False).astype(bool), "")
+
+
+# ------------------------------------------------------------- summaries of another dataset
+def _other_lookups(source: str, where: Condition | None) -> set[tuple[str, str]]:
+    dom, var = split_source(source)
+    extra = set(where.variables()) if where else set()
+    return {(dom or "", v) for v in {var, "USUBJID", *extra}}
+
+
+def _other_records(
+    ctx: BuildContext, source: str, where: Condition | None
+) -> tuple[pd.DataFrame, str]:
+    """The records of ``source``'s dataset where ``where`` holds, and the variable."""
+    dom, var = split_source(source)
+    needed = ["USUBJID", var] + (sorted(where.variables()) if where else [])
+    other = ctx.table(dom or "", needed)
+    if where is not None:
+        other = other[evaluate(where, other).to_numpy()]
+    return other, var
 
 
 class CountArgs(OpArgs):
@@ -177,15 +202,11 @@ class CountArgs(OpArgs):
     distinct: bool = False
 
     def lookups(self) -> set[tuple[str, str]]:
-        dom, var = split_source(self.source)
-        extra = set(self.where.variables()) if self.where else set()
-        return {(dom or "", v) for v in {var, "USUBJID", *extra}}
+        return _other_lookups(self.source, self.where)
 
 
-@column_op(
-    "count",
-    CountArgs,
-    lambda a, c: ColumnMeta(
+def _count_meta(a: CountArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         origin="Derived",
         source=a.source,
         method=(
@@ -194,15 +215,13 @@ class CountArgs(OpArgs):
             + "; 0 when none."
         ),
         type="Num",
-    ),
-)
+    )
+
+
+@column_op("count", CountArgs, _count_meta)
 def op_count(frame: pd.DataFrame, args: CountArgs, ctx: BuildContext) -> pd.Series:
     """Number of records (or distinct values) per subject in another dataset."""
-    dom, var = split_source(args.source)
-    needed = ["USUBJID", var] + (sorted(args.where.variables()) if args.where else [])
-    other = ctx.table(dom or "", needed)
-    if args.where is not None:
-        other = other[evaluate(args.where, other).to_numpy()]
+    other, var = _other_records(ctx, args.source, args.where)
     col = other[var]
     present = (
         col.notna() if pd.api.types.is_numeric_dtype(col) else col.astype(str).str.strip() != ""
@@ -219,15 +238,11 @@ class ExistsArgs(OpArgs):
     otherwise: Literal["N", ""] = "N"
 
     def lookups(self) -> set[tuple[str, str]]:
-        dom, var = split_source(self.source)
-        extra = set(self.where.variables()) if self.where else set()
-        return {(dom or "", v) for v in {var, "USUBJID", *extra}}
+        return _other_lookups(self.source, self.where)
 
 
-@column_op(
-    "exists",
-    ExistsArgs,
-    lambda a, c: ColumnMeta(
+def _exists_meta(a: ExistsArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         source=a.source,
         method=(
             f"'Y' if the subject has a {split_source(a.source)[0]} record"
@@ -235,14 +250,12 @@ class ExistsArgs(OpArgs):
             + f"; otherwise {repr(a.otherwise) if a.otherwise else 'null'}."
         ),
         type="Char",
-    ),
-)
+    )
+
+
+@column_op("exists", ExistsArgs, _exists_meta)
 def op_exists(frame: pd.DataFrame, args: ExistsArgs, ctx: BuildContext) -> pd.Series:
     """Y when the subject has a matching record in another dataset."""
-    dom, var = split_source(args.source)
-    needed = ["USUBJID", var] + (sorted(args.where.variables()) if args.where else [])
-    other = ctx.table(dom or "", needed)
-    if args.where is not None:
-        other = other[evaluate(args.where, other).to_numpy()]
+    other, _ = _other_records(ctx, args.source, args.where)
     has = frame["USUBJID"].isin(set(other["USUBJID"]))
     return derive_flag(has, false_value=args.otherwise)

@@ -11,10 +11,12 @@ Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.periods`):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import DTypeLike
 from pydantic import model_validator
 
 from cdisc_mapper.adam.context import BuildContext
@@ -44,7 +46,7 @@ class PeriodDateArgs(OpArgs):
         return {("phase", self.phase)} if self.phase is not None else set()
 
 
-def _period_date_meta(a: PeriodDateArgs, c: Any) -> ColumnMeta:
+def _period_date_meta(a: PeriodDateArgs, c: BuildContext | None) -> ColumnMeta:
     if c is None:
         return ColumnMeta(type="Num", date=True)
     conv = c.specs.conventions
@@ -84,7 +86,7 @@ class PeriodTreatmentArgs(OpArgs):
         return {("period", self.period)}
 
 
-def _period_trt_meta(a: PeriodTreatmentArgs, c: Any) -> ColumnMeta:
+def _period_trt_meta(a: PeriodTreatmentArgs, c: BuildContext | None) -> ColumnMeta:
     if c is None:
         return ColumnMeta(type="Char")
     p = c.specs.conventions.period(a.period)
@@ -138,7 +140,7 @@ class RecordPeriodArgs(OpArgs):
         return {self.date}
 
 
-def _record_period_meta(a: RecordPeriodArgs, c: Any) -> ColumnMeta:
+def _record_period_meta(a: RecordPeriodArgs, c: BuildContext | None) -> ColumnMeta:
     rule = "a date shared by two periods (the day one ends and the next starts) belongs to the " + (
         "period that ends that day" if a.boundary == "end" else "period that starts that day"
     )
@@ -161,19 +163,47 @@ def _record_period_meta(a: RecordPeriodArgs, c: Any) -> ColumnMeta:
     )
 
 
+def _by_period(
+    idx: np.ndarray, size: int, values: Mapping[int, object], fill: object, dtype: DTypeLike
+) -> np.ndarray:
+    """``values`` (by period number) on the rows whose period number is ``idx`` (``size -
+    1`` for none, which gets ``fill``)."""
+    arr = np.full(size, fill, dtype=dtype)
+    for k, v in values.items():
+        arr[k] = v
+    return arr[idx]
+
+
+def _dates_by_number(
+    frame: pd.DataFrame,
+    ctx: BuildContext,
+    number: np.ndarray,
+    dates: Mapping[int, tuple[pd.Series, pd.Series]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The subject's start and end dates of the period (or phase) ``number`` of each row."""
+    start = np.full(len(number), np.nan)
+    end = np.full(len(number), np.nan)
+    for n, (s, e) in dates.items():
+        hit = number == n
+        if hit.any():
+            start[hit] = ctx.to_rows(frame, s).to_numpy()[hit]
+            end[hit] = ctx.to_rows(frame, e).to_numpy()[hit]
+    return start, end
+
+
 def record_timing(
-    frame: pd.DataFrame, ctx: BuildContext, date_col: str, boundary: str
+    frame: pd.DataFrame, ctx: BuildContext, date_col: str, boundary: Literal["end", "start"]
 ) -> pd.DataFrame:
+    """Every :data:`PERIOD_OUTPUTS` column of the records by their ``date_col`` (cached
+    for the dataset being built)."""
     key = ("period", date_col, boundary)
     if key in ctx.state.cache:
-        return ctx.state.cache[key]
+        cached: pd.DataFrame = ctx.state.cache[key]
+        return cached
     conv = ctx.conventions
     table = ctx.period_table
     aperiod = derive_record_period(
-        frame["USUBJID"],
-        column_of(frame, ctx, date_col),
-        table.periods,
-        boundary=boundary,  # type: ignore[arg-type]
+        frame["USUBJID"], column_of(frame, ctx, date_col), table.periods, boundary=boundary
     )
     ap = aperiod.to_numpy()
     out = pd.DataFrame({"APERIOD": ap}, index=frame.index)
@@ -184,39 +214,19 @@ def record_timing(
     # lookups by period number (small integers): arrays indexed by APERIOD, last = none
     top = max(names) + 1
     idx = np.where(np.isnan(ap), top, np.nan_to_num(ap, nan=top)).astype(np.int64)
-
-    def table_of(values: dict, fill: object, dtype: object) -> np.ndarray:
-        arr = np.full(top + 1, fill, dtype=dtype)
-        for k, v in values.items():
-            arr[k] = v
-        return arr[idx]
-
-    out["APERIODC"] = table_of(names, "", object)
-    out["APHASE"] = table_of({n: ph.aphase for n, ph in phase_of.items()}, "", object)
-    out["APHASEN"] = table_of(
-        {n: float(ph.aphasen) for n, ph in phase_of.items()}, np.nan, "float64"
+    out["APERIODC"] = _by_period(idx, top + 1, names, "", object)
+    out["APHASE"] = _by_period(
+        idx, top + 1, {n: ph.aphase for n, ph in phase_of.items()}, "", object
     )
-    out["TRTP"] = table_of(trtp, "", object)
-    out["TRTA"] = table_of(trta, "", object)
-    sdt = np.full(len(ap), np.nan)
-    edt = np.full(len(ap), np.nan)
-    for n, (s, e) in table.periods.items():
-        hit = ap == n
-        if hit.any():
-            sdt[hit] = ctx.to_rows(frame, s).to_numpy()[hit]
-            edt[hit] = ctx.to_rows(frame, e).to_numpy()[hit]
-    out["APERSDT"] = sdt
-    out["APEREDT"] = edt
-    phsdt = np.full(len(ap), np.nan)
-    phedt = np.full(len(ap), np.nan)
-    phn = out["APHASEN"].to_numpy()
-    for n, (s, e) in table.phases.items():
-        hit = phn == n
-        if hit.any():
-            phsdt[hit] = ctx.to_rows(frame, s).to_numpy()[hit]
-            phedt[hit] = ctx.to_rows(frame, e).to_numpy()[hit]
-    out["PHSDT"] = phsdt
-    out["PHEDT"] = phedt
+    out["APHASEN"] = _by_period(
+        idx, top + 1, {n: float(ph.aphasen) for n, ph in phase_of.items()}, np.nan, "float64"
+    )
+    out["TRTP"] = _by_period(idx, top + 1, trtp, "", object)
+    out["TRTA"] = _by_period(idx, top + 1, trta, "", object)
+    out["APERSDT"], out["APEREDT"] = _dates_by_number(frame, ctx, ap, table.periods)
+    out["PHSDT"], out["PHEDT"] = _dates_by_number(
+        frame, ctx, out["APHASEN"].to_numpy(), table.phases
+    )
     ctx.state.cache[key] = out
     return out
 

@@ -26,7 +26,7 @@ from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.derive import (
     derive_rate,
 )
-from cdisc_mapper.adam.ops.base import record_op
+from cdisc_mapper.adam.ops.base import ValueLevel, record_op
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.spec.base import NAME_PATTERN
@@ -90,7 +90,7 @@ def _method_text(a: ProgressionArgs, p: RateParameter, month_days: str) -> str:
 
 
 def _progression_columns(a: ProgressionArgs) -> dict[str, ColumnMeta]:
-    vl = tuple(
+    vl: tuple[ValueLevel, ...] = tuple(
         (
             "PARAMCD",
             p.paramcd,
@@ -161,12 +161,8 @@ class _Span:
     end: pd.Series
 
 
-@record_op("progression", ProgressionArgs, _progression_columns)
-def rec_progression(
-    frame: pd.DataFrame | None, args: ProgressionArgs, ctx: BuildContext
-) -> pd.DataFrame:
-    """One record per subject, rate parameter and period (or whole phase): the monthly
-    progression rate over the period's assessments."""
+def _spans(args: ProgressionArgs, ctx: BuildContext) -> list[_Span]:
+    """The periods, then the whole phases, the rates cover."""
     conv = ctx.conventions
     table = ctx.period_table
     spans: list[_Span] = []
@@ -184,60 +180,95 @@ def rec_progression(
             )
         )
     for n in args.phases:
-        ph = next(x for x in conv.phases if x.aphasen == n)
+        phase = next(x for x in conv.phases if x.aphasen == n)
         s, e = table.phases[n]
-        spans.append(_Span(np.nan, "", float(n), ph.aphase, s, e))
-    pieces = []
+        spans.append(_Span(np.nan, "", float(n), phase.aphase, s, e))
+    return spans
+
+
+def _assessments(p: RateParameter, args: ProgressionArgs, ctx: BuildContext) -> pd.DataFrame:
+    """USUBJID, date and value of the parameter's dated assessments, one per subject and
+    day (values of the same day averaged)."""
+    src = ctx.table(p.source, sorted(n for d, n in args.lookups() if d == p.source))
+    sel = src["PARAMCD"].eq(p.source_paramcd)
+    if p.where is not None:
+        sel = sel & evaluate(p.where, src)
+    a = src.loc[sel.to_numpy(), ["USUBJID", args.date, args.value]]
+    a = a[a[args.date].notna() & a[args.value].notna()]
+    return a.groupby(["USUBJID", args.date], sort=True)[args.value].mean().reset_index()
+
+
+def _rate_rows(
+    a: pd.DataFrame, span: _Span, p: RateParameter, args: ProgressionArgs, ctx: BuildContext
+) -> pd.DataFrame:
+    """One row per subject who has the period (or phase) ``span``: the rate over the
+    assessments ``a`` dated within it."""
+    month_days = ctx.conventions.month_days
+    s, e = span.start, span.end
+    subj = s.index[s.notna().to_numpy()]
+    rows = pd.DataFrame({"USUBJID": np.asarray(subj, dtype=object)})
+    start = s.reindex(subj).to_numpy(dtype="float64")
+    end = e.reindex(subj).to_numpy(dtype="float64")
+    astart = ctx.to_rows(a, s).to_numpy()
+    aend = ctx.to_rows(a, e).to_numpy()
+    d = a[args.date].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        inside = (d >= astart) & (d <= aend)
+    part = a[inside]
+    x = (part[args.date] - pd.Series(astart[inside], index=part.index)) / month_days
+    rate = derive_rate(p.method, part[["USUBJID"]], x, part[args.value])
+    rows = rows.merge(rate, on="USUBJID", how="left", sort=False)
+    n_used = rows["N"].fillna(0).to_numpy()
+    too_few = n_used < args.min_assessments
+    rows["AVAL"] = rows["AVAL"].where(~too_few)
+    rows[args.count_variable] = n_used.astype("float64")
+    rows[args.reason_variable] = np.where(too_few, args.reason, "").astype(object)
+    # whole days back from months (exact after rounding)
+    rows["ASTDT"] = np.rint(start + rows["XFIRST"].to_numpy() * month_days)
+    rows["AENDT"] = np.rint(start + rows["XLAST"].to_numpy() * month_days)
+    rows["PARAMCD"] = p.paramcd
+    rows["PARAM"] = p.param
+    rows["PARAMN"] = float(p.paramn)
+    _add_timing(rows, span, subj, start, end, ctx)
+    rows["SRCDOM"] = p.source
+    rows["SRCVAR"] = args.value
+    return rows.drop(columns=["N", "XFIRST", "XLAST"])
+
+
+def _add_timing(
+    rows: pd.DataFrame,
+    span: _Span,
+    subj: pd.Index,
+    start: np.ndarray,
+    end: np.ndarray,
+    ctx: BuildContext,
+) -> None:
+    """APERIOD, APERIODC, APHASEN, APHASE and the period and phase dates of ``span``."""
+    rows["APERIOD"] = span.aperiod
+    rows["APERIODC"] = span.aperiodc
+    rows["APHASEN"] = span.aphasen
+    rows["APHASE"] = span.aphase
+    is_period = not np.isnan(span.aperiod)
+    rows["APERSDT"] = start if is_period else np.nan
+    rows["APEREDT"] = end if is_period else np.nan
+    if not np.isnan(span.aphasen):
+        ps, pe = ctx.period_table.phases[int(span.aphasen)]
+        rows["PHSDT"] = ps.reindex(subj).to_numpy(dtype="float64")
+        rows["PHEDT"] = pe.reindex(subj).to_numpy(dtype="float64")
+    else:
+        rows["PHSDT"] = np.nan
+        rows["PHEDT"] = np.nan
+
+
+@record_op("progression", ProgressionArgs, _progression_columns)
+def rec_progression(
+    frame: pd.DataFrame | None, args: ProgressionArgs, ctx: BuildContext
+) -> pd.DataFrame:
+    """One record per subject, rate parameter and period (or whole phase): the monthly
+    progression rate over the period's assessments."""
+    spans = _spans(args, ctx)
+    pieces: list[pd.DataFrame] = []
     for p in args.parameters:
-        src = ctx.table(p.source, sorted(n for d, n in args.lookups() if d == p.source))
-        sel = src["PARAMCD"].eq(p.source_paramcd)
-        if p.where is not None:
-            sel = sel & evaluate(p.where, src)
-        a = src.loc[sel.to_numpy(), ["USUBJID", args.date, args.value]]
-        a = a[a[args.date].notna() & a[args.value].notna()]
-        a = a.groupby(["USUBJID", args.date], sort=True, as_index=False)[args.value].mean()
-        for span in spans:
-            aperiod, aphasen, s, e = span.aperiod, span.aphasen, span.start, span.end
-            subj = s.index[s.notna().to_numpy()]
-            rows = pd.DataFrame({"USUBJID": np.asarray(subj, dtype=object)})
-            start = s.reindex(subj).to_numpy(dtype="float64")
-            end = e.reindex(subj).to_numpy(dtype="float64")
-            astart = ctx.to_rows(a, s).to_numpy()
-            aend = ctx.to_rows(a, e).to_numpy()
-            d = a[args.date].to_numpy(dtype="float64")
-            with np.errstate(invalid="ignore"):
-                inside = (d >= astart) & (d <= aend)
-            part = a[inside]
-            x = (part[args.date] - pd.Series(astart[inside], index=part.index)) / conv.month_days
-            rate = derive_rate(p.method, part[["USUBJID"]], x, part[args.value])
-            rows = rows.merge(rate, on="USUBJID", how="left", sort=False)
-            n_used = rows["N"].fillna(0).to_numpy()
-            too_few = n_used < args.min_assessments
-            rows["AVAL"] = rows["AVAL"].where(~too_few)
-            rows[args.count_variable] = n_used.astype("float64")
-            rows[args.reason_variable] = np.where(too_few, args.reason, "").astype(object)
-            # whole days back from months (exact after rounding)
-            rows["ASTDT"] = np.rint(start + rows["XFIRST"].to_numpy() * conv.month_days)
-            rows["AENDT"] = np.rint(start + rows["XLAST"].to_numpy() * conv.month_days)
-            rows["PARAMCD"] = p.paramcd
-            rows["PARAM"] = p.param
-            rows["PARAMN"] = float(p.paramn)
-            rows["APERIOD"] = aperiod
-            rows["APERIODC"] = span.aperiodc
-            rows["APHASEN"] = aphasen
-            rows["APHASE"] = span.aphase
-            is_period = not np.isnan(aperiod)
-            rows["APERSDT"] = start if is_period else np.nan
-            rows["APEREDT"] = end if is_period else np.nan
-            if not np.isnan(aphasen):
-                ps, pe = table.phases[int(aphasen)]
-                rows["PHSDT"] = ps.reindex(subj).to_numpy(dtype="float64")
-                rows["PHEDT"] = pe.reindex(subj).to_numpy(dtype="float64")
-            else:
-                rows["PHSDT"] = np.nan
-                rows["PHEDT"] = np.nan
-            rows["SRCDOM"] = p.source
-            rows["SRCVAR"] = args.value
-            pieces.append(rows.drop(columns=["N", "XFIRST", "XLAST"]))
-    out = pd.concat(pieces, ignore_index=True)
-    return out
+        a = _assessments(p, args, ctx)
+        pieces.extend(_rate_rows(a, span, p, args, ctx) for span in spans)
+    return pd.concat(pieces, ignore_index=True)

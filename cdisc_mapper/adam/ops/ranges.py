@@ -9,7 +9,7 @@ Rules implemented (ADaMIG v1.3):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from cdisc_mapper.derive import derive_nrind
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 
-# --------------------------------------------------------------------------- ranges
+# --------------------------------------------------------------------------- ANRLO, ANRHI
 class RangeArgs(OpArgs):
     bound: Literal["low", "high"]
     source: str | None = Field(default=None, description="records column with the limit")
@@ -33,7 +33,7 @@ class RangeArgs(OpArgs):
         return {"PARAMCD"} | ({self.source} if self.source else set())
 
 
-def _range_meta(a: RangeArgs, c: Any) -> ColumnMeta:
+def _range_meta(a: RangeArgs, c: BuildContext | None) -> ColumnMeta:
     parts = []
     if a.source:
         parts.append(f"{a.source}")
@@ -54,13 +54,15 @@ def op_reference_range(frame: pd.DataFrame, args: RangeArgs, ctx: BuildContext) 
     )
     if args.table:
         i = 0 if args.bound == "low" else 1
+        limits = {k: v[i] for k, v in args.table.items()}
         fallback = frame["PARAMCD"].map(
-            {k: (np.nan if v[i] is None else float(v[i])) for k, v in args.table.items()}
+            {k: (np.nan if v is None else float(v)) for k, v in limits.items()}
         )
         out = out.fillna(fallback.astype("float64"))
     return out
 
 
+# --------------------------------------------------------------------------- ANRIND
 class NrindArgs(OpArgs):
     value: str = "AVAL"
     low: str = "ANRLO"
@@ -71,10 +73,8 @@ class NrindArgs(OpArgs):
         return {self.value, self.low, self.high} | ({self.fallback} if self.fallback else set())
 
 
-@column_op(
-    "nrind",
-    NrindArgs,
-    lambda a, c: ColumnMeta(
+def _nrind_meta(a: NrindArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=f"'LOW' if {a.value} < {a.low}, 'HIGH' if {a.value} > {a.high}, 'NORMAL' otherwise"
         + (
             f"; when {a.value} is missing (e.g. a result below a detection limit), {a.fallback}"
@@ -84,8 +84,10 @@ class NrindArgs(OpArgs):
         + f"; null when {a.value} or both limits are missing.",
         type="Char",
         codelist="NRIND",
-    ),
-)
+    )
+
+
+@column_op("nrind", NrindArgs, _nrind_meta)
 def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: BuildContext) -> pd.Series:
     """ANRIND from AVAL and the analysis range (CT NRIND)."""
     out = derive_nrind(frame[args.value], frame[args.low], frame[args.high]).astype(object)

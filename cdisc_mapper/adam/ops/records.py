@@ -44,11 +44,11 @@ class SubjectsArgs(OpArgs):
         return {(self.domain, "USUBJID")}
 
 
-@record_op(
-    "subjects",
-    SubjectsArgs,
-    lambda a: {"USUBJID": ColumnMeta(origin="Predecessor", source=f"{a.domain}.USUBJID")},
-)
+def _subjects_columns(a: SubjectsArgs) -> dict[str, ColumnMeta]:
+    return {"USUBJID": ColumnMeta(origin="Predecessor", source=f"{a.domain}.USUBJID")}
+
+
+@record_op("subjects", SubjectsArgs, _subjects_columns)
 def rec_subjects(frame: pd.DataFrame | None, args: SubjectsArgs, ctx: BuildContext) -> pd.DataFrame:
     """One record per subject of DM (ADSL), in USUBJID order."""
     return pd.DataFrame({"USUBJID": np.asarray(ctx.subjects, dtype=object)})
@@ -163,9 +163,9 @@ def _parameter_table(parameters: list[ParameterSpec]) -> pd.DataFrame:
     )
 
 
-@record_op("findings", FindingsArgs, _findings_columns)
-def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildContext) -> pd.DataFrame:
-    """One record per SDTM Findings record, its test code mapped to an analysis parameter."""
+def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame, pd.Series]:
+    """The domain's records where ``where`` holds and the PARAMCD of each; a test code
+    with no parameter is an error (or, with ``unmapped: drop``, its records are dropped)."""
     src = ctx.sdtm.frame(args.domain, sorted(n for _, n in args.lookups()))
     if args.where is not None:
         src = src[evaluate(args.where, src).to_numpy()]
@@ -174,15 +174,22 @@ def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildConte
     unmapped = paramcd.isna()
     if unmapped.any():
         if args.unmapped == "error":
-            codes = sorted(set(src.loc[unmapped, args.test]))
+            unknown = sorted(set(src.loc[unmapped, args.test]))
             raise MappingError(
                 f"{ctx.dataset}: {args.domain}.{args.test} values with no analysis parameter: "
-                f"{', '.join(codes[:20])}",
+                f"{', '.join(unknown[:20])}",
                 where=ctx.specs.where(ctx.dataset, ("records",)),
                 hint="add them to the parameters, exclude them with 'where', or set unmapped: drop",
             )
         src = src[~unmapped.to_numpy()]
         paramcd = paramcd[~unmapped]
+    return src, paramcd
+
+
+@record_op("findings", FindingsArgs, _findings_columns)
+def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildContext) -> pd.DataFrame:
+    """One record per SDTM Findings record, its test code mapped to an analysis parameter."""
+    src, paramcd = _mapped_records(ctx, args)
     out = pd.DataFrame(
         {
             "USUBJID": src["USUBJID"].to_numpy(dtype=object),
@@ -220,14 +227,14 @@ class OccurrencesArgs(OpArgs):
         return {(self.domain, n) for n in names}
 
 
-@record_op(
-    "occurrences",
-    OccurrencesArgs,
-    lambda a: {
+def _occurrences_columns(a: OccurrencesArgs) -> dict[str, ColumnMeta]:
+    return {
         "USUBJID": ColumnMeta(origin="Predecessor", source=f"{a.domain}.USUBJID"),
         **{k: ColumnMeta(origin="Predecessor", source=f"{a.domain}.{k}") for k in a.keep},
-    },
-)
+    }
+
+
+@record_op("occurrences", OccurrencesArgs, _occurrences_columns)
 def rec_occurrences(
     frame: pd.DataFrame | None, args: OccurrencesArgs, ctx: BuildContext
 ) -> pd.DataFrame:

@@ -15,7 +15,7 @@ Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.windows`):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,7 @@ class WindowArgs(OpArgs):
         return {("window", self.windows)}
 
 
-def _window_meta(a: WindowArgs, c: Any) -> ColumnMeta:
+def _window_meta(a: WindowArgs, c: BuildContext | None) -> ColumnMeta:
     listing = ""
     if c is not None:
         ws = c.specs.conventions.windows.get(a.windows, [])
@@ -89,7 +89,8 @@ def op_window(frame: pd.DataFrame, args: WindowArgs, ctx: BuildContext) -> pd.Se
         ctx.state.cache[key] = derive_analysis_window(
             column_of(frame, ctx, args.date).astype("float64"), refs, windows
         )
-    return ctx.state.cache[key][args.output]
+    table: pd.DataFrame = ctx.state.cache[key]
+    return table[args.output]
 
 
 # ------------------------------------------------------------------ analysis flag, sequence
@@ -111,10 +112,8 @@ class AnalysisFlagArgs(OpArgs):
         return out
 
 
-@column_op(
-    "analysis_flag",
-    AnalysisFlagArgs,
-    lambda a, c: ColumnMeta(
+def _analysis_flag_meta(a: AnalysisFlagArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=(
             f"'Y' on one record per {', '.join(a.by)} and {a.window}"
             + (f", among records where {describe_condition(a.where)}" if a.where else "")
@@ -126,8 +125,10 @@ class AnalysisFlagArgs(OpArgs):
             + "; null otherwise (and outside any window)."
         ),
         type="Char",
-    ),
-)
+    )
+
+
+@column_op("analysis_flag", AnalysisFlagArgs, _analysis_flag_meta)
 def op_analysis_flag(frame: pd.DataFrame, args: AnalysisFlagArgs, ctx: BuildContext) -> pd.Series:
     """ANLzzFL: one record per subject, parameter and analysis window."""
     eligible = where_mask(frame, ctx, args.where)
@@ -151,14 +152,14 @@ class SequenceArgs(OpArgs):
         return {*self.by, *self.order_by}
 
 
-@column_op(
-    "sequence",
-    SequenceArgs,
-    lambda a, c: ColumnMeta(
+def _sequence_meta(a: SequenceArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
         method=f"1, 2, ... within {', '.join(a.by)}, in the order of {', '.join(a.order_by)}.",
         type="Num",
-    ),
-)
+    )
+
+
+@column_op("sequence", SequenceArgs, _sequence_meta)
 def op_sequence(frame: pd.DataFrame, args: SequenceArgs, ctx: BuildContext) -> pd.Series:
     """ASEQ: a record number within subject in a stated order."""
     g = group_codes(frame, args.by)

@@ -77,13 +77,18 @@ class PendingOps(Generic[OpT]):
         if self.registered:
             raise RuntimeError(f"the {self.registry.kind} operations are registered already")
         named = list(order)
+        problems = []
         missing = sorted(set(self.ops) - set(named))
+        if missing:
+            problems.append(f"not listed: {', '.join(missing)}")
         unknown = sorted(set(named) - set(self.ops))
-        if missing or unknown or len(named) != len(set(named)):
-            raise RuntimeError(
-                f"{self.registry.kind} order: not listed {missing}, not defined {unknown}, "
-                "or listed twice"
-            )
+        if unknown:
+            problems.append(f"not defined: {', '.join(unknown)}")
+        twice = sorted({n for n in named if named.count(n) > 1})
+        if twice:
+            problems.append(f"listed twice: {', '.join(twice)}")
+        if problems:
+            raise RuntimeError(f"{self.registry.kind} order: {'; '.join(problems)}")
         for name in named:
             self.registry.add(self.ops.pop(name))
         self.registered = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from cdisc_mapper.adam.ops import DERIVATIONS
 from cdisc_mapper.spec.operations import ColumnMeta
 from tests.adam_ops_context import assert_table, context, day, derive, meta, tbl
 
@@ -149,3 +150,9 @@ def test_percent_improvement_does_not_flip_with_a_negative_base() -> None:
         "APHASEN = 2; null when BASE is 0 or either value is missing.",
         type="Num",
     )
+
+
+def test_baseline_flag_declares_the_reference_date_it_reads() -> None:
+    model = DERIVATIONS.require("baseline_flag").args_model
+    args = model.model_validate({"reference": "RFICDT", "order_by": ["SRCSEQ"]})
+    assert args.inputs() == {"USUBJID", "PARAMCD", "AVAL", "ADT", "SRCSEQ", "RFICDT"}

@@ -6,6 +6,7 @@ tests/adam_ops_context.py (ADSL TRTSDT: S1 2020-02-01, S2 2020-02-15, S3 none).
 
 from __future__ import annotations
 
+from cdisc_mapper.adam.ops import DERIVATIONS
 from cdisc_mapper.spec.operations import ColumnMeta
 from tests.adam_ops_context import assert_table, context, day, derive, meta, tbl
 
@@ -218,3 +219,14 @@ def test_duration_counts_both_end_days() -> None:
     assert meta("duration", None) == ColumnMeta(
         method="AENDT - ASTDT + 1 (days); null when either is missing.", type="Num"
     )
+
+
+def test_analysis_day_declares_the_reference_date_it_reads() -> None:
+    """A reference named in the spec is checked and ordered like the date (the default,
+    the conventions' reference date, is an ADSL variable)."""
+    model = DERIVATIONS.require("analysis_day").args_model
+    assert model.model_validate({"date": "ASTDT", "reference": "RFICDT"}).inputs() == {
+        "ASTDT",
+        "RFICDT",
+    }
+    assert model.model_validate({}).inputs() == {"ADT"}

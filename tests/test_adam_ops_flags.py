@@ -8,8 +8,24 @@ tests/adam_ops_context.py (ADSL TRTSDT: S1 2020-02-01, S2 2020-02-15, S3 none; E
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from cdisc_mapper.adam import load_adam_specs
+from cdisc_mapper.adam.ops import DERIVATIONS
+from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.operations import ColumnMeta
-from tests.adam_ops_context import assert_table, context, day, derive, meta, tbl
+from tests.adam_ops_context import (
+    assert_table,
+    context,
+    day,
+    derive,
+    meta,
+    reported_line,
+    study_with,
+    tbl,
+)
 
 AGEGROUPS = [
     {"label": "<50", "hi": 50},
@@ -230,3 +246,17 @@ def test_first_occurrence_within_a_grouping() -> None:
         "records where TRTEMFL = 'Y'; null otherwise.",
         type="Char",
     )
+
+
+def test_treatment_emergent_declares_the_reference_dates_it_reads(tmp_path: Path) -> None:
+    """The reference dates are read like the start date: the spec loader checks they
+    exist (at the spec line) and orders the variables by them."""
+    model = DERIVATIONS.require("treatment_emergent").args_model
+    args = model.model_validate({"reference": "TRTSDT", "end_reference": "EOSDT"})
+    assert args.inputs() == {"ASTDT", "TRTSDT", "EOSDT"}
+    study, line = study_with(
+        tmp_path, "adae.yaml", "    reference: TRTSDT\n", "    reference: TRTSDX\n"
+    )
+    with pytest.raises(SpecError, match="TRTEMFL: uses TRTSDX, which is neither") as err:
+        load_adam_specs(study)
+    assert abs(reported_line(str(err.value), "adae.yaml") - line) <= 3

@@ -44,6 +44,8 @@ class BaselineFlagArgs(OpArgs):
 
     def inputs(self) -> set[str]:
         out = {*self.by, self.value, self.date, *self.order_by}
+        if self.reference:
+            out.add(self.reference)
         if self.where:
             out |= self.where.variables()
         return out

@@ -174,7 +174,7 @@ class AnalysisDayArgs(OpArgs):
     reference: str | None = Field(default=None, description="default: conventions.reference_date")
 
     def inputs(self) -> set[str]:
-        return {self.date}
+        return {self.date} | ({self.reference} if self.reference else set())
 
 
 def _analysis_day_meta(a: AnalysisDayArgs, c: BuildContext | None) -> ColumnMeta:

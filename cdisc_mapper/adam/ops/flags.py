@@ -184,7 +184,9 @@ class TreatmentEmergentArgs(OpArgs):
     missing_start: Literal["Y", ""] = "Y"
 
     def inputs(self) -> set[str]:
-        return {self.start}
+        return {self.start, self.reference} | (
+            {self.end_reference} if self.end_reference else set()
+        )
 
 
 def _treatment_emergent_meta(a: TreatmentEmergentArgs, c: BuildContext | None) -> ColumnMeta:

@@ -6,8 +6,23 @@ tests/adam_ops_context.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from cdisc_mapper.adam import load_adam_specs
+from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.operations import ColumnMeta
-from tests.adam_ops_context import assert_table, context, derive, meta, tbl
+from tests.adam_ops_context import (
+    assert_table,
+    context,
+    derive,
+    meta,
+    reported_line,
+    study_with,
+    tbl,
+)
 
 RANGES = {"SYSBP": [90, 140], "HR": [50, None]}
 
@@ -74,3 +89,16 @@ def test_nrind_low_normal_high_with_a_fallback_for_missing_values() -> None:
         type="Char",
         codelist="NRIND",
     )
+
+
+def test_reference_range_table_entries_are_low_high_pairs(tmp_path: Path) -> None:
+    """A table entry is [low, high] (a limit may be null): any other length is a spec
+    error at its line when the specs load, not an IndexError while building."""
+    with pytest.raises(ValidationError, match="at least 2 items"):
+        meta("reference_range", None, bound="high", table={"SYSBP": [90]})
+    with pytest.raises(ValidationError, match="at most 2 items"):
+        meta("reference_range", None, bound="low", table={"SYSBP": [90, 140, 200]})
+    study, line = study_with(tmp_path, "advs.yaml", "PULSE: [60, 100]", "PULSE: [60]")
+    with pytest.raises(SpecError, match="table") as err:
+        load_adam_specs(study)
+    assert abs(reported_line(str(err.value), "advs.yaml") - line) <= 3

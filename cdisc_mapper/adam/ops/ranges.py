@@ -9,7 +9,7 @@ Rules implemented (ADaMIG v1.3):
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 class RangeArgs(OpArgs):
     bound: Literal["low", "high"]
     source: str | None = Field(default=None, description="records column with the limit")
-    table: dict[str, list[float | None]] = Field(
+    table: dict[str, Annotated[list[float | None], Field(min_length=2, max_length=2)]] = Field(
         default_factory=dict, description="PARAMCD -> [low, high] when the data has none"
     )
 

@@ -8,6 +8,14 @@ is periods 2 and 3: S1 02-01..06-30, S2 02-15..05-15, S3 none.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from cdisc_mapper.adam import load_adam_specs
+from cdisc_mapper.adam.ops import RECORD_BUILDERS
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.adam import Conventions
 from tests.adam_ops_context import (
     CONVENTIONS,
     adsl,
@@ -16,6 +24,8 @@ from tests.adam_ops_context import (
     columns,
     context,
     day,
+    reported_line,
+    study_with,
     tbl,
 )
 
@@ -133,3 +143,40 @@ def test_progression_columns_metadata() -> None:
     assert meta["SRCDOM"].method == (
         "The dataset of the assessments: TOTRATE: 'ADQS', TOTSLOPE: 'ADQS'."
     )
+
+
+def test_progression_declares_the_periods_and_phases_it_uses() -> None:
+    """Like period_date, the builder names the phases it reads as well as the periods, so
+    the spec loader can check them against the conventions."""
+    args = RECORD_BUILDERS.require("progression").args_model.model_validate(ARGS)
+    assert args.conventions_used() == {("period", 1), ("period", 2), ("phase", 2)}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,  # DID NOT RAISE
+    reason="spec/adam_loader.py checks conventions_used() of variables only, not of record "
+    "steps: an unknown period or phase of a progression step fails only while building "
+    "(KeyError / StopIteration, no spec line)",
+)
+def test_progression_unknown_phase_is_a_spec_error(tmp_path: Path) -> None:
+    study, line = study_with(tmp_path, "adprog.yaml", "    phases: [2] ", "    phases: [3] ")
+    with pytest.raises(SpecError, match=r"phase 3 is not in conventions\.yaml") as err:
+        load_adam_specs(study)
+    text = (study / "adam" / "adprog.yaml").read_text()
+    step = text[: text.index("op: progression")].count("\n") + 1
+    assert step <= reported_line(str(err.value), "adprog.yaml") <= line  # in the step
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="a record builder's columns() gets only its arguments, not the specs: the method "
+    "text states 30.4375 days per month whatever the conventions' month_days",
+)
+def test_progression_method_states_the_conventions_month_length() -> None:
+    conventions = Conventions.model_validate({**CONVENTIONS, "month_days": 30.0})
+    # the rates of such a study are per 30 days (test above), but columns() cannot be
+    # given its conventions: the text says 30.4375
+    method = columns("progression", **ARGS)["AVAL"].value_level[0][4]
+    assert f"/ {conventions.month_days:g} days" in method

@@ -71,7 +71,8 @@ class ProgressionArgs(OpArgs):
         return out
 
     def conventions_used(self) -> set[tuple[str, str | int]]:
-        return {("period", n) for n in self.periods}
+        periods: set[tuple[str, str | int]] = {("period", n) for n in self.periods}
+        return periods | {("phase", n) for n in self.phases}
 
 
 def _method_text(a: ProgressionArgs, p: RateParameter, month_days: str) -> str:

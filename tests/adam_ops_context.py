@@ -14,8 +14,8 @@ S3      2020-01-20 (none)                 2020-02-10 1: 01-20..02-10 (never trea
 
 Operations are called through their registries, as the engine calls them, with arguments
 validated by their models, as the spec loader validates them. Tables are built with
-:func:`tbl` (numbers as float64, missing ``None``; text as object, null ``""``, the way
-SDTM and ADaM frames hold them) and compared with :func:`assert_table`.
+:func:`tbl` and :func:`col` (numbers as float64, missing ``None``; text as object, null ``""``,
+the way SDTM and ADaM frames hold them) and compared with :func:`assert_table`.
 """
 
 from __future__ import annotations
@@ -46,25 +46,23 @@ def day(text: str) -> float:
     return float((np.datetime64(text, "D") - np.datetime64("1960-01-01", "D")).astype(int))
 
 
+def col(*values: Any) -> pd.Series:
+    """A column: float64 when every value is a number or ``None`` (missing), else object."""
+    numeric = all(
+        v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
+    )
+    if numeric and values:
+        return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+    return pd.Series(list(values), dtype=object)
+
+
 def tbl(header: str, *rows: tuple[Any, ...]) -> pd.DataFrame:
-    """A table from its column names (space separated) and rows, like admiral's tribble:
-    a column of numbers (``None`` = missing) is float64, any other column object."""
+    """A table from its column names (space separated) and rows, like admiral's tribble;
+    each column as :func:`col` makes it."""
     names = header.split()
     for row in rows:
         assert len(row) == len(names), row
-    columns: dict[str, pd.Series] = {}
-    for i, name in enumerate(names):
-        values = [row[i] for row in rows]
-        numeric = all(
-            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
-        )
-        if numeric and rows:
-            columns[name] = pd.Series(
-                [np.nan if v is None else float(v) for v in values], dtype="float64"
-            )
-        else:
-            columns[name] = pd.Series(values, dtype=object)
-    return pd.DataFrame(columns)
+    return pd.DataFrame({name: col(*(row[i] for row in rows)) for i, name in enumerate(names)})
 
 
 def _text_as_object(frame: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pytest
 
 from cdisc_mapper.adam.ops import DERIVATIONS
 from cdisc_mapper.spec.operations import ColumnMeta
-from tests.adam_ops_context import assert_table, context, day, derive, meta, tbl
+from tests.adam_ops_context import assert_table, col, context, day, derive, meta, tbl
 
 
 # --------------------------------------------------------------------------- baseline flag
@@ -31,7 +31,7 @@ def test_baseline_flag_last_nonmissing_value_on_or_before_the_reference_date() -
     )
     ctx = context("ADQS")
     out = frame.assign(ABLFL=derive("baseline_flag", frame, ctx, order_by=["SRCSEQ"]))
-    expected = frame.assign(ABLFL=["", "", "Y", "", "", "Y", ""]).astype({"ABLFL": object})
+    expected = frame.assign(ABLFL=col("", "", "Y", "", "", "Y", ""))
     assert_table(out, expected)
     assert meta("baseline_flag", ctx, order_by=["SRCSEQ"]) == ColumnMeta(
         method="'Y' on the last record per USUBJID, PARAMCD with a non-missing AVAL and ADT on "
@@ -51,7 +51,7 @@ def test_baseline_flag_among_the_records_a_condition_selects() -> None:
     ctx = context("ADRE")
     where = {"variable": "DTYPE", "equals": "MAXIMUM"}
     out = frame.assign(ABLFL=derive("baseline_flag", frame, ctx, where=where))
-    expected = frame.assign(ABLFL=["", "Y", ""]).astype({"ABLFL": object})
+    expected = frame.assign(ABLFL=col("", "Y", ""))
     assert_table(out, expected)
     assert meta("baseline_flag", None, where=where, reference="RFICDT").method == (
         "'Y' on the last record per USUBJID, PARAMCD with a non-missing AVAL and ADT on or "
@@ -76,8 +76,8 @@ def test_base_is_the_baseline_value_on_every_record_of_the_group() -> None:
         BASE=derive("base", frame, ctx), BNRIND=derive("base", frame, ctx, value="ANRIND")
     )
     expected = frame.assign(
-        BASE=[7.0, 7.0, 7.0, None, 9.0], BNRIND=["NORMAL", "NORMAL", "NORMAL", "", "HIGH"]
-    ).astype({"BASE": "float64", "BNRIND": object})
+        BASE=col(7.0, 7.0, 7.0, None, 9.0), BNRIND=col("NORMAL", "NORMAL", "NORMAL", "", "HIGH")
+    )
     assert_table(out, expected)
     assert meta("base", ctx) == ColumnMeta(
         method="AVAL of the record with ABLFL = 'Y' of the same USUBJID, PARAMCD; null when "
@@ -110,8 +110,8 @@ def test_chg_and_pchg_on_post_baseline_records() -> None:
         CHG=derive("chg", frame, ctx, where=post), PCHG=derive("pchg", frame, ctx, where=post)
     )
     expected = frame.assign(
-        CHG=[None, 4.0, -2.0, None, 5.0, None], PCHG=[None, 50.0, -25.0, None, None, None]
-    ).astype({"CHG": "float64", "PCHG": "float64"})
+        CHG=col(None, 4.0, -2.0, None, 5.0, None), PCHG=col(None, 50.0, -25.0, None, None, None)
+    )
     assert_table(out, expected)
     assert meta("chg", ctx, where=post) == ColumnMeta(
         method="AVAL - BASE on records where ADY >= 2; null when either is missing.", type="Num"
@@ -142,8 +142,8 @@ def test_percent_improvement_does_not_flip_with_a_negative_base() -> None:
         DOWN=derive("percent_improvement", frame, ctx, direction="decrease"),
     )
     expected = frame.assign(
-        UP=[50.0, -50.0, -50.0, None, None], DOWN=[-50.0, 50.0, 50.0, None, -50.0]
-    ).astype({"UP": "float64", "DOWN": "float64"})
+        UP=col(50.0, -50.0, -50.0, None, None), DOWN=col(-50.0, 50.0, 50.0, None, -50.0)
+    )
     assert_table(out, expected)
     assert meta("percent_improvement", ctx, where=phase2) == ColumnMeta(
         method="100 * (AVAL - BASE) / |BASE| (a higher value is better) on records where "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cdisc_mapper.adam.ops import DERIVATIONS
 from cdisc_mapper.spec.operations import ColumnMeta
-from tests.adam_ops_context import assert_table, context, day, derive, meta, tbl
+from tests.adam_ops_context import assert_table, col, context, day, derive, meta, tbl
 
 MONTH = 30.4375
 
@@ -170,7 +170,7 @@ def test_decline_rate_per_month_null_when_the_interval_is_not_positive() -> None
     ctx = context()
     args = {"value": "SCORE", "maximum": 48, "start": "ONSDT", "end": "TRTSDT"}
     out = frame.assign(DFS=derive("decline_rate", frame, ctx, **args))
-    expected = frame.assign(DFS=[12 / (364 / MONTH), None, None]).astype({"DFS": "float64"})
+    expected = frame.assign(DFS=col(12 / (364 / MONTH), None, None))
     assert_table(out, expected)
     assert meta("decline_rate", ctx, **args) == ColumnMeta(
         method="(48 - SCORE) / months from ONSDT to TRTSDT, months = days / 30.4375; null "
@@ -197,8 +197,8 @@ def test_analysis_day_has_no_day_zero() -> None:
         CDY=derive("analysis_day", frame, ctx, reference="RFICDT"),
     )
     expected = frame.assign(
-        ADY=[1.0, -1.0, 11.0, None, None], CDY=[32.0, 31.0, 42.0, None, 13.0]
-    ).astype({"ADY": "float64", "CDY": "float64"})
+        ADY=col(1.0, -1.0, 11.0, None, None), CDY=col(32.0, 31.0, 42.0, None, 13.0)
+    )
     assert_table(out, expected)
     assert meta("analysis_day", ctx, date="ASTDT") == ColumnMeta(
         method="ASTDT - TRTSDT + 1 if ASTDT is on or after it, else ASTDT - TRTSDT (no day 0).",
@@ -214,7 +214,7 @@ def test_duration_counts_both_end_days() -> None:
         ("S2", day("2020-02-01"), None),
     )
     out = frame.assign(ADURN=derive("duration", frame, context("ADAE")))
-    expected = frame.assign(ADURN=[1.0, 10.0, None]).astype({"ADURN": "float64"})
+    expected = frame.assign(ADURN=col(1.0, 10.0, None))
     assert_table(out, expected)
     assert meta("duration", None) == ColumnMeta(
         method="AENDT - ASTDT + 1 (days); null when either is missing.", type="Num"

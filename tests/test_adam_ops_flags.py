@@ -18,6 +18,7 @@ from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.operations import ColumnMeta
 from tests.adam_ops_context import (
     assert_table,
+    col,
     context,
     day,
     derive,
@@ -239,7 +240,7 @@ def test_first_occurrence_within_a_grouping() -> None:
         "where": {"variable": "TRTEMFL", "equals": "Y"},
     }
     out = frame.assign(AOCCPFL=derive("first_occurrence", frame, ctx, **args))
-    expected = frame.assign(AOCCPFL=["", "", "Y", "", "Y", "Y"]).astype({"AOCCPFL": object})
+    expected = frame.assign(AOCCPFL=col("", "", "Y", "", "Y", "Y"))
     assert_table(out, expected)
     assert meta("first_occurrence", ctx, **args) == ColumnMeta(
         method="'Y' on the first record per USUBJID, AEDECOD in the order of ASTDT, AESEQ, among "

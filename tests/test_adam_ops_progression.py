@@ -134,11 +134,8 @@ def test_progression_columns_metadata() -> None:
         "included; values on the same day averaged). Null, with AVALREAS = 'FEWER THAN 2 "
         "ASSESSMENTS IN THE PERIOD', when fewer than 2 assessments.",
     )
-    assert (
-        meta["AVAL"]
-        .value_level[1][4]
-        .startswith("the ordinary least-squares slope of AVAL on time, ")
-    )
+    slope_method = meta["AVAL"].value_level[1][4] or ""
+    assert slope_method.startswith("the ordinary least-squares slope of AVAL on time, ")
     assert meta["NASMT"].method == "Number of assessments (distinct days) in the period."
     assert meta["SRCDOM"].method == (
         "The dataset of the assessments: TOTRATE: 'ADQS', TOTSLOPE: 'ADQS'."
@@ -178,5 +175,5 @@ def test_progression_method_states_the_conventions_month_length() -> None:
     conventions = Conventions.model_validate({**CONVENTIONS, "month_days": 30.0})
     # the rates of such a study are per 30 days (test above), but columns() cannot be
     # given its conventions: the text says 30.4375
-    method = columns("progression", **ARGS)["AVAL"].value_level[0][4]
+    method = columns("progression", **ARGS)["AVAL"].value_level[0][4] or ""
     assert f"/ {conventions.month_days:g} days" in method

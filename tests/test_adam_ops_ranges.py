@@ -16,6 +16,7 @@ from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.operations import ColumnMeta
 from tests.adam_ops_context import (
     assert_table,
+    col,
     context,
     derive,
     meta,
@@ -44,9 +45,7 @@ def test_reference_range_from_the_data_else_from_the_spec_table() -> None:
         ANRLO=derive("reference_range", frame, ctx, **low),
         ANRHI=derive("reference_range", frame, ctx, **high),
     )
-    expected = frame.assign(
-        ANRLO=[90.0, 95.0, 50.0, None], ANRHI=[140.0, 140.0, None, None]
-    ).astype({"ANRLO": "float64", "ANRHI": "float64"})
+    expected = frame.assign(ANRLO=col(90.0, 95.0, 50.0, None), ANRHI=col(140.0, 140.0, None, None))
     assert_table(out, expected)
     assert meta("reference_range", ctx, **low) == ColumnMeta(
         method="Low limit: LBSTNRLO, else the study's analysis range by PARAMCD (SYSBP: 90, "
@@ -78,9 +77,9 @@ def test_nrind_low_normal_high_with_a_fallback_for_missing_values() -> None:
         ANRIND=derive("nrind", frame, ctx, fallback="LBNRIND"), PLAIN=derive("nrind", frame, ctx)
     )
     expected = frame.assign(
-        ANRIND=["LOW", "NORMAL", "NORMAL", "HIGH", "NORMAL", "", "LOW", ""],
-        PLAIN=["LOW", "NORMAL", "NORMAL", "HIGH", "NORMAL", "", "", ""],
-    ).astype({"ANRIND": object, "PLAIN": object})
+        ANRIND=col("LOW", "NORMAL", "NORMAL", "HIGH", "NORMAL", "", "LOW", ""),
+        PLAIN=col("LOW", "NORMAL", "NORMAL", "HIGH", "NORMAL", "", "", ""),
+    )
     assert_table(out, expected)
     assert meta("nrind", ctx, fallback="LBNRIND") == ColumnMeta(
         method="'LOW' if AVAL < ANRLO, 'HIGH' if AVAL > ANRHI, 'NORMAL' otherwise; when AVAL is "

@@ -9,7 +9,7 @@ BASELINE -30..1 from TRTSDT (target 1), MONTH 1 2..45 from TRTSDT (target 31).
 from __future__ import annotations
 
 from cdisc_mapper.spec.operations import ColumnMeta
-from tests.adam_ops_context import assert_table, context, day, derive, meta, tbl
+from tests.adam_ops_context import assert_table, col, context, day, derive, meta, tbl
 
 OUTPUTS = ["AVISIT", "AVISITN", "AWTARGET", "AWLO", "AWHI", "AWTDIFF", "AWRANGE", "AWU"]
 
@@ -83,9 +83,7 @@ def test_analysis_flag_one_record_per_subject_parameter_and_window() -> None:
     out = frame.assign(
         ANL01FL=derive("analysis_flag", frame, ctx, where=where, order_by=["SRCSEQ"])
     )
-    expected = frame.assign(ANL01FL=["", "Y", "", "", "Y", "", "Y", "", "Y"]).astype(
-        {"ANL01FL": object}
-    )
+    expected = frame.assign(ANL01FL=col("", "Y", "", "", "Y", "", "Y", "", "Y"))
     assert_table(out, expected)
     assert meta("analysis_flag", ctx, where=where, order_by=["SRCSEQ"]) == ColumnMeta(
         method="'Y' on one record per USUBJID, PARAMCD and AVISITN, among records where AVAL is "
@@ -110,7 +108,7 @@ def test_sequence_numbers_records_within_subject_in_the_stated_order() -> None:
     )
     ctx = context("ADQS")
     out = frame.assign(ASEQ=derive("sequence", frame, ctx, order_by=["PARAMCD", "ADT"]))
-    expected = frame.assign(ASEQ=[2.0, 3.0, 2.0, 1.0, 1.0])
+    expected = frame.assign(ASEQ=col(2.0, 3.0, 2.0, 1.0, 1.0))
     assert_table(out, expected)
     assert meta("sequence", ctx, order_by=["PARAMCD", "ADT"]) == ColumnMeta(
         method="1, 2, ... within USUBJID, in the order of PARAMCD, ADT.", type="Num"

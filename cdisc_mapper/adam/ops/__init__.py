@@ -1,16 +1,43 @@
 """The ADaM derivations and record builders, registered by name.
 
-Importing the package fills :data:`DERIVATIONS` (``derive:`` names, from :mod:`.columns`)
-and :data:`RECORD_BUILDERS` (``records: - op:`` names, from :mod:`.records`); the spec
-loader (:mod:`cdisc_mapper.spec.adam_loader`) checks a study's ADaM specs against them.
+Importing the package fills :data:`DERIVATIONS` (``derive:`` names) and
+:data:`RECORD_BUILDERS` (``records: - op:`` names) from the family modules, one ADaMIG
+concept each:
+
+* derivations: :mod:`.lookups` (keep, value, constant, count, exists), :mod:`.dates`
+  (date, months, decline_rate, analysis_day, duration), :mod:`.flags` (flag, group,
+  recode, criterion, treatment_emergent, first_occurrence), :mod:`.periods`
+  (period_date, period_treatment, record_period), :mod:`.windows` (window,
+  analysis_flag, sequence), :mod:`.baseline` (baseline_flag, base, chg, pchg,
+  percent_improvement), :mod:`.ranges` (reference_range, nrind); shared helpers in
+  :mod:`.common`;
+* record builders: :mod:`.records` (subjects, findings, occurrences: a dataset's
+  records), :mod:`.derived_rows` (scores, best_record) and :mod:`.progression`
+  (progression).
+
+The spec loader (:mod:`cdisc_mapper.spec.adam_loader`) checks a study's ADaM specs
+against them. The registries list them in the order stated below, which is the order of
+the spec workbook's lists (see :mod:`.base`).
 """
 
 from __future__ import annotations
 
-from cdisc_mapper.adam.ops import columns as _columns  # noqa: F401  (registers)
-from cdisc_mapper.adam.ops import records as _records  # noqa: F401  (registers)
+from cdisc_mapper.adam.ops import (  # noqa: F401  (each family defines its operations)
+    baseline,
+    dates,
+    derived_rows,
+    flags,
+    lookups,
+    periods,
+    progression,
+    ranges,
+    records,
+    windows,
+)
 from cdisc_mapper.adam.ops.base import (
     DERIVATIONS,
+    PENDING_DERIVATIONS,
+    PENDING_RECORD_BUILDERS,
     RECORD_BUILDERS,
     Derivation,
     RecordBuilder,
@@ -18,9 +45,57 @@ from cdisc_mapper.adam.ops.base import (
     record_op,
 )
 
+DERIVATION_ORDER = (
+    "keep",
+    "value",
+    "constant",
+    "date",
+    "count",
+    "months",
+    "decline_rate",
+    "group",
+    "recode",
+    "flag",
+    "exists",
+    "period_date",
+    "period_treatment",
+    "record_period",
+    "analysis_day",
+    "window",
+    "baseline_flag",
+    "base",
+    "chg",
+    "pchg",
+    "percent_improvement",
+    "criterion",
+    "reference_range",
+    "nrind",
+    "analysis_flag",
+    "sequence",
+    "treatment_emergent",
+    "duration",
+    "first_occurrence",
+)
+"""Every derivation, in the order the registry (and the spec workbook) lists them."""
+
+RECORD_BUILDER_ORDER = (
+    "subjects",
+    "findings",
+    "scores",
+    "best_record",
+    "occurrences",
+    "progression",
+)
+"""Every record builder, in the order the registry (and the spec workbook) lists them."""
+
+PENDING_DERIVATIONS.register_in_order(DERIVATION_ORDER)
+PENDING_RECORD_BUILDERS.register_in_order(RECORD_BUILDER_ORDER)
+
 __all__ = [
     "DERIVATIONS",
+    "DERIVATION_ORDER",
     "RECORD_BUILDERS",
+    "RECORD_BUILDER_ORDER",
     "Derivation",
     "RecordBuilder",
     "column_op",

@@ -1,0 +1,172 @@
+"""Baseline and change from baseline: ABLFL (``baseline_flag``), BASE/BASEC/BNRIND
+(``base``), CHG (``chg``), PCHG (``pchg``) and a sign-safe percent improvement
+(``percent_improvement``).
+
+Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.baseline`):
+
+* Section 3.3.8 (Indicator Variables for BDS Datasets): ABLFL, "Y" on the baseline record
+  of each subject and parameter, at most one.
+* Section 3.3.4 (Analysis Parameter Variables for BDS Datasets): BASE, the baseline
+  record's AVAL on every record; CHG = AVAL - BASE; PCHG = (AVAL - BASE) / BASE * 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import pandas as pd
+from pydantic import Field
+
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.derive import (
+    derive_base,
+    derive_baseline_flag,
+    derive_chg,
+    derive_pchg,
+    derive_percent_improvement,
+)
+from cdisc_mapper.adam.ops.base import column_op
+from cdisc_mapper.adam.ops.common import column_of, reference_text, where_mask
+from cdisc_mapper.condition import Condition
+from cdisc_mapper.condition import describe as describe_condition
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+
+
+# --------------------------------------------------------------------------- baseline flag
+class BaselineFlagArgs(OpArgs):
+    by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
+    value: str = "AVAL"
+    date: str = "ADT"
+    reference: str | None = None
+    order_by: list[str] = Field(default_factory=list)
+    where: Condition | None = None
+
+    def inputs(self) -> set[str]:
+        out = {*self.by, self.value, self.date, *self.order_by}
+        if self.reference:
+            out.add(self.reference)
+        if self.where:
+            out |= self.where.variables()
+        return out
+
+
+def _baseline_flag_meta(a: BaselineFlagArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=(
+            f"'Y' on the last record per {', '.join(a.by)} with a non-missing {a.value} and "
+            f"{a.date} on or before {a.reference or reference_text(c)}"
+            + (f", among records where {describe_condition(a.where)}" if a.where else "")
+            + (f"; ties on the date: the last by {', '.join(a.order_by)}" if a.order_by else "")
+            + "; null otherwise."
+        ),
+        type="Char",
+    )
+
+
+@column_op("baseline_flag", BaselineFlagArgs, _baseline_flag_meta)
+def op_baseline_flag(frame: pd.DataFrame, args: BaselineFlagArgs, ctx: BuildContext) -> pd.Series:
+    """ABLFL: last non-missing value on or before the reference date."""
+    ref = args.reference or ctx.conventions.reference_date
+    work = frame
+    if ref not in frame.columns:
+        work = frame.assign(**{ref: column_of(frame, ctx, ref)})
+    eligible = where_mask(work, ctx, args.where)
+    return derive_baseline_flag(
+        work,
+        by=args.by,
+        value=args.value,
+        date=args.date,
+        reference=ref,
+        order_by=args.order_by,
+        eligible=eligible,
+    )
+
+
+# --------------------------------------------------------------------------- BASE, change
+class BaseArgs(OpArgs):
+    by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
+    value: str = "AVAL"
+    flag: str = "ABLFL"
+
+    def inputs(self) -> set[str]:
+        return {*self.by, self.value, self.flag}
+
+
+def _base_meta(a: BaseArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=f"{a.value} of the record with {a.flag} = 'Y' of the same {', '.join(a.by)}; "
+        "null when there is none."
+    )
+
+
+@column_op("base", BaseArgs, _base_meta)
+def op_base(frame: pd.DataFrame, args: BaseArgs, ctx: BuildContext) -> pd.Series:
+    """BASE (or BASEC, BNRIND): the baseline record's value on every record."""
+    return derive_base(frame, by=args.by, value=args.value, flag=args.flag)
+
+
+class ChangeArgs(OpArgs):
+    value: str = "AVAL"
+    base: str = "BASE"
+    where: Condition | None = None
+
+    def inputs(self) -> set[str]:
+        return {self.value, self.base} | (self.where.variables() if self.where else set())
+
+
+def _change_meta(
+    kind: Literal["chg", "pchg"],
+) -> Callable[[ChangeArgs, BuildContext | None], ColumnMeta]:
+    def meta(a: ChangeArgs, c: BuildContext | None) -> ColumnMeta:
+        formula = (
+            f"{a.value} - {a.base}"
+            if kind == "chg"
+            else f"({a.value} - {a.base}) / {a.base} * 100 (null when {a.base} is 0)"
+        )
+        when = f" on records where {describe_condition(a.where)}" if a.where else ""
+        return ColumnMeta(method=f"{formula}{when}; null when either is missing.", type="Num")
+
+    return meta
+
+
+@column_op("chg", ChangeArgs, _change_meta("chg"))
+def op_chg(frame: pd.DataFrame, args: ChangeArgs, ctx: BuildContext) -> pd.Series:
+    """CHG = AVAL - BASE."""
+    return derive_chg(frame[args.value], frame[args.base], where=where_mask(frame, ctx, args.where))
+
+
+@column_op("pchg", ChangeArgs, _change_meta("pchg"))
+def op_pchg(frame: pd.DataFrame, args: ChangeArgs, ctx: BuildContext) -> pd.Series:
+    """PCHG = (AVAL - BASE) / BASE * 100."""
+    return derive_pchg(
+        frame[args.value], frame[args.base], where=where_mask(frame, ctx, args.where)
+    )
+
+
+class ImprovementArgs(ChangeArgs):
+    direction: Literal["increase", "decrease"] = "increase"
+
+
+def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=(
+            f"100 * ({a.value} - {a.base}) / |{a.base}|"
+            if a.direction == "increase"
+            else f"100 * ({a.base} - {a.value}) / |{a.base}|"
+        )
+        + f" (a {'higher' if a.direction == 'increase' else 'lower'} value is better)"
+        + (f" on records where {describe_condition(a.where)}" if a.where else "")
+        + f"; null when {a.base} is 0 or either value is missing.",
+        type="Num",
+    )
+
+
+@column_op("percent_improvement", ImprovementArgs, _percent_improvement_meta)
+def op_percent_improvement(
+    frame: pd.DataFrame, args: ImprovementArgs, ctx: BuildContext
+) -> pd.Series:
+    """Percent improvement of AVAL over BASE, sign-safe for negative BASE."""
+    out = derive_percent_improvement(frame[args.value], frame[args.base], direction=args.direction)
+    mask = where_mask(frame, ctx, args.where)
+    return out if mask is None else out.where(mask.fillna(False).astype(bool))

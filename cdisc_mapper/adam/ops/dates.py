@@ -1,0 +1,218 @@
+"""Analysis dates and durations: numeric dates from ISO 8601 text with imputation and its
+flag (``date``), months between dates (``months``), a decline rate per month
+(``decline_rate``), analysis relative days (``analysis_day``) and durations
+(``duration``).
+
+Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.dates`):
+
+* Section 3.1.2 (Timing Variable Conventions): ``*DT`` from ``--DTC``; the imputation flag
+  ``*DTF`` ("D" day imputed, "M" month and day imputed, null when not imputed).
+* Section 3.3.3 (Timing Variables for BDS Datasets), ADY: ``ADT - reference + 1`` on or
+  after the reference date, ``ADT - reference`` before it (no day 0).
+* ADaM OCCDS v1.1, ADURN: the analysis duration (here in days, both end days counted).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import Field
+
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.derive import (
+    derive_analysis_day,
+    derive_imputed_date,
+    derive_months,
+    derive_numeric_date,
+)
+from cdisc_mapper.adam.ops.base import column_op
+from cdisc_mapper.adam.ops.common import column_of, reference_text
+from cdisc_mapper.adam.ops.lookups import Lookup, lookup, lookup_meta
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+
+
+# --------------------------------------------------------------------------- dates (*DT, *DTF)
+class ImputeSpec(OpArgs):
+    day: Literal["first", "mid", "last"]
+    month: Literal["first", "mid", "last"]
+    not_before: list[str] = Field(default_factory=list)
+    not_after: list[str] = Field(default_factory=list)
+
+    def describe(self) -> str:
+        day = {"first": "the 1st", "mid": "the 15th", "last": "the last day of the month"}[self.day]
+        month = {"first": "1 January", "mid": "1 July", "last": "31 December"}[self.month]
+        text = f"A missing day is imputed as {day}; a missing month and day as {month}"
+        if self.not_before:
+            text += (
+                f"; if {' or '.join(self.not_before)} falls within the partial date's range and "
+                "after the imputed date, that date is used instead"
+            )
+        if self.not_after:
+            text += (
+                f"; if {' or '.join(self.not_after)} falls within the range and before the "
+                "imputed date, that date is used instead"
+            )
+        return text + "; a missing year is not imputed."
+
+
+class DateArgs(Lookup):
+    impute: ImputeSpec | None = None
+    output: Literal["date", "flag"] = "date"
+
+    def inputs(self) -> set[str]:
+        out = super().inputs()
+        if self.impute:
+            out |= set(self.impute.not_before) | set(self.impute.not_after)
+        return out
+
+
+def _date_meta(args: DateArgs, ctx: BuildContext | None) -> ColumnMeta:
+    base = lookup_meta(args, ctx, derived=True)
+    src = base.source or args.source
+    if args.output == "flag":
+        method = (
+            f"Imputation flag of the date from {src}: 'D' when the day was imputed, 'M' when "
+            "month and day were imputed, null when the date was complete."
+        )
+        return ColumnMeta(
+            origin="Derived", source=src, method=method, type="Char", codelist="DATEFL"
+        )
+    if args.impute is None:
+        method = f"Date part of {src} when it is a complete date; null otherwise (no imputation)."
+    else:
+        method = f"Date part of {src}. {args.impute.describe()}"
+    if args.where is not None or args.select != "only":
+        method += f" Record: {args.describe()}."
+    return ColumnMeta(origin="Derived", source=src, method=method, type="Num", date=True)
+
+
+@column_op("date", DateArgs, _date_meta)
+def op_date(frame: pd.DataFrame, args: DateArgs, ctx: BuildContext) -> pd.Series:
+    """A numeric date from ISO 8601 text, optionally imputing partial dates (or its flag)."""
+    text = lookup(frame, ctx, args)
+    if args.impute is None:
+        if args.output == "flag":
+            return pd.Series("", index=frame.index, dtype=object)
+        if pd.api.types.is_numeric_dtype(text):
+            return text.astype("float64")
+        return derive_numeric_date(text)
+    before = [column_of(frame, ctx, v).astype("float64") for v in args.impute.not_before]
+    after = [column_of(frame, ctx, v).astype("float64") for v in args.impute.not_after]
+    date, flag = derive_imputed_date(
+        text, day=args.impute.day, month=args.impute.month, not_before=before, not_after=after
+    )
+    return date if args.output == "date" else flag
+
+
+# --------------------------------------------------------------------------- months, rates
+class MonthsArgs(OpArgs):
+    start: str
+    end: str
+
+    def inputs(self) -> set[str]:
+        return {self.start, self.end}
+
+
+def _months_meta(a: MonthsArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=f"({a.end} - {a.start}) / {c.specs.conventions.month_days:g} (days per month)."
+        if c is not None
+        else f"({a.end} - {a.start}) / days per month.",
+        type="Num",
+    )
+
+
+@column_op("months", MonthsArgs, _months_meta)
+def op_months(frame: pd.DataFrame, args: MonthsArgs, ctx: BuildContext) -> pd.Series:
+    """Months between two dates with the study's days-per-month convention."""
+    return derive_months(
+        column_of(frame, ctx, args.start),
+        column_of(frame, ctx, args.end),
+        ctx.conventions.month_days,
+    )
+
+
+class DeclineRateArgs(OpArgs):
+    value: str
+    maximum: float
+    start: str
+    end: str
+
+    def inputs(self) -> set[str]:
+        return {self.value, self.start, self.end}
+
+
+def _decline_rate_meta(a: DeclineRateArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=(
+            f"({a.maximum:g} - {a.value}) / months from {a.start} to {a.end}, months = days / "
+            f"{c.specs.conventions.month_days:g}; null when the interval is not positive."
+            if c is not None
+            else f"({a.maximum:g} - {a.value}) / months from {a.start} to {a.end}."
+        ),
+        type="Num",
+    )
+
+
+@column_op("decline_rate", DeclineRateArgs, _decline_rate_meta)
+def op_decline_rate(frame: pd.DataFrame, args: DeclineRateArgs, ctx: BuildContext) -> pd.Series:
+    """Average decline per month from a maximum score (e.g. delta-FS: (48 - score) /
+    months from symptom onset)."""
+    months = derive_months(
+        column_of(frame, ctx, args.start),
+        column_of(frame, ctx, args.end),
+        ctx.conventions.month_days,
+    )
+    value = column_of(frame, ctx, args.value).astype("float64")
+    return ((args.maximum - value) / months).where(months > 0)
+
+
+# --------------------------------------------------------------------------- days, durations
+class AnalysisDayArgs(OpArgs):
+    date: str = "ADT"
+    reference: str | None = Field(default=None, description="default: conventions.reference_date")
+
+    def inputs(self) -> set[str]:
+        return {self.date} | ({self.reference} if self.reference else set())
+
+
+def _analysis_day_meta(a: AnalysisDayArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=(
+            f"{a.date} - {a.reference or reference_text(c)} + 1 "
+            f"if {a.date} is on or after it, else {a.date} - "
+            f"{a.reference or reference_text(c)} (no day 0)."
+        ),
+        type="Num",
+    )
+
+
+@column_op("analysis_day", AnalysisDayArgs, _analysis_day_meta)
+def op_analysis_day(frame: pd.DataFrame, args: AnalysisDayArgs, ctx: BuildContext) -> pd.Series:
+    """ADY (or ASTDY, AENDY) relative to the analysis reference date."""
+    ref = args.reference or ctx.conventions.reference_date
+    return derive_analysis_day(
+        column_of(frame, ctx, args.date).astype("float64"),
+        column_of(frame, ctx, ref).astype("float64"),
+    )
+
+
+class DurationArgs(OpArgs):
+    start: str = "ASTDT"
+    end: str = "AENDT"
+
+    def inputs(self) -> set[str]:
+        return {self.start, self.end}
+
+
+def _duration_meta(a: DurationArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=f"{a.end} - {a.start} + 1 (days); null when either is missing.", type="Num"
+    )
+
+
+@column_op("duration", DurationArgs, _duration_meta)
+def op_duration(frame: pd.DataFrame, args: DurationArgs, ctx: BuildContext) -> pd.Series:
+    """ADURN in days, counting both end days."""
+    return frame[args.end].astype("float64") - frame[args.start].astype("float64") + 1

@@ -1,0 +1,237 @@
+"""Periods and phases: ADSL period and phase dates (``period_date``) and treatments
+(``period_treatment``), and the period of each BDS/OCCDS record (``record_period``).
+
+Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.periods`):
+
+* Section 3.2.7 (ADSL Period, Subperiod, and Phase Timing Variables): APxxSDT/APxxEDT,
+  PHwSDT/PHwEDT; section 3.2.4: TRTxxP/TRTxxA.
+* Section 3.3.3 (Timing Variables for BDS Datasets): APERIOD, APERIODC, APHASE, the
+  period and phase dates and TRTP/TRTA of the period containing the record's date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import DTypeLike
+from pydantic import model_validator
+
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.derive import (
+    derive_record_period,
+)
+from cdisc_mapper.adam.ops.base import column_op
+from cdisc_mapper.adam.ops.common import column_of
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+
+
+# --------------------------------------------------------------------------- periods (ADSL)
+class PeriodDateArgs(OpArgs):
+    period: int | None = None
+    phase: int | None = None
+    bound: Literal["start", "end"]
+
+    @model_validator(mode="after")
+    def _one(self) -> PeriodDateArgs:
+        if (self.period is None) == (self.phase is None):
+            raise ValueError("give exactly one of period, phase")
+        return self
+
+    def conventions_used(self) -> set[tuple[str, str | int]]:
+        if self.period is not None:
+            return {("period", self.period)}
+        return {("phase", self.phase)} if self.phase is not None else set()
+
+
+def _period_date_meta(a: PeriodDateArgs, c: BuildContext | None) -> ColumnMeta:
+    if c is None:
+        return ColumnMeta(type="Num", date=True)
+    conv = c.specs.conventions
+    if a.period is not None:
+        p = conv.period(a.period)
+        refs = [p.start] if a.bound == "start" else p.end
+        events = " else ".join(
+            f"{r.event} ({conv.events[r.event].domain}.{conv.events[r.event].variable}, "
+            f"{'last' if r.occurrence == 'last' else 'occurrence ' + str(r.occurrence)})"
+            for r in refs
+        )
+        method = f"{a.bound.title()} of period {a.period} ({p.aperiodc}): date of {events}."
+        if a.bound == "start":
+            method += " Null when the subject has no such event (the period did not happen)."
+    else:
+        ph = next(x for x in conv.phases if x.aphasen == a.phase)
+        method = (
+            f"{'Earliest start' if a.bound == 'start' else 'Latest end'} of the periods of phase "
+            f"{a.phase} ({ph.aphase}): periods {', '.join(map(str, ph.periods))}."
+        )
+    return ColumnMeta(method=method, type="Num", date=True)
+
+
+@column_op("period_date", PeriodDateArgs, _period_date_meta)
+def op_period_date(frame: pd.DataFrame, args: PeriodDateArgs, ctx: BuildContext) -> pd.Series:
+    """APxxSDT/APxxEDT or PHwSDT/PHwEDT from the conventions' events."""
+    table = ctx.period_table
+    pair = table.periods[args.period] if args.period is not None else table.phases[args.phase]  # type: ignore[index]
+    return ctx.to_rows(frame, pair[0] if args.bound == "start" else pair[1])
+
+
+class PeriodTreatmentArgs(OpArgs):
+    period: int
+    actual: bool = False
+
+    def conventions_used(self) -> set[tuple[str, str | int]]:
+        return {("period", self.period)}
+
+
+def _period_trt_meta(a: PeriodTreatmentArgs, c: BuildContext | None) -> ColumnMeta:
+    if c is None:
+        return ColumnMeta(type="Char")
+    p = c.specs.conventions.period(a.period)
+    text = p.trta if a.actual else p.trtp
+    if a.actual:
+        method = (
+            f"{text!r} for subjects who had period {a.period} ({p.aperiodc}), i.e. "
+            f"AP{a.period:02d}SDT is present; null otherwise."
+        )
+    else:
+        method = (
+            f"{text!r} for every subject (planned treatment of period {a.period}, {p.aperiodc})."
+        )
+    return ColumnMeta(origin="Assigned" if not a.actual else "Derived", method=method, type="Char")
+
+
+@column_op("period_treatment", PeriodTreatmentArgs, _period_trt_meta)
+def op_period_treatment(
+    frame: pd.DataFrame, args: PeriodTreatmentArgs, ctx: BuildContext
+) -> pd.Series:
+    """TRTxxP (every subject) or TRTxxA (subjects who had the period)."""
+    p = ctx.conventions.period(args.period)
+    text = (p.trta if args.actual else p.trtp) or ""
+    if not args.actual:
+        return pd.Series(text, index=frame.index, dtype=object)
+    start = ctx.to_rows(frame, ctx.period_table.periods[args.period][0])
+    return pd.Series(np.where(start.notna(), text, ""), index=frame.index, dtype=object)
+
+
+# --------------------------------------------------------------------------- record timing (BDS)
+PERIOD_OUTPUTS = (
+    "APERIOD",
+    "APERIODC",
+    "APHASE",
+    "APHASEN",
+    "APERSDT",
+    "APEREDT",
+    "PHSDT",
+    "PHEDT",
+    "TRTP",
+    "TRTA",
+)
+
+
+class RecordPeriodArgs(OpArgs):
+    date: str = "ADT"
+    output: Literal[PERIOD_OUTPUTS]  # type: ignore[valid-type]
+    boundary: Literal["end", "start"] = "end"
+
+    def inputs(self) -> set[str]:
+        return {self.date}
+
+
+def _record_period_meta(a: RecordPeriodArgs, c: BuildContext | None) -> ColumnMeta:
+    rule = "a date shared by two periods (the day one ends and the next starts) belongs to the " + (
+        "period that ends that day" if a.boundary == "end" else "period that starts that day"
+    )
+    base = f"The period whose ADSL APxxSDT..APxxEDT (inclusive) contains {a.date}; {rule}"
+    texts = {
+        "APERIOD": f"{base}. Null when no period contains it.",
+        "APERIODC": f"Text of APERIOD (the period's name in the study conventions). {base}.",
+        "APHASE": f"The phase (ADSL APHASEw) containing APERIOD. {base}.",
+        "APHASEN": f"Number of APHASE. {base}.",
+        "APERSDT": "ADSL APxxSDT of the record's APERIOD.",
+        "APEREDT": "ADSL APxxEDT of the record's APERIOD.",
+        "PHSDT": "ADSL PHwSDT of the record's phase.",
+        "PHEDT": "ADSL PHwEDT of the record's phase.",
+        "TRTP": "ADSL TRTxxP of the record's APERIOD.",
+        "TRTA": "ADSL TRTxxA of the record's APERIOD.",
+    }
+    num = a.output in ("APERIOD", "APHASEN", "APERSDT", "APEREDT", "PHSDT", "PHEDT")
+    return ColumnMeta(
+        method=texts[a.output], type="Num" if num else "Char", date=a.output.endswith("DT")
+    )
+
+
+def _by_period(
+    idx: np.ndarray, size: int, values: Mapping[int, object], fill: object, dtype: DTypeLike
+) -> np.ndarray:
+    """``values`` (by period number) on the rows whose period number is ``idx`` (``size -
+    1`` for none, which gets ``fill``)."""
+    arr = np.full(size, fill, dtype=dtype)
+    for k, v in values.items():
+        arr[k] = v
+    return arr[idx]
+
+
+def _dates_by_number(
+    frame: pd.DataFrame,
+    ctx: BuildContext,
+    number: np.ndarray,
+    dates: Mapping[int, tuple[pd.Series, pd.Series]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The subject's start and end dates of the period (or phase) ``number`` of each row."""
+    start = np.full(len(number), np.nan)
+    end = np.full(len(number), np.nan)
+    for n, (s, e) in dates.items():
+        hit = number == n
+        if hit.any():
+            start[hit] = ctx.to_rows(frame, s).to_numpy()[hit]
+            end[hit] = ctx.to_rows(frame, e).to_numpy()[hit]
+    return start, end
+
+
+def record_timing(
+    frame: pd.DataFrame, ctx: BuildContext, date_col: str, boundary: Literal["end", "start"]
+) -> pd.DataFrame:
+    """Every :data:`PERIOD_OUTPUTS` column of the records by their ``date_col`` (cached
+    for the dataset being built)."""
+    key = ("period", date_col, boundary)
+    if key in ctx.state.cache:
+        cached: pd.DataFrame = ctx.state.cache[key]
+        return cached
+    conv = ctx.conventions
+    table = ctx.period_table
+    aperiod = derive_record_period(
+        frame["USUBJID"], column_of(frame, ctx, date_col), table.periods, boundary=boundary
+    )
+    ap = aperiod.to_numpy()
+    out = pd.DataFrame({"APERIOD": ap}, index=frame.index)
+    names = {p.aperiod: p.aperiodc for p in conv.periods}
+    trtp = {p.aperiod: p.trtp or "" for p in conv.periods}
+    trta = {p.aperiod: p.trta or "" for p in conv.periods}
+    phase_of = {n: ph for ph in conv.phases for n in ph.periods}
+    # lookups by period number (small integers): arrays indexed by APERIOD, last = none
+    top = max(names) + 1
+    idx = np.where(np.isnan(ap), top, np.nan_to_num(ap, nan=top)).astype(np.int64)
+    out["APERIODC"] = _by_period(idx, top + 1, names, "", object)
+    out["APHASE"] = _by_period(
+        idx, top + 1, {n: ph.aphase for n, ph in phase_of.items()}, "", object
+    )
+    out["APHASEN"] = _by_period(
+        idx, top + 1, {n: float(ph.aphasen) for n, ph in phase_of.items()}, np.nan, "float64"
+    )
+    out["TRTP"] = _by_period(idx, top + 1, trtp, "", object)
+    out["TRTA"] = _by_period(idx, top + 1, trta, "", object)
+    out["APERSDT"], out["APEREDT"] = _dates_by_number(frame, ctx, ap, table.periods)
+    out["PHSDT"], out["PHEDT"] = _dates_by_number(
+        frame, ctx, out["APHASEN"].to_numpy(), table.phases
+    )
+    ctx.state.cache[key] = out
+    return out
+
+
+@column_op("record_period", RecordPeriodArgs, _record_period_meta)
+def op_record_period(frame: pd.DataFrame, args: RecordPeriodArgs, ctx: BuildContext) -> pd.Series:
+    """APERIOD, APERIODC, APHASE, period/phase dates or TRTP/TRTA of each record by date."""
+    return record_timing(frame, ctx, args.date, args.boundary)[args.output]

@@ -1,0 +1,97 @@
+"""Reference ranges: the analysis range limits ANRLO/ANRHI (``reference_range``) and the
+range indicator ANRIND (``nrind``).
+
+Rules implemented (ADaMIG v1.3):
+
+* Section 3.3.7 (Toxicity and Range Variables for BDS Datasets): ANRLO/ANRHI, the analysis
+  normal range; ANRIND, where AVAL falls with respect to it (CT NRIND: LOW, NORMAL, HIGH).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.ops.base import column_op
+from cdisc_mapper.derive import derive_nrind
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+
+
+# --------------------------------------------------------------------------- ANRLO, ANRHI
+class RangeArgs(OpArgs):
+    bound: Literal["low", "high"]
+    source: str | None = Field(default=None, description="records column with the limit")
+    table: dict[str, Annotated[list[float | None], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=dict, description="PARAMCD -> [low, high] when the data has none"
+    )
+
+    def inputs(self) -> set[str]:
+        return {"PARAMCD"} | ({self.source} if self.source else set())
+
+
+def _range_meta(a: RangeArgs, c: BuildContext | None) -> ColumnMeta:
+    parts = []
+    if a.source:
+        parts.append(f"{a.source}")
+    if a.table:
+        i = 0 if a.bound == "low" else 1
+        listed = ", ".join(f"{k}: {v[i]:g}" for k, v in a.table.items() if v[i] is not None)
+        parts.append(f"the study's analysis range by PARAMCD ({listed})")
+    return ColumnMeta(method=f"{a.bound.title()} limit: " + ", else ".join(parts) + ".", type="Num")
+
+
+@column_op("reference_range", RangeArgs, _range_meta)
+def op_reference_range(frame: pd.DataFrame, args: RangeArgs, ctx: BuildContext) -> pd.Series:
+    """ANRLO/ANRHI from the data, else from a per-parameter table in the spec."""
+    out = (
+        frame[args.source].astype("float64")
+        if args.source
+        else pd.Series(np.nan, index=frame.index)
+    )
+    if args.table:
+        i = 0 if args.bound == "low" else 1
+        limits = {k: v[i] for k, v in args.table.items()}
+        fallback = frame["PARAMCD"].map(
+            {k: (np.nan if v is None else float(v)) for k, v in limits.items()}
+        )
+        out = out.fillna(fallback.astype("float64"))
+    return out
+
+
+# --------------------------------------------------------------------------- ANRIND
+class NrindArgs(OpArgs):
+    value: str = "AVAL"
+    low: str = "ANRLO"
+    high: str = "ANRHI"
+    fallback: str | None = Field(default=None, description="e.g. LBNRIND, when AVAL is missing")
+
+    def inputs(self) -> set[str]:
+        return {self.value, self.low, self.high} | ({self.fallback} if self.fallback else set())
+
+
+def _nrind_meta(a: NrindArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=f"'LOW' if {a.value} < {a.low}, 'HIGH' if {a.value} > {a.high}, 'NORMAL' otherwise"
+        + (
+            f"; when {a.value} is missing (e.g. a result below a detection limit), {a.fallback}"
+            if a.fallback
+            else ""
+        )
+        + f"; null when {a.value} or both limits are missing.",
+        type="Char",
+        codelist="NRIND",
+    )
+
+
+@column_op("nrind", NrindArgs, _nrind_meta)
+def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: BuildContext) -> pd.Series:
+    """ANRIND from AVAL and the analysis range (CT NRIND)."""
+    out = derive_nrind(frame[args.value], frame[args.low], frame[args.high]).astype(object)
+    if args.fallback:
+        missing = frame[args.value].isna()
+        out = out.where(~missing, frame[args.fallback].fillna("").astype(str))
+    return out

@@ -1,0 +1,172 @@
+"""Analysis windows and record selection: AVISIT/AVISITN and the AW* variables
+(``window``), the one-record-per-window flag ANLzzFL (``analysis_flag``) and the record
+number ASEQ (``sequence``).
+
+Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.windows`):
+
+* Section 3.3.3 (Timing Variables for BDS Datasets): AVISIT/AVISITN by analysis day.
+* Section 3.3.5 (Analysis Descriptor Variables): AWTARGET, AWTDIFF, AWLO, AWHI, AWRANGE,
+  AWU.
+* Section 3.3.8 (Indicator Variables for BDS Datasets) and section 4 (identification of
+  the rows used for analysis): ANLzzFL.
+* Section 3.3.1 (Identifier Variables for BDS Datasets): ASEQ, a record number within
+  subject in a stated order.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.derive import (
+    derive_analysis_flag,
+    derive_analysis_window,
+)
+from cdisc_mapper.adam.derive._keys import group_codes, lexsort, sort_keys
+from cdisc_mapper.adam.ops.base import column_op
+from cdisc_mapper.adam.ops.common import column_of, where_mask
+from cdisc_mapper.condition import Condition
+from cdisc_mapper.condition import describe as describe_condition
+from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+
+WINDOW_OUTPUTS = ("AVISIT", "AVISITN", "AWTARGET", "AWLO", "AWHI", "AWTDIFF", "AWRANGE", "AWU")
+
+
+class WindowArgs(OpArgs):
+    windows: str
+    date: str = "ADT"
+    output: Literal[WINDOW_OUTPUTS]  # type: ignore[valid-type]
+
+    def inputs(self) -> set[str]:
+        return {self.date}
+
+    def conventions_used(self) -> set[tuple[str, str | int]]:
+        return {("window", self.windows)}
+
+
+def _window_meta(a: WindowArgs, c: BuildContext | None) -> ColumnMeta:
+    listing = ""
+    if c is not None:
+        ws = c.specs.conventions.windows.get(a.windows, [])
+        listing = "; ".join(
+            f"{w.avisit} ({w.avisitn:g}): days {w.lo} to {w.hi} from {w.reference} "
+            f"(target {w.target})"
+            for w in ws
+        )
+    rule = (
+        f"Analysis window by day of {a.date} relative to the window's reference date "
+        "(the reference is day 1, the day before is -1); the first window listed that "
+        "contains the day takes the record, whatever its nominal visit (unscheduled and "
+        "out-of-window visits included); no window: null."
+        f" Windows '{a.windows}': {listing}."
+    )
+    texts = {
+        "AVISIT": rule,
+        "AVISITN": "Number of AVISIT. " + rule,
+        "AWTARGET": "Target day of the record's window.",
+        "AWLO": "First day of the record's window.",
+        "AWHI": "Last day of the record's window.",
+        "AWTDIFF": "Absolute difference between the record's relative day and AWTARGET.",
+        "AWRANGE": "Day range of the record's window and its reference date.",
+        "AWU": "'DAYS' when the record is in a window.",
+    }
+    return ColumnMeta(
+        method=texts[a.output], type="Char" if a.output in ("AVISIT", "AWRANGE", "AWU") else "Num"
+    )
+
+
+@column_op("window", WindowArgs, _window_meta)
+def op_window(frame: pd.DataFrame, args: WindowArgs, ctx: BuildContext) -> pd.Series:
+    """AVISIT/AVISITN and the AW* variables from the conventions' analysis windows."""
+    key = ("window", args.windows, args.date)
+    if key not in ctx.state.cache:
+        windows = ctx.windows(args.windows)
+        refs = {w.reference: column_of(frame, ctx, w.reference).astype("float64") for w in windows}
+        ctx.state.cache[key] = derive_analysis_window(
+            column_of(frame, ctx, args.date).astype("float64"), refs, windows
+        )
+    table: pd.DataFrame = ctx.state.cache[key]
+    return table[args.output]
+
+
+# ------------------------------------------------------------------ analysis flag, sequence
+class AnalysisFlagArgs(OpArgs):
+    by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
+    window: str = "AVISITN"
+    distance: str = "AWTDIFF"
+    date: str = "ADT"
+    prefer: str | None = "ABLFL"
+    order_by: list[str] = Field(default_factory=list)
+    where: Condition | None = None
+
+    def inputs(self) -> set[str]:
+        out = {*self.by, self.window, self.distance, self.date, *self.order_by}
+        if self.prefer:
+            out.add(self.prefer)
+        if self.where:
+            out |= self.where.variables()
+        return out
+
+
+def _analysis_flag_meta(a: AnalysisFlagArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=(
+            f"'Y' on one record per {', '.join(a.by)} and {a.window}"
+            + (f", among records where {describe_condition(a.where)}" if a.where else "")
+            + ": "
+            + (f"the {a.prefer} = 'Y' record if the window has it, else " if a.prefer else "")
+            + f"the record closest to the window target (smallest {a.distance}), "
+            f"then the later {a.date}"
+            + (f", then the lowest {', '.join(a.order_by)}" if a.order_by else "")
+            + "; null otherwise (and outside any window)."
+        ),
+        type="Char",
+    )
+
+
+@column_op("analysis_flag", AnalysisFlagArgs, _analysis_flag_meta)
+def op_analysis_flag(frame: pd.DataFrame, args: AnalysisFlagArgs, ctx: BuildContext) -> pd.Series:
+    """ANLzzFL: one record per subject, parameter and analysis window."""
+    eligible = where_mask(frame, ctx, args.where)
+    return derive_analysis_flag(
+        frame,
+        by=args.by,
+        window=args.window,
+        distance=args.distance,
+        date=args.date,
+        prefer=args.prefer,
+        order_by=args.order_by,
+        eligible=eligible,
+    )
+
+
+class SequenceArgs(OpArgs):
+    by: list[str] = Field(default_factory=lambda: ["USUBJID"])
+    order_by: list[str] = Field(min_length=1)
+
+    def inputs(self) -> set[str]:
+        return {*self.by, *self.order_by}
+
+
+def _sequence_meta(a: SequenceArgs, c: BuildContext | None) -> ColumnMeta:
+    return ColumnMeta(
+        method=f"1, 2, ... within {', '.join(a.by)}, in the order of {', '.join(a.order_by)}.",
+        type="Num",
+    )
+
+
+@column_op("sequence", SequenceArgs, _sequence_meta)
+def op_sequence(frame: pd.DataFrame, args: SequenceArgs, ctx: BuildContext) -> pd.Series:
+    """ASEQ: a record number within subject in a stated order."""
+    g = group_codes(frame, args.by)
+    o = lexsort([g, *sort_keys(frame, args.order_by)])
+    gs = g[o]
+    start = np.r_[True, gs[1:] != gs[:-1]] if len(o) else np.zeros(0, dtype=bool)
+    run_start = np.maximum.accumulate(np.where(start, np.arange(len(o)), 0)) if len(o) else o
+    out = np.empty(len(frame), dtype="float64")
+    out[o] = np.arange(len(o)) - run_start + 1
+    return pd.Series(out, index=frame.index)

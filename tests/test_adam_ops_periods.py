@@ -1,0 +1,157 @@
+"""cdisc_mapper.adam.ops.periods: period_date, period_treatment, record_period.
+
+Small input table -> expected table, through the registry, on the in-memory study of
+tests/adam_ops_context.py. Its periods, from the conventions' events:
+
+* S1: 1 RUN-IN 2020-01-01..02-01, 2 AFTER INJECTION 1 02-01..03-02, 3 AFTER INJECTION 2
+  03-02..06-30 (phase 2 TREATMENT: 02-01..06-30);
+* S2: 1 01-10..02-15, 2 02-15..05-15 (no third injection);
+* S3: 1 01-20..02-10 (never injected: the run-in ends at the end of study).
+"""
+
+from __future__ import annotations
+
+from cdisc_mapper.spec.operations import ColumnMeta
+from tests.adam_ops_context import assert_table, context, day, derive, meta, tbl
+
+SUBJECTS = tbl("USUBJID", ("S1",), ("S2",), ("S3",))
+
+
+# --------------------------------------------------------------------------- ADSL
+def test_period_and_phase_dates_from_the_conventions_events() -> None:
+    """ADaMIG v1.3 section 3.2.7: APxxSDT/APxxEDT per subject (a period the subject did
+    not have is null); PHwSDT/PHwEDT the earliest start and latest end of the phase's
+    periods."""
+    ctx = context()
+    dates = {
+        "AP01SDT": {"period": 1, "bound": "start"},
+        "AP01EDT": {"period": 1, "bound": "end"},
+        "AP02SDT": {"period": 2, "bound": "start"},
+        "AP02EDT": {"period": 2, "bound": "end"},
+        "AP03SDT": {"period": 3, "bound": "start"},
+        "PH2SDT": {"phase": 2, "bound": "start"},
+        "PH2EDT": {"phase": 2, "bound": "end"},
+    }
+    out = SUBJECTS.assign(
+        **{name: derive("period_date", SUBJECTS, ctx, **args) for name, args in dates.items()}
+    )
+    d = day
+    expected = tbl(
+        "USUBJID AP01SDT AP01EDT AP02SDT AP02EDT AP03SDT PH2SDT PH2EDT",
+        ("S1", d("2020-01-01"), d("2020-02-01"), d("2020-02-01"), d("2020-03-02"),
+         d("2020-03-02"), d("2020-02-01"), d("2020-06-30")),
+        ("S2", d("2020-01-10"), d("2020-02-15"), d("2020-02-15"), d("2020-05-15"),
+         None, d("2020-02-15"), d("2020-05-15")),
+        ("S3", d("2020-01-20"), d("2020-02-10"), None, None, None, None, None),
+    )  # fmt: skip
+    assert_table(out, expected)
+    assert meta("period_date", ctx, **dates["AP02SDT"]) == ColumnMeta(
+        method="Start of period 2 (AFTER INJECTION 1): date of INJECTION (EX.EXSTDTC, "
+        "occurrence 1). Null when the subject has no such event (the period did not happen).",
+        type="Num",
+        date=True,
+    )
+    assert meta("period_date", ctx, **dates["AP01EDT"]).method == (
+        "End of period 1 (RUN-IN): date of INJECTION (EX.EXSTDTC, occurrence 1) else END "
+        "(DM.RFPENDTC, occurrence 1)."
+    )
+    assert meta("period_date", ctx, **dates["PH2EDT"]).method == (
+        "Latest end of the periods of phase 2 (TREATMENT): periods 2, 3."
+    )
+    assert meta("period_date", None, **dates["PH2EDT"]) == ColumnMeta(type="Num", date=True)
+
+
+def test_planned_and_actual_treatment_of_a_period() -> None:
+    """ADaMIG v1.3 section 3.2.4: TRTxxP for every subject; TRTxxA for the subjects who
+    had period xx (null for the others)."""
+    ctx = context()
+    out = SUBJECTS.assign(
+        TRT02P=derive("period_treatment", SUBJECTS, ctx, period=2),
+        TRT02A=derive("period_treatment", SUBJECTS, ctx, period=2, actual=True),
+        TRT03A=derive("period_treatment", SUBJECTS, ctx, period=3, actual=True),
+    )
+    expected = tbl(
+        "USUBJID TRT02P TRT02A TRT03A",
+        ("S1", "DRUG", "DRUG", "DRUG AGAIN (ACTUAL)"),
+        ("S2", "DRUG", "DRUG", ""),
+        ("S3", "DRUG", "", ""),
+    )
+    assert_table(out, expected)
+    assert meta("period_treatment", ctx, period=2) == ColumnMeta(
+        origin="Assigned",
+        method="'DRUG' for every subject (planned treatment of period 2, AFTER INJECTION 1).",
+        type="Char",
+    )
+    assert meta("period_treatment", ctx, period=2, actual=True) == ColumnMeta(
+        origin="Derived",
+        method="'DRUG' for subjects who had period 2 (AFTER INJECTION 1), i.e. AP02SDT is "
+        "present; null otherwise.",
+        type="Char",
+    )
+
+
+# --------------------------------------------------------------------------- BDS, OCCDS
+def test_record_period_phase_and_their_dates_by_the_record_date() -> None:
+    """ADaMIG v1.3 section 3.3.3: APERIOD is the period whose APxxSDT..APxxEDT contains the
+    record's date, with APERIODC, APHASE(N), the period's and phase's dates and its
+    treatment; a record in no period has none."""
+    frame = tbl(
+        "USUBJID ADT",
+        ("S1", day("2020-01-15")),
+        ("S1", day("2020-03-10")),
+        ("S2", day("2020-05-20")),
+        ("S3", None),
+    )
+    ctx = context("ADQS")
+    outputs = [
+        "APERIOD",
+        "APERIODC",
+        "APHASE",
+        "APHASEN",
+        "APERSDT",
+        "APEREDT",
+        "PHSDT",
+        "PHEDT",
+        "TRTP",
+        "TRTA",
+    ]
+    out = frame.assign(**{o: derive("record_period", frame, ctx, output=o) for o in outputs})
+    d = day
+    expected = tbl(
+        "USUBJID ADT " + " ".join(outputs),
+        ("S1", d("2020-01-15"), 1, "RUN-IN", "RUN-IN", 1, d("2020-01-01"), d("2020-02-01"),
+         d("2020-01-01"), d("2020-02-01"), "NONE", "NONE"),
+        ("S1", d("2020-03-10"), 3, "AFTER INJECTION 2", "TREATMENT", 2, d("2020-03-02"),
+         d("2020-06-30"), d("2020-02-01"), d("2020-06-30"), "DRUG AGAIN", "DRUG AGAIN (ACTUAL)"),
+        ("S2", d("2020-05-20"), None, "", "", None, None, None, None, None, "", ""),
+        ("S3", None, None, "", "", None, None, None, None, None, "", ""),
+    )  # fmt: skip
+    assert_table(out, expected)
+
+
+def test_record_period_on_a_day_shared_by_two_periods() -> None:
+    """The injection day ends one period and starts the next: ``boundary`` says which
+    period its records belong to (pre-dose assessments: the one that ends)."""
+    frame = tbl("USUBJID ASTDT", ("S1", day("2020-02-01")), ("S1", day("2020-03-02")))
+    ctx = context("ADAE")
+    out = frame.assign(
+        END=derive("record_period", frame, ctx, date="ASTDT", output="APERIOD"),
+        START=derive("record_period", frame, ctx, date="ASTDT", output="APERIOD", boundary="start"),
+    )
+    expected = tbl(
+        "USUBJID ASTDT END START",
+        ("S1", day("2020-02-01"), 1, 2),
+        ("S1", day("2020-03-02"), 2, 3),
+    )
+    assert_table(out, expected)
+    assert meta("record_period", ctx, date="ASTDT", output="APERIOD", boundary="start") == (
+        ColumnMeta(
+            method="The period whose ADSL APxxSDT..APxxEDT (inclusive) contains ASTDT; a date "
+            "shared by two periods (the day one ends and the next starts) belongs to the "
+            "period that starts that day. Null when no period contains it.",
+            type="Num",
+        )
+    )
+    assert meta("record_period", ctx, output="APERSDT") == ColumnMeta(
+        method="ADSL APxxSDT of the record's APERIOD.", type="Num", date=True
+    )

@@ -1,0 +1,179 @@
+"""cdisc_mapper.adam.ops.progression: the progression record builder.
+
+Small ADQS input -> expected rate records, through the registry, on the in-memory study of
+tests/adam_ops_context.py. Periods: S1 1 2020-01-01..02-01, 2 02-01..03-02, 3
+03-02..06-30; S2 1 01-10..02-15, 2 02-15..05-15; S3 1 01-20..02-10. Phase 2 (TREATMENT)
+is periods 2 and 3: S1 02-01..06-30, S2 02-15..05-15, S3 none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cdisc_mapper.adam import load_adam_specs
+from cdisc_mapper.adam.ops import RECORD_BUILDERS
+from cdisc_mapper.errors import SpecError
+from cdisc_mapper.spec.adam import Conventions
+from tests.adam_ops_context import (
+    CONVENTIONS,
+    adsl,
+    assert_table,
+    build,
+    columns,
+    context,
+    day,
+    reported_line,
+    study_with,
+    tbl,
+)
+
+MONTH = 30.4375
+ADQS = tbl(
+    "USUBJID PARAMCD ADT AVAL",
+    ("S1", "TOT", day("2020-01-01"), 40),
+    ("S1", "TOT", day("2020-01-16"), 38),
+    ("S1", "TOT", day("2020-02-01"), 37),
+    ("S1", "TOT", day("2020-02-01"), 35),  # the same day: the mean, 36, is used
+    ("S1", "TOT", day("2020-03-02"), 34),
+    ("S1", "TOT", day("2020-06-30"), 30),
+    ("S1", "ITEM", day("2020-01-16"), 99),  # another parameter
+    ("S1", "TOT", None, 20),  # no date
+    ("S2", "TOT", day("2020-01-10"), 45),
+    ("S2", "TOT", day("2020-02-15"), 44),
+    ("S3", "TOT", day("2020-01-20"), 48),
+)
+RATE = {
+    "paramcd": "TOTRATE",
+    "param": "Total: rate per month",
+    "paramn": 1,
+    "source": "ADQS",
+    "source_paramcd": "TOT",
+    "method": "two_point",
+}
+SLOPE = {**RATE, "paramcd": "TOTSLOPE", "param": "Total: slope per month", "method": "slope"}
+ARGS = {"parameters": [RATE, SLOPE], "periods": [1, 2], "phases": [2]}
+REASON = "FEWER THAN 2 ASSESSMENTS IN THE PERIOD"
+
+
+def test_progression_rate_per_subject_parameter_and_period() -> None:
+    """ADaMIG v1.3 section 4.2: a rate over many records is a row of a new parameter, one
+    per subject and period (or whole phase, APERIOD null); time in months of the
+    conventions; null, with the reason, when there are too few assessments (distinct
+    days) in the period, start and end days included."""
+    ctx = context("ADPROG", datasets={"ADSL": adsl(), "ADQS": ADQS})
+    out = build("progression", None, ctx, **ARGS)
+    rate = out[out["PARAMCD"] == "TOTRATE"]
+    d = day
+    expected = tbl(
+        "USUBJID APERIOD APERIODC APHASEN APHASE APERSDT APEREDT PHSDT PHEDT",
+        ("S1", 1, "RUN-IN", 1, "RUN-IN", d("2020-01-01"), d("2020-02-01"), d("2020-01-01"),
+         d("2020-02-01")),
+        ("S2", 1, "RUN-IN", 1, "RUN-IN", d("2020-01-10"), d("2020-02-15"), d("2020-01-10"),
+         d("2020-02-15")),
+        ("S3", 1, "RUN-IN", 1, "RUN-IN", d("2020-01-20"), d("2020-02-10"), d("2020-01-20"),
+         d("2020-02-10")),
+        ("S1", 2, "AFTER INJECTION 1", 2, "TREATMENT", d("2020-02-01"), d("2020-03-02"),
+         d("2020-02-01"), d("2020-06-30")),
+        ("S2", 2, "AFTER INJECTION 1", 2, "TREATMENT", d("2020-02-15"), d("2020-05-15"),
+         d("2020-02-15"), d("2020-05-15")),
+        ("S1", None, "", 2, "TREATMENT", None, None, d("2020-02-01"), d("2020-06-30")),
+        ("S2", None, "", 2, "TREATMENT", None, None, d("2020-02-15"), d("2020-05-15")),
+    )  # fmt: skip
+    assert_table(rate[list(expected.columns)], expected)
+    expected = tbl(
+        "USUBJID PARAMCD PARAM PARAMN AVAL NASMT AVALREAS ASTDT AENDT SRCDOM SRCVAR",
+        ("S1", "TOTRATE", "Total: rate per month", 1, (36 - 40) / (31 / MONTH), 3, "",
+         d("2020-01-01"), d("2020-02-01"), "ADQS", "AVAL"),
+        ("S2", "TOTRATE", "Total: rate per month", 1, (44 - 45) / (36 / MONTH), 2, "",
+         d("2020-01-10"), d("2020-02-15"), "ADQS", "AVAL"),
+        ("S3", "TOTRATE", "Total: rate per month", 1, None, 1, REASON,
+         d("2020-01-20"), d("2020-01-20"), "ADQS", "AVAL"),
+        ("S1", "TOTRATE", "Total: rate per month", 1, (34 - 36) / (30 / MONTH), 2, "",
+         d("2020-02-01"), d("2020-03-02"), "ADQS", "AVAL"),
+        ("S2", "TOTRATE", "Total: rate per month", 1, None, 1, REASON,
+         d("2020-02-15"), d("2020-02-15"), "ADQS", "AVAL"),
+        ("S1", "TOTRATE", "Total: rate per month", 1, (30 - 36) / (150 / MONTH), 3, "",
+         d("2020-02-01"), d("2020-06-30"), "ADQS", "AVAL"),
+        ("S2", "TOTRATE", "Total: rate per month", 1, None, 1, REASON,
+         d("2020-02-15"), d("2020-02-15"), "ADQS", "AVAL"),
+    )  # fmt: skip
+    assert_table(rate[list(expected.columns)], expected)
+    # least squares: equal to the two-point rate with two days, not with three
+    slope = out.loc[out["PARAMCD"] == "TOTSLOPE", "AVAL"].to_numpy()
+    s1_runin = -62 / (4326 / 9) * MONTH  # days 0, 15, 31; totals 40, 38, 36
+    s1_phase = -480 / 12600 * MONTH  # days 0, 30, 150; totals 36, 34, 30
+    expected_slope = [s1_runin, -MONTH / 36, None, -2 * MONTH / 30, None, s1_phase, None]
+    assert_table(tbl("AVAL", *[(v,) for v in slope]), tbl("AVAL", *[(v,) for v in expected_slope]))
+
+
+def test_progression_uses_the_conventions_month_length() -> None:
+    """Time in months is days / the conventions' month_days (here 30)."""
+    ctx = context(
+        "ADPROG",
+        datasets={"ADSL": adsl(), "ADQS": ADQS},
+        conventions={**CONVENTIONS, "month_days": 30.0},
+    )
+    out = build("progression", None, ctx, parameters=[RATE], periods=[2])
+    # S1: 36 -> 34 over 30 days = 1 month; S2: one assessment
+    assert_table(out[["USUBJID", "AVAL"]], tbl("USUBJID AVAL", ("S1", -2.0), ("S2", None)))
+
+
+def test_progression_columns_metadata() -> None:
+    meta = columns("progression", **ARGS)
+    assert meta["AVAL"].source == "ADQS.AVAL"
+    assert meta["AVAL"].value_level[0] == (
+        "PARAMCD",
+        "TOTRATE",
+        "Derived",
+        "ADQS.AVAL",
+        "(AVAL at the last assessment - AVAL at the first) / (time between them), time in "
+        "months = (ADT - period start) / 30.4375 days, over the ADQS PARAMCD = 'TOT' "
+        "assessments with non-missing AVAL dated within the period (start and end days "
+        "included; values on the same day averaged). Null, with AVALREAS = 'FEWER THAN 2 "
+        "ASSESSMENTS IN THE PERIOD', when fewer than 2 assessments.",
+    )
+    slope_method = meta["AVAL"].value_level[1][4] or ""
+    assert slope_method.startswith("the ordinary least-squares slope of AVAL on time, ")
+    assert meta["NASMT"].method == "Number of assessments (distinct days) in the period."
+    assert meta["SRCDOM"].method == (
+        "The dataset of the assessments: TOTRATE: 'ADQS', TOTSLOPE: 'ADQS'."
+    )
+
+
+def test_progression_declares_the_periods_and_phases_it_uses() -> None:
+    """Like period_date, the builder names the phases it reads as well as the periods, so
+    the spec loader can check them against the conventions."""
+    args = RECORD_BUILDERS.require("progression").args_model.model_validate(ARGS)
+    assert args.conventions_used() == {("period", 1), ("period", 2), ("phase", 2)}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,  # DID NOT RAISE
+    reason="spec/adam_loader.py checks conventions_used() of variables only, not of record "
+    "steps: an unknown period or phase of a progression step fails only while building "
+    "(KeyError / StopIteration, no spec line)",
+)
+def test_progression_unknown_phase_is_a_spec_error(tmp_path: Path) -> None:
+    study, line = study_with(tmp_path, "adprog.yaml", "    phases: [2] ", "    phases: [3] ")
+    with pytest.raises(SpecError, match=r"phase 3 is not in conventions\.yaml") as err:
+        load_adam_specs(study)
+    text = (study / "adam" / "adprog.yaml").read_text()
+    step = text[: text.index("op: progression")].count("\n") + 1
+    assert step <= reported_line(str(err.value), "adprog.yaml") <= line  # in the step
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="a record builder's columns() gets only its arguments, not the specs: the method "
+    "text states 30.4375 days per month whatever the conventions' month_days",
+)
+def test_progression_method_states_the_conventions_month_length() -> None:
+    conventions = Conventions.model_validate({**CONVENTIONS, "month_days": 30.0})
+    # the rates of such a study are per 30 days (test above), but columns() cannot be
+    # given its conventions: the text says 30.4375
+    method = columns("progression", **ARGS)["AVAL"].value_level[0][4] or ""
+    assert f"/ {conventions.month_days:g} days" in method

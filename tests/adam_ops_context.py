@@ -232,10 +232,14 @@ def build(name: str, frame: pd.DataFrame | None, ctx: BuildContext, **args: Any)
     return op.fn(frame, op.args_model.model_validate(args), ctx)
 
 
-def columns(name: str, **args: Any) -> dict[str, ColumnMeta]:
-    """The record builder's define.xml description of its columns for ``args``."""
+def columns(
+    name: str, conventions: Conventions | None = None, **args: Any
+) -> dict[str, ColumnMeta]:
+    """The record builder's define.xml description of its columns for ``args`` (under the
+    test study's conventions unless others are given)."""
     op = RECORD_BUILDERS.require(name)
-    return op.columns(op.args_model.model_validate(args))
+    conv = conventions or Conventions.model_validate(CONVENTIONS)
+    return op.columns(op.args_model.model_validate(args), conv)
 
 
 def study_with(tmp_path: Path, file: str, old: str, new: str) -> tuple[Path, int]:

@@ -1,18 +1,11 @@
-"""cdisc_mapper.adam.ops (package and base): every operation registered once, in the
-stated order (the order of the spec workbook's lists), from its family module."""
+"""cdisc_mapper.adam.ops (package and base): every operation registered once, from its
+family module."""
 
 from __future__ import annotations
 
 import pytest
 
-from cdisc_mapper.adam.ops import (
-    DERIVATION_ORDER,
-    DERIVATIONS,
-    RECORD_BUILDER_ORDER,
-    RECORD_BUILDERS,
-    Derivation,
-)
-from cdisc_mapper.adam.ops.base import PendingOps
+from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS, Derivation
 from cdisc_mapper.spec.operations import OpArgs, Registry
 
 FAMILIES = {
@@ -29,16 +22,12 @@ FAMILIES = {
 }
 
 
-def test_registration_order_is_the_stated_order() -> None:
-    assert [op.name for op in DERIVATIONS] == list(DERIVATION_ORDER) == [
-        "keep", "value", "constant", "date", "count", "months", "decline_rate", "group",
-        "recode", "flag", "exists", "period_date", "period_treatment", "record_period",
-        "analysis_day", "window", "baseline_flag", "base", "chg", "pchg",
-        "percent_improvement", "criterion", "reference_range", "nrind", "analysis_flag",
-        "sequence", "treatment_emergent", "duration", "first_occurrence",
-    ]  # fmt: skip
-    assert [op.name for op in RECORD_BUILDERS] == list(RECORD_BUILDER_ORDER) == [
-        "subjects", "findings", "scores", "best_record", "occurrences", "progression"
+def test_every_operation_is_registered() -> None:
+    every = sorted(name for names in FAMILIES.values() for name in names)
+    assert sorted([*DERIVATIONS.names(), *RECORD_BUILDERS.names()]) == every
+    assert len(DERIVATIONS) == 29
+    assert RECORD_BUILDERS.names() == [
+        "best_record", "findings", "occurrences", "progression", "scores", "subjects"
     ]  # fmt: skip
 
 
@@ -54,33 +43,9 @@ def _op(name: str) -> Derivation:
     return Derivation(name=name, fn=lambda frame, args, ctx: frame, args_model=OpArgs)
 
 
-def test_pending_operations_are_registered_in_the_order_given() -> None:
+def test_a_name_registered_twice_is_refused() -> None:
     registry: Registry[Derivation] = Registry("derivation")
-    pending = PendingOps(registry)
-    for name in ("b", "c", "a"):
-        pending.add(_op(name))
-    assert len(registry) == 0  # held until the package has imported every family
-    pending.register_in_order(["a", "b", "c"])
-    assert [op.name for op in registry] == ["a", "b", "c"]
-    pending.add(_op("d"))  # defined later (a plugin, a test): registered at once, last
-    assert [op.name for op in registry] == ["a", "b", "c", "d"]
-    with pytest.raises(RuntimeError, match="registered twice"):
-        pending.add(_op("a"))
-
-
-@pytest.mark.parametrize(
-    ("order", "message"),
-    [
-        (["a"], "^derivation order: not listed: b$"),
-        (["a", "b", "x"], "^derivation order: not defined: x$"),
-        (["a", "b", "a"], "^derivation order: listed twice: a$"),
-    ],
-)
-def test_the_order_names_every_pending_operation_once(order: list[str], message: str) -> None:
-    pending = PendingOps(Registry[Derivation]("derivation"))
-    pending.add(_op("a"))
-    pending.add(_op("b"))
-    with pytest.raises(RuntimeError, match=message):
-        pending.register_in_order(order)
-    with pytest.raises(RuntimeError, match="registered twice"):
-        pending.add(_op("a"))
+    registry.add(_op("a"))
+    with pytest.raises(RuntimeError, match="derivation 'a' registered twice"):
+        registry.add(_op("a"))
+    assert [op.name for op in registry] == ["a"]

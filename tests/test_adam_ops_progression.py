@@ -149,13 +149,6 @@ def test_progression_declares_the_periods_and_phases_it_uses() -> None:
     assert args.conventions_used() == {("period", 1), ("period", 2), ("phase", 2)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # DID NOT RAISE
-    reason="spec/adam_loader.py checks conventions_used() of variables only, not of record "
-    "steps: an unknown period or phase of a progression step fails only while building "
-    "(KeyError / StopIteration, no spec line)",
-)
 def test_progression_unknown_phase_is_a_spec_error(tmp_path: Path) -> None:
     study, line = study_with(tmp_path, "adprog.yaml", "    phases: [2] ", "    phases: [3] ")
     with pytest.raises(SpecError, match=r"phase 3 is not in conventions\.yaml") as err:
@@ -165,15 +158,8 @@ def test_progression_unknown_phase_is_a_spec_error(tmp_path: Path) -> None:
     assert step <= reported_line(str(err.value), "adprog.yaml") <= line  # in the step
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a record builder's columns() gets only its arguments, not the specs: the method "
-    "text states 30.4375 days per month whatever the conventions' month_days",
-)
 def test_progression_method_states_the_conventions_month_length() -> None:
     conventions = Conventions.model_validate({**CONVENTIONS, "month_days": 30.0})
-    # the rates of such a study are per 30 days (test above), but columns() cannot be
-    # given its conventions: the text says 30.4375
-    method = columns("progression", **ARGS)["AVAL"].value_level[0][4] or ""
-    assert f"/ {conventions.month_days:g} days" in method
+    method = columns("progression", conventions, **ARGS)["AVAL"].value_level[0][4] or ""
+    assert "/ 30 days" in method
+    assert "30.4375" not in method

@@ -159,7 +159,7 @@ def build_records(ctx: BuildContext, name: str) -> pd.DataFrame:
         op = RECORD_BUILDERS.require(step.op)
         args = specs.record_args[(name, i)]
         frame = op.fn(frame, args, ctx)
-        for col, meta in op.columns(args).items():
+        for col, meta in op.columns(args, ctx.specs.conventions).items():
             ctx.state.columns[col] = _merge_meta(ctx.state.columns.get(col), meta)
     assert frame is not None
     # put the records in (roughly) their final order now, while the frame is narrow, so
@@ -407,9 +407,8 @@ def static_columns(specs: AdamSpecs, name: str) -> dict[str, ColumnMeta]:
     out: dict[str, ColumnMeta] = {}
     ds = specs.datasets[name]
     for i, step in enumerate(ds.records):
-        for col, meta in (
-            RECORD_BUILDERS.require(step.op).columns(specs.record_args[(name, i)]).items()
-        ):
+        builder = RECORD_BUILDERS.require(step.op)
+        for col, meta in builder.columns(specs.record_args[(name, i)], specs.conventions).items():
             out[col] = _merge_meta(out.get(col), meta)
     return out
 

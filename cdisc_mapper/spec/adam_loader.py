@@ -184,7 +184,8 @@ def record_columns(specs: AdamSpecs, name: str) -> dict[str, ColumnMeta]:
     ds = specs.datasets[name]
     out: dict[str, ColumnMeta] = {}
     for i, step in enumerate(ds.records):
-        out.update(specs.builders.require(step.op).columns(specs.record_args[(name, i)]))
+        builder = specs.builders.require(step.op)
+        out.update(builder.columns(specs.record_args[(name, i)], specs.conventions))
     return out
 
 
@@ -202,9 +203,9 @@ def _check_records(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDocume
                 f"records[{i}]: {step.op!r} makes a dataset's records; it must come first",
                 where=where,
             )
-        specs.record_args[(name, i)] = validate_model(
-            op.args_model, step.args, doc, prefix=("records", i)
-        )
+        args = validate_model(op.args_model, step.args, doc, prefix=("records", i))
+        specs.record_args[(name, i)] = args
+        _check_conventions_used(specs, f"records[{i}]", args, doc, ("records", i))
     if ds.structure == "ADSL" and ds.records[0].op != "subjects":
         raise SpecError(
             "ADSL records must start with op: subjects", where=doc.where(("records", 0, "op"))
@@ -306,7 +307,7 @@ def _check_refs(
 
 
 def _check_conventions_used(
-    specs: AdamSpecs, var: str, args: OpArgs, doc: SpecDocument, loc: tuple[str, str]
+    specs: AdamSpecs, var: str, args: OpArgs, doc: SpecDocument, loc: tuple[str | int, ...]
 ) -> None:
     conv = specs.conventions
     known: dict[str, set[Any]] = {

@@ -218,9 +218,9 @@ def _add_lists(wb: Workbook) -> dict[str, str]:
         # SDTM mapping operations, then ADaM derivations (Variables rows of AD datasets)
         "Operation": [
             *OPERATIONS.names(),
-            *(op.name for op in DERIVATIONS if op.name not in OPERATIONS),
+            *(n for n in DERIVATIONS.names() if n not in OPERATIONS),
         ],
-        "Record Operation": [op.name for op in RECORD_BUILDERS],
+        "Record Operation": RECORD_BUILDERS.names(),
         "Type": ["Char", "Num"],
         "Supp QORIG": L.QORIGS,
         "YesNo": L.YES_NO,

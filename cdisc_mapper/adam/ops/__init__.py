@@ -16,8 +16,7 @@ concept each:
   (progression).
 
 The spec loader (:mod:`cdisc_mapper.spec.adam_loader`) checks a study's ADaM specs
-against them. The registries list them in the order stated below, which is the order of
-the spec workbook's lists (see :mod:`.base`).
+against them.
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ from cdisc_mapper.adam.ops import (  # noqa: F401  (each family defines its oper
 )
 from cdisc_mapper.adam.ops.base import (
     DERIVATIONS,
-    PENDING_DERIVATIONS,
-    PENDING_RECORD_BUILDERS,
     RECORD_BUILDERS,
     Derivation,
     RecordBuilder,
@@ -45,57 +42,9 @@ from cdisc_mapper.adam.ops.base import (
     record_op,
 )
 
-DERIVATION_ORDER = (
-    "keep",
-    "value",
-    "constant",
-    "date",
-    "count",
-    "months",
-    "decline_rate",
-    "group",
-    "recode",
-    "flag",
-    "exists",
-    "period_date",
-    "period_treatment",
-    "record_period",
-    "analysis_day",
-    "window",
-    "baseline_flag",
-    "base",
-    "chg",
-    "pchg",
-    "percent_improvement",
-    "criterion",
-    "reference_range",
-    "nrind",
-    "analysis_flag",
-    "sequence",
-    "treatment_emergent",
-    "duration",
-    "first_occurrence",
-)
-"""Every derivation, in the order the registry (and the spec workbook) lists them."""
-
-RECORD_BUILDER_ORDER = (
-    "subjects",
-    "findings",
-    "scores",
-    "best_record",
-    "occurrences",
-    "progression",
-)
-"""Every record builder, in the order the registry (and the spec workbook) lists them."""
-
-PENDING_DERIVATIONS.register_in_order(DERIVATION_ORDER)
-PENDING_RECORD_BUILDERS.register_in_order(RECORD_BUILDER_ORDER)
-
 __all__ = [
     "DERIVATIONS",
-    "DERIVATION_ORDER",
     "RECORD_BUILDERS",
-    "RECORD_BUILDER_ORDER",
     "Derivation",
     "RecordBuilder",
     "column_op",

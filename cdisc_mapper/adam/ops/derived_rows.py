@@ -29,6 +29,7 @@ from cdisc_mapper.adam.derive import (
 from cdisc_mapper.adam.derive._keys import group_codes
 from cdisc_mapper.adam.ops.base import ValueLevel, record_op
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
@@ -82,7 +83,7 @@ class ScoresArgs(OpArgs):
         return {*self.by, *self.carry, "PARAMCD", "AVAL"}
 
 
-def _scores_columns(a: ScoresArgs) -> dict[str, ColumnMeta]:
+def _scores_columns(a: ScoresArgs, conventions: Conventions) -> dict[str, ColumnMeta]:
     vl: tuple[ValueLevel, ...] = tuple(
         ("PARAMCD", x.paramcd, "Derived", None, x.describe(a.by)) for x in a.scores
     )
@@ -180,7 +181,7 @@ class BestRecordArgs(OpArgs):
         return {*self.by, *self.order_by, *self.clear, "PARAMCD", "AVAL"}
 
 
-def _best_columns(a: BestRecordArgs) -> dict[str, ColumnMeta]:
+def _best_columns(a: BestRecordArgs, conventions: Conventions) -> dict[str, ColumnMeta]:
     how = "highest" if a.function == "maximum" else "lowest"
     return {
         "DTYPE": ColumnMeta(

@@ -29,6 +29,7 @@ from cdisc_mapper.adam.derive import (
 from cdisc_mapper.adam.ops.base import ValueLevel, record_op
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
+from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
@@ -90,14 +91,14 @@ def _method_text(a: ProgressionArgs, p: RateParameter, month_days: str) -> str:
     )
 
 
-def _progression_columns(a: ProgressionArgs) -> dict[str, ColumnMeta]:
+def _progression_columns(a: ProgressionArgs, conventions: Conventions) -> dict[str, ColumnMeta]:
     vl: tuple[ValueLevel, ...] = tuple(
         (
             "PARAMCD",
             p.paramcd,
             "Derived",
             f"{p.source}.{a.value}",
-            _method_text(a, p, "30.4375 days"),
+            _method_text(a, p, f"{conventions.month_days:g} days"),
         )
         for p in a.parameters
     )

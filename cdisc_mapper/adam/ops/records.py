@@ -30,6 +30,7 @@ from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.ops.base import record_op
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
@@ -44,7 +45,7 @@ class SubjectsArgs(OpArgs):
         return {(self.domain, "USUBJID")}
 
 
-def _subjects_columns(a: SubjectsArgs) -> dict[str, ColumnMeta]:
+def _subjects_columns(a: SubjectsArgs, conventions: Conventions) -> dict[str, ColumnMeta]:
     return {"USUBJID": ColumnMeta(origin="Predecessor", source=f"{a.domain}.USUBJID")}
 
 
@@ -94,7 +95,7 @@ class FindingsArgs(OpArgs):
         return {(self.domain, n) for n in names}
 
 
-def _findings_columns(a: FindingsArgs) -> dict[str, ColumnMeta]:
+def _findings_columns(a: FindingsArgs, conventions: Conventions) -> dict[str, ColumnMeta]:
     d = a.domain
     cols = {
         "USUBJID": ColumnMeta(origin="Predecessor", source=f"{d}.USUBJID"),
@@ -227,7 +228,7 @@ class OccurrencesArgs(OpArgs):
         return {(self.domain, n) for n in names}
 
 
-def _occurrences_columns(a: OccurrencesArgs) -> dict[str, ColumnMeta]:
+def _occurrences_columns(a: OccurrencesArgs, conventions: Conventions) -> dict[str, ColumnMeta]:
     return {
         "USUBJID": ColumnMeta(origin="Predecessor", source=f"{a.domain}.USUBJID"),
         **{k: ColumnMeta(origin="Predecessor", source=f"{a.domain}.{k}") for k in a.keep},

@@ -18,8 +18,8 @@ from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.adam_sheets import adam_content, read_adam
 from cdisc_mapper.xlsx.conventions_sheets import PREFIX
 from cdisc_mapper.xlsx.conventions_sheets import TABLES as CONVENTION_SHEETS
-from cdisc_mapper.xlsx.export import _write_sheet
-from cdisc_mapper.xlsx.reader import _Sheet, _str
+from cdisc_mapper.xlsx.exporter import _write_sheet
+from cdisc_mapper.xlsx.importer import _Sheet, _str
 
 STUDY = Path(__file__).resolve().parents[1] / "mappings" / "als_msc"
 SHEETS = (L.STUDY, L.DATASETS, L.RECORDS, L.VARIABLES, L.METHODS, *CONVENTION_SHEETS)

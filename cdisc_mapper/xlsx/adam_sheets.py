@@ -57,12 +57,12 @@ from cdisc_mapper.spec.base import NAME_PATTERN, is_adam
 from cdisc_mapper.spec.yamlio import dump_yaml
 from cdisc_mapper.standards import load_adamig, load_sdtmig
 from cdisc_mapper.xlsx import layout as L
-from cdisc_mapper.xlsx import reader as R  # a module (not names): reader may import this one
+from cdisc_mapper.xlsx import importer as R  # a module (not names): importer may import this one
 from cdisc_mapper.xlsx.conventions_sheets import conventions_content, read_conventions
 
 if TYPE_CHECKING:
     from cdisc_mapper.errors import SpecError
-    from cdisc_mapper.xlsx.reader import _Sheet
+    from cdisc_mapper.xlsx.importer import _Sheet
 
 Row = dict[str, Any]
 

@@ -17,7 +17,7 @@ from cdisc_mapper.xlsx.design_sheets import _decode, _encode, _text_only, column
 
 if TYPE_CHECKING:
     from cdisc_mapper.errors import SpecError
-    from cdisc_mapper.xlsx.reader import _Sheet
+    from cdisc_mapper.xlsx.importer import _Sheet
 
 EVENTS, PERIODS, PHASES, WINDOWS = (
     "AnalysisEvents", "AnalysisPeriods", "AnalysisPhases", "AnalysisWindows",
@@ -77,7 +77,7 @@ def read_conventions(
 ) -> dict[str, Any] | None:
     """conventions.yaml's data (None when the workbook gives none of it); ``study_rows``
     are the ``adam.conventions.*`` rows of the Study sheet (row, attribute, value)."""
-    from cdisc_mapper.xlsx.reader import _str, _validation_error
+    from cdisc_mapper.xlsx.importer import _str, _validation_error
 
     study = sheets["Study"]
     data: dict[str, Any] = {}

@@ -29,7 +29,7 @@ from cdisc_mapper.spec.yamlio import dump_yaml
 from cdisc_mapper.xlsx import layout as L
 
 if TYPE_CHECKING:
-    from cdisc_mapper.xlsx.reader import _Sheet
+    from cdisc_mapper.xlsx.importer import _Sheet
 
 #: Study-sheet attributes holding the rest of define.yaml (text, or YAML for mappings).
 STUDY_ATTRIBUTES = {
@@ -157,7 +157,7 @@ def read_define(
     variable (for the where clauses and value-level rows). Errors name sheet, row and
     column.
     """
-    from cdisc_mapper.xlsx.reader import _parse, _split, _str, _validation_error
+    from cdisc_mapper.xlsx.importer import _parse, _split, _str, _validation_error
 
     data: dict[str, Any] = {}
     study = sheets[L.STUDY]
@@ -282,7 +282,7 @@ def read_define(
 
 
 def _required(sheet: _Sheet, r: int, row: dict[str, Any], column: str, seen: dict) -> str:
-    from cdisc_mapper.xlsx.reader import _str
+    from cdisc_mapper.xlsx.importer import _str
 
     value = _str(row, column)
     if value is None:
@@ -294,7 +294,7 @@ def _required(sheet: _Sheet, r: int, row: dict[str, Any], column: str, seen: dic
 
 def _checked(sheet: _Sheet, r: int, body: dict[str, Any], section: str, key: str) -> Any:
     """``body`` validated as a define.yaml ``section`` entry (errors at the row)."""
-    from cdisc_mapper.xlsx.reader import _validation_error
+    from cdisc_mapper.xlsx.importer import _validation_error
 
     model = DefineSpec.model_fields[section].annotation.__args__[1]  # dict[str, Model]
     body = {k: v for k, v in body.items() if v is not None}
@@ -313,7 +313,7 @@ def _read_where_clauses(
     sheet: _Sheet, has_variable: Callable[[str, str], bool]
 ) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     """ID -> (dataset, conditions); rows sharing an ID are one composite clause."""
-    from cdisc_mapper.xlsx.reader import _str
+    from cdisc_mapper.xlsx.importer import _str
 
     clauses: dict[str, tuple[str, list[dict[str, Any]]]] = {}
     for r, row in sheet.rows:

@@ -28,7 +28,7 @@ from cdisc_mapper.spec.study import (
 )
 
 if TYPE_CHECKING:
-    from cdisc_mapper.xlsx.reader import _Sheet
+    from cdisc_mapper.xlsx.importer import _Sheet
 
 ARMS, ELEMENTS, VISITS = "Arms", "Elements", "Visits"
 TRIAL_SUMMARY, CRITERIA = "TrialSummary", "Criteria"
@@ -131,7 +131,7 @@ def _kinds(annotation: Any) -> set[Any]:
 
 
 def _decode(sheet: _Sheet, r: int, column: str, value: Any, text_only: bool) -> Any:
-    from cdisc_mapper.xlsx.reader import _parse, _text
+    from cdisc_mapper.xlsx.importer import _parse, _text
 
     if isinstance(value, str) and value[:1] in ("[", "{", '"'):
         return _parse(sheet, r, column, value, "json")
@@ -145,7 +145,7 @@ def read_design(
 ) -> dict[str, Any]:
     """The study.yaml keys of the design sheets (and of the ``unscheduled.*`` Study rows,
     given as (row, attribute, value)). Errors name sheet, row and column."""
-    from cdisc_mapper.xlsx.reader import _str, _validation_error
+    from cdisc_mapper.xlsx.importer import _str, _validation_error
 
     data: dict[str, Any] = {}
 

@@ -73,7 +73,7 @@ def spec_folder(path: Path) -> Iterator[Path]:
         return
     if not path.is_file():
         raise SpecError("spec workbook not found", where=str(path))
-    from cdisc_mapper.xlsx.reader import read_workbook
+    from cdisc_mapper.xlsx.importer import read_workbook
 
     with tempfile.TemporaryDirectory(prefix="cdisc-mapper-spec-") as tmp:
         folder = Path(tmp)

@@ -54,7 +54,7 @@ from cdisc_mapper.spec.metadata import (
     dump_metadata,
     reference_problems,
 )
-from cdisc_mapper.xlsx.reader import _text
+from cdisc_mapper.xlsx.importer import _text
 
 #: difflib ratio from which an unknown sheet or column name counts as a misspelling.
 CLOSE = 0.8
@@ -883,7 +883,7 @@ def _inline(text: str, dataset: str) -> list[dict[str, Any]] | None:
 
 # ---------------------------------------------------------------------------- workbook
 def _open_tables(xlsx: Path, warnings: list[str]) -> dict[str, _Table]:
-    from cdisc_mapper.xlsx.reader import open_workbook
+    from cdisc_mapper.xlsx.importer import open_workbook
 
     wb = open_workbook(xlsx, "define workbook")
     try:

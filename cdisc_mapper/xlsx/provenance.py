@@ -18,7 +18,7 @@ from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.design_sheets import TABLES
 
 if TYPE_CHECKING:
-    from cdisc_mapper.xlsx.reader import _Sheet
+    from cdisc_mapper.xlsx.importer import _Sheet
 
 Loc = tuple[Any, ...]
 

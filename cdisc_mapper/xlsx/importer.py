@@ -1,4 +1,5 @@
-"""Write a study's YAML specs back from a spec workbook (see :mod:`cdisc_mapper.xlsx`)."""
+"""Spec workbook -> spec files: write a study's YAML specs back from a workbook made by
+:mod:`.exporter` (see :mod:`cdisc_mapper.xlsx`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Write a study's SDTM spec (``study.yaml`` + ``sdtm/*.yaml``) as one spec workbook."""
+"""Spec files -> spec workbook: write a study's specs (``study.yaml``, ``sdtm/*.yaml``,
+``adam/*.yaml``, ``define.yaml``) as one workbook, read back by :mod:`.importer`."""
 
 from __future__ import annotations
 

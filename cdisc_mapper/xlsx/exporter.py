@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import re
 import zipfile
 from pathlib import Path
@@ -20,13 +19,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.sdtm import OPERATIONS, load_study
 from cdisc_mapper.spec.adam import ADAM_FOLDER
-from cdisc_mapper.spec.define import METHOD_ID
-from cdisc_mapper.spec.sdtm import DomainSpec, SourceSpec, VariableSpec
 from cdisc_mapper.spec.study import StudySpec
-from cdisc_mapper.standards import load_sdtmig, load_terminology
+from cdisc_mapper.standards import load_terminology
 from cdisc_mapper.xlsx import layout as L
+from cdisc_mapper.xlsx.adam_sheets import adam_content
 from cdisc_mapper.xlsx.define_sheets import define_content
 from cdisc_mapper.xlsx.design_sheets import design_content
+from cdisc_mapper.xlsx.sdtm_sheets import sdtm_content
+from cdisc_mapper.xlsx.sheet import Row
 
 #: Workbook properties get this fixed time, so that the same spec gives the same file.
 FIXED_TIME = dt.datetime(2000, 1, 1)
@@ -36,36 +36,12 @@ _HEADER_FILL = PatternFill("solid", fgColor="305496")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def source_ids(domain: DomainSpec) -> list[str]:
-    """The id of each source in the Sources/Variables sheets: its form, ``form#n`` when a
-    form feeds the domain more than once."""
-    ids: list[str] = []
-    for src in domain.sources:
-        n = sum(1 for s in domain.sources[: len(ids) + 1] if s.form == src.form)
-        ids.append(src.form if n == 1 else f"{src.form}#{n}")
-    return ids
-
-
 def _set(ws: Worksheet, row: int, col: int, value: Any) -> None:
     if value == "" or value is None:
         return
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"  # text, not a formula
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _data_type(name: str, ig_type: str | None) -> str:
-    if name.endswith("DTC"):
-        return "datetime"
-    if name.endswith("DUR"):
-        return "durationDatetime"
-    if ig_type == "Num":
-        return "integer" if name.endswith(("SEQ", "DY")) or name == "AGE" else "float"
-    return "text"
 
 
 def _study_rows(study: StudySpec) -> list[tuple[str, str]]:
@@ -78,85 +54,8 @@ def _study_rows(study: StudySpec) -> list[tuple[str, str]]:
     return [(a, v) for a, v in rows if v not in (None, "")]
 
 
-def _variable_rows(domain: DomainSpec) -> list[list[Any]]:
-    sdtmig = load_sdtmig()
-    out: list[list[Any]] = []
-    ids = source_ids(domain)
-    groups: list[tuple[str, dict[str, VariableSpec]]] = [
-        (sid, src.variables) for sid, src in zip(ids, domain.sources, strict=True)
-    ]
-    groups.append(("", domain.variables))
-    used_methods: set[str] = set()
-    order = 0
-    for sid, variables in groups:
-        for name, var in variables.items():
-            order += 1
-            meta = sdtmig.variable_allowed(domain.domain, name)
-            label = var.supp.label if var.supp else (meta.label if meta else "")
-            method_id = ""
-            if var.method is not None and METHOD_ID.match(var.method.strip()):
-                method_id = var.method.strip()  # a named method (define.yaml methods:)
-            elif var.method is not None:
-                method_id = f"MT.{domain.domain}.{name}"
-                n = 1
-                while method_id in used_methods:
-                    n += 1
-                    method_id = f"MT.{domain.domain}.{name}.{n}"
-                used_methods.add(method_id)
-            supp = var.supp
-            row = {
-                "Order": order,
-                "Dataset": domain.domain,
-                "Variable": name,
-                "Label": label,
-                "Data Type": _data_type(name, meta.type if meta else None),
-                "Mandatory": "Yes" if meta and meta.core == "Req" else "No",
-                "Codelist": var.codelist,
-                "Origin": var.origin,
-                "Method": method_id,
-                "Role": meta.role if meta else "",
-                "Comment": var.comment,
-                "Source Form": sid,
-                "Operation": var.op,
-                "Arguments": L.args_json(var.args),
-                "Supp Label": supp.label if supp else None,
-                "Supp QORIG": supp.qorig if supp else None,
-                "Supp QEVAL": supp.qeval if supp else None,
-                "Supp IDVAR": supp.idvar if supp else None,
-                "_method": var.method,
-                "_strings": _strings(var.args),
-            }
-            out.append(row)
-    return out
-
-
-def _source_row(domain: DomainSpec, sid: str, src: SourceSpec) -> dict[str, Any]:
-    data = src.model_dump(by_alias=True, exclude_defaults=True, mode="json")
-    return {
-        "Dataset": domain.domain,
-        "Source Form": sid,
-        "Form": src.form,
-        "File": src.file,
-        "Required Columns": ", ".join(src.required_columns),
-        "Drop Duplicates": "Yes" if src.drop_duplicates else None,
-        "Exclude": _compact(data["exclude"]) if "exclude" in data else None,
-        "Melt": _compact(data["melt"]) if "melt" in data else None,
-    }
-
-
 #: Codelists with more terms than this list only the terms the spec names.
 MAX_TERMS = 100
-
-
-def _strings(value: Any) -> set[str]:
-    """Every string value (not key) in an operation's arguments."""
-    if isinstance(value, str):
-        return {value}
-    if isinstance(value, dict):
-        return set().union(*(_strings(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(_strings(v) for v in value)) if value else set()
-    return set()
 
 
 def _codelist_rows(names: dict[str, set[str]]) -> list[dict[str, Any]]:
@@ -251,75 +150,16 @@ def _validate(ws: Worksheet, header: list[str], column: str, formula: str) -> No
 
 
 def export_workbook(study_dir: Path, xlsx: Path) -> None:
-    """Write the SDTM spec of the study folder ``study_dir`` as the workbook ``xlsx``."""
-    bundle = load_study(Path(study_dir))
-    sdtmig = load_sdtmig()
-    study = bundle.study
+    """Write the specs of the study folder ``study_dir`` (SDTM, ADaM, define.yaml) as the
+    workbook ``xlsx``."""
+    study_dir = Path(study_dir)
+    bundle = load_study(study_dir)
+    content = _content(study_dir, bundle.study, sdtm_content(bundle))
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     wb.properties.creator = "cdisc_mapper"
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
-
-    dataset_rows: list[dict[str, Any]] = []
-    source_rows: list[dict[str, Any]] = []
-    variable_rows: list[dict[str, Any]] = []
-    codelists: dict[str, set[str]] = {}
-    for code in sorted(bundle.domains):
-        domain = bundle.domains[code]
-        meta = sdtmig.dataset(code) if sdtmig.has_dataset(code) else None
-        one_per_subject = meta is not None and meta.structure == "One record per subject"
-        dataset_rows.append(
-            {
-                "Dataset": code,
-                "Description": domain.label or (meta.label if meta else ""),
-                "Class": meta.class_ if meta else "",
-                "Structure": meta.structure if meta else "",
-                "Purpose": "Tabulation",
-                "Key Variables": ", ".join(domain.keys),
-                "Repeating": "No" if one_per_subject else "Yes",
-                "Reference Data": "Yes" if meta and meta.class_ == "Trial Design" else "No",
-                "Comment": domain.comment,
-            }
-        )
-        for sid, src in zip(source_ids(domain), domain.sources, strict=True):
-            source_rows.append(_source_row(domain, sid, src))
-        for row in _variable_rows(domain):
-            variable_rows.append(row)
-            if row["Codelist"]:
-                codelists.setdefault(row["Codelist"], set()).update(row["_strings"])
-
-    method_rows = [
-        {
-            "ID": row["Method"],
-            "Name": f"Algorithm to derive {row['Dataset']}.{row['Variable']}",
-            "Type": "Computation",
-            "Description": row["_method"],
-        }
-        for row in variable_rows
-        if row["Method"] and not METHOD_ID.match(row["Method"])
-    ]
-    comment_rows = [{"ID": k, "Description": v} for k, v in study.comments.items()]
-    content: dict[str, list[dict[str, Any]]] = {
-        L.STUDY: [{"Attribute": a, "Value": v} for a, v in _study_rows(study)],
-        L.DATASETS: dataset_rows,
-        L.SOURCES: source_rows,
-        L.VARIABLES: variable_rows,
-        L.METHODS: method_rows,
-        L.COMMENTS: comment_rows,
-    }
-    content.update({k: v for k, v in design_content(study).items() if k != L.STUDY})
-    if (Path(study_dir) / ADAM_FOLDER).is_dir():
-        from cdisc_mapper.xlsx.adam_sheets import adam_content
-
-        for name, rows in adam_content(Path(study_dir)).items():
-            content[name] = content.get(name, []) + rows
-    for name, rows in define_content(Path(study_dir)).items():
-        content[name] = content.get(name, []) + rows
-    for row in content[L.VARIABLES] + content.get(L.VALUELEVEL, []):  # ADaM, value level
-        if row.get("Codelist"):
-            codelists.setdefault(row["Codelist"], set())
-    content[L.CODELISTS] = _codelist_rows(codelists)
     for name, header in L.SHEETS.items():
         ws = wb.create_sheet(name)
         _write_sheet(ws, header, content.get(name, []))
@@ -328,21 +168,62 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
             ws.column_dimensions[get_column_letter(value_col)].width = 100
             for r in range(2, ws.max_row + 1):
                 ws.cell(row=r, column=value_col).alignment = _WRAP
-    formulas = _add_lists(wb)
-    header = L.SHEETS[L.VARIABLES]
-    for column in ("Origin", "Data Type", "Operation", "Supp QORIG", "Type"):
-        _validate(wb[L.VARIABLES], header, column, formulas[column])
-    _validate(wb[L.RECORDS], L.SHEETS[L.RECORDS], "Operation", formulas["Record Operation"])
-    _validate(wb[L.VALUELEVEL], L.SHEETS[L.VALUELEVEL], "Origin", formulas["Origin"])
-    _validate(wb[L.WHERECLAUSES], L.SHEETS[L.WHERECLAUSES], "Comparator", formulas["Comparator"])
-    _validate(wb[L.DOCUMENTS], L.SHEETS[L.DOCUMENTS], "Type", formulas["Document Type"])
-    _validate(wb[L.METHODS], L.SHEETS[L.METHODS], "Type", formulas["Method Type"])
-    _validate(wb[L.SOURCES], L.SHEETS[L.SOURCES], "Drop Duplicates", formulas["YesNo"])
-    _validate(wb[L.DATASETS], L.SHEETS[L.DATASETS], "Repeating", formulas["YesNo"])
-    _validate(wb[L.DATASETS], L.SHEETS[L.DATASETS], "Reference Data", formulas["YesNo"])
+    _add_validations(wb, _add_lists(wb))
     xlsx = Path(xlsx)
     xlsx.parent.mkdir(parents=True, exist_ok=True)
     _save_deterministic(wb, xlsx)
+
+
+def _content(study_dir: Path, study: StudySpec, sdtm: dict[str, list[Row]]) -> dict[str, list[Row]]:
+    """The rows of every sheet: the study's, the SDTM domains' (``sdtm``), the design
+    sheets', the ADaM specs' and define.yaml's, and the code lists they name."""
+    codelists: dict[str, set[str]] = {}
+    for row in sdtm[L.VARIABLES]:
+        if row["Codelist"]:
+            codelists.setdefault(row["Codelist"], set()).update(row["_strings"])
+    content: dict[str, list[Row]] = {
+        L.STUDY: [{"Attribute": a, "Value": v} for a, v in _study_rows(study)],
+        L.DATASETS: sdtm[L.DATASETS],
+        L.SOURCES: sdtm[L.SOURCES],
+        L.VARIABLES: sdtm[L.VARIABLES],
+        L.METHODS: sdtm[L.METHODS],
+        L.COMMENTS: [{"ID": k, "Description": v} for k, v in study.comments.items()],
+    }
+    content.update({k: v for k, v in design_content(study).items() if k != L.STUDY})
+    if (study_dir / ADAM_FOLDER).is_dir():
+        for name, rows in adam_content(study_dir).items():
+            content[name] = content.get(name, []) + rows
+    for name, rows in define_content(study_dir).items():
+        content[name] = content.get(name, []) + rows
+    for row in content[L.VARIABLES] + content.get(L.VALUELEVEL, []):  # ADaM, value level
+        if row.get("Codelist"):
+            codelists.setdefault(row["Codelist"], set())
+    content[L.CODELISTS] = _codelist_rows(codelists)
+    return content
+
+
+def _add_validations(wb: Workbook, formulas: dict[str, str]) -> None:
+    """Drop-down lists (``formulas``: list name -> range) on the enumerated columns."""
+    header = L.SHEETS[L.VARIABLES]
+    for column in ("Origin", "Data Type", "Operation", "Supp QORIG", "Type"):
+        _validate(_worksheet(wb, L.VARIABLES), header, column, formulas[column])
+    for sheet, column, formula in (
+        (L.RECORDS, "Operation", "Record Operation"),
+        (L.VALUELEVEL, "Origin", "Origin"),
+        (L.WHERECLAUSES, "Comparator", "Comparator"),
+        (L.DOCUMENTS, "Type", "Document Type"),
+        (L.METHODS, "Type", "Method Type"),
+        (L.SOURCES, "Drop Duplicates", "YesNo"),
+        (L.DATASETS, "Repeating", "YesNo"),
+        (L.DATASETS, "Reference Data", "YesNo"),
+    ):
+        _validate(_worksheet(wb, sheet), L.SHEETS[sheet], column, formulas[formula])
+
+
+def _worksheet(wb: Workbook, name: str) -> Worksheet:
+    ws = wb[name]
+    assert isinstance(ws, Worksheet)
+    return ws
 
 
 def _save_deterministic(wb: Workbook, xlsx: Path) -> None:

@@ -54,7 +54,7 @@ from cdisc_mapper.spec.metadata import (
     dump_metadata,
     reference_problems,
 )
-from cdisc_mapper.xlsx.importer import _text
+from cdisc_mapper.xlsx.sheet import cell_text, open_workbook
 
 #: difflib ratio from which an unknown sheet or column name counts as a misspelling.
 CLOSE = 0.8
@@ -288,7 +288,7 @@ def _cell(value: Any) -> str | None:
     """A cell as text (``12.0`` -> ``12``), stripped; None when empty."""
     if value is None:
         return None
-    text = _text(value).strip()
+    text = cell_text(value).strip()
     return text or None
 
 
@@ -883,8 +883,6 @@ def _inline(text: str, dataset: str) -> list[dict[str, Any]] | None:
 
 # ---------------------------------------------------------------------------- workbook
 def _open_tables(xlsx: Path, warnings: list[str]) -> dict[str, _Table]:
-    from cdisc_mapper.xlsx.importer import open_workbook
-
     wb = open_workbook(xlsx, "define workbook")
     try:
         by_key = {_sheet_key(n): spec for spec in SHEETS for n in spec.names}

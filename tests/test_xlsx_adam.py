@@ -16,10 +16,11 @@ from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.yamlio import dump_yaml
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.adam_sheets import adam_content, read_adam
-from cdisc_mapper.xlsx.conventions_sheets import PREFIX
-from cdisc_mapper.xlsx.conventions_sheets import TABLES as CONVENTION_SHEETS
-from cdisc_mapper.xlsx.export import _write_sheet
-from cdisc_mapper.xlsx.reader import _Sheet, _str
+from cdisc_mapper.xlsx.exporter import _write_sheet
+from cdisc_mapper.xlsx.layout import CONVENTION_TABLES as CONVENTION_SHEETS
+from cdisc_mapper.xlsx.layout import CONVENTIONS_PREFIX as PREFIX
+from cdisc_mapper.xlsx.sheet import Sheet as _Sheet
+from cdisc_mapper.xlsx.sheet import cell_str as _str
 
 STUDY = Path(__file__).resolve().parents[1] / "mappings" / "als_msc"
 SHEETS = (L.STUDY, L.DATASETS, L.RECORDS, L.VARIABLES, L.METHODS, *CONVENTION_SHEETS)

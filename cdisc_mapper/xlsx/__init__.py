@@ -22,8 +22,8 @@ by another tool, without the mapping columns, is read by :mod:`.p21` into define
 metadata (``metadata.yaml``), which only ``define`` uses.
 """
 
-from cdisc_mapper.xlsx.export import export_workbook
+from cdisc_mapper.xlsx.exporter import export_workbook
 from cdisc_mapper.xlsx.folder import is_workbook, spec_folder
-from cdisc_mapper.xlsx.reader import import_workbook
+from cdisc_mapper.xlsx.importer import import_workbook
 
 __all__ = ["export_workbook", "import_workbook", "is_workbook", "spec_folder"]

@@ -33,17 +33,17 @@ Where each part of the ADaM specs goes (rows of a dataset whose name starts with
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from cdisc_mapper.adam import load_adam_specs
 from cdisc_mapper.adam.context import BuildContext
-from cdisc_mapper.adam.engine import dataset_metadata
+from cdisc_mapper.adam.engine import CLASSES, dataset_metadata
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.adam import (
     ADAM_FOLDER,
     CONVENTIONS_FILE,
@@ -57,14 +57,17 @@ from cdisc_mapper.spec.base import NAME_PATTERN, is_adam
 from cdisc_mapper.spec.yamlio import dump_yaml
 from cdisc_mapper.standards import load_adamig, load_sdtmig
 from cdisc_mapper.xlsx import layout as L
-from cdisc_mapper.xlsx import reader as R  # a module (not names): reader may import this one
 from cdisc_mapper.xlsx.conventions_sheets import conventions_content, read_conventions
-
-if TYPE_CHECKING:
-    from cdisc_mapper.errors import SpecError
-    from cdisc_mapper.xlsx.reader import _Sheet
-
-Row = dict[str, Any]
+from cdisc_mapper.xlsx.layout import is_adam_dataset
+from cdisc_mapper.xlsx.sheet import (
+    Row,
+    Sheet,
+    cell_str,
+    close_hint,
+    parse_cell,
+    split_list,
+    validation_error,
+)
 
 #: A method text that is one ``M-<ID>`` word names a define.yaml method (as define.spec's
 #: METHOD_ID): it stays in the Method cell, with no Methods-sheet row.
@@ -98,17 +101,6 @@ _SDTM_ONLY = ("Source Form", "Supp Label", "Supp QORIG", "Supp QEVAL", "Supp IDV
 _INTEGER_SUFFIXES = ("SEQ", "DY", "NUM", "N", "CD")
 _INTEGER_NAMES = ("AGE", "APERIOD", "AWTARGET", "AWTDIFF")
 _INTEGER_DERIVES = {"count", "sequence", "analysis_day"}
-
-
-def is_adam_dataset(name: str | None) -> bool:
-    """Whether a Dataset cell names an ADaM dataset (``AD...``) rather than an SDTM one."""
-    return bool(name) and str(name).startswith("AD")
-
-
-def _classes() -> dict[str, str]:
-    from cdisc_mapper.adam.engine import CLASSES
-
-    return CLASSES
 
 
 def _dump(model: BaseModel) -> str:
@@ -145,7 +137,7 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
         for name, variables in dataset_metadata(BuildContext(specs=specs)).items()
     }
     adamig, sdtmig = load_adamig(), load_sdtmig()
-    classes = _classes()
+    classes = CLASSES
 
     conventions = conventions_content(specs.conventions)
     study = conventions.pop(L.STUDY)
@@ -238,20 +230,19 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
 
 # --------------------------------------------------------------------------- reading
 def _known(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(sorted(known))
+    return close_hint(name, known, "known: " + ", ".join(sorted(known)))
 
 
-def _order(sheet: _Sheet, r: int, row: Row, what: str) -> float:
+def _order(sheet: Sheet, r: int, row: Row, what: str) -> float:
     order = row.get("Order")
     if isinstance(order, bool) or not isinstance(order, int | float):
         raise sheet.error(f"{what}: Order must be a number", r, "Order")
     return float(order)
 
 
-def _arguments(sheet: _Sheet, r: int, row: Row, what: str, reserved: set[str]) -> dict[str, Any]:
-    text = R._str(row, "Arguments")
-    args = R._parse(sheet, r, "Arguments", text, "json") if text else {}
+def _arguments(sheet: Sheet, r: int, row: Row, what: str, reserved: set[str]) -> dict[str, Any]:
+    text = cell_str(row, "Arguments")
+    args = parse_cell(sheet, r, "Arguments", text, "json") if text else {}
     if not isinstance(args, dict):
         raise sheet.error(f"{what}: the arguments must be a JSON object", r, "Arguments")
     clash = sorted(reserved & set(args))
@@ -263,22 +254,22 @@ def _arguments(sheet: _Sheet, r: int, row: Row, what: str, reserved: set[str]) -
 
 
 def _check_args(
-    sheet: _Sheet, r: int, model: type[BaseModel], args: dict[str, Any], what: str
+    sheet: Sheet, r: int, model: type[BaseModel], args: dict[str, Any], what: str
 ) -> None:
     try:
         model.model_validate(args)
     except ValidationError as exc:
         columns = dict.fromkeys(args, "Arguments")
-        raise R._validation_error(sheet, r, exc, columns, default="Arguments", name=what) from None
+        raise validation_error(sheet, r, exc, columns, default="Arguments", name=what) from None
 
 
-def _read_blobs(sheet: _Sheet) -> dict[str, Any]:
+def _read_blobs(sheet: Sheet) -> dict[str, Any]:
     models: dict[str, type[BaseModel]] = {"adam.reports": ReportsSpec}
     out: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for r, row in sheet.rows:
-        attr = R._str(row, "Attribute")
-        if attr is None or not attr.startswith("adam.") or attr.startswith(L.ADAM_CONVENTIONS):
+        attr = cell_str(row, "Attribute")
+        if attr is None or not attr.startswith("adam.") or attr.startswith(L.CONVENTIONS_PREFIX):
             continue
         if attr not in L.ADAM_BLOBS:
             raise sheet.error(f"unknown attribute {attr!r}", r, "Attribute",
@@ -287,23 +278,23 @@ def _read_blobs(sheet: _Sheet) -> dict[str, Any]:
             raise sheet.error(f"attribute {attr!r} given twice (first at row {seen[attr]})",
                               r, "Attribute")  # fmt: skip
         seen[attr] = r
-        if (text := R._str(row, "Value")) is None:
+        if (text := cell_str(row, "Value")) is None:
             continue
-        data = R._parse(sheet, r, "Value", text, "yaml")
+        data = parse_cell(sheet, r, "Value", text, "yaml")
         try:
             models[attr].model_validate(data)
         except ValidationError as exc:
-            raise R._validation_error(sheet, r, exc, {}, default="Value", name=attr) from None
+            raise validation_error(sheet, r, exc, {}, default="Value", name=attr) from None
         out[attr] = data
     return out
 
 
-def _read_datasets(sheet: _Sheet) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
-    classes = _classes()
+def _read_datasets(sheet: Sheet) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    classes = CLASSES
     datasets: dict[str, dict[str, Any]] = {}
     rows_of: dict[str, int] = {}
     for r, row in sheet.rows:
-        code = R._str(row, "Dataset")
+        code = cell_str(row, "Dataset")
         if not is_adam_dataset(code):
             continue  # an SDTM dataset (or a row without a name: the SDTM reader tells)
         assert code is not None
@@ -312,9 +303,9 @@ def _read_datasets(sheet: _Sheet) -> tuple[dict[str, dict[str, Any]], dict[str, 
                               r, "Dataset")  # fmt: skip
         rows_of[code] = r
         data: dict[str, Any] = {"dataset": code}
-        if (label := R._str(row, "Description")) is not None:
+        if (label := cell_str(row, "Description")) is not None:
             data["label"] = label
-        structure = R._str(row, "Structure")
+        structure = cell_str(row, "Structure")
         if structure is not None:
             if structure not in STRUCTURES:  # checked first: the labels depend on it
                 raise sheet.error(
@@ -322,11 +313,11 @@ def _read_datasets(sheet: _Sheet) -> tuple[dict[str, dict[str, Any]], dict[str, 
                     hint="give one of " + ", ".join(STRUCTURES),
                 )  # fmt: skip
             data["structure"] = structure
-        cls = R._str(row, "Class")
+        cls = cell_str(row, "Class")
         if cls is not None and cls != classes.get(structure or ""):
             data["class"] = cls
-        data["keys"] = R._split(R._str(row, "Key Variables"))
-        if (comment := R._str(row, "Comment")) is not None:
+        data["keys"] = split_list(cell_str(row, "Key Variables"))
+        if (comment := cell_str(row, "Comment")) is not None:
             data["comment"] = comment
         data["records"] = []
         data["variables"] = {}
@@ -334,20 +325,20 @@ def _read_datasets(sheet: _Sheet) -> tuple[dict[str, dict[str, Any]], dict[str, 
     return datasets, rows_of
 
 
-def _read_records(sheet: _Sheet | None, datasets: dict[str, dict[str, Any]]) -> None:
+def _read_records(sheet: Sheet | None, datasets: dict[str, dict[str, Any]]) -> None:
 
     if sheet is None:
         return
     ordered: list[tuple[float, int, str, dict[str, Any]]] = []
     for r, row in sheet.rows:
-        code = R._str(row, "Dataset")
+        code = cell_str(row, "Dataset")
         if code not in datasets:
             raise sheet.error(
                 f"dataset {code!r} is not an ADaM dataset of the Datasets sheet", r, "Dataset",
                 hint="record steps are for ADaM datasets (AD...) listed in the Datasets sheet",
             )  # fmt: skip
         order = _order(sheet, r, row, f"{code} record step")
-        op = R._str(row, "Operation")
+        op = cell_str(row, "Operation")
         if op is None:
             raise sheet.error(f"{code}: a record step without an operation", r, "Operation")
         if op not in RECORD_BUILDERS:
@@ -363,15 +354,13 @@ def _read_records(sheet: _Sheet | None, datasets: dict[str, dict[str, Any]]) -> 
 class _Labels:
     """The label a Label Source names, to tell an edited shown label."""
 
-    def __init__(self, sheet: _Sheet) -> None:
-        from cdisc_mapper.standards import load_adamig, load_sdtmig
-
+    def __init__(self, sheet: Sheet) -> None:
         self.adamig, self.sdtmig = load_adamig(), load_sdtmig()
         self.shown: dict[tuple[str, str], str | None] = {}
         for _r, row in sheet.rows:
-            code, var = R._str(row, "Dataset"), R._str(row, "Variable")
+            code, var = cell_str(row, "Dataset"), cell_str(row, "Variable")
             if is_adam_dataset(code) and var is not None:
-                self.shown.setdefault((str(code), var), R._str(row, "Label"))
+                self.shown.setdefault((str(code), var), cell_str(row, "Label"))
 
     def adamig_label(self, structure: str | None, var: str) -> str | None:
         if not structure or not self.adamig.has_dataset(structure):
@@ -379,7 +368,7 @@ class _Labels:
         meta = self.adamig.variable(structure, var)
         return meta.label if meta is not None else None
 
-    def named(self, sheet: _Sheet, r: int, source: str) -> str | None:
+    def named(self, sheet: Sheet, r: int, source: str) -> str | None:
         """The label of ``SDTMIG <version> DOM.VAR`` or ``DATASET.VARIABLE`` (None: not
         known here)."""
         words = source.split()
@@ -400,11 +389,11 @@ class _Labels:
 
 
 def _read_label(
-    sheet: _Sheet, r: int, row: Row, labels: _Labels, structure: str | None, what: str
+    sheet: Sheet, r: int, row: Row, labels: _Labels, structure: str | None, what: str
 ) -> str | None:
     """The spec's label of a Variables row (None: the label shown is not the spec's)."""
-    label = R._str(row, "Label")
-    source = R._str(row, "Label Source")
+    label = cell_str(row, "Label")
+    source = cell_str(row, "Label Source")
     ig_label = labels.adamig_label(structure, what.split(".")[-1])
     if ig_label is not None:
         if label is not None and label != ig_label:
@@ -430,75 +419,109 @@ def _read_label(
 
 
 def _read_variables(
-    sheet: _Sheet, datasets: dict[str, dict[str, Any]], methods: dict[str, str]
+    sheet: Sheet, datasets: dict[str, dict[str, Any]], methods: dict[str, str]
 ) -> None:
-
+    """The Variables rows of the ADaM datasets into ``datasets`` (in Order)."""
     labels = _Labels(sheet)
     seen: dict[tuple[str, str], int] = {}
     ordered: list[tuple[float, int, str, str, dict[str, Any]]] = []
     for r, row in sheet.rows:
-        code = R._str(row, "Dataset")
+        code = cell_str(row, "Dataset")
         if not is_adam_dataset(code):
             continue  # SDTM rows: the SDTM reader's
         assert code is not None
-        if code not in datasets:
-            raise sheet.error(f"dataset {code!r} is not in the Datasets sheet", r, "Dataset")
-        var = R._str(row, "Variable")
-        if var is None:
-            raise sheet.error("a row without a variable name", r, "Variable")
+        var = _variable_name(sheet, r, row, code, datasets, seen)
         what = f"{code}.{var}"
-        if not re.match(NAME_PATTERN, var):
-            raise sheet.error(
-                f"{what}: not a valid SAS V5 variable name", r, "Variable",
-                hint="1-8 characters: A-Z, 0-9, _; starting with a letter",
-            )  # fmt: skip
-        if (code, var) in seen:
-            raise sheet.error(
-                f"duplicate variable {what} (first at row {seen[(code, var)]})", r, "Variable",
-                hint="each Dataset + Variable may appear once",
-            )  # fmt: skip
-        seen[(code, var)] = r
-        for column in _SDTM_ONLY:
-            if R._str(row, column) is not None:
-                raise sheet.error(f"{what}: {column} is for SDTM variables only", r, column)
         order = _order(sheet, r, row, what)
-        derive = R._str(row, "Operation") or "keep"
+        derive = cell_str(row, "Operation") or "keep"
         if derive not in DERIVATIONS:
             raise sheet.error(f"{what}: unknown derivation {derive!r}", r, "Operation",
                               hint=_known(derive, DERIVATIONS.names()))  # fmt: skip
         args = _arguments(sheet, r, row, what, VARIABLE_META | {"args"})
         _check_args(sheet, r, DERIVATIONS.require(derive).args_model, args, what)
-        meta: dict[str, Any] = {}
         structure = datasets[code].get("structure")
-        if (label := _read_label(sheet, r, row, labels, structure, what)) is not None:
-            meta["label"] = label
-        for key in ("type", "origin"):
-            if (value := R._str(row, VARIABLE_COLUMNS[key])) is not None:
-                meta[key] = value
-        method_id = R._str(row, "Method")
-        if method_id is not None:
-            if METHOD_REF.match(method_id):
-                meta["method"] = method_id
-            elif method_id in methods:
-                meta["method"] = methods[method_id]
-            else:
-                raise sheet.error(f"{what}: method {method_id!r} is not in the Methods sheet",
-                                  r, "Method")  # fmt: skip
-        for key in ("comment", "codelist", "format"):
-            if (value := R._str(row, VARIABLE_COLUMNS[key])) is not None:
-                meta[key] = value
+        meta = _variable_meta(sheet, r, row, labels, structure, what, methods)
         try:
             VariableSpec.model_validate({"derive": derive, "args": args, **meta})
         except ValidationError as exc:
-            raise R._validation_error(sheet, r, exc, VARIABLE_COLUMNS, name=what) from None
+            raise validation_error(sheet, r, exc, VARIABLE_COLUMNS, name=what) from None
         body = ({"derive": derive} if derive != "keep" else {}) | args | meta
         ordered.append((order, r, code, var, body))
     for *_, code, var, body in sorted(ordered, key=lambda x: x[:2]):
         datasets[code]["variables"][var] = body
 
 
+def _variable_name(
+    sheet: Sheet,
+    r: int,
+    row: Row,
+    code: str,
+    datasets: dict[str, dict[str, Any]],
+    seen: dict[tuple[str, str], int],
+) -> str:
+    """The Variable of an ADaM row, checked: its dataset is listed, the name is a SAS
+    name given once, and no SDTM-only column is filled."""
+    if code not in datasets:
+        raise sheet.error(f"dataset {code!r} is not in the Datasets sheet", r, "Dataset")
+    var = cell_str(row, "Variable")
+    if var is None:
+        raise sheet.error("a row without a variable name", r, "Variable")
+    what = f"{code}.{var}"
+    if not re.match(NAME_PATTERN, var):
+        raise sheet.error(
+            f"{what}: not a valid SAS V5 variable name", r, "Variable",
+            hint="1-8 characters: A-Z, 0-9, _; starting with a letter",
+        )  # fmt: skip
+    if (code, var) in seen:
+        raise sheet.error(
+            f"duplicate variable {what} (first at row {seen[(code, var)]})", r, "Variable",
+            hint="each Dataset + Variable may appear once",
+        )  # fmt: skip
+    seen[(code, var)] = r
+    for column in _SDTM_ONLY:
+        if cell_str(row, column) is not None:
+            raise sheet.error(f"{what}: {column} is for SDTM variables only", r, column)
+    return var
+
+
+def _variable_meta(
+    sheet: Sheet,
+    r: int,
+    row: Row,
+    labels: _Labels,
+    structure: str | None,
+    what: str,
+    methods: dict[str, str],
+) -> dict[str, Any]:
+    """The variable's keys besides ``derive`` and its arguments: label, type, origin,
+    method, comment, codelist, format (those given)."""
+    meta: dict[str, Any] = {}
+    if (label := _read_label(sheet, r, row, labels, structure, what)) is not None:
+        meta["label"] = label
+    for key in ("type", "origin"):
+        if (value := cell_str(row, VARIABLE_COLUMNS[key])) is not None:
+            meta[key] = value
+    method_id = cell_str(row, "Method")
+    if method_id is not None:
+        meta["method"] = _method_text(sheet, r, method_id, what, methods)
+    for key in ("comment", "codelist", "format"):
+        if (value := cell_str(row, VARIABLE_COLUMNS[key])) is not None:
+            meta[key] = value
+    return meta
+
+
+def _method_text(sheet: Sheet, r: int, method_id: str, what: str, methods: dict[str, str]) -> str:
+    """A Method cell as the spec's method: an ``M-<ID>`` reference as is, else the text
+    of its Methods-sheet row."""
+    if METHOD_REF.match(method_id):
+        return method_id
+    if method_id in methods:
+        return methods[method_id]
+    raise sheet.error(f"{what}: method {method_id!r} is not in the Methods sheet", r, "Method")
+
+
 def read_adam(
-    sheets: dict[str, _Sheet],
+    sheets: dict[str, Sheet],
     methods: dict[str, str],
     conventions_rows: list[tuple[int, str, str]] | None = None,
 ) -> dict[str, Any]:
@@ -544,9 +567,9 @@ def read_adam(
     return out
 
 
-def _dataset_error(sheet: _Sheet, r: int, exc: ValidationError, code: str) -> SpecError:
+def _dataset_error(sheet: Sheet, r: int, exc: ValidationError, code: str) -> SpecError:
     err = exc.errors()[0]
     if err["type"] == "too_short" and tuple(err["loc"]) in (("records",), ("variables",)):
         what = "record steps (Records sheet)" if err["loc"][0] == "records" else "variables"
         return sheet.error(f"{code}: no {what}", r, "Dataset")
-    return R._validation_error(sheet, r, exc, DATASET_COLUMNS, default="Key Variables", name=code)
+    return validation_error(sheet, r, exc, DATASET_COLUMNS, default="Key Variables", name=code)

@@ -8,8 +8,11 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.yamlio import register_provenance
+from cdisc_mapper.xlsx.importer import read_workbook
 
 #: What a spec folder or workbook holds: mapping specs, or define.xml metadata only.
 MAPPING, METADATA = "mapping", "metadata"
@@ -33,8 +36,6 @@ def spec_kind(path: Path) -> str:
         return MAPPING
     if not path.is_file():
         return MAPPING  # the reader reports the missing file
-    from openpyxl import load_workbook
-
     try:
         wb = load_workbook(path, read_only=True)
     except Exception:  # not a workbook: the reader reports it
@@ -73,8 +74,6 @@ def spec_folder(path: Path) -> Iterator[Path]:
         return
     if not path.is_file():
         raise SpecError("spec workbook not found", where=str(path))
-    from cdisc_mapper.xlsx.reader import read_workbook
-
     with tempfile.TemporaryDirectory(prefix="cdisc-mapper-spec-") as tmp:
         folder = Path(tmp)
         written, locator = read_workbook(path, folder)

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cdisc_mapper.errors import Location
 from cdisc_mapper.xlsx import layout as L
-from cdisc_mapper.xlsx.design_sheets import TABLES
-
-if TYPE_CHECKING:
-    from cdisc_mapper.xlsx.reader import _Sheet
+from cdisc_mapper.xlsx.sheet import Row, Sheet, cell_text
 
 Loc = tuple[Any, ...]
 
@@ -37,10 +34,11 @@ _LEVEL_KEYS = {"where": "Where Clause", "label": "Label", "origin": "Origin",
                "codelist": "Codelist"}  # fmt: skip
 
 
-_text = L.cell_text
+def _text(row: Row, column: str | None) -> str:
+    return cell_text(row.get(column)) if column is not None else ""
 
 
-def _order(row: dict[str, Any], r: int) -> float:
+def _order(row: Row, r: int) -> float:
     order = row.get("Order")
     return float(order) if isinstance(order, int | float) else float(r)
 
@@ -48,7 +46,7 @@ def _order(row: dict[str, Any], r: int) -> float:
 class WorkbookLocator:
     """Maps (spec file relative to the study folder, key path) to a workbook cell."""
 
-    def __init__(self, xlsx: Path, sheets: dict[str, _Sheet]) -> None:
+    def __init__(self, xlsx: Path, sheets: dict[str, Sheet]) -> None:
         self.xlsx = xlsx
         self.sheets = sheets
         self.datasets: dict[str, int] = {}
@@ -62,28 +60,28 @@ class WorkbookLocator:
         self.dictionaries: dict[str, int] = {}
         self.levels: dict[str, list[int]] = defaultdict(list)
         for r, row in self._rows(L.DATASETS):
-            self.datasets.setdefault(_text(row.get("Dataset")), r)
+            self.datasets.setdefault(_text(row, "Dataset"), r)
         for r, row in self._rows(L.SOURCES):
-            self.sources[_text(row.get("Dataset"))].append((_text(row.get("Source Form")), r))
+            self.sources[_text(row, "Dataset")].append((_text(row, "Source Form"), r))
         for r, row in self._rows(L.VARIABLES):
-            key = (_text(row.get("Dataset")), _text(row.get("Source Form")),
-                   _text(row.get("Variable")))  # fmt: skip
+            key = (_text(row, "Dataset"), _text(row, "Source Form"),
+                   _text(row, "Variable"))  # fmt: skip
             self.variables.setdefault(key, r)
         records = sorted(self._rows(L.RECORDS), key=lambda x: (_order(x[1], x[0]), x[0]))
         for r, row in records:
-            self.records[_text(row.get("Dataset"))].append(r)
+            self.records[_text(row, "Dataset")].append(r)
         for r, row in self._rows(L.STUDY):
-            self.study.setdefault(_text(row.get("Attribute")), r)
+            self.study.setdefault(_text(row, "Attribute"), r)
         for sheet, table in ((L.COMMENTS, self.comments), (L.METHODS, self.methods),
                              (L.DOCUMENTS, self.documents),
                              (L.DICTIONARIES, self.dictionaries)):  # fmt: skip
             for r, row in self._rows(sheet):
-                table.setdefault(_text(row.get("ID")), r)
+                table.setdefault(_text(row, "ID"), r)
         levels = sorted(self._rows(L.VALUELEVEL), key=lambda x: (_order(x[1], x[0]), x[0]))
         for r, row in levels:
-            self.levels[f"{_text(row.get('Dataset'))}.{_text(row.get('Variable'))}"].append(r)
+            self.levels[f"{_text(row, 'Dataset')}.{_text(row, 'Variable')}"].append(r)
 
-    def _rows(self, sheet: str) -> list[tuple[int, dict[str, Any]]]:
+    def _rows(self, sheet: str) -> list[tuple[int, Row]]:
         found = self.sheets.get(sheet)
         return list(found.rows) if found is not None else []
 
@@ -105,7 +103,7 @@ class WorkbookLocator:
         if relpath == "adam/conventions.yaml":
             return self._conventions(loc)
         if len(parts) == 2 and parts[0] == "adam":
-            blob = {v: k for k, v in getattr(L, "ADAM_BLOBS", {}).items()}.get(parts[1])
+            blob = {v: k for k, v in L.ADAM_BLOBS.items()}.get(parts[1])
             if blob is not None:
                 return self._cell(L.STUDY, self.study.get(blob), "Value")
             return self._dataset(Path(parts[1]).stem.upper(), loc)
@@ -121,40 +119,37 @@ class WorkbookLocator:
             return self._cell(L.COMMENTS, self.comments.get(str(loc[1])), "Description")
         if key in ("subjects", "unscheduled") and len(loc) > 1:
             return self._cell(L.STUDY, self.study.get(f"{key}.{loc[1]}"), "Value")
-        for sheet, (path, _model) in TABLES.items():  # the design sheets
+        for sheet, (path, _model) in L.DESIGN_TABLES.items():  # the design sheets
             n = len(path)
             if tuple(loc[:n]) == path and len(loc) > n and isinstance(loc[n], int):
                 rows = self._rows(sheet)
                 if loc[n] < len(rows):
                     column = str(loc[n + 1]) if len(loc) > n + 1 else None
                     return self._cell(sheet, rows[loc[n]][0], column)
-        attr = {v: k for k, v in L.STUDY_ATTRIBUTES.items()}.get(key, key)
+        attr: Any = {v: k for k, v in L.STUDY_ATTRIBUTES.items()}.get(key, key)
         return self._cell(L.STUDY, self.study.get(attr), "Value")
 
     def _conventions(self, loc: Loc) -> Location | None:
         """conventions.yaml: its tables (AnalysisPeriods...) or its Study rows."""
-        from cdisc_mapper.xlsx.conventions_sheets import PREFIX
-        from cdisc_mapper.xlsx.conventions_sheets import TABLES as CONVENTIONS
-
         if not loc:
-            rows = [r for a, r in self.study.items() if a.startswith(PREFIX)]
-            return self._cell(L.STUDY, min(rows, default=None), "Attribute")
-        for sheet, (field, _model, key, many) in CONVENTIONS.items():
+            first = [r for a, r in self.study.items() if a.startswith(L.CONVENTIONS_PREFIX)]
+            return self._cell(L.STUDY, min(first, default=None), "Attribute")
+        for sheet, (field, _model, key, many) in L.CONVENTION_TABLES.items():
             if loc[0] != field or len(loc) < 2:
                 continue
             rows = self._rows(sheet)
             if key is None:  # a list: (field, i, column)
                 index, rest = loc[1], loc[2:]
             elif many:  # (field, set, i, column)
-                rows = [x for x in rows if _text(x[1].get(key)) == str(loc[1])]
+                rows = [x for x in rows if _text(x[1], key) == str(loc[1])]
                 index, rest = (loc[2], loc[3:]) if len(loc) > 2 else (0, ())
             else:  # (field, name, column)
-                rows = [x for x in rows if _text(x[1].get(key)) == str(loc[1])]
+                rows = [x for x in rows if _text(x[1], key) == str(loc[1])]
                 index, rest = 0, loc[2:]
             if not isinstance(index, int) or index >= len(rows):
                 return None
             return self._cell(sheet, rows[index][0], str(rest[0]) if rest else key)
-        return self._cell(L.STUDY, self.study.get(f"{PREFIX}{loc[0]}"), "Value")
+        return self._cell(L.STUDY, self.study.get(f"{L.CONVENTIONS_PREFIX}{loc[0]}"), "Value")
 
     def _define(self, loc: Loc) -> Location | None:
         if not loc:

@@ -29,6 +29,15 @@ def test_the_reference_lists_every_operation_with_each_argument():
 def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
-    command = 'python -m pip install -q -e ".[test]" && python -m pytest -q'
+    command = 'python -m pip install -q -e ".[test]" && scripts/check'
     assert command in readme
     assert command in ci.splitlines()
+
+
+def test_the_check_script_runs_lint_format_types_and_tests():
+    script = (REPO / "scripts" / "check").read_text()
+    steps = [
+        " ".join(line.split()[2:4]) for line in script.splitlines() if line.startswith("python -m")
+    ]
+    assert steps == ["ruff check", "ruff format", "mypy", "pytest -q"]
+    assert "ruff format --check" in script

@@ -32,10 +32,6 @@ from cdisc_mapper.define.pipeline import (
 )
 from cdisc_mapper.define.schema import validate_define_schema
 
-#: Another name of :func:`validate_define_schema`, the name check DD0008's explanation
-#: (shown in validation reports) gives; the validator imports validate_define_schema.
-schema_problems = validate_define_schema
-
 __all__ = [
     "DefineFinding",
     "DefineSchemaError",
@@ -44,7 +40,6 @@ __all__ = [
     "build_sdtm_model",
     "check_define_consistency",
     "render_html",
-    "schema_problems",
     "validate_define_schema",
     "write_define",
 ]

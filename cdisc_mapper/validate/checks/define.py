@@ -212,9 +212,9 @@ def lengths_match(ctx: Context, ds: Dataset) -> None:
     "define",
     "define.xml is not valid against the Define-XML schema",
     scope=scope(package=True),
-    explanation="Runs the Define-XML module's schema validation "
-    "(cdisc_mapper.define.schema_problems); skipped when no define.xml is given or the "
-    "module does not provide it.",
+    explanation="Validates each define.xml given against the Define-XML 2.1 schema (the XSD "
+    "shipped with odmlib; with the ARM 1.0 extension when the file uses it); skipped when "
+    "no define.xml is given.",
     reference="Define-XML v2.1 schema",
 )
 def define_schema(ctx: Context) -> None:

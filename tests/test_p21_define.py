@@ -15,6 +15,7 @@ from lxml import etree
 from openpyxl import Workbook
 
 from cdisc_mapper.define.describe_metadata import build_metadata_model, write_define_from_metadata
+from cdisc_mapper.define.pipeline import DefineWarning
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.metadata import (
@@ -610,8 +611,11 @@ def test_command_line_define_only_workbook(workbook: Path, datasets: Path, tmp_p
     for study in (workbook, tmp_path / "meta"):
         out = tmp_path / f"out{len(outputs)}"
         shutil.copytree(datasets, out)
-        result = runner.invoke(main, ["-q", "define", "--study", str(study), "--out", str(out)])
+        with pytest.warns(DefineWarning) as caught:
+            result = runner.invoke(main, ["-q", "define", "--study", str(study), "--out", str(out)])
         assert result.exit_code == 0, result.output
+        assert any("DM.USUBJID: Length 6 in the workbook, 10 in the data" in str(w.message)
+                   for w in caught)  # fmt: skip
         outputs.append((out / "sdtm" / "define.xml").read_bytes())
         assert validate_define_schema(out / "sdtm" / "define.xml") == []
     assert outputs[0] == outputs[1]

@@ -227,3 +227,27 @@ def test_exists_is_a_y_n_subject_flag() -> None:
         method="'Y' if the subject has a CM record with CMTRT = 'Riluzole'; otherwise 'N'.",
         type="Char",
     )
+
+
+def test_a_blank_order_value_is_never_first_or_last_when_others_have_one() -> None:
+    """TRTSDT as the first EXSTDTC: an undated injection does not make it null."""
+    ex = tbl(
+        "USUBJID EXSEQ EXSTDTC",
+        ("S1", 1, ""),
+        ("S1", 2, "2020-03-02"),
+        ("S1", 3, "2020-02-01"),
+        ("S2", 1, ""),
+    )
+    frame = tbl("USUBJID", ("S1",), ("S2",))
+    ctx = context(sdtm={"EX": ex})
+    args = dict(source="EX.EXSTDTC", order_by="EXSTDTC")
+    out = frame.assign(
+        FIRST=derive("value", frame, ctx, select="first", **args),
+        LAST=derive("value", frame, ctx, select="last", **args),
+    )
+    expected = tbl(
+        "USUBJID FIRST LAST",
+        ("S1", "2020-02-01", "2020-03-02"),
+        ("S2", "", ""),
+    )
+    assert_table(out, expected)

@@ -499,3 +499,9 @@ def test_lobxfl_missing_column_is_a_spec_error() -> None:
     df = pd.DataFrame({"USUBJID": ["01"], "TESTCD": ["HR"], "DTC": ["2016-01-01"], "ORRES": ["1"]})
     with pytest.raises(SpecError, match="derive_lobxfl: no column RFXSTDTC"):
         lobxfl(df)
+
+
+def test_seq_numbers_blank_text_keys_last() -> None:
+    """A blank --DTC is a missing value: its record comes after the dated ones."""
+    df = pd.DataFrame({"USUBJID": ["S1", "S1", "S1"], "AESTDTC": ["", "2020-02-01", "2020-01-05"]})
+    assert derive_seq(df, order_by=["AESTDTC"]).tolist() == [3, 2, 1]

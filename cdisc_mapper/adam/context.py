@@ -24,6 +24,26 @@ from cdisc_mapper.spec.base import is_adam
 from cdisc_mapper.spec.operations import ColumnMeta
 
 
+def _pick(frame: pd.DataFrame, order_by: str, select: str) -> pd.DataFrame:
+    """Each subject's first or last record by ``order_by``; a record whose ``order_by`` is
+    missing or blank is chosen only when the subject has no other."""
+    key = frame[order_by]
+    if key.dtype == object or pd.api.types.is_string_dtype(key):
+        key = key.where(key.astype(str).str.strip() != "")
+    order = (
+        frame.assign(__key=key)
+        .sort_values(
+            ["USUBJID", "__key"],
+            kind="stable",
+            na_position="last" if select == "first" else "first",
+        )
+        .index
+    )
+    return frame.loc[order].drop_duplicates(
+        ["USUBJID"], keep="first" if select == "first" else "last"
+    )
+
+
 @dataclass
 class BuildState:
     """The column metadata and caches collected while one dataset is built."""
@@ -115,9 +135,7 @@ class BuildContext:
         else:
             if not order_by:
                 raise SpecError(f"select: {select} needs order_by")
-            picked = frame.sort_values(["USUBJID", order_by], kind="stable").drop_duplicates(
-                "USUBJID", keep="first" if select == "first" else "last"
-            )
+            picked = _pick(frame, order_by, select)
         return picked.set_index("USUBJID")[variable]
 
     def row_positions(self, frame: pd.DataFrame) -> np.ndarray:

@@ -21,6 +21,13 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None
         raise SpecError(f"{what}: no column {', '.join(missing)} in the data")
 
 
+def _blank_as_missing(column: pd.Series) -> pd.Series:
+    """A text column with blank values as missing (so that they sort last)."""
+    if column.dtype == object or pd.api.types.is_string_dtype(column):
+        return column.where(column.astype(str).str.strip() != "")
+    return column
+
+
 def derive_seq(
     df: pd.DataFrame,
     *,
@@ -33,10 +40,10 @@ def derive_seq(
     to ensure uniqueness of subject records within a domain"; SDTMIG 3.4 section 4.1.7:
     "--SEQ must be unique within USUBJID for all records" of a domain (split or not).
 
-    Records are numbered in the order of ``order_by`` (ascending, missing last), ties kept
-    in their current row order (stable sort), so the same input always gives the same
-    numbers. Pass typed columns (numeric VISITNUM, ISO --DTC text) so that they sort as
-    intended.
+    Records are numbered in the order of ``order_by`` (ascending, missing last: a blank
+    text counts as missing), ties kept in their current row order (stable sort), so the
+    same input always gives the same numbers. Pass typed columns (numeric VISITNUM, ISO
+    --DTC text) so that they sort as intended.
 
     Returns:
         ``int64`` Series on the index of ``df`` (any index, duplicates allowed).
@@ -45,7 +52,9 @@ def derive_seq(
     require_columns(df, by + order_by, "derive_seq")
     work = df[by + order_by].reset_index(drop=True)
     if order_by:
-        work = work.sort_values(order_by, kind="stable", na_position="last")
+        keys = work[order_by].apply(_blank_as_missing)
+        order = keys.sort_values(order_by, kind="stable", na_position="last").index
+        work = work.loc[order]
     seq = work.groupby(by, sort=False, dropna=False).cumcount().to_numpy() + 1
     out = np.empty(len(df), dtype=np.int64)
     out[work.index.to_numpy()] = seq

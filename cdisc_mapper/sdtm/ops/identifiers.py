@@ -120,8 +120,7 @@ class SeqArgs(OpArgs):
 )
 def op_seq(frame: pd.DataFrame, args: SeqArgs, ctx: OpContext) -> pd.Series:
     """--SEQ: 1, 2, ... within each subject, numbering the domain's records in the order
-    of ``order_by`` (SDTMIG 3.4 section 4.1.7: unique within USUBJID); it runs once the
-    domain's other variables are mapped."""
+    of ``order_by`` (SDTMIG 3.4 section 4.1.7: unique within USUBJID)."""
     return dflags.derive_seq(frame, by=["USUBJID"], order_by=args.order_by).astype(float)
 
 

@@ -25,7 +25,7 @@ class SubjectAggArgs(OpArgs):
     where: Condition | None = Field(
         default=None,
         description="condition on that domain's variables choosing the records considered "
-        "(e.g. DSDECOD equals DEATH); none: all of the subject's records",
+        "(e.g. `{variable: DSDECOD, equals: DEATH}`); none: all of the subject's records",
     )
 
     def inputs(self) -> set[str]:

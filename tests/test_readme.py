@@ -3,8 +3,15 @@ runs exactly the README's test command."""
 
 from __future__ import annotations
 
+import inspect
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.cli import reference_text
+from cdisc_mapper.condition.model import Condition, VariableRef
 from cdisc_mapper.sdtm import OPERATIONS
 from tests.conftest import REPO
 
@@ -24,6 +31,38 @@ def test_the_reference_lists_every_operation_with_each_argument():
             assert f"### `{op.name}`" in text
             for name, info in op.args_model.model_fields.items():
                 assert f"| `{info.alias or name}` |" in text, (op.name, name)
+
+
+def _argument_models(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """``model`` and the argument models nested in its fields' types (items of lists,
+    values of mappings, unions...), not the condition language's own models."""
+    found: list[type[BaseModel]] = []
+
+    def walk(annotation: Any) -> None:
+        if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+            if annotation not in (Condition, VariableRef) and annotation not in found:
+                found.append(annotation)
+                for info in annotation.model_fields.values():
+                    walk(info.annotation)
+            return
+        for arg in typing.get_args(annotation):
+            walk(arg)
+
+    walk(model)
+    return found
+
+
+def test_every_argument_of_every_operation_is_described():
+    """Each argument a spec author can write has a Field(description=...), so that the
+    reference says what it is (nested models included, e.g. the items of ``case``)."""
+    missing = []
+    for registry in (OPERATIONS, DERIVATIONS, RECORD_BUILDERS):
+        for op in registry:
+            for model in _argument_models(op.args_model):
+                for name, info in model.model_fields.items():
+                    if not (info.description or "").strip():
+                        missing.append(f"{op.name}: {model.__name__}.{name}")
+    assert not missing, "arguments without a description: " + ", ".join(missing)
 
 
 def test_ci_runs_the_readme_test_command():

@@ -35,12 +35,36 @@ from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 # --------------------------------------------------------------------------- baseline flag
 class BaselineFlagArgs(OpArgs):
-    by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
-    value: str = "AVAL"
-    date: str = "ADT"
-    reference: str | None = None
-    order_by: list[str] = Field(default_factory=list)
-    where: Condition | None = None
+    by: list[str] = Field(
+        default_factory=lambda: ["USUBJID", "PARAMCD"],
+        description="variables of the groups that each get at most one baseline record",
+    )
+    value: str = Field(
+        default="AVAL",
+        description="variable that must be non-missing (non-blank text) on the baseline "
+        "record (e.g. AVALC for character results)",
+    )
+    date: str = Field(
+        default="ADT",
+        description="numeric date variable of the record; the latest one on or before "
+        "`reference` wins",
+    )
+    reference: str | None = Field(
+        default=None,
+        description="numeric date variable the baseline must not be after (this dataset's or "
+        "ADSL's); none: the conventions' `reference_date`",
+    )
+    order_by: list[str] = Field(
+        default_factory=list,
+        description="variables breaking ties on the date: the last record in their order "
+        "wins (e.g. [SRCSEQ]); then record order",
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition choosing the candidate records (e.g. `{variable: DTYPE, empty: "
+        "true}`); none: all "
+        "records",
+    )
 
     def inputs(self) -> set[str]:
         out = {*self.by, self.value, self.date, *self.order_by}
@@ -66,7 +90,10 @@ def _baseline_flag_meta(a: BaselineFlagArgs, c: BuildContext | None) -> ColumnMe
 
 @column_op("baseline_flag", BaselineFlagArgs, _baseline_flag_meta)
 def op_baseline_flag(frame: pd.DataFrame, args: BaselineFlagArgs, ctx: BuildContext) -> pd.Series:
-    """ABLFL: last non-missing value on or before the reference date."""
+    """ABLFL (ADaMIG v1.3 section 3.3.8): Y on the last record with a non-missing value
+    dated on or before the reference date (e.g. TRTSDT: pre-dose assessments on the day of
+    first treatment count), per subject and parameter; null on the others and for subjects
+    without a reference date."""
     ref = args.reference or ctx.conventions.reference_date
     work = frame
     if ref not in frame.columns:
@@ -85,9 +112,19 @@ def op_baseline_flag(frame: pd.DataFrame, args: BaselineFlagArgs, ctx: BuildCont
 
 # --------------------------------------------------------------------------- BASE, change
 class BaseArgs(OpArgs):
-    by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
-    value: str = "AVAL"
-    flag: str = "ABLFL"
+    by: list[str] = Field(
+        default_factory=lambda: ["USUBJID", "PARAMCD"],
+        description="variables of the groups whose records all get their baseline record's value",
+    )
+    value: str = Field(
+        default="AVAL",
+        description="variable copied from the baseline record: AVAL for BASE, AVALC for BASEC, "
+        "ANRIND for BNRIND",
+    )
+    flag: str = Field(
+        default="ABLFL",
+        description="variable whose Y marks the baseline record; two in a group is an error",
+    )
 
     def inputs(self) -> set[str]:
         return {*self.by, self.value, self.flag}
@@ -102,14 +139,19 @@ def _base_meta(a: BaseArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("base", BaseArgs, _base_meta)
 def op_base(frame: pd.DataFrame, args: BaseArgs, ctx: BuildContext) -> pd.Series:
-    """BASE (or BASEC, BNRIND): the baseline record's value on every record."""
+    """BASE (or BASEC, BNRIND), ADaMIG v1.3 section 3.3.4: the baseline record's value on
+    every record of its subject and parameter; null where there is no baseline record."""
     return derive_base(frame, by=args.by, value=args.value, flag=args.flag)
 
 
 class ChangeArgs(OpArgs):
-    value: str = "AVAL"
-    base: str = "BASE"
-    where: Condition | None = None
+    value: str = Field(default="AVAL", description="numeric variable of the analysis value")
+    base: str = Field(default="BASE", description="numeric variable of the baseline value")
+    where: Condition | None = Field(
+        default=None,
+        description="condition on the record choosing where the result is given (e.g. "
+        "`{variable: ADY, ge: 2}`, post-baseline); null elsewhere; none: every record",
+    )
 
     def inputs(self) -> set[str]:
         return {self.value, self.base} | (self.where.variables() if self.where else set())
@@ -132,20 +174,26 @@ def _change_meta(
 
 @column_op("chg", ChangeArgs, _change_meta("chg"))
 def op_chg(frame: pd.DataFrame, args: ChangeArgs, ctx: BuildContext) -> pd.Series:
-    """CHG = AVAL - BASE."""
+    """CHG = AVAL - BASE (ADaMIG v1.3 section 3.3.4); null when either is missing or
+    ``where`` does not hold."""
     return derive_chg(frame[args.value], frame[args.base], where=where_mask(frame, ctx, args.where))
 
 
 @column_op("pchg", ChangeArgs, _change_meta("pchg"))
 def op_pchg(frame: pd.DataFrame, args: ChangeArgs, ctx: BuildContext) -> pd.Series:
-    """PCHG = (AVAL - BASE) / BASE * 100."""
+    """PCHG = (AVAL - BASE) / BASE * 100 (ADaMIG v1.3 section 3.3.4); null when either is
+    missing, BASE is 0 or ``where`` does not hold."""
     return derive_pchg(
         frame[args.value], frame[args.base], where=where_mask(frame, ctx, args.where)
     )
 
 
 class ImprovementArgs(ChangeArgs):
-    direction: Literal["increase", "decrease"] = "increase"
+    direction: Literal["increase", "decrease"] = Field(
+        default="increase",
+        description="`increase`: a higher value is better, 100 * (AVAL - BASE) / |BASE|; "
+        "`decrease`: a lower value is better",
+    )
 
 
 def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> ColumnMeta:
@@ -166,7 +214,9 @@ def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> Col
 def op_percent_improvement(
     frame: pd.DataFrame, args: ImprovementArgs, ctx: BuildContext
 ) -> pd.Series:
-    """Percent improvement of AVAL over BASE, sign-safe for negative BASE."""
+    """Percent improvement of AVAL over BASE: 100 * change / |BASE|, the change signed so
+    that improvement is positive (also for a negative BASE); null when BASE is 0 or either
+    value is missing."""
     out = derive_percent_improvement(frame[args.value], frame[args.base], direction=args.direction)
     mask = where_mask(frame, ctx, args.where)
     return out if mask is None else out.where(mask.fillna(False).astype(bool))

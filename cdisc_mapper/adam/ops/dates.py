@@ -34,10 +34,24 @@ from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 # --------------------------------------------------------------------------- dates (*DT, *DTF)
 class ImputeSpec(OpArgs):
-    day: Literal["first", "mid", "last"]
-    month: Literal["first", "mid", "last"]
-    not_before: list[str] = Field(default_factory=list)
-    not_after: list[str] = Field(default_factory=list)
+    day: Literal["first", "mid", "last"] = Field(
+        description="a missing day becomes the `first` (1st), `mid` (15th) or `last` day of "
+        "the month; the flag is then D"
+    )
+    month: Literal["first", "mid", "last"] = Field(
+        description="a missing month and day become `first` (1 January), `mid` (1 July) or "
+        "`last` (31 December); the flag is then M"
+    )
+    not_before: list[str] = Field(
+        default_factory=list,
+        description="numeric date variables (e.g. [TRTSDT]) used instead of an imputed date "
+        "they follow, when they fall within the partial date's range",
+    )
+    not_after: list[str] = Field(
+        default_factory=list,
+        description="numeric date variables (e.g. [DTHDT, EOSDT]) used instead of an imputed "
+        "date they precede, when they fall within the partial date's range",
+    )
 
     def describe(self) -> str:
         day = {"first": "the 1st", "mid": "the 15th", "last": "the last day of the month"}[self.day]
@@ -57,8 +71,16 @@ class ImputeSpec(OpArgs):
 
 
 class DateArgs(Lookup):
-    impute: ImputeSpec | None = None
-    output: Literal["date", "flag"] = "date"
+    impute: ImputeSpec | None = Field(
+        default=None,
+        description="how partial dates are completed (ADaMIG v1.3 section 3.1.2); none: a "
+        "partial date gives null",
+    )
+    output: Literal["date", "flag"] = Field(
+        default="date",
+        description="`date`: the numeric date (*DT); `flag`: its imputation flag (*DTF: D, M, "
+        "or null when nothing was imputed)",
+    )
 
     def inputs(self) -> set[str]:
         out = super().inputs()
@@ -89,7 +111,9 @@ def _date_meta(args: DateArgs, ctx: BuildContext | None) -> ColumnMeta:
 
 @column_op("date", DateArgs, _date_meta)
 def op_date(frame: pd.DataFrame, args: DateArgs, ctx: BuildContext) -> pd.Series:
-    """A numeric date from ISO 8601 text, optionally imputing partial dates (or its flag)."""
+    """A numeric date (*DT) from ISO 8601 text (the date part of a date-time), with partial
+    dates imputed by the ``impute`` rule, or that rule's imputation flag (*DTF), ADaMIG
+    v1.3 section 3.1.2. Without ``impute`` a partial date gives null."""
     text = lookup(frame, ctx, args)
     if args.impute is None:
         if args.output == "flag":
@@ -107,8 +131,11 @@ def op_date(frame: pd.DataFrame, args: DateArgs, ctx: BuildContext) -> pd.Series
 
 # --------------------------------------------------------------------------- months, rates
 class MonthsArgs(OpArgs):
-    start: str
-    end: str
+    start: str = Field(description="numeric date variable the interval starts at (e.g. ONSDT)")
+    end: str = Field(
+        description="numeric date variable the interval ends at (e.g. TRTSDT); months = (end - "
+        "start) / conventions `month_days`"
+    )
 
     def inputs(self) -> set[str]:
         return {self.start, self.end}
@@ -125,7 +152,8 @@ def _months_meta(a: MonthsArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("months", MonthsArgs, _months_meta)
 def op_months(frame: pd.DataFrame, args: MonthsArgs, ctx: BuildContext) -> pd.Series:
-    """Months between two dates with the study's days-per-month convention."""
+    """Months between two dates: (end - start) / the conventions' ``month_days`` (days per
+    month); null when either date is missing."""
     return derive_months(
         column_of(frame, ctx, args.start),
         column_of(frame, ctx, args.end),
@@ -134,10 +162,19 @@ def op_months(frame: pd.DataFrame, args: MonthsArgs, ctx: BuildContext) -> pd.Se
 
 
 class DeclineRateArgs(OpArgs):
-    value: str
-    maximum: float
-    start: str
-    end: str
+    value: str = Field(
+        description="variable holding the score at `end` (e.g. the ALSFRS-R total at screening)"
+    )
+    maximum: float = Field(
+        description="the score's maximum (e.g. 48), taken as the score at `start`"
+    )
+    start: str = Field(
+        description="numeric date variable the decline starts at (e.g. ONSDT, symptom onset)"
+    )
+    end: str = Field(
+        description="numeric date variable of the score (e.g. SCRALSDT); no rate when it is "
+        "not after `start`"
+    )
 
     def inputs(self) -> set[str]:
         return {self.value, self.start, self.end}
@@ -157,8 +194,9 @@ def _decline_rate_meta(a: DeclineRateArgs, c: BuildContext | None) -> ColumnMeta
 
 @column_op("decline_rate", DeclineRateArgs, _decline_rate_meta)
 def op_decline_rate(frame: pd.DataFrame, args: DeclineRateArgs, ctx: BuildContext) -> pd.Series:
-    """Average decline per month from a maximum score (e.g. delta-FS: (48 - score) /
-    months from symptom onset)."""
+    """Average decline per month from a maximum score: (maximum - score) / months from
+    start to end (e.g. delta-FS: (48 - ALSFRS-R total) / months from symptom onset); null
+    when the interval is not positive."""
     months = derive_months(
         column_of(frame, ctx, args.start),
         column_of(frame, ctx, args.end),
@@ -170,8 +208,14 @@ def op_decline_rate(frame: pd.DataFrame, args: DeclineRateArgs, ctx: BuildContex
 
 # --------------------------------------------------------------------------- days, durations
 class AnalysisDayArgs(OpArgs):
-    date: str = "ADT"
-    reference: str | None = Field(default=None, description="default: conventions.reference_date")
+    date: str = Field(
+        default="ADT", description="numeric date variable whose relative day is given (e.g. ASTDT)"
+    )
+    reference: str | None = Field(
+        default=None,
+        description="numeric date variable of day 1; none: the conventions' `reference_date` "
+        "(TRTSDT unless the conventions say otherwise)",
+    )
 
     def inputs(self) -> set[str]:
         return {self.date} | ({self.reference} if self.reference else set())
@@ -190,7 +234,8 @@ def _analysis_day_meta(a: AnalysisDayArgs, c: BuildContext | None) -> ColumnMeta
 
 @column_op("analysis_day", AnalysisDayArgs, _analysis_day_meta)
 def op_analysis_day(frame: pd.DataFrame, args: AnalysisDayArgs, ctx: BuildContext) -> pd.Series:
-    """ADY (or ASTDY, AENDY) relative to the analysis reference date."""
+    """ADY (or ASTDY, AENDY): the day of a date relative to the analysis reference date,
+    which is day 1, the day before it -1 (no day 0), ADaMIG v1.3 section 3.3.3."""
     ref = args.reference or ctx.conventions.reference_date
     return derive_analysis_day(
         column_of(frame, ctx, args.date).astype("float64"),
@@ -199,8 +244,12 @@ def op_analysis_day(frame: pd.DataFrame, args: AnalysisDayArgs, ctx: BuildContex
 
 
 class DurationArgs(OpArgs):
-    start: str = "ASTDT"
-    end: str = "AENDT"
+    start: str = Field(
+        default="ASTDT", description="numeric date variable of this dataset where it starts"
+    )
+    end: str = Field(
+        default="AENDT", description="numeric date variable of this dataset where it ends"
+    )
 
     def inputs(self) -> set[str]:
         return {self.start, self.end}
@@ -214,5 +263,6 @@ def _duration_meta(a: DurationArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("duration", DurationArgs, _duration_meta)
 def op_duration(frame: pd.DataFrame, args: DurationArgs, ctx: BuildContext) -> pd.Series:
-    """ADURN in days, counting both end days."""
+    """ADURN: the duration in days, counting both end days (end - start + 1); null when
+    either date is missing (ADaM OCCDS v1.1)."""
     return frame[args.end].astype("float64") - frame[args.start].astype("float64") + 1

@@ -36,13 +36,28 @@ from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 # --------------------------------------------------------------------------- scores
 class ScoreSpec(OpArgs):
-    paramcd: str = Field(pattern=NAME_PATTERN)
-    param: str = Field(min_length=1, max_length=200)
-    paramn: float
-    parcat1: str | None = None
-    items: list[str] = Field(min_length=2, description="PARAMCD of the items")
-    rule: str = "all_items"
-    max_missing: int = Field(default=0, ge=0)
+    paramcd: str = Field(
+        pattern=NAME_PATTERN, description="PARAMCD of the score's records (unique in the step)"
+    )
+    param: str = Field(min_length=1, max_length=200, description="PARAM of the score's records")
+    paramn: float = Field(description="PARAMN of the score's records")
+    parcat1: str | None = Field(
+        default=None,
+        description="PARCAT1 of the score's records (used when the records have a PARCAT1 column)",
+    )
+    items: list[str] = Field(
+        min_length=2, description="PARAMCD of the item records whose AVAL are summed"
+    )
+    rule: str = Field(
+        default="all_items",
+        description="missing items: `all_items` (the score is missing when any item is) or "
+        "`prorate` (mean of the answered items times their number)",
+    )
+    max_missing: int = Field(
+        default=0,
+        ge=0,
+        description="with `prorate`, the most items that may be missing (0 with `all_items`)",
+    )
 
     @model_validator(mode="after")
     def _rule(self) -> ScoreSpec:
@@ -68,9 +83,16 @@ class ScoreSpec(OpArgs):
 
 
 class ScoresArgs(OpArgs):
-    by: list[str] = Field(default_factory=lambda: ["USUBJID", "VISITNUM", "_DTC"])
-    carry: list[str] = Field(default_factory=lambda: ["VISIT"], description="taken from the items")
-    scores: list[ScoreSpec] = Field(min_length=1)
+    by: list[str] = Field(
+        default_factory=lambda: ["USUBJID", "VISITNUM", "_DTC"],
+        description="columns identifying one assessment, whose items make one score record",
+    )
+    carry: list[str] = Field(
+        default_factory=lambda: ["VISIT"],
+        description="other columns copied to the score record from the assessment's first "
+        "item record",
+    )
+    scores: list[ScoreSpec] = Field(min_length=1, description="the scores (new parameters) to add")
 
     @model_validator(mode="after")
     def _unique(self) -> ScoresArgs:
@@ -126,7 +148,10 @@ def _score_rows(
 
 @record_op("scores", ScoresArgs, _scores_columns, first=False, later=True)
 def rec_scores(frame: pd.DataFrame | None, args: ScoresArgs, ctx: BuildContext) -> pd.DataFrame:
-    """Derived parameters (totals, subscores) per assessment, from item parameters."""
+    """Derived parameters (totals, subscores) added as new records, one per assessment
+    with any of the items (ADaMIG v1.3 section 4.2): AVAL is the sum of the items' AVAL
+    under the score's missing-item rule; the records have the ``by`` and ``carry`` columns
+    and their parameter, other columns are blank."""
     assert frame is not None
     missing = [c for c in [*args.by, *args.carry] if c not in frame.columns]
     if missing:
@@ -170,12 +195,32 @@ def _append(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- best of several
 class BestRecordArgs(OpArgs):
-    parameters: list[str] = Field(min_length=1)
-    function: Literal["maximum", "minimum"] = "maximum"
-    dtype: str = Field(default="MAXIMUM", max_length=20)
-    by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD", "_DTC"])
-    order_by: list[str] = Field(default_factory=list, description="tie-break, first wins")
-    clear: list[str] = Field(default_factory=list, description="columns blanked on the new rows")
+    parameters: list[str] = Field(
+        min_length=1, description="PARAMCD values whose observed records (DTYPE null) compete"
+    )
+    function: Literal["maximum", "minimum"] = Field(
+        default="maximum", description="the best record has the highest or the lowest AVAL"
+    )
+    dtype: str = Field(
+        default="MAXIMUM",
+        max_length=20,
+        description="DTYPE of the added records (CT DTYPE, e.g. MAXIMUM, MINIMUM)",
+    )
+    by: list[str] = Field(
+        default_factory=lambda: ["USUBJID", "PARAMCD", "_DTC"],
+        description="columns of the groups that each get one added record (e.g. the efforts "
+        "of one visit)",
+    )
+    order_by: list[str] = Field(
+        default_factory=list,
+        description="columns breaking ties on AVAL: the first in their order wins, then "
+        "record order",
+    )
+    clear: list[str] = Field(
+        default_factory=list,
+        description="columns blanked on the added records (e.g. [REREPNUM], the copied "
+        "effort's repetition number)",
+    )
 
     def inputs(self) -> set[str]:
         return {*self.by, *self.order_by, *self.clear, "PARAMCD", "AVAL"}
@@ -201,8 +246,8 @@ def _best_columns(a: BestRecordArgs, conventions: Conventions) -> dict[str, Colu
 def rec_best_record(
     frame: pd.DataFrame | None, args: BestRecordArgs, ctx: BuildContext
 ) -> pd.DataFrame:
-    """A DTYPE record per group: a copy of the record with the best value (e.g. the best
-    FVC effort of a visit)."""
+    """A DTYPE record per group (ADaMIG v1.3 section 3.3.5): a copy of the observed record
+    with the best AVAL (e.g. the best FVC effort of a visit), added beside the originals."""
     assert frame is not None
     cand = frame[frame["PARAMCD"].isin(args.parameters) & frame["DTYPE"].eq("")]
     pos = derive_best_record(

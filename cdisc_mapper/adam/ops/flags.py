@@ -40,15 +40,27 @@ from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 # --------------------------------------------------------------------------- groups, recodes
 class GroupItem(OpArgs):
-    label: str
-    lo: float | None = None
-    hi: float | None = None
+    label: str = Field(description="the group's text (e.g. <65), given to values in its range")
+    lo: float | None = Field(
+        default=None, description="lowest value of the group (included); none: no lower bound"
+    )
+    hi: float | None = Field(
+        default=None,
+        description="upper bound of the group (excluded: lo <= value < hi); none: no upper bound",
+    )
 
 
 class GroupArgs(OpArgs):
-    source: str
-    groups: list[GroupItem] = Field(min_length=1)
-    output: Literal["text", "number"] = "text"
+    source: str = Field(description="numeric variable to group (e.g. AGE)")
+    groups: list[GroupItem] = Field(
+        min_length=1,
+        description="the groups in order, numbered 1, 2, ...; a value takes the first group "
+        "whose range holds it, else null",
+    )
+    output: Literal["text", "number"] = Field(
+        default="text",
+        description="`text`: the group's label (*GRy); `number`: its position in `groups` (*GRyN)",
+    )
 
     def inputs(self) -> set[str]:
         return {self.source}
@@ -74,7 +86,8 @@ def _group_meta(a: GroupArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("group", GroupArgs, _group_meta)
 def op_group(frame: pd.DataFrame, args: GroupArgs, ctx: BuildContext) -> pd.Series:
-    """A grouping (``*GRy``) of a numeric variable, or its number (``*GRyN``)."""
+    """A grouping (``*GRy``) of a numeric variable, or its number (``*GRyN``), one to one
+    (ADaMIG v1.3 section 3.1.1); missing or ungrouped values give null."""
     text, code = derive_group(
         column_of(frame, ctx, args.source), [(g.label, g.lo, g.hi) for g in args.groups]
     )
@@ -82,10 +95,24 @@ def op_group(frame: pd.DataFrame, args: GroupArgs, ctx: BuildContext) -> pd.Seri
 
 
 class RecodeArgs(Lookup):
-    map: dict[str, str] = Field(default_factory=dict)
-    other: str | None = None
-    missing: str = ""
-    output_type: Literal["Char", "Num"] = "Char"
+    map: dict[str, str] = Field(
+        default_factory=dict,
+        description="value -> new value (e.g. {COMPLETED: COMPLETED}); values are compared as "
+        "text, blanks trimmed, case significant",
+    )
+    other: str | None = Field(
+        default=None,
+        description="new value for a non-blank value not in `map`; none: such a value is kept "
+        "as it is",
+    )
+    missing: str = Field(
+        default="", description='new value for a blank or missing value (default `""`, null)'
+    )
+    output_type: Literal["Char", "Num"] = Field(
+        default="Char",
+        description="`Char`: text; `Num`: the new values read as numbers (text that is not a "
+        "number gives null)",
+    )
 
 
 def _recode_meta(args: RecodeArgs, ctx: BuildContext | None) -> ColumnMeta:
@@ -105,7 +132,9 @@ def _recode_meta(args: RecodeArgs, ctx: BuildContext | None) -> ColumnMeta:
 
 @column_op("recode", RecodeArgs, _recode_meta)
 def op_recode(frame: pd.DataFrame, args: RecodeArgs, ctx: BuildContext) -> pd.Series:
-    """Values mapped through a table (e.g. DS.DSDECOD -> EOSSTT, AEREL -> AREL)."""
+    """Values mapped through a table (e.g. DS.DSDECOD -> EOSSTT, AEREL -> AREL): the value
+    is read as ``derive: value`` reads ``source``; a value not in the table becomes
+    ``other``, or stays as it is."""
     out = derive_recode(lookup(frame, ctx, args), args.map, other=args.other, missing=args.missing)
     if args.output_type == "Num":
         return pd.to_numeric(out.replace("", np.nan), errors="coerce").astype("float64")
@@ -114,8 +143,15 @@ def op_recode(frame: pd.DataFrame, args: RecodeArgs, ctx: BuildContext) -> pd.Se
 
 # --------------------------------------------------------------------------- flags, criteria
 class FlagArgs(OpArgs):
-    where: Condition
-    otherwise: Literal["N", ""] = "N"
+    where: Condition = Field(
+        description="condition on the record (this dataset's variables, or ADSL's) under "
+        "which the flag is Y"
+    )
+    otherwise: Literal["N", ""] = Field(
+        default="N",
+        description="value where `where` does not hold: `N` (Y/N, e.g. population flags) or "
+        '`""` (null, Y/null flags), ADaMIG v1.3 section 3.1.4',
+    )
 
     def inputs(self) -> set[str]:
         return set(self.where.variables())
@@ -131,17 +167,31 @@ def _flag_meta(a: FlagArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("flag", FlagArgs, _flag_meta)
 def op_flag(frame: pd.DataFrame, args: FlagArgs, ctx: BuildContext) -> pd.Series:
-    """A Y/N (or Y/null) flag from a condition on this dataset's variables."""
+    """A Y/N (or Y/null) flag from a condition on this dataset's variables (or ADSL's),
+    ADaMIG v1.3 section 3.1.4."""
     return derive_flag(evaluate(args.where, records_of(frame, ctx)), false_value=args.otherwise)
 
 
 class CriterionArgs(OpArgs):
-    source: str
-    op: Literal["ge", "gt", "le", "lt"]
-    threshold: float
-    text: str = Field(min_length=1, max_length=200)
-    output: Literal["text", "flag"]
-    where: Condition | None = None
+    source: str = Field(description="numeric variable of this dataset compared (e.g. AVAL, PCHG)")
+    op: Literal["ge", "gt", "le", "lt"] = Field(
+        description="comparison `source` op `threshold`: `ge` (>=), `gt` (>), `le` (<=) or `lt` (<)"
+    )
+    threshold: float = Field(description="the number `source` is compared with")
+    text: str = Field(
+        min_length=1,
+        max_length=200,
+        description="the criterion in words, e.g. AVAL >= 50, given as CRITy",
+    )
+    output: Literal["text", "flag"] = Field(
+        description="`text`: CRITy (the `text` where the criterion applies); `flag`: CRITyFL "
+        "(Y, N, or null when `source` is missing)"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on the record choosing where the criterion applies; elsewhere "
+        "both CRITy and CRITyFL are null",
+    )
 
     def inputs(self) -> set[str]:
         return {self.source} | (self.where.variables() if self.where else set())
@@ -165,7 +215,9 @@ def _criterion_meta(a: CriterionArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("criterion", CriterionArgs, _criterion_meta)
 def op_criterion(frame: pd.DataFrame, args: CriterionArgs, ctx: BuildContext) -> pd.Series:
-    """CRITy (text) and CRITyFL (Y/N/null) for a threshold on a variable."""
+    """CRITy (text) and CRITyFL (Y/N/null) for a threshold on a variable, ADaMIG v1.3
+    section 3.3.4: Y when the value meets the threshold, N when not, null when the value is
+    missing or the criterion does not apply."""
     mask = where_mask(frame, ctx, args.where)
     applies = (
         mask.fillna(False).astype(bool) if mask is not None else pd.Series(True, index=frame.index)
@@ -178,10 +230,24 @@ def op_criterion(frame: pd.DataFrame, args: CriterionArgs, ctx: BuildContext) ->
 
 # --------------------------------------------------------------------------- occurrences (OCCDS)
 class TreatmentEmergentArgs(OpArgs):
-    start: str = "ASTDT"
-    reference: str = "TRTSDT"
-    end_reference: str | None = Field(default=None, description="e.g. EOSDT: not after it")
-    missing_start: Literal["Y", ""] = "Y"
+    start: str = Field(
+        default="ASTDT", description="numeric start date variable of the record (e.g. ASTDT)"
+    )
+    reference: str = Field(
+        default="TRTSDT",
+        description="numeric date variable of first treatment (this dataset's or ADSL's); "
+        "no flag where it is missing",
+    )
+    end_reference: str | None = Field(
+        default=None,
+        description="numeric date variable the start must be on or before (e.g. EOSDT); none, "
+        "or missing for the subject: no upper limit",
+    )
+    missing_start: Literal["Y", ""] = Field(
+        default="Y",
+        description="`Y`: a record without a start date is treatment-emergent (conservative); "
+        '`""`: it is not',
+    )
 
     def inputs(self) -> set[str]:
         return {self.start, self.reference} | (
@@ -209,7 +275,8 @@ def _treatment_emergent_meta(a: TreatmentEmergentArgs, c: BuildContext | None) -
 def op_treatment_emergent(
     frame: pd.DataFrame, args: TreatmentEmergentArgs, ctx: BuildContext
 ) -> pd.Series:
-    """TRTEMFL: started on or after first treatment."""
+    """TRTEMFL (ADaM OCCDS v1.1): Y on records that start on or after the first treatment
+    date (and not after ``end_reference``, when given); null otherwise."""
     s = column_of(frame, ctx, args.start).to_numpy(dtype="float64")
     r = column_of(frame, ctx, args.reference).to_numpy(dtype="float64")
     with np.errstate(invalid="ignore"):
@@ -223,9 +290,19 @@ def op_treatment_emergent(
 
 
 class FirstOccurrenceArgs(OpArgs):
-    by: list[str]
-    order_by: list[str] = Field(min_length=1)
-    where: Condition | None = None
+    by: list[str] = Field(
+        description="variables of the grouping, one flag per group (e.g. [USUBJID, AEDECOD])"
+    )
+    order_by: list[str] = Field(
+        min_length=1,
+        description="variables ordering the records within a group; the first record is "
+        "flagged (e.g. [ASTDT, AESEQ])",
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition choosing the records that may be flagged (e.g. `{variable: "
+        'TRTEMFL, equals: "Y"}`); none: all',
+    )
 
     def inputs(self) -> set[str]:
         return {*self.by, *self.order_by} | (self.where.variables() if self.where else set())
@@ -246,7 +323,8 @@ def _first_occurrence_meta(a: FirstOccurrenceArgs, c: BuildContext | None) -> Co
 def op_first_occurrence(
     frame: pd.DataFrame, args: FirstOccurrenceArgs, ctx: BuildContext
 ) -> pd.Series:
-    """AOCCxxFL: first occurrence within a grouping."""
+    """AOCCzzFL (ADaM OCCDS v1.1): Y on the first record of each ``by`` group in the order
+    of ``order_by``, among the records where ``where`` holds; null otherwise."""
     mask = where_mask(frame, ctx, args.where)
     ok = (
         np.ones(len(frame), dtype=bool) if mask is None else mask.fillna(False).to_numpy(dtype=bool)

@@ -42,10 +42,25 @@ class Lookup(OpArgs):
     ``ADxxxx.VAR`` (an ADaM dataset); from another dataset one record per subject is
     taken: the only one where ``where`` holds, or the first/last by ``order_by``."""
 
-    source: str
-    where: Condition | None = None
-    select: Literal["only", "first", "last"] = "only"
-    order_by: str | None = None
+    source: str = Field(
+        description="the value to take: `VAR` (this dataset's variable or working column such "
+        "as _DTC, else ADSL's), `DOMAIN.VAR` (SDTM) or `ADxxxx.VAR` (an earlier ADaM dataset)"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on the other dataset's variables choosing the subject's records "
+        "to take the value from (a source in another dataset only); none: all",
+    )
+    select: Literal["only", "first", "last"] = Field(
+        default="only",
+        description="which record when a subject has several: `only` (several is an error), "
+        "or the `first` or `last` by `order_by`; subjects with none get null",
+    )
+    order_by: str | None = Field(
+        default=None,
+        description="variable of the other dataset that orders the subject's records for "
+        "`select: first` or `last` (e.g. EXSTDTC)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Lookup:
@@ -115,7 +130,11 @@ def lookup_meta(
 
 # --------------------------------------------------------------------------- keep, value, constant
 class KeepArgs(OpArgs):
-    column: str | None = Field(default=None, description="records column (default: same name)")
+    column: str | None = Field(
+        default=None,
+        description="column made by the `records:` steps to take; none: the column with this "
+        "variable's name",
+    )
 
 
 def _keep_meta(args: KeepArgs, ctx: BuildContext | None) -> ColumnMeta:
@@ -124,7 +143,8 @@ def _keep_meta(args: KeepArgs, ctx: BuildContext | None) -> ColumnMeta:
 
 @column_op("keep", KeepArgs, _keep_meta)
 def op_keep(frame: pd.DataFrame, args: KeepArgs, ctx: BuildContext) -> pd.Series:
-    """The column as the record builder made it."""
+    """The column as the ``records:`` steps made it, unchanged: the column of the same name
+    (or the one ``column`` names). A variable written ``{}`` in a spec is kept this way."""
     name = args.column or ctx.state.cache["__variable"]
     if name not in frame.columns:
         raise MappingError(f"{ctx.dataset}: the records have no column {name}")
@@ -145,13 +165,20 @@ def _value_meta(args: ValueArgs, ctx: BuildContext | None) -> ColumnMeta:
 
 @column_op("value", ValueArgs, _value_meta)
 def op_value(frame: pd.DataFrame, args: ValueArgs, ctx: BuildContext) -> pd.Series:
-    """A copy of another variable (this dataset's, an SDTM domain's or an ADaM dataset's)."""
+    """A copy of another variable: this dataset's (or ADSL's), or, one record per subject,
+    an SDTM domain's or an ADaM dataset's; null for a subject without one."""
     return lookup(frame, ctx, args)
 
 
 class ConstantArgs(OpArgs):
-    value: str | float
-    when: Condition | None = None
+    value: str | float = Field(
+        description="the value set: text makes a character variable, a number a numeric one"
+    )
+    when: Condition | None = Field(
+        default=None,
+        description="condition on the record; where it does not hold the value is null; none: "
+        "every record gets the value",
+    )
 
     def inputs(self) -> set[str]:
         return self.when.variables() if self.when else set()
@@ -197,9 +224,20 @@ def _other_records(
 
 
 class CountArgs(OpArgs):
-    source: str = Field(description="DOMAIN.VAR counted per subject where present")
-    where: Condition | None = None
-    distinct: bool = False
+    source: str = Field(
+        description="`DATASET.VAR` (an SDTM domain or an ADaM dataset built earlier) whose "
+        "non-missing values are counted per subject, e.g. ADQS.AVAL"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on that dataset's variables choosing the records counted; "
+        "none: all of them",
+    )
+    distinct: bool = Field(
+        default=False,
+        description="true: count the distinct values of VAR; false: count the records that "
+        "have a value",
+    )
 
     def lookups(self) -> set[tuple[str, str]]:
         return _other_lookups(self.source, self.where)
@@ -220,7 +258,8 @@ def _count_meta(a: CountArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("count", CountArgs, _count_meta)
 def op_count(frame: pd.DataFrame, args: CountArgs, ctx: BuildContext) -> pd.Series:
-    """Number of records (or distinct values) per subject in another dataset."""
+    """Number of records (or distinct values) per subject in another dataset that have a
+    value, among those where ``where`` holds; 0 for a subject with none."""
     other, var = _other_records(ctx, args.source, args.where)
     col = other[var]
     present = (
@@ -233,9 +272,20 @@ def op_count(frame: pd.DataFrame, args: CountArgs, ctx: BuildContext) -> pd.Seri
 
 
 class ExistsArgs(OpArgs):
-    source: str
-    where: Condition | None = None
-    otherwise: Literal["N", ""] = "N"
+    source: str = Field(
+        description="`DATASET.VAR` naming the other dataset (e.g. CM.CMTRT); any record "
+        "counts, whatever VAR holds"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on that dataset's variables a record must meet; none: any "
+        "record of the subject",
+    )
+    otherwise: Literal["N", ""] = Field(
+        default="N",
+        description='value for subjects without such a record: `N` (a Y/N flag) or `""` '
+        "(null, a Y/null flag), ADaMIG v1.3 section 3.1.4",
+    )
 
     def lookups(self) -> set[tuple[str, str]]:
         return _other_lookups(self.source, self.where)
@@ -255,7 +305,8 @@ def _exists_meta(a: ExistsArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("exists", ExistsArgs, _exists_meta)
 def op_exists(frame: pd.DataFrame, args: ExistsArgs, ctx: BuildContext) -> pd.Series:
-    """Y when the subject has a matching record in another dataset."""
+    """Y when the subject has a record in another dataset (where ``where`` holds), else N
+    (or null)."""
     other, _ = _other_records(ctx, args.source, args.where)
     has = frame["USUBJID"].isin(set(other["USUBJID"]))
     return derive_flag(has, false_value=args.otherwise)

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import DTypeLike
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.derive import (
@@ -30,9 +30,20 @@ from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 # --------------------------------------------------------------------------- periods (ADSL)
 class PeriodDateArgs(OpArgs):
-    period: int | None = None
-    phase: int | None = None
-    bound: Literal["start", "end"]
+    period: int | None = Field(
+        default=None,
+        description="APERIOD of a period in the conventions' `periods` (APxxSDT/APxxEDT); give "
+        "`period` or `phase`",
+    )
+    phase: int | None = Field(
+        default=None,
+        description="APHASEN of a phase in the conventions' `phases` (PHwSDT/PHwEDT): its "
+        "periods' earliest start or latest end",
+    )
+    bound: Literal["start", "end"] = Field(
+        description="`start`: the date of the period's start event; `end`: of its first "
+        "available end event"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> PeriodDateArgs:
@@ -72,15 +83,21 @@ def _period_date_meta(a: PeriodDateArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("period_date", PeriodDateArgs, _period_date_meta)
 def op_period_date(frame: pd.DataFrame, args: PeriodDateArgs, ctx: BuildContext) -> pd.Series:
-    """APxxSDT/APxxEDT or PHwSDT/PHwEDT from the conventions' events."""
+    """APxxSDT/APxxEDT or PHwSDT/PHwEDT (ADaMIG v1.3 section 3.2.7): the date of the event
+    that starts or ends the period in the conventions, per subject; null when the subject
+    has no such event (the period did not happen)."""
     table = ctx.period_table
     pair = table.periods[args.period] if args.period is not None else table.phases[args.phase]  # type: ignore[index]
     return ctx.to_rows(frame, pair[0] if args.bound == "start" else pair[1])
 
 
 class PeriodTreatmentArgs(OpArgs):
-    period: int
-    actual: bool = False
+    period: int = Field(description="APERIOD of a period in the conventions' `periods`")
+    actual: bool = Field(
+        default=False,
+        description="false: the period's `trtp` for every subject (TRTxxP); true: its `trta` "
+        "for subjects who had the period (TRTxxA)",
+    )
 
     def conventions_used(self) -> set[tuple[str, str | int]]:
         return {("period", self.period)}
@@ -107,7 +124,8 @@ def _period_trt_meta(a: PeriodTreatmentArgs, c: BuildContext | None) -> ColumnMe
 def op_period_treatment(
     frame: pd.DataFrame, args: PeriodTreatmentArgs, ctx: BuildContext
 ) -> pd.Series:
-    """TRTxxP (every subject) or TRTxxA (subjects who had the period)."""
+    """TRTxxP (every subject) or TRTxxA (subjects who had the period, i.e. have APxxSDT),
+    from the period's treatments in the conventions (ADaMIG v1.3 section 3.2.4)."""
     p = ctx.conventions.period(args.period)
     text = (p.trta if args.actual else p.trtp) or ""
     if not args.actual:
@@ -132,9 +150,20 @@ PERIOD_OUTPUTS = (
 
 
 class RecordPeriodArgs(OpArgs):
-    date: str = "ADT"
-    output: Literal[PERIOD_OUTPUTS]  # type: ignore[valid-type]
-    boundary: Literal["end", "start"] = "end"
+    date: str = Field(
+        default="ADT",
+        description="numeric date variable of the record placed in the subject's ADSL periods "
+        "(e.g. ASTDT)",
+    )
+    output: Literal[PERIOD_OUTPUTS] = Field(  # type: ignore[valid-type]
+        description="the variable to give: the period, its text, the phase, the period or "
+        "phase dates, or TRTP/TRTA of that period"
+    )
+    boundary: Literal["end", "start"] = Field(
+        default="end",
+        description="a date on the day one period ends and the next starts belongs to the "
+        "ending period (`end`) or the starting one (`start`)",
+    )
 
     def inputs(self) -> set[str]:
         return {self.date}
@@ -233,5 +262,7 @@ def record_timing(
 
 @column_op("record_period", RecordPeriodArgs, _record_period_meta)
 def op_record_period(frame: pd.DataFrame, args: RecordPeriodArgs, ctx: BuildContext) -> pd.Series:
-    """APERIOD, APERIODC, APHASE, period/phase dates or TRTP/TRTA of each record by date."""
+    """APERIOD, APERIODC, APHASE(N), the period and phase dates or TRTP/TRTA of each record
+    (ADaMIG v1.3 section 3.3.3): those of the ADSL period whose APxxSDT..APxxEDT (inclusive)
+    contains the record's date; null when none does."""
     return record_timing(frame, ctx, args.date, args.boundary)[args.output]

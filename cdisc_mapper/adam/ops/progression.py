@@ -36,25 +36,71 @@ from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 # --------------------------------------------------------------------------- progression
 class RateParameter(OpArgs):
-    paramcd: str = Field(pattern=NAME_PATTERN)
-    param: str = Field(min_length=1, max_length=200)
-    paramn: float
-    source: str = Field(pattern=r"^AD[A-Z0-9]{1,6}$", description="BDS dataset of assessments")
-    source_paramcd: str
-    method: Literal["slope", "two_point"]
-    where: Condition | None = None
+    paramcd: str = Field(pattern=NAME_PATTERN, description="PARAMCD of the rate's records")
+    param: str = Field(
+        min_length=1,
+        max_length=200,
+        description="PARAM of the rate's records, with its unit (e.g. points/month)",
+    )
+    paramn: float = Field(description="PARAMN of the rate's records")
+    source: str = Field(
+        pattern=r"^AD[A-Z0-9]{1,6}$",
+        description="BDS dataset of the assessments, built before this one (e.g. ADQS)",
+    )
+    source_paramcd: str = Field(description="PARAMCD of the assessments in `source` (e.g. ALSRTOT)")
+    method: Literal["slope", "two_point"] = Field(
+        description="`slope`: least-squares slope of the value on time; `two_point`: (last - "
+        "first value) / time between them"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on `source`'s variables narrowing the assessments (e.g. "
+        '`{variable: ANL01FL, equals: "Y"}`); '
+        "none: all of the parameter's",
+    )
 
 
 class ProgressionArgs(OpArgs):
-    date: str = "ADT"
-    value: str = "AVAL"
-    parameters: list[RateParameter] = Field(min_length=1)
-    periods: list[int] = Field(default_factory=list)
-    phases: list[int] = Field(default_factory=list)
-    min_assessments: int = Field(default=2, ge=2)
-    reason: str = Field(default="FEWER THAN 2 ASSESSMENTS IN THE PERIOD", max_length=200)
-    count_variable: str = Field(default="NASMT", pattern=NAME_PATTERN)
-    reason_variable: str = Field(default="AVALREAS", pattern=NAME_PATTERN)
+    date: str = Field(
+        default="ADT", description="numeric date variable of the assessments in the sources"
+    )
+    value: str = Field(
+        default="AVAL", description="numeric variable of the assessments whose rate is taken"
+    )
+    parameters: list[RateParameter] = Field(
+        min_length=1, description="the rate parameters, each with its source assessments"
+    )
+    periods: list[int] = Field(
+        default_factory=list,
+        description="APERIOD of the periods that each get a rate record (ADSL APxxSDT..APxxEDT)",
+    )
+    phases: list[int] = Field(
+        default_factory=list,
+        description="APHASEN of the phases that each get a whole-phase rate record (APERIOD "
+        "null); give `periods`, `phases` or both",
+    )
+    min_assessments: int = Field(
+        default=2,
+        ge=2,
+        description="fewest assessment days a rate needs; with fewer, AVAL is null and "
+        "`reason_variable` says why",
+    )
+    reason: str = Field(
+        default="FEWER THAN 2 ASSESSMENTS IN THE PERIOD",
+        max_length=200,
+        description="text put in `reason_variable` when there are too few assessments (state "
+        "`min_assessments` in it)",
+    )
+    count_variable: str = Field(
+        default="NASMT",
+        pattern=NAME_PATTERN,
+        description="name of the column counting the assessment days used",
+    )
+    reason_variable: str = Field(
+        default="AVALREAS",
+        pattern=NAME_PATTERN,
+        description="name of the column giving why AVAL is null",
+    )
 
     @model_validator(mode="after")
     def _some(self) -> ProgressionArgs:
@@ -266,8 +312,10 @@ def _add_timing(
 def rec_progression(
     frame: pd.DataFrame | None, args: ProgressionArgs, ctx: BuildContext
 ) -> pd.DataFrame:
-    """One record per subject, rate parameter and period (or whole phase): the monthly
-    progression rate over the period's assessments."""
+    """One record per subject, rate parameter and period (or whole phase) the subject had:
+    AVAL is the monthly rate of change over the assessments dated within it (both ends
+    included; same-day values averaged), time in months from its start (the conventions'
+    ``month_days``); ASTDT/AENDT are the first and last assessment used."""
     spans = _spans(args, ctx)
     pieces: list[pd.DataFrame] = []
     for p in args.parameters:

@@ -23,10 +23,18 @@ from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 # --------------------------------------------------------------------------- ANRLO, ANRHI
 class RangeArgs(OpArgs):
-    bound: Literal["low", "high"]
-    source: str | None = Field(default=None, description="records column with the limit")
+    bound: Literal["low", "high"] = Field(
+        description="`low`: the lower limit (ANRLO); `high`: the upper limit (ANRHI)"
+    )
+    source: str | None = Field(
+        default=None,
+        description="numeric variable of this dataset holding the limit (e.g. LBSTNRLO kept "
+        "from SDTM); none: `table` only",
+    )
     table: dict[str, Annotated[list[float | None], Field(min_length=2, max_length=2)]] = Field(
-        default_factory=dict, description="PARAMCD -> [low, high] when the data has none"
+        default_factory=dict,
+        description="PARAMCD -> [low, high] (null for no limit), used where `source` is "
+        "missing or not given",
     )
 
     def inputs(self) -> set[str]:
@@ -46,7 +54,8 @@ def _range_meta(a: RangeArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("reference_range", RangeArgs, _range_meta)
 def op_reference_range(frame: pd.DataFrame, args: RangeArgs, ctx: BuildContext) -> pd.Series:
-    """ANRLO/ANRHI from the data, else from a per-parameter table in the spec."""
+    """ANRLO/ANRHI (ADaMIG v1.3 section 3.3.7): the limit from the data, else from a
+    per-parameter table in the spec; null when neither has one."""
     out = (
         frame[args.source].astype("float64")
         if args.source
@@ -64,10 +73,18 @@ def op_reference_range(frame: pd.DataFrame, args: RangeArgs, ctx: BuildContext) 
 
 # --------------------------------------------------------------------------- ANRIND
 class NrindArgs(OpArgs):
-    value: str = "AVAL"
-    low: str = "ANRLO"
-    high: str = "ANRHI"
-    fallback: str | None = Field(default=None, description="e.g. LBNRIND, when AVAL is missing")
+    value: str = Field(default="AVAL", description="numeric variable compared with the range")
+    low: str = Field(
+        default="ANRLO", description="numeric variable of the lower limit; missing: no lower limit"
+    )
+    high: str = Field(
+        default="ANRHI", description="numeric variable of the upper limit; missing: no upper limit"
+    )
+    fallback: str | None = Field(
+        default=None,
+        description="variable copied where `value` is missing (e.g. LBNRIND for a result "
+        "below a detection limit); none: null there",
+    )
 
     def inputs(self) -> set[str]:
         return {self.value, self.low, self.high} | ({self.fallback} if self.fallback else set())
@@ -89,7 +106,9 @@ def _nrind_meta(a: NrindArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("nrind", NrindArgs, _nrind_meta)
 def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: BuildContext) -> pd.Series:
-    """ANRIND from AVAL and the analysis range (CT NRIND)."""
+    """ANRIND from AVAL and the analysis range (ADaMIG v1.3 section 3.3.7, CT NRIND): LOW
+    below ANRLO, HIGH above ANRHI, NORMAL otherwise; null when AVAL or both limits are
+    missing."""
     out = derive_nrind(frame[args.value], frame[args.low], frame[args.high]).astype(object)
     if args.fallback:
         missing = frame[args.value].isna()

@@ -39,7 +39,12 @@ PARAMETER_COLUMNS = ("PARAMCD", "PARAM", "PARAMN", "PARCAT1")
 
 # --------------------------------------------------------------------------- subjects
 class SubjectsArgs(OpArgs):
-    domain: str = Field(default="DM", pattern=r"^[A-Z]{2}$")
+    domain: str = Field(
+        default="DM",
+        pattern=r"^[A-Z]{2}$",
+        description="SDTM domain named as the source of USUBJID in define.xml; the subjects "
+        "are always DM's",
+    )
 
     def lookups(self) -> set[tuple[str, str]]:
         return {(self.domain, "USUBJID")}
@@ -51,30 +56,66 @@ def _subjects_columns(a: SubjectsArgs, conventions: Conventions) -> dict[str, Co
 
 @record_op("subjects", SubjectsArgs, _subjects_columns)
 def rec_subjects(frame: pd.DataFrame | None, args: SubjectsArgs, ctx: BuildContext) -> pd.DataFrame:
-    """One record per subject of DM (ADSL), in USUBJID order."""
+    """One record per subject of DM (ADSL, ADaMIG v1.3 section 3.2), in USUBJID order,
+    with USUBJID as its only column; a duplicate USUBJID in DM is an error."""
     return pd.DataFrame({"USUBJID": np.asarray(ctx.subjects, dtype=object)})
 
 
 # --------------------------------------------------------------------------- findings
 class ParameterSpec(OpArgs):
-    paramcd: str = Field(pattern=NAME_PATTERN)
-    param: str = Field(min_length=1, max_length=200)
-    paramn: float
-    parcat1: str | None = Field(default=None, max_length=200)
-    tests: list[str] = Field(default_factory=list, description="source --TESTCD values")
+    paramcd: str = Field(
+        pattern=NAME_PATTERN, description="the parameter's code, PARAMCD (unique in the step)"
+    )
+    param: str = Field(
+        min_length=1, max_length=200, description="the parameter's description, PARAM"
+    )
+    paramn: float = Field(description="the parameter's number, PARAMN")
+    parcat1: str | None = Field(
+        default=None,
+        max_length=200,
+        description="the parameter's category, PARCAT1 (the column is made when any parameter "
+        "has one)",
+    )
+    tests: list[str] = Field(
+        default_factory=list,
+        description="the SDTM `test` values (--TESTCD) whose records become this parameter, "
+        "e.g. [ALSR05A, ALSR05B]",
+    )
 
 
 class FindingsArgs(OpArgs):
-    domain: str = Field(pattern=r"^[A-Z]{2}$")
-    where: Condition | None = None
-    test: str = Field(description="--TESTCD")
-    value: str = Field(description="--STRESN")
-    value_char: str | None = Field(default=None, description="--STRESC, for AVALC")
-    dtc: str = Field(description="--DTC")
-    seq: str = Field(description="--SEQ")
-    keep: list[str] = Field(default_factory=list, description="SDTM variables copied as they are")
-    parameters: list[ParameterSpec] = Field(min_length=1)
-    unmapped: Literal["error", "drop"] = "error"
+    domain: str = Field(
+        pattern=r"^[A-Z]{2}$", description="SDTM Findings domain whose records are read (e.g. LB)"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on the domain's variables choosing the records read; none: all",
+    )
+    test: str = Field(
+        description="the domain's test code variable (--TESTCD) mapped to PARAMCD by `parameters`"
+    )
+    value: str = Field(description="the domain's numeric result (--STRESN), copied to AVAL")
+    value_char: str | None = Field(
+        default=None,
+        description="the domain's character result (--STRESC), copied to AVALC; none: no AVALC",
+    )
+    dtc: str = Field(
+        description="the domain's date (--DTC), copied to the working column _DTC (e.g. for "
+        "`derive: date, source: _DTC`)"
+    )
+    seq: str = Field(description="the domain's sequence number (--SEQ), copied to SRCSEQ")
+    keep: list[str] = Field(
+        default_factory=list,
+        description="the domain's variables copied as they are (e.g. [VISITNUM, VISIT])",
+    )
+    parameters: list[ParameterSpec] = Field(
+        min_length=1, description="the analysis parameters and the test codes each is made of"
+    )
+    unmapped: Literal["error", "drop"] = Field(
+        default="error",
+        description="a record whose test is in no parameter: `error` (listing the codes) or "
+        "`drop` (left out)",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> FindingsArgs:
@@ -189,7 +230,9 @@ def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame
 
 @record_op("findings", FindingsArgs, _findings_columns)
 def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildContext) -> pd.DataFrame:
-    """One record per SDTM Findings record, its test code mapped to an analysis parameter."""
+    """One record per SDTM Findings record (BDS), its test code mapped to an analysis
+    parameter: PARAMCD, PARAM, PARAMN, PARCAT1, AVAL (AVALC), SRCDOM/SRCVAR/SRCSEQ, DTYPE
+    null and the working column _DTC (ADaMIG v1.3 sections 3.3.4 and 3.3.9)."""
     src, paramcd = _mapped_records(ctx, args)
     out = pd.DataFrame(
         {
@@ -219,9 +262,17 @@ def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildConte
 
 # --------------------------------------------------------------------------- occurrences
 class OccurrencesArgs(OpArgs):
-    domain: str = Field(pattern=r"^[A-Z]{2}$")
-    keep: list[str] = Field(min_length=1)
-    where: Condition | None = None
+    domain: str = Field(
+        pattern=r"^[A-Z]{2}$",
+        description="SDTM Events or Interventions domain whose records are read (e.g. AE, CM)",
+    )
+    keep: list[str] = Field(
+        min_length=1, description="the domain's variables copied (USUBJID always is)"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on the domain's variables choosing the records read; none: all",
+    )
 
     def lookups(self) -> set[tuple[str, str]]:
         names = {"USUBJID", *self.keep} | (self.where.variables() if self.where else set())
@@ -239,7 +290,8 @@ def _occurrences_columns(a: OccurrencesArgs, conventions: Conventions) -> dict[s
 def rec_occurrences(
     frame: pd.DataFrame | None, args: OccurrencesArgs, ctx: BuildContext
 ) -> pd.DataFrame:
-    """One record per SDTM Events/Interventions record (OCCDS), its variables copied."""
+    """One record per SDTM Events/Interventions record (OCCDS, ADaM OCCDS v1.1), USUBJID and
+    the ``keep`` variables copied."""
     src = ctx.sdtm.frame(args.domain, sorted(n for _, n in args.lookups()))
     if args.where is not None:
         src = src[evaluate(args.where, src).to_numpy()]

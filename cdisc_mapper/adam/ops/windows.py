@@ -37,9 +37,19 @@ WINDOW_OUTPUTS = ("AVISIT", "AVISITN", "AWTARGET", "AWLO", "AWHI", "AWTDIFF", "A
 
 
 class WindowArgs(OpArgs):
-    windows: str
-    date: str = "ADT"
-    output: Literal[WINDOW_OUTPUTS]  # type: ignore[valid-type]
+    windows: str = Field(
+        description="name of a list of analysis windows in the conventions' `windows` (e.g. "
+        "standard)"
+    )
+    date: str = Field(
+        default="ADT",
+        description="numeric date variable of the record whose day, relative to each window's "
+        "`reference`, picks the window",
+    )
+    output: Literal[WINDOW_OUTPUTS] = Field(  # type: ignore[valid-type]
+        description="the variable to give: AVISIT(N) of the window, its target, limits, range "
+        "text or unit, or the distance to target (AWTDIFF)"
+    )
 
     def inputs(self) -> set[str]:
         return {self.date}
@@ -81,7 +91,10 @@ def _window_meta(a: WindowArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("window", WindowArgs, _window_meta)
 def op_window(frame: pd.DataFrame, args: WindowArgs, ctx: BuildContext) -> pd.Series:
-    """AVISIT/AVISITN and the AW* variables from the conventions' analysis windows."""
+    """AVISIT/AVISITN and the AW* variables from the conventions' analysis windows (ADaMIG
+    v1.3 sections 3.3.3 and 3.3.5): the first window listed whose days contain the record's
+    day relative to the window's reference date takes the record, whatever its visit; no
+    window: null."""
     key = ("window", args.windows, args.date)
     if key not in ctx.state.cache:
         windows = ctx.windows(args.windows)
@@ -95,13 +108,38 @@ def op_window(frame: pd.DataFrame, args: WindowArgs, ctx: BuildContext) -> pd.Se
 
 # ------------------------------------------------------------------ analysis flag, sequence
 class AnalysisFlagArgs(OpArgs):
-    by: list[str] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
-    window: str = "AVISITN"
-    distance: str = "AWTDIFF"
-    date: str = "ADT"
-    prefer: str | None = "ABLFL"
-    order_by: list[str] = Field(default_factory=list)
-    where: Condition | None = None
+    by: list[str] = Field(
+        default_factory=lambda: ["USUBJID", "PARAMCD"],
+        description="variables of the groups within which one record per window is flagged",
+    )
+    window: str = Field(
+        default="AVISITN",
+        description="variable identifying the analysis window; records where it is missing "
+        "are never flagged",
+    )
+    distance: str = Field(
+        default="AWTDIFF",
+        description="numeric variable of the distance to the window's target; the smallest wins",
+    )
+    date: str = Field(
+        default="ADT", description="numeric date variable; on equal distance the later date wins"
+    )
+    prefer: str | None = Field(
+        default="ABLFL",
+        description="flag variable whose Y record is chosen first when the window has one "
+        "(the baseline); none: no preference",
+    )
+    order_by: list[str] = Field(
+        default_factory=list,
+        description="variables breaking remaining ties, lowest first (e.g. [SRCSEQ]); then "
+        "record order",
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition choosing the records that may be flagged (e.g. `{variable: AVAL, "
+        "present: true}`); "
+        "none: all",
+    )
 
     def inputs(self) -> set[str]:
         out = {*self.by, self.window, self.distance, self.date, *self.order_by}
@@ -130,7 +168,9 @@ def _analysis_flag_meta(a: AnalysisFlagArgs, c: BuildContext | None) -> ColumnMe
 
 @column_op("analysis_flag", AnalysisFlagArgs, _analysis_flag_meta)
 def op_analysis_flag(frame: pd.DataFrame, args: AnalysisFlagArgs, ctx: BuildContext) -> pd.Series:
-    """ANLzzFL: one record per subject, parameter and analysis window."""
+    """ANLzzFL (ADaMIG v1.3 section 3.3.8): Y on one record per subject, parameter and
+    analysis window (the ``prefer`` record, else the closest to the window's target, then
+    the later date), null on the others."""
     eligible = where_mask(frame, ctx, args.where)
     return derive_analysis_flag(
         frame,
@@ -145,8 +185,15 @@ def op_analysis_flag(frame: pd.DataFrame, args: AnalysisFlagArgs, ctx: BuildCont
 
 
 class SequenceArgs(OpArgs):
-    by: list[str] = Field(default_factory=lambda: ["USUBJID"])
-    order_by: list[str] = Field(min_length=1)
+    by: list[str] = Field(
+        default_factory=lambda: ["USUBJID"],
+        description="variables within which records are numbered from 1",
+    )
+    order_by: list[str] = Field(
+        min_length=1,
+        description="variables that order the records before numbering (e.g. [PARAMN, ADT, "
+        "SRCSEQ]); ties keep their record order",
+    )
 
     def inputs(self) -> set[str]:
         return {*self.by, *self.order_by}
@@ -161,7 +208,8 @@ def _sequence_meta(a: SequenceArgs, c: BuildContext | None) -> ColumnMeta:
 
 @column_op("sequence", SequenceArgs, _sequence_meta)
 def op_sequence(frame: pd.DataFrame, args: SequenceArgs, ctx: BuildContext) -> pd.Series:
-    """ASEQ: a record number within subject in a stated order."""
+    """ASEQ (ADaMIG v1.3 section 3.3.1): 1, 2, ... within each subject (``by``), in the
+    order of ``order_by``."""
     g = group_codes(frame, args.by)
     o = lexsort([g, *sort_keys(frame, args.order_by)])
     gs = g[o]

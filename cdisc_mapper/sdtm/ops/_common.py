@@ -4,7 +4,7 @@ variable, and the record labels their error messages name."""
 from __future__ import annotations
 
 import pandas as pd
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.context import ROW, SRC, OpContext, as_text
@@ -14,8 +14,16 @@ from cdisc_mapper.spec.operations import OpArgs
 class ColumnOrVariable(OpArgs):
     """An input that is a raw column (inside a source) or a mapped variable."""
 
-    column: str | None = None
-    variable: str | None = None
+    column: str | None = Field(
+        default=None,
+        description="raw column of the source's form to read (only inside a source's "
+        "`variables`); give either `column` or `variable`",
+    )
+    variable: str | None = Field(
+        default=None,
+        description="variable of the same domain, mapped before this one, to read (any "
+        "level); give either `column` or `variable`",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> ColumnOrVariable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from cdisc_mapper.derive import dates as ddates
 from cdisc_mapper.derive import partial as dpartial
@@ -16,8 +17,15 @@ from cdisc_mapper.spec.operations import OpArgs
 
 
 class DateArgs(OpArgs):
-    column: str
-    time_column: str | None = None
+    column: str = Field(
+        description="raw column holding the date as typed (e.g. 12/03/2021, 05-APR-2016, "
+        "UN/03/2016), read in the study's `subjects.date_order` (study.yaml)"
+    )
+    time_column: str | None = Field(
+        default=None,
+        description="raw column holding the time of day (e.g. 14:30), added to the date as "
+        "ISO 8601 date-time; none: the date only",
+    )
 
 
 @register(
@@ -28,10 +36,9 @@ class DateArgs(OpArgs):
     raw=True,
 )
 def op_date(frame: pd.DataFrame, args: DateArgs, ctx: OpContext) -> pd.Series:
-    """ISO 8601 date (and time when recorded) from raw text in the study's date order.
-
-    Partial dates stay partial (SDTMIG 3.4 section 4.4.2): no day or month is invented.
-    """
+    """ISO 8601 --DTC from a raw date as typed, read in the study's date order, with the
+    time when a time column is given. Partial dates stay partial (SDTMIG 3.4 section 4.4.2:
+    right truncation): no day or month is invented."""
     assert ctx.raw is not None
     try:
         date = ddates.parse_partial_date(ctx.raw[args.column], order=ctx.study.subjects.date_order)
@@ -50,7 +57,10 @@ def op_date(frame: pd.DataFrame, args: DateArgs, ctx: OpContext) -> pd.Series:
 
 
 class MaxOfArgs(OpArgs):
-    variables: list[str]
+    variables: list[str] = Field(
+        description="ISO 8601 date variables of the same record (e.g. [EXENDTC, EXSTDTC]); the "
+        "latest non-blank value is taken, compared as text"
+    )
 
     def inputs(self) -> set[str]:
         return set(self.variables)
@@ -70,8 +80,14 @@ def op_latest_of(frame: pd.DataFrame, args: MaxOfArgs, ctx: OpContext) -> pd.Ser
 
 
 class StudyDayArgs(OpArgs):
-    dtc: str
-    ref: str = "RFSTDTC"
+    dtc: str = Field(
+        description="ISO 8601 date variable of the record (e.g. AESTDTC) whose study day is given"
+    )
+    ref: str = Field(
+        default="RFSTDTC",
+        description="DM variable holding the subject's reference date, study day 1 (SDTMIG 3.4 "
+        "section 4.4.4 uses RFSTDTC)",
+    )
 
     def inputs(self) -> set[str]:
         return {self.dtc, "USUBJID"}
@@ -91,8 +107,9 @@ class StudyDayArgs(OpArgs):
     row_local=True,
 )
 def op_study_day(frame: pd.DataFrame, args: StudyDayArgs, ctx: OpContext) -> pd.Series:
-    """--DY relative to DM.RFSTDTC (SDTMIG 3.4 section 4.4.4): no day 0; missing when
-    either date is partial."""
+    """--DY: the study day of a date relative to the subject's DM reference date
+    (RFSTDTC unless ``ref`` names another), SDTMIG 3.4 section 4.4.4: the reference date is
+    day 1, the day before it -1 (no day 0); missing when either date is partial."""
     dm = ctx.domains["DM"]
     ref = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")
     return _study_day(frame, frame[args.dtc], ref, ctx)
@@ -110,8 +127,11 @@ def _study_day(frame: pd.DataFrame, dtc: pd.Series, ref: pd.Series, ctx: OpConte
 
 
 class SameDayArgs(OpArgs):
-    dtc: str
-    ref: str
+    dtc: str = Field(description="ISO 8601 date variable of the record whose study day is given")
+    ref: str = Field(
+        description="ISO 8601 date variable of the same record taken as day 1 (e.g. a "
+        "reference date mapped into this domain)"
+    )
 
     def inputs(self) -> set[str]:
         return {self.dtc, self.ref}
@@ -125,13 +145,20 @@ class SameDayArgs(OpArgs):
     row_local=True,
 )
 def op_study_day_of(frame: pd.DataFrame, args: SameDayArgs, ctx: OpContext) -> pd.Series:
-    """Study day of a date relative to a reference date held on the same record."""
+    """Study day of a date relative to a reference date held on the same record, counted
+    as --DY (SDTMIG 3.4 section 4.4.4: no day 0; missing when either date is partial)."""
     return _study_day(frame, frame[args.dtc], frame[args.ref].fillna(""), ctx)
 
 
 class AgeArgs(OpArgs):
-    birth: str = "BRTHDTC"
-    ref: str = "RFICDTC"
+    birth: str = Field(
+        default="BRTHDTC", description="variable holding the ISO 8601 birth date (may be partial)"
+    )
+    ref: str = Field(
+        default="RFICDTC",
+        description="variable holding the ISO 8601 date at which the age is taken (default: "
+        "informed consent, RFICDTC)",
+    )
 
     def inputs(self) -> set[str]:
         return {self.birth, self.ref}

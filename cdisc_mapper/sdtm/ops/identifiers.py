@@ -66,7 +66,10 @@ class NoArgs(OpArgs):
     raw=True,
 )
 def op_usubjid(frame: pd.DataFrame, args: NoArgs, ctx: OpContext) -> pd.Series:
-    """Unique subject identifier: the study's template over STUDYID, SITEID, SUBJID."""
+    """Unique subject identifier (SDTMIG 3.4 section 4.1.2): study.yaml's
+    ``subjects.usubjid`` template (default ``{STUDYID}-{SITEID}-{SUBJID}``) filled from the
+    study, the record's site and its subject column; an empty subject identifier is an
+    error."""
     subjid, siteid = _subject_parts(ctx)
     empty = subjid == ""
     if empty.any():
@@ -82,18 +85,24 @@ def op_usubjid(frame: pd.DataFrame, args: NoArgs, ctx: OpContext) -> pd.Series:
     raw=True,
 )
 def op_subjid(frame: pd.DataFrame, args: NoArgs, ctx: OpContext) -> pd.Series:
-    """Subject identifier as the site recorded it."""
+    """Subject identifier as the site recorded it: the raw column that study.yaml's
+    ``subjects.subject_column`` names."""
     return _subject_parts(ctx)[0]
 
 
 @register("siteid", NoArgs, method="Study site identifier.", origin="Collected", raw=True)
 def op_siteid(frame: pd.DataFrame, args: NoArgs, ctx: OpContext) -> pd.Series:
-    """Study site identifier."""
+    """Study site identifier: the raw column study.yaml's ``subjects.site_column`` names;
+    where a form lacks it, the subject's site on the ``subjects.registry_form``; with no
+    site column, the single ``subjects.site``."""
     return _subject_parts(ctx)[1]
 
 
 class SeqArgs(OpArgs):
-    order_by: list[str]
+    order_by: list[str] = Field(
+        description="variables that order the records within USUBJID before numbering "
+        "(SDTMIG 3.4 section 4.1.7), e.g. [AESTDTC, AETERM]; ties keep their record order"
+    )
 
     def inputs(self) -> set[str]:
         return {"USUBJID", *self.order_by}
@@ -110,14 +119,21 @@ class SeqArgs(OpArgs):
     needs_all=True,
 )
 def op_seq(frame: pd.DataFrame, args: SeqArgs, ctx: OpContext) -> pd.Series:
-    """--SEQ: 1..n within subject in the given order (SDTMIG 3.4 section 4.1.7: unique
-    within USUBJID)."""
+    """--SEQ: 1, 2, ... within each subject, numbering the domain's records in the order
+    of ``order_by`` (SDTMIG 3.4 section 4.1.7: unique within USUBJID)."""
     return dflags.derive_seq(frame, by=["USUBJID"], order_by=args.order_by).astype(float)
 
 
 class CriterionArgs(OpArgs):
-    variable: str
-    field: str = Field(pattern="^(ietest|iecat)$")
+    variable: str = Field(
+        description="variable holding the criterion code (IETESTCD), looked up in study.yaml "
+        "`criteria`"
+    )
+    field: str = Field(
+        pattern="^(ietest|iecat)$",
+        description="what to give: `ietest` (the criterion's text, IETEST) or `iecat` "
+        "(INCLUSION or EXCLUSION, IECAT)",
+    )
 
     def inputs(self) -> set[str]:
         return {self.variable}
@@ -131,7 +147,8 @@ class CriterionArgs(OpArgs):
     row_local=True,
 )
 def op_criterion(frame: pd.DataFrame, args: CriterionArgs, ctx: OpContext) -> pd.Series:
-    """IETEST or IECAT of a criterion code, from the study's criteria (TI)."""
+    """IETEST or IECAT of a criterion code, from the study's criteria (study.yaml
+    ``criteria``, which also make TI); a code not listed there is an error."""
     table = {c.ietestcd: getattr(c, args.field) for c in ctx.study.criteria}
     codes = frame[args.variable].fillna("").astype(str)
     out = codes.map(table)

@@ -26,7 +26,11 @@ from cdisc_mapper.textops import map_unique
 
 
 class ResultArgs(ColumnOrVariable):
-    decimal_comma: bool = True
+    decimal_comma: bool = Field(
+        default=True,
+        description="true: a number typed with a decimal comma (6,7 or <0,5) is written with a "
+        "decimal point; false: the text is kept as typed",
+    )
 
 
 _DECIMAL_COMMA = r"^(?P<op>[<>]=?\s*)?(?P<int>[-+]?\d+),(?P<frac>\d+)$"
@@ -57,11 +61,24 @@ def op_result(frame: pd.DataFrame, args: ResultArgs, ctx: OpContext) -> pd.Serie
 
 
 class StrescArgs(OpArgs):
-    orres: str
-    orresu: str
-    stresu: str
-    testcd: str
-    decimal_comma: bool = True
+    orres: str = Field(
+        description="variable holding the result as collected (--ORRES, or a range limit such "
+        "as --ORNRLO)"
+    )
+    orresu: str = Field(description="variable holding the original unit (--ORRESU)")
+    stresu: str = Field(
+        description="variable holding the standard unit (--STRESU); numbers are converted "
+        "from --ORRESU to it with study.yaml `units.conversions`"
+    )
+    testcd: str = Field(
+        description="variable holding the test code (--TESTCD) that picks a test's own "
+        'conversion over a `test: "*"` one'
+    )
+    decimal_comma: bool = Field(
+        default=True,
+        description="true: a result with a decimal comma (6,7) is read as the number 6.7; "
+        "false: it is text and copied unconverted",
+    )
 
     def inputs(self) -> set[str]:
         return {self.orres, self.orresu, self.stresu, self.testcd}
@@ -75,12 +92,10 @@ class StrescArgs(OpArgs):
     row_local=True,
 )
 def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Series:
-    """Result in standard format and units (SDTMIG 3.4 section 4.5.1).
-
-    Numeric results are converted from --ORRESU to --STRESU with the study's conversion
-    table; results with an operator (``<5``) keep it, with the bound converted; text
-    results are copied.
-    """
+    """--STRESC, the result in standard format and units (SDTMIG 3.4 section 4.5.1):
+    numeric results are converted from --ORRESU to --STRESU with the study's conversion
+    table (study.yaml ``units.conversions``, rounded to its ``decimals``); results with an
+    operator (``<5``) keep it, with the bound converted; text results are copied."""
     orres = frame[args.orres].fillna("").astype(str)
     parsed = dresults.parse_numeric_result(orres, decimal_comma=args.decimal_comma)
     table = [
@@ -130,7 +145,10 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
 
 
 class NumericArgs(OpArgs):
-    variable: str
+    variable: str = Field(
+        description="variable holding the standard result as text (--STRESC); a plain "
+        "number gives --STRESN, anything else (e.g. <5, POSITIVE) gives missing"
+    )
 
     def inputs(self) -> set[str]:
         return {self.variable}
@@ -153,7 +171,11 @@ def op_stresn(frame: pd.DataFrame, args: NumericArgs, ctx: OpContext) -> pd.Seri
 
 
 class NumberArgs(ColumnOrVariable):
-    decimal_comma: bool = True
+    decimal_comma: bool = Field(
+        default=True,
+        description="true: a decimal comma is accepted (72,5 is 72.5); false: text with a "
+        "comma is not a number, so an error",
+    )
 
 
 @register(
@@ -179,9 +201,18 @@ def op_number(frame: pd.DataFrame, args: NumberArgs, ctx: OpContext) -> pd.Serie
 
 
 class NrindArgs(OpArgs):
-    value: str
-    low: str
-    high: str
+    value: str = Field(
+        description="variable holding the result (e.g. LBSTRESC or LBSTRESN); a text result "
+        "keeps its operator (<5)"
+    )
+    low: str = Field(
+        description="variable holding the lower limit of the normal range in the result's "
+        "units (e.g. LBSTNRLO); blank: no lower limit"
+    )
+    high: str = Field(
+        description="variable holding the upper limit of the normal range in the result's "
+        "units (e.g. LBSTNRHI); blank: no upper limit"
+    )
 
     def inputs(self) -> set[str]:
         return {self.value, self.low, self.high}
@@ -221,10 +252,22 @@ def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: OpContext) -> pd.Series:
 
 
 class LobxflArgs(OpArgs):
-    testcd: list[str] = Field(description="variables identifying a test, e.g. [LBTESTCD]")
-    dtc: str
-    result: str
-    ref: str = "RFXSTDTC"
+    testcd: list[str] = Field(
+        description="variables that identify a test, one flag per subject and test, e.g. "
+        "[LBCAT, LBTESTCD] (add --SPEC, --LOC... when the domain needs them)"
+    )
+    dtc: str = Field(
+        description="ISO 8601 date variable of the record (--DTC); records with a partial "
+        "date are never flagged"
+    )
+    result: str = Field(
+        description="variable whose non-blank value makes a record a result (e.g. LBSTRESC)"
+    )
+    ref: str = Field(
+        default="RFXSTDTC",
+        description="DM variable holding the date of first exposure that results must be on "
+        "or before (SDTMIG 3.4 section 4.5.9: RFXSTDTC)",
+    )
 
     def inputs(self) -> set[str]:
         return {"USUBJID", self.dtc, self.result, *self.testcd}
@@ -245,7 +288,9 @@ class LobxflArgs(OpArgs):
 )
 def op_lobxfl(frame: pd.DataFrame, args: LobxflArgs, ctx: OpContext) -> pd.Series:
     """--LOBXFL: ``Y`` on the subject's last non-missing result per test on or before
-    DM.RFXSTDTC (SDTMIG 3.4 section 4.5.9, Baseline Values)."""
+    DM.RFXSTDTC (SDTMIG 3.4 section 4.5.9, Baseline Values), null on the other records. A
+    result dated on the RFXSTDTC day without a time counts as before exposure; subjects
+    never exposed get no flag."""
     dm = ctx.domains["DM"]
     work = frame.copy()
     work["_REF"] = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")

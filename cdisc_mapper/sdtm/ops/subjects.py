@@ -4,6 +4,7 @@ value of a variable (e.g. RFXSTDTC, the first EXSTDTC; SDTMIG 3.4 DM)."""
 from __future__ import annotations
 
 import pandas as pd
+from pydantic import Field
 
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.sdtm.context import OpContext
@@ -13,9 +14,19 @@ from cdisc_mapper.spec.operations import OpArgs
 
 
 class SubjectAggArgs(OpArgs):
-    domain: str
-    variable: str
-    where: Condition | None = None
+    domain: str = Field(
+        description="the other SDTM domain to read (e.g. EX, DS); its records are matched to "
+        "this record by USUBJID"
+    )
+    variable: str = Field(
+        description="variable of that domain whose value is taken (e.g. EXSTDTC); blank "
+        "values are ignored, and a subject with none gets blank"
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on that domain's variables choosing the records considered "
+        "(e.g. `{variable: DSDECOD, equals: DEATH}`); none: all of the subject's records",
+    )
 
     def inputs(self) -> set[str]:
         return {"USUBJID"}
@@ -63,7 +74,8 @@ def op_subject_first(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) 
     row_local=True,
 )
 def op_subject_last(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
-    """The subject's latest value of another domain's ISO 8601 variable (e.g. RFXENDTC)."""
+    """The subject's latest value of another domain's ISO 8601 variable (e.g. RFXENDTC =
+    last EXENDTC, SDTMIG 3.4 DM). ISO 8601 text sorts chronologically."""
     return _subject_agg(frame, args, ctx, "max")
 
 

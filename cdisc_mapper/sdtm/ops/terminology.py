@@ -24,8 +24,15 @@ from cdisc_mapper.spec.operations import OpArgs
 
 
 class CtArgs(ColumnOrVariable):
-    codelist: str
-    synonyms: dict[str, str] = Field(default_factory=dict)
+    codelist: str = Field(
+        description="codelist whose submission values are the output (e.g. SEX, AESEV or a "
+        "sponsor codelist)"
+    )
+    synonyms: dict[str, str] = Field(
+        default_factory=dict,
+        description="study raw term -> submission value (e.g. {Male: M}), tried first; keys "
+        "compared ignoring case and repeated spaces",
+    )
 
 
 @register(
@@ -36,12 +43,9 @@ class CtArgs(ColumnOrVariable):
     row_local=True,
 )
 def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
-    """Raw terms to the codelist's submission values.
-
-    A raw term matches a term's submission value, CDISC synonym or NCI preferred term
-    (case-insensitive), or a study synonym from the spec. Anything else is an error
-    that lists every occurrence.
-    """
+    """Raw terms to the codelist's submission values: a raw term matches a study synonym
+    from the spec, or a term's submission value, CDISC synonym or NCI preferred term
+    (case-insensitive). Anything else is an error that lists every occurrence."""
     src = input_values(frame, args, ctx)
     codelist = ctx.terminology.get(args.codelist)
     syn = {k.strip().upper(): v for k, v in args.synonyms.items()}
@@ -80,9 +84,9 @@ def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
 
 
 class DecodeArgs(OpArgs):
-    variable: str
-    codelist: str
-    target: str
+    variable: str = Field(description="variable holding the coded value (e.g. LBTESTCD)")
+    codelist: str = Field(description="codelist of the coded value (e.g. LBTESTCD)")
+    target: str = Field(description="paired codelist whose term is given (e.g. LBTEST)")
 
     def inputs(self) -> set[str]:
         return {self.variable}
@@ -124,10 +128,24 @@ def op_ct_decode(frame: pd.DataFrame, args: DecodeArgs, ctx: OpContext) -> pd.Se
 
 
 class UnitArgs(OpArgs):
-    column: str | None = None
-    variable: str | None = None
-    value: str | None = None
-    codelist: str = "UNIT"
+    column: str | None = Field(
+        default=None,
+        description="raw column holding the unit as typed (only inside a source's "
+        "`variables`); give one of `column`, `variable` or `value`",
+    )
+    variable: str | None = Field(
+        default=None, description="variable of the same domain holding the unit as typed"
+    )
+    value: str | None = Field(
+        default=None,
+        description="one unit for every record (e.g. kg) when the unit is not collected; "
+        "wins over `variable` and `column`",
+    )
+    codelist: str = Field(
+        default="UNIT",
+        description="codelist the unit must be a submission value of; a non-extensible one "
+        "rejects any other unit",
+    )
 
     def inputs(self) -> set[str]:
         return {self.variable} if self.variable else set()
@@ -140,7 +158,9 @@ class UnitArgs(OpArgs):
     origin="Collected",
 )
 def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
-    """A unit as a CDISC UNIT submission value, via the study's unit synonyms."""
+    """A unit as a CDISC UNIT submission value: a raw spelling that is not one is looked up
+    in study.yaml's ``units.synonyms`` (ignoring case and spaces; the standard units match
+    themselves); an unknown spelling is an error listing every record."""
     if args.value is not None:
         src = pd.Series([args.value] * len(frame), index=frame.index, dtype=object)
     elif args.variable is not None:
@@ -174,8 +194,15 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
 
 
 class StdUnitArgs(OpArgs):
-    testcd: str
-    result: str | None = Field(default=None, description="blank unit when this is blank")
+    testcd: str = Field(
+        description="variable holding the test code (--TESTCD), looked up in study.yaml "
+        "`units.standard` under this domain"
+    )
+    result: str | None = Field(
+        default=None,
+        description="variable holding the result (e.g. LBORRES): the unit stays blank where it "
+        "is blank; none: every record gets its test's unit",
+    )
 
     def inputs(self) -> set[str]:
         return {self.testcd} | ({self.result} if self.result else set())
@@ -189,7 +216,8 @@ class StdUnitArgs(OpArgs):
     row_local=True,
 )
 def op_standard_unit(frame: pd.DataFrame, args: StdUnitArgs, ctx: OpContext) -> pd.Series:
-    """The standard unit the study declares for the test (units.standard in study.yaml)."""
+    """--STRESU: the standard unit the study declares for the record's test (study.yaml
+    ``units.standard``, by domain and test code); blank for a test with none."""
     table = ctx.study.units.standard.get(ctx.domain, {})
     tests = frame[args.testcd].fillna("").astype(str)
     out = tests.map(table).fillna("")

@@ -18,7 +18,7 @@ from cdisc_mapper.spec.operations import OpArgs
 
 
 class ColumnArgs(OpArgs):
-    column: str
+    column: str = Field(description="raw column of the source's form whose text is copied")
 
 
 @register(
@@ -35,7 +35,7 @@ def op_column(frame: pd.DataFrame, args: ColumnArgs, ctx: OpContext) -> pd.Serie
 
 
 class CopyArgs(OpArgs):
-    variable: str
+    variable: str = Field(description="variable of the same domain whose value is copied")
 
     def inputs(self) -> set[str]:
         return {self.variable}
@@ -54,7 +54,7 @@ def op_copy(frame: pd.DataFrame, args: CopyArgs, ctx: OpContext) -> pd.Series:
 
 
 class ConstantArgs(OpArgs):
-    value: str | float | int
+    value: str | float | int = Field(description="the value every record gets (text or a number)")
 
 
 @register(
@@ -76,7 +76,7 @@ class StudyidArgs(OpArgs):
     "studyid", StudyidArgs, method="The study identifier from the study spec.", origin="Assigned"
 )
 def op_studyid(frame: pd.DataFrame, args: StudyidArgs, ctx: OpContext) -> pd.Series:
-    """The study identifier from the study spec."""
+    """The study identifier from the study spec (study.yaml ``studyid``)."""
     return pd.Series([ctx.study.studyid] * len(frame), index=frame.index, dtype=object)
 
 
@@ -91,7 +91,10 @@ def op_domain(frame: pd.DataFrame, args: DomainArgs, ctx: OpContext) -> pd.Serie
 
 
 class TemplateArgs(OpArgs):
-    template: str
+    template: str = Field(
+        description="text in which each `{NAME}` is replaced by raw column NAME's text, e.g. "
+        "`Injection {INJ_NO}`; `{{` and `}}` write a brace"
+    )
 
     @model_validator(mode="after")
     def _fields(self) -> TemplateArgs:
@@ -125,12 +128,25 @@ def op_template(frame: pd.DataFrame, args: TemplateArgs, ctx: OpContext) -> pd.S
 
 
 class MapArgs(ColumnOrVariable):
-    values: dict[str, str | float | int]
-    default: str | None = Field(
-        default=None, description="value for unlisted inputs; none: unlisted is an error"
+    values: dict[str, str | float | int] = Field(
+        description="input value -> output value; inputs are compared with blanks trimmed and "
+        "repeated spaces collapsed, ignoring case unless `case_sensitive`"
     )
-    case_sensitive: bool = False
-    keep_empty: bool = True
+    default: str | None = Field(
+        default=None,
+        description="output for a non-blank input not in `values`; none: such an input is an "
+        "error listing its records",
+    )
+    case_sensitive: bool = Field(
+        default=False,
+        description="true: an input matches a key of `values` only in the same case; false: "
+        "case is ignored",
+    )
+    keep_empty: bool = Field(
+        default=True,
+        description="true: a blank input gives blank; false: a blank input is looked up like "
+        'any other (key `""`, else `default`, else an error)',
+    )
 
 
 def _norm(s: pd.Series, case_sensitive: bool) -> pd.Series:
@@ -146,7 +162,9 @@ def _norm(s: pd.Series, case_sensitive: bool) -> pd.Series:
     row_local=True,
 )
 def op_map(frame: pd.DataFrame, args: MapArgs, ctx: OpContext) -> pd.Series:
-    """Recode values by an explicit table in the spec (study-specific synonyms)."""
+    """Recode values by an explicit table in the spec (study-specific synonyms), e.g.
+    ``{Not related: NOT RELATED}``; a value not in the table takes the default, or is an
+    error listing its records."""
     src = input_values(frame, args, ctx)
     key = _norm(src, args.case_sensitive)
     table = {(k if args.case_sensitive else k.strip().upper()): v for k, v in args.values.items()}
@@ -170,15 +188,35 @@ def op_map(frame: pd.DataFrame, args: MapArgs, ctx: OpContext) -> pd.Series:
 
 
 class CaseItem(OpArgs):
-    when: Condition
-    value: str | float | int | None = None
-    column: str | None = None
-    variable: str | None = None
+    when: Condition = Field(
+        description="condition on the record (variables of the domain, or raw columns inside "
+        "a source) that selects this case"
+    )
+    value: str | float | int | None = Field(
+        default=None,
+        description="constant given where `when` holds, unless `column` or `variable` is given "
+        "(none of the three: null)",
+    )
+    column: str | None = Field(
+        default=None,
+        description="column whose value is given where `when` holds: a raw column inside a "
+        "source, a variable of the domain at domain level",
+    )
+    variable: str | None = Field(
+        default=None,
+        description="variable of the domain whose value is given where `when` holds (used "
+        "when `column` is not given)",
+    )
 
 
 class CaseArgs(OpArgs):
-    cases: list[CaseItem]
-    default: str | float | int | None = ""
+    cases: list[CaseItem] = Field(
+        description="the cases in order; a record takes the value of the first case whose "
+        "`when` holds"
+    )
+    default: str | float | int | None = Field(
+        default="", description="value of the records no case selects (default blank)"
+    )
 
     def inputs(self) -> set[str]:
         found: set[str] = set()
@@ -200,9 +238,7 @@ class CaseArgs(OpArgs):
 )
 def op_case(frame: pd.DataFrame, args: CaseArgs, ctx: OpContext) -> pd.Series:
     """The first case whose condition holds gives the value; otherwise the default.
-
-    Conditions test mapped variables (at domain level) or raw columns (in a source).
-    """
+    Conditions test the domain's variables, and inside a source also its raw columns."""
     base = ctx.raw if ctx.raw is not None else frame
     view = base if ctx.raw is None else pd.concat([frame, base], axis=1)
     view = view.loc[:, ~view.columns.duplicated()]
@@ -222,8 +258,13 @@ def op_case(frame: pd.DataFrame, args: CaseArgs, ctx: OpContext) -> pd.Series:
 
 
 class ConditionArgs(OpArgs):
-    when: Condition
-    value: str = "Y"
+    when: Condition = Field(
+        description="condition on the record (variables of the domain, or raw columns inside "
+        "a source) under which the value is set"
+    )
+    value: str = Field(
+        default="Y", description="value set where `when` holds (e.g. Y, ONGOING); null elsewhere"
+    )
 
     def inputs(self) -> set[str]:
         return self.when.variables()

@@ -16,8 +16,14 @@ from cdisc_mapper.spec.operations import OpArgs
 
 
 class VisitnumArgs(OpArgs):
-    label: str = Field(description="variable holding the EDC's visit label")
-    date: str = Field(description="variable holding the visit's ISO 8601 date")
+    label: str = Field(
+        description="variable holding the EDC's visit label, matched to a visit's `raw_labels` "
+        "or `unscheduled.raw_labels` in study.yaml"
+    )
+    date: str = Field(
+        description="variable holding the visit's ISO 8601 date; an unscheduled visit is "
+        "numbered after the subject's last scheduled visit on or before it"
+    )
 
     def inputs(self) -> set[str]:
         return {self.label, self.date, "USUBJID"}
@@ -51,7 +57,9 @@ def op_visitnum(frame: pd.DataFrame, args: VisitnumArgs, ctx: OpContext) -> pd.S
 
 
 class VisitArgs(OpArgs):
-    visitnum: str = "VISITNUM"
+    visitnum: str = Field(
+        default="VISITNUM", description="variable holding the visit number whose name is given"
+    )
 
     def inputs(self) -> set[str]:
         return {self.visitnum}
@@ -65,12 +73,16 @@ class VisitArgs(OpArgs):
     row_local=True,
 )
 def op_visit(frame: pd.DataFrame, args: VisitArgs, ctx: OpContext) -> pd.Series:
-    """VISIT: the schedule's name for VISITNUM; unscheduled visits ``UNSCHEDULED n.nn``."""
+    """VISIT: the schedule's name for VISITNUM (study.yaml ``visits``); unscheduled visits
+    ``UNSCHEDULED n.nn``."""
     return visit_names(frame[args.visitnum], ctx.study)
 
 
 class EpochArgs(OpArgs):
-    dtc: str
+    dtc: str = Field(
+        description="ISO 8601 date variable of the record (e.g. AESTDTC) placed among the "
+        "subject's SE elements"
+    )
 
     def inputs(self) -> set[str]:
         return {self.dtc, "USUBJID"}

@@ -36,9 +36,10 @@ class Section:
 
 
 def summary(op: Operation) -> str:
-    """The first paragraph of the operation's docstring, on one line."""
+    """The first paragraph of the operation's docstring, on one line (reST literals as
+    markdown code)."""
     doc = inspect.getdoc(op.fn) or ""
-    return " ".join(doc.split("\n\n", 1)[0].split())
+    return " ".join(doc.split("\n\n", 1)[0].split()).replace("``", "`")
 
 
 def type_text(annotation: Any) -> str:
@@ -74,7 +75,18 @@ def _default(info: FieldInfo) -> str:
         return type(value).__name__
     if value == "":
         return '`""`'
-    return f"`{value}`" if isinstance(value, str) else f"`{value!r}`"
+    return f"`{_yaml_text(value)}`"
+
+
+def _yaml_text(value: Any) -> str:
+    """A default as a spec author writes it in YAML (``true``, ``[USUBJID, PARAMCD]``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_yaml_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml_text(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def _cell(text: str) -> str:

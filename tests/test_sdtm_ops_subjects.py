@@ -131,3 +131,19 @@ def test_subject_value_with_two_values_names_every_record() -> None:
         f"disposition.csv row 4: '{SUBJ2} 2017-02-04'; "
         f"disposition.csv row 5: '{SUBJ2} 2017-02-03'"
     )
+
+
+def test_subject_value_of_a_numeric_variable_ignores_missing_values() -> None:
+    """A missing number is no value (not the text 'nan'): one dose per subject here."""
+    ex = records(
+        "injections.csv",
+        ["USUBJID", "EXDOSE"],
+        [SUBJ1, 1.5],
+        [SUBJ1, float("nan")],
+        [SUBJ2, 2.0],
+    )
+    assert subject_op("subject_value", {"domain": "EX", "variable": "EXDOSE"}, EX=ex) == [
+        "1.5",
+        "2",
+        "",
+    ]

@@ -4,6 +4,7 @@ section 4.3, controlled terminology; section 4.5.1, units); one small table per 
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
@@ -235,3 +236,11 @@ def test_standard_unit_is_blank_when_the_result_is_blank() -> None:
     args = {"testcd": "VSTESTCD", "result": "VSORRES"}
     out = run_op("standard_unit", args, frame, make_ctx("VS", "VSSTRESU"))
     assert values(out) == ["kg", ""]
+
+
+@pytest.mark.parametrize(
+    "args", [{}, {"column": "U", "value": "kg"}, {"variable": "U", "column": "U"}]
+)
+def test_unit_takes_exactly_one_source(args: dict) -> None:
+    with pytest.raises(ValidationError, match=r"exactly one of column \(raw\), variable"):
+        OPERATIONS.require("unit").args_model.model_validate(args)

@@ -313,3 +313,29 @@ def test_flag_on_raw_columns_inside_a_source() -> None:
     raw = raw_form("labs.csv", ["RESULT"], ["6.2"], [""])
     out = run_op("flag", {"when": {"column": "RESULT", "empty": True}}, ctx=make_ctx("LB", raw=raw))
     assert values(out) == ["", "Y"]
+
+
+def test_map_keys_are_compared_as_inputs_are() -> None:
+    """Keys are trimmed and their spaces collapsed like the inputs, in either case mode."""
+    raw = raw_form("ae.csv", ["REL"], ["Not related"])
+    for sensitive in (True, False):
+        args = {"column": "REL", "values": {" Not  related ": "NOT RELATED"}}
+        out = run_op(
+            "map", {**args, "case_sensitive": sensitive}, ctx=make_ctx("AE", "AEREL", raw=raw)
+        )
+        assert values(out) == ["NOT RELATED"]
+
+
+def test_map_keys_that_are_the_same_input_are_a_spec_error() -> None:
+    with pytest.raises(ValidationError, match="keys 'yes' and 'YES ' are the same input"):
+        OPERATIONS.require("map").args_model.model_validate(
+            {"column": "X", "values": {"yes": "Y", "YES ": "Y"}}
+        )
+
+
+def test_case_item_gives_one_of_value_column_variable() -> None:
+    model = OPERATIONS.require("case").args_model
+    with pytest.raises(ValidationError, match="not value and variable"):
+        model.model_validate(
+            {"cases": [{"when": {"column": "A", "empty": True}, "value": "X", "variable": "B"}]}
+        )

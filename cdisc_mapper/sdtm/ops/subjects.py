@@ -7,7 +7,7 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc_mapper.condition import Condition, evaluate
-from cdisc_mapper.sdtm.context import OpContext
+from cdisc_mapper.sdtm.context import OpContext, as_text
 from cdisc_mapper.sdtm.ops._common import subject_key
 from cdisc_mapper.sdtm.registry import register
 from cdisc_mapper.spec.operations import OpArgs
@@ -95,11 +95,11 @@ def op_subject_value(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) 
     other = ctx.domains[args.domain]
     if args.where is not None:
         other = other.loc[evaluate(args.where, other).to_numpy()]
-    vals = other[["USUBJID", args.variable]].astype(str)
+    text = as_text(other[args.variable])
+    vals = pd.DataFrame({"USUBJID": other["USUBJID"].astype(str), args.variable: text})
     vals = vals[vals[args.variable] != ""].drop_duplicates()
     dup = vals["USUBJID"].duplicated(keep=False)
     if dup.any():
-        text = other[args.variable].astype(str)
         bad = other["USUBJID"].astype(str).isin(vals.loc[dup, "USUBJID"]) & (text != "")
         raise ctx.data_error(
             f"{args.domain}.{args.variable} has more than one value for a subject",

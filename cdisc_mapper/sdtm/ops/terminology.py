@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cdisc_mapper.derive import units as dunits
 from cdisc_mapper.errors import MappingError
@@ -138,14 +138,20 @@ class UnitArgs(OpArgs):
     )
     value: str | None = Field(
         default=None,
-        description="one unit for every record (e.g. kg) when the unit is not collected; "
-        "wins over `variable` and `column`",
+        description="one unit for every record (e.g. kg) when the unit is not collected",
     )
     codelist: str = Field(
         default="UNIT",
         description="codelist the unit must be a submission value of; a non-extensible one "
         "rejects any other unit",
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> UnitArgs:
+        given = [k for k in ("column", "variable", "value") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of column (raw), variable (mapped) or value")
+        return self
 
     def inputs(self) -> set[str]:
         return {self.variable} if self.variable else set()

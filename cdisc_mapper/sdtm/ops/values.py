@@ -3,6 +3,7 @@ table, conditional values (``case``) and flags."""
 
 from __future__ import annotations
 
+import re
 import string
 
 import numpy as np
@@ -15,6 +16,7 @@ from cdisc_mapper.sdtm.context import OpContext
 from cdisc_mapper.sdtm.ops._common import ColumnOrVariable, input_values
 from cdisc_mapper.sdtm.registry import register
 from cdisc_mapper.spec.operations import OpArgs
+from cdisc_mapper.textops import map_unique
 
 
 class ColumnArgs(OpArgs):
@@ -148,10 +150,30 @@ class MapArgs(ColumnOrVariable):
         'any other (key `""`, else `default`, else an error)',
     )
 
+    @model_validator(mode="after")
+    def _distinct_keys(self) -> MapArgs:
+        seen: dict[str, str] = {}
+        for key in self.values:
+            norm = _key(key, self.case_sensitive)
+            if norm in seen:
+                raise ValueError(f"values: keys {seen[norm]!r} and {key!r} are the same input")
+            seen[norm] = key
+        return self
+
+    def table(self) -> dict[str, str | float | int]:
+        """``values`` with each key as inputs are compared."""
+        return {_key(k, self.case_sensitive): v for k, v in self.values.items()}
+
+
+def _key(text: str, case_sensitive: bool) -> str:
+    """An input as it is compared: blanks trimmed, repeated spaces collapsed, and upper
+    case unless case-sensitive."""
+    norm = re.sub(r"\s+", " ", text.strip())
+    return norm if case_sensitive else norm.upper()
+
 
 def _norm(s: pd.Series, case_sensitive: bool) -> pd.Series:
-    s = s.fillna("").astype(str).str.strip().str.replace(r"\s+", " ", regex=True)
-    return s if case_sensitive else s.str.upper()
+    return map_unique(s.fillna(""), lambda u: u.astype(str).map(lambda t: _key(t, case_sensitive)))
 
 
 @register(
@@ -167,8 +189,7 @@ def op_map(frame: pd.DataFrame, args: MapArgs, ctx: OpContext) -> pd.Series:
     error listing its records."""
     src = input_values(frame, args, ctx)
     key = _norm(src, args.case_sensitive)
-    table = {(k if args.case_sensitive else k.strip().upper()): v for k, v in args.values.items()}
-    out = key.map(table)
+    out = key.map(args.table())
     unmapped = out.isna()
     if args.keep_empty:
         empty = key == ""
@@ -194,8 +215,7 @@ class CaseItem(OpArgs):
     )
     value: str | float | int | None = Field(
         default=None,
-        description="constant given where `when` holds, unless `column` or `variable` is given "
-        "(none of the three: null)",
+        description="constant given where `when` holds (none of value, column, variable: null)",
     )
     column: str | None = Field(
         default=None,
@@ -204,9 +224,15 @@ class CaseItem(OpArgs):
     )
     variable: str | None = Field(
         default=None,
-        description="variable of the domain whose value is given where `when` holds (used "
-        "when `column` is not given)",
+        description="variable of the domain whose value is given where `when` holds",
     )
+
+    @model_validator(mode="after")
+    def _one_value(self) -> CaseItem:
+        given = [k for k in ("value", "column", "variable") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of value, column or variable, not {' and '.join(given)}")
+        return self
 
 
 class CaseArgs(OpArgs):

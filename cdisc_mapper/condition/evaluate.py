@@ -198,17 +198,21 @@ def _present(view: Records, name: str) -> Mask:
 
 
 def _text_test(cond: Condition, view: Records) -> Mask:
-    text = view.text(cond.subject, cond.case_sensitive)
+    """contains, startswith, matches: tested once per distinct value."""
+    codes, uniques = pd.factorize(view.text(cond.subject, cond.case_sensitive))
+    if not len(codes):
+        return np.zeros(0, dtype=bool)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     pattern = str(cond.operand)
-    series = pd.Series(text, dtype=object)
     if cond.test == "matches":
         flags = 0 if cond.case_sensitive else re.IGNORECASE
-        return series.str.fullmatch(pattern, flags=flags).to_numpy(dtype=bool)
-    if not cond.case_sensitive:
-        pattern = pattern.upper()
-    if cond.test == "startswith":
-        return series.str.startswith(pattern).to_numpy(dtype=bool)
-    return series.str.contains(pattern, regex=False).to_numpy(dtype=bool)
+        hit = distinct.str.fullmatch(pattern, flags=flags)
+    elif cond.test == "startswith":
+        hit = distinct.str.startswith(pattern if cond.case_sensitive else pattern.upper())
+    else:
+        needle = pattern if cond.case_sensitive else pattern.upper()
+        hit = distinct.str.contains(needle, regex=False)
+    return np.asarray(hit.to_numpy(dtype=bool)[codes], dtype=bool)
 
 
 def _mode(cond: Condition, view: Records, operand: Any) -> str:

@@ -4,14 +4,19 @@ property tests (hypothesis) that it never fails with anything but SpecError."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.sdtm import load_study
+from cdisc_mapper.spec.sdtm import SourceSpec
+from cdisc_mapper.spec.study import SubjectSpec
 from cdisc_mapper.spec.yamlio import load_spec_yaml
 from tests.conftest import STUDY
 
@@ -147,3 +152,50 @@ def test_yaml_tags_are_a_spec_error(tmp_path: Path):
         assert "s.yaml:2" in str(exc)
     else:
         raise AssertionError("tag accepted")
+
+
+@pytest.mark.parametrize(
+    ("form", "file", "why"),
+    [
+        ("ae", "../other/ae.csv", "goes up with '..'"),
+        ("ae", "sub/../../ae.csv", "goes up with '..'"),
+        ("ae", "..\\other\\ae.csv", "goes up with '..'"),  # a Windows path on any system
+        ("ae", "/data/other/ae.csv", "is an absolute path"),
+        ("ae", "C:\\data\\ae.csv", "is an absolute path"),
+        ("ae", "\\\\server\\share\\ae.csv", "is an absolute path"),
+        ("ae", "", "names no file"),
+        ("ae", ".", "names no file"),
+        ("../other/ae", None, "goes up with '..'"),  # the form names the default file
+        ("/data/ae", None, "is an absolute path"),
+    ],
+)
+def test_spec_paths_stay_inside_the_raw_folder(form: str, file: str | None, why: str) -> None:
+    # a spec could read another study's files: '../other/ae.csv' was accepted
+    source = {"form": form, **({"file": file} if file is not None else {})}
+    with pytest.raises(ValidationError, match=re.escape(why)):
+        SourceSpec.model_validate(source)
+    registry = form if file is None else file
+    with pytest.raises(ValidationError, match=re.escape(why)):
+        SubjectSpec.model_validate({"subject_column": "ID", "registry_form": registry})
+
+
+@pytest.mark.parametrize("file", ["ae.csv", "exports/2024/ae.csv", "exports\\ae.csv", "a..b.csv"])
+def test_spec_paths_inside_the_raw_folder_are_accepted(file: str) -> None:
+    assert SourceSpec.model_validate({"form": "ae", "file": file}).file == file
+
+
+def test_spec_path_error_names_the_spec_line(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    spec = study / "sdtm" / "ae.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "  - form: adverse_events\n", "  - form: adverse_events\n    file: /etc/passwd\n"
+        )
+    )
+    with pytest.raises(SpecError) as info:
+        load_study(study)
+    assert str(info.value).startswith(
+        f"{spec}:5: sources.0.file: Value error, '/etc/passwd' is an absolute path; give a "
+        "path relative to the raw folder"
+    )

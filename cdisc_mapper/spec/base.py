@@ -7,6 +7,7 @@ error, never ignored) and is immutable once loaded.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -17,11 +18,35 @@ from cdisc_mapper.spec.yamlio import SpecDocument
 #: A SAS V5 variable name as ADaM specs write it (upper case, at most 8 characters).
 NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,7}$"
 
+#: Where raw form names and files are (the ``--raw`` option of the commands).
+RAW_FOLDER = "the raw folder"
+
 
 class Strict(BaseModel):
     """Base of the spec models: unknown keys are errors; loaded specs are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def relative_path(value: str, folder: str) -> str:
+    r"""``value`` if it is a path inside ``folder`` as written: not empty, not absolute
+    (``/x``, ``C:\x``, ``\\server\x``) and without a ``..`` part (``/`` and ``\`` both
+    separate parts, as on Windows); ValueError otherwise. Symbolic links are checked
+    where the file is opened, once the folder is known."""
+    if not value.strip() or not PurePosixPath(value).parts:
+        raise ValueError(f"{value!r} names no file in {folder}")
+    for pure in (PurePosixPath(value), PureWindowsPath(value)):
+        if pure.anchor:
+            raise ValueError(
+                f"{value!r} is an absolute path; give a path relative to {folder}, "
+                "which must hold the file"
+            )
+        if ".." in pure.parts:
+            raise ValueError(
+                f"{value!r} goes up with '..'; give a path inside {folder}, which must "
+                "hold the file"
+            )
+    return value
 
 
 def split_source(source: str) -> tuple[str | None, str]:

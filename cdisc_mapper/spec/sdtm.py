@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from cdisc_mapper.condition import Condition
-from cdisc_mapper.spec.base import Strict
+from cdisc_mapper.spec.base import RAW_FOLDER, Strict, relative_path
 
 
 class VariableSpec(Strict):
@@ -69,8 +69,12 @@ class ExclusionSpec(Strict):
 
 
 class SourceSpec(Strict):
+    """A raw form a domain reads: ``file`` (default ``<form>.<raw_format>``) is a path
+    inside the raw folder, checked here as written and again, symbolic links resolved,
+    when the file is opened."""
+
     form: str
-    file: str | None = Field(default=None, description="default: <form>.csv")
+    file: str | None = Field(default=None, description="default: <form>.<raw_format>")
     required_columns: list[str] = Field(default_factory=list)
     drop_duplicates: bool = Field(
         default=False, description="exclude exact repeats of a row (duplicate form entry)"
@@ -78,6 +82,11 @@ class SourceSpec(Strict):
     exclude: list[ExclusionSpec] = Field(default_factory=list)
     melt: MeltSpec | None = None
     variables: dict[str, VariableSpec] = Field(default_factory=dict)
+
+    @field_validator("form", "file")
+    @classmethod
+    def _inside_the_raw_folder(cls, v: str | None) -> str | None:
+        return v if v is None else relative_path(v, RAW_FOLDER)
 
 
 class DomainSpec(Strict):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from cdisc_mapper.condition import Condition
-from cdisc_mapper.spec.base import Strict
+from cdisc_mapper.spec.base import RAW_FOLDER, Strict, relative_path
 
 
 class ArmSpec(Strict):
@@ -118,6 +118,11 @@ class SubjectSpec(Strict):
         description="template over STUDYID, SITEID, SUBJID",
     )
     date_order: Literal["DMY", "MDY", "YMD"] = "DMY"
+
+    @field_validator("registry_form")
+    @classmethod
+    def _inside_the_raw_folder(cls, v: str | None) -> str | None:
+        return v if v is None else relative_path(v, RAW_FOLDER)
 
 
 class StudySpec(Strict):

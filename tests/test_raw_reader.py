@@ -16,7 +16,12 @@ import pandas as pd
 import pytest
 
 from cdisc_mapper.errors import RawDataError
-from cdisc_mapper.raw import RawForm, read_form
+from cdisc_mapper.raw import RawForm, open_form, path_inside, read_form
+
+FIELD_COUNT_HINT = (
+    "every record needs exactly one field per header column: re-export the file (a row "
+    "cut short, or a value holding a comma without quotes around it?)"
+)
 
 
 def _frame(rows: list[list[str]], columns: list[str], index: list[int]) -> pd.DataFrame:
@@ -86,10 +91,14 @@ def test_csv_quoted_cells_keep_commas_quotes_and_line_breaks(tmp_path: Path) -> 
     pd.testing.assert_frame_equal(read_form("AE", path).data, expected)
 
 
-def test_csv_short_row_gets_blank_cells(tmp_path: Path) -> None:
+def test_csv_short_row_is_an_error_not_padded(tmp_path: Path) -> None:
+    # a row cut short was padded with empty cells: an AE without AEDECOD, AESEV or dates
     path = _csv(tmp_path, "A,B,C\n1,2\n4,5,6\n")
-    expected = _frame([["1", "2", ""], ["4", "5", "6"]], ["A", "B", "C"], [2, 3])
-    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+    with pytest.raises(RawDataError) as info:
+        read_form("F", path)
+    assert str(info.value) == (
+        f"{path}:2: 2 fields where the header (line 1) has 3 ({FIELD_COUNT_HINT})"
+    )
 
 
 def test_csv_txt_and_upper_case_suffix(tmp_path: Path) -> None:
@@ -133,7 +142,7 @@ def test_csv_empty_file_is_a_raw_data_error(tmp_path: Path) -> None:
 
 def test_csv_row_with_too_many_fields_is_a_raw_data_error(tmp_path: Path) -> None:
     path = _csv(tmp_path, "A,B\n1,2\n3,4,5\n")
-    with pytest.raises(RawDataError, match=r"cannot read file: .*line 3"):
+    with pytest.raises(RawDataError, match=r":3: 3 fields where the header \(line 1\) has 2 "):
         read_form("F", path)
 
 
@@ -170,7 +179,7 @@ def test_require_passes_when_every_column_is_there(tmp_path: Path) -> None:
     assert form.require(["AGE", "SUBJID"]) is None
     assert form.require({"SEX"}) is None
     assert form.require(()) is None
-    with pytest.raises(RawDataError, match=r"missing column\(s\) sex;"):
+    with pytest.raises(RawDataError, match=r"missing column\(s\) sex: "):
         form.require(["SUBJID", "sex"])  # names are compared exactly
 
 
@@ -180,22 +189,22 @@ def test_require_names_the_file_and_every_missing_column(tmp_path: Path) -> None
     with pytest.raises(RawDataError) as info:
         form.require(["SUBJID", "SEX", "AGE", "RACE"])
     assert str(info.value) == (
-        f"{path}: missing column(s) SEX, RACE; the file has SUBJID, AGE "
-        "(fix the export or the spec's column names)"
+        f"{path}: missing column(s) SEX, RACE: not among the 2 column names of the header "
+        "(row 1) (fix the export or the spec's column names)"
     )
 
 
 def test_require_compares_stripped_exact_names(tmp_path: Path) -> None:
     form = read_form("DM", _csv(tmp_path, " SUBJID ,Age\n01,55\n"))
     form.require(["SUBJID"])  # header blanks are removed...
-    with pytest.raises(RawDataError, match=r"missing column\(s\) AGE;"):
+    with pytest.raises(RawDataError, match=r"missing column\(s\) AGE: .* close names in it: Age "):
         form.require(["AGE"])  # ...but case is kept
 
 
 def test_rawform_can_be_built_directly() -> None:
     data = _frame([["1"]], ["A"], [2])
     form = RawForm(name="F", path=Path("f.csv"), data=data)
-    with pytest.raises(RawDataError, match=r"^f\.csv: missing column\(s\) B;"):
+    with pytest.raises(RawDataError, match=r"^f\.csv: missing column\(s\) B: "):
         form.require(["B"])
 
 
@@ -282,13 +291,13 @@ def test_csv_trailing_delimiter_does_not_shift_the_columns(tmp_path: Path) -> No
     # "1,2," under "A,B": pandas took the first field as the row index and shifted every
     # value one column to the left (A=2, B=""), silently; now an error naming the line
     path = _csv(tmp_path, "SUBJID,AGE\n01,55,\n02,60,\n")
-    with pytest.raises(RawDataError, match=r"cannot read file: .*Expected 2 fields in line 2"):
+    with pytest.raises(RawDataError, match=r"dm\.csv:2: 3 fields where the header .* has 2;"):
         read_form("DM", path)
 
 
 def test_csv_extra_field_in_first_record_is_an_error_not_a_shift(tmp_path: Path) -> None:
     path = _csv(tmp_path, "SUBJID,AGE\n01,55,X\n02,60\n")
-    with pytest.raises(RawDataError, match=r"Expected 2 fields in line 2, saw 3"):
+    with pytest.raises(RawDataError, match=r"dm\.csv:2: 3 fields where the header .* has 2 "):
         read_form("DM", path)
 
 
@@ -322,7 +331,7 @@ def test_xlsx_empty_sheet_has_no_columns_and_require_says_so(tmp_path: Path) -> 
     path = _xlsx(tmp_path, [])
     form = read_form("AE", path)
     assert form.data.shape == (0, 0)
-    with pytest.raises(RawDataError, match=r"missing column\(s\) USUBJID; the file has "):
+    with pytest.raises(RawDataError, match=r"missing column\(s\) USUBJID: not among the 0 "):
         form.require(["USUBJID"])
 
 
@@ -401,3 +410,174 @@ def test_zip_that_is_not_a_workbook_is_a_raw_data_error(tmp_path: Path) -> None:
         archive.writestr("dm.csv", "SUBJID\n01\n")
     with pytest.raises(RawDataError, match=r"^.*dm\.xlsx: cannot read file: not an Excel workbook"):
         read_form("DM", path)
+
+
+# ------------------------------------------------------------------ strict CSV (issue 11)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fields"),
+    [
+        ("A,B,C\n1,2,3\n4,5\n", 3, 2),  # the last record cut short
+        ("A,B,C\n1,2,3\n4,5,6,7\n8,9,10\n", 3, 4),  # one extra field in the middle
+        ("A,B,C\n1\n", 2, 1),  # a single field left
+        ("A,B,C\r\n1,2,3\r\n4,5\r\n", 3, 2),  # Windows line ends
+    ],
+)
+def test_csv_record_with_another_field_count_is_an_error(
+    tmp_path: Path, text: str, line: int, fields: int
+) -> None:
+    path = _csv(tmp_path, text)
+    with pytest.raises(RawDataError) as info:
+        read_form("F", path)
+    assert str(info.value) == (
+        f"{path}:{line}: {fields} fields where the header (line 1) has 3 ({FIELD_COUNT_HINT})"
+    )
+
+
+def test_csv_every_bad_record_is_counted_in_the_message(tmp_path: Path) -> None:
+    body = "".join("1,2\n" if i % 2 else "1,2,3\n" for i in range(20))
+    path = _csv(tmp_path, "A,B,C\n" + body)
+    with pytest.raises(RawDataError) as info:
+        read_form("F", path)
+    assert f"{path}:3: 2 fields where the header (line 1) has 3; also the records on " in str(
+        info.value
+    )
+    assert "lines 5, 7, 9, 11, 13 and 4 more (" in str(info.value)
+
+
+def test_csv_lines_are_counted_as_an_editor_shows_them(tmp_path: Path) -> None:
+    # a quoted value with a line break spans two lines: the next record starts on line 4
+    path = _csv(tmp_path, 'ID,TERM\n1,"headache\nafter LP"\n2,fever\n3\n')
+    with pytest.raises(RawDataError, match=r"dm\.csv:5: 1 fields where the header"):
+        read_form("F", path)
+    path = _csv(tmp_path, 'ID,TERM\r\n1,"headache\r\nafter LP"\r\n\r\n2,fever\r\n')
+    data = read_form("F", path).data
+    assert data.index.tolist() == [2, 5]
+    assert data["TERM"].tolist() == ["headache\r\nafter LP", "fever"]
+
+
+def test_csv_bad_record_spanning_lines_names_its_first_line(tmp_path: Path) -> None:
+    path = _csv(tmp_path, 'ID,TERM,X\n1,a,b\n2,"two\nlines"\n')
+    with pytest.raises(RawDataError) as info:
+        read_form("F", path)
+    assert str(info.value).startswith(
+        f"{path}:3: 2 fields where the header (line 1) has 3 (the record spans lines 3-4) ("
+    )
+
+
+def test_csv_blank_lines_are_not_records_anywhere(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "ID,X\n1,a\n   \n\n2,b\n\n\n")
+    pd.testing.assert_frame_equal(
+        read_form("F", path).data, _frame([["1", "a"], ["2", "b"]], ["ID", "X"], [2, 5])
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "why"),
+    [
+        ('ID,TERM\n1,a\n2,"not closed\n3,c\n', 3, "unexpected end of data"),
+        ('ID,TERM\n1,"a"b\n', 2, "',' expected after '\"'"),
+        ('ID,TERM\n1,"x\ny"\n2,"a"b\n', 4, "',' expected after '\"'"),
+    ],
+)
+def test_csv_quotes_are_read_strictly(tmp_path: Path, text: str, line: int, why: str) -> None:
+    # pandas dropped the quote of "a"b (a silent 'ab') and swallowed the rest of the
+    # file into an unclosed quote
+    path = _csv(tmp_path, text)
+    with pytest.raises(RawDataError) as info:
+        read_form("F", path)
+    assert str(info.value).startswith(
+        f"{path}:{line}: cannot read the record starting on this line: {why} ("
+    )
+
+
+def test_csv_stray_quote_inside_a_value_is_kept(tmp_path: Path) -> None:
+    path = _csv(tmp_path, 'ID,TERM\n1,5" long\n')
+    assert read_form("F", path).data["TERM"].tolist() == ['5" long']
+
+
+# ------------------------------------------------------------------ require (issue 11)
+
+
+def test_require_never_shows_cells_of_a_headerless_file(tmp_path: Path) -> None:
+    # the message listed the whole of row 1: the first record when the header is missing
+    path = _csv(tmp_path, "001,JANE DOE,1962-03-01\n002,JOHN ROE,1970-01-01\n")
+    form = read_form("DM", path)
+    with pytest.raises(RawDataError) as info:
+        form.require(["SUBJID", "NAME"])
+    text = str(info.value)
+    assert text == (
+        f"{path}: missing column(s) SUBJID, NAME: not among the 3 column names of the header "
+        "(row 1) (fix the export or the spec's column names)"
+    )
+
+
+def test_require_names_close_header_names(tmp_path: Path) -> None:
+    form = read_form("DM", _csv(tmp_path, "SUBJ_ID,Sex,RACE\n01,F,W\n"))
+    with pytest.raises(RawDataError) as info:
+        form.require(["SUBJID", "SEX", "RACE"])
+    assert "close names in it: SUBJ_ID (for SUBJID), Sex (for SEX) (" in str(info.value)
+
+
+# ------------------------------------------------------------------ paths (issue 11)
+
+
+def test_open_form_reads_a_file_inside_the_raw_folder(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    _csv(raw / "sub", "A\n1\n", "ae.csv")
+    form = open_form("AE", raw, "sub/ae.csv")
+    assert form.file == "sub/ae.csv" and form.path == raw / "sub" / "ae.csv"
+    assert form.data["A"].tolist() == ["1"]
+    assert read_form("AE", raw / "sub" / "ae.csv").file == "ae.csv"
+
+
+def _foreign(tmp_path: Path) -> Path:
+    other = tmp_path / "other"
+    other.mkdir()
+    return _csv(other, "SECRET,LINE\nTOP,SECRET\n", "ae.csv")
+
+
+@pytest.mark.parametrize("written", ["../other/ae.csv", "sub/../../other/ae.csv", "ABSOLUTE"])
+def test_path_outside_the_raw_folder_is_an_error_that_reads_nothing(
+    tmp_path: Path, written: str
+) -> None:
+    foreign = _foreign(tmp_path)
+    written = str(foreign) if written == "ABSOLUTE" else written
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    with pytest.raises(RawDataError) as info:
+        open_form("AE", raw, written, where="ae.yaml:5")
+    assert str(info.value) == (
+        f"ae.yaml:5: file {written!r} is outside the raw folder {raw}; no file outside it is "
+        "read (copy the file into the raw folder and name it by its path there)"
+    )
+
+
+def test_symbolic_link_leaving_the_raw_folder_is_an_error(tmp_path: Path) -> None:
+    foreign = _foreign(tmp_path)
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    (raw / "ae.csv").symlink_to(foreign)
+    (raw / "sub" / "up").symlink_to(tmp_path / "other", target_is_directory=True)
+    for written in ("ae.csv", "sub/up/ae.csv"):
+        with pytest.raises(RawDataError) as info:
+            open_form("AE", raw, written, where="ae.yaml:5")
+        text = str(info.value)
+        assert text.startswith(
+            f"ae.yaml:5: file {written!r} is outside the raw folder {raw} (through a symbolic "
+            "link); no file outside it is read"
+        )
+        assert "SECRET" not in text
+
+
+def test_symbolic_links_within_the_raw_folder_are_followed(tmp_path: Path) -> None:
+    real = tmp_path / "exports" / "2024"
+    real.mkdir(parents=True)
+    _csv(real, "A\n1\n", "ae.csv")
+    (real / "latest.csv").symlink_to(real / "ae.csv")
+    raw = tmp_path / "raw"
+    raw.symlink_to(real, target_is_directory=True)  # the raw folder itself may be a link
+    assert open_form("AE", raw, "latest.csv").data["A"].tolist() == ["1"]
+    assert path_inside(raw, "ae.csv") == raw / "ae.csv"

@@ -1,16 +1,28 @@
-"""Read one raw form into a frame of stripped strings.
+"""Read one raw form into a frame of stripped strings, strictly.
 
 Every cell is read as text, exactly as the EDC exported it (no type guessing: ``01``
 stays ``01`` and ``NA`` stays ``NA``), with leading/trailing blanks removed. The frame's
 index is the row number a person sees in the file: the header is row 1, so the first
-record is row 2 (for CSV and XLSX); SAS7BDAT rows are numbered from 1. A row without any
-value (a blank line or row) is not a record; the rows after it keep their numbers.
+record is row 2. In a CSV/TXT file that is the line the record starts on, as an editor
+numbers lines (a quoted value with line breaks spans several lines); in a workbook, the
+sheet's row; SAS7BDAT rows are numbered from 1. A row without any value (a blank line or
+row) is not a record; the rows after it keep their numbers.
+
+CSV/TXT files (UTF-8, comma separated, ``"`` quotes) are read strictly: every record has
+exactly as many fields as the header, a quoted value is closed before the line's next
+delimiter (or the end of the line); anything else is an error naming the file and the
+line, never a repaired row (no padding of a short row, no column shift).
+
+A spec names a form's file relative to the raw folder; :func:`open_form` opens it only if
+it is inside that folder once symbolic links are followed (:func:`path_inside`).
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,47 +35,229 @@ from cdisc_mapper.textops import strip_text
 
 @dataclass(frozen=True)
 class RawForm:
-    """A raw form: its file and its records as text (index = row number in the file)."""
+    """A raw form: its file and its records as text (index = row number in the file).
+
+    ``written`` is the file as the spec names it, relative to the raw folder (``file``
+    falls back to the file's name)."""
 
     name: str
     path: Path
     data: pd.DataFrame
+    written: str = ""
+
+    @property
+    def file(self) -> str:
+        """The file as the spec names it (reconciliation, messages)."""
+        return self.written or self.path.name
 
     def require(self, columns: list[str] | tuple[str, ...] | set[str]) -> None:
-        """Raise RawDataError naming the file and every needed column it lacks."""
+        """Raise RawDataError naming the file and every needed column it lacks (and the
+        header's names close to them; never the header's other cells, which are data
+        when a file has no header)."""
         missing = [c for c in columns if c not in self.data.columns]
-        if missing:
-            raise RawDataError(
-                f"missing column(s) {', '.join(missing)}; the file has "
-                f"{', '.join(map(str, self.data.columns))}",
-                where=Location(file=str(self.path)),
-                hint="fix the export or the spec's column names",
-            )
+        if not missing:
+            return
+        names = [str(c) for c in self.data.columns]
+        by_folded = {n.casefold(): n for n in names}
+        close = []
+        for col in missing:
+            near = difflib.get_close_matches(col.casefold(), list(by_folded), n=2)
+            close += [f"{by_folded[m]} (for {col})" for m in near]
+        similar = f"; close names in it: {', '.join(close)}" if close else ""
+        raise RawDataError(
+            f"missing column(s) {', '.join(missing)}: not among the {len(names)} column "
+            f"names of the header (row 1){similar}",
+            where=Location(file=str(self.path)),
+            hint="fix the export or the spec's column names",
+        )
 
 
-def _strip(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {str(col).strip(): strip_text(frame[col]) for col in frame.columns}
-    return pd.DataFrame(out, index=frame.index)
+def path_inside(root: Path, written: str, *, where: Location | str | None = None) -> Path:
+    """``root / written`` if it is inside ``root`` once symbolic links are followed
+    (``Path.resolve``); else a RawDataError at ``where`` (the spec line) naming the path
+    as written. Nothing of the file is read."""
+    path = Path(root) / written
+    if Path(root).resolve() in path.resolve().parents:
+        return path
+    named = Path(written)
+    how = "" if named.is_absolute() or ".." in named.parts else " (through a symbolic link)"
+    raise RawDataError(
+        f"file {written!r} is outside the raw folder {root}{how}; no file outside it is read",
+        where=where,
+        hint="copy the file into the raw folder and name it by its path there",
+    )
 
+
+def open_form(
+    name: str, root: Path, written: str, *, where: Location | str | None = None
+) -> RawForm:
+    """Read the form ``written`` names inside the raw folder ``root``
+    (:func:`path_inside`); ``where`` is the spec line naming it."""
+    return replace(read_form(name, path_inside(root, written, where=where)), written=written)
+
+
+#: ``str.strip`` of every cell of an object array (once per cell, in C loops).
+_strip_cells = np.frompyfunc(str.strip, 1, 1)
 
 _NO_HEADER = "no header on row 1 (the file is empty or starts with a blank row)"
+_FIELD_COUNT_HINT = (
+    "every record needs exactly one field per header column: re-export the file (a row "
+    "cut short, or a value holding a comma without quotes around it?)"
+)
 
 
-def _with_header(frame: pd.DataFrame) -> pd.DataFrame:
-    """Row 1 of a sheet read without header as the column names, the rest as records on
-    their row numbers (2, 3...). Blank names become ``Unnamed: <position>`` as in pandas."""
-    if frame.empty:
+def _is_blank_line(fields: list[str]) -> bool:
+    return not fields or (len(fields) == 1 and not fields[0].strip())
+
+
+def _field_count_error(path: Path, width: int, bad: list[tuple[int, int, int]]) -> RawDataError:
+    """The first record of ``bad`` ((first line, last line, fields)) with the others."""
+    start, end, count = bad[0]
+    span = f" (the record spans lines {start}-{end})" if end > start else ""
+    others = ""
+    if len(bad) > 1:
+        lines = ", ".join(str(b[0]) for b in bad[1:6])
+        more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""
+        others = f"; also the records on lines {lines}{more}"
+    return RawDataError(
+        f"{count} fields where the header (line 1) has {width}{span}{others}",
+        where=Location(file=str(path), line=start),
+        hint=_FIELD_COUNT_HINT,
+    )
+
+
+def _csv_lines(path: Path) -> tuple[list[list[str]], list[int], list[int]]:
+    """Every row of a CSV file (``[]`` for a blank line) with its first and last line.
+
+    A file whose rows are one line each (the usual case) is read in one go; otherwise
+    row by row, keeping each row's lines: a quoted value with line breaks spans several
+    lines, and a malformed row is named by the line it starts on."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            rows = list(reader)
+        except csv.Error:
+            pass  # read again below, to name the line
+        else:
+            if reader.line_num == len(rows):
+                lines = list(range(1, len(rows) + 1))
+                return rows, lines, lines
+    rows, starts, ends = [], [], []
+    end = 0
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            for fields in reader:
+                rows.append(fields)
+                starts.append(end + 1)
+                end = reader.line_num
+                ends.append(end)
+        except csv.Error as exc:
+            raise RawDataError(
+                f"cannot read the record starting on this line: {exc}",
+                where=Location(file=str(path), line=end + 1),
+                hint="a quoted value must end with a quote followed by a comma or the "
+                "end of its line, and quotes inside it are doubled",
+            ) from None
+    return rows, starts, ends
+
+
+def _csv_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the records and the line each record starts on, read strictly: every
+    record has the header's number of fields (blank lines are not records)."""
+    rows, starts, ends = _csv_lines(path)
+    if not rows or not any(f.strip() for f in rows[0]):
+        raise RawDataError(f"cannot read file: {_NO_HEADER}", where=Location(file=str(path)))
+    header, width = rows[0], len(rows[0])
+    if set(map(len, rows)) == {width}:
+        return header, rows[1:], starts[1:]
+    records: list[list[str]] = []
+    record_starts: list[int] = []
+    bad: list[tuple[int, int, int]] = []
+    for fields, start, end in zip(rows[1:], starts[1:], ends[1:], strict=True):
+        if _is_blank_line(fields):
+            continue
+        if len(fields) != width:
+            bad.append((start, end, len(fields)))
+        else:
+            records.append(fields)
+            record_starts.append(start)
+    if bad:
+        raise _field_count_error(path, width, bad)
+    return header, records, record_starts
+
+
+def _sheet_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the records (padded to one width) and their row numbers."""
+    try:
+        frame = pd.read_excel(
+            path, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
+        )
+    except (zipfile.BadZipFile, KeyError) as exc:  # not a workbook (zip) inside
+        raise RawDataError(
+            f"cannot read file: not an Excel workbook ({exc})", where=Location(file=str(path))
+        ) from None
+    rows = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    if not rows:
+        return [], [], []
+    if not any(v.strip() for v in rows[0]):
+        raise RawDataError(f"cannot read file: {_NO_HEADER}", where=Location(file=str(path)))
+    return rows[0], rows[1:], list(range(2, len(rows) + 1))
+
+
+def _table(
+    path: Path, header: list[str], records: list[list[str]], starts: list[int]
+) -> pd.DataFrame:
+    """Records under their stripped column names (blank ones named ``Unnamed: <position>``
+    as in pandas), on their row numbers; an error on a repeated name."""
+    names = [v.strip() or f"Unnamed: {i}" for i, v in enumerate(header)]
+    dupes = sorted({n for n in names if names.count(n) > 1}, key=names.index)
+    if dupes:
+        raise RawDataError(f"duplicate column names {dupes}", where=Location(file=str(path)))
+    if not names:
         return pd.DataFrame(index=pd.RangeIndex(2, 2))
-    if not any(str(v).strip() for v in frame.iloc[0]):
-        raise ValueError(_NO_HEADER)
-    names = [str(v) if str(v).strip() else f"Unnamed: {i}" for i, v in enumerate(frame.iloc[0])]
-    body = frame.iloc[1:].set_axis(names, axis=1)
-    body.index = pd.RangeIndex(2, len(frame) + 1)
-    return body
+    index = pd.Index(starts, dtype="int64")
+    cells = _strip_cells(np.array(records, dtype=object).reshape(len(records), len(names)))
+    return pd.DataFrame(cells, index=index, columns=pd.Index(names), dtype=object)
+
+
+def _sas_frame(path: Path) -> pd.DataFrame:
+    try:
+        frame, _ = pyreadstat.read_sas7bdat(str(path))
+    except pyreadstat.ReadstatError as exc:
+        raise RawDataError(
+            f"cannot read file: not a readable SAS7BDAT file ({exc})",
+            where=Location(file=str(path)),
+        ) from None
+    frame = frame.astype(object).where(frame.notna(), "")
+    frame = frame.map(_sas_text)
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    names = pd.Index([str(col).strip() for col in frame.columns])
+    dupes = names[names.duplicated()].unique().tolist()
+    if dupes:
+        raise RawDataError(f"duplicate column names {dupes}", where=Location(file=str(path)))
+    return pd.DataFrame(
+        {n: strip_text(frame[c]) for n, c in zip(names, frame.columns, strict=True)}
+    )
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        return _table(path, *_csv_records(path))
+    if suffix in {".xlsx", ".xlsm"}:
+        return _table(path, *_sheet_records(path))
+    if suffix == ".sas7bdat":
+        return _sas_frame(path)
+    raise RawDataError(
+        f"unsupported raw file type {suffix!r}",
+        where=Location(file=str(path)),
+        hint="export the form as CSV, XLSX or SAS7BDAT",
+    )
 
 
 def read_form(name: str, path: Path) -> RawForm:
-    """Read a raw form file (.csv, .xlsx, .sas7bdat) as text."""
+    """Read a raw form file (.csv, .txt, .xlsx, .xlsm, .sas7bdat) as text."""
     path = Path(path)
     if not path.exists():
         raise RawDataError(
@@ -71,68 +265,18 @@ def read_form(name: str, path: Path) -> RawForm:
             where=Location(file=str(path)),
             hint="check --raw and the spec's form/file names",
         )
-    suffix = path.suffix.lower()
     try:
-        if suffix in {".csv", ".txt"}:
-            frame = pd.read_csv(
-                path,
-                header=None,  # row 1 is promoted below: no renaming of repeated names
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                encoding="utf-8",
-                skipinitialspace=False,
-                skip_blank_lines=False,  # blank lines count in the row numbers
-            )
-            frame = _with_header(frame)
-        elif suffix in {".xlsx", ".xlsm"}:
-            try:
-                frame = pd.read_excel(
-                    path, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
-                )
-            except (zipfile.BadZipFile, KeyError) as exc:  # not a workbook (zip) inside
-                raise RawDataError(
-                    f"cannot read file: not an Excel workbook ({exc})",
-                    where=Location(file=str(path)),
-                ) from None
-            frame = _with_header(frame)
-        elif suffix == ".sas7bdat":
-            try:
-                frame, _ = pyreadstat.read_sas7bdat(str(path))
-            except pyreadstat.ReadstatError as exc:
-                raise RawDataError(
-                    f"cannot read file: not a readable SAS7BDAT file ({exc})",
-                    where=Location(file=str(path)),
-                ) from None
-            frame = frame.astype(object).where(frame.notna(), "")
-            frame = frame.map(_sas_text)
-            frame.index = pd.RangeIndex(1, len(frame) + 1)
-        else:
-            raise RawDataError(
-                f"unsupported raw file type {suffix!r}",
-                where=Location(file=str(path)),
-                hint="export the form as CSV, XLSX or SAS7BDAT",
-            )
-    except RawDataError:
-        raise
+        data = _read_frame(path)
     except UnicodeDecodeError:
         raise RawDataError(
             f"not UTF-8 text at byte {_utf8_error_offset(path)}",
             where=Location(file=str(path)),
             hint="re-export as UTF-8",
         ) from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        why = _NO_HEADER if isinstance(exc, pd.errors.EmptyDataError) else exc
-        raise RawDataError(f"cannot read file: {why}", where=Location(file=str(path))) from None
-    names = pd.Index([str(col).strip() for col in frame.columns])
-    dupes = names[names.duplicated()].unique().tolist()
-    if dupes:
-        raise RawDataError(f"duplicate column names {dupes}", where=Location(file=str(path)))
-    data = _strip(frame)
-    has_value = np.zeros(len(data), dtype=bool)
-    for col in data.columns:
-        has_value |= (data[col] != "").to_numpy(dtype=bool)
-    return RawForm(name=name, path=path, data=data if has_value.all() else data[has_value])
+    except (ValueError, OSError) as exc:
+        raise RawDataError(f"cannot read file: {exc}", where=Location(file=str(path))) from None
+    has_value = np.asarray(data.to_numpy(dtype=object).astype(bool).any(axis=1), dtype=bool)
+    return RawForm(name=name, path=path, data=data if has_value.all() else data.loc[has_value])
 
 
 def _utf8_error_offset(path: Path) -> int:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
-from cdisc_mapper.raw import RawForm, read_form
+from cdisc_mapper.raw import RawForm, open_form
 from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import SourceResult, map_source
@@ -50,22 +50,26 @@ class _Engine:
         subj = self.study.subjects
         if not (subj.registry_form and subj.site_column):
             return {}
-        form = self.form(subj.registry_form, None)
+        where = self.bundle.where("study", ("subjects", "registry_form"))
+        form = self.form(subj.registry_form, None, where)
         form.require([subj.subject_column, subj.site_column])
         table = form.data[[subj.subject_column, subj.site_column]].drop_duplicates()
         dup = table[subj.subject_column].duplicated(keep=False)
         if dup.any():
             raise MappingError(
-                f"{form.path.name}: subject(s) with more than one site: "
+                f"{form.file}: subject(s) with more than one site: "
                 f"{sorted(table.loc[dup, subj.subject_column].unique())[:20]}"
             )
         return dict(zip(table[subj.subject_column], table[subj.site_column], strict=True))
 
     # ------------------------------------------------------------------ helpers
-    def form(self, name: str, file: str | None) -> RawForm:
+    def form(self, name: str, file: str | None, where: str) -> RawForm:
+        """The raw form ``file`` (default ``<name>.<raw_format>``) names in the raw folder,
+        read once; ``where`` is the spec line naming it (a file outside the raw folder,
+        symbolic links followed, is an error there)."""
         key = file or f"{name}.{self.study.raw_format}"
         if key not in self.forms:
-            self.forms[key] = read_form(name, self.raw_dir / key)
+            self.forms[key] = open_form(name, self.raw_dir, key, where=where)
         return self.forms[key]
 
     def make_ctx(
@@ -92,7 +96,9 @@ class _Engine:
             parts = []
             for i, src in enumerate(spec.sources):
                 self.progress(f"{code}: reading {src.file or src.form}")
-                res = map_source(self.bundle, spec, i, self.form(src.form, src.file), self.make_ctx)
+                where = self.bundle.where(code, ("sources", i, "file" if src.file else "form"))
+                form = self.form(src.form, src.file, where)
+                res = map_source(self.bundle, spec, i, form, self.make_ctx)
                 results.append((code, res))
                 parts.append(res.frame)
             if parts:

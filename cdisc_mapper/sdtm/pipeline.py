@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
+from cdisc_mapper.raw import open_form
 from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.sdtm.engine import SdtmRun, run_mapping
 from cdisc_mapper.sdtm.finalize import (
@@ -73,11 +72,13 @@ def write_datasets(datasets: dict[str, Dataset], out_dir: Path) -> list[Path]:
     return files
 
 
-def reconciliation_rows(run: SdtmRun, raw_dir: Path, used_files: set[str]) -> list[dict]:
-    """Per form and domain: rows read = rows mapped + rows excluded (with reasons).
+def reconciliation_rows(run: SdtmRun, raw_dir: Path) -> list[dict]:
+    """Per form and domain: rows read = rows mapped + rows excluded (with reasons); each
+    file as the spec names it, relative to the raw folder.
 
-    Raw files that no spec reads are listed too, all rows excluded, so nothing is lost
-    without a word."""
+    Raw files that no spec reads are listed too, all records excluded, so nothing is lost
+    without a word. They are read as the used ones are, strictly and only inside the raw
+    folder."""
     rows = []
     for code, res in run.sources:
         excluded = sum(res.excluded.values())
@@ -96,10 +97,11 @@ def reconciliation_rows(run: SdtmRun, raw_dir: Path, used_files: set[str]) -> li
                 "empty_items_not_recorded": res.values_not_recorded,
             }
         )
+    used = {(raw_dir / res.file).resolve() for _, res in run.sources}
     for path in sorted(raw_dir.iterdir()):
-        if path.suffix.lower() not in {".csv", ".xlsx", ".sas7bdat"} or path.name in used_files:
+        if path.suffix.lower() not in {".csv", ".xlsx", ".sas7bdat"} or path.resolve() in used:
             continue
-        n = len(pd.read_csv(path, dtype=str)) if path.suffix.lower() == ".csv" else 0
+        n = len(open_form(path.stem, raw_dir, path.name).data)
         rows.append(
             {
                 "domain": "",
@@ -151,8 +153,7 @@ def run_sdtm(
     sdtm_dir = Path(out_dir) / "sdtm"
     say(f"writing {len(datasets)} datasets to {sdtm_dir}")
     files = write_datasets(datasets, sdtm_dir)
-    used = {res.file for _, res in run.sources}
     rec_path = sdtm_dir / RECONCILIATION_FILE
-    write_reconciliation(reconciliation_rows(run, Path(raw_dir), used), rec_path)
+    write_reconciliation(reconciliation_rows(run, Path(raw_dir)), rec_path)
     files.append(rec_path)
     return SdtmResult(datasets=datasets, run=run, files=files)

@@ -22,7 +22,8 @@ MELT_TEST, MELT_VALUE, MELT_UNIT = "_TEST", "_VALUE", "_UNIT"
 
 @dataclass
 class SourceResult:
-    """One source's records and its reconciliation counts."""
+    """One source's records and its reconciliation counts; ``file`` is the raw file as
+    the spec names it, relative to the raw folder."""
 
     frame: pd.DataFrame
     form: str
@@ -125,7 +126,7 @@ def map_source(
     needed = sorted(referenced_columns(bundle, domain, index))
     form.require(needed)
     raw = form.data.copy()
-    raw[SRC] = form.path.name
+    raw[SRC] = form.file
     raw[ROW] = raw.index
     rows_read = len(raw)
     excluded: dict[str, int] = {}
@@ -164,7 +165,7 @@ def map_source(
     return SourceResult(
         frame=out.reset_index(drop=True),
         form=src.form,
-        file=form.path.name,
+        file=form.file,
         rows_read=rows_read,
         rows_mapped=rows_mapped,
         excluded=excluded,

@@ -9,19 +9,26 @@ Fixture files are written in tmp_path.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdisc_mapper.errors import RawDataError
 from cdisc_mapper.raw import RawForm, open_form, path_inside, read_form
+from cdisc_mapper.raw.excel import format_decimals, number_text
 
 FIELD_COUNT_HINT = (
     "every record needs exactly one field per header column: re-export the file (a row "
     "cut short, or a value holding a comma without quotes around it?)"
 )
+FORMATS = ["General", "0", "0.00", "0.0#", "#,##0.000", "0.0%", "0.00E+00", "0.00;(0.00)"]
 
 
 def _frame(rows: list[list[str]], columns: list[str], index: list[int]) -> pd.DataFrame:
@@ -581,3 +588,145 @@ def test_symbolic_links_within_the_raw_folder_are_followed(tmp_path: Path) -> No
     raw.symlink_to(real, target_is_directory=True)  # the raw folder itself may be a link
     assert open_form("AE", raw, "latest.csv").data["A"].tolist() == ["1"]
     assert path_inside(raw, "ae.csv") == raw / "ae.csv"
+
+
+# ------------------------------------------------------------------ Excel as shown (issue 11)
+
+
+def _xlsx_cells(tmp_path: Path, cells: list[tuple[object, str | None]]) -> list[str]:
+    """The text read from a one-record sheet of ``cells`` (value, number format)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for c, (value, fmt) in enumerate(cells, start=1):
+        ws.cell(row=1, column=c, value=f"C{c}")
+        cell = ws.cell(row=2, column=c, value=value)
+        if fmt is not None:
+            cell.number_format = fmt
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    return read_form("F", path).data.loc[2].tolist()
+
+
+def test_xlsx_date_cells_are_iso_8601_dates(tmp_path: Path) -> None:
+    # pandas gave '2020-03-05 00:00:00', which no date operation reads
+    cells = [
+        (dt.datetime(2020, 3, 5), "mm-dd-yy"),  # Excel's own date format (built-in 14)
+        (dt.datetime(2020, 3, 5), "dd/mm/yyyy"),
+        (dt.date(2020, 3, 5), None),
+        (dt.datetime(2020, 3, 5, 14, 30), "dd/mm/yyyy hh:mm"),
+        (dt.datetime(2020, 3, 5), "dd/mm/yyyy hh:mm"),  # a time shown, even midnight
+        (dt.datetime(2020, 3, 5, 14, 30, 15), "dd/mm/yyyy hh:mm:ss"),
+        (dt.datetime(2020, 3, 5, 14, 30, 15), "dd/mm/yyyy"),  # a time held, not shown
+        (dt.time(9, 5), "hh:mm"),
+        (dt.time(9, 5), "h:mm:ss"),
+        (dt.timedelta(hours=26, minutes=30), "[h]:mm"),
+    ]
+    assert _xlsx_cells(tmp_path, cells) == [
+        "2020-03-05",
+        "2020-03-05",
+        "2020-03-05",
+        "2020-03-05T14:30",
+        "2020-03-05T00:00",
+        "2020-03-05T14:30:15",
+        "2020-03-05T14:30:15",
+        "09:05",
+        "09:05:00",
+        "26:30",
+    ]
+
+
+def test_xlsx_numbers_keep_the_decimals_their_format_shows(tmp_path: Path) -> None:
+    # pandas gave 4 for 4.0 and 4.1 for 4.10: a result's precision was lost
+    cells = [
+        (4.0, "0.00"),
+        (4.1, "0.00"),
+        (4, "0.0"),
+        (4.0, "General"),
+        (70.5, None),
+        (4.1, "0.0#"),
+        (4, "0.0#"),
+        (1234.5, "#,##0.00"),  # the thousands separator is not part of the value
+        (-1234.5, "#,##0.00;[Red](#,##0.00)"),  # nor are colours and brackets
+        (2.5, '"$"0.00'),
+        (0, '0.00;-0.00;"-"'),  # zero shown as '-': the stored 0
+        (True, None),
+    ]
+    assert _xlsx_cells(tmp_path, cells) == [
+        "4.00",
+        "4.10",
+        "4.0",
+        "4",
+        "70.5",
+        "4.1",
+        "4.0",
+        "1234.50",
+        "-1234.50",
+        "2.50",
+        "0",
+        "TRUE",
+    ]
+
+
+def test_xlsx_number_whose_shown_text_is_not_known_is_its_stored_value(tmp_path: Path) -> None:
+    cells = [
+        (4.123, "0.0"),  # Excel shows 4.1: the reader never rounds the stored digits away
+        (0.125, "0.0%"),  # 12.5%
+        (12345.678, "0.00E+00"),
+        (1500, "#,##0,"),  # shown in thousands: 2
+        (0.5, "# ?/?"),
+        (1e-7, "General"),
+    ]
+    assert _xlsx_cells(tmp_path, cells) == [
+        "4.123",
+        "0.125",
+        "12345.678",
+        "1500",
+        "0.5",
+        "0.0000001",
+    ]
+    # Excel shows 15 significant digits; a stored value may have 17 (openpyxl writes 16)
+    assert number_text(0.1 + 0.2, "General") == "0.30000000000000004"
+    assert number_text(1e22, "0") == "10000000000000000000000"
+    assert number_text(-0.0, "0.00") == "0.00"
+
+
+def test_xlsx_error_cell_is_a_raw_data_error(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["ID", "RESULT"])
+    wb.active.append(["1", "#DIV/0!"])
+    path = tmp_path / "lb.xlsx"
+    wb.save(path)
+    with pytest.raises(RawDataError) as info:
+        read_form("LB", path)
+    assert str(info.value) == (
+        f"{path}, row 2, column B: the cell holds no value Excel can show (#DIV/0!), not "
+        "data (fix the formula or enter the value in the workbook)"
+    )
+
+
+@settings(max_examples=300)
+@given(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(FORMATS))
+def test_xlsx_number_text_never_changes_the_stored_number(value: float, fmt: str) -> None:
+    text = number_text(value, fmt)
+    assert re.fullmatch(r"-?\d+(\.\d+)?", text), text
+    assert Decimal(text) == Decimal(repr(value))  # padding zeros only, never rounding
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value", "decimals"),
+    [
+        ("0.000", 1.0, 3),
+        ("0.00_);(0.00)", -1.0, 2),
+        ("0.00;0.0", -1.0, 1),
+        ('0.00" kg"', 1.0, 2),
+        ("[$€-2] #,##0.00", 1.0, 2),
+        ("0.00%", 1.0, None),
+        ("@", 1.0, None),
+        ("General", 1.0, 0),
+        ("", 1.0, 0),
+    ],
+)
+def test_format_decimals(fmt: str, value: float, decimals: int | None) -> None:
+    assert format_decimals(fmt, value) == decimals

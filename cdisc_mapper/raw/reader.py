@@ -11,7 +11,9 @@ row) is not a record; the rows after it keep their numbers.
 CSV/TXT files (UTF-8, comma separated, ``"`` quotes) are read strictly: every record has
 exactly as many fields as the header, a quoted value is closed before the line's next
 delimiter (or the end of the line); anything else is an error naming the file and the
-line, never a repaired row (no padding of a short row, no column shift).
+line, never a repaired row (no padding of a short row, no column shift). XLSX cells are
+read as the text the user sees in Excel (:mod:`cdisc_mapper.raw.excel`): dates as ISO
+8601, numbers with their format's decimals.
 
 A spec names a form's file relative to the raw folder; :func:`open_form` opens it only if
 it is inside that folder once symbolic links are followed (:func:`path_inside`).
@@ -28,8 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyreadstat
+from openpyxl.utils.exceptions import InvalidFileException
 
 from cdisc_mapper.errors import Location, RawDataError
+from cdisc_mapper.raw.excel import sheet_rows
 from cdisc_mapper.textops import strip_text
 
 
@@ -190,19 +194,18 @@ def _csv_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
 def _sheet_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """The header, the records (padded to one width) and their row numbers."""
     try:
-        frame = pd.read_excel(
-            path, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
-        )
-    except (zipfile.BadZipFile, KeyError) as exc:  # not a workbook (zip) inside
+        rows = sheet_rows(path)
+    except (zipfile.BadZipFile, KeyError, InvalidFileException) as exc:
         raise RawDataError(
             f"cannot read file: not an Excel workbook ({exc})", where=Location(file=str(path))
         ) from None
-    rows = [[str(v) for v in row] for row in frame.itertuples(index=False)]
     if not rows:
         return [], [], []
     if not any(v.strip() for v in rows[0]):
         raise RawDataError(f"cannot read file: {_NO_HEADER}", where=Location(file=str(path)))
-    return rows[0], rows[1:], list(range(2, len(rows) + 1))
+    width = max(len(r) for r in rows)
+    padded = [r + [""] * (width - len(r)) for r in rows]
+    return padded[0], padded[1:], list(range(2, len(rows) + 1))
 
 
 def _table(

@@ -1,18 +1,24 @@
-"""Hostile raw input: spec paths leaving the raw folder, broken CSV rows.
+"""Hostile raw input: spec paths leaving the raw folder, broken CSV rows, Excel cells.
 
 Rules (issue 11): every path a spec names resolves, symbolic links followed, inside its
 folder (the raw folder for forms), else an error at the spec line that never shows the
 file's content; a CSV record has exactly the header's number of fields, else an error
-naming the file and the line an editor shows.
+naming the file and the line an editor shows; an Excel cell is read as the text its user
+sees (dates as ISO 8601, numbers with their format's decimals).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import re
+from collections import Counter
 from pathlib import Path
 
+import openpyxl
 import pytest
 
+from cdisc_mapper.xpt import read_xpt
 from tests.hostile.catalogue import Case, Workspace, run_case
 
 SDTM = ["sdtm", "--study", "{study}", "--raw", "{raw}", "--out", "{out}"]
@@ -156,6 +162,69 @@ def _quote_not_closed(ws: Workspace) -> None:
     _edit_lines(ws.raw / "adverse_events.csv", unclosed)
 
 
+# ------------------------------------------------------------------ Excel cells
+
+
+def _as_xlsx(ws: Workspace, form: str, cell) -> Path:
+    """``form`` as a workbook of text cells, each passed through ``cell(column, text,
+    sheet_cell)`` first (to store a real number or date), read by the spec from there."""
+    rows = _rows(ws.raw / f"{form}.csv")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(rows[0])
+    for r, row in enumerate(rows[1:], start=2):
+        for c, (name, text) in enumerate(zip(rows[0], row, strict=True), start=1):
+            target = sheet.cell(row=r, column=c, value=text)
+            cell(name, text, target)
+    path = ws.raw / f"{form}.xlsx"
+    book.save(path)
+    (ws.raw / f"{form}.csv").unlink()
+    spec = ws.study / "sdtm" / ("ae.yaml" if form == "adverse_events" else "lb.yaml")
+    text = spec.read_text(encoding="utf-8")
+    source = f"  - form: {form}\n"
+    assert source in text
+    spec.write_text(text.replace(source, f"{source}    file: {form}.xlsx\n"), encoding="utf-8")
+    return path
+
+
+def _ae_dates_as_date_cells(ws: Workspace) -> None:
+    def date_cell(name: str, text: str, target) -> None:
+        if name in ("START_DATE", "END_DATE") and re.fullmatch(r"\d\d/\d\d/\d{4}", text):
+            target.value = dt.datetime.strptime(text, "%d/%m/%Y")
+            target.number_format = "dd/mm/yyyy"  # as Excel shows a typed date
+
+    _as_xlsx(ws, "adverse_events", date_cell)
+
+
+def _ae_dates_as_iso(ws: Workspace) -> None:
+    ae, _ = read_xpt(ws.out / "sdtm" / "ae.xpt")
+    full = [v for v in ae["AESTDTC"] if re.fullmatch(r"\d{4}-\d\d-\d\d", v)]
+    assert full, list(ae["AESTDTC"])
+
+
+def _lab_results_as_numbers(ws: Workspace) -> None:
+    def number_cell(name: str, text: str, target) -> None:
+        if name == "RESULT" and re.fullmatch(r"\d+(\.\d+)?", text):
+            target.value = float(text)
+            target.number_format = "0.00"  # results shown with 2 decimals
+
+    _as_xlsx(ws, "labs", number_cell)
+
+
+def _lab_results_keep_their_decimals(ws: Workspace) -> None:
+    sheet = openpyxl.load_workbook(ws.raw / "labs.xlsx").active
+    shown = Counter(
+        f"{c.value:.2f}"
+        for row in sheet.iter_rows()
+        for c in row
+        if c.data_type == "n" and c.value is not None
+    )
+    lb, _ = read_xpt(ws.out / "sdtm" / "lb.xpt")
+    results = Counter(lb["LBORRES"])
+    assert shown and all(results[text] >= n for text, n in shown.items())
+    assert any(text.endswith("0") for text in shown)  # a trailing zero a float loses
+
+
 CASES = [
     Case(
         "raw: spec file outside the raw folder (..)",
@@ -246,6 +315,20 @@ CASES = [
         prepare=_quote_not_closed,
         message="adverse_events.csv:3: cannot read the record starting on this line",
         after=_no_ae,
+    ),
+    Case(
+        "raw: Excel date cells read as ISO 8601 dates",
+        SDTM,
+        prepare=_ae_dates_as_date_cells,
+        exit_code=0,
+        after=_ae_dates_as_iso,
+    ),
+    Case(
+        "raw: Excel numbers keep their format's trailing zeros",
+        SDTM,
+        prepare=_lab_results_as_numbers,
+        exit_code=0,
+        after=_lab_results_keep_their_decimals,
     ),
 ]
 

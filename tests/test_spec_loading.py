@@ -179,11 +179,6 @@ def test_spec_paths_stay_inside_the_raw_folder(form: str, file: str | None, why:
         SubjectSpec.model_validate({"subject_column": "ID", "registry_form": registry})
 
 
-@pytest.mark.parametrize("file", ["ae.csv", "exports/2024/ae.csv", "exports\\ae.csv", "a..b.csv"])
-def test_spec_paths_inside_the_raw_folder_are_accepted(file: str) -> None:
-    assert SourceSpec.model_validate({"form": "ae", "file": file}).file == file
-
-
 def test_spec_path_error_names_the_spec_line(tmp_path: Path) -> None:
     study = tmp_path / "study"
     shutil.copytree(STUDY, study)
@@ -199,3 +194,5 @@ def test_spec_path_error_names_the_spec_line(tmp_path: Path) -> None:
         f"{spec}:5: sources.0.file: Value error, '/etc/passwd' is an absolute path; give a "
         "path relative to the raw folder"
     )
+    for file in ["ae.csv", "exports/2024/ae.csv", "exports\\ae.csv", "a..b.csv"]:
+        assert SourceSpec.model_validate({"form": "ae", "file": file}).file == file

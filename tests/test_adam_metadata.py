@@ -57,12 +57,14 @@ def study_with(
 
 
 def add_timepoints(sdtm: Path, visit_length: int | None = None) -> None:
-    """Give SDTM VS the time point variables VSTPT and VSELTM (ISO 8601 durations, text),
-    and, with ``visit_length``, declare VISIT that long."""
+    """Give SDTM VS the time point variables VSTPT and VSELTM (ISO 8601 durations, text)
+    and a sponsor variable VSSPFL (not in SDTMIG; "Y" or blank, declared 3 long), and, with
+    ``visit_length``, declare VISIT that long."""
     path = sdtm / "vs.xpt"
     frame, meta = read_xpt(path)
     frame["VSTPT"] = np.where(frame["VSSEQ"] % 2 == 0, "5 MIN POST DOSE", "PREDOSE")
     frame["VSELTM"] = np.where(frame["VSSEQ"] % 2 == 0, "PT5M", "-PT15M")
+    frame["VSSPFL"] = np.where(frame["VSSEQ"] % 3 == 0, "Y", "")
     variables = [
         XptVariable(v.name, v.label, v.type, visit_length)
         if v.name == "VISIT" and visit_length
@@ -72,6 +74,7 @@ def add_timepoints(sdtm: Path, visit_length: int | None = None) -> None:
     variables += [
         XptVariable("VSTPT", TPT_LABEL, "Char"),
         XptVariable("VSELTM", ELTM_LABEL, "Char"),
+        XptVariable("VSSPFL", "Sponsor Flag", "Char", 3),
     ]
     write_xpt(frame, path, dataset="VS", label=meta.label, variables=variables)
 
@@ -166,6 +169,15 @@ def test_a_spec_label_replaces_a_rule_or_carried_label(tmp_path: Path) -> None:
     assert trt01p.label == "Planned Treatment Run-in"
 
 
+def test_a_carried_variable_sdtmig_does_not_define_needs_a_label(tmp_path: Path) -> None:
+    study, line = study_with(tmp_path, add="  VSSPFL: {}\n", keep="VSSPFL")
+    with pytest.raises(SpecError) as err:
+        adam_metadata(study)
+    text = str(err.value)
+    assert "VSSPFL: copies VS.VSSPFL, which SDTMIG 3.4 does not define" in text
+    assert reported_line(text, "advs.yaml") == line
+
+
 def test_a_type_against_an_adamig_rule_is_a_spec_error(tmp_path: Path) -> None:
     study, line = study_with(
         tmp_path, add="  VISDT: {derive: keep, column: VISIT, label: Visit Date, type: Char}\n"
@@ -202,13 +214,17 @@ def test_carried_sdtm_variable_keeps_its_sdtm_length_and_label(tmp_path: Path, d
     sdtm = tmp_path / "sdtm"
     shutil.copytree(demo_sdtm[0] / "sdtm", sdtm)
     add_timepoints(sdtm, visit_length=40)
-    study, _ = study_with(tmp_path, add="  VSTPT: {}\n", keep="VSTPT")
+    study, _ = study_with(
+        tmp_path, add="  VSTPT: {}\n  VSSPFL: {label: Sponsor Flag}\n", keep="VSTPT, VSSPFL"
+    )
     run_adam(study, sdtm, tmp_path / "out")
     _, meta = read_xpt(tmp_path / "out" / "adam" / "advs.xpt")
     by_name = {v.name: v for v in meta.variables}
     # VISIT values are at most 22 bytes; VS declares 40, so ADVS does too
     assert (by_name["VISIT"].length, by_name["VISIT"].label) == (40, "Visit Name")
     assert by_name["VSTPT"].length == len("5 MIN POST DOSE")
+    # a variable SDTMIG does not define: the file's type and length, the spec's label
+    assert (by_name["VSSPFL"].type, by_name["VSSPFL"].length) == ("Char", 3)
     # a variable made in ADaM is as long as its longest value
     assert by_name["PARAMCD"].length == 6
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdisc_mapper.errors import SpecError
+from cdisc_mapper.errors import Location, SpecError
 from cdisc_mapper.spec.adam import (
     ADAM_FOLDER,
     CONVENTIONS_FILE,
@@ -401,11 +401,7 @@ def _check_label(
     structure = specs.datasets[name].structure
     if meta is None:
         if vspec.label is None and not _copied_standard(specs, name, var):
-            raise SpecError(
-                f"{var}: a sponsor variable (not in ADaMIG {structure} metadata, nor a copied "
-                "SDTM variable) needs a 'label' (at most 40 characters)",
-                where=doc.where(loc),
-            )
+            raise _label_needed(specs, name, var, doc.where(loc))
         return
     if meta.template is None and vspec.label is not None:
         raise SpecError(
@@ -430,6 +426,24 @@ def _check_label(
             where=doc.where((*loc, "type")),
             hint="remove 'type', or name the variable so that no ADaMIG rule covers it",
         )
+
+
+def _label_needed(specs: AdamSpecs, name: str, var: str, where: Location) -> SpecError:
+    """The error for a variable nothing gives a label: a sponsor variable, or a copy of an
+    SDTM variable SDTMIG does not define (a supplemental qualifier, a sponsor variable)."""
+    copy = copied_from(specs, name, var)
+    if copy is None:
+        return SpecError(
+            f"{var}: a sponsor variable (not in ADaMIG {specs.datasets[name].structure} "
+            "metadata, nor a copied SDTM variable) needs a 'label' (at most 40 characters)",
+            where=where,
+        )
+    return SpecError(
+        f"{var}: copies {copy[0]}.{copy[1]}, which SDTMIG 3.4 does not define, so it needs a "
+        "'label' (at most 40 characters)",
+        where=where,
+        hint=f"give the label {copy[0]} has for it, so that SDTM and ADaM agree",
+    )
 
 
 def _copied_standard(specs: AdamSpecs, name: str, var: str) -> bool:

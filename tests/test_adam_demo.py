@@ -16,7 +16,7 @@ import yaml
 from scipy import stats
 
 from cdisc_mapper.adam import adam_metadata, run_adam
-from cdisc_mapper.standards import load_adamig
+from cdisc_mapper.spec.adam_loader import adamig_variable
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "mappings" / "als_msc"
@@ -189,17 +189,19 @@ def test_xpt_read_back_with_names_labels_formats_values(adam_run) -> None:
 
 
 def test_labels_come_from_adamig(adam_run) -> None:
-    adamig = load_adamig()
+    specs = adam_run[1].specs
     for d in adam_run[1].datasets.values():
         for v in d.variables:
-            std = adamig.variable(d.structure, v.name)
+            std = adamig_variable(specs, d.name, v.name)
             if std is not None:
-                assert (v.label, v.type, v.standard) == (std.label, std.type, "ADaMIG 1.3"), (
+                label = specs.datasets[d.name].variables[v.name].label or std.label
+                assert (v.label, v.type, v.standard) == (label, std.type, "ADaMIG 1.3"), (
                     d.name,
                     v.name,
                 )
             else:
                 assert v.origin and v.label
+            assert "{" not in v.label, (d.name, v.name)
 
 
 def test_dates_are_date9_and_numeric(adam_run) -> None:

@@ -19,6 +19,7 @@ from cdisc_mapper.standards import (
     load_sdtmig,
     load_terminology,
 )
+from cdisc_mapper.standards.metadata import label_placeholders
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -152,6 +153,35 @@ def test_bds_and_tte(adamig):
     # '*' suffix rules apply last, so exact and xx/y names win
     assert adamig.variable("BDS", "ADT").label == "Analysis Date"
     assert adamig.variable("BDS", "LSTDOSDT").template == "*DT"
+
+
+def test_matches_lists_every_definition_the_winner_first(adamig):
+    # VSELTM is named like the *TM rule only; TRTSDT (BDS) like *DT and *SDT
+    assert [m.template for m in adamig.matches("BDS", "VSELTM")] == ["*TM"]
+    assert [m.template for m in adamig.matches("BDS", "TRTSDT")] == ["*DT", "*SDT"]
+    # an exact name first, then named rules (ANLzzFL) before suffix rules
+    assert [m.template for m in adamig.matches("BDS", "ADT")] == [None, "*DT"]
+    assert [m.template for m in adamig.matches("BDS", "ANL01FL")] == ["ANLzzFL"]
+    assert adamig.matches("BDS", "PARAMCD")[0].template is None
+    assert adamig.matches("BDS", "NOSUCH") == []
+    assert adamig.variable("BDS", "TRTSDT") == adamig.matches("BDS", "TRTSDT")[0]
+    assert adamig.matches("BDS", "VSELTM")[0].is_suffix_template
+    assert not adamig.matches("ADSL", "TRT01P")[0].is_suffix_template
+    assert not adamig.matches("ADSL", "TRTSDT")[0].is_suffix_template
+    with pytest.raises(StandardsError):
+        adamig.matches("ADXX", "ADT")
+
+
+def test_suffix_rule_labels_are_placeholders(adamig):
+    """ADaMIG leaves the label of a *DT, *TM... variable to the producer ({Date}); named
+    rules fill theirs (TRTxxP -> Period 01)."""
+    assert label_placeholders(adamig.variable("BDS", "DTHADY").label) == ("Relative Day",)
+    assert label_placeholders(adamig.variable("BDS", "VSSDY").label) == ("Relative Start Day",)
+    assert label_placeholders("{Date} of {Event}") == ("Date", "Event")
+    assert label_placeholders(adamig.variable("ADSL", "TRT01P").label) == ()
+    for structure in ("ADSL", "BDS", "OCCDS"):
+        for v in adamig.variables(structure):
+            assert bool(label_placeholders(v.label)) == v.name.startswith("*"), v.name
 
 
 def test_occds_hand_curated(adamig, sdtmig):

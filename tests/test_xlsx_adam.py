@@ -146,6 +146,33 @@ def test_round_trip_gives_the_same_specs(content: Content, tmp_path: Path) -> No
     assert adam_content(study) == content  # export -> import -> export
 
 
+def test_carried_and_rule_named_variables_round_trip(tmp_path: Path) -> None:
+    """A carried SDTM variable named like an ADaMIG suffix rule (VSELTM, *TM) shows its
+    SDTMIG label; a variable named by a rule (DTHADY, *ADY) or an ADSL variable in BDS
+    (TRTSDT) the label it gets; each reads back as the same spec."""
+    study = tmp_path / "variant"
+    shutil.copytree(STUDY / "adam", study / "adam")
+    path = study / "adam" / "advs.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("keep: [VISITNUM, VISIT]", "keep: [VISITNUM, VISIT, VSELTM]")
+    text += (
+        "  VSELTM: {}\n"
+        "  DTHADY: {derive: analysis_day, date: ADT, label: Relative Day of Death}\n"
+        "  TRTSDT: {derive: value, source: ADSL.TRTSDT}\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    content = adam_content(study)
+    rows = {(r["Dataset"], r["Variable"]): r for r in content[L.VARIABLES]}
+    shown = {v: (rows[("ADVS", v)]["Label"], rows[("ADVS", v)]["Label Source"])
+             for v in ("VSELTM", "DTHADY", "TRTSDT")}  # fmt: skip
+    assert shown == {
+        "VSELTM": ("Planned Elapsed Time from Time Point Ref", "SDTMIG 3.4 VS.VSELTM"),
+        "DTHADY": ("Relative Day of Death", None),
+        "TRTSDT": ("Date of First Exposure to Treatment", "ADaMIG 1.3"),
+    }
+    _assert_same(study, _import(content, tmp_path))
+
+
 def test_spec_label_type_class_method_and_format_round_trip(tmp_path: Path) -> None:
     study = tmp_path / "variant"
     shutil.copytree(STUDY / "adam", study / "adam")
@@ -240,7 +267,9 @@ def _error(content: Content, tmp_path: Path) -> str:
         ("AGEGR1", "Arguments", "[1]", "ADSL.AGEGR1: the arguments must be a JSON object"),
         ("AGEGR1", "Arguments", '{"source":"AGE","groups":[],"x":1}', "ADSL.AGEGR1.x: unknown"),
         ("AGEGR1", "Arguments", '{"label":"x"}', "'label' is not an argument"),
-        ("AGEGR1", "Label", "Age Group", "ADaMIG defines this variable"),
+        ("SEX", "Label", "Gender", "ADaMIG defines this variable"),
+        # a pattern's label (AGEGRy) may be replaced, by clearing the Label Source
+        ("AGEGR1", "Label", "Age Group", "the label shown comes from ADaMIG 1.3"),
         ("ETHNIC", "Label", "Ethnic Group", "the label shown comes from SDTMIG 3.4 DM.ETHNIC"),
         ("NUMINJ", "Label Source", "ADaMIG 1.3", "not an ADaMIG ADSL variable"),
         ("NUMINJ", "Type", "Number", "ADSL.NUMINJ.type: Input should be 'Char' or 'Num'"),

@@ -19,17 +19,20 @@ from cdisc_mapper.adam.context import BuildContext, BuildState
 from cdisc_mapper.adam.derive._keys import lexsort, sort_keys
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.adam.storage import Misfit, misfit_error, stored_length, typed_values
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.spec.adam_loader import (
     AdamSpecs,
+    adamig_variable,
     copied_from,
     record_columns,
+    sdtm_variable,
     stage_of,
     variable_order,
 )
 from cdisc_mapper.spec.base import is_adam, split_source
 from cdisc_mapper.spec.operations import ColumnMeta
-from cdisc_mapper.standards import load_adamig, load_sdtmig
+from cdisc_mapper.standards import load_sdtmig
 
 CLASSES = {
     "ADSL": "SUBJECT LEVEL ANALYSIS DATASET",
@@ -238,31 +241,52 @@ def _attributes(
     meta: ColumnMeta,
     done: dict[str, list[AdamVariable]],
 ) -> _Attributes:
-    """From ADaMIG when it defines the variable, else from the spec, else from the
-    variable it copies (an ADaM dataset's, or SDTMIG's)."""
+    """Label, type, code list, core and standard of ``name.var``, by precedence (rules:
+    :func:`~cdisc_mapper.spec.adam_loader.adamig_variable`): ADaMIG for its own variables;
+    the source for a variable carried under its own name (an SDTM variable keeps its
+    SDTMIG metadata, an ADaM one its dataset's); an ADaMIG rule's for a variable it names;
+    the spec for the rest. A spec label replaces a rule's or a source's."""
     specs = ctx.specs
-    ds = specs.datasets[name]
-    vspec = ds.variables[var]
+    vspec = specs.datasets[name].variables[var]
     out = _Attributes(vspec.label, vspec.type or meta.type, vspec.codelist or meta.codelist)
-    std = load_adamig().variable(ds.structure, var)
+    std = adamig_variable(specs, name, var)
     if std is not None:
-        out.label, out.type, out.core, out.standard = std.label, std.type, std.core, "ADaMIG 1.3"
+        out.label = vspec.label or std.label
+        out.type, out.core, out.standard = std.type, std.core, "ADaMIG 1.3"
         if std.codelist_codes and not out.codelist:
             out.codelist = std.codelist_codes[0]
         return out
     copy = copied_from(specs, name, var)
-    if copy is None or out.label is not None:
-        return out
-    dom, src = copy
-    if is_adam(dom) and dom in done:
-        other = next(v for v in done[dom] if v.name == src)
-        out.label, out.type, out.standard = other.label, other.type, other.standard
-        out.codelist = out.codelist or other.codelist
-    elif not is_adam(dom):
-        sv = load_sdtmig().variable(dom, src)
-        if sv is not None:
-            out.label, out.type, out.standard = sv.label, sv.type, "SDTMIG 3.4"
+    if copy is not None:
+        _carry(out, copy, vspec, done)
     return out
+
+
+def _carry(
+    out: _Attributes,
+    copy: tuple[str, str],
+    vspec: Any,
+    done: dict[str, list[AdamVariable]],
+) -> None:
+    """Settle ``out`` from the variable a same-name copy carries (what the spec states
+    wins): an ADaM dataset's variable as that dataset has it, an SDTM one as SDTMIG
+    (or the SDTM model) defines it; a variable neither knows keeps the spec's label and
+    the type its data have."""
+    dom, src = copy
+    if is_adam(dom):
+        other = next((v for v in done.get(dom, ()) if v.name == src), None)
+        if other is None:
+            return
+        label, vtype, standard, codelist = other.label, other.type, other.standard, other.codelist
+    else:
+        sv = sdtm_variable(dom, src)
+        if sv is None:
+            return
+        label, vtype, standard, codelist = sv.label, sv.type, "SDTMIG 3.4", None
+    out.label = vspec.label or label
+    out.type = vspec.type or vtype
+    out.standard = standard
+    out.codelist = out.codelist or codelist
 
 
 def _copied_type(args: Any) -> Literal["Char", "Num"] | None:
@@ -351,6 +375,9 @@ def variable_metadata(
 def finish(
     ctx: BuildContext, name: str, frame: pd.DataFrame, variables: list[AdamVariable]
 ) -> pd.DataFrame:
+    """The dataset's variables, typed as declared (a type nothing stated is the data's),
+    sorted by its keys; a value that does not fit its type and duplicate keys are errors
+    (rules: :mod:`cdisc_mapper.adam.storage`)."""
     ds = ctx.specs.datasets[name]
     order = lexsort(sort_keys(frame, ds.keys))
     identity = np.array_equal(order, np.arange(len(frame)))
@@ -361,13 +388,18 @@ def finish(
         if v.type is None:
             v = replace(v, type="Num" if pd.api.types.is_numeric_dtype(col) else "Char")
             variables[i] = v
-        if v.type == "Num":
-            arr = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
-        elif col.dtype == object:
-            # the derivations make "" for null: no per-value scan of object columns
-            arr = col.to_numpy()
-        else:
-            arr = col.to_numpy(dtype=object, na_value="")
+        assert v.type is not None
+        arr, misfits = typed_values(col, v.type)
+        if len(misfits):
+            why, hint = _type_origin(ctx, name, v.name, v.type)
+            raise misfit_error(
+                Misfit(name, v.name, v.type, why, misfits),
+                frame,
+                ds.keys,
+                order,
+                ctx.specs.where(name, ("variables", v.name)),
+                hint,
+            )
         if not identity:
             arr = arr[order]
         cols[v.name] = pd.Series(arr, dtype=arr.dtype, copy=False)
@@ -392,14 +424,37 @@ def finish(
     return out
 
 
-def _length(col: pd.Series, vtype: str | None) -> int:
-    """Storage length: 8 for numbers; the longest value in bytes (at least 1) for text,
-    as the XPT writer stores it (each distinct value measured once)."""
-    if vtype != "Char":
-        return 8
-    uniques = pd.unique(col.to_numpy(dtype=object))
-    longest = max((len(str(u).rstrip(" ").encode("utf-8")) for u in uniques), default=0)
-    return max(longest, 1)
+def _type_origin(ctx: BuildContext, name: str, var: str, vtype: str) -> tuple[str, str]:
+    """What declared ``name.var``'s type, and what to do when its values do not fit it."""
+    specs = ctx.specs
+    other = "Char" if vtype == "Num" else "Num"
+    if specs.datasets[name].variables[var].type is not None:
+        return "the spec's 'type'", f"change 'type' to {other}, or derive {vtype} values"
+    std = adamig_variable(specs, name, var)
+    if std is not None:
+        rule = f"rule {std.template}" if std.template else "variable"
+        return (
+            f"ADaMIG {std.dataset} {rule}",
+            f"ADaMIG reserves this name for {vtype} values: derive {vtype} values, or "
+            "give the variable a name no ADaMIG rule covers, with a 'label' and a 'type'",
+        )
+    copy = copied_from(specs, name, var)
+    if copy is not None:
+        return (
+            f"as {copy[0]}.{copy[1]}",
+            f"{copy[0]}.{copy[1]} should be {vtype}: correct {copy[0]}, or state 'type'",
+        )
+    return "its derivation's type", "state the variable's 'type' in the spec"
+
+
+def _declared_length(ctx: BuildContext, name: str, var: str) -> int | None:
+    """The length the SDTM file declares for the text variable ``var`` carries under its
+    own name (None when it carries none, or a number)."""
+    copy = copied_from(ctx.specs, name, var)
+    if copy is None or is_adam(copy[0]) or ctx.sdtm is None:
+        return None
+    declared = ctx.sdtm.declared(*copy)
+    return declared.length if declared is not None and declared.type == "Char" else None
 
 
 def static_columns(specs: AdamSpecs, name: str) -> dict[str, ColumnMeta]:
@@ -455,7 +510,13 @@ def build_all(ctx: BuildContext, say: Callable[[str], None]) -> dict[str, AdamDa
         ds = specs.datasets[name]
         variables = list(metas[name])
         finished = finish(ctx, name, frame, variables)
-        variables[:] = [replace(v, length=_length(finished[v.name], v.type)) for v in variables]
+        variables[:] = [
+            replace(
+                v,
+                length=stored_length(finished[v.name], v.type, _declared_length(ctx, name, v.name)),
+            )
+            for v in variables
+        ]
         done[name] = AdamDataset(
             name=name,
             label=ds.label,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import Location, RawDataError, XptError
-from cdisc_mapper.xpt import read_xpt, read_xpt_names
+from cdisc_mapper.xpt import XptVariable, read_xpt, read_xpt_names
 
 SUPP_KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL")
 
@@ -37,6 +37,7 @@ class SdtmInput:
         self._columns: dict[str, list[str]] = {}
         self._supp_qnams: dict[str, dict[str, str]] = {}
         self._wanted: dict[str, set[str]] = {}
+        self._declared: dict[str, dict[str, XptVariable]] = {}
 
     def path(self, domain: str) -> Path:
         return self.folder / f"{domain.lower()}.xpt"
@@ -51,10 +52,21 @@ class SdtmInput:
         """Records of an XPT file: the ``usecols`` variables (all when None), text as
         pandas' ``str`` dtype."""
         try:
-            frame, _ = read_xpt(path, columns=usecols, text="str")
+            frame, meta = read_xpt(path, columns=usecols, text="str")
         except XptError as exc:
             raise RawDataError(exc.message, where=str(path), hint=exc.hint) from exc
+        self._declared[path.name] = {v.name: v for v in meta.variables}
         return frame
+
+    def declared(self, domain: str, variable: str) -> XptVariable | None:
+        """``variable`` as ``<domain>.xpt`` declares it (label, type, stored length); None
+        when the file has no such variable (e.g. a supplemental qualifier) or no file."""
+        path = self.path(domain)
+        if path.name not in self._declared:
+            if not path.is_file():
+                return None
+            self._read(path, [])
+        return self._declared[path.name].get(variable)
 
     def supp_qnams(self, domain: str) -> dict[str, str]:
         """QNAM -> QLABEL of ``supp<domain>.xpt`` (empty when there is no such file)."""

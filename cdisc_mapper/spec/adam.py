@@ -149,8 +149,12 @@ class Conventions(Strict):
 class VariableSpec(Strict):
     """One output variable: its derivation (a registered name) and define.xml metadata.
 
-    ``label`` and ``type`` are for sponsor variables only: a variable ADaMIG (or, for a
-    copied SDTM variable, SDTMIG) defines takes its label and type from there.
+    A variable ADaMIG defines by name takes its label and type from there; one carried
+    from SDTM or another ADaM dataset under its own name keeps its source's. ``label``
+    names a sponsor variable, and replaces the label of a carried variable or of one named
+    by an ADaMIG rule (``TRTxxP``, ``*DT``), where it is required when the rule's label is
+    a placeholder such as ``{Date}``. ``type`` states a type; against ADaMIG's, it is an
+    error (see :func:`cdisc_mapper.spec.adam_loader.adamig_variable`).
     """
 
     derive: str = "keep"

@@ -4,7 +4,9 @@
 dataset, validates each against its model, and checks them against the ADaM registries
 the stage passes in: unknown derivation or record-builder names, bad arguments, variables
 used before they are derived, periods, windows and datasets that do not exist, labels
-given for ADaMIG variables or missing for sponsor variables. Every error is a
+given for ADaMIG variables or missing where nothing else gives one (a sponsor variable,
+or a variable named by an ADaMIG rule whose label is a placeholder such as ``{Date}``);
+:func:`adamig_variable` says which ADaMIG definition, if any, settles a variable. Every error is a
 :class:`~cdisc_mapper.errors.SpecError` at the spec line, before any data is read.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdisc_mapper.errors import SpecError
+from cdisc_mapper.errors import Location, SpecError
 from cdisc_mapper.spec.adam import (
     ADAM_FOLDER,
     CONVENTIONS_FILE,
@@ -28,7 +30,8 @@ from cdisc_mapper.spec.adam import (
 from cdisc_mapper.spec.base import is_adam, split_source, validate_model
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs, Registry
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
-from cdisc_mapper.standards import load_adamig, load_sdtmig
+from cdisc_mapper.standards import VariableMeta, load_adamig, load_sdtmig
+from cdisc_mapper.standards.metadata import label_placeholders
 
 #: The keys of a variable entry that are not its derivation's arguments.
 VARIABLE_META = set(VariableSpec.model_fields) - {"args"}
@@ -231,12 +234,11 @@ def check_dataset_spec(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDo
                     hint="give it a derivation (derive: ...) or keep it in the record step",
                 )
     defined = known_cols | set(ds.variables)
-    adamig = load_adamig()
     for var, vspec in ds.variables.items():
         loc = ("variables", var)
         _check_refs(specs, name, var, specs.op_args[(name, var)], defined, doc, loc)
         _check_conventions_used(specs, var, specs.op_args[(name, var)], doc, loc)
-        _check_label(specs, name, vspec, var, adamig.variable(ds.structure, var), doc, loc)
+        _check_label(specs, name, vspec, var, adamig_variable(specs, name, var), doc, loc)
     variable_order(specs, name)
 
 
@@ -340,31 +342,108 @@ def copied_from(specs: AdamSpecs, name: str, var: str) -> tuple[str, str] | None
     return None
 
 
+def sdtm_variable(domain: str, name: str) -> VariableMeta | None:
+    """SDTMIG 3.4 metadata of ``domain.name``: the domain's IG variable or, for a general
+    observation class domain, an SDTM model class variable it may hold (``--STDY``); None
+    for an unknown domain or a variable the standard does not define (a sponsor variable,
+    a supplemental qualifier)."""
+    sdtmig = load_sdtmig()
+    if not sdtmig.has_dataset(domain):
+        return None
+    return sdtmig.variable_allowed(domain, name)
+
+
+def adamig_definitions(structure: str, var: str) -> list[VariableMeta]:
+    """The ADaMIG v1.3 definitions of ``var`` in a dataset of ``structure``, the one that
+    wins first: the variable of that exact name in the structure (``ADT`` in BDS); outside
+    ADSL, the ADSL variable of that exact name (a BDS or OCCDS dataset may hold any ADSL
+    variable, ADaMIG v1.3 section 3.3.1 and OCCDS v1.1, so ``TRTSDT`` is "Date of First
+    Exposure to Treatment", not the ``*DT`` rule's placeholder ``{Date}``); then generic
+    names, named ones before suffix rules and the structure's own before ADSL's
+    (``TRT01P`` -> ``TRTxxP``; ``DTHADY`` -> ``*ADY``)."""
+    adamig = load_adamig()
+    found = adamig.matches(structure, var)
+    if structure != "ADSL":
+        found += adamig.matches("ADSL", var)
+    return sorted(found, key=lambda m: (m.template is not None, m.is_suffix_template))
+
+
+def adamig_variable(specs: AdamSpecs, name: str, var: str) -> VariableMeta | None:
+    """The ADaMIG definition that settles ``name.var``'s label and type, or None.
+
+    The first of :func:`adamig_definitions`, except that a generic name never settles a
+    variable carried under its own name from SDTM or another ADaM dataset
+    (:func:`copied_from`): that keeps its source's label and type (``VSELTM``, SDTM text,
+    is not the ``*TM`` rule's numeric time). A generic name's label may be a placeholder
+    the spec must replace (see :func:`_check_label`).
+    """
+    found = adamig_definitions(specs.datasets[name].structure, var)
+    if not found:
+        return None
+    if found[0].template is not None and copied_from(specs, name, var) is not None:
+        return None
+    return found[0]
+
+
 def _check_label(
     specs: AdamSpecs,
     name: str,
     vspec: VariableSpec,
     var: str,
-    meta: Any,
+    meta: VariableMeta | None,
     doc: SpecDocument,
     loc: tuple[str, str],
 ) -> None:
-    if meta is None and vspec.label is None and not _copied_standard(specs, name, var):
-        raise SpecError(
-            f"{var}: a sponsor variable (not in ADaMIG {specs.datasets[name].structure} "
-            "metadata, nor a copied SDTM variable) needs a 'label' (at most 40 characters)",
-            where=doc.where(loc),
-        )
-    if meta is not None and vspec.label is not None:
+    """A variable's label comes from exactly one place: ADaMIG for its own variables, the
+    spec or ADaMIG for a variable named by an ADaMIG rule (the spec's when the rule's
+    label is a placeholder), the source or the spec for a copied variable, the spec for
+    a sponsor variable."""
+    structure = specs.datasets[name].structure
+    if meta is None:
+        if vspec.label is None and not _copied_standard(specs, name, var):
+            raise _label_needed(specs, name, var, doc.where(loc))
+        return
+    if meta.template is None and vspec.label is not None:
         raise SpecError(
             f"{var}: ADaMIG defines this variable; its label is {meta.label!r} and cannot be set",
             where=doc.where((*loc, "label")),
             hint="remove 'label' (only sponsor variables take a label from the spec)",
         )
-    if meta is not None and vspec.type is not None and vspec.type != meta.type:
+    placeholders = label_placeholders(meta.label)
+    if placeholders and vspec.label is None:
+        what = " and ".join(p.lower() for p in placeholders)
         raise SpecError(
-            f"{var}: ADaMIG type is {meta.type}, not {vspec.type}", where=doc.where((*loc, "type"))
+            f"{var}: ADaMIG {structure} names it by the rule {meta.template}, whose label "
+            f"{meta.label!r} is a placeholder; give it a 'label' (at most 40 characters) "
+            f"saying which {what} it holds",
+            where=doc.where(loc),
+            hint=f"add e.g.  label: {placeholders[0]} of <what>  to {var}",
         )
+    if vspec.type is not None and vspec.type != meta.type:
+        rule = f" (rule {meta.template})" if meta.template else ""
+        raise SpecError(
+            f"{var}: ADaMIG type{rule} is {meta.type}, not {vspec.type}",
+            where=doc.where((*loc, "type")),
+            hint="remove 'type', or name the variable so that no ADaMIG rule covers it",
+        )
+
+
+def _label_needed(specs: AdamSpecs, name: str, var: str, where: Location) -> SpecError:
+    """The error for a variable nothing gives a label: a sponsor variable, or a copy of an
+    SDTM variable SDTMIG does not define (a supplemental qualifier, a sponsor variable)."""
+    copy = copied_from(specs, name, var)
+    if copy is None:
+        return SpecError(
+            f"{var}: a sponsor variable (not in ADaMIG {specs.datasets[name].structure} "
+            "metadata, nor a copied SDTM variable) needs a 'label' (at most 40 characters)",
+            where=where,
+        )
+    return SpecError(
+        f"{var}: copies {copy[0]}.{copy[1]}, which SDTMIG 3.4 does not define, so it needs a "
+        "'label' (at most 40 characters)",
+        where=where,
+        hint=f"give the label {copy[0]} has for it, so that SDTM and ADaM agree",
+    )
 
 
 def _copied_standard(specs: AdamSpecs, name: str, var: str) -> bool:
@@ -373,10 +452,7 @@ def _copied_standard(specs: AdamSpecs, name: str, var: str) -> bool:
     if copy is None:
         return False
     dom, src = copy
-    if is_adam(dom):
-        return True
-    sdtmig = load_sdtmig()
-    return sdtmig.has_dataset(dom) and sdtmig.variable(dom, src) is not None
+    return is_adam(dom) or sdtm_variable(dom, src) is not None
 
 
 def stage_of(specs: AdamSpecs, name: str) -> dict[str, int]:

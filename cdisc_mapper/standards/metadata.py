@@ -8,7 +8,7 @@ may hold beyond its IG table, in model order (:meth:`Standard.allowed_variables`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
@@ -28,6 +28,14 @@ GENERAL_OBSERVATION_CLASSES = ("Interventions", "Events", "Findings", "Findings 
 MODEL_CLASSES = ("Identifiers", "Timing", *GENERAL_OBSERVATION_CLASSES)
 #: Placeholder for the domain prefix in SDTM model names and labels.
 PREFIX = "--"
+#: A label placeholder ADaMIG leaves to the producer (``{Date}`` in the label of ``*DT``).
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def label_placeholders(label: str) -> tuple[str, ...]:
+    """The ``{...}`` placeholders of an IG label, without braces (``"{Date}"`` ->
+    ``("Date",)``); empty for a label that names its variable."""
+    return tuple(_PLACEHOLDER.findall(label))
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,11 @@ class VariableMeta:
     variable_set: str = ""
     template: str | None = None
     source: str = "ig"
+
+    @property
+    def is_suffix_template(self) -> bool:
+        """Resolved from an ADaMIG suffix rule (``*DT``: any prefix), not a named one."""
+        return self.template is not None and self.template.startswith("*")
 
 
 @dataclass(frozen=True)
@@ -324,12 +337,22 @@ class Standard:
         return list(self._supp_cache[key])
 
     def variable(self, dataset: str, name: str) -> VariableMeta | None:
-        """Metadata of ``dataset.name`` or None when the IG does not define it.
+        """Metadata of ``dataset.name`` or None when the IG does not define it: the first
+        of :meth:`matches`. Raises :class:`StandardsError` for an unknown dataset."""
+        return next(self._matches(dataset, name), None)
 
-        ADaMIG generic names match concrete ones (``TRT01P`` -> ``TRTxxP`` with its label's
-        ``xx`` filled in; ``*DT`` suffix rules last). Raises :class:`StandardsError` for an
-        unknown dataset.
+    def matches(self, dataset: str, name: str) -> list[VariableMeta]:
+        """Every definition of ``dataset.name`` the IG has, the one that wins first.
+
+        The variable of that exact name; then ADaMIG generic names matching it, named
+        ones before suffix rules (``TRT01P`` -> ``TRTxxP`` with its label's ``xx`` filled
+        in; ``VSELTM`` -> ``*TM``, whose label ``{Time}`` stays a placeholder, see
+        :func:`label_placeholders`), each in IG order. Raises :class:`StandardsError` for
+        an unknown dataset.
         """
+        return list(self._matches(dataset, name))
+
+    def _matches(self, dataset: str, name: str) -> Iterator[VariableMeta]:
         generic = self._generic_name(dataset)
         if generic is None:
             raise self._unknown(dataset)
@@ -337,12 +360,11 @@ class Standard:
         wanted = name.strip().upper()
         exact = self._exact.get(generic, {}).get(wanted)
         if exact is not None:
-            return exact if generic == key else replace(exact, dataset=key)
+            yield exact if generic == key else replace(exact, dataset=key)
         for pattern, meta in self._template_index(generic):
             found = pattern.match(wanted)
             if found:
-                return _resolve_template(meta, found, wanted)
-        return None
+                yield _resolve_template(meta, found, wanted)
 
     def class_variables(self, class_: str) -> list[ClassVariable]:
         """The SDTM model variables of general observation class ``class_``, in model order.

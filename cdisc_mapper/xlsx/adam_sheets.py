@@ -52,10 +52,16 @@ from cdisc_mapper.spec.adam import (
     ReportsSpec,
     VariableSpec,
 )
-from cdisc_mapper.spec.adam_loader import VARIABLE_META, copied_from, normalise_dataset
+from cdisc_mapper.spec.adam_loader import (
+    VARIABLE_META,
+    adamig_definitions,
+    adamig_variable,
+    copied_from,
+    normalise_dataset,
+)
 from cdisc_mapper.spec.base import NAME_PATTERN, is_adam
 from cdisc_mapper.spec.yamlio import dump_yaml
-from cdisc_mapper.standards import load_adamig, load_sdtmig
+from cdisc_mapper.standards import VariableMeta, load_adamig, load_sdtmig
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.conventions_sheets import conventions_content, read_conventions
 from cdisc_mapper.xlsx.layout import is_adam_dataset
@@ -176,7 +182,7 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
             label, label_source = vspec.label, None
             if label is None:
                 label = meta.label
-                if adamig.variable(ds.structure, var) is not None:
+                if adamig_variable(specs, name, var) is not None:
                     label_source = f"{adamig.name} {adamig.version}"
                 elif (copy := copied_from(specs, name, var)) is not None:
                     dom, src = copy
@@ -362,11 +368,12 @@ class _Labels:
             if is_adam_dataset(code) and var is not None:
                 self.shown.setdefault((str(code), var), cell_str(row, "Label"))
 
-    def adamig_label(self, structure: str | None, var: str) -> str | None:
+    def definition(self, structure: str | None, var: str) -> VariableMeta | None:
+        """The ADaMIG definition of ``var`` in a ``structure`` dataset (None: none)."""
         if not structure or not self.adamig.has_dataset(structure):
             return None
-        meta = self.adamig.variable(structure, var)
-        return meta.label if meta is not None else None
+        found = adamig_definitions(structure, var)
+        return found[0] if found else None
 
     def named(self, sheet: Sheet, r: int, source: str) -> str | None:
         """The label of ``SDTMIG <version> DOM.VAR`` or ``DATASET.VARIABLE`` (None: not
@@ -394,21 +401,29 @@ def _read_label(
     """The spec's label of a Variables row (None: the label shown is not the spec's)."""
     label = cell_str(row, "Label")
     source = cell_str(row, "Label Source")
-    ig_label = labels.adamig_label(structure, what.split(".")[-1])
-    if ig_label is not None:
-        if label is not None and label != ig_label:
+    ig = labels.definition(structure, what.split(".")[-1])
+    if ig is not None and ig.template is None:
+        if label is not None and label != ig.label:
             raise sheet.error(
-                f"{what}: ADaMIG defines this variable; its label is {ig_label!r} and cannot "
+                f"{what}: ADaMIG defines this variable; its label is {ig.label!r} and cannot "
                 "be changed", r, "Label",
             )  # fmt: skip
         return None
     if source is None or label is None:
         return label
     if source.split()[0] == labels.adamig.name:
-        raise sheet.error(
-            f"{what}: not an ADaMIG {structure} variable, so its label is not ADaMIG's",
-            r, "Label Source", hint="clear the Label Source: the Label is then the spec's",
-        )  # fmt: skip
+        if ig is None:
+            raise sheet.error(
+                f"{what}: not an ADaMIG {structure} variable, so its label is not ADaMIG's",
+                r, "Label Source", hint="clear the Label Source: the Label is then the spec's",
+            )  # fmt: skip
+        if label != ig.label:
+            raise sheet.error(
+                f"{what}: the label shown comes from {source} ({ig.label!r}), so it is not "
+                "read", r, "Label",
+                hint="to give the variable a label of its own, clear its Label Source",
+            )  # fmt: skip
+        return None
     expected = labels.named(sheet, r, source)
     if expected is not None and label != expected:
         raise sheet.error(

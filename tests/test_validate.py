@@ -19,9 +19,11 @@ from cdisc_mapper.validate import (
     ERROR,
     INFO,
     WARNING,
+    Finding,
     Severity,
     ValidationInputError,
     ValidationReport,
+    load_package,
     registered_checks,
     render_html,
     validate_package,
@@ -197,10 +199,21 @@ def test_non_xpt_path(tmp_path: Path):
     _raises(path, "not a folder or a .xpt file")
 
 
+def _unreadable(report: ValidationReport, file: str) -> Finding:
+    """The SD0017 finding of ``file``; the other datasets were checked."""
+    (finding,) = [f for f in report.by_check("SD0017") if f.value == file]
+    assert finding.severity == ERROR and report.exit_code("error") == 1
+    assert report.count("VX0001") == 0
+    assert {"DM", "AE", "TS"} - {finding.dataset} <= {d.name for d in report.datasets}
+    return finding
+
+
 def test_non_xpt_file_named_xpt(pkg: Path):
     (pkg / "sdtm" / "zz.xpt").write_text("STUDYID,DOMAIN\nS,ZZ\n")
-    message = _raises(pkg, "cannot read dataset")
-    assert "sdtm/zz.xpt" in message
+    finding = _unreadable(validate_package(pkg), "sdtm/zz.xpt")
+    assert finding.dataset == "ZZ" and "is it a SAS XPORT file?" in finding.message
+    with pytest.raises(ValidationInputError, match="SAS XPORT"):
+        load_package(pkg)  # the all-or-nothing reader still refuses the package
 
 
 @pytest.mark.parametrize("cut", ["odd", "record"])
@@ -209,8 +222,42 @@ def test_truncated_xpt(pkg: Path, cut: str):
     data = path.read_bytes()
     keep = len(data) - 37 if cut == "odd" else (len(data) // 2) // 80 * 80
     path.write_bytes(data[:keep])
-    message = _raises(pkg, "truncated")
-    assert "sdtm/lb.xpt" in message
+    finding = _unreadable(validate_package(pkg), "sdtm/lb.xpt")
+    assert finding.dataset == "LB" and "truncated" in finding.message
+
+
+def _with_byte(path: Path, text: bytes, index: int, byte: int) -> int:
+    """Replace byte ``index`` of the first ``text`` in the file; return its offset."""
+    data = bytearray(path.read_bytes())
+    offset = data.index(text) + index
+    data[offset] = byte
+    path.write_bytes(bytes(data))
+    return offset
+
+
+def test_text_that_is_not_utf8_is_located(pkg: Path):
+    ts = pkg / "sdtm" / "ts.xpt"
+    offset = _with_byte(ts, b"ISO 8601", 3, 0x92)  # a Windows right quote
+    df, _ = read_xpt(pkg / "sdtm" / "ts.xpt", encoding="WINDOWS-1252")
+    record = int((df["TSVCDREF"] == "ISO\u20198601").to_numpy().argmax()) + 1
+    finding = _unreadable(validate_package(pkg), "sdtm/ts.xpt")
+    assert (finding.dataset, finding.variable, finding.record) == ("TS", "TSVCDREF", record)
+    assert f"byte 0x92 at offset {offset} (record {record}, variable TSVCDREF)" in finding.message
+    assert "--encoding WINDOWS-1252" in finding.message
+    report = validate_package(pkg, encoding="WINDOWS-1252")
+    assert report.count("SD0017") == 0 and "TS" in {d.name for d in report.datasets}
+
+
+def test_a_label_that_is_not_utf8_is_located(pkg: Path):
+    dm = pkg / "sdtm" / "dm.xpt"
+    offset = _with_byte(dm, b"Subject Reference Start Date/Time", 7, 0xE9)
+    finding = _unreadable(validate_package(pkg), "sdtm/dm.xpt")
+    assert f"byte 0xE9 at offset {offset} (label of variable RFSTDTC)" in finding.message
+    assert finding.variable == "RFSTDTC" and finding.record is None
+
+
+def test_unknown_encoding(pkg: Path):
+    _raises(pkg, "unknown encoding 'NO-SUCH-CODE'", encoding="NO-SUCH-CODE")
 
 
 def test_missing_define(pkg: Path):
@@ -227,7 +274,10 @@ def test_define_that_is_not_xml(pkg: Path):
 
 def test_two_files_with_one_dataset(pkg: Path):
     shutil.copy(pkg / "sdtm" / "ae.xpt", pkg / "ae.xpt")
-    _raises(pkg, "dataset AE is in two files")
+    report = validate_package(pkg)
+    finding = _unreadable(report, "sdtm/ae.xpt")
+    assert "holds dataset AE, already read from ae.xpt" in finding.message
+    assert next(d.file for d in report.datasets if d.name == "AE") == "ae.xpt"
 
 
 # --------------------------------------------------------------- other layouts

@@ -287,6 +287,20 @@ def test_sd0016_empty_dataset(pkg):
 
 
 # ---------------------------------------------------------------------- terminology
+def test_sd0017_unreadable_file_is_reported_and_the_rest_checked(pkg):
+    (pkg / "sdtm" / "notes.xpt").write_bytes(b"%PDF-1.7\n" + bytes(range(256)))
+    path = xpt_path(pkg, "VS")
+    path.write_bytes(path.read_bytes()[:-100])
+    report, found = run(pkg, "SD0017")
+    assert [(f.dataset, f.value) for f in found] == [
+        ("NOTES", "sdtm/notes.xpt"),
+        ("VS", "sdtm/vs.xpt"),
+    ]
+    assert "truncated" in found[1].message
+    assert {"DM", "AE", "LB"} <= {d.name for d in report.datasets}
+    assert "VS" not in {d.name for d in report.datasets}
+
+
 def test_ct0001_non_extensible_codelist(pkg):
     rewrite(pkg, "DM", lambda df: set_value(set_value(df, 0, "SEX", "X"), 1, "SEX", "f"))
     report, found = run(pkg, "CT0001")

@@ -20,6 +20,7 @@ from cdisc_mapper.standards import Standard, Terminology
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import CheckSpec, Finding
 from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
+from cdisc_mapper.validate.unreadable import Unreadable
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Context:
         define_path: the (first) define.xml given, or None.
         define_paths: every define.xml given.
         reconciliation: rows of ``reconciliation.csv`` or None.
+        unreadable: the files of the package that could not be read (SD0017).
         limit: the most findings kept per check and dataset (the rest are counted).
     """
 
@@ -131,6 +133,7 @@ class Context:
         reconciliation: list[dict[str, object]] | None = None,
         reconciliation_error: str | None = None,
         limit: int = 1000,
+        unreadable: Sequence[Unreadable] = (),
     ) -> None:
         self.root = root
         self.datasets = datasets
@@ -143,6 +146,7 @@ class Context:
         self.reconciliation = reconciliation
         self.reconciliation_error = reconciliation_error
         self.limit = limit
+        self.unreadable = tuple(unreadable)
         self.findings: list[Finding] = []
         self.counts: Counter[str] = Counter()
         self.suppressed: Counter[str] = Counter()

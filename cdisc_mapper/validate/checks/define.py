@@ -69,15 +69,17 @@ def dataset_in_define(ctx: Context, ds: Dataset) -> None:
     "define.xml describes a dataset that is not in the package",
     scope=scope(package=True),
     explanation="An ItemGroupDef without a dataset file: either the file is missing from "
-    "the package or define.xml describes more than was submitted.",
+    "the package or define.xml describes more than was submitted (a file that cannot be "
+    "read is SD0017's).",
     reference="Define-XML v2.1 §4.3.1",
 )
 def define_dataset_present(ctx: Context) -> None:
     if ctx.define is None:
         ctx.skip("no define.xml given")
     assert ctx.define is not None
+    unread = {item.name for item in ctx.unreadable}  # reported by SD0017
     for name, meta in sorted(ctx.define.datasets.items()):
-        if name not in ctx.datasets:
+        if name not in ctx.datasets and name not in unread:
             ctx.note(
                 f"define.xml describes {name} ({meta.file or 'no file'}) but there is no such "
                 "dataset",

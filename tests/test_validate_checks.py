@@ -301,6 +301,14 @@ def test_sd0017_unreadable_file_is_reported_and_the_rest_checked(pkg):
     assert "VS" not in {d.name for d in report.datasets}
 
 
+def test_sd0018_placeholder_label(pkg):
+    rewrite(pkg, "AE", label="{Adverse Events}", labels={"AESTDY": "{Relative Start Day}"})
+    _, found = run(pkg, "SD0018")
+    assert one(found, dataset="AE", variable="").value == "{Adverse Events}"
+    assert one(found, dataset="AE", variable="AESTDY").value == "{Relative Start Day}"
+    assert len(found) == 2
+
+
 def test_ct0001_non_extensible_codelist(pkg):
     rewrite(pkg, "DM", lambda df: set_value(set_value(df, 0, "SEX", "X"), 1, "SEX", "f"))
     report, found = run(pkg, "CT0001")

@@ -478,3 +478,33 @@ def unreadable_file(ctx: Context) -> None:
             value=item.file,
             record=item.record,
         )
+
+
+_PLACEHOLDER = re.compile(r"[{}]")
+
+
+@check(
+    "SD0018",
+    WARNING,
+    "structure",
+    "Label holds a brace: an unfilled placeholder such as {Date}",
+    explanation="Dataset and variable labels are plain text for reviewers. A label with "
+    "'{' or '}' (e.g. '{Relative Start Day}') is a template placeholder that was never "
+    "filled in; give the variable its real label.",
+    reference="SDTMIG v3.4 §4.1.7; ADaMIG v1.3 §3",
+)
+def placeholder_label(ctx: Context, ds: Dataset) -> None:
+    if _PLACEHOLDER.search(ds.meta.label):
+        ctx.note(
+            f"dataset label {ds.meta.label!r} holds a placeholder",
+            dataset=ds.name,
+            value=ds.meta.label,
+        )
+    for var in ds.meta.variables:
+        if _PLACEHOLDER.search(var.label):
+            ctx.note(
+                f"label {var.label!r} holds a placeholder",
+                dataset=ds.name,
+                variable=var.name,
+                value=var.label,
+            )

@@ -29,7 +29,7 @@ from cdisc_mapper.validate import (
     validate_package,
     write_reports,
 )
-from cdisc_mapper.xpt import read_xpt
+from cdisc_mapper.xpt import read_xpt, write_xpt
 from tests.conftest import SHARED
 
 PILOT = SHARED / "reference" / "cdisc-pilot-msg2"
@@ -278,6 +278,19 @@ def test_two_files_with_one_dataset(pkg: Path):
     finding = _unreadable(report, "sdtm/ae.xpt")
     assert "holds dataset AE, already read from ae.xpt" in finding.message
     assert next(d.file for d in report.datasets if d.name == "AE") == "ae.xpt"
+
+
+def test_every_check_runs_on_a_package_without_records(pkg: Path):
+    """0 subjects: each check runs or skips cleanly (ID0007 used to crash)."""
+    for path in (pkg / "sdtm").glob("*.xpt"):
+        df, meta = read_xpt(path)
+        write_xpt(
+            df.iloc[:0], path, dataset=meta.dataset, label=meta.label, variables=meta.variables
+        )
+    report = validate_package(pkg)
+    assert report.count("VX0001") == 0, report.by_check("VX0001")
+    assert sum(d.records for d in report.datasets) == 0 and len(report.datasets) >= 20
+    assert report.count("SD0016") == len(report.datasets)  # each empty dataset is reported
 
 
 # --------------------------------------------------------------- other layouts

@@ -29,6 +29,7 @@ from cdisc_mapper.validate import (
     registered_checks,
     scope,
     validate_package,
+    write_reports,
 )
 from cdisc_mapper.validate import registry as registry_module
 from cdisc_mapper.xpt import XptVariable, read_xpt, write_xpt
@@ -987,6 +988,45 @@ def test_dd0008_runs_on_a_valid_define_and_reports_a_broken_one(pkg):
     (problem,) = found
     assert problem.message.startswith("line ") and "Bogus" in problem.message
     assert problem.value == "sdtm/define.xml"
+
+
+def _doctype_define(pkg: Path, secret: Path) -> Path:
+    """The demo's SDTM define.xml with a DOCTYPE whose external entity names ``secret``,
+    used in the AE dataset label."""
+    write_define(STUDY, pkg, which=("sdtm",))
+    define = pkg / "sdtm" / "define.xml"
+    text = define.read_text(encoding="utf-8")
+    prolog_end = text.index("?>") + 2
+    text = (
+        text[:prolog_end]
+        + f'\n<!DOCTYPE ODM [<!ENTITY leak SYSTEM "file://{secret}">]>'
+        + text[prolog_end:]
+    )
+    text = text.replace(
+        '<TranslatedText xml:lang="en">Adverse Events</TranslatedText>',
+        '<TranslatedText xml:lang="en">&leak;</TranslatedText>',
+        1,
+    )
+    define.write_text(text, encoding="utf-8")
+    return define
+
+
+def test_dd0009_doctype_and_entities_are_reported_never_expanded(pkg, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-CONTENT-42")
+    define = _doctype_define(pkg, secret)
+    report = validate_package(pkg, define=define)
+    found = report.by_check("DD0009")
+    assert len(found) == 2 and {f.value for f in found} == {"sdtm/define.xml"}
+    assert "DOCTYPE" in found[1].message and "leak" in found[1].message
+    assert "entity reference &leak;" in found[0].message
+    assert report.count("VX0001") == 0
+    statuses = {r.spec.id: r.status for r in report.checks if r.spec.id.startswith("DD")}
+    assert statuses["DD0008"] == "passed"  # the rest of the document is schema-checked
+    assert all(s == "passed" for i, s in statuses.items() if i not in ("DD0000", "DD0009"))
+    write_reports(report, tmp_path / "reports")
+    for path in (tmp_path / "reports").iterdir():
+        assert "SECRET-CONTENT" not in path.read_text(encoding="utf-8"), path.name
 
 
 # ------------------------------------------------------------------------ validator

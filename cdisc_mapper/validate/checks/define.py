@@ -3,14 +3,21 @@
 Without ``--define`` the checks are skipped and DD0000 says so. define.xml is read by
 :func:`cdisc_mapper.define.reader.read_define` (see :class:`.context.PackageDefine`);
 DD0008 validates it against the Define-XML schema with
-:func:`cdisc_mapper.define.schema.validate_define_schema`.
+:func:`cdisc_mapper.define.schema.validate_define_schema`; DD0009 reports a DOCTYPE and
+entities, which the hardened parser never loads or expands.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cdisc_mapper.define.reader import CHAR_TYPES, NUM_TYPES
+from cdisc_mapper.define.reader import (
+    CHAR_TYPES,
+    NUM_TYPES,
+    DefineReadError,
+    doctype_problems,
+    parse_tree,
+)
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.validate.context import Context, DefineDataset
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
@@ -223,7 +230,36 @@ def define_schema(ctx: Context) -> None:
     if not ctx.define_paths:
         ctx.skip("no define.xml given")
     for path in ctx.define_paths:
-        for problem in validate_define_schema(path):
+        try:
+            problems = validate_define_schema(path)
+        except DefineReadError as exc:
+            problems = [exc.message]
+        for problem in problems:
+            ctx.note(problem, value=_relative(ctx, path))
+
+
+@check(
+    "DD0009",
+    ERROR,
+    "define",
+    "define.xml declares a DOCTYPE or uses entities",
+    scope=scope(package=True),
+    explanation="Define-XML has no DTD: a DOCTYPE, entity declarations and entity "
+    "references have no place in it, and an external entity is the classic way to make "
+    "an XML reader fetch a local file or a URL. cdisc-mapper never loads a DTD or expands "
+    "an entity, so text written as an entity reference is read as missing; the other "
+    "define checks still run on the rest of the document.",
+    reference="Define-XML v2.1 §2; OWASP XML External Entity Prevention",
+)
+def define_doctype(ctx: Context) -> None:
+    if not ctx.define_paths:
+        ctx.skip("no define.xml given")
+    for path in ctx.define_paths:
+        try:
+            problems = doctype_problems(parse_tree(path))
+        except DefineReadError:
+            continue  # DD0008 reports a file that is not XML
+        for problem in problems:
             ctx.note(problem, value=_relative(ctx, path))
 
 

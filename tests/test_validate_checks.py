@@ -520,6 +520,76 @@ def test_id0009_death_flag(pkg):
     assert one(found, dataset="DM", variable="DTHFL").record == row + 1
 
 
+def test_tm0011_date_after_the_last_end_of_participation(pkg):
+    rewrite(
+        pkg,
+        "AE",
+        lambda df: set_value(set_value(df, 0, "AESTDTC", "2099-01-05"), 1, "AEENDTC", "2019"),
+    )
+    _, found = run(pkg, "TM0011")
+    f = one(found, dataset="AE", variable="AESTDTC")
+    assert f.record == 1 and f.value == "2099-01-05"
+    assert "after the last end of participation 2019-12-09 (DM.RFPENDTC)" in f.message
+    assert len(found) == 1  # 2019 may be before 2019-12-09: a partial date is an interval
+
+
+def test_tm0011_the_data_cutoff_comes_first(pkg):
+    def cutoff(df: pd.DataFrame) -> pd.DataFrame:
+        row = df.iloc[[0]].assign(TSPARMCD="DCUTDTC", TSPARM="Data Cutoff Date", TSVAL="2017-06")
+        return pd.concat([df, row], ignore_index=True)
+
+    rewrite(pkg, "TS", cutoff)
+    dm, _ = read_xpt(xpt_path(pkg, "DM"))
+    _, found = run(pkg, "TM0011")
+    after = dm["RFPENDTC"] > "2017-06-30"
+    assert {f.record for f in found if f.dataset == "DM" and f.variable == "RFPENDTC"} == {
+        r + 1 for r in np.flatnonzero(after.to_numpy())
+    }
+    assert all("the data cut-off 2017-06 (TS DCUTDTC)" in f.message for f in found)
+    assert not any(f.value.startswith("2017-06") for f in found)
+
+
+def test_tm0011_skipped_without_a_limit(pkg):
+    rewrite(pkg, "DM", lambda df: df.drop(columns=["RFPENDTC"]))
+    report, found = run(pkg, "TM0011")
+    result = next(r for r in report.checks if r.spec.id == "TM0011")
+    assert found == [] and result.status == "skipped" and "DCUTDTC" in result.note
+
+
+def test_tm0011_adam_numeric_dates(adam_pkg):
+    rewrite(adam_pkg, "ADAE", lambda df: set_value(df, 2, "ASTDT", 50801.0))
+    _, found = run(adam_pkg, "TM0011")
+    f = one(found, dataset="ADAE", variable="ASTDT")
+    assert f.record == 3 and f.message.startswith("ASTDT 2099-02-01 is after")
+
+
+def test_tm0012_date_before_birth(pkg):
+    dm, _ = read_xpt(xpt_path(pkg, "DM"))
+    birth = dict(zip(dm["USUBJID"], dm["BRTHDTC"], strict=True))
+    ae, _ = read_xpt(xpt_path(pkg, "AE"))
+    subject = ae["USUBJID"].iloc[0]
+    assert birth[subject] == "1951-01-24"
+    rewrite(pkg, "AE", lambda df: set_value(df, 0, "AESTDTC", "1951-01-23T23:59"))
+    _, found = run(pkg, "TM0012")
+    f = one(found, dataset="AE", variable="AESTDTC")
+    assert f.record == 1 and f.usubjid == subject
+    assert "before the subject's birth 1951-01-24 (DM.BRTHDTC)" in f.message
+
+
+def test_tm0012_partial_dates_are_intervals(pkg):
+    subject = "0208-16-HMO-01-007"  # born in 1960, day and month unknown
+    rewrite(
+        pkg,
+        "DM",
+        lambda df: df.assign(BRTHDTC=df["BRTHDTC"].where(df["USUBJID"] != subject, "1960")),
+    )
+    row = row_of(pkg, "MH", lambda df: df["USUBJID"] == subject)
+    rewrite(pkg, "MH", lambda df: set_value(df, row, "MHSTDTC", "1960-03"))
+    assert run(pkg, "TM0012")[1] == []
+    rewrite(pkg, "MH", lambda df: set_value(df, row, "MHSTDTC", "1959-12"))
+    assert one(run(pkg, "TM0012")[1], dataset="MH").record == row + 1
+
+
 # --------------------------------------------------------------------------- SUPPQUAL
 def test_sp0001_parent_record(pkg):
     rewrite(pkg, "SUPPEX", lambda df: set_value(df, 0, "IDVARVAL", "99"))

@@ -79,23 +79,29 @@ def neutralise_formula(value: T) -> T | str:
 
     Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return (or a full-width
     ``=+-@``) gets a leading ``'``, so ``=HYPERLINK(...)`` or ``-2+3+cmd|' /C calc'!A0``
-    stays text when the CSV is opened in Excel. Text already starting with ``'`` gets one
-    more, so that :func:`restore_formula` gives back exactly the original. Plain numbers
-    (``-3``, ``+1.5``, ``-2e3``) are left as they are: a spreadsheet reads them as numbers,
-    never as formulas. Anything that is not text (counts, None) is returned unchanged.
+    stays text when the CSV is opened in Excel. So does text whose leading quotes are
+    followed by such a character (``'=x`` is written ``''=x``), so that
+    :func:`restore_formula` gives back exactly the original; other text starting with a
+    quote (``'ALSFRS-R' is not in ...``) is left as it is. Plain numbers (``-3``, ``+1.5``,
+    ``-2e3``) are kept: a spreadsheet reads them as numbers, never as formulas. Anything
+    that is not text (counts, None) is returned unchanged.
 
     Only reports for people use it; the data (XPT) and JSON reports keep the values as
     they are.
     """
-    if not isinstance(value, str) or not value:
-        return value
-    first = value[0]
-    if first == _QUOTE or (first in FORMULA_STARTS and not _PLAIN_NUMBER.match(value)):
+    if isinstance(value, str) and _is_formula(value.lstrip(_QUOTE)):
         return _QUOTE + value
     return value
 
 
 def restore_formula(text: str) -> str:
     """The original of a value written by :func:`neutralise_formula` (read back from a
-    CSV the project wrote): one leading ``'`` removed."""
-    return text[1:] if text.startswith(_QUOTE) else text
+    CSV the project wrote): the leading ``'`` it added removed."""
+    if text.startswith(_QUOTE) and _is_formula(text.lstrip(_QUOTE)):
+        return text[1:]
+    return text
+
+
+def _is_formula(text: str) -> bool:
+    """Whether a spreadsheet may run ``text`` as a formula."""
+    return bool(text) and text[0] in FORMULA_STARTS and not _PLAIN_NUMBER.match(text)

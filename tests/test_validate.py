@@ -14,6 +14,7 @@ from pathlib import Path
 import pyreadstat
 import pytest
 
+from cdisc_mapper.define import write_define
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.validate import (
     ERROR,
@@ -30,7 +31,8 @@ from cdisc_mapper.validate import (
     write_reports,
 )
 from cdisc_mapper.xpt import read_xpt, write_xpt
-from tests.conftest import SHARED
+from tests.conftest import SHARED, STUDY
+from tests.test_validate_checks import rewrite
 
 PILOT = SHARED / "reference" / "cdisc-pilot-msg2"
 needs_pilot = pytest.mark.skipif(not PILOT.is_dir(), reason="CDISC pilot package not present")
@@ -135,8 +137,6 @@ def test_reports_are_deterministic(pkg: Path, tmp_path: Path):
 
 
 def test_findings_beyond_the_limit_are_counted(pkg: Path):
-    from tests.test_validate_checks import rewrite
-
     rewrite(pkg, "LB", lambda df: df.assign(DOMAIN="LX"))
     report = validate_package(pkg, checks=["SD0012"], limit=5)
     result = next(r for r in report.checks if r.spec.id == "SD0012")
@@ -265,11 +265,26 @@ def test_missing_define(pkg: Path):
 
 
 def test_define_that_is_not_xml(pkg: Path):
+    """A define.xml that is not Define-XML is a DD0008 finding; the data is still checked
+    and a second define.xml is still used."""
     bad = pkg / "define.xml"
     bad.write_text("<ODM><unclosed>")
-    _raises(pkg, "not well-formed XML", define=bad)
+    report = validate_package(pkg, define=bad)
+    (finding,) = report.by_check("DD0008")
+    assert finding.message.startswith("line 1: not well-formed XML")
+    assert "did not use this file" in finding.message and finding.value == "define.xml"
+    assert report.count("DD0000") == 0 and report.count("VX0001") == 0
+    assert {"DM", "AE"} <= {d.name for d in report.datasets}
     bad.write_text("<html xmlns='http://www.w3.org/1999/xhtml'/>")
-    _raises(pkg, "not a Define-XML document", define=bad)
+    other = pkg / "sdtm" / "define.xml"
+    write_define(STUDY, pkg, which=("sdtm",))
+    report = validate_package(pkg, define=[bad, other])
+    (finding,) = report.by_check("DD0008")
+    assert "not a Define-XML document" in finding.message
+    dd1 = next(r for r in report.checks if r.spec.id == "DD0001")
+    assert dd1.status == "passed" and report.count("DD0001") == 0  # the SDTM define is used
+    rewrite(pkg, "AE", lambda df: df.assign(AEXTRA="x"))
+    assert validate_package(pkg, define=[bad, other], checks=["DD0003"]).count("DD0003") == 1
 
 
 def test_two_files_with_one_dataset(pkg: Path):

@@ -49,13 +49,17 @@ class DefineDataset:
 
 @dataclass(frozen=True)
 class PackageDefine:
-    """The define.xml files given (one per standard), looked up as one."""
+    """The define.xml files given (one per standard), looked up as one; ``unreadable``
+    are those that are not Define-XML, with the reason (reported by DD0008)."""
 
     paths: tuple[Path, ...]
     datasets: dict[str, DefineDataset]
+    unreadable: tuple[tuple[Path, str], ...] = ()
 
     @classmethod
-    def of(cls, documents: Sequence[DefineDocument]) -> PackageDefine:
+    def of(
+        cls, documents: Sequence[DefineDocument], unreadable: tuple[tuple[Path, str], ...] = ()
+    ) -> PackageDefine:
         """One view of the documents read by :func:`cdisc_mapper.define.reader.read_define`.
 
         Raises:
@@ -74,7 +78,7 @@ class PackageDefine:
                 datasets[name] = DefineDataset(
                     group, doc.variables(group), doc.keys(group), doc.path
                 )
-        return cls(tuple(doc.path for doc in documents), datasets)
+        return cls(tuple(doc.path for doc in documents), datasets, unreadable)
 
     def dataset(self, name: str) -> DefineDataset | None:
         """The ItemGroupDef called ``name`` (case-insensitive), or None."""

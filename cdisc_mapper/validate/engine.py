@@ -133,8 +133,8 @@ def validate_package(
 
     Raises:
         ValidationInputError: the folder is missing or holds no ``.xpt`` file,
-            ``encoding`` is not a known codec, or ``define`` is missing or not
-            Define-XML.
+            ``encoding`` is not a known codec, or a ``define`` file is missing (one that
+            is not Define-XML is a DD0008 finding).
     """
     define_paths = _define_paths(define)
     define_meta = _read_defines(define_paths) if define_paths else None
@@ -190,22 +190,30 @@ def validate_package(
 
 
 def _read_defines(paths: tuple[Path, ...]) -> PackageDefine:
-    """Read every define.xml given.
+    """Read every define.xml given; one that exists but is not Define-XML (not XML, not
+    ODM) is set aside with the reason, which DD0008 reports, and the others are used.
 
     Raises:
-        ValidationInputError: a file is missing or not Define-XML, or two describe the
-            same dataset.
+        ValidationInputError: a file is missing, or two describe the same dataset.
     """
     documents = []
+    unreadable: list[tuple[Path, str]] = []
     for path in paths:
         try:
             documents.append(read_define(path))
         except DefineReadError as exc:
-            missing = "give the path of an existing define.xml, or leave --define out"
+            if path.is_file():
+                line = getattr(exc.where, "line", None)
+                unreadable.append(
+                    (path, exc.message if line is None else f"line {line}: {exc.message}")
+                )
+                continue
             raise ValidationInputError(
-                exc.message, where=exc.where, hint=exc.hint or ("" if path.is_file() else missing)
+                exc.message,
+                where=exc.where,
+                hint="give the path of an existing define.xml, or leave --define out",
             ) from exc
-    return PackageDefine.of(documents)
+    return PackageDefine.of(documents, unreadable=tuple(unreadable))
 
 
 def _define_paths(define: Path | Sequence[Path] | None) -> tuple[Path, ...]:

@@ -1,6 +1,6 @@
 """Hostile packages for `validate`: values that are spreadsheet formulas or markup, a
 byte that is not UTF-8, files that are not (complete) XPORT, implausible dates, an empty
-package, a define.xml with an external entity, placeholder labels.
+package, a define.xml with an external entity or cut short, placeholder labels.
 
 The rules: `validate` checks everything it can read and reports what it cannot as a
 located finding (never an internal error, never a stop on the first bad file); reports
@@ -297,6 +297,20 @@ def external_entity_reported(ws: Workspace) -> None:
         assert SECRET not in path.read_text(encoding="utf-8"), path.name
 
 
+def broken_define(ws: Workspace) -> None:
+    package(ws)
+    define = ws.out / "adam" / "define.xml"
+    define.write_text(define.read_text(encoding="utf-8")[:5000], encoding="utf-8")  # cut
+
+
+def broken_define_reported(ws: Workspace) -> None:
+    (finding,) = findings(ws, "DD0008")
+    assert finding["value"] == "adam/define.xml" and "not well-formed XML" in finding["message"]
+    statuses = {c["id"]: c["status"] for c in report(ws)["checks"]}
+    assert statuses["DD0003"] == "passed"  # the SDTM define.xml is still compared
+    checked(ws, "DM", "ADSL")
+
+
 # -------------------------------------------------------------------------- labels
 def placeholder_labels(ws: Workspace) -> None:
     package(ws)
@@ -397,6 +411,13 @@ CASES = [
         message="DD0009 x2",
         never=(SECRET,),
         after=external_entity_reported,
+    ),
+    Case(
+        "validate: a cut adam/define.xml -> DD0008 at the line, the SDTM one and the data checked",
+        ["validate", "{out}"],
+        prepare=broken_define,
+        message="DD0008 x1",
+        after=broken_define_reported,
     ),
     Case(
         "validate: a placeholder label {Date} -> SD0018",

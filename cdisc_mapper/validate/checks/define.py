@@ -223,17 +223,22 @@ def lengths_match(ctx: Context, ds: Dataset) -> None:
     scope=scope(package=True),
     explanation="Validates each define.xml given against the Define-XML 2.1 schema (the XSD "
     "shipped with odmlib; with the ARM 1.0 extension when the file uses it); skipped when "
-    "no define.xml is given.",
+    "no define.xml is given. A file that is not XML or not ODM is reported here, and the "
+    "other define checks run without it.",
     reference="Define-XML v2.1 schema",
 )
 def define_schema(ctx: Context) -> None:
     if not ctx.define_paths:
         ctx.skip("no define.xml given")
+    unreadable = dict(ctx.define.unreadable) if ctx.define is not None else {}
     for path in ctx.define_paths:
-        try:
-            problems = validate_define_schema(path)
-        except DefineReadError as exc:
-            problems = [exc.message]
+        if path in unreadable:  # not XML, or not ODM: no schema to check it against
+            problems = [f"{unreadable[path]}; the define checks did not use this file"]
+        else:
+            try:
+                problems = validate_define_schema(path)
+            except DefineReadError as exc:
+                problems = [exc.message]
         for problem in problems:
             ctx.note(problem, value=_relative(ctx, path))
 

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pyreadstat
 import pytest
 
@@ -254,6 +255,16 @@ def test_a_label_that_is_not_utf8_is_located(pkg: Path):
     finding = _unreadable(validate_package(pkg), "sdtm/dm.xpt")
     assert f"byte 0xE9 at offset {offset} (label of variable RFSTDTC)" in finding.message
     assert finding.variable == "RFSTDTC" and finding.record is None
+
+
+def test_text_that_is_not_utf8_in_an_xport_v8_file(tmp_path: Path):
+    """No v5 layout to locate the byte in: the reader's reason, and the hint."""
+    df = pd.DataFrame({"STUDYID": ["S1", "S1"], "TSPARMCD": ["A", "B"], "TSVAL": ["ISO 8601", "x"]})
+    pyreadstat.write_xport(df, str(tmp_path / "ts.xpt"), table_name="TS", file_format_version=8)
+    _with_byte(tmp_path / "ts.xpt", b"ISO 8601", 3, 0x92)
+    (finding,) = validate_package(tmp_path).by_check("SD0017")
+    assert "can't decode byte 0x92" in finding.message
+    assert "--encoding WINDOWS-1252" in finding.message
 
 
 def test_unknown_encoding(pkg: Path):

@@ -170,7 +170,7 @@ def _text(element: etree._Element | None, ns: dict[str, str]) -> str:
     return " ".join((node.text or "").split()) if node is not None else ""
 
 
-def _hardened_parser() -> etree.XMLParser:
+def hardened_parser() -> etree.XMLParser:
     """The parser of every XML file read from outside: no DTD loaded or validated, no
     entity expanded (internal or external: no file or URL is ever read through one), no
     network access. ``huge_tree`` lifts libxml2's size limits for large define.xml files;
@@ -186,7 +186,7 @@ def _hardened_parser() -> etree.XMLParser:
 
 
 def parse_tree(path: Path) -> etree._ElementTree:
-    """Parse ``path`` safely (:func:`_hardened_parser`); DefineReadError if it cannot.
+    """Parse ``path`` safely (:func:`hardened_parser`); DefineReadError if it cannot.
 
     A DOCTYPE and its entities are kept unexpanded; :func:`doctype_problems` lists them.
     """
@@ -194,7 +194,7 @@ def parse_tree(path: Path) -> etree._ElementTree:
     if not path.is_file():
         raise DefineReadError("define.xml not found", where=str(path))
     try:
-        return etree.parse(str(path), _hardened_parser())
+        return etree.parse(str(path), hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise DefineReadError(
             f"not well-formed XML: {exc.msg}", where=Location(file=str(path), line=exc.lineno)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from cdisc_mapper.define.reader import DefineReadError, parse_tree
+from cdisc_mapper.define.reader import DefineReadError, hardened_parser, parse_tree
 from cdisc_mapper.errors import CdiscMapperError
 
 ARM_NS = "http://www.cdisc.org/ns/arm/v1.0"
@@ -54,8 +54,7 @@ def define_xsd_path(*, with_arm: bool = False) -> Path:
 @lru_cache(maxsize=2)
 def _schema(with_arm: bool) -> etree.XMLSchema:
     path = define_xsd_path(with_arm=with_arm)
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
-    return etree.XMLSchema(etree.parse(str(path), parser))
+    return etree.XMLSchema(etree.parse(str(path), hardened_parser()))
 
 
 def validate_tree(tree: etree._ElementTree) -> list[str]:

@@ -100,13 +100,15 @@ def explain(path: Path, rel: str, encoding: str | None, reason: str) -> Unreadab
         bad = first_undecodable(path.read_bytes(), codec)
     except OSError:
         bad = None
+    hint = _ENCODING_HINT if encoding is None else "is --encoding the file's encoding?"
+    if bad is None and "can't decode" in reason:  # not laid out as v5: no offset to give
+        return Unreadable(rel, _name(path), f"{reason}; the dataset was not checked: {hint}")
     if bad is None:
         return Unreadable(
             rel,
             _name(path),
             f"{reason} (is it a SAS XPORT file? regenerate it, or remove it from the folder)",
         )
-    hint = _ENCODING_HINT if encoding is None else "is --encoding the file's encoding?"
     return Unreadable(
         rel,
         _name(path),

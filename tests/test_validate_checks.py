@@ -563,6 +563,24 @@ def test_tm0011_adam_numeric_dates(adam_pkg):
     assert f.record == 3 and f.message.startswith("ASTDT 2099-02-01 is after")
 
 
+def test_tm0011_and_tm0012_in_an_adam_package_without_sdtm(adam_pkg):
+    """ADSL states the data cut-off (DCUTDT) and the birth dates (BRTHDT)."""
+    adsl, _ = read_xpt(xpt_path(adam_pkg, "ADSL"))
+    subject = adsl["USUBJID"].iloc[0]
+    rewrite(adam_pkg, "ADSL", lambda df: df.assign(DCUTDT=21000.0, BRTHDT=-3000.0))  # 2017-06-30
+    rewrite(adam_pkg, "ADAE", lambda df: set_value(df, 0, "ASTDT", 21001.0))
+    row = row_of(adam_pkg, "ADVS", lambda df: df["USUBJID"] == subject)
+    rewrite(adam_pkg, "ADVS", lambda df: set_value(df, row, "ADT", -3001.0))
+    shutil.rmtree(adam_pkg / "sdtm")
+    _, found = run(adam_pkg, "TM0011")
+    f = one(found, dataset="ADAE", record=1)
+    assert f.message == "ASTDT 2017-07-01 is after the data cut-off 2017-06-30 (ADSL.DCUTDT)"
+    _, found = run(adam_pkg, "TM0012")
+    f = one(found, dataset="ADVS", variable="ADT")
+    assert f.record == row + 1
+    assert f.message == "ADT 1951-10-14 is before the subject's birth 1951-10-15 (ADSL.BRTHDT)"
+
+
 def test_tm0012_date_before_birth(pkg):
     dm, _ = read_xpt(xpt_path(pkg, "DM"))
     birth = dict(zip(dm["USUBJID"], dm["BRTHDTC"], strict=True))

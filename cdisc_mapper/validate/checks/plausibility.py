@@ -1,5 +1,5 @@
-"""Plausibility of dates (TM): no date after the package's last plausible date, none
-before the subject's birth.
+"""Plausibility of dates (TM): no date after the package's last plausible date (its data
+cut-off, else its last end of participation), none before the subject's birth.
 
 Dates are the character ``--DTC`` variables of SDTM and ADaM datasets and the numeric
 ADaM dates (``*DT`` in days, ``*DTM`` in seconds since 1960-01-01). Partial ISO 8601
@@ -53,16 +53,26 @@ class Horizon:
 def date_columns(ds: Dataset) -> Iterator[DateColumn]:
     """The dataset's date variables: character ``--DTC``, ADaM numeric ``*DT``/``*DTM``."""
     for col in ds.columns:
-        values = ds.df[col]
-        numeric = values.dtype.kind in "fiu"
-        if col.endswith("DTC") and not numeric:
-            low, high = iso.bounds(values)
-            yield DateColumn(col, low, high, values.astype(object))
-        elif ds.standard == "ADaM" and numeric and col.endswith(("DT", "DTM")):
-            number = values.to_numpy(dtype=float)
-            seconds = number if col.endswith("DTM") else number * iso.SECONDS_PER_DAY
-            width = 0 if col.endswith("DTM") else iso.SECONDS_PER_DAY - 1
-            yield DateColumn(col, seconds, seconds + width, _as_text(seconds, col))
+        column = date_column(ds, col)
+        if column is not None:
+            yield column
+
+
+def date_column(ds: Dataset, col: str) -> DateColumn | None:
+    """Variable ``col`` as a date column, or None when it is absent or not a date."""
+    if col not in ds.df.columns:
+        return None
+    values = ds.df[col]
+    numeric = values.dtype.kind in "fiu"
+    if col.endswith("DTC") and not numeric:
+        low, high = iso.bounds(values)
+        return DateColumn(col, low, high, values.astype(object))
+    if ds.standard == "ADaM" and numeric and col.endswith(("DT", "DTM")):
+        number = values.to_numpy(dtype=float)
+        seconds = number if col.endswith("DTM") else number * iso.SECONDS_PER_DAY
+        width = 0 if col.endswith("DTM") else iso.SECONDS_PER_DAY - 1
+        return DateColumn(col, seconds, seconds + width, _as_text(seconds, col))
+    return None
 
 
 def _as_text(seconds: np.ndarray, col: str) -> pd.Series:
@@ -74,36 +84,49 @@ def _as_text(seconds: np.ndarray, col: str) -> pd.Series:
     return pd.Series(out, dtype=object)
 
 
-def _latest(values: pd.Series) -> tuple[float, int] | None:
-    """The latest instant any of the values may stand for, and the row that has it."""
-    high = iso.bounds(values)[1]
-    if np.isnan(high).all():
-        return None
-    row = int(np.nanargmax(high))
-    return float(high[row]), row
+#: Where a package states its last plausible date, in order: (dataset, variable, what it
+#: is); TS holds the cut-off as the TSVAL of parameter DCUTDTC.
+_HORIZONS = (
+    ("TS", "TSVAL", "the data cut-off"),
+    ("ADSL", "DCUTDT", "the data cut-off"),
+    ("DM", "RFPENDTC", "the last end of participation"),
+    ("ADSL", "RFPENDT", "the last end of participation"),
+)
 
 
 def horizon(ctx: Context) -> Horizon | None:
-    """The data cut-off (TS TSPARMCD DCUTDTC) when the package states one, else the
-    latest end of participation in DM (RFPENDTC); None when it has neither."""
-    if ("horizon",) in ctx.cache:
-        cached: Horizon | None = ctx.cache[("horizon",)]
-        return cached
-    found = None
-    ts, dm = ctx.get("TS"), ctx.get("DM")
-    if ts is not None and ts.has("TSPARMCD", "TSVAL"):
-        cutoff = ts.df.loc[(ts.df["TSPARMCD"] == _CUTOFF_PARAMETER).to_numpy(), "TSVAL"]
-        latest = _latest(cutoff.astype(object).reset_index(drop=True))
-        if latest is not None:
-            value = cutoff.iloc[latest[1]]
-            found = Horizon(latest[0], f"the data cut-off {value} (TS {_CUTOFF_PARAMETER})")
-    if found is None and dm is not None and dm.has("RFPENDTC"):
-        latest = _latest(dm.df["RFPENDTC"])
-        if latest is not None:
-            value = dm.df["RFPENDTC"].iloc[latest[1]]
-            found = Horizon(latest[0], f"the last end of participation {value} (DM.RFPENDTC)")
-    ctx.cache[("horizon",)] = found
+    """The package's last plausible date: its data cut-off (TS parameter DCUTDTC, else
+    ADSL.DCUTDT), else the latest end of participation (DM.RFPENDTC, else ADSL.RFPENDT);
+    None when it states none of them."""
+    if ("horizon",) not in ctx.cache:
+        ctx.cache[("horizon",)] = next(
+            (h for h in (_stated(ctx, *source) for source in _HORIZONS) if h is not None), None
+        )
+    found: Horizon | None = ctx.cache[("horizon",)]
     return found
+
+
+def _stated(ctx: Context, name: str, variable: str, what: str) -> Horizon | None:
+    """The latest instant ``name.variable`` may stand for, as a :class:`Horizon`."""
+    ds = ctx.get(name)
+    if ds is None:
+        return None
+    column = _cutoff_parameter(ds) if name == "TS" else date_column(ds, variable)
+    if column is None or np.isnan(column.high).all():
+        return None
+    row = int(np.nanargmax(column.high))
+    where = f"TS {_CUTOFF_PARAMETER}" if name == "TS" else f"{name}.{variable}"
+    return Horizon(float(column.high[row]), f"{what} {column.text.iloc[row]} ({where})")
+
+
+def _cutoff_parameter(ts: Dataset) -> DateColumn | None:
+    """The TSVAL of the DCUTDTC records of TS (an ISO 8601 date), or None."""
+    if not ts.has("TSPARMCD", "TSVAL"):
+        return None
+    rows = (ts.df["TSPARMCD"] == _CUTOFF_PARAMETER).to_numpy(dtype=bool)
+    values = ts.df["TSVAL"][rows].astype(object).reset_index(drop=True)
+    low, high = iso.bounds(values)
+    return DateColumn("TSVAL", low, high, values)
 
 
 @check(
@@ -112,17 +135,20 @@ def horizon(ctx: Context) -> Horizon | None:
     "timing",
     "Date is after the package's last plausible date (data cut-off or last RFPENDTC)",
     explanation="No collected date can be later than the data cut-off (TS parameter "
-    "DCUTDTC) or, without one, than the last subject's end of participation (the latest "
-    "DM.RFPENDTC): such a date is usually a typo (2099 for 2019). The limit is taken from "
-    "the package, never from the day of the run, so that reruns give the same report; a "
-    "partial date is flagged only when all of it is later. Skipped when the package has "
-    "neither DCUTDTC nor RFPENDTC.",
-    reference="SDTMIG v3.4 §5.1 (DM: RFPENDTC), Appendix C1 (TS: DCUTDTC)",
+    "DCUTDTC, or ADSL.DCUTDT) or, without one, than the last subject's end of "
+    "participation (the latest DM.RFPENDTC, or ADSL.RFPENDT): such a date is usually a "
+    "typo (2099 for 2019). The limit is taken from the package, never from the day of the "
+    "run, so that reruns give the same report; a partial date is flagged only when all of "
+    "it is later. Skipped when the package states none of these.",
+    reference="SDTMIG v3.4 §5.1 (DM: RFPENDTC), Appendix C1 (TS: DCUTDTC); ADaMIG v1.3 §3.2",
 )
 def after_last_plausible_date(ctx: Context, ds: Dataset) -> None:
     limit = horizon(ctx)
     if limit is None:
-        ctx.skip("the package has no data cut-off (TS DCUTDTC) nor DM.RFPENDTC")
+        ctx.skip(
+            "the package states no data cut-off (TS DCUTDTC, ADSL.DCUTDT) nor end of "
+            "participation (DM.RFPENDTC, ADSL.RFPENDT)"
+        )
     assert limit is not None
     for column in date_columns(ds):
         later = column.low > limit.latest  # NaN compares False
@@ -138,39 +164,50 @@ def after_last_plausible_date(ctx: Context, ds: Dataset) -> None:
 
 
 def _births(ctx: Context) -> pd.DataFrame | None:
-    """Earliest instant of each subject's birth (DM.BRTHDTC), by USUBJID; None without."""
+    """Earliest instant (``low``) and text of each subject's birth, by USUBJID, from
+    DM.BRTHDTC (else ADSL.BRTHDT); None when the package has neither."""
     if ("births",) not in ctx.cache:
-        dm = ctx.get("DM")
-        births = None
-        if dm is not None and dm.has("USUBJID", "BRTHDTC"):
-            frame = pd.DataFrame(
-                {
-                    "low": iso.bounds(dm.df["BRTHDTC"])[0],
-                    "text": dm.df["BRTHDTC"].astype(object).to_numpy(),
-                    "subject": dm.df["USUBJID"].astype(object).to_numpy(),
-                }
-            )
-            frame = frame[~np.isnan(frame["low"])].drop_duplicates("subject")
-            births = frame.set_index("subject")
-        ctx.cache[("births",)] = births
+        ctx.cache[("births",)] = next(
+            (b for b in (_birth_dates(ctx, n, v) for n, v in _BIRTHS) if b is not None), None
+        )
     found: pd.DataFrame | None = ctx.cache[("births",)]
     return found
+
+
+_BIRTHS = (("DM", "BRTHDTC"), ("ADSL", "BRTHDT"))
+
+
+def _birth_dates(ctx: Context, name: str, variable: str) -> pd.DataFrame | None:
+    ds = ctx.get(name)
+    column = date_column(ds, variable) if ds is not None else None
+    if ds is None or column is None or "USUBJID" not in ds.df.columns:
+        return None
+    frame = pd.DataFrame(
+        {
+            "low": column.low,
+            "text": (column.text.astype(str) + f" ({name}.{variable})").to_numpy(dtype=object),
+            "subject": ds.df["USUBJID"].astype(object).to_numpy(),
+        }
+    )
+    frame = frame[~np.isnan(frame["low"])].drop_duplicates("subject")
+    return frame.set_index("subject")
 
 
 @check(
     "TM0012",
     WARNING,
     "timing",
-    "Date is before the subject's birth (DM.BRTHDTC)",
-    explanation="No date of a subject's records can precede the subject's birth; such a "
-    "date, or the birth date, is wrong. Partial dates are compared as intervals: 1960 for "
-    "the birth and 1960-03 for a record is not a finding, 1959-12-31 is.",
-    reference="SDTMIG v3.4 §5.1 (DM: BRTHDTC)",
+    "Date is before the subject's birth (DM.BRTHDTC or ADSL.BRTHDT)",
+    explanation="No date of a subject's records can precede the subject's birth (DM.BRTHDTC, "
+    "or ADSL.BRTHDT in a package without DM); such a date, or the birth date, is wrong. "
+    "Partial dates are compared as intervals: 1960 for the birth and 1960-03 for a record "
+    "is not a finding, 1959-12-31 is.",
+    reference="SDTMIG v3.4 §5.1 (DM: BRTHDTC); ADaMIG v1.3 §3.2 (ADSL: BRTHDT)",
 )
 def before_birth(ctx: Context, ds: Dataset) -> None:
     births = _births(ctx)
     if births is None:
-        ctx.skip("no DM.BRTHDTC")
+        ctx.skip("no DM.BRTHDTC nor ADSL.BRTHDT")
     assert births is not None
     if births.empty or "USUBJID" not in ds.df.columns:
         return
@@ -186,8 +223,7 @@ def before_birth(ctx: Context, ds: Dataset) -> None:
                 rows: np.ndarray, col: str = column.name, text: pd.Series = column.text
             ) -> list[str]:
                 return [
-                    f"{col} {text.iloc[r]} is before the subject's birth {born_text[r]} "
-                    "(DM.BRTHDTC)"
+                    f"{col} {text.iloc[r]} is before the subject's birth {born_text[r]}"
                     for r in rows
                 ]
 

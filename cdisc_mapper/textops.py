@@ -4,16 +4,31 @@ Clinical data repeat the same few strings millions of times (visit labels, units
 codes), so string functions run on the distinct values and the results are taken back
 by position (``pd.factorize``). This is what keeps a 10,000-subject study within its
 time budget.
+
+It is also the one home of :func:`neutralise_formula`, the rule every CSV report the
+project writes for people follows (validation.csv, reconciliation.csv): a text cell that
+a spreadsheet would run as a formula is written with a leading ``'``.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+
+T = TypeVar("T")
+
+#: First characters that make Excel, LibreOffice or Google Sheets read a cell as a
+#: formula (OWASP "CSV Injection": ``=``, ``+``, ``-``, ``@``, tab, carriage return), and
+#: their full-width forms, which some Excel locales also accept.
+FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+_QUOTE = "'"
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
 
 
 def map_unique(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -57,3 +72,36 @@ def format_number(x: float, decimals: int | None = None, significant: int = 12) 
     if text.startswith("-") and Decimal(text) == 0:
         text = text[1:]
     return text
+
+
+def neutralise_formula(value: T) -> T | str:
+    """A cell value that no spreadsheet runs as a formula (OWASP CSV-injection rule).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return (or a full-width
+    ``=+-@``) gets a leading ``'``, so ``=HYPERLINK(...)`` or ``-2+3+cmd|' /C calc'!A0``
+    stays text when the CSV is opened in Excel. So does text whose leading quotes are
+    followed by such a character (``'=x`` is written ``''=x``), so that
+    :func:`restore_formula` gives back exactly the original; other text starting with a
+    quote (``'ALSFRS-R' is not in ...``) is left as it is. Plain numbers (``-3``, ``+1.5``,
+    ``-2e3``) are kept: a spreadsheet reads them as numbers, never as formulas. Anything
+    that is not text (counts, None) is returned unchanged.
+
+    Only reports for people use it; the data (XPT) and JSON reports keep the values as
+    they are.
+    """
+    if isinstance(value, str) and _is_formula(value.lstrip(_QUOTE)):
+        return _QUOTE + value
+    return value
+
+
+def restore_formula(text: str) -> str:
+    """The original of a value written by :func:`neutralise_formula` (read back from a
+    CSV the project wrote): the leading ``'`` it added removed."""
+    if text.startswith(_QUOTE) and _is_formula(text.lstrip(_QUOTE)):
+        return text[1:]
+    return text
+
+
+def _is_formula(text: str) -> bool:
+    """Whether a spreadsheet may run ``text`` as a formula."""
+    return bool(text) and text[0] in FORMULA_STARTS and not _PLAIN_NUMBER.match(text)

@@ -11,24 +11,29 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pyreadstat
 import pytest
 
+from cdisc_mapper.define import write_define
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.validate import (
     ERROR,
     INFO,
     WARNING,
+    Finding,
     Severity,
     ValidationInputError,
     ValidationReport,
+    load_package,
     registered_checks,
     render_html,
     validate_package,
     write_reports,
 )
-from cdisc_mapper.xpt import read_xpt
-from tests.conftest import SHARED
+from cdisc_mapper.xpt import read_xpt, write_xpt
+from tests.conftest import SHARED, STUDY
+from tests.test_validate_checks import rewrite
 
 PILOT = SHARED / "reference" / "cdisc-pilot-msg2"
 needs_pilot = pytest.mark.skipif(not PILOT.is_dir(), reason="CDISC pilot package not present")
@@ -133,8 +138,6 @@ def test_reports_are_deterministic(pkg: Path, tmp_path: Path):
 
 
 def test_findings_beyond_the_limit_are_counted(pkg: Path):
-    from tests.test_validate_checks import rewrite
-
     rewrite(pkg, "LB", lambda df: df.assign(DOMAIN="LX"))
     report = validate_package(pkg, checks=["SD0012"], limit=5)
     result = next(r for r in report.checks if r.spec.id == "SD0012")
@@ -197,10 +200,21 @@ def test_non_xpt_path(tmp_path: Path):
     _raises(path, "not a folder or a .xpt file")
 
 
+def _unreadable(report: ValidationReport, file: str) -> Finding:
+    """The SD0017 finding of ``file``; the other datasets were checked."""
+    (finding,) = [f for f in report.by_check("SD0017") if f.value == file]
+    assert finding.severity == ERROR and report.exit_code("error") == 1
+    assert report.count("VX0001") == 0
+    assert {"DM", "AE", "TS"} - {finding.dataset} <= {d.name for d in report.datasets}
+    return finding
+
+
 def test_non_xpt_file_named_xpt(pkg: Path):
     (pkg / "sdtm" / "zz.xpt").write_text("STUDYID,DOMAIN\nS,ZZ\n")
-    message = _raises(pkg, "cannot read dataset")
-    assert "sdtm/zz.xpt" in message
+    finding = _unreadable(validate_package(pkg), "sdtm/zz.xpt")
+    assert finding.dataset == "ZZ" and "is it a SAS XPORT file?" in finding.message
+    with pytest.raises(ValidationInputError, match="SAS XPORT"):
+        load_package(pkg)  # the all-or-nothing reader still refuses the package
 
 
 @pytest.mark.parametrize("cut", ["odd", "record"])
@@ -209,8 +223,52 @@ def test_truncated_xpt(pkg: Path, cut: str):
     data = path.read_bytes()
     keep = len(data) - 37 if cut == "odd" else (len(data) // 2) // 80 * 80
     path.write_bytes(data[:keep])
-    message = _raises(pkg, "truncated")
-    assert "sdtm/lb.xpt" in message
+    finding = _unreadable(validate_package(pkg), "sdtm/lb.xpt")
+    assert finding.dataset == "LB" and "truncated" in finding.message
+
+
+def _with_byte(path: Path, text: bytes, index: int, byte: int) -> int:
+    """Replace byte ``index`` of the first ``text`` in the file; return its offset."""
+    data = bytearray(path.read_bytes())
+    offset = data.index(text) + index
+    data[offset] = byte
+    path.write_bytes(bytes(data))
+    return offset
+
+
+def test_text_that_is_not_utf8_is_located(pkg: Path):
+    ts = pkg / "sdtm" / "ts.xpt"
+    offset = _with_byte(ts, b"ISO 8601", 3, 0x92)  # a Windows right quote
+    df, _ = read_xpt(pkg / "sdtm" / "ts.xpt", encoding="WINDOWS-1252")
+    record = int((df["TSVCDREF"] == "ISO\u20198601").to_numpy().argmax()) + 1
+    finding = _unreadable(validate_package(pkg), "sdtm/ts.xpt")
+    assert (finding.dataset, finding.variable, finding.record) == ("TS", "TSVCDREF", record)
+    assert f"byte 0x92 at offset {offset} (record {record}, variable TSVCDREF)" in finding.message
+    assert "--encoding WINDOWS-1252" in finding.message
+    report = validate_package(pkg, encoding="WINDOWS-1252")
+    assert report.count("SD0017") == 0 and "TS" in {d.name for d in report.datasets}
+
+
+def test_a_label_that_is_not_utf8_is_located(pkg: Path):
+    dm = pkg / "sdtm" / "dm.xpt"
+    offset = _with_byte(dm, b"Subject Reference Start Date/Time", 7, 0xE9)
+    finding = _unreadable(validate_package(pkg), "sdtm/dm.xpt")
+    assert f"byte 0xE9 at offset {offset} (label of variable RFSTDTC)" in finding.message
+    assert finding.variable == "RFSTDTC" and finding.record is None
+
+
+def test_text_that_is_not_utf8_in_an_xport_v8_file(tmp_path: Path):
+    """No v5 layout to locate the byte in: the reader's reason, and the hint."""
+    df = pd.DataFrame({"STUDYID": ["S1", "S1"], "TSPARMCD": ["A", "B"], "TSVAL": ["ISO 8601", "x"]})
+    pyreadstat.write_xport(df, str(tmp_path / "ts.xpt"), table_name="TS", file_format_version=8)
+    _with_byte(tmp_path / "ts.xpt", b"ISO 8601", 3, 0x92)
+    (finding,) = validate_package(tmp_path).by_check("SD0017")
+    assert "can't decode byte 0x92" in finding.message
+    assert "--encoding WINDOWS-1252" in finding.message
+
+
+def test_unknown_encoding(pkg: Path):
+    _raises(pkg, "unknown encoding 'NO-SUCH-CODE'", encoding="NO-SUCH-CODE")
 
 
 def test_missing_define(pkg: Path):
@@ -218,16 +276,47 @@ def test_missing_define(pkg: Path):
 
 
 def test_define_that_is_not_xml(pkg: Path):
+    """A define.xml that is not Define-XML is a DD0008 finding; the data is still checked
+    and a second define.xml is still used."""
     bad = pkg / "define.xml"
     bad.write_text("<ODM><unclosed>")
-    _raises(pkg, "not well-formed XML", define=bad)
+    report = validate_package(pkg, define=bad)
+    (finding,) = report.by_check("DD0008")
+    assert finding.message.startswith("line 1: not well-formed XML")
+    assert "did not use this file" in finding.message and finding.value == "define.xml"
+    assert report.count("DD0000") == 0 and report.count("VX0001") == 0
+    assert {"DM", "AE"} <= {d.name for d in report.datasets}
     bad.write_text("<html xmlns='http://www.w3.org/1999/xhtml'/>")
-    _raises(pkg, "not a Define-XML document", define=bad)
+    other = pkg / "sdtm" / "define.xml"
+    write_define(STUDY, pkg, which=("sdtm",))
+    report = validate_package(pkg, define=[bad, other])
+    (finding,) = report.by_check("DD0008")
+    assert "not a Define-XML document" in finding.message
+    dd1 = next(r for r in report.checks if r.spec.id == "DD0001")
+    assert dd1.status == "passed" and report.count("DD0001") == 0  # the SDTM define is used
+    rewrite(pkg, "AE", lambda df: df.assign(AEXTRA="x"))
+    assert validate_package(pkg, define=[bad, other], checks=["DD0003"]).count("DD0003") == 1
 
 
 def test_two_files_with_one_dataset(pkg: Path):
     shutil.copy(pkg / "sdtm" / "ae.xpt", pkg / "ae.xpt")
-    _raises(pkg, "dataset AE is in two files")
+    report = validate_package(pkg)
+    finding = _unreadable(report, "sdtm/ae.xpt")
+    assert "holds dataset AE, already read from ae.xpt" in finding.message
+    assert next(d.file for d in report.datasets if d.name == "AE") == "ae.xpt"
+
+
+def test_every_check_runs_on_a_package_without_records(pkg: Path):
+    """0 subjects: each check runs or skips cleanly (ID0007 used to crash)."""
+    for path in (pkg / "sdtm").glob("*.xpt"):
+        df, meta = read_xpt(path)
+        write_xpt(
+            df.iloc[:0], path, dataset=meta.dataset, label=meta.label, variables=meta.variables
+        )
+    report = validate_package(pkg)
+    assert report.count("VX0001") == 0, report.by_check("VX0001")
+    assert sum(d.records for d in report.datasets) == 0 and len(report.datasets) >= 20
+    assert report.count("SD0016") == len(report.datasets)  # each empty dataset is reported
 
 
 # --------------------------------------------------------------- other layouts

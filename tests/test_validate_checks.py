@@ -29,6 +29,7 @@ from cdisc_mapper.validate import (
     registered_checks,
     scope,
     validate_package,
+    write_reports,
 )
 from cdisc_mapper.validate import registry as registry_module
 from cdisc_mapper.xpt import XptVariable, read_xpt, write_xpt
@@ -287,6 +288,28 @@ def test_sd0016_empty_dataset(pkg):
 
 
 # ---------------------------------------------------------------------- terminology
+def test_sd0017_unreadable_file_is_reported_and_the_rest_checked(pkg):
+    (pkg / "sdtm" / "notes.xpt").write_bytes(b"%PDF-1.7\n" + bytes(range(256)))
+    path = xpt_path(pkg, "VS")
+    path.write_bytes(path.read_bytes()[:-100])
+    report, found = run(pkg, "SD0017")
+    assert [(f.dataset, f.value) for f in found] == [
+        ("NOTES", "sdtm/notes.xpt"),
+        ("VS", "sdtm/vs.xpt"),
+    ]
+    assert "truncated" in found[1].message
+    assert {"DM", "AE", "LB"} <= {d.name for d in report.datasets}
+    assert "VS" not in {d.name for d in report.datasets}
+
+
+def test_sd0018_placeholder_label(pkg):
+    rewrite(pkg, "AE", label="{Adverse Events}", labels={"AESTDY": "{Relative Start Day}"})
+    _, found = run(pkg, "SD0018")
+    assert one(found, dataset="AE", variable="").value == "{Adverse Events}"
+    assert one(found, dataset="AE", variable="AESTDY").value == "{Relative Start Day}"
+    assert len(found) == 2
+
+
 def test_ct0001_non_extensible_codelist(pkg):
     rewrite(pkg, "DM", lambda df: set_value(set_value(df, 0, "SEX", "X"), 1, "SEX", "f"))
     report, found = run(pkg, "CT0001")
@@ -495,6 +518,94 @@ def test_id0009_death_flag(pkg):
     rewrite(pkg, "DM", lambda df: set_value(df, row, "DTHDTC", "2017-06-01"))
     _, found = run(pkg, "ID0009")
     assert one(found, dataset="DM", variable="DTHFL").record == row + 1
+
+
+def test_tm0011_date_after_the_last_end_of_participation(pkg):
+    rewrite(
+        pkg,
+        "AE",
+        lambda df: set_value(set_value(df, 0, "AESTDTC", "2099-01-05"), 1, "AEENDTC", "2019"),
+    )
+    _, found = run(pkg, "TM0011")
+    f = one(found, dataset="AE", variable="AESTDTC")
+    assert f.record == 1 and f.value == "2099-01-05"
+    assert "after the last end of participation 2019-12-09 (DM.RFPENDTC)" in f.message
+    assert len(found) == 1  # 2019 may be before 2019-12-09: a partial date is an interval
+
+
+def test_tm0011_the_data_cutoff_comes_first(pkg):
+    def cutoff(df: pd.DataFrame) -> pd.DataFrame:
+        row = df.iloc[[0]].assign(TSPARMCD="DCUTDTC", TSPARM="Data Cutoff Date", TSVAL="2017-06")
+        return pd.concat([df, row], ignore_index=True)
+
+    rewrite(pkg, "TS", cutoff)
+    dm, _ = read_xpt(xpt_path(pkg, "DM"))
+    _, found = run(pkg, "TM0011")
+    after = dm["RFPENDTC"] > "2017-06-30"
+    assert {f.record for f in found if f.dataset == "DM" and f.variable == "RFPENDTC"} == {
+        r + 1 for r in np.flatnonzero(after.to_numpy())
+    }
+    assert all("the data cut-off 2017-06 (TS DCUTDTC)" in f.message for f in found)
+    assert not any(f.value.startswith("2017-06") for f in found)
+
+
+def test_tm0011_skipped_without_a_limit(pkg):
+    rewrite(pkg, "DM", lambda df: df.drop(columns=["RFPENDTC"]))
+    report, found = run(pkg, "TM0011")
+    result = next(r for r in report.checks if r.spec.id == "TM0011")
+    assert found == [] and result.status == "skipped" and "DCUTDTC" in result.note
+
+
+def test_tm0011_adam_numeric_dates(adam_pkg):
+    rewrite(adam_pkg, "ADAE", lambda df: set_value(df, 2, "ASTDT", 50801.0))
+    _, found = run(adam_pkg, "TM0011")
+    f = one(found, dataset="ADAE", variable="ASTDT")
+    assert f.record == 3 and f.message.startswith("ASTDT 2099-02-01 is after")
+
+
+def test_tm0011_and_tm0012_in_an_adam_package_without_sdtm(adam_pkg):
+    """ADSL states the data cut-off (DCUTDT) and the birth dates (BRTHDT)."""
+    adsl, _ = read_xpt(xpt_path(adam_pkg, "ADSL"))
+    subject = adsl["USUBJID"].iloc[0]
+    rewrite(adam_pkg, "ADSL", lambda df: df.assign(DCUTDT=21000.0, BRTHDT=-3000.0))  # 2017-06-30
+    rewrite(adam_pkg, "ADAE", lambda df: set_value(df, 0, "ASTDT", 21001.0))
+    row = row_of(adam_pkg, "ADVS", lambda df: df["USUBJID"] == subject)
+    rewrite(adam_pkg, "ADVS", lambda df: set_value(df, row, "ADT", -3001.0))
+    shutil.rmtree(adam_pkg / "sdtm")
+    _, found = run(adam_pkg, "TM0011")
+    f = one(found, dataset="ADAE", record=1)
+    assert f.message == "ASTDT 2017-07-01 is after the data cut-off 2017-06-30 (ADSL.DCUTDT)"
+    _, found = run(adam_pkg, "TM0012")
+    f = one(found, dataset="ADVS", variable="ADT")
+    assert f.record == row + 1
+    assert f.message == "ADT 1951-10-14 is before the subject's birth 1951-10-15 (ADSL.BRTHDT)"
+
+
+def test_tm0012_date_before_birth(pkg):
+    dm, _ = read_xpt(xpt_path(pkg, "DM"))
+    birth = dict(zip(dm["USUBJID"], dm["BRTHDTC"], strict=True))
+    ae, _ = read_xpt(xpt_path(pkg, "AE"))
+    subject = ae["USUBJID"].iloc[0]
+    assert birth[subject] == "1951-01-24"
+    rewrite(pkg, "AE", lambda df: set_value(df, 0, "AESTDTC", "1951-01-23T23:59"))
+    _, found = run(pkg, "TM0012")
+    f = one(found, dataset="AE", variable="AESTDTC")
+    assert f.record == 1 and f.usubjid == subject
+    assert "before the subject's birth 1951-01-24 (DM.BRTHDTC)" in f.message
+
+
+def test_tm0012_partial_dates_are_intervals(pkg):
+    subject = "0208-16-HMO-01-007"  # born in 1960, day and month unknown
+    rewrite(
+        pkg,
+        "DM",
+        lambda df: df.assign(BRTHDTC=df["BRTHDTC"].where(df["USUBJID"] != subject, "1960")),
+    )
+    row = row_of(pkg, "MH", lambda df: df["USUBJID"] == subject)
+    rewrite(pkg, "MH", lambda df: set_value(df, row, "MHSTDTC", "1960-03"))
+    assert run(pkg, "TM0012")[1] == []
+    rewrite(pkg, "MH", lambda df: set_value(df, row, "MHSTDTC", "1959-12"))
+    assert one(run(pkg, "TM0012")[1], dataset="MH").record == row + 1
 
 
 # --------------------------------------------------------------------------- SUPPQUAL
@@ -965,6 +1076,45 @@ def test_dd0008_runs_on_a_valid_define_and_reports_a_broken_one(pkg):
     (problem,) = found
     assert problem.message.startswith("line ") and "Bogus" in problem.message
     assert problem.value == "sdtm/define.xml"
+
+
+def _doctype_define(pkg: Path, secret: Path) -> Path:
+    """The demo's SDTM define.xml with a DOCTYPE whose external entity names ``secret``,
+    used in the AE dataset label."""
+    write_define(STUDY, pkg, which=("sdtm",))
+    define = pkg / "sdtm" / "define.xml"
+    text = define.read_text(encoding="utf-8")
+    prolog_end = text.index("?>") + 2
+    text = (
+        text[:prolog_end]
+        + f'\n<!DOCTYPE ODM [<!ENTITY leak SYSTEM "file://{secret}">]>'
+        + text[prolog_end:]
+    )
+    text = text.replace(
+        '<TranslatedText xml:lang="en">Adverse Events</TranslatedText>',
+        '<TranslatedText xml:lang="en">&leak;</TranslatedText>',
+        1,
+    )
+    define.write_text(text, encoding="utf-8")
+    return define
+
+
+def test_dd0009_doctype_and_entities_are_reported_never_expanded(pkg, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-CONTENT-42")
+    define = _doctype_define(pkg, secret)
+    report = validate_package(pkg, define=define)
+    found = report.by_check("DD0009")
+    assert len(found) == 2 and {f.value for f in found} == {"sdtm/define.xml"}
+    assert "DOCTYPE" in found[1].message and "leak" in found[1].message
+    assert "entity reference &leak;" in found[0].message
+    assert report.count("VX0001") == 0
+    statuses = {r.spec.id: r.status for r in report.checks if r.spec.id.startswith("DD")}
+    assert statuses["DD0008"] == "passed"  # the rest of the document is schema-checked
+    assert all(s == "passed" for i, s in statuses.items() if i not in ("DD0000", "DD0009"))
+    write_reports(report, tmp_path / "reports")
+    for path in (tmp_path / "reports").iterdir():
+        assert "SECRET-CONTENT" not in path.read_text(encoding="utf-8"), path.name
 
 
 # ------------------------------------------------------------------------ validator

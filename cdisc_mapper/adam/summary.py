@@ -18,7 +18,7 @@ from scipy import stats
 
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
-from cdisc_mapper.textops import format_number
+from cdisc_mapper.textops import format_number, neutralise_formula
 
 COLUMNS = [
     "paramcd",
@@ -124,7 +124,7 @@ def write_summary(table: pd.DataFrame, spec: ProgressionSummarySpec, out_dir: Pa
     """Write ``<name>.csv`` and a readable ``<name>.md`` twin into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / f"{spec.name}.csv"
-    table.to_csv(csv_path, index=False, lineterminator="\n")
+    table.map(neutralise_formula).to_csv(csv_path, index=False, lineterminator="\n")
     md_path = out_dir / f"{spec.name}.md"
     lines = [f"# {spec.title}", ""]
     lines.append(

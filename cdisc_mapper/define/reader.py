@@ -170,20 +170,61 @@ def _text(element: etree._Element | None, ns: dict[str, str]) -> str:
     return " ".join((node.text or "").split()) if node is not None else ""
 
 
+def hardened_parser() -> etree.XMLParser:
+    """The parser of every XML file read from outside: no DTD loaded or validated, no
+    entity expanded (internal or external: no file or URL is ever read through one), no
+    network access. ``huge_tree`` lifts libxml2's size limits for large define.xml files;
+    without entity expansion it opens no "billion laughs"."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        huge_tree=True,
+    )
+
+
 def parse_tree(path: Path) -> etree._ElementTree:
-    """Parse ``path`` safely (no entities, no network); DefineReadError if it cannot."""
+    """Parse ``path`` safely (:func:`hardened_parser`); DefineReadError if it cannot.
+
+    A DOCTYPE and its entities are kept unexpanded; :func:`doctype_problems` lists them.
+    """
     path = Path(path)
     if not path.is_file():
         raise DefineReadError("define.xml not found", where=str(path))
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
-        return etree.parse(str(path), parser)
+        return etree.parse(str(path), hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise DefineReadError(
             f"not well-formed XML: {exc.msg}", where=Location(file=str(path), line=exc.lineno)
         ) from None
     except OSError as exc:
         raise DefineReadError(f"cannot read define.xml: {exc}", where=str(path)) from None
+
+
+def doctype_problems(tree: etree._ElementTree) -> list[str]:
+    """What a Define-XML document must not have: a DOCTYPE (Define-XML uses no DTD), the
+    entities it declares, and entity references (never expanded here, so the text they
+    stand for is read as missing), each as a text naming its place (the prolog, or
+    ``"line N"``)."""
+    problems: list[str] = []
+    info = tree.docinfo
+    dtd = info.internalDTD
+    entities = sorted(e.name or "" for e in dtd.iterentities()) if dtd is not None else []
+    if info.doctype or dtd is not None:
+        declared = f" declaring entities {', '.join(entities)}" if entities else ""
+        external = f" with external DTD {info.system_url!r}" if info.system_url else ""
+        problems.append(
+            f"prolog: DOCTYPE {info.doctype or '(internal subset)'}{external}{declared}: "
+            "Define-XML uses no DTD; it is not loaded and no entity is expanded"
+        )
+    for node in tree.getroot().iter(etree.Entity):
+        problems.append(
+            f"line {node.sourceline}: entity reference {node.text} is not expanded (the "
+            "text it stands for is read as missing)"
+        )
+    return problems
 
 
 def _item_ref(ref: etree._Element, ns: dict[str, str]) -> ItemRef:

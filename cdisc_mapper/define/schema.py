@@ -10,13 +10,14 @@ is validated with odmlib's ARM 1.0 schema for Define-XML 2.1, which includes the
 
 from __future__ import annotations
 
+from copy import deepcopy
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from lxml import etree
 
-from cdisc_mapper.define.reader import DefineReadError, parse_tree
+from cdisc_mapper.define.reader import DefineReadError, hardened_parser, parse_tree
 from cdisc_mapper.errors import CdiscMapperError
 
 ARM_NS = "http://www.cdisc.org/ns/arm/v1.0"
@@ -53,20 +54,46 @@ def define_xsd_path(*, with_arm: bool = False) -> Path:
 @lru_cache(maxsize=2)
 def _schema(with_arm: bool) -> etree.XMLSchema:
     path = define_xsd_path(with_arm=with_arm)
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
-    return etree.XMLSchema(etree.parse(str(path), parser))
+    return etree.XMLSchema(etree.parse(str(path), hardened_parser()))
 
 
 def validate_tree(tree: etree._ElementTree) -> list[str]:
-    """Schema errors of a parsed document, as ``"line N: message"`` texts, in file order."""
+    """Schema errors of a parsed document, as ``"line N: message"`` texts, in file order.
+
+    Entity references (which a hardened parse leaves unexpanded, and
+    :func:`cdisc_mapper.define.reader.doctype_problems` reports) are left out of what is
+    validated, so the rest of the document is still checked.
+    """
+    tree = _without_entities(tree)
     root = tree.getroot()
     uses_arm = any(
         etree.QName(el).namespace == ARM_NS for el in root.iter() if isinstance(el.tag, str)
     )
     schema = _schema(uses_arm)
-    if schema.validate(tree):
-        return []
+    try:
+        if schema.validate(tree):
+            return []
+    except etree.XMLSchemaValidateError as exc:
+        return [f"the schema validator stopped: {exc}"]
     return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def _without_entities(tree: etree._ElementTree) -> etree._ElementTree:
+    """``tree``, or a copy of it without entity references (their tail text kept)."""
+    if next(tree.getroot().iter(etree.Entity), None) is None:
+        return tree
+    copy = deepcopy(tree)
+    for node in list(copy.getroot().iter(etree.Entity)):
+        parent, before = node.getparent(), node.getprevious()
+        if parent is None:
+            continue
+        if node.tail:
+            if before is not None:
+                before.tail = (before.tail or "") + node.tail
+            else:
+                parent.text = (parent.text or "") + node.tail
+        parent.remove(node)
+    return copy
 
 
 def validate_define_schema(path: Path) -> list[str]:

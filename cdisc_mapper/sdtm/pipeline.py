@@ -20,6 +20,7 @@ from cdisc_mapper.sdtm.finalize import (
 from cdisc_mapper.sdtm.trial_design import build_trial_design
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.standards import load_sdtmig, load_terminology
+from cdisc_mapper.textops import neutralise_formula
 from cdisc_mapper.xpt import XptVariable, write_xpt
 
 RECONCILIATION_FILE = "reconciliation.csv"
@@ -133,7 +134,7 @@ def write_reconciliation(rows: list[dict], path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: neutralise_formula(v) for k, v in row.items()} for row in rows)
 
 
 def run_sdtm(

@@ -9,7 +9,13 @@ a scope and an explanation; see :mod:`cdisc_mapper.validate.registry` for adding
 """
 
 from cdisc_mapper.validate.context import Context
-from cdisc_mapper.validate.engine import DEFAULT_LIMIT, load_package, validate_package
+from cdisc_mapper.validate.engine import (
+    DEFAULT_LIMIT,
+    Package,
+    load_package,
+    read_package,
+    validate_package,
+)
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import (
     ERROR,
@@ -26,6 +32,7 @@ from cdisc_mapper.validate.model import (
 )
 from cdisc_mapper.validate.registry import check, get_check, registered_checks
 from cdisc_mapper.validate.report import REPORT_FILES, render_html, report_dict, write_reports
+from cdisc_mapper.validate.unreadable import Unreadable
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -38,13 +45,16 @@ __all__ = [
     "Context",
     "DatasetSummary",
     "Finding",
+    "Package",
     "Scope",
     "Severity",
+    "Unreadable",
     "ValidationInputError",
     "ValidationReport",
     "check",
     "get_check",
     "load_package",
+    "read_package",
     "registered_checks",
     "render_html",
     "report_dict",

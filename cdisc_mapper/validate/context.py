@@ -20,6 +20,7 @@ from cdisc_mapper.standards import Standard, Terminology
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import CheckSpec, Finding
 from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
+from cdisc_mapper.validate.unreadable import Unreadable
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,17 @@ class DefineDataset:
 
 @dataclass(frozen=True)
 class PackageDefine:
-    """The define.xml files given (one per standard), looked up as one."""
+    """The define.xml files given (one per standard), looked up as one; ``unreadable``
+    are those that are not Define-XML, with the reason (reported by DD0008)."""
 
     paths: tuple[Path, ...]
     datasets: dict[str, DefineDataset]
+    unreadable: tuple[tuple[Path, str], ...] = ()
 
     @classmethod
-    def of(cls, documents: Sequence[DefineDocument]) -> PackageDefine:
+    def of(
+        cls, documents: Sequence[DefineDocument], unreadable: tuple[tuple[Path, str], ...] = ()
+    ) -> PackageDefine:
         """One view of the documents read by :func:`cdisc_mapper.define.reader.read_define`.
 
         Raises:
@@ -73,7 +78,7 @@ class PackageDefine:
                 datasets[name] = DefineDataset(
                     group, doc.variables(group), doc.keys(group), doc.path
                 )
-        return cls(tuple(doc.path for doc in documents), datasets)
+        return cls(tuple(doc.path for doc in documents), datasets, unreadable)
 
     def dataset(self, name: str) -> DefineDataset | None:
         """The ItemGroupDef called ``name`` (case-insensitive), or None."""
@@ -114,6 +119,7 @@ class Context:
         define_path: the (first) define.xml given, or None.
         define_paths: every define.xml given.
         reconciliation: rows of ``reconciliation.csv`` or None.
+        unreadable: the files of the package that could not be read (SD0017).
         limit: the most findings kept per check and dataset (the rest are counted).
     """
 
@@ -131,6 +137,7 @@ class Context:
         reconciliation: list[dict[str, object]] | None = None,
         reconciliation_error: str | None = None,
         limit: int = 1000,
+        unreadable: Sequence[Unreadable] = (),
     ) -> None:
         self.root = root
         self.datasets = datasets
@@ -143,6 +150,7 @@ class Context:
         self.reconciliation = reconciliation
         self.reconciliation_error = reconciliation_error
         self.limit = limit
+        self.unreadable = tuple(unreadable)
         self.findings: list[Finding] = []
         self.counts: Counter[str] = Counter()
         self.suppressed: Counter[str] = Counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cdisc_mapper.define.reader import DefineReadError, read_define
@@ -21,6 +22,7 @@ from cdisc_mapper.validate.model import (
 from cdisc_mapper.validate.package import Dataset, discover, iter_files, read_dataset
 from cdisc_mapper.validate.recon import find_reconciliation, read_reconciliation
 from cdisc_mapper.validate.registry import check, registered_checks
+from cdisc_mapper.validate.unreadable import Unreadable, check_encoding
 
 DEFAULT_LIMIT = 1000
 """Findings kept per check and dataset; the rest are counted."""
@@ -47,21 +49,61 @@ def _applies(spec: CheckSpec, ds: Dataset) -> bool:
     return sc.datasets is None or ds.name in sc.datasets or ds.domain in sc.datasets
 
 
-def load_package(path: Path, *, encoding: str | None = None) -> tuple[Path, dict[str, Dataset]]:
-    """Find and read every dataset of the package (see :func:`validate_package`)."""
+@dataclass(frozen=True)
+class Package:
+    """What :func:`read_package` found: the folder, the datasets read (by name, in name
+    order) and the files that could not be read (reported by SD0017)."""
+
+    root: Path
+    datasets: dict[str, Dataset]
+    unreadable: tuple[Unreadable, ...] = ()
+
+
+def read_package(path: Path, *, encoding: str | None = None) -> Package:
+    """Find and read every dataset of the package; a file that cannot be read (not XPORT,
+    truncated, text not in ``encoding``, a second file of one dataset) is set aside with
+    the reason, and the others are read.
+
+    Raises:
+        ValidationInputError: the folder is missing or holds no ``.xpt`` file, or
+            ``encoding`` is not a known codec.
+    """
+    check_encoding(encoding)
     root, files = discover(Path(path))
     sdtmig, adamig = load_sdtmig(), load_adamig()
     datasets: dict[str, Dataset] = {}
+    unreadable: list[Unreadable] = []
     for file in iter_files(root, files):
         ds = read_dataset(root, file, encoding=encoding, sdtmig=sdtmig, adamig=adamig)
-        if ds.name in datasets:
-            raise ValidationInputError(
-                f"dataset {ds.name} is in two files: {datasets[ds.name].file} and {ds.file}",
-                where=str(root),
-                hint="validate one package at a time",
+        if isinstance(ds, Unreadable):
+            unreadable.append(ds)
+        elif ds.name in datasets:
+            unreadable.append(
+                Unreadable(
+                    ds.file,
+                    ds.name,
+                    f"holds dataset {ds.name}, already read from {datasets[ds.name].file}; "
+                    "this file was not checked (validate one package at a time: remove the "
+                    "copy)",
+                )
             )
-        datasets[ds.name] = ds
-    return root, dict(sorted(datasets.items()))
+        else:
+            datasets[ds.name] = ds
+    return Package(root, dict(sorted(datasets.items())), tuple(unreadable))
+
+
+def load_package(path: Path, *, encoding: str | None = None) -> tuple[Path, dict[str, Dataset]]:
+    """Find and read every dataset of the package, all or nothing.
+
+    Raises:
+        ValidationInputError: as :func:`read_package`, and for the first file that cannot
+            be read (:func:`validate_package` reports those as SD0017 findings instead).
+    """
+    package = read_package(path, encoding=encoding)
+    if package.unreadable:
+        first = package.unreadable[0]
+        raise ValidationInputError(first.message, where=first.file)
+    return package.root, package.datasets
 
 
 def validate_package(
@@ -85,14 +127,19 @@ def validate_package(
         limit: findings kept per check and dataset (the rest are counted, not listed).
         checks: IDs of the checks to run (default: all registered).
 
+    A file that cannot be read (not XPORT, truncated, text not in ``encoding``) is an
+    SD0017 finding naming the file (and, for text, the byte offset), and the rest of the
+    package is checked.
+
     Raises:
-        ValidationInputError: the folder is missing or holds no ``.xpt`` file, a file is
-            not a readable/complete XPORT file, or ``define`` is missing or not
-            Define-XML.
+        ValidationInputError: the folder is missing or holds no ``.xpt`` file,
+            ``encoding`` is not a known codec, or a ``define`` file is missing (one that
+            is not Define-XML is a DD0008 finding).
     """
     define_paths = _define_paths(define)
     define_meta = _read_defines(define_paths) if define_paths else None
-    root, datasets = load_package(Path(path), encoding=encoding)
+    package = read_package(Path(path), encoding=encoding)
+    root, datasets = package.root, package.datasets
     recon_path = find_reconciliation(root)
     recon_rows, recon_error = (
         read_reconciliation(recon_path) if recon_path is not None else (None, None)
@@ -110,6 +157,7 @@ def validate_package(
         reconciliation=recon_rows,
         reconciliation_error=recon_error,
         limit=limit,
+        unreadable=package.unreadable,
     )
     specs = registered_checks()
     if checks is not None:
@@ -142,22 +190,30 @@ def validate_package(
 
 
 def _read_defines(paths: tuple[Path, ...]) -> PackageDefine:
-    """Read every define.xml given.
+    """Read every define.xml given; one that exists but is not Define-XML (not XML, not
+    ODM) is set aside with the reason, which DD0008 reports, and the others are used.
 
     Raises:
-        ValidationInputError: a file is missing or not Define-XML, or two describe the
-            same dataset.
+        ValidationInputError: a file is missing, or two describe the same dataset.
     """
     documents = []
+    unreadable: list[tuple[Path, str]] = []
     for path in paths:
         try:
             documents.append(read_define(path))
         except DefineReadError as exc:
-            missing = "give the path of an existing define.xml, or leave --define out"
+            if path.is_file():
+                line = getattr(exc.where, "line", None)
+                unreadable.append(
+                    (path, exc.message if line is None else f"line {line}: {exc.message}")
+                )
+                continue
             raise ValidationInputError(
-                exc.message, where=exc.where, hint=exc.hint or ("" if path.is_file() else missing)
+                exc.message,
+                where=exc.where,
+                hint="give the path of an existing define.xml, or leave --define out",
             ) from exc
-    return PackageDefine.of(documents)
+    return PackageDefine.of(documents, unreadable=tuple(unreadable))
 
 
 def _define_paths(define: Path | Sequence[Path] | None) -> tuple[Path, ...]:

@@ -5,7 +5,9 @@ itself holding ``.xpt`` files written by any tool. Each file is read with
 :func:`cdisc_mapper.xpt.read_xpt` (pyreadstat; never ``pandas.read_sas``, which misreads
 IBM zero and may drop trailing blank records) and classified: standard (SDTM/ADaM),
 domain, observation class, the implementation-guide metadata that applies, and the
-``--SEQ`` variable.
+``--SEQ`` variable. A file that cannot be read becomes an
+:class:`~cdisc_mapper.validate.unreadable.Unreadable` (check SD0017), and the rest of the
+package is still read.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.standards import Standard, VariableMeta
 from cdisc_mapper.validate.errors import ValidationInputError
-from cdisc_mapper.xpt import XptMetadata, XptTruncatedError, read_xpt
+from cdisc_mapper.validate.unreadable import Unreadable, read_or_explain
+from cdisc_mapper.xpt import XptMetadata
 
 _SDTM_DIR = "sdtm"
 _ADAM_DIR = "adam"
@@ -156,23 +158,19 @@ def discover(path: Path) -> tuple[Path, list[Path]]:
 
 def read_dataset(
     root: Path, path: Path, *, encoding: str | None, sdtmig: Standard, adamig: Standard
-) -> Dataset:
-    """Read and classify one file.
-
-    Raises:
-        ValidationInputError: the file is not a readable, complete SAS transport file.
-    """
+) -> Dataset | Unreadable:
+    """Read and classify one file, or say why it cannot be read (check SD0017)."""
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    try:
-        df, meta = read_xpt(path, encoding=encoding, text="category")
-    except XptTruncatedError as exc:
-        raise ValidationInputError(exc.message, where=rel, hint=exc.hint) from exc
-    except CdiscMapperError as exc:
-        raise ValidationInputError(
-            f"cannot read dataset: {exc.message}",
-            where=rel,
-            hint="is it a SAS XPORT v5 file? regenerate it, or remove it from the folder",
-        ) from exc
+    read = read_or_explain(path, rel, encoding)
+    if isinstance(read, Unreadable):
+        return read
+    df, meta = read
+    return _classified(rel, path, df, meta, sdtmig, adamig)
+
+
+def _classified(
+    rel: str, path: Path, df: pd.DataFrame, meta: XptMetadata, sdtmig: Standard, adamig: Standard
+) -> Dataset:
     df = df.reset_index(drop=True)
     name = (meta.dataset or path.stem).strip().upper()
     in_adam_dir = path.parent.name.lower() == _ADAM_DIR

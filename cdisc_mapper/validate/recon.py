@@ -1,10 +1,17 @@
-"""Reading the SDTM step's ``reconciliation.csv`` (raw rows read/mapped/excluded)."""
+"""Reading the SDTM step's ``reconciliation.csv`` (raw rows read/mapped/excluded).
+
+The SDTM step writes its texts through :func:`cdisc_mapper.textops.neutralise_formula`
+(a leading ``'`` keeps a spreadsheet from running them); they are read back as written
+before it (:func:`cdisc_mapper.textops.restore_formula`).
+"""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 from typing import Any
+
+from cdisc_mapper.textops import restore_formula
 
 RECONCILIATION_FILE = "reconciliation.csv"
 COLUMNS = (
@@ -52,7 +59,7 @@ def read_reconciliation(path: Path) -> tuple[list[dict[str, Any]], str | None]:
         return [], f"{path.name} lacks columns {', '.join(missing)}"
     rows: list[dict[str, Any]] = []
     for line, raw in enumerate(raw_rows, start=2):
-        row: dict[str, Any] = {c: (raw.get(c) or "").strip() for c in COLUMNS}
+        row: dict[str, Any] = {c: restore_formula((raw.get(c) or "").strip()) for c in COLUMNS}
         for col in COUNT_COLUMNS:
             text = row[col]
             try:

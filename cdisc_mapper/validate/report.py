@@ -3,6 +3,17 @@
 The HTML page is self-contained (inline CSS, no scripts or external links): summary,
 datasets, findings grouped by check with counts and explanations, the reconciliation
 table, and every check that ran.
+
+Values come from the package, which may be hostile, so each report is safe to open in
+the program people open it with:
+
+* validation.csv is for spreadsheets: a text cell starting with ``=``, ``+``, ``-``,
+  ``@``, tab or carriage return (a formula to Excel, e.g. ``=HYPERLINK(...)``) is written
+  with a leading ``'`` (OWASP CSV-injection rule,
+  :func:`cdisc_mapper.textops.neutralise_formula`; plain numbers such as ``-3`` are kept).
+* validation.html escapes every text taken from the package or the checks (values,
+  messages, dataset names, labels, file names), so no data value becomes markup.
+* validation.json is data, not a spreadsheet: it keeps every value exactly as read.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cdisc_mapper import __version__
+from cdisc_mapper.textops import neutralise_formula
 from cdisc_mapper.validate.model import CheckResult, Finding, ValidationReport
 
 JSON_FILE = "validation.json"
@@ -95,7 +107,8 @@ def write_json(report: ValidationReport, path: Path) -> Path:
 
 
 def write_csv(report: ValidationReport, path: Path) -> Path:
-    """Write validation.csv: one row per listed finding."""
+    """Write validation.csv: one row per listed finding, formulas neutralised (see the
+    module docstring)."""
     categories = {r.spec.id: r.spec.category for r in report.checks}
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -103,7 +116,9 @@ def write_csv(report: ValidationReport, path: Path) -> Path:
         for finding in report.findings:
             row = finding.as_dict()
             row["category"] = categories.get(finding.check_id, "")
-            writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_COLUMNS})
+            writer.writerow(
+                {k: "" if row[k] is None else neutralise_formula(row[k]) for k in CSV_COLUMNS}
+            )
     return path
 
 

@@ -5,6 +5,7 @@ from cdisc_mapper.validate.checks import (  # noqa: F401  (each module registers
     adam,
     define,
     identity,
+    plausibility,
     recon,
     structure,
     supp,

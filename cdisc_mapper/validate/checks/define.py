@@ -3,14 +3,21 @@
 Without ``--define`` the checks are skipped and DD0000 says so. define.xml is read by
 :func:`cdisc_mapper.define.reader.read_define` (see :class:`.context.PackageDefine`);
 DD0008 validates it against the Define-XML schema with
-:func:`cdisc_mapper.define.schema.validate_define_schema`.
+:func:`cdisc_mapper.define.schema.validate_define_schema`; DD0009 reports a DOCTYPE and
+entities, which the hardened parser never loads or expands.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cdisc_mapper.define.reader import CHAR_TYPES, NUM_TYPES
+from cdisc_mapper.define.reader import (
+    CHAR_TYPES,
+    NUM_TYPES,
+    DefineReadError,
+    doctype_problems,
+    parse_tree,
+)
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.validate.context import Context, DefineDataset
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
@@ -69,15 +76,17 @@ def dataset_in_define(ctx: Context, ds: Dataset) -> None:
     "define.xml describes a dataset that is not in the package",
     scope=scope(package=True),
     explanation="An ItemGroupDef without a dataset file: either the file is missing from "
-    "the package or define.xml describes more than was submitted.",
+    "the package or define.xml describes more than was submitted (a file that cannot be "
+    "read is SD0017's).",
     reference="Define-XML v2.1 §4.3.1",
 )
 def define_dataset_present(ctx: Context) -> None:
     if ctx.define is None:
         ctx.skip("no define.xml given")
     assert ctx.define is not None
+    unread = {item.name for item in ctx.unreadable}  # reported by SD0017
     for name, meta in sorted(ctx.define.datasets.items()):
-        if name not in ctx.datasets:
+        if name not in ctx.datasets and name not in unread:
             ctx.note(
                 f"define.xml describes {name} ({meta.file or 'no file'}) but there is no such "
                 "dataset",
@@ -214,14 +223,48 @@ def lengths_match(ctx: Context, ds: Dataset) -> None:
     scope=scope(package=True),
     explanation="Validates each define.xml given against the Define-XML 2.1 schema (the XSD "
     "shipped with odmlib; with the ARM 1.0 extension when the file uses it); skipped when "
-    "no define.xml is given.",
+    "no define.xml is given. A file that is not XML or not ODM is reported here, and the "
+    "other define checks run without it.",
     reference="Define-XML v2.1 schema",
 )
 def define_schema(ctx: Context) -> None:
     if not ctx.define_paths:
         ctx.skip("no define.xml given")
+    unreadable = dict(ctx.define.unreadable) if ctx.define is not None else {}
     for path in ctx.define_paths:
-        for problem in validate_define_schema(path):
+        if path in unreadable:  # not XML, or not ODM: no schema to check it against
+            problems = [f"{unreadable[path]}; the define checks did not use this file"]
+        else:
+            try:
+                problems = validate_define_schema(path)
+            except DefineReadError as exc:
+                problems = [exc.message]
+        for problem in problems:
+            ctx.note(problem, value=_relative(ctx, path))
+
+
+@check(
+    "DD0009",
+    ERROR,
+    "define",
+    "define.xml declares a DOCTYPE or uses entities",
+    scope=scope(package=True),
+    explanation="Define-XML has no DTD: a DOCTYPE, entity declarations and entity "
+    "references have no place in it, and an external entity is the classic way to make "
+    "an XML reader fetch a local file or a URL. cdisc-mapper never loads a DTD or expands "
+    "an entity, so text written as an entity reference is read as missing; the other "
+    "define checks still run on the rest of the document.",
+    reference="Define-XML v2.1 §2; OWASP XML External Entity Prevention",
+)
+def define_doctype(ctx: Context) -> None:
+    if not ctx.define_paths:
+        ctx.skip("no define.xml given")
+    for path in ctx.define_paths:
+        try:
+            problems = doctype_problems(parse_tree(path))
+        except DefineReadError:
+            continue  # DD0008 reports a file that is not XML
+        for problem in problems:
             ctx.note(problem, value=_relative(ctx, path))
 
 

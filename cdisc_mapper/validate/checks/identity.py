@@ -203,14 +203,12 @@ def rfx_vs_ex(ctx: Context, ds: Dataset) -> None:
         want = ctx.per_record(ds, days[agg])
         have = iso8601.to_sas_date(ds.df[col], date_portion=True)
         bad = ~np.isnan(want) & ~np.isnan(have) & (want != have)
-        expected = pd.Series(want).map(
-            lambda d: (
-                str(np.datetime64("1960-01-01") + np.timedelta64(int(d), "D"))
-                if not np.isnan(d)
-                else ""
-            )
-        )
-        ctx.flag(ds, bad, ("EX gives " + expected).to_numpy(dtype=object), variable=col)
+
+        def ex_gives(rows: np.ndarray, want: np.ndarray = want) -> list[str]:
+            days = iso8601.from_sas_date(pd.Series(want[rows], dtype=float))
+            return [f"EX gives {day}" for day in days]
+
+        ctx.flag(ds, bad, ex_gives, variable=col)
 
 
 @check(

@@ -1,4 +1,4 @@
-"""Structure checks (SD): variables, types, lengths, order, names and labels."""
+"""Structure checks (SD): files, variables, types, lengths, order, names and labels."""
 
 from __future__ import annotations
 
@@ -454,3 +454,57 @@ def _code_ok(value: str) -> bool:
 def empty_dataset(ctx: Context, ds: Dataset) -> None:
     if ds.n == 0:
         ctx.note("dataset has no records", dataset=ds.name)
+
+
+@check(
+    "SD0017",
+    ERROR,
+    "structure",
+    "Dataset file cannot be read",
+    scope=scope(package=True),
+    explanation="A .xpt file of the package is not a complete SAS XPORT file, holds text "
+    "that does not decode in the encoding given (UTF-8 unless --encoding says otherwise; "
+    "files written by SAS on Windows are often WINDOWS-1252), or holds a dataset another "
+    "file already holds. The file is not checked; the rest of the package is. The "
+    "message names the byte offset of text that does not decode.",
+    reference="SAS TS-140; FDA Technical Conformance Guide §3.3.1",
+)
+def unreadable_file(ctx: Context) -> None:
+    for item in ctx.unreadable:
+        ctx.note(
+            item.message,
+            dataset=item.name,
+            variable=item.variable,
+            value=item.file,
+            record=item.record,
+        )
+
+
+_PLACEHOLDER = re.compile(r"[{}]")
+
+
+@check(
+    "SD0018",
+    WARNING,
+    "structure",
+    "Label holds a brace: an unfilled placeholder such as {Date}",
+    explanation="Dataset and variable labels are plain text for reviewers. A label with "
+    "'{' or '}' (e.g. '{Relative Start Day}') is a template placeholder that was never "
+    "filled in; give the variable its real label.",
+    reference="SDTMIG v3.4 §4.1.7; ADaMIG v1.3 §3",
+)
+def placeholder_label(ctx: Context, ds: Dataset) -> None:
+    if _PLACEHOLDER.search(ds.meta.label):
+        ctx.note(
+            f"dataset label {ds.meta.label!r} holds a placeholder",
+            dataset=ds.name,
+            value=ds.meta.label,
+        )
+    for var in ds.meta.variables:
+        if _PLACEHOLDER.search(var.label):
+            ctx.note(
+                f"label {var.label!r} holds a placeholder",
+                dataset=ds.name,
+                variable=var.name,
+                value=var.label,
+            )

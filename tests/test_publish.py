@@ -18,16 +18,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cdisc_mapper import publish
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import (
+    HOST,
     LOCK_FILE,
     OutputFolderError,
     RunLockedError,
     Target,
     atomic_file,
+    folders,
     is_temporary,
+    names,
     owning,
+    private_name,
     recover,
     run_lock,
     staged,
@@ -176,8 +179,8 @@ def _rename_killing_after(n: int):  # type: ignore[no-untyped-def]
 def _killed(n: int) -> ExitStack:
     """Patches making the process 'die' before its n-th rename: no handler runs."""
     stack = ExitStack()
-    stack.enter_context(mock.patch.object(publish.os, "rename", _rename_killing_after(n)))
-    stack.enter_context(mock.patch.object(publish, "_settle", lambda *a: None))
+    stack.enter_context(mock.patch.object(os, "rename", _rename_killing_after(n)))
+    stack.enter_context(mock.patch.object(folders, "_settle", lambda *a: None))
     return stack
 
 
@@ -208,10 +211,10 @@ def test_a_run_killed_at_any_point_is_settled_by_the_next(
                     fill(stage.path, files)
         except Killed:
             pass
-        with mock.patch.object(publish, "pid_alive", lambda pid: False):
+        with mock.patch.object(names, "pid_alive", lambda pid: False):
             if kill_recovery_at is not None:
                 try:
-                    with mock.patch.object(publish.os, "rename", _rename_killing_after(0)):
+                    with mock.patch.object(os, "rename", _rename_killing_after(0)):
                         recover(out)
                 except Killed:
                     pass
@@ -227,20 +230,20 @@ def test_a_run_killed_at_any_point_is_settled_by_the_next(
 
 
 def test_live_runs_and_other_hosts_are_left_alone(tmp_path: Path) -> None:
-    mine = f"{publish.HOST}-{os.getpid()}-0badc0de"
-    other = f"{'0' * 8 if publish.HOST != '0' * 8 else '1' * 8}-{dead_pid()}-0badc0de"
+    mine = f"{HOST}-{os.getpid()}-0badc0de"
+    other = f"{'0' * 8 if HOST != '0' * 8 else '1' * 8}-{dead_pid()}-0badc0de"
     for group in (mine, other):
-        fill(tmp_path / publish.private_name("sdtm", group, "new"), {"dm.xpt": "x"})
+        fill(tmp_path / private_name("sdtm", group, "new"), {"dm.xpt": "x"})
     before = snapshot(tmp_path)
     recover(tmp_path)
     assert snapshot(tmp_path) == before
 
 
 def test_a_dead_runs_staging_and_temporary_files_are_cleaned(tmp_path: Path) -> None:
-    dead = f"{publish.HOST}-{dead_pid()}-0badc0de"
+    dead = f"{HOST}-{dead_pid()}-0badc0de"
     sdtm = tmp_path / "sdtm"
     fill(sdtm, {"dm.xpt": "old", ".lb.xpt.tmp": "half", f".ae.xpt.cdisc-mapper-{dead}.tmp": "h"})
-    fill(tmp_path / publish.private_name("sdtm", dead, "new"), {"dm.xpt": "half"})
+    fill(tmp_path / private_name("sdtm", dead, "new"), {"dm.xpt": "half"})
     with staged(Target(sdtm, XPT)) as (stage,):
         fill(stage.path, {"dm.xpt": "new"})
     assert snapshot(tmp_path) == {"sdtm": None, "sdtm/dm.xpt": b"new"}

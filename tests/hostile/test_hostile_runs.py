@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdisc_mapper import publish
 from cdisc_mapper.cli import _check_demo_folder
-from cdisc_mapper.publish import LOCK_FILE, OutputFolderError, is_temporary
+from cdisc_mapper.publish import HOST, LOCK_FILE, OutputFolderError, is_temporary, private_name
 from cdisc_mapper.sdtm.pipeline import run_sdtm
 from cdisc_mapper.simulate import simulate
 from cdisc_mapper.simulate.writer import foreign_entries
@@ -35,7 +34,7 @@ def dead_pid() -> int:
 
 
 def dead_group() -> str:
-    return f"{publish.HOST}-{dead_pid()}-0badc0de"
+    return f"{HOST}-{dead_pid()}-0badc0de"
 
 
 def put(folder: Path, files: dict[str, str]) -> None:
@@ -181,7 +180,7 @@ def debris_of_killed_run(ws: Workspace) -> None:
             f".vs.xpt.cdisc-mapper-{group}.tmp": "half a file",
         },
     )
-    put(ws.out / publish.private_name("sdtm", group, "new"), {"ae.xpt": "half a package"})
+    put(ws.out / private_name("sdtm", group, "new"), {"ae.xpt": "half a package"})
     lock(pid=int(group.split("-")[1]))(ws)
 
 
@@ -198,8 +197,8 @@ def publication_cut_in_the_middle(ws: Workspace) -> None:
     """Killed between moving the old sdtm/ aside and moving the new one in."""
     group = dead_group()
     ws.out.mkdir()
-    put(ws.out / publish.private_name("sdtm", group, "old"), OLD_PACKAGE)
-    put(ws.out / publish.private_name("sdtm", group, "new"), {"dm.xpt": "new, never shown"})
+    put(ws.out / private_name("sdtm", group, "old"), OLD_PACKAGE)
+    put(ws.out / private_name("sdtm", group, "new"), {"dm.xpt": "new, never shown"})
     lock(pid=int(group.split("-")[1]))(ws)
 
 
@@ -285,7 +284,7 @@ CASES = [
         "out-locked-without-a-readable-owner",
         SDTM,
         prepare=lock(text="{half"),
-        message="in use by another a run that left no readable owner in the lock",
+        message="in use by another run (its lock file names no readable owner)",
         after=lock_kept,
     ),
     Case(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,11 @@ import click
 
 from cdisc_mapper import __version__
 from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.publish import run_lock
 from cdisc_mapper.standards.paths import STUDY_PARTS, bundled_path
+
+DEMO_PARTS = ("raw", "sdtm", "adam", "reports")
+"""The folders of a demo output (the demo replaces them whole)."""
 
 
 def _study_or_bundled(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
@@ -49,6 +54,23 @@ class _Progress:
         if not self.quiet:
             elapsed = time.perf_counter() - self.start
             click.echo(f"[{elapsed:6.1f}s] {message}", err=True)
+
+
+def _note(message: str) -> None:
+    click.echo(f"note: {message}", err=True)
+
+
+def _locked(out: Path, command: str, *, create: bool = True) -> AbstractContextManager[None]:
+    """One run at a time per output folder (``OUT/.cdisc-mapper.lock``)."""
+    return run_lock(out, command=command, note=_note, create=create)
+
+
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty folder this command did not create, replacing the "
+    "files it writes (other files are kept).",
+)
 
 
 def _run(fn: Callable[[], None], debug: bool) -> None:
@@ -100,16 +122,19 @@ def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
     "--subjects", default=20, show_default=True, type=click.IntRange(1), help="Number of subjects."
 )
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
+@force_option
 @click.pass_context
-def simulate(ctx: click.Context, out: Path, subjects: int, seed: int | None) -> None:
-    """Write the synthetic raw EDC export of the bundled ALS-MSC study."""
+def simulate(ctx: click.Context, out: Path, subjects: int, seed: int | None, force: bool) -> None:
+    """Write the synthetic raw EDC export of the bundled ALS-MSC study (into a new or
+    empty folder, or one simulate wrote; --force for any other)."""
 
     def go() -> None:
         from cdisc_mapper.simulate import simulate as sim
 
         ctx.obj["progress"](f"simulating {subjects} subjects into {out}")
         kwargs = {} if seed is None else {"seed": seed}
-        manifest = sim(out, subjects, **kwargs)
+        with _locked(out, "simulate"):
+            manifest = sim(out, subjects, force=force, **kwargs)
         for name, info in sorted(manifest["forms"].items()):
             click.echo(f"{out / name}  ({info['rows']} rows)")
 
@@ -142,7 +167,7 @@ def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
     def go() -> None:
         from cdisc_mapper.xlsx import spec_folder
 
-        with spec_folder(study) as folder:
+        with _locked(out, "sdtm"), spec_folder(study) as folder:
             _sdtm(ctx, folder, raw, out)
 
     _run(go, ctx.obj["debug"])
@@ -171,7 +196,7 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
         from cdisc_mapper.adam import run_adam
         from cdisc_mapper.xlsx import spec_folder
 
-        with spec_folder(study) as folder:
+        with _locked(out, "adam"), spec_folder(study) as folder:
             result = run_adam(folder, sdtm_dir, out, ctx.obj["progress"])
         for path in result.files:
             click.echo(str(path))
@@ -196,11 +221,12 @@ def define(ctx: click.Context, study: Path, out: Path) -> None:
         from cdisc_mapper.xlsx import spec_folder
         from cdisc_mapper.xlsx.folder import METADATA, spec_kind
 
-        if spec_kind(study) == METADATA:
-            written = _define_from_metadata(ctx, study, out)
-        else:
-            with spec_folder(study) as folder:
-                written = write_define(folder, out, progress=ctx.obj["progress"])
+        with _locked(out, "define", create=False):
+            if spec_kind(study) == METADATA:
+                written = _define_from_metadata(ctx, study, out)
+            else:
+                with spec_folder(study) as folder:
+                    written = write_define(folder, out, progress=ctx.obj["progress"])
         for path in written:
             click.echo(str(path))
 
@@ -258,14 +284,16 @@ def validate(
     def go() -> None:
         from cdisc_mapper.validate import validate_package, write_reports
 
-        defines = list(define_paths) or [
-            p
-            for p in (directory / "sdtm" / "define.xml", directory / "adam" / "define.xml")
-            if p.exists()
-        ]
         ctx.obj["progress"](f"validating {directory}")
-        report = validate_package(directory, define=defines or None, encoding=encoding)
-        for path in write_reports(report, directory / "reports"):
+        with _locked(directory, "validate", create=False):
+            defines = list(define_paths) or [
+                p
+                for p in (directory / "sdtm" / "define.xml", directory / "adam" / "define.xml")
+                if p.exists()
+            ]
+            report = validate_package(directory, define=defines or None, encoding=encoding)
+            files = write_reports(report, directory / "reports")
+        for path in files:
             click.echo(str(path))
         click.echo(report.summary_line())
         code = report.exit_code(fail_on)
@@ -285,47 +313,97 @@ def validate(
 )
 @click.option("--subjects", default=20, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
+@force_option
 @click.pass_context
-def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None) -> None:
+def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None, force: bool) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
-    raw forms, SDTM, ADaM, define.xml and the validation report."""
+    raw forms, SDTM, ADaM, define.xml and the validation report.
+
+    Everything is made in a working folder and published at the end, replacing OUT's
+    raw/, sdtm/, adam/ and reports/ whole; OUT must be new, empty or a demo output
+    (--force for any other)."""
 
     def go() -> None:
-        from cdisc_mapper.adam import run_adam
-        from cdisc_mapper.define import write_define
-        from cdisc_mapper.sdtm.pipeline import run_sdtm
-        from cdisc_mapper.simulate import simulate as sim
-        from cdisc_mapper.validate import validate_package, write_reports
+        from cdisc_mapper.publish import publish_folders, scratch
 
         say = ctx.obj["progress"]
-        study = bundled_path(*STUDY_PARTS)
-        raw = out / "raw"
-        say(f"simulating {subjects} subjects into {raw}")
-        kwargs = {} if seed is None else {"seed": seed}
-        sim(raw, subjects, **kwargs)
-        click.echo(f"raw forms:   {raw}")
-        result = run_sdtm(study, raw, out, say)
-        click.echo(
-            f"SDTM:        {out / 'sdtm'} ({len(result.datasets)} datasets: "
-            f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"
-        )
-        say("deriving ADaM")
-        adam_result = run_adam(study, out / "sdtm", out, say)
-        click.echo(
-            f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
-            f"{', '.join(sorted(adam_result.datasets))})"
-        )
-        say("writing define.xml")
-        written = write_define(study, out, progress=say, adam_result=adam_result)
-        defines = [p for p in written if p.name == "define.xml"]
-        click.echo("define.xml:  " + ", ".join(str(p) for p in written))
-        say("validating")
-        report = validate_package(out, define=defines)
-        files = write_reports(report, out / "reports")
-        click.echo("reports:     " + ", ".join(str(p) for p in files))
-        click.echo(f"validation:  {report.summary_line()}")
+        with _locked(out, "demo"):
+            if not force:
+                _check_demo_folder(out)
+            with scratch(out, "demo") as work:
+                lines = _demo_stages(work, out, subjects, seed, say)
+                say(f"publishing {', '.join(DEMO_PARTS)} into {out}")
+                publish_folders({out / part: work / part for part in DEMO_PARTS})
+        for line in lines:
+            click.echo(line)
 
     _run(go, ctx.obj["debug"])
+
+
+def _check_demo_folder(out: Path) -> None:
+    """Refuse a non-empty ``out`` that is not a demo output: anything but the demo's
+    folders, or a raw/ that is not an unchanged simulated export."""
+    from cdisc_mapper.publish import OutputFolderError, folder_entries
+    from cdisc_mapper.simulate.writer import foreign_entries
+
+    names = folder_entries(out)
+    if not names:
+        return
+    foreign = [name for name in names if name not in DEMO_PARTS]
+    if not (out / "raw").is_dir() or foreign_entries(out / "raw"):
+        foreign.append("raw/ missing or not a simulated export")
+    if foreign:
+        raise OutputFolderError(
+            f"the folder is not empty and is not a demo output ({', '.join(foreign[:3])}); "
+            "demo replaces raw/, sdtm/, adam/ and reports/ there",
+            where=str(out),
+            hint="choose a new or empty folder, or pass --force to replace those four "
+            "folders and keep the rest",
+        )
+
+
+def _demo_stages(
+    work: Path, out: Path, subjects: int, seed: int | None, say: Callable[[str], None]
+) -> list[str]:
+    """Every stage of the demo into ``work``; the lines to print (naming ``out``)."""
+    from dataclasses import replace
+
+    from cdisc_mapper.adam import run_adam
+    from cdisc_mapper.define import write_define
+    from cdisc_mapper.sdtm.pipeline import run_sdtm
+    from cdisc_mapper.simulate import simulate as sim
+    from cdisc_mapper.validate import validate_package, write_reports
+
+    def shown(paths: list[Path]) -> str:
+        return ", ".join(str(out / p.relative_to(work)) for p in paths)
+
+    study = bundled_path(*STUDY_PARTS)
+    say(f"simulating {subjects} subjects into {out / 'raw'}")
+    if seed is None:
+        sim(work / "raw", subjects)
+    else:
+        sim(work / "raw", subjects, seed)
+    lines = [f"raw forms:   {out / 'raw'}"]
+    result = run_sdtm(study, work / "raw", work, say)
+    lines.append(
+        f"SDTM:        {out / 'sdtm'} ({len(result.datasets)} datasets: "
+        f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"
+    )
+    say("deriving ADaM")
+    adam_result = run_adam(study, work / "sdtm", work, say)
+    lines.append(
+        f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
+        f"{', '.join(sorted(adam_result.datasets))})"
+    )
+    say("writing define.xml")
+    written = write_define(study, work, progress=say, adam_result=adam_result)
+    lines.append("define.xml:  " + shown(written))
+    say("validating")
+    defines = [p for p in written if p.name == "define.xml"]
+    report = replace(validate_package(work, define=defines), package=str(out))
+    lines.append("reports:     " + shown(write_reports(report, work / "reports")))
+    lines.append(f"validation:  {report.summary_line()}")
+    return lines
 
 
 @main.group()

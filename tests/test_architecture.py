@@ -167,3 +167,42 @@ def test_property_tests_have_no_deadline() -> None:
         if re.search(r"deadline\s*=\s*(?!None)", path.read_text(encoding="utf-8"))
     ]
     assert not timed, f"tests with a Hypothesis deadline: {timed}"
+
+
+MOVES = {
+    ("os", "rename"),
+    ("os", "replace"),
+    ("os", "link"),
+    ("os", "symlink"),
+    ("os", "remove"),
+    ("os", "unlink"),
+    ("os", "rmdir"),
+    ("os", "removedirs"),
+    ("shutil", "rmtree"),
+    ("shutil", "move"),
+}
+PATH_MOVES = {"unlink", "rmdir", "hardlink_to", "symlink_to"}
+
+
+def test_only_publish_moves_or_deletes_files() -> None:
+    """Outputs are published in one place (ARCHITECTURE.md: one home per concept): only
+    cdisc_mapper/publish renames, links or deletes files and folders."""
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.parent == PACKAGE / "publish":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Attribute):
+                continue
+            owner = node.value.id if isinstance(node.value, ast.Name) else None
+            if (owner, node.attr) in MOVES or node.attr in PATH_MOVES:
+                found.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.attr}")
+    assert not found, f"files moved or deleted outside cdisc_mapper/publish: {found}"
+
+
+def test_publish_is_in_the_foundation() -> None:
+    """Every stage may use publish, and publish needs nothing but errors."""
+    table = allowed_imports()
+    assert table["publish"] == {"errors"}
+    for stage in ("simulate", "xpt", "sdtm", "adam", "define", "validate", "cli"):
+        assert "publish" in table[stage], stage

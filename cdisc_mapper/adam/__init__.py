@@ -10,7 +10,9 @@
     specs = load_adam_specs(Path("mappings/als_msc"))   # the specs alone (for define.xml)
 
 ``run_adam`` writes ``out_dir/adam/<dataset>.xpt`` (SAS XPORT v5, lower-case names) and the
-reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv`` and ``.md``).
+reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv`` and ``.md``), all at once
+when everything is written (:mod:`cdisc_mapper.publish`; the stage owns every ``.xpt`` of
+``adam/`` and its reports' files).
 
 Layout: the specs are :mod:`cdisc_mapper.spec.adam` (models) and
 :mod:`cdisc_mapper.spec.adam_loader` (loading and checks); :mod:`.derive` (pure
@@ -32,7 +34,8 @@ from cdisc_mapper.adam.engine import CLASSES, build_all, dataset_metadata, sdtm_
 from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.adam.summary import progression_summary, write_summary
+from cdisc_mapper.adam.summary import progression_summary, summary_files, write_summary
+from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.spec.adam_loader import load_adam_specs as _load_adam_specs
 from cdisc_mapper.xpt import XptVariable, write_xpt
@@ -115,9 +118,24 @@ def _settled(vtype: Literal["Char", "Num"] | None) -> Literal["Char", "Num"]:
 
 def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> list[Path]:
     """Write the datasets as ``out_dir/adam/<name>.xpt`` and the reports as
-    ``out_dir/reports/<name>.csv|.md``; return the files written."""
-    adam_dir = Path(out_dir) / "adam"
-    adam_dir.mkdir(parents=True, exist_ok=True)
+    ``out_dir/reports/<name>.csv|.md``, published together once all are written (the
+    ``.xpt`` files of ``adam/`` that the result does not have are removed); return the
+    files written."""
+    out_dir = Path(out_dir)
+    summaries = (specs or result.specs).reports.progression_summaries
+    targets = [Target(out_dir / "adam", owning(suffixes=[".xpt"]))]
+    if summaries:
+        names = [name for rep in summaries for name in summary_files(rep)]
+        targets.append(Target(out_dir / "reports", owning(names=names)))
+    with staged(*targets) as stages:
+        files = [stages[0].final(p) for p in _write_datasets(result, stages[0].path)]
+        for rep in summaries:
+            written = write_summary(result.reports[rep.name], rep, stages[1].path)
+            files += [stages[1].final(p) for p in written]
+    return files
+
+
+def _write_datasets(result: AdamResult, adam_dir: Path) -> list[Path]:
     files: list[Path] = []
     for name, ds in result.datasets.items():
         path = adam_dir / f"{name.lower()}.xpt"
@@ -132,9 +150,6 @@ def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> li
             ],
         )
         files.append(path)
-    specs = specs or result.specs
-    for rep in specs.reports.progression_summaries:
-        files += write_summary(result.reports[rep.name], rep, Path(out_dir) / "reports")
     return files
 
 

@@ -120,12 +120,18 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def summary_files(spec: ProgressionSummarySpec) -> list[str]:
+    """The names :func:`write_summary` writes: ``<name>.csv`` and ``<name>.md``."""
+    return [f"{spec.name}.csv", f"{spec.name}.md"]
+
+
 def write_summary(table: pd.DataFrame, spec: ProgressionSummarySpec, out_dir: Path) -> list[Path]:
     """Write ``<name>.csv`` and a readable ``<name>.md`` twin into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / f"{spec.name}.csv"
+    csv_name, md_name = summary_files(spec)
+    csv_path = out_dir / csv_name
     table.map(neutralise_formula).to_csv(csv_path, index=False, lineterminator="\n")
-    md_path = out_dir / f"{spec.name}.md"
+    md_path = out_dir / md_name
     lines = [f"# {spec.title}", ""]
     lines.append(
         f"Source: {spec.dataset}, population {spec.population} = 'Y'. Responder: "

@@ -1,4 +1,8 @@
-"""Orchestration: specs + written datasets -> DefineModel -> define.xml + define.html."""
+"""Orchestration: specs + written datasets -> DefineModel -> define.xml + define.html.
+
+The stage owns ``define.xml`` and ``define.html`` of ``OUT/sdtm`` and ``OUT/adam``: both
+models are built first, then the files are written into staging folders and published
+together (:mod:`cdisc_mapper.publish`), the datasets beside them kept as they are."""
 
 from __future__ import annotations
 
@@ -16,11 +20,14 @@ from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.stated_vlm import StatedLevels
 from cdisc_mapper.define.writer import write_model
 from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.spec.define import load_define_extras
 from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
 
 DEFINE_FILE = "define.xml"
+OWNED = owning(names=[DEFINE_FILE, "define.html"])
+"""The files of ``OUT/sdtm`` and ``OUT/adam`` the stage replaces."""
 
 
 class DefineWarning(UserWarning):
@@ -93,11 +100,19 @@ def _has_datasets(folder: Path) -> bool:
 
 
 def publish(
-    model: DefineModel, notes: list[str], folder: Path, kind: str, say: Callable[[str], None]
+    model: DefineModel,
+    notes: list[str],
+    folder: Path,
+    kind: str,
+    say: Callable[[str], None],
+    *,
+    shown: Path | None = None,
 ) -> list[Path]:
     """Write ``folder/define.xml`` and its define.html; pass the build's warnings to
     ``say`` and :mod:`warnings`. Raises DefineSchemaError when the file written fails the
-    Define-XML 2.1 schema."""
+    Define-XML 2.1 schema. ``shown`` is the folder the files are published to (messages
+    name it), when ``folder`` is a staging folder."""
+    shown = Path(shown or folder)
     for note in notes:
         say(f"warning: {note}")
         warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
@@ -105,13 +120,14 @@ def publish(
     problems = validate_define_schema(path)
     if problems:
         raise DefineSchemaError(
-            f"written define.xml is not schema-valid ({len(problems)} error(s)): "
-            + "; ".join(problems[:3]),
-            where=str(path),
-            hint="this is a cdisc_mapper bug; please report it with the file",
+            f"the define.xml made is not schema-valid ({len(problems)} error(s)), so it was "
+            "not written: " + "; ".join(problems[:3]),
+            where=str(shown / DEFINE_FILE),
+            hint="this is a cdisc_mapper bug; please report it",
         )
-    say(f"wrote {path} and define.html")
-    return [path, render_html(path)]
+    html = render_html(path)
+    say(f"wrote {shown / DEFINE_FILE} and define.html")
+    return [path, html]
 
 
 def write_define(
@@ -161,26 +177,30 @@ def write_each(
     empty_hint: str,
 ) -> list[Path]:
     """For each standard in ``which`` whose folder ``out_dir/<kind>`` holds ``.xpt``
-    files, build its model with ``build(kind, folder)`` and :func:`publish` it; return the
-    files written. Nothing at all to describe is a DefineInputError (``empty_hint`` says
-    what to do)."""
+    files, build its model with ``build(kind, folder)``; then :func:`publish` them all
+    into staging folders, published together only when every file is written and
+    schema-valid; return the files written. Nothing at all to describe is a
+    DefineInputError (``empty_hint`` says what to do)."""
     say = progress or (lambda _m: None)
     wanted = list(which)
     unknown = set(wanted) - {"sdtm", "adam"}
     if unknown:
         raise DefineInputError(f"unknown standard(s) {sorted(unknown)}; use sdtm and/or adam")
-    written: list[Path] = []
-    for kind in ("sdtm", "adam"):
-        folder = out_dir / kind
-        if kind not in wanted or not _has_datasets(folder):
-            continue
-        say(f"define.xml for {kind.upper()}: reading {source} and {folder}")
-        model, notes = build(kind, folder)
-        written += publish(model, notes, folder, kind, say)
-    if not written:
+    kinds = [k for k in ("sdtm", "adam") if k in wanted and _has_datasets(out_dir / k)]
+    if not kinds:
         raise DefineInputError(
             f"no datasets to describe in {out_dir / 'sdtm'} or {out_dir / 'adam'}",
             where=str(out_dir),
             hint=empty_hint,
         )
+    built = []
+    for kind in kinds:
+        folder = out_dir / kind
+        say(f"define.xml for {kind.upper()}: reading {source} and {folder}")
+        built.append((kind, *build(kind, folder)))
+    written: list[Path] = []
+    with staged(*(Target(out_dir / kind, OWNED) for kind in kinds)) as stages:
+        for (kind, model, notes), stage in zip(built, stages, strict=True):
+            files = publish(model, notes, stage.path, kind, say, shown=stage.target)
+            written += [stage.final(p) for p in files]
     return written

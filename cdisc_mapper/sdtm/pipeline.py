@@ -1,4 +1,8 @@
-"""`cdisc-mapper sdtm`: specs + raw forms -> SDTM XPT files and a reconciliation."""
+"""`cdisc-mapper sdtm`: specs + raw forms -> SDTM XPT files and a reconciliation.
+
+The stage owns every ``.xpt`` file and ``reconciliation.csv`` of ``OUT/sdtm`` and
+publishes them at once (:mod:`cdisc_mapper.publish`): a failed or interrupted run leaves
+the previous package as it was; other files there (define.xml) are kept."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.raw import open_form
 from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.sdtm.engine import SdtmRun, run_mapping
@@ -24,6 +29,8 @@ from cdisc_mapper.textops import neutralise_formula
 from cdisc_mapper.xpt import XptVariable, write_xpt
 
 RECONCILIATION_FILE = "reconciliation.csv"
+OWNED = owning(names=[RECONCILIATION_FILE], suffixes=[".xpt"])
+"""The files of ``OUT/sdtm`` the stage replaces (a dataset it no longer makes goes too)."""
 
 
 @dataclass
@@ -143,7 +150,8 @@ def run_sdtm(
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
 ) -> SdtmResult:
-    """Map ``raw_dir`` with the specs in ``study_dir`` and write ``out_dir/sdtm``."""
+    """Map ``raw_dir`` with the specs in ``study_dir`` and write ``out_dir/sdtm`` (all
+    files at once, only when the whole stage succeeded)."""
     say = progress or (lambda _m: None)
     bundle = load_study(Path(study_dir))
     standard = load_sdtmig()
@@ -153,8 +161,9 @@ def run_sdtm(
     datasets = build_datasets(bundle, run, standard, terminology)
     sdtm_dir = Path(out_dir) / "sdtm"
     say(f"writing {len(datasets)} datasets to {sdtm_dir}")
-    files = write_datasets(datasets, sdtm_dir)
-    rec_path = sdtm_dir / RECONCILIATION_FILE
-    write_reconciliation(reconciliation_rows(run, Path(raw_dir)), rec_path)
-    files.append(rec_path)
+    rows = reconciliation_rows(run, Path(raw_dir))
+    with staged(Target(sdtm_dir, OWNED)) as (stage,):
+        written = write_datasets(datasets, stage.path)
+        write_reconciliation(rows, stage.path / RECONCILIATION_FILE)
+    files = [stage.final(p) for p in written] + [sdtm_dir / RECONCILIATION_FILE]
     return SdtmResult(datasets=datasets, run=run, files=files)

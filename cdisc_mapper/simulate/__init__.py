@@ -2,34 +2,42 @@
 
 ``simulate(out_dir, n_subjects, seed)`` writes one CSV per CRF form plus
 ``manifest.json`` and returns the manifest. The output depends only on ``seed`` and
-``n_subjects`` (byte-identical files for the same pair).
+``n_subjects`` (byte-identical files for the same pair). The files are published at once
+(:mod:`cdisc_mapper.publish`), and a folder holding anything simulate did not write (a
+real export) is refused unless ``force``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from cdisc_mapper.publish import Target, owning, staged
+
 from . import adverse, forms_subject, forms_visit, labs, medications
 from .progression import course, disease_params
 from .timeline import build_cohort
-from .writer import write_form, write_manifest
+from .writer import OUTPUT_FILES, check_replaceable, write_form, write_manifest
 
 __all__ = ["simulate"]
 
 DEFAULT_SEED = 20160101
 
 
-def simulate(out_dir: Path, n_subjects: int = 20, seed: int = DEFAULT_SEED) -> dict:
+def simulate(
+    out_dir: Path, n_subjects: int = 20, seed: int = DEFAULT_SEED, *, force: bool = False
+) -> dict:
     """Generate the raw export of ``n_subjects`` subjects into ``out_dir``; return the manifest.
 
-    ``out_dir`` is created if needed; existing form files in it are overwritten.
+    ``out_dir`` is created if needed. A folder simulate wrote before is replaced; any
+    other non-empty folder is refused (OutputFolderError) unless ``force``, which
+    replaces the form files and manifest.json there and keeps the rest.
     """
     if isinstance(n_subjects, bool) or not isinstance(n_subjects, int) or n_subjects < 1:
         raise ValueError(f"n_subjects must be a positive integer, got {n_subjects!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    check_replaceable(out, force)
     cohort = build_cohort(seed, n_subjects)
     params, ranks = disease_params(seed, cohort)
     state = course(seed, cohort, params, ranks)
@@ -49,5 +57,7 @@ def simulate(out_dir: Path, n_subjects: int = 20, seed: int = DEFAULT_SEED) -> d
         "adverse_events.csv": lambda: ae_form,
         "end_of_study.csv": lambda: forms_subject.end_of_study(seed, cohort),
     }
-    entries = {name: write_form(out, name, build()) for name, build in builders.items()}
-    return write_manifest(out, seed, n_subjects, entries)
+    with staged(Target(out, owning(names=OUTPUT_FILES))) as (stage,):
+        entries = {name: write_form(stage.path, name, build()) for name, build in builders.items()}
+        manifest = write_manifest(stage.path, seed, n_subjects, entries)
+    return manifest

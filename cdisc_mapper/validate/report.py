@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cdisc_mapper import __version__
+from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.textops import neutralise_formula
 from cdisc_mapper.validate.model import CheckResult, Finding, ValidationReport
 
@@ -343,14 +344,15 @@ def write_html(report: ValidationReport, path: Path) -> Path:
 
 
 def write_reports(report: ValidationReport, out_dir: Path) -> list[Path]:
-    """Write validation.json, validation.csv and validation.html into ``out_dir``.
+    """Write validation.json, validation.csv and validation.html into ``out_dir``, the
+    three at once when all are written (:mod:`cdisc_mapper.publish`; other files of
+    ``out_dir`` are kept).
 
     Returns the three paths. ``out_dir`` is created when missing.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        write_json(report, out_dir / JSON_FILE),
-        write_csv(report, out_dir / CSV_FILE),
-        write_html(report, out_dir / HTML_FILE),
-    ]
+    with staged(Target(out_dir, owning(names=REPORT_FILES))) as (stage,):
+        write_json(report, stage.path / JSON_FILE)
+        write_csv(report, stage.path / CSV_FILE)
+        write_html(report, stage.path / HTML_FILE)
+    return [out_dir / name for name in REPORT_FILES]

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import Location, XptError
+from cdisc_mapper.publish import atomic_file
 from cdisc_mapper.xpt.checks import check_xpt_metadata, variable_format
 from cdisc_mapper.xpt.encode import BLANK, EncodedColumn, ErrorContext, encode_char, encode_num
 from cdisc_mapper.xpt.model import SasFormat, XptVariable, XptWarning
@@ -209,7 +210,8 @@ def write_xpt(
     Args:
         df: the records; its columns must be exactly the ``variables`` (any order).
         path: the ``.xpt`` file to create or replace. It is written to a temporary file
-            in the same folder and renamed, so a failed write leaves no partial file.
+            (a unique name) in the same folder and renamed, so a failed or interrupted
+            write leaves no partial file and concurrent writers do not collide.
         dataset: dataset name (e.g. ``"DM"``), <= 8 characters.
         label: dataset label, ASCII, <= 40 characters.
         variables: variable metadata in output order; see :class:`XptVariable`.
@@ -249,10 +251,9 @@ def _write_file(
     """Assemble the observations chunk by chunk and write the file atomically."""
     row_length = sum(c.length for c in encoded)
     rows_per_chunk = max(1, CHUNK_BYTES // max(row_length, 1))
-    tmp = path.with_name(f".{path.name}.tmp")
     last_row_blank = False
     try:
-        with open(tmp, "wb") as out:
+        with atomic_file(path) as out:
             out.write(header)
             for start in range(0, n, rows_per_chunk):
                 stop = min(start + rows_per_chunk, n)
@@ -268,16 +269,12 @@ def _write_file(
                 if stop == n:
                     last_row_blank = bool((chunk[-1] == BLANK).all())
             out.write(b" " * (-(n * row_length) % RECORD_LENGTH))
-        os.replace(tmp, path)
     except OSError as exc:
         raise XptError(
             f"cannot write the file: {exc.strerror or exc}",
             where=Location(file=str(path), record=f"dataset {ctx.dataset}"),
             hint="check that the folder exists, is writable and has free space",
         ) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     if last_row_blank:
         warnings.warn(
             f"{path}: the last record of {ctx.dataset} is entirely blank; readers take "

@@ -72,6 +72,10 @@ class _Engine:
         self, domain: str, variable: str, *, raw: pd.DataFrame | None, loc: tuple[Any, ...]
     ) -> OpContext:
         doc = self.bundle.documents.get(domain)
+        numbers = self.study.numbers
+        if loc[0] == "sources":
+            stated = self.bundle.domains[domain].sources[loc[1]].numbers
+            numbers = stated.over(numbers) if stated is not None else numbers
         return OpContext(
             study=self.study,
             terminology=self.terminology,
@@ -83,6 +87,7 @@ class _Engine:
             se=self.se,
             spec_where=doc.where(loc) if doc else None,
             extra={"sites": self.sites},
+            numbers=numbers,
         )
 
     # ------------------------------------------------------------------ stages

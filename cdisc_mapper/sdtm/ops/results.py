@@ -194,6 +194,15 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
     from_u = frame[args.orresu].fillna("").astype(str)
     to_u = frame[args.stresu].fillna("").astype(str)
     # every result with a number, also an inequality (<0.1 mg/dL -> <1.71 umol/L)
+    unitless = parsed["value"].notna() & (from_u == "") & (to_u != "")
+    if unitless.any():  # its unit is unknown: never assume the standard one
+        raise ctx.data_error(
+            f"a number without its unit ({args.orresu} empty) cannot be given in the "
+            f"standard unit {args.stresu}",
+            frame,
+            unitless,
+            value_of=orres,
+        )
     need = parsed["value"].notna() & (from_u != "") & (to_u != "")
     factor = pd.Series(1.0, index=frame.index)
     offset = pd.Series(0.0, index=frame.index)

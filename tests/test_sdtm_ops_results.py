@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from cdisc_mapper.errors import MappingError
+from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.sdtm import OPERATIONS
+from cdisc_mapper.spec.study import DEFAULT_NUMBERS, NumberFormat
 from tests.sdtm_ops_helpers import (
     SUBJ1,
     SUBJ2,
@@ -16,6 +17,7 @@ from tests.sdtm_ops_helpers import (
     raw_form,
     records,
     run_op,
+    study,
     values,
 )
 
@@ -384,3 +386,38 @@ def test_lobxfl_of_a_date_that_is_not_iso_8601_names_the_record() -> None:
         "LB.LBLOBXFL: not an ISO 8601 date/time (YYYY[-MM[-DD[Thh:mm[:ss]]]]) in 1 row: "
         "row labs.csv:13 '1/6/2016'"
     )
+
+
+# ------------------------------------------------------------------ number conventions
+
+
+def _number(cells: list[str], numbers: NumberFormat | None = None, **args: object) -> list:
+    raw = raw_form("labs.csv", ["RESULT"], *[[c] for c in cells])
+    ctx = make_ctx("LB", "LBORRES", raw=raw, spec=study(numbers=numbers or DEFAULT_NUMBERS))
+    return values(run_op("number", {"column": "RESULT", **args}, ctx=ctx))
+
+
+def test_number_reads_the_study_convention() -> None:
+    us = NumberFormat(decimal_mark=".", thousands_separator=",")
+    assert _number(["250,000", "1,000.5"], us) == [250000.0, 1000.5]
+    with pytest.raises(MappingError, match="ambiguous: 250 if ',' is the decimal mark"):
+        _number(["250,000"])
+
+
+def test_a_source_convention_overrides_the_study_one_setting_by_setting() -> None:
+    raw = raw_form("labs.csv", ["RESULT"], ["1.000,5"])
+    ctx = make_ctx("LB", "LBORRES", raw=raw, spec=study(numbers=DEFAULT_NUMBERS))
+    ctx.numbers = NumberFormat(thousands_separator=".").over(DEFAULT_NUMBERS)
+    assert values(run_op("number", {"column": "RESULT"}, ctx=ctx)) == [1000.5]
+
+
+def test_the_operation_settings_override_the_source_and_study() -> None:
+    assert _number(["1,000"], thousands_separator=",", decimal_mark=".") == [1000.0]
+    assert _number(["1,000"], decimal_mark=",") == [1.0]
+    with pytest.raises(MappingError, match=r"not a number under decimal_mark '\.'"):
+        _number(["72,5"], decimal_comma=False)
+
+
+def test_conflicting_settings_are_a_spec_error_at_the_operation() -> None:
+    with pytest.raises(SpecError, match="cannot be both the decimal mark and the thousands"):
+        _number(["1"], NumberFormat(decimal_mark=".", thousands_separator=","), decimal_mark=",")

@@ -132,6 +132,8 @@ def _no_lab_records(ws: Workspace) -> None:
     assert (row["rows_read"], row["records_written"]) == ("0", "0")
 
 
+#: What the bundled study states (its sites type 72.5 and 72,5).
+STATED = "numbers: {decimal_mark: either, thousands_separator: none}"
 US_LAB = lab_numbers('{decimal_mark: ".", thousands_separator: ","}')
 POINT_LAB = lab_numbers('{decimal_mark: ".", thousands_separator: none}')
 EUROPEAN_LAB = lab_numbers('{decimal_mark: ","}')
@@ -205,19 +207,15 @@ CASES = [
     Case(
         "a decimal point stated for the study makes a decimal comma an error, not text",
         SDTM,
-        spec("study.yaml", "raw_format: csv\n", "raw_format: csv\nnumbers: {decimal_mark: '.'}\n"),
+        spec("study.yaml", STATED, "numbers: {decimal_mark: '.'}"),
         message="'4,2' (not a number under decimal_mark '.', thousands_separator none; it is "
         "4.2 if ',' is the decimal mark)",
     ),
     Case(
         "one character as both decimal mark and thousands separator is a spec error",
         SDTM,
-        spec(
-            "study.yaml",
-            "raw_format: csv\n",
-            "raw_format: csv\nnumbers: {decimal_mark: ',', thousands_separator: ','}\n",
-        ),
-        message="study.yaml:10: numbers: Value error, ',' cannot be both the decimal mark and "
+        spec("study.yaml", STATED, "numbers: {decimal_mark: ',', thousands_separator: ','}"),
+        message="study.yaml:12: numbers: Value error, ',' cannot be both the decimal mark and "
         "the thousands separator",
     ),
     Case(

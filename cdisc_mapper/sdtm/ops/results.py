@@ -129,7 +129,7 @@ def read_numbers(
         raise
 
 
-class ResultArgs(ColumnOrVariable, NumberSettings):
+class ResultArgs(NumberSettings, ColumnOrVariable):
     pass
 
 
@@ -154,7 +154,7 @@ def op_result(frame: pd.DataFrame, args: ResultArgs, ctx: OpContext) -> pd.Serie
     return parsed["canonical"].astype(object)
 
 
-class StrescArgs(NumberSettings):
+class _StrescVariables(OpArgs):
     orres: str = Field(
         description="variable holding the result as collected (--ORRES, or a range limit such "
         "as --ORNRLO)"
@@ -171,6 +171,10 @@ class StrescArgs(NumberSettings):
 
     def inputs(self) -> set[str]:
         return {self.orres, self.orresu, self.stresu, self.testcd}
+
+
+class StrescArgs(NumberSettings, _StrescVariables):
+    pass
 
 
 @register(
@@ -272,7 +276,7 @@ def op_stresn(frame: pd.DataFrame, args: NumericArgs, ctx: OpContext) -> pd.Seri
     return num.astype(float)
 
 
-class NumberArgs(ColumnOrVariable, NumberSettings):
+class NumberArgs(NumberSettings, ColumnOrVariable):
     pass
 
 

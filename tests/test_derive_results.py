@@ -16,6 +16,7 @@ from cdisc_mapper.derive import (
     normalise_unit,
     parse_numeric_result,
 )
+from cdisc_mapper.derive.numbers import CANONICAL
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.textops import format_number
 
@@ -38,9 +39,8 @@ from cdisc_mapper.textops import format_number
         (">1000", ">1000", 1000.0, ">", False),
         ("<=0,5", "<=0,5", 0.5, "<=", False),
         ("≥ 2", "≥ 2", 2.0, ">=", False),
-        ("1,000", "1,000", 1.0, "", True),  # decision: a single comma is a decimal mark
-        ("1,000.5", "1,000.5", math.nan, "", False),
-        ("1,000,000", "1,000,000", math.nan, "", False),
+        ("0,500", "0,500", 0.5, "", True),  # a leading 0 never starts a thousands group
+        ("12.03.2021", "12.03.2021", math.nan, "", False),  # no number in any convention
         ("NEGATIVE", "NEGATIVE", math.nan, "", False),
         ("5 mg", "5 mg", math.nan, "", False),
         ("<", "<", math.nan, "", False),
@@ -55,10 +55,19 @@ def test_parse_numeric_result(raw, orres, value, operator, numeric) -> None:
     assert bool(row["numeric"]) is numeric
 
 
-def test_parse_numeric_result_without_decimal_comma() -> None:
-    out = parse_numeric_result(pd.Series(["4,5", "4.5"]), decimal_comma=False)
-    assert out["numeric"].tolist() == [False, True]
-    assert math.isnan(out["value"].iloc[0])
+def test_parse_numeric_result_without_decimal_comma_a_comma_number_is_an_error() -> None:
+    with pytest.raises(MappingError, match=r"row 0 '4,5' \(not a number under decimal_mark"):
+        parse_numeric_result(pd.Series(["4,5", "4.5"]), decimal_comma=False)
+    out = parse_numeric_result(pd.Series(["4.5", "NEGATIVE"]), decimal_comma=False)
+    assert out["value"].iloc[0] == 4.5
+
+
+@pytest.mark.parametrize("text", ["1,000", "250,000", "1.234", "1,000.5", "1,000,000"])
+def test_parse_numeric_result_by_default_refuses_a_number_a_convention_would_change(
+    text: str,
+) -> None:
+    with pytest.raises(MappingError, match="number not readable under the number convention"):
+        parse_numeric_result(pd.Series(["4.5", text]))
 
 
 def test_parse_numeric_result_keeps_index_and_missing() -> None:
@@ -104,7 +113,8 @@ def test_standard_result_offset_and_decimals() -> None:
 
 
 def test_standard_result_decimals_round_half_up() -> None:
-    out = derive_standard_result(pd.Series(["2.675", "-2.675", "0.04"]), 1.0, decimals=2)
+    three = pd.Series(["2.675", "-2.675", "0.04"])  # 2.675 could group thousands: say "."
+    out = derive_standard_result(three, 1.0, decimals=2, convention=CANONICAL)
     assert out["stresc"].tolist() == ["2.68", "-2.68", "0.04"]
     assert derive_standard_result(pd.Series(["-0.04"]), 1.0, decimals=1)["stresc"][0] == "0.0"
     with pytest.raises(SpecError):
@@ -263,9 +273,11 @@ def _std_expected(stresc: list[str], stresn: list[float], index=None) -> pd.Data
 def test_stresc_text_results_take_the_value_of_orres_with_null_stresn() -> None:
     # "--STRESC is populated ... by the assignment of the value of --ORRES"; only numeric
     # values go to --STRESN
-    out = _std(["NEGATIVE", " Trace ", "1+", "5 mg", "1,000.5", "ABNORMAL, CS"], index=range(2, 8))
+    out = _std(
+        ["NEGATIVE", " Trace ", "1+", "5 mg", "12.03.2021", "ABNORMAL, CS"], index=range(2, 8)
+    )
     expected = _std_expected(
-        ["NEGATIVE", "Trace", "1+", "5 mg", "1,000.5", "ABNORMAL, CS"],
+        ["NEGATIVE", "Trace", "1+", "5 mg", "12.03.2021", "ABNORMAL, CS"],
         [np.nan] * 6,
         index=range(2, 8),
     )
@@ -302,9 +314,11 @@ def test_stresc_negative_factor_flips_the_inequality() -> None:
     pd.testing.assert_frame_equal(out, expected)
 
 
-def test_stresc_without_decimal_comma_a_comma_is_text() -> None:
-    out = _std(["4,5", "4.5", "<4,5"], 10.0, decimal_comma=False)
-    pd.testing.assert_frame_equal(out, _std_expected(["4,5", "45", "<4,5"], [np.nan, 45.0, np.nan]))
+def test_stresc_without_decimal_comma_a_comma_number_is_an_error() -> None:
+    with pytest.raises(MappingError, match=r"'<4,5' \(not a number under decimal_mark '\.'"):
+        _std(["4.5", "<4,5"], 10.0, decimal_comma=False)
+    out = _std(["4.5", "A,B"], 10.0, decimal_comma=False)
+    pd.testing.assert_frame_equal(out, _std_expected(["45", "A,B"], [45.0, np.nan]))
 
 
 def test_stresc_text_and_empty_results_need_no_conversion_factor() -> None:
@@ -345,6 +359,7 @@ def test_parse_numeric_result_orres_keeps_the_text_as_collected() -> None:
     expected = pd.DataFrame(
         {
             "orres": pd.Series(["−3", "Rh−", "-3"], dtype=str),
+            "canonical": pd.Series(["−3", "Rh−", "-3"], dtype=str),
             "value": [-3.0, np.nan, -3.0],
             "operator": pd.Series(["", "", ""], dtype=str),
             "numeric": [True, False, True],

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from cdisc_mapper.errors import MappingError
+from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.sdtm import OPERATIONS
+from cdisc_mapper.spec.study import DEFAULT_NUMBERS, NumberFormat
 from tests.sdtm_ops_helpers import (
     SUBJ1,
     SUBJ2,
@@ -16,6 +17,7 @@ from tests.sdtm_ops_helpers import (
     raw_form,
     records,
     run_op,
+    study,
     values,
 )
 
@@ -64,16 +66,32 @@ def test_result_decimal_comma_is_written_as_a_point() -> None:
 
 
 def test_result_nothing_else_changes() -> None:
-    assert orres("1,000.5", "1,000,000", "2,5 mg", "A,B") == [
-        "1,000.5",
-        "1,000,000",
-        "2,5 mg",
-        "A,B",
+    assert orres("2,5 mg", "A,B", "12.03.2021") == ["2,5 mg", "A,B", "12.03.2021"]
+
+
+def test_result_a_number_the_study_convention_cannot_read_is_an_error() -> None:
+    with pytest.raises(MappingError) as err:
+        orres("6.2", "1,000.5", "1,000,000")
+    text = str(err.value)
+    assert text.startswith("LB.LBORRES, column RESULT: number not readable under the number ")
+    assert "row labs.csv:3 '1,000.5' (not a number under decimal_mark either" in text
+    assert "it is 1000000 if ',' separates thousands" in text
+    assert "`numbers: {decimal_mark: ..., thousands_separator: ...}` in study.yaml" in text
+
+
+def test_result_decimal_comma_off_a_comma_number_is_an_error() -> None:
+    with pytest.raises(MappingError, match=r"'6,7' \(not a number under decimal_mark '\.'"):
+        orres("6,7", decimal_comma=False)
+
+
+def test_result_with_a_thousands_separator_writes_the_plain_number() -> None:
+    us = {"decimal_mark": ".", "thousands_separator": ","}
+    assert orres("250,000", "1,000.5", "< 1,000", "4.5", **us) == [
+        "250000",
+        "1000.5",
+        "< 1000",
+        "4.5",
     ]
-
-
-def test_result_decimal_comma_off_keeps_the_comma() -> None:
-    assert orres("6,7", decimal_comma=False) == ["6,7"]
 
 
 def test_result_of_a_mapped_variable() -> None:
@@ -95,9 +113,17 @@ def stresc(*rows: tuple[str, str, str, str], domain: str = "LB") -> list:
 def test_stresc_in_the_same_unit_is_the_number_in_standard_format() -> None:
     assert stresc(
         ("WBC", "6.2", "10^9/L", "10^9/L"),
-        ("WBC", "6,2", "10^9/L", "10^9/L"),
         ("WBC", "06.20", "10^9/L", "10^9/L"),
-    ) == ["6.2", "6.2", "6.2"]
+        ("WBC", "1.234", "10^9/L", "10^9/L"),  # as result writes it: a decimal point
+    ) == ["6.2", "6.2", "1.234"]
+
+
+def test_stresc_of_a_mapped_result_with_a_comma_is_an_error_naming_the_record() -> None:
+    with pytest.raises(MappingError) as err:
+        stresc(("WBC", "6.2", "10^9/L", "10^9/L"), ("WBC", "6,2", "10^9/L", "10^9/L"))
+    assert "LB.LBSTRESC: number not readable" in str(err.value)
+    assert "row labs.csv:3 '6,2'" in str(err.value)
+    assert "map it with result or number from the raw column" in str(err.value)
 
 
 def test_stresc_converts_with_the_studys_factor_and_decimals() -> None:
@@ -188,12 +214,12 @@ def test_number_from_text_with_a_decimal_comma() -> None:
 
 
 def test_number_not_a_number_names_every_record() -> None:
-    raw = raw_form("enrollment.csv", ["AGE_YRS"], ["55"], ["<50"], ["fifty"], ["1,000.5"])
+    raw = raw_form("enrollment.csv", ["AGE_YRS"], ["55"], ["<50"], ["fifty"], ["12 kg"])
     with pytest.raises(MappingError) as err:
         run_op("number", {"column": "AGE_YRS"}, ctx=make_ctx("DM", "_AGECRF", raw=raw))
     assert str(err.value) == (
         "DM._AGECRF: not a number in 3 record(s): enrollment.csv row 3: '<50'; "
-        "enrollment.csv row 4: 'fifty'; enrollment.csv row 5: '1,000.5'"
+        "enrollment.csv row 4: 'fifty'; enrollment.csv row 5: '12 kg'"
     )
 
 
@@ -237,7 +263,7 @@ def test_nrind_null_without_a_numeric_result_or_any_limit() -> None:
 
 
 def test_nrind_limits_given_as_text() -> None:
-    assert nrind(("12", "4", "10"), ("6,5", "4", "10")) == ["HIGH", "NORMAL"]
+    assert nrind(("12", "4", "10"), ("6.5", "4", "10")) == ["HIGH", "NORMAL"]
 
 
 def test_nrind_of_several_records_from_one_form_row() -> None:
@@ -360,3 +386,38 @@ def test_lobxfl_of_a_date_that_is_not_iso_8601_names_the_record() -> None:
         "LB.LBLOBXFL: not an ISO 8601 date/time (YYYY[-MM[-DD[Thh:mm[:ss]]]]) in 1 row: "
         "row labs.csv:13 '1/6/2016'"
     )
+
+
+# ------------------------------------------------------------------ number conventions
+
+
+def _number(cells: list[str], numbers: NumberFormat | None = None, **args: object) -> list:
+    raw = raw_form("labs.csv", ["RESULT"], *[[c] for c in cells])
+    ctx = make_ctx("LB", "LBORRES", raw=raw, spec=study(numbers=numbers or DEFAULT_NUMBERS))
+    return values(run_op("number", {"column": "RESULT", **args}, ctx=ctx))
+
+
+def test_number_reads_the_study_convention() -> None:
+    us = NumberFormat(decimal_mark=".", thousands_separator=",")
+    assert _number(["250,000", "1,000.5"], us) == [250000.0, 1000.5]
+    with pytest.raises(MappingError, match="ambiguous: 250 if ',' is the decimal mark"):
+        _number(["250,000"])
+
+
+def test_a_source_convention_overrides_the_study_one_setting_by_setting() -> None:
+    raw = raw_form("labs.csv", ["RESULT"], ["1.000,5"])
+    ctx = make_ctx("LB", "LBORRES", raw=raw, spec=study(numbers=DEFAULT_NUMBERS))
+    ctx.numbers = NumberFormat(thousands_separator=".").over(DEFAULT_NUMBERS)
+    assert values(run_op("number", {"column": "RESULT"}, ctx=ctx)) == [1000.5]
+
+
+def test_the_operation_settings_override_the_source_and_study() -> None:
+    assert _number(["1,000"], thousands_separator=",", decimal_mark=".") == [1000.0]
+    assert _number(["1,000"], decimal_mark=",") == [1.0]
+    with pytest.raises(MappingError, match=r"not a number under decimal_mark '\.'"):
+        _number(["72,5"], decimal_comma=False)
+
+
+def test_conflicting_settings_are_a_spec_error_at_the_operation() -> None:
+    with pytest.raises(SpecError, match="cannot be both the decimal mark and the thousands"):
+        _number(["1"], NumberFormat(decimal_mark=".", thousands_separator=","), decimal_mark=",")

@@ -30,12 +30,14 @@ from cdisc_mapper.derive.flags import (
     derive_nrind,
     derive_seq,
 )
+from cdisc_mapper.derive.numbers import NumberConvention, read_number
 from cdisc_mapper.derive.results import derive_standard_result, parse_numeric_result
 from cdisc_mapper.derive.timing import derive_epoch, derive_visitnum_unscheduled
 from cdisc_mapper.derive.units import conversion_factors, normalise_unit, unit_key
 
 __all__ = [
     "DEFAULT_UNKNOWN_TOKENS",
+    "NumberConvention",
     "combine_dtc",
     "conversion_factors",
     "derive_age",
@@ -53,5 +55,6 @@ __all__ = [
     "parse_numeric_result",
     "parse_partial_date",
     "parse_time",
+    "read_number",
     "unit_key",
 ]

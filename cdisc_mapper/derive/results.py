@@ -22,34 +22,45 @@ from cdisc_mapper.derive._common import (
     take,
     text_series,
 )
+from cdisc_mapper.derive.numbers import NumberConvention, read_number
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.textops import format_number
 
 __all__ = ["derive_standard_result", "parse_numeric_result"]
 
-_NUMBER_RE = (
-    r"^(?P<op><=|>=|=<|=>|≤|≥|<|>)?\s*"
-    r"(?P<num>[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?)$"
+_CONVENTION_HINT = (
+    "state the number convention that is true of the data: decimal_mark and thousands_separator"
 )
-_OPERATORS = {
-    "<=": "<=",
-    "=<": "<=",
-    "≤": "<=",
-    ">=": ">=",
-    "=>": ">=",
-    "≥": ">=",
-    "<": "<",
-    ">": ">",
-}
 
 
-def parse_numeric_result(raw: pd.Series, *, decimal_comma: bool = True) -> pd.DataFrame:
+def _convention(
+    convention: NumberConvention | None, decimal_comma: bool | None
+) -> NumberConvention:
+    """``convention``, or the older ``decimal_comma`` switch (True: a comma may be a
+    decimal mark as well as a point; False: only a point is); default: either mark, no
+    thousands separator."""
+    if convention is not None and decimal_comma is not None:
+        raise SpecError("give a number convention or decimal_comma, not both")
+    if decimal_comma is not None:
+        return NumberConvention(decimal_mark="either" if decimal_comma else ".")
+    return convention or NumberConvention()
+
+
+def parse_numeric_result(
+    raw: pd.Series,
+    *,
+    convention: NumberConvention | None = None,
+    decimal_comma: bool | None = None,
+) -> pd.DataFrame:
     """Read raw results as numbers where they are numbers (SDTMIG 3.4 section 4.5.1.1).
 
     Returns a DataFrame on the index of ``raw`` with columns:
 
     * ``orres`` (str): the raw text with surrounding spaces removed, for --ORRES ("as
       originally received or collected": ``4,5`` stays ``4,5``); ``""`` for an empty cell.
+    * ``canonical`` (str): ``orres`` with a number written with a decimal point and no
+      thousands separator (``4,5`` -> ``4.5``, ``< 0,5`` -> ``< 0.5``), operator and digits
+      as typed; other texts unchanged.
     * ``value`` (float): the number read, also for a result with an operator (``<5`` -> 5);
       NaN when no number was read.
     * ``operator`` (str): ``"<"``, ``">"``, ``"<="``, ``">="`` or ``""`` (``≤``, ``=<`` are
@@ -57,33 +68,42 @@ def parse_numeric_result(raw: pd.Series, *, decimal_comma: bool = True) -> pd.Da
     * ``numeric`` (bool): True when the result is exactly a number (no operator), i.e. when
       --STRESN may be populated.
 
-    Accepted numbers: optional sign, digits with one optional decimal separator, optional
-    exponent (``6.2``, ``+5``, ``-0.3``, ``.5``, ``1e3``), with an optional operator and
-    spaces before the number (``< 5``). Decimal separator (decision): with
-    ``decimal_comma=True`` (default) a single comma is *always* a decimal mark (``4,5`` ->
-    4.5, and ``1,000`` -> 1.0); thousands separators are never interpreted, so a value with
-    two separators (``1,000.5``, ``1,000,000``) or, with ``decimal_comma=False``, any comma is
-    not numeric and is kept as text. Non-numeric results never raise.
+    Accepted numbers: optional operator and spaces (``< 5``), optional sign, digits with
+    separators, optional exponent (``6.2``, ``+5``, ``.5``, ``1e3``). The separators are
+    read by ``convention`` (:mod:`cdisc_mapper.derive.numbers`; ``decimal_comma`` is the
+    older switch: True is ``decimal_mark: either``, False ``decimal_mark: "."``; default:
+    either mark, no thousands separator). Texts that are no number in any convention
+    (``NEGATIVE``) are kept as text.
+
+    Raises:
+        MappingError: listing the rows whose number is ambiguous (``1,000`` when a comma may
+            be a decimal mark) or not a number under the convention (``250,000`` without a
+            thousands separator), each with the value every reading gives.
     """
+    conv = _convention(convention, decimal_comma)
     codes, texts = factorize_text(raw)
-    stripped = pd.Series(texts, dtype=object).str.strip()
-    u = stripped.str.replace("\u2212", "-", regex=False)  # a minus sign reads as "-"
-    parts = u.str.extract(_NUMBER_RE)
-    num = parts["num"]
-    if decimal_comma:
-        num = num.str.replace(",", ".", regex=False)
-    else:
-        num = num.where(~num.str.contains(",", regex=False, na=False))
-    value = pd.to_numeric(num, errors="coerce").astype(float).to_numpy(copy=True)
-    value[~np.isfinite(value)] = np.nan
-    op = parts["op"].map(_OPERATORS).fillna("").to_numpy(dtype=object)
-    op[np.isnan(value)] = ""
-    orres = take(stripped.to_numpy(dtype=object), codes, "")  # as collected
+    readings = [read_number(t, conv) for t in texts]
+    bad = [r.status in ("ambiguous", "unreadable") for r in readings]
+    if any(bad):
+        rows_bad = np.append(np.asarray(bad, dtype=bool), False)[codes]
+        raise_for_rows(
+            MappingError,
+            f"number not readable under the number convention ({conv.describe()})",
+            raw.index,
+            rows_bad,
+            take([r.canonical for r in readings], codes, ""),
+            reasons=take([r.reason for r in readings], codes, ""),
+            hint=_CONVENTION_HINT,
+        )
+    value = np.array([r.value for r in readings], dtype=float)
     value_rows = np.append(value, np.nan)[codes]
-    op_rows = take(op, codes, "")
+    op_rows = take([r.operator for r in readings], codes, "")
+    orres = take([t.strip() for t in texts], codes, "")  # as collected
+    canonical = take([r.canonical for r in readings], codes, "")
     return pd.DataFrame(
         {
             "orres": text_series(orres, raw.index),
+            "canonical": text_series(canonical, raw.index),
             "value": value_rows,
             "operator": text_series(op_rows, raw.index),
             "numeric": ~np.isnan(value_rows) & (op_rows == ""),
@@ -136,7 +156,8 @@ def derive_standard_result(
     *,
     offset: pd.Series | float = 0.0,
     decimals: int | pd.Series | None = None,
-    decimal_comma: bool = True,
+    convention: NumberConvention | None = None,
+    decimal_comma: bool | None = None,
     significant: int = 12,
 ) -> pd.DataFrame:
     """--STRESC and --STRESN from --ORRES, per SDTMIG 3.4 section 4.5.1.1.
@@ -152,7 +173,7 @@ def derive_standard_result(
       STRESN is ``float(STRESC)``, so the two always agree;
     * inequality (``<5``): STRESC is the operator and the converted bound (``<0.1`` mg/dL
       with factor 17.1 -> ``<1.71``; a negative factor flips the operator), STRESN NaN;
-    * anything else (``NEGATIVE``, ``1,000.5``): STRESC is the stripped text, STRESN NaN;
+    * anything else (``NEGATIVE``): STRESC is the stripped text, STRESN NaN;
     * empty: ``""`` and NaN.
 
     Formatting: with ``decimals`` (an int, or a per-row Series with NaN meaning "not set")
@@ -164,7 +185,8 @@ def derive_standard_result(
     keeps up to 12 significant digits.
 
     ``factor``/``offset``: scalars or Series on the index of ``orres`` (as returned by
-    :func:`cdisc_mapper.derive.units.conversion_factors`).
+    :func:`cdisc_mapper.derive.units.conversion_factors`). ``convention``/``decimal_comma``:
+    how ``orres`` writes numbers, as for :func:`parse_numeric_result`.
 
     Returns:
         DataFrame on the index of ``orres`` with ``stresc`` (str) and ``stresn`` (float).
@@ -172,7 +194,7 @@ def derive_standard_result(
     Raises:
         MappingError: listing rows with a numeric result but no conversion factor (NaN).
     """
-    parsed = parse_numeric_result(orres, decimal_comma=decimal_comma)
+    parsed = parse_numeric_result(orres, convention=convention, decimal_comma=decimal_comma)
     idx = orres.index
     fac = _numbers(as_series(factor, idx, "factor"))
     off = _numbers(as_series(offset, idx, "offset"))

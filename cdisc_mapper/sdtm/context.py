@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import Location, MappingError
-from cdisc_mapper.spec.study import StudySpec
+from cdisc_mapper.spec.study import NumberFormat, StudySpec
 from cdisc_mapper.textops import map_unique
 
 SRC = "_SRC"  # raw form a record came from
@@ -32,6 +32,9 @@ class OpContext:
     se: pd.DataFrame | None = None
     spec_where: Location | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    numbers: NumberFormat | None = None
+    """How the raw form being mapped writes numbers (its source's ``numbers`` over the
+    study's); None: the study's."""
 
     def data_error(
         self, message: str, frame: pd.DataFrame | None, mask: pd.Series, *, value_of: pd.Series

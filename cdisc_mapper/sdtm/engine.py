@@ -13,10 +13,15 @@ import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.raw import RawForm, open_form
-from cdisc_mapper.sdtm.context import ROW, SRC, OpContext
+from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, OpContext
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import SourceResult, map_source
-from cdisc_mapper.sdtm.subject_design import build_se, build_sv
+from cdisc_mapper.sdtm.subject_design import (
+    SE_REFERENCE_DATES,
+    build_se,
+    build_sv,
+    check_se_inputs,
+)
 from cdisc_mapper.sdtm.visits import build_calendar, visit_entries
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 
@@ -53,7 +58,21 @@ class _Engine:
         where = self.bundle.where("study", ("subjects", "registry_form"))
         form = self.form(subj.registry_form, None, where)
         form.require([subj.subject_column, subj.site_column])
-        table = form.data[[subj.subject_column, subj.site_column]].drop_duplicates()
+        data = form.data
+        blank = (data[subj.site_column].astype(str).str.strip() == "") & (
+            data[subj.subject_column].astype(str).str.strip() != ""
+        )
+        if blank.any():
+            rows = ", ".join(
+                f"row {r} (subject {s})"
+                for r, s in data.loc[blank, subj.subject_column].head(MAX_LISTED).items()
+            )
+            raise MappingError(
+                f"{form.path.name}: empty {subj.site_column} (the site of every subject "
+                f"comes from this registry form) on {int(blank.sum())} row(s): {rows}",
+                hint="fill in the site in the export",
+            )
+        table = data[[subj.subject_column, subj.site_column]].drop_duplicates()
         dup = table[subj.subject_column].duplicated(keep=False)
         if dup.any():
             raise MappingError(
@@ -76,6 +95,10 @@ class _Engine:
         self, domain: str, variable: str, *, raw: pd.DataFrame | None, loc: tuple[Any, ...]
     ) -> OpContext:
         doc = self.bundle.documents.get(domain)
+        numbers = self.study.numbers
+        if loc[0] == "sources":
+            stated = self.bundle.domains[domain].sources[loc[1]].numbers
+            numbers = stated.over(numbers) if stated is not None else numbers
         return OpContext(
             study=self.study,
             terminology=self.terminology,
@@ -87,6 +110,7 @@ class _Engine:
             se=self.se,
             spec_where=doc.where(loc) if doc else None,
             extra={"sites": self.sites},
+            numbers=numbers,
         )
 
     # ------------------------------------------------------------------ stages
@@ -156,13 +180,24 @@ class _Engine:
                     hint="check variable names in op arguments",
                 )
         if not se_ready and self.study.elements:
+            check_se_inputs(self.frames, self.study, self.bundle.where)
             self.se = build_se(self.frames, self.study, self.terminology)
 
     def _se_possible(self) -> bool:
-        needs = {("DM", "RFPENDTC"), ("DM", "USUBJID")}
+        """Whether SE's inputs exist: each element's start, and the DM reference dates the
+        DM spec maps (SE is built without those it does not map)."""
+        needs = {("DM", "USUBJID")}
+        needs |= {("DM", v) for v in SE_REFERENCE_DATES if self._maps("DM", v)}
         for el in self.study.elements:
             needs.add((el.start.domain, el.start.variable))
         return all(d in self.frames and v in self.frames[d].columns for d, v in needs)
+
+    def _maps(self, code: str, name: str) -> bool:
+        """Whether the spec of domain ``code`` maps variable ``name`` (at any level)."""
+        spec = self.bundle.domains.get(code)
+        return spec is not None and (
+            name in spec.variables or any(name in s.variables for s in spec.sources)
+        )
 
     def _missing(self, code: str, name: str, se_ready: bool) -> set[str]:
         args = self.bundle.op_args[(code, None, name)]
@@ -177,7 +212,8 @@ class _Engine:
             elif dom not in self.frames:
                 missing.add(f"{dom} (domain not in the study's specs)")
             elif v not in self.frames[dom].columns:
-                missing.add(f"{dom}.{v}")
+                unmapped = "" if self._maps(dom, v) else f" (not mapped by the {dom} spec)"
+                missing.add(f"{dom}.{v}{unmapped}")
         return missing
 
     def _ready(self, code: str, name: str, pending: list[str], se_ready: bool) -> bool:
@@ -234,6 +270,29 @@ def compute_distinct(fn: Any, frame: pd.DataFrame, inputs: list[str], args: Any,
     return np.asarray(result.to_numpy())[inverse]
 
 
+def check_one_record_per_subject(frames: dict[str, pd.DataFrame]) -> None:
+    """DM holds one record per subject (SDTMIG 3.4 section 5.2). A subject on two rows of
+    the enrolment form(s) is an error naming the file and rows of each."""
+    dm = frames.get("DM")
+    if dm is None or "USUBJID" not in dm.columns:
+        return
+    dup = dm["USUBJID"].duplicated(keep=False)
+    if not dup.any():
+        return
+    problems = []
+    for usubjid, recs in dm.loc[dup].groupby("USUBJID", sort=False):
+        places = [f"{rec.get(SRC, '?')} row {rec.get(ROW, '?')}" for _, rec in recs.iterrows()]
+        problems.append(f"{usubjid}: {' and '.join(places)}")
+    shown = "; ".join(problems[:MAX_LISTED])
+    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    raise MappingError(
+        f"DM: {len(problems)} subject(s) with more than one enrolment record: {shown}{more}",
+        hint="DM has one record per subject: remove the repeated row from the export; an "
+        "exact repeat can be excluded (and counted) with drop_duplicates: true on the DM "
+        "source",
+    )
+
+
 def check_subjects_in_dm(frames: dict[str, pd.DataFrame]) -> None:
     """Every record's subject must be in DM (SDTMIG 3.4 section 5.2: DM holds every
     subject). An orphan record is an error listing each one."""
@@ -264,6 +323,7 @@ def run_mapping(
     """Map a study's raw forms to SDTM domain frames (not yet finalised or written)."""
     engine = _Engine(bundle, terminology, raw_dir, progress or (lambda _m: None))
     sources = engine.map_sources()
+    check_one_record_per_subject(engine.frames)
     check_subjects_in_dm(engine.frames)
     engine.resolve()
     sv = build_sv(engine.frames, bundle, engine.se, terminology)

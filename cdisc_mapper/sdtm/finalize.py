@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
-from cdisc_mapper.sdtm.context import as_text
+from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, as_text
 from cdisc_mapper.spec.sdtm import DomainSpec, VariableSpec
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 
@@ -83,8 +83,30 @@ def check_against_standard(bundle: StudyBundle, standard: Any) -> None:
 
 def _typed(series: pd.Series, kind: str) -> pd.Series:
     if kind == "Num":
-        return pd.to_numeric(series, errors="raise").astype(float)
+        return pd.to_numeric(series, errors="coerce").astype(float)
     return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def check_numeric(code: str, name: str, frame: pd.DataFrame) -> None:
+    """A variable that is numeric in the IG must hold numbers: text (``MISSING``) is an
+    error naming the variable and each record (file, row) with its value."""
+    if pd.api.types.is_numeric_dtype(frame[name].dtype):
+        return
+    text = as_text(frame[name]).str.strip()
+    bad = (text != "") & pd.to_numeric(text, errors="coerce").isna()
+    if not bad.any():
+        return
+    src = frame[SRC] if SRC in frame.columns else pd.Series("?", index=frame.index)
+    row = frame[ROW] if ROW in frame.columns else pd.Series("?", index=frame.index)
+    places = [f"{s} row {r}: {v!r}" for s, r, v in zip(src[bad], row[bad], text[bad], strict=True)]
+    more = f"; and {len(places) - MAX_LISTED} more" if len(places) > MAX_LISTED else ""
+    raise MappingError(
+        f"{code}.{name} is numeric (SDTMIG 3.4) but holds text in {len(places)} record(s): "
+        + "; ".join(places[:MAX_LISTED])
+        + more,
+        hint="map it with op number, which reads numbers by the study's convention, or "
+        "correct the raw data",
+    )
 
 
 def finalize(
@@ -102,6 +124,8 @@ def finalize(
     chosen = []
     for v in meta:
         if v.name in frame.columns:
+            if v.type == "Num":
+                check_numeric(code, v.name, frame)
             out[v.name] = _typed(frame[v.name], v.type)
         elif v.core in ("Exp", "Req"):
             if v.core == "Req" and len(frame):

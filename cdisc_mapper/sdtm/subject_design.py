@@ -10,6 +10,7 @@ import pandas as pd
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.derive import dates as ddates
 from cdisc_mapper.derive import timing as dtiming
+from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.textops import map_unique
@@ -41,9 +42,42 @@ SUBJECT_DESIGN_METHODS = {
 }
 
 
+#: DM dates SE uses when the DM spec maps them: the end of the last element (RFPENDTC)
+#: and study day 1 (RFSTDTC).
+SE_REFERENCE_DATES = ("RFPENDTC", "RFSTDTC")
+
+
+def _subject_dates(usubjid: pd.Series, dm: pd.DataFrame, name: str) -> pd.Series:
+    """DM's ``name`` for each subject of ``usubjid``; empty when DM does not map it."""
+    if name not in dm.columns:
+        return pd.Series("", index=usubjid.index, dtype=object)
+    return usubjid.map(dm.set_index("USUBJID")[name]).fillna("").astype(str)
+
+
 def _study_day(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame) -> pd.Series:
-    ref = usubjid.map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("").astype(str)
+    ref = _subject_dates(usubjid, dm, "RFSTDTC")
     return ddates.derive_study_day(dtc.fillna("").astype(str), ref).astype(float)
+
+
+def check_se_inputs(frames: dict[str, pd.DataFrame], study: StudySpec, where: Any) -> None:
+    """SE needs DM (its subjects) and, for each element, the dated variable it starts at;
+    a spec that maps neither is an error at the element's ``start`` in study.yaml.
+    ``where(document, path)`` gives a spec location."""
+    if "DM" not in frames or "USUBJID" not in frames["DM"].columns:
+        raise SpecError(
+            "the study defines elements, so SE is built, but no DM spec maps USUBJID",
+            where=where("study", ("elements",)),
+            hint="add sdtm/dm.yaml: SE lists the elements of each subject in DM",
+        )
+    for i, el in enumerate(study.elements):
+        start = el.start
+        if start.domain not in frames or start.variable not in frames[start.domain].columns:
+            raise SpecError(
+                f"element {el.etcd} starts at {start.domain}.{start.variable}, which no "
+                "domain spec maps",
+                where=where("study", ("elements", i, "start")),
+                hint="map that variable, or point the element's start at one that is mapped",
+            )
 
 
 def _taetord(study: StudySpec) -> dict[str, int]:
@@ -60,6 +94,10 @@ def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any
     Each element starts where the study spec says (a dated variable of another domain,
     optionally its n-th occurrence); it ends when the subject's next element starts, the
     last one at DM.RFPENDTC. Elements whose start is absent are not recorded.
+
+    SEENDTC is Expected and SESTDY/SEENDY Permissible in SDTMIG 3.4 (section 5.3.1): when
+    the DM spec maps no RFPENDTC, each subject's last element has an empty end date (as any
+    unmapped Expected variable is empty); without RFSTDTC the study days are empty.
     """
     dm = frames["DM"]
     parts = []
@@ -85,7 +123,7 @@ def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any
     se["TAETORD"] = se["ETCD"].map(order).astype(float)
     se = se.sort_values(["USUBJID", "SESTDTC", "TAETORD"], kind="stable").reset_index(drop=True)
     nxt = se.groupby("USUBJID")["SESTDTC"].shift(-1)
-    end = se["USUBJID"].map(dm.set_index("USUBJID")["RFPENDTC"]).fillna("")
+    end = _subject_dates(se["USUBJID"], dm, "RFPENDTC")
     se["SEENDTC"] = nxt.fillna(end).astype(str).str.slice(0, 10)
     se["SESTDTC"] = se["SESTDTC"].astype(str).str.slice(0, 10)
     se["STUDYID"] = study.studyid

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from cdisc_mapper.condition import Condition
 from cdisc_mapper.spec.base import RAW_FOLDER, Strict, relative_path
+from cdisc_mapper.spec.study import NumberFormat
 
 
 class VariableSpec(Strict):
@@ -81,6 +82,11 @@ class SourceSpec(Strict):
     )
     exclude: list[ExclusionSpec] = Field(default_factory=list)
     melt: MeltSpec | None = None
+    numbers: NumberFormat | None = Field(
+        default=None,
+        description="how this form writes numbers, over study.yaml `numbers` (e.g. a "
+        "central lab that groups thousands)",
+    )
     variables: dict[str, VariableSpec] = Field(default_factory=dict)
 
     @field_validator("form", "file")

@@ -1,6 +1,6 @@
 """The study spec (``study.yaml``): identity, how subjects are identified in the raw
-forms, the trial design (arms, elements, visits, trial summary, criteria), units and the
-sponsor's comments. The README documents the format with an example.
+forms, the trial design (arms, elements, visits, trial summary, criteria), units, how
+numbers are written and the sponsor's comments. The README documents the format with an example.
 """
 
 from __future__ import annotations
@@ -102,6 +102,49 @@ class UnitsSpec(Strict):
     conversions: list[UnitConversion] = Field(default_factory=list)
 
 
+DecimalMark = Literal[".", ",", "either"]
+ThousandsSeparator = Literal["none", ",", ".", " ", "'"]
+
+
+class NumberFormat(Strict):
+    """How the raw forms write numbers (``numbers:`` in study.yaml, in a source, or as
+    arguments of the ``result``, ``number`` and ``stresc`` operations). A setting left out
+    is taken from the level above: operation, then source, then study."""
+
+    decimal_mark: DecimalMark | None = Field(
+        default=None,
+        description="'.', ',' or either (sites type 72.5 and 72,5; then a mark followed by "
+        "exactly three digits, as in 1,000, is ambiguous and an error)",
+    )
+    thousands_separator: ThousandsSeparator | None = Field(
+        default=None,
+        description="none, ',', '.', ' ' or \"'\": the character that groups thousands "
+        "(250,000), or none when numbers are typed without one",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> NumberFormat:
+        if self.decimal_mark is not None and self.decimal_mark == self.thousands_separator:
+            raise ValueError(
+                f"{self.decimal_mark!r} cannot be both the decimal mark and the thousands separator"
+            )
+        return self
+
+    def over(self, base: NumberFormat) -> NumberFormat:
+        """These settings, each left out taken from ``base`` (not checked: the user of the
+        result checks the two together, where it can name the spec line)."""
+        return NumberFormat.model_construct(
+            decimal_mark=self.decimal_mark or base.decimal_mark,
+            thousands_separator=self.thousands_separator or base.thousands_separator,
+        )
+
+
+#: What a study that states no ``numbers`` gets: sites may type a decimal point or a
+#: decimal comma (72,5), nobody groups thousands, and any value that would read
+#: differently under another convention (1,000; 250,000; 1.234,5) is an error.
+DEFAULT_NUMBERS = NumberFormat(decimal_mark="either", thousands_separator="none")
+
+
 class SubjectSpec(Strict):
     """How subjects are identified in the raw forms."""
 
@@ -139,6 +182,10 @@ class StudySpec(Strict):
     trial_summary: list[TrialSummaryParam] = Field(default_factory=list)
     criteria: list[Criterion] = Field(default_factory=list)
     units: UnitsSpec = Field(default_factory=UnitsSpec)
+    numbers: NumberFormat = Field(
+        default=DEFAULT_NUMBERS,
+        description="how the raw forms write numbers (decimal mark, thousands separator)",
+    )
     comments: dict[str, str] = Field(
         default_factory=dict, description="sponsor decisions, by id (for define.xml)"
     )

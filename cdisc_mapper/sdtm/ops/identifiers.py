@@ -24,7 +24,7 @@ def _subject_parts(ctx: OpContext) -> tuple[pd.Series, pd.Series]:
     elif subj.site_column:
         sites = ctx.extra.get("sites", {})
         siteid = subjid.map(sites).fillna("")
-        unknown = siteid == ""
+        unknown = (siteid == "") & (subjid != "")  # an empty one: error below
         if unknown.any():
             raise ctx.data_error(
                 f"subject not in the registry form {subj.registry_form!r} (no site known; "

@@ -1,16 +1,18 @@
 """Findings results: --ORRES as collected, --STRESC/--STRESN in standard units (SDTMIG
-3.4 section 4.5.1), numbers from text, --NRIND and --LOBXFL (section 4.5.9)."""
+3.4 section 4.5.1), numbers from text (read by the study's number convention), --NRIND and
+--LOBXFL (section 4.5.9)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cdisc_mapper.derive import flags as dflags
 from cdisc_mapper.derive import results as dresults
 from cdisc_mapper.derive import units as dunits
-from cdisc_mapper.errors import MappingError
+from cdisc_mapper.derive.numbers import CANONICAL, NumberConvention
+from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.sdtm.context import OpContext, as_text
 from cdisc_mapper.sdtm.ops._common import (
     ColumnOrVariable,
@@ -22,45 +24,137 @@ from cdisc_mapper.sdtm.ops._common import (
 )
 from cdisc_mapper.sdtm.registry import register
 from cdisc_mapper.spec.operations import OpArgs
-from cdisc_mapper.textops import map_unique
+from cdisc_mapper.spec.study import DecimalMark, NumberFormat, ThousandsSeparator
 
 
-class ResultArgs(ColumnOrVariable):
-    decimal_comma: bool = Field(
-        default=True,
-        description="true: a number typed with a decimal comma (6,7 or <0,5) is written with a "
-        "decimal point; false: the text is kept as typed",
+class NumberSettings(OpArgs):
+    """How this operation's input writes numbers, over the source's and study's
+    ``numbers`` (README, "Numbers")."""
+
+    decimal_mark: DecimalMark | None = Field(
+        default=None,
+        description="'.', ',' or either; default: the source's or study.yaml `numbers` for "
+        "a raw column, '.' for a mapped variable (how result and number write numbers). "
+        "With either, a mark followed by exactly three digits (1,000) is ambiguous: an error",
+    )
+    thousands_separator: ThousandsSeparator | None = Field(
+        default=None,
+        description="none, ',', '.', ' ' or \"'\"; default as for decimal_mark (none for a "
+        "mapped variable). A number the convention cannot read (250,000 with none) is an "
+        "error naming the setting that reads it",
+    )
+    decimal_comma: bool | None = Field(
+        default=None,
+        description="older spelling of decimal_mark: true is either, false is '.'",
+    )
+
+    @model_validator(mode="after")
+    def _one_spelling(self) -> NumberSettings:
+        if self.decimal_comma is not None and self.decimal_mark is not None:
+            raise ValueError("give decimal_mark or decimal_comma (its older spelling), not both")
+        self.stated()  # the two settings must not name the same character
+        return self
+
+    def stated(self) -> NumberFormat:
+        mark = self.decimal_mark
+        if self.decimal_comma is not None:
+            mark = "either" if self.decimal_comma else "."
+        return NumberFormat(decimal_mark=mark, thousands_separator=self.thousands_separator)
+
+
+#: How mapped variables write numbers: ``result`` and ``number`` write them this way.
+_MAPPED = NumberFormat(decimal_mark=".", thousands_separator="none")
+
+
+def number_convention(args: NumberSettings, ctx: OpContext, *, raw: bool) -> NumberConvention:
+    """The convention for the operation's input: its own settings over, for a raw column,
+    the source's and study's ``numbers``; for a mapped variable, over how the tool writes
+    numbers (decimal point, no thousands separator)."""
+    base = (ctx.numbers or ctx.study.numbers) if raw else _MAPPED
+    merged = args.stated().over(base)
+    try:
+        return NumberConvention(
+            decimal_mark=merged.decimal_mark or "either",
+            thousands_separator=merged.thousands_separator or "none",
+        )
+    except SpecError as exc:
+        raise SpecError(
+            f"{ctx.domain}.{ctx.variable}: number settings: {exc.message}",
+            where=ctx.spec_where,
+            hint="the operation's settings combine with the source's and study.yaml `numbers`",
+        ) from None
+
+
+def _settings_hint(raw: bool) -> str:
+    if raw:
+        return (
+            "state how the form writes numbers: `numbers: {decimal_mark: ..., "
+            "thousands_separator: ...}` in study.yaml, or in this source for one form; "
+            "decimal_mark/thousands_separator on the operation override both"
+        )
+    return (
+        "a mapped variable is read as result and number write numbers (decimal point, no "
+        "thousands separator): map it with result or number from the raw column, or give "
+        "the operation decimal_mark/thousands_separator"
     )
 
 
-_DECIMAL_COMMA = r"^(?P<op>[<>]=?\s*)?(?P<int>[-+]?\d+),(?P<frac>\d+)$"
+def read_numbers(
+    frame: pd.DataFrame,
+    text: pd.Series,
+    args: NumberSettings,
+    ctx: OpContext,
+    *,
+    column: str | None = None,
+) -> pd.DataFrame:
+    """:func:`~cdisc_mapper.derive.results.parse_numeric_result` of ``text`` (the raw
+    ``column``, or a mapped variable when None) under the operation's convention; a number
+    it cannot read is an error naming each record (file and row), its value, the readings
+    and the setting that resolves it."""
+    raw = column is not None
+    convention = number_convention(args, ctx, raw=raw)
+    try:
+        return dresults.parse_numeric_result(text, convention=convention)
+    except MappingError:
+        holder = ctx.raw if raw and ctx.raw is not None else frame
+        try:  # again on the records' file:row labels, for the message
+            dresults.parse_numeric_result(by_record(holder, text), convention=convention)
+        except MappingError as exc:
+            place = f", column {column}" if raw else ""
+            spec = f" [spec {ctx.spec_where}]" if ctx.spec_where else ""
+            raise MappingError(
+                f"{ctx.domain}.{ctx.variable}{place}: {exc.message}{spec}",
+                hint=_settings_hint(raw),
+            ) from None
+        raise
+
+
+class ResultArgs(NumberSettings, ColumnOrVariable):
+    pass
 
 
 @register(
     "result",
     ResultArgs,
     method=(
-        "The result as collected (--ORRES), blanks trimmed. With decimal_comma (the "
-        "default) a number typed with a decimal comma (6,7) is written with a decimal "
-        "point (6.7), so that --ORRES reads as a number everywhere; nothing else changes."
+        "The result as collected (--ORRES), blanks trimmed; a number is written with a "
+        "decimal point and no thousands separator (72,5 as 72.5; 250,000 as 250000 where "
+        "the study states a comma thousands separator), so that --ORRES reads as a number "
+        "everywhere; nothing else changes."
     ),
     origin="Collected",
 )
 def op_result(frame: pd.DataFrame, args: ResultArgs, ctx: OpContext) -> pd.Series:
-    """The result as collected (--ORRES), blanks trimmed. With ``decimal_comma`` (the
-    default) a number typed with a decimal comma (``6,7``) is written with a decimal
-    point (``6.7``), so that --ORRES reads as a number everywhere; nothing else changes."""
-
-    def clean(u: pd.Series) -> pd.Series:
-        text = u.astype(str).str.strip()
-        if args.decimal_comma:
-            text = text.str.replace(_DECIMAL_COMMA, r"\g<op>\g<int>.\g<frac>", regex=True)
-        return text
-
-    return map_unique(input_values(frame, args, ctx), clean)
+    """The result as collected (--ORRES), blanks trimmed; a number is written with a
+    decimal point and no thousands separator, read by the study's number convention
+    (``numbers``), so that --ORRES reads as a number everywhere; nothing else changes. A
+    number the convention cannot read, or reads two ways, is an error."""
+    src = input_values(frame, args, ctx)
+    parsed = read_numbers(frame, src, args, ctx, column=args.column)
+    return parsed["canonical"].astype(object)
 
 
-class StrescArgs(OpArgs):
+class _StrescVariables(OpArgs):
     orres: str = Field(
         description="variable holding the result as collected (--ORRES, or a range limit such "
         "as --ORNRLO)"
@@ -74,14 +168,13 @@ class StrescArgs(OpArgs):
         description="variable holding the test code (--TESTCD) that picks a test's own "
         'conversion over a `test: "*"` one'
     )
-    decimal_comma: bool = Field(
-        default=True,
-        description="true: a result with a decimal comma (6,7) is read as the number 6.7; "
-        "false: it is text and copied unconverted",
-    )
 
     def inputs(self) -> set[str]:
         return {self.orres, self.orresu, self.stresu, self.testcd}
+
+
+class StrescArgs(NumberSettings, _StrescVariables):
+    pass
 
 
 @register(
@@ -97,7 +190,7 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
     table (study.yaml ``units.conversions``, rounded to its ``decimals``); results with an
     operator (``<5``) keep it, with the bound converted; text results are copied."""
     orres = frame[args.orres].fillna("").astype(str)
-    parsed = dresults.parse_numeric_result(orres, decimal_comma=args.decimal_comma)
+    parsed = read_numbers(frame, orres, args, ctx)
     table = [
         {"test": c.test, "from": c.from_, "to": c.to, "factor": c.factor, "offset": c.offset}
         for c in ctx.study.units.conversions
@@ -105,6 +198,15 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
     from_u = frame[args.orresu].fillna("").astype(str)
     to_u = frame[args.stresu].fillna("").astype(str)
     # every result with a number, also an inequality (<0.1 mg/dL -> <1.71 umol/L)
+    unitless = parsed["value"].notna() & (from_u == "") & (to_u != "")
+    if unitless.any():  # its unit is unknown: never assume the standard one
+        raise ctx.data_error(
+            f"a number without its unit ({args.orresu} empty) cannot be given in the "
+            f"standard unit {args.stresu}",
+            frame,
+            unitless,
+            value_of=orres,
+        )
     need = parsed["value"].notna() & (from_u != "") & (to_u != "")
     factor = pd.Series(1.0, index=frame.index)
     offset = pd.Series(0.0, index=frame.index)
@@ -139,7 +241,11 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
                 hit &= tests == test
             decimals[hit] = dec
     std = dresults.derive_standard_result(
-        orres, factor, offset=offset, decimals=decimals, decimal_comma=args.decimal_comma
+        orres,
+        factor,
+        offset=offset,
+        decimals=decimals,
+        convention=number_convention(args, ctx, raw=False),
     )
     return std["stresc"].astype(object)
 
@@ -170,29 +276,25 @@ def op_stresn(frame: pd.DataFrame, args: NumericArgs, ctx: OpContext) -> pd.Seri
     return num.astype(float)
 
 
-class NumberArgs(ColumnOrVariable):
-    decimal_comma: bool = Field(
-        default=True,
-        description="true: a decimal comma is accepted (72,5 is 72.5); false: text with a "
-        "comma is not a number, so an error",
-    )
+class NumberArgs(NumberSettings, ColumnOrVariable):
+    pass
 
 
 @register(
     "number",
     NumberArgs,
     method=(
-        "A numeric value from text (72,5 read as 72.5); text that is not a number is an "
-        "error listing every record."
+        "A numeric value from text, read by the study's number convention (72,5 read as "
+        "72.5); text that is not a number is an error listing every record."
     ),
     origin="Collected",
     row_local=True,
 )
 def op_number(frame: pd.DataFrame, args: NumberArgs, ctx: OpContext) -> pd.Series:
-    """A numeric value from text (``72,5`` read as 72.5); text that is not a number is an
-    error listing every record."""
+    """A numeric value from text, read by the study's number convention (``72,5`` read as
+    72.5); text that is not a number is an error listing every record."""
     src = input_values(frame, args, ctx)
-    parsed = dresults.parse_numeric_result(src, decimal_comma=args.decimal_comma)
+    parsed = read_numbers(frame, src, args, ctx, column=args.column)
     bad = (src.astype(str).str.strip() != "") & (~parsed["numeric"] | (parsed["operator"] != ""))
     if bad.any():
         holder = ctx.raw if args.column is not None else frame
@@ -238,13 +340,13 @@ def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: OpContext) -> pd.Series:
         s = by_record(frame, frame[name])  # errors name each record's file:row
         if pd.api.types.is_numeric_dtype(s.dtype):
             return s.astype(float), None
-        res = dresults.parse_numeric_result(as_text(s))
+        res = dresults.parse_numeric_result(as_text(s), convention=CANONICAL)
         return res["value"], res["operator"]
 
-    value, operator = parsed(args.value)
-    low, _ = parsed(args.low)
-    high, _ = parsed(args.high)
     try:
+        value, operator = parsed(args.value)
+        low, _ = parsed(args.low)
+        high, _ = parsed(args.high)
         nrind = dflags.derive_nrind(value, low, high, operator=operator)
     except MappingError as exc:
         raise in_variable(exc, ctx) from None

@@ -19,6 +19,7 @@ import pyreadstat
 
 from cdisc_mapper.errors import Location, RawDataError
 from cdisc_mapper.textops import strip_text
+from cdisc_mapper.zipguard import check_workbook
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def read_form(name: str, path: Path) -> RawForm:
             )
             frame = _with_header(frame)
         elif suffix in {".xlsx", ".xlsm"}:
+            check_workbook(path, RawDataError)  # before openpyxl unpacks anything
             try:
                 frame = pd.read_excel(
                     path, header=None, dtype=str, keep_default_na=False, engine="openpyxl"

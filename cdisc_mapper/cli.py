@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from cdisc_mapper import __version__
+from cdisc_mapper.epoch import source_date
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import run_lock
 from cdisc_mapper.standards.paths import STUDY_PARTS, bundled_path
@@ -108,6 +109,13 @@ def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.obj["progress"] = _Progress(quiet)
+    _run(_check_environment, debug)
+
+
+def _check_environment() -> None:
+    """Settings from the environment, checked before any stage is imported (numpy, through
+    scipy, reads SOURCE_DATE_EPOCH too, and fails on a value that is not an integer)."""
+    source_date()
 
 
 @main.command()

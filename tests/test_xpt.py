@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cdisc_mapper.epoch import SourceDateError
 from cdisc_mapper.errors import XptError
 from cdisc_mapper.xpt import (
     XptVariable,
@@ -394,7 +395,7 @@ def test_byte_identical_and_fixed_timestamp(tmp_path, monkeypatch):
 
 
 def test_bad_source_date_epoch():
-    with pytest.raises(XptError, match="SOURCE_DATE_EPOCH"):
+    with pytest.raises(SourceDateError, match="SOURCE_DATE_EPOCH"):
         header_timestamp({"SOURCE_DATE_EPOCH": "yesterday"})
     with pytest.raises(XptError, match="2100"):
         header_timestamp({"SOURCE_DATE_EPOCH": "4102444800"})

@@ -7,9 +7,8 @@ XPT headers (which the XPT writer also takes from ``SOURCE_DATE_EPOCH`` or a con
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pandas as pd
 from cdisc_mapper.define.assemble import Assembler
 from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef, oid_part
+from cdisc_mapper.epoch import source_date
 from cdisc_mapper.errors import CdiscMapperError, Location
 from cdisc_mapper.spec.define import DefineExtras, Which
 from cdisc_mapper.xpt import XptMetadata, read_xpt
@@ -31,15 +31,8 @@ class DefineInputError(CdiscMapperError):
 
 def creation_datetime(metas: list[XptMetadata]) -> str:
     """ODM CreationDateTime from SOURCE_DATE_EPOCH, else from the XPT headers."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            stamp = datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
-        except (ValueError, OverflowError, OSError):
-            raise DefineInputError(
-                f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time in seconds"
-            ) from None
-    else:
+    stamp = source_date()
+    if stamp is None:
         stamps = [m.created for m in metas if m.created is not None]
         stamp = max(stamps) if stamps else FALLBACK_DATETIME
     return stamp.strftime("%Y-%m-%dT%H:%M:%S")

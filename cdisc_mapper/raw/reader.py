@@ -35,6 +35,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from cdisc_mapper.errors import Location, RawDataError
 from cdisc_mapper.raw.excel import sheet_rows
 from cdisc_mapper.textops import strip_text
+from cdisc_mapper.zipguard import check_workbook
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
     if suffix in {".csv", ".txt"}:
         return _table(path, *_csv_records(path))
     if suffix in {".xlsx", ".xlsm"}:
+        check_workbook(path, RawDataError)  # before openpyxl unpacks anything
         return _table(path, *_sheet_records(path))
     if suffix == ".sas7bdat":
         return _sas_frame(path)

@@ -9,6 +9,11 @@ decimal ints and floats); everything else stays a string, so ``Yes``, ``No``, ``
 and ``01`` are read as the text a reviewer sees, not as booleans or octal numbers.
 Duplicate keys are an error. :func:`dump_yaml` writes values back so that this reader
 reads them as the same values (strings that would read as something else are quoted).
+
+Reading costs no more than the file's size: the loader is a
+:class:`~cdisc_mapper.yamlsafe.BoundedLoader` (no document over 10 MB, no deep nesting,
+no alias that contains itself or that repeats too many values), and a spec file is a
+mapping at the top. Every problem is a :class:`SpecError` at the file's line.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from typing import Any
 import yaml
 
 from cdisc_mapper.errors import Location, SpecError
+from cdisc_mapper.yamlsafe import BoundedLoader, YamlLimitError, read_limited
 
 Path_ = tuple[str | int, ...]
 
 
-class _CoreLoader(yaml.SafeLoader):
-    """A SafeLoader with YAML 1.2 core-schema implicit types only."""
+class _CoreLoader(BoundedLoader):
+    """A bounded SafeLoader with YAML 1.2 core-schema implicit types only."""
 
 
 _CoreLoader.yaml_implicit_resolvers = {}
@@ -120,16 +126,64 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path) ->
 
 
 def load_spec_yaml(path: Path) -> SpecDocument:
-    """Read a YAML spec file, keeping line numbers; raise SpecError on malformed YAML."""
+    """Read a YAML spec file, keeping line numbers; raise SpecError on malformed YAML, on a
+    file over the limits of :mod:`cdisc_mapper.yamlsafe` and on a file that is not a
+    mapping at the top."""
     path = Path(path)
+    text = _read_text(path)
+    node = _compose(text, path)
+    if node is None:
+        raise SpecError("spec file is empty", where=str(path))
+    if not isinstance(node, yaml.MappingNode):
+        what = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+        raise SpecError(
+            f"a spec file is a mapping of keys to values at the top, not {what}",
+            where=Location(file=str(path), line=node.start_mark.line + 1),
+            hint="start each top-level entry with its key, e.g. `domain: AE`",
+        )
+    lines: dict[Path_, int] = {}
+    data = _build(node, (), lines, path)
+    return SpecDocument(path, data, lines)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, decoded as UTF-8; SpecError (at the line of the first byte that is
+    not UTF-8) when it is missing, too large or not UTF-8 text."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_limited(path)
     except FileNotFoundError:
         raise SpecError("spec file not found", where=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"spec file is not UTF-8 ({exc.reason})", where=str(path)) from None
+    except YamlLimitError as exc:
+        raise SpecError(str(exc.problem), where=str(path), hint=exc.hint) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read the spec file ({exc.strerror})", where=str(path)) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SpecError(
+            "spec file is UTF-16 text, not UTF-8",
+            where=Location(file=str(path), line=1),
+            hint="save it as UTF-8 text",
+        )
     try:
-        node = yaml.compose(text, Loader=_CoreLoader)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"spec file is not UTF-8 text (byte {exc.start + 1}: {exc.reason})",
+            where=Location(file=str(path), line=data.count(b"\n", 0, exc.start) + 1),
+            hint="a spec file is plain text: save it as UTF-8",
+        ) from None
+
+
+def _compose(text: str, path: Path) -> yaml.Node | None:
+    """The YAML node tree of ``text``; SpecError at the line of a YAML problem."""
+    try:
+        return yaml.compose(text, Loader=_CoreLoader)
+    except YamlLimitError as exc:
+        mark = exc.problem_mark
+        raise SpecError(
+            str(exc.problem),
+            where=Location(file=str(path), line=mark.line + 1 if mark else None),
+            hint=exc.hint,
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -145,11 +199,6 @@ def load_spec_yaml(path: Path) -> SpecDocument:
             where=Location(file=str(path), line=line),
             hint="remove control characters; save the file as plain UTF-8 text",
         ) from None
-    if node is None:
-        raise SpecError("spec file is empty", where=str(path))
-    lines: dict[Path_, int] = {}
-    data = _build(node, (), lines, path)
-    return SpecDocument(path, data, lines)
 
 
 class SpecDumper(yaml.SafeDumper):
@@ -174,5 +223,6 @@ def dump_yaml(data: Any) -> str:
 
 
 def load_yaml(text: str) -> Any:
-    """Plain values from YAML text with the spec reader's scalar rules (no line marks)."""
-    return yaml.load(text, Loader=_CoreLoader)  # a SafeLoader subclass
+    """Plain values from YAML text with the spec reader's scalar rules and limits (no line
+    marks); a ``yaml.YAMLError`` when it is malformed or over the limits."""
+    return yaml.load(text, Loader=_CoreLoader)  # a bounded SafeLoader subclass

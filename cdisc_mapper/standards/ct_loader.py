@@ -13,6 +13,7 @@ from cdisc_mapper.errors import Location, StandardsError
 from cdisc_mapper.standards.csvio import read_table, split_codes
 from cdisc_mapper.standards.paths import resolve_specs_dir
 from cdisc_mapper.standards.terminology import Codelist, Term, Terminology
+from cdisc_mapper.yamlsafe import BoundedLoader, read_limited
 
 #: CT packages in precedence order: (source, file name prefix in ``specs/ct/``).
 CT_PACKAGES = (("sdtm", "sdtm-ct-"), ("adam", "adam-ct-"), ("define-xml", "define-xml-ct-"))
@@ -90,8 +91,9 @@ def _read_ct(path: Path, source: str, version: str) -> list[Codelist]:
     ]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """YAML loader that records each mapping's line as ``__line__``."""
+class _LineLoader(BoundedLoader):
+    """YAML loader (bounded: see :mod:`cdisc_mapper.yamlsafe`) that records each
+    mapping's line as ``__line__``."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
@@ -133,8 +135,12 @@ def _read_sponsor(path: Path) -> list[Codelist]:
     if not path.is_file():
         raise StandardsError("sponsor codelist file not found", where=str(path))
     try:
-        with path.open(encoding="utf-8") as fh:
-            doc = yaml.load(fh, Loader=_LineLoader)  # a SafeLoader subclass
+        doc = yaml.load(read_limited(path), Loader=_LineLoader)  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:  # a syntax error, or a limit of yamlsafe
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context
+        raise StandardsError(f"invalid YAML: {problem}", where=Location(str(path), line)) from None
     except yaml.YAMLError as exc:
         raise StandardsError(f"invalid YAML: {exc}", where=str(path)) from None
     doc = _check_keys(doc, {"version", "codelists"}, set(), path, "sponsor file")

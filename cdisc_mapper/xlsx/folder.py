@@ -8,11 +8,10 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.yamlio import register_provenance
 from cdisc_mapper.xlsx.importer import read_workbook
+from cdisc_mapper.xlsx.sheet import open_workbook
 
 #: What a spec folder or workbook holds: mapping specs, or define.xml metadata only.
 MAPPING, METADATA = "mapping", "metadata"
@@ -37,8 +36,8 @@ def spec_kind(path: Path) -> str:
     if not path.is_file():
         return MAPPING  # the reader reports the missing file
     try:
-        wb = load_workbook(path, read_only=True)
-    except Exception:  # not a workbook: the reader reports it
+        wb = open_workbook(path, "spec workbook")
+    except SpecError:  # not a workbook, or a hostile one: the reader reports it
         return MAPPING
     try:
         names = {n.strip().casefold(): n for n in wb.sheetnames}

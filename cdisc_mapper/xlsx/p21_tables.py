@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.xlsx.p21_layout import SHEETS, SILENT_SHEETS, SheetSpec, close_name, sheet_key
-from cdisc_mapper.xlsx.sheet import RowSource, cell_text, open_workbook
+from cdisc_mapper.xlsx.sheet import RowSource, cell_text, open_workbook, sheet_rows
 
 #: A data row: column key -> the cell as stripped text (empty cells left out).
 Row = dict[str, str]
@@ -38,7 +38,7 @@ class Table:
         self.title = title
         self.letters: dict[str, str] = {}
         self.headers: dict[str, str] = {}
-        cells = list(ws.iter_rows(values_only=True))
+        cells = sheet_rows(xlsx, title, ws)
         header = [cell(v) for v in (cells[0] if cells else ())]
         by_name = {sheet_key(t): col for col in spec.columns for t in col.titles}
         index: dict[str, int] = {}

@@ -17,11 +17,13 @@ import yaml
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from pydantic import ValidationError
 
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.yamlio import load_yaml
 from cdisc_mapper.xlsx import layout as L
+from cdisc_mapper.zipguard import check_workbook
 
 #: A data row of a sheet: column title -> cell value (None for an empty cell).
 Row = dict[str, Any]
@@ -48,13 +50,19 @@ class Sheet:
         self.xlsx = xlsx
         self.name = name
         header = L.SHEETS[name]
-        cells = list(ws.iter_rows(values_only=True))
+        cells = sheet_rows(xlsx, name, ws)
         found = [cell_text(v) for v in (cells[0] if cells else ())]
         while found and found[-1] == "":
             found.pop()
         self.letters: dict[str, str] = {}
         for i, title in enumerate(found):
             letter = get_column_letter(i + 1)
+            if not title.strip():
+                raise SpecError(
+                    "a column without a title, between titled ones",
+                    where=f"{self.where(1, None)}, column {letter}",
+                    hint="give it its title; a merged header cell keeps only its first title",
+                )
             if title not in header:
                 close = difflib.get_close_matches(title, header, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else "expected: " + ", ".join(header)
@@ -90,13 +98,36 @@ class Sheet:
 
 def open_workbook(xlsx: Path, what: str) -> Workbook:
     """The workbook, read-only with cell values; a SpecError naming the file when it is
-    missing or not a workbook."""
+    missing, not a workbook, or larger than :func:`cdisc_mapper.zipguard.check_workbook`
+    allows (checked before openpyxl opens it).
+
+    The sheets' declared dimensions are not trusted (openpyxl would pad every row to
+    them, and ignore cells outside them): rows are read as the cells give them.
+    """
+    check_workbook(xlsx, SpecError)
     try:
-        return load_workbook(xlsx, read_only=True, data_only=True)
+        wb = load_workbook(xlsx, read_only=True, data_only=True)
     except FileNotFoundError:
         raise SpecError(f"{what} not found", where=str(xlsx)) from None
     except Exception as exc:  # openpyxl raises many kinds on a file that is not xlsx
         raise SpecError(f"cannot read the workbook: {exc}", where=str(xlsx)) from None
+    for ws in wb.worksheets:
+        if isinstance(ws, ReadOnlyWorksheet):
+            ws.reset_dimensions()
+    return wb
+
+
+def sheet_rows(xlsx: Path, title: str, ws: RowSource) -> list[tuple[Any, ...]]:
+    """The rows of a sheet as values; a SpecError naming the sheet when openpyxl cannot
+    read its XML (a damaged or hand-made workbook)."""
+    try:
+        return list(ws.iter_rows(values_only=True))
+    except Exception as exc:  # openpyxl raises many kinds on damaged sheet XML
+        raise SpecError(
+            f"cannot read the sheet: {exc}",
+            where=f"{xlsx}: sheet {title}",
+            hint="save the workbook again from a spreadsheet program",
+        ) from None
 
 
 def cell_text(value: Any) -> str:

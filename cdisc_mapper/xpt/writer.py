@@ -18,7 +18,7 @@ File layout, every record 80 bytes (ASCII, blank padded):
     of 80 bytes.
 
 Determinism: the created/modified stamps come from the ``SOURCE_DATE_EPOCH``
-environment variable (seconds since 1970-01-01 UTC, see reproducible-builds.org) when
+environment variable (seconds since 1970-01-01 UTC, see :mod:`cdisc_mapper.epoch`) when
 set, else the constant :data:`DEFAULT_TIMESTAMP` (01JAN2000:00:00:00). Nothing else
 depends on the machine, the clock or the Python/numpy version, so the same inputs give
 byte-identical files.
@@ -35,13 +35,14 @@ from __future__ import annotations
 import os
 import struct
 import warnings
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.epoch import SOURCE_DATE_EPOCH, source_date
 from cdisc_mapper.errors import Location, XptError
 from cdisc_mapper.publish import atomic_file
 from cdisc_mapper.xpt.checks import check_xpt_metadata, variable_format
@@ -75,35 +76,27 @@ def _header_record(name: str, numbers: str = "0" * 30) -> bytes:
     return _record(_HEADER.format(name=name, numbers=numbers))
 
 
-def header_timestamp(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
+def header_timestamp(environ: Mapping[str, str] | None = None) -> str:
     """The ``ddMMMyy:hh:mm:ss`` stamp written as created/modified date.
 
-    Taken from ``SOURCE_DATE_EPOCH`` (UTC) if set, else :data:`DEFAULT_TIMESTAMP`.
+    Taken from ``SOURCE_DATE_EPOCH`` (UTC, read by :func:`cdisc_mapper.epoch.source_date`)
+    if set, else :data:`DEFAULT_TIMESTAMP`.
 
     Raises:
-        XptError: ``SOURCE_DATE_EPOCH`` is not an integer or is outside 1960-2059 (the
-            two-digit years of the format cover only that century).
+        SourceDateError: ``SOURCE_DATE_EPOCH`` is not a whole number of seconds.
+        XptError: ``SOURCE_DATE_EPOCH`` is outside 1960-2059 (the two-digit years of the
+            format cover only that century).
     """
-    env = os.environ if environ is None else environ
-    raw = env.get("SOURCE_DATE_EPOCH", "").strip()
-    if raw:
-        try:
-            stamp = datetime.fromtimestamp(int(raw), tz=UTC).replace(tzinfo=None)
-        except (ValueError, OverflowError, OSError):
-            raise XptError(
-                f"SOURCE_DATE_EPOCH={raw!r} is not a number of seconds since 1970-01-01",
-                where="environment",
-                hint="set it to an integer (e.g. `git log -1 --format=%ct`) or unset it",
-            ) from None
-        if not 1960 <= stamp.year <= 2059:
-            raise XptError(
-                f"SOURCE_DATE_EPOCH={raw!r} is in {stamp.year}; XPORT stamps have two-digit "
-                "years read as 1960-2059",
-                where="environment",
-                hint="use a date between 1960 and 2059 or unset SOURCE_DATE_EPOCH",
-            )
-    else:
+    stamp = source_date(environ)
+    if stamp is None:
         stamp = DEFAULT_TIMESTAMP
+    elif not 1960 <= stamp.year <= 2059:
+        raise XptError(
+            f"{SOURCE_DATE_EPOCH}={stamp:%Y-%m-%dT%H:%M:%S} is in {stamp.year}; XPORT stamps "
+            "have two-digit years read as 1960-2059",
+            where=f"environment variable {SOURCE_DATE_EPOCH}",
+            hint=f"use a date between 1970 and 2059 or unset {SOURCE_DATE_EPOCH}",
+        )
     return (
         f"{stamp.day:02d}{_MONTHS[stamp.month - 1]}{stamp.year % 100:02d}:"
         f"{stamp.hour:02d}:{stamp.minute:02d}:{stamp.second:02d}"

@@ -32,7 +32,6 @@ never hit this.
 
 from __future__ import annotations
 
-import os
 import struct
 import warnings
 from collections.abc import Mapping, Sequence

@@ -263,7 +263,7 @@ CASES = [
         "raw: registry form outside the raw folder",
         SDTM,
         prepare=_registry_outside,
-        message="study.yaml:14: subjects.registry_form: Value error, '../secret' goes up",
+        message="subjects.registry_form: Value error, '../secret' goes up",
         never=[SECRET],
     ),
     Case(

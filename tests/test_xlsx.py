@@ -462,3 +462,27 @@ def test_method_expression_round_trips(tmp_path: Path) -> None:
     import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
     _assert_same(study, tmp_path / "again")
     assert load_define_extras(tmp_path / "again").spec.methods["M-BESTEFFORT"].expression
+
+
+def test_number_conventions_round_trip(tmp_path: Path) -> None:
+    """study.yaml `numbers` (Study sheet rows) and a source's `numbers` (Sources column)."""
+    study = tmp_path / "study"
+    shutil.copytree(MINI, study)
+    path = study / "study.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "numbers: {decimal_mark: '.', thousands_separator: ','}\n",
+        encoding="utf-8",
+    )
+    vs = study / "sdtm" / "vs.yaml"
+    text = vs.read_text(encoding="utf-8")
+    vs.write_text(
+        text.replace("    variables:\n", "    numbers: {decimal_mark: ','}\n    variables:\n", 1),
+        encoding="utf-8",
+    )
+    original = load_study(study)
+    assert original.study.numbers.thousands_separator == ","
+    assert original.domains["VS"].sources[0].numbers is not None
+    export_workbook(study, tmp_path / "spec.xlsx")
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
+    _assert_same(study, tmp_path / "again")

@@ -48,8 +48,9 @@ def _study_rows(study: StudySpec) -> list[tuple[str, str]]:
     # defaults shown (a reviewer checks e.g. subjects.date_order); None left out
     data = study.model_dump(by_alias=True, exclude_none=True, mode="json")
     rows = [(attr, data.get(key)) for attr, key in L.STUDY_ATTRIBUTES.items()]
-    for key, value in data.get("subjects", {}).items():
-        rows.append((f"subjects.{key}", value))
+    for section in ("subjects", "numbers"):
+        for key, value in data.get(section, {}).items():
+            rows.append((f"{section}.{key}", value))
     rows += [(r["Attribute"], r["Value"]) for r in design_content(study)[L.STUDY]]
     return [(a, v) for a, v in rows if v not in (None, "")]
 

@@ -125,6 +125,7 @@ def _read_study_rows(sheet: Sheet, other: OtherRows) -> tuple[dict[str, Any], di
     each attribute; rows of other spec files go to ``other``."""
     data: dict[str, Any] = {}
     subjects: dict[str, Any] = {}
+    numbers: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for r, row in sheet.rows:
         attr = cell_str(row, "Attribute")
@@ -144,13 +145,20 @@ def _read_study_rows(sheet: Sheet, other: OtherRows) -> tuple[dict[str, Any], di
             data[L.STUDY_ATTRIBUTES[attr]] = value
         elif attr.startswith("subjects."):
             subjects[attr.removeprefix("subjects.")] = value
+        elif attr.startswith("numbers."):
+            numbers[attr.removeprefix("numbers.")] = value
         elif attr in L.STUDY_BLOBS:
             data[attr] = parse_cell(sheet, r, "Value", value, "yaml")
         else:
-            known = [*L.STUDY_ATTRIBUTES, "subjects.<key>", *sorted(_UNSCHEDULED), *_OTHER_FILES]
+            known = [
+                *L.STUDY_ATTRIBUTES, "subjects.<key>", "numbers.<key>", *sorted(_UNSCHEDULED),
+                *_OTHER_FILES,
+            ]  # fmt: skip
             hint = close_hint(attr, known, "known: " + ", ".join(known))
             raise sheet.error(f"unknown attribute {attr!r}", r, "Attribute", hint=hint)
     data["subjects"] = subjects
+    if numbers:
+        data["numbers"] = numbers
     return data, seen
 
 

@@ -55,7 +55,7 @@ VARIABLE_COLUMNS = {
 #: Sources-sheet column of each SourceSpec key.
 SOURCE_COLUMNS = {"form": "Form", "file": "File", "required_columns": "Required Columns",
                   "drop_duplicates": "Drop Duplicates", "exclude": "Exclude",
-                  "melt": "Melt"}  # fmt: skip
+                  "melt": "Melt", "numbers": "Numbers"}  # fmt: skip
 #: Datasets-sheet column of each DomainSpec key.
 DOMAIN_COLUMNS = {"keys": "Key Variables", "label": "Description", "comment": "Comment",
                   "domain": "Dataset"}  # fmt: skip
@@ -169,6 +169,7 @@ def _source_row(domain: DomainSpec, sid: str, src: SourceSpec) -> Row:
         "Drop Duplicates": "Yes" if src.drop_duplicates else None,
         "Exclude": _compact(data["exclude"]) if "exclude" in data else None,
         "Melt": _compact(data["melt"]) if "melt" in data else None,
+        "Numbers": _compact(data["numbers"]) if "numbers" in data else None,
     }
 
 
@@ -297,7 +298,7 @@ def _read_source(sheet: Sheet, r: int, row: Row, sid: str) -> dict[str, Any]:
         if flag not in L.YES_NO:
             raise sheet.error(f"give Yes or No, not {flag!r}", r, "Drop Duplicates")
         src["drop_duplicates"] = flag == "Yes"
-    for key, column in (("exclude", "Exclude"), ("melt", "Melt")):
+    for key, column in (("exclude", "Exclude"), ("melt", "Melt"), ("numbers", "Numbers")):
         if (text := cell_str(row, column)) is not None:
             src[key] = parse_cell(sheet, r, column, text, "json")
     try:

@@ -859,6 +859,24 @@ def test_ad0008_numeric_dates_with_date_format(adam_pkg):
     assert one(found, dataset="ADAE", variable="ASTDT").value == "Char"
 
 
+def test_ad0008_carried_sdtm_and_adsl_variables_keep_their_own_metadata(adam_pkg):
+    """VSELTM and VSDTC carried into ADVS are SDTM character variables, not ADaMIG
+    ``*TM``/``*DTC`` analysis variables; TRTSDT in ADVS is ADSL's numeric date."""
+
+    def carry(df: pd.DataFrame) -> pd.DataFrame:
+        df["VSELTM"] = "PT1H"
+        df["VSDTC"] = "2020-01-01"
+        df["TRTSDT"] = 21915.0
+        return df
+
+    rewrite(adam_pkg, "ADVS", carry)
+    _, found = run(adam_pkg, "AD0008")
+    assert not [f for f in found if f.variable in ("VSELTM", "VSDTC")], found[:3]
+    assert "expected a date format" in one(found, dataset="ADVS", variable="TRTSDT").message
+    _, found = run(adam_pkg, "SD0004")
+    assert not [f for f in found if f.dataset == "ADVS"], found[:3]
+
+
 def test_ad0009_subject_in_adsl(adam_pkg):
     rewrite(adam_pkg, "ADAE", lambda df: set_value(df, 2, "USUBJID", "NOBODY"))
     _, found = run(adam_pkg, "AD0009")

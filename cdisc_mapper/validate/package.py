@@ -51,6 +51,8 @@ class Dataset:
         ig_name: the name to look up in the implementation guide (``AE``, ``SUPPAE``,
             ``BDS``...), or ``None`` when the standard metadata has no such dataset.
         seq_var: ``--SEQ`` (SDTM) or ``ASEQ`` (ADaM) when present.
+        sdtmig: for an ADaM dataset, the SDTMIG whose variables it may carry under their
+            own names (VSELTM, VSDY): those keep their SDTM metadata.
     """
 
     name: str
@@ -63,7 +65,8 @@ class Dataset:
     class_: str
     ig_name: str | None
     seq_var: str | None
-    _ig_vars: dict[str, VariableMeta | None] = field(default_factory=dict, repr=False)
+    sdtmig: Standard | None = None
+    _ig_vars: dict[tuple[str, str], VariableMeta | None] = field(default_factory=dict, repr=False)
     _uniques: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -114,9 +117,27 @@ class Dataset:
         """Implementation-guide metadata of variable ``name`` (cached), or None."""
         if standard is None or self.ig_name is None:
             return None
-        if name not in self._ig_vars:
-            self._ig_vars[name] = standard.variable(self.ig_name, name)
-        return self._ig_vars[name]
+        key = (standard.name, name)
+        if key not in self._ig_vars:
+            meta = standard.variable(self.ig_name, name)
+            if meta is not None and meta.template is not None and self.standard == "ADaM":
+                meta = self._carried(standard, name) or meta
+            self._ig_vars[key] = meta
+        return self._ig_vars[key]
+
+    def _carried(self, adamig: Standard, name: str) -> VariableMeta | None:
+        """A variable an ADaMIG rule names (``*DT``, ``*TM``) that is really a variable
+        carried under its own name: an ADSL variable in another dataset (TRTSDT), or an
+        SDTM variable (VSELTM, VSDY). Its own metadata wins over the rule's
+        (cdisc_mapper.spec.adam_loader.adamig_variable says the same for our specs)."""
+        if self.ig_name != "ADSL":
+            adsl = adamig.variable("ADSL", name) if adamig.has_dataset("ADSL") else None
+            if adsl is not None and adsl.template is None:
+                return adsl
+        domain = name[:2]
+        if self.sdtmig is not None and self.sdtmig.has_dataset(domain):
+            return self.sdtmig.variable(domain, name)
+        return None
 
 
 def discover(path: Path) -> tuple[Path, list[Path]]:
@@ -180,7 +201,9 @@ def _classified(
         class_ = adam_class(name, df)
         adam_ig = _adam_ig_name(name, class_, adamig)
         seq_var = "ASEQ" if "ASEQ" in df.columns else None
-        return Dataset(name, rel, path, df, meta, "ADaM", name, class_, adam_ig, seq_var)
+        return Dataset(
+            name, rel, path, df, meta, "ADaM", name, class_, adam_ig, seq_var, sdtmig=sdtmig
+        )
     domain = sdtm_domain(name)
     ig_name: str | None = None
     class_ = ""

@@ -265,7 +265,10 @@ def numeric_dates(ctx: Context, ds: Dataset) -> None:
         )
         if kind is None:
             continue
-        if kind == "time" and ds.ig_variable(ctx.adamig, name) is None:
+        meta = ds.ig_variable(ctx.adamig, name)
+        if meta is not None and not ctx.adamig.has_dataset(meta.dataset):
+            continue  # an SDTM variable carried under its own name (VSELTM, VSDTC)
+        if kind == "time" and meta is None:
             continue  # *TM is too common a suffix to assume outside the IG
         if var.type != "Num":
             ctx.note(

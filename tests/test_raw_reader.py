@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,7 @@ from hypothesis import strategies as st
 
 from cdisc_mapper.errors import RawDataError
 from cdisc_mapper.raw import RawForm, open_form, path_inside, read_form
+from cdisc_mapper.raw import reader as raw_reader
 from cdisc_mapper.raw.excel import format_decimals, number_text
 
 FIELD_COUNT_HINT = (
@@ -492,6 +496,72 @@ def test_csv_quotes_are_read_strictly(tmp_path: Path, text: str, line: int, why:
     )
     path = _csv(tmp_path, 'ID,TERM\n1,5" long\n')  # a quote inside a value is text
     assert read_form("F", path).data["TERM"].tolist() == ['5" long']
+
+
+def _read_carefully(path: Path) -> pd.DataFrame:
+    """read_form as it reads without the C parser's quick path."""
+    with mock.patch.object(raw_reader, "_csv_quick", return_value=None):
+        return read_form("F", path).data
+
+
+def _outcome(read: Callable[[], pd.DataFrame]) -> pd.DataFrame | str:
+    try:
+        return read()
+    except RawDataError as exc:
+        return str(exc)
+
+
+CSV_PIECES = ["a", "b", "7", " ", ",", '"', '""', "\n", "\r\n", "\r", "é", "\t", "\x00"]
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(CSV_PIECES), max_size=40))
+def test_csv_quick_path_reads_what_the_careful_reading_reads(pieces: list[str]) -> None:
+    # the C parser is used only where it cannot repair anything: same frame, same error
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        path.write_bytes(("ID,TERM,DOSE\n" + "".join(pieces)).encode("utf-8"))
+        quick = _outcome(lambda: read_form("F", path).data)
+        careful = _outcome(lambda: _read_carefully(path))
+        if isinstance(careful, str) or isinstance(quick, str):
+            assert quick == careful
+        else:
+            pd.testing.assert_frame_equal(quick, careful)
+
+
+def test_csv_quick_path_reads_a_usual_export(tmp_path: Path) -> None:
+    text = (
+        "\ufeffID,TERM,RESULT\r\n"
+        '1,"Headache, mild",<5\r\n'
+        "\r\n"
+        '2,"a ""quoted"" word", 4,1 \r\n'.replace(" 4,1 ", '" 4,1 "')
+        + '3,5" long,\r\n'
+    )
+    path = _csv(tmp_path, text)
+    assert raw_reader._csv_quick(path) is not None
+    expected = _frame(
+        [["1", "Headache, mild", "<5"], ["2", 'a "quoted" word', "4,1"], ["3", '5" long', ""]],
+        ["ID", "TERM", "RESULT"],
+        [2, 4, 5],
+    )
+    pd.testing.assert_frame_equal(read_form("F", path).data, expected)
+    pd.testing.assert_frame_equal(_read_carefully(path), expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ID,TERM\n1\n",  # a short record: its error comes from the careful reading
+        'ID,TERM\n1,"two\nlines"\n',  # a record over two lines
+        "ID,TERM\r1,a\r",  # bare CR line ends
+        'ID,TERM\n1,"a"b\n',  # quotes the strict reader refuses
+        "\n\nID,TERM\n",  # no header on line 1
+    ],
+)
+def test_csv_quick_path_leaves_doubtful_files_to_the_careful_reading(
+    tmp_path: Path, text: str
+) -> None:
+    assert raw_reader._csv_quick(_csv(tmp_path, text)) is None
 
 
 # ------------------------------------------------------------------ require (issue 11)

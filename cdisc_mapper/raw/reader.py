@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -192,6 +193,64 @@ def _csv_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     return header, records, record_starts
 
 
+_BOM = "\ufeff".encode()
+_NEWLINE, _COMMA, _QUOTE = 10, 44, 34
+
+
+def _csv_quick(path: Path) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """What :func:`_csv_records` reads (blank lines kept as empty records, which
+    :func:`read_form` drops), by pandas' C parser: about 8 times faster on a large
+    export, and without a Python list per record.
+
+    The C parser repairs what the strict reading refuses (it pads a short record, joins
+    ``"ab"c``), so it is only used where it cannot: every line is one record, its fields
+    counted by its commas; a line with a quote is read by :mod:`csv` (strict) and
+    replaces the C parser's record. ``None`` when the file needs :func:`_csv_records`: a
+    field count other than the header's on a line that is not blank, a quoted value over
+    several lines, quotes the strict reader refuses, a bare CR or a NUL byte, text that is
+    not UTF-8 (its error names the byte), no header."""
+    data = path.read_bytes()
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    if not body or b"\x00" in body or body.count(b"\r") != body.count(b"\r\n"):
+        return None
+    octets = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(octets == _NEWLINE)
+    n_lines = len(ends) + (0 if body.endswith(b"\n") else 1)
+    commas = np.bincount(np.searchsorted(ends, np.flatnonzero(octets == _COMMA)), minlength=1)
+    fields = np.ones(n_lines, dtype=np.int64)
+    fields[: len(commas)] += commas[:n_lines]
+    starts = np.concatenate(([0], ends + 1, [len(body)]))  # line i is starts[i]:starts[i + 1]
+    quoted: dict[int, list[str]] = {}
+    try:
+        for line in np.unique(np.searchsorted(ends, np.flatnonzero(octets == _QUOTE))):
+            text = body[starts[line] : starts[line + 1]].decode("utf-8").rstrip("\r\n")
+            rows = list(csv.reader([text], strict=True))
+            if len(rows) != 1:
+                return None
+            quoted[int(line)] = rows[0]
+            fields[line] = len(rows[0])
+        width = int(fields[0])
+        for line in np.flatnonzero(fields != width):
+            text = body[starts[line] : starts[line + 1]].decode("utf-8")
+            if fields[line] != 1 or text.strip():
+                return None  # not a blank line: _csv_records names it
+        table = pd.read_csv(
+            io.BytesIO(body), header=None, names=range(width), dtype=str, na_filter=False,
+            skip_blank_lines=False, index_col=False, engine="c", encoding="utf-8",
+        )  # fmt: skip
+    except (csv.Error, UnicodeDecodeError, ValueError):
+        return None
+    if len(table) != n_lines:
+        return None
+    cells = table.to_numpy(dtype=object)
+    for line, row in quoted.items():
+        cells[line] = row
+    header = [str(v) for v in cells[0]]
+    if not any(v.strip() for v in header):
+        return None
+    return header, cells[1:], np.arange(2, n_lines + 1, dtype=np.int64)
+
+
 def _sheet_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """The header, the records (padded to one width) and their row numbers."""
     try:
@@ -210,7 +269,10 @@ def _sheet_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
 
 
 def _table(
-    path: Path, header: list[str], records: list[list[str]], starts: list[int]
+    path: Path,
+    header: list[str],
+    records: list[list[str]] | np.ndarray,
+    starts: list[int] | np.ndarray,
 ) -> pd.DataFrame:
     """Records under their stripped column names (blank ones named ``Unnamed: <position>``
     as in pandas), on their row numbers; an error on a repeated name."""
@@ -221,7 +283,7 @@ def _table(
     if not names:
         return pd.DataFrame(index=pd.RangeIndex(2, 2))
     index = pd.Index(starts, dtype="int64")
-    cells = _strip_cells(np.array(records, dtype=object).reshape(len(records), len(names)))
+    cells = _strip_cells(np.asarray(records, dtype=object).reshape(len(records), len(names)))
     return pd.DataFrame(cells, index=index, columns=pd.Index(names), dtype=object)
 
 
@@ -248,7 +310,7 @@ def _sas_frame(path: Path) -> pd.DataFrame:
 def _read_frame(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
-        return _table(path, *_csv_records(path))
+        return _table(path, *(_csv_quick(path) or _csv_records(path)))
     if suffix in {".xlsx", ".xlsm"}:
         check_workbook(path, RawDataError)  # before openpyxl unpacks anything
         return _table(path, *_sheet_records(path))

@@ -156,6 +156,25 @@ def test_a_mount_point_is_refused() -> None:
         pass
 
 
+@pytest.mark.parametrize("inside", ["", "sub"])
+def test_a_target_holding_the_current_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inside: str
+) -> None:
+    # `simulate --out .` swapped the folder the shell was in: the shell was left in a
+    # removed folder that listed nothing
+    target = tmp_path / "raw"
+    (target / "sub").mkdir(parents=True)
+    (target / "a.xpt").write_text("old")
+    monkeypatch.chdir(target / inside)
+    with (
+        pytest.raises(OutputFolderError, match="holds the current folder"),
+        staged(Target(Path(".." if inside else "."), XPT)),
+    ):
+        pass
+    assert (target / "a.xpt").read_text() == "old"
+    assert os.path.samefile(Path.cwd(), target / inside)
+
+
 # ---------------------------------------------------------------------------- killed runs
 
 

@@ -118,6 +118,14 @@ def _check_target(folder: Path, shown: Path) -> None:
             where=str(shown),
             hint="write into a subfolder of it",
         )
+    here = resolved(Path.cwd())
+    if folder == here or folder in here.parents:
+        raise OutputFolderError(
+            "holds the current folder; outputs are published by renaming their folder, "
+            "which would leave this shell in a folder that no longer exists",
+            where=str(shown),
+            hint="run the command from outside it, e.g. from its parent folder",
+        )
 
 
 def _common_parent(folders: list[Path]) -> Path:

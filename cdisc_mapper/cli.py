@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -74,9 +76,30 @@ force_option = click.option(
 )
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    """SIGTERM (``kill``, a batch system's time limit) ends the run as Ctrl-C does: the
+    staging folder and the lock are removed on the way out, the previous package kept."""
+    click.echo("Terminated!", err=True)
+    sys.exit(128 + signum)
+
+
+@contextlib.contextmanager
+def _sigterm_ends_the_run() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:  # not the main thread (an embedding application): leave it be
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run(fn: Callable[[], None], debug: bool) -> None:
     try:
-        fn()
+        with _sigterm_ends_the_run():
+            fn()
     except CdiscMapperError as exc:
         if debug:
             raise

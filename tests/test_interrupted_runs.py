@@ -1,7 +1,7 @@
-"""Real `cdisc-mapper sdtm` runs, killed (SIGKILL) or interrupted (Ctrl-C) while writing,
-or started twice on one --out: the previous package stays byte-identical with nothing
-partial in it, a second run is refused by the lock, and the next run settles what a
-killed one left (its staging folder and its stale lock)."""
+"""Real `cdisc-mapper sdtm` runs, killed (SIGKILL), interrupted (Ctrl-C) or terminated
+(SIGTERM) while writing, or started twice on one --out: the previous package stays
+byte-identical with nothing partial in it, a second run is refused by the lock, and the
+next run settles what a killed one left (its staging folder and its stale lock)."""
 
 from __future__ import annotations
 
@@ -122,6 +122,18 @@ def test_a_run_interrupted_while_writing_leaves_the_previous_package(
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "Aborted" in err, err
+    assert snapshot(out) == before, "package as it was; no staging folder, no lock"
+
+
+def test_a_run_terminated_while_writing_cleans_up_after_itself(big_raw: Path, out: Path) -> None:
+    # SIGTERM (kill, a batch system's time limit) left the staging folder and the lock
+    # for the next run to settle
+    before = snapshot(out)
+    proc = start_sdtm(big_raw, out)
+    wait_for(proc, first_dataset_staged(out))
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM and "Terminated" in err, err
     assert snapshot(out) == before, "package as it was; no staging folder, no lock"
 
 

@@ -24,15 +24,23 @@ The limits are generous for real files: the bundled study's spec workbook unpack
 form of 200,000 rows by 11 columns is 9.6 MB packed, 114 MB unpacked (12 times), and
 takes pandas 27 s to read and this check about 3 s. A file that is not a zip is left to
 the reader, which says so.
+
+Readers open a workbook for the values Excel saved, so a formula without a saved value
+(a workbook written by a program that does not compute formulas) would read as an empty
+cell; :func:`unsaved_formulas` finds such cells for the readers to refuse.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from xml.parsers import expat
+
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+from openpyxl.utils.exceptions import CellCoordinatesException
 
 from cdisc_mapper.errors import CdiscMapperError
 
@@ -71,7 +79,7 @@ def check_workbook(path: Path, error: Error = CdiscMapperError) -> None:
     with archive:
         parts = archive.infolist()
         _check_parts(path, parts, error)
-        titles = _sheet_titles(archive)
+        titles = sheet_titles(archive)
         for part in parts:
             if not part.is_dir():
                 where = f"{path}: " + titles.get(part.filename, f"part {part.filename}")
@@ -253,9 +261,21 @@ def _has_dtd(*_: object) -> None:
     raise _HasDtd
 
 
-def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet part name -> ``sheet <title>``, from ``xl/workbook.xml`` and its relations
-    (best effort: a part not found here is named as a part)."""
+def sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet title -> its part name, in the workbook's order (empty when the workbook
+    cannot be read: its reader says why)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            titled = sheet_titles(archive)
+    except (zipfile.BadZipFile, OSError):
+        return {}
+    return {title.removeprefix("sheet "): part for part, title in titled.items()}
+
+
+def sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet part name -> ``sheet <title>`` in the workbook's order, from
+    ``xl/workbook.xml`` and its relations (best effort: a part not found here is named as
+    a part)."""
     names = {info.filename for info in archive.infolist()}
     ids = _attributes(archive, "xl/_rels/workbook.xml.rels", "Relationship", names)
     targets = {a.get("Id", ""): a.get("Target", "") for a in ids}
@@ -293,3 +313,104 @@ def _attributes(
     except (_HasDtd, expat.ExpatError, zipfile.BadZipFile, EOFError, OSError):
         return []
     return found
+
+
+# ------------------------------------------------------------------ formulas
+
+
+#: A formula element (``<f>``, ``<x:f ...>``) somewhere in a sheet part's XML.
+_FORMULA_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+
+
+UNSAVED_HINT = (
+    "open the workbook in a spreadsheet program and save it (that computes and saves the "
+    "values), or enter the values"
+)
+
+
+def unsaved_message(refs: list[str]) -> str:
+    """The error text for the cells :func:`unsaved_formulas` found (the first one is
+    the error's location)."""
+    also = ""
+    if len(refs) > 1:
+        also = f" (also {', '.join(refs[1:6])}{'...' if len(refs) > 6 else ''})"
+    return f"the cell holds a formula whose value was never saved{also}"
+
+
+def unsaved_formulas(path: Path, part: str) -> list[str]:
+    """References (``C2``) of the cells of sheet ``part`` (:func:`sheet_parts`) that hold
+    a formula without a saved value. A reader opening the workbook for the values Excel
+    saved (openpyxl's ``data_only``) reads them as empty; a workbook written by a program
+    that does not compute formulas (openpyxl, many report generators) has such cells. A
+    sheet without any formula is only scanned for one; a missing part or XML the reader
+    refuses has nothing to report here."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if part not in archive.namelist() or not _has_formula(archive, part):
+                return []
+            cells = _FormulaCells()
+            parser = expat.ParserCreate()
+            parser.StartElementHandler = cells.start
+            parser.EndElementHandler = cells.end
+            parser.CharacterDataHandler = cells.text
+            with archive.open(part) as stream:
+                while chunk := stream.read(_CHUNK):
+                    parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except (expat.ExpatError, zipfile.BadZipFile, EOFError, OSError):
+        return []
+    return cells.unsaved
+
+
+def _has_formula(archive: zipfile.ZipFile, part: str) -> bool:
+    tail = b""
+    with archive.open(part) as stream:
+        while chunk := stream.read(_CHUNK):
+            if _FORMULA_ELEMENT.search(tail + chunk):
+                return True
+            tail = chunk[-64:]
+    return False
+
+
+class _FormulaCells:
+    """Cells with a formula and no saved value, by reference (a cell without ``r``
+    follows the one before it, as openpyxl reads it). A value is saved when the cell has
+    a ``<v>`` with text, or an empty ``<v>`` in a text cell (``t="str"``: a formula giving
+    ``""``); openpyxl writes formulas with an empty ``<v>`` and no type."""
+
+    def __init__(self) -> None:
+        self.unsaved: list[str] = []
+        self._row = 0
+        self._column = 0
+        self._text_cell = self._formula = self._value = self._in_value = False
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            row = attrs.get("r", "")
+            self._row = int(row) if row.isdigit() else self._row + 1
+            self._column = 0
+        elif local == "c":
+            self._column += 1
+            # a bad reference counts as the next cell (openpyxl has refused it already)
+            with contextlib.suppress(CellCoordinatesException, ValueError):
+                letters, self._row = coordinate_from_string(attrs.get("r", ""))
+                self._column = column_index_from_string(letters)
+            self._text_cell = attrs.get("t") == "str"
+            self._formula = self._value = False
+        elif local == "f":
+            self._formula = True
+        elif local == "v":
+            self._in_value = True
+            self._value = self._value or self._text_cell
+
+    def text(self, data: str) -> None:
+        if self._in_value and data.strip():
+            self._value = True
+
+    def end(self, name: str) -> None:
+        local = name.rpartition(":")[2]
+        if local == "v":
+            self._in_value = False
+        elif local == "c" and self._formula and not self._value:
+            self.unsaved.append(f"{get_column_letter(self._column)}{self._row}")

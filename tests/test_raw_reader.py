@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -764,6 +765,43 @@ def test_xlsx_error_cell_is_a_raw_data_error(tmp_path: Path) -> None:
         f"{path}, row 2, column B: the cell holds no value Excel can show (#DIV/0!), not "
         "data (fix the formula or enter the value in the workbook)"
     )
+
+
+def _with_sheet_xml(path: Path, change: Callable[[bytes], bytes]) -> None:
+    """Rewrite the first sheet's XML of a workbook openpyxl saved."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = change(parts["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_xlsx_formula_without_a_saved_value_is_an_error_not_an_empty_cell(
+    tmp_path: Path,
+) -> None:
+    # a workbook written by a program (openpyxl) holds formulas without their values:
+    # read with the values Excel saved, such cells came out empty
+    path = _xlsx(tmp_path, [["ID", "DOSE", "TOTAL"], ["1", 4, "=B2*2"], ["2", 5, "=B3*2"]])
+    with pytest.raises(RawDataError) as info:
+        read_form("EX", path)
+    assert str(info.value) == (
+        f"{path}, row 2, column C: the cell holds a formula whose value was never saved "
+        "(also C3) (open the workbook in a spreadsheet program and save it (that computes "
+        "and saves the values), or enter the values)"
+    )
+
+
+def test_xlsx_formula_with_its_saved_value_reads_the_value(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, [["ID", "TOTAL", "NOTE"], ["1", "=4*2", '=""']])
+    _with_sheet_xml(
+        path,
+        lambda xml: xml.replace(b"<f>4*2</f><v></v>", b"<f>4*2</f><v>8</v>").replace(
+            b'<c r="C2"><f>""</f><v></v>', b'<c r="C2" t="str"><f>""</f><v></v>'
+        ),
+    )
+    expected = _frame([["1", "8", ""]], ["ID", "TOTAL", "NOTE"], [2])
+    pd.testing.assert_frame_equal(read_form("EX", path).data, expected)
 
 
 @settings(max_examples=300)

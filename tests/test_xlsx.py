@@ -98,6 +98,23 @@ def test_misspelled_column(exported: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_formula_without_a_saved_value_is_an_error_at_its_cell(
+    exported: Path, tmp_path: Path
+) -> None:
+    # read for the values Excel saved, a formula written by a program came out empty
+    column = _column("Label")
+    bad = _edit(exported, tmp_path / "bad.xlsx", L.VARIABLES, 4, column, '=CONCAT("Sub", "ject")')
+    with pytest.raises(SpecError) as err:
+        import_workbook(bad, tmp_path / "out")
+    letter = chr(ord("A") + column - 1)
+    assert str(err.value) == (
+        f"{bad}: sheet Variables, row 4, column {letter}: the cell holds a formula whose "
+        "value was never saved (open the workbook in a spreadsheet program and save it "
+        "(that computes and saves the values), or enter the values)"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_misspelled_sheet(exported: Path, tmp_path: Path) -> None:
     wb = load_workbook(exported)
     wb[L.VARIABLES].title = "Variabels"

@@ -19,7 +19,9 @@ than a guess: when the format shows fewer decimals than the cell holds (Excel wo
 ``4.123`` to ``4.1``; the reader keeps ``4.123``), and for percent, scientific, fraction
 and other formats that are not plain digits (``0.125`` for a cell shown as ``12.5%``).
 A cell holding an Excel error (``#DIV/0!``, ``#N/A``...) is not data: reading fails.
-Formula cells are read as the value Excel last computed and saved.
+Formula cells are read as the value Excel last computed and saved; a formula without a
+saved value (a workbook written by a program that does not compute formulas) is an error
+naming the cell, not an empty cell.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from typing import Any
 
 import openpyxl
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 
 from cdisc_mapper.errors import Location, RawDataError
+from cdisc_mapper.zipguard import UNSAVED_HINT, sheet_parts, unsaved_formulas, unsaved_message
 
 # ------------------------------------------------------------------ number formats
 
@@ -212,4 +216,12 @@ def sheet_rows(path: Path) -> list[list[str]]:
             book.close()
     while rows and not rows[-1]:
         rows.pop()
+    unsaved = unsaved_formulas(path, next(iter(sheet_parts(path).values()), ""))
+    if unsaved:
+        column, row = coordinate_from_string(unsaved[0])
+        raise RawDataError(
+            unsaved_message(unsaved),
+            where=Location(file=str(path), row=row, column=column),
+            hint=UNSAVED_HINT,
+        )
     return rows

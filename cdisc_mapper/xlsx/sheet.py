@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 import yaml
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from pydantic import ValidationError
@@ -23,7 +24,13 @@ from pydantic import ValidationError
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.yamlio import load_yaml
 from cdisc_mapper.xlsx import layout as L
-from cdisc_mapper.zipguard import check_workbook
+from cdisc_mapper.zipguard import (
+    UNSAVED_HINT,
+    check_workbook,
+    sheet_parts,
+    unsaved_formulas,
+    unsaved_message,
+)
 
 #: A data row of a sheet: column title -> cell value (None for an empty cell).
 Row = dict[str, Any]
@@ -119,15 +126,25 @@ def open_workbook(xlsx: Path, what: str) -> Workbook:
 
 def sheet_rows(xlsx: Path, title: str, ws: RowSource) -> list[tuple[Any, ...]]:
     """The rows of a sheet as values; a SpecError naming the sheet when openpyxl cannot
-    read its XML (a damaged or hand-made workbook)."""
+    read its XML (a damaged or hand-made workbook), or the cell of a formula without a
+    saved value (:func:`cdisc_mapper.zipguard.unsaved_formulas`)."""
     try:
-        return list(ws.iter_rows(values_only=True))
+        rows = list(ws.iter_rows(values_only=True))
     except Exception as exc:  # openpyxl raises many kinds on damaged sheet XML
         raise SpecError(
             f"cannot read the sheet: {exc}",
             where=f"{xlsx}: sheet {title}",
             hint="save the workbook again from a spreadsheet program",
         ) from None
+    unsaved = unsaved_formulas(xlsx, sheet_parts(xlsx).get(title, ""))
+    if unsaved:
+        letter, row = coordinate_from_string(unsaved[0])
+        raise SpecError(
+            unsaved_message(unsaved),
+            where=f"{xlsx}: sheet {title}, row {row}, column {letter}",
+            hint=UNSAVED_HINT,
+        )
+    return rows
 
 
 def cell_text(value: Any) -> str:

@@ -336,7 +336,7 @@ def _drop_sheet(book: Any) -> None:
     [
         (_drop_sheet, "spec.xlsx: missing sheet(s): Methods"),
         (_merge_header, "spec.xlsx: sheet Variables, row 1, column B: a column without a title"),
-        (_formula, None),
+        (_formula, "row 2, column D: the cell holds a formula whose value was never saved"),
         (_long_cell, None),
     ],
     ids=["missing sheet", "merged header", "formula cell", "100k-character cell"],
@@ -344,8 +344,9 @@ def _drop_sheet(book: Any) -> None:
 def test_a_damaged_workbook_imports_or_gives_a_located_error(
     tmp_path: Path, edit: Callable[[Any], None], message: str | None
 ) -> None:
-    """A formula cell (no cached value: read as empty) and a 100,000-character cell may
-    import or be refused at their cell; nothing else escapes."""
+    """A formula cell without a saved value is refused at its cell (it was read as
+    empty); a 100,000-character cell may import or be refused at its cell; nothing else
+    escapes."""
     path = _edited(tmp_path, edit)
     try:
         with within(SECONDS):

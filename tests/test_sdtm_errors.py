@@ -85,6 +85,22 @@ def test_ae_for_subject_missing_from_dm(raw_copy, tmp_path):
     assert "registry form" in text or "missing from DM" in text
 
 
+def test_records_sharing_keys_name_their_raw_rows_and_the_keys_line(study_copy, raw_copy, tmp_path):
+    # the error listed key values only: which raw rows to look at was left to the user
+    spec = study_copy / "sdtm" / "cm.yaml"
+    keys = "keys: [STUDYID, USUBJID, CMTRT, CMSTDTC, CMSEQ]"
+    spec.write_text(spec.read_text().replace(keys, "keys: [STUDYID, USUBJID, CMTRT, CMSTDTC]"))
+    meds = raw_copy / "medications.csv"
+    lines = meds.read_text().splitlines(keepends=True)
+    meds.write_text("".join([*lines, lines[1]]))  # row 2 entered again at the end
+    with pytest.raises(MappingError) as err:
+        run_sdtm(study_copy, raw_copy, tmp_path / "out")
+    message = str(err.value)
+    assert message.startswith(f"{spec}:2: CM: 2 records share key values "), message
+    assert "medications.csv row 2: STUDYID=" in message
+    assert f"medications.csv row {len(lines) + 1}: STUDYID=" in message
+
+
 def test_spec_naming_a_variable_the_standard_lacks(study_copy, raw_copy, tmp_path):
     spec = study_copy / "sdtm" / "vs.yaml"
     text = spec.read_text()

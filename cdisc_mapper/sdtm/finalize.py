@@ -36,6 +36,9 @@ class Dataset:
     frame: pd.DataFrame
     variables: list[Any]  # VariableMeta from the standard, in output order
     keys: list[str]
+    origin: pd.DataFrame | None = None
+    """Per record (same order as ``frame``), the raw form and row it came from (``_SRC``,
+    ``_ROW``), when the working frame had them: for errors found after finalizing."""
 
 
 def _all_variables(spec: DomainSpec) -> dict[str, VariableSpec]:
@@ -136,9 +139,13 @@ def finalize(
         else:
             continue
         chosen.append(v)
-    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+    out = out.sort_values(keys, kind="stable")
+    origin = None
+    if SRC in frame.columns and ROW in frame.columns:
+        origin = frame.loc[out.index, [SRC, ROW]].reset_index(drop=True)
+    out = out.reset_index(drop=True)
     label = standard.dataset(code).label
-    main = Dataset(code, label, out, chosen, keys)
+    main = Dataset(code, label, out, chosen, keys, origin)
     supp_names = [n for n, s in spec_vars.items() if s.supp is not None and n not in by_name]
     if not supp_names:
         return main, None
@@ -193,13 +200,25 @@ def finalize(
     )
 
 
-def check_unique_keys(ds: Dataset) -> None:
-    """Records must be unique by the dataset's key variables (SDTMIG 3.4 section 3.2.1.1)."""
+def check_unique_keys(ds: Dataset, where: str | None = None) -> None:
+    """Records must be unique by the dataset's key variables (SDTMIG 3.4 section 3.2.1.1).
+    The error lists the records sharing keys with their raw form and row (when known) and
+    names the spec's ``keys`` line (``where``)."""
     keys = [k for k in ds.keys if k in ds.frame.columns]
     dup = ds.frame.duplicated(keys, keep=False)
-    if dup.any():
-        sample = ds.frame.loc[dup, keys].head(10).to_dict("records")
-        raise MappingError(
-            f"{ds.name}: {int(dup.sum())} records share key values {keys}, e.g. {sample}",
-            hint="add a distinguishing key variable to the spec's keys or fix duplicates",
-        )
+    if not dup.any():
+        return
+    shared = ds.frame.loc[dup, keys].sort_values(keys, kind="stable").head(MAX_LISTED)
+    places = []
+    for i, rec in shared.iterrows():
+        values = ", ".join(f"{k}={rec[k]!r}" for k in keys)
+        if ds.origin is not None:
+            values = f"{ds.origin.at[i, SRC]!s} row {ds.origin.at[i, ROW]!s}: {values}"
+        places.append(values)
+    count = int(dup.sum())
+    more = f"; and {count - MAX_LISTED} more" if count > MAX_LISTED else ""
+    raise MappingError(
+        f"{ds.name}: {count} records share key values {keys}: " + "; ".join(places) + more,
+        where=where,
+        hint="add a distinguishing key variable to the spec's keys or fix duplicates",
+    )

@@ -59,8 +59,9 @@ def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> 
             continue
         main, _ = finalize(code, frame, standard, DESIGN_KEYS[code])
         out[code] = main
-    for ds in out.values():
-        check_unique_keys(ds)
+    for name, ds in out.items():
+        spec_line = bundle.where(name, ("keys",)) if name in bundle.domains else None
+        check_unique_keys(ds, spec_line)
     return dict(sorted(out.items()))
 
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from cdisc_mapper.spec.operations import OpArgs, Operation, Registry, check_template
+from cdisc_mapper.spec.operations import Example, OpArgs, Operation, Registry, check_template
 
 OpFunc = Callable[[pd.DataFrame, Any, Any], pd.Series]
 SdtmOrigin = Literal["Collected", "Derived", "Assigned", "Protocol"]
@@ -55,12 +55,15 @@ def register(
     raw: bool = False,
     needs_all: bool = False,
     row_local: bool = False,
+    example: Example | None = None,
 ) -> Callable[[OpFunc], OpFunc]:
     """Register ``fn`` as mapping operation ``name`` (see the module docstring).
 
     ``method`` is the define.xml description of what it does: plain text, in which
     ``{argument}`` is replaced by that argument's value (only the model's fields). When it
-    names no argument, define.xml lists the arguments after it.
+    names no argument, define.xml lists the arguments after it. ``example`` is its worked
+    example (:class:`~cdisc_mapper.spec.operations.Example`), shown in the reference and
+    run by the tests.
     """
     check_template(method, args)
 
@@ -75,6 +78,7 @@ def register(
                 raw=raw,
                 needs_all=needs_all,
                 row_local=row_local,
+                example=example,
             )
         )
         return fn

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -67,12 +67,37 @@ class ColumnMeta:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A worked example of an operation, shown in the reference and run by the tests
+    (``tests/test_operation_examples.py``), so that it cannot drift from the code.
+
+    Attributes:
+        spec: the variable's entry as a spec writes it, e.g.
+            ``"AETERM: {op: upper, column: TERM}"``.
+        raw: raw columns of the source's form it reads (name -> values).
+        records: variables of the records it reads (name -> values).
+        domains: other domains it looks up (domain -> name -> values).
+        gives: the values it gives, one per record; ``None`` when it cannot run alone.
+        note: what else it uses (e.g. a part of study.yaml; examples run against the
+            bundled study's study.yaml and terminology).
+    """
+
+    spec: str
+    raw: dict[str, list[Any]] = field(default_factory=dict)
+    records: dict[str, list[Any]] = field(default_factory=dict)
+    domains: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    gives: list[Any] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Operation:
-    """A registered operation: its spec name, function and argument model."""
+    """A registered operation: its spec name, function, argument model and example."""
 
     name: str
     fn: Callable[..., Any]
     args_model: type[OpArgs]
+    example: Example | None = None
 
 
 OpT = TypeVar("OpT", bound=Operation)

@@ -10,6 +10,7 @@ Nested argument models (e.g. the items of ``case``) get a table of their own.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import types
 import typing
@@ -21,7 +22,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from cdisc_mapper.spec.operations import Operation, Registry
+from cdisc_mapper.spec.operations import Example, Operation, Registry
+from cdisc_mapper.spec.yamlio import load_yaml
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,47 @@ def operation_text(op: Operation, traits: str = "") -> list[str]:
                 continue
             seen.add(nested.__name__)
             lines += ["", f"Each `{nested.__name__}`:", "", *fields_table(nested)]
+    if op.example is not None:
+        lines += ["", *example_text(op.example)]
+    return lines
+
+
+def example_name(example: Example) -> str:
+    """The variable an example's spec entry defines (its first key)."""
+    return str(next(iter(load_yaml(example.spec) or {"": None})))
+
+
+def _value_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "(null)"
+    if value == "":
+        return '`""`'
+    return _cell(str(value))
+
+
+def _table(columns: dict[str, list[Any]]) -> list[str]:
+    names = list(columns)
+    rows = max((len(v) for v in columns.values()), default=0)
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for i in range(rows):
+        cells = [_value_text(columns[n][i]) if i < len(columns[n]) else "" for n in names]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def example_text(example: Example) -> list[str]:
+    """An example as markdown: its spec entry, what it reads and what it gives."""
+    lines = ["Example:", "", "```yaml", example.spec.strip(), "```"]
+    if example.note:
+        lines += ["", example.note]
+    for domain, columns in example.domains.items():
+        lines += ["", f"{domain} has:", "", *_table(columns)]
+    shown: dict[str, list[Any]] = {f"{k} (raw)": v for k, v in example.raw.items()}
+    shown.update(example.records)
+    if example.gives is not None:
+        shown[f"→ {example_name(example)}"] = example.gives
+    if shown:
+        lines += ["", *_table(shown)]
     return lines
 
 

@@ -15,7 +15,7 @@ from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.context import OpContext
 from cdisc_mapper.sdtm.ops._common import ColumnOrVariable, input_values
 from cdisc_mapper.sdtm.registry import register
-from cdisc_mapper.spec.operations import OpArgs
+from cdisc_mapper.spec.operations import Example, OpArgs
 from cdisc_mapper.textops import map_unique
 
 
@@ -64,6 +64,11 @@ class ConstantArgs(OpArgs):
     ConstantArgs,
     method="A value assigned by the sponsor, the same on every record.",
     origin="Assigned",
+    example=Example(
+        spec="VSCAT: {op: constant, value: VITAL SIGNS}",
+        records={"VSTESTCD": ["SYSBP", "PULSE"]},
+        gives=["VITAL SIGNS", "VITAL SIGNS"],
+    ),
 )
 def op_constant(frame: pd.DataFrame, args: ConstantArgs, ctx: OpContext) -> pd.Series:
     """A value assigned by the sponsor, the same on every record."""

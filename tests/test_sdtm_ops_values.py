@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from cdisc_mapper.errors import Location, MappingError
+from cdisc_mapper.errors import Location, MappingError, SpecError
 from cdisc_mapper.sdtm import OPERATIONS
 from tests.sdtm_ops_helpers import make_ctx, operations_of, raw_form, records, run_op, values
 
@@ -33,7 +33,7 @@ def test_every_operation_of_values_py_is_tested_here() -> None:
         ("constant", "Assigned", False, False),
         ("studyid", "Assigned", False, False),
         ("domain", "Assigned", False, False),
-        ("template", "Derived", True, False),
+        ("template", "Derived", False, True),
         ("map", "Derived", False, True),
         ("case", "Derived", False, True),
         ("flag", "Derived", False, True),
@@ -107,10 +107,53 @@ def test_template_doubled_braces_are_literal_braces() -> None:
 
 def test_template_unknown_column_is_an_error_naming_it() -> None:
     raw = raw_form("injections.csv", ["INJ_NO"], ["1"])
-    with pytest.raises(MappingError, match=r"EX\._VISITLABEL: template names unknown column INJ"):
+    with pytest.raises(SpecError, match=r"EX\._VISITLABEL: template field \{INJ\} names neither"):
         run_op(
             "template", {"template": "Injection {INJ}"}, ctx=make_ctx("EX", "_VISITLABEL", raw=raw)
         )
+
+
+def test_template_reads_a_variable_defined_earlier_before_a_raw_column() -> None:
+    raw = raw_form("vitals.csv", ["VSPOS", "N"], ["Supine", "1"], ["Standing", "2"])
+    frame = raw[[]].assign(VSPOS=["SUPINE", "STANDING"], VSREPNUM=[1.0, 2.0])
+    out = run_op(
+        "template",
+        {"template": "PATIENT {VSPOS} #{VSREPNUM} ({N})"},
+        frame,
+        make_ctx("VS", "VSTPTREF", raw=raw),
+    )
+    # the variable VSPOS hides the raw column VSPOS; a number is written as it reads
+    assert values(out) == ["PATIENT SUPINE #1 (1)", "PATIENT STANDING #2 (2)"]
+
+
+def test_template_at_domain_level_reads_the_domains_variables() -> None:
+    frame = records("vitals.csv", ["VSPOS"], ["SUPINE"], [""])
+    out = run_op("template", {"template": "PATIENT {VSPOS}"}, frame, make_ctx("VS", "VSTPTREF"))
+    assert values(out) == ["PATIENT SUPINE", "PATIENT "]
+
+
+def test_template_when_blank_blank_gives_blank_where_any_field_is_blank() -> None:
+    frame = records(
+        "vitals.csv", ["VSPOS", "VSTPT"], ["SUPINE", "5 MIN"], ["", "5 MIN"], ["SUPINE", " "]
+    )
+    args = {"template": "PATIENT {VSPOS} {VSTPT}", "when_blank": "blank"}
+    out = run_op("template", args, frame, make_ctx("VS", "VSTPTREF"))
+    assert values(out) == ["PATIENT SUPINE 5 MIN", "", ""]
+
+
+def test_template_field_unknown_at_domain_level_is_an_error_at_the_spec_line() -> None:
+    frame = records("vitals.csv", ["VSPOS"], ["SUPINE"])
+    where = Location("mappings/x/sdtm/vs.yaml", line=12)
+    with pytest.raises(
+        SpecError, match=r"VS\.VSTPTREF: template field \{POS\} names no variable of VS"
+    ) as err:
+        run_op(
+            "template",
+            {"template": "PATIENT {POS}"},
+            frame,
+            make_ctx("VS", "VSTPTREF", where=where),
+        )
+    assert err.value.where == where
 
 
 @pytest.mark.parametrize("template", ["Dose {INJ_NO:>3}", "Dose {INJ_NO!r}", "Dose {0}"])
@@ -151,6 +194,19 @@ def test_map_default_for_unlisted_values() -> None:
     args = {"column": "COUNTRY", "values": COUNTRY, "default": "OTHER"}
     out = run_op("map", args, ctx=make_ctx("DM", "COUNTRY", raw=raw))
     assert values(out) == ["ISR", "OTHER", ""]
+
+
+def test_map_keep_unlisted_passes_unlisted_values_through_as_they_are() -> None:
+    raw = raw_form("ae.csv", ["REL"], ["Possible"], ["NOT RELATED"], ["  Probable "], [""])
+    args = {"column": "REL", "values": {"Possible": "POSSIBLY RELATED"}, "keep_unlisted": True}
+    out = run_op("map", args, ctx=make_ctx("AE", "AEREL", raw=raw))
+    assert values(out) == ["POSSIBLY RELATED", "NOT RELATED", "  Probable ", ""]
+
+
+def test_map_keep_unlisted_with_a_default_is_a_spec_error() -> None:
+    args = {"column": "REL", "values": {"A": "B"}, "keep_unlisted": True, "default": "X"}
+    with pytest.raises(ValidationError, match="keep_unlisted"):
+        OPERATIONS.require("map").args_model.model_validate(args)
 
 
 def test_map_keep_empty_false_treats_empty_as_unlisted() -> None:
@@ -295,6 +351,80 @@ def test_case_condition_on_a_variable_mapped_earlier_in_the_source() -> None:
 
 
 # ------------------------------------------------------------------ flag
+
+DM_REF = records(
+    "dm.csv",
+    ["USUBJID", "RFXSTDTC", "ARMCD"],
+    ["S-1", "2014-01-02", "PBO"],
+    ["S-2", "", "SCRNFAIL"],
+)
+
+
+def test_flag_compares_two_variables_of_the_record() -> None:
+    frame = records(
+        "ae.csv",
+        ["AESTDTC", "AEENDTC"],
+        ["2014-01-03", "2014-01-05"],
+        ["2014-01-09", "2014-01-05"],
+        ["2014-01", ""],
+    )
+    args = {"when": {"variable": "AEENDTC", "ge": {"variable": "AESTDTC"}, "as": "date"}}
+    out = run_op("flag", args, frame, make_ctx("AE", "X"))
+    assert values(out) == ["Y", "", ""]
+
+
+def test_flag_treatment_emergent_against_the_subjects_dm_value() -> None:
+    frame = records(
+        "ae.csv",
+        ["USUBJID", "AESTDTC"],
+        ["S-1", "2014-01-03"],
+        ["S-1", "2013-12-28"],
+        ["S-1", "2014-01-02"],
+        ["S-2", "2014-01-05"],  # no RFXSTDTC: a comparison with a blank never holds
+        ["S-3", "2014-01-05"],  # not in DM
+    )
+    args = {"when": {"variable": "AESTDTC", "ge": {"variable": "DM.RFXSTDTC"}, "as": "date"}}
+    out = run_op("flag", args, frame, make_ctx("AE", "AETRTEM", domains={"DM": DM_REF}))
+    assert values(out) == ["Y", "", "Y", "", ""]
+    model = OPERATIONS.require("flag").args_model.model_validate(args)
+    assert model.inputs() == {"AESTDTC", "USUBJID"}
+    assert model.lookups() == {("DM", "RFXSTDTC"), ("DM", "USUBJID")}
+
+
+def test_case_gives_the_subjects_dm_value_and_tests_it() -> None:
+    frame = records("ae.csv", ["USUBJID"], ["S-1"], ["S-2"])
+    args = {
+        "cases": [
+            {"when": {"variable": "DM.ARMCD", "equals": "SCRNFAIL"}, "value": "NOT TREATED"},
+            {"when": {"variable": "DM.RFXSTDTC", "present": True}, "variable": "DM.RFXSTDTC"},
+        ]
+    }
+    out = run_op("case", args, frame, make_ctx("AE", "X", domains={"DM": DM_REF}))
+    assert values(out) == ["2014-01-02", "NOT TREATED"]
+
+
+def test_a_dm_value_inside_a_source_is_an_error_at_the_spec_line() -> None:
+    raw = raw_form("ae.csv", ["AESTDTC"], ["2014-01-03"])
+    frame = raw[[]].assign(USUBJID=["S-1"])
+    where = Location("mappings/x/sdtm/ae.yaml", line=7)
+    args = {"when": {"variable": "AESTDTC", "ge": {"variable": "DM.RFXSTDTC"}}}
+    with pytest.raises(SpecError, match="only by a variable at domain level") as err:
+        run_op(
+            "flag",
+            args,
+            frame,
+            make_ctx("AE", "AETRTEM", raw=raw, domains={"DM": DM_REF}, where=where),
+        )
+    assert err.value.where == where
+
+
+def test_a_dm_variable_dm_does_not_map_is_an_error() -> None:
+    frame = records("ae.csv", ["USUBJID", "AESTDTC"], ["S-1", "2014-01-03"])
+    args = {"when": {"variable": "AESTDTC", "ge": {"variable": "DM.RFSTDTC"}}}
+    with pytest.raises(
+        SpecError, match=r"DM\.RFSTDTC names a DM variable the DM spec does not map"
+    ):
+        run_op("flag", args, frame, make_ctx("AE", "AETRTEM", domains={"DM": DM_REF}))
 
 
 def test_flag_is_y_where_the_condition_holds_otherwise_null() -> None:

@@ -174,9 +174,12 @@ class _Engine:
                     for c, ns in pending.items()
                     for n in ns
                 }
+                first = next((k for k, v in waiting.items() if v), next(iter(waiting)))
+                code, name = first.split(".", 1)
                 raise SpecError(
                     "cannot order the derivations: these variables wait for inputs that are "
                     f"never produced: {waiting}",
+                    where=self.bundle.where(code, ("variables", name)),
                     hint="check variable names in op arguments",
                 )
         if not se_ready and self.study.elements:

@@ -13,6 +13,7 @@ from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.context import ROW, SRC
+from cdisc_mapper.sdtm.ops._common import subject_variable
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.spec.sdtm import DomainSpec, SourceSpec
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
@@ -51,20 +52,25 @@ def referenced_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -> s
                 cols.add(item.unit_column)
         if src.melt.keep_empty_when:
             cols |= src.melt.keep_empty_when.variables()
+    earlier: set[str] = set()
     for name in src.variables:
-        cols |= _model_columns(bundle.op_args[(domain.domain, index, name)])
+        cols |= _model_columns(bundle.op_args[(domain.domain, index, name)], frozenset(earlier))
+        earlier.add(name)
     return {c for c in cols if not c.startswith("_")}
 
 
-def _model_columns(model: object) -> set[str]:
+def _model_columns(model: object, earlier: frozenset[str] = frozenset()) -> set[str]:
     """Raw columns an operation's arguments name: ``column``/``time_column`` fields,
-    conditions (at any depth) and template fields."""
+    conditions (at any depth) and template fields; a condition or template name that is
+    a variable defined ``earlier`` in the source reads that variable, and ``DM.VAR`` the
+    subject's DM value, so neither is a raw column."""
     out: set[str] = set()
     if isinstance(model, Condition):
-        return model.variables()
+        names = model.variables()
+        return {n for n in names - earlier if subject_variable(n) is None}
     if isinstance(model, list | tuple):
         for item in model:
-            out |= _model_columns(item)
+            out |= _model_columns(item, earlier)
         return out
     if not isinstance(model, BaseModel):
         return out
@@ -73,9 +79,9 @@ def _model_columns(model: object) -> set[str]:
         if key in ("column", "time_column") and isinstance(value, str):
             out.add(value)
         elif key == "template" and isinstance(value, str):
-            out |= {f for _, f, _, _ in string.Formatter().parse(value) if f}
+            out |= {f for _, f, _, _ in string.Formatter().parse(value) if f} - earlier
         elif isinstance(value, BaseModel | list | tuple):
-            out |= _model_columns(value)
+            out |= _model_columns(value, earlier)
     return out
 
 

@@ -7,6 +7,7 @@ from cdisc_mapper.sdtm.ops import (  # noqa: F401  (each module registers its op
     results,
     subjects,
     terminology,
+    text,
     values,
     visits,
 )

@@ -1,14 +1,19 @@
 """What the mapping operations share: an input that is a raw column or a mapped
-variable, and the record labels their error messages name."""
+variable, the records conditions see (with the subject's DM values), and the record
+labels their error messages name."""
 
 from __future__ import annotations
 
 import pandas as pd
 from pydantic import Field, model_validator
 
-from cdisc_mapper.errors import MappingError
+from cdisc_mapper.condition import Records
+from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.sdtm.context import ROW, SRC, OpContext, as_text
 from cdisc_mapper.spec.operations import OpArgs
+
+#: The domain whose subject-level values a domain-level condition may name as ``DM.VAR``.
+SUBJECT_DOMAIN = "DM"
 
 
 class ColumnOrVariable(OpArgs):
@@ -36,10 +41,76 @@ class ColumnOrVariable(OpArgs):
 
 
 def input_values(frame: pd.DataFrame, args: ColumnOrVariable, ctx: OpContext) -> pd.Series:
+    """The input's values as text: a raw column's text as read, a variable's value as
+    text (a number as written: 1, not 1.0)."""
     if args.variable is not None:
-        return as_text(frame[args.variable])  # a number as written: 1, not 1.0
-    assert ctx.raw is not None, "raw column used outside a source"
+        return as_text(frame[args.variable])
+    if ctx.raw is None:
+        raise SpecError(
+            f"{ctx.domain}.{ctx.variable}: column {args.column} is a raw column, which only "
+            "a source's variables read",
+            where=ctx.spec_where,
+            hint="at domain level give variable: (a variable of the domain) instead",
+        )
     return ctx.raw[args.column]
+
+
+def input_records(frame: pd.DataFrame, args: ColumnOrVariable, ctx: OpContext) -> pd.DataFrame:
+    """The records the input's values belong to, for :meth:`OpContext.data_error`: the
+    raw rows for a raw column, else the records (their form and row; inside a source,
+    the raw rows')."""
+    return ctx.raw if args.column is not None and ctx.raw is not None else frame
+
+
+# ------------------------------------------------------------------ the subject's DM values
+def subject_variable(name: str) -> str | None:
+    """``RFXSTDTC`` for the name ``DM.RFXSTDTC`` (the subject's DM value), else None."""
+    prefix = f"{SUBJECT_DOMAIN}."
+    return name[len(prefix) :] if name.startswith(prefix) and len(name) > len(prefix) else None
+
+
+def split_subject_names(names: set[str]) -> tuple[set[str], set[tuple[str, str]]]:
+    """``names`` a condition reads as (variables of the record, ``(DM, VAR)`` lookups);
+    naming a DM value also reads the record's USUBJID, which joins it."""
+    local = {n for n in names if subject_variable(n) is None}
+    lookups = {(SUBJECT_DOMAIN, v) for n in names if (v := subject_variable(n)) is not None}
+    if lookups:
+        local.add("USUBJID")
+        lookups.add((SUBJECT_DOMAIN, "USUBJID"))
+    return local, lookups
+
+
+def record_view(frame: pd.DataFrame, ctx: OpContext) -> Records:
+    """The records as conditions see them: the variables, inside a source also its raw
+    columns (a variable mapped earlier hides a raw column of the same name), and at
+    domain level ``DM.VAR``, the subject's value of DM variable VAR (by USUBJID)."""
+    view = frame if ctx.raw is None else pd.concat([frame, ctx.raw], axis=1)
+    view = view.loc[:, ~view.columns.duplicated()]
+    return Records(view, fallback=lambda name: subject_values(frame, ctx, name))
+
+
+def subject_values(frame: pd.DataFrame, ctx: OpContext, name: str) -> pd.Series | None:
+    """Each record's subject's value of DM variable VAR for ``name`` ``DM.VAR`` (missing
+    for a subject without one); None when ``name`` does not name a DM value."""
+    var = subject_variable(name)
+    if var is None:
+        return None
+    if ctx.raw is not None:
+        raise SpecError(
+            f"{ctx.domain}.{ctx.variable}: {name} (the subject's DM value) can be read only "
+            "by a variable at domain level, mapped after the sources",
+            where=ctx.spec_where,
+            hint="move this variable to the domain's variables:",
+        )
+    dm = ctx.domains.get(SUBJECT_DOMAIN)
+    if dm is None or var not in dm.columns or "USUBJID" not in dm.columns:
+        raise SpecError(
+            f"{ctx.domain}.{ctx.variable}: {name} names a DM variable the DM spec does not map",
+            where=ctx.spec_where,
+        )
+    table = pd.Series(dm[var].to_numpy(), index=dm["USUBJID"].astype(str).to_numpy())
+    table = table[~table.index.duplicated()]
+    return pd.Series(subject_key(frame).map(table).to_numpy(), index=frame.index)
 
 
 def with_file(exc: MappingError, ctx: OpContext, column: str) -> MappingError:

@@ -17,8 +17,9 @@ from cdisc_mapper.spec.operations import Example
 from cdisc_mapper.spec.reference import example_name
 from cdisc_mapper.spec.sdtm import VariableSpec
 from cdisc_mapper.spec.sdtm_loader import normalise_domain
+from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.spec.yamlio import load_yaml
-from tests.sdtm_ops_helpers import make_ctx, values
+from tests.sdtm_ops_helpers import make_ctx, study, values
 
 ALL = [OPERATIONS.require(name) for name in OPERATIONS.names()]
 RUNNABLE = [op for op in ALL if op.example is not None and op.example.gives is not None]
@@ -41,6 +42,12 @@ def _frame(columns: dict[str, list[Any]], first: int = 2) -> pd.DataFrame:
     return frame
 
 
+def _study(example: Example) -> StudySpec:
+    """The bundled study, with the example's study.yaml sections instead of its own."""
+    bundled = study().model_dump(by_alias=True, exclude_none=True)
+    return StudySpec.model_validate({**bundled, **example.study})
+
+
 def run_example(example: Example, op_name: str) -> list[Any]:
     entry = _entry(example)
     assert entry.op == op_name, f"the example of {op_name} uses op {entry.op}"
@@ -54,7 +61,7 @@ def run_example(example: Example, op_name: str) -> list[Any]:
     elif raw is not None:
         records.index = raw.index
     domains = {code: _frame(cols).reset_index(drop=True) for code, cols in example.domains.items()}
-    ctx = make_ctx(variable=example_name(example), raw=raw, domains=domains)
+    ctx = make_ctx(variable=example_name(example), raw=raw, domains=domains, spec=_study(example))
     return values(op.fn(records, args, ctx))
 
 

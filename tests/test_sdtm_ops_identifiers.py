@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
+from cdisc_mapper.spec.study import SubjectSpec
 from tests.sdtm_ops_helpers import (
     SUBJ1,
     SUBJ2,
@@ -76,7 +77,9 @@ def test_usubjid_with_a_single_site_and_another_template() -> None:
 def test_usubjid_template_field_other_than_the_three_identifiers_is_an_error() -> None:
     spec = subjects(usubjid="{STUDYID}-{PATIENT}")
     raw = raw_form("enrollment.csv", ["PT_ID", "SITE_NO"], ["001", "01"])
-    with pytest.raises(MappingError, match=r"\{PATIENT\} is not STUDYID/SITEID/SUBJID"):
+    with pytest.raises(
+        MappingError, match=r"\{PATIENT\} is not one of \{STUDYID\}, \{SITEID\}, \{SUBJID\}"
+    ):
         run_op("usubjid", {}, ctx=make_ctx("DM", "USUBJID", raw=raw, spec=spec))
 
 
@@ -100,6 +103,121 @@ def test_subject_missing_from_the_registry_names_every_record(name) -> None:
     assert msg.endswith(
         "in 3 record(s): labs.csv row 3: '003'; labs.csv row 4: '004'; labs.csv row 5: '003'"
     )
+
+
+# ------------------------------------------------------------------ subject_pattern
+
+#: The CDISC pilot: PATNUM 701-1015 is subject 1015 of site 701.
+PILOT = {
+    "subject_column": "PATNUM",
+    "site_column": None,
+    "registry_form": None,
+    "subject_pattern": r"(?P<SITEID>\d+)-(?P<SUBJID>\d+)",
+    "usubjid": "01-{SITEID}-{SUBJID}",
+}
+
+
+def pilot_ctx(*values: str, variable: str = "USUBJID", **changes: object):
+    raw = raw_form("dm.csv", ["PATNUM"], *[[v] for v in values])
+    return make_ctx("DM", variable, raw=raw, spec=subjects(**{**PILOT, **changes}))
+
+
+def test_subject_pattern_gives_siteid_subjid_and_the_template_fields() -> None:
+    ctx = pilot_ctx("701-1015", "702-1001", "701-1015")
+    assert values(run_op("usubjid", {}, ctx=ctx)) == ["01-701-1015", "01-702-1001", "01-701-1015"]
+    assert values(run_op("subjid", {}, ctx=ctx)) == ["1015", "1001", "1015"]
+    assert values(run_op("siteid", {}, ctx=ctx)) == ["701", "702", "701"]
+
+
+def test_every_named_group_is_a_template_field() -> None:
+    ctx = pilot_ctx(
+        "US701-1015",
+        subject_pattern=r"(?P<COUNTRY>[A-Z]{2})(?P<SITEID>\d+)-(?P<SUBJID>\d+)",
+        usubjid="{STUDYID}/{COUNTRY}/{SITEID}/{SUBJID}",
+    )
+    assert values(run_op("usubjid", {}, ctx=ctx)) == ["0208-16-HMO/US/701/1015"]
+    assert values(run_op("subjid", {}, ctx=ctx)) == ["1015"]
+
+
+def test_a_group_that_takes_no_part_is_empty() -> None:
+    ctx = pilot_ctx("701-1015", "1016", subject_pattern=r"(?:(?P<SITEID>\d+)-)?(?P<SUBJID>\d+)")
+    assert values(run_op("usubjid", {}, ctx=ctx)) == ["01-701-1015", "01--1016"]
+
+
+def test_without_a_subjid_group_subjid_is_the_whole_value_and_the_site_from_the_registry():
+    raw = raw_form("labs.csv", ["PT_ID"], ["S-001"], ["S-002"])
+    spec = subjects(subject_pattern=r"S-(?P<NUM>\d+)", usubjid="{STUDYID}-{SITEID}-{NUM}")
+    ctx = make_ctx("LB", "USUBJID", raw=raw, spec=spec, sites={"S-001": "01", "S-002": "02"})
+    assert values(run_op("usubjid", {}, ctx=ctx)) == ["0208-16-HMO-01-001", "0208-16-HMO-02-002"]
+    assert values(run_op("subjid", {}, ctx=ctx)) == ["S-001", "S-002"]
+    assert values(run_op("siteid", {}, ctx=ctx)) == ["01", "02"]
+
+
+@pytest.mark.parametrize("name", ["usubjid", "subjid", "siteid"])
+def test_a_subject_value_the_pattern_does_not_match_names_file_row_value_and_study_line(
+    name,
+) -> None:
+    ctx = pilot_ctx("701-1015", "7011016", "701-1015x", "", variable=name.upper())
+    ctx.extra["study_where"] = lambda path: "study.yaml:17"
+    with pytest.raises(MappingError) as err:
+        run_op(name, {}, ctx=ctx)
+    assert str(err.value) == (
+        f"DM.{name.upper()}: subject PATNUM does not match subjects.subject_pattern "
+        "'(?P<SITEID>\\d+)-(?P<SUBJID>\\d+)' (see study.yaml:17 subjects.subject_pattern) "
+        "in 2 record(s): dm.csv row 3: '7011016'; dm.csv row 4: '701-1015x'"
+    )
+
+
+def test_an_empty_subject_value_is_the_empty_identifier_error() -> None:
+    with pytest.raises(
+        MappingError, match=r"empty subject identifier in 1 record\(s\): dm\.csv row 3"
+    ):
+        run_op("usubjid", {}, ctx=pilot_ctx("701-1015", ""))
+
+
+def test_the_pattern_site_and_the_site_column_must_agree() -> None:
+    raw = raw_form("dm.csv", ["PATNUM", "SITE"], ["701-1015", "701"], ["702-1001", "703"])
+    ctx = make_ctx("DM", "SITEID", raw=raw, spec=subjects(**{**PILOT, "site_column": "SITE"}))
+    with pytest.raises(MappingError) as err:
+        run_op("siteid", {}, ctx=ctx)
+    assert str(err.value) == (
+        "DM.SITEID: the site in PATNUM (subject_pattern's SITEID) is not the site in SITE "
+        "in 1 record(s): dm.csv row 3: '702-1001 vs 703'"
+    )
+    agree = raw_form("dm.csv", ["PATNUM", "SITE"], ["701-1015", "701"])
+    ctx = make_ctx("DM", "SITEID", raw=agree, spec=subjects(**{**PILOT, "site_column": "SITE"}))
+    assert values(run_op("siteid", {}, ctx=ctx)) == ["701"]
+
+
+def subject_spec(**changes: object) -> SubjectSpec:
+    return SubjectSpec.model_validate({"subject_column": "PATNUM", **changes})
+
+
+def test_the_usubjid_template_default_and_allowed_fields() -> None:
+    assert subject_spec().usubjid == "{STUDYID}-{SITEID}-{SUBJID}"
+    assert subject_spec(usubjid="{{{STUDYID}}}{SUBJID}").usubjid == "{{{STUDYID}}}{SUBJID}"
+    spec = subject_spec(subject_pattern=r"(?P<SITE>\d+)-(?P<SUBJID>\d+)", usubjid="X-{SITE}")
+    assert spec.groups() == ["SITE", "SUBJID"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"usubjid": "{STUDYID}-{PATIENT}"}, r"\{PATIENT\} is not one of \{STUDYID\}, \{SITEID\}"),
+        ({"usubjid": "{SUBJID:>04}"}, r"template field \{SUBJID:>04\} is not one of"),
+        ({"usubjid": "{SUBJID!r}"}, r"template field \{SUBJID!r\} is not one of"),
+        ({"usubjid": "{STUDYID}-}"}, r"Single '\}' encountered .*write \{\{ or \}\}"),
+        ({"subject_pattern": "(?P<SITEID>\\d+"}, "not a regular expression: missing \\)"),
+        ({"subject_pattern": "(?P<STUDYID>\\d+)"}, "a group named STUDYID"),
+        (
+            {"subject_pattern": "(?P<SITEID>\\d+)-\\d+", "site": "9"},
+            "site is given and subject_pattern has a SITEID group",
+        ),
+    ],
+)
+def test_subjects_mistakes_are_spec_errors(changes, message) -> None:
+    with pytest.raises(ValidationError, match=message):
+        subject_spec(**changes)
 
 
 # ------------------------------------------------------------------ SUBJID, SITEID
@@ -153,6 +271,21 @@ def test_seq_is_unique_within_usubjid_ties_keep_record_order() -> None:
     )
     out = run_op("seq", {"order_by": ["VSTESTCD", "VISITNUM"]}, frame, make_ctx("VS", "VSSEQ"))
     assert values(out) == [3, 4, 2, 1]
+
+
+@pytest.mark.parametrize("args", [{}, {"order_by": []}])
+def test_seq_without_order_by_numbers_records_in_the_order_they_were_read(args) -> None:
+    frame = records(
+        "adverse_events.csv",
+        ["USUBJID", "AESTDTC"],
+        [SUBJ2, "2016-08-01"],
+        [SUBJ1, "2016-09-10"],
+        [SUBJ1, "2016-07-02"],
+        [SUBJ2, ""],
+        [SUBJ1, "2016-08-20"],
+    )
+    out = run_op("seq", args, frame, make_ctx("AE", "AESEQ"))
+    assert values(out) == [1, 1, 2, 2, 3]
 
 
 def test_seq_sorts_numbers_as_numbers() -> None:

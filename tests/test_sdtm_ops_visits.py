@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
 from cdisc_mapper.sdtm.visits import build_calendar, visit_entries
+from cdisc_mapper.spec.study import StudySpec, UnscheduledSpec
 from tests.sdtm_ops_helpers import (
     SUBJ1,
     SUBJ2,
@@ -22,18 +24,22 @@ from tests.sdtm_ops_helpers import (
 
 
 def test_every_operation_of_visits_py_is_tested_here() -> None:
-    assert operations_of("visits") == {"visitnum", "visit", "epoch"}
+    assert operations_of("visits") == {"visitnum", "visit", "epoch", "schedule"}
 
 
-@pytest.mark.parametrize("name", ["visitnum", "visit", "epoch"])
-def test_registered_as_derived_row_local(name) -> None:
+@pytest.mark.parametrize(
+    ("name", "origin"),
+    [("visitnum", "Derived"), ("visit", "Derived"), ("epoch", "Derived"), ("schedule", "Protocol")],
+)
+def test_registered_row_local_with_origin(name, origin) -> None:
     op = OPERATIONS.require(name)
-    assert (op.origin, op.raw, op.needs_all, op.row_local) == ("Derived", False, False, True)
+    assert (op.origin, op.raw, op.needs_all, op.row_local) == (origin, False, False, True)
 
 
 def test_method_texts_cite_the_sdtmig_rules() -> None:
     assert "4.4.5" in OPERATIONS.require("visitnum").method
     assert "4.1.3.1" in OPERATIONS.require("epoch").method
+    assert "4.4.5" in OPERATIONS.require("schedule").method
 
 
 def test_visitnum_reads_the_visit_calendar() -> None:
@@ -53,12 +59,14 @@ def visits(file: str, *rows: tuple[str, str, str]) -> pd.DataFrame:
     return records(file, VISIT_COLUMNS, *rows)
 
 
-def visitnums(frame: pd.DataFrame, *others: pd.DataFrame) -> list:
+def visitnums(frame: pd.DataFrame, *others: pd.DataFrame, spec: StudySpec | None = None) -> list:
     """VISITNUM of ``frame`` with the calendar of ``frame`` and ``others`` (other domains)."""
+    spec = spec or study()
     calendar = build_calendar(
-        [visit_entries(f, "_VISITLABEL", "DTC") for f in (frame, *others)], study()
+        [visit_entries(f, "_VISITLABEL", "DTC") for f in (frame, *others)], spec
     )
-    ctx = make_ctx("VS", "VISITNUM", calendar=calendar)
+    ctx = make_ctx("VS", "VISITNUM", calendar=calendar, spec=spec)
+    ctx.extra["study_where"] = lambda path: "study.yaml:99"
     out = run_op("visitnum", {"label": "_VISITLABEL", "date": "DTC"}, frame, ctx)
     assert out.dtype == float
     return values(out)
@@ -165,6 +173,140 @@ def test_visitnum_unscheduled_visit_without_a_date_names_every_record() -> None:
     )
 
 
+# ------------------------------------------------------------------ unscheduled.pattern
+
+NUMBERED = r"Unscheduled (?P<number>\d+(\.\d+)?)"
+
+
+def unscheduled(**settings: object) -> StudySpec:
+    """The bundled study with ``unscheduled`` set to ``settings``."""
+    return study(unscheduled=UnscheduledSpec.model_validate(settings))
+
+
+def test_visitnum_is_the_number_an_unscheduled_label_holds() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Screening", "2016-01-05"),
+        (SUBJ1, "Unscheduled 8.2", "2016-01-20"),
+        (SUBJ1, "  unscheduled   3.15 ", "2016-02-01"),  # case and spaces ignored
+        (SUBJ2, "UNSCHEDULED 8.2", ""),  # no date needed
+        (SUBJ1, "Unscheduled 5", "2016-02-02"),
+    )
+    assert visitnums(vs, spec=unscheduled(pattern=NUMBERED)) == [1, 8.2, 3.15, 8.2, 5]
+
+
+def test_a_pattern_without_a_number_is_numbered_by_the_calendar() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Screening", "2016-01-05"),
+        (SUBJ1, "Unplanned visit (AE)", "2016-01-20"),
+        (SUBJ1, "Unplanned visit", "2016-01-21"),
+    )
+    spec = unscheduled(pattern=r"Unplanned visit( \(.*\))?")
+    assert visitnums(vs, spec=spec) == [1, 1.01, 1.02]
+
+
+def test_an_optional_number_group_numbers_by_label_or_calendar() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Screening", "2016-01-05"),
+        (SUBJ1, "Unscheduled 1.01", "2016-01-10"),
+        (SUBJ1, "Unscheduled", "2016-01-20"),  # 1.01 is the label's: the next number
+        (SUBJ2, "Screening", "2016-01-05"),
+        (SUBJ2, "Unscheduled", "2016-01-20"),  # another subject: 1.01 is free
+    )
+    spec = unscheduled(pattern=r"Unscheduled( (?P<number>\d+\.\d+))?")
+    assert visitnums(vs, spec=spec) == [1, 1.01, 1.02, 1, 1.01]
+
+
+def test_raw_labels_and_pattern_together() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Screening", "2016-01-05"),
+        (SUBJ1, "UNS", "2016-01-20"),
+        (SUBJ1, "Unscheduled 1.5", "2016-01-25"),
+    )
+    spec = unscheduled(raw_labels=["UNS"], pattern=NUMBERED, step=0.1)
+    assert visitnums(vs, spec=spec) == [1, 1.1, 1.5]
+
+
+def test_an_unscheduled_number_of_a_scheduled_visit_names_label_record_and_study_line() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Screening", "2016-01-05"),
+        (SUBJ1, "Unscheduled 2", "2016-01-20"),
+        (SUBJ1, "Unscheduled 10.0", "2016-01-21"),
+    )
+    with pytest.raises(MappingError) as err:
+        visitnums(vs, spec=unscheduled(pattern=NUMBERED))
+    assert str(err.value) == (
+        "VS.VISITNUM: unscheduled visit numbered as a scheduled visit (VISITNUM 2 is RUN-IN "
+        "MONTH 2, 10 is INJECTION 1; a VISITNUM names one visit; see study.yaml:99 "
+        "unscheduled.pattern) in 2 record(s): vitals.csv row 3: 'Unscheduled 2 -> 2'; "
+        "vitals.csv row 4: 'Unscheduled 10.0 -> 10'"
+    )
+
+
+def test_a_calendar_number_reaching_the_next_visit_is_an_error_naming_the_step() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Screening", "2016-01-05"),
+        (SUBJ1, "Unscheduled", "2016-01-20"),
+        (SUBJ1, "Unscheduled", "2016-01-27"),  # 1 + 2 x 0.5 = visit 2
+    )
+    with pytest.raises(MappingError) as err:
+        visitnums(vs, spec=unscheduled(raw_labels=["Unscheduled"], step=0.5))
+    assert str(err.value) == (
+        "VS.VISITNUM: unscheduled visit numbered as a scheduled visit (VISITNUM 2 is RUN-IN "
+        "MONTH 2; a VISITNUM names one visit; see study.yaml:99 unscheduled.step) in 1 "
+        "record(s): vitals.csv row 4: 'Unscheduled -> 2'"
+    )
+
+
+def test_a_number_group_that_is_not_a_number_names_the_records() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Unscheduled 8.2", "2016-01-20"),
+        (SUBJ1, "Unscheduled 8,3", "2016-01-21"),
+    )
+    with pytest.raises(MappingError) as err:
+        visitnums(vs, spec=unscheduled(pattern=r"Unscheduled (?P<number>\S+)"))
+    assert str(err.value) == (
+        "VS.VISITNUM: the number group of an unscheduled visit's label is not a number "
+        "(digits, optionally a decimal point and digits; see study.yaml:99 "
+        "unscheduled.pattern) in 1 record(s): vitals.csv row 3: 'Unscheduled 8,3'"
+    )
+
+
+def test_visitnum_runs_alone_over_the_calendar_of_its_records() -> None:
+    vs = visits(
+        "vitals.csv", (SUBJ1, "Screening", "2016-01-05"), (SUBJ1, "Unscheduled", "2016-01-20")
+    )
+    out = run_op("visitnum", {"label": "_VISITLABEL", "date": "DTC"}, vs, make_ctx("VS", "X"))
+    assert values(out) == [1, 1.01]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({}, "give raw_labels, pattern or both"),
+        ({"pattern": "Unscheduled (?P<num>\\d+)"}, r"named group\(s\) \['num'\]"),
+        ({"pattern": "Unscheduled (\\d+"}, "not a regular expression"),
+        ({"raw_labels": ["UNS"], "step": 0}, "greater than 0"),
+    ],
+)
+def test_unscheduled_mistakes_are_spec_errors(settings, message) -> None:
+    with pytest.raises(ValidationError, match=message):
+        UnscheduledSpec.model_validate(settings)
+
+
+def test_a_label_is_scheduled_or_unscheduled_never_both() -> None:
+    data = study().model_dump(by_alias=True, exclude_none=True)
+    data["unscheduled"] = {"pattern": "(Month|Unscheduled) .*"}
+    with pytest.raises(ValidationError, match=r"visit 2 \(RUN-IN MONTH 2\) label 'Month 2'"):
+        StudySpec.model_validate(data)
+
+
 # ------------------------------------------------------------------ VISIT
 
 
@@ -179,6 +321,86 @@ def test_visit_is_the_schedules_name_or_unscheduled_with_the_number() -> None:
         "UNSCHEDULED 10.02",
         "",
     ]
+
+
+@pytest.mark.parametrize(
+    ("step", "numbers", "names"),
+    [
+        # the bug: 1.001 and 1.002 were both UNSCHEDULED 1.00 (TM0008: not one-to-one)
+        (0.001, [1.001, 1.002, 2.01], ["1.001", "1.002", "2.010"]),
+        (0.1, [8.1, 8.2, 12.0], ["8.1", "8.2", "12.0"]),  # not 8.10
+        (0.01, [8.1, 2.01], ["8.10", "2.01"]),
+        (0.1, [8.25], ["8.25"]),  # a label's number keeps its decimals
+        (0.5, [1.5, 5.0], ["1.5", "5.0"]),
+        (1, [5.0, 5.5], ["5", "5.5"]),
+    ],
+)
+def test_unscheduled_visit_names_show_the_steps_decimals_or_the_numbers(
+    step, numbers, names
+) -> None:
+    frame = records("vitals.csv", ["VISITNUM"], *[[n] for n in numbers])
+    spec = unscheduled(raw_labels=["UNS"], step=step, label_prefix="UNSCHEDULED")
+    out = run_op("visit", {}, frame, make_ctx("VS", "VISIT", spec=spec))
+    assert values(out) == [f"UNSCHEDULED {n}" for n in names]
+
+
+def test_calendar_numbers_at_a_fine_step_have_one_name_each() -> None:
+    vs = visits(
+        "vitals.csv",
+        (SUBJ1, "Screening", "2016-01-05"),
+        (SUBJ1, "Unscheduled", "2016-01-20"),
+        (SUBJ1, "Unscheduled", "2016-01-21"),
+    )
+    spec = unscheduled(raw_labels=["Unscheduled"], step=0.001)
+    frame = vs.assign(VISITNUM=visitnums(vs, spec=spec))
+    out = run_op("visit", {}, frame, make_ctx("VS", "VISIT", spec=spec))
+    assert values(out) == ["SCREENING", "UNSCHEDULED 1.001", "UNSCHEDULED 1.002"]
+
+
+# ------------------------------------------------------------------ schedule (TV)
+
+
+def schedule(field: str, *numbers: float | None, calendar: pd.DataFrame | None = None) -> list:
+    frame = records("vitals.csv", ["VISITNUM"], *[[n] for n in numbers])
+    ctx = make_ctx("VS", "VISITDY", calendar=calendar)
+    return values(run_op("schedule", {"field": field}, frame, ctx))
+
+
+def test_schedule_gives_the_planned_study_day_of_the_visit() -> None:
+    out = schedule("visitdy", 1, 2, 10, 11, None)
+    assert out == [-180, -120, 1, None, None]  # visit 11 states no day
+
+
+def test_schedule_gives_the_visit_name_and_window() -> None:
+    assert schedule("visit", 4, 90) == ["BONE MARROW ASPIRATION", "END OF STUDY"]
+    assert schedule("window_before", 1, 2, 10) == [0, 14, None]
+    assert schedule("window_after", 1, 2, 10) == [14, 14, None]
+
+
+def test_schedule_is_null_for_unscheduled_visits() -> None:
+    vs = visits(
+        "vitals.csv", (SUBJ1, "Screening", "2016-01-05"), (SUBJ1, "Unscheduled", "2016-01-20")
+    )
+    calendar = build_calendar([visit_entries(vs, "_VISITLABEL", "DTC")], study())
+    assert schedule("visitdy", 1, 1.01, calendar=calendar) == [-180, None]
+    assert schedule("visit", 1.01, calendar=calendar) == [None]
+
+
+def test_schedule_of_a_number_neither_scheduled_nor_unscheduled_names_every_record() -> None:
+    with pytest.raises(MappingError) as err:
+        schedule("visitdy", 1, 5, 1.01, 5)
+    assert str(err.value) == (
+        "VS.VISITDY: visit number neither in the study's schedule (study.yaml visits) nor "
+        "an unscheduled visit's in 3 record(s): vitals.csv row 3: 5.0; vitals.csv row 4: "
+        "1.01; vitals.csv row 5: 5.0"
+    )
+
+
+def test_schedule_field_is_one_of_the_visit_attributes() -> None:
+    model = OPERATIONS.require("schedule").args_model
+    with pytest.raises(ValidationError, match="field"):
+        model.model_validate({"field": "start_rule"})
+    assert model.model_validate({"field": "visitdy"}).inputs() == {"VISITNUM"}
 
 
 # ------------------------------------------------------------------ EPOCH (4.1.3.1)

@@ -36,6 +36,13 @@ class OpContext:
     """How the raw form being mapped writes numbers (its source's ``numbers`` over the
     study's); None: the study's."""
 
+    def study_line(self, *path: str | int) -> str:
+        """Where study.yaml sets ``path`` (e.g. ``subjects.subject_pattern``): its file and
+        line when the engine gave them (``extra["study_where"]``), else the key path."""
+        where = self.extra.get("study_where")
+        dotted = ".".join(str(p) for p in path)
+        return f"{where(path)} {dotted}" if where is not None else f"study.yaml {dotted}"
+
     def data_error(
         self, message: str, frame: pd.DataFrame | None, mask: pd.Series, *, value_of: pd.Series
     ) -> MappingError:

@@ -82,6 +82,10 @@ class _Engine:
         return dict(zip(table[subj.subject_column], table[subj.site_column], strict=True))
 
     # ------------------------------------------------------------------ helpers
+    def _study_where(self, path: tuple[str | int, ...]) -> str:
+        """The file and line of study.yaml that sets ``path`` (for operations' errors)."""
+        return self.bundle.where("study", path)
+
     def form(self, name: str, file: str | None, where: str) -> RawForm:
         """The raw form ``file`` (default ``<name>.<raw_format>``) names in the raw folder,
         read once; ``where`` is the spec line naming it (a file outside the raw folder,
@@ -109,7 +113,7 @@ class _Engine:
             calendar=self.calendar,
             se=self.se,
             spec_where=doc.where(loc) if doc else None,
-            extra={"sites": self.sites},
+            extra={"sites": self.sites, "study_where": self._study_where},
             numbers=numbers,
         )
 

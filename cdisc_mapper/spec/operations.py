@@ -80,6 +80,8 @@ class Example:
         gives: the values it gives, one per record; ``None`` when it cannot run alone.
         note: what else it uses (e.g. a part of study.yaml; examples run against the
             bundled study's study.yaml and terminology).
+        study: study.yaml sections it runs with instead of the bundled study's (key ->
+            the section as study.yaml writes it, e.g. ``{"subjects": {...}}``).
     """
 
     spec: str
@@ -88,6 +90,7 @@ class Example:
     domains: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     gives: list[Any] | None = None
     note: str = ""
+    study: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

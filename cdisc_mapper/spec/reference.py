@@ -23,7 +23,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from cdisc_mapper.spec.operations import Example, Operation, Registry
-from cdisc_mapper.spec.yamlio import load_yaml
+from cdisc_mapper.spec.yamlio import dump_yaml, load_yaml
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,15 @@ def _table(columns: dict[str, list[Any]]) -> list[str]:
 def example_text(example: Example) -> list[str]:
     """An example as markdown: its spec entry, what it reads and what it gives."""
     lines = ["Example:", "", "```yaml", example.spec.strip(), "```"]
+    if example.study:
+        lines += [
+            "",
+            "with, in study.yaml:",
+            "",
+            "```yaml",
+            *dump_yaml(example.study).splitlines(),
+            "```",
+        ]
     if example.note:
         lines += ["", example.note]
     for domain, columns in example.domains.items():

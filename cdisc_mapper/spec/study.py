@@ -5,9 +5,11 @@ numbers are written and the sponsor's comments. The README documents the format 
 
 from __future__ import annotations
 
+import re
+import string
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from cdisc_mapper.condition import Condition
 from cdisc_mapper.spec.base import RAW_FOLDER, Strict, relative_path
@@ -43,21 +45,116 @@ class ElementSpec(Strict):
 
 
 class VisitSpec(Strict):
-    visitnum: float
-    visit: str = Field(max_length=200)
-    raw_labels: list[str] = Field(description="labels the EDC uses for this visit")
-    visitdy: int | None = Field(default=None, description="planned study day (TV.VISITDY)")
-    start_rule: str
-    end_rule: str | None = None
-    window_before: int | None = Field(default=None, ge=0)
-    window_after: int | None = Field(default=None, ge=0)
+    """A planned visit (TV): its number and name, the EDC labels that record it, and its
+    planned study day and window."""
+
+    visitnum: float = Field(description="VISITNUM of the visit (unique in the schedule)")
+    visit: str = Field(max_length=200, description="VISIT, the visit's name in SDTM")
+    raw_labels: list[str] = Field(
+        description="labels the EDC uses for this visit (matched after trimming and "
+        "collapsing spaces, ignoring case; the visit's own name matches too)"
+    )
+    visitdy: int | None = Field(
+        default=None, description="planned study day (TV.VISITDY; op schedule gives it)"
+    )
+    start_rule: str = Field(description="TVSTRL: when the visit starts")
+    end_rule: str | None = Field(default=None, description="TVENRL: when the visit ends")
+    window_before: int | None = Field(
+        default=None, ge=0, description="days the visit may be early (op schedule gives it)"
+    )
+    window_after: int | None = Field(
+        default=None, ge=0, description="days the visit may be late (op schedule gives it)"
+    )
     arms: list[str] | None = None
 
 
+def visit_label_key(label: str) -> str:
+    """An EDC visit label as the schedule matches it: trimmed, runs of spaces as one
+    space, upper case."""
+    return re.sub(r"\s+", " ", label.strip()).upper()
+
+
+#: The named group of ``unscheduled.pattern`` that holds a visit's number.
+NUMBER_GROUP = "number"
+
+
 class UnscheduledSpec(Strict):
-    raw_labels: list[str]
-    label_prefix: str = "UNSCHEDULED"
-    step: float = 0.01
+    """Visits outside the schedule: which EDC labels record one, and how one is numbered
+    and named (SDTMIG 3.4 section 4.4.5 leaves the scheme to the sponsor)."""
+
+    raw_labels: list[str] = Field(
+        default_factory=list,
+        description="EDC labels of unscheduled visits (matched after trimming and "
+        "collapsing spaces, ignoring case), numbered by the visit calendar: the subject's "
+        "last scheduled VISITNUM on or before the visit's date + step, + 2 x step...",
+    )
+    pattern: str | None = Field(
+        default=None,
+        description="regular expression that an unscheduled visit's whole EDC label "
+        "matches (case ignored; spaces trimmed and collapsed), e.g. "
+        "'Unscheduled (?P<number>\\d+(\\.\\d+)?)'. Its group named `number`, when it "
+        "matched, is the VISITNUM as written (Unscheduled 8.2 -> 8.2); otherwise the "
+        "calendar numbers the visit as for raw_labels",
+    )
+    label_prefix: str = Field(
+        default="UNSCHEDULED",
+        description="VISIT of an unscheduled visit: this text, a space and its VISITNUM",
+    )
+    step: float = Field(
+        default=0.01,
+        gt=0,
+        description="calendar numbering step (0.01: 2.01, 2.02 after visit 2); VISIT "
+        "writes VISITNUM with the step's decimals (0.1: 8.1; 0.01: 8.10; 0.001: 1.001), "
+        "never fewer than the number has",
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _a_pattern_with_a_number_group_at_most(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        groups = compiled(v, re.IGNORECASE).groupindex
+        other = sorted(set(groups) - {NUMBER_GROUP})
+        if other:
+            raise ValueError(
+                f"named group(s) {other} in the pattern: only (?P<{NUMBER_GROUP}>...), "
+                "the visit's number, is read"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _some_label(self) -> UnscheduledSpec:
+        if not self.raw_labels and self.pattern is None:
+            raise ValueError("give raw_labels, pattern or both: the labels of unscheduled visits")
+        return self
+
+    def number_in(self, key: str) -> str | None:
+        """How a label (as :func:`visit_label_key` gives it) numbers an unscheduled visit:
+        the text of the pattern's ``number`` group when it matched one, ``""`` for the
+        calendar's numbering (a raw_labels label, or a pattern match without a number),
+        None when the label is not an unscheduled visit's."""
+        if self.pattern is not None:
+            found = compiled(self.pattern, re.IGNORECASE).fullmatch(key)
+            if found:
+                return (found.groupdict().get(NUMBER_GROUP) or "").strip()
+        return "" if key in {visit_label_key(x) for x in self.raw_labels} else None
+
+    def scheduled_overlap(self, visits: list[VisitSpec]) -> str | None:
+        """A scheduled visit's label that this spec also calls unscheduled, if any."""
+        for v in visits:
+            for label in [v.visit, *v.raw_labels]:
+                if self.number_in(visit_label_key(label)) is not None:
+                    return f"visit {v.visitnum:g} ({v.visit}) label {label!r}"
+        return None
+
+
+def compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """A spec's regular expression, compiled; ValueError naming the problem if it is not
+    one."""
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
 
 
 class TrialSummaryParam(Strict):
@@ -145,11 +242,29 @@ class NumberFormat(Strict):
 DEFAULT_NUMBERS = NumberFormat(decimal_mark="either", thousands_separator="none")
 
 
+#: Fields of the ``usubjid`` template every study has.
+USUBJID_FIELDS = ("STUDYID", "SITEID", "SUBJID")
+
+
 class SubjectSpec(Strict):
     """How subjects are identified in the raw forms."""
 
-    subject_column: str
-    site_column: str | None = None
+    subject_column: str = Field(
+        description="raw column holding the subject on every form; its value is SUBJID "
+        "(or, with subject_pattern, the value the pattern takes apart)"
+    )
+    subject_pattern: str | None = Field(
+        default=None,
+        description="regular expression the whole subject value matches, with named "
+        "groups (?P<NAME>...): group SITEID gives SITEID (over site_column and the "
+        "registry form), group SUBJID gives SUBJID (over the whole value), and every "
+        "group is a field of the usubjid template; e.g. '(?P<SITEID>\\d+)-(?P<SUBJID>\\d+)' "
+        "reads 701-1015 as site 701, subject 1015. A value that does not match is an error "
+        "naming the file, row and value",
+    )
+    site_column: str | None = Field(
+        default=None, description="raw column holding the site (SITEID), where a form has it"
+    )
     registry_form: str | None = Field(
         default=None,
         description="form listing every subject with its site; forms without the site "
@@ -158,7 +273,11 @@ class SubjectSpec(Strict):
     site: str | None = Field(default=None, description="site id when no column gives it")
     usubjid: str = Field(
         default="{STUDYID}-{SITEID}-{SUBJID}",
-        description="template over STUDYID, SITEID, SUBJID",
+        description="USUBJID template: text in which {STUDYID} (studyid), {SITEID} (the "
+        "record's site), {SUBJID} (the subject) and {NAME} for each named group of "
+        "subject_pattern are replaced by their values, e.g. '01-{SITEID}-{SUBJID}'. Plain "
+        "names only (no format such as {SUBJID:04}); {{ and }} write a brace. Default "
+        "{STUDYID}-{SITEID}-{SUBJID}",
     )
     date_order: Literal["DMY", "MDY", "YMD"] = "DMY"
 
@@ -166,6 +285,48 @@ class SubjectSpec(Strict):
     @classmethod
     def _inside_the_raw_folder(cls, v: str | None) -> str | None:
         return v if v is None else relative_path(v, RAW_FOLDER)
+
+    @field_validator("subject_pattern")
+    @classmethod
+    def _groups_are_fields(cls, v: str | None) -> str | None:
+        if v is not None and "STUDYID" in compiled(v).groupindex:
+            raise ValueError("a group named STUDYID: STUDYID is the study's, from studyid")
+        return v
+
+    @field_validator("site")
+    @classmethod
+    def _one_site_source(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and "SITEID" in pattern_groups(info.data.get("subject_pattern")):
+            raise ValueError(
+                "site is given and subject_pattern has a SITEID group: give one of them"
+            )
+        return v
+
+    @field_validator("usubjid")
+    @classmethod
+    def _template_fields(cls, v: str, info: ValidationInfo) -> str:
+        known = [*USUBJID_FIELDS, *pattern_groups(info.data.get("subject_pattern"))]
+        try:
+            parts = list(string.Formatter().parse(v))
+        except ValueError as exc:
+            raise ValueError(f"{exc} (write {{{{ or }}}} for a brace)") from None
+        for _, name, spec, conv in parts:
+            if name is not None and (spec or conv or name not in known):
+                raise ValueError(
+                    f"template field {{{name}{'!' + conv if conv else ''}"
+                    f"{':' + spec if spec else ''}}} is not one of "
+                    f"{', '.join('{' + k + '}' for k in known)}"
+                )
+        return v
+
+    def groups(self) -> list[str]:
+        """The named groups of subject_pattern (none without one)."""
+        return pattern_groups(self.subject_pattern)
+
+
+def pattern_groups(pattern: str | None) -> list[str]:
+    """The named groups of a (valid) subject_pattern; none for None."""
+    return list(re.compile(pattern).groupindex) if pattern else []
 
 
 class StudySpec(Strict):
@@ -201,3 +362,16 @@ class StudySpec(Strict):
         if len(nums) != len(set(nums)):
             raise ValueError("visitnum values must be unique")
         return self
+
+    @field_validator("unscheduled")
+    @classmethod
+    def _not_a_scheduled_label(
+        cls, v: UnscheduledSpec | None, info: ValidationInfo
+    ) -> UnscheduledSpec | None:
+        overlap = v.scheduled_overlap(info.data.get("visits", [])) if v is not None else None
+        if overlap:
+            raise ValueError(
+                f"{overlap} is also an unscheduled visit's label (raw_labels or pattern); "
+                "a label records one kind of visit"
+            )
+        return v

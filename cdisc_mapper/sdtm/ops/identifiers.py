@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import re
 import string
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -12,50 +15,132 @@ from cdisc_mapper.derive import flags as dflags
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.context import OpContext
 from cdisc_mapper.sdtm.registry import register
-from cdisc_mapper.spec.operations import OpArgs
+from cdisc_mapper.spec.operations import Example, OpArgs
 
 
-def _subject_parts(ctx: OpContext) -> tuple[pd.Series, pd.Series]:
+@dataclass(frozen=True)
+class SubjectParts:
+    """A source's subject identifiers, one per raw row: SUBJID, SITEID and the named
+    groups of ``subjects.subject_pattern`` (the ``usubjid`` template's fields)."""
+
+    subjid: pd.Series
+    siteid: pd.Series
+    groups: dict[str, pd.Series]
+
+
+def _pattern_groups(ctx: OpContext, value: pd.Series) -> dict[str, pd.Series]:
+    """The named groups of ``subjects.subject_pattern`` in each subject value (``""``
+    where a group took no part, and for an empty value); a value that is not empty and
+    does not match as a whole is an error naming the records."""
+    subj = ctx.study.subjects
+    if subj.subject_pattern is None:
+        return {}
+    regex = re.compile(subj.subject_pattern)
+    codes, uniques = pd.factorize(value.astype(object).where(value.notna(), ""), sort=False)
+    found = [regex.fullmatch(str(u)) for u in uniques]
+    bad = np.asarray([m is None and u != "" for m, u in zip(found, uniques, strict=True)])
+    if len(uniques) and bad[codes].any():
+        raise ctx.data_error(
+            f"subject {subj.subject_column} does not match subjects.subject_pattern "
+            f"'{subj.subject_pattern}' (see {ctx.study_line('subjects', 'subject_pattern')})",
+            ctx.raw,
+            pd.Series(bad[codes], index=value.index),
+            value_of=value,
+        )
+    return {
+        name: pd.Series(
+            np.asarray([(m.group(name) or "") if m else "" for m in found] or [""], dtype=object)[
+                codes
+            ],
+            index=value.index,
+            dtype=object,
+        )
+        for name in regex.groupindex
+    }
+
+
+def _registry_sites(ctx: OpContext, value: pd.Series) -> pd.Series:
+    """Each subject's site on ``subjects.registry_form``; a subject not there is an error."""
+    sites = ctx.extra.get("sites", {})
+    siteid = value.map(sites).fillna("")
+    unknown = (siteid == "") & (value != "")  # an empty one: error below
+    if unknown.any():
+        raise ctx.data_error(
+            f"subject not in the registry form {ctx.study.subjects.registry_form!r} (no site "
+            "known; every subject needs an enrolment record)",
+            ctx.raw,
+            unknown,
+            value_of=value,
+        )
+    return siteid
+
+
+def _check_sites_agree(
+    ctx: OpContext, value: pd.Series, from_pattern: pd.Series, column: pd.Series
+) -> None:
+    """A form with both a site column and a subject_pattern SITEID: they must agree."""
+    differ = (from_pattern != column.fillna("")) & (from_pattern != "")
+    if differ.any():
+        subj = ctx.study.subjects
+        raise ctx.data_error(
+            f"the site in {subj.subject_column} (subject_pattern's SITEID) is not the site in "
+            f"{subj.site_column}",
+            ctx.raw,
+            differ,
+            value_of=value + " vs " + column,
+        )
+
+
+def _subject_parts(ctx: OpContext) -> SubjectParts:
     assert ctx.raw is not None
     subj = ctx.study.subjects
-    subjid = ctx.raw[subj.subject_column]
-    if subj.site_column and subj.site_column in ctx.raw.columns:
-        siteid = ctx.raw[subj.site_column]
+    value = ctx.raw[subj.subject_column]
+    groups = _pattern_groups(ctx, value)
+    column = ctx.raw[subj.site_column] if subj.site_column in ctx.raw.columns else None
+    if "SITEID" in groups:
+        siteid = groups["SITEID"]
+        if column is not None:
+            _check_sites_agree(ctx, value, siteid, column)
+    elif column is not None:
+        siteid = column
     elif subj.site_column:
-        sites = ctx.extra.get("sites", {})
-        siteid = subjid.map(sites).fillna("")
-        unknown = (siteid == "") & (subjid != "")  # an empty one: error below
-        if unknown.any():
-            raise ctx.data_error(
-                f"subject not in the registry form {subj.registry_form!r} (no site known; "
-                "every subject needs an enrolment record)",
-                ctx.raw,
-                unknown,
-                value_of=subjid,
-            )
+        siteid = _registry_sites(ctx, value)
     else:
-        siteid = pd.Series([subj.site or ""] * len(ctx.raw), index=ctx.raw.index, dtype=object)
-    return subjid, siteid
+        siteid = pd.Series([subj.site or ""] * len(value), index=value.index, dtype=object)
+    return SubjectParts(subjid=groups.get("SUBJID", value), siteid=siteid, groups=groups)
 
 
-def make_usubjid(studyid: str, siteid: pd.Series, subjid: pd.Series, template: str) -> pd.Series:
-    """USUBJID from a template over STUDYID, SITEID and SUBJID (SDTMIG 3.4 section 4.1.2)."""
-    out = pd.Series([""] * len(subjid), index=subjid.index, dtype=object)
+def make_usubjid(studyid: str, fields: dict[str, pd.Series], template: str) -> pd.Series:
+    """USUBJID from the study's template (SDTMIG 3.4 section 4.1.2: unique in the
+    submission): ``{STUDYID}`` is ``studyid``, any other ``{NAME}`` the record's value in
+    ``fields`` (SITEID, SUBJID and the subject_pattern's groups)."""
+    index = next(iter(fields.values())).index
+    out = pd.Series([""] * len(index), index=index, dtype=object)
     for literal, name, _, _ in string.Formatter().parse(template):
         out = out + literal
         if name == "STUDYID":
             out = out + studyid
-        elif name == "SITEID":
-            out = out + siteid.astype(str)
-        elif name == "SUBJID":
-            out = out + subjid.astype(str)
+        elif name in fields:
+            out = out + fields[name].astype(str)
         elif name is not None:
-            raise MappingError(f"usubjid template field {{{name}}} is not STUDYID/SITEID/SUBJID")
+            known = ", ".join(f"{{{k}}}" for k in ["STUDYID", *fields])
+            raise MappingError(f"usubjid template field {{{name}}} is not one of {known}")
     return out
 
 
 class NoArgs(OpArgs):
     pass
+
+
+#: Raw subject values of the CDISC pilot, the examples' subjects.
+_PILOT = {"PATNUM": ["701-1015", "701-1023", "702-1001"]}
+_PILOT_STUDY = {
+    "subjects": {
+        "subject_column": "PATNUM",
+        "subject_pattern": "(?P<SITEID>\\d+)-(?P<SUBJID>\\d+)",
+        "usubjid": "01-{SITEID}-{SUBJID}",
+    }
+}
 
 
 @register(
@@ -64,17 +149,28 @@ class NoArgs(OpArgs):
     method="Unique subject identifier: the study's template over STUDYID, SITEID, SUBJID.",
     origin="Derived",
     raw=True,
+    example=Example(
+        spec="USUBJID: {op: usubjid}",
+        raw=_PILOT,
+        study=_PILOT_STUDY,
+        gives=["01-701-1015", "01-701-1023", "01-702-1001"],
+    ),
 )
 def op_usubjid(frame: pd.DataFrame, args: NoArgs, ctx: OpContext) -> pd.Series:
-    """Unique subject identifier (SDTMIG 3.4 section 4.1.2): study.yaml's
-    ``subjects.usubjid`` template (default ``{STUDYID}-{SITEID}-{SUBJID}``) filled from the
-    study, the record's site and its subject column; an empty subject identifier is an
-    error."""
-    subjid, siteid = _subject_parts(ctx)
-    empty = subjid == ""
+    """Unique subject identifier (SDTMIG 3.4 section 4.1.2: unique within the submission):
+    study.yaml's ``subjects.usubjid`` template, text in which ``{STUDYID}`` (``studyid``),
+    ``{SITEID}`` and ``{SUBJID}`` (as siteid and subjid give them) and ``{NAME}`` for each
+    named group ``(?P<NAME>...)`` of ``subjects.subject_pattern`` are replaced by the
+    record's values; plain names only (no format such as ``{SUBJID:04}``), ``{{`` and
+    ``}}`` write a brace; default ``{STUDYID}-{SITEID}-{SUBJID}``. An empty subject value,
+    and one that does not match ``subjects.subject_pattern``, are errors naming the file
+    and rows."""
+    parts = _subject_parts(ctx)
+    empty = parts.subjid == ""
     if empty.any():
-        raise ctx.data_error("empty subject identifier", ctx.raw, empty, value_of=subjid)
-    return make_usubjid(ctx.study.studyid, siteid, subjid, ctx.study.subjects.usubjid)
+        raise ctx.data_error("empty subject identifier", ctx.raw, empty, value_of=parts.subjid)
+    fields = {**parts.groups, "SITEID": parts.siteid, "SUBJID": parts.subjid}
+    return make_usubjid(ctx.study.studyid, fields, ctx.study.subjects.usubjid)
 
 
 @register(
@@ -83,25 +179,51 @@ def op_usubjid(frame: pd.DataFrame, args: NoArgs, ctx: OpContext) -> pd.Series:
     method="Subject identifier as the site recorded it.",
     origin="Collected",
     raw=True,
+    example=Example(
+        spec="SUBJID: {op: subjid}",
+        raw=_PILOT,
+        study=_PILOT_STUDY,
+        gives=["1015", "1023", "1001"],
+    ),
 )
 def op_subjid(frame: pd.DataFrame, args: NoArgs, ctx: OpContext) -> pd.Series:
     """Subject identifier as the site recorded it: the raw column that study.yaml's
-    ``subjects.subject_column`` names."""
-    return _subject_parts(ctx)[0]
+    ``subjects.subject_column`` names, or, when ``subjects.subject_pattern`` has a group
+    named SUBJID, that part of it (``(?P<SITEID>\\d+)-(?P<SUBJID>\\d+)`` reads 701-1015 as
+    1015); a value the pattern does not match is an error naming the file and rows."""
+    return _subject_parts(ctx).subjid
 
 
-@register("siteid", NoArgs, method="Study site identifier.", origin="Collected", raw=True)
+@register(
+    "siteid",
+    NoArgs,
+    method="Study site identifier.",
+    origin="Collected",
+    raw=True,
+    example=Example(
+        spec="SITEID: {op: siteid}",
+        raw=_PILOT,
+        study=_PILOT_STUDY,
+        gives=["701", "701", "702"],
+    ),
+)
 def op_siteid(frame: pd.DataFrame, args: NoArgs, ctx: OpContext) -> pd.Series:
-    """Study site identifier: the raw column study.yaml's ``subjects.site_column`` names;
-    where a form lacks it, the subject's site on the ``subjects.registry_form``; with no
-    site column, the single ``subjects.site``."""
-    return _subject_parts(ctx)[1]
+    """Study site identifier: the group named SITEID of ``subjects.subject_pattern`` in
+    the subject value (701-1015 -> 701; where the form also has ``subjects.site_column``,
+    the two must agree); else the raw column ``subjects.site_column`` names; where a form
+    lacks it, the subject's site on ``subjects.registry_form``; with no site column, the
+    single ``subjects.site``."""
+    return _subject_parts(ctx).siteid
 
 
 class SeqArgs(OpArgs):
     order_by: list[str] = Field(
+        default_factory=list,
         description="variables that order the records within USUBJID before numbering "
-        "(SDTMIG 3.4 section 4.1.7), e.g. [AESTDTC, AETERM]; ties keep their record order"
+        "(SDTMIG 3.4 section 4.1.7), e.g. [AESTDTC, AETERM]; ties keep their record order. "
+        "Left out (or []): the records are numbered in the order they were read: the "
+        "domain's sources in spec order, each form in file row order, a melted row's items "
+        "in the order `melt.items` lists them",
     )
 
     def inputs(self) -> set[str]:
@@ -117,10 +239,22 @@ class SeqArgs(OpArgs):
     ),
     origin="Derived",
     needs_all=True,
+    example=Example(
+        spec="AESEQ: {op: seq, order_by: [AESTDTC]}",
+        records={
+            "USUBJID": ["S-2", "S-1", "S-1", "S-2"],
+            "AESTDTC": ["2016-08-01", "2016-09-10", "2016-07-02", "2016-07-15"],
+        },
+        gives=[2, 2, 1, 1],
+        note="Without `order_by`, the same records would be numbered as read: 1, 1, 2, 2.",
+    ),
 )
 def op_seq(frame: pd.DataFrame, args: SeqArgs, ctx: OpContext) -> pd.Series:
-    """--SEQ: 1, 2, ... within each subject, numbering the domain's records in the order
-    of ``order_by`` (SDTMIG 3.4 section 4.1.7: unique within USUBJID)."""
+    """--SEQ (SDTMIG 3.4 section 4.1.7: unique within USUBJID): 1, 2, ... within each
+    subject, numbering the domain's records in the order of ``order_by`` (ties in the
+    order they were read), or without it in the order they were read: the domain's
+    sources in spec order, each form in file row order, a melted row's items in
+    ``melt.items`` order."""
     return dflags.derive_seq(frame, by=["USUBJID"], order_by=args.order_by).astype(float)
 
 
@@ -145,6 +279,13 @@ class CriterionArgs(OpArgs):
     method="IETEST or IECAT of a criterion code, from the study's criteria (TI).",
     origin="Assigned",
     row_local=True,
+    example=Example(
+        spec="IECAT: {op: criterion, variable: IETESTCD, field: iecat}",
+        records={"IETESTCD": ["INCL03", "EXCL02"]},
+        gives=["INCLUSION", "EXCLUSION"],
+        note="The bundled study's criteria: INCL03 (Age 18 to 65 years) and EXCL02 "
+        "(Active infection).",
+    ),
 )
 def op_criterion(frame: pd.DataFrame, args: CriterionArgs, ctx: OpContext) -> pd.Series:
     """IETEST or IECAT of a criterion code, from the study's criteria (study.yaml

@@ -21,6 +21,7 @@ from cdisc_mapper.derive import (
     parse_partial_date,
     parse_time,
 )
+from cdisc_mapper.derive.dates import check_formats, one_time, split_date_time
 from cdisc_mapper.derive.partial import derive_age_exact, partial_date_bounds
 from cdisc_mapper.errors import DateParseError, MappingError, SpecError
 
@@ -165,6 +166,95 @@ def test_vectorised_on_many_rows() -> None:
     assert len(out) == 200_000
 
 
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("Jan 2, 2014", "2014-01-02"),
+        ("January 02, 2014", "2014-01-02"),
+        ("Jan 02 2014", "2014-01-02"),
+        ("jAn 2,2014", "2014-01-02"),
+        ("JANUARY 2 , 2014", "2014-01-02"),
+        ("Sept 5, 2016", "2016-09-05"),
+        ("september 5 2016", "2016-09-05"),
+        ("2 january 2014", "2014-01-02"),
+        ("2-January-2014", "2014-01-02"),
+        ("2January2014", "2014-01-02"),
+        ("2014-Jan-02", "2014-01-02"),
+        ("Jan UN, 2014", "2014-01"),
+        ("Jan-2014", "2014-01"),
+    ],
+)
+def test_month_names_full_abbreviated_mixed_case_one_digit_day_comma(raw: str, iso: str) -> None:
+    assert one(raw, order="DMY") == iso
+    assert one(raw, order="MDY") == iso
+
+
+@pytest.mark.parametrize("raw", ["02, Jan 2014", "01,02,2014", "Jan, 2014", "Jan-2, 2014"])
+def test_a_comma_is_read_only_after_the_day_of_a_month_first_date(raw: str) -> None:
+    with pytest.raises(DateParseError, match="not a recognised date"):
+        one(raw)
+
+
+def test_two_digit_years_are_refused_whatever_the_form() -> None:
+    for raw in ("05/04/16", "05-APR-16", "Apr 5, 16", "05APR16"):
+        with pytest.raises(DateParseError, match="2-digit year"):
+            one(raw)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "problem"),
+    [
+        ("%d%m%y", "2-digit year"),
+        ("%Y%m%d %H%M", "%H, %M"),
+        ("%Y%m", "does not read one complete date"),
+        ("%m%d", "does not read one complete date"),
+        ("%Y%m%d%d", "does not read one complete date"),
+        ("%a %d %b %Y", "%a"),
+    ],
+)
+def test_formats_read_complete_dates_with_a_4_digit_year(fmt: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        check_formats([fmt])
+    with pytest.raises(SpecError, match=re.escape(problem)):
+        one("20140102", formats=[fmt])
+
+
+def test_formats_accepted() -> None:
+    check_formats(["%Y%m%d", "%d%b%Y", "%Y%j", "%d %B, %Y", "%Y%%%m%%%d"])
+    assert one("2014002", formats=["%Y%j"]) == "2014-01-02"
+    assert one("2 January, 2014", formats=["%d %B, %Y"]) == "2014-01-02"
+
+
+def test_a_value_must_be_written_as_its_format_writes_it() -> None:
+    # strptime alone reads 201412 as 2014-01-02 (%m=1, %d=2): not the format's shape
+    with pytest.raises(DateParseError, match="201412"):
+        one("201412", formats=["%Y%m%d"])
+    assert one("20140102", formats=["%Y%m%d"]) == "2014-01-02"
+
+
+def test_a_value_read_differently_by_the_order_and_a_format_is_an_error() -> None:
+    with pytest.raises(DateParseError) as err:
+        one("05/04/2016", order="MDY", formats=["%d/%m/%Y"])
+    assert "ambiguous: 2016-05-04 in order MDY, 2016-04-05 by format '%d/%m/%Y'" in str(err.value)
+    # read the same way: no ambiguity
+    assert one("05/04/2016", order="DMY", formats=["%d/%m/%Y"]) == "2016-04-05"
+
+
+def test_split_date_time_splits_iso_date_times_only() -> None:
+    raw = pd.Series(["2016-04-05T14:30", "2016-04-05T14:30:05", "05/04/2016", "", None])
+    dates, times = split_date_time(raw)
+    assert dates.tolist() == ["2016-04-05", "2016-04-05", "05/04/2016", "", ""]
+    assert times.tolist() == ["14:30", "14:30:05", "", "", ""]
+
+
+def test_one_time_from_the_date_time_or_the_time_column_not_both() -> None:
+    a = pd.Series(["14:30", "", ""], index=[2, 3, 4])
+    b = pd.Series(["", "08:00", ""], index=[2, 3, 4])
+    assert one_time(a, b).tolist() == ["14:30", "08:00", ""]
+    with pytest.raises(DateParseError, match=r"in 1 row: row 2 '14:30 and 09:00'"):
+        one_time(a, pd.Series(["09:00", "", ""], index=[2, 3, 4]))
+
+
 # ------------------------------------------------------------------ hypothesis: dates
 
 valid_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
@@ -197,6 +287,109 @@ def test_unknown_day_gives_year_month(d: dt.date, token: str) -> None:
 @given(valid_dates)
 def test_unknown_day_and_month_gives_year(d: dt.date) -> None:
     assert one(f"UN/UNK/{d.year}") == f"{d.year:04d}"
+
+
+FULL = ["JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST",
+        "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER"]  # fmt: skip
+CASES = [str.upper, str.lower, str.title, lambda t: t[:1] + t[1:].lower()]
+
+
+def _num(n: int, pad: bool, width: int = 2) -> str:
+    return f"{n:0{width}d}" if pad else str(n)
+
+
+@st.composite
+def written_dates(draw) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    """(a date as some EDC writes it, the date order it is read in, its ISO 8601 value)."""
+    d = draw(valid_dates)
+    order = draw(st.sampled_from(["DMY", "MDY", "YMD"]))
+    pad = draw(st.booleans()), draw(st.booleans())
+    day, month, year = _num(d.day, pad[0]), _num(d.month, pad[1]), str(d.year)
+    names = [MONTHS[d.month - 1], FULL[d.month - 1]] + (["SEPT"] if d.month == 9 else [])
+    name = draw(st.sampled_from(CASES))(draw(st.sampled_from(names)))
+    sep = draw(st.sampled_from(["/", ".", "-", " ", " / ", " - "]))
+    nsep = draw(st.sampled_from(["-", " ", "/", "."]))
+    by_order = {"DMY": [day, month, year], "MDY": [month, day, year], "YMD": [year, month, day]}
+    forms = [
+        sep.join(by_order[order]),
+        d.isoformat(),
+        f"{year}{sep.strip() or '-'}{month}{sep.strip() or '-'}{day}",
+        nsep.join([day, name, year]),
+        f"{day}{name}{year}",
+        nsep.join([name, day, year]),
+        f"{name} {day}, {year}",
+        f"{name} {day},{year}",
+        nsep.join([year, name, day]),
+    ]
+    text = draw(st.sampled_from(forms))
+    spaces = draw(st.sampled_from(["", " ", "  "]))
+    return f"{spaces}{text}{spaces}", order, d.isoformat()
+
+
+@settings(max_examples=500)
+@given(written_dates())
+def test_a_date_written_in_any_accepted_form_reads_back(case: tuple[str, str, str]) -> None:
+    text, order, iso = case
+    assert one(text, order=order) == iso
+
+
+@st.composite
+def written_partial_dates(draw) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    d = draw(valid_dates)
+    order = draw(st.sampled_from(["DMY", "MDY"]))
+    token = draw(st.sampled_from(["UN", "UNK", "un", "??", "XX"]))
+    name = draw(st.sampled_from(CASES))(MONTHS[d.month - 1])
+    month, year = f"{d.month:02d}", str(d.year)
+    by_month = [
+        f"{month}/{year}",
+        f"{year}-{month}",
+        f"{name}-{year}",
+        f"{name}{year}",
+        f"{name} {year}",
+        f"{token}-{name}-{year}",
+        f"{token}/{month}/{year}" if order == "DMY" else f"{month}/{token}/{year}",
+    ]
+    by_year = [year, f"{token}/{token}/{year}", f"{token}-{token}-{year}"]
+    if draw(st.booleans()):
+        return draw(st.sampled_from(by_month)), order, f"{year}-{month}"
+    return draw(st.sampled_from(by_year)), order, year
+
+
+@given(written_partial_dates())
+def test_a_partial_date_reads_back_right_truncated(case: tuple[str, str, str]) -> None:
+    text, order, iso = case
+    assert one(text, order=order) == iso
+
+
+FORMATS = ["%Y%m%d", "%d%m%Y", "%Y%j", "%d|%m|%Y", "%Y年%m月%d日", "%d %B, %Y", "%b. %d %Y"]
+
+
+@given(valid_dates, st.sampled_from(FORMATS))
+def test_a_date_written_in_an_explicit_format_reads_back(d: dt.date, fmt: str) -> None:
+    assert one(d.strftime(fmt), formats=[fmt]) == d.isoformat()
+
+
+times = st.tuples(st.integers(0, 23), st.integers(0, 59), st.one_of(st.none(), st.integers(0, 59)))
+
+
+@given(times, st.booleans(), st.sampled_from(["", "AM", " PM", "pm", " a.m.", " P.M."]))
+def test_a_time_written_on_either_clock_reads_back(
+    t: tuple[int, int, int | None], pad: bool, suffix: str
+) -> None:
+    h, m, sec = t
+    iso = f"{h:02d}:{m:02d}" + (f":{sec:02d}" if sec is not None else "")
+    seconds = f":{sec:02d}" if sec is not None else ""
+    if suffix:
+        half = "P" if h >= 12 else "A"
+        suffix = suffix.replace("A", half).replace("a", half.lower())
+        suffix = suffix.replace("P", half).replace("p", half.lower())
+        hour = h % 12 or 12
+    else:
+        hour = h
+    text = f"{_num(hour, pad)}:{m:02d}{seconds}{suffix}"
+    assert parse_time(pd.Series([text])).iloc[0] == iso
+    if sec is None and not suffix:
+        assert parse_time(pd.Series([f"{h:02d}{m:02d}"])).iloc[0] == iso
 
 
 date_like = st.lists(
@@ -241,7 +434,10 @@ def test_parse_time(raw: str, iso: str) -> None:
     assert parse_time(pd.Series([raw])).iloc[0] == iso
 
 
-@pytest.mark.parametrize("raw", ["24:00", "10:60", "10:5", "UN:30", "10:30 PM", "10", "1:2:3:4"])
+@pytest.mark.parametrize(
+    "raw",
+    ["24:00", "10:60", "10:5", "UN:30", "13:30 PM", "0:30 AM", "PM", "10", "1:2:3:4", "10.30"],
+)
 def test_parse_time_invalid(raw: str) -> None:
     with pytest.raises(DateParseError, match="row 4"):
         parse_time(pd.Series([raw], index=[4]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdisc_mapper.errors import DateParseError, Location, MappingError
+from cdisc_mapper.errors import DateParseError, Location, MappingError, SpecError
 from cdisc_mapper.sdtm import OPERATIONS
 from tests.sdtm_ops_helpers import (
     SUBJ1,
@@ -27,7 +27,7 @@ def test_every_operation_of_dates_py_is_tested_here() -> None:
 @pytest.mark.parametrize(
     ("name", "origin", "raw", "row_local"),
     [
-        ("date", "Collected", True, False),
+        ("date", "Collected", False, False),
         ("latest_of", "Derived", False, True),
         ("study_day", "Derived", False, True),
         ("study_day_of", "Derived", False, True),
@@ -126,6 +126,135 @@ def test_date_invalid_time_names_the_time_column_and_row() -> None:
         "labs.csv, column SAMPLE_TIME (rows are file rows): invalid time in 1 row: "
         "row 3 '25:00' (hour outside 0-23)"
     )
+
+
+def test_date_month_names_commas_and_12_hour_times() -> None:
+    raw = raw_form(
+        "vs.csv",
+        ["VTLD", "TIME"],
+        ["Jan 2, 2014", "2:30 PM"],
+        ["January 02, 2014", "02:30pm"],
+        ["02-Jan-2014", "12:05 AM"],
+        ["2JAN2014", "14:30:05"],
+    )
+    args = {"column": "VTLD", "time_column": "TIME"}
+    out = run_op("date", args, ctx=make_ctx("VS", "VSDTC", raw=raw))
+    assert values(out) == [
+        "2014-01-02T14:30",
+        "2014-01-02T14:30",
+        "2014-01-02T00:05",
+        "2014-01-02T14:30:05",
+    ]
+
+
+def test_date_order_argument_over_the_source_over_the_study() -> None:
+    raw = raw_form("dm.csv", ["D"], ["01/02/2014"])
+    study_dmy = make_ctx("DM", "RFICDTC", raw=raw)
+    assert values(run_op("date", {"column": "D"}, ctx=study_dmy)) == ["2014-02-01"]
+    source_mdy = make_ctx("DM", "RFICDTC", raw=raw)
+    source_mdy.date_order = "MDY"
+    assert values(run_op("date", {"column": "D"}, ctx=source_mdy)) == ["2014-01-02"]
+    assert values(run_op("date", {"column": "D", "order": "DMY"}, ctx=source_mdy)) == ["2014-02-01"]
+
+
+def test_date_in_ymd_order_refuses_a_2_digit_first_number() -> None:
+    raw = raw_form("dm.csv", ["D"], ["01/02/2014"], ["2014/02/01"])
+    with pytest.raises(DateParseError, match=r"row 2 '01/02/2014' \(2-digit year\)"):
+        run_op("date", {"column": "D", "order": "YMD"}, ctx=make_ctx("DM", "X", raw=raw))
+
+
+def test_date_formats_for_values_the_reader_does_not_recognise() -> None:
+    raw = raw_form("ex.csv", ["D"], ["20140102"], ["05/04/2016"])
+    out = run_op("date", {"column": "D", "formats": ["%Y%m%d"]}, ctx=make_ctx("EX", "X", raw=raw))
+    assert values(out) == ["2014-01-02", "2016-04-05"]
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        ({"column": "D", "formats": ["%d%m%y"]}, "2-digit year"),
+        ({"column": "D", "formats": ["%Y%m"]}, "does not read one complete date"),
+        ({"column": "D", "order": "DYM"}, "DMY"),
+        ({"column": "D", "variable": "X"}, "exactly one of column"),
+        ({"time_column": "T"}, "exactly one of column"),
+        ({"column": "D", "time_column": "T", "time_variable": "U"}, "not both"),
+    ],
+)
+def test_date_arguments_checked_when_the_spec_is_read(args: dict, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        OPERATIONS.require("date").args_model.model_validate(args)
+
+
+def test_date_from_variables_made_before_it_in_the_source() -> None:
+    raw = raw_form("ae.csv", ["X"], ["a"], ["b"])
+    frame = raw_form("ae.csv", ["_DATE", "_TIME"], ["2014-01-02", "9:05"], ["02/13/2014", ""])
+    args = {"variable": "_DATE", "time_variable": "_TIME"}
+    with pytest.raises(DateParseError) as err:
+        run_op("date", args, frame, make_ctx("AE", "AESTDTC", raw=raw))
+    assert str(err.value) == (
+        "ae.csv, variable _DATE (rows are file rows): invalid date (order DMY) in 1 row: "
+        "row 3 '02/13/2014' (month outside 1-12)"
+    )
+    args["order"] = "MDY"
+    out = run_op("date", args, frame, make_ctx("AE", "AESTDTC", raw=raw))
+    assert values(out) == ["2014-01-02T09:05", "2014-02-13"]
+
+
+def test_date_from_a_variable_at_domain_level_names_each_record() -> None:
+    frame = records("cm.csv", ["_START"], ["Jan 2, 2014"], ["31/02/2014"])
+    assert OPERATIONS.require("date").args_model(variable="_START").inputs() == {"_START"}
+    where = Location(file="cm.yaml", line=12)
+    ctx = make_ctx("CM", "CMSTDTC", where=where)
+    with pytest.raises(DateParseError) as err:
+        run_op("date", {"variable": "_START"}, frame, ctx)
+    assert str(err.value) == (
+        "cm.yaml:12: CM.CMSTDTC: invalid date (order DMY) in 1 row: row cm.csv:3 "
+        "'31/02/2014' (no day 31 in 2014-02)"
+    )
+    ok = records("cm.csv", ["_START"], ["Jan 2, 2014"], ["UN/02/2014"])
+    assert values(run_op("date", {"variable": "_START"}, ok, ctx)) == ["2014-01-02", "2014-02"]
+
+
+def test_date_raw_column_at_domain_level_is_an_error_at_the_spec_line() -> None:
+    frame = records("cm.csv", ["_START"], ["2014-01-02"])
+    ctx = make_ctx("CM", "CMSTDTC", where=Location(file="cm.yaml", line=12))
+    with pytest.raises(SpecError, match=r"^cm\.yaml:12: CM\.CMSTDTC: reads raw column START"):
+        run_op("date", {"column": "START"}, frame, ctx)
+
+
+def test_date_time_from_an_iso_date_time_cell() -> None:
+    raw = raw_form(
+        "lb.xlsx", ["D", "T"], ["2014-01-02T10:30", ""], ["2014-01-02", "11:00"], ["2014-01", ""]
+    )
+    args = {"column": "D", "time_column": "T"}
+    out = run_op("date", args, ctx=make_ctx("LB", "LBDTC", raw=raw))
+    assert values(out) == ["2014-01-02T10:30", "2014-01-02T11:00", "2014-01"]
+    assert values(run_op("date", {"column": "D"}, ctx=make_ctx("LB", "LBDTC", raw=raw))) == [
+        "2014-01-02T10:30",
+        "2014-01-02",
+        "2014-01",
+    ]
+
+
+def test_date_time_in_the_date_and_the_time_column_is_an_error() -> None:
+    raw = raw_form("lb.xlsx", ["D", "T"], ["2014-01-02T10:30", "10:30"])
+    with pytest.raises(DateParseError) as err:
+        args = {"column": "D", "time_column": "T"}
+        run_op("date", args, ctx=make_ctx("LB", "LBDTC", raw=raw))
+    assert str(err.value) == (
+        "lb.xlsx, column D with T (rows are file rows): a time in the date-time value and in "
+        "the time column in 1 row: row 2 '10:30 and 10:30' (give the time once)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("time", "reason"),
+    [("13:00 PM", "hour outside 1-12 with AM/PM"), ("0:30 AM", "hour outside 1-12 with AM/PM")],
+)
+def test_date_impossible_12_hour_time_names_the_row(time: str, reason: str) -> None:
+    raw = raw_form("vs.csv", ["D", "T"], ["02/01/2014", time])
+    with pytest.raises(DateParseError, match=f"row 2 '{time}' \\({reason}\\)"):
+        run_op("date", {"column": "D", "time_column": "T"}, ctx=make_ctx("VS", "X", raw=raw))
 
 
 # ------------------------------------------------------------------ latest_of

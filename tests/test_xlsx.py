@@ -503,3 +503,28 @@ def test_number_conventions_round_trip(tmp_path: Path) -> None:
     export_workbook(study, tmp_path / "spec.xlsx")
     import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
     _assert_same(study, tmp_path / "again")
+
+
+def test_a_source_date_order_and_melt_item_columns_round_trip(tmp_path: Path) -> None:
+    """A source's `date_order` (Sources column Date Order) and its melt items' `columns`
+    and `values` (in the Melt column)."""
+    study = tmp_path / "study"
+    shutil.copytree(MINI, study)
+    vs = study / "sdtm" / "vs.yaml"
+    melt = (
+        "    date_order: DMY\n    melt:\n      items:\n"
+        "        - {test: SYSBP, value: Value, unit: mmHg, columns: {_STAT: Unit},"
+        " values: {_POS: SITTING}}\n      keep_empty_when: {column: _STAT, equals: Y}\n"
+    )
+    vs.write_text(
+        vs.read_text(encoding="utf-8").replace("    variables:\n", melt + "    variables:\n", 1),
+        encoding="utf-8",
+    )
+    original = load_study(study)
+    assert original.domains["VS"].sources[0].date_order == "DMY"
+    export_workbook(study, tmp_path / "spec.xlsx")
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
+    _assert_same(study, tmp_path / "again")
+    again = load_study(tmp_path / "again").domains["VS"].sources[0]
+    assert again.date_order == "DMY" and again.melt is not None
+    assert again.melt.items[0].columns == {"_STAT": "Unit"}

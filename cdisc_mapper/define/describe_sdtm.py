@@ -42,7 +42,7 @@ from cdisc_mapper.define.model import DocRef, Origin
 from cdisc_mapper.define.refs import codelist_ref, comment_ref, require_method
 from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, SUPP_KEYS
 from cdisc_mapper.sdtm.registry import OPERATIONS
-from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT, MELT_VALUE
+from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT
 from cdisc_mapper.sdtm.subject_design import SUBJECT_DESIGN_METHODS
 from cdisc_mapper.sdtm.trial_design import TRIAL_DESIGN_METHODS
 from cdisc_mapper.spec.define import METHOD_ID, DefineExtras
@@ -217,8 +217,8 @@ class SdtmDescriber:
         file = self.raw_file(src)
         named = [getattr(args, k, None) for k in ("column", "time_column")]
         columns: list[str] = [c for c in named if c]
-        if MELT_VALUE in columns and src.melt is not None:
-            columns = [item.value for item in src.melt.items]
+        if src.melt is not None:  # a melted record's column: the items' raw columns
+            columns = [raw for c in columns for raw in src.melt.raw_columns(c)]
         subjects = self.bundle.study.subjects
         if var.op == "subjid":
             columns = [subjects.subject_column]

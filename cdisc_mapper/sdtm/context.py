@@ -35,6 +35,9 @@ class OpContext:
     numbers: NumberFormat | None = None
     """How the raw form being mapped writes numbers (its source's ``numbers`` over the
     study's); None: the study's."""
+    date_order: str | None = None
+    """The order of day, month and year in the raw form being mapped (its source's
+    ``date_order``); None: the study's ``subjects.date_order``."""
 
     def study_line(self, *path: str | int) -> str:
         """Where study.yaml sets ``path`` (e.g. ``subjects.subject_pattern``): its file and

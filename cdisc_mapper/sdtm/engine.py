@@ -15,7 +15,7 @@ from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.raw import RawForm, open_form
 from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, OpContext
 from cdisc_mapper.sdtm.registry import OPERATIONS
-from cdisc_mapper.sdtm.sources import SourceResult, map_source
+from cdisc_mapper.sdtm.sources import SourceResult, map_source, require_columns
 from cdisc_mapper.sdtm.subject_design import (
     SE_REFERENCE_DATES,
     build_se,
@@ -57,7 +57,11 @@ class _Engine:
             return {}
         where = self.bundle.where("study", ("subjects", "registry_form"))
         form = self.form(subj.registry_form, None, where)
-        form.require([subj.subject_column, subj.site_column])
+        readers = {
+            subj.subject_column: self.bundle.where("study", ("subjects", "subject_column")),
+            subj.site_column: self.bundle.where("study", ("subjects", "site_column")),
+        }
+        require_columns(form, readers)
         data = form.data
         blank = (data[subj.site_column].astype(str).str.strip() == "") & (
             data[subj.subject_column].astype(str).str.strip() != ""
@@ -100,9 +104,11 @@ class _Engine:
     ) -> OpContext:
         doc = self.bundle.documents.get(domain)
         numbers = self.study.numbers
+        date_order = None
         if loc[0] == "sources":
-            stated = self.bundle.domains[domain].sources[loc[1]].numbers
-            numbers = stated.over(numbers) if stated is not None else numbers
+            source = self.bundle.domains[domain].sources[loc[1]]
+            numbers = source.numbers.over(numbers) if source.numbers is not None else numbers
+            date_order = source.date_order
         return OpContext(
             study=self.study,
             terminology=self.terminology,
@@ -115,6 +121,7 @@ class _Engine:
             spec_where=doc.where(loc) if doc else None,
             extra={"sites": self.sites, "study_where": self._study_where},
             numbers=numbers,
+            date_order=date_order,
         )
 
     # ------------------------------------------------------------------ stages

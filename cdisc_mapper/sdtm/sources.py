@@ -4,21 +4,28 @@ source-level operations. Every raw row is either mapped or excluded with a reaso
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from cdisc_mapper.condition import Condition, evaluate
-from cdisc_mapper.errors import MappingError
+from cdisc_mapper.errors import MappingError, RawDataError, SpecError
 from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.context import ROW, SRC
 from cdisc_mapper.sdtm.ops._common import subject_variable
 from cdisc_mapper.sdtm.registry import OPERATIONS
-from cdisc_mapper.spec.sdtm import DomainSpec, SourceSpec
+from cdisc_mapper.spec.sdtm import (
+    MELT_TEST,
+    MELT_UNIT,
+    MELT_VALUE,
+    DomainSpec,
+    MeltItem,
+    MeltSpec,
+)
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
-
-MELT_TEST, MELT_VALUE, MELT_UNIT = "_TEST", "_VALUE", "_UNIT"
 
 
 @dataclass
@@ -35,28 +42,77 @@ class SourceResult:
     values_not_recorded: int = 0
 
 
-def referenced_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -> set[str]:
-    """Raw columns a source needs: op arguments, conditions, melt items, subject ids."""
+def column_readers(bundle: StudyBundle, domain: DomainSpec, index: int) -> dict[str, str]:
+    """Raw columns a source needs (op arguments, conditions, melt items, subject ids),
+    each with the spec line of the first entry that reads it."""
     src = domain.sources[index]
-    cols: set[str] = set(src.required_columns)
+    code = domain.domain
+    found: dict[str, str] = {}
+
+    def read(columns: Iterable[str], doc: str, loc: tuple[str | int, ...]) -> None:
+        for col in sorted(c for c in columns if not c.startswith("_") and c not in found):
+            found[col] = bundle.where(doc, loc)
+
     subj = bundle.study.subjects
-    cols.add(subj.subject_column)
+    read([subj.subject_column], "study", ("subjects", "subject_column"))
     if subj.site_column and (subj.registry_form is None or subj.registry_form == src.form):
-        cols.add(subj.site_column)
-    for excl in src.exclude:
-        cols |= excl.where.variables()
+        read([subj.site_column], "study", ("subjects", "site_column"))
+    here: tuple[str | int, ...] = ("sources", index)
+    read(src.required_columns, code, (*here, "required_columns"))
+    for k, excl in enumerate(src.exclude):
+        read(excl.where.variables(), code, (*here, "exclude", k))
     if src.melt:
-        for item in src.melt.items:
-            cols.add(item.value)
-            if item.unit_column:
-                cols.add(item.unit_column)
+        for k, item in enumerate(src.melt.items):
+            read(item.raw_columns(), code, (*here, "melt", "items", k))
         if src.melt.keep_empty_when:
-            cols |= src.melt.keep_empty_when.variables()
+            cond = src.melt.keep_empty_when
+            read(cond.variables(), code, (*here, "melt", "keep_empty_when"))
     earlier: set[str] = set()
     for name in src.variables:
-        cols |= _model_columns(bundle.op_args[(domain.domain, index, name)], frozenset(earlier))
+        columns = _model_columns(bundle.op_args[(code, index, name)], frozenset(earlier))
+        read(columns, code, (*here, "variables", name))
         earlier.add(name)
-    return {c for c in cols if not c.startswith("_")}
+    return found
+
+
+def referenced_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -> set[str]:
+    """Raw columns a source needs: op arguments, conditions, melt items, subject ids."""
+    return set(column_readers(bundle, domain, index))
+
+
+def require_columns(form: RawForm, readers: dict[str, str]) -> None:
+    """Every column of ``readers`` is in ``form``; else a RawDataError naming the file,
+    each missing column and the spec line that reads it."""
+    try:
+        form.require(sorted(readers))
+    except RawDataError as exc:
+        missing = sorted(c for c in readers if c not in form.data.columns)
+        read_at = "; ".join(f"{c} is read at {readers[c]}" for c in missing)
+        raise RawDataError(f"{exc.message}; {read_at}", where=exc.where, hint=exc.hint) from None
+
+
+def check_working_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -> None:
+    """A source's variables read ``_NAME`` columns only where its records have them: the
+    melt's (``_TEST``, ``_VALUE``, ``_UNIT``, the items' names) and its own variables."""
+    src = domain.sources[index]
+    there = {SRC, ROW, *src.variables}
+    if src.melt is not None:
+        there |= {MELT_TEST, MELT_VALUE, MELT_UNIT, *src.melt.names()}
+    for name in src.variables:
+        columns = _model_columns(bundle.op_args[(domain.domain, index, name)])
+        absent = sorted(c for c in columns if c.startswith("_") and c not in there)
+        if absent:
+            made = (
+                f"its melt gives {', '.join(sorted(there - {SRC, ROW, *src.variables}))}"
+                if src.melt is not None
+                else "it has no melt"
+            )
+            raise SpecError(
+                f"{name} reads {', '.join(absent)}, which the records of form {src.form} "
+                f"do not have ({made}; a name starting with _ is a melt's or a variable's, "
+                "never a raw column)",
+                where=bundle.where(domain.domain, ("sources", index, "variables", name)),
+            )
 
 
 def _model_columns(model: object, earlier: frozenset[str] = frozenset()) -> set[str]:
@@ -85,38 +141,45 @@ def _model_columns(model: object, earlier: frozenset[str] = frozenset()) -> set[
     return out
 
 
-def _melt(raw: pd.DataFrame, src: SourceSpec) -> tuple[pd.DataFrame, int, pd.Series]:
-    """One record per (row, item); empty items dropped unless keep_empty_when holds.
+def _item_records(raw: pd.DataFrame, item: MeltItem, names: list[str]) -> pd.DataFrame:
+    """The records of ``item`` for the form rows ``raw``: its test, value, unit (blank
+    where the value is) and each ``_NAME`` (blank when the item gives none)."""
+    part = raw.copy()
+    value = raw[item.value]
+    part[MELT_TEST] = item.test
+    part[MELT_VALUE] = value
+    unit = raw[item.unit_column] if item.unit_column else item.unit or ""
+    part[MELT_UNIT] = pd.Series(unit, index=raw.index).where(value != "", "")
+    for name in names:
+        part[name] = raw[item.columns[name]] if name in item.columns else item.values.get(name, "")
+    return part
 
-    Returns the melted frame, the number of empty item cells dropped, and for each raw
-    row whether it produced at least one record.
+
+def _melt(raw: pd.DataFrame, melt: MeltSpec) -> tuple[pd.DataFrame, int, pd.Series]:
+    """One record per (row, item), in form row then item order; an empty item makes a
+    record only where ``keep_empty_when`` holds for that record.
+
+    Returns the melted frame, the number of empty items that made no record, and for each
+    raw row whether it produced at least one record.
     """
-    assert src.melt is not None
-    keep_empty = (
-        evaluate(src.melt.keep_empty_when, raw)
-        if src.melt.keep_empty_when is not None
-        else pd.Series(False, index=raw.index)
-    )
-    parts = []
+    names = melt.names()
+    position = np.arange(len(raw))
+    parts, rows, items = [], [], []
     dropped = 0
-    for order, item in enumerate(src.melt.items):
-        value = raw[item.value]
-        keep = (value != "") | keep_empty
+    for k, item in enumerate(melt.items):
+        empty = (raw[item.value] == "").to_numpy()
+        keep = ~empty
+        if melt.keep_empty_when is not None and empty.any():
+            candidates = _item_records(raw[empty], item, names)
+            held = evaluate(melt.keep_empty_when, candidates).to_numpy(dtype=bool)
+            keep[np.flatnonzero(empty)[held]] = True
         dropped += int((~keep).sum())
-        part = raw.loc[keep].copy()
-        part[MELT_TEST] = item.test
-        part[MELT_VALUE] = value[keep]
-        if item.unit_column:
-            part[MELT_UNIT] = raw.loc[keep, item.unit_column]
-        else:
-            part[MELT_UNIT] = item.unit or ""
-        part["_ITEM"] = order
-        parts.append(part)
-    melted = pd.concat(parts) if parts else raw.iloc[0:0]
-    melted = melted.reset_index(names="_IDX").sort_values(["_IDX", "_ITEM"], kind="stable")
-    produced = pd.Series(raw.index.isin(melted["_IDX"]), index=raw.index)
-    melted = melted.set_index("_IDX")
-    melted.index.name = None
+        parts.append(_item_records(raw[keep], item, names))
+        rows.append(position[keep])
+        items.append(np.full(int(keep.sum()), k))
+    row_of, item_of = np.concatenate(rows), np.concatenate(items)
+    melted = pd.concat(parts).iloc[np.lexsort((item_of, row_of))]
+    produced = pd.Series(np.isin(position, row_of), index=raw.index)
     return melted, dropped, produced
 
 
@@ -129,8 +192,10 @@ def map_source(
 ) -> SourceResult:
     """Map one raw form to records of ``domain`` (source-level variables only)."""
     src = domain.sources[index]
-    needed = sorted(referenced_columns(bundle, domain, index))
-    form.require(needed)
+    readers = column_readers(bundle, domain, index)
+    needed = sorted(readers)
+    require_columns(form, readers)
+    check_working_columns(bundle, domain, index)
     raw = form.data.copy()
     raw[SRC] = form.file
     raw[ROW] = raw.index
@@ -152,7 +217,7 @@ def map_source(
     raw = raw.loc[alive, [*needed, SRC, ROW]]
     not_recorded = 0
     if src.melt is not None:
-        raw, not_recorded, produced = _melt(raw, src)
+        raw, not_recorded, produced = _melt(raw, src.melt)
         empty_rows = int((~produced).sum())
         if empty_rows:
             excluded["no item recorded on the form row"] = empty_rows

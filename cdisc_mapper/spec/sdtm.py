@@ -8,6 +8,7 @@ that operation's arguments, checked by the operation's own model when the spec i
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -42,26 +43,123 @@ class SuppSpec(Strict):
     idvar: str | None = Field(default=None, description="default: the domain's --SEQ")
 
 
+#: Columns every melted record has: the item's test, value and unit.
+MELT_TEST, MELT_VALUE, MELT_UNIT = "_TEST", "_VALUE", "_UNIT"
+#: Names an item's ``columns``/``values`` cannot take (the melt's own and the record's
+#: raw form and row).
+MELT_RESERVED = (MELT_TEST, MELT_VALUE, MELT_UNIT, "_SRC", "_ROW")
+_ITEM_NAME = re.compile(r"^_[A-Za-z][A-Za-z0-9_]*$")
+
+
 class MeltItem(Strict):
-    test: str
-    value: str
-    unit: str | None = None
-    unit_column: str | None = None
+    """One item (test) of a wide form: the raw column of its result and what else each of
+    its records carries."""
+
+    test: str = Field(description="the item's test, in `_TEST` (e.g. SYSBP)")
+    value: str = Field(description="raw column holding the item's result, in `_VALUE`")
+    unit: str | None = Field(default=None, description="the unit of the item's results, in `_UNIT`")
+    unit_column: str | None = Field(
+        default=None, description="raw column holding the unit of the item's results"
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="more raw columns of this item, by the name its records give them "
+        "(e.g. {_STAT: SYSBP_ND, _REASND: SYSBP_REASON}); read as `column: _STAT`",
+    )
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="constants of this item, by the name its records give them (e.g. "
+        "{_CAT: BLOOD PRESSURE}); read as `column: _CAT`",
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        return {
+            k: str(x) if isinstance(x, int | float) and not isinstance(x, bool) else x
+            for k, x in v.items()
+        }
+
+    @field_validator("columns", "values")
+    @classmethod
+    def _working_names(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if not _ITEM_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{name!r}: the name of an item's column or constant starts with _ "
+                    "followed by a letter (e.g. _STAT), so that it is never a raw column"
+                )
+            if name in MELT_RESERVED:
+                raise ValueError(
+                    f"{name!r} is the melt's own column; give another name "
+                    f"(not {', '.join(MELT_RESERVED)})"
+                )
+        return v
 
     @model_validator(mode="after")
     def _one_unit(self) -> MeltItem:
         if self.unit is not None and self.unit_column is not None:
             raise ValueError("give unit or unit_column, not both")
+        both = sorted(set(self.columns) & set(self.values))
+        if both:
+            raise ValueError(f"{', '.join(both)}: give a name in columns or values, not both")
         return self
+
+    def raw_columns(self) -> list[str]:
+        """The raw columns this item reads."""
+        named = [self.value, self.unit_column, *self.columns.values()]
+        return [c for c in named if c]
 
 
 class MeltSpec(Strict):
-    """Turn one wide form row into one record per item (test)."""
+    """Turn one wide form row into one record per item (test): `_TEST`, `_VALUE` and
+    `_UNIT` hold the item's test, result and unit (blank where the result is blank: a unit
+    belongs to a recorded result), and each `_NAME` an item gives in `columns` or
+    `values` holds its column's text or its constant (blank for an item without it)."""
 
-    items: list[MeltItem]
+    items: list[MeltItem] = Field(min_length=1)
     keep_empty_when: Condition | None = Field(
-        default=None, description="keep an empty item (e.g. not done) when this holds"
+        default=None,
+        description="an item left empty on the form row (e.g. not done) is kept as a "
+        "record with a blank `_VALUE` when this holds for that record, which may test raw "
+        "columns, `_TEST` and the items' `_NAME`s; else an empty item makes no record",
     )
+
+    def names(self) -> list[str]:
+        """The ``_NAME``s the items give (columns and constants), in order."""
+        seen: dict[str, None] = {}
+        for item in self.items:
+            seen.update(dict.fromkeys([*item.columns, *item.values]))
+        return list(seen)
+
+    def raw_columns(self, name: str) -> list[str]:
+        """The raw columns a melted record's column ``name`` comes from (``name`` itself
+        when it is no column of the melt)."""
+        if name == MELT_VALUE:
+            return [item.value for item in self.items]
+        if name == MELT_UNIT:
+            return [item.unit_column for item in self.items if item.unit_column]
+        if name in self.names():
+            found = [item.columns[name] for item in self.items if name in item.columns]
+            return list(dict.fromkeys(found))
+        return [name]
+
+    @model_validator(mode="after")
+    def _known_names(self) -> MeltSpec:
+        if self.keep_empty_when is None:
+            return self
+        known = {MELT_TEST, MELT_VALUE, MELT_UNIT, *self.names()}
+        unknown = sorted(
+            n for n in self.keep_empty_when.variables() if n.startswith("_") and n not in known
+        )
+        if unknown:
+            raise ValueError(
+                f"keep_empty_when reads {', '.join(unknown)}, which no item gives (the "
+                f"melted records have {', '.join(sorted(known))})"
+            )
+        return self
 
 
 class ExclusionSpec(Strict):
@@ -86,6 +184,11 @@ class SourceSpec(Strict):
         default=None,
         description="how this form writes numbers, over study.yaml `numbers` (e.g. a "
         "central lab that groups thousands)",
+    )
+    date_order: Literal["DMY", "MDY", "YMD"] | None = Field(
+        default=None,
+        description="the order of day, month and year in this form's numeric dates, over "
+        "study.yaml `subjects.date_order` (e.g. a form exported month first)",
     )
     variables: dict[str, VariableSpec] = Field(default_factory=dict)
 

@@ -92,11 +92,24 @@ def _check_ops(
             if var.codelist is not None and "codelist" in op.args_model.model_fields:
                 raw_args.setdefault("codelist", var.codelist)
             args = validate_model(op.args_model, raw_args, doc, prefix=(*loc, name))
+            _raw_columns_in_a_source(name, args, raw, doc.where((*loc, name)))
             bundle.op_args[(domain.domain, source, name)] = args
 
     check(domain.variables, ("variables",), None, raw=False)
     for i, src in enumerate(domain.sources):
         check(src.variables, ("sources", i, "variables"), i, raw=True)
+
+
+def _raw_columns_in_a_source(name: str, args: Any, raw: bool, where: Any) -> None:
+    """A raw column (an argument ``column``/``time_column``) is read only inside a source:
+    at domain level the records have no raw columns."""
+    named = [k for k in ("column", "time_column") if getattr(args, k, None) is not None]
+    if named and not raw:
+        raise SpecError(
+            f"{name}: {named[0]} {getattr(args, named[0])!r} is a raw column, which only a "
+            "source's variables read; at domain level read a mapped variable (`variable`)",
+            where=where,
+        )
 
 
 def load_study(root: Path, operations: Registry[Any]) -> StudyBundle:

@@ -47,7 +47,7 @@ SHEETS: dict[str, list[str]] = {
     ],
     SOURCES: [
         "Dataset", "Source Form", "Form", "File", "Required Columns", "Drop Duplicates",
-        "Exclude", "Melt", "Numbers",
+        "Exclude", "Melt", "Numbers", "Date Order",
     ],
     RECORDS: ["Dataset", "Order", "Operation", "Arguments"],
     VARIABLES: [

@@ -28,7 +28,7 @@ _DATASET_KEYS = {"keys": "Key Variables", "label": "Description", "comment": "Co
                  "class": "Class"}  # fmt: skip
 _SOURCE_KEYS = {"form": "Form", "file": "File", "required_columns": "Required Columns",
                 "drop_duplicates": "Drop Duplicates", "exclude": "Exclude",
-                "melt": "Melt"}  # fmt: skip
+                "melt": "Melt", "date_order": "Date Order"}  # fmt: skip
 _LEVEL_KEYS = {"where": "Where Clause", "label": "Label", "origin": "Origin",
                "source": "Source", "method": "Method", "comment": "Comment",
                "codelist": "Codelist"}  # fmt: skip

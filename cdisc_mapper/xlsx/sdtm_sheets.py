@@ -55,7 +55,7 @@ VARIABLE_COLUMNS = {
 #: Sources-sheet column of each SourceSpec key.
 SOURCE_COLUMNS = {"form": "Form", "file": "File", "required_columns": "Required Columns",
                   "drop_duplicates": "Drop Duplicates", "exclude": "Exclude",
-                  "melt": "Melt", "numbers": "Numbers"}  # fmt: skip
+                  "melt": "Melt", "numbers": "Numbers", "date_order": "Date Order"}  # fmt: skip
 #: Datasets-sheet column of each DomainSpec key.
 DOMAIN_COLUMNS = {"keys": "Key Variables", "label": "Description", "comment": "Comment",
                   "domain": "Dataset"}  # fmt: skip
@@ -170,6 +170,7 @@ def _source_row(domain: DomainSpec, sid: str, src: SourceSpec) -> Row:
         "Exclude": _compact(data["exclude"]) if "exclude" in data else None,
         "Melt": _compact(data["melt"]) if "melt" in data else None,
         "Numbers": _compact(data["numbers"]) if "numbers" in data else None,
+        "Date Order": src.date_order,
     }
 
 
@@ -301,6 +302,8 @@ def _read_source(sheet: Sheet, r: int, row: Row, sid: str) -> dict[str, Any]:
     for key, column in (("exclude", "Exclude"), ("melt", "Melt"), ("numbers", "Numbers")):
         if (text := cell_str(row, column)) is not None:
             src[key] = parse_cell(sheet, r, column, text, "json")
+    if (order := cell_str(row, "Date Order")) is not None:
+        src["date_order"] = order
     try:
         SourceSpec.model_validate(src)
     except ValidationError as exc:

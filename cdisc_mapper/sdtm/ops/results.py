@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
@@ -169,6 +171,15 @@ class _StrescVariables(OpArgs):
         'conversion over a `test: "*"` one'
     )
 
+    trailing_zeros: Literal["keep", "drop"] = Field(
+        default="keep",
+        description="how a result rounded to its conversion's `decimals` is written: keep "
+        "writes exactly that many decimals (98.6 F with decimals 1: 37.0), drop removes "
+        "trailing zeros (37; 36.50 as 36.5), as SAS's BEST. format writes them and the CDISC "
+        "pilot submitted them. A result already in the standard unit is always written "
+        "without trailing zeros (06.20 as 6.2)",
+    )
+
     def inputs(self) -> set[str]:
         return {self.orres, self.orresu, self.stresu, self.testcd}
 
@@ -247,7 +258,18 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
         decimals=decimals,
         convention=number_convention(args, ctx, raw=False),
     )
-    return std["stresc"].astype(object)
+    stresc = std["stresc"]
+    if args.trailing_zeros == "drop":
+        rounded = decimals.notna()  # numbers only: a conversion applies to them alone
+        stresc = stresc.where(~rounded, _without_trailing_zeros(stresc))
+    return stresc.astype(object)
+
+
+def _without_trailing_zeros(text: pd.Series) -> pd.Series:
+    """Numbers written without the zeros after their last significant decimal, nor a
+    point left alone (``36.50`` -> ``36.5``, ``<37.0`` -> ``<37``, ``140`` stays)."""
+    trimmed = text.str.replace(r"(\.\d*?)0+$", r"\1", regex=True)
+    return trimmed.str.replace(r"\.$", "", regex=True)
 
 
 class NumericArgs(OpArgs):

@@ -4,6 +4,7 @@ value of a variable (e.g. RFXSTDTC, the first EXSTDTC; SDTMIG 3.4 DM)."""
 from __future__ import annotations
 
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 from pydantic import Field
 
 from cdisc_mapper.condition import Condition, evaluate
@@ -42,11 +43,16 @@ def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how:
     other = ctx.domains[args.domain]
     if args.where is not None:
         other = other.loc[evaluate(args.where, other).to_numpy()]
-    vals = other[["USUBJID", args.variable]].copy()
-    vals[args.variable] = vals[args.variable].fillna("").astype(str)
-    vals = vals[vals[args.variable] != ""].sort_values(["USUBJID", args.variable])
+    column = other[args.variable]
+    vals = pd.DataFrame(
+        {"USUBJID": other["USUBJID"].astype(str), "_TEXT": as_text(column)},
+        index=other.index,
+    )
+    # numbers compare as numbers (9 before 10), ISO 8601 text as text (chronologically)
+    vals["_KEY"] = column.astype(float) if is_numeric_dtype(column.dtype) else vals["_TEXT"]
+    vals = vals[vals["_TEXT"] != ""].sort_values(["USUBJID", "_KEY"], kind="stable")
     last = vals.drop_duplicates(["USUBJID"], keep="first" if how == "min" else "last")
-    agg = last.set_index("USUBJID")[args.variable]
+    agg = last.set_index("USUBJID")["_TEXT"]
     return subject_key(frame).map(agg).fillna("").astype(object)
 
 

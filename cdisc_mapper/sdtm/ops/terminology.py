@@ -4,6 +4,7 @@ units and the study's standard units."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import pandas as pd
 from pydantic import Field, model_validator
@@ -21,6 +22,7 @@ from cdisc_mapper.sdtm.ops._common import (
 )
 from cdisc_mapper.sdtm.registry import register
 from cdisc_mapper.spec.operations import OpArgs
+from cdisc_mapper.standards import Codelist
 
 
 class CtArgs(ColumnOrVariable):
@@ -33,6 +35,12 @@ class CtArgs(ColumnOrVariable):
         description="study raw term -> submission value (e.g. {Male: M}), tried first; keys "
         "compared ignoring case and repeated spaces",
     )
+
+
+def _term_key(text: str) -> str:
+    """How a raw term and a study synonym's key are compared: upper case, surrounding
+    spaces removed, repeated spaces as one."""
+    return re.sub(r"\s+", " ", text.strip()).upper()
 
 
 @register(
@@ -48,7 +56,7 @@ def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
     (case-insensitive). Anything else is an error that lists every occurrence."""
     src = input_values(frame, args, ctx)
     codelist = ctx.terminology.get(args.codelist)
-    syn = {k.strip().upper(): v for k, v in args.synonyms.items()}
+    syn = {_term_key(k): v for k, v in args.synonyms.items()}
     for target in syn.values():
         if codelist.term(target) is None and not codelist.extensible:
             raise MappingError(
@@ -63,7 +71,7 @@ def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
         if text == "":
             lookup[raw] = ""
             continue
-        key = re.sub(r"\s+", " ", text).upper()
+        key = _term_key(text)
         if key in syn:
             lookup[raw] = syn[key]
             continue
@@ -183,6 +191,7 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
     codelist = ctx.terminology.get(args.codelist)
     src = src.fillna("").astype(str).str.strip()
     exact = src.isin(list(codelist.submission_values))
+    synonyms.update(_codelist_spellings(pd.unique(src[~exact]), synonyms, codelist))
     out = src.copy()
     try:
         if (~exact).any():
@@ -197,6 +206,23 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
         if bad.any():
             raise ctx.data_error(f"unit not in codelist {args.codelist}", frame, bad, value_of=out)
     return out
+
+
+def _codelist_spellings(
+    spellings: Iterable[str], synonyms: dict[str, str], codelist: Codelist
+) -> dict[str, str]:
+    """The spellings the study's table does not know that name one term of the unit
+    codelist (its submission value in another case, a CDISC synonym or the NCI preferred
+    term, e.g. ``Milligram`` -> ``mg``); a spelling naming two terms (``pa``: ``Pa`` or
+    ``PA``) is left out, so it stays unknown."""
+    known = {dunits.unit_key(k) for k in synonyms} | {dunits.unit_key(v) for v in synonyms.values()}
+    found: dict[str, str] = {}
+    for spelling in spellings:
+        if spelling and dunits.unit_key(spelling) not in known:
+            term = codelist.match(spelling)
+            if term is not None:
+                found[spelling] = term.submission_value
+    return found
 
 
 class StdUnitArgs(OpArgs):

@@ -374,6 +374,25 @@ def test_lobxfl_a_partial_date_is_never_baseline() -> None:
     ) == ["Y", ""]
 
 
+def test_lobxfl_on_one_date_a_timed_record_then_the_later_row_wins() -> None:
+    assert lobxfl(
+        (SUBJ1, "HEMATOLOGY", "HGB", "2016-06-01T08:00", "131"),  # has a time: after
+        (SUBJ1, "HEMATOLOGY", "HGB", "2016-06-01", "130"),
+        (SUBJ1, "HEMATOLOGY", "WBC", "2016-06-01", "6.0"),
+        (SUBJ1, "HEMATOLOGY", "WBC", "2016-06-01", "6.0"),  # an exact repeat: the later row
+    ) == ["Y", "", "", "Y"]
+
+
+def test_number_blank_is_missing_and_an_inequality_is_an_error() -> None:
+    raw = raw_form("ex.csv", ["DOSE"], ["54"], [" "], ["<5"])
+    with pytest.raises(MappingError) as err:
+        run_op("number", {"column": "DOSE"}, ctx=make_ctx("EX", "EXDOSE", raw=raw))
+    assert "not a number" in str(err.value) and "row 4: '<5'" in str(err.value)
+    raw = raw_form("ex.csv", ["DOSE"], ["54"], [" "])
+    out = run_op("number", {"column": "DOSE"}, ctx=make_ctx("EX", "EXDOSE", raw=raw))
+    assert values(out) == [54.0, None]
+
+
 def test_lobxfl_no_flag_for_a_subject_never_exposed() -> None:
     assert lobxfl((SUBJ2, "HEMATOLOGY", "HGB", "2016-05-01", "140")) == [""]
 

@@ -270,3 +270,14 @@ def test_unit_ambiguous_in_the_codelist_is_an_error() -> None:
     # UNIT has both "Pa" and "PA": "pa" is either, so it is no match
     with pytest.raises(MappingError, match="unknown unit 'pa'"):
         units("pa")
+
+
+def test_ct_a_term_outside_an_extensible_codelist_needs_a_synonym() -> None:
+    # FREQ is extensible: QD has the CDISC synonym Daily, "Once Daily" is no term of it
+    raw = raw_form("ec.csv", ["DOSFRQ"], ["Daily"], ["Once Daily"])
+    ctx = make_ctx("EX", "EXDOSFRQ", raw=raw)
+    with pytest.raises(MappingError) as err:
+        run_op("ct", {"column": "DOSFRQ", "codelist": "FREQ"}, ctx=ctx)
+    assert "term not in codelist FREQ" in str(err.value) and "'Once Daily'" in str(err.value)
+    args = {"column": "DOSFRQ", "codelist": "FREQ", "synonyms": {"once daily": "QD"}}
+    assert values(run_op("ct", args, ctx=ctx)) == ["QD", "QD"]

@@ -185,9 +185,10 @@ class _StrescVariables(OpArgs):
         'conversion over a `test: "*"` one'
     )
 
-    trailing_zeros: Literal["keep", "drop"] = Field(
-        default="keep",
+    trailing_zeros: Literal["keep", "drop"] | None = Field(
+        default=None,
         description="how a result rounded to its conversion's `decimals` is written: keep "
+        "(the default) "
         "writes exactly that many decimals (98.6 F with decimals 1: 37.0), drop removes "
         "trailing zeros (37; 36.50 as 36.5), as SAS's BEST. format writes them and the CDISC "
         "pilot submitted them. A result already in the standard unit is always written "

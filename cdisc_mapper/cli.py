@@ -96,9 +96,49 @@ def _sigterm_ends_the_run() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run(fn: Callable[[], None], debug: bool) -> None:
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["debug"] = True
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["quiet"] = True
+        progress = ctx.obj.get("progress")
+        if progress is not None:
+            progress.quiet = True
+
+
+def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--debug`` and ``-q/--quiet`` on a command: given before the subcommand (``-q
+    sdtm``) or after it (``sdtm -q``), they mean the same. They are read first (eager), so
+    that every other option's callback sees them."""
+    fn = click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_set_quiet,
+        help="No progress messages.",
+    )(fn)
+    return click.option(
+        "--debug",
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_set_debug,
+        help="Show tracebacks instead of one-line errors.",
+    )(fn)
+
+
+def _run(fn: Callable[[], None], ctx: click.Context) -> None:
+    """``fn`` with the environment checked first; a bad input ends the command with a
+    one-line cause (exit 1), a bug with one line too (exit 2), unless ``--debug``."""
+    debug = bool((ctx.obj or {}).get("debug"))
     try:
         with _sigterm_ends_the_run():
+            _check_environment()
             fn()
     except CdiscMapperError as exc:
         if debug:
@@ -123,16 +163,16 @@ def _run(fn: Callable[[], None], debug: bool) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cdisc-mapper")
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@run_options
 @click.pass_context
-def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
+def main(ctx: click.Context) -> None:
     """Raw clinical-trial records to CDISC SDTM/ADaM (SAS XPORT v5), Define-XML 2.1
-    and a validation report, driven by one mapping spec."""
+    and a validation report, driven by one mapping spec.
+
+    --debug and -q/--quiet may be given before the command or after it."""
     ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-    ctx.obj["progress"] = _Progress(quiet)
-    _run(_check_environment, debug)
+    ctx.obj.setdefault("debug", False)
+    ctx.obj["progress"] = _Progress(bool(ctx.obj.get("quiet")))
 
 
 def _check_environment() -> None:
@@ -155,6 +195,7 @@ def _check_environment() -> None:
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
 @force_option
 @click.pass_context
+@run_options
 def simulate(ctx: click.Context, out: Path, subjects: int, seed: int | None, force: bool) -> None:
     """Write the synthetic raw EDC export of the bundled ALS-MSC study (into a new or
     empty folder, or one simulate wrote; --force for any other)."""
@@ -169,7 +210,7 @@ def simulate(ctx: click.Context, out: Path, subjects: int, seed: int | None, for
         for name, info in sorted(manifest["forms"].items()):
             click.echo(f"{out / name}  ({info['rows']} rows)")
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
@@ -192,6 +233,7 @@ def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
     help="Output folder; datasets go to OUT/sdtm.",
 )
 @click.pass_context
+@run_options
 def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
     """Map raw forms to SDTM: OUT/sdtm/<domain>.xpt and reconciliation.csv."""
 
@@ -201,7 +243,7 @@ def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
         with _locked(out, "sdtm"), spec_folder(study) as folder:
             _sdtm(ctx, folder, raw, out)
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 @main.command()
@@ -220,6 +262,7 @@ def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
     help="Output folder; datasets go to OUT/adam, reports to OUT/reports.",
 )
 @click.pass_context
+@run_options
 def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
     """Derive ADaM datasets from SDTM: OUT/adam/<dataset>.xpt and the progression summary."""
 
@@ -232,7 +275,7 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
         for path in result.files:
             click.echo(str(path))
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 @main.command()
@@ -244,6 +287,7 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
     help="Output folder holding sdtm/ and adam/; define.xml goes beside the data.",
 )
 @click.pass_context
+@run_options
 def define(ctx: click.Context, study: Path, out: Path) -> None:
     """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam."""
 
@@ -261,7 +305,7 @@ def define(ctx: click.Context, study: Path, out: Path) -> None:
         for path in written:
             click.echo(str(path))
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 def _define_from_metadata(ctx: click.Context, study: Path, out: Path) -> list[Path]:
@@ -303,6 +347,7 @@ def _define_from_metadata(ctx: click.Context, study: Path, out: Path) -> list[Pa
     help="Exit non-zero when findings of this severity exist.",
 )
 @click.pass_context
+@run_options
 def validate(
     ctx: click.Context,
     directory: Path,
@@ -331,7 +376,7 @@ def validate(
         if code:
             sys.exit(code)
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 @main.command()
@@ -346,6 +391,7 @@ def validate(
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
 @force_option
 @click.pass_context
+@run_options
 def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None, force: bool) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
     raw forms, SDTM, ADaM, define.xml and the validation report.
@@ -368,7 +414,7 @@ def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None, force: 
         for line in lines:
             click.echo(line)
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 def _check_demo_folder(out: Path) -> None:
@@ -438,6 +484,7 @@ def _demo_stages(
 
 
 @main.group()
+@run_options
 def spec() -> None:
     """Study specs as an Excel workbook (Pinnacle 21 define layout plus mapping columns)."""
 
@@ -446,6 +493,7 @@ def spec() -> None:
 @study_option
 @click.option("--xlsx", type=click.Path(path_type=Path), required=True, help="Workbook to write.")
 @click.pass_context
+@run_options
 def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
     """Write the study's specs (SDTM, ADaM, define.yaml) to one reviewable workbook."""
 
@@ -455,7 +503,7 @@ def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
         export_workbook(study, xlsx)
         click.echo(str(xlsx))
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 @spec.command("import")
@@ -467,6 +515,7 @@ def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
     help="Study spec folder to write (study.yaml, sdtm/, adam/, define.yaml).",
 )
 @click.pass_context
+@run_options
 def spec_import(ctx: click.Context, xlsx: Path, study: Path) -> None:
     """Write spec files back from a workbook made by `spec export`.
 
@@ -488,7 +537,7 @@ def spec_import(ctx: click.Context, xlsx: Path, study: Path) -> None:
         import_workbook(xlsx, study)
         click.echo(str(study))
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 def reference_text() -> str:
@@ -540,6 +589,7 @@ def reference_text() -> str:
     help="File to write (default: print it).",
 )
 @click.pass_context
+@run_options
 def spec_reference(ctx: click.Context, out: Path | None) -> None:
     """Write the reference of every operation and its arguments (docs/operations.md)."""
 
@@ -551,7 +601,7 @@ def spec_reference(ctx: click.Context, out: Path | None) -> None:
             Path(out).write_text(text, encoding="utf-8")
             click.echo(str(out))
 
-    _run(go, ctx.obj["debug"])
+    _run(go, ctx)
 
 
 if __name__ == "__main__":  # pragma: no cover

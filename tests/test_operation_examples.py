@@ -19,9 +19,11 @@ from cdisc_mapper.spec.sdtm import VariableSpec
 from cdisc_mapper.spec.sdtm_loader import normalise_domain
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.spec.yamlio import load_yaml
+from cdisc_mapper.standards import load_sdtmig
 from tests.sdtm_ops_helpers import make_ctx, study, values
 
 ALL = [OPERATIONS.require(name) for name in OPERATIONS.names()]
+SDTMIG = load_sdtmig()
 RUNNABLE = [op for op in ALL if op.example is not None and op.example.gives is not None]
 
 
@@ -48,11 +50,23 @@ def _study(example: Example) -> StudySpec:
     return StudySpec.model_validate({**bundled, **example.study})
 
 
+def domain_of(variable: str) -> str:
+    """The domain an example's variable belongs to: the SDTMIG dataset named by its first
+    two letters when that dataset has it (VSSTRESU: VS), else DM (STUDYID, AGE)."""
+    prefix = variable[:2]
+    if SDTMIG.has_dataset(prefix) and SDTMIG.variable(prefix, variable) is not None:
+        return prefix
+    return "DM"
+
+
 def run_example(example: Example, op_name: str) -> list[Any]:
     entry = _entry(example)
     assert entry.op == op_name, f"the example of {op_name} uses op {entry.op}"
     op = OPERATIONS.require(entry.op)
-    args = op.args_model.model_validate(entry.args)
+    given = dict(entry.args)
+    if entry.codelist is not None and "codelist" in op.args_model.model_fields:
+        given.setdefault("codelist", entry.codelist)  # as the spec loader passes it
+    args = op.args_model.model_validate(given)
     raw = _frame(example.raw) if example.raw or op.raw else None
     records = _frame(example.records) if example.records else None
     if records is None:
@@ -61,7 +75,8 @@ def run_example(example: Example, op_name: str) -> list[Any]:
     elif raw is not None:
         records.index = raw.index
     domains = {code: _frame(cols).reset_index(drop=True) for code, cols in example.domains.items()}
-    ctx = make_ctx(variable=example_name(example), raw=raw, domains=domains, spec=_study(example))
+    name = example_name(example)
+    ctx = make_ctx(domain_of(name), variable=name, raw=raw, domains=domains, spec=_study(example))
     return values(op.fn(records, args, ctx))
 
 

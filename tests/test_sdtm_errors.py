@@ -192,3 +192,108 @@ def test_validate_command_writes_reports(demo_sdtm, tmp_path):
     assert res.exit_code == 0, res.output
     assert (pkg / "reports" / "validation.json").exists()
     assert "0 errors" in res.output
+
+
+# --------------------------------------------- --debug and -q/--quiet after the command
+
+
+def _cli_cases(tmp: Path) -> dict[str, list[str]]:
+    """Each command with arguments that stop it at once with a bad-input error."""
+    (tmp / "foreign").mkdir()
+    (tmp / "foreign" / "notes.txt").write_text("not a demo folder\n")
+    (tmp / "empty").mkdir()
+    return {
+        "simulate": ["simulate", "--out", str(tmp / "foreign"), "--subjects", "1"],
+        "sdtm": ["sdtm", "--raw", str(tmp / "none"), "--out", str(tmp / "o1")],
+        "adam": ["adam", "--sdtm", str(tmp / "none"), "--out", str(tmp / "o2")],
+        "define": ["define", "--out", str(tmp / "empty")],
+        "validate": ["validate", str(tmp / "none")],
+        "demo": ["demo", "--out", str(tmp / "foreign"), "--subjects", "1"],
+        "spec export": [
+            "spec",
+            "export",
+            "--study",
+            str(tmp / "none"),
+            "--xlsx",
+            str(tmp / "a.xlsx"),
+        ],
+        "spec import": [
+            "spec",
+            "import",
+            "--xlsx",
+            str(tmp / "none.xlsx"),
+            "--study",
+            str(tmp / "s"),
+        ],
+        "spec reference": ["spec", "reference", "--out", str(tmp / "none" / "ref.md")],
+    }
+
+
+COMMANDS = [
+    "simulate",
+    "sdtm",
+    "adam",
+    "define",
+    "validate",
+    "demo",
+    "spec export",
+    "spec import",
+    "spec reference",
+]
+
+
+def _after_command(args: list[str], option: str) -> list[str]:
+    """``args`` with ``option`` right after the (sub)command's name."""
+    at = 2 if args[0] == "spec" else 1
+    return [*args[:at], option, *args[at:]]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_quiet_after_the_command_silences_progress(command, tmp_path):
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    args = _cli_cases(tmp_path)[command]
+    after = CliRunner().invoke(main, _after_command(args, "-q"))
+    before = CliRunner().invoke(main, ["-q", *args])
+    assert "No such option" not in after.output and after.exit_code != 2, after.output
+    assert (after.exit_code, after.stdout, after.stderr) == (
+        before.exit_code,
+        before.stdout,
+        before.stderr,
+    )
+    assert not [ln for ln in after.stderr.splitlines() if ln.startswith("[")]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_debug_after_the_command_shows_the_exception(command, tmp_path):
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+    from cdisc_mapper.errors import CdiscMapperError
+
+    args = _cli_cases(tmp_path)[command]
+    res = CliRunner().invoke(main, _after_command(args, "--debug"))
+    assert isinstance(res.exception, (CdiscMapperError, OSError)), res.output
+
+
+def test_quiet_on_the_spec_group_too(tmp_path):
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    res = CliRunner().invoke(main, ["spec", "-q", "reference"])
+    assert res.exit_code == 0 and res.stdout.startswith("# Operations reference")
+
+
+def test_without_quiet_progress_is_shown(tmp_path):
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    res = CliRunner().invoke(main, ["validate", str(tmp_path / "none")])
+    assert res.exit_code == 1
+    assert res.stderr.startswith("[") and "validating" in res.stderr.splitlines()[0]
+    quiet = CliRunner().invoke(main, ["validate", str(tmp_path / "none"), "--quiet"])
+    assert quiet.stderr.splitlines()[0].startswith("error: ")

@@ -8,7 +8,7 @@ import pytest
 
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.sdtm import OPERATIONS
-from cdisc_mapper.spec.study import DEFAULT_NUMBERS, NumberFormat
+from cdisc_mapper.spec.study import DEFAULT_NUMBERS, NumberFormat, UnitConversion
 from tests.sdtm_ops_helpers import (
     SUBJ1,
     SUBJ2,
@@ -143,6 +143,41 @@ def test_stresc_conversion_with_an_offset() -> None:
         "37.0",
         "38.0",
     ]
+
+
+def test_stresc_trailing_zeros_drop_writes_the_rounded_number_as_sas_best_does() -> None:
+    # the CDISC pilot rounds 97.7 F to 2 decimals and submits 36.5, not 36.50; the bundled
+    # study's F -> C conversion has decimals: 1, its g/dL -> g/L decimals: 0
+    frame = records(
+        "vitals.csv",
+        ["LBTESTCD", "LBORRES", "LBORRESU", "LBSTRESU"],
+        ["TEMP", "98.6", "F", "C"],
+        ["TEMP", "97.7", "F", "C"],
+        ["TEMP", "<99.5", "F", "C"],
+        ["HGB", "13.5", "g/dL", "g/L"],
+        ["WBC", "06.20", "10^9/L", "10^9/L"],
+        ["WBC", "NOT DONE", "", ""],
+    )
+    args = {**STRESC, "trailing_zeros": "drop"}
+    out = values(run_op("stresc", args, frame, make_ctx("VS", "VSSTRESC")))
+    assert out == ["37", "36.5", "<37.5", "135", "6.2", "NOT DONE"]
+    kept = values(run_op("stresc", STRESC, frame, make_ctx("VS", "VSSTRESC")))
+    assert kept == ["37.0", "36.5", "<37.5", "135", "6.2", "NOT DONE"]
+
+
+def test_stresc_conversion_without_decimals_keeps_twelve_significant_digits() -> None:
+    # the rule of SDTMIG 3.4 section 4.5.1.3's example (<0.1 mg/dL -> <1.71 umol/L): no
+    # rounding of its own, so a conversion that is not exact needs its decimals
+    no_decimals = UnitConversion(test="*", to="C", factor=5 / 9, offset=-160 / 9, **{"from": "F"})
+    spec = study(units=study().units.model_copy(update={"conversions": [no_decimals]}))
+    frame = records(
+        "vitals.csv",
+        ["LBTESTCD", "LBORRES", "LBORRESU", "LBSTRESU"],
+        ["TEMP", "97.4", "F", "C"],
+        ["TEMP", "212", "F", "C"],
+    )
+    out = values(run_op("stresc", STRESC, frame, make_ctx("VS", "VSSTRESC", spec=spec)))
+    assert out == ["36.3333333333", "100"]
 
 
 def test_stresc_keeps_the_operator_of_an_inequality() -> None:
@@ -337,6 +372,25 @@ def test_lobxfl_a_partial_date_is_never_baseline() -> None:
         (SUBJ1, "HEMATOLOGY", "WBC", "2016-05-01", "6.0"),
         (SUBJ1, "HEMATOLOGY", "WBC", "2016-06", "6.2"),
     ) == ["Y", ""]
+
+
+def test_lobxfl_on_one_date_a_timed_record_then_the_later_row_wins() -> None:
+    assert lobxfl(
+        (SUBJ1, "HEMATOLOGY", "HGB", "2016-06-01T08:00", "131"),  # has a time: after
+        (SUBJ1, "HEMATOLOGY", "HGB", "2016-06-01", "130"),
+        (SUBJ1, "HEMATOLOGY", "WBC", "2016-06-01", "6.0"),
+        (SUBJ1, "HEMATOLOGY", "WBC", "2016-06-01", "6.0"),  # an exact repeat: the later row
+    ) == ["Y", "", "", "Y"]
+
+
+def test_number_blank_is_missing_and_an_inequality_is_an_error() -> None:
+    raw = raw_form("ex.csv", ["DOSE"], ["54"], [" "], ["<5"])
+    with pytest.raises(MappingError) as err:
+        run_op("number", {"column": "DOSE"}, ctx=make_ctx("EX", "EXDOSE", raw=raw))
+    assert "not a number" in str(err.value) and "row 4: '<5'" in str(err.value)
+    raw = raw_form("ex.csv", ["DOSE"], ["54"], [" "])
+    out = run_op("number", {"column": "DOSE"}, ctx=make_ctx("EX", "EXDOSE", raw=raw))
+    assert values(out) == [54.0, None]
 
 
 def test_lobxfl_no_flag_for_a_subject_never_exposed() -> None:

@@ -147,3 +147,19 @@ def test_subject_value_of_a_numeric_variable_ignores_missing_values() -> None:
         "2",
         "",
     ]
+
+
+def test_subject_first_and_last_of_a_numeric_variable_compare_numbers() -> None:
+    # read as text, 10 sorted before 9 and 9.5: the first visit was VISITNUM 10
+    sv = records(
+        "visits.csv",
+        ["USUBJID", "VISITNUM"],
+        [SUBJ1, 9.0],
+        [SUBJ1, 10.0],
+        [SUBJ1, 9.5],
+        [SUBJ2, 2.0],
+        [SUBJ2, None],
+    )
+    args = {"domain": "SV", "variable": "VISITNUM"}
+    assert subject_op("subject_first", args, SV=sv) == ["9", "2", ""]
+    assert subject_op("subject_last", args, SV=sv) == ["10", "2", ""]

@@ -244,3 +244,40 @@ def test_standard_unit_is_blank_when_the_result_is_blank() -> None:
 def test_unit_takes_exactly_one_source(args: dict) -> None:
     with pytest.raises(ValidationError, match=r"exactly one of column \(raw\), variable"):
         OPERATIONS.require("unit").args_model.model_validate(args)
+
+
+def test_ct_study_synonym_key_with_repeated_inner_spaces_matches() -> None:
+    # a key is compared as the raw term is: repeated spaces inside count as one
+    assert sex("Fem ale", synonyms={"fem  ale": "F"}) == ["F"]
+
+
+def test_unit_matches_the_codelists_values_synonyms_and_preferred_terms_in_any_case() -> None:
+    # pharmaverseraw's EC form writes the dose unit as its NCI preferred term
+    assert units("Milligram", "MG", "Degree Celsius", "millimeter of mercury") == [
+        "mg",
+        "mg",
+        "C",
+        "mmHg",
+    ]
+
+
+def test_unit_study_synonym_wins_over_the_codelist() -> None:
+    # the study reads "c" as Celsius, not as the codelist's "c" (if any other)
+    assert units("c", "Celsius") == ["C", "C"]
+
+
+def test_unit_ambiguous_in_the_codelist_is_an_error() -> None:
+    # UNIT has both "Pa" and "PA": "pa" is either, so it is no match
+    with pytest.raises(MappingError, match="unknown unit 'pa'"):
+        units("pa")
+
+
+def test_ct_a_term_outside_an_extensible_codelist_needs_a_synonym() -> None:
+    # FREQ is extensible: QD has the CDISC synonym Daily, "Once Daily" is no term of it
+    raw = raw_form("ec.csv", ["DOSFRQ"], ["Daily"], ["Once Daily"])
+    ctx = make_ctx("EX", "EXDOSFRQ", raw=raw)
+    with pytest.raises(MappingError) as err:
+        run_op("ct", {"column": "DOSFRQ", "codelist": "FREQ"}, ctx=ctx)
+    assert "term not in codelist FREQ" in str(err.value) and "'Once Daily'" in str(err.value)
+    args = {"column": "DOSFRQ", "codelist": "FREQ", "synonyms": {"once daily": "QD"}}
+    assert values(run_op("ct", args, ctx=ctx)) == ["QD", "QD"]

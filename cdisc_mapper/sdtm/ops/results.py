@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
@@ -23,7 +25,7 @@ from cdisc_mapper.sdtm.ops._common import (
     subject_key,
 )
 from cdisc_mapper.sdtm.registry import register
-from cdisc_mapper.spec.operations import OpArgs
+from cdisc_mapper.spec.operations import Example, OpArgs
 from cdisc_mapper.spec.study import DecimalMark, NumberFormat, ThousandsSeparator
 
 
@@ -143,12 +145,26 @@ class ResultArgs(NumberSettings, ColumnOrVariable):
         "everywhere; nothing else changes."
     ),
     origin="Collected",
+    example=Example(
+        spec="LBORRES: {op: result, column: RESULT}",
+        raw={"RESULT": [" 6.2 ", "72,5", "< 0,5", "06.20", "NEGATIVE", ""]},
+        gives=["6.2", "72.5", "< 0.5", "06.20", "NEGATIVE", ""],
+        note="Read under the bundled study's `numbers: {decimal_mark: either, "
+        "thousands_separator: none}`: there `1,000` would be an error (1 or 1000?).",
+    ),
 )
 def op_result(frame: pd.DataFrame, args: ResultArgs, ctx: OpContext) -> pd.Series:
-    """The result as collected (--ORRES), blanks trimmed; a number is written with a
-    decimal point and no thousands separator, read by the study's number convention
-    (``numbers``), so that --ORRES reads as a number everywhere; nothing else changes. A
-    number the convention cannot read, or reads two ways, is an error."""
+    """The result as collected (--ORRES, SDTMIG 3.4 section 4.5.1.1), surrounding blanks
+    removed, with a number written as every later step reads it: a decimal point and no
+    thousands separator (``72,5`` as ``72.5``, ``< 0,5`` as ``< 0.5``, ``250,000`` as
+    ``250000`` where the convention has a comma thousands separator); operator, sign,
+    spaces, leading zeros and decimals stay as typed (``06.20``), and text that is no number
+    (``NEGATIVE``) is unchanged. Numbers are read by the convention of the operation's
+    ``decimal_mark``/``thousands_separator``, else the source's ``numbers``, else
+    study.yaml ``numbers`` (default ``decimal_mark: either``, ``thousands_separator:
+    none``). With ``either``, a mark followed by exactly three digits (``1,000``,
+    ``1.000``) reads two ways: an error naming the file, row, value and each reading, as is
+    a number the convention cannot read (``1.234,5``, ``1 000`` without that separator)."""
     src = input_values(frame, args, ctx)
     parsed = read_numbers(frame, src, args, ctx, column=args.column)
     return parsed["canonical"].astype(object)
@@ -169,6 +185,16 @@ class _StrescVariables(OpArgs):
         'conversion over a `test: "*"` one'
     )
 
+    trailing_zeros: Literal["keep", "drop"] | None = Field(
+        default=None,
+        description="how a result rounded to its conversion's `decimals` is written: keep "
+        "(the default) "
+        "writes exactly that many decimals (98.6 F with decimals 1: 37.0), drop removes "
+        "trailing zeros (37; 36.50 as 36.5), as SAS's BEST. format writes them and the CDISC "
+        "pilot submitted them. A result already in the standard unit is always written "
+        "without trailing zeros (06.20 as 6.2)",
+    )
+
     def inputs(self) -> set[str]:
         return {self.orres, self.orresu, self.stresu, self.testcd}
 
@@ -183,12 +209,35 @@ class StrescArgs(NumberSettings, _StrescVariables):
     method="Result in standard format and units (SDTMIG 3.4 section 4.5.1).",
     origin="Derived",
     row_local=True,
+    example=Example(
+        spec="LBSTRESC: {op: stresc, orres: LBORRES, orresu: LBORRESU, stresu: LBSTRESU, "
+        "testcd: LBTESTCD}",
+        records={
+            "LBTESTCD": ["WBC", "HGB", "CREAT", "TEMP", "CRP", "WBC", "WBC"],
+            "LBORRES": ["06.20", "13.56", "<0.1", "98.6", "<5", "NEGATIVE", ""],
+            "LBORRESU": ["10^9/L", "g/dL", "mg/dL", "F", "mg/L", "", ""],
+            "LBSTRESU": ["10^9/L", "g/L", "umol/L", "C", "mg/L", "", ""],
+        },
+        gives=["6.2", "136", "<9", "37.0", "<5", "NEGATIVE", ""],
+        note="The bundled study's `units.conversions`: g/dL -> g/L factor 10, decimals 0; "
+        "CREAT mg/dL -> umol/L factor 88.42, decimals 0; F -> C decimals 1. With "
+        "`trailing_zeros: drop`, 98.6 F gives 37.",
+    ),
 )
 def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Series:
-    """--STRESC, the result in standard format and units (SDTMIG 3.4 section 4.5.1):
-    numeric results are converted from --ORRESU to --STRESU with the study's conversion
-    table (study.yaml ``units.conversions``, rounded to its ``decimals``); results with an
-    operator (``<5``) keep it, with the bound converted; text results are copied."""
+    """--STRESC, the result in standard format and units (SDTMIG 3.4 section 4.5.1.1). A
+    number in --ORRESU is converted to --STRESU by study.yaml ``units.conversions`` (value
+    x ``factor`` + ``offset``; the test's own conversion wins over a ``test: "*"`` one) and
+    written: rounded half away from zero to the conversion's ``decimals`` with exactly that
+    many decimals (with ``trailing_zeros: drop``, without trailing zeros); for a conversion
+    without ``decimals``, with up to 12 significant digits and no trailing zeros (1.1 x
+    17.1 is 18.81; 97.4 F is 36.3333333333, so give ``decimals``). A number already in
+    the standard unit (or in no unit when --STRESU is blank) is the number without
+    trailing zeros or leading zeros (``06.20`` is ``6.2``, ``5.00`` is ``5``, as the CDISC
+    pilot writes it). A result with an operator keeps it before the converted bound
+    (``<0.1`` mg/dL is ``<1.71`` umol/L; a negative factor turns ``<`` into ``>``); text
+    (``NEGATIVE``) is copied; blank stays blank. A number without its --ORRESU while
+    --STRESU is set, or units without a conversion, is an error naming the records."""
     orres = frame[args.orres].fillna("").astype(str)
     parsed = read_numbers(frame, orres, args, ctx)
     table = [
@@ -247,7 +296,18 @@ def op_stresc(frame: pd.DataFrame, args: StrescArgs, ctx: OpContext) -> pd.Serie
         decimals=decimals,
         convention=number_convention(args, ctx, raw=False),
     )
-    return std["stresc"].astype(object)
+    stresc = std["stresc"]
+    if args.trailing_zeros == "drop":
+        rounded = decimals.notna()  # numbers only: a conversion applies to them alone
+        stresc = stresc.where(~rounded, _without_trailing_zeros(stresc))
+    return stresc.astype(object)
+
+
+def _without_trailing_zeros(text: pd.Series) -> pd.Series:
+    """Numbers written without the zeros after their last significant decimal, nor a
+    point left alone (``36.50`` -> ``36.5``, ``<37.0`` -> ``<37``, ``140`` stays)."""
+    trimmed = text.str.replace(r"(\.\d*?)0+$", r"\1", regex=True)
+    return trimmed.str.replace(r"\.$", "", regex=True)
 
 
 class NumericArgs(OpArgs):
@@ -266,9 +326,17 @@ class NumericArgs(OpArgs):
     method="Numeric standard result: --STRESC when it is a plain number, otherwise missing.",
     origin="Derived",
     row_local=True,
+    example=Example(
+        spec="LBSTRESN: {op: stresn, variable: LBSTRESC}",
+        records={"LBSTRESC": ["6.2", "-3", "1e3", "<5", "NEGATIVE", ""]},
+        gives=[6.2, -3.0, 1000.0, None, None, None],
+    ),
 )
 def op_stresn(frame: pd.DataFrame, args: NumericArgs, ctx: OpContext) -> pd.Series:
-    """Numeric standard result: --STRESC when it is a plain number, otherwise missing."""
+    """--STRESN, the numeric standard result (SDTMIG 3.4 section 4.5.1.1): --STRESC when it
+    is a plain number (sign, digits, decimal point, exponent: ``6.2``, ``-3``, ``1e3``),
+    otherwise missing (``<5``, ``NEGATIVE``, blank), so that it always agrees with
+    --STRESC."""
     text = frame[args.variable].fillna("").astype(str)
     num = pd.to_numeric(
         text.where(text.str.fullmatch(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?"), ""), errors="coerce"
@@ -289,10 +357,20 @@ class NumberArgs(NumberSettings, ColumnOrVariable):
     ),
     origin="Collected",
     row_local=True,
+    example=Example(
+        spec="EXDOSE: {op: number, column: DOSE}",
+        raw={"DOSE": ["54", "81", "0,5", " 1e3 ", ""]},
+        gives=[54.0, 81.0, 0.5, 1000.0, None],
+        note="Read under the bundled study's `numbers` (either mark, no thousands "
+        "separator); `<5` or `ND` would be an error naming the file, row and value.",
+    ),
 )
 def op_number(frame: pd.DataFrame, args: NumberArgs, ctx: OpContext) -> pd.Series:
-    """A numeric value from text, read by the study's number convention (``72,5`` read as
-    72.5); text that is not a number is an error listing every record."""
+    """A number from text (for numeric variables such as --DOSE, AGE or --STRESN from a
+    raw column), read by the same convention as ``result`` (``72,5`` as 72.5; ``1,000``
+    under ``decimal_mark: either`` is an error, it reads two ways); a blank cell gives a
+    missing value, and anything else that is not exactly a number (``<5``, ``ND``) is an
+    error listing every record with its file, row and value."""
     src = input_values(frame, args, ctx)
     parsed = read_numbers(frame, src, args, ctx, column=args.column)
     bad = (src.astype(str).str.strip() != "") & (~parsed["numeric"] | (parsed["operator"] != ""))
@@ -330,11 +408,25 @@ class NrindArgs(OpArgs):
     ),
     origin="Derived",
     row_local=True,
+    example=Example(
+        spec="LBNRIND: {op: nrind, value: LBSTRESC, low: LBSTNRLO, high: LBSTNRHI}",
+        records={
+            "LBSTRESC": ["3.1", "5.0", "11.2", "<5", ">1000", "12", "NEGATIVE", ""],
+            "LBSTNRLO": ["3.5", "3.5", "3.5", "0", "", "", "", "3.5"],
+            "LBSTNRHI": ["10.5", "10.5", "10.5", "5", "450", "", "", "10.5"],
+        },
+        gives=["LOW", "NORMAL", "HIGH", "NORMAL", "HIGH", "", "", ""],
+    ),
 )
 def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: OpContext) -> pd.Series:
-    """Reference range indicator LOW/NORMAL/HIGH from the result and its range
-    (SDTMIG 3.4 --NRIND). A character result keeps its operator: ``<5`` against a range
-    of 0 to 5 is NORMAL, ``>1000`` against an upper limit of 450 is HIGH."""
+    """--NRIND, where the result lies against its normal range (SDTMIG 3.4 Findings,
+    --NRIND; CT NRIND): LOW below the low limit, HIGH above the high limit, NORMAL within
+    them, limits included (a range with one limit is open on the other side); blank when
+    the result is no number or both limits are blank. A result with an operator compares
+    by its bound, and on a limit the operator decides: ``<5`` against 0 to 5 is NORMAL,
+    ``<5`` with a low limit of 5 is LOW, ``>1000`` against an upper limit of 450 is HIGH.
+    Give the result and range in the same units (--STRESC with --STNRLO/--STNRHI). A low
+    limit above the high limit is an error naming the records."""
 
     def parsed(name: str) -> tuple[pd.Series, pd.Series | None]:
         s = by_record(frame, frame[name])  # errors name each record's file:row
@@ -387,12 +479,41 @@ class LobxflArgs(OpArgs):
     ),
     origin="Derived",
     needs_all=True,
+    example=Example(
+        spec="VSLOBXFL: {op: lobxfl, testcd: [VSTESTCD], dtc: VSDTC, result: VSSTRESC}",
+        records={
+            "USUBJID": ["701-1015"] * 5 + ["701-1023"],
+            "VSTESTCD": ["SYSBP", "SYSBP", "SYSBP", "SYSBP", "PULSE", "SYSBP"],
+            "VSDTC": [
+                "2014-01-02",
+                "2013-12-26",
+                "2014-01-16",
+                "2014-01",
+                "2014-01-02T08:30",
+                "2013-12-20",
+            ],
+            "VSSTRESC": ["118", "121", "125", "119", "", "130"],
+        },
+        domains={
+            "DM": {
+                "USUBJID": ["701-1015", "701-1023"],
+                "RFXSTDTC": ["2014-01-02T09:00", ""],
+            }
+        },
+        gives=["Y", "", "", "", "", ""],
+        note="701-1023 is a screen failure (no RFXSTDTC): no flag. The PULSE record has no "
+        "result; the partial date 2014-01 is never flagged.",
+    ),
 )
 def op_lobxfl(frame: pd.DataFrame, args: LobxflArgs, ctx: OpContext) -> pd.Series:
-    """--LOBXFL: ``Y`` on the subject's last non-missing result per test on or before
-    DM.RFXSTDTC (SDTMIG 3.4 section 4.5.9, Baseline Values), null on the other records. A
-    result dated on the RFXSTDTC day without a time counts as before exposure; subjects
-    never exposed get no flag."""
+    """--LOBXFL, ``Y`` on the subject's last record with a result per test (the
+    ``testcd`` variables) on or before DM.RFXSTDTC, null on the others (SDTMIG 3.4
+    section 4.5.9, Baseline Values). Dates and times compare at the precision both have:
+    date and time when both have hh:mm, else the dates, so a result dated on the RFXSTDTC
+    day without a time counts as before exposure (pre-dose); records with a partial date,
+    and subjects without a complete RFXSTDTC (screen failures, never exposed), get no flag.
+    Among records on the same latest date, a record with a time comes after one without,
+    then the later record in the raw order wins (e.g. the last of a repeated row)."""
     dm = ctx.domains["DM"]
     work = frame.copy()
     work["_REF"] = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")

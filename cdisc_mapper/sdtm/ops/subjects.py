@@ -4,13 +4,14 @@ value of a variable (e.g. RFXSTDTC, the first EXSTDTC; SDTMIG 3.4 DM)."""
 from __future__ import annotations
 
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 from pydantic import Field
 
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.sdtm.context import OpContext, as_text
 from cdisc_mapper.sdtm.ops._common import subject_key
 from cdisc_mapper.sdtm.registry import register
-from cdisc_mapper.spec.operations import OpArgs
+from cdisc_mapper.spec.operations import Example, OpArgs
 
 
 class SubjectAggArgs(OpArgs):
@@ -20,7 +21,9 @@ class SubjectAggArgs(OpArgs):
     )
     variable: str = Field(
         description="variable of that domain whose value is taken (e.g. EXSTDTC); blank "
-        "values are ignored, and a subject with none gets blank"
+        "values are ignored, and a subject with none (a screen failure never dosed) gets "
+        "blank. subject_first/subject_last compare ISO 8601 text as text (chronological; a "
+        "partial date 2014-01 sorts before 2014-01-05) and a numeric variable as numbers"
     )
     where: Condition | None = Field(
         default=None,
@@ -42,11 +45,16 @@ def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how:
     other = ctx.domains[args.domain]
     if args.where is not None:
         other = other.loc[evaluate(args.where, other).to_numpy()]
-    vals = other[["USUBJID", args.variable]].copy()
-    vals[args.variable] = vals[args.variable].fillna("").astype(str)
-    vals = vals[vals[args.variable] != ""].sort_values(["USUBJID", args.variable])
+    column = other[args.variable]
+    vals = pd.DataFrame(
+        {"USUBJID": other["USUBJID"].astype(str), "_TEXT": as_text(column)},
+        index=other.index,
+    )
+    # numbers compare as numbers (9 before 10), ISO 8601 text as text (chronologically)
+    vals["_KEY"] = column.astype(float) if is_numeric_dtype(column.dtype) else vals["_TEXT"]
+    vals = vals[vals["_TEXT"] != ""].sort_values(["USUBJID", "_KEY"], kind="stable")
     last = vals.drop_duplicates(["USUBJID"], keep="first" if how == "min" else "last")
-    agg = last.set_index("USUBJID")[args.variable]
+    agg = last.set_index("USUBJID")["_TEXT"]
     return subject_key(frame).map(agg).fillna("").astype(object)
 
 
@@ -59,10 +67,27 @@ def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how:
     ),
     origin="Derived",
     row_local=True,
+    example=Example(
+        spec="RFXSTDTC: {op: subject_first, domain: EX, variable: EXSTDTC}",
+        records={"USUBJID": ["701-1015", "701-1023", "701-1028"]},
+        domains={
+            "EX": {
+                "USUBJID": ["701-1015", "701-1015", "701-1015", "701-1023"],
+                "EXSTDTC": ["2014-01-16", "2014-01-02", "", "2013-12-30"],
+                "EXENDTC": ["2014-03-04", "2014-01-15", "", "2014-01-12"],
+            }
+        },
+        gives=["2014-01-02", "2013-12-30", ""],
+        note="701-1028, a screen failure, has no EX record: blank.",
+    ),
 )
 def op_subject_first(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
-    """The subject's earliest value of another domain's ISO 8601 variable (e.g. RFXSTDTC
-    = first EXSTDTC, SDTMIG 3.4 DM). ISO 8601 text sorts chronologically."""
+    """The subject's earliest value of another domain's variable, over that domain's
+    records of the subject where ``where`` holds (SDTMIG 3.4 DM: RFXSTDTC is the first
+    EXSTDTC, RFSTDTC the first dose). Blank values are ignored; a subject without one
+    gets blank. ISO 8601 text compares as text, which is chronological for dates of the
+    same precision (a partial ``2014-01`` comes before ``2014-01-05``); a numeric variable
+    compares as numbers."""
     return _subject_agg(frame, args, ctx, "min")
 
 
@@ -72,10 +97,26 @@ def op_subject_first(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) 
     method="The subject's latest value of another domain's ISO 8601 variable (e.g. RFXENDTC).",
     origin="Derived",
     row_local=True,
+    example=Example(
+        spec="RFXENDTC: {op: subject_last, domain: EX, variable: EXENDTC}",
+        records={"USUBJID": ["701-1015", "701-1023", "701-1028"]},
+        domains={
+            "EX": {
+                "USUBJID": ["701-1015", "701-1015", "701-1015", "701-1023"],
+                "EXSTDTC": ["2014-01-16", "2014-01-02", "", "2013-12-30"],
+                "EXENDTC": ["2014-03-04", "2014-01-15", "", "2014-01-12"],
+            }
+        },
+        gives=["2014-03-04", "2014-01-12", ""],
+    ),
 )
 def op_subject_last(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
-    """The subject's latest value of another domain's ISO 8601 variable (e.g. RFXENDTC =
-    last EXENDTC, SDTMIG 3.4 DM). ISO 8601 text sorts chronologically."""
+    """The subject's latest value of another domain's variable, over that domain's records
+    of the subject where ``where`` holds (SDTMIG 3.4 DM: RFXENDTC is the last EXENDTC,
+    RFPENDTC the last date of participation). Blank values are ignored; a subject without
+    one gets blank. ISO 8601 text compares as text (chronological for dates of the same
+    precision; ``2014-01-05T10:00`` comes after ``2014-01-05``); a numeric variable
+    compares as numbers."""
     return _subject_agg(frame, args, ctx, "max")
 
 
@@ -88,10 +129,32 @@ def op_subject_last(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -
     ),
     origin="Derived",
     row_local=True,
+    example=Example(
+        spec="DTHDTC: {op: subject_value, domain: DS, variable: DSSTDTC, where: {variable: "
+        "DSDECOD, equals: DEATH}}",
+        records={"USUBJID": ["701-1015", "701-1023", "701-1028"]},
+        domains={
+            "DS": {
+                "USUBJID": ["701-1015", "701-1015", "701-1023", "701-1023", "701-1028"],
+                "DSDECOD": [
+                    "RANDOMIZED",
+                    "DEATH",
+                    "RANDOMIZED",
+                    "COMPLETED",
+                    "SCREEN FAILURE",
+                ],
+                "DSSTDTC": ["2014-01-02", "2014-02-11", "2013-12-30", "2014-06-20", ""],
+            }
+        },
+        gives=["2014-02-11", "", ""],
+    ),
 )
 def op_subject_value(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -> pd.Series:
-    """The subject's single value of another domain's variable (more than one distinct
-    value is an error)."""
+    """The subject's one value of another domain's variable, over that domain's records of
+    the subject where ``where`` holds (e.g. DTHDTC from the DS record of the death;
+    SDTMIG 3.4 DM). Blank values are ignored and a value recorded twice counts once; a
+    subject without one gets blank, and a subject with two different values is an error
+    naming the records."""
     other = ctx.domains[args.domain]
     if args.where is not None:
         other = other.loc[evaluate(args.where, other).to_numpy()]

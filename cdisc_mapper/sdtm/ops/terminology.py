@@ -4,6 +4,7 @@ units and the study's standard units."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import pandas as pd
 from pydantic import Field, model_validator
@@ -20,19 +21,28 @@ from cdisc_mapper.sdtm.ops._common import (
     with_file,
 )
 from cdisc_mapper.sdtm.registry import register
-from cdisc_mapper.spec.operations import OpArgs
+from cdisc_mapper.spec.operations import Example, OpArgs
+from cdisc_mapper.standards import Codelist
 
 
 class CtArgs(ColumnOrVariable):
     codelist: str = Field(
-        description="codelist whose submission values are the output (e.g. SEX, AESEV or a "
-        "sponsor codelist)"
+        description="codelist whose submission values are the output, by short name or NCI "
+        "code (e.g. SEX, AESEV, C66769, or a sponsor codelist of specs/sponsor)"
     )
     synonyms: dict[str, str] = Field(
         default_factory=dict,
-        description="study raw term -> submission value (e.g. {Male: M}), tried first; keys "
-        "compared ignoring case and repeated spaces",
+        description="the study's raw term -> submission value (e.g. {Possibly Related: "
+        "POSSIBLE}), tried before the codelist; keys compared as raw terms are (case, "
+        "surrounding and repeated spaces ignored). A target must be a term of the codelist "
+        "unless the codelist is extensible (then it adds a sponsor term)",
     )
+
+
+def _term_key(text: str) -> str:
+    """How a raw term and a study synonym's key are compared: upper case, surrounding
+    spaces removed, repeated spaces as one."""
+    return re.sub(r"\s+", " ", text.strip()).upper()
 
 
 @register(
@@ -41,14 +51,28 @@ class CtArgs(ColumnOrVariable):
     method="Raw terms to the codelist's submission values.",
     origin="Collected",
     row_local=True,
+    example=Example(
+        spec="AESEV: {op: ct, column: IT.AESEV, codelist: AESEV, synonyms: {Light: MILD}}",
+        raw={"IT.AESEV": ["Mild Adverse Event", "moderate", " SEVERE ", "Grade 1", "light", ""]},
+        gives=["MILD", "MODERATE", "SEVERE", "MILD", "MILD", ""],
+        note="Mild Adverse Event is MILD's NCI preferred term, Grade 1 its CDISC synonym; "
+        "Light is the study's synonym.",
+    ),
 )
 def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
-    """Raw terms to the codelist's submission values: a raw term matches a study synonym
-    from the spec, or a term's submission value, CDISC synonym or NCI preferred term
-    (case-insensitive). Anything else is an error that lists every occurrence."""
+    """A raw term as its codelist's submission value (SDTMIG 3.4 section 4.3, controlled
+    terminology). Tried in order, the first step with exactly one term wins: the study's
+    ``synonyms``; the submission value exactly; then, ignoring case, surrounding spaces and
+    repeated inner spaces, the submission value (``female`` -> F), a CDISC synonym
+    (``Grade 1`` -> MILD) and the NCI preferred term (``Mild Adverse Event`` -> MILD,
+    ``Black Or African American`` -> BLACK OR AFRICAN AMERICAN). A term matching two terms
+    in one step is no match. Blank stays blank. Any other term is an error listing every
+    occurrence (file and row), also for an extensible codelist: a sponsor's own term goes
+    in ``synonyms`` (``{Once Daily: QD}``, or ``{Investigator Decision: INVESTIGATOR
+    DECISION}`` to extend the list). Nothing is passed through unmapped."""
     src = input_values(frame, args, ctx)
     codelist = ctx.terminology.get(args.codelist)
-    syn = {k.strip().upper(): v for k, v in args.synonyms.items()}
+    syn = {_term_key(k): v for k, v in args.synonyms.items()}
     for target in syn.values():
         if codelist.term(target) is None and not codelist.extensible:
             raise MappingError(
@@ -63,7 +87,7 @@ def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
         if text == "":
             lookup[raw] = ""
             continue
-        key = re.sub(r"\s+", " ", text).upper()
+        key = _term_key(text)
         if key in syn:
             lookup[raw] = syn[key]
             continue
@@ -101,10 +125,18 @@ class DecodeArgs(OpArgs):
     ),
     origin="Derived",
     row_local=True,
+    example=Example(
+        spec="VSTEST: {op: ct_decode, variable: VSTESTCD, codelist: VSTESTCD, target: VSTEST}",
+        records={"VSTESTCD": ["SYSBP", "TEMP", "HEIGHT", ""]},
+        gives=["Systolic Blood Pressure", "Temperature", "Height", ""],
+    ),
 )
 def op_ct_decode(frame: pd.DataFrame, args: DecodeArgs, ctx: OpContext) -> pd.Series:
-    """The paired codelist's term for a coded value (e.g. LBTESTCD -> LBTEST), by NCI code
-    or, for sponsor lists, by the term's decode."""
+    """The paired codelist's term for a coded value (--TESTCD -> --TEST, e.g. VSTESTCD
+    SYSBP -> VSTEST Systolic Blood Pressure; SDTMIG 3.4 section 4.3): the term of
+    ``target`` with the same NCI code; for a sponsor list (``target`` the same list), the
+    term's decode. Blank stays blank; a value that is not a term of ``codelist``, or has no
+    pair, is an error naming every record."""
     src = frame[args.variable].fillna("").astype(str)
     code_list = ctx.terminology.get(args.codelist)
     target = ctx.terminology.get(args.target)
@@ -162,11 +194,25 @@ class UnitArgs(OpArgs):
     UnitArgs,
     method="A unit as a CDISC UNIT submission value, via the study's unit synonyms.",
     origin="Collected",
+    example=Example(
+        spec="LBORRESU: {op: unit, column: UNIT}",
+        raw={"UNIT": ["g/L", "mg/dl", "X10^9 / L", "°C", "Milligram", "BEATS/MIN", ""]},
+        gives=["g/L", "mg/dL", "10^9/L", "C", "mg", "beats/min", ""],
+        note="mg/dl, x10^9/l and °C are spellings in the bundled study's `units.synonyms`; "
+        "beats/min is one of its standard units; Milligram is the NCI preferred term of mg.",
+    ),
 )
 def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
-    """A unit as a CDISC UNIT submission value: a raw spelling that is not one is looked up
-    in study.yaml's ``units.synonyms`` (ignoring case and spaces; the standard units match
-    themselves); an unknown spelling is an error listing every record."""
+    """A unit as a submission value of the UNIT codelist (--ORRESU, --DOSU; SDTMIG 3.4
+    section 4.5.1.1). Tried in order: the submission value exactly (``mg``); a spelling of
+    study.yaml ``units.synonyms`` or one of its standard units (``units.standard``),
+    ignoring case and all spaces (``X10^9 / L`` matches the synonym ``x10^9/l``;
+    ``BEATS/MIN`` the standard unit beats/min); then, ignoring case and repeated spaces,
+    the codelist's submission value, a CDISC synonym or the NCI preferred term
+    (``Milligram`` -> mg, ``Degree Celsius`` -> C), unless the spelling names two terms
+    (``pa``: Pa or PA). Blank stays blank. Any other spelling is an error listing every
+    record: add it to ``units.synonyms``. With ``codelist`` a non-extensible list (AGEU),
+    a unit outside it is an error."""
     if args.value is not None:
         src = pd.Series([args.value] * len(frame), index=frame.index, dtype=object)
     elif args.variable is not None:
@@ -183,6 +229,7 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
     codelist = ctx.terminology.get(args.codelist)
     src = src.fillna("").astype(str).str.strip()
     exact = src.isin(list(codelist.submission_values))
+    synonyms.update(_codelist_spellings(pd.unique(src[~exact]), synonyms, codelist))
     out = src.copy()
     try:
         if (~exact).any():
@@ -197,6 +244,23 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
         if bad.any():
             raise ctx.data_error(f"unit not in codelist {args.codelist}", frame, bad, value_of=out)
     return out
+
+
+def _codelist_spellings(
+    spellings: Iterable[str], synonyms: dict[str, str], codelist: Codelist
+) -> dict[str, str]:
+    """The spellings the study's table does not know that name one term of the unit
+    codelist (its submission value in another case, a CDISC synonym or the NCI preferred
+    term, e.g. ``Milligram`` -> ``mg``); a spelling naming two terms (``pa``: ``Pa`` or
+    ``PA``) is left out, so it stays unknown."""
+    known = {dunits.unit_key(k) for k in synonyms} | {dunits.unit_key(v) for v in synonyms.values()}
+    found: dict[str, str] = {}
+    for spelling in spellings:
+        if spelling and dunits.unit_key(spelling) not in known:
+            term = codelist.match(spelling)
+            if term is not None:
+                found[spelling] = term.submission_value
+    return found
 
 
 class StdUnitArgs(OpArgs):
@@ -220,10 +284,22 @@ class StdUnitArgs(OpArgs):
     method="The standard unit the study declares for the test (units.standard in study.yaml).",
     origin="Assigned",
     row_local=True,
+    example=Example(
+        spec="VSSTRESU: {op: standard_unit, testcd: VSTESTCD, result: VSORRES}",
+        records={
+            "VSTESTCD": ["TEMP", "WEIGHT", "HEIGHT", "SYSBP", "FRMSIZE"],
+            "VSORRES": ["98.6", "150", "", "120", "MEDIUM"],
+        },
+        gives=["C", "kg", "", "mmHg", ""],
+        note="The bundled study's `units.standard` for VS: TEMP C, WEIGHT kg, HEIGHT cm, "
+        "SYSBP mmHg; FRMSIZE has none.",
+    ),
 )
 def op_standard_unit(frame: pd.DataFrame, args: StdUnitArgs, ctx: OpContext) -> pd.Series:
-    """--STRESU: the standard unit the study declares for the record's test (study.yaml
-    ``units.standard``, by domain and test code); blank for a test with none."""
+    """--STRESU, the standard unit the study declares for the record's test (study.yaml
+    ``units.standard``, under the domain being mapped, by test code; SDTMIG 3.4 section
+    4.5.1.1); blank for a test without one and, with ``result``, where the result is
+    blank (a test not done has no unit). ``stresc`` then converts the result to it."""
     table = ctx.study.units.standard.get(ctx.domain, {})
     tests = frame[args.testcd].fillna("").astype(str)
     out = tests.map(table).fillna("")

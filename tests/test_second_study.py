@@ -57,3 +57,47 @@ def test_xlsx_export_gives_the_same_datasets(tmp_path):
     run_sdtm(study, raw, tmp_path / "b")
     for xpt in sorted((tmp_path / "a" / "sdtm").glob("*.xpt")):
         assert xpt.read_bytes() == (tmp_path / "b" / "sdtm" / xpt.name).read_bytes(), xpt.name
+
+
+def _study_with(tmp_path: Path, extra: str) -> Path:
+    import shutil
+
+    study = tmp_path / "study"
+    shutil.copytree(DATA / "mini_study", study)
+    text = (study / "study.yaml").read_text()
+    (study / "study.yaml").write_text(
+        text.replace("sponsor: Example Sponsor", f"sponsor: Example Sponsor\n{extra}")
+    )
+    return study
+
+
+def test_forms_in_other_csv_dialects_give_the_same_datasets(tmp_path):
+    """Semicolon-separated windows-1252 forms (a European export), one of them tab
+    separated, stated in study.yaml ``csv:``, map to byte-identical XPT files."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for csv in (DATA / "mini_raw").glob("*.csv"):
+        rows = [line.split(",") for line in csv.read_text().splitlines()]
+        sep = "\t" if csv.stem == "dosing" else ";"
+        (raw / csv.name).write_bytes("\r\n".join(map(sep.join, rows)).encode("windows-1252"))
+    study = _study_with(
+        tmp_path,
+        "csv:\n  delimiter: ';'\n  encoding: windows-1252\n"
+        "  files:\n    dosing.csv: {delimiter: tab}",
+    )
+    run_sdtm(DATA / "mini_study", DATA / "mini_raw", tmp_path / "a")
+    run_sdtm(study, raw, tmp_path / "b")
+    for xpt in sorted((tmp_path / "a" / "sdtm").glob("*.xpt")):
+        assert xpt.read_bytes() == (tmp_path / "b" / "sdtm" / xpt.name).read_bytes(), xpt.name
+
+
+def test_a_csv_file_setting_for_a_file_not_in_the_raw_folder_is_an_error(tmp_path):
+    import pytest
+
+    from cdisc_mapper.errors import SpecError
+
+    study = _study_with(tmp_path, "csv:\n  files:\n    dosage.csv: {delimiter: ';'}")
+    with pytest.raises(SpecError) as info:
+        run_sdtm(study, DATA / "mini_raw", tmp_path / "out")
+    assert "'dosage.csv', which is not a file of the raw folder" in info.value.message
+    assert str(info.value.where).endswith("study.yaml:9")  # the dosage.csv line

@@ -505,6 +505,26 @@ def test_number_conventions_round_trip(tmp_path: Path) -> None:
     _assert_same(study, tmp_path / "again")
 
 
+def test_csv_dialects_round_trip(tmp_path: Path) -> None:
+    """study.yaml `csv` (Study sheet rows csv.delimiter, csv.files.<file>.<key>; a tab is
+    written `tab`, which a cell keeps)."""
+    study = tmp_path / "study"
+    shutil.copytree(MINI, study)
+    path = study / "study.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "csv:\n  delimiter: ';'\n  encoding: windows-1252\n"
+        + '  files:\n    labs.v2.txt: {delimiter: "\\t"}\n    ae.csv: {encoding: utf-8}\n',
+        encoding="utf-8",
+    )
+    export_workbook(study, tmp_path / "spec.xlsx")
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
+    again = load_study(tmp_path / "again").study.csv
+    assert again.for_file("labs.v2.txt") == ("\t", "windows-1252")
+    assert again.for_file("ae.csv") == (";", "utf-8")
+    assert again.for_file("dm.csv") == (";", "windows-1252")
+
+
 def test_a_source_date_order_and_melt_item_columns_round_trip(tmp_path: Path) -> None:
     """A source's `date_order` (Sources column Date Order) and its melt items' `columns`
     and `values` (in the Melt column)."""

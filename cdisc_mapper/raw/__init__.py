@@ -1,6 +1,13 @@
 """Reading raw EDC exports (CSV, XLSX, SAS7BDAT) as text, keeping row numbers, from
 files inside the raw folder only."""
 
-from cdisc_mapper.raw.reader import RawForm, open_form, path_inside, read_form
+from cdisc_mapper.raw.reader import (
+    UTF8_COMMA,
+    CsvDialect,
+    RawForm,
+    open_form,
+    path_inside,
+    read_form,
+)
 
-__all__ = ["RawForm", "open_form", "path_inside", "read_form"]
+__all__ = ["UTF8_COMMA", "CsvDialect", "RawForm", "open_form", "path_inside", "read_form"]

@@ -8,7 +8,9 @@ numbers lines (a quoted value with line breaks spans several lines); in a workbo
 sheet's row; SAS7BDAT rows are numbered from 1. A row without any value (a blank line or
 row) is not a record; the rows after it keep their numbers.
 
-CSV/TXT files (UTF-8, comma separated, ``"`` quotes) are read strictly: every record has
+CSV/TXT files (UTF-8 and comma separated unless the study states another
+:class:`CsvDialect`: ``;``, tab or ``|``, a legacy encoding such as windows-1252;
+``"`` quotes) are read strictly: every record has
 exactly as many fields as the header, a quoted value is closed before the line's next
 delimiter (or the end of the line); anything else is an error naming the file and the
 line, never a repaired row (no padding of a short row, no column shift). XLSX cells are
@@ -21,6 +23,7 @@ it is inside that folder once symbolic links are followed (:func:`path_inside`).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -37,6 +40,33 @@ from cdisc_mapper.errors import Location, RawDataError
 from cdisc_mapper.raw.excel import sheet_rows
 from cdisc_mapper.textops import strip_text
 from cdisc_mapper.zipguard import check_workbook
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV/TXT export is written: the field delimiter and the text encoding (a
+    Python codec name; UTF-8 may start with a byte order mark)."""
+
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+    def __post_init__(self) -> None:
+        if len(self.delimiter) != 1 or self.delimiter in '"\r\n':
+            raise ValueError(f"a CSV delimiter is one character, not a quote or line break: "
+                             f"{self.delimiter!r}")  # fmt: skip
+
+    @property
+    def is_utf8(self) -> bool:
+        return codecs.lookup(self.encoding).name == "utf-8"
+
+    @property
+    def text_encoding(self) -> str:
+        """The codec files are opened with (UTF-8 without its byte order mark)."""
+        return "utf-8-sig" if self.is_utf8 else self.encoding
+
+
+#: What a study that states no ``csv:`` gets.
+UTF8_COMMA = CsvDialect()
 
 
 @dataclass(frozen=True)
@@ -74,7 +104,7 @@ class RawForm:
             f"missing column(s) {', '.join(missing)}: not among the {len(names)} column "
             f"names of the header (row 1){similar}",
             where=Location(file=str(self.path)),
-            hint="fix the export or the spec's column names",
+            hint=_delimiter_hint(names) or "fix the export or the spec's column names",
         )
 
 
@@ -94,12 +124,34 @@ def path_inside(root: Path, written: str, *, where: Location | str | None = None
     )
 
 
+def _delimiter_hint(names: list[str]) -> str | None:
+    """A hint when a one-column header holds another usual delimiter (a file exported
+    with ``;`` or tabs, read as comma separated)."""
+    if len(names) != 1:
+        return None
+    for char, spelt in ((";", "';'"), ("\t", "tab"), ("|", "'|'")):
+        if char in names[0]:
+            return (
+                f"the header is one column holding {spelt}: if the file is {spelt} "
+                f"separated, say so in study.yaml (csv: {{delimiter: {spelt}}}, or per file "
+                "under csv: files:)"
+            )
+    return None
+
+
 def open_form(
-    name: str, root: Path, written: str, *, where: Location | str | None = None
+    name: str,
+    root: Path,
+    written: str,
+    *,
+    where: Location | str | None = None,
+    dialect: CsvDialect = UTF8_COMMA,
 ) -> RawForm:
     """Read the form ``written`` names inside the raw folder ``root``
-    (:func:`path_inside`); ``where`` is the spec line naming it."""
-    return replace(read_form(name, path_inside(root, written, where=where)), written=written)
+    (:func:`path_inside`); ``where`` is the spec line naming it, ``dialect`` how a CSV/TXT
+    file is written."""
+    path = path_inside(root, written, where=where)
+    return replace(read_form(name, path, dialect), written=written)
 
 
 #: ``str.strip`` of every cell of an object array (once per cell, in C loops).
@@ -132,14 +184,16 @@ def _field_count_error(path: Path, width: int, bad: list[tuple[int, int, int]]) 
     )
 
 
-def _csv_lines(path: Path) -> tuple[list[list[str]], list[int], list[int]]:
+def _csv_lines(
+    path: Path, dialect: CsvDialect = UTF8_COMMA
+) -> tuple[list[list[str]], list[int], list[int]]:
     """Every row of a CSV file (``[]`` for a blank line) with its first and last line.
 
     A file whose rows are one line each (the usual case) is read in one go; otherwise
     row by row, keeping each row's lines: a quoted value with line breaks spans several
     lines, and a malformed row is named by the line it starts on."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, strict=True)
+    with path.open(encoding=dialect.text_encoding, newline="") as fh:
+        reader = csv.reader(fh, strict=True, delimiter=dialect.delimiter)
         try:
             rows = list(reader)
         except csv.Error:
@@ -150,8 +204,8 @@ def _csv_lines(path: Path) -> tuple[list[list[str]], list[int], list[int]]:
                 return rows, lines, lines
     rows, starts, ends = [], [], []
     end = 0
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, strict=True)
+    with path.open(encoding=dialect.text_encoding, newline="") as fh:
+        reader = csv.reader(fh, strict=True, delimiter=dialect.delimiter)
         try:
             for fields in reader:
                 rows.append(fields)
@@ -162,16 +216,18 @@ def _csv_lines(path: Path) -> tuple[list[list[str]], list[int], list[int]]:
             raise RawDataError(
                 f"cannot read the record starting on this line: {exc}",
                 where=Location(file=str(path), line=end + 1),
-                hint="a quoted value must end with a quote followed by a comma or the "
-                "end of its line, and quotes inside it are doubled",
+                hint=f"a quoted value must end with a quote followed by a {dialect.delimiter!r} "
+                "or the end of its line, and quotes inside it are doubled",
             ) from None
     return rows, starts, ends
 
 
-def _csv_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+def _csv_records(
+    path: Path, dialect: CsvDialect = UTF8_COMMA
+) -> tuple[list[str], list[list[str]], list[int]]:
     """The header, the records and the line each record starts on, read strictly: every
     record has the header's number of fields (blank lines are not records)."""
-    rows, starts, ends = _csv_lines(path)
+    rows, starts, ends = _csv_lines(path, dialect)
     if not rows or not any(f.strip() for f in rows[0]):
         raise RawDataError(f"cannot read file: {_NO_HEADER}", where=Location(file=str(path)))
     header, width = rows[0], len(rows[0])
@@ -194,21 +250,25 @@ def _csv_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
 
 
 _BOM = "\ufeff".encode()
-_NEWLINE, _COMMA, _QUOTE = 10, 44, 34
+_NEWLINE, _QUOTE = 10, 34
 
 
-def _csv_quick(path: Path) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+def _csv_quick(
+    path: Path, dialect: CsvDialect = UTF8_COMMA
+) -> tuple[list[str], np.ndarray, np.ndarray] | None:
     """What :func:`_csv_records` reads (blank lines kept as empty records, which
     :func:`read_form` drops), by pandas' C parser: about 8 times faster on a large
     export, and without a Python list per record.
 
     The C parser repairs what the strict reading refuses (it pads a short record, joins
     ``"ab"c``), so it is only used where it cannot: every line is one record, its fields
-    counted by its commas; a line with a quote is read by :mod:`csv` (strict) and
+    counted by its delimiters; a line with a quote is read by :mod:`csv` (strict) and
     replaces the C parser's record. ``None`` when the file needs :func:`_csv_records`: a
     field count other than the header's on a line that is not blank, a quoted value over
     several lines, quotes the strict reader refuses, a bare CR or a NUL byte, text that is
-    not UTF-8 (its error names the byte), no header."""
+    not UTF-8 (its error names the byte), another encoding, no header."""
+    if not dialect.is_utf8 or not dialect.delimiter.isascii():
+        return None
     data = path.read_bytes()
     body = data[len(_BOM) :] if data.startswith(_BOM) else data
     if not body or b"\x00" in body or body.count(b"\r") != body.count(b"\r\n"):
@@ -216,7 +276,9 @@ def _csv_quick(path: Path) -> tuple[list[str], np.ndarray, np.ndarray] | None:
     octets = np.frombuffer(body, dtype=np.uint8)
     ends = np.flatnonzero(octets == _NEWLINE)
     n_lines = len(ends) + (0 if body.endswith(b"\n") else 1)
-    commas = np.bincount(np.searchsorted(ends, np.flatnonzero(octets == _COMMA)), minlength=1)
+    commas = np.bincount(
+        np.searchsorted(ends, np.flatnonzero(octets == ord(dialect.delimiter))), minlength=1
+    )
     fields = np.ones(n_lines, dtype=np.int64)
     fields[: len(commas)] += commas[:n_lines]
     starts = np.concatenate(([0], ends + 1, [len(body)]))  # line i is starts[i]:starts[i + 1]
@@ -224,7 +286,7 @@ def _csv_quick(path: Path) -> tuple[list[str], np.ndarray, np.ndarray] | None:
     try:
         for line in np.unique(np.searchsorted(ends, np.flatnonzero(octets == _QUOTE))):
             text = body[starts[line] : starts[line + 1]].decode("utf-8").rstrip("\r\n")
-            rows = list(csv.reader([text], strict=True))
+            rows = list(csv.reader([text], strict=True, delimiter=dialect.delimiter))
             if len(rows) != 1:
                 return None
             quoted[int(line)] = rows[0]
@@ -236,6 +298,7 @@ def _csv_quick(path: Path) -> tuple[list[str], np.ndarray, np.ndarray] | None:
                 return None  # not a blank line: _csv_records names it
         table = pd.read_csv(
             io.BytesIO(body), header=None, names=range(width), dtype=str, na_filter=False,
+            sep=dialect.delimiter,
             skip_blank_lines=False, index_col=False, engine="c", encoding="utf-8",
         )  # fmt: skip
     except (csv.Error, UnicodeDecodeError, ValueError):
@@ -307,10 +370,10 @@ def _sas_frame(path: Path) -> pd.DataFrame:
     )
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
+def _read_frame(path: Path, dialect: CsvDialect) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
-        return _table(path, *(_csv_quick(path) or _csv_records(path)))
+        return _table(path, *(_csv_quick(path, dialect) or _csv_records(path, dialect)))
     if suffix in {".xlsx", ".xlsm"}:
         check_workbook(path, RawDataError)  # before openpyxl unpacks anything
         return _table(path, *_sheet_records(path))
@@ -323,8 +386,9 @@ def _read_frame(path: Path) -> pd.DataFrame:
     )
 
 
-def read_form(name: str, path: Path) -> RawForm:
-    """Read a raw form file (.csv, .txt, .xlsx, .xlsm, .sas7bdat) as text."""
+def read_form(name: str, path: Path, dialect: CsvDialect = UTF8_COMMA) -> RawForm:
+    """Read a raw form file (.csv, .txt, .xlsx, .xlsm, .sas7bdat) as text; ``dialect``
+    is how a CSV/TXT file is written."""
     path = Path(path)
     if not path.exists():
         raise RawDataError(
@@ -333,12 +397,14 @@ def read_form(name: str, path: Path) -> RawForm:
             hint="check --raw and the spec's form/file names",
         )
     try:
-        data = _read_frame(path)
+        data = _read_frame(path, dialect)
     except UnicodeDecodeError:
+        name_ = "UTF-8" if dialect.is_utf8 else dialect.encoding
         raise RawDataError(
-            f"not UTF-8 text at byte {_utf8_error_offset(path)}",
+            f"not {name_} text at byte {_decode_error_offset(path, dialect)}",
             where=Location(file=str(path)),
-            hint="re-export as UTF-8",
+            hint="re-export as UTF-8, or state the file's encoding in study.yaml "
+            "(csv: {encoding: windows-1252}, or per file under csv: files:)",
         ) from None
     except (ValueError, OSError) as exc:
         raise RawDataError(f"cannot read file: {exc}", where=Location(file=str(path))) from None
@@ -346,11 +412,11 @@ def read_form(name: str, path: Path) -> RawForm:
     return RawForm(name=name, path=path, data=data if has_value.all() else data.loc[has_value])
 
 
-def _utf8_error_offset(path: Path) -> int:
-    """Offset in the file of the first byte that is not UTF-8 (pandas decodes in chunks, so
-    its error's offset is within a chunk)."""
+def _decode_error_offset(path: Path, dialect: CsvDialect) -> int:
+    """Offset in the file of the first byte the encoding cannot decode (pandas and the
+    csv module decode in chunks, so their error's offset is within a chunk)."""
     try:
-        path.read_bytes().decode("utf-8")
+        path.read_bytes().decode(dialect.text_encoding)
     except UnicodeDecodeError as exc:
         return exc.start
     return 0

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
-from cdisc_mapper.raw import RawForm, open_form
+from cdisc_mapper.raw import CsvDialect, RawForm, open_form
 from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, OpContext
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import SourceResult, map_source, require_columns
@@ -24,6 +24,7 @@ from cdisc_mapper.sdtm.subject_design import (
 )
 from cdisc_mapper.sdtm.visits import build_calendar, visit_entries
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
+from cdisc_mapper.spec.study import StudySpec
 
 Progress = Callable[[str], None]
 
@@ -38,6 +39,12 @@ class SdtmRun:
     sv: pd.DataFrame | None = None
 
 
+def csv_dialect(study: StudySpec, file: str) -> CsvDialect:
+    """How raw file ``file`` (as the spec names it) is written, from study.yaml ``csv:``."""
+    delimiter, encoding = study.csv.for_file(file)
+    return CsvDialect(delimiter=delimiter, encoding=encoding)
+
+
 class _Engine:
     def __init__(self, bundle: StudyBundle, terminology: Any, raw_dir: Path, progress: Progress):
         self.bundle = bundle
@@ -49,7 +56,20 @@ class _Engine:
         self.frames: dict[str, pd.DataFrame] = {}
         self.calendar: pd.DataFrame | None = None
         self.se: pd.DataFrame | None = None
+        self._check_csv_files()
         self.sites: dict[str, str] = self._sites()
+
+    def _check_csv_files(self) -> None:
+        """Each file ``csv: files:`` names is in the raw folder (a misspelt name would
+        leave the file read as comma separated UTF-8 without a word)."""
+        for name in self.study.csv.files:
+            if not (self.raw_dir / name).is_file():
+                raise SpecError(
+                    f"csv: files: names {name!r}, which is not a file of the raw folder "
+                    f"{self.raw_dir}",
+                    where=self.bundle.where("study", ("csv", "files", name)),
+                    hint="give the file's name as the sources name it (e.g. labs.csv)",
+                )
 
     def _sites(self) -> dict[str, str]:
         subj = self.study.subjects
@@ -96,7 +116,8 @@ class _Engine:
         symbolic links followed, is an error there)."""
         key = file or f"{name}.{self.study.raw_format}"
         if key not in self.forms:
-            self.forms[key] = open_form(name, self.raw_dir, key, where=where)
+            dialect = csv_dialect(self.study, key)
+            self.forms[key] = open_form(name, self.raw_dir, key, where=where, dialect=dialect)
         return self.forms[key]
 
     def make_ctx(

@@ -14,7 +14,7 @@ from pathlib import Path
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.raw import open_form
 from cdisc_mapper.sdtm import load_study
-from cdisc_mapper.sdtm.engine import SdtmRun, run_mapping
+from cdisc_mapper.sdtm.engine import SdtmRun, csv_dialect, run_mapping
 from cdisc_mapper.sdtm.finalize import (
     DESIGN_KEYS,
     Dataset,
@@ -24,6 +24,7 @@ from cdisc_mapper.sdtm.finalize import (
 )
 from cdisc_mapper.sdtm.trial_design import build_trial_design
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
+from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 from cdisc_mapper.textops import neutralise_formula
 from cdisc_mapper.xpt import XptVariable, write_xpt
@@ -81,7 +82,7 @@ def write_datasets(datasets: dict[str, Dataset], out_dir: Path) -> list[Path]:
     return files
 
 
-def reconciliation_rows(run: SdtmRun, raw_dir: Path) -> list[dict]:
+def reconciliation_rows(run: SdtmRun, raw_dir: Path, study: StudySpec) -> list[dict]:
     """Per form and domain: rows read = rows mapped + rows excluded (with reasons); each
     file as the spec names it, relative to the raw folder.
 
@@ -110,7 +111,8 @@ def reconciliation_rows(run: SdtmRun, raw_dir: Path) -> list[dict]:
     for path in sorted(raw_dir.iterdir()):
         if path.suffix.lower() not in {".csv", ".xlsx", ".sas7bdat"} or path.resolve() in used:
             continue
-        n = len(open_form(path.stem, raw_dir, path.name).data)
+        dialect = csv_dialect(study, path.name)
+        n = len(open_form(path.stem, raw_dir, path.name, dialect=dialect).data)
         rows.append(
             {
                 "domain": "",
@@ -162,7 +164,7 @@ def run_sdtm(
     datasets = build_datasets(bundle, run, standard, terminology)
     sdtm_dir = Path(out_dir) / "sdtm"
     say(f"writing {len(datasets)} datasets to {sdtm_dir}")
-    rows = reconciliation_rows(run, Path(raw_dir))
+    rows = reconciliation_rows(run, Path(raw_dir), bundle.study)
     with staged(Target(sdtm_dir, OWNED)) as (stage,):
         written = write_datasets(datasets, stage.path)
         write_reconciliation(rows, stage.path / RECONCILIATION_FILE)

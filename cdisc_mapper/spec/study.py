@@ -5,6 +5,7 @@ numbers are written and the sponsor's comments. The README documents the format 
 
 from __future__ import annotations
 
+import codecs
 import re
 import string
 from typing import Literal
@@ -242,6 +243,56 @@ class NumberFormat(Strict):
 DEFAULT_NUMBERS = NumberFormat(decimal_mark="either", thousands_separator="none")
 
 
+Delimiter = Literal[",", ";", "\t", "tab", "|"]
+
+
+class CsvFormat(Strict):
+    """How CSV/TXT raw files are written (``csv:`` in study.yaml, and per file under
+    ``csv: files:``). A setting left out is taken from the study's ``csv:``, then the
+    default: comma separated UTF-8."""
+
+    delimiter: Delimiter | None = Field(
+        default=None,
+        description="the field delimiter: ',' (default), ';' (usual where the decimal mark "
+        "is a comma), tab (or \"\\t\") or '|'",
+    )
+    encoding: str | None = Field(
+        default=None,
+        description="the text encoding: utf-8 (default; a byte order mark is allowed), or "
+        "the export's legacy one, e.g. windows-1252, latin-1, utf-16",
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            info = codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {v!r} (e.g. utf-8, windows-1252)") from None
+        if not getattr(info, "_is_text_encoding", True):
+            raise ValueError(f"{v!r} is not a text encoding (e.g. utf-8, windows-1252)")
+        return v
+
+
+class CsvSpec(CsvFormat):
+    """``csv:`` in study.yaml: the raw CSV/TXT files' delimiter and encoding, and the
+    files written otherwise (``files:``, by the name the sources give)."""
+
+    files: dict[str, CsvFormat] = Field(
+        default_factory=dict,
+        description="file (as a source's file or form names it, e.g. labs.txt) -> its own "
+        "delimiter and/or encoding",
+    )
+
+    def for_file(self, file: str) -> tuple[str, str]:
+        """(delimiter, encoding) of raw file ``file``."""
+        own = self.files.get(file, CsvFormat())
+        delimiter = own.delimiter or self.delimiter or ","
+        return ("\t" if delimiter == "tab" else delimiter, own.encoding or self.encoding or "utf-8")
+
+
 #: Fields of the ``usubjid`` template every study has.
 USUBJID_FIELDS = ("STUDYID", "SITEID", "SUBJID")
 
@@ -346,6 +397,10 @@ class StudySpec(Strict):
     numbers: NumberFormat = Field(
         default=DEFAULT_NUMBERS,
         description="how the raw forms write numbers (decimal mark, thousands separator)",
+    )
+    csv: CsvSpec = Field(
+        default_factory=CsvSpec,
+        description="how the raw CSV/TXT files are written (delimiter, encoding), also per file",
     )
     comments: dict[str, str] = Field(
         default_factory=dict, description="sponsor decisions, by id (for define.xml)"

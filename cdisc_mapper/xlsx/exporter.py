@@ -51,8 +51,22 @@ def _study_rows(study: StudySpec) -> list[tuple[str, str]]:
     for section in ("subjects", "numbers"):
         for key, value in data.get(section, {}).items():
             rows.append((f"{section}.{key}", value))
+    rows += _csv_rows(data.get("csv", {}))
     rows += [(r["Attribute"], r["Value"]) for r in design_content(study)[L.STUDY]]
     return [(a, v) for a, v in rows if v not in (None, "")]
+
+
+def _csv_rows(csv: dict[str, Any], prefix: str = "csv") -> list[tuple[str, str]]:
+    """``csv.delimiter``, ``csv.encoding`` and ``csv.files.<file>.<key>`` rows (a tab
+    written ``tab``, which a cell keeps)."""
+    rows = []
+    for key, value in csv.items():
+        if key == "files":
+            for file, own in value.items():
+                rows += _csv_rows(own, f"{prefix}.files.{file}")
+        elif value is not None:
+            rows.append((f"{prefix}.{key}", "tab" if value == "\t" else value))
+    return rows
 
 
 #: Codelists with more terms than this list only the terms the spec names.

@@ -126,6 +126,7 @@ def _read_study_rows(sheet: Sheet, other: OtherRows) -> tuple[dict[str, Any], di
     data: dict[str, Any] = {}
     subjects: dict[str, Any] = {}
     numbers: dict[str, Any] = {}
+    csv: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for r, row in sheet.rows:
         attr = cell_str(row, "Attribute")
@@ -147,11 +148,17 @@ def _read_study_rows(sheet: Sheet, other: OtherRows) -> tuple[dict[str, Any], di
             subjects[attr.removeprefix("subjects.")] = value
         elif attr.startswith("numbers."):
             numbers[attr.removeprefix("numbers.")] = value
+        elif attr.startswith("csv.files.") and "." in attr.removeprefix("csv.files."):
+            file, key = attr.removeprefix("csv.files.").rsplit(".", 1)
+            csv.setdefault("files", {}).setdefault(file, {})[key] = value
+        elif attr in ("csv.delimiter", "csv.encoding"):
+            csv[attr.removeprefix("csv.")] = value
         elif attr in L.STUDY_BLOBS:
             data[attr] = parse_cell(sheet, r, "Value", value, "yaml")
         else:
             known = [
-                *L.STUDY_ATTRIBUTES, "subjects.<key>", "numbers.<key>", *sorted(_UNSCHEDULED),
+                *L.STUDY_ATTRIBUTES, "subjects.<key>", "numbers.<key>", "csv.delimiter",
+                "csv.encoding", "csv.files.<file>.<key>", *sorted(_UNSCHEDULED),
                 *_OTHER_FILES,
             ]  # fmt: skip
             hint = close_hint(attr, known, "known: " + ", ".join(known))
@@ -159,6 +166,8 @@ def _read_study_rows(sheet: Sheet, other: OtherRows) -> tuple[dict[str, Any], di
     data["subjects"] = subjects
     if numbers:
         data["numbers"] = numbers
+    if csv:
+        data["csv"] = csv
     return data, seen
 
 

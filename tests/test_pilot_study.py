@@ -70,3 +70,51 @@ def test_pilot_dataset_matches_expected(sdtm: Path, name: str) -> None:
     expected = read_expected(name)
     assert list(got.columns) == list(expected.columns), name
     assert mismatches(name, got, expected) == []
+
+
+def xpt(sdtm: Path, name: str) -> pd.DataFrame:
+    frame, _ = pyreadstat.read_xport(str(sdtm / f"{name}.xpt"))
+    return frame
+
+
+def test_pilot_subject_elements_follow_each_subjects_arm(sdtm: Path) -> None:
+    """SE: PBO and XANLO both start at the first patch; each subject gets its own arm's
+    elements (TA), the screen failure screening alone, the last ending at RFPENDTC."""
+    se = xpt(sdtm, "se").sort_values(["USUBJID", "SESEQ"])
+    paths = se.groupby("USUBJID")[["ETCD", "SESTDTC", "SEENDTC"]].apply(lambda f: f.values.tolist())
+    assert paths.to_dict() == {
+        "02-701-1901": [["SCRN", "2014-03-03", "2014-03-10"], ["PBO", "2014-03-10", "2014-04-06"]],
+        "02-701-1902": [
+            ["SCRN", "2014-02-17", "2014-02-25"],
+            ["XANLO", "2014-02-25", "2014-03-14"],
+        ],
+        "02-704-1903": [
+            ["SCRN", "2014-04-01", "2014-04-08"],
+            ["XANLO", "2014-04-08", "2014-04-22"],
+            ["XANHI", "2014-04-22", "2014-05-05"],
+        ],
+        "02-704-1904": [["SCRN", "2014-04-14", "2014-04-18"]],
+    }
+    assert se.TAETORD.tolist() == [1, 2, 1, 2, 1, 2, 3, 1]
+
+
+def test_pilot_trial_design_and_reconciliation(sdtm: Path) -> None:
+    """TA, TE and TV as study.yaml states them; the exact repeat row is excluded and
+    counted in the reconciliation."""
+    ta = xpt(sdtm, "ta")
+    assert ta.groupby("ARMCD").ETCD.apply(list).to_dict() == {
+        "Pbo": ["SCRN", "PBO"],
+        "Xan_Hi": ["SCRN", "XANLO", "XANHI"],
+        "Xan_Lo": ["SCRN", "XANLO"],
+    }
+    assert sorted(xpt(sdtm, "te").ETCD) == ["PBO", "SCRN", "XANHI", "XANLO"]
+    tv = xpt(sdtm, "tv")
+    assert tv.VISITNUM.tolist() == [1, 2, 3, 4, 5, 101]
+    assert tv.VISITDY.fillna(0).tolist() == [-7, -1, 1, 14, 28, 0]
+    rec = pd.read_csv(sdtm / "reconciliation.csv", dtype=str).set_index("form")
+    assert rec.loc["vs", ["rows_read", "rows_mapped", "rows_excluded"]].tolist() == [
+        "25",
+        "24",
+        "1",
+    ]
+    assert rec.loc["vs", "exclusion_reasons"].startswith("duplicate form entry")

@@ -13,6 +13,7 @@ from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.cli import reference_text
 from cdisc_mapper.condition.model import Condition, VariableRef
 from cdisc_mapper.sdtm import OPERATIONS
+from cdisc_mapper.spec.sdtm import SourceSpec
 from tests.conftest import REPO
 
 
@@ -63,6 +64,23 @@ def test_every_argument_of_every_operation_is_described():
                     if not (info.description or "").strip():
                         missing.append(f"{op.name}: {model.__name__}.{name}")
     assert not missing, "arguments without a description: " + ", ".join(missing)
+
+
+def test_the_reference_documents_every_key_of_a_source():
+    """A domain spec's `sources:` entries (file, exclusions, melt with its items' columns
+    and not-done records, per-form numbers and date order) are in the reference, each key
+    described, so that a spec for a wide form can be written from the docs alone."""
+    text = reference_text()
+    assert "## SDTM sources (`sources:`)" in text
+    missing = []
+    for model in _argument_models(SourceSpec):
+        if model.__name__ in ("VariableSpec", "SuppSpec"):
+            continue  # a variable's entry: the operations
+        for name, info in model.model_fields.items():
+            assert f"| `{info.alias or name}` |" in text, (model.__name__, name)
+            if not (info.description or "").strip():
+                missing.append(f"{model.__name__}.{name}")
+    assert not missing, "source keys without a description: " + ", ".join(missing)
 
 
 def test_ci_runs_the_readme_test_command():

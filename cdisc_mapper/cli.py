@@ -546,6 +546,7 @@ def reference_text() -> str:
     from cdisc_mapper.sdtm import OPERATIONS
     from cdisc_mapper.spec.reference import ModelSection, Section, operations_markdown
     from cdisc_mapper.spec.sdtm import SourceSpec
+    from cdisc_mapper.spec.study import StudySpec
 
     def sdtm_traits(op: Any) -> str:
         where = "raw columns: in a source's `variables` only" if op.raw else "any level"
@@ -573,6 +574,13 @@ def reference_text() -> str:
                 "variables mapped from it (operations above).",
                 SourceSpec,
                 skip=("VariableSpec",),
+            ),
+            ModelSection(
+                "The study (`study.yaml`)",
+                "What every domain spec shares: the study, how subjects are identified, "
+                "the trial design (arms, elements, visits: TA, TE, TV, and each subject's "
+                "SE), units and number conventions.",
+                StudySpec,
             ),
             Section(
                 "ADaM record builders (`records: - op:`)",

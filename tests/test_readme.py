@@ -7,6 +7,7 @@ import inspect
 import typing
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
@@ -14,6 +15,7 @@ from cdisc_mapper.cli import reference_text
 from cdisc_mapper.condition.model import Condition, VariableRef
 from cdisc_mapper.sdtm import OPERATIONS
 from cdisc_mapper.spec.sdtm import SourceSpec
+from cdisc_mapper.spec.study import StudySpec
 from tests.conftest import REPO
 
 
@@ -66,21 +68,28 @@ def test_every_argument_of_every_operation_is_described():
     assert not missing, "arguments without a description: " + ", ".join(missing)
 
 
-def test_the_reference_documents_every_key_of_a_source():
+@pytest.mark.parametrize(
+    ("title", "model"),
+    [("## SDTM sources (`sources:`)", SourceSpec), ("## The study (`study.yaml`)", StudySpec)],
+)
+def test_the_reference_documents_every_key_of_the_spec_files(
+    title: str, model: type[BaseModel]
+) -> None:
     """A domain spec's `sources:` entries (file, exclusions, melt with its items' columns
-    and not-done records, per-form numbers and date order) are in the reference, each key
-    described, so that a spec for a wide form can be written from the docs alone."""
+    and not-done records, per-form numbers and date order) and study.yaml's keys (subject
+    pattern, arms and elements, visits, unscheduled visits, units) are in the reference,
+    each described, so that a study's spec can be written from the docs alone."""
     text = reference_text()
-    assert "## SDTM sources (`sources:`)" in text
+    assert title in text
     missing = []
-    for model in _argument_models(SourceSpec):
-        if model.__name__ in ("VariableSpec", "SuppSpec"):
+    for nested in _argument_models(model):
+        if nested.__name__ in ("VariableSpec", "SuppSpec"):
             continue  # a variable's entry: the operations
-        for name, info in model.model_fields.items():
-            assert f"| `{info.alias or name}` |" in text, (model.__name__, name)
+        for name, info in nested.model_fields.items():
+            assert f"| `{info.alias or name}` |" in text, (nested.__name__, name)
             if not (info.description or "").strip():
-                missing.append(f"{model.__name__}.{name}")
-    assert not missing, "source keys without a description: " + ", ".join(missing)
+                missing.append(f"{nested.__name__}.{name}")
+    assert not missing, "spec keys without a description: " + ", ".join(missing)
 
 
 def test_ci_runs_the_readme_test_command():

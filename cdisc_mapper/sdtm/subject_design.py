@@ -47,15 +47,16 @@ SUBJECT_DESIGN_METHODS = {
 SE_REFERENCE_DATES = ("RFPENDTC", "RFSTDTC")
 
 
-def _subject_dates(usubjid: pd.Series, dm: pd.DataFrame, name: str) -> pd.Series:
-    """DM's ``name`` for each subject of ``usubjid``; empty when DM does not map it."""
+def _subject_values(usubjid: pd.Series, dm: pd.DataFrame, name: str) -> pd.Series:
+    """DM's ``name`` (a date, the arm) for each subject of ``usubjid``; empty when DM does
+    not map it."""
     if name not in dm.columns:
         return pd.Series("", index=usubjid.index, dtype=object)
     return usubjid.map(dm.set_index("USUBJID")[name]).fillna("").astype(str)
 
 
 def _study_day(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame) -> pd.Series:
-    ref = _subject_dates(usubjid, dm, "RFSTDTC")
+    ref = _subject_values(usubjid, dm, "RFSTDTC")
     return ddates.derive_study_day(dtc.fillna("").astype(str), ref).astype(float)
 
 
@@ -97,7 +98,7 @@ def _subject_arms(usubjid: pd.Series, dm: pd.DataFrame) -> pd.Series:
     """Each record's subject's arm: DM.ACTARMCD, else DM.ARMCD (blank when neither)."""
     arm = pd.Series("", index=usubjid.index, dtype=object)
     for name in reversed(SE_ARM_VARIABLES):
-        value = _subject_dates(usubjid, dm, name).str.strip()
+        value = _subject_values(usubjid, dm, name).str.strip()
         arm = arm.where(value == "", value)
     return arm
 
@@ -160,7 +161,7 @@ def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any
     se = _on_the_subjects_arm(se, dm, study)
     se = se.sort_values(["USUBJID", "SESTDTC", "TAETORD"], kind="stable").reset_index(drop=True)
     nxt = se.groupby("USUBJID")["SESTDTC"].shift(-1)
-    end = _subject_dates(se["USUBJID"], dm, "RFPENDTC")
+    end = _subject_values(se["USUBJID"], dm, "RFPENDTC")
     se["SEENDTC"] = nxt.fillna(end).astype(str).str.slice(0, 10)
     se["SESTDTC"] = se["SESTDTC"].astype(str).str.slice(0, 10)
     se["STUDYID"] = study.studyid

@@ -544,7 +544,9 @@ def reference_text() -> str:
     """The operations reference (``docs/operations.md``) of the SDTM and ADaM registries."""
     from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
     from cdisc_mapper.sdtm import OPERATIONS
-    from cdisc_mapper.spec.reference import Section, operations_markdown
+    from cdisc_mapper.spec.reference import ModelSection, Section, operations_markdown
+    from cdisc_mapper.spec.sdtm import SourceSpec
+    from cdisc_mapper.spec.study import StudySpec
 
     def sdtm_traits(op: Any) -> str:
         where = "raw columns: in a source's `variables` only" if op.raw else "any level"
@@ -564,6 +566,21 @@ def reference_text() -> str:
                 "a source. Its other keys are the arguments below.",
                 OPERATIONS,
                 sdtm_traits,
+            ),
+            ModelSection(
+                "SDTM sources (`sources:`)",
+                "Each raw form a domain is made from, in `sdtm/<domain>.yaml`: which file, "
+                "which rows, how a wide form becomes one record per test, and the "
+                "variables mapped from it (operations above).",
+                SourceSpec,
+                skip=("VariableSpec",),
+            ),
+            ModelSection(
+                "The study (`study.yaml`)",
+                "What every domain spec shares: the study, how subjects are identified, "
+                "the trial design (arms, elements, visits: TA, TE, TV, and each subject's "
+                "SE), units and number conventions.",
+                StudySpec,
             ),
             Section(
                 "ADaM record builders (`records: - op:`)",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from pydantic import BaseModel
 
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
@@ -18,6 +19,8 @@ from cdisc_mapper.cli import reference_text
 from cdisc_mapper.condition.model import Condition, VariableRef
 from cdisc_mapper.sdtm import OPERATIONS, load_study
 from cdisc_mapper.sdtm.engine import run_mapping
+from cdisc_mapper.spec.sdtm import SourceSpec
+from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_terminology
 from tests.conftest import REPO, STUDY
 
@@ -69,6 +72,30 @@ def test_every_argument_of_every_operation_is_described():
                     if not (info.description or "").strip():
                         missing.append(f"{op.name}: {model.__name__}.{name}")
     assert not missing, "arguments without a description: " + ", ".join(missing)
+
+
+@pytest.mark.parametrize(
+    ("title", "model"),
+    [("## SDTM sources (`sources:`)", SourceSpec), ("## The study (`study.yaml`)", StudySpec)],
+)
+def test_the_reference_documents_every_key_of_the_spec_files(
+    title: str, model: type[BaseModel]
+) -> None:
+    """A domain spec's `sources:` entries (file, exclusions, melt with its items' columns
+    and not-done records, per-form numbers and date order) and study.yaml's keys (subject
+    pattern, arms and elements, visits, unscheduled visits, units) are in the reference,
+    each described, so that a study's spec can be written from the docs alone."""
+    text = reference_text()
+    assert title in text
+    missing = []
+    for nested in _argument_models(model):
+        if nested.__name__ in ("VariableSpec", "SuppSpec"):
+            continue  # a variable's entry: the operations
+        for name, info in nested.model_fields.items():
+            assert f"| `{info.alias or name}` |" in text, (nested.__name__, name)
+            if not (info.description or "").strip():
+                missing.append(f"{nested.__name__}.{name}")
+    assert not missing, "spec keys without a description: " + ", ".join(missing)
 
 
 def test_ci_runs_the_readme_test_command():

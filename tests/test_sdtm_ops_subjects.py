@@ -4,6 +4,8 @@ RFPENDTC); one small table per rule."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from cdisc_mapper.errors import MappingError
@@ -163,3 +165,13 @@ def test_subject_first_and_last_of_a_numeric_variable_compare_numbers() -> None:
     args = {"domain": "SV", "variable": "VISITNUM"}
     assert subject_op("subject_first", args, SV=sv) == ["9", "2", ""]
     assert subject_op("subject_last", args, SV=sv) == ["10", "2", ""]
+
+
+@pytest.mark.parametrize("name", ["subject_first", "subject_last", "subject_value"])
+def test_no_record_for_any_subject_gives_blank_text(name: str) -> None:
+    """A study without deaths: no DS record meets the condition, so every subject's
+    DTHDTC is blank text (not a missing number that pandas must coerce)."""
+    args = {"domain": "DS", "variable": "DSSTDTC", "where": {"variable": "DSDECOD", "equals": "X"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert subject_op(name, args, DS=DS) == ["", "", ""]

@@ -10,6 +10,7 @@ from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.sdtm.engine import check_one_record_per_subject
 from cdisc_mapper.sdtm.finalize import check_numeric
 from cdisc_mapper.sdtm.subject_design import build_se, check_se_inputs
+from cdisc_mapper.spec.study import ArmSpec, ElementSpec, StudySpec
 from tests.sdtm_ops_helpers import records, study
 
 
@@ -60,3 +61,92 @@ def test_an_element_start_no_spec_maps_is_a_spec_error_at_study_yaml() -> None:
     )
     with pytest.raises(SpecError, match="no DM spec maps USUBJID"):
         check_se_inputs({}, study(), lambda doc, path: doc)
+
+
+def _element(etcd: str, epoch: str, start: dict) -> ElementSpec:
+    return ElementSpec.model_validate(
+        {
+            "etcd": etcd,
+            "element": etcd.title(),
+            "epoch": epoch,
+            "start_rule": "x",
+            "end_rule": "y",
+            "start": start,
+        }
+    )
+
+
+def _arm_study(arms: dict[str, list[str]], starts: dict[str, dict]) -> StudySpec:
+    consent = {"domain": "DM", "variable": "RFICDTC"}
+    elements = [_element("SCRN", "SCREENING", consent)]
+    elements += [_element(etcd, "TREATMENT", start) for etcd, start in starts.items()]
+    return study(
+        arms=[ArmSpec(armcd=cd, arm=cd, elements=els) for cd, els in arms.items()],
+        elements=elements,
+    )
+
+
+def _se_paths(se: pd.DataFrame) -> dict[str, list[list[object]]]:
+    paths = se.groupby("USUBJID")[["ETCD", "TAETORD"]].apply(lambda f: f.values.tolist())
+    return paths.to_dict()
+
+
+def test_se_lists_only_the_elements_of_the_subjects_arm() -> None:
+    """SDTMIG 3.4 section 5.3.1: SE holds the elements a subject passed through, those
+    of the subject's arm (ACTARMCD, else ARMCD): two elements starting at the first dose
+    are told apart by the arm. A subject with no arm of the study (a screen failure) gets
+    every element it has a start for."""
+    first_dose = {"domain": "EX", "variable": "EXSTDTC", "occurrence": 1}
+    spec = _arm_study(
+        {"A": ["SCRN", "TRTA"], "P": ["SCRN", "TRTP"]}, {"TRTA": first_dose, "TRTP": first_dose}
+    )
+    dm = records(
+        "dm.csv",
+        ["USUBJID", "RFICDTC", "ARMCD", "ACTARMCD"],
+        ["S-1", "2020-01-01", "A", "A"],
+        ["S-2", "2020-01-02", "P", ""],
+        ["S-3", "2020-01-03", "", ""],
+    )
+    ex = records("ec.csv", ["USUBJID", "EXSTDTC"], ["S-1", "2020-02-01"], ["S-2", "2020-02-02"])
+    se = build_se({"DM": dm, "EX": ex}, spec, None)
+    assert _se_paths(se) == {
+        "S-1": [["SCRN", 1.0], ["TRTA", 2.0]],
+        "S-2": [["SCRN", 1.0], ["TRTP", 2.0]],
+        "S-3": [["SCRN", 1.0]],
+    }
+    assert se.loc[se.USUBJID == "S-1", "SEENDTC"].tolist() == ["2020-02-01", ""]
+
+
+def test_se_taetord_is_the_elements_place_in_the_subjects_arm() -> None:
+    """TAETORD is the element's order in the subject's arm (TA): TRTA is 2nd in arm A,
+    3rd in arm L after a lead-in."""
+    spec = _arm_study(
+        {"A": ["SCRN", "TRTA"], "L": ["SCRN", "LEAD", "TRTA"]},
+        {
+            "LEAD": {"domain": "EX", "variable": "EXSTDTC", "occurrence": 1},
+            "TRTA": {
+                "domain": "EX",
+                "variable": "EXSTDTC",
+                "occurrence": 1,
+                "where": {"variable": "EXDOSE", "equals": 10},
+            },
+        },
+    )
+    dm = records(
+        "dm.csv",
+        ["USUBJID", "RFICDTC", "ARMCD", "ACTARMCD"],
+        ["S-1", "2020-01-01", "A", "A"],
+        ["S-2", "2020-01-02", "L", "L"],
+    )
+    ex = records(
+        "ec.csv",
+        ["USUBJID", "EXSTDTC", "EXDOSE"],
+        ["S-1", "2020-02-01", 10.0],
+        ["S-2", "2020-02-02", 0.0],
+        ["S-2", "2020-02-16", 10.0],
+    )
+    se = build_se({"DM": dm, "EX": ex}, spec, None)
+    assert _se_paths(se) == {
+        "S-1": [["SCRN", 1.0], ["TRTA", 2.0]],
+        "S-2": [["SCRN", 1.0], ["LEAD", 2.0], ["TRTA", 3.0]],
+    }

@@ -17,6 +17,7 @@ from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, OpContext
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import SourceResult, map_source, require_columns
 from cdisc_mapper.sdtm.subject_design import (
+    SE_ARM_VARIABLES,
     SE_REFERENCE_DATES,
     build_se,
     build_sv,
@@ -219,10 +220,11 @@ class _Engine:
             self.se = build_se(self.frames, self.study, self.terminology)
 
     def _se_possible(self) -> bool:
-        """Whether SE's inputs exist: each element's start, and the DM reference dates the
-        DM spec maps (SE is built without those it does not map)."""
+        """Whether SE's inputs exist: each element's start, and the DM reference dates and
+        arm the DM spec maps (SE is built without those it does not map)."""
         needs = {("DM", "USUBJID")}
-        needs |= {("DM", v) for v in SE_REFERENCE_DATES if self._maps("DM", v)}
+        dm_inputs = (*SE_REFERENCE_DATES, *SE_ARM_VARIABLES)
+        needs |= {("DM", v) for v in dm_inputs if self._maps("DM", v)}
         for el in self.study.elements:
             needs.add((el.start.domain, el.start.variable))
         return all(d in self.frames and v in self.frames[d].columns for d, v in needs)

@@ -47,15 +47,16 @@ SUBJECT_DESIGN_METHODS = {
 SE_REFERENCE_DATES = ("RFPENDTC", "RFSTDTC")
 
 
-def _subject_dates(usubjid: pd.Series, dm: pd.DataFrame, name: str) -> pd.Series:
-    """DM's ``name`` for each subject of ``usubjid``; empty when DM does not map it."""
+def _subject_values(usubjid: pd.Series, dm: pd.DataFrame, name: str) -> pd.Series:
+    """DM's ``name`` (a date, the arm) for each subject of ``usubjid``; empty when DM does
+    not map it."""
     if name not in dm.columns:
         return pd.Series("", index=usubjid.index, dtype=object)
     return usubjid.map(dm.set_index("USUBJID")[name]).fillna("").astype(str)
 
 
 def _study_day(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame) -> pd.Series:
-    ref = _subject_dates(usubjid, dm, "RFSTDTC")
+    ref = _subject_values(usubjid, dm, "RFSTDTC")
     return ddates.derive_study_day(dtc.fillna("").astype(str), ref).astype(float)
 
 
@@ -80,6 +81,11 @@ def check_se_inputs(frames: dict[str, pd.DataFrame], study: StudySpec, where: An
             )
 
 
+#: DM variables naming the subject's arm, whose elements (TA) are the subject's: the
+#: actual arm, else the planned one.
+SE_ARM_VARIABLES = ("ACTARMCD", "ARMCD")
+
+
 def _taetord(study: StudySpec) -> dict[str, int]:
     order: dict[str, int] = {}
     for arm in study.arms:
@@ -88,12 +94,45 @@ def _taetord(study: StudySpec) -> dict[str, int]:
     return order
 
 
+def _subject_arms(usubjid: pd.Series, dm: pd.DataFrame) -> pd.Series:
+    """Each record's subject's arm: DM.ACTARMCD, else DM.ARMCD (blank when neither)."""
+    arm = pd.Series("", index=usubjid.index, dtype=object)
+    for name in reversed(SE_ARM_VARIABLES):
+        value = _subject_values(usubjid, dm, name).str.strip()
+        arm = arm.where(value == "", value)
+    return arm
+
+
+def _on_the_subjects_arm(se: pd.DataFrame, dm: pd.DataFrame, study: StudySpec) -> pd.DataFrame:
+    """The element records of ``se`` that lie on their subject's arm, with TAETORD the
+    element's place in that arm (TA). A subject whose arm is not one of the study's (a
+    screen failure, no arm) keeps every element it has a start for, TAETORD the
+    element's first place in any arm."""
+    places = {
+        (arm.armcd, etcd): float(i)
+        for arm in study.arms
+        for i, etcd in enumerate(arm.elements, start=1)
+    }
+    arms = _subject_arms(se["USUBJID"], dm)
+    known = arms.isin({arm.armcd for arm in study.arms})
+    keys = list(zip(arms, se["ETCD"], strict=True))
+    on_arm = pd.Series([k in places for k in keys], index=se.index)
+    anywhere = se["ETCD"].map(_taetord(study)).astype(float)
+    own = pd.Series([places.get(k, np.nan) for k in keys], index=se.index, dtype=float)
+    se = se.assign(TAETORD=own.where(known, anywhere))
+    return se.loc[~known | on_arm]
+
+
 def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any) -> pd.DataFrame:
     """One record per subject and element actually experienced (SDTMIG 3.4 section 5.3.1).
 
     Each element starts where the study spec says (a dated variable of another domain,
     optionally its n-th occurrence); it ends when the subject's next element starts, the
-    last one at DM.RFPENDTC. Elements whose start is absent are not recorded.
+    last one at DM.RFPENDTC. Elements whose start is absent are not recorded, nor are
+    elements outside the subject's arm (DM.ACTARMCD, else ARMCD; TA lists an arm's
+    elements, and TAETORD is the element's place there): two arms' treatment elements may
+    both start at the first dose. A subject with no arm of the study (a screen failure)
+    gets every element it has a start for.
 
     SEENDTC is Expected and SESTDY/SEENDY Permissible in SDTMIG 3.4 (section 5.3.1): when
     the DM spec maps no RFPENDTC, each subject's last element has an empty end date (as any
@@ -119,11 +158,10 @@ def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any
         vals["EPOCH"] = el.epoch
         parts.append(vals)
     se = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SE_COLUMNS)
-    order = _taetord(study)
-    se["TAETORD"] = se["ETCD"].map(order).astype(float)
+    se = _on_the_subjects_arm(se, dm, study)
     se = se.sort_values(["USUBJID", "SESTDTC", "TAETORD"], kind="stable").reset_index(drop=True)
     nxt = se.groupby("USUBJID")["SESTDTC"].shift(-1)
-    end = _subject_dates(se["USUBJID"], dm, "RFPENDTC")
+    end = _subject_values(se["USUBJID"], dm, "RFPENDTC")
     se["SEENDTC"] = nxt.fillna(end).astype(str).str.slice(0, 10)
     se["SESTDTC"] = se["SESTDTC"].astype(str).str.slice(0, 10)
     se["STUDYID"] = study.studyid

@@ -4,7 +4,9 @@
 keeps the file equal to it), so a new operation or argument is documented the moment it is
 registered: its name, what it does (the first paragraph of its function's docstring), and
 each argument with its type, default and description (``Field(description=...)``).
-Nested argument models (e.g. the items of ``case``) get a table of their own.
+Nested argument models (e.g. the items of ``case``) get a table of their own. Spec
+entries that are not operations (a domain spec's ``sources:``) are documented the same way
+from their models (:class:`ModelSection`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ class Section:
     intro: str
     registry: Registry[Any]
     traits: typing.Callable[[Any], str] = lambda op: ""
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """A spec entry that is not an operation (e.g. a domain spec's ``sources:``): its
+    title, what it is for, and the model whose fields are its keys. ``skip`` names nested
+    models documented elsewhere (e.g. a variable's entry, documented as operations)."""
+
+    title: str
+    intro: str
+    model: type[BaseModel]
+    skip: tuple[str, ...] = ()
 
 
 def summary(op: Operation) -> str:
@@ -122,18 +136,34 @@ def fields_table(model: type[BaseModel]) -> list[str]:
     return lines
 
 
+def nested_tables(model: type[BaseModel], skip: Sequence[str] = ()) -> list[str]:
+    """A table for each model nested in ``model``'s fields (and in theirs), each once."""
+    lines: list[str] = []
+    seen = set(skip)
+    todo = [model]
+    while todo:
+        for info in todo.pop(0).model_fields.values():
+            for nested in _models_in(info.annotation):
+                if nested.__name__ in seen:
+                    continue
+                seen.add(nested.__name__)
+                todo.append(nested)
+                lines += ["", f"Each `{nested.__name__}`:", "", *fields_table(nested)]
+    return lines
+
+
+def model_section_text(section: ModelSection) -> list[str]:
+    """A spec entry's keys (and those of its nested entries) as markdown tables."""
+    lines = [f"## {section.title}", "", section.intro, "", *fields_table(section.model)]
+    return lines + nested_tables(section.model, (section.model.__name__, *section.skip))
+
+
 def operation_text(op: Operation, traits: str = "") -> list[str]:
     lines = [f"### `{op.name}`", "", summary(op) or "(no description)"]
     if traits:
         lines += ["", traits]
     lines += ["", *fields_table(op.args_model)]
-    seen: set[str] = set()
-    for info in op.args_model.model_fields.values():
-        for nested in _models_in(info.annotation):
-            if nested.__name__ in seen:
-                continue
-            seen.add(nested.__name__)
-            lines += ["", f"Each `{nested.__name__}`:", "", *fields_table(nested)]
+    lines += nested_tables(op.args_model, (op.args_model.__name__,))
     if op.example is not None:
         lines += ["", *example_text(op.example)]
     return lines
@@ -187,8 +217,9 @@ def example_text(example: Example) -> list[str]:
     return lines
 
 
-def operations_markdown(sections: Sequence[Section]) -> str:
-    """The whole reference (markdown), one section per registry, operations by name."""
+def operations_markdown(sections: Sequence[Section | ModelSection]) -> str:
+    """The whole reference (markdown), one section per registry, operations by name, and
+    one per spec entry that is not an operation."""
     lines = [
         "# Operations reference",
         "",
@@ -198,6 +229,9 @@ def operations_markdown(sections: Sequence[Section]) -> str:
         "`cdisc_mapper/condition/model.py`.",
     ]
     for section in sections:
+        if isinstance(section, ModelSection):
+            lines += ["", *model_section_text(section)]
+            continue
         lines += ["", f"## {section.title}", "", section.intro]
         for name in section.registry.names():
             op = section.registry.require(name)

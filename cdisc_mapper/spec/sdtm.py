@@ -119,7 +119,10 @@ class MeltSpec(Strict):
     belongs to a recorded result), and each `_NAME` an item gives in `columns` or
     `values` holds its column's text or its constant (blank for an item without it)."""
 
-    items: list[MeltItem] = Field(min_length=1)
+    items: list[MeltItem] = Field(
+        min_length=1,
+        description="the form's items (tests), in the order their records are read",
+    )
     keep_empty_when: Condition | None = Field(
         default=None,
         description="an item left empty on the form row (e.g. not done) is kept as a "
@@ -163,8 +166,15 @@ class MeltSpec(Strict):
 
 
 class ExclusionSpec(Strict):
-    where: Condition
-    reason: str
+    """Rows of a form left out of the domain, counted per reason in the reconciliation."""
+
+    where: Condition = Field(
+        description="condition on the row's raw columns (e.g. `{column: STATUS, equals: "
+        "Deleted}`) under which it is excluded"
+    )
+    reason: str = Field(
+        description="why, as the reconciliation reports it (rows_excluded, per reason)"
+    )
 
 
 class SourceSpec(Strict):
@@ -172,14 +182,34 @@ class SourceSpec(Strict):
     inside the raw folder, checked here as written and again, symbolic links resolved,
     when the file is opened."""
 
-    form: str
-    file: str | None = Field(default=None, description="default: <form>.<raw_format>")
-    required_columns: list[str] = Field(default_factory=list)
-    drop_duplicates: bool = Field(
-        default=False, description="exclude exact repeats of a row (duplicate form entry)"
+    form: str = Field(
+        description="the form's name, as the reconciliation reports it; also its file, "
+        "`<form>.<raw_format>` in the raw folder, unless `file` names another"
     )
-    exclude: list[ExclusionSpec] = Field(default_factory=list)
-    melt: MeltSpec | None = None
+    file: str | None = Field(
+        default=None,
+        description="path of the form's file inside the raw folder (--raw); default: "
+        "<form>.<raw_format>",
+    )
+    required_columns: list[str] = Field(
+        default_factory=list,
+        description="raw columns the file must have, besides those the variables read "
+        "(a file without one is an error naming it)",
+    )
+    drop_duplicates: bool = Field(
+        default=False,
+        description="exclude exact repeats of a row (duplicate form entry), counted in "
+        "the reconciliation",
+    )
+    exclude: list[ExclusionSpec] = Field(
+        default_factory=list, description="rows to leave out, each with its reason"
+    )
+    melt: MeltSpec | None = Field(
+        default=None,
+        description="a wide form: one record per item (test) of each row, the row's "
+        "blank items giving none; `_TEST`, `_VALUE`, `_UNIT` and the items' `_NAME`s "
+        "hold each item's values for the variables to read as columns",
+    )
     numbers: NumberFormat | None = Field(
         default=None,
         description="how this form writes numbers, over study.yaml `numbers` (e.g. a "
@@ -190,7 +220,11 @@ class SourceSpec(Strict):
         description="the order of day, month and year in this form's numeric dates, over "
         "study.yaml `subjects.date_order` (e.g. a form exported month first)",
     )
-    variables: dict[str, VariableSpec] = Field(default_factory=dict)
+    variables: dict[str, VariableSpec] = Field(
+        default_factory=dict,
+        description="the variables mapped from each row (or melted record), in order: "
+        "`NAME: {op: ..., <arguments>}` (operations above); a `_NAME` is a working column",
+    )
 
     @field_validator("form", "file")
     @classmethod

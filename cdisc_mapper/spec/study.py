@@ -17,9 +17,12 @@ from cdisc_mapper.spec.base import RAW_FOLDER, Strict, relative_path
 
 
 class ArmSpec(Strict):
-    armcd: str = Field(max_length=20)
-    arm: str = Field(max_length=200)
-    elements: list[str] = Field(description="ETCD of each element, in order (TA)")
+    armcd: str = Field(max_length=20, description="ARMCD, the arm's code (TA, DM)")
+    arm: str = Field(max_length=200, description="ARM, the arm's name (TA, DM)")
+    elements: list[str] = Field(
+        description="ETCD of each element, in order (TA; TAETORD is the place): a subject "
+        "whose DM.ACTARMCD (else ARMCD) is this arm gets only these elements in SE"
+    )
     branch: dict[str, str] = Field(default_factory=dict, description="ETCD -> TABRANCH")
     transition: dict[str, str] = Field(default_factory=dict, description="ETCD -> TATRANS")
 
@@ -27,22 +30,29 @@ class ArmSpec(Strict):
 class ElementStart(Strict):
     """Where a subject's element starts: a dated variable of another domain."""
 
-    domain: str
-    variable: str
+    domain: str = Field(description="the domain of the dated variable (e.g. DM, EX)")
+    variable: str = Field(description="ISO 8601 date variable the element starts at (e.g. EXSTDTC)")
     occurrence: int | None = Field(
         default=None, ge=1, description="n-th record by date for the subject (1-based)"
     )
-    where: Condition | None = None
+    where: Condition | None = Field(
+        default=None,
+        description="condition on that domain's records the start is taken from (e.g. "
+        "`{variable: EXDOSE, equals: 81}`); none: all of the subject's",
+    )
 
 
 class ElementSpec(Strict):
-    etcd: str = Field(max_length=8)
-    element: str = Field(max_length=40)
-    epoch: str
-    start_rule: str
-    end_rule: str
+    etcd: str = Field(max_length=8, description="ETCD, the element's code (TE, TA, SE)")
+    element: str = Field(max_length=40, description="ELEMENT, its name")
+    epoch: str = Field(description="EPOCH of the element (TA, SE; op epoch gives it)")
+    start_rule: str = Field(description="TESTRL: when the element starts")
+    end_rule: str = Field(description="TEENRL: when the element ends")
     duration: str | None = Field(default=None, description="ISO 8601 planned duration")
-    start: ElementStart
+    start: ElementStart = Field(
+        description="where a subject's element starts (SE): a dated variable of a domain; "
+        "it ends where the subject's next element starts, the last at DM.RFPENDTC"
+    )
 
 
 class VisitSpec(Strict):
@@ -66,7 +76,9 @@ class VisitSpec(Strict):
     window_after: int | None = Field(
         default=None, ge=0, description="days the visit may be late (op schedule gives it)"
     )
-    arms: list[str] | None = None
+    arms: list[str] | None = Field(
+        default=None, description="ARMCD of the arms with this visit (TV); none: all"
+    )
 
 
 def visit_label_key(label: str) -> str:
@@ -159,30 +171,32 @@ def compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 
 class TrialSummaryParam(Strict):
-    tsparmcd: str = Field(max_length=8)
-    tsval: str | list[str]
-    tsvalnf: str | None = None
-    tsvcdref: str | None = None
-    tsvcdver: str | None = None
-    tsgrpid: str | None = None
+    tsparmcd: str = Field(max_length=8, description="TSPARMCD, the parameter's code")
+    tsval: str | list[str] = Field(description="TSVAL; a list gives one record per value")
+    tsvalnf: str | None = Field(default=None, description="TSVALNF, why TSVAL is null")
+    tsvcdref: str | None = Field(default=None, description="TSVCDREF (e.g. ISO 8601)")
+    tsvcdver: str | None = Field(default=None, description="TSVCDVER")
+    tsgrpid: str | None = Field(default=None, description="TSGRPID")
     codelist: str | None = Field(
         default=None, description="CDISC codelist of TSVAL; gives TSVALCD and TSVCDREF"
     )
 
 
 class Criterion(Strict):
-    ietestcd: str = Field(max_length=8)
-    ietest: str = Field(max_length=200)
-    iecat: Literal["INCLUSION", "EXCLUSION"]
-    tivers: str = "1"
+    ietestcd: str = Field(max_length=8, description="IETESTCD, the criterion's code")
+    ietest: str = Field(max_length=200, description="IETEST, its text")
+    iecat: Literal["INCLUSION", "EXCLUSION"] = Field(description="IECAT")
+    tivers: str = Field(default="1", description="TIVERS, the protocol version")
 
 
 class UnitConversion(Strict):
-    test: str = "*"
-    from_: str = Field(alias="from")
-    to: str
-    factor: float
-    offset: float = 0.0
+    test: str = Field(
+        default="*", description="test code (--TESTCD) it applies to; `*`: every test"
+    )
+    from_: str = Field(alias="from", description="unit converted from (--ORRESU)")
+    to: str = Field(description="unit converted to (--STRESU)")
+    factor: float = Field(description="result in `to` = result in `from` x factor + offset")
+    offset: float = Field(default=0.0, description="added after the factor")
     decimals: int | None = Field(
         default=None, ge=0, le=10, description="round converted results to this many decimals"
     )
@@ -196,8 +210,13 @@ class UnitsSpec(Strict):
     standard: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="domain -> {TESTCD: standard unit}"
     )
-    synonyms: dict[str, str] = Field(default_factory=dict)
-    conversions: list[UnitConversion] = Field(default_factory=list)
+    synonyms: dict[str, str] = Field(
+        default_factory=dict,
+        description="raw spelling -> CDISC UNIT submission value (case and spaces ignored)",
+    )
+    conversions: list[UnitConversion] = Field(
+        default_factory=list, description="how op stresc converts results to --STRESU"
+    )
 
 
 DecimalMark = Literal[".", ",", "either"]
@@ -330,7 +349,11 @@ class SubjectSpec(Strict):
         "names only (no format such as {SUBJID:04}); {{ and }} write a brace. Default "
         "{STUDYID}-{SITEID}-{SUBJID}",
     )
-    date_order: Literal["DMY", "MDY", "YMD"] = "DMY"
+    date_order: Literal["DMY", "MDY", "YMD"] = Field(
+        default="DMY",
+        description="order of day, month and year in numeric dates (05/04/2016), for "
+        "every form without its own `date_order`",
+    )
 
     @field_validator("registry_form")
     @classmethod
@@ -381,19 +404,29 @@ def pattern_groups(pattern: str | None) -> list[str]:
 
 
 class StudySpec(Strict):
-    studyid: str = Field(max_length=20)
-    title: str
-    sponsor: str
-    protocol: str | None = None
-    raw_format: Literal["csv", "xlsx", "sas7bdat"] = "csv"
-    subjects: SubjectSpec
-    arms: list[ArmSpec]
-    elements: list[ElementSpec]
-    visits: list[VisitSpec]
-    unscheduled: UnscheduledSpec | None = None
-    trial_summary: list[TrialSummaryParam] = Field(default_factory=list)
-    criteria: list[Criterion] = Field(default_factory=list)
-    units: UnitsSpec = Field(default_factory=UnitsSpec)
+    studyid: str = Field(max_length=20, description="STUDYID of every dataset")
+    title: str = Field(description="the study's title (define.xml)")
+    sponsor: str = Field(description="the sponsor's name (define.xml)")
+    protocol: str | None = Field(default=None, description="protocol name (define.xml)")
+    raw_format: Literal["csv", "xlsx", "sas7bdat"] = Field(
+        default="csv", description="file type of the raw forms: a form reads <form>.<raw_format>"
+    )
+    subjects: SubjectSpec = Field(description="how the raw forms identify subjects and sites")
+    arms: list[ArmSpec] = Field(description="the arms and their elements (TA)")
+    elements: list[ElementSpec] = Field(description="the elements (TE) and their starts (SE)")
+    visits: list[VisitSpec] = Field(description="the planned visits (TV)")
+    unscheduled: UnscheduledSpec | None = Field(
+        default=None, description="how unscheduled visits are labelled, numbered and named"
+    )
+    trial_summary: list[TrialSummaryParam] = Field(
+        default_factory=list, description="TS parameters"
+    )
+    criteria: list[Criterion] = Field(
+        default_factory=list, description="inclusion and exclusion criteria (TI; IE's IETEST)"
+    )
+    units: UnitsSpec = Field(
+        default_factory=UnitsSpec, description="standard units, unit synonyms, conversions"
+    )
     numbers: NumberFormat = Field(
         default=DEFAULT_NUMBERS,
         description="how the raw forms write numbers (decimal mark, thousands separator)",

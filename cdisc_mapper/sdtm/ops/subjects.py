@@ -55,7 +55,7 @@ def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how:
     vals = vals[vals["_TEXT"] != ""].sort_values(["USUBJID", "_KEY"], kind="stable")
     last = vals.drop_duplicates(["USUBJID"], keep="first" if how == "min" else "last")
     agg = last.set_index("USUBJID")["_TEXT"]
-    return subject_key(frame).map(agg).fillna("").astype(object)
+    return subject_key(frame).map(agg).astype(object).fillna("")
 
 
 @register(
@@ -171,4 +171,4 @@ def op_subject_value(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) 
             value_of=other["USUBJID"].astype(str) + " " + text,
         )
     table = vals.set_index("USUBJID")[args.variable]
-    return subject_key(frame).map(table).fillna("").astype(object)
+    return subject_key(frame).map(table).astype(object).fillna("")

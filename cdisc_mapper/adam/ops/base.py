@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_mapper.spec.adam import Conventions
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs, Operation, Origin, Registry
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs, Operation, Origin, Registry
 
 ColumnFunc = Callable[[pd.DataFrame, Any, Any], pd.Series]
 RecordFunc = Callable[[pd.DataFrame | None, Any, Any], pd.DataFrame]
@@ -53,13 +53,17 @@ RECORD_BUILDERS: Registry[RecordBuilder] = Registry("record builder")
 
 
 def column_op(
-    name: str, args: type[OpArgs], meta: Callable[[Any, Any], ColumnMeta]
+    name: str,
+    args: type[OpArgs],
+    meta: Callable[[Any, Any], ColumnMeta],
+    *,
+    example: Example | None = None,
 ) -> Callable[[ColumnFunc], ColumnFunc]:
     """Register ``fn(frame, args, ctx) -> Series`` as the derivation ``name``; ``meta``
-    describes the column it makes for define.xml."""
+    describes the column it makes for define.xml, ``example`` is its worked example."""
 
     def deco(fn: ColumnFunc) -> ColumnFunc:
-        DERIVATIONS.add(Derivation(name=name, fn=fn, args_model=args, meta=meta))
+        DERIVATIONS.add(Derivation(name=name, fn=fn, args_model=args, meta=meta, example=example))
         return fn
 
     return deco
@@ -72,14 +76,22 @@ def record_op(
     *,
     first: bool = True,
     later: bool = False,
+    example: Example | None = None,
 ) -> Callable[[RecordFunc], RecordFunc]:
     """Register ``fn(frame_or_None, args, ctx) -> DataFrame`` as the record builder
-    ``name``; ``columns(args, conventions)`` describes the columns it makes for define.xml."""
+    ``name``; ``columns(args, conventions)`` describes the columns it makes for define.xml,
+    ``example`` is its worked example."""
 
     def deco(fn: RecordFunc) -> RecordFunc:
         RECORD_BUILDERS.add(
             RecordBuilder(
-                name=name, fn=fn, args_model=args, columns=columns, first=first, later=later
+                name=name,
+                fn=fn,
+                args_model=args,
+                columns=columns,
+                first=first,
+                later=later,
+                example=example,
             )
         )
         return fn

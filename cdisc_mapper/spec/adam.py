@@ -28,7 +28,8 @@ A variable entry, for example::
 ``{}`` keeps a column the record steps made (e.g. ``AVAL`` from ``--STRESN``). Record
 builders (``records: - op:``): ``subjects``, ``findings``, ``scores``, ``best_record``,
 ``summary_record``, ``locf_record``, ``occurrences``, ``progression``; a step with
-``after: VAR`` runs once VAR is derived (see :class:`RecordStep`). Derivations (``derive:``): ``keep``, ``value``,
+``after: VAR`` runs once VAR is derived (see :class:`RecordStep`). Derivations
+(``derive:``): ``keep``, ``value``,
 ``constant``, ``date``, ``count``, ``months``, ``decline_rate``, ``group``, ``recode``,
 ``flag``, ``exists``, ``period_date``, ``period_treatment``, ``record_period``,
 ``analysis_day``, ``window``, ``baseline_flag``, ``base``, ``chg``, ``pchg``,

@@ -19,6 +19,7 @@ FAMILIES = {
     "records": ["subjects", "findings", "occurrences"],
     "derived_rows": ["scores", "best_record"],
     "progression": ["progression"],
+    "summary_records": ["summary_record", "locf_record"],
 }
 
 
@@ -27,7 +28,8 @@ def test_every_operation_is_registered() -> None:
     assert sorted([*DERIVATIONS.names(), *RECORD_BUILDERS.names()]) == every
     assert len(DERIVATIONS) == 29
     assert RECORD_BUILDERS.names() == [
-        "best_record", "findings", "occurrences", "progression", "scores", "subjects"
+        "best_record", "findings", "locf_record", "occurrences", "progression", "scores",
+        "subjects", "summary_record",
     ]  # fmt: skip
 
 

@@ -360,3 +360,24 @@ def test_adam_datasets_need_the_conventions(content: Content, tmp_path: Path) ->
         bad[sheet] = []
     text = _error(bad, tmp_path)
     assert "sheet Study, row 1, column Attribute (A)" in text and "no ADaM conventions" in text
+
+
+def test_a_step_running_after_variables_round_trips(tmp_path: Path) -> None:
+    """A record step's ``after`` travels in its Arguments cell and reads back as ``after``."""
+    study = tmp_path / "variant"
+    shutil.copytree(STUDY / "adam", study / "adam")
+    path = study / "adam" / "adre.yaml"
+    text = path.read_text(encoding="utf-8")
+    step = "    clear: [REREPNUM]\n"
+    text = text.replace(
+        step,
+        step + "  - {op: summary_record, after: ADT, dtype: MINIMUM, function: min, "
+        "by: [USUBJID, PARAMCD]}\n",
+    )
+    path.write_text(text, encoding="utf-8")
+    content = adam_content(study)
+    row = next(r for r in content[L.RECORDS] if r["Operation"] == "summary_record")
+    assert row["Arguments"].startswith('{"after":["ADT"],')
+    again = _import(content, tmp_path)
+    _assert_same(study, again)
+    assert load_adam_specs(again).datasets["ADRE"].records[-1].after == ["ADT"]

@@ -28,6 +28,7 @@ from cdisc_mapper.spec.adam_loader import (
     record_columns,
     sdtm_variable,
     stage_of,
+    step_variables,
     variable_order,
 )
 from cdisc_mapper.spec.base import is_adam, split_source
@@ -153,17 +154,25 @@ def _merge_meta(old: ColumnMeta | None, new: ColumnMeta) -> ColumnMeta:
     return replace(old, origin=origin, value_level=vl, type=old.type or new.type)
 
 
+def _run_step(ctx: BuildContext, name: str, i: int, frame: pd.DataFrame | None) -> pd.DataFrame:
+    """Run record step ``i``; collect its columns' metadata in ``ctx.state``."""
+    op = RECORD_BUILDERS.require(ctx.specs.datasets[name].records[i].op)
+    args = ctx.specs.record_args[(name, i)]
+    out = op.fn(frame, args, ctx)
+    for col, meta in op.columns(args, ctx.specs.conventions).items():
+        ctx.state.columns[col] = _merge_meta(ctx.state.columns.get(col), meta)
+    return out
+
+
 def build_records(ctx: BuildContext, name: str) -> pd.DataFrame:
-    """Run the dataset's record steps; collect their columns' metadata in ``ctx.state``."""
+    """Run the dataset's record steps (those without ``after``); collect their columns'
+    metadata in ``ctx.state``."""
     specs = ctx.specs
     ds = specs.datasets[name]
     frame: pd.DataFrame | None = None
     for i, step in enumerate(ds.records):
-        op = RECORD_BUILDERS.require(step.op)
-        args = specs.record_args[(name, i)]
-        frame = op.fn(frame, args, ctx)
-        for col, meta in op.columns(args, ctx.specs.conventions).items():
-            ctx.state.columns[col] = _merge_meta(ctx.state.columns.get(col), meta)
+        if not step.after:  # steps with 'after' run among the variables (build_dataset)
+            frame = _run_step(ctx, name, i, frame)
     assert frame is not None
     # put the records in (roughly) their final order now, while the frame is narrow, so
     # that the final sort by the keys moves little memory
@@ -207,6 +216,25 @@ def derive_variables(
         else:
             frame[var] = arr
     return frame
+
+
+def build_dataset(ctx: BuildContext, name: str) -> pd.DataFrame:
+    """A non-ADSL dataset's records and variables. A record step with ``after`` runs once
+    the variables it waits for (:func:`step_variables`) are derived on the records made so
+    far; the per-record caches are then dropped, and the remaining variables are derived
+    on all records, old and new."""
+    specs = ctx.specs
+    order = variable_order(specs, name)
+    frame = build_records(ctx, name)
+    done: set[str] = set()
+    for i, step in enumerate(specs.datasets[name].records):
+        if step.after:
+            before = step_variables(specs, name, i)
+            frame = derive_variables(ctx, name, frame, [v for v in order if v in before - done])
+            done |= before
+            frame = _run_step(ctx, name, i, frame)
+            ctx.state.cache.clear()
+    return derive_variables(ctx, name, frame, [v for v in order if v not in done])
 
 
 # --------------------------------------------------------------------------- metadata
@@ -549,8 +577,7 @@ def build_all(ctx: BuildContext, say: Callable[[str], None]) -> dict[str, AdamDa
         else:
             ctx.state = BuildState()
             say(f"{name}: building")
-            frame = build_records(ctx, name)
-            frame = derive_variables(ctx, name, frame, variable_order(specs, name))
+            frame = build_dataset(ctx, name)
             complete(name, frame)
             del frame
         ctx.state = BuildState()

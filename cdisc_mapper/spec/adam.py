@@ -27,7 +27,9 @@ A variable entry, for example::
 
 ``{}`` keeps a column the record steps made (e.g. ``AVAL`` from ``--STRESN``). Record
 builders (``records: - op:``): ``subjects``, ``findings``, ``scores``, ``best_record``,
-``occurrences``, ``progression``. Derivations (``derive:``): ``keep``, ``value``,
+``summary_record``, ``locf_record``, ``occurrences``, ``progression``; a step with
+``after: VAR`` runs once VAR is derived (see :class:`RecordStep`). Derivations
+(``derive:``): ``keep``, ``value``,
 ``constant``, ``date``, ``count``, ``months``, ``decline_rate``, ``group``, ``recode``,
 ``flag``, ``exists``, ``period_date``, ``period_treatment``, ``record_period``,
 ``analysis_day``, ``window``, ``baseline_flag``, ``base``, ``chg``, ``pchg``,
@@ -47,7 +49,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from cdisc_mapper.condition import Condition
 from cdisc_mapper.spec.base import NAME_PATTERN, Strict
@@ -170,10 +172,25 @@ class VariableSpec(Strict):
 
 class RecordStep(Strict):
     """A step that makes records (rows): ``op`` names a record builder, the rest are its
-    arguments."""
+    arguments.
+
+    ``after`` (a variable name or a list) makes a step that adds records run once those
+    variables, the variables its own arguments read, and every variable they use, are
+    derived on the records made so far (e.g. a last-value record chosen by ANL01FL); the
+    dataset's other variables are then derived on all records, old and new (as admiral
+    re-derives BASE, CHG, ASEQ after adding DTYPE records). On the added records, the
+    variables derived before the step hold what the step gives them (its ``by``, ``set``
+    or copied columns) and are blank otherwise.
+    """
 
     op: str
+    after: list[str] = Field(default_factory=list)
     args: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
 class DatasetSpec(Strict):

@@ -118,7 +118,7 @@ def normalise_dataset(data: Any) -> Any:
         }
     records = data.get("records")
     if isinstance(records, list):
-        data["records"] = [_split_meta(r, {"op"}) for r in records]
+        data["records"] = [_split_meta(r, {"op", "after"}) for r in records]
     return data
 
 
@@ -240,6 +240,85 @@ def check_dataset_spec(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDo
         _check_conventions_used(specs, var, specs.op_args[(name, var)], doc, loc)
         _check_label(specs, name, vspec, var, adamig_variable(specs, name, var), doc, loc)
     variable_order(specs, name)
+    _check_step_order(specs, name, ds, doc)
+
+
+def _used_variables(specs: AdamSpecs, name: str, names: set[str]) -> set[str]:
+    """The variables among ``names`` and, transitively, every variable they use."""
+    ds = specs.datasets[name]
+    seen: set[str] = set()
+    todo = [n for n in names if n in ds.variables]
+    while todo:
+        var = todo.pop()
+        if var not in seen:
+            seen.add(var)
+            todo += [r for r in specs.op_args[(name, var)].inputs() if r in ds.variables]
+    return seen
+
+
+def step_variables(specs: AdamSpecs, name: str, i: int) -> set[str]:
+    """The variables derived before record step ``i`` runs (see
+    :class:`~cdisc_mapper.spec.adam.RecordStep`): for each step up to ``i`` with
+    ``after``, the variables it names and those its arguments read, with every variable
+    they use; empty when no step so far has ``after``."""
+    ds = specs.datasets[name]
+    out: set[str] = set()
+    for j, step in enumerate(ds.records[: i + 1]):
+        if step.after:
+            reads = specs.record_args[(name, j)].inputs() & set(ds.variables)
+            out |= _used_variables(specs, name, set(step.after) | reads)
+    return out
+
+
+def _check_step_order(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDocument) -> None:
+    """Each record step reads only columns earlier steps made, variables derived before it
+    (``after``) and ADSL variables; the variables derived before it read only those too;
+    steps with ``after`` come last; a step marking records with DTYPE needs a DTYPE
+    variable."""
+    adsl_spec = specs.datasets.get("ADSL")
+    adsl = set(adsl_spec.variables) if adsl_spec is not None and name != "ADSL" else set()
+    made: set[str] = set()
+    for i, step in enumerate(ds.records):
+        what = f"records[{i}] ({step.op})"
+        if step.after and name == "ADSL":
+            raise SpecError(
+                f"{what}: ADSL steps cannot run after variables", where=doc.where(("records", i))
+            )
+        if not step.after and i and ds.records[i - 1].after:
+            raise SpecError(
+                f"{what}: follows a step with 'after' (steps run in order); give it 'after' too",
+                where=doc.where(("records", i)),
+            )
+        unknown = [v for v in step.after if v not in ds.variables]
+        if unknown:
+            raise SpecError(
+                f"{what}: after names {', '.join(unknown)}, not a variable of {name}",
+                where=doc.where(("records", i, "after")),
+            )
+        before = step_variables(specs, name, i)
+        args = specs.record_args[(name, i)]
+        for var in sorted(before):
+            late = sorted(specs.op_args[(name, var)].inputs() - set(ds.variables) - made - adsl)
+            if late:
+                raise SpecError(
+                    f"{what}: runs after {var}, which uses {', '.join(late)}, made by this or a "
+                    "later record step",
+                    where=doc.where(("records", i)),
+                )
+        for ref in sorted(args.inputs() - made - before - adsl):
+            why = (
+                f"a variable derived after this step; add 'after: {ref}' to the step"
+                if ref in ds.variables
+                else "which no earlier record step makes"
+            )
+            raise SpecError(f"{what}: reads {ref}, {why}", where=doc.where(("records", i)))
+        if "dtype" in type(args).model_fields and "DTYPE" not in ds.variables:
+            raise SpecError(
+                f"{what}: marks its records with DTYPE, which is not among the variables",
+                where=doc.where(("records", i)),
+                hint="add  DTYPE: {}  to the variables",
+            )
+        made |= set(specs.builders.require(step.op).columns(args, specs.conventions))
 
 
 def variable_order(specs: AdamSpecs, name: str) -> list[str]:

@@ -174,7 +174,10 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
                     "Dataset": name,
                     "Order": i,
                     "Operation": step.op,
-                    "Arguments": L.args_json(step.args),
+                    # 'after' (when a step runs) travels with the arguments
+                    "Arguments": L.args_json({**step.model_dump(include={"after"}), **step.args})
+                    if step.after
+                    else L.args_json(step.args),
                 }
             )
         for order, (var, vspec) in enumerate(ds.variables.items(), start=1):
@@ -351,8 +354,9 @@ def _read_records(sheet: Sheet | None, datasets: dict[str, dict[str, Any]]) -> N
             raise sheet.error(f"{code}: unknown record builder {op!r}", r, "Operation",
                               hint=_known(op, RECORD_BUILDERS.names()))  # fmt: skip
         args = _arguments(sheet, r, row, f"{code} {op}", {"op"})
+        after = {"after": args.pop("after")} if "after" in args else {}
         _check_args(sheet, r, RECORD_BUILDERS.require(op).args_model, args, f"{code}.{op}")
-        ordered.append((order, r, code, {"op": op, **args}))
+        ordered.append((order, r, code, {"op": op, **after, **args}))
     for *_, code, step in sorted(ordered, key=lambda x: x[:2]):
         datasets[code]["records"].append(step)
 

@@ -12,8 +12,8 @@ concept each:
   percent_improvement), :mod:`.ranges` (reference_range, nrind); shared helpers in
   :mod:`.common`;
 * record builders: :mod:`.records` (subjects, findings, occurrences: a dataset's
-  records), :mod:`.derived_rows` (scores, best_record) and :mod:`.progression`
-  (progression).
+  records), :mod:`.derived_rows` (scores, best_record), :mod:`.summary_records`
+  (summary_record, locf_record: DTYPE records) and :mod:`.progression` (progression).
 
 The spec loader (:mod:`cdisc_mapper.spec.adam_loader`) checks a study's ADaM specs
 against them.
@@ -31,6 +31,7 @@ from cdisc_mapper.adam.ops import (  # noqa: F401  (each family defines its oper
     progression,
     ranges,
     records,
+    summary_records,
     windows,
 )
 from cdisc_mapper.adam.ops.base import (

@@ -86,7 +86,8 @@ def test_rows(content: Content) -> None:
     study = {r["Attribute"]: r["Value"] for r in content[L.STUDY]}
     assert list(study) == [
         "adam.conventions.studyid", "adam.conventions.month_days",
-        "adam.conventions.reference_date", "adam.conventions.comments", "adam.reports",
+        "adam.conventions.reference_date", "adam.conventions.comments",
+        "adam.conventions.missing_keys", "adam.reports",
     ]  # fmt: skip
     assert study["adam.conventions.month_days"] == 30.4375
     periods = content["AnalysisPeriods"]
@@ -220,7 +221,7 @@ def test_reports_only_when_the_study_has_them(tmp_path: Path) -> None:
     shutil.copytree(STUDY / "adam", study / "adam")
     (study / "adam" / "reports.yaml").unlink()
     content = adam_content(study)
-    assert [r["Attribute"] for r in content[L.STUDY]][-1] == "adam.conventions.comments"
+    assert [r["Attribute"] for r in content[L.STUDY]][-1] == "adam.conventions.missing_keys"
     again = _import(content, tmp_path)
     assert not (again / "adam" / "reports.yaml").exists()
     _assert_same(study, again)

@@ -320,8 +320,7 @@ def _check_not_working(
     """A working variable of another dataset is not kept: it cannot be read."""
     if spec.working(used):
         raise SpecError(
-            f"{var}: uses {dom}.{used}, a working variable of {dom} (not kept once {dom} is "
-            "built)",
+            f"{var}: uses {dom}.{used}, a working variable of {dom} (not kept once {dom} is built)",
             where=doc.where(loc),
             hint=f"keep it in {dom} (a name without a leading _, no 'keep: false'), or derive "
             "it again here",

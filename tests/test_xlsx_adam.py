@@ -361,3 +361,27 @@ def test_adam_datasets_need_the_conventions(content: Content, tmp_path: Path) ->
         bad[sheet] = []
     text = _error(bad, tmp_path)
     assert "sheet Study, row 1, column Attribute (A)" in text and "no ADaM conventions" in text
+
+
+def test_working_variables_round_trip(tmp_path: Path) -> None:
+    """A working variable (_NAME, or keep: false shown as Keep = No) reads back as the same
+    spec; it has no label or label source of its own."""
+    study = tmp_path / "variant"
+    shutil.copytree(STUDY / "adam", study / "adam")
+    path = study / "adam" / "advs.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "  _TRTSDT: {derive: value, source: ADSL.TRTSDT}\n"
+        + "  PREFL: {derive: flag, where: {variable: ADT, lt: {variable: _TRTSDT}}, keep: false}\n",
+        encoding="utf-8",
+    )
+    content = adam_content(study)
+    rows = {(r["Dataset"], r["Variable"]): r for r in content[L.VARIABLES]}
+    assert rows[("ADVS", "PREFL")]["Keep"] == "No" and rows[("ADVS", "_TRTSDT")]["Keep"] is None
+    assert rows[("ADVS", "PREFL")]["Label Source"] is None
+    _assert_same(study, _import(content, tmp_path))
+    bad = copy.deepcopy(content)
+    next(r for r in bad[L.VARIABLES] if r["Variable"] == "PREFL")["Keep"] = "maybe"
+    (tmp_path / "bad").mkdir()
+    with pytest.raises(SpecError, match="Keep is 'maybe'"):
+        _import(bad, tmp_path / "bad")

@@ -29,13 +29,19 @@ A variable entry, for example::
 builders (``records: - op:``): ``subjects``, ``findings``, ``scores``, ``best_record``,
 ``occurrences``, ``progression``. Derivations (``derive:``): ``keep``, ``value``,
 ``constant``, ``date``, ``count``, ``months``, ``decline_rate``, ``group``, ``recode``,
-``flag``, ``exists``, ``period_date``, ``period_treatment``, ``record_period``,
+``flag``, ``exists``, ``coalesce``, ``latest_date``, ``earliest_date``, ``period_date``, ``period_treatment``, ``record_period``,
 ``analysis_day``, ``window``, ``baseline_flag``, ``base``, ``chg``, ``pchg``,
 ``percent_improvement``, ``criterion``, ``reference_range``, ``nrind``,
 ``analysis_flag``, ``sequence``, ``treatment_emergent``, ``duration``,
 ``first_occurrence``; each one's argument model documents its arguments (see the
 generated reference, ``docs/operations.md``). Conditions (``where``, ``when``) are
 :class:`~cdisc_mapper.condition.Condition` trees, never code.
+
+A variable whose name starts with ``_`` (``_TRTEDT``) or that says ``keep: false`` is a
+working variable: derived and usable by the later derivations of its dataset, never
+written (XPT, define.xml), and needing no label. ``conventions.yaml``'s ``missing_keys``
+(``first``, SAS's order and the default; or ``last``, R's) places missing key values in
+the sort of every dataset.
 
 Every error is a :class:`~cdisc_mapper.errors.SpecError` naming the spec file and line.
 Derivation names and their arguments are checked when the specs are loaded, before any data

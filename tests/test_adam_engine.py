@@ -62,7 +62,7 @@ def test_working_variable_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a valid SAS V5 name"):
         DatasetSpec.model_validate({**_dataset_data(), "variables": {"USUBJID": {}, "_w": {}}})
     # another dataset's working variable is not kept: reading it is a spec error at its line
-    study, line = study_with(
+    study, _ = study_with(
         tmp_path,
         "adsl.yaml",
         "  RFICDT: {derive: date, source: DM.RFICDTC}\n",

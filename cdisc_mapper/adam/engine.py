@@ -438,7 +438,7 @@ def key_sample(rows: pd.DataFrame, variables: list[AdamVariable]) -> list[dict[s
     formats = {v.name: (v.format or "").upper() for v in variables}
     out: list[dict[str, Any]] = []
     for record in rows.to_dict("records"):
-        out.append({k: _key_text(v, formats.get(k, "")) for k, v in record.items()})
+        out.append({str(k): _key_text(v, formats.get(str(k), "")) for k, v in record.items()})
     return out
 
 

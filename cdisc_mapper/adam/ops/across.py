@@ -15,6 +15,8 @@ Rules implemented (ADaMIG v1.3):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
@@ -214,7 +216,7 @@ def _extreme(
     return pd.Series(out, index=frame.index)
 
 
-def _extreme_meta(latest: bool):  # type: ignore[no-untyped-def]
+def _extreme_meta(latest: bool) -> Callable[[ExtremeDateArgs, BuildContext | None], ColumnMeta]:
     def meta(a: ExtremeDateArgs, c: BuildContext | None) -> ColumnMeta:
         which = "latest" if latest else "earliest"
         listed = "; ".join(s.describe() for s in a.sources)

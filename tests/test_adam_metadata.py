@@ -137,8 +137,10 @@ def test_a_rule_named_variable_without_a_label_is_a_spec_error_at_its_line(
     with pytest.raises(SpecError) as err:
         adam_metadata(study)
     text = str(err.value)
-    assert "DTHADY" in text and "*ADY" in text and "'{Relative Day}'" in text
-    assert "give it a 'label'" in text and "label: Relative Day of <what>" in text
+    assert "DTHADY" in text and "*ADY" in text
+    # the rule's placeholder is never shown as if it were a label; a label is proposed
+    assert "{" not in text and "}" not in text
+    assert "give it a 'label'" in text and "label: DTH Relative Day" in text
     assert reported_line(text, "advs.yaml") == line
 
 

@@ -10,6 +10,7 @@ from cdisc_mapper.spec.operations import OpArgs, Registry
 
 FAMILIES = {
     "lookups": ["keep", "value", "constant", "count", "exists"],
+    "across": ["coalesce", "latest_date", "earliest_date"],
     "dates": ["date", "months", "decline_rate", "analysis_day", "duration"],
     "flags": ["group", "recode", "flag", "criterion", "treatment_emergent", "first_occurrence"],
     "periods": ["period_date", "period_treatment", "record_period"],
@@ -26,7 +27,7 @@ FAMILIES = {
 def test_every_operation_is_registered() -> None:
     every = sorted(name for names in FAMILIES.values() for name in names)
     assert sorted([*DERIVATIONS.names(), *RECORD_BUILDERS.names()]) == every
-    assert len(DERIVATIONS) == 29
+    assert len(DERIVATIONS) == 32
     assert RECORD_BUILDERS.names() == [
         "best_record", "findings", "locf_record", "occurrences", "progression", "scores",
         "subjects", "summary_record",

@@ -261,3 +261,82 @@ def test_treatment_emergent_declares_the_reference_dates_it_reads(tmp_path: Path
     with pytest.raises(SpecError, match="TRTEMFL: uses TRTSDX, which is neither") as err:
         load_adam_specs(study)
     assert abs(reported_line(str(err.value), "adae.yaml") - line) <= 3
+
+
+# --------------------------------------------------------------------------- where on group, recode
+HEIGHTGROUPS = [{"label": "<160", "hi": 160}, {"label": ">=160", "lo": 160}]
+
+
+def test_group_where_leaves_other_records_null() -> None:
+    """AVALCAT1 for HEIGHT only: records of other parameters get null (text and number)."""
+    frame = tbl(
+        "USUBJID PARAMCD AVAL",
+        ("S1", "HEIGHT", 155.0),
+        ("S1", "WEIGHT", 70.0),
+        ("S2", "HEIGHT", 172.0),
+    )
+    ctx = context("ADVS")
+    only = {"variable": "PARAMCD", "equals": "HEIGHT"}
+    out = frame.assign(
+        AVALCAT1=derive("group", frame, ctx, source="AVAL", groups=HEIGHTGROUPS, where=only),
+        AVALCA1N=derive(
+            "group", frame, ctx, source="AVAL", groups=HEIGHTGROUPS, where=only, output="number"
+        ),
+    )
+    expected = tbl(
+        "USUBJID PARAMCD AVAL AVALCAT1 AVALCA1N",
+        ("S1", "HEIGHT", 155.0, "<160", 1.0),
+        ("S1", "WEIGHT", 70.0, "", None),
+        ("S2", "HEIGHT", 172.0, ">=160", 2.0),
+    )
+    assert_table(out, expected)
+    method = meta("group", ctx, source="AVAL", groups=HEIGHTGROUPS, where=only).method
+    assert method is not None and method.endswith("Only where PARAMCD = 'HEIGHT'; null elsewhere.")
+
+
+def test_recode_where_on_this_datasets_record() -> None:
+    """``where`` with a source of this dataset chooses the records recoded (null elsewhere);
+    with a source in another dataset it still chooses that dataset's records."""
+    frame = tbl("USUBJID PARAMCD AVALC", ("S1", "HEIGHT", "TALL"), ("S1", "WEIGHT", "HEAVY"))
+    ctx = context("ADVS")
+    args = {
+        "source": "AVALC",
+        "map": {"TALL": "1", "HEAVY": "2"},
+        "where": {"variable": "PARAMCD", "equals": "HEIGHT"},
+        "output_type": "Num",
+    }
+    assert derive("recode", frame, ctx, **args).tolist()[0] == 1.0
+    assert derive("recode", frame, ctx, **args).isna().tolist() == [False, True]
+    text = derive("recode", frame, ctx, **{**args, "output_type": "Char"})
+    assert text.tolist() == ["1", ""]
+    assert DERIVATIONS.require("recode").args_model.model_validate(args).inputs() == {
+        "AVALC",
+        "PARAMCD",
+    }
+    method = meta("recode", ctx, **args).method
+    assert method is not None and method.endswith("Only where PARAMCD = 'HEIGHT'; null elsewhere.")
+
+
+# --------------------------------------------------------------------------- conditions in ADaM
+def test_flag_compares_two_variables_of_the_record_and_adsl() -> None:
+    """ADT <= TRTEDT where TRTEDT is ADSL's (no helper variable); text tests as in SDTM."""
+    frame = tbl(
+        "USUBJID ADT AETERM",
+        ("S1", day("2020-01-31"), "Severe headache"),
+        ("S1", day("2020-02-01"), "NAUSEA"),
+        ("S1", day("2020-02-02"), "headache"),
+        ("S3", day("2020-02-02"), "rash"),
+    )
+    ctx = context("ADAE")
+    before = derive("flag", frame, ctx, where={"variable": "ADT", "le": {"variable": "TRTSDT"}})
+    assert before.tolist() == ["Y", "Y", "N", "N"]  # S3 has no TRTSDT: never holds
+    contains = derive(
+        "flag",
+        frame,
+        ctx,
+        where={"variable": "AETERM", "contains": "HEADACHE", "case_sensitive": False},
+        otherwise="",
+    )
+    assert contains.tolist() == ["Y", "", "Y", ""]
+    matches = derive("flag", frame, ctx, where={"variable": "AETERM", "matches": "[a-z]+"})
+    assert matches.tolist() == ["N", "N", "Y", "Y"]

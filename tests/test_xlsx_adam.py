@@ -86,7 +86,8 @@ def test_rows(content: Content) -> None:
     study = {r["Attribute"]: r["Value"] for r in content[L.STUDY]}
     assert list(study) == [
         "adam.conventions.studyid", "adam.conventions.month_days",
-        "adam.conventions.reference_date", "adam.conventions.comments", "adam.reports",
+        "adam.conventions.reference_date", "adam.conventions.comments",
+        "adam.conventions.missing_keys", "adam.reports",
     ]  # fmt: skip
     assert study["adam.conventions.month_days"] == 30.4375
     periods = content["AnalysisPeriods"]
@@ -220,7 +221,7 @@ def test_reports_only_when_the_study_has_them(tmp_path: Path) -> None:
     shutil.copytree(STUDY / "adam", study / "adam")
     (study / "adam" / "reports.yaml").unlink()
     content = adam_content(study)
-    assert [r["Attribute"] for r in content[L.STUDY]][-1] == "adam.conventions.comments"
+    assert [r["Attribute"] for r in content[L.STUDY]][-1] == "adam.conventions.missing_keys"
     again = _import(content, tmp_path)
     assert not (again / "adam" / "reports.yaml").exists()
     _assert_same(study, again)
@@ -381,3 +382,27 @@ def test_a_step_running_after_variables_round_trips(tmp_path: Path) -> None:
     again = _import(content, tmp_path)
     _assert_same(study, again)
     assert load_adam_specs(again).datasets["ADRE"].records[-1].after == ["ADT"]
+
+
+def test_working_variables_round_trip(tmp_path: Path) -> None:
+    """A working variable (_NAME, or keep: false shown as Keep = No) reads back as the same
+    spec; it has no label or label source of its own."""
+    study = tmp_path / "variant"
+    shutil.copytree(STUDY / "adam", study / "adam")
+    path = study / "adam" / "advs.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "  _TRTSDT: {derive: value, source: ADSL.TRTSDT}\n"
+        + "  PREFL: {derive: flag, where: {variable: ADT, lt: {variable: _TRTSDT}}, keep: false}\n",
+        encoding="utf-8",
+    )
+    content = adam_content(study)
+    rows = {(r["Dataset"], r["Variable"]): r for r in content[L.VARIABLES]}
+    assert rows[("ADVS", "PREFL")]["Keep"] == "No" and rows[("ADVS", "_TRTSDT")]["Keep"] is None
+    assert rows[("ADVS", "PREFL")]["Label Source"] is None
+    _assert_same(study, _import(content, tmp_path))
+    bad = copy.deepcopy(content)
+    next(r for r in bad[L.VARIABLES] if r["Variable"] == "PREFL")["Keep"] = "maybe"
+    (tmp_path / "bad").mkdir()
+    with pytest.raises(SpecError, match="Keep is 'maybe'"):
+        _import(bad, tmp_path / "bad")

@@ -179,7 +179,7 @@ def build_records(ctx: BuildContext, name: str) -> pd.DataFrame:
     keys = [k for k in ds.keys if k in frame.columns] + (
         ["_DTC"] if "_DTC" in frame.columns else []
     )
-    order = lexsort(sort_keys(frame, keys))
+    order = lexsort(sort_keys(frame, keys, missing_last=_missing_last(specs)))
     if not np.array_equal(order, np.arange(len(frame))):
         frame = frame.take(order)
     return frame.reset_index(drop=True)
@@ -366,6 +366,8 @@ def variable_metadata(
     ds = specs.datasets[name]
     out: list[AdamVariable] = []
     for var, vspec in ds.variables.items():
+        if vspec.working(var):
+            continue  # derived for later derivations, never written
         args = specs.op_args[(name, var)]
         if vspec.derive == "keep":
             meta = ctx.state.columns.get(args.column or var, ColumnMeta())
@@ -407,7 +409,7 @@ def finish(
     sorted by its keys; a value that does not fit its type and duplicate keys are errors
     (rules: :mod:`cdisc_mapper.adam.storage`)."""
     ds = ctx.specs.datasets[name]
-    order = lexsort(sort_keys(frame, ds.keys))
+    order = lexsort(sort_keys(frame, ds.keys, missing_last=_missing_last(ctx.specs)))
     identity = np.array_equal(order, np.arange(len(frame)))
     cols: dict[str, pd.Series] = {}
     for i, declared in enumerate(variables):
@@ -443,13 +445,41 @@ def finish(
         same = same & eq
     dup = np.r_[same, False] | np.r_[False, same]
     if dup.any():
-        sample = out.loc[dup, ds.keys].head(2).to_dict("records")
+        sample = key_sample(out.loc[dup, ds.keys].head(2), variables)
         raise MappingError(
             f"{name}: {int(dup.sum())} records share key values {ds.keys}, e.g. {sample}",
             where=ctx.specs.where(name, ("keys",)),
             hint="add a distinguishing variable to the keys, or fix the derivation",
         )
     return out
+
+
+def _missing_last(specs: AdamSpecs) -> bool:
+    """Whether missing key values sort last (conventions ``missing_keys: last``)."""
+    return specs.conventions.missing_keys == "last"
+
+
+def key_sample(rows: pd.DataFrame, variables: list[AdamVariable]) -> list[dict[str, Any]]:
+    """Key values of ``rows`` as a reader knows them: dates (a ``DATE``/``E8601DA``
+    format) as ISO 8601 dates, datetimes as ISO 8601 datetimes, whole numbers without
+    ``.0``, missing numbers as null."""
+    formats = {v.name: (v.format or "").upper() for v in variables}
+    out: list[dict[str, Any]] = []
+    for record in rows.to_dict("records"):
+        out.append({str(k): _key_text(v, formats.get(str(k), "")) for k, v in record.items()})
+    return out
+
+
+def _key_text(value: Any, fmt: str) -> Any:
+    if not isinstance(value, float | np.floating):
+        return value
+    if np.isnan(value):
+        return None
+    if fmt.startswith(("DATETIME", "E8601DT")):
+        return str(np.datetime64("1960-01-01T00:00:00") + np.timedelta64(int(value), "s"))
+    if fmt.startswith(("DATE", "E8601DA", "YYMMDD")):
+        return str(np.datetime64("1960-01-01") + np.timedelta64(int(value), "D"))
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _type_origin(ctx: BuildContext, name: str, var: str, vtype: str) -> tuple[str, str]:

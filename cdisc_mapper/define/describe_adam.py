@@ -70,6 +70,8 @@ class AdamDescriber:
             if ds.comment:
                 self.comment(ds.comment, name, ("comment",))
             for var, vspec in ds.variables.items():
+                if vspec.working(var):
+                    continue  # never written, not described
                 if vspec.method:
                     self.method(vspec.method, name, ("variables", var, "method"))
                 if vspec.comment:

@@ -31,13 +31,20 @@ builders (``records: - op:``): ``subjects``, ``findings``, ``scores``, ``best_re
 ``after: VAR`` runs once VAR is derived (see :class:`RecordStep`). Derivations
 (``derive:``): ``keep``, ``value``,
 ``constant``, ``date``, ``count``, ``months``, ``decline_rate``, ``group``, ``recode``,
-``flag``, ``exists``, ``period_date``, ``period_treatment``, ``record_period``,
+``flag``, ``exists``, ``coalesce``, ``latest_date``, ``earliest_date``, ``period_date``,
+``period_treatment``, ``record_period``,
 ``analysis_day``, ``window``, ``baseline_flag``, ``base``, ``chg``, ``pchg``,
 ``percent_improvement``, ``criterion``, ``reference_range``, ``nrind``,
 ``analysis_flag``, ``sequence``, ``treatment_emergent``, ``duration``,
 ``first_occurrence``; each one's argument model documents its arguments (see the
 generated reference, ``docs/operations.md``). Conditions (``where``, ``when``) are
 :class:`~cdisc_mapper.condition.Condition` trees, never code.
+
+A variable whose name starts with ``_`` (``_TRTEDT``) or that says ``keep: false`` is a
+working variable: derived and usable by the later derivations of its dataset, never
+written (XPT, define.xml), and needing no label. ``conventions.yaml``'s ``missing_keys``
+(``first``, SAS's order and the default; or ``last``, R's) places missing key values in
+the sort of every dataset.
 
 Every error is a :class:`~cdisc_mapper.errors.SpecError` naming the spec file and line.
 Derivation names and their arguments are checked when the specs are loaded, before any data
@@ -133,6 +140,11 @@ class Conventions(Strict):
     phases: list[PhaseSpec] = Field(default_factory=list)
     windows: dict[str, list[WindowSpec]] = Field(default_factory=dict)
     comments: dict[str, str] = Field(default_factory=dict)
+    missing_keys: Literal["first", "last"] = Field(
+        default="first",
+        description="where records with a missing key value sort in every dataset: `first` "
+        "(SAS: missing is lower than any value) or `last` (R, admiral's arrange)",
+    )
 
     def period(self, aperiod: int) -> PeriodSpec:
         for p in self.periods:
@@ -168,6 +180,19 @@ class VariableSpec(Strict):
     comment: str | None = None
     codelist: str | None = None
     format: str | None = None
+    keep: bool = Field(
+        default=True,
+        description="false: a working variable, derived and usable by later derivations of "
+        "this dataset but not written (XPT, define.xml); so is any name starting with `_`",
+    )
+
+    def working(self, name: str) -> bool:
+        """Whether the variable ``name`` (this entry) is a working variable, never written."""
+        return not self.keep or name.startswith("_")
+
+
+#: A working variable's name: a leading underscore (never a SAS V5 output name).
+WORKING_PATTERN = r"^_[A-Z][A-Z0-9_]{0,30}$"
 
 
 class RecordStep(Strict):
@@ -206,12 +231,21 @@ class DatasetSpec(Strict):
     @model_validator(mode="after")
     def _names(self) -> DatasetSpec:
         for name in self.variables:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"variable name {name!r} is not a valid SAS V5 name")
+            if not re.match(NAME_PATTERN, name) and not re.match(WORKING_PATTERN, name):
+                raise ValueError(
+                    f"variable name {name!r} is not a valid SAS V5 name (nor a working "
+                    "variable's: _ then capital letters, digits, _)"
+                )
         for key in self.keys:
             if key not in self.variables:
                 raise ValueError(f"key {key} is not among the variables")
+            if self.variables[key].working(key):
+                raise ValueError(f"key {key} is a working variable (not written); keys are")
         return self
+
+    def written(self) -> list[str]:
+        """The variables written (in spec order): all but the working variables."""
+        return [n for n, v in self.variables.items() if not v.working(n)]
 
 
 # --------------------------------------------------------------------------- reports

@@ -12,6 +12,7 @@ or a variable named by an ADaMIG rule whose label is a placeholder such as ``{Da
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,8 @@ def check_dataset_spec(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDo
         loc = ("variables", var)
         _check_refs(specs, name, var, specs.op_args[(name, var)], defined, doc, loc)
         _check_conventions_used(specs, var, specs.op_args[(name, var)], doc, loc)
+        if vspec.working(var):
+            continue  # never written: no label, type or define.xml metadata
         _check_label(specs, name, vspec, var, adamig_variable(specs, name, var), doc, loc)
     variable_order(specs, name)
     _check_step_order(specs, name, ds, doc)
@@ -363,6 +366,7 @@ def _check_refs(
         if ref in defined:
             continue
         if name != "ADSL" and adsl is not None and ref in adsl.variables:
+            _check_not_working(var, "ADSL", ref, adsl.variables[ref], doc, loc)
             continue
         raise SpecError(
             f"{var}: uses {ref}, which is neither a record column nor one of the variables"
@@ -385,6 +389,21 @@ def _check_refs(
             )
         if v not in other.variables and v != "USUBJID":
             raise SpecError(f"{var}: {dom} has no variable {v} in its spec", where=doc.where(loc))
+        if v in other.variables:
+            _check_not_working(var, dom, v, other.variables[v], doc, loc)
+
+
+def _check_not_working(
+    var: str, dom: str, used: str, spec: VariableSpec, doc: SpecDocument, loc: tuple[str, str]
+) -> None:
+    """A working variable of another dataset is not kept: it cannot be read."""
+    if spec.working(used):
+        raise SpecError(
+            f"{var}: uses {dom}.{used}, a working variable of {dom} (not kept once {dom} is built)",
+            where=doc.where(loc),
+            hint=f"keep it in {dom} (a name without a leading _, no 'keep: false'), or derive "
+            "it again here",
+        )
 
 
 def _check_conventions_used(
@@ -490,13 +509,13 @@ def _check_label(
         )
     placeholders = label_placeholders(meta.label)
     if placeholders and vspec.label is None:
-        what = " and ".join(p.lower() for p in placeholders)
         raise SpecError(
-            f"{var}: ADaMIG {structure} names it by the rule {meta.template}, whose label "
-            f"{meta.label!r} is a placeholder; give it a 'label' (at most 40 characters) "
-            f"saying which {what} it holds",
+            f"{var}: ADaMIG {structure} names it by the rule {meta.template}, which gives no "
+            f"label of its own (only a pattern: {_pattern_text(meta.label)}); give it a "
+            f"'label' (at most 40 characters), e.g.  label: {suggested_label(var, meta)}",
             where=doc.where(loc),
-            hint=f"add e.g.  label: {placeholders[0]} of <what>  to {var}",
+            hint=f"the label says which {' and '.join(p.lower() for p in placeholders)} "
+            f"{var} holds",
         )
     if vspec.type is not None and vspec.type != meta.type:
         rule = f" (rule {meta.template})" if meta.template else ""
@@ -507,9 +526,54 @@ def _check_label(
         )
 
 
+def _pattern_text(label: str) -> str:
+    """An ADaMIG rule's label with its placeholders in words (``{Relative End Day}`` ->
+    ``<Relative End Day>``), so that a message never shows the braces as a label."""
+    return label.replace("{", "<").replace("}", ">")
+
+
+def suggested_label(var: str, meta: VariableMeta) -> str:
+    """A label to propose for ``var``, named by the ADaMIG rule of ``meta`` whose label is a
+    placeholder: the rule's words, after the part of the name the rule's ``*`` stands for
+    (``TRTEDY`` by ``*EDY`` -> ``TRT Relative End Day``)."""
+    words = " ".join(meta.label.replace("{", " ").replace("}", " ").split())
+    template = meta.template or ""
+    stem = ""
+    if template.startswith("*") and var.endswith(template[1:]):
+        stem = var[: len(var) - len(template) + 1]
+    text = f"{stem} {words}".strip() if stem else words
+    return text[:40]
+
+
+def _misspelt_source(specs: AdamSpecs, name: str, var: str) -> SpecError | None:
+    """The error for a variable that reads an SDTM variable SDTMIG 3.4 does not define for
+    its domain while one of the domain's standard names is close (``DM.RFICDT`` for
+    ``DM.RFICDTC``): most likely a misspelt source, not a sponsor variable."""
+    sdtmig = load_sdtmig()
+    for dom, v in sorted(specs.op_args[(name, var)].lookups()):
+        if not dom or is_adam(dom) or not sdtmig.has_dataset(dom) or v == "USUBJID":
+            continue
+        if sdtm_variable(dom, v) is not None:
+            continue
+        known = [m.name for m in sdtmig.allowed_variables(dom) if "-" not in m.name]
+        close = difflib.get_close_matches(v, known, n=3, cutoff=0.75)
+        if close:
+            return SpecError(
+                f"{var}: {dom} has no variable {v} in SDTMIG 3.4 (close: {', '.join(close)})",
+                where=specs.where(name, ("variables", var)),
+                hint=f"correct the source (e.g. {dom}.{close[0]}); if {dom}.{v} is a sponsor "
+                f"or supplemental variable of your SDTM, give {var} a 'label'",
+            )
+    return None
+
+
 def _label_needed(specs: AdamSpecs, name: str, var: str, where: Location) -> SpecError:
     """The error for a variable nothing gives a label: a sponsor variable, or a copy of an
-    SDTM variable SDTMIG does not define (a supplemental qualifier, a sponsor variable)."""
+    SDTM variable SDTMIG does not define (a supplemental qualifier, a sponsor variable);
+    a source misspelling a standard SDTM name is reported as such."""
+    misspelt = _misspelt_source(specs, name, var)
+    if misspelt is not None:
+        return misspelt
     copy = copied_from(specs, name, var)
     if copy is None:
         return SpecError(

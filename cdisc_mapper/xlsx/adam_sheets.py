@@ -42,12 +42,14 @@ from pydantic import BaseModel, ValidationError
 from cdisc_mapper.adam import load_adam_specs
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.engine import CLASSES, dataset_metadata
+from cdisc_mapper.adam.model import AdamVariable
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.adam import (
     ADAM_FOLDER,
     CONVENTIONS_FILE,
     REPORTS_FILE,
+    WORKING_PATTERN,
     DatasetSpec,
     ReportsSpec,
     VariableSpec,
@@ -89,6 +91,7 @@ VARIABLE_COLUMNS = {
     "comment": "Comment",
     "codelist": "Codelist",
     "format": "Format",
+    "keep": "Keep",
 }
 #: Datasets-sheet columns of the DatasetSpec keys.
 DATASET_COLUMNS = {
@@ -181,9 +184,9 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
                 }
             )
         for order, (var, vspec) in enumerate(ds.variables.items(), start=1):
-            meta = metas[name][var]
+            meta = metas[name].get(var) or _working_meta(var, vspec)
             label, label_source = vspec.label, None
-            if label is None:
+            if label is None and not vspec.working(var):
                 label = meta.label
                 if adamig_variable(specs, name, var) is not None:
                     label_source = f"{adamig.name} {adamig.version}"
@@ -225,6 +228,7 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
                     "Arguments": L.args_json(vspec.args),
                     "Type": vspec.type,
                     "Label Source": label_source,
+                    "Keep": None if vspec.keep else "No",
                 }
             )
     return {
@@ -235,6 +239,11 @@ def adam_content(study_dir: Path) -> dict[str, list[Row]]:
         L.METHODS: methods,
         **conventions,
     }
+
+
+def _working_meta(var: str, vspec: VariableSpec) -> AdamVariable:
+    """What a working variable's row shows (it has no define.xml metadata): the spec's."""
+    return AdamVariable(name=var, label=vspec.label or "", type=vspec.type, format=vspec.format)
 
 
 # --------------------------------------------------------------------------- reading
@@ -486,10 +495,11 @@ def _variable_name(
     if var is None:
         raise sheet.error("a row without a variable name", r, "Variable")
     what = f"{code}.{var}"
-    if not re.match(NAME_PATTERN, var):
+    if not re.match(NAME_PATTERN, var) and not re.match(WORKING_PATTERN, var):
         raise sheet.error(
             f"{what}: not a valid SAS V5 variable name", r, "Variable",
-            hint="1-8 characters: A-Z, 0-9, _; starting with a letter",
+            hint="1-8 characters: A-Z, 0-9, _; starting with a letter (or, for a working "
+            "variable never written, _ then capital letters, digits, _)",
         )  # fmt: skip
     if (code, var) in seen:
         raise sheet.error(
@@ -526,6 +536,15 @@ def _variable_meta(
     for key in ("comment", "codelist", "format"):
         if (value := cell_str(row, VARIABLE_COLUMNS[key])) is not None:
             meta[key] = value
+    keep = cell_str(row, "Keep")
+    if keep is not None:
+        if keep.strip().lower() not in ("yes", "no"):
+            raise sheet.error(
+                f"{what}: Keep is {keep!r}", r, "Keep",
+                hint="No (a working variable, not written) or Yes/blank (written)",
+            )  # fmt: skip
+        if keep.strip().lower() == "no":
+            meta["keep"] = False
     return meta
 
 

@@ -54,7 +54,7 @@ SHEETS: dict[str, list[str]] = {
         "Order", "Dataset", "Variable", "Label", "Data Type", "Length", "Significant Digits",
         "Format", "Mandatory", "Codelist", "Origin", "Source", "Pages", "Method",
         "Predecessor", "Role", "Comment", "Source Form", "Operation", "Arguments",
-        "Supp Label", "Supp QORIG", "Supp QEVAL", "Supp IDVAR", "Type", "Label Source",
+        "Supp Label", "Supp QORIG", "Supp QEVAL", "Supp IDVAR", "Type", "Label Source", "Keep",
     ],
     VALUELEVEL: [
         "Order", "Dataset", "Variable", "Where Clause", "Label", "Data Type", "Length",

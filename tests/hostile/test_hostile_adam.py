@@ -143,8 +143,9 @@ CASES = [
         "adam-rule-named-sponsor-variable-without-label",
         ADAM,
         prepare=spec(add="  DTHADY: {derive: analysis_day, date: ADT}\n"),
-        message=f"advs.yaml:{ADVS_END}: DTHADY: ADaMIG BDS names it by the rule *ADY, whose "
-        "label '{Relative Day}' is a placeholder; give it a 'label'",
+        message=f"advs.yaml:{ADVS_END}: DTHADY: ADaMIG BDS names it by the rule *ADY, which "
+        "gives no label of its own (only a pattern: <Relative Day>); give it a 'label' (at most "
+        "40 characters), e.g.  label: DTH Relative Day",
         after=nothing_written,
     ),
     Case(

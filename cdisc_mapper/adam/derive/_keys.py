@@ -102,17 +102,33 @@ def group_codes(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return np.asarray(codes, dtype=np.int64)
 
 
-def sort_keys(df: pd.DataFrame, columns: Sequence[str]) -> list[np.ndarray]:
-    """Per column, arrays that sort like the column's values (missing first)."""
+def sort_keys(
+    df: pd.DataFrame, columns: Sequence[str], *, missing_last: bool = False
+) -> list[np.ndarray]:
+    """Per column, arrays that sort like the column's values: missing (NaN, null or blank
+    text) first (as SAS sorts), or last with ``missing_last`` (as R sorts)."""
     out = []
     for c in columns:
         col = df[c]
         if pd.api.types.is_numeric_dtype(col):
             v = col.to_numpy(dtype="float64")
-            out.append(np.where(np.isnan(v), -np.inf, v))
+            out.append(np.where(np.isnan(v), np.inf if missing_last else -np.inf, v))
+        elif missing_last:
+            out.append(_text_codes_missing_last(col))
         else:
             out.append(column_codes(col, sort=True))
     return out
+
+
+def _text_codes_missing_last(col: pd.Series) -> np.ndarray:
+    """Sorting codes of a text column with null and blank values after every value."""
+    codes, uniques = pd.factorize(col, sort=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    blank = np.array([str(u).strip() == "" for u in uniques], dtype=bool)
+    missing = codes < 0
+    if blank.any():
+        missing = missing | blank[np.maximum(codes, 0)] & (codes >= 0)
+    return np.where(missing, len(uniques), codes)
 
 
 def lexsort(keys: Sequence[np.ndarray]) -> np.ndarray:

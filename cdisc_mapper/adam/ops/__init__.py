@@ -9,7 +9,8 @@ concept each:
   recode, criterion, treatment_emergent, first_occurrence), :mod:`.periods`
   (period_date, period_treatment, record_period), :mod:`.windows` (window,
   analysis_flag, sequence), :mod:`.baseline` (baseline_flag, base, chg, pchg,
-  percent_improvement), :mod:`.ranges` (reference_range, nrind); shared helpers in
+  percent_improvement), :mod:`.ranges` (reference_range, nrind), :mod:`.across`
+  (coalesce, latest_date, earliest_date: over several sources); shared helpers in
   :mod:`.common`;
 * record builders: :mod:`.records` (subjects, findings, occurrences: a dataset's
   records), :mod:`.derived_rows` (scores, best_record), :mod:`.summary_records`
@@ -22,6 +23,7 @@ against them.
 from __future__ import annotations
 
 from cdisc_mapper.adam.ops import (  # noqa: F401  (each family defines its operations)
+    across,
     baseline,
     dates,
     derived_rows,

@@ -16,11 +16,12 @@ Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.flags`):
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.derive import (
@@ -35,6 +36,8 @@ from cdisc_mapper.adam.ops.common import column_of, records_of, where_mask
 from cdisc_mapper.adam.ops.lookups import Lookup, lookup, lookup_meta
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
+from cdisc_mapper.spec.adam import WORKING_PATTERN
+from cdisc_mapper.spec.base import NAME_PATTERN, split_source
 from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
 
 
@@ -61,9 +64,15 @@ class GroupArgs(OpArgs):
         default="text",
         description="`text`: the group's label (*GRy); `number`: its position in `groups` (*GRyN)",
     )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on the record choosing the records grouped (e.g. `{variable: "
+        "PARAMCD, equals: HEIGHT}` for one parameter's AVALCAT1); elsewhere null; none: every "
+        "record",
+    )
 
     def inputs(self) -> set[str]:
-        return {self.source}
+        return {self.source} | (self.where.variables() if self.where else set())
 
     def describe(self) -> str:
         parts = []
@@ -77,7 +86,10 @@ class GroupArgs(OpArgs):
                 if x
             )
             parts.append(f"{g.label!r} ({i}) if {self.source} {cond}")
-        return "; ".join(parts) + "."
+        text = "; ".join(parts) + "."
+        if self.where is not None:
+            text += f" Only where {describe_condition(self.where)}; null elsewhere."
+        return text
 
 
 def _group_meta(a: GroupArgs, c: BuildContext | None) -> ColumnMeta:
@@ -91,10 +103,27 @@ def op_group(frame: pd.DataFrame, args: GroupArgs, ctx: BuildContext) -> pd.Seri
     text, code = derive_group(
         column_of(frame, ctx, args.source), [(g.label, g.lo, g.hi) for g in args.groups]
     )
-    return code if args.output == "number" else text
+    return _only_where(
+        code if args.output == "number" else text, where_mask(frame, ctx, args.where)
+    )
+
+
+def _only_where(values: pd.Series, mask: pd.Series | None) -> pd.Series:
+    """``values`` where ``mask`` holds (all when None); null (NaN, or "" for text) elsewhere."""
+    if mask is None:
+        return values
+    keep = mask.fillna(False).astype(bool).to_numpy()
+    if pd.api.types.is_numeric_dtype(values):
+        return values.where(keep)
+    return pd.Series(
+        np.where(keep, values.to_numpy(dtype=object), ""), index=values.index, dtype=object
+    )
 
 
 class RecodeArgs(Lookup):
+    """As :class:`Lookup`, except that ``where`` also applies to a variable of this
+    dataset: it then chooses the records recoded (null elsewhere)."""
+
     map: dict[str, str] = Field(
         default_factory=dict,
         description="value -> new value (e.g. {COMPLETED: COMPLETED}); values are compared as "
@@ -114,6 +143,34 @@ class RecodeArgs(Lookup):
         "number gives null)",
     )
 
+    where: Condition | None = Field(
+        default=None,
+        description="a source in another dataset: condition on its variables choosing the "
+        "subject's records to read; a variable of this dataset: condition on the record "
+        "choosing the records recoded (e.g. `{variable: PARAMCD, equals: HEIGHT}`), null "
+        "elsewhere; none: all",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> RecodeArgs:  # replaces Lookup's: `where` also fits this dataset
+        dom, var = split_source(self.source)
+        if not re.match(NAME_PATTERN, var) and not (dom is None and re.match(WORKING_PATTERN, var)):
+            raise ValueError(f"source {self.source!r}: {var!r} is not a variable name")
+        if dom is None and (self.select != "only" or self.order_by):
+            raise ValueError("select/order_by apply to a source in another dataset (DOM.VAR)")
+        if self.select != "only" and not self.order_by:
+            raise ValueError(f"select: {self.select} needs order_by")
+        return self
+
+    @property
+    def record_where(self) -> Condition | None:
+        """The condition on this dataset's records (``where`` with a source of this dataset)."""
+        return self.where if split_source(self.source)[0] is None else None
+
+    def inputs(self) -> set[str]:
+        extra = self.record_where.variables() if self.record_where else set()
+        return super().inputs() | extra
+
 
 def _recode_meta(args: RecodeArgs, ctx: BuildContext | None) -> ColumnMeta:
     parts = [f"{k!r} -> {v!r}" for k, v in args.map.items()]
@@ -122,10 +179,15 @@ def _recode_meta(args: RecodeArgs, ctx: BuildContext | None) -> ColumnMeta:
     if args.missing:
         parts.append(f"missing -> {args.missing!r}")
     base = lookup_meta(args, ctx, derived=True)
+    only = (
+        f" Only where {describe_condition(args.record_where)}; null elsewhere."
+        if args.record_where is not None
+        else ""
+    )
     return ColumnMeta(
         origin="Derived",
         source=base.source,
-        method=f"From {args.describe()}: " + "; ".join(parts) + ".",
+        method=f"From {args.describe()}: " + "; ".join(parts) + "." + only,
         type=args.output_type,
     )
 
@@ -136,9 +198,11 @@ def op_recode(frame: pd.DataFrame, args: RecodeArgs, ctx: BuildContext) -> pd.Se
     is read as ``derive: value`` reads ``source``; a value not in the table becomes
     ``other``, or stays as it is."""
     out = derive_recode(lookup(frame, ctx, args), args.map, other=args.other, missing=args.missing)
+    mask = where_mask(frame, ctx, args.record_where)
     if args.output_type == "Num":
-        return pd.to_numeric(out.replace("", np.nan), errors="coerce").astype("float64")
-    return out
+        number = pd.to_numeric(out.replace("", np.nan), errors="coerce").astype("float64")
+        return _only_where(number, mask)
+    return _only_where(out, mask)
 
 
 # --------------------------------------------------------------------------- flags, criteria

@@ -204,6 +204,15 @@ def example_text(example: Example) -> list[str]:
             *dump_yaml(example.study).splitlines(),
             "```",
         ]
+    if example.conventions:
+        lines += [
+            "",
+            "with, in adam/conventions.yaml:",
+            "",
+            "```yaml",
+            *dump_yaml(example.conventions).splitlines(),
+            "```",
+        ]
     if example.note:
         lines += ["", example.note]
     for domain, columns in example.domains.items():
@@ -214,6 +223,8 @@ def example_text(example: Example) -> list[str]:
         shown[f"→ {example_name(example)}"] = example.gives
     if shown:
         lines += ["", *_table(shown)]
+    if example.makes is not None:
+        lines += ["", "makes:", "", *_table(example.makes)]
     return lines
 
 

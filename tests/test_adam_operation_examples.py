@@ -9,8 +9,9 @@ the in-memory study of ``tests/adam_ops_context.py``:
   records), ``domains`` the SDTM domains (over the test study's DM and EX) and ADSL by name
   (ADSL is read only when the example shows it), ``conventions`` conventions.yaml sections
   over the test study's;
-* a derivation must give exactly ``gives``; a record builder must make exactly the rows of
-  ``makes`` (the columns it shows, in order).
+* a derivation must give exactly ``gives``; a record builder (the last step of its
+  example's ``records:``) must make exactly the rows of ``makes`` (the columns it shows, in
+  order).
 
 Numeric dates (columns named ``*DT``) are written as ISO 8601 text in examples, as a
 reader expects them, and run as SAS day numbers. So the reference cannot drift from the
@@ -85,8 +86,7 @@ def _step(example: Example) -> dict[str, Any]:
     data = load_yaml(example.spec)
     assert isinstance(data, dict) and list(data) == ["records"], "an example has `records:`"
     steps = normalise_dataset(data)["records"]
-    assert len(steps) == 1, "a record builder's example has one step"
-    step: dict[str, Any] = steps[0]
+    step: dict[str, Any] = steps[-1]  # earlier steps made the example's `records`
     return step
 
 

@@ -94,10 +94,12 @@ def _baseline_flag_meta(a: BaselineFlagArgs, c: BuildContext | None) -> ColumnMe
     _baseline_flag_meta,
     example=Example(
         spec="ABLFL: {derive: baseline_flag, order_by: [SRCSEQ]}",
-        domains={"ADSL": {
+        domains={
+            "ADSL": {
                 "USUBJID": ["S1", "S2", "S3"],
                 "TRTSDT": ["2020-02-01", "2020-02-15", None],
-            }},
+            }
+        },
         records={
             "USUBJID": ["S1", "S1", "S1", "S1", "S1"],
             "PARAMCD": ["SYSBP", "SYSBP", "SYSBP", "SYSBP", "DIABP"],
@@ -287,14 +289,14 @@ def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> Col
             "BASE": [120, 120, None],
         },
         gives=[25, -25, None],
-        note="A lower value is better (`direction: decrease`): 90 from 120 is a 25% "
-        "improvement.",
+        note="A lower value is better (`direction: decrease`): 90 from 120 is a 25% improvement.",
     ),
 )
 def op_percent_improvement(
     frame: pd.DataFrame, args: ImprovementArgs, ctx: BuildContext
 ) -> pd.Series:
-    """Percent improvement of AVAL over BASE: 100 * change / |BASE|, the change signed so
+    """Percent improvement of AVAL over BASE (a derived BDS variable, ADaMIG v1.3 section
+    3.3.4, like PCHG): 100 * change / |BASE|, the change signed so
     that improvement is positive (also for a negative BASE); null when BASE is 0 or either
     value is missing."""
     out = derive_percent_improvement(frame[args.value], frame[args.base], direction=args.direction)

@@ -172,8 +172,7 @@ def _months_meta(a: MonthsArgs, c: BuildContext | None) -> ColumnMeta:
     MonthsArgs,
     _months_meta,
     example=Example(
-        spec="DURDIAG: {derive: months, start: DIAGDT, end: TRTSDT, label: Months Since "
-        "Diagnosis}",
+        spec="DURDIAG: {derive: months, start: DIAGDT, end: TRTSDT, label: Months Since Diagnosis}",
         records={
             "USUBJID": ["S1", "S2"],
             "DIAGDT": ["2018-10-02", None],

@@ -27,7 +27,6 @@ from cdisc_mapper.adam.ops.base import column_op
 from cdisc_mapper.adam.ops.common import column_of
 from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
-
 # The conventions and SDTM records of the period examples: two periods, from the first
 # injection to the second (else the end of study), and from the second to the end.
 _PERIODS = {

@@ -31,7 +31,7 @@ from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 
 # --------------------------------------------------------------------------- progression
@@ -308,12 +308,41 @@ def _add_timing(
         rows["PHEDT"] = np.nan
 
 
-@record_op("progression", ProgressionArgs, _progression_columns)
+@record_op(
+    "progression",
+    ProgressionArgs,
+    _progression_columns,
+    example=Example(
+        spec="""records:
+  - op: progression
+    periods: [2, 3]
+    phases: [2]
+    parameters:
+      - paramcd: ALSRSLP
+        param: ALSFRS-R Total Slope (points/month)
+        paramn: 1
+        source: ADQS
+        source_paramcd: ALSRTOT
+        method: slope
+        where: {variable: ANL01FL, equals: "Y"}""",
+        note="Makes one record per subject, parameter and period 2, 3 (APERIOD set) and "
+        "phase 2 (APERIOD null) the subject had, e.g. for a subject treated twice:\n\n"
+        "| PARAMCD | APERIOD | APHASEN | AVAL | NASMT | AVALREAS |\n"
+        "|---|---|---|---|---|---|\n"
+        "| ALSRSLP | 2 | 2 | -0.8 | 3 | |\n"
+        "| ALSRSLP | 3 | 2 | (null) | 1 | FEWER THAN 2 ASSESSMENTS IN THE PERIOD |\n"
+        "| ALSRSLP | (null) | 2 | -0.7 | 4 | |\n\n"
+        "AVAL is the least-squares slope of ADQS.AVAL on months from the period's start "
+        "(ADT; same-day values averaged); it needs the study's periods and ADQS, so it is "
+        "shown, not run (tests/test_adam_ops_progression.py checks it).",
+    ),
+)
 def rec_progression(
     frame: pd.DataFrame | None, args: ProgressionArgs, ctx: BuildContext
 ) -> pd.DataFrame:
-    """One record per subject, rate parameter and period (or whole phase) the subject had:
-    AVAL is the monthly rate of change over the assessments dated within it (both ends
+    """One record per subject, rate parameter and period (or whole phase) the subject had
+    (a BDS parameter derived from another dataset's records, ADaMIG v1.3 section 4.2): AVAL
+    is the monthly rate of change over the assessments dated within it (both ends
     included; same-day values averaged), time in months from its start (the conventions'
     ``month_days``); ASTDT/AENDT are the first and last assessment used."""
     spans = _spans(args, ctx)

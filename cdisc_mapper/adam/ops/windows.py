@@ -98,17 +98,31 @@ def _window_meta(a: WindowArgs, c: BuildContext | None) -> ColumnMeta:
         conventions={
             "windows": {
                 "visits": [
-                    {"avisitn": 0, "avisit": "BASELINE", "reference": "TRTSDT", "target": 1,
-                     "lo": -30, "hi": 1},
-                    {"avisitn": 1, "avisit": "MONTH 1", "reference": "TRTSDT", "target": 31,
-                     "lo": 2, "hi": 45},
+                    {
+                        "avisitn": 0,
+                        "avisit": "BASELINE",
+                        "reference": "TRTSDT",
+                        "target": 1,
+                        "lo": -30,
+                        "hi": 1,
+                    },
+                    {
+                        "avisitn": 1,
+                        "avisit": "MONTH 1",
+                        "reference": "TRTSDT",
+                        "target": 31,
+                        "lo": 2,
+                        "hi": 45,
+                    },
                 ]
             }
         },
-        domains={"ADSL": {
+        domains={
+            "ADSL": {
                 "USUBJID": ["S1", "S2", "S3"],
                 "TRTSDT": ["2020-02-01", "2020-02-15", None],
-            }},
+            }
+        },
         records={
             "USUBJID": ["S1", "S1", "S1", "S1"],
             "ADT": ["2020-01-25", "2020-02-01", "2020-03-02", "2020-04-01"],

@@ -222,6 +222,7 @@ def example_text(example: Example) -> list[str]:
     if example.gives is not None:
         shown[f"→ {example_name(example)}"] = example.gives
     if shown:
+        lines += ["", "the earlier steps made:"] if example.makes is not None else []
         lines += ["", *_table(shown)]
     if example.makes is not None:
         lines += ["", "makes:", "", *_table(example.makes)]

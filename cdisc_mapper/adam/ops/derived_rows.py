@@ -176,8 +176,8 @@ def _score_rows(
             "PARAMCD": ["Q1", "Q2", "Q1", "TOTAL", "TOTAL"],
             "AVAL": [3, 4, 2, 7, None],
         },
-        note="The earlier steps' records are shown first; the step adds one TOTAL record "
-        "per assessment (S2 misses Q2: `rule: all_items` gives null).",
+        note="The step adds one TOTAL record per assessment after the earlier steps' "
+        "records (S2 misses Q2: `rule: all_items` gives null).",
     ),
 )
 def rec_scores(frame: pd.DataFrame | None, args: ScoresArgs, ctx: BuildContext) -> pd.DataFrame:
@@ -302,8 +302,8 @@ def _best_columns(a: BestRecordArgs, conventions: Conventions) -> dict[str, Colu
             "AVAL": [3.1, 3.4, 3.2, 3.4],
             "DTYPE": ["", "", "", "MAXIMUM"],
         },
-        note="The earlier steps' records are shown first; a copy of the best effort is added "
-        "with DTYPE MAXIMUM.",
+        note="A copy of the best effort is added after the earlier steps' records, with DTYPE "
+        "MAXIMUM.",
     ),
 )
 def rec_best_record(

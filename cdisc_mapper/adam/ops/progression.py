@@ -315,26 +315,66 @@ def _add_timing(
     example=Example(
         spec="""records:
   - op: progression
-    periods: [2, 3]
-    phases: [2]
+    periods: [1, 2]
     parameters:
-      - paramcd: ALSRSLP
-        param: ALSFRS-R Total Slope (points/month)
+      - paramcd: ALSRATE
+        param: ALSFRS-R Total Rate (points/month)
         paramn: 1
         source: ADQS
         source_paramcd: ALSRTOT
-        method: slope
-        where: {variable: ANL01FL, equals: "Y"}""",
-        note="Makes one record per subject, parameter and period 2, 3 (APERIOD set) and "
-        "phase 2 (APERIOD null) the subject had, e.g. for a subject treated twice:\n\n"
-        "| PARAMCD | APERIOD | APHASEN | AVAL | NASMT | AVALREAS |\n"
-        "|---|---|---|---|---|---|\n"
-        "| ALSRSLP | 2 | 2 | -0.8 | 3 | |\n"
-        "| ALSRSLP | 3 | 2 | (null) | 1 | FEWER THAN 2 ASSESSMENTS IN THE PERIOD |\n"
-        "| ALSRSLP | (null) | 2 | -0.7 | 4 | |\n\n"
-        "AVAL is the least-squares slope of ADQS.AVAL on months from the period's start "
-        "(ADT; same-day values averaged); it needs the study's periods and ADQS, so it is "
-        "shown, not run (tests/test_adam_ops_progression.py checks it).",
+        method: two_point""",
+        conventions={
+            "month_days": 30,
+            "events": {
+                "INJECTION": {"domain": "EX", "variable": "EXSTDTC"},
+                "END": {"domain": "DM", "variable": "RFPENDTC"},
+            },
+            "periods": [
+                {
+                    "aperiod": 1,
+                    "aperiodc": "DOSE 1",
+                    "start": {"event": "INJECTION", "occurrence": 1},
+                    "end": [{"event": "INJECTION", "occurrence": 2}, {"event": "END"}],
+                },
+                {
+                    "aperiod": 2,
+                    "aperiodc": "DOSE 2",
+                    "start": {"event": "INJECTION", "occurrence": 2},
+                    "end": [{"event": "END"}],
+                },
+            ],
+            "phases": [],
+        },
+        domains={
+            "DM": {
+                "USUBJID": ["S1", "S2", "S3"],
+                "RFPENDTC": ["2020-06-30", "2020-05-15", "2020-02-10"],
+            },
+            "EX": {
+                "USUBJID": ["S1", "S1", "S2"],
+                "EXSTDTC": ["2020-02-01", "2020-03-02", "2020-02-15"],
+            },
+            "ADQS": {
+                "USUBJID": ["S1", "S1", "S1", "S2"],
+                "PARAMCD": ["ALSRTOT", "ALSRTOT", "ALSRTOT", "ALSRTOT"],
+                "ADT": ["2020-02-01", "2020-03-02", "2020-05-01", "2020-02-15"],
+                "AVAL": [40, 38, 35, 45],
+            },
+        },
+        makes={
+            "USUBJID": ["S1", "S2", "S1"],
+            "PARAMCD": ["ALSRATE", "ALSRATE", "ALSRATE"],
+            "APERIOD": [1, 1, 2],
+            "AVAL": [-2.0, None, -1.5],
+            "NASMT": [2, 1, 2],
+            "AVALREAS": ["", "FEWER THAN 2 ASSESSMENTS IN THE PERIOD", ""],
+        },
+        note="Period 1 runs from the first injection to the second (else the end of study), "
+        "period 2 from the second to the end; a month is 30 days here. S1: (38 - 40) / 1 "
+        "month in period 1, (35 - 38) / 2 months in period 2 (the assessment on 2020-03-02 "
+        "ends period 1 and starts period 2); S2 has one assessment; S3 had no period. "
+        "`method: slope` takes the least-squares slope instead; `phases` adds whole-phase "
+        "records (APERIOD null).",
     ),
 )
 def rec_progression(

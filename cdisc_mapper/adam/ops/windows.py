@@ -129,7 +129,7 @@ def _window_meta(a: WindowArgs, c: BuildContext | None) -> ColumnMeta:
         },
         gives=["BASELINE", "BASELINE", "MONTH 1", ""],
         note="Days relative to TRTSDT: -7, 1, 31, 61 (outside every window: null). "
-        "`output: AVISITN` gives 0, 0, 1, null; `AWTDIFF` the distance to the target: 7, 0, "
+        "`output: AVISITN` gives 0, 0, 1, null; `AWTDIFF` the distance to the target day: 8, 0, "
         "0, null.",
     ),
 )

@@ -226,7 +226,9 @@ class VariableSpec(Strict):
         description="the type, for a sponsor variable; against ADaMIG's type it is an error; "
         "none: from ADaMIG, the source or the derivation",
     )
-    origin: Literal["Derived", "Assigned", "Predecessor", "Collected", "Protocol"] | None = Field(
+    # the order of spec/sdtm.py and spec/define.py: typing caches `Literal[...] | None` by
+    # equality (any order), so the reference shows whichever was evaluated first
+    origin: Literal["Collected", "Derived", "Assigned", "Protocol", "Predecessor"] | None = Field(
         default=None, description="define.xml origin; none: the derivation's"
     )
     method: str | None = Field(

@@ -544,6 +544,7 @@ def reference_text() -> str:
     """The operations reference (``docs/operations.md``) of the SDTM and ADaM registries."""
     from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
     from cdisc_mapper.sdtm import OPERATIONS
+    from cdisc_mapper.spec.adam import Conventions, DatasetSpec, ReportsSpec
     from cdisc_mapper.spec.reference import ModelSection, Section, operations_markdown
     from cdisc_mapper.spec.sdtm import SourceSpec
     from cdisc_mapper.spec.study import StudySpec
@@ -581,6 +582,28 @@ def reference_text() -> str:
                 "the trial design (arms, elements, visits: TA, TE, TV, and each subject's "
                 "SE), units and number conventions.",
                 StudySpec,
+            ),
+            ModelSection(
+                "ADaM dataset specs (`adam/<dataset>.yaml`)",
+                "One file per ADaM dataset: its name, label, structure and keys, the steps "
+                "that make its records (record builders below) and its variables in output "
+                "order, each with its derivation (derivations below) and define.xml "
+                "metadata. A variable's derivation arguments sit beside `derive` "
+                "(`ABLFL: {derive: baseline_flag, order_by: [SRCSEQ]}`), a step's beside "
+                "`op`; every example below runs in the tests.",
+                DatasetSpec,
+            ),
+            ModelSection(
+                "ADaM conventions (`adam/conventions.yaml`)",
+                "What every ADaM dataset spec shares: days per month, the analysis "
+                "reference date, the subject events that bound the analysis periods and "
+                "phases, and the analysis windows.",
+                Conventions,
+            ),
+            ModelSection(
+                "ADaM reports (`adam/reports.yaml`, optional)",
+                "Summary reports drawn from the built ADaM datasets.",
+                ReportsSpec,
             ),
             Section(
                 "ADaM record builders (`records: - op:`)",

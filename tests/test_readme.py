@@ -19,7 +19,9 @@ from cdisc_mapper.cli import reference_text
 from cdisc_mapper.condition.model import Condition, VariableRef
 from cdisc_mapper.sdtm import OPERATIONS, load_study
 from cdisc_mapper.sdtm.engine import run_mapping
-from cdisc_mapper.spec.sdtm import SourceSpec
+from cdisc_mapper.spec.adam import Conventions, DatasetSpec, ReportsSpec
+from cdisc_mapper.spec.sdtm import SourceSpec, SuppSpec
+from cdisc_mapper.spec.sdtm import VariableSpec as SdtmVariableSpec
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_terminology
 from tests.conftest import REPO, STUDY
@@ -76,7 +78,13 @@ def test_every_argument_of_every_operation_is_described():
 
 @pytest.mark.parametrize(
     ("title", "model"),
-    [("## SDTM sources (`sources:`)", SourceSpec), ("## The study (`study.yaml`)", StudySpec)],
+    [
+        ("## SDTM sources (`sources:`)", SourceSpec),
+        ("## The study (`study.yaml`)", StudySpec),
+        ("## ADaM dataset specs (`adam/<dataset>.yaml`)", DatasetSpec),
+        ("## ADaM conventions (`adam/conventions.yaml`)", Conventions),
+        ("## ADaM reports (`adam/reports.yaml`, optional)", ReportsSpec),
+    ],
 )
 def test_the_reference_documents_every_key_of_the_spec_files(
     title: str, model: type[BaseModel]
@@ -84,13 +92,15 @@ def test_the_reference_documents_every_key_of_the_spec_files(
     """A domain spec's `sources:` entries (file, exclusions, melt with its items' columns
     and not-done records, per-form numbers and date order) and study.yaml's keys (subject
     pattern, arms and elements, visits, unscheduled visits, units) are in the reference,
+    and so are an ADaM dataset spec's keys (records, variables and their define.xml
+    metadata), conventions.yaml's (events, periods, phases, windows) and reports.yaml's,
     each described, so that a study's spec can be written from the docs alone."""
     text = reference_text()
     assert title in text
     missing = []
     for nested in _argument_models(model):
-        if nested.__name__ in ("VariableSpec", "SuppSpec"):
-            continue  # a variable's entry: the operations
+        if nested in (SdtmVariableSpec, SuppSpec):
+            continue  # an SDTM variable's entry: the operations
         for name, info in nested.model_fields.items():
             assert f"| `{info.alias or name}` |" in text, (nested.__name__, name)
             if not (info.description or "").strip():

@@ -70,51 +70,76 @@ REPORTS_FILE = "reports.yaml"
 class EventSpec(Strict):
     """A dated subject event: the dates of ``domain.variable`` (complete dates only)."""
 
-    domain: str = Field(pattern=r"^[A-Z]{2}$")
-    variable: str = Field(pattern=NAME_PATTERN)
-    where: Condition | None = None
-    description: str = ""
+    domain: str = Field(
+        pattern=r"^[A-Z]{2}$", description="SDTM domain holding the event's dates (e.g. EX)"
+    )
+    variable: str = Field(
+        pattern=NAME_PATTERN,
+        description="its ISO 8601 date variable (e.g. EXSTDTC); partial dates are not events",
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="condition on the domain's variables choosing the event's records; none: all",
+    )
+    description: str = Field(default="", description="what the event is, for the reader")
 
 
 class EventRef(Strict):
     """The ``occurrence``-th date (1-based, by date) of an event, or its last one."""
 
-    event: str
-    occurrence: int | Literal["last"] = 1
+    event: str = Field(description="name of an event in the conventions' `events`")
+    occurrence: int | Literal["last"] = Field(
+        default=1,
+        description="which of the subject's dates of the event, by date: 1 the first, 2 the "
+        "second..., or `last`",
+    )
 
 
 class PeriodSpec(Strict):
     """An analysis period (ADaMIG v1.3 section 3.2.7: APxxSDT/APxxEDT, APERIOD)."""
 
-    aperiod: int = Field(ge=1, le=99)
-    aperiodc: str = Field(min_length=1, max_length=200)
-    start: EventRef
-    end: list[EventRef] = Field(min_length=1, description="the first one available ends it")
+    aperiod: int = Field(ge=1, le=99, description="the period's number, APERIOD (xx in APxxSDT)")
+    aperiodc: str = Field(min_length=1, max_length=200, description="the period's text, APERIODC")
+    start: EventRef = Field(
+        description="the event whose date starts the period; a subject without it did not "
+        "have the period"
+    )
+    end: list[EventRef] = Field(
+        min_length=1,
+        description="events whose date ends the period, in order of preference: the first "
+        "one the subject has ends it",
+    )
     trtp: str | None = Field(default=None, description="planned treatment (TRTxxP)")
     trta: str | None = Field(
         default=None, description="actual treatment (TRTxxA), for subjects with the period"
     )
-    description: str = ""
+    description: str = Field(default="", description="what the period is, for the reader")
 
 
 class PhaseSpec(Strict):
     """An analysis phase grouping consecutive periods (APHASE, APHASEN, PHwSDT/PHwEDT)."""
 
-    aphasen: int = Field(ge=1, le=9)
-    aphase: str = Field(min_length=1, max_length=200)
-    periods: list[int] = Field(min_length=1)
+    aphasen: int = Field(ge=1, le=9, description="the phase's number, APHASEN (w in PHwSDT)")
+    aphase: str = Field(min_length=1, max_length=200, description="the phase's text, APHASE")
+    periods: list[int] = Field(
+        min_length=1,
+        description="APERIOD of the periods it groups; it runs from the earliest start to the "
+        "latest end",
+    )
 
 
 class WindowSpec(Strict):
     """An analysis window: days ``lo``..``hi`` relative to an ADSL date (that date is day
     1, the day before is day -1; no day 0), with a target day."""
 
-    avisitn: float
-    avisit: str = Field(min_length=1, max_length=200)
-    reference: str = Field(pattern=NAME_PATTERN, description="ADSL date variable (day 1)")
-    target: int
-    lo: int
-    hi: int
+    avisitn: float = Field(description="the window's AVISITN")
+    avisit: str = Field(min_length=1, max_length=200, description="the window's AVISIT")
+    reference: str = Field(
+        pattern=NAME_PATTERN, description="ADSL date variable of day 1 (e.g. TRTSDT)"
+    )
+    target: int = Field(description="the target day (AWTARGET), within lo..hi")
+    lo: int = Field(description="first day of the window (AWLO; negative: before day 1)")
+    hi: int = Field(description="last day of the window (AWHI), included")
 
     @model_validator(mode="after")
     def _range(self) -> WindowSpec:
@@ -130,16 +155,38 @@ class WindowSpec(Strict):
 class Conventions(Strict):
     """The study-wide ADaM conventions (``conventions.yaml``)."""
 
-    studyid: str | None = None
-    month_days: float = Field(gt=0, description="days per month for every month conversion")
-    reference_date: str = Field(
-        default="TRTSDT", pattern=NAME_PATTERN, description="ADSL date of analysis day 1 (ADY)"
+    studyid: str | None = Field(
+        default=None,
+        description="the study's STUDYID, for the reader (the datasets take STUDYID from SDTM)",
     )
-    events: dict[str, EventSpec]
-    periods: list[PeriodSpec] = Field(min_length=1)
-    phases: list[PhaseSpec] = Field(default_factory=list)
-    windows: dict[str, list[WindowSpec]] = Field(default_factory=dict)
-    comments: dict[str, str] = Field(default_factory=dict)
+    month_days: float = Field(
+        gt=0,
+        description="days per month for every month conversion (e.g. 30.4375 = 365.25 / 12)",
+    )
+    reference_date: str = Field(
+        default="TRTSDT",
+        pattern=NAME_PATTERN,
+        description="ADSL date of analysis day 1 (ADY) and the default baseline cut-off",
+    )
+    events: dict[str, EventSpec] = Field(
+        description="named subject events (e.g. CONSENT, INJECTION, END) whose dates bound "
+        "the periods"
+    )
+    periods: list[PeriodSpec] = Field(
+        min_length=1, description="the analysis periods (ADaMIG v1.3 section 3.2.7)"
+    )
+    phases: list[PhaseSpec] = Field(
+        default_factory=list, description="analysis phases grouping consecutive periods"
+    )
+    windows: dict[str, list[WindowSpec]] = Field(
+        default_factory=dict,
+        description="named lists of analysis windows (`derive: window, windows: NAME`); a "
+        "record takes the first window listed whose days hold it",
+    )
+    comments: dict[str, str] = Field(
+        default_factory=dict,
+        description="named notes on sponsor decisions (e.g. C-ADAM-MONTH), for the reader",
+    )
     missing_keys: Literal["first", "last"] = Field(
         default="first",
         description="where records with a missing key value sort in every dataset: `first` "
@@ -171,15 +218,47 @@ class VariableSpec(Strict):
     error (see :func:`cdisc_mapper.spec.adam_loader.adamig_variable`).
     """
 
-    derive: str = "keep"
-    args: dict[str, Any] = Field(default_factory=dict)
-    label: str | None = Field(default=None, min_length=1, max_length=40)
-    type: Literal["Char", "Num"] | None = None
-    origin: Literal["Derived", "Assigned", "Predecessor", "Collected", "Protocol"] | None = None
-    method: str | None = Field(default=None, description="derivation text for define.xml")
-    comment: str | None = None
-    codelist: str | None = None
-    format: str | None = None
+    derive: str = Field(
+        default="keep",
+        description='the derivation (see "ADaM derivations"); `{}` keeps the column the '
+        "record steps made",
+    )
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="not a key: the derivation's arguments are written beside `derive` in "
+        "the same entry (e.g. `{derive: base, value: AVALC}`)",
+    )
+    label: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="define.xml label; required for a sponsor variable and where ADaMIG's "
+        "label is a placeholder (e.g. {Date}); none: ADaMIG's or the source's",
+    )
+    type: Literal["Char", "Num"] | None = Field(
+        default=None,
+        description="the type, for a sponsor variable; against ADaMIG's type it is an error; "
+        "none: from ADaMIG, the source or the derivation",
+    )
+    # the order of spec/sdtm.py and spec/define.py: typing caches `Literal[...] | None` by
+    # equality (any order), so the reference shows whichever was evaluated first
+    origin: Literal["Collected", "Derived", "Assigned", "Protocol", "Predecessor"] | None = Field(
+        default=None, description="define.xml origin; none: the derivation's"
+    )
+    method: str | None = Field(
+        default=None,
+        description="derivation text for define.xml; none: the text the derivation generates "
+        "from its arguments",
+    )
+    comment: str | None = Field(default=None, description="define.xml comment on the variable")
+    codelist: str | None = Field(
+        default=None, description="define.xml codelist of the variable (e.g. NY, AGEGR1)"
+    )
+    format: str | None = Field(
+        default=None,
+        description="SAS display format (e.g. DATE9.); none: from the source or the type "
+        "(DATE9. for numeric dates)",
+    )
     keep: bool = Field(
         default=True,
         description="false: a working variable, derived and usable by later derivations of "
@@ -208,9 +287,16 @@ class RecordStep(Strict):
     or copied columns) and are blank otherwise.
     """
 
-    op: str
-    after: list[str] = Field(default_factory=list)
-    args: dict[str, Any] = Field(default_factory=dict)
+    op: str = Field(description='the record builder (see "ADaM record builders")')
+    after: list[str] = Field(
+        default_factory=list,
+        description="variables (a name or a list) derived before this step runs, e.g. "
+        "ANL01FL for a last-value record; none: the step runs before any variable",
+    )
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="not a key: the builder's arguments are written beside `op` in the same step",
+    )
 
     @field_validator("after", mode="before")
     @classmethod
@@ -219,14 +305,36 @@ class RecordStep(Strict):
 
 
 class DatasetSpec(Strict):
-    dataset: str = Field(pattern=r"^AD[A-Z0-9]{1,6}$")
-    label: str = Field(min_length=1, max_length=40)
-    structure: Literal["ADSL", "BDS", "OCCDS"]
-    class_: str | None = Field(default=None, alias="class")
-    keys: list[str] = Field(min_length=1)
-    records: list[RecordStep] = Field(min_length=1)
-    variables: dict[str, VariableSpec] = Field(min_length=1)
-    comment: str | None = None
+    """An ADaM dataset's spec (``adam/<dataset>.yaml``)."""
+
+    dataset: str = Field(pattern=r"^AD[A-Z0-9]{1,6}$", description="the dataset's name (e.g. ADVS)")
+    label: str = Field(min_length=1, max_length=40, description="the dataset's label")
+    structure: Literal["ADSL", "BDS", "OCCDS"] = Field(
+        description="its ADaM structure: one record per subject (ADSL), per subject, "
+        "parameter and time point (BDS) or per event (OCCDS)"
+    )
+    class_: str | None = Field(
+        default=None,
+        alias="class",
+        description="define.xml class; none: from the structure (SUBJECT LEVEL ANALYSIS "
+        "DATASET, BASIC DATA STRUCTURE, OCCURRENCE DATA STRUCTURE)",
+    )
+    keys: list[str] = Field(
+        min_length=1,
+        description="variables that identify a record and sort the dataset; two records with "
+        "the same keys are an error",
+    )
+    records: list[RecordStep] = Field(
+        min_length=1,
+        description="the steps that make the records, in order: the first starts the dataset, "
+        "later ones add records",
+    )
+    variables: dict[str, VariableSpec] = Field(
+        min_length=1,
+        description="the variables in output order, each with its derivation; the engine "
+        "orders the work by what each reads",
+    )
+    comment: str | None = Field(default=None, description="define.xml comment on the dataset")
 
     @model_validator(mode="after")
     def _names(self) -> DatasetSpec:
@@ -250,8 +358,10 @@ class DatasetSpec(Strict):
 
 # --------------------------------------------------------------------------- reports
 class ReportRow(Strict):
-    label: str
-    where: Condition
+    """One row of a summary: its label and the records it summarises."""
+
+    label: str = Field(description="the row's label in the report")
+    where: Condition = Field(description="condition choosing the dataset's records of the row")
 
 
 class ProgressionSummarySpec(Strict):
@@ -259,22 +369,34 @@ class ProgressionSummarySpec(Strict):
     responders n/N, mean percent improvement and a Wilcoxon signed-rank test of AVAL
     against BASE."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: str
-    dataset: str = Field(pattern=r"^AD[A-Z0-9]{1,6}$")
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$", description="file name of the report (lower case)"
+    )
+    title: str = Field(description="the report's title")
+    dataset: str = Field(
+        pattern=r"^AD[A-Z0-9]{1,6}$", description="the progression dataset summarised (BDS)"
+    )
     population: str = Field(pattern=NAME_PATTERN, description="subject flag, e.g. EFFFL")
-    parameters: list[str] = Field(min_length=1)
-    rows: list[ReportRow] = Field(min_length=1)
-    responder_flag: str = Field(pattern=NAME_PATTERN)
-    responder_label: str
+    parameters: list[str] = Field(min_length=1, description="PARAMCD values, one table each")
+    rows: list[ReportRow] = Field(min_length=1, description="the rows of each table")
+    responder_flag: str = Field(
+        pattern=NAME_PATTERN, description="Y/N flag of a responder (e.g. CRIT1FL)"
+    )
+    responder_label: str = Field(description="what a responder is, in words")
     extra_flags: dict[str, str] = Field(
         default_factory=dict, description="more criterion flags -> column heading"
     )
-    improvement: str = Field(pattern=NAME_PATTERN)
-    decimals: int = Field(default=1, ge=0, le=6)
-    p_decimals: int = Field(default=4, ge=1, le=10)
-    notes: list[str] = Field(default_factory=list)
+    improvement: str = Field(
+        pattern=NAME_PATTERN, description="numeric variable of the percent improvement"
+    )
+    decimals: int = Field(default=1, ge=0, le=6, description="decimals of means and percents")
+    p_decimals: int = Field(default=4, ge=1, le=10, description="decimals of p-values")
+    notes: list[str] = Field(default_factory=list, description="footnotes under the tables")
 
 
 class ReportsSpec(Strict):
-    progression_summaries: list[ProgressionSummarySpec] = Field(default_factory=list)
+    """The summary reports drawn from the ADaM datasets (``adam/reports.yaml``)."""
+
+    progression_summaries: list[ProgressionSummarySpec] = Field(
+        default_factory=list, description="responder summaries of progression datasets"
+    )

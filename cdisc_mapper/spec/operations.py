@@ -82,6 +82,14 @@ class Example:
             bundled study's study.yaml and terminology).
         study: study.yaml sections it runs with instead of the bundled study's (key ->
             the section as study.yaml writes it, e.g. ``{"subjects": {...}}``).
+        conventions: ADaM ``conventions.yaml`` sections it runs with (key -> the section,
+            e.g. ``{"windows": {...}}``) instead of those of the test study
+            (``tests/adam_ops_context.py``).
+        makes: the records an ADaM record builder makes (name -> values), the columns
+            shown; ``None`` when it cannot run alone or for any other operation.
+
+    ADaM examples (``tests/test_adam_operation_examples.py``) show numeric dates (``*DT``
+    variables) as ISO 8601 text; they run as SAS day numbers.
     """
 
     spec: str
@@ -91,6 +99,8 @@ class Example:
     gives: list[Any] | None = None
     note: str = ""
     study: dict[str, Any] = field(default_factory=dict)
+    conventions: dict[str, Any] = field(default_factory=dict)
+    makes: dict[str, list[Any]] | None = None
 
 
 @dataclass(frozen=True)

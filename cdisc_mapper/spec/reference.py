@@ -204,6 +204,15 @@ def example_text(example: Example) -> list[str]:
             *dump_yaml(example.study).splitlines(),
             "```",
         ]
+    if example.conventions:
+        lines += [
+            "",
+            "with, in adam/conventions.yaml:",
+            "",
+            "```yaml",
+            *dump_yaml(example.conventions).splitlines(),
+            "```",
+        ]
     if example.note:
         lines += ["", example.note]
     for domain, columns in example.domains.items():
@@ -213,7 +222,10 @@ def example_text(example: Example) -> list[str]:
     if example.gives is not None:
         shown[f"→ {example_name(example)}"] = example.gives
     if shown:
+        lines += ["", "the earlier steps made:"] if example.makes is not None else []
         lines += ["", *_table(shown)]
+    if example.makes is not None:
+        lines += ["", "makes:", "", *_table(example.makes)]
     return lines
 
 

@@ -241,11 +241,13 @@ _LSTALVDT = Example(
             "USUBJID": ["S1", "S1", "S2"],
             "AESTDTC": ["2020-03-01", "2020-04", "2020-01-05"],
             "AEENDTC": ["2020-03-10", "", "2020-01-07"],
-        }
+        },
+        "ADSL": {"USUBJID": ["S1", "S2", "S3"], "TRTSDT": ["2020-02-01", "2020-02-15", None]},
     },
-    gives=[21984.0, 21960.0, None],
+    gives=["2020-03-10", "2020-02-15", None],
     note="S1: 2020-03-10 (the partial 2020-04 is left out without `impute`); S2: TRTSDT "
-    "2020-02-15 (ADSL) is later than its AE dates; S3: no date. Dates are SAS numbers.",
+    "2020-02-15 (ADSL) is later than its AE dates; S3: no date. The result is a SAS date "
+    "number (shown as ISO 8601 here).",
 )
 
 
@@ -266,8 +268,16 @@ def op_latest_date(frame: pd.DataFrame, args: ExtremeDateArgs, ctx: BuildContext
     example=Example(
         spec="FIRSTDT: {derive: earliest_date, sources: [{source: EX.EXSTDTC}, {source: RFICDT}]}",
         records={"USUBJID": ["S1", "S2", "S3"]},
-        gives=[21915.0, 21924.0, 21934.0],
-        note="the earlier of the first dose (EX) and the consent date (ADSL RFICDT).",
+        domains={
+            "EX": {"USUBJID": ["S1", "S2"], "EXSTDTC": ["2020-02-01", "2020-01-05"]},
+            "ADSL": {
+                "USUBJID": ["S1", "S2", "S3"],
+                "RFICDT": ["2020-01-01", "2020-01-10", "2020-01-20"],
+            },
+        },
+        gives=["2020-01-01", "2020-01-05", "2020-01-20"],
+        note="the earlier of the first dose (EX) and the consent date (ADSL RFICDT); S2 was "
+        "dosed before its recorded consent, S3 never.",
     ),
 )
 def op_earliest_date(frame: pd.DataFrame, args: ExtremeDateArgs, ctx: BuildContext) -> pd.Series:

@@ -30,7 +30,7 @@ from cdisc_mapper.adam.ops.base import column_op
 from cdisc_mapper.adam.ops.common import column_of, reference_text, where_mask
 from cdisc_mapper.condition import Condition
 from cdisc_mapper.condition import describe as describe_condition
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 
 # --------------------------------------------------------------------------- baseline flag
@@ -88,7 +88,31 @@ def _baseline_flag_meta(a: BaselineFlagArgs, c: BuildContext | None) -> ColumnMe
     )
 
 
-@column_op("baseline_flag", BaselineFlagArgs, _baseline_flag_meta)
+@column_op(
+    "baseline_flag",
+    BaselineFlagArgs,
+    _baseline_flag_meta,
+    example=Example(
+        spec="ABLFL: {derive: baseline_flag, order_by: [SRCSEQ]}",
+        domains={
+            "ADSL": {
+                "USUBJID": ["S1", "S2", "S3"],
+                "TRTSDT": ["2020-02-01", "2020-02-15", None],
+            }
+        },
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S1", "S1"],
+            "PARAMCD": ["SYSBP", "SYSBP", "SYSBP", "SYSBP", "DIABP"],
+            "SRCSEQ": [1, 2, 3, 4, 5],
+            "ADT": ["2020-01-15", "2020-01-28", "2020-02-01", "2020-03-01", "2020-02-01"],
+            "AVAL": [130, 125, None, 118, 80],
+        },
+        gives=["", "Y", "", "", "Y"],
+        note="The last record with a value on or before TRTSDT (from ADSL, the conventions' "
+        "`reference_date`), per subject and parameter: SYSBP's record of 2020-02-01 has no "
+        "value, so the one of 2020-01-28 is the baseline.",
+    ),
+)
 def op_baseline_flag(frame: pd.DataFrame, args: BaselineFlagArgs, ctx: BuildContext) -> pd.Series:
     """ABLFL (ADaMIG v1.3 section 3.3.8): Y on the last record with a non-missing value
     dated on or before the reference date (e.g. TRTSDT: pre-dose assessments on the day of
@@ -137,7 +161,22 @@ def _base_meta(a: BaseArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("base", BaseArgs, _base_meta)
+@column_op(
+    "base",
+    BaseArgs,
+    _base_meta,
+    example=Example(
+        spec="BASE: {derive: base}",
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S2"],
+            "PARAMCD": ["SYSBP", "SYSBP", "SYSBP", "SYSBP"],
+            "AVAL": [130, 125, 118, 140],
+            "ABLFL": ["", "Y", "", ""],
+        },
+        gives=[125, 125, 125, None],
+        note="With `value: AVALC` it gives BASEC; with `value: ANRIND`, BNRIND.",
+    ),
+)
 def op_base(frame: pd.DataFrame, args: BaseArgs, ctx: BuildContext) -> pd.Series:
     """BASE (or BASEC, BNRIND), ADaMIG v1.3 section 3.3.4: the baseline record's value on
     every record of its subject and parameter; null where there is no baseline record."""
@@ -172,14 +211,41 @@ def _change_meta(
     return meta
 
 
-@column_op("chg", ChangeArgs, _change_meta("chg"))
+@column_op(
+    "chg",
+    ChangeArgs,
+    _change_meta("chg"),
+    example=Example(
+        spec="CHG: {derive: chg, where: {variable: ADY, gt: 1}}",
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S1"],
+            "ADY": [-12, 1, 30, 60],
+            "AVAL": [130, 125, 118, None],
+            "BASE": [125, 125, 125, 125],
+        },
+        gives=[None, None, -7, None],
+    ),
+)
 def op_chg(frame: pd.DataFrame, args: ChangeArgs, ctx: BuildContext) -> pd.Series:
     """CHG = AVAL - BASE (ADaMIG v1.3 section 3.3.4); null when either is missing or
     ``where`` does not hold."""
     return derive_chg(frame[args.value], frame[args.base], where=where_mask(frame, ctx, args.where))
 
 
-@column_op("pchg", ChangeArgs, _change_meta("pchg"))
+@column_op(
+    "pchg",
+    ChangeArgs,
+    _change_meta("pchg"),
+    example=Example(
+        spec="PCHG: {derive: pchg}",
+        records={
+            "USUBJID": ["S1", "S1", "S2", "S3"],
+            "AVAL": [90, 150, 4, 5],
+            "BASE": [120, 120, 0, None],
+        },
+        gives=[-25, 25, None, None],
+    ),
+)
 def op_pchg(frame: pd.DataFrame, args: ChangeArgs, ctx: BuildContext) -> pd.Series:
     """PCHG = (AVAL - BASE) / BASE * 100 (ADaMIG v1.3 section 3.3.4); null when either is
     missing, BASE is 0 or ``where`` does not hold."""
@@ -210,11 +276,27 @@ def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> Col
     )
 
 
-@column_op("percent_improvement", ImprovementArgs, _percent_improvement_meta)
+@column_op(
+    "percent_improvement",
+    ImprovementArgs,
+    _percent_improvement_meta,
+    example=Example(
+        spec="PIMPR: {derive: percent_improvement, direction: decrease, label: Percent "
+        "Improvement}",
+        records={
+            "USUBJID": ["S1", "S1", "S2"],
+            "AVAL": [90, 150, 4],
+            "BASE": [120, 120, None],
+        },
+        gives=[25, -25, None],
+        note="A lower value is better (`direction: decrease`): 90 from 120 is a 25% improvement.",
+    ),
+)
 def op_percent_improvement(
     frame: pd.DataFrame, args: ImprovementArgs, ctx: BuildContext
 ) -> pd.Series:
-    """Percent improvement of AVAL over BASE: 100 * change / |BASE|, the change signed so
+    """Percent improvement of AVAL over BASE (a derived BDS variable, ADaMIG v1.3 section
+    3.3.4, like PCHG): 100 * change / |BASE|, the change signed so
     that improvement is positive (also for a negative BASE); null when BASE is 0 or either
     value is missing."""
     out = derive_percent_improvement(frame[args.value], frame[args.base], direction=args.direction)

@@ -29,7 +29,7 @@ from cdisc_mapper.adam.derive import (
 from cdisc_mapper.adam.ops.base import column_op
 from cdisc_mapper.adam.ops.common import column_of, reference_text
 from cdisc_mapper.adam.ops.lookups import Lookup, lookup, lookup_meta
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 
 # --------------------------------------------------------------------------- dates (*DT, *DTF)
@@ -109,7 +109,24 @@ def _date_meta(args: DateArgs, ctx: BuildContext | None) -> ColumnMeta:
     return ColumnMeta(origin="Derived", source=src, method=method, type="Num", date=True)
 
 
-@column_op("date", DateArgs, _date_meta)
+@column_op(
+    "date",
+    DateArgs,
+    _date_meta,
+    example=Example(
+        spec="ASTDT: {derive: date, source: AESTDTC, impute: {day: first, month: first, "
+        "not_before: [TRTSDT]}}",
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S2", "S2"],
+            "AESTDTC": ["2020-02-10T08:30", "2020-03", "2019", "2020-02", ""],
+            "TRTSDT": ["2020-02-01", "2020-02-01", "2020-02-01", "2020-02-15", "2020-02-15"],
+        },
+        gives=["2020-02-10", "2020-03-01", "2019-01-01", "2020-02-15", None],
+        note="2020-02 would be 2020-02-01, but TRTSDT (2020-02-15) falls in February 2020 "
+        "after it, so TRTSDT is used (admiral's `min_dates`). With `output: flag` the same "
+        "entry gives ASTDTF: null, D, M, D, null.",
+    ),
+)
 def op_date(frame: pd.DataFrame, args: DateArgs, ctx: BuildContext) -> pd.Series:
     """A numeric date (*DT) from ISO 8601 text (the date part of a date-time), with partial
     dates imputed by the ``impute`` rule, or that rule's imputation flag (*DTF), ADaMIG
@@ -150,10 +167,25 @@ def _months_meta(a: MonthsArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("months", MonthsArgs, _months_meta)
+@column_op(
+    "months",
+    MonthsArgs,
+    _months_meta,
+    example=Example(
+        spec="DURDIAG: {derive: months, start: DIAGDT, end: TRTSDT, label: Months Since Diagnosis}",
+        records={
+            "USUBJID": ["S1", "S2"],
+            "DIAGDT": ["2018-10-02", None],
+            "TRTSDT": ["2020-02-01", "2020-02-15"],
+        },
+        gives=[16.0, None],
+        note="487 days / 30.4375 (the conventions' `month_days`) = 16 months.",
+    ),
+)
 def op_months(frame: pd.DataFrame, args: MonthsArgs, ctx: BuildContext) -> pd.Series:
     """Months between two dates: (end - start) / the conventions' ``month_days`` (days per
-    month); null when either date is missing."""
+    month); null when either date is missing (a derived timing variable, ADaMIG v1.3
+    section 3.1.2)."""
     return derive_months(
         column_of(frame, ctx, args.start),
         column_of(frame, ctx, args.end),
@@ -192,11 +224,28 @@ def _decline_rate_meta(a: DeclineRateArgs, c: BuildContext | None) -> ColumnMeta
     )
 
 
-@column_op("decline_rate", DeclineRateArgs, _decline_rate_meta)
+@column_op(
+    "decline_rate",
+    DeclineRateArgs,
+    _decline_rate_meta,
+    example=Example(
+        spec="DFSR: {derive: decline_rate, value: SCRALS, maximum: 48, start: ONSDT, end: "
+        "SCRALSDT, label: Delta-FS}",
+        records={
+            "USUBJID": ["S1", "S2"],
+            "SCRALS": [36, 40],
+            "ONSDT": ["2018-10-02", "2020-02-15"],
+            "SCRALSDT": ["2020-02-01", "2020-02-15"],
+        },
+        gives=[0.75, None],
+        note="(48 - 36) / 16 months (487 days / 30.4375); S2's interval is 0 days: null.",
+    ),
+)
 def op_decline_rate(frame: pd.DataFrame, args: DeclineRateArgs, ctx: BuildContext) -> pd.Series:
     """Average decline per month from a maximum score: (maximum - score) / months from
     start to end (e.g. delta-FS: (48 - ALSFRS-R total) / months from symptom onset); null
-    when the interval is not positive."""
+    when the interval is not positive (a derived subject-level value, ADaMIG v1.3 section
+    3.2)."""
     months = derive_months(
         column_of(frame, ctx, args.start),
         column_of(frame, ctx, args.end),
@@ -232,7 +281,27 @@ def _analysis_day_meta(a: AnalysisDayArgs, c: BuildContext | None) -> ColumnMeta
     )
 
 
-@column_op("analysis_day", AnalysisDayArgs, _analysis_day_meta)
+@column_op(
+    "analysis_day",
+    AnalysisDayArgs,
+    _analysis_day_meta,
+    example=Example(
+        spec="ADY: {derive: analysis_day}",
+        domains={
+            "ADSL": {
+                "USUBJID": ["S1", "S2", "S3"],
+                "TRTSDT": ["2020-02-01", "2020-02-15", None],
+            }
+        },
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S3"],
+            "ADT": ["2020-01-31", "2020-02-01", "2020-02-10", "2020-02-01"],
+        },
+        gives=[-1, 1, 10, None],
+        note="TRTSDT (the conventions' `reference_date`) comes from ADSL; S3 was never "
+        "treated: null.",
+    ),
+)
 def op_analysis_day(frame: pd.DataFrame, args: AnalysisDayArgs, ctx: BuildContext) -> pd.Series:
     """ADY (or ASTDY, AENDY): the day of a date relative to the analysis reference date,
     which is day 1, the day before it -1 (no day 0), ADaMIG v1.3 section 3.3.3."""
@@ -261,7 +330,20 @@ def _duration_meta(a: DurationArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("duration", DurationArgs, _duration_meta)
+@column_op(
+    "duration",
+    DurationArgs,
+    _duration_meta,
+    example=Example(
+        spec="ADURN: {derive: duration}",
+        records={
+            "USUBJID": ["S1", "S2"],
+            "ASTDT": ["2020-02-10", "2020-02-20"],
+            "AENDT": ["2020-02-12", None],
+        },
+        gives=[3, None],
+    ),
+)
 def op_duration(frame: pd.DataFrame, args: DurationArgs, ctx: BuildContext) -> pd.Series:
     """ADURN: the duration in days, counting both end days (end - start + 1); null when
     either date is missing (ADaM OCCDS v1.1)."""

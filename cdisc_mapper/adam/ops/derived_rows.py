@@ -31,7 +31,7 @@ from cdisc_mapper.adam.ops.base import ValueLevel, record_op
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 
 # --------------------------------------------------------------------------- scores
@@ -146,7 +146,40 @@ def _score_rows(
     return rows
 
 
-@record_op("scores", ScoresArgs, _scores_columns, first=False, later=True)
+@record_op(
+    "scores",
+    ScoresArgs,
+    _scores_columns,
+    first=False,
+    later=True,
+    example=Example(
+        spec="""records:
+  - op: findings
+    # ... (QS items Q1, Q2 as parameters)
+  - op: scores
+    by: [USUBJID, VISITNUM]
+    carry: [VISIT]
+    scores:
+      - {paramcd: TOTAL, param: Total Score, paramn: 9, items: [Q1, Q2]}""",
+        records={
+            "USUBJID": ["S1", "S1", "S2"],
+            "VISITNUM": [1, 1, 1],
+            "VISIT": ["WEEK 1", "WEEK 1", "WEEK 1"],
+            "PARAMCD": ["Q1", "Q2", "Q1"],
+            "PARAM": ["Item 1", "Item 2", "Item 1"],
+            "PARAMN": [1, 2, 1],
+            "AVAL": [3, 4, 2],
+        },
+        makes={
+            "USUBJID": ["S1", "S1", "S2", "S1", "S2"],
+            "VISITNUM": [1, 1, 1, 1, 1],
+            "PARAMCD": ["Q1", "Q2", "Q1", "TOTAL", "TOTAL"],
+            "AVAL": [3, 4, 2, 7, None],
+        },
+        note="The step adds one TOTAL record per assessment after the earlier steps' "
+        "records (S2 misses Q2: `rule: all_items` gives null).",
+    ),
+)
 def rec_scores(frame: pd.DataFrame | None, args: ScoresArgs, ctx: BuildContext) -> pd.DataFrame:
     """Derived parameters (totals, subscores) added as new records, one per assessment
     with any of the items (ADaMIG v1.3 section 4.2): AVAL is the sum of the items' AVAL
@@ -242,7 +275,37 @@ def _best_columns(a: BestRecordArgs, conventions: Conventions) -> dict[str, Colu
     }
 
 
-@record_op("best_record", BestRecordArgs, _best_columns, first=False, later=True)
+@record_op(
+    "best_record",
+    BestRecordArgs,
+    _best_columns,
+    first=False,
+    later=True,
+    example=Example(
+        spec="""records:
+  - op: findings
+    # ... (RE efforts as FVC records)
+  - op: best_record
+    parameters: [FVC]
+    by: [USUBJID, PARAMCD, VISITNUM]""",
+        records={
+            "USUBJID": ["S1", "S1", "S1"],
+            "PARAMCD": ["FVC", "FVC", "FVC"],
+            "VISITNUM": [1, 1, 1],
+            "AVAL": [3.1, 3.4, 3.2],
+            "DTYPE": ["", "", ""],
+        },
+        makes={
+            "USUBJID": ["S1", "S1", "S1", "S1"],
+            "PARAMCD": ["FVC", "FVC", "FVC", "FVC"],
+            "VISITNUM": [1, 1, 1, 1],
+            "AVAL": [3.1, 3.4, 3.2, 3.4],
+            "DTYPE": ["", "", "", "MAXIMUM"],
+        },
+        note="A copy of the best effort is added after the earlier steps' records, with DTYPE "
+        "MAXIMUM.",
+    ),
+)
 def rec_best_record(
     frame: pd.DataFrame | None, args: BestRecordArgs, ctx: BuildContext
 ) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.spec.adam import WORKING_PATTERN
 from cdisc_mapper.spec.base import NAME_PATTERN, split_source
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 
 # --------------------------------------------------------------------------- groups, recodes
@@ -96,7 +96,20 @@ def _group_meta(a: GroupArgs, c: BuildContext | None) -> ColumnMeta:
     return ColumnMeta(method=a.describe(), type="Num" if a.output == "number" else "Char")
 
 
-@column_op("group", GroupArgs, _group_meta)
+@column_op(
+    "group",
+    GroupArgs,
+    _group_meta,
+    example=Example(
+        spec="""AGEGR1:
+  derive: group
+  source: AGE
+  groups: [{label: <65, hi: 65}, {label: 65-80, lo: 65, hi: 81}, {label: ">80", lo: 81}]""",
+        records={"USUBJID": ["S1", "S2", "S3", "S4"], "AGE": [61, 65, 81, None]},
+        gives=["<65", "65-80", ">80", ""],
+        note="With `output: number` the same groups give AGEGR1N: 1, 2, 3, null.",
+    ),
+)
 def op_group(frame: pd.DataFrame, args: GroupArgs, ctx: BuildContext) -> pd.Series:
     """A grouping (``*GRy``) of a numeric variable, or its number (``*GRyN``), one to one
     (ADaMIG v1.3 section 3.1.1); missing or ungrouped values give null."""
@@ -192,11 +205,34 @@ def _recode_meta(args: RecodeArgs, ctx: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("recode", RecodeArgs, _recode_meta)
+@column_op(
+    "recode",
+    RecodeArgs,
+    _recode_meta,
+    example=Example(
+        spec="""EOSSTT:
+  derive: recode
+  source: DS.DSDECOD
+  where: {variable: DSCAT, equals: DISPOSITION EVENT}
+  map: {COMPLETED: COMPLETED}
+  other: DISCONTINUED
+  missing: ONGOING""",
+        domains={
+            "DS": {
+                "USUBJID": ["S1", "S1", "S2"],
+                "DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT", "DISPOSITION EVENT"],
+                "DSDECOD": ["INFORMED CONSENT OBTAINED", "COMPLETED", "ADVERSE EVENT"],
+            }
+        },
+        records={"USUBJID": ["S1", "S2", "S3"]},
+        gives=["COMPLETED", "DISCONTINUED", "ONGOING"],
+    ),
+)
 def op_recode(frame: pd.DataFrame, args: RecodeArgs, ctx: BuildContext) -> pd.Series:
-    """Values mapped through a table (e.g. DS.DSDECOD -> EOSSTT, AEREL -> AREL): the value
-    is read as ``derive: value`` reads ``source``; a value not in the table becomes
-    ``other``, or stays as it is."""
+    """Values mapped through a table (e.g. DS.DSDECOD -> EOSSTT, AEREL -> AREL), ADaMIG
+    v1.3 section 3.1.1 (a derived variable from a predecessor): the value is read as
+    ``derive: value`` reads ``source``; a value not in the table becomes ``other``, or
+    stays as it is."""
     out = derive_recode(lookup(frame, ctx, args), args.map, other=args.other, missing=args.missing)
     mask = where_mask(frame, ctx, args.record_where)
     if args.output_type == "Num":
@@ -229,7 +265,17 @@ def _flag_meta(a: FlagArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("flag", FlagArgs, _flag_meta)
+@column_op(
+    "flag",
+    FlagArgs,
+    _flag_meta,
+    example=Example(
+        spec="SAFFL: {derive: flag, where: {variable: TRTSDT, present: true}}",
+        records={"USUBJID": ["S1", "S2", "S3"], "TRTSDT": ["2020-02-01", "2020-02-15", None]},
+        gives=["Y", "Y", "N"],
+        note='`otherwise: ""` makes a Y/null flag (S3: null).',
+    ),
+)
 def op_flag(frame: pd.DataFrame, args: FlagArgs, ctx: BuildContext) -> pd.Series:
     """A Y/N (or Y/null) flag from a condition on this dataset's variables (or ADSL's),
     ADaMIG v1.3 section 3.1.4."""
@@ -277,7 +323,29 @@ def _criterion_meta(a: CriterionArgs, c: BuildContext | None) -> ColumnMeta:
     return ColumnMeta(method=method, type="Char")
 
 
-@column_op("criterion", CriterionArgs, _criterion_meta)
+@column_op(
+    "criterion",
+    CriterionArgs,
+    _criterion_meta,
+    example=Example(
+        spec="""CRIT1FL:
+  derive: criterion
+  source: PCHG
+  op: ge
+  threshold: 50
+  text: PCHG >= 50
+  output: flag
+  where: {variable: ADY, gt: 1}""",
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S1"],
+            "ADY": [1, 30, 60, 90],
+            "PCHG": [None, 55, 20, None],
+        },
+        gives=["", "Y", "N", ""],
+        note="With `output: text` the same entry gives CRIT1: null, then `PCHG >= 50` on "
+        "the three records after day 1.",
+    ),
+)
 def op_criterion(frame: pd.DataFrame, args: CriterionArgs, ctx: BuildContext) -> pd.Series:
     """CRITy (text) and CRITyFL (Y/N/null) for a threshold on a variable, ADaMIG v1.3
     section 3.3.4: Y when the value meets the threshold, N when not, null when the value is
@@ -335,7 +403,28 @@ def _treatment_emergent_meta(a: TreatmentEmergentArgs, c: BuildContext | None) -
     )
 
 
-@column_op("treatment_emergent", TreatmentEmergentArgs, _treatment_emergent_meta)
+@column_op(
+    "treatment_emergent",
+    TreatmentEmergentArgs,
+    _treatment_emergent_meta,
+    example=Example(
+        spec="TRTEMFL: {derive: treatment_emergent, end_reference: EOSDT}",
+        domains={
+            "ADSL": {
+                "USUBJID": ["S1", "S2", "S3"],
+                "TRTSDT": ["2020-02-01", "2020-02-15", None],
+                "EOSDT": ["2020-06-30", "2020-05-15", "2020-02-10"],
+            }
+        },
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S2", "S3"],
+            "ASTDT": ["2020-01-20", "2020-02-01", "2020-07-02", None, "2020-02-01"],
+        },
+        gives=["", "Y", "", "Y", ""],
+        note="TRTSDT and EOSDT come from ADSL. A missing start counts as emergent "
+        "(`missing_start: Y`); S3 was never treated.",
+    ),
+)
 def op_treatment_emergent(
     frame: pd.DataFrame, args: TreatmentEmergentArgs, ctx: BuildContext
 ) -> pd.Series:
@@ -383,7 +472,27 @@ def _first_occurrence_meta(a: FirstOccurrenceArgs, c: BuildContext | None) -> Co
     )
 
 
-@column_op("first_occurrence", FirstOccurrenceArgs, _first_occurrence_meta)
+@column_op(
+    "first_occurrence",
+    FirstOccurrenceArgs,
+    _first_occurrence_meta,
+    example=Example(
+        spec="""AOCCPFL:
+  derive: first_occurrence
+  by: [USUBJID, AEDECOD]
+  order_by: [ASTDT, AESEQ]
+  where: {variable: TRTEMFL, equals: "Y"}""",
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S1"],
+            "AEDECOD": ["HEADACHE", "HEADACHE", "HEADACHE", "NAUSEA"],
+            "AESEQ": [1, 2, 3, 4],
+            "ASTDT": ["2020-01-20", "2020-02-10", "2020-02-05", "2020-02-10"],
+            "TRTEMFL": ["", "Y", "Y", "Y"],
+        },
+        gives=["", "", "Y", "Y"],
+        note="The first treatment-emergent HEADACHE is AESEQ 3 (by ASTDT).",
+    ),
+)
 def op_first_occurrence(
     frame: pd.DataFrame, args: FirstOccurrenceArgs, ctx: BuildContext
 ) -> pd.Series:

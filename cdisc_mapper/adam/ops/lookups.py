@@ -33,7 +33,7 @@ from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.spec.base import NAME_PATTERN, split_source
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs, Origin
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs, Origin
 
 
 # --------------------------------------------------------------------------- lookups
@@ -141,10 +141,22 @@ def _keep_meta(args: KeepArgs, ctx: BuildContext | None) -> ColumnMeta:
     return ColumnMeta()
 
 
-@column_op("keep", KeepArgs, _keep_meta)
+@column_op(
+    "keep",
+    KeepArgs,
+    _keep_meta,
+    example=Example(
+        spec="AVAL: {}",
+        records={"USUBJID": ["S1", "S1"], "PARAMCD": ["WEIGHT", "HEIGHT"], "AVAL": [80, 175]},
+        gives=[80, 175],
+        note="`{}` is `{derive: keep}`: the column the `records:` steps made (here by "
+        "`findings`), unchanged.",
+    ),
+)
 def op_keep(frame: pd.DataFrame, args: KeepArgs, ctx: BuildContext) -> pd.Series:
     """The column as the ``records:`` steps made it, unchanged: the column of the same name
-    (or the one ``column`` names). A variable written ``{}`` in a spec is kept this way."""
+    (or the one ``column`` names), ADaMIG v1.3 section 3.1.1 (a variable keeps its name and
+    values). A variable written ``{}`` in a spec is kept this way."""
     name = args.column or ctx.state.cache["__variable"]
     if name not in frame.columns:
         raise MappingError(f"{ctx.dataset}: the records have no column {name}")
@@ -163,10 +175,30 @@ def _value_meta(args: ValueArgs, ctx: BuildContext | None) -> ColumnMeta:
     return meta
 
 
-@column_op("value", ValueArgs, _value_meta)
+@column_op(
+    "value",
+    ValueArgs,
+    _value_meta,
+    example=Example(
+        spec="LDOSEDTC: {derive: value, source: EX.EXSTDTC, select: last, order_by: EXSTDTC}",
+        domains={
+            "EX": {
+                "USUBJID": ["S1", "S1", "S2"],
+                "EXSEQ": [1, 2, 1],
+                "EXSTDTC": ["2020-02-01", "2020-03-02", "2020-02-15"],
+            }
+        },
+        records={"USUBJID": ["S1", "S2", "S3"]},
+        gives=["2020-03-02", "2020-02-15", ""],
+        note="The subject's last EX record by EXSTDTC; S3 has none (null). Without "
+        "`select`, a subject with several records is an error; `source: DM.AGE` copies DM's "
+        "one record per subject.",
+    ),
+)
 def op_value(frame: pd.DataFrame, args: ValueArgs, ctx: BuildContext) -> pd.Series:
     """A copy of another variable: this dataset's (or ADSL's), or, one record per subject,
-    an SDTM domain's or an ADaM dataset's; null for a subject without one."""
+    an SDTM domain's or an ADaM dataset's; null for a subject without one (ADaMIG v1.3
+    section 3.1.1: a copied variable keeps its name and values)."""
     return lookup(frame, ctx, args)
 
 
@@ -193,9 +225,20 @@ def _constant_meta(a: ConstantArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("constant", ConstantArgs, _constant_meta)
+@column_op(
+    "constant",
+    ConstantArgs,
+    _constant_meta,
+    example=Example(
+        spec="PARCAT1: {derive: constant, value: VITAL SIGNS, when: {variable: PARAMCD, "
+        "in: [SYSBP, DIABP]}}",
+        records={"USUBJID": ["S1", "S1", "S1"], "PARAMCD": ["SYSBP", "DIABP", "WEIGHT"]},
+        gives=["VITAL SIGNS", "VITAL SIGNS", ""],
+    ),
+)
 def op_constant(frame: pd.DataFrame, args: ConstantArgs, ctx: BuildContext) -> pd.Series:
-    """The same value on every record (or on the records where ``when`` holds)."""
+    """The same value on every record (or on the records where ``when`` holds; null
+    elsewhere): an assigned value, ADaMIG v1.3 section 3.1.1 (e.g. PARCATy, DTYPE)."""
     mask = where_mask(frame, ctx, args.when)
     if isinstance(args.value, int | float):
         number = pd.Series(float(args.value), index=frame.index)
@@ -256,10 +299,27 @@ def _count_meta(a: CountArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("count", CountArgs, _count_meta)
+@column_op(
+    "count",
+    CountArgs,
+    _count_meta,
+    example=Example(
+        spec="NUMINJ: {derive: count, source: EX.EXSTDTC, label: Number of Injections}",
+        domains={
+            "EX": {
+                "USUBJID": ["S1", "S1", "S2"],
+                "EXSEQ": [1, 2, 1],
+                "EXSTDTC": ["2020-02-01", "2020-03-02", "2020-02-15"],
+            }
+        },
+        records={"USUBJID": ["S1", "S2", "S3"]},
+        gives=[2, 1, 0],
+    ),
+)
 def op_count(frame: pd.DataFrame, args: CountArgs, ctx: BuildContext) -> pd.Series:
     """Number of records (or distinct values) per subject in another dataset that have a
-    value, among those where ``where`` holds; 0 for a subject with none."""
+    value, among those where ``where`` holds; 0 for a subject with none (a subject-level
+    count, ADaMIG v1.3 section 3.2)."""
     other, var = _other_records(ctx, args.source, args.where)
     col = other[var]
     present = (
@@ -303,10 +363,27 @@ def _exists_meta(a: ExistsArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("exists", ExistsArgs, _exists_meta)
+@column_op(
+    "exists",
+    ExistsArgs,
+    _exists_meta,
+    example=Example(
+        spec="RILUFL: {derive: exists, source: CM.CMTRT, where: {variable: CMDECOD, equals: "
+        "RILUZOLE}, label: Riluzole Use Flag}",
+        domains={
+            "CM": {
+                "USUBJID": ["S1", "S2", "S2"],
+                "CMTRT": ["RILUTEK", "ASPIRIN", "RILUZOLE 50MG"],
+                "CMDECOD": ["RILUZOLE", "ACETYLSALICYLIC ACID", "RILUZOLE"],
+            }
+        },
+        records={"USUBJID": ["S1", "S2", "S3"]},
+        gives=["Y", "Y", "N"],
+    ),
+)
 def op_exists(frame: pd.DataFrame, args: ExistsArgs, ctx: BuildContext) -> pd.Series:
     """Y when the subject has a record in another dataset (where ``where`` holds), else N
-    (or null)."""
+    (or null): a subject-level flag, ADaMIG v1.3 section 3.1.4."""
     other, _ = _other_records(ctx, args.source, args.where)
     has = frame["USUBJID"].isin(set(other["USUBJID"]))
     return derive_flag(has, false_value=args.otherwise)

@@ -25,7 +25,45 @@ from cdisc_mapper.adam.derive import (
 )
 from cdisc_mapper.adam.ops.base import column_op
 from cdisc_mapper.adam.ops.common import column_of
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
+
+# The conventions and SDTM records of the period examples: two periods, from the first
+# injection to the second (else the end of study), and from the second to the end.
+_PERIODS = {
+    "events": {
+        "INJECTION": {"domain": "EX", "variable": "EXSTDTC"},
+        "END": {"domain": "DM", "variable": "RFPENDTC"},
+    },
+    "periods": [
+        {
+            "aperiod": 1,
+            "aperiodc": "DOSE 1",
+            "start": {"event": "INJECTION", "occurrence": 1},
+            "end": [{"event": "INJECTION", "occurrence": 2}, {"event": "END"}],
+            "trtp": "DRUG A",
+            "trta": "DRUG A",
+        },
+        {
+            "aperiod": 2,
+            "aperiodc": "DOSE 2",
+            "start": {"event": "INJECTION", "occurrence": 2},
+            "end": [{"event": "END"}],
+            "trtp": "DRUG B",
+            "trta": "DRUG B",
+        },
+    ],
+    "phases": [],
+}
+_PERIOD_SDTM = {
+    "DM": {
+        "USUBJID": ["S1", "S2", "S3"],
+        "RFPENDTC": ["2020-06-30", "2020-05-15", "2020-02-10"],
+    },
+    "EX": {
+        "USUBJID": ["S1", "S1", "S2"],
+        "EXSTDTC": ["2020-02-01", "2020-03-02", "2020-02-15"],
+    },
+}
 
 
 # --------------------------------------------------------------------------- periods (ADSL)
@@ -81,7 +119,20 @@ def _period_date_meta(a: PeriodDateArgs, c: BuildContext | None) -> ColumnMeta:
     return ColumnMeta(method=method, type="Num", date=True)
 
 
-@column_op("period_date", PeriodDateArgs, _period_date_meta)
+@column_op(
+    "period_date",
+    PeriodDateArgs,
+    _period_date_meta,
+    example=Example(
+        spec="AP01EDT: {derive: period_date, period: 1, bound: end}",
+        conventions=_PERIODS,
+        domains=_PERIOD_SDTM,
+        records={"USUBJID": ["S1", "S2", "S3"]},
+        gives=["2020-03-02", "2020-05-15", None],
+        note="Period 1 ends at the second injection, else at the end of study; S3 was never "
+        "injected, so has no period 1.",
+    ),
+)
 def op_period_date(frame: pd.DataFrame, args: PeriodDateArgs, ctx: BuildContext) -> pd.Series:
     """APxxSDT/APxxEDT or PHwSDT/PHwEDT (ADaMIG v1.3 section 3.2.7): the date of the event
     that starts or ends the period in the conventions, per subject; null when the subject
@@ -120,7 +171,19 @@ def _period_trt_meta(a: PeriodTreatmentArgs, c: BuildContext | None) -> ColumnMe
     return ColumnMeta(origin="Assigned" if not a.actual else "Derived", method=method, type="Char")
 
 
-@column_op("period_treatment", PeriodTreatmentArgs, _period_trt_meta)
+@column_op(
+    "period_treatment",
+    PeriodTreatmentArgs,
+    _period_trt_meta,
+    example=Example(
+        spec="TRT02A: {derive: period_treatment, period: 2, actual: true}",
+        conventions=_PERIODS,
+        domains=_PERIOD_SDTM,
+        records={"USUBJID": ["S1", "S2", "S3"]},
+        gives=["DRUG B", "", ""],
+        note="Only S1 had a second injection; `actual: false` (TRT02P) gives DRUG B to all.",
+    ),
+)
 def op_period_treatment(
     frame: pd.DataFrame, args: PeriodTreatmentArgs, ctx: BuildContext
 ) -> pd.Series:
@@ -260,7 +323,23 @@ def record_timing(
     return out
 
 
-@column_op("record_period", RecordPeriodArgs, _record_period_meta)
+@column_op(
+    "record_period",
+    RecordPeriodArgs,
+    _record_period_meta,
+    example=Example(
+        spec="APERIOD: {derive: record_period, output: APERIOD}",
+        conventions=_PERIODS,
+        domains=_PERIOD_SDTM,
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S2"],
+            "ADT": ["2020-02-10", "2020-03-02", "2020-03-03", "2020-01-01"],
+        },
+        gives=[1, 1, 2, None],
+        note="2020-03-02 ends period 1 and starts period 2: it belongs to period 1 "
+        "(`boundary: end`). `output: TRTA` gives DRUG A, DRUG A, DRUG B, null.",
+    ),
+)
 def op_record_period(frame: pd.DataFrame, args: RecordPeriodArgs, ctx: BuildContext) -> pd.Series:
     """APERIOD, APERIODC, APHASE(N), the period and phase dates or TRTP/TRTA of each record
     (ADaMIG v1.3 section 3.3.3): those of the ADSL period whose APxxSDT..APxxEDT (inclusive)

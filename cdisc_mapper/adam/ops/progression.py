@@ -31,7 +31,7 @@ from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 
 # --------------------------------------------------------------------------- progression
@@ -308,12 +308,81 @@ def _add_timing(
         rows["PHEDT"] = np.nan
 
 
-@record_op("progression", ProgressionArgs, _progression_columns)
+@record_op(
+    "progression",
+    ProgressionArgs,
+    _progression_columns,
+    example=Example(
+        spec="""records:
+  - op: progression
+    periods: [1, 2]
+    parameters:
+      - paramcd: ALSRATE
+        param: ALSFRS-R Total Rate (points/month)
+        paramn: 1
+        source: ADQS
+        source_paramcd: ALSRTOT
+        method: two_point""",
+        conventions={
+            "month_days": 30,
+            "events": {
+                "INJECTION": {"domain": "EX", "variable": "EXSTDTC"},
+                "END": {"domain": "DM", "variable": "RFPENDTC"},
+            },
+            "periods": [
+                {
+                    "aperiod": 1,
+                    "aperiodc": "DOSE 1",
+                    "start": {"event": "INJECTION", "occurrence": 1},
+                    "end": [{"event": "INJECTION", "occurrence": 2}, {"event": "END"}],
+                },
+                {
+                    "aperiod": 2,
+                    "aperiodc": "DOSE 2",
+                    "start": {"event": "INJECTION", "occurrence": 2},
+                    "end": [{"event": "END"}],
+                },
+            ],
+            "phases": [],
+        },
+        domains={
+            "DM": {
+                "USUBJID": ["S1", "S2", "S3"],
+                "RFPENDTC": ["2020-06-30", "2020-05-15", "2020-02-10"],
+            },
+            "EX": {
+                "USUBJID": ["S1", "S1", "S2"],
+                "EXSTDTC": ["2020-02-01", "2020-03-02", "2020-02-15"],
+            },
+            "ADQS": {
+                "USUBJID": ["S1", "S1", "S1", "S2"],
+                "PARAMCD": ["ALSRTOT", "ALSRTOT", "ALSRTOT", "ALSRTOT"],
+                "ADT": ["2020-02-01", "2020-03-02", "2020-05-01", "2020-02-15"],
+                "AVAL": [40, 38, 35, 45],
+            },
+        },
+        makes={
+            "USUBJID": ["S1", "S2", "S1"],
+            "PARAMCD": ["ALSRATE", "ALSRATE", "ALSRATE"],
+            "APERIOD": [1, 1, 2],
+            "AVAL": [-2.0, None, -1.5],
+            "NASMT": [2, 1, 2],
+            "AVALREAS": ["", "FEWER THAN 2 ASSESSMENTS IN THE PERIOD", ""],
+        },
+        note="Period 1 runs from the first injection to the second (else the end of study), "
+        "period 2 from the second to the end; a month is 30 days here. S1: (38 - 40) / 1 "
+        "month in period 1, (35 - 38) / 2 months in period 2 (the assessment on 2020-03-02 "
+        "ends period 1 and starts period 2); S2 has one assessment; S3 had no period. "
+        "`method: slope` takes the least-squares slope instead; `phases` adds whole-phase "
+        "records (APERIOD null).",
+    ),
+)
 def rec_progression(
     frame: pd.DataFrame | None, args: ProgressionArgs, ctx: BuildContext
 ) -> pd.DataFrame:
-    """One record per subject, rate parameter and period (or whole phase) the subject had:
-    AVAL is the monthly rate of change over the assessments dated within it (both ends
+    """One record per subject, rate parameter and period (or whole phase) the subject had
+    (a BDS parameter derived from another dataset's records, ADaMIG v1.3 section 4.2): AVAL
+    is the monthly rate of change over the assessments dated within it (both ends
     included; same-day values averaged), time in months from its start (the conventions'
     ``month_days``); ASTDT/AENDT are the first and last assessment used."""
     spans = _spans(args, ctx)

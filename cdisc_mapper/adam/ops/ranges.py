@@ -18,7 +18,7 @@ from pydantic import Field
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.ops.base import column_op
 from cdisc_mapper.derive import derive_nrind
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 
 # --------------------------------------------------------------------------- ANRLO, ANRHI
@@ -52,7 +52,22 @@ def _range_meta(a: RangeArgs, c: BuildContext | None) -> ColumnMeta:
     return ColumnMeta(method=f"{a.bound.title()} limit: " + ", else ".join(parts) + ".", type="Num")
 
 
-@column_op("reference_range", RangeArgs, _range_meta)
+@column_op(
+    "reference_range",
+    RangeArgs,
+    _range_meta,
+    example=Example(
+        spec="ANRLO: {derive: reference_range, bound: low, source: LBSTNRLO, table: {ALB: "
+        "[35, 50]}}",
+        records={
+            "USUBJID": ["S1", "S1", "S1"],
+            "PARAMCD": ["ALB", "ALB", "CREAT"],
+            "LBSTNRLO": [34, None, None],
+        },
+        gives=[34, 35, None],
+        note="The record's own limit, else the table's for its PARAMCD, else null.",
+    ),
+)
 def op_reference_range(frame: pd.DataFrame, args: RangeArgs, ctx: BuildContext) -> pd.Series:
     """ANRLO/ANRHI (ADaMIG v1.3 section 3.3.7): the limit from the data, else from a
     per-parameter table in the spec; null when neither has one."""
@@ -104,7 +119,22 @@ def _nrind_meta(a: NrindArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("nrind", NrindArgs, _nrind_meta)
+@column_op(
+    "nrind",
+    NrindArgs,
+    _nrind_meta,
+    example=Example(
+        spec="ANRIND: {derive: nrind}",
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S1", "S1"],
+            "AVAL": [30, 40, 60, None, 70],
+            "ANRLO": [35, 35, 35, 35, 35],
+            "ANRHI": [50, 50, 50, 50, None],
+        },
+        gives=["LOW", "NORMAL", "HIGH", "", "NORMAL"],
+        note="A missing limit is no limit; a missing AVAL gives null (or `fallback`).",
+    ),
+)
 def op_nrind(frame: pd.DataFrame, args: NrindArgs, ctx: BuildContext) -> pd.Series:
     """ANRIND from AVAL and the analysis range (ADaMIG v1.3 section 3.3.7, CT NRIND): LOW
     below ANRLO, HIGH above ANRHI, NORMAL otherwise; null when AVAL or both limits are

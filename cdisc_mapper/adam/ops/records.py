@@ -32,7 +32,7 @@ from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 PARAMETER_COLUMNS = ("PARAMCD", "PARAM", "PARAMN", "PARCAT1")
 
@@ -54,7 +54,18 @@ def _subjects_columns(a: SubjectsArgs, conventions: Conventions) -> dict[str, Co
     return {"USUBJID": ColumnMeta(origin="Predecessor", source=f"{a.domain}.USUBJID")}
 
 
-@record_op("subjects", SubjectsArgs, _subjects_columns)
+@record_op(
+    "subjects",
+    SubjectsArgs,
+    _subjects_columns,
+    example=Example(
+        spec="records:\n  - op: subjects",
+        domains={"DM": {"USUBJID": ["S2", "S1", "S3"], "AGE": [49, 61, 55]}},
+        makes={"USUBJID": ["S1", "S2", "S3"]},
+        note="ADSL's variables are then derived on these records (e.g. `AGE: {derive: "
+        "value, source: DM.AGE}`).",
+    ),
+)
 def rec_subjects(frame: pd.DataFrame | None, args: SubjectsArgs, ctx: BuildContext) -> pd.DataFrame:
     """One record per subject of DM (ADSL, ADaMIG v1.3 section 3.2), in USUBJID order,
     with USUBJID as its only column; a duplicate USUBJID in DM is an error."""
@@ -228,7 +239,53 @@ def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame
     return src, paramcd
 
 
-@record_op("findings", FindingsArgs, _findings_columns)
+@record_op(
+    "findings",
+    FindingsArgs,
+    _findings_columns,
+    example=Example(
+        spec="""records:
+  - op: findings
+    domain: VS
+    test: VSTESTCD
+    value: VSSTRESN
+    dtc: VSDTC
+    seq: VSSEQ
+    keep: [VISIT]
+    parameters:
+      - {paramcd: SYSBP, param: Systolic Blood Pressure (mmHg), paramn: 1, tests: [SYSBP]}
+      - {paramcd: WEIGHT, param: Weight (kg), paramn: 2, tests: [WEIGHT]}""",
+        domains={
+            "VS": {
+                "USUBJID": ["S1", "S1", "S2"],
+                "VSSEQ": [1, 2, 1],
+                "VSTESTCD": ["SYSBP", "WEIGHT", "SYSBP"],
+                "VSSTRESN": [120, 80.5, None],
+                "VSDTC": ["2020-02-01", "2020-02-01", "2020-02-15T09:30"],
+                "VISIT": ["BASELINE", "BASELINE", "BASELINE"],
+            }
+        },
+        makes={
+            "USUBJID": ["S1", "S1", "S2"],
+            "PARAMCD": ["SYSBP", "WEIGHT", "SYSBP"],
+            "PARAM": [
+                "Systolic Blood Pressure (mmHg)",
+                "Weight (kg)",
+                "Systolic Blood Pressure (mmHg)",
+            ],
+            "PARAMN": [1, 2, 1],
+            "AVAL": [120, 80.5, None],
+            "_DTC": ["2020-02-01", "2020-02-01", "2020-02-15T09:30"],
+            "SRCDOM": ["VS", "VS", "VS"],
+            "SRCVAR": ["VSSTRESN", "VSSTRESN", "VSSTRESN"],
+            "SRCSEQ": [1, 2, 1],
+            "DTYPE": ["", "", ""],
+            "VISIT": ["BASELINE", "BASELINE", "BASELINE"],
+        },
+        note="`_DTC` is a working column (never written): derive ADT from it with "
+        "`ADT: {derive: date, source: _DTC}`.",
+    ),
+)
 def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildContext) -> pd.DataFrame:
     """One record per SDTM Findings record (BDS), its test code mapped to an analysis
     parameter: PARAMCD, PARAM, PARAMN, PARCAT1, AVAL (AVALC), SRCDOM/SRCVAR/SRCSEQ, DTYPE
@@ -286,7 +343,32 @@ def _occurrences_columns(a: OccurrencesArgs, conventions: Conventions) -> dict[s
     }
 
 
-@record_op("occurrences", OccurrencesArgs, _occurrences_columns)
+@record_op(
+    "occurrences",
+    OccurrencesArgs,
+    _occurrences_columns,
+    example=Example(
+        spec="""records:
+  - op: occurrences
+    domain: AE
+    keep: [AESEQ, AEDECOD, AESTDTC]
+    where: {variable: AEDECOD, present: true}""",
+        domains={
+            "AE": {
+                "USUBJID": ["S1", "S1", "S2"],
+                "AESEQ": [1, 2, 1],
+                "AEDECOD": ["HEADACHE", "", "NAUSEA"],
+                "AESTDTC": ["2020-02-03", "2020-02-04", "2020-03"],
+            }
+        },
+        makes={
+            "USUBJID": ["S1", "S2"],
+            "AESEQ": [1, 1],
+            "AEDECOD": ["HEADACHE", "NAUSEA"],
+            "AESTDTC": ["2020-02-03", "2020-03"],
+        },
+    ),
+)
 def rec_occurrences(
     frame: pd.DataFrame | None, args: OccurrencesArgs, ctx: BuildContext
 ) -> pd.DataFrame:

@@ -209,8 +209,15 @@ def _summary_columns(a: SummaryRecordArgs, conventions: Conventions) -> dict[str
     first=False,
     later=True,
     example=Example(
-        spec="{op: summary_record, dtype: AVERAGE, function: mean, by: [USUBJID, PARAMCD, "
-        "AVISITN], set: {ATPT: ''}}",
+        spec="""records:
+  - op: findings
+    # ... (VS records as SYSBP, with AVISITN derived before this step)
+  - op: summary_record
+    after: AVISITN
+    dtype: AVERAGE
+    function: mean
+    by: [USUBJID, PARAMCD, AVISITN]
+    set: {ATPT: ""}""",
         records={
             "USUBJID": ["S1", "S1", "S1"],
             "PARAMCD": ["SYSBP", "SYSBP", "SYSBP"],
@@ -219,9 +226,16 @@ def _summary_columns(a: SummaryRecordArgs, conventions: Conventions) -> dict[str
             "AVAL": [120, 126, 129],
             "DTYPE": ["", "", ""],
         },
-        gives=None,
-        note="adds the record USUBJID S1, PARAMCD SYSBP, AVISITN 1, ATPT '', AVAL 125, "
-        "DTYPE AVERAGE",
+        makes={
+            "USUBJID": ["S1", "S1", "S1", "S1"],
+            "PARAMCD": ["SYSBP", "SYSBP", "SYSBP", "SYSBP"],
+            "AVISITN": [1, 1, 1, 1],
+            "ATPT": ["LYING", "STANDING 1", "STANDING 3", ""],
+            "AVAL": [120, 126, 129, 125],
+            "DTYPE": ["", "", "", "AVERAGE"],
+        },
+        note="The mean of the visit's time points is added after the earlier records, with "
+        "DTYPE AVERAGE and ATPT blank.",
     ),
 )
 def rec_summary_record(
@@ -335,8 +349,16 @@ def _locf_columns(a: LocfRecordArgs, conventions: Conventions) -> dict[str, Colu
     first=False,
     later=True,
     example=Example(
-        spec="{op: locf_record, by: [USUBJID, PARAMCD], visits: [{avisitn: 0, avisit: "
-        "BASELINE}, {avisitn: 2, avisit: WEEK 2}, {avisitn: 4, avisit: WEEK 4}]}",
+        spec="""records:
+  - op: findings
+    # ... (VS records as DIABP, with AVISITN and AVISIT derived before this step)
+  - op: locf_record
+    after: [AVISITN, AVISIT]
+    by: [USUBJID, PARAMCD]
+    visits:
+      - {avisitn: 0, avisit: BASELINE}
+      - {avisitn: 2, avisit: WEEK 2}
+      - {avisitn: 4, avisit: WEEK 4}""",
         records={
             "USUBJID": ["S1", "S1"],
             "PARAMCD": ["DIABP", "DIABP"],
@@ -345,9 +367,15 @@ def _locf_columns(a: LocfRecordArgs, conventions: Conventions) -> dict[str, Colu
             "AVAL": [79, 80],
             "DTYPE": ["", ""],
         },
-        gives=None,
-        note="adds the record USUBJID S1, PARAMCD DIABP, AVISITN 4, AVISIT WEEK 4, AVAL 80, "
-        "DTYPE LOCF",
+        makes={
+            "USUBJID": ["S1", "S1", "S1"],
+            "PARAMCD": ["DIABP", "DIABP", "DIABP"],
+            "AVISITN": [0, 2, 4],
+            "AVISIT": ["BASELINE", "WEEK 2", "WEEK 4"],
+            "AVAL": [79, 80, 80],
+            "DTYPE": ["", "", "LOCF"],
+        },
+        note="WEEK 4 has no value: a record carrying WEEK 2's is added, DTYPE LOCF.",
     ),
 )
 def rec_locf_record(

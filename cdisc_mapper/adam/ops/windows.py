@@ -31,7 +31,7 @@ from cdisc_mapper.adam.ops.base import column_op
 from cdisc_mapper.adam.ops.common import column_of, where_mask
 from cdisc_mapper.condition import Condition
 from cdisc_mapper.condition import describe as describe_condition
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs
+from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 WINDOW_OUTPUTS = ("AVISIT", "AVISITN", "AWTARGET", "AWLO", "AWHI", "AWTDIFF", "AWRANGE", "AWU")
 
@@ -89,7 +89,50 @@ def _window_meta(a: WindowArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("window", WindowArgs, _window_meta)
+@column_op(
+    "window",
+    WindowArgs,
+    _window_meta,
+    example=Example(
+        spec="AVISIT: {derive: window, windows: visits, output: AVISIT}",
+        conventions={
+            "windows": {
+                "visits": [
+                    {
+                        "avisitn": 0,
+                        "avisit": "BASELINE",
+                        "reference": "TRTSDT",
+                        "target": 1,
+                        "lo": -30,
+                        "hi": 1,
+                    },
+                    {
+                        "avisitn": 1,
+                        "avisit": "MONTH 1",
+                        "reference": "TRTSDT",
+                        "target": 31,
+                        "lo": 2,
+                        "hi": 45,
+                    },
+                ]
+            }
+        },
+        domains={
+            "ADSL": {
+                "USUBJID": ["S1", "S2", "S3"],
+                "TRTSDT": ["2020-02-01", "2020-02-15", None],
+            }
+        },
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S1"],
+            "ADT": ["2020-01-25", "2020-02-01", "2020-03-02", "2020-04-01"],
+        },
+        gives=["BASELINE", "BASELINE", "MONTH 1", ""],
+        note="Days relative to TRTSDT: -7, 1, 31, 61 (outside every window: null). "
+        "`output: AVISITN` gives 0, 0, 1, null; `AWTDIFF` the distance to the target day: 8, 0, "
+        "0, null.",
+    ),
+)
 def op_window(frame: pd.DataFrame, args: WindowArgs, ctx: BuildContext) -> pd.Series:
     """AVISIT/AVISITN and the AW* variables from the conventions' analysis windows (ADaMIG
     v1.3 sections 3.3.3 and 3.3.5): the first window listed whose days contain the record's
@@ -166,7 +209,25 @@ def _analysis_flag_meta(a: AnalysisFlagArgs, c: BuildContext | None) -> ColumnMe
     )
 
 
-@column_op("analysis_flag", AnalysisFlagArgs, _analysis_flag_meta)
+@column_op(
+    "analysis_flag",
+    AnalysisFlagArgs,
+    _analysis_flag_meta,
+    example=Example(
+        spec="ANL01FL: {derive: analysis_flag}",
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S1", "S1"],
+            "PARAMCD": ["SYSBP", "SYSBP", "SYSBP", "SYSBP", "SYSBP"],
+            "AVISITN": [0, 0, 1, 1, None],
+            "ADT": ["2020-02-01", "2020-01-28", "2020-02-28", "2020-03-05", "2020-05-01"],
+            "AWTDIFF": [0, 4, 3, 3, None],
+            "ABLFL": ["", "Y", "", "", ""],
+        },
+        gives=["", "Y", "", "Y", ""],
+        note="Per subject, parameter and window: the baseline record (`prefer: ABLFL`), "
+        "else the closest to the target, then the later date; no window: null.",
+    ),
+)
 def op_analysis_flag(frame: pd.DataFrame, args: AnalysisFlagArgs, ctx: BuildContext) -> pd.Series:
     """ANLzzFL (ADaMIG v1.3 section 3.3.8): Y on one record per subject, parameter and
     analysis window (the ``prefer`` record, else the closest to the window's target, then
@@ -206,7 +267,20 @@ def _sequence_meta(a: SequenceArgs, c: BuildContext | None) -> ColumnMeta:
     )
 
 
-@column_op("sequence", SequenceArgs, _sequence_meta)
+@column_op(
+    "sequence",
+    SequenceArgs,
+    _sequence_meta,
+    example=Example(
+        spec="ASEQ: {derive: sequence, order_by: [PARAMCD, ADT]}",
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S2"],
+            "PARAMCD": ["SYSBP", "DIABP", "DIABP", "SYSBP"],
+            "ADT": ["2020-02-01", "2020-03-01", "2020-02-01", "2020-02-15"],
+        },
+        gives=[3, 2, 1, 1],
+    ),
+)
 def op_sequence(frame: pd.DataFrame, args: SequenceArgs, ctx: BuildContext) -> pd.Series:
     """ASEQ (ADaMIG v1.3 section 3.3.1): 1, 2, ... within each subject (``by``), in the
     order of ``order_by``."""

@@ -13,8 +13,11 @@ from cdisc_mapper.adam.derive.baseline import (
     derive_pchg,
 )
 from cdisc_mapper.adam.derive.dates import (
+    datetime_date,
+    datetime_time,
     derive_analysis_day,
     derive_imputed_date,
+    derive_imputed_datetime,
     derive_months,
     derive_numeric_date,
 )
@@ -49,6 +52,8 @@ __all__ = [
     "RATE_METHODS",
     "SCORE_RULES",
     "Window",
+    "datetime_date",
+    "datetime_time",
     "derive_analysis_day",
     "derive_analysis_flag",
     "derive_analysis_window",
@@ -60,6 +65,7 @@ __all__ = [
     "derive_flag",
     "derive_group",
     "derive_imputed_date",
+    "derive_imputed_datetime",
     "derive_months",
     "derive_nth_date",
     "derive_numeric_date",

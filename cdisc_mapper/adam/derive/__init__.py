@@ -45,6 +45,7 @@ from cdisc_mapper.adam.derive.windows import (
     Window,
     derive_analysis_flag,
     derive_analysis_window,
+    derive_nominal_visit,
     derive_relative_day,
 )
 
@@ -67,6 +68,7 @@ __all__ = [
     "derive_imputed_date",
     "derive_imputed_datetime",
     "derive_months",
+    "derive_nominal_visit",
     "derive_nth_date",
     "derive_numeric_date",
     "derive_pchg",

@@ -86,12 +86,12 @@ def _trial_summary(sdtm_dir: Path) -> dict[str, str]:
     return out
 
 
-def adam_study(study_dir: Path, sdtm_dir: Path, studyid: str | None, frames: Iterable[Any]) -> Any:
-    """The study define.xml names: ``study.yaml``'s when the folder has one; else (an
-    ADaM-only study) STUDYID from the ADaM conventions' ``studyid`` or the datasets, and
-    the title and sponsor from SDTM TS (TITLE, SPONSOR) when there is one."""
-    if (Path(study_dir) / STUDY_FILE).is_file():
-        return load_study(Path(study_dir)).study
+def adam_only_study(
+    study_dir: Path, sdtm_dir: Path, studyid: str | None, frames: Iterable[Any]
+) -> StudyIdentity:
+    """The study define.xml names for an ADaM-only study (no ``study.yaml``): STUDYID from
+    the ADaM conventions' ``studyid`` or the datasets, and the title and sponsor from SDTM
+    TS (TITLE, SPONSOR) when there is one."""
     if not studyid:
         values = (
             str(v).strip() for f in frames if "STUDYID" in f.columns for v in f["STUDYID"].head(1)
@@ -117,16 +117,20 @@ def build_adam_model(
     source, value level) is the ADaM package's: ``adam_result`` when the caller has just
     built the datasets, else rebuilt from ``sdtm_dir``; the datasets described are the
     files of ``adam_dir``."""
+    full = (Path(study_dir) / STUDY_FILE).is_file()  # else an ADaM-only study
+    study_spec = load_study(Path(study_dir)).study if full else None
     specs = load_adam_specs(Path(study_dir))
-    datasets = read_datasets(Path(adam_dir))
-    study = adam_study(study_dir, sdtm_dir, specs.conventions.studyid, (f for _, f, _ in datasets))
     extras = load_define_extras(Path(study_dir))
     terminology = load_terminology()
     adamig = load_adamig()
     describer = describe_adam.AdamDescriber(
-        specs, dict(study.comments), extras, terminology, adamig
+        specs, dict(study_spec.comments if study_spec else {}), extras, terminology, adamig
     )
     describer.check_references()
+    datasets = read_datasets(Path(adam_dir))
+    study = study_spec or adam_only_study(
+        study_dir, sdtm_dir, specs.conventions.studyid, (f for _, f, _ in datasets)
+    )
     result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir))
     ig = StandardDef(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
@@ -196,7 +200,7 @@ def write_define(
     A standard in ``which`` whose folder holds no ``.xpt`` file is skipped; nothing at
     all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``
     specs (an ADaM-only study) describes ADaM only, naming the study from the ADaM
-    conventions or data and SDTM TS (:func:`adam_study`). Warnings (e.g. no MedDRA
+    conventions or data and SDTM TS (:func:`adam_only_study`). Warnings (e.g. no MedDRA
     version in define.yaml) go to ``progress`` and :mod:`warnings`
     (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
     returned for the same folders) saves rebuilding the ADaM metadata.

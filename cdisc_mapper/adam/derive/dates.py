@@ -271,7 +271,8 @@ def derive_imputed_datetime(
 def datetime_date(seconds: pd.Series) -> pd.Series:
     """The date part (SAS date) of SAS datetimes: ``floor(seconds / 86400)``; NaN stays
     NaN (admiral ``derive_vars_dtm_to_dt``; ADaMIG v1.3 section 3.1.2 ``*DT`` of ``*DTM``)."""
-    return np.floor(seconds.astype("float64") / SECONDS_PER_DAY)
+    days = np.floor(seconds.to_numpy(dtype="float64") / SECONDS_PER_DAY)
+    return pd.Series(days, index=seconds.index, name=seconds.name)
 
 
 def datetime_time(seconds: pd.Series) -> pd.Series:

@@ -11,10 +11,18 @@ from cdisc_mapper.spec.operations import OpArgs, Registry
 FAMILIES = {
     "lookups": ["keep", "value", "constant", "count", "exists"],
     "across": ["coalesce", "latest_date", "earliest_date"],
-    "dates": ["date", "months", "decline_rate", "analysis_day", "duration"],
+    "dates": [
+        "date",
+        "datetime",
+        "datetime_part",
+        "months",
+        "decline_rate",
+        "analysis_day",
+        "duration",
+    ],
     "flags": ["group", "recode", "flag", "criterion", "treatment_emergent", "first_occurrence"],
     "periods": ["period_date", "period_treatment", "record_period"],
-    "windows": ["window", "analysis_flag", "sequence"],
+    "windows": ["window", "nominal_visit", "analysis_flag", "sequence"],
     "baseline": ["baseline_flag", "base", "chg", "pchg", "percent_improvement"],
     "ranges": ["reference_range", "nrind"],
     "records": ["subjects", "findings", "occurrences"],
@@ -27,7 +35,7 @@ FAMILIES = {
 def test_every_operation_is_registered() -> None:
     every = sorted(name for names in FAMILIES.values() for name in names)
     assert sorted([*DERIVATIONS.names(), *RECORD_BUILDERS.names()]) == every
-    assert len(DERIVATIONS) == 32
+    assert len(DERIVATIONS) == 35
     assert RECORD_BUILDERS.names() == [
         "best_record", "findings", "locf_record", "occurrences", "progression", "scores",
         "subjects", "summary_record",

@@ -1,10 +1,16 @@
-"""cdisc_mapper.adam.ops.dates: date, months, decline_rate, analysis_day, duration.
+"""cdisc_mapper.adam.ops.dates: date, datetime, datetime_part, months, decline_rate,
+analysis_day, duration.
 
 Small input table -> expected table, through the registry, on the in-memory study of
 tests/adam_ops_context.py (ADSL TRTSDT: S1 2020-02-01, S2 2020-02-15, S3 none).
 """
 
 from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
 
 from cdisc_mapper.adam.ops import DERIVATIONS
 from cdisc_mapper.spec.operations import ColumnMeta
@@ -230,3 +236,179 @@ def test_analysis_day_declares_the_reference_date_it_reads() -> None:
         "RFICDT",
     }
     assert model.model_validate({}).inputs() == {"ADT"}
+
+
+# --------------------------------------------------------------------------- datetimes
+def dtm(text: str) -> float:
+    """The SAS datetime (seconds since 1960-01-01T00:00:00) of ``YYYY-MM-DDThh:mm:ss``."""
+    date, clock = text.split("T")
+    h, m, s = (int(x) for x in clock.split(":"))
+    return day(date) * 86400 + h * 3600 + m * 60 + s
+
+
+PARTIAL = tbl(
+    "USUBJID AESTDTC",
+    ("S1", "2020-02-03T10:11:12"),
+    ("S1", "2020-02-03T10:11"),
+    ("S1", "2020-02-03T10"),
+    ("S1", "2020-02-03"),
+    ("S1", "2020-02"),
+    ("S1", "2019"),
+    ("S1", ""),
+)
+
+
+def _datetimes(impute: dict[str, object] | None) -> pd.DataFrame:
+    ctx = context("ADAE")
+    args = {"source": "AESTDTC", "impute": impute}
+    return PARTIAL.assign(
+        ASTDTM=derive("datetime", PARTIAL, ctx, **args),
+        ASTDTF=derive("datetime", PARTIAL, ctx, **args, output="date_flag"),
+        ASTTMF=derive("datetime", PARTIAL, ctx, **args, output="time_flag"),
+    )
+
+
+def test_datetime_without_imputation_needs_a_complete_date_and_time() -> None:
+    """admiral highest_imputation "n": only a value with seconds gives a datetime."""
+    out = _datetimes(None)
+    assert out["ASTDTM"].tolist()[0] == dtm("2020-02-03T10:11:12")
+    assert out["ASTDTM"].isna().tolist() == [False] + [True] * 6
+    assert set(out["ASTDTF"]) == {""} and set(out["ASTTMF"]) == {""}
+
+
+def test_datetime_time_imputation_first_flags_hour_minute_second() -> None:
+    """ADaMIG v1.3 section 3.1.3: *TMF H (whole time imputed), M (minutes and seconds), S
+    (seconds); with only time imputation (admiral's default "h") a partial date is null."""
+    expected = PARTIAL.assign(
+        ASTDTM=col(
+            dtm("2020-02-03T10:11:12"),
+            dtm("2020-02-03T10:11:00"),
+            dtm("2020-02-03T10:00:00"),
+            dtm("2020-02-03T00:00:00"),
+            None,
+            None,
+            None,
+        ),
+        ASTDTF=col("", "", "", "", "", "", ""),
+        ASTTMF=col("", "S", "M", "H", "", "", ""),
+    )
+    assert_table(_datetimes({"time": "first"}), expected)
+
+
+def test_datetime_imputation_last_of_day_and_month() -> None:
+    """With day and month imputation (admiral "M") the date is imputed as for *DT and the
+    whole time is imputed (*DTF D/M with *TMF H)."""
+    expected = PARTIAL.assign(
+        ASTDTM=col(
+            dtm("2020-02-03T10:11:12"),
+            dtm("2020-02-03T10:11:59"),
+            dtm("2020-02-03T10:59:59"),
+            dtm("2020-02-03T23:59:59"),
+            dtm("2020-02-29T23:59:59"),
+            dtm("2019-12-31T23:59:59"),
+            None,
+        ),
+        ASTDTF=col("", "", "", "", "D", "M", ""),
+        ASTTMF=col("", "S", "M", "H", "H", "H", ""),
+    )
+    assert_table(_datetimes({"time": "last", "day": "last", "month": "last"}), expected)
+
+
+def test_datetime_day_imputation_without_month_leaves_a_year_only_value_null() -> None:
+    out = _datetimes({"time": "first", "day": "mid"})
+    assert out["ASTDTM"].tolist()[4] == dtm("2020-02-15T00:00:00")
+    assert np.isnan(out["ASTDTM"].tolist()[5])
+    assert out["ASTDTF"].tolist()[4:6] == ["D", ""]
+
+
+def test_datetime_ignore_seconds_does_not_flag_missing_seconds() -> None:
+    out = _datetimes({"time": "first", "ignore_seconds": True})
+    assert out["ASTTMF"].tolist() == ["", "", "M", "H", "", "", ""]
+
+
+def test_datetime_not_before_first_dose_within_the_partial_range() -> None:
+    """admiral min_dates: an imputed start in the hour of first dose is not placed before
+    the dose; outside the range the imputed value stays."""
+    frame = tbl(
+        "USUBJID AESTDTC TRTSDTM",
+        ("S1", "2020-02-01T08", dtm("2020-02-01T08:30:00")),
+        ("S2", "2020-02-01T07", dtm("2020-02-01T08:30:00")),
+        ("S3", "2020-02-01T08:45", dtm("2020-02-01T08:30:00")),
+    )
+    ctx = context("ADAE")
+    imp = {"time": "first", "not_before": ["TRTSDTM"]}
+    out = derive("datetime", frame, ctx, source="AESTDTC", impute=imp)
+    assert out.tolist() == [
+        dtm("2020-02-01T08:30:00"),
+        dtm("2020-02-01T07:00:00"),
+        dtm("2020-02-01T08:45:00"),
+    ]
+
+
+def test_trtsdtm_from_the_first_exposure_record_and_its_date_part() -> None:
+    """ADSL TRTSDTM / TRTSTMF / TRTSDT as admiral's ad_adsl.R derives them."""
+    frame = tbl("USUBJID", ("S1",), ("S2",), ("S3",))
+    ex = tbl(
+        "USUBJID EXSEQ EXSTDTC",
+        ("S1", 1, "2020-02-01"),
+        ("S1", 2, "2020-03-02T09:30:00"),
+        ("S2", 1, "2020-02-15T08:05"),
+    )
+    ctx = context(sdtm={"EX": ex})
+    args = {
+        "source": "EX.EXSTDTC",
+        "select": "first",
+        "order_by": "EXSTDTC",
+        "impute": {"time": "first"},
+    }
+    out = frame.assign(
+        TRTSDTM=derive("datetime", frame, ctx, **args),
+        TRTSTMF=derive("datetime", frame, ctx, **args, output="time_flag"),
+    )
+    out = out.assign(
+        TRTSDT=derive("datetime_part", out, ctx, source="TRTSDTM"),
+        TRTSTM=derive("datetime_part", out, ctx, source="TRTSDTM", part="time"),
+    )
+    expected = tbl(
+        "USUBJID TRTSDTM TRTSTMF TRTSDT TRTSTM",
+        ("S1", dtm("2020-02-01T00:00:00"), "H", day("2020-02-01"), 0.0),
+        ("S2", dtm("2020-02-15T08:05:00"), "S", day("2020-02-15"), 8 * 3600 + 5 * 60.0),
+        ("S3", None, "", None, None),
+    )
+    assert_table(out, expected)
+    # a datetime before 1960 keeps its date (floor, not truncation)
+    early = tbl("USUBJID X", ("S1", -1.0))
+    assert derive("datetime_part", early, ctx, source="X").tolist() == [-1.0]
+    assert derive("datetime_part", early, ctx, source="X", part="time").tolist() == [86399.0]
+
+
+def test_datetime_metadata_gives_formats_and_codelists() -> None:
+    ctx = context("ADAE")
+    imp = {"time": "last", "day": "last", "month": "last", "not_after": ["EOSDTM"]}
+    assert meta("datetime", ctx, source="AEENDTC", impute=imp) == ColumnMeta(
+        origin="Derived",
+        source="AEENDTC",
+        method="AEENDTC as a datetime. A missing time (or its missing part) is imputed from "
+        "23:59:59; a missing day as the last day of the month; a missing month and day as 31 "
+        "December; if EOSDTM falls within the partial value's range and before the imputed "
+        "datetime, it is used instead; a value missing its year gives null.",
+        type="Num",
+        format="DATETIME20.",
+    )
+    flag = meta("datetime", ctx, source="AEENDTC", impute=imp, output="time_flag")
+    assert (flag.type, flag.codelist) == ("Char", "TIMEFL")
+    assert meta("datetime", ctx, source="AEENDTC", output="date_flag").codelist == "DATEFL"
+    assert meta("datetime_part", ctx, source="ASTDTM") == ColumnMeta(
+        source="ASTDTM", method="Date part of ASTDTM.", type="Num", date=True
+    )
+    assert meta("datetime_part", ctx, source="ASTDTM", part="time").format == "TIME8."
+    assert DERIVATIONS.require("datetime").args_model.model_validate(
+        {"source": "X", "impute": imp}
+    ).inputs() == {"X", "EOSDTM"}
+
+
+def test_datetime_month_imputation_needs_day_imputation() -> None:
+    with pytest.raises(ValidationError, match="month needs day"):
+        DERIVATIONS.require("datetime").args_model.model_validate(
+            {"source": "AESTDTC", "impute": {"month": "first"}}
+        )

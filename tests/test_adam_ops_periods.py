@@ -11,8 +11,12 @@ tests/adam_ops_context.py. Its periods, from the conventions' events:
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
+from cdisc_mapper.adam.ops import DERIVATIONS
 from cdisc_mapper.spec.operations import ColumnMeta
-from tests.adam_ops_context import assert_table, context, day, derive, meta, tbl
+from tests.adam_ops_context import assert_table, context, day, derive, dm, meta, tbl
 
 SUBJECTS = tbl("USUBJID", ("S1",), ("S2",), ("S3",))
 
@@ -88,6 +92,73 @@ def test_planned_and_actual_treatment_of_a_period() -> None:
         "present; null otherwise.",
         type="Char",
     )
+
+
+ARMS = tbl(
+    "USUBJID ARM ACTARM",
+    ("S1", "Placebo", "Placebo"),
+    ("S2", "Xanomeline High Dose", "Xanomeline Low Dose"),
+    ("S3", "Screen Failure", "Screen Failure"),
+)
+
+
+def test_period_treatment_from_each_subjects_arm() -> None:
+    """ADaMIG v1.3 section 3.2.4 with randomised arms (admiral ad_adsl.R: TRT01P = ARM,
+    TRT01A = ACTARM): the subject's DM value, null where the record fails `where`
+    (screen failures); `actual` also nulls subjects who did not have the period."""
+    ctx = context(sdtm={"DM": dm().merge(ARMS, on="USUBJID")})
+    screened = {"variable": "ARM", "not_in": ["Screen Failure"]}
+    out = SUBJECTS.assign(
+        TRT01P=derive("period_treatment", SUBJECTS, ctx, period=1, source="DM.ARM"),
+        TRT01PS=derive(
+            "period_treatment", SUBJECTS, ctx, period=1, source="DM.ARM", where=screened
+        ),
+        TRT02A=derive("period_treatment", SUBJECTS, ctx, period=2, source="DM.ACTARM", actual=True),
+    )
+    expected = tbl(
+        "USUBJID TRT01P TRT01PS TRT02A",
+        ("S1", "Placebo", "Placebo", "Placebo"),
+        ("S2", "Xanomeline High Dose", "Xanomeline High Dose", "Xanomeline Low Dose"),
+        ("S3", "Screen Failure", "", ""),  # S3 never had period 2
+    )
+    assert_table(out, expected)
+    assert meta("period_treatment", ctx, period=1, source="DM.ARM") == ColumnMeta(
+        origin="Predecessor",
+        source="DM.ARM",
+        method="Planned treatment of period 1: DM.ARM.",
+        type="Char",
+    )
+    assert meta("period_treatment", ctx, period=1, source="DM.ARM", where=screened) == (
+        ColumnMeta(
+            origin="Derived",
+            source="DM.ARM",
+            method="Planned treatment of period 1: DM.ARM where ARM not in ('Screen "
+            "Failure'); null for subjects without such a record.",
+            type="Char",
+        )
+    )
+    assert meta("period_treatment", ctx, period=2, source="DM.ACTARM", actual=True).method == (
+        "Actual treatment of period 2: DM.ACTARM; null for subjects who did not have period 2 "
+        "(AP02SDT missing)."
+    )
+
+
+def test_period_treatment_from_data_needs_no_period_in_the_conventions() -> None:
+    """A study without periods in its conventions (one treatment per subject, as the CDISC
+    pilot) reads TRT01P from DM; only the conventions' texts and `actual` need the period."""
+    model = DERIVATIONS.require("period_treatment").args_model
+    from_data = model.model_validate({"period": 7, "source": "DM.ARM"})
+    assert from_data.conventions_used() == set()
+    assert from_data.lookups() == {("DM", "ARM"), ("DM", "USUBJID")}
+    assert model.model_validate({"period": 7}).conventions_used() == {("period", 7)}
+    actual = model.model_validate({"period": 7, "source": "DM.ACTARM", "actual": True})
+    assert actual.conventions_used() == {("period", 7)}
+    with pytest.raises(ValidationError, match="where applies to a source"):
+        model.model_validate({"period": 1, "where": {"variable": "ARM", "equals": "X"}})
+    with pytest.raises(ValidationError, match="where/select/order_by apply to a source"):
+        model.model_validate(
+            {"period": 1, "source": "ARM", "where": {"variable": "ARM", "equals": "X"}}
+        )
 
 
 # --------------------------------------------------------------------------- BDS, OCCDS

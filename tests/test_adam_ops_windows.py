@@ -8,6 +8,10 @@ BASELINE -30..1 from TRTSDT (target 1), MONTH 1 2..45 from TRTSDT (target 31).
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
+from cdisc_mapper.adam.ops import DERIVATIONS
 from cdisc_mapper.spec.operations import ColumnMeta
 from tests.adam_ops_context import assert_table, col, context, day, derive, meta, tbl
 
@@ -113,3 +117,82 @@ def test_sequence_numbers_records_within_subject_in_the_stated_order() -> None:
     assert meta("sequence", ctx, order_by=["PARAMCD", "ADT"]) == ColumnMeta(
         method="1, 2, ... within USUBJID, in the order of PARAMCD, ADT.", type="Num"
     )
+
+
+# --------------------------------------------------------------------------- nominal visits
+VISITS = tbl(
+    "USUBJID VISIT VISITNUM",
+    ("S1", "SCREENING 1", 1.0),
+    ("S1", "BASELINE", 3.0),
+    ("S1", "WEEK 2", 4.0),
+    ("S1", "UNSCHEDULED 4.1", 4.1),
+    ("S1", "", None),
+)
+
+
+def test_nominal_visit_as_collected_or_in_title_case() -> None:
+    """ADaMIG v1.3 section 3.3.3: AVISIT may be the visit as observed (SDTM VISIT); AVISITN
+    then VISITNUM. admiral ad_advs.R: str_to_title(VISIT), unscheduled and screening
+    visits excluded."""
+    ctx = context("ADVS")
+    exclude = {
+        "any": [
+            {"variable": "VISIT", "contains": "UNSCHED"},
+            {"variable": "VISIT", "startswith": "SCREEN"},
+        ]
+    }
+    out = VISITS.assign(
+        AVISIT=derive("nominal_visit", VISITS, ctx, output="AVISIT"),
+        TITLE=derive("nominal_visit", VISITS, ctx, output="AVISIT", case="title", exclude=exclude),
+        AVISITN=derive("nominal_visit", VISITS, ctx, output="AVISITN"),
+        SCHEDN=derive("nominal_visit", VISITS, ctx, output="AVISITN", exclude=exclude),
+    )
+    expected = VISITS.assign(
+        AVISIT=col("SCREENING 1", "BASELINE", "WEEK 2", "UNSCHEDULED 4.1", ""),
+        TITLE=col("", "Baseline", "Week 2", "", ""),
+        AVISITN=col(1.0, 3.0, 4.0, 4.1, None),
+        SCHEDN=col(None, 3.0, 4.0, None, None),
+    )
+    assert_table(out, expected)
+
+
+def test_nominal_visit_through_a_table() -> None:
+    """admiral ad_advs.R: AVISITN 0 for BASELINE, n for WEEK n; a visit not in the table
+    gets null."""
+    ctx = context("ADVS")
+    names = {"BASELINE": "Baseline", "WEEK 2": "Week 2"}
+    numbers = {"BASELINE": 0, "WEEK 2": 2}
+    out = VISITS.assign(
+        AVISIT=derive("nominal_visit", VISITS, ctx, output="AVISIT", map=names),
+        AVISITN=derive("nominal_visit", VISITS, ctx, output="AVISITN", map=numbers),
+    )
+    expected = VISITS.assign(
+        AVISIT=col("", "Baseline", "Week 2", "", ""),
+        AVISITN=col(None, 0.0, 2.0, None, None),
+    )
+    assert_table(out, expected)
+    assert meta("nominal_visit", ctx, output="AVISITN", map=numbers) == ColumnMeta(
+        source="VISIT",
+        method="Nominal visit: from VISIT: 'BASELINE' -> '0'; 'WEEK 2' -> '2'; any other visit: "
+        "null.",
+        type="Num",
+    )
+    assert meta("nominal_visit", ctx, output="AVISITN") == ColumnMeta(
+        source="VISITNUM", method="Nominal visit number: VISITNUM.", type="Num"
+    )
+    model = DERIVATIONS.require("nominal_visit").args_model
+    assert model.model_validate({"output": "AVISITN"}).inputs() == {"VISITNUM"}
+    assert model.model_validate({"output": "AVISITN", "map": numbers}).inputs() == {"VISIT"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"output": "AVISITN", "map": {"BASELINE": "Baseline"}}, "must be numbers"),
+        ({"output": "AVISIT", "map": {"BASELINE": 0}}, "must be text"),
+        ({"output": "AVISITN", "case": "title"}, "case applies to AVISIT without a map"),
+    ],
+)
+def test_nominal_visit_argument_errors(args: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        DERIVATIONS.require("nominal_visit").args_model.model_validate(args)

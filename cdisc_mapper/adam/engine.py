@@ -343,6 +343,8 @@ def _format(
     if vspec.format is not None:
         return vspec.format
     is_ig = attrs.standard == "ADaMIG 1.3"
+    if attrs.type == "Num" and meta.format:
+        return meta.format
     if attrs.type == "Num" and (meta.date or (var.endswith("DT") and is_ig)):
         return "DATE9."
     if vspec.derive != "value":

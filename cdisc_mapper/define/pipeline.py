@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.spec.define import load_define_extras
+from cdisc_mapper.spec.sdtm_loader import STUDY_FILE, has_sdtm_specs
 from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
+from cdisc_mapper.xpt import read_xpt
 
 DEFINE_FILE = "define.xml"
 OWNED = owning(names=[DEFINE_FILE, "define.html"])
@@ -58,6 +61,55 @@ def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list
     return model, notes + assemble(model, extras, infos, describe_sdtm.dataset_order)
 
 
+@dataclass(frozen=True)
+class StudyIdentity:
+    """The study as define.xml names it, for an ADaM-only study (no ``study.yaml``)."""
+
+    studyid: str
+    title: str
+    sponsor: str
+    protocol: str | None = None
+    comments: dict[str, str] = field(default_factory=dict)
+
+
+def _trial_summary(sdtm_dir: Path) -> dict[str, str]:
+    """TSPARMCD -> the first TSVAL of ``sdtm_dir/ts.xpt`` (empty without TS)."""
+    path = Path(sdtm_dir) / "ts.xpt"
+    if not path.is_file():
+        return {}
+    frame, _ = read_xpt(path)
+    if not {"TSPARMCD", "TSVAL"} <= set(frame.columns):
+        return {}
+    out: dict[str, str] = {}
+    for code, value in zip(frame["TSPARMCD"], frame["TSVAL"], strict=True):
+        out.setdefault(str(code).strip(), str(value).strip())
+    return out
+
+
+def adam_only_study(
+    study_dir: Path, sdtm_dir: Path, studyid: str | None, frames: Iterable[Any]
+) -> StudyIdentity:
+    """The study define.xml names for an ADaM-only study (no ``study.yaml``): STUDYID from
+    the ADaM conventions' ``studyid`` or the datasets, and the title and sponsor from SDTM
+    TS (TITLE, SPONSOR) when there is one."""
+    if not studyid:
+        values = (
+            str(v).strip() for f in frames if "STUDYID" in f.columns for v in f["STUDYID"].head(1)
+        )
+        studyid = next((v for v in values if v), None)
+    if not studyid:
+        raise DefineInputError(
+            f"no {STUDY_FILE} and no STUDYID in the ADaM datasets: define.xml cannot name "
+            "the study",
+            where=str(study_dir),
+            hint="give `studyid:` in the ADaM conventions (adam/conventions.yaml)",
+        )
+    ts = _trial_summary(sdtm_dir)
+    return StudyIdentity(
+        studyid=studyid, title=ts.get("TITLE") or studyid, sponsor=ts.get("SPONSOR", "")
+    )
+
+
 def build_adam_model(
     study_dir: Path, adam_dir: Path, sdtm_dir: Path, adam_result: Any = None
 ) -> tuple[DefineModel, list[str]]:
@@ -65,16 +117,20 @@ def build_adam_model(
     source, value level) is the ADaM package's: ``adam_result`` when the caller has just
     built the datasets, else rebuilt from ``sdtm_dir``; the datasets described are the
     files of ``adam_dir``."""
-    study = load_study(Path(study_dir)).study
+    full = (Path(study_dir) / STUDY_FILE).is_file()  # else an ADaM-only study
+    study_spec = load_study(Path(study_dir)).study if full else None
     specs = load_adam_specs(Path(study_dir))
     extras = load_define_extras(Path(study_dir))
     terminology = load_terminology()
     adamig = load_adamig()
     describer = describe_adam.AdamDescriber(
-        specs, dict(study.comments), extras, terminology, adamig
+        specs, dict(study_spec.comments if study_spec else {}), extras, terminology, adamig
     )
     describer.check_references()
     datasets = read_datasets(Path(adam_dir))
+    study = study_spec or adam_only_study(
+        study_dir, sdtm_dir, specs.conventions.studyid, (f for _, f, _ in datasets)
+    )
     result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir))
     ig = StandardDef(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
@@ -142,10 +198,12 @@ def write_define(
     beside each) for the datasets written there; return the files written.
 
     A standard in ``which`` whose folder holds no ``.xpt`` file is skipped; nothing at
-    all to describe is an error. Warnings (e.g. no MedDRA version in define.yaml) go to
-    ``progress`` and :mod:`warnings` (:class:`DefineWarning`). ``adam_result`` (what
-    :func:`cdisc_mapper.adam.run_adam` returned for the same folders) saves rebuilding the
-    ADaM metadata.
+    all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``
+    specs (an ADaM-only study) describes ADaM only, naming the study from the ADaM
+    conventions or data and SDTM TS (:func:`adam_only_study`). Warnings (e.g. no MedDRA
+    version in define.yaml) go to ``progress`` and :mod:`warnings`
+    (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
+    returned for the same folders) saves rebuilding the ADaM metadata.
 
     Raises:
         SpecError: a spec names a method, comment or code list that does not exist
@@ -155,6 +213,20 @@ def write_define(
     """
     study_dir = Path(study_dir)
     out_dir = Path(out_dir)
+    kinds = list(which)
+    if "sdtm" in kinds and not has_sdtm_specs(study_dir):
+        if "adam" not in kinds:
+            raise DefineInputError(
+                f"define.xml for SDTM needs the study's {STUDY_FILE} and sdtm/ specs",
+                where=str(study_dir),
+                hint="give the study folder that maps the raw data, or describe ADaM only",
+            )
+        # an ADaM-only study: its SDTM (and their define.xml) come from elsewhere
+        (progress or (lambda _m: None))(
+            f"define.xml for SDTM: skipped, {study_dir} has no {STUDY_FILE} or sdtm/ specs "
+            "(an ADaM-only study); OUT/sdtm is left as it is"
+        )
+        kinds.remove("sdtm")
 
     def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
         if kind == "sdtm":
@@ -162,7 +234,7 @@ def write_define(
         return build_adam_model(study_dir, folder, out_dir / "sdtm", adam_result)
 
     return write_each(
-        out_dir, which, build, progress, "specs",
+        out_dir, kinds, build, progress, "specs",
         empty_hint="run cdisc-mapper sdtm (and adam) with this --out first",
     )  # fmt: skip
 

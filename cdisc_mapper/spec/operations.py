@@ -62,6 +62,9 @@ class ColumnMeta:
     type: Literal["Char", "Num"] | None = None
     date: bool = False
     codelist: str | None = None
+    format: str | None = None
+    """SAS display format of a numeric column its type does not imply (``DATETIME20.``,
+    ``TIME8.``); ``date`` gives ``DATE9.``."""
     value_level: tuple[tuple[str, str, Origin, str | None, str | None], ...] = ()
     """(variable, value, origin, source, method) per parameter when they differ."""
 

@@ -20,6 +20,14 @@ from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
 
 _VARIABLE_META = set(VariableSpec.model_fields) - {"args"}
+STUDY_FILE = "study.yaml"
+
+
+def has_sdtm_specs(root: Path) -> bool:
+    """Whether a study folder holds raw-mapping specs (``study.yaml`` or
+    ``sdtm/*.yaml``); an ADaM-only study (``adam/``, ``define.yaml``) does not."""
+    root = Path(root)
+    return (root / STUDY_FILE).is_file() or any((root / "sdtm").glob("*.yaml"))
 
 
 @dataclass
@@ -118,7 +126,7 @@ def load_study(root: Path, operations: Registry[Any]) -> StudyBundle:
     root = Path(root)
     if not root.is_dir():
         raise SpecError("study spec folder not found", where=str(root))
-    study_doc = load_spec_yaml(root / "study.yaml")
+    study_doc = load_spec_yaml(root / STUDY_FILE)
     study = validate_model(StudySpec, study_doc.data, study_doc)
     bundle = StudyBundle(root=root, study=study, domains={}, documents={"study": study_doc})
     sdtm_dir = root / "sdtm"

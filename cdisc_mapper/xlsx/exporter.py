@@ -1,5 +1,8 @@
 """Spec files -> spec workbook: write a study's specs (``study.yaml``, ``sdtm/*.yaml``,
-``adam/*.yaml``, ``define.yaml``) as one workbook, read back by :mod:`.importer`."""
+``adam/*.yaml``, ``define.yaml``) as one workbook, read back by :mod:`.importer`.
+
+An ADaM-only study (``adam/`` and ``define.yaml``, no ``study.yaml`` or ``sdtm/``)
+gives a workbook without the study's, the SDTM and the design rows."""
 
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.errors import SpecError
 from cdisc_mapper.sdtm import OPERATIONS, load_study
 from cdisc_mapper.spec.adam import ADAM_FOLDER
+from cdisc_mapper.spec.sdtm_loader import STUDY_FILE, has_sdtm_specs
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_terminology
 from cdisc_mapper.xlsx import layout as L
@@ -168,8 +173,17 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
     """Write the specs of the study folder ``study_dir`` (SDTM, ADaM, define.yaml) as the
     workbook ``xlsx``."""
     study_dir = Path(study_dir)
-    bundle = load_study(study_dir)
-    content = _content(study_dir, bundle.study, sdtm_content(bundle))
+    if has_sdtm_specs(study_dir):
+        bundle = load_study(study_dir)
+        content = _content(study_dir, bundle.study, sdtm_content(bundle))
+    elif (study_dir / ADAM_FOLDER).is_dir():
+        content = _content(study_dir, None, {k: [] for k in _SDTM_SHEETS})
+    else:
+        raise SpecError(
+            f"no specs to export: neither {STUDY_FILE} and sdtm/ nor {ADAM_FOLDER}/",
+            where=str(study_dir),
+            hint="give a study spec folder (mappings/<study>)",
+        )
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     wb.properties.creator = "cdisc_mapper"
@@ -189,22 +203,32 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
     _save_deterministic(wb, xlsx)
 
 
-def _content(study_dir: Path, study: StudySpec, sdtm: dict[str, list[Row]]) -> dict[str, list[Row]]:
+_SDTM_SHEETS = (L.DATASETS, L.SOURCES, L.VARIABLES, L.METHODS)
+"""The sheets :func:`sdtm_content` fills."""
+
+
+def _content(
+    study_dir: Path, study: StudySpec | None, sdtm: dict[str, list[Row]]
+) -> dict[str, list[Row]]:
     """The rows of every sheet: the study's, the SDTM domains' (``sdtm``), the design
-    sheets', the ADaM specs' and define.yaml's, and the code lists they name."""
+    sheets', the ADaM specs' and define.yaml's, and the code lists they name (``study``
+    None: an ADaM-only study)."""
     codelists: dict[str, set[str]] = {}
     for row in sdtm[L.VARIABLES]:
         if row["Codelist"]:
             codelists.setdefault(row["Codelist"], set()).update(row["_strings"])
     content: dict[str, list[Row]] = {
-        L.STUDY: [{"Attribute": a, "Value": v} for a, v in _study_rows(study)],
+        L.STUDY: [{"Attribute": a, "Value": v} for a, v in _study_rows(study)] if study else [],
         L.DATASETS: sdtm[L.DATASETS],
         L.SOURCES: sdtm[L.SOURCES],
         L.VARIABLES: sdtm[L.VARIABLES],
         L.METHODS: sdtm[L.METHODS],
-        L.COMMENTS: [{"ID": k, "Description": v} for k, v in study.comments.items()],
+        L.COMMENTS: [{"ID": k, "Description": v} for k, v in study.comments.items()]
+        if study
+        else [],
     }
-    content.update({k: v for k, v in design_content(study).items() if k != L.STUDY})
+    if study is not None:
+        content.update({k: v for k, v in design_content(study).items() if k != L.STUDY})
     if (study_dir / ADAM_FOLDER).is_dir():
         for name, rows in adam_content(study_dir).items():
             content[name] = content.get(name, []) + rows

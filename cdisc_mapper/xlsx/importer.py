@@ -51,7 +51,14 @@ def read_workbook(xlsx: Path, study_dir: Path) -> tuple[list[str], WorkbookLocat
     adam = read_adam(sheets, _method_texts(sheets), other.get("conventions", []))
     define = read_define(sheets, other.get("define", []), _variable_test(sheets))
 
-    files: dict[str, Any] = {"study.yaml": study}
+    if study is None and domains:
+        raise SpecError(
+            "the workbook has SDTM datasets but no study attributes (studyid, title, ...): "
+            "SDTM specs need study.yaml",
+            where=sheets[L.STUDY].where(1, None),
+            hint="give the study's rows in the Study sheet, or remove the SDTM rows",
+        )
+    files: dict[str, Any] = {} if study is None else {"study.yaml": study}
     files.update({f"sdtm/{code.lower()}.yaml": data for code, data in domains.items()})
     files.update(adam)
     if define is not None:
@@ -86,9 +93,10 @@ def read_sheets(xlsx: Path) -> dict[str, Sheet]:
 
 
 # ------------------------------------------------------------------------ study.yaml
-def _read_study(sheets: dict[str, Sheet], other: OtherRows | None = None) -> dict[str, Any]:
-    """study.yaml from the Study and Comments sheets; the rows of other spec files
-    (``define.*``, ``adam.*`` attributes) are collected in ``other`` by prefix."""
+def _read_study(sheets: dict[str, Sheet], other: OtherRows | None = None) -> dict[str, Any] | None:
+    """study.yaml from the Study and Comments sheets (None when the workbook gives none of
+    its keys: an ADaM-only study); the rows of other spec files (``define.*``, ``adam.*``
+    attributes) are collected in ``other`` by prefix."""
     other = {} if other is None else other
     sheet = sheets[L.STUDY]
     data, seen = _read_study_rows(sheet, other)
@@ -102,6 +110,18 @@ def _read_study(sheets: dict[str, Sheet], other: OtherRows | None = None) -> dic
             )
         data[key] = value
     comments = _read_comments(sheets[L.COMMENTS])
+    if data == {"subjects": {}}:  # no study.yaml key at all: an ADaM-only study
+        if comments:
+            raise sheets[L.COMMENTS].error(
+                "comments belong to study.yaml, which this workbook does not hold (the Study "
+                "sheet gives no studyid): an ADaM-only study states its comments in the ADaM "
+                "conventions",
+                next(r for r, _ in sheets[L.COMMENTS].rows),
+                "ID",
+                hint="move them to `comments:` of the adam.conventions Study row, or give the "
+                "study's attributes",
+            )
+        return None
     if comments:
         data["comments"] = comments
     data = {key: data[key] for key in StudySpec.model_fields if key in data}

@@ -13,8 +13,11 @@ from cdisc_mapper.adam.derive.baseline import (
     derive_pchg,
 )
 from cdisc_mapper.adam.derive.dates import (
+    datetime_date,
+    datetime_time,
     derive_analysis_day,
     derive_imputed_date,
+    derive_imputed_datetime,
     derive_months,
     derive_numeric_date,
 )
@@ -42,6 +45,7 @@ from cdisc_mapper.adam.derive.windows import (
     Window,
     derive_analysis_flag,
     derive_analysis_window,
+    derive_nominal_visit,
     derive_relative_day,
 )
 
@@ -49,6 +53,8 @@ __all__ = [
     "RATE_METHODS",
     "SCORE_RULES",
     "Window",
+    "datetime_date",
+    "datetime_time",
     "derive_analysis_day",
     "derive_analysis_flag",
     "derive_analysis_window",
@@ -60,7 +66,9 @@ __all__ = [
     "derive_flag",
     "derive_group",
     "derive_imputed_date",
+    "derive_imputed_datetime",
     "derive_months",
+    "derive_nominal_visit",
     "derive_nth_date",
     "derive_numeric_date",
     "derive_pchg",

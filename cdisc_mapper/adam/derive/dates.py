@@ -12,6 +12,10 @@ Rules implemented (ADaMIG v1.3):
 * Section 3.3.3, Timing Variables for BDS Datasets, ADY: "ADY = ADT - reference date + 1 if
   ADT is on or after the reference date, else ADT - reference date" (no day 0, as SDTM
   --DY).
+* Sections 3.1.2 and 3.1.3 (``*DTM``, ``*DTF``, ``*TMF``): a numeric datetime from a
+  ``--DTC`` with a time; the time imputation flag ``*TMF`` "H" (hour, minute and second
+  imputed), "M" (minute and second) or "S" (second), null when the time was complete
+  (codelist TIMEFL, C81226).
 """
 
 from __future__ import annotations
@@ -29,8 +33,11 @@ from cdisc_mapper.errors import DateParseError
 
 __all__ = [
     "SAS_EPOCH",
+    "datetime_date",
+    "datetime_time",
     "derive_analysis_day",
     "derive_imputed_date",
+    "derive_imputed_datetime",
     "derive_months",
     "derive_numeric_date",
     "sas_date_to_iso",
@@ -38,6 +45,8 @@ __all__ = [
 
 SAS_EPOCH = iso8601.SAS_EPOCH
 ImputeChoice = Literal["first", "mid", "last"]
+TimeChoice = Literal["first", "last"]
+SECONDS_PER_DAY = 86400.0
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -166,6 +175,110 @@ def derive_imputed_date(
         pd.Series(out, index=dtc.index, name=dtc.name),
         pd.Series(parsed.rows(flag), index=dtc.index, dtype=object, name=dtc.name),
     )
+
+
+def _replace_within(
+    out: FloatArray,
+    imputed: npt.NDArray[np.bool_],
+    bounds: tuple[FloatArray, FloatArray],
+    refs: Sequence[pd.Series],
+    later: bool,
+) -> FloatArray:
+    """``out`` with each imputed value replaced by a reference inside the range the partial
+    value allows (``bounds``) when the reference is later (``later``) or earlier than it."""
+    lo, hi = bounds
+    for ref in refs:
+        r = pd.to_numeric(ref, errors="coerce").to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            beyond = r > out if later else r < out
+            use = imputed & (r >= lo) & (r <= hi) & beyond
+        out = np.where(use, r, out)
+    return out
+
+
+def _time_flag(parsed: iso8601.Parsed, ignore_seconds: bool) -> npt.NDArray[np.object_]:
+    """Per distinct value: ``*TMF`` of its time: "H" no hour, "M" no minute, "S" no second
+    (null when ``ignore_seconds``), null when the seconds are given."""
+    has_h = (parsed.day >= 0) & (parsed.hour >= 0)
+    has_min = has_h & (parsed.minute >= 0)
+    has_s = has_min & ~np.isnan(parsed.second)
+    seconds = "" if ignore_seconds else "S"
+    return np.select([has_s, has_min, has_h], ["", seconds, "M"], "H").astype(object)
+
+
+def derive_imputed_datetime(
+    dtc: pd.Series,
+    *,
+    time: TimeChoice | None,
+    day: ImputeChoice | None = None,
+    month: ImputeChoice | None = None,
+    not_before: Sequence[pd.Series] = (),
+    not_after: Sequence[pd.Series] = (),
+    ignore_seconds: bool = False,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A numeric datetime ``*DTM`` (SAS seconds since 1960-01-01 00:00:00) from ISO 8601
+    text with the missing parts imputed, its date imputation flag ``*DTF`` and its time
+    imputation flag ``*TMF`` (ADaMIG v1.3 sections 3.1.2 and 3.1.3).
+
+    What may be imputed is the highest part given (admiral ``highest_imputation``):
+    ``time`` alone imputes a missing hour, minute or second of a complete date (``first``
+    00:00:00 / :00, ``last`` 23:59:59 / :59); ``day`` also a missing day and ``month`` also
+    a missing month, as :func:`derive_imputed_date` does. A value missing more than may be
+    imputed, or its year, gives null (and null flags). ``*DTF`` is "D" or "M" as for
+    ``*DT``; ``*TMF`` is "H" when the hour was imputed (always so when the date was), "M"
+    the minute, "S" the second (null with ``ignore_seconds``: seconds not collected), null
+    when the time was complete. A fraction of a second is dropped.
+
+    ``not_before`` / ``not_after``: per-row datetimes (seconds) that replace an imputed
+    value they follow / precede when they lie in the range the partial value allows (an
+    event in the minute, day or month of first dose is not moved before the dose).
+
+    Raises:
+        ValueError: ``month`` without ``day``, or ``day`` without ``time``.
+        DateParseError: a value is not right-truncated ISO 8601 text or names no real date.
+    """
+    if (month and not day) or (day and not time):
+        raise ValueError("imputing a month needs day imputation; a day needs time imputation")
+    _check_index("derive_imputed_datetime", dtc, *not_before, *not_after)
+    parsed = _parse_partial(dtc)
+    days, dtf = _impute(parsed, day or "first", month or "first")
+    has_m = (parsed.year >= 0) & (parsed.month >= 0)
+    has_d = has_m & (parsed.day >= 0)
+    has_s = has_d & (parsed.hour >= 0) & (parsed.minute >= 0) & ~np.isnan(parsed.second)
+    date_ok = has_d | (has_m & bool(day)) | ((parsed.year >= 0) & bool(month))
+    ok = date_ok & (has_s | bool(time))
+    fill = (0, 0, 0.0) if time != "last" else (23, 59, 59.0)
+    clock = (
+        np.where(parsed.hour >= 0, parsed.hour, fill[0]) * 3600.0
+        + np.where(parsed.minute >= 0, parsed.minute, fill[1]) * 60.0
+        + np.where(np.isnan(parsed.second), fill[2], np.floor(parsed.second))
+    )
+    value = np.where(ok, days * SECONDS_PER_DAY + clock, np.nan)
+    dtf = np.where(ok, dtf, "").astype(object)
+    tmf = np.where(ok, _time_flag(parsed, ignore_seconds), "").astype(object)
+    imputed = parsed.rows((dtf != "") | ~has_s)
+    out = parsed.rows(value)
+    bounds = (parsed.rows(parsed.bounds[0]), parsed.rows(parsed.bounds[1]))
+    out = _replace_within(out, imputed, bounds, not_before, later=True)
+    out = _replace_within(out, imputed, bounds, not_after, later=False)
+
+    def series(values: np.ndarray, dtype: str | None = None) -> pd.Series:
+        return pd.Series(values, index=dtc.index, dtype=dtype, name=dtc.name)
+
+    return series(out), series(parsed.rows(dtf), "object"), series(parsed.rows(tmf), "object")
+
+
+def datetime_date(seconds: pd.Series) -> pd.Series:
+    """The date part (SAS date) of SAS datetimes: ``floor(seconds / 86400)``; NaN stays
+    NaN (admiral ``derive_vars_dtm_to_dt``; ADaMIG v1.3 section 3.1.2 ``*DT`` of ``*DTM``)."""
+    days = np.floor(seconds.to_numpy(dtype="float64") / SECONDS_PER_DAY)
+    return pd.Series(days, index=seconds.index, name=seconds.name)
+
+
+def datetime_time(seconds: pd.Series) -> pd.Series:
+    """The time part (seconds into the day, SAS time) of SAS datetimes (admiral
+    ``derive_vars_dtm_to_tm``; ADaMIG v1.3 section 3.1.2 ``*TM``)."""
+    return seconds.astype("float64") % SECONDS_PER_DAY
 
 
 def derive_analysis_day(date: pd.Series, reference: pd.Series) -> pd.Series:

@@ -14,6 +14,8 @@ Rules implemented (ADaMIG v1.3):
 * Section 3.3.8, Indicator Variables for BDS Datasets, ANLzzFL: "Indicator that the record
   was used for analysis"; and section 4.4 (Identification of Rows Used for Analysis):
   when several records fall in a window, a flag identifies the one analysed.
+* Section 3.3.3 also allows the nominal visit: AVISIT "from SDTM VISIT", here optionally
+  renamed through a table (and AVISITN numbered through one, or VISITNUM).
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ import pandas as pd
 
 from cdisc_mapper.adam.derive._keys import group_codes, lexsort, sort_keys
 
-__all__ = ["Window", "derive_analysis_flag", "derive_analysis_window", "derive_relative_day"]
+__all__ = [
+    "Window",
+    "derive_analysis_flag",
+    "derive_analysis_window",
+    "derive_nominal_visit",
+    "derive_relative_day",
+]
 
 
 @dataclass(frozen=True)
@@ -175,3 +183,32 @@ def derive_analysis_flag(
     out = np.full(len(df), "", dtype=object)
     out[first] = "Y"
     return pd.Series(out, index=df.index, name="ANL01FL")
+
+
+def derive_nominal_visit(
+    visit: pd.Series,
+    mapping: Mapping[str, str | float] | None = None,
+    *,
+    title: bool = False,
+    numeric: bool = False,
+) -> pd.Series:
+    """AVISIT or AVISITN as the record's nominal visit (ADaMIG v1.3 section 3.3.3: "may
+    contain the visit names as observed (i.e., from SDTM VISIT)").
+
+    With ``mapping`` (visit name, blanks trimmed -> AVISIT text or AVISITN number) a visit
+    not in it gives null (unscheduled, screening visits); without one, the visit itself,
+    in title case with ``title`` (``WEEK 2`` -> ``Week 2``, admiral's ``str_to_title``).
+    ``numeric``: the result is float64 (NaN missing), else text (``""`` missing). Computed
+    once per distinct visit.
+    """
+    text = visit.astype(object).where(visit.notna(), "")
+    codes, uniques = pd.factorize(text.map(lambda v: str(v).strip()), use_na_sentinel=False)
+    missing: object = np.nan if numeric else ""
+    if mapping is not None:
+        out = [mapping.get(name, missing) if name else missing for name in uniques]
+    elif numeric:
+        raise ValueError("a numeric nominal visit needs a mapping (else use VISITNUM)")
+    else:
+        out = [name.title() if title else name for name in uniques]
+    table = np.array(out, dtype="float64" if numeric else object)
+    return pd.Series(table[codes] if len(codes) else table[:0], index=visit.index)

@@ -1,12 +1,16 @@
 """Analysis dates and durations: numeric dates from ISO 8601 text with imputation and its
-flag (``date``), months between dates (``months``), a decline rate per month
-(``decline_rate``), analysis relative days (``analysis_day``) and durations
-(``duration``).
+flag (``date``), numeric datetimes with their date and time imputation flags
+(``datetime``) and their date or time part (``datetime_part``), months between dates
+(``months``), a decline rate per month (``decline_rate``), analysis relative days
+(``analysis_day``) and durations (``duration``).
 
 Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.dates`):
 
 * Section 3.1.2 (Timing Variable Conventions): ``*DT`` from ``--DTC``; the imputation flag
   ``*DTF`` ("D" day imputed, "M" month and day imputed, null when not imputed).
+* Sections 3.1.2 and 3.1.3: ``*DTM`` from ``--DTC`` (SAS datetime, ``DATETIME20.``), its
+  ``*DTF`` and time imputation flag ``*TMF`` ("H", "M", "S"); ``*DT`` and ``*TM`` as the
+  date and time parts of ``*DTM``.
 * Section 3.3.3 (Timing Variables for BDS Datasets), ADY: ``ADT - reference + 1`` on or
   after the reference date, ``ADT - reference`` before it (no day 0).
 * ADaM OCCDS v1.1, ADURN: the analysis duration (here in days, both end days counted).
@@ -17,12 +21,15 @@ from __future__ import annotations
 from typing import Literal
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.derive import (
+    datetime_date,
+    datetime_time,
     derive_analysis_day,
     derive_imputed_date,
+    derive_imputed_datetime,
     derive_months,
     derive_numeric_date,
 )
@@ -144,6 +151,196 @@ def op_date(frame: pd.DataFrame, args: DateArgs, ctx: BuildContext) -> pd.Series
         text, day=args.impute.day, month=args.impute.month, not_before=before, not_after=after
     )
     return date if args.output == "date" else flag
+
+
+# --------------------------------------------------------------------------- datetimes (*DTM)
+class DatetimeImputeSpec(OpArgs):
+    time: Literal["first", "last"] = Field(
+        default="first",
+        description="a missing hour, minute or second becomes the `first` (00:00:00, :00) or "
+        "`last` (23:59:59, :59) of its span; the flag *TMF is then H, M or S",
+    )
+    day: Literal["first", "mid", "last"] | None = Field(
+        default=None,
+        description="also impute a missing day: the `first`, `mid` (15th) or `last` day of the "
+        "month (*DTF D); none: a date without its day gives null",
+    )
+    month: Literal["first", "mid", "last"] | None = Field(
+        default=None,
+        description="also impute a missing month and day (needs `day`): `first` (1 January), "
+        "`mid` (1 July) or `last` (31 December) (*DTF M); none: a date without its month "
+        "gives null",
+    )
+    not_before: list[str] = Field(
+        default_factory=list,
+        description="numeric datetime variables (e.g. [TRTSDTM]) used instead of an imputed "
+        "datetime they follow, when they fall within the partial value's range",
+    )
+    not_after: list[str] = Field(
+        default_factory=list,
+        description="numeric datetime variables (e.g. [DTHDTM]) used instead of an imputed "
+        "datetime they precede, when they fall within the partial value's range",
+    )
+    ignore_seconds: bool = Field(
+        default=False,
+        description="true: seconds are not collected, so a time given to the minute is not "
+        "flagged (*TMF null rather than S); the seconds are still imputed",
+    )
+
+    @model_validator(mode="after")
+    def _levels(self) -> DatetimeImputeSpec:
+        if self.month is not None and self.day is None:
+            raise ValueError("impute: month needs day (a missing month implies a missing day)")
+        return self
+
+    def describe(self) -> str:
+        clock = "00:00:00" if self.time == "first" else "23:59:59"
+        text = f"A missing time (or its missing part) is imputed from {clock}"
+        if self.day is not None:
+            day = {"first": "the 1st", "mid": "the 15th", "last": "the last day of the month"}
+            text += f"; a missing day as {day[self.day]}"
+        if self.month is not None:
+            month = {"first": "1 January", "mid": "1 July", "last": "31 December"}[self.month]
+            text += f"; a missing month and day as {month}"
+        for names, rel in ((self.not_before, "after"), (self.not_after, "before")):
+            if names:
+                text += (
+                    f"; if {' or '.join(names)} falls within the partial value's range and "
+                    f"{rel} the imputed datetime, it is used instead"
+                )
+        missing = "month" if self.month else "day" if self.day else "date part"
+        return text + f"; a value missing its {'year' if self.month else missing} gives null."
+
+
+class DatetimeArgs(Lookup):
+    impute: DatetimeImputeSpec | None = Field(
+        default=None,
+        description="how partial values are completed (ADaMIG v1.3 section 3.1.3, admiral "
+        "derive_vars_dtm); none: only a complete date and time (with seconds) gives a value",
+    )
+    output: Literal["datetime", "date_flag", "time_flag"] = Field(
+        default="datetime",
+        description="`datetime`: the numeric datetime (*DTM, DATETIME20.); `date_flag`: its "
+        "date imputation flag (*DTF: D, M); `time_flag`: its time imputation flag (*TMF: H, M, "
+        "S); a flag is null when nothing was imputed",
+    )
+
+    def inputs(self) -> set[str]:
+        out = super().inputs()
+        if self.impute:
+            out |= set(self.impute.not_before) | set(self.impute.not_after)
+        return out
+
+
+def _datetime_meta(args: DatetimeArgs, ctx: BuildContext | None) -> ColumnMeta:
+    src = lookup_meta(args, ctx, derived=True).source or args.source
+    if args.output == "date_flag":
+        method = (
+            f"Date imputation flag of the datetime from {src}: 'D' when the day was imputed, "
+            "'M' when month and day were imputed, null otherwise."
+        )
+        return ColumnMeta(source=src, method=method, type="Char", codelist="DATEFL")
+    if args.output == "time_flag":
+        method = (
+            f"Time imputation flag of the datetime from {src}: 'H' when the whole time was "
+            "imputed, 'M' minutes and seconds, 'S' seconds"
+            + (
+                " (not flagged: seconds are not collected)"
+                if args.impute and args.impute.ignore_seconds
+                else ""
+            )
+            + "; null when the time was complete."
+        )
+        return ColumnMeta(source=src, method=method, type="Char", codelist="TIMEFL")
+    if args.impute is None:
+        method = f"{src} as a datetime when it has a complete date and time; null otherwise."
+    else:
+        method = f"{src} as a datetime. {args.impute.describe()}"
+    if args.where is not None or args.select != "only":
+        method += f" Record: {args.describe()}."
+    return ColumnMeta(source=src, method=method, type="Num", format="DATETIME20.")
+
+
+@column_op(
+    "datetime",
+    DatetimeArgs,
+    _datetime_meta,
+    example=Example(
+        spec="TRTSDTM: {derive: datetime, source: EX.EXSTDTC, select: first, order_by: "
+        "EXSTDTC, impute: {time: first}}",
+        records={"USUBJID": ["S1", "S2", "S3"]},
+        domains={
+            "EX": {
+                "USUBJID": ["S1", "S1", "S2"],
+                "EXSTDTC": ["2020-02-01", "2020-03-02T09:30:00", "2020-02-15T08:05"],
+            }
+        },
+        gives=[1896134400.0, 1897373100.0, None],
+        note="S1 2020-02-01T00:00:00 (TRTSTMF H), S2 2020-02-15T08:05:00 (TRTSTMF S), S3 "
+        "none; values are SAS datetimes (seconds since 1960-01-01)",
+    ),
+)
+def op_datetime(frame: pd.DataFrame, args: DatetimeArgs, ctx: BuildContext) -> pd.Series:
+    """A numeric datetime (*DTM: TRTSDTM, ADTM, ASTDTM) from ISO 8601 text, with partial
+    values imputed by the ``impute`` rule, or its date (*DTF) or time (*TMF) imputation
+    flag, ADaMIG v1.3 sections 3.1.2-3.1.3 (admiral derive_vars_dtm: ``time`` alone is
+    highest_imputation "h", with ``day`` "D", with ``month`` "M")."""
+    text = lookup(frame, ctx, args)
+    imp = args.impute or DatetimeImputeSpec()
+    before = [column_of(frame, ctx, v).astype("float64") for v in imp.not_before]
+    after = [column_of(frame, ctx, v).astype("float64") for v in imp.not_after]
+    value, dtf, tmf = derive_imputed_datetime(
+        text.astype(object).where(text.notna(), ""),
+        time=imp.time if args.impute else None,
+        day=imp.day,
+        month=imp.month,
+        not_before=before,
+        not_after=after,
+        ignore_seconds=imp.ignore_seconds,
+    )
+    return {"datetime": value, "date_flag": dtf, "time_flag": tmf}[args.output]
+
+
+class DatetimePartArgs(OpArgs):
+    source: str = Field(
+        description="numeric datetime variable of this dataset (or ADSL's), e.g. TRTSDTM"
+    )
+    part: Literal["date", "time"] = Field(
+        default="date",
+        description="`date`: its date (*DT, DATE9.); `time`: its time of day (*TM, TIME8.)",
+    )
+
+    def inputs(self) -> set[str]:
+        return {self.source}
+
+
+def _datetime_part_meta(a: DatetimePartArgs, c: BuildContext | None) -> ColumnMeta:
+    if a.part == "date":
+        return ColumnMeta(
+            source=a.source, method=f"Date part of {a.source}.", type="Num", date=True
+        )
+    return ColumnMeta(
+        source=a.source, method=f"Time part of {a.source}.", type="Num", format="TIME8."
+    )
+
+
+@column_op(
+    "datetime_part",
+    DatetimePartArgs,
+    _datetime_part_meta,
+    example=Example(
+        spec="TRTSDT: {derive: datetime_part, source: TRTSDTM}",
+        records={"USUBJID": ["S1", "S2"], "TRTSDTM": [1896134400.0, 1897373100.0]},
+        gives=[21946.0, 21960.0],
+        note="2020-02-01 and 2020-02-15 as SAS dates; `part: time` gives 0 and 29100 (08:05)",
+    ),
+)
+def op_datetime_part(frame: pd.DataFrame, args: DatetimePartArgs, ctx: BuildContext) -> pd.Series:
+    """The date (*DT) or time (*TM) part of a numeric datetime (*DTM), e.g. TRTSDT from
+    TRTSDTM (ADaMIG v1.3 section 3.1.2; admiral derive_vars_dtm_to_dt and _to_tm); the
+    imputation flags of the datetime apply to its parts."""
+    value = column_of(frame, ctx, args.source).astype("float64")
+    return datetime_date(value) if args.part == "date" else datetime_time(value)
 
 
 # --------------------------------------------------------------------------- months, rates

@@ -7,11 +7,15 @@ Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.periods`):
   PHwSDT/PHwEDT; section 3.2.4: TRTxxP/TRTxxA.
 * Section 3.3.3 (Timing Variables for BDS Datasets): APERIOD, APERIODC, APHASE, the
   period and phase dates and TRTP/TRTA of the period containing the record's date.
+
+A period's treatment is either one text per period in the conventions (a single-arm or
+fixed-sequence design) or each subject's value (``source: DM.ARM``, randomised arms).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -25,6 +29,8 @@ from cdisc_mapper.adam.derive import (
 )
 from cdisc_mapper.adam.ops.base import column_op
 from cdisc_mapper.adam.ops.common import column_of
+from cdisc_mapper.adam.ops.lookups import Lookup, lookup, lookup_meta
+from cdisc_mapper.condition import Condition
 from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 # The conventions and SDTM records of the period examples: two periods, from the first
@@ -143,18 +149,68 @@ def op_period_date(frame: pd.DataFrame, args: PeriodDateArgs, ctx: BuildContext)
 
 
 class PeriodTreatmentArgs(OpArgs):
-    period: int = Field(description="APERIOD of a period in the conventions' `periods`")
+    period: int = Field(description="APERIOD of the period (xx of TRTxxP/TRTxxA)")
     actual: bool = Field(
         default=False,
-        description="false: the period's `trtp` for every subject (TRTxxP); true: its `trta` "
-        "for subjects who had the period (TRTxxA)",
+        description="false: planned (TRTxxP), for every subject; true: actual (TRTxxA), null "
+        "for subjects who did not have the period (no APxxSDT; needs the period in the "
+        "conventions' `periods`)",
+    )
+    source: str | None = Field(
+        default=None,
+        description="the subject's treatment instead of the period's `trtp`/`trta` text in the "
+        "conventions: `DOMAIN.VAR` (e.g. DM.ARM for TRT01P, DM.ACTARM for TRT01A) or a variable "
+        "of ADSL; none: the conventions' text (the period must be in `periods`)",
+    )
+    where: Condition | None = Field(
+        default=None,
+        description="with a `DOMAIN.VAR` source: condition its record must meet, else the "
+        "subject gets null (e.g. {variable: ARM, not_in: [Screen Failure, Not Assigned]}); "
+        "none: any record",
     )
 
+    @model_validator(mode="after")
+    def _source(self) -> PeriodTreatmentArgs:
+        if self.where is not None and self.source is None:
+            raise ValueError("where applies to a source (DOMAIN.VAR)")
+        self.lookup()  # checks source and where
+        return self
+
+    def lookup(self) -> Lookup | None:
+        """The subject's value ``source`` names, as ``derive: value`` reads it."""
+        if self.source is None:
+            return None
+        return Lookup(source=self.source, where=self.where)
+
+    def inputs(self) -> set[str]:
+        found = self.lookup()
+        return found.inputs() if found is not None else set()
+
+    def lookups(self) -> set[tuple[str, str]]:
+        found = self.lookup()
+        return found.lookups() if found is not None else set()
+
     def conventions_used(self) -> set[tuple[str, str | int]]:
-        return {("period", self.period)}
+        return {("period", self.period)} if self.actual or self.source is None else set()
+
+
+def _had_period(a: PeriodTreatmentArgs) -> str:
+    return (
+        f"; null for subjects who did not have period {a.period} (AP{a.period:02d}SDT missing)"
+        if a.actual
+        else ""
+    )
 
 
 def _period_trt_meta(a: PeriodTreatmentArgs, c: BuildContext | None) -> ColumnMeta:
+    found = a.lookup()
+    if found is not None:
+        base = lookup_meta(found, c, derived=a.actual)
+        what = "Actual" if a.actual else "Planned"
+        method = f"{what} treatment of period {a.period}: {found.describe()}"
+        if a.where is not None:
+            method += "; null for subjects without such a record"
+        return replace(base, method=method + _had_period(a) + ".", type="Char")
     if c is None:
         return ColumnMeta(type="Char")
     p = c.specs.conventions.period(a.period)
@@ -176,25 +232,37 @@ def _period_trt_meta(a: PeriodTreatmentArgs, c: BuildContext | None) -> ColumnMe
     PeriodTreatmentArgs,
     _period_trt_meta,
     example=Example(
-        spec="TRT02A: {derive: period_treatment, period: 2, actual: true}",
-        conventions=_PERIODS,
-        domains=_PERIOD_SDTM,
+        spec="TRT01P: {derive: period_treatment, period: 1, source: DM.ARM, where: {variable: ARM, "
+        "not_in: [Screen Failure]}}",
         records={"USUBJID": ["S1", "S2", "S3"]},
-        gives=["DRUG B", "", ""],
-        note="Only S1 had a second injection; `actual: false` (TRT02P) gives DRUG B to all.",
+        domains={
+            "DM": {
+                "USUBJID": ["S1", "S2", "S3"],
+                "ARM": ["Placebo", "Xanomeline High Dose", "Screen Failure"],
+            }
+        },
+        gives=["Placebo", "Xanomeline High Dose", ""],
+        note="without `source` every subject gets the period's `trtp` of the conventions",
     ),
 )
 def op_period_treatment(
     frame: pd.DataFrame, args: PeriodTreatmentArgs, ctx: BuildContext
 ) -> pd.Series:
     """TRTxxP (every subject) or TRTxxA (subjects who had the period, i.e. have APxxSDT),
-    from the period's treatments in the conventions (ADaMIG v1.3 section 3.2.4)."""
-    p = ctx.conventions.period(args.period)
-    text = (p.trta if args.actual else p.trtp) or ""
+    ADaMIG v1.3 section 3.2.4: the subject's value of ``source`` (e.g. DM.ARM, DM.ACTARM)
+    or, without one, the period's treatment text in the conventions."""
+    found = args.lookup()
+    if found is not None:
+        text = lookup(frame, ctx, found)
+        values = text.astype(object).where(text.notna(), "")
+    else:
+        p = ctx.conventions.period(args.period)
+        constant = (p.trta if args.actual else p.trtp) or ""
+        values = pd.Series(constant, index=frame.index, dtype=object)
     if not args.actual:
-        return pd.Series(text, index=frame.index, dtype=object)
+        return values
     start = ctx.to_rows(frame, ctx.period_table.periods[args.period][0])
-    return pd.Series(np.where(start.notna(), text, ""), index=frame.index, dtype=object)
+    return pd.Series(np.where(start.notna(), values, ""), index=frame.index, dtype=object)
 
 
 # --------------------------------------------------------------------------- record timing (BDS)

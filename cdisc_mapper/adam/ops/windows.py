@@ -1,10 +1,18 @@
 """Analysis windows and record selection: AVISIT/AVISITN and the AW* variables
-(``window``), the one-record-per-window flag ANLzzFL (``analysis_flag``) and the record
+(``window``), or the nominal visit as AVISIT/AVISITN (``nominal_visit``), the
+one-record-per-window flag ANLzzFL (``analysis_flag``) and the record
 number ASEQ (``sequence``).
 
 Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.windows`):
 
-* Section 3.3.3 (Timing Variables for BDS Datasets): AVISIT/AVISITN by analysis day.
+* Section 3.3.3 (Timing Variables for BDS Datasets): AVISIT/AVISITN by analysis day, or
+  the visit as collected (SDTM VISIT, VISITNUM).
+
+Which to choose: ``window`` when the analysis plan defines visits by study day (an
+assessment counts for the visit its date falls in, unscheduled and out-of-window ones
+included, and ``analysis_flag`` picks one per window); ``nominal_visit`` when the plan
+analyses visits as scheduled and collected (admiral's ad_advs.R: AVISIT from VISIT),
+unscheduled visits then having no AVISIT.
 * Section 3.3.5 (Analysis Descriptor Variables): AWTARGET, AWTDIFF, AWLO, AWHI, AWRANGE,
   AWU.
 * Section 3.3.8 (Indicator Variables for BDS Datasets) and section 4 (identification of
@@ -19,12 +27,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.derive import (
     derive_analysis_flag,
     derive_analysis_window,
+    derive_nominal_visit,
 )
 from cdisc_mapper.adam.derive._keys import group_codes, lexsort, sort_keys
 from cdisc_mapper.adam.ops.base import column_op
@@ -137,7 +146,7 @@ def op_window(frame: pd.DataFrame, args: WindowArgs, ctx: BuildContext) -> pd.Se
     """AVISIT/AVISITN and the AW* variables from the conventions' analysis windows (ADaMIG
     v1.3 sections 3.3.3 and 3.3.5): the first window listed whose days contain the record's
     day relative to the window's reference date takes the record, whatever its visit; no
-    window: null."""
+    window: null. (For the visit as collected, see ``nominal_visit``.)"""
     key = ("window", args.windows, args.date)
     if key not in ctx.state.cache:
         windows = ctx.windows(args.windows)
@@ -147,6 +156,106 @@ def op_window(frame: pd.DataFrame, args: WindowArgs, ctx: BuildContext) -> pd.Se
         )
     table: pd.DataFrame = ctx.state.cache[key]
     return table[args.output]
+
+
+# --------------------------------------------------------------------------- nominal visits
+class NominalVisitArgs(OpArgs):
+    output: Literal["AVISIT", "AVISITN"] = Field(
+        description="the variable to give: AVISIT (text) or AVISITN (its number)"
+    )
+    visit: str = Field(
+        default="VISIT",
+        description="variable of the record holding the visit's name (SDTM VISIT, kept by the "
+        "record step)",
+    )
+    number: str = Field(
+        default="VISITNUM",
+        description="variable holding the visit's number: AVISITN when there is no `map`",
+    )
+    map: dict[str, str | float] = Field(
+        default_factory=dict,
+        description="visit name -> AVISIT text (output AVISIT) or AVISITN number (output "
+        "AVISITN), e.g. {BASELINE: 0, WEEK 2: 2}; a visit not in it (unscheduled, screening) "
+        "gets null; none: AVISIT is the visit name, AVISITN the visit number",
+    )
+    case: Literal["as_is", "title"] = Field(
+        default="as_is",
+        description="AVISIT without a `map`: the visit name `as_is` or in `title` case (WEEK 2 "
+        "-> Week 2, as admiral's str_to_title)",
+    )
+    exclude: Condition | None = Field(
+        default=None,
+        description="condition on the record: where it holds the record has no analysis visit "
+        "(null), e.g. {variable: VISIT, contains: UNSCHED}; none: no record excluded",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NominalVisitArgs:
+        if self.output == "AVISITN" and any(isinstance(v, str) for v in self.map.values()):
+            raise ValueError("map values of AVISITN must be numbers")
+        if self.output == "AVISIT" and any(not isinstance(v, str) for v in self.map.values()):
+            raise ValueError("map values of AVISIT must be text (quote numbers)")
+        if self.case != "as_is" and (self.output == "AVISITN" or self.map):
+            raise ValueError("case applies to AVISIT without a map")
+        return self
+
+    def inputs(self) -> set[str]:
+        read = self.number if self.output == "AVISITN" and not self.map else self.visit
+        return {read} | (self.exclude.variables() if self.exclude else set())
+
+
+def _nominal_visit_meta(a: NominalVisitArgs, c: BuildContext | None) -> ColumnMeta:
+    if a.map:
+        pairs = "; ".join(f"{k!r} -> {v if isinstance(v, str) else f'{v:g}'!r}"
+                          for k, v in a.map.items())  # fmt: skip
+        method = f"Nominal visit: from {a.visit}: {pairs}; any other visit: null"
+    elif a.output == "AVISITN":
+        method = f"Nominal visit number: {a.number}"
+    else:
+        method = f"Nominal visit: {a.visit}" + (" in title case" if a.case == "title" else "")
+    if a.exclude is not None:
+        method += f"; null where {describe_condition(a.exclude)}"
+    source = a.number if a.output == "AVISITN" and not a.map else a.visit
+    return ColumnMeta(
+        source=source, method=method + ".", type="Num" if a.output == "AVISITN" else "Char"
+    )
+
+
+@column_op(
+    "nominal_visit",
+    NominalVisitArgs,
+    _nominal_visit_meta,
+    example=Example(
+        spec="AVISITN: {derive: nominal_visit, output: AVISITN, map: {BASELINE: 0, WEEK 2: 2}}",
+        records={
+            "USUBJID": ["S1", "S1", "S1"],
+            "VISIT": ["BASELINE", "WEEK 2", "UNSCHEDULED 1.1"],
+            "VISITNUM": [3.0, 4.0, 4.1],
+        },
+        gives=[0.0, 2.0, None],
+        note="`output: AVISIT, case: title` gives Baseline, Week 2, Unscheduled 1.1; without "
+        "a map AVISITN is VISITNUM",
+    ),
+)
+def op_nominal_visit(frame: pd.DataFrame, args: NominalVisitArgs, ctx: BuildContext) -> pd.Series:
+    """AVISIT/AVISITN as the visit collected (ADaMIG v1.3 section 3.3.3: "may contain the
+    visit names as observed (i.e., from SDTM VISIT)"), optionally renamed or numbered
+    through a table; the alternative to analysis windows by study day (``window``)."""
+    numeric = args.output == "AVISITN"
+    if numeric and not args.map:
+        out = column_of(frame, ctx, args.number).astype("float64")
+    else:
+        out = derive_nominal_visit(
+            column_of(frame, ctx, args.visit),
+            args.map or None,
+            title=args.case == "title",
+            numeric=numeric,
+        )
+    mask = where_mask(frame, ctx, args.exclude)
+    if mask is None:
+        return out
+    drop = mask.fillna(False).astype(bool).to_numpy()
+    return out.mask(drop, np.nan if numeric else "")
 
 
 # ------------------------------------------------------------------ analysis flag, sequence

@@ -45,10 +45,9 @@ def compile_formula(text: str) -> Formula:
     return Formula(text, tree, tuple(names(tree)), tuple(functions(tree)))
 
 
-def describe(formula: Formula, options: Options | None = None) -> str:
-    """define.xml's text for a formula: its canonical form, what its functions compute
-    and the rule for missing values."""
-    text = formula.canonical
+def function_notes(formula: Formula, options: Options | None = None) -> list[str]:
+    """What each function the formula calls computes (``"sqrt(x) is the square root..."``),
+    with the conventions' month length filled in when ``options`` are known."""
     notes = []
     for name in formula.functions:
         fn = FUNCTIONS[name]
@@ -56,9 +55,31 @@ def describe(formula: Formula, options: Options | None = None) -> str:
         if name in USES_MONTH_DAYS and options is not None:
             doc = doc.replace("the conventions' month_days", f"{options.month_days:g}")
         notes.append(f"{fn.signature} is {doc}")
+    return notes
+
+
+def describe(formula: Formula, options: Options | None = None) -> str:
+    """define.xml's text for a formula: its canonical form, what its functions compute
+    and the rule for missing values."""
+    text = formula.canonical
+    notes = function_notes(formula, options)
     if notes:
         text += "; where " + "; ".join(notes)
     return text + ". Missing when any value it uses is missing or it has no real value."
+
+
+def language_summary() -> str:
+    """The formula language in one paragraph, for the reference (generated from the
+    function table, so it cannot drift)."""
+    listed = "; ".join(f"`{f.signature}`: {f.doc}" for f in FUNCTIONS.values())
+    return (
+        "numbers, names, `+ - * /`, `**` (or `^`; binds tighter than unary minus and groups "
+        "to the right), unary minus, parentheses and the functions (any case) "
+        f"{listed}. At most {MAX_LENGTH} characters. A missing value gives a missing "
+        "result (coalesce excepted), and so does a result with no real value (a division "
+        "by 0, the square root of a negative number): never an error. Dates are SAS day "
+        "numbers: `DTHDT - TRTEDT` is a number of days"
+    )
 
 
 __all__ = [
@@ -73,6 +94,8 @@ __all__ = [
     "compile_formula",
     "describe",
     "evaluate",
+    "function_notes",
+    "language_summary",
     "parse",
     "render",
 ]

@@ -9,11 +9,11 @@ concept each:
   recode, criterion, treatment_emergent, first_occurrence), :mod:`.periods`
   (period_date, period_treatment, record_period), :mod:`.windows` (window,
   analysis_flag, sequence), :mod:`.baseline` (baseline_flag, base, chg, pchg,
-  percent_improvement), :mod:`.ranges` (reference_range, nrind); shared helpers in
-  :mod:`.common`;
+  percent_improvement), :mod:`.ranges` (reference_range, nrind), :mod:`.computed`
+  (compute); shared helpers in :mod:`.common`;
 * record builders: :mod:`.records` (subjects, findings, occurrences: a dataset's
-  records), :mod:`.derived_rows` (scores, best_record) and :mod:`.progression`
-  (progression).
+  records), :mod:`.derived_rows` (scores, best_record), :mod:`.computed`
+  (derived_parameter) and :mod:`.progression` (progression).
 
 The spec loader (:mod:`cdisc_mapper.spec.adam_loader`) checks a study's ADaM specs
 against them.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from cdisc_mapper.adam.ops import (  # noqa: F401  (each family defines its operations)
     baseline,
+    computed,
     dates,
     derived_rows,
     flags,

@@ -57,7 +57,8 @@ def _eval(node: Node, env: dict[str, Array], size: int, options: Options) -> Arr
 
 
 def evaluate(tree: Node, values: Values, size: int, options: Options | None = None) -> Array:
-    """The formula's value on each of ``size`` records (float64, NaN = missing)."""
+    """The formula's value on each of ``size`` records (float64, NaN = missing; a new
+    array, never one of the inputs)."""
     env: dict[str, Array] = {}
     for name in names(tree):
         arr = np.asarray(values(name), dtype=np.float64)
@@ -65,4 +66,5 @@ def evaluate(tree: Node, values: Values, size: int, options: Options | None = No
             raise ValueError(f"{name} has {arr.size} values for {size} records")
         env[name] = _finite(arr)
     with np.errstate(all="ignore"):
-        return _eval(tree, env, size, options or Options())
+        result = _eval(tree, env, size, options or Options())
+    return result + 0.0  # -0.0 (e.g. -A for A = 0) is written as 0

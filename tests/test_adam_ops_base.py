@@ -19,15 +19,17 @@ FAMILIES = {
     "records": ["subjects", "findings", "occurrences"],
     "derived_rows": ["scores", "best_record"],
     "progression": ["progression"],
+    "computed": ["compute", "derived_parameter"],
 }
 
 
 def test_every_operation_is_registered() -> None:
     every = sorted(name for names in FAMILIES.values() for name in names)
     assert sorted([*DERIVATIONS.names(), *RECORD_BUILDERS.names()]) == every
-    assert len(DERIVATIONS) == 29
+    assert len(DERIVATIONS) == 30
     assert RECORD_BUILDERS.names() == [
-        "best_record", "findings", "occurrences", "progression", "scores", "subjects"
+        "best_record", "derived_parameter", "findings", "occurrences", "progression", "scores",
+        "subjects"
     ]  # fmt: skip
 
 

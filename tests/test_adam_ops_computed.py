@@ -10,6 +10,7 @@ findings + MAP + BMI), whose derived records get their variables like the others
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -388,15 +389,19 @@ def _vs() -> pd.DataFrame:
     )
 
 
+def _study(root: Path, advs: dict[str, Any]) -> Path:
+    folder = root / "adam"
+    folder.mkdir(parents=True)
+    (folder / "conventions.yaml").write_text(yaml.safe_dump(CONVENTIONS))
+    (folder / "adsl.yaml").write_text(yaml.safe_dump(ADSL_SPEC))
+    (folder / "advs.yaml").write_text(yaml.safe_dump(advs, sort_keys=False))
+    return root
+
+
 def test_derived_parameters_flow_through_the_dataset_variables(tmp_path: Path) -> None:
     """ADVS from VS findings plus MAP and BMI records: the derived records get ADT, AGE
     and the other variables as the findings records do; sorted by the keys."""
-    folder = tmp_path / "adam"
-    folder.mkdir()
-    (folder / "conventions.yaml").write_text(yaml.safe_dump(CONVENTIONS))
-    (folder / "adsl.yaml").write_text(yaml.safe_dump(ADSL_SPEC))
-    (folder / "advs.yaml").write_text(yaml.safe_dump(ADVS_SPEC))
-    specs = load_adam_specs(tmp_path)
+    specs = load_adam_specs(_study(tmp_path, ADVS_SPEC))
     sdtm = _Sdtm({"DM": dm(), "EX": ex(), "VS": _vs()})
     ctx = BuildContext(specs=specs, sdtm=sdtm)
     out = build_all(ctx, lambda _: None)["ADVS"].frame
@@ -422,3 +427,22 @@ def test_derived_parameters_flow_through_the_dataset_variables(tmp_path: Path) -
     params = dict(zip(out["PARAMCD"], out["PARAM"], strict=True))
     assert params["MAP"] == "Mean Arterial Pressure (mmHg)"
     assert params["BMI"] == "Body Mass Index (kg/m2)"
+
+
+def test_a_parameter_no_earlier_step_makes_is_a_spec_error(tmp_path: Path) -> None:
+    """The formula's names are PARAMCD values of earlier steps' records, checked when the
+    specs are loaded (a misspelt DIABP would otherwise make no records)."""
+    steps = [*ADVS_SPEC["records"]]
+    steps[1] = {**steps[1], "formula": "(SYSBP + 2 * DIAPB) / 3"}
+    with pytest.raises(SpecError) as info:
+        load_adam_specs(_study(tmp_path, {**ADVS_SPEC, "records": steps}))
+    msg = str(info.value)
+    assert "advs.yaml:" in msg
+    assert (
+        "records[1]: no earlier step makes the parameter(s) DIAPB (made: DIABP, HEIGHT, "
+        "SYSBP, WEIGHT)" in msg
+    )
+    # a derived parameter may use an earlier one
+    steps = [*ADVS_SPEC["records"]]
+    steps[2] = {**steps[2], "formula": "MAP * WEIGHT / (HEIGHT / 100) ** 2"}
+    load_adam_specs(_study(tmp_path / "ok", {**ADVS_SPEC, "records": steps}))

@@ -228,6 +228,9 @@ class DerivedParameterArgs(OpArgs):
         out = {*self.group, *self.constant_by, "PARAMCD", "AVAL"}
         return out | (self.where.variables() if self.where else set())
 
+    def parameters_read(self) -> set[str]:
+        return set(self.compiled.names)
+
     def describe(self, conventions: Conventions | None) -> str:
         f = self.compiled
         text = (

@@ -48,6 +48,7 @@ def test_arithmetic_and_missing_values() -> None:
     assert run("-A ** 2", A=[3]) == [-9.0]
     assert run("2 ** 3 ** 2", A=[0]) == [512.0]
     assert run("A * 0", A=[None]) == [None]
+    assert run("A ** 0 + 1 ** A + pow(A, 0)", A=[None, 2]) == [None, 3.0]  # not IEEE's 1
 
 
 def test_dates_are_day_numbers() -> None:

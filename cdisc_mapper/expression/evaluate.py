@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cdisc_mapper.expression.functions import FUNCTIONS, Array, Options
+from cdisc_mapper.expression.functions import FUNCTIONS, Array, Options, power
 from cdisc_mapper.expression.model import Binary, Name, Negate, Node, Number, names
 
 Values = Callable[[str], Array]
@@ -38,7 +38,7 @@ def _binary(op: str, left: Array, right: Array) -> Array:
         return left * right
     if op == "/":
         return left / right
-    return np.asarray(np.power(left, right), dtype=np.float64)
+    return power(left, right)
 
 
 def _eval(node: Node, env: dict[str, Array], size: int, options: Options) -> Array:

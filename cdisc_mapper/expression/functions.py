@@ -123,8 +123,15 @@ def _unary(fn: Callable[[Array], Array]) -> Impl:
     return impl
 
 
+def power(base: Array, exponent: Array) -> Array:
+    """``base ** exponent``, missing when either is (IEEE gives ``NaN ** 0 == 1`` and
+    ``1 ** NaN == 1``: a missing value must not disappear)."""
+    out = np.asarray(np.power(base, exponent), dtype=np.float64)
+    return np.where(np.isnan(base) | np.isnan(exponent), np.nan, out)
+
+
 def _pow(args: list[Array], opts: Options) -> Array:
-    return np.asarray(np.power(args[0], args[1]), dtype=np.float64)
+    return power(args[0], args[1])
 
 
 FUNCTIONS: dict[str, Function] = {

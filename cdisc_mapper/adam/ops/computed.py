@@ -4,13 +4,13 @@ records (``records: - op: derived_parameter``), both in the formula language of
 
 Rules implemented (ADaMIG v1.3):
 
-* Section 3.1.4 (Derivations): a derived variable's method is stated, here the formula
-  itself (define.xml method text generated from it).
 * Section 4.2 (Creation of Derived Columns Versus Creation of Derived Rows): a value
-  computed from other parameters of the same time point (MAP from SYSBP and DIABP, BMI
-  from WEIGHT and HEIGHT) is a new row of a new parameter, its own PARAMCD, with DTYPE
-  null (DTYPE marks derived rows within a parameter, section 3.3.5), as admiral's
-  derive_param_computed makes it.
+  computed from variables of the same record is a new column (e.g. ADSL's AAGE,
+  section 3.2, or elapsed days such as LDDTHELD), its define.xml method the formula
+  itself; a value computed from other parameters of the same time point (MAP from
+  SYSBP and DIABP, BMI from WEIGHT and HEIGHT) is a new row of a new parameter, its own
+  PARAMCD, with DTYPE null (DTYPE marks derived rows within a parameter, section
+  3.3.5), as admiral's derive_param_computed makes it.
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def numeric_values(frame: pd.DataFrame, ctx: BuildContext, name: str) -> np.ndar
 def op_compute(frame: pd.DataFrame, args: ComputeArgs, ctx: BuildContext) -> pd.Series:
     """A number (or date) computed by a formula from the record's variables, e.g.
     LDDTHELD = DTHDT - TRTEDT, AAGE = whole_years(BRTHDT, RFICDT), a ratio or a
-    unit conversion (ADaMIG v1.3 section 3.1.4); missing where a value it uses is missing
-    or the result has no real value (a division by 0)."""
+    unit conversion (a derived column, ADaMIG v1.3 section 4.2); missing where a value
+    it uses is missing or the result has no real value (a division by 0)."""
     formula = args.compiled
     result = evaluate(
         formula.tree,
@@ -277,7 +277,9 @@ def _step_where(ctx: BuildContext, args: OpArgs) -> Location | str | None:
     return None
 
 
-def _error(ctx: BuildContext, args: DerivedParameterArgs, message: str, hint: str = "") -> Any:
+def _error(
+    ctx: BuildContext, args: DerivedParameterArgs, message: str, hint: str = ""
+) -> MappingError:
     return MappingError(
         f"{ctx.dataset}: derived parameter {args.paramcd}: {message}",
         where=_step_where(ctx, args),

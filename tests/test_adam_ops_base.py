@@ -29,16 +29,17 @@ FAMILIES = {
     "derived_rows": ["scores", "best_record"],
     "progression": ["progression"],
     "summary_records": ["summary_record", "locf_record"],
+    "computed": ["compute", "derived_parameter"],
 }
 
 
 def test_every_operation_is_registered() -> None:
     every = sorted(name for names in FAMILIES.values() for name in names)
     assert sorted([*DERIVATIONS.names(), *RECORD_BUILDERS.names()]) == every
-    assert len(DERIVATIONS) == 35
+    assert len(DERIVATIONS) == 36
     assert RECORD_BUILDERS.names() == [
-        "best_record", "findings", "locf_record", "occurrences", "progression", "scores",
-        "subjects", "summary_record",
+        "best_record", "derived_parameter", "findings", "locf_record", "occurrences",
+        "progression", "scores", "subjects", "summary_record",
     ]  # fmt: skip
 
 

@@ -194,6 +194,7 @@ def record_columns(specs: AdamSpecs, name: str) -> dict[str, ColumnMeta]:
 
 
 def _check_records(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDocument) -> None:
+    made: set[str] = set()  # PARAMCD values the steps so far make
     for i, step in enumerate(ds.records):
         where = doc.where(("records", i, "op"))
         op = specs.builders.require(step.op, where, f"records[{i}]: ")
@@ -210,6 +211,15 @@ def _check_records(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDocume
         args = validate_model(op.args_model, step.args, doc, prefix=("records", i))
         specs.record_args[(name, i)] = args
         _check_conventions_used(specs, f"records[{i}]", args, doc, ("records", i))
+        unknown = sorted(args.parameters_read() - made)
+        if unknown:
+            raise SpecError(
+                f"records[{i}]: no earlier step makes the parameter(s) {', '.join(unknown)} "
+                f"(made: {', '.join(sorted(made)) or 'none'})",
+                where=doc.where(("records", i)),
+            )
+        for meta in op.columns(args, specs.conventions).values():
+            made |= {value for var, value, *_ in meta.value_level if var == "PARAMCD"}
     if ds.structure == "ADSL" and ds.records[0].op != "subjects":
         raise SpecError(
             "ADSL records must start with op: subjects", where=doc.where(("records", 0, "op"))

@@ -43,6 +43,11 @@ class OpArgs(BaseModel):
         names a resource of the engine (e.g. ``("*", "CALENDAR")``)."""
         return set()
 
+    def parameters_read(self) -> set[str]:
+        """PARAMCD values a record step reads from the records of earlier steps (the
+        loader checks that an earlier step makes each)."""
+        return set()
+
     def conventions_used(self) -> set[tuple[str, str | int]]:
         """Named parts of the ADaM conventions it uses: ``("period", 1)``,
         ``("phase", 2)``, ``("window", "VISITS")``."""

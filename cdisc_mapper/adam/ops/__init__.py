@@ -10,11 +10,12 @@ concept each:
   (period_date, period_treatment, record_period), :mod:`.windows` (window,
   analysis_flag, sequence), :mod:`.baseline` (baseline_flag, base, chg, pchg,
   percent_improvement), :mod:`.ranges` (reference_range, nrind), :mod:`.across`
-  (coalesce, latest_date, earliest_date: over several sources); shared helpers in
-  :mod:`.common`;
+  (coalesce, latest_date, earliest_date: over several sources), :mod:`.computed`
+  (compute: formulas); shared helpers in :mod:`.common`;
 * record builders: :mod:`.records` (subjects, findings, occurrences: a dataset's
-  records), :mod:`.derived_rows` (scores, best_record), :mod:`.summary_records`
-  (summary_record, locf_record: DTYPE records) and :mod:`.progression` (progression).
+  records), :mod:`.derived_rows` (scores, best_record), :mod:`.computed`
+  (derived_parameter), :mod:`.summary_records` (summary_record, locf_record: DTYPE
+  records) and :mod:`.progression` (progression).
 
 The spec loader (:mod:`cdisc_mapper.spec.adam_loader`) checks a study's ADaM specs
 against them.
@@ -25,6 +26,7 @@ from __future__ import annotations
 from cdisc_mapper.adam.ops import (  # noqa: F401  (each family defines its operations)
     across,
     baseline,
+    computed,
     dates,
     derived_rows,
     flags,

@@ -335,25 +335,31 @@ def _constant_values(
     first=False,
     later=True,
     example=Example(
-        spec="records:\n"
-        "  - op: derived_parameter\n"
-        "    paramcd: MAP\n"
-        '    param: "Mean Arterial Pressure (mmHg)"\n'
-        "    paramn: 8\n"
-        '    formula: "(SYSBP + 2 * DIABP) / 3"\n'
-        "    by: [VISITNUM, _DTC]",
+        spec="""records:
+  - op: findings
+    # ... (VS records as SYSBP and DIABP)
+  - op: derived_parameter
+    paramcd: MAP
+    param: "Mean Arterial Pressure (mmHg)"
+    paramn: 8
+    formula: "(SYSBP + 2 * DIABP) / 3"
+    by: [VISITNUM, _DTC]""",
         records={
             "USUBJID": ["S1", "S1", "S1", "S1", "S2"],
             "VISITNUM": [1, 1, 2, 2, 1],
             "_DTC": ["2020-01-01", "2020-01-01", "2020-02-01", "2020-02-01", "2020-01-10"],
             "PARAMCD": ["SYSBP", "DIABP", "SYSBP", "DIABP", "SYSBP"],
-            "AVAL": [120, 80, 131, None, 118],
+            "PARAMN": [1, 2, 1, 2, 1],
+            "AVAL": [120, 81, 131, None, 118],
         },
-        gives=None,
-        note="adds one record (S2 has no DIABP, and S1's visit 2 DIABP has no value):\n\n"
-        "| USUBJID | VISITNUM | _DTC | PARAMCD | PARAM | PARAMN | AVAL |\n"
-        "|---|---|---|---|---|---|---|\n"
-        "| S1 | 1 | 2020-01-01 | MAP | Mean Arterial Pressure (mmHg) | 8 | 93.333... |",
+        makes={
+            "USUBJID": ["S1", "S1", "S1", "S1", "S2", "S1"],
+            "VISITNUM": [1, 1, 2, 2, 1, 1],
+            "PARAMCD": ["SYSBP", "DIABP", "SYSBP", "DIABP", "SYSBP", "MAP"],
+            "PARAMN": [1, 2, 1, 2, 1, 8],
+            "AVAL": [120, 81, 131, None, 118, 94],
+        },
+        note="One MAP record is added: S1's visit 2 DIABP has no value and S2 has no DIABP.",
     ),
 )
 def rec_derived_parameter(

@@ -253,6 +253,27 @@ def test_analysis_flag_one_per_window() -> None:
 
 
 # ----------------------------------------------------------------------------- periods
+def test_closed_period_needs_its_end_and_last_occurrence_starts_a_period() -> None:
+    usub = S(["A", "A", "A", "B"], object)
+    dates = S([10.0, 20.0, 30.0, 5.0])
+    idx = pd.Index(["A", "B", "C"], name="USUBJID")
+    first = derive_nth_date(usub, dates, 1).reindex(idx)
+    second = derive_nth_date(usub, dates, 2).reindex(idx)
+    last = derive_nth_date(usub, dates, "last").reindex(idx)
+    end = S([50.0, 40.0, 9.0]).set_axis(idx)
+    # injection 1 -> injection 2, no fallback: B (one injection) has no such period
+    s, e = derive_period_dates(first, [second], closed=True)
+    assert s.tolist()[0] == 10.0 and e.tolist()[0] == 20.0
+    assert np.isnan(s["B"]) and np.isnan(e["B"]) and np.isnan(s["C"])
+    # open (default): B keeps its start, with no end
+    s, e = derive_period_dates(first, [second])
+    assert s["B"] == 5.0 and np.isnan(e["B"])
+    # last injection -> end of follow-up
+    s, e = derive_period_dates(last, [end], closed=True)
+    assert s.tolist()[:2] == [30.0, 5.0] and e.tolist()[:2] == [50.0, 40.0]
+    assert np.isnan(s["C"]) and np.isnan(e["C"])
+
+
 def test_periods_and_record_period_boundaries() -> None:
     usub = S(["A", "A", "A", "B"], object)
     dates = S([10.0, 20.0, 30.0, 5.0])

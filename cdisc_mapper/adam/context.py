@@ -195,7 +195,7 @@ class BuildContext:
             for p in conv.periods:
                 start = self.event_dates(p.start.event, p.start.occurrence)
                 ends = [self.event_dates(e.event, e.occurrence) for e in p.end]
-                s, e = derive_period_dates(start, ends)
+                s, e = derive_period_dates(start, ends, closed=p.closed)
                 bad = (e < s).to_numpy()
                 if bad.any():
                     who = s.index[bad][0]

@@ -109,6 +109,12 @@ class PeriodSpec(Strict):
         description="events whose date ends the period, in order of preference: the first "
         "one the subject has ends it",
     )
+    closed: bool = Field(
+        default=False,
+        description="true: a subject who has none of the `end` events did not have the period "
+        "(e.g. injection k to injection k+1, with no fallback: a subject without injection "
+        "k+1 has no such period); false: the period stays open (APxxEDT null)",
+    )
     trtp: str | None = Field(default=None, description="planned treatment (TRTxxP)")
     trta: str | None = Field(
         default=None, description="actual treatment (TRTxxA), for subjects with the period"

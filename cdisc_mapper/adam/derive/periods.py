@@ -50,12 +50,16 @@ def derive_nth_date(
     return picked.astype("float64")
 
 
-def derive_period_dates(start: pd.Series, ends: Sequence[pd.Series]) -> tuple[pd.Series, pd.Series]:
+def derive_period_dates(
+    start: pd.Series, ends: Sequence[pd.Series], *, closed: bool = False
+) -> tuple[pd.Series, pd.Series]:
     """APxxSDT/APxxEDT (ADaMIG v1.3 section 3.2.7) of one period for every subject.
 
     ``start`` and each of ``ends`` are per-subject dates on the same index (USUBJID). The
     end is the first of ``ends`` that is present (e.g. the next injection, else the end of
-    participation). A period without a start does not exist for the subject (both NaN).
+    participation). A period without a start does not exist for the subject (both NaN);
+    with ``closed``, neither does one without an end (e.g. injection k to injection k+1
+    for a subject with k injections).
     """
     s = start.astype("float64")
     e = pd.Series(np.nan, index=s.index)
@@ -63,6 +67,8 @@ def derive_period_dates(start: pd.Series, ends: Sequence[pd.Series]) -> tuple[pd
         if not cand.index.equals(s.index):
             raise ValueError("derive_period_dates: ends must share the index of start")
         e = e.fillna(cand.astype("float64"))
+    if closed:
+        s = s.where(e.notna())
     e = e.where(s.notna())
     return s, e
 

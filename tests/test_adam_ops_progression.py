@@ -61,7 +61,8 @@ def test_progression_rate_per_subject_parameter_and_period() -> None:
     """ADaMIG v1.3 section 4.2: a rate over many records is a row of a new parameter, one
     per subject and period (or whole phase, APERIOD null); time in months of the
     conventions; null, with the reason, when there are too few assessments (distinct
-    days) in the period, start and end days included."""
+    days) in the period, start and end days included; ASTDT/AENDT are the period's (or
+    phase's) start and end, the span the rate covers."""
     ctx = context("ADPROG", datasets={"ADSL": adsl(), "ADQS": ADQS})
     out = build("progression", None, ctx, **ARGS)
     rate = out[out["PARAMCD"] == "TOTRATE"]
@@ -89,15 +90,15 @@ def test_progression_rate_per_subject_parameter_and_period() -> None:
         ("S2", "TOTRATE", "Total: rate per month", 1, (44 - 45) / (36 / MONTH), 2, "",
          d("2020-01-10"), d("2020-02-15"), "ADQS", "AVAL"),
         ("S3", "TOTRATE", "Total: rate per month", 1, None, 1, REASON,
-         d("2020-01-20"), d("2020-01-20"), "ADQS", "AVAL"),
+         d("2020-01-20"), d("2020-02-10"), "ADQS", "AVAL"),
         ("S1", "TOTRATE", "Total: rate per month", 1, (34 - 36) / (30 / MONTH), 2, "",
          d("2020-02-01"), d("2020-03-02"), "ADQS", "AVAL"),
         ("S2", "TOTRATE", "Total: rate per month", 1, None, 1, REASON,
-         d("2020-02-15"), d("2020-02-15"), "ADQS", "AVAL"),
+         d("2020-02-15"), d("2020-05-15"), "ADQS", "AVAL"),
         ("S1", "TOTRATE", "Total: rate per month", 1, (30 - 36) / (150 / MONTH), 3, "",
          d("2020-02-01"), d("2020-06-30"), "ADQS", "AVAL"),
         ("S2", "TOTRATE", "Total: rate per month", 1, None, 1, REASON,
-         d("2020-02-15"), d("2020-02-15"), "ADQS", "AVAL"),
+         d("2020-02-15"), d("2020-05-15"), "ADQS", "AVAL"),
     )  # fmt: skip
     assert_table(rate[list(expected.columns)], expected)
     # least squares: equal to the two-point rate with two days, not with three
@@ -163,3 +164,42 @@ def test_progression_method_states_the_conventions_month_length() -> None:
     method = columns("progression", conventions, **ARGS)["AVAL"].value_level[0][4] or ""
     assert "/ 30 days" in method
     assert "30.4375" not in method
+
+
+FLAGGED = ADQS.assign(FL=["Y", "", "Y", "Y", "Y", "Y", "Y", "Y", "Y", "Y", "Y"])
+
+
+def test_progression_intervals_of_periods_with_avisit_treatment_and_flag() -> None:
+    """Labelled intervals (AVISIT/AVISITN, ADaMIG v1.3 section 3.3.3: a conceptual
+    analysis timepoint): one period keeps APERIOD; several run from the earliest start to
+    the latest end of those the subject had, APERIOD null, APHASE of their common phase;
+    TRTP/TRTA the periods' treatment; `flag` keeps only the source records flagged Y."""
+    ctx = context("ADPROG", datasets={"ADSL": adsl(), "ADQS": FLAGGED})
+    intervals = [
+        {"avisitn": 1, "avisit": "RUN-IN", "periods": [1], "flag": "FL"},
+        {"avisitn": 9, "avisit": "AFTER INJECTION 1 (ALL)", "periods": [2, 3]},
+    ]
+    out = build("progression", None, ctx, parameters=[RATE], intervals=intervals)
+    d = day
+    expected = tbl(
+        "USUBJID AVISITN AVISIT APERIOD APHASE TRTP TRTA ASTDT AENDT NASMT AVAL",
+        # S1 run-in without the unflagged 01-16 record: 40 -> 36 over 31 days
+        ("S1", 1, "RUN-IN", 1, "RUN-IN", "NONE", "NONE", d("2020-01-01"), d("2020-02-01"), 2,
+         (36 - 40) / (31 / MONTH)),
+        ("S2", 1, "RUN-IN", 1, "RUN-IN", "NONE", "NONE", d("2020-01-10"), d("2020-02-15"), 2,
+         (44 - 45) / (36 / MONTH)),
+        ("S3", 1, "RUN-IN", 1, "RUN-IN", "NONE", "NONE", d("2020-01-20"), d("2020-02-10"), 1,
+         None),
+        ("S1", 9, "AFTER INJECTION 1 (ALL)", None, "TREATMENT", "", "", d("2020-02-01"),
+         d("2020-06-30"), 3, (30 - 36) / (150 / MONTH)),
+        ("S2", 9, "AFTER INJECTION 1 (ALL)", None, "TREATMENT", "", "",
+         d("2020-02-15"), d("2020-05-15"), 1, None),
+    )  # fmt: skip
+    assert_table(out[list(expected.columns)], expected)
+
+
+def test_progression_two_intervals_with_one_avisitn_is_an_error() -> None:
+    model = RECORD_BUILDERS.require("progression").args_model
+    one = {"avisitn": 1, "avisit": "A", "periods": [1]}
+    with pytest.raises(ValueError, match="same avisitn"):
+        model.model_validate({"parameters": [RATE], "intervals": [one, {**one, "avisit": "B"}]})

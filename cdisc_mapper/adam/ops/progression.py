@@ -15,7 +15,7 @@ Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.progression`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -60,6 +60,30 @@ class RateParameter(OpArgs):
     )
 
 
+class RateInterval(OpArgs):
+    avisitn: float = Field(description="AVISITN of the interval's rate records (unique per step)")
+    avisit: str = Field(
+        min_length=1,
+        max_length=200,
+        description="AVISIT of the interval's records: say exactly what the interval holds "
+        "(e.g. INJECTION 1 TO LAST INJECTION)",
+    )
+    periods: list[int] = Field(
+        min_length=1,
+        description="APERIOD of the periods it spans: it runs from the earliest start to the "
+        "latest end of those the subject had; a subject with none has no record. One "
+        "period: the record gets APERIOD; several: APERIOD null (APHASE when all are in one "
+        "phase)",
+    )
+    flag: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="flag variable of the source datasets (e.g. ANL02FL) marking with Y the "
+        "records this interval's rate uses; the rate then takes only those records (within "
+        "the interval's dates); none: every assessment dated within the interval",
+    )
+
+
 class ProgressionArgs(OpArgs):
     date: str = Field(
         default="ADT", description="numeric date variable of the assessments in the sources"
@@ -77,7 +101,13 @@ class ProgressionArgs(OpArgs):
     phases: list[int] = Field(
         default_factory=list,
         description="APHASEN of the phases that each get a whole-phase rate record (APERIOD "
-        "null); give `periods`, `phases` or both",
+        "null); give `periods`, `phases`, `intervals` or several",
+    )
+    intervals: list[RateInterval] = Field(
+        default_factory=list,
+        description="labelled intervals, each a run of periods, that each get a rate record "
+        "with AVISIT/AVISITN (e.g. injection 1 to the last injection: the closed "
+        "inter-injection periods); the dataset's records then carry AVISIT/AVISITN",
     )
     min_assessments: int = Field(
         default=2,
@@ -104,8 +134,11 @@ class ProgressionArgs(OpArgs):
 
     @model_validator(mode="after")
     def _some(self) -> ProgressionArgs:
-        if not self.periods and not self.phases:
-            raise ValueError("give periods and/or phases")
+        if not self.periods and not self.phases and not self.intervals:
+            raise ValueError("give periods, phases and/or intervals")
+        numbers = [i.avisitn for i in self.intervals]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("two intervals have the same avisitn")
         return self
 
     def lookups(self) -> set[tuple[str, str]]:
@@ -114,11 +147,13 @@ class ProgressionArgs(OpArgs):
             names = {"USUBJID", "PARAMCD", self.date, self.value}
             if p.where:
                 names |= p.where.variables()
+            names |= {i.flag for i in self.intervals if i.flag}
             out |= {(p.source, n) for n in names}
         return out
 
     def conventions_used(self) -> set[tuple[str, str | int]]:
-        periods: set[tuple[str, str | int]] = {("period", n) for n in self.periods}
+        used = {n for i in self.intervals for n in i.periods} | set(self.periods)
+        periods: set[tuple[str, str | int]] = {("period", n) for n in used}
         return periods | {("phase", n) for n in self.phases}
 
 
@@ -177,9 +212,24 @@ def _progression_columns(a: ProgressionArgs, conventions: Conventions) -> dict[s
             value_level=vl,
         ),
         "ASTDT": ColumnMeta(
-            method=f"{a.date} of the first assessment used.", type="Num", date=True
+            method="Start of the period, phase or interval the rate covers (time 0 of the rate).",
+            type="Num",
+            date=True,
         ),
-        "AENDT": ColumnMeta(method=f"{a.date} of the last assessment used.", type="Num", date=True),
+        "AENDT": ColumnMeta(
+            method="End of the period, phase or interval the rate covers.", type="Num", date=True
+        ),
+        "TRTP": ColumnMeta(
+            method="TRTxxP of the period(s) the rate covers (the conventions' `trtp`; null "
+            "when they differ).",
+            type="Char",
+        ),
+        "TRTA": ColumnMeta(
+            method="TRTxxA of the period(s) the rate covers (the conventions' `trta`; null "
+            "when they differ).",
+            type="Char",
+        ),
+        **_interval_columns(a),
         a.count_variable: ColumnMeta(
             method="Number of assessments (distinct days) in the period.", type="Num"
         ),
@@ -197,9 +247,20 @@ def _progression_columns(a: ProgressionArgs, conventions: Conventions) -> dict[s
     }
 
 
+def _interval_columns(a: ProgressionArgs) -> dict[str, ColumnMeta]:
+    if not a.intervals:
+        return {}
+    names = "; ".join(f"{i.avisitn:g} = {i.avisit!r} (periods {i.periods})" for i in a.intervals)
+    return {
+        "AVISITN": ColumnMeta(method=f"The interval of the rate: {names}.", type="Num"),
+        "AVISIT": ColumnMeta(method="Text of AVISITN (the interval the rate covers).", type="Char"),
+    }
+
+
 @dataclass(frozen=True)
 class _Span:
-    """A period (or a whole phase, ``aperiod`` NaN) with its per-subject dates."""
+    """A period, a whole phase or an interval of periods (``aperiod`` NaN unless one
+    period) with its per-subject dates."""
 
     aperiod: float
     aperiodc: str
@@ -207,56 +268,81 @@ class _Span:
     aphase: str
     start: pd.Series
     end: pd.Series
+    trtp: str
+    trta: str
+    avisitn: float = np.nan
+    avisit: str = ""
+    flag: str | None = None
+
+
+def _common(values: list[str | None]) -> str:
+    """The one value all give, else empty."""
+    found = {v or "" for v in values}
+    return found.pop() if len(found) == 1 else ""
+
+
+def _interval_span(periods: list[int], ctx: BuildContext, single: bool) -> _Span:
+    """The span from the earliest start to the latest end of ``periods`` a subject had."""
+    conv = ctx.conventions
+    table = ctx.period_table
+    specs = [conv.period(n) for n in periods]
+    phases = {ph.aphasen: ph for n in periods if (ph := conv.phase_of(n)) is not None}
+    ph = next(iter(phases.values())) if len(phases) == 1 else None
+    start = pd.concat([table.periods[n][0] for n in periods], axis=1).min(axis=1)
+    end = pd.concat([table.periods[n][1] for n in periods], axis=1).max(axis=1)
+    return _Span(
+        float(periods[0]) if single else np.nan,
+        specs[0].aperiodc if single else "",
+        float(ph.aphasen) if ph else np.nan,
+        ph.aphase if ph else "",
+        start,
+        end.where(start.notna()),
+        _common([p.trtp for p in specs]),
+        _common([p.trta for p in specs]),
+    )
 
 
 def _spans(args: ProgressionArgs, ctx: BuildContext) -> list[_Span]:
-    """The periods, then the whole phases, the rates cover."""
+    """The periods, then the whole phases, then the intervals the rates cover."""
     conv = ctx.conventions
-    table = ctx.period_table
-    spans: list[_Span] = []
-    for n in args.periods:
-        ph = conv.phase_of(n)
-        s, e = table.periods[n]
-        spans.append(
-            _Span(
-                float(n),
-                conv.period(n).aperiodc,
-                float(ph.aphasen) if ph else np.nan,
-                ph.aphase if ph else "",
-                s,
-                e,
-            )
-        )
+    spans = [_interval_span([n], ctx, True) for n in args.periods]
     for n in args.phases:
         phase = next(x for x in conv.phases if x.aphasen == n)
-        s, e = table.phases[n]
-        spans.append(_Span(np.nan, "", float(n), phase.aphase, s, e))
+        span = _interval_span(phase.periods, ctx, False)
+        s, e = ctx.period_table.phases[n]
+        spans.append(replace(span, start=s, end=e))
+    for i in args.intervals:
+        span = _interval_span(i.periods, ctx, len(i.periods) == 1)
+        spans.append(replace(span, avisitn=i.avisitn, avisit=i.avisit, flag=i.flag))
     return spans
 
 
 def _assessments(p: RateParameter, args: ProgressionArgs, ctx: BuildContext) -> pd.DataFrame:
-    """USUBJID, date and value of the parameter's dated assessments, one per subject and
-    day (values of the same day averaged)."""
+    """USUBJID, date, value and the intervals' flags of the parameter's dated assessments
+    (the rate averages the values of a day)."""
     src = ctx.table(p.source, sorted(n for d, n in args.lookups() if d == p.source))
     sel = src["PARAMCD"].eq(p.source_paramcd)
     if p.where is not None:
         sel = sel & evaluate(p.where, src)
-    a = src.loc[sel.to_numpy(), ["USUBJID", args.date, args.value]]
-    a = a[a[args.date].notna() & a[args.value].notna()]
-    return a.groupby(["USUBJID", args.date], sort=True)[args.value].mean().reset_index()
+    flags = sorted({i.flag for i in args.intervals if i.flag})
+    a = src.loc[sel.to_numpy(), ["USUBJID", args.date, args.value, *flags]]
+    return a[a[args.date].notna() & a[args.value].notna()]
 
 
 def _rate_rows(
     a: pd.DataFrame, span: _Span, p: RateParameter, args: ProgressionArgs, ctx: BuildContext
 ) -> pd.DataFrame:
-    """One row per subject who has the period (or phase) ``span``: the rate over the
-    assessments ``a`` dated within it."""
+    """One row per subject who has the period (or phase, or interval) ``span``: the rate
+    over the assessments ``a`` dated within it (and flagged, with the span's flag)."""
     month_days = ctx.conventions.month_days
     s, e = span.start, span.end
     subj = s.index[s.notna().to_numpy()]
     rows = pd.DataFrame({"USUBJID": np.asarray(subj, dtype=object)})
     start = s.reindex(subj).to_numpy(dtype="float64")
     end = e.reindex(subj).to_numpy(dtype="float64")
+    if span.flag is not None:
+        a = a[a[span.flag].eq("Y").to_numpy()]
+    a = a.groupby(["USUBJID", args.date], sort=True)[args.value].mean().reset_index()
     astart = ctx.to_rows(a, s).to_numpy()
     aend = ctx.to_rows(a, e).to_numpy()
     d = a[args.date].to_numpy(dtype="float64")
@@ -271,34 +357,32 @@ def _rate_rows(
     rows["AVAL"] = rows["AVAL"].where(~too_few)
     rows[args.count_variable] = n_used.astype("float64")
     rows[args.reason_variable] = np.where(too_few, args.reason, "").astype(object)
-    # whole days back from months (exact after rounding)
-    rows["ASTDT"] = np.rint(start + rows["XFIRST"].to_numpy() * month_days)
-    rows["AENDT"] = np.rint(start + rows["XLAST"].to_numpy() * month_days)
+    rows["ASTDT"] = start
+    rows["AENDT"] = end
     rows["PARAMCD"] = p.paramcd
     rows["PARAM"] = p.param
     rows["PARAMN"] = float(p.paramn)
-    _add_timing(rows, span, subj, start, end, ctx)
+    _add_timing(rows, span, subj, ctx)
+    if args.intervals:
+        rows["AVISITN"] = span.avisitn
+        rows["AVISIT"] = span.avisit
     rows["SRCDOM"] = p.source
     rows["SRCVAR"] = args.value
     return rows.drop(columns=["N", "XFIRST", "XLAST"])
 
 
-def _add_timing(
-    rows: pd.DataFrame,
-    span: _Span,
-    subj: pd.Index,
-    start: np.ndarray,
-    end: np.ndarray,
-    ctx: BuildContext,
-) -> None:
-    """APERIOD, APERIODC, APHASEN, APHASE and the period and phase dates of ``span``."""
+def _add_timing(rows: pd.DataFrame, span: _Span, subj: pd.Index, ctx: BuildContext) -> None:
+    """APERIOD, APERIODC, APHASEN, APHASE, TRTP, TRTA and the period and phase dates of
+    ``span``."""
     rows["APERIOD"] = span.aperiod
     rows["APERIODC"] = span.aperiodc
     rows["APHASEN"] = span.aphasen
     rows["APHASE"] = span.aphase
+    rows["TRTP"] = span.trtp
+    rows["TRTA"] = span.trta
     is_period = not np.isnan(span.aperiod)
-    rows["APERSDT"] = start if is_period else np.nan
-    rows["APEREDT"] = end if is_period else np.nan
+    rows["APERSDT"] = rows["ASTDT"] if is_period else np.nan
+    rows["APEREDT"] = rows["AENDT"] if is_period else np.nan
     if not np.isnan(span.aphasen):
         ps, pe = ctx.period_table.phases[int(span.aphasen)]
         rows["PHSDT"] = ps.reindex(subj).to_numpy(dtype="float64")

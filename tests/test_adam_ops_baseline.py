@@ -152,6 +152,57 @@ def test_percent_improvement_does_not_flip_with_a_negative_base() -> None:
     )
 
 
+def test_percent_improvement_needs_a_base_decline_and_states_why_it_is_null() -> None:
+    """`min_base_decline` by PARAMCD: the improvement is null unless BASE <= -limit (a
+    decline of at least the limit), and `output: reason` says why on every applicable
+    record (a BASE that does not qualify first, so the subject is identifiable); a PARAMCD
+    not listed keeps the plain rule (BASE = 0 excluded)."""
+    frame = tbl(
+        "USUBJID PARAMCD APHASEN AVAL BASE",
+        ("S1", "A", 2, -0.5, -1.0),  # decline 1.0 >= 0.25: 50%
+        ("S2", "A", 2, -0.5, -0.25),  # exactly the limit: -100% (worse)
+        ("S3", "A", 2, -0.5, -0.1),  # decline too small
+        ("S4", "A", 2, -0.5, 0.3),  # no decline
+        ("S4", "A", 2, None, 0.3),  # no decline first
+        ("S5", "A", 2, None, -1.0),  # no rate
+        ("S6", "A", 2, -0.5, None),  # no run-in rate
+        ("S1", "B", 2, 0.2, 0.1),  # not listed: computed
+        ("S1", "A", 1, -1.0, -1.0),  # where does not hold
+    )
+    ctx = context("ADPROG")
+    args = {
+        "where": {"variable": "APHASEN", "equals": 2},
+        "min_base_decline": {"A": 0.25},
+        "missing_reason": "NO RATE",
+        "no_decline_reason": "RUN-IN NOT A DECLINE",
+    }
+    out = frame.assign(
+        P=derive("percent_improvement", frame, ctx, **args),
+        R=derive("percent_improvement", frame, ctx, output="reason", **args),
+    )
+    no, na = "RUN-IN NOT A DECLINE", "NO RATE"
+    expected = frame.assign(
+        P=col(50.0, -100.0, None, None, None, None, None, 100.0, None),
+        R=col("", "", no, no, no, na, na, "", ""),
+    )
+    assert_table(out, expected)
+    assert meta("percent_improvement", ctx, **args).method == (
+        "100 * (AVAL - BASE) / |BASE| (a higher value is better) on records where APHASEN = "
+        "2; null when BASE is 0 or either value is missing; null unless A: BASE <= -0.25."
+    )
+    assert meta("percent_improvement", ctx, output="reason", **args).method == (
+        "Why the percent improvement is null on records where APHASEN = 2: 'NO RATE' when "
+        "AVAL or BASE is missing; 'RUN-IN NOT A DECLINE' when BASE is 0 or does not meet A: "
+        "BASE <= -0.25; null when it is computed."
+    )
+
+
+def test_percent_improvement_negative_threshold_is_a_spec_error() -> None:
+    model = DERIVATIONS.require("percent_improvement").args_model
+    with pytest.raises(ValueError, match="0 or more"):
+        model.model_validate({"min_base_decline": {"A": -1}})
+
+
 def test_baseline_flag_declares_the_reference_date_it_reads() -> None:
     model = DERIVATIONS.require("baseline_flag").args_model
     args = model.model_validate({"reference": "RFICDT", "order_by": ["SRCSEQ"]})

@@ -34,7 +34,9 @@ from cdisc_mapper.adam.derive.periods import (
 )
 from cdisc_mapper.adam.derive.progression import (
     RATE_METHODS,
+    base_declines,
     derive_criterion_flag,
+    derive_improvement_reason,
     derive_percent_improvement,
     derive_rate,
     derive_slope,
@@ -53,6 +55,7 @@ __all__ = [
     "RATE_METHODS",
     "SCORE_RULES",
     "Window",
+    "base_declines",
     "datetime_date",
     "datetime_time",
     "derive_analysis_day",
@@ -65,6 +68,7 @@ __all__ = [
     "derive_criterion_flag",
     "derive_flag",
     "derive_group",
+    "derive_improvement_reason",
     "derive_imputed_date",
     "derive_imputed_datetime",
     "derive_months",

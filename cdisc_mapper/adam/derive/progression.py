@@ -27,7 +27,9 @@ from cdisc_mapper.adam.derive._keys import group_codes, lexsort
 
 __all__ = [
     "RATE_METHODS",
+    "base_declines",
     "derive_criterion_flag",
+    "derive_improvement_reason",
     "derive_percent_improvement",
     "derive_rate",
     "derive_slope",
@@ -161,6 +163,44 @@ def derive_percent_improvement(
     with np.errstate(divide="ignore", invalid="ignore"):
         out = 100.0 * delta / b.abs()
     return out.where(b != 0)
+
+
+def base_declines(
+    base: pd.Series, limit: pd.Series, *, direction: Literal["increase", "decrease"] = "increase"
+) -> pd.Series:
+    """Whether BASE is a worsening of at least ``limit`` (per record): ``BASE <= -limit``
+    when a higher value is better (a declining rate), ``BASE >= limit`` otherwise; a
+    missing ``limit`` only requires BASE to be non-zero."""
+    b = base.astype("float64").to_numpy()
+    lim = limit.astype("float64").to_numpy()
+    with np.errstate(invalid="ignore"):
+        beyond = b <= -lim if direction == "increase" else b >= lim
+        ok = np.where(np.isnan(lim), b != 0, beyond)
+    return pd.Series(ok & ~np.isnan(b), index=base.index)
+
+
+def derive_improvement_reason(
+    aval: pd.Series,
+    base: pd.Series,
+    limit: pd.Series,
+    *,
+    direction: Literal["increase", "decrease"] = "increase",
+    missing: str,
+    no_decline: str,
+) -> pd.Series:
+    """Why the percent improvement of a record is null (a sponsor reason variable beside
+    it, ADaMIG v1.3 section 3.3.4): ``missing`` when BASE or AVAL is missing, ``no_decline``
+    when BASE is not a worsening of at least ``limit`` (see :func:`base_declines`; BASE = 0
+    included), ``""`` when the improvement is computed. The BASE reason comes first, so
+    every record of a subject whose baseline rate does not qualify says so."""
+    b = base.astype("float64")
+    ok = base_declines(b, limit, direction=direction).to_numpy()
+    out = np.where(
+        b.isna().to_numpy(),
+        missing,
+        np.where(~ok, no_decline, np.where(aval.isna().to_numpy(), missing, "")),
+    )
+    return pd.Series(out.astype(object), index=base.index)
 
 
 def derive_criterion_flag(

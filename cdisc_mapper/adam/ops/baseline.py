@@ -16,13 +16,15 @@ from collections.abc import Callable
 from typing import Literal
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.derive import (
+    base_declines,
     derive_base,
     derive_baseline_flag,
     derive_chg,
+    derive_improvement_reason,
     derive_pchg,
     derive_percent_improvement,
 )
@@ -260,9 +262,70 @@ class ImprovementArgs(ChangeArgs):
         description="`increase`: a higher value is better, 100 * (AVAL - BASE) / |BASE|; "
         "`decrease`: a lower value is better",
     )
+    min_base_decline: dict[str, float] = Field(
+        default_factory=dict,
+        description="by PARAMCD, the least worsening BASE must show for the improvement to "
+        "be computed: with `increase`, BASE <= -value (e.g. a run-in slope declining by at "
+        "least 0.25 points/month); with `decrease`, BASE >= value. Otherwise the result is "
+        "null and `output: reason` gives `no_decline_reason`. A PARAMCD not listed: only "
+        "BASE = 0 is excluded",
+    )
+    output: Literal["value", "reason"] = Field(
+        default="value",
+        description="`value`: the percent improvement; `reason`: why it is null (a sponsor "
+        "reason variable beside it), on the records where `where` holds",
+    )
+    missing_reason: str = Field(
+        default="AVAL OR BASE MISSING",
+        min_length=1,
+        max_length=200,
+        description="with `output: reason`, the text when AVAL or BASE is missing",
+    )
+    no_decline_reason: str = Field(
+        default="BASE NOT A DECLINE BEYOND THE THRESHOLD",
+        min_length=1,
+        max_length=200,
+        description="with `output: reason`, the text when BASE is 0 or does not worsen by at "
+        "least `min_base_decline` (those subjects are then reported apart)",
+    )
+
+    @field_validator("min_base_decline")
+    @classmethod
+    def _non_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in value.items() if v < 0]
+        if bad:
+            raise ValueError(f"min_base_decline must be 0 or more (PARAMCD {', '.join(bad)})")
+        return value
+
+    def inputs(self) -> set[str]:
+        return super().inputs() | ({"PARAMCD"} if self.min_base_decline else set())
+
+
+def _limit(frame: pd.DataFrame, a: ImprovementArgs) -> pd.Series:
+    """Each record's ``min_base_decline`` (NaN when its PARAMCD has none)."""
+    if not a.min_base_decline:
+        return pd.Series(float("nan"), index=frame.index)
+    return frame["PARAMCD"].map(a.min_base_decline).astype("float64")
+
+
+def _threshold_text(a: ImprovementArgs) -> str:
+    if not a.min_base_decline:
+        return ""
+    sign = "<= -" if a.direction == "increase" else ">= "
+    each = ", ".join(f"{k}: {a.base} {sign}{v:g}" for k, v in a.min_base_decline.items())
+    return f"; null unless {each}"
 
 
 def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> ColumnMeta:
+    where = f" on records where {describe_condition(a.where)}" if a.where else ""
+    if a.output == "reason":
+        return ColumnMeta(
+            method=f"Why the percent improvement is null{where}: {a.missing_reason!r} when "
+            f"{a.value} or {a.base} is missing; {a.no_decline_reason!r} when {a.base} is 0"
+            + (_threshold_text(a).replace("; null unless", " or does not meet") or "")
+            + "; null when it is computed.",
+            type="Char",
+        )
     return ColumnMeta(
         method=(
             f"100 * ({a.value} - {a.base}) / |{a.base}|"
@@ -270,8 +333,8 @@ def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> Col
             else f"100 * ({a.base} - {a.value}) / |{a.base}|"
         )
         + f" (a {'higher' if a.direction == 'increase' else 'lower'} value is better)"
-        + (f" on records where {describe_condition(a.where)}" if a.where else "")
-        + f"; null when {a.base} is 0 or either value is missing.",
+        + where
+        + f"; null when {a.base} is 0 or either value is missing{_threshold_text(a)}.",
         type="Num",
     )
 
@@ -289,7 +352,10 @@ def _percent_improvement_meta(a: ImprovementArgs, c: BuildContext | None) -> Col
             "BASE": [120, 120, None],
         },
         gives=[25, -25, None],
-        note="A lower value is better (`direction: decrease`): 90 from 120 is a 25% improvement.",
+        note="A lower value is better (`direction: decrease`): 90 from 120 is a 25% "
+        "improvement. With `min_base_decline: {SLOPE: 0.25}` (direction increase) a record "
+        "of PARAMCD SLOPE whose BASE is -0.1 gets null, and `output: reason` gives "
+        "`no_decline_reason` on it.",
     ),
 )
 def op_percent_improvement(
@@ -297,8 +363,24 @@ def op_percent_improvement(
 ) -> pd.Series:
     """Percent improvement of AVAL over BASE (a derived BDS variable, ADaMIG v1.3 section
     3.3.4, like PCHG): 100 * change / |BASE|, the change signed so
-    that improvement is positive (also for a negative BASE); null when BASE is 0 or either
-    value is missing."""
-    out = derive_percent_improvement(frame[args.value], frame[args.base], direction=args.direction)
+    that improvement is positive (also for a negative BASE); null when BASE is 0, either
+    value is missing or BASE does not worsen by ``min_base_decline``; or, with ``output:
+    reason``, why it is null."""
     mask = where_mask(frame, ctx, args.where)
-    return out if mask is None else out.where(mask.fillna(False).astype(bool))
+    applies = (
+        mask.fillna(False).astype(bool) if mask is not None else pd.Series(True, index=frame.index)
+    )
+    aval, base, limit = frame[args.value], frame[args.base], _limit(frame, args)
+    if args.output == "reason":
+        why = derive_improvement_reason(
+            aval,
+            base,
+            limit,
+            direction=args.direction,
+            missing=args.missing_reason,
+            no_decline=args.no_decline_reason,
+        )
+        return why.where(applies, "")
+    out = derive_percent_improvement(aval, base, direction=args.direction)
+    out = out.where(base_declines(base, limit, direction=args.direction))
+    return out.where(applies)

@@ -21,7 +21,7 @@ FAMILIES = {
         "duration",
     ],
     "flags": ["group", "recode", "flag", "criterion", "treatment_emergent", "first_occurrence"],
-    "periods": ["period_date", "period_treatment", "record_period"],
+    "periods": ["period_date", "period_treatment", "record_period", "in_periods"],
     "windows": ["window", "nominal_visit", "analysis_flag", "sequence"],
     "baseline": ["baseline_flag", "base", "chg", "pchg", "percent_improvement"],
     "ranges": ["reference_range", "nrind"],
@@ -36,7 +36,7 @@ FAMILIES = {
 def test_every_operation_is_registered() -> None:
     every = sorted(name for names in FAMILIES.values() for name in names)
     assert sorted([*DERIVATIONS.names(), *RECORD_BUILDERS.names()]) == every
-    assert len(DERIVATIONS) == 36
+    assert len(DERIVATIONS) == 37
     assert RECORD_BUILDERS.names() == [
         "best_record", "derived_parameter", "findings", "locf_record", "occurrences",
         "progression", "scores", "subjects", "summary_record",

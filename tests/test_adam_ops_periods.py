@@ -1,4 +1,4 @@
-"""cdisc_mapper.adam.ops.periods: period_date, period_treatment, record_period.
+"""cdisc_mapper.adam.ops.periods: period_date, period_treatment, record_period, in_periods.
 
 Small input table -> expected table, through the registry, on the in-memory study of
 tests/adam_ops_context.py. Its periods, from the conventions' events:
@@ -225,4 +225,40 @@ def test_record_period_on_a_day_shared_by_two_periods() -> None:
     )
     assert meta("record_period", ctx, output="APERSDT") == ColumnMeta(
         method="ADSL APxxSDT of the record's APERIOD.", type="Num", date=True
+    )
+
+
+# --------------------------------------------------------------------------- in_periods
+def test_in_periods_flags_the_records_a_rate_over_the_periods_uses() -> None:
+    """ANLzzFL-style Y/null flag (ADaMIG v1.3 section 3.3.8): Y when the record's date is
+    from the earliest start to the latest end of the subject's listed periods (both days
+    included: the injection day is in the interval it ends and the one it starts) and the
+    condition holds; a subject without the periods has none."""
+    frame = tbl(
+        "USUBJID ADT AVAL",
+        ("S1", day("2020-01-31"), 40),
+        ("S1", day("2020-02-01"), 39),  # injection 1: ends the run-in, starts period 2
+        ("S1", day("2020-03-02"), 38),  # injection 2: ends period 2, starts period 3
+        ("S1", day("2020-03-03"), None),  # no value
+        ("S1", day("2020-06-30"), 35),
+        ("S2", day("2020-05-15"), 44),
+        ("S3", day("2020-02-01"), 47),  # in its run-in (to 02-10); no period 2
+    )
+    ctx = context("ADQS")
+    value = {"variable": "AVAL", "present": True}
+    out = frame.assign(
+        RUNIN=derive("in_periods", frame, ctx, periods=[1]),
+        P2=derive("in_periods", frame, ctx, periods=[2], where=value),
+        P23=derive("in_periods", frame, ctx, periods=[2, 3], where=value),
+    )
+    expected = frame.assign(
+        RUNIN=["Y", "Y", "", "", "", "", "Y"],
+        P2=["", "Y", "Y", "", "", "Y", ""],
+        P23=["", "Y", "Y", "", "Y", "Y", ""],
+    )
+    assert_table(out, expected)
+    assert meta("in_periods", ctx, periods=[2, 3], where=value).method == (
+        "'Y' when ADT is from the start to the end (inclusive) of the subject's periods 2, 3 "
+        "(ADSL APxxSDT..APxxEDT, earliest start to latest end) and AVAL is present; null "
+        "otherwise."
     )

@@ -32,7 +32,7 @@ builders (``records: - op:``): ``subjects``, ``findings``, ``scores``, ``best_re
 (``derive:``): ``keep``, ``value``,
 ``constant``, ``date``, ``count``, ``months``, ``decline_rate``, ``group``, ``recode``,
 ``flag``, ``exists``, ``coalesce``, ``latest_date``, ``earliest_date``, ``period_date``,
-``period_treatment``, ``record_period``,
+``period_treatment``, ``record_period``, ``in_periods``,
 ``analysis_day``, ``window``, ``baseline_flag``, ``base``, ``chg``, ``pchg``,
 ``percent_improvement``, ``criterion``, ``reference_range``, ``nrind``,
 ``analysis_flag``, ``sequence``, ``treatment_emergent``, ``duration``,

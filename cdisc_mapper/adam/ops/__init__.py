@@ -7,7 +7,7 @@ concept each:
 * derivations: :mod:`.lookups` (keep, value, constant, count, exists), :mod:`.dates`
   (date, months, decline_rate, analysis_day, duration), :mod:`.flags` (flag, group,
   recode, criterion, treatment_emergent, first_occurrence), :mod:`.periods`
-  (period_date, period_treatment, record_period), :mod:`.windows` (window,
+  (period_date, period_treatment, record_period, in_periods), :mod:`.windows` (window,
   analysis_flag, sequence), :mod:`.baseline` (baseline_flag, base, chg, pchg,
   percent_improvement), :mod:`.ranges` (reference_range, nrind), :mod:`.across`
   (coalesce, latest_date, earliest_date: over several sources), :mod:`.computed`

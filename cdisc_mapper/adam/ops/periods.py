@@ -1,5 +1,6 @@
 """Periods and phases: ADSL period and phase dates (``period_date``) and treatments
-(``period_treatment``), and the period of each BDS/OCCDS record (``record_period``).
+(``period_treatment``), the period of each BDS/OCCDS record (``record_period``) and a
+flag on the records within given periods (``in_periods``).
 
 Rules implemented (ADaMIG v1.3, see :mod:`cdisc_mapper.adam.derive.periods`):
 
@@ -28,9 +29,10 @@ from cdisc_mapper.adam.derive import (
     derive_record_period,
 )
 from cdisc_mapper.adam.ops.base import column_op
-from cdisc_mapper.adam.ops.common import column_of
+from cdisc_mapper.adam.ops.common import column_of, where_mask
 from cdisc_mapper.adam.ops.lookups import Lookup, lookup, lookup_meta
 from cdisc_mapper.condition import Condition
+from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
 
 # The conventions and SDTM records of the period examples: two periods, from the first
@@ -413,3 +415,72 @@ def op_record_period(frame: pd.DataFrame, args: RecordPeriodArgs, ctx: BuildCont
     (ADaMIG v1.3 section 3.3.3): those of the ADSL period whose APxxSDT..APxxEDT (inclusive)
     contains the record's date; null when none does."""
     return record_timing(frame, ctx, args.date, args.boundary)[args.output]
+
+
+# --------------------------------------------------------------------------- records within periods
+class InPeriodsArgs(OpArgs):
+    periods: list[int] = Field(
+        min_length=1,
+        description="APERIOD of the periods: a record is in them when its date lies from the "
+        "earliest start to the latest end (both days included) of those the subject had",
+    )
+    date: str = Field(default="ADT", description="numeric date variable of the record")
+    where: Condition | None = Field(
+        default=None,
+        description="condition the record must also meet (e.g. the parameter and a present "
+        "AVAL: the records a rate over these periods uses); none: any record",
+    )
+
+    def inputs(self) -> set[str]:
+        return {self.date} | (self.where.variables() if self.where else set())
+
+    def conventions_used(self) -> set[tuple[str, str | int]]:
+        return {("period", n) for n in self.periods}
+
+
+def _in_periods_meta(a: InPeriodsArgs, c: BuildContext | None) -> ColumnMeta:
+    cond = f" and {describe_condition(a.where)}" if a.where else ""
+    return ColumnMeta(
+        method=f"'Y' when {a.date} is from the start to the end (inclusive) of the subject's "
+        f"periods {', '.join(str(n) for n in a.periods)} (ADSL APxxSDT..APxxEDT, earliest "
+        f"start to latest end){cond}; null otherwise.",
+        type="Char",
+    )
+
+
+@column_op(
+    "in_periods",
+    InPeriodsArgs,
+    _in_periods_meta,
+    example=Example(
+        spec="ANL02FL: {derive: in_periods, periods: [1], where: {variable: AVAL, present: "
+        "true}, label: Analysis Flag 02 Rate Dose 1}",
+        conventions=_PERIODS,
+        domains=_PERIOD_SDTM,
+        records={
+            "USUBJID": ["S1", "S1", "S1", "S1", "S2"],
+            "ADT": ["2020-01-20", "2020-02-01", "2020-03-02", "2020-03-03", "2020-03-01"],
+            "AVAL": [40, 39, None, 37, 44],
+        },
+        gives=["", "Y", "", "", "Y"],
+        note="Period 1 of S1 is 2020-02-01..2020-03-02 (both days in); the record of "
+        "2020-03-02 has no AVAL; `periods: [1, 2]` would also flag 2020-03-03.",
+    ),
+)
+def op_in_periods(frame: pd.DataFrame, args: InPeriodsArgs, ctx: BuildContext) -> pd.Series:
+    """A Y/null flag (ADaMIG v1.3 section 3.3.8, e.g. ANLzzFL: the records used by an
+    analysis) on the records dated within the subject's periods ``periods`` (section
+    3.2.7 APxxSDT..APxxEDT, earliest start to latest end, both days included) and meeting
+    ``where``: the records a rate over those periods uses."""
+    table = ctx.period_table
+    start = pd.concat([table.periods[n][0] for n in args.periods], axis=1).min(axis=1)
+    end = pd.concat([table.periods[n][1] for n in args.periods], axis=1).max(axis=1)
+    d = column_of(frame, ctx, args.date).to_numpy(dtype="float64")
+    s = ctx.to_rows(frame, start).to_numpy(dtype="float64")
+    e = ctx.to_rows(frame, end).to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        inside = (d >= s) & (d <= e)
+    mask = where_mask(frame, ctx, args.where)
+    if mask is not None:
+        inside &= mask.fillna(False).astype(bool).to_numpy()
+    return pd.Series(np.where(inside, "Y", ""), index=frame.index, dtype=object)

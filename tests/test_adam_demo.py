@@ -71,13 +71,16 @@ def truth(sdtm) -> dict:
     end = {s: day(v) for s, v in zip(dm.USUBJID, dm.RFPENDTC, strict=True)}
     consent = {s: day(v) for s, v in zip(dm.USUBJID, dm.RFICDTC, strict=True)}
     periods: dict[tuple[str, object], tuple[float, float]] = {}
-    for s in subjects:
+    for s in subjects:  # keyed by ADPROG AVISITN (1-5 are also the ADSL periods)
         dates = inj[s]
         periods[(s, 1)] = (consent[s], dates[0] if dates else end[s])
-        for k, d in enumerate(dates):
-            periods[(s, k + 2)] = (d, dates[k + 1] if k + 1 < len(dates) else end[s])
+        for k in range(len(dates) - 1):  # closed: injection k+1 to injection k+2
+            periods[(s, k + 2)] = (dates[k], dates[k + 1])
         if dates:
-            periods[(s, "TREATMENT")] = (dates[0], end[s])
+            periods[(s, 5)] = (dates[-1], end[s])
+            periods[(s, 11)] = (dates[0], end[s])
+        if len(dates) > 1:
+            periods[(s, 10)] = (dates[0], dates[-1])
     qs = sdtm["QS"]
     qs = qs[(qs.QSCAT == "ALSFRS-R") & (qs.QSTESTCD != "ALSRTOT")].copy()
     qs["ITEM"] = qs.QSTESTCD.map(ITEMS)
@@ -125,6 +128,9 @@ def truth(sdtm) -> dict:
         "totals": totals,
         "fvc": fvc,
     }
+
+
+MIN_DECLINE = {"ALSSLOPE": 0.2, "ALSRATE": 0.2, "FVCSLOPE": 0.5}  # adprog.yaml
 
 
 def rate(
@@ -290,10 +296,11 @@ def test_one_injection_subject(ds, truth) -> None:
     for s in ones:
         row = adsl.loc[s]
         assert row.NUMINJ == 1 and row.TRTSDT == row.TRTEDT
-        assert truth["inj"][s][0] == row.AP02SDT and truth["end"][s] == row.AP02EDT
-        assert np.isnan(row.AP03SDT) and row.TRT03A == ""
+        assert truth["inj"][s][0] == row.AP05SDT and truth["end"][s] == row.AP05EDT
+        assert np.isnan(row.AP02SDT) and row.TRT02A == "" and row.TRT05A != ""
         prog = ds["ADPROG"][(s == ds["ADPROG"].USUBJID) & (ds["ADPROG"].PARAMCD == "ALSSLOPE")]
-        assert sorted(prog.APERIOD.fillna(0)) == [0.0, 1.0, 2.0]  # run-in, interval 1, whole phase
+        # run-in, last injection to end, injection 1 to end; no closed interval
+        assert sorted(prog.AVISITN) == [1.0, 5.0, 11.0]
 
 
 def test_death(ds, sdtm) -> None:
@@ -449,17 +456,14 @@ def test_adprog_rates_from_sdtm(ds, truth, paramcd, source, method) -> None:
     expected_keys = set()
     for (s, p), (start, end) in truth["periods"].items():
         expected_keys.add((s, p))
-        if p == "TREATMENT":
-            row = prog[(s == prog.USUBJID) & prog.APERIOD.isna() & (prog.APHASE == "TREATMENT")]
-        else:
-            row = prog[(s == prog.USUBJID) & (p == prog.APERIOD)]
+        row = prog[(s == prog.USUBJID) & (p == prog.AVISITN)]
         assert len(row) == 1, (s, p)
         want, n = rate(points[s == points.USUBJID], start, end, "V", method)
         got = row.AVAL.iloc[0]
         assert row.NASMT.iloc[0] == n
         if np.isnan(want):
             assert (
-                np.isnan(got) and row.AVALREAS.iloc[0] == "FEWER THAN 2 ASSESSMENTS IN THE PERIOD"
+                np.isnan(got) and row.AVALREAS.iloc[0] == "FEWER THAN 2 ASSESSMENTS IN THE INTERVAL"
             )
         else:
             assert abs(got - want) <= TOL, (s, p, got, want)
@@ -474,6 +478,8 @@ def test_adprog_rates_from_sdtm(ds, truth, paramcd, source, method) -> None:
         trt = mine[mine.APHASE == "TREATMENT"]
         assert np.allclose(trt.CHG, trt.AVAL - runin, atol=TOL, equal_nan=True)
         imp = 100 * (trt.AVAL - runin) / abs(runin)
+        if not runin <= -MIN_DECLINE[paramcd]:
+            imp = imp * np.nan
         assert np.allclose(trt.PCTIMPR, imp, atol=1e-7, equal_nan=True)
         for k, thr in ((1, 25), (2, 50), (3, 75), (4, 100)):
             flags = np.where(imp.isna(), "", np.where(imp >= thr, "Y", "N"))
@@ -600,15 +606,14 @@ def test_progression_summary_reproduced_from_adprog(adam_run) -> None:
     )
     prog = result.datasets["ADPROG"].frame
     prog = prog[prog.EFFFL == "Y"]
-    assert len(table) == 15
-    labels = {2: "Injection 1", 3: "Injection 2", 4: "Injection 3", 5: "Injection 4"}
+    assert len(table) == 18
+    rows = yaml.safe_load((STUDY / "adam" / "reports.yaml").read_text())
+    label_to_avisitn = {
+        r["label"]: r["where"]["equals"] for r in rows["progression_summaries"][0]["rows"]
+    }
     for _, row in table.iterrows():
         par = prog[row.paramcd == prog.PARAMCD]
-        if row.period.startswith("Whole"):
-            sub = par[(par.APHASE == "TREATMENT") & par.APERIOD.isna()]
-        else:
-            k = next(k for k, v in labels.items() if row.period.startswith(v))
-            sub = par[k == par.APERIOD]
+        sub = par[label_to_avisitn[row.period] == par.AVISITN]
         n = int((sub.CRIT1FL == "Y").sum())
         big_n = int(sub.CRIT1FL.isin(["Y", "N"]).sum())
         assert row.responders_n_over_n == f"{n}/{big_n}"
@@ -625,9 +630,9 @@ def test_progression_summary_reproduced_from_adprog(adam_run) -> None:
         else:
             assert float(row.wilcoxon_p) == pytest.approx(p, abs=0.00006)
     md = (out / "reports" / "progression_summary.md").read_text()
-    assert "| Injection 1 to next injection or end of follow-up |" in md
-    whole = table[(table.paramcd == "ALSSLOPE") & table.period.str.startswith("Whole")].iloc[0]
-    assert int(whole.evaluable) == 19  # the 19 treated subjects of the demo
+    assert "| Injection 1 to last injection (overall, subjects with 2 or more injections) |" in md
+    whole = table[(table.paramcd == "ALSSLOPE") & table.period.str.contains("whole treatment")]
+    assert int(whole.iloc[0].evaluable) == 19  # the 19 treated subjects of the demo
 
 
 def test_byte_identical_rerun(adam_run, demo_sdtm, tmp_path) -> None:

@@ -107,8 +107,8 @@ def test_every_derivation_cites_adamig_or_describes_itself() -> None:
         ("adprog.yaml", "method: two_point", "method: three_point", "slope"),
         (
             "conventions.yaml",
-            "end: [{event: INJECTION, occurrence: 2}, {event: END}]",
-            "end: [{event: INJECTON, occurrence: 2}, {event: END}]",
+            "end: [{event: INJECTION, occurrence: 2}]",
+            "end: [{event: INJECTON, occurrence: 2}]",
             "INJECTON",
         ),
         ("adqs.yaml", "  - op: scores", "  - op: totals", "unknown record builder 'totals'"),

@@ -102,7 +102,7 @@ def _expected_rows(adam: dict[str, pd.DataFrame], spec: dict) -> list[dict]:
     rows: list[dict] = []
     for paramcd, (dataset, source, extra, method) in SOURCES.items():
         src = adam[dataset]
-        src = src[src.PARAMCD == source]
+        src = src[source == src.PARAMCD]
         if extra:
             src = src[src[extra[0]] == extra[1]]
         for s, subj in adsl.iterrows():
@@ -111,10 +111,10 @@ def _expected_rows(adam: dict[str, pd.DataFrame], spec: dict) -> list[dict]:
                 start, end = _interval(subj, periods)
                 if np.isnan(start):
                     continue
-                mine = src[src.USUBJID == s]
+                mine = src[s == src.USUBJID]
                 flagged = mine[mine[flag] == "Y"]
                 # the flag marks exactly the dated, valued records within the interval
-                inside = mine[mine.AVAL.notna() & (mine.ADT >= start) & (mine.ADT <= end)]
+                inside = mine[mine.AVAL.notna() & (start <= mine.ADT) & (end >= mine.ADT)]
                 assert sorted(flagged.index) == sorted(inside.index), (s, avisitn, flag)
                 aval, n = _rate(flagged, start, method)
                 if avisitn == 1:
@@ -184,16 +184,16 @@ def test_every_adprog_value_recomputed(adam, spec) -> None:
             assert _close(got[c], r[c]), (r["USUBJID"], r["PARAMCD"], r["AVISITN"], c)
         for k, thr in ((1, 25), (2, 50), (3, 75), (4, 100)):
             if abs(r["PCTIMPR"] - thr) <= TOL * thr:  # a tie within rounding: the stored value
-                r[f"CRIT{k}FL"] = "Y" if got.PCTIMPR >= thr else "N"
+                r[f"CRIT{k}FL"] = "Y" if thr <= got.PCTIMPR else "N"
         for c in text:
             assert got[c] == r[c], (r["USUBJID"], r["PARAMCD"], r["AVISITN"], c)
-        assert got.TRTP == r["TRTA"]
-        assert (got.PHSDT, got.PHEDT) == r["PH"]
+        assert r["TRTA"] == got.TRTP
+        assert r["PH"] == (got.PHSDT, got.PHEDT)
         one = not np.isnan(r["APERIOD"])
         assert _close(got.APERSDT, r["ASTDT"] if one else np.nan)
         assert _close(got.APEREDT, r["AENDT"] if one else np.nan)
         assert (got.AVALREAS != "") == np.isnan(r["AVAL"])
-        assert got.ABLFL == ("Y" if r["AVISITN"] == 1 else "")
+        assert ("Y" if r["AVISITN"] == 1 else "") == got.ABLFL
 
 
 def test_adprog_reports_the_subjects_without_a_run_in_decline(adam, spec) -> None:

@@ -150,9 +150,9 @@ def test_progression_declares_the_periods_and_phases_it_uses() -> None:
     assert args.conventions_used() == {("period", 1), ("period", 2), ("phase", 2)}
 
 
-def test_progression_unknown_phase_is_a_spec_error(tmp_path: Path) -> None:
-    study, line = study_with(tmp_path, "adprog.yaml", "    phases: [2] ", "    phases: [3] ")
-    with pytest.raises(SpecError, match=r"phase 3 is not in conventions\.yaml") as err:
+def test_progression_unknown_period_of_an_interval_is_a_spec_error(tmp_path: Path) -> None:
+    study, line = study_with(tmp_path, "adprog.yaml", "periods: [2, 3, 4, 5]", "periods: [2, 6]")
+    with pytest.raises(SpecError, match=r"period 6 is not in conventions\.yaml") as err:
         load_adam_specs(study)
     text = (study / "adam" / "adprog.yaml").read_text()
     step = text[: text.index("op: progression")].count("\n") + 1

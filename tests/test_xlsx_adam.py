@@ -92,7 +92,7 @@ def test_rows(content: Content) -> None:
     assert study["adam.conventions.month_days"] == 30.4375
     periods = content["AnalysisPeriods"]
     assert [(r["aperiod"], r["aperiodc"]) for r in periods][:2] == [
-        (1, "RUN-IN"), (2, "AFTER INJECTION 1"),
+        (1, "RUN-IN"), (2, "INJECTION 1 TO INJECTION 2"),
     ]  # fmt: skip
     assert (
         periods[0]["end"] == '[{"event": "INJECTION", "occurrence": 1}, {"event": "END", '

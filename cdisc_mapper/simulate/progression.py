@@ -5,13 +5,14 @@ slope (drawn per patient from a distribution matching published ALS cohorts, see
 ``RUNIN_SLOPE_MEAN``) until injection 1, then the run-in slope times ``1 - improvement``
 in each interval after an injection, the improvement being the treatment effect
 (:class:`Effect`: a mean per interval with between-subject variation; ``none`` gives a
-null cohort whose slope never changes). Measurement noise is added to every assessment. The integer loss at a visit is spread over the
-12 items through a per-subject order of the 48 "points" that can be lost: points of
-the onset region come first (bulbar items for bulbar onset), respiratory points last.
-So items stay in 0..4, their sum equals the total, and they change monotonically with
-the loss. FVC % predicted falls about 2.5 points a month in the run-in (correlated with the
-ALSFRS-R slope) and improves with a fraction of the same ratios; litres come from the
-ECSC reference equations. Every draw comes from the seed's streams.
+null cohort whose slope never changes). Measurement noise is added to every assessment.
+The integer loss at a visit is spread over the 12 items through a per-subject order of
+the 48 "points" that can be lost: points of the onset region come first (bulbar items
+for bulbar onset), respiratory points last. So items stay in 0..4, their sum equals the
+total, and they change monotonically with the loss. FVC % predicted falls about 2.5
+points a month in the run-in (correlated with the ALSFRS-R slope) and improves with a
+fraction of the same ratios; litres come from the ECSC reference equations. Every draw
+comes from the seed's streams.
 """
 
 from __future__ import annotations

@@ -193,10 +193,20 @@ def _check_environment() -> None:
     "--subjects", default=20, show_default=True, type=click.IntRange(1), help="Number of subjects."
 )
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
+@click.option(
+    "--effect",
+    type=click.Choice(["paper", "none"]),
+    default="paper",
+    show_default=True,
+    help="Treatment effect of the simulated cohort: calibrated to the paper, or none "
+    "(a null cohort whose progression never changes).",
+)
 @force_option
 @click.pass_context
 @run_options
-def simulate(ctx: click.Context, out: Path, subjects: int, seed: int | None, force: bool) -> None:
+def simulate(
+    ctx: click.Context, out: Path, subjects: int, seed: int | None, effect: str, force: bool
+) -> None:
     """Write the synthetic raw EDC export of the bundled ALS-MSC study (into a new or
     empty folder, or one simulate wrote; --force for any other)."""
 
@@ -206,7 +216,7 @@ def simulate(ctx: click.Context, out: Path, subjects: int, seed: int | None, for
         ctx.obj["progress"](f"simulating {subjects} subjects into {out}")
         kwargs = {} if seed is None else {"seed": seed}
         with _locked(out, "simulate"):
-            manifest = sim(out, subjects, force=force, **kwargs)
+            manifest = sim(out, subjects, force=force, effect=effect, **kwargs)
         for name, info in sorted(manifest["forms"].items()):
             click.echo(f"{out / name}  ({info['rows']} rows)")
 
@@ -389,10 +399,20 @@ def validate(
 )
 @click.option("--subjects", default=20, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
+@click.option(
+    "--effect",
+    type=click.Choice(["paper", "none"]),
+    default="paper",
+    show_default=True,
+    help="Treatment effect of the simulated cohort: calibrated to the paper, or none "
+    "(a null cohort whose progression never changes).",
+)
 @force_option
 @click.pass_context
 @run_options
-def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None, force: bool) -> None:
+def demo(
+    ctx: click.Context, out: Path, subjects: int, seed: int | None, effect: str, force: bool
+) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
     raw forms, SDTM, ADaM, define.xml and the validation report.
 
@@ -408,7 +428,7 @@ def demo(ctx: click.Context, out: Path, subjects: int, seed: int | None, force: 
             if not force:
                 _check_demo_folder(out)
             with scratch(out, "demo") as work:
-                lines = _demo_stages(work, out, subjects, seed, say)
+                lines = _demo_stages(work, out, (subjects, seed, effect), say)
                 say(f"publishing {', '.join(DEMO_PARTS)} into {out}")
                 publish_folders({out / part: work / part for part in DEMO_PARTS})
         for line in lines:
@@ -440,7 +460,7 @@ def _check_demo_folder(out: Path) -> None:
 
 
 def _demo_stages(
-    work: Path, out: Path, subjects: int, seed: int | None, say: Callable[[str], None]
+    work: Path, out: Path, cohort: tuple[int, int | None, str], say: Callable[[str], None]
 ) -> list[str]:
     """Every stage of the demo into ``work``; the lines to print (naming ``out``)."""
     from dataclasses import replace
@@ -454,12 +474,13 @@ def _demo_stages(
     def shown(paths: list[Path]) -> str:
         return ", ".join(str(out / p.relative_to(work)) for p in paths)
 
+    subjects, seed, effect = cohort
     study = bundled_path(*STUDY_PARTS)
     say(f"simulating {subjects} subjects into {out / 'raw'}")
     if seed is None:
-        sim(work / "raw", subjects)
+        sim(work / "raw", subjects, effect=effect)
     else:
-        sim(work / "raw", subjects, seed)
+        sim(work / "raw", subjects, seed, effect=effect)
     lines = [f"raw forms:   {out / 'raw'}"]
     result = run_sdtm(study, work / "raw", work, say)
     lines.append(

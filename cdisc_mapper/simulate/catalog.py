@@ -11,7 +11,7 @@ from typing import NamedTuple
 STUDY_ID = "0208-16-HMO"
 SITE_NO = "01"
 GENERATOR = "cdisc_mapper.simulate"
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 ALSFRS_ITEMS: tuple[str, ...] = (
     "Q1_SPEECH",

@@ -38,7 +38,11 @@ def write_form(out_dir: Path, name: str, frame: pd.DataFrame) -> dict[str, int |
 
 
 def write_manifest(
-    out_dir: Path, seed: int, n_subjects: int, forms: dict[str, dict[str, int | str]]
+    out_dir: Path,
+    seed: int,
+    n_subjects: int,
+    forms: dict[str, dict[str, int | str]],
+    effect: str = "paper",
 ) -> dict[str, object]:
     """Write ``manifest.json`` (sorted keys, indent 2, trailing newline) and return it."""
     manifest: dict[str, object] = {
@@ -47,6 +51,7 @@ def write_manifest(
         "version": GENERATOR_VERSION,
         "seed": seed,
         "subjects": n_subjects,
+        "effect": effect,
         "forms": dict(sorted(forms.items())),
     }
     text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

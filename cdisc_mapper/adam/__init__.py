@@ -10,8 +10,8 @@
     specs = load_adam_specs(Path("mappings/als_msc"))   # the specs alone (for define.xml)
 
 ``run_adam`` writes ``out_dir/adam/<dataset>.xpt`` (SAS XPORT v5, lower-case names) and the
-reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv``, ``.md`` and ``.html``), all at once
-when everything is written (:mod:`cdisc_mapper.publish`; the stage owns every ``.xpt`` of
+reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv``, ``.md`` and ``.html``), all
+at once when everything is written (:mod:`cdisc_mapper.publish`; the stage owns every ``.xpt`` of
 ``adam/`` and its reports' files).
 
 Layout: the specs are :mod:`cdisc_mapper.spec.adam` (models) and

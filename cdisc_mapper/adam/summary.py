@@ -140,9 +140,7 @@ def clinical_changes(
     if cc.where is not None:
         scores = scores[evaluate(cc.where, scores).to_numpy()]
     scores = scores.dropna(subset=["AVAL", cc.date])[["USUBJID", cc.date, "AVAL"]]
-    merged = scores.merge(subjects, on="USUBJID").sort_values(
-        ["USUBJID", cc.date], kind="stable"
-    )
+    merged = scores.merge(subjects, on="USUBJID").sort_values(["USUBJID", cc.date], kind="stable")
     ref = merged[cc.reference]
     on_ref = merged[cc.date] <= ref if cc.before == "last_on_or_before" else merged[cc.date] < ref
     before = merged[on_ref].groupby("USUBJID")["AVAL"].last()

@@ -484,7 +484,10 @@ class FiguresSpec(Strict):
         "and labelled with their value",
     )
     max_subjects: int = Field(
-        default=30, ge=1, le=200, description="subjects drawn in a trajectory figure (first by USUBJID)"
+        default=30,
+        ge=1,
+        le=200,
+        description="subjects drawn in a trajectory figure (first by USUBJID)",
     )
 
 
@@ -523,9 +526,19 @@ class ProgressionSummarySpec(Strict):
         description="the Hodges-Lehmann estimate of AVAL - BASE and its interval",
     )
     quantile_method: Literal[
-        "linear", "lower", "higher", "midpoint", "nearest", "hazen", "weibull",
-        "median_unbiased", "normal_unbiased", "inverted_cdf", "averaged_inverted_cdf",
-        "closest_observation", "interpolated_inverted_cdf",
+        "linear",
+        "lower",
+        "higher",
+        "midpoint",
+        "nearest",
+        "hazen",
+        "weibull",
+        "median_unbiased",
+        "normal_unbiased",
+        "inverted_cdf",
+        "averaged_inverted_cdf",
+        "closest_observation",
+        "interpolated_inverted_cdf",
     ] = Field(
         default="linear",
         description="how the median and quartiles of the improvement are computed "
@@ -540,18 +553,10 @@ class ProgressionSummarySpec(Strict):
     decimals: int = Field(
         default=1, ge=0, le=6, description="decimals of means and percents in the MD/HTML"
     )
-    p_decimals: int = Field(default=4, ge=1, le=10, description="decimals of p-values in the MD/HTML")
+    p_decimals: int = Field(
+        default=4, ge=1, le=10, description="decimals of p-values in the MD/HTML"
+    )
     notes: list[str] = Field(default_factory=list, description="footnotes under the tables")
-
-    @model_validator(mode="after")
-    def _figure_row(self) -> ProgressionSummarySpec:
-        labels = [r.label for r in self.rows]
-        if self.figures is not None and self.figures.row not in labels:
-            raise ValueError(
-                f"figures: row {self.figures.row!r} is not the label of a row "
-                f"(rows: {', '.join(repr(x) for x in labels)})"
-            )
-        return self
 
 
 class ReportsSpec(Strict):

@@ -639,6 +639,13 @@ def check_reports(specs: AdamSpecs) -> None:
             wanted |= row.where.variables()
         if rep.figures is not None and rep.figures.injections is not None:
             wanted |= rep.figures.injections.variables() | {"APERSDT"}
+        labels = [row.label for row in rep.rows]
+        if rep.figures is not None and rep.figures.row not in labels:
+            raise SpecError(
+                f"report {rep.name}: figures: row {rep.figures.row!r} is not the label of a "
+                f"row (rows: {', '.join(repr(x) for x in labels)})",
+                where=doc.where(("progression_summaries", i, "figures", "row")) if doc else None,
+            )
         needs = {rep.dataset: wanted} | report_sources(rep)
         for name, variables in needs.items():
             _check_report_variables(specs, doc, i, rep.name, name, variables)

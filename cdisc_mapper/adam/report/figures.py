@@ -63,14 +63,16 @@ def _fit_lines(
     """Each fitted record's line in months from ``origin``: through the mean (date, value)
     of its values dated ASTDT..AENDT, with slope AVAL per month."""
     lines = []
-    for fit in fits.itertuples(index=False):
-        inside = values[(values["ADT"] >= fit.ASTDT) & (values["ADT"] <= fit.AENDT)]
-        if inside.empty or not np.isfinite(fit.AVAL):
+    dates = values["ADT"].to_numpy(dtype="float64")
+    scores = values["AVAL"].to_numpy(dtype="float64")
+    for start, end, slope in fits[["ASTDT", "AENDT", "AVAL"]].to_numpy(dtype="float64"):
+        inside = (dates >= start) & (dates <= end)
+        if not inside.any() or not np.isfinite(slope):
             continue
-        xbar = (inside["ADT"].mean() - origin) / month_days
-        ybar = inside["AVAL"].mean()
-        xs = [(fit.ASTDT - origin) / month_days, (fit.AENDT - origin) / month_days]
-        lines.append((xs, [ybar + fit.AVAL * (x - xbar) for x in xs]))
+        xbar = (float(dates[inside].mean()) - origin) / month_days
+        ybar = float(scores[inside].mean())
+        xs = [(float(start) - origin) / month_days, (float(end) - origin) / month_days]
+        lines.append((xs, [ybar + float(slope) * (x - xbar) for x in xs]))
     return lines
 
 
@@ -143,8 +145,15 @@ def paired_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummary
         pairs = sub.dropna(subset=["AVAL", "BASE"]).sort_values("USUBJID", kind="stable")
         for rec in pairs.itertuples(index=False):
             good = str(getattr(rec, spec.responder_flag)) == "Y"
-            ax.plot([0, 1], [rec.BASE, rec.AVAL], "o-", ms=3, lw=0.9,
-                    color=RESPONDER if good else OTHER, alpha=0.8)
+            ax.plot(
+                [0, 1],
+                [rec.BASE, rec.AVAL],
+                "o-",
+                ms=3,
+                lw=0.9,
+                color=RESPONDER if good else OTHER,
+                alpha=0.8,
+            )
         ax.set_xticks([0, 1], ["run-in", "treatment"])
         ax.set_xlim(-0.3, 1.3)
         ax.axhline(0, color="#999", lw=0.6)
@@ -163,17 +172,25 @@ def waterfall_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSumm
     fig = Figure(figsize=(4.2 * len(parts), 4.0), layout="constrained")
     fig.suptitle(f"Percent improvement of the rate vs run-in: {spec.figures.row}")
     axes = fig.subplots(1, len(parts), squeeze=False).ravel()
-    for ax, (paramcd, sub) in zip(axes, parts.items(), strict=True):
-        sub = sub.dropna(subset=[spec.improvement])
-        order = sub.sort_values([spec.improvement, "USUBJID"], ascending=[False, True])
+    for ax, (paramcd, records) in zip(axes, parts.items(), strict=True):
+        order = records.dropna(subset=[spec.improvement]).sort_values(
+            [spec.improvement, "USUBJID"], ascending=[False, True]
+        )
         imp = order[spec.improvement].to_numpy(dtype="float64")
         good = order[spec.responder_flag].astype(str).eq("Y").to_numpy()
         xs = np.arange(len(imp))
         ax.bar(xs, np.clip(imp, -clip, clip), color=np.where(good, RESPONDER, OTHER))
         for x, v in zip(xs, imp, strict=True):
             if abs(v) > clip:
-                ax.text(x, math.copysign(clip, v), f"{v:.0f}", fontsize=6, ha="center",
-                        va="bottom" if v > 0 else "top", rotation=90)
+                ax.text(
+                    x,
+                    math.copysign(clip, v),
+                    f"{v:.0f}",
+                    fontsize=6,
+                    ha="center",
+                    va="bottom" if v > 0 else "top",
+                    rotation=90,
+                )
         ax.axhline(threshold, color="#2166ac", ls="--", lw=1.0)
         ax.axhline(0, color="#999", lw=0.6)
         ax.set_ylim(-clip * 1.15, clip * 1.15)

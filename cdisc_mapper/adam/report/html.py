@@ -51,7 +51,7 @@ def write_html(
 ) -> str:
     """The report page's text."""
     parts = [
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
         f"<title>{escape(spec.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         f"<h1>{escape(spec.title)}</h1>\n<p>{escape(method)}</p>\n",
     ]

@@ -138,7 +138,7 @@ def _critical_normal(n: int, confidence: float) -> tuple[int, float]:
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
     mean = n * (n + 1) / 4.0
     sd = math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)
-    k = int(math.floor(mean - z * sd - 0.5))
+    k = math.floor(mean - z * sd - 0.5)
     return (k, confidence) if k >= 0 else (-1, math.nan)
 
 
@@ -163,7 +163,9 @@ def hodges_lehmann(
         text = f"{pct} CI: Walsh averages W(k+1), W(M-k), k by normal approximation"
     if k < 0:
         return HodgesLehmann(estimate, math.nan, math.nan, math.nan, text + " (too few pairs)")
-    return HodgesLehmann(estimate, float(walsh[k]), float(walsh[len(walsh) - 1 - k]), coverage, text)
+    return HodgesLehmann(
+        estimate, float(walsh[k]), float(walsh[len(walsh) - 1 - k]), coverage, text
+    )
 
 
 def quartiles(values: np.ndarray, method: str = "linear") -> tuple[float, float, float]:

@@ -261,3 +261,18 @@ def test_spec_errors() -> None:
         validate(bad)
     with pytest.raises(SpecError, match="method"):
         validate(SPEC | {"wilcoxon": {"method": "magic"}})
+
+
+def test_hodges_lehmann_large_cohort_falls_back_to_normal_above_exact_max_n() -> None:
+    d = np.random.default_rng(3).normal(0, 1, 30)
+    exact = hodges_lehmann(d, 0.95, "exact", exact_max_n=30)
+    normal = hodges_lehmann(d, 0.95, "exact", exact_max_n=29)
+    assert "exact" in exact.method and "normal approximation" in normal.method
+    assert normal.lower == hodges_lehmann(d, 0.95, "normal").lower
+    assert (
+        exact.estimate
+        == normal.estimate
+        == pytest.approx(
+            np.median([(d[i] + d[j]) / 2 for i in range(30) for j in range(i, 30)]), abs=TOL
+        )
+    )

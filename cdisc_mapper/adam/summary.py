@@ -92,7 +92,8 @@ def _row_stats(sub: pd.DataFrame, spec: ProgressionSummarySpec) -> dict[str, obj
     diff = paired_differences(aval, base)
     w = spec.wilcoxon
     test = wilcoxon_test(diff, w.method, w.correction, w.zero_method)
-    hl = hodges_lehmann(diff, spec.hodges_lehmann.confidence, spec.hodges_lehmann.ci_method)
+    h = spec.hodges_lehmann
+    hl = hodges_lehmann(diff, h.confidence, h.ci_method, h.exact_max_n)
     return {
         "n_subjects": int(sub["USUBJID"].nunique()),
         "responders": responders,

@@ -400,6 +400,13 @@ class HodgesLehmannSpec(Strict):
         "level; the exact coverage is reported), `normal` from its normal approximation "
         "(for very large cohorts)",
     )
+    exact_max_n: int = Field(
+        default=1000,
+        ge=1,
+        le=5000,
+        description="most pairs for the exact critical value (its distribution costs "
+        "n^3/2 operations); above, the normal approximation is used and the report says so",
+    )
 
 
 class ClinicalChangeSpec(Strict):

@@ -115,10 +115,16 @@ def signed_rank_cdf(n: int) -> np.ndarray:
     return np.cumsum(dist)
 
 
-def walsh_averages(diff: np.ndarray) -> np.ndarray:
-    """The n(n+1)/2 Walsh averages (d_i + d_j) / 2, i <= j, sorted."""
-    i, j = np.triu_indices(len(diff))
-    return np.sort((diff[i] + diff[j]) / 2.0)
+def walsh_averages(diff: np.ndarray, ordered: bool = True) -> np.ndarray:
+    """The n(n+1)/2 Walsh averages (d_i + d_j) / 2, i <= j (sorted unless ``ordered`` is
+    false), filled row by row (no index arrays: memory 8 bytes per average)."""
+    n = len(diff)
+    out = np.empty(n * (n + 1) // 2)
+    at = 0
+    for i in range(n):
+        out[at : at + n - i] = (diff[i] + diff[i:]) / 2.0
+        at += n - i
+    return np.sort(out) if ordered else out
 
 
 def _critical_exact(n: int, confidence: float) -> tuple[int, float]:
@@ -143,29 +149,35 @@ def _critical_normal(n: int, confidence: float) -> tuple[int, float]:
 
 
 def hodges_lehmann(
-    diff: np.ndarray, confidence: float = 0.95, ci_method: CiMethod = "exact"
+    diff: np.ndarray,
+    confidence: float = 0.95,
+    ci_method: CiMethod = "exact",
+    exact_max_n: int = 1000,
 ) -> HodgesLehmann:
     """The Hodges-Lehmann estimate (median of the Walsh averages of ``diff``, zeros
     included) with the interval [W(k+1), W(M-k)] of the sorted Walsh averages W(1..M),
     M = n(n+1)/2, k from the exact signed-rank null distribution (``exact``: coverage at
-    least ``confidence``, the exact coverage returned) or its normal approximation."""
+    least ``confidence``, the exact coverage returned; above ``exact_max_n`` pairs the
+    normal approximation, as the method text says) or its normal approximation. Order
+    statistics by selection (numpy partition), so large cohorts stay affordable."""
     n = len(diff)
     if n == 0:
         return HodgesLehmann(math.nan, math.nan, math.nan, math.nan, "not computed (no pairs)")
-    walsh = walsh_averages(diff)
-    estimate = float(np.median(walsh))
     pct = f"{100 * confidence:g}%"
-    if ci_method == "exact":
+    if ci_method == "exact" and n <= exact_max_n:
         k, coverage = _critical_exact(n, confidence)
         text = f"{pct} CI: exact, Walsh averages W(k+1), W(M-k), k from the signed-rank null"
     else:
         k, coverage = _critical_normal(n, confidence)
         text = f"{pct} CI: Walsh averages W(k+1), W(M-k), k by normal approximation"
+    walsh = walsh_averages(diff, ordered=False)
+    m = len(walsh)
+    picks = sorted({(m - 1) // 2, m // 2} | ({k, m - 1 - k} if k >= 0 else set()))
+    walsh.partition(picks)
+    estimate = float((walsh[(m - 1) // 2] + walsh[m // 2]) / 2.0)
     if k < 0:
         return HodgesLehmann(estimate, math.nan, math.nan, math.nan, text + " (too few pairs)")
-    return HodgesLehmann(
-        estimate, float(walsh[k]), float(walsh[len(walsh) - 1 - k]), coverage, text
-    )
+    return HodgesLehmann(estimate, float(walsh[k]), float(walsh[m - 1 - k]), coverage, text)
 
 
 def quartiles(values: np.ndarray, method: str = "linear") -> tuple[float, float, float]:

@@ -13,7 +13,6 @@ import pandas as pd
 import pyreadstat
 import pytest
 import yaml
-from scipy import stats
 
 from cdisc_mapper.adam import adam_metadata, run_adam
 from cdisc_mapper.spec.adam_loader import adamig_variable
@@ -598,41 +597,7 @@ def test_adlb_advs_ready_for_shift_tables(ds) -> None:
     ).all()
 
 
-# ----------------------------------------------------------------------------- summary
-def test_progression_summary_reproduced_from_adprog(adam_run) -> None:
-    out, result = adam_run
-    table = pd.read_csv(
-        out / "reports" / "progression_summary.csv", dtype=str, keep_default_na=False
-    )
-    prog = result.datasets["ADPROG"].frame
-    prog = prog[prog.EFFFL == "Y"]
-    assert len(table) == 18
-    rows = yaml.safe_load((STUDY / "adam" / "reports.yaml").read_text())
-    label_to_avisitn = {
-        r["label"]: r["where"]["equals"] for r in rows["progression_summaries"][0]["rows"]
-    }
-    for _, row in table.iterrows():
-        par = prog[row.paramcd == prog.PARAMCD]
-        sub = par[label_to_avisitn[row.period] == par.AVISITN]
-        n = int((sub.CRIT1FL == "Y").sum())
-        big_n = int(sub.CRIT1FL.isin(["Y", "N"]).sum())
-        assert row.responders_n_over_n == f"{n}/{big_n}"
-        for k in (2, 3, 4):
-            flag = sub[f"CRIT{k}FL"]
-            want = f"{int((flag == 'Y').sum())}/{int(flag.isin(['Y', 'N']).sum())}"
-            assert row[f"crit{k}fl_n_over_n"] == want
-        imp = sub.PCTIMPR.dropna()
-        assert float(row.mean_improvement_pct) == pytest.approx(round(imp.mean(), 1), abs=0.051)
-        pair = sub.dropna(subset=["AVAL", "BASE"])
-        p = stats.wilcoxon(pair.AVAL, pair.BASE).pvalue
-        if row.wilcoxon_p.startswith("<"):
-            assert p < float(row.wilcoxon_p[1:])
-        else:
-            assert float(row.wilcoxon_p) == pytest.approx(p, abs=0.00006)
-    md = (out / "reports" / "progression_summary.md").read_text()
-    assert "| Injection 1 to last injection (overall, subjects with 2 or more injections) |" in md
-    whole = table[(table.paramcd == "ALSSLOPE") & table.period.str.contains("whole treatment")]
-    assert int(whole.iloc[0].evaluable) == 19  # the 19 treated subjects of the demo
+# the progression summary: tests/test_adam_report_demo.py
 
 
 def test_byte_identical_rerun(adam_run, demo_sdtm, tmp_path) -> None:

@@ -10,8 +10,8 @@
     specs = load_adam_specs(Path("mappings/als_msc"))   # the specs alone (for define.xml)
 
 ``run_adam`` writes ``out_dir/adam/<dataset>.xpt`` (SAS XPORT v5, lower-case names) and the
-reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv`` and ``.md``), all at once
-when everything is written (:mod:`cdisc_mapper.publish`; the stage owns every ``.xpt`` of
+reports of ``adam/reports.yaml`` (``out_dir/reports/<name>.csv``, ``.md`` and ``.html``), all
+at once when everything is written (:mod:`cdisc_mapper.publish`; the stage owns every ``.xpt`` of
 ``adam/`` and its reports' files).
 
 Layout: the specs are :mod:`cdisc_mapper.spec.adam` (models) and
@@ -105,8 +105,12 @@ def build_adam(
     datasets = build_all(ctx, say)
     result = AdamResult(datasets=datasets, specs=specs)
     for rep in specs.reports.progression_summaries:
-        result.reports[rep.name] = progression_summary(datasets[rep.dataset].frame, rep)
+        result.reports[rep.name] = progression_summary(_frames(datasets), rep)
     return result
+
+
+def _frames(datasets: dict[str, AdamDataset]) -> dict[str, pd.DataFrame]:
+    return {name: ds.frame for name, ds in datasets.items()}
 
 
 def _settled(vtype: Literal["Char", "Num"] | None) -> Literal["Char", "Num"]:
@@ -118,7 +122,7 @@ def _settled(vtype: Literal["Char", "Num"] | None) -> Literal["Char", "Num"]:
 
 def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> list[Path]:
     """Write the datasets as ``out_dir/adam/<name>.xpt`` and the reports as
-    ``out_dir/reports/<name>.csv|.md``, published together once all are written (the
+    ``out_dir/reports/<name>.csv|.md|.html``, published together once all are written (the
     ``.xpt`` files of ``adam/`` that the result does not have are removed); return the
     files written."""
     out_dir = Path(out_dir)
@@ -130,7 +134,13 @@ def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> li
     with staged(*targets) as stages:
         files = [stages[0].final(p) for p in _write_datasets(result, stages[0].path)]
         for rep in summaries:
-            written = write_summary(result.reports[rep.name], rep, stages[1].path)
+            written = write_summary(
+                result.reports[rep.name],
+                rep,
+                stages[1].path,
+                _frames(result.datasets),
+                (specs or result.specs).conventions.month_days,
+            )
             files += [stages[1].final(p) for p in written]
     return files
 
@@ -161,7 +171,7 @@ def run_adam(
 ) -> AdamResult:
     """Build the study's ADaM datasets from ``sdtm_dir`` and write them to ``out_dir``.
 
-    Writes ``out_dir/adam/<dataset>.xpt`` and ``out_dir/reports/<report>.csv`` + ``.md``;
+    Writes ``out_dir/adam/<dataset>.xpt`` and ``out_dir/reports/<report>.csv``, ``.md``, ``.html``;
     returns the datasets (frames and define.xml metadata), the reports and the files.
     Errors as :func:`build_adam`.
     """

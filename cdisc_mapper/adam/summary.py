@@ -1,24 +1,40 @@
-"""The progression summary: responders, mean improvement and a Wilcoxon signed-rank test
-per parameter and treatment interval, from the progression dataset alone.
+"""The progression summary: per parameter and analysis row, responders n/N, the percent
+improvement (mean, mean among responders, median and IQR), a Wilcoxon signed-rank test of
+AVAL against BASE with its method, and the Hodges-Lehmann estimate of AVAL - BASE with its
+confidence interval; optionally a count of subjects improving clinically by a number of
+points after a reference date.
 
 Shape of the published results (Petrou et al. 2021): for each interval, the patients whose
 monthly progression rate improved by at least 25% over the run-in (n/N), the mean percent
 improvement, and for the whole period a Wilcoxon signed-rank test of run-in versus
 treatment slopes. What is counted (population flag, rows, responder flag, improvement
-variable) is the spec's; nothing here knows the study.
+variable, methods) is the spec's; nothing here knows the study.
+
+The table holds numbers at full precision: ``<name>.csv`` writes them so (shortest
+round-trip text), ``<name>.md`` and ``<name>.html`` (:mod:`.report`) round them for reading.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from cdisc_mapper.adam.report.display import display_table
+from cdisc_mapper.adam.report.html import write_html
+from cdisc_mapper.adam.report.rows import row_records
+from cdisc_mapper.adam.report.stats import (
+    hodges_lehmann,
+    paired_differences,
+    quartiles,
+    wilcoxon_test,
+)
 from cdisc_mapper.condition import evaluate
-from cdisc_mapper.spec.adam import ProgressionSummarySpec
-from cdisc_mapper.textops import format_number, neutralise_formula
+from cdisc_mapper.spec.adam import ClinicalChangeSpec, ProgressionSummarySpec
+from cdisc_mapper.textops import neutralise_formula
 
 COLUMNS = [
     "paramcd",
@@ -29,143 +45,217 @@ COLUMNS = [
     "evaluable",
     "responders_n_over_n",
     "responders_pct",
+    "improvement_n",
     "mean_improvement_pct",
+    "mean_improvement_responders_pct",
     "median_improvement_pct",
+    "q1_improvement_pct",
+    "q3_improvement_pct",
     "mean_base",
     "mean_aval",
     "wilcoxon_n",
+    "wilcoxon_method",
     "wilcoxon_statistic",
     "wilcoxon_p",
+    "hl_estimate",
+    "hl_lower",
+    "hl_upper",
+    "hl_coverage",
+    "hl_method",
 ]
 
-
-def _fmt(x: float, decimals: int) -> str:
-    return "" if x is None or not np.isfinite(x) else format_number(float(x), decimals)
+NAN = math.nan
 
 
-def _extra_column(flag: str) -> str:
+def extra_column(flag: str) -> str:
     """CSV column of a further criterion flag, e.g. ``crit2fl_n_over_n``."""
     return f"{flag.lower()}_n_over_n"
 
 
-def _fmt_p(p: float, decimals: int) -> str:
-    """A p-value with ``decimals`` decimals, or ``<0.0001`` (etc.) below the last one."""
-    if p is None or not np.isfinite(p):
-        return ""
-    floor = 10.0**-decimals
-    return f"<{format_number(floor, decimals)}" if p < floor else format_number(p, decimals)
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if len(x) else NAN
 
 
-def wilcoxon_p(aval: np.ndarray, base: np.ndarray) -> tuple[int, float, float]:
-    """Two-sided Wilcoxon signed-rank test of paired ``aval`` vs ``base`` (scipy defaults:
-    zero differences dropped, exact distribution for small samples without ties). Returns
-    (pairs, statistic, p); NaN when fewer than two non-zero differences."""
-    ok = ~np.isnan(aval) & ~np.isnan(base)
-    diff = aval[ok] - base[ok]
-    n = int(ok.sum())
-    if np.count_nonzero(diff) < 2:
-        return n, float("nan"), float("nan")
-    res = stats.wilcoxon(aval[ok], base[ok], alternative="two-sided")
-    return n, float(res.statistic), float(res.pvalue)
+def _row_stats(sub: pd.DataFrame, spec: ProgressionSummarySpec) -> dict[str, object]:
+    """The figures of one parameter and row of the summarised dataset."""
+    flag = sub[spec.responder_flag].astype(str)
+    evaluable = int(flag.isin(["Y", "N"]).sum())
+    responders = int(flag.eq("Y").sum())
+    imp_all = sub[spec.improvement].to_numpy(dtype="float64")
+    present = ~np.isnan(imp_all)
+    imp = imp_all[present]
+    imp_resp = imp_all[present & flag.eq("Y").to_numpy()]
+    q1, med, q3 = quartiles(imp, spec.quantile_method)
+    aval = sub["AVAL"].to_numpy(dtype="float64")
+    base = sub["BASE"].to_numpy(dtype="float64")
+    both = ~np.isnan(aval) & ~np.isnan(base)
+    diff = paired_differences(aval, base)
+    w = spec.wilcoxon
+    test = wilcoxon_test(diff, w.method, w.correction, w.zero_method)
+    h = spec.hodges_lehmann
+    hl = hodges_lehmann(diff, h.confidence, h.ci_method, h.exact_max_n)
+    return {
+        "n_subjects": int(sub["USUBJID"].nunique()),
+        "responders": responders,
+        "evaluable": evaluable,
+        "responders_n_over_n": f"{responders}/{evaluable}",
+        "responders_pct": 100.0 * responders / evaluable if evaluable else NAN,
+        "improvement_n": len(imp),
+        "mean_improvement_pct": _mean(imp),
+        "mean_improvement_responders_pct": _mean(imp_resp),
+        "median_improvement_pct": med,
+        "q1_improvement_pct": q1,
+        "q3_improvement_pct": q3,
+        "mean_base": _mean(base[both]),
+        "mean_aval": _mean(aval[both]),
+        "wilcoxon_n": test.n,
+        "wilcoxon_method": test.method,
+        "wilcoxon_statistic": test.statistic,
+        "wilcoxon_p": test.p,
+        "hl_estimate": hl.estimate,
+        "hl_lower": hl.lower,
+        "hl_upper": hl.upper,
+        "hl_coverage": hl.coverage,
+        "hl_method": hl.method,
+    }
 
 
-def progression_summary(frame: pd.DataFrame, spec: ProgressionSummarySpec) -> pd.DataFrame:
-    """The summary table (one row per parameter and analysis row), numbers as text with a
-    fixed number of decimals (so reruns are byte-identical)."""
-    pop = frame[frame[spec.population].astype(str).eq("Y")]
+def _flag_counts(sub: pd.DataFrame, spec: ProgressionSummarySpec) -> dict[str, str]:
+    out = {}
+    for flag_var in spec.extra_flags:
+        f = sub[flag_var].astype(str)
+        out[extra_column(flag_var)] = f"{int(f.eq('Y').sum())}/{int(f.isin(['Y', 'N']).sum())}"
+    return out
+
+
+def clinical_changes(
+    datasets: Mapping[str, pd.DataFrame], population: str, cc: ClinicalChangeSpec
+) -> pd.DataFrame:
+    """Per subject of the population (ADSL flag) with a reference date: the score before
+    and after it (the spec's rules) and the change; rows without both scores are dropped."""
+    adsl = datasets["ADSL"]
+    subjects = adsl[adsl[population].astype(str).eq("Y")][["USUBJID", cc.reference]]
+    subjects = subjects.dropna(subset=[cc.reference])
+    scores = datasets[cc.dataset]
+    scores = scores[scores["PARAMCD"].eq(cc.paramcd)]
+    if cc.where is not None:
+        scores = scores[evaluate(cc.where, scores).to_numpy()]
+    scores = scores.dropna(subset=["AVAL", cc.date])[["USUBJID", cc.date, "AVAL"]]
+    merged = scores.merge(subjects, on="USUBJID").sort_values(["USUBJID", cc.date], kind="stable")
+    ref = merged[cc.reference]
+    on_ref = merged[cc.date] <= ref if cc.before == "last_on_or_before" else merged[cc.date] < ref
+    before = merged[on_ref].groupby("USUBJID")["AVAL"].last()
+    later = merged[merged[cc.date] > ref].groupby("USUBJID")["AVAL"]
+    after = later.first() if cc.after == "first_after" else later.max()
+    out = pd.DataFrame({"before": before, "after": after}).dropna()
+    out["change"] = out["after"] - out["before"]
+    return out
+
+
+def _clinical_row(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec) -> dict:
+    cc = spec.clinical_change
+    assert cc is not None
+    changes = clinical_changes(datasets, spec.population, cc)
+    hit = int(changes["change"].between(cc.low, cc.high).sum())
+    n = len(changes)
+    before = "on or before" if cc.before == "last_on_or_before" else "before"
+    after = "first" if cc.after == "first_after" else "highest"
+    return {
+        "paramcd": cc.paramcd,
+        "parameter": cc.label,
+        "period": f"{cc.low:g} to {cc.high:g} points: change from the last {cc.paramcd} "
+        f"{before} {cc.reference} to the {after} {cc.paramcd} after it",
+        "n_subjects": n,
+        "responders": hit,
+        "evaluable": n,
+        "responders_n_over_n": f"{hit}/{n}",
+        "responders_pct": 100.0 * hit / n if n else NAN,
+    }
+
+
+def progression_summary(
+    datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec
+) -> pd.DataFrame:
+    """The summary table: one row per parameter and analysis row (then the clinical change
+    row, if any), numbers at full precision (NaN where not computable)."""
+    frame = datasets[spec.dataset]
     rows = []
-    d = spec.decimals
     for paramcd in spec.parameters:
-        par = pop[pop["PARAMCD"].eq(paramcd)]
+        par = frame[frame["PARAMCD"].eq(paramcd)]
         label = par["PARAM"].iloc[0] if len(par) else paramcd
         for row in spec.rows:
-            sub = par[evaluate(row.where, par).to_numpy()]
-            flag = sub[spec.responder_flag].astype(str)
-            evaluable = int(flag.isin(["Y", "N"]).sum())
-            responders = int(flag.eq("Y").sum())
-            imp = sub[spec.improvement].to_numpy(dtype="float64")
-            imp = imp[~np.isnan(imp)]
-            aval = sub["AVAL"].to_numpy(dtype="float64")
-            base = sub["BASE"].to_numpy(dtype="float64")
-            n_w, stat, p = wilcoxon_p(aval, base)
-            both = ~np.isnan(aval) & ~np.isnan(base)
-            rec = {
-                "paramcd": paramcd,
-                "parameter": label,
-                "period": row.label,
-                "n_subjects": str(sub["USUBJID"].nunique()),
-                "responders": str(responders),
-                "evaluable": str(evaluable),
-                "responders_n_over_n": f"{responders}/{evaluable}",
-                "responders_pct": _fmt(100.0 * responders / evaluable, d) if evaluable else "",
-                "mean_improvement_pct": _fmt(imp.mean(), d) if len(imp) else "",
-                "median_improvement_pct": _fmt(float(np.median(imp)), d) if len(imp) else "",
-                "mean_base": _fmt(base[both].mean(), 3) if both.any() else "",
-                "mean_aval": _fmt(aval[both].mean(), 3) if both.any() else "",
-                "wilcoxon_n": str(n_w),
-                "wilcoxon_statistic": _fmt(stat, 1),
-                "wilcoxon_p": _fmt_p(p, spec.p_decimals),
-            }
-            for flag_var in spec.extra_flags:
-                f = sub[flag_var].astype(str)
-                rec[_extra_column(flag_var)] = (
-                    f"{int(f.eq('Y').sum())}/{int(f.isin(['Y', 'N']).sum())}"
-                )
-            rows.append(rec)
-    columns = COLUMNS + [_extra_column(f) for f in spec.extra_flags]
-    return pd.DataFrame(rows, columns=columns)
+            sub = row_records(par, spec, row)
+            rec = {"paramcd": paramcd, "parameter": label, "period": row.label}
+            rows.append(rec | _row_stats(sub, spec) | _flag_counts(sub, spec))
+    if spec.clinical_change is not None:
+        rows.append(_clinical_row(datasets, spec))
+    columns = COLUMNS + [extra_column(f) for f in spec.extra_flags]
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def full_precision(value: object) -> str:
+    """CSV text of a value: floats as their shortest round-trip text (``repr``), integral
+    counts without ``.0``, missing as empty."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return neutralise_formula(str(value))
+
+
+def summary_files(spec: ProgressionSummarySpec) -> list[str]:
+    """The names :func:`write_summary` writes: ``<name>.csv``, ``.md`` and ``.html``."""
+    return [f"{spec.name}.csv", f"{spec.name}.md", f"{spec.name}.html"]
 
 
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def summary_files(spec: ProgressionSummarySpec) -> list[str]:
-    """The names :func:`write_summary` writes: ``<name>.csv`` and ``<name>.md``."""
-    return [f"{spec.name}.csv", f"{spec.name}.md"]
-
-
-def write_summary(table: pd.DataFrame, spec: ProgressionSummarySpec, out_dir: Path) -> list[Path]:
-    """Write ``<name>.csv`` and a readable ``<name>.md`` twin into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv_name, md_name = summary_files(spec)
-    csv_path = out_dir / csv_name
-    table.map(neutralise_formula).to_csv(csv_path, index=False, lineterminator="\n")
-    md_path = out_dir / md_name
-    lines = [f"# {spec.title}", ""]
-    lines.append(
+def method_text(spec: ProgressionSummarySpec) -> str:
+    """The sentence stating the source, population and methods."""
+    return (
         f"Source: {spec.dataset}, population {spec.population} = 'Y'. Responder: "
-        f"{spec.responder_label}. Improvement: {spec.improvement}. Wilcoxon signed-rank test, "
-        "two-sided, of AVAL (treatment rate) against BASE (run-in rate)."
+        f"{spec.responder_label}. Improvement: {spec.improvement} (median and quartiles: "
+        f"numpy quantile method '{spec.quantile_method}'). Wilcoxon signed-rank test, "
+        "two-sided, of AVAL (treatment rate) against BASE (run-in rate); statistic = the "
+        "smaller signed-rank sum. Hodges-Lehmann estimate = median of the Walsh averages of "
+        "AVAL - BASE; its interval from the Walsh averages' order statistics."
     )
-    lines.append("")
-    for paramcd, part in table.groupby("paramcd", sort=False):
-        lines.append(f"## {part['parameter'].iloc[0]} ({paramcd})")
-        lines.append("")
-        head = ["Period", "Responders n/N", "%", "Mean improvement %", "Median improvement %"]
-        head += list(spec.extra_flags.values())
-        head += ["Mean run-in rate", "Mean treatment rate", "Wilcoxon n", "p"]
-        lines.append("| " + " | ".join(head) + " |")
-        lines.append("|" + "---|" * len(head))
-        for _, r in part.iterrows():
-            cells = [
-                r["period"],
-                r["responders_n_over_n"],
-                r["responders_pct"],
-                r["mean_improvement_pct"],
-                r["median_improvement_pct"],
-                *[r[_extra_column(f)] for f in spec.extra_flags],
-                r["mean_base"],
-                r["mean_aval"],
-                r["wilcoxon_n"],
-                r["wilcoxon_p"],
-            ]
-            lines.append("| " + " | ".join(_md_escape(str(c)) for c in cells) + " |")
+
+
+def markdown(table: pd.DataFrame, spec: ProgressionSummarySpec) -> str:
+    """The readable twin of the CSV (rounded)."""
+    lines = [f"# {spec.title}", "", method_text(spec), ""]
+    for heading, shown in display_table(table, spec):
+        lines += [f"## {heading}", ""]
+        lines.append("| " + " | ".join(_md_escape(str(c)) for c in shown.columns) + " |")
+        lines.append("|" + "---|" * len(shown.columns))
+        for values in shown.itertuples(index=False):
+            lines.append("| " + " | ".join(_md_escape(str(c)) for c in values) + " |")
         lines.append("")
     if spec.notes:
-        lines.append("Notes:")
-        lines.append("")
-        lines += [f"- {n}" for n in spec.notes]
-        lines.append("")
-    md_path.write_text("\n".join(lines), encoding="utf-8")
-    return [csv_path, md_path]
+        lines += ["Notes:", ""] + [f"- {n}" for n in spec.notes] + [""]
+    return "\n".join(lines)
+
+
+def write_summary(
+    table: pd.DataFrame,
+    spec: ProgressionSummarySpec,
+    out_dir: Path,
+    datasets: Mapping[str, pd.DataFrame],
+    month_days: float,
+) -> list[Path]:
+    """Write ``<name>.csv`` (full precision), ``<name>.md`` and the self-contained
+    ``<name>.html`` (tables and figures) into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_name, md_name, html_name = summary_files(spec)
+    csv_path = out_dir / csv_name
+    table.map(full_precision).to_csv(csv_path, index=False, lineterminator="\n")
+    md_path = out_dir / md_name
+    md_path.write_text(markdown(table, spec), encoding="utf-8")
+    html_path = out_dir / html_name
+    html_path.write_text(
+        write_html(table, spec, datasets, month_days, method_text(spec)), encoding="utf-8"
+    )
+    return [csv_path, md_path, html_path]

@@ -370,10 +370,146 @@ class ReportRow(Strict):
     where: Condition = Field(description="condition choosing the dataset's records of the row")
 
 
+class WilcoxonSpec(Strict):
+    """How the Wilcoxon signed-rank test of AVAL against BASE is computed (the method used
+    is stated in every row of the report)."""
+
+    method: Literal["auto", "exact", "normal"] = Field(
+        default="auto",
+        description="null distribution of the statistic: `exact` (the exact distribution; "
+        "the normal approximation when a difference is zero or two are tied in magnitude, "
+        "where the exact one does not hold), `normal` (normal approximation), `auto` "
+        "(exact up to 50 pairs, otherwise normal)",
+    )
+    correction: bool = Field(
+        default=False,
+        description="continuity correction of the normal approximation (true: 0.5 towards "
+        "the mean); no effect on the exact distribution",
+    )
+    zero_method: Literal["wilcox", "pratt", "zsplit"] = Field(
+        default="wilcox",
+        description="zero differences: `wilcox` drops them, `pratt` ranks them then drops "
+        "them, `zsplit` splits their ranks between the signs (scipy.stats.wilcoxon's)",
+    )
+
+
+class HodgesLehmannSpec(Strict):
+    """The Hodges-Lehmann estimate of the paired difference AVAL - BASE and its interval."""
+
+    confidence: float = Field(
+        default=0.95, gt=0.5, lt=1.0, description="confidence level of the interval"
+    )
+    ci_method: Literal["exact", "normal"] = Field(
+        default="exact",
+        description="critical value of the interval [W(k+1), W(M-k)] of the sorted Walsh "
+        "averages: `exact` from the signed-rank null distribution (coverage at least the "
+        "level; the exact coverage is reported), `normal` from its normal approximation "
+        "(for very large cohorts)",
+    )
+    exact_max_n: int = Field(
+        default=1000,
+        ge=1,
+        le=5000,
+        description="most pairs for the exact critical value (its distribution costs "
+        "n^3/2 operations); above, the normal approximation is used and the report says so",
+    )
+
+
+class ClinicalChangeSpec(Strict):
+    """Subjects whose score improved by a number of points after a reference date (e.g.
+    +1 to +4 ALSFRS-R points after the first injection), counted in the population."""
+
+    label: str = Field(description="the row's label in the report")
+    dataset: str = Field(
+        pattern=r"^AD[A-Z0-9]{1,6}$", description="the BDS dataset of the scores (e.g. ADQS)"
+    )
+    paramcd: str = Field(description="PARAMCD of the score (e.g. ALSRTOT)")
+    where: Condition | None = Field(
+        default=None, description="condition choosing the score records (default: all)"
+    )
+    date: str = Field(default="ADT", pattern=NAME_PATTERN, description="the records' date")
+    reference: str = Field(
+        pattern=NAME_PATTERN,
+        description="ADSL date variable the change is measured around (e.g. TRTSDT)",
+    )
+    before: Literal["last_on_or_before", "last_before"] = Field(
+        default="last_on_or_before",
+        description="the score before: the last dated on or before the reference "
+        "(an assessment on the injection day is pre-dose), or strictly before it",
+    )
+    after: Literal["first_after", "max_after"] = Field(
+        default="first_after",
+        description="the score after: the first dated after the reference, or the highest "
+        "of all dated after it",
+    )
+    low: float = Field(description="smallest change (after - before) counted, included")
+    high: float = Field(description="largest change counted, included")
+
+    @model_validator(mode="after")
+    def _range(self) -> ClinicalChangeSpec:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
+        return self
+
+
+class TrajectorySpec(Strict):
+    """One per-subject trajectory figure: the source values over time with the fitted
+    progression lines of a parameter of the summarised dataset."""
+
+    paramcd: str = Field(description="PARAMCD of the summarised dataset whose lines are drawn")
+    dataset: str = Field(
+        pattern=r"^AD[A-Z0-9]{1,6}$", description="BDS dataset of the values (e.g. ADQS)"
+    )
+    source_paramcd: str = Field(description="PARAMCD of the values (e.g. ALSRTOT)")
+    where: Condition | None = Field(
+        default=None, description="condition choosing the value records (default: all)"
+    )
+    fit_where: Condition | None = Field(
+        default=None,
+        description="condition choosing the summarised dataset's records drawn as lines "
+        "(each from ASTDT to AENDT with slope AVAL per month, through the mean of the "
+        "period's values: the least-squares line); default: all with AVAL",
+    )
+    label: str = Field(description="the values' axis label")
+
+
+class FiguresSpec(Strict):
+    """The figures of the HTML report."""
+
+    row: str = Field(
+        description="label of the row (in `rows`) drawn in the paired plot and the waterfall"
+    )
+    injections: Condition | None = Field(
+        default=None,
+        description="condition choosing the summarised dataset's records whose start date "
+        "(APERSDT) is marked as an injection (vertical lines); default: none marked",
+    )
+    trajectories: list[TrajectorySpec] = Field(
+        default_factory=list, description="per-subject trajectory figures"
+    )
+    threshold: float = Field(
+        default=25, description="the responder threshold drawn on the waterfall (percent)"
+    )
+    clip: float = Field(
+        default=300,
+        gt=0,
+        description="the waterfall's axis ends at +/- this percent; longer bars are cut "
+        "and labelled with their value",
+    )
+    max_subjects: int = Field(
+        default=30,
+        ge=1,
+        le=200,
+        description="subjects drawn in a trajectory figure (first by USUBJID)",
+    )
+
+
 class ProgressionSummarySpec(Strict):
     """A responder summary of a progression dataset: per parameter and analysis row,
-    responders n/N, mean percent improvement and a Wilcoxon signed-rank test of AVAL
-    against BASE."""
+    responders n/N, mean percent improvement (all and responders), median and IQR, a
+    Wilcoxon signed-rank test of AVAL against BASE and the Hodges-Lehmann estimate of
+    AVAL - BASE with its interval; optionally a count of clinical improvement and figures.
+    Written as ``<name>.csv`` (full precision), ``.md`` and ``.html`` (rounded)."""
 
     name: str = Field(
         pattern=r"^[a-z][a-z0-9_]*$", description="file name of the report (lower case)"
@@ -395,8 +531,44 @@ class ProgressionSummarySpec(Strict):
     improvement: str = Field(
         pattern=NAME_PATTERN, description="numeric variable of the percent improvement"
     )
-    decimals: int = Field(default=1, ge=0, le=6, description="decimals of means and percents")
-    p_decimals: int = Field(default=4, ge=1, le=10, description="decimals of p-values")
+    wilcoxon: WilcoxonSpec = Field(
+        default_factory=WilcoxonSpec, description="the signed-rank test's method"
+    )
+    hodges_lehmann: HodgesLehmannSpec = Field(
+        default_factory=HodgesLehmannSpec,
+        description="the Hodges-Lehmann estimate of AVAL - BASE and its interval",
+    )
+    quantile_method: Literal[
+        "linear",
+        "lower",
+        "higher",
+        "midpoint",
+        "nearest",
+        "hazen",
+        "weibull",
+        "median_unbiased",
+        "normal_unbiased",
+        "inverted_cdf",
+        "averaged_inverted_cdf",
+        "closest_observation",
+        "interpolated_inverted_cdf",
+    ] = Field(
+        default="linear",
+        description="how the median and quartiles of the improvement are computed "
+        "(numpy.quantile's methods; `linear` is Hyndman-Fan type 7, R's default)",
+    )
+    clinical_change: ClinicalChangeSpec | None = Field(
+        default=None, description="a count of subjects improving by a number of points"
+    )
+    figures: FiguresSpec | None = Field(
+        default=None, description="figures of the HTML report (default: tables only)"
+    )
+    decimals: int = Field(
+        default=1, ge=0, le=6, description="decimals of means and percents in the MD/HTML"
+    )
+    p_decimals: int = Field(
+        default=4, ge=1, le=10, description="decimals of p-values in the MD/HTML"
+    )
     notes: list[str] = Field(default_factory=list, description="footnotes under the tables")
 
 

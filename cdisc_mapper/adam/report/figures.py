@@ -1,0 +1,216 @@
+"""The figures of the progression report (matplotlib, Agg canvas, no pyplot state), as
+PNG bytes that are identical from run to run (no software or date metadata):
+
+* :func:`trajectory_figure`: per subject, the source values over time (months from the
+  first injection), the injections as vertical lines and each period's fitted progression
+  line (slope AVAL per month from ASTDT to AENDT, through the mean of the period's values:
+  the least-squares line);
+* :func:`paired_figure`: per parameter, each subject's run-in rate (BASE) joined to its
+  treatment rate (AVAL) in the figure's row, responders in another colour;
+* :func:`waterfall_figure`: per parameter, the subjects' percent improvement in
+  decreasing order with the responder threshold as a line.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from cdisc_mapper.adam.report.rows import row_records
+from cdisc_mapper.condition import evaluate
+from cdisc_mapper.spec.adam import FiguresSpec, ProgressionSummarySpec, TrajectorySpec
+
+RESPONDER = "#1b7837"
+OTHER = "#b2182b"
+COLUMNS = 5
+DPI = 80
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG, without metadata that would change between runs."""
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _subjects(frame: pd.DataFrame, spec: ProgressionSummarySpec, most: int) -> list[str]:
+    pop = frame[frame[spec.population].astype(str).eq("Y")]
+    return sorted(pop["USUBJID"].astype(str).unique())[:most]
+
+
+def injection_dates(frame: pd.DataFrame, figures: FiguresSpec) -> dict[str, list[float]]:
+    """Per subject, the start dates (APERSDT) of the records the spec marks as injections."""
+    if figures.injections is None:
+        return {}
+    marked = frame[evaluate(figures.injections, frame).to_numpy()].dropna(subset=["APERSDT"])
+    return {
+        str(s): sorted(set(g["APERSDT"].astype(float)))
+        for s, g in marked.groupby("USUBJID", sort=True)
+    }
+
+
+def _fit_lines(
+    values: pd.DataFrame, fits: pd.DataFrame, origin: float, month_days: float
+) -> list[tuple[list[float], list[float]]]:
+    """Each fitted record's line in months from ``origin``: through the mean (date, value)
+    of its values dated ASTDT..AENDT, with slope AVAL per month."""
+    lines = []
+    dates = values["ADT"].to_numpy(dtype="float64")
+    scores = values["AVAL"].to_numpy(dtype="float64")
+    for start, end, slope in fits[["ASTDT", "AENDT", "AVAL"]].to_numpy(dtype="float64"):
+        inside = (dates >= start) & (dates <= end)
+        if not inside.any() or not np.isfinite(slope):
+            continue
+        xbar = (float(dates[inside].mean()) - origin) / month_days
+        ybar = float(scores[inside].mean())
+        xs = [(float(start) - origin) / month_days, (float(end) - origin) / month_days]
+        lines.append((xs, [ybar + float(slope) * (x - xbar) for x in xs]))
+    return lines
+
+
+def _grid(n: int, title: str) -> tuple[Figure, list[Axes]]:
+    rows = max(1, math.ceil(n / COLUMNS))
+    fig = Figure(figsize=(COLUMNS * 2.6, rows * 2.1 + 0.6), layout="constrained")
+    fig.suptitle(title)
+    axes = fig.subplots(rows, COLUMNS, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    return fig, axes
+
+
+def trajectory_figure(
+    datasets: Mapping[str, pd.DataFrame],
+    spec: ProgressionSummarySpec,
+    traj: TrajectorySpec,
+    month_days: float,
+) -> Figure:
+    """Per-subject trajectories of one source parameter with the fitted lines."""
+    assert spec.figures is not None
+    prog = datasets[spec.dataset]
+    source = datasets[traj.dataset]
+    source = source[source["PARAMCD"].eq(traj.source_paramcd)]
+    if traj.where is not None:
+        source = source[evaluate(traj.where, source).to_numpy()]
+    fits = prog[prog["PARAMCD"].eq(traj.paramcd)]
+    if traj.fit_where is not None:
+        fits = fits[evaluate(traj.fit_where, fits).to_numpy()]
+    fits = fits.dropna(subset=["AVAL", "ASTDT", "AENDT"])
+    injections = injection_dates(prog, spec.figures)
+    subjects = _subjects(prog, spec, spec.figures.max_subjects)
+    fig, axes = _grid(len(subjects), f"{traj.label}: per subject, fitted {traj.paramcd} lines")
+    for ax, subj in zip(axes, subjects, strict=False):
+        values = source[source["USUBJID"].astype(str).eq(subj)].dropna(subset=["ADT", "AVAL"])
+        values = values.sort_values("ADT", kind="stable")
+        marks = injections.get(subj, [])
+        origin = marks[0] if marks else (values["ADT"].min() if len(values) else 0.0)
+        ax.plot((values["ADT"] - origin) / month_days, values["AVAL"], "o", ms=3, color="#444")
+        for day in marks:
+            ax.axvline((day - origin) / month_days, color="#2166ac", ls="--", lw=0.8)
+        own = fits[fits["USUBJID"].astype(str).eq(subj)]
+        for xs, ys in _fit_lines(values, own, origin, month_days):
+            ax.plot(xs, ys, "-", lw=1.4, color="#d6604d")
+        ax.set_title(subj, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel(traj.label, fontsize=8)
+    fig.supxlabel("months from the first injection (dashed: injections)", fontsize=9)
+    return fig
+
+
+def _figure_rows(
+    datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec
+) -> dict[str, pd.DataFrame]:
+    """Per parameter, the population's records of the figures' row."""
+    assert spec.figures is not None
+    row = next(r for r in spec.rows if r.label == spec.figures.row)
+    prog = datasets[spec.dataset]
+    return {p: row_records(prog[prog["PARAMCD"].eq(p)], spec, row) for p in spec.parameters}
+
+
+def paired_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec) -> Figure:
+    """Run-in rate (BASE) against treatment rate (AVAL) per subject, one panel per parameter."""
+    assert spec.figures is not None
+    parts = _figure_rows(datasets, spec)
+    fig = Figure(figsize=(3.4 * len(parts), 4.0), layout="constrained")
+    fig.suptitle(f"Run-in versus treatment rate: {spec.figures.row}")
+    axes = fig.subplots(1, len(parts), squeeze=False).ravel()
+    for ax, (paramcd, sub) in zip(axes, parts.items(), strict=True):
+        pairs = sub.dropna(subset=["AVAL", "BASE"]).sort_values("USUBJID", kind="stable")
+        for rec in pairs.itertuples(index=False):
+            good = str(getattr(rec, spec.responder_flag)) == "Y"
+            ax.plot(
+                [0, 1],
+                [rec.BASE, rec.AVAL],
+                "o-",
+                ms=3,
+                lw=0.9,
+                color=RESPONDER if good else OTHER,
+                alpha=0.8,
+            )
+        ax.set_xticks([0, 1], ["run-in", "treatment"])
+        ax.set_xlim(-0.3, 1.3)
+        ax.axhline(0, color="#999", lw=0.6)
+        ax.set_title(paramcd, fontsize=9)
+        ax.set_ylabel("rate per month", fontsize=8)
+    fig.supxlabel(f"green: {spec.responder_flag} = 'Y'; red: not", fontsize=8)
+    return fig
+
+
+def waterfall_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec) -> Figure:
+    """Percent improvement per subject, decreasing, with the threshold line; bars beyond
+    the clip limit are cut and labelled with their value."""
+    assert spec.figures is not None
+    clip, threshold = spec.figures.clip, spec.figures.threshold
+    parts = _figure_rows(datasets, spec)
+    fig = Figure(figsize=(4.2 * len(parts), 4.0), layout="constrained")
+    fig.suptitle(f"Percent improvement of the rate vs run-in: {spec.figures.row}")
+    axes = fig.subplots(1, len(parts), squeeze=False).ravel()
+    for ax, (paramcd, records) in zip(axes, parts.items(), strict=True):
+        order = records.dropna(subset=[spec.improvement]).sort_values(
+            [spec.improvement, "USUBJID"], ascending=[False, True]
+        )
+        imp = order[spec.improvement].to_numpy(dtype="float64")
+        good = order[spec.responder_flag].astype(str).eq("Y").to_numpy()
+        xs = np.arange(len(imp))
+        ax.bar(xs, np.clip(imp, -clip, clip), color=np.where(good, RESPONDER, OTHER))
+        for x, v in zip(xs, imp, strict=True):
+            if abs(v) > clip:
+                ax.text(
+                    x,
+                    math.copysign(clip, v),
+                    f"{v:.0f}",
+                    fontsize=6,
+                    ha="center",
+                    va="bottom" if v > 0 else "top",
+                    rotation=90,
+                )
+        ax.axhline(threshold, color="#2166ac", ls="--", lw=1.0)
+        ax.axhline(0, color="#999", lw=0.6)
+        ax.set_ylim(-clip * 1.15, clip * 1.15)
+        ax.set_xticks([])
+        ax.set_title(f"{paramcd} (dashed: {threshold:g}%)", fontsize=9)
+        ax.set_ylabel(f"{spec.improvement} (%)", fontsize=8)
+    return fig
+
+
+def report_figures(
+    datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec, month_days: float
+) -> list[tuple[str, bytes]]:
+    """(caption, PNG) of every figure of the spec, in order: the trajectories, the paired
+    plot, the waterfall."""
+    if spec.figures is None:
+        return []
+    out = []
+    for traj in spec.figures.trajectories:
+        fig = trajectory_figure(datasets, spec, traj, month_days)
+        out.append((f"{traj.label} per subject with the fitted {traj.paramcd} lines", fig))
+    out.append(("Run-in versus treatment rate per subject", paired_figure(datasets, spec)))
+    out.append(("Waterfall of the percent improvement", waterfall_figure(datasets, spec)))
+    return [(caption, png_bytes(fig)) for caption, fig in out]

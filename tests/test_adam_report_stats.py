@@ -276,3 +276,17 @@ def test_hodges_lehmann_large_cohort_falls_back_to_normal_above_exact_max_n() ->
             np.median([(d[i] + d[j]) / 2 for i in range(30) for j in range(i, 30)]), abs=TOL
         )
     )
+
+
+def test_subjects_without_an_improvement_are_listed_apart_by_reason() -> None:
+    data = frames()
+    prog = data["ADPROG"]
+    prog.loc[prog.USUBJID.isin(["S1", "S4"]), ["PCTIMPR", "CRIT1FL"]] = [np.nan, ""]
+    prog["PCTIREAS"] = ""
+    prog.loc[prog.USUBJID.eq("S1"), "PCTIREAS"] = "RUN-IN NOT A DECLINE"
+    prog.loc[prog.USUBJID.eq("S4"), "PCTIREAS"] = "NO RATE"
+    table = progression_summary(data, validate(SPEC | {"reason_variable": "PCTIREAS"}))
+    r = table.iloc[0]
+    assert r["not_evaluable"] == "NO RATE: 1 (S4); RUN-IN NOT A DECLINE: 1 (S1)"
+    assert r["responders_n_over_n"].endswith("/5")  # out of N
+    assert progression_summary(data, validate(SPEC)).iloc[0]["not_evaluable"] == ""

@@ -62,6 +62,7 @@ COLUMNS = [
     "hl_upper",
     "hl_coverage",
     "hl_method",
+    "not_evaluable",
 ]
 
 NAN = math.nan
@@ -117,7 +118,23 @@ def _row_stats(sub: pd.DataFrame, spec: ProgressionSummarySpec) -> dict[str, obj
         "hl_upper": hl.upper,
         "hl_coverage": hl.coverage,
         "hl_method": hl.method,
+        "not_evaluable": _not_evaluable(sub, spec, ~present),
     }
+
+
+def _not_evaluable(sub: pd.DataFrame, spec: ProgressionSummarySpec, missing: np.ndarray) -> str:
+    """The subjects of a row without an improvement, by the reason ``reason_variable``
+    gives (``REASON: n (USUBJID, ...)``, reasons in order), reported apart from N; ``""``
+    without a reason variable or such subjects."""
+    if spec.reason_variable is None:
+        return ""
+    part = sub.loc[missing, ["USUBJID", spec.reason_variable]]
+    reasons = part[spec.reason_variable].fillna("").astype(str).str.strip()
+    part = part[reasons.ne("")].assign(_R=reasons)
+    return "; ".join(
+        f"{reason}: {len(g)} ({', '.join(sorted(g['USUBJID'].astype(str)))})"
+        for reason, g in sorted(part.groupby("_R"), key=lambda kv: str(kv[0]))
+    )
 
 
 def _flag_counts(sub: pd.DataFrame, spec: ProgressionSummarySpec) -> dict[str, str]:

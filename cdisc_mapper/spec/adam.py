@@ -531,6 +531,13 @@ class ProgressionSummarySpec(Strict):
     improvement: str = Field(
         pattern=NAME_PATTERN, description="numeric variable of the percent improvement"
     )
+    reason_variable: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="variable giving why the improvement is missing (e.g. PCTIREAS): each "
+        "row then lists, apart from N, the subjects without an improvement by reason "
+        "(`REASON: n (USUBJID, ...)`); none: not listed",
+    )
     wilcoxon: WilcoxonSpec = Field(
         default_factory=WilcoxonSpec, description="the signed-rank test's method"
     )

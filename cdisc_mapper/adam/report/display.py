@@ -64,6 +64,8 @@ def _parameter_table(part: pd.DataFrame, spec: ProgressionSummarySpec) -> pd.Dat
             "p": fmt_p(r["wilcoxon_p"], spec.p_decimals),
             "Wilcoxon method": str(r["wilcoxon_method"]),
         }
+        if spec.reason_variable is not None:
+            row["Not evaluable, reported apart"] = str(r["not_evaluable"])
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -14,13 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
+from cdisc_mapper.adam.report import stats as report_stats
 from cdisc_mapper.adam.report.stats import (
     hodges_lehmann,
     quartiles,
     signed_rank_cdf,
     walsh_averages,
+    walsh_order_statistic,
     wilcoxon_method,
     wilcoxon_test,
 )
@@ -290,3 +294,32 @@ def test_subjects_without_an_improvement_are_listed_apart_by_reason() -> None:
     assert r["not_evaluable"] == "NO RATE: 1 (S4); RUN-IN NOT A DECLINE: 1 (S1)"
     assert r["responders_n_over_n"].endswith("/5")  # out of N
     assert progression_summary(data, validate(SPEC)).iloc[0]["not_evaluable"] == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.1, 2.5]),
+            st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.data(),
+)
+def test_walsh_order_statistic_equals_the_sorted_averages(values, data) -> None:
+    """The Walsh averages' order statistics found without materialising them (used for
+    large cohorts) are exactly those of the sorted averages, ties and zeros included."""
+    diff = np.array(values, dtype="float64")
+    walsh = walsh_averages(diff)
+    rank = data.draw(st.integers(min_value=0, max_value=len(walsh) - 1))
+    assert walsh_order_statistic(diff, rank) == walsh[rank]
+
+
+def test_hodges_lehmann_of_a_large_cohort_without_materialising(monkeypatch) -> None:
+    rng = np.random.default_rng(7)
+    diff = np.round(rng.normal(0.5, 1.0, size=400), 2)  # ties
+    direct = hodges_lehmann(diff, ci_method="normal")
+    monkeypatch.setattr(report_stats, "WALSH_IMPLICIT_ABOVE", 0)
+    assert hodges_lehmann(diff, ci_method="normal") == direct

@@ -127,6 +127,67 @@ def walsh_averages(diff: np.ndarray, ordered: bool = True) -> np.ndarray:
     return np.sort(out) if ordered else out
 
 
+#: Above this many Walsh averages their order statistics are found without materialising
+#: them (:func:`walsh_order_statistic`): 10,000 pairs make 50 million averages.
+WALSH_IMPLICIT_ABOVE = 2_000_000
+
+_SIGN_MASK = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
+def _ordered_key(value: float) -> int:
+    """An integer whose order is the order of the float ``value`` (an involution on the
+    bit pattern: negative floats' bits reversed)."""
+    bits = np.array([value], dtype="float64").view(np.int64)[0]
+    return int(bits ^ ((bits >> np.int64(63)) & _SIGN_MASK))
+
+
+def _float_of_key(key: int) -> float:
+    bits = np.array([key], dtype=np.int64)
+    bits = bits ^ ((bits >> np.int64(63)) & _SIGN_MASK)
+    return float(bits.view("float64")[0])
+
+
+def _sums_at_most(x: np.ndarray, s: float) -> int:
+    """How many pairs i <= j of the sorted ``x`` have x_i + x_j <= s, the sums rounded as
+    floats are (the searchsorted boundary corrected to the float comparison)."""
+    n = len(x)
+    b = np.searchsorted(x, s - x, side="right")
+    for _ in range(n + 1):  # a boundary moves by a few places at most
+        up = (b < n) & (x + x[np.minimum(b, n - 1)] <= s)
+        down = (b > 0) & (x + x[np.maximum(b - 1, 0)] > s)
+        if not (up.any() or down.any()):
+            break
+        b = b + up - down
+    return int(np.maximum(b - np.arange(n), 0).sum())
+
+
+def walsh_order_statistic(diff: np.ndarray, rank: int) -> float:
+    """The ``rank``-th smallest (0-based) Walsh average (d_i + d_j) / 2, i <= j, without
+    materialising the n(n+1)/2 averages: the smallest float sum s with at least rank + 1
+    pair sums <= s, found by bisection over the floats' order (64 steps of O(n log n)), is
+    a pair sum itself; the average is s / 2 exactly as :func:`walsh_averages` computes it."""
+    x = np.sort(np.asarray(diff, dtype="float64"))
+    lo, hi = _ordered_key(float(x[0] + x[0])), _ordered_key(float(x[-1] + x[-1]))
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _sums_at_most(x, _float_of_key(mid)) >= rank + 1:
+            hi = mid
+        else:
+            lo = mid + 1
+    return _float_of_key(lo) / 2.0
+
+
+def _walsh_picks(diff: np.ndarray, picks: list[int]) -> dict[int, float]:
+    """The Walsh averages of 0-based ranks ``picks``: by selection over all of them, or,
+    above :data:`WALSH_IMPLICIT_ABOVE`, without materialising them."""
+    n = len(diff)
+    if n * (n + 1) // 2 > WALSH_IMPLICIT_ABOVE:
+        return {r: walsh_order_statistic(diff, r) for r in picks}
+    walsh = walsh_averages(diff, ordered=False)
+    walsh.partition(picks)
+    return {r: float(walsh[r]) for r in picks}
+
+
 def _critical_exact(n: int, confidence: float) -> tuple[int, float]:
     """k = the largest t with P(T+ <= t) <= (1 - confidence) / 2 (-1 when none), and the
     interval's exact coverage 1 - 2 P(T+ <= k)."""
@@ -170,14 +231,13 @@ def hodges_lehmann(
     else:
         k, coverage = _critical_normal(n, confidence)
         text = f"{pct} CI: Walsh averages W(k+1), W(M-k), k by normal approximation"
-    walsh = walsh_averages(diff, ordered=False)
-    m = len(walsh)
+    m = n * (n + 1) // 2
     picks = sorted({(m - 1) // 2, m // 2} | ({k, m - 1 - k} if k >= 0 else set()))
-    walsh.partition(picks)
+    walsh = _walsh_picks(diff, picks)
     estimate = float((walsh[(m - 1) // 2] + walsh[m // 2]) / 2.0)
     if k < 0:
         return HodgesLehmann(estimate, math.nan, math.nan, math.nan, text + " (too few pairs)")
-    return HodgesLehmann(estimate, float(walsh[k]), float(walsh[m - 1 - k]), coverage, text)
+    return HodgesLehmann(estimate, walsh[k], walsh[m - 1 - k], coverage, text)
 
 
 def quartiles(values: np.ndarray, method: str = "linear") -> tuple[float, float, float]:

@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.figure import Figure
 from scipy import stats
 
 from cdisc_mapper.adam import load_adam_specs, run_adam
+from cdisc_mapper.adam.report import figures as figures_module
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.adam import ReportRow
@@ -178,3 +180,23 @@ def test_report_sources_are_checked(tmp_path: Path) -> None:
     path.write_text(text.replace("reference: TRTSDT", "reference: NOSUCHDT"), encoding="utf-8")
     with pytest.raises(SpecError, match="ADSL has no variable NOSUCHDT"):
         load_adam_specs(study)
+
+
+def test_the_figures_of_a_large_cohort_draw_one_artist_per_panel() -> None:
+    """Above MANY subjects the paired plot and the waterfall draw their lines as one
+    collection (thousands of separate bars and lines take minutes), still one per subject."""
+    n = figures_module.MANY + 1
+    rng = np.random.default_rng(3)
+    pairs = pd.DataFrame(
+        {
+            "BASE": rng.normal(-1, 0.3, n),
+            "AVAL": rng.normal(-0.5, 0.3, n),
+            "CRIT1FL": np.where(rng.random(n) > 0.5, "Y", "N"),
+        }
+    )
+    fig = Figure()
+    ax = fig.subplots()
+    figures_module._paired_lines(ax, pairs, "CRIT1FL")
+    (lines,) = ax.collections[:1]
+    assert len(lines.get_segments()) == n
+    assert figures_module.png_bytes(fig).startswith(b"\x89PNG")

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from cdisc_mapper.adam.report.rows import row_records
@@ -29,6 +30,8 @@ from cdisc_mapper.spec.adam import FiguresSpec, ProgressionSummarySpec, Trajecto
 
 RESPONDER = "#1b7837"
 OTHER = "#b2182b"
+#: Above this many subjects a panel draws its lines as one collection, without labels.
+MANY = 500
 COLUMNS = 5
 DPI = 80
 
@@ -143,7 +146,9 @@ def paired_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummary
     axes = fig.subplots(1, len(parts), squeeze=False).ravel()
     for ax, (paramcd, sub) in zip(axes, parts.items(), strict=True):
         pairs = sub.dropna(subset=["AVAL", "BASE"]).sort_values("USUBJID", kind="stable")
-        for rec in pairs.itertuples(index=False):
+        if len(pairs) > MANY:
+            _paired_lines(ax, pairs, spec.responder_flag)
+        for rec in pairs.itertuples(index=False) if len(pairs) <= MANY else ():
             good = str(getattr(rec, spec.responder_flag)) == "Y"
             ax.plot(
                 [0, 1],
@@ -163,6 +168,21 @@ def paired_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummary
     return fig
 
 
+def _paired_lines(ax: Axes, pairs: pd.DataFrame, flag: str) -> None:
+    """The paired plot of many subjects: the lines as one collection, the points as one
+    scatter (matplotlib draws thousands of separate lines slowly)."""
+    good = pairs[flag].astype(str).eq("Y").to_numpy()
+    colors = np.where(good, RESPONDER, OTHER)
+    base = pairs["BASE"].to_numpy(dtype="float64")
+    aval = pairs["AVAL"].to_numpy(dtype="float64")
+    segments = np.stack([np.column_stack([np.zeros_like(base), base]),
+                         np.column_stack([np.ones_like(aval), aval])], axis=1)  # fmt: skip
+    ax.add_collection(LineCollection(list(segments), colors=list(colors), lw=0.5, alpha=0.5))
+    ax.scatter(np.r_[np.zeros_like(base), np.ones_like(aval)], np.r_[base, aval],
+               s=2, c=np.r_[colors, colors])  # fmt: skip
+    ax.autoscale_view()
+
+
 def waterfall_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec) -> Figure:
     """Percent improvement per subject, decreasing, with the threshold line; bars beyond
     the clip limit are cut and labelled with their value."""
@@ -179,8 +199,12 @@ def waterfall_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSumm
         imp = order[spec.improvement].to_numpy(dtype="float64")
         good = order[spec.responder_flag].astype(str).eq("Y").to_numpy()
         xs = np.arange(len(imp))
-        ax.bar(xs, np.clip(imp, -clip, clip), color=np.where(good, RESPONDER, OTHER))
-        for x, v in zip(xs, imp, strict=True):
+        colors = np.where(good, RESPONDER, OTHER)
+        if len(imp) > MANY:  # one line per subject (a single artist) instead of bars
+            ax.vlines(xs, 0, np.clip(imp, -clip, clip), colors=colors, lw=0.5)
+        else:
+            ax.bar(xs, np.clip(imp, -clip, clip), color=colors)
+        for x, v in zip(xs, imp, strict=True) if len(imp) <= MANY else ():
             if abs(v) > clip:
                 ax.text(
                     x,

@@ -141,11 +141,18 @@ _TOKENS = ["a", "b", ":", " ", "\n", "  ", "-", "[", "]", "{", "}", ",", "&a", "
            "<<", "1", "true", "~", "\\", "\x00", "\ufeff", "é"]  # fmt: skip
 
 
-def _loads_or_spec_error(path: Path) -> None:
+def _problem(path: Path) -> str | None:
+    """What is wrong with how ``path`` loads (None: nothing): an error must name the file;
+    a loaded spec is a mapping whose every value has a line inside the file."""
     try:
-        load_spec_yaml(path)
+        doc = load_spec_yaml(path)
     except SpecError as exc:
-        assert str(exc).startswith(str(path))
+        return None if str(exc).startswith(str(path)) else f"error not naming the file: {exc}"
+    if not isinstance(doc.data, dict):
+        return f"loaded a {type(doc.data).__name__}, not a mapping"
+    last = path.read_bytes().count(b"\n") + 1
+    outside = {loc: line for loc, line in doc.lines.items() if not 1 <= line <= last}
+    return f"lines outside the file: {outside}" if outside else None
 
 
 @settings(max_examples=300, deadline=None)
@@ -153,7 +160,7 @@ def _loads_or_spec_error(path: Path) -> None:
 def test_random_bytes_load_or_give_a_spec_error(tmp_path_factory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("y") / "spec.yaml"
     path.write_bytes(data)
-    _loads_or_spec_error(path)
+    assert _problem(path) is None
 
 
 @settings(max_examples=500, deadline=None)
@@ -161,4 +168,4 @@ def test_random_bytes_load_or_give_a_spec_error(tmp_path_factory, data: bytes) -
 def test_random_yaml_like_text_loads_or_gives_a_spec_error(tmp_path_factory, tokens) -> None:
     path = tmp_path_factory.mktemp("y") / "spec.yaml"
     path.write_text("".join(tokens), encoding="utf-8")
-    _loads_or_spec_error(path)
+    assert _problem(path) is None

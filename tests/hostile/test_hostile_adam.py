@@ -236,4 +236,4 @@ def hostile_sdtm(hostile_raw: Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_hostile_adam(case: Case, workspace: Workspace, hostile_sdtm: Path) -> None:
     shutil.copytree(hostile_sdtm, workspace.out / "sdtm")
-    run_case(case, workspace)
+    assert run_case(case, workspace) == []

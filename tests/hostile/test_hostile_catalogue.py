@@ -15,7 +15,7 @@ def test_a_clean_run_passes(workspace: Workspace) -> None:
         exit_code=0,
         after=lambda ws: ws.out.joinpath("sdtm", "dm.xpt").is_file() or pytest.fail("no dm"),
     )
-    run_case(case, workspace)
+    assert run_case(case, workspace) == []
 
 
 def test_the_harness_checks_exit_code_and_message(workspace: Workspace) -> None:
@@ -24,12 +24,22 @@ def test_the_harness_checks_exit_code_and_message(workspace: Workspace) -> None:
         ["sdtm", "--study", "{study}", "--raw", "{tmp}/nowhere", "--out", "{out}"],
         exit_code=0,
     )
-    with pytest.raises(AssertionError, match="exit 1, expected 0"):
-        run_case(case, workspace)
+    (problem,) = run_case(case, workspace)
+    assert "missing raw: exit 1, expected 0" in problem
     wrong = Case(
         "missing raw",
         ["sdtm", "--study", "{study}", "--raw", "{tmp}/nowhere", "--out", "{out}"],
         message="no such text",
     )
-    with pytest.raises(AssertionError, match="'no such text' not in"):
-        run_case(wrong, workspace)
+    (problem,) = run_case(wrong, workspace)
+    assert "missing raw: 'no such text' not in" in problem
+
+
+def test_the_harness_reports_what_is_wrong_on_disk(workspace: Workspace) -> None:
+    case = Case(
+        "clean sdtm",
+        ["sdtm", "--study", "{study}", "--raw", "{raw}", "--out", "{out}"],
+        exit_code=0,
+        after=lambda ws: pytest.fail("no such file"),
+    )
+    assert run_case(case, workspace) == ["clean sdtm: afterwards: no such file"]

@@ -331,7 +331,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_hostile_run(case: Case, workspace: Workspace) -> None:
-    run_case(case, workspace)
+    assert run_case(case, workspace) == []
 
 
 def test_a_demo_output_is_recognised(tmp_path: Path) -> None:

@@ -252,7 +252,7 @@ def within(seconds: int) -> Iterator[None]:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_hostile_spec(case: Case, workspace: Workspace) -> None:
     with within(SECONDS):
-        run_case(case, workspace)
+        assert run_case(case, workspace) == []
 
 
 # ------------------------------------------------------------- every loader, every input

@@ -7,6 +7,7 @@ same holds for the variables a condition (``where``, ``when``) names.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cdisc_mapper.adam.context import BuildContext
@@ -45,3 +46,22 @@ def records_of(frame: pd.DataFrame, ctx: BuildContext) -> Records:
 def where_mask(frame: pd.DataFrame, ctx: BuildContext, where: Condition | None) -> pd.Series | None:
     """Where ``where`` holds on the rows of ``frame`` (None when there is no condition)."""
     return None if where is None else evaluate(where, records_of(frame, ctx))
+
+
+def append_records(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``rows`` added below (the record builders that add records): columns
+    the new rows lack are blank (numbers NaN, text ``""``), a missing text value is ``""``."""
+    rows = rows.copy()
+    for c in frame.columns:
+        if c not in rows.columns:
+            rows[c] = np.nan if pd.api.types.is_numeric_dtype(frame[c]) else ""
+    rows = rows[list(frame.columns)]
+    for c in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[c]):
+            col = rows[c].to_numpy(dtype=object)
+            miss = pd.isna(col)
+            if miss.any():
+                col = col.copy()
+                col[miss] = ""
+            rows[c] = col
+    return pd.concat([frame, rows], ignore_index=True)

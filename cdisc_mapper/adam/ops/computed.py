@@ -24,8 +24,7 @@ from pydantic import Field, field_validator, model_validator
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.derive._keys import group_codes
 from cdisc_mapper.adam.ops.base import column_op, record_op
-from cdisc_mapper.adam.ops.common import column_of, where_mask
-from cdisc_mapper.adam.ops.derived_rows import _append
+from cdisc_mapper.adam.ops.common import append_records, column_of, where_mask
 from cdisc_mapper.condition import Condition
 from cdisc_mapper.errors import Location, MappingError
 from cdisc_mapper.expression import (
@@ -409,4 +408,4 @@ def rec_derived_parameter(
     if "PARCAT1" in frame.columns:
         out["PARCAT1"] = args.parcat1 or ""
     out["AVAL"] = result[keep]
-    return _append(frame, out)
+    return append_records(frame, out)

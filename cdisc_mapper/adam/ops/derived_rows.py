@@ -28,6 +28,7 @@ from cdisc_mapper.adam.derive import (
 )
 from cdisc_mapper.adam.derive._keys import group_codes
 from cdisc_mapper.adam.ops.base import ValueLevel, record_op
+from cdisc_mapper.adam.ops.common import append_records
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
@@ -205,25 +206,7 @@ def rec_scores(frame: pd.DataFrame | None, args: ScoresArgs, ctx: BuildContext) 
     rows["SRCVAR"] = ""
     rows["SRCSEQ"] = np.nan
     rows["DTYPE"] = ""
-    return _append(frame, rows)
-
-
-def _append(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with ``rows`` added; columns the new rows lack are blank/NaN."""
-    rows = rows.copy()
-    for c in frame.columns:
-        if c not in rows.columns:
-            rows[c] = np.nan if pd.api.types.is_numeric_dtype(frame[c]) else ""
-    rows = rows[list(frame.columns)]
-    for c in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[c]):
-            col = rows[c].to_numpy(dtype=object)
-            miss = pd.isna(col)
-            if miss.any():
-                col = col.copy()
-                col[miss] = ""
-            rows[c] = col
-    return pd.concat([frame, rows], ignore_index=True)
+    return append_records(frame, rows)
 
 
 # --------------------------------------------------------------------------- best of several
@@ -320,4 +303,4 @@ def rec_best_record(
     rows["DTYPE"] = args.dtype
     for c in args.clear:
         rows[c] = np.nan if pd.api.types.is_numeric_dtype(rows[c]) else ""
-    return _append(frame, rows.reset_index(drop=True))
+    return append_records(frame, rows.reset_index(drop=True))

@@ -29,7 +29,7 @@ from pydantic import Field, model_validator
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.derive.summary_records import derive_locf, derive_summary
 from cdisc_mapper.adam.ops.base import record_op
-from cdisc_mapper.adam.ops.common import records_of
+from cdisc_mapper.adam.ops.common import append_records, records_of
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.errors import MappingError
@@ -95,17 +95,9 @@ def _chosen(frame: pd.DataFrame, args: _DerivedRecordArgs, ctx: BuildContext) ->
 
 
 def _append(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with ``rows`` added below; columns the rows lack are blank (numbers NaN,
-    text ``""``); DTYPE is made (blank on the old records) when the frame has none."""
-    if "DTYPE" not in frame.columns:
-        frame = frame.assign(DTYPE="")
-    blank = {
-        c: (np.nan if pd.api.types.is_numeric_dtype(frame[c]) else "")
-        for c in frame.columns
-        if c not in rows.columns
-    }
-    rows = rows.assign(**blank)[list(frame.columns)]
-    return pd.concat([frame, rows], ignore_index=True)
+    """``frame`` with ``rows`` added below (:func:`append_records`); DTYPE is made (blank
+    on the old records) when the frame has none."""
+    return append_records(frame if "DTYPE" in frame.columns else frame.assign(DTYPE=""), rows)
 
 
 def _new_rows(

@@ -141,8 +141,8 @@ def _context_section(context: RowContext, anchor: str) -> str:
         for record, values in context.rows
     )
     return (
-        f'<section class="row" id="{anchor}"><b>{_e(context.dataset)} record '
-        f"{context.record}</b>"
+        f'<section class="row" id="{anchor}"><strong>{_e(context.dataset)} record '
+        f"{context.record}</strong>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>"
     )
 

@@ -146,8 +146,19 @@ def is_term(value: str, terms: set[str], numeric: bool) -> bool:
     return any(_same_number(t, number) for t in terms)
 
 
+#: Relative tolerance of :func:`same_number`: far above the rounding of a decimal read
+#: back from an XPT double (``1.2000000000000002`` for 1.2), far below any real difference.
+NUMBER_TOLERANCE = 1e-12
+
+
+def same_number(a: float, b: float) -> bool:
+    """Whether two numbers are the same value up to binary rounding (the one comparison
+    of a data value with a code list term or stated value)."""
+    return math.isclose(a, b, rel_tol=NUMBER_TOLERANCE, abs_tol=0.0)
+
+
 def _same_number(text: str, number: float) -> bool:
     try:
-        return float(text) == number
+        return same_number(float(text), number)
     except ValueError:
         return False

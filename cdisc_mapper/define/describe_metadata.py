@@ -30,6 +30,7 @@ import pandas as pd
 from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.assemble import as_text
+from cdisc_mapper.define.codelists import DICTIONARY_HOMES
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
 from cdisc_mapper.define.info import (
     CodelistRef,
@@ -56,6 +57,7 @@ from cdisc_mapper.define.model import (
     oid_part,
 )
 from cdisc_mapper.define.pipeline import write_each
+from cdisc_mapper.define.stated_item import StatedItem
 from cdisc_mapper.define.where import clause_mask
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.define import (
@@ -69,7 +71,7 @@ from cdisc_mapper.spec.metadata import (
     VariableMeta,
     check_metadata,
 )
-from cdisc_mapper.standards import Codelist
+from cdisc_mapper.standards import Codelist, load_sdtmig
 from cdisc_mapper.standards import Term as CtTerm
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 
@@ -80,6 +82,19 @@ DEFAULT_SOURCES = {
     "Assigned": "Sponsor",
     "Protocol": "Sponsor",
 }
+
+
+def stated(v: VariableMeta | ValueLevelMeta) -> StatedItem:
+    """What the workbook states of a variable's or value-level item's attributes
+    (define.xml says it; a difference from the data is a warning)."""
+    return StatedItem(
+        label=v.label,
+        data_type=v.data_type,
+        length=v.length,
+        significant_digits=v.significant_digits,
+        display_format=v.format,
+        mandatory=v.mandatory,
+    )
 
 
 def _oid(prefix: str, given: str) -> str:
@@ -102,15 +117,21 @@ class MetadataDescriber:
         self._lists: dict[str, object] = {}
         self._told: set[str] = set()
         self.codelist_oids: dict[str, str] = {}  # OID -> workbook codelist ID
-        for cl_id in meta.codelists:
-            oid = f"CL.{oid_part(codelist_short_name(cl_id))}"
-            if oid in self.codelist_oids:
+        taken: dict[str, str] = {}  # OID -> the codelist or dictionary ID that has it
+        for cl_id, short in [(c, codelist_short_name(c)) for c in meta.codelists] + [
+            (d, d.upper()) for d in meta.dictionaries
+        ]:
+            oid = f"CL.{oid_part(short)}"
+            if oid in taken:
                 raise SpecError(
-                    f"codelists {self.codelist_oids[oid]!r} and {cl_id!r} would both be {oid}",
+                    f"codelists {taken[oid]!r} and {cl_id!r} would both be {oid}",
                     where=f"metadata codelists.{cl_id}",
-                    hint="give the codelists IDs that differ in more than a CL. prefix",
+                    hint="give the codelists and dictionaries IDs that differ in more than "
+                    "a CL. prefix or case",
                 )
-            self.codelist_oids[oid] = cl_id
+            taken[oid] = cl_id
+            if cl_id in meta.codelists:
+                self.codelist_oids[oid] = cl_id
 
     def note(self, text: str) -> None:
         if text not in self._told:
@@ -162,7 +183,8 @@ class MetadataDescriber:
         if list_id is None:
             return None
         if list_id in self.meta.dictionaries:
-            return CodelistRef(dictionary=self.meta.dictionaries[list_id].dictionary)
+            # by the workbook's ID: two versions of one dictionary are two lists
+            return CodelistRef(dictionary=list_id)
         if list_id not in self._lists:
             cl = self.meta.codelists[list_id]
             if not cl.terms:
@@ -239,11 +261,6 @@ class MetadataDescriber:
         if v is None:
             self.note(f"{what} is in the data but not in the Variables sheet")
             return VarInfo(xvar.name, origin=None)
-        if v.label is not None and v.label != xvar.label:
-            self.note(
-                f"{what}: label {v.label!r} in the workbook, {xvar.label!r} in the data "
-                "(define.xml has the data's)"
-            )
         origin = self.origin(v, what)
         return VarInfo(
             name=xvar.name,
@@ -253,8 +270,8 @@ class MetadataDescriber:
             codelist=self.codelist(v.codelist),
             role=v.role,
             mandatory=bool(v.mandatory),
-            display_format=v.format,
             iso8601=xvar.type == "Char" and (v.data_type or "") in datatypes.ISO_TYPES,
+            stated=stated(v),
         )
 
     def value_levels(
@@ -272,7 +289,7 @@ class MetadataDescriber:
             if vl.dataset != ds_name or vl.variable not in variables:
                 continue
             what = f"{ds_name}.{vl.variable} [{vl.where}]"
-            conditions = self.meta.where_clauses[vl.where]
+            conditions = self.meta.clause(vl.where, ds_name)
             absent = [c.variable for c in conditions if c.variable not in frame.columns]
             if absent:
                 self.note(f"{what}: {', '.join(absent)} is not in the data; value level left out")
@@ -291,6 +308,7 @@ class MetadataDescriber:
                     codelist=self.codelist(vl.codelist),
                     label=vl.label,
                     comment=self.comment(vl.comment),
+                    stated=stated(vl),
                 )
             )
 
@@ -320,14 +338,13 @@ class MetadataDescriber:
         self.value_levels(name, frame, variables)
         has_subject = "USUBJID" in frame.columns
         one_per_subject = ds.structure.casefold().startswith("one record per subject")
-        parent = name[4:] if name.startswith("SUPP") and len(name) > 4 else None
-        parent_meta = self.meta.datasets.get(parent) if parent else None
+        domain = None if self.which == "adam" else sdtm_domain(name, frame)
         return DatasetInfo(
             name=name,
             path=path,
             frame=frame,
             meta=meta,
-            domain=None if self.which == "adam" else (parent or name),
+            domain=domain,
             structure=ds.structure,
             class_=ds.class_,
             subclass=ds.subclass,
@@ -341,8 +358,33 @@ class MetadataDescriber:
                 ds.reference_data if ds.reference_data is not None else not has_subject
             ),
             comment=self.comment(ds.comment),
-            domain_description=parent_meta.label if parent_meta is not None else None,
+            domain_description=self.domain_description(name, domain),
         )
+
+    def domain_description(self, name: str, domain: str | None) -> str | None:
+        """The description of the domain a SUPP-- or split dataset belongs to (Define-XML
+        2.1 section 5.3.4: Alias Context="DomainDescription"): the workbook's label of the
+        domain, else the IG's; None for a dataset that is its domain."""
+        if domain is None or domain == name:
+            return None
+        parent = self.meta.datasets.get(domain)
+        if parent is not None and parent.label:
+            return parent.label
+        ig = load_sdtmig()
+        return ig.dataset(domain).label if ig.has_dataset(domain) else None
+
+
+def sdtm_domain(name: str, frame: pd.DataFrame) -> str:
+    """The domain of SDTM dataset ``name``: the one DOMAIN value of its records (a split
+    dataset, SDTMIG 3.4 section 4.1.7, e.g. LBCH holding DOMAIN LB), else the parent of a
+    SUPP-- dataset, else the name itself."""
+    if "DOMAIN" in frame.columns:
+        values = [v for v in pd.unique(as_text(frame["DOMAIN"])) if v != ""]
+        if len(values) == 1:
+            return str(values[0]).upper()
+    if name.startswith("SUPP") and len(name) > 4:
+        return name[4:]
+    return name
 
 
 # ---------------------------------------------------------------------------- code lists
@@ -359,9 +401,14 @@ def _workbook_codelist(
 ) -> CodeListDef:
     standard = ct_standard(cl.terminology)
     if cl.nci_code and standard is None:
+        said = (
+            f"Terminology {cl.terminology!r} names no CT package"
+            if cl.terminology
+            else "an NCI Codelist Code but no Terminology"
+        )
         notes.append(
-            f"codelist {cl_id}: Terminology {cl.terminology!r} names no CT package "
-            "(e.g. 'SDTM CT 2024-03-29'); written without def:StandardOID"
+            f"codelist {cl_id}: {said} (give one, e.g. 'SDTM CT 2024-03-29'); written "
+            "without def:StandardOID"
         )
     if standard is not None and all(s.oid != standard.oid for s in model.standards):
         model.standards.append(standard)
@@ -402,47 +449,15 @@ def _workbook_codelists(
             model.codelists[oid] = _workbook_codelist(
                 oid, cl_id, cl, built, model, describer, notes
             )
-        elif built.dictionary:
-            found = [
-                (i, d) for i, d in meta.dictionaries.items() if d.dictionary == built.dictionary
-            ]
-            versions = sorted({d.version or "" for _, d in found})
-            if len(versions) > 1:
-                notes.append(
-                    f"dictionary {built.dictionary} has versions {versions} in the "
-                    f"Dictionaries sheet; define.xml says {found[0][1].version}"
-                )
-            dict_id, d = found[0]
+        elif built.dictionary in meta.dictionaries:  # by its ID (MetadataDescriber.codelist)
+            dict_id, d = built.dictionary, meta.dictionaries[built.dictionary]
             if not d.version:
                 notes.append(f"dictionary {dict_id} ({d.dictionary}) has no Version")
+            built.dictionary = d.dictionary
             built.name = d.name or d.dictionary
             built.data_type = d.data_type
             built.version = d.version or None
-            built.href = d.href or built.href
-    return notes
-
-
-def _data_differences(model: DefineModel, meta: DefineMetadata) -> list[str]:
-    """Where the workbook's data type or length is not what the data have."""
-    notes = []
-    for ds in model.datasets:
-        variables = meta.datasets[ds.name].variables
-        for ref in ds.item_refs:
-            item = model.items[ref.item_oid]
-            v = variables.get(item.name)
-            if v is None:
-                continue
-            what = f"{ds.name}.{item.name}"
-            if v.data_type is not None and v.data_type != item.data_type:
-                notes.append(
-                    f"{what}: Data Type {v.data_type} in the workbook, {item.data_type} "
-                    "in the data (define.xml has the data's)"
-                )
-            elif v.length is not None and item.length is not None and v.length != item.length:
-                notes.append(
-                    f"{what}: Length {v.length} in the workbook, {item.length} in the "
-                    "data (define.xml has the data's)"
-                )
+            built.href = d.href or DICTIONARY_HOMES.get(d.dictionary.upper())
     return notes
 
 
@@ -498,7 +513,7 @@ def build_metadata_model(
     order = {name: i for i, name in enumerate(meta.datasets)}
     assembled = assemble(model, extras, infos, lambda info: order[info.name])
     listed = _workbook_codelists(model, meta, describer)
-    return model, notes + describer.notes + assembled + listed + _data_differences(model, meta)
+    return model, notes + describer.notes + assembled + listed
 
 
 def write_define_from_metadata(
@@ -512,16 +527,41 @@ def write_define_from_metadata(
     beside each) for the datasets there, as the workbook metadata describes them; return
     the files written. Like :func:`~cdisc_mapper.define.pipeline.write_define`: a kind
     whose folder holds no ``.xpt`` is skipped, nothing at all is an error, warnings go to
-    ``progress`` and :mod:`warnings` (DefineWarning), and each file is schema-checked.
+    ``progress`` when given, else to :mod:`warnings` (DefineWarning), and each file is
+    schema-checked. A kind the workbook describes no dataset of is skipped too
+    (:func:`described_kinds`).
     """
 
     def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
         return build_metadata_model(meta, folder, kind)  # type: ignore[arg-type]
 
     return write_each(
-        Path(out_dir), which, build, progress, "the workbook metadata",
+        Path(out_dir), described_kinds(meta, which, Path(out_dir), progress), build, progress,
+        "the workbook metadata",
         empty_hint="put the .xpt files in OUT/sdtm (tabulation) and OUT/adam (analysis)",
     )  # fmt: skip
+
+
+def described_kinds(
+    meta: DefineMetadata,
+    which: Iterable[str],
+    out_dir: Path,
+    progress: Callable[[str], None] | None,
+) -> list[str]:
+    """The kinds of ``which`` the workbook describes a dataset of: a workbook of SDTM (or
+    ADaM) only writes that side's define.xml, and leaves the other folder as it is."""
+    described = {dataset_kind(name, ds) for name, ds in meta.datasets.items()}
+    kinds = []
+    for kind in which:
+        if kind in described or kind not in ("sdtm", "adam"):
+            kinds.append(kind)
+        elif (out_dir / kind).is_dir() and progress is not None:
+            progress(
+                f"define.xml for {kind.upper()}: skipped, the workbook describes no "
+                f"{'analysis' if kind == 'adam' else 'tabulation'} dataset; "
+                f"{out_dir / kind} is left as it is"
+            )
+    return kinds
 
 
 __all__ = [

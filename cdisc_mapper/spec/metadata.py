@@ -225,6 +225,12 @@ class DefineMetadata(_Strict):
     comments: dict[str, CommentMeta] = Field(default_factory=dict)
     documents: dict[str, DocumentMeta] = Field(default_factory=dict)
 
+    def clause(self, where: str, dataset: str) -> list[ConditionMeta]:
+        """The conditions of where clause ``where`` about ``dataset``: one clause ID may
+        serve several datasets (a QNAM clause shared by the SUPP-- datasets), each with
+        its own conditions."""
+        return [c for c in self.where_clauses.get(where, []) if c.dataset == dataset]
+
 
 # ---------------------------------------------------------------------------- references
 def _listed(what: str, known: Mapping[str, Any] | list[str]) -> str:
@@ -306,9 +312,9 @@ def _clause_of(meta: DefineMetadata, vl: ValueLevelMeta, loc: Loc, what: str) ->
         known = _listed("WhereClauses", meta.where_clauses)
         yield (*loc, "where"), f"{what}: where clause {vl.where!r} is not in {known}"
         return
-    other = sorted({c.dataset for c in clause} - {vl.dataset})
-    if other:
-        msg = f"where clause {vl.where} is about dataset {other[0]}, not {vl.dataset}"
+    if not meta.clause(vl.where, vl.dataset):
+        other = ", ".join(sorted({c.dataset for c in clause}))
+        msg = f"where clause {vl.where} is about dataset {other}, not {vl.dataset}"
         yield (*loc, "where"), f"{what}: {msg}"
 
 
@@ -324,7 +330,9 @@ def _where_clause_problems(meta: DefineMetadata) -> Problems:
             elif cond.variable not in ds.variables:
                 msg = f"{cond.variable} is not a variable of {cond.dataset} in Variables"
                 yield (*loc, "variable"), f"{what}: {msg}"
-            if any(c.variable == cond.variable for c in conditions[:j]):
+            if any(
+                (c.dataset, c.variable) == (cond.dataset, cond.variable) for c in conditions[:j]
+            ):
                 yield (*loc, "variable"), f"{what}: variable {cond.variable} given twice"
 
 

@@ -186,6 +186,10 @@ class _Reader:
             self.warnings.append(
                 f"{table.where(r, 'attribute')}: unknown attribute {attr!r}, not read"
             )
+        if "study_name" in rows and "study_name" not in out:
+            raise table.error(
+                "StudyName has no Value", rows["study_name"], "value", hint="give the study's name"
+            )
         if "study_name" not in out:
             raise table.error(
                 "no StudyName", 1, None, hint="add a row with Attribute StudyName and its Value"
@@ -290,7 +294,7 @@ class _Reader:
         out: dict[str, list[dict[str, Any]]] = {}
         if table is None:
             return out
-        first: dict[str, tuple[int, str]] = {}
+        first: dict[str, int] = {}
         for r, row in table.rows:
             wid = row.get("id")
             if wid is None:
@@ -299,22 +303,17 @@ class _Reader:
                 if key not in row:
                     raise table.error(f"where clause {wid}: no {table.headers[key]}", r, key)
             ds, var = row["dataset"].upper(), row["variable"].upper()
-            if wid in first and first[wid][1] != ds:
-                raise table.error(
-                    f"where clause {wid} is about {first[wid][1]} at row {first[wid][0]}, "
-                    f"not {ds}: the conditions of one clause are about one dataset",
-                    r,
-                    "dataset",
-                )
+            # one ID may serve several datasets (P21 shares a QNAM clause among the SUPP--
+            # datasets): each dataset's rows are its own clause, read per dataset
             conditions = out.setdefault(wid, [])
-            if any(c["variable"] == var for c in conditions):
+            if any(c["variable"] == var and c["dataset"] == ds for c in conditions):
                 raise table.error(
-                    f"where clause {wid}: variable {var} given twice",
+                    f"where clause {wid}: variable {ds}.{var} given twice",
                     r,
                     "variable",
                     hint="a clause's conditions are ANDed; use IN for several values",
                 )
-            first.setdefault(wid, (r, ds))
+            first.setdefault(wid, r)
             checked = comparator(table, r, row["comparator"])
             loc: Loc = ("where_clauses", wid, len(conditions))
             conditions.append(
@@ -332,7 +331,7 @@ class _Reader:
                 ("values", "value"),
             ):
                 self.mark((*loc, key), table, r, col)
-            self.mark(("where_clauses", wid), table, first[wid][0], "id")
+            self.mark(("where_clauses", wid), table, first[wid], "id")
         return out
 
     def value_levels(self, clauses: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -345,21 +344,8 @@ class _Reader:
                 if key not in row:
                     raise table.error(f"a value-level row without {table.headers[key]}", r, key)
             ds, var, where = row["dataset"].upper(), row["variable"].upper(), row["where"]
-            if where not in clauses:
-                inline = inline_clause(where, ds)
-                if inline is not None:
-                    for cond in inline:
-                        if cond["comparator"] not in SUPPORTED_COMPARATORS:
-                            raise table.error(
-                                f"comparator {cond['comparator']} is not supported for "
-                                "value-level metadata yet",
-                                r,
-                                "where",
-                                hint="use " + ", ".join(SUPPORTED_COMPARATORS),
-                            )
-                    clauses[where] = inline
-                    for j in range(len(inline)):
-                        self.mark(("where_clauses", where, j), table, r, "where")
+            if not any(c["dataset"] == ds for c in clauses.get(where, [])):
+                self.inline(table, r, where, ds, clauses)
             entries.append((order(table, r, row), r, ds, var, where, row))
         out = []
         for i, (_order, r, ds, var, where, row) in enumerate(sorted(entries, key=lambda e: e[:2])):
@@ -370,6 +356,28 @@ class _Reader:
             data.update(self.item(table, r, row, loc))
             out.append(data)
         return out
+
+    def inline(
+        self, table: Table, r: int, where: str, ds: str, clauses: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        """A where clause written in the ValueLevel cell, added to ``clauses`` for ``ds``
+        (the same text in rows of several datasets is a clause of each)."""
+        inline = inline_clause(where, ds)
+        if inline is None:
+            return
+        for cond in inline:
+            if cond["comparator"] not in SUPPORTED_COMPARATORS:
+                raise table.error(
+                    f"comparator {cond['comparator']} is not supported for "
+                    "value-level metadata yet",
+                    r,
+                    "where",
+                    hint="use " + ", ".join(SUPPORTED_COMPARATORS),
+                )
+        conditions = clauses.setdefault(where, [])
+        for cond in inline:
+            self.mark(("where_clauses", where, len(conditions)), table, r, "where")
+            conditions.append(cond)
 
     def codelists(self) -> dict[str, Any]:
         """Codelists: one row per term; a codelist's Name, NCI code, data type,

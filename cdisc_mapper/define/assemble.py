@@ -352,7 +352,9 @@ class Assembler:
                 method_oid = self._method(vl.method or vi.method, default, f"{name}.{xvar.name}")
             blanks = int((texts[xvar.name][mask] == "").sum())
             stated = vl.stated.mandatory if vl.stated is not None else None
-            note = mandatory_note(vl.stated, f"{name}.{xvar.name} [{_where_text(vl.where)}]", blanks)
+            note = mandatory_note(
+                vl.stated, f"{name}.{xvar.name} [{_where_text(vl.where)}]", blanks
+            )
             self.notes.extend([note] if note else [])
             refs.append(
                 ItemRef(

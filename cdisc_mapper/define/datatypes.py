@@ -146,9 +146,11 @@ def is_term(value: str, terms: set[str], numeric: bool) -> bool:
     return any(_same_number(t, number) for t in terms)
 
 
-#: Relative tolerance of :func:`same_number`: far above the rounding of a decimal read
-#: back from an XPT double (``1.2000000000000002`` for 1.2), far below any real difference.
-NUMBER_TOLERANCE = 1e-12
+#: Relative tolerance of :func:`same_number`: four units in the last place of a double,
+#: above the rounding of a decimal computed or read back from an XPT file
+#: (``1.2000000000000002`` for 1.2, ``0.30000000000000004`` for 0.3), below any real
+#: difference (whole numbers up to 2**50 stay apart).
+NUMBER_TOLERANCE = 2.0**-50
 
 
 def same_number(a: float, b: float) -> bool:

@@ -6,9 +6,11 @@ structure, keys and comment; each variable's origin, source, aCRF pages, method,
 predecessor, role, comment and code list; value-level metadata with its where clauses.
 :class:`MetadataDescriber` turns that into :mod:`.info` records and the shared assembler
 (:func:`~cdisc_mapper.define.build.assemble`) does the rest the same way as for our own
-datasets: data types, lengths and significant digits come from the data (where the
-workbook says otherwise, a warning tells), ``HasNoData``, and only where clauses that
-select records.
+datasets (``HasNoData``, and only where clauses that select records), except that each
+variable's and value-level item's label, data type, length, significant digits, display
+format and Mandatory are the workbook's where it gives them (:mod:`.stated_item`: a
+difference from the data is a warning naming both values). A split dataset (LBCH holding
+DOMAIN LB) has the domain of its records and the domain's description.
 
 Code lists are the workbook's, written as it gives them: every term in its order, its
 decode and NCI code, the list's NCI code, and ``def:ExtendedValue="Yes"`` for a term
@@ -16,7 +18,8 @@ without an NCI code in a list that has one. The assembler builds code lists from
 loaded CT, so each workbook list is handed to it as a sponsor list with all its terms (so
 that every variable keeps its reference) and replaced by the workbook's own afterwards
 (:func:`_workbook_codelists`). A value in the data that the list lacks is a warning.
-Dictionaries (MedDRA...) are external code lists with the workbook's name and version.
+Dictionaries (MedDRA...) are external code lists with the workbook's name and version,
+one per Dictionaries row (``CL.<ID>``): MedDRA 8.0 and 26.0 stay two lists.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ import pandas as pd
 from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.assemble import as_text
-from cdisc_mapper.define.codelists import DICTIONARY_HOMES
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
+from cdisc_mapper.define.codelists import DICTIONARY_HOMES
 from cdisc_mapper.define.info import (
     CodelistRef,
     CommentInfo,

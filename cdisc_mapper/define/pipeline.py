@@ -205,7 +205,8 @@ def write_define(
     specs (an ADaM-only study) describes ADaM only, naming the study from the ADaM
     conventions or data and SDTM TS (:func:`adam_only_study`). Warnings (e.g. no MedDRA
     version in define.yaml) go to ``progress`` when given (each shown once, as the
-    command line does), else to :mod:`warnings` (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
+    command line does), else to :mod:`warnings` (:class:`DefineWarning`).
+    ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
     returned for the same folders) saves rebuilding the ADaM metadata.
 
     Raises:

@@ -32,8 +32,11 @@ XPT datasets into a define.xml. ``metadata.yaml`` is that model as YAML::
     comments: {COM.DM: {description: ..., document: csdrg, pages: "3"}}
     documents: {blankcrf: {title: Annotated CRF, href: blankcrf.pdf}}
 
-Data types, lengths and significant digits are kept for reference: define.xml takes them
-from the data (a difference is a warning). Names of methods, comments, code lists, where
+Labels, data types, lengths, significant digits, formats and Mandatory are what
+define.xml says (a difference from the data is a warning). One where clause ID may serve
+several datasets (P21 workbooks share a QNAM clause among the SUPP-- datasets): each
+dataset's conditions are its own clause (:meth:`DefineMetadata.clause`).
+Names of methods, comments, code lists, where
 clauses and documents must exist; :func:`reference_problems` lists what does not, and
 :func:`load_metadata` reports the first at its ``metadata.yaml`` line.
 """

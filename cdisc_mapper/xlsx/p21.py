@@ -11,9 +11,11 @@ and 2.1 templates), matched without regard to case, blanks or a plural ``s``:
 * ``Variables``: Order, Dataset, Variable, Label, Data Type, Length, Significant Digits,
   Format, Mandatory, Codelist, Origin, Source, Pages, Method, Predecessor, Role, Comment.
 * ``ValueLevel``: the same for Dataset, Variable and a Where Clause (an ID of
-  ``WhereClauses``, or the clause itself written ``VSTESTCD EQ TEMP AND VSPOS EQ SUPINE``).
-* ``WhereClauses``: ID, Dataset, Variable, Comparator, Value (rows with one ID are one
-  clause, their conditions ANDed; IN/NOTIN values comma-separated).
+  ``WhereClauses``, or the clause itself written ``VSTESTCD EQ TEMP AND VSPOS EQ SUPINE``);
+  the label is ``Label``, or ``Description`` in the older (Define-XML 2.0) template.
+* ``WhereClauses``: ID, Dataset, Variable, Comparator, Value (rows with one ID and dataset
+  are one clause, their conditions ANDed; one ID may serve several datasets, e.g. a QNAM
+  clause of every SUPP--; IN/NOTIN values comma-separated).
 * ``Codelists``: ID, Name, NCI Codelist Code, Data Type, Terminology, Comment, Order,
   Term, NCI Term Code, Decoded Value (one row per term).
 * ``Dictionaries``: ID, Name, Data Type, Dictionary, Version (Href).
@@ -22,8 +24,10 @@ and 2.1 templates), matched without regard to case, blanks or a plural ``s``:
 * ``Comments``: ID, Description, Document, Pages.
 * ``Documents``: ID, Title, Href (Type, Standards).
 
-Tolerant of what it does not read: another sheet or column (``Developer Notes``, ``Has
-No Data``...) is a warning. Strict about what it reads: a sheet or column named like a
+Tolerant of what it does not read: another sheet or column is a warning, one per sheet
+and column (the templates' working columns ``Developer Notes``, ``Assigned Value``,
+``Common`` and ``Has No Data`` as not read, any other as unknown).
+Strict about what it reads: a sheet or column named like a
 missing one (a misspelling, difflib ratio >= 0.8), a dataset, variable, term or ID given
 twice, a name that points at nothing (a variable's dataset, a value-level variable, a
 where clause's variable, an undefined where clause, method, comment or code list), and a

@@ -513,3 +513,29 @@ def test_a_failing_side_writes_nothing(tmp_path: Path, datasets: Path) -> None:
     assert result.exit_code == 1
     assert "adae.xpt" in result.stderr
     assert not (out / "sdtm" / "define.xml").exists()  # SDTM built, but never half-written
+
+
+@pytest.mark.parametrize(("values", "told"), [(["2024-01-05", "2024-02-11"], False),
+                                              (["none", "2024-02-11"], True)])  # fmt: skip
+def test_a_stated_date_value_level_item(
+    tmp_path: Path, datasets: Path, values: list[str], told: bool
+) -> None:
+    """A value-level item the workbook calls a date is one when its records hold ISO 8601
+    dates (no warning), and told as text in the data when they do not."""
+    data = old_layout()
+    data["ValueLevel"][3][5] = "date"  # SUPPAE.QVAL [QNAM EQ COMMENT]
+    data["ValueLevel"][3][6] = None
+    out = tmp_path / "out"
+    shutil.copytree(datasets, out)
+    frame = pd.DataFrame({"STUDYID": "PILOT-01", "USUBJID": ["PILOT-01-01", "PILOT-01-02"],
+                          "QNAM": "COMMENT", "QVAL": values})  # fmt: skip
+    supp = {"STUDYID": "Study Identifier", "USUBJID": "Unique Subject Identifier",
+            "QNAM": "Qualifier Variable Name", "QVAL": "Data Value"}  # fmt: skip
+    _xpt(out / "sdtm", "SUPPAE", "Supplemental Qualifiers for AE", frame, supp)
+    meta, _ = read_define_workbook(write_workbook(tmp_path / "w.xlsx", data))
+    model, notes = build_metadata_model(meta, out / "sdtm", "sdtm")
+    (item,) = [i for i in model.items.values() if i.oid.startswith("IT.SUPPAE.QVAL.")]
+    assert (item.data_type, item.length) == ("date", None)
+    said = ("SUPPAE.QVAL [QNAM EQ COMMENT]: Data Type date in the workbook, text in the data "
+            "(define.xml has the workbook's)")  # fmt: skip
+    assert (said in notes) is told

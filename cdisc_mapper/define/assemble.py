@@ -10,6 +10,8 @@ clauses exist (only those that select at least one record).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -213,7 +215,10 @@ class Assembler:
         text = texts[xvar.name]
         if mask is not None:
             raw, text = raw[mask], text[mask]
-        data_type, length, digits = self._typed(xvar, vi, raw, text, mask is not None)
+        typed = vi
+        if stated is not None and stated.data_type in datatypes.ISO_TYPES:
+            typed = replace(vi, iso8601=xvar.type == "Char")  # is it one? the data tell
+        data_type, length, digits = self._typed(xvar, typed, raw, text, mask is not None)
         display_format = self._display_format(xvar, vi)
         if stated is not None:
             found = ItemAttrs(label, data_type, length, digits, display_format)

@@ -26,6 +26,7 @@ from cdisc_mapper.define.describe_metadata import build_metadata_model, write_de
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.xlsx.p21 import read_define_workbook
+from cdisc_mapper.xlsx.p21_values import where_values
 from cdisc_mapper.xpt import XptVariable, write_xpt
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
@@ -400,9 +401,10 @@ def test_two_versions_of_one_dictionary(built) -> None:
 def test_codelist_without_terminology_names_no_none(tmp_path: Path, datasets: Path) -> None:
     meta, _ = read_define_workbook(write_workbook(tmp_path / "w.xlsx", old_layout()))
     _model, notes = build_metadata_model(meta, datasets / "sdtm", "sdtm")
-    told = [n for n in notes if n.startswith("codelist LBTESTCD")]
-    assert told == ["codelist LBTESTCD: an NCI Codelist Code but no Terminology (give one, e.g. "
-                    "'SDTM CT 2024-03-29'); written without def:StandardOID"]  # fmt: skip
+    told = [n for n in notes if "no Terminology" in n]
+    assert told == ["1 codelist(s) with an NCI Codelist Code but no Terminology (LBTESTCD): "
+                    "written without def:StandardOID (give the CT package, e.g. "
+                    "'SDTM CT 2024-03-29')"]  # fmt: skip
     assert not any("None" in n for n in notes)
 
 
@@ -539,3 +541,19 @@ def test_a_stated_date_value_level_item(
     said = ("SUPPAE.QVAL [QNAM EQ COMMENT]: Data Type date in the workbook, text in the data "
             "(define.xml has the workbook's)")  # fmt: skip
     assert (said in notes) is told
+
+
+def test_blank_where_clause_value_is_the_missing_value(tmp_path: Path) -> None:
+    """``DSSCAT NE`` with a blank Value (as the CDISC pilot's define.xml has
+    ``<CheckValue></CheckValue>``) selects the records with a value; LT needs one."""
+    assert where_values("''", "NE") == [""] and where_values("A, 'B'", "IN") == ["A", "B"]
+    data = old_layout()
+    data["WhereClauses"][1][3:5] = ["NE", None]
+    meta, _ = read_define_workbook(write_workbook(tmp_path / "w.xlsx", data))
+    (cond,) = meta.where_clauses["WC.LB.GLUC"]
+    assert (cond.comparator, cond.values) == ("NE", [""])
+    data["WhereClauses"][1][3] = "LT"
+    with pytest.raises(SpecError) as err:
+        read_define_workbook(write_workbook(tmp_path / "w2.xlsx", data))
+    assert "sheet WhereClauses, row 2, column Value (E)" in str(err.value)
+    assert "where clause WC.LB.GLUC: no Value" in str(err.value)

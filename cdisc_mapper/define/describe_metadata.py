@@ -403,15 +403,10 @@ def _workbook_codelist(
     notes: list[str],
 ) -> CodeListDef:
     standard = ct_standard(cl.terminology)
-    if cl.nci_code and standard is None:
-        said = (
-            f"Terminology {cl.terminology!r} names no CT package"
-            if cl.terminology
-            else "an NCI Codelist Code but no Terminology"
-        )
+    if cl.nci_code and standard is None and cl.terminology:
         notes.append(
-            f"codelist {cl_id}: {said} (give one, e.g. 'SDTM CT 2024-03-29'); written "
-            "without def:StandardOID"
+            f"codelist {cl_id}: Terminology {cl.terminology!r} names no CT package (give "
+            "one, e.g. 'SDTM CT 2024-03-29'); written without def:StandardOID"
         )
     if standard is not None and all(s.oid != standard.oid for s in model.standards):
         model.standards.append(standard)
@@ -445,10 +440,12 @@ def _workbook_codelists(
     """Replace the assembled code lists by the workbook's; name and version the
     dictionaries as the workbook does. Returns warnings."""
     notes: list[str] = []
+    untold: list[str] = []  # CDISC lists without a Terminology (the older layout has none)
     for oid, built in list(model.codelists.items()):
         cl_id = describer.codelist_oids.get(oid)
         if cl_id is not None:
             cl = meta.codelists[cl_id]
+            untold += [cl_id] if cl.nci_code and not cl.terminology else []
             model.codelists[oid] = _workbook_codelist(
                 oid, cl_id, cl, built, model, describer, notes
             )
@@ -461,6 +458,12 @@ def _workbook_codelists(
             built.data_type = d.data_type
             built.version = d.version or None
             built.href = d.href or DICTIONARY_HOMES.get(d.dictionary.upper())
+    if untold:
+        shown = ", ".join(untold[:8]) + (f" and {len(untold) - 8} more" if len(untold) > 8 else "")
+        notes.append(
+            f"{len(untold)} codelist(s) with an NCI Codelist Code but no Terminology ({shown}): "
+            "written without def:StandardOID (give the CT package, e.g. 'SDTM CT 2024-03-29')"
+        )
     return notes
 
 

@@ -303,8 +303,9 @@ class _Reader:
             wid = row.get("id")
             if wid is None:
                 raise table.error("a condition without a where clause ID", r, "id")
+            blank = row.get("comparator", "").upper() in ("EQ", "NE")  # EQ '': missing
             for key in ("dataset", "variable", "comparator", "value"):
-                if key not in row:
+                if key not in row and not (key == "value" and blank):
                     raise table.error(f"where clause {wid}: no {table.headers[key]}", r, key)
             ds, var = row["dataset"].upper(), row["variable"].upper()
             # one ID may serve several datasets (P21 shares a QNAM clause among the SUPP--
@@ -325,7 +326,7 @@ class _Reader:
                     "dataset": ds,
                     "variable": var,
                     "comparator": checked,
-                    "values": where_values(row["value"], checked),
+                    "values": where_values(row.get("value", ""), checked),
                 }
             )
             for key, col in (

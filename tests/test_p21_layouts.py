@@ -2,7 +2,8 @@
 in both Pinnacle 21 Community layouts: the older one (Define-XML 2.0 template: a ``Define``
 sheet, the value-level label in a ``Description`` column, code lists without Terminology)
 and the newer one (Define-XML 2.1 template: ``Label``, ``SubClass``, ``Standard``,
-``Source``, and the working columns ``Assigned Value``, ``Common``, ``Has No Data``).
+``Source``, ``Has No Data`` (checked against the data), and the working columns
+``Assigned Value`` and ``Common``).
 
 The column names are those of public P21-layout readers and writers (pharmaverse
 metacore's ``spec_type_to_*`` patterns, a P21 Community template writer). Each workbook
@@ -310,7 +311,6 @@ def test_columns_not_read_are_told_once(built) -> None:
             ("Variables", "Common"),
             ("Variables", "Assigned Value"),
             ("ValueLevel", "Assigned Value"),
-            ("Datasets", "Has No Data"),
         ]
         for sheet, column in working:
             assert sum(f"sheet {sheet}, row 1, column {column} (" in w for w in read) == 1
@@ -557,3 +557,20 @@ def test_blank_where_clause_value_is_the_missing_value(tmp_path: Path) -> None:
         read_define_workbook(write_workbook(tmp_path / "w2.xlsx", data))
     assert "sheet WhereClauses, row 2, column Value (E)" in str(err.value)
     assert "where clause WC.LB.GLUC: no Value" in str(err.value)
+
+
+def test_has_no_data_is_checked_against_the_data(tmp_path: Path, datasets: Path) -> None:
+    data = new_layout()
+    datasets_sheet, variables = data["Datasets"], data["Variables"]
+    datasets_sheet[1][datasets_sheet[0].index("Has No Data")] = "Yes"  # DM has records
+    variables[0].append("Has No Data")
+    for row in variables[1:]:
+        row.append("Yes" if row[2] == "LBORRES" else "No")
+    meta, read = read_define_workbook(write_workbook(tmp_path / "w.xlsx", data))
+    assert not any("Has No Data" in w for w in read)  # read, not told as unread
+    _model, notes = build_metadata_model(meta, datasets / "sdtm", "sdtm")
+    told = [n for n in notes if "Has No Data" in n]
+    assert told == [
+        "DM: Has No Data Yes in the workbook, No in the data (define.xml has the data's)",
+        "LBCH.LBORRES: Has No Data Yes in the workbook, No in the data (define.xml has the data's)",
+    ]

@@ -218,6 +218,16 @@ class MetadataDescriber:
             shown = ", ".join(repr(v) for v in extra[:5]) + (" ..." if len(extra) > 5 else "")
             self.note(f"{what}: value(s) {shown} in the data are not terms of codelist {list_id}")
 
+    def check_no_data(self, what: str, stated: bool | None, empty: bool) -> None:
+        """Warn where the workbook's Has No Data is not what the data show (define.xml's
+        def:HasNoData says what the data have: it is a fact about them)."""
+        if stated is not None and stated != empty:
+            said, found = ("Yes", "No") if stated else ("No", "Yes")
+            self.note(
+                f"{what}: Has No Data {said} in the workbook, {found} in the data "
+                "(define.xml has the data's)"
+            )
+
     def origin(self, v: VariableMeta | ValueLevelMeta, what: str) -> Origin | None:
         if v.origin is None:
             return None
@@ -324,11 +334,15 @@ class MetadataDescriber:
                 "(define.xml has the data's)"
             )
         variables: dict[str, VarInfo] = {}
+        self.check_no_data(name, ds.has_no_data, len(frame) == 0)
         for xvar in meta.variables:
             v = ds.variables.get(xvar.name)
             variables[xvar.name] = self.variable(name, xvar, v)
             if v is not None:
-                self.check_terms(f"{name}.{xvar.name}", v.codelist, as_text(frame[xvar.name]))
+                values = as_text(frame[xvar.name])
+                self.check_terms(f"{name}.{xvar.name}", v.codelist, values)
+                empty = len(frame) > 0 and bool((values == "").all())
+                self.check_no_data(f"{name}.{xvar.name}", v.has_no_data, empty)
         absent = [v for v in ds.variables if v not in variables]
         if absent:
             self.note(f"{name}: {', '.join(absent)} in the Variables sheet but not in the data")

@@ -124,6 +124,7 @@ class VariableMeta(_Strict):
     method: Text | None = Field(default=None, description="a methods: ID")
     predecessor: Text | None = None
     role: Text | None = None
+    has_no_data: bool | None = Field(default=None, description="checked against the data")
     comment: Text | None = Field(default=None, description="a comments: ID")
 
 
@@ -137,6 +138,7 @@ class DatasetMeta(_Strict):
     keys: list[Text] = Field(default_factory=list)
     repeating: bool | None = None
     reference_data: bool | None = None
+    has_no_data: bool | None = Field(default=None, description="checked against the data")
     comment: Text | None = None
     variables: dict[str, VariableMeta] = Field(default_factory=dict)
 

@@ -234,7 +234,7 @@ class _Reader:
                 )
             if "keys" in row:
                 data["keys"] = [k.upper() for k in re.split(r"[\s,;]+", row["keys"]) if k]
-            for key in ("repeating", "reference_data"):
+            for key in ("repeating", "reference_data", "has_no_data"):
                 if (flag := yes_no(table, r, row, key)) is not None:
                     data[key] = flag
             for key in ("comment", "standard"):
@@ -251,6 +251,7 @@ class _Reader:
                 "standard",
                 "repeating",
                 "reference_data",
+                "has_no_data",
             ):
                 self.mark((*loc, key), table, r, key)
             data["variables"] = {}
@@ -288,6 +289,9 @@ class _Reader:
             if "role" in row:
                 data["role"] = row["role"]
                 self.mark((*loc, "role"), table, r, "role")
+            if (flag := yes_no(table, r, row, "has_no_data")) is not None:
+                data["has_no_data"] = flag
+                self.mark((*loc, "has_no_data"), table, r, "has_no_data")
             ordered.setdefault(ds, []).append((order(table, r, row), r, name, data))
         for ds, entries in ordered.items():
             for _order, _r, name, data in sorted(entries, key=lambda e: e[:2]):

@@ -61,9 +61,7 @@ def _c(key: str, *titles: str, required: bool = False) -> Col:
 
 #: Columns of the layout that define.xml has no place for (the P21 Community templates'
 #: working columns); each is told once per sheet as not read, unlike an unknown column.
-UNUSED_COLUMNS = frozenset(
-    sheet_key(t) for t in ("Developer Notes", "Assigned Value", "Common", "Has No Data")
-)
+UNUSED_COLUMNS = frozenset(sheet_key(t) for t in ("Developer Notes", "Assigned Value", "Common"))
 
 _ITEM_COLUMNS = (
     _c("label", "Label"),
@@ -98,6 +96,7 @@ DATASETS = SheetSpec(
         _c("keys", "Key Variables", "Keys"),
         _c("repeating", "Repeating"),
         _c("reference_data", "Reference Data", "IsReferenceData"),
+        _c("has_no_data", "Has No Data"),
         _c("comment", "Comment"),
     ),
     required=True,
@@ -110,6 +109,7 @@ VARIABLES = SheetSpec(
         _c("variable", "Variable", "Variable Name", required=True),
         *_ITEM_COLUMNS,
         _c("role", "Role"),
+        _c("has_no_data", "Has No Data"),
         _c("comment", "Comment"),
     ),
     required=True,

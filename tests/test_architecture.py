@@ -86,6 +86,8 @@ def test_every_import_follows_the_table() -> None:
             there = package_of(target)
             if there in ("", here) or there in table.get(here, set()):
                 continue
+            if name == ROOT and there == "api":  # the root re-exports the Python API
+                continue
             wrong.append(f"{path.relative_to(REPO)}:{line}: {here} imports {there} ({target})")
     assert not wrong, "imports against ARCHITECTURE.md:\n" + "\n".join(wrong)
 

@@ -264,15 +264,22 @@ def test_adam_from_read_xpt_pairs_and_plain_frames(study, adam, demo_sdtm):
         pd.testing.assert_frame_equal(plain[name], adam[name], obj=name)
 
 
-def test_adam_writes_what_the_command_writes(adam, demo_sdtm, tmp_path):
+@pytest.fixture(scope="module")
+def package(sdtm, adam, study, tmp_path_factory) -> tuple[Path, list[Path]]:
+    """A package written by the API: SDTM, ADaM and define.xml; the ADaM files."""
+    out = tmp_path_factory.mktemp("api-package")
+    sdtm.write(out)
+    files = adam.write(out)
+    api.write_define(study, out, adam=adam)
+    return out, files
+
+
+def test_adam_writes_what_the_command_writes(package, demo_sdtm, tmp_path):
     from cdisc_mapper.adam import run_adam
 
-    out, _ = demo_sdtm
-    files = adam.write(tmp_path / "api")
-    expected = run_adam(STUDY, out / "sdtm", tmp_path / "cli").files
-    assert [p.relative_to(tmp_path / "api") for p in files] == [
-        p.relative_to(tmp_path / "cli") for p in expected
-    ]
+    out, files = package
+    expected = run_adam(STUDY, demo_sdtm[0] / "sdtm", tmp_path).files
+    assert [p.relative_to(out) for p in files] == [p.relative_to(tmp_path) for p in expected]
     for mine, theirs in zip(files, expected, strict=True):
         assert mine.read_bytes() == theirs.read_bytes(), mine.name
 
@@ -315,22 +322,23 @@ def test_an_unknown_format_is_refused(sdtm, tmp_path):
 # ------------------------------------------------------------------------------ define, validate
 
 
-def test_define_and_validation_of_a_package_written_by_the_api(study, sdtm, adam, tmp_path):
-    sdtm.write(tmp_path)
-    adam.write(tmp_path)
-    files = api.write_define(study, tmp_path, adam=adam)
-    assert [p.relative_to(tmp_path).as_posix() for p in files] == [
-        "sdtm/define.xml",
-        "sdtm/define.html",
-        "adam/define.xml",
+def test_define_and_validation_of_a_package_written_by_the_api(package):
+    out, _ = package
+    defines = sorted(p.relative_to(out).as_posix() for p in out.glob("*/define.*"))
+    assert defines == [
         "adam/define.html",
+        "adam/define.xml",
+        "sdtm/define.html",
+        "sdtm/define.xml",
     ]
-    report = api.validate_package(tmp_path)
+    report = api.validate_package(out)
     assert report.define is not None  # both define.xml found and checked against the data
     assert report.exit_code("error") == 0
-    bare = api.validate_package(tmp_path, define=None)
-    assert bare.define is None
     assert re.match(r"validated 30 datasets \(\d+ records\)", report.summary_line())
+    bare = api.validate_package(out, define=None, checks=["SD0001"])
+    assert bare.define is None
+    ran = {r.spec.id for r in bare.checks}
+    assert "SD0001" in ran and not any(c.startswith("DD") for c in ran)
 
 
 # ------------------------------------------------------------------------------ the guide

@@ -134,7 +134,7 @@ def build_adam_model(
     study = study_spec or adam_only_study(
         study_dir, sdtm_dir, specs.conventions.studyid, (f for _, f, _ in datasets)
     )
-    result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir))
+    result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir), log.debug)
     ig = StandardDef(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
     )

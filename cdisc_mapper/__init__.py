@@ -16,9 +16,11 @@ line's ``--help``) stays fast. The library logs through :mod:`logging` (loggers
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers know it)
 if TYPE_CHECKING:
+    from typing import Any
+
     from cdisc_mapper.api import (
         DatasetMetadata,
         Datasets,

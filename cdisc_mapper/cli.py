@@ -365,13 +365,14 @@ def _define_from_metadata(ctx: click.Context, study: Path, out: Path) -> list[Pa
     from cdisc_mapper.xlsx import is_workbook
     from cdisc_mapper.xlsx.p21 import read_define_workbook
 
+    say = ctx.obj["progress"]
     if is_workbook(study):
         meta, warnings = read_define_workbook(study)
         for warning in warnings:
             click.echo(f"warning: {warning}", err=True)
     else:
         meta = load_metadata(study)
-    return write_define_from_metadata(meta, out)
+    return write_define_from_metadata(meta, out, progress=say)
 
 
 @main.command()

@@ -6,9 +6,11 @@ same stages as the command line (``cdisc_mapper.sdtm.pipeline``, ``cdisc_mapper.
 ``cdisc_mapper.define``, ``cdisc_mapper.validate``), so the files are the same bytes.
 
 >>> import cdisc_mapper as cm
->>> study = cm.load_study()                    # the bundled ALS-MSC study
->>> sdtm = cm.map_sdtm(study, raw=raw_folder)  # doctest: +SKIP
->>> sdtm["DM"].head()                          # doctest: +SKIP
+>>> study = cm.load_study()  # the bundled ALS-MSC study
+>>> study
+Study('.../mappings/als_msc': SDTM and ADaM specs)
+>>> sdtm = cm.map_sdtm(study, raw="demo-output/raw")  # doctest: +SKIP
+>>> sdtm["DM"].head()  # doctest: +SKIP
 
 Progress is logged (``logging``, loggers ``cdisc_mapper.*``, INFO); ``logging.basicConfig
 (level=logging.INFO)`` shows it. docs/api.md is the guide.
@@ -116,7 +118,7 @@ def load_study(path: str | Path | None = None) -> Study:
 
     >>> study = load_study()
     >>> sorted(study.sdtm.domains)[:3], sorted(study.adam.datasets)[:2]
-    (['AE', 'CM', 'DM'], ['ADAE', 'ADFVC'])
+    (['AE', 'CM', 'DM'], ['ADAE', 'ADLB'])
     """
     if path is None:
         return _load(bundled_path(*STUDY_PARTS), contextlib.ExitStack())
@@ -222,21 +224,21 @@ class Datasets:
                 hint=f"use one or more of {', '.join(FORMATS)}",
             )
         log.info("writing %d %s datasets to %s", len(self), self.standard, Path(out))
-        written = [p for f in formats for p in FORMATS[f](self, Path(out))]
+        written = _write_files(self, Path(out), formats)
         self.files = written
         return written
 
 
-def _write_xpt_files(data: Datasets, out: Path) -> list[Path]:
+FORMATS: tuple[str, ...] = ("xpt",)
+"""The dataset file formats :meth:`Datasets.write` writes."""
+
+
+def _write_files(data: Datasets, out: Path, formats: Sequence[str] = ("xpt",)) -> list[Path]:
+    """The stage's writer: ``out/sdtm`` or ``out/adam`` (and ``out/reports``) published at
+    once. (Dataset-JSON joins here: the stage writers take ``formats``.)"""
     if isinstance(data.result, SdtmResult):
         return write_sdtm(data.result, out)
     return write_adam(data.result, data.result.specs, out)
-
-
-FORMATS: dict[str, Callable[[Datasets, Path], list[Path]]] = {
-    "xpt": _write_xpt_files,
-}
-"""Dataset file formats :meth:`Datasets.write` knows: name -> writer(datasets, out)."""
 
 
 def _sdtm_datasets(result: SdtmResult) -> Datasets:
@@ -338,7 +340,7 @@ def _written_sdtm(data: Datasets, out: Path) -> None:
             where="sdtm=",
             hint="pass what map_sdtm returned, or a folder of SDTM .xpt files",
         )
-    _write_xpt_files(data, out)
+    _write_files(data, out)
 
 
 def _write_frames(

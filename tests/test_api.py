@@ -344,6 +344,14 @@ def test_define_and_validation_of_a_package_written_by_the_api(package):
 # ------------------------------------------------------------------------------ the guide
 
 
+def test_the_docstring_examples_run():
+    import doctest
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    failed, tried = doctest.testmod(api, optionflags=flags, raise_on_error=False)
+    assert (failed, tried >= 5) == (0, True)
+
+
 def _examples(markdown: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", markdown, flags=re.S)
 

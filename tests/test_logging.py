@@ -90,6 +90,7 @@ def test_define_warnings_are_logged_and_issued(no_meddra_version, caplog):
     assert [str(w.message) for w in issued] == [f"sdtm define.xml: {WARNING}"]
 
 
+@pytest.mark.filterwarnings("ignore:sdtm define.xml")
 def test_the_command_shows_warnings_with_quiet_too(no_meddra_version):
     study, out = no_meddra_version
     for args in (["define"], ["define", "-q"]):

@@ -226,17 +226,6 @@ def test_a_raw_value_that_is_not_a_frame_is_refused(study):
         api.map_sdtm(study, raw={"vitals": [1, 2]})  # type: ignore[dict-item]
 
 
-def test_typed_raw_values_become_text_as_sas7bdat_values_do():
-    from cdisc_mapper.raw import RawFrames
-
-    frame = pd.DataFrame({" AGE ": [34.0, None, 7.5], "SITE": [" 01", "02 ", None]})
-    form = RawFrames({"f": frame}).open("f", "f.csv")
-    assert list(form.data.columns) == ["AGE", "SITE"]
-    assert form.data.to_dict("list") == {"AGE": ["34", "", "7.5"], "SITE": ["01", "02", ""]}
-    assert list(form.data.index) == [1, 2, 3]
-    assert form.file == "raw['f']"
-
-
 # ------------------------------------------------------------------------------ ADaM
 
 

@@ -6,6 +6,7 @@ together (:mod:`cdisc_mapper.publish`), the datasets beside them kept as they ar
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from cdisc_mapper.xpt import read_xpt
 DEFINE_FILE = "define.xml"
 OWNED = owning(names=[DEFINE_FILE, "define.html"])
 """The files of ``OUT/sdtm`` and ``OUT/adam`` the stage replaces."""
+
+log = logging.getLogger(__name__)
 
 
 class DefineWarning(UserWarning):
@@ -131,7 +134,7 @@ def build_adam_model(
     study = study_spec or adam_only_study(
         study_dir, sdtm_dir, specs.conventions.studyid, (f for _, f, _ in datasets)
     )
-    result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir))
+    result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir), log.debug)
     ig = StandardDef(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
     )
@@ -164,15 +167,17 @@ def publish(
     *,
     shown: Path | None = None,
     to_warnings: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write ``folder/define.xml`` and its define.html; pass the build's warnings to
-    ``say`` and :mod:`warnings`. Raises DefineSchemaError when the file written fails the
-    Define-XML 2.1 schema. ``shown`` is the folder the files are published to (messages
-    name it), when ``folder`` is a staging folder. ``to_warnings=False`` (a caller that
-    shows ``say``'s messages) gives each warning to ``say`` alone, so that it shows once."""
+    ``warn`` (default: ``say`` with ``warning:`` before them) and :mod:`warnings`. Raises
+    DefineSchemaError when the file written fails the Define-XML 2.1 schema. ``shown`` is
+    the folder the files are published to (messages name it), when ``folder`` is a staging
+    folder. ``to_warnings=False`` (a caller that shows ``say``'s messages) gives each
+    warning to ``warn`` alone, so that it shows once."""
     shown = Path(shown or folder)
     for note in notes:
-        say(f"warning: {note}")
+        (warn or (lambda n: say(f"warning: {n}")))(note)
         if to_warnings:
             warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
     path = write_model(model, Path(folder) / DEFINE_FILE)
@@ -203,10 +208,11 @@ def write_define(
     A standard in ``which`` whose folder holds no ``.xpt`` file is skipped; nothing at
     all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``
     specs (an ADaM-only study) describes ADaM only, naming the study from the ADaM
-    conventions or data and SDTM TS (:func:`adam_only_study`). Warnings (e.g. no MedDRA
-    version in define.yaml) go to ``progress`` when given (each shown once, as the
-    command line does), else to :mod:`warnings` (:class:`DefineWarning`).
-    ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
+    conventions or data and SDTM TS (:func:`adam_only_study`). Progress goes to
+    ``progress``, else to this module's logger (INFO); warnings (e.g. no MedDRA version
+    in define.yaml) to ``progress`` (``warning: ...``, each shown once, as the command
+    line does), else to the logger (WARNING) and to :mod:`warnings`
+    (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
     returned for the same folders) saves rebuilding the ADaM metadata.
 
     Raises:
@@ -226,7 +232,7 @@ def write_define(
                 hint="give the study folder that maps the raw data, or describe ADaM only",
             )
         # an ADaM-only study: its SDTM (and their define.xml) come from elsewhere
-        (progress or (lambda _m: None))(
+        (progress or log.info)(
             f"define.xml for SDTM: skipped, {study_dir} has no {STUDY_FILE} or sdtm/ specs "
             "(an ADaM-only study); OUT/sdtm is left as it is"
         )
@@ -256,8 +262,10 @@ def write_each(
     files, build its model with ``build(kind, folder)``; then :func:`publish` them all
     into staging folders, published together only when every file is written and
     schema-valid; return the files written. Nothing at all to describe is a
-    DefineInputError (``empty_hint`` says what to do)."""
-    say = progress or (lambda _m: None)
+    DefineInputError (``empty_hint`` says what to do). Progress and warnings go to
+    ``progress``, else to this module's logger (INFO and WARNING)."""
+    say = progress or log.info
+    warn = None if progress else log.warning
     wanted = list(which)
     unknown = set(wanted) - {"sdtm", "adam"}
     if unknown:
@@ -279,7 +287,7 @@ def write_each(
         for (kind, model, notes), stage in zip(built, stages, strict=True):
             files = publish(
                 model, notes, stage.path, kind, say, shown=stage.target,
-                to_warnings=progress is None,
+                to_warnings=progress is None, warn=warn,
             )  # fmt: skip
             written += [stage.final(p) for p in files]
     return written

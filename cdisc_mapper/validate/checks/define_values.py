@@ -1,0 +1,294 @@
+"""Data against define.xml (DD01xx): the values of each variable against its define.xml
+code list, and against the value-level metadata that applies to it (per where clause):
+code list, DataType and Length.
+
+define.xml is read once by :func:`cdisc_mapper.define.reader.read_define` (the
+:class:`~cdisc_mapper.validate.context.DefineDataset` keeps the document); where clauses
+select records with the one condition evaluator (:func:`cdisc_mapper.define.where.clause_mask`)
+and values are compared as define.xml writes them (:mod:`cdisc_mapper.define.datatypes`),
+as the define consistency check does. Each bad value is reported once, at its first
+record, with the number of records holding it. External dictionaries (MedDRA, WHODrug)
+are not checked. Skipped without ``--define``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.condition import Records
+from cdisc_mapper.define import datatypes
+from cdisc_mapper.define.reader import CodeList, DefineDocument, Item, WhereClause
+from cdisc_mapper.define.where import clause_mask
+from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.validate.context import Context, DefineDataset
+from cdisc_mapper.validate.model import ERROR, WARNING
+from cdisc_mapper.validate.package import Dataset, is_char
+from cdisc_mapper.validate.registry import check
+
+
+@dataclass(frozen=True)
+class Target:
+    """One item to compare with the data: a variable's ItemDef (``where`` empty, all
+    records) or a value-level ItemDef and the records its where clauses select."""
+
+    variable: str
+    item: Item
+    rows: np.ndarray
+    where: str = ""
+
+    @property
+    def what(self) -> str:
+        return f"value level ({self.where})" if self.where else "variable"
+
+
+def _define_dataset(ctx: Context, ds: Dataset) -> DefineDataset | None:
+    """The dataset's ItemGroupDef; skips the check when no define.xml is given."""
+    if ctx.define is None:
+        ctx.skip("no define.xml given")
+    assert ctx.define is not None
+    meta = ctx.define.dataset(ds.name) if ds.standard in ctx.define.standards else None
+    return meta if meta is not None and meta.document is not None else None
+
+
+def _records(ctx: Context, ds: Dataset) -> Records:
+    key = ("define-values-records", ds.name)
+    if key not in ctx.cache:
+        ctx.cache[key] = Records(ds.df)
+    found: Records = ctx.cache[key]
+    return found
+
+
+def _text(ctx: Context, ds: Dataset, variable: str) -> pd.Series:
+    """The variable's values as define.xml writes them (cached per dataset)."""
+    key = ("define-values-text", ds.name, variable)
+    if key not in ctx.cache:
+        column = ds.df[variable]
+        ctx.cache[key] = datatypes.as_text(column.astype(object) if is_char(column) else column)
+    found: pd.Series = ctx.cache[key]
+    return found
+
+
+def describe(doc: DefineDocument, clause: WhereClause) -> str:
+    """A where clause as text: ``LBTESTCD EQ ['ALB'] and LBSPEC EQ ['BLOOD']``."""
+    parts = []
+    for rc in clause.checks:
+        item = doc.items.get(rc.item_oid)
+        parts.append(f"{item.name if item else rc.item_oid} {rc.comparator} {list(rc.values)}")
+    return " and ".join(parts)
+
+
+def _clause_rows(doc: DefineDocument, clause: WhereClause, records: Records) -> np.ndarray | None:
+    """Records a where clause selects; None when it cannot be evaluated (an undefined
+    item, a variable the dataset lacks: the define consistency check reports those)."""
+    checks = []
+    for rc in clause.checks:
+        item = doc.items.get(rc.item_oid)
+        if item is None or item.name not in records.frame.columns:
+            return None
+        checks.append((item.name, rc.comparator, list(rc.values)))
+    try:
+        return np.asarray(clause_mask(records, checks), dtype=bool)
+    except (CdiscMapperError, ValueError):
+        return None
+
+
+def targets(ctx: Context, ds: Dataset, meta: DefineDataset) -> Iterator[Target]:
+    """Every variable of ``ds`` described in define.xml, then each value-level item of it
+    with the records its where clauses select (a record selected by several clauses of
+    one item counts once)."""
+    doc = meta.document
+    assert doc is not None
+    everything = np.ones(ds.n, dtype=bool)
+    for variable, item in meta.variables.items():
+        if variable not in ds.df.columns:
+            continue
+        yield Target(variable, item, everything)
+        for ref in doc.value_lists.get(item.valuelist_oid or "", ()):
+            value_item = doc.items.get(ref.item_oid)
+            clauses = [doc.where_clauses[w] for w in ref.where_oids if w in doc.where_clauses]
+            if value_item is None or not clauses:
+                continue
+            rows = np.zeros(ds.n, dtype=bool)
+            for clause in clauses:
+                hit = _clause_rows(doc, clause, _records(ctx, ds))
+                if hit is not None:
+                    rows |= hit
+            if rows.any():
+                where = " or ".join(describe(doc, c) for c in clauses)
+                yield Target(variable, value_item, rows, where)
+
+
+def flag_first(
+    ctx: Context,
+    ds: Dataset,
+    variable: str,
+    text: pd.Series,
+    bad: np.ndarray,
+    message: Callable[[str], str],
+) -> None:
+    """Report each distinct bad value once, at its first record, with its record count."""
+    rows = np.flatnonzero(bad)
+    if rows.size == 0:
+        return
+    values = text.iloc[rows]
+    counts = values.value_counts(sort=False)
+    firsts = np.zeros(ds.n, dtype=bool)
+    firsts[rows[~values.duplicated().to_numpy()]] = True
+
+    def texts(flagged: np.ndarray) -> list[str]:
+        out = []
+        for r in flagged:
+            value = str(text.iloc[r])
+            n = int(counts.get(value, 0))
+            out.append(f"{message(value)} ({n} record{'' if n == 1 else 's'})")
+        return out
+
+    ctx.flag(ds, firsts, texts, variable=variable, value=text)
+
+
+def _missing_terms(
+    ctx: Context, ds: Dataset, target: Target, codelist: CodeList
+) -> tuple[pd.Series, np.ndarray]:
+    """The target's text and the mask of its non-blank values not in ``codelist``."""
+    text = _text(ctx, ds, target.variable)
+    numeric = ds.df[target.variable].dtype.kind in "fiu"
+    terms = set(codelist.values)
+    distinct = [v for v in pd.unique(text[target.rows]) if v != ""]
+    missing = [v for v in distinct if not datatypes.is_term(v, terms, numeric)]
+    if not missing:
+        return text, np.zeros(ds.n, dtype=bool)
+    return text, target.rows & text.isin(missing).to_numpy(dtype=bool)
+
+
+def _extensible(ctx: Context, codelist: CodeList) -> bool:
+    """Whether the define.xml code list is a CDISC list that is extensible (a sponsor list,
+    without NCI code, is complete by definition)."""
+    if not codelist.nci_code:
+        return False
+    found = ctx.terminology.find(codelist.nci_code)
+    return bool(found is not None and found.extensible)
+
+
+def _codelist_check(ctx: Context, ds: Dataset, *, extensible: bool) -> None:
+    meta = _define_dataset(ctx, ds)
+    if meta is None:
+        return
+    doc = meta.document
+    assert doc is not None
+    for target in targets(ctx, ds, meta):
+        codelist = doc.codelists.get(target.item.codelist_oid or "")
+        if codelist is None or codelist.external or not codelist.values:
+            continue
+        if _extensible(ctx, codelist) != extensible:
+            continue
+        text, bad = _missing_terms(ctx, ds, target, codelist)
+        kind = "extensible CDISC" if extensible else "non-extensible"
+
+        def message(value: str, t: Target = target, cl: CodeList = codelist, k: str = kind) -> str:
+            return (
+                f"{t.variable} {value!r} is not in the {k} define.xml code list {cl.oid} "
+                f"({cl.name}) of the {t.what}"
+            )
+
+        flag_first(ctx, ds, target.variable, text, bad, message)
+
+
+@check(
+    "DD0101",
+    ERROR,
+    "define",
+    "Value is not in its define.xml code list (non-extensible or sponsor list)",
+    explanation="Every value of a coded variable (and of a value-level item, on the "
+    "records its where clause selects) is a CodedValue of the code list define.xml gives "
+    "it. For a non-extensible CDISC list or a sponsor-defined list a value outside the "
+    "list is an error: add the term to the list (sponsor list) or correct the value.",
+    reference="Pinnacle 21 CT2001 (value not found in non-extensible codelist, with a "
+    "define.xml); Define-XML v2.1 §4.3.3 (CodeList), §5.3.9 (ValueListDef)",
+)
+def value_in_closed_codelist(ctx: Context, ds: Dataset) -> None:
+    _codelist_check(ctx, ds, extensible=False)
+
+
+@check(
+    "DD0102",
+    WARNING,
+    "define",
+    "Value is not in its define.xml code list (extensible CDISC list)",
+    explanation="A value outside an extensible CDISC code list is allowed as a sponsor "
+    "extension, but define.xml must then list it as a CodeListItem with "
+    'def:ExtendedValue="Yes"; a value missing from the define.xml list is undocumented.',
+    reference="Pinnacle 21 CT2002 (value not found in extensible codelist, with a "
+    "define.xml); Define-XML v2.1 §5.3.4.1 (def:ExtendedValue)",
+)
+def value_in_extensible_codelist(ctx: Context, ds: Dataset) -> None:
+    _codelist_check(ctx, ds, extensible=True)
+
+
+def _value_level(ctx: Context, ds: Dataset) -> Iterator[tuple[Target, pd.Series]]:
+    """Value-level targets of a character variable, with the variable's text."""
+    meta = _define_dataset(ctx, ds)
+    if meta is None:
+        return
+    for target in targets(ctx, ds, meta):
+        if target.where and ds.df[target.variable].dtype.kind not in "fiu":
+            yield target, _text(ctx, ds, target.variable)
+
+
+@check(
+    "DD0103",
+    ERROR,
+    "define",
+    "Value does not fit the DataType of its value-level metadata",
+    explanation="On the records a where clause selects, the values of the variable have "
+    "the shape of the value-level ItemDef's DataType: integer without decimals, float a "
+    "number, date/datetime/partialDate... ISO 8601 text of that form (a character result "
+    "variable may hold numbers at value level).",
+    reference="Define-XML v2.1 §4.4 (DataType), §5.3.9 (value-level metadata); "
+    "Pinnacle 21 DD-series value-level checks",
+)
+def value_level_data_type(ctx: Context, ds: Dataset) -> None:
+    for target, text in _value_level(ctx, ds):
+        data_type = target.item.data_type
+        if not data_type or data_type in ("text", "URI"):
+            continue
+        distinct = [v for v in pd.unique(text[target.rows]) if v != ""]
+        misfits = [v for v in distinct if not datatypes.fits(v, data_type)]
+        if not misfits:
+            continue
+        bad = target.rows & text.isin(misfits).to_numpy(dtype=bool)
+
+        def message(value: str, t: Target = target, dt: str = data_type) -> str:
+            return f"{t.variable} {value!r} is not {dt}, the DataType of {t.item.oid} ({t.what})"
+
+        flag_first(ctx, ds, target.variable, text, bad, message)
+
+
+@check(
+    "DD0104",
+    ERROR,
+    "define",
+    "Value is longer than the Length of its value-level metadata",
+    explanation="On the records a where clause selects, no value of the variable is "
+    "longer (in bytes, UTF-8) than the value-level ItemDef's Length.",
+    reference="Define-XML v2.1 §5.3.11 (Length), §5.3.9 (value-level metadata)",
+)
+def value_level_length(ctx: Context, ds: Dataset) -> None:
+    for target, text in _value_level(ctx, ds):
+        length = target.item.length
+        if length is None:
+            continue
+        distinct = [v for v in pd.unique(text[target.rows]) if v != ""]
+        long = [v for v in distinct if len(v.encode("utf-8")) > length]
+        if not long:
+            continue
+        bad = target.rows & text.isin(long).to_numpy(dtype=bool)
+
+        def message(value: str, t: Target = target, n: int = length) -> str:
+            size = len(value.encode("utf-8"))
+            return f"{t.variable} {value!r} has {size} bytes; Length {n} in {t.item.oid} ({t.what})"
+
+        flag_first(ctx, ds, target.variable, text, bad, message)

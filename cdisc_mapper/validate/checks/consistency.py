@@ -14,6 +14,7 @@ import pandas as pd
 
 from cdisc_mapper import iso8601
 from cdisc_mapper.validate.checks.identity import NOT_TREATED_ARMS
+from cdisc_mapper.validate.checks.results import per_value
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
 from cdisc_mapper.validate.package import Dataset, blank
@@ -28,9 +29,8 @@ ONGOING = frozenset({"NOT RECOVERED/NOT RESOLVED", "RECOVERING/RESOLVING"})
 
 def upper(series: pd.Series) -> pd.Series:
     """Text stripped and upper-cased, once per distinct value (blank for missing)."""
-    codes, uniques = pd.factorize(series.astype(object).fillna(""), use_na_sentinel=False)
-    table = np.array([str(u).strip().upper() for u in uniques], dtype=object)
-    return pd.Series(table[codes] if len(codes) else [], index=series.index, dtype=object)
+    values = per_value(series, lambda text: text.strip().upper(), "", object)
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def is_yes(ds: Dataset, variable: str) -> np.ndarray:

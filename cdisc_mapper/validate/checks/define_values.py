@@ -267,28 +267,42 @@ def value_level_data_type(ctx: Context, ds: Dataset) -> None:
         flag_first(ctx, ds, target.variable, text, bad, message)
 
 
+def size(value: str, data_type: str) -> int:
+    """A value's size as define.xml Length counts it: digits for integer and float (the
+    sign and decimal point are not counted), UTF-8 bytes for text."""
+    if data_type in ("integer", "float"):
+        mantissa = value.upper().split("E", 1)[0]
+        return sum(c.isdigit() for c in mantissa)
+    return len(value.encode("utf-8"))
+
+
 @check(
     "DD0104",
     ERROR,
     "define",
     "Value is longer than the Length of its value-level metadata",
     explanation="On the records a where clause selects, no value of the variable is "
-    "longer (in bytes, UTF-8) than the value-level ItemDef's Length.",
-    reference="Define-XML v2.1 §5.3.11 (Length), §5.3.9 (value-level metadata)",
+    "longer than the value-level ItemDef's Length: in UTF-8 bytes for text, in digits "
+    "for integer and float (2.27045 has 6; sign and decimal point do not count).",
+    reference="Define-XML v2.1 §5.3.11 (Length), §5.3.9 (value-level metadata); "
+    "ODM v1.3.2 §3.1.3 (Length of float: digits)",
 )
 def value_level_length(ctx: Context, ds: Dataset) -> None:
     for target, text in _value_level(ctx, ds):
-        length = target.item.length
+        length, data_type = target.item.length, target.item.data_type
         if length is None:
             continue
         distinct = [v for v in pd.unique(text[target.rows]) if v != ""]
-        long = [v for v in distinct if len(v.encode("utf-8")) > length]
+        long = [v for v in distinct if size(v, data_type) > length]
         if not long:
             continue
         bad = target.rows & text.isin(long).to_numpy(dtype=bool)
+        unit = "digits" if data_type in ("integer", "float") else "bytes"
 
-        def message(value: str, t: Target = target, n: int = length) -> str:
-            size = len(value.encode("utf-8"))
-            return f"{t.variable} {value!r} has {size} bytes; Length {n} in {t.item.oid} ({t.what})"
+        def message(value: str, t: Target = target, n: int = length, u: str = unit) -> str:
+            return (
+                f"{t.variable} {value!r} has {size(value, t.item.data_type)} {u}; Length {n} "
+                f"in {t.item.oid} ({t.what})"
+            )
 
         flag_first(ctx, ds, target.variable, text, bad, message)

@@ -4,9 +4,9 @@ one baseline flag per subject and test.
 The keys are the define.xml KeySequence of the dataset when a define.xml is given, else
 the SDTMIG natural keys of ``specs/validate/natural-keys.csv`` (per dataset, else per
 observation class; ``--`` stands for the domain prefix; keys the dataset lacks are left
-out). Without define.xml the sort order is checked on STUDYID and USUBJID only, the part
-every SDTMIG key of a subject dataset starts with. Values sort as SAS sorts them: text by
-its bytes, numbers by value, missing first.
+out). The records of a subject must be together, subjects in key order (SD0111); the
+full define.xml key order is a note (SD0114). Values sort as SAS sorts them: text by its
+bytes, numbers by value, missing first.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pandas as pd
 from cdisc_mapper.standards import resolve_specs_dir
 from cdisc_mapper.standards.csvio import read_table, split_codes
 from cdisc_mapper.validate.context import Context
-from cdisc_mapper.validate.model import ERROR, WARNING, scope
-from cdisc_mapper.validate.package import Dataset, is_char
+from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
+from cdisc_mapper.validate.package import RELATIONSHIP_DATASETS, Dataset, is_char
 from cdisc_mapper.validate.registry import check
 
 NATURAL_KEYS = ("validate", "natural-keys.csv")
@@ -63,19 +63,44 @@ def define_keys(ctx: Context, ds: Dataset) -> tuple[str, ...] | None:
     return tuple(k for k in meta.keys if k in ds.df.columns)
 
 
+def distinct_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)``: each record's position among the distinct values (-1 for
+    missing), categorical columns through their categories."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories.to_numpy()
+    if is_char(series):
+        return pd.factorize(series.astype(object), use_na_sentinel=True)
+    return pd.factorize(series.astype(float), use_na_sentinel=True)
+
+
 def sort_codes(series: pd.Series) -> np.ndarray:
     """Integer ranks of the values in SAS sort order (missing first, text by bytes)."""
+    codes, uniques = distinct_codes(series)
     if is_char(series):
-        codes, uniques = pd.factorize(series.astype(object).fillna(""), use_na_sentinel=False)
-        texts = [str(u) for u in uniques]
-        order = sorted(range(len(texts)), key=lambda i: texts[i].rstrip().encode("utf-8"))
+        texts = [str(u).rstrip().encode("utf-8") for u in uniques]
+        order = sorted(range(len(texts)), key=texts.__getitem__)
     else:
-        codes, uniques = pd.factorize(series.astype(float), use_na_sentinel=False)
-        values = np.asarray(uniques, dtype=float)
-        order = list(np.lexsort((values, ~np.isnan(values))))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
-    return rank[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+        order = list(np.argsort(np.asarray(uniques, dtype=float), kind="stable"))
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64) + 1] = np.arange(1, len(order) + 1)
+    rank[0] = 0  # missing sorts first
+    return rank[codes + 1]
+
+
+def row_groups(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per record, equal for records with equal values in ``columns``
+    (missing values equal), numbered in order of first appearance."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    top = 1  # key < top
+    for column in columns:
+        codes, uniques = distinct_codes(frame[column])
+        if top * (len(uniques) + 1) >= 2**62:  # renumber before the product overflows
+            key, found = pd.factorize(key)
+            top = len(found)
+        key = key * (len(uniques) + 1) + codes + 1
+        top *= len(uniques) + 1
+    groups, _ = pd.factorize(key)
+    return groups
 
 
 def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
@@ -94,26 +119,8 @@ def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
     return bad
 
 
-@check(
-    "SD0111",
-    WARNING,
-    "records",
-    "Records are not sorted by the dataset's keys",
-    scope=scope("SDTM"),
-    explanation="Records are submitted in the order of the dataset's keys (define.xml "
-    "KeySequence); without a define.xml, subject datasets are checked to be in STUDYID, "
-    "USUBJID order. One finding per dataset, at the first record out of order.",
-    reference="SDTMIG v3.4 §3.2.1.1 (keys give the sort order); Define-XML v2.1 §5.3.1.2 "
-    "(KeySequence)",
-)
-def sorted_by_keys(ctx: Context, ds: Dataset) -> None:
-    keys = define_keys(ctx, ds)
-    if keys is None:
-        if "USUBJID" not in ds.df.columns or ds.is_supp or ds.domain == "RELREC":
-            return
-        keys = tuple(k for k in ("STUDYID", "USUBJID") if k in ds.df.columns)
-    if not keys:
-        return
+def report_order(ctx: Context, ds: Dataset, keys: tuple[str, ...], what: str) -> None:
+    """One finding at the first record out of ``keys`` order, with the count."""
     bad = out_of_order(ds, keys)
     count = int(bad.sum())
     if not count:
@@ -123,16 +130,67 @@ def sorted_by_keys(ctx: Context, ds: Dataset) -> None:
     ctx.flag(
         ds,
         first,
-        f"record sorts before the one above it by {', '.join(keys)} "
+        f"record sorts before the one above it by {what} {', '.join(keys)} "
         f"({count} record{'' if count == 1 else 's'} out of order)",
         variable=keys[-1],
     )
 
 
+def subject_keys(ctx: Context, ds: Dataset) -> tuple[str, ...]:
+    """The keys up to USUBJID: of define.xml when it has them (``STUDYID, RDOMAIN,
+    USUBJID`` for SUPP--), else ``STUDYID, USUBJID``; empty without USUBJID."""
+    if "USUBJID" not in ds.df.columns or ds.domain in RELATIONSHIP_DATASETS:
+        return ()  # RELREC is grouped by relationship (RELID), not by subject
+    keys = define_keys(ctx, ds) or ()
+    if "USUBJID" in keys:
+        return keys[: keys.index("USUBJID") + 1]
+    return tuple(k for k in ("STUDYID", "USUBJID") if k in ds.df.columns)
+
+
+@check(
+    "SD0111",
+    WARNING,
+    "records",
+    "Records are not grouped by subject in key order",
+    scope=scope("SDTM"),
+    explanation="Every SDTMIG key of a subject dataset starts with STUDYID, USUBJID "
+    "(STUDYID, RDOMAIN, USUBJID for SUPP--), so the records of a subject are together and "
+    "subjects in key order (RELREC, grouped by relationship, is not checked); the part of "
+    "the define.xml KeySequence up to USUBJID is used when a define.xml is given. One "
+    "finding per dataset, at the first record out of order. Values sort as SAS sorts "
+    "them (text by bytes, missing first).",
+    reference="SDTMIG v3.4 §3.2.1.1 (keys and sort order); Define-XML v2.1 §5.3.1.2 (KeySequence)",
+)
+def grouped_by_subject(ctx: Context, ds: Dataset) -> None:
+    keys = subject_keys(ctx, ds)
+    if keys:
+        report_order(ctx, ds, keys, "the subject keys")
+
+
+@check(
+    "SD0114",
+    INFO,
+    "records",
+    "Records are not sorted by all the define.xml keys",
+    scope=scope("SDTM"),
+    explanation="define.xml KeySequence gives the keys in sort order; records of a "
+    "subject sorted otherwise (by visit and date rather than by test, say) are a note, "
+    "not an error: neither SDTMIG nor the FDA requires that order within a subject. One "
+    "finding per dataset; skipped without define.xml.",
+    reference="Define-XML v2.1 §5.3.1.2 (KeySequence: the order of the keys)",
+)
+def sorted_by_define_keys(ctx: Context, ds: Dataset) -> None:
+    if ctx.define is None:
+        ctx.skip("no define.xml given")
+    keys = define_keys(ctx, ds)
+    if keys and out_of_order(ds, subject_keys(ctx, ds)).sum() == 0:
+        report_order(ctx, ds, keys, "the define.xml keys")
+
+
 def first_of_group(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """For each row: whether an earlier row has the same values, and the position of the
     first row with them."""
-    groups = frame.groupby(columns, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    groups = row_groups(frame, columns)
     _, first_index = np.unique(groups, return_index=True)  # groups are 0..n-1
     first = first_index[groups]
     return first != np.arange(len(groups)), first

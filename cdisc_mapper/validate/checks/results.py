@@ -9,6 +9,8 @@ Numbers are recognised in text once per distinct value (``9.3``, ``-1``, ``1.5E3
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,17 +27,31 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 REL_TOL = 1e-9
 
 
+def per_value(
+    series: pd.Series, func: Callable[[str], Any], missing: Any, dtype: Any
+) -> np.ndarray:
+    """``func`` of each record's text, computed once per distinct value (``missing`` for
+    NaN); categorical columns are mapped through their categories."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        uniques = series.cat.categories.to_numpy(dtype=object)
+    else:
+        codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    table = np.array([func(str(u)) for u in uniques] + [missing], dtype=dtype)
+    return table[np.where(codes >= 0, codes, len(uniques))]
+
+
+def _number(text: str) -> float:
+    text = text.strip()
+    return float(text) if _NUMBER.match(text) else np.nan
+
+
 def numbers(series: pd.Series) -> np.ndarray:
     """The number each text value states (NaN for blanks and non-numbers), per distinct
     value; a numeric column is returned as floats."""
     if series.dtype.kind in "fiub":
         return series.to_numpy(dtype=float)
-    codes, uniques = pd.factorize(series.astype(object).fillna(""), use_na_sentinel=False)
-    table = np.array(
-        [float(s) if _NUMBER.match(s := str(u).strip()) else np.nan for u in uniques],
-        dtype=float,
-    )
-    return table[codes] if len(codes) else np.zeros(0)
+    return per_value(series, _number, np.nan, float)
 
 
 def _tests_with(ds: Dataset, testcd: str, unit: str) -> np.ndarray:
@@ -158,9 +174,11 @@ def baseline_without_result(ctx: Context, ds: Dataset) -> None:
     missing = np.any([m for _, m in problems], axis=0)
 
     def message(rows: np.ndarray) -> list[str]:
-        return [
-            f"{named} = 'Y' but " + " and ".join(v for v, m in problems if m[r]) + " null"
-            for r in rows
-        ]
+        out = []
+        for r in rows:
+            names = [v for v, m in problems if m[r]]
+            verb = "is" if len(names) == 1 else "are"
+            out.append(f"{named} = 'Y' but {' and '.join(names)} {verb} null")
+        return out
 
     ctx.flag(ds, baseline & missing, message, variable=problems[0][0])

@@ -74,16 +74,16 @@ def distinct_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sort_codes(series: pd.Series) -> np.ndarray:
-    """Integer ranks of the values in SAS sort order (missing first, text by bytes)."""
+    """Dense ranks of the values in SAS sort order: missing (and blank text) 0, text by
+    its bytes without trailing blanks, numbers by value."""
     codes, uniques = distinct_codes(series)
     if is_char(series):
-        texts = [str(u).rstrip().encode("utf-8") for u in uniques]
-        order = sorted(range(len(texts)), key=texts.__getitem__)
+        keys: list = [str(u).rstrip().encode("utf-8") for u in uniques]
     else:
-        order = list(np.argsort(np.asarray(uniques, dtype=float), kind="stable"))
-    rank = np.empty(len(order) + 1, dtype=np.int64)
-    rank[np.asarray(order, dtype=np.int64) + 1] = np.arange(1, len(order) + 1)
-    rank[0] = 0  # missing sorts first
+        keys = [float(u) for u in uniques]
+    ranked = {key: i for i, key in enumerate(sorted(set(keys) - {b""}), start=1)}
+    ranked[b""] = 0  # a blank is missing
+    rank = np.array([0] + [ranked[key] for key in keys], dtype=np.int64)
     return rank[codes + 1]
 
 

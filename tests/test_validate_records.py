@@ -30,8 +30,8 @@ def test_records_checks_are_silent_on_the_demo(pkg, check_id):  # noqa: F811
 
 @pytest.mark.parametrize("check_id", ["SD0111", "SD0112", "SD0114"])
 def test_records_checks_are_silent_on_the_demo_with_its_define(defined, check_id):  # noqa: F811
-    pkg, define = defined
-    report, found = run(pkg, check_id, define=define)
+    folder, define = defined
+    report, found = run(folder, check_id, define=define)
     assert found == [] and report.checks[0].status == "passed"
 
 
@@ -59,19 +59,19 @@ def test_sd0111_subject_out_of_order(pkg):  # noqa: F811
 
 
 def test_sd0114_not_sorted_by_all_define_keys(defined):  # noqa: F811
-    pkg, define = defined
-    ae, _ = read_xpt(xpt_path(pkg, "AE"))
+    folder, define = defined
+    ae, _ = read_xpt(xpt_path(folder, "AE"))
     same = (ae["USUBJID"] == ae["USUBJID"].shift(-1)) & (ae["AEDECOD"] != ae["AEDECOD"].shift(-1))
     first = int(np.flatnonzero(same.to_numpy())[0])
     order = list(range(len(ae)))
     order[first], order[first + 1] = first + 1, first
-    rewrite(pkg, "AE", lambda df: df.iloc[order].reset_index(drop=True))
-    report, found = run(pkg, "SD0114", define=define)
+    rewrite(folder, "AE", lambda df: df.iloc[order].reset_index(drop=True))
+    report, found = run(folder, "SD0114", define=define)
     f = one(found, dataset="AE")
     assert f.record == first + 2
     assert "STUDYID, USUBJID, AEDECOD, AESTDTC, AESPID" in f.message
     assert report.exit_code("warning") == 0  # a note
-    _, found = run(pkg, "SD0111", define=define)
+    _, found = run(folder, "SD0111", define=define)
     assert found == []  # the subject's records are still together
 
 
@@ -95,10 +95,10 @@ def test_sd0112_duplicate_natural_keys(pkg):  # noqa: F811
 
 
 def test_sd0112_duplicate_define_keys(defined):  # noqa: F811
-    pkg, define = defined
-    rewrite(pkg, "DM", lambda df: pd.concat([df, df.iloc[[1]]], ignore_index=True))
-    dm, _ = read_xpt(xpt_path(pkg, "DM"))
-    _, found = run(pkg, "SD0112", define=define)
+    folder, define = defined
+    rewrite(folder, "DM", lambda df: pd.concat([df, df.iloc[[1]]], ignore_index=True))
+    dm, _ = read_xpt(xpt_path(folder, "DM"))
+    _, found = run(folder, "SD0112", define=define)
     f = one(found, dataset="DM")
     assert f.record == len(dm)
     assert f.message == "same define.xml keys (STUDYID, USUBJID) as record 2"

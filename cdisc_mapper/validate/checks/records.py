@@ -19,6 +19,7 @@ import pandas as pd
 
 from cdisc_mapper.standards import resolve_specs_dir
 from cdisc_mapper.standards.csvio import read_table, split_codes
+from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
 from cdisc_mapper.validate.package import RELATIONSHIP_DATASETS, Dataset, is_char
@@ -61,16 +62,6 @@ def define_keys(ctx: Context, ds: Dataset) -> tuple[str, ...] | None:
     if meta is None or not meta.keys:
         return None
     return tuple(k for k in meta.keys if k in ds.df.columns)
-
-
-def distinct_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``(codes, uniques)``: each record's position among the distinct values (-1 for
-    missing), categorical columns through their categories."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), series.cat.categories.to_numpy()
-    if is_char(series):
-        return pd.factorize(series.astype(object), use_na_sentinel=True)
-    return pd.factorize(series.astype(float), use_na_sentinel=True)
 
 
 def sort_codes(series: pd.Series) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
-from cdisc_mapper.validate.package import Dataset, blank
+from cdisc_mapper.validate.package import Dataset, blank, is_char
 from cdisc_mapper.validate.registry import check
 
 FINDINGS = ("Findings", "Findings About")
@@ -27,16 +27,22 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 REL_TOL = 1e-9
 
 
+def distinct_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)``: each record's position among the distinct values (-1 for
+    missing), categorical columns through their categories."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories.to_numpy()
+    values = series.astype(object) if is_char(series) else series.astype(float)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes), np.asarray(uniques)
+
+
 def per_value(
     series: pd.Series, func: Callable[[str], Any], missing: Any, dtype: Any
 ) -> np.ndarray:
     """``func`` of each record's text, computed once per distinct value (``missing`` for
     NaN); categorical columns are mapped through their categories."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy()
-        uniques = series.cat.categories.to_numpy(dtype=object)
-    else:
-        codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    codes, uniques = distinct_codes(series.astype(object) if not is_char(series) else series)
     table = np.array([func(str(u)) for u in uniques] + [missing], dtype=dtype)
     return table[np.where(codes >= 0, codes, len(uniques))]
 

@@ -24,6 +24,7 @@ from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.reader import CodeList, DefineDocument, Item, WhereClause
 from cdisc_mapper.define.where import clause_mask
 from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context, DefineDataset
 from cdisc_mapper.validate.model import ERROR, WARNING
 from cdisc_mapper.validate.package import Dataset, is_char
@@ -45,6 +46,27 @@ class Target:
         return f"value level ({self.where})" if self.where else "variable"
 
 
+@dataclass(frozen=True)
+class Column:
+    """A variable's values as define.xml writes them, by distinct value: ``codes`` per
+    record (-1 when missing) into ``texts``."""
+
+    codes: np.ndarray
+    texts: tuple[str, ...]
+    numeric: bool
+
+    def counts(self, rows: np.ndarray) -> np.ndarray:
+        """Records of ``rows`` holding each distinct value."""
+        selected = self.codes[rows]
+        return np.bincount(selected[selected >= 0], minlength=len(self.texts))
+
+    def holding(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Records of ``rows`` whose value is one of the distinct ``values`` (positions)."""
+        table = np.zeros(len(self.texts) + 1, dtype=bool)
+        table[values] = True
+        return rows & table[np.where(self.codes >= 0, self.codes, len(self.texts))]
+
+
 def _define_dataset(ctx: Context, ds: Dataset) -> DefineDataset | None:
     """The dataset's ItemGroupDef; skips the check when no define.xml is given."""
     if ctx.define is None:
@@ -54,21 +76,16 @@ def _define_dataset(ctx: Context, ds: Dataset) -> DefineDataset | None:
     return meta if meta is not None and meta.document is not None else None
 
 
-def _records(ctx: Context, ds: Dataset) -> Records:
-    key = ("define-values-records", ds.name)
+def column(ctx: Context, ds: Dataset, variable: str) -> Column:
+    """The variable as a :class:`Column` (cached per dataset)."""
+    key = ("define-values-column", ds.name, variable)
     if key not in ctx.cache:
-        ctx.cache[key] = Records(ds.df)
-    found: Records = ctx.cache[key]
-    return found
-
-
-def _text(ctx: Context, ds: Dataset, variable: str) -> pd.Series:
-    """The variable's values as define.xml writes them (cached per dataset)."""
-    key = ("define-values-text", ds.name, variable)
-    if key not in ctx.cache:
-        column = ds.df[variable]
-        ctx.cache[key] = datatypes.as_text(column.astype(object) if is_char(column) else column)
-    found: pd.Series = ctx.cache[key]
+        series = ds.df[variable]
+        codes, uniques = distinct_codes(series)
+        numeric = not is_char(series)
+        texts = datatypes.as_text(pd.Series(uniques, dtype=float if numeric else object))
+        ctx.cache[key] = Column(codes, tuple(texts), numeric)
+    found: Column = ctx.cache[key]
     return found
 
 
@@ -96,12 +113,22 @@ def _clause_rows(doc: DefineDocument, clause: WhereClause, records: Records) -> 
         return None
 
 
-def targets(ctx: Context, ds: Dataset, meta: DefineDataset) -> Iterator[Target]:
+def targets(ctx: Context, ds: Dataset, meta: DefineDataset) -> list[Target]:
     """Every variable of ``ds`` described in define.xml, then each value-level item of it
     with the records its where clauses select (a record selected by several clauses of
-    one item counts once)."""
+    one item counts once). Computed once per dataset for the four checks."""
+    key = ("define-values-targets", ds.name)
+    if key not in ctx.cache:
+        ctx.cache[key] = list(_targets(ds, meta))
+    found: list[Target] = ctx.cache[key]
+    return found
+
+
+def _targets(ds: Dataset, meta: DefineDataset) -> Iterator[Target]:
     doc = meta.document
     assert doc is not None
+    records = Records(ds.df)
+    masks: dict[str, np.ndarray | None] = {}
     everything = np.ones(ds.n, dtype=bool)
     for variable, item in meta.variables.items():
         if variable not in ds.df.columns:
@@ -114,7 +141,9 @@ def targets(ctx: Context, ds: Dataset, meta: DefineDataset) -> Iterator[Target]:
                 continue
             rows = np.zeros(ds.n, dtype=bool)
             for clause in clauses:
-                hit = _clause_rows(doc, clause, _records(ctx, ds))
+                if clause.oid not in masks:
+                    masks[clause.oid] = _clause_rows(doc, clause, records)
+                hit = masks[clause.oid]
                 if hit is not None:
                     rows |= hit
             if rows.any():
@@ -122,46 +151,37 @@ def targets(ctx: Context, ds: Dataset, meta: DefineDataset) -> Iterator[Target]:
                 yield Target(variable, value_item, rows, where)
 
 
-def flag_first(
+def report_values(
     ctx: Context,
     ds: Dataset,
-    variable: str,
-    text: pd.Series,
-    bad: np.ndarray,
+    target: Target,
+    values: Column,
+    bad: Callable[[str], bool],
     message: Callable[[str], str],
 ) -> None:
-    """Report each distinct bad value once, at its first record, with its record count."""
-    rows = np.flatnonzero(bad)
-    if rows.size == 0:
+    """Report each distinct non-blank value of the target's records for which ``bad``
+    holds, once, at its first record, with its record count."""
+    counts = values.counts(target.rows)
+    found = np.array(
+        [i for i in np.flatnonzero(counts) if values.texts[i] != "" and bad(values.texts[i])],
+        dtype=np.int64,
+    )
+    if found.size == 0:
         return
-    values = text.iloc[rows]
-    counts = values.value_counts(sort=False)
-    firsts = np.zeros(ds.n, dtype=bool)
-    firsts[rows[~values.duplicated().to_numpy()]] = True
-
-    def texts(flagged: np.ndarray) -> list[str]:
-        out = []
-        for r in flagged:
-            value = str(text.iloc[r])
-            n = int(counts.get(value, 0))
-            out.append(f"{message(value)} ({n} record{'' if n == 1 else 's'})")
-        return out
-
-    ctx.flag(ds, firsts, texts, variable=variable, value=text)
-
-
-def _missing_terms(
-    ctx: Context, ds: Dataset, target: Target, codelist: CodeList
-) -> tuple[pd.Series, np.ndarray]:
-    """The target's text and the mask of its non-blank values not in ``codelist``."""
-    text = _text(ctx, ds, target.variable)
-    numeric = ds.df[target.variable].dtype.kind in "fiu"
-    terms = set(codelist.values)
-    distinct = [v for v in pd.unique(text[target.rows]) if v != ""]
-    missing = [v for v in distinct if not datatypes.is_term(v, terms, numeric)]
-    if not missing:
-        return text, np.zeros(ds.n, dtype=bool)
-    return text, target.rows & text.isin(missing).to_numpy(dtype=bool)
+    rows = np.flatnonzero(values.holding(target.rows, found))
+    codes, firsts = np.unique(values.codes[rows], return_index=True)
+    subjects = ds.df["USUBJID"] if "USUBJID" in ds.df.columns else None
+    for code, first in sorted(zip(codes, rows[firsts], strict=True), key=lambda x: x[1]):
+        text, n = values.texts[code], int(counts[code])
+        ctx.note(
+            f"{message(text)} ({n} record{'' if n == 1 else 's'})",
+            dataset=ds.name,
+            variable=target.variable,
+            value=text,
+            usubjid=subjects.iloc[first] if subjects is not None else "",
+            record=int(first) + 1,
+            seq=ds.df[ds.seq_var].iloc[first] if ds.seq_var else None,
+        )
 
 
 def _extensible(ctx: Context, codelist: CodeList) -> bool:
@@ -185,16 +205,20 @@ def _codelist_check(ctx: Context, ds: Dataset, *, extensible: bool) -> None:
             continue
         if _extensible(ctx, codelist) != extensible:
             continue
-        text, bad = _missing_terms(ctx, ds, target, codelist)
+        values = column(ctx, ds, target.variable)
+        terms = set(codelist.values)
         kind = "extensible CDISC" if extensible else "non-extensible"
 
-        def message(value: str, t: Target = target, cl: CodeList = codelist, k: str = kind) -> str:
+        def missing(text: str, terms: set[str] = terms, numeric: bool = values.numeric) -> bool:
+            return not datatypes.is_term(text, terms, numeric)
+
+        def message(text: str, t: Target = target, cl: CodeList = codelist, k: str = kind) -> str:
             return (
-                f"{t.variable} {value!r} is not in the {k} define.xml code list {cl.oid} "
+                f"{t.variable} {text!r} is not in the {k} define.xml code list {cl.oid} "
                 f"({cl.name}) of the {t.what}"
             )
 
-        flag_first(ctx, ds, target.variable, text, bad, message)
+        report_values(ctx, ds, target, values, missing, message)
 
 
 @check(
@@ -228,14 +252,14 @@ def value_in_extensible_codelist(ctx: Context, ds: Dataset) -> None:
     _codelist_check(ctx, ds, extensible=True)
 
 
-def _value_level(ctx: Context, ds: Dataset) -> Iterator[tuple[Target, pd.Series]]:
-    """Value-level targets of a character variable, with the variable's text."""
+def _value_level(ctx: Context, ds: Dataset) -> Iterator[tuple[Target, Column]]:
+    """Value-level targets of a character variable, with the variable's values."""
     meta = _define_dataset(ctx, ds)
     if meta is None:
         return
     for target in targets(ctx, ds, meta):
-        if target.where and ds.df[target.variable].dtype.kind not in "fiu":
-            yield target, _text(ctx, ds, target.variable)
+        if target.where and is_char(ds.df[target.variable]):
+            yield target, column(ctx, ds, target.variable)
 
 
 @check(
@@ -251,20 +275,18 @@ def _value_level(ctx: Context, ds: Dataset) -> Iterator[tuple[Target, pd.Series]
     "Pinnacle 21 DD-series value-level checks",
 )
 def value_level_data_type(ctx: Context, ds: Dataset) -> None:
-    for target, text in _value_level(ctx, ds):
+    for target, values in _value_level(ctx, ds):
         data_type = target.item.data_type
         if not data_type or data_type in ("text", "URI"):
             continue
-        distinct = [v for v in pd.unique(text[target.rows]) if v != ""]
-        misfits = [v for v in distinct if not datatypes.fits(v, data_type)]
-        if not misfits:
-            continue
-        bad = target.rows & text.isin(misfits).to_numpy(dtype=bool)
+
+        def misfit(text: str, dt: str = data_type) -> bool:
+            return not datatypes.fits(text, dt)
 
         def message(value: str, t: Target = target, dt: str = data_type) -> str:
             return f"{t.variable} {value!r} is not {dt}, the DataType of {t.item.oid} ({t.what})"
 
-        flag_first(ctx, ds, target.variable, text, bad, message)
+        report_values(ctx, ds, target, values, misfit, message)
 
 
 def size(value: str, data_type: str) -> int:
@@ -288,16 +310,14 @@ def size(value: str, data_type: str) -> int:
     "ODM v1.3.2 §3.1.3 (Length of float: digits)",
 )
 def value_level_length(ctx: Context, ds: Dataset) -> None:
-    for target, text in _value_level(ctx, ds):
+    for target, values in _value_level(ctx, ds):
         length, data_type = target.item.length, target.item.data_type
         if length is None:
             continue
-        distinct = [v for v in pd.unique(text[target.rows]) if v != ""]
-        long = [v for v in distinct if size(v, data_type) > length]
-        if not long:
-            continue
-        bad = target.rows & text.isin(long).to_numpy(dtype=bool)
         unit = "digits" if data_type in ("integer", "float") else "bytes"
+
+        def too_long(text: str, n: int = length, dt: str = data_type) -> bool:
+            return size(text, dt) > n
 
         def message(value: str, t: Target = target, n: int = length, u: str = unit) -> str:
             return (
@@ -305,4 +325,4 @@ def value_level_length(ctx: Context, ds: Dataset) -> None:
                 f"in {t.item.oid} ({t.what})"
             )
 
-        flag_first(ctx, ds, target.variable, text, bad, message)
+        report_values(ctx, ds, target, values, too_long, message)

@@ -167,13 +167,16 @@ def grouped_by_subject(ctx: Context, ds: Dataset) -> None:
     explanation="define.xml KeySequence gives the keys in sort order; records of a "
     "subject sorted otherwise (by visit and date rather than by test, say) are a note, "
     "not an error: neither SDTMIG nor the FDA requires that order within a subject. One "
-    "finding per dataset; skipped without define.xml.",
+    "finding per dataset (RELREC, grouped by relationship, is not checked); skipped "
+    "without define.xml.",
     reference="Define-XML v2.1 §5.3.1.2 (KeySequence: the order of the keys)",
 )
 def sorted_by_define_keys(ctx: Context, ds: Dataset) -> None:
     if ctx.define is None:
         ctx.skip("no define.xml given")
     keys = define_keys(ctx, ds)
+    if ds.domain in RELATIONSHIP_DATASETS:
+        return  # grouped by relationship (RELID), as SD0111 says
     if keys and out_of_order(ds, subject_keys(ctx, ds)).sum() == 0:
         report_order(ctx, ds, keys, "the define.xml keys")
 

@@ -271,8 +271,8 @@ def _value_level(ctx: Context, ds: Dataset) -> Iterator[tuple[Target, Column]]:
     "the shape of the value-level ItemDef's DataType: integer without decimals, float a "
     "number, date/datetime/partialDate... ISO 8601 text of that form (a character result "
     "variable may hold numbers at value level).",
-    reference="Define-XML v2.1 §4.4 (DataType), §5.3.9 (value-level metadata); "
-    "Pinnacle 21 DD-series value-level checks",
+    reference="Define-XML v2.1 §4.4 (DataType), §5.3.9 (value-level metadata); no CORE "
+    "rule compares the data with value-level metadata",
 )
 def value_level_data_type(ctx: Context, ds: Dataset) -> None:
     for target, values in _value_level(ctx, ds):

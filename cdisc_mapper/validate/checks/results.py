@@ -101,8 +101,8 @@ def orres_without_unit(ctx: Context, ds: Dataset) -> None:
     explanation="A numeric standard result needs its standard unit when the same test "
     "(--TESTCD) carries a standard unit on other records of the dataset; tests without "
     "any unit are not flagged.",
-    reference="SDTMIG v3.4 §4.5.1 (--STRESU: the unit of --STRESC and --STRESN); "
-    "CORE-000699 (FB3001, standard units per test)",
+    reference="SDTMIG v3.4 §4.5.1 (--STRESU: the unit of --STRESC and --STRESN); the "
+    "counterpart of Pinnacle 21 SD0026 for standard results; related: CORE-000133 (CG0426)",
 )
 def stresn_without_unit(ctx: Context, ds: Dataset) -> None:
     stresn, unit, testcd = ds.var("STRESN"), ds.var("STRESU"), ds.var("TESTCD")

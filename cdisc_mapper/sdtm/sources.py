@@ -115,6 +115,13 @@ def check_working_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -
             )
 
 
+def names_read(args: object, earlier: frozenset[str] = frozenset()) -> set[str]:
+    """What an operation's arguments read by name besides :meth:`OpArgs.inputs`: raw
+    columns, melt and working columns (``_NAME``) of its ``column`` fields, conditions and
+    templates (the annotated CRF follows a raw column to the variables it feeds)."""
+    return _model_columns(args, earlier)
+
+
 def _model_columns(model: object, earlier: frozenset[str] = frozenset()) -> set[str]:
     """Raw columns an operation's arguments name: ``column``/``time_column`` fields,
     conditions (at any depth) and template fields; a condition or template name that is

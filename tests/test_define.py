@@ -196,14 +196,15 @@ def test_sdtm_origins_say_where_each_variable_comes_from(package):
     tree = _tree(package, "sdtm")
     sex = _item(tree, "IT.DM.SEX").find("def:Origin", NS)
     assert (sex.get("Type"), sex.get("Source")) == ("Collected", "Investigator")
-    assert _text(sex) == "Source: CRF, enrollment.csv GENDER"
+    assert _text(sex) == "enrollment.csv GENDER"  # the raw column, beside the aCRF page
+    assert sex.find("def:DocumentRef", NS).get("leafID") == "LF.acrf"
     armcd = _item(tree, "IT.DM.ARMCD").find("def:Origin", NS)
     assert (armcd.get("Type"), _text(armcd)) == ("Assigned", "Assigned: MSC")
     assert _text(_item(tree, "IT.VS.VSORRES.PULSE").find("def:Origin", NS)) == (
-        "Source: CRF, vitals.csv PULSE"
+        "vitals.csv PULSE"
     )
     assert _text(_item(tree, "IT.VS.VSORRES.HEIGHT").find("def:Origin", NS)) == (
-        "Source: CRF, enrollment.csv HEIGHT_CM"
+        "enrollment.csv HEIGHT_CM"
     )
     assert _item(tree, "IT.TA.ARMCD").find("def:Origin", NS).get("Type") == "Protocol"
     doc = read_define(package / "sdtm" / "define.xml")
@@ -231,7 +232,7 @@ def test_sdtm_methods_come_from_the_spec_or_the_operation(package):
     assert doc.comments["COM.C-AGE"].startswith("AGE is derived at informed consent")
     assert doc.comments["COM.AE.AERLPRT"] == "The lumbar puncture is the study activity (AERLPRT)"
     # internal variables an argument names are explained
-    assert "_VISITLABEL (labs) = Source: CRF, labs.csv VISIT" in doc.methods["MT.LB.VISITNUM"]
+    assert "_VISITLABEL (labs) = labs.csv VISIT" in doc.methods["MT.LB.VISITNUM"]
 
 
 def test_sdtm_value_level_metadata(package):
@@ -342,10 +343,11 @@ def test_every_derived_adam_variable_says_how(package):
 # --------------------------------------------------------------------------- HTML
 def test_define_html_shows_variables_origins_vlm_codelists_methods(package):
     sdtm = _html_text(package / "sdtm" / "define.html")
-    assert "Source: CRF, enrollment.csv GENDER" in sdtm  # where SEX came from
+    assert "enrollment.csv GENDER" in sdtm  # where SEX came from
+    assert "Annotated CRF" in sdtm  # the link to the generated aCRF
     assert "Completed years from BRTHDTC to RFICDTC" in sdtm  # a method
     assert 'VSTESTCD = "PULSE"' in sdtm  # value-level metadata
-    assert "Source: CRF, vitals.csv PULSE" in sdtm
+    assert "vitals.csv PULSE" in sdtm
     assert "C66731" in sdtm and "El Escorial Diagnostic Category" in sdtm  # code lists
     assert "AGE is derived at informed consent" in sdtm  # a sponsor decision (comment)
     adam = _html_text(package / "adam" / "define.html")

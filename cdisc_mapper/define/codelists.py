@@ -32,23 +32,27 @@ DICTIONARY_HOMES = {
 }
 #: Variables coded with an external dictionary that the IG metadata leaves unnamed:
 #: SDTMIG 3.4 AE (AEDECOD, AEBODSYS "from the coding dictionary (e.g., MedDRA)") and the
-#: MedDRA hierarchy ADaM OCCDS copies from it (ADaM OCCDS v1.1 section 3.1.3, dictionary
-#: coding variables); DM COUNTRY, "generally represented using ISO 3166-1 Alpha-3".
-DICTIONARY_VARIABLES = {
-    **dict.fromkeys(
-        ["AELLT", "AELLTCD", "AEDECOD", "AEPTCD", "AEHLT", "AEHLTCD", "AEHLGT", "AEHLGTCD",
-         "AEBODSYS", "AEBDSYCD", "AESOC", "AESOCCD"],
-        MEDDRA,
-    ),
-    "COUNTRY": ISO_3166,
-}  # fmt: skip
+#: MedDRA hierarchy ADaM OCCDS copies from it (ADaM OCCDS v1.1, dictionary coding
+#: variables).
+DICTIONARY_VARIABLES = dict.fromkeys(
+    ["AELLT", "AELLTCD", "AEDECOD", "AEPTCD", "AEHLT", "AEHLTCD", "AEHLGT", "AEHLGTCD",
+     "AEBODSYS", "AEBDSYCD", "AESOC", "AESOCCD"],
+    MEDDRA,
+)  # fmt: skip
+#: Variables the IG says are "generally" coded with a dictionary (SDTMIG 3.4 DM COUNTRY:
+#: ISO 3166-1 Alpha-3): coded with it when define.yaml ``dictionaries:`` names it.
+DECLARED_DICTIONARY_VARIABLES = {"COUNTRY": ISO_3166}
 
 
-def coded_dictionary(variable: str, described: str = "") -> str | None:
+def coded_dictionary(variable: str, extras: DefineExtras, described: str = "") -> str | None:
     """The external dictionary a variable is coded with: the IG's described value domain
-    when it names MedDRA, else :data:`DICTIONARY_VARIABLES`."""
+    when it names MedDRA, else :data:`DICTIONARY_VARIABLES`, else
+    :data:`DECLARED_DICTIONARY_VARIABLES` when define.yaml declares the dictionary."""
     if described.strip() == MEDDRA:
         return MEDDRA
+    declared = DECLARED_DICTIONARY_VARIABLES.get(variable)
+    if declared is not None and extras.dictionary(declared) is not None:
+        return declared
     return DICTIONARY_VARIABLES.get(variable)
 
 

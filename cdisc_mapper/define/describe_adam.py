@@ -129,8 +129,8 @@ class AdamDescriber:
             codelist = self.codelist(v.codelist, name, ("variables", v.name, "codelist"))
         elif v.name == "PARAMCD" and "PARAMCD" in frame.columns:
             codelist = CodelistRef(codelist=parameter_codelist(name, frame))
-        elif coded_dictionary(v.name) is not None:
-            codelist = CodelistRef(dictionary=coded_dictionary(v.name))
+        elif coded_dictionary(v.name, self.extras) is not None:
+            codelist = CodelistRef(dictionary=coded_dictionary(v.name, self.extras))
         comment = None
         if v.comment:
             comment = self.comment(v.comment, name, ("variables", v.name, "comment"))

@@ -365,7 +365,8 @@ class SdtmDescriber:
                     single = len(ig.codelist_codes) == 1
                     codelist = CodelistRef(codelist=found, explicit=False, extend=single)
                     break
-        dictionary = coded_dictionary(name, ig.described_value_domain if ig is not None else "")
+        described = ig.described_value_domain if ig is not None else ""
+        dictionary = coded_dictionary(name, self.extras, described)
         if codelist is None and dictionary is not None:
             codelist = CodelistRef(dictionary=dictionary)
         attached = self.extras.attached(code, name)

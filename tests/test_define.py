@@ -200,9 +200,7 @@ def test_sdtm_origins_say_where_each_variable_comes_from(package):
     assert sex.find("def:DocumentRef", NS).get("leafID") == "LF.acrf"
     armcd = _item(tree, "IT.DM.ARMCD").find("def:Origin", NS)
     assert (armcd.get("Type"), _text(armcd)) == ("Assigned", "Assigned: MSC")
-    assert _text(_item(tree, "IT.VS.VSORRES.PULSE").find("def:Origin", NS)) == (
-        "vitals.csv PULSE"
-    )
+    assert _text(_item(tree, "IT.VS.VSORRES.PULSE").find("def:Origin", NS)) == ("vitals.csv PULSE")
     assert _text(_item(tree, "IT.VS.VSORRES.HEIGHT").find("def:Origin", NS)) == (
         "enrollment.csv HEIGHT_CM"
     )

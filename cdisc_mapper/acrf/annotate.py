@@ -168,29 +168,10 @@ class _SourceReader:
         return Annotation(self.code, text + when, variable, question or label or "")
 
     def test_variable(self) -> str | None:
-        """The source variable holding a melted record's test code (reads ``_TEST``)."""
-        for name in self.src.variables:
-            if getattr(self._args(self.index, name), "column", None) == MELT_TEST:
-                return name
-        return None
+        return test_variable(self.bundle, self.code, self.index)
 
     def test_code(self, test: str) -> tuple[str, str]:
-        """The test code a melted item's test becomes (through the test variable's
-        ``ct`` operation: its synonyms, then its codelist), and the term's name."""
-        name = self.test_variable()
-        args = self._args(self.index, name) if name else None
-        code = test
-        for raw, value in (getattr(args, "synonyms", None) or {}).items():
-            if raw.strip().upper() == test.strip().upper():
-                code = str(value)
-        codelist = getattr(args, "codelist", None)
-        found = self.terminology.find(codelist) if codelist else None
-        term = None
-        if found is not None:
-            term = found.term(code) or found.match(code)
-        if term is None:
-            return code, ""
-        return str(term.submission_value), str(term.preferred_term or "")
+        return melt_test(self.bundle, self.terminology, self.code, self.index, test)
 
     def annotations(self) -> dict[str, list[Annotation]]:
         """Raw column -> its annotations from this source."""
@@ -214,6 +195,33 @@ class _SourceReader:
             for target in targets:
                 out.setdefault(read, []).append(self.note(target))
         return out
+
+
+def test_variable(bundle: StudyBundle, code: str, source: int) -> str | None:
+    """The variable of a melted source holding the record's test code (reads ``_TEST``)."""
+    for name in bundle.domains[code].sources[source].variables:
+        if getattr(bundle.op_args[(code, source, name)], "column", None) == MELT_TEST:
+            return name
+    return None
+
+
+def melt_test(
+    bundle: StudyBundle, terminology: Any, code: str, source: int, test: str
+) -> tuple[str, str]:
+    """The test code a melted item's ``test`` becomes through the test variable's ``ct``
+    operation (its synonyms, then its codelist), and the term's name ("" if none)."""
+    name = test_variable(bundle, code, source)
+    args = bundle.op_args[(code, source, name)] if name else None
+    value = test
+    for raw, given in (getattr(args, "synonyms", None) or {}).items():
+        if raw.strip().upper() == test.strip().upper():
+            value = str(given)
+    codelist = getattr(args, "codelist", None)
+    found = terminology.find(codelist) if codelist else None
+    term = (found.term(value) or found.match(value)) if found is not None else None
+    if term is None:
+        return value, ""
+    return str(term.submission_value), str(term.preferred_term or "")
 
 
 def _item_column(item: Any, read: str) -> str | None:

@@ -29,6 +29,7 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
+from cdisc_mapper.acrf.annotate import melt_test
 from cdisc_mapper.define import describe_common as describe
 from cdisc_mapper.define import vlm
 from cdisc_mapper.define.assemble import as_text
@@ -304,19 +305,7 @@ class SdtmDescriber:
 
     def test_code(self, code: str, source: int, test: str) -> str:
         """The test code a melted item's test becomes (through the TESTCD operation)."""
-        spec = self.bundle.domains[code]
-        src = spec.sources[source]
-        for name, var in src.variables.items():
-            args = self.bundle.op_args.get((code, source, name))
-            if args is None or getattr(args, "column", None) != MELT_TEST or var.op != "ct":
-                continue
-            synonyms = {k.strip().upper(): v for k, v in args.synonyms.items()}
-            if test.strip().upper() in synonyms:
-                return synonyms[test.strip().upper()]
-            found = self.terminology.find(args.codelist)
-            term = found.match(test) if found is not None else None
-            return str(term.submission_value) if term is not None else test
-        return test
+        return melt_test(self.bundle, self.terminology, code, source, test)[0]
 
     # ------------------------------------------------------------------ variables
     def merge(self, parts: list[_Part]) -> tuple[Origin | None, MethodInfo | None]:

@@ -254,3 +254,30 @@ def test_sponsor_pages_errors_name_the_line(
     assert f"define.yaml:{line}" in str(err.value)
     assert message in str(err.value)
     assert not (sdtm_copy / "sdtm" / "define.xml").exists()
+
+
+def test_define_command_with_raw_lists_columns_not_submitted(
+    demo_raw: Path, sdtm_copy: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    args = ["-q", "define", "--study", str(STUDY), "--out", str(sdtm_copy), "--raw", str(demo_raw)]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert str(sdtm_copy / "sdtm" / "acrf.pdf") in res.stdout.splitlines()
+    enrollment = _squeeze(PdfReader(sdtm_copy / "sdtm" / "acrf.pdf").pages[1].extract_text())
+    assert "WEIGHT_KGNOTSUBMITTED" in enrollment
+
+
+def test_crf_pages_of_columns_else_of_the_form() -> None:
+    from cdisc_mapper.define.describe_sdtm import crf_pages
+    from cdisc_mapper.spec.define import FormSpec
+
+    form = FormSpec(pages="3 4 5", fields={"A": "4", "B": "5 3"})
+    assert crf_pages(form, ["B", "A"]) == "3 4 5"
+    assert crf_pages(form, ["A"]) == "4"
+    assert crf_pages(form, ["C"]) == "3 4 5"  # a field without pages: the form's
+    assert crf_pages(form, []) == "3 4 5"
+    assert crf_pages(None, ["A"]) is None

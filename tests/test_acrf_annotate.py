@@ -65,6 +65,9 @@ def test_forms_in_study_order_registry_form_first() -> None:
         # a working variable followed to the domain-level variable reading it
         ("enrollment", "AGE_YRS", ("AGE",)),
         ("end_of_study", "DEATH_DATE", ("DSSTDTC",)),
+        # a column only a condition reads: the value of a flag, a selector of a case
+        ("adverse_events", "ONGOING", ("AEENRTPT", "AEENTPT")),
+        ("end_of_study", "STATUS", ("DSTERM", "DSDECOD")),  # not DSSTDTC (case: STATUS)
         ("labs", "VISIT", ("VISITNUM",)),
         ("injections", "INJ_NO", ("VISITNUM",)),  # read by a template
         # supplemental qualifiers

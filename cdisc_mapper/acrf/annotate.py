@@ -22,6 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
+from cdisc_mapper.condition import Condition
 from cdisc_mapper.sdtm.sources import names_read
 from cdisc_mapper.spec.sdtm import MELT_TEST, MELT_UNIT, MELT_VALUE, DomainSpec, SourceSpec
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
@@ -116,11 +119,21 @@ class _SourceReader:
 
     def readers(self) -> dict[str, list[str]]:
         """Each name read in this source (raw, melt or working column) -> the source
-        variables reading it, in spec order."""
+        variables whose value it gives, in spec order. A name an operation reads only in
+        a condition, beside other names it reads, selects which of those gives the value
+        (``case``: STATUS picks DEATH_DATE or LAST_VISIT_DATE) and is no source of it; an
+        operation reading nothing but its condition (``flag``) takes its value from it."""
         out: dict[str, list[str]] = {}
         earlier: set[str] = set()
         for name in self.src.variables:
-            for read in sorted(self._reads(self.index, name, frozenset(earlier))):
+            args = self._args(self.index, name)
+            reads = self._reads(self.index, name, frozenset(earlier))
+            selectors = _condition_names(args) - names_read(
+                args, frozenset(earlier), conditions=False
+            )
+            if reads - selectors:
+                reads -= selectors
+            for read in sorted(reads):
                 out.setdefault(read, []).append(name)
             earlier.add(name)
         return out
@@ -195,6 +208,19 @@ class _SourceReader:
             for target in targets:
                 out.setdefault(read, []).append(self.note(target))
         return out
+
+
+def _condition_names(model: object) -> set[str]:
+    """Every name the conditions among an operation's arguments test, at any depth."""
+    if isinstance(model, Condition):
+        return set(model.variables())
+    if isinstance(model, list | tuple):
+        return {n for item in model for n in _condition_names(item)}
+    if isinstance(model, BaseModel):
+        return {
+            n for key in type(model).model_fields for n in _condition_names(getattr(model, key))
+        }
+    return set()
 
 
 def test_variable(bundle: StudyBundle, code: str, source: int) -> str | None:

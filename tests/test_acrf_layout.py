@@ -67,3 +67,11 @@ def test_contents_lines_name_domains() -> None:
         (0, "Domains", ""),
         (1, "VS (Vital Signs)", "2"),
     ]
+
+
+def test_a_study_without_forms_gets_the_contents_page_only() -> None:
+    from cdisc_mapper.acrf.render import render_pdf
+
+    layout = lay_out([], "Study X")
+    assert (layout.contents_pages, layout.pages, layout.total) == (1, (), 1)
+    assert render_pdf(layout, {}).startswith(b"%PDF-")

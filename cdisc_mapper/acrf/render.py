@@ -107,7 +107,8 @@ def _bookmarks(layout: Layout) -> dict[int, list[str]]:
     destination, so no two entries share one)."""
     out: dict[int, list[str]] = {n: [f"p{n}"] for n in range(1, layout.total + 1)}
     out[1].append("contents")
-    out[layout.contents_pages + 1].append("forms")
+    if layout.pages:
+        out[layout.contents_pages + 1].append("forms")
     for form, spec in layout.form_pages().items():
         out[int(spec.pages.split()[0])].append(f"form:{form}")
     domains = layout.domain_pages()
@@ -162,7 +163,8 @@ def _contents(
 
 def _outline(c: Canvas, layout: Layout, labels: dict[str, str]) -> None:
     c.addOutlineEntry("Contents", "contents", level=0)
-    c.addOutlineEntry("Forms", "forms", level=0)
+    if layout.pages:
+        c.addOutlineEntry("Forms", "forms", level=0)
     for form in layout.form_pages():
         c.addOutlineEntry(form, f"form:{form}", level=1)
     domains = layout.domain_pages()

@@ -335,10 +335,19 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
     required=True,
     help="Output folder holding sdtm/ and adam/; define.xml goes beside the data.",
 )
+@click.option(
+    "--raw",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of raw form files: the generated annotated CRF then lists every raw "
+    "column (those not mapped as NOT SUBMITTED).",
+)
 @click.pass_context
 @run_options
-def define(ctx: click.Context, study: Path, out: Path) -> None:
-    """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam."""
+def define(ctx: click.Context, study: Path, out: Path, raw: Path | None) -> None:
+    """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam; without an
+    annotated CRF of your own in define.yaml, also OUT/sdtm/acrf.pdf, which define.xml
+    cites."""
 
     def go() -> None:
         from cdisc_mapper.define import write_define
@@ -350,9 +359,40 @@ def define(ctx: click.Context, study: Path, out: Path) -> None:
                 written = _define_from_metadata(ctx, study, out)
             else:
                 with spec_folder(study) as folder:
-                    written = write_define(folder, out)
+                    written = write_define(folder, out, raw_dir=raw)
         for path in written:
             click.echo(str(path))
+
+    _run(go, ctx)
+
+
+@main.command()
+@study_option
+@click.option(
+    "--raw",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of raw form files: every raw column is shown (those not mapped as NOT "
+    "SUBMITTED); without it, the columns the specs read.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write acrf.pdf into (define writes it to OUT/sdtm).",
+)
+@click.pass_context
+@run_options
+def acrf(ctx: click.Context, study: Path, raw: Path | None, out: Path) -> None:
+    """Write the annotated CRF generated from the SDTM specs: OUT/acrf.pdf, a page or
+    more per raw form, each field with the SDTM variables it feeds."""
+
+    def go() -> None:
+        from cdisc_mapper.acrf import write_acrf
+        from cdisc_mapper.xlsx import spec_folder
+
+        with _locked(out, "acrf"), spec_folder(study) as folder:
+            click.echo(str(write_acrf(folder, out, raw)))
 
     _run(go, ctx)
 
@@ -533,7 +573,7 @@ def _demo_stages(
         f"{', '.join(sorted(adam_result.datasets))})"
     )
     say("writing define.xml")
-    written = write_define(study, work, adam_result=adam_result)
+    written = write_define(study, work, adam_result=adam_result, raw_dir=work / "raw")
     lines.append("define.xml:  " + shown(written))
     say("validating")
     defines = [p for p in written if p.name == "define.xml"]

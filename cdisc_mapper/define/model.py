@@ -199,6 +199,8 @@ class DefineModel:
     methods: dict[str, Method] = field(default_factory=dict)
     comments: dict[str, Comment] = field(default_factory=dict)
     leaves: list[Leaf] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Documents written beside define.xml, by file name (the generated acrf.pdf)."""
 
     def add_item(self, item: ItemDef) -> ItemDef:
         self.items[item.oid] = item

@@ -13,19 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdisc_mapper.acrf import ACRF_FILE, ACRF_TITLE, build_acrf
 from cdisc_mapper.adam import build_adam, load_adam_specs
 from cdisc_mapper.define import describe_adam, describe_sdtm
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
 from cdisc_mapper.define.html import render_html
-from cdisc_mapper.define.model import DefineModel, StandardDef
+from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.stated_vlm import StatedLevels
 from cdisc_mapper.define.writer import write_model
-from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.errors import CdiscMapperError, SpecError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.sdtm import load_study
-from cdisc_mapper.spec.define import load_define_extras
-from cdisc_mapper.spec.sdtm_loader import STUDY_FILE, has_sdtm_specs
+from cdisc_mapper.spec.define import DefineExtras, load_define_extras
+from cdisc_mapper.spec.sdtm_loader import STUDY_FILE, StudyBundle, has_sdtm_specs
 from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
 from cdisc_mapper.xpt import read_xpt
 
@@ -44,8 +45,13 @@ class DefineSchemaError(CdiscMapperError):
     """The define.xml written does not validate (a bug: please report it)."""
 
 
-def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list[str]]:
-    """The SDTM DefineModel and warnings (nothing is written)."""
+def build_sdtm_model(
+    study_dir: Path, sdtm_dir: Path, raw_dir: Path | None = None
+) -> tuple[DefineModel, list[str]]:
+    """The SDTM DefineModel and warnings (nothing is written). Without a sponsor's aCRF
+    in define.yaml ``documents:``, the aCRF is generated (``model.files``, from the raw
+    folder's headers when ``raw_dir`` is given) and every Collected origin cites its
+    pages."""
     bundle = load_study(Path(study_dir))
     extras = load_define_extras(Path(study_dir))
     terminology = load_terminology()
@@ -57,11 +63,54 @@ def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list
     describer.check_references()
     datasets = read_datasets(Path(sdtm_dir))
     model = new_model("sdtm", bundle.study, extras, ig, [m for _, _, m in datasets])
-    describer.acrf_leaf = model.acrf_leaf
+    _annotated_crf(model, describer, bundle, extras, raw_dir)
     infos = [describer.dataset(path, frame, meta) for path, frame, meta in datasets]
     stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
     notes = stated.apply(infos)
     return model, notes + assemble(model, extras, infos, describe_sdtm.dataset_order)
+
+
+def _annotated_crf(
+    model: DefineModel,
+    describer: describe_sdtm.SdtmDescriber,
+    bundle: StudyBundle,
+    extras: DefineExtras,
+    raw_dir: Path | None,
+) -> None:
+    """The aCRF the Collected origins cite: the sponsor's (a define.yaml document of
+    kind acrf, pages from ``forms:``) or one generated from the specs (written beside
+    define.xml as acrf.pdf)."""
+    read = {src.form for spec in bundle.domains.values() for src in spec.sources}
+    for form in extras.spec.forms:
+        if form not in read:
+            raise SpecError(
+                f"forms: {form!r} is not a raw form the SDTM specs read "
+                f"(they read {', '.join(sorted(read))})",
+                where=extras.where(("forms", form)),
+            )
+    if model.acrf_leaf is None and extras.spec.forms:
+        raise SpecError(
+            "forms: gives the pages of your own annotated CRF, but documents: declares no "
+            "aCRF for SDTM (kind: acrf)",
+            where=extras.where(("forms",)),
+            hint="add it, e.g. documents: {acrf: {title: Annotated CRF, href: acrf.pdf, "
+            "kind: acrf, standards: [sdtm]}}, or remove forms: to have the aCRF generated",
+        )
+    if model.acrf_leaf is None:
+        acrf = build_acrf(bundle, raw_dir)
+        leaf_id = "LF.acrf"
+        if any(leaf.id == leaf_id for leaf in model.leaves):
+            raise SpecError(
+                "documents: acrf is a supplemental document, but the generated annotated "
+                "CRF is leaf LF.acrf",
+                where=extras.where(("documents", "acrf")),
+                hint="give that document another id, or kind: acrf if it is your aCRF",
+            )
+        model.leaves.insert(0, Leaf(id=leaf_id, href=ACRF_FILE, title=ACRF_TITLE))
+        model.acrf_leaf = leaf_id
+        model.files[ACRF_FILE] = acrf.pdf()
+        describer.crf_forms = acrf.layout.form_pages()
+    describer.acrf_leaf = model.acrf_leaf
 
 
 @dataclass(frozen=True)
@@ -181,6 +230,8 @@ def publish(
         if to_warnings:
             warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
     path = write_model(model, Path(folder) / DEFINE_FILE)
+    for name, data in sorted(model.files.items()):
+        (Path(folder) / name).write_bytes(data)
     problems = validate_define_schema(path)
     if problems:
         raise DefineSchemaError(
@@ -190,8 +241,9 @@ def publish(
             hint="this is a cdisc_mapper bug; please report it",
         )
     html = render_html(path)
-    say(f"wrote {shown / DEFINE_FILE} and define.html")
-    return [path, html]
+    documents = [Path(folder) / name for name in sorted(model.files)]
+    say(f"wrote {shown / DEFINE_FILE}, define.html" + "".join(f", {p.name}" for p in documents))
+    return [path, html, *documents]
 
 
 def write_define(
@@ -201,6 +253,7 @@ def write_define(
     which: Iterable[str] = ("sdtm", "adam"),
     progress: Callable[[str], None] | None = None,
     adam_result: Any = None,
+    raw_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html``
     beside each) for the datasets written there; return the files written.
@@ -213,7 +266,8 @@ def write_define(
     in define.yaml) to ``progress`` (``warning: ...``, each shown once, as the command
     line does), else to the logger (WARNING) and to :mod:`warnings`
     (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
-    returned for the same folders) saves rebuilding the ADaM metadata.
+    returned for the same folders) saves rebuilding the ADaM metadata. ``raw_dir`` (the
+    raw forms) lets the generated aCRF show every raw column, those not submitted too.
 
     Raises:
         SpecError: a spec names a method, comment or code list that does not exist
@@ -240,13 +294,19 @@ def write_define(
 
     def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
         if kind == "sdtm":
-            return build_sdtm_model(study_dir, folder)
+            return build_sdtm_model(study_dir, folder, raw_dir)
         return build_adam_model(study_dir, folder, out_dir / "sdtm", adam_result)
 
     return write_each(
         out_dir, kinds, build, progress, "specs",
         empty_hint="run cdisc-mapper sdtm (and adam) with this --out first",
     )  # fmt: skip
+
+
+def _owned(model: DefineModel) -> Callable[[str], bool]:
+    """What the stage replaces in a define.xml's folder: its own files and the
+    documents it writes (a sponsor's acrf.pdf, never written here, is kept)."""
+    return lambda name: OWNED(name) or name in model.files
 
 
 def write_each(
@@ -283,7 +343,8 @@ def write_each(
         say(f"define.xml for {kind.upper()}: reading {source} and {folder}")
         built.append((kind, *build(kind, folder)))
     written: list[Path] = []
-    with staged(*(Target(out_dir / kind, OWNED) for kind in kinds)) as stages:
+    targets = [Target(out_dir / k, _owned(model)) for k, model, _ in built]
+    with staged(*targets) as stages:
         for (kind, model, notes), stage in zip(built, stages, strict=True):
             files = publish(
                 model, notes, stage.path, kind, say, shown=stage.target,

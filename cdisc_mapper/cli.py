@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -354,7 +355,7 @@ def define(ctx: click.Context, study: Path, out: Path, raw: Path | None) -> None
         from cdisc_mapper.xlsx import spec_folder
         from cdisc_mapper.xlsx.folder import METADATA, spec_kind
 
-        with _locked(out, "define", create=False):
+        with _locked(out, "define", create=False), _define_warnings_logged():
             if spec_kind(study) == METADATA:
                 written = _define_from_metadata(ctx, study, out)
             else:
@@ -395,6 +396,18 @@ def acrf(ctx: click.Context, study: Path, raw: Path | None, out: Path) -> None:
             click.echo(str(write_acrf(folder, out, raw)))
 
     _run(go, ctx)
+
+
+@contextlib.contextmanager
+def _define_warnings_logged() -> Iterator[None]:
+    """define.xml warnings reach the user once, through the log handler: the library also
+    issues each as a Python DefineWarning (for callers without logging), which the
+    command silences here."""
+    from cdisc_mapper.define import DefineWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DefineWarning)
+        yield
 
 
 def _define_from_metadata(ctx: click.Context, study: Path, out: Path) -> list[Path]:
@@ -573,7 +586,8 @@ def _demo_stages(
         f"{', '.join(sorted(adam_result.datasets))})"
     )
     say("writing define.xml")
-    written = write_define(study, work, adam_result=adam_result, raw_dir=work / "raw")
+    with _define_warnings_logged():
+        written = write_define(study, work, adam_result=adam_result, raw_dir=work / "raw")
     lines.append("define.xml:  " + shown(written))
     say("validating")
     defines = [p for p in written if p.name == "define.xml"]

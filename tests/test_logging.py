@@ -62,9 +62,7 @@ def no_meddra_version(demo_sdtm, tmp_path) -> tuple:
     shutil.copytree(STUDY, study)
     define_yaml = study / "define.yaml"
     text = define_yaml.read_text(encoding="utf-8")
-    text = text.replace('  MedDRA: {version: "26.0"}\n', "").replace(
-        "dictionaries:\n", "dictionaries: {}\n"
-    )
+    text = text.replace('  MedDRA: {version: "26.0"}\n', "")
     define_yaml.write_text(text, encoding="utf-8")
     shutil.copytree(demo_sdtm[0] / "sdtm", tmp_path / "out" / "sdtm")
     return study, tmp_path / "out"

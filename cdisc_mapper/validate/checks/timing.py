@@ -212,6 +212,18 @@ def after_death(ctx: Context, ds: Dataset) -> None:
         ctx.flag(ds, mask, after_death, variable=col)
 
 
+#: Classes whose EPOCH is that of the start date (--STDTC); other classes use --DTC.
+_START_DATE_CLASSES = frozenset({"Events", "Interventions"})
+
+
+def epoch_date_variable(ds: Dataset) -> str | None:
+    """The date EPOCH describes: --STDTC for Events and Interventions, --DTC otherwise
+    (SDTMIG v3.4 §4.4.10: "EPOCH ... should be based on --STDTC for Interventions and
+    Events, on --DTC for Findings"); the other one when the dataset lacks it."""
+    first, second = ("STDTC", "DTC") if ds.class_ in _START_DATE_CLASSES else ("DTC", "STDTC")
+    return ds.var(first) or ds.var(second)
+
+
 def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(mismatch, outside, expected-epochs text) per record, or None when not checkable."""
     key = ("epoch", ds.name)
@@ -220,7 +232,7 @@ def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np
         return cached
     result = None
     se = ctx.get("SE")
-    date_col = ds.var("DTC") or ds.var("STDTC")
+    date_col = epoch_date_variable(ds)
     if (
         se is not None
         and ds.name not in ("SE", "DM")
@@ -308,8 +320,10 @@ def _epoch_match(
     "EPOCH differs from the subject's element (SE) on that date",
     scope=scope("SDTM"),
     explanation="EPOCH is the epoch of the SE element whose SESTDTC-SEENDTC span holds the "
-    "record's --DTC (or --STDTC). On a day where one element ends and the next starts, "
-    "either epoch is accepted (dates are compared by day).",
+    "record's start date --STDTC in Events and Interventions (AE, CM, EX, MH...) and its "
+    "--DTC in Findings and other classes (the other date when the dataset has only that "
+    "one). On a day where one element ends and the next starts, either epoch is accepted "
+    "(dates are compared by day).",
     reference="SDTMIG v3.4 §4.4.10, §5.2 (SE)",
 )
 def epoch_vs_se(ctx: Context, ds: Dataset) -> None:

@@ -31,6 +31,24 @@ def _numeric_result_variable(ds: Dataset, col: str) -> bool:
     return ds.standard == "SDTM" and col[2:] in ("ORRES", "STRESC")
 
 
+#: The value SDTMIG lets a non-result qualifier hold when several values were collected
+#: (the individual values go to SUPP--): §4.2.8.3, and DM RACE ("MULTIPLE") by the DM
+#: assumptions. Not a CDISC CT term, so it is accepted here rather than reported.
+MULTIPLE = "MULTIPLE"
+_MULTIPLE_ROLES = frozenset({"Record Qualifier", "Variable Qualifier"})
+
+
+def _ig_permitted(ctx: Context, ds: Dataset, col: str) -> frozenset[str]:
+    """Values outside CT that the SDTMIG itself permits for ``col``: MULTIPLE for a
+    record or variable qualifier (RACE, AELOC, CMROUTE...)."""
+    if ds.standard != "SDTM":
+        return frozenset()
+    meta = ds.ig_variable(ctx.sdtmig, col)
+    return (
+        frozenset({MULTIPLE}) if meta is not None and meta.role in _MULTIPLE_ROLES else frozenset()
+    )
+
+
 def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
     """Flag values outside the variable's codelists, for extensible or strict lists."""
     for col in ds.columns:
@@ -41,11 +59,13 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
         if is_extensible != extensible:
             continue
         skip_numbers = _numeric_result_variable(ds, col)
+        permitted = _ig_permitted(ctx, ds, col)
         bad = [
             v
             for v in ds.uniques(col)
             if isinstance(v, str)
             and v
+            and v not in permitted
             and not any(v in cl for cl in lists)
             and not (skip_numbers and _NUMERIC_RESULT.match(v))
         ]
@@ -71,8 +91,10 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
     "terminology",
     "Value is not in the variable's non-extensible CDISC codelist",
     explanation="Values of a variable controlled by a non-extensible codelist (e.g. SEX, "
-    "NY, AGEU) must be submission values of that codelist, exactly (case-sensitive).",
-    reference="SDTMIG v3.4 §4.3; CDISC CT 2025-03-28",
+    "NY, AGEU) must be submission values of that codelist, exactly (case-sensitive). "
+    "'MULTIPLE' in a record or variable qualifier (RACE, AELOC...) is accepted: SDTMIG "
+    "puts it there when several values were collected, the values themselves in SUPP--.",
+    reference="SDTMIG v3.4 §4.3, §4.2.8.3, DM assumptions (RACE); CDISC CT 2025-03-28",
 )
 def non_extensible(ctx: Context, ds: Dataset) -> None:
     _outside(ctx, ds, extensible=False)

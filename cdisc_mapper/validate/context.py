@@ -19,7 +19,7 @@ from cdisc_mapper.define.reader import DefineDocument, Item
 from cdisc_mapper.standards import Standard, Terminology
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import CheckSpec, Finding
-from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
+from cdisc_mapper.validate.package import Dataset, blank, codes_in, comparable, distinct
 from cdisc_mapper.validate.unreadable import Unreadable
 
 
@@ -344,6 +344,44 @@ class Context:
 
         self.flag(ds, firsts, text, variable=variable)
         return int(rows.size)
+
+    def flag_groups(
+        self,
+        ds: Dataset,
+        mask: np.ndarray,
+        keys: Sequence[pd.Series],
+        message: Callable[[int], str],
+        *,
+        variable: str = "",
+    ) -> int:
+        """Report each cause once: the flagged records grouped by ``keys`` (numbers
+        compared by :func:`~cdisc_mapper.validate.package.numeric_key`) give one finding
+        each, at the group's first record, ``message(row)`` followed by the group's record
+        count. Returns the number of findings (groups)."""
+        rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if rows.size == 0:
+            return 0
+        frame = pd.DataFrame(
+            {
+                f"k{i}": comparable(key).iloc[rows].astype(object).to_numpy()
+                for i, key in enumerate(keys)
+            }
+        )
+        group = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+        _, first = np.unique(group, return_index=True)
+        counts = np.bincount(group)
+        count_of = dict(zip(rows[first].tolist(), counts[group[first]].tolist(), strict=True))
+        firsts = np.zeros(ds.n, dtype=bool)
+        firsts[rows[first]] = True
+
+        def text(flagged: np.ndarray) -> list[str]:
+            out = []
+            for r in flagged.tolist():
+                n = count_of[r]
+                out.append(f"{message(r)} ({n} record{'' if n == 1 else 's'})")
+            return out
+
+        return self.flag(ds, firsts, text, variable=variable)
 
     def blank(self, ds: Dataset, variable: str) -> np.ndarray:
         """Missing-value mask of a variable (all True when the variable is absent)."""

@@ -11,4 +11,5 @@ from cdisc_mapper.validate.checks import (  # noqa: F401  (each module registers
     supp,
     terminology,
     timing,
+    visits,
 )

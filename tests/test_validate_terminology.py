@@ -3,8 +3,14 @@ packages: values outside CT that the SDTMIG itself permits."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
+from lxml import etree
+
+from cdisc_mapper.define import write_define
+from tests.conftest import STUDY
 from tests.validate_pkg import findings, write_dataset
 
 
@@ -59,3 +65,148 @@ def test_ct0001_multiple_is_not_a_value_of_a_result(tmp_path):
     )
     _, found = findings(sdtm.parent, "CT0001")
     assert [(f.record, f.variable, f.value) for f in found] == [(2, "IEORRES", "MULTIPLE")]
+
+
+ODM = "http://www.cdisc.org/ns/odm/v1.3"
+DEF = "http://www.cdisc.org/ns/def/v2.1"
+
+
+def _define(path: Path, terms: dict[str, bool], *, value_level: bool = False) -> Path:
+    """A define.xml describing TS whose TSVCDREF codelist lists ``terms`` (term -> whether
+    it carries def:ExtendedValue="Yes"); with ``value_level`` the codelist hangs on a
+    value-level ItemDef of TSVCDREF instead of the variable's own ItemDef."""
+    root = etree.Element(f"{{{ODM}}}ODM", nsmap={None: ODM, "def": DEF})
+    study = etree.SubElement(root, f"{{{ODM}}}Study", OID="S")
+    mdv = etree.SubElement(study, f"{{{ODM}}}MetaDataVersion", OID="M", Name="M")
+    mdv.set(f"{{{DEF}}}DefineVersion", "2.1.0")
+    group = etree.SubElement(mdv, f"{{{ODM}}}ItemGroupDef", OID="IG.TS", Name="TS")
+    group.set("Purpose", "Tabulation")
+    for name in ("STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSVAL", "TSVCDREF"):
+        etree.SubElement(group, f"{{{ODM}}}ItemRef", ItemOID=f"IT.TS.{name}", Mandatory="No")
+        item = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", OID=f"IT.TS.{name}", Name=name)
+        item.set("DataType", "text")
+        if name == "TSVCDREF" and value_level:
+            etree.SubElement(item, f"{{{DEF}}}ValueListRef", ValueListOID="VL.TSVCDREF")
+        elif name == "TSVCDREF":
+            etree.SubElement(item, f"{{{ODM}}}CodeListRef", CodeListOID="CL.DICTNAM")
+    if value_level:
+        vl = etree.SubElement(mdv, f"{{{DEF}}}ValueListDef", OID="VL.TSVCDREF")
+        etree.SubElement(vl, f"{{{ODM}}}ItemRef", ItemOID="IT.TS.TSVCDREF.X", Mandatory="No")
+        item = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", OID="IT.TS.TSVCDREF.X", Name="TSVCDREF")
+        etree.SubElement(item, f"{{{ODM}}}CodeListRef", CodeListOID="CL.DICTNAM")
+    codelist = etree.SubElement(mdv, f"{{{ODM}}}CodeList", OID="CL.DICTNAM", Name="DICTNAM")
+    for term, extended in terms.items():
+        element = etree.SubElement(codelist, f"{{{ODM}}}EnumeratedItem", CodedValue=term)
+        if extended:
+            element.set(f"{{{DEF}}}ExtendedValue", "Yes")
+    etree.ElementTree(root).write(str(path), xml_declaration=True, encoding="UTF-8")
+    return path
+
+
+def _ts(tmp_path: Path) -> Path:
+    sdtm = tmp_path / "pkg" / "sdtm"
+    write_dataset(
+        sdtm,
+        "TS",
+        {
+            "STUDYID": ["ST"] * 3,
+            "DOMAIN": ["TS"] * 3,
+            "TSSEQ": [1.0, 1.0, 1.0],
+            "TSPARMCD": ["SSTDTC", "REGID", "PCLAS"],
+            "TSVAL": ["2020-01-01", "NCT0", "X"],
+            "TSVCDREF": ["ISO 8601", "clinicaltrials.gov", "MED-RT"],
+        },
+    )
+    return sdtm.parent
+
+
+def test_ct0002_a_term_define_declares_extended_is_not_reported(tmp_path):
+    root = _ts(tmp_path)
+    define = _define(
+        tmp_path / "define.xml",
+        {"ISO 8601": True, "clinicaltrials.gov": True, "MED-RT": False},
+    )
+    _, found = findings(root, "CT0002", define=define)
+    # MED-RT is a CDISC DICTNAM term (C163416): never an extension, flag or not
+    assert found == []
+
+
+@pytest.mark.parametrize("value_level", [False, True])
+def test_ct0002_undeclared_extensions_are_still_reported(tmp_path, value_level):
+    root = _ts(tmp_path)
+    define = _define(
+        tmp_path / "define.xml",
+        {"ISO 8601": True, "clinicaltrials.gov": False},
+        value_level=value_level,
+    )
+    _, found = findings(root, "CT0002", define=define)
+    assert [(f.record, f.value, f.message) for f in found] == [
+        (
+            2,
+            "clinicaltrials.gov",
+            "'clinicaltrials.gov' is not in extensible codelist DICTNAM (C66788) (define.xml "
+            'lists it without def:ExtendedValue="Yes": mark it so) (1 record)',
+        )
+    ]
+
+
+def test_ct0002_a_term_missing_from_define_says_so(tmp_path):
+    root = _ts(tmp_path)
+    define = _define(tmp_path / "define.xml", {"ISO 8601": True})
+    _, found = findings(root, "CT0002", define=define)
+    assert [(f.value, f.message) for f in found] == [
+        (
+            "clinicaltrials.gov",
+            "'clinicaltrials.gov' is not in extensible codelist DICTNAM (C66788) (sponsor "
+            'extension not in define.xml: add it with def:ExtendedValue="Yes") (1 record)',
+        )
+    ]
+
+
+def test_ct0002_without_define_every_extension_is_reported(tmp_path):
+    _, found = findings(_ts(tmp_path), "CT0002")
+    assert [f.value for f in found] == ["ISO 8601", "clinicaltrials.gov"]
+
+
+def _declare(root: etree._Element, item_oid: str, term: str, extended: bool) -> None:
+    """Make ``term`` a term of ``item_oid``'s codelist (adding one when the ItemDef has
+    none), with def:ExtendedValue="Yes" or without it."""
+    ns = {"odm": ODM}
+    mdv = root.find("odm:Study/odm:MetaDataVersion", ns)
+    assert mdv is not None
+    item = mdv.find(f"odm:ItemDef[@OID='{item_oid}']", ns)
+    assert item is not None, item_oid
+    ref = item.find("odm:CodeListRef", ns)
+    if ref is None:
+        ref = etree.Element(f"{{{ODM}}}CodeListRef", CodeListOID=f"CL.TEST.{item_oid}")
+        item.insert(1, ref)  # after the Description
+        codelist = etree.Element(
+            f"{{{ODM}}}CodeList", OID=f"CL.TEST.{item_oid}", Name=item_oid, DataType="text"
+        )
+        mdv.find("odm:CodeList", ns).addprevious(codelist)  # type: ignore[union-attr]
+    codelist = mdv.find(f"odm:CodeList[@OID='{ref.get('CodeListOID')}']", ns)
+    assert codelist is not None
+    entry = next((e for e in codelist if e.get("CodedValue") == term), None)
+    if entry is None:
+        entry = etree.SubElement(codelist, f"{{{ODM}}}EnumeratedItem", CodedValue=term)
+    entry.attrib.pop(f"{{{DEF}}}ExtendedValue", None)
+    if extended:
+        entry.set(f"{{{DEF}}}ExtendedValue", "Yes")
+
+
+@pytest.mark.parametrize("extended", [True, False])
+def test_ct0002_reads_the_extensions_our_own_define_declares(tmp_path, demo_sdtm, extended):
+    """The demo's sponsor terms QSCAT 'ALSFRS-R' and TSVCDREF 'ISO 8601': silent when our
+    define.xml marks them def:ExtendedValue="Yes", reported when it does not."""
+    out, _ = demo_sdtm
+    pkg = tmp_path / "pkg"
+    shutil.copytree(out / "sdtm", pkg / "sdtm")
+    define = next(p for p in write_define(STUDY, pkg, which=("sdtm",)) if p.suffix == ".xml")
+    tree = etree.parse(str(define))
+    _declare(tree.getroot(), "IT.QS.QSCAT", "ALSFRS-R", extended)
+    _declare(tree.getroot(), "IT.TS.TSVCDREF", "ISO 8601", extended)
+    tree.write(str(define), xml_declaration=True, encoding="UTF-8")
+    _, found = findings(pkg, "CT0002", define=define)
+    expected = [] if extended else [("QS", "QSCAT", "ALSFRS-R"), ("TS", "TSVCDREF", "ISO 8601")]
+    assert [(f.dataset, f.variable, f.value) for f in found] == expected
+    assert all("without def:ExtendedValue" in f.message for f in found)

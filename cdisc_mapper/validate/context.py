@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -48,13 +48,39 @@ class DefineDataset:
 
 
 @dataclass(frozen=True)
+class DefineTerms:
+    """The terms define.xml gives one variable: every CodedValue of its codelists (those
+    of its ItemDef and of its value-level ItemDefs), and those marked
+    ``def:ExtendedValue="Yes"``, the sponsor's declared extensions of a CDISC codelist."""
+
+    listed: frozenset[str] = frozenset()
+    extended: frozenset[str] = frozenset()
+
+
+def _terms(doc: DefineDocument, item: Item) -> DefineTerms:
+    """What ``item``'s codelists (its own and its value-level ones) list and extend."""
+    oids = [item.codelist_oid]
+    for ref in doc.value_lists.get(item.valuelist_oid or "", ()):
+        value_item = doc.items.get(ref.item_oid)
+        if value_item is not None:
+            oids.append(value_item.codelist_oid)
+    lists = [doc.codelists[oid] for oid in oids if oid and oid in doc.codelists]
+    return DefineTerms(
+        frozenset(v for cl in lists for v in cl.values),
+        frozenset(v for cl in lists for v in cl.extended),
+    )
+
+
+@dataclass(frozen=True)
 class PackageDefine:
     """The define.xml files given (one per standard), looked up as one; ``unreadable``
-    are those that are not Define-XML, with the reason (reported by DD0008)."""
+    are those that are not Define-XML, with the reason (reported by DD0008); ``terms``
+    the codelist terms each (dataset, variable) has there (:class:`DefineTerms`)."""
 
     paths: tuple[Path, ...]
     datasets: dict[str, DefineDataset]
     unreadable: tuple[tuple[Path, str], ...] = ()
+    terms: dict[tuple[str, str], DefineTerms] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -66,6 +92,7 @@ class PackageDefine:
             ValidationInputError: two documents describe the same dataset.
         """
         datasets: dict[str, DefineDataset] = {}
+        terms: dict[tuple[str, str], DefineTerms] = {}
         for doc in documents:
             for name, group in doc.datasets.items():
                 if not name:
@@ -75,10 +102,15 @@ class PackageDefine:
                         f"dataset {name} is described in {datasets[name].source} and {doc.path}",
                         hint="give one define.xml per standard",
                     )
-                datasets[name] = DefineDataset(
-                    group, doc.variables(group), doc.keys(group), doc.path
-                )
-        return cls(tuple(doc.path for doc in documents), datasets, unreadable)
+                variables = doc.variables(group)
+                datasets[name] = DefineDataset(group, variables, doc.keys(group), doc.path)
+                for variable, item in variables.items():
+                    terms[(name, variable)] = _terms(doc, item)
+        return cls(tuple(doc.path for doc in documents), datasets, unreadable, terms)
+
+    def terms_of(self, dataset: str, variable: str) -> DefineTerms:
+        """The codelist terms define.xml gives ``dataset.variable`` (none when absent)."""
+        return self.terms.get((dataset.upper(), variable), DefineTerms())
 
     def dataset(self, name: str) -> DefineDataset | None:
         """The ItemGroupDef called ``name`` (case-insensitive), or None."""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.standards import Codelist
-from cdisc_mapper.validate.context import Context, fmt_value
+from cdisc_mapper.validate.context import Context, DefineTerms, fmt_value
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
 from cdisc_mapper.validate.package import Dataset, blank, is_char, row_keys
 from cdisc_mapper.validate.registry import check
@@ -71,6 +71,11 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
         ]
         if not bad:
             continue
+        declared = ctx.define.terms_of(ds.name, col) if ctx.define is not None else None
+        if extensible and declared is not None:
+            bad = [v for v in bad if v not in declared.extended]
+        if not bad:
+            continue
         names = " or ".join(f"{cl.short_name} ({cl.code or 'sponsor'})" for cl in lists)
         kind = "extensible" if extensible else "non-extensible"
         messages: dict[str, str] = {}
@@ -80,9 +85,18 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
             if hint is not None:
                 text += f"; the CDISC submission value is {hint.submission_value!r}"
             elif extensible:
-                text += " (sponsor extension: declare it in define.xml)"
+                text += _undeclared(value, declared)
             messages[value] = text
         ctx.flag_values(ds, col, messages)
+
+
+def _undeclared(value: str, declared: DefineTerms | None) -> str:
+    """What to do about a sponsor term that define.xml does not declare as one."""
+    if declared is not None and value in declared.listed:
+        return ' (define.xml lists it without def:ExtendedValue="Yes": mark it so)'
+    if declared is not None:
+        return ' (sponsor extension not in define.xml: add it with def:ExtendedValue="Yes")'
+    return " (sponsor extension: declare it in define.xml)"
 
 
 @check(
@@ -94,7 +108,7 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
     "NY, AGEU) must be submission values of that codelist, exactly (case-sensitive). "
     "'MULTIPLE' in a record or variable qualifier (RACE, AELOC...) is accepted: SDTMIG "
     "puts it there when several values were collected, the values themselves in SUPP--.",
-    reference="SDTMIG v3.4 §4.3, §4.2.8.3, DM assumptions (RACE); CDISC CT 2025-03-28",
+    reference="SDTMIG v3.4 §4.3, §4.2.8.3, DM assumptions (RACE); CDISC CT 2025-03-28; P21 CT2001",
 )
 def non_extensible(ctx: Context, ds: Dataset) -> None:
     _outside(ctx, ds, extensible=False)
@@ -109,8 +123,10 @@ def non_extensible(ctx: Context, ds: Dataset) -> None:
     "CDISC term fits (e.g. QSCAT 'ALSFRS-R': SDTM CT has no ALSFRS-R terminology, so the "
     "study uses sponsor-defined lists from specs/sponsor/codelists.yaml). Each extension "
     "must be declared in define.xml; check that no value is a misspelt CDISC term (the "
-    "message names the CDISC term when one matches).",
-    reference="SDTMIG v3.4 §4.3.2",
+    "message names the CDISC term when one matches). With --define, a term the "
+    "variable's define.xml codelist (or value-level codelist) marks "
+    'def:ExtendedValue="Yes" is a declared extension and not reported.',
+    reference="SDTMIG v3.4 §4.3.2; Define-XML v2.1 CodeListItem def:ExtendedValue; P21 CT2002",
 )
 def extensible(ctx: Context, ds: Dataset) -> None:
     _outside(ctx, ds, extensible=True)

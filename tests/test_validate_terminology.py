@@ -71,34 +71,46 @@ ODM = "http://www.cdisc.org/ns/odm/v1.3"
 DEF = "http://www.cdisc.org/ns/def/v2.1"
 
 
-def _define(path: Path, terms: dict[str, bool], *, value_level: bool = False) -> Path:
-    """A define.xml describing TS whose TSVCDREF codelist lists ``terms`` (term -> whether
-    it carries def:ExtendedValue="Yes"); with ``value_level`` the codelist hangs on a
-    value-level ItemDef of TSVCDREF instead of the variable's own ItemDef."""
+def _define(
+    path: Path,
+    terms: dict[str, bool],
+    *,
+    value_level: bool = False,
+    dataset: str = "TS",
+    variable: str = "TSVCDREF",
+    columns: tuple[str, ...] = ("STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSVAL", "TSVCDREF"),
+    nci_code: str | None = None,
+) -> Path:
+    """A define.xml describing ``dataset`` whose ``variable`` has a codelist listing
+    ``terms`` (term -> whether it carries def:ExtendedValue="Yes"), declared a CDISC
+    codelist when ``nci_code`` is given; with ``value_level`` the codelist hangs on a
+    value-level ItemDef of the variable instead of its own ItemDef."""
     root = etree.Element(f"{{{ODM}}}ODM", nsmap={None: ODM, "def": DEF})
     study = etree.SubElement(root, f"{{{ODM}}}Study", OID="S")
     mdv = etree.SubElement(study, f"{{{ODM}}}MetaDataVersion", OID="M", Name="M")
     mdv.set(f"{{{DEF}}}DefineVersion", "2.1.0")
-    group = etree.SubElement(mdv, f"{{{ODM}}}ItemGroupDef", OID="IG.TS", Name="TS")
+    group = etree.SubElement(mdv, f"{{{ODM}}}ItemGroupDef", OID="IG", Name=dataset)
     group.set("Purpose", "Tabulation")
-    for name in ("STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSVAL", "TSVCDREF"):
-        etree.SubElement(group, f"{{{ODM}}}ItemRef", ItemOID=f"IT.TS.{name}", Mandatory="No")
-        item = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", OID=f"IT.TS.{name}", Name=name)
+    for name in columns:
+        etree.SubElement(group, f"{{{ODM}}}ItemRef", ItemOID=f"IT.{name}", Mandatory="No")
+        item = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", OID=f"IT.{name}", Name=name)
         item.set("DataType", "text")
-        if name == "TSVCDREF" and value_level:
-            etree.SubElement(item, f"{{{DEF}}}ValueListRef", ValueListOID="VL.TSVCDREF")
-        elif name == "TSVCDREF":
-            etree.SubElement(item, f"{{{ODM}}}CodeListRef", CodeListOID="CL.DICTNAM")
+        if name == variable and value_level:
+            etree.SubElement(item, f"{{{DEF}}}ValueListRef", ValueListOID="VL")
+        elif name == variable:
+            etree.SubElement(item, f"{{{ODM}}}CodeListRef", CodeListOID="CL")
     if value_level:
-        vl = etree.SubElement(mdv, f"{{{DEF}}}ValueListDef", OID="VL.TSVCDREF")
-        etree.SubElement(vl, f"{{{ODM}}}ItemRef", ItemOID="IT.TS.TSVCDREF.X", Mandatory="No")
-        item = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", OID="IT.TS.TSVCDREF.X", Name="TSVCDREF")
-        etree.SubElement(item, f"{{{ODM}}}CodeListRef", CodeListOID="CL.DICTNAM")
-    codelist = etree.SubElement(mdv, f"{{{ODM}}}CodeList", OID="CL.DICTNAM", Name="DICTNAM")
+        vl = etree.SubElement(mdv, f"{{{DEF}}}ValueListDef", OID="VL")
+        etree.SubElement(vl, f"{{{ODM}}}ItemRef", ItemOID="IT.VALUE", Mandatory="No")
+        item = etree.SubElement(mdv, f"{{{ODM}}}ItemDef", OID="IT.VALUE", Name=variable)
+        etree.SubElement(item, f"{{{ODM}}}CodeListRef", CodeListOID="CL")
+    codelist = etree.SubElement(mdv, f"{{{ODM}}}CodeList", OID="CL", Name=variable)
     for term, extended in terms.items():
         element = etree.SubElement(codelist, f"{{{ODM}}}EnumeratedItem", CodedValue=term)
         if extended:
             element.set(f"{{{DEF}}}ExtendedValue", "Yes")
+    if nci_code:
+        etree.SubElement(codelist, f"{{{ODM}}}Alias", Context="nci:ExtCodeID", Name=nci_code)
     etree.ElementTree(root).write(str(path), xml_declaration=True, encoding="UTF-8")
     return path
 
@@ -210,3 +222,49 @@ def test_ct0002_reads_the_extensions_our_own_define_declares(tmp_path, demo_sdtm
     expected = [] if extended else [("QS", "QSCAT", "ALSFRS-R"), ("TS", "TSVCDREF", "ISO 8601")]
     assert [(f.dataset, f.variable, f.value) for f in found] == expected
     assert all("without def:ExtendedValue" in f.message for f in found)
+
+
+def _rs(tmp_path: Path) -> Path:
+    sdtm = tmp_path / "pkg" / "sdtm"
+    write_dataset(
+        sdtm,
+        "RS",
+        {
+            "STUDYID": ["ST"] * 2,
+            "DOMAIN": ["RS"] * 2,
+            "USUBJID": ["S-1"] * 2,
+            "RSSEQ": [1.0, 2.0],
+            "RSTESTCD": ["HAMD101", "HAMD1XX"],
+            "RSCAT": ["HAMD 17", "HAMD 17"],
+        },
+    )
+    return sdtm.parent
+
+
+def test_ct0002_a_term_of_the_cdisc_codelist_define_chose_is_not_an_extension(tmp_path):
+    # SDTMIG v3.4 RS: RSTESTCD takes ONCRTSCD (C96782) for oncology and the instrument's
+    # clinical-classification codelist otherwise; the CDISC pilot's define.xml ties it to
+    # HAMD1TC (C100138), whose term HAMD101 is then not a sponsor extension
+    root = _rs(tmp_path)
+    columns = ("STUDYID", "DOMAIN", "USUBJID", "RSSEQ", "RSTESTCD", "RSCAT")
+    define = _define(
+        tmp_path / "define.xml",
+        {"HAMD101": False},
+        dataset="RS",
+        variable="RSTESTCD",
+        columns=columns,
+        nci_code="C100138",
+    )
+    _, found = findings(root, "CT0002", define=define)
+    assert [(f.record, f.variable, f.value) for f in found] == [(2, "RSTESTCD", "HAMD1XX")]
+    _, found = findings(root, "CT0002")
+    assert [f.value for f in found] == ["HAMD101", "HAMD1XX"]
+    sponsor = _define(
+        tmp_path / "sponsor.xml",
+        {"HAMD101": False},
+        dataset="RS",
+        variable="RSTESTCD",
+        columns=columns,
+    )
+    _, found = findings(root, "CT0002", define=sponsor)  # not a CDISC codelist: undeclared
+    assert [f.value for f in found] == ["HAMD101", "HAMD1XX"]

@@ -55,6 +55,9 @@ class DefineTerms:
 
     listed: frozenset[str] = frozenset()
     extended: frozenset[str] = frozenset()
+    cdisc: tuple[tuple[str, frozenset[str]], ...] = ()
+    """(NCI code, terms not marked extended) of each codelist that define.xml says is a
+    CDISC codelist (Alias Context="nci:ExtCodeID")."""
 
 
 def _terms(doc: DefineDocument, item: Item) -> DefineTerms:
@@ -68,6 +71,7 @@ def _terms(doc: DefineDocument, item: Item) -> DefineTerms:
     return DefineTerms(
         frozenset(v for cl in lists for v in cl.values),
         frozenset(v for cl in lists for v in cl.extended),
+        tuple((cl.nci_code, frozenset(cl.values) - cl.extended) for cl in lists if cl.nci_code),
     )
 
 

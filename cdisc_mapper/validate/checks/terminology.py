@@ -73,7 +73,8 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
             continue
         declared = ctx.define.terms_of(ds.name, col) if ctx.define is not None else None
         if extensible and declared is not None:
-            bad = [v for v in bad if v not in declared.extended]
+            other = _other_cdisc_terms(ctx, declared, {cl.code for cl in lists})
+            bad = [v for v in bad if v not in declared.extended and v not in other]
         if not bad:
             continue
         names = " or ".join(f"{cl.short_name} ({cl.code or 'sponsor'})" for cl in lists)
@@ -88,6 +89,21 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
                 text += _undeclared(value, declared)
             messages[value] = text
         ctx.flag_values(ds, col, messages)
+
+
+def _other_cdisc_terms(ctx: Context, declared: DefineTerms, ig_codes: set[str | None]) -> set[str]:
+    """Terms of another CDISC codelist that define.xml ties the variable to, where the
+    SDTMIG lets the codelist depend on the record (RSTESTCD: ONCRTSCD for oncology, the
+    instrument's clinical-classification codelist such as HAMD1TC otherwise): the CT
+    terms of that codelist when CT here holds it, else the terms define.xml lists for it
+    (not marked extended)."""
+    terms: set[str] = set()
+    for code, listed in declared.cdisc:
+        if code in ig_codes:
+            continue
+        codelist = ctx.terminology.find(code)
+        terms.update(listed if codelist is None else {v for v in listed if v in codelist})
+    return terms
 
 
 def _undeclared(value: str, declared: DefineTerms | None) -> str:

@@ -83,3 +83,32 @@ def test_id0005_exposed_screen_failure_in_any_case_is_reported(tmp_path):
     assert [(f.record, f.usubjid, f.value, f.message) for f in found] == [
         (2, "S-2", "Scrnfail", "subject has EX records but ACTARMCD says not treated")
     ]
+
+
+def test_id0001_float_noise_does_not_hide_a_repeated_seq(tmp_path):
+    sdtm = tmp_path / "pkg" / "sdtm"
+    write_dataset(
+        sdtm,
+        "AE",
+        {
+            "STUDYID": ["ST"] * 3,
+            "DOMAIN": ["AE"] * 3,
+            "USUBJID": ["S-1"] * 3,
+            "AESEQ": [0.1 * 3, 0.3, 1.0],  # 0.30000000000000004 and 0.3: one number
+            "AETERM": ["A", "B", "C"],
+        },
+    )
+    _, found = findings(sdtm.parent, "ID0001")
+    assert [(f.record, f.variable) for f in found] == [(1, "AESEQ"), (2, "AESEQ")]
+    write_dataset(
+        sdtm,
+        "AE",
+        {
+            "STUDYID": ["ST"] * 2,
+            "DOMAIN": ["AE"] * 2,
+            "USUBJID": ["S-1"] * 2,
+            "AESEQ": [1.0, 2.0],
+            "AETERM": ["A", "B"],
+        },
+    )
+    assert findings(sdtm.parent, "ID0001")[1] == []

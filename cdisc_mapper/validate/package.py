@@ -333,6 +333,13 @@ def comparable(series: pd.Series) -> pd.Series:
     return series
 
 
+def duplicated(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Rows whose values of ``columns`` another row shares (numbers compared by
+    :func:`numeric_key`, so float noise does not hide a duplicate key)."""
+    keys = pd.DataFrame({c: comparable(df[c]) for c in columns})
+    return keys.duplicated(keep=False).to_numpy()
+
+
 def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     """Integer keys of the rows of two column lists; equal value tuples get equal keys
     (numbers compared by :func:`numeric_key`).

@@ -8,7 +8,7 @@ import pandas as pd
 from cdisc_mapper import iso8601
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
-from cdisc_mapper.validate.package import Dataset, blank, distinct
+from cdisc_mapper.validate.package import Dataset, blank, distinct, duplicated
 from cdisc_mapper.validate.registry import check
 
 #: ACTARMCD values of subjects who received no study treatment (SDTMIG before v3.4, and
@@ -39,7 +39,7 @@ def seq_unique(ctx: Context, ds: Dataset) -> None:
     if ds.seq_var is None or "USUBJID" not in ds.df.columns:
         return
     seq = ds.df[ds.seq_var]
-    dup = ds.df.duplicated(["USUBJID", ds.seq_var], keep=False).to_numpy() & seq.notna().to_numpy()
+    dup = duplicated(ds.df, ["USUBJID", ds.seq_var]) & seq.notna().to_numpy()
     ctx.flag(ds, dup, f"{ds.seq_var} is repeated for this subject", variable=ds.seq_var)
 
 

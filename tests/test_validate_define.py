@@ -52,3 +52,20 @@ def test_dd0008_an_unknown_define_version_is_one_finding_not_a_crash(tmp_path):
             "(2.0, 2.1); the file was not schema-checked",
         )
     ]
+
+
+def test_dd0008_a_define_byte_that_is_not_utf8_is_located(tmp_path):
+    text = DEFINE20.read_text(encoding="utf-8")
+    root, define = _package(tmp_path, text)
+    raw = bytearray(define.read_bytes())
+    offset = raw.index(b"Demographics") + 2
+    raw[offset] = 0x92  # a Windows right quote in a file declared UTF-8
+    define.write_bytes(bytes(raw))
+    line = raw[:offset].count(b"\n") + 1
+    assert line == 16  # the ItemGroupDef Description of DM
+    report = validate_package(root, define=define, checks=["DD0001", "DD0008"])
+    assert [f.message for f in report.by_check("DD0008")] == [
+        f"line 16: byte 0x92 at offset {offset} is not UTF-8 text, the encoding the file "
+        "declares; the define checks did not use this file"
+    ]
+    assert {d.name for d in report.datasets} == {"DM"}  # the data was still checked

@@ -134,14 +134,17 @@ def visit_one_to_one(ctx: Context, ds: Dataset) -> None:
     bad = _visit_conflicts(ctx)
     if not bad:
         return
-    nums = numeric_key(ds.df["VISITNUM"])
-    visits = ds.df["VISIT"].astype(object).to_numpy()
-    messages = np.array([bad.get((n, v), "") for n, v in zip(nums, visits, strict=True)])
+    nums = pd.Series(numeric_key(ds.df["VISITNUM"]), index=ds.df.index)
+    visits = ds.df["VISIT"].astype(object)
+    keys, bad_keys = row_keys(
+        [nums, visits],
+        [pd.Series([n for n, _ in bad], dtype=float), pd.Series([v for _, v in bad], dtype=object)],
+    )
     ctx.flag_groups(
         ds,
-        messages != "",
+        np.isin(keys, bad_keys),
         [ds.df["VISITNUM"], ds.df["VISIT"]],
-        lambda row: str(messages[row]),
+        lambda row: bad[(float(nums.iloc[row]), visits.iloc[row])],
         variable="VISITNUM",
     )
 

@@ -164,7 +164,7 @@ def test_unknown_variable_and_dataset(sdtmig: Standard) -> None:
     with pytest.raises(StandardsError, match="no dataset 'XX'"):
         sdtmig.allowed_variables("XX")
     with pytest.raises(StandardsError, match="no dataset"):
-        sdtmig.variable_allowed("EG", "EGSTDY")
+        sdtmig.variable_allowed("ZZ", "ZZSTDY")
 
 
 def test_returned_lists_are_copies(sdtmig: Standard) -> None:

@@ -11,7 +11,7 @@ committed, so that ``cdisc_mapper`` never reads the reference folder at run time
 Outputs (all UTF-8, ``\\n`` line endings, rows sorted, byte-identical on every run):
 
 - ``sdtmig-3.4/datasets.csv``, ``sdtmig-3.4/variables.csv``: SDTMIG v3.4 metadata of
-  the domains this project produces (:data:`SDTM_DATASETS`), CDISC notes left out.
+  every SDTMIG dataset (:data:`SDTM_DATASETS`), CDISC notes left out.
 - ``adamig-1.3/datasets.csv``, ``adamig-1.3/variables.csv``: ADaMIG v1.3 structures
   and all ADSL and BDS variables (notes left out). The OCCDS structure row is
   hand-curated here (:data:`OCCDS_STRUCTURE`); its variables are in the hand-curated
@@ -38,12 +38,25 @@ from pathlib import Path
 
 import openpyxl
 
-#: Domains produced by cdisc_mapper. SUPPQUAL is the SDTMIG name of the generic SUPP--.
+#: Every dataset of SDTMIG v3.4 (its Datasets.csv; the build fails when one is missing),
+#: so that the validator's structure checks cover any SDTM package, not only the domains
+#: cdisc_mapper produces. SUPPQUAL is the SDTMIG name of the generic SUPP--.
 # fmt: off
 SDTM_DATASETS: tuple[str, ...] = (
+    "AE", "AG", "BE", "BS", "CE", "CM", "CO", "CP", "CV", "DA", "DD", "DM", "DS", "DV",
+    "EC", "EG", "EX", "FA", "FT", "GF", "HO", "IE", "IS", "LB", "MB", "MH", "MI", "MK",
+    "ML", "MS", "NV", "OE", "OI", "PC", "PE", "PP", "PR", "QS", "RE", "RELREC", "RELSPEC",
+    "RELSUB", "RP", "RS", "SC", "SE", "SM", "SR", "SS", "SU", "SUPPQUAL", "SV", "TA", "TD",
+    "TE", "TI", "TM", "TR", "TS", "TU", "TV", "UR", "VS",
+)
+#: The domains cdisc_mapper itself produces: the CT definitions of the codelists their
+#: variables cite are kept (cut to DEFINITION_MAX); those of codelists cited only by other
+#: SDTMIG datasets are left empty (nothing reads them; it keeps the wheel small).
+# fmt: off
+PRODUCED_DATASETS: frozenset[str] = frozenset({
     "AE", "CM", "CO", "DM", "DS", "EX", "IE", "LB", "MH", "PR", "QS",
     "RE", "SE", "SUPPQUAL", "SV", "TA", "TE", "TI", "TS", "TV", "VS",
-)
+})
 # fmt: on
 
 #: SDTM CT codelists included even when no selected SDTMIG variable references them
@@ -218,8 +231,9 @@ def shorten(text: str, limit: int | None) -> str:
 # ---------------------------------------------------------------------- SDTMIG
 
 
-def build_sdtmig(reference: Path, out: Path) -> set[str]:
-    """Write SDTMIG 3.4 datasets/variables subsets; return the codelist codes they cite."""
+def build_sdtmig(reference: Path, out: Path) -> tuple[set[str], set[str]]:
+    """Write SDTMIG 3.4 datasets/variables; return the codelist codes they cite, and those
+    cited by the :data:`PRODUCED_DATASETS`."""
     src = reference / "sdtmig-3.4"
     datasets = [r for r in read_rows(src / "Datasets.csv") if r["Dataset Name"] in SDTM_DATASETS]
     found = {r["Dataset Name"] for r in datasets}
@@ -236,12 +250,15 @@ def build_sdtmig(reference: Path, out: Path) -> set[str]:
 
     rows: list[tuple[str, int, str, str, str, str, str, str, str, str]] = []
     codes: set[str] = set()
+    produced: set[str] = set()
     for r in read_rows(src / "Variables.csv"):
         require(r, "Dataset Name", "Variable Order", "Core", "Role", where="SDTMIG Variables.csv")
         if r["Dataset Name"] not in SDTM_DATASETS:
             continue
         cl = split_list(r["CDISC CT Codelist Code(s)"])
         codes.update(cl)
+        if r["Dataset Name"] in PRODUCED_DATASETS:
+            produced.update(cl)
         if r["Type"] not in ("Char", "Num") or r["Core"] not in ("Req", "Exp", "Perm"):
             raise BuildError(f"SDTMIG {r['Dataset Name']}.{r['Variable Name']}: bad type/core")
         rows.append(
@@ -275,7 +292,7 @@ def build_sdtmig(reference: Path, out: Path) -> set[str]:
         ),
         ((d, str(o), *rest) for d, o, *rest in rows),
     )
-    return codes
+    return codes, produced
 
 
 # ---------------------------------------------------------------------- ADaMIG
@@ -373,12 +390,18 @@ def build_adamig(reference: Path, out: Path) -> set[str]:
 
 
 def ct_rows(
-    rows: list[dict[str, str]], keep: set[str] | None, definition_max: int | None
+    rows: list[dict[str, str]],
+    keep: set[str] | None,
+    definition_max: int | None,
+    *,
+    with_definition: set[str] | None = None,
 ) -> list[tuple[str, ...]]:
     """Turn NCI EVS CT rows (headers have an empty Codelist Code) into flat term rows.
 
-    ``keep`` selects codelists by code (None keeps all). Raises :class:`BuildError` when a
-    wanted codelist is missing or a term names an unknown codelist.
+    ``keep`` selects codelists by code (None keeps all); ``with_definition`` those whose
+    term definitions are written (None: all; the others get an empty definition). Raises
+    :class:`BuildError` when a wanted codelist is missing or a term names an unknown
+    codelist.
     """
     headers: dict[str, dict[str, str]] = {}
     for r in rows:
@@ -417,7 +440,9 @@ def ct_rows(
                 r["Code"],
                 r["CDISC Submission Value"],
                 ";".join(split_list(r["CDISC Synonym(s)"])),
-                shorten(r["CDISC Definition"], definition_max),
+                shorten(r["CDISC Definition"], definition_max)
+                if with_definition is None or code in with_definition
+                else "",
                 squash(r["NCI Preferred Term"]),
             )
         )
@@ -425,14 +450,21 @@ def ct_rows(
     return out
 
 
-def build_ct(reference: Path, out: Path, sdtm_codes: set[str]) -> None:
+#: Codelists SDTMIG v3.4 cites that the CT package no longer has (retired); their
+#: variables keep the code, and no term list is written for them.
+RETIRED_SDTM_CODELISTS: dict[str, str] = {
+    "C85495": "MSRESCAT (Microbiology Susceptibility result category), not in SDTM CT 2025-03-28",
+}
+
+
+def build_ct(reference: Path, out: Path, sdtm_codes: set[str], produced: set[str]) -> None:
     """Write the SDTM CT subset and the complete ADaM and Define-XML CT files."""
-    wanted = sdtm_codes | set(EXTRA_SDTM_CODELISTS)
+    wanted = (sdtm_codes | set(EXTRA_SDTM_CODELISTS)) - set(RETIRED_SDTM_CODELISTS)
     sdtm = read_rows(reference / SDTM_CT_FILE, delimiter="\t")
     write_csv(
         out / "ct" / f"sdtm-ct-{SDTM_CT_DATE}.csv",
         CT_COLUMNS,
-        ct_rows(sdtm, wanted, DEFINITION_MAX),
+        ct_rows(sdtm, wanted, DEFINITION_MAX, with_definition=produced | set(EXTRA_SDTM_CODELISTS)),
     )
     for file, date, stem in (
         (ADAM_CT_FILE, ADAM_CT_DATE, "adam-ct"),
@@ -563,9 +595,9 @@ def build_sdtm_model(reference: Path, out: Path) -> None:
 
 def build(reference: Path, out: Path) -> None:
     """Derive every generated file in ``out`` from the reference folder."""
-    sdtm_codes = build_sdtmig(reference, out)
+    sdtm_codes, produced = build_sdtmig(reference, out)
     adam_codes = build_adamig(reference, out)
-    build_ct(reference, out, sdtm_codes)
+    build_ct(reference, out, sdtm_codes, produced)
     build_sdtm_model(reference, out)
     adam_ct = {r[0] for r in ct_rows(read_rows(reference / ADAM_CT_FILE), None, None)}
     unresolved = adam_codes - adam_ct - sdtm_codes - set(EXTRA_SDTM_CODELISTS)

@@ -10,6 +10,7 @@ define.xml (ours or another sponsor's), so nothing here assumes our OIDs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,7 +201,38 @@ def parse_tree(path: Path) -> etree._ElementTree:
             f"not well-formed XML: {exc.msg}", where=Location(file=str(path), line=exc.lineno)
         ) from None
     except OSError as exc:
+        bad = undecodable_byte(path)
+        if bad is not None:
+            offset, line, byte, encoding = bad
+            raise DefineReadError(
+                f"byte 0x{byte:02X} at offset {offset} is not {encoding} text, the encoding "
+                "the file declares",
+                where=Location(file=str(path), line=line),
+                hint="save the file in that encoding, or declare its real one in the XML "
+                'declaration (e.g. <?xml version="1.0" encoding="windows-1252"?>)',
+            ) from None
         raise DefineReadError(f"cannot read define.xml: {exc}", where=str(path)) from None
+
+
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def undecodable_byte(path: Path) -> tuple[int, int, int, str] | None:
+    """(offset, line, byte, encoding) of the first byte of an XML file that its declared
+    encoding (UTF-8 when it declares none) does not decode, or None."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    declared = _DECLARED_ENCODING.match(raw.lstrip(b"\xef\xbb\xbf"))
+    encoding = declared.group(1).decode("ascii") if declared else "UTF-8"
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc.start, raw.count(b"\n", 0, exc.start) + 1, raw[exc.start], encoding.upper()
+    except LookupError:
+        return None
+    return None
 
 
 def doctype_problems(tree: etree._ElementTree) -> list[str]:

@@ -1,11 +1,16 @@
-"""Schema validation against the Define-XML 2.1 XSD that ships inside ``odmlib``.
+"""Schema validation against the Define-XML XSD of the document's own version.
 
 The schema files are never copied into this repository: they are located in the
-installed ``odmlib`` package (``odmlib/schemas/define/2.1/define2-1-0.xsd``, which
-imports the ODM 1.3.2 foundation schema from ``odmlib/schemas/odm/1.3.2``). A document
+installed ``odmlib`` package (``odmlib/schemas/define/2.1/define2-1-0.xsd`` and
+``odmlib/schemas/define/2.0/define2-0-0.xsd``, which import the ODM 1.3.2 foundation
+schema from ``odmlib/schemas/odm/1.3.2``). The version is the document's own: the
+namespace of its ``def:DefineVersion`` attribute (``http://www.cdisc.org/ns/def/v2.0`` or
+``.../v2.1``) and the value (``2.0.0``, ``2.1.x``); a document of another version, or
+without a Define-XML namespace, is one error naming the MetaDataVersion line, not a crash
+and not a comparison with a schema it was never written for. A Define-XML 2.1 document
 that also carries Analysis Results Metadata (namespace ``http://www.cdisc.org/ns/arm/v1.0``)
-is validated with odmlib's ARM 1.0 schema for Define-XML 2.1, which includes the Define-XML
-2.1 schema and adds the ARM elements.
+is validated with odmlib's ARM 1.0 schema for Define-XML 2.1, which includes the
+Define-XML 2.1 schema and adds the ARM elements.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from cdisc_mapper.define.reader import DefineReadError, hardened_parser, parse_tree
+from cdisc_mapper.define.reader import (
+    DEF20_NS,
+    DEF21_NS,
+    ODM_NS,
+    DefineReadError,
+    hardened_parser,
+    parse_tree,
+)
 from cdisc_mapper.errors import CdiscMapperError
 
 ARM_NS = "http://www.cdisc.org/ns/arm/v1.0"
@@ -44,17 +56,71 @@ def _package_file(package: str, *parts: str) -> Path:
     return path
 
 
-def define_xsd_path(*, with_arm: bool = False) -> Path:
-    """The installed Define-XML 2.1 XSD (or the ARM 1.0 + Define-XML 2.1 XSD)."""
+#: Define-XML versions with a schema: version -> (def namespace, XSD within odmlib).
+SCHEMAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "2.0": (DEF20_NS, ("schemas", "define", "2.0", "define2-0-0.xsd")),
+    "2.1": (DEF21_NS, ("schemas", "define", "2.1", "define2-1-0.xsd")),
+}
+_DEFINE_NS_PREFIX = "http://www.cdisc.org/ns/def/v"
+
+
+def define_xsd_path(*, with_arm: bool = False, version: str = "2.1") -> Path:
+    """The installed Define-XML XSD of ``version`` (``"2.0"`` or ``"2.1"``), or the
+    ARM 1.0 + Define-XML 2.1 XSD."""
     if with_arm:
         return _package_file("odmlib", "schemas", "arm", "1.0-define2.1", "arm1-0-0.xsd")
-    return _package_file("odmlib", "schemas", "define", "2.1", "define2-1-0.xsd")
+    return _package_file("odmlib", *SCHEMAS[version][1])
 
 
-@lru_cache(maxsize=2)
-def _schema(with_arm: bool) -> etree.XMLSchema:
-    path = define_xsd_path(with_arm=with_arm)
+@lru_cache(maxsize=3)
+def _schema(with_arm: bool, version: str = "2.1") -> etree.XMLSchema:
+    path = define_xsd_path(with_arm=with_arm, version=version)
     return etree.XMLSchema(etree.parse(str(path), hardened_parser()))
+
+
+def define_version(root: etree._Element) -> tuple[str | None, list[str]]:
+    """The Define-XML version (``"2.0"``, ``"2.1"``) whose schema checks the document, and
+    the problems that stop or qualify that choice (``"line N: ..."``).
+
+    The version is the namespace of ``def:DefineVersion`` on the MetaDataVersion, checked
+    against its value; without that attribute, the Define-XML namespace the document
+    declares (the schema then reports the missing attribute). None when the document
+    has no Define-XML namespace of a known version.
+    """
+    mdv = root.find(f"{{{ODM_NS}}}Study/{{{ODM_NS}}}MetaDataVersion")
+    where = mdv if mdv is not None else root
+    line = where.sourceline
+    stated = [
+        (etree.QName(name).namespace or "", value)
+        for name, value in where.attrib.items()
+        if etree.QName(name).localname == "DefineVersion"
+    ]
+    known = {ns: version for version, (ns, _) in SCHEMAS.items()}
+    if stated:
+        namespace, value = stated[0]
+        version = known.get(namespace)
+        if version is None:
+            return None, [
+                f"line {line}: def:DefineVersion {value!r} is in namespace {namespace!r}, "
+                f"not a Define-XML version with a schema here ({', '.join(SCHEMAS)}); the file "
+                "was not schema-checked"
+            ]
+        if value.split(".")[:2] != version.split("."):
+            return version, [
+                f"line {line}: def:DefineVersion {value!r} is not a Define-XML {version} version "
+                f"although its namespace is {namespace}; checked against the {version} schema"
+            ]
+        return version, []
+    declared = {ns for ns in (root.nsmap or {}).values() if ns}
+    found = sorted(known[ns] for ns in declared if ns in known)
+    if found:
+        return found[-1], []
+    others = sorted(ns for ns in declared if ns.startswith(_DEFINE_NS_PREFIX))
+    what = f"namespace {others[0]!r}" if others else "no Define-XML namespace"
+    return None, [
+        f"line {line}: no def:DefineVersion and {what}: not a Define-XML version with a "
+        f"schema here ({', '.join(SCHEMAS)}); the file was not schema-checked"
+    ]
 
 
 def validate_tree(tree: etree._ElementTree) -> list[str]:
@@ -66,16 +132,19 @@ def validate_tree(tree: etree._ElementTree) -> list[str]:
     """
     tree = _without_entities(tree)
     root = tree.getroot()
-    uses_arm = any(
+    version, problems = define_version(root)
+    if version is None:
+        return problems
+    uses_arm = version == "2.1" and any(
         etree.QName(el).namespace == ARM_NS for el in root.iter() if isinstance(el.tag, str)
     )
-    schema = _schema(uses_arm)
+    schema = _schema(uses_arm, version)
     try:
         if schema.validate(tree):
-            return []
+            return problems
     except etree.XMLSchemaValidateError as exc:
-        return [f"the schema validator stopped: {exc}"]
-    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+        return [*problems, f"the schema validator stopped: {exc}"]
+    return [*problems, *(f"line {e.line}: {e.message}" for e in schema.error_log)]
 
 
 def _without_entities(tree: etree._ElementTree) -> etree._ElementTree:
@@ -97,8 +166,9 @@ def _without_entities(tree: etree._ElementTree) -> etree._ElementTree:
 
 
 def validate_define_schema(path: Path) -> list[str]:
-    """Validate ``path`` against the Define-XML 2.1 schema; return the errors (empty when
-    valid), each ``"line N: message"``. A file that is not well-formed XML gives one error
+    """Validate ``path`` against the Define-XML schema of its version (2.0 or 2.1, see
+    :func:`define_version`); return the errors (empty when valid), each ``"line N:
+    message"``. A file that is not well-formed XML gives one error
     at the offending line; a missing file raises :class:`DefineReadError`."""
     try:
         tree = parse_tree(Path(path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from cdisc_mapper.define.reader import DefineDocument, Item
 from cdisc_mapper.standards import Standard, Terminology
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.model import CheckSpec, Finding
-from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
+from cdisc_mapper.validate.package import Dataset, blank, codes_in, comparable, distinct
 from cdisc_mapper.validate.unreadable import Unreadable
 
 
@@ -50,13 +50,43 @@ class DefineDataset:
 
 
 @dataclass(frozen=True)
+class DefineTerms:
+    """The terms define.xml gives one variable: every CodedValue of its codelists (those
+    of its ItemDef and of its value-level ItemDefs), and those marked
+    ``def:ExtendedValue="Yes"``, the sponsor's declared extensions of a CDISC codelist."""
+
+    listed: frozenset[str] = frozenset()
+    extended: frozenset[str] = frozenset()
+    cdisc: tuple[tuple[str, frozenset[str]], ...] = ()
+    """(NCI code, terms not marked extended) of each codelist that define.xml says is a
+    CDISC codelist (Alias Context="nci:ExtCodeID")."""
+
+
+def _terms(doc: DefineDocument, item: Item) -> DefineTerms:
+    """What ``item``'s codelists (its own and its value-level ones) list and extend."""
+    oids = [item.codelist_oid]
+    for ref in doc.value_lists.get(item.valuelist_oid or "", ()):
+        value_item = doc.items.get(ref.item_oid)
+        if value_item is not None:
+            oids.append(value_item.codelist_oid)
+    lists = [doc.codelists[oid] for oid in oids if oid and oid in doc.codelists]
+    return DefineTerms(
+        frozenset(v for cl in lists for v in cl.values),
+        frozenset(v for cl in lists for v in cl.extended),
+        tuple((cl.nci_code, frozenset(cl.values) - cl.extended) for cl in lists if cl.nci_code),
+    )
+
+
+@dataclass(frozen=True)
 class PackageDefine:
     """The define.xml files given (one per standard), looked up as one; ``unreadable``
-    are those that are not Define-XML, with the reason (reported by DD0008)."""
+    are those that are not Define-XML, with the reason (reported by DD0008); ``terms``
+    the codelist terms each (dataset, variable) has there (:class:`DefineTerms`)."""
 
     paths: tuple[Path, ...]
     datasets: dict[str, DefineDataset]
     unreadable: tuple[tuple[Path, str], ...] = ()
+    terms: dict[tuple[str, str], DefineTerms] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -68,6 +98,7 @@ class PackageDefine:
             ValidationInputError: two documents describe the same dataset.
         """
         datasets: dict[str, DefineDataset] = {}
+        terms: dict[tuple[str, str], DefineTerms] = {}
         for doc in documents:
             for name, group in doc.datasets.items():
                 if not name:
@@ -77,10 +108,15 @@ class PackageDefine:
                         f"dataset {name} is described in {datasets[name].source} and {doc.path}",
                         hint="give one define.xml per standard",
                     )
-                datasets[name] = DefineDataset(
-                    group, doc.variables(group), doc.keys(group), doc.path, doc
-                )
-        return cls(tuple(doc.path for doc in documents), datasets, unreadable)
+                variables = doc.variables(group)
+                datasets[name] = DefineDataset(group, variables, doc.keys(group), doc.path, doc)
+                for variable, item in variables.items():
+                    terms[(name, variable)] = _terms(doc, item)
+        return cls(tuple(doc.path for doc in documents), datasets, unreadable, terms)
+
+    def terms_of(self, dataset: str, variable: str) -> DefineTerms:
+        """The codelist terms define.xml gives ``dataset.variable`` (none when absent)."""
+        return self.terms.get((dataset.upper(), variable), DefineTerms())
 
     def dataset(self, name: str) -> DefineDataset | None:
         """The ItemGroupDef called ``name`` (case-insensitive), or None."""
@@ -349,6 +385,44 @@ class Context:
 
         self.flag(ds, firsts, text, variable=variable)
         return int(rows.size)
+
+    def flag_groups(
+        self,
+        ds: Dataset,
+        mask: np.ndarray,
+        keys: Sequence[pd.Series],
+        message: Callable[[int], str],
+        *,
+        variable: str = "",
+    ) -> int:
+        """Report each cause once: the flagged records grouped by ``keys`` (numbers
+        compared by :func:`~cdisc_mapper.validate.package.numeric_key`) give one finding
+        each, at the group's first record, ``message(row)`` followed by the group's record
+        count. Returns the number of findings (groups)."""
+        rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if rows.size == 0:
+            return 0
+        frame = pd.DataFrame(
+            {
+                f"k{i}": comparable(key).iloc[rows].astype(object).to_numpy()
+                for i, key in enumerate(keys)
+            }
+        )
+        group = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+        _, first = np.unique(group, return_index=True)
+        counts = np.bincount(group)
+        count_of = dict(zip(rows[first].tolist(), counts[group[first]].tolist(), strict=True))
+        firsts = np.zeros(ds.n, dtype=bool)
+        firsts[rows[first]] = True
+
+        def text(flagged: np.ndarray) -> list[str]:
+            out = []
+            for r in flagged.tolist():
+                n = count_of[r]
+                out.append(f"{message(r)} ({n} record{'' if n == 1 else 's'})")
+            return out
+
+        return self.flag(ds, firsts, text, variable=variable)
 
     def blank(self, ds: Dataset, variable: str) -> np.ndarray:
         """Missing-value mask of a variable (all True when the variable is absent)."""

@@ -304,14 +304,53 @@ def codes_in(series: pd.Series, index: pd.Index) -> np.ndarray:
     return index.get_indexer(pd.Index(series.to_numpy()))
 
 
+#: Significant digits numbers are compared at as keys (VISITNUM, --SEQ, ...).
+KEY_DIGITS = 10
+
+
+def numeric_key(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Numbers as keys to compare: rounded to :data:`KEY_DIGITS` significant digits, so
+    that float noise does not make two values differ (9.299999999999999, a sum computed
+    in floating point, and 9.3 are one VISITNUM); NaN stays NaN, text that is not a
+    number becomes NaN. Every check that matches or groups records by a number uses it
+    (directly or through :func:`row_keys` and :meth:`Context.flag_groups`)."""
+    numbers = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce")
+    x = numbers.to_numpy(dtype=float)
+    finite = np.isfinite(x) & (x != 0)
+    magnitude = np.floor(np.log10(np.abs(np.where(finite, x, 1.0))))
+    shift = KEY_DIGITS - 1 - magnitude
+    finite &= np.abs(shift) <= 280  # beyond, 10**shift overflows: keep such values as they are
+    shift = np.where(finite, shift, 0.0)
+    scale = 10.0 ** np.abs(shift)  # exact powers of ten: dividing by one rounds correctly
+    rounded = np.where(shift >= 0, np.round(x * scale) / scale, np.round(x / scale) * scale)
+    return np.where(finite, rounded, x)
+
+
+def comparable(series: pd.Series) -> pd.Series:
+    """``series`` ready to be matched as a key: numbers through :func:`numeric_key`."""
+    if series.dtype.kind in "fiub":
+        return pd.Series(numeric_key(series.to_numpy()), index=series.index)
+    return series
+
+
+def duplicated(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Rows whose values of ``columns`` another row shares (numbers compared by
+    :func:`numeric_key`, so float noise does not hide a duplicate key)."""
+    keys = pd.DataFrame({c: comparable(df[c]) for c in columns})
+    return keys.duplicated(keep=False).to_numpy()
+
+
 def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
-    """Integer keys of the rows of two column lists; equal value tuples get equal keys.
+    """Integer keys of the rows of two column lists; equal value tuples get equal keys
+    (numbers compared by :func:`numeric_key`).
 
     Used to match records across datasets (``np.isin`` on the keys) without building
     millions of Python tuples.
     """
     left = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
     right = np.zeros(len(other[0]) if other else 0, dtype=np.int64)
+    columns = [comparable(c) for c in columns]
+    other = [comparable(c) for c in other]
     for a, b in zip(columns, other, strict=True):
         index = pd.Index(pd.unique(np.concatenate([distinct(a), distinct(b)]).astype(object)))
         size = len(index) + 1

@@ -29,6 +29,8 @@ from cdisc_mapper.xpt.fastread import (
 )
 
 _NAMESTR_LEN = 140
+_LIBRARY = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
+_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
 #: Text fields of a namestr record: (offset, length, what it is).
 _NAMESTR_TEXT = ((8, 8, "name"), (16, 40, "label"), (56, 8, "format"), (72, 8, "informat"))
 _DEFAULT_ENCODING = "utf-8"
@@ -97,17 +99,21 @@ def explain(path: Path, rel: str, encoding: str | None, reason: str) -> Unreadab
     """An :class:`Unreadable` for a file the reader refused with ``reason``."""
     codec = encoding or _DEFAULT_ENCODING
     try:
-        bad = first_undecodable(path.read_bytes(), codec)
+        raw = path.read_bytes()
     except OSError:
-        bad = None
+        raw = None
+    bad = first_undecodable(raw, codec) if raw is not None else None
     hint = _ENCODING_HINT if encoding is None else "is --encoding the file's encoding?"
     if bad is None and "can't decode" in reason:  # not laid out as v5: no offset to give
         return Unreadable(rel, _name(path), f"{reason}; the dataset was not checked: {hint}")
     if bad is None:
+        layout = not_xport(raw) if raw is not None else None
         return Unreadable(
             rel,
             _name(path),
-            f"{reason} (is it a SAS XPORT file? regenerate it, or remove it from the folder)",
+            f"{reason}: {layout}"
+            if layout
+            else f"{reason} (is it a SAS XPORT file? regenerate it, or remove it from the folder)",
         )
     return Unreadable(
         rel,
@@ -117,6 +123,30 @@ def explain(path: Path, rel: str, encoding: str | None, reason: str) -> Unreadab
         variable=bad.variable,
         record=bad.record,
     )
+
+
+def not_xport(raw: bytes) -> str | None:
+    """Why ``raw`` is not a complete XPORT v5 file, said for people: empty, not XPORT at
+    all (with its first bytes), or an XPORT file cut short inside its header records;
+    None when its layout is sound (the cause is elsewhere)."""
+    if not raw:
+        return "the file is empty (0 bytes); regenerate it, or remove it from the folder"
+    if not raw.startswith(_LIBRARY):
+        return (
+            f"it does not start with the SAS XPORT library header (it starts {raw[:24]!r}), so "
+            "it is not a SAS transport file although it is named .xpt; regenerate it, or "
+            "remove it from the folder"
+        )
+    try:
+        parse_layout(raw)
+    except LayoutError as exc:
+        if _OBS_HEADER not in raw:
+            return (
+                f"the file ends at byte {len(raw)} inside its header records ({exc}): it was "
+                "cut short; regenerate or copy it again"
+            )
+        return f"its layout is not XPORT v5 ({exc}); regenerate it"
+    return None
 
 
 def first_undecodable(raw: bytes, encoding: str) -> BadByte | None:

@@ -16,4 +16,5 @@ from cdisc_mapper.validate.checks import (  # noqa: F401  (each module registers
     terminology,
     timing,
     trial_summary,
+    visits,
 )

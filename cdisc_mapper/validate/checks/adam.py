@@ -7,7 +7,7 @@ import pandas as pd
 
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, scope
-from cdisc_mapper.validate.package import ADSL, BDS, TTE, Dataset, blank, distinct
+from cdisc_mapper.validate.package import ADSL, BDS, TTE, Dataset, blank, distinct, duplicated
 from cdisc_mapper.validate.registry import check
 from cdisc_mapper.xpt.model import parse_format, temporal_kind
 
@@ -73,7 +73,7 @@ def bds_unique(ctx: Context, ds: Dataset) -> None:
     keys, source = bds_keys(ctx, ds)
     if len(keys) < 2:
         return
-    dup = ds.df.duplicated(keys, keep=False).to_numpy()
+    dup = duplicated(ds.df, keys)
     ctx.flag(
         ds,
         dup,

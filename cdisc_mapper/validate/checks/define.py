@@ -221,11 +221,12 @@ def lengths_match(ctx: Context, ds: Dataset) -> None:
     "define",
     "define.xml is not valid against the Define-XML schema",
     scope=scope(package=True),
-    explanation="Validates each define.xml given against the Define-XML 2.1 schema (the XSD "
-    "shipped with odmlib; with the ARM 1.0 extension when the file uses it); skipped when "
-    "no define.xml is given. A file that is not XML or not ODM is reported here, and the "
-    "other define checks run without it.",
-    reference="Define-XML v2.1 schema",
+    explanation="Validates each define.xml given against the schema of its own Define-XML "
+    "version, 2.0 or 2.1, told by the namespace and value of def:DefineVersion (the XSDs "
+    "shipped with odmlib; for 2.1 with the ARM 1.0 extension when the file uses it); "
+    "skipped when no define.xml is given. A file of another version, or that is not XML "
+    "or not ODM, is reported here, and the other define checks run without it.",
+    reference="Define-XML v2.0 and v2.1 schemas",
 )
 def define_schema(ctx: Context) -> None:
     if not ctx.define_paths:

@@ -8,12 +8,22 @@ import pandas as pd
 from cdisc_mapper import iso8601
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
-from cdisc_mapper.validate.package import Dataset, blank, distinct
+from cdisc_mapper.validate.package import Dataset, blank, distinct, duplicated
 from cdisc_mapper.validate.registry import check
 
 #: ACTARMCD values of subjects who received no study treatment (SDTMIG before v3.4, and
-#: blank with ARMNRS from v3.4 on).
+#: blank with ARMNRS from v3.4 on); compared with :func:`arm_code_in`, regardless of case.
 NOT_TREATED_ARMS = frozenset({"", "SCRNFAIL", "NOTASSGN", "NOTTRT"})
+#: Arm codes that are not arms of TA: the above and UNPLAN (treated, but not as planned).
+SPECIAL_ARMS = NOT_TREATED_ARMS | {"UNPLAN"}
+
+
+def arm_code_in(codes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
+    """Whether each ARMCD/ACTARMCD value is one of ``wanted`` (upper case), ignoring case
+    and surrounding blanks: ``Scrnfail`` is SCRNFAIL (data from other tools use any case);
+    a null value is ``""``."""
+    text = codes.astype(object).where(~blank(codes), "")
+    return text.map(lambda v: str(v).strip().upper()).isin(wanted).to_numpy(dtype=bool)
 
 
 @check(
@@ -29,7 +39,7 @@ def seq_unique(ctx: Context, ds: Dataset) -> None:
     if ds.seq_var is None or "USUBJID" not in ds.df.columns:
         return
     seq = ds.df[ds.seq_var]
-    dup = ds.df.duplicated(["USUBJID", ds.seq_var], keep=False).to_numpy() & seq.notna().to_numpy()
+    dup = duplicated(ds.df, ["USUBJID", ds.seq_var]) & seq.notna().to_numpy()
     ctx.flag(ds, dup, f"{ds.seq_var} is repeated for this subject", variable=ds.seq_var)
 
 
@@ -114,8 +124,8 @@ def treated_reference_dates(ctx: Context, ds: Dataset) -> None:
     "ACTARMCD is inconsistent with the exposure (EX) records",
     scope=scope("SDTM", datasets=("DM",)),
     explanation="A subject with EX records was treated, so ACTARMCD is an arm code (not "
-    "null, SCRNFAIL, NOTASSGN or NOTTRT); a subject with an actual arm must have EX "
-    "records.",
+    "null, SCRNFAIL, NOTASSGN or NOTTRT, in any case); a subject with an actual arm "
+    "(UNPLAN included) must have EX records.",
     reference="SDTMIG v3.4 §5.1 (DM assumptions 4-5)",
 )
 def actarm_vs_ex(ctx: Context, ds: Dataset) -> None:
@@ -126,7 +136,7 @@ def actarm_vs_ex(ctx: Context, ds: Dataset) -> None:
     if ds.name != "DM" or not ds.has("USUBJID", "ACTARMCD"):
         return
     treated = ds.df["USUBJID"].isin(exposed).to_numpy()
-    no_arm = ds.df["ACTARMCD"].isin(NOT_TREATED_ARMS).to_numpy()
+    no_arm = arm_code_in(ds.df["ACTARMCD"], NOT_TREATED_ARMS)
     ctx.flag(
         ds,
         treated & no_arm,
@@ -148,7 +158,8 @@ def actarm_vs_ex(ctx: Context, ds: Dataset) -> None:
     "ARMCD/ARM or ACTARMCD/ACTARM is not an arm of TA",
     scope=scope("SDTM", datasets=("DM",)),
     explanation="DM arm codes and names are the (ARMCD, ARM) pairs of the Trial Arms "
-    "dataset, except null/SCRNFAIL/NOTASSGN/NOTTRT for subjects without an arm.",
+    "dataset, except null/SCRNFAIL/NOTASSGN/NOTTRT for subjects without an arm and "
+    "UNPLAN for unplanned treatment (matched in any case: Scrnfail is SCRNFAIL).",
     reference="SDTMIG v3.4 §5.1 (DM), §7.2.1 (TA)",
 )
 def arms_in_ta(ctx: Context, ds: Dataset) -> None:
@@ -163,7 +174,7 @@ def arms_in_ta(ctx: Context, ds: Dataset) -> None:
         if not ds.has(code, name):
             continue
         pairs = pd.Series(list(zip(ds.df[code], ds.df[name], strict=True)), index=ds.df.index)
-        special = ds.df[code].isin(NOT_TREATED_ARMS).to_numpy()
+        special = arm_code_in(ds.df[code], SPECIAL_ARMS)
         bad = ~pairs.isin(arms).to_numpy() & ~special
         ctx.flag(ds, bad, f"({code}, {name}) is not an arm in TA", variable=code)
 

@@ -330,9 +330,9 @@ def domain_value(ctx: Context, ds: Dataset) -> None:
     "Variable is not defined by the SDTMIG for this domain",
     scope=scope("SDTM"),
     explanation="Only SDTMIG domain variables, and SDTM model variables of the domain's "
-    "class, may be added to a standard domain; anything else belongs in SUPP--. Variables "
-    "that another SDTMIG domain of the same class defines (VISITNUM in EX, MHSTDY by "
-    "AESTDY) are accepted; confirm that a flagged one is an SDTM model variable.",
+    "class, may be added to a standard domain; anything else belongs in SUPP--. SDTM v1.8 "
+    "class variables (SPDEVID, --LNKGRP, --STDY...) and variables that another SDTMIG "
+    "domain of the same class defines (VISITNUM in EX) are accepted.",
     reference="SDTMIG v3.4 §2.7, §8.4",
 )
 def non_standard_variable(ctx: Context, ds: Dataset) -> None:
@@ -342,6 +342,8 @@ def non_standard_variable(ctx: Context, ds: Dataset) -> None:
     for col in ds.columns:
         if ds.ig_variable(ctx.sdtmig, col) is not None:
             continue
+        if ctx.sdtmig.variable_allowed(ds.ig_name, col) is not None:
+            continue  # an SDTM v1.8 class variable of the domain's class (SPDEVID, --LNKGRP)
         if col in allowed_names or (col.startswith(ds.prefix) and col[2:] in allowed_suffixes):
             continue
         ctx.note(
@@ -358,9 +360,9 @@ _GENERAL_CLASSES = ("Interventions", "Events", "Findings")
 def _class_variables(ctx: Context, class_: str) -> tuple[frozenset[str], frozenset[str]]:
     """Names and ``--`` suffixes the SDTMIG uses in any domain of a general class.
 
-    Stands in for the SDTM model's class variables (which ``specs/`` does not hold): a
-    variable such as MHSTDY or VISITNUM in EX is allowed because another domain of the
-    same class defines --STDY or VISITNUM.
+    Complements the SDTM model's class variables (:meth:`Standard.variable_allowed`): a
+    variable such as VISITNUM in EX is allowed because another domain of the same class
+    defines it.
     """
     key = ("class-vars", class_)
     if key not in ctx.cache:
@@ -384,9 +386,9 @@ def _class_variables(ctx: Context, class_: str) -> tuple[frozenset[str], frozens
     INFO,
     "structure",
     "Dataset is not described by the loaded standards metadata",
-    explanation="specs/ holds the SDTMIG domains cdisc_mapper produces and the ADaMIG "
-    "structures ADSL, BDS, TTE and ADAE (OCCDS); for other datasets only the generic "
-    "checks (identity, dates, terminology of shared variables) run.",
+    explanation="specs/ holds every SDTMIG v3.4 dataset and the ADaMIG structures ADSL, "
+    "BDS, TTE and ADAE (OCCDS); for other datasets (custom domains, other ADaM structures) "
+    "only the generic checks (identity, dates, terminology of shared variables) run.",
 )
 def unknown_dataset(ctx: Context, ds: Dataset) -> None:
     if ds.ig_name is None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.standards import Codelist
-from cdisc_mapper.validate.context import Context, fmt_value
+from cdisc_mapper.validate.context import Context, DefineTerms, fmt_value
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
 from cdisc_mapper.validate.package import Dataset, blank, is_char, row_keys
 from cdisc_mapper.validate.registry import check
@@ -31,6 +31,24 @@ def _numeric_result_variable(ds: Dataset, col: str) -> bool:
     return ds.standard == "SDTM" and col[2:] in ("ORRES", "STRESC")
 
 
+#: The value SDTMIG lets a non-result qualifier hold when several values were collected
+#: (the individual values go to SUPP--): §4.2.8.3, and DM RACE ("MULTIPLE") by the DM
+#: assumptions. Not a CDISC CT term, so it is accepted here rather than reported.
+MULTIPLE = "MULTIPLE"
+_MULTIPLE_ROLES = frozenset({"Record Qualifier", "Variable Qualifier"})
+
+
+def _ig_permitted(ctx: Context, ds: Dataset, col: str) -> frozenset[str]:
+    """Values outside CT that the SDTMIG itself permits for ``col``: MULTIPLE for a
+    record or variable qualifier (RACE, AELOC, CMROUTE...)."""
+    if ds.standard != "SDTM":
+        return frozenset()
+    meta = ds.ig_variable(ctx.sdtmig, col)
+    return (
+        frozenset({MULTIPLE}) if meta is not None and meta.role in _MULTIPLE_ROLES else frozenset()
+    )
+
+
 def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
     """Flag values outside the variable's codelists, for extensible or strict lists."""
     for col in ds.columns:
@@ -41,14 +59,22 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
         if is_extensible != extensible:
             continue
         skip_numbers = _numeric_result_variable(ds, col)
+        permitted = _ig_permitted(ctx, ds, col)
         bad = [
             v
             for v in ds.uniques(col)
             if isinstance(v, str)
             and v
+            and v not in permitted
             and not any(v in cl for cl in lists)
             and not (skip_numbers and _NUMERIC_RESULT.match(v))
         ]
+        if not bad:
+            continue
+        declared = ctx.define.terms_of(ds.name, col) if ctx.define is not None else None
+        if extensible and declared is not None:
+            other = _other_cdisc_terms(ctx, declared, {cl.code for cl in lists})
+            bad = [v for v in bad if v not in declared.extended and v not in other]
         if not bad:
             continue
         names = " or ".join(f"{cl.short_name} ({cl.code or 'sponsor'})" for cl in lists)
@@ -60,9 +86,33 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
             if hint is not None:
                 text += f"; the CDISC submission value is {hint.submission_value!r}"
             elif extensible:
-                text += " (sponsor extension: declare it in define.xml)"
+                text += _undeclared(value, declared)
             messages[value] = text
         ctx.flag_values(ds, col, messages)
+
+
+def _other_cdisc_terms(ctx: Context, declared: DefineTerms, ig_codes: set[str | None]) -> set[str]:
+    """Terms of another CDISC codelist that define.xml ties the variable to, where the
+    SDTMIG lets the codelist depend on the record (RSTESTCD: ONCRTSCD for oncology, the
+    instrument's clinical-classification codelist such as HAMD1TC otherwise): the CT
+    terms of that codelist when CT here holds it, else the terms define.xml lists for it
+    (not marked extended)."""
+    terms: set[str] = set()
+    for code, listed in declared.cdisc:
+        if code in ig_codes:
+            continue
+        codelist = ctx.terminology.find(code)
+        terms.update(listed if codelist is None else {v for v in listed if v in codelist})
+    return terms
+
+
+def _undeclared(value: str, declared: DefineTerms | None) -> str:
+    """What to do about a sponsor term that define.xml does not declare as one."""
+    if declared is not None and value in declared.listed:
+        return ' (define.xml lists it without def:ExtendedValue="Yes": mark it so)'
+    if declared is not None:
+        return ' (sponsor extension not in define.xml: add it with def:ExtendedValue="Yes")'
+    return " (sponsor extension: declare it in define.xml)"
 
 
 @check(
@@ -71,8 +121,10 @@ def _outside(ctx: Context, ds: Dataset, extensible: bool) -> None:
     "terminology",
     "Value is not in the variable's non-extensible CDISC codelist",
     explanation="Values of a variable controlled by a non-extensible codelist (e.g. SEX, "
-    "NY, AGEU) must be submission values of that codelist, exactly (case-sensitive).",
-    reference="SDTMIG v3.4 §4.3; CDISC CT 2025-03-28",
+    "NY, AGEU) must be submission values of that codelist, exactly (case-sensitive). "
+    "'MULTIPLE' in a record or variable qualifier (RACE, AELOC...) is accepted: SDTMIG "
+    "puts it there when several values were collected, the values themselves in SUPP--.",
+    reference="SDTMIG v3.4 §4.3, §4.2.8.3, DM assumptions (RACE); CDISC CT 2025-03-28; P21 CT2001",
 )
 def non_extensible(ctx: Context, ds: Dataset) -> None:
     _outside(ctx, ds, extensible=False)
@@ -87,8 +139,10 @@ def non_extensible(ctx: Context, ds: Dataset) -> None:
     "CDISC term fits (e.g. QSCAT 'ALSFRS-R': SDTM CT has no ALSFRS-R terminology, so the "
     "study uses sponsor-defined lists from specs/sponsor/codelists.yaml). Each extension "
     "must be declared in define.xml; check that no value is a misspelt CDISC term (the "
-    "message names the CDISC term when one matches).",
-    reference="SDTMIG v3.4 §4.3.2",
+    "message names the CDISC term when one matches). With --define, a term the "
+    "variable's define.xml codelist (or value-level codelist) marks "
+    'def:ExtendedValue="Yes" is a declared extension and not reported.',
+    reference="SDTMIG v3.4 §4.3.2; Define-XML v2.1 CodeListItem def:ExtendedValue; P21 CT2002",
 )
 def extensible(ctx: Context, ds: Dataset) -> None:
     _outside(ctx, ds, extensible=True)

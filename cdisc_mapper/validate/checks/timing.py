@@ -1,4 +1,5 @@
-"""Date and timing checks (TM): ISO 8601, study days, order of dates, death, EPOCH, visits."""
+"""Date and timing checks (TM): ISO 8601, study days, order of dates, death, EPOCH (the
+visit checks TM0008-TM0010 are in :mod:`.visits`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 from cdisc_mapper import iso8601 as iso
 from cdisc_mapper.validate.context import Context, fmt_value
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
-from cdisc_mapper.validate.package import Dataset, blank, codes_in, row_keys
+from cdisc_mapper.validate.package import Dataset, blank, codes_in
 from cdisc_mapper.validate.registry import check
 
 _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT", "STINT", "ENINT")
@@ -212,6 +213,18 @@ def after_death(ctx: Context, ds: Dataset) -> None:
         ctx.flag(ds, mask, after_death, variable=col)
 
 
+#: Classes whose EPOCH is that of the start date (--STDTC); other classes use --DTC.
+_START_DATE_CLASSES = frozenset({"Events", "Interventions"})
+
+
+def epoch_date_variable(ds: Dataset) -> str | None:
+    """The date EPOCH describes: --STDTC for Events and Interventions, --DTC otherwise
+    (SDTMIG v3.4 §4.4.10: "EPOCH ... should be based on --STDTC for Interventions and
+    Events, on --DTC for Findings"); the other one when the dataset lacks it."""
+    first, second = ("STDTC", "DTC") if ds.class_ in _START_DATE_CLASSES else ("DTC", "STDTC")
+    return ds.var(first) or ds.var(second)
+
+
 def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(mismatch, outside, expected-epochs text) per record, or None when not checkable."""
     key = ("epoch", ds.name)
@@ -220,7 +233,7 @@ def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np
         return cached
     result = None
     se = ctx.get("SE")
-    date_col = ds.var("DTC") or ds.var("STDTC")
+    date_col = epoch_date_variable(ds)
     if (
         se is not None
         and ds.name not in ("SE", "DM")
@@ -308,8 +321,10 @@ def _epoch_match(
     "EPOCH differs from the subject's element (SE) on that date",
     scope=scope("SDTM"),
     explanation="EPOCH is the epoch of the SE element whose SESTDTC-SEENDTC span holds the "
-    "record's --DTC (or --STDTC). On a day where one element ends and the next starts, "
-    "either epoch is accepted (dates are compared by day).",
+    "record's start date --STDTC in Events and Interventions (AE, CM, EX, MH...) and its "
+    "--DTC in Findings and other classes (the other date when the dataset has only that "
+    "one). On a day where one element ends and the next starts, either epoch is accepted "
+    "(dates are compared by day).",
     reference="SDTMIG v3.4 §4.4.10, §5.2 (SE)",
 )
 def epoch_vs_se(ctx: Context, ds: Dataset) -> None:
@@ -346,132 +361,3 @@ def epoch_outside_se(ctx: Context, ds: Dataset) -> None:
         "date is outside the subject's SE elements but EPOCH is set",
         variable="EPOCH",
     )
-
-
-def _visit_pairs(ctx: Context) -> pd.DataFrame:
-    key = ("visit-pairs",)
-    if key not in ctx.cache:
-        frames = []
-        for ds in ctx.sdtm():
-            if ds.has("VISITNUM", "VISIT"):
-                pairs = ds.df[["VISITNUM", "VISIT"]].drop_duplicates().astype({"VISIT": object})
-                pairs = pairs[pairs["VISITNUM"].notna() & (pairs["VISIT"] != "")]
-                frames.append(pairs.assign(dataset=ds.name))
-        ctx.cache[key] = (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else pd.DataFrame(columns=["VISITNUM", "VISIT", "dataset"])
-        )
-    return ctx.cache[key]
-
-
-@check(
-    "TM0008",
-    ERROR,
-    "timing",
-    "VISITNUM and VISIT are not one-to-one across the package",
-    scope=scope("SDTM"),
-    explanation="Each VISITNUM has one VISIT name and each VISIT one VISITNUM, in every "
-    "dataset and in TV and SV.",
-    reference="SDTMIG v3.4 §4.4.5",
-)
-def visit_one_to_one(ctx: Context, ds: Dataset) -> None:
-    if not ds.has("VISITNUM", "VISIT"):
-        return
-    pairs = _visit_pairs(ctx)
-    unique = pairs.drop_duplicates(["VISITNUM", "VISIT"])
-    names = unique.groupby("VISITNUM")["VISIT"].agg(lambda s: sorted(s, key=fmt_value))
-    nums = unique.groupby("VISIT")["VISITNUM"].agg(lambda s: sorted(s, key=fmt_value))
-    bad_num = names[names.map(len) > 1]
-    bad_name = nums[nums.map(len) > 1]
-    if bad_num.empty and bad_name.empty:
-        return
-    num_text = {}
-    for num, visits in bad_num.items():
-        where = {
-            v: sorted(
-                pairs.loc[(pairs["VISITNUM"] == num) & (pairs["VISIT"] == v), "dataset"], key=str
-            )
-            for v in visits
-        }
-        num_text[num] = f"VISITNUM {fmt_value(num)} is named " + "; ".join(
-            f"{v!r} in {', '.join(d)}" for v, d in where.items()
-        )
-    name_text = {
-        name: f"VISIT {name!r} has VISITNUM " + ", ".join(map(fmt_value, numbers))
-        for name, numbers in bad_name.items()
-    }
-    visitnum, visit = ds.df["VISITNUM"], ds.df["VISIT"]
-    mask = visitnum.isin(list(num_text)).to_numpy(dtype=bool) | visit.isin(
-        list(name_text)
-    ).to_numpy(dtype=bool)
-    ctx.flag(
-        ds,
-        mask,
-        lambda rows: [num_text.get(visitnum.iloc[r]) or name_text[visit.iloc[r]] for r in rows],
-        variable="VISITNUM",
-    )
-
-
-@check(
-    "TM0009",
-    ERROR,
-    "timing",
-    "Subject visit is not in SV",
-    scope=scope("SDTM"),
-    explanation="Every (USUBJID, VISITNUM) used in a domain must have a record in SV "
-    "(one record per actual visit per subject).",
-    reference="SDTMIG v3.4 §5.3 (SV)",
-)
-def visit_in_sv(ctx: Context, ds: Dataset) -> None:
-    sv = ctx.get("SV")
-    if sv is None:
-        ctx.skip("no SV dataset")
-    assert sv is not None
-    if ds.name == "SV" or ds.is_supp or not ds.has("USUBJID", "VISITNUM"):
-        return
-    if not sv.has("USUBJID", "VISITNUM"):
-        return
-    keys, sv_keys = row_keys(
-        [ds.df["USUBJID"], ds.df["VISITNUM"]], [sv.df["USUBJID"], sv.df["VISITNUM"]]
-    )
-    have = ds.df["VISITNUM"].notna().to_numpy()
-    present = np.isin(keys, sv_keys)
-    ctx.flag(ds, have & ~present, "subject has no SV record for this VISITNUM", variable="VISITNUM")
-
-
-@check(
-    "TM0010",
-    ERROR,
-    "timing",
-    "Planned visit in SV is not in TV (or has another name there)",
-    scope=scope("SDTM", datasets=("SV",)),
-    explanation="Planned visits (SVPRESP = 'Y', or no SVUPDES) are defined in TV with the "
-    "same VISITNUM and VISIT; unplanned visits are in SV only.",
-    reference="SDTMIG v3.4 §7.3.1 (TV), §5.3 (SV)",
-)
-def sv_in_tv(ctx: Context, ds: Dataset) -> None:
-    tv = ctx.get("TV")
-    if tv is None:
-        ctx.skip("no TV dataset")
-    assert tv is not None
-    if ds.name != "SV" or not ds.has("VISITNUM") or not tv.has("VISITNUM"):
-        return
-    if "SVPRESP" in ds.df.columns:
-        planned = (ds.df["SVPRESP"] == "Y").to_numpy(dtype=bool)
-    elif "SVUPDES" in ds.df.columns:
-        planned = blank(ds.df["SVUPDES"])
-    else:
-        planned = np.ones(ds.n, dtype=bool)
-    tv_names = tv.df.drop_duplicates("VISITNUM").set_index("VISITNUM")
-    in_tv = ds.df["VISITNUM"].isin(tv_names.index).to_numpy()
-    ctx.flag(ds, planned & ~in_tv, "planned visit is not in TV", variable="VISITNUM")
-    if "VISIT" in ds.df.columns and "VISIT" in tv.df.columns:
-        want = ds.df["VISITNUM"].map(tv_names["VISIT"].astype(object)).astype(object)
-        bad = planned & in_tv & (want != ds.df["VISIT"].astype(object)).to_numpy(dtype=bool)
-        ctx.flag(
-            ds,
-            bad,
-            lambda rows: [f"VISIT differs from TV: {want.iloc[r]!r}" for r in rows],
-            variable="VISIT",
-        )

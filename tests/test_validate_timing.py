@@ -1,0 +1,72 @@
+"""Timing checks (cdisc_mapper.validate.checks.timing) on tiny hand-written packages:
+which date EPOCH is compared with, and VISITNUM compared as numbers and reported by
+cause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.validate_pkg import findings, se_records, write_dataset
+
+
+def _ae(tmp_path: Path, epoch: str) -> Path:
+    """An AE collected (AEDTC) in TREATMENT but started (AESTDTC) in SCREENING."""
+    sdtm = tmp_path / "pkg" / "sdtm"
+    write_dataset(sdtm, "SE", se_records())
+    write_dataset(
+        sdtm,
+        "AE",
+        {
+            "STUDYID": ["ST"],
+            "DOMAIN": ["AE"],
+            "USUBJID": ["S-1"],
+            "AESEQ": [1.0],
+            "AETERM": ["HEADACHE"],
+            "EPOCH": [epoch],
+            "AEDTC": ["2020-01-20"],
+            "AESTDTC": ["2020-01-05"],
+        },
+    )
+    return sdtm.parent
+
+
+def test_tm0006_events_take_the_epoch_of_their_start_date(tmp_path):
+    _, found = findings(_ae(tmp_path, "SCREENING"), "TM0006")
+    assert found == []  # the collection date (TREATMENT) is not what EPOCH describes
+
+
+def test_tm0006_an_event_epoch_other_than_its_start_dates_is_reported(tmp_path):
+    _, found = findings(_ae(tmp_path, "TREATMENT"), "TM0006")
+    assert [(f.dataset, f.record, f.variable, f.value) for f in found] == [
+        ("AE", 1, "EPOCH", "TREATMENT")
+    ]
+    assert found[0].message == "expected EPOCH SCREENING (SE)"
+
+
+def _lb(tmp_path: Path, epoch: str) -> Path:
+    """A finding collected (LBDTC) in TREATMENT; LBSTDTC (specimen start) in SCREENING."""
+    sdtm = tmp_path / "pkg" / "sdtm"
+    write_dataset(sdtm, "SE", se_records())
+    write_dataset(
+        sdtm,
+        "LB",
+        {
+            "STUDYID": ["ST"],
+            "DOMAIN": ["LB"],
+            "USUBJID": ["S-1"],
+            "LBSEQ": [1.0],
+            "LBTESTCD": ["ALB"],
+            "EPOCH": [epoch],
+            "LBDTC": ["2020-01-20"],
+            "LBSTDTC": ["2020-01-05"],
+        },
+    )
+    return sdtm.parent
+
+
+def test_tm0006_findings_take_the_epoch_of_their_collection_date(tmp_path):
+    assert findings(_lb(tmp_path, "TREATMENT"), "TM0006")[1] == []
+    _, found = findings(_lb(tmp_path, "SCREENING"), "TM0006")
+    assert [(f.dataset, f.record, f.message) for f in found] == [
+        ("LB", 1, "expected EPOCH TREATMENT (SE)")
+    ]

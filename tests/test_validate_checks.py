@@ -37,7 +37,7 @@ from cdisc_mapper.xpt import XptVariable, read_xpt, write_xpt
 from tests.conftest import STUDY, report_text
 
 # Findings the clean demo output legitimately has (explained in the report).
-EXPECTED_ON_CLEAN = {"CT0002": 2, "DD0000": 1, "RC0003": 3, "SD0121": 9}
+EXPECTED_ON_CLEAN = {"CT0002": 2, "DD0000": 1, "RC0003": 3}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -529,7 +529,13 @@ def test_id0009_death_flag(pkg):
     assert one(found, dataset="DM", variable="DTHFL").record == row + 1
 
 
+def without_cutoff(df: pd.DataFrame) -> pd.DataFrame:
+    """TS without its data cut-off date (the bundled study states one)."""
+    return df[df["TSPARMCD"] != "DCUTDTC"]
+
+
 def test_tm0011_date_after_the_last_end_of_participation(pkg):
+    rewrite(pkg, "TS", without_cutoff)
     rewrite(
         pkg,
         "AE",
@@ -545,7 +551,7 @@ def test_tm0011_date_after_the_last_end_of_participation(pkg):
 def test_tm0011_the_data_cutoff_comes_first(pkg):
     def cutoff(df: pd.DataFrame) -> pd.DataFrame:
         row = df.iloc[[0]].assign(TSPARMCD="DCUTDTC", TSPARM="Data Cutoff Date", TSVAL="2017-06")
-        return pd.concat([df, row], ignore_index=True)
+        return pd.concat([without_cutoff(df), row], ignore_index=True)
 
     rewrite(pkg, "TS", cutoff)
     dm, _ = read_xpt(xpt_path(pkg, "DM"))
@@ -559,6 +565,7 @@ def test_tm0011_the_data_cutoff_comes_first(pkg):
 
 
 def test_tm0011_skipped_without_a_limit(pkg):
+    rewrite(pkg, "TS", without_cutoff)
     rewrite(pkg, "DM", lambda df: df.drop(columns=["RFPENDTC"]))
     report, found = run(pkg, "TM0011")
     result = next(r for r in report.checks if r.spec.id == "TM0011")

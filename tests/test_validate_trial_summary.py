@@ -9,9 +9,9 @@ from cdisc_mapper.standards import load_terminology, resolve_specs_dir
 from cdisc_mapper.validate.checks.trial_summary import required_parameters
 from tests.test_validate_checks import pkg, rewrite, run  # noqa: F401  (pkg is a fixture)
 
-#: What the bundled study's TS lacks of the FDA list (worked out from its ts.xpt: it has
-#: ADDON = Y but no CURTRT, and none of the others).
-DEMO_MISSING = [
+#: Parameters of the FDA list the tests take out of the bundled study's TS (it states
+#: all 36; ADDON = Y there, so CURTRT is required).
+SEEDED_MISSING = [
     "ACTSUB",
     "ADAPT",
     "CURTRT",
@@ -24,24 +24,19 @@ DEMO_MISSING = [
 ]
 
 
-def add_parameters(df: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
-    """TS with one record per code, TSVALNF = NA (a null flavor counts as stated)."""
-    extra = pd.DataFrame(
-        {
-            "STUDYID": df["STUDYID"].iloc[0],
-            "DOMAIN": "TS",
-            "TSSEQ": 1.0,
-            "TSPARMCD": codes,
-            "TSPARM": codes,
-            "TSVALNF": "NA",
-        }
-    )
-    return pd.concat([df, extra], ignore_index=True).fillna({"TSVAL": ""})
+def drop_parameters(codes: list[str]):
+    """A TS rewrite without the records of ``codes``."""
+
+    def seed(df: pd.DataFrame) -> pd.DataFrame:
+        return df[~df["TSPARMCD"].isin(codes)]
+
+    return seed
 
 
-def test_sd0121_reports_each_missing_parameter_of_the_demo(pkg):  # noqa: F811
+def test_sd0121_reports_each_missing_parameter(pkg):  # noqa: F811
+    rewrite(pkg, "TS", drop_parameters(SEEDED_MISSING))
     _, found = run(pkg, "SD0121")
-    assert [f.value for f in found] == DEMO_MISSING
+    assert [f.value for f in found] == SEEDED_MISSING
     curtrt = next(f for f in found if f.value == "CURTRT")
     assert curtrt.message == (
         "TS has no TSPARMCD CURTRT (Current Therapy or Treatment) (ADDON = Y) with TSVAL or TSVALNF"
@@ -49,17 +44,27 @@ def test_sd0121_reports_each_missing_parameter_of_the_demo(pkg):  # noqa: F811
     assert {(f.dataset, f.variable, f.record) for f in found} == {("TS", "TSPARMCD", None)}
 
 
-def test_sd0121_clean_when_every_parameter_is_stated(pkg):  # noqa: F811
-    rewrite(pkg, "TS", lambda df: add_parameters(df, DEMO_MISSING))
+def test_sd0121_clean_on_the_demo_which_states_every_parameter(pkg):  # noqa: F811
     report, found = run(pkg, "SD0121")
     assert found == [] and report.checks[0].status == "passed"
 
 
-def test_sd0121_seeded_missing_title(pkg):  # noqa: F811
+def test_sd0121_a_null_flavor_counts_as_stated(pkg):  # noqa: F811
     def seed(df: pd.DataFrame) -> pd.DataFrame:
-        return add_parameters(df[df["TSPARMCD"] != "TITLE"], DEMO_MISSING)
+        df = df[df["TSPARMCD"] != "TDIGRP"]
+        extra = pd.DataFrame(
+            {"STUDYID": df["STUDYID"].iloc[0], "DOMAIN": "TS", "TSSEQ": [1.0],
+             "TSPARMCD": ["TDIGRP"], "TSPARM": ["Diagnosis Group"], "TSVALNF": ["NA"]}
+        )  # fmt: skip
+        return pd.concat([df, extra], ignore_index=True).fillna({"TSVAL": ""})
 
     rewrite(pkg, "TS", seed)
+    _, found = run(pkg, "SD0121")
+    assert found == []
+
+
+def test_sd0121_seeded_missing_title(pkg):  # noqa: F811
+    rewrite(pkg, "TS", drop_parameters(["TITLE"]))
     _, found = run(pkg, "SD0121")
     assert [(f.value, f.message) for f in found] == [
         ("TITLE", "TS has no TSPARMCD TITLE (Trial Title) with TSVAL or TSVALNF")
@@ -68,7 +73,7 @@ def test_sd0121_seeded_missing_title(pkg):  # noqa: F811
 
 def test_sd0121_conditional_parameter_follows_its_condition(pkg):  # noqa: F811
     def seed(df: pd.DataFrame) -> pd.DataFrame:
-        df = add_parameters(df, [c for c in DEMO_MISSING if c != "CURTRT"])
+        df = df[df["TSPARMCD"] != "CURTRT"].copy()
         df.loc[df["TSPARMCD"] == "ADDON", "TSVAL"] = "N"
         return df
 
@@ -79,6 +84,7 @@ def test_sd0121_conditional_parameter_follows_its_condition(pkg):  # noqa: F811
 
 def test_sd0121_not_for_an_observational_study(pkg):  # noqa: F811
     def seed(df: pd.DataFrame) -> pd.DataFrame:
+        df = drop_parameters(SEEDED_MISSING)(df).copy()
         df.loc[df["TSPARMCD"] == "STYPE", "TSVAL"] = "OBSERVATIONAL"
         return df
 

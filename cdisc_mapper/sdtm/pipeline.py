@@ -57,7 +57,8 @@ def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> 
         out[code] = main
         if supp is not None:
             out[supp.name] = supp
-    extra = build_trial_design(bundle.study, terminology)
+    dm = out["DM"].frame if "DM" in out else None
+    extra = build_trial_design(bundle.study, terminology, dm)
     if run.se is not None:
         extra["SE"] = run.se
     if run.sv is not None:

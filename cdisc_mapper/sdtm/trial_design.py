@@ -105,9 +105,32 @@ def build_ti(study: StudySpec) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build_ts(study: StudySpec, terminology: Any) -> pd.DataFrame:
+def actual_subjects(dm: pd.DataFrame | None) -> str:
+    """ACTSUB (FDA Study Data Technical Conformance Guide, TS parameters): the subjects in
+    DM apart from screen failures (ARMCD SCRNFAIL, in any case), as text."""
+    if dm is None or "USUBJID" not in dm:
+        raise SpecError(
+            "trial_summary: derive: actual_subjects needs the DM domain",
+            where="study.yaml",
+            hint="map DM, or give ACTSUB's tsval",
+        )
+    if "ARMCD" in dm:
+        dm = dm[dm["ARMCD"].astype(str).str.upper() != "SCRNFAIL"]
+    return str(dm["USUBJID"].nunique())
+
+
+def _ts_values(p: Any, dm: pd.DataFrame | None) -> list[str]:
+    if p.derive == "actual_subjects":
+        return [actual_subjects(dm)]
+    if p.tsval is None:  # a null flavor alone
+        return [""]
+    return p.tsval if isinstance(p.tsval, list) else [p.tsval]
+
+
+def build_ts(study: StudySpec, terminology: Any, dm: pd.DataFrame | None = None) -> pd.DataFrame:
     """TS: trial summary parameters (SDTMIG 3.4 section 7.6.1). TSPARM is the decode of
-    TSPARMCD from CDISC CT; TSSEQ numbers repeated parameters."""
+    TSPARMCD from CDISC CT; TSSEQ numbers repeated parameters; a derived TSVAL (ACTSUB)
+    is computed from ``dm``."""
     parm = terminology.get("TSPARMCD")
     parm_names = terminology.get("TSPARM")
     rows = []
@@ -119,7 +142,7 @@ def build_ts(study: StudySpec, terminology: Any) -> pd.DataFrame:
                 where="study.yaml",
             )
         name = ctutil.decode(parm, parm_names, term) or term.preferred_term
-        values = p.tsval if isinstance(p.tsval, list) else [p.tsval]
+        values = _ts_values(p, dm)
         for seq, value in enumerate(values, start=1):
             rows.append(
                 {
@@ -156,10 +179,13 @@ def _ct_version(p: Any, terminology: Any) -> str:
     return str(getattr(terminology.get(p.codelist), "version", "") or "")
 
 
-def build_trial_design(study: StudySpec, terminology: Any) -> dict[str, pd.DataFrame]:
+def build_trial_design(
+    study: StudySpec, terminology: Any, dm: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """TA, TE, TV (and TI, TS when the study gives them); ``dm`` feeds derived TS values."""
     out = {"TA": build_ta(study), "TE": build_te(study), "TV": build_tv(study)}
     if study.criteria:
         out["TI"] = build_ti(study)
     if study.trial_summary:
-        out["TS"] = build_ts(study, terminology)
+        out["TS"] = build_ts(study, terminology, dm)
     return out

@@ -172,7 +172,17 @@ def compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 class TrialSummaryParam(Strict):
     tsparmcd: str = Field(max_length=8, description="TSPARMCD, the parameter's code")
-    tsval: str | list[str] = Field(description="TSVAL; a list gives one record per value")
+    tsval: str | list[str] | None = Field(
+        default=None, description="TSVAL; a list gives one record per value"
+    )
+    derive: Literal["actual_subjects"] | None = Field(
+        default=None,
+        description=(
+            "TSVAL computed from the mapped data instead of given: `actual_subjects` is the "
+            "number of subjects in DM apart from screen failures (ARMCD SCRNFAIL), for "
+            "ACTSUB. Give `tsval`, `derive` or, for a null TSVAL, `tsvalnf`"
+        ),
+    )
     tsvalnf: str | None = Field(default=None, description="TSVALNF, why TSVAL is null")
     tsvcdref: str | None = Field(default=None, description="TSVCDREF (e.g. ISO 8601)")
     tsvcdver: str | None = Field(default=None, description="TSVCDVER")
@@ -180,6 +190,17 @@ class TrialSummaryParam(Strict):
     codelist: str | None = Field(
         default=None, description="CDISC codelist of TSVAL; gives TSVALCD and TSVCDREF"
     )
+
+    @model_validator(mode="after")
+    def _one_value_source(self) -> TrialSummaryParam:
+        if self.derive is not None and (self.tsval is not None or self.tsvalnf):
+            raise ValueError(f"{self.tsparmcd}: derive computes TSVAL; give no tsval or tsvalnf")
+        if self.derive is None and self.tsval is None and not self.tsvalnf:
+            raise ValueError(
+                f"{self.tsparmcd}: give tsval, derive, or tsvalnf (the null flavor saying why "
+                "TSVAL is null)"
+            )
+        return self
 
 
 class Criterion(Strict):

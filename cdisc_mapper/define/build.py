@@ -19,6 +19,7 @@ from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef, oid_part
 from cdisc_mapper.epoch import source_date
 from cdisc_mapper.errors import CdiscMapperError, Location
+from cdisc_mapper.oids import metadata_version_oid, study_oid
 from cdisc_mapper.spec.define import DefineExtras, Which
 from cdisc_mapper.xpt import XptMetadata, read_xpt
 
@@ -78,11 +79,11 @@ def new_model(
     model = DefineModel(
         which=which,
         file_oid=f"DEF.{oid_part(studyid)}.{label}",
-        study_oid=f"STDY.{oid_part(studyid)}",
+        study_oid=study_oid(studyid),
         study_name=studyid,
         study_description=title,
         protocol_name=str(protocol),
-        mdv_oid=f"MDV.{oid_part(studyid)}.{ig.name}.{ig.version}",
+        mdv_oid=metadata_version_oid(studyid, ig.name, ig.version),
         mdv_name=f"Study {studyid}, {label} data definitions",
         mdv_description=f"{label} datasets of study {studyid} ({ig.name} {ig.version})",
         creation_datetime=creation_datetime(metas),

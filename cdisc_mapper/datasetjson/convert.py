@@ -1,0 +1,193 @@
+"""Between a frame with XPT metadata and Dataset-JSON columns and values.
+
+The frame is the one :func:`cdisc_mapper.xpt.read_xpt` returns (and the stages write):
+text as ``str`` (``""`` for missing), numbers as float64 (NaN for missing) with SAS dates,
+datetimes and times as days / seconds since 1960-01-01. The rules, from Dataset-JSON
+v1.1 (section 2.2 "Column attributes", data types and ``targetDataType``):
+
+- a text variable is ``string``, except a ``--DTC`` variable whose every value is a
+  complete ISO 8601 date (``date``) or date-time (``datetime``): partial values keep
+  ``string``, as Define-XML's ``partialDate`` types map to ``string``;
+- a number is ``integer`` when every value is whole (and exact in a double), else
+  ``double`` (8-byte IEEE, written with every digit: full precision);
+- a number with a SAS date, datetime or time format whose values are all whole is written
+  as ISO 8601 text with ``dataType`` date/datetime/time, ``targetDataType`` integer and
+  the format as ``displayFormat``; otherwise it stays a number (nothing is rounded);
+- text values lose their trailing blanks (SAS padding, as in XPT), missing values are
+  ``null``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.datasetjson.model import Column, DataType
+from cdisc_mapper.oids import item_oid
+from cdisc_mapper.xpt import XptVariable, parse_format
+from cdisc_mapper.xpt.model import temporal_kind
+
+SAS_EPOCH = np.datetime64("1960-01-01T00:00:00", "s")
+"""Day 0 of SAS dates and second 0 of SAS datetimes."""
+MAX_EXACT = float(2**53)
+"""Whole numbers beyond this are not exact in a double: written as ``double``."""
+
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FULL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+
+
+def text_values(series: pd.Series) -> np.ndarray:
+    """A text column as an object array of ``str``: missing -> ``""``, trailing blanks
+    removed (what an XPT file stores)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    values = series.to_numpy(dtype=object, na_value="")
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    table = np.array([str(u).rstrip(" ") for u in uniques], dtype=object)
+    return table[codes] if len(codes) else np.array([], dtype=object)
+
+
+def number_values(series: pd.Series) -> np.ndarray:
+    """A numeric column as float64 with NaN for missing."""
+    return pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def text_data_type(name: str, values: np.ndarray) -> DataType:
+    """``date``/``datetime`` for a ``--DTC`` variable of complete ISO 8601 values, else
+    ``string``."""
+    if not name.upper().endswith("DTC"):
+        return "string"
+    present = [v for v in pd.unique(values) if v != ""]
+    if not present:
+        return "string"
+    if all(_FULL_DATE.match(v) for v in present):
+        return "date"
+    if all(_FULL_DATETIME.match(v) for v in present):
+        return "datetime"
+    return "string"
+
+
+def _all_whole(floats: np.ndarray) -> bool:
+    finite = floats[~np.isnan(floats)]
+    return bool(np.all(finite == np.floor(finite)) and np.all(np.abs(finite) <= MAX_EXACT))
+
+
+def number_data_type(floats: np.ndarray, fmt: str | None) -> tuple[DataType, str | None]:
+    """``(dataType, targetDataType)`` of a numeric column (see the module rules)."""
+    whole = _all_whole(floats)
+    kind = temporal_kind(parse_format(fmt)) if fmt else None
+    if kind is not None and whole:
+        return kind, "integer"
+    return ("integer" if whole else "double"), None
+
+
+def text_length(values: np.ndarray) -> int:
+    """The XPT length of a text column: the longest value in UTF-8 bytes, at least 1."""
+    uniques = pd.unique(values)
+    return max([1, *(len(str(v).encode("utf-8")) for v in uniques)])
+
+
+def columns_for(
+    frame: pd.DataFrame,
+    dataset: str,
+    variables: Sequence[XptVariable],
+    keys: Sequence[str] = (),
+) -> tuple[Column, ...]:
+    """The Dataset-JSON columns of ``frame`` described by ``variables`` (XPT metadata):
+    OIDs as define.xml makes them, data types from the values (module rules), the XPT
+    length of text, the SAS format as ``displayFormat`` and ``keys``' positions."""
+    key_positions = {k: i for i, k in enumerate((k for k in keys if k in frame.columns), 1)}
+    columns = []
+    for v in variables:
+        target = None
+        if v.type == "Char":
+            values = text_values(frame[v.name])
+            data_type = text_data_type(v.name, values)
+            length: int | None = v.length or text_length(values)
+        else:
+            data_type, target = number_data_type(number_values(frame[v.name]), v.format)
+            length = None
+        columns.append(
+            Column(
+                item_oid=item_oid(dataset, v.name),
+                name=v.name,
+                label=v.label,
+                data_type=data_type,
+                target_data_type=target,
+                length=length,
+                display_format=str(parse_format(v.format)) if v.format else None,
+                key_sequence=key_positions.get(v.name),
+            )
+        )
+    return tuple(columns)
+
+
+# ------------------------------------------------------------------ SAS numbers <-> ISO
+
+
+def sas_to_iso(floats: np.ndarray, kind: str) -> np.ndarray:
+    """Whole SAS dates (days), datetimes (seconds) or times (seconds) as ISO 8601 text
+    (``2014-01-02``, ``2014-01-02T10:11:12``, ``10:11:12``); NaN -> None."""
+    out = np.full(len(floats), None, dtype=object)
+    present = ~np.isnan(floats)
+    whole = floats[present].astype(np.int64)
+    if kind == "date":
+        texts = np.datetime_as_string(SAS_EPOCH.astype("datetime64[D]") + whole, unit="D")
+    elif kind == "datetime":
+        texts = np.datetime_as_string(SAS_EPOCH + whole, unit="s")
+    else:
+        texts = np.array([_clock(int(s)) for s in whole], dtype=object)
+    out[present] = texts
+    return out
+
+
+def _clock(seconds: int) -> str:
+    """A SAS time (seconds since midnight, may exceed a day) as ``hh:mm:ss``."""
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def iso_to_sas(texts: Sequence[str | None], kind: str) -> np.ndarray:
+    """ISO 8601 text back to SAS numbers (the inverse of :func:`sas_to_iso`); None or
+    ``""`` -> NaN.
+
+    Raises:
+        ValueError: a value is not ISO 8601 of the kind; the message names it.
+    """
+    out = np.full(len(texts), np.nan)
+    for i, text in enumerate(texts):
+        if text is None or text == "":
+            continue
+        out[i] = _iso_number(str(text), kind)
+    return out
+
+
+def _iso_number(text: str, kind: str) -> float:
+    try:
+        if kind == "time":
+            sign = -1 if text.startswith("-") else 1
+            parts = [float(p) for p in text.lstrip("-").split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError
+            return sign * (parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0))
+        unit = "D" if kind == "date" else "s"
+        stamp = np.datetime64(text, unit if kind == "date" else "us")
+        delta = (stamp - SAS_EPOCH.astype(stamp.dtype)) / np.timedelta64(1, unit)
+        return float(delta)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 {kind}") from None
+
+
+def number_text(value: float, integer: bool) -> str:
+    """A number as JSON text: whole numbers of an ``integer`` column without a decimal
+    point, others with the shortest text that reads back as the same double."""
+    if integer:
+        return str(int(value))
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    return repr(float(value))

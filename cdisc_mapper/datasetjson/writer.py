@@ -1,0 +1,191 @@
+"""Dataset-JSON v1.1 writer: ``.json`` (one object) and ``.ndjson`` (header line, then
+one row per line), streamed in chunks with deterministic bytes.
+
+Each column is encoded once per distinct value (columns repeat a few values many
+times): text with :func:`json.dumps` (UTF-8, not escaped), numbers as their shortest
+round-trip text, SAS dates as ISO 8601 text, missing as ``null``. Rows are then
+assembled column by column with numpy's object-array additions (C loops) and written a
+chunk at a time, so memory stays bounded and the speed is that of the encodings.
+
+Determinism: the header's creation time is ``SOURCE_DATE_EPOCH``'s when set (see
+:func:`creation_stamp`); everything else depends on the inputs only, so reruns give
+byte-identical files. The file is written under a temporary name and renamed into place
+(:func:`cdisc_mapper.publish.atomic_file`): a failed write leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.datasetjson.convert import (
+    number_text,
+    number_values,
+    sas_to_iso,
+    text_values,
+)
+from cdisc_mapper.datasetjson.model import SUFFIXES, Column, DatasetJsonMetadata
+from cdisc_mapper.epoch import source_date
+from cdisc_mapper.errors import CdiscMapperError, Location
+from cdisc_mapper.publish import atomic_file
+from cdisc_mapper.xpt.writer import DEFAULT_TIMESTAMP
+
+CHUNK_ROWS = 50_000
+"""Rows assembled per write (bounds the writer's extra memory)."""
+
+
+class DatasetJsonError(CdiscMapperError):
+    """A Dataset-JSON file cannot be written or read as asked."""
+
+
+def creation_stamp(environ: Mapping[str, str] | None = None) -> str:
+    """``datasetJSONCreationDateTime``: ``SOURCE_DATE_EPOCH`` (UTC) when set, else the XPT
+    writer's constant stamp (2000-01-01T00:00:00), so reruns give the same bytes."""
+    stamp = source_date(environ) or DEFAULT_TIMESTAMP
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _encode_column(series: pd.Series, column: Column, where: Location) -> np.ndarray:
+    """The column's values as JSON texts (object array of ``str``)."""
+    if not column.is_numeric:
+        values = text_values(series)
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        table = np.array([_dumps(u) if u != "" else "null" for u in uniques], dtype=object)
+        return table[codes] if len(codes) else np.array([], dtype=object)
+    try:
+        floats = number_values(series)
+    except (ValueError, TypeError) as exc:
+        raise DatasetJsonError(
+            f"numeric column holds a value that is not a number ({exc})",
+            where=where,
+            hint="convert the column with pd.to_numeric (and fix values that fail) or "
+            "declare it as text",
+        ) from None
+    codes, uniques = pd.factorize(floats, use_na_sentinel=False)
+    if column.target_data_type is not None:
+        iso = sas_to_iso(np.asarray(uniques, dtype=np.float64), column.data_type)
+        table = np.array(["null" if t is None else f'"{t}"' for t in iso], dtype=object)
+    else:
+        integer = column.data_type == "integer"
+        texts = []
+        for u in uniques:
+            if np.isnan(u):
+                texts.append("null")
+                continue
+            try:
+                texts.append(number_text(float(u), integer))
+            except ValueError as exc:
+                raise DatasetJsonError(
+                    f"{exc}; JSON has no infinities",
+                    where=where,
+                    hint="set such values to missing deliberately in the derivation",
+                ) from None
+        table = np.array(texts, dtype=object)
+    return table[codes] if len(codes) else np.array([], dtype=object)
+
+
+def _row_lines(encoded: list[np.ndarray], start: int, stop: int, sep: str) -> str:
+    """Rows ``start:stop`` as ``[a,b,...]`` texts joined by ``sep``."""
+    if not encoded:
+        return sep.join(["[]"] * (stop - start))
+    line: Any = "[" + encoded[0][start:stop]
+    for column in encoded[1:]:
+        line = line + "," + column[start:stop]
+    line = line + "]"
+    return sep.join(line.tolist())
+
+
+def _chunks(encoded: list[np.ndarray], n: int, sep: str) -> Iterator[str]:
+    for start in range(0, n, CHUNK_ROWS):
+        yield _row_lines(encoded, start, min(start + CHUNK_ROWS, n), sep)
+
+
+def _check_frame(frame: pd.DataFrame, metadata: DatasetJsonMetadata, path: Path) -> None:
+    names = metadata.names
+    where = Location(file=str(path), record=f"dataset {metadata.name}")
+    missing = [n for n in names if n not in frame.columns]
+    extra = [str(c) for c in frame.columns if c not in set(names)]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    problem = (
+        f"columns {', '.join(duplicated)} are declared twice"
+        if duplicated
+        else f"columns {', '.join(missing)} are declared but not in the DataFrame"
+        if missing
+        else f"DataFrame columns {', '.join(extra)} are not declared and would be dropped"
+        if extra
+        else None
+    )
+    if problem:
+        raise DatasetJsonError(
+            problem, where=where, hint="make the DataFrame's columns and the metadata agree"
+        )
+
+
+def write_dataset_json(
+    frame: pd.DataFrame, metadata: DatasetJsonMetadata, path: str | Path
+) -> Path:
+    """Write ``frame`` as a Dataset-JSON v1.1 file: ``.json`` or ``.ndjson`` by suffix.
+
+    Args:
+        frame: the records, as :func:`read_dataset_json` or
+            :func:`cdisc_mapper.xpt.read_xpt` return them: text as ``str``, numbers
+            (SAS dates as days since 1960-01-01) as floats, NaN/None for missing. Its
+            columns must be exactly the metadata's (any order).
+        metadata: the header and columns (:func:`dataset_metadata` makes them from XPT
+            metadata); ``records`` is counted from ``frame``.
+        path: the file to create or replace (``.json`` or ``.ndjson``).
+
+    Returns:
+        The path written.
+
+    Raises:
+        DatasetJsonError: an unknown suffix, columns that do not match, a value that
+            cannot be written (the message names the file, dataset and column), or an
+            OS error.
+
+    >>> write_dataset_json(frame, dataset_metadata(frame, "DM", "Demographics",
+    ...     variables), "dm.ndjson")  # doctest: +SKIP
+    """
+    path = Path(path)
+    form = SUFFIXES.get(path.suffix.lower())
+    if form is None:
+        raise DatasetJsonError(
+            f"unknown Dataset-JSON suffix {path.suffix!r}",
+            where=str(path),
+            hint="name the file .json or .ndjson",
+        )
+    _check_frame(frame, metadata, path)
+    encoded = [
+        _encode_column(
+            frame[c.name], c, Location(file=str(path), column=c.name, record=metadata.name)
+        )
+        for c in metadata.columns
+    ]
+    header = metadata.header(len(frame))
+    try:
+        with atomic_file(path) as out:
+            if form == "ndjson":
+                out.write((_dumps(header) + "\n").encode("utf-8"))
+                for text in _chunks(encoded, len(frame), "\n"):
+                    out.write((text + "\n").encode("utf-8"))
+            else:
+                out.write((_dumps(header)[:-1] + ',"rows":[').encode("utf-8"))
+                for i, text in enumerate(_chunks(encoded, len(frame), ",\n")):
+                    out.write((("," if i else "") + "\n" + text).encode("utf-8"))
+                out.write(b"\n]}\n")
+    except OSError as exc:
+        raise DatasetJsonError(
+            f"cannot write the file: {exc.strerror or exc}",
+            where=str(path),
+            hint="check that the folder exists, is writable and has free space",
+        ) from exc
+    return path

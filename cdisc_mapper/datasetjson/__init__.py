@@ -13,6 +13,7 @@ implementations), and NDJSON compresses well with any general tool.
 
 from cdisc_mapper.datasetjson.files import (
     FORMATS,
+    SUFFIX,
     dataset_files,
     dataset_metadata,
     define_file,
@@ -25,6 +26,7 @@ from cdisc_mapper.datasetjson.files import (
 )
 from cdisc_mapper.datasetjson.model import (
     DATASET_JSON_VERSION,
+    SUFFIXES,
     Column,
     DatasetJsonMetadata,
     StudyContext,
@@ -35,6 +37,8 @@ from cdisc_mapper.datasetjson.writer import DatasetJsonError, creation_stamp, wr
 __all__ = [
     "DATASET_JSON_VERSION",
     "FORMATS",
+    "SUFFIX",
+    "SUFFIXES",
     "Column",
     "DatasetJsonError",
     "DatasetJsonMetadata",

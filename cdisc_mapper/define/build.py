@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc_mapper.datasetjson import dataset_files, read_dataset
 from cdisc_mapper.define.assemble import Assembler
 from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef, oid_part
@@ -21,7 +22,7 @@ from cdisc_mapper.epoch import source_date
 from cdisc_mapper.errors import CdiscMapperError, Location
 from cdisc_mapper.oids import metadata_version_oid, study_oid
 from cdisc_mapper.spec.define import DefineExtras, Which
-from cdisc_mapper.xpt import XptMetadata, read_xpt
+from cdisc_mapper.xpt import XptMetadata
 
 FALLBACK_DATETIME = datetime(2000, 1, 1)
 
@@ -47,9 +48,9 @@ def tool_version() -> str:
 
 
 def read_datasets(folder: Path) -> list[tuple[Path, pd.DataFrame, XptMetadata]]:
-    """Every ``.xpt`` of ``folder``, by file name."""
+    """Every dataset file of ``folder`` (``.xpt``, else Dataset-JSON), by file name."""
     folder = Path(folder)
-    files = sorted(p for p in folder.glob("*.xpt") if p.is_file()) if folder.is_dir() else []
+    files = dataset_files(folder)
     if not files:
         raise DefineInputError(
             "no .xpt datasets to describe",
@@ -58,7 +59,7 @@ def read_datasets(folder: Path) -> list[tuple[Path, pd.DataFrame, XptMetadata]]:
         )
     out = []
     for path in files:
-        frame, meta = read_xpt(path)
+        frame, meta = read_dataset(path)
         out.append((path, frame, meta))
     return out
 

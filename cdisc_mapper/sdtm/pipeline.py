@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdisc_mapper.datasetjson import StudyContext, study_context, write_dataset
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.raw import open_form
 from cdisc_mapper.sdtm import load_study
@@ -27,10 +28,10 @@ from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 from cdisc_mapper.textops import neutralise_formula
-from cdisc_mapper.xpt import XptVariable, write_xpt
+from cdisc_mapper.xpt import XptVariable
 
 RECONCILIATION_FILE = "reconciliation.csv"
-OWNED = owning(names=[RECONCILIATION_FILE], suffixes=[".xpt"])
+OWNED = owning(names=[RECONCILIATION_FILE], suffixes=[".xpt", ".json", ".ndjson"])
 """The files of ``OUT/sdtm`` the stage replaces (a dataset it no longer makes goes too)."""
 
 
@@ -66,19 +67,26 @@ def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> 
     return dict(sorted(out.items()))
 
 
-def write_datasets(datasets: dict[str, Dataset], out_dir: Path) -> list[Path]:
+def write_datasets(
+    datasets: dict[str, Dataset],
+    out_dir: Path,
+    formats: tuple[str, ...] = ("xpt",),
+    study: StudyContext | None = None,
+) -> list[Path]:
+    """Each dataset as ``<name>.xpt`` / ``.json`` / ``.ndjson`` in ``formats``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for name, ds in datasets.items():
-        path = out_dir / f"{name.lower()}.xpt"
-        write_xpt(
+        files += write_dataset(
             ds.frame,
-            path,
+            out_dir,
             dataset=name,
             label=ds.label,
             variables=[XptVariable(v.name, v.label, v.type) for v in ds.variables],
+            formats=formats,
+            study=study,
+            keys=ds.keys,
         )
-        files.append(path)
     return files
 
 
@@ -152,9 +160,11 @@ def run_sdtm(
     raw_dir: Path,
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
+    formats: tuple[str, ...] = ("xpt",),
 ) -> SdtmResult:
     """Map ``raw_dir`` with the specs in ``study_dir`` and write ``out_dir/sdtm`` (all
-    files at once, only when the whole stage succeeded)."""
+    files at once, only when the whole stage succeeded), each dataset in ``formats``
+    (``xpt``, ``json``, ``ndjson``: :mod:`cdisc_mapper.datasetjson`)."""
     say = progress or (lambda _m: None)
     bundle = load_study(Path(study_dir))
     standard = load_sdtmig()
@@ -166,7 +176,10 @@ def run_sdtm(
     say(f"writing {len(datasets)} datasets to {sdtm_dir}")
     rows = reconciliation_rows(run, Path(raw_dir), bundle.study)
     with staged(Target(sdtm_dir, OWNED)) as (stage,):
-        written = write_datasets(datasets, stage.path)
+        study = study_context(
+            bundle.study.studyid, ("SDTMIG", standard.version), bundle.study.sponsor, ""
+        )
+        written = write_datasets(datasets, stage.path, formats, study)
         write_reconciliation(rows, stage.path / RECONCILIATION_FILE)
     files = [stage.final(p) for p in written] + [sdtm_dir / RECONCILIATION_FILE]
     return SdtmResult(datasets=datasets, run=run, files=files)

@@ -245,9 +245,7 @@ def simulate(
     _run(go, ctx)
 
 
-def _sdtm(
-    ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...]
-) -> None:
+def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...]) -> None:
     from cdisc_mapper.sdtm.pipeline import run_sdtm
 
     result = run_sdtm(study, raw, out, ctx.obj["progress"], formats=formats)
@@ -269,9 +267,7 @@ def _sdtm(
 @format_option
 @click.pass_context
 @run_options
-def sdtm(
-    ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...]
-) -> None:
+def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...]) -> None:
     """Map raw forms to SDTM: OUT/sdtm/<domain>.xpt and reconciliation.csv."""
 
     def go() -> None:

@@ -175,10 +175,11 @@ def _iso_number(text: str, kind: str) -> float:
             if len(parts) not in (2, 3):
                 raise ValueError
             return sign * (parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0))
-        unit = "D" if kind == "date" else "s"
-        stamp = np.datetime64(text, unit if kind == "date" else "us")
-        delta = (stamp - SAS_EPOCH.astype(stamp.dtype)) / np.timedelta64(1, unit)
-        return float(delta)
+        if kind == "date":
+            day = np.datetime64(text, "D")
+            return float((day - SAS_EPOCH.astype("datetime64[D]")) / np.timedelta64(1, "D"))
+        moment = np.datetime64(text, "us")
+        return float((moment - SAS_EPOCH.astype("datetime64[us]")) / np.timedelta64(1, "s"))
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO 8601 {kind}") from None
 

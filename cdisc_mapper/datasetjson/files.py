@@ -177,9 +177,7 @@ def write_dataset(
         else:
             base = study or StudyContext(created=creation_stamp())
             context = StudyContext(**{**vars(base), "metadata_ref": define_file(fmt, formats)})
-            meta = dataset_metadata(
-                frame, dataset, label, variables, study=context, keys=keys
-            )
+            meta = dataset_metadata(frame, dataset, label, variables, study=context, keys=keys)
             write_dataset_json(frame, meta, path)
         files.append(path)
     return files

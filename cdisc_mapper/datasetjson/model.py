@@ -36,7 +36,18 @@ DataType = Literal[
     "URI",
 ]
 DATA_TYPES: frozenset[str] = frozenset(
-    {"string", "integer", "decimal", "float", "double", "boolean", "datetime", "date", "time", "URI"}
+    {
+        "string",
+        "integer",
+        "decimal",
+        "float",
+        "double",
+        "boolean",
+        "datetime",
+        "date",
+        "time",
+        "URI",
+    }
 )
 NUMERIC_TYPES: frozenset[str] = frozenset({"integer", "decimal", "float", "double", "boolean"})
 """Data types whose values are JSON numbers (``decimal`` may also be text, per 1.1)."""

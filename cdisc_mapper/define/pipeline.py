@@ -193,8 +193,7 @@ def publish(
             model,
             file_oid=f"{model.file_oid}.{fmt.upper()}",
             datasets=[
-                replace(d, href=str(Path(d.href).with_suffix(SUFFIX[fmt])) if d.href else None)
-                for d in model.datasets
+                replace(d, href=str(Path(d.href).with_suffix(SUFFIX[fmt]))) for d in model.datasets
             ],
         )
         written += _write_checked(other, Path(folder) / name, shown, say)

@@ -93,7 +93,7 @@ def read_dataset(
             if not column.is_numeric:
                 values = frame[column.name]
                 frame[column.name] = (
-                    pd.Categorical(values, categories=pd.unique(values))
+                    pd.Categorical(values, categories=pd.Index(pd.unique(values), dtype=object))
                     if text == "category"
                     else values.astype("str")
                 )

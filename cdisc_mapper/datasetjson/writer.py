@@ -179,9 +179,9 @@ def write_dataset_json(
                     out.write((text + "\n").encode("utf-8"))
             else:
                 out.write((_dumps(header)[:-1] + ',"rows":[').encode("utf-8"))
-                for i, text in enumerate(_chunks(encoded, len(frame), ",\n")):
-                    out.write((("," if i else "") + "\n" + text).encode("utf-8"))
-                out.write(b"\n]}\n")
+                for i, text in enumerate(_chunks(encoded, len(frame), ",")):
+                    out.write((("," if i else "") + text).encode("utf-8"))
+                out.write(b"]}")
     except OSError as exc:
         raise DatasetJsonError(
             f"cannot write the file: {exc.strerror or exc}",

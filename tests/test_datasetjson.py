@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdisc_mapper.datasetjson import (
     DatasetJsonError,
@@ -26,9 +28,6 @@ from cdisc_mapper.datasetjson import (
     write_dataset_json,
 )
 from cdisc_mapper.xpt import XptVariable, read_xpt, write_xpt
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "dataset-json-1.1"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is absent")
 
 VARIABLES = [
     XptVariable("STUDYID", "Study Identifier", "Char"),
@@ -222,3 +221,66 @@ def test_infinity_is_refused_with_the_column(tmp_path: Path) -> None:
     with pytest.raises(DatasetJsonError, match="JSON has no infinities") as info:
         write_dataset_json(df, meta, tmp_path / "adae.json")
     assert "AVAL" in str(info.value)
+
+
+def test_non_text_in_a_text_column_is_refused(tmp_path: Path) -> None:
+    df = frame().astype({"USUBJID": object})
+    df.loc[1, "USUBJID"] = 7
+    with pytest.raises(DatasetJsonError, match="non-text value 7") as info:
+        dataset_metadata(df, "ADAE", "AE Analysis", VARIABLES)
+    assert "USUBJID" in str(info.value) and "ADAE" in str(info.value)
+
+
+def test_version_1_0_is_refused(tmp_path: Path) -> None:
+    path = _write_text(tmp_path / "dm.json", HEADER.replace('"1.1.0"', '"1.0.0"'))
+    with pytest.raises(DatasetJsonError, match=r"reads Dataset-JSON 1\.1 only") as info:
+        read_dataset_json(path)
+    assert "dm.json" in str(info.value)
+
+
+def test_validate_reports_an_unreadable_dataset_json(tmp_path: Path) -> None:
+    from cdisc_mapper.validate.engine import read_package
+
+    sdtm = tmp_path / "sdtm"
+    sdtm.mkdir()
+    _write_text(sdtm / "dm.ndjson", HEADER + '\n["A"]\n["B",2]\n')
+    package = read_package(tmp_path)  # what check SD0017 reports
+    assert package.datasets == {}
+    [unreadable] = package.unreadable
+    assert unreadable.file == "sdtm/dm.ndjson" and unreadable.name == "DM"
+    assert "row 2" in unreadable.message and "1 values; the columns are 2" in unreadable.message
+
+
+# ------------------------------------------------------------------ property: round trip
+
+text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+numbers = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False), st.integers(-(2**53), 2**53).map(float)
+)
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    texts=st.lists(st.one_of(text, st.none()), min_size=1, max_size=8),
+    values=st.lists(st.one_of(numbers, st.none()), min_size=8, max_size=8),
+    suffix=st.sampled_from([".json", ".ndjson"]),
+)
+def test_any_values_read_back_as_written(
+    tmp_path_factory: pytest.TempPathFactory, texts: list, values: list, suffix: str
+) -> None:
+    n = len(texts)
+    df = pd.DataFrame(
+        {
+            "TXT": pd.Series(texts, dtype=object),
+            "NUM": pd.Series(values[:n], dtype=float),
+        }
+    )
+    variables = [XptVariable("TXT", "Text", "Char"), XptVariable("NUM", "Number", "Num")]
+    meta = dataset_metadata(df, "XX", "Anything", variables)
+    path = write_dataset_json(df, meta, tmp_path_factory.mktemp("p") / f"xx{suffix}")
+    back, _ = read_dataset_json(path)
+    assert back["TXT"].tolist() == [(t or "").rstrip(" ") for t in texts]
+    want = df["NUM"].to_numpy()
+    got = back["NUM"].to_numpy()
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    assert np.array_equal(got[~np.isnan(got)], want[~np.isnan(want)])

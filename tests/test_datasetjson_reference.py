@@ -49,7 +49,7 @@ def _written(tmp_path: Path, suffix: str) -> Path:
     return write_dataset_json(FRAME, meta, tmp_path / f"ae{suffix}")
 
 
-def _validator():  # noqa: ANN202 - jsonschema is a test dependency
+def _validator():  # jsonschema is a test dependency
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((SHARED / "schema" / "dataset.schema.json").read_text(encoding="utf-8"))
     return jsonschema.Draft201909Validator(schema)

@@ -28,11 +28,12 @@ from cdisc_mapper.datasetjson.model import (
     DATASET_JSON_VERSION,
     SUFFIXES,
     Column,
+    DatasetJsonError,
     DatasetJsonMetadata,
     StudyContext,
 )
 from cdisc_mapper.datasetjson.reader import read_dataset_json
-from cdisc_mapper.datasetjson.writer import DatasetJsonError, creation_stamp, write_dataset_json
+from cdisc_mapper.datasetjson.writer import creation_stamp, write_dataset_json
 
 __all__ = [
     "DATASET_JSON_VERSION",

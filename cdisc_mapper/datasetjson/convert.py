@@ -26,7 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.datasetjson.model import Column, DataType
+from cdisc_mapper.datasetjson.model import Column, DatasetJsonError, DataType
+from cdisc_mapper.errors import Location
 from cdisc_mapper.oids import item_oid
 from cdisc_mapper.xpt import XptVariable, parse_format
 from cdisc_mapper.xpt.model import temporal_kind
@@ -40,15 +41,25 @@ _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FULL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 
 
-def text_values(series: pd.Series) -> np.ndarray:
-    """A text column as an object array of ``str``: missing -> ``""``, trailing blanks
-    removed (what an XPT file stores)."""
+def text_table(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column factorised: ``(codes, table)`` with ``table[codes]`` its values as
+    ``str``, missing -> ``""`` and trailing blanks removed (what an XPT file stores). The
+    table may repeat a value (``"A"`` and ``"A "`` both give ``"A"``).
+
+    Raises:
+        ValueError: a value is neither text nor missing (nothing is converted silently).
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
-        series = series.astype(object)
-    values = series.to_numpy(dtype=object, na_value="")
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    table = np.array([str(u).rstrip(" ") for u in uniques], dtype=object)
-    return table[codes] if len(codes) else np.array([], dtype=object)
+        codes = series.cat.codes.to_numpy()
+        uniques = series.cat.categories.to_numpy(dtype=object)
+    else:
+        codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+    bad = next((u for u in uniques if not isinstance(u, str)), None)
+    if bad is not None:
+        raise ValueError(f"text column holds a non-text value {bad!r} ({type(bad).__name__})")
+    table = np.array([str(u).rstrip(" ") for u in uniques] + [""], dtype=object)
+    codes = np.where(codes < 0, len(table) - 1, codes)
+    return codes, table
 
 
 def number_values(series: pd.Series) -> np.ndarray:
@@ -56,12 +67,12 @@ def number_values(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def text_data_type(name: str, values: np.ndarray) -> DataType:
+def text_data_type(name: str, table: np.ndarray) -> DataType:
     """``date``/``datetime`` for a ``--DTC`` variable of complete ISO 8601 values, else
-    ``string``."""
+    ``string`` (``table``: the column's distinct values)."""
     if not name.upper().endswith("DTC"):
         return "string"
-    present = [v for v in pd.unique(values) if v != ""]
+    present = [v for v in table if v != ""]
     if not present:
         return "string"
     if all(_FULL_DATE.match(v) for v in present):
@@ -85,10 +96,10 @@ def number_data_type(floats: np.ndarray, fmt: str | None) -> tuple[DataType, str
     return ("integer" if whole else "double"), None
 
 
-def text_length(values: np.ndarray) -> int:
-    """The XPT length of a text column: the longest value in UTF-8 bytes, at least 1."""
-    uniques = pd.unique(values)
-    return max([1, *(len(str(v).encode("utf-8")) for v in uniques)])
+def text_length(table: np.ndarray) -> int:
+    """The XPT length of a text column: the longest value in UTF-8 bytes, at least 1
+    (``table``: the column's distinct values)."""
+    return max([1, *(len(str(v).encode("utf-8")) for v in table)])
 
 
 def columns_for(
@@ -105,9 +116,17 @@ def columns_for(
     for v in variables:
         target = None
         if v.type == "Char":
-            values = text_values(frame[v.name])
-            data_type = text_data_type(v.name, values)
-            length: int | None = v.length or text_length(values)
+            try:
+                codes, table = text_table(frame[v.name])
+            except ValueError as exc:
+                raise DatasetJsonError(
+                    str(exc),
+                    where=Location(record=f"dataset {dataset}", column=v.name),
+                    hint="convert the column to text deliberately or declare it numeric",
+                ) from None
+            used = table[np.unique(codes)] if len(codes) else table[:0]
+            data_type = text_data_type(v.name, used)
+            length: int | None = v.length or text_length(used)
         else:
             data_type, target = number_data_type(number_values(frame[v.name]), v.format)
             length = None

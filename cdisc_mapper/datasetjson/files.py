@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_mapper.datasetjson.convert import columns_for
-from cdisc_mapper.datasetjson.model import DatasetJsonMetadata, StudyContext
+from cdisc_mapper.datasetjson.model import DatasetJsonError, DatasetJsonMetadata, StudyContext
 from cdisc_mapper.datasetjson.reader import read_dataset_json
-from cdisc_mapper.datasetjson.writer import DatasetJsonError, creation_stamp, write_dataset_json
+from cdisc_mapper.datasetjson.writer import creation_stamp, write_dataset_json
 from cdisc_mapper.oids import item_group_oid, metadata_version_oid, oid_part, study_oid
 from cdisc_mapper.xpt import XptMetadata, XptVariable, read_xpt, write_xpt
 from cdisc_mapper.xpt.reader import TextMode

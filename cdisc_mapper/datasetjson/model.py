@@ -17,8 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 from cdisc_mapper.xpt.model import NUM_LENGTH
+
+
+class DatasetJsonError(CdiscMapperError):
+    """A Dataset-JSON file cannot be written or read as asked."""
+
 
 DATASET_JSON_VERSION = "1.1.0"
 """The version written (``datasetJSONVersion``)."""

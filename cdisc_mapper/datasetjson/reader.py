@@ -23,10 +23,10 @@ from cdisc_mapper.datasetjson.model import (
     DATA_TYPES,
     SUFFIXES,
     Column,
+    DatasetJsonError,
     DatasetJsonMetadata,
     StudyContext,
 )
-from cdisc_mapper.datasetjson.writer import DatasetJsonError
 from cdisc_mapper.errors import Location
 
 _NAMED = {
@@ -130,6 +130,13 @@ def _metadata(path: Path, header: dict[str, Any], n_rows: int) -> DatasetJsonMet
     missing = [k for k in _REQUIRED if k not in header]
     if missing:
         raise _fail(path, f"the metadata lacks {', '.join(missing)}")
+    version = str(header["datasetJSONVersion"])
+    if not version.startswith("1.1"):
+        raise _fail(
+            path,
+            f"datasetJSONVersion is {version}; this reader reads Dataset-JSON 1.1 only "
+            "(1.0 files nest the data under clinicalData/referenceData)",
+        )
     raw_columns = header["columns"]
     if not isinstance(raw_columns, list):
         raise _fail(path, "columns is not an array")

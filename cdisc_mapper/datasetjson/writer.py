@@ -27,20 +27,16 @@ from cdisc_mapper.datasetjson.convert import (
     number_text,
     number_values,
     sas_to_iso,
-    text_values,
+    text_table,
 )
-from cdisc_mapper.datasetjson.model import SUFFIXES, Column, DatasetJsonMetadata
+from cdisc_mapper.datasetjson.model import SUFFIXES, Column, DatasetJsonError, DatasetJsonMetadata
 from cdisc_mapper.epoch import source_date
-from cdisc_mapper.errors import CdiscMapperError, Location
+from cdisc_mapper.errors import Location
 from cdisc_mapper.publish import atomic_file
 from cdisc_mapper.xpt.writer import DEFAULT_TIMESTAMP
 
 CHUNK_ROWS = 50_000
 """Rows assembled per write (bounds the writer's extra memory)."""
-
-
-class DatasetJsonError(CdiscMapperError):
-    """A Dataset-JSON file cannot be written or read as asked."""
 
 
 def creation_stamp(environ: Mapping[str, str] | None = None) -> str:
@@ -57,10 +53,17 @@ def _dumps(value: Any) -> str:
 def _encode_column(series: pd.Series, column: Column, where: Location) -> np.ndarray:
     """The column's values as JSON texts (object array of ``str``)."""
     if not column.is_numeric:
-        values = text_values(series)
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        table = np.array([_dumps(u) if u != "" else "null" for u in uniques], dtype=object)
-        return table[codes] if len(codes) else np.array([], dtype=object)
+        try:
+            codes, texts = text_table(series)
+        except ValueError as exc:
+            raise DatasetJsonError(
+                str(exc),
+                where=where,
+                hint="convert the column to text deliberately (e.g. ISO 8601 strings for "
+                "dates) or declare it numeric",
+            ) from None
+        table = np.array([_dumps(u) if u != "" else "null" for u in texts], dtype=object)
+        return table[codes]
     try:
         floats = number_values(series)
     except (ValueError, TypeError) as exc:
@@ -94,14 +97,23 @@ def _encode_column(series: pd.Series, column: Column, where: Location) -> np.nda
 
 
 def _row_lines(encoded: list[np.ndarray], start: int, stop: int, sep: str) -> str:
-    """Rows ``start:stop`` as ``[a,b,...]`` texts joined by ``sep``."""
+    """Rows ``start:stop`` as ``[a,b,...]`` texts joined by ``sep`` (the brackets are in
+    the first and last columns' texts: see :func:`_bracketed`)."""
     if not encoded:
         return sep.join(["[]"] * (stop - start))
-    line: Any = "[" + encoded[0][start:stop]
-    for column in encoded[1:]:
-        line = line + "," + column[start:stop]
-    line = line + "]"
-    return sep.join(line.tolist())
+    columns = [column[start:stop].tolist() for column in encoded]
+    return sep.join(map(",".join, zip(*columns, strict=True)))
+
+
+def _bracketed(encoded: list[np.ndarray]) -> list[np.ndarray]:
+    """The columns' texts with ``[`` before the first column's and ``]`` after the last
+    column's, so a row is its cells joined by commas (all in C: :func:`_row_lines`)."""
+    if not encoded:
+        return encoded
+    out = list(encoded)
+    out[0] = "[" + out[0]
+    out[-1] = out[-1] + "]"
+    return out
 
 
 def _chunks(encoded: list[np.ndarray], n: int, sep: str) -> Iterator[str]:
@@ -164,12 +176,14 @@ def write_dataset_json(
             hint="name the file .json or .ndjson",
         )
     _check_frame(frame, metadata, path)
-    encoded = [
-        _encode_column(
-            frame[c.name], c, Location(file=str(path), column=c.name, record=metadata.name)
-        )
-        for c in metadata.columns
-    ]
+    encoded = _bracketed(
+        [
+            _encode_column(
+                frame[c.name], c, Location(file=str(path), column=c.name, record=metadata.name)
+            )
+            for c in metadata.columns
+        ]
+    )
     header = metadata.header(len(frame))
     try:
         with atomic_file(path) as out:

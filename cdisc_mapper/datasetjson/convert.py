@@ -171,36 +171,60 @@ def _clock(seconds: int) -> str:
     return f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def iso_to_sas(texts: Sequence[str | None], kind: str) -> np.ndarray:
+_SHAPES = {"date": _FULL_DATE, "datetime": _FULL_DATETIME}
+_UNITS = {
+    "date": ("datetime64[D]", np.timedelta64(1, "D")),
+    "datetime": ("datetime64[us]", np.timedelta64(1, "s")),
+}
+
+
+def iso_to_sas(texts: Sequence[str | None] | np.ndarray, kind: str) -> np.ndarray:
     """ISO 8601 text back to SAS numbers (the inverse of :func:`sas_to_iso`); None or
-    ``""`` -> NaN.
+    ``""`` -> NaN. Dates must be complete (``YYYY-MM-DD``), date-times complete to the
+    minute at least: a partial value has no single SAS number.
 
     Raises:
         ValueError: a value is not ISO 8601 of the kind; the message names it.
     """
-    out = np.full(len(texts), np.nan)
-    for i, text in enumerate(texts):
-        if text is None or text == "":
-            continue
-        out[i] = _iso_number(str(text), kind)
+    array = np.asarray(texts, dtype=object)
+    out = np.full(len(array), np.nan)
+    present = ~(pd.isna(array) | np.equal(array, ""))
+    values = array[present]
+    if kind in _SHAPES:
+        shape = _SHAPES[kind]
+        bad = [v for v in pd.unique(values) if not isinstance(v, str) or not shape.match(v)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a complete ISO 8601 {kind}")
+        unit, step = _UNITS[kind]
+        try:
+            stamps = values.astype(unit)
+        except ValueError:
+            bad_one = next(v for v in values if not _parses(v, unit))
+            raise ValueError(f"{bad_one!r} is not an ISO 8601 {kind}") from None
+        out[present] = (stamps - SAS_EPOCH.astype(unit)) / step
+        return out
+    out[present] = [_clock_number(str(v)) for v in values]
     return out
 
 
-def _iso_number(text: str, kind: str) -> float:
+def _parses(text: str, unit: str) -> bool:
     try:
-        if kind == "time":
-            sign = -1 if text.startswith("-") else 1
-            parts = [float(p) for p in text.lstrip("-").split(":")]
-            if len(parts) not in (2, 3):
-                raise ValueError
-            return sign * (parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0))
-        if kind == "date":
-            day = np.datetime64(text, "D")
-            return float((day - SAS_EPOCH.astype("datetime64[D]")) / np.timedelta64(1, "D"))
-        moment = np.datetime64(text, "us")
-        return float((moment - SAS_EPOCH.astype("datetime64[us]")) / np.timedelta64(1, "s"))
+        np.datetime64(text).astype(unit)
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 {kind}") from None
+        return False
+    return True
+
+
+def _clock_number(text: str) -> float:
+    """``hh:mm[:ss]`` (maybe negative, hours past 24) as SAS seconds."""
+    try:
+        sign = -1 if text.startswith("-") else 1
+        parts = [float(p) for p in text.lstrip("-").split(":")]
+        if len(parts) not in (2, 3):
+            raise ValueError
+        return sign * (parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 time") from None
 
 
 def number_text(value: float, integer: bool) -> str:

@@ -81,10 +81,11 @@ def dataset_files(folder: Path, fmt: str | None = None) -> list[Path]:
 
 
 def read_dataset(
-    path: Path, *, encoding: str | None = None, text: TextMode = "object"
+    path: str | Path, *, encoding: str | None = None, text: TextMode = "object"
 ) -> tuple[pd.DataFrame, XptMetadata]:
     """Read an XPT or Dataset-JSON file as :func:`cdisc_mapper.xpt.read_xpt` reads XPT:
     the same frame (``text`` as there) and metadata, whatever the format."""
+    path = Path(path)
     if format_of(path) == "xpt":
         return read_xpt(path, encoding=encoding, text=text)
     frame, meta = read_dataset_json(path)

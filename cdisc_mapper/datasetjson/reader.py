@@ -10,10 +10,14 @@ file: for NDJSON the line) and the column, and saying what to do.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -54,48 +58,77 @@ def _fail(path: Path, message: str, **where: Any) -> DatasetJsonError:
     return DatasetJsonError(message, where=Location(file=str(path), **where), hint=_FIX)
 
 
-def _load(path: Path) -> tuple[dict[str, Any], list[Any], int]:
-    """The header object, the rows and the file line of the first row (NDJSON; 0 for
-    JSON, whose rows are numbered from 1)."""
+CHUNK_ROWS = 100_000
+"""Rows parsed and converted at a time (bounds the memory of Python objects)."""
+
+Chunks = Iterator[tuple[int, list[Any]]]
+"""(file row or line number of the first row, rows) pieces of a file's rows."""
+
+
+def _read_error(path: Path, exc: OSError) -> DatasetJsonError:
+    return DatasetJsonError(
+        f"cannot read the file: {exc.strerror or exc}",
+        where=str(path),
+        hint="check the path and that the file is readable",
+    )
+
+
+def _open(path: Path) -> tuple[dict[str, Any], Chunks]:
+    """The header object and the rows in chunks (NDJSON: numbered by file line, from 2;
+    JSON: by position in ``rows``, from 1)."""
     try:
+        if SUFFIXES.get(path.suffix.lower()) == "ndjson":
+            handle = path.open(encoding="utf-8-sig")
+            header = _ndjson_header(path, handle.readline())
+            return header, _ndjson_chunks(path, handle)
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise DatasetJsonError(
-            f"cannot read the file: {exc.strerror or exc}",
-            where=str(path),
-            hint="check the path and that the file is readable",
-        ) from exc
+        raise _read_error(path, exc) from exc
     except UnicodeDecodeError as exc:
         raise _fail(path, f"the file is not UTF-8 (byte {exc.start + 1})") from None
-    if SUFFIXES.get(path.suffix.lower()) == "ndjson":
-        return _load_ndjson(path, text)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _fail(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    del text
     if not isinstance(document, dict):
         raise _fail(path, "the file is not a JSON object")
-    rows = document.get("rows", [])
+    rows = document.pop("rows", [])
     if not isinstance(rows, list):
         raise _fail(path, "rows is not an array")
-    return document, rows, 0
+    chunks = ((i + 1, rows[i : i + CHUNK_ROWS]) for i in range(0, len(rows), CHUNK_ROWS))
+    return document, chunks
 
 
-def _load_ndjson(path: Path, text: str) -> tuple[dict[str, Any], list[Any], int]:
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+def _ndjson_header(path: Path, line: str) -> dict[str, Any]:
     try:
-        header = json.loads(lines[0]) if lines else None
+        header = json.loads(line) if line.strip() else None
     except json.JSONDecodeError as exc:
         raise _fail(path, f"line 1 is not valid JSON: {exc.msg}", line=1) from None
     if not isinstance(header, dict):
         raise _fail(path, "line 1 is not the metadata object", line=1)
-    try:
-        rows = json.loads("[" + ",".join(lines[1:]) + "]")
-    except json.JSONDecodeError:
-        rows = [_ndjson_line(path, line, number) for number, line in enumerate(lines[1:], 2)]
-    return header, rows, 1
+    return header
+
+
+def _ndjson_chunks(path: Path, handle: TextIO) -> Chunks:
+    """The rows of an open NDJSON file after its header, CHUNK_ROWS lines at a time."""
+    number = 2
+    with handle:
+        while True:
+            try:
+                lines = list(itertools.islice(handle, CHUNK_ROWS))
+            except UnicodeDecodeError:
+                raise _fail(path, f"the file is not UTF-8 (near line {number})") from None
+            if not lines:
+                return
+            try:
+                rows = json.loads("[" + ",".join(lines) + "]")
+            except json.JSONDecodeError:
+                rows = [_ndjson_line(path, x, number + i) for i, x in enumerate(lines)]
+            if len(rows) != len(lines):  # a blank line: locate it
+                rows = [_ndjson_line(path, x, number + i) for i, x in enumerate(lines)]
+            yield number, rows
+            number += len(lines)
 
 
 def _ndjson_line(path: Path, line: str, number: int) -> Any:
@@ -126,7 +159,7 @@ def _column(path: Path, raw: Any, position: int) -> Column:
     )
 
 
-def _metadata(path: Path, header: dict[str, Any], n_rows: int) -> DatasetJsonMetadata:
+def _metadata(path: Path, header: dict[str, Any]) -> DatasetJsonMetadata:
     missing = [k for k in _REQUIRED if k not in header]
     if missing:
         raise _fail(path, f"the metadata lacks {', '.join(missing)}")
@@ -154,9 +187,6 @@ def _metadata(path: Path, header: dict[str, Any], n_rows: int) -> DatasetJsonMet
         created=str(header.get("datasetJSONCreationDateTime", "")),
         db_last_modified=header.get("dbLastModifiedDateTime"),
     )
-    records = header.get("records", n_rows)
-    if records != n_rows:
-        raise _fail(path, f"records says {records} but the file has {n_rows} rows")
     return DatasetJsonMetadata(
         name=str(header["name"]),
         label=str(header.get("label", "")),
@@ -164,46 +194,58 @@ def _metadata(path: Path, header: dict[str, Any], n_rows: int) -> DatasetJsonMet
         columns=tuple(_column(path, c, i) for i, c in enumerate(raw_columns)),
         study=study,
         file_oid=header.get("fileOID"),
-        records=n_rows,
         version=str(header["datasetJSONVersion"]),
         extra=tuple((k, v) for k, v in header.items() if k not in _NAMED),
     )
 
 
-def _bad_value(path: Path, column: Column, values: Sequence[Any], row: int, what: str) -> None:
-    for i, value in enumerate(values):
-        if value is not None and not _fits(value, what):
-            raise _fail(
-                path,
-                f"value {value!r} is not {what} (dataType {column.data_type})",
-                row=row + i,
-                column=column.name,
-            )
+def _first_bad(values: Sequence[Any], ok: Callable[[Any], bool]) -> int:
+    return next(i for i, v in enumerate(values) if v is not None and not ok(v))
 
 
-def _fits(value: Any, what: str) -> bool:
-    if what == "a string":
-        return isinstance(value, str)
+def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "empty"})
+_TEXT_KINDS = frozenset({"string", "empty"})
+
+
 def _column_values(path: Path, column: Column, values: Sequence[Any], first_row: int) -> Any:
-    """One column's values as the frame holds them (see the module docstring)."""
+    """One column's values as the frame holds them (see the module docstring); checked
+    with vectorised type inference, the first bad value located only when there is one."""
+    array = np.array(values, dtype=object)
+    kind = pd.api.types.infer_dtype(array, skipna=True)
+
+    def fail(what: str, ok: Callable[[Any], bool]) -> DatasetJsonError:
+        i = _first_bad(values, ok)
+        return _fail(
+            path,
+            f"value {values[i]!r} is not {what} (dataType {column.data_type})",
+            row=first_row + i,
+            column=column.name,
+        )
+
     if column.target_data_type is not None:
-        _bad_value(path, column, values, first_row, "a string")
+        if kind not in _TEXT_KINDS:
+            raise fail("a string", lambda v: isinstance(v, str))
         try:
-            return iso_to_sas(values, column.data_type)
+            return iso_to_sas(array, column.data_type)
         except ValueError as exc:
             raise _fail(path, str(exc), column=column.name) from None
     if column.is_numeric:
-        if column.data_type == "decimal":  # Dataset-JSON 1.1 allows decimals as text
-            values = [float(v) if isinstance(v, str) else v for v in values]
-        if column.data_type == "boolean":
-            values = [float(v) if isinstance(v, bool) else v for v in values]
-        _bad_value(path, column, values, first_row, "a number")
-        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    _bad_value(path, column, values, first_row, "a string")
-    return pd.Series(["" if v is None else v for v in values], dtype=object)
+        if column.data_type == "decimal" and kind in ("string", "mixed"):
+            array = np.array([float(v) if isinstance(v, str) else v for v in values], dtype=object)
+            kind = pd.api.types.infer_dtype(array, skipna=True)
+        if column.data_type == "boolean" and kind == "boolean":
+            kind = "integer"
+        if kind not in _NUMBER_KINDS and not (column.data_type == "boolean" and kind == "mixed"):
+            raise fail("a number", _is_number)
+        return array.astype(np.float64)  # None -> NaN
+    if kind not in _TEXT_KINDS:
+        raise fail("a string", lambda v: isinstance(v, str))
+    array[pd.isna(array)] = ""
+    return array
 
 
 def read_dataset_json(path: str | Path) -> tuple[pd.DataFrame, DatasetJsonMetadata]:
@@ -224,21 +266,56 @@ def read_dataset_json(path: str | Path) -> tuple[pd.DataFrame, DatasetJsonMetada
     ('DM', 'IT.DM.STUDYID')
     """
     path = Path(path)
-    header, rows, line_offset = _load(path)
-    meta = _metadata(path, header, len(rows))
-    width = len(meta.columns)
+    with _gc_paused():
+        return _read(path)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while rows are parsed: each chunk makes
+    millions of lists, and collections triggered by them would walk every object the
+    process holds, again and again (several times slower on a large file). Nothing
+    parsed is cyclic, so nothing is kept longer."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, DatasetJsonMetadata]:
+    header, chunks = _open(path)
+    meta = _metadata(path, header)
+    parts: list[list[Any]] = [[] for _ in meta.columns]
+    n_rows = 0
+    for first, rows in chunks:
+        _check_rows(path, rows, len(meta.columns), first)
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in meta.columns]
+        for k, column in enumerate(meta.columns):
+            parts[k].append(_column_values(path, column, columns[k], first))
+        n_rows += len(rows)
+    if header.get("records", n_rows) != n_rows:
+        raise _fail(path, f"records says {header['records']} but the file has {n_rows} rows")
+    data = {
+        c.name: pd.Series(_joined(c, parts[k]), dtype=np.float64 if c.is_numeric else object)
+        for k, c in enumerate(meta.columns)
+    }
+    return pd.DataFrame(data, columns=meta.names), replace(meta, records=n_rows)
+
+
+def _joined(column: Column, parts: list[Any]) -> Any:
+    if parts:
+        return np.concatenate(parts)
+    return np.array([], dtype=np.float64 if column.is_numeric else object)
+
+
+def _check_rows(path: Path, rows: list[Any], width: int, first: int) -> None:
+    """Every row is an array of ``width`` values, or a located error."""
+    if all(type(r) is list for r in rows) and set(map(len, rows)) <= {width}:
+        return
     for i, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != width:
             size = len(row) if isinstance(row, list) else "not an array"
-            raise _fail(
-                path,
-                f"the row has {size} values; the columns are {width}",
-                row=i + 1 + line_offset,
-            )
-    transposed: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else []
-    data = {
-        c.name: _column_values(path, c, transposed[k] if rows else [], 1 + line_offset)
-        for k, c in enumerate(meta.columns)
-    }
-    frame = pd.DataFrame({k: pd.Series(v, copy=False) for k, v in data.items()}, columns=meta.names)
-    return frame, meta
+            raise _fail(path, f"the row has {size} values; the columns are {width}", row=first + i)

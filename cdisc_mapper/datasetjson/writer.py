@@ -63,7 +63,8 @@ def _encode_column(series: pd.Series, column: Column, where: Location) -> np.nda
                 "dates) or declare it numeric",
             ) from None
         table = np.array([_dumps(u) if u != "" else "null" for u in texts], dtype=object)
-        return table[codes]
+        taken: np.ndarray = table[codes]
+        return taken
     try:
         floats = number_values(series)
     except (ValueError, TypeError) as exc:
@@ -79,20 +80,20 @@ def _encode_column(series: pd.Series, column: Column, where: Location) -> np.nda
         table = np.array(["null" if t is None else f'"{t}"' for t in iso], dtype=object)
     else:
         integer = column.data_type == "integer"
-        texts = []
+        numbers: list[str] = []
         for u in uniques:
             if np.isnan(u):
-                texts.append("null")
+                numbers.append("null")
                 continue
             try:
-                texts.append(number_text(float(u), integer))
+                numbers.append(number_text(float(u), integer))
             except ValueError as exc:
                 raise DatasetJsonError(
                     f"{exc}; JSON has no infinities",
                     where=where,
                     hint="set such values to missing deliberately in the derivation",
                 ) from None
-        table = np.array(texts, dtype=object)
+        table = np.array(numbers, dtype=object)
     return table[codes] if len(codes) else np.array([], dtype=object)
 
 

@@ -160,7 +160,7 @@ def discover(path: Path, fmt: str | None = None) -> tuple[Path, list[Path]]:
     if path.is_file():
         if format_of(path) is None:
             raise ValidationInputError(
-                "not a folder or a dataset file (.xpt, .json, .ndjson)",
+                "not a folder or a .xpt file (nor a Dataset-JSON .json or .ndjson file)",
                 where=str(path),
                 hint="give the folder that holds sdtm/, adam/ or .xpt files",
             )
@@ -170,7 +170,7 @@ def discover(path: Path, fmt: str | None = None) -> tuple[Path, list[Path]]:
         files.extend(dataset_files(folder, fmt))
     if not files:
         raise ValidationInputError(
-            f"no {'.' + fmt if fmt else 'dataset'} files found",
+            f"no .{fmt} files found" if fmt else "no .xpt files found (nor .json or .ndjson)",
             where=str(path),
             hint=f"looked in {path}, {path / _SDTM_DIR} and {path / _ADAM_DIR}",
         )

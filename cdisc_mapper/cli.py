@@ -325,7 +325,9 @@ def adam(
 @click.pass_context
 @run_options
 def define(ctx: click.Context, study: Path, out: Path) -> None:
-    """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam."""
+    """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam (with datasets
+    in several formats, define.xml names the XPT files and define-json.xml /
+    define-ndjson.xml the Dataset-JSON ones)."""
 
     def go() -> None:
         from cdisc_mapper.define import write_define

@@ -175,17 +175,21 @@ def publish(
     *,
     shown: Path | None = None,
     formats: tuple[str, ...] = (),
+    to_warnings: bool = True,
 ) -> list[Path]:
     """Write ``folder/define.xml`` and its define.html; pass the build's warnings to
     ``say`` and :mod:`warnings`. Raises DefineSchemaError when the file written fails the
     Define-XML 2.1 schema. ``shown`` is the folder the files are published to (messages
-    name it), when ``folder`` is a staging folder. With several dataset ``formats``,
-    define.xml names the first one's files and each other format gets its own
-    ``define-<format>.xml`` naming its files (one def:leaf per ItemGroupDef)."""
+    name it), when ``folder`` is a staging folder. ``to_warnings=False`` (a caller that
+    shows ``say``'s messages) gives each warning to ``say`` alone, so that it shows once.
+    With several dataset ``formats``, define.xml names the first one's files and each
+    other format gets its own ``define-<format>.xml`` naming its files (one def:leaf per
+    ItemGroupDef)."""
     shown = Path(shown or folder)
     for note in notes:
         say(f"warning: {note}")
-        warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
+        if to_warnings:
+            warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
     written = _write_checked(model, Path(folder) / DEFINE_FILE, shown, say)
     for fmt in formats[1:]:
         name = define_file(fmt, formats)
@@ -233,8 +237,9 @@ def write_define(
     all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``
     specs (an ADaM-only study) describes ADaM only, naming the study from the ADaM
     conventions or data and SDTM TS (:func:`adam_only_study`). Warnings (e.g. no MedDRA
-    version in define.yaml) go to ``progress`` and :mod:`warnings`
-    (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
+    version in define.yaml) go to ``progress`` when given (each shown once, as the
+    command line does), else to :mod:`warnings` (:class:`DefineWarning`).
+    ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
     returned for the same folders) saves rebuilding the ADaM metadata.
 
     Raises:
@@ -308,6 +313,7 @@ def write_each(
             files = publish(
                 model, notes, stage.path, kind, say, shown=stage.target,
                 formats=formats_in(out_dir / kind),
+                to_warnings=progress is None,
             )  # fmt: skip
             written += [stage.final(p) for p in files]
     return written

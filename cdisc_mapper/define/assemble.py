@@ -315,8 +315,7 @@ class Assembler:
             self.model.where_clauses[oid] = WhereClause(
                 oid=oid,
                 checks=tuple(
-                    RangeCheckDef(oid_of_item(ds, v), c, tuple(vals))
-                    for v, c, vals in where
+                    RangeCheckDef(oid_of_item(ds, v), c, tuple(vals)) for v, c, vals in where
                 ),
             )
         return oid

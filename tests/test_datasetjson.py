@@ -284,3 +284,16 @@ def test_any_values_read_back_as_written(
     got = back["NUM"].to_numpy()
     assert np.array_equal(np.isnan(got), np.isnan(want))
     assert np.array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
+
+
+def test_cli_refuses_an_unknown_format(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cdisc_mapper.cli import main
+
+    result = CliRunner().invoke(
+        main, ["sdtm", "--raw", str(tmp_path), "--out", str(tmp_path), "--format", "xpt,sas"]
+    )
+    assert result.exit_code == 2
+    assert "--format" in result.output and "unknown dataset format(s) sas" in result.output
+    assert not (tmp_path / "sdtm").exists()

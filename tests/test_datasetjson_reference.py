@@ -203,3 +203,15 @@ def test_validate_gives_identical_findings_on_either_format(
         text = text.replace("define-json.xml", "define.xml")
         reports[fmt] = text.replace(".json", ".X").replace(".xpt", ".X")
     assert reports["xpt"] == reports["json"]
+
+
+def test_sd0010_expects_the_dataset_json_file_name(demo_both: Path, tmp_path: Path) -> None:
+    from cdisc_mapper.validate import validate_package
+
+    sdtm = tmp_path / "sdtm"
+    sdtm.mkdir()
+    shutil.copy(demo_both / "sdtm" / "dm.json", sdtm / "demog.json")  # seeded defect
+    shutil.copy(demo_both / "sdtm" / "ae.json", sdtm / "ae.json")  # clean
+    report = validate_package(tmp_path, checks=["SD0010"], dataset_format="json")
+    found = [(f.dataset, f.message) for f in report.findings if f.check_id == "SD0010"]
+    assert found == [("DM", "file demog.json holds dataset DM; expected file name dm.json")]

@@ -14,6 +14,7 @@ same OIDs, so every file's ``itemOID`` matches either). A Dataset-JSON file's
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
@@ -177,7 +178,7 @@ def write_dataset(
             write_xpt(frame, path, dataset=dataset, label=label, variables=variables)
         else:
             base = study or StudyContext(created=creation_stamp())
-            context = StudyContext(**{**vars(base), "metadata_ref": define_file(fmt, formats)})
+            context = replace(base, metadata_ref=define_file(fmt, formats))
             meta = dataset_metadata(frame, dataset, label, variables, study=context, keys=keys)
             write_dataset_json(frame, meta, path)
         files.append(path)

@@ -1,11 +1,13 @@
-"""Dataset-JSON v1.1 writer: ``.json`` (one object) and ``.ndjson`` (header line, then
-one row per line), streamed in chunks with deterministic bytes.
+"""Dataset-JSON v1.1 writer: ``.json`` (one object on one line, as CDISC's examples) and
+``.ndjson`` (the metadata on line 1, then one row per line), streamed in chunks with
+deterministic bytes.
 
 Each column is encoded once per distinct value (columns repeat a few values many
 times): text with :func:`json.dumps` (UTF-8, not escaped), numbers as their shortest
-round-trip text, SAS dates as ISO 8601 text, missing as ``null``. Rows are then
-assembled column by column with numpy's object-array additions (C loops) and written a
-chunk at a time, so memory stays bounded and the speed is that of the encodings.
+round-trip text, SAS dates as ISO 8601 text, missing as ``null``. A row is then its
+cells joined by commas (``str.join`` over ``zip`` of the columns, in C), written a chunk
+at a time, so memory stays bounded. The standard library's ``json`` is used: encoding
+happens once per distinct value, so a faster encoder (orjson) would not show.
 
 Determinism: the header's creation time is ``SOURCE_DATE_EPOCH``'s when set (see
 :func:`creation_stamp`); everything else depends on the inputs only, so reruns give

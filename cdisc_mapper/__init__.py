@@ -28,8 +28,10 @@ if TYPE_CHECKING:
         derive_adam,
         load_study,
         map_sdtm,
+        read_dataset_json,
         read_xpt,
         validate_package,
+        write_dataset_json,
         write_define,
         write_xpt,
     )
@@ -44,8 +46,10 @@ __all__ = [
     "derive_adam",
     "load_study",
     "map_sdtm",
+    "read_dataset_json",
     "read_xpt",
     "validate_package",
+    "write_dataset_json",
     "write_define",
     "write_xpt",
 ]

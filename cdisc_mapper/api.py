@@ -31,6 +31,8 @@ from typing import Literal
 import pandas as pd
 
 from cdisc_mapper.adam import AdamResult, AdamSpecs, build_adam, load_adam_specs, write_adam
+from cdisc_mapper.datasetjson import FORMATS as DATASET_FORMATS
+from cdisc_mapper.datasetjson import parse_formats, read_dataset_json, write_dataset_json
 from cdisc_mapper.define import write_define as _write_define
 from cdisc_mapper.errors import CdiscMapperError, RawDataError, SpecError
 from cdisc_mapper.raw import RawFrames
@@ -51,8 +53,10 @@ __all__ = [
     "derive_adam",
     "load_study",
     "map_sdtm",
+    "read_dataset_json",
     "read_xpt",
     "validate_package",
+    "write_dataset_json",
     "write_define",
     "write_xpt",
 ]
@@ -229,16 +233,17 @@ class Datasets:
         return written
 
 
-FORMATS: tuple[str, ...] = ("xpt",)
+FORMATS: tuple[str, ...] = DATASET_FORMATS
 """The dataset file formats :meth:`Datasets.write` writes."""
 
 
 def _write_files(data: Datasets, out: Path, formats: Sequence[str] = ("xpt",)) -> list[Path]:
     """The stage's writer: ``out/sdtm`` or ``out/adam`` (and ``out/reports``) published at
-    once. (Dataset-JSON joins here: the stage writers take ``formats``.)"""
+    once, each dataset in ``formats`` (XPT, Dataset-JSON .json / .ndjson)."""
+    ordered = parse_formats(tuple(formats))
     if isinstance(data.result, SdtmResult):
-        return write_sdtm(data.result, out)
-    return write_adam(data.result, data.result.specs, out)
+        return write_sdtm(data.result, out, ordered)
+    return write_adam(data.result, data.result.specs, out, ordered)
 
 
 def _sdtm_datasets(result: SdtmResult) -> Datasets:

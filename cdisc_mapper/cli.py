@@ -53,6 +53,28 @@ LIBRARY = logging.getLogger("cdisc_mapper")
 log = logging.getLogger(__name__)
 
 
+def _formats(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--format`` values (``xpt,json`` or repeated) in preference order."""
+    from cdisc_mapper.datasetjson import parse_formats
+
+    try:
+        return parse_formats(value or ("xpt",))
+    except CdiscMapperError as exc:
+        raise click.BadParameter(f"{exc.message}; {exc.hint}") from None
+
+
+format_option = click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    callback=_formats,
+    metavar="xpt|json|ndjson",
+    help="Dataset format(s): xpt (SAS XPORT v5, the default), json or ndjson (CDISC "
+    "Dataset-JSON v1.1); several as xpt,json or repeated. define.xml names the first of "
+    "xpt, json, ndjson written; each other format gets define-<format>.xml.",
+)
+
+
 class _Progress(logging.Handler):
     """The library's log records on stderr with the elapsed time, so long runs show where
     they are: progress (INFO) by default, warnings only with -q, details (DEBUG) too with
@@ -263,10 +285,10 @@ def simulate(
     _run(go, ctx)
 
 
-def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
+def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...]) -> None:
     from cdisc_mapper.sdtm.pipeline import run_sdtm
 
-    result = run_sdtm(study, raw, out)
+    result = run_sdtm(study, raw, out, formats=formats)
     for path in result.files:
         click.echo(str(path))
 
@@ -282,16 +304,17 @@ def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
     required=True,
     help="Output folder; datasets go to OUT/sdtm.",
 )
+@format_option
 @click.pass_context
 @run_options
-def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
+def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...]) -> None:
     """Map raw forms to SDTM: OUT/sdtm/<domain>.xpt and reconciliation.csv."""
 
     def go() -> None:
         from cdisc_mapper.xlsx import spec_folder
 
         with _locked(out, "sdtm"), spec_folder(study) as folder:
-            _sdtm(ctx, folder, raw, out)
+            _sdtm(ctx, folder, raw, out, formats)
 
     _run(go, ctx)
 
@@ -311,9 +334,12 @@ def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
     required=True,
     help="Output folder; datasets go to OUT/adam, reports to OUT/reports.",
 )
+@format_option
 @click.pass_context
 @run_options
-def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
+def adam(
+    ctx: click.Context, study: Path, sdtm_dir: Path, out: Path, formats: tuple[str, ...]
+) -> None:
     """Derive ADaM datasets from SDTM: OUT/adam/<dataset>.xpt and the progression summary."""
 
     def go() -> None:
@@ -321,7 +347,7 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
         from cdisc_mapper.xlsx import spec_folder
 
         with _locked(out, "adam"), spec_folder(study) as folder:
-            result = run_adam(folder, sdtm_dir, out)
+            result = run_adam(folder, sdtm_dir, out, formats=formats)
         for path in result.files:
             click.echo(str(path))
 
@@ -348,7 +374,8 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
 def define(ctx: click.Context, study: Path, out: Path, raw: Path | None) -> None:
     """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam; without an
     annotated CRF of your own in define.yaml, also OUT/sdtm/acrf.pdf, which define.xml
-    cites."""
+    cites. With datasets in several formats, define.xml names the XPT files and
+    define-json.xml / define-ndjson.xml the Dataset-JSON ones."""
 
     def go() -> None:
         from cdisc_mapper.define import write_define
@@ -448,6 +475,14 @@ def _define_from_metadata(ctx: click.Context, study: Path, out: Path) -> list[Pa
     show_default=True,
     help="Exit non-zero when findings of this severity exist.",
 )
+@click.option(
+    "--format",
+    "dataset_format",
+    type=click.Choice(["xpt", "json", "ndjson"]),
+    default=None,
+    help="Dataset files to read where a folder holds several formats (default: xpt, "
+    "else json, else ndjson); the default define is the one naming that format's files.",
+)
 @click.pass_context
 @run_options
 def validate(
@@ -456,20 +491,30 @@ def validate(
     define_paths: tuple[Path, ...],
     encoding: str | None,
     fail_on: str,
+    dataset_format: str | None,
 ) -> None:
     """Check the SDTM/ADaM datasets under DIRECTORY; write DIRECTORY/reports/validation.*"""
 
     def go() -> None:
+        from cdisc_mapper.datasetjson import define_file, formats_in
         from cdisc_mapper.validate import validate_package, write_reports
+
+        def default_define(folder: Path) -> Path:
+            present = formats_in(folder)
+            if dataset_format is None or dataset_format not in present:
+                return folder / "define.xml"
+            return folder / define_file(dataset_format, present)
 
         ctx.obj["progress"](f"validating {directory}")
         with _locked(directory, "validate", create=False):
             defines = list(define_paths) or [
                 p
-                for p in (directory / "sdtm" / "define.xml", directory / "adam" / "define.xml")
+                for p in (default_define(directory / "sdtm"), default_define(directory / "adam"))
                 if p.exists()
             ]
-            report = validate_package(directory, define=defines or None, encoding=encoding)
+            report = validate_package(
+                directory, define=defines or None, encoding=encoding, dataset_format=dataset_format
+            )
             files = write_reports(report, directory / "reports")
         for path in files:
             click.echo(str(path))
@@ -500,10 +545,17 @@ def validate(
     "(a null cohort whose progression never changes).",
 )
 @force_option
+@format_option
 @click.pass_context
 @run_options
 def demo(
-    ctx: click.Context, out: Path, subjects: int, seed: int | None, effect: str, force: bool
+    ctx: click.Context,
+    out: Path,
+    subjects: int,
+    seed: int | None,
+    effect: str,
+    force: bool,
+    formats: tuple[str, ...],
 ) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
     raw forms, SDTM, ADaM, define.xml and the validation report.
@@ -520,7 +572,7 @@ def demo(
             if not force:
                 _check_demo_folder(out)
             with scratch(out, "demo") as work:
-                lines = _demo_stages(work, out, (subjects, seed, effect), say)
+                lines = _demo_stages(work, out, (subjects, seed, effect), say, formats)
                 say(f"publishing {', '.join(DEMO_PARTS)} into {out}")
                 publish_folders({out / part: work / part for part in DEMO_PARTS})
         for line in lines:
@@ -552,7 +604,11 @@ def _check_demo_folder(out: Path) -> None:
 
 
 def _demo_stages(
-    work: Path, out: Path, cohort: tuple[int, int | None, str], say: Callable[[str], None]
+    work: Path,
+    out: Path,
+    cohort: tuple[int, int | None, str],
+    say: Callable[[str], None],
+    formats: tuple[str, ...] = ("xpt",),
 ) -> list[str]:
     """Every stage of the demo into ``work``; the lines to print (naming ``out``)."""
     from dataclasses import replace
@@ -574,13 +630,13 @@ def _demo_stages(
     else:
         sim(work / "raw", subjects, seed, effect=effect)
     lines = [f"raw forms:   {out / 'raw'}"]
-    result = run_sdtm(study, work / "raw", work)
+    result = run_sdtm(study, work / "raw", work, formats=formats)
     lines.append(
         f"SDTM:        {out / 'sdtm'} ({len(result.datasets)} datasets: "
         f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"
     )
     say("deriving ADaM")
-    adam_result = run_adam(study, work / "sdtm", work)
+    adam_result = run_adam(study, work / "sdtm", work, formats=formats)
     lines.append(
         f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
         f"{', '.join(sorted(adam_result.datasets))})"

@@ -25,8 +25,10 @@ API_NAMES = {
     "derive_adam",
     "load_study",
     "map_sdtm",
+    "read_dataset_json",
     "read_xpt",
     "validate_package",
+    "write_dataset_json",
     "write_define",
     "write_xpt",
 }

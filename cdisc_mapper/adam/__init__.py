@@ -36,10 +36,12 @@ from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, Value
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.adam.summary import progression_summary, summary_files, write_summary
+from cdisc_mapper.datasetjson import study_context, write_dataset
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.spec.adam_loader import load_adam_specs as _load_adam_specs
-from cdisc_mapper.xpt import XptVariable, write_xpt
+from cdisc_mapper.standards import load_adamig
+from cdisc_mapper.xpt import XptVariable
 
 __all__ = [
     "AdamDataset",
@@ -127,19 +129,24 @@ def _settled(vtype: Literal["Char", "Num"] | None) -> Literal["Char", "Num"]:
     return vtype
 
 
-def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> list[Path]:
+def write_adam(
+    result: AdamResult,
+    specs: AdamSpecs | None,
+    out_dir: Path,
+    formats: tuple[str, ...] = ("xpt",),
+) -> list[Path]:
     """Write the datasets as ``out_dir/adam/<name>.xpt`` and the reports as
     ``out_dir/reports/<name>.csv|.md|.html``, published together once all are written (the
     ``.xpt`` files of ``adam/`` that the result does not have are removed); return the
-    files written."""
+    files written. Each dataset is written in ``formats`` (``xpt``, ``json``, ``ndjson``)."""
     out_dir = Path(out_dir)
     summaries = (specs or result.specs).reports.progression_summaries
-    targets = [Target(out_dir / "adam", owning(suffixes=[".xpt"]))]
+    targets = [Target(out_dir / "adam", owning(suffixes=[".xpt", ".json", ".ndjson"]))]
     if summaries:
         names = [name for rep in summaries for name in summary_files(rep)]
         targets.append(Target(out_dir / "reports", owning(names=names)))
     with staged(*targets) as stages:
-        files = [stages[0].final(p) for p in _write_datasets(result, stages[0].path)]
+        files = [stages[0].final(p) for p in _write_datasets(result, stages[0].path, formats)]
         for rep in summaries:
             written = write_summary(
                 result.reports[rep.name],
@@ -152,21 +159,35 @@ def write_adam(result: AdamResult, specs: AdamSpecs | None, out_dir: Path) -> li
     return files
 
 
-def _write_datasets(result: AdamResult, adam_dir: Path) -> list[Path]:
+def _studyid(result: AdamResult) -> str:
+    """The study's STUDYID, as the datasets hold it (the first value found)."""
+    for ds in result.datasets.values():
+        if "STUDYID" in ds.frame.columns:
+            found = [str(v) for v in pd.unique(ds.frame["STUDYID"].dropna()) if str(v).strip()]
+            if found:
+                return found[0].strip()
+    return "STUDY"
+
+
+def _write_datasets(result: AdamResult, adam_dir: Path, formats: tuple[str, ...]) -> list[Path]:
+    study = None
+    if formats != ("xpt",):
+        study = study_context(_studyid(result), ("ADaMIG", load_adamig().version), None, "")
     files: list[Path] = []
     for name, ds in result.datasets.items():
-        path = adam_dir / f"{name.lower()}.xpt"
-        write_xpt(
+        files += write_dataset(
             ds.frame,
-            path,
+            adam_dir,
             dataset=name,
             label=ds.label,
             variables=[
                 XptVariable(v.name, v.label, _settled(v.type), v.length, v.format)
                 for v in ds.variables
             ],
+            formats=formats,
+            study=study,
+            keys=ds.keys,
         )
-        files.append(path)
     return files
 
 
@@ -175,6 +196,7 @@ def run_adam(
     sdtm_dir: Path,
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
+    formats: tuple[str, ...] = ("xpt",),
 ) -> AdamResult:
     """Build the study's ADaM datasets from ``sdtm_dir`` and write them to ``out_dir``.
 
@@ -185,5 +207,5 @@ def run_adam(
     say = progress or log.info
     result = build_adam(study_dir, sdtm_dir, say)
     say(f"writing {len(result.datasets)} ADaM datasets to {Path(out_dir) / 'adam'}")
-    result.files = write_adam(result, result.specs, Path(out_dir))
+    result.files = write_adam(result, result.specs, Path(out_dir), formats)
     return result

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.errors import Location, RawDataError, XptError
+from cdisc_mapper.datasetjson import SUFFIXES as JSON_SUFFIXES
+from cdisc_mapper.datasetjson import dataset_files, read_dataset
+from cdisc_mapper.errors import CdiscMapperError, Location, RawDataError
 from cdisc_mapper.xpt import XptVariable, read_xpt, read_xpt_names
 
 SUPP_KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL")
@@ -33,6 +35,8 @@ class SdtmInput:
                 where=str(self.folder),
                 hint="run `cdisc-mapper sdtm` first, or pass the folder holding <domain>.xpt",
             )
+        found = dataset_files(self.folder)
+        self._suffix = found[0].suffix.lower() if found else ".xpt"
         self._frames: dict[str, pd.DataFrame] = {}
         self._columns: dict[str, list[str]] = {}
         self._supp_qnams: dict[str, dict[str, str]] = {}
@@ -40,20 +44,28 @@ class SdtmInput:
         self._declared: dict[str, dict[str, XptVariable]] = {}
 
     def path(self, domain: str) -> Path:
-        return self.folder / f"{domain.lower()}.xpt"
+        """``<domain>.xpt``, or the Dataset-JSON file when the folder holds that format
+        only (:func:`cdisc_mapper.datasetjson.dataset_files` chooses the format)."""
+        return self.folder / f"{domain.lower()}{self._suffix}"
 
     def _meta_columns(self, path: Path) -> list[str]:
         try:
+            if path.suffix.lower() in JSON_SUFFIXES:
+                return list(self._read(path).columns)
             return read_xpt_names(path)
-        except XptError as exc:
+        except CdiscMapperError as exc:
             raise RawDataError(exc.message, where=str(path), hint=exc.hint) from exc
 
     def _read(self, path: Path, usecols: list[str] | None = None) -> pd.DataFrame:
         """Records of an XPT file: the ``usecols`` variables (all when None), text as
         pandas' ``str`` dtype."""
         try:
-            frame, meta = read_xpt(path, columns=usecols, text="str")
-        except XptError as exc:
+            if path.suffix.lower() in JSON_SUFFIXES:
+                frame, meta = read_dataset(path, text="str")
+                frame = frame if usecols is None else frame[[c for c in usecols if c in frame]]
+            else:
+                frame, meta = read_xpt(path, columns=usecols, text="str")
+        except CdiscMapperError as exc:
             raise RawDataError(exc.message, where=str(path), hint=exc.hint) from exc
         self._declared[path.name] = {v.name: v for v in meta.variables}
         return frame

@@ -50,6 +50,8 @@ from cdisc_mapper.define.stated_item import (
     unwritten_lengths,
 )
 from cdisc_mapper.define.where import clause_mask, clause_oid_part
+from cdisc_mapper.oids import item_group_oid
+from cdisc_mapper.oids import item_oid as oid_of_item
 from cdisc_mapper.spec.define import DefineExtras
 from cdisc_mapper.xpt import XptVariable, parse_format
 from cdisc_mapper.xpt.model import temporal_kind
@@ -247,7 +249,7 @@ class Assembler:
     def add_dataset(self, info: DatasetInfo) -> DatasetDef:
         name = info.name
         ds = DatasetDef(
-            oid=f"IG.{oid_part(name)}",
+            oid=item_group_oid(name),
             name=name,
             domain=info.domain,
             label=info.meta.label,
@@ -267,7 +269,7 @@ class Assembler:
         keys = {k: i for i, k in enumerate((k for k in info.keys if k in info.frame.columns), 1)}
         for pos, xvar in enumerate(info.meta.variables, start=1):
             vi = info.variables.get(xvar.name) or VarInfo(xvar.name, origin=None)
-            item_oid = f"IT.{oid_part(name)}.{oid_part(xvar.name)}"
+            item_oid = oid_of_item(name, xvar.name)
             item = self._item(
                 item_oid,
                 xvar.name,
@@ -315,8 +317,7 @@ class Assembler:
             self.model.where_clauses[oid] = WhereClause(
                 oid=oid,
                 checks=tuple(
-                    RangeCheckDef(f"IT.{oid_part(ds)}.{oid_part(v)}", c, tuple(vals))
-                    for v, c, vals in where
+                    RangeCheckDef(oid_of_item(ds, v), c, tuple(vals)) for v, c, vals in where
                 ),
             )
         return oid

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc_mapper.datasetjson import dataset_files, read_dataset
 from cdisc_mapper.define.assemble import Assembler
 from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef, oid_part
 from cdisc_mapper.epoch import source_date
 from cdisc_mapper.errors import CdiscMapperError, Location
+from cdisc_mapper.oids import metadata_version_oid, study_oid
 from cdisc_mapper.spec.define import DefineExtras, Which
-from cdisc_mapper.xpt import XptMetadata, read_xpt
+from cdisc_mapper.xpt import XptMetadata
 
 FALLBACK_DATETIME = datetime(2000, 1, 1)
 
@@ -46,9 +48,9 @@ def tool_version() -> str:
 
 
 def read_datasets(folder: Path) -> list[tuple[Path, pd.DataFrame, XptMetadata]]:
-    """Every ``.xpt`` of ``folder``, by file name."""
+    """Every dataset file of ``folder`` (``.xpt``, else Dataset-JSON), by file name."""
     folder = Path(folder)
-    files = sorted(p for p in folder.glob("*.xpt") if p.is_file()) if folder.is_dir() else []
+    files = dataset_files(folder)
     if not files:
         raise DefineInputError(
             "no .xpt datasets to describe",
@@ -57,7 +59,7 @@ def read_datasets(folder: Path) -> list[tuple[Path, pd.DataFrame, XptMetadata]]:
         )
     out = []
     for path in files:
-        frame, meta = read_xpt(path)
+        frame, meta = read_dataset(path)
         out.append((path, frame, meta))
     return out
 
@@ -78,11 +80,11 @@ def new_model(
     model = DefineModel(
         which=which,
         file_oid=f"DEF.{oid_part(studyid)}.{label}",
-        study_oid=f"STDY.{oid_part(studyid)}",
+        study_oid=study_oid(studyid),
         study_name=studyid,
         study_description=title,
         protocol_name=str(protocol),
-        mdv_oid=f"MDV.{oid_part(studyid)}.{ig.name}.{ig.version}",
+        mdv_oid=metadata_version_oid(studyid, ig.name, ig.version),
         mdv_name=f"Study {studyid}, {label} data definitions",
         mdv_description=f"{label} datasets of study {studyid} ({ig.name} {ig.version})",
         creation_datetime=creation_datetime(metas),

@@ -9,15 +9,11 @@ order) or sorted by OID where the order carries no meaning.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from cdisc_mapper.oids import oid_part as oid_part  # the OID rules live there
+
 OriginType = str  # Collected | Derived | Assigned | Protocol | Predecessor | Not Available
-
-
-def oid_part(text: str) -> str:
-    """A name made safe for an OID part: letters, digits, ``_ - .`` kept, others ``_``."""
-    return re.sub(r"[^A-Za-z0-9_.\-]", "_", text.strip()) or "_"
 
 
 @dataclass(frozen=True)

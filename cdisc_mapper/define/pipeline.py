@@ -9,12 +9,20 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from cdisc_mapper.acrf import ACRF_FILE, ACRF_TITLE, build_acrf
 from cdisc_mapper.adam import build_adam, load_adam_specs
+from cdisc_mapper.datasetjson import (
+    FORMATS,
+    SUFFIX,
+    dataset_files,
+    define_file,
+    formats_in,
+    read_dataset,
+)
 from cdisc_mapper.define import describe_adam, describe_sdtm
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
 from cdisc_mapper.define.html import render_html
@@ -28,11 +36,14 @@ from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.spec.define import DefineExtras, load_define_extras
 from cdisc_mapper.spec.sdtm_loader import STUDY_FILE, StudyBundle, has_sdtm_specs
 from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
-from cdisc_mapper.xpt import read_xpt
 
 DEFINE_FILE = "define.xml"
-OWNED = owning(names=[DEFINE_FILE, "define.html"])
-"""The files of ``OUT/sdtm`` and ``OUT/adam`` the stage replaces."""
+OWNED = owning(
+    names=[DEFINE_FILE, "define.html"]
+    + [f"define-{f}.{x}" for f in FORMATS for x in ("xml", "html")]
+)
+"""The files of ``OUT/sdtm`` and ``OUT/adam`` the stage replaces (``define-json.xml``:
+the define of a second dataset format, :func:`cdisc_mapper.datasetjson.define_file`)."""
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +136,11 @@ class StudyIdentity:
 
 
 def _trial_summary(sdtm_dir: Path) -> dict[str, str]:
-    """TSPARMCD -> the first TSVAL of ``sdtm_dir/ts.xpt`` (empty without TS)."""
-    path = Path(sdtm_dir) / "ts.xpt"
-    if not path.is_file():
+    """TSPARMCD -> the first TSVAL of ``sdtm_dir/ts.xpt`` (or ts.json...; empty without TS)."""
+    path = next((p for p in dataset_files(Path(sdtm_dir)) if p.stem.lower() == "ts"), None)
+    if path is None:
         return {}
-    frame, _ = read_xpt(path)
+    frame, _ = read_dataset(path)
     if not {"TSPARMCD", "TSVAL"} <= set(frame.columns):
         return {}
     out: dict[str, str] = {}
@@ -204,7 +215,7 @@ def build_adam_model(
 
 
 def _has_datasets(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.glob("*.xpt"))
+    return bool(dataset_files(folder))
 
 
 def publish(
@@ -215,6 +226,7 @@ def publish(
     say: Callable[[str], None],
     *,
     shown: Path | None = None,
+    formats: tuple[str, ...] = (),
     to_warnings: bool = True,
     warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
@@ -223,27 +235,49 @@ def publish(
     DefineSchemaError when the file written fails the Define-XML 2.1 schema. ``shown`` is
     the folder the files are published to (messages name it), when ``folder`` is a staging
     folder. ``to_warnings=False`` (a caller that shows ``say``'s messages) gives each
-    warning to ``warn`` alone, so that it shows once."""
+    warning to ``warn`` alone, so that it shows once. With several dataset ``formats``,
+    define.xml names the first one's files and each other format gets its own
+    ``define-<format>.xml`` naming its files (one def:leaf per ItemGroupDef). The model's
+    documents (the generated acrf.pdf) are written beside them."""
     shown = Path(shown or folder)
     for note in notes:
         (warn or (lambda n: say(f"warning: {n}")))(note)
         if to_warnings:
             warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
-    path = write_model(model, Path(folder) / DEFINE_FILE)
-    for name, data in sorted(model.files.items()):
-        (Path(folder) / name).write_bytes(data)
+    written = _write_checked(model, Path(folder) / DEFINE_FILE, shown, say)
+    for fmt in formats[1:]:
+        name = define_file(fmt, formats)
+        other = replace(
+            model,
+            file_oid=f"{model.file_oid}.{fmt.upper()}",
+            datasets=[
+                replace(d, href=str(Path(d.href).with_suffix(SUFFIX[fmt]))) for d in model.datasets
+            ],
+        )
+        written += _write_checked(other, Path(folder) / name, shown, say)
+    documents = [Path(folder) / name for name in sorted(model.files)]
+    for document in documents:
+        document.write_bytes(model.files[document.name])
+        say(f"wrote {shown / document.name}")
+    return written + documents
+
+
+def _write_checked(
+    model: DefineModel, path: Path, shown: Path, say: Callable[[str], None]
+) -> list[Path]:
+    """Write one define.xml and its HTML, or raise DefineSchemaError if it is invalid."""
+    path = write_model(model, path)
     problems = validate_define_schema(path)
     if problems:
         raise DefineSchemaError(
             f"the define.xml made is not schema-valid ({len(problems)} error(s)), so it was "
             "not written: " + "; ".join(problems[:3]),
-            where=str(shown / DEFINE_FILE),
+            where=str(shown / path.name),
             hint="this is a cdisc_mapper bug; please report it",
         )
     html = render_html(path)
-    documents = [Path(folder) / name for name in sorted(model.files)]
-    say(f"wrote {shown / DEFINE_FILE}, define.html" + "".join(f", {p.name}" for p in documents))
-    return [path, html, *documents]
+    say(f"wrote {shown / path.name} and {html.name}")
+    return [path, html]
 
 
 def write_define(
@@ -348,6 +382,7 @@ def write_each(
         for (kind, model, notes), stage in zip(built, stages, strict=True):
             files = publish(
                 model, notes, stage.path, kind, say, shown=stage.target,
+                formats=formats_in(out_dir / kind),
                 to_warnings=progress is None, warn=warn,
             )  # fmt: skip
             written += [stage.final(p) for p in files]

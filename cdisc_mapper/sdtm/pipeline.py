@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cdisc_mapper.datasetjson import StudyContext, study_context, write_dataset
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.raw import RawFrames, open_form
 from cdisc_mapper.sdtm import load_study
@@ -28,10 +29,10 @@ from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 from cdisc_mapper.textops import neutralise_formula
-from cdisc_mapper.xpt import XptVariable, write_xpt
+from cdisc_mapper.xpt import XptVariable
 
 RECONCILIATION_FILE = "reconciliation.csv"
-OWNED = owning(names=[RECONCILIATION_FILE], suffixes=[".xpt"])
+OWNED = owning(names=[RECONCILIATION_FILE], suffixes=[".xpt", ".json", ".ndjson"])
 """The files of ``OUT/sdtm`` the stage replaces (a dataset it no longer makes goes too)."""
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class SdtmResult:
     run: SdtmRun
     files: list[Path] = field(default_factory=list)
     reconciliation: list[dict] = field(default_factory=list)
+    study: StudyContext | None = None
+    """What Dataset-JSON files say of the study (OIDs, sponsor)."""
 
 
 def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> dict[str, Dataset]:
@@ -74,19 +77,26 @@ def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> 
     return dict(sorted(out.items()))
 
 
-def write_datasets(datasets: dict[str, Dataset], out_dir: Path) -> list[Path]:
+def write_datasets(
+    datasets: dict[str, Dataset],
+    out_dir: Path,
+    formats: tuple[str, ...] = ("xpt",),
+    study: StudyContext | None = None,
+) -> list[Path]:
+    """Each dataset as ``<name>.xpt`` / ``.json`` / ``.ndjson`` in ``formats``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for name, ds in datasets.items():
-        path = out_dir / f"{name.lower()}.xpt"
-        write_xpt(
+        files += write_dataset(
             ds.frame,
-            path,
+            out_dir,
             dataset=name,
             label=ds.label,
             variables=[XptVariable(v.name, v.label, v.type) for v in ds.variables],
+            formats=formats,
+            study=study,
+            keys=ds.keys,
         )
-        files.append(path)
     return files
 
 
@@ -187,15 +197,22 @@ def build_sdtm(
     rows = reconciliation_rows(run, raw, bundle.study)
     for name, ds in datasets.items():
         log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
-    return SdtmResult(datasets=datasets, run=run, reconciliation=rows)
+    study_ctx = study_context(
+        bundle.study.studyid, ("SDTMIG", standard.version), bundle.study.sponsor, ""
+    )
+    return SdtmResult(datasets=datasets, run=run, reconciliation=rows, study=study_ctx)
 
 
-def write_sdtm(result: SdtmResult, out_dir: Path) -> list[Path]:
-    """Write the datasets and ``reconciliation.csv`` into ``out_dir/sdtm``, all at once
-    (the ``.xpt`` files there that the result has not are removed); return the files."""
+def write_sdtm(
+    result: SdtmResult, out_dir: Path, formats: tuple[str, ...] = ("xpt",)
+) -> list[Path]:
+    """Write the datasets (each in ``formats``: ``xpt``, ``json``, ``ndjson``,
+    :mod:`cdisc_mapper.datasetjson`) and ``reconciliation.csv`` into ``out_dir/sdtm``, all
+    at once (the dataset files there that the result has not are removed); return the
+    files."""
     sdtm_dir = Path(out_dir) / "sdtm"
     with staged(Target(sdtm_dir, OWNED)) as (stage,):
-        written = write_datasets(result.datasets, stage.path)
+        written = write_datasets(result.datasets, stage.path, formats, result.study)
         write_reconciliation(result.reconciliation, stage.path / RECONCILIATION_FILE)
     return [stage.final(p) for p in written] + [sdtm_dir / RECONCILIATION_FILE]
 
@@ -205,11 +222,13 @@ def run_sdtm(
     raw_dir: Path,
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
+    formats: tuple[str, ...] = ("xpt",),
 ) -> SdtmResult:
     """Map ``raw_dir`` with the specs in ``study_dir`` and write ``out_dir/sdtm`` (all
-    files at once, only when the whole stage succeeded)."""
+    files at once, only when the whole stage succeeded), each dataset in ``formats``
+    (``xpt``, ``json``, ``ndjson``: :mod:`cdisc_mapper.datasetjson`)."""
     say = progress or log.info
     result = build_sdtm(study_dir, raw_dir, progress)
     say(f"writing {len(result.datasets)} datasets to {Path(out_dir) / 'sdtm'}")
-    result.files = write_sdtm(result, out_dir)
+    result.files = write_sdtm(result, out_dir, formats)
     return result

@@ -60,7 +60,9 @@ class Package:
     unreadable: tuple[Unreadable, ...] = ()
 
 
-def read_package(path: Path, *, encoding: str | None = None) -> Package:
+def read_package(
+    path: Path, *, encoding: str | None = None, dataset_format: str | None = None
+) -> Package:
     """Find and read every dataset of the package; a file that cannot be read (not XPORT,
     truncated, text not in ``encoding``, a second file of one dataset) is set aside with
     the reason, and the others are read.
@@ -70,7 +72,7 @@ def read_package(path: Path, *, encoding: str | None = None) -> Package:
             ``encoding`` is not a known codec.
     """
     check_encoding(encoding)
-    root, files = discover(Path(path))
+    root, files = discover(Path(path), dataset_format)
     sdtmig, adamig = load_sdtmig(), load_adamig()
     datasets: dict[str, Dataset] = {}
     unreadable: list[Unreadable] = []
@@ -114,6 +116,7 @@ def validate_package(
     encoding: str | None = None,
     limit: int = DEFAULT_LIMIT,
     checks: list[str] | None = None,
+    dataset_format: str | None = None,
 ) -> ValidationReport:
     """Validate the datasets under ``path`` and return the report.
 
@@ -127,6 +130,8 @@ def validate_package(
             lets readstat decide.
         limit: findings kept per check and dataset (the rest are counted, not listed).
         checks: IDs of the checks to run (default: all registered).
+        dataset_format: read the ``xpt``, ``json`` or ``ndjson`` files of each folder;
+            None reads the preferred format present (XPT before Dataset-JSON).
 
     A file that cannot be read (not XPORT, truncated, text not in ``encoding``) is an
     SD0017 finding naming the file (and, for text, the byte offset), and the rest of the
@@ -139,7 +144,7 @@ def validate_package(
     """
     define_paths = _define_paths(define)
     define_meta = _read_defines(define_paths) if define_paths else None
-    package = read_package(Path(path), encoding=encoding)
+    package = read_package(Path(path), encoding=encoding, dataset_format=dataset_format)
     root, datasets = package.root, package.datasets
     recon_path = find_reconciliation(root)
     recon_rows, recon_error = (

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.datasetjson import dataset_files, format_of
 from cdisc_mapper.standards import Standard, VariableMeta
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.unreadable import Unreadable, read_or_explain
@@ -140,8 +141,10 @@ class Dataset:
         return None
 
 
-def discover(path: Path) -> tuple[Path, list[Path]]:
-    """The package root and its ``.xpt`` files (``root/sdtm``, ``root/adam``, ``root``).
+def discover(path: Path, fmt: str | None = None) -> tuple[Path, list[Path]]:
+    """The package root and its dataset files (``root/sdtm``, ``root/adam``, ``root``):
+    in each folder those of format ``fmt`` (``xpt``, ``json``, ``ndjson``), or when None
+    of the preferred format present there (:func:`cdisc_mapper.datasetjson.dataset_files`).
 
     Raises:
         ValidationInputError: the path does not exist, is a file that is not ``.xpt``, or
@@ -155,22 +158,19 @@ def discover(path: Path) -> tuple[Path, list[Path]]:
             hint="give the output folder of `cdisc-mapper sdtm` or a folder of .xpt files",
         )
     if path.is_file():
-        if path.suffix.lower() != ".xpt":
+        if format_of(path) is None:
             raise ValidationInputError(
-                "not a folder or a .xpt file",
+                "not a folder or a .xpt file (nor a Dataset-JSON .json or .ndjson file)",
                 where=str(path),
                 hint="give the folder that holds sdtm/, adam/ or .xpt files",
             )
         return path.parent, [path]
     files: list[Path] = []
     for folder in (path / _SDTM_DIR, path / _ADAM_DIR, path):
-        if folder.is_dir():
-            files.extend(
-                sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".xpt")
-            )
+        files.extend(dataset_files(folder, fmt))
     if not files:
         raise ValidationInputError(
-            "no .xpt files found",
+            f"no .{fmt} files found" if fmt else "no .xpt files found (nor .json or .ndjson)",
             where=str(path),
             hint=f"looked in {path}, {path / _SDTM_DIR} and {path / _ADAM_DIR}",
         )

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.datasetjson import format_of, read_dataset
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.xpt import XptMetadata, XptTruncatedError, read_xpt
@@ -87,6 +88,11 @@ def read_or_explain(
     path: Path, rel: str, encoding: str | None
 ) -> tuple[pd.DataFrame, XptMetadata] | Unreadable:
     """The file's records and metadata, or why they cannot be read."""
+    if format_of(path) in ("json", "ndjson"):
+        try:
+            return read_dataset(path, text="category")
+        except CdiscMapperError as exc:
+            return Unreadable(rel, _name(path), f"{exc} (regenerate the file)")
     try:
         return read_xpt(path, encoding=encoding, text="category")
     except XptTruncatedError as exc:

@@ -269,7 +269,8 @@ def dataset_name(ctx: Context, ds: Dataset) -> None:
     reference="FDA Study Data Technical Conformance Guide §3.3.1",
 )
 def file_name(ctx: Context, ds: Dataset) -> None:
-    expected = ds.name.lower() + ".xpt"
+    suffix = ds.path.suffix.lower()
+    expected = ds.name.lower() + (suffix if suffix in (".json", ".ndjson") else ".xpt")
     actual = ds.path.name
     if actual != expected:
         ctx.note(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cdisc_mapper.define import (
     validate_define_schema,
     write_define,
 )
+from cdisc_mapper.define.build import creation_datetime
 from cdisc_mapper.define.reader import CHAR_TYPES, NUM_TYPES, DefineReadError, read_define
 from cdisc_mapper.xpt import read_xpt
 
@@ -85,6 +87,11 @@ def test_define_is_schema_valid_and_consistent_with_the_data(package, kind):
     define = package / kind / "define.xml"
     assert (package / kind / "define.html").is_file()
     assert validate_define_schema(define) == []
+    # the stylesheet its xml-stylesheet instruction names is beside it: the CDISC one
+    assert b'<?xml-stylesheet type="text/xsl" href="define2-1.xsl"?>' in define.read_bytes()[:200]
+    xsl = (package / kind / "define2-1.xsl").read_text(encoding="utf-8")
+    assert "Copyright (c) 2013-2018 Lex Jansen" in xsl
+    assert 'xmlns:arm="http://www.cdisc.org/ns/arm/v1.0"' in xsl
     assert check_define_consistency(define, package / kind) == []
 
 
@@ -151,6 +158,16 @@ def test_creation_datetime_follows_source_date_epoch(package, tmp_path, monkeypa
         write_define(STUDY, tmp_path, which=["sdtm"])
     root = _tree(tmp_path, "sdtm").getroot()
     assert root.get("CreationDateTime") == "2023-11-14T22:13:20"
+
+
+def test_creation_datetime_is_the_clock_without_source_date_epoch(monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    stamp = datetime.strptime(creation_datetime(), "%Y-%m-%dT%H:%M:%S")
+    after = datetime.now(UTC).replace(tzinfo=None)
+    assert before <= stamp <= after
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert creation_datetime() == "1970-01-01T00:00:00"
 
 
 # --------------------------------------------------------------------------- SDTM content

@@ -342,12 +342,14 @@ def test_define_xml_is_schema_valid(written: tuple[list[Path], list[str]], datas
     assert files == [
         datasets / "sdtm" / "define.xml",
         datasets / "sdtm" / "define.html",
+        datasets / "sdtm" / "define2-1.xsl",
         datasets / "adam" / "define.xml",
         datasets / "adam" / "define.html",
+        datasets / "adam" / "define2-1.xsl",
     ]
-    for path in files[::2]:
+    for path in files[::3]:
         assert validate_define_schema(path) == []
-    sdtm, adam = _tree(files[0]), _tree(files[2])
+    sdtm, adam = _tree(files[0]), _tree(files[3])
     names = [g.get("Name") for g in sdtm.iterfind(".//odm:ItemGroupDef", NS)]
     assert names == ["DM", "VS"]
     assert [g.get("Name") for g in adam.iterfind(".//odm:ItemGroupDef", NS)] == ["ADSL"]

@@ -1,6 +1,6 @@
 """Orchestration: specs + written datasets -> DefineModel -> define.xml + define.html.
 
-The stage owns ``define.xml`` and ``define.html`` of ``OUT/sdtm`` and ``OUT/adam``: both
+The stage owns ``define.xml``, ``define.html`` and ``define2-1.xsl`` of ``OUT/sdtm`` and ``OUT/adam``: both
 models are built first, then the files are written into staging folders and published
 together (:mod:`cdisc_mapper.publish`), the datasets beside them kept as they are."""
 
@@ -15,11 +15,11 @@ from typing import Any
 from cdisc_mapper.adam import build_adam, load_adam_specs
 from cdisc_mapper.define import describe_adam, describe_sdtm
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
-from cdisc_mapper.define.html import render_html
+from cdisc_mapper.define.html import render_html, write_stylesheet
 from cdisc_mapper.define.model import DefineModel, StandardDef
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.stated_vlm import StatedLevels
-from cdisc_mapper.define.writer import write_model
+from cdisc_mapper.define.writer import STYLESHEET, write_model
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.sdtm import load_study
@@ -29,7 +29,7 @@ from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
 from cdisc_mapper.xpt import read_xpt
 
 DEFINE_FILE = "define.xml"
-OWNED = owning(names=[DEFINE_FILE, "define.html"])
+OWNED = owning(names=[DEFINE_FILE, "define.html", STYLESHEET])
 """The files of ``OUT/sdtm`` and ``OUT/adam`` the stage replaces."""
 
 
@@ -53,7 +53,7 @@ def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list
     describer = describe_sdtm.SdtmDescriber(bundle, extras, terminology, standard, None)
     describer.check_references()
     datasets = read_datasets(Path(sdtm_dir))
-    model = new_model("sdtm", bundle.study, extras, ig, [m for _, _, m in datasets])
+    model = new_model("sdtm", bundle.study, extras, ig)
     describer.acrf_leaf = model.acrf_leaf
     infos = [describer.dataset(path, frame, meta) for path, frame, meta in datasets]
     stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
@@ -135,7 +135,7 @@ def build_adam_model(
     ig = StandardDef(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
     )
-    model = new_model("adam", study, extras, ig, [m for _, _, m in datasets])
+    model = new_model("adam", study, extras, ig)
     infos = []
     for path, frame, meta in datasets:
         name = (meta.dataset or path.stem).upper()
@@ -182,8 +182,9 @@ def publish(
             hint="this is a cdisc_mapper bug; please report it",
         )
     html = render_html(path)
-    say(f"wrote {shown / DEFINE_FILE} and define.html")
-    return [path, html]
+    xsl = write_stylesheet(Path(folder))
+    say(f"wrote {shown / DEFINE_FILE}, define.html and {STYLESHEET}")
+    return [path, html, xsl]
 
 
 def write_define(

@@ -34,12 +34,10 @@ from cdisc_mapper.define.model import (
     ItemRef,
     Method,
     Origin,
-    RangeCheckDef,
     ValueList,
-    WhereClause,
     oid_part,
 )
-from cdisc_mapper.define.where import clause_mask, clause_oid_part
+from cdisc_mapper.define.where import clause_mask, clause_oid_part, where_clause
 from cdisc_mapper.spec.define import DefineExtras
 from cdisc_mapper.xpt import XptVariable, parse_format
 from cdisc_mapper.xpt.model import temporal_kind
@@ -275,16 +273,8 @@ class Assembler:
         return ds
 
     def _where(self, ds: str, where: tuple[tuple[str, str, tuple[str, ...]], ...]) -> str:
-        oid = f"WC.{oid_part(ds)}.{clause_oid_part(where)}"
-        if oid not in self.model.where_clauses:
-            self.model.where_clauses[oid] = WhereClause(
-                oid=oid,
-                checks=tuple(
-                    RangeCheckDef(f"IT.{oid_part(ds)}.{oid_part(v)}", c, tuple(vals))
-                    for v, c, vals in where
-                ),
-            )
-        return oid
+        clause = where_clause(ds, where)
+        return self.model.where_clauses.setdefault(clause.oid, clause).oid
 
     def _value_list(
         self, info: DatasetInfo, texts: _Texts, xvar: XptVariable, vi: VarInfo, parent: ItemDef

@@ -3,9 +3,9 @@
 The stylesheet (``define2-1.xsl``, MIT licence, its notice inside the file) is the one the
 ``defineutils`` package ships; it is located in the installed package, and a copy is
 written beside each define.xml (:func:`write_stylesheet`), which names it in its
-``xml-stylesheet`` instruction, so a browser opening define.xml shows it rendered. The comments table is
-switched on (the stylesheet hides it by default) so that every sponsor decision is on the
-page; methods are shown as they are by default.
+``xml-stylesheet`` instruction, so a browser opening define.xml shows it rendered. The
+comments table is switched on (the stylesheet hides it by default) so that every sponsor
+decision is on the page; methods are shown as they are by default.
 """
 
 from __future__ import annotations

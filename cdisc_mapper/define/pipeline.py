@@ -1,8 +1,9 @@
 """Orchestration: specs + written datasets -> DefineModel -> define.xml + define.html.
 
-The stage owns ``define.xml``, ``define.html`` and ``define2-1.xsl`` of ``OUT/sdtm`` and ``OUT/adam``: both
-models are built first, then the files are written into staging folders and published
-together (:mod:`cdisc_mapper.publish`), the datasets beside them kept as they are."""
+The stage owns ``define.xml``, ``define.html`` and ``define2-1.xsl`` of ``OUT/sdtm`` and
+``OUT/adam``: both models are built first, then the files are written into staging
+folders and published together (:mod:`cdisc_mapper.publish`), the datasets beside them
+kept as they are."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from cdisc_mapper.adam import build_adam, load_adam_specs
 from cdisc_mapper.define import describe_adam, describe_sdtm
+from cdisc_mapper.define.arm import add_analysis_results
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
 from cdisc_mapper.define.html import render_html, write_stylesheet
 from cdisc_mapper.define.model import DefineModel, StandardDef
@@ -148,7 +150,9 @@ def build_adam_model(
             )
         infos.append(describer.dataset(ds, path, frame, meta))
     notes = StatedLevels(extras, describer.comments, terminology, "adam").apply(infos)
-    return model, notes + assemble(model, extras, infos, describe_adam.dataset_order)
+    notes += assemble(model, extras, infos, describe_adam.dataset_order)
+    add_analysis_results(model, specs.reports)
+    return model, notes
 
 
 def _has_datasets(folder: Path) -> bool:

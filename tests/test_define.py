@@ -241,9 +241,16 @@ def test_sdtm_methods_come_from_the_spec_or_the_operation(package):
     # spec method: text
     assert doc.methods["MT.DM.RFSTDTC"] == "First MSC injection (RFXSTDTC)"
     assert doc.methods["MT.DM.AGE"].startswith("Completed years from BRTHDTC to RFICDTC")
-    # no method in the spec: the operation's docstring and its arguments
-    assert doc.methods["MT.VS.VSDY"].startswith("--DY relative to DM.RFSTDTC")
-    assert "dtc: VSDTC" in doc.methods["MT.VS.VSDY"]
+    # no method in the spec: the operation's method sentence, filled from its arguments
+    assert doc.methods["MT.VS.VSDY"] == (
+        "Study day of VSDTC: VSDTC - DM.RFSTDTC + 1 when on or after DM.RFSTDTC, else "
+        "VSDTC - DM.RFSTDTC (no day 0); null when either date is partial (SDTMIG 3.4 "
+        "section 4.4.4)."
+    )
+    assert doc.methods["MT.DM.DTHFL"] == "'Y' when DTHDTC is not empty; otherwise null."
+    assert doc.methods["MT.DM.ACTARMCD"] == "If RFXSTDTC is not empty then 'MSC'; otherwise ''."
+    assert doc.methods["MT.LB.LBSTAT"] == "Raw NOT_DONE recoded: 'ND' -> 'NOT DONE'."
+    assert not [oid for oid, text in doc.methods.items() if "Here:" in text]
     assert doc.items["IT.DM.AGE"].comment_oid == "COM.C-AGE"
     assert doc.comments["COM.C-AGE"].startswith("AGE is derived at informed consent")
     assert doc.comments["COM.AE.AERLPRT"] == "The lumbar puncture is the study activity (AERLPRT)"

@@ -95,6 +95,7 @@ class Assembler:
         self.standard_oid = standard_oid
         self.codelists = CodelistBuilder(extras)
         self._by_text: dict[tuple, str] = {}
+        self.generated: set[str] = set()  # MethodDefs made from text (not named ones)
 
     # ------------------------------------------------------------------ shared defs
     def _method(self, info: MethodInfo | None, default_oid: str, default_name: str) -> str | None:
@@ -108,6 +109,7 @@ class Assembler:
         oid = info.oid or default_oid
         if info.oid is None:
             self._by_text[key] = oid
+            self.generated.add(oid)
         if oid not in self.model.methods:
             self.model.methods[oid] = Method(
                 oid=oid,

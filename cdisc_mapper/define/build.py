@@ -16,6 +16,7 @@ import pandas as pd
 
 from cdisc_mapper.define.assemble import Assembler
 from cdisc_mapper.define.info import DatasetInfo
+from cdisc_mapper.define.methods import share_methods
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef, oid_part
 from cdisc_mapper.epoch import source_date
 from cdisc_mapper.errors import CdiscMapperError, Location
@@ -110,6 +111,7 @@ def assemble(
     for info in sorted(infos, key=order):  # type: ignore[arg-type]
         assembler.add_dataset(info)
     warnings = assembler.finish()
+    share_methods(model, assembler.generated)
     _check_leaves(model)
     return warnings
 

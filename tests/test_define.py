@@ -258,6 +258,40 @@ def test_sdtm_methods_come_from_the_spec_or_the_operation(package):
     assert "_VISITLABEL (labs) = Source: CRF, labs.csv VISIT" in doc.methods["MT.LB.VISITNUM"]
 
 
+@pytest.mark.parametrize("kind", ["sdtm", "adam"])
+def test_each_method_text_is_said_once_and_no_text_names_an_internal_file(package, kind):
+    tree = _tree(package, kind)
+    texts = [
+        m.findtext("odm:Description/odm:TranslatedText", namespaces=NS)
+        for m in tree.iterfind(".//odm:MethodDef", NS)
+    ]
+    assert len(texts) == len(set(texts))
+    every = [t.text or "" for t in tree.iterfind(".//odm:TranslatedText", NS)]
+    assert not [t for t in every if re.search(r"\.(ya?ml|py)\b", t)]
+
+
+def test_shared_methods_serve_every_variable_derived_the_same_way(package):
+    sdtm, adam = _tree(package, "sdtm"), _tree(package, "adam")
+    usubjid = {
+        ig.get("Name")
+        for ig in sdtm.iterfind(".//odm:ItemGroupDef", NS)
+        for ref in ig.iterfind("odm:ItemRef[@MethodOID='MT.USUBJID']", NS)
+    }
+    assert {"AE", "CM", "DM", "LB", "VS", "QS"} <= usubjid
+    windows = sorted(
+        (ig.get("Name"), ref.get("ItemOID"))
+        for ig in adam.iterfind(".//odm:ItemGroupDef", NS)
+        for ref in ig.iterfind("odm:ItemRef[@MethodOID='MT.AVISIT.AVISITN']", NS)
+    )
+    assert windows == [
+        (ds, f"IT.{ds}.{var}")
+        for ds in ("ADLB", "ADQS", "ADRE", "ADVS")
+        for var in ("AVISIT", "AVISITN")
+    ]
+    name = adam.find(".//odm:MethodDef[@OID='MT.AVISIT.AVISITN']", NS).get("Name")
+    assert name == "Algorithm to derive AVISIT, AVISITN"
+
+
 def test_sdtm_value_level_metadata(package):
     doc = read_define(package / "sdtm" / "define.xml")
     for ds, testcd in (

@@ -289,17 +289,30 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
 
 
 @main.command()
-@study_option
+@click.option(
+    "--study",
+    type=click.Path(path_type=Path),
+    default=None,
+    callback=_study_or_bundled,
+    show_default="mappings/als_msc",
+    help="Study spec folder, a spec workbook (.xlsx) made by `spec export`, or "
+    "define-generator metadata alone: a Pinnacle 21 layout workbook or the metadata.yaml "
+    "`spec import` made of one.",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
     required=True,
-    help="Output folder holding sdtm/ and adam/; define.xml goes beside the data.",
+    help="Existing folder whose sdtm/ and adam/ hold the .xpt datasets to describe (as the "
+    "sdtm and adam commands wrote them); define.xml, define.html and define2-1.xsl are "
+    "written into each.",
 )
 @click.pass_context
 @run_options
 def define(ctx: click.Context, study: Path, out: Path) -> None:
-    """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam."""
+    """Write Define-XML 2.1 (with define.html and the define2-1.xsl stylesheet) for the
+    datasets of OUT/sdtm and OUT/adam; a folder without .xpt files is skipped. The ADaM
+    define.xml carries the Analysis Results Metadata of adam/reports.yaml."""
 
     def go() -> None:
         from cdisc_mapper.define import write_define
@@ -397,7 +410,13 @@ def validate(
     show_default=True,
     help="Output folder.",
 )
-@click.option("--subjects", default=20, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--subjects",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Number of simulated subjects.",
+)
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
 @click.option(
     "--effect",
@@ -414,7 +433,7 @@ def demo(
     ctx: click.Context, out: Path, subjects: int, seed: int | None, effect: str, force: bool
 ) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
-    raw forms, SDTM, ADaM, define.xml and the validation report.
+    raw forms, SDTM, ADaM and its reports, define.xml and the validation report.
 
     Everything is made in a working folder and published at the end, replacing OUT's
     raw/, sdtm/, adam/ and reports/ whole; OUT must be new, empty or a demo output

@@ -532,15 +532,24 @@ def spec() -> None:
 @spec.command("export")
 @study_option
 @click.option("--xlsx", type=click.Path(path_type=Path), required=True, help="Workbook to write.")
+@click.option(
+    "--define",
+    "defines",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    multiple=True,
+    help="define.xml of the study's datasets (repeatable, e.g. OUT/sdtm/define.xml and "
+    "OUT/adam/define.xml): fills the Variables sheet's Length and Significant Digits, "
+    "which only the data decide.",
+)
 @click.pass_context
 @run_options
-def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
+def spec_export(ctx: click.Context, study: Path, xlsx: Path, defines: tuple[Path, ...]) -> None:
     """Write the study's specs (SDTM, ADaM, define.yaml) to one reviewable workbook."""
 
     def go() -> None:
         from cdisc_mapper.xlsx import export_workbook
 
-        export_workbook(study, xlsx)
+        export_workbook(study, xlsx, defines)
         click.echo(str(xlsx))
 
     _run(go, ctx)

@@ -219,10 +219,10 @@ def fill_from_defines(rows: list[Row], defines: Sequence[Path]) -> None:
             for name, item in doc.variables(ds).items():
                 found[(ds.name, name)] = item
     for row in rows:
-        item = found.get((str(row.get("Dataset", "")), str(row.get("Variable", ""))))
-        if item is not None:
-            row["Length"] = item.length
-            row["Significant Digits"] = item.significant_digits
+        described = found.get((str(row.get("Dataset", "")), str(row.get("Variable", ""))))
+        if described is not None:
+            row["Length"] = described.length
+            row["Significant Digits"] = described.significant_digits
 
 
 _SDTM_SHEETS = (L.DATASETS, L.SOURCES, L.VARIABLES, L.METHODS)

@@ -414,7 +414,7 @@ def test_codelists_as_the_workbook_gives_them(written: tuple[list[Path], list[st
         "SYSBP",
         "TEMP",
     ]
-    adam = _tree(written[0][2])
+    adam = _tree(written[0][3])
     assert adam.find(".//odm:CodeList[@OID='CL.NY']", NS) is not None
 
 

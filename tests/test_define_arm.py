@@ -83,7 +83,7 @@ def test_one_display_per_summary_with_a_result_per_parameter_and_row(adam_define
         f"AR.progression_summary.{p}.{k}"
         for p in ("ALSSLOPE", "ALSRATE", "FVCSLOPE")
         for k in range(1, 7)
-    ]
+    ] + ["AR.progression_summary.ALSRTOT.CHANGE"]
 
 
 def test_a_result_names_parameter_records_and_variables(adam_define):
@@ -129,8 +129,8 @@ def test_each_programming_statement_recomputes_its_report_row(package, adam_defi
     """Run each arm:Code in OUT/adam: responders n/N, mean improvement, the Wilcoxon p and
     the Hodges-Lehmann estimate equal the report's CSV row (written by the report code)."""
     report = pd.read_csv(package / "reports" / "progression_summary.csv")
-    results = adam_define.findall(".//arm:AnalysisResult", NS)
-    assert len(results) == 18
+    *results, change = adam_define.findall(".//arm:AnalysisResult", NS)
+    assert len(results) == 18 and len(report) == 19
     for i, result in enumerate(results):
         namespace: dict = {}
         code = result.findtext("arm:ProgrammingCode/arm:Code", namespaces=NS)
@@ -144,6 +144,33 @@ def test_each_programming_statement_recomputes_its_report_row(package, adam_defi
         )
         assert namespace["test"].pvalue == pytest.approx(row["wilcoxon_p"], rel=1e-12)
         assert namespace["hodges_lehmann"] == pytest.approx(row["hl_estimate"], rel=1e-12)
+    namespace = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(package / "adam")
+        exec(change.findtext("arm:ProgrammingCode/arm:Code", namespaces=NS), namespace)
+    assert f"{namespace['counted']}/{namespace['n']}" == report.iloc[18]["responders_n_over_n"]
+
+
+def test_the_clinical_change_result_names_both_datasets(adam_define):
+    result = adam_define.find(
+        ".//arm:AnalysisResult[@OID='AR.progression_summary.ALSRTOT.CHANGE']", NS
+    )
+    assert result.get("ParameterOID") == "IT.ADQS.PARAMCD"
+    datasets = [
+        (
+            d.get("ItemGroupOID"),
+            d.find("def:WhereClauseRef", NS).get("WhereClauseOID"),
+            [v.get("ItemOID") for v in d.iterfind("arm:AnalysisVariable", NS)],
+        )
+        for d in result.iterfind("arm:AnalysisDatasets/arm:AnalysisDataset", NS)
+    ]
+    assert datasets == [
+        ("IG.ADQS", "WC.ADQS.PARAMCD.EQ.ALSRTOT", ["IT.ADQS.AVAL", "IT.ADQS.ADT"]),
+        ("IG.ADSL", "WC.ADSL.EFFFL.EQ.Y", ["IT.ADSL.TRTSDT"]),
+    ]
+    doc = result.findtext("arm:Documentation/odm:Description/odm:TranslatedText", namespaces=NS)
+    assert "the last AVAL dated on or before TRTSDT, the score after the first AVAL" in doc
+    assert doc.endswith("counted: 1 <= change <= 4.")
 
 
 def test_define_html_shows_the_analysis_results(package):

@@ -61,7 +61,7 @@ def add_analysis_results(model: DefineModel, reports: ReportsSpec) -> None:
             _result(model, spec, paramcd, number, row)
             for paramcd in spec.parameters
             for number, row in enumerate(spec.rows, start=1)
-        )
+        ) + _clinical_result(model, spec)
         model.result_displays.append(
             ResultDisplayDef(
                 oid=f"RD.{oid_part(spec.name)}",
@@ -104,6 +104,90 @@ def _result(
         documentation=_documentation(spec, paramcd, row),
         code=(CODE_CONTEXT, programming_code(spec, paramcd, row)),
     )
+
+
+def _clinical_result(
+    model: DefineModel, spec: ProgressionSummarySpec
+) -> tuple[AnalysisResultDef, ...]:
+    """The clinical change row (the report's last), when the define.xml describes its
+    datasets: subjects of the population whose score changed by ``low`` to ``high``
+    points from before to after the reference date."""
+    cc = spec.clinical_change
+    if cc is None or not all(_has_item(model, ds, "USUBJID") for ds in ("ADSL", cc.dataset)):
+        return ()
+    checks: list[Check] = [("PARAMCD", "EQ", (cc.paramcd,))]
+    extra = range_checks(cc.where) if cc.where is not None else ()
+    scores = _where(model, cc.dataset, checks + list(extra)) if extra is not None else None
+    population = _where(model, "ADSL", [(spec.population, "EQ", ("Y",))])
+    names = [(cc.dataset, "AVAL"), (cc.dataset, cc.date), ("ADSL", cc.reference)]
+    oids = {ds: tuple(f"IT.{ds}.{n}" for d, n in names if d == ds and _has_item(model, d, n))
+            for ds in (cc.dataset, "ADSL")}  # fmt: skip
+    parameter = f"IT.{oid_part(cc.dataset)}.PARAMCD"
+    return (
+        AnalysisResultDef(
+            oid=f"AR.{oid_part(spec.name)}.{oid_part(cc.paramcd)}.CHANGE",
+            description=f"{cc.label}: subjects whose {cc.paramcd} changed by {cc.low:g} to "
+            f"{cc.high:g} points from before to after {cc.reference}",
+            reason=spec.analysis_reason,
+            purpose=spec.analysis_purpose,
+            datasets=(
+                AnalysisDatasetRef(f"IG.{oid_part(cc.dataset)}", scores, oids[cc.dataset]),
+                AnalysisDatasetRef("IG.ADSL", population, oids["ADSL"]),
+            ),
+            parameter_oid=parameter if parameter in model.items else None,
+            documentation=_change_documentation(spec),
+            code=(CODE_CONTEXT, change_code(spec)),
+        ),
+    )
+
+
+def _change_documentation(spec: ProgressionSummarySpec) -> str:
+    cc = spec.clinical_change
+    assert cc is not None
+    before = "on or before" if cc.before == "last_on_or_before" else "before"
+    after = "first" if cc.after == "first_after" else "highest"
+    where = f" where {condition_text(cc.where)}" if cc.where is not None else ""
+    return (
+        f"Subjects of ADSL with {spec.population} = 'Y' and {cc.reference} present; their "
+        f"{cc.dataset} records with PARAMCD = '{cc.paramcd}'{where} and AVAL and {cc.date} "
+        f"present. The score before is the last AVAL dated {before} {cc.reference}, the "
+        f"score after the {after} AVAL dated after it; change = after - before; N = subjects "
+        f"with both scores; counted: {cc.low:g} <= change <= {cc.high:g}."
+    )
+
+
+def change_code(spec: ProgressionSummarySpec) -> str:
+    """A Python snippet that recounts the clinical change row from the XPT files."""
+    cc = spec.clinical_change
+    assert cc is not None
+    checks = range_checks(cc.where) if cc.where is not None else ()
+    tests = [f'(ds["PARAMCD"] == "{cc.paramcd}")']
+    tests += [_pandas_test(v, c, vals) for v, c, vals in checks or ()]
+    on = "<=" if cc.before == "last_on_or_before" else "<"
+    pick = "first" if cc.after == "first_after" else "max"
+    words = condition_text(cc.where) if cc.where is not None else ""
+    lines = [
+        "import pandas as pd",
+        "",
+        'adsl = pd.read_sas("adsl.xpt", format="xport", encoding="utf-8")',
+        f'ds = pd.read_sas("{cc.dataset.lower()}.xpt", format="xport", encoding="utf-8")',
+        *([] if checks is not None else [f"# keep only the records where {words}"]),
+        f'subjects = adsl[adsl["{spec.population}"] == "Y"][["USUBJID", "{cc.reference}"]]',
+        f'subjects = subjects.dropna(subset=["{cc.reference}"])',
+        "scores = ds[" + " & ".join(tests) + "]",
+        f'scores = scores.dropna(subset=["AVAL", "{cc.date}"])[["USUBJID", "{cc.date}", "AVAL"]]',
+        'merged = scores.merge(subjects, on="USUBJID")',
+        f'merged = merged.sort_values(["USUBJID", "{cc.date}"], kind="stable")',
+        f'before = merged[merged["{cc.date}"] {on} merged["{cc.reference}"]]'
+        '.groupby("USUBJID")["AVAL"].last()',
+        f'after = merged[merged["{cc.date}"] > merged["{cc.reference}"]]'
+        f'.groupby("USUBJID")["AVAL"].{pick}()',
+        'change = pd.DataFrame({"before": before, "after": after}).dropna()',
+        'change = change["after"] - change["before"]',
+        f"counted = int(change.between({cc.low:g}, {cc.high:g}).sum())",
+        "n = len(change)",
+    ]
+    return "\n".join(lines)
 
 
 def _has_item(model: DefineModel, dataset: str, name: str) -> bool:

@@ -343,7 +343,7 @@ def _define_from_metadata(ctx: click.Context, study: Path, out: Path) -> list[Pa
     if is_workbook(study):
         meta, warnings = read_define_workbook(study)
         for warning in warnings:
-            click.echo(f"warning: {warning}", err=True)
+            say(f"warning: {warning}")  # one channel, silenced by -q
     else:
         meta = load_metadata(study)
     return write_define_from_metadata(meta, out, progress=say)
@@ -580,7 +580,7 @@ def spec_import(ctx: click.Context, xlsx: Path, study: Path) -> None:
             from cdisc_mapper.xlsx.p21 import import_define_workbook
 
             for warning in import_define_workbook(xlsx, study):
-                click.echo(f"warning: {warning}", err=True)
+                ctx.obj["progress"](f"warning: {warning}")  # one channel, silenced by -q
             click.echo(str(Path(study) / "metadata.yaml"))
             return
         import_workbook(xlsx, study)

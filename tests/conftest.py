@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,14 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "946684800")
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "mappings" / "als_msc"
 SHARED = REPO.parent / "shared"
+
+
+def report_text(path: Path) -> str:
+    """A report file's text; a workbook's (validation.xlsx) is that of its XML parts."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as book:
+            return "".join(book.read(name).decode("utf-8") for name in book.namelist())
+    return path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

@@ -92,13 +92,19 @@ def test_reconciliation_is_read(demo_report: ValidationReport, demo_sdtm):
 # ------------------------------------------------------------------------- reports
 def test_write_reports_json_csv_html(demo_report: ValidationReport, tmp_path: Path):
     paths = write_reports(demo_report, tmp_path / "reports")
-    assert [p.name for p in paths] == ["validation.json", "validation.csv", "validation.html"]
+    assert [p.name for p in paths] == [
+        "validation.json",
+        "validation.csv",
+        "validation.html",
+        "validation.xlsx",
+    ]
     data = json.loads(paths[0].read_text())
     assert data["summary"]["error"] == 0 and data["summary"]["warning"] == 2
     assert data["summary"]["exit_code_fail_on_error"] == 0
     assert [c["id"] for c in data["checks"]] == sorted(c["id"] for c in data["checks"])
     assert {c["id"] for c in data["checks"]} == {s.id for s in registered_checks()}
-    assert len(data["findings"]) == len(demo_report.findings)
+    assert len(data["findings"]) == len(demo_report.groups)
+    assert sum(f["count"] for f in data["findings"]) == len(demo_report.findings)
     assert data["reconciliation"][0]["domain"] == "AE"
     finding = data["findings"][0]
     assert set(finding) >= {
@@ -111,11 +117,15 @@ def test_write_reports_json_csv_html(demo_report: ValidationReport, tmp_path: Pa
         "variable",
         "value",
         "message",
+        "count",
+        "records",
+        "reference",
     }
     with paths[1].open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(demo_report.findings)
     assert rows[0]["check_id"] == "CT0002" and rows[0]["category"] == "terminology"
+    assert rows[0]["group"] == "1" and rows[0]["reference"]
     html = paths[2].read_text()
     assert html.startswith("<!DOCTYPE html>") and "</html>" in html
     assert "<script" not in html and "src=" not in html and 'href="http' not in html

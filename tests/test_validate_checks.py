@@ -33,7 +33,7 @@ from cdisc_mapper.validate import (
 )
 from cdisc_mapper.validate import registry as registry_module
 from cdisc_mapper.xpt import XptVariable, read_xpt, write_xpt
-from tests.conftest import STUDY
+from tests.conftest import STUDY, report_text
 
 # Findings the clean demo output legitimately has (explained in the report).
 EXPECTED_ON_CLEAN = {"CT0002": 2, "DD0000": 1, "RC0003": 3}
@@ -1132,7 +1132,7 @@ def test_dd0009_doctype_and_entities_are_reported_never_expanded(pkg, tmp_path):
     assert all(s == "passed" for i, s in statuses.items() if i not in ("DD0000", "DD0009"))
     write_reports(report, tmp_path / "reports")
     for path in (tmp_path / "reports").iterdir():
-        assert "SECRET-CONTENT" not in path.read_text(encoding="utf-8"), path.name
+        assert "SECRET-CONTENT" not in report_text(path), path.name
 
 
 # ------------------------------------------------------------------------ validator

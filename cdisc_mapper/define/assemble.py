@@ -10,6 +10,8 @@ clauses exist (only those that select at least one record).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -36,6 +38,13 @@ from cdisc_mapper.define.model import (
     Origin,
     ValueList,
     oid_part,
+)
+from cdisc_mapper.define.stated_item import (
+    ItemAttrs,
+    StatedItem,
+    as_stated,
+    mandatory_note,
+    unwritten_lengths,
 )
 from cdisc_mapper.define.where import clause_mask, clause_oid_part, where_clause
 from cdisc_mapper.spec.define import DefineExtras
@@ -86,6 +95,11 @@ def _mask(texts: _Texts, where: tuple[tuple[str, str, tuple[str, ...]], ...]) ->
     return clause_mask(texts.records, where)
 
 
+def _where_text(where: tuple[tuple[str, str, tuple[str, ...]], ...]) -> str:
+    """A where clause as a reader writes it: ``VSTESTCD EQ TEMP AND VSPOS EQ SUPINE``."""
+    return " AND ".join(f"{v} {c} {', '.join(vals)}" for v, c, vals in where)
+
+
 class Assembler:
     """Adds datasets to a DefineModel; :meth:`finish` adds code lists and standards."""
 
@@ -96,6 +110,8 @@ class Assembler:
         self.codelists = CodelistBuilder(extras)
         self._by_text: dict[tuple, str] = {}
         self.generated: set[str] = set()  # MethodDefs made from text (not named ones)
+        self.notes: list[str] = []  # where stated attributes differ from the data
+        self._iso_lengths: list[str] = []
 
     # ------------------------------------------------------------------ shared defs
     def _method(self, info: MethodInfo | None, default_oid: str, default_name: str) -> str | None:
@@ -192,12 +208,23 @@ class Assembler:
         codelist: CodelistRef | None,
         origin: Origin | None,
         comment: CommentInfo | None,
+        stated: StatedItem | None = None,
+        what: str = "",
     ) -> ItemDef:
         raw = texts.frame[xvar.name]
         text = texts[xvar.name]
         if mask is not None:
             raw, text = raw[mask], text[mask]
-        data_type, length, digits = self._typed(xvar, vi, raw, text, mask is not None)
+        typed = vi
+        if stated is not None and stated.data_type in datatypes.ISO_TYPES:
+            typed = replace(vi, iso8601=xvar.type == "Char")  # is it one? the data tell
+        data_type, length, digits = self._typed(xvar, typed, raw, text, mask is not None)
+        display_format = self._display_format(xvar, vi)
+        if stated is not None:
+            found = ItemAttrs(label, data_type, length, digits, display_format)
+            kept = as_stated(stated, what, found, self.notes, self._iso_lengths)
+            label, data_type, length = kept.label, kept.data_type, kept.length
+            digits, display_format = kept.significant_digits, kept.display_format
         numeric = data_type in datatypes.NUM_TYPES
         decodes = pair_decodes(texts.frame, xvar.name, texts) if codelist is not None else {}
         item = ItemDef(
@@ -207,7 +234,7 @@ class Assembler:
             data_type=data_type,
             length=length if data_type in datatypes.LENGTH_TYPES else None,
             significant_digits=digits if data_type == "float" else None,
-            display_format=self._display_format(xvar, vi),
+            display_format=display_format,
             codelist_oid=self._codelist(codelist, text, numeric, decodes),
             origin=origin,
             comment_oid=self._comment(comment, f"COM.{oid[3:]}"),
@@ -250,6 +277,8 @@ class Assembler:
                 vi.codelist,
                 vi.origin,
                 vi.comment,
+                vi.stated,
+                f"{name}.{xvar.name}",
             )
             method_oid = None
             if vi.origin is not None and vi.origin.type == "Derived":
@@ -259,6 +288,10 @@ class Assembler:
             if vi.value_levels:
                 self._value_list(info, texts, xvar, vi, item)
             empty = len(info.frame) > 0 and bool((texts[xvar.name] == "").all())
+            note = mandatory_note(
+                vi.stated, f"{name}.{xvar.name}", int((texts[xvar.name] == "").sum())
+            )
+            self.notes.extend([note] if note else [])
             ds.item_refs.append(
                 ItemRef(
                     item_oid=item.oid,
@@ -305,6 +338,8 @@ class Assembler:
                 vl.codelist if vl.codelist is not None else vi.codelist,
                 vl.origin or vi.origin,
                 vl.comment,
+                vl.stated,
+                f"{name}.{xvar.name} [{_where_text(vl.where)}]",
             )
             method_oid = None
             if item.origin is not None and item.origin.type == "Derived":
@@ -312,12 +347,17 @@ class Assembler:
                 if vl.method is not None and vl.method.oid is None and vl.method != vi.method:
                     default = f"MT.{oid[3:]}"
                 method_oid = self._method(vl.method or vi.method, default, f"{name}.{xvar.name}")
-            filled = bool((texts[xvar.name][mask] != "").all())
+            blanks = int((texts[xvar.name][mask] == "").sum())
+            stated = vl.stated.mandatory if vl.stated is not None else None
+            note = mandatory_note(
+                vl.stated, f"{name}.{xvar.name} [{_where_text(vl.where)}]", blanks
+            )
+            self.notes.extend([note] if note else [])
             refs.append(
                 ItemRef(
                     item_oid=item.oid,
                     order=len(refs) + 1,
-                    mandatory=filled,
+                    mandatory=blanks == 0 if stated is None else stated,
                     method_oid=method_oid,
                     where_oids=(self._where(name, vl.where),),
                 )
@@ -338,7 +378,7 @@ class Assembler:
                 item.codelist_oid = None
         known = {s.oid for s in self.model.standards}
         self.model.standards.extend(s for s in standards if s.oid not in known)
-        return list(self.codelists.warnings)
+        return list(self.codelists.warnings) + self.notes + unwritten_lengths(self._iso_lengths)
 
 
 __all__ = ["Assembler", "ValueLevelInfo", "as_text", "decode_partner", "pair_decodes"]

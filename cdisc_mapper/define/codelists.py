@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdisc_mapper.define.datatypes import same_number
 from cdisc_mapper.define.model import CodeListDef, StandardDef, Term, oid_part
 from cdisc_mapper.spec.define import DefineExtras
 
@@ -178,7 +179,7 @@ def _numeric_code(value: str, by_value: dict[str, Any]) -> str:
         return value
     for code in by_value:
         try:
-            if float(code) == number:
+            if same_number(float(code), number):
                 return code
         except ValueError:
             continue

@@ -146,8 +146,21 @@ def is_term(value: str, terms: set[str], numeric: bool) -> bool:
     return any(_same_number(t, number) for t in terms)
 
 
+#: Relative tolerance of :func:`same_number`: four units in the last place of a double,
+#: above the rounding of a decimal computed or read back from an XPT file
+#: (``1.2000000000000002`` for 1.2, ``0.30000000000000004`` for 0.3), below any real
+#: difference (whole numbers up to 2**50 stay apart).
+NUMBER_TOLERANCE = 2.0**-50
+
+
+def same_number(a: float, b: float) -> bool:
+    """Whether two numbers are the same value up to binary rounding (the one comparison
+    of a data value with a code list term or stated value)."""
+    return math.isclose(a, b, rel_tol=NUMBER_TOLERANCE, abs_tol=0.0)
+
+
 def _same_number(text: str, number: float) -> bool:
     try:
-        return float(text) == number
+        return same_number(float(text), number)
     except ValueError:
         return False

@@ -6,9 +6,11 @@ structure, keys and comment; each variable's origin, source, aCRF pages, method,
 predecessor, role, comment and code list; value-level metadata with its where clauses.
 :class:`MetadataDescriber` turns that into :mod:`.info` records and the shared assembler
 (:func:`~cdisc_mapper.define.build.assemble`) does the rest the same way as for our own
-datasets: data types, lengths and significant digits come from the data (where the
-workbook says otherwise, a warning tells), ``HasNoData``, and only where clauses that
-select records.
+datasets (``HasNoData``, and only where clauses that select records), except that each
+variable's and value-level item's label, data type, length, significant digits, display
+format and Mandatory are the workbook's where it gives them (:mod:`.stated_item`: a
+difference from the data is a warning naming both values). A split dataset (LBCH holding
+DOMAIN LB) has the domain of its records and the domain's description.
 
 Code lists are the workbook's, written as it gives them: every term in its order, its
 decode and NCI code, the list's NCI code, and ``def:ExtendedValue="Yes"`` for a term
@@ -16,7 +18,8 @@ without an NCI code in a list that has one. The assembler builds code lists from
 loaded CT, so each workbook list is handed to it as a sponsor list with all its terms (so
 that every variable keeps its reference) and replaced by the workbook's own afterwards
 (:func:`_workbook_codelists`). A value in the data that the list lacks is a warning.
-Dictionaries (MedDRA...) are external code lists with the workbook's name and version.
+Dictionaries (MedDRA...) are external code lists with the workbook's name and version,
+one per Dictionaries row (``CL.<ID>``): MedDRA 8.0 and 26.0 stay two lists.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.assemble import as_text
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
+from cdisc_mapper.define.codelists import DICTIONARY_HOMES
 from cdisc_mapper.define.info import (
     CodelistRef,
     CommentInfo,
@@ -56,6 +60,7 @@ from cdisc_mapper.define.model import (
     oid_part,
 )
 from cdisc_mapper.define.pipeline import write_each
+from cdisc_mapper.define.stated_item import StatedItem
 from cdisc_mapper.define.where import clause_mask
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.define import (
@@ -69,7 +74,7 @@ from cdisc_mapper.spec.metadata import (
     VariableMeta,
     check_metadata,
 )
-from cdisc_mapper.standards import Codelist
+from cdisc_mapper.standards import Codelist, load_sdtmig
 from cdisc_mapper.standards import Term as CtTerm
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 
@@ -80,6 +85,19 @@ DEFAULT_SOURCES = {
     "Assigned": "Sponsor",
     "Protocol": "Sponsor",
 }
+
+
+def stated(v: VariableMeta | ValueLevelMeta) -> StatedItem:
+    """What the workbook states of a variable's or value-level item's attributes
+    (define.xml says it; a difference from the data is a warning)."""
+    return StatedItem(
+        label=v.label,
+        data_type=v.data_type,
+        length=v.length,
+        significant_digits=v.significant_digits,
+        display_format=v.format,
+        mandatory=v.mandatory,
+    )
 
 
 def _oid(prefix: str, given: str) -> str:
@@ -102,15 +120,21 @@ class MetadataDescriber:
         self._lists: dict[str, object] = {}
         self._told: set[str] = set()
         self.codelist_oids: dict[str, str] = {}  # OID -> workbook codelist ID
-        for cl_id in meta.codelists:
-            oid = f"CL.{oid_part(codelist_short_name(cl_id))}"
-            if oid in self.codelist_oids:
+        taken: dict[str, str] = {}  # OID -> the codelist or dictionary ID that has it
+        for cl_id, short in [(c, codelist_short_name(c)) for c in meta.codelists] + [
+            (d, d.upper()) for d in meta.dictionaries
+        ]:
+            oid = f"CL.{oid_part(short)}"
+            if oid in taken:
                 raise SpecError(
-                    f"codelists {self.codelist_oids[oid]!r} and {cl_id!r} would both be {oid}",
+                    f"codelists {taken[oid]!r} and {cl_id!r} would both be {oid}",
                     where=f"metadata codelists.{cl_id}",
-                    hint="give the codelists IDs that differ in more than a CL. prefix",
+                    hint="give the codelists and dictionaries IDs that differ in more than "
+                    "a CL. prefix or case",
                 )
-            self.codelist_oids[oid] = cl_id
+            taken[oid] = cl_id
+            if cl_id in meta.codelists:
+                self.codelist_oids[oid] = cl_id
 
     def note(self, text: str) -> None:
         if text not in self._told:
@@ -162,7 +186,8 @@ class MetadataDescriber:
         if list_id is None:
             return None
         if list_id in self.meta.dictionaries:
-            return CodelistRef(dictionary=self.meta.dictionaries[list_id].dictionary)
+            # by the workbook's ID: two versions of one dictionary are two lists
+            return CodelistRef(dictionary=list_id)
         if list_id not in self._lists:
             cl = self.meta.codelists[list_id]
             if not cl.terms:
@@ -192,6 +217,16 @@ class MetadataDescriber:
         if extra:
             shown = ", ".join(repr(v) for v in extra[:5]) + (" ..." if len(extra) > 5 else "")
             self.note(f"{what}: value(s) {shown} in the data are not terms of codelist {list_id}")
+
+    def check_no_data(self, what: str, stated: bool | None, empty: bool) -> None:
+        """Warn where the workbook's Has No Data is not what the data show (define.xml's
+        def:HasNoData says what the data have: it is a fact about them)."""
+        if stated is not None and stated != empty:
+            said, found = ("Yes", "No") if stated else ("No", "Yes")
+            self.note(
+                f"{what}: Has No Data {said} in the workbook, {found} in the data "
+                "(define.xml has the data's)"
+            )
 
     def origin(self, v: VariableMeta | ValueLevelMeta, what: str) -> Origin | None:
         if v.origin is None:
@@ -239,11 +274,6 @@ class MetadataDescriber:
         if v is None:
             self.note(f"{what} is in the data but not in the Variables sheet")
             return VarInfo(xvar.name, origin=None)
-        if v.label is not None and v.label != xvar.label:
-            self.note(
-                f"{what}: label {v.label!r} in the workbook, {xvar.label!r} in the data "
-                "(define.xml has the data's)"
-            )
         origin = self.origin(v, what)
         return VarInfo(
             name=xvar.name,
@@ -253,8 +283,8 @@ class MetadataDescriber:
             codelist=self.codelist(v.codelist),
             role=v.role,
             mandatory=bool(v.mandatory),
-            display_format=v.format,
             iso8601=xvar.type == "Char" and (v.data_type or "") in datatypes.ISO_TYPES,
+            stated=stated(v),
         )
 
     def value_levels(
@@ -272,7 +302,7 @@ class MetadataDescriber:
             if vl.dataset != ds_name or vl.variable not in variables:
                 continue
             what = f"{ds_name}.{vl.variable} [{vl.where}]"
-            conditions = self.meta.where_clauses[vl.where]
+            conditions = self.meta.clause(vl.where, ds_name)
             absent = [c.variable for c in conditions if c.variable not in frame.columns]
             if absent:
                 self.note(f"{what}: {', '.join(absent)} is not in the data; value level left out")
@@ -291,6 +321,7 @@ class MetadataDescriber:
                     codelist=self.codelist(vl.codelist),
                     label=vl.label,
                     comment=self.comment(vl.comment),
+                    stated=stated(vl),
                 )
             )
 
@@ -303,11 +334,15 @@ class MetadataDescriber:
                 "(define.xml has the data's)"
             )
         variables: dict[str, VarInfo] = {}
+        self.check_no_data(name, ds.has_no_data, len(frame) == 0)
         for xvar in meta.variables:
             v = ds.variables.get(xvar.name)
             variables[xvar.name] = self.variable(name, xvar, v)
             if v is not None:
-                self.check_terms(f"{name}.{xvar.name}", v.codelist, as_text(frame[xvar.name]))
+                values = as_text(frame[xvar.name])
+                self.check_terms(f"{name}.{xvar.name}", v.codelist, values)
+                empty = len(frame) > 0 and bool((values == "").all())
+                self.check_no_data(f"{name}.{xvar.name}", v.has_no_data, empty)
         absent = [v for v in ds.variables if v not in variables]
         if absent:
             self.note(f"{name}: {', '.join(absent)} in the Variables sheet but not in the data")
@@ -320,14 +355,13 @@ class MetadataDescriber:
         self.value_levels(name, frame, variables)
         has_subject = "USUBJID" in frame.columns
         one_per_subject = ds.structure.casefold().startswith("one record per subject")
-        parent = name[4:] if name.startswith("SUPP") and len(name) > 4 else None
-        parent_meta = self.meta.datasets.get(parent) if parent else None
+        domain = None if self.which == "adam" else sdtm_domain(name, frame)
         return DatasetInfo(
             name=name,
             path=path,
             frame=frame,
             meta=meta,
-            domain=None if self.which == "adam" else (parent or name),
+            domain=domain,
             structure=ds.structure,
             class_=ds.class_,
             subclass=ds.subclass,
@@ -341,8 +375,33 @@ class MetadataDescriber:
                 ds.reference_data if ds.reference_data is not None else not has_subject
             ),
             comment=self.comment(ds.comment),
-            domain_description=parent_meta.label if parent_meta is not None else None,
+            domain_description=self.domain_description(name, domain),
         )
+
+    def domain_description(self, name: str, domain: str | None) -> str | None:
+        """The description of the domain a SUPP-- or split dataset belongs to (Define-XML
+        2.1 section 5.3.4: Alias Context="DomainDescription"): the workbook's label of the
+        domain, else the IG's; None for a dataset that is its domain."""
+        if domain is None or domain == name:
+            return None
+        parent = self.meta.datasets.get(domain)
+        if parent is not None and parent.label:
+            return parent.label
+        ig = load_sdtmig()
+        return ig.dataset(domain).label if ig.has_dataset(domain) else None
+
+
+def sdtm_domain(name: str, frame: pd.DataFrame) -> str:
+    """The domain of SDTM dataset ``name``: the one DOMAIN value of its records (a split
+    dataset, SDTMIG 3.4 section 4.1.7, e.g. LBCH holding DOMAIN LB), else the parent of a
+    SUPP-- dataset, else the name itself."""
+    if "DOMAIN" in frame.columns:
+        values = [v for v in pd.unique(as_text(frame["DOMAIN"])) if v != ""]
+        if len(values) == 1:
+            return str(values[0]).upper()
+    if name.startswith("SUPP") and len(name) > 4:
+        return name[4:]
+    return name
 
 
 # ---------------------------------------------------------------------------- code lists
@@ -358,10 +417,10 @@ def _workbook_codelist(
     notes: list[str],
 ) -> CodeListDef:
     standard = ct_standard(cl.terminology)
-    if cl.nci_code and standard is None:
+    if cl.nci_code and standard is None and cl.terminology:
         notes.append(
-            f"codelist {cl_id}: Terminology {cl.terminology!r} names no CT package "
-            "(e.g. 'SDTM CT 2024-03-29'); written without def:StandardOID"
+            f"codelist {cl_id}: Terminology {cl.terminology!r} names no CT package (give "
+            "one, e.g. 'SDTM CT 2024-03-29'); written without def:StandardOID"
         )
     if standard is not None and all(s.oid != standard.oid for s in model.standards):
         model.standards.append(standard)
@@ -395,54 +454,30 @@ def _workbook_codelists(
     """Replace the assembled code lists by the workbook's; name and version the
     dictionaries as the workbook does. Returns warnings."""
     notes: list[str] = []
+    untold: list[str] = []  # CDISC lists without a Terminology (the older layout has none)
     for oid, built in list(model.codelists.items()):
         cl_id = describer.codelist_oids.get(oid)
         if cl_id is not None:
             cl = meta.codelists[cl_id]
+            untold += [cl_id] if cl.nci_code and not cl.terminology else []
             model.codelists[oid] = _workbook_codelist(
                 oid, cl_id, cl, built, model, describer, notes
             )
-        elif built.dictionary:
-            found = [
-                (i, d) for i, d in meta.dictionaries.items() if d.dictionary == built.dictionary
-            ]
-            versions = sorted({d.version or "" for _, d in found})
-            if len(versions) > 1:
-                notes.append(
-                    f"dictionary {built.dictionary} has versions {versions} in the "
-                    f"Dictionaries sheet; define.xml says {found[0][1].version}"
-                )
-            dict_id, d = found[0]
+        elif built.dictionary in meta.dictionaries:  # by its ID (MetadataDescriber.codelist)
+            dict_id, d = built.dictionary, meta.dictionaries[built.dictionary]
             if not d.version:
                 notes.append(f"dictionary {dict_id} ({d.dictionary}) has no Version")
+            built.dictionary = d.dictionary
             built.name = d.name or d.dictionary
             built.data_type = d.data_type
             built.version = d.version or None
-            built.href = d.href or built.href
-    return notes
-
-
-def _data_differences(model: DefineModel, meta: DefineMetadata) -> list[str]:
-    """Where the workbook's data type or length is not what the data have."""
-    notes = []
-    for ds in model.datasets:
-        variables = meta.datasets[ds.name].variables
-        for ref in ds.item_refs:
-            item = model.items[ref.item_oid]
-            v = variables.get(item.name)
-            if v is None:
-                continue
-            what = f"{ds.name}.{item.name}"
-            if v.data_type is not None and v.data_type != item.data_type:
-                notes.append(
-                    f"{what}: Data Type {v.data_type} in the workbook, {item.data_type} "
-                    "in the data (define.xml has the data's)"
-                )
-            elif v.length is not None and item.length is not None and v.length != item.length:
-                notes.append(
-                    f"{what}: Length {v.length} in the workbook, {item.length} in the "
-                    "data (define.xml has the data's)"
-                )
+            built.href = d.href or DICTIONARY_HOMES.get(d.dictionary.upper())
+    if untold:
+        shown = ", ".join(untold[:8]) + (f" and {len(untold) - 8} more" if len(untold) > 8 else "")
+        notes.append(
+            f"{len(untold)} codelist(s) with an NCI Codelist Code but no Terminology ({shown}): "
+            "written without def:StandardOID (give the CT package, e.g. 'SDTM CT 2024-03-29')"
+        )
     return notes
 
 
@@ -498,7 +533,7 @@ def build_metadata_model(
     order = {name: i for i, name in enumerate(meta.datasets)}
     assembled = assemble(model, extras, infos, lambda info: order[info.name])
     listed = _workbook_codelists(model, meta, describer)
-    return model, notes + describer.notes + assembled + listed + _data_differences(model, meta)
+    return model, notes + describer.notes + assembled + listed
 
 
 def write_define_from_metadata(
@@ -512,16 +547,41 @@ def write_define_from_metadata(
     beside each) for the datasets there, as the workbook metadata describes them; return
     the files written. Like :func:`~cdisc_mapper.define.pipeline.write_define`: a kind
     whose folder holds no ``.xpt`` is skipped, nothing at all is an error, warnings go to
-    ``progress`` and :mod:`warnings` (DefineWarning), and each file is schema-checked.
+    ``progress`` when given, else to :mod:`warnings` (DefineWarning), and each file is
+    schema-checked. A kind the workbook describes no dataset of is skipped too
+    (:func:`described_kinds`).
     """
 
     def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
         return build_metadata_model(meta, folder, kind)  # type: ignore[arg-type]
 
     return write_each(
-        Path(out_dir), which, build, progress, "the workbook metadata",
+        Path(out_dir), described_kinds(meta, which, Path(out_dir), progress), build, progress,
+        "the workbook metadata",
         empty_hint="put the .xpt files in OUT/sdtm (tabulation) and OUT/adam (analysis)",
     )  # fmt: skip
+
+
+def described_kinds(
+    meta: DefineMetadata,
+    which: Iterable[str],
+    out_dir: Path,
+    progress: Callable[[str], None] | None,
+) -> list[str]:
+    """The kinds of ``which`` the workbook describes a dataset of: a workbook of SDTM (or
+    ADaM) only writes that side's define.xml, and leaves the other folder as it is."""
+    described = {dataset_kind(name, ds) for name, ds in meta.datasets.items()}
+    kinds = []
+    for kind in which:
+        if kind in described or kind not in ("sdtm", "adam"):
+            kinds.append(kind)
+        elif (out_dir / kind).is_dir() and progress is not None:
+            progress(
+                f"define.xml for {kind.upper()}: skipped, the workbook describes no "
+                f"{'analysis' if kind == 'adam' else 'tabulation'} dataset; "
+                f"{out_dir / kind} is left as it is"
+            )
+    return kinds
 
 
 __all__ = [

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_mapper.define.model import DocRef, Origin
+from cdisc_mapper.define.stated_item import StatedItem
 from cdisc_mapper.xpt import XptMetadata
 
 
@@ -63,6 +64,7 @@ class ValueLevelInfo:
     label: str | None = None
     name: str | None = None  # ItemDef Name (default: the variable's name)
     comment: CommentInfo | None = None
+    stated: StatedItem | None = None  # a workbook's attributes, kept over the data's
 
 
 @dataclass
@@ -78,6 +80,7 @@ class VarInfo:
     display_format: str | None = None
     iso8601: bool = False  # a character ISO 8601 date/time/duration variable
     value_levels: list[ValueLevelInfo] = field(default_factory=list)
+    stated: StatedItem | None = None  # a workbook's attributes, kept over the data's
 
 
 @dataclass

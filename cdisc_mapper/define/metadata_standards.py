@@ -35,6 +35,10 @@ IG_NAMES: dict[str, Which] = {
     "ADaMIG-popPK": "adam",
 }
 
+#: Names workbooks give an IG by (the older P21 templates' StandardName ``SDTM`` with
+#: StandardVersion ``3.2``: the model's name for its IG), by their :func:`_key`.
+IG_ALIASES = {"sdtm": "SDTMIG", "adam": "ADaMIG"}
+
 _CT_PACKAGE = re.compile(
     r"\b(SDTM|ADaM|SEND|CDASH|DEFINE-XML)\b.*?\b(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE
 )
@@ -83,9 +87,11 @@ def define_extras(meta: DefineMetadata) -> DefineExtras:
         documents[doc_id] = DocumentSpec(
             title=doc.title, href=doc.href, kind=kind, standards=doc.standards or default
         )
-    dictionaries: dict[str, DictionarySpec] = {}
-    for d in meta.dictionaries.values():
-        dictionaries.setdefault(d.dictionary, DictionarySpec(version=d.version or "", href=d.href))
+    # by the workbook's ID, as variables name them (two versions of one dictionary are two)
+    dictionaries = {
+        dict_id: DictionarySpec(version=d.version or "", href=d.href)
+        for dict_id, d in meta.dictionaries.items()
+    }
     codelists = {codelist_short_name(c): CodelistOption(full=True) for c in meta.codelists}
     spec = DefineSpec(
         originator=meta.study.originator,
@@ -103,7 +109,7 @@ def parse_standard(text: str | None) -> tuple[str | None, str | None]:
         return None, None
     m = re.fullmatch(r"\s*(.*?)[\s_]*(?:v(?:ersion)?\s*)?(\d+(?:\.\d+)*)?\s*", text, re.I)
     assert m is not None  # the pattern matches any text
-    name = next((n for n in IG_NAMES if _key(n) == _key(m[1])), None)
+    name = next((n for n in IG_NAMES if _key(n) == _key(m[1])), IG_ALIASES.get(_key(m[1])))
     return name, m[2]
 
 

@@ -167,15 +167,18 @@ def publish(
     say: Callable[[str], None],
     *,
     shown: Path | None = None,
+    to_warnings: bool = True,
 ) -> list[Path]:
     """Write ``folder/define.xml`` and its define.html; pass the build's warnings to
     ``say`` and :mod:`warnings`. Raises DefineSchemaError when the file written fails the
     Define-XML 2.1 schema. ``shown`` is the folder the files are published to (messages
-    name it), when ``folder`` is a staging folder."""
+    name it), when ``folder`` is a staging folder. ``to_warnings=False`` (a caller that
+    shows ``say``'s messages) gives each warning to ``say`` alone, so that it shows once."""
     shown = Path(shown or folder)
     for note in notes:
         say(f"warning: {note}")
-        warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
+        if to_warnings:
+            warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
     path = write_model(model, Path(folder) / DEFINE_FILE)
     problems = validate_define_schema(path)
     if problems:
@@ -206,8 +209,9 @@ def write_define(
     all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``
     specs (an ADaM-only study) describes ADaM only, naming the study from the ADaM
     conventions or data and SDTM TS (:func:`adam_only_study`). Warnings (e.g. no MedDRA
-    version in define.yaml) go to ``progress`` and :mod:`warnings`
-    (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
+    version in define.yaml) go to ``progress`` when given (each shown once, as the
+    command line does), else to :mod:`warnings` (:class:`DefineWarning`).
+    ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
     returned for the same folders) saves rebuilding the ADaM metadata.
 
     Raises:
@@ -278,6 +282,9 @@ def write_each(
     written: list[Path] = []
     with staged(*(Target(out_dir / kind, OWNED) for kind in kinds)) as stages:
         for (kind, model, notes), stage in zip(built, stages, strict=True):
-            files = publish(model, notes, stage.path, kind, say, shown=stage.target)
+            files = publish(
+                model, notes, stage.path, kind, say, shown=stage.target,
+                to_warnings=progress is None,
+            )  # fmt: skip
             written += [stage.final(p) for p in files]
     return written

@@ -32,8 +32,11 @@ XPT datasets into a define.xml. ``metadata.yaml`` is that model as YAML::
     comments: {COM.DM: {description: ..., document: csdrg, pages: "3"}}
     documents: {blankcrf: {title: Annotated CRF, href: blankcrf.pdf}}
 
-Data types, lengths and significant digits are kept for reference: define.xml takes them
-from the data (a difference is a warning). Names of methods, comments, code lists, where
+Labels, data types, lengths, significant digits, formats and Mandatory are what
+define.xml says (a difference from the data is a warning). One where clause ID may serve
+several datasets (P21 workbooks share a QNAM clause among the SUPP-- datasets): each
+dataset's conditions are its own clause (:meth:`DefineMetadata.clause`).
+Names of methods, comments, code lists, where
 clauses and documents must exist; :func:`reference_problems` lists what does not, and
 :func:`load_metadata` reports the first at its ``metadata.yaml`` line.
 """
@@ -121,6 +124,7 @@ class VariableMeta(_Strict):
     method: Text | None = Field(default=None, description="a methods: ID")
     predecessor: Text | None = None
     role: Text | None = None
+    has_no_data: bool | None = Field(default=None, description="checked against the data")
     comment: Text | None = Field(default=None, description="a comments: ID")
 
 
@@ -134,6 +138,7 @@ class DatasetMeta(_Strict):
     keys: list[Text] = Field(default_factory=list)
     repeating: bool | None = None
     reference_data: bool | None = None
+    has_no_data: bool | None = Field(default=None, description="checked against the data")
     comment: Text | None = None
     variables: dict[str, VariableMeta] = Field(default_factory=dict)
 
@@ -225,6 +230,12 @@ class DefineMetadata(_Strict):
     comments: dict[str, CommentMeta] = Field(default_factory=dict)
     documents: dict[str, DocumentMeta] = Field(default_factory=dict)
 
+    def clause(self, where: str, dataset: str) -> list[ConditionMeta]:
+        """The conditions of where clause ``where`` about ``dataset``: one clause ID may
+        serve several datasets (a QNAM clause shared by the SUPP-- datasets), each with
+        its own conditions."""
+        return [c for c in self.where_clauses.get(where, []) if c.dataset == dataset]
+
 
 # ---------------------------------------------------------------------------- references
 def _listed(what: str, known: Mapping[str, Any] | list[str]) -> str:
@@ -306,9 +317,9 @@ def _clause_of(meta: DefineMetadata, vl: ValueLevelMeta, loc: Loc, what: str) ->
         known = _listed("WhereClauses", meta.where_clauses)
         yield (*loc, "where"), f"{what}: where clause {vl.where!r} is not in {known}"
         return
-    other = sorted({c.dataset for c in clause} - {vl.dataset})
-    if other:
-        msg = f"where clause {vl.where} is about dataset {other[0]}, not {vl.dataset}"
+    if not meta.clause(vl.where, vl.dataset):
+        other = ", ".join(sorted({c.dataset for c in clause}))
+        msg = f"where clause {vl.where} is about dataset {other}, not {vl.dataset}"
         yield (*loc, "where"), f"{what}: {msg}"
 
 
@@ -324,7 +335,9 @@ def _where_clause_problems(meta: DefineMetadata) -> Problems:
             elif cond.variable not in ds.variables:
                 msg = f"{cond.variable} is not a variable of {cond.dataset} in Variables"
                 yield (*loc, "variable"), f"{what}: {msg}"
-            if any(c.variable == cond.variable for c in conditions[:j]):
+            if any(
+                (c.dataset, c.variable) == (cond.dataset, cond.variable) for c in conditions[:j]
+            ):
                 yield (*loc, "variable"), f"{what}: variable {cond.variable} given twice"
 
 

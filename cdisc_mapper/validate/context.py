@@ -157,6 +157,8 @@ class Context:
         self.current: CheckSpec | None = None
         self.cache: dict[tuple[str, ...], Any] = {}
         self._kept: Counter[tuple[str, str]] = Counter()
+        self.found: Counter[tuple[str, str]] = Counter()
+        """Findings per (check ID, dataset), suppressed ones included."""
 
     # ----------------------------------------------------------------- lookups
     def standard_for(self, ds: Dataset) -> Standard:
@@ -228,6 +230,7 @@ class Context:
         room = max(self.limit - self._kept[key], 0)
         take = min(room, wanted)
         self._kept[key] += take
+        self.found[key] += wanted
         self.counts[self.current.id] += wanted
         self.suppressed[self.current.id] += wanted - take
         return take

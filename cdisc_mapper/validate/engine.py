@@ -22,6 +22,7 @@ from cdisc_mapper.validate.model import (
 from cdisc_mapper.validate.package import Dataset, discover, iter_files, read_dataset
 from cdisc_mapper.validate.recon import find_reconciliation, read_reconciliation
 from cdisc_mapper.validate.registry import check, registered_checks
+from cdisc_mapper.validate.rowcontext import row_contexts
 from cdisc_mapper.validate.unreadable import Unreadable, check_encoding
 
 DEFAULT_LIMIT = 1000
@@ -174,7 +175,7 @@ def validate_package(
     results.append(_result(ctx, internal, "failed" if ctx.counts[internal.id] else "passed", ""))
     results.sort(key=lambda r: r.spec.id)
     findings = sorted(ctx.findings, key=lambda f: f.sort_key())
-    return ValidationReport(
+    report = ValidationReport(
         package=str(root),
         datasets=[_summary(ds) for ds in datasets.values()],
         findings=findings,
@@ -187,6 +188,8 @@ def validate_package(
             **{f"CT {k}": v for k, v in sorted(terminology.versions.items())},
         },
     )
+    report.contexts = row_contexts(datasets, report.groups)
+    return report
 
 
 def _read_defines(paths: tuple[Path, ...]) -> PackageDefine:
@@ -284,6 +287,7 @@ def _result(ctx: Context, spec: CheckSpec, status: str, note: str) -> CheckResul
         suppressed=ctx.suppressed[spec.id],
         status=status,  # type: ignore[arg-type]
         note=note,
+        by_dataset={ds: n for (cid, ds), n in sorted(ctx.found.items()) if cid == spec.id},
     )
 
 

@@ -6,6 +6,7 @@ import enum
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from cdisc_mapper.validate.errors import ValidationInputError
@@ -156,6 +157,80 @@ class Finding:
         }
 
 
+GroupKey = tuple[str, str, str, str, str]
+"""What makes findings one cause: check ID, dataset, variable, value, message."""
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """Findings of one cause: one check on one dataset, with the same variable, value and
+    message, on one or more records (``findings``, in record order).
+
+    A check reports every record it flags; the reports show each cause once, with how
+    many records have it and which (the JSON lists them all, the HTML page the first few
+    with their rows). Severity totals and the exit code count records, as before.
+    """
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def first(self) -> Finding:
+        """The group's first finding (lowest record number)."""
+        return self.findings[0]
+
+    @property
+    def key(self) -> GroupKey:
+        """Check ID, dataset, variable, value and message."""
+        return group_key(self.first)
+
+    @property
+    def count(self) -> int:
+        """How many findings (records) the group holds."""
+        return len(self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON: the cause, ``count``, the first record's place (``record``,
+        ``usubjid``, ``seq``) and every record (``records``: record, usubjid, seq)."""
+        first = self.first.as_dict()
+        first["count"] = self.count
+        first["records"] = [
+            {k: d[k] for k in ("record", "usubjid", "seq")}
+            for d in (f.as_dict() for f in self.findings)
+        ]
+        return first
+
+
+def group_key(finding: Finding) -> GroupKey:
+    """The cause of a finding: what a :class:`FindingGroup` has in common."""
+    return (finding.check_id, finding.dataset, finding.variable, finding.value, finding.message)
+
+
+def group_findings(findings: list[Finding]) -> list[FindingGroup]:
+    """Findings of one cause as one group each, groups in report order (check, dataset,
+    first record, variable, message), findings of a group in their given order."""
+    grouped: dict[GroupKey, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(group_key(finding), []).append(finding)
+    groups = [FindingGroup(tuple(members)) for members in grouped.values()]
+    groups.sort(key=lambda g: g.first.sort_key())
+    return groups
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """A flagged record shown among its neighbours: what the HTML report embeds.
+
+    ``rows`` are (record number, values) for the record and the records of the same
+    subject next to it; ``columns`` the dataset's key variables and the flagged ones.
+    """
+
+    dataset: str
+    record: int
+    columns: tuple[str, ...]
+    flagged: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]
+
+
 @dataclass(frozen=True)
 class DatasetSummary:
     """What was read: one row of the report's dataset table."""
@@ -180,6 +255,8 @@ class CheckResult:
     suppressed: int = 0
     status: Literal["passed", "failed", "skipped", "not applicable"] = "passed"
     note: str = ""
+    by_dataset: dict[str, int] = field(default_factory=dict)
+    """Findings per dataset name (``""``: package-level), suppressed ones included."""
 
 
 @dataclass
@@ -198,6 +275,13 @@ class ValidationReport:
     reconciliation: list[dict[str, Any]] | None = None
     define: str | None = None
     standards: dict[str, str] = field(default_factory=dict)
+    contexts: dict[tuple[str, int], RowContext] = field(default_factory=dict)
+    """Row context of the first records of each group, by (dataset, record)."""
+
+    @cached_property
+    def groups(self) -> list[FindingGroup]:
+        """The kept findings grouped by cause (:func:`group_findings`)."""
+        return group_findings(self.findings)
 
     def totals(self) -> dict[str, int]:
         """Finding counts per severity label, including suppressed ones."""

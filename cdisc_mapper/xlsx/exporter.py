@@ -6,10 +6,6 @@ gives a workbook without the study's, the SDTM and the design rows."""
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import re
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,15 +24,13 @@ from cdisc_mapper.spec.adam import ADAM_FOLDER
 from cdisc_mapper.spec.sdtm_loader import STUDY_FILE, has_sdtm_specs
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_terminology
+from cdisc_mapper.workbook import FIXED_TIME, save_workbook
 from cdisc_mapper.xlsx import layout as L
 from cdisc_mapper.xlsx.adam_sheets import adam_content
 from cdisc_mapper.xlsx.define_sheets import define_content
 from cdisc_mapper.xlsx.design_sheets import design_content
 from cdisc_mapper.xlsx.sdtm_sheets import sdtm_content
 from cdisc_mapper.xlsx.sheet import Row
-
-#: Workbook properties get this fixed time, so that the same spec gives the same file.
-FIXED_TIME = dt.datetime(2000, 1, 1)
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="305496")
@@ -288,22 +282,6 @@ def _worksheet(wb: Workbook, name: str) -> Worksheet:
 
 
 def _save_deterministic(wb: Workbook, xlsx: Path) -> None:
-    """Save with fixed zip entry times (openpyxl stamps the current time), so that the same
+    """Save with fixed times (:func:`cdisc_mapper.workbook.save_workbook`), so that the same
     spec gives a byte-identical file."""
-    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(xlsx, "w") as out:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl sets 'modified' to now
-                data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>" + stamp + rb"\g<2>",
-                    data,
-                )
-            out.writestr(fixed, data)
+    save_workbook(wb, xlsx, FIXED_TIME)

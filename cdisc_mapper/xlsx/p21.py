@@ -11,9 +11,11 @@ and 2.1 templates), matched without regard to case, blanks or a plural ``s``:
 * ``Variables``: Order, Dataset, Variable, Label, Data Type, Length, Significant Digits,
   Format, Mandatory, Codelist, Origin, Source, Pages, Method, Predecessor, Role, Comment.
 * ``ValueLevel``: the same for Dataset, Variable and a Where Clause (an ID of
-  ``WhereClauses``, or the clause itself written ``VSTESTCD EQ TEMP AND VSPOS EQ SUPINE``).
-* ``WhereClauses``: ID, Dataset, Variable, Comparator, Value (rows with one ID are one
-  clause, their conditions ANDed; IN/NOTIN values comma-separated).
+  ``WhereClauses``, or the clause itself written ``VSTESTCD EQ TEMP AND VSPOS EQ SUPINE``);
+  the label is ``Label``, or ``Description`` in the older (Define-XML 2.0) template.
+* ``WhereClauses``: ID, Dataset, Variable, Comparator, Value (rows with one ID and dataset
+  are one clause, their conditions ANDed; one ID may serve several datasets, e.g. a QNAM
+  clause of every SUPP--; IN/NOTIN values comma-separated).
 * ``Codelists``: ID, Name, NCI Codelist Code, Data Type, Terminology, Comment, Order,
   Term, NCI Term Code, Decoded Value (one row per term).
 * ``Dictionaries``: ID, Name, Data Type, Dictionary, Version (Href).
@@ -22,8 +24,10 @@ and 2.1 templates), matched without regard to case, blanks or a plural ``s``:
 * ``Comments``: ID, Description, Document, Pages.
 * ``Documents``: ID, Title, Href (Type, Standards).
 
-Tolerant of what it does not read: another sheet or column (``Developer Notes``, ``Has
-No Data``...) is a warning. Strict about what it reads: a sheet or column named like a
+Tolerant of what it does not read: another sheet or column is a warning, one per sheet
+and column (the templates' working columns ``Developer Notes``, ``Assigned Value``,
+``Common`` and ``Has No Data`` as not read, any other as unknown).
+Strict about what it reads: a sheet or column named like a
 missing one (a misspelling, difflib ratio >= 0.8), a dataset, variable, term or ID given
 twice, a name that points at nothing (a variable's dataset, a value-level variable, a
 where clause's variable, an undefined where clause, method, comment or code list), and a
@@ -186,6 +190,10 @@ class _Reader:
             self.warnings.append(
                 f"{table.where(r, 'attribute')}: unknown attribute {attr!r}, not read"
             )
+        if "study_name" in rows and "study_name" not in out:
+            raise table.error(
+                "StudyName has no Value", rows["study_name"], "value", hint="give the study's name"
+            )
         if "study_name" not in out:
             raise table.error(
                 "no StudyName", 1, None, hint="add a row with Attribute StudyName and its Value"
@@ -226,7 +234,7 @@ class _Reader:
                 )
             if "keys" in row:
                 data["keys"] = [k.upper() for k in re.split(r"[\s,;]+", row["keys"]) if k]
-            for key in ("repeating", "reference_data"):
+            for key in ("repeating", "reference_data", "has_no_data"):
                 if (flag := yes_no(table, r, row, key)) is not None:
                     data[key] = flag
             for key in ("comment", "standard"):
@@ -243,6 +251,7 @@ class _Reader:
                 "standard",
                 "repeating",
                 "reference_data",
+                "has_no_data",
             ):
                 self.mark((*loc, key), table, r, key)
             data["variables"] = {}
@@ -280,6 +289,9 @@ class _Reader:
             if "role" in row:
                 data["role"] = row["role"]
                 self.mark((*loc, "role"), table, r, "role")
+            if (flag := yes_no(table, r, row, "has_no_data")) is not None:
+                data["has_no_data"] = flag
+                self.mark((*loc, "has_no_data"), table, r, "has_no_data")
             ordered.setdefault(ds, []).append((order(table, r, row), r, name, data))
         for ds, entries in ordered.items():
             for _order, _r, name, data in sorted(entries, key=lambda e: e[:2]):
@@ -290,31 +302,27 @@ class _Reader:
         out: dict[str, list[dict[str, Any]]] = {}
         if table is None:
             return out
-        first: dict[str, tuple[int, str]] = {}
+        first: dict[str, int] = {}
         for r, row in table.rows:
             wid = row.get("id")
             if wid is None:
                 raise table.error("a condition without a where clause ID", r, "id")
+            blank = row.get("comparator", "").upper() in ("EQ", "NE")  # EQ '': missing
             for key in ("dataset", "variable", "comparator", "value"):
-                if key not in row:
+                if key not in row and not (key == "value" and blank):
                     raise table.error(f"where clause {wid}: no {table.headers[key]}", r, key)
             ds, var = row["dataset"].upper(), row["variable"].upper()
-            if wid in first and first[wid][1] != ds:
-                raise table.error(
-                    f"where clause {wid} is about {first[wid][1]} at row {first[wid][0]}, "
-                    f"not {ds}: the conditions of one clause are about one dataset",
-                    r,
-                    "dataset",
-                )
+            # one ID may serve several datasets (P21 shares a QNAM clause among the SUPP--
+            # datasets): each dataset's rows are its own clause, read per dataset
             conditions = out.setdefault(wid, [])
-            if any(c["variable"] == var for c in conditions):
+            if any(c["variable"] == var and c["dataset"] == ds for c in conditions):
                 raise table.error(
-                    f"where clause {wid}: variable {var} given twice",
+                    f"where clause {wid}: variable {ds}.{var} given twice",
                     r,
                     "variable",
                     hint="a clause's conditions are ANDed; use IN for several values",
                 )
-            first.setdefault(wid, (r, ds))
+            first.setdefault(wid, r)
             checked = comparator(table, r, row["comparator"])
             loc: Loc = ("where_clauses", wid, len(conditions))
             conditions.append(
@@ -322,7 +330,7 @@ class _Reader:
                     "dataset": ds,
                     "variable": var,
                     "comparator": checked,
-                    "values": where_values(row["value"], checked),
+                    "values": where_values(row.get("value", ""), checked),
                 }
             )
             for key, col in (
@@ -332,7 +340,7 @@ class _Reader:
                 ("values", "value"),
             ):
                 self.mark((*loc, key), table, r, col)
-            self.mark(("where_clauses", wid), table, first[wid][0], "id")
+            self.mark(("where_clauses", wid), table, first[wid], "id")
         return out
 
     def value_levels(self, clauses: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -345,21 +353,8 @@ class _Reader:
                 if key not in row:
                     raise table.error(f"a value-level row without {table.headers[key]}", r, key)
             ds, var, where = row["dataset"].upper(), row["variable"].upper(), row["where"]
-            if where not in clauses:
-                inline = inline_clause(where, ds)
-                if inline is not None:
-                    for cond in inline:
-                        if cond["comparator"] not in SUPPORTED_COMPARATORS:
-                            raise table.error(
-                                f"comparator {cond['comparator']} is not supported for "
-                                "value-level metadata yet",
-                                r,
-                                "where",
-                                hint="use " + ", ".join(SUPPORTED_COMPARATORS),
-                            )
-                    clauses[where] = inline
-                    for j in range(len(inline)):
-                        self.mark(("where_clauses", where, j), table, r, "where")
+            if not any(c["dataset"] == ds for c in clauses.get(where, [])):
+                self.inline(table, r, where, ds, clauses)
             entries.append((order(table, r, row), r, ds, var, where, row))
         out = []
         for i, (_order, r, ds, var, where, row) in enumerate(sorted(entries, key=lambda e: e[:2])):
@@ -370,6 +365,28 @@ class _Reader:
             data.update(self.item(table, r, row, loc))
             out.append(data)
         return out
+
+    def inline(
+        self, table: Table, r: int, where: str, ds: str, clauses: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        """A where clause written in the ValueLevel cell, added to ``clauses`` for ``ds``
+        (the same text in rows of several datasets is a clause of each)."""
+        inline = inline_clause(where, ds)
+        if inline is None:
+            return
+        for cond in inline:
+            if cond["comparator"] not in SUPPORTED_COMPARATORS:
+                raise table.error(
+                    f"comparator {cond['comparator']} is not supported for "
+                    "value-level metadata yet",
+                    r,
+                    "where",
+                    hint="use " + ", ".join(SUPPORTED_COMPARATORS),
+                )
+        conditions = clauses.setdefault(where, [])
+        for cond in inline:
+            self.mark(("where_clauses", where, len(conditions)), table, r, "where")
+            conditions.append(cond)
 
     def codelists(self) -> dict[str, Any]:
         """Codelists: one row per term; a codelist's Name, NCI code, data type,

@@ -59,6 +59,10 @@ def _c(key: str, *titles: str, required: bool = False) -> Col:
     return Col(key, titles, required)
 
 
+#: Columns of the layout that define.xml has no place for (the P21 Community templates'
+#: working columns); each is told once per sheet as not read, unlike an unknown column.
+UNUSED_COLUMNS = frozenset(sheet_key(t) for t in ("Developer Notes", "Assigned Value", "Common"))
+
 _ITEM_COLUMNS = (
     _c("label", "Label"),
     _c("data_type", "Data Type"),
@@ -92,6 +96,7 @@ DATASETS = SheetSpec(
         _c("keys", "Key Variables", "Keys"),
         _c("repeating", "Repeating"),
         _c("reference_data", "Reference Data", "IsReferenceData"),
+        _c("has_no_data", "Has No Data"),
         _c("comment", "Comment"),
     ),
     required=True,
@@ -104,6 +109,7 @@ VARIABLES = SheetSpec(
         _c("variable", "Variable", "Variable Name", required=True),
         *_ITEM_COLUMNS,
         _c("role", "Role"),
+        _c("has_no_data", "Has No Data"),
         _c("comment", "Comment"),
     ),
     required=True,
@@ -115,7 +121,9 @@ VALUELEVEL = SheetSpec(
         _c("dataset", "Dataset", "Domain", required=True),
         _c("variable", "Variable", required=True),
         _c("where", "Where Clause", "Where Clause ID", required=True),
-        *_ITEM_COLUMNS,
+        # the older P21 layout (Define-XML 2.0 template) calls the label Description
+        _c("label", "Label", "Description"),
+        *_ITEM_COLUMNS[1:],
         _c("comment", "Comment"),
     ),
 )
@@ -206,7 +214,9 @@ STUDY_ATTRIBUTES = {
     "originator": "originator",
     "sponsor": "originator",
 }
-SILENT_ATTRIBUTES = ("language",)  # define.xml is written in English (xml:lang="en")
+#: Study attributes read without a warning: Language (define.xml is written in English,
+#: xml:lang="en") and the template's Legend rows (notes on the highlighted cells).
+SILENT_ATTRIBUTES = ("language", "legend")
 
 ORIGINS = {
     "collected": ("Collected", None),

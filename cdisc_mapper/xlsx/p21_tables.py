@@ -12,7 +12,14 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from cdisc_mapper.errors import SpecError
-from cdisc_mapper.xlsx.p21_layout import SHEETS, SILENT_SHEETS, SheetSpec, close_name, sheet_key
+from cdisc_mapper.xlsx.p21_layout import (
+    SHEETS,
+    SILENT_SHEETS,
+    UNUSED_COLUMNS,
+    SheetSpec,
+    close_name,
+    sheet_key,
+)
 from cdisc_mapper.xlsx.sheet import RowSource, cell_text, open_workbook, sheet_rows
 
 #: A data row: column key -> the cell as stripped text (empty cells left out).
@@ -68,6 +75,12 @@ class Table:
         missing = [col for col in spec.columns if col.key not in index]
         wanted = {sheet_key(t): col.title for col in missing for t in col.titles}
         for text, letter in unknown:
+            if sheet_key(text) in UNUSED_COLUMNS:
+                warnings.append(
+                    f"{self.where(1, None, text, letter)}: not read (define.xml has no place "
+                    "for it)"
+                )
+                continue
             close = close_name(sheet_key(text), wanted)
             if close is not None:
                 raise SpecError(

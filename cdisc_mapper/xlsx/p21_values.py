@@ -106,14 +106,15 @@ def comparator(table: Table, r: int, text: str) -> str:
 
 
 def where_values(text: str, comparator: str) -> list[str]:
-    """The check values of a condition: IN/NOTIN values comma-separated, quotes removed."""
+    """The check values of a condition: IN/NOTIN values comma-separated, quotes removed;
+    ``''`` (or an empty cell) is the empty value, i.e. missing."""
     parts = text.split(",") if comparator in ("IN", "NOTIN") else [text]
     out = []
     for part in parts:
         value = part.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
-        if value:
+        if value or len(parts) == 1:  # EQ '' (or a blank cell): the missing value
             out.append(value)
     return out or [text]
 

@@ -26,7 +26,7 @@ from cdisc_mapper.define import write_define
 from cdisc_mapper.sdtm.pipeline import run_sdtm
 from cdisc_mapper.textops import FORMULA_STARTS
 from cdisc_mapper.xpt import read_xpt, write_xpt
-from tests.conftest import STUDY
+from tests.conftest import STUDY, report_text
 from tests.hostile.catalogue import Case, Workspace, run_case
 
 _PACKAGE: dict[str, Path] = {}
@@ -294,7 +294,7 @@ def external_entity_reported(ws: Workspace) -> None:
     assert statuses["DD0008"] == "passed" and statuses["DD0001"] == "passed"
     checked(ws, "AE", "ADSL")
     for path in (ws.out / "reports").iterdir():
-        assert SECRET not in path.read_text(encoding="utf-8"), path.name
+        assert SECRET not in report_text(path), path.name
 
 
 def broken_define(ws: Workspace) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import sys
 import time
@@ -46,17 +47,51 @@ study_option = click.option(
 )
 
 
-class _Progress:
-    """Step messages on stderr with the elapsed time, so long runs show where they are."""
+LIBRARY = logging.getLogger("cdisc_mapper")
+"""The library's loggers' parent (``cdisc_mapper.sdtm.pipeline``, ``cdisc_mapper.adam`` ...)."""
+log = logging.getLogger(__name__)
 
-    def __init__(self, quiet: bool = False):
-        self.quiet = quiet
+
+class _Progress(logging.Handler):
+    """The library's log records on stderr with the elapsed time, so long runs show where
+    they are: progress (INFO) by default, warnings only with -q, details (DEBUG) too with
+    -v or --debug. Called with a message, it logs the command's own step (INFO)."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.start = time.perf_counter()
 
+    def emit(self, record: logging.LogRecord) -> None:
+        elapsed = time.perf_counter() - self.start
+        kind = "warning: " if record.levelno == logging.WARNING else ""
+        if record.levelno >= logging.ERROR:
+            kind = "error: "
+        click.echo(f"[{elapsed:6.1f}s] {kind}{record.getMessage()}", err=True)
+
     def __call__(self, message: str) -> None:
-        if not self.quiet:
-            elapsed = time.perf_counter() - self.start
-            click.echo(f"[{elapsed:6.1f}s] {message}", err=True)
+        log.info(message)
+
+
+def _log_level(flags: dict[str, Any]) -> int:
+    """-v/--debug: DEBUG; -q: WARNING; else INFO (given together, -v wins)."""
+    if flags.get("verbose") or flags.get("debug"):
+        return logging.DEBUG
+    return logging.WARNING if flags.get("quiet") else logging.INFO
+
+
+def _attach_progress(ctx: click.Context) -> _Progress:
+    """Show the library's log records for the run (detached when the command ends)."""
+    handler = _Progress()
+    level = LIBRARY.level
+    LIBRARY.addHandler(handler)
+    LIBRARY.setLevel(_log_level(ctx.obj))
+
+    def detach() -> None:
+        LIBRARY.removeHandler(handler)
+        LIBRARY.setLevel(level)
+
+    ctx.call_on_close(detach)
+    return handler
 
 
 def _note(message: str) -> None:
@@ -96,39 +131,43 @@ def _sigterm_ends_the_run() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--debug``, ``-q`` or ``-v``: noted, and the log level of a running command set."""
     if value:
-        ctx.ensure_object(dict)["debug"] = True
-
-
-def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.ensure_object(dict)["quiet"] = True
-        progress = ctx.obj.get("progress")
-        if progress is not None:
-            progress.quiet = True
+        ctx.ensure_object(dict)[str(param.name)] = True
+        if ctx.obj.get("progress") is not None:
+            LIBRARY.setLevel(_log_level(ctx.obj))
 
 
 def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``--debug`` and ``-q/--quiet`` on a command: given before the subcommand (``-q
-    sdtm``) or after it (``sdtm -q``), they mean the same. They are read first (eager), so
-    that every other option's callback sees them."""
+    """``--debug``, ``-q/--quiet`` and ``-v/--verbose`` on a command: given before the
+    subcommand (``-q sdtm``) or after it (``sdtm -q``), they mean the same. They are read
+    first (eager), so that every other option's callback sees them."""
+    fn = click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_set_flag,
+        help="Details too (e.g. records per dataset).",
+    )(fn)
     fn = click.option(
         "--quiet",
         "-q",
         is_flag=True,
         is_eager=True,
         expose_value=False,
-        callback=_set_quiet,
-        help="No progress messages.",
+        callback=_set_flag,
+        help="No progress messages (warnings still shown).",
     )(fn)
     return click.option(
         "--debug",
         is_flag=True,
         is_eager=True,
         expose_value=False,
-        callback=_set_debug,
-        help="Show tracebacks instead of one-line errors.",
+        callback=_set_flag,
+        help="Show tracebacks instead of one-line errors, and details as -v does.",
     )(fn)
 
 
@@ -169,10 +208,10 @@ def main(ctx: click.Context) -> None:
     """Raw clinical-trial records to CDISC SDTM/ADaM (SAS XPORT v5), Define-XML 2.1
     and a validation report, driven by one mapping spec.
 
-    --debug and -q/--quiet may be given before the command or after it."""
+    --debug, -q/--quiet and -v/--verbose may be given before the command or after it."""
     ctx.ensure_object(dict)
     ctx.obj.setdefault("debug", False)
-    ctx.obj["progress"] = _Progress(bool(ctx.obj.get("quiet")))
+    ctx.obj["progress"] = _attach_progress(ctx)
 
 
 def _check_environment() -> None:
@@ -226,7 +265,7 @@ def simulate(
 def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path) -> None:
     from cdisc_mapper.sdtm.pipeline import run_sdtm
 
-    result = run_sdtm(study, raw, out, ctx.obj["progress"])
+    result = run_sdtm(study, raw, out)
     for path in result.files:
         click.echo(str(path))
 
@@ -281,7 +320,7 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
         from cdisc_mapper.xlsx import spec_folder
 
         with _locked(out, "adam"), spec_folder(study) as folder:
-            result = run_adam(folder, sdtm_dir, out, ctx.obj["progress"])
+            result = run_adam(folder, sdtm_dir, out)
         for path in result.files:
             click.echo(str(path))
 
@@ -307,12 +346,21 @@ def adam(ctx: click.Context, study: Path, sdtm_dir: Path, out: Path) -> None:
     "sdtm and adam commands wrote them); define.xml, define.html and define2-1.xsl are "
     "written into each.",
 )
+@click.option(
+    "--raw",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of raw form files: the generated annotated CRF then lists every raw "
+    "column (those not mapped as NOT SUBMITTED).",
+)
 @click.pass_context
 @run_options
-def define(ctx: click.Context, study: Path, out: Path) -> None:
+def define(ctx: click.Context, study: Path, out: Path, raw: Path | None) -> None:
     """Write Define-XML 2.1 (with define.html and the define2-1.xsl stylesheet) for the
-    datasets of OUT/sdtm and OUT/adam; a folder without .xpt files is skipped. The ADaM
-    define.xml carries the Analysis Results Metadata of adam/reports.yaml."""
+    datasets of OUT/sdtm and OUT/adam; a folder without .xpt files is skipped. Without an
+    annotated CRF of your own in define.yaml, also OUT/sdtm/acrf.pdf, which define.xml
+    cites. The ADaM define.xml carries the Analysis Results Metadata of
+    adam/reports.yaml."""
 
     def go() -> None:
         from cdisc_mapper.define import write_define
@@ -324,9 +372,40 @@ def define(ctx: click.Context, study: Path, out: Path) -> None:
                 written = _define_from_metadata(ctx, study, out)
             else:
                 with spec_folder(study) as folder:
-                    written = write_define(folder, out, progress=ctx.obj["progress"])
+                    written = write_define(folder, out, raw_dir=raw)
         for path in written:
             click.echo(str(path))
+
+    _run(go, ctx)
+
+
+@main.command()
+@study_option
+@click.option(
+    "--raw",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of raw form files: every raw column is shown (those not mapped as NOT "
+    "SUBMITTED); without it, the columns the specs read.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write acrf.pdf into (define writes it to OUT/sdtm).",
+)
+@click.pass_context
+@run_options
+def acrf(ctx: click.Context, study: Path, raw: Path | None, out: Path) -> None:
+    """Write the annotated CRF generated from the SDTM specs: OUT/acrf.pdf, a page or
+    more per raw form, each field with the SDTM variables it feeds."""
+
+    def go() -> None:
+        from cdisc_mapper.acrf import write_acrf
+        from cdisc_mapper.xlsx import spec_folder
+
+        with _locked(out, "acrf"), spec_folder(study) as folder:
+            click.echo(str(write_acrf(folder, out, raw)))
 
     _run(go, ctx)
 
@@ -501,19 +580,19 @@ def _demo_stages(
     else:
         sim(work / "raw", subjects, seed, effect=effect)
     lines = [f"raw forms:   {out / 'raw'}"]
-    result = run_sdtm(study, work / "raw", work, say)
+    result = run_sdtm(study, work / "raw", work)
     lines.append(
         f"SDTM:        {out / 'sdtm'} ({len(result.datasets)} datasets: "
         f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"
     )
     say("deriving ADaM")
-    adam_result = run_adam(study, work / "sdtm", work, say)
+    adam_result = run_adam(study, work / "sdtm", work)
     lines.append(
         f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
         f"{', '.join(sorted(adam_result.datasets))})"
     )
     say("writing define.xml")
-    written = write_define(study, work, progress=say, adam_result=adam_result)
+    written = write_define(study, work, adam_result=adam_result, raw_dir=work / "raw")
     lines.append("define.xml:  " + shown(written))
     say("validating")
     defines = [p for p in written if p.name == "define.xml"]

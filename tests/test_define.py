@@ -213,14 +213,13 @@ def test_sdtm_origins_say_where_each_variable_comes_from(package):
     tree = _tree(package, "sdtm")
     sex = _item(tree, "IT.DM.SEX").find("def:Origin", NS)
     assert (sex.get("Type"), sex.get("Source")) == ("Collected", "Investigator")
-    assert _text(sex) == "Source: CRF, enrollment.csv GENDER"
+    assert _text(sex) == "enrollment.csv GENDER"  # the raw column, beside the aCRF page
+    assert sex.find("def:DocumentRef", NS).get("leafID") == "LF.acrf"
     armcd = _item(tree, "IT.DM.ARMCD").find("def:Origin", NS)
     assert (armcd.get("Type"), _text(armcd)) == ("Assigned", "Assigned: MSC")
-    assert _text(_item(tree, "IT.VS.VSORRES.PULSE").find("def:Origin", NS)) == (
-        "Source: CRF, vitals.csv PULSE"
-    )
+    assert _text(_item(tree, "IT.VS.VSORRES.PULSE").find("def:Origin", NS)) == ("vitals.csv PULSE")
     assert _text(_item(tree, "IT.VS.VSORRES.HEIGHT").find("def:Origin", NS)) == (
-        "Source: CRF, enrollment.csv HEIGHT_CM"
+        "enrollment.csv HEIGHT_CM"
     )
     assert _item(tree, "IT.TA.ARMCD").find("def:Origin", NS).get("Type") == "Protocol"
     doc = read_define(package / "sdtm" / "define.xml")
@@ -255,7 +254,7 @@ def test_sdtm_methods_come_from_the_spec_or_the_operation(package):
     assert doc.comments["COM.C-AGE"].startswith("AGE is derived at informed consent")
     assert doc.comments["COM.AE.AERLPRT"] == "The lumbar puncture is the study activity (AERLPRT)"
     # internal variables an argument names are explained
-    assert "_VISITLABEL (labs) = Source: CRF, labs.csv VISIT" in doc.methods["MT.LB.VISITNUM"]
+    assert "_VISITLABEL (labs) = labs.csv VISIT" in doc.methods["MT.LB.VISITNUM"]
 
 
 @pytest.mark.parametrize("kind", ["sdtm", "adam"])
@@ -349,6 +348,62 @@ def test_sdtm_code_lists(package):
     )
 
 
+def test_sponsor_terms_of_extensible_lists_are_extended_values(package):
+    mdv = _tree(package, "sdtm").getroot().find("odm:Study/odm:MetaDataVersion", NS)
+    ext = f"{{{NS['def']}}}ExtendedValue"
+
+    def terms(oid: str) -> dict[str, str | None]:
+        cl = mdv.find(f"odm:CodeList[@OID='{oid}']", NS)
+        return {t.get("CodedValue"): t.get(ext) for t in cl if t.get("CodedValue")}
+
+    # QSCAT (C100129, extensible) has no ALSFRS-R term; DICTNAM (TSVCDREF) no ISO 8601
+    assert terms("CL.QSCAT") == {"ALSFRS-R": "Yes"}
+    assert terms("CL.DICTNAM") == {"CDISC CT": None, "ISO 8601": "Yes"}
+    assert (
+        _item(_tree(package, "sdtm"), "IT.QS.QSCAT").find("odm:CodeListRef", NS).get("CodeListOID")
+        == "CL.QSCAT"
+    )
+    # every other extended value in the file: none (DSDECOD's IG names three lists, so a
+    # term of one is no extension of another; LBSTRESC's numbers are no terms)
+    extended = [t.get("CodedValue") for t in mdv.iterfind("odm:CodeList/*", NS) if t.get(ext)]
+    assert sorted(extended) == ["ALSFRS-R", "ISO 8601"]
+    assert "Yes" not in terms("CL.NCOMPLT").values()
+    assert _item(_tree(package, "sdtm"), "IT.LB.LBSTRESC").find("odm:CodeListRef", NS) is None
+
+
+def test_qstestcd_and_qstest_have_paired_lists(package):
+    doc = read_define(package / "sdtm" / "define.xml")
+    assert doc.items["IT.QS.QSTESTCD"].codelist_oid == "CL.ALSFRSTC"
+    assert doc.items["IT.QS.QSTEST"].codelist_oid == "CL.ALSFRSTN"
+    codes = doc.codelists["CL.ALSFRSTC"].values
+    names = doc.codelists["CL.ALSFRSTN"].values
+    assert len(codes) == len(names) == 14
+    assert codes[0] == "ALSR01" and names[0] == "ALSFRS-R - Speech"
+    assert "ALSFRS-R - Speech" not in codes and "ALSR01" not in names
+
+
+def test_dictionary_variables_have_external_code_lists(package):
+    sdtm = _tree(package, "sdtm")
+    adam = _tree(package, "adam")
+
+    def listed(tree, oid: str) -> str | None:
+        ref = _item(tree, oid).find("odm:CodeListRef", NS)
+        return ref.get("CodeListOID") if ref is not None else None
+
+    for oid in ("IT.AE.AEDECOD", "IT.AE.AEBODSYS", "IT.AE.AESOC"):
+        assert listed(sdtm, oid) == "CL.MEDDRA", oid
+    for oid in ("IT.ADAE.AEDECOD", "IT.ADAE.AEBODSYS", "IT.ADAE.AELLTCD"):
+        assert listed(adam, oid) == "CL.MEDDRA", oid
+    assert listed(sdtm, "IT.DM.COUNTRY") == "CL.ISO3166-1ALPHA-3"
+    assert listed(adam, "IT.ADSL.COUNTRY") == "CL.ISO3166-1ALPHA-3"
+    for tree in (sdtm, adam):
+        mdv = tree.getroot().find("odm:Study/odm:MetaDataVersion", NS)
+        meddra = mdv.find("odm:CodeList[@OID='CL.MEDDRA']/odm:ExternalCodeList", NS)
+        assert (meddra.get("Dictionary"), meddra.get("Version")) == ("MedDRA", "26.0")
+        iso = mdv.find("odm:CodeList[@OID='CL.ISO3166-1ALPHA-3']/odm:ExternalCodeList", NS)
+        assert (iso.get("Dictionary"), iso.get("Version")) == ("ISO 3166-1 alpha-3", "2020")
+
+
 # --------------------------------------------------------------------------- ADaM content
 def test_adam_datasets_classes_and_formats(package):
     mdv = _tree(package, "adam").getroot().find("odm:Study/odm:MetaDataVersion", NS)
@@ -400,10 +455,11 @@ def test_every_derived_adam_variable_says_how(package):
 # --------------------------------------------------------------------------- HTML
 def test_define_html_shows_variables_origins_vlm_codelists_methods(package):
     sdtm = _html_text(package / "sdtm" / "define.html")
-    assert "Source: CRF, enrollment.csv GENDER" in sdtm  # where SEX came from
+    assert "enrollment.csv GENDER" in sdtm  # where SEX came from
+    assert "Annotated CRF" in sdtm  # the link to the generated aCRF
     assert "Completed years from BRTHDTC to RFICDTC" in sdtm  # a method
     assert 'VSTESTCD = "PULSE"' in sdtm  # value-level metadata
-    assert "Source: CRF, vitals.csv PULSE" in sdtm
+    assert "vitals.csv PULSE" in sdtm
     assert "C66731" in sdtm and "El Escorial Diagnostic Category" in sdtm  # code lists
     assert "AGE is derived at informed consent" in sdtm  # a sponsor decision (comment)
     adam = _html_text(package / "adam" / "define.html")

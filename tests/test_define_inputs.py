@@ -167,6 +167,8 @@ def test_define_yaml_documents_methods_dictionaries(study_copy, sdtm_copy):
     se = mdv.find("odm:ItemGroupDef[@Name='SE']", NS)
     assert se.get(f"{{{NS['def']}}}CommentOID") == "COM.C-SE"
     assert doc.items["IT.VS.VISITNUM"].comment_oid == "COM.C-VISIT"
+    # no ISO 3166 in dictionaries: COUNTRY ("generally" ISO 3166-1 alpha-3) gets no list
+    assert doc.items["IT.DM.COUNTRY"].codelist_oid is None
 
 
 def test_define_yaml_errors_name_the_line(study_copy, sdtm_copy):
@@ -184,7 +186,7 @@ def test_second_study_gets_a_valid_consistent_define(tmp_path):
 
     run_sdtm(DATA / "mini_study", DATA / "mini_raw", tmp_path)
     files = write_define(DATA / "mini_study", tmp_path)
-    assert [f.name for f in files] == ["define.xml", "define.html", "define2-1.xsl"]
+    assert [f.name for f in files] == ["define.xml", "define.html", "define2-1.xsl", "acrf.pdf"]
     define = tmp_path / "sdtm" / "define.xml"
     assert validate_define_schema(define) == []
     assert check_define_consistency(define, tmp_path / "sdtm") == []

@@ -164,6 +164,7 @@ def test_cli_gives_one_line_cause_and_nonzero_exit(raw_copy, tmp_path):
         ["sdtm"],
         ["adam"],
         ["define"],
+        ["acrf"],
         ["validate"],
         ["demo"],
         ["spec"],
@@ -207,6 +208,7 @@ def _cli_cases(tmp: Path) -> dict[str, list[str]]:
         "sdtm": ["sdtm", "--raw", str(tmp / "none"), "--out", str(tmp / "o1")],
         "adam": ["adam", "--sdtm", str(tmp / "none"), "--out", str(tmp / "o2")],
         "define": ["define", "--out", str(tmp / "empty")],
+        "acrf": ["acrf", "--raw", str(tmp / "none"), "--out", str(tmp / "o3")],
         "validate": ["validate", str(tmp / "none")],
         "demo": ["demo", "--out", str(tmp / "foreign"), "--subjects", "1"],
         "spec export": [
@@ -234,6 +236,7 @@ COMMANDS = [
     "sdtm",
     "adam",
     "define",
+    "acrf",
     "validate",
     "demo",
     "spec export",

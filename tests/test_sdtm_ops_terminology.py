@@ -135,6 +135,24 @@ def test_ct_decode_of_a_sponsor_list_is_its_decode() -> None:
     assert values(out) == ["ALSFRS-R - Speech", "ALSFRS-R - Total Score"]
 
 
+def test_ct_decode_pairs_sponsor_lists_by_decode() -> None:
+    # ALSFRSTC's decode is the submission value of ALSFRSTN's term (no NCI codes)
+    frame = records("alsfrs.csv", ["QSTESTCD"], ["ALSR05A"], ["ALSRTOT"], [""])
+    args = {"variable": "QSTESTCD", "codelist": "ALSFRSTC", "target": "ALSFRSTN"}
+    out = run_op("ct_decode", args, frame, make_ctx("QS", "QSTEST"))
+    assert values(out) == ["ALSFRS-R - Cutting Food w/o Gastrostomy", "ALSFRS-R - Total Score", ""]
+
+
+def test_ct_decode_of_a_sponsor_list_without_the_paired_term_names_the_record() -> None:
+    # ELESCCAT terms have no decode that is an ALSFRSTN term: no pair
+    frame = records("als_history.csv", ["MHELESC"], ["DEFINITE"])
+    args = {"variable": "MHELESC", "codelist": "ELESCCAT", "target": "ALSFRSTN"}
+    with pytest.raises(MappingError) as err:
+        run_op("ct_decode", args, frame, make_ctx("MH", "MHTERM"))
+    assert "no ALSFRSTN term pairs with ELESCCAT value" in str(err.value)
+    assert "als_history.csv row 2: 'DEFINITE'" in str(err.value)
+
+
 def test_ct_decode_value_without_a_pair_names_every_record() -> None:
     frame = records("labs.csv", ["LBTESTCD"], ["HGB"], ["TROPTHS"], ["HGB"], ["TROPTHS"])
     args = {"variable": "LBTESTCD", "codelist": "LBTESTCD", "target": "LBTEST"}

@@ -330,7 +330,8 @@ def test_value_level_and_composite_where_clauses_in_the_workbook(exported: Path)
     methods = {r[0]: r for r in cells[L.METHODS][1:]}
     assert methods["M-BESTEFFORT"][1:3] == ("Best FVC effort of a visit", "Computation")
     assert [r[:5] for r in cells[L.DICTIONARIES][1:]] == [
-        ("MedDRA", "MedDRA", "text", "MedDRA", "26.0")
+        ("MedDRA", "MedDRA", "text", "MedDRA", "26.0"),
+        ("ISO 3166-1 alpha-3", "ISO 3166-1 alpha-3", "text", "ISO 3166-1 alpha-3", "2020"),
     ]
     study = dict(r[:2] for r in cells[L.STUDY][1:])
     assert "ELESCCAT" in study["define.codelists"] and "C-VISIT" in study["define.attach"]

@@ -23,6 +23,7 @@ derivations), :mod:`.engine` (build order, records, variables, metadata), :mod:`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -52,6 +53,8 @@ __all__ = [
     "run_adam",
     "write_adam",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def load_adam_specs(study_dir: Path) -> AdamSpecs:
@@ -96,14 +99,18 @@ def build_adam(
         RawDataError: an SDTM domain or variable the specs need is missing (names it and
             the spec line that needs it).
         MappingError: the data contradicts the specs (e.g. duplicate keys).
+
+    Progress goes to ``progress``, else to this package's logger (INFO).
     """
-    say = progress or (lambda _m: None)
+    say = progress or log.info
     specs = load_adam_specs(Path(study_dir))
     sdtm = SdtmInput(Path(sdtm_dir))
     sdtm.check(sdtm_needs(specs))
     ctx = BuildContext(specs=specs, sdtm=sdtm)
     datasets = build_all(ctx, say)
     result = AdamResult(datasets=datasets, specs=specs)
+    for name, ds in datasets.items():
+        log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
     for rep in specs.reports.progression_summaries:
         result.reports[rep.name] = progression_summary(_frames(datasets), rep)
     return result
@@ -175,7 +182,7 @@ def run_adam(
     returns the datasets (frames and define.xml metadata), the reports and the files.
     Errors as :func:`build_adam`.
     """
-    say = progress or (lambda _m: None)
+    say = progress or log.info
     result = build_adam(study_dir, sdtm_dir, say)
     say(f"writing {len(result.datasets)} ADaM datasets to {Path(out_dir) / 'adam'}")
     result.files = write_adam(result, result.specs, Path(out_dir))

@@ -11,6 +11,7 @@ clauses exist (only those that select at least one record).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -159,7 +160,8 @@ class Assembler:
         values = [v for v in text.unique() if v != ""]
         if not ref.explicit and ref.codelist is not None:
             terms = set(ref.codelist.submission_values)
-            if not values or not all(datatypes.is_term(v, terms, numeric) for v in values):
+            others = [v for v in values if not datatypes.is_term(v, terms, numeric)]
+            if not values or (others and not (ref.extend and _extended(ref.codelist, others))):
                 return None
         return self.codelists.use(ref.codelist, values, numeric=numeric, decodes=decodes)
 
@@ -379,6 +381,16 @@ class Assembler:
         known = {s.oid for s in self.model.standards}
         self.model.standards.extend(s for s in standards if s.oid not in known)
         return list(self.codelists.warnings) + self.notes + unwritten_lengths(self._iso_lengths)
+
+
+def _extended(codelist: Any, values: list[str]) -> bool:
+    """Whether values outside an IG codelist are sponsor terms added to it (written with
+    def:ExtendedValue="Yes", SDTMIG 3.4 section 4.3.2): the list is extensible and the
+    values are text, not numbers (the IG's lists of result variables, e.g. LBSTRESC,
+    describe the qualitative results only; a numeric result is no term)."""
+    return bool(getattr(codelist, "extensible", False)) and not any(
+        datatypes.fits(v, "float") for v in values
+    )
 
 
 __all__ = ["Assembler", "ValueLevelInfo", "as_text", "decode_partner", "pair_decodes"]

@@ -24,8 +24,37 @@ from cdisc_mapper.spec.define import DefineExtras
 
 #: Define-XML def:Standard PublishingSet of each terminology source.
 PUBLISHING_SETS = {"sdtm": "SDTM", "adam": "ADaM", "define-xml": "DEFINE-XML"}
+MEDDRA = "MedDRA"
+ISO_3166 = "ISO 3166-1 alpha-3"
 #: Where a dictionary's home page is, when define.yaml gives no href.
-DICTIONARY_HOMES = {"MEDDRA": "https://www.meddra.org/"}
+DICTIONARY_HOMES = {
+    "MEDDRA": "https://www.meddra.org/",
+    ISO_3166.upper(): "https://www.iso.org/iso-3166-country-codes.html",
+}
+#: Variables coded with an external dictionary that the IG metadata leaves unnamed:
+#: SDTMIG 3.4 AE (AEDECOD, AEBODSYS "from the coding dictionary (e.g., MedDRA)") and the
+#: MedDRA hierarchy ADaM OCCDS copies from it (ADaM OCCDS v1.1, dictionary coding
+#: variables).
+DICTIONARY_VARIABLES = dict.fromkeys(
+    ["AELLT", "AELLTCD", "AEDECOD", "AEPTCD", "AEHLT", "AEHLTCD", "AEHLGT", "AEHLGTCD",
+     "AEBODSYS", "AEBDSYCD", "AESOC", "AESOCCD"],
+    MEDDRA,
+)  # fmt: skip
+#: Variables the IG says are "generally" coded with a dictionary (SDTMIG 3.4 DM COUNTRY:
+#: ISO 3166-1 Alpha-3): coded with it when define.yaml ``dictionaries:`` names it.
+DECLARED_DICTIONARY_VARIABLES = {"COUNTRY": ISO_3166}
+
+
+def coded_dictionary(variable: str, extras: DefineExtras, described: str = "") -> str | None:
+    """The external dictionary a variable is coded with: the IG's described value domain
+    when it names MedDRA, else :data:`DICTIONARY_VARIABLES`, else
+    :data:`DECLARED_DICTIONARY_VARIABLES` when define.yaml declares the dictionary."""
+    if described.strip() == MEDDRA:
+        return MEDDRA
+    declared = DECLARED_DICTIONARY_VARIABLES.get(variable)
+    if declared is not None and extras.dictionary(declared) is not None:
+        return declared
+    return DICTIONARY_VARIABLES.get(variable)
 
 
 def ct_standard(source: str, version: str) -> StandardDef:
@@ -80,7 +109,7 @@ class CodelistBuilder:
 
     def external(self, dictionary: str) -> str:
         """The OID of an external dictionary's code list (e.g. ``CL.MEDDRA``)."""
-        oid = f"CL.{oid_part(dictionary.upper())}"
+        oid = f"CL.{oid_part(dictionary.upper().replace(' ', ''))}"
         self._external[oid] = dictionary
         return oid
 

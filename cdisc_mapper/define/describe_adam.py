@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_mapper.define.assemble import as_text, pair_decodes
+from cdisc_mapper.define.codelists import coded_dictionary
 from cdisc_mapper.define.info import (
     CodelistRef,
     CommentInfo,
@@ -128,6 +129,8 @@ class AdamDescriber:
             codelist = self.codelist(v.codelist, name, ("variables", v.name, "codelist"))
         elif v.name == "PARAMCD" and "PARAMCD" in frame.columns:
             codelist = CodelistRef(codelist=parameter_codelist(name, frame))
+        elif coded_dictionary(v.name, self.extras) is not None:
+            codelist = CodelistRef(dictionary=coded_dictionary(v.name, self.extras))
         comment = None
         if v.comment:
             comment = self.comment(v.comment, name, ("variables", v.name, "comment"))

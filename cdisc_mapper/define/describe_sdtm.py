@@ -3,9 +3,10 @@
 Where each variable comes from is read from its spec entries (one per source form and
 one at domain level):
 
-* Collected: ``Source: CRF, <file> <column>`` from the operation's raw ``column`` (and
-  ``time_column``); items of a melted form name their own column; aCRF pages from
-  define.yaml ``forms:``.
+* Collected: the aCRF pages of the raw columns read (def:DocumentRef with
+  def:PDFPageRef: the generated aCRF's, or define.yaml ``forms:`` for a sponsor's own),
+  and ``<file> <column>`` from the operation's raw ``column`` (and ``time_column``) as
+  the origin's description; items of a melted form name their own column.
 * Assigned: the value (``constant``, ``studyid``, ``domain``, a unit given as a value,
   the test code of a melted item), else the operation's description.
 * Derived: a MethodDef with the spec's ``method:`` text or, when the spec gives none, the
@@ -29,9 +30,11 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
+from cdisc_mapper.acrf.annotate import melt_test
 from cdisc_mapper.define import describe_common as describe
 from cdisc_mapper.define import vlm
 from cdisc_mapper.define.assemble import as_text
+from cdisc_mapper.define.codelists import coded_dictionary
 from cdisc_mapper.define.info import (
     CodelistRef,
     CommentInfo,
@@ -46,7 +49,7 @@ from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT
 from cdisc_mapper.sdtm.subject_design import SUBJECT_DESIGN_METHODS
 from cdisc_mapper.sdtm.trial_design import TRIAL_DESIGN_METHODS
-from cdisc_mapper.spec.define import METHOD_ID, DefineExtras
+from cdisc_mapper.spec.define import METHOD_ID, DefineExtras, FormSpec
 from cdisc_mapper.spec.sdtm import SourceSpec, VariableSpec
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.xpt import XptMetadata
@@ -113,6 +116,8 @@ class SdtmDescriber:
         self.terminology = terminology
         self.standard = standard
         self.acrf_leaf = acrf_leaf
+        self.crf_forms: dict[str, FormSpec] = extras.spec.forms
+        """The aCRF pages of each raw form and field (generated or the sponsor's)."""
 
     # ------------------------------------------------------------------ spec checks
     def check_references(self) -> None:
@@ -165,11 +170,12 @@ class SdtmDescriber:
     def raw_file(self, src: SourceSpec) -> str:
         return src.file or f"{src.form}.{self.bundle.study.raw_format}"
 
-    def crf_doc(self, src: SourceSpec | None) -> DocRef | None:
+    def crf_doc(self, src: SourceSpec | None, columns: list[str] | None = None) -> DocRef | None:
+        """The aCRF pages of raw ``columns`` of a source's form (the form's pages for
+        columns the aCRF gives no page of)."""
         if src is None or self.acrf_leaf is None:
             return None
-        form = self.extras.spec.forms.get(src.form)
-        return DocRef(self.acrf_leaf, form.pages if form else None)
+        return DocRef(self.acrf_leaf, crf_pages(self.crf_forms.get(src.form), columns or []))
 
     def part(self, code: str, source: int | None, name: str, depth: int = 0) -> _Part:
         spec = self.bundle.domains[code]
@@ -195,12 +201,8 @@ class SdtmDescriber:
             )
             return _Part(type=kind, text=method.description, method=method, **common)
         if kind == "Collected":
-            return _Part(
-                type=kind,
-                text=self._collected_text(src, args, var),
-                document=self.crf_doc(src),
-                **common,
-            )
+            text, read = self._collected(src, args, var)
+            return _Part(type=kind, text=text, document=self.crf_doc(src, read), **common)
         if kind == "Assigned":
             value = self._assigned_value(code, var, args)
             return _Part(type=kind, text=f"Assigned: {value}", **common)
@@ -211,10 +213,13 @@ class SdtmDescriber:
         spec = self.bundle.domains[code]
         return frozenset(n for _, _, n, _ in vlm.entries(spec))
 
-    def _collected_text(self, src: SourceSpec | None, args: Any, var: VariableSpec) -> str:
+    def _collected(
+        self, src: SourceSpec | None, args: Any, var: VariableSpec
+    ) -> tuple[str, list[str]]:
+        """The description of a Collected origin and the raw columns it names."""
         if src is None:
             variable = getattr(args, "variable", None)
-            return f"Collected, from {variable}" if variable else "Collected"
+            return (f"Collected, from {variable}" if variable else "Collected"), []
         file = self.raw_file(src)
         named = [getattr(args, k, None) for k in ("column", "time_column")]
         columns: list[str] = [c for c in named if c]
@@ -225,14 +230,14 @@ class SdtmDescriber:
             columns = [subjects.subject_column]
         elif var.op == "siteid":
             if subjects.site_column is None:
-                return f"Source: CRF, {file}"
+                return file, []
             columns = [subjects.site_column]
             if subjects.registry_form:
                 file = f"{subjects.registry_form}.{self.bundle.study.raw_format}"
         variable = getattr(args, "variable", None)
         if not columns and variable:
-            return f"Source: CRF, {file}, from {variable}"
-        return f"Source: CRF, {file} {', '.join(columns)}".rstrip()
+            return f"{file}, from {variable}", []
+        return f"{file} {', '.join(columns)}".rstrip(), columns
 
     def _assigned_value(self, code: str, var: VariableSpec, args: Any) -> str:
         if var.op == "studyid":
@@ -292,27 +297,16 @@ class SdtmDescriber:
             f"{self.test_code(code, source, i.test)} {i.unit}" for i in items if i.unit
         )
         if collected:
-            text = f"Source: CRF, {file} {', '.join(dict.fromkeys(collected))}"
+            text = f"{file} {', '.join(dict.fromkeys(collected))}"
             if fixed:
                 text += f"; assigned for the other items: {fixed}"
-            return _Part(type="Collected", text=text, document=self.crf_doc(src), **common)
+            document = self.crf_doc(src, list(dict.fromkeys(collected)))
+            return _Part(type="Collected", text=text, document=document, **common)
         return _Part(type="Assigned", text=f"Assigned per CRF item: {fixed}", **common)
 
     def test_code(self, code: str, source: int, test: str) -> str:
         """The test code a melted item's test becomes (through the TESTCD operation)."""
-        spec = self.bundle.domains[code]
-        src = spec.sources[source]
-        for name, var in src.variables.items():
-            args = self.bundle.op_args.get((code, source, name))
-            if args is None or getattr(args, "column", None) != MELT_TEST or var.op != "ct":
-                continue
-            synonyms = {k.strip().upper(): v for k, v in args.synonyms.items()}
-            if test.strip().upper() in synonyms:
-                return synonyms[test.strip().upper()]
-            found = self.terminology.find(args.codelist)
-            term = found.match(test) if found is not None else None
-            return str(term.submission_value) if term is not None else test
-        return test
+        return melt_test(self.bundle, self.terminology, code, source, test)[0]
 
     # ------------------------------------------------------------------ variables
     def merge(self, parts: list[_Part]) -> tuple[Origin | None, MethodInfo | None]:
@@ -329,7 +323,7 @@ class SdtmDescriber:
         if kind == "Derived":
             method = methods[0] if len(parts) == 1 and methods else MethodInfo(text)
         source = {"Collected": "Investigator", "Predecessor": None}.get(kind, "Sponsor")
-        document = next((p.document for p in parts if p.document is not None), None)
+        document = _joined([p.document for p in parts if p.document is not None])
         shown = "" if kind == "Derived" else text
         return Origin(type=kind, source=source, text=shown, document=document), method
 
@@ -358,10 +352,13 @@ class SdtmDescriber:
             for nci in ig.codelist_codes:
                 found = self.terminology.find(nci)
                 if found is not None:
-                    codelist = CodelistRef(codelist=found, explicit=False)
+                    single = len(ig.codelist_codes) == 1
+                    codelist = CodelistRef(codelist=found, explicit=False, extend=single)
                     break
-            if codelist is None and ig.described_value_domain.strip() == "MedDRA":
-                codelist = CodelistRef(dictionary="MedDRA")
+        described = ig.described_value_domain if ig is not None else ""
+        dictionary = coded_dictionary(name, self.extras, described)
+        if codelist is None and dictionary is not None:
+            codelist = CodelistRef(dictionary=dictionary)
         attached = self.extras.attached(code, name)
         if comment is None and attached:
             comment = self._comment_text(attached, self.extras.where(("attach",)), name)
@@ -470,10 +467,36 @@ class SdtmDescriber:
         levels, kinds = vlm.qval_levels(self, name, frame)
         origin = None
         if len(kinds) == 1 and "Derived" not in kinds and "" not in kinds:
-            origin = Origin(kinds.pop(), None, "See the value-level metadata (by QNAM)")
+            kind = kinds.pop()
+            origin = Origin(kind, None, "See the value-level metadata (by QNAM)", _pages_of(levels))
         info = self._finish(name, "QVAL", ig, origin, None, None, None)
         info.value_levels = levels
         return info
+
+
+def _pages_of(levels: list[Any]) -> DocRef | None:
+    """One reference to every aCRF page the value levels cite (QVAL: every QNAM's)."""
+    return _joined([lv.origin.document for lv in levels if lv.origin and lv.origin.document])
+
+
+def _joined(docs: list[DocRef]) -> DocRef | None:
+    """One reference to every page of ``docs`` (references to the aCRF, the one leaf
+    Collected origins cite)."""
+    if not docs:
+        return None
+    pages = {int(n) for doc in docs for n in (doc.pages or "").split()}
+    return DocRef(docs[0].leaf_id, " ".join(str(n) for n in sorted(pages)) or None)
+
+
+def crf_pages(form: FormSpec | None, columns: list[str]) -> str | None:
+    """The aCRF pages of raw ``columns`` of a form: those its fields give, else the
+    form's; None for a form without pages."""
+    if form is None:
+        return None
+    found = {int(n) for c in columns for n in form.fields.get(c, "").split()}
+    if not found:
+        return form.pages
+    return " ".join(str(n) for n in sorted(found))
 
 
 def _unmapped_origin(values: pd.Series) -> Origin | None:

@@ -31,6 +31,9 @@ class CodelistRef:
     """False for a list taken from the IG by default: it is used only when every value
     in the data is one of its terms (the IG's lists for results, e.g. LBSTRESC, describe
     the qualitative results only)."""
+    extend: bool = False
+    """For a list taken from the IG by default that is the variable's only one: text
+    values outside it, when it is extensible, are sponsor terms added to it."""
 
 
 @dataclass(frozen=True)

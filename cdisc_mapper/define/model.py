@@ -235,6 +235,8 @@ class DefineModel:
     comments: dict[str, Comment] = field(default_factory=dict)
     leaves: list[Leaf] = field(default_factory=list)
     result_displays: list[ResultDisplayDef] = field(default_factory=list)  # ARM 1.0
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Documents written beside define.xml, by file name (the generated acrf.pdf)."""
 
     def add_item(self, item: ItemDef) -> ItemDef:
         self.items[item.oid] = item

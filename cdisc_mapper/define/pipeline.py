@@ -7,32 +7,36 @@ kept as they are."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdisc_mapper.acrf import ACRF_FILE, ACRF_TITLE, build_acrf
 from cdisc_mapper.adam import build_adam, load_adam_specs
 from cdisc_mapper.define import describe_adam, describe_sdtm
 from cdisc_mapper.define.arm import add_analysis_results
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
 from cdisc_mapper.define.html import render_html, write_stylesheet
-from cdisc_mapper.define.model import DefineModel, StandardDef
+from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.stated_vlm import StatedLevels
 from cdisc_mapper.define.writer import STYLESHEET, write_model
-from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.errors import CdiscMapperError, SpecError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.sdtm import load_study
-from cdisc_mapper.spec.define import load_define_extras
-from cdisc_mapper.spec.sdtm_loader import STUDY_FILE, has_sdtm_specs
+from cdisc_mapper.spec.define import DefineExtras, load_define_extras
+from cdisc_mapper.spec.sdtm_loader import STUDY_FILE, StudyBundle, has_sdtm_specs
 from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
 from cdisc_mapper.xpt import read_xpt
 
 DEFINE_FILE = "define.xml"
 OWNED = owning(names=[DEFINE_FILE, "define.html", STYLESHEET])
 """The files of ``OUT/sdtm`` and ``OUT/adam`` the stage replaces."""
+
+log = logging.getLogger(__name__)
 
 
 class DefineWarning(UserWarning):
@@ -43,8 +47,13 @@ class DefineSchemaError(CdiscMapperError):
     """The define.xml written does not validate (a bug: please report it)."""
 
 
-def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list[str]]:
-    """The SDTM DefineModel and warnings (nothing is written)."""
+def build_sdtm_model(
+    study_dir: Path, sdtm_dir: Path, raw_dir: Path | None = None
+) -> tuple[DefineModel, list[str]]:
+    """The SDTM DefineModel and warnings (nothing is written). Without a sponsor's aCRF
+    in define.yaml ``documents:``, the aCRF is generated (``model.files``, from the raw
+    folder's headers when ``raw_dir`` is given) and every Collected origin cites its
+    pages."""
     bundle = load_study(Path(study_dir))
     extras = load_define_extras(Path(study_dir))
     terminology = load_terminology()
@@ -56,11 +65,54 @@ def build_sdtm_model(study_dir: Path, sdtm_dir: Path) -> tuple[DefineModel, list
     describer.check_references()
     datasets = read_datasets(Path(sdtm_dir))
     model = new_model("sdtm", bundle.study, extras, ig)
-    describer.acrf_leaf = model.acrf_leaf
+    _annotated_crf(model, describer, bundle, extras, raw_dir)
     infos = [describer.dataset(path, frame, meta) for path, frame, meta in datasets]
     stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
     notes = stated.apply(infos)
     return model, notes + assemble(model, extras, infos, describe_sdtm.dataset_order)
+
+
+def _annotated_crf(
+    model: DefineModel,
+    describer: describe_sdtm.SdtmDescriber,
+    bundle: StudyBundle,
+    extras: DefineExtras,
+    raw_dir: Path | None,
+) -> None:
+    """The aCRF the Collected origins cite: the sponsor's (a define.yaml document of
+    kind acrf, pages from ``forms:``) or one generated from the specs (written beside
+    define.xml as acrf.pdf)."""
+    read = {src.form for spec in bundle.domains.values() for src in spec.sources}
+    for form in extras.spec.forms:
+        if form not in read:
+            raise SpecError(
+                f"forms: {form!r} is not a raw form the SDTM specs read "
+                f"(they read {', '.join(sorted(read))})",
+                where=extras.where(("forms", form)),
+            )
+    if model.acrf_leaf is None and extras.spec.forms:
+        raise SpecError(
+            "forms: gives the pages of your own annotated CRF, but documents: declares no "
+            "aCRF for SDTM (kind: acrf)",
+            where=extras.where(("forms",)),
+            hint="add it, e.g. documents: {acrf: {title: Annotated CRF, href: acrf.pdf, "
+            "kind: acrf, standards: [sdtm]}}, or remove forms: to have the aCRF generated",
+        )
+    if model.acrf_leaf is None:
+        acrf = build_acrf(bundle, raw_dir)
+        leaf_id = "LF.acrf"
+        if any(leaf.id == leaf_id for leaf in model.leaves):
+            raise SpecError(
+                "documents: acrf is a supplemental document, but the generated annotated "
+                "CRF is leaf LF.acrf",
+                where=extras.where(("documents", "acrf")),
+                hint="give that document another id, or kind: acrf if it is your aCRF",
+            )
+        model.leaves.insert(0, Leaf(id=leaf_id, href=ACRF_FILE, title=ACRF_TITLE))
+        model.acrf_leaf = leaf_id
+        model.files[ACRF_FILE] = acrf.pdf()
+        describer.crf_forms = acrf.layout.form_pages()
+    describer.acrf_leaf = model.acrf_leaf
 
 
 @dataclass(frozen=True)
@@ -133,7 +185,7 @@ def build_adam_model(
     study = study_spec or adam_only_study(
         study_dir, sdtm_dir, specs.conventions.studyid, (f for _, f, _ in datasets)
     )
-    result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir))
+    result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir), log.debug)
     ig = StandardDef(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
     )
@@ -168,18 +220,22 @@ def publish(
     *,
     shown: Path | None = None,
     to_warnings: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write ``folder/define.xml`` and its define.html; pass the build's warnings to
-    ``say`` and :mod:`warnings`. Raises DefineSchemaError when the file written fails the
-    Define-XML 2.1 schema. ``shown`` is the folder the files are published to (messages
-    name it), when ``folder`` is a staging folder. ``to_warnings=False`` (a caller that
-    shows ``say``'s messages) gives each warning to ``say`` alone, so that it shows once."""
+    ``warn`` (default: ``say`` with ``warning:`` before them) and :mod:`warnings`. Raises
+    DefineSchemaError when the file written fails the Define-XML 2.1 schema. ``shown`` is
+    the folder the files are published to (messages name it), when ``folder`` is a staging
+    folder. ``to_warnings=False`` (a caller that shows ``say``'s messages) gives each
+    warning to ``warn`` alone, so that it shows once."""
     shown = Path(shown or folder)
     for note in notes:
-        say(f"warning: {note}")
+        (warn or (lambda n: say(f"warning: {n}")))(note)
         if to_warnings:
             warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
     path = write_model(model, Path(folder) / DEFINE_FILE)
+    for name, data in sorted(model.files.items()):
+        (Path(folder) / name).write_bytes(data)
     problems = validate_define_schema(path)
     if problems:
         raise DefineSchemaError(
@@ -190,8 +246,10 @@ def publish(
         )
     html = render_html(path)
     xsl = write_stylesheet(Path(folder))
-    say(f"wrote {shown / DEFINE_FILE}, define.html and {STYLESHEET}")
-    return [path, html, xsl]
+    documents = [Path(folder) / name for name in sorted(model.files)]
+    written = [path, html, xsl, *documents]
+    say(f"wrote {shown / DEFINE_FILE}" + "".join(f", {p.name}" for p in written[1:]))
+    return written
 
 
 def write_define(
@@ -201,6 +259,7 @@ def write_define(
     which: Iterable[str] = ("sdtm", "adam"),
     progress: Callable[[str], None] | None = None,
     adam_result: Any = None,
+    raw_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html``
     beside each) for the datasets written there; return the files written.
@@ -208,11 +267,13 @@ def write_define(
     A standard in ``which`` whose folder holds no ``.xpt`` file is skipped; nothing at
     all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``
     specs (an ADaM-only study) describes ADaM only, naming the study from the ADaM
-    conventions or data and SDTM TS (:func:`adam_only_study`). Warnings (e.g. no MedDRA
-    version in define.yaml) go to ``progress`` when given (each shown once, as the
-    command line does), else to :mod:`warnings` (:class:`DefineWarning`).
-    ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
-    returned for the same folders) saves rebuilding the ADaM metadata.
+    conventions or data and SDTM TS (:func:`adam_only_study`). Progress goes to
+    ``progress``, else to this module's logger (INFO); warnings (e.g. no MedDRA version
+    in define.yaml) to ``progress`` (``warning: ...``, each shown once, as the command
+    line does), else to the logger (WARNING) and to :mod:`warnings`
+    (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
+    returned for the same folders) saves rebuilding the ADaM metadata. ``raw_dir`` (the
+    raw forms) lets the generated aCRF show every raw column, those not submitted too.
 
     Raises:
         SpecError: a spec names a method, comment or code list that does not exist
@@ -231,7 +292,7 @@ def write_define(
                 hint="give the study folder that maps the raw data, or describe ADaM only",
             )
         # an ADaM-only study: its SDTM (and their define.xml) come from elsewhere
-        (progress or (lambda _m: None))(
+        (progress or log.info)(
             f"define.xml for SDTM: skipped, {study_dir} has no {STUDY_FILE} or sdtm/ specs "
             "(an ADaM-only study); OUT/sdtm is left as it is"
         )
@@ -239,13 +300,19 @@ def write_define(
 
     def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
         if kind == "sdtm":
-            return build_sdtm_model(study_dir, folder)
+            return build_sdtm_model(study_dir, folder, raw_dir)
         return build_adam_model(study_dir, folder, out_dir / "sdtm", adam_result)
 
     return write_each(
         out_dir, kinds, build, progress, "specs",
         empty_hint="run cdisc-mapper sdtm (and adam) with this --out first",
     )  # fmt: skip
+
+
+def _owned(model: DefineModel) -> Callable[[str], bool]:
+    """What the stage replaces in a define.xml's folder: its own files and the
+    documents it writes (a sponsor's acrf.pdf, never written here, is kept)."""
+    return lambda name: OWNED(name) or name in model.files
 
 
 def write_each(
@@ -261,8 +328,10 @@ def write_each(
     files, build its model with ``build(kind, folder)``; then :func:`publish` them all
     into staging folders, published together only when every file is written and
     schema-valid; return the files written. Nothing at all to describe is a
-    DefineInputError (``empty_hint`` says what to do)."""
-    say = progress or (lambda _m: None)
+    DefineInputError (``empty_hint`` says what to do). Progress and warnings go to
+    ``progress``, else to this module's logger (INFO and WARNING)."""
+    say = progress or log.info
+    warn = None if progress else log.warning
     wanted = list(which)
     unknown = set(wanted) - {"sdtm", "adam"}
     if unknown:
@@ -280,11 +349,12 @@ def write_each(
         say(f"define.xml for {kind.upper()}: reading {source} and {folder}")
         built.append((kind, *build(kind, folder)))
     written: list[Path] = []
-    with staged(*(Target(out_dir / kind, OWNED) for kind in kinds)) as stages:
+    targets = [Target(out_dir / k, _owned(model)) for k, model, _ in built]
+    with staged(*targets) as stages:
         for (kind, model, notes), stage in zip(built, stages, strict=True):
             files = publish(
                 model, notes, stage.path, kind, say, shown=stage.target,
-                to_warnings=progress is None,
+                to_warnings=progress is None, warn=warn,
             )  # fmt: skip
             written += [stage.final(p) for p in files]
     return written

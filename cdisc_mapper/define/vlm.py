@@ -39,7 +39,9 @@ class SdtmDescriber(Protocol):
 
     def raw_file(self, src: SourceSpec) -> str: ...
 
-    def crf_doc(self, src: SourceSpec | None) -> DocRef | None: ...
+    def crf_doc(
+        self, src: SourceSpec | None, columns: list[str] | None = None
+    ) -> DocRef | None: ...
 
 
 RESULT_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
@@ -239,15 +241,15 @@ def test_origin(
                 return Origin(
                     "Collected",
                     "Investigator",
-                    f"Source: CRF, {file} {item.value}",
-                    d.crf_doc(src),
+                    f"{file} {item.value}",
+                    d.crf_doc(src, [item.value]),
                 ), None
             if column == MELT_UNIT and item.unit_column:
                 return Origin(
                     "Collected",
                     "Investigator",
-                    f"Source: CRF, {file} {item.unit_column}",
-                    d.crf_doc(src),
+                    f"{file} {item.unit_column}",
+                    d.crf_doc(src, [item.unit_column]),
                 ), None
             if column == MELT_UNIT:
                 return Origin("Assigned", "Sponsor", f"Assigned: {item.unit}"), None

@@ -358,6 +358,14 @@ def _sas_frame(path: Path) -> pd.DataFrame:
             f"cannot read file: not a readable SAS7BDAT file ({exc})",
             where=Location(file=str(path)),
         ) from None
+    return text_frame(frame, path)
+
+
+def text_frame(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A typed frame (a SAS7BDAT file's, or one given in memory) as the text a raw form
+    holds: missing values empty, whole numbers without a decimal point, every other value
+    as ``str`` gives it, stripped; rows numbered from 1. ``path`` names it in errors (a
+    repeated column name)."""
     frame = frame.astype(object).where(frame.notna(), "")
     frame = frame.map(_sas_text)
     frame.index = pd.RangeIndex(1, len(frame) + 1)

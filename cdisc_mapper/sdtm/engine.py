@@ -3,6 +3,7 @@ dependency order across domains, then subject elements, visits and trial design.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
-from cdisc_mapper.raw import CsvDialect, RawForm, open_form
+from cdisc_mapper.raw import CsvDialect, RawForm, RawFrames, open_form
 from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, OpContext
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import SourceResult, map_source, require_columns
@@ -28,6 +29,10 @@ from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.spec.study import StudySpec
 
 Progress = Callable[[str], None]
+RawInput = Path | RawFrames
+"""Where the raw forms are: the raw folder, or DataFrames given in memory."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,11 +52,11 @@ def csv_dialect(study: StudySpec, file: str) -> CsvDialect:
 
 
 class _Engine:
-    def __init__(self, bundle: StudyBundle, terminology: Any, raw_dir: Path, progress: Progress):
+    def __init__(self, bundle: StudyBundle, terminology: Any, raw: RawInput, progress: Progress):
         self.bundle = bundle
         self.study = bundle.study
         self.terminology = terminology
-        self.raw_dir = Path(raw_dir)
+        self.raw = raw if isinstance(raw, RawFrames) else Path(raw)
         self.progress = progress
         self.forms: dict[str, RawForm] = {}
         self.frames: dict[str, pd.DataFrame] = {}
@@ -62,12 +67,14 @@ class _Engine:
 
     def _check_csv_files(self) -> None:
         """Each file ``csv: files:`` names is in the raw folder (a misspelt name would
-        leave the file read as comma separated UTF-8 without a word)."""
+        leave the file read as comma separated UTF-8 without a word). Forms given in memory
+        are not CSV files: the settings do not apply to them."""
+        if isinstance(self.raw, RawFrames):
+            return
         for name in self.study.csv.files:
-            if not (self.raw_dir / name).is_file():
+            if not (self.raw / name).is_file():
                 raise SpecError(
-                    f"csv: files: names {name!r}, which is not a file of the raw folder "
-                    f"{self.raw_dir}",
+                    f"csv: files: names {name!r}, which is not a file of the raw folder {self.raw}",
                     where=self.bundle.where("study", ("csv", "files", name)),
                     hint="give the file's name as the sources name it (e.g. labs.csv)",
                 )
@@ -114,11 +121,15 @@ class _Engine:
     def form(self, name: str, file: str | None, where: str) -> RawForm:
         """The raw form ``file`` (default ``<name>.<raw_format>``) names in the raw folder,
         read once; ``where`` is the spec line naming it (a file outside the raw folder,
-        symbolic links followed, is an error there)."""
+        symbolic links followed, is an error there). Given in memory, the frame of that
+        file or form name (:class:`~cdisc_mapper.raw.RawFrames`)."""
         key = file or f"{name}.{self.study.raw_format}"
         if key not in self.forms:
-            dialect = csv_dialect(self.study, key)
-            self.forms[key] = open_form(name, self.raw_dir, key, where=where, dialect=dialect)
+            if isinstance(self.raw, RawFrames):
+                self.forms[key] = self.raw.open(name, key, where=where)
+            else:
+                dialect = csv_dialect(self.study, key)
+                self.forms[key] = open_form(name, self.raw, key, where=where, dialect=dialect)
         return self.forms[key]
 
     def make_ctx(
@@ -156,6 +167,11 @@ class _Engine:
                 where = self.bundle.where(code, ("sources", i, "file" if src.file else "form"))
                 form = self.form(src.form, src.file, where)
                 res = map_source(self.bundle, spec, i, form, self.make_ctx)
+                log.debug(
+                    "%s: %s: %d rows read, %d mapped, %d excluded, %d records",
+                    code, res.file, res.rows_read, res.rows_mapped,
+                    sum(res.excluded.values()), len(res.frame),
+                )  # fmt: skip
                 results.append((code, res))
                 parts.append(res.frame)
             if parts:
@@ -355,10 +371,12 @@ def check_subjects_in_dm(frames: dict[str, pd.DataFrame]) -> None:
 
 
 def run_mapping(
-    bundle: StudyBundle, terminology: Any, raw_dir: Path, progress: Progress | None = None
+    bundle: StudyBundle, terminology: Any, raw: RawInput, progress: Progress | None = None
 ) -> SdtmRun:
-    """Map a study's raw forms to SDTM domain frames (not yet finalised or written)."""
-    engine = _Engine(bundle, terminology, raw_dir, progress or (lambda _m: None))
+    """Map a study's raw forms (the raw folder, or :class:`~cdisc_mapper.raw.RawFrames`)
+    to SDTM domain frames (not yet finalised or written); progress goes to ``progress``,
+    else to this module's logger (INFO)."""
+    engine = _Engine(bundle, terminology, raw, progress or log.info)
     sources = engine.map_sources()
     check_one_record_per_subject(engine.frames)
     check_subjects_in_dm(engine.frames)

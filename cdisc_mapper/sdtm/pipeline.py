@@ -7,14 +7,15 @@ the previous package as it was; other files there (define.xml) are kept."""
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdisc_mapper.publish import Target, owning, staged
-from cdisc_mapper.raw import open_form
+from cdisc_mapper.raw import RawFrames, open_form
 from cdisc_mapper.sdtm import load_study
-from cdisc_mapper.sdtm.engine import SdtmRun, csv_dialect, run_mapping
+from cdisc_mapper.sdtm.engine import RawInput, SdtmRun, csv_dialect, run_mapping
 from cdisc_mapper.sdtm.finalize import (
     DESIGN_KEYS,
     Dataset,
@@ -33,12 +34,18 @@ RECONCILIATION_FILE = "reconciliation.csv"
 OWNED = owning(names=[RECONCILIATION_FILE], suffixes=[".xpt"])
 """The files of ``OUT/sdtm`` the stage replaces (a dataset it no longer makes goes too)."""
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class SdtmResult:
+    """The finished datasets, the mapping run, the reconciliation rows (one per raw form
+    and domain, as ``reconciliation.csv`` holds them) and the files written."""
+
     datasets: dict[str, Dataset]
     run: SdtmRun
     files: list[Path] = field(default_factory=list)
+    reconciliation: list[dict] = field(default_factory=list)
 
 
 def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> dict[str, Dataset]:
@@ -82,13 +89,13 @@ def write_datasets(datasets: dict[str, Dataset], out_dir: Path) -> list[Path]:
     return files
 
 
-def reconciliation_rows(run: SdtmRun, raw_dir: Path, study: StudySpec) -> list[dict]:
+def reconciliation_rows(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[dict]:
     """Per form and domain: rows read = rows mapped + rows excluded (with reasons); each
     file as the spec names it, relative to the raw folder.
 
     Raw files that no spec reads are listed too, all records excluded, so nothing is lost
     without a word. They are read as the used ones are, strictly and only inside the raw
-    folder."""
+    folder (given in memory: the frames no spec read)."""
     rows = []
     for code, res in run.sources:
         excluded = sum(res.excluded.values())
@@ -107,17 +114,12 @@ def reconciliation_rows(run: SdtmRun, raw_dir: Path, study: StudySpec) -> list[d
                 "empty_items_not_recorded": res.values_not_recorded,
             }
         )
-    used = {(raw_dir / res.file).resolve() for _, res in run.sources}
-    for path in sorted(raw_dir.iterdir()):
-        if path.suffix.lower() not in {".csv", ".xlsx", ".sas7bdat"} or path.resolve() in used:
-            continue
-        dialect = csv_dialect(study, path.name)
-        n = len(open_form(path.stem, raw_dir, path.name, dialect=dialect).data)
+    for form, file, n in _unused_forms(run, raw, study):
         rows.append(
             {
                 "domain": "",
-                "form": path.stem,
-                "file": path.name,
+                "form": form,
+                "file": file,
                 "rows_read": n,
                 "rows_mapped": 0,
                 "rows_excluded": n,
@@ -127,6 +129,23 @@ def reconciliation_rows(run: SdtmRun, raw_dir: Path, study: StudySpec) -> list[d
             }
         )
     return rows
+
+
+def _unused_forms(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[tuple[str, str, int]]:
+    """(form, file, records) of each raw file (or frame) that no spec reads."""
+    if isinstance(raw, RawFrames):
+        forms = raw.unused(res.file for _, res in run.sources)
+        return [(form.name, form.file, len(form.data)) for form in forms]
+    raw_dir = Path(raw)
+    used = {(raw_dir / res.file).resolve() for _, res in run.sources}
+    out = []
+    for path in sorted(raw_dir.iterdir()):
+        if path.suffix.lower() not in {".csv", ".xlsx", ".sas7bdat"} or path.resolve() in used:
+            continue
+        dialect = csv_dialect(study, path.name)
+        n = len(open_form(path.stem, raw_dir, path.name, dialect=dialect).data)
+        out.append((path.stem, path.name, n))
+    return out
 
 
 def write_reconciliation(rows: list[dict], path: Path) -> None:
@@ -147,6 +166,39 @@ def write_reconciliation(rows: list[dict], path: Path) -> None:
         writer.writerows({k: neutralise_formula(v) for k, v in row.items()} for row in rows)
 
 
+def build_sdtm(
+    study: Path | StudyBundle,
+    raw: Path | RawFrames,
+    progress: Callable[[str], None] | None = None,
+) -> SdtmResult:
+    """Map the raw forms (the raw folder, or DataFrames given as
+    :class:`~cdisc_mapper.raw.RawFrames`) with the study's specs (its folder, or the
+    :class:`StudyBundle` loaded from it) to finished SDTM datasets and the
+    reconciliation rows; nothing is written. Progress goes to ``progress``, else to this
+    module's logger (INFO)."""
+    bundle = study if isinstance(study, StudyBundle) else load_study(Path(study))
+    standard = load_sdtmig()
+    terminology = load_terminology()
+    check_against_standard(bundle, standard)
+    raw = raw if isinstance(raw, RawFrames) else Path(raw)
+    run = run_mapping(bundle, terminology, raw, progress)
+    datasets = build_datasets(bundle, run, standard, terminology)
+    rows = reconciliation_rows(run, raw, bundle.study)
+    for name, ds in datasets.items():
+        log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
+    return SdtmResult(datasets=datasets, run=run, reconciliation=rows)
+
+
+def write_sdtm(result: SdtmResult, out_dir: Path) -> list[Path]:
+    """Write the datasets and ``reconciliation.csv`` into ``out_dir/sdtm``, all at once
+    (the ``.xpt`` files there that the result has not are removed); return the files."""
+    sdtm_dir = Path(out_dir) / "sdtm"
+    with staged(Target(sdtm_dir, OWNED)) as (stage,):
+        written = write_datasets(result.datasets, stage.path)
+        write_reconciliation(result.reconciliation, stage.path / RECONCILIATION_FILE)
+    return [stage.final(p) for p in written] + [sdtm_dir / RECONCILIATION_FILE]
+
+
 def run_sdtm(
     study_dir: Path,
     raw_dir: Path,
@@ -155,18 +207,8 @@ def run_sdtm(
 ) -> SdtmResult:
     """Map ``raw_dir`` with the specs in ``study_dir`` and write ``out_dir/sdtm`` (all
     files at once, only when the whole stage succeeded)."""
-    say = progress or (lambda _m: None)
-    bundle = load_study(Path(study_dir))
-    standard = load_sdtmig()
-    terminology = load_terminology()
-    check_against_standard(bundle, standard)
-    run = run_mapping(bundle, terminology, Path(raw_dir), say)
-    datasets = build_datasets(bundle, run, standard, terminology)
-    sdtm_dir = Path(out_dir) / "sdtm"
-    say(f"writing {len(datasets)} datasets to {sdtm_dir}")
-    rows = reconciliation_rows(run, Path(raw_dir), bundle.study)
-    with staged(Target(sdtm_dir, OWNED)) as (stage,):
-        written = write_datasets(datasets, stage.path)
-        write_reconciliation(rows, stage.path / RECONCILIATION_FILE)
-    files = [stage.final(p) for p in written] + [sdtm_dir / RECONCILIATION_FILE]
-    return SdtmResult(datasets=datasets, run=run, files=files)
+    say = progress or log.info
+    result = build_sdtm(study_dir, raw_dir, progress)
+    say(f"writing {len(result.datasets)} datasets to {Path(out_dir) / 'sdtm'}")
+    result.files = write_sdtm(result, out_dir)
+    return result

@@ -115,18 +115,32 @@ def check_working_columns(bundle: StudyBundle, domain: DomainSpec, index: int) -
             )
 
 
-def _model_columns(model: object, earlier: frozenset[str] = frozenset()) -> set[str]:
+def names_read(
+    args: object, earlier: frozenset[str] = frozenset(), *, conditions: bool = True
+) -> set[str]:
+    """What an operation's arguments read by name besides :meth:`OpArgs.inputs`: raw
+    columns, melt and working columns (``_NAME``) of its ``column`` fields, conditions
+    (unless ``conditions`` is False) and templates (the annotated CRF follows a raw
+    column to the variables it feeds)."""
+    return _model_columns(args, earlier, conditions=conditions)
+
+
+def _model_columns(
+    model: object, earlier: frozenset[str] = frozenset(), *, conditions: bool = True
+) -> set[str]:
     """Raw columns an operation's arguments name: ``column``/``time_column`` fields,
     conditions (at any depth) and template fields; a condition or template name that is
     a variable defined ``earlier`` in the source reads that variable, and ``DM.VAR`` the
     subject's DM value, so neither is a raw column."""
     out: set[str] = set()
     if isinstance(model, Condition):
+        if not conditions:
+            return out
         names = model.variables()
         return {n for n in names - earlier if subject_variable(n) is None}
     if isinstance(model, list | tuple):
         for item in model:
-            out |= _model_columns(item, earlier)
+            out |= _model_columns(item, earlier, conditions=conditions)
         return out
     if not isinstance(model, BaseModel):
         return out
@@ -137,7 +151,7 @@ def _model_columns(model: object, earlier: frozenset[str] = frozenset()) -> set[
         elif key == "template" and isinstance(value, str):
             out |= {f for _, f, _, _ in string.Formatter().parse(value) if f} - earlier
         elif isinstance(value, BaseModel | list | tuple):
-            out |= _model_columns(value, earlier)
+            out |= _model_columns(value, earlier, conditions=conditions)
     return out
 
 

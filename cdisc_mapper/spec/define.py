@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from cdisc_mapper.condition import Condition, from_range_checks, range_checks
 from cdisc_mapper.errors import SpecError
@@ -61,6 +61,7 @@ from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
 DEFINE_FILE = "define.yaml"
 METHOD_ID = re.compile(r"^M-[A-Za-z0-9][A-Za-z0-9_.-]*$")
 COMMENT_ID = re.compile(r"^C-[A-Za-z0-9][A-Za-z0-9_.-]*$")
+PAGE_NUMBERS = re.compile(r"\s*[1-9][0-9]*(\s+[1-9][0-9]*)*\s*")
 Which = Literal["sdtm", "adam"]
 
 
@@ -72,7 +73,35 @@ class DocumentSpec(Strict):
 
 
 class FormSpec(Strict):
-    pages: str = Field(description="aCRF page numbers, blank-separated")
+    """The pages of a raw form in the sponsor's annotated CRF (physical page numbers:
+    the page's position in the PDF, counting from 1)."""
+
+    pages: str = Field(description='the form\'s aCRF page numbers, blank-separated (e.g. "3 4")')
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="raw column -> its aCRF page numbers, where a field is on some of the "
+        "form's pages only (default: the form's pages)",
+    )
+
+    @field_validator("pages")
+    @classmethod
+    def _form_pages(cls, v: str) -> str:
+        return page_numbers(v, "pages")
+
+    @field_validator("fields")
+    @classmethod
+    def _field_pages(cls, v: dict[str, str]) -> dict[str, str]:
+        return {column: page_numbers(pages, column) for column, pages in v.items()}
+
+
+def page_numbers(text: str, what: str) -> str:
+    """``text`` as def:PDFPageRef PageRefs: whole numbers from 1, one blank between."""
+    if not PAGE_NUMBERS.fullmatch(text):
+        raise ValueError(
+            f"{what}: {text!r} is not page numbers (whole numbers from 1, blank-separated, "
+            'e.g. "3 4")'
+        )
+    return " ".join(text.split())
 
 
 class ExpressionSpec(Strict):

@@ -26,12 +26,14 @@ from cdisc_mapper.validate.unreadable import Unreadable
 @dataclass(frozen=True)
 class DefineDataset:
     """What the define checks read of one ItemGroupDef: the define reader's dataset with
-    its ItemDefs (by variable name) and key variables joined."""
+    its ItemDefs (by variable name) and key variables joined, and the document it is in
+    (code lists, value lists, where clauses)."""
 
     group: ItemGroup
     variables: dict[str, Item]
     keys: tuple[str, ...]
     source: Path
+    document: DefineDocument | None = None
 
     @property
     def label(self) -> str:
@@ -76,7 +78,7 @@ class PackageDefine:
                         hint="give one define.xml per standard",
                     )
                 datasets[name] = DefineDataset(
-                    group, doc.variables(group), doc.keys(group), doc.path
+                    group, doc.variables(group), doc.keys(group), doc.path, doc
                 )
         return cls(tuple(doc.path for doc in documents), datasets, unreadable)
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import struct
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -217,10 +218,18 @@ def write_xpt(
     variables = tuple(variables)
     check_xpt_metadata(dataset, label, variables, path=path)
     _check_columns(df, variables, dataset, path)
+    timestamp = header_timestamp()
+    ctx, encoded, columns = _encode(df, variables, dataset, path)
+    header = build_header(dataset, label, columns, timestamp)
+    _write_file(path, header, encoded, len(df), ctx)
+
+
+def _encode(
+    df: pd.DataFrame, variables: Sequence[XptVariable], dataset: str, path: Path
+) -> tuple[ErrorContext, list[EncodedColumn], list[tuple[XptVariable, SasFormat | None, int]]]:
+    """Each variable's column encoded as stored, with its format and stored length."""
     usubjid = df["USUBJID"] if "USUBJID" in df.columns else None
     ctx = ErrorContext(path=path, dataset=dataset, usubjid=usubjid)
-    timestamp = header_timestamp()
-
     encoded: list[EncodedColumn] = []
     columns: list[tuple[XptVariable, SasFormat | None, int]] = []
     for variable in variables:
@@ -232,9 +241,26 @@ def write_xpt(
             column = encode_num(series, variable, fmt, ctx)
         encoded.append(column)
         columns.append((variable, fmt, column.length))
+    return ctx, encoded, columns
 
-    header = build_header(dataset, label, columns, timestamp)
-    _write_file(path, header, encoded, len(df), ctx)
+
+def stored_variables(
+    df: pd.DataFrame,
+    *,
+    dataset: str,
+    label: str,
+    variables: Sequence[XptVariable],
+) -> tuple[XptVariable, ...]:
+    """``variables`` as :func:`write_xpt` would store ``df``: each with its stored length
+    (a ``Char`` variable's longest value when none is declared, a ``Num``'s 8 unless
+    declared). Checked as :func:`write_xpt` checks them, with the same errors (naming the
+    file ``<dataset>.xpt``); nothing is written."""
+    path = Path(f"{dataset.lower()}.xpt")
+    variables = tuple(variables)
+    check_xpt_metadata(dataset, label, variables, path=path)
+    _check_columns(df, variables, dataset, path)
+    _, _, columns = _encode(df, variables, dataset, path)
+    return tuple(replace(v, length=length) for v, _, length in columns)
 
 
 def _write_file(

@@ -261,8 +261,9 @@ def write_define(
     adam_result: Any = None,
     raw_dir: Path | None = None,
 ) -> list[Path]:
-    """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html``
-    beside each) for the datasets written there; return the files written.
+    """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html`` and
+    ``define2-1.xsl`` beside each) for the datasets written there; return the files
+    written.
 
     A standard in ``which`` whose folder holds no ``.xpt`` file is skipped; nothing at
     all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``

@@ -182,8 +182,8 @@ def change_code(spec: ProgressionSummarySpec) -> str:
         '.groupby("USUBJID")["AVAL"].last()',
         f'after = merged[merged["{cc.date}"] > merged["{cc.reference}"]]'
         f'.groupby("USUBJID")["AVAL"].{pick}()',
-        'change = pd.DataFrame({"before": before, "after": after}).dropna()',
-        'change = change["after"] - change["before"]',
+        'both = pd.concat([before.rename("before"), after.rename("after")], axis=1).dropna()',
+        'change = both["after"] - both["before"]',
         f"counted = int(change.between({cc.low:g}, {cc.high:g}).sum())",
         "n = len(change)",
     ]

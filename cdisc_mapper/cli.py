@@ -355,12 +355,23 @@ def adam(
 
 
 @main.command()
-@study_option
+@click.option(
+    "--study",
+    type=click.Path(path_type=Path),
+    default=None,
+    callback=_study_or_bundled,
+    show_default="mappings/als_msc",
+    help="Study spec folder, a spec workbook (.xlsx) made by `spec export`, or "
+    "define-generator metadata alone: a Pinnacle 21 layout workbook or the metadata.yaml "
+    "`spec import` made of one.",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
     required=True,
-    help="Output folder holding sdtm/ and adam/; define.xml goes beside the data.",
+    help="Existing folder whose sdtm/ and adam/ hold the .xpt datasets to describe (as the "
+    "sdtm and adam commands wrote them); define.xml, define.html and define2-1.xsl are "
+    "written into each.",
 )
 @click.option(
     "--raw",
@@ -372,10 +383,12 @@ def adam(
 @click.pass_context
 @run_options
 def define(ctx: click.Context, study: Path, out: Path, raw: Path | None) -> None:
-    """Write Define-XML 2.1 (and define.html) for OUT/sdtm and OUT/adam; without an
+    """Write Define-XML 2.1 (with define.html and the define2-1.xsl stylesheet) for the
+    datasets of OUT/sdtm and OUT/adam; a folder without .xpt files is skipped. Without an
     annotated CRF of your own in define.yaml, also OUT/sdtm/acrf.pdf, which define.xml
-    cites. With datasets in several formats, define.xml names the XPT files and
-    define-json.xml / define-ndjson.xml the Dataset-JSON ones."""
+    cites. The ADaM define.xml carries the Analysis Results Metadata of
+    adam/reports.yaml. With datasets in several formats, define.xml names the XPT files
+    and define-json.xml / define-ndjson.xml the Dataset-JSON ones."""
 
     def go() -> None:
         from cdisc_mapper.define import write_define
@@ -534,7 +547,13 @@ def validate(
     show_default=True,
     help="Output folder.",
 )
-@click.option("--subjects", default=20, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--subjects",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Number of simulated subjects.",
+)
 @click.option("--seed", default=None, type=int, help="Random seed (default: the study's).")
 @click.option(
     "--effect",
@@ -558,7 +577,7 @@ def demo(
     formats: tuple[str, ...],
 ) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
-    raw forms, SDTM, ADaM, define.xml and the validation report.
+    raw forms, SDTM, ADaM and its reports, define.xml and the validation report.
 
     Everything is made in a working folder and published at the end, replacing OUT's
     raw/, sdtm/, adam/ and reports/ whole; OUT must be new, empty or a demo output
@@ -662,15 +681,24 @@ def spec() -> None:
 @spec.command("export")
 @study_option
 @click.option("--xlsx", type=click.Path(path_type=Path), required=True, help="Workbook to write.")
+@click.option(
+    "--define",
+    "defines",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    multiple=True,
+    help="define.xml of the study's datasets (repeatable, e.g. OUT/sdtm/define.xml and "
+    "OUT/adam/define.xml): fills the Variables sheet's Length and Significant Digits, "
+    "which only the data decide.",
+)
 @click.pass_context
 @run_options
-def spec_export(ctx: click.Context, study: Path, xlsx: Path) -> None:
+def spec_export(ctx: click.Context, study: Path, xlsx: Path, defines: tuple[Path, ...]) -> None:
     """Write the study's specs (SDTM, ADaM, define.yaml) to one reviewable workbook."""
 
     def go() -> None:
         from cdisc_mapper.xlsx import export_workbook
 
-        export_workbook(study, xlsx)
+        export_workbook(study, xlsx, defines)
         click.echo(str(xlsx))
 
     _run(go, ctx)

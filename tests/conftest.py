@@ -16,6 +16,11 @@ settings.register_profile("default", deadline=None)
 settings.register_profile("ci", derandomize=True, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
+# Outputs carry a creation time (define.xml CreationDateTime, XPT headers): the tests
+# compare reruns byte for byte, so they fix it as a reproducible build does (a test of
+# the clock's path unsets it with monkeypatch).
+os.environ.setdefault("SOURCE_DATE_EPOCH", "946684800")
+
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "mappings" / "als_msc"
 SHARED = REPO.parent / "shared"

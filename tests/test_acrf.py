@@ -218,7 +218,7 @@ def test_sponsor_acrf_pages_are_cited_and_nothing_is_generated(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         files = write_define(study_copy, sdtm_copy, which=["sdtm"])
-    assert [f.name for f in files] == ["define.xml", "define.html"]
+    assert [f.name for f in files] == ["define.xml", "define.html", "define2-1.xsl"]
     assert own.read_bytes() == b"%PDF-1.4 the sponsor's own aCRF"  # kept as it was
     mdv = etree.parse(str(sdtm_copy / "sdtm" / "define.xml")).getroot()
     mdv = mdv.find("odm:Study/odm:MetaDataVersion", NS)

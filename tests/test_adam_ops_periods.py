@@ -217,12 +217,20 @@ def test_record_period_on_a_day_shared_by_two_periods() -> None:
     assert_table(out, expected)
     assert meta("record_period", ctx, date="ASTDT", output="APERIOD", boundary="start") == (
         ColumnMeta(
-            method="The period whose ADSL APxxSDT..APxxEDT (inclusive) contains ASTDT; a date "
-            "shared by two periods (the day one ends and the next starts) belongs to the "
-            "period that starts that day. Null when no period contains it.",
+            method="APERIOD is the period whose ADSL APxxSDT..APxxEDT (inclusive) contains "
+            "ASTDT; a date shared by two periods (the day one ends and the next starts) "
+            "belongs to the period that starts that day; null when no period contains it. "
+            "APERIODC is the period's name in the study conventions, APHASE the phase (ADSL "
+            "APHASEw) containing the period and APHASEN the phase's number.",
             type="Num",
         )
     )
+    # one text for the period and phase variables: one MethodDef in define.xml
+    texts = {
+        meta("record_period", ctx, date="ASTDT", output=o, boundary="start").method
+        for o in ("APERIOD", "APERIODC", "APHASE", "APHASEN")
+    }
+    assert len(texts) == 1
     assert meta("record_period", ctx, output="APERSDT") == ColumnMeta(
         method="ADSL APxxSDT of the record's APERIOD.", type="Num", date=True
     )

@@ -50,14 +50,21 @@ def test_window_by_relative_day_first_listed_window_wins() -> None:
         ("S3", day("2020-03-01"), "", None, None, None, None, None, "", ""),
     )
     assert_table(out, expected)
+    rule = (
+        "AVISIT (and its number AVISITN) is the analysis window containing the day of ADT "
+        "relative to the window's reference date (the reference is day 1, the day before is "
+        "-1); the first window listed that contains the day takes the record, whatever its "
+        "nominal visit (unscheduled and out-of-window visits included); no window: null. "
+        "Windows 'visits': SCREENING (-1): days -30 to 30 from RFICDT (target 1); BASELINE "
+        "(0): days -30 to 1 from TRTSDT (target 1); MONTH 1 (1): days 2 to 45 from TRTSDT "
+        "(target 31)."
+    )
     assert meta("window", ctx, windows="visits", output="AVISIT") == ColumnMeta(
-        method="Analysis window by day of ADT relative to the window's reference date (the "
-        "reference is day 1, the day before is -1); the first window listed that contains the "
-        "day takes the record, whatever its nominal visit (unscheduled and out-of-window visits "
-        "included); no window: null. Windows 'visits': SCREENING (-1): days -30 to 30 from "
-        "RFICDT (target 1); BASELINE (0): days -30 to 1 from TRTSDT (target 1); MONTH 1 (1): "
-        "days 2 to 45 from TRTSDT (target 31).",
-        type="Char",
+        method=rule, type="Char"
+    )
+    # one text for the pair: define.xml gives AVISIT and AVISITN one MethodDef
+    assert meta("window", ctx, windows="visits", output="AVISITN") == ColumnMeta(
+        method=rule, type="Num"
     )
     assert meta("window", None, windows="visits", output="AWTDIFF") == ColumnMeta(
         method="Absolute difference between the record's relative day and AWTARGET.", type="Num"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cdisc_mapper.define import (
     validate_define_schema,
     write_define,
 )
+from cdisc_mapper.define.build import creation_datetime
 from cdisc_mapper.define.reader import CHAR_TYPES, NUM_TYPES, DefineReadError, read_define
 from cdisc_mapper.xpt import read_xpt
 
@@ -85,6 +87,11 @@ def test_define_is_schema_valid_and_consistent_with_the_data(package, kind):
     define = package / kind / "define.xml"
     assert (package / kind / "define.html").is_file()
     assert validate_define_schema(define) == []
+    # the stylesheet its xml-stylesheet instruction names is beside it: the CDISC one
+    assert b'<?xml-stylesheet type="text/xsl" href="define2-1.xsl"?>' in define.read_bytes()[:200]
+    xsl = (package / kind / "define2-1.xsl").read_text(encoding="utf-8")
+    assert "Copyright (c) 2013-2018 Lex Jansen" in xsl
+    assert 'xmlns:arm="http://www.cdisc.org/ns/arm/v1.0"' in xsl
     assert check_define_consistency(define, package / kind) == []
 
 
@@ -151,6 +158,16 @@ def test_creation_datetime_follows_source_date_epoch(package, tmp_path, monkeypa
         write_define(STUDY, tmp_path, which=["sdtm"])
     root = _tree(tmp_path, "sdtm").getroot()
     assert root.get("CreationDateTime") == "2023-11-14T22:13:20"
+
+
+def test_creation_datetime_is_the_clock_without_source_date_epoch(monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    stamp = datetime.strptime(creation_datetime(), "%Y-%m-%dT%H:%M:%S")
+    after = datetime.now(UTC).replace(tzinfo=None)
+    assert before <= stamp <= after
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert creation_datetime() == "1970-01-01T00:00:00"
 
 
 # --------------------------------------------------------------------------- SDTM content
@@ -223,14 +240,55 @@ def test_sdtm_methods_come_from_the_spec_or_the_operation(package):
     # spec method: text
     assert doc.methods["MT.DM.RFSTDTC"] == "First MSC injection (RFXSTDTC)"
     assert doc.methods["MT.DM.AGE"].startswith("Completed years from BRTHDTC to RFICDTC")
-    # no method in the spec: the operation's docstring and its arguments
-    assert doc.methods["MT.VS.VSDY"].startswith("--DY relative to DM.RFSTDTC")
-    assert "dtc: VSDTC" in doc.methods["MT.VS.VSDY"]
+    # no method in the spec: the operation's method sentence, filled from its arguments
+    assert doc.methods["MT.VS.VSDY"] == (
+        "Study day of VSDTC: VSDTC - DM.RFSTDTC + 1 when on or after DM.RFSTDTC, else "
+        "VSDTC - DM.RFSTDTC (no day 0); null when either date is partial (SDTMIG 3.4 "
+        "section 4.4.4)."
+    )
+    assert doc.methods["MT.DM.DTHFL"] == "'Y' when DTHDTC is not empty; otherwise null."
+    assert doc.methods["MT.DM.ACTARMCD"] == "If RFXSTDTC is not empty then 'MSC'; otherwise ''."
+    assert doc.methods["MT.LB.LBSTAT"] == "Raw NOT_DONE recoded: 'ND' -> 'NOT DONE'."
+    assert not [oid for oid, text in doc.methods.items() if "Here:" in text]
     assert doc.items["IT.DM.AGE"].comment_oid == "COM.C-AGE"
     assert doc.comments["COM.C-AGE"].startswith("AGE is derived at informed consent")
     assert doc.comments["COM.AE.AERLPRT"] == "The lumbar puncture is the study activity (AERLPRT)"
     # internal variables an argument names are explained
     assert "_VISITLABEL (labs) = labs.csv VISIT" in doc.methods["MT.LB.VISITNUM"]
+
+
+@pytest.mark.parametrize("kind", ["sdtm", "adam"])
+def test_each_method_text_is_said_once_and_no_text_names_an_internal_file(package, kind):
+    tree = _tree(package, kind)
+    texts = [
+        m.findtext("odm:Description/odm:TranslatedText", namespaces=NS)
+        for m in tree.iterfind(".//odm:MethodDef", NS)
+    ]
+    assert len(texts) == len(set(texts))
+    every = [t.text or "" for t in tree.iterfind(".//odm:TranslatedText", NS)]
+    assert not [t for t in every if re.search(r"\.(ya?ml|py)\b", t)]
+
+
+def test_shared_methods_serve_every_variable_derived_the_same_way(package):
+    sdtm, adam = _tree(package, "sdtm"), _tree(package, "adam")
+    usubjid = {
+        ig.get("Name")
+        for ig in sdtm.iterfind(".//odm:ItemGroupDef", NS)
+        for ref in ig.iterfind("odm:ItemRef[@MethodOID='MT.USUBJID']", NS)
+    }
+    assert {"AE", "CM", "DM", "LB", "VS", "QS"} <= usubjid
+    windows = sorted(
+        (ig.get("Name"), ref.get("ItemOID"))
+        for ig in adam.iterfind(".//odm:ItemGroupDef", NS)
+        for ref in ig.iterfind("odm:ItemRef[@MethodOID='MT.AVISIT.AVISITN']", NS)
+    )
+    assert windows == [
+        (ds, f"IT.{ds}.{var}")
+        for ds in ("ADLB", "ADQS", "ADRE", "ADVS")
+        for var in ("AVISIT", "AVISITN")
+    ]
+    name = adam.find(".//odm:MethodDef[@OID='MT.AVISIT.AVISITN']", NS).get("Name")
+    assert name == "Algorithm to derive AVISIT, AVISITN"
 
 
 def test_sdtm_value_level_metadata(package):

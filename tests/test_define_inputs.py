@@ -186,7 +186,7 @@ def test_second_study_gets_a_valid_consistent_define(tmp_path):
 
     run_sdtm(DATA / "mini_study", DATA / "mini_raw", tmp_path)
     files = write_define(DATA / "mini_study", tmp_path)
-    assert [f.name for f in files] == ["define.xml", "define.html", "acrf.pdf"]
+    assert [f.name for f in files] == ["define.xml", "define.html", "define2-1.xsl", "acrf.pdf"]
     define = tmp_path / "sdtm" / "define.xml"
     assert validate_define_schema(define) == []
     assert check_define_consistency(define, tmp_path / "sdtm") == []

@@ -343,12 +343,14 @@ def test_define_xml_is_schema_valid(written: tuple[list[Path], list[str]], datas
     assert files == [
         datasets / "sdtm" / "define.xml",
         datasets / "sdtm" / "define.html",
+        datasets / "sdtm" / "define2-1.xsl",
         datasets / "adam" / "define.xml",
         datasets / "adam" / "define.html",
+        datasets / "adam" / "define2-1.xsl",
     ]
-    for path in files[::2]:
+    for path in files[::3]:
         assert validate_define_schema(path) == []
-    sdtm, adam = _tree(files[0]), _tree(files[2])
+    sdtm, adam = _tree(files[0]), _tree(files[3])
     names = [g.get("Name") for g in sdtm.iterfind(".//odm:ItemGroupDef", NS)]
     assert names == ["DM", "VS"]
     assert [g.get("Name") for g in adam.iterfind(".//odm:ItemGroupDef", NS)] == ["ADSL"]
@@ -413,7 +415,7 @@ def test_codelists_as_the_workbook_gives_them(written: tuple[list[Path], list[st
         "SYSBP",
         "TEMP",
     ]
-    adam = _tree(written[0][2])
+    adam = _tree(written[0][3])
     assert adam.find(".//odm:CodeList[@OID='CL.NY']", NS) is not None
 
 

@@ -45,7 +45,10 @@ def test_registered_with_origin_and_traits(name, origin, needs_all, row_local) -
 def test_method_texts_cite_the_sdtmig_rules() -> None:
     assert "4.5.1" in OPERATIONS.require("stresc").method
     assert "4.5.9" in OPERATIONS.require("lobxfl").method
-    assert "RFXSTDTC" in OPERATIONS.require("lobxfl").method
+    # the reference date is an argument, RFXSTDTC unless the spec says otherwise
+    lobxfl = OPERATIONS.require("lobxfl")
+    assert "on or before DM.{ref}" in lobxfl.method
+    assert lobxfl.args_model.model_fields["ref"].default == "RFXSTDTC"
 
 
 # ------------------------------------------------------------------ result (--ORRES)

@@ -549,3 +549,33 @@ def test_a_source_date_order_and_melt_item_columns_round_trip(tmp_path: Path) ->
     again = load_study(tmp_path / "again").domains["VS"].sources[0]
     assert again.date_order == "DMY" and again.melt is not None
     assert again.melt.items[0].columns == {"_STAT": "Unit"}
+
+
+def test_export_with_define_fills_length_and_significant_digits(tmp_path: Path) -> None:
+    """Length and Significant Digits come from the define.xml of the written datasets (the
+    XPT lengths); the workbook still reads back to the same specs."""
+    from cdisc_mapper.define import write_define
+    from cdisc_mapper.sdtm.pipeline import run_sdtm
+    from cdisc_mapper.xpt import read_xpt
+
+    run_sdtm(MINI, MINI.parent / "mini_raw", tmp_path / "out")
+    write_define(MINI, tmp_path / "out", which=["sdtm"])
+    define = tmp_path / "out" / "sdtm" / "define.xml"
+    export_workbook(MINI, tmp_path / "plain.xlsx")
+    export_workbook(MINI, tmp_path / "spec.xlsx", [define])
+    header, *rows = _cells(tmp_path / "spec.xlsx")[L.VARIABLES]
+    _, *plain = _cells(tmp_path / "plain.xlsx")[L.VARIABLES]
+    col = {name: i for i, name in enumerate(header)}
+    lengths = {(r[col["Dataset"]], r[col["Variable"]]): r[col["Length"]] for r in rows}
+    _, meta = read_xpt(tmp_path / "out" / "sdtm" / "vs.xpt")
+    char = [
+        v
+        for v in meta.variables
+        if v.type == "Char" and not v.name.endswith("DTC") and ("VS", v.name) in lengths
+    ]
+    assert len(char) >= 5
+    for var in char:
+        assert lengths[("VS", var.name)] == var.length, var.name
+    assert not any(r[col["Length"]] for r in plain)  # without a define.xml: left empty
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "study")
+    _assert_same(MINI, tmp_path / "study")

@@ -14,8 +14,10 @@ Layout (the data flow): :mod:`.spec` (optional ``define.yaml`` facts: documents,
 methods, dictionary versions), :mod:`.describe_sdtm` / :mod:`.describe_adam` (per dataset and
 variable: origin, derivation, comment, code list, value-level metadata, from the specs),
 :mod:`.assemble` with :mod:`.codelists` and :mod:`.datatypes` (what the data decide: types,
-lengths, used terms) into the :mod:`.model`, :mod:`.writer` (odmlib, Define-XML 2.1),
-:mod:`.schema` (odmlib's XSD), :mod:`.html` (defineutils' define2-1.xsl),
+lengths, used terms) into the :mod:`.model`, :mod:`.methods` (one MethodDef per method
+text), :mod:`.arm` (Analysis Results Metadata from ``adam/reports.yaml``), :mod:`.writer`
+(odmlib, Define-XML 2.1; :mod:`.arm_xml` for ARM 1.0), :mod:`.schema` (odmlib's XSD),
+:mod:`.html` (defineutils' define2-1.xsl, also written beside define.xml),
 :mod:`.reader` and :mod:`.consistency` (define.xml against the XPT files).
 """
 

@@ -37,9 +37,7 @@ from cdisc_mapper.define.model import (
     ItemRef,
     Method,
     Origin,
-    RangeCheckDef,
     ValueList,
-    WhereClause,
     oid_part,
 )
 from cdisc_mapper.define.stated_item import (
@@ -49,7 +47,7 @@ from cdisc_mapper.define.stated_item import (
     mandatory_note,
     unwritten_lengths,
 )
-from cdisc_mapper.define.where import clause_mask, clause_oid_part
+from cdisc_mapper.define.where import clause_mask, clause_oid_part, where_clause
 from cdisc_mapper.oids import item_group_oid
 from cdisc_mapper.oids import item_oid as oid_of_item
 from cdisc_mapper.spec.define import DefineExtras
@@ -114,6 +112,7 @@ class Assembler:
         self.standard_oid = standard_oid
         self.codelists = CodelistBuilder(extras)
         self._by_text: dict[tuple, str] = {}
+        self.generated: set[str] = set()  # MethodDefs made from text (not named ones)
         self.notes: list[str] = []  # where stated attributes differ from the data
         self._iso_lengths: list[str] = []
 
@@ -129,6 +128,7 @@ class Assembler:
         oid = info.oid or default_oid
         if info.oid is None:
             self._by_text[key] = oid
+            self.generated.add(oid)
         if oid not in self.model.methods:
             self.model.methods[oid] = Method(
                 oid=oid,
@@ -312,15 +312,8 @@ class Assembler:
         return ds
 
     def _where(self, ds: str, where: tuple[tuple[str, str, tuple[str, ...]], ...]) -> str:
-        oid = f"WC.{oid_part(ds)}.{clause_oid_part(where)}"
-        if oid not in self.model.where_clauses:
-            self.model.where_clauses[oid] = WhereClause(
-                oid=oid,
-                checks=tuple(
-                    RangeCheckDef(oid_of_item(ds, v), c, tuple(vals)) for v, c, vals in where
-                ),
-            )
-        return oid
+        clause = where_clause(ds, where)
+        return self.model.where_clauses.setdefault(clause.oid, clause).oid
 
     def _value_list(
         self, info: DatasetInfo, texts: _Texts, xvar: XptVariable, vi: VarInfo, parent: ItemDef

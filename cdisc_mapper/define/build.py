@@ -1,14 +1,14 @@
 """Build the DefineModel of one standard: header, documents, datasets, code lists.
 
-The creation date-time is part of the inputs, never the clock: ``SOURCE_DATE_EPOCH``
-when set (the reproducible-builds convention), else the latest creation stamp in the
-XPT headers (which the XPT writer also takes from ``SOURCE_DATE_EPOCH`` or a constant).
+The creation date-time (ODM CreationDateTime, UTC) is ``SOURCE_DATE_EPOCH`` when it is
+set (the reproducible-builds convention: reruns give byte-identical files), else the time
+the document is made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pandas as pd
 from cdisc_mapper.datasetjson import dataset_files, read_dataset
 from cdisc_mapper.define.assemble import Assembler
 from cdisc_mapper.define.info import DatasetInfo
+from cdisc_mapper.define.methods import share_methods
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef, oid_part
 from cdisc_mapper.epoch import source_date
 from cdisc_mapper.errors import CdiscMapperError, Location
@@ -24,19 +25,16 @@ from cdisc_mapper.oids import metadata_version_oid, study_oid
 from cdisc_mapper.spec.define import DefineExtras, Which
 from cdisc_mapper.xpt import XptMetadata
 
-FALLBACK_DATETIME = datetime(2000, 1, 1)
-
 
 class DefineInputError(CdiscMapperError):
     """The datasets define.xml should describe are missing or unreadable."""
 
 
-def creation_datetime(metas: list[XptMetadata]) -> str:
-    """ODM CreationDateTime from SOURCE_DATE_EPOCH, else from the XPT headers."""
+def creation_datetime() -> str:
+    """ODM CreationDateTime (UTC): SOURCE_DATE_EPOCH when set, else now."""
     stamp = source_date()
     if stamp is None:
-        stamps = [m.created for m in metas if m.created is not None]
-        stamp = max(stamps) if stamps else FALLBACK_DATETIME
+        stamp = datetime.now(UTC).replace(tzinfo=None)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S")
 
 
@@ -69,7 +67,6 @@ def new_model(
     study: object,
     extras: DefineExtras,
     ig: StandardDef,
-    metas: list[XptMetadata],
 ) -> DefineModel:
     """The header of a define.xml and its documents (def:leaf) from define.yaml."""
     studyid = str(getattr(study, "studyid", "STUDY"))
@@ -87,7 +84,7 @@ def new_model(
         mdv_oid=metadata_version_oid(studyid, ig.name, ig.version),
         mdv_name=f"Study {studyid}, {label} data definitions",
         mdv_description=f"{label} datasets of study {studyid} ({ig.name} {ig.version})",
-        creation_datetime=creation_datetime(metas),
+        creation_datetime=creation_datetime(),
         originator=extras.spec.originator or sponsor or "cdisc_mapper",
         source_system_version=tool_version(),
         standards=[ig],
@@ -116,6 +113,7 @@ def assemble(
     for info in sorted(infos, key=order):  # type: ignore[arg-type]
         assembler.add_dataset(info)
     warnings = assembler.finish()
+    share_methods(model, assembler.generated)
     _check_leaves(model)
     return warnings
 

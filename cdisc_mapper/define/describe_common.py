@@ -88,11 +88,42 @@ def args_text(args: BaseModel, names: frozenset[str] = frozenset()) -> str:
     return ", ".join(parts)
 
 
+#: An optional part of a method template: ``[ where {where}]`` is kept (without its
+#: brackets) only when every argument it names is given (not None, empty or False).
+_OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value is not False and value not in ("", [], {}, ())
+
+
+def resolve_optional(template: str, args: OpArgs) -> str:
+    """``template`` with each optional ``[...]`` part kept or dropped by its arguments."""
+
+    def keep(match: re.Match[str]) -> str:
+        part = match.group(1)
+        return part if all(_given(getattr(args, f)) for f in template_fields(part)) else ""
+
+    return _OPTIONAL.sub(keep, template)
+
+
 def operation_text(template: str, args: OpArgs, names: frozenset[str]) -> tuple[str, str]:
-    """An operation's define.xml text and the detail to add: the method template filled
-    from its arguments (no detail), or, when the template names no argument, the template
-    and the arguments listed (:func:`args_text`)."""
-    filled = fill_template(template, args, lambda name, v: _field_text(name, v, names))
+    """An operation's define.xml text and the detail to add: the method template (its
+    optional ``[...]`` parts resolved, :func:`resolve_optional`) filled from its arguments
+    (no detail), or, when the template names no argument, the template and the arguments
+    listed (:func:`args_text`). A ``{cases}`` field reads ``if ... then ...; otherwise
+    ...`` (the ``default`` argument)."""
+    resolved = resolve_optional(template, args)
+
+    def render(name: str, value: Any) -> str:
+        if name == "cases" and isinstance(value, list):
+            return _case_text(value, getattr(args, "default", None))
+        if isinstance(value, bool):
+            return ""  # a flag named in an optional part: the part's words say it
+        return _field_text(name, value, names)
+
+    filled = fill_template(resolved, args, render)
+    filled = filled[:1].upper() + filled[1:]
     return filled, "" if template_fields(template) else args_text(args, names)
 
 

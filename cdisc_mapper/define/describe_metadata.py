@@ -504,7 +504,7 @@ def build_metadata_model(
         protocol=meta.study.protocol_name or meta.study.study_name,
         sponsor=meta.study.originator or "",
     )
-    model = new_model(which, study, extras, ig, [m for _, _, m in datasets])
+    model = new_model(which, study, extras, ig)
     describer = MetadataDescriber(meta, which, extras, model.acrf_leaf)
     infos = []
     for path, frame, xmeta in datasets:

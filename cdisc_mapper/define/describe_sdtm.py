@@ -13,7 +13,8 @@ one at domain level):
   operation's method template (given when it was registered) filled from its arguments,
   or followed by them; internal ``_XXX`` variables an argument names are explained after
   it.
-* Protocol: trial design datasets, built from study.yaml.
+* Protocol: trial design datasets, built from study.yaml (define.xml says "Protocol",
+  never the file).
 
 An explicit ``origin:`` in the spec wins over the operation's default. A variable filled
 by several sources gets one origin (Collected before Derived before Assigned before
@@ -258,7 +259,7 @@ class SdtmDescriber:
         op = OPERATIONS.require(var.op)
         text, detail = describe.operation_text(op.method, args, self._names(code))
         if detail:
-            text = f"{text} Here: {detail}."
+            text = f"{text} ({detail})."
         if depth == 0:
             notes = []
             for internal in sorted(_internal_names(detail or text)):
@@ -274,10 +275,10 @@ class SdtmDescriber:
         for i in sources:
             if internal in spec.sources[i].variables:
                 part = self.part(code, i, internal, depth=1)
-                out.append(f"{internal} ({spec.sources[i].form}) = {part.text}")
+                out.append(f"{internal} ({spec.sources[i].form}) = {part.text.rstrip('.')}")
         if internal in spec.variables and source is None:
             part = self.part(code, None, internal, depth=1)
-            out.append(f"{internal} = {part.text}")
+            out.append(f"{internal} = {part.text.rstrip('.')}")
         return out
 
     def _melt_part(
@@ -386,7 +387,7 @@ class SdtmDescriber:
             origin = Origin("Derived", "Sponsor")
             method = MethodInfo(description=doc, oid=f"MT.{code}", name=f"Algorithm for {code}")
         else:
-            origin = Origin("Protocol", "Sponsor", f"Protocol (study.yaml): {doc}")
+            origin = Origin("Protocol", "Sponsor", f"Protocol: {doc}")
         return self._finish(code, name, ig, origin, method, None, None)
 
     # ------------------------------------------------------------------ datasets

@@ -1,9 +1,11 @@
 """define.html: the CDISC Define-XML 2.1 stylesheet applied with lxml.
 
-The stylesheet (``define2-1.xsl``, MIT licence) is the one the ``defineutils`` package
-ships; it is located in the installed package, never copied. The comments table is
-switched on (the stylesheet hides it by default) so that every sponsor decision is on the
-page; methods are shown as they are by default.
+The stylesheet (``define2-1.xsl``, MIT licence, its notice inside the file) is the one the
+``defineutils`` package ships; it is located in the installed package, and a copy is
+written beside each define.xml (:func:`write_stylesheet`), which names it in its
+``xml-stylesheet`` instruction, so a browser opening define.xml shows it rendered. The
+comments table is switched on (the stylesheet hides it by default) so that every sponsor
+decision is on the page; methods are shown as they are by default.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ def stylesheet_path() -> Path:
             hint="reinstall defineutils",
         )
     return path
+
+
+def write_stylesheet(folder: Path) -> Path:
+    """Write the stylesheet into ``folder`` (beside define.xml); return its path."""
+    out = Path(folder) / stylesheet_path().name
+    out.write_bytes(stylesheet_path().read_bytes())
+    return out
 
 
 @lru_cache(maxsize=1)

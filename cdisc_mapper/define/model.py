@@ -168,6 +168,41 @@ class Leaf:
     title: str
 
 
+@dataclass(frozen=True)
+class AnalysisDatasetRef:
+    """An arm:AnalysisDataset: the dataset, the where clause choosing its records (None:
+    all, or a selection no where clause can say) and the variables analysed."""
+
+    dataset_oid: str
+    where_oid: str | None
+    variable_oids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnalysisResultDef:
+    """An arm:AnalysisResult (ARM 1.0 section 3.2): what is analysed, why, and how."""
+
+    oid: str
+    description: str
+    reason: str
+    purpose: str
+    datasets: tuple[AnalysisDatasetRef, ...]
+    parameter_oid: str | None = None
+    documentation: str = ""
+    code: tuple[str, str] | None = None  # (Context, programming statement)
+
+
+@dataclass(frozen=True)
+class ResultDisplayDef:
+    """An arm:ResultDisplay: a table or figure and the analysis results it shows."""
+
+    oid: str
+    name: str
+    description: str
+    results: tuple[AnalysisResultDef, ...]
+    document: DocRef | None = None
+
+
 @dataclass
 class DefineModel:
     """One define.xml."""
@@ -195,6 +230,7 @@ class DefineModel:
     methods: dict[str, Method] = field(default_factory=dict)
     comments: dict[str, Comment] = field(default_factory=dict)
     leaves: list[Leaf] = field(default_factory=list)
+    result_displays: list[ResultDisplayDef] = field(default_factory=list)  # ARM 1.0
     files: dict[str, bytes] = field(default_factory=dict)
     """Documents written beside define.xml, by file name (the generated acrf.pdf)."""
 

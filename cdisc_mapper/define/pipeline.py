@@ -1,8 +1,9 @@
 """Orchestration: specs + written datasets -> DefineModel -> define.xml + define.html.
 
-The stage owns ``define.xml`` and ``define.html`` of ``OUT/sdtm`` and ``OUT/adam``: both
-models are built first, then the files are written into staging folders and published
-together (:mod:`cdisc_mapper.publish`), the datasets beside them kept as they are."""
+The stage owns ``define.xml``, ``define.html`` and ``define2-1.xsl`` of ``OUT/sdtm`` and
+``OUT/adam``: both models are built first, then the files are written into staging
+folders and published together (:mod:`cdisc_mapper.publish`), the datasets beside them
+kept as they are."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ from cdisc_mapper.datasetjson import (
     read_dataset,
 )
 from cdisc_mapper.define import describe_adam, describe_sdtm
+from cdisc_mapper.define.arm import add_analysis_results
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
-from cdisc_mapper.define.html import render_html
+from cdisc_mapper.define.html import render_html, write_stylesheet
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.stated_vlm import StatedLevels
-from cdisc_mapper.define.writer import write_model
+from cdisc_mapper.define.writer import STYLESHEET, write_model
 from cdisc_mapper.errors import CdiscMapperError, SpecError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.sdtm import load_study
@@ -39,7 +41,7 @@ from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
 
 DEFINE_FILE = "define.xml"
 OWNED = owning(
-    names=[DEFINE_FILE, "define.html"]
+    names=[DEFINE_FILE, "define.html", STYLESHEET]
     + [f"define-{f}.{x}" for f in FORMATS for x in ("xml", "html")]
 )
 """The files of ``OUT/sdtm`` and ``OUT/adam`` the stage replaces (``define-json.xml``:
@@ -73,7 +75,7 @@ def build_sdtm_model(
     describer = describe_sdtm.SdtmDescriber(bundle, extras, terminology, standard, None)
     describer.check_references()
     datasets = read_datasets(Path(sdtm_dir))
-    model = new_model("sdtm", bundle.study, extras, ig, [m for _, _, m in datasets])
+    model = new_model("sdtm", bundle.study, extras, ig)
     _annotated_crf(model, describer, bundle, extras, raw_dir)
     infos = [describer.dataset(path, frame, meta) for path, frame, meta in datasets]
     stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
@@ -198,7 +200,7 @@ def build_adam_model(
     ig = StandardDef(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
     )
-    model = new_model("adam", study, extras, ig, [m for _, _, m in datasets])
+    model = new_model("adam", study, extras, ig)
     infos = []
     for path, frame, meta in datasets:
         name = (meta.dataset or path.stem).upper()
@@ -211,7 +213,9 @@ def build_adam_model(
             )
         infos.append(describer.dataset(ds, path, frame, meta))
     notes = StatedLevels(extras, describer.comments, terminology, "adam").apply(infos)
-    return model, notes + assemble(model, extras, infos, describe_adam.dataset_order)
+    notes += assemble(model, extras, infos, describe_adam.dataset_order)
+    add_analysis_results(model, specs.reports)
+    return model, notes
 
 
 def _has_datasets(folder: Path) -> bool:
@@ -245,6 +249,7 @@ def publish(
         if to_warnings:
             warnings.warn(f"{kind} define.xml: {note}", DefineWarning, stacklevel=3)
     written = _write_checked(model, Path(folder) / DEFINE_FILE, shown, say)
+    written.append(write_stylesheet(Path(folder)))
     for fmt in formats[1:]:
         name = define_file(fmt, formats)
         other = replace(
@@ -289,8 +294,9 @@ def write_define(
     adam_result: Any = None,
     raw_dir: Path | None = None,
 ) -> list[Path]:
-    """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html``
-    beside each) for the datasets written there; return the files written.
+    """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html`` and
+    ``define2-1.xsl`` beside each) for the datasets written there; return the files
+    written.
 
     A standard in ``which`` whose folder holds no ``.xpt`` file is skipped; nothing at
     all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from cdisc_mapper.condition import Records, from_range_checks, mask
-from cdisc_mapper.define.model import oid_part
+from cdisc_mapper.define.model import RangeCheckDef, WhereClause, oid_part
+from cdisc_mapper.oids import item_oid
 
 #: Comparators a where clause can use (ODM 1.3.2 RangeCheck).
 COMPARATORS = ("EQ", "NE", "IN", "NOTIN", "LT", "LE", "GT", "GE")
@@ -29,6 +30,15 @@ def clause_oid_part(where: Sequence[Check]) -> str:
     clause is ``WC.<dataset>.`` followed by this)."""
     return ".".join(
         f"{oid_part(v)}.{c}.{'_'.join(oid_part(x) for x in values)}" for v, c, values in where
+    )
+
+
+def where_clause(dataset: str, where: Sequence[Check]) -> WhereClause:
+    """The def:WhereClauseDef of ``where`` on ``dataset``'s variables (OID
+    ``WC.<dataset>.`` + :func:`clause_oid_part`)."""
+    return WhereClause(
+        oid=f"WC.{oid_part(dataset)}.{clause_oid_part(where)}",
+        checks=tuple(RangeCheckDef(item_oid(dataset, v), c, tuple(vals)) for v, c, vals in where),
     )
 
 

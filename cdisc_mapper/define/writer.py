@@ -23,6 +23,7 @@ import odmlib.ns_registry as NS
 import odmlib.typed as T
 from lxml import etree
 
+from cdisc_mapper.define import arm_xml
 from cdisc_mapper.define.model import (
     CodeListDef,
     Comment,
@@ -275,7 +276,7 @@ def _comment(oid: str, comment: Comment) -> DEF.CommentDef:
 
 
 def _metadata_version(model: DefineModel) -> DEF.MetaDataVersion:
-    mdv = DEF.MetaDataVersion(
+    mdv = arm_xml.root_classes(model, DEF).MetaDataVersion(
         OID=model.mdv_oid,
         Name=model.mdv_name,
         Description=model.mdv_description,
@@ -302,12 +303,15 @@ def _metadata_version(model: DefineModel) -> DEF.MetaDataVersion:
         mdv.CommentDef.append(_comment(oid, model.comments[oid]))
     for leaf in model.leaves:
         mdv.leaf.append(DEF.leaf(ID=leaf.id, href=leaf.href, title=DEF.title(_content=leaf.title)))
+    if model.result_displays:
+        mdv.AnalysisResultDisplays = arm_xml.result_displays(model)
     return mdv
 
 
 def to_odmlib(model: DefineModel) -> DEF.ODM:
     """The odmlib object tree of a DefineModel."""
-    root = DEF.ODM(
+    classes = arm_xml.root_classes(model, DEF)
+    root = classes.ODM(
         FileOID=model.file_oid,
         FileType="Snapshot",
         CreationDateTime=model.creation_datetime,
@@ -317,7 +321,7 @@ def to_odmlib(model: DefineModel) -> DEF.ODM:
         SourceSystemVersion=model.source_system_version,
         Context="Submission",
     )
-    study = DEF.Study(OID=model.study_oid)
+    study = classes.Study(OID=model.study_oid)
     study.GlobalVariables = _global_variables(model)
     study.MetaDataVersion = _metadata_version(model)
     root.Study = study
@@ -327,7 +331,7 @@ def to_odmlib(model: DefineModel) -> DEF.ODM:
 def to_bytes(model: DefineModel) -> bytes:
     """The define.xml document: XML declaration, stylesheet instruction, indented ODM."""
     root = to_odmlib(model)
-    NS.bind_document_namespaces(root, _SNAPSHOT)
+    NS.bind_document_namespaces(root, arm_xml.namespaces(model, _SNAPSHOT))
     text = root.to_xml_string()
     tree = etree.fromstring(text.encode("utf-8"), etree.XMLParser(remove_blank_text=True))
     etree.indent(tree, space="  ")

@@ -59,8 +59,10 @@ def register(
 ) -> Callable[[OpFunc], OpFunc]:
     """Register ``fn`` as mapping operation ``name`` (see the module docstring).
 
-    ``method`` is the define.xml description of what it does: plain text, in which
-    ``{argument}`` is replaced by that argument's value (only the model's fields). When it
+    ``method`` is the define.xml description of what it does: a sentence a reviewer reads,
+    in which ``{argument}`` is replaced by that argument's value (only the model's fields)
+    and an optional part ``[ where {where}]`` is kept only when the arguments it names are
+    given (a flag argument named there adds no text: the part's words say it). When it
     names no argument, define.xml lists the arguments after it. ``example`` is its worked
     example (:class:`~cdisc_mapper.spec.operations.Example`), shown in the reference and
     run by the tests.

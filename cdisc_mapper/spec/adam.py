@@ -577,6 +577,19 @@ class ProgressionSummarySpec(Strict):
         default=4, ge=1, le=10, description="decimals of p-values in the MD/HTML"
     )
     notes: list[str] = Field(default_factory=list, description="footnotes under the tables")
+    analysis_reason: str = Field(
+        default="SPECIFIED IN SAP",
+        min_length=1,
+        description="why the analysis is done, as the ADaM define.xml's Analysis Results "
+        "Metadata says it (ARM 1.0 AnalysisReason: SPECIFIED IN PROTOCOL, SPECIFIED IN SAP, "
+        "DATA DRIVEN, REQUESTED BY REGULATORY AGENCY, or the sponsor's own text)",
+    )
+    analysis_purpose: str = Field(
+        default="EXPLORATORY OUTCOME MEASURE",
+        min_length=1,
+        description="the analysis's role (ARM 1.0 AnalysisPurpose: PRIMARY OUTCOME MEASURE, "
+        "SECONDARY OUTCOME MEASURE, EXPLORATORY OUTCOME MEASURE, or the sponsor's own text)",
+    )
 
 
 class ReportsSpec(Strict):

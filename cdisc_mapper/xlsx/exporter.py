@@ -6,6 +6,7 @@ gives a workbook without the study's, the SDTM and the design rows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.define.reader import Item, read_define
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.sdtm import OPERATIONS, load_study
 from cdisc_mapper.spec.adam import ADAM_FOLDER
@@ -163,9 +165,10 @@ def _validate(ws: Worksheet, header: list[str], column: str, formula: str) -> No
     dv.add(f"{letter}2:{letter}5000")
 
 
-def export_workbook(study_dir: Path, xlsx: Path) -> None:
+def export_workbook(study_dir: Path, xlsx: Path, defines: Sequence[Path] = ()) -> None:
     """Write the specs of the study folder ``study_dir`` (SDTM, ADaM, define.yaml) as the
-    workbook ``xlsx``."""
+    workbook ``xlsx``; ``defines`` (define.xml files of the study's datasets) fill the
+    Variables sheet's Length and Significant Digits (:func:`fill_from_defines`)."""
     study_dir = Path(study_dir)
     if has_sdtm_specs(study_dir):
         bundle = load_study(study_dir)
@@ -178,6 +181,7 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
             where=str(study_dir),
             hint="give a study spec folder (mappings/<study>)",
         )
+    fill_from_defines(content[L.VARIABLES], defines)
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     wb.properties.creator = "cdisc_mapper"
@@ -195,6 +199,24 @@ def export_workbook(study_dir: Path, xlsx: Path) -> None:
     xlsx = Path(xlsx)
     xlsx.parent.mkdir(parents=True, exist_ok=True)
     _save_deterministic(wb, xlsx)
+
+
+def fill_from_defines(rows: list[Row], defines: Sequence[Path]) -> None:
+    """Length and Significant Digits of each Variables row whose dataset and variable a
+    define.xml of ``defines`` describes: what the data decided (the spec states neither).
+    Both are define-only columns, which the import ignores, so the workbook still reads
+    back to the same specs."""
+    found: dict[tuple[str, str], Item] = {}
+    for path in defines:
+        doc = read_define(Path(path))
+        for ds in doc.datasets.values():
+            for name, item in doc.variables(ds).items():
+                found[(ds.name, name)] = item
+    for row in rows:
+        described = found.get((str(row.get("Dataset", "")), str(row.get("Variable", ""))))
+        if described is not None:
+            row["Length"] = described.length
+            row["Significant Digits"] = described.significant_digits
 
 
 _SDTM_SHEETS = (L.DATASETS, L.SOURCES, L.VARIABLES, L.METHODS)

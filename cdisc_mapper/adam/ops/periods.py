@@ -306,12 +306,18 @@ def _record_period_meta(a: RecordPeriodArgs, c: BuildContext | None) -> ColumnMe
     rule = "a date shared by two periods (the day one ends and the next starts) belongs to the " + (
         "period that ends that day" if a.boundary == "end" else "period that starts that day"
     )
-    base = f"The period whose ADSL APxxSDT..APxxEDT (inclusive) contains {a.date}; {rule}"
+    # one text for the period and phase variables: define.xml gives them one MethodDef
+    base = (
+        f"APERIOD is the period whose ADSL APxxSDT..APxxEDT (inclusive) contains {a.date}; "
+        f"{rule}; null when no period contains it. APERIODC is the period's name in the "
+        "study conventions, APHASE the phase (ADSL APHASEw) containing the period and "
+        "APHASEN the phase's number."
+    )
     texts = {
-        "APERIOD": f"{base}. Null when no period contains it.",
-        "APERIODC": f"Text of APERIOD (the period's name in the study conventions). {base}.",
-        "APHASE": f"The phase (ADSL APHASEw) containing APERIOD. {base}.",
-        "APHASEN": f"Number of APHASE. {base}.",
+        "APERIOD": base,
+        "APERIODC": base,
+        "APHASE": base,
+        "APHASEN": base,
         "APERSDT": "ADSL APxxSDT of the record's APERIOD.",
         "APEREDT": "ADSL APxxEDT of the record's APERIOD.",
         "PHSDT": "ADSL PHwSDT of the record's phase.",

@@ -77,15 +77,15 @@ def _window_meta(a: WindowArgs, c: BuildContext | None) -> ColumnMeta:
             for w in ws
         )
     rule = (
-        f"Analysis window by day of {a.date} relative to the window's reference date "
-        "(the reference is day 1, the day before is -1); the first window listed that "
-        "contains the day takes the record, whatever its nominal visit (unscheduled and "
-        "out-of-window visits included); no window: null."
-        f" Windows '{a.windows}': {listing}."
+        f"AVISIT (and its number AVISITN) is the analysis window containing the day of "
+        f"{a.date} relative to the window's reference date (the reference is day 1, the day "
+        "before is -1); the first window listed that contains the day takes the record, "
+        "whatever its nominal visit (unscheduled and out-of-window visits included); no "
+        f"window: null. Windows '{a.windows}': {listing}."
     )
     texts = {
-        "AVISIT": rule,
-        "AVISITN": "Number of AVISIT. " + rule,
+        "AVISIT": rule,  # one text for the pair: define.xml gives them one MethodDef
+        "AVISITN": rule,
         "AWTARGET": "Target day of the record's window.",
         "AWLO": "First day of the record's window.",
         "AWHI": "Last day of the record's window.",

@@ -72,7 +72,11 @@ class DateArgs(OpArgs):
 @register(
     "date",
     DateArgs,
-    method="ISO 8601 date (and time when recorded) from raw text in the study's date order.",
+    method=(
+        "ISO 8601 date[ of raw {column}][ of {variable}][, with the time of raw "
+        "{time_column}][, with the time of {time_variable}], read in the study's date "
+        "order."
+    ),
     origin="Collected",
     example=Example(
         spec="VSDTC: {op: date, column: VS_DATE, time_column: VS_TIME}",
@@ -179,7 +183,7 @@ class MaxOfArgs(OpArgs):
 @register(
     "latest_of",
     MaxOfArgs,
-    method="The latest of several ISO 8601 date variables of the same record (blanks ignored).",
+    method="The latest of {variables} (ISO 8601 dates; blanks ignored).",
     origin="Derived",
     row_local=True,
     example=Example(
@@ -219,8 +223,9 @@ class StudyDayArgs(OpArgs):
     "study_day",
     StudyDayArgs,
     method=(
-        "--DY relative to DM.RFSTDTC (SDTMIG 3.4 section 4.4.4): no day 0; missing when "
-        "either date is partial."
+        "Study day of {dtc}: {dtc} - DM.{ref} + 1 when on or after DM.{ref}, else {dtc} "
+        "- DM.{ref} (no day 0); null when either date is partial (SDTMIG 3.4 section "
+        "4.4.4)."
     ),
     origin="Derived",
     row_local=True,
@@ -273,7 +278,10 @@ class SameDayArgs(OpArgs):
 @register(
     "study_day_of",
     SameDayArgs,
-    method="Study day of a date relative to a reference date held on the same record.",
+    method=(
+        "Study day of {dtc} relative to {ref} of the same record: {dtc} - {ref} + 1 "
+        "when on or after it, else {dtc} - {ref} (no day 0)."
+    ),
     origin="Derived",
     row_local=True,
     example=Example(
@@ -309,9 +317,8 @@ class AgeArgs(OpArgs):
     "age",
     AgeArgs,
     method=(
-        "AGE in completed years at the reference date (SDTMIG 3.4 DM). With a partial "
-        "birth date, the age is given only when every possible birth day yields the same "
-        "age."
+        "Completed years from {birth} to {ref} (SDTMIG 3.4 DM); with a partial birth "
+        "date, the age is given only when every possible birth day yields the same age."
     ),
     origin="Derived",
     row_local=True,

@@ -234,8 +234,8 @@ class SeqArgs(OpArgs):
     "seq",
     SeqArgs,
     method=(
-        "--SEQ: 1..n within subject in the given order (SDTMIG 3.4 section 4.1.7: unique "
-        "within USUBJID)."
+        "Sequence number 1, 2, ... within each subject, in the order of {order_by} "
+        "(SDTMIG 3.4 section 4.1.7: unique within USUBJID)."
     ),
     origin="Derived",
     needs_all=True,
@@ -276,7 +276,10 @@ class CriterionArgs(OpArgs):
 @register(
     "criterion",
     CriterionArgs,
-    method="IETEST or IECAT of a criterion code, from the study's criteria (TI).",
+    method=(
+        "The {field} of the criterion whose code is {variable}, from the study's "
+        "inclusion/exclusion criteria (TI)."
+    ),
     origin="Assigned",
     row_local=True,
     example=Example(

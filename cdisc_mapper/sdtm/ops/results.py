@@ -139,10 +139,10 @@ class ResultArgs(NumberSettings, ColumnOrVariable):
     "result",
     ResultArgs,
     method=(
-        "The result as collected (--ORRES), blanks trimmed; a number is written with a "
-        "decimal point and no thousands separator (72,5 as 72.5; 250,000 as 250000 where "
-        "the study states a comma thousands separator), so that --ORRES reads as a number "
-        "everywhere; nothing else changes."
+        "[Raw {column}][{variable}] as collected, blanks trimmed; a number is written "
+        "with a decimal point and no thousands separator (72,5 as 72.5; 250,000 as "
+        "250000 where the study states a comma thousands separator), so that it reads "
+        "as a number everywhere; nothing else changes."
     ),
     origin="Collected",
     example=Example(
@@ -206,7 +206,10 @@ class StrescArgs(NumberSettings, _StrescVariables):
 @register(
     "stresc",
     StrescArgs,
-    method="Result in standard format and units (SDTMIG 3.4 section 4.5.1).",
+    method=(
+        "{orres} converted from the unit in {orresu} to the standard unit in {stresu} "
+        "of the test in {testcd}, in standard format (SDTMIG 3.4 section 4.5.1)."
+    ),
     origin="Derived",
     row_local=True,
     example=Example(
@@ -323,7 +326,7 @@ class NumericArgs(OpArgs):
 @register(
     "stresn",
     NumericArgs,
-    method="Numeric standard result: --STRESC when it is a plain number, otherwise missing.",
+    method="{variable} as a number when it is a plain number; otherwise null.",
     origin="Derived",
     row_local=True,
     example=Example(
@@ -352,8 +355,9 @@ class NumberArgs(NumberSettings, ColumnOrVariable):
     "number",
     NumberArgs,
     method=(
-        "A numeric value from text, read by the study's number convention (72,5 read as "
-        "72.5); text that is not a number is an error listing every record."
+        "[Raw {column}][{variable}] as a number, read by the study's number convention "
+        "(72,5 read as 72.5); text that is not a number is an error listing every "
+        "record."
     ),
     origin="Collected",
     row_local=True,
@@ -402,9 +406,9 @@ class NrindArgs(OpArgs):
     "nrind",
     NrindArgs,
     method=(
-        "Reference range indicator LOW/NORMAL/HIGH from the result and its range (SDTMIG "
-        "3.4 --NRIND). A character result keeps its operator: <5 against a range of 0 to "
-        "5 is NORMAL, >1000 against an upper limit of 450 is HIGH."
+        "LOW, NORMAL or HIGH: {value} against the range {low} to {high} (SDTMIG 3.4 "
+        "--NRIND); a character result keeps its operator: <5 against a range of 0 to 5 "
+        "is NORMAL, >1000 against an upper limit of 450 is HIGH."
     ),
     origin="Derived",
     row_local=True,
@@ -474,8 +478,9 @@ class LobxflArgs(OpArgs):
     "lobxfl",
     LobxflArgs,
     method=(
-        "--LOBXFL: Y on the subject's last non-missing result per test on or before "
-        "DM.RFXSTDTC (SDTMIG 3.4 section 4.5.9, Baseline Values)."
+        "'Y' on the subject's last record per {testcd} with a non-missing {result} and "
+        "{dtc} on or before DM.{ref}; otherwise null (SDTMIG 3.4 section 4.5.9, "
+        "Baseline Values)."
     ),
     origin="Derived",
     needs_all=True,

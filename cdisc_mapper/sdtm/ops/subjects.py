@@ -62,8 +62,8 @@ def _subject_agg(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext, how:
     "subject_first",
     SubjectAggArgs,
     method=(
-        "The subject's earliest value of another domain's ISO 8601 variable (e.g. "
-        "RFXSTDTC = first EXSTDTC, SDTMIG 3.4 DM). ISO 8601 text sorts chronologically."
+        "The subject's earliest {domain}.{variable}[ among the records where {where}] "
+        "(ISO 8601 text sorts chronologically)."
     ),
     origin="Derived",
     row_local=True,
@@ -94,7 +94,10 @@ def op_subject_first(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) 
 @register(
     "subject_last",
     SubjectAggArgs,
-    method="The subject's latest value of another domain's ISO 8601 variable (e.g. RFXENDTC).",
+    method=(
+        "The subject's latest {domain}.{variable}[ among the records where {where}] "
+        "(ISO 8601 text sorts chronologically)."
+    ),
     origin="Derived",
     row_local=True,
     example=Example(
@@ -124,8 +127,8 @@ def op_subject_last(frame: pd.DataFrame, args: SubjectAggArgs, ctx: OpContext) -
     "subject_value",
     SubjectAggArgs,
     method=(
-        "The subject's single value of another domain's variable (more than one distinct "
-        "value is an error)."
+        "The subject's {domain}.{variable}[ on the record where {where}] (one distinct "
+        "value per subject)."
     ),
     origin="Derived",
     row_local=True,

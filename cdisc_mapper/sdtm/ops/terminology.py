@@ -48,7 +48,10 @@ def _term_key(text: str) -> str:
 @register(
     "ct",
     CtArgs,
-    method="Raw terms to the codelist's submission values.",
+    method=(
+        "[Raw {column}][{variable}] as its submission value in codelist {codelist}[ "
+        "(study synonyms: {synonyms})]."
+    ),
     origin="Collected",
     row_local=True,
     example=Example(
@@ -120,8 +123,8 @@ class DecodeArgs(OpArgs):
     "ct_decode",
     DecodeArgs,
     method=(
-        "The paired codelist's term for a coded value (e.g. LBTESTCD -> LBTEST), by NCI "
-        "code or, for sponsor lists, by the term's decode."
+        "The term of codelist {target} paired with the {codelist} term in {variable} "
+        "(same NCI code; for a sponsor list, the term's decode)."
     ),
     origin="Derived",
     row_local=True,
@@ -192,7 +195,10 @@ class UnitArgs(OpArgs):
 @register(
     "unit",
     UnitArgs,
-    method="A unit as a CDISC UNIT submission value, via the study's unit synonyms.",
+    method=(
+        "[Raw {column}][{variable}] as a submission value of codelist {codelist}, "
+        "through the study's unit synonyms."
+    ),
     origin="Collected",
     example=Example(
         spec="LBORRESU: {op: unit, column: UNIT}",
@@ -281,7 +287,10 @@ class StdUnitArgs(OpArgs):
 @register(
     "standard_unit",
     StdUnitArgs,
-    method="The standard unit the study declares for the test (units.standard in study.yaml).",
+    method=(
+        "The standard unit the study declares for the test in {testcd}[, blank where "
+        "{result} is blank]."
+    ),
     origin="Assigned",
     row_local=True,
     example=Example(

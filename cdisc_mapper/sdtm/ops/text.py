@@ -44,7 +44,7 @@ def squish_text(text: str) -> str:
 @register(
     "upper",
     TextArgs,
-    method="The text in upper case.",
+    method="[Raw {column}][{variable}] in upper case.",
     origin="Collected",
     row_local=True,
     example=Example(
@@ -62,7 +62,7 @@ def op_upper(frame: pd.DataFrame, args: TextArgs, ctx: OpContext) -> pd.Series:
 @register(
     "lower",
     TextArgs,
-    method="The text in lower case.",
+    method="[Raw {column}][{variable}] in lower case.",
     origin="Collected",
     row_local=True,
     example=Example(
@@ -79,7 +79,7 @@ def op_lower(frame: pd.DataFrame, args: TextArgs, ctx: OpContext) -> pd.Series:
 @register(
     "strip",
     TextArgs,
-    method="The text without surrounding blanks.",
+    method="[Raw {column}][{variable}] without surrounding blanks.",
     origin="Collected",
     row_local=True,
     example=Example(
@@ -97,7 +97,10 @@ def op_strip(frame: pd.DataFrame, args: TextArgs, ctx: OpContext) -> pd.Series:
 @register(
     "squish",
     TextArgs,
-    method="The text without surrounding blanks, each run of inner whitespace one space.",
+    method=(
+        "[Raw {column}][{variable}] without surrounding blanks, each run of inner "
+        "whitespace one space."
+    ),
     origin="Collected",
     row_local=True,
     example=Example(
@@ -188,7 +191,9 @@ def _extracted(text: str, regex: re.Pattern[str], group: int | str) -> str | Non
 @register(
     "extract",
     ExtractArgs,
-    method="The part of the text the regular expression {pattern} captures.",
+    method=(
+        "The part of [raw {column}][{variable}] that the regular expression {pattern} captures."
+    ),
     origin="Derived",
     row_local=True,
     example=Example(
@@ -256,7 +261,10 @@ class ReplaceArgs(ColumnOrVariable):
 @register(
     "replace",
     ReplaceArgs,
-    method="The text with every match of the regular expression {pattern} replaced by {with_}.",
+    method=(
+        "[Raw {column}][{variable}] with every match of the regular expression "
+        "{pattern} replaced by {with_}."
+    ),
     origin="Derived",
     row_local=True,
     example=Example(

@@ -47,7 +47,7 @@ class ColumnArgs(OpArgs):
 @register(
     "column",
     ColumnArgs,
-    method="The raw column's text, as collected.",
+    method="Raw {column} as collected.",
     origin="Collected",
     raw=True,
     example=Example(
@@ -72,7 +72,7 @@ class CopyArgs(OpArgs):
 @register(
     "copy",
     CopyArgs,
-    method="The value of another variable of the same record.",
+    method="Equal to {variable} of the same record.",
     origin="Derived",
     row_local=True,
     example=Example(
@@ -93,7 +93,7 @@ class ConstantArgs(OpArgs):
 @register(
     "constant",
     ConstantArgs,
-    method="A value assigned by the sponsor, the same on every record.",
+    method="{value} on every record (assigned by the sponsor).",
     origin="Assigned",
     example=Example(
         spec="VSCAT: {op: constant, value: VITAL SIGNS}",
@@ -198,7 +198,7 @@ def _template_field(frame: pd.DataFrame, name: str, ctx: OpContext) -> pd.Series
 @register(
     "template",
     TemplateArgs,
-    method="Text built from raw columns, e.g. Injection {{INJ_NO}} (plain substitution).",
+    method="The text {template}, each {{COLUMN}} replaced by that raw column's value.",
     origin="Derived",
     row_local=True,
     example=Example(
@@ -347,7 +347,10 @@ def _lookup(frame: pd.DataFrame, args: MapArgs, ctx: OpContext) -> tuple[pd.Seri
 @register(
     "map",
     MapArgs,
-    method="Recode values by an explicit table in the spec (study-specific synonyms).",
+    method=(
+        "[Raw {column}][{variable}] recoded: {values}[; any other value: {default}][; "
+        "values not listed are kept as they are{keep_unlisted}]."
+    ),
     origin="Derived",
     row_local=True,
     example=Example(
@@ -462,7 +465,7 @@ class CaseArgs(OpArgs):
 @register(
     "case",
     CaseArgs,
-    method="The first case whose condition holds gives the value; otherwise the default.",
+    method="{cases}.",
     origin="Derived",
     row_local=True,
     example=Example(
@@ -513,7 +516,7 @@ class ConditionArgs(OpArgs):
 @register(
     "flag",
     ConditionArgs,
-    method="Y (or the given value) where the condition holds, otherwise null.",
+    method="{value} when {when}; otherwise null.",
     origin="Derived",
     row_local=True,
     example=Example(

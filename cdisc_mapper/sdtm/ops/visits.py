@@ -40,11 +40,11 @@ class VisitnumArgs(OpArgs):
     "visitnum",
     VisitnumArgs,
     method=(
-        "VISITNUM from the schedule (nominal visit, also when out of window); unscheduled "
-        "visits get the number of the subject's last scheduled visit on or before the "
-        "date plus 0.01, 0.02, ... (SDTMIG 3.4 section 4.4.5 leaves the scheme to the "
-        "sponsor; this is the common convention, applied over all domains via the visit "
-        "calendar)."
+        "The number of the scheduled visit {label} names (the nominal visit, also when "
+        "out of window); an unscheduled visit gets the number of the subject's last "
+        "scheduled visit on or before {date} plus 0.01, 0.02, ... (SDTMIG 3.4 section "
+        "4.4.5 leaves the scheme to the sponsor; this is the common convention, applied "
+        "over all domains through the visit calendar)."
     ),
     origin="Derived",
     row_local=True,
@@ -96,7 +96,7 @@ class VisitArgs(OpArgs):
 @register(
     "visit",
     VisitArgs,
-    method="VISIT: the schedule's name for VISITNUM; unscheduled visits UNSCHEDULED n.nn.",
+    method=("The schedule's visit name of {visitnum}; an unscheduled visit is UNSCHEDULED n.nn."),
     origin="Derived",
     row_local=True,
     example=Example(
@@ -195,8 +195,9 @@ class EpochArgs(OpArgs):
     "epoch",
     EpochArgs,
     method=(
-        "EPOCH of the record's date from the subject's elements in SE (SDTMIG 3.4 section "
-        "4.1.3.1): the element whose start <= date < next start."
+        "The EPOCH of the subject's element (SE) in which {dtc} falls: the element "
+        "whose start is on or before {dtc} and whose next element starts after it "
+        "(SDTMIG 3.4 section 4.1.3.1)."
     ),
     origin="Derived",
     row_local=True,

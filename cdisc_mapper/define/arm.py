@@ -35,6 +35,7 @@ from cdisc_mapper.define.model import (
     oid_part,
 )
 from cdisc_mapper.define.where import Check, where_clause
+from cdisc_mapper.oids import item_group_oid, item_oid
 from cdisc_mapper.spec.adam import ProgressionSummarySpec, ReportRow, ReportsSpec
 
 #: Where a report is written, seen from the ADaM define.xml (OUT/adam -> OUT/reports).
@@ -91,8 +92,10 @@ def _result(
     datasets = [_analysis_dataset(model, spec, paramcd, row)]
     if not _has_item(model, ds, spec.population) and _has_item(model, "ADSL", spec.population):
         population = (spec.population, "EQ", ("Y",))
-        datasets.append(AnalysisDatasetRef("IG.ADSL", _where(model, "ADSL", [population]), ()))
-    parameter = f"IT.{oid_part(ds)}.PARAMCD"
+        datasets.append(
+            AnalysisDatasetRef(item_group_oid("ADSL"), _where(model, "ADSL", [population]), ())
+        )
+    parameter = item_oid(ds, "PARAMCD")
     return AnalysisResultDef(
         oid=f"AR.{oid_part(spec.name)}.{oid_part(paramcd)}.{number}",
         description=f"{paramcd}, {row.label}: responders n/N, percent improvement and the "
@@ -120,9 +123,9 @@ def _clinical_result(
     scores = _where(model, cc.dataset, checks + list(extra)) if extra is not None else None
     population = _where(model, "ADSL", [(spec.population, "EQ", ("Y",))])
     names = [(cc.dataset, "AVAL"), (cc.dataset, cc.date), ("ADSL", cc.reference)]
-    oids = {ds: tuple(f"IT.{ds}.{n}" for d, n in names if d == ds and _has_item(model, d, n))
+    oids = {ds: tuple(item_oid(ds, n) for d, n in names if d == ds and _has_item(model, d, n))
             for ds in (cc.dataset, "ADSL")}  # fmt: skip
-    parameter = f"IT.{oid_part(cc.dataset)}.PARAMCD"
+    parameter = item_oid(cc.dataset, "PARAMCD")
     return (
         AnalysisResultDef(
             oid=f"AR.{oid_part(spec.name)}.{oid_part(cc.paramcd)}.CHANGE",
@@ -131,8 +134,8 @@ def _clinical_result(
             reason=spec.analysis_reason,
             purpose=spec.analysis_purpose,
             datasets=(
-                AnalysisDatasetRef(f"IG.{oid_part(cc.dataset)}", scores, oids[cc.dataset]),
-                AnalysisDatasetRef("IG.ADSL", population, oids["ADSL"]),
+                AnalysisDatasetRef(item_group_oid(cc.dataset), scores, oids[cc.dataset]),
+                AnalysisDatasetRef(item_group_oid("ADSL"), population, oids["ADSL"]),
             ),
             parameter_oid=parameter if parameter in model.items else None,
             documentation=_change_documentation(spec),
@@ -191,7 +194,7 @@ def change_code(spec: ProgressionSummarySpec) -> str:
 
 
 def _has_item(model: DefineModel, dataset: str, name: str) -> bool:
-    return f"IT.{oid_part(dataset)}.{oid_part(name)}" in model.items
+    return item_oid(dataset, name) in model.items
 
 
 def _where(model: DefineModel, dataset: str, checks: Sequence[Check]) -> str | None:
@@ -215,10 +218,8 @@ def _analysis_dataset(
     names = ["AVAL", "BASE", spec.improvement, spec.responder_flag, *spec.extra_flags]
     if spec.reason_variable:
         names.append(spec.reason_variable)
-    variables = tuple(
-        f"IT.{oid_part(ds)}.{oid_part(n)}" for n in dict.fromkeys(names) if _has_item(model, ds, n)
-    )
-    return AnalysisDatasetRef(f"IG.{oid_part(ds)}", where, variables)
+    variables = tuple(item_oid(ds, n) for n in dict.fromkeys(names) if _has_item(model, ds, n))
+    return AnalysisDatasetRef(item_group_oid(ds), where, variables)
 
 
 def _documentation(spec: ProgressionSummarySpec, paramcd: str, row: ReportRow) -> str:

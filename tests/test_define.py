@@ -358,7 +358,7 @@ def test_sponsor_terms_of_extensible_lists_are_extended_values(package):
 
     # QSCAT (C100129, extensible) has no ALSFRS-R term; DICTNAM (TSVCDREF) no ISO 8601
     assert terms("CL.QSCAT") == {"ALSFRS-R": "Yes"}
-    assert terms("CL.DICTNAM") == {"CDISC CT": None, "ISO 8601": "Yes"}
+    assert terms("CL.DICTNAM") == {"CDISC CT": None, "ISO 3166": None, "ISO 8601": "Yes"}
     assert (
         _item(_tree(package, "sdtm"), "IT.QS.QSCAT").find("odm:CodeListRef", NS).get("CodeListOID")
         == "CL.QSCAT"

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from cdisc_mapper.errors import SpecError
-from cdisc_mapper.sdtm.trial_design import actual_subjects
+from cdisc_mapper.sdtm.trial_design import actual_subjects, last_participation
 from cdisc_mapper.spec.study import TrialSummaryParam
 
 
@@ -42,3 +42,15 @@ def test_a_parameter_gives_a_value_a_derivation_or_a_null_flavor():
         TrialSummaryParam(tsparmcd="ACTSUB")
     with pytest.raises(ValidationError):
         TrialSummaryParam(tsparmcd="ACTSUB", derive="planned_subjects")  # type: ignore[arg-type]
+
+
+def test_last_participation_is_the_latest_complete_rfpendtc():
+    dm = pd.DataFrame({"RFPENDTC": ["2019-03-02", "2020-11-30T10:15", "2020-12", ""]})
+    assert last_participation(dm) == "2020-11-30"  # the partial 2020-12 is not a date
+
+
+def test_last_participation_needs_a_complete_date():
+    with pytest.raises(SpecError, match=r"last_participation needs complete DM\.RFPENDTC"):
+        last_participation(pd.DataFrame({"RFPENDTC": ["2020", ""]}))
+    with pytest.raises(SpecError, match="last_participation"):
+        last_participation(None)

@@ -119,9 +119,29 @@ def actual_subjects(dm: pd.DataFrame | None) -> str:
     return str(dm["USUBJID"].nunique())
 
 
+def last_participation(dm: pd.DataFrame | None) -> str:
+    """The latest DM.RFPENDTC (its date part: the last subject's end of participation),
+    for DCUTDTC of a completed study; an error when DM has no such date."""
+    dates = (
+        dm["RFPENDTC"].astype(str).str[:10]
+        if dm is not None and "RFPENDTC" in dm
+        else pd.Series(dtype=str)
+    )
+    dates = dates[dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
+    if dates.empty:
+        raise SpecError(
+            "trial_summary: derive: last_participation needs complete DM.RFPENDTC dates",
+            where="study.yaml",
+            hint="map DM.RFPENDTC, or give DCUTDTC's tsval",
+        )
+    return str(dates.max())
+
+
 def _ts_values(p: Any, dm: pd.DataFrame | None) -> list[str]:
     if p.derive == "actual_subjects":
         return [actual_subjects(dm)]
+    if p.derive == "last_participation":
+        return [last_participation(dm)]
     if p.tsval is None:  # a null flavor alone
         return [""]
     return p.tsval if isinstance(p.tsval, list) else [p.tsval]

@@ -175,12 +175,15 @@ class TrialSummaryParam(Strict):
     tsval: str | list[str] | None = Field(
         default=None, description="TSVAL; a list gives one record per value"
     )
-    derive: Literal["actual_subjects"] | None = Field(
+    derive: Literal["actual_subjects", "last_participation"] | None = Field(
         default=None,
         description=(
             "TSVAL computed from the mapped data instead of given: `actual_subjects` is the "
             "number of subjects in DM apart from screen failures (ARMCD SCRNFAIL), for "
-            "ACTSUB. Give `tsval`, `derive` or, for a null TSVAL, `tsvalnf`"
+            "ACTSUB; `last_participation` the latest date of DM.RFPENDTC (the last "
+            "subject's end of participation), for DCUTDTC of a completed study whose "
+            "database was locked after its last visit. Give `tsval`, `derive` or, for a "
+            "null TSVAL, `tsvalnf`"
         ),
     )
     tsvalnf: str | None = Field(default=None, description="TSVALNF, why TSVAL is null")

@@ -352,6 +352,8 @@ def test_the_guide_s_examples_run_end_to_end(tmp_path, monkeypatch):
     section is the first one)."""
     blocks = _examples((REPO / "docs" / "api.md").read_text(encoding="utf-8"))
     assert len(blocks) == 2
+    # the README's Python API example is this guide's first, word for word
+    assert blocks[0] in _examples((REPO / "README.md").read_text(encoding="utf-8"))
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
     exec(compile(blocks[0], "docs/api.md", "exec"), namespace)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (the XML fixtures keep their lines whole)
 """Tests of cdisc_mapper.raw.odm: ODM 1.3.x ClinicalData as one table per item group,
 every ItemData accounted for (counted here with lxml directly), codelists decoded, audit
 records and vendor extensions counted; malformed files give located errors. The real
@@ -147,23 +148,32 @@ def test_clean_file_decoded_with_keys(tmp_path: Path) -> None:
 
 def test_unknown_item_oid(tmp_path: Path) -> None:
     (tmp_path / "x.xml").write_text(ODM.format(age="IT.WEIGHT"))
-    with pytest.raises(RawDataError, match=r"x.xml:21, column ItemOID: ItemData ItemOID 'IT.WEIGHT' has no ItemDef"):
+    with pytest.raises(
+        RawDataError, match=r"x.xml:21, column ItemOID: ItemData ItemOID 'IT.WEIGHT' has no ItemDef"
+    ):
         read_odm(tmp_path, EdcSettings(records="x.xml"))
 
 
 def test_not_well_formed_names_the_line(tmp_path: Path) -> None:
     text = ODM.format(age="IT.AGE").replace('<ItemData ItemOID="IT.AGE" Value="54"/>', "<ItemData>")
     (tmp_path / "x.xml").write_text(text)
-    with pytest.raises(RawDataError, match=r"x.xml:22: not well-formed XML: Opening and ending tag mismatch: ItemData line 21"):
+    with pytest.raises(
+        RawDataError,
+        match=r"x.xml:22: not well-formed XML: Opening and ending tag mismatch: ItemData line 21",
+    ):
         read_odm(tmp_path, EdcSettings(records="x.xml"))
 
 
 def test_entities_are_not_expanded(tmp_path: Path) -> None:
     (tmp_path / "secret.txt").write_text("TOP SECRET")
-    text = ODM.format(age="IT.AGE").replace(
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ODM [<!ENTITY s SYSTEM "secret.txt">]>',
-    ).replace('Value="54"', 'Value="&s;"')
+    text = (
+        ODM.format(age="IT.AGE")
+        .replace(
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ODM [<!ENTITY s SYSTEM "secret.txt">]>',
+        )
+        .replace('Value="54"', 'Value="&s;"')
+    )
     (tmp_path / "x.xml").write_text(text)
     try:
         export = read_odm(tmp_path, EdcSettings(records="x.xml"))

@@ -126,14 +126,18 @@ SETTINGS = EdcSettings(records="records.csv", dictionary="dictionary.csv", event
 
 def test_column_missing_from_the_dictionary(tmp_path: Path) -> None:
     _project(tmp_path, "record_id,redcap_event_name,sex,weight\n1,baseline_arm_1,1,70\n")
-    with pytest.raises(RawDataError, match=r"records.csv:1, column weight: column 'weight' is not a field"):
+    with pytest.raises(
+        RawDataError, match=r"records.csv:1, column weight: column 'weight' is not a field"
+    ):
         read_redcap(tmp_path, SETTINGS)
 
 
 def test_unknown_event(tmp_path: Path) -> None:
     records = "record_id,redcap_event_name,sex\n1,baseline_arm_1,1\n2,week_9_arm_1,2\n"
     _project(tmp_path, records)
-    with pytest.raises(RawDataError, match=r"records.csv:3, column redcap_event_name: event 'week_9_arm_1'"):
+    with pytest.raises(
+        RawDataError, match=r"records.csv:3, column redcap_event_name: event 'week_9_arm_1'"
+    ):
         read_redcap(tmp_path, SETTINGS)
 
 
@@ -158,7 +162,10 @@ def test_code_not_among_the_choices(tmp_path: Path) -> None:
 )
 def test_bad_value_for_its_validation_type(tmp_path: Path, validation: str, bad: str) -> None:
     _project(tmp_path, f"record_id,visit_date\n1,\n2,{bad}\n", validation)
-    with pytest.raises(RawDataError, match=rf"records.csv:3, column visit_date: '{bad}' is not a valid {validation}"):
+    with pytest.raises(
+        RawDataError,
+        match=rf"records.csv:3, column visit_date: '{bad}' is not a valid {validation}",
+    ):
         read_redcap(tmp_path, EdcSettings(records="records.csv", dictionary="dictionary.csv"))
 
 
@@ -182,7 +189,9 @@ def test_validation_types_give_iso_dates_and_numbers(validation: str, text: str,
 
 
 def test_clean_project_and_leftover_rows(tmp_path: Path) -> None:
-    records = "record_id,redcap_event_name,sex,visit_date\n1,baseline_arm_1,2,\n1,baseline_arm_1,,\n"
+    records = (
+        "record_id,redcap_event_name,sex,visit_date\n1,baseline_arm_1,2,\n1,baseline_arm_1,,\n"
+    )
     _project(tmp_path, records, "date_dmy")
     export = read_redcap(tmp_path, SETTINGS)
     assert export.forms["demo"].data.to_dict("records") == [
@@ -207,16 +216,17 @@ def test_upper_case_columns_without_the_form_prefix(tmp_path: Path) -> None:
     assert list(table.columns) == ["RECORD_ID", "VDATE"]
 
 
+LABEL_CHARS = st.characters(blacklist_characters="|\n\r", blacklist_categories=("Cs",))
+
+
 @settings(deadline=None, max_examples=50)
 @given(
     st.dictionaries(
         st.from_regex(r"[0-9a-z_]{1,4}", fullmatch=True),
-        st.text(st.characters(blacklist_characters="|\n\r", blacklist_categories=("Cs",)), max_size=12)
-        .map(str.strip),
+        st.text(LABEL_CHARS, max_size=12).map(str.strip),
         min_size=1, max_size=6,
     )
 )  # fmt: skip
 def test_choices_read_back(choices: dict[str, str]) -> None:
     text = " | ".join(f"{k}, {v}" for k, v in choices.items())
     assert parse_choices(text) == {k: v for k, v in choices.items()}
-

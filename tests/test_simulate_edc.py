@@ -25,7 +25,9 @@ SUBJECTS = 8
 def study_for(fmt: str, folder: Path) -> Path:
     """The bundled study with the input section of tests/data/edc_study_<fmt>/."""
     shutil.copytree(BUNDLED, folder)
-    given = yaml.safe_load((REPO / "tests" / "data" / f"edc_study_{fmt}" / "input.yaml").read_text())
+    given = yaml.safe_load(
+        (REPO / "tests" / "data" / f"edc_study_{fmt}" / "input.yaml").read_text()
+    )
     text = (folder / "study.yaml").read_text()
     section = {"raw_format": given["raw_format"], "export": given["export"]}
     text = text.replace("raw_format: csv\n", yaml.safe_dump(section, sort_keys=False))
@@ -48,18 +50,26 @@ def csv_sdtm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_export_gives_byte_identical_sdtm(fmt: str, csv_sdtm: Path, tmp_path: Path) -> None:
     manifest = simulate(tmp_path / "raw", SUBJECTS, fmt=fmt)
     assert not list((tmp_path / "raw").glob("vitals.csv"))  # the export, not the forms
-    assert sorted(manifest["forms"]) == sorted(p.name for p in (tmp_path / "raw").iterdir() if p.name != "manifest.json")
+    assert sorted(manifest["forms"]) == sorted(
+        p.name for p in (tmp_path / "raw").iterdir() if p.name != "manifest.json"
+    )
     result = run_sdtm(study_for(fmt, tmp_path / "study"), tmp_path / "raw", tmp_path / "out")
     names = sorted(p.name for p in csv_sdtm.glob("*.xpt"))
     assert len(names) > 15
     for name in names:
-        assert (tmp_path / "out" / "sdtm" / name).read_bytes() == (csv_sdtm / name).read_bytes(), name
+        assert (tmp_path / "out" / "sdtm" / name).read_bytes() == (csv_sdtm / name).read_bytes(), (
+            name
+        )
     # the reconciliation: the same counts per domain and form as from the CSV forms
-    ours = [(r["domain"], r["form"], r["rows_read"], r["rows_mapped"]) for r in result.reconciliation]
+    ours = [
+        (r["domain"], r["form"], r["rows_read"], r["rows_mapped"]) for r in result.reconciliation
+    ]
     text = (csv_sdtm / "reconciliation.csv").read_text().splitlines()[1:]
     theirs = [(f[0], f[1], int(f[3]), int(f[4])) for f in (line.split(",") for line in text)]
     assert ours == theirs
-    assert all(r["rows_read"] == r["rows_mapped"] + r["rows_excluded"] for r in result.reconciliation)
+    assert all(
+        r["rows_read"] == r["rows_mapped"] + r["rows_excluded"] for r in result.reconciliation
+    )
 
 
 def test_redcap_without_dictionary_is_a_spec_error(tmp_path: Path) -> None:

@@ -27,8 +27,8 @@ class EdcSettings:
     named: ``records`` is the flat CSV (REDCap) or the XML file (ODM), ``dictionary`` the
     REDCap data dictionary, ``events`` the REDCap events export; ``column_case``
     ``upper`` upper-cases every column name; ``strip_form_prefix`` names a REDCap field
-    ``<instrument>_<name>`` ``<name>`` in its instrument's table; ``item_columns`` names an ODM item's column
-    by its ItemOID (``oid``) or its ItemDef Name (``name``)."""
+    ``<instrument>_<name>`` ``<name>`` in its instrument's table; ``item_columns`` names
+    an ODM item's column by its ItemOID (``oid``) or its ItemDef Name (``name``)."""
 
     records: str
     dictionary: str | None = None

@@ -97,7 +97,9 @@ def read_metadata(root: etree._Element) -> Metadata:
                 for ci in codelist.iter(_q("CodeListItem"), _q("EnumeratedItem"))
             }
             oid = codelist.get("OID", "")
-            meta.codelists.setdefault(oid, {k: v if v is not None else k for k, v in decodes.items()})
+            meta.codelists.setdefault(
+                oid, {k: v if v is not None else k for k, v in decodes.items()}
+            )
         for group in mdv.iter(_q("ItemGroupDef")):
             oid = group.get("OID", "")
             meta.group_names.setdefault(oid, group.get("Name") or oid)

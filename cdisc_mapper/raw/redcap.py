@@ -162,7 +162,10 @@ def column_fields(header: list[str], fields: dict[str, Field], path: Path) -> di
             continue
         base, sep, code = col.rpartition("___")
         if sep and base in fields and fields[base].type == "checkbox":
-            if code not in fields[base].choices and code.replace("_", "-") not in fields[base].choices:
+            if (
+                code not in fields[base].choices
+                and code.replace("_", "-") not in fields[base].choices
+            ):
                 raise RawDataError(
                     f"checkbox column {col!r}: {code!r} is not a choice of field {base!r} in "
                     "the data dictionary",
@@ -271,8 +274,11 @@ def _decode_column(values: pd.Series, field: Field, column: str, path: Path) -> 
             out = validated(text, field.validation)
         if out is None:
             line = int(values.index[np.flatnonzero(values.to_numpy() == text)[0]])
-            raise RawDataError(_refusal(text, field, checkbox), where=Location(
-                file=str(path), line=line, column=column), hint=_refusal_hint(field, checkbox))  # fmt: skip
+            raise RawDataError(
+                _refusal(text, field, checkbox),
+                where=Location(file=str(path), line=line, column=column),
+                hint=_refusal_hint(field, checkbox),
+            )
         mapping[text] = out
     return values.map(mapping)
 
@@ -365,7 +371,11 @@ def _own_name(column: str, instrument: str, settings: EdcSettings) -> str:
     """A field's column in its instrument's table (``strip_form_prefix``: without the
     ``<instrument>_`` its name starts with)."""
     prefix = f"{instrument}_"
-    if settings.strip_form_prefix and column.startswith(prefix) and column != f"{instrument}_complete":
+    if (
+        settings.strip_form_prefix
+        and column.startswith(prefix)
+        and column != f"{instrument}_complete"
+    ):
         return column[len(prefix) :]
     return column
 
@@ -386,16 +396,21 @@ def _split(
     claimed = np.zeros(len(data), dtype=bool)
     for name in instruments:
         values = [c for c, f in by_column.items() if f.form == name and c != record_id]
-        keep = data[values].to_numpy(dtype=object).astype(bool).any(axis=1) if values else claimed & False
+        keep = np.zeros(len(data), dtype=bool)
+        if values:
+            keep = np.asarray(data[values].to_numpy(dtype=object).astype(bool).any(axis=1))
         if repeat is not None:
-            keep &= repeat.isin(["", name]).to_numpy()
+            keep &= np.asarray(repeat.isin(["", name]).to_numpy(), dtype=bool)
         claimed |= keep
         columns = [record_id, *[c for c in (EVENT_NAME, REPEAT_INSTANCE) if c in data.columns]]
         status = f"{name}_complete"
-        table = data.loc[keep, [*columns, *values, *([status] if status in data.columns else [])]]
+        wanted = [*columns, *values, *([status] if status in data.columns else [])]
+        table = pd.DataFrame(data.loc[keep, wanted])
         if labels is not None:
-            table.insert(columns.index(EVENT_NAME) + 1, EVENT_LABEL, labels[keep])
-        table.columns = pd.Index([cased(_own_name(str(c), name, settings), settings) for c in table.columns])
+            table.insert(columns.index(EVENT_NAME) + 1, EVENT_LABEL, labels.loc[keep])
+        table.columns = pd.Index(
+            [cased(_own_name(str(c), name, settings), settings) for c in table.columns]
+        )
         forms[name] = RawForm(
             name=name,
             path=path,

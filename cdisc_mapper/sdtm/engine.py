@@ -160,7 +160,9 @@ class _Engine:
         """The EDC export, read once."""
         if self.export is None:
             self.progress(f"reading the {self.study.raw_format} export {settings.records}")
-            self.export = read_export(self.raw if isinstance(self.raw, Path) else Path(), self.study.raw_format, settings)
+            self.export = read_export(
+                self.raw if isinstance(self.raw, Path) else Path(), self.study.raw_format, settings
+            )
             for note in self.export.undecoded:
                 log.warning("%s", note)
         return self.export
@@ -415,4 +417,6 @@ def run_mapping(
     check_subjects_in_dm(engine.frames)
     engine.resolve()
     sv = build_sv(engine.frames, bundle, engine.se, terminology)
-    return SdtmRun(domains=engine.frames, sources=sources, se=engine.se, sv=sv, export=engine.export)
+    return SdtmRun(
+        domains=engine.frames, sources=sources, se=engine.se, sv=sv, export=engine.export
+    )

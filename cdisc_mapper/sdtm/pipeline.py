@@ -145,9 +145,7 @@ def reconciliation_rows(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[d
 UNUSED = "form not used by any domain spec"
 
 
-def _unused_forms(
-    run: SdtmRun, raw: RawInput, study: StudySpec
-) -> list[tuple[str, str, int, str]]:
+def _unused_forms(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[tuple[str, str, int, str]]:
     """(form, file, records, reason) of each raw file (or frame, or form of an EDC
     export) that no spec reads, and of an export's records that are no form's."""
     if isinstance(raw, RawFrames):
@@ -155,7 +153,10 @@ def _unused_forms(
         return [(form.name, form.file, len(form.data), UNUSED) for form in forms]
     if run.export is not None:
         export = run.export
-        out = [(f.name, f.file, len(f.data), UNUSED) for f in export.unused(r.file for _, r in run.sources)]
+        out = [
+            (f.name, f.file, len(f.data), UNUSED)
+            for f in export.unused(r.file for _, r in run.sources)
+        ]
         return out + [(x.label, export.file, x.rows, x.reason) for x in export.leftovers]
     raw_dir = Path(raw)
     used = {(raw_dir / res.file).resolve() for _, res in run.sources}

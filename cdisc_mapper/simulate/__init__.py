@@ -76,7 +76,9 @@ def simulate(
     owned = (*OUTPUT_FILES, *(n for names in EDC_FILES.values() for n in names))
     with staged(Target(out, owning(names=owned))) as (stage,):
         if fmt == "csv":
-            entries = {name: write_form(stage.path, name, build()) for name, build in builders.items()}
+            entries = {
+                name: write_form(stage.path, name, build()) for name, build in builders.items()
+            }
         else:
             forms = {name.removesuffix(".csv"): build() for name, build in builders.items()}
             rows = sum(len(f) for f in forms.values())

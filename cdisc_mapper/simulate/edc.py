@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+
 import pandas as pd
 from lxml import etree
 

@@ -37,7 +37,9 @@ def write_form(out_dir: Path, name: str, frame: pd.DataFrame) -> dict[str, int |
     return {"rows": len(frame), "sha256": digest}
 
 
-def export_entries(out_dir: Path, files: dict[str, str], rows: int) -> dict[str, dict[str, int | str]]:
+def export_entries(
+    out_dir: Path, files: dict[str, str], rows: int
+) -> dict[str, dict[str, int | str]]:
     """Write an EDC export's files (name -> text); return their manifest entries (``rows``:
     the records of every form in the export)."""
     entries: dict[str, dict[str, int | str]] = {}

@@ -477,7 +477,9 @@ class StudySpec(Strict):
 
     @field_validator("export")
     @classmethod
-    def _export_for_edc_formats(cls, v: ExportSpec | None, info: ValidationInfo) -> ExportSpec | None:
+    def _export_for_edc_formats(
+        cls, v: ExportSpec | None, info: ValidationInfo
+    ) -> ExportSpec | None:
         fmt = info.data.get("raw_format")
         if fmt in ("redcap", "odm") and v is None:
             raise ValueError(f"raw_format {fmt} reads one export: give export: {{records: FILE}}")
@@ -488,6 +490,7 @@ class StudySpec(Strict):
         if fmt == "odm" and v is not None and (v.dictionary or v.events):
             raise ValueError("an ODM export carries its own metadata: no dictionary or events")
         return v
+
     subjects: SubjectSpec = Field(description="how the raw forms identify subjects and sites")
     arms: list[ArmSpec] = Field(description="the arms and their elements (TA)")
     elements: list[ElementSpec] = Field(description="the elements (TE) and their starts (SE)")

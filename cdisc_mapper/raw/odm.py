@@ -16,6 +16,8 @@ exports) as one table per item group.
   its item's CodeList (real exports have them: OpenClinica shares one ItemDef between
   form versions with different response sets) is kept as exported and listed
   (:attr:`~cdisc_mapper.raw.edc.EdcExport.undecoded`), so the mapping's own checks meet it.
+* An item with a ``MeasurementUnitRef`` also gets column ``<item>_UNIT`` right after
+  its own: the unit's Symbol (else its Name, else its OID) from BasicDefinitions.
 * Audit records, signatures, annotations and vendor extensions (elements and attributes
   in other namespaces, e.g. OpenClinica's audit logs) are not data: they are counted
   (:attr:`~cdisc_mapper.raw.edc.EdcExport.ignored`), never read as values.
@@ -50,6 +52,8 @@ KEY_COLUMNS = (
 REPEAT_KEYS = ("StudyEventRepeatKey", "FormRepeatKey", "ItemGroupRepeatKey")
 NOT_DATA = ("AuditRecord", "Signature", "Annotation")
 LEVELS = ("SubjectData", "StudyEventData", "FormData", "ItemGroupData")
+UNIT = "\x00unit"
+"""Marks the unit of an item among a group's items (column ``<item>_UNIT``)."""
 
 
 def _q(name: str) -> str:
@@ -65,6 +69,7 @@ class Metadata:
     codelists: dict[str, dict[str, str]] = field(default_factory=dict)
     group_items: dict[str, list[str]] = field(default_factory=dict)
     group_names: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
 
     @property
     def present(self) -> bool:
@@ -84,6 +89,11 @@ def read_metadata(root: etree._Element) -> Metadata:
     """Item defs, code lists and item group defs of every MetaDataVersion (the first
     definition of an OID wins)."""
     meta = Metadata()
+    for unit in root.iter(_q("MeasurementUnit")):
+        symbol = [t for t in unit.iterfind(f"{_q('Symbol')}/{_q('TranslatedText')}")]
+        plain = [t for t in symbol if t.get(XML_LANG) in (None, "en")] or symbol
+        text = (plain[0].text or "").strip() if plain else ""
+        meta.units.setdefault(unit.get("OID", ""), text or unit.get("Name") or unit.get("OID", ""))
     for mdv in root.iter(_q("MetaDataVersion")):
         for item in mdv.iter(_q("ItemDef")):
             oid = item.get("OID", "")
@@ -202,8 +212,13 @@ class _Reader:
 
     def item(self, item: etree._Element, kind: str, row: dict[str, str], group: _Group) -> None:
         self.count_foreign(item)
+        unit = None
         for child in item:
-            if isinstance(child.tag, str):
+            if not isinstance(child.tag, str):
+                continue
+            if child.tag == _q("MeasurementUnitRef"):
+                unit = child.get("MeasurementUnitOID", "")
+            else:
                 self.not_data(child)
         oid = item.get("ItemOID", "")
         if self.meta.present and oid not in self.meta.item_names:
@@ -220,6 +235,10 @@ class _Reader:
         row[oid] = self.decoded(value.strip(), oid, item)
         if oid not in group.items:
             group.items.append(oid)
+        if unit is not None:
+            row[oid + UNIT] = self.meta.units.get(unit, unit)
+            if oid + UNIT not in group.items:
+                group.items.insert(group.items.index(oid) + 1, oid + UNIT)
 
     def decoded(self, value: str, oid: str, item: etree._Element) -> str:
         codelist = self.meta.item_codelists.get(oid)
@@ -256,8 +275,10 @@ class _Reader:
         return forms, aliases
 
     def column_names(self, oid: str, items: list[str]) -> list[str]:
+        by_name = self.settings.item_columns == "name"
         names = [
-            self.meta.item_names.get(i, i) if self.settings.item_columns == "name" else i
+            (self.meta.item_names.get(i.removesuffix(UNIT), i) if by_name else i.removesuffix(UNIT))
+            + ("_UNIT" if i.endswith(UNIT) else "")
             for i in items
         ]
         out = [cased(c, self.settings) for c in (*KEY_COLUMNS, *names)]

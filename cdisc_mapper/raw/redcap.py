@@ -6,9 +6,10 @@ table per instrument.
   record id field is its first field.
 * Every instrument becomes a form: the record id, ``redcap_event_name`` (and
   ``redcap_event_label``, the event's name from the events export when ``events`` is
-  given, so a visit can be read from it), ``redcap_repeat_instance`` when the export has
-  it, then the instrument's fields in dictionary order (a checkbox field as its
-  ``field___code`` columns), then ``<instrument>_complete`` (form status).
+  given, so a visit can be read from it), ``redcap_repeat_instance`` and
+  ``redcap_data_access_group`` (often the site) when the export has them, then the
+  instrument's fields in dictionary order (a checkbox field as its ``field___code``
+  columns), then ``<instrument>_complete`` (form status).
 * A row of the export is a record of an instrument when one of the instrument's fields
   has a value (the record id, the form status and unchecked boxes do not count) and the
   row is not another repeating instrument's; a row with no value in any instrument's
@@ -56,12 +57,13 @@ DICTIONARY_COLUMNS = {
 }
 EVENT_NAME, EVENT_LABEL = "redcap_event_name", "redcap_event_label"
 REPEAT_INSTRUMENT, REPEAT_INSTANCE = "redcap_repeat_instrument", "redcap_repeat_instance"
+DATA_ACCESS_GROUP = "redcap_data_access_group"
 #: Columns of the export that are REDCap's own, not fields.
 SYSTEM_COLUMNS = (
     EVENT_NAME,
     REPEAT_INSTRUMENT,
     REPEAT_INSTANCE,
-    "redcap_data_access_group",
+    DATA_ACCESS_GROUP,
     "redcap_survey_identifier",
 )
 CODED_TYPES = ("radio", "dropdown", "yesno", "truefalse")
@@ -402,7 +404,8 @@ def _split(
         if repeat is not None:
             keep &= np.asarray(repeat.isin(["", name]).to_numpy(), dtype=bool)
         claimed |= keep
-        columns = [record_id, *[c for c in (EVENT_NAME, REPEAT_INSTANCE) if c in data.columns]]
+        shared = (EVENT_NAME, REPEAT_INSTANCE, DATA_ACCESS_GROUP)
+        columns = [record_id, *[c for c in shared if c in data.columns]]
         status = f"{name}_complete"
         wanted = [*columns, *values, *([status] if status in data.columns else [])]
         table = pd.DataFrame(data.loc[keep, wanted])

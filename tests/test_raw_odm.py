@@ -197,3 +197,50 @@ def test_not_odm(tmp_path: Path) -> None:
     (tmp_path / "x.xml").write_text("<root/>\n")
     with pytest.raises(RawDataError, match=r"x.xml:1: the root element is 'root', not ODM"):
         read_odm(tmp_path, EdcSettings(records="x.xml"))
+
+
+REDCAP_XML = REFERENCE.parent / "redcap" / "pycap-test_long_project.xml"
+
+
+@needs_reference
+def test_redcap_project_xml_by_form() -> None:
+    """REDCap's project XML (ODM 1.3.1) splits an instrument into one item group per
+    field or section; ``tables: form`` gives one row per FormData with all its items."""
+    export = read_odm(REDCAP_XML.parent, EdcSettings(records=REDCAP_XML.name, odm_tables="form"))
+    tree = etree.parse(str(REDCAP_XML))
+    forms = Counter(f.get("FormOID") for f in tree.iterfind(".//odm:FormData", NS))
+    filled = Counter(
+        i.getparent().getparent().get("FormOID")
+        for i in tree.iterfind(".//odm:FormData/odm:ItemGroupData/odm:ItemData", NS)
+        if i.get("Value", "").strip()
+    )
+    assert sum(forms.values()) == 32
+    assert len(tree.findall(".//odm:ItemData", NS)) == 128  # the README's count
+    for oid, form in export.forms.items():
+        data = form.data
+        assert len(data) == forms.get(oid, 0), oid
+        assert "ItemGroupRepeatKey" not in data.columns
+        items = data[[c for c in data.columns if c not in KEY_COLUMNS]]
+        assert int((items != "").to_numpy().sum()) == filled.get(oid, 0), oid
+    first = export.open("demographics", "Demographics", where="x").data.iloc[0]
+    assert (first["study_id"], first["date_enrolled"], first["first_name"]) == (
+        "1",
+        "2021-12-09",
+        "Test 1",
+    )
+    assert first["gym___0"] == "Unchecked"  # decoded by the project's own CodeList
+    foreign = [
+        name for e in tree.iterfind(".//odm:ClinicalData//*", NS) for name in e.attrib
+        if name.startswith("{")
+    ]  # fmt: skip
+    assert export.ignored == {"vendor extension attributes": len(foreign)}
+
+
+@needs_reference
+def test_repeating_group_inside_a_form_is_an_error_by_form() -> None:
+    with pytest.raises(
+        RawDataError,
+        match=r"odmlib-odm-data-snapshot.xml:\d+, column ItemOID: item 'IT\.\w+' twice in one FormData",
+    ) as err:
+        read_odm(REFERENCE, EdcSettings(records=FILES[0], odm_tables="form"))
+    assert "tables: item_group" in str(err.value)

@@ -28,7 +28,9 @@ class EdcSettings:
     REDCap data dictionary, ``events`` the REDCap events export; ``column_case``
     ``upper`` upper-cases every column name; ``strip_form_prefix`` names a REDCap field
     ``<instrument>_<name>`` ``<name>`` in its instrument's table; ``item_columns`` names
-    an ODM item's column by its ItemOID (``oid``) or its ItemDef Name (``name``)."""
+    an ODM item's column by its ItemOID (``oid``) or its ItemDef Name (``name``);
+    ``odm_tables`` makes an ODM form of each ItemGroupOID (``item_group``) or FormOID
+    (``form``)."""
 
     records: str
     dictionary: str | None = None
@@ -36,6 +38,7 @@ class EdcSettings:
     column_case: Literal["as_exported", "upper"] = "as_exported"
     item_columns: Literal["oid", "name"] = "oid"
     strip_form_prefix: bool = False
+    odm_tables: Literal["item_group", "form"] = "item_group"
     dialect: CsvDialect = UTF8_COMMA
 
 

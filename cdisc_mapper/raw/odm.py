@@ -4,11 +4,16 @@ exports) as one table per item group.
 * A form here is an ``ItemGroupOID``: its records are the ``ItemGroupData`` elements (one
   row each, in document order), because a FormData may hold a non-repeating and a
   repeating item group, whose records cannot share one row. A form is reached by its
-  ItemGroupOID or by the ItemGroupDef's Name in the metadata.
+  ItemGroupOID or by the ItemGroupDef's Name in the metadata (a Name several defs share
+  reaches none). With ``tables: form`` a form is a ``FormOID`` instead, one row per
+  ``FormData`` holding the items of all its item groups (as REDCap's project XML splits
+  an instrument into one item group per section); an item met twice in one FormData (a
+  repeating item group) is then an error.
 * Each row has ``StudyOID``, ``SubjectKey``, ``StudyEventOID``, ``StudyEventRepeatKey``,
   ``FormOID``, ``FormRepeatKey`` and ``ItemGroupRepeatKey`` (empty where nothing repeats),
   then one column per item: its ItemOID, or its ItemDef Name (``item_columns: name``), in
-  the ItemGroupDef's ItemRef order (items without a def follow in the order met).
+  the ItemGroupDef's ItemRef order (items without a def follow in the order met); with
+  ``tables: form`` there is no ``ItemGroupRepeatKey``.
 * Values are ``ItemData/@Value`` (or the text of a typed ``ItemDataString``...); an item
   whose ItemDef has a CodeList in the metadata is decoded to the CodeListItem's Decode
   (an EnumeratedItem keeps its value). With metadata, an ItemOID without an ItemDef, a
@@ -70,6 +75,8 @@ class Metadata:
     group_items: dict[str, list[str]] = field(default_factory=dict)
     group_names: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    form_groups: dict[str, list[str]] = field(default_factory=dict)
+    form_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def present(self) -> bool:
@@ -110,6 +117,11 @@ def read_metadata(root: etree._Element) -> Metadata:
             meta.codelists.setdefault(
                 oid, {k: v if v is not None else k for k, v in decodes.items()}
             )
+        for form in mdv.iter(_q("FormDef")):
+            oid = form.get("OID", "")
+            meta.form_names.setdefault(oid, form.get("Name") or oid)
+            refs = [r.get("ItemGroupOID", "") for r in form.iter(_q("ItemGroupRef"))]
+            meta.form_groups.setdefault(oid, refs)
         for group in mdv.iter(_q("ItemGroupDef")):
             oid = group.get("OID", "")
             meta.group_names.setdefault(oid, group.get("Name") or oid)
@@ -178,11 +190,13 @@ class _Reader:
                 continue
             tag = etree.QName(child)
             if tag.namespace == ODM_NS and level < len(LEVELS) and tag.localname == LEVELS[level]:
-                own = _keys(child, tag.localname)
+                own = {**keys, **_keys(child, tag.localname)}
                 if tag.localname == "ItemGroupData":
-                    self.item_group(child, {**keys, **own})
+                    self.record(child, own, child.get("ItemGroupOID", ""), [child])
+                elif tag.localname == "FormData" and self.settings.odm_tables == "form":
+                    self.form_data(child, own)
                 else:
-                    self.children(child, level + 1, {**keys, **own})
+                    self.children(child, level + 1, own)
             else:
                 self.not_data(child)
 
@@ -194,21 +208,45 @@ class _Reader:
         else:
             self.ignored[f"{tag.localname} elements"] += 1
 
-    def item_group(self, element: etree._Element, keys: dict[str, str]) -> None:
+    def form_data(self, element: etree._Element, keys: dict[str, str]) -> None:
+        """A FormData as one record (``tables: form``): the items of all its item groups."""
         self.count_foreign(element)
-        oid = element.get("ItemGroupOID", "")
-        group = self.groups.setdefault(oid, _Group(items=list(self.meta.group_items.get(oid, []))))
-        row = dict(keys)
-        for item in element:
-            if not isinstance(item.tag, str):
+        groups = []
+        for child in element:
+            if not isinstance(child.tag, str):
                 continue
-            tag = etree.QName(item)
-            if tag.namespace == ODM_NS and tag.localname.startswith("ItemData"):
-                self.item(item, tag.localname, row, group)
+            if child.tag == _q("ItemGroupData"):
+                groups.append(child)
             else:
-                self.not_data(item)
+                self.not_data(child)
+        self.record(element, keys, element.get("FormOID", ""), groups)
+
+    def record(
+        self, element: etree._Element, keys: dict[str, str], table: str, holders: list
+    ) -> None:
+        """One row of ``table`` (an ItemGroupOID, or a FormOID with ``tables: form``): the
+        items of ``holders`` (the ItemGroupData elements), at ``element``'s line."""
+        group = self.groups.setdefault(table, _Group(items=self.defined_items(table)))
+        row = dict(keys)
+        for holder in holders:
+            self.count_foreign(holder)
+            for item in holder:
+                if not isinstance(item.tag, str):
+                    continue
+                tag = etree.QName(item)
+                if tag.namespace == ODM_NS and tag.localname.startswith("ItemData"):
+                    self.item(item, tag.localname, row, group)
+                else:
+                    self.not_data(item)
         group.rows.append(row)
         group.lines.append(int(element.sourceline or 0))
+
+    def defined_items(self, table: str) -> list[str]:
+        """The items the metadata gives a table, in order."""
+        if self.settings.odm_tables == "form":
+            groups = self.meta.form_groups.get(table, [])
+            return list(dict.fromkeys(i for g in groups for i in self.meta.group_items.get(g, [])))
+        return list(self.meta.group_items.get(table, []))
 
     def item(self, item: etree._Element, kind: str, row: dict[str, str], group: _Group) -> None:
         self.count_foreign(item)
@@ -228,8 +266,13 @@ class _Reader:
                 hint="export the metadata (MetaDataVersion) the clinical data was entered with",
             )
         if oid in row:
+            form = self.settings.odm_tables == "form"
             raise RawDataError(
-                f"item {oid!r} twice in one ItemGroupData", where=self.where(item, "ItemOID")
+                f"item {oid!r} twice in one {'FormData' if form else 'ItemGroupData'}",
+                where=self.where(item, "ItemOID"),
+                hint="a repeating item group: read the export with tables: item_group"
+                if form
+                else "",
             )
         value = item.get("Value", "") if kind == "ItemData" else (item.text or "")
         row[oid] = self.decoded(value.strip(), oid, item)
@@ -254,12 +297,15 @@ class _Reader:
         return value
 
     def forms(self) -> tuple[dict[str, RawForm], dict[str, str]]:
+        by_form = self.settings.odm_tables == "form"
+        keys = KEY_COLUMNS[:-1] if by_form else KEY_COLUMNS
+        defined = self.meta.form_groups if by_form else self.meta.group_items
         forms: dict[str, RawForm] = {}
-        for oid in dict.fromkeys([*self.meta.group_items, *self.groups]):
-            group = self.groups.get(oid, _Group(items=list(self.meta.group_items.get(oid, []))))
-            columns = self.column_names(oid, group.items)
+        for oid in dict.fromkeys([*defined, *self.groups]):
+            group = self.groups.get(oid, _Group(items=self.defined_items(oid)))
+            columns = self.column_names(oid, keys, group.items)
             frame = pd.DataFrame(
-                [[row.get(c, "") for c in (*KEY_COLUMNS, *group.items)] for row in group.rows],
+                [[row.get(c, "") for c in (*keys, *group.items)] for row in group.rows],
                 index=pd.Index(group.lines, dtype="int64"),
                 columns=pd.Index(columns),
                 dtype=object,
@@ -271,17 +317,19 @@ class _Reader:
                 written=form_file(self.settings.records, oid),
                 system_columns=tuple(cased(k, self.settings) for k in REPEAT_KEYS),
             )
-        aliases = {n: o for o, n in self.meta.group_names.items() if n not in forms}
+        names = self.meta.form_names if by_form else self.meta.group_names
+        count = Counter(names.values())
+        aliases = {n: o for o, n in names.items() if n not in forms and count[n] == 1}
         return forms, aliases
 
-    def column_names(self, oid: str, items: list[str]) -> list[str]:
+    def column_names(self, oid: str, keys: tuple[str, ...], items: list[str]) -> list[str]:
         by_name = self.settings.item_columns == "name"
         names = [
             (self.meta.item_names.get(i.removesuffix(UNIT), i) if by_name else i.removesuffix(UNIT))
             + ("_UNIT" if i.endswith(UNIT) else "")
             for i in items
         ]
-        out = [cased(c, self.settings) for c in (*KEY_COLUMNS, *names)]
+        out = [cased(c, self.settings) for c in (*keys, *names)]
         dupes = sorted({c for c in out if out.count(c) > 1})
         if dupes:
             raise RawDataError(

@@ -67,6 +67,7 @@ def edc_settings(study: StudySpec) -> EdcSettings | None:
         column_case=spec.column_case,
         item_columns=spec.item_columns,
         strip_form_prefix=spec.strip_form_prefix,
+        odm_tables=spec.tables,
         dialect=csv_dialect(study, spec.records),
     )
 

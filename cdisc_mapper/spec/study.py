@@ -452,6 +452,12 @@ class ExportSpec(Strict):
         default="oid",
         description="ODM: name an item's column by its ItemOID or by its ItemDef Name",
     )
+    tables: Literal["item_group", "form"] = Field(
+        default="item_group",
+        description="ODM: a form per ItemGroupOID (one row per ItemGroupData), or per FormOID "
+        "(one row per FormData, the items of all its item groups; an item group repeating "
+        "inside a FormData is then an error)",
+    )
 
     @field_validator("records", "dictionary", "events")
     @classmethod

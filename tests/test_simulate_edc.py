@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cdisc_mapper.acrf.build import raw_columns
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.sdtm.pipeline import run_sdtm
@@ -86,3 +87,14 @@ def test_export_with_csv_forms_is_a_spec_error(tmp_path: Path) -> None:
     (folder / "study.yaml").write_text(text)
     with pytest.raises(SpecError, match=r"study.yaml:\d+.*export: is for raw_format redcap or odm"):
         load_study(folder)
+
+
+def test_acrf_fields_from_the_export(tmp_path: Path) -> None:
+    """The aCRF's fields (every raw column) come from the export's forms."""
+    simulate(tmp_path / "raw", 2, fmt="redcap")
+    bundle = load_study(study_for("redcap", tmp_path / "study"))
+    columns = raw_columns(bundle, tmp_path / "raw")
+    assert columns["vitals.redcap"] == [
+        "PT_ID", "REDCAP_REPEAT_INSTANCE", "VISIT", "VS_DATE", "VS_TIME", "PULSE", "SYS_BP",
+        "DIA_BP", "RESP_RATE", "TEMP", "TEMP_UNIT", "WEIGHT", "WEIGHT_UNIT",
+    ]  # fmt: skip

@@ -7,16 +7,23 @@ the spec line."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdisc_mapper.acrf.build import raw_columns
 from cdisc_mapper.errors import SpecError
+from cdisc_mapper.raw.edc import EdcSettings
+from cdisc_mapper.raw.exports import read_export
 from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.sdtm.pipeline import run_sdtm
 from cdisc_mapper.simulate import simulate
+from cdisc_mapper.simulate.edc import edc_files
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "mappings" / "als_msc"
@@ -98,3 +105,35 @@ def test_acrf_fields_from_the_export(tmp_path: Path) -> None:
         "PT_ID", "REDCAP_REPEAT_INSTANCE", "VISIT", "VS_DATE", "VS_TIME", "PULSE", "SYS_BP",
         "DIA_BP", "RESP_RATE", "TEMP", "TEMP_UNIT", "WEIGHT", "WEIGHT_UNIT",
     ]  # fmt: skip
+
+
+TEXT = st.text(
+    st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_characters="\x7f"), max_size=8
+).map(str.strip)
+FRAMES = st.lists(st.tuples(st.sampled_from(["01", "02", "103"]), TEXT, TEXT), max_size=8)
+
+
+@settings(deadline=None, max_examples=40)
+@given(rows=FRAMES, fmt=st.sampled_from(["redcap", "odm"]))
+def test_any_text_reads_back_from_either_export(rows: list[tuple[str, str, str]], fmt: str) -> None:
+    """Whatever text a form holds, the export the simulator writes reads back as the same
+    records, in the same order (rows without any value apart from the subject are no
+    record in REDCap: a row of an instrument needs a value)."""
+    frame = pd.DataFrame(rows, columns=["PT_ID", "A_B", "C"], dtype=object)
+    files = edc_files(fmt, {"vitals": frame}, "S")
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in files.items():
+            (Path(folder) / name).write_text(text, encoding="utf-8", newline="")
+        if fmt == "redcap":
+            settings_ = EdcSettings(
+                records="redcap_records.csv", dictionary="redcap_dictionary.csv",
+                column_case="upper", strip_form_prefix=True,
+            )  # fmt: skip
+            got = read_export(Path(folder), fmt, settings_).forms["vitals"].data
+            expected = frame[(frame["A_B"] != "") | (frame["C"] != "")]
+        else:
+            settings_ = EdcSettings(records="odm_export.xml", item_columns="name")
+            got = read_export(Path(folder), fmt, settings_).open("vitals", "vitals").data
+            got = got.rename(columns={"SubjectKey": "PT_ID"})
+            expected = frame
+    assert got[["PT_ID", "A_B", "C"]].values.tolist() == expected.values.tolist()

@@ -263,11 +263,26 @@ def _check_environment() -> None:
     help="Treatment effect of the simulated cohort: calibrated to the paper, or none "
     "(a null cohort whose progression never changes).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "redcap", "odm"]),
+    default="csv",
+    show_default=True,
+    help="One CSV per form, or the same forms as a REDCap export (records + data "
+    "dictionary) or a CDISC ODM 1.3.2 file (metadata + ClinicalData).",
+)
 @force_option
 @click.pass_context
 @run_options
 def simulate(
-    ctx: click.Context, out: Path, subjects: int, seed: int | None, effect: str, force: bool
+    ctx: click.Context,
+    out: Path,
+    subjects: int,
+    seed: int | None,
+    effect: str,
+    force: bool,
+    fmt: str,
 ) -> None:
     """Write the synthetic raw EDC export of the bundled ALS-MSC study (into a new or
     empty folder, or one simulate wrote; --force for any other)."""
@@ -278,7 +293,7 @@ def simulate(
         ctx.obj["progress"](f"simulating {subjects} subjects into {out}")
         kwargs = {} if seed is None else {"seed": seed}
         with _locked(out, "simulate"):
-            manifest = sim(out, subjects, force=force, effect=effect, **kwargs)
+            manifest = sim(out, subjects, force=force, effect=effect, fmt=fmt, **kwargs)
         for name, info in sorted(manifest["forms"].items()):
             click.echo(f"{out / name}  ({info['rows']} rows)")
 

@@ -579,3 +579,27 @@ def test_export_with_define_fills_length_and_significant_digits(tmp_path: Path) 
     assert not any(r[col["Length"]] for r in plain)  # without a define.xml: left empty
     import_workbook(tmp_path / "spec.xlsx", tmp_path / "study")
     _assert_same(MINI, tmp_path / "study")
+
+
+def test_edc_export_settings_round_trip(tmp_path: Path) -> None:
+    """study.yaml `raw_format: redcap` and `export:` (Study sheet rows export.<key>)."""
+    study = tmp_path / "study"
+    shutil.copytree(MINI, study)
+    path = study / "study.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "raw_format" not in text
+    path.write_text(
+        text + "raw_format: redcap\nexport:\n  records: records.csv\n"
+        "  dictionary: dictionary.csv\n  column_case: upper\n  strip_form_prefix: true\n",
+        encoding="utf-8",
+    )
+    export_workbook(study, tmp_path / "spec.xlsx")
+    import_workbook(tmp_path / "spec.xlsx", tmp_path / "again")
+    again = load_study(tmp_path / "again").study
+    assert again.raw_format == "redcap"
+    assert again.export is not None
+    assert again.export.model_dump() == {
+        "records": "records.csv", "dictionary": "dictionary.csv", "events": None,
+        "column_case": "upper", "strip_form_prefix": True, "item_columns": "oid",
+        "tables": "item_group",
+    }  # fmt: skip

@@ -18,8 +18,9 @@ from cdisc_mapper.acrf.render import render_pdf
 from cdisc_mapper.errors import RawDataError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.raw import open_form, path_inside
+from cdisc_mapper.raw.exports import read_export
 from cdisc_mapper.sdtm import load_study
-from cdisc_mapper.sdtm.engine import csv_dialect
+from cdisc_mapper.sdtm.engine import csv_dialect, edc_settings
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 
@@ -41,8 +42,15 @@ class Acrf:
 
 def raw_columns(bundle: StudyBundle, raw_dir: Path) -> dict[str, list[str]]:
     """The columns of each raw file the specs read (file as the spec names it -> its
-    header), read from ``raw_dir``; a missing file is a RawDataError naming it."""
+    header), read from ``raw_dir``; a missing file is a RawDataError naming it. From an
+    EDC export (raw_format redcap, odm), the columns of each form the specs read."""
     out: dict[str, list[str]] = {}
+    settings = edc_settings(bundle.study)
+    if settings is not None:
+        export = read_export(Path(raw_dir), bundle.study.raw_format, settings)
+        for form, file in form_order(bundle):
+            out[file] = [str(c) for c in export.open(form, form).data.columns]
+        return out
     for form, file in form_order(bundle):
         path = path_inside(Path(raw_dir), file)
         if not path.is_file():

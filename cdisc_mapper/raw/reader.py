@@ -80,6 +80,9 @@ class RawForm:
     path: Path
     data: pd.DataFrame
     written: str = ""
+    system_columns: tuple[str, ...] = ()
+    """Columns an EDC export adds to number its records (a repeat instance): not part of
+    a record's content, so an exact repeat of a record ignores them."""
 
     @property
     def file(self) -> str:

@@ -14,6 +14,8 @@ import pandas as pd
 
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.raw import CsvDialect, RawForm, RawFrames, open_form
+from cdisc_mapper.raw.edc import EDC_FORMATS, EdcExport, EdcSettings
+from cdisc_mapper.raw.exports import read_export
 from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, OpContext
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import SourceResult, map_source, require_columns
@@ -43,12 +45,31 @@ class SdtmRun:
     sources: list[tuple[str, SourceResult]] = field(default_factory=list)
     se: pd.DataFrame | None = None
     sv: pd.DataFrame | None = None
+    export: EdcExport | None = None
+    """The EDC export the forms came from (raw_format redcap or odm)."""
 
 
 def csv_dialect(study: StudySpec, file: str) -> CsvDialect:
     """How raw file ``file`` (as the spec names it) is written, from study.yaml ``csv:``."""
     delimiter, encoding = study.csv.for_file(file)
     return CsvDialect(delimiter=delimiter, encoding=encoding)
+
+
+def edc_settings(study: StudySpec) -> EdcSettings | None:
+    """How study.yaml ``export:`` says the EDC export is written (None for form files)."""
+    spec = study.export
+    if spec is None or study.raw_format not in EDC_FORMATS:
+        return None
+    return EdcSettings(
+        records=spec.records,
+        dictionary=spec.dictionary,
+        events=spec.events,
+        column_case=spec.column_case,
+        item_columns=spec.item_columns,
+        strip_form_prefix=spec.strip_form_prefix,
+        odm_tables=spec.tables,
+        dialect=csv_dialect(study, spec.records),
+    )
 
 
 class _Engine:
@@ -62,6 +83,7 @@ class _Engine:
         self.frames: dict[str, pd.DataFrame] = {}
         self.calendar: pd.DataFrame | None = None
         self.se: pd.DataFrame | None = None
+        self.export: EdcExport | None = None
         self._check_csv_files()
         self.sites: dict[str, str] = self._sites()
 
@@ -123,14 +145,28 @@ class _Engine:
         read once; ``where`` is the spec line naming it (a file outside the raw folder,
         symbolic links followed, is an error there). Given in memory, the frame of that
         file or form name (:class:`~cdisc_mapper.raw.RawFrames`)."""
-        key = file or f"{name}.{self.study.raw_format}"
+        settings = edc_settings(self.study)
+        key = file or (name if settings else f"{name}.{self.study.raw_format}")
         if key not in self.forms:
             if isinstance(self.raw, RawFrames):
                 self.forms[key] = self.raw.open(name, key, where=where)
+            elif settings is not None:
+                self.forms[key] = self._export(settings).open(name, key, where=where)
             else:
                 dialect = csv_dialect(self.study, key)
                 self.forms[key] = open_form(name, self.raw, key, where=where, dialect=dialect)
         return self.forms[key]
+
+    def _export(self, settings: EdcSettings) -> EdcExport:
+        """The EDC export, read once."""
+        if self.export is None:
+            self.progress(f"reading the {self.study.raw_format} export {settings.records}")
+            self.export = read_export(
+                self.raw if isinstance(self.raw, Path) else Path(), self.study.raw_format, settings
+            )
+            for note in self.export.undecoded:
+                log.warning("%s", note)
+        return self.export
 
     def make_ctx(
         self, domain: str, variable: str, *, raw: pd.DataFrame | None, loc: tuple[Any, ...]
@@ -382,4 +418,6 @@ def run_mapping(
     check_subjects_in_dm(engine.frames)
     engine.resolve()
     sv = build_sv(engine.frames, bundle, engine.se, terminology)
-    return SdtmRun(domains=engine.frames, sources=sources, se=engine.se, sv=sv)
+    return SdtmRun(
+        domains=engine.frames, sources=sources, se=engine.se, sv=sv, export=engine.export
+    )

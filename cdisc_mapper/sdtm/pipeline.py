@@ -125,7 +125,7 @@ def reconciliation_rows(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[d
                 "empty_items_not_recorded": res.values_not_recorded,
             }
         )
-    for form, file, n in _unused_forms(run, raw, study):
+    for form, file, n, reason in _unused_forms(run, raw, study):
         rows.append(
             {
                 "domain": "",
@@ -134,7 +134,7 @@ def reconciliation_rows(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[d
                 "rows_read": n,
                 "rows_mapped": 0,
                 "rows_excluded": n,
-                "exclusion_reasons": f"form not used by any domain spec: {n}",
+                "exclusion_reasons": f"{reason}: {n}",
                 "records_written": 0,
                 "empty_items_not_recorded": 0,
             }
@@ -142,11 +142,22 @@ def reconciliation_rows(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[d
     return rows
 
 
-def _unused_forms(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[tuple[str, str, int]]:
-    """(form, file, records) of each raw file (or frame) that no spec reads."""
+UNUSED = "form not used by any domain spec"
+
+
+def _unused_forms(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[tuple[str, str, int, str]]:
+    """(form, file, records, reason) of each raw file (or frame, or form of an EDC
+    export) that no spec reads, and of an export's records that are no form's."""
     if isinstance(raw, RawFrames):
         forms = raw.unused(res.file for _, res in run.sources)
-        return [(form.name, form.file, len(form.data)) for form in forms]
+        return [(form.name, form.file, len(form.data), UNUSED) for form in forms]
+    if run.export is not None:
+        export = run.export
+        out = [
+            (f.name, f.file, len(f.data), UNUSED)
+            for f in export.unused(r.file for _, r in run.sources)
+        ]
+        return out + [(x.label, export.file, x.rows, x.reason) for x in export.leftovers]
     raw_dir = Path(raw)
     used = {(raw_dir / res.file).resolve() for _, res in run.sources}
     out = []
@@ -155,7 +166,7 @@ def _unused_forms(run: SdtmRun, raw: RawInput, study: StudySpec) -> list[tuple[s
             continue
         dialect = csv_dialect(study, path.name)
         n = len(open_form(path.stem, raw_dir, path.name, dialect=dialect).data)
-        out.append((path.stem, path.name, n))
+        out.append((path.stem, path.name, n, UNUSED))
     return out
 
 

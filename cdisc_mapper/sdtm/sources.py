@@ -217,7 +217,7 @@ def map_source(
     excluded: dict[str, int] = {}
     alive = pd.Series(True, index=raw.index)
     if src.drop_duplicates:
-        data_cols = [c for c in form.data.columns]
+        data_cols = [c for c in form.data.columns if c not in form.system_columns]
         dup = raw.duplicated(subset=data_cols, keep="first")
         if dup.any():
             excluded["duplicate form entry (exact repeat of an earlier row)"] = int(dup.sum())

@@ -16,9 +16,11 @@ from pathlib import Path
 from cdisc_mapper.publish import Target, owning, staged
 
 from . import adverse, forms_subject, forms_visit, labs, medications
+from .catalog import STUDY_ID
+from .edc import EDC_FILES, edc_files
 from .progression import EFFECTS, Effect, course, disease_params, effect_named
 from .timeline import build_cohort
-from .writer import OUTPUT_FILES, check_replaceable, write_form, write_manifest
+from .writer import OUTPUT_FILES, check_replaceable, export_entries, write_form, write_manifest
 
 __all__ = ["EFFECTS", "Effect", "simulate"]
 
@@ -32,6 +34,7 @@ def simulate(
     *,
     force: bool = False,
     effect: str | Effect = "paper",
+    fmt: str = "csv",
 ) -> dict:
     """Generate the raw export of ``n_subjects`` subjects into ``out_dir``; return the manifest.
 
@@ -39,8 +42,11 @@ def simulate(
     other non-empty folder is refused (OutputFolderError) unless ``force``, which
     replaces the form files and manifest.json there and keeps the rest. ``effect`` is a
     preset name (``paper``, ``none``) or an :class:`Effect`; an unknown name is a
-    ValueError.
+    ValueError. ``fmt`` ``redcap`` or ``odm`` writes the same forms as that EDC's export
+    (:mod:`.edc`) instead of one CSV per form.
     """
+    if fmt not in ("csv", *EDC_FILES):
+        raise ValueError(f"fmt must be csv, redcap or odm, got {fmt!r}")
     if isinstance(n_subjects, bool) or not isinstance(n_subjects, int) or n_subjects < 1:
         raise ValueError(f"n_subjects must be a positive integer, got {n_subjects!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -67,7 +73,15 @@ def simulate(
         "adverse_events.csv": lambda: ae_form,
         "end_of_study.csv": lambda: forms_subject.end_of_study(seed, cohort),
     }
-    with staged(Target(out, owning(names=OUTPUT_FILES))) as (stage,):
-        entries = {name: write_form(stage.path, name, build()) for name, build in builders.items()}
+    owned = (*OUTPUT_FILES, *(n for names in EDC_FILES.values() for n in names))
+    with staged(Target(out, owning(names=owned))) as (stage,):
+        if fmt == "csv":
+            entries = {
+                name: write_form(stage.path, name, build()) for name, build in builders.items()
+            }
+        else:
+            forms = {name.removesuffix(".csv"): build() for name, build in builders.items()}
+            rows = sum(len(f) for f in forms.values())
+            entries = export_entries(stage.path, edc_files(fmt, forms, STUDY_ID), rows)
         manifest = write_manifest(stage.path, seed, n_subjects, entries, treatment.name)
     return manifest

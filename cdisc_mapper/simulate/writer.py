@@ -37,6 +37,19 @@ def write_form(out_dir: Path, name: str, frame: pd.DataFrame) -> dict[str, int |
     return {"rows": len(frame), "sha256": digest}
 
 
+def export_entries(
+    out_dir: Path, files: dict[str, str], rows: int
+) -> dict[str, dict[str, int | str]]:
+    """Write an EDC export's files (name -> text); return their manifest entries (``rows``:
+    the records of every form in the export)."""
+    entries: dict[str, dict[str, int | str]] = {}
+    for name, text in files.items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8", newline="")
+        entries[name] = {"rows": rows, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return entries
+
+
 def write_manifest(
     out_dir: Path,
     seed: int,

@@ -427,14 +427,79 @@ def pattern_groups(pattern: str | None) -> list[str]:
     return list(re.compile(pattern).groupindex) if pattern else []
 
 
+class ExportSpec(Strict):
+    """``export:`` in study.yaml: the files of a REDCap or ODM export (relative to the raw
+    folder) and how its columns are named."""
+
+    records: str = Field(
+        description="the REDCap flat records export (CSV, raw codes) or the ODM XML file"
+    )
+    dictionary: str | None = Field(
+        default=None, description="REDCap: the data dictionary CSV (required for redcap)"
+    )
+    events: str | None = Field(
+        default=None,
+        description="REDCap: the events export CSV (unique_event_name, event_name); gives "
+        "each row's event name in column redcap_event_label, and an unknown event is an error",
+    )
+    column_case: Literal["as_exported", "upper"] = Field(
+        default="as_exported",
+        description="upper: every column name upper-cased (REDCap field names are lower case)",
+    )
+    strip_form_prefix: bool = Field(
+        default=False,
+        description="REDCap: a field named <instrument>_<name> is column <name> in its "
+        "instrument's table (field names are unique in a project, so often prefixed)",
+    )
+    item_columns: Literal["oid", "name"] = Field(
+        default="oid",
+        description="ODM: name an item's column by its ItemOID or by its ItemDef Name",
+    )
+    tables: Literal["item_group", "form"] = Field(
+        default="item_group",
+        description="ODM: a form per ItemGroupOID (one row per ItemGroupData), or per FormOID "
+        "(one row per FormData, the items of all its item groups; an item group repeating "
+        "inside a FormData is then an error)",
+    )
+
+    @field_validator("records", "dictionary", "events")
+    @classmethod
+    def _inside(cls, v: str | None) -> str | None:
+        return v if v is None else relative_path(v, RAW_FOLDER)
+
+
 class StudySpec(Strict):
     studyid: str = Field(max_length=20, description="STUDYID of every dataset")
     title: str = Field(description="the study's title (define.xml)")
     sponsor: str = Field(description="the sponsor's name (define.xml)")
     protocol: str | None = Field(default=None, description="protocol name (define.xml)")
-    raw_format: Literal["csv", "xlsx", "sas7bdat"] = Field(
-        default="csv", description="file type of the raw forms: a form reads <form>.<raw_format>"
+    raw_format: Literal["csv", "xlsx", "sas7bdat", "redcap", "odm"] = Field(
+        default="csv",
+        description="file type of the raw forms: a form reads <form>.<raw_format>; or an "
+        "EDC export holding every form (redcap, odm: see export)",
     )
+    export: ExportSpec | None = Field(
+        default=None,
+        validate_default=True,
+        description="the files of the EDC export (raw_format redcap or odm)",
+    )
+
+    @field_validator("export")
+    @classmethod
+    def _export_for_edc_formats(
+        cls, v: ExportSpec | None, info: ValidationInfo
+    ) -> ExportSpec | None:
+        fmt = info.data.get("raw_format")
+        if fmt in ("redcap", "odm") and v is None:
+            raise ValueError(f"raw_format {fmt} reads one export: give export: {{records: FILE}}")
+        if fmt not in ("redcap", "odm") and v is not None:
+            raise ValueError(f"export: is for raw_format redcap or odm, not {fmt}")
+        if fmt == "redcap" and v is not None and v.dictionary is None:
+            raise ValueError("a REDCap export needs its data dictionary: export: dictionary: FILE")
+        if fmt == "odm" and v is not None and (v.dictionary or v.events):
+            raise ValueError("an ODM export carries its own metadata: no dictionary or events")
+        return v
+
     subjects: SubjectSpec = Field(description="how the raw forms identify subjects and sites")
     arms: list[ArmSpec] = Field(description="the arms and their elements (TA)")
     elements: list[ElementSpec] = Field(description="the elements (TE) and their starts (SE)")

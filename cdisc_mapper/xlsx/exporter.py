@@ -49,7 +49,7 @@ def _study_rows(study: StudySpec) -> list[tuple[str, str]]:
     # defaults shown (a reviewer checks e.g. subjects.date_order); None left out
     data = study.model_dump(by_alias=True, exclude_none=True, mode="json")
     rows = [(attr, data.get(key)) for attr, key in L.STUDY_ATTRIBUTES.items()]
-    for section in ("subjects", "numbers"):
+    for section in ("subjects", "numbers", "export"):
         for key, value in data.get(section, {}).items():
             rows.append((f"{section}.{key}", value))
     rows += _csv_rows(data.get("csv", {}))

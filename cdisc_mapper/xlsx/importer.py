@@ -144,8 +144,7 @@ def _read_study_rows(sheet: Sheet, other: OtherRows) -> tuple[dict[str, Any], di
     """study.yaml's keys given in the Study sheet (``subjects`` always), and the row of
     each attribute; rows of other spec files go to ``other``."""
     data: dict[str, Any] = {}
-    subjects: dict[str, Any] = {}
-    numbers: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {"subjects": {}, "numbers": {}, "export": {}}
     csv: dict[str, Any] = {}
     seen: dict[str, int] = {}
     for r, row in sheet.rows:
@@ -164,10 +163,9 @@ def _read_study_rows(sheet: Sheet, other: OtherRows) -> tuple[dict[str, Any], di
             other.setdefault(kind, []).append((r, attr, value))
         elif attr in L.STUDY_ATTRIBUTES:
             data[L.STUDY_ATTRIBUTES[attr]] = value
-        elif attr.startswith("subjects."):
-            subjects[attr.removeprefix("subjects.")] = value
-        elif attr.startswith("numbers."):
-            numbers[attr.removeprefix("numbers.")] = value
+        elif attr.partition(".")[0] in sections and attr.partition(".")[2]:
+            section, _, key = attr.partition(".")
+            sections[section][key] = value
         elif attr.startswith("csv.files.") and "." in attr.removeprefix("csv.files."):
             file, key = attr.removeprefix("csv.files.").rsplit(".", 1)
             csv.setdefault("files", {}).setdefault(file, {})[key] = value
@@ -177,15 +175,15 @@ def _read_study_rows(sheet: Sheet, other: OtherRows) -> tuple[dict[str, Any], di
             data[attr] = parse_cell(sheet, r, "Value", value, "yaml")
         else:
             known = [
-                *L.STUDY_ATTRIBUTES, "subjects.<key>", "numbers.<key>", "csv.delimiter",
+                *L.STUDY_ATTRIBUTES, "subjects.<key>", "numbers.<key>", "export.<key>",
+                "csv.delimiter",
                 "csv.encoding", "csv.files.<file>.<key>", *sorted(_UNSCHEDULED),
                 *_OTHER_FILES,
             ]  # fmt: skip
             hint = close_hint(attr, known, "known: " + ", ".join(known))
             raise sheet.error(f"unknown attribute {attr!r}", r, "Attribute", hint=hint)
-    data["subjects"] = subjects
-    if numbers:
-        data["numbers"] = numbers
+    data["subjects"] = sections.pop("subjects")
+    data.update({name: given for name, given in sections.items() if given})
     if csv:
         data["csv"] = csv
     return data, seen

@@ -8,8 +8,11 @@ import pytest
 from pydantic import ValidationError
 
 from cdisc_mapper.errors import SpecError
-from cdisc_mapper.sdtm.trial_design import actual_subjects, last_participation
+from cdisc_mapper.sdtm import load_study
+from cdisc_mapper.sdtm.trial_design import actual_subjects, build_ts, last_participation
 from cdisc_mapper.spec.study import TrialSummaryParam
+from cdisc_mapper.standards import load_terminology
+from tests.conftest import STUDY
 
 
 def test_actual_subjects_counts_dm_subjects_apart_from_screen_failures():
@@ -49,8 +52,16 @@ def test_last_participation_is_the_latest_complete_rfpendtc():
     assert last_participation(dm) == "2020-11-30"  # the partial 2020-12 is not a date
 
 
-def test_last_participation_needs_a_complete_date():
-    with pytest.raises(SpecError, match=r"last_participation needs complete DM\.RFPENDTC"):
-        last_participation(pd.DataFrame({"RFPENDTC": ["2020", ""]}))
-    with pytest.raises(SpecError, match="last_participation"):
-        last_participation(None)
+def test_last_participation_without_a_complete_date_is_none():
+    assert last_participation(pd.DataFrame({"RFPENDTC": ["2020", ""]})) is None
+    assert last_participation(None) is None
+
+
+def test_ts_states_unk_when_the_cutoff_cannot_be_derived(caplog):
+    study = load_study(STUDY).study
+    dm = pd.DataFrame({"USUBJID": ["A"], "ARMCD": ["MSC"], "RFPENDTC": [""]})
+    ts = build_ts(study, load_terminology(), dm)
+    cutoff = ts[ts["TSPARMCD"] == "DCUTDTC"].iloc[0]
+    assert (cutoff["TSVAL"], cutoff["TSVALNF"]) == ("", "UNK")
+    assert "TS DCUTDTC: no complete DM.RFPENDTC" in caplog.text
+    assert ts.loc[ts["TSPARMCD"] == "ACTSUB", "TSVAL"].tolist() == ["1"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,8 @@ import pandas as pd
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.sdtm import ctutil
 from cdisc_mapper.spec.study import StudySpec
+
+log = logging.getLogger(__name__)
 
 #: What define.xml says of how each trial design dataset is built (from study.yaml).
 TRIAL_DESIGN_METHODS = {
@@ -119,32 +122,34 @@ def actual_subjects(dm: pd.DataFrame | None) -> str:
     return str(dm["USUBJID"].nunique())
 
 
-def last_participation(dm: pd.DataFrame | None) -> str:
+def last_participation(dm: pd.DataFrame | None) -> str | None:
     """The latest DM.RFPENDTC (its date part: the last subject's end of participation),
-    for DCUTDTC of a completed study; an error when DM has no such date."""
+    for DCUTDTC of a completed study; None when DM has no complete RFPENDTC (TS then
+    states the null flavor UNK, with a warning)."""
     dates = (
         dm["RFPENDTC"].astype(str).str[:10]
         if dm is not None and "RFPENDTC" in dm
         else pd.Series(dtype=str)
     )
     dates = dates[dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
-    if dates.empty:
-        raise SpecError(
-            "trial_summary: derive: last_participation needs complete DM.RFPENDTC dates",
-            where="study.yaml",
-            hint="map DM.RFPENDTC, or give DCUTDTC's tsval",
-        )
-    return str(dates.max())
+    return None if dates.empty else str(dates.max())
 
 
-def _ts_values(p: Any, dm: pd.DataFrame | None) -> list[str]:
+def _ts_values(p: Any, dm: pd.DataFrame | None) -> tuple[list[str], str]:
+    """TSVAL's values and TSVALNF: as given, or derived from ``dm``."""
     if p.derive == "actual_subjects":
-        return [actual_subjects(dm)]
+        return [actual_subjects(dm)], ""
     if p.derive == "last_participation":
-        return [last_participation(dm)]
+        last = last_participation(dm)
+        if last is None:
+            log.warning(
+                "TS %s: no complete DM.RFPENDTC to derive it from; TSVALNF is UNK", p.tsparmcd
+            )
+            return [""], "UNK"
+        return [last], ""
     if p.tsval is None:  # a null flavor alone
-        return [""]
-    return p.tsval if isinstance(p.tsval, list) else [p.tsval]
+        return [""], p.tsvalnf or ""
+    return (p.tsval if isinstance(p.tsval, list) else [p.tsval]), p.tsvalnf or ""
 
 
 def build_ts(study: StudySpec, terminology: Any, dm: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -162,7 +167,7 @@ def build_ts(study: StudySpec, terminology: Any, dm: pd.DataFrame | None = None)
                 where="study.yaml",
             )
         name = ctutil.decode(parm, parm_names, term) or term.preferred_term
-        values = _ts_values(p, dm)
+        values, null_flavor = _ts_values(p, dm)
         for seq, value in enumerate(values, start=1):
             rows.append(
                 {
@@ -173,7 +178,7 @@ def build_ts(study: StudySpec, terminology: Any, dm: pd.DataFrame | None = None)
                     "TSPARMCD": p.tsparmcd,
                     "TSPARM": name,
                     "TSVAL": value,
-                    "TSVALNF": p.tsvalnf or "",
+                    "TSVALNF": null_flavor,
                     "TSVALCD": _value_code(p, value, terminology),
                     "TSVCDREF": p.tsvcdref or ("CDISC CT" if p.codelist else ""),
                     "TSVCDVER": p.tsvcdver or (_ct_version(p, terminology) if p.codelist else ""),

@@ -8,6 +8,7 @@ from cdisc_mapper.sdtm.ops import (  # noqa: F401  (each module registers its op
     subjects,
     terminology,
     text,
+    timeline,
     values,
     visits,
 )

@@ -2,6 +2,7 @@
 them all in :data:`cdisc_mapper.sdtm.registry.OPERATIONS`."""
 
 from cdisc_mapper.sdtm.ops import (  # noqa: F401  (each module registers its operations)
+    choices,
     dates,
     identifiers,
     results,

@@ -63,7 +63,7 @@ def study_days_of_offsets(offsets: pd.Series, counted: str) -> pd.Series:
             "study day 0 (no day 0: SDTMIG 3.4 section 4.4.4)",
             offsets.index,
             (offsets == 0).to_numpy(),
-            offsets.to_numpy(),
+            ["" if pd.isna(v) else f"{v:g}" for v in offsets],
             hint="offsets counted from 0 on the event's day are `offsets: elapsed`",
         )
         days = offsets
@@ -75,9 +75,11 @@ def study_days_of_offsets(offsets: pd.Series, counted: str) -> pd.Series:
 def pseudo_dates(offsets: pd.Series, anchor: str, counted: str = "elapsed") -> pd.Series:
     """ISO 8601 dates of offsets, ``anchor`` being the event's day (study day 1):
     ``anchor + offset`` days for ``elapsed`` offsets; for ``study_day`` offsets, ``anchor +
-    offset - 1`` from day 1 on and ``anchor + offset`` before it. ``""`` where blank."""
+    offset - 1`` from day 1 on and ``anchor + offset`` before it (0 is an error). ``""``
+    where blank."""
     start = np.datetime64(datetime.date.fromisoformat(anchor), "D")
     if counted == "study_day":
+        study_days_of_offsets(offsets, counted)  # a day 0 is an error here too
         offsets = offsets.where(offsets < 0, offsets - 1)
     known = offsets.notna().to_numpy()
     out = np.full(len(offsets), "", dtype=object)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from cdisc_mapper.derive import relative as drelative
@@ -37,15 +39,22 @@ def _timeline(ctx: OpContext) -> TimelineSpec:
     return ctx.study.timeline
 
 
-def _offsets(frame: pd.DataFrame, args: OffsetArgs, ctx: OpContext) -> pd.Series:
-    """The offsets as float days (NaN where blank); an error names the file or records."""
+def _days(
+    frame: pd.DataFrame,
+    args: OffsetArgs,
+    ctx: OpContext,
+    then: Callable[[pd.Series], pd.Series],
+) -> pd.Series:
+    """``then`` of the offsets as float days (NaN where blank), on the records' index; an
+    error names the raw file, column and rows, or the records."""
     values = input_values(frame, args, ctx)
+    raw = ctx.raw is not None and args.column is not None
     try:
-        if ctx.raw is not None and args.column is not None:
-            return drelative.offset_days(values)
-        return drelative.offset_days(by_record(frame, values)).set_axis(frame.index)
+        if raw:
+            return then(drelative.offset_days(values))
+        return then(drelative.offset_days(by_record(frame, values))).set_axis(frame.index)
     except MappingError as exc:
-        if args.column is not None and ctx.raw is not None:
+        if raw and args.column is not None:
             raise with_file(exc, ctx, args.column) from None
         raise in_variable(exc, ctx) from None
 
@@ -76,11 +85,9 @@ def op_relative_day(frame: pd.DataFrame, args: OffsetArgs, ctx: OpContext) -> pd
     study_day`` the offset is the study day and 0 is an error. Blank stays null; an
     offset that is not a whole number is an error listing its records."""
     timeline = _timeline(ctx)
-    offsets = _offsets(frame, args, ctx)
-    try:
-        return drelative.study_days_of_offsets(offsets, timeline.offsets)
-    except MappingError as exc:
-        raise in_variable(exc, ctx) from None
+    return _days(
+        frame, args, ctx, lambda days: drelative.study_days_of_offsets(days, timeline.offsets)
+    )
 
 
 @register(
@@ -117,5 +124,7 @@ def op_relative_date(frame: pd.DataFrame, args: OffsetArgs, ctx: OpContext) -> p
             hint="add timeline.anchor (e.g. 2000-01-01) to study.yaml, or leave --DTC out "
             "and give --DY with op relative_day",
         )
-    offsets = _offsets(frame, args, ctx)
-    return drelative.pseudo_dates(offsets, timeline.anchor, timeline.offsets).astype(object)
+    anchor = timeline.anchor
+    return _days(
+        frame, args, ctx, lambda days: drelative.pseudo_dates(days, anchor, timeline.offsets)
+    ).astype(object)

@@ -93,6 +93,12 @@ def test_a_term_the_study_adds_to_a_sponsor_codelist(package: Path) -> None:
     define = (package / "sdtm" / "define.xml").read_text(encoding="utf-8")
     assert 'CodedValue="ALSO10"' in define
     assert "Pseudo date, not a real calendar date" in define
+    # QSCAT (C100129, extensible) with the term the study adds: an extended value, decoded
+    assert (
+        '<CodeListItem CodedValue="ALSFRS-R" OrderNumber="1" def:ExtendedValue="Yes">\n'
+        "          <Decode>\n"
+        '            <TranslatedText xml:lang="en">ALS Functional Rating Scale - Revised'
+    ) in define
 
 
 def test_the_best_fvc_effort_is_a_derived_record(package: Path) -> None:

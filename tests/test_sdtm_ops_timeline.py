@@ -26,7 +26,9 @@ def test_relative_day_counts_elapsed_offsets_without_day_0() -> None:
 def test_relative_day_keeps_offsets_counted_as_study_days() -> None:
     timeline = {**ONSET, "offsets": "study_day"}
     assert _run("relative_day", timeline, "-1", "1", "7") == [-1, 1, 7]
-    with pytest.raises(MappingError, match=r"alsfrs.csv, column ALSFRS_Delta .*study day 0 .*row 3 .0."):
+    with pytest.raises(
+        MappingError, match=r"alsfrs.csv, column ALSFRS_Delta .*study day 0 .*row 3 .0."
+    ):
         _run("relative_day", timeline, "1", "0")
 
 
@@ -44,7 +46,7 @@ def test_relative_date_without_an_anchor_is_an_error_at_the_spec_line() -> None:
 
 
 def test_offsets_without_a_timeline_are_an_error() -> None:
-    with pytest.raises(SpecError, match="QS.QSDY: the study has no timeline"):
+    with pytest.raises(SpecError, match=r"QS\.QSDY: the study has no timeline"):
         _run("relative_day", None, "0")
 
 

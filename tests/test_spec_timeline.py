@@ -28,7 +28,6 @@ def _line_of(study: Path, text: str) -> int:
     return next(i for i, line in enumerate(lines, 1) if text in line)
 
 
-
 def test_a_timeline_with_an_unknown_key_is_an_error_at_its_line(tmp_path: Path) -> None:
     study = _study_with(
         tmp_path, "timeline:\n  kind: relative_days\n  day0: Trial onset\n  anker: 2000-01-01\n"

@@ -141,8 +141,9 @@ def op_best_of(frame: pd.DataFrame, args: BestOfArgs, ctx: OpContext) -> pd.Seri
     of three manoeuvres, or the smallest), as the raw text of that effort (``4.32`` stays
     ``4.32``); blank when every effort is blank. Numbers are read as ``result`` reads
     them (the source's and study's ``numbers``); a result that is not a plain number
-    (``<1``, text) is an error listing its records. The record it goes on is a derived record: give it --DRVFL Y (the SDTM
-    Findings class's Derived Flag, e.g. REDRVFL) and no --REPNUM."""
+    (``<1``, text) is an error listing its records. The record it goes on is a derived
+    record: give it --DRVFL Y (the SDTM Findings class's Derived Flag, e.g. REDRVFL) and
+    no --REPNUM."""
     assert ctx.raw is not None
     numbers, texts = [], []
     for column in args.columns:

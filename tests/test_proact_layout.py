@@ -79,6 +79,13 @@ def test_study_days_have_no_day_0_and_dates_are_the_anchor_plus_the_offset(
     later = _one(qs, USUBJID="PROACT-SYN-100037", QSTESTCD="ALSR01", QSDY=94)
     assert later.QSDTC == "2000-04-03"  # ALSFRS_Delta 93
     assert 0 not in set(qs.QSDY)
+    # visits from study-day windows: day 1 BASELINE, 94 MONTH 3 (92 +- 14), 182 MONTH 6
+    totals = qs[(qs.USUBJID == "PROACT-SYN-100037") & (qs.QSTESTCD == "ALSRTOT")]
+    assert totals[["QSDY", "VISITNUM", "VISIT"]].values.tolist() == [
+        [1, 1, "BASELINE"],
+        [94, 2, "MONTH 3"],
+        [182, 3, "MONTH 6"],
+    ]
     cm = _one(_dataset(package, "cm"), USUBJID="PROACT-SYN-100074")
     assert (cm.CMSTDY, cm.CMSTDTC) == (-399, "1998-11-28")  # Start_Delta -399: day -399
     ae = _one(_dataset(package, "ae"), USUBJID="PROACT-SYN-100037")

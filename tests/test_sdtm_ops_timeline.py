@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cdisc_mapper.errors import MappingError, SpecError
-from cdisc_mapper.spec.study import TimelineSpec
-from tests.sdtm_ops_helpers import make_ctx, raw_form, run_op, study, values
+from cdisc_mapper.spec.study import TimelineSpec, VisitSpec
+from tests.sdtm_ops_helpers import make_ctx, raw_form, records, run_op, study, values
 
 ONSET = {"kind": "relative_days", "day0": "Trial onset"}
 
@@ -56,3 +56,31 @@ def test_an_offset_that_is_no_whole_number_names_the_file_column_and_row() -> No
     msg = str(err.value)
     assert msg.startswith("alsfrs.csv, column ALSFRS_Delta (rows are file rows)")
     assert "row 3 '1.5'" in msg
+
+
+def _visits(days: list, **args: object) -> list:
+    visits = [
+        {"visitnum": 1, "visit": "BASELINE", "raw_labels": [], "visitdy": 1,
+         "window_before": 10, "window_after": 10, "start_rule": "Day 1"},
+        {"visitnum": 2, "visit": "DAY 15", "raw_labels": [], "visitdy": 15,
+         "window_before": 7, "window_after": 7, "start_rule": "Day 15"},
+        {"visitnum": 9, "visit": "END", "raw_labels": [], "start_rule": "End of study"},
+    ]  # fmt: skip
+    spec = study(visits=[VisitSpec.model_validate(v) for v in visits])
+    frame = records("alsfrs.csv", ["QSDY"], *[[d] for d in days])
+    ctx = make_ctx("QS", "VISITNUM", spec=spec)
+    return values(run_op("visit_window", {"dy": "QSDY", **args}, frame, ctx))
+
+
+def test_visit_window_takes_the_visit_whose_window_holds_the_day() -> None:
+    # day 8 is in both windows (1 +- 10 and 15 +- 7): 15 is nearer (7 days) than 1 (7 days:
+    # a tie, the earlier visit); day 9 is nearer 15
+    assert _visits([-9, 1, 8, 9, 22, None]) == [1.0, 1.0, 1.0, 2.0, 2.0, None]
+
+
+def test_visit_window_a_day_in_no_window_names_its_records() -> None:
+    with pytest.raises(MappingError) as err:
+        _visits([1, 40])
+    assert "QS.VISITNUM: study day QSDY in no visit's window" in str(err.value)
+    assert "alsfrs.csv row 3: 40" in str(err.value)
+    assert _visits([1, 40], outside="blank") == [1.0, None]

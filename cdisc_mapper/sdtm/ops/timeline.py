@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
+import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from cdisc_mapper.derive import relative as drelative
 from cdisc_mapper.errors import MappingError, SpecError
@@ -18,7 +21,7 @@ from cdisc_mapper.sdtm.ops._common import (
     with_file,
 )
 from cdisc_mapper.sdtm.registry import register
-from cdisc_mapper.spec.operations import Example
+from cdisc_mapper.spec.operations import Example, OpArgs
 from cdisc_mapper.spec.study import TimelineSpec
 
 _TIMELINE = {"day0": "Trial onset (first dose)", "kind": "relative_days"}
@@ -128,3 +131,94 @@ def op_relative_date(frame: pd.DataFrame, args: OffsetArgs, ctx: OpContext) -> p
     return _days(
         frame, args, ctx, lambda days: drelative.pseudo_dates(days, anchor, timeline.offsets)
     ).astype(object)
+
+
+class VisitWindowArgs(OpArgs):
+    dy: str = Field(description="variable holding the record's study day (--DY)")
+    outside: Literal["error", "blank"] = Field(
+        default="error",
+        description="a study day in no visit's window: error (listing the records) or "
+        "blank (no VISITNUM)",
+    )
+
+    def inputs(self) -> set[str]:
+        return {self.dy}
+
+
+@register(
+    "visit_window",
+    VisitWindowArgs,
+    method=(
+        "The scheduled visit whose window (study.yaml visits: visitdy - window_before to "
+        "visitdy + window_after) holds the study day {dy}; in two windows, the visit whose "
+        "visitdy is nearer (the earlier on a tie)."
+    ),
+    origin="Derived",
+    row_local=True,
+    example=Example(
+        spec="VISITNUM: {op: visit_window, dy: QSDY}",
+        records={"QSDY": [1, 80, 100, 185, None]},
+        gives=[1.0, 2.0, 2.0, 3.0, None],
+        study={
+            "visits": [
+                {
+                    "visitnum": 1,
+                    "visit": "BASELINE",
+                    "raw_labels": [],
+                    "visitdy": 1,
+                    "window_before": 7,
+                    "window_after": 7,
+                    "start_rule": "Day 1",
+                },
+                {
+                    "visitnum": 2,
+                    "visit": "MONTH 3",
+                    "raw_labels": [],
+                    "visitdy": 92,
+                    "window_before": 14,
+                    "window_after": 14,
+                    "start_rule": "Day 92",
+                },
+                {
+                    "visitnum": 3,
+                    "visit": "MONTH 6",
+                    "raw_labels": [],
+                    "visitdy": 183,
+                    "window_before": 14,
+                    "window_after": 14,
+                    "start_rule": "Day 183",
+                },
+            ]
+        },  # fmt: skip
+        note="With visits BASELINE (day 1 ± 7), MONTH 3 (day 92 ± 14), MONTH 6 (183 ± 14).",
+    ),
+)
+def op_visit_window(frame: pd.DataFrame, args: VisitWindowArgs, ctx: OpContext) -> pd.Series:
+    """VISITNUM from the record's study day and the schedule's windows (study.yaml
+    ``visits``: ``visitdy``, ``window_before``, ``window_after``; a visit without a
+    window takes its day alone), for data that records days rather than visit labels
+    (PRO-ACT's deltas): the visit whose window holds the day, the nearer ``visitdy``
+    when two windows do (the earlier visit on a tie). A blank day gives a blank
+    VISITNUM; a day in no window is an error listing the records, or blank with
+    ``outside: blank``. Visits without ``visitdy`` are never chosen."""
+    planned = [v for v in ctx.study.visits if v.visitdy is not None]
+    days = pd.to_numeric(frame[args.dy], errors="coerce").to_numpy(dtype=float)
+    best = np.full(len(frame), np.nan)
+    distance = np.full(len(frame), np.inf)
+    for visit in sorted(planned, key=lambda v: (v.visitdy or 0, v.visitnum)):
+        assert visit.visitdy is not None
+        low = visit.visitdy - (visit.window_before or 0)
+        high = visit.visitdy + (visit.window_after or 0)
+        gap = np.abs(days - visit.visitdy)
+        inside = (days >= low) & (days <= high) & (gap < distance)
+        best[inside] = visit.visitnum
+        distance[inside] = gap[inside]
+    outside = ~np.isnan(days) & np.isnan(best)
+    if outside.any() and args.outside == "error":
+        raise ctx.data_error(
+            f"study day {args.dy} in no visit's window (study.yaml visits)",
+            frame,
+            pd.Series(outside, index=frame.index),
+            value_of=frame[args.dy],
+        )
+    return pd.Series(best, index=frame.index, dtype=float)

@@ -25,6 +25,11 @@ from cdisc_mapper.spec.operations import Example, OpArgs
 from cdisc_mapper.spec.study import TimelineSpec
 
 _TIMELINE = {"day0": "Trial onset (first dose)", "kind": "relative_days"}
+_WINDOWS = [
+    {"visitnum": n, "visit": name, "raw_labels": [], "visitdy": day, "window_before": w,
+     "window_after": w, "start_rule": f"Day {day}"}
+    for n, name, day, w in ((1, "BASELINE", 1, 7), (2, "MONTH 3", 92, 14), (3, "MONTH 6", 183, 14))
+]  # fmt: skip
 
 
 class OffsetArgs(ColumnOrVariable):
@@ -159,37 +164,7 @@ class VisitWindowArgs(OpArgs):
         spec="VISITNUM: {op: visit_window, dy: QSDY}",
         records={"QSDY": [1, 80, 100, 185, None]},
         gives=[1.0, 2.0, 2.0, 3.0, None],
-        study={
-            "visits": [
-                {
-                    "visitnum": 1,
-                    "visit": "BASELINE",
-                    "raw_labels": [],
-                    "visitdy": 1,
-                    "window_before": 7,
-                    "window_after": 7,
-                    "start_rule": "Day 1",
-                },
-                {
-                    "visitnum": 2,
-                    "visit": "MONTH 3",
-                    "raw_labels": [],
-                    "visitdy": 92,
-                    "window_before": 14,
-                    "window_after": 14,
-                    "start_rule": "Day 92",
-                },
-                {
-                    "visitnum": 3,
-                    "visit": "MONTH 6",
-                    "raw_labels": [],
-                    "visitdy": 183,
-                    "window_before": 14,
-                    "window_after": 14,
-                    "start_rule": "Day 183",
-                },
-            ]
-        },  # fmt: skip
+        study={"visits": _WINDOWS},
         note="With visits BASELINE (day 1 ± 7), MONTH 3 (day 92 ± 14), MONTH 6 (183 ± 14).",
     ),
 )

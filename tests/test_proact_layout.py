@@ -99,7 +99,7 @@ def test_a_term_the_study_adds_to_a_sponsor_codelist(package: Path) -> None:
     assert set(item.QSTEST) == {"ALSFRS - Respiration (original item 10)"}
     define = (package / "sdtm" / "define.xml").read_text(encoding="utf-8")
     assert 'CodedValue="ALSO10"' in define
-    assert "Pseudo date, not a real calendar date" in define
+    assert "Pseudo date, not a real calendar date: the made-up date" in define
     # QSCAT (C100129, extensible) with the term the study adds: an extended value, decoded
     assert (
         '<CodeListItem CodedValue="ALSFRS-R" OrderNumber="1" def:ExtendedValue="Yes">\n'

@@ -72,7 +72,7 @@ def _days(
     OffsetArgs,
     method=(
         "Study day of the offset in days of [raw {column}][{variable}] from the study's "
-        "timeline day0 event (study.yaml timeline): offsets counted as elapsed days (0 on "
+        "day 0 event (the event the offsets count from): offsets counted as elapsed days (0 on "
         "the event's day) give offset + 1 from 0 on and the offset below 0; offsets "
         "counted as study days are the study day (SDTMIG 3.4 section 4.4.4: no day 0)."
     ),
@@ -102,10 +102,9 @@ def op_relative_day(frame: pd.DataFrame, args: OffsetArgs, ctx: OpContext) -> pd
     "relative_date",
     OffsetArgs,
     method=(
-        "Pseudo date, not a real calendar date: the study's timeline anchor (study.yaml "
-        "timeline.anchor, the pseudo date given to the day0 event, study day 1) plus the "
-        "offset in days of [raw {column}][{variable}]. Study days made from it equal "
-        "those made from the offset."
+        "Pseudo date, not a real calendar date: the made-up date given to the event the "
+        "offsets count from (study day 1) plus the offset in days of [raw {column}]"
+        "[{variable}]. Study days made from it equal those made from the offset."
     ),
     origin="Derived",
     example=Example(
@@ -154,9 +153,9 @@ class VisitWindowArgs(OpArgs):
     "visit_window",
     VisitWindowArgs,
     method=(
-        "The scheduled visit whose window (study.yaml visits: visitdy - window_before to "
-        "visitdy + window_after) holds the study day {dy}; in two windows, the visit whose "
-        "visitdy is nearer (the earlier on a tie)."
+        "The scheduled visit whose window (its planned study day VISITDY less the days it "
+        "may be early, to VISITDY plus the days it may be late) holds the study day {dy}; in "
+        "two windows, the visit whose VISITDY is nearer (the earlier on a tie)."
     ),
     origin="Derived",
     row_local=True,

@@ -333,3 +333,14 @@ def test_conversion_table_blank_required_cell_is_a_spec_error(column: str) -> No
     table[column] = [np.nan]
     with pytest.raises(SpecError, match=f"unit conversion 1 lacks {column}"):
         conversion_factors(pd.Series(["T"]), pd.Series(["a"]), pd.Series(["b"]), table)
+
+
+def test_conversion_units_compare_ignoring_case() -> None:
+    # the spec writes MG/DL and UMOL/L; the records hold the UNIT codelist's mg/dL, umol/L
+    table = [{"test": "CREAT", "from": "MG/DL", "to": "UMOL/L", "factor": 88.42}]
+    rows = pd.DataFrame(
+        {"TESTCD": ["CREAT", "CREAT"], "FROM": ["mg/dL", "umol/L"], "TO": ["umol/L", "UMOL/L"]}
+    )
+    got = _factors(rows, table)
+    assert got["factor"].tolist() == [88.42, 1.0]  # umol/L to UMOL/L is the same unit
+    assert got["offset"].tolist() == [0.0, 0.0]

@@ -478,3 +478,33 @@ def test_the_operation_settings_override_the_source_and_study() -> None:
 def test_conflicting_settings_are_a_spec_error_at_the_operation() -> None:
     with pytest.raises(SpecError, match="cannot be both the decimal mark and the thousands"):
         _number(["1"], NumberFormat(decimal_mark=".", thousands_separator=","), decimal_mark=",")
+
+
+# ------------------------------------------------------------------ lobxfl on study days
+
+
+def test_lobxfl_on_study_days_without_dates() -> None:
+    # relative-day data without an anchor: the last result on or before day 1 (first dose)
+    frame = records(
+        "alsfrs.csv",
+        ["USUBJID", "QSTESTCD", "QSDY", "QSSTRESC"],
+        ["S-1", "ALSR01", -7, "3"],
+        ["S-1", "ALSR01", 1, "4"],
+        ["S-1", "ALSR01", 1, "2"],  # the same day, later in the raw order: this one
+        ["S-1", "ALSR01", 30, "1"],
+        ["S-1", "ALSR02", 2, "4"],  # after day 1 only: no flag
+        ["S-2", "ALSR01", -10, "3"],
+        ["S-2", "ALSR01", -3, ""],  # no result
+        ["S-2", "ALSR01", None, "2"],  # no day
+    )
+    args = {"testcd": ["QSTESTCD"], "dy": "QSDY", "result": "QSSTRESC"}
+    out = run_op("lobxfl", args, frame, make_ctx("QS", "QSLOBXFL"))
+    assert values(out) == ["", "", "Y", "", "", "Y", "", ""]
+
+
+def test_lobxfl_takes_a_date_or_a_study_day() -> None:
+    model = OPERATIONS.require("lobxfl").args_model
+    with pytest.raises(ValueError, match="exactly one of dtc"):
+        model.model_validate({"testcd": ["X"], "result": "R"})
+    with pytest.raises(ValueError, match="exactly one of dtc"):
+        model.model_validate({"testcd": ["X"], "result": "R", "dtc": "D", "dy": "Y"})

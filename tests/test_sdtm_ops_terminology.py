@@ -8,7 +8,15 @@ from pydantic import ValidationError
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm import OPERATIONS
-from tests.sdtm_ops_helpers import make_ctx, operations_of, raw_form, records, run_op, values
+from tests.sdtm_ops_helpers import (
+    make_ctx,
+    operations_of,
+    raw_form,
+    records,
+    run_op,
+    study,
+    values,
+)
 
 
 def test_every_operation_of_terminology_py_is_tested_here() -> None:
@@ -299,3 +307,42 @@ def test_ct_a_term_outside_an_extensible_codelist_needs_a_synonym() -> None:
     assert "term not in codelist FREQ" in str(err.value) and "'Once Daily'" in str(err.value)
     args = {"column": "DOSFRQ", "codelist": "FREQ", "synonyms": {"once daily": "QD"}}
     assert values(run_op("ct", args, ctx=ctx)) == ["QD", "QD"]
+
+
+# ------------------------------------------------------------------ unit case and synonyms
+
+
+def _units_with(spec_units: dict, *spellings: str) -> list:
+    base = study().units
+    spec = study(units=base.model_copy(update=spec_units))
+    raw = raw_form("labs.csv", ["UNIT"], *[[s] for s in spellings])
+    ctx = make_ctx("LB", "LBORRESU", raw=raw, spec=spec)
+    return values(run_op("unit", {"column": "UNIT"}, ctx=ctx))
+
+
+def test_unit_a_study_synonym_from_one_cdisc_unit_to_another_is_honoured() -> None:
+    # IU/L is itself a UNIT submission value: the study's synonym must still win
+    synonyms = {**study().units.synonyms, "IU/L": "U/L"}
+    assert _units_with({"synonyms": synonyms}, "IU/L", "iu/l", "U/L", "g/L") == [
+        "U/L",
+        "U/L",
+        "U/L",
+        "g/L",
+    ]
+
+
+def test_unit_a_studys_own_spelling_in_another_case_is_the_codelists() -> None:
+    # a standard unit declared MG is mg; raw Mg and mg give mg, never the spec's MG
+    standard = {**study().units.standard, "LB": {"GLUC": "MG"}}
+    assert _units_with({"standard": standard}, "Mg", "mg", "MG") == ["mg", "mg", "mg"]
+    frame = records("injections.csv", ["USUBJID"], ["A"])
+    out = run_op("unit", {"value": "MG"}, frame, make_ctx("EX", "EXDOSU"))
+    assert values(out) == ["mg"]
+
+
+def test_standard_unit_declared_in_another_case_is_the_codelists() -> None:
+    standard = {**study().units.standard, "LB": {"GLUC": "MG/DL"}}
+    spec = study(units=study().units.model_copy(update={"standard": standard}))
+    frame = records("labs.csv", ["LBTESTCD"], ["GLUC"])
+    out = run_op("standard_unit", {"testcd": "LBTESTCD"}, frame, make_ctx("LB", "X", spec=spec))
+    assert values(out) == ["mg/dL"]

@@ -70,3 +70,38 @@ def test_tm0006_findings_take_the_epoch_of_their_collection_date(tmp_path):
     assert [(f.dataset, f.record, f.message) for f in found] == [
         ("LB", 1, "expected EPOCH TREATMENT (SE)")
     ]
+
+
+def _qs_days_only(tmp_path: Path, days: list[float]) -> Path:
+    """Relative-day data without an anchor: QSDY given, no QSDTC; DM has no RFSTDTC."""
+    sdtm = tmp_path / "pkg" / "sdtm"
+    write_dataset(
+        sdtm,
+        "DM",
+        {"STUDYID": ["ST"], "DOMAIN": ["DM"], "USUBJID": ["S-1"], "RFSTDTC": [""]},
+    )
+    n = len(days)
+    write_dataset(
+        sdtm,
+        "QS",
+        {
+            "STUDYID": ["ST"] * n,
+            "DOMAIN": ["QS"] * n,
+            "USUBJID": ["S-1"] * n,
+            "QSSEQ": [float(i + 1) for i in range(n)],
+            "QSTESTCD": ["ALSR01"] * n,
+            "QSDY": days,
+        },
+    )
+    return sdtm.parent
+
+
+def test_tm0003_study_days_without_dates_are_no_false_alarm(tmp_path):
+    _, found = findings(_qs_days_only(tmp_path, [-7.0, 1.0, 92.0]), "TM0003")
+    assert found == []  # nothing to compare a day with but the no-day-0 rule
+
+
+def test_tm0003_study_day_0_without_a_date_is_reported(tmp_path):
+    _, found = findings(_qs_days_only(tmp_path, [1.0, 0.0]), "TM0003")
+    assert [(f.dataset, f.record, f.variable) for f in found] == [("QS", 2, "QSDY")]
+    assert found[0].message == "QSDY is 0 (there is no study day 0)"

@@ -153,7 +153,10 @@ class CodelistBuilder:
         terms: list[Term] = []
         for value in chosen:
             term = by_value.get(value)
-            decode = use.decodes.get(value) or (term.preferred_term if sponsor and term else None)
+            added = term is not None and not term.code  # a study's term (study.yaml codelists)
+            decode = use.decodes.get(value) or (
+                term.preferred_term if (sponsor or added) and term else None
+            )
             if term is None and not sponsor and not cl.extensible:
                 self.warnings.append(
                     f"{value!r} is not a term of non-extensible codelist {cl.short_name}"
@@ -163,7 +166,7 @@ class CodelistBuilder:
                     value=value,
                     decode=decode or None,
                     nci_code=term.code if term is not None and not sponsor else None,
-                    extended=term is None and not sponsor and bool(cl.extensible),
+                    extended=(term is None or added) and not sponsor and bool(cl.extensible),
                 )
             )
         if any(t.decode for t in terms):

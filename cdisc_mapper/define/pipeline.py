@@ -67,7 +67,7 @@ def build_sdtm_model(
     pages."""
     bundle = load_study(Path(study_dir))
     extras = load_define_extras(Path(study_dir))
-    terminology = load_terminology()
+    terminology = bundle.terminology(load_terminology())
     standard = load_sdtmig()
     ig = StandardDef(
         oid=f"STD.SDTMIG.{standard.version}", name="SDTMIG", type="IG", version=standard.version

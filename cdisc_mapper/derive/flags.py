@@ -11,7 +11,12 @@ from cdisc_mapper.derive._common import raise_for_rows, text_series
 from cdisc_mapper.derive.dates import _dtc_parts
 from cdisc_mapper.errors import MappingError, SpecError
 
-__all__ = ["derive_last_obs_before_exposure_flag", "derive_nrind", "derive_seq"]
+__all__ = [
+    "derive_last_obs_before_exposure_flag",
+    "derive_nrind",
+    "derive_seq",
+    "last_on_or_before_day",
+]
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -173,3 +178,24 @@ def derive_last_obs_before_exposure_flag(
     out = np.full(len(df), "", dtype=object)
     out[last] = "Y"
     return text_series(out, df.index, "LOBXFL")
+
+
+def last_on_or_before_day(
+    keys: pd.DataFrame, day: pd.Series, present: pd.Series, ref_day: int
+) -> pd.Series:
+    """--LOBXFL for relative-day data without dates (SDTMIG 3.4 section 4.5.9): ``"Y"`` on
+    the last record per ``keys`` row (subject and test) with ``present`` true and a study
+    ``day`` on or before ``ref_day`` (the study day of first exposure), ``""`` elsewhere;
+    on the same day the later record in row order wins. Records without a day never
+    qualify."""
+    n = len(keys)
+    candidate = (present.to_numpy(dtype=bool) & (day.to_numpy(dtype=float) <= ref_day)).astype(bool)
+    out = np.full(n, "", dtype=object)
+    if candidate.any():
+        frame = keys.reset_index(drop=True).astype(str)
+        frame["_DAY"] = day.to_numpy(dtype=float)
+        frame["_POS"] = np.arange(n)
+        chosen = frame[candidate].sort_values(["_DAY", "_POS"], kind="stable")
+        last = chosen.groupby(list(keys.columns), sort=False)["_POS"].last()
+        out[last.to_numpy(dtype=int)] = "Y"
+    return pd.Series(out, index=keys.index, dtype=object)

@@ -111,7 +111,11 @@ def _conversion_table(
         if missing:
             raise SpecError(f"unit conversion {i + 1} lacks {', '.join(sorted(missing))}")
         test = row.get("test")
-        key = ("*" if _blank(test) else str(test), str(row["from"]), str(row["to"]))
+        key = (
+            "*" if _blank(test) else str(test),
+            unit_key(str(row["from"])),
+            unit_key(str(row["to"])),
+        )
         factor = _number(row["factor"], "factor")
         offset = row.get("offset")
         value = (factor, 0.0 if _blank(offset) else _number(offset, "offset"))
@@ -145,7 +149,9 @@ def conversion_factors(
           - {test: TEMP, from: "F", to: "C", factor: "5/9", offset: "-160/9"}
           - {test: WEIGHT, from: "LB", to: "kg", factor: 0.45359237}
 
-    Identity (factor 1, offset 0) when ``from == to``, including both empty. A row with an
+    Units are compared as :func:`unit_key` compares them (case and spaces ignored: a
+    table row ``from: MG`` converts ``mg``). Identity (factor 1, offset 0) when ``from``
+    and ``to`` are the same unit, including both empty. A row with an
     empty ``from`` and a non-empty ``to`` (a result without a unit, e.g. not done or
     non-numeric) gets NaN: :func:`derive_standard_result` then raises only if that row
     has a numeric result.
@@ -172,12 +178,13 @@ def conversion_factors(
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
     factors, offsets, missing = [], [], []
     for t, f, u in uniques:
-        if f == u:
+        fk, uk = unit_key(f), unit_key(u)
+        if fk == uk:
             found: tuple[float, float] | None = (1.0, 0.0)
         elif f == "":
             found = (np.nan, np.nan)
         else:
-            found = conv.get((t, f, u)) or conv.get(("*", f, u))
+            found = conv.get((t, fk, uk)) or conv.get(("*", fk, uk))
         if found is None:
             missing.append((t, f, u))
             found = (np.nan, np.nan)

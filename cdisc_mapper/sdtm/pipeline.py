@@ -200,7 +200,7 @@ def build_sdtm(
     module's logger (INFO)."""
     bundle = study if isinstance(study, StudyBundle) else load_study(Path(study))
     standard = load_sdtmig()
-    terminology = load_terminology()
+    terminology = bundle.terminology(load_terminology())
     check_against_standard(bundle, standard)
     raw = raw if isinstance(raw, RawFrames) else Path(raw)
     run = run_mapping(bundle, terminology, raw, progress)

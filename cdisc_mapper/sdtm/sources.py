@@ -128,7 +128,8 @@ def names_read(
 def _model_columns(
     model: object, earlier: frozenset[str] = frozenset(), *, conditions: bool = True
 ) -> set[str]:
-    """Raw columns an operation's arguments name: ``column``/``time_column`` fields,
+    """Raw columns an operation's arguments name: ``column``/``time_column`` fields, the
+    keys of a ``columns`` mapping,
     conditions (at any depth) and template fields; a condition or template name that is
     a variable defined ``earlier`` in the source reads that variable, and ``DM.VAR`` the
     subject's DM value, so neither is a raw column."""
@@ -148,6 +149,8 @@ def _model_columns(
         value = getattr(model, key)
         if key in ("column", "time_column") and isinstance(value, str):
             out.add(value)
+        elif key == "columns" and isinstance(value, dict | list):  # one_hot, best_of
+            out |= {str(c) for c in value}
         elif key == "template" and isinstance(value, str):
             out |= {f for _, f, _, _ in string.Formatter().parse(value) if f} - earlier
         elif isinstance(value, BaseModel | list | tuple):

@@ -18,6 +18,7 @@ from cdisc_mapper.spec.operations import Registry
 from cdisc_mapper.spec.sdtm import DomainSpec, VariableSpec
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
+from cdisc_mapper.standards import Terminology
 
 _VARIABLE_META = set(VariableSpec.model_fields) - {"args"}
 STUDY_FILE = "study.yaml"
@@ -46,6 +47,21 @@ class StudyBundle:
         if doc is None:
             return domain
         return str(doc.where(loc))
+
+    def terminology(self, base: Terminology) -> Terminology:
+        """``base`` with the terms study.yaml ``codelists:`` adds; a codelist that is
+        unknown or closed is an error at its line."""
+        for name, terms in self.study.codelists.items():
+            try:
+                base = base.extended({name: terms.terms})
+            except ValueError as exc:
+                raise SpecError(
+                    str(exc),
+                    where=self.where("study", ("codelists", name)),
+                    hint="add terms to a sponsor list (specs/sponsor/codelists.yaml) or to "
+                    "an extensible CDISC list",
+                ) from None
+        return base
 
 
 def _normalise_variables(raw: Any) -> Any:

@@ -6,6 +6,7 @@ numbers are written and the sponsor's comments. The README documents the format 
 from __future__ import annotations
 
 import codecs
+import datetime
 import re
 import string
 from typing import Literal
@@ -468,6 +469,59 @@ class ExportSpec(Strict):
         return v if v is None else relative_path(v, RAW_FOLDER)
 
 
+# --- Relative-day data and study codelist terms (issue 18) ---------------------------
+
+
+class TimelineSpec(Strict):
+    """``timeline:``: how the raw forms write time when they hold no calendar dates but
+    day offsets from an event of each subject (pooled registries such as PRO-ACT give
+    every time as days from trial onset: ``ALSFRS_Delta``, ``Death_Days``)."""
+
+    kind: Literal["relative_days"] = Field(
+        description="relative_days: times are whole-day offsets from the `day0` event"
+    )
+    day0: str = Field(
+        min_length=1,
+        description="the event offset 0 is, in words (e.g. 'Trial onset: first dose'); "
+        "define.xml states it with every study day and date made from an offset",
+    )
+    offsets: Literal["elapsed", "study_day"] = Field(
+        default="elapsed",
+        description="how the offsets count: elapsed (days since the day0 event, 0 on its "
+        "day, as PRO-ACT's deltas: offset 0 is study day 1 and offset -1 day -1, SDTMIG "
+        "3.4 section 4.4.4's no day 0) or study_day (offsets are study days already: 1 "
+        "is the day0 event, no 0)",
+    )
+    anchor: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="pseudo calendar date (YYYY-MM-DD) of the day0 event: --DTC is "
+        "anchor + offset days, declared in define.xml and TS as pseudo dates (not real "
+        "dates); none: no --DTC is made from offsets, only study days",
+    )
+
+    @field_validator("anchor")
+    @classmethod
+    def _a_calendar_date(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                datetime.date.fromisoformat(v)
+            except ValueError:
+                raise ValueError(f"anchor {v!r} is not a date of the calendar") from None
+        return v
+
+
+class CodelistTerms(Strict):
+    """Terms a study adds to a sponsor codelist or an extensible CDISC one
+    (``codelists:`` in study.yaml), e.g. original ALSFRS items or extra ALSONSET values."""
+
+    terms: dict[str, str] = Field(
+        min_length=1,
+        description="submission value -> decode (its text in define.xml); on a CDISC list "
+        "each is an extended value (def:ExtendedValue=Yes)",
+    )
+
+
 class StudySpec(Strict):
     studyid: str = Field(max_length=20, description="STUDYID of every dataset")
     title: str = Field(description="the study's title (define.xml)")
@@ -526,6 +580,16 @@ class StudySpec(Strict):
     )
     comments: dict[str, str] = Field(
         default_factory=dict, description="sponsor decisions, by id (for define.xml)"
+    )
+    timeline: TimelineSpec | None = Field(
+        default=None,
+        description="relative-day data: times as day offsets from an event (op "
+        "relative_day, relative_date); none: the raw forms hold calendar dates",
+    )
+    codelists: dict[str, CodelistTerms] = Field(
+        default_factory=dict,
+        description="codelist (short name or NCI code) -> terms the study adds to it: a "
+        "sponsor list, or an extensible CDISC one",
     )
 
     @model_validator(mode="after")

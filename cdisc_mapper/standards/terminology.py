@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from cdisc_mapper.errors import UnknownCodelistError
@@ -172,3 +172,29 @@ class Terminology:
             "tools/build_specs.py, sponsor lists go in specs/sponsor/codelists.yaml"
         )
         raise UnknownCodelistError(f"unknown codelist {key!r}", hint=hint)
+
+    def extended(self, additions: Mapping[str, Mapping[str, str]]) -> Terminology:
+        """This terminology with terms a study adds (codelist -> submission value ->
+        decode): to a sponsor list, or to an extensible CDISC list as extended values
+        (no NCI code; SDTMIG 3.4 section 4.3.2). A term already in the list keeps the
+        list's own. Raises ValueError naming the codelist when it is unknown or a
+        non-extensible CDISC list (its values are fixed by CDISC)."""
+        if not additions:
+            return self
+        changed: dict[str, Codelist] = {}
+        for name, terms in additions.items():
+            cl = self.find(name)
+            if cl is None:
+                raise ValueError(f"unknown codelist {name!r}")
+            if cl.code and not cl.extensible:
+                raise ValueError(
+                    f"codelist {cl.short_name} ({cl.code}) is not extensible: CDISC fixes "
+                    "its values, a study cannot add to it"
+                )
+            new = tuple(
+                Term(code=None, submission_value=value, preferred_term=decode)
+                for value, decode in terms.items()
+                if value not in cl
+            )
+            changed[cl.short_name] = replace(cl, terms=cl.terms + new)
+        return Terminology(changed.get(cl.short_name, cl) for cl in self._codelists)

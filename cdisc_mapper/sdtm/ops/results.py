@@ -454,9 +454,21 @@ class LobxflArgs(OpArgs):
         description="variables that identify a test, one flag per subject and test, e.g. "
         "[LBCAT, LBTESTCD] (add --SPEC, --LOC... when the domain needs them)"
     )
-    dtc: str = Field(
+    dtc: str | None = Field(
+        default=None,
         description="ISO 8601 date variable of the record (--DTC); records with a partial "
-        "date are never flagged"
+        "date are never flagged. Give `dtc` or, for relative-day data without dates, `dy`",
+    )
+    dy: str | None = Field(
+        default=None,
+        description="study day variable of the record (--DY), for relative-day data without "
+        "dates (study.yaml timeline without an anchor): results on or before study day "
+        "`ref_dy` count",
+    )
+    ref_dy: int = Field(
+        default=1,
+        description="with `dy`: the study day of first exposure (1: the timeline's day0 "
+        "event is the first dose)",
     )
     result: str = Field(
         description="variable whose non-blank value makes a record a result (e.g. LBSTRESC)"
@@ -467,11 +479,17 @@ class LobxflArgs(OpArgs):
         "or before (SDTMIG 3.4 section 4.5.9: RFXSTDTC)",
     )
 
+    @model_validator(mode="after")
+    def _date_or_day(self) -> LobxflArgs:
+        if (self.dtc is None) == (self.dy is None):
+            raise ValueError("give exactly one of dtc (dates) or dy (study days)")
+        return self
+
     def inputs(self) -> set[str]:
-        return {"USUBJID", self.dtc, self.result, *self.testcd}
+        return {"USUBJID", self.dtc or self.dy or "", self.result, *self.testcd}
 
     def lookups(self) -> set[tuple[str, str]]:
-        return {("DM", self.ref), ("DM", "USUBJID")}
+        return {("DM", self.ref), ("DM", "USUBJID")} if self.dtc else set()
 
 
 @register(
@@ -479,8 +497,8 @@ class LobxflArgs(OpArgs):
     LobxflArgs,
     method=(
         "'Y' on the subject's last record per {testcd} with a non-missing {result} and "
-        "{dtc} on or before DM.{ref}; otherwise null (SDTMIG 3.4 section 4.5.9, "
-        "Baseline Values)."
+        "[{dtc} on or before DM.{ref}][study day {dy} on or before day {ref_dy}]; "
+        "otherwise null (SDTMIG 3.4 section 4.5.9, Baseline Values)."
     ),
     origin="Derived",
     needs_all=True,
@@ -518,7 +536,18 @@ def op_lobxfl(frame: pd.DataFrame, args: LobxflArgs, ctx: OpContext) -> pd.Serie
     day without a time counts as before exposure (pre-dose); records with a partial date,
     and subjects without a complete RFXSTDTC (screen failures, never exposed), get no flag.
     Among records on the same latest date, a record with a time comes after one without,
-    then the later record in the raw order wins (e.g. the last of a repeated row)."""
+    then the later record in the raw order wins (e.g. the last of a repeated row). With
+    ``dy`` (relative-day data without dates), the last record with a result on or before
+    study day ``ref_dy`` (1: the day0 event, the first dose), the later in raw order on
+    the same day."""
+    if args.dy is not None:
+        return dflags.last_on_or_before_day(
+            frame[["USUBJID", *args.testcd]],
+            pd.to_numeric(frame[args.dy], errors="coerce"),
+            frame[args.result].fillna("").astype(str) != "",
+            args.ref_dy,
+        ).astype(object)
+    assert args.dtc is not None
     dm = ctx.domains["DM"]
     work = frame.copy()
     work["_REF"] = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")

@@ -218,7 +218,10 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
     (``Milligram`` -> mg, ``Degree Celsius`` -> C), unless the spelling names two terms
     (``pa``: Pa or PA). Blank stays blank. Any other spelling is an error listing every
     record: add it to ``units.synonyms``. With ``codelist`` a non-extensible list (AGEU),
-    a unit outside it is an error."""
+    a unit outside it is an error. A study synonym from one submission value to another
+    (``IU/L: U/L``) is the study's decision and wins over the exact match, and the
+    study's own spellings (standard units, ``value``) are taken as the codelist writes
+    them (``MG`` is mg)."""
     if args.value is not None:
         src = pd.Series([args.value] * len(frame), index=frame.index, dtype=object)
     elif args.variable is not None:
@@ -226,15 +229,16 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
     else:
         assert ctx.raw is not None
         src = ctx.raw[args.column]
+    codelist = ctx.terminology.get(args.codelist)
     synonyms = dict(ctx.study.units.synonyms)
     for table in ctx.study.units.standard.values():
         for unit in table.values():
-            synonyms.setdefault(unit, unit)
+            synonyms.setdefault(unit, canonical_unit(unit, codelist))
     if args.value is not None:
-        synonyms.setdefault(args.value, args.value)
-    codelist = ctx.terminology.get(args.codelist)
+        synonyms.setdefault(args.value, canonical_unit(args.value, codelist))
     src = src.fillna("").astype(str).str.strip()
-    exact = src.isin(list(codelist.submission_values))
+    renamed = _renamed(synonyms)
+    exact = src.isin(list(codelist.submission_values)) & ~src.map(dunits.unit_key).isin(renamed)
     synonyms.update(_codelist_spellings(pd.unique(src[~exact]), synonyms, codelist))
     out = src.copy()
     try:
@@ -250,6 +254,24 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
         if bad.any():
             raise ctx.data_error(f"unit not in codelist {args.codelist}", frame, bad, value_of=out)
     return out
+
+
+def canonical_unit(unit: str, codelist: Codelist) -> str:
+    """A unit the study spec writes, as the codelist writes it: a submission value as it
+    is, else the one term it names ignoring case (``MG`` -> ``mg``, ``Milligram`` -> mg),
+    else as written (the unit operation then reports it where a record uses it)."""
+    if unit in codelist:
+        return unit
+    term = codelist.match(unit)
+    return term.submission_value if term is not None else unit
+
+
+def _renamed(synonyms: dict[str, str]) -> list[str]:
+    """The spellings (as :func:`~cdisc_mapper.derive.units.unit_key` keys them) the study
+    maps to another unit (``IU/L: U/L``): an exact match of the codelist must not keep
+    them."""
+    keys = {dunits.unit_key(k): dunits.unit_key(v) for k, v in synonyms.items()}
+    return [k for k, v in keys.items() if k != v]
 
 
 def _codelist_spellings(
@@ -308,8 +330,11 @@ def op_standard_unit(frame: pd.DataFrame, args: StdUnitArgs, ctx: OpContext) -> 
     """--STRESU, the standard unit the study declares for the record's test (study.yaml
     ``units.standard``, under the domain being mapped, by test code; SDTMIG 3.4 section
     4.5.1.1); blank for a test without one and, with ``result``, where the result is
-    blank (a test not done has no unit). ``stresc`` then converts the result to it."""
-    table = ctx.study.units.standard.get(ctx.domain, {})
+    blank (a test not done has no unit). ``stresc`` then converts the result to it. A
+    unit declared in another case (``MG``) is the UNIT codelist's (``mg``)."""
+    units = ctx.terminology.get("UNIT")
+    declared = ctx.study.units.standard.get(ctx.domain, {})
+    table = {test: canonical_unit(unit, units) for test, unit in declared.items()}
     tests = frame[args.testcd].fillna("").astype(str)
     out = tests.map(table).fillna("")
     if args.result:

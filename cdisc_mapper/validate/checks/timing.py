@@ -69,8 +69,8 @@ def _dy_pairs(ds: Dataset) -> list[tuple[str, str]]:
     out = []
     for dy_suffix, dtc_suffix in (("DY", "DTC"), ("STDY", "STDTC"), ("ENDY", "ENDTC")):
         dy, dtc = ds.var(dy_suffix), ds.var(dtc_suffix)
-        if dy and dtc:
-            out.append((dy, dtc))
+        if dy:
+            out.append((dy, dtc or ""))
     return out
 
 
@@ -82,7 +82,8 @@ def _dy_pairs(ds: Dataset) -> list[tuple[str, str]]:
     scope=scope("SDTM"),
     explanation="--DY = date - RFSTDTC + 1 on or after the reference start date, "
     "date - RFSTDTC before it; there is no day 0. Only records with complete dates are "
-    "checked.",
+    "checked against the date; a --DY without its --DTC (relative-day data, where the "
+    "day is all there is) is checked only for day 0.",
     reference="SDTMIG v3.4 §4.4.4",
 )
 def study_day(ctx: Context, ds: Dataset) -> None:
@@ -97,7 +98,7 @@ def study_day(ctx: Context, ds: Dataset) -> None:
         if not ds.has_numeric(dy_col):
             continue
         dy = ds.df[dy_col].to_numpy(dtype=float)
-        day = _day(ds.df[dtc_col])
+        day = _day(ds.df[dtc_col] if dtc_col else pd.Series("", index=ds.df.index))
         expected = iso.study_day(day, ref)
         zero = dy == 0
         wrong = ~np.isnan(dy) & ~np.isnan(expected) & (dy != expected)

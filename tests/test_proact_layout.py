@@ -1,0 +1,119 @@
+"""A pooled-registry export in the PRO-ACT layout (tests/data/proact_raw: every time a
+day offset from trial onset, one-hot race flags, three FVC efforts per visit) maps with
+its spec alone (tests/data/proact_study: study.yaml ``timeline`` with a pseudo anchor,
+``codelists``; ops relative_day, relative_date, one_hot, best_of), through the command
+line as a user runs it, and validates with no errors. The expected values were worked
+out by hand from the raw rows (anchor 2000-01-01 is trial onset, offset 0 = day 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cdisc_mapper.cli import main
+from cdisc_mapper.xpt import read_xpt
+
+DATA = Path(__file__).parent / "data"
+STUDY = DATA / "proact_study"
+RAW = DATA / "proact_raw"
+
+
+def _run(*args: object) -> str:
+    result = CliRunner().invoke(main, ["-q", *[str(a) for a in args]])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("proact")
+    _run("sdtm", "--study", STUDY, "--raw", RAW, "--out", out)
+    _run("define", "--study", STUDY, "--out", out)
+    return out
+
+
+def _dataset(package: Path, name: str) -> pd.DataFrame:
+    frame, _ = read_xpt(package / "sdtm" / f"{name}.xpt")
+    return frame
+
+
+def _one(frame: pd.DataFrame, **where: object) -> pd.Series:
+    hit = frame
+    for key, value in where.items():
+        hit = hit[hit[key] == value]
+    assert len(hit) == 1, (where, hit)
+    return hit.iloc[0]
+
+
+def test_the_export_validates_with_no_errors(package: Path) -> None:
+    output = CliRunner().invoke(main, ["-q", "validate", str(package)]).output
+    assert " 0 errors," in output, output
+
+
+def test_dm_from_offsets_and_race_flags(package: Path) -> None:
+    dm = _dataset(package, "dm")
+    first = _one(dm, USUBJID="PROACT-SYN-100037")
+    # Date_of_Birth -16882 days from 2000-01-01
+    assert first.BRTHDTC == "1953-10-12"
+    assert (first.RFSTDTC, first.AGE, first.RACE, first.ARMCD) == ("2000-01-01", 46, "WHITE", "ACT")
+    assert first.RFPENDTC == "2000-06-30"  # the last QS, ALSFRS_Delta 181
+    died = _one(dm, USUBJID="PROACT-SYN-100111")
+    assert (died.DTHDTC, died.DTHFL) == ("2000-07-21", "Y")  # Death_Days 202
+    assert _one(dm, USUBJID="PROACT-SYN-100148").RACE == "MULTIPLE"  # Asian and Caucasian
+    supp = _dataset(package, "suppdm")
+    assert supp[["USUBJID", "QNAM", "QVAL"]].values.tolist() == [
+        ["PROACT-SYN-100148", "RACE1", "ASIAN"],
+        ["PROACT-SYN-100148", "RACE2", "WHITE"],
+    ]
+
+
+def test_study_days_have_no_day_0_and_dates_are_the_anchor_plus_the_offset(
+    package: Path,
+) -> None:
+    qs = _dataset(package, "qs")
+    onset = _one(qs, USUBJID="PROACT-SYN-100037", QSTESTCD="ALSR01", QSDY=1)
+    assert onset.QSDTC == "2000-01-01"  # ALSFRS_Delta 0
+    later = _one(qs, USUBJID="PROACT-SYN-100037", QSTESTCD="ALSR01", QSDY=94)
+    assert later.QSDTC == "2000-04-03"  # ALSFRS_Delta 93
+    assert 0 not in set(qs.QSDY)
+    # visits from study-day windows: day 1 BASELINE, 94 MONTH 3 (92 +- 14), 182 MONTH 6
+    totals = qs[(qs.USUBJID == "PROACT-SYN-100037") & (qs.QSTESTCD == "ALSRTOT")]
+    assert totals[["QSDY", "VISITNUM", "VISIT"]].values.tolist() == [
+        [1, 1, "BASELINE"],
+        [94, 2, "MONTH 3"],
+        [182, 3, "MONTH 6"],
+    ]
+    cm = _one(_dataset(package, "cm"), USUBJID="PROACT-SYN-100074")
+    assert (cm.CMSTDY, cm.CMSTDTC) == (-399, "1998-11-28")  # Start_Delta -399: day -399
+    ae = _one(_dataset(package, "ae"), USUBJID="PROACT-SYN-100037")
+    assert (ae.AESTDY, ae.AEENDY, ae.AEENDTC) == (6, 10, "2000-01-10")  # deltas 5 and 9
+
+
+def test_a_term_the_study_adds_to_a_sponsor_codelist(package: Path) -> None:
+    qs = _dataset(package, "qs")
+    item = qs[(qs.USUBJID == "PROACT-SYN-100037") & (qs.QSTESTCD == "ALSO10")]
+    assert item.QSORRES.tolist() == ["4", "3", "3"]
+    assert set(item.QSTEST) == {"ALSFRS - Respiration (original item 10)"}
+    define = (package / "sdtm" / "define.xml").read_text(encoding="utf-8")
+    assert 'CodedValue="ALSO10"' in define
+    assert "Pseudo date, not a real calendar date: the made-up date" in define
+    # QSCAT (C100129, extensible) with the term the study adds: an extended value, decoded
+    assert (
+        '<CodeListItem CodedValue="ALSFRS-R" OrderNumber="1" def:ExtendedValue="Yes">\n'
+        "          <Decode>\n"
+        '            <TranslatedText xml:lang="en">ALS Functional Rating Scale - Revised'
+    ) in define
+
+
+def test_the_best_fvc_effort_is_a_derived_record(package: Path) -> None:
+    re = _dataset(package, "re")
+    visit = re[(re.USUBJID == "PROACT-SYN-100037") & (re.RETESTCD == "FVC") & (re.REDY == -7)]
+    # efforts 3.3, 4.32, 2.53 on Forced_Vital_Capacity_Delta -7 (1999-12-25, day -7)
+    assert visit.REORRES.tolist() == ["3.3", "4.32", "2.53", "4.32"]
+    best = _one(visit, REDRVFL="Y")
+    assert (best.REORRES, best.REDTC, best.RELOBXFL) == ("4.32", "1999-12-25", "Y")
+    assert pd.isna(best.REREPNUM)
+    assert visit.RELOBXFL.tolist().count("Y") == 1

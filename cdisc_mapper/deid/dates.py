@@ -1,0 +1,92 @@
+"""Dates moved by a number of days, keeping every study day (--DY, ADY, ASTDY) as it was.
+
+A study day is the difference of two dates of one subject (SDTMIG 3.4 section 4.4.4), so
+moving every date of a subject by the same number of days keeps it. Rules by precision
+(SDTMIG 3.4 section 4.4.2, right truncation):
+
+* a complete date (``2016-08-04``, with or without a time) moves by the offset; the time
+  of day is kept (the offset is whole days);
+* a year and month (``2016-08``) moves by the offset's month part, the offset divided by
+  the mean month (30.436875 days) and rounded: the shifted month holds the shifted days
+  of the original month up to half a month;
+* a year alone (``2016``) moves by the offset's year part, the offset divided by
+  365.2425 days and rounded (so an offset under half a year keeps the year: choose an
+  ``offset_days`` range of a year or more when years must move too; the default is);
+* an interval ``start/end`` moves each side; a duration does not move;
+* anything else (a value with a missing middle component such as ``2003---15``, or not
+  ISO 8601) cannot be moved faithfully and is removed, and counted as such.
+
+ADaM numeric dates (SAS day numbers, ``ADT``) move by the offset, date-times
+(``ADTM``, SAS seconds) by the offset times 86,400 seconds; times of day (``ATM``) stay.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.iso8601 import SECONDS_PER_DAY
+
+MEAN_MONTH_DAYS = 365.2425 / 12
+MEAN_YEAR_DAYS = 365.2425
+
+_FULL = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})((?:T.*)?)$")
+_YEAR_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_YEAR = re.compile(r"^([0-9]{4})$")
+_DURATION = re.compile(r"^-?P")
+
+
+def shift_text(value: str, days: int) -> str | None:
+    """``value`` moved by ``days`` (see the module rules); None when it cannot be."""
+    if "/" in value:
+        sides = value.split("/")
+        if len(sides) != 2:
+            return None
+        moved = [s if _DURATION.match(s) else shift_text(s, days) for s in sides]
+        if any(m is None for m in moved):
+            return None
+        return f"{moved[0]}/{moved[1]}"
+    if _DURATION.match(value):
+        return value
+    full = _FULL.match(value)
+    if full:
+        try:
+            day = date(int(full[1]), int(full[2]), int(full[3]))
+        except ValueError:
+            return None
+        return (day + timedelta(days=days)).isoformat() + full[4]
+    year_month = _YEAR_MONTH.match(value)
+    if year_month:
+        months = int(year_month[1]) * 12 + int(year_month[2]) - 1
+        months += round(days / MEAN_MONTH_DAYS)
+        return f"{months // 12:04d}-{months % 12 + 1:02d}"
+    year = _YEAR.match(value)
+    if year:
+        return f"{int(year[1]) + round(days / MEAN_YEAR_DAYS):04d}"
+    return None
+
+
+def shift_dtc(values: pd.Series, days: np.ndarray) -> tuple[pd.Series, int]:
+    """Each text value moved by its row's ``days``; blanks stay blank. Returns the new
+    values and how many could not be moved (removed)."""
+    out: list[str] = []
+    lost = 0
+    for value, offset in zip(values.fillna("").astype(str), days, strict=True):
+        if value.strip() == "":
+            out.append(value)
+            continue
+        moved = shift_text(value.strip(), int(offset))
+        if moved is None:
+            lost += 1
+            moved = ""
+        out.append(moved)
+    return pd.Series(out, index=values.index, dtype=object), lost
+
+
+def shift_numeric(values: pd.Series, days: np.ndarray, *, seconds: bool) -> pd.Series:
+    """SAS dates (days) or date-times (``seconds``) moved by ``days``; missing stay missing."""
+    step = days.astype(float) * (SECONDS_PER_DAY if seconds else 1.0)
+    return values.astype(float) + step

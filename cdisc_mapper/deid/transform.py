@@ -205,4 +205,13 @@ def deidentify_frame(
     changes += _ts_dates(frame, key, spec, ds)
     for name, values in new.items():
         frame[name] = values.astype(float) if _numeric(frame[name]) else _text(values).to_numpy()
-    return frame, changes
+    return _in_subject_order(frame), changes
+
+
+def _in_subject_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Records ordered by the new USUBJID, each subject's records in their old order:
+    the keys start with USUBJID (SDTMIG 3.4 section 3.2.1.1), and recoding changes the
+    order of the subjects, not of one subject's records (P21 SD0111)."""
+    if "USUBJID" not in frame.columns:
+        return frame
+    return frame.sort_values("USUBJID", kind="stable").reset_index(drop=True)

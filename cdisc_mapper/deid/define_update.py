@@ -82,7 +82,9 @@ def _add_terms(mdv: etree._Element, item: etree._Element, values: set[str]) -> N
         new = etree.Element(_q(ODM, "CodeListItem" if decoded else "EnumeratedItem"))
         new.set("CodedValue", value)
         if decoded:
-            text = etree.SubElement(etree.SubElement(new, _q(ODM, "Decode")), _q(ODM, "TranslatedText"))
+            text = etree.SubElement(
+                etree.SubElement(new, _q(ODM, "Decode")), _q(ODM, "TranslatedText")
+            )
             text.set(XML_LANG, "en")
             text.text = value
         if last is None:

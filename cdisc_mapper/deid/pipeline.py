@@ -26,13 +26,13 @@ from cdisc_mapper.datasetjson import (
     read_dataset,
     write_dataset,
 )
+from cdisc_mapper.define.html import render_html, write_stylesheet
 from cdisc_mapper.deid.define_update import update_define
 from cdisc_mapper.deid.key import DeidKey, build_key, check_key_path, new_secret, write_key
 from cdisc_mapper.deid.report import write_report
 from cdisc_mapper.deid.risk import RiskFigures, rare_values, risk_figures
 from cdisc_mapper.deid.spec import DeidSpec, load_deid_spec
 from cdisc_mapper.deid.transform import Change, deidentify_frame
-from cdisc_mapper.define.html import render_html, write_stylesheet
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import publish_folders, scratch
 from cdisc_mapper.xpt import XptMetadata, XptVariable
@@ -94,7 +94,9 @@ def _subject_level(package: dict[str, dict[str, Dataset]]) -> list[tuple[str, pd
     return [(n, part[n][0]) for part in package.values() for n in SUBJECT_LEVEL if n in part]
 
 
-def _risk(package: dict[str, dict[str, Dataset]], spec: DeidSpec, when: str) -> list[tuple[str, RiskFigures]]:
+def _risk(
+    package: dict[str, dict[str, Dataset]], spec: DeidSpec, when: str
+) -> list[tuple[str, RiskFigures]]:
     return [(when, risk_figures(f, n, spec.quasi_identifiers)) for n, f in _subject_level(package)]
 
 
@@ -116,7 +118,9 @@ def _group(frame: pd.DataFrame, ds: str, spec: DeidSpec, rare: dict[str, set[str
         if hit.any():
             rule = spec.group_rare[name]
             frame.loc[hit, name] = rule.into
-            reason = f"quasi-identifier: values of fewer than {rule.k} subjects grouped into {rule.into}"
+            reason = (
+                f"quasi-identifier: values of fewer than {rule.k} subjects grouped into {rule.into}"
+            )
             changes.append(Change(ds, name, "group", reason, int(hit.sum())))
     return changes
 
@@ -126,7 +130,9 @@ def _variables(frame: pd.DataFrame, meta: XptMetadata, changed: set[str]) -> lis
     for var in meta.variables:
         if var.name in changed and var.type == "Char":
             longest = frame[var.name].fillna("").astype(str).map(lambda v: len(v.encode("utf-8")))
-            var = XptVariable(var.name, var.label, var.type, max(1, int(longest.max() or 1)), var.format)
+            var = XptVariable(
+                var.name, var.label, var.type, max(1, int(longest.max() or 1)), var.format
+            )
         out.append(var)
     return out
 
@@ -220,7 +226,9 @@ def run_deidentify(
         secret or new_secret(), spec, _subjects(source),
         _distinct(source, "SITEID"), _distinct(source, "INVID"),
     )  # fmt: skip
-    say(f"de-identifying {sum(len(d) for d in source.values())} datasets of {len(key.subjects)} subjects")
+    say(
+        f"de-identifying {sum(len(d) for d in source.values())} datasets of {len(key.subjects)} subjects"
+    )
     result = DeidResult(risk=_risk(source, spec, "before"))
     new, result.changes = _transform(source, key, spec)
     result.risk += _risk(new, spec, "after")

@@ -78,7 +78,7 @@ def write_report(
     change_rows, risk_rows = _change_rows(changes), _risk_rows(risk)
     skipped = "".join(f"<li>{html.escape(n)}</li>" for n in not_copied) or "<li>none</li>"
     page = (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         "<title>De-identification report</title></head><body>\n"
         "<h1>De-identification report</h1>\n<h2>Re-identification risk</h2>\n"
         + _table(RISK_FIELDS, risk_rows)

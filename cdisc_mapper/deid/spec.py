@@ -50,7 +50,9 @@ class DateRule(_Model):
     def _ordered(self) -> DateRule:
         low, high = self.offset_days
         if low > high:
-            raise ValueError("offset_days is [lowest, highest]: the first may not exceed the second")
+            raise ValueError(
+                "offset_days is [lowest, highest]: the first may not exceed the second"
+            )
         return self
 
 

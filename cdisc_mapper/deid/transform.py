@@ -14,13 +14,14 @@ import pandas as pd
 
 from cdisc_mapper.deid.dates import shift_dtc, shift_numeric
 from cdisc_mapper.deid.key import DeidKey
-from cdisc_mapper.deid.rules import AGE_GROUP, SUBJECT_IDS, Rule, default_rule
+from cdisc_mapper.deid.rules import SUBJECT_IDS, Rule, default_rule
 from cdisc_mapper.deid.spec import DeidSpec
 from cdisc_mapper.xpt import XptMetadata
 
 
 def _numeric(values: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(values))
+
 
 REDACTED = "[REDACTED]"
 TS_DATE_PARAMETERS = re.compile(r"^[A-Z0-9]*DTC$")
@@ -150,14 +151,18 @@ def _supp_rows(frame: pd.DataFrame, key: DeidKey, spec: DeidSpec, ds: str) -> li
     return changes
 
 
-def drop_supp_qnams(frame: pd.DataFrame, spec: DeidSpec, ds: str) -> tuple[pd.DataFrame, list[Change]]:
+def drop_supp_qnams(
+    frame: pd.DataFrame, spec: DeidSpec, ds: str
+) -> tuple[pd.DataFrame, list[Change]]:
     """Records of a SUPP-- whose QNAM the spec lists under ``supp_remove``, removed."""
     if "QNAM" not in frame.columns or not spec.supp_remove:
         return frame, []
     drop = _text(frame["QNAM"]).isin(spec.supp_remove).to_numpy()
     if not drop.any():
         return frame, []
-    change = Change(ds, "QVAL", "remove", "free text (spec supp_remove)", int(drop.sum()), int(drop.sum()))
+    change = Change(
+        ds, "QVAL", "remove", "free text (spec supp_remove)", int(drop.sum()), int(drop.sum())
+    )
     return frame.loc[~drop].reset_index(drop=True), [change]
 
 
@@ -165,9 +170,10 @@ def _ts_dates(frame: pd.DataFrame, key: DeidKey, spec: DeidSpec, ds: str) -> lis
     """TS date parameters (SSTDTC, SENDTC, DCUTDTC, ...): moved by the study offset."""
     if ds != "TS" or not {"TSPARMCD", "TSVAL"} <= set(frame.columns):
         return []
-    hit = _text(frame["TSPARMCD"]).str.match(TS_DATE_PARAMETERS).to_numpy() & (
-        _text(frame["TSVAL"]) != ""
-    ).to_numpy()
+    hit = (
+        _text(frame["TSPARMCD"]).str.match(TS_DATE_PARAMETERS).to_numpy()
+        & (_text(frame["TSVAL"]) != "").to_numpy()
+    )
     if not hit.any():
         return []
     values = frame.loc[hit, "TSVAL"]
@@ -178,8 +184,15 @@ def _ts_dates(frame: pd.DataFrame, key: DeidKey, spec: DeidSpec, ds: str) -> lis
     frame.loc[hit, "TSVAL"] = new.to_numpy()
     if "TSVALNF" in frame.columns and spec.dates.method == "remove":
         frame.loc[hit, "TSVALNF"] = "NA"
-    return [Change(ds, "TSVAL", "offset" if spec.dates.method == "offset" else "remove",
-                   "trial dates (TS --DTC parameters) moved by the study offset", int(hit.sum()))]
+    return [
+        Change(
+            ds,
+            "TSVAL",
+            "offset" if spec.dates.method == "offset" else "remove",
+            "trial dates (TS --DTC parameters) moved by the study offset",
+            int(hit.sum()),
+        )
+    ]
 
 
 def deidentify_frame(

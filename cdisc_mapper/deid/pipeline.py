@@ -129,11 +129,11 @@ def _variables(frame: pd.DataFrame, meta: XptMetadata, changed: set[str]) -> lis
     out = []
     for var in meta.variables:
         if var.name in changed and var.type == "Char":
-            longest = frame[var.name].fillna("").astype(str).map(lambda v: len(v.encode("utf-8")))
-            var = XptVariable(
-                var.name, var.label, var.type, max(1, int(longest.max() or 1)), var.format
-            )
-        out.append(var)
+            sizes = frame[var.name].fillna("").astype(str).map(lambda v: len(v.encode("utf-8")))
+            length = max(1, int(sizes.max() or 1))
+            out.append(XptVariable(var.name, var.label, var.type, length, var.format))
+        else:
+            out.append(var)
     return out
 
 
@@ -226,9 +226,8 @@ def run_deidentify(
         secret or new_secret(), spec, _subjects(source),
         _distinct(source, "SITEID"), _distinct(source, "INVID"),
     )  # fmt: skip
-    say(
-        f"de-identifying {sum(len(d) for d in source.values())} datasets of {len(key.subjects)} subjects"
-    )
+    count = sum(len(d) for d in source.values())
+    say(f"de-identifying {count} datasets of {len(key.subjects)} subjects")
     result = DeidResult(risk=_risk(source, spec, "before"))
     new, result.changes = _transform(source, key, spec)
     result.risk += _risk(new, spec, "after")

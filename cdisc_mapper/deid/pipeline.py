@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_mapper.datasetjson import (
+    SUFFIX,
     StudyContext,
     creation_stamp,
     dataset_files,
@@ -24,6 +25,7 @@ from cdisc_mapper.datasetjson import (
     format_of,
     formats_in,
     read_dataset,
+    read_dataset_json,
     write_dataset,
 )
 from cdisc_mapper.define.html import render_html, write_stylesheet
@@ -155,6 +157,19 @@ def _define_changes(
     return found
 
 
+def _json_header(source: Path, name: str) -> tuple[StudyContext | None, tuple[str, ...]]:
+    """The study context and keys of the dataset's Dataset-JSON file in ``source``, if
+    there is one (the new file keeps them; its creation time is this run's)."""
+    for fmt in ("json", "ndjson"):
+        path = source / f"{name.lower()}{SUFFIX[fmt]}"
+        if path.is_file():
+            _frame, meta = read_dataset_json(path)
+            keyed = sorted((c.key_sequence, c.name) for c in meta.columns if c.key_sequence)
+            study = replace(meta.study, created=creation_stamp())
+            return study, tuple(n for _, n in keyed)
+    return None, ()
+
+
 def _write_part(
     source: Path, target: Path, frames: dict[str, Dataset], changes: list[Change]
 ) -> tuple[list[Path], list[str]]:
@@ -163,10 +178,10 @@ def _write_part(
     formats = formats_in(source)
     files: list[Path] = []
     for name, (frame, meta) in sorted(frames.items()):
-        context = StudyContext(created=creation_stamp(), metadata_ref=None)
+        study, keys = _json_header(source, name)
         files += write_dataset(
             frame, target, dataset=name, label=meta.label, variables=meta.variables,
-            formats=formats, study=context,
+            formats=formats, study=study, keys=keys,
         )  # fmt: skip
     wanted = _define_changes(frames, changes)
     not_copied: list[str] = []

@@ -13,7 +13,7 @@ moving every date of a subject by the same number of days keeps it. Rules by pre
   365.2425 days and rounded (so an offset under half a year keeps the year: choose an
   ``offset_days`` range of a year or more when years must move too; the default is);
 * an interval ``start/end`` moves each side; a duration does not move;
-* anything else (a value with a missing middle component such as ``2003---15``, or not
+* anything else (a value moved outside the years 1 to 9999, a value with a missing middle component such as ``2003---15``, or not
   ISO 8601) cannot be moved faithfully and is removed, and counted as such.
 
 ADaM numeric dates (SAS day numbers, ``ADT``) move by the offset, date-times
@@ -54,10 +54,10 @@ def shift_text(value: str, days: int) -> str | None:
     full = _FULL.match(value)
     if full:
         try:
-            day = date(int(full[1]), int(full[2]), int(full[3]))
-        except ValueError:
+            day = date(int(full[1]), int(full[2]), int(full[3])) + timedelta(days=days)
+        except (ValueError, OverflowError):  # no such day, or beyond year 9999
             return None
-        return (day + timedelta(days=days)).isoformat() + full[4]
+        return day.isoformat() + full[4]
     year_month = _YEAR_MONTH.match(value)
     if year_month:
         months = int(year_month[1]) * 12 + int(year_month[2]) - 1

@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.base import validate_model
@@ -46,14 +46,14 @@ class DateRule(_Model):
     method: Literal["offset", "remove"] = "offset"
     offset_days: tuple[int, int] = (-1095, -366)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> DateRule:
-        low, high = self.offset_days
-        if low > high:
+    @field_validator("offset_days")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] > value[1]:
             raise ValueError(
                 "offset_days is [lowest, highest]: the first may not exceed the second"
             )
-        return self
+        return value
 
 
 class AgeRule(_Model):

@@ -49,15 +49,15 @@ def test_dm_identifiers_dates_sites_and_birth_date() -> None:
     assert new["USUBJID"].tolist() == ["ST-S01", "ST-S02"]
     assert new["SUBJID"].tolist() == ["S01", "S02"]
     assert new["SITEID"].tolist() == ["SITE01", "SITE01"]
-    # 002: +20 days on a month-precision date = +0.66 months -> next month
-    assert new["RFSTDTC"].tolist() == ["2016-09", "2016-07-25T10:00"]
+    # 002: 1 August 2016 + 20 days is still August
+    assert new["RFSTDTC"].tolist() == ["2016-08", "2016-07-25T10:00"]
     assert new["BRTHDTC"].tolist() == ["", ""]
     assert new["AGE"].tolist() == [56.0, 66.0]  # not above 89: kept
     assert {(c.variable, c.action, c.cells) for c in changes} == {
         ("USUBJID", "recode", 2),
         ("SUBJID", "recode", 2),
         ("SITEID", "mask", 2),
-        ("RFSTDTC", "offset", 2),
+        ("RFSTDTC", "offset", 1),  # the month of 002 is unchanged
         ("BRTHDTC", "remove", 2),
     }
 

@@ -132,7 +132,7 @@ def _variables(frame: pd.DataFrame, meta: XptMetadata, changed: set[str]) -> lis
     for var in meta.variables:
         if var.name in changed and var.type == "Char":
             sizes = frame[var.name].fillna("").astype(str).map(lambda v: len(v.encode("utf-8")))
-            length = max(1, int(sizes.max() or 1))
+            length = max(1, int(sizes.max())) if len(sizes) else 1
             out.append(XptVariable(var.name, var.label, var.type, length, var.format))
         else:
             out.append(var)

@@ -98,7 +98,7 @@ def _redact_words(values: pd.Series, words: tuple[str, ...]) -> pd.Series:
 def _dates(frame: pd.DataFrame, name: str, key: DeidKey) -> tuple[pd.Series, int]:
     days = _offsets(frame, key)
     if not _numeric(frame[name]):
-        return shift_dtc(frame[name], days)
+        return shift_dtc(frame[name], days, end=name.endswith("ENDTC"))
     return shift_numeric(frame[name], days, seconds=name.endswith("DTM")), 0
 
 

@@ -3,8 +3,9 @@
 Regenerating define.xml from the data alone would lose what only the original says
 (origins, methods, value-level metadata, documents), so the original is kept and only
 what de-identification changed is rewritten: for each de-identified variable its
-``Length`` (and that of its value-level ItemDefs) follows the new values, a
-``def:CommentDef`` says what was done and why (after the original comment, if any),
+``Length`` (and that of its value-level ItemDefs) follows the new values, its origin
+loses the description of the original values, a ``def:CommentDef`` says what was done
+and why (after the original comment, if any),
 and new values of a variable with an enumerated code list (a grouped ``OTHER``, an age
 group label) are added to that code list. The result is checked against the
 Define-XML 2.1 schema before it is written.
@@ -12,7 +13,7 @@ Define-XML 2.1 schema before it is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from lxml import etree
@@ -94,6 +95,14 @@ def _add_terms(mdv: etree._Element, item: etree._Element, values: set[str]) -> N
         last = new
 
 
+def _drop_origin_text(item: etree._Element) -> None:
+    """The origin's description (e.g. ``Assigned: <the value>``) told how the original
+    values came about, not the de-identified ones: it goes, the origin type stays."""
+    for origin in item.iterfind("def:Origin", NS):
+        for description in origin.findall("odm:Description", NS):
+            origin.remove(description)
+
+
 def _item_oids(mdv: etree._Element, dataset: str) -> dict[str, etree._Element]:
     group = mdv.find(f"odm:ItemGroupDef[@Name='{dataset}']", NS)
     found: dict[str, etree._Element] = {}
@@ -121,13 +130,20 @@ def update_define(
     source: Path,
     target: Path,
     changed: Mapping[tuple[str, str], tuple[str, int | None, set[str]]],
+    removed: Collection[str] = (),
 ) -> Path:
     """``source`` rewritten to ``target``; ``changed`` maps (dataset, variable) to the
-    comment text, the new length (None: unchanged) and the values now present."""
+    comment text, the new length (None: unchanged) and the values now present;
+    ``removed`` names datasets left out (their ItemGroupDef goes; the ItemDefs and
+    value-level metadata they alone used stay, unreferenced, which the schema allows)."""
     tree = parse_tree(source)
     mdv = tree.getroot().find("odm:Study/odm:MetaDataVersion", NS)
     if mdv is None:
         raise DefineUpdateError("define.xml has no Study/MetaDataVersion", where=str(source))
+    for dataset in sorted(removed):
+        group = mdv.find(f"odm:ItemGroupDef[@Name='{dataset}']", NS)
+        if group is not None:
+            mdv.remove(group)
     for dataset in sorted({d for d, _ in changed}):
         items = _item_oids(mdv, dataset)
         for (ds, name), (text, length, values) in sorted(changed.items()):
@@ -137,6 +153,7 @@ def update_define(
             _set_length(item, length)
             for vlm in _value_items(mdv, item):
                 _set_length(vlm, length)
+            _drop_origin_text(item)
             original = _comment_text(mdv, item.get(_q(DEF, "CommentOID")))
             note = f"De-identified: {text}."
             _add_comment(mdv, item, f"COM.DEID.{ds}.{name}", f"{original} {note}".strip())

@@ -40,6 +40,8 @@ from cdisc_mapper.publish import publish_folders, scratch
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 
 PARTS = ("sdtm", "adam")
+DATASET = "(dataset)"
+"""The variable name of a change to a whole dataset."""
 SUBJECT_LEVEL = ("DM", "ADSL")
 DOCUMENT_SUFFIXES = (".pdf",)
 """Files carried over as they are: documents define.xml cites (the blank annotated CRF);
@@ -144,7 +146,7 @@ def _define_changes(
 ) -> dict[tuple[str, str], tuple[str, int | None, set[str]]]:
     found: dict[tuple[str, str], tuple[str, int | None, set[str]]] = {}
     for c in changes:
-        if c.dataset not in frames:
+        if c.dataset not in frames or c.variable == DATASET:
             continue
         frame, meta = frames[c.dataset]
         var = next(v for v in meta.variables if v.name == c.variable)
@@ -184,11 +186,12 @@ def _write_part(
             formats=formats, study=study, keys=keys,
         )  # fmt: skip
     wanted = _define_changes(frames, changes)
+    removed = {c.dataset for c in changes if c.variable == DATASET}
     not_copied: list[str] = []
     defines = {define_file(f, formats) for f in formats}
     for path in sorted(source.iterdir()):
         if path.name in defines and path.is_file():
-            files.append(update_define(path, target / path.name, wanted))
+            files.append(update_define(path, target / path.name, wanted, removed))
             files.append(render_html(target / path.name, target / f"{path.stem}.html"))
         elif path.is_file() and path.suffix.lower() in DOCUMENT_SUFFIXES:
             shutil.copyfile(path, target / path.name)
@@ -210,6 +213,10 @@ def _transform(
         for name, (frame, meta) in datasets.items():
             new, found = deidentify_frame(frame, meta, key, spec)
             found += _group(new, name, spec, rare)
+            if len(frame) and not len(new):
+                reason = "every record removed: the dataset is left out, with its define.xml entry"
+                changes += [*found, Change(name, DATASET, "remove", reason, 0, len(frame))]
+                continue
             variables = _variables(new, meta, {c.variable for c in found})
             out[part][name] = (new, replace(meta, variables=tuple(variables), n_records=len(new)))
             changes += found

@@ -19,9 +19,9 @@ from lxml import etree
 from cdisc_mapper.adam import run_adam
 from cdisc_mapper.cli import main
 from cdisc_mapper.datasetjson import dataset_files, read_dataset, read_dataset_json, write_dataset
-from cdisc_mapper.deid import run_deidentify
 from cdisc_mapper.define import validate_define_schema, write_define
 from cdisc_mapper.define.html import stylesheet_path
+from cdisc_mapper.deid import run_deidentify
 from cdisc_mapper.validate import validate_package
 from tests.conftest import STUDY
 

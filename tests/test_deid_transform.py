@@ -169,6 +169,6 @@ def test_trial_dates_move_by_the_study_offset_and_adam_dates_by_the_subject() ->
 def test_grouping_is_applied_by_the_pipeline_not_here() -> None:
     """Rare categories need every subject's value: the pipeline counts them on DM."""
     dm = pd.DataFrame({"USUBJID": ["ST-01-001"], "RACE": ["ASIAN"]})
-    new, changes = _run("DM", dm, DeidSpec(group_rare={"RACE": GroupRule(k=2)}))
+    new, _changes = _run("DM", dm, DeidSpec(group_rare={"RACE": GroupRule(k=2)}))
     assert new["RACE"].tolist() == ["ASIAN"]
     assert np.array_equal(new["USUBJID"].to_numpy(), np.array(["ST-S02"], dtype=object))

@@ -15,8 +15,9 @@ moving every date of a subject by the same number of days keeps it. Rules by pre
   back, a year-only date moves by one to four years;
 * an interval ``start/end`` moves each side (the end side as an end date); a duration
   does not move;
-* anything else (a value moved outside the years 1 to 9999, a value with a missing middle component such as ``2003---15``, or not
-  ISO 8601) cannot be moved faithfully and is removed, and counted as such.
+* anything else (a value moved outside the years 1 to 9999, a value with a missing
+  middle component such as ``2003---15``, or not ISO 8601) cannot be moved faithfully
+  and is removed, and counted as such.
 
 ADaM numeric dates (SAS day numbers, ``ADT``) move by the offset, date-times
 (``ADTM``, SAS seconds) by the offset times 86,400 seconds; times of day (``ATM``) stay.

@@ -292,3 +292,24 @@ def test_the_command_names_the_line_of_a_bad_spec(package: Path, tmp_path: Path)
     )  # fmt: skip
     assert result.exit_code == 1
     assert f"{spec}:3: age.set_too: unknown key" in result.output
+
+
+def test_define_update_adds_new_terms_and_lengths_and_stays_valid(package: Path, tmp_path):
+    from cdisc_mapper.deid.define_update import update_define
+
+    target = tmp_path / "define.xml"
+    change = ("group, values of fewer than 5 subjects grouped", 7, {"WHITE", "SAMARIA"})
+    update_define(package / "sdtm" / "define.xml", target, {("DM", "RACE"): change}, {"TV"})
+    assert validate_define_schema(target) == []
+    root = etree.parse(str(target)).getroot()
+    item = root.find(".//odm:ItemDef[@OID='IT.DM.RACE']", NS)
+    assert item.get("Length") == "7"
+    codelist = root.find(".//odm:CodeList[@OID='CL.RACE']", NS)
+    values = [i.get("CodedValue") for i in codelist if i.get("CodedValue")]
+    assert values[-1] == "SAMARIA" and "WHITE" in values and values.count("WHITE") == 1
+    assert root.find(".//odm:ItemGroupDef[@Name='TV']", NS) is None
+    assert root.find(".//odm:ItemGroupDef[@Name='TA']", NS) is not None
+    comment = root.find(".//def:CommentDef[@OID='COM.DEID.DM.RACE']", NS)
+    assert "".join(comment.itertext()).strip() == (
+        "De-identified: group, values of fewer than 5 subjects grouped."
+    )

@@ -172,3 +172,18 @@ def test_grouping_is_applied_by_the_pipeline_not_here() -> None:
     new, _changes = _run("DM", dm, DeidSpec(group_rare={"RACE": GroupRule(k=2)}))
     assert new["RACE"].tolist() == ["ASIAN"]
     assert np.array_equal(new["USUBJID"].to_numpy(), np.array(["ST-S02"], dtype=object))
+
+
+def test_pools_and_related_subjects_are_recoded_and_redact_without_words_blanks_all() -> None:
+    key = DeidKey(secret="x", subjects=dict(KEY.subjects), pools={"P-7": "POOL01"})
+    apsc = pd.DataFrame(
+        {"POOLID": ["P-7", ""], "RSUBJID": ["P-7", "ST-01-002"], "SREL": ["MOTHER", "FATHER"]}
+    )
+    new, _ = deidentify_frame(apsc, _meta("APDM", apsc), key, DeidSpec())
+    assert new["POOLID"].tolist() == ["POOL01", ""]
+    assert new["RSUBJID"].tolist() == ["POOL01", "ST-S01"]
+    co = pd.DataFrame({"USUBJID": ["ST-01-001"], "COVAL": ["called the PI at home"]})
+    new, _ = _run("CO", co, DeidSpec(variables={"COVAL": "redact"}))
+    assert new["COVAL"].tolist() == [REDACTED]
+    new, _ = _run("CO", co)  # the default for comments: removed
+    assert new["COVAL"].tolist() == [""]

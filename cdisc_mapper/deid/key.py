@@ -38,6 +38,7 @@ class DeidKey:
     study_offset: int = 0
     sites: dict[str, str] = field(default_factory=dict)
     investigators: dict[str, str] = field(default_factory=dict)
+    pools: dict[str, str] = field(default_factory=dict)
 
     def offset_of(self, usubjid: str) -> int:
         """The offset of a subject; the study offset for a record of no known subject."""
@@ -68,8 +69,10 @@ def build_key(
     subjects: dict[str, tuple[str, str]],
     sites: Iterable[str],
     investigators: Iterable[str],
+    pools: Iterable[str] = (),
 ) -> DeidKey:
-    """The key for ``subjects`` (USUBJID -> (STUDYID, SUBJID)), sites and investigators."""
+    """The key for ``subjects`` (USUBJID -> (STUDYID, SUBJID)), sites, investigators and
+    pools of subjects (POOLID)."""
     rng = _rng(secret)
     new_subjids = _codes(subjects, spec.subject_prefix, rng)
     key = DeidKey(secret=secret)
@@ -85,6 +88,7 @@ def build_key(
     key.study_offset = int(rng.integers(low, high + 1))
     key.sites = _codes(sites, spec.site_prefix, rng)
     key.investigators = _codes(investigators, "INV", rng)
+    key.pools = _codes(pools, "POOL", rng)
     return key
 
 
@@ -118,6 +122,7 @@ def write_key(key: DeidKey, path: Path) -> Path:
         ],
         "sites": key.sites,
         "investigators": key.investigators,
+        "pools": key.pools,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path) as handle:

@@ -246,7 +246,7 @@ def run_deidentify(
     source = {p: _read_part(package / p) for p in parts}
     key = build_key(
         secret or new_secret(), spec, _subjects(source),
-        _distinct(source, "SITEID"), _distinct(source, "INVID"),
+        _distinct(source, "SITEID"), _distinct(source, "INVID"), _distinct(source, "POOLID"),
     )  # fmt: skip
     count = sum(len(d) for d in source.values())
     say(f"de-identifying {count} datasets of {len(key.subjects)} subjects")

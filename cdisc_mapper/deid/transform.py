@@ -66,7 +66,8 @@ def _recode(frame: pd.DataFrame, name: str, key: DeidKey) -> pd.Series:
             index=frame.index,
             dtype=object,
         )
-    return values.map(lambda v: key.subjects.get(v, REDACTED) if v else v)
+    codes = key.pools if name == "POOLID" else key.subjects | key.pools  # RSUBJID: either
+    return values.map(lambda v: codes.get(v, REDACTED) if v else v)
 
 
 def _cap_age(frame: pd.DataFrame, name: str, spec: DeidSpec) -> pd.Series:
@@ -123,8 +124,10 @@ def apply_rule(
         return _text(frame[rule.source]), 0
     if rule.action == "replace":
         return column.map(lambda _: ""), 0
-    if rule.action == "redact":
-        return _redact_words(column, spec.redact_words or (r"\w+",)), 0
+    if rule.action == "redact" and spec.redact_words:
+        return _redact_words(column, spec.redact_words), 0
+    if rule.action == "redact":  # no list of words: the whole text
+        return _text(column).map(lambda v: REDACTED if v else v), 0
     return column, 0
 
 

@@ -1,8 +1,14 @@
 """The default rule of each variable, by class, after the PHUSE De-Identification
-Standard for CDISC SDTM 3.2 (PhUSE De-Identification Working Group, 2015), extended to
-the same variables in ADaM; a spec's ``variables:`` overrides any of them.
+Standard for CDISC SDTM 3.2 (PhUSE De-Identification Working Group, 2015; the rules
+spreadsheet ``PHUSE_STDM_redaction.xls``), extended to the same variables in ADaM; a
+spec's ``variables:`` overrides any of them.
 
-The classes and their rules (the reason the report gives for each change):
+The standard gives each SDTMIG variable a primary rule among "Recode subject ID",
+"Recode ID variable", "Offset", "Derive Age", "Elevate to continent", "Remove", "Remove
+dataset", "Keep", "No further de-identification" and "Review and only redact values with
+personal information" (the rule names as the spreadsheet gives them; the spreadsheet is
+for PHUSE members, so the classes below follow those rules by variable class, and each
+reason names the rule). The classes and their rules:
 
 * subject identifiers (USUBJID, SUBJID, RSUBJID, POOLID; SUPP-- and RELREC IDVARVAL when
   IDVAR names one): direct identifiers, **recoded** consistently in every dataset;
@@ -18,6 +24,10 @@ The classes and their rules (the reason the report gives for each change):
   by the coded term (--DECOD) of the same record, or removed when there is none;
 * other free text (COVAL, --INDC, SVUPDES): **removed**;
 * everything else is **kept** (coded values, results, study days, analysis values).
+
+Not applied by default: "Elevate to continent" for COUNTRY (a single-country study
+gains nothing from it, and a continent is not a CDISC COUNTRY value); declare COUNTRY
+under ``group_rare`` to group rare countries, or ``variables: {COUNTRY: remove}``.
 """
 
 from __future__ import annotations
@@ -64,19 +74,19 @@ def default_rule(dataset: str, var: XptVariable, columns: frozenset[str], spec: 
 def _class_rule(dataset: str, var: XptVariable, columns: frozenset[str], spec: DeidSpec) -> Rule:
     name = var.name
     if name in SUBJECT_IDS:
-        return Rule("recode", "direct identifier (PHUSE: subject identifiers recoded)")
+        return Rule("recode", "direct identifier (PHUSE rule: Recode subject ID)")
     if name in SITE_IDS:
-        return Rule("mask", "quasi-identifier (PHUSE: site and investigator codes masked)")
+        return Rule("mask", "quasi-identifier (PHUSE rule: Recode ID variable)")
     if name in DIRECT_NAMES:
-        return Rule("remove", "direct identifier (PHUSE: names removed)")
+        return Rule("remove", "direct identifier (PHUSE rule: Remove)")
     if name in BIRTH_DATES:
-        return Rule("remove", "date of birth (PHUSE: removed; AGE kept)")
+        return Rule("remove", "date of birth (PHUSE rule: Remove; AGE kept)")
     if var.type == "Char" and name.endswith("DTC") and dataset not in TRIAL_DESIGN:
-        return _date_rule(spec, "date (PHUSE: dates offset)")
+        return _date_rule(spec, "date (PHUSE rule: Offset)")
     if var.type == "Num" and _NUMERIC_DATE.match(name) and not name.endswith("DY"):
-        return _date_rule(spec, "ADaM numeric date (PHUSE date rule applied to ADaM)")
+        return _date_rule(spec, "ADaM numeric date (PHUSE rule: Offset, applied to ADaM)")
     if name == "AGE" or AGE_GROUP.match(name):
-        return Rule("cap", "quasi-identifier (PHUSE/HIPAA: ages above 89 set to 90)")
+        return Rule("cap", "quasi-identifier (PHUSE rule: Derive Age; above 89 set to 90)")
     return _text_rule(dataset, name, columns)
 
 
@@ -86,10 +96,13 @@ def _text_rule(dataset: str, name: str, columns: frozenset[str]) -> Rule:
         if decod in columns:
             return Rule(
                 "replace",
-                f"verbatim free text (PHUSE: --TERM replaced by the coded {decod})",
+                f"verbatim free text (PHUSE rule: Review and only redact; replaced by {decod})",
                 decod,
             )
-        return Rule("remove", "verbatim free text (PHUSE: --TERM removed, no coded term)")
+        return Rule(
+            "remove",
+            "verbatim free text (PHUSE rule: Review and only redact; no coded term: removed)",
+        )
     if name in FREE_TEXT or name.startswith("COVAL"):
-        return Rule("remove", "free text (PHUSE: comments and free text removed)")
+        return Rule("remove", "free text (PHUSE rule: Remove)")
     return Rule("keep", "")

@@ -313,3 +313,20 @@ def test_define_update_adds_new_terms_and_lengths_and_stays_valid(package: Path,
     assert "".join(comment.itertext()).strip() == (
         "De-identified: group, values of fewer than 5 subjects grouped."
     )
+
+
+def test_the_command_takes_the_secret_from_a_file_and_keeps_the_key_private(
+    package: Path, tmp_path: Path
+):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET + "\n", encoding="utf-8")
+    key = tmp_path / "private" / "key.json"
+    result = CliRunner().invoke(
+        main,
+        ["-q", "deidentify", str(package), "--out", str(tmp_path / "o"), "--key-out", str(key),
+         "--secret-file", str(secret)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(key.read_text())["secret"] == SECRET
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert f"key: {key}" in result.output

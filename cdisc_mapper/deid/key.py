@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -126,5 +127,6 @@ def write_key(key: DeidKey, path: Path) -> Path:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path) as handle:
+        os.chmod(handle.name, 0o600)  # the owner alone may read the key
         handle.write((json.dumps(body, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     return path

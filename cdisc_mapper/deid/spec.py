@@ -90,8 +90,8 @@ class DeidSpec(_Model):
 
     dates: DateRule = DateRule()
     age: AgeRule = AgeRule()
-    subject_prefix: str = Field("S", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,7}$")
-    site_prefix: str = Field("SITE", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,7}$")
+    subject_prefix: str = Field("S", pattern=r"^[A-Za-z][A-Za-z0-9]{0,7}$")
+    site_prefix: str = Field("SITE", pattern=r"^[A-Za-z][A-Za-z0-9]{0,7}$")
     quasi_identifiers: tuple[str, ...] = ("AGE", "SEX", "RACE", "ETHNIC", "COUNTRY")
     group_rare: dict[str, GroupRule] = Field(default_factory=lambda: {"RACE": GroupRule()})
     redact_words: tuple[str, ...] = ()

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.deid.key import DeidKey
-from cdisc_mapper.deid.spec import DeidSpec, GroupRule, VariableRule
+from cdisc_mapper.deid.spec import DateRule, DeidSpec, GroupRule, VariableRule
 from cdisc_mapper.deid.transform import REDACTED, deidentify_frame
 from cdisc_mapper.xpt import XptMetadata, XptVariable
 
@@ -187,3 +187,19 @@ def test_pools_and_related_subjects_are_recoded_and_redact_without_words_blanks_
     assert new["COVAL"].tolist() == [REDACTED]
     new, _ = _run("CO", co)  # the default for comments: removed
     assert new["COVAL"].tolist() == [""]
+
+
+def test_dates_removed_instead_of_moved_when_the_spec_says_so() -> None:
+    spec = DeidSpec(dates=DateRule(method="remove"))
+    ae = pd.DataFrame({"USUBJID": ["ST-01-001"], "AESTDTC": ["2016-08-04"], "AESTDY": [3.0]})
+    new, changes = _run("AE", ae, spec)
+    assert new[["AESTDTC", "AESTDY"]].iloc[0].tolist() == ["", 3.0]
+    assert [(c.variable, c.action) for c in changes if c.variable != "USUBJID"] == [
+        ("AESTDTC", "remove")
+    ]
+    adsl = pd.DataFrame({"USUBJID": ["ST-01-001"], "TRTSDT": [20000.0]})
+    new, _ = _run("ADSL", adsl, spec)
+    assert np.isnan(new["TRTSDT"].iloc[0])
+    ts = pd.DataFrame({"TSPARMCD": ["SSTDTC"], "TSVAL": ["2016-08-01"], "TSVALNF": [""]})
+    new, _ = _run("TS", ts, spec)
+    assert new[["TSVAL", "TSVALNF"]].iloc[0].tolist() == ["", "MSK"]

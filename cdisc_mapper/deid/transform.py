@@ -186,7 +186,7 @@ def _ts_dates(frame: pd.DataFrame, key: DeidKey, spec: DeidSpec, ds: str) -> lis
         new, _lost = shift_dtc(values, np.full(int(hit.sum()), key.study_offset))
     frame.loc[hit, "TSVAL"] = new.to_numpy()
     if "TSVALNF" in frame.columns and spec.dates.method == "remove":
-        frame.loc[hit, "TSVALNF"] = "NA"
+        frame.loc[hit, "TSVALNF"] = "MSK"  # ISO 21090 null flavor: masked
     return [
         Change(
             ds,

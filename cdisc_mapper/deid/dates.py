@@ -12,7 +12,10 @@ moving every date of a subject by the same number of days keeps it. Rules by pre
   record's start never moves after its end: a complete start date inside the month of a
   partial end date stays inside (or before) the moved month, as the order checks
   (P21 SD0013-style, our TM0004) need. With the default offsets of one to three years
-  back, a year-only date moves by one to four years;
+  back, a year-only date moves by one to four years. What a coarser value cannot keep is
+  the text order against a complete date of a later year: ``2018-03-29`` and ``2019``,
+  moved 759 days back, become ``2016-02-29`` and ``2016`` (equal at year precision), so a
+  SAS sort by the date puts the year first (at most a note, SD0114);
 * an interval ``start/end`` moves each side (the end side as an end date); a duration
   does not move;
 * anything else (a value moved outside the years 1 to 9999, a value with a missing

@@ -53,9 +53,11 @@ log = logging.getLogger(__name__)
 def subject_ranges(forms: Forms, column: str, parts: int) -> list[str]:
     """The first subject identifier of each part after the first: the sorted identifiers
     of every form cut into at most ``parts`` contiguous ranges of about equal records."""
-    counts: pd.Series = pd.concat(
-        [form.data[column].value_counts() for form in forms.values()]
-    ).groupby(level=0, sort=True).sum()
+    counts: pd.Series = (
+        pd.concat([form.data[column].value_counts() for form in forms.values()])
+        .groupby(level=0, sort=True)
+        .sum()
+    )
     if len(counts) < 2 or parts < 2:
         return []
     cumulative = counts.to_numpy().cumsum()

@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -163,7 +162,7 @@ def map_partitioned(
     if len(split) < 2:
         return run_mapping(bundle, terminology, raw, progress)
     log.debug("mapping %d parts of the subjects", len(split))
-    done = list(executor.map(map_part, repeat(bundle), split))
+    done = list(executor.map(map_part, [bundle] * len(split), split))
     del split
     for message in done[0][1]:
         progress(message)

@@ -117,7 +117,9 @@ def _execution(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     if parts < 2:
         yield SERIAL
         return
-    with ProcessPoolExecutor(parts) as pool:
+    # one part per process, which then ends (its memory freed before the datasets are
+    # written); a new process imports what it needs (Python starts it with "spawn")
+    with ProcessPoolExecutor(parts, max_tasks_per_child=1) as pool:
         yield Execution(pool, parts)
 
 

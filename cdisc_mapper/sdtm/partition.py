@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -129,13 +130,16 @@ def _optional(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
 
 def merge_runs(runs: list[SdtmRun]) -> SdtmRun:
     """The parts' runs as one: each domain's records, SE and SV in part order, and each
-    source's counts summed (every part maps the same sources in the same order)."""
+    source's counts summed (every part maps the same sources in the same order). The
+    parts' records are taken out of ``runs`` as they are merged (one domain at a time is
+    held twice, not the study)."""
     first = runs[0]
-    domains = {code: _concat([r.domains[code] for r in runs]) for code in first.domains}
-    sources = [
-        (code, _merge_source([r.sources[i][1] for r in runs]))
-        for i, (code, _) in enumerate(first.sources)
-    ]
+    domains = {code: _concat([r.domains.pop(code) for r in runs]) for code in list(first.domains)}
+    sources = []
+    for i, (code, _) in enumerate(first.sources):
+        sources.append((code, _merge_source([r.sources[i][1] for r in runs])))
+        for r in runs:
+            r.sources[i] = (code, replace(r.sources[i][1], frame=r.sources[i][1].frame.iloc[:0]))
     return SdtmRun(
         domains=domains,
         sources=sources,
@@ -164,9 +168,11 @@ def map_partitioned(
     log.debug("mapping %d parts of the subjects", len(split))
     done = list(executor.map(map_part, [bundle] * len(split), split))
     del split
-    for message in done[0][1]:
-        progress(message)
+    messages = done[0][1]
     run = merge_runs([r for r, _ in done])
+    del done
+    for message in messages:
+        progress(message)
     for code, res in run.sources:
         log_source(code, res)
     return run

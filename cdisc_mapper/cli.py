@@ -75,6 +75,80 @@ format_option = click.option(
 )
 
 
+def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--workers`` and ``--scheduler``: how the SDTM mapping is split by subjects."""
+    fn = click.option(
+        "--scheduler",
+        default=None,
+        metavar="dask://HOST:PORT",
+        help="Map the parts of the subjects on this Dask distributed cluster (needs "
+        "cdisc-mapper[dask] on this machine and on the workers; the raw records are sent "
+        "to them). Parts: --workers, else the cluster's threads.",
+    )(fn)
+    return click.option(
+        "--workers",
+        type=click.IntRange(1),
+        default=None,
+        help="Map the SDTM records in this many parts of the subjects, each in its own "
+        "process (default 1: one process; on a Dask cluster, its threads). The output is the "
+        "same. Parts do not yet bound memory or save time on a small machine "
+        "(docs/performance.md).",
+    )(fn)
+
+
+@contextlib.contextmanager
+def _execution(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """How the mapping runs (:class:`cdisc_mapper.sdtm.pipeline.Execution`): on a Dask
+    cluster, in ``workers`` processes here, or serially."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cdisc_mapper.sdtm.pipeline import SERIAL, Execution
+
+    if scheduler is not None:
+        with _dask_client(scheduler) as client:
+            parts = workers or sum(client.nthreads().values())
+            yield Execution(client.get_executor(), parts)
+        return
+    # default serial: on 2 cores the parts cost about 30% more CPU and more memory than one
+    # process until partitions are written by appending (measured, issue 19)
+    parts = workers or 1
+    if parts < 2:
+        yield SERIAL
+        return
+    # one part per process, which then ends (its memory freed before the datasets are
+    # written); a new process imports what it needs (Python starts it with "spawn")
+    with ProcessPoolExecutor(parts, max_tasks_per_child=1) as pool:
+        yield Execution(pool, parts)
+
+
+def _dask_client(scheduler: str) -> Any:
+    """A client of the Dask scheduler ``dask://HOST:PORT`` (or ``tcp://HOST:PORT``)."""
+    host = scheduler.removeprefix("dask://").removeprefix("tcp://")
+    if host == scheduler or ":" not in host:
+        raise CdiscMapperError(
+            f"{scheduler!r} is not a Dask scheduler address",
+            where="--scheduler",
+            hint="give it as dask://HOST:PORT, e.g. dask://10.0.0.5:8786",
+        )
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CdiscMapperError(
+            "--scheduler needs Dask distributed, which is not installed",
+            where="--scheduler",
+            hint="pip install 'cdisc-mapper[dask]'",
+        ) from None
+    try:
+        return Client(f"tcp://{host}", timeout="20s")
+    except OSError as exc:
+        raise CdiscMapperError(
+            f"cannot reach the Dask scheduler at {host}: {exc}",
+            where="--scheduler",
+            hint="start it with `dask scheduler` and its workers with `dask worker "
+            "tcp://HOST:PORT`, then give dask://HOST:PORT",
+        ) from None
+
+
 class _Progress(logging.Handler):
     """The library's log records on stderr with the elapsed time, so long runs show where
     they are: progress (INFO) by default, warnings only with -q, details (DEBUG) too with
@@ -300,10 +374,12 @@ def simulate(
     _run(go, ctx)
 
 
-def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...]) -> None:
+def _sdtm(
+    ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...], execution: Any
+) -> None:
     from cdisc_mapper.sdtm.pipeline import run_sdtm
 
-    result = run_sdtm(study, raw, out, formats=formats)
+    result = run_sdtm(study, raw, out, formats=formats, execution=execution)
     for path in result.files:
         click.echo(str(path))
 
@@ -320,16 +396,29 @@ def _sdtm(ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[
     help="Output folder; datasets go to OUT/sdtm.",
 )
 @format_option
+@parallel_options
 @click.pass_context
 @run_options
-def sdtm(ctx: click.Context, study: Path, raw: Path, out: Path, formats: tuple[str, ...]) -> None:
+def sdtm(
+    ctx: click.Context,
+    study: Path,
+    raw: Path,
+    out: Path,
+    formats: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
     """Map raw forms to SDTM: OUT/sdtm/<domain>.xpt and reconciliation.csv."""
 
     def go() -> None:
         from cdisc_mapper.xlsx import spec_folder
 
-        with _locked(out, "sdtm"), spec_folder(study) as folder:
-            _sdtm(ctx, folder, raw, out, formats)
+        with (
+            _locked(out, "sdtm"),
+            spec_folder(study) as folder,
+            _execution(workers, scheduler) as execution,
+        ):
+            _sdtm(ctx, folder, raw, out, formats, execution)
 
     _run(go, ctx)
 
@@ -580,6 +669,7 @@ def validate(
 )
 @force_option
 @format_option
+@parallel_options
 @click.pass_context
 @run_options
 def demo(
@@ -590,6 +680,8 @@ def demo(
     effect: str,
     force: bool,
     formats: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
 ) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
     raw forms, SDTM, ADaM and its reports, define.xml and the validation report.
@@ -605,8 +697,9 @@ def demo(
         with _locked(out, "demo"):
             if not force:
                 _check_demo_folder(out)
-            with scratch(out, "demo") as work:
-                lines = _demo_stages(work, out, (subjects, seed, effect), say, formats)
+            with scratch(out, "demo") as work, _execution(workers, scheduler) as execution:
+                cohort = (subjects, seed, effect)
+                lines = _demo_stages(work, out, cohort, say, formats, execution)
                 say(f"publishing {', '.join(DEMO_PARTS)} into {out}")
                 publish_folders({out / part: work / part for part in DEMO_PARTS})
         for line in lines:
@@ -696,13 +789,14 @@ def _demo_stages(
     cohort: tuple[int, int | None, str],
     say: Callable[[str], None],
     formats: tuple[str, ...] = ("xpt",),
+    execution: Any = None,
 ) -> list[str]:
     """Every stage of the demo into ``work``; the lines to print (naming ``out``)."""
     from dataclasses import replace
 
     from cdisc_mapper.adam import run_adam
     from cdisc_mapper.define import write_define
-    from cdisc_mapper.sdtm.pipeline import run_sdtm
+    from cdisc_mapper.sdtm.pipeline import SERIAL, run_sdtm
     from cdisc_mapper.simulate import simulate as sim
     from cdisc_mapper.validate import validate_package, write_reports
 
@@ -717,7 +811,7 @@ def _demo_stages(
     else:
         sim(work / "raw", subjects, seed, effect=effect)
     lines = [f"raw forms:   {out / 'raw'}"]
-    result = run_sdtm(study, work / "raw", work, formats=formats)
+    result = run_sdtm(study, work / "raw", work, formats=formats, execution=execution or SERIAL)
     lines.append(
         f"SDTM:        {out / 'sdtm'} ({len(result.datasets)} datasets: "
         f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"

@@ -73,13 +73,23 @@ def edc_settings(study: StudySpec) -> EdcSettings | None:
 
 
 class _Engine:
-    def __init__(self, bundle: StudyBundle, terminology: Any, raw: RawInput, progress: Progress):
+    def __init__(
+        self,
+        bundle: StudyBundle,
+        terminology: Any,
+        raw: RawInput,
+        progress: Progress,
+        forms: dict[str, RawForm] | None = None,
+    ):
         self.bundle = bundle
         self.study = bundle.study
         self.terminology = terminology
         self.raw = raw if isinstance(raw, RawFrames) else Path(raw)
         self.progress = progress
-        self.forms: dict[str, RawForm] = {}
+        self.forms: dict[str, RawForm] = dict(forms or {})
+        """The forms read so far, by the file the spec names (given: read before)."""
+        self.details = True
+        """Whether each source's counts are logged (DEBUG) as it is mapped."""
         self.frames: dict[str, pd.DataFrame] = {}
         self.calendar: pd.DataFrame | None = None
         self.se: pd.DataFrame | None = None
@@ -203,11 +213,8 @@ class _Engine:
                 where = self.bundle.where(code, ("sources", i, "file" if src.file else "form"))
                 form = self.form(src.form, src.file, where)
                 res = map_source(self.bundle, spec, i, form, self.make_ctx)
-                log.debug(
-                    "%s: %s: %d rows read, %d mapped, %d excluded, %d records",
-                    code, res.file, res.rows_read, res.rows_mapped,
-                    sum(res.excluded.values()), len(res.frame),
-                )  # fmt: skip
+                if self.details:
+                    log_source(code, res)
                 results.append((code, res))
                 parts.append(res.frame)
             if parts:
@@ -216,6 +223,14 @@ class _Engine:
                 frame = pd.DataFrame({SRC: pd.Series(dtype=object), ROW: pd.Series(dtype=int)})
             self.frames[code] = frame
         return results
+
+    def read_forms(self) -> dict[str, RawForm]:
+        """Every raw form the sources name, read as :meth:`map_sources` reads them."""
+        for code, spec in self.bundle.domains.items():
+            for i, src in enumerate(spec.sources):
+                where = self.bundle.where(code, ("sources", i, "file" if src.file else "form"))
+                self.form(src.form, src.file, where)
+        return self.forms
 
     def _calendar_entries(self) -> list[pd.DataFrame]:
         entries = []
@@ -337,6 +352,15 @@ class _Engine:
 DEDUPE_MIN_ROWS = 20_000
 
 
+def log_source(code: str, res: SourceResult) -> None:
+    """A source's counts, at DEBUG (``-v``)."""
+    log.debug(
+        "%s: %s: %d rows read, %d mapped, %d excluded, %d records",
+        code, res.file, res.rows_read, res.rows_mapped,
+        sum(res.excluded.values()), len(res.frame),
+    )  # fmt: skip
+
+
 def compute_distinct(fn: Any, frame: pd.DataFrame, inputs: list[str], args: Any, ctx: Any):
     """A row-local operation computed once per distinct combination of its inputs.
 
@@ -412,7 +436,27 @@ def run_mapping(
     """Map a study's raw forms (the raw folder, or :class:`~cdisc_mapper.raw.RawFrames`)
     to SDTM domain frames (not yet finalised or written); progress goes to ``progress``,
     else to this module's logger (INFO)."""
-    engine = _Engine(bundle, terminology, raw, progress or log.info)
+    return _map(_Engine(bundle, terminology, raw, progress or log.info))
+
+
+def read_forms(bundle: StudyBundle, terminology: Any, raw: RawInput) -> dict[str, RawForm]:
+    """The raw forms a run reads (the subject registry's and every source's), by the file
+    the spec names, read and checked as :func:`run_mapping` reads them."""
+    return _Engine(bundle, terminology, raw, lambda _: None).read_forms()
+
+
+def map_forms(
+    bundle: StudyBundle, terminology: Any, forms: dict[str, RawForm], progress: Progress
+) -> SdtmRun:
+    """:func:`run_mapping` over forms read before (:func:`read_forms`, or a part of their
+    records); each source's counts are not logged (the caller logs the totals)."""
+    engine = _Engine(bundle, terminology, RawFrames({}), progress, forms)
+    engine.details = False
+    return _map(engine)
+
+
+def _map(engine: _Engine) -> SdtmRun:
+    bundle, terminology = engine.bundle, engine.terminology
     sources = engine.map_sources()
     check_one_record_per_subject(engine.frames)
     check_subjects_in_dm(engine.frames)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdisc_mapper.datasetjson import StudyContext, study_context, write_dataset
+from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.raw import RawFrames, open_form
 from cdisc_mapper.sdtm import load_study
@@ -24,6 +26,7 @@ from cdisc_mapper.sdtm.finalize import (
     check_unique_keys,
     finalize,
 )
+from cdisc_mapper.sdtm.partition import map_partitioned
 from cdisc_mapper.sdtm.trial_design import build_trial_design
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.spec.study import StudySpec
@@ -188,23 +191,61 @@ def write_reconciliation(rows: list[dict], path: Path) -> None:
         writer.writerows({k: neutralise_formula(v) for k, v in row.items()} for row in rows)
 
 
+@dataclass(frozen=True)
+class Execution:
+    """How the mapping runs: serially (``executor`` None), or on up to ``parts`` parts of
+    the subjects handed to ``executor`` (a process pool, or a Dask client's executor:
+    :mod:`cdisc_mapper.sdtm.partition`)."""
+
+    executor: Executor | None = None
+    parts: int = 1
+
+
+SERIAL = Execution()
+
+
+def map_and_build(
+    bundle: StudyBundle,
+    raw: RawInput,
+    progress: Callable[[str], None] | None,
+    execution: Execution = SERIAL,
+) -> tuple[SdtmRun, dict[str, Dataset]]:
+    """The mapping run and the finished datasets, serially or by parts of the subjects;
+    when a part (or their merge) stops on an error, the serial run reports it, so an error
+    reads the same however the run is split."""
+    standard = load_sdtmig()
+    terminology = bundle.terminology(load_terminology())
+    if execution.executor is not None and execution.parts > 1:
+        say = progress or logging.getLogger("cdisc_mapper.sdtm.engine").info
+        try:
+            run = map_partitioned(
+                bundle, terminology, raw, say, execution.executor, execution.parts
+            )
+            return run, build_datasets(bundle, run, standard, terminology)
+        except CdiscMapperError as exc:
+            log.debug("stopped by parts (%s); mapping serially to report it", exc)
+        except Exception as exc:  # the serial run is the reference: it raises, or agrees
+            log.warning("mapping by parts failed (%r); mapping serially", exc)
+    run = run_mapping(bundle, terminology, raw, progress)
+    return run, build_datasets(bundle, run, standard, terminology)
+
+
 def build_sdtm(
     study: Path | StudyBundle,
     raw: Path | RawFrames,
     progress: Callable[[str], None] | None = None,
+    execution: Execution = SERIAL,
 ) -> SdtmResult:
     """Map the raw forms (the raw folder, or DataFrames given as
     :class:`~cdisc_mapper.raw.RawFrames`) with the study's specs (its folder, or the
     :class:`StudyBundle` loaded from it) to finished SDTM datasets and the
     reconciliation rows; nothing is written. Progress goes to ``progress``, else to this
-    module's logger (INFO)."""
+    module's logger (INFO). ``execution`` splits the work by subjects (the same result)."""
     bundle = study if isinstance(study, StudyBundle) else load_study(Path(study))
     standard = load_sdtmig()
-    terminology = bundle.terminology(load_terminology())
     check_against_standard(bundle, standard)
     raw = raw if isinstance(raw, RawFrames) else Path(raw)
-    run = run_mapping(bundle, terminology, raw, progress)
-    datasets = build_datasets(bundle, run, standard, terminology)
+    run, datasets = map_and_build(bundle, raw, progress, execution)
     rows = reconciliation_rows(run, raw, bundle.study)
     for name, ds in datasets.items():
         log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
@@ -234,12 +275,14 @@ def run_sdtm(
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
     formats: tuple[str, ...] = ("xpt",),
+    execution: Execution = SERIAL,
 ) -> SdtmResult:
     """Map ``raw_dir`` with the specs in ``study_dir`` and write ``out_dir/sdtm`` (all
     files at once, only when the whole stage succeeded), each dataset in ``formats``
-    (``xpt``, ``json``, ``ndjson``: :mod:`cdisc_mapper.datasetjson`)."""
+    (``xpt``, ``json``, ``ndjson``: :mod:`cdisc_mapper.datasetjson`); ``execution``
+    splits the mapping by subjects (the same files)."""
     say = progress or log.info
-    result = build_sdtm(study_dir, raw_dir, progress)
+    result = build_sdtm(study_dir, raw_dir, progress, execution)
     say(f"writing {len(result.datasets)} datasets to {Path(out_dir) / 'sdtm'}")
     result.files = write_sdtm(result, out_dir, formats)
     return result

@@ -1,0 +1,178 @@
+"""Subject-partitioned mapping: the raw records split by subject, each part mapped on its
+own (in worker processes, or on a Dask cluster), the parts merged back.
+
+Every SDTM mapping operation works within one subject (SDTMIG 3.4 section 4.1.7: --SEQ is
+unique within USUBJID; the visit calendar, SE and SV are each subject's; lookups join on
+USUBJID), so a part holding all the records of its subjects maps them as the whole study
+would. The steps across subjects run once, on the merged records: sorting by the keys,
+SUPP--, the trial design, the key checks (:func:`~cdisc_mapper.sdtm.pipeline.build_datasets`)
+and the reconciliation totals.
+
+The parts are contiguous ranges of the sorted subject identifiers, balanced by records,
+so the same input always gives the same parts. Merged records are sorted by their unique
+keys, so the datasets are byte for byte those of the serial run. An error in any part
+(or in the merge) reruns the serial mapping, which raises the error as it always does:
+the same message, file, row and value, whatever part the record fell in.
+
+The work is handed to a :class:`concurrent.futures.Executor`: a process pool on one
+machine, or ``distributed.Client.get_executor()`` past it. Workers get the records
+themselves (the parent reads the raw files), so a cluster needs no shared file system;
+they need ``cdisc-mapper`` installed (the same version).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.raw import RawForm
+from cdisc_mapper.sdtm.engine import (
+    RawInput,
+    SdtmRun,
+    log_source,
+    map_forms,
+    read_forms,
+    run_mapping,
+)
+from cdisc_mapper.sdtm.sources import SourceResult
+from cdisc_mapper.spec.sdtm_loader import StudyBundle
+from cdisc_mapper.standards import load_terminology
+
+Progress = Callable[[str], None]
+Forms = dict[str, RawForm]
+
+log = logging.getLogger(__name__)
+
+
+def subject_ranges(forms: Forms, column: str, parts: int) -> list[str]:
+    """The first subject identifier of each part after the first: the sorted identifiers
+    of every form cut into at most ``parts`` contiguous ranges of about equal records."""
+    counts: pd.Series = (
+        pd.concat([form.data[column].value_counts() for form in forms.values()])
+        .groupby(level=0, sort=True)
+        .sum()
+    )
+    if len(counts) < 2 or parts < 2:
+        return []
+    cumulative = counts.to_numpy().cumsum()
+    total = int(cumulative[-1])
+    starts = []
+    for k in range(1, parts):
+        pos = int(np.searchsorted(cumulative, total * k / parts, side="left")) + 1
+        if pos < len(counts):
+            starts.append(str(counts.index[pos]))
+    return sorted(set(starts))
+
+
+def split_forms(forms: Forms, column: str, parts: int) -> list[Forms]:
+    """The forms cut into parts by subject (:func:`subject_ranges`): each part has every
+    form, with the records of its subjects in file order (row numbers kept). One part
+    (the forms as given) when there are fewer than two subjects or a form lacks
+    ``column`` (the serial run then reports it)."""
+    if parts < 2 or any(column not in form.data.columns for form in forms.values()):
+        return [forms]
+    starts = subject_ranges(forms, column, parts)
+    if not starts:
+        return [forms]
+    split: list[Forms] = [{} for _ in range(len(starts) + 1)]
+    for key, form in forms.items():
+        part_of = np.searchsorted(np.asarray(starts, dtype=object), form.data[column], "right")
+        for k, target in enumerate(split):
+            data = form.data.loc[part_of == k]
+            target[key] = RawForm(name=form.name, path=form.path, data=data, written=form.written)
+    return split
+
+
+def map_part(bundle: StudyBundle, forms: Forms) -> tuple[SdtmRun, list[str]]:
+    """Map one part's records (in a worker): the run and its progress messages."""
+    said: list[str] = []
+    run = map_forms(bundle, bundle.terminology(load_terminology()), forms, said.append)
+    return run, said
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts' records in part order (parts without records add none)."""
+    full = [f for f in frames if len(f)]
+    if not full:
+        return frames[0]
+    if len(full) == 1:
+        return full[0]
+    return pd.concat(full, ignore_index=True, sort=False)
+
+
+def _merge_source(results: list[SourceResult]) -> SourceResult:
+    first = results[0]
+    excluded: dict[str, int] = {}
+    for res in results:
+        for reason, n in res.excluded.items():
+            excluded[reason] = excluded.get(reason, 0) + n
+    return SourceResult(
+        frame=_concat([r.frame for r in results]),
+        form=first.form,
+        file=first.file,
+        rows_read=sum(r.rows_read for r in results),
+        rows_mapped=sum(r.rows_mapped for r in results),
+        excluded=excluded,
+        values_not_recorded=sum(r.values_not_recorded for r in results),
+    )
+
+
+def _optional(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+    given = [f for f in frames if f is not None]
+    return _concat(given) if given else None
+
+
+def merge_runs(runs: list[SdtmRun]) -> SdtmRun:
+    """The parts' runs as one: each domain's records, SE and SV in part order, and each
+    source's counts summed (every part maps the same sources in the same order). The
+    parts' records are taken out of ``runs`` as they are merged (one domain at a time is
+    held twice, not the study)."""
+    first = runs[0]
+    domains = {code: _concat([r.domains.pop(code) for r in runs]) for code in list(first.domains)}
+    sources = []
+    for i, (code, _) in enumerate(first.sources):
+        sources.append((code, _merge_source([r.sources[i][1] for r in runs])))
+        for r in runs:
+            r.sources[i] = (code, replace(r.sources[i][1], frame=r.sources[i][1].frame.iloc[:0]))
+    return SdtmRun(
+        domains=domains,
+        sources=sources,
+        se=_optional([r.se for r in runs]),
+        sv=_optional([r.sv for r in runs]),
+    )
+
+
+def map_partitioned(
+    bundle: StudyBundle,
+    terminology: Any,
+    raw: RawInput,
+    progress: Progress,
+    executor: Executor,
+    parts: int,
+) -> SdtmRun:
+    """:func:`~cdisc_mapper.sdtm.engine.run_mapping` on up to ``parts`` parts of the
+    subjects, run by ``executor`` (the serial run when there are fewer than two). An error
+    of a part is raised as the part raised it: the caller reruns the serial mapping to
+    report it as the serial run does (:mod:`cdisc_mapper.sdtm.partition`)."""
+    forms = read_forms(bundle, terminology, raw)
+    split = split_forms(forms, bundle.study.subjects.subject_column, parts)
+    del forms
+    if len(split) < 2:
+        return run_mapping(bundle, terminology, raw, progress)
+    log.debug("mapping %d parts of the subjects", len(split))
+    done = list(executor.map(map_part, [bundle] * len(split), split))
+    del split
+    messages = done[0][1]
+    run = merge_runs([r for r, _ in done])
+    del done
+    for message in messages:
+        progress(message)
+    for code, res in run.sources:
+        log_source(code, res)
+    return run

@@ -1,0 +1,198 @@
+"""Mapping by parts of the subjects (cdisc_mapper.sdtm.partition): the parts, and the
+same bytes and the same errors as the serial run, in processes and on Dask."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cdisc_mapper.cli import main
+from cdisc_mapper.errors import MappingError
+from cdisc_mapper.raw import RawForm
+from cdisc_mapper.sdtm.partition import split_forms, subject_ranges
+from cdisc_mapper.sdtm.pipeline import Execution, run_sdtm
+from tests.conftest import STUDY
+
+
+def form(name: str, subjects: list[str], rows: list[int] | None = None) -> RawForm:
+    index = rows if rows is not None else list(range(2, 2 + len(subjects)))
+    data = pd.DataFrame({"PT_ID": subjects, "X": [f"x{i}" for i in index]}, index=index)
+    return RawForm(name=name, path=Path(f"{name}.csv"), data=data, written=f"{name}.csv")
+
+
+def same_files(a: Path, b: Path) -> list[str]:
+    """The files of folder ``a`` whose bytes differ in ``b`` (or that ``b`` lacks)."""
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    return [n for n in names if (a / n).read_bytes() != (b / n).read_bytes()]
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ProcessPoolExecutor]:
+    with ProcessPoolExecutor(2) as executor:
+        yield executor
+
+
+# ------------------------------------------------------------------------------ the parts
+
+
+def test_parts_are_sorted_subject_ranges_balanced_by_records():
+    # records per subject: A 3, B 1, C 2, D 2 (8 in all): half is 4, reached after B
+    forms = {
+        "a.csv": form("a", ["C", "A", "A", "D"]),
+        "b.csv": form("b", ["A", "B", "D", "C"]),
+    }
+    assert subject_ranges(forms, "PT_ID", 2) == ["C"]
+    first, second = split_forms(forms, "PT_ID", 2)
+    assert list(first["a.csv"].data["PT_ID"]) == ["A", "A"]
+    assert list(first["a.csv"].data.index) == [3, 4]  # file row numbers kept
+    assert list(second["a.csv"].data["PT_ID"]) == ["C", "D"]
+    assert list(second["a.csv"].data.index) == [2, 5]
+    assert list(first["b.csv"].data["PT_ID"]) == ["A", "B"]
+    assert list(second["b.csv"].data["PT_ID"]) == ["D", "C"]  # file order within a part
+    assert second["b.csv"].file == "b.csv"
+
+
+def test_more_parts_than_subjects_gives_one_part_per_subject():
+    forms = {"a.csv": form("a", ["S2", "S1", "S1"])}
+    parts = split_forms(forms, "PT_ID", 8)
+    assert [list(p["a.csv"].data["PT_ID"]) for p in parts] == [["S1", "S1"], ["S2"]]
+
+
+def test_one_subject_or_a_form_without_the_subject_column_is_one_part():
+    one = {"a.csv": form("a", ["S1", "S1"])}
+    assert split_forms(one, "PT_ID", 2) == [one]
+    no_column = {"a.csv": form("a", ["S1", "S2"]), "b.csv": form("b", ["S1", "S2"])}
+    no_column["b.csv"].data.columns = ["SUBJ", "X"]
+    assert split_forms(no_column, "PT_ID", 2) == [no_column]
+
+
+# ------------------------------------------------------------------ same bytes, same errors
+
+
+def test_two_processes_write_the_serial_bytes(demo_sdtm, demo_raw, pool, tmp_path, caplog):
+    serial_out, _ = demo_sdtm
+    with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.sdtm"):
+        run_sdtm(STUDY, demo_raw, tmp_path, lambda _: None, execution=Execution(pool, 2))
+    messages = [r.getMessage() for r in caplog.records]
+    assert "mapping 2 parts of the subjects" in messages
+    assert not [m for m in messages if "serially" in m]  # no fallback: the parts ran
+    assert same_files(serial_out / "sdtm", tmp_path / "sdtm") == []
+
+
+def test_progress_reads_as_the_serial_run(demo_raw, pool, tmp_path):
+    said: list[str] = []
+    run_sdtm(STUDY, demo_raw, tmp_path, said.append, execution=Execution(pool, 2))
+    assert said[0] == "AE: reading adverse_events"
+    assert "DM: reading enrollment" in said and "SE: subject elements" in said
+    assert said.count("DM: reading enrollment") == 1
+
+
+@pytest.fixture()
+def raw_copy(demo_raw: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "raw"
+    shutil.copytree(demo_raw, dst)
+    return dst
+
+
+def bad_gender(raw: Path, rows: list[int]) -> None:
+    """GENDER 'Mle' (not in codelist SEX) on the given 0-based data rows of enrollment."""
+    path = raw / "enrollment.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[rows, "GENDER"] = "Mle"
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # the last subject (020) is in the second part: file row 21 (header is row 1)
+        ([19], "in 1 record(s): enrollment.csv row 21: 'Mle'"),
+        ([0, 19], "in 2 record(s): enrollment.csv row 2: 'Mle'; enrollment.csv row 21: 'Mle'"),
+    ],
+)
+def test_a_bad_value_in_the_second_part_reads_as_serially(raw_copy, pool, tmp_path, rows, expected):
+    bad_gender(raw_copy, rows)
+    with pytest.raises(MappingError) as serial:
+        run_sdtm(STUDY, raw_copy, tmp_path / "serial", lambda _: None)
+    with pytest.raises(MappingError) as parted:
+        run_sdtm(STUDY, raw_copy, tmp_path / "parts", lambda _: None, execution=Execution(pool, 2))
+    assert str(parted.value) == str(serial.value)
+    assert "DM.SEX" in str(parted.value) and expected in str(parted.value)
+    assert "dm.yaml" in str(parted.value)  # the spec line
+    assert not (tmp_path / "parts" / "sdtm").exists()
+
+
+class BrokenExecutor(Executor):
+    """An executor whose workers are gone (as a crashed process pool's are)."""
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        raise RuntimeError("worker lost")
+
+
+def test_a_failed_executor_falls_back_to_the_serial_run(demo_sdtm, demo_raw, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="cdisc_mapper.sdtm"):
+        broken = Execution(BrokenExecutor(), 2)
+        run_sdtm(STUDY, demo_raw, tmp_path, lambda _: None, execution=broken)
+    assert [r.getMessage() for r in caplog.records] == [
+        "mapping by parts failed (RuntimeError('worker lost')); mapping serially"
+    ]
+    assert same_files(demo_sdtm[0] / "sdtm", tmp_path / "sdtm") == []
+
+
+@pytest.mark.slow
+def test_two_hundred_subjects_in_two_processes_write_the_serial_bytes(pool, tmp_path):
+    from cdisc_mapper.simulate import simulate
+
+    simulate(tmp_path / "raw", 200)
+    run_sdtm(STUDY, tmp_path / "raw", tmp_path / "serial", lambda _: None)
+    parts = Execution(pool, 2)
+    run_sdtm(STUDY, tmp_path / "raw", tmp_path / "parts", lambda _: None, execution=parts)
+    assert same_files(tmp_path / "serial" / "sdtm", tmp_path / "parts" / "sdtm") == []
+
+
+# ------------------------------------------------------------------------ command line, Dask
+
+
+def test_cli_workers_two_writes_the_serial_bytes(demo_sdtm, demo_raw, tmp_path):
+    res = CliRunner().invoke(
+        main, ["-q", "sdtm", "--raw", str(demo_raw), "--out", str(tmp_path), "--workers", "2"]
+    )
+    assert res.exit_code == 0, res.output
+    assert same_files(demo_sdtm[0] / "sdtm", tmp_path / "sdtm") == []
+
+
+def test_cli_scheduler_must_be_a_dask_address(demo_raw, tmp_path):
+    args = ["sdtm", "--raw", str(demo_raw), "--out", str(tmp_path), "--scheduler", "host:8786"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1
+    assert "--scheduler: 'host:8786' is not a Dask scheduler address" in res.stderr
+    assert "dask://HOST:PORT" in res.stderr
+
+
+def test_dask_local_cluster_writes_the_serial_bytes(demo_sdtm, demo_raw, tmp_path, caplog):
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    with cluster, caplog.at_level(logging.DEBUG, logger="cdisc_mapper.sdtm"):
+        address = cluster.scheduler_address.replace("tcp://", "dask://")
+        args = ["sdtm", "--raw", str(demo_raw), "--out", str(tmp_path), "--scheduler", address]
+        res = CliRunner().invoke(main, ["-q", *args])
+    assert res.exit_code == 0, res.output
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("cdisc_mapper")]
+    assert "mapping 2 parts of the subjects" in messages  # the cluster's 2 threads
+    assert not [m for m in messages if "serially" in m]
+    assert same_files(demo_sdtm[0] / "sdtm", tmp_path / "sdtm") == []

@@ -31,7 +31,7 @@ from cdisc_mapper.define.build import DefineInputError, assemble, new_model
 from cdisc_mapper.define.html import render_html, write_stylesheet
 from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef
-from cdisc_mapper.define.profile import DataProfile, profile_dataset, uncovered
+from cdisc_mapper.define.profile import DataProfile, Joint, profile_dataset, uncovered
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.stated_vlm import StatedLevels
 from cdisc_mapper.define.writer import STYLESHEET, write_model
@@ -81,10 +81,18 @@ def build_sdtm_model(
     _annotated_crf(model, describer, bundle, extras, raw_dir)
     stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
 
-    def joint(path: Path) -> list[set[str]]:
+    def joint(path: Path) -> Joint:
         code = path.stem.upper()
-        found = [{f"{code}TESTCD", f"{code}{s}"} for s in vlm.RESULT_SUFFIXES]
-        return [*found, {"QNAM", "QVAL"}, *_stated_groups(extras, code)]
+        spec = bundle.domains.get(code)
+
+        def groups(columns: list[str]) -> list[set[str]]:
+            found = [{f"{code}TESTCD", f"{code}{s}"} for s in vlm.RESULT_SUFFIXES]
+            by_source = vlm.discriminator(describer, code, spec, columns) if spec else None
+            if by_source is not None and spec is not None:
+                found += [{by_source[0], n} for src in spec.sources for n in src.variables]
+            return [*found, {"QNAM", "QVAL"}, *_stated_groups(extras, code)]
+
+        return groups
 
     def describe(profile: DataProfile) -> DatasetInfo:
         return describer.dataset(profile.path, profile.frame, profile.meta)
@@ -103,7 +111,7 @@ def _stated_groups(extras: DefineExtras, dataset: str) -> list[set[str]]:
     return out
 
 
-def _profiles(folder: Path, joint: Callable[[Path], list[set[str]]]) -> list[DataProfile]:
+def _profiles(folder: Path, joint: Callable[[Path], Joint]) -> list[DataProfile]:
     """Every dataset file of ``folder`` (``.xpt``, else Dataset-JSON), read once each."""
     files = dataset_files(folder)
     if not files:
@@ -117,7 +125,7 @@ def _profiles(folder: Path, joint: Callable[[Path], list[set[str]]]) -> list[Dat
 
 def _described(
     folder: Path,
-    joint: Callable[[Path], list[set[str]]],
+    joint: Callable[[Path], Joint],
     describe: Callable[[DataProfile], DatasetInfo],
     stated: StatedLevels,
 ) -> tuple[list[DatasetInfo], list[str]]:
@@ -132,7 +140,9 @@ def _described(
         for i, groups in missing:
             if groups:
                 path = profiles[i].path
-                profiles[i] = profile_dataset(path, [*joint(path), *groups])
+                log.debug("%s: read again for value levels by %s", path.name, groups)
+                first = joint(path)
+                profiles[i] = profile_dataset(path, lambda c, f=first, g=groups: [*f(c), *g])
                 infos[i] = describe(profiles[i])
         notes = stated.apply(infos)
     return infos, notes
@@ -252,13 +262,14 @@ def build_adam_model(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
     )
 
-    def joint(path: Path) -> list[set[str]]:
+    def joint(path: Path) -> Joint:
         name = path.stem.upper()
         ds = metadata.get(name)
         found = [{"PARAMCD", v} for v in describe_adam.VALUE_LEVEL_VARIABLES]
         for v in ds.variables if ds is not None else ():
             found += [{v.name, *vl.where} for vl in v.value_level]
-        return [*found, *_stated_groups(extras, name)]
+        found += _stated_groups(extras, name)
+        return lambda _: found
 
     def describe(profile: DataProfile) -> DatasetInfo:
         name = (profile.meta.dataset or profile.path.stem).upper()

@@ -21,7 +21,7 @@ whose warnings count records, reads whole frames.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,23 +77,36 @@ def representatives(frame: pd.DataFrame, groups: Iterable[Group]) -> np.ndarray:
 
 
 def _chunks(path: Path) -> tuple[XptMetadata, Iterator[pd.DataFrame]]:
+    """The records in chunks, text as categoricals (duplicates are found on their codes)."""
     if format_of(path) == "xpt":
-        return read_xpt_chunks(path, rows=CHUNK_ROWS)
-    frame, meta = read_dataset(path)
+        return read_xpt_chunks(path, rows=CHUNK_ROWS, text="category")
+    frame, meta = read_dataset(path, text="category")
     return meta, iter([frame])
 
 
-def profile_dataset(path: Path, joint: Iterable[Iterable[str]] = ()) -> DataProfile:
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical text columns as :func:`cdisc_mapper.xpt.read_xpt` gives text (``str``)."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(object)
+    return frame
+
+
+Joint = Callable[[list[str]], Iterable[Iterable[str]]]
+"""The groups of columns to keep together, given a dataset's columns."""
+
+
+def profile_dataset(path: Path, joint: Joint | None = None) -> DataProfile:
     """Read ``path`` once, keeping its representative records for the base groups and
-    the ``joint`` groups of columns (those a dataset lacks are left out)."""
+    the groups ``joint`` gives (columns a dataset lacks are left out)."""
     meta, chunks = _chunks(Path(path))
     columns = [v.name for v in meta.variables]
-    groups = _groups(columns, joint)
+    groups = _groups(columns, joint(columns) if joint else ())
     kept: pd.DataFrame | None = None
     rows = 0
     for chunk in chunks:
         rows += len(chunk)
-        part = chunk[representatives(chunk, groups)]
+        part = _as_read(chunk[representatives(chunk, groups)].reset_index(drop=True))
         both = part if kept is None else pd.concat([kept, part], ignore_index=True)
         kept = both[representatives(both, groups)].reset_index(drop=True)
     frame = kept if kept is not None else pd.DataFrame(columns=columns)

@@ -100,11 +100,15 @@ def read_xpt(
 
 
 def read_xpt_chunks(
-    path: str | Path, *, rows: int = 100_000, encoding: str | None = None
+    path: str | Path,
+    *,
+    rows: int = 100_000,
+    encoding: str | None = None,
+    text: TextMode = "object",
 ) -> tuple[XptMetadata, Iterator[pd.DataFrame]]:
     """The metadata of an XPORT file and its records in frames of at most ``rows`` records
     (at least one frame, empty for a file without records), each as :func:`read_xpt`
-    returns them (index from 0 in each frame). The fast path reads a memory map of the
+    returns them with ``text`` (index from 0 in each frame). The fast path reads a memory map of the
     file and releases each part once read, so memory is bounded by ``rows``; any other
     file is read whole by :func:`read_xpt` and given as one frame.
 
@@ -120,9 +124,10 @@ def read_xpt_chunks(
         _check_agreement(layout, meta)
         records = observations(cast("bytes", mapped), layout)
     except (LayoutError, ValueError, OSError, pyreadstat.ReadstatError):
-        frame, whole = read_xpt(path, encoding=encoding)
+        frame, whole = read_xpt(path, encoding=encoding, text=text)
         return whole, iter([frame])
     metadata = _metadata(meta, len(records))
+    _release(mapped, len(mapped))  # the layout checks read the whole file
 
     def frames() -> Iterator[pd.DataFrame]:
         for start in range(0, max(len(records), 1), rows):
@@ -131,7 +136,7 @@ def read_xpt_chunks(
                 data = _columns(block, layout, encoding)
             except LayoutError as exc:
                 raise XptError(str(exc), where=_where(path), hint=_NOT_XPT_HINT) from exc
-            yield _frame(data, len(block), "object")
+            yield _frame(data, len(block), text)
             _release(mapped, layout.data_start + start * layout.record_length)
 
     return metadata, frames()

@@ -16,7 +16,7 @@ from cdisc_mapper.define import pipeline, profile
 from cdisc_mapper.define.info import DatasetInfo, ValueLevelInfo, VarInfo
 from cdisc_mapper.define.profile import DataProfile, profile_dataset, representatives, uncovered
 from cdisc_mapper.define.writer import write_model
-from cdisc_mapper.xpt import XptMetadata, XptVariable, read_xpt, read_xpt_chunks, write_xpt
+from cdisc_mapper.xpt import XptVariable, read_xpt, read_xpt_chunks, write_xpt
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "mappings" / "als_msc"

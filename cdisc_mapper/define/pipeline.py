@@ -16,6 +16,7 @@ from typing import Any
 
 from cdisc_mapper.acrf import ACRF_FILE, ACRF_TITLE, build_acrf
 from cdisc_mapper.adam import AdamDataset, adam_metadata, load_adam_specs
+from cdisc_mapper.condition import range_checks
 from cdisc_mapper.datasetjson import (
     FORMATS,
     SUFFIX,
@@ -24,7 +25,6 @@ from cdisc_mapper.datasetjson import (
     formats_in,
     read_dataset,
 )
-from cdisc_mapper.condition import range_checks
 from cdisc_mapper.define import describe_adam, describe_sdtm, vlm
 from cdisc_mapper.define.arm import add_analysis_results
 from cdisc_mapper.define.build import DefineInputError, assemble, new_model
@@ -107,7 +107,9 @@ def _stated_groups(extras: DefineExtras, dataset: str) -> list[set[str]]:
     for key, levels in extras.spec.value_level.items():
         name, _, variable = key.partition(".")
         if name == dataset:
-            out += [{variable, *(c for c, _, _ in range_checks(lv.condition) or ())} for lv in levels]
+            out += [
+                {variable, *(c for c, _, _ in range_checks(lv.condition) or ())} for lv in levels
+            ]
     return out
 
 
@@ -123,6 +125,11 @@ def _profiles(folder: Path, joint: Callable[[Path], Joint]) -> list[DataProfile]
     return [profile_dataset(path, joint(path)) for path in files]
 
 
+def _also(joint: Joint, groups: list[frozenset[str]]) -> Joint:
+    """``joint``'s groups and ``groups``."""
+    return lambda columns: [*joint(columns), *groups]
+
+
 def _described(
     folder: Path,
     joint: Callable[[Path], Joint],
@@ -135,15 +142,15 @@ def _described(
     profiles = _profiles(folder, joint)
     infos = [describe(p) for p in profiles]
     notes = stated.apply(infos)
-    missing = [(i, uncovered(info, p)) for i, (info, p) in enumerate(zip(infos, profiles))]
-    if any(groups for _, groups in missing):
-        for i, groups in missing:
-            if groups:
-                path = profiles[i].path
-                log.debug("%s: read again for value levels by %s", path.name, groups)
-                first = joint(path)
-                profiles[i] = profile_dataset(path, lambda c, f=first, g=groups: [*f(c), *g])
-                infos[i] = describe(profiles[i])
+    again = False
+    for i, (info, found) in enumerate(zip(infos, profiles, strict=True)):
+        groups = uncovered(info, found)
+        if groups:
+            log.debug("%s: read again for value levels by %s", found.path.name, groups)
+            profiles[i] = profile_dataset(found.path, _also(joint(found.path), groups))
+            infos[i] = describe(profiles[i])
+            again = True
+    if again:
         notes = stated.apply(infos)
     return infos, notes
 

@@ -33,7 +33,7 @@ from cdisc_mapper.define.assemble import decode_partner
 from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.xpt import XptMetadata, read_xpt_chunks
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 """Records read at a time: memory is bounded by this, not by the dataset."""
 
 Group = frozenset[str]

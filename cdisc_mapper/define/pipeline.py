@@ -252,8 +252,10 @@ def build_adam_model(
 ) -> tuple[DefineModel, list[str]]:
     """The ADaM DefineModel and warnings. The per-variable metadata (origin, derivation,
     source, value level) is the ADaM package's: ``adam_result`` when the caller has just
-    built the datasets, else rebuilt from ``sdtm_dir``; the datasets described are the
-    files of ``adam_dir``."""
+    built the datasets, else the specs' (:func:`cdisc_mapper.adam.adam_metadata`, the
+    types only the data tell from the written files; nothing is derived again); the
+    datasets described are the files of ``adam_dir``, each read once in chunks
+    (:mod:`.profile`)."""
     full = (Path(study_dir) / STUDY_FILE).is_file()  # else an ADaM-only study
     study_spec = load_study(Path(study_dir)).study if full else None
     specs = load_adam_specs(Path(study_dir))
@@ -396,7 +398,7 @@ def write_define(
     in define.yaml) to ``progress`` (``warning: ...``, each shown once, as the command
     line does), else to the logger (WARNING) and to :mod:`warnings`
     (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
-    returned for the same folders) saves rebuilding the ADaM metadata. ``raw_dir`` (the
+    returned for the same folders) gives the ADaM metadata, else the specs do. ``raw_dir`` (the
     raw forms) lets the generated aCRF show every raw column, those not submitted too.
 
     Raises:

@@ -88,6 +88,9 @@ class VarInfo:
 
 @dataclass
 class DatasetInfo:
+    """A dataset described; ``frame`` holds its records or, from :mod:`.profile`, its
+    representative records (the same distinct values and combinations, fewer records)."""
+
     name: str
     path: Path
     frame: pd.DataFrame

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from cdisc_mapper.acrf import ACRF_FILE, ACRF_TITLE, build_acrf
-from cdisc_mapper.adam import build_adam, load_adam_specs
+from cdisc_mapper.adam import AdamDataset, adam_metadata, load_adam_specs
+from cdisc_mapper.condition import range_checks
 from cdisc_mapper.datasetjson import (
     FORMATS,
     SUFFIX,
@@ -24,15 +25,17 @@ from cdisc_mapper.datasetjson import (
     formats_in,
     read_dataset,
 )
-from cdisc_mapper.define import describe_adam, describe_sdtm
+from cdisc_mapper.define import describe_adam, describe_sdtm, vlm
 from cdisc_mapper.define.arm import add_analysis_results
-from cdisc_mapper.define.build import DefineInputError, assemble, new_model, read_datasets
+from cdisc_mapper.define.build import DefineInputError, assemble, new_model
 from cdisc_mapper.define.html import render_html, write_stylesheet
+from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef
+from cdisc_mapper.define.profile import DataProfile, Joint, profile_dataset, uncovered
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.stated_vlm import StatedLevels
 from cdisc_mapper.define.writer import STYLESHEET, write_model
-from cdisc_mapper.errors import CdiscMapperError, SpecError
+from cdisc_mapper.errors import CdiscMapperError, Location, SpecError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.spec.define import DefineExtras, load_define_extras
@@ -74,13 +77,82 @@ def build_sdtm_model(
     )
     describer = describe_sdtm.SdtmDescriber(bundle, extras, terminology, standard, None)
     describer.check_references()
-    datasets = read_datasets(Path(sdtm_dir))
     model = new_model("sdtm", bundle.study, extras, ig)
     _annotated_crf(model, describer, bundle, extras, raw_dir)
-    infos = [describer.dataset(path, frame, meta) for path, frame, meta in datasets]
     stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
-    notes = stated.apply(infos)
+
+    def joint(path: Path) -> Joint:
+        code = path.stem.upper()
+        spec = bundle.domains.get(code)
+
+        def groups(columns: list[str]) -> list[set[str]]:
+            found = [{f"{code}TESTCD", f"{code}{s}"} for s in vlm.RESULT_SUFFIXES]
+            by_source = vlm.discriminator(describer, code, spec, columns) if spec else None
+            if by_source is not None and spec is not None:
+                found += [{by_source[0], n} for src in spec.sources for n in src.variables]
+            return [*found, {"QNAM", "QVAL"}, *_stated_groups(extras, code)]
+
+        return groups
+
+    def describe(profile: DataProfile) -> DatasetInfo:
+        return describer.dataset(profile.path, profile.frame, profile.meta)
+
+    infos, notes = _described(Path(sdtm_dir), joint, describe, stated)
     return model, notes + assemble(model, extras, infos, describe_sdtm.dataset_order)
+
+
+def _stated_groups(extras: DefineExtras, dataset: str) -> list[set[str]]:
+    """The columns define.yaml ``value_level:`` asks about together in ``dataset``."""
+    out = []
+    for key, levels in extras.spec.value_level.items():
+        name, _, variable = key.partition(".")
+        if name == dataset:
+            out += [
+                {variable, *(c for c, _, _ in range_checks(lv.condition) or ())} for lv in levels
+            ]
+    return out
+
+
+def _profiles(folder: Path, joint: Callable[[Path], Joint]) -> list[DataProfile]:
+    """Every dataset file of ``folder`` (``.xpt``, else Dataset-JSON), read once each."""
+    files = dataset_files(folder)
+    if not files:
+        raise DefineInputError(
+            "no .xpt datasets to describe",
+            where=Location(file=str(folder)),
+            hint="write the datasets first (cdisc-mapper sdtm / adam)",
+        )
+    return [profile_dataset(path, joint(path)) for path in files]
+
+
+def _also(joint: Joint, groups: list[frozenset[str]]) -> Joint:
+    """``joint``'s groups and ``groups``."""
+    return lambda columns: [*joint(columns), *groups]
+
+
+def _described(
+    folder: Path,
+    joint: Callable[[Path], Joint],
+    describe: Callable[[DataProfile], DatasetInfo],
+    stated: StatedLevels,
+) -> tuple[list[DatasetInfo], list[str]]:
+    """Describe every dataset of ``folder`` from its profile (:mod:`.profile`) and apply
+    the stated value levels; a dataset whose value-level items ask about columns its
+    profile did not keep together is read again with those groups."""
+    profiles = _profiles(folder, joint)
+    infos = [describe(p) for p in profiles]
+    notes = stated.apply(infos)
+    again = False
+    for i, (info, found) in enumerate(zip(infos, profiles, strict=True)):
+        groups = uncovered(info, found)
+        if groups:
+            log.debug("%s: read again for value levels by %s", found.path.name, groups)
+            profiles[i] = profile_dataset(found.path, _also(joint(found.path), groups))
+            infos[i] = describe(profiles[i])
+            again = True
+    if again:
+        notes = stated.apply(infos)
+    return infos, notes
 
 
 def _annotated_crf(
@@ -180,8 +252,10 @@ def build_adam_model(
 ) -> tuple[DefineModel, list[str]]:
     """The ADaM DefineModel and warnings. The per-variable metadata (origin, derivation,
     source, value level) is the ADaM package's: ``adam_result`` when the caller has just
-    built the datasets, else rebuilt from ``sdtm_dir``; the datasets described are the
-    files of ``adam_dir``."""
+    built the datasets, else the specs' (:func:`cdisc_mapper.adam.adam_metadata`, the
+    types only the data tell from the written files; nothing is derived again); the
+    datasets described are the files of ``adam_dir``, each read once in chunks
+    (:mod:`.profile`)."""
     full = (Path(study_dir) / STUDY_FILE).is_file()  # else an ADaM-only study
     study_spec = load_study(Path(study_dir)).study if full else None
     specs = load_adam_specs(Path(study_dir))
@@ -192,30 +266,48 @@ def build_adam_model(
         specs, dict(study_spec.comments if study_spec else {}), extras, terminology, adamig
     )
     describer.check_references()
-    datasets = read_datasets(Path(adam_dir))
-    study = study_spec or adam_only_study(
-        study_dir, sdtm_dir, specs.conventions.studyid, (f for _, f, _ in datasets)
-    )
-    result = adam_result or build_adam(Path(study_dir), Path(sdtm_dir), log.debug)
+    metadata = adam_result.datasets if adam_result else adam_metadata(specs)
     ig = StandardDef(
         oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
     )
-    model = new_model("adam", study, extras, ig)
-    infos = []
-    for path, frame, meta in datasets:
-        name = (meta.dataset or path.stem).upper()
-        ds = result.datasets.get(name)
+
+    def joint(path: Path) -> Joint:
+        name = path.stem.upper()
+        ds = metadata.get(name)
+        found = [{"PARAMCD", v} for v in describe_adam.VALUE_LEVEL_VARIABLES]
+        for v in ds.variables if ds is not None else ():
+            found += [{v.name, *vl.where} for vl in v.value_level]
+        found += _stated_groups(extras, name)
+        return lambda _: found
+
+    def describe(profile: DataProfile) -> DatasetInfo:
+        name = (profile.meta.dataset or profile.path.stem).upper()
+        ds = metadata.get(name)
         if ds is None:
             raise DefineInputError(
-                f"{path.name}: no ADaM spec describes dataset {name}",
-                where=str(path),
+                f"{profile.path.name}: no ADaM spec describes dataset {name}",
+                where=str(profile.path),
                 hint="remove the stale file or add its spec under adam/",
             )
-        infos.append(describer.dataset(ds, path, frame, meta))
-    notes = StatedLevels(extras, describer.comments, terminology, "adam").apply(infos)
+        return describer.dataset(_typed(ds, profile), profile.path, profile.frame, profile.meta)
+
+    stated = StatedLevels(extras, describer.comments, terminology, "adam")
+    infos, notes = _described(Path(adam_dir), joint, describe, stated)
+    study = study_spec or adam_only_study(
+        study_dir, sdtm_dir, specs.conventions.studyid, (i.frame for i in infos)
+    )
+    model = new_model("adam", study, extras, ig)
     notes += assemble(model, extras, infos, describe_adam.dataset_order)
     add_analysis_results(model, specs.reports)
     return model, notes
+
+
+def _typed(ds: AdamDataset, profile: DataProfile) -> AdamDataset:
+    """The spec metadata of an ADaM dataset with the types only the data tell (None in
+    :func:`cdisc_mapper.adam.adam_metadata`) as the written file has them."""
+    types = {v.name: v.type for v in profile.meta.variables}
+    variables = [v if v.type else replace(v, type=types.get(v.name)) for v in ds.variables]
+    return replace(ds, variables=variables)
 
 
 def _has_datasets(folder: Path) -> bool:
@@ -306,7 +398,7 @@ def write_define(
     in define.yaml) to ``progress`` (``warning: ...``, each shown once, as the command
     line does), else to the logger (WARNING) and to :mod:`warnings`
     (:class:`DefineWarning`). ``adam_result`` (what :func:`cdisc_mapper.adam.run_adam`
-    returned for the same folders) saves rebuilding the ADaM metadata. ``raw_dir`` (the
+    returned for the same folders) gives the ADaM metadata, else the specs do. ``raw_dir`` (the
     raw forms) lets the generated aCRF show every raw column, those not submitted too.
 
     Raises:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import pandas as pd
@@ -113,13 +114,14 @@ def qval_levels(
 
 
 def discriminator(
-    d: SdtmDescriber, code: str, spec: DomainSpec, frame: pd.DataFrame
+    d: SdtmDescriber, code: str, spec: DomainSpec, columns: Iterable[str]
 ) -> tuple[str, list[str]] | None:
-    """A variable every source sets to its own constant (e.g. DSCAT, PRTRT): it tells
-    the records of each source apart. ``(name, constant of each source)``."""
+    """A variable (of ``columns``) every source sets to its own constant (e.g. DSCAT,
+    PRTRT): it tells the records of each source apart. ``(name, constant of each
+    source)``."""
     if len(spec.sources) < 2:
         return None
-    for column in frame.columns:
+    for column in columns:
         if column in spec.variables:
             continue
         values = []
@@ -145,7 +147,7 @@ def source_levels(
 ) -> None:
     """Value-level metadata by source form, for variables whose sources differ in
     origin or code list, where a discriminator variable tells the sources apart."""
-    found = discriminator(d, code, spec, frame)
+    found = discriminator(d, code, spec, frame.columns)
     if found is None:
         return
     disc, constants = found

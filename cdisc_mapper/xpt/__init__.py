@@ -13,7 +13,7 @@ See :mod:`cdisc_mapper.xpt.writer` for the file layout and the determinism rules
 
 from cdisc_mapper.xpt.checks import check_xpt_metadata, metadata_problems
 from cdisc_mapper.xpt.model import SasFormat, XptMetadata, XptVariable, XptWarning, parse_format
-from cdisc_mapper.xpt.reader import XptTruncatedError, read_xpt, read_xpt_names
+from cdisc_mapper.xpt.reader import XptTruncatedError, read_xpt, read_xpt_chunks, read_xpt_names
 from cdisc_mapper.xpt.writer import stored_variables, write_xpt
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "metadata_problems",
     "parse_format",
     "read_xpt",
+    "read_xpt_chunks",
     "read_xpt_names",
     "stored_variables",
     "write_xpt",

@@ -16,6 +16,7 @@ from pyreadstat in both engines.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass
 
@@ -132,7 +133,7 @@ def parse_layout(raw: bytes) -> Layout:
         raise LayoutError("size is not a multiple of 80")
     variables, names_end = parse_namestrs(raw)
     obs = _find_record(raw, _OBS, names_end)
-    if raw.find(_MEMBER, obs + _RECORD) >= 0:
+    if _find_windowed(raw, _MEMBER, obs + _RECORD) >= 0:
         raise LayoutError("more than one member")
     layout = Layout(variables, obs + _RECORD)
     if layout.record_length <= 0:
@@ -140,6 +141,21 @@ def parse_layout(raw: bytes) -> Layout:
     if any(not v.is_char and v.length not in _NUM_LENGTHS for v in variables):
         raise LayoutError("a numeric variable is not 2-8 bytes long")
     return layout
+
+
+def _find_windowed(raw: bytes, marker: bytes, start: int) -> int:
+    """``raw.find(marker, start)`` in windows; a memory-mapped file's pages are let go
+    after each window, so that scanning a large file does not keep it in memory."""
+    window = 1 << 26
+    for pos in range(start, max(len(raw), start + 1), window):
+        end = min(len(raw), pos + window + len(marker))
+        hit = raw.find(marker, pos, end)
+        if isinstance(raw, mmap.mmap) and hasattr(raw, "madvise"):
+            low = pos - pos % mmap.PAGESIZE
+            raw.madvise(mmap.MADV_DONTNEED, low, end - low)
+        if hit >= 0:
+            return hit
+    return -1
 
 
 def observations(raw: bytes, layout: Layout) -> Bytes2D:

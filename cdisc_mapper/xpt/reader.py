@@ -11,7 +11,8 @@ and may drop trailing blank records.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import mmap
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -96,6 +97,68 @@ def read_xpt(
     if problem:
         raise XptTruncatedError(problem, where=_where(path), hint=_TRUNCATED_HINT)
     return frame, metadata
+
+
+def read_xpt_chunks(
+    path: str | Path,
+    *,
+    rows: int = 100_000,
+    encoding: str | None = None,
+    text: TextMode = "object",
+) -> tuple[XptMetadata, Iterator[pd.DataFrame]]:
+    """The metadata of an XPORT file and its records in frames of at most ``rows`` records
+    (at least one frame, empty for a file without records), each as :func:`read_xpt`
+    returns them with ``text`` (index from 0 in each frame). The fast path reads a memory map of the
+    file and releases each part once read, so memory is bounded by ``rows``; any other
+    file is read whole by :func:`read_xpt` and given as one frame.
+
+    Raises:
+        XptError: as :func:`read_xpt`.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        layout = parse_layout(cast("bytes", mapped))
+        meta = pyreadstat.read_xport(str(path), metadataonly=True, encoding=encoding)[1]
+        _check_agreement(layout, meta)
+        records = observations(cast("bytes", mapped), layout)
+    except (LayoutError, ValueError, OSError, pyreadstat.ReadstatError):
+        frame, whole = read_xpt(path, encoding=encoding, text=text)
+        return whole, iter([frame])
+    metadata = _metadata(meta, len(records))
+    _release(mapped, len(mapped))  # the layout checks read the whole file
+
+    def frames() -> Iterator[pd.DataFrame]:
+        for start in range(0, max(len(records), 1), rows):
+            block = records[start : start + rows]
+            try:
+                data = _columns(block, layout, encoding)
+            except LayoutError as exc:
+                raise XptError(str(exc), where=_where(path), hint=_NOT_XPT_HINT) from exc
+            yield _frame(data, len(block), text)
+            _release(mapped, layout.data_start + start * layout.record_length)
+
+    return metadata, frames()
+
+
+def _columns(block: Any, layout: Layout, encoding: str | None) -> dict[str, Column]:
+    data: dict[str, Column] = {}
+    for var in layout.variables:
+        part = block[:, var.position : var.position + var.length]
+        data[var.name] = (
+            text_column(np.ascontiguousarray(part), encoding or "utf-8")
+            if var.is_char
+            else numeric_column(part)
+        )
+    return data
+
+
+def _release(mapped: mmap.mmap, upto: int) -> None:
+    """Drop the pages of ``mapped`` before ``upto`` from memory (they are read)."""
+    end = upto - upto % mmap.PAGESIZE
+    if end > 0 and hasattr(mapped, "madvise"):
+        mapped.madvise(mmap.MADV_DONTNEED, 0, end)
 
 
 def read_xpt_names(path: str | Path, *, encoding: str | None = None) -> list[str]:

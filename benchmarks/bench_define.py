@@ -1,0 +1,106 @@
+"""Benchmark: define.xml (SDTM and ADaM) for a large package.
+
+Usage::
+
+    python benchmarks/bench_define.py --package /tmp/big       # PACKAGE/sdtm, PACKAGE/adam
+    python benchmarks/bench_define.py --package /tmp/big --profile 25
+
+The package is one ``cdisc-mapper sdtm`` + ``adam`` wrote (make one with
+``python benchmarks/bench_sdtm.py --subjects 10000 --out /tmp/big`` and
+``python benchmarks/bench_adam.py --sdtm /tmp/big/sdtm --work /tmp/big``, then put
+``sdtm/`` and ``adam/`` side by side). ``cdisc-mapper define`` rewrites only its own files
+there (define.xml, define.html, define2-1.xsl, acrf.pdf). It runs in a fresh child process
+(``spawn``), which reports its wall time, CPU time (user + system) and peak resident memory
+(``ru_maxrss`` of that process); ``--profile N`` prints the N costliest functions
+(cProfile, cumulative) instead of timing. Target (issue 19): under 5 s and 0.5 GiB for
+10,000 subjects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import multiprocessing as mp
+import pstats
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGET_SECONDS = 5.0
+TARGET_GIB = 0.5
+
+
+def _define(package: str, raw: str | None) -> None:
+    from cdisc_mapper.define import write_define
+
+    write_define(
+        ROOT / "mappings" / "als_msc",
+        Path(package),
+        progress=lambda _: None,
+        raw_dir=Path(raw) if raw else None,
+    )
+
+
+def _timed(package: str, raw: str | None, queue: mp.Queue) -> None:
+    cpu = time.process_time()
+    started = time.perf_counter()
+    _define(package, raw)
+    wall = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    queue.put(
+        {
+            "wall_s": round(wall, 2),
+            "cpu_s": round(time.process_time() - cpu, 2),
+            "peak_gib": round(usage.ru_maxrss / 2**20, 3),
+        }
+    )
+
+
+def _profiled(package: str, raw: str | None, top: int, queue: mp.Queue) -> None:
+    profiler = cProfile.Profile()
+    profiler.runcall(_define, package, raw)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    queue.put({"profile": out.getvalue()})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package", type=Path, required=True)
+    parser.add_argument("--raw", type=Path, help="raw folder, for the generated aCRF")
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    raw = str(args.raw) if args.raw else None
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    if args.profile:
+        target, call = _profiled, (str(args.package), raw, args.profile, queue)
+    else:
+        target, call = _timed, (str(args.package), raw, queue)
+    child = ctx.Process(target=target, args=call)
+    child.start()
+    result = queue.get()
+    child.join()
+    if args.profile:
+        print(result["profile"])
+        return 0
+    met = result["wall_s"] < TARGET_SECONDS and result["peak_gib"] < TARGET_GIB
+    print(f"define.xml for {args.package}")
+    print(f"  wall time:  {result['wall_s']:.1f} s   (target < {TARGET_SECONDS:.0f} s)")
+    print(f"  CPU time:   {result['cpu_s']:.1f} s")
+    print(f"  peak RSS:   {result['peak_gib']:.2f} GiB (target < {TARGET_GIB} GiB)")
+    print(f"  targets met: {'yes' if met else 'NO'}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -139,15 +139,23 @@ def test_supp_subject_ids_in_idvarval_are_recoded_and_listed_qnams_removed() -> 
     assert ("IDVARVAL", "recode", 1) in {(c.variable, c.action, c.cells) for c in changes}
 
 
-def test_trial_dates_move_by_the_study_offset_and_adam_dates_by_the_subject() -> None:
+def test_trial_dates_keep_every_subject_within_them_and_adam_dates_move_by_the_subject() -> None:
     ts = pd.DataFrame(
         {
-            "TSPARMCD": ["SSTDTC", "TITLE", "DCUTDTC"],
-            "TSVAL": ["2016-08-01", "A trial", "2020-12-31"],
+            "TSPARMCD": ["SSTDTC", "TITLE", "DCUTDTC", "SENDTC", "XYZDTC"],
+            "TSVAL": ["2016-08-01", "A trial", "2020-12-31", "2020-12-31", "2018-01-01"],
         }
     )
     new, _ = _run("TS", ts)
-    assert new["TSVAL"].tolist() == ["2016-04-23", "A trial", "2020-09-22"]  # -100 days
+    # the start by the earliest subject offset (-10 days), the cut-off and the end by the
+    # latest (+20), any other trial date by the study offset (-100)
+    assert new["TSVAL"].tolist() == [
+        "2016-07-22",
+        "A trial",
+        "2021-01-20",
+        "2021-01-20",
+        "2017-09-23",
+    ]
     adsl = pd.DataFrame(
         {
             "USUBJID": ["ST-01-001"],

@@ -169,8 +169,29 @@ def drop_supp_qnams(
     return frame.loc[~drop].reset_index(drop=True), [change]
 
 
+#: TS date parameters that bound every subject's dates from above (the study's end, the
+#: data cut-off) or from below (its start).
+TS_END_DATES = frozenset({"DCUTDTC", "SENDTC"})
+TS_START_DATES = frozenset({"SSTDTC"})
+
+
+def _ts_offsets(parameters: pd.Series, key: DeidKey) -> np.ndarray:
+    """The offset of each TS date: the latest subject offset for an end or cut-off date and
+    the earliest for the start date, so that every subject's moved dates stay within them
+    as the originals were (TM0011 on a cut-off moved by another subject's offset); the
+    study offset for the others."""
+    subject = list(key.offsets.values()) or [key.study_offset]
+    latest, earliest = max(subject), min(subject)
+    return np.array(
+        [
+            latest if p in TS_END_DATES else earliest if p in TS_START_DATES else key.study_offset
+            for p in parameters
+        ]
+    )
+
+
 def _ts_dates(frame: pd.DataFrame, key: DeidKey, spec: DeidSpec, ds: str) -> list[Change]:
-    """TS date parameters (SSTDTC, SENDTC, DCUTDTC, ...): moved by the study offset."""
+    """TS date parameters (SSTDTC, SENDTC, DCUTDTC, ...), moved (:func:`_ts_offsets`)."""
     if ds != "TS" or not {"TSPARMCD", "TSVAL"} <= set(frame.columns):
         return []
     hit = (
@@ -183,7 +204,8 @@ def _ts_dates(frame: pd.DataFrame, key: DeidKey, spec: DeidSpec, ds: str) -> lis
     if spec.dates.method == "remove":
         new = values.map(lambda _: "")
     else:
-        new, _lost = shift_dtc(values, np.full(int(hit.sum()), key.study_offset))
+        offsets = _ts_offsets(_text(frame.loc[hit, "TSPARMCD"]), key)
+        new, _lost = shift_dtc(values, offsets)
     frame.loc[hit, "TSVAL"] = new.to_numpy()
     if "TSVALNF" in frame.columns and spec.dates.method == "remove":
         frame.loc[hit, "TSVALNF"] = "MSK"  # ISO 21090 null flavor: masked
@@ -192,7 +214,8 @@ def _ts_dates(frame: pd.DataFrame, key: DeidKey, spec: DeidSpec, ds: str) -> lis
             ds,
             "TSVAL",
             "offset" if spec.dates.method == "offset" else "remove",
-            "trial dates (TS --DTC parameters) moved by the study offset",
+            "trial dates (TS --DTC parameters) moved: the start by the earliest subject "
+            "offset, the end and data cut-off by the latest, the others by the study offset",
             int(hit.sum()),
         )
     ]

@@ -159,7 +159,8 @@ def _arrow_char_matrix(series: pd.Series) -> tuple[np.ndarray, np.ndarray] | Non
     lengths = filled.str.len().to_numpy(dtype=np.int64)
     width = max(int(lengths.max()) if n else 0, 1)
     padded = filled.str.pad(width, side="right", fillchar=" ")
-    array: Any = padded.array.__arrow_array__().combine_chunks()
+    arrow_backed: Any = padded.array  # ArrowStringArray: its data as pyarrow arrays
+    array = arrow_backed.__arrow_array__().combine_chunks()
     offset_type = _ARROW_OFFSETS.get(str(array.type))
     _, offsets_buffer, data_buffer = array.buffers()
     if offset_type is None or n == 0 or data_buffer is None:

@@ -123,10 +123,82 @@ def _char_objects(series: pd.Series) -> np.ndarray:
 def encode_char(series: pd.Series, variable: XptVariable, ctx: ErrorContext) -> EncodedColumn:
     """Encode a character column as blank-padded ASCII bytes.
 
+    An Arrow-backed string column is encoded in one pass over its bytes
+    (:func:`_arrow_char_matrix`); any other column, or one holding a value that needs a
+    located error, goes through :func:`_checked_char_matrix`. Both give the same bytes.
+
     Raises:
         XptError: a value is not a string, has a non-ASCII or NUL character, is longer
             than 200 bytes or than the declared length.
     """
+    fast = _arrow_char_matrix(series) if _is_arrow_string(series.dtype) else None
+    matrix, trimmed = fast if fast is not None else _checked_char_matrix(series, variable, ctx)
+    _check_char_lengths(series, trimmed, variable, ctx)
+    n = len(trimmed)
+    if variable.length is not None:
+        length = variable.length
+    else:
+        length = max(int(trimmed.max()) if n else 0, 1)
+    return EncodedColumn(matrix=matrix, length=length)
+
+
+def _is_arrow_string(dtype: object) -> bool:
+    """Whether ``dtype`` is pandas' Arrow-backed string dtype (``str`` or ``string``)."""
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def _arrow_char_matrix(series: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(bytes matrix, lengths without trailing blanks) of an Arrow-backed string column.
+
+    Arrow pads every value to the longest (``utf8_rpad``), so its data buffer *is* the
+    blank-padded matrix: no Python string is created. ``None`` when a value is not
+    plain ASCII without NUL (the checked path then names it) or the layout is unknown.
+    """
+    n = len(series)
+    filled = series.fillna("")
+    lengths = filled.str.len().to_numpy(dtype=np.int64)
+    width = max(int(lengths.max()) if n else 0, 1)
+    padded = filled.str.pad(width, side="right", fillchar=" ")
+    arrow_backed: Any = padded.array  # ArrowStringArray: its data as pyarrow arrays
+    array = arrow_backed.__arrow_array__().combine_chunks()
+    offset_type = _ARROW_OFFSETS.get(str(array.type))
+    _, offsets_buffer, data_buffer = array.buffers()
+    if offset_type is None or n == 0 or data_buffer is None:
+        return None
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[array.offset : array.offset + n + 1]
+    start, stop = int(offsets[0]), int(offsets[-1])
+    if stop - start != n * width:  # a multi-byte (non-ASCII) character
+        return None
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[start:stop]
+    if not data.all():  # a NUL byte
+        return None
+    matrix = data.reshape(n, width)
+    return matrix, _trimmed_lengths(matrix, lengths, lambda i: str(filled.iloc[i]))
+
+
+_ARROW_OFFSETS = {"string": np.int32, "large_string": np.int64}
+
+
+def _trimmed_lengths(
+    matrix: np.ndarray, lengths: np.ndarray, value: Callable[[int], str]
+) -> np.ndarray:
+    """``lengths`` without trailing blanks (padding in SAS), measured only where the
+    last byte of a value is a blank; ``value(i)`` is the i-th value as text."""
+    n = len(lengths)
+    last = matrix[np.arange(n), np.maximum(lengths - 1, 0)]
+    trailing = np.flatnonzero((last == BLANK) & (lengths > 0))
+    if not len(trailing):
+        return lengths
+    trimmed = lengths.copy()
+    trimmed[trailing] = [len(value(int(i)).rstrip(" ")) for i in trailing]
+    return trimmed
+
+
+def _checked_char_matrix(
+    series: pd.Series, variable: XptVariable, ctx: ErrorContext
+) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes matrix, lengths without trailing blanks) of any column of strings, checking
+    each value: an error names the first that is not an ASCII string without NUL."""
     name = variable.name
     values = _char_objects(series)
     n = len(values)
@@ -169,18 +241,17 @@ def encode_char(series: pd.Series, variable: XptVariable, ctx: ErrorContext) -> 
         )
     np.copyto(matrix, BLANK, where=zeros)
     del zeros
+    return matrix, _trimmed_lengths(matrix, lengths, lambda i: str(values[i]))
 
-    # Trailing blanks are padding in SAS; measure values without them.
-    trimmed = lengths
-    last = matrix[np.arange(n), np.maximum(lengths - 1, 0)]
-    trailing = np.flatnonzero((last == BLANK) & (lengths > 0))
-    if len(trailing):
-        trimmed = lengths.copy()
-        trimmed[trailing] = [len(values[i].rstrip(" ")) for i in trailing]
 
+def _check_char_lengths(
+    series: pd.Series, trimmed: np.ndarray, variable: XptVariable, ctx: ErrorContext
+) -> None:
+    """No value longer than 200 bytes (XPORT v5) nor than the declared length."""
+    name = variable.name
     too_long = np.flatnonzero(trimmed > MAX_CHAR_LENGTH)
     if len(too_long):
-        value = values[too_long[0]]
+        value = series.iloc[too_long[0]]
         raise ctx.fail(
             name,
             too_long,
@@ -192,7 +263,7 @@ def encode_char(series: pd.Series, variable: XptVariable, ctx: ErrorContext) -> 
     if variable.length is not None:
         longer = np.flatnonzero(trimmed > variable.length)
         if len(longer):
-            value = values[longer[0]]
+            value = series.iloc[longer[0]]
             raise ctx.fail(
                 name,
                 longer,
@@ -201,10 +272,6 @@ def encode_char(series: pd.Series, variable: XptVariable, ctx: ErrorContext) -> 
                 "increase the variable's length in the spec or correct the value; "
                 "values are never truncated",
             )
-        length = variable.length
-    else:
-        length = max(int(trimmed.max()) if n else 0, 1)
-    return EncodedColumn(matrix=matrix, length=length)
 
 
 # --------------------------------------------------------------------------- Num

@@ -1,0 +1,192 @@
+"""Benchmark (not a test): the whole chain, stage by stage, on a simulated study.
+
+Usage::
+
+    python benchmarks/bench_chain.py --subjects 1000 10000
+    python benchmarks/bench_chain.py --subjects 1000 --stages sdtm,adam --csv out.csv
+
+For each number of subjects the study is simulated (``simulate``), then ``sdtm``,
+``adam``, ``define`` and ``validate`` run one after the other, each as its own
+``cdisc-mapper`` child process. Every stage's wall time, CPU time (user + system of the
+child) and peak resident memory (``ru_maxrss`` of that child alone, from ``os.wait4``)
+are appended to a CSV (default ``benchmarks/results/chain.csv``) together with the
+machine (cores, memory, Python) and the 1-minute load average before and after the
+stage: on a shared machine wall time grows with the load, CPU time much less.
+Outputs go to ``benchmarks/out/chain_<n>/`` (git-ignored); ``SOURCE_DATE_EPOCH`` is
+fixed so reruns write identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("simulate", "sdtm", "adam", "define", "validate")
+FIELDS = (
+    "date",
+    "commit",
+    "subjects",
+    "stage",
+    "wall_s",
+    "cpu_s",
+    "peak_rss_gib",
+    "load_before",
+    "load_after",
+    "cores",
+    "memory_gib",
+    "python",
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One stage's figures."""
+
+    date: str
+    commit: str
+    subjects: int
+    stage: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_gib: float
+    load_before: float
+    load_after: float
+    cores: int
+    memory_gib: float
+    python: str
+
+
+def stage_command(stage: str, subjects: int, work: Path) -> list[str]:
+    """The ``cdisc-mapper`` command line of ``stage``."""
+    exe = [sys.executable, "-m", "cdisc_mapper.cli", "-q"]
+    raw, out = work / "raw", work / "out"
+    if stage == "simulate":
+        return [*exe, "simulate", "--out", str(raw), "--subjects", str(subjects)]
+    if stage == "sdtm":
+        return [*exe, "sdtm", "--raw", str(raw), "--out", str(out)]
+    if stage == "adam":
+        return [*exe, "adam", "--sdtm", str(out / "sdtm"), "--out", str(out)]
+    if stage == "define":
+        return [*exe, "define", "--out", str(out), "--raw", str(raw)]
+    if stage == "validate":
+        return [*exe, "validate", str(out), "--fail-on", "error"]
+    raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
+
+
+def run_child(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS GiB) of one child process."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "946684800")}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):  # validate exits 1 when it finds errors
+        raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024**2
+
+
+def machine() -> tuple[int, float, str]:
+    """(cores, memory GiB, Python version) of this machine."""
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return os.cpu_count() or 0, pages / 1024**3, platform.python_version()
+
+
+def commit() -> str:
+    """The checked-out commit (short), or ``?`` outside a git work tree."""
+    result = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "?"
+
+
+def bench(subjects: int, stages: list[str], work: Path) -> list[Figure]:
+    """Run ``stages`` in order on ``subjects`` simulated subjects."""
+    if "simulate" in stages:
+        shutil.rmtree(work, ignore_errors=True)
+    cores, memory, python = machine()
+    figures = []
+    for stage in stages:
+        before = os.getloadavg()[0]
+        wall, cpu, peak = run_child(stage_command(stage, subjects, work))
+        figure = Figure(
+            date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+            commit=commit(),
+            subjects=subjects,
+            stage=stage,
+            wall_s=round(wall, 1),
+            cpu_s=round(cpu, 1),
+            peak_rss_gib=round(peak, 2),
+            load_before=round(before, 2),
+            load_after=round(os.getloadavg()[0], 2),
+            cores=cores,
+            memory_gib=round(memory, 1),
+            python=python,
+        )
+        print(
+            f"{subjects:>7} {stage:<9} wall {wall:7.1f} s  CPU {cpu:7.1f} s  "
+            f"peak {peak:5.2f} GiB  load {before:.1f}->{figure.load_after:.1f}",
+            flush=True,
+        )
+        figures.append(figure)
+    return figures
+
+
+def append_csv(path: Path, figures: list[Figure]) -> None:
+    """Append ``figures`` to ``path`` (with a header row when new)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        if new:
+            writer.writeheader()
+        for figure in figures:
+            writer.writerow(asdict(figure))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--subjects", type=int, nargs="+", default=[1000])
+    parser.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        help="comma-separated stages to run, in chain order (default: all); without "
+        "simulate, the raw data and earlier outputs in the work folder are reused",
+    )
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--csv", type=Path, default=ROOT / "benchmarks" / "results" / "chain.csv")
+    args = parser.parse_args()
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        parser.error(f"unknown stages {', '.join(unknown)}; choose from {', '.join(STAGES)}")
+    for subjects in args.subjects:
+        figures = bench(subjects, stages, args.work / f"chain_{subjects}")
+        append_csv(args.csv, figures)
+        chain = [f for f in figures if f.stage != "simulate"]
+        print(
+            f"{subjects:>7} chain     wall {sum(f.wall_s for f in chain):7.1f} s  "
+            f"CPU {sum(f.cpu_s for f in chain):7.1f} s  "
+            f"peak {max((f.peak_rss_gib for f in chain), default=0):5.2f} GiB",
+            flush=True,
+        )
+    print(f"figures appended to {args.csv}")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cdisc_mapper.acrf.annotate import form_file_name, raw_file
 from cdisc_mapper.acrf.build import raw_columns
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.raw.edc import EdcSettings
@@ -101,7 +102,7 @@ def test_acrf_fields_from_the_export(tmp_path: Path) -> None:
     simulate(tmp_path / "raw", 2, fmt="redcap")
     bundle = load_study(study_for("redcap", tmp_path / "study"))
     columns = raw_columns(bundle, tmp_path / "raw")
-    assert columns["vitals.redcap"] == [
+    assert columns["redcap_records.csv#vitals"] == [
         "PT_ID", "REDCAP_REPEAT_INSTANCE", "VISIT", "VS_DATE", "VS_TIME", "PULSE", "SYS_BP",
         "DIA_BP", "RESP_RATE", "TEMP", "TEMP_UNIT", "WEIGHT", "WEIGHT_UNIT",
     ]  # fmt: skip
@@ -137,3 +138,16 @@ def test_any_text_reads_back_from_either_export(rows: list[tuple[str, str, str]]
             got = got.rename(columns={"SubjectKey": "PT_ID"})
             expected = frame
     assert got[["PT_ID", "A_B", "C"]].values.tolist() == expected.values.tolist()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "records"), [("redcap", "redcap_records.csv"), ("odm", "odm_export.xml")]
+)
+def test_define_and_acrf_name_a_form_of_the_export(fmt: str, records: str, tmp_path: Path) -> None:
+    """define.xml origins and the aCRF name a form as the reconciliation does."""
+    bundle = load_study(study_for(fmt, tmp_path / "study"))
+    vs = bundle.domains["VS"].sources[0]
+    assert raw_file(bundle, vs) == f"{records}#{vs.form}"
+    assert form_file_name(bundle, "enrollment") == f"{records}#enrollment"
+    csv = load_study(BUNDLED)
+    assert form_file_name(csv, "enrollment") == "enrollment.csv"

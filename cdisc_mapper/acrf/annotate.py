@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from cdisc_mapper.condition import Condition
+from cdisc_mapper.raw.edc import form_file
 from cdisc_mapper.sdtm.sources import names_read
 from cdisc_mapper.spec.sdtm import MELT_TEST, MELT_UNIT, MELT_VALUE, DomainSpec, SourceSpec
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
@@ -80,9 +81,20 @@ def form_order(bundle: StudyBundle) -> list[tuple[str, str]]:
     return [(form, found[form]) for form in [*first, *(f for f in found if f not in first)]]
 
 
+def form_file_name(bundle: StudyBundle, form: str, file: str | None = None) -> str:
+    """How a raw form is named in define.xml and the aCRF, as in the reconciliation: the
+    file the spec gives, the form of the study's EDC export (``records.csv#vitals``), or
+    ``<form>.<raw_format>``."""
+    if file:
+        return file
+    if bundle.study.export is not None:
+        return form_file(bundle.study.export.records, form)
+    return f"{form}.{bundle.study.raw_format}"
+
+
 def raw_file(bundle: StudyBundle, src: SourceSpec) -> str:
-    """The file of a source's form, as the spec names it."""
-    return src.file or f"{src.form}.{bundle.study.raw_format}"
+    """The file of a source's form, as the spec names it (:func:`form_file_name`)."""
+    return form_file_name(bundle, src.form, src.file)
 
 
 class _SourceReader:

@@ -30,7 +30,7 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
-from cdisc_mapper.acrf.annotate import melt_test
+from cdisc_mapper.acrf.annotate import form_file_name, melt_test, raw_file
 from cdisc_mapper.define import describe_common as describe
 from cdisc_mapper.define import vlm
 from cdisc_mapper.define.assemble import as_text
@@ -168,7 +168,7 @@ class SdtmDescriber:
 
     # ------------------------------------------------------------------ parts
     def raw_file(self, src: SourceSpec) -> str:
-        return src.file or f"{src.form}.{self.bundle.study.raw_format}"
+        return raw_file(self.bundle, src)
 
     def crf_doc(self, src: SourceSpec | None, columns: list[str] | None = None) -> DocRef | None:
         """The aCRF pages of raw ``columns`` of a source's form (the form's pages for
@@ -233,7 +233,7 @@ class SdtmDescriber:
                 return file, []
             columns = [subjects.site_column]
             if subjects.registry_form:
-                file = f"{subjects.registry_form}.{self.bundle.study.raw_format}"
+                file = form_file_name(self.bundle, subjects.registry_form)
         variable = getattr(args, "variable", None)
         if not columns and variable:
             return f"{file}, from {variable}", []

@@ -322,7 +322,10 @@ def numeric_key(values: pd.Series | np.ndarray) -> np.ndarray:
     finite &= np.abs(shift) <= 280  # beyond, 10**shift overflows: keep such values as they are
     shift = np.where(finite, shift, 0.0)
     scale = 10.0 ** np.abs(shift)  # exact powers of ten: dividing by one rounds correctly
-    rounded = np.where(shift >= 0, np.round(x * scale) / scale, np.round(x / scale) * scale)
+    # np.where computes both branches: the one not taken may overflow (x * 10**k of a
+    # large x); its values are never used
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = np.where(shift >= 0, np.round(x * scale) / scale, np.round(x / scale) * scale)
     return np.where(finite, rounded, x)
 
 

@@ -41,10 +41,6 @@ class DeidKey:
     investigators: dict[str, str] = field(default_factory=dict)
     pools: dict[str, str] = field(default_factory=dict)
 
-    def offset_of(self, usubjid: str) -> int:
-        """The offset of a subject; the study offset for a record of no known subject."""
-        return self.offsets.get(usubjid, self.study_offset)
-
 
 def new_secret() -> str:
     """A random secret, stored with the key (a rerun needs it to give the same output)."""

@@ -133,8 +133,8 @@ def _variables(frame: pd.DataFrame, meta: XptMetadata, changed: set[str]) -> lis
     out = []
     for var in meta.variables:
         if var.name in changed and var.type == "Char":
-            sizes = frame[var.name].fillna("").astype(str).map(lambda v: len(v.encode("utf-8")))
-            length = max(1, int(sizes.max())) if len(sizes) else 1
+            text = frame[var.name].fillna("").astype(str)
+            length = max([1, *(len(v.encode("utf-8")) for v in pd.unique(text))])
             out.append(XptVariable(var.name, var.label, var.type, length, var.format))
         else:
             out.append(var)

@@ -50,24 +50,31 @@ def _subjects(frame: pd.DataFrame) -> pd.Series:
 
 
 def _offsets(frame: pd.DataFrame, key: DeidKey) -> np.ndarray:
-    return np.array([key.offset_of(s) for s in _subjects(frame)], dtype=np.int64)
+    """Each record's date offset: its subject's, else (a record of no known subject) the
+    study offset."""
+    offsets = _subjects(frame).map(key.offsets).fillna(key.study_offset)
+    return offsets.to_numpy(dtype=np.int64)
+
+
+def _coded(values: pd.Series, codes: dict[str, str]) -> pd.Series:
+    """Each non-blank text through ``codes`` (REDACTED when it has no code); blanks kept."""
+    return values.map(codes).fillna(REDACTED).where(values != "", values)
+
+
+def _blank(column: pd.Series) -> pd.Series:
+    """A text column of blanks, the length of ``column``."""
+    return pd.Series("", index=column.index, dtype=object)
 
 
 def _recode(frame: pd.DataFrame, name: str, key: DeidKey) -> pd.Series:
     values = _text(frame[name])
     if name == "SUBJID":
         by_usubjid = {old: new.rsplit("-", 1)[-1] for old, new in key.subjects.items()}
-        subjects = _subjects(frame)
-        return pd.Series(
-            [
-                by_usubjid.get(s, key.subjids.get(v, REDACTED)) if v else v
-                for v, s in zip(values, subjects, strict=True)
-            ],
-            index=frame.index,
-            dtype=object,
-        )
+        # the subject's new number, else the SUBJID's own code
+        new = _subjects(frame).map(by_usubjid).fillna(_coded(values, key.subjids))
+        return new.where(values != "", values).astype(object)
     codes = key.pools if name == "POOLID" else key.subjects | key.pools  # RSUBJID: either
-    return values.map(lambda v: codes.get(v, REDACTED) if v else v)
+    return _coded(values, codes)
 
 
 def _cap_age(frame: pd.DataFrame, name: str, spec: DeidSpec) -> pd.Series:
@@ -93,7 +100,7 @@ def _redact_words(values: pd.Series, words: tuple[str, ...]) -> pd.Series:
     if not words:
         return values
     pattern = re.compile("|".join(rf"\b{re.escape(w)}\b" for w in words), re.IGNORECASE)
-    return _text(values).map(lambda v: pattern.sub(REDACTED, v))
+    return _text(values).str.replace(pattern, REDACTED, regex=True)
 
 
 def _dates(frame: pd.DataFrame, name: str, key: DeidKey) -> tuple[pd.Series, int]:
@@ -113,9 +120,9 @@ def apply_rule(
         return _recode(frame, name, key), 0
     if rule.action == "mask":
         codes = key.sites if name == "SITEID" else key.investigators
-        return _text(column).map(lambda v: codes.get(v, REDACTED) if v else v), 0
+        return _coded(_text(column), codes), 0
     if rule.action == "remove":
-        return (pd.Series(np.nan, index=frame.index) if numeric else column.map(lambda _: "")), 0
+        return (pd.Series(np.nan, index=frame.index) if numeric else _blank(column)), 0
     if rule.action == "offset":
         return _dates(frame, name, key)
     if rule.action == "cap":
@@ -123,11 +130,12 @@ def apply_rule(
     if rule.action == "replace" and rule.source in frame.columns:
         return _text(frame[rule.source]), 0
     if rule.action == "replace":
-        return column.map(lambda _: ""), 0
+        return _blank(column), 0
     if rule.action == "redact" and spec.redact_words:
         return _redact_words(column, spec.redact_words), 0
     if rule.action == "redact":  # no list of words: the whole text
-        return _text(column).map(lambda v: REDACTED if v else v), 0
+        text = _text(column)
+        return text.where(text == "", REDACTED), 0
     return column, 0
 
 
@@ -202,7 +210,7 @@ def _ts_dates(frame: pd.DataFrame, key: DeidKey, spec: DeidSpec, ds: str) -> lis
         return []
     values = frame.loc[hit, "TSVAL"]
     if spec.dates.method == "remove":
-        new = values.map(lambda _: "")
+        new = _blank(values)
     else:
         offsets = _ts_offsets(_text(frame.loc[hit, "TSPARMCD"]), key)
         new, _lost = shift_dtc(values, offsets)

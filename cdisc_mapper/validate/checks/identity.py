@@ -23,7 +23,7 @@ def arm_code_in(codes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
     and surrounding blanks: ``Scrnfail`` is SCRNFAIL (data from other tools use any case);
     a null value is ``""``."""
     text = codes.astype(object).where(~blank(codes), "")
-    return text.map(lambda v: str(v).strip().upper()).isin(wanted).to_numpy(dtype=bool)
+    return text.astype(str).str.strip().str.upper().isin(wanted).to_numpy(dtype=bool)
 
 
 @check(

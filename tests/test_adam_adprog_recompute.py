@@ -1,5 +1,6 @@
 """Every ADPROG value of the demo recomputed from its written ADSL, ADQS and ADRE files,
-independently of the derivation code: the interval dates from ADSL APxxSDT/APxxEDT, the
+independently of the derivation code: the interval dates from ADSL APxxSDT/APxxEDT (an
+interval with a fallback takes the fallback periods of a subject without its own), the
 source records from the ANLzzFL flags (themselves checked against the dates), the rates by
 plain numpy least squares or two points, then BASE, CHG, PCTIMPR, PCTIREAS, CRITy/CRITyFL,
 ASTDY/AENDY, TRTP/TRTA, to 1e-9.
@@ -21,15 +22,18 @@ REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "mappings" / "als_msc"
 MONTH = 30.4375
 TOL = 1e-9
-# AVISITN -> (ADSL periods, ANLzzFL of the source records), as adprog.yaml states
+# AVISITN -> (ADSL periods, the periods of a subject who had none of them, ANLzzFL of the
+# source records), as adprog.yaml states
 INTERVALS = {
-    1: ([1], "ANL02FL"),
-    2: ([2], "ANL03FL"),
-    3: ([3], "ANL04FL"),
-    4: ([4], "ANL05FL"),
-    5: ([5], "ANL06FL"),
-    10: ([2, 3, 4], "ANL07FL"),
-    11: ([2, 3, 4, 5], "ANL08FL"),
+    1: ([1], [], "ANL02FL"),
+    2: ([2], [], "ANL03FL"),
+    3: ([3], [], "ANL04FL"),
+    4: ([4], [], "ANL05FL"),
+    5: ([5], [], "ANL06FL"),
+    6: ([2], [5], "ANL09FL"),  # the paper's first row: injection 1 to 2, else to the end
+    10: ([2, 3, 4], [], "ANL07FL"),
+    11: ([2, 3, 4, 5], [], "ANL08FL"),
+    12: ([2, 3, 4], [5], "ANL10FL"),  # the paper's overall: to the last injection, else end
 }
 SOURCES = {  # PARAMCD -> (dataset, source PARAMCD, extra condition, method)
     "ALSSLOPE": ("ADQS", "ALSRTOT", None, "slope"),
@@ -62,11 +66,13 @@ def spec() -> dict:
     return doc["variables"]["PCTIMPR"]
 
 
-def _interval(adsl: pd.Series, periods: list[int]) -> tuple[float, float]:
+def _interval(adsl: pd.Series, periods: list[int], fallback: list[int]) -> tuple[float, float]:
+    """Earliest start to latest end of the listed periods the subject had; when it had
+    none of them, the same of ``fallback``."""
     starts = [adsl[f"AP{n:02d}SDT"] for n in periods]
     ends = [adsl[f"AP{n:02d}EDT"] for n in periods]
     if all(np.isnan(starts)):
-        return np.nan, np.nan
+        return _interval(adsl, fallback, []) if fallback else (np.nan, np.nan)
     return float(np.nanmin(starts)), float(np.nanmax(ends))
 
 
@@ -107,11 +113,12 @@ def _expected_rows(adam: dict[str, pd.DataFrame], spec: dict) -> list[dict]:
             src = src[src[extra[0]] == extra[1]]
         for s, subj in adsl.iterrows():
             base = np.nan
-            for avisitn, (periods, flag) in INTERVALS.items():
-                start, end = _interval(subj, periods)
-                if np.isnan(start):
-                    continue
+            for avisitn, (periods, fallback, flag) in INTERVALS.items():
+                start, end = _interval(subj, periods, fallback)
                 mine = src[s == src.USUBJID]
+                if np.isnan(start):  # no interval: none of the subject's records flagged
+                    assert not mine[flag].eq("Y").any(), (s, avisitn, flag)
+                    continue
                 flagged = mine[mine[flag] == "Y"]
                 # the flag marks exactly the dated, valued records within the interval
                 inside = mine[mine.AVAL.notna() & (start <= mine.ADT) & (end >= mine.ADT)]
@@ -124,7 +131,9 @@ def _expected_rows(adam: dict[str, pd.DataFrame], spec: dict) -> list[dict]:
                         "USUBJID": s,
                         "PARAMCD": paramcd,
                         "AVISITN": float(avisitn),
-                        "APERIOD": float(periods[0]) if len(periods) == 1 else np.nan,
+                        "APERIOD": float(periods[0])
+                        if len(periods) == 1 and not fallback
+                        else np.nan,
                         "ASTDT": start,
                         "AENDT": end,
                         "ASTDY": _day(start, subj.TRTSDT),
@@ -169,6 +178,23 @@ def _improvement(r: dict, spec: dict) -> None:
         p = r["PCTIMPR"]
         r[f"CRIT{k}FL"] = "" if np.isnan(p) else ("Y" if p >= thr else "N")
         r[f"CRIT{k}"] = f"Rate improved by >= {thr}% vs run-in"
+
+
+def test_the_intervals_recomputed_are_those_of_the_specs() -> None:
+    """INTERVALS above is written by hand from adprog.yaml; the flags' derivations in
+    ADQS and ADRE give the same periods and fallback as the interval they serve."""
+    step = yaml.safe_load((STUDY / "adam" / "adprog.yaml").read_text())["records"][0]
+    stated = {
+        int(i["avisitn"]): (i["periods"], i.get("fallback", []), i["flag"])
+        for i in step["intervals"]
+    }
+    assert stated == INTERVALS
+    for name in ("adqs", "adre"):
+        variables = yaml.safe_load((STUDY / "adam" / f"{name}.yaml").read_text())["variables"]
+        for periods, fallback, flag in INTERVALS.values():
+            derivation = variables[flag]
+            assert derivation["derive"] == "in_periods", (name, flag)
+            assert (derivation["periods"], derivation.get("fallback", [])) == (periods, fallback)
 
 
 def test_every_adprog_value_recomputed(adam, spec) -> None:

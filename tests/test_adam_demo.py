@@ -78,6 +78,9 @@ def truth(sdtm) -> dict:
         if dates:
             periods[(s, 5)] = (dates[-1], end[s])
             periods[(s, 11)] = (dates[0], end[s])
+            # the paper's rows: to injection 2 / the last injection, else to the end
+            periods[(s, 6)] = (dates[0], dates[1] if len(dates) > 1 else end[s])
+            periods[(s, 12)] = (dates[0], dates[-1] if len(dates) > 1 else end[s])
         if len(dates) > 1:
             periods[(s, 10)] = (dates[0], dates[-1])
     qs = sdtm["QS"]
@@ -298,8 +301,11 @@ def test_one_injection_subject(ds, truth) -> None:
         assert truth["inj"][s][0] == row.AP05SDT and truth["end"][s] == row.AP05EDT
         assert np.isnan(row.AP02SDT) and row.TRT02A == "" and row.TRT05A != ""
         prog = ds["ADPROG"][(s == ds["ADPROG"].USUBJID) & (ds["ADPROG"].PARAMCD == "ALSSLOPE")]
-        # run-in, last injection to end, injection 1 to end; no closed interval
-        assert sorted(prog.AVISITN) == [1.0, 5.0, 11.0]
+        # run-in, last injection to end, injection 1 to end, and the paper's two rows
+        # (injection 1 to the end of follow-up); no closed interval
+        assert sorted(prog.AVISITN) == [1.0, 5.0, 6.0, 11.0, 12.0]
+        treated = prog[prog.AVISITN > 1]
+        assert (treated.ASTDT == row.AP05SDT).all() and (treated.AENDT == row.AP05EDT).all()
 
 
 def test_death(ds, sdtm) -> None:

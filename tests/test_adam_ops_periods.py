@@ -270,3 +270,44 @@ def test_in_periods_flags_the_records_a_rate_over_the_periods_uses() -> None:
         "(ADSL APxxSDT..APxxEDT, earliest start to latest end) and AVAL is present; null "
         "otherwise."
     )
+
+
+def test_in_periods_with_a_fallback_flags_the_records_of_the_fallback_periods() -> None:
+    """`fallback`, the same rule as the ADPROG interval it serves: a subject who had none
+    of `periods` has the records within its `fallback` periods flagged. S1 had period 3
+    (03-02..06-30): its own, not its period 2; S2 had no period 3: its period 2
+    (02-15..05-15); S3 had neither: nothing flagged."""
+    frame = tbl(
+        "USUBJID ADT AVAL",
+        ("S1", day("2020-02-15"), 39),  # in S1's period 2 only
+        ("S1", day("2020-03-02"), 38),  # injection 2: starts period 3
+        ("S1", day("2020-03-03"), None),  # no value
+        ("S1", day("2020-06-30"), 35),
+        ("S2", day("2020-02-14"), 45),  # the day before S2's injection 1
+        ("S2", day("2020-05-15"), 44),
+        ("S3", day("2020-02-01"), 47),
+    )
+    ctx = context("ADQS")
+    value = {"variable": "AVAL", "present": True}
+    out = frame.assign(
+        P3=derive("in_periods", frame, ctx, periods=[3], where=value),
+        P3ELSE2=derive("in_periods", frame, ctx, periods=[3], fallback=[2], where=value),
+    )
+    expected = frame.assign(
+        P3=["", "Y", "", "Y", "", "", ""],
+        P3ELSE2=["", "Y", "", "Y", "", "Y", ""],
+    )
+    assert_table(out, expected)
+    assert meta("in_periods", ctx, periods=[3], fallback=[2]).method == (
+        "'Y' when ADT is from the start to the end (inclusive) of the subject's periods 3, or, "
+        "for a subject who had none of them, of periods 2 (ADSL APxxSDT..APxxEDT, earliest "
+        "start to latest end); null otherwise."
+    )
+    args = DERIVATIONS.require("in_periods").args_model.model_validate(
+        {"periods": [3], "fallback": [2]}
+    )
+    assert args.conventions_used() == {("period", 2), ("period", 3)}
+    with pytest.raises(ValidationError, match=r"period\(s\) \[3\] are in both"):
+        DERIVATIONS.require("in_periods").args_model.model_validate(
+            {"periods": [3], "fallback": [3]}
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cdisc_mapper.adam import load_adam_specs
@@ -203,3 +204,62 @@ def test_progression_two_intervals_with_one_avisitn_is_an_error() -> None:
     one = {"avisitn": 1, "avisit": "A", "periods": [1]}
     with pytest.raises(ValueError, match="same avisitn"):
         model.model_validate({"parameters": [RATE], "intervals": [one, {**one, "avisit": "B"}]})
+
+
+def test_progression_interval_with_a_fallback_for_subjects_without_its_periods() -> None:
+    """`fallback`: a subject who had none of the interval's periods takes the fallback
+    periods instead (the paper's "injection 1 to injection 2, else to the end of
+    follow-up"). S1 had period 3 (03-02..06-30): its own; S2 had no period 3: its period
+    2 (02-15..05-15); S3 had neither: no record. APERIOD is null (the period differs
+    between subjects), APHASE the common phase of all of them."""
+    adqs = pd.concat(
+        [FLAGGED, tbl("USUBJID PARAMCD ADT AVAL FL", ("S2", "TOT", day("2020-04-15"), 42, "Y"))],
+        ignore_index=True,
+    )
+    ctx = context("ADPROG", datasets={"ADSL": adsl(), "ADQS": adqs})
+    interval = {
+        "avisitn": 3,
+        "avisit": "AFTER INJECTION 2, ELSE AFTER INJECTION 1",
+        "periods": [3],
+        "fallback": [2],
+        "flag": "FL",
+    }
+    out = build("progression", None, ctx, parameters=[RATE], intervals=[interval])
+    d = day
+    expected = tbl(
+        "USUBJID AVISITN APERIOD APERIODC APHASE TRTP ASTDT AENDT NASMT AVAL",
+        # S1: 34 on 03-02 -> 30 on 06-30, 120 days (not its period 2 values)
+        ("S1", 3, None, "", "TREATMENT", "", d("2020-03-02"), d("2020-06-30"), 2,
+         (30 - 34) / (120 / MONTH)),
+        # S2: 44 on 02-15 -> 42 on 04-15, 60 days (2020 is a leap year)
+        ("S2", 3, None, "", "TREATMENT", "", d("2020-02-15"), d("2020-05-15"), 2,
+         (42 - 44) / (60 / MONTH)),
+    )  # fmt: skip
+    assert_table(out[list(expected.columns)], expected)
+    meta = columns("progression", parameters=[RATE], intervals=[interval])
+    assert meta["AVISITN"].method == (
+        "The interval of the rate: 3 = 'AFTER INJECTION 2, ELSE AFTER INJECTION 1' (periods "
+        "[3], else, for a subject with none of them, periods [2])."
+    )
+    args = RECORD_BUILDERS.require("progression").args_model.model_validate(
+        {"parameters": [RATE], "intervals": [interval]}
+    )
+    assert args.conventions_used() == {("period", 2), ("period", 3)}
+
+
+def test_progression_fallback_sharing_a_period_with_the_interval_is_an_error() -> None:
+    model = RECORD_BUILDERS.require("progression").args_model
+    one = {"avisitn": 1, "avisit": "A", "periods": [2, 3], "fallback": [3]}
+    with pytest.raises(ValueError, match=r"period\(s\) \[3\] are in both `periods` and `fallback`"):
+        model.model_validate({"parameters": [RATE], "intervals": [one]})
+
+
+def test_progression_unknown_fallback_period_is_a_located_spec_error(tmp_path: Path) -> None:
+    study, line = study_with(
+        tmp_path, "adprog.yaml", "periods: [2], fallback: [5]", "periods: [2], fallback: [7]"
+    )
+    with pytest.raises(SpecError, match=r"period 7 is not in conventions\.yaml") as err:
+        load_adam_specs(study)
+    text = (study / "adam" / "adprog.yaml").read_text()
+    step = text[: text.index("op: progression")].count("\n") + 1
+    assert step <= reported_line(str(err.value), "adprog.yaml") <= line

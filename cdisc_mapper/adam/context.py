@@ -59,6 +59,27 @@ class PeriodTable:
     periods: dict[int, tuple[pd.Series, pd.Series]]
     phases: dict[int, tuple[pd.Series, pd.Series]]
 
+    def _run(self, periods: list[int]) -> tuple[pd.Series, pd.Series]:
+        start = pd.concat([self.periods[n][0] for n in periods], axis=1).min(axis=1)
+        end = pd.concat([self.periods[n][1] for n in periods], axis=1).max(axis=1)
+        return start, end.where(start.notna())
+
+    def span(
+        self, periods: list[int], fallback: list[int] | None = None
+    ) -> tuple[pd.Series, pd.Series]:
+        """Per subject, the start and end of an interval of periods: from the earliest
+        start to the latest end of those of ``periods`` the subject had; a subject who had
+        none of them takes those of ``fallback`` instead (same rule); null for a subject
+        with neither. The one rule of ADPROG's intervals and of the flags marking the
+        records each interval's rate uses."""
+        start, end = self._run(periods)
+        if fallback:
+            other_start, other_end = self._run(fallback)
+            none = start.isna()
+            start = start.where(~none, other_start)
+            end = end.where(~none, other_end)
+        return start, end
+
 
 @dataclass
 class BuildContext:

@@ -430,6 +430,12 @@ class InPeriodsArgs(OpArgs):
         description="APERIOD of the periods: a record is in them when its date lies from the "
         "earliest start to the latest end (both days included) of those the subject had",
     )
+    fallback: list[int] = Field(
+        default_factory=list,
+        description="APERIOD of the periods used instead for a subject who had none of "
+        "`periods` (same rule), as the `fallback` of the ADPROG interval whose records the "
+        "flag marks; default: none (such a subject's records are not flagged)",
+    )
     date: str = Field(default="ADT", description="numeric date variable of the record")
     where: Condition | None = Field(
         default=None,
@@ -437,19 +443,32 @@ class InPeriodsArgs(OpArgs):
         "AVAL: the records a rate over these periods uses); none: any record",
     )
 
+    @model_validator(mode="after")
+    def _fallback_apart(self) -> InPeriodsArgs:
+        both = sorted(set(self.periods) & set(self.fallback))
+        if both:
+            raise ValueError(f"period(s) {both} are in both `periods` and `fallback`")
+        return self
+
     def inputs(self) -> set[str]:
         return {self.date} | (self.where.variables() if self.where else set())
 
     def conventions_used(self) -> set[tuple[str, str | int]]:
-        return {("period", n) for n in self.periods}
+        return {("period", n) for n in (*self.periods, *self.fallback)}
 
 
 def _in_periods_meta(a: InPeriodsArgs, c: BuildContext | None) -> ColumnMeta:
     cond = f" and {describe_condition(a.where)}" if a.where else ""
+    other = (
+        f", or, for a subject who had none of them, of periods "
+        f"{', '.join(str(n) for n in a.fallback)}"
+        if a.fallback
+        else ""
+    )
     return ColumnMeta(
         method=f"'Y' when {a.date} is from the start to the end (inclusive) of the subject's "
-        f"periods {', '.join(str(n) for n in a.periods)} (ADSL APxxSDT..APxxEDT, earliest "
-        f"start to latest end){cond}; null otherwise.",
+        f"periods {', '.join(str(n) for n in a.periods)}{other} (ADSL APxxSDT..APxxEDT, "
+        f"earliest start to latest end){cond}; null otherwise.",
         type="Char",
     )
 
@@ -477,10 +496,10 @@ def op_in_periods(frame: pd.DataFrame, args: InPeriodsArgs, ctx: BuildContext) -
     """A Y/null flag (ADaMIG v1.3 section 3.3.8, e.g. ANLzzFL: the records used by an
     analysis) on the records dated within the subject's periods ``periods`` (section
     3.2.7 APxxSDT..APxxEDT, earliest start to latest end, both days included) and meeting
-    ``where``: the records a rate over those periods uses."""
-    table = ctx.period_table
-    start = pd.concat([table.periods[n][0] for n in args.periods], axis=1).min(axis=1)
-    end = pd.concat([table.periods[n][1] for n in args.periods], axis=1).max(axis=1)
+    ``where``: the records a rate over those periods uses. A subject who had none of
+    them takes the periods ``fallback`` instead, by the same rule (one function) as the
+    progression interval whose records the flag marks."""
+    start, end = ctx.period_table.span(args.periods, args.fallback)
     d = column_of(frame, ctx, args.date).to_numpy(dtype="float64")
     s = ctx.to_rows(frame, start).to_numpy(dtype="float64")
     e = ctx.to_rows(frame, end).to_numpy(dtype="float64")

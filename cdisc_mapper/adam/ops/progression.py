@@ -71,9 +71,18 @@ class RateInterval(OpArgs):
     periods: list[int] = Field(
         min_length=1,
         description="APERIOD of the periods it spans: it runs from the earliest start to the "
-        "latest end of those the subject had; a subject with none has no record. One "
-        "period: the record gets APERIOD; several: APERIOD null (APHASE when all are in one "
-        "phase)",
+        "latest end of those the subject had; a subject with none (and none of `fallback`) "
+        "has no record. One period and no `fallback`: the record gets APERIOD; otherwise "
+        "APERIOD null (APHASE when all, `fallback` included, are in one phase)",
+    )
+    fallback: list[int] = Field(
+        default_factory=list,
+        description="APERIOD of the periods the interval spans instead for a subject who had "
+        "none of `periods` (same rule: earliest start to latest end of those the subject "
+        "had), e.g. `periods: [2], fallback: [5]`: injection 1 to injection 2, else, for a "
+        "subject with one injection, injection 1 to the end of follow-up; say it in "
+        "`avisit`. The `flag` derivation (`in_periods`) must give the same `fallback`. "
+        "Default: none (a subject without `periods` has no record)",
     )
     flag: str | None = Field(
         default=None,
@@ -82,6 +91,13 @@ class RateInterval(OpArgs):
         "records this interval's rate uses; the rate then takes only those records (within "
         "the interval's dates); none: every assessment dated within the interval",
     )
+
+    @model_validator(mode="after")
+    def _fallback_apart(self) -> RateInterval:
+        both = sorted(set(self.periods) & set(self.fallback))
+        if both:
+            raise ValueError(f"period(s) {both} are in both `periods` and `fallback`")
+        return self
 
 
 class ProgressionArgs(OpArgs):
@@ -152,7 +168,7 @@ class ProgressionArgs(OpArgs):
         return out
 
     def conventions_used(self) -> set[tuple[str, str | int]]:
-        used = {n for i in self.intervals for n in i.periods} | set(self.periods)
+        used = {n for i in self.intervals for n in (*i.periods, *i.fallback)} | set(self.periods)
         periods: set[tuple[str, str | int]] = {("period", n) for n in used}
         return periods | {("phase", n) for n in self.phases}
 
@@ -250,11 +266,19 @@ def _progression_columns(a: ProgressionArgs, conventions: Conventions) -> dict[s
 def _interval_columns(a: ProgressionArgs) -> dict[str, ColumnMeta]:
     if not a.intervals:
         return {}
-    names = "; ".join(f"{i.avisitn:g} = {i.avisit!r} (periods {i.periods})" for i in a.intervals)
+    names = "; ".join(f"{i.avisitn:g} = {i.avisit!r} ({_periods_text(i)})" for i in a.intervals)
     return {
         "AVISITN": ColumnMeta(method=f"The interval of the rate: {names}.", type="Num"),
         "AVISIT": ColumnMeta(method="Text of AVISITN (the interval the rate covers).", type="Char"),
     }
+
+
+def _periods_text(i: RateInterval) -> str:
+    """The periods of an interval in words, with its fallback."""
+    text = f"periods {i.periods}"
+    if i.fallback:
+        text += f", else, for a subject with none of them, periods {i.fallback}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -281,22 +305,24 @@ def _common(values: list[str | None]) -> str:
     return found.pop() if len(found) == 1 else ""
 
 
-def _interval_span(periods: list[int], ctx: BuildContext, single: bool) -> _Span:
-    """The span from the earliest start to the latest end of ``periods`` a subject had."""
+def _interval_span(
+    periods: list[int], ctx: BuildContext, single: bool, fallback: list[int] | None = None
+) -> _Span:
+    """The span from the earliest start to the latest end of ``periods`` a subject had
+    (else of ``fallback``: ``PeriodTable.span``, the rule of ``in_periods`` too)."""
     conv = ctx.conventions
-    table = ctx.period_table
-    specs = [conv.period(n) for n in periods]
-    phases = {ph.aphasen: ph for n in periods if (ph := conv.phase_of(n)) is not None}
+    every = [*periods, *(fallback or [])]
+    specs = [conv.period(n) for n in every]
+    phases = {ph.aphasen: ph for n in every if (ph := conv.phase_of(n)) is not None}
     ph = next(iter(phases.values())) if len(phases) == 1 else None
-    start = pd.concat([table.periods[n][0] for n in periods], axis=1).min(axis=1)
-    end = pd.concat([table.periods[n][1] for n in periods], axis=1).max(axis=1)
+    start, end = ctx.period_table.span(periods, fallback)
     return _Span(
         float(periods[0]) if single else np.nan,
         specs[0].aperiodc if single else "",
         float(ph.aphasen) if ph else np.nan,
         ph.aphase if ph else "",
         start,
-        end.where(start.notna()),
+        end,
         _common([p.trtp for p in specs]),
         _common([p.trta for p in specs]),
     )
@@ -312,7 +338,8 @@ def _spans(args: ProgressionArgs, ctx: BuildContext) -> list[_Span]:
         s, e = ctx.period_table.phases[n]
         spans.append(replace(span, start=s, end=e))
     for i in args.intervals:
-        span = _interval_span(i.periods, ctx, len(i.periods) == 1)
+        single = len(i.periods) == 1 and not i.fallback
+        span = _interval_span(i.periods, ctx, single, i.fallback)
         spans.append(replace(span, avisitn=i.avisitn, avisit=i.avisit, flag=i.flag))
     return spans
 

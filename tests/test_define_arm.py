@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from lxml import etree
 
 from cdisc_mapper.define import write_define
@@ -27,12 +28,14 @@ NS = {
     "arm": "http://www.cdisc.org/ns/arm/v1.0",
 }
 ROWS = {  # reports.yaml rows: AVISITN of each
-    1: "2",
-    2: "3",
-    3: "4",
-    4: "5",
-    5: "10",
-    6: "11",
+    1: "6",
+    2: "2",
+    3: "3",
+    4: "4",
+    5: "5",
+    6: "10",
+    7: "12",
+    8: "11",
 }
 
 
@@ -70,6 +73,13 @@ def test_sdtm_define_has_no_analysis_results(package):
     assert "arm:" not in text and "http://www.cdisc.org/ns/arm/v1.0" not in text
 
 
+def test_rows_above_are_those_of_the_report_spec() -> None:
+    rows = yaml.safe_load((STUDY / "adam" / "reports.yaml").read_text())
+    where = [r["where"] for r in rows["progression_summaries"][0]["rows"]]
+    assert {k: f"{w['equals']:g}" for k, w in enumerate(where, start=1)} == ROWS
+    assert all(w["variable"] == "AVISITN" for w in where)
+
+
 def test_one_display_per_summary_with_a_result_per_parameter_and_row(adam_define):
     displays = adam_define.findall(".//arm:AnalysisResultDisplays/arm:ResultDisplay", NS)
     assert [d.get("OID") for d in displays] == ["RD.progression_summary"]
@@ -80,14 +90,12 @@ def test_one_display_per_summary_with_a_result_per_parameter_and_row(adam_define
     assert leaf.get("{http://www.w3.org/1999/xlink}href") == "../reports/progression_summary.html"
     oids = [r.get("OID") for r in display.iterfind("arm:AnalysisResult", NS)]
     assert oids == [
-        f"AR.progression_summary.{p}.{k}"
-        for p in ("ALSSLOPE", "ALSRATE", "FVCSLOPE")
-        for k in range(1, 7)
+        f"AR.progression_summary.{p}.{k}" for p in ("ALSSLOPE", "ALSRATE", "FVCSLOPE") for k in ROWS
     ] + ["AR.progression_summary.ALSRTOT.CHANGE"]
 
 
 def test_a_result_names_parameter_records_and_variables(adam_define):
-    result = adam_define.find(".//arm:AnalysisResult[@OID='AR.progression_summary.FVCSLOPE.5']", NS)
+    result = adam_define.find(".//arm:AnalysisResult[@OID='AR.progression_summary.FVCSLOPE.6']", NS)
     assert result.get("ParameterOID") == "IT.ADPROG.PARAMCD"
     assert result.get("AnalysisReason") == "SPECIFIED IN SAP"
     assert result.get("AnalysisPurpose") == "EXPLORATORY OUTCOME MEASURE"
@@ -130,7 +138,7 @@ def test_each_programming_statement_recomputes_its_report_row(package, adam_defi
     the Hodges-Lehmann estimate equal the report's CSV row (written by the report code)."""
     report = pd.read_csv(package / "reports" / "progression_summary.csv")
     *results, change = adam_define.findall(".//arm:AnalysisResult", NS)
-    assert len(results) == 18 and len(report) == 19
+    assert len(results) == 3 * len(ROWS) and len(report) == 3 * len(ROWS) + 1
     for i, result in enumerate(results):
         namespace: dict = {}
         code = result.findtext("arm:ProgrammingCode/arm:Code", namespaces=NS)
@@ -148,7 +156,10 @@ def test_each_programming_statement_recomputes_its_report_row(package, adam_defi
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(package / "adam")
         exec(change.findtext("arm:ProgrammingCode/arm:Code", namespaces=NS), namespace)
-    assert f"{namespace['counted']}/{namespace['n']}" == report.iloc[18]["responders_n_over_n"]
+    assert (
+        f"{namespace['counted']}/{namespace['n']}"
+        == report.iloc[3 * len(ROWS)]["responders_n_over_n"]
+    )
 
 
 def test_the_clinical_change_result_names_both_datasets(adam_define):

@@ -22,6 +22,7 @@ from cdisc_mapper.adam.report import figures as figures_module
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.adam import ReportRow
+from cdisc_mapper.spec.figures import FiguresSpec
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "mappings" / "als_msc"
@@ -200,3 +201,47 @@ def test_the_figures_of_a_large_cohort_draw_one_artist_per_panel() -> None:
     (lines,) = ax.collections[:1]
     assert len(lines.get_segments()) == n
     assert figures_module.png_bytes(fig).startswith(b"\x89PNG")
+
+
+def test_the_trajectories_time_axis_says_the_specs_words(run) -> None:
+    """The axis title comes from the spec (`origin_label`, `markers_label`), not the code;
+    the dashed lines are the APERSDT of the records `markers` choose."""
+    _, result, _ = run
+    spec = load_adam_specs(STUDY).reports.progression_summaries[0]
+    datasets = {n: d.frame for n, d in result.datasets.items()}
+    traj = spec.figures.trajectories[0]
+    fig = figures_module.trajectory_figure(datasets, spec, traj, 30.4375)
+    assert fig.get_supxlabel() == "months from the first injection (dashed: injections)"
+    other = spec.figures.model_copy(update={"markers_label": "doses", "origin_label": "dose 1"})
+    assert other.time_axis_title() == "months from dose 1 (dashed: doses)"
+    none = spec.figures.model_copy(update={"markers": None})
+    assert none.time_axis_title() == "months from each subject's first value"
+
+
+def test_marker_dates_are_the_apersdt_of_the_records_markers_choose() -> None:
+    frame = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1", "S1", "S1", "S2", "S3"],
+            "APHASEN": [1, 2, 2, 2, 2, 1],
+            "APERSDT": [10.0, 40.0, 100.0, 40.0, np.nan, 5.0],
+        }
+    )
+    spec = FiguresSpec.model_validate({"row": "x", "markers": {"variable": "APHASEN", "equals": 2}})
+    # S1: 40 twice (two records of one start) and 100; S2's record has no date; S3 none
+    assert figures_module.marker_dates(frame, spec) == {"S1": [40.0, 100.0]}
+    assert figures_module.marker_dates(frame, FiguresSpec(row="x")) == {}
+
+
+def test_the_former_injections_key_is_a_located_error_naming_markers(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    path = study / "adam" / "reports.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("      markers:\n", "      injections:\n"), encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.strip() == "figures:")
+    with pytest.raises(
+        SpecError,
+        match=rf"reports.yaml:{line}: progression_summaries.0.figures: .*`injections` was "
+        r"renamed: give `markers`",
+    ):
+        load_adam_specs(study)

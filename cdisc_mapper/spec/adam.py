@@ -60,6 +60,7 @@ from pydantic import Field, field_validator, model_validator
 
 from cdisc_mapper.condition import Condition
 from cdisc_mapper.spec.base import NAME_PATTERN, Strict
+from cdisc_mapper.spec.figures import FiguresSpec
 
 ADAM_FOLDER = "adam"
 CONVENTIONS_FILE = "conventions.yaml"
@@ -450,58 +451,6 @@ class ClinicalChangeSpec(Strict):
         if self.low > self.high:
             raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
         return self
-
-
-class TrajectorySpec(Strict):
-    """One per-subject trajectory figure: the source values over time with the fitted
-    progression lines of a parameter of the summarised dataset."""
-
-    paramcd: str = Field(description="PARAMCD of the summarised dataset whose lines are drawn")
-    dataset: str = Field(
-        pattern=r"^AD[A-Z0-9]{1,6}$", description="BDS dataset of the values (e.g. ADQS)"
-    )
-    source_paramcd: str = Field(description="PARAMCD of the values (e.g. ALSRTOT)")
-    where: Condition | None = Field(
-        default=None, description="condition choosing the value records (default: all)"
-    )
-    fit_where: Condition | None = Field(
-        default=None,
-        description="condition choosing the summarised dataset's records drawn as lines "
-        "(each from ASTDT to AENDT with slope AVAL per month, through the mean of the "
-        "period's values: the least-squares line); default: all with AVAL",
-    )
-    label: str = Field(description="the values' axis label")
-
-
-class FiguresSpec(Strict):
-    """The figures of the HTML report."""
-
-    row: str = Field(
-        description="label of the row (in `rows`) drawn in the paired plot and the waterfall"
-    )
-    injections: Condition | None = Field(
-        default=None,
-        description="condition choosing the summarised dataset's records whose start date "
-        "(APERSDT) is marked as an injection (vertical lines); default: none marked",
-    )
-    trajectories: list[TrajectorySpec] = Field(
-        default_factory=list, description="per-subject trajectory figures"
-    )
-    threshold: float = Field(
-        default=25, description="the responder threshold drawn on the waterfall (percent)"
-    )
-    clip: float = Field(
-        default=300,
-        gt=0,
-        description="the waterfall's axis ends at +/- this percent; longer bars are cut "
-        "and labelled with their value",
-    )
-    max_subjects: int = Field(
-        default=30,
-        ge=1,
-        le=200,
-        description="subjects drawn in a trajectory figure (first by USUBJID)",
-    )
 
 
 class ProgressionSummarySpec(Strict):

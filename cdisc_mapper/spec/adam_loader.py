@@ -637,8 +637,8 @@ def check_reports(specs: AdamSpecs) -> None:
         wanted = {rep.population, rep.responder_flag, rep.improvement, *rep.extra_flags}
         for row in rep.rows:
             wanted |= row.where.variables()
-        if rep.figures is not None and rep.figures.injections is not None:
-            wanted |= rep.figures.injections.variables() | {"APERSDT"}
+        if rep.figures is not None and rep.figures.markers is not None:
+            wanted |= rep.figures.markers.variables() | {"APERSDT"}
         labels = [row.label for row in rep.rows]
         if rep.figures is not None and rep.figures.row not in labels:
             raise SpecError(

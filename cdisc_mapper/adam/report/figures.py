@@ -2,9 +2,9 @@
 PNG bytes that are identical from run to run (no software or date metadata):
 
 * :func:`trajectory_figure`: per subject, the source values over time (months from the
-  first injection), the injections as vertical lines and each period's fitted progression
-  line (slope AVAL per month from ASTDT to AENDT, through the mean of the period's values:
-  the least-squares line);
+  subject's first marker: the spec's ``markers``, e.g. the injections), the markers as
+  dashed vertical lines and each period's fitted progression line (slope AVAL per month
+  from ASTDT to AENDT, through the mean of the period's values: the least-squares line);
 * :func:`paired_figure`: per parameter, each subject's run-in rate (BASE) joined to its
   treatment rate (AVAL) in the figure's row, responders in another colour;
 * :func:`waterfall_figure`: per parameter, the subjects' percent improvement in
@@ -26,7 +26,8 @@ from matplotlib.figure import Figure
 
 from cdisc_mapper.adam.report.rows import row_records
 from cdisc_mapper.condition import evaluate
-from cdisc_mapper.spec.adam import FiguresSpec, ProgressionSummarySpec, TrajectorySpec
+from cdisc_mapper.spec.adam import ProgressionSummarySpec
+from cdisc_mapper.spec.figures import FiguresSpec, TrajectorySpec
 
 RESPONDER = "#1b7837"
 OTHER = "#b2182b"
@@ -49,11 +50,12 @@ def _subjects(frame: pd.DataFrame, spec: ProgressionSummarySpec, most: int) -> l
     return sorted(pop["USUBJID"].astype(str).unique())[:most]
 
 
-def injection_dates(frame: pd.DataFrame, figures: FiguresSpec) -> dict[str, list[float]]:
-    """Per subject, the start dates (APERSDT) of the records the spec marks as injections."""
-    if figures.injections is None:
+def marker_dates(frame: pd.DataFrame, figures: FiguresSpec) -> dict[str, list[float]]:
+    """Per subject, the start dates (APERSDT) of the records the spec's ``markers``
+    choose."""
+    if figures.markers is None:
         return {}
-    marked = frame[evaluate(figures.injections, frame).to_numpy()].dropna(subset=["APERSDT"])
+    marked = frame[evaluate(figures.markers, frame).to_numpy()].dropna(subset=["APERSDT"])
     return {
         str(s): sorted(set(g["APERSDT"].astype(float)))
         for s, g in marked.groupby("USUBJID", sort=True)
@@ -106,13 +108,13 @@ def trajectory_figure(
     if traj.fit_where is not None:
         fits = fits[evaluate(traj.fit_where, fits).to_numpy()]
     fits = fits.dropna(subset=["AVAL", "ASTDT", "AENDT"])
-    injections = injection_dates(prog, spec.figures)
+    markers = marker_dates(prog, spec.figures)
     subjects = _subjects(prog, spec, spec.figures.max_subjects)
     fig, axes = _grid(len(subjects), f"{traj.label}: per subject, fitted {traj.paramcd} lines")
     for ax, subj in zip(axes, subjects, strict=False):
         values = source[source["USUBJID"].astype(str).eq(subj)].dropna(subset=["ADT", "AVAL"])
         values = values.sort_values("ADT", kind="stable")
-        marks = injections.get(subj, [])
+        marks = markers.get(subj, [])
         origin = marks[0] if marks else (values["ADT"].min() if len(values) else 0.0)
         ax.plot((values["ADT"] - origin) / month_days, values["AVAL"], "o", ms=3, color="#444")
         for day in marks:
@@ -123,7 +125,7 @@ def trajectory_figure(
         ax.set_title(subj, fontsize=8)
         ax.tick_params(labelsize=7)
     axes[0].set_ylabel(traj.label, fontsize=8)
-    fig.supxlabel("months from the first injection (dashed: injections)", fontsize=9)
+    fig.supxlabel(spec.figures.time_axis_title(), fontsize=9)
     return fig
 
 

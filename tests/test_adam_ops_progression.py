@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdisc_mapper.adam import load_adam_specs
+from cdisc_mapper.adam import load_adam_specs, run_adam
 from cdisc_mapper.adam.ops import RECORD_BUILDERS
 from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.adam import Conventions
@@ -263,3 +263,21 @@ def test_progression_unknown_fallback_period_is_a_located_spec_error(tmp_path: P
     text = (study / "adam" / "adprog.yaml").read_text()
     step = text[: text.index("op: progression")].count("\n") + 1
     assert step <= reported_line(str(err.value), "adprog.yaml") <= line
+
+
+def test_an_interval_flag_derived_over_other_periods_is_a_located_error(
+    demo_sdtm, tmp_path: Path
+) -> None:
+    """The ADQS flag of AVISITN 6 without the interval's fallback would leave the
+    one-injection subjects' rate without records: the build stops at the flag's line."""
+    old = "ANL09FL: {derive: in_periods, periods: [2], fallback: [5],"
+    study, line = study_with(
+        tmp_path, "adqs.yaml", old, "ANL09FL: {derive: in_periods, periods: [2],"
+    )
+    with pytest.raises(
+        SpecError,
+        match=rf"adqs.yaml:{line}: ADQS.ANL09FL \(in_periods: periods \[2\], fallback \[\]\) "
+        r"marks the records of ADPROG interval AVISITN 6, which spans periods \[2\] with "
+        r"fallback \[5\]: give the flag the interval's `periods` and `fallback`",
+    ):
+        run_adam(study, demo_sdtm[0] / "sdtm", tmp_path / "out")

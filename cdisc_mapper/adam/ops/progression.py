@@ -27,8 +27,10 @@ from cdisc_mapper.adam.derive import (
     derive_rate,
 )
 from cdisc_mapper.adam.ops.base import ValueLevel, record_op
+from cdisc_mapper.adam.ops.periods import InPeriodsArgs
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.condition import describe as describe_condition
+from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
 from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
@@ -81,7 +83,8 @@ class RateInterval(OpArgs):
         "none of `periods` (same rule: earliest start to latest end of those the subject "
         "had), e.g. `periods: [2], fallback: [5]`: injection 1 to injection 2, else, for a "
         "subject with one injection, injection 1 to the end of follow-up; say it in "
-        "`avisit`. The `flag` derivation (`in_periods`) must give the same `fallback`. "
+        "`avisit`. A `flag` derived by `in_periods` must give the same `periods` and "
+        "`fallback` (checked when the dataset is built). "
         "Default: none (a subject without `periods` has no record)",
     )
     flag: str | None = Field(
@@ -344,6 +347,28 @@ def _spans(args: ProgressionArgs, ctx: BuildContext) -> list[_Span]:
     return spans
 
 
+def _check_flag_rules(args: ProgressionArgs, ctx: BuildContext) -> None:
+    """An interval's flag derived by ``in_periods`` must span the interval's own periods
+    and fallback: otherwise the rate would silently lose (or a reviewer's recomputation
+    from the flags gain) the records of the subjects where the two rules differ."""
+    for i in args.intervals:
+        for source in sorted({p.source for p in args.parameters}):
+            flag = ctx.specs.op_args.get((source, i.flag or ""))
+            if i.flag is None or not isinstance(flag, InPeriodsArgs):
+                continue
+            if (sorted(flag.periods), sorted(flag.fallback)) != (
+                sorted(i.periods),
+                sorted(i.fallback),
+            ):
+                raise SpecError(
+                    f"{source}.{i.flag} (in_periods: periods {flag.periods}, fallback "
+                    f"{flag.fallback}) marks the records of {ctx.dataset or 'the'} interval "
+                    f"AVISITN {i.avisitn:g}, which spans periods {i.periods} with fallback "
+                    f"{i.fallback}: give the flag the interval's `periods` and `fallback`",
+                    where=ctx.specs.where(source, ("variables", i.flag)),
+                )
+
+
 def _assessments(p: RateParameter, args: ProgressionArgs, ctx: BuildContext) -> pd.DataFrame:
     """USUBJID, date, value and the intervals' flags of the parameter's dated assessments
     (the rate averages the values of a day)."""
@@ -496,6 +521,7 @@ def rec_progression(
     is the monthly rate of change over the assessments dated within it (both ends
     included; same-day values averaged), time in months from its start (the conventions'
     ``month_days``); ASTDT/AENDT are the first and last assessment used."""
+    _check_flag_rules(args, ctx)
     spans = _spans(args, ctx)
     pieces: list[pd.DataFrame] = []
     for p in args.parameters:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Mapping
 
 import numpy as np
@@ -81,10 +82,16 @@ def _fit_lines(
     return lines
 
 
+def _suptitle(fig: Figure, title: str) -> None:
+    """The figure's title, wrapped to its width (a row label may be long)."""
+    chars = max(40, int(fig.get_figwidth() * DPI / 8))  # about 8 pixels a character
+    fig.suptitle(textwrap.fill(title, chars))
+
+
 def _grid(n: int, title: str) -> tuple[Figure, list[Axes]]:
     rows = max(1, math.ceil(n / COLUMNS))
     fig = Figure(figsize=(COLUMNS * 2.6, rows * 2.1 + 0.6), layout="constrained")
-    fig.suptitle(title)
+    _suptitle(fig, title)
     axes = fig.subplots(rows, COLUMNS, squeeze=False).ravel().tolist()
     for ax in axes[n:]:
         ax.set_axis_off()
@@ -144,7 +151,7 @@ def paired_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummary
     assert spec.figures is not None
     parts = _figure_rows(datasets, spec)
     fig = Figure(figsize=(3.4 * len(parts), 4.0), layout="constrained")
-    fig.suptitle(f"Run-in versus treatment rate: {spec.figures.row}")
+    _suptitle(fig, f"Run-in versus treatment rate: {spec.figures.row}")
     axes = fig.subplots(1, len(parts), squeeze=False).ravel()
     for ax, (paramcd, sub) in zip(axes, parts.items(), strict=True):
         pairs = sub.dropna(subset=["AVAL", "BASE"]).sort_values("USUBJID", kind="stable")
@@ -192,7 +199,7 @@ def waterfall_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSumm
     clip, threshold = spec.figures.clip, spec.figures.threshold
     parts = _figure_rows(datasets, spec)
     fig = Figure(figsize=(4.2 * len(parts), 4.0), layout="constrained")
-    fig.suptitle(f"Percent improvement of the rate vs run-in: {spec.figures.row}")
+    _suptitle(fig, f"Percent improvement of the rate vs run-in: {spec.figures.row}")
     axes = fig.subplots(1, len(parts), squeeze=False).ravel()
     for ax, (paramcd, records) in zip(axes, parts.items(), strict=True):
         order = records.dropna(subset=[spec.improvement]).sort_values(

@@ -11,12 +11,13 @@ from cdisc_mapper.simulate.progression import (
     NO_EFFECT,
     PAPER_EFFECT,
     Effect,
+    course,
     disease_params,
     early_gain,
     improvements,
     responding,
 )
-from cdisc_mapper.simulate.timeline import build_cohort
+from cdisc_mapper.simulate.timeline import NO_DAY, build_cohort
 
 
 def test_early_gain_rises_to_its_level_after_injection_one() -> None:
@@ -87,3 +88,23 @@ def test_effect_does_not_move_other_subject_draws() -> None:
     assert paper[same].equals(null[same])
     assert (paper[["familial", "riluzole"]] == null[["familial", "riluzole"]]).all().all()
     assert (ranks_p == ranks_n).all()
+
+
+def test_course_early_gain_only_after_injection_one_and_only_alsfrs() -> None:
+    cohort = build_cohort(5, 200)
+    gain_only = Effect("g", (0, 0, 0, 0), 0, 0, responders=(1, 1, 1, 1), gain=4.0, gain_months=2.0)
+    with_gain = course(5, cohort, *disease_params(5, cohort, gain_only))
+    null = course(5, cohort, *disease_params(5, cohort, "none"))
+    v = cohort.visits
+    s = cohort.subjects.iloc[v["subj"].to_numpy()]
+    since = (v["abs_day"].to_numpy() - s["inj1"].to_numpy()) / (365.25 / 12)
+    treated = (s["inj1"] != NO_DAY).to_numpy() & (s["status"] != "Death").to_numpy()
+    before = ~treated | (since <= 0)
+    a, b = with_gain.items.sum(axis=1), null.items.sum(axis=1)
+    assert (a[before] == b[before]).all()
+    inside = treated & (since > 0) & (b > 0) & (a < 48)
+    expected = 4.0 * (1 - np.exp(-since[inside] / 2.0))
+    # the same noise draws: the totals differ by the gain, up to the rounding of each
+    assert np.abs((a - b)[inside] - expected).max() <= 1.0
+    assert (a - b)[inside].mean() == pytest.approx(expected.mean(), abs=0.15)
+    assert (with_gain.fvc_pct == null.fvc_pct).all()  # a function gain, FVC untouched

@@ -17,7 +17,9 @@ reports:
   run-in) per interval and overall, the mean and median % improvement, against the paper
   (Petrou et al. 2021: 15/19 between injections 1 and 2, mean improvement 107.1 %;
   11/12 between 2 and 3; 8/10 between 3 and 4; 13/19 over injection 1 to the last
-  injection, mean improvement 47.4 %, Wilcoxon p = 0.0038).
+  injection, mean improvement 47.4 %, Wilcoxon p = 0.0038), and the fraction improving
+  clinically after the first injection (paper: 7/19 by +1 to +4 points; here the change
+  from the injection 1 assessment to the next one).
 
 The intervals are defined here as the paper does, whatever the ADaM specs of the branch
 say: run-in = screening to injection 1; interval k -> k+1 = injection k to injection k+1
@@ -67,6 +69,7 @@ class Figures:
 
     improvement: dict[str, np.ndarray]
     wilcoxon_p: float
+    clinical: float
 
 
 def fast_data(seed: int, effect: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -120,6 +123,7 @@ def figures(assess: pd.DataFrame, inj: pd.DataFrame) -> Figures:
     """Per-interval % improvements and the overall Wilcoxon p of one cohort."""
     out: dict[str, list[float]] = {name: [] for name in INTERVALS}
     pairs: list[tuple[float, float]] = []
+    gains: list[bool] = []
     by_subject = dict(tuple(assess.groupby("USUBJID")))
     for subj, rows in inj.groupby("USUBJID"):
         a = by_subject[subj]
@@ -130,6 +134,7 @@ def figures(assess: pd.DataFrame, inj: pd.DataFrame) -> Figures:
             for name, (lo, hi) in periods.items()
         }
         base = rate["runin"]
+        gains.append(clinical_gain(day, total, periods["1->2"][0]))
         for name in INTERVALS:
             if name in rate and not np.isnan(rate[name]) and not np.isnan(base) and base != 0:
                 out[name].append(100 * (rate[name] - base) / abs(base))
@@ -137,7 +142,16 @@ def figures(assess: pd.DataFrame, inj: pd.DataFrame) -> Figures:
             pairs.append((rate["overall"], base))
     trt, run = np.array(pairs).T
     p = float(stats.wilcoxon(trt, run).pvalue) if np.any(trt != run) else 1.0
-    return Figures({k: np.array(v) for k, v in out.items()}, p)
+    return Figures({k: np.array(v) for k, v in out.items()}, p, float(np.mean(gains)))
+
+
+def clinical_gain(day: np.ndarray, total: np.ndarray, inj1: float) -> bool:
+    """Whether the first assessment after injection 1 is 1 to 4 points above its own."""
+    at, after = total[day == inj1], total[day > inj1]
+    if at.size == 0 or after.size == 0:
+        return False
+    change = after[np.argmin(day[day > inj1])] - at[0]
+    return bool(1 <= change <= 4)
 
 
 def pipeline_data(seed: int, effect: str, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -169,6 +183,8 @@ def summarise(label: str, runs: list[Figures]) -> None:
     se = np.sqrt(reject * (1 - reject) / len(runs))
     print(f"\n{label}: {len(runs)} cohorts of {SUBJECTS}")
     print(f"  overall Wilcoxon signed-rank rejects at 5%: {reject:.3f} (SE {se:.3f})")
+    clinical = np.mean([f.clinical for f in runs])
+    print(f"  +1 to +4 points after injection 1 (mean fraction): {clinical:.3f} (paper 0.368)")
     print(
         "  interval  N(mean)  responders(mean)  paper  "
         " cohort mean %impr: mean, median (paper)   cohort median %impr: median"

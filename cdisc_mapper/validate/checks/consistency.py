@@ -82,14 +82,18 @@ def actual_arm_vs_planned(ctx: Context, ds: Dataset) -> None:
     explanation="An adverse event whose outcome says it ended (RECOVERED/RESOLVED, "
     "RECOVERED/RESOLVED WITH SEQUELAE, FATAL) has an end date; one that has not ended "
     "(NOT RECOVERED/NOT RESOLVED, RECOVERING/RESOLVING) has none. Outcomes are compared "
-    "without regard to case; a null AEOUT is not checked.",
+    "without regard to case; a null AEOUT is not checked. In relative-day data without "
+    "dates the end is its study day: AEENDY stands for AEENDTC.",
     reference="Pinnacle 21 SD0021; CORE-000659 (FB3410), CORE-000657 (FB3409)",
 )
 def outcome_vs_end_date(ctx: Context, ds: Dataset) -> None:
     if ds.name != "AE" or not ds.has("AEOUT", "AEENDTC"):
         return
     outcome = upper(ds.df["AEOUT"])
-    no_end = blank(ds.df["AEENDTC"])
+    no_date = blank(ds.df["AEENDTC"])
+    no_end = no_date
+    if ds.has_numeric("AEENDY"):  # an end known as a study day only (no dates)
+        no_end = no_date & ds.df["AEENDY"].isna().to_numpy()
     ctx.flag(
         ds,
         outcome.isin(ENDED).to_numpy(dtype=bool) & no_end,
@@ -100,7 +104,11 @@ def outcome_vs_end_date(ctx: Context, ds: Dataset) -> None:
     ctx.flag(
         ds,
         outcome.isin(ONGOING).to_numpy(dtype=bool) & ~no_end,
-        "AEOUT says the event has not ended but AEENDTC is set",
+        np.where(
+            no_date,
+            "AEOUT says the event has not ended but AEENDY is set",
+            "AEOUT says the event has not ended but AEENDTC is set",
+        ),
         variable="AEENDTC",
     )
 

@@ -115,7 +115,7 @@ def day_axis_dates(days: pd.Series, what: str = "study day") -> pd.Series:
         "section 4.4.4)",
         days.index,
         bad,
-        days.astype(str).to_numpy(dtype=object),
+        [str(d) if np.isnan(v) else f"{v:g}" for d, v in zip(days, values, strict=True)],
     )
     known = given & ~bad
     shift = np.where(values[known] > 0, values[known] - 1, values[known]).astype(np.int64)

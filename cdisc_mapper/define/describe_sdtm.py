@@ -45,9 +45,9 @@ from cdisc_mapper.define.info import (
 from cdisc_mapper.define.model import DocRef, Origin
 from cdisc_mapper.define.refs import codelist_ref, comment_ref, require_method
 from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, SUPP_KEYS
+from cdisc_mapper.sdtm.ops.timeline import TIMELINE_COMMENT_OID, timeline_comment
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT
-from cdisc_mapper.sdtm.ops.timeline import TIMELINE_COMMENT_OID, timeline_comment
 from cdisc_mapper.sdtm.subject_design import SUBJECT_DESIGN_METHODS, study_day_variables
 from cdisc_mapper.sdtm.trial_design import TRIAL_DESIGN_METHODS
 from cdisc_mapper.spec.define import METHOD_ID, DefineExtras, FormSpec

@@ -111,8 +111,7 @@ def day_axis_dates(days: pd.Series, what: str = "study day") -> pd.Series:
     bad = given & (np.isnan(values) | (values == 0) | (np.mod(values, 1) != 0))
     raise_for_rows(
         MappingError,
-        f"{what} that is not a whole non-zero number of days (no day 0: SDTMIG 3.4 "
-        "section 4.4.4)",
+        f"{what} that is not a whole non-zero number of days (no day 0: SDTMIG 3.4 section 4.4.4)",
         days.index,
         bad,
         [str(d) if np.isnan(v) else f"{v:g}" for d, v in zip(days, values, strict=True)],

@@ -40,8 +40,10 @@ TIMELINE_COMMENT_OID = "COM.TIMELINE"
 def timeline_comment(timeline: TimelineSpec) -> str:
     """What define.xml says of a study's relative-day data: how study day 1 is defined
     and, with an anchor, that every date is a pseudo date; without one, that there are
-    no dates. TS has no parameter for it (TSPARMCD, C66738, has none), so define.xml is
-    where it is said."""
+    no dates. TS has no parameter for it: the TSPARMCD codelist (C66738) is extensible,
+    but none of its terms fits and a made-up parameter would be no standard one, so
+    define.xml (this comment, on TS, DM, and each --DTC and study day) is where it is
+    said."""
     counted = "elapsed days, 0 on that day" if timeline.offsets == "elapsed" else "study days"
     days = (
         "The raw export gives every time as whole days from the event of each subject the "

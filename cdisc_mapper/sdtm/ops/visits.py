@@ -233,7 +233,8 @@ def op_epoch(frame: pd.DataFrame, args: EpochArgs, ctx: OpContext) -> pd.Series:
     subjects = by_record(frame, subject_key(frame))
     try:
         if args.dy is not None:
-            epoch = drelative.epoch_of_study_days(by_record(frame, frame[args.dy]), subjects, ctx.se)
+            days = by_record(frame, frame[args.dy])
+            epoch = drelative.epoch_of_study_days(days, subjects, ctx.se)
         else:
             assert args.dtc is not None
             dtc = by_record(frame, frame[args.dtc].fillna("").astype(str))

@@ -82,8 +82,9 @@ def actual_arm_vs_planned(ctx: Context, ds: Dataset) -> None:
     explanation="An adverse event whose outcome says it ended (RECOVERED/RESOLVED, "
     "RECOVERED/RESOLVED WITH SEQUELAE, FATAL) has an end date; one that has not ended "
     "(NOT RECOVERED/NOT RESOLVED, RECOVERING/RESOLVING) has none. Outcomes are compared "
-    "without regard to case; a null AEOUT is not checked. In relative-day data without "
-    "dates the end is its study day: AEENDY stands for AEENDTC.",
+    "without regard to case; a null AEOUT is not checked. A record without dates "
+    "(relative-day data: neither AESTDTC nor AEENDTC) has its end as a study day: AEENDY "
+    "stands for AEENDTC there.",
     reference="Pinnacle 21 SD0021; CORE-000659 (FB3410), CORE-000657 (FB3409)",
 )
 def outcome_vs_end_date(ctx: Context, ds: Dataset) -> None:
@@ -92,8 +93,9 @@ def outcome_vs_end_date(ctx: Context, ds: Dataset) -> None:
     outcome = upper(ds.df["AEOUT"])
     no_date = blank(ds.df["AEENDTC"])
     no_end = no_date
-    if ds.has_numeric("AEENDY"):  # an end known as a study day only (no dates)
-        no_end = no_date & ds.df["AEENDY"].isna().to_numpy()
+    if ds.has_numeric("AEENDY"):  # a record without dates: its end is its study day
+        undated = blank(ds.df["AESTDTC"]) if "AESTDTC" in ds.df.columns else True
+        no_end = no_date & ~(undated & ds.df["AEENDY"].notna().to_numpy())
     ctx.flag(
         ds,
         outcome.isin(ENDED).to_numpy(dtype=bool) & no_end,

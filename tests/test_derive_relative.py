@@ -111,3 +111,13 @@ def test_an_element_without_a_start_day_is_an_error() -> None:
     se = SE_DAYS.assign(SESTDY=[-14.0, None])
     with pytest.raises(MappingError, match=r"subject element \(SE\) without a study day SESTDY"):
         epoch_of_study_days(pd.Series([1.0]), pd.Series(["S-1"]), se)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(min_value=-40000, max_value=40000).filter(lambda d: d != 0))
+def test_the_next_study_day_is_the_next_day_on_the_axis(day: int) -> None:
+    """Study days follow each other with no day 0 (-1 then 1), so each study day and the
+    next one are one day apart on the axis, and the axis keeps their order."""
+    following = 1 if day == -1 else day + 1
+    got = day_axis_dates(pd.Series([float(day), float(following)])).tolist()
+    assert (pd.Timestamp(got[1]) - pd.Timestamp(got[0])).days == 1

@@ -108,6 +108,25 @@ def test_a_term_the_study_adds_to_a_sponsor_codelist(package: Path) -> None:
     ) in define
 
 
+def test_define_declares_the_pseudo_dates_on_every_date_and_on_dm_and_ts(package: Path) -> None:
+    """TS has no parameter for pseudo dates (TSPARMCD, C66738, has none), so define.xml
+    says it: a comment on TS, on DM (the study's own comment there) and on each --DTC and
+    --DY."""
+    define = (package / "sdtm" / "define.xml").read_text(encoding="utf-8")
+    assert (
+        "Pseudo dates, not real calendar dates: that event is given the made-up date "
+        "2000-01-01, and every --DTC (DM's reference dates included) is 2000-01-01 plus the "
+        "offset in days."
+    ) in define
+    ts = define.split('<ItemGroupDef OID="IG.TS"', 1)[1].split(">", 1)[0]
+    assert 'def:CommentOID="COM.TIMELINE"' in ts
+    dm = define.split('<ItemGroupDef OID="IG.DM"', 1)[1].split(">", 1)[0]
+    assert 'def:CommentOID="COM.C-PSEUDO"' in dm  # the study's own comment is kept
+    for item in ("IT.QS.QSDTC", "IT.QS.QSDY", "IT.DM.RFSTDTC", "IT.DM.BRTHDTC", "IT.SE.SESTDTC"):
+        itemdef = define.split(f'<ItemDef OID="{item}"', 1)[1].split(">", 1)[0]
+        assert 'def:CommentOID="COM.TIMELINE"' in itemdef, item
+
+
 def test_the_best_fvc_effort_is_a_derived_record(package: Path) -> None:
     re = _dataset(package, "re")
     visit = re[(re.USUBJID == "PROACT-SYN-100037") & (re.RETESTCD == "FVC") & (re.REDY == -7)]

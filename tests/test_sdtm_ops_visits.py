@@ -472,6 +472,46 @@ def test_epoch_of_several_records_from_one_form_row() -> None:
     assert values(out) == ["RUN-IN", "", "TREATMENT"]
 
 
+# The same subject on study days (no dates): run-in from day -14, treatment from day 1
+SE_DAYS = pd.DataFrame(
+    {
+        "USUBJID": [SUBJ1, SUBJ1],
+        "ETCD": ["RUNIN", "MSC1"],
+        "EPOCH": ["RUN-IN", "TREATMENT"],
+        "SESTDTC": ["", ""],
+        "SEENDTC": ["", ""],
+        "SESTDY": [-14.0, 1.0],
+        "SEENDY": [1.0, 180.0],
+    }
+)
+
+
+def test_epoch_on_study_days_with_dy() -> None:
+    frame = records(
+        "alsfrs.csv", ["USUBJID", "QSDY"], [SUBJ1, -15.0], [SUBJ1, -1.0], [SUBJ1, 1.0],
+        [SUBJ1, 180.0], [SUBJ1, 181.0], [SUBJ1, None], [SUBJ2, 1.0],
+    )  # fmt: skip
+    out = run_op("epoch", {"dy": "QSDY"}, frame, make_ctx("QS", "EPOCH", se=SE_DAYS))
+    # day -1 is the last run-in day and day 1 (the next day: no day 0) the first treatment
+    assert values(out) == ["", "RUN-IN", "TREATMENT", "TREATMENT", "", "", ""]
+
+
+def test_epoch_takes_a_date_or_a_study_day() -> None:
+    model = OPERATIONS.require("epoch").args_model
+    with pytest.raises(ValidationError, match="exactly one of dtc"):
+        model.model_validate({"dtc": "QSDTC", "dy": "QSDY"})
+    with pytest.raises(ValidationError, match="exactly one of dtc"):
+        model.model_validate({})
+
+
+def test_epoch_of_a_study_day_0_names_the_record() -> None:
+    frame = records("alsfrs.csv", ["USUBJID", "QSDY"], [SUBJ1, 1.0], [SUBJ1, 0.0])
+    with pytest.raises(MappingError) as err:
+        run_op("epoch", {"dy": "QSDY"}, frame, make_ctx("QS", "EPOCH", se=SE_DAYS))
+    assert str(err.value).startswith("QS.EPOCH: study day that is not a whole non-zero number")
+    assert str(err.value).endswith("in 1 row: row alsfrs.csv:3 '0'")
+
+
 def test_epoch_of_a_date_that_is_not_iso_8601_names_the_record() -> None:
     frame = records("vitals.csv", ["USUBJID", "VSDTC"], [SUBJ1, "2016-08-01"], [SUBJ1, "1/8/2016"])
     with pytest.raises(MappingError) as err:

@@ -150,3 +150,57 @@ def test_se_taetord_is_the_elements_place_in_the_subjects_arm() -> None:
         "S-1": [["SCRN", 1.0], ["TRTA", 2.0]],
         "S-2": [["SCRN", 1.0], ["LEAD", 2.0], ["TRTA", 3.0]],
     }
+
+
+def test_se_on_study_days_ends_at_the_next_start_and_the_last_day_on_record() -> None:
+    """Relative-day data without dates: the elements start at a study day (EXSTDY); the
+    last one ends at the subject's latest study day in any domain (S-1: QSDY 95, later
+    than AEENDY 40; S-2: DSSTDY 203). SESTDTC and SEENDTC stay null."""
+    day = {"domain": "EX", "variable": "EXSTDY"}
+    spec = _arm_study(
+        {"A": ["SCRN", "TRTA"]},
+        {"TRTA": {**day, "where": {"variable": "EXTRT", "equals": "ACTIVE"}}},
+    )
+    spec.elements[0] = _element(
+        "SCRN", "SCREENING", {**day, "where": {"variable": "EXTRT", "equals": "RUN-IN"}}
+    )
+    dm = records("dm.csv", ["USUBJID", "ARMCD"], ["S-1", "A"], ["S-2", "A"])
+    ex = records(
+        "ex.csv",
+        ["USUBJID", "EXTRT", "EXSTDY"],
+        ["S-1", "RUN-IN", -14.0],
+        ["S-1", "ACTIVE", 1.0],
+        ["S-2", "ACTIVE", 1.0],
+    )
+    qs = records("qs.csv", ["USUBJID", "QSDY"], ["S-1", -14.0], ["S-1", 95.0], ["S-2", 60.0])
+    ae = records("ae.csv", ["USUBJID", "AESTDY", "AEENDY"], ["S-1", 3.0, 40.0])
+    ds = records("ds.csv", ["USUBJID", "DSSTDY"], ["S-2", 203.0])
+    se = build_se({"DM": dm, "EX": ex, "QS": qs, "AE": ae, "DS": ds}, spec, None)
+    assert se[["USUBJID", "ETCD", "SESTDY", "SEENDY", "SESTDTC", "SEENDTC"]].values.tolist() == [
+        ["S-1", "SCRN", -14.0, 1.0, "", ""],
+        ["S-1", "TRTA", 1.0, 95.0, "", ""],
+        ["S-2", "TRTA", 1.0, 203.0, "", ""],
+    ]
+
+
+def test_elements_starting_at_dates_and_at_study_days_are_an_error_at_the_start() -> None:
+    spec = _arm_study({"A": ["SCRN", "TRTA"]}, {"TRTA": {"domain": "EX", "variable": "EXSTDY"}})
+    frames = {
+        "DM": records("dm.csv", ["USUBJID", "RFICDTC"], ["S-1", "2020-01-01"]),
+        "EX": records("ex.csv", ["USUBJID", "EXSTDY"], ["S-1", 1.0]),
+    }
+    with pytest.raises(SpecError) as err:
+        check_se_inputs(frames, spec, lambda doc, path: f"{doc}.yaml{list(path)}")
+    assert str(err.value).startswith(
+        "study.yaml['elements', 1, 'start']: element TRTA starts at EXSTDY and element SCRN "
+        "at RFICDTC: one at a study day, the other at a date"
+    )
+
+
+def test_a_start_study_day_that_is_no_number_names_the_element() -> None:
+    spec = _arm_study({"A": ["TRTA"]}, {"TRTA": {"domain": "EX", "variable": "EXSTDY"}})
+    spec.elements.pop(0)
+    dm = records("dm.csv", ["USUBJID", "ARMCD"], ["S-1", "A"])
+    ex = records("ex.csv", ["USUBJID", "EXSTDY"], ["S-1", "day one"])
+    with pytest.raises(MappingError, match=r"element TRTA starts at EX\.EXSTDY, a study day, "):
+        build_se({"DM": dm, "EX": ex}, spec, None)

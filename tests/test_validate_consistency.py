@@ -17,6 +17,7 @@ from tests.test_validate_checks import (  # noqa: F401  (pkg is a fixture)
     set_value,
     xpt_path,
 )
+from tests.validate_pkg import days_only_package, findings
 
 
 @pytest.mark.parametrize("check_id", ["ID0101", "ID0102", "ID0103", "ID0104"])
@@ -108,3 +109,17 @@ def test_id0104_fatal_event_ends_on_another_day_than_death(pkg):  # noqa: F811
     rewrite(pkg, "AE", lambda df: set_value(df, fatal, "AEENDTC", death[:7]))
     _, found = run(pkg, "ID0104")
     assert found == []
+
+
+def test_id0102_an_end_given_as_a_study_day_is_an_end(tmp_path):
+    days_only = days_only_package(
+        tmp_path,
+        dated=False,
+        outcomes=["RECOVERED/RESOLVED", "RECOVERED/RESOLVED", "NOT RECOVERED/NOT RESOLVED"],
+        ends=[10.0, None, 12.0],
+    )
+    _, found = findings(days_only, "ID0102")
+    assert [(f.record, f.message) for f in found] == [
+        (2, "AEOUT says the event ended but AEENDTC is null"),
+        (3, "AEOUT says the event has not ended but AEENDY is set"),
+    ]

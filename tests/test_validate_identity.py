@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_mapper.validate.checks.identity import SPECIAL_ARMS, arm_code_in
-from tests.validate_pkg import findings, write_dataset
+from tests.validate_pkg import days_only_package, findings, write_dataset
 
 
 def _package(tmp_path: Path, arms: list[tuple[str, str]], exposed: list[str]) -> Path:
@@ -112,3 +112,15 @@ def test_id0001_float_noise_does_not_hide_a_repeated_seq(tmp_path):
         },
     )
     assert findings(sdtm.parent, "ID0001")[1] == []
+
+
+def test_id0004_no_reference_dates_to_give_when_exposure_has_study_days_only(tmp_path):
+    days_only = days_only_package(tmp_path, dated=False, outcomes=[""], ends=[None])
+    assert findings(days_only, "ID0004")[1] == []
+    # the same subject with a dated EX record: RFSTDTC and RFXSTDTC are missing
+    dated = days_only_package(tmp_path / "d", dated=True, outcomes=[""], ends=[None])
+    _, found = findings(dated, "ID0004")
+    assert sorted(f.message for f in found) == [
+        "RFSTDTC is null but the subject has EX records",
+        "RFXSTDTC is null but the subject has EX records",
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.validate_pkg import findings, se_records, write_dataset
+from tests.validate_pkg import days_only_package, findings, se_records, write_dataset
 
 
 def _ae(tmp_path: Path, epoch: str) -> Path:
@@ -105,3 +105,25 @@ def test_tm0003_study_day_0_without_a_date_is_reported(tmp_path):
     _, found = findings(_qs_days_only(tmp_path, [1.0, 0.0]), "TM0003")
     assert [(f.dataset, f.record, f.variable) for f in found] == [("QS", 2, "QSDY")]
     assert found[0].message == "QSDY is 0 (there is no study day 0)"
+
+
+def test_tm0013_states_the_rule_for_study_days_without_dates(tmp_path):
+    pkg = days_only_package(tmp_path, dated=False, outcomes=["RECOVERED/RESOLVED"], ends=[10.0])
+    _, found = findings(pkg, "TM0013")
+    assert [(f.dataset, f.variable, f.severity.name) for f in found] == [
+        ("AE", "AEENDY", "INFO"),
+        ("AE", "AESTDY", "INFO"),
+        ("EX", "EXSTDY", "INFO"),
+    ]
+    assert found[0].message == (
+        "AEENDY: 1 of 1 records have a study day and no AEENDTC: checked for day 0 only "
+        "(day 1 is the reference day, the day before it -1; SDTMIG v3.4 §4.4.4)"
+    )
+
+
+def test_tm0013_is_silent_when_every_study_day_has_its_date(tmp_path):
+    pkg = _lb(tmp_path, "TREATMENT")  # no study days at all
+    assert findings(pkg, "TM0013")[1] == []
+    pkg = days_only_package(tmp_path / "dated", dated=True, outcomes=["FATAL"], ends=[None])
+    _, found = findings(pkg, "TM0013")
+    assert [(f.dataset, f.variable) for f in found] == [("AE", "AESTDY")]  # EXSTDY has a date

@@ -49,3 +49,32 @@ def se_records(subject: str = "S-1") -> dict[str, list]:
         "SEENDTC": ["2020-01-10", "2020-02-28"],
         "EPOCH": ["SCREENING", "TREATMENT"],
     }
+
+
+def days_only_package(tmp_path: Path, *, dated: bool, outcomes: list[str], ends: list) -> Path:
+    """Relative-day data of subject S-1: DM without reference dates, EX (EXSTDY 1) and AE
+    records (AESTDY 6, AEOUT ``outcomes``, AEENDY ``ends``, no AEENDTC) with study days;
+    with ``dated`` the EX record has a date (EXSTDTC) as well."""
+    sdtm = tmp_path / "pkg" / "sdtm"
+    ids = ["S-1"] * len(outcomes)
+    write_dataset(
+        sdtm,
+        "DM",
+        {"STUDYID": ["ST"], "DOMAIN": ["DM"], "USUBJID": ["S-1"], "RFSTDTC": [""],
+         "RFXSTDTC": [""]},
+    )  # fmt: skip
+    write_dataset(
+        sdtm,
+        "EX",
+        {"STUDYID": ["ST"], "DOMAIN": ["EX"], "USUBJID": ["S-1"], "EXSEQ": [1.0],
+         "EXTRT": ["ACTIVE"], "EXSTDTC": ["2020-01-01" if dated else ""], "EXSTDY": [1.0]},
+    )  # fmt: skip
+    write_dataset(
+        sdtm,
+        "AE",
+        {"STUDYID": ["ST"] * len(ids), "DOMAIN": ["AE"] * len(ids), "USUBJID": ids,
+         "AESEQ": [float(i + 1) for i in range(len(ids))], "AETERM": ["HEADACHE"] * len(ids),
+         "AEOUT": outcomes, "AESTDY": [6.0] * len(ids), "AEENDTC": [""] * len(ids),
+         "AEENDY": ends},
+    )  # fmt: skip
+    return sdtm.parent

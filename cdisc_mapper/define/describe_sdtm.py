@@ -45,9 +45,10 @@ from cdisc_mapper.define.info import (
 from cdisc_mapper.define.model import DocRef, Origin
 from cdisc_mapper.define.refs import codelist_ref, comment_ref, require_method
 from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, SUPP_KEYS
+from cdisc_mapper.sdtm.ops.timeline import TIMELINE_COMMENT_OID, timeline_comment
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT
-from cdisc_mapper.sdtm.subject_design import SUBJECT_DESIGN_METHODS
+from cdisc_mapper.sdtm.subject_design import SUBJECT_DESIGN_METHODS, study_day_variables
 from cdisc_mapper.sdtm.trial_design import TRIAL_DESIGN_METHODS
 from cdisc_mapper.spec.define import METHOD_ID, DefineExtras, FormSpec
 from cdisc_mapper.spec.sdtm import SourceSpec, VariableSpec
@@ -146,6 +147,13 @@ class SdtmDescriber:
             source="study.yaml comments",
             hint="add it to study.yaml comments:, or write the comment as text",
         )  # fmt: skip
+
+    def _timeline(self) -> CommentInfo | None:
+        """The comment on the study's relative-day data (study.yaml ``timeline``), if any."""
+        timeline = self.bundle.study.timeline
+        if timeline is None:
+            return None
+        return CommentInfo(text=timeline_comment(timeline), oid=TIMELINE_COMMENT_OID)
 
     def _comment(self, code: str, loc: tuple, var: VariableSpec) -> CommentInfo | None:
         if var.comment is None:
@@ -362,6 +370,8 @@ class SdtmDescriber:
         attached = self.extras.attached(code, name)
         if comment is None and attached:
             comment = self._comment_text(attached, self.extras.where(("attach",)), name)
+        if comment is None and (name.endswith("DTC") or study_day_variables(code, [name])):
+            comment = self._timeline()
         return VarInfo(
             name=name,
             origin=origin,
@@ -428,6 +438,8 @@ class SdtmDescriber:
             comment = self._comment_text(
                 self.extras.attached(name) or "", self.extras.where(("attach", name)), name
             )
+        if comment is None and name in ("DM", "TS"):
+            comment = self._timeline()
         class_ = sdtm_class(ig_ds.class_)
         one_per_subject = ig_ds.structure.lower().startswith("one record per subject")
         has_subject = "USUBJID" in frame.columns

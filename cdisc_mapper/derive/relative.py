@@ -17,9 +17,16 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.derive._common import factorize_text, raise_for_rows, take, text_series
+from cdisc_mapper.derive.timing import derive_epoch
 from cdisc_mapper.errors import MappingError
 
-__all__ = ["offset_days", "pseudo_dates", "study_days_of_offsets"]
+__all__ = [
+    "day_axis_dates",
+    "epoch_of_study_days",
+    "offset_days",
+    "pseudo_dates",
+    "study_days_of_offsets",
+]
 
 #: A whole number of days as written: optional sign, digits, optionally ``.0`` (a number
 #: column read by a reader that writes floats).
@@ -86,3 +93,54 @@ def pseudo_dates(offsets: pd.Series, anchor: str, counted: str = "elapsed") -> p
     days = offsets.to_numpy(dtype=float)[known].astype(np.int64)
     out[known] = np.datetime_as_string(start + days.astype("timedelta64[D]"), unit="D")
     return text_series(out, offsets.index, offsets.name)
+
+
+#: The origin of the internal day axis on which study days are placed to compare them as
+#: dates (any date would do: nothing derived from it is output).
+_AXIS_ORIGIN = np.datetime64("2000-01-01", "D")
+
+
+def day_axis_dates(days: pd.Series, what: str = "study day") -> pd.Series:
+    """Study days as dates of a continuous internal day axis, to order and compare them as
+    dates: study day 1 is the axis origin, day 2 the day after, day -1 the day before
+    (SDTMIG 3.4 section 4.4.4 has no day 0, so day ``d`` is ``d - 1`` days after the
+    origin from day 1 on and ``d`` days before it below). ``""`` where blank; a day 0 or a
+    day that is not a whole number is an error listing its rows."""
+    values = pd.to_numeric(days, errors="coerce").to_numpy(dtype=float)
+    given = days.notna().to_numpy() & (days.astype(str).str.strip() != "").to_numpy()
+    bad = given & (np.isnan(values) | (values == 0) | (np.mod(values, 1) != 0))
+    raise_for_rows(
+        MappingError,
+        f"{what} that is not a whole non-zero number of days (no day 0: SDTMIG 3.4 section 4.4.4)",
+        days.index,
+        bad,
+        [str(d) if np.isnan(v) else f"{v:g}" for d, v in zip(days, values, strict=True)],
+    )
+    known = given & ~bad
+    shift = np.where(values[known] > 0, values[known] - 1, values[known]).astype(np.int64)
+    out = np.full(len(days), "", dtype=object)
+    out[known] = np.datetime_as_string(_AXIS_ORIGIN + shift.astype("timedelta64[D]"), unit="D")
+    return text_series(out, days.index, days.name)
+
+
+def epoch_of_study_days(dy: pd.Series, usubjid: pd.Series, se: pd.DataFrame) -> pd.Series:
+    """EPOCH (SDTMIG 3.4 section 4.1.3.1) of records that have a study day and no date:
+    the subject's element (SE) with SESTDY <= the day < the next element's SESTDY (the
+    last element up to and including its SEENDY, or open when it has none), the rule of
+    :func:`~cdisc_mapper.derive.timing.derive_epoch` on study days. Null where the day is
+    blank, before the subject's first element or after the last; an SE record without
+    SESTDY is an error listing its rows."""
+    start = se["SESTDY"]
+    raise_for_rows(
+        MappingError,
+        "subject element (SE) without a study day SESTDY (the records have study days, "
+        "not dates, so SE must have them)",
+        se.index,
+        pd.to_numeric(start, errors="coerce").isna().to_numpy(),
+        se["USUBJID"].astype(str).to_numpy(dtype=object),
+    )
+    on_axis = se.assign(
+        SESTDTC=day_axis_dates(start, "SESTDY"),
+        SEENDTC=day_axis_dates(se["SEENDY"], "SEENDY"),
+    )
+    return derive_epoch(day_axis_dates(dy), usubjid, on_axis)

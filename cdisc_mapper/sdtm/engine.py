@@ -25,6 +25,8 @@ from cdisc_mapper.sdtm.subject_design import (
     build_se,
     build_sv,
     check_se_inputs,
+    starts_on_study_days,
+    study_day_variables,
 )
 from cdisc_mapper.sdtm.visits import build_calendar, visit_entries
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
@@ -265,6 +267,7 @@ class _Engine:
                         progress = True
             if not se_ready and self._se_possible():
                 self.progress("SE: subject elements")
+                check_se_inputs(self.frames, self.study, self.bundle.where)
                 self.se = build_se(self.frames, self.study, self.terminology)
                 se_ready = True
                 progress = True
@@ -294,7 +297,15 @@ class _Engine:
         needs |= {("DM", v) for v in dm_inputs if self._maps("DM", v)}
         for el in self.study.elements:
             needs.add((el.start.domain, el.start.variable))
+        if starts_on_study_days(self.study):  # SE's last end: the latest study day mapped
+            needs |= {(c, v) for c in self.bundle.domains for v in self._mapped_days(c)}
         return all(d in self.frames and v in self.frames[d].columns for d, v in needs)
+
+    def _mapped_days(self, code: str) -> list[str]:
+        """The study-day variables (--DY, --STDY, --ENDY) the spec of ``code`` maps."""
+        spec = self.bundle.domains[code]
+        names = {*spec.variables, *(n for s in spec.sources for n in s.variables)}
+        return study_day_variables(code, sorted(names))
 
     def _maps(self, code: str, name: str) -> bool:
         """Whether the spec of domain ``code`` maps variable ``name`` (at any level)."""

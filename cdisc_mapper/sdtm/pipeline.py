@@ -27,6 +27,7 @@ from cdisc_mapper.sdtm.finalize import (
     finalize,
 )
 from cdisc_mapper.sdtm.partition import map_partitioned
+from cdisc_mapper.sdtm.subject_design import SE_NOT_WRITTEN, starts_on_study_days
 from cdisc_mapper.sdtm.trial_design import build_trial_design
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.spec.study import StudySpec
@@ -65,7 +66,9 @@ def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> 
             out[supp.name] = supp
     dm = out["DM"].frame if "DM" in out else None
     extra = build_trial_design(bundle.study, terminology, dm)
-    if run.se is not None:
+    if run.se is not None and starts_on_study_days(bundle.study):
+        log.warning(SE_NOT_WRITTEN)
+    elif run.se is not None:
         extra["SE"] = run.se
     if run.sv is not None:
         extra["SV"] = run.sv

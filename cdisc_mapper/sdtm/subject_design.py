@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.derive import dates as ddates
 from cdisc_mapper.derive import timing as dtiming
-from cdisc_mapper.errors import SpecError
+from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.textops import map_unique
@@ -42,6 +43,16 @@ SUBJECT_DESIGN_METHODS = {
 }
 
 
+#: Why SE is not written for relative-day data without dates (elements starting at study
+#: days): its SESTDTC is Required (SDTMIG 3.4 section 5.3.1) and there is no date to give;
+#: EPOCH is still derived from the elements' study-day spans.
+SE_NOT_WRITTEN = (
+    "SE is not written: the elements start at study days and SE's SESTDTC is Required "
+    "(SDTMIG 3.4 section 5.3.1), with no date to give; EPOCH comes from the elements' "
+    "study days (SESTDY <= --DY < the next element's SESTDY)"
+)
+
+
 #: DM dates SE uses when the DM spec maps them: the end of the last element (RFPENDTC)
 #: and study day 1 (RFSTDTC).
 SE_REFERENCE_DATES = ("RFPENDTC", "RFSTDTC")
@@ -60,10 +71,34 @@ def _study_day(dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame) -> pd.Serie
     return ddates.derive_study_day(dtc.fillna("").astype(str), ref).astype(float)
 
 
+def is_study_day(variable: str) -> bool:
+    """Whether an element starts at a study day rather than a date: the variable is a
+    study day (--DY, --STDY, --ENDY or a helper named like them: its name ends in DY)."""
+    return variable.upper().endswith("DY")
+
+
+def starts_on_study_days(study: StudySpec) -> bool:
+    """Whether the study's elements start at study days (relative-day data without dates:
+    SE then has SESTDY/SEENDY and null SESTDTC/SEENDTC)."""
+    return any(is_study_day(el.start.variable) for el in study.elements)
+
+
 def check_se_inputs(frames: dict[str, pd.DataFrame], study: StudySpec, where: Any) -> None:
-    """SE needs DM (its subjects) and, for each element, the dated variable it starts at;
-    a spec that maps neither is an error at the element's ``start`` in study.yaml.
+    """SE needs DM (its subjects) and, for each element, the dated variable (or study
+    day) it starts at; a spec that maps neither is an error at the element's ``start`` in
+    study.yaml, and so are elements some of which start at dates and some at study days.
     ``where(document, path)`` gives a spec location."""
+    kinds = [is_study_day(el.start.variable) for el in study.elements]
+    if len(set(kinds)) > 1:
+        i = kinds.index(not kinds[0])
+        raise SpecError(
+            f"element {study.elements[i].etcd} starts at {study.elements[i].start.variable} "
+            f"and element {study.elements[0].etcd} at {study.elements[0].start.variable}: "
+            "one at a study day, the other at a date",
+            where=where("study", ("elements", i, "start")),
+            hint="start every element at a date (--DTC) or every one at a study day "
+            "(--DY, --STDY): SE compares the starts with each other",
+        )
     if "DM" not in frames or "USUBJID" not in frames["DM"].columns:
         raise SpecError(
             "the study defines elements, so SE is built, but no DM spec maps USUBJID",
@@ -123,6 +158,73 @@ def _on_the_subjects_arm(se: pd.DataFrame, dm: pd.DataFrame, study: StudySpec) -
     return se.loc[~known | on_arm]
 
 
+def study_day_variables(code: str, names: Any) -> list[str]:
+    """The study-day timing variables of domain ``code`` among ``names`` (--DY, --STDY,
+    --ENDY; SDTMIG 3.4 section 4.4.4)."""
+    pattern = re.compile(rf"^{re.escape(code)}(ST|EN)?DY$")
+    return [n for n in names if pattern.match(n)]
+
+
+def _last_study_days(frames: dict[str, pd.DataFrame], usubjid: pd.Series) -> pd.Series:
+    """Each record's subject's latest study day in any domain (its --DY, --STDY, --ENDY):
+    on study days, the subject's last known contact, as DM.RFPENDTC is on dates."""
+    days = [
+        frame[["USUBJID", name]].set_axis(["USUBJID", "DAY"], axis=1)
+        for code, frame in frames.items()
+        if "USUBJID" in frame.columns
+        for name in study_day_variables(code, frame.columns)
+    ]
+    if not days:
+        return pd.Series(np.nan, index=usubjid.index, dtype=float)
+    every = pd.concat(days, ignore_index=True)
+    last = pd.to_numeric(every["DAY"], errors="coerce").groupby(every["USUBJID"]).max()
+    return usubjid.map(last).astype(float)
+
+
+def _start_values(values: pd.Series, on_days: bool, el: Any) -> pd.Series:
+    """An element's start values: the dates as text, or the study days as numbers (a
+    study day that is no number is an error naming the element and the values)."""
+    if not on_days:
+        return values
+    days = pd.to_numeric(values, errors="coerce")
+    bad = days.isna() & (values.fillna("").astype(str).str.strip() != "")
+    if bad.any():
+        raise MappingError(
+            f"element {el.etcd} starts at {el.start.domain}.{el.start.variable}, a study "
+            f"day, and it holds values that are no number: {sorted(set(values[bad]))[:5]}",
+            hint="point the element's start at a numeric study day (--DY, --STDY)",
+        )
+    return days
+
+
+def _element_starts(
+    frames: dict[str, pd.DataFrame], study: StudySpec, on_days: bool
+) -> pd.DataFrame:
+    """Each subject's start (``_START``: a date or a study day) of each element."""
+    parts = []
+    for el in study.elements:
+        src = frames[el.start.domain]
+        if el.start.where is not None:
+            src = src.loc[evaluate(el.start.where, src).to_numpy()]
+        vals = src[["USUBJID", el.start.variable]].copy()
+        vals.columns = ["USUBJID", "_START"]
+        vals["_START"] = _start_values(vals["_START"], on_days, el)
+        vals = vals[vals["_START"].fillna("").astype(str) != ""]
+        vals = vals.sort_values(["USUBJID", "_START"], kind="stable")
+        if el.start.occurrence is not None:
+            vals["_N"] = vals.groupby("USUBJID").cumcount() + 1
+            vals = vals[vals["_N"] == el.start.occurrence].drop(columns="_N")
+        else:
+            vals = vals.drop_duplicates("USUBJID", keep="first")
+        vals["ETCD"] = el.etcd
+        vals["ELEMENT"] = el.element
+        vals["EPOCH"] = el.epoch
+        parts.append(vals)
+    if not parts:
+        return pd.DataFrame(columns=["USUBJID", "_START", "ETCD", "ELEMENT", "EPOCH"])
+    return pd.concat(parts, ignore_index=True)
+
+
 def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any) -> pd.DataFrame:
     """One record per subject and element actually experienced (SDTMIG 3.4 section 5.3.1).
 
@@ -137,38 +239,31 @@ def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any
     SEENDTC is Expected and SESTDY/SEENDY Permissible in SDTMIG 3.4 (section 5.3.1): when
     the DM spec maps no RFPENDTC, each subject's last element has an empty end date (as any
     unmapped Expected variable is empty); without RFSTDTC the study days are empty.
+
+    Relative-day data without dates (elements starting at a study day, e.g. EXSTDY):
+    SESTDY is the start's study day and SEENDY the next element's SESTDY, the last one
+    the subject's latest study day in any domain (its last known contact); SESTDTC and
+    SEENDTC are null. SESTDTC being Required (SDTMIG 3.4 section 5.3.1), such an SE
+    serves op epoch and is not written (``SE_NOT_WRITTEN``).
     """
     dm = frames["DM"]
-    parts = []
-    for el in study.elements:
-        src = frames[el.start.domain]
-        if el.start.where is not None:
-            src = src.loc[evaluate(el.start.where, src).to_numpy()]
-        vals = src[["USUBJID", el.start.variable]].copy()
-        vals.columns = ["USUBJID", "SESTDTC"]
-        vals = vals[vals["SESTDTC"].fillna("").astype(str) != ""]
-        vals = vals.sort_values(["USUBJID", "SESTDTC"], kind="stable")
-        if el.start.occurrence is not None:
-            vals["_N"] = vals.groupby("USUBJID").cumcount() + 1
-            vals = vals[vals["_N"] == el.start.occurrence].drop(columns="_N")
-        else:
-            vals = vals.drop_duplicates("USUBJID", keep="first")
-        vals["ETCD"] = el.etcd
-        vals["ELEMENT"] = el.element
-        vals["EPOCH"] = el.epoch
-        parts.append(vals)
-    se = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SE_COLUMNS)
-    se = _on_the_subjects_arm(se, dm, study)
-    se = se.sort_values(["USUBJID", "SESTDTC", "TAETORD"], kind="stable").reset_index(drop=True)
-    nxt = se.groupby("USUBJID")["SESTDTC"].shift(-1)
-    end = _subject_values(se["USUBJID"], dm, "RFPENDTC")
-    se["SEENDTC"] = nxt.fillna(end).astype(str).str.slice(0, 10)
-    se["SESTDTC"] = se["SESTDTC"].astype(str).str.slice(0, 10)
+    on_days = starts_on_study_days(study)
+    se = _on_the_subjects_arm(_element_starts(frames, study, on_days), dm, study)
+    se = se.sort_values(["USUBJID", "_START", "TAETORD"], kind="stable").reset_index(drop=True)
+    nxt = se.groupby("USUBJID")["_START"].shift(-1)
+    if on_days:
+        se["SESTDY"] = se["_START"].astype(float)
+        se["SEENDY"] = nxt.astype(float).fillna(_last_study_days(frames, se["USUBJID"]))
+        se["SESTDTC"] = se["SEENDTC"] = ""
+    else:
+        end = _subject_values(se["USUBJID"], dm, "RFPENDTC")
+        se["SEENDTC"] = nxt.fillna(end).astype(str).str.slice(0, 10)
+        se["SESTDTC"] = se["_START"].astype(str).str.slice(0, 10)
+        se["SESTDY"] = _study_day(se["SESTDTC"], se["USUBJID"], dm)
+        se["SEENDY"] = _study_day(se["SEENDTC"], se["USUBJID"], dm)
     se["STUDYID"] = study.studyid
     se["DOMAIN"] = "SE"
     se["SESEQ"] = (se.groupby("USUBJID").cumcount() + 1).astype(float)
-    se["SESTDY"] = _study_day(se["SESTDTC"], se["USUBJID"], dm)
-    se["SEENDY"] = _study_day(se["SEENDTC"], se["USUBJID"], dm)
     return se[SE_COLUMNS]
 
 

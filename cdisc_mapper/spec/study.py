@@ -29,10 +29,10 @@ class ArmSpec(Strict):
 
 
 class ElementStart(Strict):
-    """Where a subject's element starts: a dated variable of another domain."""
+    """Where a subject's element starts: a dated variable (or a study day) of a domain."""
 
     domain: str = Field(description="the domain of the dated variable (e.g. DM, EX)")
-    variable: str = Field(description="ISO 8601 date variable the element starts at (e.g. EXSTDTC)")
+    variable: str = Field(description="ISO 8601 date (EXSTDTC) or study day (EXSTDY) it starts at")
     occurrence: int | None = Field(
         default=None, ge=1, description="n-th record by date for the subject (1-based)"
     )
@@ -51,8 +51,8 @@ class ElementSpec(Strict):
     end_rule: str = Field(description="TEENRL: when the element ends")
     duration: str | None = Field(default=None, description="ISO 8601 planned duration")
     start: ElementStart = Field(
-        description="where a subject's element starts (SE): a dated variable of a domain; "
-        "it ends where the subject's next element starts, the last at DM.RFPENDTC"
+        description="where a subject's element starts (SE): a dated variable of a domain; it "
+        "ends where the next starts, the last at DM.RFPENDTC (study days: the last day on record)"
     )
 
 
@@ -496,8 +496,8 @@ class TimelineSpec(Strict):
         default=None,
         pattern=r"^\d{4}-\d{2}-\d{2}$",
         description="pseudo calendar date (YYYY-MM-DD) of the day0 event: --DTC is "
-        "anchor + offset days, declared in define.xml and TS as pseudo dates (not real "
-        "dates); none: no --DTC is made from offsets, only study days",
+        "anchor + offset days, declared in define.xml (on TS, DM, every date) as pseudo dates "
+        "(TS has no parameter for it); none: no dates at all, only study days",
     )
 
     @field_validator("anchor")

@@ -32,6 +32,39 @@ _WINDOWS = [
 ]  # fmt: skip
 
 
+#: The OID of define.xml's comment on the timeline (``timeline_comment``): on every date
+#: and study-day variable of a study with a timeline, and on DM and TS.
+TIMELINE_COMMENT_OID = "COM.TIMELINE"
+
+
+def timeline_comment(timeline: TimelineSpec) -> str:
+    """What define.xml says of a study's relative-day data: how study day 1 is defined
+    and, with an anchor, that every date is a pseudo date; without one, that there are
+    no dates. TS has no parameter for it: the TSPARMCD codelist (C66738) is extensible,
+    but none of its terms fits and a made-up parameter would be no standard one, so
+    define.xml (this comment, on TS, DM, and each --DTC and study day) is where it is
+    said."""
+    counted = "elapsed days, 0 on that day" if timeline.offsets == "elapsed" else "study days"
+    days = (
+        "The raw export gives every time as whole days from the event of each subject the "
+        f"timeline counts from ({timeline.day0}), counted as {counted}, not as calendar "
+        "dates. Study day 1 is that event's day and the day before it day -1 (no day 0, "
+        "SDTMIG 3.4 section 4.4.4)."
+    )
+    if timeline.anchor is None:
+        return (
+            f"{days} There are no dates: every --DTC and DM's reference dates (RFSTDTC, "
+            "RFXSTDTC...) are null, and the study days (--DY, --STDY, --ENDY) stand in for "
+            "them."
+        )
+    return (
+        f"{days} Pseudo dates, not real calendar dates: that event is given the made-up "
+        f"date {timeline.anchor}, and every --DTC (DM's reference dates included) "
+        f"is {timeline.anchor} plus the offset in days. Study days are exact; the "
+        "calendar dates are not."
+    )
+
+
 class OffsetArgs(ColumnOrVariable):
     """An offset in days from the timeline's day0 event: a raw column or a variable."""
 

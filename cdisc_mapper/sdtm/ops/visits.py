@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Literal
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cdisc_mapper.derive import partial as dpartial
+from cdisc_mapper.derive import relative as drelative
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.context import OpContext
 from cdisc_mapper.sdtm.ops._common import by_record, in_variable, subject_key
@@ -179,13 +180,26 @@ def op_schedule(frame: pd.DataFrame, args: ScheduleArgs, ctx: OpContext) -> pd.S
 
 
 class EpochArgs(OpArgs):
-    dtc: str = Field(
+    dtc: str | None = Field(
+        default=None,
         description="ISO 8601 date variable of the record (e.g. AESTDTC) placed among the "
-        "subject's SE elements"
+        "subject's SE elements. Give `dtc` or, for relative-day data without dates, `dy`",
+    )
+    dy: str | None = Field(
+        default=None,
+        description="study day variable of the record (e.g. AESTDY), for relative-day data "
+        "without dates (study.yaml timeline without an anchor): placed among the subject's "
+        "SE elements by SESTDY and SEENDY",
     )
 
+    @model_validator(mode="after")
+    def _date_or_day(self) -> EpochArgs:
+        if (self.dtc is None) == (self.dy is None):
+            raise ValueError("give exactly one of dtc (dates) or dy (study days)")
+        return self
+
     def inputs(self) -> set[str]:
-        return {self.dtc, "USUBJID"}
+        return {self.dtc or self.dy or "", "USUBJID"}
 
     def lookups(self) -> set[tuple[str, str]]:
         return {("SE", "*")}
@@ -195,9 +209,9 @@ class EpochArgs(OpArgs):
     "epoch",
     EpochArgs,
     method=(
-        "The EPOCH of the subject's element (SE) in which {dtc} falls: the element "
-        "whose start is on or before {dtc} and whose next element starts after it "
-        "(SDTMIG 3.4 section 4.1.3.1)."
+        "The EPOCH of the subject's element (SE) in which [{dtc}][study day {dy}] falls: "
+        "the element whose start is on or before [{dtc}][study day {dy}] and whose next "
+        "element starts after it (SDTMIG 3.4 section 4.1.3.1)."
     ),
     origin="Derived",
     row_local=True,
@@ -206,16 +220,25 @@ class EpochArgs(OpArgs):
         records={"USUBJID": ["S-1", "S-1", "S-1"], "VSDTC": ["2016-03-01", "2016-07-12", ""]},
         note="Needs SE, the subject elements built from study.yaml `elements`, so it does "
         "not run alone. With S-1's run-in (RUN-IN) from 2016-01-05 and first injection "
-        "(TREATMENT) from 2016-07-12 it gives RUN-IN, TREATMENT and null (no date).",
+        "(TREATMENT) from 2016-07-12 it gives RUN-IN, TREATMENT and null (no date). With "
+        "`dy: VSDY` on study days, the same with SESTDY and SEENDY (no day 0).",
     ),
 )
 def op_epoch(frame: pd.DataFrame, args: EpochArgs, ctx: OpContext) -> pd.Series:
     """EPOCH of the record's date from the subject's elements in SE (SDTMIG 3.4 section
-    4.1.3.1): the element whose start <= date < next start."""
+    4.1.3.1): the element whose start <= date < next start. With ``dy`` (relative-day
+    data without dates) the same on study days: SESTDY <= day < the next SESTDY (the
+    last element up to its SEENDY); study day 1 follows day -1 (no day 0)."""
     assert ctx.se is not None
-    dtc = by_record(frame, frame[args.dtc].fillna("").astype(str))
+    subjects = by_record(frame, subject_key(frame))
     try:
-        epoch = dpartial.derive_epoch_exact(dtc, by_record(frame, subject_key(frame)), ctx.se)
+        if args.dy is not None:
+            days = by_record(frame, frame[args.dy])
+            epoch = drelative.epoch_of_study_days(days, subjects, ctx.se)
+        else:
+            assert args.dtc is not None
+            dtc = by_record(frame, frame[args.dtc].fillna("").astype(str))
+            epoch = dpartial.derive_epoch_exact(dtc, subjects, ctx.se)
     except MappingError as exc:
         raise in_variable(exc, ctx) from None
     return epoch.set_axis(frame.index).astype(object)

@@ -82,14 +82,20 @@ def actual_arm_vs_planned(ctx: Context, ds: Dataset) -> None:
     explanation="An adverse event whose outcome says it ended (RECOVERED/RESOLVED, "
     "RECOVERED/RESOLVED WITH SEQUELAE, FATAL) has an end date; one that has not ended "
     "(NOT RECOVERED/NOT RESOLVED, RECOVERING/RESOLVING) has none. Outcomes are compared "
-    "without regard to case; a null AEOUT is not checked.",
+    "without regard to case; a null AEOUT is not checked. A record without dates "
+    "(relative-day data: neither AESTDTC nor AEENDTC) has its end as a study day: AEENDY "
+    "stands for AEENDTC there.",
     reference="Pinnacle 21 SD0021; CORE-000659 (FB3410), CORE-000657 (FB3409)",
 )
 def outcome_vs_end_date(ctx: Context, ds: Dataset) -> None:
     if ds.name != "AE" or not ds.has("AEOUT", "AEENDTC"):
         return
     outcome = upper(ds.df["AEOUT"])
-    no_end = blank(ds.df["AEENDTC"])
+    no_date = blank(ds.df["AEENDTC"])
+    no_end = no_date
+    if ds.has_numeric("AEENDY"):  # a record without dates: its end is its study day
+        undated = blank(ds.df["AESTDTC"]) if "AESTDTC" in ds.df.columns else True
+        no_end = no_date & ~(undated & ds.df["AEENDY"].notna().to_numpy())
     ctx.flag(
         ds,
         outcome.isin(ENDED).to_numpy(dtype=bool) & no_end,
@@ -100,7 +106,11 @@ def outcome_vs_end_date(ctx: Context, ds: Dataset) -> None:
     ctx.flag(
         ds,
         outcome.isin(ONGOING).to_numpy(dtype=bool) & ~no_end,
-        "AEOUT says the event has not ended but AEENDTC is set",
+        np.where(
+            no_date,
+            "AEOUT says the event has not ended but AEENDY is set",
+            "AEOUT says the event has not ended but AEENDTC is set",
+        ),
         variable="AEENDTC",
     )
 

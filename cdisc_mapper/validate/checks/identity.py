@@ -90,6 +90,22 @@ def _exposed(ctx: Context) -> frozenset[str] | None:
     return frozenset(ids)
 
 
+def _exposed_on_study_days_only(ctx: Context) -> frozenset[str]:
+    """Subjects whose exposure is known as study days only: EX records with EXSTDY and
+    none with EXSTDTC (relative-day data without dates, SDTMIG v3.4 §4.4.4)."""
+    dated: set[str] = set()
+    days: set[str] = set()
+    for ex in ctx.domain("EX") or []:
+        if "USUBJID" not in ex.df.columns:
+            continue
+        subject = ex.df["USUBJID"].astype(str)
+        if "EXSTDTC" in ex.df.columns:
+            dated.update(subject[~blank(ex.df["EXSTDTC"])])
+        if ex.has_numeric("EXSTDY"):
+            days.update(subject[ex.df["EXSTDY"].notna().to_numpy()])
+    return frozenset(days - dated)
+
+
 @check(
     "ID0004",
     ERROR,
@@ -97,8 +113,10 @@ def _exposed(ctx: Context) -> frozenset[str] | None:
     "RFSTDTC or RFXSTDTC is missing for a treated subject",
     scope=scope("SDTM", datasets=("DM",)),
     explanation="A subject with exposure (EX) records was treated: the reference start "
-    "date RFSTDTC and first exposure date RFXSTDTC must be populated.",
-    reference="SDTMIG v3.4 §5.1 (DM assumptions 6, 9)",
+    "date RFSTDTC and first exposure date RFXSTDTC must be populated. A subject whose EX "
+    "records have study days (EXSTDY) and no date (relative-day data) has no date to give "
+    "and is not flagged (study day 1 is then the day0 event, SDTMIG v3.4 §4.4.4).",
+    reference="SDTMIG v3.4 §5.1 (DM assumptions 6, 9), §4.4.4",
 )
 def treated_reference_dates(ctx: Context, ds: Dataset) -> None:
     exposed = _exposed(ctx)
@@ -107,7 +125,7 @@ def treated_reference_dates(ctx: Context, ds: Dataset) -> None:
     assert exposed is not None
     if ds.name != "DM" or "USUBJID" not in ds.df.columns:
         return
-    treated = ds.df["USUBJID"].isin(exposed).to_numpy()
+    treated = ds.df["USUBJID"].isin(exposed - _exposed_on_study_days_only(ctx)).to_numpy()
     for col in ("RFSTDTC", "RFXSTDTC"):
         ctx.flag(
             ds,

@@ -8,7 +8,7 @@ import pandas as pd
 
 from cdisc_mapper import iso8601 as iso
 from cdisc_mapper.validate.context import Context, fmt_value
-from cdisc_mapper.validate.model import ERROR, WARNING, scope
+from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
 from cdisc_mapper.validate.package import Dataset, blank, codes_in
 from cdisc_mapper.validate.registry import check
 
@@ -114,6 +114,41 @@ def study_day(ctx: Context, ds: Dataset) -> None:
             ]
 
         ctx.flag(ds, zero | wrong, messages, variable=dy_col)
+
+
+@check(
+    "TM0013",
+    INFO,
+    "timing",
+    "Study day without a date (relative-day data): checked for day 0 only",
+    scope=scope("SDTM"),
+    explanation="A --DY, --STDY or --ENDY whose --DTC, --STDTC or --ENDTC is null (or "
+    "absent) cannot be compared with a date and DM.RFSTDTC; as in relative-day data "
+    "(pooled registries giving days from an event of each subject), the study day is then "
+    "all there is. The rule applied to it is the one study days share with dates: day 1 "
+    "is the reference day, the day before it -1, no day 0 (TM0003 reports a 0). One note "
+    "per dataset and variable, with the number of such records.",
+    reference="SDTMIG v3.4 §4.4.4",
+)
+def study_day_without_date(ctx: Context, ds: Dataset) -> None:
+    if ds.name == "DM" or ds.is_supp:
+        return
+    for dy_col, dtc_col in _dy_pairs(ds):
+        if not ds.has_numeric(dy_col):
+            continue
+        undated = ds.df[dy_col].notna().to_numpy()
+        if dtc_col:
+            undated = undated & blank(ds.df[dtc_col])
+        count = int(undated.sum())
+        if count:
+            ctx.note(
+                f"{dy_col}: {count} of {ds.n} records have a study day and no "
+                f"{dtc_col or dy_col[:-2] + 'DTC'}: "
+                "checked for day 0 only (day 1 is the reference day, the day before it -1; "
+                "SDTMIG v3.4 §4.4.4)",
+                dataset=ds.name,
+                variable=dy_col,
+            )
 
 
 def _start_end_pairs(ds: Dataset) -> list[tuple[str, str]]:

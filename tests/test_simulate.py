@@ -513,9 +513,7 @@ def test_rejects_bad_arguments(tmp_path: Path) -> None:
 # --- realistic cohort and the treatment effect (large cohorts, simulate only) ----------------
 
 
-def _big(
-    folder: Path, effect: str, n: int = 1500, seed: int = 3
-) -> tuple[Path, pd.DataFrame]:
+def _big(folder: Path, effect: str, n: int = 1500, seed: int = 3) -> tuple[Path, pd.DataFrame]:
     """An ``n``-subject export with ``effect`` in ``folder``, and its run-in and
     post-injection-1 slopes."""
     simulate(folder, n, seed=seed, effect=effect)

@@ -1,4 +1,10 @@
-"""Shared fixtures: one simulated default study mapped to SDTM, reused by many tests."""
+"""Shared fixtures: one simulated default study mapped to SDTM, reused by many tests.
+
+scripts/check runs the tests in several processes (pytest-xdist), each test file whole in
+one of them: each process makes the session fixtures once (the demo's raw export and
+SDTM: about 2 s of CPU, against some 11 s to collect the tests), which costs less than
+sharing them between processes would (a lock, the SDTM result pickled, a folder that no
+test may then change)."""
 
 from __future__ import annotations
 

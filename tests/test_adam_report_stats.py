@@ -173,11 +173,11 @@ SPEC = {
 
 def validate(data: dict, tmp: Path | None = None) -> ProgressionSummarySpec:
     """The spec through a YAML file, as the loader reads it (errors name the line)."""
-    folder = Path(tempfile.mkdtemp())
-    path = folder / "reports.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    doc = load_spec_yaml(path)
-    return validate_model(ProgressionSummarySpec, doc.data, doc)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "reports.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        doc = load_spec_yaml(path)
+        return validate_model(ProgressionSummarySpec, doc.data, doc)
 
 
 def frames() -> dict[str, pd.DataFrame]:

@@ -51,8 +51,32 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
     }
 
 
+PAUSED_AFTER_THE_FIRST_DATASET = """
+import sys
+import time
+
+import cdisc_mapper.sdtm.pipeline as pipeline
+from cdisc_mapper.cli import main
+
+write_dataset = pipeline.write_dataset
+
+
+def write_then_wait(*args, **kwargs):
+    files = write_dataset(*args, **kwargs)
+    time.sleep(600)  # the test's signal arrives here, mid-writing, and ends the sleep
+    return files
+
+
+pipeline.write_dataset = write_then_wait
+main(sys.argv[1:], prog_name="cdisc-mapper")
+"""
+"""``cdisc-mapper`` that waits after writing its first dataset: the test signals the run
+while it writes, however loaded the machine (a run left to itself could finish writing
+between the test seeing the first dataset and the signal)."""
+
+
 def start_sdtm(raw: Path, out: Path) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "cdisc_mapper.cli", "sdtm", "--study", str(STUDY)]
+    command = [sys.executable, "-c", PAUSED_AFTER_THE_FIRST_DATASET, "sdtm", "--study", str(STUDY)]
     return subprocess.Popen(
         [*command, "--raw", str(raw), "--out", str(out)],
         stdout=subprocess.DEVNULL,

@@ -159,7 +159,7 @@ def test_verbose_and_debug_add_details_before_or_after_the_command(sdtm_runs):
 
 
 def test_the_handler_marks_warnings_and_errors(capsys):
-    from cdisc_mapper.cli import _Progress
+    from cdisc_mapper.cli.progress import _Progress
 
     handler = _Progress()
     for level, text in ((logging.WARNING, "odd"), (logging.ERROR, "bad"), (logging.INFO, "step")):

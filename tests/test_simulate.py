@@ -513,25 +513,23 @@ def test_rejects_bad_arguments(tmp_path: Path) -> None:
 # --- realistic cohort and the treatment effect (large cohorts, simulate only) ----------------
 
 
-def _big(effect: str, n: int = 1500, seed: int = 3) -> tuple[Path, pd.DataFrame]:
-    """Run-in and post-injection-1 slopes of an ``n``-subject export with ``effect``."""
-    import tempfile
-
-    out = Path(tempfile.mkdtemp(prefix=f"sim_{effect}_"))
-    simulate(out, n, seed=seed, effect=effect)
-    return out, _slopes(read(out, "alsfrs.csv"))
+def _big(folder: Path, effect: str, n: int = 1500, seed: int = 3) -> tuple[Path, pd.DataFrame]:
+    """An ``n``-subject export with ``effect`` in ``folder``, and its run-in and
+    post-injection-1 slopes."""
+    simulate(folder, n, seed=seed, effect=effect)
+    return folder, _slopes(read(folder, "alsfrs.csv"))
 
 
 @pytest.fixture(scope="module")
-def null_big() -> tuple[Path, pd.DataFrame]:
+def null_big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     """A 1,500-subject export without treatment effect, and its slopes."""
-    return _big("none")
+    return _big(tmp_path_factory.mktemp("sim_none"), "none")
 
 
 @pytest.fixture(scope="module")
-def paper_big() -> tuple[Path, pd.DataFrame]:
+def paper_big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     """A 1,500-subject export with the default (paper) effect, and its slopes."""
-    return _big("paper")
+    return _big(tmp_path_factory.mktemp("sim_paper"), "paper")
 
 
 def test_injection_count_distribution_large_cohort(paper_big: tuple[Path, pd.DataFrame]) -> None:

@@ -365,13 +365,13 @@ def test_unknown_codelist_raises(ct):
 
 
 def test_loaders_cached_and_fast():
-    best = float("inf")
+    best = float("inf")  # CPU seconds: the work done, whatever else the machine runs
     for _ in range(3):
         for cached in (ig._load_sdtmig, ig._load_adamig, ct_loader._load_terminology):
             cached.cache_clear()
-        start = time.perf_counter()
+        start = time.process_time()
         load_sdtmig(), load_adamig(), load_terminology()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     assert best < 0.5
     assert load_terminology() is load_terminology()
     assert load_sdtmig(SPECS) is load_sdtmig()

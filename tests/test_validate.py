@@ -356,9 +356,9 @@ def test_single_file_and_plain_folder(pkg: Path, tmp_path: Path):
 # ------------------------------------------------------------------- the pilot
 @needs_pilot
 def test_pilot_sdtm(tmp_path: Path):
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the work done, however loaded the machine
     report = validate_package(PILOT / "sdtm", encoding="WINDOWS-1252")
-    assert time.perf_counter() - start < 30
+    assert time.process_time() - start < 30
     assert report.count("VX0001") == 0, report.by_check("VX0001")
     assert len(report.datasets) == len(list((PILOT / "sdtm").glob("*.xpt")))
     found = {(f.check_id, f.dataset, f.variable, f.value) for f in report.findings}
@@ -378,9 +378,9 @@ def test_pilot_sdtm(tmp_path: Path):
 
 @needs_pilot
 def test_pilot_adam():
-    start = time.perf_counter()
+    start = time.process_time()
     report = validate_package(PILOT / "adam", encoding="WINDOWS-1252")
-    assert time.perf_counter() - start < 30
+    assert time.process_time() - start < 30
     assert report.count("VX0001") == 0
     classes = {d.name: d.class_ for d in report.datasets}
     assert classes == {

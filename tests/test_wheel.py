@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import site
 import subprocess
 import sys
@@ -91,19 +92,31 @@ def _bundled_files() -> set[str]:
     }
 
 
+def _checkout_copy(target: Path) -> Path:
+    """The source tree as a fresh checkout has it, copied to ``target``: builds write
+    build/ and *.egg-info next to setup.py, and a test leaves nothing in the repository
+    (nor do stale files of an earlier build in build/lib reach the wheel)."""
+    skip = shutil.ignore_patterns(
+        ".*", "__pycache__", "*.egg-info", "build", "dist", "demo-output", "out"
+    )
+    shutil.copytree(REPO, target, ignore=skip)
+    return target
+
+
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """sdist, wheel built from the sdist, wheel built from the source tree."""
+    """sdist, wheel built from the sdist, wheel built from the source tree (a copy)."""
     missing = _build_requirements_missing()
     if missing:
         pytest.skip(f"cannot build offline: {missing} (pip install -e '.[test]')")
     out = tmp_path_factory.mktemp("dist")
+    tree = _checkout_copy(out / "tree")
     backend = "import sys; from setuptools import build_meta; build_meta.build_sdist(sys.argv[1])"
-    _run([sys.executable, "-c", backend, out / "sdist"], cwd=REPO)
+    _run([sys.executable, "-c", backend, out / "sdist"], cwd=tree)
     (sdist,) = (out / "sdist").glob("*.tar.gz")
     pip_wheel = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
     _run([*pip_wheel, "-w", out / "from_sdist", sdist], cwd=out)
-    _run([*pip_wheel, "-w", out / "from_tree", REPO], cwd=out)
+    _run([*pip_wheel, "-w", out / "from_tree", tree], cwd=out)
     (from_sdist,) = (out / "from_sdist").glob("*.whl")
     (from_tree,) = (out / "from_tree").glob("*.whl")
     return {"sdist": sdist, "from_sdist": from_sdist, "from_tree": from_tree}

@@ -48,9 +48,9 @@ def _spec_error(tmp_path: Path, text: str | bytes) -> str:
 def test_an_alias_bomb_is_refused_at_its_line_in_no_time(tmp_path: Path) -> None:
     text = alias_bomb()
     assert len(text) < 1024
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the work done, however loaded the machine
     message = _spec_error(tmp_path, text)
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     # *l4 stands for 66 430 values: the second one, on l5's line (7), passes the limit
     assert "s.yaml:7: aliases repeat more than 100000 values (alias *l4" in message
     assert "write the values out" in message

@@ -64,10 +64,10 @@ def test_a_part_named_outside_the_workbook_is_refused(tmp_path: Path, name: str)
 def test_a_highly_packed_part_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
     path = tmp_path / "w.xlsx"
     rezip(_exported(), path, {_STUDY_SHEET: padded})
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the work done, however loaded the machine
     with pytest.raises(RawDataError, match="more than 100 times its size"):
         check_workbook(path, RawDataError)
-    assert time.perf_counter() - start < 0.5  # the directory alone tells
+    assert time.process_time() - start < 0.5  # the directory alone tells
 
 
 def test_the_total_unpacked_size_and_number_of_parts_are_capped(
@@ -161,6 +161,6 @@ def test_a_raw_form_of_200000_rows_passes_in_seconds(tmp_path: Path) -> None:
     book.save(path)
     with zipfile.ZipFile(path) as archive:
         assert sum(i.file_size for i in archive.infolist()) > 100 * 1024**2
-    start = time.perf_counter()
+    start = time.process_time()
     check_workbook(path, RawDataError)
-    assert time.perf_counter() - start < 30
+    assert time.process_time() - start < 30

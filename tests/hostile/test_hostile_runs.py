@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdisc_mapper.cli import _check_demo_folder
+from cdisc_mapper.cli.demo import _check_demo_folder
 from cdisc_mapper.publish import HOST, LOCK_FILE, OutputFolderError, is_temporary, private_name
 from cdisc_mapper.sdtm.pipeline import run_sdtm
 from cdisc_mapper.simulate import simulate

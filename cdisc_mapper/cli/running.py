@@ -1,0 +1,133 @@
+"""How a command runs: the environment checked first, one-line errors (tracebacks with
+--debug), SIGTERM ending the run as Ctrl-C does, one run per output folder, and the
+SDTM mapping's execution (serial, processes or a Dask cluster)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cdisc_mapper.cli.progress import _note
+from cdisc_mapper.epoch import source_date
+from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.publish import run_lock
+
+
+@contextlib.contextmanager
+def _execution(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """How the mapping runs (:class:`cdisc_mapper.sdtm.pipeline.Execution`): on a Dask
+    cluster, in ``workers`` processes here, or serially."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cdisc_mapper.sdtm.pipeline import SERIAL, Execution
+
+    if scheduler is not None:
+        with _dask_client(scheduler) as client:
+            parts = workers or sum(client.nthreads().values())
+            yield Execution(client.get_executor(), parts)
+        return
+    # default serial: on 2 cores the parts cost about 30% more CPU and more memory than one
+    # process until partitions are written by appending (measured, issue 19)
+    parts = workers or 1
+    if parts < 2:
+        yield SERIAL
+        return
+    # one part per process, which then ends (its memory freed before the datasets are
+    # written); a new process imports what it needs (Python starts it with "spawn")
+    with ProcessPoolExecutor(parts, max_tasks_per_child=1) as pool:
+        yield Execution(pool, parts)
+
+
+def _dask_client(scheduler: str) -> Any:
+    """A client of the Dask scheduler ``dask://HOST:PORT`` (or ``tcp://HOST:PORT``)."""
+    host = scheduler.removeprefix("dask://").removeprefix("tcp://")
+    if host == scheduler or ":" not in host:
+        raise CdiscMapperError(
+            f"{scheduler!r} is not a Dask scheduler address",
+            where="--scheduler",
+            hint="give it as dask://HOST:PORT, e.g. dask://10.0.0.5:8786",
+        )
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CdiscMapperError(
+            "--scheduler needs Dask distributed, which is not installed",
+            where="--scheduler",
+            hint="pip install 'cdisc-mapper[dask]'",
+        ) from None
+    try:
+        return Client(f"tcp://{host}", timeout="20s")
+    except OSError as exc:
+        raise CdiscMapperError(
+            f"cannot reach the Dask scheduler at {host}: {exc}",
+            where="--scheduler",
+            hint="start it with `dask scheduler` and its workers with `dask worker "
+            "tcp://HOST:PORT`, then give dask://HOST:PORT",
+        ) from None
+
+
+def _locked(out: Path, command: str, *, create: bool = True) -> AbstractContextManager[None]:
+    """One run at a time per output folder (``OUT/.cdisc-mapper.lock``)."""
+    return run_lock(out, command=command, note=_note, create=create)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    """SIGTERM (``kill``, a batch system's time limit) ends the run as Ctrl-C does: the
+    staging folder and the lock are removed on the way out, the previous package kept."""
+    click.echo("Terminated!", err=True)
+    sys.exit(128 + signum)
+
+
+@contextlib.contextmanager
+def _sigterm_ends_the_run() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:  # not the main thread (an embedding application): leave it be
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(fn: Callable[[], None], ctx: click.Context) -> None:
+    """``fn`` with the environment checked first; a bad input ends the command with a
+    one-line cause (exit 1), a bug with one line too (exit 2), unless ``--debug``."""
+    debug = bool((ctx.obj or {}).get("debug"))
+    try:
+        with _sigterm_ends_the_run():
+            _check_environment()
+            fn()
+    except CdiscMapperError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (OSError, MemoryError) as exc:
+        if debug:
+            raise
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # a bug: still one line, with a way to see more
+        if debug:
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
+            "traceback and report it)",
+            err=True,
+        )
+        sys.exit(2)
+
+
+def _check_environment() -> None:
+    """Settings from the environment, checked before any stage is imported (numpy, through
+    scipy, reads SOURCE_DATE_EPOCH too, and fails on a value that is not an integer)."""
+    source_date()

@@ -19,16 +19,22 @@ import pandas as pd
 from cdisc_mapper.datasetjson import SUFFIXES as JSON_SUFFIXES
 from cdisc_mapper.datasetjson import dataset_files, read_dataset
 from cdisc_mapper.errors import CdiscMapperError, Location, RawDataError
+from cdisc_mapper.parts import in_range
 from cdisc_mapper.xpt import XptVariable, read_xpt, read_xpt_names
 
 SUPP_KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL")
 
 
 class SdtmInput:
-    """The SDTM datasets of one folder (``<domain>.xpt``, lower-case names), read lazily."""
+    """The SDTM datasets of one folder (``<domain>.xpt``, lower-case names), read lazily;
+    with ``subjects`` (``first``, ``end``), only the records of the subjects with
+    ``first <= USUBJID < end`` (a None bound is open): one part of the subjects
+    (:mod:`cdisc_mapper.adam.partition`). The reader reads every record of a file, so a
+    part's records are chosen after each read."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, subjects: tuple[str | None, str | None] = (None, None)):
         self.folder = Path(folder)
+        self.subjects = subjects
         if not self.folder.is_dir():
             raise RawDataError(
                 "SDTM folder not found",
@@ -68,7 +74,15 @@ class SdtmInput:
         except CdiscMapperError as exc:
             raise RawDataError(exc.message, where=str(path), hint=exc.hint) from exc
         self._declared[path.name] = {v.name: v for v in meta.variables}
-        return frame
+        return self._in_part(frame)
+
+    def _in_part(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The records of the part's subjects (all records when the frame has no USUBJID,
+        e.g. the trial design, or the part is the whole study)."""
+        if self.subjects == (None, None) or "USUBJID" not in frame.columns:
+            return frame
+        keep = in_range(frame["USUBJID"], *self.subjects)
+        return frame if keep.all() else frame[keep].reset_index(drop=True)
 
     def declared(self, domain: str, variable: str) -> XptVariable | None:
         """``variable`` as ``<domain>.xpt`` declares it (label, type, stored length); None

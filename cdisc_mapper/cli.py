@@ -76,20 +76,23 @@ format_option = click.option(
 
 
 def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``--workers`` and ``--scheduler``: how the SDTM mapping is split by subjects."""
+    """``--workers`` and ``--scheduler``: how the SDTM mapping and the ADaM derivation
+    are split by subjects."""
     fn = click.option(
         "--scheduler",
         default=None,
         metavar="dask://HOST:PORT",
-        help="Map the parts of the subjects on this Dask distributed cluster (needs "
+        help="Map or derive the parts of the subjects on this Dask distributed cluster (needs "
         "cdisc-mapper[dask] on this machine and on the workers; the raw records are sent "
-        "to them). Parts: --workers, else the cluster's threads.",
+        "to them, the ADaM workers read the SDTM folder at the same path). Parts: "
+        "--workers, else the cluster's threads.",
     )(fn)
     return click.option(
         "--workers",
         type=click.IntRange(1),
         default=None,
-        help="Map the SDTM records in this many parts of the subjects, each in its own "
+        help="Map the SDTM records (or derive the ADaM ones) in this many parts of the "
+        "subjects, each in its own "
         "process (default 1: one process; on a Dask cluster, its threads). The output is the "
         "same. Parts do not yet bound memory or save time on a small machine "
         "(docs/performance.md).",
@@ -439,10 +442,17 @@ def sdtm(
     help="Output folder; datasets go to OUT/adam, reports to OUT/reports.",
 )
 @format_option
+@parallel_options
 @click.pass_context
 @run_options
 def adam(
-    ctx: click.Context, study: Path, sdtm_dir: Path, out: Path, formats: tuple[str, ...]
+    ctx: click.Context,
+    study: Path,
+    sdtm_dir: Path,
+    out: Path,
+    formats: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
 ) -> None:
     """Derive ADaM datasets from SDTM: OUT/adam/<dataset>.xpt and the progression summary."""
 
@@ -450,8 +460,14 @@ def adam(
         from cdisc_mapper.adam import run_adam
         from cdisc_mapper.xlsx import spec_folder
 
-        with _locked(out, "adam"), spec_folder(study) as folder:
-            result = run_adam(folder, sdtm_dir, out, formats=formats)
+        with (
+            _locked(out, "adam"),
+            spec_folder(study) as folder,
+            _execution(workers, scheduler) as run,
+        ):
+            result = run_adam(
+                folder, sdtm_dir, out, formats=formats, executor=run.executor, parts=run.parts
+            )
         for path in result.files:
             click.echo(str(path))
 
@@ -817,7 +833,10 @@ def _demo_stages(
         f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"
     )
     say("deriving ADaM")
-    adam_result = run_adam(study, work / "sdtm", work, formats=formats)
+    run = execution or SERIAL
+    adam_result = run_adam(
+        study, work / "sdtm", work, formats=formats, executor=run.executor, parts=run.parts
+    )
     lines.append(
         f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
         f"{', '.join(sorted(adam_result.datasets))})"

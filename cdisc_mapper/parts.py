@@ -39,12 +39,16 @@ def part_ranges(starts: list[str]) -> list[tuple[str | None, str | None]]:
 
 
 def in_range(ids: pd.Series, first: str | None, end: str | None) -> np.ndarray:
-    """Where ``first <= id < end`` (a None bound is open), by code point order."""
+    """Where ``first <= id < end`` (a None bound is open), by code point order; a missing
+    identifier counts as blank, which sorts first (so the first part has it)."""
     keep = np.ones(len(ids), dtype=bool)
+    if first is None and end is None:
+        return keep
+    text = ids.fillna("")
     if first is not None:
-        keep &= (ids >= first).to_numpy(dtype=bool, na_value=False)
+        keep &= (text >= first).to_numpy(dtype=bool, na_value=False)
     if end is not None:
-        keep &= (ids < end).to_numpy(dtype=bool, na_value=False)
+        keep &= (text < end).to_numpy(dtype=bool, na_value=False)
     return keep
 
 

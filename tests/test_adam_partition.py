@@ -17,7 +17,12 @@ from click.testing import CliRunner
 
 from cdisc_mapper.adam import build_adam, load_adam_specs, run_adam, write_adam
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable
-from cdisc_mapper.adam.partition import PartsDisagree, crossing_groupings, merge_dataset
+from cdisc_mapper.adam.partition import (
+    PartsDisagree,
+    compact_text,
+    crossing_groupings,
+    merge_dataset,
+)
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.cli import main
 from cdisc_mapper.errors import MappingError
@@ -48,6 +53,7 @@ def sdtm_dir(demo_sdtm) -> Path:
     return demo_sdtm[0] / "sdtm"
 
 
+FORMATS = ("xpt", "ndjson")
 SAID: list[str] = []
 """The serial run's progress messages."""
 
@@ -56,7 +62,7 @@ SAID: list[str] = []
 def serial(sdtm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("adam_serial")
     SAID[:] = []
-    run_adam(STUDY, sdtm_dir, out, progress=SAID.append)
+    run_adam(STUDY, sdtm_dir, out, progress=SAID.append, formats=FORMATS)
     return out
 
 
@@ -90,7 +96,7 @@ def test_a_part_reads_only_its_subjects_records(sdtm_dir):
 # ------------------------------------------------------------------------- the merge
 def part(ids: list[str], seq: list[float], length: int, vtype: str = "Char") -> AdamDataset:
     frame = pd.DataFrame(
-        {"USUBJID": np.array(ids, dtype=object), "ASEQ": np.array(seq, dtype="float64")}
+        {"USUBJID": pd.Series(ids, dtype=object), "ASEQ": np.array(seq, dtype="float64")}
     )
     return AdamDataset(
         name="ADXX",
@@ -123,13 +129,28 @@ def test_parts_out_of_key_order_or_sharing_a_key_or_a_type_do_not_merge():
         merge_dataset([part(["A"], [1], 1), part(["B"], [1], 1, vtype="Num")], False)
 
 
+def test_text_columns_travel_as_str_and_anything_else_as_it_is():
+    frame = pd.DataFrame(
+        {
+            "T": pd.Series(["a", "", "bc"], dtype=object),
+            "M": pd.Series(["a", 1, ""], dtype=object),  # not all text: the writer reports it
+            "N": [1.0, np.nan, 2.0],
+        }
+    )
+    out = compact_text(frame)
+    assert out["T"].dtype == "str" and out["T"].tolist() == ["a", "", "bc"]
+    assert out["M"].dtype == object and out["M"].tolist() == ["a", 1, ""]
+    assert out["N"].dtype == "float64"
+    assert frame["T"].dtype == object  # the given frame is left as it was
+
+
 # ------------------------------------------------------------------ same bytes, same errors
 def test_three_parts_in_two_processes_write_the_serial_bytes(
     sdtm_dir, serial, pool, tmp_path, caplog
 ):
     said: list[str] = []
     with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
-        run_adam(STUDY, sdtm_dir, tmp_path, said.append, executor=pool, parts=3)
+        run_adam(STUDY, sdtm_dir, tmp_path, said.append, FORMATS, executor=pool, parts=3)
     messages = [r.getMessage() for r in caplog.records]
     assert "deriving 3 parts of the subjects" in messages
     assert not [m for m in messages if "serially" in m]
@@ -172,7 +193,8 @@ class BrokenExecutor(Executor):
 
 def test_a_failed_executor_falls_back_to_the_serial_run(sdtm_dir, serial, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="cdisc_mapper.adam"):
-        run_adam(STUDY, sdtm_dir, tmp_path, lambda _: None, executor=BrokenExecutor(), parts=2)
+        broken = BrokenExecutor()
+        run_adam(STUDY, sdtm_dir, tmp_path, lambda _: None, FORMATS, executor=broken, parts=2)
     assert [r.getMessage() for r in caplog.records] == [
         "deriving by parts failed (RuntimeError('worker lost')); deriving serially"
     ]
@@ -211,6 +233,7 @@ def test_dask_local_cluster_writes_the_serial_bytes(sdtm_dir, serial, tmp_path, 
     with cluster, caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
         address = cluster.scheduler_address.replace("tcp://", "dask://")
         args = ["adam", "--sdtm", str(sdtm_dir), "--out", str(tmp_path), "--scheduler", address]
+        args += ["--format", "xpt,ndjson"]
         res = CliRunner().invoke(main, ["-q", *args])
     assert res.exit_code == 0, res.output
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("cdisc_mapper")]

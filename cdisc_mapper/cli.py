@@ -84,7 +84,7 @@ def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         metavar="dask://HOST:PORT",
         help="Map or derive the parts of the subjects on this Dask distributed cluster (needs "
         "cdisc-mapper[dask] on this machine and on the workers; the raw records are sent "
-        "to them, the ADaM workers read the SDTM folder at the same path). Parts: "
+        "to them; the ADaM workers read the study's specs at the same path). Parts: "
         "--workers, else the cluster's threads.",
     )(fn)
     return click.option(

@@ -9,8 +9,6 @@ in which the stages sort subjects.
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 import pandas as pd
 
@@ -31,25 +29,11 @@ def balanced_starts(counts: pd.Series, parts: int) -> list[str]:
     return sorted(set(starts))
 
 
-def part_ranges(starts: list[str]) -> list[tuple[str | None, str | None]]:
-    """The ranges ``[first, next)`` the ``starts`` of :func:`balanced_starts` cut: the
-    first from the smallest identifier (None), the last to the largest (None)."""
-    bounds: list[str | None] = [None, *starts, None]
-    return list(pairwise(bounds))
-
-
-def in_range(ids: pd.Series, first: str | None, end: str | None) -> np.ndarray:
-    """Where ``first <= id < end`` (a None bound is open), by code point order; a missing
-    identifier counts as blank, which sorts first (so the first part has it)."""
-    keep = np.ones(len(ids), dtype=bool)
-    if first is None and end is None:
-        return keep
-    text = ids.fillna("")
-    if first is not None:
-        keep &= (text >= first).to_numpy(dtype=bool, na_value=False)
-    if end is not None:
-        keep &= (text < end).to_numpy(dtype=bool, na_value=False)
-    return keep
+def part_numbers(ids: pd.Series, starts: list[str]) -> np.ndarray:
+    """The part of each identifier: 0 before ``starts[0]``, k from ``starts[k-1]`` on (code
+    point order); a missing identifier counts as blank, which sorts first."""
+    text = ids.astype(object).where(ids.notna(), "").to_numpy(dtype=object)
+    return np.searchsorted(np.asarray(starts, dtype=object), text, side="right")
 
 
 def concat_parts(frames: list[pd.DataFrame]) -> pd.DataFrame:

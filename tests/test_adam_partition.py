@@ -22,6 +22,8 @@ from cdisc_mapper.adam.partition import (
     compact_text,
     crossing_groupings,
     merge_dataset,
+    read_needed,
+    split_records,
 )
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.cli import main
@@ -79,18 +81,25 @@ def test_a_grouping_without_usubjid_is_named_at_its_spec_line():
     assert len(found) == 1 and found[0].endswith("adqs.yaml:66")
 
 
-def test_a_part_reads_only_its_subjects_records(sdtm_dir):
-    everyone = sorted(SdtmInput(sdtm_dir).frame("DM", ["USUBJID"])["USUBJID"])
-    assert len(everyone) == 20
-    part = SdtmInput(sdtm_dir, (everyone[5], everyone[10]))
-    assert list(part.frame("DM", ["USUBJID"])["USUBJID"]) == everyone[5:10]
-    qs = part.frame("QS", ["QSTESTCD"])
-    assert set(qs["USUBJID"]) == set(everyone[5:10])
-    assert list(qs.index) == list(range(len(qs)))  # numbered from 0, as a whole read
-    last = SdtmInput(sdtm_dir, (everyone[19], None))
-    assert list(last.frame("DM", ["USUBJID"])["USUBJID"]) == everyone[19:]
-    # the trial design has no subjects: every record in every part
-    assert len(part.frame("TS", ["TSPARMCD"])) == len(SdtmInput(sdtm_dir).frame("TS", ["TSPARMCD"]))
+def test_a_part_gets_its_subjects_records_and_the_trial_design_whole(sdtm_dir):
+    records = read_needed(sdtm_dir, ["DM", "QS", "TS"])
+    ids = sorted(records["dm.xpt"][0]["USUBJID"])
+    qs = len(records["qs.xpt"][0])
+    ts = len(records["ts.xpt"][0])
+    first, second = split_records(records, [ids[5]])
+    assert records == {}  # taken out as they are cut
+    assert list(first["dm.xpt"][0]["USUBJID"]) == ids[:5]
+    assert list(second["dm.xpt"][0]["USUBJID"]) == ids[5:]
+    assert set(first["qs.xpt"][0]["USUBJID"]) == set(ids[:5])
+    assert len(first["qs.xpt"][0]) + len(second["qs.xpt"][0]) == qs
+    assert list(second["qs.xpt"][0].index) == list(range(len(second["qs.xpt"][0])))
+    assert len(first["ts.xpt"][0]) == len(second["ts.xpt"][0]) == ts
+    # a worker reads them as files of the folder; a file not given is not there
+    part = SdtmInput(sdtm_dir, second)
+    assert list(part.frame("DM", ["USUBJID"])["USUBJID"]) == ids[5:]
+    assert part.declared("DM", "USUBJID").label == "Unique Subject Identifier"
+    assert part.supp_qnams("AE") == {}
+    assert not part.has(sdtm_dir / "ae.xpt")
 
 
 # ------------------------------------------------------------------------- the merge

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.parts import balanced_starts, concat_parts, in_range, part_ranges
+from cdisc_mapper.parts import balanced_starts, concat_parts, part_numbers
 
 
 def test_starts_cut_the_sorted_subjects_at_equal_records():
@@ -26,18 +26,12 @@ def test_one_subject_or_one_part_is_not_cut():
     assert balanced_starts(pd.Series([1, 1], index=["S1", "S2"]), 1) == []
 
 
-def test_ranges_are_open_at_both_ends():
-    assert part_ranges(["C"]) == [(None, "C"), ("C", None)]
-    assert part_ranges([]) == [(None, None)]
-
-
-def test_in_range_compares_by_code_point_and_a_missing_id_is_blank():
+def test_part_numbers_follow_the_starts_by_code_point_and_a_missing_id_is_blank():
     ids = pd.Series(["A", "C", "B", "a", "", None], dtype="str")
-    # code points: "" < "A" < "B" < "C" < "a"; a missing id sorts as "" (the first part)
-    assert in_range(ids, "B", "a").tolist() == [False, True, True, False, False, False]
-    assert in_range(ids, None, "B").tolist() == [True, False, False, False, True, True]
-    assert in_range(ids.astype(object), "a", None).tolist() == [False] * 3 + [True] + [False] * 2
-    assert in_range(ids, None, None).all()
+    # code points: "" < "A" < "B" < "C" < "a": parts [.., B) [B, a) [a, ..)
+    assert part_numbers(ids, ["B", "a"]).tolist() == [0, 1, 1, 2, 0, 0]
+    assert part_numbers(ids.astype(object), ["B", "a"]).tolist() == [0, 1, 1, 2, 0, 0]
+    assert part_numbers(ids, []).tolist() == [0] * 6
 
 
 def test_concat_keeps_part_order_and_skips_empty_parts():

@@ -10,7 +10,7 @@ study would. What crosses subjects runs once, on the merged datasets: the storag
 (the longest value of the study), the key order and the key check across parts, and the
 reports (:func:`~cdisc_mapper.adam.summary.progression_summary` and its figures).
 
-The parts are contiguous ranges of the sorted subject identifiers (DM), balanced by the
+The parts are contiguous ranges of the sorted subject identifiers, balanced by the
 records of the SDTM domains the specs read (:mod:`cdisc_mapper.parts`), so the same
 input always gives the same parts. Each dataset's keys start with USUBJID or a value
 before it (STUDYID), so the parts' finished datasets, each sorted by the keys, follow one
@@ -20,8 +20,11 @@ is checked at every boundary between parts). A spec whose groupings cross subjec
 only the data tell, typed differently) make the caller derive serially, which reports any
 error as it always does.
 
-Workers read the SDTM folder and the specs themselves (at the same paths: on a cluster, a
-shared file system) and return the finished datasets.
+The parent reads each SDTM file the specs need once (the reader reads whole files) and
+sends each worker its subjects' records (the trial design and the SUPP-- files whole), so
+a cluster needs no shared file system for the data; workers load the study's specs from
+the same path. Workers send back their finished datasets with text as Arrow-backed
+strings (:func:`compact_text`).
 """
 
 from __future__ import annotations
@@ -42,12 +45,11 @@ from cdisc_mapper.adam.derive._keys import lexsort, sort_keys
 from cdisc_mapper.adam.engine import build_all, sdtm_needs
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
-from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.parts import balanced_starts, concat_parts, part_ranges
+from cdisc_mapper.adam.sdtm import SdtmInput, SdtmRecords
+from cdisc_mapper.parts import balanced_starts, concat_parts, part_numbers
 from cdisc_mapper.spec.adam_loader import AdamSpecs, load_adam_specs
 
 Progress = Callable[[str], None]
-Range = tuple[str | None, str | None]
 Built = dict[str, AdamDataset]
 
 PART_SUBJECTS = 2500
@@ -76,35 +78,54 @@ def crossing_groupings(specs: AdamSpecs) -> list[str]:
     return out
 
 
-def record_counts(sdtm_dir: Path, domains: list[str]) -> pd.Series:
-    """Records per subject over ``domains`` (those with USUBJID; DM among them), indexed
-    by the sorted subject identifiers."""
+def read_needed(sdtm_dir: Path, domains: list[str]) -> SdtmRecords:
+    """Every record and variable of the SDTM files the specs read: each domain's and its
+    SUPP-- file's (read once, here, so workers need no shared file system)."""
     sdtm = SdtmInput(sdtm_dir)
-    counts = []
+    out: SdtmRecords = {}
     for domain in domains:
-        if "USUBJID" in sdtm.columns(domain):
-            counts.append(sdtm.frame(domain, ["USUBJID"])["USUBJID"].value_counts())
-            sdtm.release(domain)
+        for path in (sdtm.path(domain), sdtm.path(f"SUPP{domain}")):
+            if sdtm.has(path):
+                out[path.name] = sdtm.whole(path)
+    return out
+
+
+def subject_starts(records: SdtmRecords, parts: int, most: int = PART_SUBJECTS) -> list[str]:
+    """The first subject of each part after the first: ``parts`` parts, or more so that
+    none has more than about ``most`` subjects, balanced by the records of the
+    domains (:func:`~cdisc_mapper.parts.balanced_starts`)."""
+    counts = [
+        frame["USUBJID"].value_counts()
+        for name, (frame, _) in records.items()
+        if "USUBJID" in frame.columns and not name.lower().startswith("supp")
+    ]
     total = pd.concat(counts).groupby(level=0, sort=False).sum()
-    return total.reindex(sorted(total.index))
+    total = total.reindex(sorted(total.index, key=str))
+    return balanced_starts(total, max(parts, math.ceil(len(total) / most)))
 
 
-def subject_parts(
-    sdtm_dir: Path, domains: list[str], parts: int, most: int = PART_SUBJECTS
-) -> list[Range]:
-    """The subject ranges of the parts: ``parts`` of them, or more so that none has
-    more than about ``most`` subjects."""
-    counts = record_counts(sdtm_dir, domains)
-    wanted = max(parts, math.ceil(len(counts) / most))
-    return part_ranges(balanced_starts(counts, wanted))
+def split_records(records: SdtmRecords, starts: list[str]) -> list[SdtmRecords]:
+    """The records cut into the parts ``starts`` begins (a file's records emptied from
+    ``records`` as it is cut). A file without USUBJID (the trial design) and the SUPP--
+    files (whose QNAMs every part must know) go whole to every part."""
+    split: list[SdtmRecords] = [{} for _ in range(len(starts) + 1)]
+    for name in list(records):
+        frame, variables = records.pop(name)
+        if "USUBJID" not in frame.columns or name.lower().startswith("supp"):
+            for target in split:
+                target[name] = (frame, variables)
+            continue
+        part_of = part_numbers(frame["USUBJID"], starts)
+        for k, target in enumerate(split):
+            target[name] = (frame[part_of == k].reset_index(drop=True), variables)
+    return split
 
 
-def build_part(study_dir: Path, sdtm_dir: Path, subjects: Range) -> tuple[Built, list[str]]:
+def build_part(study_dir: Path, sdtm_dir: Path, records: SdtmRecords) -> tuple[Built, list[str]]:
     """Build every dataset from the records of one part's subjects (in a worker): the
     finished datasets and the progress messages."""
     specs = load_adam_specs(Path(study_dir), DERIVATIONS, RECORD_BUILDERS)
-    sdtm = SdtmInput(Path(sdtm_dir), subjects)
-    sdtm.check(sdtm_needs(specs))
+    sdtm = SdtmInput(Path(sdtm_dir), records)
     said: list[str] = []
     built = build_all(BuildContext(specs=specs, sdtm=sdtm), said.append)
     for ds in built.values():
@@ -188,12 +209,16 @@ def build_partitioned(
     if crossing:
         log.debug("grouping across subjects at %s: deriving serially", crossing[0])
         return None
-    ranges = subject_parts(sdtm_dir, sorted(sdtm_needs(specs)), parts, most)
-    if len(ranges) < 2:
+    records = read_needed(sdtm_dir, sorted(sdtm_needs(specs)))
+    starts = subject_starts(records, parts, most)
+    if not starts:
         return None
-    log.debug("deriving %d parts of the subjects", len(ranges))
-    n = len(ranges)
-    done = list(executor.map(build_part, [study_dir] * n, [sdtm_dir] * n, ranges))
+    log.debug("deriving %d parts of the subjects", len(starts) + 1)
+    split = split_records(records, starts)
+    n = len(split)
+    running = executor.map(build_part, [study_dir] * n, [sdtm_dir] * n, split)
+    del split  # each part's records are freed once it is built
+    done = list(running)
     messages = done[0][1]
     datasets = merge_parts([b for b, _ in done], specs.conventions.missing_keys == "last")
     del done

@@ -19,29 +19,31 @@ import pandas as pd
 from cdisc_mapper.datasetjson import SUFFIXES as JSON_SUFFIXES
 from cdisc_mapper.datasetjson import dataset_files, read_dataset
 from cdisc_mapper.errors import CdiscMapperError, Location, RawDataError
-from cdisc_mapper.parts import in_range
 from cdisc_mapper.xpt import XptVariable, read_xpt, read_xpt_names
 
 SUPP_KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL")
 
 
+SdtmRecords = dict[str, tuple[pd.DataFrame, list[XptVariable]]]
+"""SDTM files given in memory: file name (``dm.xpt``) -> its records and the variables it
+declares (one part of the subjects, :mod:`cdisc_mapper.adam.partition`)."""
+
+
 class SdtmInput:
     """The SDTM datasets of one folder (``<domain>.xpt``, lower-case names), read lazily;
-    with ``subjects`` (``first``, ``end``), only the records of the subjects with
-    ``first <= USUBJID < end`` (a None bound is open): one part of the subjects
-    (:mod:`cdisc_mapper.adam.partition`). The reader reads every record of a file, so a
-    part's records are chosen after each read."""
+    or, with ``records``, the files of that folder as given in memory (a file not given
+    is one the folder does not have)."""
 
-    def __init__(self, folder: Path, subjects: tuple[str | None, str | None] = (None, None)):
+    def __init__(self, folder: Path, records: SdtmRecords | None = None):
         self.folder = Path(folder)
-        self.subjects = subjects
-        if not self.folder.is_dir():
+        self.records = records
+        if records is None and not self.folder.is_dir():
             raise RawDataError(
                 "SDTM folder not found",
                 where=str(self.folder),
                 hint="run `cdisc-mapper sdtm` first, or pass the folder holding <domain>.xpt",
             )
-        found = dataset_files(self.folder)
+        found = dataset_files(self.folder) if records is None else [Path(n) for n in records]
         self._suffix = found[0].suffix.lower() if found else ".xpt"
         self._frames: dict[str, pd.DataFrame] = {}
         self._columns: dict[str, list[str]] = {}
@@ -49,12 +51,23 @@ class SdtmInput:
         self._wanted: dict[str, set[str]] = {}
         self._declared: dict[str, dict[str, XptVariable]] = {}
 
+    def has(self, path: Path) -> bool:
+        """Whether the folder (or the records given) has the file ``path``."""
+        return path.is_file() if self.records is None else path.name in self.records
+
+    def whole(self, path: Path) -> tuple[pd.DataFrame, list[XptVariable]]:
+        """Every record and variable of the file ``path``, and the variables it declares."""
+        frame = self._read(path)
+        return frame, list(self._declared[path.name].values())
+
     def path(self, domain: str) -> Path:
         """``<domain>.xpt``, or the Dataset-JSON file when the folder holds that format
         only (:func:`cdisc_mapper.datasetjson.dataset_files` chooses the format)."""
         return self.folder / f"{domain.lower()}{self._suffix}"
 
     def _meta_columns(self, path: Path) -> list[str]:
+        if self.records is not None:
+            return list(self.records[path.name][0].columns)
         try:
             if path.suffix.lower() in JSON_SUFFIXES:
                 return list(self._read(path).columns)
@@ -65,6 +78,10 @@ class SdtmInput:
     def _read(self, path: Path, usecols: list[str] | None = None) -> pd.DataFrame:
         """Records of an XPT file: the ``usecols`` variables (all when None), text as
         pandas' ``str`` dtype."""
+        if self.records is not None:
+            given, variables = self.records[path.name]
+            self._declared[path.name] = {v.name: v for v in variables}
+            return given if usecols is None else given[[c for c in usecols if c in given]]
         try:
             if path.suffix.lower() in JSON_SUFFIXES:
                 frame, meta = read_dataset(path, text="str")
@@ -74,22 +91,14 @@ class SdtmInput:
         except CdiscMapperError as exc:
             raise RawDataError(exc.message, where=str(path), hint=exc.hint) from exc
         self._declared[path.name] = {v.name: v for v in meta.variables}
-        return self._in_part(frame)
-
-    def _in_part(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The records of the part's subjects (all records when the frame has no USUBJID,
-        e.g. the trial design, or the part is the whole study)."""
-        if self.subjects == (None, None) or "USUBJID" not in frame.columns:
-            return frame
-        keep = in_range(frame["USUBJID"], *self.subjects)
-        return frame if keep.all() else frame[keep].reset_index(drop=True)
+        return frame
 
     def declared(self, domain: str, variable: str) -> XptVariable | None:
         """``variable`` as ``<domain>.xpt`` declares it (label, type, stored length); None
         when the file has no such variable (e.g. a supplemental qualifier) or no file."""
         path = self.path(domain)
         if path.name not in self._declared:
-            if not path.is_file():
+            if not self.has(path):
                 return None
             self._read(path, [])
         return self._declared[path.name].get(variable)
@@ -99,7 +108,7 @@ class SdtmInput:
         if domain not in self._supp_qnams:
             path = self.path(f"SUPP{domain}")
             qnams: dict[str, str] = {}
-            if path.is_file():
+            if self.has(path):
                 supp = self._read(path, ["QNAM", "QLABEL"])
                 for q, lab in supp.drop_duplicates("QNAM").itertuples(index=False):
                     qnams[str(q)] = str(lab)
@@ -119,7 +128,7 @@ class SdtmInput:
         for domain in sorted(needs):
             path = self.path(domain)
             wanted = needs[domain]
-            if not path.is_file():
+            if not self.has(path):
                 first = next(iter(sorted(wanted.items(), key=lambda kv: kv[1])), ("", ""))
                 raise RawDataError(
                     f"SDTM domain {domain} not found (expected {path.name})",

@@ -82,7 +82,10 @@ def test_a_grouping_without_usubjid_is_named_at_its_spec_line():
 
 
 def test_a_part_gets_its_subjects_records_and_the_trial_design_whole(sdtm_dir):
-    records = read_needed(sdtm_dir, ["DM", "QS", "TS"])
+    needs = {"DM": {"SEX": "adsl.yaml:1"}, "QS": {"QSTESTCD": "adqs.yaml:1"}, "TS": {}}
+    records = read_needed(sdtm_dir, needs)
+    assert list(records["dm.xpt"][0].columns) == ["USUBJID", "SEX"]  # what the specs read
+    assert list(records["qs.xpt"][0].columns) == ["USUBJID", "QSSEQ", "QSTESTCD"]
     ids = sorted(records["dm.xpt"][0]["USUBJID"])
     qs = len(records["qs.xpt"][0])
     ts = len(records["ts.xpt"][0])

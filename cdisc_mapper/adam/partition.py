@@ -78,15 +78,20 @@ def crossing_groupings(specs: AdamSpecs) -> list[str]:
     return out
 
 
-def read_needed(sdtm_dir: Path, domains: list[str]) -> SdtmRecords:
-    """Every record and variable of the SDTM files the specs read: each domain's and its
-    SUPP-- file's (read once, here, so workers need no shared file system)."""
+def read_needed(sdtm_dir: Path, needs: dict[str, dict[str, str]]) -> SdtmRecords:
+    """The records of the SDTM files the specs read (``needs``, as
+    :func:`~cdisc_mapper.adam.engine.sdtm_needs` gives them): each domain's variables the
+    specs name, with USUBJID and --SEQ, and its SUPP-- file whole. Each file is read
+    once, here, so workers need no shared file system."""
     sdtm = SdtmInput(sdtm_dir)
     out: SdtmRecords = {}
-    for domain in domains:
-        for path in (sdtm.path(domain), sdtm.path(f"SUPP{domain}")):
-            if sdtm.has(path):
-                out[path.name] = sdtm.whole(path)
+    for domain in sorted(needs):
+        path, supp = sdtm.path(domain), sdtm.path(f"SUPP{domain}")
+        if sdtm.has(path):
+            wanted = ["USUBJID", f"{domain}SEQ", *sorted(needs[domain])]
+            out[path.name] = sdtm.whole(path, dict.fromkeys(wanted))
+        if sdtm.has(supp):
+            out[supp.name] = sdtm.whole(supp)
     return out
 
 
@@ -209,7 +214,7 @@ def build_partitioned(
     if crossing:
         log.debug("grouping across subjects at %s: deriving serially", crossing[0])
         return None
-    records = read_needed(sdtm_dir, sorted(sdtm_needs(specs)))
+    records = read_needed(sdtm_dir, sdtm_needs(specs))
     starts = subject_starts(records, parts, most)
     if not starts:
         return None

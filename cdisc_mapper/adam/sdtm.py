@@ -55,9 +55,12 @@ class SdtmInput:
         """Whether the folder (or the records given) has the file ``path``."""
         return path.is_file() if self.records is None else path.name in self.records
 
-    def whole(self, path: Path) -> tuple[pd.DataFrame, list[XptVariable]]:
-        """Every record and variable of the file ``path``, and the variables it declares."""
-        frame = self._read(path)
+    def whole(
+        self, path: Path, variables: Iterable[str] | None = None
+    ) -> tuple[pd.DataFrame, list[XptVariable]]:
+        """Every record of the file ``path`` (its ``variables`` that it has, all when
+        None), and the variables it declares."""
+        frame = self._read(path, None if variables is None else list(variables))
         return frame, list(self._declared[path.name].values())
 
     def path(self, domain: str) -> Path:

@@ -68,13 +68,16 @@ def crossing_groupings(specs: AdamSpecs) -> list[str]:
     """The spec places whose ``by`` grouping leaves out USUBJID (a grouping across
     subjects, which parts cannot derive). A ``by`` that adds USUBJID itself (a derived
     parameter's time point) does not cross."""
+    places: list[tuple[str, tuple[str | int, ...], object]] = [
+        (name, ("variables", var), args) for (name, var), args in specs.op_args.items()
+    ]
+    places += [(name, ("records", i), args) for (name, i), args in specs.record_args.items()]
     out = []
-    for (name, key), args in [*specs.op_args.items(), *specs.record_args.items()]:
+    for name, path, args in places:
         by = getattr(args, "by", None)
         group = getattr(args, "group", by)
-        if isinstance(by, list) and "USUBJID" not in group:
-            where = ("variables", key) if isinstance(key, str) else ("records", key)
-            out.append(specs.where(name, where))
+        if isinstance(by, list) and "USUBJID" not in (group or ()):
+            out.append(specs.where(name, path))
     return out
 
 

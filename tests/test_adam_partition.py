@@ -19,7 +19,6 @@ from cdisc_mapper.adam import build_adam, load_adam_specs, run_adam, write_adam
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable
 from cdisc_mapper.adam.partition import (
     PartsDisagree,
-    compact_text,
     crossing_groupings,
     merge_dataset,
     read_needed,
@@ -139,21 +138,6 @@ def test_parts_out_of_key_order_or_sharing_a_key_or_a_type_do_not_merge():
         merge_dataset([part(["A"], [1], 1), part(["A"], [1], 1)], False)
     with pytest.raises(PartsDisagree, match="ADXX: the parts' variables differ"):
         merge_dataset([part(["A"], [1], 1), part(["B"], [1], 1, vtype="Num")], False)
-
-
-def test_text_columns_travel_as_str_and_anything_else_as_it_is():
-    frame = pd.DataFrame(
-        {
-            "T": pd.Series(["a", "", "bc"], dtype=object),
-            "M": pd.Series(["a", 1, ""], dtype=object),  # not all text: the writer reports it
-            "N": [1.0, np.nan, 2.0],
-        }
-    )
-    out = compact_text(frame)
-    assert out["T"].dtype == "str" and out["T"].tolist() == ["a", "", "bc"]
-    assert out["M"].dtype == object and out["M"].tolist() == ["a", 1, ""]
-    assert out["N"].dtype == "float64"
-    assert frame["T"].dtype == object  # the given frame is left as it was
 
 
 # ------------------------------------------------------------------ same bytes, same errors

@@ -23,8 +23,8 @@ error as it always does.
 The parent reads each SDTM file the specs need once (the reader reads whole files) and
 sends each worker its subjects' records (the trial design and the SUPP-- files whole), so
 a cluster needs no shared file system for the data; workers load the study's specs from
-the same path. Workers send back their finished datasets with text as Arrow-backed
-strings (:func:`compact_text`).
+the same path. Workers send back their finished datasets, whose text is Arrow-backed
+(:func:`~cdisc_mapper.adam.storage.compact_text`): buffers, not one object per value.
 """
 
 from __future__ import annotations
@@ -135,26 +135,7 @@ def build_part(study_dir: Path, sdtm_dir: Path, records: SdtmRecords) -> tuple[B
     specs = load_adam_specs(Path(study_dir), DERIVATIONS, RECORD_BUILDERS)
     sdtm = SdtmInput(Path(sdtm_dir), records)
     said: list[str] = []
-    built = build_all(BuildContext(specs=specs, sdtm=sdtm), said.append)
-    for ds in built.values():
-        ds.frame = compact_text(ds.frame)
-    return built, said
-
-
-def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its text columns (object columns holding only ``str``) as pandas'
-    ``str`` dtype (Arrow-backed with pyarrow): a third of the memory of Python strings,
-    sent from a worker as buffers rather than one object per value. The writers give the
-    same bytes from either (:mod:`cdisc_mapper.xpt`); a column holding anything but text
-    stays as it is, for the writer to report."""
-    text = [
-        c
-        for c in frame.columns
-        if frame[c].dtype == object and pd.api.types.infer_dtype(frame[c], skipna=False) == "string"
-    ]
-    if not text:
-        return frame
-    return frame.assign(**{c: frame[c].astype("str") for c in text})
+    return build_all(BuildContext(specs=specs, sdtm=sdtm), said.append), said
 
 
 def _in_key_order(before: pd.DataFrame, after: pd.DataFrame, keys: list[str], last: bool) -> bool:

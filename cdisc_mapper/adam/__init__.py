@@ -107,9 +107,10 @@ def build_adam(
 
     With an ``executor`` (a process pool, or a Dask client's executor) and ``parts`` > 1,
     the datasets are derived on ``parts`` parts of the subjects (more when a part would
-    have over ``part_subjects`` subjects) and merged: the same datasets, their text
-    columns as pandas' ``str`` dtype (:mod:`cdisc_mapper.adam.partition`). When a part
-    fails, the serial run reports it.
+    have over ``part_subjects`` subjects) and merged: the same datasets
+    (:mod:`cdisc_mapper.adam.partition`). When a part fails, the serial run reports it.
+    Either way the datasets' text columns are pandas' ``str`` dtype (Arrow-backed with
+    pyarrow; :func:`cdisc_mapper.adam.storage.compact_text`).
 
     Raises:
         SpecError: a spec is malformed (names the spec file and line).

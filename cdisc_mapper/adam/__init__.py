@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Literal
 
@@ -34,9 +35,11 @@ from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.engine import CLASSES, build_all, dataset_metadata, sdtm_needs
 from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.adam.partition import PART_SUBJECTS, build_partitioned
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.adam.summary import progression_summary, summary_files, write_summary
 from cdisc_mapper.datasetjson import study_context, write_dataset
+from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, staged
 from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.spec.adam_loader import load_adam_specs as _load_adam_specs
@@ -92,9 +95,22 @@ def adam_metadata(study_dir: Path | AdamSpecs) -> dict[str, AdamDataset]:
 
 
 def build_adam(
-    study_dir: Path, sdtm_dir: Path, progress: Callable[[str], None] | None = None
+    study_dir: Path,
+    sdtm_dir: Path,
+    progress: Callable[[str], None] | None = None,
+    *,
+    executor: Executor | None = None,
+    parts: int = 1,
+    part_subjects: int = PART_SUBJECTS,
 ) -> AdamResult:
     """Build every ADaM dataset of the study's specs from ``sdtm_dir`` (nothing written).
+
+    With an ``executor`` (a process pool, or a Dask client's executor) and ``parts`` > 1,
+    the datasets are derived on ``parts`` parts of the subjects (more when a part would
+    have over ``part_subjects`` subjects) and merged: the same datasets
+    (:mod:`cdisc_mapper.adam.partition`). When a part fails, the serial run reports it.
+    Either way the datasets' text columns are pandas' ``str`` dtype (Arrow-backed with
+    pyarrow; :func:`cdisc_mapper.adam.storage.compact_text`).
 
     Raises:
         SpecError: a spec is malformed (names the spec file and line).
@@ -108,14 +124,38 @@ def build_adam(
     specs = load_adam_specs(Path(study_dir))
     sdtm = SdtmInput(Path(sdtm_dir))
     sdtm.check(sdtm_needs(specs))
-    ctx = BuildContext(specs=specs, sdtm=sdtm)
-    datasets = build_all(ctx, say)
+    datasets = None
+    if executor is not None and parts > 1:
+        datasets = _by_parts(specs, (Path(study_dir), Path(sdtm_dir)), say, executor, parts,
+                             part_subjects)  # fmt: skip
+    if datasets is None:
+        datasets = build_all(BuildContext(specs=specs, sdtm=sdtm), say)
     result = AdamResult(datasets=datasets, specs=specs)
     for name, ds in datasets.items():
         log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
     for rep in specs.reports.progression_summaries:
         result.reports[rep.name] = progression_summary(_frames(datasets), rep)
     return result
+
+
+def _by_parts(
+    specs: AdamSpecs,
+    folders: tuple[Path, Path],
+    say: Callable[[str], None],
+    executor: Executor,
+    parts: int,
+    most: int,
+) -> dict[str, AdamDataset] | None:
+    """The datasets built by parts of the subjects; None when the serial run must build
+    them (the study cannot be split, or a part stopped: the serial run reports why)."""
+    study_dir, sdtm_dir = folders
+    try:
+        return build_partitioned(study_dir, specs, sdtm_dir, say, executor, parts, most)
+    except CdiscMapperError as exc:
+        log.debug("stopped by parts (%s); deriving serially to report it", exc)
+    except Exception as exc:  # the serial run is the reference: it raises, or agrees
+        log.warning("deriving by parts failed (%r); deriving serially", exc)
+    return None
 
 
 def _frames(datasets: dict[str, AdamDataset]) -> dict[str, pd.DataFrame]:
@@ -197,15 +237,19 @@ def run_adam(
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
     formats: tuple[str, ...] = ("xpt",),
+    *,
+    executor: Executor | None = None,
+    parts: int = 1,
 ) -> AdamResult:
     """Build the study's ADaM datasets from ``sdtm_dir`` and write them to ``out_dir``.
 
     Writes ``out_dir/adam/<dataset>.xpt`` and ``out_dir/reports/<report>.csv``, ``.md``, ``.html``;
     returns the datasets (frames and define.xml metadata), the reports and the files.
-    Errors as :func:`build_adam`.
+    ``executor`` and ``parts`` split the derivation by subjects (the same files). Errors
+    as :func:`build_adam`.
     """
     say = progress or log.info
-    result = build_adam(study_dir, sdtm_dir, say)
+    result = build_adam(study_dir, sdtm_dir, say, executor=executor, parts=parts)
     say(f"writing {len(result.datasets)} ADaM datasets to {Path(out_dir) / 'adam'}")
     result.files = write_adam(result, result.specs, Path(out_dir), formats)
     return result

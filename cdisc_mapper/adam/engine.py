@@ -19,7 +19,13 @@ from cdisc_mapper.adam.context import BuildContext, BuildState
 from cdisc_mapper.adam.derive._keys import lexsort, sort_keys
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
-from cdisc_mapper.adam.storage import Misfit, misfit_error, stored_length, typed_values
+from cdisc_mapper.adam.storage import (
+    Misfit,
+    compact_text,
+    misfit_error,
+    stored_length,
+    typed_values,
+)
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.spec.adam_loader import (
     AdamSpecs,
@@ -569,7 +575,7 @@ def build_all(ctx: BuildContext, say: Callable[[str], None]) -> dict[str, AdamDa
     def complete(name: str, frame: pd.DataFrame) -> None:
         ds = specs.datasets[name]
         variables = list(metas[name])
-        finished = finish(ctx, name, frame, variables)
+        finished = compact_text(finish(ctx, name, frame, variables))
         variables[:] = [
             replace(
                 v,

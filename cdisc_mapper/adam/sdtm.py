@@ -24,18 +24,26 @@ from cdisc_mapper.xpt import XptVariable, read_xpt, read_xpt_names
 SUPP_KEYS = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL")
 
 
-class SdtmInput:
-    """The SDTM datasets of one folder (``<domain>.xpt``, lower-case names), read lazily."""
+SdtmRecords = dict[str, tuple[pd.DataFrame, list[XptVariable]]]
+"""SDTM files given in memory: file name (``dm.xpt``) -> its records and the variables it
+declares (one part of the subjects, :mod:`cdisc_mapper.adam.partition`)."""
 
-    def __init__(self, folder: Path):
+
+class SdtmInput:
+    """The SDTM datasets of one folder (``<domain>.xpt``, lower-case names), read lazily;
+    or, with ``records``, the files of that folder as given in memory (a file not given
+    is one the folder does not have)."""
+
+    def __init__(self, folder: Path, records: SdtmRecords | None = None):
         self.folder = Path(folder)
-        if not self.folder.is_dir():
+        self.records = records
+        if records is None and not self.folder.is_dir():
             raise RawDataError(
                 "SDTM folder not found",
                 where=str(self.folder),
                 hint="run `cdisc-mapper sdtm` first, or pass the folder holding <domain>.xpt",
             )
-        found = dataset_files(self.folder)
+        found = dataset_files(self.folder) if records is None else [Path(n) for n in records]
         self._suffix = found[0].suffix.lower() if found else ".xpt"
         self._frames: dict[str, pd.DataFrame] = {}
         self._columns: dict[str, list[str]] = {}
@@ -43,12 +51,26 @@ class SdtmInput:
         self._wanted: dict[str, set[str]] = {}
         self._declared: dict[str, dict[str, XptVariable]] = {}
 
+    def has(self, path: Path) -> bool:
+        """Whether the folder (or the records given) has the file ``path``."""
+        return path.is_file() if self.records is None else path.name in self.records
+
+    def whole(
+        self, path: Path, variables: Iterable[str] | None = None
+    ) -> tuple[pd.DataFrame, list[XptVariable]]:
+        """Every record of the file ``path`` (its ``variables`` that it has, all when
+        None), and the variables it declares."""
+        frame = self._read(path, None if variables is None else list(variables))
+        return frame, list(self._declared[path.name].values())
+
     def path(self, domain: str) -> Path:
         """``<domain>.xpt``, or the Dataset-JSON file when the folder holds that format
         only (:func:`cdisc_mapper.datasetjson.dataset_files` chooses the format)."""
         return self.folder / f"{domain.lower()}{self._suffix}"
 
     def _meta_columns(self, path: Path) -> list[str]:
+        if self.records is not None:
+            return list(self.records[path.name][0].columns)
         try:
             if path.suffix.lower() in JSON_SUFFIXES:
                 return list(self._read(path).columns)
@@ -59,6 +81,10 @@ class SdtmInput:
     def _read(self, path: Path, usecols: list[str] | None = None) -> pd.DataFrame:
         """Records of an XPT file: the ``usecols`` variables (all when None), text as
         pandas' ``str`` dtype."""
+        if self.records is not None:
+            given, variables = self.records[path.name]
+            self._declared[path.name] = {v.name: v for v in variables}
+            return given if usecols is None else given[[c for c in usecols if c in given]]
         try:
             if path.suffix.lower() in JSON_SUFFIXES:
                 frame, meta = read_dataset(path, text="str")
@@ -75,7 +101,7 @@ class SdtmInput:
         when the file has no such variable (e.g. a supplemental qualifier) or no file."""
         path = self.path(domain)
         if path.name not in self._declared:
-            if not path.is_file():
+            if not self.has(path):
                 return None
             self._read(path, [])
         return self._declared[path.name].get(variable)
@@ -85,7 +111,7 @@ class SdtmInput:
         if domain not in self._supp_qnams:
             path = self.path(f"SUPP{domain}")
             qnams: dict[str, str] = {}
-            if path.is_file():
+            if self.has(path):
                 supp = self._read(path, ["QNAM", "QLABEL"])
                 for q, lab in supp.drop_duplicates("QNAM").itertuples(index=False):
                     qnams[str(q)] = str(lab)
@@ -105,7 +131,7 @@ class SdtmInput:
         for domain in sorted(needs):
             path = self.path(domain)
             wanted = needs[domain]
-            if not path.is_file():
+            if not self.has(path):
                 first = next(iter(sorted(wanted.items(), key=lambda kv: kv[1])), ("", ""))
                 raise RawDataError(
                     f"SDTM domain {domain} not found (expected {path.name})",

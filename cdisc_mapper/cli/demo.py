@@ -140,7 +140,10 @@ def _demo_stages(
         f"{', '.join(sorted(result.datasets))}; reconciliation.csv)"
     )
     say("deriving ADaM")
-    adam_result = run_adam(study, work / "sdtm", work, formats=formats)
+    run = execution or SERIAL
+    adam_result = run_adam(
+        study, work / "sdtm", work, formats=formats, executor=run.executor, parts=run.parts
+    )
     lines.append(
         f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
         f"{', '.join(sorted(adam_result.datasets))})"

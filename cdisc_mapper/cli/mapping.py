@@ -135,10 +135,17 @@ def sdtm(
     help="Output folder; datasets go to OUT/adam, reports to OUT/reports.",
 )
 @format_option
+@parallel_options
 @click.pass_context
 @run_options
 def adam(
-    ctx: click.Context, study: Path, sdtm_dir: Path, out: Path, formats: tuple[str, ...]
+    ctx: click.Context,
+    study: Path,
+    sdtm_dir: Path,
+    out: Path,
+    formats: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
 ) -> None:
     """Derive ADaM datasets from SDTM: OUT/adam/<dataset>.xpt and the progression summary."""
 
@@ -146,8 +153,14 @@ def adam(
         from cdisc_mapper.adam import run_adam
         from cdisc_mapper.xlsx import spec_folder
 
-        with _locked(out, "adam"), spec_folder(study) as folder:
-            result = run_adam(folder, sdtm_dir, out, formats=formats)
+        with (
+            _locked(out, "adam"),
+            spec_folder(study) as folder,
+            _execution(workers, scheduler) as run,
+        ):
+            result = run_adam(
+                folder, sdtm_dir, out, formats=formats, executor=run.executor, parts=run.parts
+            )
         for path in result.files:
             click.echo(str(path))
 

@@ -60,20 +60,23 @@ format_option = click.option(
 
 
 def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``--workers`` and ``--scheduler``: how the SDTM mapping is split by subjects."""
+    """``--workers`` and ``--scheduler``: how the SDTM mapping and the ADaM derivation
+    are split by subjects."""
     fn = click.option(
         "--scheduler",
         default=None,
         metavar="dask://HOST:PORT",
-        help="Map the parts of the subjects on this Dask distributed cluster (needs "
+        help="Map or derive the parts of the subjects on this Dask distributed cluster (needs "
         "cdisc-mapper[dask] on this machine and on the workers; the raw records are sent "
-        "to them). Parts: --workers, else the cluster's threads.",
+        "to them; the ADaM workers read the study's specs at the same path). Parts: "
+        "--workers, else the cluster's threads.",
     )(fn)
     return click.option(
         "--workers",
         type=click.IntRange(1),
         default=None,
-        help="Map the SDTM records in this many parts of the subjects, each in its own "
+        help="Map the SDTM records (or derive the ADaM ones) in this many parts of the "
+        "subjects, each in its own "
         "process (default 1: one process; on a Dask cluster, its threads). The output is the "
         "same. Parts do not yet bound memory or save time on a small machine "
         "(docs/performance.md).",

@@ -51,6 +51,13 @@ def _subjects(frame: pd.DataFrame, spec: ProgressionSummarySpec, most: int) -> l
     return sorted(pop["USUBJID"].astype(str).unique())[:most]
 
 
+def _of_subjects(frame: pd.DataFrame, subjects: list[str]) -> pd.DataFrame:
+    """The records of ``subjects`` (in their order), USUBJID as text."""
+    ids = frame["USUBJID"].astype(str)
+    keep = ids.isin(subjects).to_numpy()
+    return frame[keep].assign(USUBJID=ids[keep])
+
+
 def marker_dates(frame: pd.DataFrame, figures: FiguresSpec) -> dict[str, list[float]]:
     """Per subject, the start dates (APERSDT) of the records the spec's ``markers``
     choose."""
@@ -115,18 +122,20 @@ def trajectory_figure(
     if traj.fit_where is not None:
         fits = fits[evaluate(traj.fit_where, fits).to_numpy()]
     fits = fits.dropna(subset=["AVAL", "ASTDT", "AENDT"])
-    markers = marker_dates(prog, spec.figures)
     subjects = _subjects(prog, spec, spec.figures.max_subjects)
+    # only the subjects shown are looked at (the records of each in their order)
+    source, fits, prog = (_of_subjects(f, subjects) for f in (source, fits, prog))
+    markers = marker_dates(prog, spec.figures)
     fig, axes = _grid(len(subjects), f"{traj.label}: per subject, fitted {traj.paramcd} lines")
     for ax, subj in zip(axes, subjects, strict=False):
-        values = source[source["USUBJID"].astype(str).eq(subj)].dropna(subset=["ADT", "AVAL"])
+        values = source[source["USUBJID"].eq(subj)].dropna(subset=["ADT", "AVAL"])
         values = values.sort_values("ADT", kind="stable")
         marks = markers.get(subj, [])
         origin = marks[0] if marks else (values["ADT"].min() if len(values) else 0.0)
         ax.plot((values["ADT"] - origin) / month_days, values["AVAL"], "o", ms=3, color="#444")
         for day in marks:
             ax.axvline((day - origin) / month_days, color="#2166ac", ls="--", lw=0.8)
-        own = fits[fits["USUBJID"].astype(str).eq(subj)]
+        own = fits[fits["USUBJID"].eq(subj)]
         for xs, ys in _fit_lines(values, own, origin, month_days):
             ax.plot(xs, ys, "-", lw=1.4, color="#d6604d")
         ax.set_title(subj, fontsize=8)

@@ -19,7 +19,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 T = TypeVar("T")
 
@@ -40,6 +42,40 @@ def map_unique(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Se
     done = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
     values = np.asarray(done.to_numpy(dtype=object), dtype=object)
     return pd.Series(values[codes], index=series.index, dtype=object)
+
+
+def text_column(
+    values: pd.Series | npt.NDArray[np.object_], order: npt.NDArray[np.intp] | None = None
+) -> pd.Series:
+    """``values`` as pandas' ``str`` dtype with ``""`` for missing (what
+    ``values.astype(object).where(values.notna(), "").astype(str)`` gives), taken in
+    ``order`` (positions) when given; on a fresh RangeIndex.
+
+    Text already in Arrow stays there (Arrow ``fill_null`` and ``take``). An object array
+    of text is factorized once and the Arrow text built by one ``take`` of its distinct
+    values: clinical columns repeat a few values millions of times, and converting each
+    Python string to Arrow costs more than hashing it. Anything else (numbers, mixed
+    values) goes through ``astype(str)``, value by value, as before."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        out = series.fillna("").reset_index(drop=True)
+        return out if order is None else out.take(order).reset_index(drop=True)
+    arr = series.to_numpy(dtype=object)
+    if order is not None:
+        arr = arr[order]
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        return take_text([*uniques, ""], np.where(codes < 0, len(uniques), codes))
+    plain = pd.Series(arr, dtype=object)
+    return plain.where(plain.notna(), "").astype(str)
+
+
+def take_text(per_unique: list[str], codes: npt.NDArray[np.integer]) -> pd.Series:
+    """The text ``per_unique[code]`` of each code, in pandas' ``str`` dtype (Arrow), built
+    by one Arrow ``take``; on a RangeIndex."""
+    table = pa.array(per_unique, type=pa.large_string())
+    taken = table.take(pa.array(np.asarray(codes, dtype=np.int64)))
+    return pd.Series(pd.array(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 
 def strip_text(series: pd.Series) -> pd.Series:

@@ -25,7 +25,13 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.derive._common import factorize_text, raise_for_rows, take, text_series
+from cdisc_mapper.derive._common import (
+    factorize_text,
+    raise_for_rows,
+    take,
+    text_by_code,
+    text_series,
+)
 from cdisc_mapper.errors import DateParseError, SpecError
 
 DEFAULT_UNKNOWN_TOKENS: tuple[str, ...] = ("UN", "UNK", "UNKN", "??", "XX")
@@ -359,7 +365,7 @@ def parse_partial_date(
             take(texts, codes, ""),
             take(reasons, codes, ""),
         )
-    return text_series(take(results, codes, ""), raw.index, raw.name)
+    return text_by_code(results, codes, raw.index, raw.name)
 
 
 # --------------------------------------------------------------------------- times
@@ -451,7 +457,7 @@ def parse_time(
             take(texts, codes, ""),
             take(reasons, codes, ""),
         )
-    return text_series(take(results, codes, ""), raw.index, raw.name)
+    return text_by_code(results, codes, raw.index, raw.name)
 
 
 # ------------------------------------------------------------------ date and time
@@ -467,8 +473,8 @@ def split_date_time(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     dates = [m[1] if m else t for m, t in zip(matches, texts, strict=True)]
     times = [m[2] if m else "" for m in matches]
     return (
-        text_series(take(dates, codes, ""), raw.index, raw.name),
-        text_series(take(times, codes, ""), raw.index, raw.name),
+        text_by_code(dates, codes, raw.index, raw.name),
+        text_by_code(times, codes, raw.index, raw.name),
     )
 
 
@@ -516,13 +522,14 @@ def combine_dtc(
         raise SpecError(f"on_partial_date must be 'raise' or 'drop', not {on_partial_date!r}")
     if not date_iso.index.equals(time_iso.index):
         raise ValueError("combine_dtc: date and time Series have different indexes")
-    d = date_iso.fillna("").astype(str).to_numpy(dtype=object)
-    t = time_iso.fillna("").astype(str).to_numpy(dtype=object)
-    has_time = t != ""
-    complete = np.fromiter((len(x) == 10 for x in d), dtype=bool, count=len(d))
+    d = date_iso.fillna("").astype(str)  # Arrow text: compared and joined in Arrow
+    t = time_iso.fillna("").astype(str)
+    has_time = (t != "").to_numpy(dtype=bool)
+    complete = (d.str.len() == 10).to_numpy(dtype=bool)
     orphan = has_time & ~complete
     if orphan.any() and on_partial_date == "raise":
-        shown = np.array([f"{a} {b}".strip() for a, b in zip(d, t, strict=True)], dtype=object)
+        pairs = zip(d.to_numpy(dtype=object), t.to_numpy(dtype=object), strict=True)
+        shown = np.array([f"{a} {b}".strip() for a, b in pairs], dtype=object)
         raise_for_rows(
             DateParseError,
             "time given with a partial or missing date (cannot be represented in ISO 8601)",
@@ -530,7 +537,8 @@ def combine_dtc(
             orphan,
             shown,
         )
-    out = d.copy()
     join = has_time & complete
-    out[join] = d[join] + "T" + t[join]
-    return text_series(out, date_iso.index, date_iso.name)
+    if not join.any():
+        return d.rename(date_iso.name)
+    joined = (d + "T" + t).where(join, d)
+    return joined.rename(date_iso.name)

@@ -237,8 +237,12 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
     if args.value is not None:
         synonyms.setdefault(args.value, canonical_unit(args.value, codelist))
     src = src.fillna("").astype(str).str.strip()
-    renamed = _renamed(synonyms)
-    exact = src.isin(list(codelist.submission_values)) & ~src.map(dunits.unit_key).isin(renamed)
+    renamed = set(_renamed(synonyms))
+    submission = set(codelist.submission_values)
+    exact_units = [
+        u for u in pd.unique(src) if u in submission and dunits.unit_key(u) not in renamed
+    ]
+    exact = src.isin(exact_units)  # decided once per distinct spelling
     synonyms.update(_codelist_spellings(pd.unique(src[~exact]), synonyms, codelist))
     out = src.copy()
     try:

@@ -19,7 +19,14 @@ from cdisc_mapper.adam.context import BuildContext, BuildState
 from cdisc_mapper.adam.derive._keys import lexsort, sort_keys
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
-from cdisc_mapper.adam.storage import Misfit, misfit_error, stored_length, typed_values
+from cdisc_mapper.adam.storage import (
+    Misfit,
+    is_arrow_text,
+    misfit_error,
+    stored_length,
+    stored_series,
+    typed_values,
+)
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.spec.adam_loader import (
     AdamSpecs,
@@ -34,6 +41,7 @@ from cdisc_mapper.spec.adam_loader import (
 from cdisc_mapper.spec.base import is_adam, split_source
 from cdisc_mapper.spec.operations import ColumnMeta
 from cdisc_mapper.standards import load_sdtmig
+from cdisc_mapper.textops import text_column
 
 CLASSES = {
     "ADSL": "SUBJECT LEVEL ANALYSIS DATASET",
@@ -210,6 +218,9 @@ def derive_variables(
             raise MappingError(
                 f"{name}.{var}: derivation returned {len(values)} values for {len(frame)} records"
             )
+        if isinstance(values, pd.Series) and is_arrow_text(values):
+            frame[var] = values.set_axis(frame.index)  # Arrow text stays Arrow
+            continue
         arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
         if arr.dtype == object:  # keep object (no string-dtype inference over every value)
             frame[var] = pd.Series(arr, index=frame.index, dtype=object, copy=False)
@@ -421,6 +432,9 @@ def finish(
             v = replace(v, type="Num" if pd.api.types.is_numeric_dtype(col) else "Char")
             variables[i] = v
         assert v.type is not None
+        if v.type == "Char" and is_arrow_text(col):
+            cols[v.name] = text_column(col, None if identity else order)  # stays in Arrow
+            continue
         arr, misfits = typed_values(col, v.type)
         if len(misfits):
             why, hint = _type_origin(ctx, name, v.name, v.type)
@@ -434,11 +448,15 @@ def finish(
             )
         if not identity:
             arr = arr[order]
-        cols[v.name] = pd.Series(arr, dtype=arr.dtype, copy=False)
+        cols[v.name] = stored_series(arr, v.type)
     out = pd.DataFrame(cols, copy=False)
     # sorted by the keys: duplicate keys are adjacent
     same = np.ones(max(len(out) - 1, 0), dtype=bool)
     for k in ds.keys:
+        if is_arrow_text(out[k]):  # no missing values: "" for null
+            codes = pd.factorize(out[k])[0]
+            same = same & (codes[1:] == codes[:-1])
+            continue
         a = out[k].to_numpy()
         if out[k].dtype.kind == "f":
             eq = (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.textops import text_column
 
 #: How many offending records an error shows.
 SHOWN = 3
@@ -62,6 +63,21 @@ def typed_values(col: pd.Series, vtype: Literal["Char", "Num"]) -> tuple[np.ndar
         # writer rejects a value that is not text, naming it)
         return col.to_numpy(), none
     return col.to_numpy(dtype=object, na_value=""), none
+
+
+def is_arrow_text(col: pd.Series) -> bool:
+    """Whether ``col`` holds pandas' Arrow-backed ``str`` text."""
+    return isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"
+
+
+def stored_series(arr: np.ndarray, vtype: Literal["Char", "Num"]) -> pd.Series:
+    """A typed column (:func:`typed_values`) as the finished dataset holds it: text that
+    is all ``str`` as Arrow-backed ``str`` (the XPT writer encodes it in one Arrow pass),
+    anything else as it is (a value that is not text stays for the writer to name)."""
+    text = vtype == "Char" and arr.dtype == object and len(arr) > 0
+    if text and pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return text_column(arr)
+    return pd.Series(arr, dtype=arr.dtype, copy=False)
 
 
 def _show(value: object) -> str:
@@ -123,6 +139,6 @@ def stored_length(col: pd.Series, vtype: str | None, declared: int | None = None
     variable a carried one copies)."""
     if vtype != "Char":
         return 8
-    uniques = pd.unique(col.to_numpy(dtype=object))
+    uniques = pd.unique(col) if is_arrow_text(col) else pd.unique(col.to_numpy(dtype=object))
     longest = max((len(str(u).rstrip(" ").encode("utf-8")) for u in uniques), default=0)
     return max(longest, declared or 0, 1)

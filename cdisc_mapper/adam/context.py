@@ -144,10 +144,17 @@ class BuildContext:
         if frame is self.state.cache.get("__frame"):
             pos = self.state.cache.get("__rowpos")
             if pos is None or len(pos) != len(frame):
-                pos = self.subjects.get_indexer(pd.Index(frame["USUBJID"].to_numpy()))
+                pos = self._positions(frame["USUBJID"])
                 self.state.cache["__rowpos"] = pos
             return pos
-        return self.subjects.get_indexer(pd.Index(frame["USUBJID"].to_numpy()))
+        return self._positions(frame["USUBJID"])
+
+    def _positions(self, usubjid: pd.Series) -> np.ndarray:
+        """Position of each value's subject in :attr:`subjects` (-1 if not there), each
+        distinct subject looked up once."""
+        codes, distinct = pd.factorize(usubjid, use_na_sentinel=True)
+        found = self.subjects.get_indexer(pd.Index(np.asarray(distinct, dtype=object)))
+        return np.append(found, -1)[codes]
 
     def to_rows(self, frame: pd.DataFrame, values: pd.Series) -> pd.Series:
         """Per-subject ``values`` (index USUBJID, unique) on the rows of ``frame``."""

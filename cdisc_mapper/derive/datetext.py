@@ -280,6 +280,39 @@ def _by_format(text: str, formats: Sequence[str]) -> tuple[str, str] | None:
     return None
 
 
+# the common shape of a complete date: numbers and one kind of separator, a 4-digit year
+_NUMERIC_DATE = re.compile(r"\s*([0-9]{1,4})([/.\-])([0-9]{1,2})\2([0-9]{1,4})\s*", re.ASCII)
+
+
+def _numeric_date(text: str, order: str) -> str | None:
+    """The ISO 8601 date of a valid complete date written in numbers with one kind of
+    separator (``05/04/2016``, ``2016-04-05``), as :func:`_parse_one_date` reads it; None
+    for anything else (left to it, which also names what is wrong). A shortcut: clinical
+    dates are mostly written so, and this reads them without the general grammar."""
+    m = _NUMERIC_DATE.fullmatch(text)
+    if m is None:
+        return None
+    a, b, c = m[1], m[3], m[4]
+    if len(a) == 4:
+        y, mo, d = a, b, c
+    elif len(c) == 4 and order == "DMY":
+        y, mo, d = c, b, a
+    elif len(c) == 4 and order == "MDY":
+        y, mo, d = c, a, b
+    else:
+        return None
+    if len(d) > 2:
+        return None
+    year, month, day = int(y), int(mo), int(d)
+    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    try:
+        date(year, month, day)
+    except ValueError:
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
 def _read_date(
     text: str, order: str, unknown: frozenset[str], compact: re.Pattern[str], formats: list[str]
 ) -> tuple[str, str]:
@@ -351,7 +384,13 @@ def parse_partial_date(
     compact = _compact_re(unknown)
 
     codes, texts = factorize_text(raw)
-    read = [_read_date(text, order, unknown, compact, formats) for text in texts]
+    quick = not formats and not any(t.isdigit() for t in unknown)
+    read = [
+        (iso, "")
+        if quick and (iso := _numeric_date(text, order)) is not None
+        else _read_date(text, order, unknown, compact, formats)
+        for text in texts
+    ]
     results = [iso for iso, _ in read]
     reasons = [why for _, why in read]
     bad_codes = np.array([i for i, r in enumerate(reasons) if r], dtype=np.intp)

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyarrow as pa
 
 T = TypeVar("T")
 
@@ -70,12 +69,11 @@ def text_column(
     return plain.where(plain.notna(), "").astype(str)
 
 
-def take_text(per_unique: list[str], codes: npt.NDArray[np.integer]) -> pd.Series:
-    """The text ``per_unique[code]`` of each code, in pandas' ``str`` dtype (Arrow), built
-    by one Arrow ``take``; on a RangeIndex."""
-    table = pa.array(per_unique, type=pa.large_string())
-    taken = table.take(pa.array(np.asarray(codes, dtype=np.int64)))
-    return pd.Series(pd.array(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+def take_text(per_unique: Sequence[str | None], codes: npt.NDArray[np.integer]) -> pd.Series:
+    """The text ``per_unique[code]`` of each code (codes >= 0), in pandas' ``str`` dtype
+    (Arrow-backed when pyarrow is installed: one Arrow ``take``); on a RangeIndex."""
+    table = pd.array(list(per_unique), dtype="str")
+    return pd.Series(table.take(np.asarray(codes, dtype=np.intp)))
 
 
 def strip_text(series: pd.Series) -> pd.Series:

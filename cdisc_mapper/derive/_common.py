@@ -70,7 +70,10 @@ def text_series(
 
 
 def text_by_code(
-    per_unique: Sequence[str], codes: npt.NDArray[np.integer[Any]], index: pd.Index, name: Hashable
+    per_unique: Sequence[str | None],
+    codes: npt.NDArray[np.integer[Any]],
+    index: pd.Index,
+    name: Hashable,
 ) -> pd.Series:
     """``text_series(take(per_unique, codes, ""), index, name)``, built in Arrow: one
     ``take`` of the distinct results instead of a Python string per row converted to
@@ -79,7 +82,9 @@ def text_by_code(
         return text_series(take(per_unique, codes, ""), index, name)
     codes = np.asarray(codes)
     values = take_text([*per_unique, ""], np.where(codes < 0, len(per_unique), codes))
-    return values.set_axis(index).rename(name)
+    values.index = index
+    values.name = name
+    return values
 
 
 def offender_list(

@@ -577,7 +577,6 @@ def combine_dtc(
             shown,
         )
     join = has_time & complete
-    if not join.any():
-        return d.rename(date_iso.name)
-    joined = (d + "T" + t).where(join, d)
-    return joined.rename(date_iso.name)
+    out = (d + "T" + t).where(join, d) if join.any() else d
+    out.name = date_iso.name
+    return out

@@ -22,6 +22,7 @@ from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.spec.base import is_adam
 from cdisc_mapper.spec.operations import ColumnMeta
+from cdisc_mapper.textops import take_text
 
 
 def _pick(frame: pd.DataFrame, order_by: str, select: str) -> pd.DataFrame:
@@ -173,6 +174,10 @@ class BuildContext:
         if missing.any():
             arr = arr.copy()
             arr[missing] = ""
+        if pd.api.types.infer_dtype(arr, skipna=False) in ("string", "empty"):
+            # text: the subjects' values taken to the rows in Arrow ("" for no subject)
+            taken = take_text([*arr, ""], np.where(pos >= 0, pos, len(arr)))
+            return taken.set_axis(frame.index)
         out = np.where(pos >= 0, arr[np.maximum(pos, 0)] if len(arr) else "", "").astype(object)
         return pd.Series(out, index=frame.index)
 

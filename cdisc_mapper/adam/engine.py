@@ -21,7 +21,9 @@ from cdisc_mapper.adam.model import AdamDataset, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.storage import (
     Misfit,
+    adjacent_duplicates,
     is_arrow_text,
+    key_sample,
     misfit_error,
     stored_length,
     stored_series,
@@ -450,20 +452,7 @@ def finish(
             arr = arr[order]
         cols[v.name] = stored_series(arr, v.type)
     out = pd.DataFrame(cols, copy=False)
-    # sorted by the keys: duplicate keys are adjacent
-    same = np.ones(max(len(out) - 1, 0), dtype=bool)
-    for k in ds.keys:
-        if is_arrow_text(out[k]):  # no missing values: "" for null
-            codes = pd.factorize(out[k])[0]
-            same = same & (codes[1:] == codes[:-1])
-            continue
-        a = out[k].to_numpy()
-        if out[k].dtype.kind == "f":
-            eq = (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))
-        else:
-            eq = a[1:] == a[:-1]
-        same = same & eq
-    dup = np.r_[same, False] | np.r_[False, same]
+    dup = adjacent_duplicates(out, ds.keys)  # sorted by the keys: duplicates are adjacent
     if dup.any():
         sample = key_sample(out.loc[dup, ds.keys].head(2), variables)
         raise MappingError(
@@ -477,29 +466,6 @@ def finish(
 def _missing_last(specs: AdamSpecs) -> bool:
     """Whether missing key values sort last (conventions ``missing_keys: last``)."""
     return specs.conventions.missing_keys == "last"
-
-
-def key_sample(rows: pd.DataFrame, variables: list[AdamVariable]) -> list[dict[str, Any]]:
-    """Key values of ``rows`` as a reader knows them: dates (a ``DATE``/``E8601DA``
-    format) as ISO 8601 dates, datetimes as ISO 8601 datetimes, whole numbers without
-    ``.0``, missing numbers as null."""
-    formats = {v.name: (v.format or "").upper() for v in variables}
-    out: list[dict[str, Any]] = []
-    for record in rows.to_dict("records"):
-        out.append({str(k): _key_text(v, formats.get(str(k), "")) for k, v in record.items()})
-    return out
-
-
-def _key_text(value: Any, fmt: str) -> Any:
-    if not isinstance(value, float | np.floating):
-        return value
-    if np.isnan(value):
-        return None
-    if fmt.startswith(("DATETIME", "E8601DT")):
-        return str(np.datetime64("1960-01-01T00:00:00") + np.timedelta64(int(value), "s"))
-    if fmt.startswith(("DATE", "E8601DA", "YYMMDD")):
-        return str(np.datetime64("1960-01-01") + np.timedelta64(int(value), "D"))
-    return int(value) if float(value).is_integer() else float(value)
 
 
 def _type_origin(ctx: BuildContext, name: str, var: str, vtype: str) -> tuple[str, str]:

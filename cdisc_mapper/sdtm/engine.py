@@ -96,7 +96,7 @@ class _Engine:
         self.se: pd.DataFrame | None = None
         self.export: EdcExport | None = None
         self.codes = ColumnCodes()
-        """Each key column's codes, factorized once (row-local operations, --SEQ)."""
+        """Each input column's codes, factorized once (row-local operations)."""
         self._check_csv_files()
         self.sites: dict[str, str] = self._sites()
 

@@ -35,10 +35,14 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z", re.AS
 def map_unique(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``fn`` applied to the distinct values of ``series`` (missing values become ``""``
     first), spread back over every row; the result is an object Series on the same index."""
-    codes, uniques = pd.factorize(series.astype(object).where(series.notna(), ""), sort=False)
-    if len(uniques) == 0:
+    codes, found = pd.factorize(series, sort=False, use_na_sentinel=True)
+    if len(codes) == 0:
         return pd.Series([], index=series.index, dtype=object)
-    done = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    uniques = np.asarray(found, dtype=object)
+    if codes.min() < 0:  # missing values are "" (Arrow text is factorized as it is)
+        uniques = np.append(uniques, np.array([""], dtype=object))
+        codes = np.where(codes < 0, len(uniques) - 1, codes)
+    done = fn(pd.Series(uniques, dtype=object))
     values = np.asarray(done.to_numpy(dtype=object), dtype=object)
     return pd.Series(values[codes], index=series.index, dtype=object)
 

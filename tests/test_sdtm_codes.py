@@ -9,7 +9,7 @@ import pytest
 
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.sdtm.codes import ColumnCodes, first_positions
-from cdisc_mapper.sdtm.context import put_column
+from cdisc_mapper.sdtm.context import put_column, shared_text
 from cdisc_mapper.sdtm.engine import compute_distinct
 
 
@@ -108,3 +108,13 @@ def test_put_column_keeps_object_and_arrow_text_as_they_are() -> None:
     assert frame["STR"].tolist()[0] == "c"
     assert pd.isna(frame["STR"].tolist()[1])
     assert frame.index.tolist() == [7, 8]
+
+
+def test_shared_text_holds_each_distinct_value_once() -> None:
+    arr = np.array(["".join(["A", "B"]) for _ in range(3)] + ["C"], dtype=object)
+    assert arr[0] is not arr[1]  # three equal strings, three objects
+    out = shared_text(arr)
+    assert out.tolist() == ["AB", "AB", "AB", "C"]
+    assert out[0] is out[1] is out[2]
+    mixed = np.array(["1", 1, None], dtype=object)
+    assert shared_text(mixed) is mixed  # not all text: as it is

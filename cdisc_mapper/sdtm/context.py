@@ -95,6 +95,16 @@ def put_column(frame: pd.DataFrame, name: str, values: pd.Series | np.ndarray) -
         return
     arr = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values)
     if arr.dtype == object:
-        frame[name] = pd.Series(arr, index=frame.index, dtype=object, copy=False)
+        frame[name] = pd.Series(shared_text(arr), index=frame.index, dtype=object, copy=False)
     else:
         frame[name] = arr
+
+
+def shared_text(arr: np.ndarray) -> np.ndarray:
+    """An object array of text with each distinct value held once (one Python string per
+    distinct value, not per record: an operation's row-by-row results would otherwise
+    keep millions of equal strings alive); anything but all text as it is."""
+    if len(arr) == 0 or pd.api.types.infer_dtype(arr, skipna=False) != "string":
+        return arr
+    codes, uniques = pd.factorize(arr)
+    return np.asarray(uniques, dtype=object)[codes]

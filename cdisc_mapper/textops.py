@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 T = TypeVar("T")
@@ -34,12 +35,49 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z", re.AS
 def map_unique(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``fn`` applied to the distinct values of ``series`` (missing values become ``""``
     first), spread back over every row; the result is an object Series on the same index."""
-    codes, uniques = pd.factorize(series.astype(object).where(series.notna(), ""), sort=False)
-    if len(uniques) == 0:
+    codes, found = pd.factorize(series, sort=False, use_na_sentinel=True)
+    if len(codes) == 0:
         return pd.Series([], index=series.index, dtype=object)
-    done = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    uniques = np.asarray(found, dtype=object)
+    if codes.min() < 0:  # missing values are "" (Arrow text is factorized as it is)
+        uniques = np.append(uniques, np.array([""], dtype=object))
+        codes = np.where(codes < 0, len(uniques) - 1, codes)
+    done = fn(pd.Series(uniques, dtype=object))
     values = np.asarray(done.to_numpy(dtype=object), dtype=object)
     return pd.Series(values[codes], index=series.index, dtype=object)
+
+
+def text_column(
+    values: pd.Series | npt.NDArray[np.object_], order: npt.NDArray[np.intp] | None = None
+) -> pd.Series:
+    """``values`` as pandas' ``str`` dtype with ``""`` for missing (what
+    ``values.astype(object).where(values.notna(), "").astype(str)`` gives), taken in
+    ``order`` (positions) when given; on a fresh RangeIndex.
+
+    Text already in Arrow stays there (Arrow ``fill_null`` and ``take``). An object array
+    of text is factorized once and the Arrow text built by one ``take`` of its distinct
+    values: clinical columns repeat a few values millions of times, and converting each
+    Python string to Arrow costs more than hashing it. Anything else (numbers, mixed
+    values) goes through ``astype(str)``, value by value, as before."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        out = series.fillna("").reset_index(drop=True)
+        return out if order is None else out.take(order).reset_index(drop=True)
+    arr = series.to_numpy(dtype=object)
+    if order is not None:
+        arr = arr[order]
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        return take_text([*uniques, ""], np.where(codes < 0, len(uniques), codes))
+    plain = pd.Series(arr, dtype=object)
+    return plain.where(plain.notna(), "").astype(str)
+
+
+def take_text(per_unique: Sequence[str | None], codes: npt.NDArray[np.integer]) -> pd.Series:
+    """The text ``per_unique[code]`` of each code (codes >= 0), in pandas' ``str`` dtype
+    (Arrow-backed when pyarrow is installed: one Arrow ``take``); on a RangeIndex."""
+    table = pd.array(list(per_unique), dtype="str")
+    return pd.Series(table.take(np.asarray(codes, dtype=np.intp)))
 
 
 def strip_text(series: pd.Series) -> pd.Series:

@@ -505,3 +505,36 @@ def test_seq_numbers_blank_text_keys_last() -> None:
     """A blank --DTC is a missing value: its record comes after the dated ones."""
     df = pd.DataFrame({"USUBJID": ["S1", "S1", "S1"], "AESTDTC": ["", "2020-02-01", "2020-01-05"]})
     assert derive_seq(df, order_by=["AESTDTC"]).tolist() == [3, 2, 1]
+
+
+def _seq_reference(df: pd.DataFrame, by: list[str], order_by: list[str]) -> list[int]:
+    """--SEQ by pandas' sort and groupby (blank text as missing, sorted last)."""
+    work = df[by + order_by].reset_index(drop=True)
+    if order_by:
+        keys = work[order_by].apply(
+            lambda c: c.where(c.astype(str).str.strip() != "") if c.dtype == object else c
+        )
+        work = work.loc[keys.sort_values(order_by, kind="stable", na_position="last").index]
+    seq = work.groupby(by, sort=False, dropna=False).cumcount() + 1
+    return seq.sort_index().tolist()
+
+
+@settings(deadline=None, max_examples=80)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["S1", "S2", "S3", None]),
+            st.sampled_from(["", " ", "2016-04-05", "2016-04", "2016-04-05T10:00", None]),
+            st.sampled_from([1.0, 2.0, float("nan")]),
+        ),
+        max_size=25,
+    )
+)
+def test_seq_matches_sort_and_groupby(rows: list[tuple[str | None, str | None, float]]) -> None:
+    df = pd.DataFrame(rows, columns=["USUBJID", "DTC", "N"], dtype=object)
+    df["N"] = df["N"].astype(float)
+    df.index = pd.Index(range(100, 100 + len(df)))
+    for order_by in ([], ["DTC"], ["DTC", "N"], ["N"]):
+        got = derive_seq(df, by=["USUBJID"], order_by=order_by)
+        assert got.tolist() == _seq_reference(df, ["USUBJID"], order_by)
+        assert got.index.equals(df.index)

@@ -22,6 +22,7 @@ from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.spec.base import is_adam
 from cdisc_mapper.spec.operations import ColumnMeta
+from cdisc_mapper.textops import take_text
 
 
 def _pick(frame: pd.DataFrame, order_by: str, select: str) -> pd.DataFrame:
@@ -165,10 +166,17 @@ class BuildContext:
         if frame is self.state.cache.get("__frame"):
             pos = self.state.cache.get("__rowpos")
             if pos is None or len(pos) != len(frame):
-                pos = self.subjects.get_indexer(pd.Index(frame["USUBJID"].to_numpy()))
+                pos = self._positions(frame["USUBJID"])
                 self.state.cache["__rowpos"] = pos
             return pos
-        return self.subjects.get_indexer(pd.Index(frame["USUBJID"].to_numpy()))
+        return self._positions(frame["USUBJID"])
+
+    def _positions(self, usubjid: pd.Series) -> np.ndarray:
+        """Position of each value's subject in :attr:`subjects` (-1 if not there), each
+        distinct subject looked up once."""
+        codes, distinct = pd.factorize(usubjid, use_na_sentinel=True)
+        found = self.subjects.get_indexer(pd.Index(np.asarray(distinct, dtype=object)))
+        return np.append(found, -1)[codes]
 
     def to_rows(self, frame: pd.DataFrame, values: pd.Series) -> pd.Series:
         """Per-subject ``values`` (index USUBJID, unique) on the rows of ``frame``."""
@@ -187,6 +195,10 @@ class BuildContext:
         if missing.any():
             arr = arr.copy()
             arr[missing] = ""
+        if pd.api.types.infer_dtype(arr, skipna=False) in ("string", "empty"):
+            # text: the subjects' values taken to the rows in Arrow ("" for no subject)
+            taken = take_text([*arr, ""], np.where(pos >= 0, pos, len(arr)))
+            return taken.set_axis(frame.index)
         out = np.where(pos >= 0, arr[np.maximum(pos, 0)] if len(arr) else "", "").astype(object)
         return pd.Series(out, index=frame.index)
 

@@ -21,9 +21,13 @@ from cdisc_mapper.adam.model import AdamDataset, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.storage import (
     Misfit,
+    adjacent_duplicates,
     compact_text,
+    is_arrow_text,
+    key_sample,
     misfit_error,
     stored_length,
+    stored_series,
     typed_values,
 )
 from cdisc_mapper.errors import MappingError, SpecError
@@ -40,6 +44,7 @@ from cdisc_mapper.spec.adam_loader import (
 from cdisc_mapper.spec.base import is_adam, split_source
 from cdisc_mapper.spec.operations import ColumnMeta
 from cdisc_mapper.standards import load_sdtmig
+from cdisc_mapper.textops import text_column
 
 CLASSES = {
     "ADSL": "SUBJECT LEVEL ANALYSIS DATASET",
@@ -216,6 +221,9 @@ def derive_variables(
             raise MappingError(
                 f"{name}.{var}: derivation returned {len(values)} values for {len(frame)} records"
             )
+        if isinstance(values, pd.Series) and is_arrow_text(values):
+            frame[var] = values.set_axis(frame.index)  # Arrow text stays Arrow
+            continue
         arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
         if arr.dtype == object:  # keep object (no string-dtype inference over every value)
             frame[var] = pd.Series(arr, index=frame.index, dtype=object, copy=False)
@@ -427,6 +435,9 @@ def finish(
             v = replace(v, type="Num" if pd.api.types.is_numeric_dtype(col) else "Char")
             variables[i] = v
         assert v.type is not None
+        if v.type == "Char" and is_arrow_text(col):
+            cols[v.name] = text_column(col, None if identity else order)  # stays in Arrow
+            continue
         arr, misfits = typed_values(col, v.type)
         if len(misfits):
             why, hint = _type_origin(ctx, name, v.name, v.type)
@@ -440,18 +451,9 @@ def finish(
             )
         if not identity:
             arr = arr[order]
-        cols[v.name] = pd.Series(arr, dtype=arr.dtype, copy=False)
+        cols[v.name] = stored_series(arr, v.type)
     out = pd.DataFrame(cols, copy=False)
-    # sorted by the keys: duplicate keys are adjacent
-    same = np.ones(max(len(out) - 1, 0), dtype=bool)
-    for k in ds.keys:
-        a = out[k].to_numpy()
-        if out[k].dtype.kind == "f":
-            eq = (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))
-        else:
-            eq = a[1:] == a[:-1]
-        same = same & eq
-    dup = np.r_[same, False] | np.r_[False, same]
+    dup = adjacent_duplicates(out, ds.keys)  # sorted by the keys: duplicates are adjacent
     if dup.any():
         sample = key_sample(out.loc[dup, ds.keys].head(2), variables)
         raise MappingError(
@@ -465,29 +467,6 @@ def finish(
 def _missing_last(specs: AdamSpecs) -> bool:
     """Whether missing key values sort last (conventions ``missing_keys: last``)."""
     return specs.conventions.missing_keys == "last"
-
-
-def key_sample(rows: pd.DataFrame, variables: list[AdamVariable]) -> list[dict[str, Any]]:
-    """Key values of ``rows`` as a reader knows them: dates (a ``DATE``/``E8601DA``
-    format) as ISO 8601 dates, datetimes as ISO 8601 datetimes, whole numbers without
-    ``.0``, missing numbers as null."""
-    formats = {v.name: (v.format or "").upper() for v in variables}
-    out: list[dict[str, Any]] = []
-    for record in rows.to_dict("records"):
-        out.append({str(k): _key_text(v, formats.get(str(k), "")) for k, v in record.items()})
-    return out
-
-
-def _key_text(value: Any, fmt: str) -> Any:
-    if not isinstance(value, float | np.floating):
-        return value
-    if np.isnan(value):
-        return None
-    if fmt.startswith(("DATETIME", "E8601DT")):
-        return str(np.datetime64("1960-01-01T00:00:00") + np.timedelta64(int(value), "s"))
-    if fmt.startswith(("DATE", "E8601DA", "YYMMDD")):
-        return str(np.datetime64("1960-01-01") + np.timedelta64(int(value), "D"))
-    return int(value) if float(value).is_integer() else float(value)
 
 
 def _type_origin(ctx: BuildContext, name: str, var: str, vtype: str) -> tuple[str, str]:

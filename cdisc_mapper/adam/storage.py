@@ -1,4 +1,5 @@
-"""A finished ADaM dataset's columns as its XPT file stores them: values and lengths.
+"""A finished ADaM dataset's columns as its XPT file stores them: values, lengths, key
+duplicates, and key values as a reader knows them (for errors).
 
 Rules:
 
@@ -22,7 +23,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.adam.model import AdamVariable
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.textops import text_column
 
 #: How many offending records an error shows.
 SHOWN = 3
@@ -62,6 +65,39 @@ def typed_values(col: pd.Series, vtype: Literal["Char", "Num"]) -> tuple[np.ndar
         # writer rejects a value that is not text, naming it)
         return col.to_numpy(), none
     return col.to_numpy(dtype=object, na_value=""), none
+
+
+def is_arrow_text(col: pd.Series) -> bool:
+    """Whether ``col`` holds pandas' Arrow-backed ``str`` text."""
+    return isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"
+
+
+def stored_series(arr: np.ndarray, vtype: Literal["Char", "Num"]) -> pd.Series:
+    """A typed column (:func:`typed_values`) as the finished dataset holds it: text that
+    is all ``str`` as Arrow-backed ``str`` (the XPT writer encodes it in one Arrow pass),
+    anything else as it is (a value that is not text stays for the writer to name)."""
+    text = vtype == "Char" and arr.dtype == object and len(arr) > 0
+    if text and pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return text_column(arr)
+    return pd.Series(arr, dtype=arr.dtype, copy=False)
+
+
+def adjacent_duplicates(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """Which records of ``frame`` (sorted by ``keys``) share all key values with the
+    record before or after them: numbers equal (two missing are equal), text equal."""
+    same = np.ones(max(len(frame) - 1, 0), dtype=bool)
+    for k in keys:
+        if is_arrow_text(frame[k]):  # finished text: "" for null, compared by codes
+            codes = pd.factorize(frame[k])[0]
+            same = same & (codes[1:] == codes[:-1])
+            continue
+        a = frame[k].to_numpy()
+        if frame[k].dtype.kind == "f":
+            eq = (a[1:] == a[:-1]) | (np.isnan(a[1:]) & np.isnan(a[:-1]))
+        else:
+            eq = a[1:] == a[:-1]
+        same = same & eq
+    return np.r_[same, False] | np.r_[False, same]
 
 
 def _show(value: object) -> str:
@@ -123,7 +159,7 @@ def stored_length(col: pd.Series, vtype: str | None, declared: int | None = None
     variable a carried one copies)."""
     if vtype != "Char":
         return 8
-    uniques = pd.unique(col.to_numpy(dtype=object))
+    uniques = pd.unique(col) if is_arrow_text(col) else pd.unique(col.to_numpy(dtype=object))
     longest = max((len(str(u).rstrip(" ").encode("utf-8")) for u in uniques), default=0)
     return max(longest, declared or 0, 1)
 
@@ -143,3 +179,26 @@ def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
     if not text:
         return frame
     return frame.assign(**{c: frame[c].astype("str") for c in text})
+
+
+def key_sample(rows: pd.DataFrame, variables: list[AdamVariable]) -> list[dict[str, Any]]:
+    """Key values of ``rows`` as a reader knows them: dates (a ``DATE``/``E8601DA``
+    format) as ISO 8601 dates, datetimes as ISO 8601 datetimes, whole numbers without
+    ``.0``, missing numbers as null."""
+    formats = {v.name: (v.format or "").upper() for v in variables}
+    out: list[dict[str, Any]] = []
+    for record in rows.to_dict("records"):
+        out.append({str(k): _key_text(v, formats.get(str(k), "")) for k, v in record.items()})
+    return out
+
+
+def _key_text(value: Any, fmt: str) -> Any:
+    if not isinstance(value, float | np.floating):
+        return value
+    if np.isnan(value):
+        return None
+    if fmt.startswith(("DATETIME", "E8601DT")):
+        return str(np.datetime64("1960-01-01T00:00:00") + np.timedelta64(int(value), "s"))
+    if fmt.startswith(("DATE", "E8601DA", "YYMMDD")):
+        return str(np.datetime64("1960-01-01") + np.timedelta64(int(value), "D"))
+    return int(value) if float(value).is_integer() else float(value)

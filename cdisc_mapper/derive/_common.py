@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.textops import take_text
 
 MAX_LISTED = 20
 
@@ -66,6 +67,24 @@ def text_series(
 ) -> pd.Series:
     """A character Series in pandas' default string dtype (``""`` for null)."""
     return pd.Series(np.asarray(values, dtype=object), index=index, dtype=str, name=name)
+
+
+def text_by_code(
+    per_unique: Sequence[str | None],
+    codes: npt.NDArray[np.integer[Any]],
+    index: pd.Index,
+    name: Hashable,
+) -> pd.Series:
+    """``text_series(take(per_unique, codes, ""), index, name)``, built in Arrow: one
+    ``take`` of the distinct results instead of a Python string per row converted to
+    Arrow. Results that are not all text (or None) take that path."""
+    if not all(isinstance(v, str) or v is None for v in per_unique):
+        return text_series(take(per_unique, codes, ""), index, name)
+    codes = np.asarray(codes)
+    values = take_text([*per_unique, ""], np.where(codes < 0, len(per_unique), codes))
+    values.index = index
+    values.name = name
+    return values
 
 
 def offender_list(

@@ -25,7 +25,13 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.derive._common import factorize_text, raise_for_rows, take, text_series
+from cdisc_mapper.derive._common import (
+    factorize_text,
+    raise_for_rows,
+    take,
+    text_by_code,
+    text_series,
+)
 from cdisc_mapper.errors import DateParseError, SpecError
 
 DEFAULT_UNKNOWN_TOKENS: tuple[str, ...] = ("UN", "UNK", "UNKN", "??", "XX")
@@ -274,6 +280,39 @@ def _by_format(text: str, formats: Sequence[str]) -> tuple[str, str] | None:
     return None
 
 
+# the common shape of a complete date: numbers and one kind of separator, a 4-digit year
+_NUMERIC_DATE = re.compile(r"\s*([0-9]{1,4})([/.\-])([0-9]{1,2})\2([0-9]{1,4})\s*", re.ASCII)
+
+
+def _numeric_date(text: str, order: str) -> str | None:
+    """The ISO 8601 date of a valid complete date written in numbers with one kind of
+    separator (``05/04/2016``, ``2016-04-05``), as :func:`_parse_one_date` reads it; None
+    for anything else (left to it, which also names what is wrong). A shortcut: clinical
+    dates are mostly written so, and this reads them without the general grammar."""
+    m = _NUMERIC_DATE.fullmatch(text)
+    if m is None:
+        return None
+    a, b, c = m[1], m[3], m[4]
+    if len(a) == 4:
+        y, mo, d = a, b, c
+    elif len(c) == 4 and order == "DMY":
+        y, mo, d = c, b, a
+    elif len(c) == 4 and order == "MDY":
+        y, mo, d = c, a, b
+    else:
+        return None
+    if len(d) > 2:
+        return None
+    year, month, day = int(y), int(mo), int(d)
+    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    try:
+        date(year, month, day)
+    except ValueError:
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
 def _read_date(
     text: str, order: str, unknown: frozenset[str], compact: re.Pattern[str], formats: list[str]
 ) -> tuple[str, str]:
@@ -345,7 +384,13 @@ def parse_partial_date(
     compact = _compact_re(unknown)
 
     codes, texts = factorize_text(raw)
-    read = [_read_date(text, order, unknown, compact, formats) for text in texts]
+    quick = not formats and not any(t.isdigit() for t in unknown)
+    read = [
+        (iso, "")
+        if quick and (iso := _numeric_date(text, order)) is not None
+        else _read_date(text, order, unknown, compact, formats)
+        for text in texts
+    ]
     results = [iso for iso, _ in read]
     reasons = [why for _, why in read]
     bad_codes = np.array([i for i, r in enumerate(reasons) if r], dtype=np.intp)
@@ -359,7 +404,7 @@ def parse_partial_date(
             take(texts, codes, ""),
             take(reasons, codes, ""),
         )
-    return text_series(take(results, codes, ""), raw.index, raw.name)
+    return text_by_code(results, codes, raw.index, raw.name)
 
 
 # --------------------------------------------------------------------------- times
@@ -451,7 +496,7 @@ def parse_time(
             take(texts, codes, ""),
             take(reasons, codes, ""),
         )
-    return text_series(take(results, codes, ""), raw.index, raw.name)
+    return text_by_code(results, codes, raw.index, raw.name)
 
 
 # ------------------------------------------------------------------ date and time
@@ -467,8 +512,8 @@ def split_date_time(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     dates = [m[1] if m else t for m, t in zip(matches, texts, strict=True)]
     times = [m[2] if m else "" for m in matches]
     return (
-        text_series(take(dates, codes, ""), raw.index, raw.name),
-        text_series(take(times, codes, ""), raw.index, raw.name),
+        text_by_code(dates, codes, raw.index, raw.name),
+        text_by_code(times, codes, raw.index, raw.name),
     )
 
 
@@ -516,13 +561,14 @@ def combine_dtc(
         raise SpecError(f"on_partial_date must be 'raise' or 'drop', not {on_partial_date!r}")
     if not date_iso.index.equals(time_iso.index):
         raise ValueError("combine_dtc: date and time Series have different indexes")
-    d = date_iso.fillna("").astype(str).to_numpy(dtype=object)
-    t = time_iso.fillna("").astype(str).to_numpy(dtype=object)
-    has_time = t != ""
-    complete = np.fromiter((len(x) == 10 for x in d), dtype=bool, count=len(d))
+    d = date_iso.fillna("").astype(str)  # Arrow text: compared and joined in Arrow
+    t = time_iso.fillna("").astype(str)
+    has_time = (t != "").to_numpy(dtype=bool)
+    complete = (d.str.len() == 10).to_numpy(dtype=bool)
     orphan = has_time & ~complete
     if orphan.any() and on_partial_date == "raise":
-        shown = np.array([f"{a} {b}".strip() for a, b in zip(d, t, strict=True)], dtype=object)
+        pairs = zip(d.to_numpy(dtype=object), t.to_numpy(dtype=object), strict=True)
+        shown = np.array([f"{a} {b}".strip() for a, b in pairs], dtype=object)
         raise_for_rows(
             DateParseError,
             "time given with a partial or missing date (cannot be represented in ISO 8601)",
@@ -530,7 +576,7 @@ def combine_dtc(
             orphan,
             shown,
         )
-    out = d.copy()
     join = has_time & complete
-    out[join] = d[join] + "T" + t[join]
-    return text_series(out, date_iso.index, date_iso.name)
+    out = (d + "T" + t).where(join, d) if join.any() else d
+    out.name = date_iso.name
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cdisc_mapper.derive._common import raise_for_rows, text_series
@@ -27,10 +28,28 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None
 
 
 def _blank_as_missing(column: pd.Series) -> pd.Series:
-    """A text column with blank values as missing (so that they sort last)."""
+    """A text column with blank values as missing (so that they sort last); each distinct
+    value is looked at once."""
     if column.dtype == object or pd.api.types.is_string_dtype(column):
-        return column.where(column.astype(str).str.strip() != "")
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        blank = np.array([not str(u).strip() for u in uniques] + [False], dtype=bool)
+        return column.where(~blank[codes])
     return column
+
+
+def _rank_within(groups: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
+    """0, 1, 2, ... of each position among the earlier positions of its group (what
+    ``groupby(...).cumcount()`` gives), from the groups' integer codes."""
+    n = len(groups)
+    by_group = np.argsort(groups, kind="stable")
+    sorted_groups = groups[by_group]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = sorted_groups[1:] != sorted_groups[:-1]
+    position = np.arange(n)
+    group_start = np.maximum.accumulate(np.where(starts, position, 0)) if n else position
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_group] = position - group_start
+    return rank
 
 
 def derive_seq(
@@ -55,14 +74,19 @@ def derive_seq(
     """
     by, order_by = list(by), list(order_by)
     require_columns(df, by + order_by, "derive_seq")
-    work = df[by + order_by].reset_index(drop=True)
+    order = np.arange(len(df))
     if order_by:
-        keys = work[order_by].apply(_blank_as_missing)
-        order = keys.sort_values(order_by, kind="stable", na_position="last").index
-        work = work.loc[order]
-    seq = work.groupby(by, sort=False, dropna=False).cumcount().to_numpy() + 1
+        keys = df[order_by].reset_index(drop=True).apply(_blank_as_missing)
+        order = keys.sort_values(order_by, kind="stable", na_position="last").index.to_numpy()
+    # one integer code per by-group (missing values a group of their own, as groupby with
+    # dropna=False), numbered in the sorted order
+    groups = np.zeros(len(df), dtype=np.int64)
+    for name in by:
+        codes, uniques = pd.factorize(df[name], use_na_sentinel=True)
+        groups = np.asarray(pd.factorize(groups * (len(uniques) + 1) + (codes + 1))[0])
+    seq = _rank_within(groups[order].astype(np.intp)) + 1
     out = np.empty(len(df), dtype=np.int64)
-    out[work.index.to_numpy()] = seq
+    out[order] = seq
     return pd.Series(out, index=df.index, name="SEQ")
 
 

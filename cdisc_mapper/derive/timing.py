@@ -200,11 +200,13 @@ def derive_epoch(dtc: pd.Series, usubjid: pd.Series, se: pd.DataFrame) -> pd.Ser
     el["open"] = last & ~has_end
 
     rec_d, rec_dt = _dtc_parts(dtc)
-    subj = usubjid.fillna("").astype(str).to_numpy(dtype=object)
+    # each distinct subject is looked up once per element number, then taken to its records
+    codes, subjects = pd.factorize(usubjid.fillna("").astype(str))
+    distinct = pd.Index(np.asarray(subjects, dtype=object))
     out = np.full(len(dtc), "", dtype=object)
     for k in range(int(el["k"].max()) + 1 if len(el) else 0):
         ek = el[el["k"] == k].set_index("subj")
-        pos = ek.index.get_indexer(pd.Index(subj))
+        pos = np.asarray(ek.index.get_indexer(distinct))[codes]
         has = pos >= 0
         p = np.where(has, pos, 0)
 

@@ -24,7 +24,7 @@ from cdisc_mapper.derive._common import (
     factorize_text,
     raise_for_rows,
     take,
-    text_series,
+    text_by_code,
 )
 from cdisc_mapper.errors import MappingError, SpecError
 
@@ -76,7 +76,7 @@ def normalise_unit(raw: pd.Series, synonyms: Mapping[str, str]) -> pd.Series:
             take(texts, codes, ""),
             hint="add the spelling to the unit synonyms of the spec",
         )
-    return text_series(take(mapped, codes, ""), raw.index, raw.name)
+    return text_by_code(mapped, codes, raw.index, raw.name)
 
 
 def _number(value: Any, what: str) -> float:

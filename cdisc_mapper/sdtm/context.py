@@ -83,3 +83,28 @@ def _num_text(x: object) -> str:
 def as_text(series: pd.Series) -> pd.Series:
     """Values as text: blanks for missing, numbers without a spurious ``.0``."""
     return map_unique(series, lambda u: u.map(_num_text))
+
+
+def put_column(frame: pd.DataFrame, name: str, values: pd.Series | np.ndarray) -> None:
+    """Set column ``name`` of ``frame`` to an operation's values, by position, without
+    converting them: Arrow text stays Arrow text and an object array stays object (pandas
+    would convert it to Arrow text, and the next operation reading it back to Python
+    strings); other arrays as they are."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        frame[name] = values.set_axis(frame.index)
+        return
+    arr = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values)
+    if arr.dtype == object:
+        frame[name] = pd.Series(shared_text(arr), index=frame.index, dtype=object, copy=False)
+    else:
+        frame[name] = arr
+
+
+def shared_text(arr: np.ndarray) -> np.ndarray:
+    """An object array of text with each distinct value held once (one Python string per
+    distinct value, not per record: an operation's row-by-row results would otherwise
+    keep millions of equal strings alive); anything but all text as it is."""
+    if len(arr) == 0 or pd.api.types.infer_dtype(arr, skipna=False) != "string":
+        return arr
+    codes, uniques = pd.factorize(arr)
+    return np.asarray(uniques, dtype=object)[codes]

@@ -16,7 +16,8 @@ from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.raw import CsvDialect, RawForm, RawFrames, open_form
 from cdisc_mapper.raw.edc import EDC_FORMATS, EdcExport, EdcSettings
 from cdisc_mapper.raw.exports import read_export
-from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, OpContext
+from cdisc_mapper.sdtm.codes import ColumnCodes
+from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, OpContext, put_column
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import SourceResult, map_source, require_columns
 from cdisc_mapper.sdtm.subject_design import (
@@ -96,6 +97,8 @@ class _Engine:
         self.calendar: pd.DataFrame | None = None
         self.se: pd.DataFrame | None = None
         self.export: EdcExport | None = None
+        self.codes = ColumnCodes()
+        """Each input column's codes, factorized once (row-local operations)."""
         self._check_csv_files()
         self.sites: dict[str, str] = self._sites()
 
@@ -353,10 +356,11 @@ class _Engine:
         frame = self.frames[code]
         inputs = sorted(args.inputs())
         if op.row_local and inputs and len(frame) > DEDUPE_MIN_ROWS:
-            values = compute_distinct(op.fn, frame, inputs, args, ctx)
+            values = compute_distinct(op.fn, frame, inputs, args, ctx, self.codes)
         else:
-            values = np.asarray(op.fn(frame, args, ctx).to_numpy())
-        frame[name] = values
+            values = op.fn(frame, args, ctx)
+        put_column(frame, name, values)
+        self.codes.forget(frame, name)
         self.frames[code] = frame
 
 
@@ -372,25 +376,30 @@ def log_source(code: str, res: SourceResult) -> None:
     )  # fmt: skip
 
 
-def compute_distinct(fn: Any, frame: pd.DataFrame, inputs: list[str], args: Any, ctx: Any):
-    """A row-local operation computed once per distinct combination of its inputs.
+def compute_distinct(
+    fn: Any,
+    frame: pd.DataFrame,
+    inputs: list[str],
+    args: Any,
+    ctx: Any,
+    codes_of: ColumnCodes | None = None,
+) -> pd.Series | np.ndarray:
+    """A row-local operation computed once per distinct combination of its inputs (each
+    input's codes from ``codes_of``, which factorizes a column once per frame).
 
     On an error the operation is rerun on every record, so that the message lists every
     occurrence with its file and row, as it would without this shortcut.
     """
-    codes = np.zeros(len(frame), dtype=np.int64)
-    for col in inputs:
-        col_codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
-        codes = codes * (len(uniques) + 1) + (col_codes + 1)
-        if codes.max(initial=0) > 2**62 // max(len(frame), 1):
-            codes = pd.factorize(codes)[0].astype(np.int64)
-    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    codes_of = codes_of or ColumnCodes()
+    first, inverse = codes_of.combined(frame, inputs)
     keep = inputs + [c for c in (SRC, ROW) if c in frame.columns and c not in inputs]
-    distinct = frame.iloc[first][keep].reset_index(drop=True)
+    distinct = frame[keep].take(first).reset_index(drop=True)
     try:
         result = fn(distinct, args, ctx)
     except MappingError:
-        return np.asarray(fn(frame, args, ctx).to_numpy())
+        return fn(frame, args, ctx)
+    if isinstance(result.dtype, pd.StringDtype):
+        return result.take(inverse)  # Arrow text stays Arrow
     return np.asarray(result.to_numpy())[inverse]
 
 

@@ -13,6 +13,7 @@ from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.sdtm.context import MAX_LISTED, ROW, SRC, as_text
 from cdisc_mapper.spec.sdtm import DomainSpec, VariableSpec
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
+from cdisc_mapper.textops import text_column
 
 #: Key variables of the domains built from the study spec (SDTMIG 3.4 chapter 7, 5.3).
 DESIGN_KEYS: dict[str, list[str]] = {
@@ -84,10 +85,33 @@ def check_against_standard(bundle: StudyBundle, standard: Any) -> None:
                 )
 
 
-def _typed(series: pd.Series, kind: str) -> pd.Series:
+def _typed(series: pd.Series, kind: str, order: np.ndarray | None = None) -> pd.Series:
+    """A working column as its dataset type (numbers, or text with ``""`` for missing),
+    taken in ``order`` (positions) when given; on a fresh RangeIndex."""
     if kind == "Num":
-        return pd.to_numeric(series, errors="coerce").astype(float)
-    return series.astype(object).where(series.notna(), "").astype(str)
+        values = pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
+        return pd.Series(values if order is None else values[order])
+    return text_column(series, order)
+
+
+def _key_order(frame: pd.DataFrame, chosen: list[Any], keys: list[str]) -> np.ndarray:
+    """The positions of ``frame``'s records sorted by the typed ``keys`` (stable), as
+    sorting the finished dataset by them gives; a key the frame lacks is blank."""
+    types = {v.name: v.type for v in chosen}
+    if any(k not in types for k in keys):
+        missing = [k for k in keys if k not in types]
+        raise KeyError(missing[0])
+    index = pd.RangeIndex(len(frame))
+    typed = pd.DataFrame(
+        {
+            k: _typed(frame[k], types[k])
+            if k in frame.columns
+            else pd.Series(np.nan if types[k] == "Num" else "", index=index)
+            for k in dict.fromkeys(keys)
+        },
+        index=index,
+    )
+    return typed.sort_values(keys, kind="stable").index.to_numpy()
 
 
 def check_numeric(code: str, name: str, frame: pd.DataFrame) -> None:
@@ -123,36 +147,41 @@ def finalize(
     meta = standard.allowed_variables(code)
     by_name = {v.name: v for v in meta}
     spec_vars = _all_variables(spec) if spec else {}
-    out = pd.DataFrame(index=frame.index)
     chosen = []
     for v in meta:
         if v.name in frame.columns:
             if v.type == "Num":
                 check_numeric(code, v.name, frame)
-            out[v.name] = _typed(frame[v.name], v.type)
         elif v.core in ("Exp", "Req"):
             if v.core == "Req" and len(frame):
                 raise SpecError(
                     f"{code}.{v.name} is required by SDTMIG 3.4 but the spec does not map it"
                 )
-            out[v.name] = np.nan if v.type == "Num" else ""
         else:
             continue
         chosen.append(v)
-    out = out.sort_values(keys, kind="stable")
+    order = _key_order(frame, chosen, keys)
+    index = pd.RangeIndex(len(frame))
+    out = pd.DataFrame(
+        {
+            v.name: _typed(frame[v.name], v.type, order)
+            if v.name in frame.columns
+            else pd.Series(np.nan if v.type == "Num" else "", index=index)
+            for v in chosen
+        },
+        index=index,
+    )
     origin = None
     if SRC in frame.columns and ROW in frame.columns:
-        origin = frame.loc[out.index, [SRC, ROW]].reset_index(drop=True)
-    out = out.reset_index(drop=True)
+        origin = frame[[SRC, ROW]].take(order).reset_index(drop=True)
     label = standard.dataset(code).label
     main = Dataset(code, label, out, chosen, keys, origin)
     supp_names = [n for n, s in spec_vars.items() if s.supp is not None and n not in by_name]
     if not supp_names:
         return main, None
-    # SUPP-- rows follow the parent's sorted records
-    work = frame.copy()
-    work["_ORDER"] = np.arange(len(work))
-    work = work.sort_values(keys, kind="stable")
+    # SUPP-- records are sorted by their own keys below (unique, else an error), so the
+    # order they are gathered in does not matter
+    work = frame
     rows = []
     for name in supp_names:
         supp = spec_vars[name].supp

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from cdisc_mapper.condition import Condition, evaluate
 from cdisc_mapper.errors import MappingError, RawDataError, SpecError
 from cdisc_mapper.raw import RawForm
-from cdisc_mapper.sdtm.context import ROW, SRC
+from cdisc_mapper.sdtm.context import ROW, SRC, put_column
 from cdisc_mapper.sdtm.ops._common import subject_variable
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.spec.sdtm import (
@@ -213,7 +213,7 @@ def map_source(
     needed = sorted(readers)
     require_columns(form, readers)
     check_working_columns(bundle, domain, index)
-    raw = form.data.copy()
+    raw = form.data[needed].copy()  # only the columns the spec reads
     raw[SRC] = form.file
     raw[ROW] = raw.index
     rows_read = len(raw)
@@ -221,7 +221,7 @@ def map_source(
     alive = pd.Series(True, index=raw.index)
     if src.drop_duplicates:
         data_cols = [c for c in form.data.columns if c not in form.system_columns]
-        dup = raw.duplicated(subset=data_cols, keep="first")
+        dup = form.data.duplicated(subset=data_cols, keep="first")
         if dup.any():
             excluded["duplicate form entry (exact repeat of an earlier row)"] = int(dup.sum())
         alive &= ~dup
@@ -246,9 +246,9 @@ def map_source(
         value = op.fn(out, args, ctx)
         if len(value) != len(out):
             raise MappingError(f"{domain.domain}.{name}: operation {var.op} changed row count")
-        out[name] = value.to_numpy()
-    out[SRC] = raw[SRC].to_numpy()
-    out[ROW] = raw[ROW].to_numpy()
+        put_column(out, name, value)
+    put_column(out, SRC, raw[SRC])
+    put_column(out, ROW, raw[ROW])
     rows_mapped = rows_read - sum(excluded.values())
     return SourceResult(
         frame=out.reset_index(drop=True),

@@ -283,15 +283,15 @@ def build_sv(
             frame = frames[code]
             if "VISITNUM" not in frame.columns:
                 continue
+            # the columns as they are (no conversion of every value), on the frame's index
             part = pd.DataFrame(
                 {
-                    "USUBJID": frame["USUBJID"].to_numpy(),
-                    "VISITNUM": frame["VISITNUM"].astype(float).to_numpy(),
-                    "VISIT": frame["VISIT"].to_numpy() if "VISIT" in frame else "",
-                    "DATE": map_unique(
-                        frame[args.date], lambda u: u.astype(str).str.slice(0, 10)
-                    ).to_numpy(),
-                }
+                    "USUBJID": frame["USUBJID"],
+                    "VISITNUM": frame["VISITNUM"].astype(float),
+                    "VISIT": frame.get("VISIT", ""),
+                    "DATE": map_unique(frame[args.date], lambda u: u.astype(str).str.slice(0, 10)),
+                },
+                index=frame.index,
             )
             parts.append(part.drop_duplicates(ignore_index=True))
     if not parts:

@@ -256,9 +256,10 @@ def visit_entries(frame: pd.DataFrame, label: str, date: str) -> pd.DataFrame:
     visit date among a domain's records (a visit's many records add nothing)."""
     entries = pd.DataFrame(
         {
-            "USUBJID": frame["USUBJID"].to_numpy(),
-            "LABEL": frame[label].to_numpy(),
-            "DATE": map_unique(frame[date], lambda u: u.astype(str).str.slice(0, 10)).to_numpy(),
-        }
-    )
+            "USUBJID": frame["USUBJID"],
+            "LABEL": frame[label],
+            "DATE": map_unique(frame[date], lambda u: u.astype(str).str.slice(0, 10)),
+        },
+        index=frame.index,
+    )  # the columns as they are: no conversion of every value
     return entries.drop_duplicates(ignore_index=True)

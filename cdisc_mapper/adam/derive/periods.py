@@ -92,9 +92,13 @@ def derive_record_period(
     order = sorted(periods)
     if boundary == "start":
         order = order[::-1]
+    # each distinct subject is looked up once per period, then taken to its records
+    codes, subjects = pd.factorize(usubjid, use_na_sentinel=True)
+    codes = np.asarray(codes)
     for aperiod in order:
         s, e = periods[aperiod]
-        pos = s.index.get_indexer(pd.Index(usubjid.to_numpy()))
+        found = s.index.get_indexer(pd.Index(subjects))
+        pos = np.where(codes >= 0, np.append(found, -1)[codes], -1)
         ok = pos >= 0
         sv = np.where(ok, s.to_numpy(dtype="float64")[pos], np.nan)
         ev = np.where(ok, e.to_numpy(dtype="float64")[pos], np.nan)

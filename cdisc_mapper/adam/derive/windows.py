@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.adam.derive._keys import group_codes, lexsort, sort_keys
+from cdisc_mapper.textops import take_text
 
 __all__ = [
     "Window",
@@ -107,18 +108,18 @@ def derive_analysis_window(
         ),
     }
     avisitn = table["avisitn"][best]
-    avisit = table["avisit"][best]
+    avisit = take_text(list(table["avisit"]), best).array
     target = table["target"][best]
     lo = table["lo"][best]
     hi = table["hi"][best]
-    rng = table["range"][best]
+    rng = take_text(list(table["range"]), best).array
     ref_of = np.array([w.reference for w in windows])
     day_used = np.full(n, np.nan)
     for ref in dict.fromkeys(ref_of):
         sel = found & (ref_of[np.minimum(best, len(windows) - 1)] == ref)
         day_used[sel] = days[ref][sel]
     diff = np.abs(day_used - target)
-    awu = np.where(np.isnan(avisitn), "", "DAYS").astype(object)
+    awu = take_text(["DAYS", ""], np.isnan(avisitn).astype(np.intp)).array
     return pd.DataFrame(
         {
             "AVISITN": avisitn,

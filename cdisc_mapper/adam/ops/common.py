@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.storage import is_arrow_text
 from cdisc_mapper.condition import Condition, Records, evaluate
 from cdisc_mapper.errors import MappingError
 
@@ -57,7 +58,11 @@ def append_records(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
             rows[c] = np.nan if pd.api.types.is_numeric_dtype(frame[c]) else ""
     rows = rows[list(frame.columns)]
     for c in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[c]):
+        if pd.api.types.is_numeric_dtype(frame[c]):
+            continue
+        if is_arrow_text(rows[c]):
+            rows[c] = rows[c].fillna("")  # stays Arrow text
+        else:
             col = rows[c].to_numpy(dtype=object)
             miss = pd.isna(col)
             if miss.any():

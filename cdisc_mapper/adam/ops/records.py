@@ -291,12 +291,8 @@ def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildConte
     parameter: PARAMCD, PARAM, PARAMN, PARCAT1, AVAL (AVALC), SRCDOM/SRCVAR/SRCSEQ, DTYPE
     null and the working column _DTC (ADaMIG v1.3 sections 3.3.4 and 3.3.9)."""
     src, paramcd = _mapped_records(ctx, args)
-    out = pd.DataFrame(
-        {
-            "USUBJID": src["USUBJID"].to_numpy(dtype=object),
-            "PARAMCD": paramcd.to_numpy(dtype=object),
-        }
-    )
+    # columns copied by position as they are (Arrow text stays Arrow text)
+    out = pd.DataFrame({"USUBJID": src["USUBJID"].array, "PARAMCD": paramcd.to_numpy(dtype=object)})
     table = _parameter_table(args.parameters).set_index("PARAMCD")
     codes, uniques = pd.factorize(out["PARAMCD"])
     for col in ("PARAM", "PARAMN", "PARCAT1"):
@@ -306,14 +302,14 @@ def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildConte
         out[col] = per_unique[codes]
     out["AVAL"] = src[args.value].to_numpy(dtype="float64")
     if args.value_char:
-        out["AVALC"] = src[args.value_char].to_numpy(dtype=object)
-    out["_DTC"] = src[args.dtc].to_numpy(dtype=object)
+        out["AVALC"] = src[args.value_char].array
+    out["_DTC"] = src[args.dtc].array
     out["SRCDOM"] = args.domain
     out["SRCVAR"] = args.value
     out["SRCSEQ"] = src[args.seq].to_numpy(dtype="float64")
     out["DTYPE"] = ""
     for k in args.keep:
-        out[k] = src[k].to_numpy()
+        out[k] = src[k].array
     return out
 
 

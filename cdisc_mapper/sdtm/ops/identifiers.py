@@ -13,9 +13,11 @@ from pydantic import Field
 
 from cdisc_mapper.derive import flags as dflags
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.sdtm.codes import ColumnCodes
 from cdisc_mapper.sdtm.context import OpContext
 from cdisc_mapper.sdtm.registry import register
 from cdisc_mapper.spec.operations import Example, OpArgs
+from cdisc_mapper.textops import map_unique
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def _pattern_groups(ctx: OpContext, value: pd.Series) -> dict[str, pd.Series]:
 def _registry_sites(ctx: OpContext, value: pd.Series) -> pd.Series:
     """Each subject's site on ``subjects.registry_form``; a subject not there is an error."""
     sites = ctx.extra.get("sites", {})
-    siteid = value.map(sites).fillna("")
+    siteid = map_unique(value, lambda u: u.map(sites).fillna(""))
     unknown = (siteid == "") & (value != "")  # an empty one: error below
     if unknown.any():
         raise ctx.data_error(
@@ -115,17 +117,30 @@ def make_usubjid(studyid: str, fields: dict[str, pd.Series], template: str) -> p
     submission): ``{STUDYID}`` is ``studyid``, any other ``{NAME}`` the record's value in
     ``fields`` (SITEID, SUBJID and the subject_pattern's groups)."""
     index = next(iter(fields.values())).index
-    out = pd.Series([""] * len(index), index=index, dtype=object)
-    for literal, name, _, _ in string.Formatter().parse(template):
+    parts = list(string.Formatter().parse(template))
+    for _, name, _, _ in parts:
+        if name is not None and name != "STUDYID" and name not in fields:
+            known = ", ".join(f"{{{k}}}" for k in ["STUDYID", *fields])
+            raise MappingError(f"usubjid template field {{{name}}} is not one of {known}")
+    used = sorted({name for _, name, _, _ in parts if name in fields})
+    # the template is filled once per distinct combination of the fields it uses
+    table = pd.DataFrame({name: fields[name].to_numpy() for name in used}, index=index)
+    if used:
+        first, inverse = ColumnCodes().combined(table, used)
+        distinct = table.take(first)
+    else:
+        inverse, distinct = None, pd.DataFrame(index=pd.RangeIndex(1))
+    out = pd.Series([""] * len(distinct), index=distinct.index, dtype=object)
+    for literal, name, _, _ in parts:
         out = out + literal
         if name == "STUDYID":
             out = out + studyid
-        elif name in fields:
-            out = out + fields[name].astype(str)
         elif name is not None:
-            known = ", ".join(f"{{{k}}}" for k in ["STUDYID", *fields])
-            raise MappingError(f"usubjid template field {{{name}}} is not one of {known}")
-    return out
+            out = out + distinct[name].astype(str)
+    values = out.to_numpy(dtype=object)
+    if inverse is None:
+        return pd.Series([values[0]] * len(index), index=index, dtype=object)
+    return pd.Series(values[inverse], index=index, dtype=object)
 
 
 class NoArgs(OpArgs):

@@ -549,7 +549,7 @@ def op_lobxfl(frame: pd.DataFrame, args: LobxflArgs, ctx: OpContext) -> pd.Serie
         ).astype(object)
     assert args.dtc is not None
     dm = ctx.domains["DM"]
-    work = frame.copy()
+    work = frame[list(dict.fromkeys(["USUBJID", *args.testcd, args.dtc, args.result]))].copy()
     work["_REF"] = subject_key(frame).map(dm.set_index("USUBJID")[args.ref]).fillna("")
     work.index = record_labels(frame).to_numpy()  # errors name each record's file:row
     try:
@@ -562,4 +562,4 @@ def op_lobxfl(frame: pd.DataFrame, args: LobxflArgs, ctx: OpContext) -> pd.Serie
         )
     except MappingError as exc:
         raise in_variable(exc, ctx) from None
-    return flag.set_axis(frame.index).astype(object)
+    return flag.set_axis(frame.index)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
@@ -96,7 +98,7 @@ def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
             continue
         term = codelist.match(text)
         lookup[raw] = term.submission_value if term is not None else None
-    out = src.map(lookup)
+    out = _looked_up(src, lookup)
     bad = out.isna()
     if bad.any():
         holder = ctx.raw if args.column is not None else frame
@@ -108,6 +110,17 @@ def op_ct(frame: pd.DataFrame, args: CtArgs, ctx: OpContext) -> pd.Series:
             value_of=src,
         )
     return out.astype(object)
+
+
+def _looked_up(src: pd.Series, lookup: dict[Any, str | None]) -> pd.Series:
+    """``src.map(lookup)`` for text values, looked up once per distinct value and taken to
+    the rows by position (an object Series on ``src``'s index)."""
+    codes, uniques = pd.factorize(src, use_na_sentinel=True)
+    if len(codes) and codes.min() < 0:  # a missing value: as pandas maps it
+        return src.map(lookup)
+    per_unique = np.empty(len(uniques), dtype=object)
+    per_unique[:] = [lookup.get(u) for u in uniques]
+    return pd.Series(per_unique[codes], index=src.index, dtype=object)
 
 
 class DecodeArgs(OpArgs):
@@ -237,8 +250,12 @@ def op_unit(frame: pd.DataFrame, args: UnitArgs, ctx: OpContext) -> pd.Series:
     if args.value is not None:
         synonyms.setdefault(args.value, canonical_unit(args.value, codelist))
     src = src.fillna("").astype(str).str.strip()
-    renamed = _renamed(synonyms)
-    exact = src.isin(list(codelist.submission_values)) & ~src.map(dunits.unit_key).isin(renamed)
+    renamed = set(_renamed(synonyms))
+    submission = set(codelist.submission_values)
+    exact_units = [
+        u for u in pd.unique(src) if u in submission and dunits.unit_key(u) not in renamed
+    ]
+    exact = src.isin(exact_units)  # decided once per distinct spelling
     synonyms.update(_codelist_spellings(pd.unique(src[~exact]), synonyms, codelist))
     out = src.copy()
     try:

@@ -23,9 +23,11 @@ they need ``cdisc-mapper`` installed (the same version).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import Executor
-from dataclasses import replace
+import math
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,14 +37,17 @@ from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.engine import (
     RawInput,
     SdtmRun,
+    edc_settings,
     log_source,
     map_forms,
     read_forms,
     run_mapping,
 )
+from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, Dataset, check_unique_keys, finalize
 from cdisc_mapper.sdtm.sources import SourceResult
+from cdisc_mapper.sdtm.spill import Spill
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
-from cdisc_mapper.standards import load_terminology
+from cdisc_mapper.standards import load_sdtmig, load_terminology
 
 Progress = Callable[[str], None]
 Forms = dict[str, RawForm]
@@ -70,18 +75,30 @@ def subject_ranges(forms: Forms, column: str, parts: int) -> list[str]:
     return sorted(set(starts))
 
 
-def split_forms(forms: Forms, column: str, parts: int) -> list[Forms]:
+def part_count(forms: Forms, column: str, workers: int, part_subjects: int | None) -> int:
+    """How many parts: ``workers``, or more so that none has over ``part_subjects``
+    subjects (the subjects of every form that has ``column``)."""
+    if not part_subjects:
+        return workers
+    named = [form.data[column] for form in forms.values() if column in form.data.columns]
+    subjects = len(pd.concat(named).unique()) if named else 0
+    return max(workers, math.ceil(subjects / part_subjects))
+
+
+def split_forms(forms: Forms, column: str, parts: int, consume: bool = False) -> list[Forms]:
     """The forms cut into parts by subject (:func:`subject_ranges`): each part has every
     form, with the records of its subjects in file order (row numbers kept). One part
     (the forms as given) when there are fewer than two subjects or a form lacks
-    ``column`` (the serial run then reports it)."""
+    ``column`` (the serial run then reports it). ``consume`` takes each form out of
+    ``forms`` once it is cut (the records are then held once, not twice)."""
     if parts < 2 or any(column not in form.data.columns for form in forms.values()):
         return [forms]
     starts = subject_ranges(forms, column, parts)
     if not starts:
         return [forms]
     split: list[Forms] = [{} for _ in range(len(starts) + 1)]
-    for key, form in forms.items():
+    for key in list(forms):
+        form = forms.pop(key) if consume else forms[key]
         part_of = np.searchsorted(np.asarray(starts, dtype=object), form.data[column], "right")
         for k, target in enumerate(split):
             data = form.data.loc[part_of == k]
@@ -176,3 +193,106 @@ def map_partitioned(
     for code, res in run.sources:
         log_source(code, res)
     return run
+
+
+# ---------------------------------------------------------------- parts finished and spilled
+
+
+def subject_datasets(bundle: StudyBundle, run: SdtmRun, standard: Any) -> dict[str, Dataset]:
+    """The datasets a run's records finish into, before the trial design: each mapped
+    domain and its SUPP--, then SE and SV (unless a spec maps them), sorted by keys."""
+    out: dict[str, Dataset] = {}
+    for code, frame in run.domains.items():
+        spec = bundle.domains[code]
+        main, supp = finalize(code, frame, standard, spec.keys, spec)
+        out[code] = main
+        if supp is not None:
+            out[supp.name] = supp
+    for code, frame in (("SE", run.se), ("SV", run.sv)):
+        if frame is not None and code not in out:
+            out[code] = finalize(code, frame, standard, DESIGN_KEYS[code])[0]
+    return out
+
+
+@dataclass
+class FinishedPart:
+    """A part's finished datasets (keys checked), each source's counts (its records
+    counted, not kept) and the progress messages."""
+
+    datasets: dict[str, Dataset]
+    sources: list[tuple[str, SourceResult]]
+    messages: list[str]
+
+
+def _counted(res: SourceResult) -> SourceResult:
+    """``res`` with a frame of as many records and no columns (what the totals need)."""
+    return replace(res, frame=pd.DataFrame(index=pd.RangeIndex(len(res.frame))))
+
+
+def finish_part(bundle: StudyBundle, forms: Forms) -> FinishedPart:
+    """Map and finish one part's records (in a worker)."""
+    run, said = map_part(bundle, forms)
+    del forms
+    datasets = subject_datasets(bundle, run, load_sdtmig())
+    for name, ds in datasets.items():
+        spec_line = bundle.where(name, ("keys",)) if name in bundle.domains else None
+        check_unique_keys(ds, spec_line)
+        ds.origin = None
+    sources = [(code, _counted(res)) for code, res in run.sources]
+    return FinishedPart(datasets, sources, said)
+
+
+def _finished(
+    bundle: StudyBundle, parts: list[Forms], executor: Executor | None, window: int
+) -> Iterator[FinishedPart]:
+    """Each part finished, in part order: here one after the other, or by ``executor``
+    with at most ``window`` parts handed out ahead (the parent holds no more results)."""
+    if executor is None:
+        for k in range(len(parts)):
+            forms, parts[k] = parts[k], {}
+            yield finish_part(bundle, forms)
+        return
+    pending: deque[Future[FinishedPart]] = deque()
+    for k in range(len(parts)):
+        forms, parts[k] = parts[k], {}
+        pending.append(executor.submit(finish_part, bundle, forms))
+        del forms
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def spill_parts(
+    bundle: StudyBundle,
+    raw: RawInput,
+    spill: Spill,
+    execution: tuple[Executor | None, int, int | None],
+) -> tuple[SdtmRun, list[str]] | None:
+    """Map the subjects by parts (``execution``: the executor or None for this process,
+    the workers, the most subjects of a part) and keep each part's finished datasets in
+    ``spill``; the run's sources (counts summed) and the progress messages. None when
+    there are fewer than two parts (the serial run then maps)."""
+    executor, workers, part_subjects = execution
+    if edc_settings(bundle.study) is not None:
+        return None  # an EDC export is read (and reported) whole: the serial run maps it
+    terminology = bundle.terminology(load_terminology())
+    forms = read_forms(bundle, terminology, raw)
+    column = bundle.study.subjects.subject_column
+    parts = split_forms(forms, column, part_count(forms, column, workers, part_subjects), True)
+    if len(parts) < 2:
+        return None
+    del forms
+    log.debug("mapping %d parts of the subjects", len(parts))
+    sources: list[list[tuple[str, SourceResult]]] = []
+    messages: list[str] | None = None
+    for k, part in enumerate(_finished(bundle, parts, executor, max(workers, 1))):
+        messages = part.messages if messages is None else messages
+        for ds in part.datasets.values():
+            spill.add(k, ds)
+        sources.append(part.sources)
+        del part
+    merged = [
+        (code, _merge_source([s[i][1] for s in sources])) for i, (code, _) in enumerate(sources[0])
+    ]
+    return SdtmRun(domains={}, sources=merged), messages or []

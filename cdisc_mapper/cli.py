@@ -76,7 +76,16 @@ format_option = click.option(
 
 
 def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``--workers`` and ``--scheduler``: how the SDTM mapping is split by subjects."""
+    """``--workers``, ``--scheduler`` and ``--part-subjects``: how the SDTM mapping is
+    split by subjects."""
+    fn = click.option(
+        "--part-subjects",
+        type=click.IntRange(0),
+        default=None,
+        help="At most this many subjects in a part of the SDTM mapping; the datasets are "
+        "then written part by part, so memory is bounded by a part, not by the study "
+        "(default 2000; 0: map the study whole). The output is the same.",
+    )(fn)
     fn = click.option(
         "--scheduler",
         default=None,
@@ -90,35 +99,38 @@ def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         type=click.IntRange(1),
         default=None,
         help="Map the SDTM records in this many parts of the subjects, each in its own "
-        "process (default 1: one process; on a Dask cluster, its threads). The output is the "
-        "same. Parts do not yet bound memory or save time on a small machine "
-        "(docs/performance.md).",
+        "process (default 1: the parts one after the other in this process; on a Dask "
+        "cluster, its threads). The output is the same (docs/performance.md).",
     )(fn)
 
 
 @contextlib.contextmanager
-def _execution(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+def _execution(
+    workers: int | None, scheduler: str | None, part_subjects: int | None = None
+) -> Iterator[Any]:
     """How the mapping runs (:class:`cdisc_mapper.sdtm.pipeline.Execution`): on a Dask
-    cluster, in ``workers`` processes here, or serially."""
+    cluster, in ``workers`` processes here, or here in parts of at most ``part_subjects``
+    subjects written part by part (0: the study whole)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from cdisc_mapper.sdtm.pipeline import SERIAL, Execution
+    from cdisc_mapper.sdtm.pipeline import PART_SUBJECTS, Execution
 
+    size = PART_SUBJECTS if part_subjects is None else part_subjects or None
     if scheduler is not None:
         with _dask_client(scheduler) as client:
             parts = workers or sum(client.nthreads().values())
-            yield Execution(client.get_executor(), parts)
+            yield Execution(client.get_executor(), parts, size)
         return
-    # default serial: on 2 cores the parts cost about 30% more CPU and more memory than one
-    # process until partitions are written by appending (measured, issue 19)
+    # default one process: on 2 cores worker processes cost more CPU than they save
+    # wall time (measured, issue 19); the parts bound memory
     parts = workers or 1
     if parts < 2:
-        yield SERIAL
+        yield Execution(None, 1, size)
         return
     # one part per process, which then ends (its memory freed before the datasets are
     # written); a new process imports what it needs (Python starts it with "spawn")
     with ProcessPoolExecutor(parts, max_tasks_per_child=1) as pool:
-        yield Execution(pool, parts)
+        yield Execution(pool, parts, size)
 
 
 def _dask_client(scheduler: str) -> Any:
@@ -407,6 +419,7 @@ def sdtm(
     formats: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
+    part_subjects: int | None,
 ) -> None:
     """Map raw forms to SDTM: OUT/sdtm/<domain>.xpt and reconciliation.csv."""
 
@@ -416,7 +429,7 @@ def sdtm(
         with (
             _locked(out, "sdtm"),
             spec_folder(study) as folder,
-            _execution(workers, scheduler) as execution,
+            _execution(workers, scheduler, part_subjects) as execution,
         ):
             _sdtm(ctx, folder, raw, out, formats, execution)
 
@@ -682,6 +695,7 @@ def demo(
     formats: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
+    part_subjects: int | None,
 ) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
     raw forms, SDTM, ADaM and its reports, define.xml and the validation report.
@@ -697,7 +711,10 @@ def demo(
         with _locked(out, "demo"):
             if not force:
                 _check_demo_folder(out)
-            with scratch(out, "demo") as work, _execution(workers, scheduler) as execution:
+            with (
+                scratch(out, "demo") as work,
+                _execution(workers, scheduler, part_subjects) as execution,
+            ):
                 cohort = (subjects, seed, effect)
                 lines = _demo_stages(work, out, cohort, say, formats, execution)
                 say(f"publishing {', '.join(DEMO_PARTS)} into {out}")

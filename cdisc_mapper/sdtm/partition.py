@@ -208,9 +208,9 @@ def subject_datasets(bundle: StudyBundle, run: SdtmRun, standard: Any) -> dict[s
         out[code] = main
         if supp is not None:
             out[supp.name] = supp
-    for code, frame in (("SE", run.se), ("SV", run.sv)):
-        if frame is not None and code not in out:
-            out[code] = finalize(code, frame, standard, DESIGN_KEYS[code])[0]
+    for code, design in (("SE", run.se), ("SV", run.sv)):
+        if design is not None and code not in out:
+            out[code] = finalize(code, design, standard, DESIGN_KEYS[code])[0]
     return out
 
 

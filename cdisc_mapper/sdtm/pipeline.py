@@ -192,6 +192,11 @@ def write_reconciliation(rows: list[dict], path: Path) -> None:
         writer.writerows({k: neutralise_formula(v) for k, v in row.items()} for row in rows)
 
 
+PART_SUBJECTS = 2000
+"""The most subjects in a part by default (``--part-subjects``): measured in
+docs/performance.md."""
+
+
 @dataclass(frozen=True)
 class Execution:
     """How the mapping runs: serially (``executor`` None), or on up to ``parts`` parts of

@@ -10,12 +10,21 @@ import csv
 import logging
 from collections.abc import Callable, Container
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from cdisc_mapper.datasetjson import StudyContext, study_context, write_dataset
+from cdisc_mapper.datasetjson import (
+    SUFFIX,
+    DatasetJsonAppender,
+    StudyContext,
+    dataset_metadata,
+    define_file,
+    parse_formats,
+    study_context,
+    write_dataset,
+)
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, scratch, staged
 from cdisc_mapper.raw import RawFrames, open_form
@@ -334,7 +343,8 @@ def stream_sdtm(
     say = progress or logging.getLogger("cdisc_mapper.sdtm.engine").info
     plan = (execution.executor, execution.parts, execution.part_subjects)
     with scratch(Path(out_dir), "sdtm-parts") as folder:
-        spill = Spill(folder)
+        formats = parse_formats(formats)
+        spill = Spill(folder, profiled=formats != ("xpt",))
         mapped = spill_parts(bundle, raw, spill, plan)
         if mapped is None:
             return None
@@ -377,18 +387,26 @@ def stream_sdtm(
 def write_spilled(
     spill: Spill, name: str, folder: Path, formats: tuple[str, ...], study: StudyContext
 ) -> list[Path]:
-    """Dataset ``name`` of ``spill`` in each of ``formats``: as XPT alone, appended a part
-    at a time with the lengths of all parts; with Dataset-JSON, from the whole dataset."""
+    """Dataset ``name`` of ``spill`` in each of ``formats``, appended a part at a time
+    (each file's header from all the parts: XPT lengths, Dataset-JSON column metadata)."""
     spilled = spill.datasets[name]
     variables = spilled.xpt_variables
-    if tuple(formats) != ("xpt",):
-        whole = spill.whole(name)
-        return write_datasets({name: whole}, folder, formats, study)
-    path = folder / f"{name.lower()}.xpt"
-    lengths = longest(spilled.lengths)
-    with XptAppender(
-        path, dataset=name, label=spilled.label, variables=sized(variables, lengths)
-    ) as out:
-        for frame in spill.frames(name):
-            out.append(frame)
-    return [path]
+    files = []
+    for fmt in formats:
+        path = folder / f"{name.lower()}{SUFFIX[fmt]}"
+        writer: XptAppender | DatasetJsonAppender
+        if fmt == "xpt":
+            lengths = sized(variables, longest(spilled.lengths))
+            writer = XptAppender(path, dataset=name, label=spilled.label, variables=lengths)
+        else:
+            context = replace(study, metadata_ref=define_file(fmt, formats))
+            meta = dataset_metadata(
+                spilled.profile_frame(), name, spilled.label, variables, study=context,
+                keys=spilled.keys,
+            )  # fmt: skip
+            writer = DatasetJsonAppender(path, meta, spilled.rows)
+        with writer:
+            for frame in spill.frames(name):
+                writer.append(frame)
+        files.append(path)
+    return files

@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from cdisc_mapper.datasetjson.convert import number_data_type, number_values
 from cdisc_mapper.sdtm.finalize import Dataset, check_unique_keys
 from cdisc_mapper.xpt import XptVariable, char_lengths
 
@@ -65,6 +67,10 @@ class Spilled:
     """No records, the columns and dtypes of the finished dataset."""
     blocks: list[Block] = field(default_factory=list)
     lengths: list[dict[str, int]] = field(default_factory=list)
+    distinct: dict[str, set[Any]] = field(default_factory=dict)
+    """Per text variable, its distinct values in all blocks (kept when profiled)."""
+    fractions: set[str] = field(default_factory=set)
+    """The numeric variables with a value that is not a whole number (when profiled)."""
 
     @property
     def rows(self) -> int:
@@ -77,6 +83,30 @@ class Spilled:
     def empty(self) -> Dataset:
         """The dataset's metadata with no records (its records are on disk)."""
         return Dataset(self.name, self.label, self.template, self.variables, self.keys)
+
+    def profile(self, frame: pd.DataFrame) -> None:
+        """Add ``frame``'s distinct text values and whether its numbers are whole."""
+        for v in self.variables:
+            if v.type == "Char":
+                self.distinct.setdefault(v.name, set()).update(pd.unique(frame[v.name]))
+            elif number_data_type(number_values(frame[v.name]), None)[0] != "integer":
+                self.fractions.add(v.name)
+
+    def profile_frame(self) -> pd.DataFrame:
+        """A few records with what the Dataset-JSON column metadata is made of (each text
+        variable's distinct values, a fraction in each numeric variable that has one),
+        padded with missing values: the metadata of all the records."""
+        rows = max([1, *(len(values) for values in self.distinct.values())])
+        out = {}
+        for v in self.variables:
+            if v.type == "Char":
+                values = sorted(self.distinct.get(v.name, ()), key=str)
+                out[v.name] = pd.Series(values + [""] * (rows - len(values)), dtype=object)
+            else:
+                numbers = np.full(rows, np.nan)
+                numbers[0] = 0.5 if v.name in self.fractions else np.nan
+                out[v.name] = pd.Series(numbers)
+        return pd.DataFrame(out)
 
 
 def _layout(ds: Dataset) -> list[tuple[str, str, str]]:
@@ -127,9 +157,11 @@ def key_groups(blocks: list[Block]) -> list[list[Block]]:
 class Spill:
     """The datasets of the parts, pickled into ``folder`` (a private working folder)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, profiled: bool = False) -> None:
         self.folder = Path(folder)
         self.datasets: dict[str, Spilled] = {}
+        self.profiled = profiled
+        """Whether each dataset's Dataset-JSON profile is kept (:meth:`Spilled.profile`)."""
 
     def __contains__(self, name: object) -> bool:
         return name in self.datasets
@@ -154,6 +186,8 @@ class Spill:
         first, last = block_order(ds.frame, ds.keys)
         spilled.blocks.append(Block(path, len(ds.frame), first, last))
         spilled.lengths.append(char_lengths(ds.frame, spilled.xpt_variables))
+        if self.profiled:
+            spilled.profile(ds.frame)
 
     def frames(self, name: str) -> Iterator[pd.DataFrame]:
         """The records of dataset ``name`` in key order, a group of blocks at a time.

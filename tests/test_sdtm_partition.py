@@ -269,3 +269,14 @@ def test_dask_one_worker_in_small_parts_writes_the_serial_bytes(
     assert "mapping 4 parts of the subjects" in messages  # 20 subjects, 6 a part
     assert not [m for m in messages if "serially" in m]
     assert same_files(demo_sdtm[0] / "sdtm", tmp_path / "sdtm") == []
+
+
+def test_dataset_json_by_parts_gives_the_serial_bytes(demo_raw, tmp_path, caplog):
+    formats = ("xpt", "json", "ndjson")
+    run_sdtm(STUDY, demo_raw, tmp_path / "serial", lambda _: None, formats=formats)
+    parts = Execution(part_subjects=6)
+    with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.sdtm"):
+        run_sdtm(STUDY, demo_raw, tmp_path / "parts", lambda _: None, formats, parts)
+    assert not [r for r in caplog.records if "serially" in r.getMessage()]
+    assert same_files(tmp_path / "serial" / "sdtm", tmp_path / "parts" / "sdtm") == []
+    assert len(list((tmp_path / "parts" / "sdtm").glob("*.ndjson"))) > 10

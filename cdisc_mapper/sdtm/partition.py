@@ -91,19 +91,34 @@ def split_forms(forms: Forms, column: str, parts: int, consume: bool = False) ->
     (the forms as given) when there are fewer than two subjects or a form lacks
     ``column`` (the serial run then reports it). ``consume`` takes each form out of
     ``forms`` once it is cut (the records are then held once, not twice)."""
-    if parts < 2 or any(column not in form.data.columns for form in forms.values()):
-        return [forms]
-    starts = subject_ranges(forms, column, parts)
+    starts = part_starts(forms, column, parts)
     if not starts:
         return [forms]
     split: list[Forms] = [{} for _ in range(len(starts) + 1)]
-    for key in list(forms):
-        form = forms.pop(key) if consume else forms[key]
-        part_of = np.searchsorted(np.asarray(starts, dtype=object), form.data[column], "right")
-        for k, target in enumerate(split):
-            data = form.data.loc[part_of == k]
-            target[key] = RawForm(name=form.name, path=form.path, data=data, written=form.written)
+    for key, pieces in form_pieces(forms if consume else dict(forms), column, starts):
+        for target, piece in zip(split, pieces, strict=True):
+            target[key] = piece
     return split
+
+
+def part_starts(forms: Forms, column: str, parts: int) -> list[str]:
+    """:func:`subject_ranges`, none when there are fewer than two parts or a form lacks
+    ``column`` (the serial run then reports it)."""
+    if parts < 2 or any(column not in form.data.columns for form in forms.values()):
+        return []
+    return subject_ranges(forms, column, parts)
+
+
+def form_pieces(
+    forms: Forms, column: str, starts: list[str]
+) -> Iterator[tuple[str, list[RawForm]]]:
+    """Each form, taken out of ``forms``, cut into one piece per part (the subjects from
+    each of ``starts``), records in file order with their row numbers."""
+    bounds = np.asarray(starts, dtype=object)
+    for key in list(forms):
+        form = forms.pop(key)
+        part_of = np.searchsorted(bounds, form.data[column], "right")
+        yield key, [replace(form, data=form.data.loc[part_of == k]) for k in range(len(starts) + 1)]
 
 
 def map_part(bundle: StudyBundle, forms: Forms) -> tuple[SdtmRun, list[str]]:
@@ -243,20 +258,19 @@ def finish_part(bundle: StudyBundle, forms: Forms) -> FinishedPart:
 
 
 def _finished(
-    bundle: StudyBundle, parts: list[Forms], executor: Executor | None, window: int
-) -> Iterator[FinishedPart]:
-    """Each part finished, in part order: here one after the other, or by ``executor``
-    with at most ``window`` parts handed out ahead (the parent holds no more results)."""
+    bundle: StudyBundle, parts: int, load: Callable[[int], Forms], executor: Executor | None,
+    window: int,
+) -> Iterator[FinishedPart]:  # fmt: skip
+    """Each of the ``parts`` finished (part ``k``'s forms: ``load(k)``), in part order:
+    here one after the other, or by ``executor`` with at most ``window`` parts handed out
+    ahead (the parent holds no more forms nor results)."""
     if executor is None:
-        for k in range(len(parts)):
-            forms, parts[k] = parts[k], {}
-            yield finish_part(bundle, forms)
+        for k in range(parts):
+            yield finish_part(bundle, load(k))
         return
     pending: deque[Future[FinishedPart]] = deque()
-    for k in range(len(parts)):
-        forms, parts[k] = parts[k], {}
-        pending.append(executor.submit(finish_part, bundle, forms))
-        del forms
+    for k in range(parts):
+        pending.append(executor.submit(finish_part, bundle, load(k)))
         if len(pending) >= window:
             yield pending.popleft().result()
     while pending:
@@ -272,21 +286,27 @@ def spill_parts(
     """Map the subjects by parts (``execution``: the executor or None for this process,
     the workers, the most subjects of a part) and keep each part's finished datasets in
     ``spill``; the run's sources (counts summed) and the progress messages. None when
-    there are fewer than two parts (the serial run then maps)."""
+    there are fewer than two parts (the serial run then maps).
+
+    The raw forms are read whole, cut into the parts' pieces a form at a time and kept
+    in ``spill`` too, so that while mapping only one part's records are in memory."""
     executor, workers, part_subjects = execution
     if edc_settings(bundle.study) is not None:
         return None  # an EDC export is read (and reported) whole: the serial run maps it
     terminology = bundle.terminology(load_terminology())
     forms = read_forms(bundle, terminology, raw)
     column = bundle.study.subjects.subject_column
-    parts = split_forms(forms, column, part_count(forms, column, workers, part_subjects), True)
-    if len(parts) < 2:
+    starts = part_starts(forms, column, part_count(forms, column, workers, part_subjects))
+    if not starts:
         return None
+    parts = len(starts) + 1
+    kept = spill.keep_forms(form_pieces(forms, column, starts), parts)
     del forms
-    log.debug("mapping %d parts of the subjects", len(parts))
+    log.debug("mapping %d parts of the subjects", parts)
     sources: list[list[tuple[str, SourceResult]]] = []
     messages: list[str] | None = None
-    for k, part in enumerate(_finished(bundle, parts, executor, max(workers, 1))):
+    finished = _finished(bundle, parts, kept, executor, max(workers, 1))
+    for k, part in enumerate(finished):
         messages = part.messages if messages is None else messages
         for ds in part.datasets.values():
             spill.add(k, ds)

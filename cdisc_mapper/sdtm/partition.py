@@ -37,7 +37,6 @@ from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.engine import (
     RawInput,
     SdtmRun,
-    edc_settings,
     log_source,
     map_forms,
     read_forms,
@@ -279,29 +278,21 @@ def _finished(
 
 def spill_parts(
     bundle: StudyBundle,
-    raw: RawInput,
+    forms: Forms,
     spill: Spill,
-    execution: tuple[Executor | None, int, int | None],
-) -> tuple[SdtmRun, list[str]] | None:
-    """Map the subjects by parts (``execution``: the executor or None for this process,
-    the workers, the most subjects of a part) and keep each part's finished datasets in
-    ``spill``; the run's sources (counts summed) and the progress messages. None when
-    there are fewer than two parts (the serial run then maps).
+    execution: tuple[Executor | None, int, list[str]],
+) -> tuple[SdtmRun, list[str]]:
+    """Map the subjects of ``forms`` (read by :func:`read_forms`) by parts
+    (``execution``: the executor or None for this process, the workers, the first subject
+    of each part after the first: :func:`part_starts`) and keep each part's finished
+    datasets in ``spill``; the run's sources (counts summed) and the progress messages.
 
-    The raw forms are read whole, cut into the parts' pieces a form at a time and kept
-    in ``spill`` too, so that while mapping only one part's records are in memory."""
-    executor, workers, part_subjects = execution
-    if edc_settings(bundle.study) is not None:
-        return None  # an EDC export is read (and reported) whole: the serial run maps it
-    terminology = bundle.terminology(load_terminology())
-    forms = read_forms(bundle, terminology, raw)
+    The forms are taken out of ``forms`` and cut into the parts' pieces a form at a time,
+    kept in ``spill`` too, so that while mapping only one part's records are in memory."""
+    executor, workers, starts = execution
     column = bundle.study.subjects.subject_column
-    starts = part_starts(forms, column, part_count(forms, column, workers, part_subjects))
-    if not starts:
-        return None
     parts = len(starts) + 1
     kept = spill.keep_forms(form_pieces(forms, column, starts), parts)
-    del forms
     log.debug("mapping %d parts of the subjects", parts)
     sources: list[list[tuple[str, SourceResult]]] = []
     messages: list[str] | None = None

@@ -29,7 +29,16 @@ from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, scratch, staged
 from cdisc_mapper.raw import RawFrames, open_form
 from cdisc_mapper.sdtm import load_study
-from cdisc_mapper.sdtm.engine import RawInput, SdtmRun, csv_dialect, log_source, run_mapping
+from cdisc_mapper.sdtm.engine import (
+    RawInput,
+    SdtmRun,
+    csv_dialect,
+    edc_settings,
+    log_source,
+    map_forms,
+    read_forms,
+    run_mapping,
+)
 from cdisc_mapper.sdtm.finalize import (
     DESIGN_KEYS,
     Dataset,
@@ -37,7 +46,13 @@ from cdisc_mapper.sdtm.finalize import (
     check_unique_keys,
     finalize,
 )
-from cdisc_mapper.sdtm.partition import map_partitioned, spill_parts, subject_datasets
+from cdisc_mapper.sdtm.partition import (
+    map_partitioned,
+    part_count,
+    part_starts,
+    spill_parts,
+    subject_datasets,
+)
 from cdisc_mapper.sdtm.spill import Spill
 from cdisc_mapper.sdtm.trial_design import build_trial_design
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
@@ -269,6 +284,13 @@ def build_sdtm(
     check_against_standard(bundle, standard)
     raw = raw if isinstance(raw, RawFrames) else Path(raw)
     run, datasets = map_and_build(bundle, raw, progress, execution)
+    return _result(bundle, run, datasets, raw, standard)
+
+
+def _result(
+    bundle: StudyBundle, run: SdtmRun, datasets: dict[str, Dataset], raw: RawInput, standard
+) -> SdtmResult:
+    """The result of a mapping run whose datasets are finished (nothing written)."""
     rows = reconciliation_rows(run, raw, bundle.study)
     for name, ds in datasets.items():
         log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
@@ -332,28 +354,43 @@ def stream_sdtm(
 ) -> SdtmResult | None:
     """:func:`run_sdtm` by parts of the subjects (:func:`~cdisc_mapper.sdtm.partition.spill_parts`):
     each part's finished datasets are kept in a private folder of ``out_dir`` (deleted at
-    the end) and each dataset is written from them in key order, its XPT file appended part
-    by part (:class:`~cdisc_mapper.xpt.XptAppender`; a Dataset-JSON file from the whole
-    dataset, one dataset at a time). The result's datasets hold no records (they are in
-    the files). None when there are fewer than two parts (nothing written)."""
+    the end) and each dataset is written from them in key order, its files appended part
+    by part (:class:`~cdisc_mapper.xpt.XptAppender`,
+    :class:`~cdisc_mapper.datasetjson.DatasetJsonAppender`). The result's datasets hold
+    no records (they are in the files). With one part, the study is mapped whole from the
+    forms read; None for an EDC export (mapped serially, nothing written)."""
     bundle = study_dir if isinstance(study_dir, StudyBundle) else load_study(Path(study_dir))
     standard = load_sdtmig()
     check_against_standard(bundle, standard)
     raw = raw_dir if isinstance(raw_dir, RawFrames) else Path(raw_dir)
     say = progress or logging.getLogger("cdisc_mapper.sdtm.engine").info
-    plan = (execution.executor, execution.parts, execution.part_subjects)
+    if edc_settings(bundle.study) is not None:
+        return None  # an EDC export is read (and reported) whole: the serial run maps it
+    terminology = bundle.terminology(load_terminology())
+    forms = read_forms(bundle, terminology, raw)
+    column = bundle.study.subjects.subject_column
+    parts = part_count(forms, column, execution.parts, execution.part_subjects)
+    starts = part_starts(forms, column, parts)
+    if not starts:
+        run = map_forms(bundle, terminology, forms, say)
+        del forms
+        for code, res in run.sources:
+            log_source(code, res)
+        datasets = build_datasets(bundle, run, standard, terminology)
+        result = _result(bundle, run, datasets, raw, standard)
+        (progress or log.info)(f"writing {len(datasets)} datasets to {Path(out_dir) / 'sdtm'}")
+        result.files = write_sdtm(result, out_dir, formats)
+        return result
+    plan = (execution.executor, execution.parts, starts)
     with scratch(Path(out_dir), "sdtm-parts") as folder:
         formats = parse_formats(formats)
         spill = Spill(folder, profiled=formats != ("xpt",))
-        mapped = spill_parts(bundle, raw, spill, plan)
-        if mapped is None:
-            return None
-        run, messages = mapped
+        run, messages = spill_parts(bundle, forms, spill, plan)
+        del forms
         for message in messages:
             say(message)
         for code, res in run.sources:
             log_source(code, res)
-        terminology = bundle.terminology(load_terminology())
         dm = spill.whole("DM").frame if "DM" in spill else None
         design = trial_design(bundle, terminology, dm, standard, spill)
         del dm

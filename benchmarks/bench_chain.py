@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/bench_chain.py --subjects 1000 10000
     python benchmarks/bench_chain.py --subjects 1000 --stages sdtm,adam --csv out.csv
+    python benchmarks/bench_chain.py --subjects 10000 --stages sdtm \
+        --raw /work/bench-data/raw10k --sdtm-args "--part-subjects 0" --label serial
 
 For each number of subjects the study is simulated (``simulate``), then ``sdtm``,
 ``adam``, ``define`` and ``validate`` run one after the other, each as its own
@@ -12,6 +14,9 @@ child) and peak resident memory (``ru_maxrss`` of that child alone, from ``os.wa
 are appended to a CSV (default ``benchmarks/results/chain.csv``) together with the
 machine (cores, memory, Python) and the 1-minute load average before and after the
 stage: on a shared machine wall time grows with the load, CPU time much less.
+``--raw`` reuses a simulated raw folder (read only) instead of simulating; ``--sdtm-args``
+adds options to the sdtm stage (e.g. ``--part-subjects 0`` for the study mapped whole,
+``--workers 2``), recorded with ``--label`` in the CSV's ``variant`` column.
 Outputs go to ``benchmarks/out/chain_<n>/`` (git-ignored); ``SOURCE_DATE_EPOCH`` is
 fixed so reruns write identical files.
 """
@@ -45,6 +50,7 @@ FIELDS = (
     "cores",
     "memory_gib",
     "python",
+    "variant",
 )
 
 
@@ -64,16 +70,27 @@ class Figure:
     cores: int
     memory_gib: float
     python: str
+    variant: str = ""
 
 
-def stage_command(stage: str, subjects: int, work: Path) -> list[str]:
+@dataclass(frozen=True)
+class Options:
+    """Where the raw data are (None: simulated into the work folder), extra sdtm
+    options, and the label of the run."""
+
+    raw: Path | None = None
+    sdtm_args: tuple[str, ...] = ()
+    label: str = ""
+
+
+def stage_command(stage: str, subjects: int, work: Path, options: Options = Options()) -> list[str]:
     """The ``cdisc-mapper`` command line of ``stage``."""
     exe = [sys.executable, "-m", "cdisc_mapper.cli", "-q"]
-    raw, out = work / "raw", work / "out"
+    raw, out = options.raw or work / "raw", work / "out"
     if stage == "simulate":
         return [*exe, "simulate", "--out", str(raw), "--subjects", str(subjects)]
     if stage == "sdtm":
-        return [*exe, "sdtm", "--raw", str(raw), "--out", str(out)]
+        return [*exe, "sdtm", "--raw", str(raw), "--out", str(out), *options.sdtm_args]
     if stage == "adam":
         return [*exe, "adam", "--sdtm", str(out / "sdtm"), "--out", str(out)]
     if stage == "define":
@@ -113,7 +130,9 @@ def commit() -> str:
     return result.stdout.strip() or "?"
 
 
-def bench(subjects: int, stages: list[str], work: Path) -> list[Figure]:
+def bench(
+    subjects: int, stages: list[str], work: Path, options: Options = Options()
+) -> list[Figure]:
     """Run ``stages`` in order on ``subjects`` simulated subjects."""
     if "simulate" in stages:
         shutil.rmtree(work, ignore_errors=True)
@@ -121,7 +140,7 @@ def bench(subjects: int, stages: list[str], work: Path) -> list[Figure]:
     figures = []
     for stage in stages:
         before = os.getloadavg()[0]
-        wall, cpu, peak = run_child(stage_command(stage, subjects, work))
+        wall, cpu, peak = run_child(stage_command(stage, subjects, work, options))
         figure = Figure(
             date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
             commit=commit(),
@@ -135,6 +154,7 @@ def bench(subjects: int, stages: list[str], work: Path) -> list[Figure]:
             cores=cores,
             memory_gib=round(memory, 1),
             python=python,
+            variant=options.label,
         )
         print(
             f"{subjects:>7} {stage:<9} wall {wall:7.1f} s  CPU {cpu:7.1f} s  "
@@ -146,11 +166,16 @@ def bench(subjects: int, stages: list[str], work: Path) -> list[Figure]:
 
 
 def append_csv(path: Path, figures: list[Figure]) -> None:
-    """Append ``figures`` to ``path`` (with a header row when new)."""
+    """Append ``figures`` to ``path`` (with a header row when new; an older file keeps
+    its columns)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
+    fields = list(FIELDS)
+    if not new:
+        with path.open(encoding="utf-8") as handle:
+            fields = next(csv.reader(handle), fields)
     with path.open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         if new:
             writer.writeheader()
         for figure in figures:
@@ -170,13 +195,19 @@ def main() -> None:
     )
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--csv", type=Path, default=ROOT / "benchmarks" / "results" / "chain.csv")
+    parser.add_argument("--raw", type=Path, default=None, help="reuse this raw folder")
+    parser.add_argument("--sdtm-args", default="", help="extra options of the sdtm stage")
+    parser.add_argument("--label", default="", help="the run's variant, in the CSV")
     args = parser.parse_args()
+    options = Options(args.raw, tuple(args.sdtm_args.split()), args.label)
+    if args.raw is not None and "simulate" in args.stages:
+        parser.error("--raw reuses simulated data: leave simulate out of --stages")
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     unknown = sorted(set(stages) - set(STAGES))
     if unknown:
         parser.error(f"unknown stages {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     for subjects in args.subjects:
-        figures = bench(subjects, stages, args.work / f"chain_{subjects}")
+        figures = bench(subjects, stages, args.work / f"chain_{subjects}", options)
         append_csv(args.csv, figures)
         chain = [f for f in figures if f.stage != "simulate"]
         print(

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from cdisc_mapper.cli import main
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.raw import RawForm
-from cdisc_mapper.sdtm.partition import split_forms, subject_ranges
+from cdisc_mapper.sdtm.partition import part_count, split_forms, subject_ranges
 from cdisc_mapper.sdtm.pipeline import Execution, run_sdtm
 from tests.conftest import STUDY
 
@@ -66,6 +66,21 @@ def test_more_parts_than_subjects_gives_one_part_per_subject():
     assert [list(p["a.csv"].data["PT_ID"]) for p in parts] == [["S1", "S1"], ["S2"]]
 
 
+def test_parts_hold_at_most_the_given_subjects():
+    forms = {"a.csv": form("a", ["S1", "S2", "S3", "S3"]), "b.csv": form("b", ["S4", "S1"])}
+    assert part_count(forms, "PT_ID", 1, None) == 1
+    assert part_count(forms, "PT_ID", 1, 2) == 2  # 4 subjects, 2 a part
+    assert part_count(forms, "PT_ID", 1, 3) == 2  # 4 / 3 rounded up
+    assert part_count(forms, "PT_ID", 3, 2) == 3  # never fewer than the workers
+
+
+def test_consumed_forms_are_cut_once():
+    forms = {"a.csv": form("a", ["S1", "S2"]), "b.csv": form("b", ["S2", "S1"])}
+    parts = split_forms(forms, "PT_ID", 2, consume=True)
+    assert forms == {}  # each form taken out as it was cut
+    assert [list(p["b.csv"].data["PT_ID"]) for p in parts] == [["S1"], ["S2"]]
+
+
 def test_one_subject_or_a_form_without_the_subject_column_is_one_part():
     one = {"a.csv": form("a", ["S1", "S1"])}
     assert split_forms(one, "PT_ID", 2) == [one]
@@ -85,6 +100,32 @@ def test_two_processes_write_the_serial_bytes(demo_sdtm, demo_raw, pool, tmp_pat
     assert "mapping 2 parts of the subjects" in messages
     assert not [m for m in messages if "serially" in m]  # no fallback: the parts ran
     assert same_files(serial_out / "sdtm", tmp_path / "sdtm") == []
+
+
+def test_parts_of_three_subjects_here_write_the_serial_bytes(demo_sdtm, demo_raw, tmp_path, caplog):
+    serial_out, _ = demo_sdtm
+    with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.sdtm"):
+        result = run_sdtm(
+            STUDY, demo_raw, tmp_path, lambda _: None, execution=Execution(part_subjects=3)
+        )
+    messages = [r.getMessage() for r in caplog.records]
+    assert "mapping 7 parts of the subjects" in messages  # 20 subjects, 3 a part
+    assert not [m for m in messages if "serially" in m]
+    assert same_files(serial_out / "sdtm", tmp_path / "sdtm") == []
+    assert [p.name for p in tmp_path.iterdir()] == ["sdtm"]  # the parts' folder is gone
+    assert sorted(result.datasets) == sorted(demo_sdtm[1].datasets)
+    assert result.reconciliation == demo_sdtm[1].reconciliation
+    assert result.files == [tmp_path / "sdtm" / p.name for p in demo_sdtm[1].files]
+
+
+def test_progress_by_parts_reads_as_the_serial_run(demo_raw, tmp_path):
+    serial: list[str] = []
+    parted: list[str] = []
+    run_sdtm(STUDY, demo_raw, tmp_path / "a", serial.append)
+    run_sdtm(STUDY, demo_raw, tmp_path / "b", parted.append, execution=Execution(part_subjects=5))
+    assert [m.replace(str(tmp_path / "b"), "OUT") for m in parted] == [
+        m.replace(str(tmp_path / "a"), "OUT") for m in serial
+    ]
 
 
 def test_progress_reads_as_the_serial_run(demo_raw, pool, tmp_path):
@@ -122,18 +163,24 @@ def test_a_bad_value_in_the_second_part_reads_as_serially(raw_copy, pool, tmp_pa
     bad_gender(raw_copy, rows)
     with pytest.raises(MappingError) as serial:
         run_sdtm(STUDY, raw_copy, tmp_path / "serial", lambda _: None)
-    with pytest.raises(MappingError) as parted:
-        run_sdtm(STUDY, raw_copy, tmp_path / "parts", lambda _: None, execution=Execution(pool, 2))
-    assert str(parted.value) == str(serial.value)
-    assert "DM.SEX" in str(parted.value) and expected in str(parted.value)
-    assert "dm.yaml" in str(parted.value)  # the spec line
-    assert not (tmp_path / "parts" / "sdtm").exists()
+    for execution in (Execution(pool, 2), Execution(part_subjects=4)):
+        out = tmp_path / f"parts{execution.parts}"
+        with pytest.raises(MappingError) as parted:
+            run_sdtm(STUDY, raw_copy, out, lambda _: None, execution=execution)
+        assert str(parted.value) == str(serial.value)
+        assert "DM.SEX" in str(parted.value) and expected in str(parted.value)
+        assert "dm.yaml" in str(parted.value)  # the spec line
+        assert not (out / "sdtm").exists()
+        assert not list(out.iterdir()) if out.exists() else True  # nor the parts' folder
 
 
 class BrokenExecutor(Executor):
     """An executor whose workers are gone (as a crashed process pool's are)."""
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
+        raise RuntimeError("worker lost")
+
+    def submit(self, fn, /, *args, **kwargs):
         raise RuntimeError("worker lost")
 
 
@@ -148,14 +195,17 @@ def test_a_failed_executor_falls_back_to_the_serial_run(demo_sdtm, demo_raw, tmp
 
 
 @pytest.mark.slow
-def test_two_hundred_subjects_in_two_processes_write_the_serial_bytes(pool, tmp_path):
+def test_three_hundred_subjects_in_small_parts_write_the_serial_bytes(pool, tmp_path):
     from cdisc_mapper.simulate import simulate
 
-    simulate(tmp_path / "raw", 200)
+    simulate(tmp_path / "raw", 300)
     run_sdtm(STUDY, tmp_path / "raw", tmp_path / "serial", lambda _: None)
-    parts = Execution(pool, 2)
-    run_sdtm(STUDY, tmp_path / "raw", tmp_path / "parts", lambda _: None, execution=parts)
-    assert same_files(tmp_path / "serial" / "sdtm", tmp_path / "parts" / "sdtm") == []
+    for name, parts in {
+        "here": Execution(part_subjects=40),
+        "pool": Execution(pool, 2, 60),
+    }.items():
+        run_sdtm(STUDY, tmp_path / "raw", tmp_path / name, lambda _: None, execution=parts)
+        assert same_files(tmp_path / "serial" / "sdtm", tmp_path / name / "sdtm") == []
 
 
 # ------------------------------------------------------------------------ command line, Dask
@@ -196,3 +246,37 @@ def test_dask_local_cluster_writes_the_serial_bytes(demo_sdtm, demo_raw, tmp_pat
     assert "mapping 2 parts of the subjects" in messages  # the cluster's 2 threads
     assert not [m for m in messages if "serially" in m]
     assert same_files(demo_sdtm[0] / "sdtm", tmp_path / "sdtm") == []
+
+
+def test_dask_one_worker_in_small_parts_writes_the_serial_bytes(
+    demo_sdtm, demo_raw, tmp_path, caplog
+):
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    with cluster, caplog.at_level(logging.DEBUG, logger="cdisc_mapper.sdtm"):
+        address = cluster.scheduler_address.replace("tcp://", "dask://")
+        args = ["sdtm", "--raw", str(demo_raw), "--out", str(tmp_path), "--scheduler", address]
+        res = CliRunner().invoke(main, ["-q", *args, "--part-subjects", "6"])
+    assert res.exit_code == 0, res.output
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("cdisc_mapper")]
+    assert "mapping 4 parts of the subjects" in messages  # 20 subjects, 6 a part
+    assert not [m for m in messages if "serially" in m]
+    assert same_files(demo_sdtm[0] / "sdtm", tmp_path / "sdtm") == []
+
+
+def test_dataset_json_by_parts_gives_the_serial_bytes(demo_raw, tmp_path, caplog):
+    formats = ("xpt", "json", "ndjson")
+    run_sdtm(STUDY, demo_raw, tmp_path / "serial", lambda _: None, formats=formats)
+    parts = Execution(part_subjects=6)
+    with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.sdtm"):
+        run_sdtm(STUDY, demo_raw, tmp_path / "parts", lambda _: None, formats, parts)
+    assert not [r for r in caplog.records if "serially" in r.getMessage()]
+    assert same_files(tmp_path / "serial" / "sdtm", tmp_path / "parts" / "sdtm") == []
+    assert len(list((tmp_path / "parts" / "sdtm").glob("*.ndjson"))) > 10

@@ -16,6 +16,7 @@ from cdisc_mapper.cli.options import (
     force_option,
     format_option,
     parallel_options,
+    part_subjects_option,
     run_options,
     seed_option,
 )
@@ -46,6 +47,7 @@ DEMO_PARTS = ("raw", "sdtm", "adam", "reports")
 @force_option
 @format_option
 @parallel_options
+@part_subjects_option
 @click.pass_context
 @run_options
 def demo(
@@ -58,6 +60,7 @@ def demo(
     formats: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
+    part_subjects: int | None,
 ) -> None:
     """Simulate the bundled study, then run every conversion stage into OUT:
     raw forms, SDTM, ADaM and its reports, define.xml and the validation report.
@@ -73,7 +76,10 @@ def demo(
         with _locked(out, "demo"):
             if not force:
                 _check_demo_folder(out)
-            with scratch(out, "demo") as work, _execution(workers, scheduler) as execution:
+            with (
+                scratch(out, "demo") as work,
+                _execution(workers, scheduler, part_subjects) as execution,
+            ):
                 cohort = (subjects, seed, effect)
                 lines = _demo_stages(work, out, cohort, say, formats, execution)
                 say(f"publishing {', '.join(DEMO_PARTS)} into {out}")

@@ -13,6 +13,7 @@ from cdisc_mapper.cli.options import (
     force_option,
     format_option,
     parallel_options,
+    part_subjects_option,
     run_options,
     seed_option,
     study_option,
@@ -93,6 +94,7 @@ def _sdtm(
 )
 @format_option
 @parallel_options
+@part_subjects_option
 @click.pass_context
 @run_options
 def sdtm(
@@ -103,6 +105,7 @@ def sdtm(
     formats: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
+    part_subjects: int | None,
 ) -> None:
     """Map raw forms to SDTM: OUT/sdtm/<domain>.xpt and reconciliation.csv."""
 
@@ -112,7 +115,7 @@ def sdtm(
         with (
             _locked(out, "sdtm"),
             spec_folder(study) as folder,
-            _execution(workers, scheduler) as execution,
+            _execution(workers, scheduler, part_subjects) as execution,
         ):
             _sdtm(ctx, folder, raw, out, formats, execution)
 

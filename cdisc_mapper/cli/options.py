@@ -76,11 +76,21 @@ def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         type=click.IntRange(1),
         default=None,
         help="Map the SDTM records (or derive the ADaM ones) in this many parts of the "
-        "subjects, each in its own "
-        "process (default 1: one process; on a Dask cluster, its threads). The output is the "
-        "same. Parts do not yet bound memory or save time on a small machine "
+        "subjects, each in its own process (default 1: one process, the SDTM parts one "
+        "after the other; on a Dask cluster, its threads). The output is the same "
         "(docs/performance.md).",
     )(fn)
+
+
+part_subjects_option = click.option(
+    "--part-subjects",
+    type=click.IntRange(0),
+    default=None,
+    help="At most this many subjects in a part of the SDTM mapping; the datasets are "
+    "then written part by part, so memory is bounded by a part, not by the study "
+    "(default 2000; 0: map the study whole). The output is the same.",
+)
+"""``--part-subjects``: the size of the SDTM mapping's parts (sdtm, demo)."""
 
 
 seed_option = click.option(

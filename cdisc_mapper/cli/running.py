@@ -21,28 +21,32 @@ from cdisc_mapper.publish import run_lock
 
 
 @contextlib.contextmanager
-def _execution(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+def _execution(
+    workers: int | None, scheduler: str | None, part_subjects: int | None = None
+) -> Iterator[Any]:
     """How the mapping runs (:class:`cdisc_mapper.sdtm.pipeline.Execution`): on a Dask
-    cluster, in ``workers`` processes here, or serially."""
+    cluster, in ``workers`` processes here, or here in parts of at most ``part_subjects``
+    subjects written part by part (0: the study whole)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from cdisc_mapper.sdtm.pipeline import SERIAL, Execution
+    from cdisc_mapper.sdtm.pipeline import PART_SUBJECTS, Execution
 
+    size = PART_SUBJECTS if part_subjects is None else part_subjects or None
     if scheduler is not None:
         with _dask_client(scheduler) as client:
             parts = workers or sum(client.nthreads().values())
-            yield Execution(client.get_executor(), parts)
+            yield Execution(client.get_executor(), parts, size)
         return
-    # default serial: on 2 cores the parts cost about 30% more CPU and more memory than one
-    # process until partitions are written by appending (measured, issue 19)
+    # default one process: on 2 cores worker processes cost more CPU than they save
+    # wall time (measured, issue 19); the parts bound memory
     parts = workers or 1
     if parts < 2:
-        yield SERIAL
+        yield Execution(None, 1, size)
         return
     # one part per process, which then ends (its memory freed before the datasets are
     # written); a new process imports what it needs (Python starts it with "spawn")
     with ProcessPoolExecutor(parts, max_tasks_per_child=1) as pool:
-        yield Execution(pool, parts)
+        yield Execution(pool, parts, size)
 
 
 def _dask_client(scheduler: str) -> Any:

@@ -33,7 +33,11 @@ from cdisc_mapper.datasetjson.model import (
     StudyContext,
 )
 from cdisc_mapper.datasetjson.reader import read_dataset_json
-from cdisc_mapper.datasetjson.writer import creation_stamp, write_dataset_json
+from cdisc_mapper.datasetjson.writer import (
+    DatasetJsonAppender,
+    creation_stamp,
+    write_dataset_json,
+)
 
 __all__ = [
     "DATASET_JSON_VERSION",
@@ -41,6 +45,7 @@ __all__ = [
     "SUFFIX",
     "SUFFIXES",
     "Column",
+    "DatasetJsonAppender",
     "DatasetJsonError",
     "DatasetJsonMetadata",
     "StudyContext",

@@ -17,10 +17,12 @@ byte-identical files. The file is written under a temporary name and renamed int
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -206,3 +208,95 @@ def write_dataset_json(
             hint="check that the folder exists, is writable and has free space",
         ) from exc
     return path
+
+
+class DatasetJsonAppender:
+    """A Dataset-JSON file written block by block: the header (``records`` of all the
+    blocks, the columns' metadata of all of them) when opened, the rows appended, the
+    closing brackets at :meth:`close`; the bytes :func:`write_dataset_json` writes for
+    the blocks' records at once. Written through a temporary file renamed at close; a
+    failure (or an exception in the ``with`` block) leaves no file."""
+
+    def __init__(self, path: str | Path, metadata: DatasetJsonMetadata, records: int) -> None:
+        self.path = Path(path)
+        self.metadata = metadata
+        self.form = SUFFIXES.get(self.path.suffix.lower())
+        if self.form is None:
+            raise DatasetJsonError(
+                f"unknown Dataset-JSON suffix {self.path.suffix!r}",
+                where=str(self.path),
+                hint="name the file .json or .ndjson",
+            )
+        self.records = records
+        self.written = 0
+        self._stack = contextlib.ExitStack()
+        header = _dumps(metadata.header(records))
+        start = header + "\n" if self.form == "ndjson" else header[:-1] + ',"rows":['
+        self._out: BinaryIO | None = None
+        self._guarded(lambda: self._open(start))
+
+    def _open(self, start: str) -> None:
+        self._out = self._stack.enter_context(atomic_file(self.path))
+        self._out.write(start.encode("utf-8"))
+
+    def _guarded(self, write: Callable[[], object]) -> None:
+        try:
+            write()
+        except OSError as exc:
+            self.abort()
+            raise DatasetJsonError(
+                f"cannot write the file: {exc.strerror or exc}",
+                where=str(self.path),
+                hint="check that the folder exists, is writable and has free space",
+            ) from exc
+
+    def append(self, frame: pd.DataFrame) -> None:
+        """Append ``frame``'s rows (its columns exactly the metadata's, any order)."""
+        out = self._out
+        if out is None:
+            raise ValueError(f"{self.path} is closed")
+        _check_frame(frame, self.metadata, self.path)
+        encoded = _bracketed(
+            [
+                _encode_column(
+                    frame[c.name],
+                    c,
+                    Location(file=str(self.path), column=c.name, record=self.metadata.name),
+                )
+                for c in self.metadata.columns
+            ]
+        )
+        sep = "\n" if self.form == "ndjson" else ","
+        for text in _chunks(encoded, len(frame), sep):
+            lead = "" if self.form == "ndjson" or not self.written else ","
+            chunk = lead + text + ("\n" if self.form == "ndjson" else "")
+            self._guarded(functools.partial(out.write, chunk.encode("utf-8")))
+            self.written += 1
+
+    def close(self) -> None:
+        """Close the rows and put the file in place."""
+        out = self._out
+        if out is None:
+            return
+
+        def finish() -> None:
+            if self.form == "json":
+                out.write(b"]}")
+            self._out = None
+            self._stack.close()
+
+        self._guarded(finish)
+
+    def abort(self) -> None:
+        """Delete the temporary file; ``path`` stays as it was."""
+        self._out = None
+        self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+    def __enter__(self) -> DatasetJsonAppender:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()

@@ -23,9 +23,11 @@ they need ``cdisc-mapper`` installed (the same version).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import Executor
-from dataclasses import replace
+import math
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,9 +42,12 @@ from cdisc_mapper.sdtm.engine import (
     read_forms,
     run_mapping,
 )
+from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, Dataset, check_unique_keys, finalize
 from cdisc_mapper.sdtm.sources import SourceResult
+from cdisc_mapper.sdtm.spill import Spill
+from cdisc_mapper.sdtm.subject_design import starts_on_study_days
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
-from cdisc_mapper.standards import load_terminology
+from cdisc_mapper.standards import load_sdtmig, load_terminology
 
 Progress = Callable[[str], None]
 Forms = dict[str, RawForm]
@@ -70,23 +75,50 @@ def subject_ranges(forms: Forms, column: str, parts: int) -> list[str]:
     return sorted(set(starts))
 
 
-def split_forms(forms: Forms, column: str, parts: int) -> list[Forms]:
+def part_count(forms: Forms, column: str, workers: int, part_subjects: int | None) -> int:
+    """How many parts: ``workers``, or more so that none has over ``part_subjects``
+    subjects (the subjects of every form that has ``column``)."""
+    if not part_subjects:
+        return workers
+    named = [form.data[column] for form in forms.values() if column in form.data.columns]
+    subjects = len(pd.concat(named).unique()) if named else 0
+    return max(workers, math.ceil(subjects / part_subjects))
+
+
+def split_forms(forms: Forms, column: str, parts: int, consume: bool = False) -> list[Forms]:
     """The forms cut into parts by subject (:func:`subject_ranges`): each part has every
     form, with the records of its subjects in file order (row numbers kept). One part
     (the forms as given) when there are fewer than two subjects or a form lacks
-    ``column`` (the serial run then reports it)."""
-    if parts < 2 or any(column not in form.data.columns for form in forms.values()):
-        return [forms]
-    starts = subject_ranges(forms, column, parts)
+    ``column`` (the serial run then reports it). ``consume`` takes each form out of
+    ``forms`` once it is cut (the records are then held once, not twice)."""
+    starts = part_starts(forms, column, parts)
     if not starts:
         return [forms]
     split: list[Forms] = [{} for _ in range(len(starts) + 1)]
-    for key, form in forms.items():
-        part_of = np.searchsorted(np.asarray(starts, dtype=object), form.data[column], "right")
-        for k, target in enumerate(split):
-            data = form.data.loc[part_of == k]
-            target[key] = RawForm(name=form.name, path=form.path, data=data, written=form.written)
+    for key, pieces in form_pieces(forms if consume else dict(forms), column, starts):
+        for target, piece in zip(split, pieces, strict=True):
+            target[key] = piece
     return split
+
+
+def part_starts(forms: Forms, column: str, parts: int) -> list[str]:
+    """:func:`subject_ranges`, none when there are fewer than two parts or a form lacks
+    ``column`` (the serial run then reports it)."""
+    if parts < 2 or any(column not in form.data.columns for form in forms.values()):
+        return []
+    return subject_ranges(forms, column, parts)
+
+
+def form_pieces(
+    forms: Forms, column: str, starts: list[str]
+) -> Iterator[tuple[str, list[RawForm]]]:
+    """Each form, taken out of ``forms``, cut into one piece per part (the subjects from
+    each of ``starts``), records in file order with their row numbers."""
+    bounds = np.asarray(starts, dtype=object)
+    for key in list(forms):
+        form = forms.pop(key)
+        part_of = np.searchsorted(bounds, form.data[column], "right")
+        yield key, [replace(form, data=form.data.loc[part_of == k]) for k in range(len(starts) + 1)]
 
 
 def map_part(bundle: StudyBundle, forms: Forms) -> tuple[SdtmRun, list[str]]:
@@ -176,3 +208,105 @@ def map_partitioned(
     for code, res in run.sources:
         log_source(code, res)
     return run
+
+
+# ---------------------------------------------------------------- parts finished and spilled
+
+
+def subject_datasets(bundle: StudyBundle, run: SdtmRun, standard: Any) -> dict[str, Dataset]:
+    """The datasets a run's records finish into, before the trial design: each mapped
+    domain and its SUPP--, then SE and SV (unless a spec maps them), sorted by keys."""
+    out: dict[str, Dataset] = {}
+    for code, frame in run.domains.items():
+        spec = bundle.domains[code]
+        main, supp = finalize(code, frame, standard, spec.keys, spec)
+        out[code] = main
+        if supp is not None:
+            out[supp.name] = supp
+    # SE on study days serves EPOCH only (SESTDTC is Required: SE_NOT_WRITTEN)
+    se = None if starts_on_study_days(bundle.study) else run.se
+    for code, design in (("SE", se), ("SV", run.sv)):
+        if design is not None and code not in out:
+            out[code] = finalize(code, design, standard, DESIGN_KEYS[code])[0]
+    return out
+
+
+@dataclass
+class FinishedPart:
+    """A part's finished datasets (keys checked), each source's counts (its records
+    counted, not kept) and the progress messages."""
+
+    datasets: dict[str, Dataset]
+    sources: list[tuple[str, SourceResult]]
+    messages: list[str]
+
+
+def _counted(res: SourceResult) -> SourceResult:
+    """``res`` with a frame of as many records and no columns (what the totals need)."""
+    return replace(res, frame=pd.DataFrame(index=pd.RangeIndex(len(res.frame))))
+
+
+def finish_part(bundle: StudyBundle, forms: Forms) -> FinishedPart:
+    """Map and finish one part's records (in a worker)."""
+    run, said = map_part(bundle, forms)
+    del forms
+    datasets = subject_datasets(bundle, run, load_sdtmig())
+    for name, ds in datasets.items():
+        spec_line = bundle.where(name, ("keys",)) if name in bundle.domains else None
+        check_unique_keys(ds, spec_line)
+        ds.origin = None
+    sources = [(code, _counted(res)) for code, res in run.sources]
+    return FinishedPart(datasets, sources, said)
+
+
+def _finished(
+    bundle: StudyBundle, parts: int, load: Callable[[int], Forms], executor: Executor | None,
+    window: int,
+) -> Iterator[FinishedPart]:  # fmt: skip
+    """Each of the ``parts`` finished (part ``k``'s forms: ``load(k)``), in part order:
+    here one after the other, or by ``executor`` with at most ``window`` parts handed out
+    ahead (the parent holds no more forms nor results)."""
+    if executor is None:
+        for k in range(parts):
+            yield finish_part(bundle, load(k))
+        return
+    pending: deque[Future[FinishedPart]] = deque()
+    for k in range(parts):
+        pending.append(executor.submit(finish_part, bundle, load(k)))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def spill_parts(
+    bundle: StudyBundle,
+    forms: Forms,
+    spill: Spill,
+    execution: tuple[Executor | None, int, list[str]],
+) -> tuple[SdtmRun, list[str]]:
+    """Map the subjects of ``forms`` (read by :func:`read_forms`) by parts
+    (``execution``: the executor or None for this process, the workers, the first subject
+    of each part after the first: :func:`part_starts`) and keep each part's finished
+    datasets in ``spill``; the run's sources (counts summed) and the progress messages.
+
+    The forms are taken out of ``forms`` and cut into the parts' pieces a form at a time,
+    kept in ``spill`` too, so that while mapping only one part's records are in memory."""
+    executor, workers, starts = execution
+    column = bundle.study.subjects.subject_column
+    parts = len(starts) + 1
+    kept = spill.keep_forms(form_pieces(forms, column, starts), parts)
+    log.debug("mapping %d parts of the subjects", parts)
+    sources: list[list[tuple[str, SourceResult]]] = []
+    messages: list[str] | None = None
+    finished = _finished(bundle, parts, kept, executor, max(workers, 1))
+    for k, part in enumerate(finished):
+        messages = part.messages if messages is None else messages
+        for ds in part.datasets.values():
+            spill.add(k, ds)
+        sources.append(part.sources)
+        del part
+    merged = [
+        (code, _merge_source([s[i][1] for s in sources])) for i, (code, _) in enumerate(sources[0])
+    ]
+    return SdtmRun(domains={}, sources=merged), messages or []

@@ -8,17 +8,37 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from cdisc_mapper.datasetjson import StudyContext, study_context, write_dataset
+import pandas as pd
+
+from cdisc_mapper.datasetjson import (
+    SUFFIX,
+    DatasetJsonAppender,
+    StudyContext,
+    dataset_metadata,
+    define_file,
+    parse_formats,
+    study_context,
+    write_dataset,
+)
 from cdisc_mapper.errors import CdiscMapperError
-from cdisc_mapper.publish import Target, owning, staged
+from cdisc_mapper.publish import Target, owning, scratch, staged
 from cdisc_mapper.raw import RawFrames, open_form
 from cdisc_mapper.sdtm import load_study
-from cdisc_mapper.sdtm.engine import RawInput, SdtmRun, csv_dialect, run_mapping
+from cdisc_mapper.sdtm.engine import (
+    RawInput,
+    SdtmRun,
+    csv_dialect,
+    edc_settings,
+    log_source,
+    map_forms,
+    read_forms,
+    run_mapping,
+)
 from cdisc_mapper.sdtm.finalize import (
     DESIGN_KEYS,
     Dataset,
@@ -26,14 +46,21 @@ from cdisc_mapper.sdtm.finalize import (
     check_unique_keys,
     finalize,
 )
-from cdisc_mapper.sdtm.partition import map_partitioned
+from cdisc_mapper.sdtm.partition import (
+    map_partitioned,
+    part_count,
+    part_starts,
+    spill_parts,
+    subject_datasets,
+)
+from cdisc_mapper.sdtm.spill import Spill
 from cdisc_mapper.sdtm.subject_design import SE_NOT_WRITTEN, starts_on_study_days
 from cdisc_mapper.sdtm.trial_design import build_trial_design
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.spec.study import StudySpec
 from cdisc_mapper.standards import load_sdtmig, load_terminology
 from cdisc_mapper.textops import neutralise_formula
-from cdisc_mapper.xpt import XptVariable
+from cdisc_mapper.xpt import XptAppender, XptVariable, longest, sized
 
 RECONCILIATION_FILE = "reconciliation.csv"
 OWNED = owning(names=[RECONCILIATION_FILE], suffixes=[".xpt", ".json", ".ndjson"])
@@ -57,30 +84,28 @@ class SdtmResult:
 
 def build_datasets(bundle: StudyBundle, run: SdtmRun, standard, terminology) -> dict[str, Dataset]:
     """Finished datasets (parents and SUPP--) in name order."""
-    out: dict[str, Dataset] = {}
-    for code, frame in run.domains.items():
-        spec = bundle.domains[code]
-        main, supp = finalize(code, frame, standard, spec.keys, spec)
-        out[code] = main
-        if supp is not None:
-            out[supp.name] = supp
-    dm = out["DM"].frame if "DM" in out else None
-    extra = build_trial_design(bundle.study, terminology, dm)
+    out = subject_datasets(bundle, run, standard)
     if run.se is not None and starts_on_study_days(bundle.study):
         log.warning(SE_NOT_WRITTEN)
-    elif run.se is not None:
-        extra["SE"] = run.se
-    if run.sv is not None:
-        extra["SV"] = run.sv
-    for code, frame in extra.items():
-        if code in out:
-            continue
-        main, _ = finalize(code, frame, standard, DESIGN_KEYS[code])
-        out[code] = main
+    dm = out["DM"].frame if "DM" in out else None
+    for name, ds in trial_design(bundle, terminology, dm, standard, out).items():
+        out[name] = ds
     for name, ds in out.items():
         spec_line = bundle.where(name, ("keys",)) if name in bundle.domains else None
         check_unique_keys(ds, spec_line)
     return dict(sorted(out.items()))
+
+
+def trial_design(
+    bundle: StudyBundle, terminology, dm: pd.DataFrame | None, standard, made: Container[str]
+) -> dict[str, Dataset]:
+    """The trial design datasets built from the study spec (and DM) that no spec maps
+    (``made``: the names of the datasets mapped)."""
+    out = {}
+    for code, frame in build_trial_design(bundle.study, terminology, dm).items():
+        if code not in made:
+            out[code] = finalize(code, frame, standard, DESIGN_KEYS[code])[0]
+    return out
 
 
 def write_datasets(
@@ -194,6 +219,11 @@ def write_reconciliation(rows: list[dict], path: Path) -> None:
         writer.writerows({k: neutralise_formula(v) for k, v in row.items()} for row in rows)
 
 
+PART_SUBJECTS = 2000
+"""The most subjects in a part by default (``--part-subjects``): measured in
+docs/performance.md."""
+
+
 @dataclass(frozen=True)
 class Execution:
     """How the mapping runs: serially (``executor`` None), or on up to ``parts`` parts of
@@ -202,6 +232,14 @@ class Execution:
 
     executor: Executor | None = None
     parts: int = 1
+    part_subjects: int | None = None
+    """At most this many subjects in a part: the datasets are then written part by part
+    (:func:`stream_sdtm`), so memory is bounded by a part, not by the study."""
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the run maps by parts and writes the files part by part."""
+        return bool(self.part_subjects) or (self.executor is not None and self.parts > 1)
 
 
 SERIAL = Execution()
@@ -249,6 +287,13 @@ def build_sdtm(
     check_against_standard(bundle, standard)
     raw = raw if isinstance(raw, RawFrames) else Path(raw)
     run, datasets = map_and_build(bundle, raw, progress, execution)
+    return _result(bundle, run, datasets, raw, standard)
+
+
+def _result(
+    bundle: StudyBundle, run: SdtmRun, datasets: dict[str, Dataset], raw: RawInput, standard
+) -> SdtmResult:
+    """The result of a mapping run whose datasets are finished (nothing written)."""
     rows = reconciliation_rows(run, raw, bundle.study)
     for name, ds in datasets.items():
         log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
@@ -283,9 +328,127 @@ def run_sdtm(
     """Map ``raw_dir`` with the specs in ``study_dir`` and write ``out_dir/sdtm`` (all
     files at once, only when the whole stage succeeded), each dataset in ``formats``
     (``xpt``, ``json``, ``ndjson``: :mod:`cdisc_mapper.datasetjson`); ``execution``
-    splits the mapping by subjects (the same files)."""
+    splits the mapping by subjects and writes the datasets part by part (the same files:
+    :func:`stream_sdtm`). When the parts stop on an error, the serial run reports it, so
+    an error reads the same however the run is split."""
     say = progress or log.info
-    result = build_sdtm(study_dir, raw_dir, progress, execution)
+    if execution.streamed:
+        try:
+            streamed = stream_sdtm(study_dir, raw_dir, out_dir, progress, formats, execution)
+            if streamed is not None:
+                return streamed
+        except CdiscMapperError as exc:
+            log.debug("stopped by parts (%s); mapping serially to report it", exc)
+        except Exception as exc:  # the serial run is the reference: it raises, or agrees
+            log.warning("mapping by parts failed (%r); mapping serially", exc)
+    result = build_sdtm(study_dir, raw_dir, progress)
     say(f"writing {len(result.datasets)} datasets to {Path(out_dir) / 'sdtm'}")
     result.files = write_sdtm(result, out_dir, formats)
     return result
+
+
+def stream_sdtm(
+    study_dir: Path | StudyBundle,
+    raw_dir: Path | RawFrames,
+    out_dir: Path,
+    progress: Callable[[str], None] | None,
+    formats: tuple[str, ...],
+    execution: Execution,
+) -> SdtmResult | None:
+    """:func:`run_sdtm` by parts of the subjects (:func:`~cdisc_mapper.sdtm.partition.spill_parts`):
+    each part's finished datasets are kept in a private folder of ``out_dir`` (deleted at
+    the end) and each dataset is written from them in key order, its files appended part
+    by part (:class:`~cdisc_mapper.xpt.XptAppender`,
+    :class:`~cdisc_mapper.datasetjson.DatasetJsonAppender`). The result's datasets hold
+    no records (they are in the files). With one part, the study is mapped whole from the
+    forms read; None for an EDC export (mapped serially, nothing written)."""
+    bundle = study_dir if isinstance(study_dir, StudyBundle) else load_study(Path(study_dir))
+    standard = load_sdtmig()
+    check_against_standard(bundle, standard)
+    raw = raw_dir if isinstance(raw_dir, RawFrames) else Path(raw_dir)
+    say = progress or logging.getLogger("cdisc_mapper.sdtm.engine").info
+    if edc_settings(bundle.study) is not None:
+        return None  # an EDC export is read (and reported) whole: the serial run maps it
+    terminology = bundle.terminology(load_terminology())
+    forms = read_forms(bundle, terminology, raw)
+    column = bundle.study.subjects.subject_column
+    parts = part_count(forms, column, execution.parts, execution.part_subjects)
+    starts = part_starts(forms, column, parts)
+    if not starts:
+        run = map_forms(bundle, terminology, forms, say)
+        del forms
+        for code, res in run.sources:
+            log_source(code, res)
+        datasets = build_datasets(bundle, run, standard, terminology)
+        result = _result(bundle, run, datasets, raw, standard)
+        (progress or log.info)(f"writing {len(datasets)} datasets to {Path(out_dir) / 'sdtm'}")
+        result.files = write_sdtm(result, out_dir, formats)
+        return result
+    plan = (execution.executor, execution.parts, starts)
+    with scratch(Path(out_dir), "sdtm-parts") as folder:
+        formats = parse_formats(formats)
+        spill = Spill(folder, profiled=formats != ("xpt",))
+        run, messages = spill_parts(bundle, forms, spill, plan)
+        del forms
+        if bundle.study.elements and starts_on_study_days(bundle.study):
+            log.warning(SE_NOT_WRITTEN)
+        for message in messages:
+            say(message)
+        for code, res in run.sources:
+            log_source(code, res)
+        dm = spill.whole("DM").frame if "DM" in spill else None
+        design = trial_design(bundle, terminology, dm, standard, spill)
+        del dm
+        for ds in design.values():
+            check_unique_keys(ds)
+        names = sorted([*spill.datasets, *design])
+        rows = reconciliation_rows(run, raw, bundle.study)
+        for name in names:
+            n = spill.datasets[name].rows if name in spill else len(design[name].frame)
+            shape = spill.datasets[name].variables if name in spill else design[name].variables
+            log.debug("%s: %d records, %d variables", name, n, len(shape))
+        (progress or log.info)(f"writing {len(names)} datasets to {Path(out_dir) / 'sdtm'}")
+        study_ctx = study_context(
+            bundle.study.studyid, ("SDTMIG", standard.version), bundle.study.sponsor, ""
+        )
+        sdtm_dir = Path(out_dir) / "sdtm"
+        with staged(Target(sdtm_dir, OWNED)) as (stage,):
+            written: list[Path] = []
+            for name in names:
+                if name in design:
+                    written += write_datasets({name: design[name]}, stage.path, formats, study_ctx)
+                else:
+                    written += write_spilled(spill, name, stage.path, formats, study_ctx)
+            write_reconciliation(rows, stage.path / RECONCILIATION_FILE)
+        datasets = {n: design[n] if n in design else spill.datasets[n].empty() for n in names}
+    result = SdtmResult(datasets=datasets, run=run, reconciliation=rows, study=study_ctx)
+    result.files = [stage.final(p) for p in written] + [sdtm_dir / RECONCILIATION_FILE]
+    return result
+
+
+def write_spilled(
+    spill: Spill, name: str, folder: Path, formats: tuple[str, ...], study: StudyContext
+) -> list[Path]:
+    """Dataset ``name`` of ``spill`` in each of ``formats``, appended a part at a time
+    (each file's header from all the parts: XPT lengths, Dataset-JSON column metadata)."""
+    spilled = spill.datasets[name]
+    variables = spilled.xpt_variables
+    files = []
+    for fmt in formats:
+        path = folder / f"{name.lower()}{SUFFIX[fmt]}"
+        writer: XptAppender | DatasetJsonAppender
+        if fmt == "xpt":
+            lengths = sized(variables, longest(spilled.lengths))
+            writer = XptAppender(path, dataset=name, label=spilled.label, variables=lengths)
+        else:
+            context = replace(study, metadata_ref=define_file(fmt, formats))
+            meta = dataset_metadata(
+                spilled.profile_frame(), name, spilled.label, variables, study=context,
+                keys=spilled.keys,
+            )  # fmt: skip
+            writer = DatasetJsonAppender(path, meta, spilled.rows)
+        with writer:
+            for frame in spill.frames(name):
+                writer.append(frame)
+        files.append(path)
+    return files

@@ -11,6 +11,7 @@ See :mod:`cdisc_mapper.xpt.writer` for the file layout and the determinism rules
 :mod:`cdisc_mapper.xpt.reader` for reading.
 """
 
+from cdisc_mapper.xpt.append import XptAppender, char_lengths, longest, sized
 from cdisc_mapper.xpt.checks import check_xpt_metadata, metadata_problems
 from cdisc_mapper.xpt.model import SasFormat, XptMetadata, XptVariable, XptWarning, parse_format
 from cdisc_mapper.xpt.reader import XptTruncatedError, read_xpt, read_xpt_chunks, read_xpt_names
@@ -18,16 +19,20 @@ from cdisc_mapper.xpt.writer import stored_variables, write_xpt
 
 __all__ = [
     "SasFormat",
+    "XptAppender",
     "XptMetadata",
     "XptTruncatedError",
     "XptVariable",
     "XptWarning",
+    "char_lengths",
     "check_xpt_metadata",
+    "longest",
     "metadata_problems",
     "parse_format",
     "read_xpt",
     "read_xpt_chunks",
     "read_xpt_names",
+    "sized",
     "stored_variables",
     "write_xpt",
 ]

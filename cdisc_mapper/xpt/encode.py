@@ -47,12 +47,15 @@ class ErrorContext:
     path: Path
     dataset: str
     usubjid: pd.Series | None = None
+    first: int = 0
+    """Records of the dataset before these (written by earlier appends)."""
 
     def where(self, variable: str, record: int | None = None) -> Location:
-        """The location of ``variable`` in record ``record`` (0-based position)."""
+        """The location of ``variable`` in record ``record`` (0-based position among these
+        records; the message counts from the dataset's first record)."""
         text = f"dataset {self.dataset}"
         if record is not None:
-            text += f" record {record + 1}"
+            text += f" record {self.first + record + 1}"
             if self.usubjid is not None:
                 subject = self.usubjid.iloc[record]
                 if not _is_na(subject):

@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -267,36 +268,58 @@ def _write_file(
     path: Path, header: bytes, encoded: Sequence[EncodedColumn], n: int, ctx: ErrorContext
 ) -> None:
     """Assemble the observations chunk by chunk and write the file atomically."""
-    row_length = sum(c.length for c in encoded)
-    rows_per_chunk = max(1, CHUNK_BYTES // max(row_length, 1))
-    last_row_blank = False
     try:
         with atomic_file(path) as out:
             out.write(header)
-            for start in range(0, n, rows_per_chunk):
-                stop = min(start + rows_per_chunk, n)
-                chunk = np.empty((stop - start, row_length), dtype=np.uint8)
-                offset = 0
-                for column in encoded:
-                    width = min(column.matrix.shape[1], column.length)
-                    chunk[:, offset : offset + width] = column.matrix[start:stop, :width]
-                    if width < column.length:
-                        chunk[:, offset + width : offset + column.length] = BLANK
-                    offset += column.length
-                out.write(chunk.data.cast("B"))
-                if stop == n:
-                    last_row_blank = bool((chunk[-1] == BLANK).all())
-            out.write(b" " * (-(n * row_length) % RECORD_LENGTH))
+            last_row_blank = write_observations(out, encoded, n)
+            out.write(observation_padding(n * sum(c.length for c in encoded)))
     except OSError as exc:
-        raise XptError(
-            f"cannot write the file: {exc.strerror or exc}",
-            where=Location(file=str(path), record=f"dataset {ctx.dataset}"),
-            hint="check that the folder exists, is writable and has free space",
-        ) from exc
+        raise write_error(path, ctx.dataset, exc) from exc
     if last_row_blank:
-        warnings.warn(
-            f"{path}: the last record of {ctx.dataset} is entirely blank; readers take "
-            "trailing blank records for padding and may drop it",
-            XptWarning,
-            stacklevel=3,
-        )
+        warn_last_row_blank(path, ctx.dataset)
+
+
+def write_observations(out: BinaryIO, encoded: Sequence[EncodedColumn], n: int) -> bool:
+    """Write ``n`` observations of the encoded columns, assembled chunk by chunk; whether
+    the last one is entirely blank (False when there is none)."""
+    row_length = sum(c.length for c in encoded)
+    rows_per_chunk = max(1, CHUNK_BYTES // max(row_length, 1))
+    last_row_blank = False
+    for start in range(0, n, rows_per_chunk):
+        stop = min(start + rows_per_chunk, n)
+        chunk = np.empty((stop - start, row_length), dtype=np.uint8)
+        offset = 0
+        for column in encoded:
+            width = min(column.matrix.shape[1], column.length)
+            chunk[:, offset : offset + width] = column.matrix[start:stop, :width]
+            if width < column.length:
+                chunk[:, offset + width : offset + column.length] = BLANK
+            offset += column.length
+        out.write(chunk.data.cast("B"))
+        if stop == n:
+            last_row_blank = bool((chunk[-1] == BLANK).all())
+    return last_row_blank
+
+
+def observation_padding(observation_bytes: int) -> bytes:
+    """The blanks that fill the last 80-byte record after ``observation_bytes``."""
+    return b" " * (-observation_bytes % RECORD_LENGTH)
+
+
+def write_error(path: Path, dataset: str, exc: OSError) -> XptError:
+    """An OS error while writing ``path``, located, saying what to check."""
+    return XptError(
+        f"cannot write the file: {exc.strerror or exc}",
+        where=Location(file=str(path), record=f"dataset {dataset}"),
+        hint="check that the folder exists, is writable and has free space",
+    )
+
+
+def warn_last_row_blank(path: Path, dataset: str) -> None:
+    """Warn that readers may drop the entirely blank last record of ``dataset``."""
+    warnings.warn(
+        f"{path}: the last record of {dataset} is entirely blank; readers take "
+        "trailing blank records for padding and may drop it",
+        XptWarning,
+        stacklevel=4,
+    )

@@ -102,15 +102,25 @@ def profile_dataset(path: Path, joint: Joint | None = None) -> DataProfile:
     meta, chunks = _chunks(Path(path))
     columns = [v.name for v in meta.variables]
     groups = _groups(columns, joint(columns) if joint else ())
-    kept: pd.DataFrame | None = None
-    rows = 0
+    parts: list[pd.DataFrame] = []
+    kept_rows = rows = 0
     for chunk in chunks:
         rows += len(chunk)
-        part = _as_read(chunk[representatives(chunk, groups)].reset_index(drop=True))
-        both = part if kept is None else pd.concat([kept, part], ignore_index=True)
-        kept = both[representatives(both, groups)].reset_index(drop=True)
-    frame = kept if kept is not None else pd.DataFrame(columns=columns)
+        parts.append(_as_read(chunk[representatives(chunk, groups)].reset_index(drop=True)))
+        if sum(map(len, parts)) >= 2 * max(kept_rows, CHUNK_ROWS):
+            parts = [_merged(parts, groups)]
+            kept_rows = len(parts[0])
+    frame = _merged(parts, groups) if parts else pd.DataFrame(columns=columns)
     return DataProfile(Path(path), meta, frame, rows, groups)
+
+
+def _merged(parts: list[pd.DataFrame], groups: Iterable[Group]) -> pd.DataFrame:
+    """The representative records of ``parts`` (each the representatives of consecutive
+    records, in file order) taken together. Parts are merged only once they hold as many
+    records as those kept so far, so each record is compared a bounded number of times
+    (not once per chunk) however many records are kept."""
+    both = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return both[representatives(both, groups)].reset_index(drop=True)
 
 
 def level_groups(info: DatasetInfo) -> list[Group]:

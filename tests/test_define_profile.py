@@ -154,3 +154,35 @@ def test_define_from_profiles_is_define_from_whole_frames(
     whole = build(adam)  # as before: whole frames, the ADaM run's metadata
     assert _bytes(streamed[0], tmp_path / "a.xml") == _bytes(whole[0], tmp_path / "b.xml")
     assert streamed[1] == whole[1]
+
+
+def _distinct_subjects(path: Path, n: int) -> Path:
+    """``n`` records, each with its own USUBJID (so every record is representative)."""
+    frame = pd.DataFrame({"USUBJID": [f"S{i:03d}" for i in range(n)], "X": ["a"] * n})
+    variables = [
+        XptVariable("USUBJID", "Subject", "Char", 8),
+        XptVariable("X", "Constant", "Char", 1),
+    ]
+    write_xpt(frame, path, dataset="XX", label="Distinct subjects", variables=variables)
+    return path
+
+
+def test_chunks_are_merged_when_they_double_the_records_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(profile, "CHUNK_ROWS", 2)
+    merged: list[int] = []
+    real = profile._merged
+
+    def counting(parts: list[pd.DataFrame], groups: object) -> pd.DataFrame:
+        merged.append(sum(map(len, parts)))
+        return real(parts, groups)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(profile, "_merged", counting)
+    path = _distinct_subjects(tmp_path / "xx.xpt", 40)
+    found = profile_dataset(path)
+    # 20 chunks of 2 records: merged at 4, 8, 16 and 32 records held (twice those kept,
+    # at least 2 x CHUNK_ROWS), then once at the end: 5 merges, not one per chunk
+    assert merged == [4, 8, 16, 32, 40]
+    assert found.frame["USUBJID"].tolist() == [f"S{i:03d}" for i in range(40)]
+    assert found.rows == 40

@@ -66,14 +66,20 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     home = _HOMES.get(name, "pipeline")
     if home == "consistency":
-        from cdisc_mapper.define import consistency as module  # noqa: PLC0415
-    elif home == "html":
-        from cdisc_mapper.define import html as module  # noqa: PLC0415
-    elif home == "schema":
-        from cdisc_mapper.define import schema as module  # noqa: PLC0415
-    else:
-        from cdisc_mapper.define import pipeline as module  # noqa: PLC0415
-    return getattr(module, name)
+        from cdisc_mapper.define import consistency  # noqa: PLC0415
+
+        return getattr(consistency, name)
+    if home == "html":
+        from cdisc_mapper.define import html  # noqa: PLC0415
+
+        return getattr(html, name)
+    if home == "schema":
+        from cdisc_mapper.define import schema  # noqa: PLC0415
+
+        return getattr(schema, name)
+    from cdisc_mapper.define import pipeline  # noqa: PLC0415
+
+    return getattr(pipeline, name)
 
 
 def __dir__() -> list[str]:

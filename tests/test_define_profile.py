@@ -14,7 +14,12 @@ import pytest
 
 from cdisc_mapper.define import pipeline, profile
 from cdisc_mapper.define.info import DatasetInfo, ValueLevelInfo, VarInfo
-from cdisc_mapper.define.profile import DataProfile, profile_dataset, representatives, uncovered
+from cdisc_mapper.define.profile import (
+    DataProfile,
+    profile_dataset,
+    representatives,
+    uncovered,
+)
 from cdisc_mapper.define.writer import write_model
 from cdisc_mapper.xpt import XptVariable, read_xpt, read_xpt_chunks, write_xpt
 
@@ -51,6 +56,15 @@ def test_representatives_keep_the_first_record_of_each_combination() -> None:
     assert keep.tolist() == [True, True, True, True]
     keep = representatives(frame, [frozenset("A"), frozenset("C")])
     assert keep.tolist() == [True, False, True, True]
+
+
+def test_groups_inside_a_wider_group_are_answered_by_it() -> None:
+    a, ab, c, abc = frozenset("A"), frozenset("AB"), frozenset("C"), frozenset("ABC")
+    assert profile.widest([a, ab, c, ab]) == [ab, c]
+    assert profile.widest([a, ab, c, abc]) == [abc]
+    # the first record of each A is among the first records of each (A, B): worked by hand
+    frame = pd.DataFrame({"A": ["x", "x", "y", "x"], "B": [1, 2, 1, 1], "C": ["p", "p", "p", "q"]})
+    assert representatives(frame, [a, ab]).tolist() == [True, True, True, False]
 
 
 def test_chunks_are_the_whole_file(tmp_path: Path) -> None:

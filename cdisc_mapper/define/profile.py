@@ -71,9 +71,17 @@ def _groups(columns: list[str], joint: Iterable[Iterable[str]]) -> tuple[Group, 
 def representatives(frame: pd.DataFrame, groups: Iterable[Group]) -> np.ndarray:
     """The records that are the first of a distinct combination of some group."""
     keep = np.zeros(len(frame), dtype=bool)
-    for group in groups:
+    for group in widest(groups):
         keep |= ~frame.duplicated(subset=sorted(group)).to_numpy()
     return keep
+
+
+def widest(groups: Iterable[Group]) -> list[Group]:
+    """``groups`` without those inside another: the first record of each value of a
+    group is the first of its combination with the other columns of a wider group, so
+    the wider group's records already hold them."""
+    unique = list(dict.fromkeys(groups))
+    return [g for g in unique if not any(g < other for other in unique)]
 
 
 def _chunks(path: Path) -> tuple[XptMetadata, Iterator[pd.DataFrame]]:

@@ -14,21 +14,35 @@ includes reading every XPT file, and its peak memory (``ru_maxrss`` of the child
 validator's alone. The machine may be shared: the CPU time of the child (user + system)
 is printed beside the wall time. Prints per-phase timings (read, checks, reports with
 validation.xlsx), the slowest checks, and the finding totals. Target: each under 30 s.
+
+``--csv`` instead runs ``cdisc-mapper validate PACKAGE`` once as a child process (as
+``bench_chain.py`` does: wall time, CPU time, peak RSS, load average before and after) and
+appends its figures to ``benchmarks/results/validate.csv``; ``--subjects`` names the
+package's size there. Run it under ``flock /tmp/bench.lock`` on a shared machine::
+
+    python benchmarks/bench_validate.py --package /tmp/big --subjects 10000 --csv
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_chain import Figure, append_csv, commit, machine, run_child  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "validate.csv"
 
 TARGET_SECONDS = 30.0
 PILOT = ROOT.parent / "shared" / "reference" / "cdisc-pilot-msg2"
@@ -126,13 +140,44 @@ def run(package: Path, encoding: str | None, repeat: int) -> float:
     return worst
 
 
+def measure(package: Path, subjects: int) -> Figure:
+    """``cdisc-mapper validate package`` as one child process: its figures."""
+    cores, memory, python = machine()
+    before = os.getloadavg()[0]
+    command = [sys.executable, "-m", "cdisc_mapper.cli", "-q", "validate", str(package)]
+    wall, cpu, peak = run_child([*command, "--fail-on", "error"])
+    after = os.getloadavg()[0]
+    print(
+        f"validate {package}: wall {wall:.1f} s  CPU {cpu:.1f} s  peak {peak:.2f} GiB  "
+        f"load {before:.1f}->{after:.1f}"
+    )
+    return Figure(
+        date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        commit=commit(),
+        subjects=subjects,
+        stage="validate",
+        wall_s=round(wall, 1),
+        cpu_s=round(cpu, 1),
+        peak_rss_gib=round(peak, 2),
+        load_before=round(before, 2),
+        load_after=round(after, 2),
+        cores=cores,
+        memory_gib=round(memory, 1),
+        python=python,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--package", type=Path, default=Path("/tmp/bench_validate"))
     parser.add_argument("--subjects", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-pilot", action="store_true", help="skip the CDISC pilot")
+    parser.add_argument("--csv", type=Path, nargs="?", const=RESULTS, help="append to this CSV")
     args = parser.parse_args()
+    if args.csv:
+        append_csv(args.csv, [measure(args.package, args.subjects)])
+        return 0
     cases: list[tuple[Path, str | None]] = []
     if PILOT.is_dir() and not args.no_pilot:
         cases.append((PILOT, PILOT_ENCODING))

@@ -29,12 +29,14 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from cdisc_mapper.adam import AdamResult, AdamSpecs, build_adam, load_adam_specs, write_adam
 from cdisc_mapper.datasetjson import FORMATS as DATASET_FORMATS
 from cdisc_mapper.datasetjson import parse_formats, read_dataset_json, write_dataset_json
 from cdisc_mapper.define import write_define as _write_define
-from cdisc_mapper.errors import CdiscMapperError, RawDataError, SpecError
+from cdisc_mapper.define.profile import representatives
+from cdisc_mapper.errors import CdiscMapperError, RawDataError, SpecError, XptError
 from cdisc_mapper.raw import RawFrames
 from cdisc_mapper.sdtm import StudyBundle
 from cdisc_mapper.sdtm import load_study as _load_sdtm_specs
@@ -204,9 +206,7 @@ class Datasets:
         """Per dataset, its metadata with the lengths the data give (as written)."""
         out = {}
         for name, (label, keys, variables) in self.declared.items():
-            stored = stored_variables(
-                self.datasets[name], dataset=name, label=label, variables=variables
-            )
+            stored = _stored(self.datasets[name], name, label, variables)
             out[name] = DatasetMetadata(name, label, keys, stored)
         return out
 
@@ -235,6 +235,32 @@ class Datasets:
 
 FORMATS: tuple[str, ...] = DATASET_FORMATS
 """The dataset file formats :meth:`Datasets.write` writes."""
+
+
+def _stored(
+    frame: pd.DataFrame, name: str, label: str, variables: tuple[XptVariable, ...]
+) -> tuple[XptVariable, ...]:
+    """``variables`` with the lengths :func:`write_xpt` would store ``frame`` with. A
+    length and every value check depend only on which values a column holds, so they are
+    taken on the records that first hold each value of some column (a few per column,
+    in file order); a value that fails a check is named by the run on the whole frame
+    (its record number and how many records hold it). Object columns that hold anything
+    but text (where ``1`` and ``True`` would count as one value) take the whole frame."""
+    columns = [v.name for v in variables if v.name in frame.columns]
+    if len(columns) == len(frame.columns) and all(map(_one_kind, frame.items())):
+        firsts = representatives(frame, [frozenset([c]) for c in columns])
+        try:
+            return stored_variables(frame[firsts], dataset=name, label=label, variables=variables)
+        except XptError:
+            pass
+    return stored_variables(frame, dataset=name, label=label, variables=variables)
+
+
+def _one_kind(item: tuple[object, pd.Series]) -> bool:
+    """Whether equal values of the column are the same stored value (a typed column, or
+    object text)."""
+    column = item[1]
+    return column.dtype != object or infer_dtype(column, skipna=True) in ("string", "empty")
 
 
 def _write_files(data: Datasets, out: Path, formats: Sequence[str] = ("xpt",)) -> list[Path]:

@@ -14,7 +14,12 @@ import pytest
 
 from cdisc_mapper.define import pipeline, profile
 from cdisc_mapper.define.info import DatasetInfo, ValueLevelInfo, VarInfo
-from cdisc_mapper.define.profile import DataProfile, profile_dataset, representatives, uncovered
+from cdisc_mapper.define.profile import (
+    DataProfile,
+    profile_dataset,
+    representatives,
+    uncovered,
+)
 from cdisc_mapper.define.writer import write_model
 from cdisc_mapper.xpt import XptVariable, read_xpt, read_xpt_chunks, write_xpt
 
@@ -51,6 +56,15 @@ def test_representatives_keep_the_first_record_of_each_combination() -> None:
     assert keep.tolist() == [True, True, True, True]
     keep = representatives(frame, [frozenset("A"), frozenset("C")])
     assert keep.tolist() == [True, False, True, True]
+
+
+def test_groups_inside_a_wider_group_are_answered_by_it() -> None:
+    a, ab, c, abc = frozenset("A"), frozenset("AB"), frozenset("C"), frozenset("ABC")
+    assert profile.widest([a, ab, c, ab]) == [ab, c]
+    assert profile.widest([a, ab, c, abc]) == [abc]
+    # the first record of each A is among the first records of each (A, B): worked by hand
+    frame = pd.DataFrame({"A": ["x", "x", "y", "x"], "B": [1, 2, 1, 1], "C": ["p", "p", "p", "q"]})
+    assert representatives(frame, [a, ab]).tolist() == [True, True, True, False]
 
 
 def test_chunks_are_the_whole_file(tmp_path: Path) -> None:
@@ -154,3 +168,35 @@ def test_define_from_profiles_is_define_from_whole_frames(
     whole = build(adam)  # as before: whole frames, the ADaM run's metadata
     assert _bytes(streamed[0], tmp_path / "a.xml") == _bytes(whole[0], tmp_path / "b.xml")
     assert streamed[1] == whole[1]
+
+
+def _distinct_subjects(path: Path, n: int) -> Path:
+    """``n`` records, each with its own USUBJID (so every record is representative)."""
+    frame = pd.DataFrame({"USUBJID": [f"S{i:03d}" for i in range(n)], "X": ["a"] * n})
+    variables = [
+        XptVariable("USUBJID", "Subject", "Char", 8),
+        XptVariable("X", "Constant", "Char", 1),
+    ]
+    write_xpt(frame, path, dataset="XX", label="Distinct subjects", variables=variables)
+    return path
+
+
+def test_chunks_are_merged_when_they_double_the_records_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(profile, "CHUNK_ROWS", 2)
+    merged: list[int] = []
+    real = profile._merged
+
+    def counting(parts: list[pd.DataFrame], groups: object) -> pd.DataFrame:
+        merged.append(sum(map(len, parts)))
+        return real(parts, groups)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(profile, "_merged", counting)
+    path = _distinct_subjects(tmp_path / "xx.xpt", 40)
+    found = profile_dataset(path)
+    # 20 chunks of 2 records: merged at 4, 8, 16 and 32 records held (twice those kept,
+    # at least 2 x CHUNK_ROWS), then once at the end: 5 merges, not one per chunk
+    assert merged == [4, 8, 16, 32, 40]
+    assert found.frame["USUBJID"].tolist() == [f"S{i:03d}" for i in range(40)]
+    assert found.rows == 40

@@ -35,6 +35,17 @@ def test_numeric_key_is_within_1e_9_relative_and_stable(value):
     assert numeric_key(np.array([key]))[0] == key
 
 
+def test_numeric_key_of_numbers_is_that_of_the_same_values_as_objects():
+    # a float column takes no object round trip; text that is not a number is NaN
+    numbers = np.array([NOISY, 9.3, np.nan, 2.0, -0.5])
+    assert numeric_key(numbers).tolist()[:2] == [9.3, 9.3]
+    as_objects = numeric_key(np.array([NOISY, 9.3, None, "2", "-0.5", "x"], dtype=object))
+    np.testing.assert_array_equal(numeric_key(numbers), as_objects[:5])
+    assert np.isnan(as_objects[5])
+    assert numeric_key(np.array([1, 2], dtype=np.int64)).tolist() == [1.0, 2.0]
+    assert numeric_key(np.array([True, False])).tolist() == [1.0, 0.0]
+
+
 def test_row_keys_match_noisy_numbers():
     left, right = row_keys(
         [pd.Series(["S-1", "S-1"]), pd.Series([NOISY, 9.4])], [pd.Series(["S-1"]), pd.Series([9.3])]

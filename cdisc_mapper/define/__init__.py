@@ -23,16 +23,20 @@ text), :mod:`.arm` (Analysis Results Metadata from ``adam/reports.yaml``), :mod:
 
 from __future__ import annotations
 
-from cdisc_mapper.define.consistency import DefineFinding, check_define_consistency
-from cdisc_mapper.define.html import render_html
-from cdisc_mapper.define.pipeline import (
-    DefineSchemaError,
-    DefineWarning,
-    build_adam_model,
-    build_sdtm_model,
-    write_define,
-)
-from cdisc_mapper.define.schema import validate_define_schema
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cdisc_mapper.define.consistency import DefineFinding, check_define_consistency
+    from cdisc_mapper.define.html import render_html
+    from cdisc_mapper.define.pipeline import (
+        DefineSchemaError,
+        DefineWarning,
+        build_adam_model,
+        build_sdtm_model,
+        write_define,
+    )
+    from cdisc_mapper.define.schema import validate_define_schema
 
 __all__ = [
     "DefineFinding",
@@ -45,3 +49,38 @@ __all__ = [
     "validate_define_schema",
     "write_define",
 ]
+
+_HOMES = {
+    "DefineFinding": "consistency",
+    "check_define_consistency": "consistency",
+    "render_html": "html",
+    "validate_define_schema": "schema",
+}
+"""The module of each name (the others are :mod:`.pipeline`'s). They are imported when
+first used, so that a reader of define.xml (``define.reader``, as the validator uses it)
+does not import the writer's pipeline with the ADaM and aCRF packages behind it."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name, "pipeline")
+    if home == "consistency":
+        from cdisc_mapper.define import consistency  # noqa: PLC0415
+
+        return getattr(consistency, name)
+    if home == "html":
+        from cdisc_mapper.define import html  # noqa: PLC0415
+
+        return getattr(html, name)
+    if home == "schema":
+        from cdisc_mapper.define import schema  # noqa: PLC0415
+
+        return getattr(schema, name)
+    from cdisc_mapper.define import pipeline  # noqa: PLC0415
+
+    return getattr(pipeline, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -291,10 +291,9 @@ class Assembler:
                 )
             if vi.value_levels:
                 self._value_list(info, texts, xvar, vi, item)
-            empty = len(info.frame) > 0 and bool((texts[xvar.name] == "").all())
-            note = mandatory_note(
-                vi.stated, f"{name}.{xvar.name}", int((texts[xvar.name] == "").sum())
-            )
+            blank = (texts[xvar.name] == "").to_numpy()
+            empty = len(info.frame) > 0 and bool(blank.all())
+            note = mandatory_note(vi.stated, f"{name}.{xvar.name}", int(blank.sum()))
             self.notes.extend([note] if note else [])
             ds.item_refs.append(
                 ItemRef(

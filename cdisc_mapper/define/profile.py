@@ -71,9 +71,17 @@ def _groups(columns: list[str], joint: Iterable[Iterable[str]]) -> tuple[Group, 
 def representatives(frame: pd.DataFrame, groups: Iterable[Group]) -> np.ndarray:
     """The records that are the first of a distinct combination of some group."""
     keep = np.zeros(len(frame), dtype=bool)
-    for group in groups:
+    for group in widest(groups):
         keep |= ~frame.duplicated(subset=sorted(group)).to_numpy()
     return keep
+
+
+def widest(groups: Iterable[Group]) -> list[Group]:
+    """``groups`` without those inside another: the first record of each value of a
+    group is the first of its combination with the other columns of a wider group, so
+    the wider group's records already hold them."""
+    unique = list(dict.fromkeys(groups))
+    return [g for g in unique if not any(g < other for other in unique)]
 
 
 def _chunks(path: Path) -> tuple[XptMetadata, Iterator[pd.DataFrame]]:
@@ -102,15 +110,25 @@ def profile_dataset(path: Path, joint: Joint | None = None) -> DataProfile:
     meta, chunks = _chunks(Path(path))
     columns = [v.name for v in meta.variables]
     groups = _groups(columns, joint(columns) if joint else ())
-    kept: pd.DataFrame | None = None
-    rows = 0
+    parts: list[pd.DataFrame] = []
+    kept_rows = rows = 0
     for chunk in chunks:
         rows += len(chunk)
-        part = _as_read(chunk[representatives(chunk, groups)].reset_index(drop=True))
-        both = part if kept is None else pd.concat([kept, part], ignore_index=True)
-        kept = both[representatives(both, groups)].reset_index(drop=True)
-    frame = kept if kept is not None else pd.DataFrame(columns=columns)
+        parts.append(_as_read(chunk[representatives(chunk, groups)].reset_index(drop=True)))
+        if sum(map(len, parts)) >= 2 * max(kept_rows, CHUNK_ROWS):
+            parts = [_merged(parts, groups)]
+            kept_rows = len(parts[0])
+    frame = _merged(parts, groups) if parts else pd.DataFrame(columns=columns)
     return DataProfile(Path(path), meta, frame, rows, groups)
+
+
+def _merged(parts: list[pd.DataFrame], groups: Iterable[Group]) -> pd.DataFrame:
+    """The representative records of ``parts`` (each the representatives of consecutive
+    records, in file order) taken together. Parts are merged only once they hold as many
+    records as those kept so far, so each record is compared a bounded number of times
+    (not once per chunk) however many records are kept."""
+    both = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return both[representatives(both, groups)].reset_index(drop=True)
 
 
 def level_groups(info: DatasetInfo) -> list[Group]:

@@ -314,8 +314,12 @@ def numeric_key(values: pd.Series | np.ndarray) -> np.ndarray:
     in floating point, and 9.3 are one VISITNUM); NaN stays NaN, text that is not a
     number becomes NaN. Every check that matches or groups records by a number uses it
     (directly or through :func:`row_keys` and :meth:`Context.flag_groups`)."""
-    numbers = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce")
-    x = numbers.to_numpy(dtype=float)
+    array = np.asarray(values)
+    if array.dtype.kind in "fiub":  # numbers already: no object round trip
+        x = array.astype(float)
+    else:
+        numbers = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce")
+        x = numbers.to_numpy(dtype=float)
     finite = np.isfinite(x) & (x != 0)
     magnitude = np.floor(np.log10(np.abs(np.where(finite, x, 1.0))))
     shift = KEY_DIGITS - 1 - magnitude

@@ -66,7 +66,7 @@ def date_column(ds: Dataset, col: str) -> DateColumn | None:
     numeric = values.dtype.kind in "fiu"
     if col.endswith("DTC") and not numeric:
         low, high = iso.bounds(values)
-        return DateColumn(col, low, high, values.astype(object))
+        return DateColumn(col, low, high, values)
     if ds.standard == "ADaM" and numeric and col.endswith(("DT", "DTM")):
         number = values.to_numpy(dtype=float)
         seconds = number if col.endswith("DTM") else number * iso.SECONDS_PER_DAY
@@ -76,12 +76,13 @@ def date_column(ds: Dataset, col: str) -> DateColumn | None:
 
 
 def _as_text(seconds: np.ndarray, col: str) -> pd.Series:
-    """ISO 8601 text of SAS seconds (a date for ``*DT``, a date-time for ``*DTM``)."""
-    out = np.full(len(seconds), "", dtype=object)
-    ok = ~np.isnan(seconds)
-    stamps = (_SAS_EPOCH + seconds[ok].astype("int64").astype("timedelta64[s]")).astype(str)
-    out[ok] = stamps if col.endswith("DTM") else [s[:10] for s in stamps]
-    return pd.Series(out, dtype=object)
+    """ISO 8601 text of SAS seconds (a date for ``*DT``, a date-time for ``*DTM``), made
+    once per distinct value."""
+    codes, distinct = pd.factorize(seconds)
+    table = np.full(len(distinct) + 1, "", dtype=object)  # code -1 (NaN): blank
+    stamps = (_SAS_EPOCH + distinct.astype("int64").astype("timedelta64[s]")).astype(str)
+    table[:-1] = stamps if col.endswith("DTM") else [s[:10] for s in stamps]
+    return pd.Series(table[codes], dtype=object)
 
 
 #: Where a package states its last plausible date, in order: (dataset, variable, what it

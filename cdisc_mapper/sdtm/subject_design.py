@@ -10,6 +10,7 @@ import pandas as pd
 
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.derive import dates as ddates
+from cdisc_mapper.derive import relative as drelative
 from cdisc_mapper.derive import timing as dtiming
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
@@ -267,50 +268,121 @@ def build_se(frames: dict[str, pd.DataFrame], study: StudySpec, terminology: Any
     return se[SE_COLUMNS]
 
 
+#: The ops that give a record's VISITNUM, whose visits SV lists: ``visitnum`` (from the
+#: visit label, the record's date in ``date``) and ``visit_window`` (from the study day in
+#: ``dy``; the record's date, when it has one, the --DTC of that --DY).
+SV_VISIT_OPS = ("visitnum", "visit_window")
+
+
+def date_of_study_day(dy: str) -> str:
+    """The date variable a study-day variable counts (SDTMIG 3.4 section 4.4.4): --DY of
+    --DTC, --STDY of --STDTC, --ENDY of --ENDTC."""
+    return dy[:-2] + "DTC"
+
+
+def _no_days(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(np.nan, index=frame.index, dtype=float)
+
+
+def _visit_records(frame: pd.DataFrame, op: str, args: Any) -> pd.DataFrame:
+    """A domain's visit records for SV: subject, VISITNUM, VISIT, the date (first 10
+    characters, ``""`` when absent) and the study day (``visit_window``'s ``dy``; NaN for
+    ``visitnum``), one row per distinct combination."""
+    if op == "visitnum":
+        date_column: str | None = args.date
+        days = _no_days(frame)
+    else:
+        date_column = date_of_study_day(args.dy)
+        days = pd.to_numeric(frame[args.dy], errors="coerce").astype(float)
+    if date_column is not None and date_column in frame.columns:
+        dates = map_unique(frame[date_column], lambda u: u.astype(str).str.slice(0, 10))
+    else:
+        dates = pd.Series("", index=frame.index, dtype=object)
+    # the columns as they are (no conversion of every value), on the frame's index
+    part = pd.DataFrame(
+        {
+            "USUBJID": frame["USUBJID"],
+            "VISITNUM": frame["VISITNUM"].astype(float),
+            "VISIT": frame.get("VISIT", ""),
+            "DATE": dates,
+            "DAY": days,
+        },
+        index=frame.index,
+    )
+    return part.drop_duplicates(ignore_index=True)
+
+
+def _visit_spans(allv: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Per subject and visit (USUBJID, VISITNUM, the VISIT of its first record), the
+    earliest and latest ``value`` (DATE or DAY) of the visit's records: _FIRST, _LAST."""
+    ordered = allv.sort_values(["USUBJID", "VISITNUM", value], kind="stable")
+    firsts = ordered.drop_duplicates(["USUBJID", "VISITNUM"], keep="first")
+    lasts = ordered.drop_duplicates(["USUBJID", "VISITNUM"], keep="last")
+    return pd.DataFrame(
+        {
+            "USUBJID": firsts["USUBJID"].to_numpy(),
+            "VISITNUM": firsts["VISITNUM"].to_numpy(),
+            "VISIT": firsts["VISIT"].to_numpy(),
+            "_FIRST": firsts[value].to_numpy(),
+            "_LAST": lasts[value].to_numpy(),
+        }
+    )
+
+
+def _undated_visits(allv: pd.DataFrame, dated: pd.DataFrame) -> pd.DataFrame:
+    """The visits (subject and VISITNUM) with no dated record but a study day
+    (``visit_window`` on relative-day data without an anchor), with SVSTDY/SVENDY the
+    earliest/latest study day of their records and null SVSTDTC/SVENDTC."""
+    has_date = pd.MultiIndex.from_frame(dated[["USUBJID", "VISITNUM"]])
+    keys = pd.MultiIndex.from_frame(allv[["USUBJID", "VISITNUM"]])
+    days = allv[~keys.isin(has_date) & allv["DAY"].notna()]
+    spans = _visit_spans(days, "DAY")
+    return spans.rename(columns={"_FIRST": "SVSTDY", "_LAST": "SVENDY"}).assign(
+        SVSTDTC="", SVENDTC=""
+    )
+
+
+def _sv_epoch(sv: pd.DataFrame, se: pd.DataFrame, study: StudySpec) -> pd.Series:
+    """SV's EPOCH: the element holding the visit's start (SVSTDTC; on study days, SVSTDY
+    when the elements start at study days)."""
+    if starts_on_study_days(study):
+        return drelative.epoch_of_study_days(sv["SVSTDY"], sv["USUBJID"], se)
+    return dtiming.derive_epoch(sv["SVSTDTC"], sv["USUBJID"], se)
+
+
 def build_sv(
     frames: dict[str, pd.DataFrame], bundle: StudyBundle, se: pd.DataFrame | None, terminology: Any
 ) -> pd.DataFrame | None:
     """One record per subject and visit that took place (SDTMIG 3.4 section 5.3.2):
     start and end are the earliest and latest dates recorded for the visit in any domain.
-    Unscheduled visits carry SVUPDES."""
+    Unscheduled visits carry SVUPDES.
+
+    Visits assigned from study days (op ``visit_window``) count too: with dates (a
+    timeline anchor's pseudo dates, the --DTC of the op's --DY) as any other visit; on
+    relative-day data without dates, SVSTDY/SVENDY are the earliest/latest study day of
+    the visit's records and SVSTDTC/SVENDTC null (Expected, SDTMIG 3.4 section 5.3.2)."""
     study = bundle.study
     parts = []
     for code, spec in bundle.domains.items():
         for name, var in spec.variables.items():
-            if var.op != "visitnum":
+            if var.op not in SV_VISIT_OPS or "VISITNUM" not in frames[code].columns:
                 continue
             args = bundle.op_args[(code, None, name)]
-            frame = frames[code]
-            if "VISITNUM" not in frame.columns:
-                continue
-            # the columns as they are (no conversion of every value), on the frame's index
-            part = pd.DataFrame(
-                {
-                    "USUBJID": frame["USUBJID"],
-                    "VISITNUM": frame["VISITNUM"].astype(float),
-                    "VISIT": frame.get("VISIT", ""),
-                    "DATE": map_unique(frame[args.date], lambda u: u.astype(str).str.slice(0, 10)),
-                },
-                index=frame.index,
-            )
-            parts.append(part.drop_duplicates(ignore_index=True))
+            parts.append(_visit_records(frames[code], var.op, args))
     if not parts:
         return None
     allv = pd.concat(parts, ignore_index=True)
     allv = allv[allv["VISITNUM"].notna()]
     dated = allv[allv["DATE"].str.len() == 10]
-    dated = dated.sort_values(["USUBJID", "VISITNUM", "DATE"], kind="stable")
-    firsts = dated.drop_duplicates(["USUBJID", "VISITNUM"], keep="first")
-    lasts = dated.drop_duplicates(["USUBJID", "VISITNUM"], keep="last")
-    sv = pd.DataFrame(
-        {
-            "USUBJID": firsts["USUBJID"].to_numpy(),
-            "VISITNUM": firsts["VISITNUM"].to_numpy(),
-            "VISIT": firsts["VISIT"].to_numpy(),
-            "SVSTDTC": firsts["DATE"].to_numpy(),
-            "SVENDTC": lasts["DATE"].to_numpy(),
-        }
-    )
+    spans = _visit_spans(dated, "DATE")
+    sv = spans.rename(columns={"_FIRST": "SVSTDTC", "_LAST": "SVENDTC"})
+    undated = _undated_visits(allv, dated)
+    dm = frames["DM"]
+    sv["SVSTDY"] = _study_day(sv["SVSTDTC"], sv["USUBJID"], dm)
+    sv["SVENDY"] = _study_day(sv["SVENDTC"], sv["USUBJID"], dm)
+    if len(undated):
+        sv = pd.concat([sv, undated[sv.columns]], ignore_index=True)
+        sv = sv.sort_values(["USUBJID", "VISITNUM"], kind="stable", ignore_index=True)
     sv.insert(0, "STUDYID", study.studyid)
     sv.insert(1, "DOMAIN", "SV")
     scheduled = {float(v.visitnum) for v in study.visits}
@@ -318,9 +390,6 @@ def build_sv(
     sv["SVPRESP"] = np.where(planned, "Y", "")
     sv["SVOCCUR"] = np.where(planned, "Y", "")
     sv["SVUPDES"] = np.where(planned, "", "Unscheduled visit")
-    dm = frames["DM"]
-    sv["SVSTDY"] = _study_day(sv["SVSTDTC"], sv["USUBJID"], dm)
-    sv["SVENDY"] = _study_day(sv["SVENDTC"], sv["USUBJID"], dm)
     if se is not None:
-        sv["EPOCH"] = dtiming.derive_epoch(sv["SVSTDTC"], sv["USUBJID"], se).astype(object)
+        sv["EPOCH"] = _sv_epoch(sv, se, study).astype(object)
     return sv

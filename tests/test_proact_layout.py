@@ -136,3 +136,35 @@ def test_the_best_fvc_effort_is_a_derived_record(package: Path) -> None:
     assert (best.REORRES, best.REDTC, best.RELOBXFL) == ("4.32", "1999-12-25", "Y")
     assert pd.isna(best.REREPNUM)
     assert visit.RELOBXFL.tolist().count("Y") == 1
+
+
+# SV by hand (anchor 2000-01-01 = study day 1 = offset 0; 2000 is a leap year, so offset
+# 60 is 2000-03-01, 90 is 2000-03-31, 91 is 2000-04-01, 180 is 2000-06-29). 100037:
+# ALSFRS_Delta 0, 93, 181 and Forced_Vital_Capacity_Delta -7, 90, 180; 100111: ALSFRS 0,
+# 92, 181 and FVC 0, 90, 180. Windows: BASELINE day 1 +- 10, MONTH 3 92 +- 14, MONTH 6
+# 183 +- 14. SVSTDTC/SVENDTC: the earliest/latest pseudo date of the visit's records.
+SV_BY_HAND = {
+    "PROACT-SYN-100037": [
+        [1.0, "BASELINE", "1999-12-25", "2000-01-01", -7.0, 1.0],
+        [2.0, "MONTH 3", "2000-03-31", "2000-04-03", 91.0, 94.0],
+        [3.0, "MONTH 6", "2000-06-29", "2000-06-30", 181.0, 182.0],
+    ],
+    "PROACT-SYN-100111": [
+        [1.0, "BASELINE", "2000-01-01", "2000-01-01", 1.0, 1.0],
+        [2.0, "MONTH 3", "2000-03-31", "2000-04-02", 91.0, 93.0],
+        [3.0, "MONTH 6", "2000-06-29", "2000-06-30", 181.0, 182.0],
+    ],
+}
+
+
+def test_sv_lists_the_visits_from_study_day_windows_with_their_pseudo_dates(
+    package: Path,
+) -> None:
+    sv = _dataset(package, "sv")
+    columns = ["VISITNUM", "VISIT", "SVSTDTC", "SVENDTC", "SVSTDY", "SVENDY"]
+    for usubjid, rows in SV_BY_HAND.items():
+        got = sv[sv.USUBJID == usubjid]
+        assert got[columns].values.tolist() == rows, usubjid
+        assert set(got.SVPRESP) == set(got.SVOCCUR) == {"Y"}
+        assert set(got.SVUPDES) == {""}
+    assert (sv.SVSTDTC.str.len() == 10).all()

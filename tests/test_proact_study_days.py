@@ -134,6 +134,36 @@ def test_days_before_day_1_have_no_epoch_and_the_baseline_is_the_last_on_or_befo
     ]
 
 
+# SV by hand from the raw rows of two subjects (no anchor: no dates, so SVSTDTC/SVENDTC
+# null). Study days: offset d >= 0 is day d + 1, d < 0 is day d. Windows: BASELINE day
+# 1 +- 10 (-9..11), MONTH 3 day 92 +- 14 (78..106), MONTH 6 day 183 +- 14 (169..197).
+# 100037: ALSFRS_Delta 0, 93, 181 (days 1, 94, 182); Forced_Vital_Capacity_Delta -7, 90,
+# 180 (days -7, 91, 181). 100111: ALSFRS_Delta 0, 92, 181 (days 1, 93, 182); FVC 0, 90,
+# 180 (days 1, 91, 181). SVSTDY/SVENDY: the earliest/latest day of the visit's records.
+SV_COLUMNS = ["VISITNUM", "VISIT", "SVPRESP", "SVOCCUR", "SVSTDTC", "SVENDTC", "SVSTDY"]
+SV_BY_HAND = {
+    "PROACT-SYN-100037": [
+        [1.0, "BASELINE", "Y", "Y", "", "", -7.0, 1.0, ""],
+        [2.0, "MONTH 3", "Y", "Y", "", "", 91.0, 94.0, ""],
+        [3.0, "MONTH 6", "Y", "Y", "", "", 181.0, 182.0, ""],
+    ],
+    "PROACT-SYN-100111": [
+        [1.0, "BASELINE", "Y", "Y", "", "", 1.0, 1.0, ""],
+        [2.0, "MONTH 3", "Y", "Y", "", "", 91.0, 93.0, ""],
+        [3.0, "MONTH 6", "Y", "Y", "", "", 181.0, 182.0, ""],
+    ],
+}
+
+
+def test_sv_lists_the_visits_from_study_day_windows_on_study_days(package: Path) -> None:
+    sv = _dataset(package, "sv")
+    columns = [*SV_COLUMNS, "SVENDY", "SVUPDES"]
+    for usubjid, rows in SV_BY_HAND.items():
+        assert _rows(sv, columns, USUBJID=usubjid) == rows, usubjid
+    assert set(sv["SVSTDTC"]) == set(sv["SVENDTC"]) == {""}
+    assert sv["SVSTDY"].notna().all() and (sv["SVSTDY"] <= sv["SVENDY"]).all()
+
+
 def test_the_validator_states_its_rule_for_study_days_without_dates(package: Path) -> None:
     notes = [f for f in _report(package)["findings"] if f["check_id"] == "TM0013"]
     assert [(f["dataset"], f["variable"]) for f in notes] == [
@@ -145,6 +175,8 @@ def test_the_validator_states_its_rule_for_study_days_without_dates(package: Pat
         ("EX", "EXSTDY"),
         ("QS", "QSDY"),
         ("RE", "REDY"),
+        ("SV", "SVENDY"),  # SV's visits from study-day windows: study days, no dates
+        ("SV", "SVSTDY"),
     ]
     qs = next(f for f in notes if f["dataset"] == "QS")
     assert qs["severity"] == "info" and qs["reference"] == "SDTMIG v3.4 §4.4.4"

@@ -199,3 +199,5 @@ def test_define_says_how_day_1_is_defined_and_that_there_are_no_dates(package: P
         assert 'def:CommentOID="COM.TIMELINE"' in itemdef, item
     assert "study day QSDY falls" in define  # EPOCH's method on study days
     assert '<ItemGroupDef OID="IG.SE"' not in define
+    # SV's method says how its start and end are found without dates
+    assert "SVSTDY and SVENDY are the earliest and latest study days recorded" in define

@@ -48,7 +48,11 @@ from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, SUPP_KEYS
 from cdisc_mapper.sdtm.ops.timeline import TIMELINE_COMMENT_OID, timeline_comment
 from cdisc_mapper.sdtm.registry import OPERATIONS
 from cdisc_mapper.sdtm.sources import MELT_TEST, MELT_UNIT
-from cdisc_mapper.sdtm.subject_design import SUBJECT_DESIGN_METHODS, study_day_variables
+from cdisc_mapper.sdtm.subject_design import (
+    SUBJECT_DESIGN_METHODS,
+    study_day_variables,
+    sv_method,
+)
 from cdisc_mapper.sdtm.trial_design import TRIAL_DESIGN_METHODS
 from cdisc_mapper.spec.define import METHOD_ID, DefineExtras, FormSpec
 from cdisc_mapper.spec.sdtm import SourceSpec, VariableSpec
@@ -395,6 +399,7 @@ class SdtmDescriber:
             origin = Origin("Assigned", "Sponsor", f"Assigned: {code}")
         elif code in ("SE", "SV"):
             origin = Origin("Derived", "Sponsor")
+            doc = sv_method(study) if code == "SV" else doc
             method = MethodInfo(description=doc, oid=f"MT.{code}", name=f"Algorithm for {code}")
         else:
             origin = Origin("Protocol", "Sponsor", f"Protocol: {doc}")

@@ -44,6 +44,21 @@ SUBJECT_DESIGN_METHODS = {
 }
 
 
+#: What define.xml adds to SV's method when the study has study days and no dates
+#: (a relative-day timeline without an anchor).
+SV_ON_STUDY_DAYS = (
+    " Without dates (relative-day data), SVSTDY and SVENDY are the earliest and latest "
+    "study days recorded for the visit and SVSTDTC and SVENDTC are null."
+)
+
+
+def sv_method(study: StudySpec) -> str:
+    """What define.xml says of how SV is derived, for ``study``."""
+    timeline = study.timeline
+    days_only = timeline is not None and timeline.anchor is None
+    return SUBJECT_DESIGN_METHODS["SV"] + (SV_ON_STUDY_DAYS if days_only else "")
+
+
 #: Why SE is not written for relative-day data without dates (elements starting at study
 #: days): its SESTDTC is Required (SDTMIG 3.4 section 5.3.1) and there is no date to give;
 #: EPOCH is still derived from the elements' study-day spans.

@@ -163,7 +163,7 @@ def test_sv_lists_the_visits_from_study_day_windows_with_their_pseudo_dates(
     sv = _dataset(package, "sv")
     columns = ["VISITNUM", "VISIT", "SVSTDTC", "SVENDTC", "SVSTDY", "SVENDY"]
     for usubjid, rows in SV_BY_HAND.items():
-        got = sv[sv.USUBJID == usubjid]
+        got = sv[sv["USUBJID"] == usubjid]
         assert got[columns].values.tolist() == rows, usubjid
         assert set(got.SVPRESP) == set(got.SVOCCUR) == {"Y"}
         assert set(got.SVUPDES) == {""}

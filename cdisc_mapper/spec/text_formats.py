@@ -13,8 +13,6 @@ from pydantic import Field, field_validator, model_validator
 from cdisc_mapper.spec.base import Strict
 
 DecimalMark = Literal[".", ",", "either"]
-
-
 ThousandsSeparator = Literal["none", ",", ".", " ", "'"]
 
 

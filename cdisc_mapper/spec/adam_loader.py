@@ -6,18 +6,20 @@ the stage passes in: unknown derivation or record-builder names, bad arguments, 
 used before they are derived, periods, windows and datasets that do not exist, labels
 given for ADaMIG variables or missing where nothing else gives one (a sponsor variable,
 or a variable named by an ADaMIG rule whose label is a placeholder such as ``{Date}``);
-:func:`adamig_variable` says which ADaMIG definition, if any, settles a variable. Every error is a
-:class:`~cdisc_mapper.errors.SpecError` at the spec line, before any data is read.
+:func:`~cdisc_mapper.spec.adam_labels.adamig_variable` says which ADaMIG definition, if
+any, settles a variable. Every error is a :class:`~cdisc_mapper.errors.SpecError` at the
+spec line, before any data is read. The loaded specs and the questions asked of them are
+in :mod:`~cdisc_mapper.spec.adam_specs`, the label checks in
+:mod:`~cdisc_mapper.spec.adam_labels`, the report checks in
+:mod:`~cdisc_mapper.spec.adam_reports`.
 """
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdisc_mapper.errors import Location, SpecError
+from cdisc_mapper.errors import SpecError
 from cdisc_mapper.spec.adam import (
     ADAM_FOLDER,
     CONVENTIONS_FILE,
@@ -25,40 +27,52 @@ from cdisc_mapper.spec.adam import (
     Conventions,
     DatasetSpec,
     EventRef,
-    ProgressionSummarySpec,
     ReportsSpec,
     VariableSpec,
 )
-from cdisc_mapper.spec.base import is_adam, split_source, validate_model
-from cdisc_mapper.spec.operations import ColumnMeta, OpArgs, Registry
+from cdisc_mapper.spec.adam_labels import (
+    adamig_definitions,
+    adamig_variable,
+    check_label,
+    sdtm_variable,
+    suggested_label,
+)
+from cdisc_mapper.spec.adam_reports import check_reports, report_sources
+from cdisc_mapper.spec.adam_specs import (
+    AdamSpecs,
+    copied_from,
+    record_columns,
+    stage_of,
+    step_variables,
+    variable_order,
+)
+from cdisc_mapper.spec.base import is_adam, validate_model
+from cdisc_mapper.spec.operations import OpArgs, Registry
 from cdisc_mapper.spec.yamlio import SpecDocument, load_spec_yaml
-from cdisc_mapper.standards import VariableMeta, load_adamig, load_sdtmig
-from cdisc_mapper.standards.metadata import label_placeholders
+
+# Re-exported: their homes are adam_specs, adam_labels and adam_reports; importers of
+# this module keep working.
+__all__ = [
+    "VARIABLE_META",
+    "AdamSpecs",
+    "adamig_definitions",
+    "adamig_variable",
+    "check_dataset_spec",
+    "check_reports",
+    "copied_from",
+    "load_adam_specs",
+    "normalise_dataset",
+    "record_columns",
+    "report_sources",
+    "sdtm_variable",
+    "stage_of",
+    "step_variables",
+    "suggested_label",
+    "variable_order",
+]
 
 #: The keys of a variable entry that are not its derivation's arguments.
 VARIABLE_META = set(VariableSpec.model_fields) - {"args"}
-
-
-@dataclass
-class AdamSpecs:
-    """A study's ADaM specs with the documents they came from (for error locations)."""
-
-    root: Path
-    conventions: Conventions
-    datasets: dict[str, DatasetSpec]
-    reports: ReportsSpec
-    derivations: Registry[Any]
-    builders: Registry[Any]
-    documents: dict[str, SpecDocument] = field(default_factory=dict)
-    op_args: dict[tuple[str, str], Any] = field(default_factory=dict)
-    record_args: dict[tuple[str, int], Any] = field(default_factory=dict)
-
-    def where(self, dataset: str, loc: tuple[str | int, ...]) -> str:
-        doc = self.documents.get(dataset)
-        return str(doc.where(loc)) if doc is not None else dataset
-
-    def args(self, dataset: str, variable: str) -> Any:
-        return self.op_args[(dataset, variable)]
 
 
 def _check_conventions(conv: Conventions, doc: SpecDocument) -> None:
@@ -184,16 +198,6 @@ def load_adam_specs(
     return specs
 
 
-def record_columns(specs: AdamSpecs, name: str) -> dict[str, ColumnMeta]:
-    """The columns the dataset's record steps make, with their metadata."""
-    ds = specs.datasets[name]
-    out: dict[str, ColumnMeta] = {}
-    for i, step in enumerate(ds.records):
-        builder = specs.builders.require(step.op)
-        out.update(builder.columns(specs.record_args[(name, i)], specs.conventions))
-    return out
-
-
 def _check_records(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDocument) -> None:
     made: set[str] = set()  # PARAMCD values the steps so far make
     for i, step in enumerate(ds.records):
@@ -252,36 +256,9 @@ def check_dataset_spec(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDo
         _check_conventions_used(specs, var, specs.op_args[(name, var)], doc, loc)
         if vspec.working(var):
             continue  # never written: no label, type or define.xml metadata
-        _check_label(specs, name, vspec, var, adamig_variable(specs, name, var), doc, loc)
+        check_label(specs, name, vspec, var, adamig_variable(specs, name, var), doc, loc)
     variable_order(specs, name)
     _check_step_order(specs, name, ds, doc)
-
-
-def _used_variables(specs: AdamSpecs, name: str, names: set[str]) -> set[str]:
-    """The variables among ``names`` and, transitively, every variable they use."""
-    ds = specs.datasets[name]
-    seen: set[str] = set()
-    todo = [n for n in names if n in ds.variables]
-    while todo:
-        var = todo.pop()
-        if var not in seen:
-            seen.add(var)
-            todo += [r for r in specs.op_args[(name, var)].inputs() if r in ds.variables]
-    return seen
-
-
-def step_variables(specs: AdamSpecs, name: str, i: int) -> set[str]:
-    """The variables derived before record step ``i`` runs (see
-    :class:`~cdisc_mapper.spec.adam.RecordStep`): for each step up to ``i`` with
-    ``after``, the variables it names and those its arguments read, with every variable
-    they use; empty when no step so far has ``after``."""
-    ds = specs.datasets[name]
-    out: set[str] = set()
-    for j, step in enumerate(ds.records[: i + 1]):
-        if step.after:
-            reads = specs.record_args[(name, j)].inputs() & set(ds.variables)
-            out |= _used_variables(specs, name, set(step.after) | reads)
-    return out
 
 
 def _check_step_order(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDocument) -> None:
@@ -333,34 +310,6 @@ def _check_step_order(specs: AdamSpecs, name: str, ds: DatasetSpec, doc: SpecDoc
                 hint="add  DTYPE: {}  to the variables",
             )
         made |= set(specs.builders.require(step.op).columns(args, specs.conventions))
-
-
-def variable_order(specs: AdamSpecs, name: str) -> list[str]:
-    """The dataset's variables in an order where each comes after the variables it uses
-    (spec order otherwise). Raises SpecError on a cycle."""
-    ds = specs.datasets[name]
-    own = list(ds.variables)
-    deps = {}
-    for var in own:
-        used = specs.op_args[(name, var)].inputs()
-        deps[var] = {r for r in used if r in ds.variables and r != var}
-    done: list[str] = []
-    placed: set[str] = set()
-    todo = list(own)
-    while todo:
-        for var in todo:
-            if deps[var] <= placed:
-                done.append(var)
-                placed.add(var)
-                todo.remove(var)
-                break
-        else:
-            doc = specs.documents[name]
-            raise SpecError(
-                f"variables use each other in a cycle: {', '.join(todo)}",
-                where=doc.where(("variables", todo[0])),
-            )
-    return done
 
 
 def _check_refs(
@@ -430,255 +379,3 @@ def _check_conventions_used(
         if value not in known[kind]:
             what = f"window set {value!r}" if kind == "window" else f"{kind} {value}"
             raise SpecError(f"{var}: {what} is not in conventions.yaml", where=doc.where(loc))
-
-
-def copied_from(specs: AdamSpecs, name: str, var: str) -> tuple[str, str] | None:
-    """(domain or dataset, variable) when ``var`` is a same-name copy of another dataset's
-    variable (an SDTM variable kept by a record step, or ``derive: value`` of X.var)."""
-    vspec = specs.datasets[name].variables[var]
-    args = specs.op_args[(name, var)]
-    if vspec.derive == "keep":
-        meta = record_columns(specs, name).get(args.column or var)
-        if meta is not None and meta.origin == "Predecessor" and meta.source:
-            dom, src = split_source(meta.source)
-            if dom and src == var:
-                return dom, src
-        return None
-    if vspec.derive == "value":
-        dom, src = split_source(args.source)
-        if dom and src == var:
-            return dom, src
-    return None
-
-
-def sdtm_variable(domain: str, name: str) -> VariableMeta | None:
-    """SDTMIG 3.4 metadata of ``domain.name``: the domain's IG variable or, for a general
-    observation class domain, an SDTM model class variable it may hold (``--STDY``); None
-    for an unknown domain or a variable the standard does not define (a sponsor variable,
-    a supplemental qualifier)."""
-    sdtmig = load_sdtmig()
-    if not sdtmig.has_dataset(domain):
-        return None
-    return sdtmig.variable_allowed(domain, name)
-
-
-def adamig_definitions(structure: str, var: str) -> list[VariableMeta]:
-    """The ADaMIG v1.3 definitions of ``var`` in a dataset of ``structure``, the one that
-    wins first: the variable of that exact name in the structure (``ADT`` in BDS); outside
-    ADSL, the ADSL variable of that exact name (a BDS or OCCDS dataset may hold any ADSL
-    variable, ADaMIG v1.3 section 3.3.1 and OCCDS v1.1, so ``TRTSDT`` is "Date of First
-    Exposure to Treatment", not the ``*DT`` rule's placeholder ``{Date}``); then generic
-    names, named ones before suffix rules and the structure's own before ADSL's
-    (``TRT01P`` -> ``TRTxxP``; ``DTHADY`` -> ``*ADY``)."""
-    adamig = load_adamig()
-    found = adamig.matches(structure, var)
-    if structure != "ADSL":
-        found += adamig.matches("ADSL", var)
-    return sorted(found, key=lambda m: (m.template is not None, m.is_suffix_template))
-
-
-def adamig_variable(specs: AdamSpecs, name: str, var: str) -> VariableMeta | None:
-    """The ADaMIG definition that settles ``name.var``'s label and type, or None.
-
-    The first of :func:`adamig_definitions`, except that a generic name never settles a
-    variable carried under its own name from SDTM or another ADaM dataset
-    (:func:`copied_from`): that keeps its source's label and type (``VSELTM``, SDTM text,
-    is not the ``*TM`` rule's numeric time). A generic name's label may be a placeholder
-    the spec must replace (see :func:`_check_label`).
-    """
-    found = adamig_definitions(specs.datasets[name].structure, var)
-    if not found:
-        return None
-    if found[0].template is not None and copied_from(specs, name, var) is not None:
-        return None
-    return found[0]
-
-
-def _check_label(
-    specs: AdamSpecs,
-    name: str,
-    vspec: VariableSpec,
-    var: str,
-    meta: VariableMeta | None,
-    doc: SpecDocument,
-    loc: tuple[str, str],
-) -> None:
-    """A variable's label comes from exactly one place: ADaMIG for its own variables, the
-    spec or ADaMIG for a variable named by an ADaMIG rule (the spec's when the rule's
-    label is a placeholder), the source or the spec for a copied variable, the spec for
-    a sponsor variable."""
-    structure = specs.datasets[name].structure
-    if meta is None:
-        if vspec.label is None and not _copied_standard(specs, name, var):
-            raise _label_needed(specs, name, var, doc.where(loc))
-        return
-    if meta.template is None and vspec.label is not None:
-        raise SpecError(
-            f"{var}: ADaMIG defines this variable; its label is {meta.label!r} and cannot be set",
-            where=doc.where((*loc, "label")),
-            hint="remove 'label' (only sponsor variables take a label from the spec)",
-        )
-    placeholders = label_placeholders(meta.label)
-    if placeholders and vspec.label is None:
-        raise SpecError(
-            f"{var}: ADaMIG {structure} names it by the rule {meta.template}, which gives no "
-            f"label of its own (only a pattern: {_pattern_text(meta.label)}); give it a "
-            f"'label' (at most 40 characters), e.g.  label: {suggested_label(var, meta)}",
-            where=doc.where(loc),
-            hint=f"the label says which {' and '.join(p.lower() for p in placeholders)} "
-            f"{var} holds",
-        )
-    if vspec.type is not None and vspec.type != meta.type:
-        rule = f" (rule {meta.template})" if meta.template else ""
-        raise SpecError(
-            f"{var}: ADaMIG type{rule} is {meta.type}, not {vspec.type}",
-            where=doc.where((*loc, "type")),
-            hint="remove 'type', or name the variable so that no ADaMIG rule covers it",
-        )
-
-
-def _pattern_text(label: str) -> str:
-    """An ADaMIG rule's label with its placeholders in words (``{Relative End Day}`` ->
-    ``<Relative End Day>``), so that a message never shows the braces as a label."""
-    return label.replace("{", "<").replace("}", ">")
-
-
-def suggested_label(var: str, meta: VariableMeta) -> str:
-    """A label to propose for ``var``, named by the ADaMIG rule of ``meta`` whose label is a
-    placeholder: the rule's words, after the part of the name the rule's ``*`` stands for
-    (``TRTEDY`` by ``*EDY`` -> ``TRT Relative End Day``)."""
-    words = " ".join(meta.label.replace("{", " ").replace("}", " ").split())
-    template = meta.template or ""
-    stem = ""
-    if template.startswith("*") and var.endswith(template[1:]):
-        stem = var[: len(var) - len(template) + 1]
-    text = f"{stem} {words}".strip() if stem else words
-    return text[:40]
-
-
-def _misspelt_source(specs: AdamSpecs, name: str, var: str) -> SpecError | None:
-    """The error for a variable that reads an SDTM variable SDTMIG 3.4 does not define for
-    its domain while one of the domain's standard names is close (``DM.RFICDT`` for
-    ``DM.RFICDTC``): most likely a misspelt source, not a sponsor variable."""
-    sdtmig = load_sdtmig()
-    for dom, v in sorted(specs.op_args[(name, var)].lookups()):
-        if not dom or is_adam(dom) or not sdtmig.has_dataset(dom) or v == "USUBJID":
-            continue
-        if sdtm_variable(dom, v) is not None:
-            continue
-        known = [m.name for m in sdtmig.allowed_variables(dom) if "-" not in m.name]
-        close = difflib.get_close_matches(v, known, n=3, cutoff=0.75)
-        if close:
-            return SpecError(
-                f"{var}: {dom} has no variable {v} in SDTMIG 3.4 (close: {', '.join(close)})",
-                where=specs.where(name, ("variables", var)),
-                hint=f"correct the source (e.g. {dom}.{close[0]}); if {dom}.{v} is a sponsor "
-                f"or supplemental variable of your SDTM, give {var} a 'label'",
-            )
-    return None
-
-
-def _label_needed(specs: AdamSpecs, name: str, var: str, where: Location) -> SpecError:
-    """The error for a variable nothing gives a label: a sponsor variable, or a copy of an
-    SDTM variable SDTMIG does not define (a supplemental qualifier, a sponsor variable);
-    a source misspelling a standard SDTM name is reported as such."""
-    misspelt = _misspelt_source(specs, name, var)
-    if misspelt is not None:
-        return misspelt
-    copy = copied_from(specs, name, var)
-    if copy is None:
-        return SpecError(
-            f"{var}: a sponsor variable (not in ADaMIG {specs.datasets[name].structure} "
-            "metadata, nor a copied SDTM variable) needs a 'label' (at most 40 characters)",
-            where=where,
-        )
-    return SpecError(
-        f"{var}: copies {copy[0]}.{copy[1]}, which SDTMIG 3.4 does not define, so it needs a "
-        "'label' (at most 40 characters)",
-        where=where,
-        hint=f"give the label {copy[0]} has for it, so that SDTM and ADaM agree",
-    )
-
-
-def _copied_standard(specs: AdamSpecs, name: str, var: str) -> bool:
-    """Whether ``var`` copies an ADaM variable or an SDTMIG variable of the same name."""
-    copy = copied_from(specs, name, var)
-    if copy is None:
-        return False
-    dom, src = copy
-    return is_adam(dom) or sdtm_variable(dom, src) is not None
-
-
-def stage_of(specs: AdamSpecs, name: str) -> dict[str, int]:
-    """Per variable of dataset ``name``: 1 when computable from SDTM and earlier variables
-    alone, 2 when it (or a variable it uses) reads another ADaM dataset."""
-    stage: dict[str, int] = {}
-    for var in variable_order(specs, name):
-        args = specs.op_args[(name, var)]
-        s = 1
-        if any(is_adam(d) and d != name for d, _ in args.lookups()):
-            s = 2
-        if any(stage.get(r, 1) == 2 for r in args.inputs()):
-            s = 2
-        stage[var] = s
-    return stage
-
-
-def check_reports(specs: AdamSpecs) -> None:
-    """Every report names a dataset with a spec and variables that dataset has."""
-    doc = specs.documents.get("reports")
-    for i, rep in enumerate(specs.reports.progression_summaries):
-        ds = specs.datasets.get(rep.dataset)
-        if ds is None:
-            raise SpecError(
-                f"report {rep.name}: dataset {rep.dataset} has no spec",
-                where=doc.where(("progression_summaries", i, "dataset")) if doc else None,
-            )
-        wanted = {rep.population, rep.responder_flag, rep.improvement, *rep.extra_flags}
-        for row in rep.rows:
-            wanted |= row.where.variables()
-        if rep.figures is not None and rep.figures.markers is not None:
-            wanted |= rep.figures.markers.variables() | {"APERSDT"}
-        labels = [row.label for row in rep.rows]
-        if rep.figures is not None and rep.figures.row not in labels:
-            raise SpecError(
-                f"report {rep.name}: figures: row {rep.figures.row!r} is not the label of a "
-                f"row (rows: {', '.join(repr(x) for x in labels)})",
-                where=doc.where(("progression_summaries", i, "figures", "row")) if doc else None,
-            )
-        needs = {rep.dataset: wanted} | report_sources(rep)
-        for name, variables in needs.items():
-            _check_report_variables(specs, doc, i, rep.name, name, variables)
-
-
-def report_sources(rep: ProgressionSummarySpec) -> dict[str, set[str]]:
-    """The other datasets a report reads and the variables it reads from each."""
-    needs: dict[str, set[str]] = {}
-    cc = rep.clinical_change
-    if cc is not None:
-        where = cc.where.variables() if cc.where is not None else set()
-        needs.setdefault(cc.dataset, set()).update({"PARAMCD", "AVAL", cc.date} | where)
-        needs.setdefault("ADSL", set()).update({rep.population, cc.reference})
-    for traj in rep.figures.trajectories if rep.figures is not None else []:
-        where = traj.where.variables() if traj.where is not None else set()
-        needs.setdefault(traj.dataset, set()).update({"PARAMCD", "AVAL", "ADT"} | where)
-        if traj.fit_where is not None:
-            needs.setdefault(rep.dataset, set()).update(traj.fit_where.variables())
-    return needs
-
-
-def _check_report_variables(
-    specs: AdamSpecs, doc: SpecDocument | None, i: int, report: str, name: str, wanted: set[str]
-) -> None:
-    ds = specs.datasets.get(name)
-    if ds is None:
-        raise SpecError(
-            f"report {report}: dataset {name} has no spec",
-            where=doc.where(("progression_summaries", i)) if doc else None,
-        )
-    for v in sorted(wanted):
-        if v not in ds.variables:
-            raise SpecError(
-                f"report {report}: {name} has no variable {v}",
-                where=doc.where(("progression_summaries", i)) if doc else None,
-            )

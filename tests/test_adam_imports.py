@@ -36,7 +36,7 @@ def test_define_and_the_adam_metadata_load_neither_scipy_nor_matplotlib():
 def test_the_report_module_still_loads_them_when_used():
     """The probe sees them when they are loaded (the clean case above is not vacuous)."""
     assert _loaded_after("import cdisc_mapper.adam.summary") == ["matplotlib", "scipy"]
-    code = "import cdisc_mapper.adam as a\na._summary_files  # defined, not yet imported"
+    code = "import cdisc_mapper.adam as a\na._report_files  # defined, not yet imported"
     assert _loaded_after(code) == []
 
 

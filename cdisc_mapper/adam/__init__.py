@@ -201,40 +201,33 @@ def write_adam(
     summaries = (specs or result.specs).reports.progression_summaries
     targets = [Target(out_dir / "adam", owning(suffixes=[".xpt", ".json", ".ndjson"]))]
     if summaries:
-        names = [name for rep in summaries for name in _summary_files(rep)]
-        targets.append(Target(out_dir / "reports", owning(names=names)))
+        targets.append(Target(out_dir / "reports", owning(names=_report_files(summaries))))
     with staged(*targets) as stages:
         files = [stages[0].final(p) for p in _write_datasets(result, stages[0].path, formats)]
-        for rep in summaries:
-            written = _write_summary(
-                result.reports[rep.name],
-                rep,
-                stages[1].path,
-                _frames(result.datasets),
-                (specs or result.specs).conventions.month_days,
-            )
+        if summaries:
+            written = _write_reports(result, specs or result.specs, stages[1].path)
             files += [stages[1].final(p) for p in written]
     return files
 
 
-def _summary_files(spec: ProgressionSummarySpec) -> list[str]:
-    """:func:`.summary.summary_files`, imported on first use (see the module docstring)."""
+def _report_files(summaries: list[ProgressionSummarySpec]) -> list[str]:
+    """The files the progression summaries write (:mod:`.summary`, imported on first use:
+    see the module docstring)."""
     from cdisc_mapper.adam.summary import summary_files  # noqa: PLC0415
 
-    return summary_files(spec)
+    return [name for rep in summaries for name in summary_files(rep)]
 
 
-def _write_summary(
-    table: pd.DataFrame,
-    spec: ProgressionSummarySpec,
-    out_dir: Path,
-    datasets: dict[str, pd.DataFrame],
-    month_days: float,
-) -> list[Path]:
-    """:func:`.summary.write_summary`, imported on first use (see the module docstring)."""
+def _write_reports(result: AdamResult, specs: AdamSpecs, folder: Path) -> list[Path]:
+    """Write each progression summary's files into ``folder``, in the specs' order
+    (:mod:`.summary`, imported on first use: see the module docstring)."""
     from cdisc_mapper.adam.summary import write_summary  # noqa: PLC0415
 
-    return write_summary(table, spec, out_dir, datasets, month_days)
+    frames, month_days = _frames(result.datasets), specs.conventions.month_days
+    written: list[Path] = []
+    for rep in specs.reports.progression_summaries:
+        written += write_summary(result.reports[rep.name], rep, folder, frames, month_days)
+    return written
 
 
 def _studyid(result: AdamResult) -> str:

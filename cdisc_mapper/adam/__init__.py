@@ -19,6 +19,11 @@ Layout: the specs are :mod:`cdisc_mapper.spec.adam` (models) and
 derivations, each citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec names to
 derivations), :mod:`.engine` (build order, records, variables, metadata), :mod:`.summary`
 (reports), :mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`).
+
+:mod:`.summary` is imported on first use, when a study's reports are built or written:
+its report modules load scipy and matplotlib (about 1.3 s and 0.2 GB), which importing
+this package for the specs, the metadata (``cdisc-mapper define``) or a part's
+derivation (the workers of :mod:`.partition`) does not need.
 """
 
 from __future__ import annotations
@@ -37,10 +42,10 @@ from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, Value
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.partition import PART_SUBJECTS, build_partitioned
 from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.adam.summary import progression_summary, summary_files, write_summary
 from cdisc_mapper.datasetjson import study_context, write_dataset
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, staged
+from cdisc_mapper.spec.adam import ProgressionSummarySpec
 from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.spec.adam_loader import load_adam_specs as _load_adam_specs
 from cdisc_mapper.standards import load_adamig
@@ -133,9 +138,22 @@ def build_adam(
     result = AdamResult(datasets=datasets, specs=specs)
     for name, ds in datasets.items():
         log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
-    for rep in specs.reports.progression_summaries:
-        result.reports[rep.name] = progression_summary(_frames(datasets), rep)
+    if specs.reports.progression_summaries:
+        result.reports = _progression_summaries(specs, datasets)
     return result
+
+
+def _progression_summaries(
+    specs: AdamSpecs, datasets: dict[str, AdamDataset]
+) -> dict[str, pd.DataFrame]:
+    """The tables of the progression summaries of ``adam/reports.yaml``, by name
+    (:mod:`.summary`, imported here on first use: see the module docstring)."""
+    from cdisc_mapper.adam.summary import progression_summary  # noqa: PLC0415
+
+    frames = _frames(datasets)
+    return {
+        rep.name: progression_summary(frames, rep) for rep in specs.reports.progression_summaries
+    }
 
 
 def _by_parts(
@@ -183,20 +201,33 @@ def write_adam(
     summaries = (specs or result.specs).reports.progression_summaries
     targets = [Target(out_dir / "adam", owning(suffixes=[".xpt", ".json", ".ndjson"]))]
     if summaries:
-        names = [name for rep in summaries for name in summary_files(rep)]
-        targets.append(Target(out_dir / "reports", owning(names=names)))
+        targets.append(Target(out_dir / "reports", owning(names=_report_files(summaries))))
     with staged(*targets) as stages:
         files = [stages[0].final(p) for p in _write_datasets(result, stages[0].path, formats)]
-        for rep in summaries:
-            written = write_summary(
-                result.reports[rep.name],
-                rep,
-                stages[1].path,
-                _frames(result.datasets),
-                (specs or result.specs).conventions.month_days,
-            )
+        if summaries:
+            written = _write_reports(result, specs or result.specs, stages[1].path)
             files += [stages[1].final(p) for p in written]
     return files
+
+
+def _report_files(summaries: list[ProgressionSummarySpec]) -> list[str]:
+    """The files the progression summaries write (:mod:`.summary`, imported on first use:
+    see the module docstring)."""
+    from cdisc_mapper.adam.summary import summary_files  # noqa: PLC0415
+
+    return [name for rep in summaries for name in summary_files(rep)]
+
+
+def _write_reports(result: AdamResult, specs: AdamSpecs, folder: Path) -> list[Path]:
+    """Write each progression summary's files into ``folder``, in the specs' order
+    (:mod:`.summary`, imported on first use: see the module docstring)."""
+    from cdisc_mapper.adam.summary import write_summary  # noqa: PLC0415
+
+    frames, month_days = _frames(result.datasets), specs.conventions.month_days
+    written: list[Path] = []
+    for rep in specs.reports.progression_summaries:
+        written += write_summary(result.reports[rep.name], rep, folder, frames, month_days)
+    return written
 
 
 def _studyid(result: AdamResult) -> str:

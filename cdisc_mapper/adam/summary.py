@@ -25,6 +25,7 @@ import pandas as pd
 
 from cdisc_mapper.adam.report.display import display_table
 from cdisc_mapper.adam.report.html import write_html
+from cdisc_mapper.adam.report.method import method_text
 from cdisc_mapper.adam.report.rows import row_records
 from cdisc_mapper.adam.report.stats import (
     hodges_lehmann,
@@ -227,18 +228,6 @@ def summary_files(spec: ProgressionSummarySpec) -> list[str]:
 
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
-
-
-def method_text(spec: ProgressionSummarySpec) -> str:
-    """The sentence stating the source, population and methods."""
-    return (
-        f"Source: {spec.dataset}, population {spec.population} = 'Y'. Responder: "
-        f"{spec.responder_label}. Improvement: {spec.improvement} (median and quartiles: "
-        f"numpy quantile method '{spec.quantile_method}'). Wilcoxon signed-rank test, "
-        "two-sided, of AVAL (treatment rate) against BASE (run-in rate); statistic = the "
-        "smaller signed-rank sum. Hodges-Lehmann estimate = median of the Walsh averages of "
-        "AVAL - BASE; its interval from the Walsh averages' order statistics."
-    )
 
 
 def markdown(table: pd.DataFrame, spec: ProgressionSummarySpec) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdisc_mapper.adam.summary import method_text
+from cdisc_mapper.adam.report.method import method_text
 from cdisc_mapper.condition import describe as condition_text
 from cdisc_mapper.condition import range_checks
 from cdisc_mapper.define.model import (

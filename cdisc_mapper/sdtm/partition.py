@@ -30,9 +30,9 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from cdisc_mapper.parts import balanced_starts, concat_parts, part_numbers
 from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.engine import (
     RawInput,
@@ -57,22 +57,14 @@ log = logging.getLogger(__name__)
 
 def subject_ranges(forms: Forms, column: str, parts: int) -> list[str]:
     """The first subject identifier of each part after the first: the sorted identifiers
-    of every form cut into at most ``parts`` contiguous ranges of about equal records."""
+    of every form cut into at most ``parts`` contiguous ranges of about equal records
+    (:func:`~cdisc_mapper.parts.balanced_starts`)."""
     counts: pd.Series = (
         pd.concat([form.data[column].value_counts() for form in forms.values()])
         .groupby(level=0, sort=True)
         .sum()
     )
-    if len(counts) < 2 or parts < 2:
-        return []
-    cumulative = counts.to_numpy().cumsum()
-    total = int(cumulative[-1])
-    starts = []
-    for k in range(1, parts):
-        pos = int(np.searchsorted(cumulative, total * k / parts, side="left")) + 1
-        if pos < len(counts):
-            starts.append(str(counts.index[pos]))
-    return sorted(set(starts))
+    return balanced_starts(counts, parts)
 
 
 def part_count(forms: Forms, column: str, workers: int, part_subjects: int | None) -> int:
@@ -113,11 +105,11 @@ def form_pieces(
     forms: Forms, column: str, starts: list[str]
 ) -> Iterator[tuple[str, list[RawForm]]]:
     """Each form, taken out of ``forms``, cut into one piece per part (the subjects from
-    each of ``starts``), records in file order with their row numbers."""
-    bounds = np.asarray(starts, dtype=object)
+    each of ``starts``: :func:`~cdisc_mapper.parts.part_numbers`), records in file order
+    with their row numbers."""
     for key in list(forms):
         form = forms.pop(key)
-        part_of = np.searchsorted(bounds, form.data[column], "right")
+        part_of = part_numbers(form.data[column], starts)
         yield key, [replace(form, data=form.data.loc[part_of == k]) for k in range(len(starts) + 1)]
 
 
@@ -128,16 +120,6 @@ def map_part(bundle: StudyBundle, forms: Forms) -> tuple[SdtmRun, list[str]]:
     return run, said
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The parts' records in part order (parts without records add none)."""
-    full = [f for f in frames if len(f)]
-    if not full:
-        return frames[0]
-    if len(full) == 1:
-        return full[0]
-    return pd.concat(full, ignore_index=True, sort=False)
-
-
 def _merge_source(results: list[SourceResult]) -> SourceResult:
     first = results[0]
     excluded: dict[str, int] = {}
@@ -145,7 +127,7 @@ def _merge_source(results: list[SourceResult]) -> SourceResult:
         for reason, n in res.excluded.items():
             excluded[reason] = excluded.get(reason, 0) + n
     return SourceResult(
-        frame=_concat([r.frame for r in results]),
+        frame=concat_parts([r.frame for r in results]),
         form=first.form,
         file=first.file,
         rows_read=sum(r.rows_read for r in results),
@@ -157,7 +139,7 @@ def _merge_source(results: list[SourceResult]) -> SourceResult:
 
 def _optional(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
     given = [f for f in frames if f is not None]
-    return _concat(given) if given else None
+    return concat_parts(given) if given else None
 
 
 def merge_runs(runs: list[SdtmRun]) -> SdtmRun:
@@ -166,7 +148,9 @@ def merge_runs(runs: list[SdtmRun]) -> SdtmRun:
     parts' records are taken out of ``runs`` as they are merged (one domain at a time is
     held twice, not the study)."""
     first = runs[0]
-    domains = {code: _concat([r.domains.pop(code) for r in runs]) for code in list(first.domains)}
+    domains = {
+        code: concat_parts([r.domains.pop(code) for r in runs]) for code in list(first.domains)
+    }
     sources = []
     for i, (code, _) in enumerate(first.sources):
         sources.append((code, _merge_source([r.sources[i][1] for r in runs])))

@@ -8,9 +8,8 @@ import ast
 import subprocess
 import sys
 
-from conftest import STUDY
-
 from cdisc_mapper.adam.report.method import method_text
+from tests.conftest import STUDY
 
 HEAVY = ("scipy", "matplotlib")
 

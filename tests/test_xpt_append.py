@@ -167,10 +167,28 @@ def test_no_record_gives_the_empty_dataset_bytes(tmp_path):
 
 
 def test_an_all_blank_last_record_warns_once(tmp_path):
+    # the blank record ends the first part; the second part adds none, so it is the file's
+    # last record: one warning at close, not one per part, and the whole-frame bytes
     variables = sized(VARIABLES[:1], {"USUBJID": 2})
-    with (
-        pytest.warns(XptWarning, match="last record of LB is entirely blank"),
-        XptAppender(tmp_path / "lb.xpt", dataset="LB", label="Lab", variables=variables) as out,
-    ):
-        out.append(pd.DataFrame({"USUBJID": ["S1", ""]}))
-        out.append(pd.DataFrame({"USUBJID": pd.Series([], dtype=object)}))
+    parts = [
+        pd.DataFrame({"USUBJID": ["S1", ""]}),
+        pd.DataFrame({"USUBJID": pd.Series([], dtype=object)}),
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with XptAppender(
+            tmp_path / "lb.xpt", dataset="LB", label="Lab", variables=variables
+        ) as out:
+            for part in parts:
+                out.append(part)
+    blank = [
+        w
+        for w in caught
+        if issubclass(w.category, XptWarning)
+        and "last record of LB is entirely blank" in str(w.message)
+    ]
+    assert len(blank) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XptWarning)
+        expected = whole(parts[0], tmp_path / "whole.xpt", variables)
+    assert (tmp_path / "lb.xpt").read_bytes() == expected

@@ -115,7 +115,7 @@ def build_adam(
     have over ``part_subjects`` subjects) and merged: the same datasets
     (:mod:`cdisc_mapper.adam.partition`). When a part fails, the serial run reports it.
     Either way the datasets' text columns are pandas' ``str`` dtype (Arrow-backed with
-    pyarrow; :func:`cdisc_mapper.adam.storage.compact_text`).
+    pyarrow; :func:`cdisc_mapper.adam.storage.stored_series`).
 
     Raises:
         SpecError: a spec is malformed (names the spec file and line).

@@ -22,7 +22,6 @@ from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.storage import (
     Misfit,
     adjacent_duplicates,
-    compact_text,
     is_arrow_text,
     key_sample,
     misfit_error,
@@ -387,7 +386,7 @@ def build_all(ctx: BuildContext, say: Callable[[str], None]) -> dict[str, AdamDa
     def complete(name: str, frame: pd.DataFrame) -> None:
         ds = specs.datasets[name]
         variables = list(metas[name])
-        finished = compact_text(finish(ctx, name, frame, variables))
+        finished = finish(ctx, name, frame, variables)
         variables[:] = [
             replace(
                 v,

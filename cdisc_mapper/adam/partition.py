@@ -24,7 +24,7 @@ The parent reads each SDTM file the specs need once (the reader reads whole file
 sends each worker its subjects' records (the trial design and the SUPP-- files whole), so
 a cluster needs no shared file system for the data; workers load the study's specs from
 the same path. Workers send back their finished datasets, whose text is Arrow-backed
-(:func:`~cdisc_mapper.adam.storage.compact_text`): buffers, not one object per value.
+(:func:`~cdisc_mapper.adam.storage.stored_series`): buffers, not one object per value.
 """
 
 from __future__ import annotations

@@ -164,23 +164,6 @@ def stored_length(col: pd.Series, vtype: str | None, declared: int | None = None
     return max(longest, declared or 0, 1)
 
 
-def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its text columns (object columns holding only ``str``) as pandas'
-    ``str`` dtype (Arrow-backed with pyarrow): a finished dataset is held until it is
-    written, and Python strings take about three times the memory (issue 19: 5.9 of the
-    6.5 GB of ADaM at 10,000 subjects). The writers give the same bytes from either
-    (:mod:`cdisc_mapper.xpt`, :mod:`cdisc_mapper.datasetjson`); a column holding anything
-    but text stays as it is, for the writer to report."""
-    text = [
-        c
-        for c in frame.columns
-        if frame[c].dtype == object and pd.api.types.infer_dtype(frame[c], skipna=False) == "string"
-    ]
-    if not text:
-        return frame
-    return frame.assign(**{c: frame[c].astype("str") for c in text})
-
-
 def key_sample(rows: pd.DataFrame, variables: list[AdamVariable]) -> list[dict[str, Any]]:
     """Key values of ``rows`` as a reader knows them: dates (a ``DATE``/``E8601DA``
     format) as ISO 8601 dates, datetimes as ISO 8601 datetimes, whole numbers without

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.xpt import XptMetadata, XptVariable
@@ -41,20 +41,7 @@ DataType = Literal[
     "time",
     "URI",
 ]
-DATA_TYPES: frozenset[str] = frozenset(
-    {
-        "string",
-        "integer",
-        "decimal",
-        "float",
-        "double",
-        "boolean",
-        "datetime",
-        "date",
-        "time",
-        "URI",
-    }
-)
+DATA_TYPES: frozenset[str] = frozenset(get_args(DataType))
 NUMERIC_TYPES: frozenset[str] = frozenset({"integer", "decimal", "float", "double", "boolean"})
 """Data types whose values are JSON numbers (``decimal`` may also be text, per 1.1)."""
 TEMPORAL_TYPES: frozenset[str] = frozenset({"date", "datetime", "time"})

@@ -75,9 +75,11 @@ def _subjects(package: dict[str, dict[str, Dataset]]) -> dict[str, tuple[str, st
     for _name, (frame, _meta) in ordered:
         if "USUBJID" not in frame.columns:
             continue
-        study = frame["STUDYID"] if "STUDYID" in frame.columns else pd.Series("", index=frame.index)
-        subjid = frame["SUBJID"] if "SUBJID" in frame.columns else pd.Series("", index=frame.index)
-        for u, s, j in zip(frame["USUBJID"], study, subjid, strict=True):
+        # the first record of each subject is the one the loop below would keep
+        first = frame.drop_duplicates("USUBJID")
+        study = first["STUDYID"] if "STUDYID" in first.columns else pd.Series("", index=first.index)
+        subjid = first["SUBJID"] if "SUBJID" in first.columns else pd.Series("", index=first.index)
+        for u, s, j in zip(first["USUBJID"], study, subjid, strict=True):
             if u and u not in found:
                 found[str(u)] = (str(s or ""), str(j or ""))
     return found

@@ -1,7 +1,7 @@
 """Where an ADaM variable's label, type and length come from, and that no value is lost to
 a type.
 
-Rules (cdisc_mapper.spec.adam_loader.adamig_variable, cdisc_mapper.adam.engine,
+Rules (cdisc_mapper.spec.adam_labels.adamig_variable, cdisc_mapper.adam.engine,
 cdisc_mapper.adam.storage):
 
 * an ADaMIG variable of the dataset's structure, or outside ADSL an ADSL variable, by its

@@ -222,7 +222,7 @@ class VariableSpec(Strict):
     names a sponsor variable, and replaces the label of a carried variable or of one named
     by an ADaMIG rule (``TRTxxP``, ``*DT``), where it is required when the rule's label is
     a placeholder such as ``{Date}``. ``type`` states a type; against ADaMIG's, it is an
-    error (see :func:`cdisc_mapper.spec.adam_loader.adamig_variable`).
+    error (see :func:`cdisc_mapper.spec.adam_labels.adamig_variable`).
     """
 
     derive: str = Field(

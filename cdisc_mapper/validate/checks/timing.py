@@ -3,13 +3,15 @@ visit checks TM0008-TM0010 are in :mod:`.visits`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from cdisc_mapper import iso8601 as iso
 from cdisc_mapper.validate.context import Context, fmt_value
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
-from cdisc_mapper.validate.package import Dataset, blank, codes_in
+from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
 from cdisc_mapper.validate.registry import check
 
 _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT", "STINT", "ENINT")
@@ -279,72 +281,98 @@ def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np
         and date_col is not None
         and se.has("USUBJID", "SESTDTC", "EPOCH")
     ):
-        result = _epoch_match(ds, se, date_col)
+        result = _epoch_match(ds, _elements(ctx, se), date_col)
     ctx.cache[key] = result
     return result
 
 
+@dataclass(frozen=True)
+class Elements:
+    """The SE elements with a start date, sorted by subject, start and end day (an end
+    day missing: +inf), each with its predecessor of the same subject (end -inf and
+    epoch ``""`` for a subject's first element)."""
+
+    subjects: pd.Index
+    """The distinct USUBJID of SE; ``subject`` holds positions in it."""
+    subject: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    epoch: np.ndarray
+    prev_end: np.ndarray
+    prev_epoch: np.ndarray
+
+    @classmethod
+    def of(cls, se: Dataset) -> Elements:
+        """The elements of ``se`` (which has USUBJID, SESTDTC and EPOCH)."""
+        start = _day(se.df["SESTDTC"])
+        end = _day(se.df["SEENDTC"]) if "SEENDTC" in se.df.columns else np.full(se.n, np.nan)
+        keep = np.flatnonzero(~np.isnan(start))
+        usubjid = se.df["USUBJID"].to_numpy(dtype=object)[keep]
+        codes, uniques = pd.factorize(usubjid, use_na_sentinel=False)
+        start, end = start[keep], np.where(np.isnan(end[keep]), np.inf, end[keep])
+        order = np.lexsort((end, start, codes))  # stable: ties keep the file's order
+        codes, start, end = codes[order], start[order], end[order]
+        epoch = se.df["EPOCH"].to_numpy(dtype=object)[keep][order]
+        same = np.zeros(len(codes), dtype=bool)
+        same[1:] = codes[1:] == codes[:-1]
+        prev_end = np.where(same, np.roll(end, 1), -np.inf)
+        prev_epoch = np.where(same, np.roll(epoch, 1), "")
+        return cls(pd.Index(uniques), codes, start, end, epoch, prev_end, prev_epoch)
+
+    def latest_started(self, subject: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Per record: the position of the subject's element started latest on or before
+        ``day`` (among several starting that day, the last in sort order), -1 for none.
+
+        One binary search over (subject, start) pairs, as complex numbers: numpy orders
+        them by real part, then imaginary part."""
+        keys = self.subject.astype(float) + 1j * self.start
+        found = np.searchsorted(keys, subject.astype(float) + 1j * day, side="right") - 1
+        ok = found >= 0
+        ok[ok] = self.subject[found[ok]] == subject[ok]
+        return np.where(ok, found, -1)
+
+
+def _elements(ctx: Context, se: Dataset) -> Elements:
+    """:meth:`Elements.of` SE, made once per run."""
+    key = ("epoch-elements", se.name)
+    if key not in ctx.cache:
+        ctx.cache[key] = Elements.of(se)
+    found: Elements = ctx.cache[key]
+    return found
+
+
 def _epoch_match(
-    ds: Dataset, se: Dataset, date_col: str
+    ds: Dataset, elements: Elements, date_col: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    elements = pd.DataFrame(
-        {
-            "subj": se.df["USUBJID"].to_numpy(dtype=object),
-            "st": _day(se.df["SESTDTC"]),
-            "en": _day(se.df["SEENDTC"]) if "SEENDTC" in se.df.columns else np.nan,
-            "epoch": se.df["EPOCH"].to_numpy(dtype=object),
-        }
-    )
-    elements = elements[~np.isnan(elements["st"])]
-    elements["en"] = elements["en"].fillna(np.inf)
-    elements = elements.sort_values(["subj", "st", "en"], kind="stable")
-    same = elements["subj"].eq(elements["subj"].shift())
-    elements["prev_en"] = elements["en"].shift().where(same, -np.inf)
-    elements["prev_epoch"] = elements["epoch"].shift().where(same, "")
     epoch = ds.df["EPOCH"]
     day = _day(ds.df[date_col])
     rows = np.flatnonzero(~np.isnan(day) & ~blank(epoch))
     mismatch = np.zeros(ds.n, dtype=bool)
     outside = np.zeros(ds.n, dtype=bool)
     expected = np.full(ds.n, "", dtype=object)
-    if rows.size == 0 or elements.empty:
+    if rows.size == 0 or len(elements.subject) == 0:
         return mismatch, outside, expected
-    cats = pd.Index(pd.unique(elements["subj"].to_numpy()))
-    records = pd.DataFrame(
-        {"row": rows, "subj": codes_in(ds.df["USUBJID"], cats)[rows], "day": day[rows]}
-    )
-    records = records[records["subj"] >= 0]
-    elements["subj"] = cats.get_indexer(elements["subj"].to_numpy())
-    merged = pd.merge_asof(
-        records.sort_values("day", kind="stable"),
-        elements.sort_values("st", kind="stable"),
-        left_on="day",
-        right_on="st",
-        by="subj",
-        direction="backward",
-    )
-    have = epoch.iloc[merged["row"].to_numpy()].to_numpy(dtype=object)
-    in_elem = merged["st"].notna().to_numpy() & (merged["day"] <= merged["en"]).to_numpy()
-    in_prev = merged["st"].notna().to_numpy() & (merged["day"] <= merged["prev_en"]).to_numpy()
-    ok = (in_elem & (have == merged["epoch"].to_numpy(dtype=object))) | (
-        in_prev & (have == merged["prev_epoch"].to_numpy(dtype=object))
-    )
+    subject = codes_in(ds.df["USUBJID"], elements.subjects)[rows]
+    at = elements.latest_started(subject, day[rows])
+    found_at = np.where(at >= 0, at, 0)
+    started = at >= 0
+    in_elem = started & (day[rows] <= elements.end[found_at])
+    in_prev = started & (day[rows] <= elements.prev_end[found_at])
+    epochs = pd.Index(pd.unique(np.concatenate([elements.epoch, distinct(epoch)])))
+    have = codes_in(epoch, epochs)[rows]
+    current = epochs.get_indexer(elements.epoch)[found_at]
+    previous = epochs.get_indexer(elements.prev_epoch)[found_at]
+    ok = (in_elem & (have == current)) | (in_prev & (have == previous))
     found = in_elem | in_prev
-    row_idx = merged["row"].to_numpy()
-    mismatch[row_idx[found & ~ok]] = True
-    out_rows = set(rows) - set(records["row"]) | set(row_idx[~found])
-    outside[np.fromiter(out_rows, dtype=np.int64)] = True
     flagged = found & ~ok
-    cur = merged["epoch"].to_numpy(dtype=object)
-    prev = merged["prev_epoch"].to_numpy(dtype=object)
-    expected[row_idx[flagged]] = [
+    mismatch[rows[flagged]] = True
+    outside[rows[~found]] = True
+    cur = elements.epoch[found_at[flagged]]
+    prev = elements.prev_epoch[found_at[flagged]]
+    expected[rows[flagged]] = [
         f"{p} or {c}" if both else (c if inside else p)
         for p, c, both, inside in zip(
-            prev[flagged],
-            cur[flagged],
-            (in_elem & in_prev)[flagged],
-            in_elem[flagged],
-            strict=True,
+            prev, cur, (in_elem & in_prev)[flagged], in_elem[flagged], strict=True
         )
     ]
     return mismatch, outside, expected

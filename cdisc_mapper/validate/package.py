@@ -287,9 +287,11 @@ def is_char(series: pd.Series) -> bool:
 def distinct(series: pd.Series) -> np.ndarray:
     """Distinct values (object array), cheap for categoricals."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        used = np.unique(series.cat.codes.to_numpy())
-        values = series.cat.categories.to_numpy(dtype=object)[used[used >= 0]]
-        if (used < 0).any():
+        categories = series.cat.categories.to_numpy(dtype=object)
+        used = np.zeros(len(categories) + 1, dtype=bool)  # the last one: missing (code -1)
+        used[series.cat.codes.to_numpy()] = True
+        values = categories[used[:-1]]
+        if used[-1]:
             values = np.append(values, np.nan)
         return values
     return pd.unique(series.to_numpy(dtype=object if is_char(series) else None))
@@ -320,6 +322,22 @@ def numeric_key(values: pd.Series | np.ndarray) -> np.ndarray:
     else:
         numbers = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce")
         x = numbers.to_numpy(dtype=float)
+    if x.size <= _ROUND_DISTINCT_FROM:
+        return _rounded(x)
+    # a long column has few distinct numbers: round each once (zeros keep their sign)
+    codes, uniques = pd.factorize(x, use_na_sentinel=False)
+    out = _rounded(np.asarray(uniques, dtype=float))[codes]
+    zero = x == 0
+    out[zero] = x[zero]
+    return out
+
+
+#: Columns longer than this are rounded per distinct value by :func:`numeric_key`.
+_ROUND_DISTINCT_FROM = 10_000
+
+
+def _rounded(x: np.ndarray) -> np.ndarray:
+    """:func:`numeric_key` of float numbers, value by value."""
     finite = np.isfinite(x) & (x != 0)
     magnitude = np.floor(np.log10(np.abs(np.where(finite, x, 1.0))))
     shift = KEY_DIGITS - 1 - magnitude
@@ -343,8 +361,37 @@ def comparable(series: pd.Series) -> pd.Series:
 def duplicated(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Rows whose values of ``columns`` another row shares (numbers compared by
     :func:`numeric_key`, so float noise does not hide a duplicate key)."""
-    keys = pd.DataFrame({c: comparable(df[c]) for c in columns})
-    return keys.duplicated(keep=False).to_numpy()
+    groups = group_codes([key_codes(df[c]) for c in columns], len(df))
+    return np.bincount(groups)[groups] > 1 if len(groups) else np.zeros(0, dtype=bool)
+
+
+def key_codes(series: pd.Series) -> tuple[np.ndarray, int]:
+    """Each value's position among the distinct values of ``series`` (-1 when missing),
+    numbers compared by :func:`numeric_key`, and how many distinct values there are:
+    a categorical column through its codes, any other factorized once."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), len(series.cat.categories)
+    if series.dtype.kind in "fiub":
+        codes, uniques = pd.factorize(series.to_numpy())
+        keyed, distinct_keys = pd.factorize(numeric_key(np.asarray(uniques)))
+        return np.where(codes >= 0, keyed[codes], -1), len(distinct_keys)
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+    return codes, len(uniques)
+
+
+def group_codes(columns: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """One group number per row (0, 1, ... in order of first appearance), equal for rows
+    whose codes (:func:`key_codes`) are equal in every column; missing values are equal."""
+    key = np.zeros(n, dtype=np.int64)
+    top = 1  # key < top
+    for codes, count in columns:
+        if top * (count + 1) >= 2**62:  # renumber before the product overflows
+            key, found = pd.factorize(key)
+            top = len(found)
+        key = key * (count + 1) + codes + 1
+        top *= count + 1
+    groups, _ = pd.factorize(key)
+    return np.asarray(groups)
 
 
 def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from cdisc_mapper.standards.csvio import read_table, split_codes
 from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
-from cdisc_mapper.validate.package import RELATIONSHIP_DATASETS, Dataset, is_char
+from cdisc_mapper.validate.package import RELATIONSHIP_DATASETS, Dataset, group_codes, is_char
 from cdisc_mapper.validate.registry import check
 
 NATURAL_KEYS = ("validate", "natural-keys.csv")
@@ -81,17 +81,8 @@ def sort_codes(series: pd.Series) -> np.ndarray:
 def row_groups(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One integer per record, equal for records with equal values in ``columns``
     (missing values equal), numbered in order of first appearance."""
-    key = np.zeros(len(frame), dtype=np.int64)
-    top = 1  # key < top
-    for column in columns:
-        codes, uniques = distinct_codes(frame[column])
-        if top * (len(uniques) + 1) >= 2**62:  # renumber before the product overflows
-            key, found = pd.factorize(key)
-            top = len(found)
-        key = key * (len(uniques) + 1) + codes + 1
-        top *= len(uniques) + 1
-    groups, _ = pd.factorize(key)
-    return groups
+    coded = [distinct_codes(frame[column]) for column in columns]
+    return group_codes([(codes, len(uniques)) for codes, uniques in coded], len(frame))
 
 
 def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
@@ -185,8 +176,10 @@ def first_of_group(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray,
     """For each row: whether an earlier row has the same values, and the position of the
     first row with them."""
     groups = row_groups(frame, columns)
-    _, first_index = np.unique(groups, return_index=True)  # groups are 0..n-1
-    first = first_index[groups]
+    # groups are numbered in order of first appearance: a group starts where its number
+    # exceeds every number above it
+    above = np.maximum.accumulate(np.concatenate([[-1], groups[:-1]]))
+    first = np.flatnonzero(groups > above)[groups]
     return first != np.arange(len(groups)), first
 
 

@@ -361,7 +361,7 @@ def comparable(series: pd.Series) -> pd.Series:
 def duplicated(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Rows whose values of ``columns`` another row shares (numbers compared by
     :func:`numeric_key`, so float noise does not hide a duplicate key)."""
-    groups = group_codes([key_codes(df[c]) for c in columns], len(df))
+    groups = group_keys([key_codes(df[c]) for c in columns], len(df))
     return np.bincount(groups)[groups] > 1 if len(groups) else np.zeros(0, dtype=bool)
 
 
@@ -379,9 +379,11 @@ def key_codes(series: pd.Series) -> tuple[np.ndarray, int]:
     return codes, len(uniques)
 
 
-def group_codes(columns: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
-    """One group number per row (0, 1, ... in order of first appearance), equal for rows
-    whose codes (:func:`key_codes`) are equal in every column; missing values are equal."""
+def group_keys(columns: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """One integer per row, equal for rows whose codes (:func:`key_codes`) are equal in
+    every column (missing values equal), and below ``4 n + 1024``, so that groups can be
+    counted with ``np.bincount`` (the codes combined arithmetically, factorized only when
+    the product of the counts grows too large)."""
     key = np.zeros(n, dtype=np.int64)
     top = 1  # key < top
     for codes, count in columns:
@@ -390,8 +392,9 @@ def group_codes(columns: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
             top = len(found)
         key = key * (count + 1) + codes + 1
         top *= count + 1
-    groups, _ = pd.factorize(key)
-    return np.asarray(groups)
+    if top > 4 * n + 1024:
+        key, _ = pd.factorize(key)
+    return np.asarray(key, dtype=np.int64)
 
 
 def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:

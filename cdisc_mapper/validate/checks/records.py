@@ -22,7 +22,7 @@ from cdisc_mapper.standards.csvio import read_table, split_codes
 from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
-from cdisc_mapper.validate.package import RELATIONSHIP_DATASETS, Dataset, group_codes, is_char
+from cdisc_mapper.validate.package import RELATIONSHIP_DATASETS, Dataset, group_keys, is_char
 from cdisc_mapper.validate.registry import check
 
 NATURAL_KEYS = ("validate", "natural-keys.csv")
@@ -81,8 +81,14 @@ def sort_codes(series: pd.Series) -> np.ndarray:
 def row_groups(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One integer per record, equal for records with equal values in ``columns``
     (missing values equal), numbered in order of first appearance."""
+    groups, _ = pd.factorize(_row_keys(frame, columns))
+    return np.asarray(groups)
+
+
+def _row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """:func:`~cdisc_mapper.validate.package.group_keys` of ``columns``."""
     coded = [distinct_codes(frame[column]) for column in columns]
-    return group_codes([(codes, len(uniques)) for codes, uniques in coded], len(frame))
+    return group_keys([(codes, len(uniques)) for codes, uniques in coded], len(frame))
 
 
 def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
@@ -175,12 +181,12 @@ def sorted_by_define_keys(ctx: Context, ds: Dataset) -> None:
 def first_of_group(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """For each row: whether an earlier row has the same values, and the position of the
     first row with them."""
-    groups = row_groups(frame, columns)
-    # groups are numbered in order of first appearance: a group starts where its number
-    # exceeds every number above it
-    above = np.maximum.accumulate(np.concatenate([[-1], groups[:-1]]))
-    first = np.flatnonzero(groups > above)[groups]
-    return first != np.arange(len(groups)), first
+    keys = _row_keys(frame, columns)
+    rows = np.arange(len(keys))
+    first_at = np.full(int(keys.max()) + 1 if len(keys) else 0, len(keys), dtype=np.int64)
+    np.minimum.at(first_at, keys, rows)
+    first = first_at[keys]
+    return first != rows, first
 
 
 @check(

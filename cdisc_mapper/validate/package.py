@@ -409,8 +409,21 @@ def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarr
     columns = [comparable(c) for c in columns]
     other = [comparable(c) for c in other]
     for a, b in zip(columns, other, strict=True):
-        index = pd.Index(pd.unique(np.concatenate([distinct(a), distinct(b)]).astype(object)))
-        size = len(index) + 1
-        left = left * size + codes_in(a, index) + 1
-        right = right * size + codes_in(b, index) + 1
+        code_a, code_b, size = _pair_codes(a, b)
+        left = left * size + code_a + 1
+        right = right * size + code_b + 1
     return left, right
+
+
+def _pair_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """Codes of the values of ``a`` and ``b`` in one numbering (-1 when missing), and
+    the size of the numbering plus one; two number columns factorized together (as float
+    numbers: a NaN is a value, as in an index lookup), others looked up among their
+    distinct values as objects."""
+    if a.dtype.kind == "f" and b.dtype.kind == "f":
+        codes, uniques = pd.factorize(
+            np.concatenate([a.to_numpy(), b.to_numpy()]), use_na_sentinel=False
+        )
+        return codes[: len(a)], codes[len(a) :], len(uniques) + 1
+    index = pd.Index(pd.unique(np.concatenate([distinct(a), distinct(b)]).astype(object)))
+    return codes_in(a, index), codes_in(b, index), len(index) + 1

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper import iso8601 as iso
+from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context, fmt_value
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
 from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
@@ -41,8 +42,17 @@ def iso8601(ctx: Context, ds: Dataset) -> None:
     for col in ds.columns:
         if not col.endswith("DTC") or not _char(ds, col):
             continue
-        reasons = pd.Series(iso.problems(ds.df[col]), index=ds.df.index)
-        ctx.flag(ds, (reasons != "").to_numpy(), reasons, variable=col)
+        codes, uniques = distinct_codes(ds.df[col])
+        values = np.empty(len(uniques) + 1, dtype=object)  # the last one: missing
+        values[:-1], values[-1] = list(uniques), ""
+        reasons = iso.problems(pd.Series(values, dtype=object))  # once per distinct value
+        at = np.where(codes >= 0, codes, len(uniques))
+        ctx.flag(
+            ds,
+            (reasons != "")[at],
+            lambda rows, reasons=reasons, at=at: reasons[at[rows]].tolist(),
+            variable=col,
+        )
 
 
 @check(
@@ -232,11 +242,11 @@ def after_death(ctx: Context, ds: Dataset) -> None:
     death = death[~blank(death)]
     if death.empty:
         return
-    death_of = pd.Series(ctx.per_record(ds, death, missing=""), index=ds.df.index)
-    rows = np.flatnonzero((death_of != "").to_numpy())
+    death_of = ctx.per_record(ds, death, missing="")
+    rows = np.flatnonzero(death_of != "")
     if rows.size == 0:
         return
-    sub_death = death_of.iloc[rows].reset_index(drop=True)
+    sub_death = pd.Series(death_of[rows], dtype=object)
     for suffix in ("DTC", "STDTC", "ENDTC"):
         col = ds.var(suffix)
         if col is None:
@@ -246,7 +256,7 @@ def after_death(ctx: Context, ds: Dataset) -> None:
         mask[rows[after]] = True
 
         def after_death(flagged: np.ndarray, col: str = col) -> list[str]:
-            return [f"{col} is after death on {death_of.iloc[r]}" for r in flagged]
+            return [f"{col} is after death on {death_of[r]}" for r in flagged]
 
         ctx.flag(ds, mask, after_death, variable=col)
 

@@ -99,6 +99,8 @@ def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
     undecided = np.ones(ds.n - 1, dtype=bool)
     later = np.zeros(ds.n - 1, dtype=bool)
     for key in keys:
+        if not undecided.any():  # every pair of neighbours is ordered by the keys so far
+            break
         codes = sort_codes(ds.df[key])
         above, here = codes[:-1], codes[1:]
         later |= undecided & (here < above)
@@ -107,14 +109,25 @@ def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
     return bad
 
 
+def disorder(ctx: Context, ds: Dataset, keys: tuple[str, ...]) -> tuple[int, int]:
+    """How many records sort before the record above them by ``keys``, and the first of
+    them (0 when none); once per run for each dataset and keys (SD0111 and SD0114 both
+    ask for the subject keys)."""
+    cache_key = ("out-of-order", ds.name, *keys)
+    if cache_key not in ctx.cache:
+        bad = out_of_order(ds, keys)
+        ctx.cache[cache_key] = (int(bad.sum()), int(np.argmax(bad)) if len(bad) else 0)
+    found: tuple[int, int] = ctx.cache[cache_key]
+    return found
+
+
 def report_order(ctx: Context, ds: Dataset, keys: tuple[str, ...], what: str) -> None:
     """One finding at the first record out of ``keys`` order, with the count."""
-    bad = out_of_order(ds, keys)
-    count = int(bad.sum())
+    count, at = disorder(ctx, ds, keys)
     if not count:
         return
     first = np.zeros(ds.n, dtype=bool)
-    first[int(np.argmax(bad))] = True
+    first[at] = True
     ctx.flag(
         ds,
         first,
@@ -174,7 +187,7 @@ def sorted_by_define_keys(ctx: Context, ds: Dataset) -> None:
     keys = define_keys(ctx, ds)
     if ds.domain in RELATIONSHIP_DATASETS:
         return  # grouped by relationship (RELID), as SD0111 says
-    if keys and out_of_order(ds, subject_keys(ctx, ds)).sum() == 0:
+    if keys and disorder(ctx, ds, subject_keys(ctx, ds))[0] == 0:
         report_order(ctx, ds, keys, "the define.xml keys")
 
 

@@ -173,11 +173,17 @@ def _pairs(ds: Dataset) -> list[tuple[str, str]]:
 
 def _distinct_pairs(a: pd.Series, b: pd.Series, keep: np.ndarray) -> pd.DataFrame:
     """The distinct (a, b) value pairs of the records ``keep`` selects (columns ``c`` and
-    ``d``, objects, in order of first appearance), found on the columns' codes."""
+    ``d``, objects), found on the columns' codes."""
     code_a, values_a = distinct_codes(a)
     code_b, values_b = distinct_codes(b)
     width = len(values_b) + 1
-    pair = pd.unique(code_a[keep].astype(np.int64) * width + code_b[keep])
+    pairs = code_a[keep].astype(np.int64) * width + code_b[keep]
+    if len(values_a) * width <= 4 * len(pairs) + 1024:  # dense: mark the pairs present
+        seen = np.zeros(len(values_a) * width, dtype=bool)
+        seen[pairs] = True
+        pair = np.flatnonzero(seen)
+    else:
+        pair = pd.unique(pairs)
     return pd.DataFrame({"c": values_a[pair // width], "d": values_b[pair % width]}, dtype=object)
 
 

@@ -20,8 +20,10 @@ _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT", "STINT", "ENINT")
 
 def _day(values: pd.Series) -> np.ndarray:
     """SAS date of each value's date portion (its study day is checked even when its time
-    part is invalid; TM0001 reports that)."""
-    return iso.to_sas_date(values, date_portion=True)
+    part is invalid; TM0001 reports that), read once per distinct value."""
+    codes, uniques = distinct_codes(values)
+    days = iso.to_sas_date(pd.Series(uniques, dtype=object), date_portion=True)
+    return np.append(days, np.nan)[np.where(codes >= 0, codes, len(uniques))]
 
 
 def _char(ds: Dataset, col: str) -> bool:

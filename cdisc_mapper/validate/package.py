@@ -284,6 +284,17 @@ def is_char(series: pd.Series) -> bool:
     return series.dtype.kind not in "fiubcmM"
 
 
+def equals_text(series: pd.Series, text: str) -> np.ndarray:
+    """Where the value is ``text`` (a categorical compared on its codes; a missing or
+    numeric value never is)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        at = series.cat.categories.get_indexer(pd.Index([text], dtype=object))[0]
+        if at < 0:
+            return np.zeros(len(series), dtype=bool)
+        return np.asarray(series.cat.codes.to_numpy() == at, dtype=bool)
+    return (series.astype(object) == text).to_numpy(dtype=bool)
+
+
 def distinct(series: pd.Series) -> np.ndarray:
     """Distinct values (object array), cheap for categoricals."""
     if isinstance(series.dtype, pd.CategoricalDtype):

@@ -22,7 +22,13 @@ from cdisc_mapper.standards.csvio import read_table, split_codes
 from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
-from cdisc_mapper.validate.package import RELATIONSHIP_DATASETS, Dataset, group_keys, is_char
+from cdisc_mapper.validate.package import (
+    RELATIONSHIP_DATASETS,
+    Dataset,
+    equals_text,
+    group_keys,
+    is_char,
+)
 from cdisc_mapper.validate.registry import check
 
 NATURAL_KEYS = ("validate", "natural-keys.csv")
@@ -250,7 +256,7 @@ def one_baseline_per_test(ctx: Context, ds: Dataset) -> None:
     for flag in (ds.var("LOBXFL"), ds.var("BLFL")):
         if flag is None:
             continue
-        rows = np.flatnonzero((ds.df[flag].astype(object) == "Y").to_numpy(dtype=bool))
+        rows = np.flatnonzero(equals_text(ds.df[flag], "Y"))
         if rows.size < 2:
             continue
         subset = ds.df.iloc[rows][identity]

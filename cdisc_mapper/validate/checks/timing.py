@@ -18,12 +18,28 @@ from cdisc_mapper.validate.registry import check
 _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT", "STINT", "ENINT")
 
 
-def _day(values: pd.Series) -> np.ndarray:
+def _day(values: pd.Series, table: np.ndarray | None = None) -> np.ndarray:
     """SAS date of each value's date portion (its study day is checked even when its time
-    part is invalid; TM0001 reports that), read once per distinct value."""
+    part is invalid; TM0001 reports that), read once per distinct value (``table``: those
+    of :func:`_day_table`, when known)."""
     codes, uniques = distinct_codes(values)
-    days = iso.to_sas_date(pd.Series(uniques, dtype=object), date_portion=True)
-    return np.append(days, np.nan)[np.where(codes >= 0, codes, len(uniques))]
+    if table is None:
+        table = _day_table(uniques)
+    return table[np.where(codes >= 0, codes, len(uniques))]
+
+
+def _day_table(uniques: np.ndarray) -> np.ndarray:
+    """:func:`_day` of each distinct value, and NaN (for a missing value) after them."""
+    return np.append(iso.to_sas_date(pd.Series(uniques, dtype=object), date_portion=True), np.nan)
+
+
+def _days(ctx: Context, ds: Dataset, col: str) -> np.ndarray:
+    """:func:`_day` of ``ds.col``, its distinct values read once per run (TM0003 and
+    TM0006 read the same dates)."""
+    key = ("days", ds.name, col)
+    if key not in ctx.cache:
+        ctx.cache[key] = _day_table(distinct_codes(ds.df[col])[1])
+    return _day(ds.df[col], ctx.cache[key])
 
 
 def _char(ds: Dataset, col: str) -> bool:
@@ -112,7 +128,7 @@ def study_day(ctx: Context, ds: Dataset) -> None:
         if not ds.has_numeric(dy_col):
             continue
         dy = ds.df[dy_col].to_numpy(dtype=float)
-        day = _day(ds.df[dtc_col] if dtc_col else pd.Series("", index=ds.df.index))
+        day = _days(ctx, ds, dtc_col) if dtc_col else np.full(ds.n, np.nan)
         expected = iso.study_day(day, ref)
         zero = dy == 0
         wrong = ~np.isnan(dy) & ~np.isnan(expected) & (dy != expected)
@@ -293,7 +309,7 @@ def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np
         and date_col is not None
         and se.has("USUBJID", "SESTDTC", "EPOCH")
     ):
-        result = _epoch_match(ds, _elements(ctx, se), date_col)
+        result = _epoch_match(ds, _elements(ctx, se), _days(ctx, ds, date_col))
     ctx.cache[key] = result
     return result
 
@@ -354,10 +370,10 @@ def _elements(ctx: Context, se: Dataset) -> Elements:
 
 
 def _epoch_match(
-    ds: Dataset, elements: Elements, date_col: str
+    ds: Dataset, elements: Elements, day: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mismatch, outside, expected-epochs text) of each record dated ``day``."""
     epoch = ds.df["EPOCH"]
-    day = _day(ds.df[date_col])
     rows = np.flatnonzero(~np.isnan(day) & ~blank(epoch))
     mismatch = np.zeros(ds.n, dtype=bool)
     outside = np.zeros(ds.n, dtype=bool)

@@ -183,9 +183,7 @@ def test_a_categorical_column_is_tested_once_per_category_with_the_same_results(
     # a categorical (as the XPT reader gives text) with an unused category, a value
     # that is blank once stripped, a missing value and one differing only by blanks
     values = ["A", " A", None, "b", "  ", "A"]
-    frame = pd.DataFrame(
-        {"X": pd.Categorical(values, categories=["A", " A", "b", "  ", "UNUSED"])}
-    )
+    frame = pd.DataFrame({"X": pd.Categorical(values, categories=["A", " A", "b", "  ", "UNUSED"])})
     records = Records(frame)
     codes, table = records.text_codes("X")
     assert table[codes].tolist() == ["A", "A", "", "b", "", "A"]

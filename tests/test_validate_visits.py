@@ -179,7 +179,8 @@ def test_visit_pairs_are_counted_by_distinct_value(extra):
     nums += [100.0 + i for i in range(extra)]
     names += [f"V{i}" for i in range(extra)]
     pairs = _distinct_pairs(_visits_dataset(nums, names))
-    counted = {(n, v): r for n, v, r in zip(pairs["num"], pairs["VISIT"], pairs["records"])}
+    rows = zip(pairs["num"], pairs["VISIT"], pairs["records"], strict=True)
+    counted = {(n, v): r for n, v, r in rows}
     expected = {(1.0, "SCREENING"): 1, (9.3, "WEEK 9"): 2, (1.0, "DAY 1"): 1}
     expected |= {(100.0 + i, f"V{i}"): 1 for i in range(extra)}
     assert counted == expected

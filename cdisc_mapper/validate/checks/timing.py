@@ -65,12 +65,11 @@ def iso8601(ctx: Context, ds: Dataset) -> None:
         values[:-1], values[-1] = list(uniques), ""
         reasons = iso.problems(pd.Series(values, dtype=object))  # once per distinct value
         at = np.where(codes >= 0, codes, len(uniques))
-        ctx.flag(
-            ds,
-            (reasons != "")[at],
-            lambda rows, reasons=reasons, at=at: reasons[at[rows]].tolist(),
-            variable=col,
-        )
+
+        def reason(rows: np.ndarray, reasons: np.ndarray = reasons, at: np.ndarray = at) -> list:
+            return list(reasons[at[rows]])
+
+        ctx.flag(ds, (reasons != "")[at], reason, variable=col)
 
 
 @check(

@@ -12,6 +12,7 @@ from cdisc_mapper.validate.package import (
     duplicated,
     equals_text,
     group_keys,
+    integer_codes,
     key_codes,
     numeric_key,
     row_keys,
@@ -110,3 +111,26 @@ def test_row_keys_match_number_pairs_missing_ones_included():
     assert left[0] == right[0]  # 9.3 against float noise
     assert left[1] == right[1]  # a missing VISITNUM matches a missing one, as in an index
     assert left[2] not in right.tolist()
+
+
+def test_integer_codes_of_whole_numbers_in_a_narrow_range():
+    codes, width = integer_codes(pd.Series([21915.0, np.nan, 21917.0, 21915.0, -0.0 + 21916]))
+    assert codes.tolist() == [0, -1, 2, 0, 1] and width == 3
+    codes, width = integer_codes(pd.Series([3, 1, 2], dtype=np.int64))
+    assert codes.tolist() == [2, 0, 1] and width == 3
+    # anything else is left to hashing: fractions, wide ranges, huge or infinite values,
+    # a column without numbers
+    for values in ([1.5, 2.0], [0.0, 1e6], [2e9, 2e9 + 1], [1.0, np.inf], [np.nan, np.nan]):
+        assert integer_codes(pd.Series(values)) is None, values
+
+
+def test_key_codes_of_whole_numbers_equal_those_of_hashing():
+    # the arithmetic path (whole numbers) and the hashing path (one fraction added) find
+    # the same equal values
+    whole = pd.Series([5.0, 3.0, np.nan, 5.0, 4.0])
+    fractional = pd.Series([5.0, 3.0, np.nan, 5.0, 4.0, 0.5])
+    a, _ = key_codes(whole)
+    b, _ = key_codes(fractional)
+    same = lambda c: [[i for i in range(5) if c[i] == c[j]] for j in range(5)]  # noqa: E731
+    assert same(a) == same(b[:5]) == [[0, 3], [1], [2], [0, 3], [4]]
+    assert a[2] == -1 and b[2] == -1

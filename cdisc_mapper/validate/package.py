@@ -383,11 +383,43 @@ def key_codes(series: pd.Series) -> tuple[np.ndarray, int]:
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.cat.codes.to_numpy(), len(series.cat.categories)
     if series.dtype.kind in "fiub":
+        whole = integer_codes(series)
+        if whole is not None:  # whole numbers are their own keys
+            return whole
         codes, uniques = pd.factorize(series.to_numpy())
         keyed, distinct_keys = pd.factorize(numeric_key(np.asarray(uniques)))
         return np.where(codes >= 0, keyed[codes], -1), len(distinct_keys)
     codes, uniques = pd.factorize(series.to_numpy(dtype=object))
     return codes, len(uniques)
+
+
+#: Whole numbers up to this size are exact and their own :func:`numeric_key`.
+_WHOLE_LIMIT = 1e9
+
+
+def integer_codes(series: pd.Series) -> tuple[np.ndarray, int] | None:
+    """For a column of whole numbers in a narrow range (day numbers, sequence numbers,
+    visit numbers; at most ``4 n + 1024`` apart, each below 1e9 in size): each value's
+    offset from the smallest (-1 when missing) and the width of the range, found by
+    arithmetic rather than hashing; None for any other column. Equal offsets are equal
+    numbers, as :func:`numeric_key` compares them (it keeps such numbers as they are)."""
+    x = series.to_numpy(dtype=float, na_value=np.nan)
+    known = ~np.isnan(x)
+    if not known.any():
+        return None
+    values = x[known]
+    low, high = float(values.min()), float(values.max())
+    if (
+        not np.isfinite(low)
+        or not np.isfinite(high)
+        or max(-low, high) >= _WHOLE_LIMIT
+        or high - low > 4 * len(x) + 1024
+        or not np.array_equal(values, np.floor(values))
+    ):
+        return None
+    codes = np.full(len(x), -1, dtype=np.int64)
+    codes[known] = (values - low).astype(np.int64)
+    return codes, int(high - low) + 1
 
 
 def group_keys(columns: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:

@@ -27,6 +27,7 @@ from cdisc_mapper.validate.package import (
     Dataset,
     equals_text,
     group_keys,
+    integer_codes,
     is_char,
 )
 from cdisc_mapper.validate.registry import check
@@ -93,8 +94,17 @@ def row_groups(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 def _row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """:func:`~cdisc_mapper.validate.package.group_keys` of ``columns``."""
-    coded = [distinct_codes(frame[column]) for column in columns]
-    return group_keys([(codes, len(uniques)) for codes, uniques in coded], len(frame))
+    return group_keys([_codes(frame[column]) for column in columns], len(frame))
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, int]:
+    """Codes of equal values (-1 missing) and how many there are: whole numbers by
+    arithmetic, anything else through :func:`distinct_codes`."""
+    whole = integer_codes(series) if series.dtype.kind in "fiub" else None
+    if whole is not None:
+        return whole
+    codes, uniques = distinct_codes(series)
+    return codes, len(uniques)
 
 
 def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:

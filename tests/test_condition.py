@@ -179,6 +179,40 @@ def test_a_fallback_supplies_missing_columns() -> None:
     assert evaluate(cond, records).tolist() == [True, False]
 
 
+def test_a_categorical_column_is_tested_once_per_category_with_the_same_results() -> None:
+    # a categorical (as the XPT reader gives text) with an unused category, a value
+    # that is blank once stripped, a missing value and one differing only by blanks
+    values = ["A", " A", None, "b", "  ", "A"]
+    frame = pd.DataFrame({"X": pd.Categorical(values, categories=["A", " A", "b", "  ", "UNUSED"])})
+    records = Records(frame)
+    codes, table = records.text_codes("X")
+    assert table[codes].tolist() == ["A", "A", "", "b", "", "A"]
+    assert len(table) == 6  # five categories and the entry of a missing value
+    cases = [
+        ({"variable": "X", "in": ["A"]}, [True, True, False, False, False, True]),
+        ({"variable": "X", "equals": "B", "case_sensitive": False}, [0, 0, 0, 1, 0, 0]),
+        ({"variable": "X", "not_in": ["b", ""]}, [True, True, False, False, False, True]),
+        ({"variable": "X", "present": True}, [True, True, False, True, False, True]),
+        ({"variable": "X", "startswith": "a", "case_sensitive": False}, [1, 1, 0, 0, 0, 1]),
+    ]
+    for spec, expected in cases:
+        cond = Condition.model_validate(spec)
+        assert evaluate(cond, records).tolist() == [bool(e) for e in expected], spec
+        # the same column as plain objects gives the same records
+        plain = Records(pd.DataFrame({"X": pd.Series(values, dtype=object)}))
+        assert evaluate(cond, plain).tolist() == [bool(e) for e in expected], spec
+
+
+def test_rows_of_a_categorical_with_more_categories_than_rows() -> None:
+    # two rows of a column with 1,000 categories: factorized, not read per category
+    column = pd.Categorical(["C7", "C9"], categories=[f"C{i}" for i in range(1000)])
+    records = Records(pd.DataFrame({"X": column}))
+    codes, table = records.text_codes("X")
+    assert table[codes].tolist() == ["C7", "C9"] and len(table) == 3
+    cond = Condition.model_validate({"variable": "X", "in": ["C9"]})
+    assert evaluate(cond, records).tolist() == [False, True]
+
+
 # --------------------------------------------------------------------------- the model
 @pytest.mark.parametrize(
     ("spec", "message"),

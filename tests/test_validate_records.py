@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from cdisc_mapper.standards import resolve_specs_dir
-from cdisc_mapper.validate.checks.records import natural_keys, row_groups, sort_codes
+from cdisc_mapper.validate.checks.records import (
+    first_of_group,
+    natural_keys,
+    row_groups,
+    sort_codes,
+)
 from cdisc_mapper.xpt import read_xpt
 from tests.test_validate_checks import (  # noqa: F401  (pkg is a fixture)
     one,
@@ -149,3 +154,20 @@ def test_natural_keys_file_names_known_variables():
     assert table[("class", "Events")][:2] == ("STUDYID", "USUBJID")
     for (scope, _), keys in table.items():
         assert scope in ("class", "dataset") and keys
+
+
+@pytest.mark.parametrize("unused", [0, 2_000])
+def test_first_of_group_names_each_records_first_equal_record(unused):
+    # unused 0: few key combinations (counted by position); 2,000 unused subject
+    # categories: far more combinations than records (factorized first); the same answer
+    subjects = ["S1", "S2", *(f"U{i}" for i in range(unused))]
+    frame = pd.DataFrame(
+        {
+            "USUBJID": pd.Categorical(["S1", "S2", "S1", None, "S1", None], categories=subjects),
+            "N": [1.0, 1.0, 1.0, np.nan, 2.0, np.nan],
+            "T": pd.Series(["a", "a", "a", "", "a", ""], dtype=object),
+        }
+    )
+    repeat, first = first_of_group(frame, ["USUBJID", "N", "T"])
+    assert repeat.tolist() == [False, False, True, False, False, True]
+    assert first.tolist() == [0, 1, 0, 3, 4, 3]

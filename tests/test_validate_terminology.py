@@ -6,10 +6,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from lxml import etree
 
 from cdisc_mapper.define import write_define
+from cdisc_mapper.validate.checks.terminology import _distinct_pairs
 from tests.conftest import STUDY
 from tests.validate_pkg import findings, write_dataset
 
@@ -268,3 +270,24 @@ def test_ct0002_a_term_of_the_cdisc_codelist_define_chose_is_not_an_extension(tm
     )
     _, found = findings(root, "CT0002", define=sponsor)  # not a CDISC codelist: undeclared
     assert [f.value for f in found] == ["HAMD101", "HAMD1XX"]
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_distinct_code_decode_pairs_of_the_kept_records(many):
+    # many: 3,000 codes of one record each, so that the pairs are too sparse to mark by
+    # position; the pairs found are the same
+    codes = ["A", "A", "B", "A", "C", ""]
+    decodes = ["Alpha", "Alpha", "Beta", "Alfa", "", "Gamma"]
+    if many:
+        codes += [f"X{i}" for i in range(3000)]
+        decodes += ["Other"] * 3000
+    a = pd.Series(pd.Categorical(codes))
+    b = pd.Series(pd.Categorical(decodes))
+    keep = ~((a == "") | (b == "")).to_numpy()
+    pairs = _distinct_pairs(a, b, keep)
+    found = set(zip(pairs["c"], pairs["d"], strict=True))
+    expected = {("A", "Alpha"), ("B", "Beta"), ("A", "Alfa")}
+    if many:
+        expected |= {(f"X{i}", "Other") for i in range(3000)}
+    assert found == expected and len(pairs) == len(expected)
+    assert pairs["c"].dtype == object and pairs["d"].dtype == object

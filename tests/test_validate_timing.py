@@ -6,6 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.validate.checks.timing import Elements
+from cdisc_mapper.validate.package import Dataset
+from cdisc_mapper.xpt import XptMetadata
 from tests.validate_pkg import days_only_package, findings, se_records, write_dataset
 
 
@@ -127,3 +133,58 @@ def test_tm0013_is_silent_when_every_study_day_has_its_date(tmp_path):
     pkg = days_only_package(tmp_path / "dated", dated=True, outcomes=["FATAL"], ends=[None])
     _, found = findings(pkg, "TM0013")
     assert [(f.dataset, f.variable) for f in found] == [("AE", "AESTDY")]  # EXSTDY has a date
+
+
+def _dataset(name: str, records: dict[str, list]) -> Dataset:
+    frame = pd.DataFrame({k: pd.Categorical(v) for k, v in records.items()})
+    meta = XptMetadata(name, name, [], len(frame))
+    return Dataset(name, name, Path(name), frame, meta, "SDTM", name, "Events", None, None)
+
+
+def test_elements_find_the_element_started_latest_on_or_before_each_day():
+    se = _dataset(
+        "SE",
+        {
+            "USUBJID": ["S-2", "S-1", "S-1", "S-1", "S-2"],
+            "SESTDTC": ["2020-01-05", "2020-01-11", "2020-01-01", "2020-01-11", ""],
+            "SEENDTC": ["", "2020-01-20", "2020-01-10", "2020-01-11", "2020-01-01"],
+            "EPOCH": ["SCREENING", "TREATMENT", "SCREENING", "RUN-IN", "IGNORED"],
+        },
+    )
+    elements = Elements.of(se)
+    # sorted by subject, start, end; the element without a start left out
+    assert elements.epoch.tolist() == ["SCREENING", "SCREENING", "RUN-IN", "TREATMENT"]
+    assert elements.end[0] == np.inf  # S-2's element has no end
+    assert elements.prev_epoch.tolist() == ["", "", "SCREENING", "RUN-IN"]
+    subjects = elements.subjects.get_indexer(["S-1", "S-1", "S-1", "S-2", "S-2"])
+    jan1 = 21915.0  # 2020-01-01 as a SAS date: 60 * 365 + 15 leap days after 1960-01-01
+    days = np.array([jan1 - 1, jan1 + 4, jan1 + 10, jan1 + 3, jan1 + 4])
+    at = elements.latest_started(np.append(subjects, -1), np.append(days, jan1))
+    # before S-1's first element: none; 01-05 in S-1's SCREENING; on 01-11 two elements
+    # start: the later in sort order (TREATMENT, ending last); S-2 on 01-04: none;
+    # S-2 on 01-05: its SCREENING; a subject not in SE: none
+    assert at.tolist() == [-1, 1, 3, -1, 0, -1]
+
+
+def test_epoch_of_a_record_on_the_day_one_element_ends_and_the_next_starts(tmp_path):
+    # SCREENING ends 2020-01-10, TREATMENT starts 2020-01-11: a record on 01-10 may say
+    # SCREENING; one on 01-11 with SCREENING is a mismatch (expected TREATMENT)
+    sdtm = tmp_path / "pkg" / "sdtm"
+    write_dataset(sdtm, "SE", se_records())
+    write_dataset(
+        sdtm,
+        "AE",
+        {
+            "STUDYID": ["ST", "ST", "ST"],
+            "DOMAIN": ["AE", "AE", "AE"],
+            "USUBJID": ["S-1", "S-1", "S-1"],
+            "AESEQ": [1.0, 2.0, 3.0],
+            "AETERM": ["A", "B", "C"],
+            "EPOCH": ["SCREENING", "SCREENING", "SCREENING"],
+            "AESTDTC": ["2020-01-10", "2020-01-11", "2019-12-01"],
+        },
+    )
+    _, found = findings(sdtm.parent, "TM0006")
+    assert [(f.record, f.message) for f in found] == [(2, "expected EPOCH TREATMENT (SE)")]
+    _, outside = findings(sdtm.parent, "TM0007")
+    assert [f.record for f in outside] == [3]

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cdisc_mapper.validate.package import numeric_key, row_keys
+from cdisc_mapper.validate.checks.visits import _distinct_pairs
+from cdisc_mapper.validate.package import Dataset, numeric_key, row_keys
+from cdisc_mapper.xpt import XptMetadata
 from tests.validate_pkg import findings, write_dataset
 
 NOISY = float(np.nextafter(9.3, 0))  # 9.299999999999999: VISITNUM from float sums
@@ -157,3 +160,27 @@ def test_tm0010_planned_visit_compared_with_tv_as_numbers(tmp_path):
     assert [(f.record, f.variable, f.message) for f in found] == [
         (2, "VISITNUM", "planned VISITNUM 5 is not in TV (2 records)")
     ]
+
+
+def _visits_dataset(nums: list[float], names: list[str]) -> Dataset:
+    frame = pd.DataFrame({"VISITNUM": nums, "VISIT": pd.Categorical(names)})
+    meta = XptMetadata("VS", "VS", [], len(frame))
+    return Dataset(
+        "VS", "vs.xpt", Path("vs.xpt"), frame, meta, "SDTM", "VS", "Findings", None, None
+    )
+
+
+@pytest.mark.parametrize("extra", [0, 60])
+def test_visit_pairs_are_counted_by_distinct_value(extra):
+    # extra: 60 more visits of one record each, so that the (VISITNUM, VISIT) pairs are
+    # too sparse to count by position; the counts are the same
+    nums = [1.0, NOISY, 9.3, np.nan, 2.0, 1.0]
+    names = ["SCREENING", "WEEK 9", "WEEK 9", "WEEK 9", "", "DAY 1"]
+    nums += [100.0 + i for i in range(extra)]
+    names += [f"V{i}" for i in range(extra)]
+    pairs = _distinct_pairs(_visits_dataset(nums, names))
+    rows = zip(pairs["num"], pairs["VISIT"], pairs["records"], strict=True)
+    counted = {(n, v): r for n, v, r in rows}
+    expected = {(1.0, "SCREENING"): 1, (9.3, "WEEK 9"): 2, (1.0, "DAY 1"): 1}
+    expected |= {(100.0 + i, f"V{i}"): 1 for i in range(extra)}
+    assert counted == expected

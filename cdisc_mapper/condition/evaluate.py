@@ -25,6 +25,7 @@ from cdisc_mapper.textops import format_number
 Mask = npt.NDArray[np.bool_]
 Numbers = npt.NDArray[np.float64]
 Values = npt.NDArray[np.object_]
+Codes = npt.NDArray[np.intp]
 SECONDS_PER_DAY = 86_400.0
 
 
@@ -74,6 +75,7 @@ class Records:
         self.fallback = fallback
         self._columns: dict[str, pd.Series] = {}
         self._texts: dict[tuple[str, bool], Values] = {}
+        self._coded: dict[tuple[str, bool], tuple[Codes, Values]] = {}
         self._numbers: dict[str, Numbers] = {}
         self._instants: dict[tuple[str, str], tuple[Numbers, Numbers]] = {}
 
@@ -100,11 +102,23 @@ class Records:
         """Stripped text of each value (``""`` when missing; numbers as plain decimals)."""
         key = (name, case_sensitive)
         if key not in self._texts:
-            if case_sensitive:
-                self._texts[key] = _per_distinct(self.column(name), _cell_text)
-            else:
-                self._texts[key] = _upper(self.text(name))
+            codes, table = self.text_codes(name, case_sensitive)
+            self._texts[key] = table[codes]
         return self._texts[key]
+
+    def text_codes(self, name: str, case_sensitive: bool = True) -> tuple[Codes, Values]:
+        """:meth:`text` as each row's position in a table of texts, and the table (one
+        entry per distinct value of the column, and ``""`` for missing; two entries may
+        hold the same text, ``"A"`` and ``" A"`` both ``"A"``): the column is factorized
+        once, and a test of the text is made once per entry."""
+        key = (name, case_sensitive)
+        if key not in self._coded:
+            if case_sensitive:
+                self._coded[key] = _per_distinct(self.column(name), _cell_text)
+            else:
+                codes, table = self.text_codes(name)
+                self._coded[key] = (codes, _upper(table))
+        return self._coded[key]
 
     def numbers(self, name: str) -> Numbers:
         """Each value as a number (NaN when missing or not a number)."""
@@ -132,16 +146,25 @@ class Records:
         return self._instants[key]
 
 
-def _per_distinct(column: pd.Series, fn: Callable[[Any], str]) -> np.ndarray:
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    table = np.array([fn(u) for u in uniques] + [""], dtype=object)
-    return table[codes] if len(codes) else np.array([], dtype=object)
+def _per_distinct(column: pd.Series, fn: Callable[[Any], str]) -> tuple[Codes, Values]:
+    """``fn`` of each distinct value, as (codes, table): the last entry of the table,
+    ``""``, is that of a missing value. A categorical column is read through its codes
+    (no factorizing) unless it has more categories than rows."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and len(column.cat.categories) <= len(column):
+        codes = np.asarray(column.cat.codes.to_numpy(), dtype=np.intp)
+        uniques: Any = column.cat.categories
+    else:
+        factorized, uniques = pd.factorize(column, use_na_sentinel=True)
+        codes = np.asarray(factorized, dtype=np.intp)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:] = [fn(u) for u in uniques] + [""]
+    return np.where(codes >= 0, codes, len(uniques)), table
 
 
-def _upper(text: np.ndarray) -> np.ndarray:
-    codes, uniques = pd.factorize(text)
-    table = np.array([str(u).upper() for u in uniques], dtype=object)
-    return table[codes] if len(codes) else text
+def _upper(table: Values) -> Values:
+    out = np.empty(len(table), dtype=object)
+    out[:] = [str(t).upper() for t in table]
+    return out
 
 
 def _at_resolution(lo: np.ndarray, hi: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
@@ -194,15 +217,16 @@ def _leaf(cond: Condition, view: Records) -> Mask:
 def _present(view: Records, name: str) -> Mask:
     if view.numeric(name):
         return np.asarray(~np.isnan(view.numbers(name)), dtype=bool)
-    return np.asarray(view.text(name) != "", dtype=bool)
+    codes, table = view.text_codes(name)
+    return np.asarray(table != "", dtype=bool)[codes]
 
 
 def _text_test(cond: Condition, view: Records) -> Mask:
     """contains, startswith, matches: tested once per distinct value."""
-    codes, uniques = pd.factorize(view.text(cond.subject, cond.case_sensitive))
+    codes, table = view.text_codes(cond.subject, cond.case_sensitive)
     if not len(codes):
         return np.zeros(0, dtype=bool)
-    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    distinct = pd.Series(table, dtype=object)
     pattern = str(cond.operand)
     if cond.test == "matches":
         flags = 0 if cond.case_sensitive else re.IGNORECASE
@@ -248,17 +272,17 @@ def _member(cond: Condition, view: Records, values: list[Scalar]) -> Mask:
     wanted = {constant_text(v) for v in values}
     if not cond.case_sensitive:
         wanted = {w.upper() for w in wanted}
-    return _isin_text(view.text(name, cond.case_sensitive), wanted)
+    return _isin_text(*view.text_codes(name, cond.case_sensitive), wanted)
 
 
 def _is_blank(value: Scalar) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
-def _isin_text(text: np.ndarray, wanted: set[str]) -> Mask:
-    codes, uniques = pd.factorize(text)
-    hit = np.array([u in wanted for u in uniques], dtype=bool)
-    return hit[codes] if len(codes) else np.zeros(0, dtype=bool)
+def _isin_text(codes: Codes, table: Values, wanted: set[str]) -> Mask:
+    """Membership tested once per entry of the table, then taken to the rows."""
+    hit = np.fromiter((t in wanted for t in table), dtype=bool, count=len(table))
+    return hit[codes]
 
 
 def _compare(cond: Condition, view: Records) -> Mask:

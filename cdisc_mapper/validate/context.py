@@ -253,9 +253,11 @@ class Context:
     def per_record(self, ds: Dataset, values: pd.Series, missing: Any = np.nan) -> np.ndarray:
         """``values`` (indexed by USUBJID) looked up for each record of ``ds``."""
         positions = codes_in(ds.df["USUBJID"], pd.Index(values.index))
-        looked_up = np.append(values.to_numpy(dtype=object), [missing])
-        out = looked_up[np.where(positions >= 0, positions, len(values))]
-        return out.astype(float) if isinstance(missing, float) else out
+        if isinstance(missing, float):  # numbers: no object round trip
+            looked_up = np.append(values.to_numpy(dtype=float), [missing])
+        else:
+            looked_up = np.append(values.to_numpy(dtype=object), [missing])
+        return looked_up[np.where(positions >= 0, positions, len(values))]
 
     # --------------------------------------------------------------- reporting
     def skip(self, reason: str) -> None:

@@ -284,12 +284,25 @@ def is_char(series: pd.Series) -> bool:
     return series.dtype.kind not in "fiubcmM"
 
 
+def equals_text(series: pd.Series, text: str) -> np.ndarray:
+    """Where the value is ``text`` (a categorical compared on its codes; a missing or
+    numeric value never is)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        at = series.cat.categories.get_indexer(pd.Index([text], dtype=object))[0]
+        if at < 0:
+            return np.zeros(len(series), dtype=bool)
+        return np.asarray(series.cat.codes.to_numpy() == at, dtype=bool)
+    return (series.astype(object) == text).to_numpy(dtype=bool)
+
+
 def distinct(series: pd.Series) -> np.ndarray:
     """Distinct values (object array), cheap for categoricals."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        used = np.unique(series.cat.codes.to_numpy())
-        values = series.cat.categories.to_numpy(dtype=object)[used[used >= 0]]
-        if (used < 0).any():
+        categories = series.cat.categories.to_numpy(dtype=object)
+        used = np.zeros(len(categories) + 1, dtype=bool)  # the last one: missing (code -1)
+        used[series.cat.codes.to_numpy()] = True
+        values = categories[used[:-1]]
+        if used[-1]:
             values = np.append(values, np.nan)
         return values
     return pd.unique(series.to_numpy(dtype=object if is_char(series) else None))
@@ -320,6 +333,22 @@ def numeric_key(values: pd.Series | np.ndarray) -> np.ndarray:
     else:
         numbers = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce")
         x = numbers.to_numpy(dtype=float)
+    if x.size <= _ROUND_DISTINCT_FROM:
+        return _rounded(x)
+    # a long column has few distinct numbers: round each once (zeros keep their sign)
+    codes, uniques = pd.factorize(x, use_na_sentinel=False)
+    out = _rounded(np.asarray(uniques, dtype=float))[codes]
+    zero = x == 0
+    out[zero] = x[zero]
+    return out
+
+
+#: Columns longer than this are rounded per distinct value by :func:`numeric_key`.
+_ROUND_DISTINCT_FROM = 10_000
+
+
+def _rounded(x: np.ndarray) -> np.ndarray:
+    """:func:`numeric_key` of float numbers, value by value."""
     finite = np.isfinite(x) & (x != 0)
     magnitude = np.floor(np.log10(np.abs(np.where(finite, x, 1.0))))
     shift = KEY_DIGITS - 1 - magnitude
@@ -343,8 +372,72 @@ def comparable(series: pd.Series) -> pd.Series:
 def duplicated(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Rows whose values of ``columns`` another row shares (numbers compared by
     :func:`numeric_key`, so float noise does not hide a duplicate key)."""
-    keys = pd.DataFrame({c: comparable(df[c]) for c in columns})
-    return keys.duplicated(keep=False).to_numpy()
+    groups = group_keys([key_codes(df[c]) for c in columns], len(df))
+    return np.bincount(groups)[groups] > 1 if len(groups) else np.zeros(0, dtype=bool)
+
+
+def key_codes(series: pd.Series) -> tuple[np.ndarray, int]:
+    """Each value's position among the distinct values of ``series`` (-1 when missing),
+    numbers compared by :func:`numeric_key`, and how many distinct values there are:
+    a categorical column through its codes, any other factorized once."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), len(series.cat.categories)
+    if series.dtype.kind in "fiub":
+        whole = integer_codes(series)
+        if whole is not None:  # whole numbers are their own keys
+            return whole
+        codes, uniques = pd.factorize(series.to_numpy())
+        keyed, distinct_keys = pd.factorize(numeric_key(np.asarray(uniques)))
+        return np.where(codes >= 0, keyed[codes], -1), len(distinct_keys)
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object))
+    return codes, len(uniques)
+
+
+#: Whole numbers up to this size are exact and their own :func:`numeric_key`.
+_WHOLE_LIMIT = 1e9
+
+
+def integer_codes(series: pd.Series) -> tuple[np.ndarray, int] | None:
+    """For a column of whole numbers in a narrow range (day numbers, sequence numbers,
+    visit numbers; at most ``4 n + 1024`` apart, each below 1e9 in size): each value's
+    offset from the smallest (-1 when missing) and the width of the range, found by
+    arithmetic rather than hashing; None for any other column. Equal offsets are equal
+    numbers, as :func:`numeric_key` compares them (it keeps such numbers as they are)."""
+    x = series.to_numpy(dtype=float, na_value=np.nan)
+    known = ~np.isnan(x)
+    if not known.any():
+        return None
+    values = x[known]
+    low, high = float(values.min()), float(values.max())
+    if (
+        not np.isfinite(low)
+        or not np.isfinite(high)
+        or max(-low, high) >= _WHOLE_LIMIT
+        or high - low > 4 * len(x) + 1024
+        or not np.array_equal(values, np.floor(values))
+    ):
+        return None
+    codes = np.full(len(x), -1, dtype=np.int64)
+    codes[known] = (values - low).astype(np.int64)
+    return codes, int(high - low) + 1
+
+
+def group_keys(columns: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """One integer per row, equal for rows whose codes (:func:`key_codes`) are equal in
+    every column (missing values equal), and below ``4 n + 1024``, so that groups can be
+    counted with ``np.bincount`` (the codes combined arithmetically, factorized only when
+    the product of the counts grows too large)."""
+    key = np.zeros(n, dtype=np.int64)
+    top = 1  # key < top
+    for codes, count in columns:
+        if top * (count + 1) >= 2**62:  # renumber before the product overflows
+            key, found = pd.factorize(key)
+            top = len(found)
+        key = key * (count + 1) + codes + 1
+        top *= count + 1
+    if top > 4 * n + 1024:
+        key, _ = pd.factorize(key)
+    return np.asarray(key, dtype=np.int64)
 
 
 def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
@@ -359,8 +452,21 @@ def row_keys(columns: list[pd.Series], other: list[pd.Series]) -> tuple[np.ndarr
     columns = [comparable(c) for c in columns]
     other = [comparable(c) for c in other]
     for a, b in zip(columns, other, strict=True):
-        index = pd.Index(pd.unique(np.concatenate([distinct(a), distinct(b)]).astype(object)))
-        size = len(index) + 1
-        left = left * size + codes_in(a, index) + 1
-        right = right * size + codes_in(b, index) + 1
+        code_a, code_b, size = _pair_codes(a, b)
+        left = left * size + code_a + 1
+        right = right * size + code_b + 1
     return left, right
+
+
+def _pair_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """Codes of the values of ``a`` and ``b`` in one numbering (-1 when missing), and
+    the size of the numbering plus one; two number columns factorized together (as float
+    numbers: a NaN is a value, as in an index lookup), others looked up among their
+    distinct values as objects."""
+    if a.dtype.kind == "f" and b.dtype.kind == "f":
+        codes, uniques = pd.factorize(
+            np.concatenate([a.to_numpy(), b.to_numpy()]), use_na_sentinel=False
+        )
+        return codes[: len(a)], codes[len(a) :], len(uniques) + 1
+    index = pd.Index(pd.unique(np.concatenate([distinct(a), distinct(b)]).astype(object)))
+    return codes_in(a, index), codes_in(b, index), len(index) + 1

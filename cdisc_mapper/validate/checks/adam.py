@@ -5,9 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, scope
-from cdisc_mapper.validate.package import ADSL, BDS, TTE, Dataset, blank, distinct, duplicated
+from cdisc_mapper.validate.package import (
+    ADSL,
+    BDS,
+    TTE,
+    Dataset,
+    blank,
+    distinct,
+    duplicated,
+    group_keys,
+)
 from cdisc_mapper.validate.registry import check
 from cdisc_mapper.xpt.model import parse_format, temporal_kind
 
@@ -93,16 +103,15 @@ def _baseline(ctx: Context, ds: Dataset) -> tuple[pd.Series, np.ndarray] | None:
         return ctx.cache[key]
     result = None
     if ds.has("USUBJID", "PARAMCD", "ABLFL") and ds.has_numeric("AVAL"):
-        groups = _baseline_groups(ds)
-        is_base = (ds.df["ABLFL"] == "Y").to_numpy()
-        base = ds.df.loc[is_base, [*groups, "AVAL"]]
-        base = base.astype({g: object for g in groups})
-        counts = base.groupby(groups, dropna=False)["AVAL"].transform("size")
-        multi = np.zeros(ds.n, dtype=bool)
-        multi[np.flatnonzero(is_base)[(counts > 1).to_numpy()]] = True
-        single = base[(counts == 1).to_numpy()].rename(columns={"AVAL": "_BASEAVAL"})
-        merged = ds.df[groups].astype(object).merge(single, on=groups, how="left")
-        result = (merged["_BASEAVAL"].set_axis(ds.df.index), multi)
+        coded = [distinct_codes(ds.df[g]) for g in _baseline_groups(ds)]
+        group = group_keys([(codes, len(values)) for codes, values in coded], ds.n)
+        is_base = (ds.df["ABLFL"] == "Y").to_numpy(dtype=bool)
+        counts = np.bincount(group[is_base], minlength=int(group.max(initial=-1)) + 1)
+        multi = is_base & (counts[group] > 1)
+        single = is_base & (counts[group] == 1)
+        aval = np.full(len(counts), np.nan)
+        aval[group[single]] = ds.df["AVAL"].to_numpy(dtype=float)[single]
+        result = (pd.Series(aval[group], index=ds.df.index), multi)
     ctx.cache[key] = result
     return result
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -57,8 +58,15 @@ class Column:
 
     def counts(self, rows: np.ndarray) -> np.ndarray:
         """Records of ``rows`` holding each distinct value."""
+        if rows.all():
+            return self.every_count
         selected = self.codes[rows]
         return np.bincount(selected[selected >= 0], minlength=len(self.texts))
+
+    @cached_property
+    def every_count(self) -> np.ndarray:
+        """Records holding each distinct value."""
+        return np.bincount(self.codes + 1, minlength=len(self.texts) + 1)[1:]
 
     def holding(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Records of ``rows`` whose value is one of the distinct ``values`` (positions)."""

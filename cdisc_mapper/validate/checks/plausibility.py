@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper import iso8601 as iso
+from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import WARNING
 from cdisc_mapper.validate.package import Dataset
@@ -33,13 +34,34 @@ _CUTOFF_PARAMETER = "DCUTDTC"
 
 @dataclass(frozen=True)
 class DateColumn:
-    """One date variable of a dataset as intervals: earliest and latest instant of each
-    record (SAS seconds; NaN when blank, invalid or without a year) and its text."""
+    """One date variable of a dataset as intervals, by distinct value: each record's
+    position ``codes`` in the tables of the earliest and latest instant (SAS seconds; NaN
+    when blank, invalid or without a year) and of the text; the last entry of each table
+    is that of a missing value."""
 
     name: str
-    low: np.ndarray
-    high: np.ndarray
-    text: pd.Series
+    codes: np.ndarray
+    lows: np.ndarray
+    highs: np.ndarray
+    texts: np.ndarray
+
+    @property
+    def low(self) -> np.ndarray:
+        """The earliest instant of each record."""
+        return self.lows[self.codes]
+
+    @property
+    def high(self) -> np.ndarray:
+        """The latest instant of each record."""
+        return self.highs[self.codes]
+
+    def text(self, row: int) -> str:
+        """The value of record ``row`` as text."""
+        return str(self.texts[self.codes[row]])
+
+    def texts_at(self, rows: np.ndarray) -> np.ndarray:
+        """The values of records ``rows`` as text."""
+        return self.texts[self.codes[rows]]
 
 
 @dataclass(frozen=True)
@@ -50,12 +72,14 @@ class Horizon:
     source: str
 
 
-def date_columns(ds: Dataset) -> Iterator[DateColumn]:
-    """The dataset's date variables: character ``--DTC``, ADaM numeric ``*DT``/``*DTM``."""
-    for col in ds.columns:
-        column = date_column(ds, col)
-        if column is not None:
-            yield column
+def date_columns(ctx: Context, ds: Dataset) -> Iterator[DateColumn]:
+    """The dataset's date variables: character ``--DTC``, ADaM numeric ``*DT``/``*DTM``
+    (read once per run: TM0011 and TM0012 share them)."""
+    key = ("date-columns", ds.name)
+    if key not in ctx.cache:
+        ctx.cache[key] = [c for c in (date_column(ds, col) for col in ds.columns) if c]
+    found: list[DateColumn] = ctx.cache[key]
+    yield from found
 
 
 def date_column(ds: Dataset, col: str) -> DateColumn | None:
@@ -65,24 +89,31 @@ def date_column(ds: Dataset, col: str) -> DateColumn | None:
     values = ds.df[col]
     numeric = values.dtype.kind in "fiu"
     if col.endswith("DTC") and not numeric:
-        low, high = iso.bounds(values)
-        return DateColumn(col, low, high, values)
+        codes, uniques = distinct_codes(values)
+        texts = np.empty(len(uniques) + 1, dtype=object)
+        texts[:-1], texts[-1] = list(uniques), ""
+        low, high = iso.bounds(pd.Series(texts, dtype=object))
+        return DateColumn(col, np.where(codes >= 0, codes, len(uniques)), low, high, texts)
     if ds.standard == "ADaM" and numeric and col.endswith(("DT", "DTM")):
-        number = values.to_numpy(dtype=float)
+        codes, uniques = pd.factorize(values.to_numpy(dtype=float))
+        number = np.append(np.asarray(uniques, dtype=float), np.nan)
         seconds = number if col.endswith("DTM") else number * iso.SECONDS_PER_DAY
         width = 0 if col.endswith("DTM") else iso.SECONDS_PER_DAY - 1
-        return DateColumn(col, seconds, seconds + width, _as_text(seconds, col))
+        texts = _as_text(seconds, col)
+        return DateColumn(
+            col, np.where(codes >= 0, codes, len(uniques)), seconds, seconds + width, texts
+        )
     return None
 
 
-def _as_text(seconds: np.ndarray, col: str) -> pd.Series:
-    """ISO 8601 text of SAS seconds (a date for ``*DT``, a date-time for ``*DTM``), made
-    once per distinct value."""
-    codes, distinct = pd.factorize(seconds)
-    table = np.full(len(distinct) + 1, "", dtype=object)  # code -1 (NaN): blank
-    stamps = (_SAS_EPOCH + distinct.astype("int64").astype("timedelta64[s]")).astype(str)
-    table[:-1] = stamps if col.endswith("DTM") else [s[:10] for s in stamps]
-    return pd.Series(table[codes], dtype=object)
+def _as_text(seconds: np.ndarray, col: str) -> np.ndarray:
+    """ISO 8601 text of SAS seconds (a date for ``*DT``, a date-time for ``*DTM``); ``""``
+    for NaN."""
+    table = np.full(len(seconds), "", dtype=object)
+    known = ~np.isnan(seconds)
+    stamps = (_SAS_EPOCH + seconds[known].astype("int64").astype("timedelta64[s]")).astype(str)
+    table[known] = stamps if col.endswith("DTM") else [s[:10] for s in stamps]
+    return table
 
 
 #: Where a package states its last plausible date, in order: (dataset, variable, what it
@@ -117,7 +148,7 @@ def _stated(ctx: Context, name: str, variable: str, what: str) -> Horizon | None
         return None
     row = int(np.nanargmax(column.high))
     where = f"TS {_CUTOFF_PARAMETER}" if name == "TS" else f"{name}.{variable}"
-    return Horizon(float(column.high[row]), f"{what} {column.text.iloc[row]} ({where})")
+    return Horizon(float(column.high[row]), f"{what} {column.text(row)} ({where})")
 
 
 def _cutoff_parameter(ts: Dataset) -> DateColumn | None:
@@ -125,9 +156,9 @@ def _cutoff_parameter(ts: Dataset) -> DateColumn | None:
     if not ts.has("TSPARMCD", "TSVAL"):
         return None
     rows = (ts.df["TSPARMCD"] == _CUTOFF_PARAMETER).to_numpy(dtype=bool)
-    values = ts.df["TSVAL"][rows].astype(object).reset_index(drop=True)
-    low, high = iso.bounds(values)
-    return DateColumn("TSVAL", low, high, values)
+    values = ts.df["TSVAL"][rows].astype(object).to_numpy()
+    low, high = iso.bounds(pd.Series(values, dtype=object))
+    return DateColumn("TSVAL", np.arange(len(values)), low, high, values)
 
 
 @check(
@@ -151,15 +182,13 @@ def after_last_plausible_date(ctx: Context, ds: Dataset) -> None:
             "participation (DM.RFPENDTC, ADSL.RFPENDT)"
         )
     assert limit is not None
-    for column in date_columns(ds):
-        later = column.low > limit.latest  # NaN compares False
-        if later.any():
-            text = column.text
+    for column in date_columns(ctx, ds):
+        later_value = column.lows > limit.latest  # NaN compares False
+        if later_value.any():
+            later = later_value[column.codes]
 
-            def after(
-                rows: np.ndarray, col: str = column.name, text: pd.Series = text
-            ) -> list[str]:
-                return [f"{col} {text.iloc[r]} is after {limit.source}" for r in rows]
+            def after(rows: np.ndarray, column: DateColumn = column) -> list[str]:
+                return [f"{column.name} {t} is after {limit.source}" for t in column.texts_at(rows)]
 
             ctx.flag(ds, later, after, variable=column.name)
 
@@ -186,7 +215,7 @@ def _birth_dates(ctx: Context, name: str, variable: str) -> pd.DataFrame | None:
     frame = pd.DataFrame(
         {
             "low": column.low,
-            "text": (column.text.astype(str) + f" ({name}.{variable})").to_numpy(dtype=object),
+            "text": [f"{t} ({name}.{variable})" for t in column.texts_at(np.arange(ds.n))],
             "subject": ds.df["USUBJID"].astype(object).to_numpy(),
         }
     )
@@ -214,17 +243,15 @@ def before_birth(ctx: Context, ds: Dataset) -> None:
         return
     born = ctx.per_record(ds, births["low"])
     born_text = ctx.per_record(ds, births["text"], missing="")
-    for column in date_columns(ds):
+    for column in date_columns(ctx, ds):
         if column.name in _BIRTH:
             continue
         earlier = column.high < born  # NaN compares False
         if earlier.any():
 
-            def before(
-                rows: np.ndarray, col: str = column.name, text: pd.Series = column.text
-            ) -> list[str]:
+            def before(rows: np.ndarray, column: DateColumn = column) -> list[str]:
                 return [
-                    f"{col} {text.iloc[r]} is before the subject's birth {born_text[r]}"
+                    f"{column.name} {column.text(r)} is before the subject's birth {born_text[r]}"
                     for r in rows
                 ]
 

@@ -22,7 +22,14 @@ from cdisc_mapper.standards.csvio import read_table, split_codes
 from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
-from cdisc_mapper.validate.package import RELATIONSHIP_DATASETS, Dataset, is_char
+from cdisc_mapper.validate.package import (
+    RELATIONSHIP_DATASETS,
+    Dataset,
+    equals_text,
+    group_keys,
+    integer_codes,
+    is_char,
+)
 from cdisc_mapper.validate.registry import check
 
 NATURAL_KEYS = ("validate", "natural-keys.csv")
@@ -81,17 +88,23 @@ def sort_codes(series: pd.Series) -> np.ndarray:
 def row_groups(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One integer per record, equal for records with equal values in ``columns``
     (missing values equal), numbered in order of first appearance."""
-    key = np.zeros(len(frame), dtype=np.int64)
-    top = 1  # key < top
-    for column in columns:
-        codes, uniques = distinct_codes(frame[column])
-        if top * (len(uniques) + 1) >= 2**62:  # renumber before the product overflows
-            key, found = pd.factorize(key)
-            top = len(found)
-        key = key * (len(uniques) + 1) + codes + 1
-        top *= len(uniques) + 1
-    groups, _ = pd.factorize(key)
-    return groups
+    groups, _ = pd.factorize(_row_keys(frame, columns))
+    return np.asarray(groups)
+
+
+def _row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """:func:`~cdisc_mapper.validate.package.group_keys` of ``columns``."""
+    return group_keys([_codes(frame[column]) for column in columns], len(frame))
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, int]:
+    """Codes of equal values (-1 missing) and how many there are: whole numbers by
+    arithmetic, anything else through :func:`distinct_codes`."""
+    whole = integer_codes(series) if series.dtype.kind in "fiub" else None
+    if whole is not None:
+        return whole
+    codes, uniques = distinct_codes(series)
+    return codes, len(uniques)
 
 
 def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
@@ -102,6 +115,8 @@ def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
     undecided = np.ones(ds.n - 1, dtype=bool)
     later = np.zeros(ds.n - 1, dtype=bool)
     for key in keys:
+        if not undecided.any():  # every pair of neighbours is ordered by the keys so far
+            break
         codes = sort_codes(ds.df[key])
         above, here = codes[:-1], codes[1:]
         later |= undecided & (here < above)
@@ -110,14 +125,25 @@ def out_of_order(ds: Dataset, keys: tuple[str, ...]) -> np.ndarray:
     return bad
 
 
+def disorder(ctx: Context, ds: Dataset, keys: tuple[str, ...]) -> tuple[int, int]:
+    """How many records sort before the record above them by ``keys``, and the first of
+    them (0 when none); once per run for each dataset and keys (SD0111 and SD0114 both
+    ask for the subject keys)."""
+    cache_key = ("out-of-order", ds.name, *keys)
+    if cache_key not in ctx.cache:
+        bad = out_of_order(ds, keys)
+        ctx.cache[cache_key] = (int(bad.sum()), int(np.argmax(bad)) if len(bad) else 0)
+    found: tuple[int, int] = ctx.cache[cache_key]
+    return found
+
+
 def report_order(ctx: Context, ds: Dataset, keys: tuple[str, ...], what: str) -> None:
     """One finding at the first record out of ``keys`` order, with the count."""
-    bad = out_of_order(ds, keys)
-    count = int(bad.sum())
+    count, at = disorder(ctx, ds, keys)
     if not count:
         return
     first = np.zeros(ds.n, dtype=bool)
-    first[int(np.argmax(bad))] = True
+    first[at] = True
     ctx.flag(
         ds,
         first,
@@ -177,17 +203,19 @@ def sorted_by_define_keys(ctx: Context, ds: Dataset) -> None:
     keys = define_keys(ctx, ds)
     if ds.domain in RELATIONSHIP_DATASETS:
         return  # grouped by relationship (RELID), as SD0111 says
-    if keys and out_of_order(ds, subject_keys(ctx, ds)).sum() == 0:
+    if keys and disorder(ctx, ds, subject_keys(ctx, ds))[0] == 0:
         report_order(ctx, ds, keys, "the define.xml keys")
 
 
 def first_of_group(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """For each row: whether an earlier row has the same values, and the position of the
     first row with them."""
-    groups = row_groups(frame, columns)
-    _, first_index = np.unique(groups, return_index=True)  # groups are 0..n-1
-    first = first_index[groups]
-    return first != np.arange(len(groups)), first
+    keys = _row_keys(frame, columns)
+    rows = np.arange(len(keys))
+    first_at = np.full(int(keys.max()) + 1 if len(keys) else 0, len(keys), dtype=np.int64)
+    np.minimum.at(first_at, keys, rows)
+    first = first_at[keys]
+    return first != rows, first
 
 
 @check(
@@ -238,7 +266,7 @@ def one_baseline_per_test(ctx: Context, ds: Dataset) -> None:
     for flag in (ds.var("LOBXFL"), ds.var("BLFL")):
         if flag is None:
             continue
-        rows = np.flatnonzero((ds.df[flag].astype(object) == "Y").to_numpy(dtype=bool))
+        rows = np.flatnonzero(equals_text(ds.df[flag], "Y"))
         if rows.size < 2:
             continue
         subset = ds.df.iloc[rows][identity]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cdisc_mapper.validate.context import Context
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
-from cdisc_mapper.validate.package import Dataset, blank, is_char
+from cdisc_mapper.validate.package import Dataset, blank, equals_text, is_char
 from cdisc_mapper.validate.registry import check
 
 FINDINGS = ("Findings", "Findings About")
@@ -162,15 +162,13 @@ def baseline_without_result(ctx: Context, ds: Dataset) -> None:
         return
     baseline = np.zeros(ds.n, dtype=bool)
     for flag in flags:
-        baseline |= (ds.df[flag].astype(object) == "Y").to_numpy(dtype=bool)
+        baseline |= equals_text(ds.df[flag], "Y")
     named = "/".join(flags)
     problems: list[tuple[str, np.ndarray]] = []
     orres, stresc, drvfl = ds.var("ORRES"), ds.var("STRESC"), ds.var("DRVFL")
     if orres is not None:
         derived = (
-            (ds.df[drvfl].astype(object) == "Y").to_numpy(dtype=bool)
-            if drvfl is not None
-            else np.zeros(ds.n, dtype=bool)
+            equals_text(ds.df[drvfl], "Y") if drvfl is not None else np.zeros(ds.n, dtype=bool)
         )
         problems.append((orres, ~derived & blank(ds.df[orres])))
     if stresc is not None:

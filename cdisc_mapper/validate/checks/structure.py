@@ -145,9 +145,8 @@ def _max_bytes(ds: Dataset, name: str) -> int:
     values = [v for v in ds.uniques(name) if isinstance(v, str)]
     if not values:
         return 0
-    longest = max(len(v) for v in values)
-    if all(v.isascii() for v in values):
-        return longest
+    if "".join(values).isascii():  # one byte per character
+        return max(map(len, values))
     return max(len(v.encode("utf-8")) for v in values)
 
 

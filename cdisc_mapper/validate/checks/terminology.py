@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.standards import Codelist
+from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context, DefineTerms, fmt_value
 from cdisc_mapper.validate.model import ERROR, WARNING, scope
 from cdisc_mapper.validate.package import Dataset, blank, is_char, row_keys
@@ -170,6 +171,22 @@ def _pairs(ds: Dataset) -> list[tuple[str, str]]:
     return out
 
 
+def _distinct_pairs(a: pd.Series, b: pd.Series, keep: np.ndarray) -> pd.DataFrame:
+    """The distinct (a, b) value pairs of the records ``keep`` selects (columns ``c`` and
+    ``d``, objects), found on the columns' codes."""
+    code_a, values_a = distinct_codes(a)
+    code_b, values_b = distinct_codes(b)
+    width = len(values_b) + 1
+    pairs = code_a[keep].astype(np.int64) * width + code_b[keep]
+    if len(values_a) * width <= 4 * len(pairs) + 1024:  # dense: mark the pairs present
+        seen = np.zeros(len(values_a) * width, dtype=bool)
+        seen[pairs] = True
+        pair = np.flatnonzero(seen)
+    else:
+        pair = pd.unique(pairs)
+    return pd.DataFrame({"c": values_a[pair // width], "d": values_b[pair % width]}, dtype=object)
+
+
 @check(
     "CT0003",
     ERROR,
@@ -186,7 +203,7 @@ def code_decode(ctx: Context, ds: Dataset) -> None:
         keep = ~(blank(a) | blank(b))
         if not keep.any():
             continue
-        pairs = pd.DataFrame({"c": a[keep], "d": b[keep]}).drop_duplicates().astype(object)
+        pairs = _distinct_pairs(a, b, keep)
         per_code = pairs.groupby("c", sort=True)["d"].agg(lambda s: sorted(map(fmt_value, s)))
         per_decode = pairs.groupby("d", sort=True)["c"].agg(lambda s: sorted(map(fmt_value, s)))
         bad_codes = per_code[per_code.map(len) > 1]

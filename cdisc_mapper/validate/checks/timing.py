@@ -3,22 +3,43 @@ visit checks TM0008-TM0010 are in :mod:`.visits`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from cdisc_mapper import iso8601 as iso
+from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context, fmt_value
 from cdisc_mapper.validate.model import ERROR, INFO, WARNING, scope
-from cdisc_mapper.validate.package import Dataset, blank, codes_in
+from cdisc_mapper.validate.package import Dataset, blank, codes_in, distinct
 from cdisc_mapper.validate.registry import check
 
 _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT", "STINT", "ENINT")
 
 
-def _day(values: pd.Series) -> np.ndarray:
+def _day(values: pd.Series, table: np.ndarray | None = None) -> np.ndarray:
     """SAS date of each value's date portion (its study day is checked even when its time
-    part is invalid; TM0001 reports that)."""
-    return iso.to_sas_date(values, date_portion=True)
+    part is invalid; TM0001 reports that), read once per distinct value (``table``: those
+    of :func:`_day_table`, when known)."""
+    codes, uniques = distinct_codes(values)
+    if table is None:
+        table = _day_table(uniques)
+    return table[np.where(codes >= 0, codes, len(uniques))]
+
+
+def _day_table(uniques: np.ndarray) -> np.ndarray:
+    """:func:`_day` of each distinct value, and NaN (for a missing value) after them."""
+    return np.append(iso.to_sas_date(pd.Series(uniques, dtype=object), date_portion=True), np.nan)
+
+
+def _days(ctx: Context, ds: Dataset, col: str) -> np.ndarray:
+    """:func:`_day` of ``ds.col``, its distinct values read once per run (TM0003 and
+    TM0006 read the same dates)."""
+    key = ("days", ds.name, col)
+    if key not in ctx.cache:
+        ctx.cache[key] = _day_table(distinct_codes(ds.df[col])[1])
+    return _day(ds.df[col], ctx.cache[key])
 
 
 def _char(ds: Dataset, col: str) -> bool:
@@ -39,8 +60,16 @@ def iso8601(ctx: Context, ds: Dataset) -> None:
     for col in ds.columns:
         if not col.endswith("DTC") or not _char(ds, col):
             continue
-        reasons = pd.Series(iso.problems(ds.df[col]), index=ds.df.index)
-        ctx.flag(ds, (reasons != "").to_numpy(), reasons, variable=col)
+        codes, uniques = distinct_codes(ds.df[col])
+        values = np.empty(len(uniques) + 1, dtype=object)  # the last one: missing
+        values[:-1], values[-1] = list(uniques), ""
+        reasons = iso.problems(pd.Series(values, dtype=object))  # once per distinct value
+        at = np.where(codes >= 0, codes, len(uniques))
+
+        def reason(rows: np.ndarray, reasons: np.ndarray = reasons, at: np.ndarray = at) -> list:
+            return list(reasons[at[rows]])
+
+        ctx.flag(ds, (reasons != "")[at], reason, variable=col)
 
 
 @check(
@@ -98,7 +127,7 @@ def study_day(ctx: Context, ds: Dataset) -> None:
         if not ds.has_numeric(dy_col):
             continue
         dy = ds.df[dy_col].to_numpy(dtype=float)
-        day = _day(ds.df[dtc_col] if dtc_col else pd.Series("", index=ds.df.index))
+        day = _days(ctx, ds, dtc_col) if dtc_col else np.full(ds.n, np.nan)
         expected = iso.study_day(day, ref)
         zero = dy == 0
         wrong = ~np.isnan(dy) & ~np.isnan(expected) & (dy != expected)
@@ -230,11 +259,11 @@ def after_death(ctx: Context, ds: Dataset) -> None:
     death = death[~blank(death)]
     if death.empty:
         return
-    death_of = pd.Series(ctx.per_record(ds, death, missing=""), index=ds.df.index)
-    rows = np.flatnonzero((death_of != "").to_numpy())
+    death_of = ctx.per_record(ds, death, missing="")
+    rows = np.flatnonzero(death_of != "")
     if rows.size == 0:
         return
-    sub_death = death_of.iloc[rows].reset_index(drop=True)
+    sub_death = pd.Series(death_of[rows], dtype=object)
     for suffix in ("DTC", "STDTC", "ENDTC"):
         col = ds.var(suffix)
         if col is None:
@@ -244,7 +273,7 @@ def after_death(ctx: Context, ds: Dataset) -> None:
         mask[rows[after]] = True
 
         def after_death(flagged: np.ndarray, col: str = col) -> list[str]:
-            return [f"{col} is after death on {death_of.iloc[r]}" for r in flagged]
+            return [f"{col} is after death on {death_of[r]}" for r in flagged]
 
         ctx.flag(ds, mask, after_death, variable=col)
 
@@ -279,72 +308,98 @@ def _epoch_status(ctx: Context, ds: Dataset) -> tuple[np.ndarray, np.ndarray, np
         and date_col is not None
         and se.has("USUBJID", "SESTDTC", "EPOCH")
     ):
-        result = _epoch_match(ds, se, date_col)
+        result = _epoch_match(ds, _elements(ctx, se), _days(ctx, ds, date_col))
     ctx.cache[key] = result
     return result
 
 
+@dataclass(frozen=True)
+class Elements:
+    """The SE elements with a start date, sorted by subject, start and end day (an end
+    day missing: +inf), each with its predecessor of the same subject (end -inf and
+    epoch ``""`` for a subject's first element)."""
+
+    subjects: pd.Index
+    """The distinct USUBJID of SE; ``subject`` holds positions in it."""
+    subject: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    epoch: np.ndarray
+    prev_end: np.ndarray
+    prev_epoch: np.ndarray
+
+    @classmethod
+    def of(cls, se: Dataset) -> Elements:
+        """The elements of ``se`` (which has USUBJID, SESTDTC and EPOCH)."""
+        start = _day(se.df["SESTDTC"])
+        end = _day(se.df["SEENDTC"]) if "SEENDTC" in se.df.columns else np.full(se.n, np.nan)
+        keep = np.flatnonzero(~np.isnan(start))
+        usubjid = se.df["USUBJID"].to_numpy(dtype=object)[keep]
+        codes, uniques = pd.factorize(usubjid, use_na_sentinel=False)
+        start, end = start[keep], np.where(np.isnan(end[keep]), np.inf, end[keep])
+        order = np.lexsort((end, start, codes))  # stable: ties keep the file's order
+        codes, start, end = codes[order], start[order], end[order]
+        epoch = se.df["EPOCH"].to_numpy(dtype=object)[keep][order]
+        same = np.zeros(len(codes), dtype=bool)
+        same[1:] = codes[1:] == codes[:-1]
+        prev_end = np.where(same, np.roll(end, 1), -np.inf)
+        prev_epoch = np.where(same, np.roll(epoch, 1), "")
+        return cls(pd.Index(uniques), codes, start, end, epoch, prev_end, prev_epoch)
+
+    def latest_started(self, subject: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Per record: the position of the subject's element started latest on or before
+        ``day`` (among several starting that day, the last in sort order), -1 for none.
+
+        One binary search over (subject, start) pairs, as complex numbers: numpy orders
+        them by real part, then imaginary part."""
+        keys = self.subject.astype(float) + 1j * self.start
+        found = np.searchsorted(keys, subject.astype(float) + 1j * day, side="right") - 1
+        ok = found >= 0
+        ok[ok] = self.subject[found[ok]] == subject[ok]
+        return np.where(ok, found, -1)
+
+
+def _elements(ctx: Context, se: Dataset) -> Elements:
+    """:meth:`Elements.of` SE, made once per run."""
+    key = ("epoch-elements", se.name)
+    if key not in ctx.cache:
+        ctx.cache[key] = Elements.of(se)
+    found: Elements = ctx.cache[key]
+    return found
+
+
 def _epoch_match(
-    ds: Dataset, se: Dataset, date_col: str
+    ds: Dataset, elements: Elements, day: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    elements = pd.DataFrame(
-        {
-            "subj": se.df["USUBJID"].to_numpy(dtype=object),
-            "st": _day(se.df["SESTDTC"]),
-            "en": _day(se.df["SEENDTC"]) if "SEENDTC" in se.df.columns else np.nan,
-            "epoch": se.df["EPOCH"].to_numpy(dtype=object),
-        }
-    )
-    elements = elements[~np.isnan(elements["st"])]
-    elements["en"] = elements["en"].fillna(np.inf)
-    elements = elements.sort_values(["subj", "st", "en"], kind="stable")
-    same = elements["subj"].eq(elements["subj"].shift())
-    elements["prev_en"] = elements["en"].shift().where(same, -np.inf)
-    elements["prev_epoch"] = elements["epoch"].shift().where(same, "")
+    """(mismatch, outside, expected-epochs text) of each record dated ``day``."""
     epoch = ds.df["EPOCH"]
-    day = _day(ds.df[date_col])
     rows = np.flatnonzero(~np.isnan(day) & ~blank(epoch))
     mismatch = np.zeros(ds.n, dtype=bool)
     outside = np.zeros(ds.n, dtype=bool)
     expected = np.full(ds.n, "", dtype=object)
-    if rows.size == 0 or elements.empty:
+    if rows.size == 0 or len(elements.subject) == 0:
         return mismatch, outside, expected
-    cats = pd.Index(pd.unique(elements["subj"].to_numpy()))
-    records = pd.DataFrame(
-        {"row": rows, "subj": codes_in(ds.df["USUBJID"], cats)[rows], "day": day[rows]}
-    )
-    records = records[records["subj"] >= 0]
-    elements["subj"] = cats.get_indexer(elements["subj"].to_numpy())
-    merged = pd.merge_asof(
-        records.sort_values("day", kind="stable"),
-        elements.sort_values("st", kind="stable"),
-        left_on="day",
-        right_on="st",
-        by="subj",
-        direction="backward",
-    )
-    have = epoch.iloc[merged["row"].to_numpy()].to_numpy(dtype=object)
-    in_elem = merged["st"].notna().to_numpy() & (merged["day"] <= merged["en"]).to_numpy()
-    in_prev = merged["st"].notna().to_numpy() & (merged["day"] <= merged["prev_en"]).to_numpy()
-    ok = (in_elem & (have == merged["epoch"].to_numpy(dtype=object))) | (
-        in_prev & (have == merged["prev_epoch"].to_numpy(dtype=object))
-    )
+    subject = codes_in(ds.df["USUBJID"], elements.subjects)[rows]
+    at = elements.latest_started(subject, day[rows])
+    found_at = np.where(at >= 0, at, 0)
+    started = at >= 0
+    in_elem = started & (day[rows] <= elements.end[found_at])
+    in_prev = started & (day[rows] <= elements.prev_end[found_at])
+    epochs = pd.Index(pd.unique(np.concatenate([elements.epoch, distinct(epoch)])))
+    have = codes_in(epoch, epochs)[rows]
+    current = epochs.get_indexer(elements.epoch)[found_at]
+    previous = epochs.get_indexer(elements.prev_epoch)[found_at]
+    ok = (in_elem & (have == current)) | (in_prev & (have == previous))
     found = in_elem | in_prev
-    row_idx = merged["row"].to_numpy()
-    mismatch[row_idx[found & ~ok]] = True
-    out_rows = set(rows) - set(records["row"]) | set(row_idx[~found])
-    outside[np.fromiter(out_rows, dtype=np.int64)] = True
     flagged = found & ~ok
-    cur = merged["epoch"].to_numpy(dtype=object)
-    prev = merged["prev_epoch"].to_numpy(dtype=object)
-    expected[row_idx[flagged]] = [
+    mismatch[rows[flagged]] = True
+    outside[rows[~found]] = True
+    cur = elements.epoch[found_at[flagged]]
+    prev = elements.prev_epoch[found_at[flagged]]
+    expected[rows[flagged]] = [
         f"{p} or {c}" if both else (c if inside else p)
         for p, c, both, inside in zip(
-            prev[flagged],
-            cur[flagged],
-            (in_elem & in_prev)[flagged],
-            in_elem[flagged],
-            strict=True,
+            prev, cur, (in_elem & in_prev)[flagged], in_elem[flagged], strict=True
         )
     ]
     return mismatch, outside, expected

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.validate.checks.results import distinct_codes
 from cdisc_mapper.validate.context import Context, fmt_value
 from cdisc_mapper.validate.model import ERROR, scope
 from cdisc_mapper.validate.package import Dataset, blank, numeric_key, row_keys
@@ -22,11 +23,8 @@ def _visit_pairs(ctx: Context) -> pd.DataFrame:
         for ds in ctx.sdtm():
             if not ds.has("VISITNUM", "VISIT"):
                 continue
-            frame = pd.DataFrame(
-                {"num": numeric_key(ds.df["VISITNUM"]), "VISIT": ds.df["VISIT"].astype(object)}
-            )
-            frame = frame[~np.isnan(frame["num"].to_numpy()) & ~blank(ds.df["VISIT"])]
-            counts = frame.groupby(["num", "VISIT"], sort=True).size().rename("records")
+            frame = _distinct_pairs(ds)
+            counts = frame.groupby(["num", "VISIT"], sort=True)["records"].sum()
             frames.append(counts.reset_index().assign(dataset=ds.name))
         ctx.cache[key] = (
             pd.concat(frames, ignore_index=True)
@@ -34,6 +32,30 @@ def _visit_pairs(ctx: Context) -> pd.DataFrame:
             else pd.DataFrame(columns=["num", "VISIT", "records", "dataset"])
         )
     return ctx.cache[key]
+
+
+def _distinct_pairs(ds: Dataset) -> pd.DataFrame:
+    """The (VISITNUM as :func:`numeric_key`, VISIT) pairs of the records with both, with
+    their record counts (columns num, VISIT, records), counted on the columns' codes."""
+    num_codes, nums = pd.factorize(numeric_key(ds.df["VISITNUM"]))  # NaN: -1
+    visit_codes, visits = distinct_codes(ds.df["VISIT"])
+    named = np.array([not (pd.isna(v) or v == "") for v in visits] + [False])
+    valid = (num_codes >= 0) & named[visit_codes]  # code -1 (missing): the last entry
+    if len(nums) * len(visits) > 4 * ds.n + 1024:  # too sparse to count by position
+        frame = pd.DataFrame(
+            {"num": numeric_key(ds.df["VISITNUM"]), "VISIT": ds.df["VISIT"].astype(object)}
+        )[valid]
+        return frame.groupby(["num", "VISIT"], sort=False).size().rename("records").reset_index()
+    pair = num_codes[valid].astype(np.int64) * len(visits) + visit_codes[valid]
+    counts = np.bincount(pair, minlength=len(nums) * len(visits))
+    seen = np.flatnonzero(counts)
+    return pd.DataFrame(
+        {
+            "num": np.asarray(nums, dtype=float)[seen // len(visits)],
+            "VISIT": pd.Series(visits[seen % len(visits)], dtype=object),
+            "records": counts[seen],
+        }
+    )
 
 
 def _tv_visits(ctx: Context) -> dict[float, str]:

@@ -22,10 +22,11 @@ def _visit_pairs(ctx: Context) -> pd.DataFrame:
         for ds in ctx.sdtm():
             if not ds.has("VISITNUM", "VISIT"):
                 continue
+            read = ds.select(["VISITNUM", "VISIT"])  # not the other columns of a large file
             frame = pd.DataFrame(
-                {"num": numeric_key(ds.df["VISITNUM"]), "VISIT": ds.df["VISIT"].astype(object)}
+                {"num": numeric_key(read["VISITNUM"]), "VISIT": read["VISIT"].astype(object)}
             )
-            frame = frame[~np.isnan(frame["num"].to_numpy()) & ~blank(ds.df["VISIT"])]
+            frame = frame[~np.isnan(frame["num"].to_numpy()) & ~blank(read["VISIT"])]
             counts = frame.groupby(["num", "VISIT"], sort=True).size().rename("records")
             frames.append(counts.reset_index().assign(dataset=ds.name))
         ctx.cache[key] = (

@@ -81,16 +81,20 @@ def _validate(package: str, encoding: str | None, queue: mp.Queue) -> None:
     del datasets
 
     per_check: dict[str, float] = {}
-    original = engine._run_check
+    on_dataset, on_package = engine._run_on, engine._run_package_check
 
-    def timed(ctx, spec, internal):
-        t = time.perf_counter()
-        try:
-            return original(ctx, spec, internal)
-        finally:
-            per_check[spec.id] = time.perf_counter() - t
+    def timed(original):
+        def run(ctx, check, *args):
+            t = time.perf_counter()
+            try:
+                return original(ctx, check, *args)
+            finally:
+                seconds = time.perf_counter() - t
+                per_check[check.spec.id] = per_check.get(check.spec.id, 0.0) + seconds
 
-    engine._run_check = timed
+        return run
+
+    engine._run_on, engine._run_package_check = timed(on_dataset), timed(on_package)
     started = time.perf_counter()
     defines = _defines(Path(package)) or None
     report = validate_package(Path(package), define=defines, encoding=encoding)

@@ -130,6 +130,7 @@ def validate_package(
     limit: int = DEFAULT_LIMIT,
     checks: list[str] | None = None,
     dataset_format: str | None = None,
+    cache_bytes: int = CACHE_BYTES,
 ) -> ValidationReport:
     """Validate the datasets under ``path`` and return the report.
 
@@ -145,6 +146,8 @@ def validate_package(
         checks: IDs of the checks to run (default: all registered).
         dataset_format: read the ``xpt``, ``json`` or ``ndjson`` files of each folder;
             None reads the preferred format present (XPT before Dataset-JSON).
+        cache_bytes: memory the records of the datasets not being checked may hold
+            (:mod:`cdisc_mapper.validate.frames`); the report does not depend on it.
 
     A file that cannot be read (not XPORT, truncated, text not in ``encoding``) is an
     SD0017 finding naming the file (and, for text, the byte offset), and the rest of the
@@ -157,7 +160,9 @@ def validate_package(
     """
     define_paths = _define_paths(define)
     define_meta = _read_defines(define_paths) if define_paths else None
-    package = read_package(Path(path), encoding=encoding, dataset_format=dataset_format)
+    package = read_package(
+        Path(path), encoding=encoding, dataset_format=dataset_format, cache_bytes=cache_bytes
+    )
     root, datasets = package.root, package.datasets
     recon_path = find_reconciliation(root)
     recon_rows, recon_error = (

@@ -1,14 +1,15 @@
 """Dataset records in bounded memory, so that a package larger than memory validates.
 
-:func:`cdisc_mapper.validate.engine.read_package` reads every file of at most
-:data:`LAZY_BYTES` whole, as before (a file that cannot be read is check SD0017's before
-any check runs). A larger file is only *screened*: its header is read by the reader's
-fast engine (:func:`cdisc_mapper.xpt.reader.read_fast` with no columns: a plain
-single-member XPORT v5 file, complete) and one pass over its bytes shows that its text is
-ASCII, so it decodes in any ASCII-compatible encoding and reading it cannot fail. Its
-records are read when a check first uses them (:func:`read_records`: in row chunks, the
-memory-mapped pages let go once decoded, only the columns asked for), giving the frame
-:func:`cdisc_mapper.xpt.read_xpt` gives. A file that fails the screen is read whole at once.
+:func:`cdisc_mapper.validate.engine.read_package` reads every file of at most an eighth
+of the budget (:attr:`FrameStore.lazy_bytes`) whole, as before: a file that cannot be
+read is check SD0017's before any check runs. A larger XPT file is only *screened*: its
+header is read by the reader's fast engine (:func:`cdisc_mapper.xpt.reader.read_fast`
+with no columns: a plain single-member XPORT v5 file, complete) and one pass over its
+bytes shows that its text is ASCII, so that it decodes in any ASCII-compatible encoding
+and reading it cannot fail. Its records are read when a check first uses them
+(:func:`read_records`: in row chunks, the memory-mapped pages let go once decoded, only
+the columns asked for), giving the frame :func:`cdisc_mapper.xpt.read_xpt` gives. A
+file that fails the screen is read whole at once.
 
 A :class:`FrameStore` keeps the frames read within a budget (:data:`CACHE_BYTES`), the
 least recently used let go first; the dataset whose checks are running is held apart
@@ -46,8 +47,6 @@ from cdisc_mapper.xpt.reader import read_fast
 
 CACHE_BYTES = 512 * 2**20
 """Memory the frames of datasets not being checked may hold (least recently used out)."""
-LAZY_BYTES = 64 * 2**20
-"""Files larger than this are screened and read when used, not read whole up front."""
 CHUNK_ROWS = 65_536
 """Records decoded at a time when a screened file is read."""
 _ASCII = bytes(range(128))
@@ -75,6 +74,8 @@ class FrameStore:
 
     def __init__(self, budget: int = CACHE_BYTES) -> None:
         self.budget = budget
+        self.lazy_bytes = budget // 8
+        """XPT files larger than this are screened and read when used (64 MiB by default)."""
         self._held: OrderedDict[str, tuple[Held, int]] = OrderedDict()
         self._pinned: set[str] = set()
 

@@ -22,7 +22,7 @@ import pandas as pd
 from cdisc_mapper.datasetjson import dataset_files, format_of
 from cdisc_mapper.standards import Standard, VariableMeta
 from cdisc_mapper.validate.errors import ValidationInputError
-from cdisc_mapper.validate.frames import LAZY_BYTES, FrameStore, Source, screen
+from cdisc_mapper.validate.frames import FrameStore, Source, screen
 from cdisc_mapper.validate.unreadable import Unreadable, read_or_explain
 from cdisc_mapper.xpt import XptMetadata
 
@@ -227,12 +227,12 @@ def read_dataset(
 ) -> Dataset | Unreadable:
     """Read and classify one file, or say why it cannot be read (check SD0017).
 
-    With a ``store``, a file larger than :data:`~.frames.LAZY_BYTES` that passes
+    With a ``store``, an XPT file larger than its ``lazy_bytes`` that passes
     :func:`~.frames.screen` is classified from its header and its records are read when
     used; the dataset's frame may be let go and read again (:mod:`.frames`).
     """
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    header = screen(path, encoding) if store is not None and _large(path) else None
+    header = screen(path, encoding) if store is not None and _large(path, store) else None
     source = Source(path, rel, encoding, header is not None, store) if store else None
     if header is not None:
         return _classified(rel, path, None, header, sdtmig, adamig, source)
@@ -243,9 +243,9 @@ def read_dataset(
     return _classified(rel, path, df, meta, sdtmig, adamig, source)
 
 
-def _large(path: Path) -> bool:
+def _large(path: Path, store: FrameStore) -> bool:
     try:
-        return path.stat().st_size > LAZY_BYTES
+        return format_of(path) == "xpt" and path.stat().st_size > store.lazy_bytes
     except OSError:
         return False
 

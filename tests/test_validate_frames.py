@@ -108,12 +108,23 @@ def test_store_holds_the_dataset_being_checked_apart_from_its_budget():
     with store.turn(large):
         store.loaded(large)  # held apart: DM stays
         store.loaded(lookup)  # 30 + 60 fit the budget beside LB
+        store.used(small)  # LB's checks look DM up
         assert small.frame is not None and large.frame is not None
     assert large.frame is None  # larger than the budget: let go after its checks
     assert small.frame is not None and lookup.frame is not None
     with store.turn(small):
         pass
-    assert small.frame is not None  # fits: kept for the next look-up
+    assert small.frame is not None  # looked up by another dataset and fits: kept
+
+
+def test_store_lets_a_dataset_nobody_looks_up_go_after_its_checks():
+    store = FrameStore(budget=100)
+    ae, dm = _Holder("AE", 30), _Holder("DM", 30)
+    store.loaded(ae)
+    store.loaded(dm)
+    with store.turn(ae):
+        store.used(ae)
+    assert ae.frame is None and dm.frame is not None
 
 
 def test_a_frame_larger_than_the_budget_read_for_a_look_up_stays_until_the_next_read():

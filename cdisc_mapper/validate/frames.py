@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cdisc_mapper.validate.errors import ValidationInputError
@@ -37,7 +38,6 @@ from cdisc_mapper.xpt import XptMetadata
 from cdisc_mapper.xpt.fastread import (
     Layout,
     LayoutError,
-    TextColumn,
     numeric_column,
     observations,
     parse_layout,
@@ -78,31 +78,36 @@ class FrameStore:
         """XPT files larger than this are screened and read when used (64 MiB by default)."""
         self._held: OrderedDict[str, tuple[Held, int]] = OrderedDict()
         self._pinned: set[str] = set()
+        self._looked_up: set[str] = set()
 
     def loaded(self, ds: Held) -> None:
         """``ds`` holds its frame now: counted, and the least recently used others let go
         while the frames not being checked hold more than the budget."""
         assert ds.frame is not None
         self._held[ds.name] = (ds, frame_bytes(ds.frame))
-        self._held.move_to_end(ds.name)
+        self.used(ds)
         self._fit(keep=ds.name)
 
     def used(self, ds: Held) -> None:
-        """``ds``'s frame was used: the last to be let go."""
+        """``ds``'s frame was used: the last to be let go; a use by another dataset's
+        checks makes it a look-up, kept after its own checks."""
         if ds.name in self._held:
             self._held.move_to_end(ds.name)
+        if self._pinned and ds.name not in self._pinned:
+            self._looked_up.add(ds.name)
 
     @contextmanager
     def turn(self, ds: Held) -> Iterator[None]:
         """Hold ``ds``'s frame apart from the budget while its checks run; then keep it
-        only if it fits the budget."""
+        only if other datasets' checks look it up (DM, SE, ADSL...) and it fits the
+        budget: the others' records are not needed again."""
         self._pinned.add(ds.name)
         try:
             yield
         finally:
             self._pinned.discard(ds.name)
             entry = self._held.get(ds.name)
-            if entry is not None and entry[1] > self.budget:
+            if entry is not None and (ds.name not in self._looked_up or entry[1] > self.budget):
                 self._let_go(ds.name)
             self._fit()
 
@@ -241,32 +246,43 @@ def _decoded(
     names = (
         list(by_name) if columns is None else [c for c in dict.fromkeys(columns) if c in by_name]
     )
-    parts: dict[str, list[Any]] = {name: [] for name in names}
-    for start in range(0, max(len(records), 1), CHUNK_ROWS):
+    rows = len(records)
+    numbers = {n: np.empty(rows) for n in names if not by_name[n].is_char}
+    texts: dict[str, list[_Texts]] = {n: [] for n in names if by_name[n].is_char}
+    for start in range(0, max(rows, 1), CHUNK_ROWS):
         block = records[start : start + CHUNK_ROWS]
         for name in names:
             var = by_name[name]
             part = block[:, var.position : var.position + var.length]
-            parts[name].append(
-                text_column(np.ascontiguousarray(part), encoding or "utf-8")
-                if var.is_char
-                else numeric_column(part)
-            )
+            if var.is_char:
+                column = text_column(np.ascontiguousarray(part), encoding or "utf-8")
+                texts[name].append((_narrow(column.codes, len(column.values)), column.values))
+            else:
+                numbers[name][start : start + len(block)] = numeric_column(part)
         _release(mapped, layout.data_start + (start + CHUNK_ROWS) * layout.record_length)
-    data = {name: _joined(parts.pop(name)) for name in names}
-    return pd.DataFrame(data, index=pd.RangeIndex(len(records)), columns=names)
+    data = {n: numbers.pop(n) if n in numbers else _categorical(texts.pop(n)) for n in names}
+    return pd.DataFrame(data, index=pd.RangeIndex(rows), columns=names)
 
 
-def _joined(parts: list[Any]) -> Any:
-    """One column from its chunks, as the reader gives it for the whole file: numbers,
-    or a categorical whose categories are in order of first appearance."""
-    if not isinstance(parts[0], TextColumn):
-        return np.concatenate(parts)
-    # each chunk's texts in order of first appearance: factorized together, they number
-    # the texts in order of first appearance in the file
-    numbers, texts = pd.factorize(np.concatenate([p.values for p in parts]))
-    starts = np.cumsum([0] + [len(p.values) for p in parts])
-    codes = np.concatenate([numbers[s:][p.codes] for s, p in zip(starts, parts, strict=False)])
+_Texts = tuple[npt.NDArray[np.integer[Any]], npt.NDArray[np.object_]]
+"""One chunk of a text column: codes (as narrow as its texts allow) and texts."""
+
+
+def _narrow(codes: npt.NDArray[np.integer[Any]], count: int) -> npt.NDArray[np.integer[Any]]:
+    """``codes`` (0 to count-1) in the narrowest integer type: the chunks of every text
+    column are held until the column is joined."""
+    return codes.astype(np.min_scalar_type(max(count - 1, 0)), copy=False)
+
+
+def _categorical(parts: list[_Texts]) -> pd.Categorical:
+    """A text column from its chunks, as the reader gives it for the whole file: a
+    categorical whose categories are in order of first appearance."""
+    # each chunk's texts are in order of first appearance: factorized together, they
+    # are numbered in order of first appearance in the file
+    order, texts = pd.factorize(np.concatenate([values for _, values in parts]))
+    numbers = _narrow(order, len(texts))
+    starts = np.cumsum([0] + [len(values) for _, values in parts])
+    codes = np.concatenate([numbers[s:][c] for s, (c, _) in zip(starts, parts, strict=False)])
     categories = pd.Index(np.asarray(texts, dtype=object), dtype=object)
     return pd.Categorical.from_codes(codes, categories=categories)
 

@@ -14,6 +14,7 @@ import pytest
 from cdisc_mapper.validate import ERROR, read_package, scope, validate_package, write_reports
 from cdisc_mapper.validate import frames as frames_module
 from cdisc_mapper.validate import registry as registry_module
+from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.frames import FrameStore, read_records, screen
 from cdisc_mapper.validate.registry import check
 from cdisc_mapper.xpt import read_xpt
@@ -225,3 +226,13 @@ def test_a_file_that_does_not_decode_is_still_sd0017_with_any_budget(tmp_path):
     found = sd0017(cache_bytes=0)
     assert len(found) == 1 and found[0][0] == "AE" and "byte 0x92 at offset" in found[0][1]
     assert found == sd0017()
+
+
+def test_a_file_changed_after_it_was_screened_is_a_located_error(tmp_path):
+    path = _lb(tmp_path / "sdtm")
+    lb = read_package(tmp_path, cache_bytes=0).datasets["LB"]
+    path.write_bytes(b"not a transport file any more\n" * 8)
+    with pytest.raises(ValidationInputError) as caught:
+        lb.df  # noqa: B018  (reading the records is the point)
+    assert caught.value.where == "sdtm/lb.xpt"
+    assert "was read at the start but cannot be read now" in caught.value.message

@@ -227,9 +227,10 @@ class _Run:
 
 
 def _run_by_dataset(ctx: Context, store: FrameStore, runs: list[_Run], internal: CheckSpec) -> None:
-    """The dataset-scoped checks, dataset by dataset (each dataset's records read once,
-    held while its checks run, then let go if they do not fit the memory budget); each
-    check still meets the datasets in name order, so its findings are as if it ran
+    """The dataset-scoped checks, dataset by dataset: each dataset's records are read
+    once and held while its checks run, then let go unless other datasets' checks look
+    them up (:meth:`FrameStore.turn`), with what the checks cached about it. Each check
+    still meets the datasets in name order, so its findings are those it gives running
     alone, and a check that skips stops for the datasets after."""
     for ds in ctx.datasets.values():
         todo = [run for run in runs if not run.stopped and _applies(run.spec, ds)]
@@ -249,6 +250,8 @@ def _run_on(ctx: Context, run: _Run, ds: Dataset, internal: CheckSpec) -> None:
     except SkipCheck as skip:
         run.notes.append(str(skip))
         run.stopped = True
+    except ValidationInputError:  # a file changed since it was read: not a check's bug
+        raise
     except Exception as exc:  # a validator bug must not hide the other checks
         _report_crash(ctx, internal, run.spec, ds, exc)
         run.ran = True

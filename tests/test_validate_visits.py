@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cdisc_mapper.validate.checks.visits import _distinct_pairs
-from cdisc_mapper.validate.package import Dataset, numeric_key, row_keys
-from cdisc_mapper.xpt import XptMetadata
+from cdisc_mapper.validate.package import numeric_key, row_keys
 from tests.validate_pkg import findings, write_dataset
 
 NOISY = float(np.nextafter(9.3, 0))  # 9.299999999999999: VISITNUM from float sums
@@ -162,14 +161,6 @@ def test_tm0010_planned_visit_compared_with_tv_as_numbers(tmp_path):
     ]
 
 
-def _visits_dataset(nums: list[float], names: list[str]) -> Dataset:
-    frame = pd.DataFrame({"VISITNUM": nums, "VISIT": pd.Categorical(names)})
-    meta = XptMetadata("VS", "VS", [], len(frame))
-    return Dataset(
-        "VS", "vs.xpt", Path("vs.xpt"), frame, meta, "SDTM", "VS", "Findings", None, None
-    )
-
-
 @pytest.mark.parametrize("extra", [0, 60])
 def test_visit_pairs_are_counted_by_distinct_value(extra):
     # extra: 60 more visits of one record each, so that the (VISITNUM, VISIT) pairs are
@@ -178,7 +169,7 @@ def test_visit_pairs_are_counted_by_distinct_value(extra):
     names = ["SCREENING", "WEEK 9", "WEEK 9", "WEEK 9", "", "DAY 1"]
     nums += [100.0 + i for i in range(extra)]
     names += [f"V{i}" for i in range(extra)]
-    pairs = _distinct_pairs(_visits_dataset(nums, names))
+    pairs = _distinct_pairs(pd.DataFrame({"VISITNUM": nums, "VISIT": pd.Categorical(names)}))
     rows = zip(pairs["num"], pairs["VISIT"], pairs["records"], strict=True)
     counted = {(n, v): r for n, v, r in rows}
     expected = {(1.0, "SCREENING"): 1, (9.3, "WEEK 9"): 2, (1.0, "DAY 1"): 1}

@@ -194,9 +194,18 @@ class Context:
         self.suppressed: Counter[str] = Counter()
         self.current: CheckSpec | None = None
         self.cache: dict[tuple[str, ...], Any] = {}
+        """What checks compute once and share; what concerns one dataset is keyed
+        ``(kind, dataset name, ...)`` and dropped once its checks ran (:meth:`forget`)."""
         self._kept: Counter[tuple[str, str]] = Counter()
         self.found: Counter[tuple[str, str]] = Counter()
         """Findings per (check ID, dataset), suppressed ones included."""
+
+    def forget(self, dataset: str) -> None:
+        """Drop what checks cached about ``dataset`` (:attr:`cache` keys
+        ``(kind, dataset, ...)``): the run has moved past it, and per-record arrays
+        would otherwise keep every dataset in memory."""
+        for key in [k for k in self.cache if len(k) > 1 and k[1] == dataset]:
+            del self.cache[key]
 
     # ----------------------------------------------------------------- lookups
     def standard_for(self, ds: Dataset) -> Standard:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdisc_mapper.define.reader import DefineReadError, read_define
@@ -12,6 +12,7 @@ from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
 from cdisc_mapper.validate import checks as _checks  # noqa: F401  (registers the checks)
 from cdisc_mapper.validate.context import Context, PackageDefine, SkipCheck
 from cdisc_mapper.validate.errors import ValidationInputError
+from cdisc_mapper.validate.frames import CACHE_BYTES, FrameStore
 from cdisc_mapper.validate.model import (
     ERROR,
     CheckResult,
@@ -53,19 +54,28 @@ def _applies(spec: CheckSpec, ds: Dataset) -> bool:
 @dataclass(frozen=True)
 class Package:
     """What :func:`read_package` found: the folder, the datasets read (by name, in name
-    order) and the files that could not be read (reported by SD0017)."""
+    order), the files that could not be read (reported by SD0017), and the store that
+    holds the datasets' records within the memory budget (:mod:`.frames`)."""
 
     root: Path
     datasets: dict[str, Dataset]
     unreadable: tuple[Unreadable, ...] = ()
+    store: FrameStore = field(default_factory=FrameStore)
 
 
 def read_package(
-    path: Path, *, encoding: str | None = None, dataset_format: str | None = None
+    path: Path,
+    *,
+    encoding: str | None = None,
+    dataset_format: str | None = None,
+    cache_bytes: int = CACHE_BYTES,
 ) -> Package:
     """Find and read every dataset of the package; a file that cannot be read (not XPORT,
     truncated, text not in ``encoding``, a second file of one dataset) is set aside with
     the reason, and the others are read.
+
+    Large files are read when used, and records are let go beyond ``cache_bytes``
+    (:mod:`cdisc_mapper.validate.frames`): memory stays bounded by the largest dataset.
 
     Raises:
         ValidationInputError: the folder is missing or holds no ``.xpt`` file, or
@@ -76,8 +86,9 @@ def read_package(
     sdtmig, adamig = load_sdtmig(), load_adamig()
     datasets: dict[str, Dataset] = {}
     unreadable: list[Unreadable] = []
+    store = FrameStore(cache_bytes)
     for file in iter_files(root, files):
-        ds = read_dataset(root, file, encoding=encoding, sdtmig=sdtmig, adamig=adamig)
+        ds = read_dataset(root, file, encoding=encoding, sdtmig=sdtmig, adamig=adamig, store=store)
         if isinstance(ds, Unreadable):
             unreadable.append(ds)
         elif ds.name in datasets:
@@ -92,7 +103,9 @@ def read_package(
             )
         else:
             datasets[ds.name] = ds
-    return Package(root, dict(sorted(datasets.items())), tuple(unreadable))
+            if ds.frame is not None:
+                store.loaded(ds)
+    return Package(root, dict(sorted(datasets.items())), tuple(unreadable), store)
 
 
 def load_package(path: Path, *, encoding: str | None = None) -> tuple[Path, dict[str, Dataset]]:
@@ -117,6 +130,7 @@ def validate_package(
     limit: int = DEFAULT_LIMIT,
     checks: list[str] | None = None,
     dataset_format: str | None = None,
+    cache_bytes: int = CACHE_BYTES,
 ) -> ValidationReport:
     """Validate the datasets under ``path`` and return the report.
 
@@ -132,6 +146,8 @@ def validate_package(
         checks: IDs of the checks to run (default: all registered).
         dataset_format: read the ``xpt``, ``json`` or ``ndjson`` files of each folder;
             None reads the preferred format present (XPT before Dataset-JSON).
+        cache_bytes: memory the records of the datasets not being checked may hold
+            (:mod:`cdisc_mapper.validate.frames`); the report does not depend on it.
 
     A file that cannot be read (not XPORT, truncated, text not in ``encoding``) is an
     SD0017 finding naming the file (and, for text, the byte offset), and the rest of the
@@ -144,7 +160,9 @@ def validate_package(
     """
     define_paths = _define_paths(define)
     define_meta = _read_defines(define_paths) if define_paths else None
-    package = read_package(Path(path), encoding=encoding, dataset_format=dataset_format)
+    package = read_package(
+        Path(path), encoding=encoding, dataset_format=dataset_format, cache_bytes=cache_bytes
+    )
     root, datasets = package.root, package.datasets
     recon_path = find_reconciliation(root)
     recon_rows, recon_error = (
@@ -172,11 +190,12 @@ def validate_package(
             raise ValidationInputError(f"unknown check IDs: {', '.join(unknown)}")
         specs = [s for s in specs if s.id in checks or s.id == "VX0001"]
     internal = next(s for s in specs if s.id == "VX0001")
-    results: list[CheckResult] = []
-    for spec in specs:
-        if spec.id == "VX0001":
-            continue
-        results.append(_run_check(ctx, spec, internal))
+    runs = [_Run(spec) for spec in specs if spec.id != "VX0001"]
+    _run_by_dataset(ctx, package.store, [r for r in runs if not r.spec.scope.package], internal)
+    for run in runs:
+        if run.spec.scope.package:
+            _run_package_check(ctx, run, internal)
+    results = [_outcome(ctx, run) for run in runs]
     results.append(_result(ctx, internal, "failed" if ctx.counts[internal.id] else "passed", ""))
     results.sort(key=lambda r: r.spec.id)
     findings = sorted(ctx.findings, key=lambda f: f.sort_key())
@@ -195,6 +214,47 @@ def validate_package(
     )
     report.contexts = row_contexts(datasets, report.groups)
     return report
+
+
+@dataclass
+class _Run:
+    """One check over the package: whether it ran, and why it stopped (SkipCheck)."""
+
+    spec: CheckSpec
+    ran: bool = False
+    notes: list[str] = field(default_factory=list)
+    stopped: bool = False
+
+
+def _run_by_dataset(ctx: Context, store: FrameStore, runs: list[_Run], internal: CheckSpec) -> None:
+    """The dataset-scoped checks, dataset by dataset: each dataset's records are read
+    once and held while its checks run, then let go unless other datasets' checks look
+    them up (:meth:`FrameStore.turn`), with what the checks cached about it. Each check
+    still meets the datasets in name order, so its findings are those it gives running
+    alone, and a check that skips stops for the datasets after."""
+    for ds in ctx.datasets.values():
+        todo = [run for run in runs if not run.stopped and _applies(run.spec, ds)]
+        if not todo:
+            continue
+        with store.turn(ds):
+            for run in todo:
+                _run_on(ctx, run, ds, internal)
+        ctx.forget(ds.name)
+
+
+def _run_on(ctx: Context, run: _Run, ds: Dataset, internal: CheckSpec) -> None:
+    ctx.current = run.spec
+    try:
+        run.spec.func(ctx, ds)
+        run.ran = True
+    except SkipCheck as skip:
+        run.notes.append(str(skip))
+        run.stopped = True
+    except ValidationInputError:  # a file changed since it was read: not a check's bug
+        raise
+    except Exception as exc:  # a validator bug must not hide the other checks
+        _report_crash(ctx, internal, run.spec, ds, exc)
+        run.ran = True
 
 
 def _read_defines(paths: tuple[Path, ...]) -> PackageDefine:
@@ -232,41 +292,29 @@ def _define_paths(define: Path | Sequence[Path] | None) -> tuple[Path, ...]:
     return tuple(Path(p) for p in define)
 
 
-def _run_check(ctx: Context, spec: CheckSpec, internal: CheckSpec) -> CheckResult:
+def _run_package_check(ctx: Context, run: _Run, internal: CheckSpec) -> None:
+    spec = run.spec
     ctx.current = spec
-    notes: list[str] = []
-    ran = False
-    if spec.scope.package:
-        applicable = spec.scope.standard == "any" or any(
-            d.standard == spec.scope.standard for d in ctx.datasets.values()
-        )
-        if not applicable:
-            return _result(ctx, spec, "not applicable", "")
-        try:
-            spec.func(ctx)
-            ran = True
-        except SkipCheck as skip:
-            notes.append(str(skip))
-        except Exception as exc:  # a validator bug must not hide the other checks
-            _report_crash(ctx, internal, spec, None, exc)
-            ran = True
-    else:
-        for ds in ctx.datasets.values():
-            if not _applies(spec, ds):
-                continue
-            ctx.current = spec
-            try:
-                spec.func(ctx, ds)
-                ran = True
-            except SkipCheck as skip:
-                notes.append(str(skip))
-                break
-            except Exception as exc:
-                _report_crash(ctx, internal, spec, ds, exc)
-                ran = True
-    if notes and not ran:
+    applicable = spec.scope.standard == "any" or any(
+        d.standard == spec.scope.standard for d in ctx.datasets.values()
+    )
+    if not applicable:
+        return
+    try:
+        spec.func(ctx)
+        run.ran = True
+    except SkipCheck as skip:
+        run.notes.append(str(skip))
+    except Exception as exc:  # a validator bug must not hide the other checks
+        _report_crash(ctx, internal, spec, None, exc)
+        run.ran = True
+
+
+def _outcome(ctx: Context, run: _Run) -> CheckResult:
+    spec, notes = run.spec, run.notes
+    if notes and not run.ran:
         return _result(ctx, spec, "skipped", notes[0])
-    if not ran and not notes:
+    if not run.ran and not notes:
         return _result(ctx, spec, "not applicable", "")
     status = "failed" if ctx.counts[spec.id] else "passed"
     return _result(ctx, spec, status, notes[0] if notes else "")

@@ -22,6 +22,7 @@ import pandas as pd
 from cdisc_mapper.datasetjson import dataset_files, format_of
 from cdisc_mapper.standards import Standard, VariableMeta
 from cdisc_mapper.validate.errors import ValidationInputError
+from cdisc_mapper.validate.frames import FrameStore, Source, screen
 from cdisc_mapper.validate.unreadable import Unreadable, read_or_explain
 from cdisc_mapper.xpt import XptMetadata
 
@@ -41,7 +42,7 @@ class Dataset:
     Attributes:
         name: dataset name (uppercase), from the file's header or else the file name.
         file: path relative to the package folder, for reports.
-        df: the records (see :func:`cdisc_mapper.xpt.read_xpt`); row ``i`` is record ``i+1``.
+        frame: the records when held in memory (see :attr:`df`), else None.
         meta: the file's own metadata (labels, types, lengths, formats).
         standard: ``"SDTM"`` or ``"ADaM"``.
         domain: SDTM domain code (``QS`` for a split ``QSPH``; ``SUPPAE`` keeps its name;
@@ -54,12 +55,14 @@ class Dataset:
         seq_var: ``--SEQ`` (SDTM) or ``ASEQ`` (ADaM) when present.
         sdtmig: for an ADaM dataset, the SDTMIG whose variables it may carry under their
             own names (VSELTM, VSDY): those keep their SDTM metadata.
+        source: how to read the records again once let go (:mod:`.frames`); None keeps
+            them in memory.
     """
 
     name: str
     file: str
     path: Path
-    df: pd.DataFrame
+    frame: pd.DataFrame | None = field(repr=False)
     meta: XptMetadata
     standard: str
     domain: str
@@ -67,18 +70,54 @@ class Dataset:
     ig_name: str | None
     seq_var: str | None
     sdtmig: Standard | None = None
+    source: Source | None = field(default=None, repr=False)
     _ig_vars: dict[tuple[str, str], VariableMeta | None] = field(default_factory=dict, repr=False)
     _uniques: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _names: tuple[str, ...] = field(init=False, repr=False)
+    _count: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.frame is None:  # a screened file: the header tells
+            self._names = tuple(v.name for v in self.meta.variables)
+            self._count = self.meta.n_records
+        else:
+            self._names, self._count = tuple(self.frame.columns), len(self.frame)
+
+    @property
+    def df(self) -> pd.DataFrame:
+        """The records (see :func:`cdisc_mapper.xpt.read_xpt`); row ``i`` is record
+        ``i+1``. Read from the file again when they were let go (:mod:`.frames`)."""
+        if self.frame is None:
+            assert self.source is not None, f"{self.name}: records let go with no source"
+            self.frame = self.source.read()
+            self.source.store.loaded(self)
+        elif self.source is not None:
+            self.source.store.used(self)
+        return self.frame
+
+    def select(self, names: list[str]) -> pd.DataFrame:
+        """The records of the variables ``names`` that the dataset has, in that order:
+        for a look-up in another dataset, without reading the others from the file."""
+        present = [n for n in dict.fromkeys(names) if n in self._names]
+        if self.frame is None and self.source is not None and self.source.chunked:
+            return self.source.read(present)
+        return self.df[present]
+
+    def release(self) -> None:
+        """Let the records, and what was computed from them, go (read again on use)."""
+        if self.source is not None:
+            self.frame = None
+            self._uniques.clear()
 
     @property
     def n(self) -> int:
         """Number of records."""
-        return len(self.df)
+        return self._count
 
     @property
     def columns(self) -> list[str]:
         """Variable names in file order."""
-        return list(self.df.columns)
+        return list(self._names)
 
     @property
     def is_supp(self) -> bool:
@@ -92,7 +131,7 @@ class Dataset:
 
     def has(self, *names: str) -> bool:
         """Whether every variable in ``names`` is present."""
-        return all(n in self.df.columns for n in names)
+        return all(n in self._names for n in names)
 
     def has_numeric(self, *names: str) -> bool:
         """Whether every variable in ``names`` is present and numeric (checks that do
@@ -102,7 +141,7 @@ class Dataset:
     def var(self, suffix: str) -> str | None:
         """The domain variable ``--suffix`` (``var("TESTCD")`` -> ``LBTESTCD``) if present."""
         name = self.prefix + suffix
-        return name if self.prefix and name in self.df.columns else None
+        return name if self.prefix and name in self._names else None
 
     def usubjid(self) -> pd.Series | None:
         """USUBJID per record, or None when the dataset has none."""
@@ -178,21 +217,51 @@ def discover(path: Path, fmt: str | None = None) -> tuple[Path, list[Path]]:
 
 
 def read_dataset(
-    root: Path, path: Path, *, encoding: str | None, sdtmig: Standard, adamig: Standard
+    root: Path,
+    path: Path,
+    *,
+    encoding: str | None,
+    sdtmig: Standard,
+    adamig: Standard,
+    store: FrameStore | None = None,
 ) -> Dataset | Unreadable:
-    """Read and classify one file, or say why it cannot be read (check SD0017)."""
+    """Read and classify one file, or say why it cannot be read (check SD0017).
+
+    With a ``store``, an XPT file larger than its ``lazy_bytes`` that passes
+    :func:`~.frames.screen` is classified from its header and its records are read when
+    used; the dataset's frame may be let go and read again (:mod:`.frames`).
+    """
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    header = screen(path, encoding) if store is not None and _large(path, store) else None
+    source = Source(path, rel, encoding, header is not None, store) if store else None
+    if header is not None:
+        return _classified(rel, path, None, header, sdtmig, adamig, source)
     read = read_or_explain(path, rel, encoding)
     if isinstance(read, Unreadable):
         return read
     df, meta = read
-    return _classified(rel, path, df, meta, sdtmig, adamig)
+    return _classified(rel, path, df, meta, sdtmig, adamig, source)
+
+
+def _large(path: Path, store: FrameStore) -> bool:
+    try:
+        return format_of(path) == "xpt" and path.stat().st_size > store.lazy_bytes
+    except OSError:
+        return False
 
 
 def _classified(
-    rel: str, path: Path, df: pd.DataFrame, meta: XptMetadata, sdtmig: Standard, adamig: Standard
+    rel: str,
+    path: Path,
+    frame: pd.DataFrame | None,
+    meta: XptMetadata,
+    sdtmig: Standard,
+    adamig: Standard,
+    source: Source | None = None,
 ) -> Dataset:
-    df = df.reset_index(drop=True)
+    # a screened file is classified from its header: the variable names
+    records = frame.reset_index(drop=True) if frame is not None else None
+    df = records if records is not None else pd.DataFrame(columns=[v.name for v in meta.variables])
     name = (meta.dataset or path.stem).strip().upper()
     in_adam_dir = path.parent.name.lower() == _ADAM_DIR
     in_sdtm_dir = path.parent.name.lower() == _SDTM_DIR
@@ -202,7 +271,7 @@ def _classified(
         adam_ig = _adam_ig_name(name, class_, adamig)
         seq_var = "ASEQ" if "ASEQ" in df.columns else None
         return Dataset(
-            name, rel, path, df, meta, "ADaM", name, class_, adam_ig, seq_var, sdtmig=sdtmig
+            name, rel, path, records, meta, "ADaM", name, class_, adam_ig, seq_var, sdtmig, source
         )
     domain = sdtm_domain(name)
     ig_name: str | None = None
@@ -219,7 +288,9 @@ def _classified(
         class_ = infer_sdtm_class(name, domain, df)
     seq = domain + "SEQ"
     seq_var = seq if seq in df.columns and not name.startswith("SUPP") else None
-    return Dataset(name, rel, path, df, meta, "SDTM", domain, class_, ig_name, seq_var)
+    return Dataset(
+        name, rel, path, records, meta, "SDTM", domain, class_, ig_name, seq_var, source=source
+    )
 
 
 def sdtm_domain(name: str) -> str:

@@ -44,14 +44,14 @@ def key_columns(ds: Dataset) -> list[str]:
         names += list(_ADAM_KEYS)
     else:
         names += [ds.domain[:2] + suffix for suffix in _SDTM_KEYS]
-    present = set(ds.df.columns)
+    present = set(ds.columns)
     return list(dict.fromkeys(n for n in names if n and n in present))
 
 
 def flagged_columns(ds: Dataset, group: FindingGroup) -> list[str]:
     """The variables a group names: its ``variable`` and the variables of ``ds`` its
     message mentions (``PCHG differs from (AVAL - BASE)``: PCHG, AVAL, BASE)."""
-    present = set(ds.df.columns)
+    present = set(ds.columns)
     words = _NAME.findall(group.first.variable) + _NAME.findall(group.first.message)
     return list(dict.fromkeys(w for w in words if w in present))
 
@@ -84,11 +84,12 @@ def _dataset_contexts(
     ds: Dataset, records: dict[int, list[str]]
 ) -> dict[tuple[str, int], RowContext]:
     keys = key_columns(ds)
-    subjects = ds.df["USUBJID"].to_numpy(dtype=object) if "USUBJID" in ds.df.columns else None
+    columns = list(dict.fromkeys([*keys, *(c for cols in records.values() for c in cols)]))
+    read = ds.select(["USUBJID", *columns])  # only these columns of a large file
+    subjects = read["USUBJID"].to_numpy(dtype=object) if "USUBJID" in read.columns else None
     neighbours = {r: _neighbours(r - 1, ds.n, subjects) for r in records}
     rows = sorted({i for near in neighbours.values() for i in near})
-    columns = list(dict.fromkeys([*keys, *(c for cols in records.values() for c in cols)]))
-    frame = ds.df.iloc[rows][columns]
+    frame = read.iloc[rows][columns]
     position = {row: i for i, row in enumerate(rows)}
     values = {c: [fmt_value(v) for v in frame[c].tolist()] for c in columns}
     out: dict[tuple[str, int], RowContext] = {}

@@ -254,13 +254,11 @@ def one_study(ctx: Context, ds: Dataset) -> None:
     key = ("studyid",)
     if key not in ctx.cache:
         dm = ctx.get("DM")
-        source = (
-            [dm] if dm is not None and "STUDYID" in dm.df.columns else list(ctx.datasets.values())
-        )
+        source = [dm] if dm is not None and dm.has("STUDYID") else list(ctx.datasets.values())
         counts: dict[str, int] = {}
         for d in source:
-            if "STUDYID" in d.df.columns:
-                for value, n in d.df["STUDYID"].value_counts().items():
+            if d.has("STUDYID"):
+                for value, n in d.select(["STUDYID"])["STUDYID"].value_counts().items():
                     if value != "" and n:
                         counts[str(value)] = counts.get(str(value), 0) + int(n)
         ctx.cache[key] = max(sorted(counts), key=counts.__getitem__) if counts else None

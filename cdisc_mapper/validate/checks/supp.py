@@ -57,27 +57,30 @@ def parent_exists(ctx: Context, ds: Dataset) -> None:
     )
     for key, rows in groups.items():
         rdomain, var = (str(k) for k in cast(tuple[Any, Any], key))
-        parents = [p for p in ctx.domain(rdomain) if "USUBJID" in p.df.columns]
+        parents = [p for p in ctx.domain(rdomain) if p.has("USUBJID")]
         if not parents:
             messages[rows] = f"parent dataset {rdomain} is not in the package"
             continue
         subj = df["USUBJID"].iloc[rows].astype(object)
         if var == "":
-            known = set().union(*(set(map(str, distinct(p.df["USUBJID"]))) for p in parents))
+            known = set().union(
+                *(set(map(str, distinct(p.select(["USUBJID"])["USUBJID"]))) for p in parents)
+            )
             bad = ~subj.astype(str).isin(known).to_numpy()
             messages[rows[bad]] = f"subject has no {rdomain} record"
             continue
-        holders = [p for p in parents if var in p.df.columns]
+        # the parents' two columns only: a parent (LB, QS) may be the largest dataset
+        holders = [p.select(["USUBJID", var]) for p in parents if p.has(var)]
         if not holders:
             messages[rows] = f"IDVAR {var} is not a variable of {rdomain}"
             continue
-        numeric = all(p.df[var].dtype.kind in "fiub" for p in holders)
+        numeric = all(p[var].dtype.kind in "fiub" for p in holders)
         values = _as_parent_type(idvarval.iloc[rows], numeric).reset_index(drop=True)
         wanted = [subj.reset_index(drop=True), values]
         found = np.zeros(len(rows), dtype=bool)
         for parent in holders:
-            parent_values = parent.df[var] if numeric else parent.df[var].astype(object)
-            keys, parent_keys = row_keys(wanted, [parent.df["USUBJID"], parent_values])
+            parent_values = parent[var] if numeric else parent[var].astype(object)
+            keys, parent_keys = row_keys(wanted, [parent["USUBJID"], parent_values])
             found |= np.isin(keys, parent_keys)
         bad = ~found
         texts = [

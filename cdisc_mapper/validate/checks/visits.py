@@ -23,7 +23,8 @@ def _visit_pairs(ctx: Context) -> pd.DataFrame:
         for ds in ctx.sdtm():
             if not ds.has("VISITNUM", "VISIT"):
                 continue
-            frame = _distinct_pairs(ds)
+            # only the two columns, not the other columns of a large file
+            frame = _distinct_pairs(ds.select(["VISITNUM", "VISIT"]))
             counts = frame.groupby(["num", "VISIT"], sort=True)["records"].sum()
             frames.append(counts.reset_index().assign(dataset=ds.name))
         ctx.cache[key] = (
@@ -34,16 +35,17 @@ def _visit_pairs(ctx: Context) -> pd.DataFrame:
     return ctx.cache[key]
 
 
-def _distinct_pairs(ds: Dataset) -> pd.DataFrame:
-    """The (VISITNUM as :func:`numeric_key`, VISIT) pairs of the records with both, with
-    their record counts (columns num, VISIT, records), counted on the columns' codes."""
-    num_codes, nums = pd.factorize(numeric_key(ds.df["VISITNUM"]))  # NaN: -1
-    visit_codes, visits = distinct_codes(ds.df["VISIT"])
+def _distinct_pairs(read: pd.DataFrame) -> pd.DataFrame:
+    """The (VISITNUM as :func:`numeric_key`, VISIT) pairs of the records of ``read`` (a
+    dataset's VISITNUM and VISIT) with both, with their record counts (columns num, VISIT,
+    records), counted on the columns' codes."""
+    num_codes, nums = pd.factorize(numeric_key(read["VISITNUM"]))  # NaN: -1
+    visit_codes, visits = distinct_codes(read["VISIT"])
     named = np.array([not (pd.isna(v) or v == "") for v in visits] + [False])
     valid = (num_codes >= 0) & named[visit_codes]  # code -1 (missing): the last entry
-    if len(nums) * len(visits) > 4 * ds.n + 1024:  # too sparse to count by position
+    if len(nums) * len(visits) > 4 * len(read) + 1024:  # too sparse to count by position
         frame = pd.DataFrame(
-            {"num": numeric_key(ds.df["VISITNUM"]), "VISIT": ds.df["VISIT"].astype(object)}
+            {"num": numeric_key(read["VISITNUM"]), "VISIT": read["VISIT"].astype(object)}
         )[valid]
         return frame.groupby(["num", "VISIT"], sort=False).size().rename("records").reset_index()
     pair = num_codes[valid].astype(np.int64) * len(visits) + visit_codes[valid]

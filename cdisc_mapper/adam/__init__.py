@@ -53,6 +53,7 @@ from cdisc_mapper.standards import load_adamig
 from cdisc_mapper.xpt import XptVariable
 
 __all__ = [
+    "PART_SUBJECTS",
     "AdamDataset",
     "AdamResult",
     "AdamSpecs",
@@ -294,7 +295,7 @@ def run_adam(
     """
     say = progress or log.info
     if part_subjects or (executor is not None and parts > 1):
-        execution = (executor, parts, part_subjects or PART_SUBJECTS)
+        execution = (executor, parts, part_subjects or 0)
         streamed = _run_streamed(Path(study_dir), Path(sdtm_dir), Path(out_dir), say, formats,
                                  execution)  # fmt: skip
         if streamed is not None:

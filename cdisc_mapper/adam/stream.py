@@ -177,7 +177,7 @@ def plan_parts(
     sizes: tuple[int, int],
 ) -> list[PartJob]:
     """The parts of the subjects (``sizes``: at least so many parts, and none of more
-    than so many subjects), balanced by the records the specs read.
+    than so many subjects unless 0), balanced by the records the specs read.
 
     Raises:
         NotStreamed: the study must be derived serially (one part, groupings across
@@ -191,7 +191,7 @@ def plan_parts(
     files = _sdtm_files(sdtm, needs)
     counts = _subject_counts(files)
     parts, most = sizes
-    starts = balanced_starts(counts, max(parts, math.ceil(len(counts) / max(most, 1))))
+    starts = balanced_starts(counts, max(parts, math.ceil(len(counts) / most)) if most else parts)
     if not starts:
         raise NotStreamed("one part of the subjects")
     qnams = _supp_qnams(sdtm, needs)
@@ -281,6 +281,15 @@ def _studyid(frame: pd.DataFrame) -> str | None:
     return found[0].strip() if found else None
 
 
+def _detached(frame: pd.DataFrame) -> pd.DataFrame:
+    """A few records of a frame in new arrays of the same dtypes (a slice of an
+    Arrow-backed column would keep the whole column's buffers alive)."""
+    return pd.DataFrame(
+        {c: pd.Series(frame[c].tolist(), dtype=frame[c].dtype) for c in frame.columns},
+        columns=frame.columns,
+    )
+
+
 def run_part(job: PartJob, specs: AdamSpecs | None = None) -> PartDone:
     """Build every dataset of one part's subjects (here or in a worker) and keep each in
     ``job.folder``."""
@@ -304,9 +313,10 @@ def run_part(job: PartJob, specs: AdamSpecs | None = None) -> PartDone:
                 pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
         profile = Profile()
         profile.add(frame, ds)
-        first, last = frame.iloc[:1][keys].copy(), frame.iloc[-1:][keys].copy()
-        kept[name] = PartDataset(replace(ds, frame=frame.iloc[:0].copy()), path, len(frame),
-                                 first, last, profile)  # fmt: skip
+        first, last = _detached(frame.iloc[:1][keys]), _detached(frame.iloc[-1:][keys])
+        template = _detached(frame.iloc[:0])
+        kept[name] = PartDataset(replace(ds, frame=template), path, len(frame), first, last,
+                                 profile)  # fmt: skip
         del ds, frame
     return PartDone(kept, studyid, said)
 
@@ -415,7 +425,7 @@ def stream_parts(
 ) -> Streamed:
     """Every dataset built by parts of the subjects and kept in ``folder``
     (``execution``: the executor or None for this process, the parts at least, the
-    subjects of a part at most).
+    subjects of a part at most, 0 for no limit).
 
     Raises:
         NotStreamed: derive serially (the reason); PartsDisagree: the parts do not merge;

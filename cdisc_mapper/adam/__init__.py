@@ -43,7 +43,7 @@ from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.partition import PART_SUBJECTS, build_partitioned
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.adam.stream import NotStreamed, Streamed, report_needs, stream_parts, write_parts
-from cdisc_mapper.datasetjson import study_context, write_dataset
+from cdisc_mapper.datasetjson import parse_formats, study_context, write_dataset
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, scratch, staged
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
@@ -321,7 +321,8 @@ def _run_streamed(
     SdtmInput(sdtm_dir).check(sdtm_needs(specs))
     with scratch(out_dir, "adam-parts") as folder:
         try:
-            streamed = stream_parts(study_dir, specs, sdtm_dir, folder, execution)
+            profiled = any(f != "xpt" for f in parse_formats(formats))
+            streamed = stream_parts(study_dir, specs, sdtm_dir, folder, execution, profiled)
         except NotStreamed as exc:
             (log.debug if "one part" in str(exc) else log.info)("deriving ADaM serially: %s", exc)
             return None

@@ -114,6 +114,8 @@ class PartJob:
     files: tuple[FilePart, ...]
     qnams: dict[str, dict[str, str]]
     folder: Path
+    profiled: bool = False
+    """Whether each dataset's Dataset-JSON profile is made (:class:`Profile`)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ def plan_parts(
     sdtm_dir: Path,
     folder: Path,
     sizes: tuple[int, int],
+    profiled: bool = False,
 ) -> list[PartJob]:
     """The parts of the subjects (``sizes``: at least so many parts, and none of more
     than so many subjects unless 0), balanced by the records the specs read.
@@ -204,7 +207,7 @@ def plan_parts(
                 chosen = part_numbers(pd.Series(f.runs.values, dtype=object), starts) == k
                 ranges = tuple(f.runs.rows_of(chosen))
             pieces.append(FilePart(f.file, ranges, f.columns))
-        jobs.append(PartJob(k, study_dir, sdtm_dir, tuple(pieces), qnams, folder))
+        jobs.append(PartJob(k, study_dir, sdtm_dir, tuple(pieces), qnams, folder, profiled))
     return jobs
 
 
@@ -312,9 +315,10 @@ def run_part(job: PartJob, specs: AdamSpecs | None = None) -> PartDone:
             with path.open("wb") as handle:
                 pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
         profile = Profile()
-        profile.add(frame, ds)
+        if job.profiled:
+            profile.add(frame, ds)
         first, last = _detached(frame.iloc[:1][keys]), _detached(frame.iloc[-1:][keys])
-        template = _detached(frame.iloc[:0])
+        template = _detached(frame.iloc[:0])  # no records: the columns and their dtypes
         kept[name] = PartDataset(replace(ds, frame=template), path, len(frame), first, last,
                                  profile)  # fmt: skip
         del ds, frame
@@ -422,17 +426,19 @@ def stream_parts(
     sdtm_dir: Path,
     folder: Path,
     execution: tuple[Executor | None, int, int],
+    profiled: bool = False,
 ) -> Streamed:
     """Every dataset built by parts of the subjects and kept in ``folder``
     (``execution``: the executor or None for this process, the parts at least, the
-    subjects of a part at most, 0 for no limit).
+    subjects of a part at most, 0 for no limit; ``profiled``: whether Dataset-JSON files
+    are written, whose column metadata the parts' profiles make).
 
     Raises:
         NotStreamed: derive serially (the reason); PartsDisagree: the parts do not merge;
         and any error of a part.
     """
     executor, parts, most = execution
-    jobs = plan_parts(study_dir, specs, sdtm_dir, folder, (parts, most))
+    jobs = plan_parts(study_dir, specs, sdtm_dir, folder, (parts, most), profiled)
     log.debug("deriving %d parts of the subjects", len(jobs))
     done = run_parts(jobs, specs, executor, max(parts, 1))
     return collect(done, specs.conventions.missing_keys == "last")

@@ -175,7 +175,7 @@ class XptRows:
             previous = values[-1].copy()
             done += len(block)
         begin = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
-        stops = np.r_[begin[1:], self.rows].astype(np.int64)
+        stops = np.r_[begin[1:], self.rows].astype(np.int64) if len(begin) else begin
         texts = self._decoded(firsts)
         return SubjectRuns(texts, begin, stops)
 

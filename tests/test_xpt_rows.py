@@ -3,6 +3,7 @@ column's bytes, and the records of row ranges equal to the whole-file reader's, 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -147,7 +148,7 @@ def test_any_ranges_read_as_the_whole_file_sliced(tmp_path, rows, cuts, window, 
         part = XptRows.open(path)
         runs = part.subject_runs("USUBJID")
         bounds = sorted({0, part.rows, *(min(c, part.rows) for c in cuts)})
-        ranges = list(zip(bounds, bounds[1:], strict=False))
+        ranges = list(itertools.pairwise(bounds))
         got = part.read(ranges, ["USUBJID", "QSSTRESN", "QSTESTCD"], text=text)
     finally:
         rows_module.WINDOW_BYTES = saved
@@ -159,7 +160,7 @@ def test_any_ranges_read_as_the_whole_file_sliced(tmp_path, rows, cuts, window, 
     starts = [i for i in range(len(ids)) if i == 0 or ids[i] != ids[i - 1]]
     assert runs.starts.tolist() == starts
     assert runs.values == [ids[i] for i in starts]
-    assert runs.stops.tolist() == (starts[1:] + [len(ids)] if ids else [])
+    assert runs.stops.tolist() == ([*starts[1:], len(ids)] if ids else [])
     for lo, hi in ranges[:2]:
         one = part.read([(lo, hi)], None, text=text)
         pd.testing.assert_frame_equal(one, whole.iloc[lo:hi].reset_index(drop=True))

@@ -341,16 +341,22 @@ def _run_streamed(
                 "%s: %d records, %d variables", name, rows, len(result.datasets[name].variables)
             )
         say(f"writing {len(result.datasets)} ADaM datasets to {out_dir / 'adam'}")
-        result.files, result.reports = _write_streamed(streamed, specs, out_dir, formats)
+        reporter = (execution[0], study_dir)
+        result.files, result.reports = _write_streamed(streamed, specs, out_dir, formats, reporter)
     return result
 
 
 def _write_streamed(
-    streamed: Streamed, specs: AdamSpecs, out_dir: Path, formats: tuple[str, ...]
+    streamed: Streamed,
+    specs: AdamSpecs,
+    out_dir: Path,
+    formats: tuple[str, ...],
+    reporter: tuple[Executor | None, Path],
 ) -> tuple[list[Path], dict[str, pd.DataFrame]]:
     """Write the datasets of ``streamed`` part by part and the reports from the records
-    they read back (:func:`~cdisc_mapper.adam.stream.report_needs`), published together as
-    :func:`write_adam` does; the files and the reports' tables."""
+    they read back (:func:`streamed_reports`), published together as :func:`write_adam`
+    does; the files and the reports' tables. With an executor (``reporter``: it and the
+    study folder), a worker makes the reports while the datasets are written here."""
     summaries = specs.reports.progression_summaries
     targets = [Target(out_dir / "adam", owning(suffixes=[".xpt", ".json", ".ndjson"]))]
     if summaries:
@@ -360,14 +366,28 @@ def _write_streamed(
         study = study_context(streamed.studyid, ("ADaMIG", load_adamig().version), None, "")
     reports: dict[str, pd.DataFrame] = {}
     with staged(*targets) as stages:
+        pending, (executor, study_dir) = None, reporter
+        if summaries and executor is not None:
+            pending = executor.submit(streamed_reports, study_dir, streamed, stages[1].path)
         files = []
         for name in streamed.datasets:
             written = write_parts(streamed, name, stages[0].path, formats, study)
             files += [stages[0].final(p) for p in written]
         if summaries:
-            needs = report_needs(specs).items()
-            frames = {n: streamed.records(n, codes) for n, codes in needs if n in streamed.datasets}
-            reports = _progression_summaries(specs, frames)
-            written = _write_reports(reports, frames, specs, stages[1].path)
+            made = pending.result() if pending is not None else None
+            reports, written = made or streamed_reports(specs, streamed, stages[1].path)
             files += [stages[1].final(p) for p in written]
     return files, reports
+
+
+def streamed_reports(
+    specs: AdamSpecs | Path, streamed: Streamed, folder: Path
+) -> tuple[dict[str, pd.DataFrame], list[Path]]:
+    """The reports' tables and files (written into ``folder``) from the records of
+    ``streamed`` they read back (:func:`~cdisc_mapper.adam.stream.report_needs`); here or
+    in a worker (``specs`` then the study folder)."""
+    specs = specs if isinstance(specs, AdamSpecs) else load_adam_specs(specs)
+    needs = report_needs(specs).items()
+    frames = {n: streamed.records(n, codes) for n, codes in needs if n in streamed.datasets}
+    reports = _progression_summaries(specs, frames)
+    return reports, _write_reports(reports, frames, specs, folder)

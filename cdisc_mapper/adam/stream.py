@@ -519,7 +519,8 @@ def write_parts(
                 meta = dataset_metadata(profile, name, ds.label, variables, study=context,
                                         keys=ds.keys)  # fmt: skip
                 writer = DatasetJsonAppender(path, meta, rows)
-            writers.append(stack.enter_context(writer))
+            stack.enter_context(writer)
+            writers.append(writer)
             files.append(path)
         for frame in streamed.frames(name):
             for writer in writers:

@@ -18,7 +18,10 @@ Layout: the specs are :mod:`cdisc_mapper.spec.adam` (models) and
 :mod:`cdisc_mapper.spec.adam_loader` (loading and checks); :mod:`.derive` (pure
 derivations, each citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec names to
 derivations), :mod:`.engine` (build order, records, variables, metadata), :mod:`.summary`
-(reports), :mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`).
+(reports), :mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`),
+:mod:`.stream` (``run_adam`` by parts of the subjects in bounded memory, each part reading
+its SDTM rows and its datasets written part by part; the command's default) and
+:mod:`.partition` (``build_adam`` by parts in workers, the datasets merged in memory).
 
 :mod:`.summary` is imported on first use, when a study's reports are built or written:
 its report modules load scipy and matplotlib (about 1.3 s and 0.2 GB), which importing

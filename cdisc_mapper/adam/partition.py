@@ -25,6 +25,9 @@ sends each worker its subjects' records (the trial design and the SUPP-- files w
 a cluster needs no shared file system for the data; workers load the study's specs from
 the same path. Workers send back their finished datasets, whose text is Arrow-backed
 (:func:`~cdisc_mapper.adam.storage.stored_series`): buffers, not one object per value.
+This is :func:`~cdisc_mapper.adam.build_adam`'s way (it returns the datasets' records);
+:func:`~cdisc_mapper.adam.run_adam` writes files and takes :mod:`cdisc_mapper.adam.stream`'s,
+whose memory does not grow with the study.
 """
 
 from __future__ import annotations

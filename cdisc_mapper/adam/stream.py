@@ -136,7 +136,8 @@ def _open(path: Path) -> XptRows:
 
 def _sdtm_files(sdtm: SdtmInput, needs: dict[str, dict[str, str]]) -> list[_SdtmFile]:
     """The SDTM files the specs read, each opened and its subjects' runs found: a
-    domain's variables the specs name (with USUBJID and --SEQ), its SUPP-- whole."""
+    domain's variables the specs name (with USUBJID and --SEQ, in file order), its
+    SUPP-- whole."""
     out: list[_SdtmFile] = []
     for domain in sorted(needs):
         for path, supp in ((sdtm.path(domain), False), (sdtm.path(f"SUPP{domain}"), True)):
@@ -146,8 +147,8 @@ def _sdtm_files(sdtm: SdtmInput, needs: dict[str, dict[str, str]]) -> list[_Sdtm
                 raise NotStreamed(f"{path.name} is not an XPORT file")
             file = _open(path)
             names = [v.name for v in file.metadata.variables]
-            wanted = None if supp else (SUBJECT, f"{domain}SEQ", *sorted(needs[domain]))
-            columns = None if wanted is None else tuple(c for c in wanted if c in names)
+            wanted = None if supp else {SUBJECT, f"{domain}SEQ", *needs[domain]}
+            columns = None if wanted is None else tuple(c for c in names if c in wanted)
             runs = file.subject_runs(SUBJECT) if SUBJECT in names else None
             out.append(_SdtmFile(file, columns, runs, counted=not supp))
     return out
@@ -299,6 +300,7 @@ def run_part(job: PartJob, specs: AdamSpecs | None = None) -> PartDone:
     specs = specs or load_adam_specs(job.study_dir, DERIVATIONS, RECORD_BUILDERS)
     records = {f.file.path.name: (f.records(), list(f.file.metadata.variables)) for f in job.files}
     sdtm = SdtmInput(job.sdtm_dir, records, qnams=job.qnams)
+    sdtm.check(sdtm_needs(specs))  # each domain read with what every spec place needs of it
     del records
     said: list[str] = []
     built = build_all(BuildContext(specs=specs, sdtm=sdtm), said.append)

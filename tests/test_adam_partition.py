@@ -186,6 +186,9 @@ class BrokenExecutor(Executor):
     def map(self, fn, *iterables, timeout=None, chunksize=1):
         raise RuntimeError("worker lost")
 
+    def submit(self, fn, /, *args, **kwargs):
+        raise RuntimeError("worker lost")
+
 
 def test_a_failed_executor_falls_back_to_the_serial_run(sdtm_dir, serial, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="cdisc_mapper.adam"):

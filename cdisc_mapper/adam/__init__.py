@@ -18,7 +18,10 @@ Layout: the specs are :mod:`cdisc_mapper.spec.adam` (models) and
 :mod:`cdisc_mapper.spec.adam_loader` (loading and checks); :mod:`.derive` (pure
 derivations, each citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec names to
 derivations), :mod:`.engine` (build order, records, variables, metadata), :mod:`.summary`
-(reports), :mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`).
+(reports), :mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`),
+:mod:`.stream` (``run_adam`` by parts of the subjects in bounded memory, each part reading
+its SDTM rows and its datasets written part by part; the command's default) and
+:mod:`.partition` (``build_adam`` by parts in workers, the datasets merged in memory).
 
 :mod:`.summary` is imported on first use, when a study's reports are built or written:
 its report modules load scipy and matplotlib (about 1.3 s and 0.2 GB), which importing
@@ -42,9 +45,10 @@ from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, Value
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.partition import PART_SUBJECTS, build_partitioned
 from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.datasetjson import study_context, write_dataset
+from cdisc_mapper.adam.stream import NotStreamed, Streamed, report_needs, stream_parts, write_parts
+from cdisc_mapper.datasetjson import parse_formats, study_context, write_dataset
 from cdisc_mapper.errors import CdiscMapperError
-from cdisc_mapper.publish import Target, owning, staged
+from cdisc_mapper.publish import Target, owning, scratch, staged
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
 from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.spec.adam_loader import load_adam_specs as _load_adam_specs
@@ -52,6 +56,7 @@ from cdisc_mapper.standards import load_adamig
 from cdisc_mapper.xpt import XptVariable
 
 __all__ = [
+    "PART_SUBJECTS",
     "AdamDataset",
     "AdamResult",
     "AdamSpecs",
@@ -139,18 +144,17 @@ def build_adam(
     for name, ds in datasets.items():
         log.debug("%s: %d records, %d variables", name, len(ds.frame), len(ds.variables))
     if specs.reports.progression_summaries:
-        result.reports = _progression_summaries(specs, datasets)
+        result.reports = _progression_summaries(specs, _frames(datasets))
     return result
 
 
 def _progression_summaries(
-    specs: AdamSpecs, datasets: dict[str, AdamDataset]
+    specs: AdamSpecs, frames: dict[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     """The tables of the progression summaries of ``adam/reports.yaml``, by name
     (:mod:`.summary`, imported here on first use: see the module docstring)."""
     from cdisc_mapper.adam.summary import progression_summary  # noqa: PLC0415
 
-    frames = _frames(datasets)
     return {
         rep.name: progression_summary(frames, rep) for rep in specs.reports.progression_summaries
     }
@@ -205,7 +209,8 @@ def write_adam(
     with staged(*targets) as stages:
         files = [stages[0].final(p) for p in _write_datasets(result, stages[0].path, formats)]
         if summaries:
-            written = _write_reports(result, specs or result.specs, stages[1].path)
+            frames = _frames(result.datasets)
+            written = _write_reports(result.reports, frames, specs or result.specs, stages[1].path)
             files += [stages[1].final(p) for p in written]
     return files
 
@@ -218,15 +223,20 @@ def _report_files(summaries: list[ProgressionSummarySpec]) -> list[str]:
     return [name for rep in summaries for name in summary_files(rep)]
 
 
-def _write_reports(result: AdamResult, specs: AdamSpecs, folder: Path) -> list[Path]:
+def _write_reports(
+    reports: dict[str, pd.DataFrame],
+    frames: dict[str, pd.DataFrame],
+    specs: AdamSpecs,
+    folder: Path,
+) -> list[Path]:
     """Write each progression summary's files into ``folder``, in the specs' order
     (:mod:`.summary`, imported on first use: see the module docstring)."""
     from cdisc_mapper.adam.summary import write_summary  # noqa: PLC0415
 
-    frames, month_days = _frames(result.datasets), specs.conventions.month_days
+    month_days = specs.conventions.month_days
     written: list[Path] = []
     for rep in specs.reports.progression_summaries:
-        written += write_summary(result.reports[rep.name], rep, folder, frames, month_days)
+        written += write_summary(reports[rep.name], rep, folder, frames, month_days)
     return written
 
 
@@ -271,16 +281,116 @@ def run_adam(
     *,
     executor: Executor | None = None,
     parts: int = 1,
+    part_subjects: int | None = None,
 ) -> AdamResult:
     """Build the study's ADaM datasets from ``sdtm_dir`` and write them to ``out_dir``.
 
     Writes ``out_dir/adam/<dataset>.xpt`` and ``out_dir/reports/<report>.csv``, ``.md``, ``.html``;
     returns the datasets (frames and define.xml metadata), the reports and the files.
-    ``executor`` and ``parts`` split the derivation by subjects (the same files). Errors
-    as :func:`build_adam`.
+
+    With ``part_subjects`` (at most so many subjects in a part), or an ``executor`` and
+    ``parts`` > 1, the datasets are derived by parts of the subjects, read from the SDTM
+    files a part at a time, kept on disk and written part by part
+    (:mod:`cdisc_mapper.adam.stream`): memory is bounded by a part, the files are the same,
+    and the result's datasets hold no records (they are in the files). When the study
+    cannot be split, or the parts stop on an error, it is derived serially (which reports
+    the error). Errors as :func:`build_adam`.
     """
     say = progress or log.info
-    result = build_adam(study_dir, sdtm_dir, say, executor=executor, parts=parts)
+    if part_subjects or (executor is not None and parts > 1):
+        execution = (executor, parts, part_subjects or 0)
+        streamed = _run_streamed(Path(study_dir), Path(sdtm_dir), Path(out_dir), say, formats,
+                                 execution)  # fmt: skip
+        if streamed is not None:
+            return streamed
+    result = build_adam(study_dir, sdtm_dir, say)
     say(f"writing {len(result.datasets)} ADaM datasets to {Path(out_dir) / 'adam'}")
     result.files = write_adam(result, result.specs, Path(out_dir), formats)
     return result
+
+
+def _run_streamed(
+    study_dir: Path,
+    sdtm_dir: Path,
+    out_dir: Path,
+    say: Callable[[str], None],
+    formats: tuple[str, ...],
+    execution: tuple[Executor | None, int, int],
+) -> AdamResult | None:
+    """:func:`run_adam` by parts (:func:`~cdisc_mapper.adam.stream.stream_parts`), the
+    parts kept in a private folder of ``out_dir`` (deleted at the end); None when the
+    study is to be derived serially (the reason logged)."""
+    specs = load_adam_specs(study_dir)
+    SdtmInput(sdtm_dir).check(sdtm_needs(specs))
+    with scratch(out_dir, "adam-parts") as folder:
+        try:
+            profiled = any(f != "xpt" for f in parse_formats(formats))
+            streamed = stream_parts(study_dir, specs, sdtm_dir, folder, execution, profiled)
+        except NotStreamed as exc:
+            (log.debug if "one part" in str(exc) else log.info)("deriving ADaM serially: %s", exc)
+            return None
+        except CdiscMapperError as exc:
+            log.debug("stopped by parts (%s); deriving serially to report it", exc)
+            return None
+        except Exception as exc:  # the serial run is the reference: it raises, or agrees
+            log.warning("deriving by parts failed (%r); deriving serially", exc)
+            return None
+        for message in streamed.messages:
+            say(message)
+        result = AdamResult(datasets=streamed.datasets, specs=specs)
+        for name, pieces in streamed.parts.items():
+            rows = sum(p.rows for p in pieces)
+            log.debug(
+                "%s: %d records, %d variables", name, rows, len(result.datasets[name].variables)
+            )
+        say(f"writing {len(result.datasets)} ADaM datasets to {out_dir / 'adam'}")
+        reporter = (execution[0], study_dir)
+        result.files, result.reports = _write_streamed(streamed, specs, out_dir, formats, reporter)
+    return result
+
+
+def _write_streamed(
+    streamed: Streamed,
+    specs: AdamSpecs,
+    out_dir: Path,
+    formats: tuple[str, ...],
+    reporter: tuple[Executor | None, Path],
+) -> tuple[list[Path], dict[str, pd.DataFrame]]:
+    """Write the datasets of ``streamed`` part by part and the reports from the records
+    they read back (:func:`streamed_reports`), published together as :func:`write_adam`
+    does; the files and the reports' tables. With an executor (``reporter``: it and the
+    study folder), a worker makes the reports while the datasets are written here."""
+    summaries = specs.reports.progression_summaries
+    targets = [Target(out_dir / "adam", owning(suffixes=[".xpt", ".json", ".ndjson"]))]
+    if summaries:
+        targets.append(Target(out_dir / "reports", owning(names=_report_files(summaries))))
+    study = None
+    if formats != ("xpt",):
+        study = study_context(streamed.studyid, ("ADaMIG", load_adamig().version), None, "")
+    reports: dict[str, pd.DataFrame] = {}
+    with staged(*targets) as stages:
+        pending, (executor, study_dir) = None, reporter
+        if summaries and executor is not None:
+            pending = executor.submit(streamed_reports, study_dir, streamed, stages[1].path)
+        files = []
+        for name in streamed.datasets:
+            written = write_parts(streamed, name, stages[0].path, formats, study)
+            files += [stages[0].final(p) for p in written]
+        if summaries:
+            made = pending.result() if pending is not None else None
+            reports, written = made or streamed_reports(specs, streamed, stages[1].path)
+            files += [stages[1].final(p) for p in written]
+    return files, reports
+
+
+def streamed_reports(
+    specs: AdamSpecs | Path, streamed: Streamed, folder: Path
+) -> tuple[dict[str, pd.DataFrame], list[Path]]:
+    """The reports' tables and files (written into ``folder``) from the records of
+    ``streamed`` they read back (:func:`~cdisc_mapper.adam.stream.report_needs`); here or
+    in a worker (``specs`` then the study folder)."""
+    specs = specs if isinstance(specs, AdamSpecs) else load_adam_specs(specs)
+    needs = report_needs(specs).items()
+    frames = {n: streamed.records(n, codes) for n, codes in needs if n in streamed.datasets}
+    reports = _progression_summaries(specs, frames)
+    return reports, _write_reports(reports, frames, specs, folder)

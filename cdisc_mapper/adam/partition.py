@@ -25,6 +25,9 @@ sends each worker its subjects' records (the trial design and the SUPP-- files w
 a cluster needs no shared file system for the data; workers load the study's specs from
 the same path. Workers send back their finished datasets, whose text is Arrow-backed
 (:func:`~cdisc_mapper.adam.storage.stored_series`): buffers, not one object per value.
+This is :func:`~cdisc_mapper.adam.build_adam`'s way (it returns the datasets' records);
+:func:`~cdisc_mapper.adam.run_adam` writes files and takes :mod:`cdisc_mapper.adam.stream`'s,
+whose memory does not grow with the study.
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ def build_part(study_dir: Path, sdtm_dir: Path, records: SdtmRecords) -> tuple[B
     return build_all(BuildContext(specs=specs, sdtm=sdtm), said.append), said
 
 
-def _in_key_order(before: pd.DataFrame, after: pd.DataFrame, keys: list[str], last: bool) -> bool:
+def in_key_order(before: pd.DataFrame, after: pd.DataFrame, keys: list[str], last: bool) -> bool:
     """Whether the last record of ``before`` comes strictly before the first of ``after``
     in the order of ``keys`` (as :func:`~cdisc_mapper.adam.engine.finish` sorts)."""
     pair = pd.concat([before.iloc[-1:][keys], after.iloc[:1][keys]], ignore_index=True)
@@ -154,7 +157,7 @@ def _same(values: pd.Series) -> bool:
     return bool(both_missing or a == b)
 
 
-def _merged_variables(name: str, parts: list[list[AdamVariable]]) -> list[AdamVariable]:
+def merged_variables(name: str, parts: list[list[AdamVariable]]) -> list[AdamVariable]:
     """The variables of the parts, with the study's lengths (the longest of any part)."""
     unsized = [[replace(v, length=None) for v in variables] for variables in parts]
     if any(u != unsized[0] for u in unsized[1:]):
@@ -167,9 +170,9 @@ def merge_dataset(parts: list[AdamDataset], missing_last: bool) -> AdamDataset:
     first = parts[0]
     filled = [p.frame for p in parts if len(p.frame)]
     for before, after in pairwise(filled):
-        if not _in_key_order(before, after, first.keys, missing_last):
+        if not in_key_order(before, after, first.keys, missing_last):
             raise PartsDisagree(f"{first.name}: the parts are not in the order of the keys")
-    variables = _merged_variables(first.name, [p.variables for p in parts])
+    variables = merged_variables(first.name, [p.variables for p in parts])
     frame = concat_parts([p.frame for p in parts])
     return replace(first, frame=frame, variables=variables)
 

@@ -32,9 +32,15 @@ declares (one part of the subjects, :mod:`cdisc_mapper.adam.partition`)."""
 class SdtmInput:
     """The SDTM datasets of one folder (``<domain>.xpt``, lower-case names), read lazily;
     or, with ``records``, the files of that folder as given in memory (a file not given
-    is one the folder does not have)."""
+    is one the folder does not have). ``qnams`` gives the QNAMs and QLABELs of SUPP--
+    files (by domain) as the whole files have them, for records of some subjects only."""
 
-    def __init__(self, folder: Path, records: SdtmRecords | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        records: SdtmRecords | None = None,
+        qnams: Mapping[str, dict[str, str]] | None = None,
+    ):
         self.folder = Path(folder)
         self.records = records
         if records is None and not self.folder.is_dir():
@@ -47,7 +53,7 @@ class SdtmInput:
         self._suffix = found[0].suffix.lower() if found else ".xpt"
         self._frames: dict[str, pd.DataFrame] = {}
         self._columns: dict[str, list[str]] = {}
-        self._supp_qnams: dict[str, dict[str, str]] = {}
+        self._supp_qnams: dict[str, dict[str, str]] = dict(qnams or {})
         self._wanted: dict[str, set[str]] = {}
         self._declared: dict[str, dict[str, XptVariable]] = {}
 

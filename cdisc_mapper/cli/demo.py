@@ -148,8 +148,9 @@ def _demo_stages(
     say("deriving ADaM")
     run = execution or SERIAL
     adam_result = run_adam(
-        study, work / "sdtm", work, formats=formats, executor=run.executor, parts=run.parts
-    )
+        study, work / "sdtm", work, formats=formats, executor=run.executor, parts=run.parts,
+        part_subjects=run.part_subjects,
+    )  # fmt: skip
     lines.append(
         f"ADaM:        {out / 'adam'} ({len(adam_result.datasets)} datasets: "
         f"{', '.join(sorted(adam_result.datasets))})"

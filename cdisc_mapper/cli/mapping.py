@@ -9,6 +9,7 @@ import click
 
 from cdisc_mapper.cli.group import main
 from cdisc_mapper.cli.options import (
+    adam_part_subjects_option,
     effect_option,
     force_option,
     format_option,
@@ -139,6 +140,7 @@ def sdtm(
 )
 @format_option
 @parallel_options
+@adam_part_subjects_option
 @click.pass_context
 @run_options
 def adam(
@@ -149,11 +151,12 @@ def adam(
     formats: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
+    part_subjects: int | None,
 ) -> None:
     """Derive ADaM datasets from SDTM: OUT/adam/<dataset>.xpt and the progression summary."""
 
     def go() -> None:
-        from cdisc_mapper.adam import run_adam
+        from cdisc_mapper.adam import PART_SUBJECTS, run_adam
         from cdisc_mapper.xlsx import spec_folder
 
         with (
@@ -161,9 +164,11 @@ def adam(
             spec_folder(study) as folder,
             _execution(workers, scheduler) as run,
         ):
+            size = PART_SUBJECTS if part_subjects is None else part_subjects
             result = run_adam(
-                folder, sdtm_dir, out, formats=formats, executor=run.executor, parts=run.parts
-            )
+                folder, sdtm_dir, out, formats=formats, executor=run.executor, parts=run.parts,
+                part_subjects=size,
+            )  # fmt: skip
         for path in result.files:
             click.echo(str(path))
 

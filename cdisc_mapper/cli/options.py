@@ -92,6 +92,17 @@ part_subjects_option = click.option(
 )
 """``--part-subjects``: the size of the SDTM mapping's parts (sdtm, demo)."""
 
+adam_part_subjects_option = click.option(
+    "--part-subjects",
+    type=click.IntRange(0),
+    default=None,
+    help="At most this many subjects in a part of the ADaM derivation; each part reads "
+    "its subjects' SDTM records and the datasets are written part by part, so memory is "
+    "bounded by a part, not by the study (default 1250; 0: derive the study whole, or in "
+    "one part per worker with --workers). The output is the same.",
+)
+"""``--part-subjects``: the size of the ADaM derivation's parts (adam)."""
+
 
 seed_option = click.option(
     "--seed", default=None, type=int, help="Random seed (default: the study's)."

@@ -1,0 +1,530 @@
+"""ADaM in bounded memory: the subjects cut into parts, each part's SDTM records read from
+the files (its rows only), its datasets built and kept on disk, each dataset then written
+by appending the parts in key order.
+
+Why the parts give the serial run's bytes is :mod:`cdisc_mapper.adam.partition`'s
+argument: every derivation works within one subject, a part holds all the records of its
+subjects, and each dataset's keys start with USUBJID (or a constant before it), so the
+parts' finished datasets, each sorted by its keys, follow one another in key order (checked
+at every boundary). What crosses subjects is done here on all the parts:
+
+* the storage lengths: each part measures its values (at least the SDTM length a carried
+  variable declares: :func:`~cdisc_mapper.adam.storage.stored_length`), the file takes the
+  longest of any part, as :func:`~cdisc_mapper.xpt.write_xpt` would measure the whole;
+* the types only the data tell: the parts that have records must agree;
+* the Dataset-JSON column metadata (a ``--DTC`` column's data type from its distinct
+  values, integer or double from whether every number is whole): each part's profile,
+  joined;
+* the reports (``adam/reports.yaml``): they read back the records they need from the
+  kept parts (:func:`report_needs`: ADSL and the summarised dataset whole, the source
+  parameters of the clinical change and the trajectories only), with the row labels of
+  the whole dataset.
+
+A spec whose groupings cross subjects (a ``by`` without USUBJID), SDTM that is not plain
+XPORT v5, parts that disagree, and a part that stops on an error make the caller derive
+serially, which reports any error as it always does (:func:`~cdisc_mapper.adam.run_adam`).
+
+Each part reads its rows of the SDTM files the specs need (:mod:`cdisc_mapper.xpt.rows`:
+the subjects' boundaries are found once, by reading the USUBJID bytes of each file, and
+a part's rows are read at their offsets), so a part's memory is that of its subjects.
+The trial design (no USUBJID) is read whole by every part; a SUPP-- file by its rows, with
+the QNAMs of the whole file. With an executor (processes, or a Dask cluster), each worker
+reads its own rows and keeps its datasets in the run's working folder: only the plan (row
+ranges) and a summary (lengths, first and last keys, profiles) travel, so the workers
+need the SDTM folder and the output folder at the same paths (a shared file system on a
+cluster).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import pickle
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_mapper.adam.context import BuildContext
+from cdisc_mapper.adam.engine import build_all, sdtm_needs
+from cdisc_mapper.adam.model import AdamDataset
+from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.adam.partition import (
+    PartsDisagree,
+    crossing_groupings,
+    in_key_order,
+    merged_variables,
+)
+from cdisc_mapper.adam.sdtm import SdtmInput
+from cdisc_mapper.datasetjson import (
+    SUFFIX,
+    DatasetJsonAppender,
+    StudyContext,
+    creation_stamp,
+    dataset_metadata,
+    define_file,
+    parse_formats,
+)
+from cdisc_mapper.datasetjson.convert import number_data_type, number_values
+from cdisc_mapper.parts import balanced_starts, part_numbers
+from cdisc_mapper.spec.adam_loader import AdamSpecs, load_adam_specs
+from cdisc_mapper.xpt import XptAppender, XptVariable
+from cdisc_mapper.xpt.fastread import LayoutError
+from cdisc_mapper.xpt.rows import SubjectRuns, XptRows
+
+SUBJECT = "USUBJID"
+
+log = logging.getLogger(__name__)
+
+
+class NotStreamed(Exception):
+    """The study is derived serially (the message says why)."""
+
+
+# ------------------------------------------------------------------------------ the plan
+@dataclass(frozen=True)
+class FilePart:
+    """What a part reads of one SDTM file: its row ranges (None: the whole file) and its
+    columns (None: all)."""
+
+    file: XptRows
+    ranges: tuple[tuple[int, int], ...] | None
+    columns: tuple[str, ...] | None
+
+    def records(self) -> pd.DataFrame:
+        ranges = self.ranges if self.ranges is not None else ((0, self.file.rows),)
+        return self.file.read(ranges, self.columns)
+
+
+@dataclass(frozen=True)
+class PartJob:
+    """One part of the subjects: where the study and SDTM are, what it reads, where it
+    keeps its datasets."""
+
+    index: int
+    study_dir: Path
+    sdtm_dir: Path
+    files: tuple[FilePart, ...]
+    qnams: dict[str, dict[str, str]]
+    folder: Path
+    profiled: bool = False
+    """Whether each dataset's Dataset-JSON profile is made (:class:`Profile`)."""
+
+
+@dataclass(frozen=True)
+class _SdtmFile:
+    file: XptRows
+    columns: tuple[str, ...] | None
+    runs: SubjectRuns | None
+    counted: bool
+    """Whether its records count toward the balance of the parts (not SUPP--)."""
+
+
+def _open(path: Path) -> XptRows:
+    try:
+        return XptRows.open(path)
+    except LayoutError as exc:
+        raise NotStreamed(f"{path.name} is not plain XPORT v5 ({exc})") from exc
+
+
+def _sdtm_files(sdtm: SdtmInput, needs: dict[str, dict[str, str]]) -> list[_SdtmFile]:
+    """The SDTM files the specs read, each opened and its subjects' runs found: a
+    domain's variables the specs name (with USUBJID and --SEQ, in file order), its
+    SUPP-- whole."""
+    out: list[_SdtmFile] = []
+    for domain in sorted(needs):
+        for path, supp in ((sdtm.path(domain), False), (sdtm.path(f"SUPP{domain}"), True)):
+            if not sdtm.has(path):
+                continue
+            if path.suffix.lower() != ".xpt":
+                raise NotStreamed(f"{path.name} is not an XPORT file")
+            file = _open(path)
+            names = [v.name for v in file.metadata.variables]
+            wanted = None if supp else {SUBJECT, f"{domain}SEQ", *needs[domain]}
+            columns = None if wanted is None else tuple(c for c in names if c in wanted)
+            runs = file.subject_runs(SUBJECT) if SUBJECT in names else None
+            out.append(_SdtmFile(file, columns, runs, counted=not supp))
+    return out
+
+
+def _subject_counts(files: list[_SdtmFile]) -> pd.Series:
+    """Records per subject over the (non-SUPP--) files, indexed in sorted order."""
+    counts = [
+        pd.Series(f.runs.stops - f.runs.starts, index=f.runs.values)
+        for f in files
+        if f.runs is not None and f.counted
+    ]
+    if not counts:
+        return pd.Series(dtype="int64")
+    total = pd.concat(counts).groupby(level=0, sort=False).sum()
+    return total.reindex(sorted(total.index, key=str))
+
+
+def _supp_qnams(sdtm: SdtmInput, needs: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Each SUPP-- file's QNAMs and QLABELs, as the whole file gives them."""
+    return {domain: sdtm.supp_qnams(domain) for domain in sorted(needs)}
+
+
+def plan_parts(
+    study_dir: Path,
+    specs: AdamSpecs,
+    sdtm_dir: Path,
+    folder: Path,
+    sizes: tuple[int, int],
+    profiled: bool = False,
+) -> list[PartJob]:
+    """The parts of the subjects (``sizes``: at least so many parts, and none of more
+    than so many subjects unless 0), balanced by the records the specs read.
+
+    Raises:
+        NotStreamed: the study must be derived serially (one part, groupings across
+            subjects, SDTM that is not plain XPORT v5).
+    """
+    crossing = crossing_groupings(specs)
+    if crossing:
+        raise NotStreamed(f"a grouping across subjects at {crossing[0]}")
+    needs = sdtm_needs(specs)
+    sdtm = SdtmInput(sdtm_dir)
+    files = _sdtm_files(sdtm, needs)
+    counts = _subject_counts(files)
+    parts, most = sizes
+    starts = balanced_starts(counts, max(parts, math.ceil(len(counts) / most)) if most else parts)
+    if not starts:
+        raise NotStreamed("one part of the subjects")
+    qnams = _supp_qnams(sdtm, needs)
+    jobs = []
+    for k in range(len(starts) + 1):
+        pieces = []
+        for f in files:
+            ranges = None
+            if f.runs is not None:
+                chosen = part_numbers(pd.Series(f.runs.values, dtype=object), starts) == k
+                ranges = tuple(f.runs.rows_of(chosen))
+            pieces.append(FilePart(f.file, ranges, f.columns))
+        jobs.append(PartJob(k, study_dir, sdtm_dir, tuple(pieces), qnams, folder, profiled))
+    return jobs
+
+
+# ------------------------------------------------------------------------- one part
+@dataclass
+class Profile:
+    """What a dataset's Dataset-JSON column metadata is made of (see
+    :func:`~cdisc_mapper.datasetjson.convert.columns_for`): each ``--DTC`` text variable's
+    distinct values, the numeric variables with a value that is not whole."""
+
+    dates: dict[str, set[str]] = field(default_factory=dict)
+    fractions: set[str] = field(default_factory=set)
+
+    def add(self, frame: pd.DataFrame, ds: AdamDataset) -> None:
+        for v in ds.variables:
+            if v.type == "Char" and v.name.upper().endswith("DTC"):
+                values = pd.unique(frame[v.name].astype(object).to_numpy())
+                self.dates.setdefault(v.name, set()).update(str(u).rstrip(" ") for u in values)
+            elif v.type == "Num" and not _whole(frame[v.name]):
+                self.fractions.add(v.name)
+
+    def join(self, other: Profile) -> None:
+        for name, values in other.dates.items():
+            self.dates.setdefault(name, set()).update(values)
+        self.fractions |= other.fractions
+
+    def frame(self, ds: AdamDataset) -> pd.DataFrame:
+        """A few records with the metadata of all the records, padded with missing
+        values."""
+        rows = max([1, *(len(values) for values in self.dates.values())])
+        out: dict[str, pd.Series] = {}
+        for v in ds.variables:
+            if v.type == "Char":
+                values = sorted(self.dates.get(v.name, ()))
+                out[v.name] = pd.Series(values + [""] * (rows - len(values)), dtype=object)
+            else:
+                numbers = np.full(rows, np.nan)
+                numbers[0] = 0.5 if v.name in self.fractions else np.nan
+                out[v.name] = pd.Series(numbers)
+        return pd.DataFrame(out)
+
+
+def _whole(values: pd.Series) -> bool:
+    """Whether every number is whole (Dataset-JSON ``integer``, not ``double``)."""
+    return number_data_type(number_values(values), None)[0] == "integer"
+
+
+@dataclass
+class PartDataset:
+    """A part's finished dataset, kept on disk: its metadata (no records), where its
+    records are, how many, its first and last keys, its profile."""
+
+    dataset: AdamDataset
+    path: Path | None
+    rows: int
+    first: pd.DataFrame
+    last: pd.DataFrame
+    profile: Profile
+
+
+@dataclass
+class PartDone:
+    """What a part sends back: its datasets (on disk), STUDYID, progress messages."""
+
+    datasets: dict[str, PartDataset]
+    studyid: str | None
+    messages: list[str]
+
+
+def _studyid(frame: pd.DataFrame) -> str | None:
+    if "STUDYID" not in frame.columns:
+        return None
+    found = [str(v) for v in pd.unique(frame["STUDYID"].dropna()) if str(v).strip()]
+    return found[0].strip() if found else None
+
+
+def _detached(frame: pd.DataFrame) -> pd.DataFrame:
+    """A few records of a frame in new arrays of the same dtypes (a slice of an
+    Arrow-backed column would keep the whole column's buffers alive)."""
+    return pd.DataFrame(
+        {c: pd.Series(frame[c].tolist(), dtype=frame[c].dtype) for c in frame.columns},
+        columns=frame.columns,
+    )
+
+
+def run_part(job: PartJob, specs: AdamSpecs | None = None) -> PartDone:
+    """Build every dataset of one part's subjects (here or in a worker) and keep each in
+    ``job.folder``."""
+    specs = specs or load_adam_specs(job.study_dir, DERIVATIONS, RECORD_BUILDERS)
+    records = {f.file.path.name: (f.records(), list(f.file.metadata.variables)) for f in job.files}
+    sdtm = SdtmInput(job.sdtm_dir, records, qnams=job.qnams)
+    sdtm.check(sdtm_needs(specs))  # each domain read with what every spec place needs of it
+    del records
+    said: list[str] = []
+    built = build_all(BuildContext(specs=specs, sdtm=sdtm), said.append)
+    del sdtm
+    kept: dict[str, PartDataset] = {}
+    studyid = None
+    for name in list(built):
+        ds = built.pop(name)
+        frame, keys = ds.frame, ds.keys
+        studyid = studyid or _studyid(frame)
+        path = None
+        if len(frame):
+            path = job.folder / f"{name}.{job.index:05d}.pkl"
+            with path.open("wb") as handle:
+                pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        profile = Profile()
+        if job.profiled:
+            profile.add(frame, ds)
+        first, last = _detached(frame.iloc[:1][keys]), _detached(frame.iloc[-1:][keys])
+        template = _detached(frame.iloc[:0])  # no records: the columns and their dtypes
+        kept[name] = PartDataset(replace(ds, frame=template), path, len(frame), first, last,
+                                 profile)  # fmt: skip
+        del ds, frame
+    return PartDone(kept, studyid, said)
+
+
+# ------------------------------------------------------------------------ all the parts
+@dataclass
+class Streamed:
+    """Every dataset across the parts: metadata (lengths and types of all the parts),
+    its parts on disk in key order, and the joined profile."""
+
+    datasets: dict[str, AdamDataset]
+    parts: dict[str, list[PartDataset]]
+    profiles: dict[str, Profile]
+    studyid: str
+    messages: list[str]
+
+    def frames(self, name: str) -> Iterator[pd.DataFrame]:
+        """Dataset ``name``'s records, a part at a time, in key order."""
+        for piece in self.parts[name]:
+            if piece.path is not None:
+                yield pd.read_pickle(piece.path)
+
+    def records(self, name: str, paramcds: set[str] | None) -> pd.DataFrame:
+        """Dataset ``name``'s records whose PARAMCD is one of ``paramcds`` (all when
+        None, or when it has no PARAMCD), labelled by their rows in the whole dataset (as
+        the serial run's frame, filtered, has them)."""
+        chosen, offset = [], 0
+        for frame in self.frames(name):
+            part = frame
+            if paramcds is not None and "PARAMCD" in frame.columns:
+                keep = frame["PARAMCD"].isin(sorted(paramcds)).to_numpy()
+                part = frame[keep].set_axis(offset + np.flatnonzero(keep))
+            offset += len(frame)
+            chosen.append(part)
+        if not chosen:
+            return self.datasets[name].frame
+        out = pd.concat(chosen, sort=False) if len(chosen) > 1 else chosen[0]
+        if paramcds is None or "PARAMCD" not in out.columns:
+            out.index = pd.RangeIndex(len(out))
+        return out
+
+
+def _merged(name: str, pieces: list[PartDataset], missing_last: bool) -> AdamDataset:
+    """The dataset's metadata over its parts, checked to follow in key order.
+
+    Raises:
+        PartsDisagree: the parts' types differ, or they are not in key order.
+    """
+    filled = [p for p in pieces if p.rows] or pieces[:1]
+    first = filled[0].dataset
+    for before, after in pairwise(filled):
+        if not in_key_order(before.last, after.first, first.keys, missing_last):
+            raise PartsDisagree(f"{name}: the parts are not in the order of the keys")
+    variables = merged_variables(name, [p.dataset.variables for p in filled])
+    lengths = {v.name: max(p.dataset.variable(v.name).length or 0 for p in pieces)
+               for v in variables}  # fmt: skip
+    variables = [replace(v, length=lengths[v.name]) for v in variables]
+    return replace(first, variables=variables)
+
+
+def collect(done: Iterator[PartDone], missing_last: bool) -> Streamed:
+    """The parts (in part order) as one study's datasets on disk."""
+    parts: dict[str, list[PartDataset]] = {}
+    studyid: str | None = None
+    messages: list[str] | None = None
+    for part in done:
+        messages = part.messages if messages is None else messages
+        studyid = studyid or part.studyid
+        if parts and list(part.datasets) != list(parts):
+            raise PartsDisagree("the parts built different datasets")
+        for name, piece in part.datasets.items():
+            parts.setdefault(name, []).append(piece)
+    datasets = {name: _merged(name, pieces, missing_last) for name, pieces in parts.items()}
+    profiles = {}
+    for name, pieces in parts.items():
+        profiles[name] = Profile()
+        for piece in pieces:
+            profiles[name].join(piece.profile)
+    return Streamed(datasets, parts, profiles, studyid or "STUDY", messages or [])
+
+
+def run_parts(
+    jobs: list[PartJob], specs: AdamSpecs, executor: Executor | None, window: int
+) -> Iterator[PartDone]:
+    """Each part built, in part order: here one after the other, or by ``executor`` with
+    at most ``window`` parts handed out ahead."""
+    if executor is None:
+        for job in jobs:
+            yield run_part(job, specs)
+        return
+    pending: deque[Future[PartDone]] = deque()
+    for job in jobs:
+        pending.append(executor.submit(run_part, job))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def stream_parts(
+    study_dir: Path,
+    specs: AdamSpecs,
+    sdtm_dir: Path,
+    folder: Path,
+    execution: tuple[Executor | None, int, int],
+    profiled: bool = False,
+) -> Streamed:
+    """Every dataset built by parts of the subjects and kept in ``folder``
+    (``execution``: the executor or None for this process, the parts at least, the
+    subjects of a part at most, 0 for no limit; ``profiled``: whether Dataset-JSON files
+    are written, whose column metadata the parts' profiles make).
+
+    Raises:
+        NotStreamed: derive serially (the reason); PartsDisagree: the parts do not merge;
+        and any error of a part.
+    """
+    executor, parts, most = execution
+    jobs = plan_parts(study_dir, specs, sdtm_dir, folder, (parts, most), profiled)
+    log.debug("deriving %d parts of the subjects", len(jobs))
+    done = run_parts(jobs, specs, executor, max(parts, 1))
+    return collect(done, specs.conventions.missing_keys == "last")
+
+
+def report_needs(specs: AdamSpecs) -> dict[str, set[str] | None]:
+    """The records the reports read, by dataset: the PARAMCDs of a dataset read only for
+    some parameters (a clinical change's score, a trajectory's source), None for a dataset
+    read whole (ADSL, each summarised dataset, any other the reports name)."""
+    narrowed: dict[str, set[str]] = {}
+    whole: set[str] = {"ADSL"}
+    exclude: Any = {
+        "clinical_change": {"dataset"},
+        "figures": {"trajectories": {"__all__": {"dataset"}}},
+    }
+    for rep in specs.reports.progression_summaries:
+        whole |= set(_datasets_named(rep.model_dump(exclude=exclude)))
+        cc = rep.clinical_change
+        if cc is not None:
+            narrowed.setdefault(cc.dataset, set()).add(cc.paramcd)
+        for traj in rep.figures.trajectories if rep.figures is not None else ():
+            narrowed.setdefault(traj.dataset, set()).add(traj.source_paramcd)
+    return {
+        name: None if name in whole else narrowed[name] for name in sorted(whole | set(narrowed))
+    }
+
+
+def _datasets_named(tree: Any) -> Iterator[str]:
+    """Every value of a ``dataset`` field anywhere in a spec's dump."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key == "dataset" and isinstance(value, str):
+                yield value
+            else:
+                yield from _datasets_named(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from _datasets_named(item)
+
+
+# ---------------------------------------------------------------------------- writing
+def xpt_variables(ds: AdamDataset) -> list[XptVariable]:
+    """The dataset's variables as its XPT file declares them (types settled)."""
+    out = []
+    for v in ds.variables:
+        if v.type is None:
+            raise RuntimeError(f"{ds.name}.{v.name}: type not settled before writing")
+        out.append(XptVariable(v.name, v.label, v.type, v.length, v.format))
+    return out
+
+
+def write_parts(
+    streamed: Streamed,
+    name: str,
+    folder: Path,
+    formats: tuple[str, ...],
+    study: StudyContext | None,
+) -> list[Path]:
+    """Dataset ``name`` as ``folder/<name>.<suffix>`` in each of ``formats``, its parts
+    appended in key order (each part read once): the bytes
+    :func:`~cdisc_mapper.datasetjson.write_dataset` writes for the whole dataset."""
+    ds = streamed.datasets[name]
+    variables = xpt_variables(ds)
+    rows = sum(p.rows for p in streamed.parts[name])
+    files: list[Path] = []
+    with contextlib.ExitStack() as stack:
+        writers: list[XptAppender | DatasetJsonAppender] = []
+        for fmt in parse_formats(formats):
+            path = folder / f"{name.lower()}{SUFFIX[fmt]}"
+            if fmt == "xpt":
+                writer: XptAppender | DatasetJsonAppender = XptAppender(
+                    path, dataset=name, label=ds.label, variables=variables
+                )
+            else:
+                base = study or StudyContext(created=creation_stamp())
+                context = replace(base, metadata_ref=define_file(fmt, formats))
+                profile = streamed.profiles[name].frame(ds)
+                meta = dataset_metadata(profile, name, ds.label, variables, study=context,
+                                        keys=ds.keys)  # fmt: skip
+                writer = DatasetJsonAppender(path, meta, rows)
+            stack.enter_context(writer)
+            writers.append(writer)
+            files.append(path)
+        for frame in streamed.frames(name):
+            for writer in writers:
+                writer.append(frame)
+    return files

@@ -54,7 +54,7 @@ from cdisc_mapper.xpt.fastread import (
 from cdisc_mapper.xpt.model import XptMetadata
 from cdisc_mapper.xpt.reader import _check_agreement, _metadata
 
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 50_000
 """Records looked at a time: memory is bounded by this and by the records kept."""
 
 Codes = npt.NDArray[np.int64]
@@ -63,51 +63,42 @@ _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _WIDEST_KEY = 1 << 62
 
 
-_BLOCK_ROWS = 4096
-"""Records whose words are read together: a block stays in the processor's cache while
-every column's words are read from it."""
-
-
 class Records:
     """Fixed-width records in one buffer, with 8 spare bytes at the end so that any
     column's bytes can be read as 64-bit words in place (one word per row and 8 bytes)."""
 
-    def __init__(self, records: Bytes2D) -> None:
-        self.rows, self.width = records.shape
-        self.buffer = np.zeros(self.rows * self.width + 8, dtype=np.uint8)
-        self.buffer[: self.rows * self.width] = records.reshape(-1)
+    def __init__(self, parts: list[Bytes2D], width: int) -> None:
+        """The records of ``parts`` (each ``(n, width)``), one after the other; ``parts``
+        is emptied as they are copied, so that each one's memory can go at once."""
+        self.rows, self.width = sum(len(p) for p in parts), width
+        self.buffer = np.zeros(self.rows * width + 8, dtype=np.uint8)
+        at = 0
+        parts.reverse()
+        while parts:
+            part = parts.pop()
+            self.buffer[at : at + part.size] = part.reshape(-1)
+            at += part.size
 
     @property
     def matrix(self) -> Bytes2D:
         """The records as an ``(n, record length)`` array (a view)."""
         return self.buffer[: self.rows * self.width].reshape(self.rows, self.width)
 
-    def words(self, variables: Sequence[Namestr]) -> list[npt.NDArray[np.uint64]]:
-        """Each column's bytes as little-endian 64-bit words, one ``(words, n)`` array per
-        variable (the last word masked to the column's bytes): two rows have equal words
-        exactly when they have equal bytes. Read a block of records at a time."""
-        plan = [
-            (
-                i,
-                word,
-                var.position + 8 * word,
-                np.uint64((1 << 8 * min(8, var.length - 8 * word)) - 1),
+    def words(self, var: Namestr) -> npt.NDArray[np.uint64]:
+        """A column's bytes as little-endian 64-bit words, a ``(words, n)`` array (the
+        last word masked to the column's bytes): two rows have equal words exactly when
+        they have equal bytes."""
+        out = np.empty((-(-var.length // 8), self.rows), dtype=np.uint64)
+        for word in range(len(out)):
+            view = np.ndarray(
+                (self.rows,),
+                dtype="<u8",
+                buffer=self.buffer,
+                offset=var.position + 8 * word,
+                strides=(self.width,),
             )
-            for i, var in enumerate(variables)
-            for word in range(-(-var.length // 8))
-        ]
-        out = [np.empty((-(-v.length // 8), self.rows), dtype=np.uint64) for v in variables]
-        for low in range(0, self.rows, _BLOCK_ROWS):
-            size = min(_BLOCK_ROWS, self.rows - low)
-            for i, word, offset, mask in plan:
-                view = np.ndarray(
-                    (size,),
-                    dtype="<u8",
-                    buffer=self.buffer,
-                    offset=low * self.width + offset,
-                    strides=(self.width,),
-                )
-                np.bitwise_and(view, mask, out=out[i][word, low : low + size])
+            mask = np.uint64((1 << 8 * min(8, var.length - 8 * word)) - 1)
+            np.bitwise_and(view, mask, out=out[word])
         return out
 
 
@@ -183,15 +174,16 @@ def _plain_utf8(distinct: Bytes2D, encoding: str) -> bool:
     return codecs.lookup(encoding).name == "utf-8" and not bool((distinct == 0).any())
 
 
-def runs_of(records: Records, var: Namestr, words: npt.NDArray[np.uint64], encoding: str) -> Runs:
-    """The runs of ``var`` (``words``: its words from :meth:`Records.words`); only the
-    distinct byte strings are decoded.
+def runs_of(records: Records, var: Namestr, encoding: str) -> Runs:
+    """The runs of ``var``; only the distinct byte strings are decoded.
 
     Raises:
         LayoutError: a text does not decode with ``encoding`` (or the codec is unknown).
     """
+    words = records.words(var)
     starts = np.flatnonzero(run_starts(words))
     run_codes, count = _byte_codes(words[:, starts])
+    del words
     rows = starts[_first_rows(run_codes, count)]
     distinct = records.matrix[rows, var.position : var.position + var.length]
     if var.is_char and _plain_utf8(distinct, encoding):
@@ -213,8 +205,7 @@ def column_runs(records: Records, variables: Sequence[Namestr], encoding: str) -
     Raises:
         LayoutError: a text does not decode with ``encoding`` (or the codec is unknown).
     """
-    words = records.words(variables)
-    return {v.name: runs_of(records, v, w, encoding) for v, w in zip(variables, words, strict=True)}
+    return {v.name: runs_of(records, v, encoding) for v in variables}
 
 
 def column_codes(records: Bytes2D, var: Namestr, encoding: str = "utf-8") -> Codes:
@@ -224,7 +215,8 @@ def column_codes(records: Bytes2D, var: Namestr, encoding: str = "utf-8") -> Cod
     Raises:
         LayoutError: a text does not decode with ``encoding`` (or the codec is unknown).
     """
-    return column_runs(Records(records), [var], encoding)[var.name].per_row()
+    records = Records([records], records.shape[1])
+    return column_runs(records, [var], encoding)[var.name].per_row()
 
 
 def _combined(codes: Sequence[Codes]) -> Codes:
@@ -268,30 +260,32 @@ def first_of_groups(runs: dict[str, Runs], groups: Iterable[Collection[str]]) ->
 
 
 def _representatives(
-    records: Bytes2D, variables: Sequence[Namestr], groups: list[list[str]], encoding: str
+    records: Records, variables: Sequence[Namestr], groups: list[list[str]], encoding: str
 ) -> Mask:
-    """:func:`first_of_groups` of a part of the records."""
-    return first_of_groups(column_runs(Records(records), variables, encoding), groups)
+    """The records that are the first of a distinct combination of some group."""
+    return first_of_groups(column_runs(records, variables, encoding), groups)
 
 
-def decode(records: Bytes2D, variables: Sequence[Namestr], encoding: str) -> pd.DataFrame:
-    """Records as :func:`cdisc_mapper.xpt.read_xpt` gives them (text as ``str`` objects,
-    numbers as float64, index from 0).
+def decode(
+    records: Bytes2D, variables: Sequence[Namestr], encoding: str, rows: Mask | None = None
+) -> pd.DataFrame:
+    """Records (those ``rows`` selects, or all) as :func:`cdisc_mapper.xpt.read_xpt`
+    gives them: text as ``str`` objects, numbers as float64, index from 0.
 
     Raises:
         LayoutError: a text does not decode with ``encoding``.
     """
     data: dict[str, Any] = {}
     for var in variables:
-        block = np.ascontiguousarray(records[:, var.position : var.position + var.length])
+        block = records[:, var.position : var.position + var.length]
+        block = np.ascontiguousarray(block if rows is None else block[rows])
         if var.is_char:
             column = text_column(block, encoding)
             data[var.name] = pd.Series(column.values[column.codes], dtype=object, copy=False)
         else:
             data[var.name] = numeric_column(block)
-    return pd.DataFrame(
-        data, index=pd.RangeIndex(len(records)), columns=[v.name for v in variables]
-    )
+    count = len(records) if rows is None else int(rows.sum())
+    return pd.DataFrame(data, index=pd.RangeIndex(count), columns=[v.name for v in variables])
 
 
 class _Kept:
@@ -302,24 +296,28 @@ class _Kept:
         self.parts: list[Bytes2D] = []
         self.kept_rows = 0
 
-    def representatives(self, records: Bytes2D) -> Bytes2D:
-        mask = _representatives(records, self.layout.variables, self.groups, self.encoding)
-        return records[mask]
+    def representatives(self, records: Records) -> Mask:
+        """Which of ``records`` are representative records."""
+        return _representatives(records, self.layout.variables, self.groups, self.encoding)
 
-    def add(self, records: Bytes2D, chunk_rows: int) -> None:
-        self.parts.append(self.representatives(records))
+    def add(self, records: Records, chunk_rows: int) -> None:
+        """Keep the representatives of the next records (merged with the records kept
+        once there are as many new ones as kept ones)."""
+        self.parts.append(records.matrix[self.representatives(records)])
         if sum(map(len, self.parts)) >= 2 * max(self.kept_rows, chunk_rows):
-            self.parts = [self.merged()]
+            merged, mask = self.merged()
+            self.parts = [merged if mask is None else merged[mask]]
             self.kept_rows = len(self.parts[0])
 
-    def merged(self) -> Bytes2D:
+    def merged(self) -> tuple[Bytes2D, Mask | None]:
         """The representative records of the parts taken together (each part the
-        representatives of consecutive records, in file order)."""
-        if len(self.parts) == 1:
-            return self.parts[0]
-        width = self.layout.record_length
-        both = np.concatenate(self.parts) if self.parts else np.zeros((0, width), np.uint8)
-        return self.representatives(both)
+        representatives of consecutive records, in file order): records and which of
+        them (None: all)."""
+        if len(self.parts) <= 1:
+            width = self.layout.record_length
+            return (self.parts[0] if self.parts else np.zeros((0, width), np.uint8)), None
+        records = Records(self.parts, self.layout.record_length)
+        return records.matrix, self.representatives(records)
 
 
 def _release(mapped: mmap.mmap, upto: int) -> None:
@@ -361,9 +359,11 @@ def distinct_records(
     asked = [[c] for c in names] + [[c for c in g if c in names] for g in groups]
     kept = _Kept(layout, _widest(asked), encoding or "utf-8")
     for start in range(0, len(records), chunk_rows):
-        kept.add(records[start : start + chunk_rows], chunk_rows)
+        chunk = Records([records[start : start + chunk_rows]], layout.record_length)
         _release(mapped, layout.data_start + (start + chunk_rows) * layout.record_length)
-    frame = decode(kept.merged(), layout.variables, encoding or "utf-8")
+        kept.add(chunk, chunk_rows)
+    merged, mask = kept.merged()
+    frame = decode(merged, layout.variables, encoding or "utf-8", mask)
     return _metadata(meta, len(records)), frame, len(records)
 
 

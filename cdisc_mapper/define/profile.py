@@ -116,8 +116,8 @@ def profile_dataset(path: Path, joint: Joint | None = None) -> DataProfile:
         try:
             columns = read_xpt_names(path)
             groups = _groups(columns, joint(columns) if joint else ())
-            meta, frame, rows = distinct_records(path, groups)
-            return DataProfile(path, meta, frame, rows, groups)
+            found = distinct_records(path, groups)
+            return DataProfile(path, found.meta, found.frame, found.rows, groups)
         except (LayoutError, ValueError, OSError):
             pass  # read as frames, which reads any XPORT file or says what is wrong
     return profile_frames(path, joint)

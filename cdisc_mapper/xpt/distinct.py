@@ -120,7 +120,7 @@ class Runs:
     def first_rows(self) -> npt.NDArray[np.int64]:
         """The row where each value first appears."""
         count = int(self.codes.max()) + 1 if len(self.codes) else 0
-        return cast("npt.NDArray[np.int64]", self.starts[_first_rows(self.codes, count)])
+        return self.starts[_first_rows(self.codes, count)]
 
 
 def run_starts(words: npt.NDArray[np.uint64]) -> Mask:
@@ -215,8 +215,8 @@ def column_codes(records: Bytes2D, var: Namestr, encoding: str = "utf-8") -> Cod
     Raises:
         LayoutError: a text does not decode with ``encoding`` (or the codec is unknown).
     """
-    records = Records([records], records.shape[1])
-    return column_runs(records, [var], encoding)[var.name].per_row()
+    buffered = Records([records], records.shape[1])
+    return column_runs(buffered, [var], encoding)[var.name].per_row()
 
 
 def _combined(codes: Sequence[Codes]) -> Codes:
@@ -327,13 +327,23 @@ def _release(mapped: mmap.mmap, upto: int) -> None:
         mapped.madvise(mmap.MADV_DONTNEED, 0, end)
 
 
+@dataclass(frozen=True)
+class Distinct:
+    """What :func:`distinct_records` found in a file: its metadata, its representative
+    records (``frame``) and how many records it has."""
+
+    meta: XptMetadata
+    frame: pd.DataFrame
+    rows: int
+
+
 def distinct_records(
     path: str | Path,
     groups: Iterable[Collection[str]],
     *,
     encoding: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
-) -> tuple[XptMetadata, pd.DataFrame, int]:
+) -> Distinct:
     """The metadata of a plain XPORT v5 file, its representative records for every
     column alone and every group of ``groups`` (names the file lacks are left out), and
     its number of records. Memory is bounded by ``chunk_rows`` and the records kept.
@@ -364,7 +374,7 @@ def distinct_records(
         kept.add(chunk, chunk_rows)
     merged, mask = kept.merged()
     frame = decode(merged, layout.variables, encoding or "utf-8", mask)
-    return _metadata(meta, len(records)), frame, len(records)
+    return Distinct(_metadata(meta, len(records)), frame, len(records))
 
 
 def _widest(groups: Iterable[Iterable[str]]) -> list[list[str]]:

@@ -194,7 +194,7 @@ def test_chunks_are_merged_when_they_double_the_records_kept(
 
     monkeypatch.setattr(profile, "_merged", counting)
     path = _distinct_subjects(tmp_path / "xx.xpt", 40)
-    found = profile_dataset(path)
+    found = profile.profile_frames(path)  # the frame path (Dataset-JSON, not plain v5)
     # 20 chunks of 2 records: merged at 4, 8, 16 and 32 records held (twice those kept,
     # at least 2 x CHUNK_ROWS), then once at the end: 5 merges, not one per chunk
     assert merged == [4, 8, 16, 32, 40]

@@ -31,7 +31,9 @@ import pandas as pd
 from cdisc_mapper.datasetjson import format_of, read_dataset
 from cdisc_mapper.define.assemble import decode_partner
 from cdisc_mapper.define.info import DatasetInfo
-from cdisc_mapper.xpt import XptMetadata, read_xpt_chunks
+from cdisc_mapper.xpt import XptMetadata, read_xpt_chunks, read_xpt_names
+from cdisc_mapper.xpt.distinct import distinct_records
+from cdisc_mapper.xpt.fastread import LayoutError
 
 CHUNK_ROWS = 50_000
 """Records read at a time: memory is bounded by this, not by the dataset."""
@@ -106,7 +108,23 @@ Joint = Callable[[list[str]], Iterable[Iterable[str]]]
 
 def profile_dataset(path: Path, joint: Joint | None = None) -> DataProfile:
     """Read ``path`` once, keeping its representative records for the base groups and
-    the groups ``joint`` gives (columns a dataset lacks are left out)."""
+    the groups ``joint`` gives (columns a dataset lacks are left out). A plain XPORT v5
+    file is profiled from its bytes (:func:`cdisc_mapper.xpt.distinct.distinct_records`),
+    any other dataset file from its records read as frames."""
+    path = Path(path)
+    if format_of(path) == "xpt":
+        try:
+            columns = read_xpt_names(path)
+            groups = _groups(columns, joint(columns) if joint else ())
+            found = distinct_records(path, groups)
+            return DataProfile(path, found.meta, found.frame, found.rows, groups)
+        except (LayoutError, ValueError, OSError):
+            pass  # read as frames, which reads any XPORT file or says what is wrong
+    return profile_frames(path, joint)
+
+
+def profile_frames(path: Path, joint: Joint | None = None) -> DataProfile:
+    """:func:`profile_dataset` from the records read as frames, chunk by chunk."""
     meta, chunks = _chunks(Path(path))
     columns = [v.name for v in meta.variables]
     groups = _groups(columns, joint(columns) if joint else ())

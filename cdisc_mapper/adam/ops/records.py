@@ -212,7 +212,10 @@ def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame
     test code with no parameter is an error (or, with ``unmapped: drop``, its records are
     dropped). Each distinct test code is looked up once, and the records are selected
     once."""
-    src = ctx.sdtm.frame(args.domain, sorted(n for _, n in args.lookups()))
+    names = sorted(n for _, n in args.lookups())
+    # only the step's columns (the cached domain may hold others steps read): the records
+    # are selected from these alone
+    src = ctx.sdtm.frame(args.domain, names)[names]
     chosen = (
         np.ones(len(src), dtype=bool)
         if args.where is None
@@ -369,7 +372,8 @@ def rec_occurrences(
 ) -> pd.DataFrame:
     """One record per SDTM Events/Interventions record (OCCDS, ADaM OCCDS v1.1), USUBJID and
     the ``keep`` variables copied."""
-    src = ctx.sdtm.frame(args.domain, sorted(n for _, n in args.lookups()))
+    names = sorted(n for _, n in args.lookups())
+    src = ctx.sdtm.frame(args.domain, names)[names]
     if args.where is not None:
         src = src[evaluate(args.where, src).to_numpy()]
     cols = ["USUBJID", *[k for k in args.keep if k != "USUBJID"]]

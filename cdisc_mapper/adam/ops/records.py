@@ -206,6 +206,11 @@ def _findings_columns(a: FindingsArgs, conventions: Conventions) -> dict[str, Co
     return cols
 
 
+def _shown_code(value: object) -> str:
+    """A test code as an error lists it (a missing one as ``(missing)``)."""
+    return "(missing)" if value is None or value != value else str(value)
+
+
 def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame, np.ndarray]:
     """The domain's records where ``where`` holds and the position of each one's parameter
     in ``args.parameters``; a
@@ -228,14 +233,14 @@ def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame
     unmapped = chosen & (which < 0)
     if unmapped.any():
         if args.unmapped == "error":
-            unknown = sorted(set(src.loc[unmapped, args.test]))
+            unknown = sorted({_shown_code(v) for v in src.loc[unmapped, args.test]})
             raise MappingError(
                 f"{ctx.dataset}: {args.domain}.{args.test} values with no analysis parameter: "
                 f"{', '.join(unknown[:20])}",
                 where=ctx.specs.where(ctx.dataset, ("records",)),
                 hint="add them to the parameters, exclude them with 'where', or set unmapped: drop",
             )
-        chosen &= ~unmapped
+        chosen = chosen & ~unmapped
     if chosen.all():
         return src, which
     return src[chosen], which[chosen]

@@ -208,7 +208,7 @@ def _findings_columns(a: FindingsArgs, conventions: Conventions) -> dict[str, Co
 
 def _shown_code(value: object) -> str:
     """A test code as an error lists it (a missing one as ``(missing)``)."""
-    return "(missing)" if value is None or value != value else str(value)
+    return str(value) if isinstance(value, str) else "(missing)"
 
 
 def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame, np.ndarray]:

@@ -114,8 +114,8 @@ def trajectory_figure(
     """Per-subject trajectories of one source parameter with the fitted lines."""
     assert spec.figures is not None
     prog = datasets[spec.dataset]
-    values = ["USUBJID", "PARAMCD", "ADT", "AVAL"]
-    source = narrowed(datasets[traj.dataset], values + condition_columns(traj.where))
+    read = ["USUBJID", "PARAMCD", "ADT", "AVAL"]
+    source = narrowed(datasets[traj.dataset], read + condition_columns(traj.where))
     source = source[source["PARAMCD"].eq(traj.source_paramcd).to_numpy()]
     if traj.where is not None:
         source = source[evaluate(traj.where, source).to_numpy()]

@@ -252,6 +252,30 @@ def test_analysis_flag_one_per_window() -> None:
     assert list(derive_analysis_flag(df, by=["USUBJID", "PARAMCD"])) == ["Y", "", "", ""]
 
 
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_base_and_analysis_flag_read_the_flag_as_text_with_missing_values(dtype) -> None:
+    """ABLFL held as object or as Arrow text, with missing values: only "Y" marks the
+    baseline (ADaMIG v1.3 section 3.3.4) and the preferred record of a window (section
+    4.4); a missing flag is not "Y"."""
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "A", "B", "B"],
+            "PARAMCD": ["P"] * 5,
+            "AVAL": [4.0, 5.0, 6.0, 7.0, 8.0],
+            "AVISITN": [0.0, 0.0, 1.0, 0.0, 0.0],
+            "AWTDIFF": [2.0, 0.0, 0.0, 0.0, 1.0],
+            "ADT": [1.0, 2.0, 30.0, 1.0, 2.0],
+            "ABLFL": pd.Series(["Y", None, "", None, ""], dtype=dtype),
+        }
+    )
+    base = derive_base(df, by=["USUBJID", "PARAMCD"], value="AVAL")
+    assert list(base.iloc[:3]) == [4.0, 4.0, 4.0]
+    assert base.iloc[3:].isna().all()
+    flag = derive_analysis_flag(df, by=["USUBJID", "PARAMCD"])
+    # A, window 0: the baseline record wins over the closer one; B: the closest
+    assert list(flag) == ["Y", "", "Y", "Y", ""]
+
+
 # ----------------------------------------------------------------------------- periods
 def test_closed_period_needs_its_end_and_last_occurrence_starts_a_period() -> None:
     usub = S(["A", "A", "A", "B"], object)

@@ -11,10 +11,12 @@ tests/adam_ops_context.py. Its periods, from the conventions' events:
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from cdisc_mapper.adam.ops import DERIVATIONS
+from cdisc_mapper.adam.ops.periods import _text_by_period
 from cdisc_mapper.spec.operations import ColumnMeta
 from tests.adam_ops_context import assert_table, context, day, derive, dm, meta, tbl
 
@@ -311,3 +313,12 @@ def test_in_periods_with_a_fallback_flags_the_records_of_the_fallback_periods() 
         DERIVATIONS.require("in_periods").args_model.model_validate(
             {"periods": [3], "fallback": [3]}
         )
+
+
+def test_period_text_is_taken_from_the_period_number_of_each_row() -> None:
+    """APERIODC/TRTP text of each row by its period number (ADaMIG v1.3 section 3.3.3); the
+    last position stands for no period and gives ""."""
+    idx = np.array([2, 0, 3, 2, 1])
+    out = _text_by_period(idx, 4, {1: "RUN-IN", 2: "DOSE 1"})
+    assert list(out) == ["DOSE 1", "", "", "DOSE 1", "RUN-IN"]
+    assert str(out.dtype) == "str"

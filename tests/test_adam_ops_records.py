@@ -102,6 +102,46 @@ def test_findings_test_code_without_a_parameter_is_an_error_or_dropped() -> None
     assert list(dropped["SRCSEQ"]) == [1.0, 2.0, 1.0]
 
 
+def test_findings_unmapped_codes_outside_where_and_missing_test_codes() -> None:
+    """Only the records ``where`` chooses must map to a parameter (HEIGHT is excluded, so
+    no error); a record without a test code maps to none (an error naming no code, or
+    dropped); each record keeps its own parameter, PARAM and PARAMN (looked up once per
+    distinct code)."""
+    vs = tbl(
+        "USUBJID VSSEQ VSTESTCD VSSTRESN VSSTRESC VSDTC VISIT",
+        ("S1", 1, "DBP", 81, "81", "2020-01-15", "SCREENING"),
+        ("S1", 2, "HEIGHT", 170, "170", "2020-01-15", "SCREENING"),
+        ("S2", 1, None, 5, "5", "2020-02-20", "MONTH 1"),
+        ("S2", 2, "SYSBP", 118, "118", "2020-02-20", "MONTH 1"),
+        ("S3", 1, "DIABP", 79, "79", "2020-02-21", "MONTH 1"),
+    )
+    ctx = context("ADVS", sdtm={"VS": vs})
+    where = {"variable": "VSTESTCD", "not_equals": "HEIGHT"}
+    with pytest.raises(
+        MappingError, match=r"VS\.VSTESTCD values with no analysis parameter: \(missing\) \(add"
+    ):
+        build("findings", None, ctx, where=where, **FINDINGS)
+    out = build("findings", None, ctx, where=where, unmapped="drop", **FINDINGS)
+    assert list(out["USUBJID"]) == ["S1", "S2", "S3"]
+    assert list(out["PARAMCD"]) == ["DIABP", "SYSBP", "DIABP"]
+    assert list(out["PARAM"]) == [
+        "Diastolic BP (mmHg)",
+        "Systolic BP (mmHg)",
+        "Diastolic BP (mmHg)",
+    ]
+    assert list(out["PARAMN"]) == [2.0, 1.0, 2.0]
+    assert list(out["AVAL"]) == [81.0, 118.0, 79.0]
+    assert list(out["SRCSEQ"]) == [1.0, 2.0, 1.0]
+
+
+def test_findings_of_no_record_is_an_empty_table() -> None:
+    ctx = context("ADVS", sdtm={"VS": VS})
+    where = {"variable": "VSTESTCD", "equals": "NONE"}
+    out = build("findings", None, ctx, where=where, **FINDINGS)
+    assert len(out) == 0
+    assert {"PARAMCD", "PARAM", "PARAMN", "AVAL", "VISIT"} <= set(out.columns)
+
+
 def test_findings_parameter_category_when_the_spec_gives_one() -> None:
     params = [{**p, "parcat1": "BLOOD PRESSURE"} for p in PARAMETERS]
     ctx = context("ADVS", sdtm={"VS": VS})

@@ -26,7 +26,7 @@ import pandas as pd
 from cdisc_mapper.adam.report.display import display_table
 from cdisc_mapper.adam.report.html import write_html
 from cdisc_mapper.adam.report.method import method_text
-from cdisc_mapper.adam.report.rows import row_records
+from cdisc_mapper.adam.report.rows import condition_columns, narrowed, row_columns, row_records
 from cdisc_mapper.adam.report.stats import (
     hodges_lehmann,
     paired_differences,
@@ -154,8 +154,9 @@ def clinical_changes(
     adsl = datasets["ADSL"]
     subjects = adsl[adsl[population].astype(str).eq("Y")][["USUBJID", cc.reference]]
     subjects = subjects.dropna(subset=[cc.reference])
-    scores = datasets[cc.dataset]
-    scores = scores[scores["PARAMCD"].eq(cc.paramcd)]
+    used = ["USUBJID", "PARAMCD", "AVAL", cc.date, *condition_columns(cc.where)]
+    scores = narrowed(datasets[cc.dataset], used)
+    scores = scores[scores["PARAMCD"].eq(cc.paramcd).to_numpy()]
     if cc.where is not None:
         scores = scores[evaluate(cc.where, scores).to_numpy()]
     scores = scores.dropna(subset=["AVAL", cc.date])[["USUBJID", cc.date, "AVAL"]]
@@ -191,15 +192,26 @@ def _clinical_row(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummary
     }
 
 
+def _summary_columns(spec: ProgressionSummarySpec) -> list[str]:
+    """The columns of the summarised dataset the table reads."""
+    reason = [spec.reason_variable] if spec.reason_variable else []
+    return [
+        *("USUBJID", "PARAMCD", "PARAM", "AVAL", "BASE", spec.responder_flag, spec.improvement),
+        *spec.extra_flags,
+        *reason,
+        *row_columns(spec),
+    ]
+
+
 def progression_summary(
     datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec
 ) -> pd.DataFrame:
     """The summary table: one row per parameter and analysis row (then the clinical change
     row, if any), numbers at full precision (NaN where not computable)."""
-    frame = datasets[spec.dataset]
+    frame = narrowed(datasets[spec.dataset], _summary_columns(spec))
     rows = []
     for paramcd in spec.parameters:
-        par = frame[frame["PARAMCD"].eq(paramcd)]
+        par = frame[frame["PARAMCD"].eq(paramcd).to_numpy()]
         label = par["PARAM"].iloc[0] if len(par) else paramcd
         for row in spec.rows:
             sub = row_records(par, spec, row)

@@ -97,7 +97,7 @@ def derive_base(
     """
     by = list(by)
     _require(df, [*by, value, flag], "derive_base")
-    is_base = np.asarray(df[flag].to_numpy(dtype=object) == "Y", dtype=bool)
+    is_base = df[flag].eq("Y").to_numpy(dtype=bool, na_value=False)  # no object copy
     g = group_codes(df, by)
     n_groups = int(g.max()) + 1 if len(g) else 0
     if np.bincount(g[is_base], minlength=n_groups).max(initial=0) > 1:

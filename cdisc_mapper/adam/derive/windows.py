@@ -171,7 +171,7 @@ def derive_analysis_flag(
     idx = np.flatnonzero(ok)
     g = group_codes(df, [*by, window])[idx]
     pref = (
-        (df[prefer].to_numpy(dtype=object)[idx] != "Y").astype(np.int64)
+        (~df[prefer].eq("Y").to_numpy(dtype=bool, na_value=False)[idx]).astype(np.int64)
         if prefer
         else np.zeros(len(idx), dtype=np.int64)
     )

@@ -192,7 +192,8 @@ def rec_scores(frame: pd.DataFrame | None, args: ScoresArgs, ctx: BuildContext) 
         raise MappingError(f"{ctx.dataset}: scores need columns {', '.join(missing)}")
     known = set(frame["PARAMCD"].unique())
     all_items = sorted({i for x in args.scores for i in x.items})
-    items = frame[frame["PARAMCD"].isin(all_items).to_numpy()]
+    used = list(dict.fromkeys([*args.by, *args.carry, "PARAMCD", "AVAL"]))
+    items = frame[used][frame["PARAMCD"].isin(all_items).to_numpy()]  # only the used columns
     groups = group_codes(items, args.by)
     pieces = []
     for x in args.scores:

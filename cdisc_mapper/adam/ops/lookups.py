@@ -259,8 +259,8 @@ def _other_records(
 ) -> tuple[pd.DataFrame, str]:
     """The records of ``source``'s dataset where ``where`` holds, and the variable."""
     dom, var = split_source(source)
-    needed = ["USUBJID", var] + (sorted(where.variables()) if where else [])
-    other = ctx.table(dom or "", needed)
+    needed = list(dict.fromkeys(["USUBJID", var] + (sorted(where.variables()) if where else [])))
+    other = ctx.table(dom or "", needed)[needed]  # only these columns are selected from
     if where is not None:
         other = other[evaluate(where, other).to_numpy()]
     return other, var
@@ -385,5 +385,5 @@ def op_exists(frame: pd.DataFrame, args: ExistsArgs, ctx: BuildContext) -> pd.Se
     """Y when the subject has a record in another dataset (where ``where`` holds), else N
     (or null): a subject-level flag, ADaMIG v1.3 section 3.1.4."""
     other, _ = _other_records(ctx, args.source, args.where)
-    has = frame["USUBJID"].isin(set(other["USUBJID"]))
+    has = frame["USUBJID"].isin(pd.unique(other["USUBJID"]))  # no Python set of every record
     return derive_flag(has, false_value=args.otherwise)

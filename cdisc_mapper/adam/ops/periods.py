@@ -34,6 +34,7 @@ from cdisc_mapper.adam.ops.lookups import Lookup, lookup, lookup_meta
 from cdisc_mapper.condition import Condition
 from cdisc_mapper.condition import describe as describe_condition
 from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
+from cdisc_mapper.textops import take_text
 
 # The conventions and SDTM records of the period examples: two periods, from the first
 # injection to the second (else the end of study), and from the second to the end.
@@ -342,6 +343,16 @@ def _by_period(
     return arr[idx]
 
 
+def _text_by_period(idx: np.ndarray, size: int, values: Mapping[int, str]) -> pd.Series:
+    """The text ``values`` (by period number) on the rows whose period number is ``idx``
+    (``size - 1`` for none, which gets ``""``), built in Arrow from the period numbers: no
+    Python string per row to convert."""
+    table = [""] * size
+    for k, v in values.items():
+        table[k] = v
+    return take_text(table, idx)
+
+
 def _dates_by_number(
     frame: pd.DataFrame,
     ctx: BuildContext,
@@ -382,15 +393,15 @@ def record_timing(
     # lookups by period number (small integers): arrays indexed by APERIOD, last = none
     top = max(names) + 1
     idx = np.where(np.isnan(ap), top, np.nan_to_num(ap, nan=top)).astype(np.int64)
-    out["APERIODC"] = _by_period(idx, top + 1, names, "", object)
-    out["APHASE"] = _by_period(
-        idx, top + 1, {n: ph.aphase for n, ph in phase_of.items()}, "", object
-    )
+    out["APERIODC"] = _text_by_period(idx, top + 1, names).array
+    out["APHASE"] = _text_by_period(
+        idx, top + 1, {n: ph.aphase for n, ph in phase_of.items()}
+    ).array
     out["APHASEN"] = _by_period(
         idx, top + 1, {n: float(ph.aphasen) for n, ph in phase_of.items()}, np.nan, "float64"
     )
-    out["TRTP"] = _by_period(idx, top + 1, trtp, "", object)
-    out["TRTA"] = _by_period(idx, top + 1, trta, "", object)
+    out["TRTP"] = _text_by_period(idx, top + 1, trtp).array
+    out["TRTA"] = _text_by_period(idx, top + 1, trta).array
     out["APERSDT"], out["APEREDT"] = _dates_by_number(frame, ctx, ap, table.periods)
     out["PHSDT"], out["PHEDT"] = _dates_by_number(
         frame, ctx, out["APHASEN"].to_numpy(), table.phases

@@ -33,6 +33,7 @@ from cdisc_mapper.errors import MappingError
 from cdisc_mapper.spec.adam import Conventions
 from cdisc_mapper.spec.base import NAME_PATTERN
 from cdisc_mapper.spec.operations import ColumnMeta, Example, OpArgs
+from cdisc_mapper.textops import take_text
 
 PARAMETER_COLUMNS = ("PARAMCD", "PARAM", "PARAMN", "PARCAT1")
 
@@ -205,38 +206,44 @@ def _findings_columns(a: FindingsArgs, conventions: Conventions) -> dict[str, Co
     return cols
 
 
-def _parameter_table(parameters: list[ParameterSpec]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "PARAMCD": [p.paramcd for p in parameters],
-            "PARAM": [p.param for p in parameters],
-            "PARAMN": [float(p.paramn) for p in parameters],
-            "PARCAT1": [p.parcat1 or "" for p in parameters],
-        }
+def _shown_code(value: object) -> str:
+    """A test code as an error lists it (a missing one as ``(missing)``)."""
+    return str(value) if isinstance(value, str) else "(missing)"
+
+
+def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame, np.ndarray]:
+    """The domain's records where ``where`` holds and the position of each one's parameter
+    in ``args.parameters``; a
+    test code with no parameter is an error (or, with ``unmapped: drop``, its records are
+    dropped). Each distinct test code is looked up once, and the records are selected
+    once."""
+    names = sorted(n for _, n in args.lookups())
+    # only the step's columns (the cached domain may hold others steps read): the records
+    # are selected from these alone
+    src = ctx.sdtm.frame(args.domain, names)[names]
+    chosen = (
+        np.ones(len(src), dtype=bool)
+        if args.where is None
+        else np.asarray(evaluate(args.where, src).to_numpy(), dtype=bool)
     )
-
-
-def _mapped_records(ctx: BuildContext, args: FindingsArgs) -> tuple[pd.DataFrame, pd.Series]:
-    """The domain's records where ``where`` holds and the PARAMCD of each; a test code
-    with no parameter is an error (or, with ``unmapped: drop``, its records are dropped)."""
-    src = ctx.sdtm.frame(args.domain, sorted(n for _, n in args.lookups()))
-    if args.where is not None:
-        src = src[evaluate(args.where, src).to_numpy()]
-    test_to_param = {t: p.paramcd for p in args.parameters for t in p.tests}
-    paramcd = src[args.test].map(test_to_param)
-    unmapped = paramcd.isna()
+    test_to_param = {t: i for i, p in enumerate(args.parameters) for t in p.tests}
+    codes, tests = pd.factorize(src[args.test], use_na_sentinel=True)
+    per_test = np.array([test_to_param.get(t, -1) for t in tests] + [-1], dtype=np.intp)
+    which = per_test[codes]  # code -1 (a missing test) takes the last entry: -1
+    unmapped = chosen & (which < 0)
     if unmapped.any():
         if args.unmapped == "error":
-            unknown = sorted(set(src.loc[unmapped, args.test]))
+            unknown = sorted({_shown_code(v) for v in src.loc[unmapped, args.test]})
             raise MappingError(
                 f"{ctx.dataset}: {args.domain}.{args.test} values with no analysis parameter: "
                 f"{', '.join(unknown[:20])}",
                 where=ctx.specs.where(ctx.dataset, ("records",)),
                 hint="add them to the parameters, exclude them with 'where', or set unmapped: drop",
             )
-        src = src[~unmapped.to_numpy()]
-        paramcd = paramcd[~unmapped]
-    return src, paramcd
+        chosen = chosen & ~unmapped
+    if chosen.all():
+        return src, which
+    return src[chosen], which[chosen]
 
 
 @record_op(
@@ -290,16 +297,16 @@ def rec_findings(frame: pd.DataFrame | None, args: FindingsArgs, ctx: BuildConte
     """One record per SDTM Findings record (BDS), its test code mapped to an analysis
     parameter: PARAMCD, PARAM, PARAMN, PARCAT1, AVAL (AVALC), SRCDOM/SRCVAR/SRCSEQ, DTYPE
     null and the working column _DTC (ADaMIG v1.3 sections 3.3.4 and 3.3.9)."""
-    src, paramcd = _mapped_records(ctx, args)
-    # columns copied by position as they are (Arrow text stays Arrow text)
-    out = pd.DataFrame({"USUBJID": src["USUBJID"].array, "PARAMCD": paramcd.to_numpy(dtype=object)})
-    table = _parameter_table(args.parameters).set_index("PARAMCD")
-    codes, uniques = pd.factorize(out["PARAMCD"])
-    for col in ("PARAM", "PARAMN", "PARCAT1"):
-        if col == "PARCAT1" and not any(p.parcat1 for p in args.parameters):
-            continue
-        per_unique = table[col].reindex(uniques).to_numpy()
-        out[col] = per_unique[codes]
+    src, which = _mapped_records(ctx, args)
+    params = args.parameters
+    # columns copied by position as they are (Arrow text stays Arrow text); the parameter
+    # columns are built in Arrow from each record's parameter position
+    out = pd.DataFrame({"USUBJID": src["USUBJID"].array})
+    out["PARAMCD"] = take_text([p.paramcd for p in params], which).array
+    out["PARAM"] = take_text([p.param for p in params], which).array
+    out["PARAMN"] = np.array([float(p.paramn) for p in params], dtype="float64")[which]
+    if any(p.parcat1 for p in params):
+        out["PARCAT1"] = take_text([p.parcat1 or "" for p in params], which).array
     out["AVAL"] = src[args.value].to_numpy(dtype="float64")
     if args.value_char:
         out["AVALC"] = src[args.value_char].array
@@ -370,7 +377,8 @@ def rec_occurrences(
 ) -> pd.DataFrame:
     """One record per SDTM Events/Interventions record (OCCDS, ADaM OCCDS v1.1), USUBJID and
     the ``keep`` variables copied."""
-    src = ctx.sdtm.frame(args.domain, sorted(n for _, n in args.lookups()))
+    names = sorted(n for _, n in args.lookups())
+    src = ctx.sdtm.frame(args.domain, names)[names]
     if args.where is not None:
         src = src[evaluate(args.where, src).to_numpy()]
     cols = ["USUBJID", *[k for k in args.keep if k != "USUBJID"]]

@@ -25,7 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from cdisc_mapper.adam.report.rows import row_records
+from cdisc_mapper.adam.report.rows import condition_columns, narrowed, row_columns, row_records
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
 from cdisc_mapper.spec.figures import FiguresSpec, TrajectorySpec
@@ -47,7 +47,7 @@ def png_bytes(fig: Figure) -> bytes:
 
 
 def _subjects(frame: pd.DataFrame, spec: ProgressionSummarySpec, most: int) -> list[str]:
-    pop = frame[frame[spec.population].astype(str).eq("Y")]
+    pop = frame[frame[spec.population].astype(str).eq("Y").to_numpy()]
     return sorted(pop["USUBJID"].astype(str).unique())[:most]
 
 
@@ -114,17 +114,24 @@ def trajectory_figure(
     """Per-subject trajectories of one source parameter with the fitted lines."""
     assert spec.figures is not None
     prog = datasets[spec.dataset]
-    source = datasets[traj.dataset]
-    source = source[source["PARAMCD"].eq(traj.source_paramcd)]
+    read = ["USUBJID", "PARAMCD", "ADT", "AVAL"]
+    source = narrowed(datasets[traj.dataset], read + condition_columns(traj.where))
+    source = source[source["PARAMCD"].eq(traj.source_paramcd).to_numpy()]
     if traj.where is not None:
         source = source[evaluate(traj.where, source).to_numpy()]
-    fits = prog[prog["PARAMCD"].eq(traj.paramcd)]
+    lines = ["USUBJID", "PARAMCD", "ASTDT", "AENDT", "AVAL"]
+    fits = narrowed(prog, lines + condition_columns(traj.fit_where))
+    fits = fits[fits["PARAMCD"].eq(traj.paramcd).to_numpy()]
     if traj.fit_where is not None:
         fits = fits[evaluate(traj.fit_where, fits).to_numpy()]
     fits = fits.dropna(subset=["AVAL", "ASTDT", "AENDT"])
-    subjects = _subjects(prog, spec, spec.figures.max_subjects)
+    subjects = _subjects(narrowed(prog, ["USUBJID", spec.population]), spec,
+                         spec.figures.max_subjects)  # fmt: skip
+    marked = ["USUBJID"]
+    if spec.figures.markers is not None:
+        marked += ["APERSDT", *condition_columns(spec.figures.markers)]
     # only the subjects shown are looked at (the records of each in their order)
-    source, fits, prog = (_of_subjects(f, subjects) for f in (source, fits, prog))
+    source, fits, prog = (_of_subjects(f, subjects) for f in (source, fits, narrowed(prog, marked)))
     markers = marker_dates(prog, spec.figures)
     fig, axes = _grid(len(subjects), f"{traj.label}: per subject, fitted {traj.paramcd} lines")
     for ax, subj in zip(axes, subjects, strict=False):
@@ -151,8 +158,11 @@ def _figure_rows(
     """Per parameter, the population's records of the figures' row."""
     assert spec.figures is not None
     row = next(r for r in spec.rows if r.label == spec.figures.row)
-    prog = datasets[spec.dataset]
-    return {p: row_records(prog[prog["PARAMCD"].eq(p)], spec, row) for p in spec.parameters}
+    shown = ["USUBJID", "PARAMCD", "AVAL", "BASE", spec.responder_flag, spec.improvement]
+    prog = narrowed(datasets[spec.dataset], shown + row_columns(spec))
+    return {
+        p: row_records(prog[prog["PARAMCD"].eq(p).to_numpy()], spec, row) for p in spec.parameters
+    }
 
 
 def paired_figure(datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec) -> Figure:

@@ -293,7 +293,8 @@ def padded_text_column(padded: Bytes2D, width: int, encoding: str) -> TextColumn
 
     Rows are factorized on an integer key (the row itself, or a hash of its words checked
     against the rows), the distinct rows decoded at once (:func:`decode_rows`), and
-    distinct rows that decode to the same text (``"A "`` and ``"A"``) merged.
+    distinct rows that decode to the same text (``"A\\x00"`` and ``"A"``: only a NUL byte
+    can make two rows of the same width the same text) merged.
 
     Raises:
         LayoutError: a value does not decode with ``encoding`` (or the codec is unknown).
@@ -305,7 +306,10 @@ def padded_text_column(padded: Bytes2D, width: int, encoding: str) -> TextColumn
         as_bytes = padded.view(f"S{padded.shape[1]}").ravel().astype(object)
         codes, uniques = pd.factorize(as_bytes)
         first = _first_rows(codes, len(uniques))
-    texts = decode_rows(padded[first, :width], encoding)
+    rows = padded[first, :width]
+    texts = decode_rows(rows, encoding)
+    if not (rows == 0).any():  # without NUL, distinct rows are distinct texts
+        return TextColumn(codes.astype(np.int64, copy=False), texts)
     merged = TextColumn.from_texts(texts)
     if len(merged.values) == len(texts):
         return TextColumn(codes.astype(np.int64, copy=False), merged.values)

@@ -18,9 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdisc_mapper.xpt import XptVariable, read_xpt, write_xpt
+from cdisc_mapper.xpt import XptVariable, fastread, read_xpt, write_xpt
 from cdisc_mapper.xpt import columns as columns_module
-from cdisc_mapper.xpt import fastread
 from cdisc_mapper.xpt.columns import file_blocks, file_layout, memory_blocks, read_columns
 from cdisc_mapper.xpt.fastread import (
     LayoutError,
@@ -236,10 +235,9 @@ def test_a_second_member_across_a_block_seam_falls_back(tmp_path, monkeypatch):
     seam = layout.data_start + 2 * length  # the first block ends here
     marker = fastread.MEMBER_HEADER
     patched = raw[: seam - 10] + marker + raw[seam - 10 + len(marker) :]
-    with pytest.raises(LayoutError, match="more than one member"):
-        with io.BytesIO(patched) as handle:
-            found, rows = file_layout(handle, len(patched))
-            list(file_blocks(handle, found, len(patched), rows))
+    with io.BytesIO(patched) as handle, pytest.raises(LayoutError, match="more than one member"):
+        found, rows = file_layout(handle, len(patched))
+        list(file_blocks(handle, found, len(patched), rows))
 
 
 def test_a_file_shorter_than_its_size_is_a_layout_error(tmp_path):

@@ -316,9 +316,7 @@ def padded_text_column(padded: Bytes2D, width: int, encoding: str) -> TextColumn
     return TextColumn(merged.codes[codes], merged.values)
 
 
-def _rows_match(
-    padded: Bytes2D, first: npt.NDArray[np.int64], codes: npt.NDArray[np.intp]
-) -> bool:
+def _rows_match(padded: Bytes2D, first: npt.NDArray[np.int64], codes: npt.NDArray[np.intp]) -> bool:
     """Whether every row equals the first row of its code (no two rows share a hash):
     compared word by word against the few distinct rows, which stay in the cache."""
     words = padded.view(np.uint64)

@@ -25,6 +25,11 @@ _SIGN = np.uint64(1 << 63)
 _FRACTION_52 = np.uint64((1 << 52) - 1)
 _HIDDEN_BIT = np.uint64(1 << 52)
 _FRACTION_56 = np.uint64((1 << 56) - 1)
+_SCALE = np.array([(-1.0 if b & 0x80 else 1.0) * 2.0 ** (4 * (b & 0x7F) - 312) for b in range(256)])
+"""Per first byte of an IBM float, the value of one unit of its 56-bit fraction:
+``±16**(exponent - 64) / 2**56``, a power of two well inside the double range."""
+_MISSING_BYTE = np.isin(np.arange(256), [0x2E, 0x5F, *range(0x41, 0x5B)])
+"""First bytes of SAS missing values (``.``, ``._``, ``.A``-``.Z``) when the rest is zero."""
 
 
 class IbmRangeError(ValueError):
@@ -77,15 +82,19 @@ def ibm_to_ieee(ibm: np.ndarray) -> np.ndarray:
 
     SAS missing values (``.``, ``.A``-``.Z``, ``._``) become NaN. Fractions with more
     than 53 significant bits (not produced by :func:`ieee_to_ibm`) are rounded.
+
+    The 56-bit fraction is converted to a double (the one rounding) and multiplied by
+    the power of two that the first byte (sign and exponent) stands for, looked up in a
+    table of 256: exact, as is ``ldexp``.
     """
     bits = np.ascontiguousarray(ibm, dtype=np.uint64).ravel()
-    first = (bits >> np.uint64(56)).astype(np.int64)
+    first = (bits >> np.uint64(56)).astype(np.uint8)
     fraction = bits & _FRACTION_56
-    exponent = (first & 0x7F) - 64
-    magnitude = np.ldexp(fraction.astype(np.float64), (4 * exponent - 56).astype(np.int32))
-    out: np.ndarray = np.where(first & 0x80, -magnitude, magnitude)
-    missing_byte = (first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A))
-    out[missing_byte & (fraction == 0)] = np.nan
+    out: np.ndarray = fraction.astype(np.float64)
+    out *= _SCALE.take(first)
+    missing = _MISSING_BYTE.take(first)
+    missing &= fraction == 0
+    out[missing] = np.nan
     return out
 
 

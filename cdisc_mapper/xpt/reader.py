@@ -12,9 +12,10 @@ and may drop trailing blank records.
 from __future__ import annotations
 
 import mmap
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, BinaryIO, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,15 +23,15 @@ import pandas as pd
 import pyreadstat
 
 from cdisc_mapper.errors import Location, XptError
+from cdisc_mapper.xpt.columns import file_blocks, file_layout, memory_blocks, read_columns
 from cdisc_mapper.xpt.fastread import (
     Layout,
     LayoutError,
+    Namestr,
     TextColumn,
-    numeric_column,
     observations,
     parse_layout,
     parse_namestrs,
-    text_column,
 )
 from cdisc_mapper.xpt.model import XptMetadata, XptVariable, canonical_format
 
@@ -85,13 +86,12 @@ def read_xpt(
     path = Path(path)
     wanted = None if columns is None else list(dict.fromkeys(columns))
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            return read_open(path, handle, encoding=encoding, columns=wanted, text=text)
+    except LayoutError:
+        pass
     except OSError as exc:
         raise _open_error(path, exc) from exc
-    try:
-        return read_fast(path, raw, encoding=encoding, columns=wanted, text=text)
-    except LayoutError:
-        del raw  # free the bytes before pyreadstat reads the file
     frame, metadata = read_readstat(path, encoding=encoding, columns=wanted, text=text)
     problem = truncation_problem(path, metadata)
     if problem:
@@ -143,15 +143,7 @@ def read_xpt_chunks(
 
 
 def _columns(block: Any, layout: Layout, encoding: str | None) -> dict[str, Column]:
-    data: dict[str, Column] = {}
-    for var in layout.variables:
-        part = block[:, var.position : var.position + var.length]
-        data[var.name] = (
-            text_column(np.ascontiguousarray(part), encoding or "utf-8")
-            if var.is_char
-            else numeric_column(part)
-        )
-    return data
+    return dict(read_columns([block], len(block), layout.variables, encoding or "utf-8"))
 
 
 def _release(mapped: mmap.mmap, upto: int) -> None:
@@ -196,23 +188,56 @@ def read_fast(
             header, the two disagree, or text does not decode.
     """
     layout = parse_layout(raw)
+    meta = _fast_metadata(path, layout, encoding)
+    records = observations(raw, layout)
+    wanted = _wanted(layout, columns)
+    data = read_columns(memory_blocks(records), len(records), wanted, encoding or "utf-8")
+    return _frame(dict(data), len(records), text), _metadata(meta, len(records))
+
+
+def read_open(
+    path: Path,
+    handle: BinaryIO,
+    *,
+    encoding: str | None,
+    columns: list[str] | None,
+    text: TextMode,
+) -> tuple[pd.DataFrame, XptMetadata]:
+    """:func:`read_fast` of the file open as ``handle``, read block by block (never held
+    whole in memory).
+
+    Raises:
+        LayoutError: as :func:`read_fast`.
+        OSError: the file cannot be read.
+    """
+    size = os.fstat(handle.fileno()).st_size
+    layout, rows = file_layout(handle, size)
+    meta = _fast_metadata(path, layout, encoding)
+    blocks = file_blocks(handle, layout, size, rows)
+    data = read_columns(blocks, rows, _wanted(layout, columns), encoding or "utf-8")
+    return _frame(dict(data), rows, text), _metadata(meta, rows)
+
+
+def _fast_metadata(path: Path, layout: Layout, encoding: str | None) -> Any:
+    """pyreadstat's metadata of the file, checked against its layout.
+
+    Raises:
+        LayoutError: pyreadstat cannot read the header, or the two disagree.
+    """
     try:
         meta = pyreadstat.read_xport(str(path), metadataonly=True, encoding=encoding)[1]
     except Exception as exc:  # pyreadstat raises several unrelated exception types
         raise LayoutError(f"pyreadstat cannot read the metadata: {exc}") from exc
     _check_agreement(layout, meta)
-    records = observations(raw, layout)
+    return meta
+
+
+def _wanted(layout: Layout, columns: list[str] | None) -> list[Namestr]:
+    """The variables to read, in the order asked (names the file does not have left out)."""
+    if columns is None:
+        return list(layout.variables)
     by_name = {v.name: v for v in layout.variables}
-    names = [v.name for v in layout.variables] if columns is None else columns
-    data: dict[str, Column] = {}
-    for name in (n for n in names if n in by_name):
-        var = by_name[name]
-        block = records[:, var.position : var.position + var.length]
-        if var.is_char:
-            data[name] = text_column(np.ascontiguousarray(block), encoding or "utf-8")
-        else:
-            data[name] = numeric_column(block)
-    return _frame(data, len(records), text), _metadata(meta, len(records))
+    return [by_name[n] for n in columns if n in by_name]
 
 
 def read_readstat(
@@ -312,28 +337,44 @@ def _check_agreement(layout: Layout, meta: Any) -> None:
 
 
 def _frame(data: dict[str, Column], rows: int, text: TextMode) -> pd.DataFrame:
-    """The records as a DataFrame (index 0..rows-1) with text as ``text`` asks."""
+    """The records as a DataFrame (index 0..rows-1) with text as ``text`` asks; the
+    columns are taken as they are (no copy into blocks of one dtype)."""
     out: dict[str, Any] = {}
+    inferred = _inferred_text_dtype() if text == "str" else None
     for name, column in data.items():
         if isinstance(column, TextColumn):
-            out[name] = _text(column, text)
+            out[name] = _text(column, text, inferred)
         elif column.dtype == object:
-            out[name] = _text(cast("npt.NDArray[np.object_]", column), text)
+            out[name] = _text(cast("npt.NDArray[np.object_]", column), text, inferred)
         else:
             out[name] = column
-    return pd.DataFrame(out, index=pd.RangeIndex(rows), columns=list(data))
+    return pd.DataFrame(out, index=pd.RangeIndex(rows), columns=list(data), copy=False)
 
 
-def _text(column: TextColumn | npt.NDArray[np.object_], text: TextMode) -> Any:
-    """A character column as ``text`` asks: categorical, object Series, or an object
-    array from which pandas infers its ``str`` dtype."""
+def _inferred_text_dtype() -> Any:
+    """The dtype pandas infers for a column of ``str`` (``str``: Arrow-backed when pyarrow
+    is installed, under pandas 3; ``object`` under pandas 2 by default)."""
+    return pd.Series(np.array(["a"], dtype=object)).dtype
+
+
+def _text(column: TextColumn | npt.NDArray[np.object_], text: TextMode, inferred: Any) -> Any:
+    """A character column as ``text`` asks: categorical, object Series, or the ``str``
+    column pandas infers from an object array of ``str`` (made directly when it is
+    Arrow-backed: each distinct value converted once, then one Arrow ``take``)."""
     if text == "category":
         if not isinstance(column, TextColumn):
             column = TextColumn.from_texts(column)
-        categories = pd.Index(column.values, dtype=object)
-        return pd.Categorical.from_codes(column.codes, categories=categories)
-    values = column.values[column.codes] if isinstance(column, TextColumn) else column
-    return values if text == "str" else pd.Series(values, dtype=object, copy=False)
+        categories = pd.CategoricalDtype(pd.Index(column.values, dtype=object))
+        return pd.Categorical.from_codes(column.codes, dtype=categories, validate=False)
+    if isinstance(column, TextColumn):
+        if text == "str" and len(column.codes) and _is_arrow_text(inferred):
+            return pd.array(column.values, dtype=inferred).take(column.codes)
+        column = column.values[column.codes]
+    return column if text == "str" else pd.Series(column, dtype=object, copy=False)
+
+
+def _is_arrow_text(dtype: Any) -> bool:
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
 def _metadata(meta: Any, n_records: int) -> XptMetadata:

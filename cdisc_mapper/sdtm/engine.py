@@ -75,6 +75,43 @@ def edc_settings(study: StudySpec) -> EdcSettings | None:
     )
 
 
+def check_csv_files(bundle: StudyBundle, raw: RawInput) -> None:
+    """Each file ``csv: files:`` names is in the raw folder (a misspelt name would leave
+    the file read as comma separated UTF-8 without a word). Forms given in memory are not
+    CSV files: the settings do not apply to them."""
+    if isinstance(raw, RawFrames):
+        return
+    for name in bundle.study.csv.files:
+        if not (Path(raw) / name).is_file():
+            raise SpecError(
+                f"csv: files: names {name!r}, which is not a file of the raw folder {raw}",
+                where=bundle.where("study", ("csv", "files", name)),
+                hint="give the file's name as the sources name it (e.g. labs.csv)",
+            )
+
+
+def planned_forms(bundle: StudyBundle) -> list[tuple[str, str, str]]:
+    """``(file, form, spec line)`` of each raw form file a run reads (not an EDC export),
+    in the order :func:`read_forms` reads them: the subject registry's (when it gives the
+    sites), then each source's; each file once."""
+    study = bundle.study
+    subj = study.subjects
+    named: list[tuple[str | None, str, str]] = []
+    if subj.registry_form and subj.site_column:
+        named.append(
+            (None, subj.registry_form, bundle.where("study", ("subjects", "registry_form")))
+        )
+    for code, spec in bundle.domains.items():
+        for i, src in enumerate(spec.sources):
+            where = bundle.where(code, ("sources", i, "file" if src.file else "form"))
+            named.append((src.file, src.form, where))
+    out: dict[str, tuple[str, str, str]] = {}
+    for file, name, where in named:
+        key = file or f"{name}.{study.raw_format}"
+        out.setdefault(key, (key, name, where))
+    return list(out.values())
+
+
 class _Engine:
     def __init__(
         self,
@@ -103,18 +140,7 @@ class _Engine:
         self.sites: dict[str, str] = self._sites()
 
     def _check_csv_files(self) -> None:
-        """Each file ``csv: files:`` names is in the raw folder (a misspelt name would
-        leave the file read as comma separated UTF-8 without a word). Forms given in memory
-        are not CSV files: the settings do not apply to them."""
-        if isinstance(self.raw, RawFrames):
-            return
-        for name in self.study.csv.files:
-            if not (self.raw / name).is_file():
-                raise SpecError(
-                    f"csv: files: names {name!r}, which is not a file of the raw folder {self.raw}",
-                    where=self.bundle.where("study", ("csv", "files", name)),
-                    hint="give the file's name as the sources name it (e.g. labs.csv)",
-                )
+        check_csv_files(self.bundle, self.raw)
 
     def _sites(self) -> dict[str, str]:
         subj = self.study.subjects

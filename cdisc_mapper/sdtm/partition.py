@@ -26,8 +26,9 @@ import logging
 import math
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -43,8 +44,9 @@ from cdisc_mapper.sdtm.engine import (
     run_mapping,
 )
 from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, Dataset, check_unique_keys, finalize
+from cdisc_mapper.sdtm.rawparts import RawParts
 from cdisc_mapper.sdtm.sources import SourceResult
-from cdisc_mapper.sdtm.spill import Spill
+from cdisc_mapper.sdtm.spill import Kept, Spill, keep_dataset
 from cdisc_mapper.sdtm.subject_design import starts_on_study_days
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.standards import load_sdtmig, load_terminology
@@ -243,51 +245,79 @@ def finish_part(bundle: StudyBundle, forms: Forms) -> FinishedPart:
     return FinishedPart(datasets, sources, said)
 
 
+@dataclass
+class KeptPart:
+    """A part finished where its datasets were kept on disk (:func:`finish_kept`)."""
+
+    kept: list[Kept]
+    sources: list[tuple[str, SourceResult]]
+    messages: list[str]
+
+
+def finish_kept(
+    bundle: StudyBundle, raw: RawParts, part: int, folder: Path, profiled: bool
+) -> KeptPart:
+    """Map and finish part ``part`` (in a worker process on this machine, or here): its
+    forms read from ``raw``'s files, its datasets written into ``folder``, so neither its
+    records nor its datasets travel between processes."""
+    done = finish_part(bundle, raw.load(part))
+    kept = [keep_dataset(folder, part, ds, profiled) for ds in done.datasets.values()]
+    return KeptPart(kept, done.sources, done.messages)
+
+
 def _finished(
-    bundle: StudyBundle, parts: int, load: Callable[[int], Forms], executor: Executor | None,
-    window: int,
-) -> Iterator[FinishedPart]:  # fmt: skip
-    """Each of the ``parts`` finished (part ``k``'s forms: ``load(k)``), in part order:
-    here one after the other, or by ``executor`` with at most ``window`` parts handed out
-    ahead (the parent holds no more forms nor results)."""
+    bundle: StudyBundle, raw: RawParts, spill: Spill, executor: Executor | None, window: int
+) -> Iterator[KeptPart]:
+    """Each part finished, in part order: here one after the other, by worker processes
+    of this machine (each reading its part's forms and keeping its datasets on disk
+    itself), or by another executor (a Dask cluster: records sent both ways), with at most
+    ``window`` parts handed out ahead."""
     if executor is None:
-        for k in range(parts):
-            yield finish_part(bundle, load(k))
+        for k in range(raw.parts):
+            yield finish_kept(bundle, raw, k, spill.folder, spill.profiled)
         return
-    pending: deque[Future[FinishedPart]] = deque()
-    for k in range(parts):
-        pending.append(executor.submit(finish_part, bundle, load(k)))
+    local = isinstance(executor, ProcessPoolExecutor)
+    pending: deque[tuple[int, Future[Any]]] = deque()
+    for k in range(raw.parts):
+        if local:
+            job = executor.submit(finish_kept, bundle, raw, k, spill.folder, spill.profiled)
+        else:
+            job = executor.submit(finish_part, bundle, raw.load(k))
+        pending.append((k, job))
         if len(pending) >= window:
-            yield pending.popleft().result()
+            yield _received(*pending.popleft(), spill)
     while pending:
-        yield pending.popleft().result()
+        yield _received(*pending.popleft(), spill)
+
+
+def _received(part: int, job: Future[Any], spill: Spill) -> KeptPart:
+    """A finished part: as the worker kept it, or its datasets kept here."""
+    done = job.result()
+    if isinstance(done, KeptPart):
+        return done
+    kept = [keep_dataset(spill.folder, part, ds, spill.profiled) for ds in done.datasets.values()]
+    return KeptPart(kept, done.sources, done.messages)
 
 
 def spill_parts(
     bundle: StudyBundle,
-    forms: Forms,
+    raw: RawParts,
     spill: Spill,
-    execution: tuple[Executor | None, int, list[str]],
+    execution: tuple[Executor | None, int],
 ) -> tuple[SdtmRun, list[str]]:
-    """Map the subjects of ``forms`` (read by :func:`read_forms`) by parts
-    (``execution``: the executor or None for this process, the workers, the first subject
-    of each part after the first: :func:`part_starts`) and keep each part's finished
-    datasets in ``spill``; the run's sources (counts summed) and the progress messages.
-
-    The forms are taken out of ``forms`` and cut into the parts' pieces a form at a time,
-    kept in ``spill`` too, so that while mapping only one part's records are in memory."""
-    executor, workers, starts = execution
-    column = bundle.study.subjects.subject_column
-    parts = len(starts) + 1
-    kept = spill.keep_forms(form_pieces(forms, column, starts), parts)
-    log.debug("mapping %d parts of the subjects", parts)
+    """Map the subjects by parts (``raw``: each part's forms on disk,
+    :func:`~cdisc_mapper.sdtm.rawparts.cut_forms`; ``execution``: the executor or None
+    for this process, and the workers) and keep each part's finished datasets in
+    ``spill``; the run's sources (counts summed) and the progress messages. While
+    mapping, a process holds one part's records."""
+    executor, workers = execution
+    log.debug("mapping %d parts of the subjects", raw.parts)
     sources: list[list[tuple[str, SourceResult]]] = []
     messages: list[str] | None = None
-    finished = _finished(bundle, parts, kept, executor, max(workers, 1))
-    for k, part in enumerate(finished):
+    for k, part in enumerate(_finished(bundle, raw, spill, executor, max(workers, 1))):
         messages = part.messages if messages is None else messages
-        for ds in part.datasets.values():
-            spill.add(k, ds)
+        for kept in part.kept:
+            spill.register(k, kept)
         sources.append(part.sources)
         del part
     merged = [

@@ -278,16 +278,27 @@ def _finished(
         return
     local = isinstance(executor, ProcessPoolExecutor)
     pending: deque[tuple[int, Future[Any]]] = deque()
-    for k in range(raw.parts):
-        if local:
-            job = executor.submit(finish_kept, bundle, raw, k, spill.folder, spill.profiled)
-        else:
-            job = executor.submit(finish_part, bundle, raw.load(k))
-        pending.append((k, job))
-        if len(pending) >= window:
+    try:
+        for k in range(raw.parts):
+            if local:
+                job = executor.submit(finish_kept, bundle, raw, k, spill.folder, spill.profiled)
+            else:
+                job = executor.submit(finish_part, bundle, raw.load(k))
+            pending.append((k, job))
+            if len(pending) >= window:
+                yield _received(*pending.popleft(), spill)
+        while pending:
             yield _received(*pending.popleft(), spill)
-    while pending:
-        yield _received(*pending.popleft(), spill)
+    finally:
+        _settle([job for _, job in pending])
+
+
+def _settle(jobs: list[Future[Any]]) -> None:
+    """Parts handed out and not received (a part failed): cancelled, or waited for, so
+    that no worker still writes into the working folder once it is removed."""
+    for job in jobs:
+        if not job.cancel():
+            job.exception()
 
 
 def _received(part: int, job: Future[Any], spill: Spill) -> KeptPart:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Callable, Container
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -402,12 +402,8 @@ def stream_sdtm(
         )
         sdtm_dir = Path(out_dir) / "sdtm"
         with staged(Target(sdtm_dir, OWNED)) as (stage,):
-            written: list[Path] = []
-            for name in names:
-                if name in design:
-                    written += write_datasets({name: design[name]}, stage.path, formats, study_ctx)
-                else:
-                    written += write_spilled(spill, name, stage.path, formats, study_ctx)
+            writing = (stage.path, formats, study_ctx)
+            written = _write_all(spill, design, names, writing, execution.executor)
             write_reconciliation(rows, stage.path / RECONCILIATION_FILE)
         datasets = {n: design[n] if n in design else spill.datasets[n].empty() for n in names}
     result = SdtmResult(datasets=datasets, run=run, reconciliation=rows, study=study_ctx)
@@ -436,6 +432,38 @@ def _whole(
     (progress or log.info)(f"writing {len(datasets)} datasets to {Path(out_dir) / 'sdtm'}")
     result.files = write_sdtm(result, out_dir, formats)
     return result
+
+
+def _write_all(
+    spill: Spill,
+    design: dict[str, Dataset],
+    names: list[str],
+    writing: tuple[Path, tuple[str, ...], StudyContext],
+    executor: Executor | None,
+) -> list[Path]:
+    """The files of each dataset of ``names`` (in ``writing``: folder, formats, study),
+    in name order: the trial design's here; the spilled ones here, or by the worker
+    processes of this machine when there are (each reads its dataset's blocks), the
+    largest first."""
+    folder, formats, study = writing
+    jobs: dict[str, Future[list[Path]]] = {}
+    if isinstance(executor, ProcessPoolExecutor):
+        for name in sorted(spill.datasets, key=lambda n: -spill.datasets[n].rows):
+            jobs[name] = executor.submit(write_spilled, spill.only(name), name, *writing)
+    written: list[Path] = []
+    try:
+        for name in names:
+            if name in design:
+                written += write_datasets({name: design[name]}, folder, formats, study)
+            elif name in jobs:
+                written += jobs[name].result()
+            else:
+                written += write_spilled(spill, name, folder, formats, study)
+    finally:
+        for job in jobs.values():
+            if not job.cancel():
+                job.exception()
+    return written
 
 
 def write_spilled(

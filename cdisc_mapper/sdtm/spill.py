@@ -211,6 +211,12 @@ class Spill:
         self.profiled = profiled
         """Whether each dataset's Dataset-JSON profile is kept (:meth:`Spilled.profile`)."""
 
+    def only(self, name: str) -> Spill:
+        """This spill with dataset ``name`` only (what a process writing it needs)."""
+        one = Spill(self.folder, self.profiled)
+        one.datasets[name] = self.datasets[name]
+        return one
+
     def __contains__(self, name: object) -> bool:
         return name in self.datasets
 

@@ -99,10 +99,10 @@ def chunkable(path: Path, dialect: CsvDialect = UTF8_COMMA) -> bool:
 def line_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
     """The file's bytes (without a UTF-8 byte order mark) in blocks of whole lines of
     about ``size`` bytes each (a longer line is a block of its own)."""
-    rest = b""
     with path.open("rb") as fh:
+        head = fh.read(len(_BOM))
+        rest = b"" if head == _BOM else head
         block = fh.read(size)
-        block = block[len(_BOM) :] if block.startswith(_BOM) else block
         while block:
             data = rest + block
             cut = data.rfind(b"\n") + 1
@@ -135,10 +135,13 @@ def _block_subjects(block: bytes, delimiter: str, width: int, position: int) -> 
     lines = quick_lines(block, delimiter, width)
     if lines is None:
         return None
+    if not block.strip():  # blank lines only (pandas reads no field in them)
+        return np.full(lines.count, "", dtype=object)
     try:
         block.decode("utf-8")  # the columns not turned into text are checked too
         table = pd.read_csv(
-            io.BytesIO(block), header=None, usecols=[position], dtype=str, na_filter=False,
+            io.BytesIO(block), header=None, names=range(width), usecols=[position], dtype=str,
+            na_filter=False,
             sep=delimiter, skip_blank_lines=False, index_col=False, engine="c",
             encoding="utf-8",
         )  # fmt: skip

@@ -126,8 +126,9 @@ class _Engine:
         self.terminology = terminology
         self.raw = raw if isinstance(raw, RawFrames) else Path(raw)
         self.progress = progress
-        self.forms: dict[str, RawForm] = dict(forms or {})
-        """The forms read so far, by the file the spec names (given: read before)."""
+        self.forms: dict[str, RawForm] = forms if forms is not None else {}
+        """The forms read so far, by the file the spec names (given: read before; emptied
+        once the sources are mapped, so their records are not held while resolving)."""
         self.details = True
         """Whether each source's counts are logged (DEBUG) as it is mapped."""
         self.frames: dict[str, pd.DataFrame] = {}
@@ -495,7 +496,8 @@ def map_forms(
     bundle: StudyBundle, terminology: Any, forms: dict[str, RawForm], progress: Progress
 ) -> SdtmRun:
     """:func:`run_mapping` over forms read before (:func:`read_forms`, or a part of their
-    records); each source's counts are not logged (the caller logs the totals)."""
+    records), taken out of ``forms`` once their sources are mapped; each source's counts
+    are not logged (the caller logs the totals)."""
     engine = _Engine(bundle, terminology, RawFrames({}), progress, forms)
     engine.details = False
     return _map(engine)
@@ -504,6 +506,7 @@ def map_forms(
 def _map(engine: _Engine) -> SdtmRun:
     bundle, terminology = engine.bundle, engine.terminology
     sources = engine.map_sources()
+    engine.forms.clear()  # the records are in the domains' frames now
     check_one_record_per_subject(engine.frames)
     check_subjects_in_dm(engine.frames)
     engine.resolve()

@@ -202,19 +202,30 @@ def map_partitioned(
 def subject_datasets(bundle: StudyBundle, run: SdtmRun, standard: Any) -> dict[str, Dataset]:
     """The datasets a run's records finish into, before the trial design: each mapped
     domain and its SUPP--, then SE and SV (unless a spec maps them), sorted by keys."""
-    out: dict[str, Dataset] = {}
-    for code, frame in run.domains.items():
+    return {ds.name: ds for ds in finished_datasets(bundle, run, standard)}
+
+
+def finished_datasets(
+    bundle: StudyBundle, run: SdtmRun, standard: Any, consume: bool = False
+) -> Iterator[Dataset]:
+    """:func:`subject_datasets` one at a time; ``consume`` takes each domain's working
+    records out of ``run`` once finished (a part then holds one finished dataset, not
+    all of them twice)."""
+    made: set[str] = set()
+    for code in list(run.domains):
+        frame = run.domains.pop(code) if consume else run.domains[code]
         spec = bundle.domains[code]
         main, supp = finalize(code, frame, standard, spec.keys, spec)
-        out[code] = main
-        if supp is not None:
-            out[supp.name] = supp
+        del frame
+        for ds in (main, supp):
+            if ds is not None:
+                made.add(ds.name)
+                yield ds
     # SE on study days serves EPOCH only (SESTDTC is Required: SE_NOT_WRITTEN)
     se = None if starts_on_study_days(bundle.study) else run.se
     for code, design in (("SE", se), ("SV", run.sv)):
-        if design is not None and code not in out:
-            out[code] = finalize(code, design, standard, DESIGN_KEYS[code])[0]
-    return out
+        if design is not None and code not in made:
+            yield finalize(code, design, standard, DESIGN_KEYS[code])[0]
 
 
 @dataclass
@@ -234,15 +245,24 @@ def _counted(res: SourceResult) -> SourceResult:
 
 def finish_part(bundle: StudyBundle, forms: Forms) -> FinishedPart:
     """Map and finish one part's records (in a worker)."""
+    datasets: dict[str, Dataset] = {}
+    sources, said = _finish_each(bundle, forms, lambda ds: datasets.__setitem__(ds.name, ds))
+    return FinishedPart(datasets, sources, said)
+
+
+def _finish_each(
+    bundle: StudyBundle, forms: Forms, keep: Callable[[Dataset], None]
+) -> tuple[list[tuple[str, SourceResult]], list[str]]:
+    """Map one part's records (taken out of ``forms``) and hand each finished dataset
+    (keys checked) to ``keep`` as it is finished; each source's counts and the progress
+    messages."""
     run, said = map_part(bundle, forms)
-    del forms
-    datasets = subject_datasets(bundle, run, load_sdtmig())
-    for name, ds in datasets.items():
-        spec_line = bundle.where(name, ("keys",)) if name in bundle.domains else None
+    for ds in finished_datasets(bundle, run, load_sdtmig(), consume=True):
+        spec_line = bundle.where(ds.name, ("keys",)) if ds.name in bundle.domains else None
         check_unique_keys(ds, spec_line)
         ds.origin = None
-    sources = [(code, _counted(res)) for code, res in run.sources]
-    return FinishedPart(datasets, sources, said)
+        keep(ds)
+    return [(code, _counted(res)) for code, res in run.sources], said
 
 
 @dataclass
@@ -260,9 +280,11 @@ def finish_kept(
     """Map and finish part ``part`` (in a worker process on this machine, or here): its
     forms read from ``raw``'s files, its datasets written into ``folder``, so neither its
     records nor its datasets travel between processes."""
-    done = finish_part(bundle, raw.load(part))
-    kept = [keep_dataset(folder, part, ds, profiled) for ds in done.datasets.values()]
-    return KeptPart(kept, done.sources, done.messages)
+    kept: list[Kept] = []
+    sources, said = _finish_each(
+        bundle, raw.load(part), lambda ds: kept.append(keep_dataset(folder, part, ds, profiled))
+    )
+    return KeptPart(kept, sources, said)
 
 
 def _finished(

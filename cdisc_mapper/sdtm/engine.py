@@ -382,11 +382,13 @@ class _Engine:
         ctx = self.make_ctx(code, name, raw=None, loc=("variables", name))
         frame = self.frames[code]
         inputs = sorted(args.inputs())
-        if op.row_local and inputs and len(frame) > DEDUPE_MIN_ROWS:
+        distinct = op.row_local and bool(inputs) and len(frame) > DEDUPE_MIN_ROWS
+        if distinct:
             values = compute_distinct(op.fn, frame, inputs, args, ctx, self.codes)
         else:
             values = op.fn(frame, args, ctx)
-        put_column(frame, name, values)
+        # values expanded from distinct ones already hold each text once
+        put_column(frame, name, values, shared=distinct)
         self.codes.forget(frame, name)
         self.frames[code] = frame
 

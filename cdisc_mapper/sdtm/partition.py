@@ -302,6 +302,7 @@ def _finished(
     pending: deque[tuple[int, Future[Any]]] = deque()
     try:
         for k in range(raw.parts):
+            job: Future[Any]
             if local:
                 job = executor.submit(finish_kept, bundle, raw, k, spill.folder, spill.profiled)
             else:

@@ -370,7 +370,7 @@ def stream_sdtm(
     check_csv_files(bundle, raw)
     scanned = scan_forms(bundle, raw)
     starts = subject_starts(scanned, execution.parts, execution.part_subjects) if scanned else []
-    if not starts:
+    if scanned is None or not starts:
         del scanned
         return _whole(bundle, terminology, raw, out_dir, progress, formats)
     with scratch(Path(out_dir), "sdtm-parts") as folder:

@@ -129,6 +129,16 @@ def frame_profile(
     return distinct, fractions
 
 
+def no_records(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s columns and their types with no records, holding none of its memory
+    (an empty slice of Arrow text keeps the whole column's buffers alive)."""
+    return pd.DataFrame(
+        {name: pd.array([], dtype=frame[name].dtype) for name in frame.columns},
+        index=frame.index[:0].copy(),
+        columns=frame.columns,
+    )
+
+
 @dataclass
 class Kept:
     """One part's records of a dataset written to disk (:func:`keep_dataset`): what the
@@ -147,7 +157,7 @@ class Kept:
 def keep_dataset(folder: Path, part: int, ds: Dataset, profiled: bool = False) -> Kept:
     """Write part ``part``'s records of ``ds`` (sorted by its keys) into ``folder`` (in
     the process that finished them: a worker's records never travel back)."""
-    template = ds.frame.iloc[:0].copy()
+    template = no_records(ds.frame)
     variables = [XptVariable(v.name, v.label, v.type) for v in ds.variables]
     kept = Kept(ds.name, ds.label, ds.variables, ds.keys, template, None, {})
     if not len(ds.frame):

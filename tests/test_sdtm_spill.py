@@ -13,7 +13,7 @@ import pytest
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.finalize import Dataset
-from cdisc_mapper.sdtm.spill import Block, PartsDisagree, Spill, block_order, key_groups
+from cdisc_mapper.sdtm.spill import Block, PartsDisagree, Spill, block_order, key_groups, no_records
 
 KEYS = ["STUDYID", "USUBJID", "AESEQ"]
 VARIABLES = [
@@ -118,3 +118,19 @@ def test_kept_forms_come_back_by_part_in_the_order_given(tmp_path):
     assert list(second["b.csv"].data.index) == [3, 4]  # row numbers kept
     assert second["b.csv"].system_columns == ("X",)
     assert list(load(0)["a.csv"].data["PT"]) == ["S5"]
+
+
+def test_a_template_keeps_the_types_but_none_of_the_records_memory():
+    frame = pd.DataFrame(
+        {
+            "USUBJID": pd.array(["S1", "S2"] * 50_000, dtype=pd.StringDtype("pyarrow")),
+            "AESEQ": [1.0, 2.0] * 50_000,
+            "X": ["a", "b"] * 50_000,
+        }
+    )
+    empty = no_records(frame)
+    assert list(empty.columns) == ["USUBJID", "AESEQ", "X"]
+    assert list(empty.dtypes) == list(frame.dtypes)
+    assert len(empty) == 0
+    held = empty["USUBJID"].array._pa_array  # an empty slice would hold 100,000 values
+    assert sum(b.size for c in held.chunks for b in c.buffers() if b is not None) < 64

@@ -132,9 +132,10 @@ def frame_profile(
 def no_records(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame``'s columns and their types with no records, holding none of its memory
     (an empty slice of Arrow text keeps the whole column's buffers alive)."""
+    index = frame.index[:0].copy()
     return pd.DataFrame(
-        {name: pd.array([], dtype=frame[name].dtype) for name in frame.columns},
-        index=frame.index[:0].copy(),
+        {name: pd.Series([], dtype=frame[name].dtype, index=index) for name in frame.columns},
+        index=index,
         columns=frame.columns,
     )
 

@@ -8,10 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cdisc_mapper.errors import RawDataError
 from cdisc_mapper.raw import RawFrames
 from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.sdtm.engine import read_forms
 from cdisc_mapper.sdtm.partition import split_forms, subject_ranges
+from cdisc_mapper.sdtm.pipeline import Execution, run_sdtm
 from cdisc_mapper.sdtm.rawparts import cut_forms, scan_forms, subject_starts
 from cdisc_mapper.standards import load_terminology
 from tests.conftest import STUDY
@@ -81,3 +83,28 @@ def test_a_form_without_the_subject_column_maps_the_study_whole(bundle, demo_raw
     labs = Path(raw / "labs.csv")
     labs.write_text(labs.read_text().replace("PT_ID", "PATIENT", 1))
     assert scan_forms(bundle, raw) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("S99,x\n", "vitals.csv:"),  # a row cut short: 2 fields
+        ('01,020,"two\nlines\n', "vitals.csv:"),  # a quoted value never closed
+    ],
+)
+def test_a_bad_raw_line_reads_as_serially_when_mapping_by_parts(demo_raw, tmp_path, line, expected):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in demo_raw.iterdir():
+        (raw / path.name).write_bytes(path.read_bytes())
+    vitals = raw / "vitals.csv"
+    vitals.write_text(vitals.read_text() + line)
+    with pytest.raises(RawDataError) as serial:
+        run_sdtm(STUDY, raw, tmp_path / "serial", lambda _: None)
+    with pytest.raises(RawDataError) as parted:
+        run_sdtm(
+            STUDY, raw, tmp_path / "parts", lambda _: None, execution=Execution(part_subjects=4)
+        )
+    assert str(parted.value) == str(serial.value)
+    assert expected in str(parted.value) and "line" in str(parted.value)
+    assert not (tmp_path / "parts" / "sdtm").exists()

@@ -15,9 +15,12 @@ keys, so the datasets are byte for byte those of the serial run. An error in any
 the same message, file, row and value, whatever part the record fell in.
 
 The work is handed to a :class:`concurrent.futures.Executor`: a process pool on one
-machine, or ``distributed.Client.get_executor()`` past it. Workers get the records
-themselves (the parent reads the raw files), so a cluster needs no shared file system;
-they need ``cdisc-mapper`` installed (the same version).
+machine, or ``distributed.Client.get_executor()`` past it. When the datasets are written
+part by part (:func:`spill_parts`), a process of this machine reads its part's raw
+records from the working folder (:mod:`cdisc_mapper.sdtm.rawparts`) and keeps its
+finished datasets there, so nothing large travels between processes; a Dask worker gets
+the records themselves and sends its datasets back, so a cluster needs no shared file
+system. Workers need ``cdisc-mapper`` installed (the same version).
 """
 
 from __future__ import annotations

@@ -22,8 +22,7 @@ are unique (checked), so the bytes are the serial run's.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.datasetjson.convert import number_data_type, number_values
-from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.finalize import Dataset, check_unique_keys
 from cdisc_mapper.xpt import XptVariable, char_lengths
 
@@ -230,25 +228,6 @@ class Spill:
 
     def __contains__(self, name: object) -> bool:
         return name in self.datasets
-
-    def keep_forms(
-        self, pieces: Iterable[tuple[str, list[RawForm]]], parts: int
-    ) -> Callable[[int], dict[str, RawForm]]:
-        """Keep each form's pieces (one per part) on disk; a function giving part ``k``'s
-        forms back (in the order given), reading them then."""
-        kept: list[list[tuple[str, Path]]] = [[] for _ in range(parts)]
-        for i, (key, cut) in enumerate(pieces):
-            for k, piece in enumerate(cut):
-                path = self.folder / f"raw.{k:05d}.{i:03d}.pkl"
-                with path.open("wb") as handle:
-                    pickle.dump(piece, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                kept[k].append((key, path))
-            del cut
-
-        def load(part: int) -> dict[str, RawForm]:
-            return {key: pd.read_pickle(path) for key, path in kept[part]}
-
-        return load
 
     def add(self, part: int, ds: Dataset) -> None:
         """Keep part ``part``'s records of ``ds`` (sorted by its keys).

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from cdisc_mapper.errors import MappingError
-from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.finalize import Dataset
-from cdisc_mapper.sdtm.spill import Block, PartsDisagree, Spill, block_order, key_groups
+from cdisc_mapper.sdtm.spill import Block, PartsDisagree, Spill, block_order, key_groups, no_records
 
 KEYS = ["STUDYID", "USUBJID", "AESEQ"]
 VARIABLES = [
@@ -103,18 +102,17 @@ def test_parts_with_other_variables_disagree(tmp_path):
         spill.add(1, other)
 
 
-def test_kept_forms_come_back_by_part_in_the_order_given(tmp_path):
-    def piece(name: str, rows: list[int]) -> RawForm:
-        data = pd.DataFrame({"PT": [f"S{r}" for r in rows]}, index=rows)
-        return RawForm(name, Path(f"{name}.csv"), data, f"{name}.csv", system_columns=("X",))
-
-    cut = [
-        ("b.csv", [piece("b", [2]), piece("b", [3, 4])]),
-        ("a.csv", [piece("a", [5]), piece("a", [])]),
-    ]
-    load = Spill(tmp_path).keep_forms(iter(cut), 2)
-    second = load(1)
-    assert list(second) == ["b.csv", "a.csv"]
-    assert list(second["b.csv"].data.index) == [3, 4]  # row numbers kept
-    assert second["b.csv"].system_columns == ("X",)
-    assert list(load(0)["a.csv"].data["PT"]) == ["S5"]
+def test_a_template_keeps_the_types_but_none_of_the_records_memory():
+    frame = pd.DataFrame(
+        {
+            "USUBJID": pd.array(["S1", "S2"] * 50_000, dtype=pd.StringDtype("pyarrow")),
+            "AESEQ": [1.0, 2.0] * 50_000,
+            "X": ["a", "b"] * 50_000,
+        }
+    )
+    empty = no_records(frame)
+    assert list(empty.columns) == ["USUBJID", "AESEQ", "X"]
+    assert list(empty.dtypes) == list(frame.dtypes)
+    assert len(empty) == 0
+    held = empty["USUBJID"].array._pa_array  # an empty slice would hold 100,000 values
+    assert sum(b.size for c in held.chunks for b in c.buffers() if b is not None) < 64

@@ -116,7 +116,7 @@ def sdtm(
         with (
             _locked(out, "sdtm"),
             spec_folder(study) as folder,
-            _execution(workers, scheduler, part_subjects) as execution,
+            _execution(workers, scheduler, part_subjects, reuse_workers=True) as execution,
         ):
             _sdtm(ctx, folder, raw, out, formats, execution)
 

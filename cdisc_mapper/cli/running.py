@@ -22,11 +22,16 @@ from cdisc_mapper.publish import run_lock
 
 @contextlib.contextmanager
 def _execution(
-    workers: int | None, scheduler: str | None, part_subjects: int | None = None
+    workers: int | None,
+    scheduler: str | None,
+    part_subjects: int | None = None,
+    reuse_workers: bool = False,
 ) -> Iterator[Any]:
     """How the mapping runs (:class:`cdisc_mapper.sdtm.pipeline.Execution`): on a Dask
     cluster, in ``workers`` processes here, or here in parts of at most ``part_subjects``
-    subjects written part by part (0: the study whole)."""
+    subjects written part by part (0: the study whole). ``reuse_workers``: a process maps
+    part after part (the SDTM parts, each read and kept on disk by its process) instead
+    of ending after one."""
     from concurrent.futures import ProcessPoolExecutor
 
     from cdisc_mapper.sdtm.pipeline import PART_SUBJECTS, Execution
@@ -45,7 +50,7 @@ def _execution(
         return
     # one part per process, which then ends (its memory freed before the datasets are
     # written); a new process imports what it needs (Python starts it with "spawn")
-    with ProcessPoolExecutor(parts, max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(parts, max_tasks_per_child=None if reuse_workers else 1) as pool:
         yield Execution(pool, parts, size)
 
 

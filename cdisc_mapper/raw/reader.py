@@ -274,13 +274,38 @@ def _csv_quick(
         return None
     data = path.read_bytes()
     body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    cells = quick_cells(body, dialect.delimiter)
+    if cells is None:
+        return None
+    header = [str(v) for v in cells[0]]
+    if not any(v.strip() for v in header):
+        return None
+    return header, cells[1:], np.arange(2, len(cells) + 1, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class QuickLines:
+    """The lines of a block of a CSV file, checked for :func:`quick_cells`."""
+
+    starts: np.ndarray
+    """Line ``i`` is ``body[starts[i]:starts[i + 1]]``."""
+    count: int
+    width: int
+    quoted: dict[int, list[str]]
+    """The fields of each line holding a quote, as the strict :mod:`csv` reader reads them."""
+
+
+def quick_lines(body: bytes, delimiter: str, width: int | None = None) -> QuickLines | None:
+    """The lines of ``body`` (whole lines of a UTF-8 CSV file) if :func:`quick_cells`
+    may read them: ``width`` fields a line (None: the first line's, the header's) or a
+    blank line; ``None`` when they need the strict reader (:func:`_csv_quick` says when)."""
     if not body or b"\x00" in body or body.count(b"\r") != body.count(b"\r\n"):
         return None
     octets = np.frombuffer(body, dtype=np.uint8)
     ends = np.flatnonzero(octets == _NEWLINE)
     n_lines = len(ends) + (0 if body.endswith(b"\n") else 1)
     commas = np.bincount(
-        np.searchsorted(ends, np.flatnonzero(octets == ord(dialect.delimiter))), minlength=1
+        np.searchsorted(ends, np.flatnonzero(octets == ord(delimiter))), minlength=1
     )
     fields = np.ones(n_lines, dtype=np.int64)
     fields[: len(commas)] += commas[:n_lines]
@@ -289,32 +314,43 @@ def _csv_quick(
     try:
         for line in np.unique(np.searchsorted(ends, np.flatnonzero(octets == _QUOTE))):
             text = body[starts[line] : starts[line + 1]].decode("utf-8").rstrip("\r\n")
-            rows = list(csv.reader([text], strict=True, delimiter=dialect.delimiter))
+            rows = list(csv.reader([text], strict=True, delimiter=delimiter))
             if len(rows) != 1:
                 return None
             quoted[int(line)] = rows[0]
             fields[line] = len(rows[0])
-        width = int(fields[0])
+        width = int(fields[0]) if width is None else width
         for line in np.flatnonzero(fields != width):
             text = body[starts[line] : starts[line + 1]].decode("utf-8")
             if fields[line] != 1 or text.strip():
                 return None  # not a blank line: _csv_records names it
-        table = pd.read_csv(
-            io.BytesIO(body), header=None, names=range(width), dtype=str, na_filter=False,
-            sep=dialect.delimiter,
-            skip_blank_lines=False, index_col=False, engine="c", encoding="utf-8",
-        )  # fmt: skip
-    except (csv.Error, UnicodeDecodeError, ValueError):
+    except (csv.Error, UnicodeDecodeError):
         return None
-    if len(table) != n_lines:
+    return QuickLines(starts, n_lines, width, quoted)
+
+
+def quick_cells(body: bytes, delimiter: str, width: int | None = None) -> np.ndarray | None:
+    """The cells of each line of ``body`` (whole lines of a UTF-8 CSV file), as
+    :func:`_csv_quick` reads them: ``width`` fields a line (None: the first line's, the
+    header's), a blank line as a record of empty cells; ``None`` when the lines need the
+    strict reader (:func:`quick_lines`)."""
+    lines = quick_lines(body, delimiter, width)
+    if lines is None:
+        return None
+    try:
+        table = pd.read_csv(
+            io.BytesIO(body), header=None, names=range(lines.width), dtype=str,
+            na_filter=False, sep=delimiter, skip_blank_lines=False, index_col=False,
+            engine="c", encoding="utf-8",
+        )  # fmt: skip
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if len(table) != lines.count:
         return None
     cells = table.to_numpy(dtype=object)
-    for line, row in quoted.items():
+    for line, row in lines.quoted.items():
         cells[line] = row
-    header = [str(v) for v in cells[0]]
-    if not any(v.strip() for v in header):
-        return None
-    return header, cells[1:], np.arange(2, n_lines + 1, dtype=np.int64)
+    return cells
 
 
 def _sheet_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
@@ -334,7 +370,7 @@ def _sheet_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     return padded[0], padded[1:], list(range(2, len(rows) + 1))
 
 
-def _table(
+def text_table(
     path: Path,
     header: list[str],
     records: list[list[str]] | np.ndarray,
@@ -384,10 +420,10 @@ def text_frame(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 def _read_frame(path: Path, dialect: CsvDialect) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
-        return _table(path, *(_csv_quick(path, dialect) or _csv_records(path, dialect)))
+        return text_table(path, *(_csv_quick(path, dialect) or _csv_records(path, dialect)))
     if suffix in {".xlsx", ".xlsm"}:
         check_workbook(path, RawDataError)  # before openpyxl unpacks anything
-        return _table(path, *_sheet_records(path))
+        return text_table(path, *_sheet_records(path))
     if suffix == ".sas7bdat":
         return _sas_frame(path)
     raise RawDataError(
@@ -419,8 +455,13 @@ def read_form(name: str, path: Path, dialect: CsvDialect = UTF8_COMMA) -> RawFor
         ) from None
     except (ValueError, OSError) as exc:
         raise RawDataError(f"cannot read file: {exc}", where=Location(file=str(path))) from None
+    return RawForm(name=name, path=path, data=records_only(data))
+
+
+def records_only(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` without its rows that have no value (blank lines or rows: not records)."""
     has_value = np.asarray(data.to_numpy(dtype=object).astype(bool).any(axis=1), dtype=bool)
-    return RawForm(name=name, path=path, data=data if has_value.all() else data.loc[has_value])
+    return data if has_value.all() else data.loc[has_value]
 
 
 def _decode_error_offset(path: Path, dialect: CsvDialect) -> int:

@@ -85,17 +85,21 @@ def as_text(series: pd.Series) -> pd.Series:
     return map_unique(series, lambda u: u.map(_num_text))
 
 
-def put_column(frame: pd.DataFrame, name: str, values: pd.Series | np.ndarray) -> None:
+def put_column(
+    frame: pd.DataFrame, name: str, values: pd.Series | np.ndarray, shared: bool = False
+) -> None:
     """Set column ``name`` of ``frame`` to an operation's values, by position, without
     converting them: Arrow text stays Arrow text and an object array stays object (pandas
     would convert it to Arrow text, and the next operation reading it back to Python
-    strings); other arrays as they are."""
+    strings), its text held once per distinct value (:func:`shared_text`; ``shared``:
+    it already is); other arrays as they are."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
         frame[name] = values.set_axis(frame.index)
         return
     arr = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values)
     if arr.dtype == object:
-        frame[name] = pd.Series(shared_text(arr), index=frame.index, dtype=object, copy=False)
+        text = arr if shared else shared_text(arr)
+        frame[name] = pd.Series(text, index=frame.index, dtype=object, copy=False)
     else:
         frame[name] = arr
 

@@ -75,6 +75,43 @@ def edc_settings(study: StudySpec) -> EdcSettings | None:
     )
 
 
+def check_csv_files(bundle: StudyBundle, raw: RawInput) -> None:
+    """Each file ``csv: files:`` names is in the raw folder (a misspelt name would leave
+    the file read as comma separated UTF-8 without a word). Forms given in memory are not
+    CSV files: the settings do not apply to them."""
+    if isinstance(raw, RawFrames):
+        return
+    for name in bundle.study.csv.files:
+        if not (Path(raw) / name).is_file():
+            raise SpecError(
+                f"csv: files: names {name!r}, which is not a file of the raw folder {raw}",
+                where=bundle.where("study", ("csv", "files", name)),
+                hint="give the file's name as the sources name it (e.g. labs.csv)",
+            )
+
+
+def planned_forms(bundle: StudyBundle) -> list[tuple[str, str, str]]:
+    """``(file, form, spec line)`` of each raw form file a run reads (not an EDC export),
+    in the order :func:`read_forms` reads them: the subject registry's (when it gives the
+    sites), then each source's; each file once."""
+    study = bundle.study
+    subj = study.subjects
+    named: list[tuple[str | None, str, str]] = []
+    if subj.registry_form and subj.site_column:
+        named.append(
+            (None, subj.registry_form, bundle.where("study", ("subjects", "registry_form")))
+        )
+    for code, spec in bundle.domains.items():
+        for i, src in enumerate(spec.sources):
+            where = bundle.where(code, ("sources", i, "file" if src.file else "form"))
+            named.append((src.file, src.form, where))
+    out: dict[str, tuple[str, str, str]] = {}
+    for file, name, where in named:
+        key = file or f"{name}.{study.raw_format}"
+        out.setdefault(key, (key, name, where))
+    return list(out.values())
+
+
 class _Engine:
     def __init__(
         self,
@@ -89,8 +126,9 @@ class _Engine:
         self.terminology = terminology
         self.raw = raw if isinstance(raw, RawFrames) else Path(raw)
         self.progress = progress
-        self.forms: dict[str, RawForm] = dict(forms or {})
-        """The forms read so far, by the file the spec names (given: read before)."""
+        self.forms: dict[str, RawForm] = forms if forms is not None else {}
+        """The forms read so far, by the file the spec names (given: read before; emptied
+        once the sources are mapped, so their records are not held while resolving)."""
         self.details = True
         """Whether each source's counts are logged (DEBUG) as it is mapped."""
         self.frames: dict[str, pd.DataFrame] = {}
@@ -103,18 +141,7 @@ class _Engine:
         self.sites: dict[str, str] = self._sites()
 
     def _check_csv_files(self) -> None:
-        """Each file ``csv: files:`` names is in the raw folder (a misspelt name would
-        leave the file read as comma separated UTF-8 without a word). Forms given in memory
-        are not CSV files: the settings do not apply to them."""
-        if isinstance(self.raw, RawFrames):
-            return
-        for name in self.study.csv.files:
-            if not (self.raw / name).is_file():
-                raise SpecError(
-                    f"csv: files: names {name!r}, which is not a file of the raw folder {self.raw}",
-                    where=self.bundle.where("study", ("csv", "files", name)),
-                    hint="give the file's name as the sources name it (e.g. labs.csv)",
-                )
+        check_csv_files(self.bundle, self.raw)
 
     def _sites(self) -> dict[str, str]:
         subj = self.study.subjects
@@ -355,11 +382,13 @@ class _Engine:
         ctx = self.make_ctx(code, name, raw=None, loc=("variables", name))
         frame = self.frames[code]
         inputs = sorted(args.inputs())
-        if op.row_local and inputs and len(frame) > DEDUPE_MIN_ROWS:
+        distinct = op.row_local and bool(inputs) and len(frame) > DEDUPE_MIN_ROWS
+        if distinct:
             values = compute_distinct(op.fn, frame, inputs, args, ctx, self.codes)
         else:
             values = op.fn(frame, args, ctx)
-        put_column(frame, name, values)
+        # values expanded from distinct ones already hold each text once
+        put_column(frame, name, values, shared=distinct)
         self.codes.forget(frame, name)
         self.frames[code] = frame
 
@@ -469,7 +498,8 @@ def map_forms(
     bundle: StudyBundle, terminology: Any, forms: dict[str, RawForm], progress: Progress
 ) -> SdtmRun:
     """:func:`run_mapping` over forms read before (:func:`read_forms`, or a part of their
-    records); each source's counts are not logged (the caller logs the totals)."""
+    records), taken out of ``forms`` once their sources are mapped; each source's counts
+    are not logged (the caller logs the totals)."""
     engine = _Engine(bundle, terminology, RawFrames({}), progress, forms)
     engine.details = False
     return _map(engine)
@@ -478,6 +508,7 @@ def map_forms(
 def _map(engine: _Engine) -> SdtmRun:
     bundle, terminology = engine.bundle, engine.terminology
     sources = engine.map_sources()
+    engine.forms.clear()  # the records are in the domains' frames now
     check_one_record_per_subject(engine.frames)
     check_subjects_in_dm(engine.frames)
     engine.resolve()

@@ -15,9 +15,12 @@ keys, so the datasets are byte for byte those of the serial run. An error in any
 the same message, file, row and value, whatever part the record fell in.
 
 The work is handed to a :class:`concurrent.futures.Executor`: a process pool on one
-machine, or ``distributed.Client.get_executor()`` past it. Workers get the records
-themselves (the parent reads the raw files), so a cluster needs no shared file system;
-they need ``cdisc-mapper`` installed (the same version).
+machine, or ``distributed.Client.get_executor()`` past it. When the datasets are written
+part by part (:func:`spill_parts`), a process of this machine reads its part's raw
+records from the working folder (:mod:`cdisc_mapper.sdtm.rawparts`) and keeps its
+finished datasets there, so nothing large travels between processes; a Dask worker gets
+the records themselves and sends its datasets back, so a cluster needs no shared file
+system. Workers need ``cdisc-mapper`` installed (the same version).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ import logging
 import math
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -43,8 +47,9 @@ from cdisc_mapper.sdtm.engine import (
     run_mapping,
 )
 from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, Dataset, check_unique_keys, finalize
+from cdisc_mapper.sdtm.rawparts import RawParts
 from cdisc_mapper.sdtm.sources import SourceResult
-from cdisc_mapper.sdtm.spill import Spill
+from cdisc_mapper.sdtm.spill import Kept, Spill, keep_dataset
 from cdisc_mapper.sdtm.subject_design import starts_on_study_days
 from cdisc_mapper.spec.sdtm_loader import StudyBundle
 from cdisc_mapper.standards import load_sdtmig, load_terminology
@@ -200,19 +205,30 @@ def map_partitioned(
 def subject_datasets(bundle: StudyBundle, run: SdtmRun, standard: Any) -> dict[str, Dataset]:
     """The datasets a run's records finish into, before the trial design: each mapped
     domain and its SUPP--, then SE and SV (unless a spec maps them), sorted by keys."""
-    out: dict[str, Dataset] = {}
-    for code, frame in run.domains.items():
+    return {ds.name: ds for ds in finished_datasets(bundle, run, standard)}
+
+
+def finished_datasets(
+    bundle: StudyBundle, run: SdtmRun, standard: Any, consume: bool = False
+) -> Iterator[Dataset]:
+    """:func:`subject_datasets` one at a time; ``consume`` takes each domain's working
+    records out of ``run`` once finished (a part then holds one finished dataset, not
+    all of them twice)."""
+    made: set[str] = set()
+    for code in list(run.domains):
+        frame = run.domains.pop(code) if consume else run.domains[code]
         spec = bundle.domains[code]
         main, supp = finalize(code, frame, standard, spec.keys, spec)
-        out[code] = main
-        if supp is not None:
-            out[supp.name] = supp
+        del frame
+        for ds in (main, supp):
+            if ds is not None:
+                made.add(ds.name)
+                yield ds
     # SE on study days serves EPOCH only (SESTDTC is Required: SE_NOT_WRITTEN)
     se = None if starts_on_study_days(bundle.study) else run.se
     for code, design in (("SE", se), ("SV", run.sv)):
-        if design is not None and code not in out:
-            out[code] = finalize(code, design, standard, DESIGN_KEYS[code])[0]
-    return out
+        if design is not None and code not in made:
+            yield finalize(code, design, standard, DESIGN_KEYS[code])[0]
 
 
 @dataclass
@@ -232,62 +248,113 @@ def _counted(res: SourceResult) -> SourceResult:
 
 def finish_part(bundle: StudyBundle, forms: Forms) -> FinishedPart:
     """Map and finish one part's records (in a worker)."""
-    run, said = map_part(bundle, forms)
-    del forms
-    datasets = subject_datasets(bundle, run, load_sdtmig())
-    for name, ds in datasets.items():
-        spec_line = bundle.where(name, ("keys",)) if name in bundle.domains else None
-        check_unique_keys(ds, spec_line)
-        ds.origin = None
-    sources = [(code, _counted(res)) for code, res in run.sources]
+    datasets: dict[str, Dataset] = {}
+    sources, said = _finish_each(bundle, forms, lambda ds: datasets.__setitem__(ds.name, ds))
     return FinishedPart(datasets, sources, said)
 
 
+def _finish_each(
+    bundle: StudyBundle, forms: Forms, keep: Callable[[Dataset], None]
+) -> tuple[list[tuple[str, SourceResult]], list[str]]:
+    """Map one part's records (taken out of ``forms``) and hand each finished dataset
+    (keys checked) to ``keep`` as it is finished; each source's counts and the progress
+    messages."""
+    run, said = map_part(bundle, forms)
+    for ds in finished_datasets(bundle, run, load_sdtmig(), consume=True):
+        spec_line = bundle.where(ds.name, ("keys",)) if ds.name in bundle.domains else None
+        check_unique_keys(ds, spec_line)
+        ds.origin = None
+        keep(ds)
+    return [(code, _counted(res)) for code, res in run.sources], said
+
+
+@dataclass
+class KeptPart:
+    """A part finished where its datasets were kept on disk (:func:`finish_kept`)."""
+
+    kept: list[Kept]
+    sources: list[tuple[str, SourceResult]]
+    messages: list[str]
+
+
+def finish_kept(
+    bundle: StudyBundle, raw: RawParts, part: int, folder: Path, profiled: bool
+) -> KeptPart:
+    """Map and finish part ``part`` (in a worker process on this machine, or here): its
+    forms read from ``raw``'s files, its datasets written into ``folder``, so neither its
+    records nor its datasets travel between processes."""
+    kept: list[Kept] = []
+    sources, said = _finish_each(
+        bundle, raw.load(part), lambda ds: kept.append(keep_dataset(folder, part, ds, profiled))
+    )
+    return KeptPart(kept, sources, said)
+
+
 def _finished(
-    bundle: StudyBundle, parts: int, load: Callable[[int], Forms], executor: Executor | None,
-    window: int,
-) -> Iterator[FinishedPart]:  # fmt: skip
-    """Each of the ``parts`` finished (part ``k``'s forms: ``load(k)``), in part order:
-    here one after the other, or by ``executor`` with at most ``window`` parts handed out
-    ahead (the parent holds no more forms nor results)."""
+    bundle: StudyBundle, raw: RawParts, spill: Spill, executor: Executor | None, window: int
+) -> Iterator[KeptPart]:
+    """Each part finished, in part order: here one after the other, by worker processes
+    of this machine (each reading its part's forms and keeping its datasets on disk
+    itself), or by another executor (a Dask cluster: records sent both ways), with at most
+    ``window`` parts handed out ahead."""
     if executor is None:
-        for k in range(parts):
-            yield finish_part(bundle, load(k))
+        for k in range(raw.parts):
+            yield finish_kept(bundle, raw, k, spill.folder, spill.profiled)
         return
-    pending: deque[Future[FinishedPart]] = deque()
-    for k in range(parts):
-        pending.append(executor.submit(finish_part, bundle, load(k)))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    local = isinstance(executor, ProcessPoolExecutor)
+    pending: deque[tuple[int, Future[Any]]] = deque()
+    try:
+        for k in range(raw.parts):
+            job: Future[Any]
+            if local:
+                job = executor.submit(finish_kept, bundle, raw, k, spill.folder, spill.profiled)
+            else:
+                job = executor.submit(finish_part, bundle, raw.load(k))
+            pending.append((k, job))
+            if len(pending) >= window:
+                yield _received(*pending.popleft(), spill)
+        while pending:
+            yield _received(*pending.popleft(), spill)
+    finally:
+        _settle([job for _, job in pending])
+
+
+def _settle(jobs: list[Future[Any]]) -> None:
+    """Parts handed out and not received (a part failed): cancelled, or waited for, so
+    that no worker still writes into the working folder once it is removed."""
+    for job in jobs:
+        if not job.cancel():
+            job.exception()
+
+
+def _received(part: int, job: Future[Any], spill: Spill) -> KeptPart:
+    """A finished part: as the worker kept it, or its datasets kept here."""
+    done = job.result()
+    if isinstance(done, KeptPart):
+        return done
+    kept = [keep_dataset(spill.folder, part, ds, spill.profiled) for ds in done.datasets.values()]
+    return KeptPart(kept, done.sources, done.messages)
 
 
 def spill_parts(
     bundle: StudyBundle,
-    forms: Forms,
+    raw: RawParts,
     spill: Spill,
-    execution: tuple[Executor | None, int, list[str]],
+    execution: tuple[Executor | None, int],
 ) -> tuple[SdtmRun, list[str]]:
-    """Map the subjects of ``forms`` (read by :func:`read_forms`) by parts
-    (``execution``: the executor or None for this process, the workers, the first subject
-    of each part after the first: :func:`part_starts`) and keep each part's finished
-    datasets in ``spill``; the run's sources (counts summed) and the progress messages.
-
-    The forms are taken out of ``forms`` and cut into the parts' pieces a form at a time,
-    kept in ``spill`` too, so that while mapping only one part's records are in memory."""
-    executor, workers, starts = execution
-    column = bundle.study.subjects.subject_column
-    parts = len(starts) + 1
-    kept = spill.keep_forms(form_pieces(forms, column, starts), parts)
-    log.debug("mapping %d parts of the subjects", parts)
+    """Map the subjects by parts (``raw``: each part's forms on disk,
+    :func:`~cdisc_mapper.sdtm.rawparts.cut_forms`; ``execution``: the executor or None
+    for this process, and the workers) and keep each part's finished datasets in
+    ``spill``; the run's sources (counts summed) and the progress messages. While
+    mapping, a process holds one part's records."""
+    executor, workers = execution
+    log.debug("mapping %d parts of the subjects", raw.parts)
     sources: list[list[tuple[str, SourceResult]]] = []
     messages: list[str] | None = None
-    finished = _finished(bundle, parts, kept, executor, max(workers, 1))
-    for k, part in enumerate(finished):
+    for k, part in enumerate(_finished(bundle, raw, spill, executor, max(workers, 1))):
         messages = part.messages if messages is None else messages
-        for ds in part.datasets.values():
-            spill.add(k, ds)
+        for kept in part.kept:
+            spill.register(k, kept)
         sources.append(part.sources)
         del part
     merged = [

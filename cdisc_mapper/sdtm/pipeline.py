@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Callable, Container
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -32,6 +33,7 @@ from cdisc_mapper.sdtm import load_study
 from cdisc_mapper.sdtm.engine import (
     RawInput,
     SdtmRun,
+    check_csv_files,
     csv_dialect,
     edc_settings,
     log_source,
@@ -46,13 +48,8 @@ from cdisc_mapper.sdtm.finalize import (
     check_unique_keys,
     finalize,
 )
-from cdisc_mapper.sdtm.partition import (
-    map_partitioned,
-    part_count,
-    part_starts,
-    spill_parts,
-    subject_datasets,
-)
+from cdisc_mapper.sdtm.partition import map_partitioned, spill_parts, subject_datasets
+from cdisc_mapper.sdtm.rawparts import cut_forms, scan_forms, subject_starts
 from cdisc_mapper.sdtm.spill import Spill
 from cdisc_mapper.sdtm.subject_design import SE_NOT_WRITTEN, starts_on_study_days
 from cdisc_mapper.sdtm.trial_design import build_trial_design
@@ -370,26 +367,18 @@ def stream_sdtm(
     if edc_settings(bundle.study) is not None:
         return None  # an EDC export is read (and reported) whole: the serial run maps it
     terminology = bundle.terminology(load_terminology())
-    forms = read_forms(bundle, terminology, raw)
-    column = bundle.study.subjects.subject_column
-    parts = part_count(forms, column, execution.parts, execution.part_subjects)
-    starts = part_starts(forms, column, parts)
-    if not starts:
-        run = map_forms(bundle, terminology, forms, say)
-        del forms
-        for code, res in run.sources:
-            log_source(code, res)
-        datasets = build_datasets(bundle, run, standard, terminology)
-        result = _result(bundle, run, datasets, raw, standard)
-        (progress or log.info)(f"writing {len(datasets)} datasets to {Path(out_dir) / 'sdtm'}")
-        result.files = write_sdtm(result, out_dir, formats)
-        return result
-    plan = (execution.executor, execution.parts, starts)
+    check_csv_files(bundle, raw)
+    scanned = scan_forms(bundle, raw)
+    starts = subject_starts(scanned, execution.parts, execution.part_subjects) if scanned else []
+    if scanned is None or not starts:
+        del scanned
+        return _whole(bundle, terminology, raw, out_dir, progress, formats)
     with scratch(Path(out_dir), "sdtm-parts") as folder:
+        raw_parts = cut_forms(bundle, scanned, starts, folder)
+        del scanned
         formats = parse_formats(formats)
         spill = Spill(folder, profiled=formats != ("xpt",))
-        run, messages = spill_parts(bundle, forms, spill, plan)
-        del forms
+        run, messages = spill_parts(bundle, raw_parts, spill, (execution.executor, execution.parts))
         if bundle.study.elements and starts_on_study_days(bundle.study):
             log.warning(SE_NOT_WRITTEN)
         for message in messages:
@@ -413,17 +402,68 @@ def stream_sdtm(
         )
         sdtm_dir = Path(out_dir) / "sdtm"
         with staged(Target(sdtm_dir, OWNED)) as (stage,):
-            written: list[Path] = []
-            for name in names:
-                if name in design:
-                    written += write_datasets({name: design[name]}, stage.path, formats, study_ctx)
-                else:
-                    written += write_spilled(spill, name, stage.path, formats, study_ctx)
+            writing = (stage.path, formats, study_ctx)
+            written = _write_all(spill, design, names, writing, execution.executor)
             write_reconciliation(rows, stage.path / RECONCILIATION_FILE)
         datasets = {n: design[n] if n in design else spill.datasets[n].empty() for n in names}
     result = SdtmResult(datasets=datasets, run=run, reconciliation=rows, study=study_ctx)
     result.files = [stage.final(p) for p in written] + [sdtm_dir / RECONCILIATION_FILE]
     return result
+
+
+def _whole(
+    bundle: StudyBundle,
+    terminology: Any,
+    raw: RawInput,
+    out_dir: Path,
+    progress: Callable[[str], None] | None,
+    formats: tuple[str, ...],
+) -> SdtmResult:
+    """The study mapped whole (one part) from the forms read, and written."""
+    say = progress or logging.getLogger("cdisc_mapper.sdtm.engine").info
+    forms = read_forms(bundle, terminology, raw)
+    run = map_forms(bundle, terminology, forms, say)
+    del forms
+    for code, res in run.sources:
+        log_source(code, res)
+    standard = load_sdtmig()
+    datasets = build_datasets(bundle, run, standard, terminology)
+    result = _result(bundle, run, datasets, raw, standard)
+    (progress or log.info)(f"writing {len(datasets)} datasets to {Path(out_dir) / 'sdtm'}")
+    result.files = write_sdtm(result, out_dir, formats)
+    return result
+
+
+def _write_all(
+    spill: Spill,
+    design: dict[str, Dataset],
+    names: list[str],
+    writing: tuple[Path, tuple[str, ...], StudyContext],
+    executor: Executor | None,
+) -> list[Path]:
+    """The files of each dataset of ``names`` (in ``writing``: folder, formats, study),
+    in name order: the trial design's here; the spilled ones here, or by the worker
+    processes of this machine when there are (each reads its dataset's blocks), the
+    largest first."""
+    folder, formats, study = writing
+    jobs: dict[str, Future[list[Path]]] = {}
+    if isinstance(executor, ProcessPoolExecutor):
+        for name in sorted(spill.datasets, key=lambda n: -spill.datasets[n].rows):
+            jobs[name] = executor.submit(write_spilled, spill.only(name), name, *writing)
+    written: list[Path] = []
+    try:
+        for name in names:
+            if name in design:
+                written += write_datasets({name: design[name]}, folder, formats, study)
+            elif name in jobs:
+                written += jobs[name].result()
+            else:
+                written += write_spilled(spill, name, folder, formats, study)
+    finally:
+        for job in jobs.values():
+            if not job.cancel():
+                job.exception()
+    return written
 
 
 def write_spilled(

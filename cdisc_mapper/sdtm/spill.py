@@ -22,8 +22,7 @@ are unique (checked), so the bytes are the serial run's.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.datasetjson.convert import number_data_type, number_values
-from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.finalize import Dataset, check_unique_keys
 from cdisc_mapper.xpt import XptVariable, char_lengths
 
@@ -86,13 +84,12 @@ class Spilled:
         """The dataset's metadata with no records (its records are on disk)."""
         return Dataset(self.name, self.label, self.template, self.variables, self.keys)
 
-    def profile(self, frame: pd.DataFrame) -> None:
-        """Add ``frame``'s distinct text values and whether its numbers are whole."""
-        for v in self.variables:
-            if v.type == "Char":
-                self.distinct.setdefault(v.name, set()).update(pd.unique(frame[v.name]))
-            elif number_data_type(number_values(frame[v.name]), None)[0] != "integer":
-                self.fractions.add(v.name)
+    def profile(self, distinct: dict[str, set[Any]], fractions: set[str]) -> None:
+        """Add a block's distinct text values and numeric variables with a fraction
+        (:func:`frame_profile`)."""
+        for name, values in distinct.items():
+            self.distinct.setdefault(name, set()).update(values)
+        self.fractions |= fractions
 
     def profile_frame(self) -> pd.DataFrame:
         """A few records with what the Dataset-JSON column metadata is made of (each text
@@ -111,8 +108,66 @@ class Spilled:
         return pd.DataFrame(out)
 
 
-def _layout(ds: Dataset) -> list[tuple[str, str, str]]:
+def _layout(ds: Dataset | Kept) -> list[tuple[str, str, str]]:
     return [(v.name, v.type, v.label) for v in ds.variables]
+
+
+def frame_profile(
+    frame: pd.DataFrame, variables: list[Any]
+) -> tuple[dict[str, set[Any]], set[str]]:
+    """Each text variable's distinct values in ``frame``, and the numeric variables with
+    a value that is not a whole number."""
+    distinct: dict[str, set[Any]] = {}
+    fractions: set[str] = set()
+    for v in variables:
+        if v.type == "Char":
+            distinct[v.name] = set(pd.unique(frame[v.name]))
+        elif number_data_type(number_values(frame[v.name]), None)[0] != "integer":
+            fractions.add(v.name)
+    return distinct, fractions
+
+
+def no_records(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s columns and their types with no records, holding none of its memory
+    (an empty slice of Arrow text keeps the whole column's buffers alive)."""
+    index = frame.index[:0].copy()
+    return pd.DataFrame(
+        {name: pd.Series([], dtype=frame[name].dtype, index=index) for name in frame.columns},
+        index=index,
+        columns=frame.columns,
+    )
+
+
+@dataclass
+class Kept:
+    """One part's records of a dataset written to disk (:func:`keep_dataset`): what the
+    parent needs to write the dataset, without the records."""
+
+    name: str
+    label: str
+    variables: list[Any]
+    keys: list[str]
+    template: pd.DataFrame
+    block: Block | None
+    lengths: dict[str, int]
+    profile: tuple[dict[str, set[Any]], set[str]] | None = None
+
+
+def keep_dataset(folder: Path, part: int, ds: Dataset, profiled: bool = False) -> Kept:
+    """Write part ``part``'s records of ``ds`` (sorted by its keys) into ``folder`` (in
+    the process that finished them: a worker's records never travel back)."""
+    template = no_records(ds.frame)
+    variables = [XptVariable(v.name, v.label, v.type) for v in ds.variables]
+    kept = Kept(ds.name, ds.label, ds.variables, ds.keys, template, None, {})
+    if not len(ds.frame):
+        return kept
+    path = Path(folder) / f"{ds.name}.{part:05d}.pkl"
+    ds.frame.to_pickle(path)
+    first, last = block_order(ds.frame, ds.keys)
+    kept.block = Block(path, len(ds.frame), first, last)
+    kept.lengths = char_lengths(ds.frame, variables)
+    kept.profile = frame_profile(ds.frame, ds.variables) if profiled else None
+    return kept
 
 
 def block_order(frame: pd.DataFrame, keys: list[str]) -> tuple[Order | None, Order | None]:
@@ -165,27 +220,14 @@ class Spill:
         self.profiled = profiled
         """Whether each dataset's Dataset-JSON profile is kept (:meth:`Spilled.profile`)."""
 
+    def only(self, name: str) -> Spill:
+        """This spill with dataset ``name`` only (what a process writing it needs)."""
+        one = Spill(self.folder, self.profiled)
+        one.datasets[name] = self.datasets[name]
+        return one
+
     def __contains__(self, name: object) -> bool:
         return name in self.datasets
-
-    def keep_forms(
-        self, pieces: Iterable[tuple[str, list[RawForm]]], parts: int
-    ) -> Callable[[int], dict[str, RawForm]]:
-        """Keep each form's pieces (one per part) on disk; a function giving part ``k``'s
-        forms back (in the order given), reading them then."""
-        kept: list[list[tuple[str, Path]]] = [[] for _ in range(parts)]
-        for i, (key, cut) in enumerate(pieces):
-            for k, piece in enumerate(cut):
-                path = self.folder / f"raw.{k:05d}.{i:03d}.pkl"
-                with path.open("wb") as handle:
-                    pickle.dump(piece, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                kept[k].append((key, path))
-            del cut
-
-        def load(part: int) -> dict[str, RawForm]:
-            return {key: pd.read_pickle(path) for key, path in kept[part]}
-
-        return load
 
     def add(self, part: int, ds: Dataset) -> None:
         """Keep part ``part``'s records of ``ds`` (sorted by its keys).
@@ -193,22 +235,27 @@ class Spill:
         Raises:
             PartsDisagree: the part finished the dataset with other variables or keys.
         """
-        spilled = self.datasets.get(ds.name)
+        self.register(part, keep_dataset(self.folder, part, ds, self.profiled))
+
+    def register(self, part: int, kept: Kept) -> None:
+        """Count part ``part``'s records of a dataset, kept on disk by :func:`keep_dataset`.
+
+        Raises:
+            PartsDisagree: the part finished the dataset with other variables or keys.
+        """
+        spilled = self.datasets.get(kept.name)
         if spilled is None:
-            spilled = Spilled(ds.name, ds.label, ds.variables, ds.keys, ds.frame.iloc[:0].copy())
+            spilled = Spilled(kept.name, kept.label, kept.variables, kept.keys, kept.template)
             spilled.lengths.append(char_lengths(spilled.template, spilled.xpt_variables))
-            self.datasets[ds.name] = spilled
-        elif _layout(ds) != _layout(spilled.empty()) or ds.keys != spilled.keys:
-            raise PartsDisagree(f"{ds.name}: part {part + 1} has other variables or keys")
-        if not len(ds.frame):
+            self.datasets[kept.name] = spilled
+        elif _layout(kept) != _layout(spilled.empty()) or kept.keys != spilled.keys:
+            raise PartsDisagree(f"{kept.name}: part {part + 1} has other variables or keys")
+        if kept.block is None:
             return
-        path = self.folder / f"{ds.name}.{part:05d}.pkl"
-        ds.frame.to_pickle(path)
-        first, last = block_order(ds.frame, ds.keys)
-        spilled.blocks.append(Block(path, len(ds.frame), first, last))
-        spilled.lengths.append(char_lengths(ds.frame, spilled.xpt_variables))
-        if self.profiled:
-            spilled.profile(ds.frame)
+        spilled.blocks.append(kept.block)
+        spilled.lengths.append(kept.lengths)
+        if kept.profile is not None:
+            spilled.profile(*kept.profile)
 
     def frames(self, name: str) -> Iterator[pd.DataFrame]:
         """The records of dataset ``name`` in key order, a group of blocks at a time.

@@ -162,7 +162,7 @@ def adam(
         with (
             _locked(out, "adam"),
             spec_folder(study) as folder,
-            _execution(workers, scheduler) as run,
+            _execution(workers, scheduler, reuse_workers=True) as run,
         ):
             size = PART_SUBJECTS if part_subjects is None else part_subjects
             result = run_adam(

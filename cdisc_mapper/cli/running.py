@@ -30,8 +30,8 @@ def _execution(
     """How the mapping runs (:class:`cdisc_mapper.sdtm.pipeline.Execution`): on a Dask
     cluster, in ``workers`` processes here, or here in parts of at most ``part_subjects``
     subjects written part by part (0: the study whole). ``reuse_workers``: a process maps
-    part after part (the SDTM parts, each read and kept on disk by its process) instead
-    of ending after one."""
+    part after part (the SDTM or ADaM parts, each read and kept on disk by its process)
+    instead of ending after one."""
     from concurrent.futures import ProcessPoolExecutor
 
     from cdisc_mapper.sdtm.pipeline import PART_SUBJECTS, Execution

@@ -25,6 +25,7 @@ from cdisc_mapper.xpt import (
 )
 from cdisc_mapper.xpt.fastread import LayoutError, parse_layout
 from cdisc_mapper.xpt.reader import TextMode, read_fast, read_readstat
+from cdisc_mapper.xpt.rows import XptRows
 from tests.conftest import SHARED
 
 PILOT = SHARED / "reference" / "cdisc-pilot-msg2"
@@ -293,3 +294,22 @@ def test_a_truncated_file_names_the_file(tmp_path, cut):
     with pytest.raises(XptTruncatedError, match="truncated") as info:
         read_xpt(path)
     assert str(path) in str(info.value) and "cut short" in str(info.value)
+
+
+def test_a_long_observation_cut_at_an_80_byte_boundary_is_an_error(tmp_path):
+    # observations of 200 bytes, the file cut 160 bytes into the third one, where the
+    # file ends on an 80-byte boundary: the first 80 of those bytes hold "zzz...", the
+    # last 80 are blanks (padding of the value). Reading only the last 80 bytes would
+    # take the cut record for the file's padding and silently drop it.
+    variables = [XptVariable("A", "a", "Char", length=200)]
+    frame = pd.DataFrame({"A": ["x" * 10, "y" * 10, "z" * 10]})
+    path = write(tmp_path / "cut.xpt", frame, variables)
+    data = path.read_bytes()
+    keep = parse_layout(data).data_start + 2 * 200 + 160
+    assert keep % 80 == 0 and data[keep - 80 : keep] == b" " * 80
+    path.write_bytes(data[:keep])
+    with pytest.raises(XptTruncatedError, match="incomplete") as info:
+        read_xpt(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(LayoutError, match="incomplete"):
+        XptRows.open(path)

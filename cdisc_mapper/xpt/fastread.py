@@ -191,8 +191,12 @@ def observations(raw: bytes, layout: Layout) -> Bytes2D:
 
 
 def tail_offset(layout: Layout, size: int) -> int:
-    """Where the bytes that :func:`observation_count` needs start in a file of ``size``."""
-    return max(layout.data_start, size - _RECORD)
+    """Where the bytes that :func:`observation_count` needs start in a file of ``size``:
+    the last 80 bytes, or from the start of an incomplete last observation if that is
+    earlier (all of it is checked, however long the observation)."""
+    start, obs_len = layout.data_start, layout.record_length
+    whole_end = start + (max(size - start, 0) // obs_len) * obs_len
+    return max(start, min(size - _RECORD, whole_end))
 
 
 def observation_count(layout: Layout, size: int, tail: bytes, tail_at: int) -> int:

@@ -42,8 +42,10 @@ from cdisc_mapper.xpt.fastread import (
     Namestr,
     _find_record,
     numeric_column,
+    observation_count,
     parse_namestrs,
     stored_text,
+    tail_offset,
     text_column,
 )
 from cdisc_mapper.xpt.model import XptMetadata
@@ -254,19 +256,9 @@ def _count_rows(handle: BinaryIO, layout: Layout, size: int) -> int:
     Raises:
         LayoutError: the last observation is incomplete.
     """
-    start, width = layout.data_start, layout.record_length
-    rows, rest = divmod(max(size - start, 0), width)
-    tail_from = start + max(rows - (_RECORD // width + 2), 0) * width
-    handle.seek(tail_from)
-    tail = handle.read(size - tail_from)
-    if rest and tail[len(tail) - rest :].strip(b" \x00"):
-        raise LayoutError("the last observation is incomplete")
-    while rows and start + (rows - 1) * width >= size - _RECORD:
-        at = start + (rows - 1) * width - tail_from
-        if tail[at : at + width].strip(b" "):
-            break
-        rows -= 1
-    return rows
+    tail_at = tail_offset(layout, size)
+    handle.seek(tail_at)
+    return observation_count(layout, size, handle.read(), tail_at)
 
 
 def _check_one_member(handle: BinaryIO, start: int) -> None:

@@ -58,21 +58,27 @@ import time
 import cdisc_mapper.sdtm.pipeline as pipeline
 from cdisc_mapper.cli import main
 
-write_dataset = pipeline.write_dataset
 
 
-def write_then_wait(*args, **kwargs):
-    files = write_dataset(*args, **kwargs)
-    time.sleep(600)  # the test's signal arrives here, mid-writing, and ends the sleep
-    return files
+def then_wait(write):
+    def write_then_wait(*args, **kwargs):
+        files = write(*args, **kwargs)
+        time.sleep(600)  # the test's signal arrives here, mid-writing, and ends the sleep
+        return files
+
+    return write_then_wait
 
 
-pipeline.write_dataset = write_then_wait
+# the whole study's datasets and the trial design's are written by write_dataset; a
+# study mapped by parts writes the others from its spilled parts (write_spilled)
+pipeline.write_dataset = then_wait(pipeline.write_dataset)
+pipeline.write_spilled = then_wait(pipeline.write_spilled)
 main(sys.argv[1:], prog_name="cdisc-mapper")
 """
 """``cdisc-mapper`` that waits after writing its first dataset: the test signals the run
-while it writes, however loaded the machine (a run left to itself could finish writing
-between the test seeing the first dataset and the signal)."""
+while it waits in the middle of writing, however loaded the machine (a run left to
+itself could finish writing between the test seeing the first dataset and the signal,
+or take the signal while Python runs a finalizer, which ignores it)."""
 
 
 def start_sdtm(raw: Path, out: Path) -> subprocess.Popen[str]:

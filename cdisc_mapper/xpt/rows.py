@@ -32,36 +32,30 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyreadstat
 
 from cdisc_mapper.errors import XptError
+from cdisc_mapper.xpt.columns import file_layout
 from cdisc_mapper.xpt.fastread import (
+    MEMBER_HEADER,
     Bytes2D,
     Layout,
     LayoutError,
     Namestr,
-    _find_record,
     numeric_column,
-    observation_count,
-    parse_namestrs,
     stored_text,
-    tail_offset,
     text_column,
 )
 from cdisc_mapper.xpt.model import XptMetadata
 from cdisc_mapper.xpt.reader import (
     Column,
     TextMode,
-    _check_agreement,
+    _fast_metadata,
     _frame,
     _metadata,
     _open_error,
 )
 
-_OBS = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
-_MEMBER = b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
 _RECORD = 80
-_HEAD_BYTES = 1 << 20
 WINDOW_BYTES = 1 << 24
 """Bytes read at a time when scanning a column (16 MiB)."""
 
@@ -115,17 +109,11 @@ class XptRows:
         try:
             size = path.stat().st_size
             with path.open("rb") as handle:
-                head = handle.read(_HEAD_BYTES)
-                layout = _layout(head, size)
-                rows = _count_rows(handle, layout, size)
+                layout, rows = file_layout(handle, size)
                 _check_one_member(handle, layout.data_start)
         except OSError as exc:
             raise _open_error(path, exc) from exc
-        try:
-            meta = pyreadstat.read_xport(str(path), metadataonly=True, encoding=encoding)[1]
-        except Exception as exc:  # pyreadstat raises several unrelated exception types
-            raise LayoutError(f"pyreadstat cannot read the metadata: {exc}") from exc
-        _check_agreement(layout, meta)
+        meta = _fast_metadata(path, layout, encoding)
         return cls(path, layout, rows, _metadata(meta, rows), encoding)
 
     def variable(self, name: str) -> Namestr:
@@ -236,31 +224,6 @@ def _stacked(blocks: list[Bytes2D], width: int) -> Bytes2D:
     return np.ascontiguousarray(np.concatenate(blocks) if len(blocks) > 1 else blocks[0])
 
 
-def _layout(head: bytes, size: int) -> Layout:
-    """The layout of a file of ``size`` bytes from its head (namestrs and OBS header)."""
-    if size % _RECORD:
-        raise LayoutError("size is not a multiple of 80")
-    variables, names_end = parse_namestrs(head)
-    layout = Layout(variables, _find_record(head, _OBS, names_end) + _RECORD)
-    if layout.record_length <= 0:
-        raise LayoutError("no variables")
-    if any(not v.is_char and v.length not in range(2, 9) for v in variables):
-        raise LayoutError("a numeric variable is not 2-8 bytes long")
-    return layout
-
-
-def _count_rows(handle: BinaryIO, layout: Layout, size: int) -> int:
-    """The observations as :func:`~cdisc_mapper.xpt.fastread.observations` counts them:
-    all-blank records within the last 80 bytes are padding.
-
-    Raises:
-        LayoutError: the last observation is incomplete.
-    """
-    tail_at = tail_offset(layout, size)
-    handle.seek(tail_at)
-    return observation_count(layout, size, handle.read(), tail_at)
-
-
 def _check_one_member(handle: BinaryIO, start: int) -> None:
     """LayoutError when a member header follows the observations (at an 80-byte record),
     reading the file a window at a time."""
@@ -271,10 +234,10 @@ def _check_one_member(handle: BinaryIO, start: int) -> None:
         if not data:
             return
         chunk = carry + data
-        hit = chunk.find(_MEMBER)
+        hit = chunk.find(MEMBER_HEADER)
         while hit >= 0:
             if (base + hit) % _RECORD == 0:
                 raise LayoutError("more than one member")
-            hit = chunk.find(_MEMBER, hit + 1)
-        carry = chunk[-len(_MEMBER) :]
+            hit = chunk.find(MEMBER_HEADER, hit + 1)
+        carry = chunk[-len(MEMBER_HEADER) :]
         base += len(chunk) - len(carry)

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from cdisc_mapper.cli import main
 from cdisc_mapper.publish import LOCK_FILE, is_temporary
+from cdisc_mapper.sdtm.pipeline import _raise_if_interrupted
 from cdisc_mapper.simulate import simulate
 from tests.conftest import STUDY
 
@@ -182,3 +183,24 @@ def test_a_second_run_on_the_same_out_is_refused(big_raw: Path, out: Path) -> No
     assert f"in use by another run `sdtm` (pid {proc.pid} on" in second.output
     assert f"delete {out.resolve() / LOCK_FILE}" in second.output
     assert snapshot(out / "sdtm") == before
+
+
+def test_an_error_raised_while_cleaning_up_after_an_interrupt_ends_the_run() -> None:
+    # an error whose cause or context is Ctrl-C (raised while the parts were cleaned up)
+    # raises the interrupt instead of starting the serial run; other errors do not
+    def cleanup_error_after(interrupt: BaseException) -> OSError:
+        try:
+            try:
+                raise interrupt
+            finally:
+                raise OSError("cannot remove the working folder")
+        except OSError as exc:
+            return exc
+
+    with pytest.raises(KeyboardInterrupt):
+        _raise_if_interrupted(cleanup_error_after(KeyboardInterrupt()))
+    with pytest.raises(SystemExit):
+        _raise_if_interrupted(cleanup_error_after(SystemExit(143)))
+    plain = ValueError("a part failed")
+    plain.__context__ = OSError("unrelated")
+    assert _raise_if_interrupted(plain) is None

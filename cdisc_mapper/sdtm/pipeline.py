@@ -105,6 +105,19 @@ def trial_design(
     return out
 
 
+def _raise_if_interrupted(exc: BaseException) -> None:
+    """Raise the interrupt (Ctrl-C, SIGTERM's exit) behind ``exc``, if any: an error
+    raised while the parts were being cleaned up after an interrupt must end the run, not
+    start the serial run that reports errors."""
+    seen: BaseException | None = exc
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        if not isinstance(seen, Exception):
+            raise seen
+        visited.add(id(seen))
+        seen = seen.__cause__ or seen.__context__
+
+
 def write_datasets(
     datasets: dict[str, Dataset],
     out_dir: Path,
@@ -261,8 +274,10 @@ def map_and_build(
             )
             return run, build_datasets(bundle, run, standard, terminology)
         except CdiscMapperError as exc:
+            _raise_if_interrupted(exc)
             log.debug("stopped by parts (%s); mapping serially to report it", exc)
         except Exception as exc:  # the serial run is the reference: it raises, or agrees
+            _raise_if_interrupted(exc)
             log.warning("mapping by parts failed (%r); mapping serially", exc)
     run = run_mapping(bundle, terminology, raw, progress)
     return run, build_datasets(bundle, run, standard, terminology)
@@ -335,8 +350,10 @@ def run_sdtm(
             if streamed is not None:
                 return streamed
         except CdiscMapperError as exc:
+            _raise_if_interrupted(exc)
             log.debug("stopped by parts (%s); mapping serially to report it", exc)
         except Exception as exc:  # the serial run is the reference: it raises, or agrees
+            _raise_if_interrupted(exc)
             log.warning("mapping by parts failed (%r); mapping serially", exc)
     result = build_sdtm(study_dir, raw_dir, progress)
     say(f"writing {len(result.datasets)} datasets to {Path(out_dir) / 'sdtm'}")

@@ -16,7 +16,8 @@ machine (cores, memory, Python) and the 1-minute load average before and after t
 stage: on a shared machine wall time grows with the load, CPU time much less.
 ``--raw`` reuses a simulated raw folder (read only) instead of simulating; ``--sdtm-args``
 adds options to the sdtm stage (e.g. ``--part-subjects 0`` for the study mapped whole,
-``--workers 2``), recorded with ``--label`` in the CSV's ``variant`` column.
+``--workers 2``; ``--adam-args`` likewise for adam), recorded with ``--label`` in the
+CSV's ``variant`` column.
 Outputs go to ``benchmarks/out/chain_<n>/`` (git-ignored); ``SOURCE_DATE_EPOCH`` is
 fixed so reruns write identical files.
 """
@@ -81,6 +82,7 @@ class Options:
     raw: Path | None = None
     sdtm_args: tuple[str, ...] = ()
     label: str = ""
+    adam_args: tuple[str, ...] = ()
 
 
 def stage_command(stage: str, subjects: int, work: Path, options: Options = Options()) -> list[str]:
@@ -92,7 +94,7 @@ def stage_command(stage: str, subjects: int, work: Path, options: Options = Opti
     if stage == "sdtm":
         return [*exe, "sdtm", "--raw", str(raw), "--out", str(out), *options.sdtm_args]
     if stage == "adam":
-        return [*exe, "adam", "--sdtm", str(out / "sdtm"), "--out", str(out)]
+        return [*exe, "adam", "--sdtm", str(out / "sdtm"), "--out", str(out), *options.adam_args]
     if stage == "define":
         return [*exe, "define", "--out", str(out), "--raw", str(raw)]
     if stage == "validate":
@@ -200,9 +202,12 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=ROOT / "benchmarks" / "results" / "chain.csv")
     parser.add_argument("--raw", type=Path, default=None, help="reuse this raw folder")
     parser.add_argument("--sdtm-args", default="", help="extra options of the sdtm stage")
+    parser.add_argument("--adam-args", default="", help="extra options of the adam stage")
     parser.add_argument("--label", default="", help="the run's variant, in the CSV")
     args = parser.parse_args()
-    options = Options(args.raw, tuple(args.sdtm_args.split()), args.label)
+    options = Options(
+        args.raw, tuple(args.sdtm_args.split()), args.label, tuple(args.adam_args.split())
+    )
     if args.raw is not None and "simulate" in args.stages:
         parser.error("--raw reuses simulated data: leave simulate out of --stages")
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]

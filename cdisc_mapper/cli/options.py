@@ -82,6 +82,18 @@ def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def workers_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--workers`` of a command that splits ``what`` over processes (define, validate);
+    resolved with :func:`cdisc_mapper.cli.running.default_workers` when not given."""
+    return click.option(
+        "--workers",
+        type=click.IntRange(1),
+        default=None,
+        help=f"{what} in this many processes (default: the number of cores this process "
+        "may use). The output is the same.",
+    )
+
+
 part_subjects_option = click.option(
     "--part-subjects",
     type=click.IntRange(0),

@@ -5,6 +5,7 @@ SDTM mapping's execution (serial, processes or a Dask cluster)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +19,14 @@ from cdisc_mapper.cli.progress import _note
 from cdisc_mapper.epoch import source_date
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import run_lock
+
+
+def default_workers() -> int:
+    """The number of worker processes when ``--workers`` is not given: the cores this
+    process may run on (its CPU affinity, which containers and ``taskset`` narrow)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 @contextlib.contextmanager

@@ -76,9 +76,9 @@ def parallel_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         type=click.IntRange(1),
         default=None,
         help="Map the SDTM records (or derive the ADaM ones) in this many parts of the "
-        "subjects, each in its own process (default 1: one process, the SDTM parts one "
-        "after the other; on a Dask cluster, its threads). The output is the same "
-        "(docs/performance.md).",
+        "subjects at a time, each in its own process (default: the number of cores this "
+        "process may use; 1 for one process; on a Dask cluster, its threads). A study too "
+        "small to gain maps in one process. The output is the same (docs/performance.md).",
     )(fn)
 
 

@@ -33,7 +33,8 @@ DAY_SECONDS = 20670 * 86400
 
 
 def arrow(values: list[str | None], index: list[object] | None = None) -> pd.Series:
-    return pd.Series(values, index=index, dtype=pd.StringDtype("pyarrow"))
+    """Arrow text as pandas reads it (``str``: missing values are NaN)."""
+    return pd.Series(values, index=index, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 def check_values(parsed: iso8601.Parsed) -> None:

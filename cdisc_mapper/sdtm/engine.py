@@ -421,9 +421,8 @@ def compute_distinct(
     occurrence with its file and row, as it would without this shortcut.
     """
     codes_of = codes_of or ColumnCodes()
-    first, inverse = codes_of.combined(frame, inputs)
     keep = inputs + [c for c in (SRC, ROW) if c in frame.columns and c not in inputs]
-    distinct = frame[keep].take(first).reset_index(drop=True)
+    inverse, distinct = codes_of.distinct_rows(frame, inputs, keep)
     try:
         result = fn(distinct, args, ctx)
     except MappingError:

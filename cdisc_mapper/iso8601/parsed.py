@@ -48,7 +48,7 @@ def distinct(values: pd.Series) -> tuple[npt.NDArray[np.intp], TextArray]:
     return codes, out
 
 
-READ_ONCE_ROWS = 4_000_000
+READ_ONCE_ROWS = 1_000_000
 """The most rows whose distinct values :func:`read_once` keeps (the oldest go first), so
 that what it keeps stays small beside the records it reads (8 bytes a row for the
 codes)."""

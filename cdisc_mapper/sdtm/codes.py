@@ -39,7 +39,7 @@ class Rows:
 
 RowsKey = tuple[int, tuple[str, ...], tuple[str, ...]]
 
-ROWS_HELD = 4_000_000
+ROWS_HELD = 1_000_000
 """The most records whose distinct combinations :meth:`ColumnCodes.distinct_rows` keeps
 (the least recently used go first): 8 bytes a record."""
 

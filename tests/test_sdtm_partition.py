@@ -17,8 +17,8 @@ from cdisc_mapper.cli import main
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.partition import part_count, split_forms, subject_ranges
-from cdisc_mapper.sdtm.rawparts import part_total
 from cdisc_mapper.sdtm.pipeline import Execution, build_sdtm, run_sdtm
+from cdisc_mapper.sdtm.rawparts import part_total
 from tests.conftest import STUDY
 
 

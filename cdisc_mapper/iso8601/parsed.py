@@ -100,7 +100,8 @@ def read_once() -> Iterator[None]:
 def _arrow_data(values: pd.Series) -> object | None:
     """The immutable Arrow data behind ``values``, if any."""
     dtype = values.dtype
-    if isinstance(dtype, pd.StringDtype | pd.ArrowDtype) and dtype.storage == "pyarrow":
+    arrow = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    if arrow or isinstance(dtype, pd.ArrowDtype):
         data: object = values.array.__arrow_array__()  # the array's own data, not a copy
         return data
     return None

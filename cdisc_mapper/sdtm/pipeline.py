@@ -240,10 +240,12 @@ docs/performance.md."""
 
 WORKER_SUBJECTS = 500
 """The fewest subjects per worker process for which a process pool of this machine maps
-the study: a smaller study maps in this process, starting no worker (each worker costs
-about 1.3 s of CPU to start and import, and the parts are written to disk and read back;
-measured on 2 cores, issue 19: 500 subjects map in about the same wall time either way,
-250 faster here)."""
+the study: a smaller study maps in this process, starting no worker. The pool costs 1.2
+to 2.4 s more CPU whatever the size (starting and importing each worker, the parts
+written to disk and read back): measured on 2 cores (issue 19), 250 subjects 1.7 s CPU
+here against 3.4 s with 2 workers, 500 2.2 against 4.1, 1,000 4.0 against 5.0, 2,000
+7.5 against 9.9. Below about 600 subjects 2 workers are slower even on an idle machine;
+below 1,000 they would save under a second for a third more CPU."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from cdisc_mapper.errors import MappingError
+from cdisc_mapper.sdtm import codes as codes_module
 from cdisc_mapper.sdtm.codes import ColumnCodes, first_positions
 from cdisc_mapper.sdtm.context import put_column, shared_text
 from cdisc_mapper.sdtm.engine import compute_distinct
@@ -51,6 +52,37 @@ def test_forget_and_another_frame_factorize_again() -> None:
     assert after.codes.tolist() == [0, 0, 0, 1, 1, 1]
     other = frame.copy()
     assert codes.of(other, "TESTCD") is not after
+
+
+def test_distinct_rows_are_made_once_until_a_column_is_replaced() -> None:
+    frame = _frame()
+    codes = ColumnCodes()
+    inverse, records = codes.distinct_rows(frame, ["USUBJID", "TESTCD"], ["USUBJID", "TESTCD"])
+    # (S2,HR) (S1,HR) (S2,BP) (None,HR): records 0-3, then (S1,HR) again and (S2,HR)
+    assert inverse.tolist() == [0, 1, 2, 3, 1, 0]
+    assert records["TESTCD"].tolist() == ["HR", "HR", "BP", "HR"]
+    records.loc[0, "TESTCD"] = "changed"  # an operation changing its records
+    again_inverse, again = codes.distinct_rows(frame, ["USUBJID", "TESTCD"], ["USUBJID", "TESTCD"])
+    assert again_inverse is inverse  # shared, not made again
+    assert again["TESTCD"].tolist() == ["HR", "HR", "BP", "HR"]  # its own copy unchanged
+    frame["TESTCD"] = ["BP", "BP", "BP", "BP", "BP", "BP"]
+    codes.forget(frame, "TESTCD")
+    _, after = codes.distinct_rows(frame, ["USUBJID", "TESTCD"], ["USUBJID", "TESTCD"])
+    assert after["USUBJID"].fillna("-").tolist() == [
+        "S2",
+        "S1",
+        "-",
+    ]  # made again: (S2,BP) (S1,BP) ...
+
+
+def test_distinct_rows_beyond_the_records_held_are_dropped(monkeypatch) -> None:
+    monkeypatch.setattr(codes_module, "ROWS_HELD", 8)  # 6 records a frame: one at a time
+    codes = ColumnCodes()
+    frame = _frame()
+    first, _ = codes.distinct_rows(frame, ["USUBJID"], ["USUBJID"])
+    codes.distinct_rows(frame, ["TESTCD"], ["TESTCD"])
+    again, _ = codes.distinct_rows(frame, ["USUBJID"], ["USUBJID"])
+    assert again is not first and again.tolist() == first.tolist()
 
 
 def test_combined_gives_first_records_and_each_records_combination() -> None:

@@ -17,7 +17,8 @@ from cdisc_mapper.cli import main
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.raw import RawForm
 from cdisc_mapper.sdtm.partition import part_count, split_forms, subject_ranges
-from cdisc_mapper.sdtm.pipeline import Execution, run_sdtm
+from cdisc_mapper.sdtm.pipeline import Execution, build_sdtm, run_sdtm
+from cdisc_mapper.sdtm.rawparts import part_total
 from tests.conftest import STUDY
 
 
@@ -72,6 +73,17 @@ def test_parts_hold_at_most_the_given_subjects():
     assert part_count(forms, "PT_ID", 1, 2) == 2  # 4 subjects, 2 a part
     assert part_count(forms, "PT_ID", 1, 3) == 2  # 4 / 3 rounded up
     assert part_count(forms, "PT_ID", 3, 2) == 3  # never fewer than the workers
+    assert part_count(forms, "PT_ID", 2, 1) == 4  # 4 a part of 1: a multiple of 2 workers
+    assert part_count(forms, "PT_ID", 3, 1) == 6  # 4, rounded up to 2 rounds of 3 workers
+
+
+def test_parts_are_a_multiple_of_the_workers():
+    # 10,000 subjects of at most 2,000 a part: 5 parts, 6 on 2 workers (3 rounds of 2)
+    assert part_total(10_000, 1, 2000) == 5
+    assert part_total(10_000, 2, 2000) == 6
+    assert part_total(10_000, 4, 2000) == 8
+    assert part_total(10_000, 2, None) == 2
+    assert part_total(3, 2, 2000) == 2
 
 
 def test_consumed_forms_are_cut_once():
@@ -95,7 +107,13 @@ def test_one_subject_or_a_form_without_the_subject_column_is_one_part():
 def test_two_processes_write_the_serial_bytes(demo_sdtm, demo_raw, pool, tmp_path, caplog):
     serial_out, _ = demo_sdtm
     with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.sdtm"):
-        run_sdtm(STUDY, demo_raw, tmp_path, lambda _: None, execution=Execution(pool, 2))
+        run_sdtm(
+            STUDY,
+            demo_raw,
+            tmp_path,
+            lambda _: None,
+            execution=Execution(pool, 2, worker_subjects=0),
+        )
     messages = [r.getMessage() for r in caplog.records]
     assert "mapping 2 parts of the subjects" in messages
     assert not [m for m in messages if "serially" in m]  # no fallback: the parts ran
@@ -130,7 +148,9 @@ def test_progress_by_parts_reads_as_the_serial_run(demo_raw, tmp_path):
 
 def test_progress_reads_as_the_serial_run(demo_raw, pool, tmp_path):
     said: list[str] = []
-    run_sdtm(STUDY, demo_raw, tmp_path, said.append, execution=Execution(pool, 2))
+    run_sdtm(
+        STUDY, demo_raw, tmp_path, said.append, execution=Execution(pool, 2, worker_subjects=0)
+    )
     assert said[0] == "AE: reading adverse_events"
     assert "DM: reading enrollment" in said and "SE: subject elements" in said
     assert said.count("DM: reading enrollment") == 1
@@ -163,7 +183,7 @@ def test_a_bad_value_in_the_second_part_reads_as_serially(raw_copy, pool, tmp_pa
     bad_gender(raw_copy, rows)
     with pytest.raises(MappingError) as serial:
         run_sdtm(STUDY, raw_copy, tmp_path / "serial", lambda _: None)
-    for execution in (Execution(pool, 2), Execution(part_subjects=4)):
+    for execution in (Execution(pool, 2, worker_subjects=0), Execution(part_subjects=4)):
         out = tmp_path / f"parts{execution.parts}"
         with pytest.raises(MappingError) as parted:
             run_sdtm(STUDY, raw_copy, out, lambda _: None, execution=execution)
@@ -194,6 +214,46 @@ def test_a_failed_executor_falls_back_to_the_serial_run(demo_sdtm, demo_raw, tmp
     assert same_files(demo_sdtm[0] / "sdtm", tmp_path / "sdtm") == []
 
 
+class NoProcesses(ProcessPoolExecutor):
+    """A process pool that must not be used: handing it any work fails the test."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        raise AssertionError("a worker process was asked for")
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        raise AssertionError("a worker process was asked for")
+
+
+def test_a_small_study_maps_here_starting_no_process(demo_sdtm, demo_raw, tmp_path, caplog):
+    # the demo's 20 subjects on 2 workers: under WORKER_SUBJECTS (500) per worker
+    pool = NoProcesses(2)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.sdtm"):
+            run_sdtm(STUDY, demo_raw, tmp_path / "a", lambda _: None, execution=Execution(pool, 2))
+            built = build_sdtm(STUDY, demo_raw, lambda _: None, execution=Execution(pool, 2))
+        assert pool._processes == {}  # none started
+    finally:
+        pool.shutdown()
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "parts of the subjects" in m or "serially" in m]
+    assert same_files(demo_sdtm[0] / "sdtm", tmp_path / "a" / "sdtm") == []
+    assert sorted(built.datasets) == sorted(demo_sdtm[1].datasets)
+
+
+def test_the_pool_is_used_from_the_given_subjects_per_worker():
+    pool = NoProcesses(2)
+    try:
+        given = Execution(pool, 2, 2000)
+        assert given.for_subjects(999) == Execution(None, 1, 2000)  # 500 a worker needed
+        assert given.for_subjects(1000) is given
+        assert Execution(pool, 2, worker_subjects=10).for_subjects(20).executor is pool
+        assert Execution(pool, 2, worker_subjects=10).for_subjects(19).executor is None
+    finally:
+        pool.shutdown()
+    dask_like = BrokenExecutor()  # any other executor (a Dask cluster) is always used
+    assert Execution(dask_like, 2).for_subjects(3).executor is dask_like
+
+
 @pytest.mark.slow
 def test_three_hundred_subjects_in_small_parts_write_the_serial_bytes(pool, tmp_path):
     from cdisc_mapper.simulate import simulate
@@ -202,7 +262,7 @@ def test_three_hundred_subjects_in_small_parts_write_the_serial_bytes(pool, tmp_
     run_sdtm(STUDY, tmp_path / "raw", tmp_path / "serial", lambda _: None)
     for name, parts in {
         "here": Execution(part_subjects=40),
-        "pool": Execution(pool, 2, 60),
+        "pool": Execution(pool, 2, 60, worker_subjects=0),
     }.items():
         run_sdtm(STUDY, tmp_path / "raw", tmp_path / name, lambda _: None, execution=parts)
         assert same_files(tmp_path / "serial" / "sdtm", tmp_path / name / "sdtm") == []

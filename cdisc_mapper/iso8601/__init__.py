@@ -24,7 +24,9 @@ Functions are vectorised over a pandas Series and work once per distinct value
 * :func:`bounds`: first and last instant a value stands for (SAS datetimes);
 * :func:`to_sas_date`: complete dates as SAS date numbers; :func:`study_day`;
 * :func:`compare`: order of two values at their common precision;
-* :func:`parse`: the components, for callers that need several of these.
+* :func:`parse`: the components, for callers that need several of these;
+* :func:`read_once`: within it, a column of Arrow text is read once, however often it
+  is parsed.
 
 Dates are SAS numbers: days (or seconds) since 1960-01-01, as the XPT files store them.
 """
@@ -38,7 +40,7 @@ from cdisc_mapper.iso8601.calendar import (
     is_leap_year,
     sas_date,
 )
-from cdisc_mapper.iso8601.parsed import Parsed, distinct
+from cdisc_mapper.iso8601.parsed import Parsed, distinct, read_once
 from cdisc_mapper.iso8601.values import (
     DAY,
     HOUR,
@@ -79,6 +81,7 @@ __all__ = [
     "parse_duration",
     "precision",
     "problems",
+    "read_once",
     "sas_date",
     "study_day",
     "to_sas_date",

@@ -7,7 +7,10 @@ distinct value and taken back to the rows by position (``codes``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 from typing import TypeVar
 
@@ -19,7 +22,7 @@ from cdisc_mapper.iso8601._fast import read_common
 from cdisc_mapper.iso8601._text import precision_length, read_dtc
 from cdisc_mapper.iso8601.calendar import SECONDS_PER_DAY, days_in_month, sas_date
 
-__all__ = ["Parsed", "distinct"]
+__all__ = ["Distinct", "Parsed", "distinct", "read_once"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -45,6 +48,81 @@ def distinct(values: pd.Series) -> tuple[npt.NDArray[np.intp], TextArray]:
     return codes, out
 
 
+READ_ONCE_ROWS = 1_000_000
+"""The most rows whose distinct values :func:`read_once` keeps (the oldest go first), so
+that what it keeps stays small beside the records it reads (8 bytes a row for the
+codes)."""
+
+
+class _ReadBefore:
+    """Columns of Arrow text read inside :func:`read_once`: per column (its Arrow data,
+    held here so that it is not freed and its identity not reused) its codes and
+    :class:`Distinct` values, the oldest dropped beyond :data:`READ_ONCE_ROWS` rows."""
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[int, tuple[object, npt.NDArray[np.intp], Distinct]] = (
+            OrderedDict()
+        )
+        self.rows = 0
+
+    def get(self, data: object) -> tuple[npt.NDArray[np.intp], Distinct] | None:
+        entry = self.entries.get(id(data))
+        if entry is None or entry[0] is not data:
+            return None
+        self.entries.move_to_end(id(data))
+        return entry[1], entry[2]
+
+    def keep(self, data: object, codes: npt.NDArray[np.intp], values: Distinct) -> None:
+        self.entries[id(data)] = (data, codes, values)
+        self.rows += len(codes)
+        while self.rows > READ_ONCE_ROWS and len(self.entries) > 1:
+            _, (_, dropped, _) = self.entries.popitem(last=False)
+            self.rows -= len(dropped)
+
+
+_READ_BEFORE: ContextVar[_ReadBefore | None] = ContextVar("iso8601_read_once", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within: a column of Arrow text (immutable data) parsed again, as the same data (a
+    copy or a relabelled Series of it shares it), is not factorized and read again: the
+    codes and what was read of its distinct values are reused. E.g. a domain's --DTC,
+    read for its study day, its EPOCH and its last-observation flag. Values not backed by
+    Arrow (object arrays, which can change in place) are read each time."""
+    token = _READ_BEFORE.set(_READ_BEFORE.get() or _ReadBefore())
+    try:
+        yield
+    finally:
+        _READ_BEFORE.reset(token)
+
+
+def _arrow_data(values: pd.Series) -> object | None:
+    """The immutable Arrow data behind ``values``, if any."""
+    dtype = values.dtype
+    arrow = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    if arrow or isinstance(dtype, pd.ArrowDtype):
+        data: object = values.array.__arrow_array__()  # the array's own data, not a copy
+        return data
+    return None
+
+
+def _distinct_values(values: pd.Series) -> tuple[npt.NDArray[np.intp], Distinct]:
+    """:func:`distinct` of ``values``, or as read before inside :func:`read_once`."""
+    seen = _READ_BEFORE.get()
+    data = _arrow_data(values) if seen is not None else None
+    if seen is None or data is None:
+        codes, text = distinct(values)
+        return codes, Distinct(text)
+    found = seen.get(data)
+    if found is not None:
+        return found
+    codes, text = distinct(values)
+    values_read = Distinct(text)
+    seen.keep(data, codes, values_read)
+    return codes, values_read
+
+
 class Parsed:
     """The ISO 8601 values of one Series, read once per distinct value.
 
@@ -55,24 +133,101 @@ class Parsed:
     (a single date/time in the grammar, not an interval), ``hyphen`` (uses a
     missing-component hyphen, section 4.4.2), ``zone`` (has a UTC offset or ``Z``).
     :meth:`rows` takes any per-distinct array to the rows.
+
+    Inside :func:`read_once`, a column of Arrow text already read there is not read
+    again: its distinct values and what was read of them are shared.
     """
 
     def __init__(self, values: pd.Series) -> None:
         self.index = values.index
-        self.codes, self.text = distinct(values)
+        self.codes, self.values = _distinct_values(values)
+
+    @property
+    def text(self) -> TextArray:
+        """The distinct values as text (``""`` for a missing value)."""
+        return self.values.text
 
     def map_text(self, fn: Callable[[str], str]) -> Parsed:
         """The same rows with ``fn`` applied to each distinct text (e.g. ``str.strip``, or
         ``lambda t: t[:10]`` for the ``YYYY-MM-DD`` date portion), not yet read."""
         out = Parsed.__new__(Parsed)
         out.index, out.codes = self.index, self.codes
-        out.text = np.empty(len(self.text), dtype=object)
-        out.text[:] = [fn(t) for t in self.text]
+        text = np.empty(len(self.text), dtype=object)
+        text[:] = [fn(t) for t in self.text]
+        out.values = Distinct(text)
         return out
 
     def rows(self, per_distinct: npt.NDArray[G]) -> npt.NDArray[G]:
         """A per-distinct-value array taken to the rows."""
         return per_distinct[self.codes]
+
+    @property
+    def year(self) -> IntArray:
+        return self.values.year
+
+    @property
+    def month(self) -> IntArray:
+        return self.values.month
+
+    @property
+    def day(self) -> IntArray:
+        return self.values.day
+
+    @property
+    def hour(self) -> IntArray:
+        return self.values.hour
+
+    @property
+    def minute(self) -> IntArray:
+        return self.values.minute
+
+    @property
+    def second(self) -> FloatArray:
+        return self.values.second
+
+    @property
+    def problem(self) -> TextArray:
+        return self.values.problem
+
+    @property
+    def shaped(self) -> BoolArray:
+        return self.values.shaped
+
+    @property
+    def hyphen(self) -> BoolArray:
+        return self.values.hyphen
+
+    @property
+    def zone(self) -> BoolArray:
+        return self.values.zone
+
+    @property
+    def valid_date_time(self) -> BoolArray:
+        return self.values.valid_date_time
+
+    @property
+    def precision(self) -> IntArray:
+        return self.values.precision
+
+    @property
+    def sas_dates(self) -> FloatArray:
+        return self.values.sas_dates
+
+    @property
+    def bounds(self) -> tuple[FloatArray, FloatArray]:
+        return self.values.bounds
+
+    @property
+    def day_bounds(self) -> tuple[FloatArray, FloatArray]:
+        return self.values.day_bounds
+
+
+class Distinct:
+    """Distinct ISO 8601 texts and what is read of them (each part read when first
+    asked for): the per-distinct arrays of :class:`Parsed`."""
+
+    def __init__(self, text: TextArray) -> None:
+        self.text = text
 
     @cached_property
     def _common(self) -> tuple[BoolArray, IntArray, FloatArray]:

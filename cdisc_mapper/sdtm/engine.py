@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper import iso8601
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.raw import CsvDialect, RawForm, RawFrames, open_form
 from cdisc_mapper.raw.edc import EDC_FORMATS, EdcExport, EdcSettings
@@ -420,9 +421,8 @@ def compute_distinct(
     occurrence with its file and row, as it would without this shortcut.
     """
     codes_of = codes_of or ColumnCodes()
-    first, inverse = codes_of.combined(frame, inputs)
     keep = inputs + [c for c in (SRC, ROW) if c in frame.columns and c not in inputs]
-    distinct = frame[keep].take(first).reset_index(drop=True)
+    inverse, distinct = codes_of.distinct_rows(frame, inputs, keep)
     try:
         result = fn(distinct, args, ctx)
     except MappingError:
@@ -511,8 +511,9 @@ def _map(engine: _Engine) -> SdtmRun:
     engine.forms.clear()  # the records are in the domains' frames now
     check_one_record_per_subject(engine.frames)
     check_subjects_in_dm(engine.frames)
-    engine.resolve()
-    sv = build_sv(engine.frames, bundle, engine.se, terminology)
+    with iso8601.read_once():  # a --DTC read for --DY, EPOCH, SV, ... is parsed once
+        engine.resolve()
+        sv = build_sv(engine.frames, bundle, engine.se, terminology)
     return SdtmRun(
         domains=engine.frames, sources=sources, se=engine.se, sv=sv, export=engine.export
     )

@@ -94,9 +94,19 @@ def _typed(series: pd.Series, kind: str, order: np.ndarray | None = None) -> pd.
     return text_column(series, order)
 
 
-def _key_order(frame: pd.DataFrame, chosen: list[Any], keys: list[str]) -> np.ndarray:
+def _in_order(typed: pd.Series, order: np.ndarray) -> pd.Series:
+    """A typed column (:func:`_typed`) taken in ``order``, on a fresh RangeIndex: what
+    typing it in that order gives."""
+    return typed.take(order).reset_index(drop=True)
+
+
+def _key_order(
+    frame: pd.DataFrame, chosen: list[Any], keys: list[str]
+) -> tuple[np.ndarray, pd.DataFrame]:
     """The positions of ``frame``'s records sorted by the typed ``keys`` (stable), as
-    sorting the finished dataset by them gives; a key the frame lacks is blank."""
+    sorting the finished dataset by them gives, and the typed keys (in ``frame``'s order:
+    the finished dataset takes them in the sorted order instead of typing them again); a
+    key the frame lacks is blank."""
     types = {v.name: v.type for v in chosen}
     if any(k not in types for k in keys):
         missing = [k for k in keys if k not in types]
@@ -111,7 +121,7 @@ def _key_order(frame: pd.DataFrame, chosen: list[Any], keys: list[str]) -> np.nd
         },
         index=index,
     )
-    return typed.sort_values(keys, kind="stable").index.to_numpy()
+    return typed.sort_values(keys, kind="stable").index.to_numpy(), typed
 
 
 def check_numeric(code: str, name: str, frame: pd.DataFrame) -> None:
@@ -160,11 +170,13 @@ def finalize(
         else:
             continue
         chosen.append(v)
-    order = _key_order(frame, chosen, keys)
+    order, typed_keys = _key_order(frame, chosen, keys)
     index = pd.RangeIndex(len(frame))
     out = pd.DataFrame(
         {
-            v.name: _typed(frame[v.name], v.type, order)
+            v.name: _in_order(typed_keys[v.name], order)
+            if v.name in typed_keys.columns and v.name in frame.columns
+            else _typed(frame[v.name], v.type, order)
             if v.name in frame.columns
             else pd.Series(np.nan if v.type == "Num" else "", index=index)
             for v in chosen

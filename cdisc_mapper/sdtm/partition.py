@@ -26,7 +26,6 @@ system. Workers need ``cdisc-mapper`` installed (the same version).
 from __future__ import annotations
 
 import logging
-import math
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -47,7 +46,7 @@ from cdisc_mapper.sdtm.engine import (
     run_mapping,
 )
 from cdisc_mapper.sdtm.finalize import DESIGN_KEYS, Dataset, check_unique_keys, finalize
-from cdisc_mapper.sdtm.rawparts import RawParts
+from cdisc_mapper.sdtm.rawparts import RawParts, part_total
 from cdisc_mapper.sdtm.sources import SourceResult
 from cdisc_mapper.sdtm.spill import Kept, Spill, keep_dataset
 from cdisc_mapper.sdtm.subject_design import starts_on_study_days
@@ -72,14 +71,19 @@ def subject_ranges(forms: Forms, column: str, parts: int) -> list[str]:
     return balanced_starts(counts, parts)
 
 
+def subject_count(forms: Forms, column: str) -> int:
+    """The subjects of every form that has ``column``."""
+    named = [form.data[column] for form in forms.values() if column in form.data.columns]
+    return len(pd.concat(named).unique()) if named else 0
+
+
 def part_count(forms: Forms, column: str, workers: int, part_subjects: int | None) -> int:
     """How many parts: ``workers``, or more so that none has over ``part_subjects``
-    subjects (the subjects of every form that has ``column``)."""
+    subjects (the subjects of every form that has ``column``), a multiple of ``workers``
+    (:func:`~cdisc_mapper.sdtm.rawparts.part_total`)."""
     if not part_subjects:
         return workers
-    named = [form.data[column] for form in forms.values() if column in form.data.columns]
-    subjects = len(pd.concat(named).unique()) if named else 0
-    return max(workers, math.ceil(subjects / part_subjects))
+    return part_total(subject_count(forms, column), workers, part_subjects)
 
 
 def split_forms(forms: Forms, column: str, parts: int, consume: bool = False) -> list[Forms]:
@@ -176,13 +180,18 @@ def map_partitioned(
     progress: Progress,
     executor: Executor,
     parts: int,
+    small: Callable[[int], bool] = lambda subjects: False,
 ) -> SdtmRun:
     """:func:`~cdisc_mapper.sdtm.engine.run_mapping` on up to ``parts`` parts of the
-    subjects, run by ``executor`` (the serial run when there are fewer than two). An error
-    of a part is raised as the part raised it: the caller reruns the serial mapping to
-    report it as the serial run does (:mod:`cdisc_mapper.sdtm.partition`)."""
+    subjects, run by ``executor`` (the serial run when there are fewer than two, or when
+    the study's subjects are too few to gain from it: ``small``). An error of a part is
+    raised as the part raised it: the caller reruns the serial mapping to report it as
+    the serial run does (:mod:`cdisc_mapper.sdtm.partition`)."""
     forms = read_forms(bundle, terminology, raw)
-    split = split_forms(forms, bundle.study.subjects.subject_column, parts)
+    column = bundle.study.subjects.subject_column
+    if small(subject_count(forms, column)):
+        parts = 1
+    split = split_forms(forms, column, parts)
     del forms
     if len(split) < 2:
         return run_mapping(bundle, terminology, raw, progress)
@@ -290,18 +299,38 @@ def finish_kept(
     return KeptPart(kept, sources, said)
 
 
+def ready() -> None:
+    """Nothing: a worker process running it has imported this module (pandas, the
+    mapping) and loaded the standards, so its first part starts at once."""
+    load_sdtmig()
+    load_terminology()
+
+
+def warm_up(executor: Executor | None, workers: int) -> None:
+    """Start the ``workers`` processes of a process pool of this machine now (each
+    imports the mapping), so that they are ready when the parts are; other executors,
+    and pools whose processes end after a task, are left as they are."""
+    # a pool whose processes end after one task would end them on this one
+    reused = getattr(executor, "_max_tasks_per_child", None) is None
+    if isinstance(executor, ProcessPoolExecutor) and reused:
+        for _ in range(workers):
+            executor.submit(ready)
+
+
 def _finished(
     bundle: StudyBundle, raw: RawParts, spill: Spill, executor: Executor | None, window: int
 ) -> Iterator[KeptPart]:
     """Each part finished, in part order: here one after the other, by worker processes
     of this machine (each reading its part's forms and keeping its datasets on disk
-    itself), or by another executor (a Dask cluster: records sent both ways), with at most
-    ``window`` parts handed out ahead."""
+    itself: all parts handed out at once, so no worker waits for an earlier part to be
+    received), or by another executor (a Dask cluster: records sent both ways), with at
+    most ``window`` parts handed out ahead."""
     if executor is None:
         for k in range(raw.parts):
             yield finish_kept(bundle, raw, k, spill.folder, spill.profiled)
         return
     local = isinstance(executor, ProcessPoolExecutor)
+    window = raw.parts if local else window
     pending: deque[tuple[int, Future[Any]]] = deque()
     try:
         for k in range(raw.parts):

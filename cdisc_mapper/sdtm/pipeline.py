@@ -48,7 +48,12 @@ from cdisc_mapper.sdtm.finalize import (
     check_unique_keys,
     finalize,
 )
-from cdisc_mapper.sdtm.partition import map_partitioned, spill_parts, subject_datasets
+from cdisc_mapper.sdtm.partition import (
+    map_partitioned,
+    spill_parts,
+    subject_datasets,
+    warm_up,
+)
 from cdisc_mapper.sdtm.rawparts import cut_forms, scan_forms, subject_starts
 from cdisc_mapper.sdtm.spill import Spill
 from cdisc_mapper.sdtm.subject_design import SE_NOT_WRITTEN, starts_on_study_days
@@ -233,6 +238,15 @@ PART_SUBJECTS = 2000
 """The most subjects in a part by default (``--part-subjects``): measured in
 docs/performance.md."""
 
+WORKER_SUBJECTS = 500
+"""The fewest subjects per worker process for which a process pool of this machine maps
+the study: a smaller study maps in this process, starting no worker. The pool costs 1.2
+to 2.4 s more CPU whatever the size (starting and importing each worker, the parts
+written to disk and read back): measured on 2 cores (issue 19), 250 subjects 1.7 s CPU
+here against 3.4 s with 2 workers, 500 2.2 against 4.1, 1,000 4.0 against 5.0, 2,000
+7.5 against 9.9. Below about 600 subjects 2 workers are slower even on an idle machine;
+below 1,000 they would save under a second for a third more CPU."""
+
 
 @dataclass(frozen=True)
 class Execution:
@@ -245,11 +259,24 @@ class Execution:
     part_subjects: int | None = None
     """At most this many subjects in a part: the datasets are then written part by part
     (:func:`stream_sdtm`), so memory is bounded by a part, not by the study."""
+    worker_subjects: int = WORKER_SUBJECTS
+    """A study of fewer than this many subjects per worker maps in this process when
+    ``executor`` is a process pool of this machine (:meth:`for_subjects`)."""
 
     @property
     def streamed(self) -> bool:
         """Whether the run maps by parts and writes the files part by part."""
         return bool(self.part_subjects) or (self.executor is not None and self.parts > 1)
+
+    def for_subjects(self, subjects: int) -> Execution:
+        """This execution for a study of ``subjects`` subjects: without its process pool
+        (one process, no worker started) when the study has fewer than
+        :attr:`worker_subjects` per worker; a Dask cluster's workers (already running,
+        asked for) are always used."""
+        local = isinstance(self.executor, ProcessPoolExecutor)
+        if local and subjects < self.worker_subjects * max(self.parts, 1):
+            return replace(self, executor=None, parts=1)
+        return self
 
 
 SERIAL = Execution()
@@ -270,8 +297,9 @@ def map_and_build(
         say = progress or logging.getLogger("cdisc_mapper.sdtm.engine").info
         try:
             run = map_partitioned(
-                bundle, terminology, raw, say, execution.executor, execution.parts
-            )
+                bundle, terminology, raw, say, execution.executor, execution.parts,
+                small=lambda subjects: execution.for_subjects(subjects).executor is None,
+            )  # fmt: skip
             return run, build_datasets(bundle, run, standard, terminology)
         except CdiscMapperError as exc:
             _raise_if_interrupted(exc)
@@ -386,10 +414,13 @@ def stream_sdtm(
     terminology = bundle.terminology(load_terminology())
     check_csv_files(bundle, raw)
     scanned = scan_forms(bundle, raw)
+    if scanned is not None:
+        execution = execution.for_subjects(len(scanned.counts()))
     starts = subject_starts(scanned, execution.parts, execution.part_subjects) if scanned else []
     if scanned is None or not starts:
         del scanned
         return _whole(bundle, terminology, raw, out_dir, progress, formats)
+    warm_up(execution.executor, execution.parts)  # the workers import while the forms are cut
     with scratch(Path(out_dir), "sdtm-parts") as folder:
         raw_parts = cut_forms(bundle, scanned, starts, folder)
         del scanned

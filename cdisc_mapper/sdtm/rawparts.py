@@ -141,12 +141,22 @@ def scan_forms(bundle: StudyBundle, raw: RawInput) -> Scanned | None:
 def subject_starts(scanned: Scanned, workers: int, part_subjects: int | None) -> list[str]:
     """The first subject of each part after the first: ``workers`` parts, or more so that
     none has over ``part_subjects`` subjects, balanced by records
-    (:func:`~cdisc_mapper.sdtm.partition.part_count` on the forms read whole)."""
+    (:func:`part_total`)."""
     counts = scanned.counts()
+    return balanced_starts(counts, part_total(len(counts), workers, part_subjects))
+
+
+def part_total(subjects: int, workers: int, part_subjects: int | None) -> int:
+    """How many parts for ``subjects`` subjects: ``workers``, or more so that none has
+    over ``part_subjects`` subjects, then a multiple of ``workers`` (the workers finish
+    together: 5 parts on 2 workers leave one idle while the last part is mapped; 6
+    smaller ones do not)."""
     parts = workers
     if part_subjects:
-        parts = max(workers, -(-len(counts) // part_subjects))
-    return balanced_starts(counts, parts)
+        parts = max(workers, -(-subjects // part_subjects))
+    if workers > 1:
+        parts = -(-parts // workers) * workers
+    return parts
 
 
 def cut_forms(bundle: StudyBundle, scanned: Scanned, starts: list[str], folder: Path) -> RawParts:

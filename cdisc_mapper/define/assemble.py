@@ -69,6 +69,14 @@ class _Texts:
             self._cache[column] = as_text(self.frame[column])
         return self._cache[column]
 
+    def blank(self, column: str) -> np.ndarray:
+        """Which records have no value in ``column`` (its text is empty): for numbers,
+        the missing ones, without writing each number as text."""
+        values = self.frame[column]
+        if column not in self._cache and values.dtype.kind == "f":
+            return np.isnan(values.to_numpy())
+        return (self[column] == "").to_numpy()
+
 
 def decode_partner(name: str, columns: pd.Index) -> str | None:
     """The variable holding the decode of coded variable ``name``, if the data has one."""
@@ -216,12 +224,13 @@ class Assembler:
         what: str = "",
     ) -> ItemDef:
         raw = texts.frame[xvar.name]
-        text = texts[xvar.name]
-        if mask is not None:
-            raw, text = raw[mask], text[mask]
         typed = vi
         if stated is not None and stated.data_type in datatypes.ISO_TYPES:
             typed = replace(vi, iso8601=xvar.type == "Char")  # is it one? the data tell
+        text_used = mask is not None or codelist is not None or xvar.type == "Char"
+        text = texts[xvar.name] if text_used else pd.Series(dtype=object)  # never read
+        if mask is not None:
+            raw, text = raw[mask], text[mask]
         data_type, length, digits = self._typed(xvar, typed, raw, text, mask is not None)
         display_format = self._display_format(xvar, vi)
         if stated is not None:
@@ -291,7 +300,7 @@ class Assembler:
                 )
             if vi.value_levels:
                 self._value_list(info, texts, xvar, vi, item)
-            blank = (texts[xvar.name] == "").to_numpy()
+            blank = texts.blank(xvar.name)
             empty = len(info.frame) > 0 and bool(blank.all())
             note = mandatory_note(vi.stated, f"{name}.{xvar.name}", int(blank.sum()))
             self.notes.extend([note] if note else [])

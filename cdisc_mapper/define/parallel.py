@@ -1,0 +1,111 @@
+"""The datasets' profiles (:mod:`.profile`) read in worker processes, several at a time.
+
+Reading the records is most of define's work, and each dataset is read alone: so with
+``workers`` of 2 or more, the XPORT files of both folders are handed to a pool of
+processes as soon as the specs tell which columns each needs kept together, largest file
+first (so the long ones do not come last), while this process goes on with the rest (the
+aCRF, the descriptions, the assembly of the first define.xml). Each result is taken in
+the serial order, so the define.xml files are byte-identical to a run in one process.
+
+A package under :data:`PARALLEL_BYTES` of XPORT files is read here, without starting any
+process: a worker costs its start and imports (measured, see the constant). Whatever a
+worker cannot do (a file that is not plain XPORT v5, an error, a worker that died) is
+done again here, the serial way, which reads it or reports the located error exactly as a
+run in one process does. Ctrl-C reaches the workers' process group too: they ignore it
+and the pool is shut down with its queued files cancelled, so only this process reports
+the interrupt (SIGTERM ends the run as Ctrl-C does, :mod:`cdisc_mapper.cli.running`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from pathlib import Path
+
+from cdisc_mapper.datasetjson import dataset_files, format_of
+from cdisc_mapper.define.profile import DataProfile, Joint, profile_dataset, profile_xpt
+from cdisc_mapper.xpt import read_xpt_names
+
+PARALLEL_BYTES = 64 * 2**20
+"""XPORT bytes (both folders) from which ``workers`` > 1 starts worker processes: below
+it a worker's start and imports (about 0.5 s of CPU each, spawned) cost more than
+reading the files takes (about 2.5 ms of CPU per MB)."""
+
+log = logging.getLogger(__name__)
+
+
+def package_bytes(folders: Iterable[Path]) -> int:
+    """The size of the XPORT files of ``folders`` (the datasets define reads)."""
+    return sum(
+        p.stat().st_size
+        for folder in folders
+        for p in dataset_files(Path(folder))
+        if format_of(p) == "xpt"
+    )
+
+
+def _ignore_interrupt() -> None:
+    """A worker leaves Ctrl-C (sent to the whole process group) to the parent process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Profiler:
+    """Profiles of dataset files: read by ``executor``'s processes when one is given
+    (:meth:`start`), else here on demand."""
+
+    def __init__(self, executor: Executor | None = None) -> None:
+        self.executor = executor
+        self._futures: dict[Path, Future[DataProfile]] = {}
+
+    @property
+    def parallel(self) -> bool:
+        """Whether files are read by worker processes."""
+        return self.executor is not None
+
+    def start(self, folder: Path, joint: Callable[[Path], Joint]) -> None:
+        """Hand every XPORT file of ``folder`` to the workers, largest first, with the
+        groups ``joint`` gives for its columns. A file whose names or groups cannot be
+        told here is left to :meth:`profile` (the serial way)."""
+        if self.executor is None:
+            return
+        files = [p for p in dataset_files(Path(folder)) if format_of(p) == "xpt"]
+        for path in sorted(files, key=lambda p: (-p.stat().st_size, p.name)):
+            try:
+                columns = read_xpt_names(path)
+                groups = [sorted(g) for g in joint(path)(columns)]
+            except Exception:  # read here later, which reports it
+                continue
+            self._futures[path] = self.executor.submit(profile_xpt, path, columns, groups)
+
+    def profile(self, path: Path, joint: Joint | None) -> DataProfile:
+        """The profile of ``path``: the worker's, or read here (as a serial run does)
+        when no worker read it or the worker failed."""
+        future = self._futures.pop(Path(path), None)
+        if future is not None:
+            try:
+                return future.result()
+            except Exception as exc:  # the serial way reports it, or reads it
+                log.debug("%s: read by a worker failed (%r); reading it here", path, exc)
+        return profile_dataset(path, joint)
+
+
+@contextlib.contextmanager
+def profiler(
+    workers: int, folders: Iterable[Path], *, parallel_bytes: int = PARALLEL_BYTES
+) -> Iterator[Profiler]:
+    """A :class:`Profiler` with a pool of ``workers`` processes when ``workers`` > 1 and
+    the XPORT files of ``folders`` are at least ``parallel_bytes``, else one that reads
+    here. On an error or interrupt the files not yet started are cancelled."""
+    if workers < 2 or package_bytes(folders) < parallel_bytes:
+        yield Profiler()
+        return
+    pool = ProcessPoolExecutor(workers, initializer=_ignore_interrupt)
+    try:
+        yield Profiler(pool)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

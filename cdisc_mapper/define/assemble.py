@@ -19,7 +19,7 @@ import pandas as pd
 from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.codelists import CodelistBuilder
-from cdisc_mapper.define.datatypes import as_text
+from cdisc_mapper.define.datatypes import as_text, text_table
 from cdisc_mapper.define.describe_common import method_type
 from cdisc_mapper.define.info import (
     CodelistRef,
@@ -63,19 +63,38 @@ class _Texts:
         self.frame = frame
         self.records = Records(frame)
         self._cache: dict[str, pd.Series] = {}
+        self._tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._decodes: dict[str, dict[str, str]] = {}
 
     def __getitem__(self, column: str) -> pd.Series:
         if column not in self._cache:
-            self._cache[column] = as_text(self.frame[column])
+            codes, table = self._table(column)
+            values = table[codes] if len(codes) else []
+            self._cache[column] = pd.Series(values, index=self.frame.index, dtype=object)
         return self._cache[column]
 
+    def _table(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._tables:
+            codes, table = text_table(self.frame[column])
+            narrow = codes.astype(np.min_scalar_type(max(len(table) - 1, 0)))  # kept: small
+            self._tables[column] = narrow, table
+        return self._tables[column]
+
+    def decodes(self, column: str) -> dict[str, str]:
+        """:func:`pair_decodes` of ``column`` (each value-level item of a variable asks
+        again), computed once."""
+        if column not in self._decodes:
+            self._decodes[column] = pair_decodes(self.frame, column, self)
+        return dict(self._decodes[column])
+
     def blank(self, column: str) -> np.ndarray:
-        """Which records have no value in ``column`` (its text is empty): for numbers,
-        the missing ones, without writing each number as text."""
+        """Which records have no value in ``column`` (its text is empty), asked once per
+        distinct text; for numbers, the missing ones (no number written as text)."""
         values = self.frame[column]
-        if column not in self._cache and values.dtype.kind == "f":
+        if column not in self._tables and values.dtype.kind == "f":
             return np.isnan(values.to_numpy())
-        return (self[column] == "").to_numpy()
+        codes, table = self._table(column)
+        return (table == "")[codes] if len(table) else np.zeros(len(codes), dtype=bool)
 
 
 def decode_partner(name: str, columns: pd.Index) -> str | None:
@@ -239,7 +258,7 @@ class Assembler:
             label, data_type, length = kept.label, kept.data_type, kept.length
             digits, display_format = kept.significant_digits, kept.display_format
         numeric = data_type in datatypes.NUM_TYPES
-        decodes = pair_decodes(texts.frame, xvar.name, texts) if codelist is not None else {}
+        decodes = texts.decodes(xvar.name) if codelist is not None else {}
         item = ItemDef(
             oid=oid,
             name=name,

@@ -147,15 +147,21 @@ def _number_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
+def text_table(series: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """:func:`as_text` as a table of texts and each value's code in it (missing values
+    are the empty text), so that a question about the texts is asked once per table row."""
+    if series.dtype == object:
+        codes, uniques = pd.factorize(series)  # missing values: -1, the table's last row
+        table = np.array([*(str(u).rstrip() for u in uniques), ""], dtype=object)
+        return np.where(codes < 0, len(uniques), codes), table
+    codes, uniques = pd.factorize(series.astype(float), use_na_sentinel=False)
+    return codes, np.array([_number_text(float(u)) for u in uniques], dtype=object)
+
+
 def as_text(series: pd.Series) -> pd.Series:
     """Values as define.xml writes them: text stripped, whole numbers without ``.0``.
     Computed once per distinct value (columns repeat a few values many times)."""
-    if series.dtype == object:
-        codes, uniques = pd.factorize(series.fillna(""), use_na_sentinel=False)
-        table = np.array([str(u).rstrip() for u in uniques], dtype=object)
-    else:
-        codes, uniques = pd.factorize(series.astype(float), use_na_sentinel=False)
-        table = np.array([_number_text(float(u)) for u in uniques], dtype=object)
+    codes, table = text_table(series)
     return pd.Series(table[codes] if len(codes) else [], index=series.index, dtype=object)
 
 

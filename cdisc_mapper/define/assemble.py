@@ -202,9 +202,12 @@ class Assembler:
         if xvar.type == "Num":
             data_type, digits = datatypes.numeric_type(pd.Series(raw.unique()))
             return data_type, xvar.length, digits
+        if not value_level and not vi.iso8601:
+            return "text", xvar.length, None  # the data decide neither type nor length
         present = [v for v in text.unique() if v != ""]
-        longest = max((len(v.encode("utf-8")) for v in present), default=1)
-        length = max(1, longest) if value_level else xvar.length
+        length = xvar.length
+        if value_level:
+            length = max(1, max((len(v.encode("utf-8")) for v in present), default=1))
         if vi.iso8601:
             iso = datatypes.char_iso_type(present)
             if iso is not None:

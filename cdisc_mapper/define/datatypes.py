@@ -83,15 +83,31 @@ def fits(value: str, data_type: str) -> bool:
     return True if pattern is None else bool(pattern.match(value))
 
 
+#: Each anchored pattern of :data:`_PATTERNS` repeated over lines: a text of values
+#: joined by newlines matches it exactly when every value fits (no pattern matches a
+#: newline), so a column's values are checked in one pass.
+_EVERY_LINE = {
+    name: re.compile(rf"(?:{p.pattern[1:-1]})(?:\n(?:{p.pattern[1:-1]}))*")
+    for name, p in _PATTERNS.items()
+}
+
+
+def _all_fit(values: list[str], data_type: str) -> bool:
+    """Whether every value (none holding a newline) fits ``data_type``."""
+    pattern = _EVERY_LINE.get(data_type)
+    if pattern is None:
+        return all(fits(v, data_type) for v in values)
+    return pattern.fullmatch("\n".join(values)) is not None
+
+
 def char_iso_type(values: Iterable[str]) -> str | None:
     """The narrowest ISO 8601 data type every value fits, or None (empty or not ISO)."""
-    distinct = {v for v in values if v != ""}
+    distinct = list({v for v in values if v != ""})
     if not distinct:
         return None
-    for data_type in ISO_ORDER:
-        if all(fits(v, data_type) for v in distinct):
-            return data_type
-    return None
+    if any("\n" in v for v in distinct):  # one by one: ``$`` also matches before a newline
+        return next((t for t in ISO_ORDER if all(fits(v, t) for v in distinct)), None)
+    return next((t for t in ISO_ORDER if _all_fit(distinct, t)), None)
 
 
 def decimals(number: float) -> int:

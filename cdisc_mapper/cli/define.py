@@ -53,7 +53,7 @@ def define(
     cites. The ADaM define.xml carries the Analysis Results Metadata of
     adam/reports.yaml. With datasets in several formats, define.xml names the XPT files
     and define-json.xml / define-ndjson.xml the Dataset-JSON ones. With --workers 2 or
-    more (the default on a machine with several cores), a package of 64 MB of XPT files
+    more (the default on a machine with several cores), a package of 128 MB of XPT files
     or more is read in that many processes; a smaller one here."""
 
     def go() -> None:

@@ -29,10 +29,14 @@ from cdisc_mapper.datasetjson import dataset_files, format_of
 from cdisc_mapper.define.profile import DataProfile, Joint, profile_dataset, profile_xpt
 from cdisc_mapper.xpt import read_xpt_names
 
-PARALLEL_BYTES = 64 * 2**20
-"""XPORT bytes (both folders) from which ``workers`` > 1 starts worker processes: below
-it a worker's start and imports (about 0.5 s of CPU each, spawned) cost more than
-reading the files takes (about 2.5 ms of CPU per MB)."""
+PARALLEL_BYTES = 128 * 2**20
+"""XPORT bytes (both folders) from which ``workers`` > 1 starts worker processes. Reading
+the files takes about 2.5 ms of CPU per MB (5.9 s for the 2.35 GB of the 10,000-subject
+package) and is what the workers take off this process; a pool of 2 costs 0.15-0.3 s of
+CPU more in all (forked workers touching the parent's pages, results pickled; spawned
+ones also import about 0.7 s of CPU each). The break-even is thus about 60-120 MB: below
+128 MB there is at most 0.3 s to gain, so such a package (the demo, 7 MB; every test
+study) is read here."""
 
 log = logging.getLogger(__name__)
 

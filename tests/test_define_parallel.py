@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -67,21 +68,20 @@ def test_two_workers_write_the_same_bytes_as_one_process(
     datasets: Path, serial: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the threshold lowered by its parameter, so that this small package is read by
-    # workers; the profiles the workers returned are counted, not replaced
-    from_workers: list[str] = []
-    profile = Profiler.profile
+    # workers; the files handed to them are counted (what they return is not replaced)
+    handed: list[str] = []
+    start = Profiler.start
 
-    def counted(self: Profiler, path: Path, joint: Any) -> Any:
-        if Path(path) in self._futures:
-            from_workers.append(Path(path).name)
-        return profile(self, path, joint)
+    def counted(self: Profiler, folder: Path, joint: Any) -> None:
+        start(self, folder, joint)
+        handed.extend(p.name for p in self._futures if p.parent == folder)
 
-    monkeypatch.setattr(Profiler, "profile", counted)
+    monkeypatch.setattr(Profiler, "start", counted)
     out = _copy(datasets, tmp_path / "out")
     _define(out, workers=2, parallel_bytes=0)
     files = sorted(p.name for p in (datasets / "sdtm").glob("*.xpt"))
     files += sorted(p.name for p in (datasets / "adam").glob("*.xpt"))
-    assert sorted(from_workers) == sorted(files), "every dataset read by a worker"
+    assert sorted(handed) == sorted(files), "every dataset handed to the workers"
     for kind in ("sdtm", "adam"):
         names = sorted(p.name for p in (serial / kind).iterdir())
         assert sorted(p.name for p in (out / kind).iterdir()) == names
@@ -157,6 +157,46 @@ def test_what_a_worker_fails_at_is_read_here(datasets: Path) -> None:
     assert got.rows == want.rows and got.groups == want.groups
     assert got.frame.equals(want.frame)
     assert not reader._futures.get(path), "taken once"
+
+
+class _OneWorker(Executor):
+    """A pool whose one worker starts the first file handed to it and finishes it after
+    ``delay`` seconds; the other files wait in its queue (none is started)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay, self.started = delay, False
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        if not self.started:
+            self.started = True
+            future.set_running_or_notify_cancel()
+            finish = threading.Timer(self.delay, lambda: future.set_result(fn(*args)))
+            finish.start()
+        return future
+
+
+def test_while_waiting_for_a_worker_this_process_reads_the_queued_files(
+    datasets: Path, tmp_path: Path
+) -> None:
+    adam = _copy(datasets, tmp_path / "out") / "adam"
+    _cut(adam / "adae.xpt")
+    reader = Profiler(_OneWorker(delay=1.0))
+    reader.start(adam, lambda _path: lambda _columns: [])
+    first = next(iter(reader._futures))  # the largest, started by the worker
+    assert first.name == max(adam.glob("*.xpt"), key=lambda p: p.stat().st_size).name
+    got = reader.profile(first, None)
+    assert got.frame.equals(profile_dataset(first, None).frame)
+    assert reader._read, "queued files read here while the worker read the first"
+    assert set(reader._read) | set(reader._futures) == set(adam.glob("*.xpt")) - {first}
+    adsl = adam / "adsl.xpt"
+    assert reader.profile(adsl, None).frame.equals(profile_dataset(adsl, None).frame)
+    # the cut file's error, met ahead of its turn, is raised in its turn, as here
+    with pytest.raises(CdiscMapperError) as here:
+        profile_dataset(adam / "adae.xpt", None)
+    with pytest.raises(CdiscMapperError) as ahead:
+        reader.profile(adam / "adae.xpt", None)
+    assert str(ahead.value) == str(here.value) and "adae.xpt" in str(ahead.value)
 
 
 def _sigint_handler() -> str:

@@ -58,11 +58,15 @@ def _ignore_interrupt() -> None:
 
 class Profiler:
     """Profiles of dataset files: read by ``executor``'s processes when one is given
-    (:meth:`start`), else here on demand."""
+    (:meth:`start`), else here on demand. While it waits for a worker's file, this
+    process reads a file no worker has started (the largest first), as a serial run
+    would, rather than wait idle."""
 
     def __init__(self, executor: Executor | None = None) -> None:
         self.executor = executor
         self._futures: dict[Path, Future[DataProfile]] = {}
+        self._joints: dict[Path, Joint] = {}
+        self._read: dict[Path, DataProfile | Exception] = {}
 
     @property
     def parallel(self) -> bool:
@@ -82,18 +86,41 @@ class Profiler:
                 groups = [sorted(g) for g in joint(path)(columns)]
             except Exception:  # read here later, which reports it
                 continue
+            self._joints[path] = joint(path)
             self._futures[path] = self.executor.submit(profile_xpt, path, columns, groups)
 
     def profile(self, path: Path, joint: Joint | None) -> DataProfile:
         """The profile of ``path``: the worker's, or read here (as a serial run does)
-        when no worker read it or the worker failed."""
-        future = self._futures.pop(Path(path), None)
-        if future is not None:
+        when no worker read it or the worker failed. An error met reading a file here
+        ahead of its turn is raised in its turn."""
+        path = Path(path)
+        future = self._futures.pop(path, None)
+        if future is not None and not future.cancel():  # started: wait, reading others
+            while not future.done() and self._read_one_queued():
+                pass
             try:
                 return future.result()
             except Exception as exc:  # the serial way reports it, or reads it
                 log.debug("%s: read by a worker failed (%r); reading it here", path, exc)
+        elif future is None and path in self._read:
+            found = self._read.pop(path)
+            if isinstance(found, Exception):
+                raise found
+            return found
         return profile_dataset(path, joint)
+
+    def _read_one_queued(self) -> bool:
+        """Read here the first file handed to the workers that none has started (False:
+        there is none)."""
+        for path, future in self._futures.items():
+            if future.cancel():
+                del self._futures[path]
+                try:
+                    self._read[path] = profile_dataset(path, self._joints[path])
+                except Exception as exc:  # raised in its turn, as a serial run does
+                    self._read[path] = exc
+                return True
+        return False
 
 
 @contextlib.contextmanager

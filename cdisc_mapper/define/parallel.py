@@ -59,7 +59,7 @@ def _ignore_interrupt() -> None:
 class Profiler:
     """Profiles of dataset files: read by ``executor``'s processes when one is given
     (:meth:`start`), else here on demand. While it waits for a worker's file, this
-    process reads a file no worker has started (the largest first), as a serial run
+    process reads a file no worker has started (the smallest first), as a serial run
     would, rather than wait idle."""
 
     def __init__(self, executor: Executor | None = None) -> None:
@@ -110,9 +110,11 @@ class Profiler:
         return profile_dataset(path, joint)
 
     def _read_one_queued(self) -> bool:
-        """Read here the first file handed to the workers that none has started (False:
-        there is none)."""
-        for path, future in self._futures.items():
+        """Read here the last (smallest) file handed to the workers that none has started
+        (False: there is none): the workers take the large ones first, this process
+        fills its waits with small ones, so it is soon free again for its own work and
+        holds little more than its profiles."""
+        for path, future in reversed(self._futures.items()):
             if future.cancel():
                 del self._futures[path]
                 try:

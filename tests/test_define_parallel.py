@@ -203,9 +203,14 @@ def _sigint_handler() -> str:
     return str(signal.getsignal(signal.SIGINT))
 
 
-def test_workers_leave_ctrl_c_to_the_parent() -> None:
-    with ProcessPoolExecutor(1, initializer=parallel._ignore_interrupt) as pool:
+def _sigterm_handler() -> str:
+    return str(signal.getsignal(signal.SIGTERM))
+
+
+def test_workers_leave_ctrl_c_to_the_parent_and_die_on_sigterm() -> None:
+    with ProcessPoolExecutor(1, initializer=parallel._worker_signals) as pool:
         assert pool.submit(_sigint_handler).result() == str(signal.SIG_IGN)
+        assert pool.submit(_sigterm_handler).result() == str(signal.SIG_DFL)
 
 
 def test_an_interrupt_cancels_the_files_not_started(datasets: Path) -> None:
@@ -258,7 +263,7 @@ def _gone(pids: list[int]) -> bool:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
-@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C", "SIGKILL"])
 def test_a_run_signalled_while_workers_read_ends_with_them(
     serial: Path, tmp_path: Path, how: str
 ) -> None:
@@ -282,6 +287,12 @@ def test_a_run_signalled_while_workers_read_ends_with_them(
         time.sleep(0.01)
     workers = [int(pid) for pid in started.read_text().split()]
     assert len(workers) == 2
+    if how == "SIGKILL":  # the workers end by themselves; the next run settles the rest
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=120)
+        assert _gone(workers), "no worker left behind by a killed run"
+        assert (out / "sdtm" / "define.xml").read_bytes() == before[out / "sdtm" / "define.xml"]
+        return
     if how == "SIGTERM":
         proc.send_signal(signal.SIGTERM)
     else:  # Ctrl-C reaches the whole process group: the workers too

@@ -13,14 +13,18 @@ worker cannot do (a file that is not plain XPORT v5, an error, a worker that die
 done again here, the serial way, which reads it or reports the located error exactly as a
 run in one process does. Ctrl-C reaches the workers' process group too: they ignore it
 and the pool is shut down with its queued files cancelled, so only this process reports
-the interrupt (SIGTERM ends the run as Ctrl-C does, :mod:`cdisc_mapper.cli.running`).
+the interrupt (SIGTERM ends the run as Ctrl-C does, :mod:`cdisc_mapper.cli.running`); a
+worker whose parent was killed ends by itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
@@ -51,9 +55,25 @@ def package_bytes(folders: Iterable[Path]) -> int:
     )
 
 
-def _ignore_interrupt() -> None:
-    """A worker leaves Ctrl-C (sent to the whole process group) to the parent process."""
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C (sent to the whole process group) to the parent process,
+    dies at once on SIGTERM (not through the parent's handler it inherits, which would
+    wait for its queues at exit), and ends when the parent is gone (a killed parent
+    would leave a forked worker waiting for work forever)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
+    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """End this process once its parent process ``parent`` is gone."""
+    while os.getppid() == parent:
+        time.sleep(_WATCH_SECONDS)
+    os._exit(1)
+
+
+_WATCH_SECONDS = 0.5
 
 
 class Profiler:
@@ -135,7 +155,7 @@ def profiler(
     if workers < 2 or package_bytes(folders) < parallel_bytes:
         yield Profiler()
         return
-    pool = ProcessPoolExecutor(workers, initializer=_ignore_interrupt)
+    pool = ProcessPoolExecutor(workers, initializer=_worker_signals)
     try:
         yield Profiler(pool)
     except BaseException:

@@ -502,9 +502,12 @@ def write_define(
 
         def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
             if kind == "sdtm":
-                sdtm = inputs.get("sdtm")
+                sdtm = inputs.get("sdtm") or inputs.setdefault("sdtm", sdtm_inputs(study_dir))
                 return build_sdtm_model(study_dir, folder, raw_dir, inputs=sdtm, profiler=reader)
             adam = inputs.get("adam")
+            if adam is None:  # study.yaml read once: SDTM's, when it was described
+                study = inputs["sdtm"].bundle.study if "sdtm" in inputs else None
+                adam = adam_inputs(study_dir, adam_result, study)
             return build_adam_model(
                 study_dir, folder, out_dir / "sdtm", adam_result, inputs=adam, profiler=reader
             )

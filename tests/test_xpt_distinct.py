@@ -140,6 +140,43 @@ def test_a_file_that_is_not_plain_xport_is_a_layout_error(tmp_path: Path) -> Non
         distinct_records(path, [])
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 2, 5, 100])
+def test_a_second_member_is_a_layout_error_wherever_it_starts(
+    tmp_path: Path, chunk_rows: int
+) -> None:
+    # a second member after the first one's 6 records (the library header, 240 bytes,
+    # is written once), found whichever part of the records is being read
+    one = _lb(tmp_path / "lb.xpt").read_bytes()
+    two = tmp_path / "two.xpt"
+    two.write_bytes(one + one[240:])
+    assert distinct_records(tmp_path / "lb.xpt", [], chunk_rows=chunk_rows).rows == 6
+    with pytest.raises(LayoutError, match="more than one member"):
+        distinct_records(two, [], chunk_rows=chunk_rows)
+
+
+MARKER = "HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3])
+def test_a_member_header_across_two_records_is_a_layout_error(
+    tmp_path: Path, chunk_rows: int
+) -> None:
+    # the header's first 30 characters end record 2, its last 18 begin record 3: across
+    # the boundary of two parts of the records when chunk_rows is 2
+    frame = pd.DataFrame(
+        {
+            "HEAD": pd.Series(["a", "b", MARKER[30:], "d"], dtype=object),
+            "TAIL": pd.Series(["x", MARKER[:30], "y", "z"], dtype=object),
+        }
+    )
+    variables = [XptVariable("HEAD", "h", "Char", 18), XptVariable("TAIL", "t", "Char", 30)]
+    path = tmp_path / "m.xpt"
+    write_xpt(frame, path, dataset="M", label="Marker", variables=variables)
+    assert MARKER.encode() in path.read_bytes()
+    with pytest.raises(LayoutError, match="more than one member"):
+        distinct_records(path, [], chunk_rows=chunk_rows)
+
+
 TEXTS = st.sampled_from(["", "A", "A ", " A", "AB", "B", "ZZZ", "a b"])
 NUMBERS = st.sampled_from([0.0, -0.0, 1.0, 1.5, -2.25, 1e10, np.nan])
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from cdisc_mapper.cli.group import main
-from cdisc_mapper.cli.options import _study_or_bundled, run_options, study_option
-from cdisc_mapper.cli.running import _locked, _run
+from cdisc_mapper.cli.options import _study_or_bundled, run_options, study_option, workers_option
+from cdisc_mapper.cli.running import _locked, _run, default_workers
 
 
 @main.command()
@@ -41,15 +41,20 @@ from cdisc_mapper.cli.running import _locked, _run
     help="Folder of raw form files: the generated annotated CRF then lists every raw "
     "column (those not mapped as NOT SUBMITTED).",
 )
+@workers_option("Read the datasets")
 @click.pass_context
 @run_options
-def define(ctx: click.Context, study: Path, out: Path, raw: Path | None) -> None:
+def define(
+    ctx: click.Context, study: Path, out: Path, raw: Path | None, workers: int | None
+) -> None:
     """Write Define-XML 2.1 (with define.html and the define2-1.xsl stylesheet) for the
     datasets of OUT/sdtm and OUT/adam; a folder without .xpt files is skipped. Without an
     annotated CRF of your own in define.yaml, also OUT/sdtm/acrf.pdf, which define.xml
     cites. The ADaM define.xml carries the Analysis Results Metadata of
     adam/reports.yaml. With datasets in several formats, define.xml names the XPT files
-    and define-json.xml / define-ndjson.xml the Dataset-JSON ones."""
+    and define-json.xml / define-ndjson.xml the Dataset-JSON ones. With --workers 2 or
+    more (the default on a machine with several cores), a package of 128 MB of XPT files
+    or more is read in that many processes; a smaller one here."""
 
     def go() -> None:
         from cdisc_mapper.define import write_define
@@ -61,7 +66,8 @@ def define(ctx: click.Context, study: Path, out: Path, raw: Path | None) -> None
                 written = _define_from_metadata(ctx, study, out)
             else:
                 with spec_folder(study) as folder:
-                    written = write_define(folder, out, raw_dir=raw)
+                    n = workers or default_workers()
+                    written = write_define(folder, out, raw_dir=raw, workers=n)
         for path in written:
             click.echo(str(path))
 

@@ -19,7 +19,7 @@ import pandas as pd
 from cdisc_mapper.condition import Records
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.codelists import CodelistBuilder
-from cdisc_mapper.define.datatypes import as_text
+from cdisc_mapper.define.datatypes import as_text, text_table
 from cdisc_mapper.define.describe_common import method_type
 from cdisc_mapper.define.info import (
     CodelistRef,
@@ -63,11 +63,38 @@ class _Texts:
         self.frame = frame
         self.records = Records(frame)
         self._cache: dict[str, pd.Series] = {}
+        self._tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._decodes: dict[str, dict[str, str]] = {}
 
     def __getitem__(self, column: str) -> pd.Series:
         if column not in self._cache:
-            self._cache[column] = as_text(self.frame[column])
+            codes, table = self._table(column)
+            values = table[codes] if len(codes) else []
+            self._cache[column] = pd.Series(values, index=self.frame.index, dtype=object)
         return self._cache[column]
+
+    def _table(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._tables:
+            codes, table = text_table(self.frame[column])
+            narrow = codes.astype(np.min_scalar_type(max(len(table) - 1, 0)))  # kept: small
+            self._tables[column] = narrow, table
+        return self._tables[column]
+
+    def decodes(self, column: str) -> dict[str, str]:
+        """:func:`pair_decodes` of ``column`` (each value-level item of a variable asks
+        again), computed once."""
+        if column not in self._decodes:
+            self._decodes[column] = pair_decodes(self.frame, column, self)
+        return dict(self._decodes[column])
+
+    def blank(self, column: str) -> np.ndarray:
+        """Which records have no value in ``column`` (its text is empty), asked once per
+        distinct text; for numbers, the missing ones (no number written as text)."""
+        values = self.frame[column]
+        if column not in self._tables and values.dtype.kind == "f":
+            return np.isnan(values.to_numpy())
+        codes, table = self._table(column)
+        return (table == "")[codes] if len(table) else np.zeros(len(codes), dtype=bool)
 
 
 def decode_partner(name: str, columns: pd.Index) -> str | None:
@@ -175,9 +202,12 @@ class Assembler:
         if xvar.type == "Num":
             data_type, digits = datatypes.numeric_type(pd.Series(raw.unique()))
             return data_type, xvar.length, digits
+        if not value_level and not vi.iso8601:
+            return "text", xvar.length, None  # the data decide neither type nor length
         present = [v for v in text.unique() if v != ""]
-        longest = max((len(v.encode("utf-8")) for v in present), default=1)
-        length = max(1, longest) if value_level else xvar.length
+        length = xvar.length
+        if value_level:
+            length = max(1, max((len(v.encode("utf-8")) for v in present), default=1))
         if vi.iso8601:
             iso = datatypes.char_iso_type(present)
             if iso is not None:
@@ -216,12 +246,13 @@ class Assembler:
         what: str = "",
     ) -> ItemDef:
         raw = texts.frame[xvar.name]
-        text = texts[xvar.name]
-        if mask is not None:
-            raw, text = raw[mask], text[mask]
         typed = vi
         if stated is not None and stated.data_type in datatypes.ISO_TYPES:
             typed = replace(vi, iso8601=xvar.type == "Char")  # is it one? the data tell
+        text_used = mask is not None or codelist is not None or xvar.type == "Char"
+        text = texts[xvar.name] if text_used else pd.Series(dtype=object)  # never read
+        if mask is not None:
+            raw, text = raw[mask], text[mask]
         data_type, length, digits = self._typed(xvar, typed, raw, text, mask is not None)
         display_format = self._display_format(xvar, vi)
         if stated is not None:
@@ -230,7 +261,7 @@ class Assembler:
             label, data_type, length = kept.label, kept.data_type, kept.length
             digits, display_format = kept.significant_digits, kept.display_format
         numeric = data_type in datatypes.NUM_TYPES
-        decodes = pair_decodes(texts.frame, xvar.name, texts) if codelist is not None else {}
+        decodes = texts.decodes(xvar.name) if codelist is not None else {}
         item = ItemDef(
             oid=oid,
             name=name,
@@ -291,7 +322,7 @@ class Assembler:
                 )
             if vi.value_levels:
                 self._value_list(info, texts, xvar, vi, item)
-            blank = (texts[xvar.name] == "").to_numpy()
+            blank = texts.blank(xvar.name)
             empty = len(info.frame) > 0 and bool(blank.all())
             note = mandatory_note(vi.stated, f"{name}.{xvar.name}", int(blank.sum()))
             self.notes.extend([note] if note else [])

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
@@ -82,15 +83,31 @@ def fits(value: str, data_type: str) -> bool:
     return True if pattern is None else bool(pattern.match(value))
 
 
+#: Each anchored pattern of :data:`_PATTERNS` repeated over lines: a text of values
+#: joined by newlines matches it exactly when every value fits (no pattern matches a
+#: newline), so a column's values are checked in one pass.
+_EVERY_LINE = {
+    name: re.compile(rf"(?:{p.pattern[1:-1]})(?:\n(?:{p.pattern[1:-1]}))*")
+    for name, p in _PATTERNS.items()
+}
+
+
+def _all_fit(values: list[str], data_type: str) -> bool:
+    """Whether every value (none holding a newline) fits ``data_type``."""
+    pattern = _EVERY_LINE.get(data_type)
+    if pattern is None:
+        return all(fits(v, data_type) for v in values)
+    return pattern.fullmatch("\n".join(values)) is not None
+
+
 def char_iso_type(values: Iterable[str]) -> str | None:
     """The narrowest ISO 8601 data type every value fits, or None (empty or not ISO)."""
-    distinct = {v for v in values if v != ""}
+    distinct = list({v for v in values if v != ""})
     if not distinct:
         return None
-    for data_type in ISO_ORDER:
-        if all(fits(v, data_type) for v in distinct):
-            return data_type
-    return None
+    if any("\n" in v for v in distinct):  # one by one: ``$`` also matches before a newline
+        return next((t for t in ISO_ORDER if all(fits(v, t) for v in distinct)), None)
+    return next((t for t in ISO_ORDER if _all_fit(distinct, t)), None)
 
 
 def decimals(number: float) -> int:
@@ -99,14 +116,40 @@ def decimals(number: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
+#: Numbers below this (in absolute value) have their decimals counted on their value
+#: times 1e10 in float64, which is within 1/128 of the exact product below 1e14 (half a
+#: unit in the last place of 2**47); larger ones, and those whose scaled value is within
+#: :data:`_TIE_MARGIN` of a rounding tie, one by one.
+_SCALED_BELOW = 1e4
+_TIE_MARGIN = 0.01
+
+
+def most_decimals(numbers: npt.NDArray[np.float64]) -> int:
+    """The most :func:`decimals` of finite ``numbers`` (0 for none), vectorised: each
+    number times 1e10 rounded to an integer is its 10-decimal text without the point, and
+    its trailing zeros are the decimals it lacks. A scaled value within
+    :data:`_TIE_MARGIN` of a rounding tie, or a number too large to scale exactly, is
+    counted by :func:`decimals` itself, so the result is always :func:`decimals`'s."""
+    values = np.unique(np.abs(numbers))
+    small = values < _SCALED_BELOW
+    scaled = values[small] * 1e10
+    tie = np.abs(scaled - np.floor(scaled) - 0.5) < _TIE_MARGIN
+    exact = [decimals(float(x)) for x in (*values[~small], *values[small][tie])]
+    whole = np.rint(scaled[~tie]).astype(np.int64)
+    zeros = np.zeros(len(whole), dtype=np.int64)
+    for power in range(1, 11):
+        zeros[whole % 10**power == 0] = power
+    return max(0, *exact, int((10 - zeros).max(initial=0)))
+
+
 def numeric_type(values: pd.Series) -> tuple[str, int | None]:
     """``("integer", None)`` when every value is whole (or there is none), else
     ``("float", significant digits)`` where the digits are the most decimals used."""
-    nums = pd.to_numeric(values, errors="coerce").dropna()
-    nums = nums[nums.map(math.isfinite)]
-    if nums.empty or bool((nums == nums.round()).all()):
+    nums = np.asarray(pd.to_numeric(values, errors="coerce"), dtype=np.float64)
+    nums = nums[np.isfinite(nums)]
+    if not len(nums) or bool((nums == np.round(nums)).all()):
         return "integer", None
-    return "float", max(1, *(decimals(float(x)) for x in nums.unique()))
+    return "float", max(1, most_decimals(nums))
 
 
 def misfits(values: Iterable[str], data_type: str) -> list[str]:
@@ -120,15 +163,21 @@ def _number_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
+def text_table(series: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """:func:`as_text` as a table of texts and each value's code in it (missing values
+    are the empty text), so that a question about the texts is asked once per table row."""
+    if series.dtype == object:
+        codes, uniques = pd.factorize(series)  # missing values: -1, the table's last row
+        table = np.array([*(str(u).rstrip() for u in uniques), ""], dtype=object)
+        return np.where(codes < 0, len(uniques), codes), table
+    codes, uniques = pd.factorize(series.astype(float), use_na_sentinel=False)
+    return codes, np.array([_number_text(float(u)) for u in uniques], dtype=object)
+
+
 def as_text(series: pd.Series) -> pd.Series:
     """Values as define.xml writes them: text stripped, whole numbers without ``.0``.
     Computed once per distinct value (columns repeat a few values many times)."""
-    if series.dtype == object:
-        codes, uniques = pd.factorize(series.fillna(""), use_na_sentinel=False)
-        table = np.array([str(u).rstrip() for u in uniques], dtype=object)
-    else:
-        codes, uniques = pd.factorize(series.astype(float), use_na_sentinel=False)
-        table = np.array([_number_text(float(u)) for u in uniques], dtype=object)
+    codes, table = text_table(series)
     return pd.Series(table[codes] if len(codes) else [], index=series.index, dtype=object)
 
 

@@ -31,6 +31,7 @@ from cdisc_mapper.define.build import DefineInputError, assemble, new_model
 from cdisc_mapper.define.html import render_html, write_stylesheet
 from cdisc_mapper.define.info import DatasetInfo
 from cdisc_mapper.define.model import DefineModel, Leaf, StandardDef
+from cdisc_mapper.define.parallel import PARALLEL_BYTES, Profiler, profiler
 from cdisc_mapper.define.profile import DataProfile, Joint, profile_dataset, uncovered
 from cdisc_mapper.define.schema import validate_define_schema
 from cdisc_mapper.define.stated_vlm import StatedLevels
@@ -61,43 +62,71 @@ class DefineSchemaError(CdiscMapperError):
     """The define.xml written does not validate (a bug: please report it)."""
 
 
-def build_sdtm_model(
-    study_dir: Path, sdtm_dir: Path, raw_dir: Path | None = None
-) -> tuple[DefineModel, list[str]]:
-    """The SDTM DefineModel and warnings (nothing is written). Without a sponsor's aCRF
-    in define.yaml ``documents:``, the aCRF is generated (``model.files``, from the raw
-    folder's headers when ``raw_dir`` is given) and every Collected origin cites its
-    pages."""
+@dataclass(frozen=True)
+class SdtmInputs:
+    """What the SDTM define.xml is made of before any data is read: the study's specs,
+    define.yaml, terminology, the SDTMIG and the describer (its references checked)."""
+
+    bundle: StudyBundle
+    extras: DefineExtras
+    terminology: Any
+    standard: Any
+    describer: describe_sdtm.SdtmDescriber
+
+    def joint(self, path: Path) -> Joint:
+        """The columns of dataset file ``path`` its descriptions ask about together."""
+        code = path.stem.upper()
+        spec = self.bundle.domains.get(code)
+
+        def groups(columns: list[str]) -> list[set[str]]:
+            found = [{f"{code}TESTCD", f"{code}{s}"} for s in vlm.RESULT_SUFFIXES]
+            by_source = vlm.discriminator(self.describer, code, spec, columns) if spec else None
+            if by_source is not None and spec is not None:
+                found += [{by_source[0], n} for src in spec.sources for n in src.variables]
+            return [*found, {"QNAM", "QVAL"}, *_stated_groups(self.extras, code)]
+
+        return groups
+
+
+def sdtm_inputs(study_dir: Path) -> SdtmInputs:
+    """:class:`SdtmInputs` of a study folder.
+
+    Raises:
+        SpecError: a spec names a method, comment or code list that does not exist."""
     bundle = load_study(Path(study_dir))
     extras = load_define_extras(Path(study_dir))
     terminology = bundle.terminology(load_terminology())
     standard = load_sdtmig()
-    ig = StandardDef(
-        oid=f"STD.SDTMIG.{standard.version}", name="SDTMIG", type="IG", version=standard.version
-    )
     describer = describe_sdtm.SdtmDescriber(bundle, extras, terminology, standard, None)
     describer.check_references()
+    return SdtmInputs(bundle, extras, terminology, standard, describer)
+
+
+def build_sdtm_model(
+    study_dir: Path,
+    sdtm_dir: Path,
+    raw_dir: Path | None = None,
+    *,
+    inputs: SdtmInputs | None = None,
+    profiler: Profiler | None = None,
+) -> tuple[DefineModel, list[str]]:
+    """The SDTM DefineModel and warnings (nothing is written). Without a sponsor's aCRF
+    in define.yaml ``documents:``, the aCRF is generated (``model.files``, from the raw
+    folder's headers when ``raw_dir`` is given) and every Collected origin cites its
+    pages. ``inputs``: the study's, when already read; ``profiler``: who reads the
+    datasets (default: here, one after the other)."""
+    s = inputs or sdtm_inputs(study_dir)
+    bundle, extras, describer = s.bundle, s.extras, s.describer
+    version = s.standard.version
+    ig = StandardDef(oid=f"STD.SDTMIG.{version}", name="SDTMIG", type="IG", version=version)
     model = new_model("sdtm", bundle.study, extras, ig)
     _annotated_crf(model, describer, bundle, extras, raw_dir)
-    stated = StatedLevels(extras, dict(bundle.study.comments), terminology, "sdtm")
-
-    def joint(path: Path) -> Joint:
-        code = path.stem.upper()
-        spec = bundle.domains.get(code)
-
-        def groups(columns: list[str]) -> list[set[str]]:
-            found = [{f"{code}TESTCD", f"{code}{s}"} for s in vlm.RESULT_SUFFIXES]
-            by_source = vlm.discriminator(describer, code, spec, columns) if spec else None
-            if by_source is not None and spec is not None:
-                found += [{by_source[0], n} for src in spec.sources for n in src.variables]
-            return [*found, {"QNAM", "QVAL"}, *_stated_groups(extras, code)]
-
-        return groups
+    stated = StatedLevels(extras, dict(bundle.study.comments), s.terminology, "sdtm")
 
     def describe(profile: DataProfile) -> DatasetInfo:
         return describer.dataset(profile.path, profile.frame, profile.meta)
 
-    infos, notes = _described(Path(sdtm_dir), joint, describe, stated)
+    infos, notes = _described(Path(sdtm_dir), s.joint, describe, stated, profiler)
     return model, notes + assemble(model, extras, infos, describe_sdtm.dataset_order)
 
 
@@ -113,8 +142,11 @@ def _stated_groups(extras: DefineExtras, dataset: str) -> list[set[str]]:
     return out
 
 
-def _profiles(folder: Path, joint: Callable[[Path], Joint]) -> list[DataProfile]:
-    """Every dataset file of ``folder`` (``.xpt``, else Dataset-JSON), read once each."""
+def _profiles(
+    folder: Path, joint: Callable[[Path], Joint], profiler: Profiler | None = None
+) -> list[DataProfile]:
+    """Every dataset file of ``folder`` (``.xpt``, else Dataset-JSON), read once each
+    (by ``profiler``'s workers when it has them)."""
     files = dataset_files(folder)
     if not files:
         raise DefineInputError(
@@ -122,7 +154,8 @@ def _profiles(folder: Path, joint: Callable[[Path], Joint]) -> list[DataProfile]
             where=Location(file=str(folder)),
             hint="write the datasets first (cdisc-mapper sdtm / adam)",
         )
-    return [profile_dataset(path, joint(path)) for path in files]
+    reader = profiler or Profiler()
+    return [reader.profile(path, joint(path)) for path in files]
 
 
 def _also(joint: Joint, groups: list[frozenset[str]]) -> Joint:
@@ -135,11 +168,12 @@ def _described(
     joint: Callable[[Path], Joint],
     describe: Callable[[DataProfile], DatasetInfo],
     stated: StatedLevels,
+    profiler: Profiler | None = None,
 ) -> tuple[list[DatasetInfo], list[str]]:
     """Describe every dataset of ``folder`` from its profile (:mod:`.profile`) and apply
     the stated value levels; a dataset whose value-level items ask about columns its
     profile did not keep together is read again with those groups."""
-    profiles = _profiles(folder, joint)
+    profiles = _profiles(folder, joint, profiler)
     infos = [describe(p) for p in profiles]
     notes = stated.apply(infos)
     again = False
@@ -247,17 +281,39 @@ def adam_only_study(
     )
 
 
-def build_adam_model(
-    study_dir: Path, adam_dir: Path, sdtm_dir: Path, adam_result: Any = None
-) -> tuple[DefineModel, list[str]]:
-    """The ADaM DefineModel and warnings. The per-variable metadata (origin, derivation,
-    source, value level) is the ADaM package's: ``adam_result`` when the caller has just
-    built the datasets, else the specs' (:func:`cdisc_mapper.adam.adam_metadata`, the
-    types only the data tell from the written files; nothing is derived again); the
-    datasets described are the files of ``adam_dir``, each read once in chunks
-    (:mod:`.profile`)."""
+@dataclass(frozen=True)
+class AdamInputs:
+    """What the ADaM define.xml is made of before any data is read: the study (None for
+    an ADaM-only study), the ADaM specs and their metadata, define.yaml, terminology, the
+    ADaMIG and the describer (its references checked)."""
+
+    study: Any
+    specs: Any
+    metadata: Any
+    extras: DefineExtras
+    terminology: Any
+    adamig: Any
+    describer: describe_adam.AdamDescriber
+
+    def joint(self, path: Path) -> Joint:
+        """The columns of dataset file ``path`` its descriptions ask about together."""
+        name = path.stem.upper()
+        ds = self.metadata.get(name)
+        found = [{"PARAMCD", v} for v in describe_adam.VALUE_LEVEL_VARIABLES]
+        for v in ds.variables if ds is not None else ():
+            found += [{v.name, *vl.where} for vl in v.value_level]
+        found += _stated_groups(self.extras, name)
+        return lambda _: found
+
+
+def adam_inputs(study_dir: Path, adam_result: Any = None, study: Any = None) -> AdamInputs:
+    """:class:`AdamInputs` of a study folder (``study``: its study.yaml, when already
+    read; ``adam_result``: as :func:`build_adam_model` takes it).
+
+    Raises:
+        SpecError: a spec names a method, comment or code list that does not exist."""
     full = (Path(study_dir) / STUDY_FILE).is_file()  # else an ADaM-only study
-    study_spec = load_study(Path(study_dir)).study if full else None
+    study_spec = (study or load_study(Path(study_dir)).study) if full else None
     specs = load_adam_specs(Path(study_dir))
     extras = load_define_extras(Path(study_dir))
     terminology = load_terminology()
@@ -267,18 +323,30 @@ def build_adam_model(
     )
     describer.check_references()
     metadata = adam_result.datasets if adam_result else adam_metadata(specs)
-    ig = StandardDef(
-        oid=f"STD.ADaMIG.{adamig.version}", name="ADaMIG", type="IG", version=adamig.version
-    )
+    return AdamInputs(study_spec, specs, metadata, extras, terminology, adamig, describer)
 
-    def joint(path: Path) -> Joint:
-        name = path.stem.upper()
-        ds = metadata.get(name)
-        found = [{"PARAMCD", v} for v in describe_adam.VALUE_LEVEL_VARIABLES]
-        for v in ds.variables if ds is not None else ():
-            found += [{v.name, *vl.where} for vl in v.value_level]
-        found += _stated_groups(extras, name)
-        return lambda _: found
+
+def build_adam_model(
+    study_dir: Path,
+    adam_dir: Path,
+    sdtm_dir: Path,
+    adam_result: Any = None,
+    *,
+    inputs: AdamInputs | None = None,
+    profiler: Profiler | None = None,
+) -> tuple[DefineModel, list[str]]:
+    """The ADaM DefineModel and warnings. The per-variable metadata (origin, derivation,
+    source, value level) is the ADaM package's: ``adam_result`` when the caller has just
+    built the datasets, else the specs' (:func:`cdisc_mapper.adam.adam_metadata`, the
+    types only the data tell from the written files; nothing is derived again); the
+    datasets described are the files of ``adam_dir``, each read once in chunks
+    (:mod:`.profile`). ``inputs``: the study's, when already read; ``profiler``: who
+    reads the datasets (default: here, one after the other)."""
+    a = inputs or adam_inputs(study_dir, adam_result)
+    study_spec, specs, metadata, extras = a.study, a.specs, a.metadata, a.extras
+    terminology, describer = a.terminology, a.describer
+    version = a.adamig.version
+    ig = StandardDef(oid=f"STD.ADaMIG.{version}", name="ADaMIG", type="IG", version=version)
 
     def describe(profile: DataProfile) -> DatasetInfo:
         name = (profile.meta.dataset or profile.path.stem).upper()
@@ -292,7 +360,7 @@ def build_adam_model(
         return describer.dataset(_typed(ds, profile), profile.path, profile.frame, profile.meta)
 
     stated = StatedLevels(extras, describer.comments, terminology, "adam")
-    infos, notes = _described(Path(adam_dir), joint, describe, stated)
+    infos, notes = _described(Path(adam_dir), a.joint, describe, stated, profiler)
     study = study_spec or adam_only_study(
         study_dir, sdtm_dir, specs.conventions.studyid, (i.frame for i in infos)
     )
@@ -385,10 +453,14 @@ def write_define(
     progress: Callable[[str], None] | None = None,
     adam_result: Any = None,
     raw_dir: Path | None = None,
+    workers: int = 1,
+    parallel_bytes: int = PARALLEL_BYTES,
 ) -> list[Path]:
     """Write ``OUT/sdtm/define.xml`` and ``OUT/adam/define.xml`` (with ``define.html`` and
     ``define2-1.xsl`` beside each) for the datasets written there; return the files
-    written.
+    written. ``workers`` > 1: the datasets are read in that many processes when their
+    XPORT files add up to ``parallel_bytes`` or more (:mod:`.parallel`); the files
+    written are the same.
 
     A standard in ``which`` whose folder holds no ``.xpt`` file is skipped; nothing at
     all to describe is an error. A study folder without ``study.yaml`` and ``sdtm/``
@@ -424,15 +496,50 @@ def write_define(
         )
         kinds.remove("sdtm")
 
-    def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
-        if kind == "sdtm":
-            return build_sdtm_model(study_dir, folder, raw_dir)
-        return build_adam_model(study_dir, folder, out_dir / "sdtm", adam_result)
+    folders = [out_dir / k for k in ("sdtm", "adam") if k in kinds and _has_datasets(out_dir / k)]
+    with profiler(workers, folders, parallel_bytes=parallel_bytes) as reader:
+        inputs = _started(reader, folders, study_dir, adam_result)
 
-    return write_each(
-        out_dir, kinds, build, progress, "specs",
-        empty_hint="run cdisc-mapper sdtm (and adam) with this --out first",
-    )  # fmt: skip
+        def build(kind: str, folder: Path) -> tuple[DefineModel, list[str]]:
+            if kind == "sdtm":
+                sdtm = inputs.get("sdtm") or inputs.setdefault("sdtm", sdtm_inputs(study_dir))
+                return build_sdtm_model(study_dir, folder, raw_dir, inputs=sdtm, profiler=reader)
+            adam = inputs.get("adam")
+            if adam is None:  # study.yaml read once: SDTM's, when it was described
+                study = inputs["sdtm"].bundle.study if "sdtm" in inputs else None
+                adam = adam_inputs(study_dir, adam_result, study)
+            return build_adam_model(
+                study_dir, folder, out_dir / "sdtm", adam_result, inputs=adam, profiler=reader
+            )
+
+        return write_each(
+            out_dir, kinds, build, progress, "specs",
+            empty_hint="run cdisc-mapper sdtm (and adam) with this --out first",
+        )  # fmt: skip
+
+
+def _started(
+    reader: Profiler, folders: list[Path], study_dir: Path, adam_result: Any
+) -> dict[str, Any]:
+    """With workers, the specs of each standard to describe read now and its datasets
+    handed to the workers (SDTM first, as they are described first); the inputs read.
+    A standard whose specs fail here is read again when its turn comes, which raises the
+    error then, as a serial run does."""
+    inputs: dict[str, Any] = {}
+    if not reader.parallel:
+        return inputs
+    for folder in folders:
+        try:
+            if folder.name == "sdtm":
+                inputs["sdtm"] = sdtm_inputs(study_dir)
+            else:
+                study = inputs["sdtm"].bundle.study if "sdtm" in inputs else None
+                inputs["adam"] = adam_inputs(study_dir, adam_result, study)
+        except Exception as exc:  # raised again in its turn
+            log.debug("%s: specs not read ahead (%r)", folder.name, exc)
+            continue
+        reader.start(folder, inputs[folder.name].joint)
+    return inputs
 
 
 def _owned(model: DefineModel) -> Callable[[str], bool]:

@@ -115,12 +115,19 @@ def profile_dataset(path: Path, joint: Joint | None = None) -> DataProfile:
     if format_of(path) == "xpt":
         try:
             columns = read_xpt_names(path)
-            groups = _groups(columns, joint(columns) if joint else ())
-            found = distinct_records(path, groups)
-            return DataProfile(path, found.meta, found.frame, found.rows, groups)
+            return profile_xpt(path, columns, joint(columns) if joint else ())
         except (LayoutError, ValueError, OSError):
             pass  # read as frames, which reads any XPORT file or says what is wrong
     return profile_frames(path, joint)
+
+
+def profile_xpt(path: Path, columns: list[str], joint: Iterable[Iterable[str]]) -> DataProfile:
+    """:func:`profile_dataset` of a plain XPORT v5 file whose variables are ``columns``,
+    with the ``joint`` groups, from its bytes; raises what
+    :func:`cdisc_mapper.xpt.distinct.distinct_records` raises (no reading as frames)."""
+    groups = _groups(columns, joint)
+    found = distinct_records(path, groups)
+    return DataProfile(Path(path), found.meta, found.frame, found.rows, groups)
 
 
 def profile_frames(path: Path, joint: Joint | None = None) -> DataProfile:

@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from cdisc_mapper.define import datatypes
 from cdisc_mapper.define.assemble import as_text, pair_decodes
+from cdisc_mapper.define.datatypes import text_table
 from cdisc_mapper.define.info import CodelistRef, MethodInfo, ValueLevelInfo, VarInfo
 from cdisc_mapper.define.model import DocRef, Origin
 from cdisc_mapper.sdtm.sources import MELT_UNIT, MELT_VALUE
@@ -194,7 +196,8 @@ def findings_levels(
         return
     tests = sorted(tests)
     decodes = pair_decodes(frame, testcd)
-    codes = as_text(frame[testcd])
+    test_codes, test_texts = text_table(frame[testcd])
+    records = {t: np.isin(test_codes, np.flatnonzero(test_texts == t)) for t in tests}
     per_var: dict[str, list[ValueLevelInfo]] = {}
     differs = False
     for suffix in RESULT_SUFFIXES:
@@ -208,7 +211,7 @@ def findings_levels(
         levels, signatures = [], set()
         for test in tests:
             origin, method = test_origin(d, code, spec, var, test, info)
-            subset = values[codes == test]
+            subset = values[records[test]]
             signatures.add((origin, shape(subset)))
             label = f"{labels.get(var, var)} ({decodes.get(test, test)})"
             levels.append(

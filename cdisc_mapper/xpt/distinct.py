@@ -41,13 +41,14 @@ import pandas as pd
 import pyreadstat
 
 from cdisc_mapper.xpt.fastread import (
+    MEMBER_HEADER,
     Bytes2D,
     Layout,
     LayoutError,
     Namestr,
+    head_layout,
     numeric_column,
     observations,
-    parse_layout,
     stored_text,
     text_column,
 )
@@ -55,6 +56,7 @@ from cdisc_mapper.xpt.model import XptMetadata
 from cdisc_mapper.xpt.reader import _check_agreement, _metadata
 
 CHUNK_ROWS = 50_000
+_RECORD = 80
 """Records looked at a time: memory is bounded by this and by the records kept."""
 
 Codes = npt.NDArray[np.int64]
@@ -357,24 +359,47 @@ def distinct_records(
     path = Path(path)
     with path.open("rb") as handle:
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    layout = parse_layout(cast("bytes", mapped))
+    layout = _head_layout(mapped)
     try:
         meta = pyreadstat.read_xport(str(path), metadataonly=True, encoding=encoding)[1]
     except Exception as exc:  # pyreadstat raises several unrelated exception types
         raise LayoutError(f"pyreadstat cannot read the metadata: {exc}") from exc
     _check_agreement(layout, meta)
     records = observations(cast("bytes", mapped), layout)
-    _release(mapped, len(mapped))  # the layout checks read the whole file
     names = [v.name for v in layout.variables]
     asked = [[c] for c in names] + [[c for c in g if c in names] for g in groups]
     kept = _Kept(layout, _widest(asked), encoding or "utf-8")
-    for start in range(0, len(records), chunk_rows):
+    starts = range(0, len(records), chunk_rows)
+    for start in starts:
+        at = layout.data_start + start * layout.record_length
+        end = at + chunk_rows * layout.record_length if start + chunk_rows < len(records) else None
+        _one_member(mapped, at, end)
         chunk = Records([records[start : start + chunk_rows]], layout.record_length)
         _release(mapped, layout.data_start + (start + chunk_rows) * layout.record_length)
         kept.add(chunk, chunk_rows)
+    if not starts:
+        _one_member(mapped, layout.data_start, None)
     merged, mask = kept.merged()
     frame = decode(merged, layout.variables, encoding or "utf-8", mask)
     return Distinct(_metadata(meta, len(records)), frame, len(records))
+
+
+def _head_layout(mapped: mmap.mmap) -> Layout:
+    """:func:`cdisc_mapper.xpt.fastread.parse_layout` but for its scan of the
+    observations for a second member, which :func:`_one_member` does part by part as the
+    records are read (so each page of the file is read once, not twice)."""
+    if len(mapped) % _RECORD:
+        raise LayoutError("size is not a multiple of 80")
+    return head_layout(cast("bytes", mapped))
+
+
+def _one_member(mapped: mmap.mmap, start: int, end: int | None) -> None:
+    """Raise LayoutError if a member header starts in ``mapped[start:end]`` (``end``
+    None: the end of the file), as :func:`~cdisc_mapper.xpt.fastread.parse_layout`
+    does for a file with more than one member."""
+    stop = len(mapped) if end is None else min(len(mapped), end + len(MEMBER_HEADER) - 1)
+    if mapped.find(MEMBER_HEADER, start, stop) >= 0:
+        raise LayoutError("more than one member")
 
 
 def _widest(groups: Iterable[Iterable[str]]) -> list[list[str]]:

@@ -120,6 +120,11 @@ class FrameStore:
                 self._let_go(ds.name)
             self._fit()
 
+    def resize(self, budget: int) -> None:
+        """Hold at most ``budget`` bytes from now on (the frames beyond it let go)."""
+        self.budget = budget
+        self._fit()
+
     @property
     def held_bytes(self) -> int:
         """Memory of the frames held, the dataset being checked included."""
@@ -192,9 +197,9 @@ def screen(path: Path, encoding: str | None) -> XptMetadata | None:
     """The metadata of ``path`` when it can be read later in parts: a plain XPORT v5 file
     that the fast engine reads, with ASCII text only; None otherwise (read it whole).
 
-    One pass over the file: the reader's block reader (:func:`~cdisc_mapper.xpt.columns.file_blocks`)
-    checks that no second member follows while the blocks are screened for text bytes
-    with bit 7 set."""
+    One pass over the file: the reader's block reader
+    (:func:`~cdisc_mapper.xpt.columns.file_blocks`) checks that no second member follows
+    while the blocks are screened for text bytes with bit 7 set."""
     if encoding is not None and _ASCII.decode(encoding, errors="replace") != _ASCII.decode():
         return None
     try:

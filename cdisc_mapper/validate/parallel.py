@@ -1,0 +1,354 @@
+"""The dataset-scoped checks of a package in several processes, with the report of one.
+
+:func:`cdisc_mapper.validate.engine.validate_package` runs the checks dataset by dataset
+(a dataset's *turn*: its records held while its checks run). With ``workers`` > 1 and a
+package of at least :data:`PROCESSES_FROM` bytes of dataset files, :func:`check_datasets`
+shares the turns out: this process and ``workers - 1`` processes started with ``spawn``
+(:class:`~concurrent.futures.ProcessPoolExecutor`) each take the next dataset, the
+largest files first, until none is left. Each process reads what it needs through its own
+:class:`~cdisc_mapper.validate.frames.FrameStore` (the store's budget split between the
+processes): the dataset whose turn it is, and the columns of others its checks look up
+(DM, SE, ADSL, the VISITNUM of every SDTM dataset), as the serial run does.
+
+Every check's run on one dataset is recorded as a :class:`Block` (its findings, how many
+it found per (check, dataset), whether it ran or skipped), and the blocks are merged in
+the serial run's order: dataset by dataset in name order, each dataset's checks in
+registry order; a check that skipped stops for the datasets after, its blocks on them
+dropped; the findings kept per check and dataset are cut to the limit as the serial run
+cuts them (:meth:`~cdisc_mapper.validate.context.Context.absorb`). The package-level
+checks then run here, after the merge, as in the serial run. So the report is the serial
+run's, byte for byte.
+
+Memory: the datasets whose turn it is at once have files of at most
+:data:`TOGETHER_BYTES` in total, a larger one alone (:class:`Shared`): a process waits
+before a dataset that would pass it. The checks' memory follows the file's size (0.68 GiB
+peak for the 0.59 GB ADQS at 10,000 subjects, 5.12 GiB for its 5.9 GB at 100,000), so
+two processes at once hold about what one holds for the largest file alone.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from cdisc_mapper.errors import CdiscMapperError, Location
+from cdisc_mapper.standards import load_adamig, load_sdtmig, load_terminology
+from cdisc_mapper.validate.context import Context, PackageDefine
+from cdisc_mapper.validate.frames import FrameStore, Source
+from cdisc_mapper.validate.model import CheckSpec, Finding
+from cdisc_mapper.validate.package import Dataset
+from cdisc_mapper.validate.registry import registered_checks
+from cdisc_mapper.validate.runs import Run, applies, run_on
+from cdisc_mapper.validate.unreadable import Unreadable
+
+PROCESSES_FROM = 256 * 2**20
+"""Dataset files (bytes in all) from which ``workers`` > 1 starts processes; a smaller
+package is checked here, in this process (a process costs about 0.9 s of CPU to start)."""
+TOGETHER_BYTES = 6 * 2**30
+"""The most file bytes of the datasets whose checks run at once, across the processes;
+a dataset with a larger file runs alone."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """What one check did on one dataset's turn, in the process that ran it.
+
+    Attributes:
+        check: the check's ID.
+        ran: it ran (or crashed: a VX0001 finding among ``findings``).
+        skipped: why it skipped (and stops for the datasets after), else None.
+        findings: the findings it kept (the first of each (check, dataset) up to the limit).
+        found: the findings it found per (check ID, dataset), kept or not.
+    """
+
+    check: str
+    ran: bool
+    skipped: str | None
+    findings: tuple[Finding, ...]
+    found: tuple[tuple[tuple[str, str], int], ...]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input error raised in a worker process (a file changed while the package was
+    being validated), sent back whole so that it is raised here with its location."""
+
+    kind: type[CdiscMapperError]
+    message: str
+    where: Location | str | None
+    hint: str
+
+    def error(self) -> CdiscMapperError:
+        return self.kind(self.message, where=self.where, hint=self.hint)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A dataset as sent to a worker process: all but its records, which the process
+    reads itself (``source``, without its store)."""
+
+    dataset: Dataset
+    names: tuple[str, ...]
+    count: int
+    source: tuple[Path, str, str | None, bool, tuple[int, int] | None]
+
+    @classmethod
+    def of(cls, ds: Dataset) -> Ref:
+        assert ds.source is not None, f"{ds.name}: no file to read it from"
+        src = ds.source
+        bare = replace(ds, frame=None, source=None, sdtmig=None, _ig_vars={}, _uniques={})
+        return cls(
+            bare,
+            tuple(ds.columns),
+            ds.n,
+            (src.path, src.rel, src.encoding, src.chunked, src.screened),
+        )
+
+    def attached(self, store: FrameStore) -> Dataset:
+        """The dataset, read through ``store``."""
+        ds = replace(self.dataset, source=Source(*self.source[:4], store, self.source[4]))
+        if ds.standard == "ADaM":
+            ds.sdtmig = load_sdtmig()
+        ds._names, ds._count = self.names, self.count  # the file's, not an empty frame's
+        return ds
+
+
+@dataclass(frozen=True)
+class Job:
+    """What each process needs to check datasets: the package (without records), the
+    define.xml and reconciliation read, the checks, and the turns largest file first."""
+
+    root: Path
+    refs: tuple[Ref, ...]
+    order: tuple[str, ...]
+    sizes: tuple[int, ...]
+    checks: tuple[str, ...]
+    define: PackageDefine | None
+    define_paths: tuple[Path, ...]
+    reconciliation: list[dict[str, object]] | None
+    reconciliation_error: str | None
+    limit: int
+    unreadable: tuple[Unreadable, ...]
+    budget: int
+
+    def context(self, datasets: dict[str, Dataset]) -> Context:
+        """A context as the serial run's, over ``datasets``."""
+        return Context(
+            self.root,
+            datasets,
+            sdtmig=load_sdtmig(),
+            adamig=load_adamig(),
+            terminology=load_terminology(),
+            define=self.define,
+            define_path=self.define_paths[0] if self.define_paths else None,
+            define_paths=self.define_paths,
+            reconciliation=self.reconciliation,
+            reconciliation_error=self.reconciliation_error,
+            limit=self.limit,
+            unreadable=self.unreadable,
+        )
+
+
+class Shared:
+    """The state the processes share: the next turn to take, and the file bytes of the
+    turns running (:data:`TOGETHER_BYTES`)."""
+
+    def __init__(self, context: Any, together: int) -> None:
+        self.together = together
+        self._next = context.Value("q", 0, lock=False)
+        self._running = context.Value("q", 0, lock=False)
+        self._condition = context.Condition()
+
+    def take(self, count: int) -> int | None:
+        """The index of the next turn of ``count``, or None when all are taken."""
+        with self._condition:
+            index = int(self._next.value)
+            if index >= count:
+                return None
+            self._next.value = index + 1
+            return index
+
+    def stop(self) -> None:
+        """No more turns are taken (a process failed, or the run was interrupted)."""
+        with self._condition:
+            self._next.value = 2**62
+
+    @contextmanager
+    def admitted(self, size: int) -> Iterator[None]:
+        """A turn of a ``size``-byte file, once the turns running leave room for it (or
+        none runs)."""
+        with self._condition:
+            while self._running.value and self._running.value + size > self.together:
+                self._condition.wait()
+            self._running.value += size
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._running.value -= size
+                self._condition.notify_all()
+
+
+_WORKER: dict[str, Shared] = {}
+"""A worker process's :class:`Shared`, under ``"shared"`` (set by :func:`_start_worker`)."""
+
+
+def _start_worker(shared: Shared) -> None:
+    """A worker process: Ctrl-C is this process's to handle (it ends the workers)."""
+    _WORKER["shared"] = shared
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def uses_processes(datasets: dict[str, Dataset], workers: int, processes_from: int) -> bool:
+    """Whether to check in ``workers`` processes: at least two, two datasets, and
+    dataset files of at least ``processes_from`` bytes."""
+    return workers > 1 and len(datasets) > 1 and _total_bytes(datasets) >= processes_from
+
+
+def _total_bytes(datasets: dict[str, Dataset]) -> int:
+    return sum(_file_bytes(ds) for ds in datasets.values())
+
+
+def _file_bytes(ds: Dataset) -> int:
+    try:
+        return ds.path.stat().st_size
+    except OSError:
+        return 0
+
+
+def job_of(ctx: Context, runs: Sequence[Run], budget: int) -> Job:
+    """The :class:`Job` of the dataset-scoped ``runs`` over ``ctx``'s package, each
+    process's store holding ``budget`` bytes."""
+    sizes = {name: _file_bytes(ds) for name, ds in ctx.datasets.items()}
+    order = tuple(sorted(sizes, key=lambda name: (-sizes[name], name)))
+    return Job(
+        ctx.root,
+        tuple(Ref.of(ds) for ds in ctx.datasets.values()),
+        order,
+        tuple(sizes[name] for name in order),
+        tuple(run.spec.id for run in runs),
+        ctx.define,
+        ctx.define_paths,
+        ctx.reconciliation,
+        ctx.reconciliation_error,
+        ctx.limit,
+        ctx.unreadable,
+        budget,
+    )
+
+
+def check_datasets(
+    ctx: Context, store: FrameStore, runs: list[Run], workers: int, together: int
+) -> None:
+    """The dataset-scoped ``runs`` over ``ctx``'s package in ``workers`` processes (this
+    one among them), merged into ``ctx`` and ``runs`` as the serial run leaves them.
+
+    Raises:
+        CdiscMapperError: as the serial run (a file changed while it was validated).
+    """
+    processes = min(workers, len(ctx.datasets))
+    whole = store.budget
+    store.resize(whole // processes)
+    job = job_of(ctx, runs, whole // processes)
+    context = multiprocessing.get_context("spawn")
+    shared = Shared(context, together)
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(
+        processes - 1, mp_context=context, initializer=_start_worker, initargs=(shared,)
+    )
+    started: set[BaseProcess] = set()
+    try:
+        futures: list[Future[dict[str, tuple[Block, ...]] | Failure]] = [
+            pool.submit(check_share, job) for _ in range(processes - 1)
+        ]
+        started = set(multiprocessing.active_children()) - before
+        done = _share(job, shared, ctx.datasets, store)
+        for future in futures:
+            share = future.result()
+            if isinstance(share, Failure):
+                raise share.error()
+            done.update(share)
+    except BaseException:
+        shared.stop()
+        for process in started:
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        store.resize(whole)
+    pool.shutdown()
+    merge(ctx, runs, done)
+
+
+def check_share(job: Job) -> dict[str, tuple[Block, ...]] | Failure:
+    """A worker process's share of the turns (:func:`_share`), its datasets read
+    through a store of its own; an input error comes back as a :class:`Failure`."""
+    shared = _WORKER["shared"]  # check_share runs in a process started by check_datasets
+    store = FrameStore(job.budget)
+    datasets = {ref.dataset.name: ref.attached(store) for ref in job.refs}
+    try:
+        return _share(job, shared, datasets, store)
+    except CdiscMapperError as exc:
+        shared.stop()
+        return Failure(type(exc), exc.message, exc.where, exc.hint)
+
+
+def _share(
+    job: Job, shared: Shared, datasets: dict[str, Dataset], store: FrameStore
+) -> dict[str, tuple[Block, ...]]:
+    """Turns taken one after the other until none is left: each dataset's checks, run
+    as the serial run does but never stopped by a skip (the merge stops them)."""
+    ctx = job.context(datasets)
+    specs = {spec.id: spec for spec in registered_checks()}
+    checks = [specs[check] for check in job.checks]
+    internal = specs["VX0001"]
+    done: dict[str, tuple[Block, ...]] = {}
+    while (index := shared.take(len(job.order))) is not None:
+        ds = datasets[job.order[index]]
+        todo = [spec for spec in checks if applies(spec, ds)]
+        if not todo:
+            continue
+        with shared.admitted(job.sizes[index]), store.turn(ds):
+            done[ds.name] = tuple(_recorded(ctx, spec, ds, internal) for spec in todo)
+        ctx.forget(ds.name)
+    return done
+
+
+def _recorded(ctx: Context, spec: CheckSpec, ds: Dataset, internal: CheckSpec) -> Block:
+    """Check ``spec`` run on ``ds`` (:func:`~cdisc_mapper.validate.runs.run_on`), and
+    what it reported taken out of ``ctx``."""
+    start = len(ctx.findings)
+    before = dict(ctx.found)
+    run = Run(spec)
+    run_on(ctx, run, ds, internal)
+    found = tuple(
+        (key, count - before.get(key, 0))
+        for key, count in ctx.found.items()
+        if count != before.get(key, 0)
+    )
+    findings = tuple(ctx.findings[start:])
+    del ctx.findings[start:]
+    return Block(spec.id, run.ran, run.notes[0] if run.notes else None, findings, found)
+
+
+def merge(ctx: Context, runs: list[Run], done: dict[str, tuple[Block, ...]]) -> None:
+    """The blocks of every turn into ``ctx`` and ``runs``, in the serial run's order:
+    datasets in name order, a check that skipped stopped for the datasets after."""
+    by_id = {run.spec.id: run for run in runs}
+    for name in ctx.datasets:
+        for block in done.get(name, ()):
+            run = by_id[block.check]
+            if run.stopped:
+                continue
+            ctx.absorb(block.findings, block.found)
+            run.ran = run.ran or block.ran
+            if block.skipped is not None:
+                run.notes.append(block.skipped)
+                run.stopped = True

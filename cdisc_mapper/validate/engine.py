@@ -20,12 +20,7 @@ from cdisc_mapper.validate.model import (
     ValidationReport,
 )
 from cdisc_mapper.validate.package import Dataset, discover, iter_files, read_dataset
-from cdisc_mapper.validate.parallel import (
-    PROCESSES_FROM,
-    TOGETHER_BYTES,
-    check_datasets,
-    uses_processes,
-)
+from cdisc_mapper.validate.parallel import PROCESSES_FROM, workers_for
 from cdisc_mapper.validate.recon import find_reconciliation, read_reconciliation
 from cdisc_mapper.validate.registry import check, registered_checks
 from cdisc_mapper.validate.rowcontext import row_contexts
@@ -162,42 +157,22 @@ def validate_package(
     """
     define_paths = _define_paths(define)
     define_meta = _read_defines(define_paths) if define_paths else None
-    package = read_package(
-        Path(path), encoding=encoding, dataset_format=dataset_format, cache_bytes=cache_bytes
-    )
-    root, datasets = package.root, package.datasets
-    recon_path = find_reconciliation(root)
-    recon_rows, recon_error = (
-        read_reconciliation(recon_path) if recon_path is not None else (None, None)
-    )
-    terminology = load_terminology()
-    ctx = Context(
-        root,
-        datasets,
-        sdtmig=load_sdtmig(),
-        adamig=load_adamig(),
-        terminology=terminology,
-        define=define_meta,
-        define_path=define_paths[0] if define_paths else None,
-        define_paths=define_paths,
-        reconciliation=recon_rows,
-        reconciliation_error=recon_error,
-        limit=limit,
-        unreadable=package.unreadable,
-    )
-    specs = registered_checks()
-    if checks is not None:
-        unknown = sorted(set(checks) - {s.id for s in specs})
-        if unknown:
-            raise ValidationInputError(f"unknown check IDs: {', '.join(unknown)}")
-        specs = [s for s in specs if s.id in checks or s.id == "VX0001"]
+    specs = _selected(checks)
     internal = next(s for s in specs if s.id == "VX0001")
     runs = [Run(spec) for spec in specs if spec.id != "VX0001"]
     by_dataset = [r for r in runs if not r.spec.scope.package]
-    if uses_processes(datasets, workers, processes_from):
-        check_datasets(ctx, package.store, by_dataset, workers, TOGETHER_BYTES)
-    else:
-        _run_by_dataset(ctx, package.store, by_dataset, internal)
+    _, files = discover(Path(path), dataset_format)
+    with workers_for(files, workers, processes_from) as pool:  # started while reading
+        package = read_package(
+            Path(path), encoding=encoding, dataset_format=dataset_format, cache_bytes=cache_bytes
+        )
+        ctx = _context(package, define_meta, define_paths, limit)
+        if pool is None:
+            _run_by_dataset(ctx, package.store, by_dataset, internal)
+        else:
+            pool.check(ctx, package.store, by_dataset)
+    root, datasets, terminology = package.root, package.datasets, ctx.terminology
+    recon_rows = ctx.reconciliation
     for run in runs:
         if run.spec.scope.package:
             _run_package_check(ctx, run, internal)
@@ -220,6 +195,46 @@ def validate_package(
     )
     report.contexts = row_contexts(datasets, report.groups)
     return report
+
+
+def _selected(checks: list[str] | None) -> list[CheckSpec]:
+    """The checks to run (with VX0001, which reports crashes): all, or those named.
+
+    Raises:
+        ValidationInputError: an ID names no check.
+    """
+    specs = registered_checks()
+    if checks is not None:
+        unknown = sorted(set(checks) - {s.id for s in specs})
+        if unknown:
+            raise ValidationInputError(f"unknown check IDs: {', '.join(unknown)}")
+        specs = [s for s in specs if s.id in checks or s.id == "VX0001"]
+    return specs
+
+
+def _context(
+    package: Package, define: PackageDefine | None, define_paths: tuple[Path, ...], limit: int
+) -> Context:
+    """What every check sees of ``package``: the standards, the define.xml files read,
+    and the reconciliation rows beside the datasets."""
+    recon_path = find_reconciliation(package.root)
+    recon_rows, recon_error = (
+        read_reconciliation(recon_path) if recon_path is not None else (None, None)
+    )
+    return Context(
+        package.root,
+        package.datasets,
+        sdtmig=load_sdtmig(),
+        adamig=load_adamig(),
+        terminology=load_terminology(),
+        define=define,
+        define_path=define_paths[0] if define_paths else None,
+        define_paths=define_paths,
+        reconciliation=recon_rows,
+        reconciliation_error=recon_error,
+        limit=limit,
+        unreadable=package.unreadable,
+    )
 
 
 def _run_by_dataset(ctx: Context, store: FrameStore, runs: list[Run], internal: CheckSpec) -> None:

@@ -2,8 +2,8 @@
 
 :func:`cdisc_mapper.validate.engine.validate_package` runs the checks dataset by dataset
 (a dataset's *turn*: its records held while its checks run). With ``workers`` > 1 and a
-package of at least :data:`PROCESSES_FROM` bytes of dataset files, :func:`check_datasets`
-shares the turns out: this process and ``workers - 1`` processes started with ``spawn``
+package of at least :data:`PROCESSES_FROM` bytes of dataset files, :class:`Workers`
+share the turns out: this process and ``workers - 1`` processes started with ``spawn``
 (:class:`~concurrent.futures.ProcessPoolExecutor`) each take the next dataset, the
 largest files first, until none is left. Each process reads what it needs through its own
 :class:`~cdisc_mapper.validate.frames.FrameStore` (the store's budget split between the
@@ -31,7 +31,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.process import BaseProcess
@@ -206,19 +206,18 @@ def _start_worker(shared: Shared) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def uses_processes(datasets: dict[str, Dataset], workers: int, processes_from: int) -> bool:
-    """Whether to check in ``workers`` processes: at least two, two datasets, and
-    dataset files of at least ``processes_from`` bytes."""
-    return workers > 1 and len(datasets) > 1 and _total_bytes(datasets) >= processes_from
+def processes_for(files: Sequence[Path], workers: int, processes_from: int) -> int:
+    """How many processes check the datasets of ``files``: ``workers`` (at most one per
+    file) when the files hold at least ``processes_from`` bytes, else 1 (here)."""
+    count = min(workers, len(files))
+    if count < 2 or sum(_size(path) for path in files) < processes_from:
+        return 1
+    return count
 
 
-def _total_bytes(datasets: dict[str, Dataset]) -> int:
-    return sum(_file_bytes(ds) for ds in datasets.values())
-
-
-def _file_bytes(ds: Dataset) -> int:
+def _size(path: Path) -> int:
     try:
-        return ds.path.stat().st_size
+        return path.stat().st_size
     except OSError:
         return 0
 
@@ -226,7 +225,7 @@ def _file_bytes(ds: Dataset) -> int:
 def job_of(ctx: Context, runs: Sequence[Run], budget: int) -> Job:
     """The :class:`Job` of the dataset-scoped ``runs`` over ``ctx``'s package, each
     process's store holding ``budget`` bytes."""
-    sizes = {name: _file_bytes(ds) for name, ds in ctx.datasets.items()}
+    sizes = {name: _size(ds.path) for name, ds in ctx.datasets.items()}
     order = tuple(sorted(sizes, key=lambda name: (-sizes[name], name)))
     return Job(
         ctx.root,
@@ -244,47 +243,82 @@ def job_of(ctx: Context, runs: Sequence[Run], budget: int) -> Job:
     )
 
 
-def check_datasets(
-    ctx: Context, store: FrameStore, runs: list[Run], workers: int, together: int
-) -> None:
-    """The dataset-scoped ``runs`` over ``ctx``'s package in ``workers`` processes (this
-    one among them), merged into ``ctx`` and ``runs`` as the serial run leaves them.
+class Workers:
+    """``processes - 1`` worker processes, started (with ``spawn``) before the package is
+    read so that their imports run meanwhile, and this process: they check the datasets
+    (:meth:`check`). Ended with :meth:`close`; on an error or an interrupt here (Ctrl-C,
+    SIGTERM) the workers are terminated at once."""
 
-    Raises:
-        CdiscMapperError: as the serial run (a file changed while it was validated).
-    """
-    processes = min(workers, len(ctx.datasets))
-    whole = store.budget
-    store.resize(whole // processes)
-    job = job_of(ctx, runs, whole // processes)
-    context = multiprocessing.get_context("spawn")
-    shared = Shared(context, together)
-    before = set(multiprocessing.active_children())
-    pool = ProcessPoolExecutor(
-        processes - 1, mp_context=context, initializer=_start_worker, initargs=(shared,)
-    )
-    started: set[BaseProcess] = set()
+    def __init__(self, processes: int, together: int | None = None) -> None:
+        self.processes = processes
+        context = multiprocessing.get_context("spawn")
+        self.shared = Shared(context, TOGETHER_BYTES if together is None else together)
+        before = set(multiprocessing.active_children())
+        self.pool = ProcessPoolExecutor(
+            processes - 1, mp_context=context, initializer=_start_worker, initargs=(self.shared,)
+        )
+        self.started: set[BaseProcess] = set()
+        try:
+            for _ in range(processes - 1):
+                self.pool.submit(_warm)
+        finally:
+            self.started = set(multiprocessing.active_children()) - before
+
+    def check(self, ctx: Context, store: FrameStore, runs: list[Run]) -> None:
+        """The dataset-scoped ``runs`` over ``ctx``'s package, shared out, merged into
+        ``ctx`` and ``runs`` as the serial run leaves them.
+
+        Raises:
+            CdiscMapperError: as the serial run (a file changed while it was validated).
+        """
+        whole = store.budget
+        store.resize(whole // self.processes)
+        job = job_of(ctx, runs, whole // self.processes)
+        try:
+            futures = [self.pool.submit(check_share, job) for _ in range(self.processes - 1)]
+            done = _share(job, self.shared, ctx.datasets, store)
+            for future in futures:
+                share = future.result()
+                if isinstance(share, Failure):
+                    raise share.error()
+                done.update(share)
+        finally:
+            store.resize(whole)
+        merge(ctx, runs, done)
+
+    def close(self, *, failed: bool) -> None:
+        """End the workers: once they are idle, or at once when ``failed``."""
+        if failed:
+            self.shared.stop()
+            for process in self.started:
+                process.terminate()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        else:
+            self.pool.shutdown()
+
+
+@contextmanager
+def workers_for(
+    files: Sequence[Path], workers: int, processes_from: int = PROCESSES_FROM
+) -> Iterator[Workers | None]:
+    """:class:`Workers` for the datasets of ``files`` (:func:`processes_for`), or None
+    when they are checked here; the workers end with the block."""
+    processes = processes_for(files, workers, processes_from)
+    if processes < 2:
+        yield None
+        return
+    pool = Workers(processes)
     try:
-        futures: list[Future[dict[str, tuple[Block, ...]] | Failure]] = [
-            pool.submit(check_share, job) for _ in range(processes - 1)
-        ]
-        started = set(multiprocessing.active_children()) - before
-        done = _share(job, shared, ctx.datasets, store)
-        for future in futures:
-            share = future.result()
-            if isinstance(share, Failure):
-                raise share.error()
-            done.update(share)
+        yield pool
     except BaseException:
-        shared.stop()
-        for process in started:
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.close(failed=True)
         raise
-    finally:
-        store.resize(whole)
-    pool.shutdown()
-    merge(ctx, runs, done)
+    pool.close(failed=False)
+
+
+def _warm() -> None:
+    """A worker's first task, while the package is read: the standards loaded."""
+    load_sdtmig(), load_adamig(), load_terminology()
 
 
 def check_share(job: Job) -> dict[str, tuple[Block, ...]] | Failure:

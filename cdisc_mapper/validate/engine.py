@@ -20,7 +20,7 @@ from cdisc_mapper.validate.model import (
     ValidationReport,
 )
 from cdisc_mapper.validate.package import Dataset, discover, iter_files, read_dataset
-from cdisc_mapper.validate.parallel import PROCESSES_FROM, workers_for
+from cdisc_mapper.validate.parallel import PROCESSES_FROM, portable, workers_for
 from cdisc_mapper.validate.recon import find_reconciliation, read_reconciliation
 from cdisc_mapper.validate.registry import check, registered_checks
 from cdisc_mapper.validate.rowcontext import row_contexts
@@ -162,7 +162,8 @@ def validate_package(
     runs = [Run(spec) for spec in specs if spec.id != "VX0001"]
     by_dataset = [r for r in runs if not r.spec.scope.package]
     _, files = discover(Path(path), dataset_format)
-    with workers_for(files, workers, processes_from) as pool:  # started while reading
+    processes = workers if portable(specs) else 1
+    with workers_for(files, processes, processes_from) as pool:  # started while reading
         package = read_package(
             Path(path), encoding=encoding, dataset_format=dataset_format, cache_bytes=cache_bytes
         )

@@ -28,6 +28,7 @@ two processes at once hold about what one holds for the largest file alone.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import signal
 from collections.abc import Iterator, Sequence
@@ -130,6 +131,7 @@ class Job:
     order: tuple[str, ...]
     sizes: tuple[int, ...]
     checks: tuple[str, ...]
+    modules: tuple[str, ...]
     define: PackageDefine | None
     define_paths: tuple[Path, ...]
     reconciliation: list[dict[str, object]] | None
@@ -215,6 +217,16 @@ def processes_for(files: Sequence[Path], workers: int, processes_from: int) -> i
     return count
 
 
+def portable(specs: Sequence[CheckSpec]) -> bool:
+    """Whether a new process finds each of ``specs`` by importing the module that
+    registers it: not a check registered inside a function or by the main script (those
+    run here, with the others)."""
+    return all(
+        "<locals>" not in spec.func.__qualname__ and spec.func.__module__ != "__main__"
+        for spec in specs
+    )
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -233,6 +245,7 @@ def job_of(ctx: Context, runs: Sequence[Run], budget: int) -> Job:
         order,
         tuple(sizes[name] for name in order),
         tuple(run.spec.id for run in runs),
+        tuple(sorted({run.spec.func.__module__ for run in runs})),
         ctx.define,
         ctx.define_paths,
         ctx.reconciliation,
@@ -325,6 +338,8 @@ def check_share(job: Job) -> dict[str, tuple[Block, ...]] | Failure:
     """A worker process's share of the turns (:func:`_share`), its datasets read
     through a store of its own; an input error comes back as a :class:`Failure`."""
     shared = _WORKER["shared"]  # check_share runs in a process started by check_datasets
+    for module in job.modules:  # the checks' modules register them
+        importlib.import_module(module)
     store = FrameStore(job.budget)
     datasets = {ref.dataset.name: ref.attached(store) for ref in job.refs}
     try:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cdisc_mapper.publish import LOCK_FILE
 from cdisc_mapper.validate import (
     ERROR,
     Finding,
@@ -254,3 +258,82 @@ def test_an_input_error_in_the_processes_ends_the_run_located_and_the_workers(tm
     for process in workers.started:
         process.join(10)
         assert not process.is_alive()
+
+
+PAUSED_WHILE_CHECKING = """
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+import cdisc_mapper.validate.engine as engine
+import cdisc_mapper.validate.parallel as parallel
+from cdisc_mapper.cli import main
+
+
+def share_then_wait(*args, **kwargs):
+    if multiprocessing.parent_process() is None:  # the main process notes the workers
+        pids = [str(p.pid) for p in multiprocessing.active_children()]
+        Path(sys.argv[-1], "workers.txt").write_text(" ".join(pids))
+    time.sleep(600)  # the test's signal arrives here, while every process checks
+
+
+# run as a file, so that the worker processes (spawned) run this too, as __mp_main__
+parallel._share = share_then_wait
+if __name__ == "__main__":
+    engine.validate_package.__kwdefaults__["processes_from"] = 0  # a tiny package
+    main(sys.argv[1:-1], prog_name="cdisc-mapper")
+"""
+"""``cdisc-mapper validate`` in processes whose shares of the checks wait (the main
+process's after noting the worker processes' ids) for the test's signal."""
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize(
+    ("signum", "code", "said"), [(signal.SIGINT, 1, "Aborted"), (signal.SIGTERM, 143, "Terminated")]
+)
+def test_an_interrupted_run_ends_its_workers_and_writes_nothing(tmp_path, signum, code, said):
+    root = _package(tmp_path / "pkg")
+    script = tmp_path / "paused.py"
+    script.write_text(PAUSED_WHILE_CHECKING, encoding="utf-8")
+    command = [sys.executable, str(script), "validate", str(root)]
+    proc = subprocess.Popen(
+        [*command, "--workers", "2", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Ctrl-C signals the whole group, as a terminal does
+    )
+    try:
+        noted = tmp_path / "workers.txt"
+        give_up_at = time.monotonic() + 120
+        while not noted.exists() and proc.poll() is None and time.monotonic() < give_up_at:
+            time.sleep(0.01)
+        assert noted.exists(), proc.stderr.read()  # type: ignore[union-attr]
+        workers = [int(pid) for pid in noted.read_text().split()]
+        assert workers and all(_alive(pid) for pid in workers)
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == code and said in err, err
+        assert "Traceback" not in err, err  # the workers ignore Ctrl-C: no noise from them
+        give_up_at = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < give_up_at:
+            time.sleep(0.01)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        if proc.poll() is None:  # a failed test leaves no process behind
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert not (root / "reports").exists() and not (root / LOCK_FILE).exists()

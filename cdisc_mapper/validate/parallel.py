@@ -203,9 +203,8 @@ _WORKER: dict[str, Shared] = {}
 
 
 def _start_worker(shared: Shared) -> None:
-    """A worker process: Ctrl-C is this process's to handle (it ends the workers)."""
+    """A worker process: its shared state noted (it ignores Ctrl-C: :func:`_ctrl_c_ignored`)."""
     _WORKER["shared"] = shared
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def processes_for(files: Sequence[Path], workers: int, processes_from: int) -> int:
@@ -272,8 +271,9 @@ class Workers:
         )
         self.started: set[BaseProcess] = set()
         try:
-            for _ in range(processes - 1):
-                self.pool.submit(_warm)
+            with _ctrl_c_ignored():  # from their start: they inherit it
+                for _ in range(processes - 1):  # each starts a process
+                    self.pool.submit(_warm)
         finally:
             self.started = set(multiprocessing.active_children()) - before
 
@@ -327,6 +327,22 @@ def workers_for(
         pool.close(failed=True)
         raise
     pool.close(failed=False)
+
+
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """SIGINT ignored while the worker processes start, so that they ignore it from their
+    first instruction (a process inherits an ignored signal, and Python keeps it ignored):
+    Ctrl-C is this process's to handle, which ends them."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not this code's to set
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _warm() -> None:

@@ -185,6 +185,21 @@ class Source:
         frame = read[0].reset_index(drop=True)
         return frame if columns is None else frame[columns]
 
+    def read_rows(self, rows: Sequence[int], columns: Sequence[str]) -> pd.DataFrame:
+        """The records at positions ``rows``, only ``columns`` (:func:`read_rows` for a
+        screened file; else the whole file read, as :meth:`read`).
+
+        Raises:
+            ValidationInputError: as :meth:`read`.
+        """
+        if not self.chunked:
+            frame = self.read()
+            return frame.iloc[list(rows)][[c for c in columns if c in frame.columns]]
+        try:
+            return read_rows(self.path, self.encoding, rows, columns, self.screened)
+        except (LayoutError, OSError, ValueError, IndexError) as exc:
+            raise self._changed(str(exc)) from exc
+
     def _changed(self, reason: str) -> ValidationInputError:
         return ValidationInputError(
             f"the file was read at the start but cannot be read now: {reason}",
@@ -284,7 +299,42 @@ def _decoded(
         del columns_read
         _release(mapped, layout.data_start + (start + CHUNK_ROWS) * layout.record_length)
     data = {n: numbers.pop(n) if n in numbers else _categorical(texts.pop(n)) for n in names}
-    return pd.DataFrame(data, index=pd.RangeIndex(rows), columns=names)
+    # the columns as they are: no copy of the numbers into one block
+    return pd.DataFrame(data, index=pd.RangeIndex(rows), columns=names, copy=False)
+
+
+def read_rows(
+    path: Path,
+    encoding: str | None,
+    rows: Sequence[int],
+    columns: Sequence[str],
+    screened: tuple[int, int] | None = None,
+) -> pd.DataFrame:
+    """The records at positions ``rows`` (0-based, in that order) of a file :func:`screen`
+    accepted, only ``columns`` (those it has, in that order; text as ``str``): the values
+    :func:`read_records` gives there, reading only those records.
+
+    Raises:
+        LayoutError: the file changed since it was screened.
+    """
+    with path.open("rb") as handle:
+        if screened is not None and stamp(path) != screened:
+            raise LayoutError("the file changed since it was screened")
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        raw = cast("bytes", mapped)
+        layout = head_layout(raw[:HEAD_BYTES]) if screened is not None else parse_layout(raw)
+        by_name = {v.name: v for v in layout.variables}
+        wanted = [by_name[c] for c in dict.fromkeys(columns) if c in by_name]
+        picked = observations(raw, layout)[np.asarray(rows, dtype=np.intp)]
+        data = read_columns([picked], len(picked), wanted, encoding or "utf-8")
+    finally:
+        mapped.close()
+    out = {
+        name: column.values[column.codes] if isinstance(column, TextColumn) else column
+        for name, column in data.items()
+    }
+    return pd.DataFrame(out, index=pd.RangeIndex(len(picked)), columns=list(out), copy=False)
 
 
 _Texts = tuple[npt.NDArray[np.integer[Any]], npt.NDArray[np.object_]]

@@ -103,6 +103,15 @@ class Dataset:
             return self.source.read(present)
         return self.df[present]
 
+    def rows(self, rows: list[int], names: list[str]) -> pd.DataFrame:
+        """The records at positions ``rows`` (0-based, in that order) of the variables
+        ``names`` that the dataset has: from the frame when held, else only those records
+        of a large file (:mod:`.frames`). Index from 0."""
+        present = [n for n in dict.fromkeys(names) if n in self._names]
+        if self.frame is None and self.source is not None:
+            return self.source.read_rows(rows, present).reset_index(drop=True)
+        return self.df.iloc[rows][present].reset_index(drop=True)
+
     def release(self) -> None:
         """Let the records, and what was computed from them, go (read again on use)."""
         if self.source is not None:

@@ -218,8 +218,19 @@ def test_one_at_a_time_gives_the_same_report(tmp_path, monkeypatch):
     root = _package(tmp_path / "pkg")
     serial = validate_package(root)
     monkeypatch.setattr(parallel_module, "TOGETHER_BYTES", 0)
-    parallel = validate_package(root, workers=2, processes_from=0)
+    # cache_bytes=0: every file counts against the allowance (none is read whole first)
+    parallel = validate_package(root, workers=2, processes_from=0, cache_bytes=0)
     assert _reports(parallel, tmp_path / "two") == _reports(serial, tmp_path / "one")
+
+
+def test_the_turns_go_largest_file_first_and_small_files_do_not_count(tmp_path):
+    ctx = _ctx(tmp_path, limit=10)
+    sizes = {p.stem.upper(): p.stat().st_size for p in (ctx.root / "sdtm").glob("*.xpt")}
+    job = parallel_module.job_of(ctx, [], 0, small=sizes["AE"])
+    assert list(job.order) == sorted(sizes, key=lambda name: (-sizes[name], name))
+    assert dict(zip(job.order, job.sizes, strict=True)) == {
+        name: size if size > sizes["AE"] else 0 for name, size in sizes.items()
+    }
 
 
 def _changed_package(tmp_path: Path):
@@ -237,7 +248,7 @@ def test_a_worker_sends_back_an_input_error_with_its_location(tmp_path, monkeypa
     _, ctx, runs = _changed_package(tmp_path)
     shared = Shared(multiprocessing.get_context("spawn"), together=2**40)
     monkeypatch.setitem(parallel_module._WORKER, "shared", shared)
-    job = parallel_module.job_of(ctx, runs, 0)
+    job = parallel_module.job_of(ctx, runs, 0, 0)
     failure = check_share(job)  # as a worker process runs it
     assert isinstance(failure, parallel_module.Failure)
     error = failure.error()

@@ -21,9 +21,12 @@ run's, byte for byte.
 
 Memory: the datasets whose turn it is at once have files of at most
 :data:`TOGETHER_BYTES` in total, a larger one alone (:class:`Shared`): a process waits
-before a dataset that would pass it. The checks' memory follows the file's size (0.68 GiB
-peak for the 0.59 GB ADQS at 10,000 subjects, 5.12 GiB for its 5.9 GB at 100,000), so
-two processes at once hold about what one holds for the largest file alone.
+before a dataset that would pass it. Files the store reads whole when the package is read
+(at most its ``lazy_bytes``, 64 MiB by default) do not count: their records are held
+within the store's budget anyway. The checks' memory follows the file's size (0.69 GiB
+peak for the 0.59 GB ADQS at 10,000 subjects, 5.12 GiB for its 5.9 GB at 100,000), so two
+processes at once hold about what one holds for a file of :data:`TOGETHER_BYTES` (see
+docs/performance.md for the figures).
 """
 
 from __future__ import annotations
@@ -52,9 +55,10 @@ from cdisc_mapper.validate.unreadable import Unreadable
 PROCESSES_FROM = 256 * 2**20
 """Dataset files (bytes in all) from which ``workers`` > 1 starts processes; a smaller
 package is checked here, in this process (a process costs about 0.9 s of CPU to start)."""
-TOGETHER_BYTES = 6 * 2**30
-"""The most file bytes of the datasets whose checks run at once, across the processes;
-a dataset with a larger file runs alone."""
+TOGETHER_BYTES = 4 * 2**30
+"""The most file bytes of the datasets whose checks run at once, across the processes
+(files read whole with the package not counted); a dataset with a larger file runs
+alone."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class Job:
     refs: tuple[Ref, ...]
     order: tuple[str, ...]
     sizes: tuple[int, ...]
+    """The file bytes each turn counts against :data:`TOGETHER_BYTES` (in ``order``)."""
     checks: tuple[str, ...]
     modules: tuple[str, ...]
     define: PackageDefine | None
@@ -233,16 +238,18 @@ def _size(path: Path) -> int:
         return 0
 
 
-def job_of(ctx: Context, runs: Sequence[Run], budget: int) -> Job:
+def job_of(ctx: Context, runs: Sequence[Run], budget: int, small: int) -> Job:
     """The :class:`Job` of the dataset-scoped ``runs`` over ``ctx``'s package, each
-    process's store holding ``budget`` bytes."""
+    process's store holding ``budget`` bytes; files of at most ``small`` bytes (read whole
+    with the package) do not count against :data:`TOGETHER_BYTES`."""
     sizes = {name: _size(ds.path) for name, ds in ctx.datasets.items()}
     order = tuple(sorted(sizes, key=lambda name: (-sizes[name], name)))
+    counted = {name: size if size > small else 0 for name, size in sizes.items()}
     return Job(
         ctx.root,
         tuple(Ref.of(ds) for ds in ctx.datasets.values()),
         order,
-        tuple(sizes[name] for name in order),
+        tuple(counted[name] for name in order),
         tuple(run.spec.id for run in runs),
         tuple(sorted({run.spec.func.__module__ for run in runs})),
         ctx.define,
@@ -285,8 +292,8 @@ class Workers:
             CdiscMapperError: as the serial run (a file changed while it was validated).
         """
         whole = store.budget
+        job = job_of(ctx, runs, whole // self.processes, store.lazy_bytes)
         store.resize(whole // self.processes)
-        job = job_of(ctx, runs, whole // self.processes)
         try:
             futures = [self.pool.submit(check_share, job) for _ in range(self.processes - 1)]
             done = _share(job, self.shared, ctx.datasets, store)

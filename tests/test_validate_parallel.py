@@ -93,28 +93,46 @@ def _package(root: Path) -> Path:
     return root
 
 
-def test_two_processes_give_the_serial_report_byte_for_byte(tmp_path):
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of processes of each :class:`Workers` started (so that a test of the
+    run in processes cannot pass by running here)."""
+    counts: list[int] = []
+    start = Workers.__init__
+
+    def counted(self, processes, *args, **kwargs):
+        counts.append(processes)
+        start(self, processes, *args, **kwargs)
+
+    monkeypatch.setattr(Workers, "__init__", counted)
+    return counts
+
+
+def test_two_processes_give_the_serial_report_byte_for_byte(tmp_path, started):
     root = _package(tmp_path / "pkg")
     serial = validate_package(root, workers=1)
     assert serial.count("VX0001") == 0 and len(serial.findings) > 5  # something to merge
     parallel = validate_package(root, workers=2, processes_from=0)
+    assert started == [2]
     assert _reports(parallel, tmp_path / "two") == _reports(serial, tmp_path / "one")
 
 
-def test_the_findings_limit_cuts_as_in_the_serial_run(tmp_path):
+def test_the_findings_limit_cuts_as_in_the_serial_run(tmp_path, started):
     root = _package(tmp_path / "pkg")
     serial = validate_package(root, limit=1, cache_bytes=0)
     assert any(r.suppressed for r in serial.checks)  # the limit cut some findings
     parallel = validate_package(root, limit=1, cache_bytes=0, workers=3, processes_from=0)
+    assert started == [3]
     assert _reports(parallel, tmp_path / "two") == _reports(serial, tmp_path / "one")
 
 
 @needs_pilot
-def test_the_pilot_gives_the_serial_report_in_two_processes(tmp_path):
+def test_the_pilot_gives_the_serial_report_in_two_processes(tmp_path, started):
     defines = [PILOT / "sdtm" / "define.xml", PILOT / "adam" / "define.xml"]
     args = {"define": defines, "encoding": "WINDOWS-1252"}
     serial = validate_package(PILOT, **args)
     parallel = validate_package(PILOT, workers=2, processes_from=0, **args)
+    assert started == [2]
     assert serial.count("ID0002") > 1000  # beyond the limit: counted, not all listed
     assert _reports(parallel, tmp_path / "two") == _reports(serial, tmp_path / "one")
 
@@ -143,14 +161,13 @@ def test_processes_for_counts_the_files_bytes(tmp_path):
     assert processes_for(files, 1, 0) == 1
 
 
-def test_a_check_registered_inside_a_function_keeps_the_run_here():
-    def local(ctx, ds):  # a new process would not find it
+def test_a_check_registered_outside_the_validator_keeps_the_run_here():
+    def local(ctx, ds):  # a new process would not have it
         pass
 
-    local_spec = get_check("SD0002")
-    assert portable([local_spec])
-    moved = replace(local_spec, func=local)
-    assert not portable([local_spec, moved])
+    spec = get_check("SD0002")
+    assert portable([spec])
+    assert not portable([spec, replace(spec, func=local)])
 
 
 def _finding(check: str, dataset: str, record: int) -> Finding:
@@ -214,12 +231,13 @@ def test_turns_whose_files_pass_the_allowance_wait_for_each_other():
     assert max(m for m in most if m != 25) <= 10 and 25 in most
 
 
-def test_one_at_a_time_gives_the_same_report(tmp_path, monkeypatch):
+def test_one_at_a_time_gives_the_same_report(tmp_path, monkeypatch, started):
     root = _package(tmp_path / "pkg")
     serial = validate_package(root)
     monkeypatch.setattr(parallel_module, "TOGETHER_BYTES", 0)
     # cache_bytes=0: every file counts against the allowance (none is read whole first)
     parallel = validate_package(root, workers=2, processes_from=0, cache_bytes=0)
+    assert started == [2]
     assert _reports(parallel, tmp_path / "two") == _reports(serial, tmp_path / "one")
 
 

@@ -143,8 +143,11 @@ def validate_package(
         cache_bytes: memory the records of the datasets not being checked may hold
             (:mod:`cdisc_mapper.validate.frames`); the report does not depend on it.
         workers: check the datasets in this many processes (this one among them) when
-            their files hold at least ``processes_from`` bytes (:mod:`.parallel`); the
-            report does not depend on it.
+            their files hold at least ``processes_from`` bytes and every check run is
+            one of this package's (:func:`~.parallel.portable`); the report does not
+            depend on it. The processes are started with ``spawn``: a script
+            calling this with ``workers`` > 1 needs the ``if __name__ == "__main__":``
+            guard.
 
     A file that cannot be read (not XPORT, truncated, text not in ``encoding``) is an
     SD0017 finding naming the file (and, for text, the byte offset), and the rest of the

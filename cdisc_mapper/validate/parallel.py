@@ -31,7 +31,6 @@ docs/performance.md for the figures).
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import signal
 from collections.abc import Iterator, Sequence
@@ -136,7 +135,6 @@ class Job:
     sizes: tuple[int, ...]
     """The file bytes each turn counts against :data:`TOGETHER_BYTES` (in ``order``)."""
     checks: tuple[str, ...]
-    modules: tuple[str, ...]
     define: PackageDefine | None
     define_paths: tuple[Path, ...]
     reconciliation: list[dict[str, object]] | None
@@ -222,13 +220,15 @@ def processes_for(files: Sequence[Path], workers: int, processes_from: int) -> i
 
 
 def portable(specs: Sequence[CheckSpec]) -> bool:
-    """Whether a new process finds each of ``specs`` by importing the module that
-    registers it: not a check registered inside a function or by the main script (those
-    run here, with the others)."""
-    return all(
-        "<locals>" not in spec.func.__qualname__ and spec.func.__module__ != "__main__"
-        for spec in specs
-    )
+    """Whether a new process has each of ``specs``: the checks this package registers
+    (:mod:`cdisc_mapper.validate.checks`, imported with :mod:`cdisc_mapper.validate`);
+    with a check registered elsewhere (a test, an application's own check) the run stays
+    in this process."""
+    return all(spec.func.__module__.startswith(_REGISTERED) for spec in specs)
+
+
+_REGISTERED = "cdisc_mapper.validate."
+"""The modules whose checks a new process registers by importing the validator."""
 
 
 def _size(path: Path) -> int:
@@ -251,7 +251,6 @@ def job_of(ctx: Context, runs: Sequence[Run], budget: int, small: int) -> Job:
         order,
         tuple(counted[name] for name in order),
         tuple(run.spec.id for run in runs),
-        tuple(sorted({run.spec.func.__module__ for run in runs})),
         ctx.define,
         ctx.define_paths,
         ctx.reconciliation,
@@ -361,8 +360,6 @@ def check_share(job: Job) -> dict[str, tuple[Block, ...]] | Failure:
     """A worker process's share of the turns (:func:`_share`), its datasets read
     through a store of its own; an input error comes back as a :class:`Failure`."""
     shared = _WORKER["shared"]  # check_share runs in a process started by check_datasets
-    for module in job.modules:  # the checks' modules register them
-        importlib.import_module(module)
     store = FrameStore(job.budget)
     datasets = {ref.dataset.name: ref.attached(store) for ref in job.refs}
     try:

@@ -110,8 +110,10 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_two_processes_give_the_serial_report_byte_for_byte(tmp_path, started):
     root = _package(tmp_path / "pkg")
+    (root / "sdtm" / "xx.xpt").write_text("not a transport file\n" * 4)  # SD0017
     serial = validate_package(root, workers=1)
     assert serial.count("VX0001") == 0 and len(serial.findings) > 5  # something to merge
+    assert serial.count("SD0017") == 1
     parallel = validate_package(root, workers=2, processes_from=0)
     assert started == [2]
     assert _reports(parallel, tmp_path / "two") == _reports(serial, tmp_path / "one")

@@ -12,11 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import LOCK_FILE
 from cdisc_mapper.validate import (
     ERROR,
@@ -368,3 +371,11 @@ def test_an_interrupted_run_ends_its_workers_and_writes_nothing(tmp_path, signum
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert not (root / "reports").exists() and not (root / LOCK_FILE).exists()
+
+
+def test_a_worker_killed_ends_the_run_with_what_to_do():
+    killed: Future[object] = Future()
+    killed.set_exception(BrokenProcessPool("a process terminated abruptly"))
+    with pytest.raises(CdiscMapperError) as caught:
+        parallel_module._received(killed)  # type: ignore[arg-type]
+    assert "ended abruptly" in caught.value.message and "--workers 1" in caught.value.hint

@@ -34,7 +34,8 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.process import BaseProcess
@@ -297,7 +298,7 @@ class Workers:
             futures = [self.pool.submit(check_share, job) for _ in range(self.processes - 1)]
             done = _share(job, self.shared, ctx.datasets, store)
             for future in futures:
-                share = future.result()
+                share = _received(future)
                 if isinstance(share, Failure):
                     raise share.error()
                 done.update(share)
@@ -314,6 +315,21 @@ class Workers:
             self.pool.shutdown(wait=False, cancel_futures=True)
         else:
             self.pool.shutdown()
+
+
+def _received(future: Future[dict[str, tuple[Block, ...]] | Failure]) -> Any:
+    """A worker's share of the turns.
+
+    Raises:
+        CdiscMapperError: the worker process ended abruptly (killed: out of memory?).
+    """
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise CdiscMapperError(
+            f"a worker process of the validation ended abruptly ({exc})",
+            hint="it was killed, perhaps for lack of memory: run again with --workers 1",
+        ) from exc
 
 
 @contextmanager

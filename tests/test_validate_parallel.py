@@ -236,6 +236,15 @@ def test_turns_whose_files_pass_the_allowance_wait_for_each_other():
     assert max(m for m in most if m != 25) <= 10 and 25 in most
 
 
+def test_a_small_file_s_turn_runs_beside_a_turn_over_the_allowance():
+    shared = Shared(multiprocessing.get_context("spawn"), together=10)
+    with shared.admitted(25):
+        beside = threading.Thread(target=lambda: shared.admitted(0).__enter__(), daemon=True)
+        beside.start()
+        beside.join(5)
+        assert not beside.is_alive()  # admitted at once (size 0: not counted)
+
+
 def test_one_at_a_time_gives_the_same_report(tmp_path, monkeypatch, started):
     root = _package(tmp_path / "pkg")
     serial = validate_package(root)

@@ -189,9 +189,10 @@ class Shared:
     @contextmanager
     def admitted(self, size: int) -> Iterator[None]:
         """A turn of a ``size``-byte file, once the turns running leave room for it (or
-        none runs)."""
+        none runs); a turn of size 0 (a small file, held within the store's budget) at
+        once."""
         with self._condition:
-            while self._running.value and self._running.value + size > self.together:
+            while size and self._running.value and self._running.value + size > self.together:
                 self._condition.wait()
             self._running.value += size
         try:

@@ -217,32 +217,39 @@ def test_merge_stops_a_check_after_a_skip_as_the_serial_run_does(tmp_path):
 
 def test_turns_whose_files_pass_the_allowance_wait_for_each_other():
     shared = Shared(multiprocessing.get_context("spawn"), together=10)
+    sizes = [25, 6, 6, 3]
     running: list[int] = []
     most: list[int] = []
+    taken: list[int] = []
 
-    def turn(size: int) -> None:
-        with shared.admitted(size):
-            running.append(size)
+    def process() -> None:
+        while (index := shared.take(sizes)) is not None:
+            taken.append(index)
+            running.append(sizes[index])
             most.append(sum(running))
             time.sleep(0.05)
-            running.remove(size)
+            running.remove(sizes[index])
+            shared.done(sizes[index])
 
-    threads = [threading.Thread(target=turn, args=(size,)) for size in (6, 6, 3, 25)]
+    threads = [threading.Thread(target=process) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    # 6 + 6 > 10 never run together; 25 (over the allowance) runs, alone
+    # each turn once; 25 (over the allowance) alone; 6 + 6 (or 6 + 6 + 3) never at once
+    assert sorted(taken) == [0, 1, 2, 3] and taken[0] == 0
     assert max(m for m in most if m != 25) <= 10 and 25 in most
 
 
-def test_a_small_file_s_turn_runs_beside_a_turn_over_the_allowance():
+def test_a_turn_that_fits_is_taken_before_an_earlier_one_that_does_not():
     shared = Shared(multiprocessing.get_context("spawn"), together=10)
-    with shared.admitted(25):
-        beside = threading.Thread(target=lambda: shared.admitted(0).__enter__(), daemon=True)
-        beside.start()
-        beside.join(5)
-        assert not beside.is_alive()  # admitted at once (size 0: not counted)
+    sizes = [8, 6, 1, 0]
+    assert shared.take(sizes) == 0  # 8 running
+    assert shared.take(sizes) == 2  # 6 would pass 10: the 1 fits
+    assert shared.take(sizes) == 3  # a small file counts 0: always fits
+    shared.done(8)
+    assert shared.take(sizes) == 1  # room now
+    assert shared.take(sizes) is None  # all taken
 
 
 def test_one_at_a_time_gives_the_same_report(tmp_path, monkeypatch, started):

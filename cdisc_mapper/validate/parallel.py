@@ -5,10 +5,11 @@
 package of at least :data:`PROCESSES_FROM` bytes of dataset files, :class:`Workers`
 share the turns out: this process and ``workers - 1`` processes started with ``spawn``
 (:class:`~concurrent.futures.ProcessPoolExecutor`) each take the next dataset, the
-largest files first, until none is left. Each process reads what it needs through its own
-:class:`~cdisc_mapper.validate.frames.FrameStore` (the store's budget split between the
-processes): the dataset whose turn it is, and the columns of others its checks look up
-(DM, SE, ADSL, the VISITNUM of every SDTM dataset), as the serial run does.
+largest files first, until none is left (:meth:`Shared.take`). Each process reads what
+it needs through its own :class:`~cdisc_mapper.validate.frames.FrameStore` (the store's
+budget split between the processes): the dataset whose turn it is, and the columns of
+others its checks look up (DM, SE, ADSL, the VISITNUM of every SDTM dataset), as the
+serial run does.
 
 Every check's run on one dataset is recorded as a :class:`Block` (its findings, how many
 it found per (check, dataset), whether it ran or skipped), and the blocks are merged in
@@ -20,13 +21,14 @@ checks then run here, after the merge, as in the serial run. So the report is th
 run's, byte for byte.
 
 Memory: the datasets whose turn it is at once have files of at most
-:data:`TOGETHER_BYTES` in total, a larger one alone (:class:`Shared`): a process waits
-before a dataset that would pass it. Files the store reads whole when the package is read
-(at most its ``lazy_bytes``, 64 MiB by default) do not count: their records are held
-within the store's budget anyway. The checks' memory follows the file's size (0.69 GiB
-peak for the 0.59 GB ADQS at 10,000 subjects, 5.12 GiB for its 5.9 GB at 100,000), so two
-processes at once hold about what one holds for a file of :data:`TOGETHER_BYTES` (see
-docs/performance.md for the figures).
+:data:`TOGETHER_BYTES` in total, a larger one alone (:class:`Shared`): a process takes
+the next dataset that fits beside those running, and waits while none does. Files the
+store reads whole when the package is read (at most its ``lazy_bytes``, 64 MiB by
+default) do not count: their records are held within the store's budget anyway. A
+turn's memory follows its file's size (about 0.75-0.8 of it at 10,000 subjects, e.g.
+0.43 GB for the 0.59 GB ADQS; 5.12 GiB peak for its 5.9 GB at 100,000 subjects), so two
+processes at once hold at most about what one holds for the largest file alone, plus a
+process's imports and its share of the store.
 """
 
 from __future__ import annotations
@@ -163,45 +165,57 @@ class Job:
 
 
 class Shared:
-    """The state the processes share: the next turn to take, and the file bytes of the
-    turns running (:data:`TOGETHER_BYTES`)."""
+    """The state the processes share: which turns are taken, and the file bytes of the
+    turns running (at most :data:`TOGETHER_BYTES`, a larger one alone)."""
 
     def __init__(self, context: Any, together: int) -> None:
         self.together = together
-        self._next = context.Value("q", 0, lock=False)
-        self._running = context.Value("q", 0, lock=False)
+        self._taken = context.RawArray("b", MAX_TURNS)
+        self._running = context.RawValue("q", 0)
+        self._stopped = context.RawValue("b", 0)
         self._condition = context.Condition()
 
-    def take(self, count: int) -> int | None:
-        """The index of the next turn of ``count``, or None when all are taken."""
+    def take(self, sizes: Sequence[int]) -> int | None:
+        """The first turn not taken (of those whose files count ``sizes``) that fits
+        beside the turns running, now counted as running (:meth:`done` when it ends):
+        a process does not wait for a large file while a smaller one fits. Waits while
+        none fits; None once every turn is taken.
+
+        A turn fits when nothing runs, when it counts 0 bytes (a small file, held within
+        the store's budget), or when the bytes running and its own are at most
+        :attr:`together`."""
         with self._condition:
-            index = int(self._next.value)
-            if index >= count:
-                return None
-            self._next.value = index + 1
-            return index
+            while not self._stopped.value:
+                untaken = [i for i in range(len(sizes)) if not self._taken[i]]
+                if not untaken:
+                    return None
+                for index in untaken:
+                    if self._fits(sizes[index]):
+                        self._taken[index] = 1
+                        self._running.value += sizes[index]
+                        return index
+                self._condition.wait()
+            return None
+
+    def _fits(self, size: int) -> bool:
+        running = int(self._running.value)
+        return not size or not running or running + size <= self.together
+
+    def done(self, size: int) -> None:
+        """A turn of ``size`` bytes (:meth:`take`) ended."""
+        with self._condition:
+            self._running.value -= size
+            self._condition.notify_all()
 
     def stop(self) -> None:
         """No more turns are taken (a process failed, or the run was interrupted)."""
         with self._condition:
-            self._next.value = 2**62
+            self._stopped.value = 1
+            self._condition.notify_all()
 
-    @contextmanager
-    def admitted(self, size: int) -> Iterator[None]:
-        """A turn of a ``size``-byte file, once the turns running leave room for it (or
-        none runs); a turn of size 0 (a small file, held within the store's budget) at
-        once."""
-        with self._condition:
-            while size and self._running.value and self._running.value + size > self.together:
-                self._condition.wait()
-            self._running.value += size
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._running.value -= size
-                self._condition.notify_all()
 
+MAX_TURNS = 1 << 16
+"""The most datasets a package checked in processes may have (one shared flag each)."""
 
 _WORKER: dict[str, Shared] = {}
 """A worker process's :class:`Shared`, under ``"shared"`` (set by :func:`_start_worker`)."""
@@ -216,7 +230,7 @@ def processes_for(files: Sequence[Path], workers: int, processes_from: int) -> i
     """How many processes check the datasets of ``files``: ``workers`` (at most one per
     file) when the files hold at least ``processes_from`` bytes, else 1 (here)."""
     count = min(workers, len(files))
-    if count < 2 or sum(_size(path) for path in files) < processes_from:
+    if count < 2 or len(files) > MAX_TURNS or sum(_size(p) for p in files) < processes_from:
         return 1
     return count
 
@@ -396,14 +410,16 @@ def _share(
     checks = [specs[check] for check in job.checks]
     internal = specs["VX0001"]
     done: dict[str, tuple[Block, ...]] = {}
-    while (index := shared.take(len(job.order))) is not None:
-        ds = datasets[job.order[index]]
-        todo = [spec for spec in checks if applies(spec, ds)]
-        if not todo:
-            continue
-        with shared.admitted(job.sizes[index]), store.turn(ds):
-            done[ds.name] = tuple(_recorded(ctx, spec, ds, internal) for spec in todo)
-        ctx.forget(ds.name)
+    while (index := shared.take(job.sizes)) is not None:
+        try:
+            ds = datasets[job.order[index]]
+            todo = [spec for spec in checks if applies(spec, ds)]
+            if todo:
+                with store.turn(ds):
+                    done[ds.name] = tuple(_recorded(ctx, spec, ds, internal) for spec in todo)
+                ctx.forget(ds.name)
+        finally:
+            shared.done(job.sizes[index])
     return done
 
 

@@ -40,7 +40,7 @@ from cdisc_mapper.cli.running import _locked, _run, default_workers
     help="Dataset files to read where a folder holds several formats (default: xpt, "
     "else json, else ndjson); the default define is the one naming that format's files.",
 )
-@workers_option("Check the datasets of a package of 256 MiB or more")
+@workers_option("Check the datasets of a package of 300 MB or more")
 @click.pass_context
 @run_options
 def validate(

@@ -136,7 +136,8 @@ def test_the_pilot_gives_the_serial_report_in_two_processes(tmp_path, started):
     defines = [PILOT / "sdtm" / "define.xml", PILOT / "adam" / "define.xml"]
     args = {"define": defines, "encoding": "WINDOWS-1252"}
     serial = validate_package(PILOT, **args)
-    parallel = validate_package(PILOT, workers=2, processes_from=0, **args)
+    # every file read lazily too (screened, read in chunks, row contexts by read_rows)
+    parallel = validate_package(PILOT, workers=2, processes_from=0, cache_bytes=0, **args)
     assert started == [2]
     assert serial.count("ID0002") > 1000  # beyond the limit: counted, not all listed
     assert _reports(parallel, tmp_path / "two") == _reports(serial, tmp_path / "one")

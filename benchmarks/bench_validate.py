@@ -20,9 +20,9 @@ first), and the finding totals. Target: each under 30 s.
 ``--csv`` instead runs ``cdisc-mapper validate PACKAGE`` once as a child process (as
 ``bench_chain.py`` does: wall time, CPU time, peak RSS, load average before and after) and
 appends its figures to ``benchmarks/results/validate.csv``; ``--subjects`` names the
-package's size there. ``--workers N`` is passed to the command (default: its own); the
-peak is then that of the process and its worker processes together (their RSS summed,
-sampled every 20 ms), which the stage ``validate-wN`` names. Run it under
+package's size there. ``--workers N`` is passed to the command (default: its own, the
+cores); the peak is that of the process and its worker processes together (their RSS
+summed, sampled every 20 ms); the stage is ``validate-wN`` with ``--workers N``. Run it under
 ``flock /tmp/bench.lock`` on a shared machine::
 
     python benchmarks/bench_validate.py --package /tmp/big --subjects 10000 --csv
@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_chain import Figure, append_csv, commit, machine, run_child  # noqa: E402
+from bench_chain import Figure, append_csv, commit, machine  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "validate.csv"
 
@@ -195,11 +195,9 @@ def measure(package: Path, subjects: int, workers: int | None = None) -> Figure:
     cores, memory, python = machine()
     before = os.getloadavg()[0]
     command = [sys.executable, "-m", "cdisc_mapper.cli", "-q", "validate", str(package)]
-    if workers is None:
-        wall, cpu, peak = run_child([*command, "--fail-on", "error"])
-    else:
+    if workers is not None:
         command += ["--workers", str(workers)]
-        wall, cpu, peak = run_tree([*command, "--fail-on", "error"])
+    wall, cpu, peak = run_tree([*command, "--fail-on", "error"])
     after = os.getloadavg()[0]
     print(
         f"validate {package}: wall {wall:.1f} s  CPU {cpu:.1f} s  peak {peak:.2f} GiB  "

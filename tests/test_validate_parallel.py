@@ -224,7 +224,7 @@ def test_turns_whose_files_pass_the_allowance_wait_for_each_other():
     taken: list[int] = []
 
     def process() -> None:
-        while (index := shared.take(sizes)) is not None:
+        while (index := shared.take(sizes, _running)) is not None:
             taken.append(index)
             running.append(sizes[index])
             most.append(sum(running))
@@ -242,15 +242,27 @@ def test_turns_whose_files_pass_the_allowance_wait_for_each_other():
     assert max(m for m in most if m != 25) <= 10 and 25 in most
 
 
+def _running() -> bool:
+    return True
+
+
 def test_a_turn_that_fits_is_taken_before_an_earlier_one_that_does_not():
     shared = Shared(multiprocessing.get_context("spawn"), together=10)
     sizes = [8, 6, 1, 0]
-    assert shared.take(sizes) == 0  # 8 running
-    assert shared.take(sizes) == 2  # 6 would pass 10: the 1 fits
-    assert shared.take(sizes) == 3  # a small file counts 0: always fits
+    assert shared.take(sizes, _running) == 0  # 8 running
+    assert shared.take(sizes, _running) == 2  # 6 would pass 10: the 1 fits
+    assert shared.take(sizes, _running) == 3  # a small file counts 0: always fits
     shared.done(8)
-    assert shared.take(sizes) == 1  # room now
-    assert shared.take(sizes) is None  # all taken
+    assert shared.take(sizes, _running) == 1  # room now
+    assert shared.take(sizes, _running) is None  # all taken
+
+
+def test_a_process_waiting_for_room_stops_when_another_ended(monkeypatch):
+    monkeypatch.setattr(parallel_module, "_LOOK_EVERY", 0.01)
+    shared = Shared(multiprocessing.get_context("spawn"), together=10)
+    assert shared.take([8, 6], _running) == 0  # a process killed in this turn never ends it
+    with pytest.raises(CdiscMapperError, match="ended abruptly"):
+        shared.take([8, 6], lambda: False)
 
 
 def test_one_at_a_time_gives_the_same_report(tmp_path, monkeypatch, started):

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -178,15 +178,20 @@ class Shared:
         self._stopped = context.RawValue("b", 0)
         self._condition = context.Condition()
 
-    def take(self, sizes: Sequence[int]) -> int | None:
+    def take(self, sizes: Sequence[int], others: Callable[[], bool]) -> int | None:
         """The first turn not taken (of those whose files count ``sizes``) that fits
         beside the turns running, now counted as running (:meth:`done` when it ends):
         a process does not wait for a large file while a smaller one fits. Waits while
-        none fits; None once every turn is taken.
+        none fits, as long as ``others()`` says the other processes still run (one
+        killed in a turn would never end it); None once every turn is taken.
 
         A turn fits when nothing runs, when it counts 0 bytes (a small file, held within
         the store's budget), or when the bytes running and its own are at most
-        :attr:`together`."""
+        :attr:`together`.
+
+        Raises:
+            CdiscMapperError: another process ended while this one waited for room.
+        """
         with self._condition:
             while not self._stopped.value:
                 untaken = [i for i in range(len(sizes)) if not self._taken[i]]
@@ -197,7 +202,8 @@ class Shared:
                         self._taken[index] = 1
                         self._running.value += sizes[index]
                         return index
-                self._condition.wait()
+                if not self._condition.wait(_LOOK_EVERY) and not others():
+                    raise _ended()
             return None
 
     def _fits(self, size: int) -> bool:
@@ -215,6 +221,17 @@ class Shared:
         with self._condition:
             self._stopped.value = 1
             self._condition.notify_all()
+
+
+_LOOK_EVERY = 1.0
+"""Seconds between looks at the other processes while a process waits for room."""
+
+
+def _ended() -> CdiscMapperError:
+    return CdiscMapperError(
+        "a process of the validation ended abruptly",
+        hint="it was killed, perhaps for lack of memory: run again with --workers 1",
+    )
 
 
 MAX_TURNS = 1 << 16
@@ -314,7 +331,7 @@ class Workers:
         store.resize(whole // self.processes)
         try:
             futures = [self.pool.submit(check_share, job) for _ in range(self.processes - 1)]
-            done = _share(job, self.shared, ctx.datasets, store)
+            done = _share(job, self.shared, ctx.datasets, store, self._workers_run)
             for future in futures:
                 share = _received(future)
                 if isinstance(share, Failure):
@@ -323,6 +340,9 @@ class Workers:
         finally:
             store.resize(whole)
         merge(ctx, runs, done)
+
+    def _workers_run(self) -> bool:
+        return all(process.is_alive() for process in self.started)
 
     def close(self, *, failed: bool) -> None:
         """End the workers: once they are idle, or at once when ``failed``."""
@@ -344,10 +364,7 @@ def _received(future: Future[dict[str, tuple[Block, ...]] | Failure]) -> Any:
     try:
         return future.result()
     except BrokenProcessPool as exc:
-        raise CdiscMapperError(
-            f"a worker process of the validation ended abruptly ({exc})",
-            hint="it was killed, perhaps for lack of memory: run again with --workers 1",
-        ) from exc
+        raise _ended() from exc
 
 
 @contextmanager
@@ -397,14 +414,24 @@ def check_share(job: Job) -> dict[str, tuple[Block, ...]] | Failure:
     store = FrameStore(job.budget)
     datasets = {ref.dataset.name: ref.attached(store) for ref in job.refs}
     try:
-        return _share(job, shared, datasets, store)
+        return _share(job, shared, datasets, store, _parent_runs)
     except CdiscMapperError as exc:
         shared.stop()
         return Failure(type(exc), exc.message, exc.where, exc.hint)
 
 
+def _parent_runs() -> bool:
+    """Whether the process that started this worker still runs."""
+    parent = multiprocessing.parent_process()
+    return parent is None or parent.is_alive()
+
+
 def _share(
-    job: Job, shared: Shared, datasets: dict[str, Dataset], store: FrameStore
+    job: Job,
+    shared: Shared,
+    datasets: dict[str, Dataset],
+    store: FrameStore,
+    others: Callable[[], bool],
 ) -> dict[str, tuple[Block, ...]]:
     """Turns taken one after the other until none is left: each dataset's checks, run
     as the serial run does but never stopped by a skip (the merge stops them)."""
@@ -413,7 +440,7 @@ def _share(
     checks = [specs[check] for check in job.checks]
     internal = specs["VX0001"]
     done: dict[str, tuple[Block, ...]] = {}
-    while (index := shared.take(job.sizes)) is not None:
+    while (index := shared.take(job.sizes, others)) is not None:
         try:
             ds = datasets[job.order[index]]
             todo = [spec for spec in checks if applies(spec, ds)]

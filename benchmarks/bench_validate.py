@@ -20,9 +20,13 @@ first), and the finding totals. Target: each under 30 s.
 ``--csv`` instead runs ``cdisc-mapper validate PACKAGE`` once as a child process (as
 ``bench_chain.py`` does: wall time, CPU time, peak RSS, load average before and after) and
 appends its figures to ``benchmarks/results/validate.csv``; ``--subjects`` names the
-package's size there. Run it under ``flock /tmp/bench.lock`` on a shared machine::
+package's size there. ``--workers N`` is passed to the command (default: its own, the
+cores); the peak is that of the process and its worker processes together (their RSS
+summed, sampled every 20 ms); the stage is ``validate-wN`` with ``--workers N``. Run it under
+``flock /tmp/bench.lock`` on a shared machine::
 
     python benchmarks/bench_validate.py --package /tmp/big --subjects 10000 --csv
+    python benchmarks/bench_validate.py --package /tmp/big --subjects 10000 --csv --workers 2
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_chain import Figure, append_csv, commit, machine, run_child  # noqa: E402
+from bench_chain import Figure, append_csv, commit, machine  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "validate.csv"
 
@@ -83,7 +87,7 @@ def _validate(package: str, encoding: str | None, queue: mp.Queue) -> None:
     del datasets
 
     per_check: dict[str, float] = {}
-    on_dataset, on_package = engine._run_on, engine._run_package_check
+    on_dataset, on_package = engine.run_on, engine._run_package_check
 
     def timed(original):
         def run(ctx, check, *args):
@@ -96,7 +100,7 @@ def _validate(package: str, encoding: str | None, queue: mp.Queue) -> None:
 
         return run
 
-    engine._run_on, engine._run_package_check = timed(on_dataset), timed(on_package)
+    engine.run_on, engine._run_package_check = timed(on_dataset), timed(on_package)
     started = time.perf_counter()
     defines = _defines(Path(package)) or None
     report = validate_package(Path(package), define=defines, encoding=encoding)
@@ -146,12 +150,54 @@ def run(package: Path, encoding: str | None, repeat: int) -> float:
     return worst
 
 
-def measure(package: Path, subjects: int) -> Figure:
+def tree_rss(pid: int) -> int:
+    """The resident bytes of process ``pid`` and its descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    family, grown = {pid}, True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in family} - family
+        family |= more
+        grown = bool(more)
+    total = 0
+    for member in family:
+        try:
+            total += int(Path(f"/proc/{member}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE")
+
+
+def run_tree(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS GiB) of a child process and its worker processes: CPU of
+    them all, the peak of their RSS summed."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "946684800")}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.02)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):  # 1: findings of --fail-on's severity
+        raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, usage.ru_utime + usage.ru_stime, peak / 1024**3
+
+
+def measure(package: Path, subjects: int, workers: int | None = None) -> Figure:
     """``cdisc-mapper validate package`` as one child process: its figures."""
     cores, memory, python = machine()
     before = os.getloadavg()[0]
     command = [sys.executable, "-m", "cdisc_mapper.cli", "-q", "validate", str(package)]
-    wall, cpu, peak = run_child([*command, "--fail-on", "error"])
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    wall, cpu, peak = run_tree([*command, "--fail-on", "error"])
     after = os.getloadavg()[0]
     print(
         f"validate {package}: wall {wall:.1f} s  CPU {cpu:.1f} s  peak {peak:.2f} GiB  "
@@ -161,7 +207,7 @@ def measure(package: Path, subjects: int) -> Figure:
         date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
         commit=commit(),
         subjects=subjects,
-        stage="validate",
+        stage="validate" if workers is None else f"validate-w{workers}",
         wall_s=round(wall, 1),
         cpu_s=round(cpu, 1),
         peak_rss_gib=round(peak, 2),
@@ -180,9 +226,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-pilot", action="store_true", help="skip the CDISC pilot")
     parser.add_argument("--csv", type=Path, nargs="?", const=RESULTS, help="append to this CSV")
+    parser.add_argument("--workers", type=int, default=None, help="validate --workers (--csv)")
     args = parser.parse_args()
     if args.csv:
-        append_csv(args.csv, [measure(args.package, args.subjects)])
+        append_csv(args.csv, [measure(args.package, args.subjects, args.workers)])
         return 0
     cases: list[tuple[Path, str | None]] = []
     if PILOT.is_dir() and not args.no_pilot:

@@ -5,6 +5,7 @@ frame; frames are let go beyond a budget; and the report is the same whatever th
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,10 @@ from cdisc_mapper.validate import ERROR, read_package, scope, validate_package, 
 from cdisc_mapper.validate import frames as frames_module
 from cdisc_mapper.validate import registry as registry_module
 from cdisc_mapper.validate.errors import ValidationInputError
-from cdisc_mapper.validate.frames import FrameStore, read_records, screen
+from cdisc_mapper.validate.frames import FrameStore, read_records, read_rows, screen, stamp
 from cdisc_mapper.validate.registry import check
 from cdisc_mapper.xpt import read_xpt
+from cdisc_mapper.xpt.fastread import LayoutError
 from tests.validate_pkg import write_dataset
 
 # texts first seen in a different order in each 2-record chunk: the file's order is
@@ -236,3 +238,40 @@ def test_a_file_changed_after_it_was_screened_is_a_located_error(tmp_path):
         lb.df  # noqa: B018  (reading the records is the point)
     assert caught.value.where == "sdtm/lb.xpt"
     assert "was read at the start but cannot be read now" in caught.value.message
+
+
+def test_a_screened_file_touched_since_is_not_trusted(tmp_path):
+    path = _lb(tmp_path)
+    before = stamp(path)
+    assert screen(path, None) is not None
+    os.utime(path, ns=(before[1] + 10**9, before[1] + 10**9))  # same bytes, newer
+    with pytest.raises(LayoutError, match="changed since it was screened"):
+        read_records(path, None, screened=before)
+    assert read_records(path, None, screened=stamp(path))["LBSEQ"].iloc[4] == 3.0
+
+
+def test_screen_refuses_a_file_with_a_second_member(tmp_path):
+    path = _lb(tmp_path)
+    raw = path.read_bytes()
+    member = raw.index(b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!")
+    path.write_bytes(raw + raw[member:])  # a second copy of the member
+    assert screen(path, None) is None  # read whole (readstat) instead
+
+
+def test_read_rows_reads_only_the_records_asked(tmp_path, small_chunks):
+    path = _lb(tmp_path)
+    got = read_rows(path, None, [5, 0, 3], ["LBTESTCD", "NOSUCH", "LBSEQ"], stamp(path))
+    assert list(got.columns) == ["LBTESTCD", "LBSEQ"]
+    assert got["LBTESTCD"].tolist() == ["B", "B", ""] and got["LBSEQ"].tolist() == [1.0, 1.0, 2.0]
+    assert all(isinstance(v, str) for v in got["LBTESTCD"].tolist())  # texts as str
+
+
+def test_a_dataset_gives_the_records_asked_held_or_not(tmp_path, small_chunks):
+    _lb(tmp_path / "sdtm")
+    lazy = read_package(tmp_path, cache_bytes=0).datasets["LB"]
+    held = read_package(tmp_path).datasets["LB"]
+    assert lazy.frame is None and held.frame is not None
+    for ds in (lazy, held):
+        rows = ds.rows([6, 1], ["USUBJID", "LBTESTCD"])
+        assert rows.astype(object).values.tolist() == [["S-3", "A"], ["S-1", "A"]]
+    assert lazy.frame is None  # only those records were read

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from cdisc_mapper.cli.group import main
-from cdisc_mapper.cli.options import run_options
-from cdisc_mapper.cli.running import _locked, _run
+from cdisc_mapper.cli.options import run_options, workers_option
+from cdisc_mapper.cli.running import _locked, _run, default_workers
 
 
 @main.command()
@@ -40,6 +40,7 @@ from cdisc_mapper.cli.running import _locked, _run
     help="Dataset files to read where a folder holds several formats (default: xpt, "
     "else json, else ndjson); the default define is the one naming that format's files.",
 )
+@workers_option("Check the datasets of a package of 300 MB or more")
 @click.pass_context
 @run_options
 def validate(
@@ -49,6 +50,7 @@ def validate(
     encoding: str | None,
     fail_on: str,
     dataset_format: str | None,
+    workers: int | None,
 ) -> None:
     """Check the SDTM/ADaM datasets under DIRECTORY; write DIRECTORY/reports/validation.*"""
 
@@ -70,7 +72,11 @@ def validate(
                 if p.exists()
             ]
             report = validate_package(
-                directory, define=defines or None, encoding=encoding, dataset_format=dataset_format
+                directory,
+                define=defines or None,
+                encoding=encoding,
+                dataset_format=dataset_format,
+                workers=default_workers() if workers is None else workers,
             )
             files = write_reports(report, directory / "reports")
         for path in files:

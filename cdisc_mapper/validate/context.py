@@ -4,7 +4,7 @@ over :mod:`cdisc_mapper.define.reader`), and vectorised ways to report findings.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -206,6 +206,27 @@ class Context:
         would otherwise keep every dataset in memory."""
         for key in [k for k in self.cache if len(k) > 1 and k[1] == dataset]:
             del self.cache[key]
+
+    def absorb(
+        self, findings: Sequence[Finding], found: Iterable[tuple[tuple[str, str], int]]
+    ) -> None:
+        """Findings reported by a run of a check elsewhere (another process), taken as if
+        reported here, after those reported so far: ``found`` how many that run found per
+        (check ID, dataset), ``findings`` those it kept, in order (at least those this
+        context keeps: the first of each (check ID, dataset), up to :attr:`limit`)."""
+        wanted = dict(found)
+        room = {key: max(self.limit - self._kept[key], 0) for key in wanted}
+        kept: Counter[tuple[str, str]] = Counter()
+        for finding in findings:
+            key = (finding.check_id, finding.dataset)
+            if kept[key] < room[key]:
+                kept[key] += 1
+                self.findings.append(finding)
+        for key, count in wanted.items():
+            self._kept[key] += kept[key]
+            self.found[key] += count
+            self.counts[key[0]] += count
+            self.suppressed[key[0]] += count - kept[key]
 
     # ----------------------------------------------------------------- lookups
     def standard_for(self, ds: Dataset) -> Standard:

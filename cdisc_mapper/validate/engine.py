@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,11 @@ from cdisc_mapper.validate.model import (
     ValidationReport,
 )
 from cdisc_mapper.validate.package import Dataset, discover, iter_files, read_dataset
+from cdisc_mapper.validate.parallel import PROCESSES_FROM, portable, workers_for
 from cdisc_mapper.validate.recon import find_reconciliation, read_reconciliation
 from cdisc_mapper.validate.registry import check, registered_checks
 from cdisc_mapper.validate.rowcontext import row_contexts
+from cdisc_mapper.validate.runs import Run, applies, report_crash, run_on
 from cdisc_mapper.validate.unreadable import Unreadable, check_encoding
 
 DEFAULT_LIMIT = 1000
@@ -40,15 +41,6 @@ DEFAULT_LIMIT = 1000
 )
 def _internal_error(ctx: Context, ds: Dataset) -> None:  # pragma: no cover - placeholder
     """Findings of this ID are produced by the runner when a check raises."""
-
-
-def _applies(spec: CheckSpec, ds: Dataset) -> bool:
-    sc = spec.scope
-    if sc.standard not in ("any", ds.standard):
-        return False
-    if sc.classes is not None and ds.class_ not in sc.classes:
-        return False
-    return sc.datasets is None or ds.name in sc.datasets or ds.domain in sc.datasets
 
 
 @dataclass(frozen=True)
@@ -131,6 +123,8 @@ def validate_package(
     checks: list[str] | None = None,
     dataset_format: str | None = None,
     cache_bytes: int = CACHE_BYTES,
+    workers: int = 1,
+    processes_from: int = PROCESSES_FROM,
 ) -> ValidationReport:
     """Validate the datasets under ``path`` and return the report.
 
@@ -148,6 +142,12 @@ def validate_package(
             None reads the preferred format present (XPT before Dataset-JSON).
         cache_bytes: memory the records of the datasets not being checked may hold
             (:mod:`cdisc_mapper.validate.frames`); the report does not depend on it.
+        workers: check the datasets in this many processes (this one among them) when
+            their files hold at least ``processes_from`` bytes and every check run is
+            one of this package's (:func:`~.parallel.portable`); the report does not
+            depend on it. The processes are started with ``spawn``: a script
+            calling this with ``workers`` > 1 needs the ``if __name__ == "__main__":``
+            guard.
 
     A file that cannot be read (not XPORT, truncated, text not in ``encoding``) is an
     SD0017 finding naming the file (and, for text, the byte offset), and the rest of the
@@ -160,38 +160,23 @@ def validate_package(
     """
     define_paths = _define_paths(define)
     define_meta = _read_defines(define_paths) if define_paths else None
-    package = read_package(
-        Path(path), encoding=encoding, dataset_format=dataset_format, cache_bytes=cache_bytes
-    )
-    root, datasets = package.root, package.datasets
-    recon_path = find_reconciliation(root)
-    recon_rows, recon_error = (
-        read_reconciliation(recon_path) if recon_path is not None else (None, None)
-    )
-    terminology = load_terminology()
-    ctx = Context(
-        root,
-        datasets,
-        sdtmig=load_sdtmig(),
-        adamig=load_adamig(),
-        terminology=terminology,
-        define=define_meta,
-        define_path=define_paths[0] if define_paths else None,
-        define_paths=define_paths,
-        reconciliation=recon_rows,
-        reconciliation_error=recon_error,
-        limit=limit,
-        unreadable=package.unreadable,
-    )
-    specs = registered_checks()
-    if checks is not None:
-        unknown = sorted(set(checks) - {s.id for s in specs})
-        if unknown:
-            raise ValidationInputError(f"unknown check IDs: {', '.join(unknown)}")
-        specs = [s for s in specs if s.id in checks or s.id == "VX0001"]
+    specs = _selected(checks)
     internal = next(s for s in specs if s.id == "VX0001")
-    runs = [_Run(spec) for spec in specs if spec.id != "VX0001"]
-    _run_by_dataset(ctx, package.store, [r for r in runs if not r.spec.scope.package], internal)
+    runs = [Run(spec) for spec in specs if spec.id != "VX0001"]
+    by_dataset = [r for r in runs if not r.spec.scope.package]
+    _, files = discover(Path(path), dataset_format)
+    processes = workers if portable(specs) else 1
+    with workers_for(files, processes, processes_from) as pool:  # started while reading
+        package = read_package(
+            Path(path), encoding=encoding, dataset_format=dataset_format, cache_bytes=cache_bytes
+        )
+        ctx = _context(package, define_meta, define_paths, limit)
+        if pool is None:
+            _run_by_dataset(ctx, package.store, by_dataset, internal)
+        else:
+            pool.check(ctx, package.store, by_dataset)
+    root, datasets, terminology = package.root, package.datasets, ctx.terminology
+    recon_rows = ctx.reconciliation
     for run in runs:
         if run.spec.scope.package:
             _run_package_check(ctx, run, internal)
@@ -216,45 +201,60 @@ def validate_package(
     return report
 
 
-@dataclass
-class _Run:
-    """One check over the package: whether it ran, and why it stopped (SkipCheck)."""
+def _selected(checks: list[str] | None) -> list[CheckSpec]:
+    """The checks to run (with VX0001, which reports crashes): all, or those named.
 
-    spec: CheckSpec
-    ran: bool = False
-    notes: list[str] = field(default_factory=list)
-    stopped: bool = False
+    Raises:
+        ValidationInputError: an ID names no check.
+    """
+    specs = registered_checks()
+    if checks is not None:
+        unknown = sorted(set(checks) - {s.id for s in specs})
+        if unknown:
+            raise ValidationInputError(f"unknown check IDs: {', '.join(unknown)}")
+        specs = [s for s in specs if s.id in checks or s.id == "VX0001"]
+    return specs
 
 
-def _run_by_dataset(ctx: Context, store: FrameStore, runs: list[_Run], internal: CheckSpec) -> None:
+def _context(
+    package: Package, define: PackageDefine | None, define_paths: tuple[Path, ...], limit: int
+) -> Context:
+    """What every check sees of ``package``: the standards, the define.xml files read,
+    and the reconciliation rows beside the datasets."""
+    recon_path = find_reconciliation(package.root)
+    recon_rows, recon_error = (
+        read_reconciliation(recon_path) if recon_path is not None else (None, None)
+    )
+    return Context(
+        package.root,
+        package.datasets,
+        sdtmig=load_sdtmig(),
+        adamig=load_adamig(),
+        terminology=load_terminology(),
+        define=define,
+        define_path=define_paths[0] if define_paths else None,
+        define_paths=define_paths,
+        reconciliation=recon_rows,
+        reconciliation_error=recon_error,
+        limit=limit,
+        unreadable=package.unreadable,
+    )
+
+
+def _run_by_dataset(ctx: Context, store: FrameStore, runs: list[Run], internal: CheckSpec) -> None:
     """The dataset-scoped checks, dataset by dataset: each dataset's records are read
     once and held while its checks run, then let go unless other datasets' checks look
     them up (:meth:`FrameStore.turn`), with what the checks cached about it. Each check
     still meets the datasets in name order, so its findings are those it gives running
     alone, and a check that skips stops for the datasets after."""
     for ds in ctx.datasets.values():
-        todo = [run for run in runs if not run.stopped and _applies(run.spec, ds)]
+        todo = [run for run in runs if not run.stopped and applies(run.spec, ds)]
         if not todo:
             continue
         with store.turn(ds):
             for run in todo:
-                _run_on(ctx, run, ds, internal)
+                run_on(ctx, run, ds, internal)
         ctx.forget(ds.name)
-
-
-def _run_on(ctx: Context, run: _Run, ds: Dataset, internal: CheckSpec) -> None:
-    ctx.current = run.spec
-    try:
-        run.spec.func(ctx, ds)
-        run.ran = True
-    except SkipCheck as skip:
-        run.notes.append(str(skip))
-        run.stopped = True
-    except ValidationInputError:  # a file changed since it was read: not a check's bug
-        raise
-    except Exception as exc:  # a validator bug must not hide the other checks
-        _report_crash(ctx, internal, run.spec, ds, exc)
-        run.ran = True
 
 
 def _read_defines(paths: tuple[Path, ...]) -> PackageDefine:
@@ -292,7 +292,7 @@ def _define_paths(define: Path | Sequence[Path] | None) -> tuple[Path, ...]:
     return tuple(Path(p) for p in define)
 
 
-def _run_package_check(ctx: Context, run: _Run, internal: CheckSpec) -> None:
+def _run_package_check(ctx: Context, run: Run, internal: CheckSpec) -> None:
     spec = run.spec
     ctx.current = spec
     applicable = spec.scope.standard == "any" or any(
@@ -306,11 +306,11 @@ def _run_package_check(ctx: Context, run: _Run, internal: CheckSpec) -> None:
     except SkipCheck as skip:
         run.notes.append(str(skip))
     except Exception as exc:  # a validator bug must not hide the other checks
-        _report_crash(ctx, internal, spec, None, exc)
+        report_crash(ctx, internal, spec, None, exc)
         run.ran = True
 
 
-def _outcome(ctx: Context, run: _Run) -> CheckResult:
+def _outcome(ctx: Context, run: Run) -> CheckResult:
     spec, notes = run.spec, run.notes
     if notes and not run.ran:
         return _result(ctx, spec, "skipped", notes[0])
@@ -318,19 +318,6 @@ def _outcome(ctx: Context, run: _Run) -> CheckResult:
         return _result(ctx, spec, "not applicable", "")
     status = "failed" if ctx.counts[spec.id] else "passed"
     return _result(ctx, spec, status, notes[0] if notes else "")
-
-
-def _report_crash(
-    ctx: Context, internal: CheckSpec, spec: CheckSpec, ds: Dataset | None, exc: Exception
-) -> None:
-    frame = traceback.extract_tb(exc.__traceback__)[-1]
-    ctx.current = internal
-    ctx.note(
-        f"check {spec.id} crashed: {type(exc).__name__}: {exc} "
-        f"({Path(frame.filename).name}:{frame.lineno})",
-        dataset=ds.name if ds is not None else "",
-    )
-    ctx.current = spec
 
 
 def _result(ctx: Context, spec: CheckSpec, status: str, note: str) -> CheckResult:

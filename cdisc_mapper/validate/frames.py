@@ -21,8 +21,9 @@ TS, ADSL..., which other datasets' checks look up).
 from __future__ import annotations
 
 import mmap
+import os
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,15 +36,23 @@ import pandas as pd
 from cdisc_mapper.validate.errors import ValidationInputError
 from cdisc_mapper.validate.unreadable import Unreadable, read_or_explain
 from cdisc_mapper.xpt import XptMetadata
+from cdisc_mapper.xpt.columns import (
+    HEAD_BYTES,
+    file_blocks,
+    file_layout,
+    memory_blocks,
+    read_columns,
+)
 from cdisc_mapper.xpt.fastread import (
+    Bytes2D,
     Layout,
     LayoutError,
-    numeric_column,
+    TextColumn,
+    head_layout,
     observations,
     parse_layout,
-    text_column,
 )
-from cdisc_mapper.xpt.reader import read_fast
+from cdisc_mapper.xpt.reader import _fast_metadata, _metadata
 
 CACHE_BYTES = 512 * 2**20
 """Memory the frames of datasets not being checked may hold (least recently used out)."""
@@ -111,6 +120,11 @@ class FrameStore:
                 self._let_go(ds.name)
             self._fit()
 
+    def resize(self, budget: int) -> None:
+        """Hold at most ``budget`` bytes from now on (the frames beyond it let go)."""
+        self.budget = budget
+        self._fit()
+
     @property
     def held_bytes(self) -> int:
         """Memory of the frames held, the dataset being checked included."""
@@ -142,6 +156,8 @@ class Source:
             the columns asked for); else read whole as before
             (:func:`cdisc_mapper.validate.unreadable.read_or_explain`).
         store: the store that holds the frame and lets it go.
+        screened: the file's :func:`stamp` taken before it was screened (a chunked
+            file whose stamp is unchanged is not scanned again).
     """
 
     path: Path
@@ -149,6 +165,7 @@ class Source:
     encoding: str | None
     chunked: bool
     store: FrameStore
+    screened: tuple[int, int] | None = None
 
     def read(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The records (only ``columns`` when given, for a screened file).
@@ -159,7 +176,7 @@ class Source:
         """
         if self.chunked:
             try:
-                return read_records(self.path, self.encoding, columns)
+                return read_records(self.path, self.encoding, columns, self.screened)
             except (LayoutError, OSError, ValueError) as exc:
                 raise self._changed(str(exc)) from exc
         read = read_or_explain(self.path, self.rel, self.encoding)
@@ -167,6 +184,21 @@ class Source:
             raise self._changed(read.message)
         frame = read[0].reset_index(drop=True)
         return frame if columns is None else frame[columns]
+
+    def read_rows(self, rows: Sequence[int], columns: Sequence[str]) -> pd.DataFrame:
+        """The records at positions ``rows``, only ``columns`` (:func:`read_rows` for a
+        screened file; else the whole file read, as :meth:`read`).
+
+        Raises:
+            ValidationInputError: as :meth:`read`.
+        """
+        if not self.chunked:
+            frame = self.read()
+            return frame.iloc[list(rows)][[c for c in columns if c in frame.columns]]
+        try:
+            return read_rows(self.path, self.encoding, rows, columns, self.screened)
+        except (LayoutError, OSError, ValueError, IndexError) as exc:
+            raise self._changed(str(exc)) from exc
 
     def _changed(self, reason: str) -> ValidationInputError:
         return ValidationInputError(
@@ -178,90 +210,131 @@ class Source:
 
 def screen(path: Path, encoding: str | None) -> XptMetadata | None:
     """The metadata of ``path`` when it can be read later in parts: a plain XPORT v5 file
-    that the fast engine reads, with ASCII text only; None otherwise (read it whole)."""
+    that the fast engine reads, with ASCII text only; None otherwise (read it whole).
+
+    One pass over the file: the reader's block reader
+    (:func:`~cdisc_mapper.xpt.columns.file_blocks`) checks that no second member follows
+    while the blocks are screened for text bytes with bit 7 set."""
     if encoding is not None and _ASCII.decode(encoding, errors="replace") != _ASCII.decode():
         return None
     try:
         with path.open("rb") as handle:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # an empty file cannot be mapped
+            size = os.fstat(handle.fileno()).st_size
+            layout, rows = file_layout(handle, size)
+            if not _ascii_text(file_blocks(handle, layout, size, rows), layout):
+                return None
+        return _metadata(_fast_metadata(path, layout, encoding), rows)
+    except (LayoutError, OSError):  # not plain v5, truncated, or unreadable: read whole
         return None
-    try:
-        return _screened(path, mapped, encoding)
-    finally:
-        mapped.close()
 
 
-def _screened(path: Path, mapped: mmap.mmap, encoding: str | None) -> XptMetadata | None:
-    raw = cast("bytes", mapped)  # the fast engine reads any buffer
-    try:
-        _, meta = read_fast(path, raw, encoding=encoding, columns=[], text="category")
-        layout = parse_layout(raw)
-    except LayoutError:
-        return None
-    return meta if _ascii_text(mapped, layout) else None
+def stamp(path: Path) -> tuple[int, int]:
+    """The size and modification time of ``path``: a screened file whose stamp is the same
+    when it is read is the file screened (:func:`read_records` trusts its layout)."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
 
 
-def _ascii_text(mapped: mmap.mmap, layout: Layout) -> bool:
+def _ascii_text(blocks: Iterable[Bytes2D], layout: Layout) -> bool:
     """Whether every byte of the character variables is ASCII (bit 7 clear)."""
     char = np.zeros(layout.record_length, dtype=bool)
     for var in layout.variables:
         if var.is_char:
             char[var.position : var.position + var.length] = True
-    if not char.any():
-        return True
-    records = observations(cast("bytes", mapped), layout)
-    for start in range(0, len(records), CHUNK_ROWS):
-        seen = np.bitwise_or.reduce(records[start : start + CHUNK_ROWS], axis=0)
-        _release(mapped, layout.data_start + (start + CHUNK_ROWS) * layout.record_length)
-        if (seen[char] & 0x80).any():
-            return False
-    return True
+    seen = np.zeros(layout.record_length, dtype=np.uint8)
+    for block in blocks:  # every block is read: file_blocks checks for a second member
+        if char.any() and len(block):
+            seen |= np.bitwise_or.reduce(block, axis=0)
+    return not (seen[char] & 0x80).any()
 
 
 def read_records(
-    path: Path, encoding: str | None, columns: Sequence[str] | None = None
+    path: Path,
+    encoding: str | None,
+    columns: Sequence[str] | None = None,
+    screened: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """The records of a file :func:`screen` accepted, as :func:`cdisc_mapper.xpt.read_xpt`
     gives them with ``text="category"`` (only ``columns``, in that order, when given),
-    decoded :data:`CHUNK_ROWS` records at a time so that the file is never all in memory.
+    decoded :data:`CHUNK_ROWS` records at a time by the reader's block reader
+    (:func:`cdisc_mapper.xpt.columns.read_columns`), so that the file is never all in
+    memory. ``screened``: the file's :func:`stamp` when it was screened; when it is
+    unchanged the file is not scanned again for a second member.
 
     Raises:
         LayoutError: the file changed since it was screened.
     """
     with path.open("rb") as handle:
+        if screened is not None and stamp(path) != screened:
+            raise LayoutError("the file changed since it was screened")
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        return _decoded(mapped, encoding, columns)
+        raw = cast("bytes", mapped)
+        layout = head_layout(raw[:HEAD_BYTES]) if screened is not None else parse_layout(raw)
+        return _decoded(mapped, layout, encoding, columns)
     finally:
         mapped.close()
 
 
 def _decoded(
-    mapped: mmap.mmap, encoding: str | None, columns: Sequence[str] | None
+    mapped: mmap.mmap, layout: Layout, encoding: str | None, columns: Sequence[str] | None
 ) -> pd.DataFrame:
-    layout = parse_layout(cast("bytes", mapped))
     records = observations(cast("bytes", mapped), layout)
     by_name = {v.name: v for v in layout.variables}
     names = (
         list(by_name) if columns is None else [c for c in dict.fromkeys(columns) if c in by_name]
     )
+    wanted = [by_name[n] for n in names]
     rows = len(records)
     numbers = {n: np.empty(rows) for n in names if not by_name[n].is_char}
     texts: dict[str, list[_Texts]] = {n: [] for n in names if by_name[n].is_char}
     for start in range(0, max(rows, 1), CHUNK_ROWS):
         block = records[start : start + CHUNK_ROWS]
-        for name in names:
-            var = by_name[name]
-            part = block[:, var.position : var.position + var.length]
-            if var.is_char:
-                column = text_column(np.ascontiguousarray(part), encoding or "utf-8")
+        columns_read = read_columns(memory_blocks(block), len(block), wanted, encoding or "utf-8")
+        for name, column in columns_read.items():
+            if isinstance(column, TextColumn):
                 texts[name].append((_narrow(column.codes, len(column.values)), column.values))
             else:
-                numbers[name][start : start + len(block)] = numeric_column(part)
+                numbers[name][start : start + len(block)] = column
+        del columns_read
         _release(mapped, layout.data_start + (start + CHUNK_ROWS) * layout.record_length)
     data = {n: numbers.pop(n) if n in numbers else _categorical(texts.pop(n)) for n in names}
-    return pd.DataFrame(data, index=pd.RangeIndex(rows), columns=names)
+    # the columns as they are: no copy of the numbers into one block
+    return pd.DataFrame(data, index=pd.RangeIndex(rows), columns=names, copy=False)
+
+
+def read_rows(
+    path: Path,
+    encoding: str | None,
+    rows: Sequence[int],
+    columns: Sequence[str],
+    screened: tuple[int, int] | None = None,
+) -> pd.DataFrame:
+    """The records at positions ``rows`` (0-based, in that order) of a file :func:`screen`
+    accepted, only ``columns`` (those it has, in that order; text as ``str``): the values
+    :func:`read_records` gives there, reading only those records.
+
+    Raises:
+        LayoutError: the file changed since it was screened.
+    """
+    with path.open("rb") as handle:
+        if screened is not None and stamp(path) != screened:
+            raise LayoutError("the file changed since it was screened")
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        raw = cast("bytes", mapped)
+        layout = head_layout(raw[:HEAD_BYTES]) if screened is not None else parse_layout(raw)
+        by_name = {v.name: v for v in layout.variables}
+        wanted = [by_name[c] for c in dict.fromkeys(columns) if c in by_name]
+        picked = observations(raw, layout)[np.asarray(rows, dtype=np.intp)]
+        data = read_columns([picked], len(picked), wanted, encoding or "utf-8")
+    finally:
+        mapped.close()
+    out = {
+        name: column.values[column.codes] if isinstance(column, TextColumn) else column
+        for name, column in data.items()
+    }
+    return pd.DataFrame(out, index=pd.RangeIndex(len(picked)), columns=list(out), copy=False)
 
 
 _Texts = tuple[npt.NDArray[np.integer[Any]], npt.NDArray[np.object_]]

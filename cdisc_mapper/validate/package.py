@@ -22,7 +22,7 @@ import pandas as pd
 from cdisc_mapper.datasetjson import dataset_files, format_of
 from cdisc_mapper.standards import Standard, VariableMeta
 from cdisc_mapper.validate.errors import ValidationInputError
-from cdisc_mapper.validate.frames import FrameStore, Source, screen
+from cdisc_mapper.validate.frames import FrameStore, Source, screen, stamp
 from cdisc_mapper.validate.unreadable import Unreadable, read_or_explain
 from cdisc_mapper.xpt import XptMetadata
 
@@ -102,6 +102,15 @@ class Dataset:
         if self.frame is None and self.source is not None and self.source.chunked:
             return self.source.read(present)
         return self.df[present]
+
+    def rows(self, rows: list[int], names: list[str]) -> pd.DataFrame:
+        """The records at positions ``rows`` (0-based, in that order) of the variables
+        ``names`` that the dataset has: from the frame when held, else only those records
+        of a large file (:mod:`.frames`). Index from 0."""
+        present = [n for n in dict.fromkeys(names) if n in self._names]
+        if self.frame is None and self.source is not None:
+            return self.source.read_rows(rows, present).reset_index(drop=True)
+        return self.df.iloc[rows][present].reset_index(drop=True)
 
     def release(self) -> None:
         """Let the records, and what was computed from them, go (read again on use)."""
@@ -232,8 +241,9 @@ def read_dataset(
     used; the dataset's frame may be let go and read again (:mod:`.frames`).
     """
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    header = screen(path, encoding) if store is not None and _large(path, store) else None
-    source = Source(path, rel, encoding, header is not None, store) if store else None
+    before = stamp(path) if store is not None and _large(path, store) else None
+    header = screen(path, encoding) if before is not None else None
+    source = Source(path, rel, encoding, header is not None, store, before) if store else None
     if header is not None:
         return _classified(rel, path, None, header, sdtmig, adamig, source)
     read = read_or_explain(path, rel, encoding)

@@ -85,13 +85,18 @@ def _dataset_contexts(
 ) -> dict[tuple[str, int], RowContext]:
     keys = key_columns(ds)
     columns = list(dict.fromkeys([*keys, *(c for cols in records.values() for c in cols)]))
-    read = ds.select(["USUBJID", *columns])  # only these columns of a large file
+    near = sorted(
+        {
+            i
+            for r in records
+            for i in range(max(r - 1 - NEIGHBOURS, 0), min(r - 1 + NEIGHBOURS, ds.n - 1) + 1)
+        }
+    )
+    read = ds.rows(near, ["USUBJID", *columns])  # only these records of a large file
+    position = {row: i for i, row in enumerate(near)}
     subjects = read["USUBJID"].to_numpy(dtype=object) if "USUBJID" in read.columns else None
-    neighbours = {r: _neighbours(r - 1, ds.n, subjects) for r in records}
-    rows = sorted({i for near in neighbours.values() for i in near})
-    frame = read.iloc[rows][columns]
-    position = {row: i for i, row in enumerate(rows)}
-    values = {c: [fmt_value(v) for v in frame[c].tolist()] for c in columns}
+    neighbours = {r: _neighbours(r - 1, ds.n, subjects, position) for r in records}
+    values = {c: [fmt_value(v) for v in read[c].tolist()] for c in columns}
     out: dict[tuple[str, int], RowContext] = {}
     for record, flagged in records.items():
         shown_cols = list(dict.fromkeys([*flagged, *keys]))[:MAX_COLUMNS]
@@ -108,9 +113,13 @@ def _dataset_contexts(
     return out
 
 
-def _neighbours(row: int, n: int, subjects: np.ndarray | None) -> list[int]:
-    """``row`` and the rows of the same subject within :data:`NEIGHBOURS` of it."""
+def _neighbours(
+    row: int, n: int, subjects: np.ndarray | None, position: dict[int, int]
+) -> list[int]:
+    """``row`` and the rows of the same subject within :data:`NEIGHBOURS` of it
+    (``subjects`` holds the subject of each row read, at ``position[row]``)."""
     lo, hi = max(row - NEIGHBOURS, 0), min(row + NEIGHBOURS, n - 1)
     if subjects is None:
         return [row]
-    return [i for i in range(lo, hi + 1) if subjects[i] == subjects[row]]
+    own = subjects[position[row]]
+    return [i for i in range(lo, hi + 1) if subjects[position[i]] == own]

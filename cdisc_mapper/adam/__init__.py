@@ -41,12 +41,13 @@ import pandas as pd
 
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.engine import CLASSES, build_all, dataset_metadata, sdtm_needs
+from cdisc_mapper.adam.kept import Streamed, report_needs, write_parts
 from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.partition import PART_SUBJECTS, build_partitioned
 from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.adam.stream import NotStreamed, Streamed, report_needs, stream_parts, write_parts
-from cdisc_mapper.datasetjson import parse_formats, study_context, write_dataset
+from cdisc_mapper.adam.stream import NotStreamed, stream_parts
+from cdisc_mapper.datasetjson import study_context, write_dataset
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, scratch, staged
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
@@ -324,8 +325,7 @@ def _run_streamed(
     SdtmInput(sdtm_dir).check(sdtm_needs(specs))
     with scratch(out_dir, "adam-parts") as folder:
         try:
-            profiled = any(f != "xpt" for f in parse_formats(formats))
-            streamed = stream_parts(study_dir, specs, sdtm_dir, folder, execution, profiled)
+            streamed = stream_parts(study_dir, specs, sdtm_dir, folder, execution, formats)
         except NotStreamed as exc:
             (log.debug if "one part" in str(exc) else log.info)("deriving ADaM serially: %s", exc)
             return None
@@ -344,7 +344,7 @@ def _run_streamed(
                 "%s: %d records, %d variables", name, rows, len(result.datasets[name].variables)
             )
         say(f"writing {len(result.datasets)} ADaM datasets to {out_dir / 'adam'}")
-        reporter = (execution[0], study_dir)
+        reporter = (execution[0] if streamed.in_workers else None, study_dir)
         result.files, result.reports = _write_streamed(streamed, specs, out_dir, formats, reporter)
     return result
 

@@ -146,7 +146,8 @@ def test_three_parts_in_two_processes_write_the_serial_bytes(
 ):
     said: list[str] = []
     with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
-        run_adam(STUDY, sdtm_dir, tmp_path, said.append, FORMATS, executor=pool, parts=3)
+        run_adam(STUDY, sdtm_dir, tmp_path, said.append, FORMATS, executor=pool, parts=3,
+                 worker_records=0)  # fmt: skip
     messages = [r.getMessage() for r in caplog.records]
     assert "deriving 3 parts of the subjects" in messages
     assert not [m for m in messages if "serially" in m]
@@ -174,7 +175,7 @@ def test_an_error_in_the_last_part_reads_as_serially(sdtm_dir, pool, tmp_path):
     with pytest.raises(MappingError) as alone:
         build_adam(STUDY, copy, lambda _: None)
     with pytest.raises(MappingError) as parted:
-        build_adam(STUDY, copy, lambda _: None, executor=pool, parts=2)
+        build_adam(STUDY, copy, lambda _: None, executor=pool, parts=2, worker_records=0)
     assert str(parted.value) == str(alone.value)
     assert f"DM has 1 duplicate USUBJID values, e.g. {who}" in str(parted.value)
     assert "dm.xpt" in str(parted.value)
@@ -210,7 +211,8 @@ def test_three_hundred_subjects_in_parts_of_sixty_write_the_serial_bytes(pool, t
     run_adam(STUDY, tmp_path / "sdtm", tmp_path / "serial", lambda _: None)
     with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
         result = build_adam(
-            STUDY, tmp_path / "sdtm", lambda _: None, executor=pool, parts=2, part_subjects=60
+            STUDY, tmp_path / "sdtm", lambda _: None, executor=pool, parts=2, part_subjects=60,
+            worker_records=0,
         )
     write_adam(result, None, tmp_path / "parts")
     assert "deriving 5 parts of the subjects" in [r.getMessage() for r in caplog.records]

@@ -30,6 +30,7 @@ from cdisc_mapper.datasetjson import (
     parse_formats,
 )
 from cdisc_mapper.datasetjson.convert import number_data_type, number_values
+from cdisc_mapper.spec.adam import ProgressionSummarySpec
 from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.xpt import XptAppender, XptVariable
 from cdisc_mapper.xpt.append import RecordsAppender, record_widths, write_records
@@ -211,22 +212,28 @@ class Streamed:
         return out
 
 
-def report_needs(specs: AdamSpecs) -> dict[str, set[str] | None]:
-    """The records the reports read, by dataset: the PARAMCDs of a dataset read only for
-    some parameters (a clinical change's score, a trajectory's source), None for a dataset
-    read whole (ADSL, each summarised dataset, any other the reports name)."""
+def report_needs(
+    specs: AdamSpecs,
+    reports: list[ProgressionSummarySpec] | None = None,
+    trajectories: bool = True,
+) -> dict[str, set[str] | None]:
+    """The records the reports read (``reports``: these of the specs only), by dataset:
+    the PARAMCDs of a dataset read only for some parameters (a clinical change's score, a
+    trajectory's source, unless ``trajectories`` is False), None for a dataset read whole
+    (ADSL, each summarised dataset, any other the reports name)."""
     narrowed: dict[str, set[str]] = {}
     whole: set[str] = {"ADSL"}
     exclude: Any = {
         "clinical_change": {"dataset"},
         "figures": {"trajectories": {"__all__": {"dataset"}}},
     }
-    for rep in specs.reports.progression_summaries:
+    for rep in specs.reports.progression_summaries if reports is None else reports:
         whole |= set(_datasets_named(rep.model_dump(exclude=exclude)))
         cc = rep.clinical_change
         if cc is not None:
             narrowed.setdefault(cc.dataset, set()).add(cc.paramcd)
-        for traj in rep.figures.trajectories if rep.figures is not None else ():
+        shown = rep.figures.trajectories if rep.figures is not None and trajectories else ()
+        for traj in shown:
             narrowed.setdefault(traj.dataset, set()).add(traj.source_paramcd)
     return {
         name: None if name in whole else narrowed[name] for name in sorted(whole | set(narrowed))

@@ -61,10 +61,12 @@ from cdisc_mapper.adam.kept import (
 from cdisc_mapper.adam.model import AdamDataset
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.partition import (
+    WORKER_RECORDS,
     PartsDisagree,
     crossing_groupings,
     in_key_order,
     merged_variables,
+    worth_workers,
 )
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.datasetjson import parse_formats
@@ -75,11 +77,6 @@ from cdisc_mapper.xpt.rows import SubjectRuns, XptRows
 
 SUBJECT = "USUBJID"
 
-WORKER_RECORDS = 0
-"""The fewest SDTM records (of the domains the specs read, as the parts are balanced)
-worth worker processes: a smaller study is derived in this process, its executor unused
-(no process started), since starting the workers and handing the parts over costs more
-than the second core saves (measured: see :func:`stream_parts`)."""
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +177,9 @@ def plan_parts(
     folder: Path,
     sizes: tuple[int, int],
     keep: Keeping | None = None,
-    least_records: int = 0,
 ) -> list[PartJob]:
     """The parts of the subjects (``sizes``: at least so many parts, and none of more
-    than so many subjects unless 0), balanced by the records the specs read; a study of
-    fewer than ``least_records`` records is cut only as the most subjects of a part ask.
+    than so many subjects unless 0), balanced by the records the specs read.
 
     Raises:
         NotStreamed: the study must be derived serially (one part, groupings across
@@ -198,8 +193,6 @@ def plan_parts(
     files = _sdtm_files(sdtm, needs)
     counts = _subject_counts(files)
     parts, most = sizes
-    if int(counts.sum()) < least_records:
-        parts = 1
     starts = balanced_starts(counts, max(parts, math.ceil(len(counts) / most)) if most else parts)
     if not starts:
         raise NotStreamed("one part of the subjects")
@@ -311,9 +304,19 @@ def run_parts(
     for job in jobs:
         pending.append(executor.submit(run_part, job))
         if len(pending) >= window:
-            yield pending.popleft().result()
+            yield _done(pending.popleft())
     while pending:
-        yield pending.popleft().result()
+        yield _done(pending.popleft())
+
+
+def _started() -> None:
+    """Nothing: a worker that runs it has started and imported this module."""
+
+
+def _done(future: Future[PartDone]) -> PartDone:
+    part = future.result()
+    log.debug("part done")
+    return part
 
 
 def stream_parts(
@@ -323,29 +326,32 @@ def stream_parts(
     folder: Path,
     execution: tuple[Executor | None, int, int],
     formats: tuple[str, ...] = ("xpt",),
-    least_records: int = WORKER_RECORDS,
+    worker_records: int = WORKER_RECORDS,
 ) -> Streamed:
     """Every dataset built by parts of the subjects and kept in ``folder``
     (``execution``: the executor or None for this process, the parts at least, the
     subjects of a part at most, 0 for no limit; ``formats``: the files to be written,
     whose records each part keeps as they need). A study of fewer than
-    ``least_records`` SDTM records is derived here, the executor unused.
+    ``worker_records`` SDTM records is derived here, the executor unused
+    (:func:`~cdisc_mapper.adam.partition.worth_workers`); else the workers are started
+    while the parts are planned.
 
     Raises:
         NotStreamed: derive serially (the reason); PartsDisagree: the parts do not merge;
         and any error of a part.
     """
     executor, parts, most = execution
-    if executor is None or parts < 2:
-        executor, least_records = None, 0
+    if executor is not None and not worth_workers(executor, specs, sdtm_dir, parts,
+                                                  worker_records):  # fmt: skip
+        executor, parts = None, 1
+    if executor is not None:
+        for _ in range(parts):  # the workers start (and import) while the parts are planned
+            executor.submit(_started)
     written = parse_formats(formats)
     needs = report_needs(specs) if specs.reports.progression_summaries else {}
     keep = Keeping(frames=any(f != "xpt" for f in written), records="xpt" in written,
                    reports=needs)  # fmt: skip
-    jobs = plan_parts(study_dir, specs, sdtm_dir, folder, (parts, most), keep, least_records)
-    if sum(job.records for job in jobs) < least_records:
-        log.debug("too few records for worker processes: deriving in this process")
-        executor = None
+    jobs = plan_parts(study_dir, specs, sdtm_dir, folder, (parts, most), keep)
     log.debug("deriving %d parts of the subjects", len(jobs))
     done = run_parts(jobs, specs, executor, max(parts, 1))
     streamed = collect(done, specs.conventions.missing_keys == "last")

@@ -25,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from cdisc_mapper.adam.report.files import figure_count
 from cdisc_mapper.adam.report.rows import condition_columns, narrowed, row_columns, row_records
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
@@ -257,12 +258,34 @@ def report_figures(
 ) -> list[tuple[str, bytes]]:
     """(caption, PNG) of every figure of the spec, in order: the trajectories, the paired
     plot, the waterfall."""
-    if spec.figures is None:
-        return []
-    out = []
-    for traj in spec.figures.trajectories:
+    return [report_figure(datasets, spec, month_days, k) for k in range(figure_count(spec))]
+
+
+def figure_needs(spec: ProgressionSummarySpec, k: int) -> dict[str, set[str] | None]:
+    """The records figure ``k`` reads, by dataset: the summarised dataset whole, and a
+    trajectory's source parameter."""
+    assert spec.figures is not None
+    needs: dict[str, set[str] | None] = {spec.dataset: None}
+    if k < len(spec.figures.trajectories):
+        traj = spec.figures.trajectories[k]
+        if traj.dataset != spec.dataset:
+            needs[traj.dataset] = {traj.source_paramcd}
+    return needs
+
+
+def report_figure(
+    datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec, month_days: float, k: int
+) -> tuple[str, bytes]:
+    """(caption, PNG) of figure ``k`` of :func:`report_figures` (each drawn on its own,
+    so that several can be drawn at once in different processes)."""
+    assert spec.figures is not None
+    trajectories = spec.figures.trajectories
+    if k < len(trajectories):
+        traj = trajectories[k]
         fig = trajectory_figure(datasets, spec, traj, month_days)
-        out.append((f"{traj.label} per subject with the fitted {traj.paramcd} lines", fig))
-    out.append(("Run-in versus treatment rate per subject", paired_figure(datasets, spec)))
-    out.append(("Waterfall of the percent improvement", waterfall_figure(datasets, spec)))
-    return [(caption, png_bytes(fig)) for caption, fig in out]
+        caption = f"{traj.label} per subject with the fitted {traj.paramcd} lines"
+    elif k == len(trajectories):
+        fig, caption = paired_figure(datasets, spec), "Run-in versus treatment rate per subject"
+    else:
+        fig, caption = waterfall_figure(datasets, spec), "Waterfall of the percent improvement"
+    return caption, png_bytes(fig)

@@ -16,12 +16,14 @@ import pytest
 from click.testing import CliRunner
 
 from cdisc_mapper.adam import build_adam, load_adam_specs, run_adam, write_adam
+from cdisc_mapper.adam.engine import sdtm_needs
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable
 from cdisc_mapper.adam.partition import (
     PartsDisagree,
     crossing_groupings,
     merge_dataset,
     read_needed,
+    sdtm_records,
     split_records,
 )
 from cdisc_mapper.adam.sdtm import SdtmInput
@@ -241,3 +243,51 @@ def test_dask_local_cluster_writes_the_serial_bytes(sdtm_dir, serial, tmp_path, 
     assert "deriving 2 parts of the subjects" in messages  # the cluster's 2 threads
     assert not [m for m in messages if "serially" in m]
     same_outputs(serial, tmp_path)
+
+
+# ------------------------------------------------------------- small studies: no workers
+class PoolThatMustNotStart(ProcessPoolExecutor):
+    """A process pool whose processes must not start: a task handed to it fails."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        raise AssertionError("a worker process was started")
+
+
+def test_sdtm_records_count_the_domains_read_that_have_subjects(sdtm_dir):
+    needs = sdtm_needs(load_adam_specs(STUDY))
+    # counted independently: every record of each domain read that has USUBJID
+    expected = 0
+    for domain in needs:
+        path = sdtm_dir / f"{domain.lower()}.xpt"
+        if path.is_file():
+            frame, _ = read_xpt(path)
+            expected += len(frame) if "USUBJID" in frame.columns else 0
+    assert expected > 1000  # the demo's 20 subjects
+    assert sdtm_records(sdtm_dir, needs) == expected
+
+
+def test_a_small_study_derives_in_this_process_without_starting_a_worker(
+    sdtm_dir, serial, tmp_path, caplog
+):
+    pool = PoolThatMustNotStart(2)
+    with pool, caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
+        run_adam(STUDY, sdtm_dir, tmp_path / "run", lambda _: None, FORMATS, executor=pool,
+                 parts=2)  # fmt: skip
+        build_adam(STUDY, sdtm_dir, lambda _: None, executor=pool, parts=2)
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "failed" in m]
+    assert [m for m in messages if "fewer than 1000000: deriving in this process" in m]
+    same_outputs(serial, tmp_path / "run")
+
+
+def test_a_study_at_the_threshold_hands_its_parts_to_the_pool(sdtm_dir, tmp_path, caplog):
+    records = sdtm_records(sdtm_dir, sdtm_needs(load_adam_specs(STUDY)))
+    pool = PoolThatMustNotStart(2)
+    with pool, caplog.at_level(logging.WARNING, logger="cdisc_mapper.adam"):
+        run_adam(STUDY, sdtm_dir, tmp_path, lambda _: None, executor=pool, parts=2,
+                 worker_records=records)  # fmt: skip
+    # the pool was used (and failed here, so the serial run derived the study)
+    assert [r.getMessage() for r in caplog.records] == [
+        "deriving by parts failed (AssertionError('a worker process was started')); "
+        "deriving serially"
+    ]

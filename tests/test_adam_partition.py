@@ -213,7 +213,12 @@ def test_three_hundred_subjects_in_parts_of_sixty_write_the_serial_bytes(pool, t
     run_adam(STUDY, tmp_path / "sdtm", tmp_path / "serial", lambda _: None)
     with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
         result = build_adam(
-            STUDY, tmp_path / "sdtm", lambda _: None, executor=pool, parts=2, part_subjects=60,
+            STUDY,
+            tmp_path / "sdtm",
+            lambda _: None,
+            executor=pool,
+            parts=2,
+            part_subjects=60,
             worker_records=0,
         )
     write_adam(result, None, tmp_path / "parts")

@@ -252,9 +252,9 @@ def test_records_wider_than_the_file_are_refused(tmp_path):
     part = tmp_path / "part.rec"
     with part.open("wb") as out:
         write_records(out, frame, variables, path=tmp_path / "lb.xpt", dataset="LB")
-    with RecordsAppender(tmp_path / "lb.xpt", dataset="LB", label="Lab", variables=narrow) as out:
-        with part.open("rb") as source, pytest.raises(ValueError, match=r"widths \[3, 1, 8\]"):
-            out.append_records(source, 1, record_widths(variables), False)
+    file = RecordsAppender(tmp_path / "lb.xpt", dataset="LB", label="Lab", variables=narrow)
+    with file, part.open("rb") as source, pytest.raises(ValueError, match=r"widths \[3, 1, 8\]"):
+        file.append_records(source, 1, record_widths(variables), False)
 
 
 def test_a_bad_value_in_written_records_names_the_file_and_record(tmp_path):

@@ -296,3 +296,27 @@ def test_a_study_at_the_threshold_hands_its_parts_to_the_pool(sdtm_dir, tmp_path
         "deriving by parts failed (AssertionError('a worker process was started')); "
         "deriving serially"
     ]
+
+
+# ------------------------------------------------- figures drawn while parts are derived
+def test_trajectories_drawn_from_the_leading_parts_are_the_serial_ones(
+    sdtm_dir, pool, tmp_path, caplog
+):
+    # the figures draw the first 3 subjects of the population: the first of 4 parts
+    # (5 subjects each) holds them, so they are drawn while the other parts are derived
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    reports = study / "adam" / "reports.yaml"
+    text = reports.read_text(encoding="utf-8")
+    reports.write_text(text.replace("    figures:\n", "    figures:\n      max_subjects: 3\n"),
+                       encoding="utf-8")  # fmt: skip
+    run_adam(study, sdtm_dir, tmp_path / "serial", lambda _: None)
+    with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
+        run_adam(study, sdtm_dir, tmp_path / "parts", lambda _: None, executor=pool,
+                 parts=2, part_subjects=5, worker_records=0)  # fmt: skip
+    messages = [r.getMessage() for r in caplog.records]
+    assert "deriving 4 parts of the subjects" in messages
+    early = [m for m in messages if "trajectories drawn from the first" in m]
+    assert early and early[0].startswith("progression_summary: ")
+    assert int(early[0].split("first ")[1].split()[0]) < 4  # before the last part
+    same_outputs(tmp_path / "serial", tmp_path / "parts")

@@ -46,7 +46,7 @@ from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, Value
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.partition import PART_SUBJECTS, WORKER_RECORDS, build_partitioned
 from cdisc_mapper.adam.report.files import summary_files
-from cdisc_mapper.adam.reporting import submit_reports
+from cdisc_mapper.adam.reporting import EarlyFigures, submit_reports
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.adam.stream import NotStreamed, stream_parts
 from cdisc_mapper.datasetjson import study_context, write_dataset
@@ -328,8 +328,9 @@ def _run_streamed(
     SdtmInput(sdtm_dir).check(sdtm_needs(specs))
     with scratch(out_dir, "adam-parts") as folder:
         try:
+            early = _early_figures(execution[0], study_dir, specs)
             streamed = stream_parts(study_dir, specs, sdtm_dir, folder, execution[:3], formats,
-                                    execution[3])  # fmt: skip
+                                    execution[3], early)  # fmt: skip
         except NotStreamed as exc:
             (log.debug if "one part" in str(exc) else log.info)("deriving ADaM serially: %s", exc)
             return None
@@ -348,9 +349,18 @@ def _run_streamed(
                 "%s: %d records, %d variables", name, rows, len(result.datasets[name].variables)
             )
         say(f"writing {len(result.datasets)} ADaM datasets to {out_dir / 'adam'}")
-        reporter = (execution[0] if streamed.in_workers else None, study_dir)
+        reporter = (execution[0] if streamed.in_workers else None, study_dir, early)
         result.files, result.reports = _write_streamed(streamed, specs, out_dir, formats, reporter)
     return result
+
+
+def _early_figures(
+    executor: Executor | None, study_dir: Path, specs: AdamSpecs
+) -> EarlyFigures | None:
+    """What hands out the trajectory figures while the parts are derived by workers."""
+    if executor is None or not specs.reports.progression_summaries:
+        return None
+    return EarlyFigures(executor, study_dir, specs, specs.conventions.missing_keys == "last")
 
 
 def _write_streamed(
@@ -358,7 +368,7 @@ def _write_streamed(
     specs: AdamSpecs,
     out_dir: Path,
     formats: tuple[str, ...],
-    reporter: tuple[Executor | None, Path],
+    reporter: tuple[Executor | None, Path, EarlyFigures | None],
 ) -> tuple[list[Path], dict[str, pd.DataFrame]]:
     """Write the datasets of ``streamed`` part by part and the reports from the records
     they read back (:func:`streamed_reports`), published together as :func:`write_adam`
@@ -373,9 +383,10 @@ def _write_streamed(
         study = study_context(streamed.studyid, ("ADaMIG", load_adamig().version), None, "")
     reports: dict[str, pd.DataFrame] = {}
     with staged(*targets) as stages:
-        pending, (executor, study_dir) = None, reporter
+        pending, (executor, study_dir, early) = None, reporter
         if summaries and executor is not None:
-            pending = submit_reports(executor, study_dir, specs, streamed, stages[1].path)
+            drawn = early.drawn if early is not None else None
+            pending = submit_reports(executor, study_dir, specs, streamed, stages[1].path, drawn)
         files = []
         for name in streamed.datasets:
             written = write_parts(streamed, name, stages[0].path, formats, study)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -309,6 +309,12 @@ def run_parts(
         yield _done(pending.popleft())
 
 
+def _watched(done: Iterator[PartDone], on_part: Callable[[PartDone], None]) -> Iterator[PartDone]:
+    for part in done:
+        on_part(part)
+        yield part
+
+
 def _started() -> None:
     """Nothing: a worker that runs it has started and imported this module."""
 
@@ -327,6 +333,7 @@ def stream_parts(
     execution: tuple[Executor | None, int, int],
     formats: tuple[str, ...] = ("xpt",),
     worker_records: int = WORKER_RECORDS,
+    on_part: Callable[[PartDone], None] | None = None,
 ) -> Streamed:
     """Every dataset built by parts of the subjects and kept in ``folder``
     (``execution``: the executor or None for this process, the parts at least, the
@@ -334,7 +341,8 @@ def stream_parts(
     whose records each part keeps as they need). A study of fewer than
     ``worker_records`` SDTM records is derived here, the executor unused
     (:func:`~cdisc_mapper.adam.partition.worth_workers`); else the workers are started
-    while the parts are planned.
+    while the parts are planned, and ``on_part`` is called with each part done, in part
+    order (to hand out more work while the workers derive).
 
     Raises:
         NotStreamed: derive serially (the reason); PartsDisagree: the parts do not merge;
@@ -354,6 +362,8 @@ def stream_parts(
     jobs = plan_parts(study_dir, specs, sdtm_dir, folder, (parts, most), keep)
     log.debug("deriving %d parts of the subjects", len(jobs))
     done = run_parts(jobs, specs, executor, max(parts, 1))
+    if executor is not None and on_part is not None:
+        done = _watched(done, on_part)
     streamed = collect(done, specs.conventions.missing_keys == "last")
     streamed.in_workers = executor is not None
     return streamed

@@ -26,7 +26,13 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from cdisc_mapper.adam.report.files import figure_count
-from cdisc_mapper.adam.report.rows import condition_columns, narrowed, row_columns, row_records
+from cdisc_mapper.adam.report.rows import (
+    condition_columns,
+    narrowed,
+    row_columns,
+    row_records,
+    shown_subjects,
+)
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
 from cdisc_mapper.spec.figures import FiguresSpec, TrajectorySpec
@@ -45,11 +51,6 @@ def png_bytes(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
-
-
-def _subjects(frame: pd.DataFrame, spec: ProgressionSummarySpec, most: int) -> list[str]:
-    pop = frame[frame[spec.population].astype(str).eq("Y").to_numpy()]
-    return sorted(pop["USUBJID"].astype(str).unique())[:most]
 
 
 def _of_subjects(frame: pd.DataFrame, subjects: list[str]) -> pd.DataFrame:
@@ -126,8 +127,8 @@ def trajectory_figure(
     if traj.fit_where is not None:
         fits = fits[evaluate(traj.fit_where, fits).to_numpy()]
     fits = fits.dropna(subset=["AVAL", "ASTDT", "AENDT"])
-    subjects = _subjects(narrowed(prog, ["USUBJID", spec.population]), spec,
-                         spec.figures.max_subjects)  # fmt: skip
+    subjects = shown_subjects(narrowed(prog, ["USUBJID", spec.population]), spec,
+                              spec.figures.max_subjects)  # fmt: skip
     marked = ["USUBJID"]
     if spec.figures.markers is not None:
         marked += ["APERSDT", *condition_columns(spec.figures.markers)]

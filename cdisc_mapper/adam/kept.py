@@ -291,7 +291,8 @@ def write_parts(
                 writer: XptAppender | DatasetJsonAppender = XptAppender(
                     path, dataset=name, label=ds.label, variables=variables
                 )
-                writers.append(stack.enter_context(writer))
+                stack.enter_context(writer)
+                writers.append(writer)
             else:
                 base = study or StudyContext(created=creation_stamp())
                 context = replace(base, metadata_ref=define_file(fmt, formats))

@@ -32,6 +32,7 @@ whose memory does not grow with the study.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import sys
@@ -78,6 +79,25 @@ log = logging.getLogger(__name__)
 class PartsDisagree(ValueError):
     """The parts' datasets cannot be merged into the serial run's (the caller derives
     serially)."""
+
+
+_LOADED: dict[tuple[str, str], AdamSpecs] = {}
+"""The specs this process loaded, by study folder and the digest of its files."""
+
+
+def worker_specs(study_dir: Path) -> AdamSpecs:
+    """The study's ADaM specs, loaded once per process (a worker derives part after part,
+    and draws reports): again when a file of the study folder changed (by content). The
+    derivations only read the specs."""
+    folder = Path(study_dir).resolve()
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    key = (str(folder), digest.hexdigest())
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = load_adam_specs(Path(study_dir), DERIVATIONS, RECORD_BUILDERS)
+    return _LOADED[key]
 
 
 def crossing_groupings(specs: AdamSpecs) -> list[str]:
@@ -185,7 +205,7 @@ def split_records(records: SdtmRecords, starts: list[str]) -> list[SdtmRecords]:
 def build_part(study_dir: Path, sdtm_dir: Path, records: SdtmRecords) -> tuple[Built, list[str]]:
     """Build every dataset from the records of one part's subjects (in a worker): the
     finished datasets and the progress messages."""
-    specs = load_adam_specs(Path(study_dir), DERIVATIONS, RECORD_BUILDERS)
+    specs = worker_specs(Path(study_dir))
     sdtm = SdtmInput(Path(sdtm_dir), records)
     said: list[str] = []
     return build_all(BuildContext(specs=specs, sdtm=sdtm), said.append), said

@@ -28,12 +28,12 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_mapper.adam.kept import Streamed, report_needs
-from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
+from cdisc_mapper.adam.partition import worker_specs
 from cdisc_mapper.adam.report.files import figure_count
 from cdisc_mapper.adam.report.html import write_page
 from cdisc_mapper.adam.report.rows import shown_subjects
 from cdisc_mapper.adam.stream import PartDone, collect
-from cdisc_mapper.spec.adam_loader import AdamSpecs, load_adam_specs
+from cdisc_mapper.spec.adam_loader import AdamSpecs
 
 Needs = dict[str, set[str] | None]
 
@@ -41,8 +41,7 @@ log = logging.getLogger(__name__)
 
 
 def _specs(study: AdamSpecs | Path) -> AdamSpecs:
-    return study if isinstance(study, AdamSpecs) else load_adam_specs(study, DERIVATIONS,
-                                                                      RECORD_BUILDERS)  # fmt: skip
+    return study if isinstance(study, AdamSpecs) else worker_specs(study)
 
 
 def _read(streamed: Streamed, needs: Needs) -> dict[str, pd.DataFrame]:

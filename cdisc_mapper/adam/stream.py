@@ -59,19 +59,19 @@ from cdisc_mapper.adam.kept import (
     report_needs,
 )
 from cdisc_mapper.adam.model import AdamDataset
-from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.partition import (
     WORKER_RECORDS,
     PartsDisagree,
     crossing_groupings,
     in_key_order,
     merged_variables,
+    worker_specs,
     worth_workers,
 )
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.datasetjson import parse_formats
 from cdisc_mapper.parts import balanced_starts, part_numbers
-from cdisc_mapper.spec.adam_loader import AdamSpecs, load_adam_specs
+from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.xpt.fastread import LayoutError
 from cdisc_mapper.xpt.rows import SubjectRuns, XptRows
 
@@ -233,7 +233,7 @@ def _studyid(frame: pd.DataFrame) -> str | None:
 def run_part(job: PartJob, specs: AdamSpecs | None = None) -> PartDone:
     """Build every dataset of one part's subjects (here or in a worker) and keep each in
     ``job.folder``."""
-    specs = specs or load_adam_specs(job.study_dir, DERIVATIONS, RECORD_BUILDERS)
+    specs = specs or worker_specs(job.study_dir)
     records = {f.file.path.name: (f.records(), list(f.file.metadata.variables)) for f in job.files}
     sdtm = SdtmInput(job.sdtm_dir, records, qnams=job.qnams)
     sdtm.check(sdtm_needs(specs))  # each domain read with what every spec place needs of it

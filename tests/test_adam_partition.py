@@ -25,6 +25,7 @@ from cdisc_mapper.adam.partition import (
     read_needed,
     sdtm_records,
     split_records,
+    worker_specs,
 )
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.cli import main
@@ -320,3 +321,18 @@ def test_trajectories_drawn_from_the_leading_parts_are_the_serial_ones(
     assert early and early[0].startswith("progression_summary: ")
     assert int(early[0].split("first ")[1].split()[0]) < 4  # before the last part
     same_outputs(tmp_path / "serial", tmp_path / "parts")
+
+
+def test_a_worker_loads_the_specs_once_and_again_when_a_file_changes(tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    first = worker_specs(study)
+    assert worker_specs(study) is first  # loaded once
+    reports = study / "adam" / "reports.yaml"
+    text = reports.read_text(encoding="utf-8")
+    old = 'title: "Monthly progression rate: treatment intervals versus run-in"'
+    assert old in text
+    reports.write_text(text.replace(old, 'title: "Changed"'), encoding="utf-8")
+    again = worker_specs(study)
+    assert again is not first
+    assert again.reports.progression_summaries[0].title == "Changed"

@@ -20,7 +20,8 @@ derivations, each citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec 
 derivations), :mod:`.engine` (build order, records, variables, metadata), :mod:`.summary`
 (reports), :mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`),
 :mod:`.stream` (``run_adam`` by parts of the subjects in bounded memory, each part reading
-its SDTM rows and its datasets written part by part; the command's default) and
+its SDTM rows and its datasets written part by part; the command's default; what the
+parts keep on disk is :mod:`.kept`, the reports made by workers :mod:`.reporting`) and
 :mod:`.partition` (``build_adam`` by parts in workers, the datasets merged in memory).
 
 :mod:`.summary` is imported on first use, when a study's reports are built or written:

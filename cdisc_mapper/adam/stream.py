@@ -1,6 +1,7 @@
 """ADaM in bounded memory: the subjects cut into parts, each part's SDTM records read from
-the files (its rows only), its datasets built and kept on disk, each dataset then written
-by appending the parts in key order.
+the files (its rows only), its datasets built and kept on disk as their XPT files store
+the records (:mod:`cdisc_mapper.adam.kept`), each dataset then written by appending the
+parts in key order.
 
 Why the parts give the serial run's bytes is :mod:`cdisc_mapper.adam.partition`'s
 argument: every derivation works within one subject, a part holds all the records of its
@@ -16,9 +17,10 @@ at every boundary). What crosses subjects is done here on all the parts:
   values, integer or double from whether every number is whole): each part's profile,
   joined;
 * the reports (``adam/reports.yaml``): they read back the records they need from the
-  kept parts (:func:`report_needs`: ADSL and the summarised dataset whole, the source
-  parameters of the clinical change and the trajectories only), with the row labels of
-  the whole dataset.
+  kept parts (:func:`~cdisc_mapper.adam.kept.report_needs`: ADSL and the summarised
+  dataset whole, the source parameters of the clinical change and the trajectories only),
+  with the row labels of the whole dataset; with workers, each table and figure is a task
+  of its own (:mod:`cdisc_mapper.adam.reporting`).
 
 A spec whose groupings cross subjects (a ``by`` without USUBJID), SDTM that is not plain
 XPORT v5, parts that disagree, and a part that stops on an error make the caller derive
@@ -33,6 +35,15 @@ reads its own rows and keeps its datasets in the run's working folder: only the 
 ranges) and a summary (lengths, first and last keys, profiles) travel, so the workers
 need the SDTM folder and the output folder at the same paths (a shared file system on a
 cluster).
+
+The critical path with workers: the executor's processes are started first (they import
+while this process plans the parts: the boundary scans), the parts are handed out at most
+``parts`` ahead, the trajectory figures as soon as the leading parts hold their subjects;
+once the last part is done, the tables and the other figures are drawn by the workers
+while this process appends the parts' records to the files (a byte copy, unless a part's
+values were shorter: :class:`~cdisc_mapper.xpt.append.RecordsAppender`). A study too
+small to gain from workers (:data:`~cdisc_mapper.adam.partition.WORKER_RECORDS`) starts
+none.
 """
 
 from __future__ import annotations

@@ -113,6 +113,10 @@ class PartDataset:
     """The records the reports read (pickled, labelled by their rows in this part)."""
 
 
+RECORDS_AT_ONCE = 1 << 16
+"""Records encoded at a time (the encoded columns of a block are held together)."""
+
+
 def _detached(frame: pd.DataFrame) -> pd.DataFrame:
     """A few records of a frame in new arrays of the same dtypes (a slice of an
     Arrow-backed column would keep the whole column's buffers alive)."""
@@ -138,9 +142,11 @@ def kept_dataset(ds: AdamDataset, folder: Path, index: int, keep: Keeping) -> Pa
         path = _pickled(frame, folder / f"{stem}.pkl")
     if len(frame) and keep.records:
         records = folder / f"{stem}.rec"
+        variables, where = xpt_variables(ds), Path(f"{ds.name.lower()}.xpt")
         with records.open("wb") as out:
-            last_blank = write_records(out, frame, xpt_variables(ds), dataset=ds.name,
-                                       path=Path(f"{ds.name.lower()}.xpt"))  # fmt: skip
+            for first in range(0, len(frame), RECORDS_AT_ONCE):
+                block = frame.iloc[first : first + RECORDS_AT_ONCE]
+                last_blank = write_records(out, block, variables, path=where, dataset=ds.name)
     if len(frame) and ds.name in keep.reports:
         chosen = _chosen(frame, keep.reports[ds.name])
         read = frame if chosen is None else frame[chosen].set_axis(np.flatnonzero(chosen))

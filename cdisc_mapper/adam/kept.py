@@ -144,8 +144,8 @@ def kept_dataset(ds: AdamDataset, folder: Path, index: int, keep: Keeping) -> Pa
         records = folder / f"{stem}.rec"
         variables, where = xpt_variables(ds), Path(f"{ds.name.lower()}.xpt")
         with records.open("wb") as out:
-            for first in range(0, len(frame), RECORDS_AT_ONCE):
-                block = frame.iloc[first : first + RECORDS_AT_ONCE]
+            for start in range(0, len(frame), RECORDS_AT_ONCE):
+                block = frame.iloc[start : start + RECORDS_AT_ONCE]
                 last_blank = write_records(out, block, variables, path=where, dataset=ds.name)
     if len(frame) and ds.name in keep.reports:
         chosen = _chosen(frame, keep.reports[ds.name])

@@ -16,13 +16,16 @@ import pytest
 from click.testing import CliRunner
 
 from cdisc_mapper.adam import build_adam, load_adam_specs, run_adam, write_adam
+from cdisc_mapper.adam.engine import sdtm_needs
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable
 from cdisc_mapper.adam.partition import (
     PartsDisagree,
     crossing_groupings,
     merge_dataset,
     read_needed,
+    sdtm_records,
     split_records,
+    worker_specs,
 )
 from cdisc_mapper.adam.sdtm import SdtmInput
 from cdisc_mapper.cli import main
@@ -146,7 +149,8 @@ def test_three_parts_in_two_processes_write_the_serial_bytes(
 ):
     said: list[str] = []
     with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
-        run_adam(STUDY, sdtm_dir, tmp_path, said.append, FORMATS, executor=pool, parts=3)
+        run_adam(STUDY, sdtm_dir, tmp_path, said.append, FORMATS, executor=pool, parts=3,
+                 worker_records=0)  # fmt: skip
     messages = [r.getMessage() for r in caplog.records]
     assert "deriving 3 parts of the subjects" in messages
     assert not [m for m in messages if "serially" in m]
@@ -174,7 +178,7 @@ def test_an_error_in_the_last_part_reads_as_serially(sdtm_dir, pool, tmp_path):
     with pytest.raises(MappingError) as alone:
         build_adam(STUDY, copy, lambda _: None)
     with pytest.raises(MappingError) as parted:
-        build_adam(STUDY, copy, lambda _: None, executor=pool, parts=2)
+        build_adam(STUDY, copy, lambda _: None, executor=pool, parts=2, worker_records=0)
     assert str(parted.value) == str(alone.value)
     assert f"DM has 1 duplicate USUBJID values, e.g. {who}" in str(parted.value)
     assert "dm.xpt" in str(parted.value)
@@ -210,7 +214,13 @@ def test_three_hundred_subjects_in_parts_of_sixty_write_the_serial_bytes(pool, t
     run_adam(STUDY, tmp_path / "sdtm", tmp_path / "serial", lambda _: None)
     with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
         result = build_adam(
-            STUDY, tmp_path / "sdtm", lambda _: None, executor=pool, parts=2, part_subjects=60
+            STUDY,
+            tmp_path / "sdtm",
+            lambda _: None,
+            executor=pool,
+            parts=2,
+            part_subjects=60,
+            worker_records=0,
         )
     write_adam(result, None, tmp_path / "parts")
     assert "deriving 5 parts of the subjects" in [r.getMessage() for r in caplog.records]
@@ -239,3 +249,90 @@ def test_dask_local_cluster_writes_the_serial_bytes(sdtm_dir, serial, tmp_path, 
     assert "deriving 2 parts of the subjects" in messages  # the cluster's 2 threads
     assert not [m for m in messages if "serially" in m]
     same_outputs(serial, tmp_path)
+
+
+# ------------------------------------------------------------- small studies: no workers
+class PoolThatMustNotStart(ProcessPoolExecutor):
+    """A process pool whose processes must not start: a task handed to it fails."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        raise AssertionError("a worker process was started")
+
+
+def test_sdtm_records_count_the_domains_read_that_have_subjects(sdtm_dir):
+    needs = sdtm_needs(load_adam_specs(STUDY))
+    # counted independently: every record of each domain read that has USUBJID
+    expected = 0
+    for domain in needs:
+        path = sdtm_dir / f"{domain.lower()}.xpt"
+        if path.is_file():
+            frame, _ = read_xpt(path)
+            expected += len(frame) if "USUBJID" in frame.columns else 0
+    assert expected > 1000  # the demo's 20 subjects
+    assert sdtm_records(sdtm_dir, needs) == expected
+
+
+def test_a_small_study_derives_in_this_process_without_starting_a_worker(
+    sdtm_dir, serial, tmp_path, caplog
+):
+    pool = PoolThatMustNotStart(2)
+    with pool, caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
+        run_adam(STUDY, sdtm_dir, tmp_path / "run", lambda _: None, FORMATS, executor=pool,
+                 parts=2)  # fmt: skip
+        build_adam(STUDY, sdtm_dir, lambda _: None, executor=pool, parts=2)
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "failed" in m]
+    assert [m for m in messages if "fewer than 1000000: deriving in this process" in m]
+    same_outputs(serial, tmp_path / "run")
+
+
+def test_a_study_at_the_threshold_hands_its_parts_to_the_pool(sdtm_dir, tmp_path, caplog):
+    records = sdtm_records(sdtm_dir, sdtm_needs(load_adam_specs(STUDY)))
+    pool = PoolThatMustNotStart(2)
+    with pool, caplog.at_level(logging.WARNING, logger="cdisc_mapper.adam"):
+        run_adam(STUDY, sdtm_dir, tmp_path, lambda _: None, executor=pool, parts=2,
+                 worker_records=records)  # fmt: skip
+    # the pool was used (and failed here, so the serial run derived the study)
+    assert [r.getMessage() for r in caplog.records] == [
+        "deriving by parts failed (AssertionError('a worker process was started')); "
+        "deriving serially"
+    ]
+
+
+# ------------------------------------------------- figures drawn while parts are derived
+def test_trajectories_drawn_from_the_leading_parts_are_the_serial_ones(
+    sdtm_dir, pool, tmp_path, caplog
+):
+    # the figures draw the first 3 subjects of the population: the first of 4 parts
+    # (5 subjects each) holds them, so they are drawn while the other parts are derived
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    reports = study / "adam" / "reports.yaml"
+    text = reports.read_text(encoding="utf-8")
+    reports.write_text(text.replace("    figures:\n", "    figures:\n      max_subjects: 3\n"),
+                       encoding="utf-8")  # fmt: skip
+    run_adam(study, sdtm_dir, tmp_path / "serial", lambda _: None)
+    with caplog.at_level(logging.DEBUG, logger="cdisc_mapper.adam"):
+        run_adam(study, sdtm_dir, tmp_path / "parts", lambda _: None, executor=pool,
+                 parts=2, part_subjects=5, worker_records=0)  # fmt: skip
+    messages = [r.getMessage() for r in caplog.records]
+    assert "deriving 4 parts of the subjects" in messages
+    early = [m for m in messages if "trajectories drawn from the first" in m]
+    assert early and early[0].startswith("progression_summary: ")
+    assert int(early[0].split("first ")[1].split()[0]) < 4  # before the last part
+    same_outputs(tmp_path / "serial", tmp_path / "parts")
+
+
+def test_a_worker_loads_the_specs_once_and_again_when_a_file_changes(tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    first = worker_specs(study)
+    assert worker_specs(study) is first  # loaded once
+    reports = study / "adam" / "reports.yaml"
+    text = reports.read_text(encoding="utf-8")
+    old = 'title: "Monthly progression rate: treatment intervals versus run-in"'
+    assert old in text
+    reports.write_text(text.replace(old, 'title: "Changed"'), encoding="utf-8")
+    again = worker_specs(study)
+    assert again is not first
+    assert again.reports.progression_summaries[0].title == "Changed"

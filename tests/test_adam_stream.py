@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdisc_mapper.adam import load_adam_specs, run_adam, stream
+from cdisc_mapper.adam import kept, load_adam_specs, run_adam, stream
 from cdisc_mapper.cli import main
 from cdisc_mapper.datasetjson import write_dataset
 from cdisc_mapper.errors import MappingError
@@ -152,3 +152,30 @@ def test_the_command_derives_by_parts_of_its_size(sdtm_dir, serial, tmp_path, ca
     assert res.exit_code == 0, res.output
     assert "deriving 4 parts of the subjects" in [r.getMessage() for r in caplog.records]
     same_outputs(serial[0], tmp_path)
+
+
+def test_parts_kept_as_xpt_records_in_small_blocks_write_the_serial_bytes(
+    sdtm_dir, tmp_path, monkeypatch
+):
+    # XPT only: the parts keep their records as the files store them (5 at a time) and
+    # the reports' records apart, nothing whole; the serial run's bytes all the same
+    run_adam(STUDY, sdtm_dir, tmp_path / "serial", lambda _: None)
+    monkeypatch.setattr(kept, "RECORDS_AT_ONCE", 5)
+    specs = load_adam_specs(STUDY)
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    streamed = stream.stream_parts(STUDY, specs, sdtm_dir, folder, (None, 1, 7))
+    assert sorted({p.suffixes[-1] for p in folder.iterdir()}) == [".pkl", ".rec"]
+    assert not [p for p in folder.iterdir() if p.suffix == ".pkl" and "report" not in p.name]
+    with pytest.raises(RuntimeError, match="did not keep the records whole"):
+        list(streamed.frames("ADSL"))
+    # some part's values are shorter than the study's: its records are laid out again
+    laid_out = [
+        name
+        for name, pieces in streamed.parts.items()
+        for p in pieces
+        if p.rows and p.dataset.variables != streamed.datasets[name].variables
+    ]
+    assert laid_out
+    run_adam(STUDY, sdtm_dir, tmp_path / "parts", lambda _: None, part_subjects=7)
+    same_outputs(tmp_path / "serial", tmp_path / "parts")

@@ -24,6 +24,7 @@ from cdisc_mapper.xpt import (
     sized,
     write_xpt,
 )
+from cdisc_mapper.xpt.append import RecordsAppender, record_widths, write_records
 
 VARIABLES = [
     XptVariable("USUBJID", "Unique Subject Identifier", "Char"),
@@ -192,3 +193,74 @@ def test_an_all_blank_last_record_warns_once(tmp_path):
         warnings.simplefilter("ignore", XptWarning)
         expected = whole(parts[0], tmp_path / "whole.xpt", variables)
     assert (tmp_path / "lb.xpt").read_bytes() == expected
+
+
+# ------------------------------------------- records written apart, appended later
+def records_appended(frames: list[pd.DataFrame], path: Path, variables=VARIABLES) -> bytes:
+    """Each block's records written apart with its own lengths (as a part does), then
+    appended to one file with the longest lengths."""
+    own = [sized(variables, longest([char_lengths(f, variables)])) for f in frames]
+    final = sized(variables, longest(char_lengths(f, variables) for f in frames))
+    kept = []
+    for k, (frame, block_variables) in enumerate(zip(frames, own, strict=True)):
+        part = path.parent / f"part{k}.rec"
+        with part.open("wb") as out:
+            blank = write_records(out, frame, block_variables, path=path, dataset="LB")
+        kept.append((part, len(frame), record_widths(block_variables), blank))
+    with RecordsAppender(path, dataset="LB", label="Lab", variables=final) as out:
+        for part, rows, widths, blank in kept:
+            with part.open("rb") as source:
+                out.append_records(source, rows, widths, blank)
+    return path.read_bytes()
+
+
+def test_records_of_shorter_values_are_padded_to_the_file_lengths_by_hand(tmp_path):
+    first = pd.DataFrame({"USUBJID": ["A"], "LBTESTCD": ["ALT"], "LBSEQ": [1.0]})
+    second = pd.DataFrame({"USUBJID": ["BB"], "LBTESTCD": ["K"], "LBSEQ": [np.nan]})
+    data = records_appended([first, second], tmp_path / "lb.xpt", VARIABLES[:3])
+    # the first part wrote USUBJID in 1 byte, the second LBTESTCD in 1: both padded
+    one = b"A " + b"ALT" + bytes.fromhex("4110000000000000")
+    two = b"BB" + b"K  " + b"." + b"\x00" * 7
+    assert data[-80:] == one + two + b" " * (80 - 26)
+    lengths = {"USUBJID": 2, "LBTESTCD": 3}
+    assert record_widths(sized(VARIABLES[:3], lengths)) == [2, 3, 8]  # LBSEQ: a number's 8
+
+
+@settings(
+    deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=frames_strategy, cuts=st.lists(st.integers(0, 40), max_size=4), arrow=st.booleans())
+def test_records_of_any_split_give_the_whole_frame_bytes(tmp_path, rows, cuts, arrow):
+    frame = pd.DataFrame(rows, columns=[v.name for v in VARIABLES])
+    for name in ("USUBJID", "LBTESTCD"):
+        frame[name] = frame[name].astype("str" if arrow else object)
+    frame["LBSEQ"] = frame["LBSEQ"].astype(float)
+    frame["LBSTRESN"] = frame["LBSTRESN"].astype(float)
+    points = sorted({min(c, len(frame)) for c in cuts})
+    bounds = [0, *points, len(frame)]
+    blocks = [frame.iloc[a:b] for a, b in itertools.pairwise(bounds)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XptWarning)  # an all-blank last record
+        expected = whole(frame, tmp_path / "whole.xpt")
+        assert records_appended(blocks, tmp_path / "parts.xpt") == expected
+
+
+def test_records_wider_than_the_file_are_refused(tmp_path):
+    frame = pd.DataFrame({"USUBJID": ["ABC"], "LBTESTCD": ["K"], "LBSEQ": [1.0]})
+    variables = sized(VARIABLES[:3], {"USUBJID": 3, "LBTESTCD": 1})
+    narrow = sized(VARIABLES[:3], {"USUBJID": 2, "LBTESTCD": 1})
+    part = tmp_path / "part.rec"
+    with part.open("wb") as out:
+        write_records(out, frame, variables, path=tmp_path / "lb.xpt", dataset="LB")
+    file = RecordsAppender(tmp_path / "lb.xpt", dataset="LB", label="Lab", variables=narrow)
+    with file, part.open("rb") as source, pytest.raises(ValueError, match=r"widths \[3, 1, 8\]"):
+        file.append_records(source, 1, record_widths(variables), False)
+
+
+def test_a_bad_value_in_written_records_names_the_file_and_record(tmp_path):
+    frame = pd.DataFrame({"USUBJID": ["A", "Bé"], "LBTESTCD": ["K", "K"], "LBSEQ": [1.0, 2.0]})
+    variables = sized(VARIABLES[:3], {"USUBJID": 3, "LBTESTCD": 1})
+    with (tmp_path / "part.rec").open("wb") as out, pytest.raises(XptError) as error:
+        write_records(out, frame, variables, path=tmp_path / "lb.xpt", dataset="LB")
+    assert "lb.xpt" in str(error.value)
+    assert "record 2" in str(error.value)

@@ -20,7 +20,8 @@ derivations, each citing ADaMIG v1.3), :mod:`.ops` (the registries binding spec 
 derivations), :mod:`.engine` (build order, records, variables, metadata), :mod:`.summary`
 (reports), :mod:`.sdtm` (reading SDTM, through :func:`cdisc_mapper.xpt.read_xpt`),
 :mod:`.stream` (``run_adam`` by parts of the subjects in bounded memory, each part reading
-its SDTM rows and its datasets written part by part; the command's default) and
+its SDTM rows and its datasets written part by part; the command's default; what the
+parts keep on disk is :mod:`.kept`, the reports made by workers :mod:`.reporting`) and
 :mod:`.partition` (``build_adam`` by parts in workers, the datasets merged in memory).
 
 :mod:`.summary` is imported on first use, when a study's reports are built or written:
@@ -41,12 +42,15 @@ import pandas as pd
 
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.engine import CLASSES, build_all, dataset_metadata, sdtm_needs
+from cdisc_mapper.adam.kept import Streamed, report_needs, write_parts
 from cdisc_mapper.adam.model import AdamDataset, AdamResult, AdamVariable, ValueLevel
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
-from cdisc_mapper.adam.partition import PART_SUBJECTS, build_partitioned
+from cdisc_mapper.adam.partition import PART_SUBJECTS, WORKER_RECORDS, build_partitioned
+from cdisc_mapper.adam.report.files import summary_files
+from cdisc_mapper.adam.reporting import EarlyFigures, submit_reports
 from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.adam.stream import NotStreamed, Streamed, report_needs, stream_parts, write_parts
-from cdisc_mapper.datasetjson import parse_formats, study_context, write_dataset
+from cdisc_mapper.adam.stream import NotStreamed, stream_parts
+from cdisc_mapper.datasetjson import study_context, write_dataset
 from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.publish import Target, owning, scratch, staged
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
@@ -112,6 +116,7 @@ def build_adam(
     executor: Executor | None = None,
     parts: int = 1,
     part_subjects: int = PART_SUBJECTS,
+    worker_records: int = WORKER_RECORDS,
 ) -> AdamResult:
     """Build every ADaM dataset of the study's specs from ``sdtm_dir`` (nothing written).
 
@@ -119,6 +124,8 @@ def build_adam(
     the datasets are derived on ``parts`` parts of the subjects (more when a part would
     have over ``part_subjects`` subjects) and merged: the same datasets
     (:mod:`cdisc_mapper.adam.partition`). When a part fails, the serial run reports it.
+    A study of fewer than ``worker_records`` SDTM records is built here, no worker
+    process started (:data:`~cdisc_mapper.adam.partition.WORKER_RECORDS`).
     Either way the datasets' text columns are pandas' ``str`` dtype (Arrow-backed with
     pyarrow; :func:`cdisc_mapper.adam.storage.stored_series`).
 
@@ -136,8 +143,8 @@ def build_adam(
     sdtm.check(sdtm_needs(specs))
     datasets = None
     if executor is not None and parts > 1:
-        datasets = _by_parts(specs, (Path(study_dir), Path(sdtm_dir)), say, executor, parts,
-                             part_subjects)  # fmt: skip
+        datasets = _by_parts(specs, (Path(study_dir), Path(sdtm_dir)), say, executor,
+                             (parts, part_subjects, worker_records))  # fmt: skip
     if datasets is None:
         datasets = build_all(BuildContext(specs=specs, sdtm=sdtm), say)
     result = AdamResult(datasets=datasets, specs=specs)
@@ -165,14 +172,13 @@ def _by_parts(
     folders: tuple[Path, Path],
     say: Callable[[str], None],
     executor: Executor,
-    parts: int,
-    most: int,
+    sizes: tuple[int, int, int],
 ) -> dict[str, AdamDataset] | None:
     """The datasets built by parts of the subjects; None when the serial run must build
     them (the study cannot be split, or a part stopped: the serial run reports why)."""
     study_dir, sdtm_dir = folders
     try:
-        return build_partitioned(study_dir, specs, sdtm_dir, say, executor, parts, most)
+        return build_partitioned(study_dir, specs, sdtm_dir, say, executor, *sizes)
     except CdiscMapperError as exc:
         log.debug("stopped by parts (%s); deriving serially to report it", exc)
     except Exception as exc:  # the serial run is the reference: it raises, or agrees
@@ -216,10 +222,7 @@ def write_adam(
 
 
 def _report_files(summaries: list[ProgressionSummarySpec]) -> list[str]:
-    """The files the progression summaries write (:mod:`.summary`, imported on first use:
-    see the module docstring)."""
-    from cdisc_mapper.adam.summary import summary_files  # noqa: PLC0415
-
+    """The files the progression summaries write."""
     return [name for rep in summaries for name in summary_files(rep)]
 
 
@@ -282,6 +285,7 @@ def run_adam(
     executor: Executor | None = None,
     parts: int = 1,
     part_subjects: int | None = None,
+    worker_records: int = WORKER_RECORDS,
 ) -> AdamResult:
     """Build the study's ADaM datasets from ``sdtm_dir`` and write them to ``out_dir``.
 
@@ -294,11 +298,12 @@ def run_adam(
     (:mod:`cdisc_mapper.adam.stream`): memory is bounded by a part, the files are the same,
     and the result's datasets hold no records (they are in the files). When the study
     cannot be split, or the parts stop on an error, it is derived serially (which reports
-    the error). Errors as :func:`build_adam`.
+    the error). A study of fewer than ``worker_records`` SDTM records is derived in this
+    process, the executor unused (no worker process started). Errors as :func:`build_adam`.
     """
     say = progress or log.info
     if part_subjects or (executor is not None and parts > 1):
-        execution = (executor, parts, part_subjects or 0)
+        execution = (executor, parts, part_subjects or 0, worker_records)
         streamed = _run_streamed(Path(study_dir), Path(sdtm_dir), Path(out_dir), say, formats,
                                  execution)  # fmt: skip
         if streamed is not None:
@@ -315,7 +320,7 @@ def _run_streamed(
     out_dir: Path,
     say: Callable[[str], None],
     formats: tuple[str, ...],
-    execution: tuple[Executor | None, int, int],
+    execution: tuple[Executor | None, int, int, int],
 ) -> AdamResult | None:
     """:func:`run_adam` by parts (:func:`~cdisc_mapper.adam.stream.stream_parts`), the
     parts kept in a private folder of ``out_dir`` (deleted at the end); None when the
@@ -324,8 +329,9 @@ def _run_streamed(
     SdtmInput(sdtm_dir).check(sdtm_needs(specs))
     with scratch(out_dir, "adam-parts") as folder:
         try:
-            profiled = any(f != "xpt" for f in parse_formats(formats))
-            streamed = stream_parts(study_dir, specs, sdtm_dir, folder, execution, profiled)
+            early = _early_figures(execution[0], study_dir, specs)
+            streamed = stream_parts(study_dir, specs, sdtm_dir, folder, execution[:3], formats,
+                                    execution[3], early)  # fmt: skip
         except NotStreamed as exc:
             (log.debug if "one part" in str(exc) else log.info)("deriving ADaM serially: %s", exc)
             return None
@@ -344,9 +350,18 @@ def _run_streamed(
                 "%s: %d records, %d variables", name, rows, len(result.datasets[name].variables)
             )
         say(f"writing {len(result.datasets)} ADaM datasets to {out_dir / 'adam'}")
-        reporter = (execution[0], study_dir)
+        reporter = (execution[0] if streamed.in_workers else None, study_dir, early)
         result.files, result.reports = _write_streamed(streamed, specs, out_dir, formats, reporter)
     return result
+
+
+def _early_figures(
+    executor: Executor | None, study_dir: Path, specs: AdamSpecs
+) -> EarlyFigures | None:
+    """What hands out the trajectory figures while the parts are derived by workers."""
+    if executor is None or not specs.reports.progression_summaries:
+        return None
+    return EarlyFigures(executor, study_dir, specs, specs.conventions.missing_keys == "last")
 
 
 def _write_streamed(
@@ -354,7 +369,7 @@ def _write_streamed(
     specs: AdamSpecs,
     out_dir: Path,
     formats: tuple[str, ...],
-    reporter: tuple[Executor | None, Path],
+    reporter: tuple[Executor | None, Path, EarlyFigures | None],
 ) -> tuple[list[Path], dict[str, pd.DataFrame]]:
     """Write the datasets of ``streamed`` part by part and the reports from the records
     they read back (:func:`streamed_reports`), published together as :func:`write_adam`
@@ -369,27 +384,28 @@ def _write_streamed(
         study = study_context(streamed.studyid, ("ADaMIG", load_adamig().version), None, "")
     reports: dict[str, pd.DataFrame] = {}
     with staged(*targets) as stages:
-        pending, (executor, study_dir) = None, reporter
+        pending, (executor, study_dir, early) = None, reporter
         if summaries and executor is not None:
-            pending = executor.submit(streamed_reports, study_dir, streamed, stages[1].path)
+            drawn = early.drawn if early is not None else None
+            pending = submit_reports(executor, study_dir, specs, streamed, stages[1].path, drawn)
         files = []
         for name in streamed.datasets:
             written = write_parts(streamed, name, stages[0].path, formats, study)
             files += [stages[0].final(p) for p in written]
+        log.debug("datasets written")
         if summaries:
-            made = pending.result() if pending is not None else None
+            made = pending.finish(specs, stages[1].path) if pending is not None else None
             reports, written = made or streamed_reports(specs, streamed, stages[1].path)
             files += [stages[1].final(p) for p in written]
     return files, reports
 
 
 def streamed_reports(
-    specs: AdamSpecs | Path, streamed: Streamed, folder: Path
+    specs: AdamSpecs, streamed: Streamed, folder: Path
 ) -> tuple[dict[str, pd.DataFrame], list[Path]]:
     """The reports' tables and files (written into ``folder``) from the records of
-    ``streamed`` they read back (:func:`~cdisc_mapper.adam.stream.report_needs`); here or
-    in a worker (``specs`` then the study folder)."""
-    specs = specs if isinstance(specs, AdamSpecs) else load_adam_specs(specs)
+    ``streamed`` they read back (:func:`~cdisc_mapper.adam.kept.report_needs`), here
+    (:func:`~cdisc_mapper.adam.reporting.submit_reports` makes them in workers)."""
     needs = report_needs(specs).items()
     frames = {n: streamed.records(n, codes) for n, codes in needs if n in streamed.datasets}
     reports = _progression_summaries(specs, frames)

@@ -32,10 +32,12 @@ whose memory does not grow with the study.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import sys
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -49,8 +51,11 @@ from cdisc_mapper.adam.engine import build_all, sdtm_needs
 from cdisc_mapper.adam.model import AdamDataset, AdamVariable
 from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.sdtm import SdtmInput, SdtmRecords
+from cdisc_mapper.errors import CdiscMapperError
 from cdisc_mapper.parts import balanced_starts, concat_parts, part_numbers
 from cdisc_mapper.spec.adam_loader import AdamSpecs, load_adam_specs
+from cdisc_mapper.xpt.fastread import LayoutError
+from cdisc_mapper.xpt.rows import XptRows
 
 Progress = Callable[[str], None]
 Built = dict[str, AdamDataset]
@@ -60,12 +65,39 @@ PART_SUBJECTS = 1250
 about 1.2 GB per worker at 1,250 subjects of the bundled study, against 2.2 GB at 2,500
 (measured at 10,000 subjects, docs/performance.md)."""
 
+WORKER_RECORDS = 1_000_000
+"""The fewest SDTM records (rows of the domains the specs read, SUPP-- files and the trial
+design left out) worth starting worker processes: a smaller study is derived in this
+process, its process pool unused (no process started), since starting the workers, their
+imports and handing the parts over cost more than the second core saves (measured on the
+bundled study: about 375 records a subject, so about 2,700 subjects). A Dask cluster's
+workers are running already: its parts are always handed out."""
+
 log = logging.getLogger(__name__)
 
 
 class PartsDisagree(ValueError):
     """The parts' datasets cannot be merged into the serial run's (the caller derives
     serially)."""
+
+
+_LOADED: dict[tuple[str, str], AdamSpecs] = {}
+"""The specs this process loaded, by study folder and the digest of its files."""
+
+
+def worker_specs(study_dir: Path) -> AdamSpecs:
+    """The study's ADaM specs, loaded once per process (a worker derives part after part,
+    and draws reports): again when a file of the study folder changed (by content). The
+    derivations only read the specs."""
+    folder = Path(study_dir).resolve()
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    key = (str(folder), digest.hexdigest())
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = load_adam_specs(Path(study_dir), DERIVATIONS, RECORD_BUILDERS)
+    return _LOADED[key]
 
 
 def crossing_groupings(specs: AdamSpecs) -> list[str]:
@@ -83,6 +115,43 @@ def crossing_groupings(specs: AdamSpecs) -> list[str]:
         if isinstance(by, list) and "USUBJID" not in (group or ()):
             out.append(specs.where(name, path))
     return out
+
+
+def sdtm_records(sdtm_dir: Path, needs: dict[str, dict[str, str]]) -> int:
+    """The records of the SDTM domains the specs read (``needs``, as
+    :func:`~cdisc_mapper.adam.engine.sdtm_needs` gives them) that have USUBJID, from
+    their files' headers (a file that cannot be told so counts as large)."""
+    sdtm = SdtmInput(sdtm_dir)
+    total = 0
+    for domain in sorted(needs):
+        path = sdtm.path(domain)
+        if not sdtm.has(path):
+            continue
+        try:
+            file = XptRows.open(path)
+        except (LayoutError, CdiscMapperError):
+            return sys.maxsize
+        if any(v.name == "USUBJID" for v in file.metadata.variables):
+            total += file.rows
+    return total
+
+
+def worth_workers(
+    executor: Executor, specs: AdamSpecs, sdtm_dir: Path, parts: int, least: int
+) -> bool:
+    """Whether ``executor`` is worth its ``parts`` (> 1) parts: a process pool (whose
+    processes start on the first task) when the study has at least ``least`` SDTM
+    records (:func:`sdtm_records`), any other executor (a Dask cluster's, whose workers
+    run already) always; the reason is logged when not."""
+    if parts < 2:
+        return False
+    if not isinstance(executor, ProcessPoolExecutor) or least <= 0:
+        return True
+    records = sdtm_records(sdtm_dir, sdtm_needs(specs))
+    if records < least:
+        log.debug("%d SDTM records, fewer than %d: deriving in this process", records, least)
+        return False
+    return True
 
 
 def read_needed(sdtm_dir: Path, needs: dict[str, dict[str, str]]) -> SdtmRecords:
@@ -136,7 +205,7 @@ def split_records(records: SdtmRecords, starts: list[str]) -> list[SdtmRecords]:
 def build_part(study_dir: Path, sdtm_dir: Path, records: SdtmRecords) -> tuple[Built, list[str]]:
     """Build every dataset from the records of one part's subjects (in a worker): the
     finished datasets and the progress messages."""
-    specs = load_adam_specs(Path(study_dir), DERIVATIONS, RECORD_BUILDERS)
+    specs = worker_specs(Path(study_dir))
     sdtm = SdtmInput(Path(sdtm_dir), records)
     said: list[str] = []
     return build_all(BuildContext(specs=specs, sdtm=sdtm), said.append), said
@@ -194,13 +263,17 @@ def build_partitioned(
     executor: Executor,
     parts: int,
     most: int = PART_SUBJECTS,
+    worker_records: int = WORKER_RECORDS,
 ) -> Built | None:
     """Every dataset, built on parts of the subjects by ``executor``; None when the
-    study cannot be split (one part, or groupings across subjects): the caller builds it
-    serially. Errors of a part are raised as the part raised them."""
+    study cannot be split (one part, or groupings across subjects) or is too small for
+    workers (fewer than ``worker_records`` SDTM records: :func:`worth_workers`): the
+    caller builds it serially. Errors of a part are raised as the part raised them."""
     crossing = crossing_groupings(specs)
     if crossing:
         log.debug("grouping across subjects at %s: deriving serially", crossing[0])
+        return None
+    if not worth_workers(executor, specs, sdtm_dir, parts, worker_records):
         return None
     records = read_needed(sdtm_dir, sdtm_needs(specs))
     starts = subject_starts(records, parts, most)

@@ -1,6 +1,7 @@
 """ADaM in bounded memory: the subjects cut into parts, each part's SDTM records read from
-the files (its rows only), its datasets built and kept on disk, each dataset then written
-by appending the parts in key order.
+the files (its rows only), its datasets built and kept on disk as their XPT files store
+the records (:mod:`cdisc_mapper.adam.kept`), each dataset then written by appending the
+parts in key order.
 
 Why the parts give the serial run's bytes is :mod:`cdisc_mapper.adam.partition`'s
 argument: every derivation works within one subject, a part holds all the records of its
@@ -16,9 +17,10 @@ at every boundary). What crosses subjects is done here on all the parts:
   values, integer or double from whether every number is whole): each part's profile,
   joined;
 * the reports (``adam/reports.yaml``): they read back the records they need from the
-  kept parts (:func:`report_needs`: ADSL and the summarised dataset whole, the source
-  parameters of the clinical change and the trajectories only), with the row labels of
-  the whole dataset.
+  kept parts (:func:`~cdisc_mapper.adam.kept.report_needs`: ADSL and the summarised
+  dataset whole, the source parameters of the clinical change and the trajectories only),
+  with the row labels of the whole dataset; with workers, each table and figure is a task
+  of its own (:mod:`cdisc_mapper.adam.reporting`).
 
 A spec whose groupings cross subjects (a ``by`` without USUBJID), SDTM that is not plain
 XPORT v5, parts that disagree, and a part that stops on an error make the caller derive
@@ -33,53 +35,59 @@ reads its own rows and keeps its datasets in the run's working folder: only the 
 ranges) and a summary (lengths, first and last keys, profiles) travel, so the workers
 need the SDTM folder and the output folder at the same paths (a shared file system on a
 cluster).
+
+The critical path with workers: the executor's processes are started first (they import
+while this process plans the parts: the boundary scans), the parts are handed out at most
+``parts`` ahead, the trajectory figures as soon as the leading parts hold their subjects;
+once the last part is done, the tables and the other figures are drawn by the workers
+while this process appends the parts' records to the files (a byte copy, unless a part's
+values were shorter: :class:`~cdisc_mapper.xpt.append.RecordsAppender`). A study too
+small to gain from workers (:data:`~cdisc_mapper.adam.partition.WORKER_RECORDS`) starts
+none.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import pickle
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cdisc_mapper.adam.context import BuildContext
 from cdisc_mapper.adam.engine import build_all, sdtm_needs
+from cdisc_mapper.adam.kept import (
+    Keeping,
+    PartDataset,
+    Profile,
+    Streamed,
+    kept_dataset,
+    report_needs,
+)
 from cdisc_mapper.adam.model import AdamDataset
-from cdisc_mapper.adam.ops import DERIVATIONS, RECORD_BUILDERS
 from cdisc_mapper.adam.partition import (
+    WORKER_RECORDS,
     PartsDisagree,
     crossing_groupings,
     in_key_order,
     merged_variables,
+    worker_specs,
+    worth_workers,
 )
 from cdisc_mapper.adam.sdtm import SdtmInput
-from cdisc_mapper.datasetjson import (
-    SUFFIX,
-    DatasetJsonAppender,
-    StudyContext,
-    creation_stamp,
-    dataset_metadata,
-    define_file,
-    parse_formats,
-)
-from cdisc_mapper.datasetjson.convert import number_data_type, number_values
+from cdisc_mapper.datasetjson import parse_formats
 from cdisc_mapper.parts import balanced_starts, part_numbers
-from cdisc_mapper.spec.adam_loader import AdamSpecs, load_adam_specs
-from cdisc_mapper.xpt import XptAppender, XptVariable
+from cdisc_mapper.spec.adam_loader import AdamSpecs
 from cdisc_mapper.xpt.fastread import LayoutError
 from cdisc_mapper.xpt.rows import SubjectRuns, XptRows
 
 SUBJECT = "USUBJID"
+
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +122,9 @@ class PartJob:
     files: tuple[FilePart, ...]
     qnams: dict[str, dict[str, str]]
     folder: Path
-    profiled: bool = False
-    """Whether each dataset's Dataset-JSON profile is made (:class:`Profile`)."""
+    keep: Keeping = field(default_factory=Keeping)
+    records: int = 0
+    """The SDTM records of its subjects (what the parts are balanced by)."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,7 @@ def plan_parts(
     sdtm_dir: Path,
     folder: Path,
     sizes: tuple[int, int],
-    profiled: bool = False,
+    keep: Keeping | None = None,
 ) -> list[PartJob]:
     """The parts of the subjects (``sizes``: at least so many parts, and none of more
     than so many subjects unless 0), balanced by the records the specs read.
@@ -199,6 +208,7 @@ def plan_parts(
     if not starts:
         raise NotStreamed("one part of the subjects")
     qnams = _supp_qnams(sdtm, needs)
+    of = part_numbers(pd.Series(counts.index, dtype=object), starts)
     jobs = []
     for k in range(len(starts) + 1):
         pieces = []
@@ -208,67 +218,13 @@ def plan_parts(
                 chosen = part_numbers(pd.Series(f.runs.values, dtype=object), starts) == k
                 ranges = tuple(f.runs.rows_of(chosen))
             pieces.append(FilePart(f.file, ranges, f.columns))
-        jobs.append(PartJob(k, study_dir, sdtm_dir, tuple(pieces), qnams, folder, profiled))
+        records = int(counts[of == k].sum())
+        jobs.append(PartJob(k, study_dir, sdtm_dir, tuple(pieces), qnams, folder,
+                            keep or Keeping(), records))  # fmt: skip
     return jobs
 
 
 # ------------------------------------------------------------------------- one part
-@dataclass
-class Profile:
-    """What a dataset's Dataset-JSON column metadata is made of (see
-    :func:`~cdisc_mapper.datasetjson.convert.columns_for`): each ``--DTC`` text variable's
-    distinct values, the numeric variables with a value that is not whole."""
-
-    dates: dict[str, set[str]] = field(default_factory=dict)
-    fractions: set[str] = field(default_factory=set)
-
-    def add(self, frame: pd.DataFrame, ds: AdamDataset) -> None:
-        for v in ds.variables:
-            if v.type == "Char" and v.name.upper().endswith("DTC"):
-                values = pd.unique(frame[v.name].astype(object).to_numpy())
-                self.dates.setdefault(v.name, set()).update(str(u).rstrip(" ") for u in values)
-            elif v.type == "Num" and not _whole(frame[v.name]):
-                self.fractions.add(v.name)
-
-    def join(self, other: Profile) -> None:
-        for name, values in other.dates.items():
-            self.dates.setdefault(name, set()).update(values)
-        self.fractions |= other.fractions
-
-    def frame(self, ds: AdamDataset) -> pd.DataFrame:
-        """A few records with the metadata of all the records, padded with missing
-        values."""
-        rows = max([1, *(len(values) for values in self.dates.values())])
-        out: dict[str, pd.Series] = {}
-        for v in ds.variables:
-            if v.type == "Char":
-                values = sorted(self.dates.get(v.name, ()))
-                out[v.name] = pd.Series(values + [""] * (rows - len(values)), dtype=object)
-            else:
-                numbers = np.full(rows, np.nan)
-                numbers[0] = 0.5 if v.name in self.fractions else np.nan
-                out[v.name] = pd.Series(numbers)
-        return pd.DataFrame(out)
-
-
-def _whole(values: pd.Series) -> bool:
-    """Whether every number is whole (Dataset-JSON ``integer``, not ``double``)."""
-    return number_data_type(number_values(values), None)[0] == "integer"
-
-
-@dataclass
-class PartDataset:
-    """A part's finished dataset, kept on disk: its metadata (no records), where its
-    records are, how many, its first and last keys, its profile."""
-
-    dataset: AdamDataset
-    path: Path | None
-    rows: int
-    first: pd.DataFrame
-    last: pd.DataFrame
-    profile: Profile
-
-
 @dataclass
 class PartDone:
     """What a part sends back: its datasets (on disk), STUDYID, progress messages."""
@@ -285,19 +241,10 @@ def _studyid(frame: pd.DataFrame) -> str | None:
     return found[0].strip() if found else None
 
 
-def _detached(frame: pd.DataFrame) -> pd.DataFrame:
-    """A few records of a frame in new arrays of the same dtypes (a slice of an
-    Arrow-backed column would keep the whole column's buffers alive)."""
-    return pd.DataFrame(
-        {c: pd.Series(frame[c].tolist(), dtype=frame[c].dtype) for c in frame.columns},
-        columns=frame.columns,
-    )
-
-
 def run_part(job: PartJob, specs: AdamSpecs | None = None) -> PartDone:
     """Build every dataset of one part's subjects (here or in a worker) and keep each in
     ``job.folder``."""
-    specs = specs or load_adam_specs(job.study_dir, DERIVATIONS, RECORD_BUILDERS)
+    specs = specs or worker_specs(job.study_dir)
     records = {f.file.path.name: (f.records(), list(f.file.metadata.variables)) for f in job.files}
     sdtm = SdtmInput(job.sdtm_dir, records, qnams=job.qnams)
     sdtm.check(sdtm_needs(specs))  # each domain read with what every spec place needs of it
@@ -309,62 +256,13 @@ def run_part(job: PartJob, specs: AdamSpecs | None = None) -> PartDone:
     studyid = None
     for name in list(built):
         ds = built.pop(name)
-        frame, keys = ds.frame, ds.keys
-        studyid = studyid or _studyid(frame)
-        path = None
-        if len(frame):
-            path = job.folder / f"{name}.{job.index:05d}.pkl"
-            with path.open("wb") as handle:
-                pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        profile = Profile()
-        if job.profiled:
-            profile.add(frame, ds)
-        first, last = _detached(frame.iloc[:1][keys]), _detached(frame.iloc[-1:][keys])
-        template = _detached(frame.iloc[:0])  # no records: the columns and their dtypes
-        kept[name] = PartDataset(replace(ds, frame=template), path, len(frame), first, last,
-                                 profile)  # fmt: skip
-        del ds, frame
+        studyid = studyid or _studyid(ds.frame)
+        kept[name] = kept_dataset(ds, job.folder, job.index, job.keep)
+        del ds
     return PartDone(kept, studyid, said)
 
 
 # ------------------------------------------------------------------------ all the parts
-@dataclass
-class Streamed:
-    """Every dataset across the parts: metadata (lengths and types of all the parts),
-    its parts on disk in key order, and the joined profile."""
-
-    datasets: dict[str, AdamDataset]
-    parts: dict[str, list[PartDataset]]
-    profiles: dict[str, Profile]
-    studyid: str
-    messages: list[str]
-
-    def frames(self, name: str) -> Iterator[pd.DataFrame]:
-        """Dataset ``name``'s records, a part at a time, in key order."""
-        for piece in self.parts[name]:
-            if piece.path is not None:
-                yield pd.read_pickle(piece.path)
-
-    def records(self, name: str, paramcds: set[str] | None) -> pd.DataFrame:
-        """Dataset ``name``'s records whose PARAMCD is one of ``paramcds`` (all when
-        None, or when it has no PARAMCD), labelled by their rows in the whole dataset (as
-        the serial run's frame, filtered, has them)."""
-        chosen, offset = [], 0
-        for frame in self.frames(name):
-            part = frame
-            if paramcds is not None and "PARAMCD" in frame.columns:
-                keep = frame["PARAMCD"].isin(sorted(paramcds)).to_numpy()
-                part = frame[keep].set_axis(offset + np.flatnonzero(keep))
-            offset += len(frame)
-            chosen.append(part)
-        if not chosen:
-            return self.datasets[name].frame
-        out = pd.concat(chosen, sort=False) if len(chosen) > 1 else chosen[0]
-        if paramcds is None or "PARAMCD" not in out.columns:
-            out.index = pd.RangeIndex(len(out))
-        return out
-
-
 def _merged(name: str, pieces: list[PartDataset], missing_last: bool) -> AdamDataset:
     """The dataset's metadata over its parts, checked to follow in key order.
 
@@ -417,9 +315,25 @@ def run_parts(
     for job in jobs:
         pending.append(executor.submit(run_part, job))
         if len(pending) >= window:
-            yield pending.popleft().result()
+            yield _done(pending.popleft())
     while pending:
-        yield pending.popleft().result()
+        yield _done(pending.popleft())
+
+
+def _watched(done: Iterator[PartDone], on_part: Callable[[PartDone], None]) -> Iterator[PartDone]:
+    for part in done:
+        on_part(part)
+        yield part
+
+
+def _started() -> None:
+    """Nothing: a worker that runs it has started and imported this module."""
+
+
+def _done(future: Future[PartDone]) -> PartDone:
+    part = future.result()
+    log.debug("part done")
+    return part
 
 
 def stream_parts(
@@ -428,103 +342,39 @@ def stream_parts(
     sdtm_dir: Path,
     folder: Path,
     execution: tuple[Executor | None, int, int],
-    profiled: bool = False,
+    formats: tuple[str, ...] = ("xpt",),
+    worker_records: int = WORKER_RECORDS,
+    on_part: Callable[[PartDone], None] | None = None,
 ) -> Streamed:
     """Every dataset built by parts of the subjects and kept in ``folder``
     (``execution``: the executor or None for this process, the parts at least, the
-    subjects of a part at most, 0 for no limit; ``profiled``: whether Dataset-JSON files
-    are written, whose column metadata the parts' profiles make).
+    subjects of a part at most, 0 for no limit; ``formats``: the files to be written,
+    whose records each part keeps as they need). A study of fewer than
+    ``worker_records`` SDTM records is derived here, the executor unused
+    (:func:`~cdisc_mapper.adam.partition.worth_workers`); else the workers are started
+    while the parts are planned, and ``on_part`` is called with each part done, in part
+    order (to hand out more work while the workers derive).
 
     Raises:
         NotStreamed: derive serially (the reason); PartsDisagree: the parts do not merge;
         and any error of a part.
     """
     executor, parts, most = execution
-    jobs = plan_parts(study_dir, specs, sdtm_dir, folder, (parts, most), profiled)
+    if executor is not None and not worth_workers(executor, specs, sdtm_dir, parts,
+                                                  worker_records):  # fmt: skip
+        executor, parts = None, 1
+    if executor is not None:
+        for _ in range(parts):  # the workers start (and import) while the parts are planned
+            executor.submit(_started)
+    written = parse_formats(formats)
+    needs = report_needs(specs) if specs.reports.progression_summaries else {}
+    keep = Keeping(frames=any(f != "xpt" for f in written), records="xpt" in written,
+                   reports=needs)  # fmt: skip
+    jobs = plan_parts(study_dir, specs, sdtm_dir, folder, (parts, most), keep)
     log.debug("deriving %d parts of the subjects", len(jobs))
     done = run_parts(jobs, specs, executor, max(parts, 1))
-    return collect(done, specs.conventions.missing_keys == "last")
-
-
-def report_needs(specs: AdamSpecs) -> dict[str, set[str] | None]:
-    """The records the reports read, by dataset: the PARAMCDs of a dataset read only for
-    some parameters (a clinical change's score, a trajectory's source), None for a dataset
-    read whole (ADSL, each summarised dataset, any other the reports name)."""
-    narrowed: dict[str, set[str]] = {}
-    whole: set[str] = {"ADSL"}
-    exclude: Any = {
-        "clinical_change": {"dataset"},
-        "figures": {"trajectories": {"__all__": {"dataset"}}},
-    }
-    for rep in specs.reports.progression_summaries:
-        whole |= set(_datasets_named(rep.model_dump(exclude=exclude)))
-        cc = rep.clinical_change
-        if cc is not None:
-            narrowed.setdefault(cc.dataset, set()).add(cc.paramcd)
-        for traj in rep.figures.trajectories if rep.figures is not None else ():
-            narrowed.setdefault(traj.dataset, set()).add(traj.source_paramcd)
-    return {
-        name: None if name in whole else narrowed[name] for name in sorted(whole | set(narrowed))
-    }
-
-
-def _datasets_named(tree: Any) -> Iterator[str]:
-    """Every value of a ``dataset`` field anywhere in a spec's dump."""
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            if key == "dataset" and isinstance(value, str):
-                yield value
-            else:
-                yield from _datasets_named(value)
-    elif isinstance(tree, list):
-        for item in tree:
-            yield from _datasets_named(item)
-
-
-# ---------------------------------------------------------------------------- writing
-def xpt_variables(ds: AdamDataset) -> list[XptVariable]:
-    """The dataset's variables as its XPT file declares them (types settled)."""
-    out = []
-    for v in ds.variables:
-        if v.type is None:
-            raise RuntimeError(f"{ds.name}.{v.name}: type not settled before writing")
-        out.append(XptVariable(v.name, v.label, v.type, v.length, v.format))
-    return out
-
-
-def write_parts(
-    streamed: Streamed,
-    name: str,
-    folder: Path,
-    formats: tuple[str, ...],
-    study: StudyContext | None,
-) -> list[Path]:
-    """Dataset ``name`` as ``folder/<name>.<suffix>`` in each of ``formats``, its parts
-    appended in key order (each part read once): the bytes
-    :func:`~cdisc_mapper.datasetjson.write_dataset` writes for the whole dataset."""
-    ds = streamed.datasets[name]
-    variables = xpt_variables(ds)
-    rows = sum(p.rows for p in streamed.parts[name])
-    files: list[Path] = []
-    with contextlib.ExitStack() as stack:
-        writers: list[XptAppender | DatasetJsonAppender] = []
-        for fmt in parse_formats(formats):
-            path = folder / f"{name.lower()}{SUFFIX[fmt]}"
-            if fmt == "xpt":
-                writer: XptAppender | DatasetJsonAppender = XptAppender(
-                    path, dataset=name, label=ds.label, variables=variables
-                )
-            else:
-                base = study or StudyContext(created=creation_stamp())
-                context = replace(base, metadata_ref=define_file(fmt, formats))
-                profile = streamed.profiles[name].frame(ds)
-                meta = dataset_metadata(profile, name, ds.label, variables, study=context,
-                                        keys=ds.keys)  # fmt: skip
-                writer = DatasetJsonAppender(path, meta, rows)
-            stack.enter_context(writer)
-            writers.append(writer)
-            files.append(path)
-        for frame in streamed.frames(name):
-            for writer in writers:
-                writer.append(frame)
-    return files
+    if executor is not None and on_part is not None:
+        done = _watched(done, on_part)
+    streamed = collect(done, specs.conventions.missing_keys == "last")
+    streamed.in_workers = executor is not None
+    return streamed

@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from cdisc_mapper.adam.report.display import display_table
-from cdisc_mapper.adam.report.html import write_html
+from cdisc_mapper.adam.report.figures import report_figures
+from cdisc_mapper.adam.report.files import summary_files
+from cdisc_mapper.adam.report.html import write_page
 from cdisc_mapper.adam.report.method import method_text
 from cdisc_mapper.adam.report.rows import condition_columns, narrowed, row_columns, row_records
 from cdisc_mapper.adam.report.stats import (
@@ -233,11 +235,6 @@ def full_precision(value: object) -> str:
     return neutralise_formula(str(value))
 
 
-def summary_files(spec: ProgressionSummarySpec) -> list[str]:
-    """The names :func:`write_summary` writes: ``<name>.csv``, ``.md`` and ``.html``."""
-    return [f"{spec.name}.csv", f"{spec.name}.md", f"{spec.name}.html"]
-
-
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -266,14 +263,17 @@ def write_summary(
 ) -> list[Path]:
     """Write ``<name>.csv`` (full precision), ``<name>.md`` and the self-contained
     ``<name>.html`` (tables and figures) into ``out_dir``."""
+    written = write_tables(table, spec, out_dir)
+    figures = report_figures(datasets, spec, month_days)
+    return [*written, write_page(table, spec, figures, out_dir)]
+
+
+def write_tables(table: pd.DataFrame, spec: ProgressionSummarySpec, out_dir: Path) -> list[Path]:
+    """Write ``<name>.csv`` (full precision) and ``<name>.md`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_name, md_name, html_name = summary_files(spec)
+    csv_name, md_name, _ = summary_files(spec)
     csv_path = out_dir / csv_name
     table.map(full_precision).to_csv(csv_path, index=False, lineterminator="\n")
     md_path = out_dir / md_name
     md_path.write_text(markdown(table, spec), encoding="utf-8")
-    html_path = out_dir / html_name
-    html_path.write_text(
-        write_html(table, spec, datasets, month_days, method_text(spec)), encoding="utf-8"
-    )
-    return [csv_path, md_path, html_path]
+    return [csv_path, md_path]

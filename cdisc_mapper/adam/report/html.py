@@ -1,17 +1,22 @@
 """The progression report as one self-contained HTML page: the method sentence, the
 rounded tables (:mod:`.display`), the notes and the figures (:mod:`.figures`) embedded as
-base64 PNG, so the file opens anywhere on its own and reruns give the same bytes."""
+base64 PNG, so the file opens anywhere on its own and reruns give the same bytes.
+
+The figures come drawn (:func:`~cdisc_mapper.adam.report.figures.report_figures`): this
+module needs no plotting library, so a process that only assembles the page (while
+others draw) does not load one."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
 from html import escape
+from pathlib import Path
 
 import pandas as pd
 
 from cdisc_mapper.adam.report.display import display_table
-from cdisc_mapper.adam.report.figures import report_figures
+from cdisc_mapper.adam.report.files import summary_files
+from cdisc_mapper.adam.report.method import method_text
 from cdisc_mapper.spec.adam import ProgressionSummarySpec
 
 STYLE = """
@@ -45,11 +50,10 @@ def _figure(caption: str, png: bytes) -> str:
 def write_html(
     table: pd.DataFrame,
     spec: ProgressionSummarySpec,
-    datasets: Mapping[str, pd.DataFrame],
-    month_days: float,
+    figures: list[tuple[str, bytes]],
     method: str,
 ) -> str:
-    """The report page's text."""
+    """The report page's text, with the figures (caption, PNG) in order."""
     parts = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
         f"<title>{escape(spec.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
@@ -60,9 +64,21 @@ def write_html(
     if spec.notes:
         items = "".join(f"<li>{escape(n)}</li>\n" for n in spec.notes)
         parts.append(f"<h2>Notes</h2>\n<ul>\n{items}</ul>\n")
-    figures = report_figures(datasets, spec, month_days)
     if figures:
         parts.append("<h2>Figures</h2>\n")
         parts += [_figure(caption, png) for caption, png in figures]
     parts.append("</body>\n</html>\n")
     return "".join(parts)
+
+
+def write_page(
+    table: pd.DataFrame,
+    spec: ProgressionSummarySpec,
+    figures: list[tuple[str, bytes]],
+    out_dir: Path,
+) -> Path:
+    """Write the self-contained ``<name>.html`` (tables and the drawn figures) into
+    ``out_dir``."""
+    html_path = out_dir / summary_files(spec)[2]
+    html_path.write_text(write_html(table, spec, figures, method_text(spec)), encoding="utf-8")
+    return html_path

@@ -38,3 +38,11 @@ def row_records(frame: pd.DataFrame, spec: ProgressionSummarySpec, row: ReportRo
     condition chooses."""
     pop = frame[frame[spec.population].astype(str).eq("Y")]
     return pop[evaluate(row.where, pop).to_numpy()]
+
+
+def shown_subjects(frame: pd.DataFrame, spec: ProgressionSummarySpec, most: int) -> list[str]:
+    """The first ``most`` subjects of the population (``spec.population`` = 'Y') of
+    ``frame``, in the order of their USUBJID text: those a trajectory figure draws. The
+    records of a study's leading subjects give the study's when they hold ``most``."""
+    pop = frame[frame[spec.population].astype(str).eq("Y").to_numpy()]
+    return sorted(pop["USUBJID"].astype(str).unique())[:most]

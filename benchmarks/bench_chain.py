@@ -10,7 +10,7 @@ Usage::
 For each number of subjects the study is simulated (``simulate``), then ``sdtm``,
 ``adam``, ``define`` and ``validate`` run one after the other, each as its own
 ``cdisc-mapper`` child process. Every stage's wall time, CPU time (user + system of the
-child) and peak resident memory (``ru_maxrss`` of that child alone, from ``os.wait4``)
+child and its workers) and peak resident memory (the child's and its workers' summed, sampled)
 are appended to a CSV (default ``benchmarks/results/chain.csv``) together with the
 machine (cores, memory, Python) and the 1-minute load average before and after the
 stage: on a shared machine wall time grows with the load, CPU time much less.
@@ -31,6 +31,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -103,19 +104,55 @@ def stage_command(stage: str, subjects: int, work: Path, options: Options = Opti
 
 
 def run_child(cmd: list[str]) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS GiB) of one child process."""
+    """(wall s, CPU s, peak RSS GiB) of one child process and its worker processes: the
+    CPU of them all (the child waits for its workers), and the peak of their resident
+    memory summed, sampled every 50 ms (at least the largest process's ``ru_maxrss``)."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "946684800")}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     # validate exits 1 when it finds errors (still a measured run); any other stage's
     # non-zero exit is a failed run, not a figure
     allowed = (0, 1) if "validate" in cmd else (0,)
     if proc.returncode not in allowed:
         raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024**2
+    return wall, usage.ru_utime + usage.ru_stime, max(peak[0] / 1024**3, usage.ru_maxrss / 1024**2)
+
+
+def tree_rss(pid: int) -> int:
+    """The resident bytes of process ``pid`` and its descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    family, grown = {pid}, True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in family} - family
+        family |= more
+        grown = bool(more)
+    total = 0
+    for member in family:
+        try:
+            total += int(Path(f"/proc/{member}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE")
 
 
 def machine() -> tuple[int, float, str]:

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_chain import Figure, append_csv, commit, machine  # noqa: E402
+from bench_chain import Figure, append_csv, commit, machine, tree_rss  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "validate.csv"
 
@@ -148,29 +148,6 @@ def run(package: Path, encoding: str | None, repeat: int) -> float:
         print("  slowest checks: " + ", ".join(f"{k} {v:.2f}s" for k, v in result["slowest"]))
         print(f"  {result['summary']}")
     return worst
-
-
-def tree_rss(pid: int) -> int:
-    """The resident bytes of process ``pid`` and its descendants (from /proc)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    family, grown = {pid}, True
-    while grown:
-        more = {child for child, parent in parents.items() if parent in family} - family
-        family |= more
-        grown = bool(more)
-    total = 0
-    for member in family:
-        try:
-            total += int(Path(f"/proc/{member}/statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total * os.sysconf("SC_PAGE_SIZE")
 
 
 def run_tree(cmd: list[str]) -> tuple[float, float, float]:

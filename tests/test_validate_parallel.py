@@ -337,7 +337,9 @@ from cdisc_mapper.cli import main
 def share_then_wait(*args, **kwargs):
     if multiprocessing.parent_process() is None:  # the main process notes the workers
         pids = [str(p.pid) for p in multiprocessing.active_children()]
-        Path(sys.argv[-1], "workers.txt").write_text(" ".join(pids))
+        # written whole, then renamed: the test never reads a file still being written
+        Path(sys.argv[-1], "workers.tmp").write_text(" ".join(pids))
+        Path(sys.argv[-1], "workers.tmp").replace(Path(sys.argv[-1], "workers.txt"))
     time.sleep(600)  # the test's signal arrives here, while every process checks
 
 

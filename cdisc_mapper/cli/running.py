@@ -53,13 +53,15 @@ def _execution(
         return
     # default one process per core: the parts then map side by side (measured, issue 19:
     # 10,000 subjects on 2 cores, sdtm 34 -> 21 s and adam 35 -> 21 s wall); a study too
-    # small to gain maps in this process all the same (sdtm.pipeline, adam.stream)
+    # small to gain maps in this process all the same (sdtm.pipeline.WORKER_SUBJECTS,
+    # adam.partition.WORKER_RECORDS)
     parts = workers or default_workers()
     if parts < 2:
         yield Execution(None, 1, size)
         return
-    # one part per process, which then ends (its memory freed before the datasets are
-    # written); a new process imports what it needs (Python starts it with "spawn")
+    # reused: a process maps part after part (forked on Linux, Python's default there);
+    # otherwise one part per process, which then ends, its memory freed before the
+    # datasets are written (Python then starts each with "spawn": it imports what it needs)
     with ProcessPoolExecutor(parts, max_tasks_per_child=None if reuse_workers else 1) as pool:
         yield Execution(pool, parts, size)
 

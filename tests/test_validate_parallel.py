@@ -149,7 +149,7 @@ def test_a_small_package_is_checked_here_without_a_process(tmp_path, monkeypatch
     def no_process(*args, **kwargs):
         raise AssertionError("a process was started for a small package")
 
-    monkeypatch.setattr(parallel_module, "ProcessPoolExecutor", no_process)
+    monkeypatch.setattr(parallel_module, "new_pool", no_process)
     report = validate_package(root, workers=2)  # 3 small files, far below PROCESSES_FROM
     assert report.datasets and multiprocessing.active_children() == []
 

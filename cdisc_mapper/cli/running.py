@@ -41,9 +41,8 @@ def _execution(
     subjects written part by part (0: the study whole). ``reuse_workers``: a process maps
     part after part (the SDTM or ADaM parts, each read and kept on disk by its process)
     instead of ending after one."""
-    from concurrent.futures import ProcessPoolExecutor
-
     from cdisc_mapper.sdtm.pipeline import PART_SUBJECTS, Execution
+    from cdisc_mapper.workers import process_pool
 
     size = PART_SUBJECTS if part_subjects is None else part_subjects or None
     if scheduler is not None:
@@ -61,8 +60,9 @@ def _execution(
         return
     # reused: a process maps part after part (forked on Linux, Python's default there);
     # otherwise one part per process, which then ends, its memory freed before the
-    # datasets are written (Python then starts each with "spawn": it imports what it needs)
-    with ProcessPoolExecutor(parts, max_tasks_per_child=None if reuse_workers else 1) as pool:
+    # datasets are written (started with "spawn": it imports what it needs); when the run
+    # fails or is interrupted the parts not started are cancelled (cdisc_mapper.workers)
+    with process_pool(parts, reuse=reuse_workers) as pool:
         yield Execution(pool, parts, size)
 
 

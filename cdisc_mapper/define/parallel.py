@@ -11,26 +11,22 @@ A package under :data:`PARALLEL_BYTES` of XPORT files is read here, without star
 process: a worker costs its start and imports (measured, see the constant). Whatever a
 worker cannot do (a file that is not plain XPORT v5, an error, a worker that died) is
 done again here, the serial way, which reads it or reports the located error exactly as a
-run in one process does. Ctrl-C reaches the workers' process group too: they ignore it
-and the pool is shut down with its queued files cancelled, so only this process reports
-the interrupt (SIGTERM ends the run as Ctrl-C does, :mod:`cdisc_mapper.cli.running`); a
-worker whose parent was killed ends by itself.
+run in one process does. The workers leave Ctrl-C to this process; on it, on SIGTERM or
+on an error the files not started are cancelled, and the workers end by themselves if
+this process is killed (:mod:`cdisc_mapper.workers`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import signal
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 from cdisc_mapper.datasetjson import dataset_files, format_of
 from cdisc_mapper.define.profile import DataProfile, Joint, profile_dataset, profile_xpt
+from cdisc_mapper.workers import process_pool
 from cdisc_mapper.xpt import read_xpt_names
 
 PARALLEL_BYTES = 128 * 2**20
@@ -53,27 +49,6 @@ def package_bytes(folders: Iterable[Path]) -> int:
         for p in dataset_files(Path(folder))
         if format_of(p) == "xpt"
     )
-
-
-def _worker_signals() -> None:
-    """A worker leaves Ctrl-C (sent to the whole process group) to the parent process,
-    dies at once on SIGTERM (not through the parent's handler it inherits, which would
-    wait for its queues at exit), and ends when the parent is gone (a killed parent
-    would leave a forked worker waiting for work forever)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    parent = os.getppid()
-    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
-
-
-def _end_with(parent: int) -> None:
-    """End this process once its parent process ``parent`` is gone."""
-    while os.getppid() == parent:
-        time.sleep(_WATCH_SECONDS)
-    os._exit(1)
-
-
-_WATCH_SECONDS = 0.5
 
 
 class Profiler:
@@ -151,14 +126,10 @@ def profiler(
 ) -> Iterator[Profiler]:
     """A :class:`Profiler` with a pool of ``workers`` processes when ``workers`` > 1 and
     the XPORT files of ``folders`` are at least ``parallel_bytes``, else one that reads
-    here. On an error or interrupt the files not yet started are cancelled."""
+    here. On an error or interrupt the files not yet started are cancelled
+    (:mod:`cdisc_mapper.workers`)."""
     if workers < 2 or package_bytes(folders) < parallel_bytes:
         yield Profiler()
         return
-    pool = ProcessPoolExecutor(workers, initializer=_worker_signals)
-    try:
+    with process_pool(workers) as pool:
         yield Profiler(pool)
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)

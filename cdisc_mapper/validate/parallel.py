@@ -36,7 +36,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -53,6 +53,7 @@ from cdisc_mapper.validate.package import Dataset
 from cdisc_mapper.validate.registry import registered_checks
 from cdisc_mapper.validate.runs import Run, applies, run_on
 from cdisc_mapper.validate.unreadable import Unreadable
+from cdisc_mapper.workers import end_at_once, new_pool
 
 PROCESSES_FROM = 300 * 10**6
 """Dataset files (bytes in all) from which ``workers`` > 1 starts processes; a smaller
@@ -308,8 +309,8 @@ class Workers:
         context = multiprocessing.get_context("spawn")
         self.shared = Shared(context, TOGETHER_BYTES if together is None else together)
         before = set(multiprocessing.active_children())
-        self.pool = ProcessPoolExecutor(
-            processes - 1, mp_context=context, initializer=_start_worker, initargs=(self.shared,)
+        self.pool = new_pool(
+            processes - 1, spawn=True, initializer=_start_worker, initargs=(self.shared,)
         )
         self.started: set[BaseProcess] = set()
         try:
@@ -348,9 +349,7 @@ class Workers:
         """End the workers: once they are idle, or at once when ``failed``."""
         if failed:
             self.shared.stop()
-            for process in self.started:
-                process.terminate()
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            end_at_once(self.pool, self.started)
         else:
             self.pool.shutdown()
 

@@ -22,7 +22,7 @@ from cdisc_mapper.derive._common import (
     take,
     text_series,
 )
-from cdisc_mapper.derive.numbers import NumberConvention, read_number
+from cdisc_mapper.derive.numbers import NumberConvention, read_numbers
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.textops import format_number
 
@@ -82,8 +82,8 @@ def parse_numeric_result(
     """
     conv = _convention(convention, decimal_comma)
     codes, texts = factorize_text(raw)
-    readings = [read_number(t, conv) for t in texts]
-    bad = [r.status in ("ambiguous", "unreadable") for r in readings]
+    readings = read_numbers(texts, conv)
+    bad = [s in ("ambiguous", "unreadable") for s in readings.status]
     if any(bad):
         rows_bad = np.append(np.asarray(bad, dtype=bool), False)[codes]
         raise_for_rows(
@@ -91,15 +91,14 @@ def parse_numeric_result(
             f"number not readable under the number convention ({conv.describe()})",
             raw.index,
             rows_bad,
-            take([r.canonical for r in readings], codes, ""),
-            reasons=take([r.reason for r in readings], codes, ""),
+            take(readings.canonical, codes, ""),
+            reasons=take(readings.reason, codes, ""),
             hint=_CONVENTION_HINT,
         )
-    value = np.array([r.value for r in readings], dtype=float)
-    value_rows = np.append(value, np.nan)[codes]
-    op_rows = take([r.operator for r in readings], codes, "")
+    value_rows = np.append(readings.value, np.nan)[codes]
+    op_rows = take(readings.operator, codes, "")
     orres = take([t.strip() for t in texts], codes, "")  # as collected
-    canonical = take([r.canonical for r in readings], codes, "")
+    canonical = take(readings.canonical, codes, "")
     return pd.DataFrame(
         {
             "orres": text_series(orres, raw.index),

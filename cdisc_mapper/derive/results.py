@@ -20,6 +20,7 @@ from cdisc_mapper.derive._common import (
     factorize_text,
     raise_for_rows,
     take,
+    text_by_code,
     text_series,
 )
 from cdisc_mapper.derive.numbers import NumberConvention, read_numbers
@@ -96,16 +97,15 @@ def parse_numeric_result(
             hint=_CONVENTION_HINT,
         )
     value_rows = np.append(readings.value, np.nan)[codes]
-    op_rows = take(readings.operator, codes, "")
-    orres = take([t.strip() for t in texts], codes, "")  # as collected
-    canonical = take(readings.canonical, codes, "")
+    no_operator = np.append(np.array([op == "" for op in readings.operator], dtype=bool), True)
+    orres = [t.strip() for t in texts]  # as collected
     return pd.DataFrame(
         {
-            "orres": text_series(orres, raw.index),
-            "canonical": text_series(canonical, raw.index),
+            "orres": text_by_code(orres, codes, raw.index, None),
+            "canonical": text_by_code(readings.canonical, codes, raw.index, None),
             "value": value_rows,
-            "operator": text_series(op_rows, raw.index),
-            "numeric": ~np.isnan(value_rows) & (op_rows == ""),
+            "operator": text_by_code(readings.operator, codes, raw.index, None),
+            "numeric": ~np.isnan(value_rows) & no_operator[codes],
         },
         index=raw.index,
     )

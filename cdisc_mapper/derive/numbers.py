@@ -283,8 +283,8 @@ def _plain_value(text: str, point_is_decimal: bool) -> float | None:
 def read_numbers(texts: Sequence[str], convention: NumberConvention) -> NumberReadings:
     """:func:`read_number` of each text, with the same results field by field: a blank
     text or a plain number (``6.2``, ``-05``) is read directly, any other text by
-    :func:`read_number` (e.g. the distinct values of a column: 95,899 of them in the LB
-    results of 10,000 subjects, nearly all plain)."""
+    :func:`read_number` (the sdtm stage of 10,000 subjects reads 95,879 distinct texts,
+    all but 5,853 of them plain numbers or blanks)."""
     n = len(texts)
     status: list[Status] = ["number"] * n
     value = np.full(n, np.nan)

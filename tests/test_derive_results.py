@@ -16,7 +16,8 @@ from cdisc_mapper.derive import (
     normalise_unit,
     parse_numeric_result,
 )
-from cdisc_mapper.derive.numbers import CANONICAL
+from cdisc_mapper.derive._common import factorize_text, raise_for_rows, take, text_series
+from cdisc_mapper.derive.numbers import CANONICAL, NumberConvention, read_number
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.textops import format_number
 
@@ -366,3 +367,89 @@ def test_parse_numeric_result_orres_keeps_the_text_as_collected() -> None:
         }
     )
     pd.testing.assert_frame_equal(out, expected)
+
+
+# ------------------------------------------------- parse_numeric_result against per value
+
+
+def _parse_per_value(raw: pd.Series, conv: NumberConvention) -> pd.DataFrame:
+    """The reference: parse_numeric_result as it was, read_number once per distinct text."""
+    codes, texts = factorize_text(raw)
+    readings = [read_number(t, conv) for t in texts]
+    bad = [r.status in ("ambiguous", "unreadable") for r in readings]
+    if any(bad):
+        rows_bad = np.append(np.asarray(bad, dtype=bool), False)[codes]
+        raise_for_rows(
+            MappingError,
+            f"number not readable under the number convention ({conv.describe()})",
+            raw.index,
+            rows_bad,
+            take([r.canonical for r in readings], codes, ""),
+            reasons=take([r.reason for r in readings], codes, ""),
+            hint="state the number convention that is true of the data: decimal_mark and "
+            "thousands_separator",
+        )
+    value_rows = np.append(np.array([r.value for r in readings], dtype=float), np.nan)[codes]
+    op_rows = take([r.operator for r in readings], codes, "")
+    return pd.DataFrame(
+        {
+            "orres": text_series(take([t.strip() for t in texts], codes, ""), raw.index),
+            "canonical": text_series(take([r.canonical for r in readings], codes, ""), raw.index),
+            "value": value_rows,
+            "operator": text_series(op_rows, raw.index),
+            "numeric": ~np.isnan(value_rows) & (op_rows == ""),
+        },
+        index=raw.index,
+    )
+
+
+def _outcome(fn, raw: pd.Series, conv: NumberConvention) -> pd.DataFrame | tuple[str, str, list]:
+    try:
+        return fn(raw, conv)
+    except MappingError as exc:
+        return (exc.message, exc.hint, exc.rows)  # type: ignore[attr-defined]
+
+
+_RESULTS = st.lists(
+    st.one_of(
+        st.none(),
+        st.from_regex(r"\A\s?[<>]?=?\s?[+-]?[0-9]{0,4}[.,]?[0-9]{0,4}(e-?[0-9])?\s?\Z"),
+        st.sampled_from(["NEGATIVE", "1,000", "1.000", "250,000", "1.234,5", "", " ", "-0"]),
+    ),
+    max_size=30,
+)
+_CONVENTIONS = st.sampled_from(
+    [NumberConvention(), CANONICAL, NumberConvention(",", "."), NumberConvention(".", ",")]
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(_RESULTS, _CONVENTIONS, st.integers(min_value=0, max_value=100))
+def test_parse_numeric_result_equals_the_per_value_path(
+    raw: list[str | None], conv: NumberConvention, start: int
+) -> None:
+    series = pd.Series(raw, index=range(start, start + len(raw)), dtype=object)
+    new = _outcome(lambda r, c: parse_numeric_result(r, convention=c), series, conv)
+    old = _outcome(_parse_per_value, series, conv)
+    if isinstance(old, pd.DataFrame):
+        assert isinstance(new, pd.DataFrame)
+        pd.testing.assert_frame_equal(new, old)
+        assert (np.signbit(new["value"]) == np.signbit(old["value"])).all()
+    else:
+        assert new == old  # the same message, rows, values and readings
+
+
+def test_parse_numeric_result_plain_and_other_shapes_by_hand() -> None:
+    raw = pd.Series([" 06.20", "-0.5", "<0,5", "1e3", None, "NEGATIVE", "06.20"], index=[7] * 7)
+    out = parse_numeric_result(raw)
+    assert out["orres"].tolist() == ["06.20", "-0.5", "<0,5", "1e3", "", "NEGATIVE", "06.20"]
+    assert out["canonical"].tolist() == ["06.20", "-0.5", "<0.5", "1e3", "", "NEGATIVE", "06.20"]
+    np.testing.assert_array_equal(out["value"], [6.2, -0.5, 0.5, 1000.0, np.nan, np.nan, 6.2])
+    assert out["operator"].tolist() == ["", "", "<", "", "", "", ""]
+    assert out["numeric"].tolist() == [True, True, False, True, False, False, True]
+
+
+def test_parse_numeric_result_a_plain_point_number_under_a_comma_convention_is_located() -> None:
+    raw = pd.Series(["6,2", "6.2", "7"], index=[10, 11, 12])
+    with pytest.raises(MappingError, match=r"in 1 row: row 11 '6\.2' \(not a number under"):
+        parse_numeric_result(raw, convention=NumberConvention(",", "none"))

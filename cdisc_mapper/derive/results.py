@@ -20,9 +20,10 @@ from cdisc_mapper.derive._common import (
     factorize_text,
     raise_for_rows,
     take,
+    text_by_code,
     text_series,
 )
-from cdisc_mapper.derive.numbers import NumberConvention, read_number
+from cdisc_mapper.derive.numbers import NumberConvention, read_numbers
 from cdisc_mapper.errors import MappingError, SpecError
 from cdisc_mapper.textops import format_number
 
@@ -82,8 +83,8 @@ def parse_numeric_result(
     """
     conv = _convention(convention, decimal_comma)
     codes, texts = factorize_text(raw)
-    readings = [read_number(t, conv) for t in texts]
-    bad = [r.status in ("ambiguous", "unreadable") for r in readings]
+    readings = read_numbers(texts, conv)
+    bad = [s in ("ambiguous", "unreadable") for s in readings.status]
     if any(bad):
         rows_bad = np.append(np.asarray(bad, dtype=bool), False)[codes]
         raise_for_rows(
@@ -91,22 +92,20 @@ def parse_numeric_result(
             f"number not readable under the number convention ({conv.describe()})",
             raw.index,
             rows_bad,
-            take([r.canonical for r in readings], codes, ""),
-            reasons=take([r.reason for r in readings], codes, ""),
+            take(readings.canonical, codes, ""),
+            reasons=take(readings.reason, codes, ""),
             hint=_CONVENTION_HINT,
         )
-    value = np.array([r.value for r in readings], dtype=float)
-    value_rows = np.append(value, np.nan)[codes]
-    op_rows = take([r.operator for r in readings], codes, "")
-    orres = take([t.strip() for t in texts], codes, "")  # as collected
-    canonical = take([r.canonical for r in readings], codes, "")
+    value_rows = np.append(readings.value, np.nan)[codes]
+    no_operator = np.append(np.array([op == "" for op in readings.operator], dtype=bool), True)
+    orres = [t.strip() for t in texts]  # as collected
     return pd.DataFrame(
         {
-            "orres": text_series(orres, raw.index),
-            "canonical": text_series(canonical, raw.index),
+            "orres": text_by_code(orres, codes, raw.index, None),
+            "canonical": text_by_code(readings.canonical, codes, raw.index, None),
             "value": value_rows,
-            "operator": text_series(op_rows, raw.index),
-            "numeric": ~np.isnan(value_rows) & (op_rows == ""),
+            "operator": text_by_code(readings.operator, codes, raw.index, None),
+            "numeric": ~np.isnan(value_rows) & no_operator[codes],
         },
         index=raw.index,
     )

@@ -52,13 +52,38 @@ def new_pool(
     task, its memory given back, and is started with ``spawn`` (it imports what it
     needs), as with ``spawn`` set."""
     context = multiprocessing.get_context("spawn") if spawn or not reuse else None
-    return ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         processes,
         mp_context=context,
         initializer=start_worker,
         initargs=(initializer, initargs),
         max_tasks_per_child=None if reuse else 1,
     )
+    # the workers are started now, with Ctrl-C ignored, so that they ignore it from their
+    # first instruction (a process inherits an ignored signal, and Python keeps it
+    # ignored), not only once start_worker runs: a loaded machine may run it late
+    with _ctrl_c_ignored():
+        for _ in range(processes):
+            pool.submit(_ready)
+    return pool
+
+
+def _ready() -> None:
+    """A task that starts a worker process and does nothing in it."""
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """SIGINT ignored here for a moment (the main thread only may set it)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not this code's to set
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def start_worker(initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:

@@ -72,7 +72,9 @@ def test_an_error_here_cancels_the_tasks_not_started() -> None:
         queued = [pool.submit(os.getpid) for _ in range(5)]
         raise KeyboardInterrupt
     assert running.done() and running.exception() is None, "the running task ended first"
-    assert sum(future.cancelled() for future in queued) >= 4  # one may be on its way
+    # the pool moves up to its workers + 1 tasks into its call queue ahead (no longer
+    # cancellable): at least 3 of the 5 were cancelled
+    assert sum(future.cancelled() for future in queued) >= 3
     with pytest.raises(RuntimeError, match="shutdown"):
         pool.submit(os.getpid)
 

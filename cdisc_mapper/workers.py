@@ -45,12 +45,14 @@ def new_pool(
     spawn: bool = False,
     initializer: Callable[..., object] | None = None,
     initargs: tuple[Any, ...] = (),
+    warm: Callable[[], object] | None = None,
 ) -> ProcessPoolExecutor:
     """A pool of at most ``processes`` workers (started as tasks come), each set up as the
     module says, then by ``initializer(*initargs)``. ``reuse``: a worker runs task after
     task (forked where Python forks by default, e.g. Linux); otherwise each ends after one
     task, its memory given back, and is started with ``spawn`` (it imports what it
-    needs), as with ``spawn`` set."""
+    needs), as with ``spawn`` set. Each worker is started now by a first task: ``warm``
+    (e.g. loading what every task reads), else one that does nothing."""
     context = multiprocessing.get_context("spawn") if spawn or not reuse else None
     pool = ProcessPoolExecutor(
         processes,
@@ -64,7 +66,7 @@ def new_pool(
     # ignored), not only once start_worker runs: a loaded machine may run it late
     with _ctrl_c_ignored():
         for _ in range(processes):
-            pool.submit(_ready)
+            pool.submit(warm or _ready)
     return pool
 
 

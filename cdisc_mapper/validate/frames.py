@@ -264,14 +264,26 @@ def read_records(
     Raises:
         LayoutError: the file changed since it was screened.
     """
+    with _mapped(path, screened) as (mapped, layout):
+        return _decoded(mapped, layout, encoding, columns)
+
+
+@contextmanager
+def _mapped(path: Path, screened: tuple[int, int] | None) -> Iterator[tuple[mmap.mmap, Layout]]:
+    """``path`` mapped into memory and its layout: from its head alone when it was
+    screened (``screened``, its :func:`stamp` then, must still be its stamp), else from
+    the whole file (which is scanned for a second member).
+
+    Raises:
+        LayoutError: the file changed since it was screened.
+    """
     with path.open("rb") as handle:
         if screened is not None and stamp(path) != screened:
             raise LayoutError("the file changed since it was screened")
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     try:
         raw = cast("bytes", mapped)
-        layout = head_layout(raw[:HEAD_BYTES]) if screened is not None else parse_layout(raw)
-        return _decoded(mapped, layout, encoding, columns)
+        yield mapped, head_layout(raw[:HEAD_BYTES]) if screened is not None else parse_layout(raw)
     finally:
         mapped.close()
 
@@ -317,19 +329,11 @@ def read_rows(
     Raises:
         LayoutError: the file changed since it was screened.
     """
-    with path.open("rb") as handle:
-        if screened is not None and stamp(path) != screened:
-            raise LayoutError("the file changed since it was screened")
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    try:
-        raw = cast("bytes", mapped)
-        layout = head_layout(raw[:HEAD_BYTES]) if screened is not None else parse_layout(raw)
+    with _mapped(path, screened) as (mapped, layout):
         by_name = {v.name: v for v in layout.variables}
         wanted = [by_name[c] for c in dict.fromkeys(columns) if c in by_name]
-        picked = observations(raw, layout)[np.asarray(rows, dtype=np.intp)]
+        picked = observations(cast("bytes", mapped), layout)[np.asarray(rows, dtype=np.intp)]
         data = read_columns([picked], len(picked), wanted, encoding or "utf-8")
-    finally:
-        mapped.close()
     out = {
         name: column.values[column.codes] if isinstance(column, TextColumn) else column
         for name, column in data.items()

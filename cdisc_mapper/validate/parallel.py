@@ -34,7 +34,6 @@ process's imports and its share of the store.
 from __future__ import annotations
 
 import multiprocessing
-import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -243,7 +242,7 @@ _WORKER: dict[str, Shared] = {}
 
 
 def _start_worker(shared: Shared) -> None:
-    """A worker process: its shared state noted (it ignores Ctrl-C: :func:`_ctrl_c_ignored`)."""
+    """A worker process: its shared state noted (it ignores Ctrl-C: :mod:`cdisc_mapper.workers`)."""
     _WORKER["shared"] = shared
 
 
@@ -310,15 +309,13 @@ class Workers:
         self.shared = Shared(context, TOGETHER_BYTES if together is None else together)
         before = set(multiprocessing.active_children())
         self.pool = new_pool(
-            processes - 1, spawn=True, initializer=_start_worker, initargs=(self.shared,)
+            processes - 1,
+            spawn=True,
+            initializer=_start_worker,
+            initargs=(self.shared,),
+            warm=_warm,
         )
-        self.started: set[BaseProcess] = set()
-        try:
-            with _ctrl_c_ignored():  # from their start: they inherit it
-                for _ in range(processes - 1):  # each starts a process
-                    self.pool.submit(_warm)
-        finally:
-            self.started = set(multiprocessing.active_children()) - before
+        self.started: set[BaseProcess] = set(multiprocessing.active_children()) - before
 
     def check(self, ctx: Context, store: FrameStore, runs: list[Run]) -> None:
         """The dataset-scoped ``runs`` over ``ctx``'s package, shared out, merged into
@@ -383,22 +380,6 @@ def workers_for(
         pool.close(failed=True)
         raise
     pool.close(failed=False)
-
-
-@contextmanager
-def _ctrl_c_ignored() -> Iterator[None]:
-    """SIGINT ignored while the worker processes start, so that they ignore it from their
-    first instruction (a process inherits an ignored signal, and Python keeps it ignored):
-    Ctrl-C is this process's to handle, which ends them."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: signals are not this code's to set
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _warm() -> None:
